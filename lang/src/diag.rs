@@ -1,0 +1,413 @@
+//! Diagnostics: the one type every stage reports problems with.
+//!
+//! A [`Diagnostic`] has a stable code (`E0102`), a severity, a one-line
+//! message, a primary label, secondary labels, notes and a help line. The
+//! message style follows cedar's: lowercase, no trailing period, the user's
+//! input in backticks. Rendering for a terminal ([`render`]) uses ariadne
+//! with byte offsets; the language server and the JSON report convert the
+//! same value.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use crate::syntax::ast::Span;
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $name:ident = $text:literal;)*) => {
+        /// A stable diagnostic code. `docs/errors.md` lists every one with an example.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($(#[$doc])* $name,)*
+        }
+        impl Code {
+            /// Every code, in order.
+            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+            /// The code as printed, e.g. `E0102`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$name => $text,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The text does not follow the grammar.
+    Syntax = "E0001";
+    /// A literal is malformed: an impossible date, a bad escape, a number out of range.
+    BadLiteral = "E0002";
+    /// Expressions nest deeper than the limit.
+    TooDeep = "E0003";
+    /// A source file is not valid UTF-8.
+    NotUtf8 = "E0004";
+    /// A source file is larger than the limit.
+    TooLarge = "E0005";
+    /// A name is not declared.
+    UnknownName = "E0101";
+    /// A field does not exist on the entity or record.
+    UnknownField = "E0102";
+    /// A type name is not declared.
+    UnknownType = "E0103";
+    /// Two declarations share a name.
+    Duplicate = "E0104";
+    /// Definitions refer to each other in a cycle.
+    Cycle = "E0105";
+    /// A requirement identifier is not declared.
+    UnknownRequirement = "E0106";
+    /// A module named by `use` does not exist.
+    UnknownModule = "E0107";
+    /// A name is not a variant of the expected enum or scale.
+    UnknownVariant = "E0108";
+    /// A control named by an exception, a risk or a test does not exist.
+    UnknownRule = "E0109";
+    /// A clause is not allowed on this kind of declaration.
+    MisplacedClause = "E0110";
+    /// An expression has the wrong type.
+    TypeMismatch = "E0201";
+    /// An optional value is used where a definite one is required.
+    UnhandledOptional = "E0202";
+    /// A function is called with the wrong number of arguments.
+    WrongArity = "E0203";
+    /// An operator does not apply to the operand types.
+    BadOperand = "E0204";
+    /// A risk matrix is malformed: levels overlap, leave gaps or miss the scores.
+    BadMatrix = "E0205";
+    /// A risk, objective or exception lacks a part it needs.
+    MissingPart = "E0206";
+    /// An exclusion has no justification.
+    ExcludeWithoutReason = "E0207";
+    /// An entity's key field is missing, repeated or not of a key type.
+    BadKey = "E0208";
+    /// A value is not constant where a constant is required.
+    NotConstant = "E0209";
+    /// A fact file is not well-formed JSON, YAML, TOML or CSV.
+    FactSyntax = "E0301";
+    /// A fact has a field its entity does not declare.
+    FactUnknownField = "E0302";
+    /// A fact value has the wrong type.
+    FactType = "E0303";
+    /// A fact lacks a field that has no default.
+    FactMissingField = "E0304";
+    /// Two facts of one entity share a key.
+    FactDuplicateKey = "E0305";
+    /// A fact refers to an entity that does not exist.
+    FactMissingRef = "E0306";
+    /// A fact file names an entity type that is not declared.
+    FactUnknownEntity = "E0307";
+    /// A fact file is empty, not UTF-8 or too large.
+    FactFile = "E0308";
+    /// An exception names an entity that is not in the facts.
+    ExceptionUnknownEntity = "E0309";
+    /// `aims.toml` is malformed.
+    ProjectConfig = "E0401";
+    /// A file or folder cannot be read.
+    Io = "E0402";
+    /// The project declares nothing to evaluate.
+    EmptyProject = "E0403";
+    /// A path leaves the project folder.
+    OutsideProject = "E0404";
+}
+
+/// How serious a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+        }
+    }
+}
+
+/// Identifies a file in a [`Sources`] table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A span in a known file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileSpan {
+    pub file: FileId,
+    pub span: Span,
+}
+
+/// A message attached to a span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub at: FileSpan,
+    pub message: String,
+}
+
+/// A suggested edit: replace the text at a span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fix {
+    pub title: String,
+    pub at: FileSpan,
+    pub replacement: String,
+}
+
+/// One problem found in a policy, a fact file or the project.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub level: Level,
+    pub message: String,
+    pub primary: Option<Label>,
+    pub secondary: Vec<Label>,
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// An error with a message and no location yet.
+    pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            level: Level::Error,
+            message: message.into(),
+            primary: None,
+            secondary: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+            fix: None,
+        }
+    }
+    /// A warning with a message and no location yet.
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { level: Level::Warning, ..Diagnostic::error(code, message) }
+    }
+    /// Sets the primary label.
+    pub fn at(mut self, file: FileId, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.primary = Some(Label { at: FileSpan { file, span }, message: label.into() });
+        self
+    }
+    /// Adds a secondary label.
+    pub fn also(mut self, file: FileId, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.secondary.push(Label { at: FileSpan { file, span }, message: label.into() });
+        self
+    }
+    /// Adds a note.
+    pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+    /// Sets the help line.
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+    /// Attaches a suggested edit.
+    pub fn fix(mut self, title: impl Into<String>, at: FileSpan, replacement: impl Into<String>) -> Diagnostic {
+        self.fix = Some(Fix { title: title.into(), at, replacement: replacement.into() });
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.level == Level::Error
+    }
+}
+
+/// A loaded text file: a policy, a fact file or `aims.toml`.
+#[derive(Clone, Debug)]
+pub struct SourceText {
+    /// The path as shown to the user (relative to the project when possible).
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+/// The table of every file a diagnostic may point into.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceText>,
+}
+
+impl Sources {
+    pub fn new() -> Sources {
+        Sources::default()
+    }
+    /// Adds a file and returns its id.
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
+        self.files.push(SourceText { name: name.into(), text: text.into() });
+        FileId(self.files.len() as u32 - 1)
+    }
+    pub fn get(&self, id: FileId) -> &SourceText {
+        &self.files[id.0 as usize]
+    }
+    pub fn name(&self, id: FileId) -> &str {
+        &self.get(id).name
+    }
+    pub fn text(&self, id: FileId) -> &str {
+        &self.get(id).text
+    }
+    /// Replaces a file's text (the id stays valid).
+    pub fn set_text(&mut self, id: FileId, text: impl Into<Arc<str>>) {
+        self.files[id.0 as usize].text = text.into();
+    }
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+    /// Every file with its id.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceText)> {
+        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+    }
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, id: FileId, offset: u32) -> (usize, usize) {
+        line_col(self.text(id), offset as usize)
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// Byte offset of a 1-based line and column (in characters), clamped to the text.
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line.max(1) {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = &text[start..];
+    let line_end = rest.find('\n').unwrap_or(rest.len());
+    let within = rest[..line_end].char_indices().nth(column.saturating_sub(1)).map_or(line_end, |(i, _)| i);
+    start + within
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// How to render diagnostics for a terminal.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RenderOptions {
+    /// Use ANSI colours (only when the output is a terminal: the caller knows).
+    pub color: bool,
+}
+
+/// Renders diagnostics with source snippets, one after another.
+pub fn render(diagnostics: &[Diagnostic], sources: &Sources, options: RenderOptions) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        out.push_str(&render_one(diagnostic, sources, options));
+    }
+    out
+}
+
+type AriadneSpan = (String, std::ops::Range<usize>);
+
+fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions) -> String {
+    use ariadne::{Color, Config, IndexType, Label as ALabel, Report, ReportKind};
+
+    let kind = match diagnostic.level {
+        Level::Error => ReportKind::Error,
+        Level::Warning => ReportKind::Warning,
+        Level::Note => ReportKind::Advice,
+    };
+    let Some(primary) = &diagnostic.primary else {
+        // Nothing to point at: a plain header with the notes.
+        let mut out = format!("{}[{}]: {}\n", diagnostic.level.as_str(), diagnostic.code.as_str(), diagnostic.message);
+        for note in &diagnostic.notes {
+            let _ = writeln!(out, "  = note: {note}");
+        }
+        if let Some(help) = &diagnostic.help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        return out;
+    };
+    let span_of = |label: &Label| -> AriadneSpan {
+        let text = sources.text(label.at.file);
+        let start = floor_char_boundary(text, (label.at.span.start as usize).min(text.len()));
+        let end = floor_char_boundary(text, (label.at.span.end as usize).min(text.len())).max(start);
+        (sources.name(label.at.file).to_string(), start..end)
+    };
+    let primary_span = span_of(primary);
+    let mut report = Report::<AriadneSpan>::build(kind, primary_span.clone())
+        .with_config(Config::default().with_color(options.color).with_index_type(IndexType::Byte))
+        .with_code(diagnostic.code.as_str())
+        .with_message(&diagnostic.message)
+        .with_label(ALabel::new(primary_span).with_message(&primary.message).with_color(Color::Red));
+    for label in &diagnostic.secondary {
+        report = report.with_label(ALabel::new(span_of(label)).with_message(&label.message).with_color(Color::Blue));
+    }
+    for note in &diagnostic.notes {
+        report = report.with_note(note);
+    }
+    if let Some(help) = &diagnostic.help {
+        report = report.with_help(help);
+    }
+    let mut cache: Vec<(String, String)> = Vec::new();
+    let mut files = vec![primary.at.file];
+    files.extend(diagnostic.secondary.iter().map(|l| l.at.file));
+    for file in files {
+        let name = sources.name(file).to_string();
+        if !cache.iter().any(|(n, _)| *n == name) {
+            cache.push((name, sources.text(file).to_string()));
+        }
+    }
+    let mut buffer = Vec::new();
+    let written = report.finish().write(ariadne::sources(cache), &mut buffer);
+    match written {
+        Ok(()) => String::from_utf8_lossy(&buffer).into_owned(),
+        Err(_) => format!("{}[{}]: {}\n", diagnostic.level.as_str(), diagnostic.code.as_str(), diagnostic.message),
+    }
+}
+
+/// "did you mean" support: the closest candidate by edit distance, if close enough.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(f64, &str)> = None;
+    for candidate in candidates {
+        let score = strsim::jaro_winkler(&name.to_lowercase(), &candidate.to_lowercase());
+        if score > 0.8 && best.is_none_or(|(s, c)| score > s || (score == s && candidate < c)) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let text = "ab\ncé d";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 3), (2, 1));
+        assert_eq!(line_col(text, 6), (2, 3), "é is one column");
+        assert_eq!(offset_of(text, 2, 3), 6);
+    }
+
+    #[test]
+    fn closest_suggests_typos_only() {
+        let names = ["last_bias_test", "bias_disparity", "human_oversight"];
+        assert_eq!(closest("last_bias_tset", names), Some("last_bias_test"));
+        assert_eq!(closest("zzz", names), None);
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{} twice", code.as_str());
+        }
+    }
+}

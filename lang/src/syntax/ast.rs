@@ -1,0 +1,498 @@
+//! The typed syntax tree of one `.aims` file.
+//!
+//! Built from pest pairs in exactly one place (`build.rs`); every node
+//! carries the byte span it came from, relative to the start of its file.
+//! The tree is plain data: no names are resolved and no types are known
+//! here (that is `sema`'s job).
+
+use crate::time::{Date, Duration};
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    /// Offset of the first byte.
+    pub start: u32,
+    /// Offset one past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from byte offsets.
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start: start as u32, end: end as u32 }
+    }
+    /// The smallest span covering both.
+    pub fn cover(self, other: Span) -> Span {
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+    /// This span moved `by` bytes to the right.
+    pub fn shifted(self, by: u32) -> Span {
+        Span { start: self.start + by, end: self.end + by }
+    }
+    /// The span as a `usize` range, for slicing.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// A name as written, with where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A text literal after escape processing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Text {
+    pub value: String,
+    pub span: Span,
+}
+
+/// A requirement identifier such as `A.6.2.4` or `9.3`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReqRef {
+    pub id: String,
+    pub span: Span,
+}
+
+/// A parsed file: its declarations in source order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourceFile {
+    pub items: Vec<Item>,
+}
+
+/// One top-level declaration with its doc comment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    /// The `///` lines above the declaration, joined with newlines.
+    pub docs: Option<String>,
+    pub span: Span,
+    pub kind: ItemKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ItemKind {
+    Use(UseDecl),
+    Enum(EnumDecl),
+    Record(StructDecl),
+    Entity(StructDecl),
+    Fact(FactDecl),
+    Requirement(RequirementDecl),
+    Control(RuleDecl),
+    Audit(RuleDecl),
+    Scale(ScaleDecl),
+    Matrix(MatrixDecl),
+    Appetite(AppetiteDecl),
+    Risk(RiskDecl),
+    Objective(ObjectiveDecl),
+    Exception(ExceptionDecl),
+    Exclude(ExcludeDecl),
+    Fn(FnDecl),
+    Test(TestDecl),
+}
+
+impl ItemKind {
+    /// The keyword that introduces this declaration.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            ItemKind::Use(_) => "use",
+            ItemKind::Enum(_) => "enum",
+            ItemKind::Record(_) => "record",
+            ItemKind::Entity(_) => "entity",
+            ItemKind::Fact(_) => "fact",
+            ItemKind::Requirement(_) => "requirement",
+            ItemKind::Control(_) => "control",
+            ItemKind::Audit(_) => "audit",
+            ItemKind::Scale(_) => "scale",
+            ItemKind::Matrix(_) => "matrix",
+            ItemKind::Appetite(_) => "appetite",
+            ItemKind::Risk(_) => "risk",
+            ItemKind::Objective(_) => "objective",
+            ItemKind::Exception(_) => "exception",
+            ItemKind::Exclude(_) => "exclude",
+            ItemKind::Fn(_) => "fn",
+            ItemKind::Test(_) => "test",
+        }
+    }
+}
+
+/// `use iso42001.annex_a`
+#[derive(Clone, Debug, PartialEq)]
+pub struct UseDecl {
+    pub path: String,
+    pub span: Span,
+}
+
+/// `enum RiskTier { minimal, limited, high }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnumDecl {
+    pub name: Ident,
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    pub docs: Option<String>,
+    pub name: Ident,
+}
+
+/// `entity` and `record` share their shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StructDecl {
+    pub name: Ident,
+    pub fields: Vec<FieldDecl>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDecl {
+    pub docs: Option<String>,
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub is_key: bool,
+    pub default: Option<Expr>,
+}
+
+/// A type as written: `Text`, `Date?`, `[Dataset]`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeExpr {
+    Named { name: Ident, optional: bool, span: Span },
+    List { element: Box<TypeExpr>, optional: bool, span: Span },
+}
+
+impl TypeExpr {
+    pub fn span(&self) -> Span {
+        match self {
+            TypeExpr::Named { span, .. } | TypeExpr::List { span, .. } => *span,
+        }
+    }
+}
+
+/// `fact AISystem { id: "x", ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct FactDecl {
+    pub entity: Ident,
+    pub fields: Vec<FieldInit>,
+    pub body_span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldInit {
+    pub name: Ident,
+    pub value: Expr,
+}
+
+/// `requirement A.6.2.4 "Verification and validation" in A.6`
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequirementDecl {
+    pub id: ReqRef,
+    pub title: Text,
+    pub parent: Option<ReqRef>,
+}
+
+/// Severity of a finding, as an auditor grades it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// A major nonconformity.
+    Major,
+    /// A minor nonconformity.
+    Minor,
+    /// An observation (an opportunity for improvement).
+    Observation,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Major => "major",
+            Severity::Minor => "minor",
+            Severity::Observation => "observation",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "major" => Some(Severity::Major),
+            "minor" => Some(Severity::Minor),
+            "observation" => Some(Severity::Observation),
+            _ => None,
+        }
+    }
+}
+
+/// The header clauses shared by controls, audits, risks and objectives.
+/// Which clauses a declaration may carry is checked in `sema`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuleHeader {
+    pub implements: Vec<ReqRef>,
+    pub clauses: Vec<ReqRef>,
+    pub severity: Option<(Severity, Span)>,
+    pub owner: Option<Text>,
+    pub subject: Option<Subject>,
+    /// Spans of the header clauses, keyword first, to point at misplaced ones.
+    pub clause_spans: Vec<(&'static str, Span)>,
+}
+
+/// `for s: AISystem where <filter>`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Subject {
+    pub var: Ident,
+    pub entity: Ident,
+    pub filter: Option<Expr>,
+}
+
+/// `control` and `audit`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleDecl {
+    pub name: Ident,
+    pub title: Option<Text>,
+    pub header: RuleHeader,
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    Let { name: Ident, value: Expr, span: Span },
+    Require { cond: Expr, because: Option<Text>, span: Span },
+}
+
+/// `scale Likelihood { rare: 1, ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScaleDecl {
+    pub name: Ident,
+    pub values: Vec<(Ident, i64)>,
+}
+
+/// `matrix RiskLevel = Likelihood * Impact { low: 1..4, ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatrixDecl {
+    pub name: Ident,
+    pub axes: Vec<Ident>,
+    pub levels: Vec<LevelDecl>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LevelDecl {
+    pub name: Ident,
+    pub low: i64,
+    pub high: i64,
+    pub span: Span,
+}
+
+/// `appetite medium` or `appetite RiskLevel.medium`
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppetiteDecl {
+    pub matrix: Option<Ident>,
+    pub level: Ident,
+}
+
+/// `risk name "title" for s: T where .. { likelihood: .., treated by .. }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct RiskDecl {
+    pub name: Ident,
+    pub title: Option<Text>,
+    pub header: RuleHeader,
+    pub lets: Vec<Stmt>,
+    pub axes: Vec<(Ident, Expr)>,
+    pub residual: Vec<(Ident, Expr)>,
+    pub treated_by: Vec<Ident>,
+}
+
+/// `objective name "title" { measure .. baseline .. target .. }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectiveDecl {
+    pub name: Ident,
+    pub title: Option<Text>,
+    pub header: RuleHeader,
+    pub measures: Vec<Expr>,
+    pub baselines: Vec<(Expr, Date, Span)>,
+    pub targets: Vec<Target>,
+    pub histories: Vec<History>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub op: CmpOp,
+    pub value: Expr,
+    pub deadline: Date,
+    pub span: Span,
+}
+
+/// `history m.value at m.date for m: Measurement where ..`
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    pub value: Expr,
+    pub date: Expr,
+    pub binder: Binder,
+    pub filter: Option<Expr>,
+    pub span: Span,
+}
+
+/// `exception name waives control for Entity "key" until .. approved by .. because ..`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExceptionDecl {
+    pub name: Ident,
+    pub waives: Option<Ident>,
+    pub target: Option<(Ident, Text)>,
+    pub until: Option<(Date, Span)>,
+    pub approved_by: Option<Text>,
+    pub because: Option<Text>,
+}
+
+/// `exclude A.10.4 because ".."`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExcludeDecl {
+    pub requirements: Vec<ReqRef>,
+    pub because: Option<Text>,
+}
+
+/// `fn name(p: T, ..) = expr`
+#[derive(Clone, Debug, PartialEq)]
+pub struct FnDecl {
+    pub name: Ident,
+    pub params: Vec<(Ident, TypeExpr)>,
+    pub body: Expr,
+}
+
+/// `test "name" { as of .. given .. expect .. }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestDecl {
+    pub name: Text,
+    pub as_of: Option<(Date, Span)>,
+    pub given: Vec<FactDecl>,
+    pub expects: Vec<Expectation>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expectation {
+    Outcome { rule: Ident, outcome: Ident, entity: Option<Text>, span: Span },
+    Risk { risk: Ident, entity: Option<Text>, level: Ident, span: Span },
+    Objective { objective: Ident, status: Ident, span: Span },
+}
+
+/// An expression with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Bool(bool),
+    Int(i64),
+    Number(f64),
+    /// `5%`, stored as the fraction 0.05.
+    Percent(f64),
+    Text(String),
+    Date(Date),
+    Duration(Duration),
+    /// The evaluation date.
+    Today,
+    Name(Ident),
+    Field(Box<Expr>, Ident),
+    Call(Ident, Vec<Expr>),
+    Aggregate { func: Ident, value: Box<Expr>, binder: Binder, filter: Option<Box<Expr>> },
+    List(Vec<Expr>),
+    Record(Vec<FieldInit>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    Compare(CmpOp, Box<Expr>, Box<Expr>),
+    In { value: Box<Expr>, collection: Box<Expr>, negated: bool },
+    Within(Box<Expr>, Box<Expr>),
+    Is { value: Box<Expr>, some: bool },
+    If { branches: Vec<(Expr, Expr)>, otherwise: Box<Expr> },
+    Exists { binder: Binder, filter: Option<Box<Expr>> },
+    All { binder: Binder, filter: Option<Box<Expr>>, body: Box<Expr> },
+    Paren(Box<Expr>),
+}
+
+/// `x: Entity` (every entity of a type) or `x in list`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binder {
+    pub var: Ident,
+    pub source: BinderSource,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BinderSource {
+    Entity(Ident),
+    List(Box<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    And,
+    Or,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Coalesce,
+}
+
+impl BinaryOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinaryOp::And => "and",
+            BinaryOp::Or => "or",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Coalesce => "??",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CmpOp> {
+        Some(match s {
+            "==" => CmpOp::Eq,
+            "!=" => CmpOp::Ne,
+            "<" => CmpOp::Lt,
+            "<=" => CmpOp::Le,
+            ">" => CmpOp::Gt,
+            ">=" => CmpOp::Ge,
+            _ => return None,
+        })
+    }
+    /// Whether `ordering` (of left against right) satisfies the operator.
+    pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CmpOp::Eq => ordering == Equal,
+            CmpOp::Ne => ordering != Equal,
+            CmpOp::Lt => ordering == Less,
+            CmpOp::Le => ordering != Greater,
+            CmpOp::Gt => ordering == Greater,
+            CmpOp::Ge => ordering != Less,
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Syntax: from the text of one `.aims` file to its [`ast::SourceFile`].
+//!
+//! pest has no error recovery, so the file is cut into chunks, one per
+//! top-level declaration (a line that starts, in column 1, with a
+//! declaration keyword or `///`), and each chunk is parsed on its own: one
+//! broken declaration yields one error and hides nothing else. Nesting is
+//! measured before pest runs, so hostile input cannot exhaust the stack.
+
+pub mod ast;
+mod build;
+
+use pest::Parser as _;
+
+use self::ast::{SourceFile, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "syntax/grammar.pest"]
+pub(crate) struct Grammar;
+
+/// Limits applied while parsing.
+#[derive(Clone, Copy, Debug)]
+pub struct ParseLimits {
+    /// Deepest nesting of brackets allowed in one declaration.
+    pub max_nesting: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits { max_nesting: 64 }
+    }
+}
+
+/// A syntax error: where, what, and what was expected there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntaxError {
+    pub code: crate::diag::Code,
+    pub span: Span,
+    pub message: String,
+    pub label: String,
+    pub help: Option<String>,
+}
+
+/// The result of parsing one file: a tree of every declaration that parsed,
+/// and an error for every one that did not.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Parse {
+    pub file: SourceFile,
+    pub errors: Vec<SyntaxError>,
+}
+
+/// Keywords that start a declaration; a line starting with one starts a chunk.
+pub const DECLARATION_KEYWORDS: &[&str] = &[
+    "use", "enum", "record", "entity", "fact", "requirement", "control", "audit", "scale", "matrix",
+    "appetite", "risk", "objective", "exception", "exclude", "fn", "test",
+];
+
+/// Parses a file with the default limits.
+pub fn parse(text: &str) -> Parse {
+    parse_with(text, ParseLimits::default())
+}
+
+/// Parses a file.
+pub fn parse_with(text: &str, limits: ParseLimits) -> Parse {
+    let mut parse = Parse::default();
+    for (start, end) in chunks(text) {
+        let chunk = &text[start..end];
+        if chunk.trim().is_empty() {
+            continue;
+        }
+        if let Some(at) = too_deep(chunk, limits.max_nesting) {
+            parse.errors.push(SyntaxError {
+                code: crate::diag::Code::TooDeep,
+                span: Span::new(start + at, start + at + 1),
+                message: format!("expression nested deeper than {} levels", limits.max_nesting),
+                label: "too deeply nested".into(),
+                help: Some("split the expression with `let` or a `fn`".into()),
+            });
+            continue;
+        }
+        match parse_chunk(chunk, start as u32) {
+            Ok(mut items) => {
+                parse.file.items.append(&mut items.items);
+                parse.errors.append(&mut items.errors);
+            }
+            Err(error) => {
+                let mut error = *error;
+                error.span = error.span.shifted(start as u32);
+                parse.errors.push(error);
+            }
+        }
+    }
+    parse
+}
+
+/// Items and the literal errors found while building them.
+struct ChunkItems {
+    items: Vec<ast::Item>,
+    errors: Vec<SyntaxError>,
+}
+
+fn parse_chunk(chunk: &str, base: u32) -> Result<ChunkItems, Box<SyntaxError>> {
+    // The nesting was bounded above; this only guards the remaining
+    // recursion of pest and of the tree builder on small stacks.
+    stacker::maybe_grow(256 * 1024, 16 * 1024 * 1024, || {
+        let pairs = Grammar::parse(Rule::chunk, chunk).map_err(|e| Box::new(convert_error(chunk, e)))?;
+        let mut builder = build::Builder::new(base);
+        let items = builder.chunk(pairs);
+        Ok(ChunkItems { items, errors: builder.errors })
+    })
+}
+
+/// Byte ranges of the chunks of a file.
+fn chunks(text: &str) -> Vec<(usize, usize)> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    let mut previous_was_doc = false;
+    for line in text.split_inclusive('\n') {
+        let is_doc = line.starts_with("///");
+        let starts_decl = DECLARATION_KEYWORDS.iter().any(|kw| {
+            line.strip_prefix(kw)
+                .is_some_and(|rest| rest.chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_')))
+        });
+        if (is_doc || starts_decl) && !previous_was_doc && offset > 0 {
+            starts.push(offset);
+        }
+        previous_was_doc = is_doc;
+        offset += line.len();
+    }
+    let mut ranges = Vec::with_capacity(starts.len());
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        ranges.push((start, end));
+    }
+    ranges
+}
+
+/// Offset of the first bracket that opens deeper than `max`, skipping text
+/// literals and comments.
+fn too_deep(chunk: &str, max: usize) -> Option<usize> {
+    let bytes = chunk.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn convert_error(chunk: &str, error: pest::error::Error<Rule>) -> SyntaxError {
+    use pest::error::{ErrorVariant, InputLocation};
+    let offset = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let found = describe_found(chunk, offset);
+    let end = offset + found.1.max(if offset < chunk.len() { 1 } else { 0 });
+    let mut expected: Vec<&'static str> = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(|r| describe_rule(*r)).collect(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    expected.sort_unstable();
+    expected.dedup();
+    let label = match expected.as_slice() {
+        [] => "unexpected here".to_string(),
+        [one] => format!("expected {one}"),
+        many => {
+            let (last, rest) = many.split_last().map(|(l, r)| (*l, r)).unwrap_or(("", &[]));
+            format!("expected {} or {last}", rest.join(", "))
+        }
+    };
+    let help = hint(chunk, offset, &found.0);
+    SyntaxError {
+        code: crate::diag::Code::Syntax,
+        span: Span::new(offset, end.min(chunk.len().max(offset))),
+        message: format!("unexpected {}", found.0),
+        label,
+        help,
+    }
+}
+
+/// What stands at `offset`, for the message, and its length in bytes.
+fn describe_found(chunk: &str, offset: usize) -> (String, usize) {
+    let rest = chunk.get(offset..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return ("end of file".into(), 0);
+    };
+    if first.is_alphanumeric() || first == '_' {
+        let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.').collect();
+        let len = word.len();
+        return (format!("`{word}`"), len);
+    }
+    if first == '\n' || first == '\r' {
+        return ("end of line".into(), 1);
+    }
+    (format!("`{first}`"), first.len_utf8())
+}
+
+fn hint(chunk: &str, offset: usize, found: &str) -> Option<String> {
+    let rest = chunk.get(offset..).unwrap_or("");
+    if rest.starts_with('=') && !rest.starts_with("==") {
+        return Some("compare with `==`; a single `=` only gives a default or a definition".into());
+    }
+    if rest.starts_with('\'') {
+        return Some("text is written in double quotes: \"like this\"".into());
+    }
+    if rest.starts_with("&&") || rest.starts_with("||") {
+        return Some("write `and` and `or`".into());
+    }
+    if rest.starts_with('!') && !rest.starts_with("!=") {
+        return Some("write `not` to negate".into());
+    }
+    if found == "end of file" {
+        return Some("a bracket or a block may be left open".into());
+    }
+    let word = found.trim_matches('`');
+    if matches!(word, "and" | "or" | "not" | "in" | "if" | "then" | "else" | "exists" | "all" | "for" | "where" | "is" | "some" | "none" | "within" | "today" | "because" | "require" | "let") {
+        return Some(format!("`{word}` is a keyword and cannot be used as a name"));
+    }
+    None
+}
+
+/// A readable description of what a grammar rule expects, or `None` for
+/// rules too internal to mention.
+fn describe_rule(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of file",
+        Rule::item | Rule::decl | Rule::docs | Rule::doc_comment => "a declaration",
+        Rule::ident | Rule::name => "a name",
+        Rule::field_name => "a field name",
+        Rule::string => "a text in double quotes",
+        Rule::req_ref | Rule::req_id => "a requirement identifier",
+        Rule::type_expr | Rule::named_type | Rule::list_type => "a type",
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr | Rule::coalesce_expr
+        | Rule::add_expr | Rule::mul_expr | Rule::unary_expr | Rule::postfix_expr | Rule::paren_expr
+        | Rule::list_lit | Rule::record_lit | Rule::call | Rule::if_expr | Rule::exists_expr | Rule::all_expr
+        | Rule::number | Rule::percent | Rule::duration | Rule::kw_true | Rule::kw_false | Rule::kw_today => {
+            "an expression"
+        }
+        Rule::date => "a date (YYYY-MM-DD)",
+        Rule::integer => "a whole number",
+        Rule::duration_unit => "`days`, `weeks`, `months` or `years`",
+        Rule::cmp_op | Rule::compare_tail => "a comparison",
+        Rule::add_op | Rule::mul_op => "an operator",
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::kw_in | Rule::in_tail => "`in`",
+        Rule::kw_is | Rule::is_tail => "`is`",
+        Rule::kw_within | Rule::within_tail => "`within`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_for | Rule::for_clause | Rule::agg_tail => "`for`",
+        Rule::kw_where => "`where`",
+        Rule::kw_some => "`some`",
+        Rule::kw_none => "`none`",
+        Rule::kw_because | Rule::because_clause => "`because`",
+        Rule::kw_require | Rule::require_stmt => "`require`",
+        Rule::kw_let | Rule::let_stmt => "`let`",
+        Rule::block => "a block `{ .. }`",
+        Rule::field_decl => "a field declaration `name: Type`",
+        Rule::field_init => "a field `name: value`",
+        Rule::variant => "a variant name",
+        Rule::implements_clause | Rule::kw_implements => "`implements`",
+        Rule::severity_clause | Rule::kw_severity => "`severity`",
+        Rule::severity => "`major`, `minor` or `observation`",
+        Rule::clause_clause | Rule::kw_clause => "`clause`",
+        Rule::owner_clause | Rule::kw_owner => "`owner`",
+        Rule::scale_value => "a scale value `name: number`",
+        Rule::level => "a level `name: low..high`",
+        Rule::treated_stmt | Rule::residual_stmt | Rule::axis_stmt => "a risk statement",
+        Rule::measure_stmt | Rule::baseline_stmt | Rule::target_stmt | Rule::history_stmt => {
+            "`measure`, `baseline`, `target` or `history`"
+        }
+        Rule::waives_clause | Rule::until_clause | Rule::approved_clause => {
+            "`waives`, `until`, `approved by` or `because`"
+        }
+        Rule::as_of_stmt | Rule::given_stmt | Rule::expect_stmt => "`as of`, `given` or `expect`",
+        Rule::outcome_word => "`passes`, `fails`, `waived` or `not_applicable`",
+        Rule::param => "a parameter `name: Type`",
+        Rule::binder | Rule::entity_source | Rule::list_source => "a binding `x: Entity` or `x in list`",
+        Rule::optional_mark => "`?`",
+        Rule::key_mark => "`key`",
+        Rule::module_path => "a module path",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_broken_declaration_hides_nothing_else() {
+        let text = "enum A { x, y }\ncontrol broken { require }\nenum B { z }\ncontrol also_broken for s: { }\n";
+        let parse = parse(text);
+        assert_eq!(parse.file.items.len(), 2, "{:?}", parse.errors);
+        assert_eq!(parse.errors.len(), 2);
+        let first = &text[parse.errors[0].span.range()];
+        assert_eq!(first, "}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = format!("fn f() = {}1{}\n", "(".repeat(10_000), ")".repeat(10_000));
+        let parse = parse(&text);
+        assert_eq!(parse.errors.len(), 1);
+        assert_eq!(parse.errors[0].code, crate::diag::Code::TooDeep);
+    }
+
+    #[test]
+    fn keywords_are_not_names() {
+        let parse = parse("fn if(x: Int) = x\n");
+        assert_eq!(parse.errors.len(), 1);
+        assert!(parse.errors[0].help.as_deref().unwrap_or("").contains("keyword"));
+    }
+
+    #[test]
+    fn spans_are_relative_to_the_file() {
+        let text = "enum A { x }\n\nenum B { y }\n";
+        let parse = parse(text);
+        let ast::ItemKind::Enum(b) = &parse.file.items[1].kind else { panic!() };
+        assert_eq!(&text[b.name.span.range()], "B");
+    }
+}

@@ -1,0 +1,189 @@
+//! Calendar dates and durations, the only notion of time the language has.
+//!
+//! A date is a day number, so comparing and subtracting dates is integer
+//! arithmetic; chrono is used only at the edges (parsing, printing, and
+//! month arithmetic with its end-of-month clamping). The evaluation date
+//! (`as_of`) is always an input: nothing here reads the clock.
+
+use std::fmt;
+
+use chrono::{Datelike, Months, NaiveDate};
+
+/// A calendar date (proleptic Gregorian), stored as days since 0001-01-01.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(i32);
+
+impl Date {
+    /// 1970-01-01.
+    pub const UNIX_EPOCH: Date = Date(719_163);
+
+    /// Parses `YYYY-MM-DD`; `None` for a malformed or impossible date.
+    pub fn parse(text: &str) -> Option<Date> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+            return None;
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(Date::from_naive)
+    }
+
+    /// The date `year-month-day`, if it exists.
+    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
+        NaiveDate::from_ymd_opt(year, month, day).map(Date::from_naive)
+    }
+
+    fn from_naive(date: NaiveDate) -> Date {
+        Date(date.num_days_from_ce())
+    }
+
+    fn naive(self) -> NaiveDate {
+        // Every `Date` was made from a valid `NaiveDate` or by day arithmetic
+        // clamped to chrono's range, so this conversion cannot fail.
+        NaiveDate::from_num_days_from_ce_opt(self.0).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// Days since 0001-01-01.
+    pub fn day_number(self) -> i32 {
+        self.0
+    }
+
+    /// Whole days from `earlier` to `self` (negative when `earlier` is later).
+    pub fn days_since(self, earlier: Date) -> i64 {
+        i64::from(self.0) - i64::from(earlier.0)
+    }
+
+    /// This date plus a number of days, clamped to the supported range.
+    pub fn add_days(self, days: i64) -> Date {
+        let min = NaiveDate::MIN.num_days_from_ce() as i64;
+        let max = NaiveDate::MAX.num_days_from_ce() as i64;
+        Date((i64::from(self.0) + days).clamp(min, max) as i32)
+    }
+
+    /// This date moved by whole months; the day is clamped to the last day
+    /// of the target month (2026-03-31 minus 1 month is 2026-02-28).
+    pub fn add_months(self, months: i64) -> Date {
+        let date = self.naive();
+        let moved = if months >= 0 {
+            u32::try_from(months).ok().and_then(|m| date.checked_add_months(Months::new(m)))
+        } else {
+            u32::try_from(-months).ok().and_then(|m| date.checked_sub_months(Months::new(m)))
+        };
+        match moved {
+            Some(d) => Date::from_naive(d),
+            None if months >= 0 => Date::from_naive(NaiveDate::MAX),
+            None => Date::from_naive(NaiveDate::MIN),
+        }
+    }
+
+    /// This date moved by a duration (months first, then days).
+    pub fn add(self, duration: Duration) -> Date {
+        self.add_months(duration.months).add_days(duration.days)
+    }
+
+    /// This date moved back by a duration.
+    pub fn sub(self, duration: Duration) -> Date {
+        self.add_months(-duration.months).add_days(-duration.days)
+    }
+
+    /// The year, month and day.
+    pub fn ymd(self) -> (i32, u32, u32) {
+        let d = self.naive();
+        (d.year(), d.month(), d.day())
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+/// A length of time: calendar months (from `months` and `years`) and days
+/// (from `days` and `weeks`). Months are kept apart from days because a
+/// month has no fixed number of days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Duration {
+    pub months: i64,
+    pub days: i64,
+}
+
+impl Duration {
+    /// `amount` of `unit` (`day(s)`, `week(s)`, `month(s)`, `year(s)`).
+    pub fn from_unit(amount: i64, unit: &str) -> Option<Duration> {
+        let unit = unit.strip_suffix('s').unwrap_or(unit);
+        Some(match unit {
+            "day" => Duration { months: 0, days: amount },
+            "week" => Duration { months: 0, days: amount.checked_mul(7)? },
+            "month" => Duration { months: amount, days: 0 },
+            "year" => Duration { months: amount.checked_mul(12)?, days: 0 },
+            _ => return None,
+        })
+    }
+
+    /// Whether `date` lies within this duration before `as_of`: not after
+    /// `as_of`, and not before `as_of` minus the duration. A date in the
+    /// future is never "within": a record from the future is not evidence.
+    pub fn contains(self, date: Date, as_of: Date) -> bool {
+        date <= as_of && date >= as_of.sub(self)
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn part(f: &mut fmt::Formatter<'_>, n: i64, unit: &str) -> fmt::Result {
+            write!(f, "{n} {unit}{}", if n == 1 { "" } else { "s" })
+        }
+        match (self.months, self.days) {
+            (m, 0) if m != 0 && m % 12 == 0 => part(f, m / 12, "year"),
+            (m, 0) if m != 0 => part(f, m, "month"),
+            (0, d) => part(f, d, "day"),
+            (m, d) => {
+                part(f, m, "month")?;
+                f.write_str(" ")?;
+                part(f, d, "day")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn parses_and_prints() {
+        assert_eq!(d("2026-01-01").to_string(), "2026-01-01");
+        assert_eq!(Date::UNIX_EPOCH.to_string(), "1970-01-01");
+        assert!(Date::parse("2026-02-30").is_none());
+        assert!(Date::parse("2026-1-1").is_none());
+        assert_eq!(d("2026-07-01").days_since(d("2026-01-01")), 181);
+    }
+
+    #[test]
+    fn within_days_at_the_boundary() {
+        let window = Duration::from_unit(180, "days").unwrap();
+        assert!(window.contains(d("2026-01-01"), d("2026-06-30")));
+        assert!(!window.contains(d("2026-01-01"), d("2026-07-01")));
+        assert!(!window.contains(d("2026-07-02"), d("2026-06-30")), "future dates are not within");
+    }
+
+    #[test]
+    fn within_months_clamps_to_month_end() {
+        let year = Duration::from_unit(12, "months").unwrap();
+        assert!(year.contains(d("2025-03-31"), d("2026-03-31")));
+        assert!(year.contains(d("2025-03-31"), d("2026-03-30")));
+        assert!(!year.contains(d("2025-03-29"), d("2026-03-30")));
+        assert_eq!(d("2026-03-31").add_months(-1), d("2026-02-28"));
+    }
+
+    #[test]
+    fn durations_print_in_their_unit() {
+        assert_eq!(Duration::from_unit(12, "months").unwrap().to_string(), "1 year");
+        assert_eq!(Duration::from_unit(2, "weeks").unwrap().to_string(), "14 days");
+        assert_eq!(Duration::from_unit(1, "day").unwrap().to_string(), "1 day");
+    }
+}
