@@ -12,3 +12,5 @@
 pub mod diag;
 pub mod syntax;
 pub mod time;
+pub mod ir;
+pub mod sema;

@@ -1,0 +1,646 @@
+//! The checked program: every declaration resolved, every expression typed
+//! and lowered to [`Ex`], the compact form the evaluator runs.
+//!
+//! Names are gone here: variables are frame slots, fields are indices,
+//! enum variants are numbers. What remains as text is what a person must
+//! read back (paths for "no evidence" reasons, the source of a `require`).
+
+use std::sync::Arc;
+
+use crate::diag::FileSpan;
+use crate::syntax::ast::{CmpOp, Severity};
+use crate::time::{Date, Duration};
+
+macro_rules! id {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize { self.0 as usize }
+        }
+    )*};
+}
+
+id! {
+    /// An `enum`.
+    EnumId;
+    /// A `record`.
+    RecordId;
+    /// An `entity`.
+    EntityId;
+    /// A `scale`.
+    ScaleId;
+    /// A `matrix`.
+    MatrixId;
+    /// A `control` or an `audit`.
+    RuleId;
+    /// A `risk`.
+    RiskId;
+    /// An `objective`.
+    ObjectiveId;
+    /// A `fn`.
+    FnId;
+}
+
+/// A static type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ty {
+    Bool,
+    Int,
+    Number,
+    Percent,
+    Text,
+    Date,
+    Duration,
+    Enum(EnumId),
+    Scale(ScaleId),
+    Level(MatrixId),
+    Record(RecordId),
+    /// A reference to an entity (by key in facts, by row while evaluating).
+    Entity(EntityId),
+    List(Box<Ty>),
+    Opt(Box<Ty>),
+    /// `[]`: a list whose element type is not known yet.
+    EmptyList,
+    /// The type of an expression that already has an error: never reported again.
+    Error,
+}
+
+impl Ty {
+    pub fn is_optional(&self) -> bool {
+        matches!(self, Ty::Opt(_))
+    }
+    /// The type without its optional marker.
+    pub fn definite(&self) -> &Ty {
+        match self {
+            Ty::Opt(inner) => inner,
+            other => other,
+        }
+    }
+    /// This type made optional (once).
+    pub fn optional(self) -> Ty {
+        match self {
+            Ty::Opt(_) | Ty::Error => self,
+            other => Ty::Opt(Box::new(other)),
+        }
+    }
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Number | Ty::Percent)
+    }
+}
+
+/// A run-time value. Facts never hold `Unknown`; evaluation produces it
+/// when it reads an absent optional fact.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// An optional fact that is not recorded.
+    Absent,
+    /// A value that cannot be known, with the reason.
+    Unknown(Arc<Unknown>),
+    Bool(bool),
+    Int(i64),
+    Number(f64),
+    /// A fraction: `5%` is 0.05.
+    Percent(f64),
+    Text(Arc<str>),
+    Date(Date),
+    Duration(Duration),
+    Enum(EnumId, u32),
+    Scale(ScaleId, u32),
+    Level(MatrixId, u32),
+    /// A reference to an entity by its key, as facts hold it.
+    Ref(EntityId, Arc<str>),
+    /// An entity bound while evaluating: its row in the fact store.
+    Row(EntityId, u32),
+    List(Arc<[Value]>),
+    Record(Arc<[Value]>),
+}
+
+/// Why a value is unknown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unknown {
+    /// An optional fact is not recorded: the path as written.
+    NotRecorded(Arc<str>),
+    /// An aggregate with no value to aggregate (`avg` of nothing).
+    EmptyAggregate(&'static str),
+    /// A reference to an entity that is not in the facts.
+    MissingEntity { entity: Arc<str>, key: Arc<str> },
+    /// Division by zero.
+    DivisionByZero,
+}
+
+impl std::fmt::Display for Unknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unknown::NotRecorded(path) => write!(f, "{path} is not recorded"),
+            Unknown::EmptyAggregate(func) => write!(f, "{func} over no values"),
+            Unknown::MissingEntity { entity, key } => write!(f, "no {entity} with key \"{key}\""),
+            Unknown::DivisionByZero => write!(f, "division by zero"),
+        }
+    }
+}
+
+impl Value {
+    pub fn text(s: &str) -> Value {
+        Value::Text(Arc::from(s))
+    }
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Value::Unknown(_))
+    }
+    /// The number in a numeric value.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(n) => Some(*n as f64),
+            Value::Number(n) | Value::Percent(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// A lowered expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ex {
+    Const(Value),
+    /// The evaluation date.
+    Today,
+    /// A variable: a slot of the current frame.
+    Local(u32, Arc<str>),
+    /// A field of an entity or record; `path` is the source text (`s.owner.name`).
+    Field { base: Box<Ex>, field: u32, path: Arc<str> },
+    Not(Box<Ex>),
+    Neg(Box<Ex>),
+    And(Box<Ex>, Box<Ex>),
+    Or(Box<Ex>, Box<Ex>),
+    Arith(Arith, Box<Ex>, Box<Ex>),
+    Cmp(CmpOp, Box<Ex>, Box<Ex>),
+    In { value: Box<Ex>, list: Box<Ex>, negated: bool },
+    Within(Box<Ex>, Box<Ex>),
+    Is { value: Box<Ex>, some: bool },
+    Coalesce(Box<Ex>, Box<Ex>),
+    If { branches: Vec<(Ex, Ex)>, otherwise: Box<Ex> },
+    List(Vec<Ex>),
+    Record(Vec<Ex>),
+    Quantifier { all: bool, slot: u32, source: Source, filter: Option<Box<Ex>>, body: Option<Box<Ex>> },
+    Aggregate { func: AggFn, slot: u32, source: Source, filter: Option<Box<Ex>>, value: Box<Ex> },
+    Call { func: FnId, args: Vec<Ex> },
+    Builtin(Builtin, Vec<Ex>),
+}
+
+/// What a quantifier or an aggregate ranges over.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// Every entity of a type in the facts.
+    Entities(EntityId),
+    /// The elements of a list.
+    List(Box<Ex>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    /// `date + duration`
+    DatePlus,
+    /// `date - duration`
+    DateMinus,
+    /// `date - date`, in days
+    DateDiff,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggFn {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl AggFn {
+    pub fn parse(name: &str) -> Option<AggFn> {
+        Some(match name {
+            "count" => AggFn::Count,
+            "sum" => AggFn::Sum,
+            "avg" => AggFn::Avg,
+            "min" => AggFn::Min,
+            "max" => AggFn::Max,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AggFn::Count => "count",
+            AggFn::Sum => "sum",
+            AggFn::Avg => "avg",
+            AggFn::Min => "min",
+            AggFn::Max => "max",
+        }
+    }
+}
+
+/// Functions built into the language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    /// `len(list)`
+    Len,
+    /// `days_since(date)`: days from the date to the evaluation date
+    DaysSince,
+    /// `abs(number)`
+    Abs,
+    /// `min(a, b)`
+    Min2,
+    /// `max(a, b)`
+    Max2,
+}
+
+/// Where a declaration is and what it says about itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decl {
+    pub name: String,
+    pub span: FileSpan,
+    /// The span of the name alone.
+    pub name_span: FileSpan,
+    pub docs: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnumDef {
+    pub decl: Decl,
+    pub variants: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScaleDef {
+    pub decl: Decl,
+    pub values: Vec<(String, i64)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatrixDef {
+    pub decl: Decl,
+    pub axes: Vec<ScaleId>,
+    /// Levels in ascending order of score.
+    pub levels: Vec<LevelDef>,
+    /// Index of the appetite level, if declared.
+    pub appetite: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LevelDef {
+    pub name: String,
+    pub low: i64,
+    pub high: i64,
+}
+
+impl MatrixDef {
+    /// The level a score falls in.
+    pub fn level_of(&self, score: i64) -> Option<u32> {
+        self.levels.iter().position(|l| l.low <= score && score <= l.high).map(|i| i as u32)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: Ty,
+    pub default: Option<Value>,
+    pub span: FileSpan,
+    pub docs: Option<String>,
+}
+
+/// A `record` or an `entity`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StructDef {
+    pub decl: Decl,
+    pub fields: Vec<FieldDef>,
+    /// The key field (entities only).
+    pub key: Option<u32>,
+}
+
+impl StructDef {
+    pub fn field(&self, name: &str) -> Option<(u32, &FieldDef)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.name == name).map(|(i, f)| (i as u32, f))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequirementDef {
+    pub id: String,
+    pub title: String,
+    pub parent: Option<String>,
+    pub span: FileSpan,
+    pub docs: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    Control,
+    Audit,
+}
+
+/// A control or an audit rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleDef {
+    pub decl: Decl,
+    pub kind: RuleKind,
+    pub title: Option<String>,
+    pub severity: Severity,
+    pub implements: Vec<String>,
+    pub clauses: Vec<String>,
+    pub owner: Option<String>,
+    pub subject: Option<SubjectDef>,
+    pub steps: Vec<Step>,
+    /// Frame size: variables and `let`s.
+    pub slots: u32,
+}
+
+/// `for x: Entity where filter` (the variable is slot 0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectDef {
+    pub var: String,
+    pub entity: EntityId,
+    pub filter: Option<Ex>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    Let { slot: u32, value: Ex },
+    Require(Requirement),
+}
+
+/// One `require` of a rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Requirement {
+    pub cond: Ex,
+    pub because: Option<String>,
+    /// The condition as written.
+    pub source: String,
+    pub span: FileSpan,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RiskDef {
+    pub decl: Decl,
+    pub title: Option<String>,
+    pub severity: Severity,
+    pub owner: Option<String>,
+    pub subject: Option<SubjectDef>,
+    pub lets: Vec<(u32, Ex)>,
+    pub matrix: MatrixId,
+    /// One expression per matrix axis, in the matrix's order.
+    pub axes: Vec<Ex>,
+    /// Residual values per axis; `None` keeps the inherent value.
+    pub residual: Vec<Option<Ex>>,
+    pub treated_by: Vec<RuleId>,
+    pub slots: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectiveDef {
+    pub decl: Decl,
+    pub title: Option<String>,
+    pub severity: Severity,
+    pub owner: Option<String>,
+    pub clauses: Vec<String>,
+    pub measure: Ex,
+    pub baseline: Option<(f64, Date)>,
+    pub target: (CmpOp, f64, Date),
+    pub history: Option<HistoryDef>,
+    pub slots: u32,
+}
+
+/// Recorded measurements of an objective (slot 0 is the variable).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryDef {
+    pub source: Source,
+    pub filter: Option<Ex>,
+    pub value: Ex,
+    pub date: Ex,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExceptionDef {
+    pub decl: Decl,
+    pub rule: RuleId,
+    /// The entity type and key waived; `None` for a rule without subject.
+    pub target: Option<(EntityId, String, FileSpan)>,
+    pub until: Date,
+    pub approved_by: Option<String>,
+    pub because: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExcludeDef {
+    pub requirement: String,
+    pub because: String,
+    pub span: FileSpan,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FnDef {
+    pub decl: Decl,
+    pub params: Vec<(String, Ty)>,
+    pub ret: Ty,
+    pub body: Ex,
+    pub slots: u32,
+}
+
+/// A fact written in the language (`fact` or a test's `given`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FactDef {
+    pub entity: EntityId,
+    /// Values for every field in declaration order (defaults applied).
+    pub values: Vec<Value>,
+    pub span: FileSpan,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestDef {
+    pub name: String,
+    pub span: FileSpan,
+    pub as_of: Option<Date>,
+    pub given: Vec<FactDef>,
+    pub expects: Vec<ExpectDef>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpectDef {
+    Outcome { rule: RuleId, outcome: OutcomeKind, entity: Option<String>, span: FileSpan },
+    Risk { risk: RiskId, entity: Option<String>, level: u32, span: FileSpan },
+    Objective { objective: ObjectiveId, status: ObjectiveStatus, span: FileSpan },
+}
+
+/// The outcome of a rule for one entity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    Pass,
+    Fail,
+    Waived,
+    NotApplicable,
+}
+
+impl OutcomeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Pass => "pass",
+            OutcomeKind::Fail => "fail",
+            OutcomeKind::Waived => "waived",
+            OutcomeKind::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+/// Where an objective stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectiveStatus {
+    Met,
+    OnTrack,
+    AtRisk,
+    Missed,
+    NoData,
+}
+
+impl ObjectiveStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectiveStatus::Met => "met",
+            ObjectiveStatus::OnTrack => "on_track",
+            ObjectiveStatus::AtRisk => "at_risk",
+            ObjectiveStatus::Missed => "missed",
+            ObjectiveStatus::NoData => "no_data",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ObjectiveStatus> {
+        Some(match s {
+            "met" => ObjectiveStatus::Met,
+            "on_track" => ObjectiveStatus::OnTrack,
+            "at_risk" => ObjectiveStatus::AtRisk,
+            "missed" => ObjectiveStatus::Missed,
+            "no_data" => ObjectiveStatus::NoData,
+            _ => return None,
+        })
+    }
+}
+
+/// The whole checked program.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Program {
+    pub enums: Vec<EnumDef>,
+    pub records: Vec<StructDef>,
+    pub entities: Vec<StructDef>,
+    pub scales: Vec<ScaleDef>,
+    pub matrices: Vec<MatrixDef>,
+    pub requirements: Vec<RequirementDef>,
+    pub rules: Vec<RuleDef>,
+    pub risks: Vec<RiskDef>,
+    pub objectives: Vec<ObjectiveDef>,
+    pub exceptions: Vec<ExceptionDef>,
+    pub excludes: Vec<ExcludeDef>,
+    pub fns: Vec<FnDef>,
+    pub facts: Vec<FactDef>,
+    pub tests: Vec<TestDef>,
+}
+
+impl Program {
+    pub fn entity(&self, id: EntityId) -> &StructDef {
+        &self.entities[id.index()]
+    }
+    pub fn entity_by_name(&self, name: &str) -> Option<EntityId> {
+        self.entities.iter().position(|e| e.decl.name == name).map(|i| EntityId(i as u32))
+    }
+    pub fn rule(&self, id: RuleId) -> &RuleDef {
+        &self.rules[id.index()]
+    }
+    pub fn rule_by_name(&self, name: &str) -> Option<RuleId> {
+        self.rules.iter().position(|r| r.decl.name == name).map(|i| RuleId(i as u32))
+    }
+    pub fn requirement(&self, id: &str) -> Option<&RequirementDef> {
+        self.requirements.iter().find(|r| r.id == id)
+    }
+
+    /// A value as a person reads it, given its static knowledge of names.
+    pub fn display(&self, value: &Value) -> String {
+        let mut out = String::new();
+        self.write_value(&mut out, value);
+        out
+    }
+
+    fn write_value(&self, out: &mut String, value: &Value) {
+        use std::fmt::Write as _;
+        match value {
+            Value::Absent => out.push_str("none"),
+            Value::Unknown(u) => {
+                let _ = write!(out, "unknown ({u})");
+            }
+            Value::Bool(b) => {
+                let _ = write!(out, "{b}");
+            }
+            Value::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Number(n) => out.push_str(&format_number(*n)),
+            Value::Percent(p) => {
+                let _ = write!(out, "{}%", format_number(p * 100.0));
+            }
+            Value::Text(t) => {
+                let _ = write!(out, "{t:?}");
+            }
+            Value::Date(d) => {
+                let _ = write!(out, "{d}");
+            }
+            Value::Duration(d) => {
+                let _ = write!(out, "{d}");
+            }
+            Value::Enum(e, v) => out.push_str(
+                self.enums.get(e.index()).and_then(|e| e.variants.get(*v as usize)).map_or("?", |s| s.as_str()),
+            ),
+            Value::Scale(s, v) => out.push_str(
+                self.scales.get(s.index()).and_then(|s| s.values.get(*v as usize)).map_or("?", |(n, _)| n.as_str()),
+            ),
+            Value::Level(m, l) => out.push_str(
+                self.matrices.get(m.index()).and_then(|m| m.levels.get(*l as usize)).map_or("?", |l| l.name.as_str()),
+            ),
+            Value::Ref(_, key) => {
+                let _ = write!(out, "{key:?}");
+            }
+            Value::Row(e, row) => {
+                let _ = write!(out, "{}#{row}", self.entities.get(e.index()).map_or("?", |e| e.decl.name.as_str()));
+            }
+            Value::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.write_value(out, item);
+                }
+                out.push(']');
+            }
+            Value::Record(fields) => {
+                out.push('{');
+                for (i, item) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.write_value(out, item);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// A number printed the shortest way that reads back to the same value.
+pub fn format_number(n: f64) -> String {
+    if n.is_finite() && n == n.trunc() && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}

@@ -1,0 +1,279 @@
+//! Semantic analysis: from parsed files to a checked [`Program`].
+//!
+//! Declarations are collected across every file first (so order never
+//! matters and duplicates are found with both locations), then types are
+//! resolved, then every expression is checked and lowered by
+//! [`expr::ExprChecker`]. Cycles (between functions, between requirement
+//! parents) are found here by depth-first search and reported, never
+//! followed. Every problem becomes a diagnostic; checking goes on, so one
+//! run reports them all.
+
+mod decls;
+pub(crate) mod expr;
+
+use std::collections::HashMap;
+
+use crate::diag::{Diagnostic, FileId};
+use crate::ir::*;
+use crate::syntax::ast;
+
+/// One parsed file handed to the checker.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceInput<'a> {
+    pub file: FileId,
+    pub text: &'a str,
+    pub ast: &'a ast::SourceFile,
+}
+
+/// The checked program and every diagnostic found on the way.
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    pub program: Program,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks a set of files as one program.
+pub fn check(inputs: &[SourceInput]) -> Checked {
+    let mut cx = Context::default();
+    decls::check_all(&mut cx, inputs);
+    Checked { program: cx.program, diagnostics: cx.diags }
+}
+
+/// A type that has values named by bare identifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TypeName {
+    Enum(EnumId),
+    Record(RecordId),
+    Entity(EntityId),
+    Scale(ScaleId),
+    Matrix(MatrixId),
+}
+
+/// Everything known so far while checking.
+#[derive(Default)]
+pub(crate) struct Context {
+    pub(crate) program: Program,
+    pub(crate) diags: Vec<Diagnostic>,
+    pub(crate) types: HashMap<String, TypeName>,
+    pub(crate) fns: HashMap<String, FnId>,
+    /// Signatures of functions: parameter types and return type (Error until checked).
+    pub(crate) fn_sigs: Vec<(Vec<Ty>, Ty)>,
+}
+
+impl Context {
+    pub(crate) fn ty_name(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::Bool => "Bool".into(),
+            Ty::Int => "Int".into(),
+            Ty::Number => "Number".into(),
+            Ty::Percent => "Percent".into(),
+            Ty::Text => "Text".into(),
+            Ty::Date => "Date".into(),
+            Ty::Duration => "Duration".into(),
+            Ty::Enum(id) => self.program.enums[id.index()].decl.name.clone(),
+            Ty::Scale(id) => self.program.scales[id.index()].decl.name.clone(),
+            Ty::Level(id) => self.program.matrices[id.index()].decl.name.clone(),
+            Ty::Record(id) => self.program.records[id.index()].decl.name.clone(),
+            Ty::Entity(id) => self.program.entities[id.index()].decl.name.clone(),
+            Ty::List(el) => format!("[{}]", self.ty_name(el)),
+            Ty::Opt(inner) => format!("{}?", self.ty_name(inner)),
+            Ty::EmptyList => "[]".into(),
+            Ty::Error => "{error}".into(),
+        }
+    }
+
+    /// Every value of an enum, scale or matrix named `name`.
+    pub(crate) fn variants_named(&self, name: &str) -> Vec<(Value, Ty)> {
+        let mut out = Vec::new();
+        for (i, e) in self.program.enums.iter().enumerate() {
+            if let Some(v) = e.variants.iter().position(|v| v == name) {
+                out.push((Value::Enum(EnumId(i as u32), v as u32), Ty::Enum(EnumId(i as u32))));
+            }
+        }
+        for (i, s) in self.program.scales.iter().enumerate() {
+            if let Some(v) = s.values.iter().position(|(n, _)| n == name) {
+                out.push((Value::Scale(ScaleId(i as u32), v as u32), Ty::Scale(ScaleId(i as u32))));
+            }
+        }
+        for (i, m) in self.program.matrices.iter().enumerate() {
+            if let Some(v) = m.levels.iter().position(|l| l.name == name) {
+                out.push((Value::Level(MatrixId(i as u32), v as u32), Ty::Level(MatrixId(i as u32))));
+            }
+        }
+        out
+    }
+
+    pub(crate) fn all_variant_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in &self.program.enums {
+            out.extend(e.variants.iter().cloned());
+        }
+        for s in &self.program.scales {
+            out.extend(s.values.iter().map(|(n, _)| n.clone()));
+        }
+        for m in &self.program.matrices {
+            out.extend(m.levels.iter().map(|l| l.name.clone()));
+        }
+        out
+    }
+
+    pub(crate) fn variant_names(&self, ty: &Ty) -> Vec<String> {
+        match ty {
+            Ty::Enum(id) => self.program.enums[id.index()].variants.clone(),
+            Ty::Scale(id) => self.program.scales[id.index()].values.iter().map(|(n, _)| n.clone()).collect(),
+            Ty::Level(id) => self.program.matrices[id.index()].levels.iter().map(|l| l.name.clone()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub(crate) fn variant_of(&self, ty: &Ty, name: &str) -> Option<Value> {
+        match ty {
+            Ty::Enum(id) => self.program.enums[id.index()]
+                .variants
+                .iter()
+                .position(|v| v == name)
+                .map(|v| Value::Enum(*id, v as u32)),
+            Ty::Scale(id) => self.program.scales[id.index()]
+                .values
+                .iter()
+                .position(|(n, _)| n == name)
+                .map(|v| Value::Scale(*id, v as u32)),
+            Ty::Level(id) => self.program.matrices[id.index()]
+                .levels
+                .iter()
+                .position(|l| l.name == name)
+                .map(|v| Value::Level(*id, v as u32)),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_type_name(&self, name: &str) -> bool {
+        self.types.contains_key(name)
+    }
+
+    /// The type whose values `Name.variant` names.
+    pub(crate) fn value_type(&self, name: &str) -> Option<Ty> {
+        match self.types.get(name)? {
+            TypeName::Enum(id) => Some(Ty::Enum(*id)),
+            TypeName::Scale(id) => Some(Ty::Scale(*id)),
+            TypeName::Matrix(id) => Some(Ty::Level(*id)),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn fn_by_name(&self, name: &str) -> Option<FnId> {
+        self.fns.get(name).copied()
+    }
+
+    pub(crate) fn fn_signature(&self, id: FnId) -> (Vec<Ty>, Ty) {
+        self.fn_sigs[id.index()].clone()
+    }
+
+    pub(crate) fn fn_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.fns.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    pub(crate) fn entity_by_name(&self, name: &str) -> Option<EntityId> {
+        match self.types.get(name) {
+            Some(TypeName::Entity(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn entity_names(&self) -> Vec<String> {
+        self.program.entities.iter().map(|e| e.decl.name.clone()).collect()
+    }
+
+    pub(crate) fn type_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.types.keys().cloned().collect();
+        names.extend(["Bool", "Int", "Number", "Percent", "Text", "Date", "Duration"].map(String::from));
+        names.sort();
+        names
+    }
+
+    /// Resolves a written type.
+    pub(crate) fn resolve_type(&mut self, file: FileId, ty: &ast::TypeExpr) -> Ty {
+        match ty {
+            ast::TypeExpr::List { element, optional, .. } => {
+                let el = self.resolve_type(file, element);
+                let list = Ty::List(Box::new(el));
+                if *optional {
+                    list.optional()
+                } else {
+                    list
+                }
+            }
+            ast::TypeExpr::Named { name, optional, .. } => {
+                let base = match name.name.as_str() {
+                    "Bool" => Ty::Bool,
+                    "Int" => Ty::Int,
+                    "Number" => Ty::Number,
+                    "Percent" => Ty::Percent,
+                    "Text" => Ty::Text,
+                    "Date" => Ty::Date,
+                    "Duration" => Ty::Duration,
+                    other => match self.types.get(other) {
+                        Some(TypeName::Enum(id)) => Ty::Enum(*id),
+                        Some(TypeName::Record(id)) => Ty::Record(*id),
+                        Some(TypeName::Entity(id)) => Ty::Entity(*id),
+                        Some(TypeName::Scale(id)) => Ty::Scale(*id),
+                        Some(TypeName::Matrix(id)) => Ty::Level(*id),
+                        None => {
+                            let names = self.type_names();
+                            let suggestion = crate::diag::closest(other, names.iter().map(String::as_str));
+                            let mut d = Diagnostic::error(
+                                crate::diag::Code::UnknownType,
+                                format!("unknown type `{other}`"),
+                            )
+                            .at(file, name.span, "not declared");
+                            if let Some(s) = suggestion {
+                                d = d.help(format!("did you mean `{s}`?"));
+                            }
+                            self.diags.push(d);
+                            Ty::Error
+                        }
+                    },
+                };
+                if *optional {
+                    base.optional()
+                } else {
+                    base
+                }
+            }
+        }
+    }
+}
+
+/// Converts a lowered constant expression to its value.
+pub(crate) fn const_value(ex: &Ex) -> Option<Value> {
+    match ex {
+        Ex::Const(v) => Some(v.clone()),
+        Ex::List(items) => {
+            let values: Option<Vec<Value>> = items.iter().map(const_value).collect();
+            values.map(|v| Value::List(v.into()))
+        }
+        Ex::Record(items) => {
+            let values: Option<Vec<Value>> = items.iter().map(const_value).collect();
+            values.map(|v| Value::Record(v.into()))
+        }
+        _ => None,
+    }
+}
+
+/// `ImpactSeverity` → `impact_severity`: how a matrix axis is named in a risk.
+pub fn axis_name(scale: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in scale.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
