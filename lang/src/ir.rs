@@ -416,6 +416,7 @@ pub struct ObjectiveDef {
 /// Recorded measurements of an objective (slot 0 is the variable).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HistoryDef {
+    pub slot: u32,
     pub source: Source,
     pub filter: Option<Ex>,
     pub value: Ex,

@@ -14,3 +14,11 @@ pub mod syntax;
 pub mod time;
 pub mod ir;
 pub mod sema;
+pub mod facts;
+pub mod eval;
+pub mod engine;
+pub mod project;
+pub mod stdlib;
+
+pub use engine::{Engine, LoadFailure};
+pub mod report;

@@ -884,11 +884,11 @@ impl Checker<'_> {
             let target = number(&mut ck, &t.value).map(|n| (t.op, n, t.deadline));
             let history = o.node.histories.first().map(|h| {
                 let (source, element, _) = ck.binder_source(&h.binder);
-                let _slot = ck.bind(&h.binder.var.name, element);
+                let slot = ck.bind(&h.binder.var.name, element);
                 let filter = h.filter.as_ref().map(|f| ck.expect(f, &Ty::Bool, true).0);
                 let (value, _) = ck.expect(&h.value, &Ty::Number, true);
                 let (date, _) = ck.expect(&h.date, &Ty::Date, true);
-                HistoryDef { source, filter, value, date }
+                HistoryDef { slot, source, filter, value, date }
             });
             let slots = ck.slots();
             let diags = std::mem::take(&mut ck.diags);

@@ -76,8 +76,10 @@ impl Builder {
     }
 
     fn span(&self, pair: &P) -> Span {
+        // A pair may end with the whitespace pest skipped while looking for more.
         let s = pair.as_span();
-        Span::new(s.start(), s.end()).shifted(self.base)
+        let trimmed = pair.as_str().trim_end().len();
+        Span::new(s.start(), s.start() + trimmed).shifted(self.base)
     }
 
     fn error(&mut self, span: Span, message: String, label: &str, help: Option<&str>) {

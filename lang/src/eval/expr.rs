@@ -1,0 +1,372 @@
+//! Evaluating lowered expressions, with three-valued logic.
+//!
+//! Reading an absent optional fact gives [`Value::Unknown`] with the path
+//! that was missing; `and`, `or` and `not` follow Kleene's rules, every
+//! other operator propagates the first unknown operand. Evaluation is
+//! total: loops only run over finite fact collections and lists, and the
+//! checker has ruled out recursion between functions.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use crate::facts::FactStore;
+use crate::ir::*;
+use crate::syntax::ast::CmpOp;
+use crate::time::Date;
+
+/// What evaluation reads: the program, the facts and the date.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub program: &'a Program,
+    pub store: &'a FactStore,
+    pub as_of: Date,
+}
+
+fn unknown(u: Unknown) -> Value {
+    Value::Unknown(Arc::new(u))
+}
+
+impl Env<'_> {
+    /// Evaluates an expression in a frame of variables.
+    pub fn eval(&self, ex: &Ex, frame: &mut [Value]) -> Value {
+        match ex {
+            Ex::Const(v) => v.clone(),
+            Ex::Today => Value::Date(self.as_of),
+            Ex::Local(slot, _) => frame.get(*slot as usize).cloned().unwrap_or(Value::Absent),
+            Ex::Field { base, field, path } => {
+                let base = self.eval(base, frame);
+                self.field(&base, *field, path)
+            }
+            Ex::Not(a) => match self.eval(a, frame) {
+                Value::Bool(b) => Value::Bool(!b),
+                other => other,
+            },
+            Ex::Neg(a) => match self.eval(a, frame) {
+                Value::Int(n) => Value::Int(n.saturating_neg()),
+                Value::Number(n) => Value::Number(-n),
+                Value::Percent(n) => Value::Percent(-n),
+                other => other,
+            },
+            Ex::And(a, b) => match self.eval(a, frame) {
+                Value::Bool(false) => Value::Bool(false),
+                Value::Bool(true) => self.eval(b, frame),
+                left => match self.eval(b, frame) {
+                    Value::Bool(false) => Value::Bool(false),
+                    _ => left,
+                },
+            },
+            Ex::Or(a, b) => match self.eval(a, frame) {
+                Value::Bool(true) => Value::Bool(true),
+                Value::Bool(false) => self.eval(b, frame),
+                left => match self.eval(b, frame) {
+                    Value::Bool(true) => Value::Bool(true),
+                    _ => left,
+                },
+            },
+            Ex::Arith(op, a, b) => {
+                let a = self.eval(a, frame);
+                let b = self.eval(b, frame);
+                arith(*op, a, b)
+            }
+            Ex::Cmp(op, a, b) => {
+                let a = self.eval(a, frame);
+                let b = self.eval(b, frame);
+                if a.is_unknown() {
+                    return a;
+                }
+                if b.is_unknown() {
+                    return b;
+                }
+                Value::Bool(self.compare(&a, &b).is_some_and(|o| op.holds(o)) || (*op == CmpOp::Ne && self.compare(&a, &b).is_none()))
+            }
+            Ex::In { value, list, negated } => {
+                let v = self.eval(value, frame);
+                let l = self.eval(list, frame);
+                if v.is_unknown() {
+                    return v;
+                }
+                match l {
+                    Value::List(items) => {
+                        let found = items.iter().any(|item| self.compare(&v, item) == Some(Ordering::Equal));
+                        Value::Bool(found != *negated)
+                    }
+                    other => other,
+                }
+            }
+            Ex::Within(date, window) => match (self.eval(date, frame), self.eval(window, frame)) {
+                (Value::Date(d), Value::Duration(w)) => Value::Bool(w.contains(d, self.as_of)),
+                (u @ Value::Unknown(_), _) | (_, u @ Value::Unknown(_)) => u,
+                _ => Value::Bool(false),
+            },
+            Ex::Is { value, some } => {
+                let present = !matches!(self.eval(value, frame), Value::Unknown(_) | Value::Absent);
+                Value::Bool(present == *some)
+            }
+            Ex::Coalesce(a, b) => match self.eval(a, frame) {
+                Value::Unknown(_) | Value::Absent => self.eval(b, frame),
+                v => v,
+            },
+            Ex::If { branches, otherwise } => {
+                for (cond, then) in branches {
+                    // An unknown condition is false: absent evidence never earns the better branch.
+                    if self.eval(cond, frame) == Value::Bool(true) {
+                        return self.eval(then, frame);
+                    }
+                }
+                self.eval(otherwise, frame)
+            }
+            Ex::List(items) => Value::List(items.iter().map(|i| self.eval(i, frame)).collect::<Vec<_>>().into()),
+            Ex::Record(items) => Value::Record(items.iter().map(|i| self.eval(i, frame)).collect::<Vec<_>>().into()),
+            Ex::Quantifier { all, slot, source, filter, body } => {
+                self.quantifier(*all, *slot, source, filter.as_deref(), body.as_deref(), frame)
+            }
+            Ex::Aggregate { func, slot, source, filter, value } => {
+                self.aggregate(*func, *slot, source, filter.as_deref(), value, frame)
+            }
+            Ex::Call { func, args } => {
+                let def = &self.program.fns[func.index()];
+                let mut callee = vec![Value::Absent; def.slots.max(args.len() as u32) as usize];
+                for (i, arg) in args.iter().enumerate() {
+                    callee[i] = self.eval(arg, frame);
+                }
+                self.eval(&def.body, &mut callee)
+            }
+            Ex::Builtin(builtin, args) => {
+                let values: Vec<Value> = args.iter().map(|a| self.eval(a, frame)).collect();
+                if let Some(u) = values.iter().find(|v| v.is_unknown()) {
+                    return u.clone();
+                }
+                match (builtin, values.as_slice()) {
+                    (Builtin::Len, [Value::List(items)]) => Value::Int(items.len() as i64),
+                    (Builtin::DaysSince, [Value::Date(d)]) => Value::Int(self.as_of.days_since(*d)),
+                    (Builtin::Abs, [Value::Int(n)]) => Value::Int(n.saturating_abs()),
+                    (Builtin::Abs, [Value::Number(n)]) => Value::Number(n.abs()),
+                    (Builtin::Abs, [Value::Percent(n)]) => Value::Percent(n.abs()),
+                    (Builtin::Min2 | Builtin::Max2, [a, b]) => {
+                        let pick_first = match self.compare(a, b) {
+                            Some(Ordering::Greater) => *builtin == Builtin::Max2,
+                            Some(_) => *builtin == Builtin::Min2,
+                            None => true,
+                        };
+                        let chosen = if pick_first { a } else { b };
+                        match (a, b) {
+                            (Value::Int(_), Value::Int(_)) | (Value::Date(_), Value::Date(_)) => chosen.clone(),
+                            _ => chosen.as_f64().map_or(chosen.clone(), Value::Number),
+                        }
+                    }
+                    _ => Value::Absent,
+                }
+            }
+        }
+    }
+
+    /// A field of an entity row, a reference or a record.
+    pub fn field(&self, base: &Value, field: u32, path: &Arc<str>) -> Value {
+        let value = match base {
+            Value::Row(e, r) => self.store.table(*e).rows.get(*r as usize).and_then(|row| row.values.get(field as usize)).cloned(),
+            Value::Ref(e, key) => match self.store.table(*e).find(key) {
+                Some(r) => self.store.table(*e).rows[r as usize].values.get(field as usize).cloned(),
+                None => {
+                    return unknown(Unknown::MissingEntity {
+                        entity: Arc::from(self.program.entity(*e).decl.name.as_str()),
+                        key: key.clone(),
+                    })
+                }
+            },
+            Value::Record(values) => values.get(field as usize).cloned(),
+            Value::Unknown(_) => return base.clone(),
+            Value::Absent => return unknown(Unknown::NotRecorded(path.clone())),
+            _ => None,
+        };
+        match value {
+            None | Some(Value::Absent) => unknown(Unknown::NotRecorded(path.clone())),
+            Some(v) => v,
+        }
+    }
+
+    /// The key of an entity value (a row or a reference).
+    fn entity_key(&self, v: &Value) -> Option<Arc<str>> {
+        match v {
+            Value::Ref(_, key) => Some(key.clone()),
+            Value::Row(e, r) => Some(self.store.key_of(self.program, *e, *r)),
+            Value::Text(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+
+    /// Orders two definite values of comparable types.
+    pub fn compare(&self, a: &Value, b: &Value) -> Option<Ordering> {
+        match (a, b) {
+            (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+            (x, y) if x.as_f64().is_some() && y.as_f64().is_some() => x.as_f64()?.partial_cmp(&y.as_f64()?),
+            (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+            (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+            (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
+            (Value::Duration(x), Value::Duration(y)) => (x == y).then_some(Ordering::Equal),
+            (Value::Enum(e1, x), Value::Enum(e2, y)) if e1 == e2 => Some(x.cmp(y)),
+            (Value::Scale(s1, x), Value::Scale(s2, y)) if s1 == s2 => {
+                let values = &self.program.scales[s1.index()].values;
+                Some(values.get(*x as usize)?.1.cmp(&values.get(*y as usize)?.1))
+            }
+            (Value::Level(m1, x), Value::Level(m2, y)) if m1 == m2 => Some(x.cmp(y)),
+            (Value::List(x), Value::List(y)) => {
+                if x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| self.compare(a, b) == Some(Ordering::Equal)) {
+                    Some(Ordering::Equal)
+                } else {
+                    None
+                }
+            }
+            (Value::Record(x), Value::Record(y)) => {
+                (x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| a == b || self.compare(a, b) == Some(Ordering::Equal)))
+                    .then_some(Ordering::Equal)
+            }
+            (Value::Absent, Value::Absent) => Some(Ordering::Equal),
+            (x, y) => {
+                let (kx, ky) = (self.entity_key(x)?, self.entity_key(y)?);
+                (kx == ky).then_some(Ordering::Equal)
+            }
+        }
+    }
+
+    /// The elements a binder ranges over.
+    fn elements(&self, source: &Source, frame: &mut [Value]) -> Result<Vec<Value>, Value> {
+        match source {
+            Source::Entities(e) => Ok((0..self.store.table(*e).len() as u32).map(|r| Value::Row(*e, r)).collect()),
+            Source::List(list) => match self.eval(list, frame) {
+                Value::List(items) => Ok(items.to_vec()),
+                u @ Value::Unknown(_) => Err(u),
+                _ => Ok(Vec::new()),
+            },
+        }
+    }
+
+    fn quantifier(
+        &self,
+        all: bool,
+        slot: u32,
+        source: &Source,
+        filter: Option<&Ex>,
+        body: Option<&Ex>,
+        frame: &mut [Value],
+    ) -> Value {
+        let elements = match self.elements(source, frame) {
+            Ok(e) => e,
+            Err(u) => return u,
+        };
+        let mut pending: Option<Value> = None;
+        for element in elements {
+            frame[slot as usize] = element;
+            let selected = match filter.map(|f| self.eval(f, frame)) {
+                None | Some(Value::Bool(true)) => Value::Bool(true),
+                Some(Value::Bool(false)) => continue,
+                Some(other) => other,
+            };
+            let verdict = match (body, &selected) {
+                (Some(b), Value::Bool(true)) => self.eval(b, frame),
+                _ => selected,
+            };
+            match verdict {
+                Value::Bool(b) if b != all => return Value::Bool(!all),
+                Value::Bool(_) => {}
+                other => {
+                    pending.get_or_insert(other);
+                }
+            }
+        }
+        pending.unwrap_or(Value::Bool(all))
+    }
+
+    fn aggregate(&self, func: AggFn, slot: u32, source: &Source, filter: Option<&Ex>, value: &Ex, frame: &mut [Value]) -> Value {
+        let elements = match self.elements(source, frame) {
+            Ok(e) => e,
+            Err(u) => return u,
+        };
+        let mut count = 0i64;
+        let mut all_int = true;
+        let mut int_sum = 0i64;
+        let mut sum = 0.0f64;
+        let mut best: Option<Value> = None;
+        for element in elements {
+            frame[slot as usize] = element;
+            match filter.map(|f| self.eval(f, frame)) {
+                None | Some(Value::Bool(true)) => {}
+                Some(Value::Bool(false)) => continue,
+                Some(other) => return other,
+            }
+            count += 1;
+            if func == AggFn::Count {
+                continue;
+            }
+            let v = self.eval(value, frame);
+            match &v {
+                Value::Unknown(_) => return v,
+                Value::Int(n) => {
+                    int_sum = int_sum.saturating_add(*n);
+                    sum += *n as f64;
+                }
+                other => {
+                    all_int = false;
+                    if let Some(n) = other.as_f64() {
+                        sum += n;
+                    }
+                }
+            }
+            if matches!(func, AggFn::Min | AggFn::Max) {
+                let replace = match &best {
+                    None => true,
+                    Some(b) => match self.compare(&v, b) {
+                        Some(Ordering::Less) => func == AggFn::Min,
+                        Some(Ordering::Greater) => func == AggFn::Max,
+                        _ => false,
+                    },
+                };
+                if replace {
+                    best = Some(v);
+                }
+            }
+        }
+        match func {
+            AggFn::Count => Value::Int(count),
+            AggFn::Sum if all_int => Value::Int(int_sum),
+            AggFn::Sum => Value::Number(sum),
+            _ if count == 0 => unknown(Unknown::EmptyAggregate(func.as_str())),
+            AggFn::Avg => Value::Number(sum / count as f64),
+            AggFn::Min | AggFn::Max => best.unwrap_or(Value::Absent),
+        }
+    }
+}
+
+fn arith(op: Arith, a: Value, b: Value) -> Value {
+    if a.is_unknown() {
+        return a;
+    }
+    if b.is_unknown() {
+        return b;
+    }
+    match (op, &a, &b) {
+        (Arith::DatePlus, Value::Date(d), Value::Duration(w)) => Value::Date(d.add(*w)),
+        (Arith::DateMinus, Value::Date(d), Value::Duration(w)) => Value::Date(d.sub(*w)),
+        (Arith::DateDiff, Value::Date(x), Value::Date(y)) => Value::Int(x.days_since(*y)),
+        (Arith::Div, _, _) => match (a.as_f64(), b.as_f64()) {
+            (Some(_), Some(y)) if y == 0.0 => unknown(Unknown::DivisionByZero),
+            (Some(x), Some(y)) => Value::Number(x / y),
+            _ => Value::Absent,
+        },
+        (_, Value::Int(x), Value::Int(y)) => Value::Int(match op {
+            Arith::Add => x.saturating_add(*y),
+            Arith::Sub => x.saturating_sub(*y),
+            _ => x.saturating_mul(*y),
+        }),
+        (_, Value::Percent(x), Value::Percent(y)) if matches!(op, Arith::Add | Arith::Sub) => {
+            Value::Percent(if op == Arith::Add { x + y } else { x - y })
+        }
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => Value::Number(match op {
+                Arith::Add => x + y,
+                Arith::Sub => x - y,
+                _ => x * y,
+            }),
+            _ => Value::Absent,
+        },
+    }
+}

@@ -1,0 +1,602 @@
+//! Evaluation: every rule, risk and objective of a program over a fact
+//! store, as of a date.
+//!
+//! The unit of work is one rule for one entity ([`rule_outcome`]): a pure
+//! function of the program, that entity's facts, the facts it reaches and
+//! the date. Everything else (risks, objectives, exceptions, findings) is
+//! derived from those outcomes. Time is only ever `as_of`.
+
+mod expr;
+
+use std::sync::Arc;
+
+pub use expr::Env;
+
+use crate::facts::FactStore;
+use crate::ir::*;
+use crate::syntax::ast::Severity;
+use crate::time::Date;
+
+/// Why a `require` failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FailReason {
+    /// The condition was false.
+    Violated,
+    /// The condition could not be decided: evidence is missing.
+    NoEvidence(Unknown),
+}
+
+/// One failed `require`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    /// Index of the requirement among the rule's `require`s.
+    pub index: usize,
+    pub reason: FailReason,
+    /// The values the condition read: (path as written, value as shown).
+    pub observed: Vec<(String, String)>,
+}
+
+/// The outcome of one rule for one entity (or for the organisation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// The entity's row, for rules with a subject.
+    pub row: Option<u32>,
+    /// The entity's key ("-" for the organisation).
+    pub key: Arc<str>,
+    pub kind: OutcomeKind,
+    pub failures: Vec<Failure>,
+    /// The exception that waived the failure.
+    pub waived_by: Option<usize>,
+}
+
+/// All outcomes of a rule, in fact order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleResult {
+    pub rule: RuleId,
+    pub outcomes: Vec<Outcome>,
+}
+
+/// A risk for one entity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RiskEntry {
+    pub key: Arc<str>,
+    /// The axis values, in the matrix's order.
+    pub inherent_axes: Vec<u32>,
+    pub inherent_score: i64,
+    pub inherent_level: Option<u32>,
+    pub treatment_effective: bool,
+    pub residual_axes: Vec<u32>,
+    pub residual_score: i64,
+    pub residual_level: Option<u32>,
+    pub above_appetite: bool,
+    /// Facts that were missing, which made an axis take its worst value.
+    pub missing: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RiskResult {
+    pub risk: RiskId,
+    pub entries: Vec<RiskEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectiveResult {
+    pub objective: ObjectiveId,
+    pub current: Option<f64>,
+    /// Why the current value is unknown.
+    pub unknown: Option<String>,
+    pub status: ObjectiveStatus,
+    /// The value the trend reaches at the deadline, if a trend exists.
+    pub projected: Option<f64>,
+    /// The points of the trend (baseline and history), by date.
+    pub points: Vec<(Date, f64)>,
+}
+
+/// Where an exception stands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExceptionResult {
+    pub exception: usize,
+    pub active: bool,
+    /// Whether the waived rule fails for the target (waived or not).
+    pub target_fails: bool,
+}
+
+/// What produced a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingSource {
+    Control,
+    Audit,
+    Risk,
+    Objective,
+    Exception,
+}
+
+/// Something an auditor would write down.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub severity: Severity,
+    pub source: FindingSource,
+    /// The control, audit, risk, objective or exception.
+    pub name: String,
+    pub entity: Option<Arc<str>>,
+    pub message: String,
+}
+
+/// The whole result of evaluating a program as of a date.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub as_of: Date,
+    pub rules: Vec<RuleResult>,
+    pub risks: Vec<RiskResult>,
+    pub objectives: Vec<ObjectiveResult>,
+    pub exceptions: Vec<ExceptionResult>,
+    /// Ordered by severity, then name, then entity key.
+    pub findings: Vec<Finding>,
+}
+
+/// Evaluates everything.
+pub fn evaluate(program: &Program, store: &FactStore, as_of: Date) -> Evaluation {
+    let env = Env { program, store, as_of };
+    let rules: Vec<RuleResult> = (0..program.rules.len())
+        .map(|i| {
+            let id = RuleId(i as u32);
+            RuleResult { rule: id, outcomes: rule_outcomes(&env, id) }
+        })
+        .collect();
+    derive(&env, rules)
+}
+
+/// Everything derived from the rules' outcomes: risks, objectives,
+/// exceptions and findings.
+pub fn derive(env: &Env, rules: Vec<RuleResult>) -> Evaluation {
+    let program = env.program;
+    let risks: Vec<RiskResult> =
+        (0..program.risks.len()).map(|i| risk_result(env, RiskId(i as u32), &rules)).collect();
+    let objectives: Vec<ObjectiveResult> =
+        (0..program.objectives.len()).map(|i| objective_result(env, ObjectiveId(i as u32))).collect();
+    let exceptions: Vec<ExceptionResult> = program
+        .exceptions
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let key = e.target.as_ref().map(|(_, k, _)| k.as_str()).unwrap_or("-");
+            let target_fails = rules[e.rule.index()]
+                .outcomes
+                .iter()
+                .any(|o| &*o.key == key && matches!(o.kind, OutcomeKind::Fail | OutcomeKind::Waived));
+            ExceptionResult { exception: i, active: env.as_of <= e.until, target_fails }
+        })
+        .collect();
+    let findings = findings(env, &rules, &risks, &objectives, &exceptions);
+    Evaluation { as_of: env.as_of, rules, risks, objectives, exceptions, findings }
+}
+
+/// The outcomes of one rule for every entity of its subject.
+pub fn rule_outcomes(env: &Env, id: RuleId) -> Vec<Outcome> {
+    let rule = env.program.rule(id);
+    match &rule.subject {
+        None => vec![rule_outcome(env, id, None)],
+        Some(subject) => {
+            (0..env.store.table(subject.entity).len() as u32).map(|r| rule_outcome(env, id, Some(r))).collect()
+        }
+    }
+}
+
+/// The outcome of one rule for one entity row (`None`: the organisation).
+pub fn rule_outcome(env: &Env, id: RuleId, row: Option<u32>) -> Outcome {
+    let rule = env.program.rule(id);
+    let mut frame = vec![Value::Absent; rule.slots.max(1) as usize];
+    let key: Arc<str> = match (&rule.subject, row) {
+        (Some(subject), Some(r)) => {
+            frame[0] = Value::Row(subject.entity, r);
+            env.store.key_of(env.program, subject.entity, r)
+        }
+        _ => Arc::from("-"),
+    };
+    if let Some(filter) = rule.subject.as_ref().and_then(|s| s.filter.as_ref()) {
+        // An unknown applicability (a dangling reference) counts as applicable.
+        if env.eval(filter, &mut frame) == Value::Bool(false) {
+            return Outcome { row, key, kind: OutcomeKind::NotApplicable, failures: Vec::new(), waived_by: None };
+        }
+    }
+    let mut failures = Vec::new();
+    let mut index = 0;
+    for step in &rule.steps {
+        match step {
+            Step::Let { slot, value } => {
+                frame[*slot as usize] = env.eval(value, &mut frame);
+            }
+            Step::Require(req) => {
+                let reason = match env.eval(&req.cond, &mut frame) {
+                    Value::Bool(true) => None,
+                    Value::Unknown(u) => Some(FailReason::NoEvidence((*u).clone())),
+                    _ => Some(FailReason::Violated),
+                };
+                if let Some(reason) = reason {
+                    let observed = observe(env, &req.cond, &mut frame);
+                    failures.push(Failure { index, reason, observed });
+                }
+                index += 1;
+            }
+        }
+    }
+    if failures.is_empty() {
+        return Outcome { row, key, kind: OutcomeKind::Pass, failures, waived_by: None };
+    }
+    let waiver = env.program.exceptions.iter().position(|e| {
+        e.rule == id
+            && env.as_of <= e.until
+            && match &e.target {
+                Some((_, k, _)) => **k == *key,
+                None => true,
+            }
+    });
+    let kind = if waiver.is_some() { OutcomeKind::Waived } else { OutcomeKind::Fail };
+    Outcome { row, key, kind, failures, waived_by: waiver }
+}
+
+/// The values a failed condition read, for the explanation.
+fn observe(env: &Env, cond: &Ex, frame: &mut [Value]) -> Vec<(String, String)> {
+    let mut paths: Vec<(&str, &Ex)> = Vec::new();
+    collect_paths(cond, &mut paths);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (path, ex) in paths {
+        if out.iter().any(|(p, _)| p == path) {
+            continue;
+        }
+        let value = env.eval(ex, frame);
+        out.push((path.to_string(), show(env, &value)));
+    }
+    out
+}
+
+/// A value as the report shows it.
+pub fn show(env: &Env, value: &Value) -> String {
+    match value {
+        Value::Unknown(u) => match &**u {
+            Unknown::NotRecorded(_) => "not recorded".into(),
+            other => format!("unknown ({other})"),
+        },
+        Value::Row(e, r) => format!("{:?}", &*env.store.key_of(env.program, *e, *r)),
+        Value::List(items) if items.iter().any(|v| matches!(v, Value::Row(..))) => {
+            let parts: Vec<String> = items.iter().map(|v| show(env, v)).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        other => env.program.display(other),
+    }
+}
+
+/// Field paths read by an expression outside quantifiers (whose variables
+/// are bound per element and cannot be shown as one value).
+fn collect_paths<'e>(ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
+    match ex {
+        Ex::Field { path, .. } => out.push((path, ex)),
+        Ex::Local(_, name) => {
+            let _ = name;
+        }
+        Ex::Not(a) | Ex::Neg(a) | Ex::Is { value: a, .. } => collect_paths(a, out),
+        Ex::And(a, b) | Ex::Or(a, b) | Ex::Arith(_, a, b) | Ex::Cmp(_, a, b) | Ex::Within(a, b) | Ex::Coalesce(a, b) => {
+            collect_paths(a, out);
+            collect_paths(b, out);
+        }
+        Ex::In { value, list, .. } => {
+            collect_paths(value, out);
+            collect_paths(list, out);
+        }
+        Ex::If { branches, otherwise } => {
+            for (c, t) in branches {
+                collect_paths(c, out);
+                collect_paths(t, out);
+            }
+            collect_paths(otherwise, out);
+        }
+        Ex::List(items) | Ex::Record(items) | Ex::Builtin(_, items) => items.iter().for_each(|i| collect_paths(i, out)),
+        Ex::Call { args, .. } => args.iter().for_each(|i| collect_paths(i, out)),
+        Ex::Quantifier { source: Source::List(l), .. } | Ex::Aggregate { source: Source::List(l), .. } => {
+            collect_paths(l, out)
+        }
+        Ex::Quantifier { .. } | Ex::Aggregate { .. } | Ex::Const(_) | Ex::Today => {}
+    }
+}
+
+fn scale_value(scale: ScaleId, value: &Value) -> Option<u32> {
+    match value {
+        Value::Scale(s, v) if *s == scale => Some(*v),
+        _ => None,
+    }
+}
+
+/// The highest value of a scale: what an unknown axis counts as.
+fn worst(env: &Env, scale: ScaleId) -> u32 {
+    let values = &env.program.scales[scale.index()].values;
+    values.iter().enumerate().max_by_key(|(_, (_, v))| *v).map_or(0, |(i, _)| i as u32)
+}
+
+fn score(env: &Env, matrix: &MatrixDef, axes: &[u32]) -> i64 {
+    matrix
+        .axes
+        .iter()
+        .zip(axes)
+        .map(|(s, &v)| env.program.scales[s.index()].values.get(v as usize).map_or(0, |(_, n)| *n))
+        .fold(1i64, |acc, n| acc.saturating_mul(n))
+}
+
+fn risk_result(env: &Env, id: RiskId, rules: &[RuleResult]) -> RiskResult {
+    let risk = &env.program.risks[id.index()];
+    let rows: Vec<Option<u32>> = match &risk.subject {
+        None => vec![None],
+        Some(s) => (0..env.store.table(s.entity).len() as u32).map(Some).collect(),
+    };
+    let mut entries = Vec::new();
+    for row in rows {
+        let mut frame = vec![Value::Absent; risk.slots.max(1) as usize];
+        let key: Arc<str> = match (&risk.subject, row) {
+            (Some(s), Some(r)) => {
+                frame[0] = Value::Row(s.entity, r);
+                env.store.key_of(env.program, s.entity, r)
+            }
+            _ => Arc::from("-"),
+        };
+        if let Some(filter) = risk.subject.as_ref().and_then(|s| s.filter.as_ref()) {
+            if env.eval(filter, &mut frame) == Value::Bool(false) {
+                continue;
+            }
+        }
+        for (slot, value) in &risk.lets {
+            frame[*slot as usize] = env.eval(value, &mut frame);
+        }
+        let matrix = &env.program.matrices[risk.matrix.index()];
+        let mut missing = Vec::new();
+        let mut axis_values = |exprs: Vec<Option<&Ex>>, fallback: &[u32], frame: &mut Vec<Value>| -> Vec<u32> {
+            exprs
+                .iter()
+                .enumerate()
+                .map(|(i, ex)| match ex {
+                    None => fallback.get(i).copied().unwrap_or(0),
+                    Some(ex) => {
+                        let v = env.eval(ex, frame);
+                        match scale_value(matrix.axes[i], &v) {
+                            Some(n) => n,
+                            None => {
+                                if let Value::Unknown(u) = &v {
+                                    missing.push(u.to_string());
+                                }
+                                worst(env, matrix.axes[i])
+                            }
+                        }
+                    }
+                })
+                .collect()
+        };
+        let inherent_axes = axis_values(risk.axes.iter().map(Some).collect(), &[], &mut frame);
+        let treatment_effective = !risk.treated_by.is_empty()
+            && risk.treated_by.iter().all(|rule| {
+                rules[rule.index()]
+                    .outcomes
+                    .iter()
+                    .filter(|o| o.row == row || env.program.rule(*rule).subject.is_none())
+                    .all(|o| o.kind == OutcomeKind::Pass || o.kind == OutcomeKind::NotApplicable)
+            });
+        let residual_axes = if treatment_effective {
+            axis_values(risk.residual.iter().map(Option::as_ref).collect(), &inherent_axes, &mut frame)
+        } else {
+            inherent_axes.clone()
+        };
+        let inherent_score = score(env, matrix, &inherent_axes);
+        let residual_score = score(env, matrix, &residual_axes);
+        let residual_level = matrix.level_of(residual_score);
+        let above_appetite = match (matrix.appetite, residual_level) {
+            (Some(a), Some(l)) => l > a,
+            _ => false,
+        };
+        entries.push(RiskEntry {
+            key,
+            inherent_level: matrix.level_of(inherent_score),
+            inherent_axes,
+            inherent_score,
+            treatment_effective,
+            residual_axes,
+            residual_score,
+            residual_level,
+            above_appetite,
+            missing,
+        });
+    }
+    RiskResult { risk: id, entries }
+}
+
+fn objective_result(env: &Env, id: ObjectiveId) -> ObjectiveResult {
+    let objective = &env.program.objectives[id.index()];
+    let mut frame = vec![Value::Absent; objective.slots.max(1) as usize];
+    let measured = env.eval(&objective.measure, &mut frame);
+    let (current, unknown) = match &measured {
+        Value::Unknown(u) => (None, Some(u.to_string())),
+        v => (v.as_f64(), None),
+    };
+    let (op, target, deadline) = objective.target;
+    let holds = |value: f64| {
+        value.partial_cmp(&target).is_some_and(|o| op.holds(o))
+    };
+    let mut points: Vec<(Date, f64)> = Vec::new();
+    if let Some((value, date)) = objective.baseline {
+        if date <= env.as_of {
+            points.push((date, value));
+        }
+    }
+    if let Some(history) = &objective.history {
+        let elements: Vec<Value> = match &history.source {
+            Source::Entities(e) => (0..env.store.table(*e).len() as u32).map(|r| Value::Row(*e, r)).collect(),
+            Source::List(list) => match env.eval(list, &mut frame) {
+                Value::List(items) => items.to_vec(),
+                _ => Vec::new(),
+            },
+        };
+        let slot = history.slot as usize;
+        for element in elements {
+            frame[slot] = element;
+            if let Some(filter) = &history.filter {
+                if env.eval(filter, &mut frame) != Value::Bool(true) {
+                    continue;
+                }
+            }
+            if let (Some(v), Value::Date(d)) = (env.eval(&history.value, &mut frame).as_f64(), env.eval(&history.date, &mut frame)) {
+                if d <= env.as_of {
+                    points.push((d, v));
+                }
+            }
+        }
+    }
+    points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let projected = trend(&points).map(|(a, b)| a + b * f64::from(deadline.day_number()));
+    let status = match current {
+        None => ObjectiveStatus::NoData,
+        Some(v) if holds(v) => ObjectiveStatus::Met,
+        Some(_) if env.as_of > deadline => ObjectiveStatus::Missed,
+        Some(_) => match projected {
+            Some(p) if holds(p) => ObjectiveStatus::OnTrack,
+            _ => ObjectiveStatus::AtRisk,
+        },
+    };
+    ObjectiveResult { objective: id, current, unknown, status, projected, points }
+}
+
+/// Least squares over (day, value): intercept and slope, if at least two
+/// distinct days are known.
+fn trend(points: &[(Date, f64)]) -> Option<(f64, f64)> {
+    let n = points.len() as f64;
+    let first = points.first()?.0;
+    if points.iter().all(|(d, _)| *d == first) {
+        return None;
+    }
+    let mean_x = points.iter().map(|(d, _)| f64::from(d.day_number())).sum::<f64>() / n;
+    let mean_y = points.iter().map(|(_, v)| v).sum::<f64>() / n;
+    let mut sxy = 0.0;
+    let mut sxx = 0.0;
+    for (d, v) in points {
+        let dx = f64::from(d.day_number()) - mean_x;
+        sxy += dx * (v - mean_y);
+        sxx += dx * dx;
+    }
+    let slope = sxy / sxx;
+    Some((mean_y - slope * mean_x, slope))
+}
+
+fn findings(
+    env: &Env,
+    rules: &[RuleResult],
+    risks: &[RiskResult],
+    objectives: &[ObjectiveResult],
+    exceptions: &[ExceptionResult],
+) -> Vec<Finding> {
+    let program = env.program;
+    let mut out = Vec::new();
+    for result in rules {
+        let rule = program.rule(result.rule);
+        let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
+        for outcome in &result.outcomes {
+            if outcome.kind != OutcomeKind::Fail {
+                continue;
+            }
+            let requirements: Vec<&Requirement> = rule
+                .steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Require(r) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            let reasons: Vec<String> = outcome
+                .failures
+                .iter()
+                .map(|f| failure_message(requirements.get(f.index).copied(), f))
+                .collect();
+            out.push(Finding {
+                severity: rule.severity,
+                source,
+                name: rule.decl.name.clone(),
+                entity: rule.subject.as_ref().map(|_| outcome.key.clone()),
+                message: reasons.join("; "),
+            });
+        }
+    }
+    for result in risks {
+        let risk = &program.risks[result.risk.index()];
+        let matrix = &program.matrices[risk.matrix.index()];
+        for entry in &result.entries {
+            if !entry.above_appetite {
+                continue;
+            }
+            let level = entry.residual_level.and_then(|l| matrix.levels.get(l as usize)).map_or("?", |l| l.name.as_str());
+            let message = if entry.treatment_effective {
+                format!("residual risk above appetite: {level} (score {})", entry.residual_score)
+            } else if risk.treated_by.is_empty() {
+                format!("risk above appetite and untreated: {level} (score {})", entry.residual_score)
+            } else {
+                format!("risk above appetite without effective treatment: {level} (score {})", entry.residual_score)
+            };
+            out.push(Finding {
+                severity: risk.severity,
+                source: FindingSource::Risk,
+                name: risk.decl.name.clone(),
+                entity: risk.subject.as_ref().map(|_| entry.key.clone()),
+                message,
+            });
+        }
+    }
+    for result in objectives {
+        let objective = &program.objectives[result.objective.index()];
+        let (op, target, deadline) = objective.target;
+        let goal = format!("{} {} by {deadline}", op.as_str(), format_number(target));
+        let (severity, message) = match result.status {
+            ObjectiveStatus::Missed => (
+                objective.severity,
+                format!("objective missed: {} against a target of {goal}", result.current.map_or("?".into(), format_number)),
+            ),
+            ObjectiveStatus::AtRisk => (
+                Severity::Observation,
+                format!(
+                    "objective at risk: {} now, the trend does not reach {goal}",
+                    result.current.map_or("?".into(), format_number)
+                ),
+            ),
+            ObjectiveStatus::NoData => (
+                Severity::Observation,
+                format!("objective has no data: {}", result.unknown.as_deref().unwrap_or("the measure is unknown")),
+            ),
+            _ => continue,
+        };
+        out.push(Finding { severity, source: FindingSource::Objective, name: objective.decl.name.clone(), entity: None, message });
+    }
+    for result in exceptions {
+        let exception = &program.exceptions[result.exception];
+        let entity = exception.target.as_ref().map(|(_, k, _)| Arc::from(k.as_str()));
+        let rule = &program.rule(exception.rule).decl.name;
+        let (severity, message) = match (result.active, result.target_fails) {
+            (false, true) => (Severity::Minor, format!("exception `{}` expired on {}; `{rule}` fails again", exception.decl.name, exception.until)),
+            (false, false) => (Severity::Observation, format!("expired exception `{}` can be removed", exception.decl.name)),
+            (true, false) => (Severity::Observation, format!("exception `{}` waives nothing: `{rule}` passes", exception.decl.name)),
+            (true, true) => continue,
+        };
+        out.push(Finding { severity, source: FindingSource::Exception, name: exception.decl.name.clone(), entity, message });
+    }
+    out.sort_by(|a, b| {
+        (a.severity, &a.name, &a.entity, a.source, &a.message).cmp(&(b.severity, &b.name, &b.entity, b.source, &b.message))
+    });
+    out
+}
+
+/// The message of a failed requirement.
+pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> String {
+    match &failure.reason {
+        FailReason::NoEvidence(Unknown::NotRecorded(path)) => format!("no evidence: {path} is not recorded"),
+        FailReason::NoEvidence(other) => format!("no evidence: {other}"),
+        FailReason::Violated => match requirement {
+            Some(r) => match &r.because {
+                Some(because) => format!("{because} (`{}`)", r.source),
+                None => format!("`{}` does not hold", r.source),
+            },
+            None => "a requirement does not hold".into(),
+        },
+    }
+}

@@ -1,0 +1,643 @@
+//! Converting documents and CSV rows into typed rows, checking each value
+//! against its field's type and reporting every problem with its place.
+
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::locate::locate;
+use super::{FactInput, Format, Origin, Row};
+use crate::diag::{closest, line_col, Code, Diagnostic, FileId};
+use crate::ir::{EntityId, Program, StructDef, Ty, Value};
+use crate::syntax::ast::Span;
+use crate::time::{Date, Duration};
+
+/// One step of a path into a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn show_path(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if out.is_empty() => out.push_str(k),
+            Seg::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    if out.is_empty() {
+        "the document".into()
+    } else {
+        out
+    }
+}
+
+/// Reports problems at a path of one document.
+struct Doc<'a> {
+    file: FileId,
+    format: Format,
+    text: &'a str,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Doc<'_> {
+    fn problem(&mut self, path: &[Seg], code: Code, message: String, label: String, help: Option<String>) {
+        let span = locate(self.format, self.text, path).unwrap_or_default();
+        let mut d = Diagnostic::error(code, message).at(self.file, span, label).note(format!("at `{}`", show_path(path)));
+        if let Some(h) = help {
+            d = d.help(h);
+        }
+        self.diags.push(d);
+    }
+}
+
+/// Parses a JSON, YAML or TOML document.
+fn parse_document(input: &FactInput, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Json> {
+    let file = input.file;
+    let syntax = |diags: &mut Vec<Diagnostic>, span: Span, message: String, what: &str| {
+        diags.push(
+            Diagnostic::error(Code::FactSyntax, format!("malformed {what}: {message}"))
+                .at(file, span, "here")
+                .help(format!("the file must be valid {what}")),
+        );
+    };
+    match input.format {
+        Format::Json => match serde_json::from_str::<Json>(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let at = crate::diag::offset_of(text, e.line(), e.column().max(1));
+                let message = e.to_string();
+                let message = message.split(" at line").next().unwrap_or(&message).to_string();
+                syntax(diags, point(text, at), message, "JSON");
+                None
+            }
+        },
+        Format::Yaml => match serde_yaml_ng::from_str::<Json>(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let at = e.location().map_or(0, |l| l.index());
+                let message = e.to_string();
+                let message = message.split(" at line").next().unwrap_or(&message).to_string();
+                syntax(diags, point(text, at), message, "YAML");
+                None
+            }
+        },
+        Format::Toml => match toml::from_str::<Json>(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let span = e.span().map_or(Span::default(), |r| Span::new(r.start, r.end.max(r.start)));
+                syntax(diags, span, e.message().trim().to_string(), "TOML");
+                None
+            }
+        },
+        Format::Csv => None,
+    }
+}
+
+/// A one-character span at an offset, clamped to the text.
+fn point(text: &str, at: usize) -> Span {
+    let at = at.min(text.len());
+    let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+    Span::new(at, end)
+}
+
+/// Rows of a JSON, YAML or TOML fact file.
+pub(super) fn document_rows(
+    program: &Program,
+    input: &FactInput,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(EntityId, Row)> {
+    if text.trim().is_empty() {
+        diags.push(
+            Diagnostic::error(Code::FactFile, "the fact file is empty")
+                .at(input.file, Span::default(), "no document here")
+                .help("an empty file is more likely a failed export than an empty inventory; write `[]` for no records"),
+        );
+        return Vec::new();
+    }
+    let Some(document) = parse_document(input, text, diags) else { return Vec::new() };
+    let mut doc = Doc { file: input.file, format: input.format, text, diags };
+    let mut rows = Vec::new();
+    match &input.mapping.entity {
+        Some(entity_name) => {
+            let Some(entity) = program.entity_by_name(entity_name) else {
+                let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
+                let help = closest(entity_name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+                doc.problem(&[], Code::FactUnknownEntity, format!("unknown entity `{entity_name}`"), "mapped to an undeclared entity".into(), help);
+                return rows;
+            };
+            let mut path = Vec::new();
+            let mut node = &document;
+            if let Some(select) = &input.mapping.select {
+                for key in select.split('.').filter(|k| !k.is_empty()) {
+                    match node.get(key) {
+                        Some(child) => {
+                            path.push(Seg::Key(key.to_string()));
+                            node = child;
+                        }
+                        None => {
+                            doc.problem(
+                                &path,
+                                Code::FactUnknownField,
+                                format!("the document has no `{key}`"),
+                                format!("`select = \"{select}\"` expects `{key}` here"),
+                                None,
+                            );
+                            return rows;
+                        }
+                    }
+                }
+            }
+            records(program, &mut doc, entity, node, &path, input, &mut rows);
+        }
+        None => {
+            let Json::Object(map) = &document else {
+                doc.problem(
+                    &[],
+                    Code::FactType,
+                    "expected an object mapping entity names to lists of records".into(),
+                    "not an object".into(),
+                    Some("or set `entity = \"Name\"` for this file in aims.toml".into()),
+                );
+                return rows;
+            };
+            for (name, node) in map {
+                let path = vec![Seg::Key(name.clone())];
+                let Some(entity) = program.entity_by_name(name) else {
+                    let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
+                    let help = closest(name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+                    doc.problem(&path, Code::FactUnknownEntity, format!("unknown entity `{name}`"), "not declared".into(), help);
+                    continue;
+                };
+                records(program, &mut doc, entity, node, &path, input, &mut rows);
+            }
+        }
+    }
+    rows
+}
+
+fn records(
+    program: &Program,
+    doc: &mut Doc,
+    entity: EntityId,
+    node: &Json,
+    path: &[Seg],
+    input: &FactInput,
+    rows: &mut Vec<(EntityId, Row)>,
+) {
+    let Json::Array(items) = node else {
+        doc.problem(path, Code::FactType, format!("expected a list of `{}` records", program.entity(entity).decl.name), format!("this is {}", kind(node)), None);
+        return;
+    };
+    let def = program.entity(entity);
+    let prefix: Vec<Seg> = path.to_vec();
+    for (i, item) in items.iter().enumerate() {
+        let mut item_path = prefix.clone();
+        item_path.push(Seg::Index(i));
+        if let Some(values) = struct_values(program, doc, def, item, &item_path, Some(input)) {
+            let origin = Origin::File { file: doc.file, format: doc.format, path: Arc::from(item_path) };
+            rows.push((entity, Row { values: values.into(), origin }));
+        }
+    }
+}
+
+fn kind(node: &Json) -> &'static str {
+    match node {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a text",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// The field values of a record or entity, or `None` after reporting problems.
+fn struct_values(
+    program: &Program,
+    doc: &mut Doc,
+    def: &StructDef,
+    node: &Json,
+    path: &[Seg],
+    input: Option<&FactInput>,
+) -> Option<Vec<Value>> {
+    let Json::Object(map) = node else {
+        doc.problem(path, Code::FactType, format!("expected a `{}` record", def.decl.name), format!("this is {}", kind(node)), None);
+        return None;
+    };
+    let rename = |field: &str| -> String {
+        input.and_then(|i| i.mapping.rename.get(field).cloned()).unwrap_or_else(|| field.to_string())
+    };
+    let mut ok = true;
+    for key in map.keys() {
+        let known = def.fields.iter().any(|f| rename(&f.name) == *key);
+        let ignored = input.is_some_and(|i| i.mapping.ignore.iter().any(|x| x == key));
+        if !known && !ignored {
+            let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
+            let help = match closest(key, names.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the fields of `{}` are: {}; list extra columns under `ignore` in aims.toml", def.decl.name, names.join(", ")),
+            };
+            let mut p = path.to_vec();
+            p.push(Seg::Key(key.clone()));
+            doc.problem(&p, Code::FactUnknownField, format!("`{}` has no field `{key}`", def.decl.name), "unknown field".into(), Some(help));
+            ok = false;
+        }
+    }
+    let mut values = Vec::with_capacity(def.fields.len());
+    for field in &def.fields {
+        let name = rename(&field.name);
+        let mut p = path.to_vec();
+        p.push(Seg::Key(name.clone()));
+        match map.get(&name) {
+            None | Some(Json::Null) => match missing(field) {
+                Some(v) => values.push(v),
+                None => {
+                    let what = if map.contains_key(&name) { "is null" } else { "is missing" };
+                    let at = if map.contains_key(&name) { p.as_slice() } else { path };
+                    doc.problem(
+                        at,
+                        Code::FactMissingField,
+                        format!("field `{name}` of `{}` {what}", def.decl.name),
+                        format!("`{name}` is required"),
+                        Some("give it a value, or declare the field optional (`T?`) or with a default".into()),
+                    );
+                    ok = false;
+                }
+            },
+            Some(v) => match value(program, doc, &field.ty, v, &p) {
+                Some(v) => values.push(v),
+                None => ok = false,
+            },
+        }
+    }
+    ok.then_some(values)
+}
+
+/// The value of an absent field: its default, absent, or an empty list.
+fn missing(field: &crate::ir::FieldDef) -> Option<Value> {
+    if let Some(d) = &field.default {
+        return Some(d.clone());
+    }
+    match &field.ty {
+        Ty::Opt(_) => Some(Value::Absent),
+        Ty::List(_) => Some(Value::List(Arc::from(Vec::new()))),
+        _ => None,
+    }
+}
+
+fn value(program: &Program, doc: &mut Doc, ty: &Ty, node: &Json, path: &[Seg]) -> Option<Value> {
+    let wrong = |doc: &mut Doc, expected: String, help: Option<String>| {
+        doc.problem(
+            path,
+            Code::FactType,
+            format!("expected {expected}, found {}", kind(node)),
+            format!("this should be {expected}"),
+            help,
+        );
+        None
+    };
+    match (ty, node) {
+        (Ty::Opt(_), Json::Null) => Some(Value::Absent),
+        (Ty::Opt(inner), _) => value(program, doc, inner, node, path),
+        (Ty::List(el), Json::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut ok = true;
+            for (i, item) in items.iter().enumerate() {
+                let mut p = path.to_vec();
+                p.push(Seg::Index(i));
+                match value(program, doc, el, item, &p) {
+                    Some(v) => out.push(v),
+                    None => ok = false,
+                }
+            }
+            ok.then(|| Value::List(out.into()))
+        }
+        (Ty::List(_), _) => wrong(doc, "a list".into(), None),
+        (Ty::Record(id), _) => {
+            let def = &program.records[id.index()];
+            struct_values(program, doc, def, node, path, None).map(|v| Value::Record(v.into()))
+        }
+        (Ty::Bool, Json::Bool(b)) => Some(Value::Bool(*b)),
+        (Ty::Int, Json::Number(n)) => match n.as_i64() {
+            Some(i) => Some(Value::Int(i)),
+            None => wrong(doc, "a whole number".into(), None),
+        },
+        (Ty::Number, Json::Number(n)) => n.as_f64().map(Value::Number),
+        (Ty::Percent, Json::Number(n)) => n.as_f64().map(Value::Percent),
+        (Ty::Date, Json::Object(map)) if map.len() == 1 && map.contains_key("$__toml_private_datetime") => {
+            match map.get("$__toml_private_datetime").and_then(Json::as_str).and_then(Date::parse) {
+                Some(d) => Some(Value::Date(d)),
+                None => wrong(doc, "a date (YYYY-MM-DD)".into(), Some("give a date without a time".into())),
+            }
+        }
+        (Ty::Error, _) => Some(Value::Absent),
+        (_, Json::String(s)) => match scalar_from_text(program, ty, s) {
+            Ok(v) => Some(v),
+            Err(expected) => {
+                let help = match ty {
+                    Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_) => {
+                        let names = variant_names(program, ty);
+                        Some(match closest(s, names.iter().map(String::as_str)) {
+                            Some(c) => format!("did you mean `{c}`?"),
+                            None => format!("the values are: {}", names.join(", ")),
+                        })
+                    }
+                    _ => None,
+                };
+                doc.problem(path, Code::FactType, format!("`{s}` is not {expected}"), format!("expected {expected}"), help);
+                None
+            }
+        },
+        (Ty::Entity(id), Json::Number(n)) => Some(Value::Ref(*id, Arc::from(n.to_string()))),
+        _ => wrong(doc, expected_name(program, ty), None),
+    }
+}
+
+fn variant_names(program: &Program, ty: &Ty) -> Vec<String> {
+    match ty {
+        Ty::Enum(id) => program.enums[id.index()].variants.clone(),
+        Ty::Scale(id) => program.scales[id.index()].values.iter().map(|(n, _)| n.clone()).collect(),
+        Ty::Level(id) => program.matrices[id.index()].levels.iter().map(|l| l.name.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn expected_name(program: &Program, ty: &Ty) -> String {
+    match ty {
+        Ty::Bool => "true or false".into(),
+        Ty::Int => "a whole number".into(),
+        Ty::Number => "a number".into(),
+        Ty::Percent => "a percentage (0.05 or \"5%\")".into(),
+        Ty::Text => "a text".into(),
+        Ty::Date => "a date (YYYY-MM-DD)".into(),
+        Ty::Duration => "a duration such as \"180 days\"".into(),
+        Ty::Enum(id) => format!("a `{}` value", program.enums[id.index()].decl.name),
+        Ty::Scale(id) => format!("a `{}` value", program.scales[id.index()].decl.name),
+        Ty::Level(id) => format!("a `{}` level", program.matrices[id.index()].decl.name),
+        Ty::Entity(id) => format!("the key of a `{}`", program.entities[id.index()].decl.name),
+        Ty::Record(id) => format!("a `{}` record", program.records[id.index()].decl.name),
+        Ty::List(el) => format!("a list of {}", expected_name(program, el)),
+        Ty::Opt(inner) => expected_name(program, inner),
+        Ty::EmptyList | Ty::Error => "a value".into(),
+    }
+}
+
+/// A scalar written as text (all CSV cells, and text values in documents).
+fn scalar_from_text(program: &Program, ty: &Ty, s: &str) -> Result<Value, String> {
+    let expected = || expected_name(program, ty);
+    match ty {
+        Ty::Opt(inner) => scalar_from_text(program, inner, s),
+        Ty::Text => Ok(Value::text(s)),
+        Ty::Bool => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Ok(Value::Bool(true)),
+            "false" | "no" | "0" => Ok(Value::Bool(false)),
+            _ => Err(expected()),
+        },
+        Ty::Int => s.trim().parse::<i64>().map(Value::Int).map_err(|_| expected()),
+        Ty::Number => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()).map(Value::Number).ok_or_else(expected),
+        Ty::Percent => {
+            let t = s.trim();
+            match t.strip_suffix('%') {
+                Some(p) => p.trim().parse::<f64>().map(|v| Value::Percent(v / 100.0)).map_err(|_| expected()),
+                None => t.parse::<f64>().map(Value::Percent).map_err(|_| expected()),
+            }
+        }
+        Ty::Date => Date::parse(s.trim()).map(Value::Date).ok_or_else(expected),
+        Ty::Duration => {
+            let mut parts = s.split_whitespace();
+            match (parts.next().and_then(|n| n.parse::<i64>().ok()), parts.next(), parts.next()) {
+                (Some(n), Some(unit), None) => Duration::from_unit(n, unit).map(Value::Duration).ok_or_else(expected),
+                _ => Err(expected()),
+            }
+        }
+        Ty::Enum(id) => program.enums[id.index()]
+            .variants
+            .iter()
+            .position(|v| v == s.trim())
+            .map(|v| Value::Enum(*id, v as u32))
+            .ok_or_else(expected),
+        Ty::Scale(id) => program.scales[id.index()]
+            .values
+            .iter()
+            .position(|(n, _)| n == s.trim())
+            .map(|v| Value::Scale(*id, v as u32))
+            .ok_or_else(expected),
+        Ty::Level(id) => program.matrices[id.index()]
+            .levels
+            .iter()
+            .position(|l| l.name == s.trim())
+            .map(|v| Value::Level(*id, v as u32))
+            .ok_or_else(expected),
+        Ty::Entity(id) => Ok(Value::Ref(*id, Arc::from(s.trim()))),
+        _ => Err(expected()),
+    }
+}
+
+/// Rows of a CSV fact file: a header row of field names, one entity per row.
+pub(super) fn csv_rows(
+    program: &Program,
+    input: &FactInput,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(EntityId, Row)> {
+    let file = input.file;
+    let mut rows = Vec::new();
+    let Some(entity_name) = &input.mapping.entity else {
+        diags.push(
+            Diagnostic::error(Code::FactUnknownEntity, "a CSV fact file must name its entity")
+                .at(file, Span::default(), "which entity do these rows describe?")
+                .help("set `entity = \"Name\"` for this file in aims.toml"),
+        );
+        return rows;
+    };
+    let Some(entity) = program.entity_by_name(entity_name) else {
+        let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
+        let mut d = Diagnostic::error(Code::FactUnknownEntity, format!("unknown entity `{entity_name}`"))
+            .at(file, Span::default(), "mapped to an undeclared entity");
+        if let Some(s) = closest(entity_name, names.iter().copied()) {
+            d = d.help(format!("did you mean `{s}`?"));
+        }
+        diags.push(d);
+        return rows;
+    };
+    if text.trim().is_empty() {
+        diags.push(
+            Diagnostic::error(Code::FactFile, "the fact file is empty")
+                .at(file, Span::default(), "no header row")
+                .help("a CSV fact file starts with a header row of field names"),
+        );
+        return rows;
+    }
+    let def = program.entity(entity);
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            diags.push(csv_error(file, text, &e));
+            return rows;
+        }
+    };
+    let rename = |field: &str| input.mapping.rename.get(field).cloned().unwrap_or_else(|| field.to_string());
+    // Column of each field, and unknown columns.
+    let mut columns: Vec<Option<usize>> = vec![None; def.fields.len()];
+    let mut ok = true;
+    for (c, header) in headers.iter().enumerate() {
+        let header = header.trim();
+        match def.fields.iter().position(|f| rename(&f.name) == header) {
+            Some(f) => columns[f] = Some(c),
+            None if input.mapping.ignore.iter().any(|x| x == header) => {}
+            None => {
+                let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
+                let mut d = Diagnostic::error(Code::FactUnknownField, format!("`{}` has no field `{header}`", def.decl.name))
+                    .at(file, cell_span(text, 0, c), "unknown column");
+                d = match closest(header, names.iter().map(String::as_str)) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help("list extra columns under `ignore` for this file in aims.toml"),
+                };
+                diags.push(d);
+                ok = false;
+            }
+        }
+    }
+    for (f, field) in def.fields.iter().enumerate() {
+        if columns[f].is_none() && missing(field).is_none() {
+            diags.push(
+                Diagnostic::error(Code::FactMissingField, format!("no column for the required field `{}`", field.name))
+                    .at(file, cell_span(text, 0, 0), "header row")
+                    .help(format!("add a `{}` column", rename(&field.name))),
+            );
+            ok = false;
+        }
+    }
+    if !ok {
+        return rows;
+    }
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                diags.push(csv_error(file, text, &e));
+                continue;
+            }
+        };
+        let row_start = record.position().map_or(0, |p| p.byte() as usize);
+        let row_span = line_span(text, row_start);
+        let mut values = Vec::with_capacity(def.fields.len());
+        let mut row_ok = true;
+        for (f, field) in def.fields.iter().enumerate() {
+            let cell = columns[f].and_then(|c| record.get(c)).unwrap_or("");
+            let at = columns[f].map_or(row_span, |c| cell_span(text, row_start, c));
+            if cell.trim().is_empty() {
+                match missing(field) {
+                    Some(v) => values.push(v),
+                    None => {
+                        diags.push(
+                            Diagnostic::error(Code::FactMissingField, format!("field `{}` is empty", field.name))
+                                .at(file, at, "required")
+                                .help("give it a value, or declare the field optional (`T?`)"),
+                        );
+                        row_ok = false;
+                    }
+                }
+                continue;
+            }
+            let parsed = match field.ty.definite() {
+                Ty::List(el) => cell
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| scalar_from_text(program, el, s))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|v| Value::List(v.into())),
+                Ty::Record(_) => Err("a record (records cannot be written in CSV)".to_string()),
+                _ => scalar_from_text(program, &field.ty, cell),
+            };
+            match parsed {
+                Ok(v) => values.push(v),
+                Err(expected) => {
+                    let (line, _) = line_col(text, at.start as usize);
+                    let help = match field.ty.definite() {
+                        t @ (Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)) => {
+                            let names = variant_names(program, t);
+                            Some(match closest(cell.trim(), names.iter().map(String::as_str)) {
+                                Some(c) => format!("did you mean `{c}`?"),
+                                None => format!("the values are: {}", names.join(", ")),
+                            })
+                        }
+                        _ => None,
+                    };
+                    let mut d = Diagnostic::error(Code::FactType, format!("`{}` is not {expected}", cell.trim()))
+                        .at(file, at, format!("expected {expected}"))
+                        .note(format!("row {line}, column `{}`", rename(&field.name)));
+                    if let Some(h) = help {
+                        d = d.help(h);
+                    }
+                    diags.push(d);
+                    row_ok = false;
+                }
+            }
+        }
+        if row_ok {
+            rows.push((entity, Row { values: values.into(), origin: Origin::Row { file, span: row_span } }));
+        }
+    }
+    rows
+}
+
+fn csv_error(file: FileId, text: &str, e: &csv::Error) -> Diagnostic {
+    let at = e.position().map_or(0, |p| p.byte() as usize);
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("a row has {len} cells where the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "a cell is not valid UTF-8".to_string(),
+        _ => e.to_string(),
+    };
+    Diagnostic::error(Code::FactSyntax, format!("malformed CSV: {message}"))
+        .at(file, line_span(text, at), "this row")
+        .help("every row needs one cell per header column; quote cells that contain commas")
+}
+
+/// The span of the line starting at (or containing) `start`.
+fn line_span(text: &str, start: usize) -> Span {
+    let start = start.min(text.len());
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    Span::new(start, end.max(start))
+}
+
+/// The span of cell `column` on the line starting at `row_start`
+/// (commas inside quotes are respected).
+fn cell_span(text: &str, row_start: usize, column: usize) -> Span {
+    let line = line_span(text, row_start);
+    let bytes = &text.as_bytes()[line.range()];
+    let mut cell = 0;
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => {
+                if cell == column {
+                    return Span::new(row_start + start, row_start + i);
+                }
+                cell += 1;
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if cell == column {
+        let end = bytes.iter().rposition(|&b| b != b'\r').map_or(0, |i| i + 1).max(start);
+        Span::new(row_start + start, row_start + end)
+    } else {
+        line
+    }
+}

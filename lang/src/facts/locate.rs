@@ -1,0 +1,164 @@
+//! Finding where a value sits in a JSON, YAML or TOML document.
+//!
+//! serde deserializers know their position but tell it only in errors, so
+//! the locator walks the document along a path and fails on purpose at the
+//! target; the position of that error is the answer. It runs only when a
+//! problem is reported, so loading pays nothing for it.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::convert::Seg;
+use super::Format;
+use crate::diag::offset_of;
+use crate::syntax::ast::Span;
+
+const FOUND: &str = "\u{0}aims-located\u{0}";
+
+struct Locate<'p>(&'p [Seg]);
+
+impl<'de> DeserializeSeed<'de> for Locate<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! found_on_scalar {
+    ($($name:ident: $ty:ty),*) => {$(
+        fn $name<E: de::Error>(self, _: $ty) -> Result<(), E> {
+            if self.0.is_empty() { Err(E::custom(FOUND)) } else { Ok(()) }
+        }
+    )*};
+}
+
+impl<'de> Visitor<'de> for Locate<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any value")
+    }
+    found_on_scalar!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        if self.0.is_empty() {
+            Err(E::custom(FOUND))
+        } else {
+            Ok(())
+        }
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.visit_unit()
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Some((first, rest)) = self.0.split_first() else { return Err(de::Error::custom(FOUND)) };
+        let mut i = 0;
+        loop {
+            let more = if *first == Seg::Index(i) {
+                seq.next_element_seed(Locate(rest))?.is_some()
+            } else {
+                seq.next_element::<IgnoredAny>()?.is_some()
+            };
+            if !more {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Some((first, rest)) = self.0.split_first() else { return Err(de::Error::custom(FOUND)) };
+        while let Some(key) = map.next_key::<String>()? {
+            if *first == Seg::Key(key) {
+                map.next_value_seed(Locate(rest))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The span of the value at `path`, if the document parses that far.
+pub(crate) fn locate(format: Format, text: &str, path: &[Seg]) -> Option<Span> {
+    let point = |offset: usize| {
+        let offset = offset.min(text.len());
+        let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+        Span::new(offset, end)
+    };
+    match format {
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            match Locate(path).deserialize(&mut de) {
+                Err(e) if e.to_string().contains(FOUND) => {
+                    // serde_json reports the column of the last character read.
+                    let end = offset_of(text, e.line(), e.column());
+                    Some(value_span_ending(text, end))
+                }
+                _ => None,
+            }
+        }
+        Format::Yaml => {
+            let de = serde_yaml_ng::Deserializer::from_str(text);
+            match Locate(path).deserialize(de) {
+                Err(e) if e.to_string().contains(FOUND) => e.location().map(|l| point(l.index())),
+                _ => None,
+            }
+        }
+        Format::Toml => {
+            let de = toml::Deserializer::parse(text).ok()?;
+            match Locate(path).deserialize(de) {
+                Err(e) if e.message().contains(FOUND) => e.span().map(|r| Span::new(r.start, r.end.max(r.start))),
+                _ => None,
+            }
+        }
+        Format::Csv => None,
+    }
+}
+
+/// From the offset of a value's last character, the span of the value
+/// (a scalar: back to its start on the same line).
+fn value_span_ending(text: &str, last: usize) -> Span {
+    let last = last.min(text.len().saturating_sub(1));
+    let bytes = text.as_bytes();
+    let end = (last + 1).min(text.len());
+    let mut start = last;
+    if bytes.get(last) == Some(&b'"') {
+        // A string: back to its opening quote.
+        let mut i = last;
+        while i > 0 {
+            i -= 1;
+            if bytes[i] == b'"' && (i == 0 || bytes[i - 1] != b'\\') {
+                start = i;
+                break;
+            }
+        }
+    } else {
+        while start > 0 && !matches!(bytes[start - 1], b' ' | b'\t' | b'\n' | b':' | b',' | b'[' | b'{') {
+            start -= 1;
+        }
+    }
+    Span::new(start, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at<'a>(format: Format, text: &'a str, path: &[Seg]) -> &'a str {
+        let span = locate(format, text, path).expect("located");
+        &text[span.range()]
+    }
+
+    #[test]
+    fn finds_values_in_each_format() {
+        let path = [Seg::Key("systems".into()), Seg::Index(1), Seg::Key("owner".into())];
+        let json = "{\"systems\": [{\"owner\": \"a\"}, {\"owner\": \"bob\"}]}";
+        assert_eq!(at(Format::Json, json, &path), "\"bob\"");
+        let yaml = "systems:\n  - owner: a\n  - owner: bob\n";
+        assert_eq!(at(Format::Yaml, yaml, &path)[..1], *"b");
+        let toml = "[[systems]]\nowner = \"a\"\n[[systems]]\nowner = \"bob\"\n";
+        assert_eq!(at(Format::Toml, toml, &path), "\"bob\"");
+    }
+}

@@ -1,0 +1,306 @@
+//! Facts: the organisation's records, loaded from JSON, YAML, TOML and CSV
+//! files (or written as `fact` declarations) and validated against the
+//! program's entity schemas.
+//!
+//! Loading is all or nothing: every problem in every file is reported, and
+//! a [`FactStore`] is returned only when there is none, so a policy is never
+//! evaluated on half-loaded facts. Problems are found on a generic document
+//! tree and carry the path of the bad value; the path is turned into a line
+//! and column only when an error is reported (see [`locate`]).
+
+mod convert;
+mod locate;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::diag::{closest, Code, Diagnostic, FileId, FileSpan, Sources};
+use crate::ir::{EntityId, Program, Value};
+use crate::syntax::ast::Span;
+
+pub use convert::Seg;
+
+/// The formats a fact file may be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+    Toml,
+    Csv,
+}
+
+impl Format {
+    /// The format of a file, by its extension.
+    pub fn from_path(path: &str) -> Option<Format> {
+        let ext = path.rsplit('.').next()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "json" => Format::Json,
+            "yaml" | "yml" => Format::Yaml,
+            "toml" => Format::Toml,
+            "csv" => Format::Csv,
+            _ => return None,
+        })
+    }
+}
+
+/// How a fact file maps to entities.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Mapping {
+    /// Every record in the file is this entity; without it, the document
+    /// maps entity names to arrays of records.
+    pub entity: Option<String>,
+    /// Dotted path to the array of records inside the document.
+    pub select: Option<String>,
+    /// Entity field name → name used in the file.
+    pub rename: BTreeMap<String, String>,
+    /// Fields of the file to ignore.
+    pub ignore: Vec<String>,
+}
+
+/// One fact file to load: its text is in [`Sources`] under `file`.
+#[derive(Clone, Debug)]
+pub struct FactInput {
+    pub file: FileId,
+    pub format: Format,
+    pub mapping: Mapping,
+}
+
+/// Where a fact came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    /// A record of a fact file: the path to it in the document.
+    File { file: FileId, format: Format, path: Arc<[Seg]> },
+    /// A CSV row: exact span of the row.
+    Row { file: FileId, span: Span },
+    /// A `fact` declaration.
+    Policy(FileSpan),
+}
+
+/// One entity: its field values in declaration order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub values: Arc<[Value]>,
+    pub origin: Origin,
+}
+
+/// All facts of one entity type.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    pub rows: Vec<Row>,
+    by_key: HashMap<Arc<str>, u32>,
+}
+
+impl Table {
+    /// The row with a key.
+    pub fn find(&self, key: &str) -> Option<u32> {
+        self.by_key.get(key).copied()
+    }
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// Every fact, one table per entity of the program.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FactStore {
+    pub tables: Vec<Table>,
+}
+
+impl FactStore {
+    /// An empty store for a program.
+    pub fn empty(program: &Program) -> FactStore {
+        FactStore { tables: vec![Table::default(); program.entities.len()] }
+    }
+
+    pub fn table(&self, entity: EntityId) -> &Table {
+        &self.tables[entity.index()]
+    }
+
+    /// The key of a row, as text ("#3" for an entity without a key field).
+    pub fn key_of(&self, program: &Program, entity: EntityId, row: u32) -> Arc<str> {
+        let def = program.entity(entity);
+        let values = &self.tables[entity.index()].rows[row as usize].values;
+        match def.key.map(|k| &values[k as usize]) {
+            Some(Value::Text(t)) => t.clone(),
+            Some(Value::Int(n)) => Arc::from(n.to_string()),
+            _ => Arc::from(format!("#{}", row + 1)),
+        }
+    }
+
+    /// Adds a row (no validation: the caller validated it).
+    pub fn push(&mut self, program: &Program, entity: EntityId, row: Row) {
+        let table = &mut self.tables[entity.index()];
+        let index = table.rows.len() as u32;
+        table.rows.push(row);
+        let key = self.key_of(program, entity, index);
+        self.tables[entity.index()].by_key.entry(key).or_insert(index);
+    }
+
+    /// Removes the row with this key; true if there was one.
+    pub fn remove(&mut self, program: &Program, entity: EntityId, key: &str) -> bool {
+        let Some(row) = self.tables[entity.index()].find(key) else { return false };
+        self.tables[entity.index()].rows.remove(row as usize);
+        self.reindex(program, entity);
+        true
+    }
+
+    /// Replaces the values of a row.
+    pub fn replace(&mut self, program: &Program, entity: EntityId, row: u32, values: Arc<[Value]>) {
+        self.tables[entity.index()].rows[row as usize].values = values;
+        self.reindex(program, entity);
+    }
+
+    fn reindex(&mut self, program: &Program, entity: EntityId) {
+        let count = self.tables[entity.index()].rows.len() as u32;
+        let keys: Vec<Arc<str>> = (0..count).map(|r| self.key_of(program, entity, r)).collect();
+        let table = &mut self.tables[entity.index()];
+        table.by_key.clear();
+        for (i, k) in keys.into_iter().enumerate() {
+            table.by_key.entry(k).or_insert(i as u32);
+        }
+    }
+}
+
+/// Most problems reported for one file before the rest are summarised.
+const MAX_PROBLEMS_PER_FILE: usize = 50;
+
+/// Loads every fact file and the program's `fact` declarations.
+pub fn load(program: &Program, sources: &Sources, inputs: &[FactInput]) -> Result<FactStore, Vec<Diagnostic>> {
+    let mut store = FactStore::empty(program);
+    let mut diags = Vec::new();
+    for fact in &program.facts {
+        store.push(program, fact.entity, Row { values: fact.values.clone().into(), origin: Origin::Policy(fact.span) });
+    }
+    for input in inputs {
+        let text = sources.text(input.file);
+        let mut file_diags = Vec::new();
+        let rows = match input.format {
+            Format::Csv => convert::csv_rows(program, input, text, &mut file_diags),
+            _ => convert::document_rows(program, input, text, &mut file_diags),
+        };
+        if file_diags.len() > MAX_PROBLEMS_PER_FILE {
+            let more = file_diags.len() - MAX_PROBLEMS_PER_FILE;
+            file_diags.truncate(MAX_PROBLEMS_PER_FILE);
+            file_diags.push(Diagnostic::error(
+                Code::FactType,
+                format!("{more} more problems in `{}` not shown", sources.name(input.file)),
+            ));
+        }
+        diags.extend(file_diags);
+        for (entity, row) in rows {
+            store.push(program, entity, row);
+        }
+    }
+    if diags.is_empty() {
+        check_keys(program, sources, &store, &mut diags);
+        check_references(program, sources, &store, &mut diags);
+        check_exceptions(program, &store, &mut diags);
+    }
+    if diags.is_empty() {
+        Ok(store)
+    } else {
+        Err(diags)
+    }
+}
+
+/// Where in its file a row's field is, best effort.
+pub fn locate_field(program: &Program, sources: &Sources, entity: EntityId, row: &Row, field: Option<u32>) -> FileSpan {
+    match &row.origin {
+        Origin::Policy(span) => *span,
+        Origin::Row { file, span } => FileSpan { file: *file, span: *span },
+        Origin::File { file, format, path } => {
+            let mut full: Vec<Seg> = path.to_vec();
+            if let Some(f) = field {
+                full.push(Seg::Key(program.entity(entity).fields[f as usize].name.clone()));
+            }
+            let text = sources.text(*file);
+            let span = locate::locate(*format, text, &full)
+                .or_else(|| locate::locate(*format, text, path))
+                .unwrap_or_default();
+            FileSpan { file: *file, span }
+        }
+    }
+}
+
+fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &mut Vec<Diagnostic>) {
+    for (e, table) in store.tables.iter().enumerate() {
+        let entity = EntityId(e as u32);
+        let def = program.entity(entity);
+        let Some(key_field) = def.key else { continue };
+        let mut first: HashMap<Arc<str>, u32> = HashMap::new();
+        for (i, _) in table.rows.iter().enumerate() {
+            let key = store.key_of(program, entity, i as u32);
+            if let Some(&prev) = first.get(&key) {
+                let here = locate_field(program, sources, entity, &table.rows[i], Some(key_field));
+                let there = locate_field(program, sources, entity, &table.rows[prev as usize], Some(key_field));
+                diags.push(
+                    Diagnostic::error(Code::FactDuplicateKey, format!("two `{}` facts have the key \"{key}\"", def.decl.name))
+                        .at(here.file, here.span, "second fact with this key")
+                        .also(there.file, there.span, "first fact with this key")
+                        .help("keys identify facts: make them unique or merge the two records"),
+                );
+            } else {
+                first.insert(key, i as u32);
+            }
+        }
+    }
+}
+
+fn check_references(program: &Program, sources: &Sources, store: &FactStore, diags: &mut Vec<Diagnostic>) {
+    for (e, table) in store.tables.iter().enumerate() {
+        let entity = EntityId(e as u32);
+        for row in &table.rows {
+            for (f, value) in row.values.iter().enumerate() {
+                let mut missing = Vec::new();
+                dangling(store, value, &mut missing);
+                for (target, key) in missing {
+                    let at = locate_field(program, sources, entity, row, Some(f as u32));
+                    let target_def = program.entity(target);
+                    let keys: Vec<Arc<str>> =
+                        (0..store.table(target).len() as u32).map(|r| store.key_of(program, target, r)).collect();
+                    let mut d = Diagnostic::error(
+                        Code::FactMissingRef,
+                        format!("no `{}` has the key \"{key}\"", target_def.decl.name),
+                    )
+                    .at(at.file, at.span, format!("`{}` refers to a missing `{}`", program.entity(entity).fields[f].name, target_def.decl.name));
+                    d = match closest(&key, keys.iter().map(|k| &**k)) {
+                        Some(s) => d.help(format!("did you mean \"{s}\"?")),
+                        None => d.help(format!("add the `{}` to the facts, or correct the key", target_def.decl.name)),
+                    };
+                    diags.push(d);
+                }
+            }
+        }
+    }
+}
+
+fn dangling(store: &FactStore, value: &Value, out: &mut Vec<(EntityId, Arc<str>)>) {
+    match value {
+        Value::Ref(target, key) if store.table(*target).find(key).is_none() => out.push((*target, key.clone())),
+        Value::List(items) | Value::Record(items) => items.iter().for_each(|v| dangling(store, v, out)),
+        _ => {}
+    }
+}
+
+fn check_exceptions(program: &Program, store: &FactStore, diags: &mut Vec<Diagnostic>) {
+    for exception in &program.exceptions {
+        let Some((entity, key, span)) = &exception.target else { continue };
+        if store.table(*entity).find(key).is_none() {
+            let name = &program.entity(*entity).decl.name;
+            let keys: Vec<Arc<str>> =
+                (0..store.table(*entity).len() as u32).map(|r| store.key_of(program, *entity, r)).collect();
+            let mut d = Diagnostic::error(
+                Code::ExceptionUnknownEntity,
+                format!("exception `{}` waives a `{name}` that is not in the facts", exception.decl.name),
+            )
+            .at(span.file, span.span, format!("no `{name}` \"{key}\""));
+            if let Some(s) = closest(key, keys.iter().map(|k| &**k)) {
+                d = d.help(format!("did you mean \"{s}\"?"));
+            }
+            diags.push(d);
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! Projects: `aims.toml`, the policy files it names, the modules they
+//! `use`, and the fact files, read from disk into [`Sources`].
+//!
+//! This is the only module that touches the file system. Every path it
+//! opens is checked to stay inside the project folder (symlinks resolved),
+//! and every file is size-limited before it is read.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diag::{Code, Diagnostic, FileId, Sources};
+use crate::facts::{FactInput, Format, Mapping};
+use crate::syntax::ast::Span;
+use crate::time::Date;
+
+/// Largest policy file read.
+pub const MAX_POLICY_BYTES: u64 = 8 * 1024 * 1024;
+/// Largest fact file read.
+pub const MAX_FACT_BYTES: u64 = 512 * 1024 * 1024;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    #[serde(default)]
+    project: ProjectSection,
+    #[serde(default)]
+    facts: Vec<FactSection>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ProjectSection {
+    name: Option<String>,
+    sources: Option<Vec<String>>,
+    as_of: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FactSection {
+    path: String,
+    entity: Option<String>,
+    select: Option<String>,
+    #[serde(default)]
+    rename: BTreeMap<String, String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    format: Option<String>,
+}
+
+/// What to load besides the project's own declarations.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Fact files or folders given on the command line: they replace the
+    /// fact files of `aims.toml` (keeping the mapping of a source with the
+    /// same file name, or of the only source).
+    pub facts: Vec<PathBuf>,
+}
+
+/// A project read from disk.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectFiles {
+    pub name: String,
+    pub root: PathBuf,
+    pub sources: Sources,
+    /// Policy files of the project, in path order.
+    pub policy: Vec<FileId>,
+    pub facts: Vec<FactInput>,
+    pub as_of: Option<Date>,
+}
+
+/// Reads a project: a folder (with or without `aims.toml`) or one `.aims` file.
+pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, (Sources, Vec<Diagnostic>)> {
+    let mut files = ProjectFiles::default();
+    let mut diags = Vec::new();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        (Sources::new(), vec![Diagnostic::error(Code::Io, format!("cannot read `{}`: {}", path.display(), io_reason(&e)))])
+    })?;
+    let (root, single_file) = if meta.is_dir() {
+        (path.to_path_buf(), None)
+    } else {
+        (path.parent().map(Path::to_path_buf).unwrap_or_default(), Some(path.to_path_buf()))
+    };
+    let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
+    files.root = root.clone();
+    files.name = canonical_root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "project".into());
+
+    let manifest_path = root.join("aims.toml");
+    let mut manifest = Manifest::default();
+    if single_file.is_none() && manifest_path.is_file() {
+        let text = std::fs::read_to_string(&manifest_path).unwrap_or_default();
+        let file = files.sources.add("aims.toml", text.as_str());
+        match toml::from_str::<Manifest>(&text) {
+            Ok(m) => manifest = m,
+            Err(e) => {
+                let span = e.span().map_or(Span::default(), |r| Span::new(r.start, r.end.max(r.start)));
+                diags.push(
+                    Diagnostic::error(Code::ProjectConfig, format!("malformed aims.toml: {}", e.message().trim()))
+                        .at(file, span, "here")
+                        .help("see docs/language.md, section \"The project file\""),
+                );
+            }
+        }
+        if let Some(as_of) = &manifest.project.as_of {
+            match Date::parse(as_of) {
+                Some(d) => files.as_of = Some(d),
+                None => diags.push(
+                    Diagnostic::error(Code::ProjectConfig, format!("`as_of = \"{as_of}\"` is not a date"))
+                        .at(file, find_span(&text, as_of), "expected YYYY-MM-DD"),
+                ),
+            }
+        }
+    }
+    if let Some(name) = &manifest.project.name {
+        files.name = name.clone();
+    }
+
+    // Policy files.
+    let mut policy_paths = Vec::new();
+    match &single_file {
+        Some(file) => policy_paths.push(file.clone()),
+        None => {
+            let entries = manifest.project.sources.clone().unwrap_or_else(|| vec![".".into()]);
+            for entry in entries {
+                let full = root.join(&entry);
+                match inside(&canonical_root, &full) {
+                    Ok(p) if p.is_dir() => collect_aims(&full, &mut policy_paths, 0),
+                    Ok(p) if p.is_file() => policy_paths.push(full),
+                    Ok(_) | Err(Inside::Missing) => diags.push(Diagnostic::error(
+                        Code::Io,
+                        format!("source `{entry}` named in aims.toml does not exist"),
+                    )),
+                    Err(Inside::Outside) => diags.push(
+                        Diagnostic::error(Code::OutsideProject, format!("source `{entry}` is outside the project folder"))
+                            .help("policy sources must be inside the folder that holds aims.toml"),
+                    ),
+                }
+            }
+        }
+    }
+    policy_paths.sort();
+    policy_paths.dedup();
+    for path in policy_paths {
+        let name = display_name(&root, &path);
+        match read_text(&path, MAX_POLICY_BYTES) {
+            Ok(text) => {
+                let id = files.sources.add(name, text);
+                files.policy.push(id);
+            }
+            Err(problem) => diags.push(problem.diagnostic(&mut files.sources, &name, Code::NotUtf8, Code::TooLarge)),
+        }
+    }
+
+    // Fact files.
+    let mut fact_specs: Vec<(PathBuf, Option<&FactSection>)> = Vec::new();
+    if options.facts.is_empty() {
+        for section in &manifest.facts {
+            let full = root.join(&section.path);
+            match inside(&canonical_root, &full) {
+                Ok(_) => fact_specs.push((full, Some(section))),
+                Err(Inside::Missing) => diags.push(Diagnostic::error(
+                    Code::Io,
+                    format!("fact file `{}` named in aims.toml does not exist", section.path),
+                )),
+                Err(Inside::Outside) => diags.push(
+                    Diagnostic::error(Code::OutsideProject, format!("fact file `{}` is outside the project folder", section.path))
+                        .help("fact sources must be inside the folder that holds aims.toml; pass others with --facts"),
+                ),
+            }
+        }
+    } else {
+        for given in &options.facts {
+            let mut found = Vec::new();
+            if given.is_dir() {
+                collect_facts(given, &mut found, 0);
+            } else {
+                found.push(given.clone());
+            }
+            for path in found {
+                let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let section = manifest
+                    .facts
+                    .iter()
+                    .find(|s| Path::new(&s.path).file_name().is_some_and(|n| n.to_string_lossy() == file_name))
+                    .or(if manifest.facts.len() == 1 { manifest.facts.first() } else { None });
+                fact_specs.push((path, section));
+            }
+        }
+    }
+    for (path, section) in fact_specs {
+        let name = display_name(&root, &path);
+        let format = section
+            .and_then(|s| s.format.as_deref())
+            .and_then(|f| Format::from_path(&format!("x.{f}")))
+            .or_else(|| Format::from_path(&name));
+        let Some(format) = format else {
+            diags.push(
+                Diagnostic::error(Code::FactFile, format!("`{name}` is not a fact file"))
+                    .help("fact files end in .json, .yaml, .yml, .toml or .csv (or set `format` in aims.toml)"),
+            );
+            continue;
+        };
+        match read_text(&path, MAX_FACT_BYTES) {
+            Ok(text) => {
+                let file = files.sources.add(name, text);
+                let mapping = section
+                    .map(|s| Mapping {
+                        entity: s.entity.clone(),
+                        select: s.select.clone(),
+                        rename: s.rename.clone(),
+                        ignore: s.ignore.clone(),
+                    })
+                    .unwrap_or_default();
+                files.facts.push(FactInput { file, format, mapping });
+            }
+            Err(problem) => diags.push(problem.diagnostic(&mut files.sources, &name, Code::FactFile, Code::FactFile)),
+        }
+    }
+    if diags.is_empty() {
+        Ok(files)
+    } else {
+        Err((files.sources, diags))
+    }
+}
+
+enum Inside {
+    Missing,
+    Outside,
+}
+
+/// The canonical form of `path` if it exists inside `root`.
+fn inside(root: &Path, path: &Path) -> Result<PathBuf, Inside> {
+    let canonical = path.canonicalize().map_err(|_| Inside::Missing)?;
+    if canonical.starts_with(root) {
+        Ok(canonical)
+    } else {
+        Err(Inside::Outside)
+    }
+}
+
+fn display_name(root: &Path, path: &Path) -> String {
+    let shown = path.strip_prefix(root).unwrap_or(path);
+    let text = shown.to_string_lossy().replace('\\', "/");
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        text
+    } else {
+        format!("{}/{}", root.to_string_lossy().trim_end_matches('/'), text)
+    }
+}
+
+/// `.aims` files under a folder, skipping hidden folders and `target`.
+fn collect_aims(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    collect(dir, out, depth, &|p| p.extension().is_some_and(|e| e == "aims"));
+}
+
+fn collect_facts(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    collect(dir, out, depth, &|p| Format::from_path(&p.to_string_lossy()).is_some());
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>, depth: usize, wanted: &dyn Fn(&Path) -> bool) {
+    if depth > 16 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        // Symlinked folders are not followed: they could lead anywhere.
+        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        if path.is_dir() && !is_link {
+            collect(&path, out, depth + 1, wanted);
+        } else if path.is_file() && wanted(&path) {
+            out.push(path);
+        }
+    }
+}
+
+enum ReadProblem {
+    Io(String),
+    TooLarge(u64, u64),
+    NotUtf8 { lossy: String, at: usize },
+}
+
+impl ReadProblem {
+    fn diagnostic(self, sources: &mut Sources, name: &str, utf8: Code, large: Code) -> Diagnostic {
+        match self {
+            ReadProblem::Io(reason) => Diagnostic::error(Code::Io, format!("cannot read `{name}`: {reason}")),
+            ReadProblem::TooLarge(size, max) => Diagnostic::error(large, format!("`{name}` is too large: {size} bytes"))
+                .note(format!("the limit is {max} bytes")),
+            ReadProblem::NotUtf8 { lossy, at } => {
+                let id = sources.add(name, lossy.as_str());
+                let offset = lossy.char_indices().nth(at).map_or(lossy.len(), |(i, _)| i);
+                let end = lossy[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+                Diagnostic::error(utf8, format!("`{name}` is not valid UTF-8"))
+                    .at(id, Span::new(offset, end), "invalid bytes here")
+                    .help("save the file as UTF-8 text; is it a binary file?")
+            }
+        }
+    }
+}
+
+fn read_text(path: &Path, max: u64) -> Result<String, ReadProblem> {
+    let size = std::fs::metadata(path).map_err(|e| ReadProblem::Io(io_reason(&e)))?.len();
+    if size > max {
+        return Err(ReadProblem::TooLarge(size, max));
+    }
+    let bytes = std::fs::read(path).map_err(|e| ReadProblem::Io(io_reason(&e)))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let chars_before = String::from_utf8_lossy(&bytes[..valid]).chars().count();
+            Err(ReadProblem::NotUtf8 { lossy: String::from_utf8_lossy(&bytes).into_owned(), at: chars_before })
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string().to_lowercase(),
+    }
+}
+
+fn find_span(text: &str, needle: &str) -> Span {
+    text.find(needle).map_or(Span::default(), |i| Span::new(i, i + needle.len()))
+}

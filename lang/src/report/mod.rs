@@ -1,0 +1,424 @@
+//! Reports: the evaluation turned into what people and machines read.
+//!
+//! [`Report`] is the one model every format renders: [`Report::to_json`]
+//! (schema `aims-report/1`, documented in `docs/cli.md`) and
+//! [`Report::to_text`]. Everything in it is ordered (outcomes by entity
+//! key, findings by severity, name, entity), so the same inputs give
+//! byte-identical output.
+
+use serde::Serialize;
+
+use crate::diag::Sources;
+use crate::eval::{self, Env, Evaluation, FailReason};
+use crate::facts::FactStore;
+use crate::ir::*;
+use crate::syntax::ast::Severity;
+
+/// The version of the JSON report's shape.
+pub const SCHEMA: &str = "aims-report/1";
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Report {
+    pub schema: &'static str,
+    pub project: String,
+    pub as_of: String,
+    pub summary: Summary,
+    pub findings: Vec<FindingView>,
+    pub rules: Vec<RuleView>,
+    pub risks: Vec<RiskView>,
+    pub objectives: Vec<ObjectiveView>,
+    pub exceptions: Vec<ExceptionView>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    pub controls: usize,
+    pub audits: usize,
+    pub outcomes: OutcomeCounts,
+    pub findings: FindingCounts,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Default)]
+pub struct OutcomeCounts {
+    pub pass: usize,
+    pub fail: usize,
+    pub waived: usize,
+    pub not_applicable: usize,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Default)]
+pub struct FindingCounts {
+    pub major: usize,
+    pub minor: usize,
+    pub observation: usize,
+    pub total: usize,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct FindingView {
+    pub severity: Severity,
+    pub source: eval::FindingSource,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    pub message: String,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct RuleView {
+    pub name: String,
+    pub kind: RuleKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub severity: Severity,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub implements: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clauses: Vec<String>,
+    pub location: String,
+    pub counts: OutcomeCounts,
+    pub outcomes: Vec<OutcomeView>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct OutcomeView {
+    pub entity: String,
+    pub status: OutcomeKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived_by: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailureView>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct FailureView {
+    pub require: String,
+    pub message: String,
+    pub no_evidence: bool,
+    pub location: String,
+    pub observed: Vec<Observed>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub path: String,
+    pub value: String,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct RiskView {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub treated_by: Vec<String>,
+    pub entries: Vec<RiskEntryView>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct RiskEntryView {
+    pub entity: String,
+    pub inherent: Level,
+    pub treatment: &'static str,
+    pub residual: Level,
+    pub above_appetite: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Level {
+    pub axes: Vec<String>,
+    pub score: i64,
+    pub level: String,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct ObjectiveView {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub status: ObjectiveStatus,
+    pub current: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<String>,
+    pub target: String,
+    pub projected: Option<f64>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct ExceptionView {
+    pub name: String,
+    pub waives: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    pub until: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    pub status: &'static str,
+}
+
+fn location(sources: &Sources, span: crate::diag::FileSpan) -> String {
+    let (line, col) = sources.line_col(span.file, span.span.start);
+    format!("{}:{line}:{col}", sources.name(span.file))
+}
+
+fn round(n: f64) -> f64 {
+    (n * 1e6).round() / 1e6
+}
+
+impl Report {
+    /// Builds the report of an evaluation.
+    pub fn build(project: &str, program: &Program, store: &FactStore, sources: &Sources, evaluation: &Evaluation) -> Report {
+        let env = Env { program, store, as_of: evaluation.as_of };
+        let mut summary = Summary::default();
+        let mut rules = Vec::new();
+        for result in &evaluation.rules {
+            let rule = program.rule(result.rule);
+            match rule.kind {
+                RuleKind::Control => summary.controls += 1,
+                RuleKind::Audit => summary.audits += 1,
+            }
+            let requirements: Vec<&Requirement> = rule
+                .steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Require(r) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            let mut counts = OutcomeCounts::default();
+            let mut outcomes: Vec<OutcomeView> = result
+                .outcomes
+                .iter()
+                .map(|o| {
+                    match o.kind {
+                        OutcomeKind::Pass => counts.pass += 1,
+                        OutcomeKind::Fail => counts.fail += 1,
+                        OutcomeKind::Waived => counts.waived += 1,
+                        OutcomeKind::NotApplicable => counts.not_applicable += 1,
+                    }
+                    OutcomeView {
+                        entity: o.key.to_string(),
+                        status: o.kind,
+                        waived_by: o.waived_by.map(|e| program.exceptions[e].decl.name.clone()),
+                        failures: o
+                            .failures
+                            .iter()
+                            .map(|f| {
+                                let req = requirements.get(f.index).copied();
+                                FailureView {
+                                    require: req.map(|r| r.source.clone()).unwrap_or_default(),
+                                    message: eval::failure_message(req, f),
+                                    no_evidence: matches!(f.reason, FailReason::NoEvidence(_)),
+                                    location: req.map(|r| location(sources, r.span)).unwrap_or_default(),
+                                    observed: f
+                                        .observed
+                                        .iter()
+                                        .map(|(p, v)| Observed { path: p.clone(), value: v.clone() })
+                                        .collect(),
+                                }
+                            })
+                            .collect(),
+                    }
+                })
+                .collect();
+            outcomes.sort_by(|a, b| a.entity.cmp(&b.entity));
+            summary.outcomes.pass += counts.pass;
+            summary.outcomes.fail += counts.fail;
+            summary.outcomes.waived += counts.waived;
+            summary.outcomes.not_applicable += counts.not_applicable;
+            rules.push(RuleView {
+                name: rule.decl.name.clone(),
+                kind: rule.kind,
+                title: rule.title.clone(),
+                severity: rule.severity,
+                implements: rule.implements.clone(),
+                clauses: rule.clauses.clone(),
+                location: location(sources, rule.decl.name_span),
+                counts,
+                outcomes,
+            });
+        }
+        let risks = evaluation
+            .risks
+            .iter()
+            .map(|r| {
+                let risk = &program.risks[r.risk.index()];
+                let matrix = &program.matrices[risk.matrix.index()];
+                let level = |axes: &[u32], score: i64, level: Option<u32>| Level {
+                    axes: matrix
+                        .axes
+                        .iter()
+                        .zip(axes)
+                        .map(|(s, v)| env.program.display(&Value::Scale(*s, *v)))
+                        .collect(),
+                    score,
+                    level: level.and_then(|l| matrix.levels.get(l as usize)).map_or("?".into(), |l| l.name.clone()),
+                };
+                let mut entries: Vec<RiskEntryView> = r
+                    .entries
+                    .iter()
+                    .map(|e| RiskEntryView {
+                        entity: e.key.to_string(),
+                        inherent: level(&e.inherent_axes, e.inherent_score, e.inherent_level),
+                        treatment: if risk.treated_by.is_empty() {
+                            "none"
+                        } else if e.treatment_effective {
+                            "effective"
+                        } else {
+                            "not_effective"
+                        },
+                        residual: level(&e.residual_axes, e.residual_score, e.residual_level),
+                        above_appetite: e.above_appetite,
+                        missing: e.missing.clone(),
+                    })
+                    .collect();
+                entries.sort_by(|a, b| a.entity.cmp(&b.entity));
+                RiskView {
+                    name: risk.decl.name.clone(),
+                    title: risk.title.clone(),
+                    treated_by: risk.treated_by.iter().map(|t| program.rule(*t).decl.name.clone()).collect(),
+                    entries,
+                }
+            })
+            .collect();
+        let objectives = evaluation
+            .objectives
+            .iter()
+            .map(|o| {
+                let objective = &program.objectives[o.objective.index()];
+                let (op, target, by) = objective.target;
+                ObjectiveView {
+                    name: objective.decl.name.clone(),
+                    title: objective.title.clone(),
+                    status: o.status,
+                    current: o.current.map(round),
+                    unknown: o.unknown.clone(),
+                    target: format!("{} {} by {by}", op.as_str(), format_number(target)),
+                    projected: o.projected.map(round),
+                }
+            })
+            .collect();
+        let exceptions = evaluation
+            .exceptions
+            .iter()
+            .map(|x| {
+                let e = &program.exceptions[x.exception];
+                ExceptionView {
+                    name: e.decl.name.clone(),
+                    waives: program.rule(e.rule).decl.name.clone(),
+                    entity: e.target.as_ref().map(|(_, k, _)| k.clone()),
+                    until: e.until.to_string(),
+                    approved_by: e.approved_by.clone(),
+                    status: if x.active { "active" } else { "expired" },
+                }
+            })
+            .collect();
+        let findings: Vec<FindingView> = evaluation
+            .findings
+            .iter()
+            .map(|f| FindingView {
+                severity: f.severity,
+                source: f.source,
+                name: f.name.clone(),
+                entity: f.entity.as_ref().map(|e| e.to_string()),
+                message: f.message.clone(),
+            })
+            .collect();
+        for f in &findings {
+            match f.severity {
+                Severity::Major => summary.findings.major += 1,
+                Severity::Minor => summary.findings.minor += 1,
+                Severity::Observation => summary.findings.observation += 1,
+            }
+        }
+        summary.findings.total = findings.len();
+        Report {
+            schema: SCHEMA,
+            project: project.to_string(),
+            as_of: evaluation.as_of.to_string(),
+            summary,
+            findings,
+            rules,
+            risks,
+            objectives,
+            exceptions,
+        }
+    }
+
+    /// The report as pretty-printed JSON, ending with a newline.
+    pub fn to_json(&self) -> String {
+        let mut out = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        out.push('\n');
+        out
+    }
+
+    /// The report as text for a person: counts first, then findings by rule.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let s = &self.summary;
+        let _ = writeln!(out, "{} as of {}", self.project, self.as_of);
+        let _ = writeln!(
+            out,
+            "  {} controls, {} audit rules: {} pass, {} fail, {} waived, {} not applicable",
+            s.controls, s.audits, s.outcomes.pass, s.outcomes.fail, s.outcomes.waived, s.outcomes.not_applicable
+        );
+        let _ = writeln!(
+            out,
+            "  {} findings: {} major, {} minor, {} observation{}",
+            s.findings.total,
+            s.findings.major,
+            s.findings.minor,
+            s.findings.observation,
+            if s.findings.observation == 1 { "" } else { "s" }
+        );
+        let mut groups: Vec<(&str, &str, Vec<&FindingView>)> = Vec::new();
+        for f in &self.findings {
+            match groups.iter_mut().find(|(n, _, _)| *n == f.name) {
+                Some(g) => g.2.push(f),
+                None => groups.push((&f.name, source_name(f.source), vec![f])),
+            }
+        }
+        for (name, source, findings) in groups {
+            let title = self
+                .rules
+                .iter()
+                .find(|r| r.name == name)
+                .and_then(|r| r.title.clone())
+                .or_else(|| self.risks.iter().find(|r| r.name == name).and_then(|r| r.title.clone()))
+                .or_else(|| self.objectives.iter().find(|o| o.name == name).and_then(|o| o.title.clone()));
+            let _ = write!(out, "\n{source} {name}");
+            if let Some(t) = title {
+                let _ = write!(out, ": {t}");
+            }
+            out.push('\n');
+            for f in findings {
+                let who = f.entity.as_deref().map(|e| format!("{e}: ")).unwrap_or_default();
+                let _ = writeln!(out, "  {:<11} {who}{}", f.severity.as_str(), f.message);
+                if let (Some(rule), Some(entity)) = (self.rules.iter().find(|r| r.name == f.name), &f.entity) {
+                    if let Some(o) = rule.outcomes.iter().find(|o| &o.entity == entity) {
+                        for failure in &o.failures {
+                            let seen: Vec<String> =
+                                failure.observed.iter().map(|v| format!("{} = {}", v.path, v.value)).collect();
+                            if !seen.is_empty() {
+                                let _ = writeln!(out, "              saw {} ({})", seen.join(", "), failure.location);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn source_name(source: eval::FindingSource) -> &'static str {
+    match source {
+        eval::FindingSource::Control => "control",
+        eval::FindingSource::Audit => "audit",
+        eval::FindingSource::Risk => "risk",
+        eval::FindingSource::Objective => "objective",
+        eval::FindingSource::Exception => "exception",
+    }
+}

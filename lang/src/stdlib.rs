@@ -1,0 +1,50 @@
+//! The standard library: `.aims` modules shipped inside the engine.
+//!
+//! `use iso42001.annex_a` loads one module; `use iso42001` loads every
+//! module under `iso42001`. The texts are compiled into the binary, so a
+//! project never depends on where the engine is installed.
+
+/// Every stdlib module: its path and its text.
+pub const MODULES: &[(&str, &str)] = &[
+    ("iso42001.clauses", include_str!("../../stdlib/iso42001/clauses.aims")),
+    ("iso42001.annex_a", include_str!("../../stdlib/iso42001/annex_a.aims")),
+];
+
+/// The modules a `use` path names (one module, or every module under a prefix).
+pub fn resolve(path: &str) -> Vec<(&'static str, &'static str)> {
+    let prefix = format!("{path}.");
+    MODULES.iter().copied().filter(|(name, _)| *name == path || name.starts_with(&prefix)).collect()
+}
+
+/// The names a `use` may give, for suggestions.
+pub fn names() -> Vec<String> {
+    let mut names: Vec<String> = MODULES.iter().map(|(n, _)| n.to_string()).collect();
+    for (n, _) in MODULES {
+        if let Some((head, _)) = n.split_once('.') {
+            names.push(head.to_string());
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_parses_cleanly() {
+        for (name, text) in MODULES {
+            let parse = crate::syntax::parse(text);
+            assert!(parse.errors.is_empty(), "{name}: {:?}", parse.errors);
+        }
+    }
+
+    #[test]
+    fn a_prefix_loads_every_module_under_it() {
+        assert_eq!(resolve("iso42001").len(), 2);
+        assert_eq!(resolve("iso42001.annex_a").len(), 1);
+        assert!(resolve("iso4200").is_empty());
+    }
+}
