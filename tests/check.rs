@@ -1,0 +1,78 @@
+//! End-to-end tests of `aims check` on the bundled example.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn aims(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aims"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("aims runs")
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_example_has_findings_and_exits_1() {
+    let out = aims(&["check", "examples/credit-scoring", "--as-of", "2026-11-01"], root());
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("major"), "{text}");
+    insta::assert_snapshot!("credit_scoring_text", text);
+}
+
+#[test]
+fn the_json_report_is_stable_and_byte_identical() {
+    let args = ["check", "examples/credit-scoring", "--as-of", "2026-11-01", "--format", "json"];
+    let first = aims(&args, root());
+    let second = aims(&args, root());
+    assert_eq!(first.status.code(), Some(1));
+    assert_eq!(first.stdout, second.stdout, "two runs differ");
+    let from_inside = aims(&["check", ".", "--as-of", "2026-11-01", "--format", "json"], &root().join("examples/credit-scoring"));
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).expect("valid JSON");
+    let inside: serde_json::Value = serde_json::from_slice(&from_inside.stdout).expect("valid JSON");
+    assert_eq!(report["findings"], inside["findings"], "the working directory changes nothing but paths");
+    assert_eq!(report["schema"], "aims-report/1");
+    assert_eq!(report["as_of"], "2026-11-01");
+    insta::assert_snapshot!("credit_scoring_json", String::from_utf8_lossy(&first.stdout));
+}
+
+#[test]
+fn fail_on_major_ignores_minor_findings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("p.aims"),
+        "entity S { id: Text key, ok: Bool }\ncontrol c severity minor for s: S where true { require s.ok }\nfact S { id: \"a\", ok: false }\n",
+    )
+    .expect("write");
+    let path = dir.path().to_string_lossy().to_string();
+    let minor = aims(&["check", &path, "--as-of", "2026-01-01"], root());
+    assert_eq!(minor.status.code(), Some(1));
+    let major_only = aims(&["check", &path, "--as-of", "2026-01-01", "--fail-on", "major"], root());
+    assert_eq!(major_only.status.code(), Some(0));
+}
+
+#[test]
+fn usage_errors_exit_3() {
+    assert_eq!(aims(&["check", "no/such/project"], root()).status.code(), Some(3));
+    assert_eq!(aims(&["check", "examples/credit-scoring", "--as-of", "tomorrow"], root()).status.code(), Some(3));
+    assert_eq!(aims(&["frobnicate"], root()).status.code(), Some(3));
+}
+
+#[test]
+fn output_writes_the_report_to_a_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("report.json");
+    let out = aims(
+        &["check", "examples/credit-scoring", "--as-of", "2026-11-01", "--format", "json", "--output", &file.to_string_lossy()],
+        root(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let written = std::fs::read_to_string(&file).expect("report written");
+    assert!(written.starts_with('{') && written.ends_with("}\n"));
+}
