@@ -32,7 +32,8 @@ fn the_json_report_is_stable_and_byte_identical() {
     let second = aims(&args, root());
     assert_eq!(first.status.code(), Some(1));
     assert_eq!(first.stdout, second.stdout, "two runs differ");
-    let from_inside = aims(&["check", ".", "--as-of", "2026-11-01", "--format", "json"], &root().join("examples/credit-scoring"));
+    let from_inside =
+        aims(&["check", ".", "--as-of", "2026-11-01", "--format", "json"], &root().join("examples/credit-scoring"));
     let report: serde_json::Value = serde_json::from_slice(&first.stdout).expect("valid JSON");
     let inside: serde_json::Value = serde_json::from_slice(&from_inside.stdout).expect("valid JSON");
     assert_eq!(report["findings"], inside["findings"], "the working directory changes nothing but paths");
@@ -68,7 +69,16 @@ fn output_writes_the_report_to_a_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("report.json");
     let out = aims(
-        &["check", "examples/credit-scoring", "--as-of", "2026-11-01", "--format", "json", "--output", &file.to_string_lossy()],
+        &[
+            "check",
+            "examples/credit-scoring",
+            "--as-of",
+            "2026-11-01",
+            "--format",
+            "json",
+            "--output",
+            &file.to_string_lossy(),
+        ],
         root(),
     );
     assert_eq!(out.status.code(), Some(1));

@@ -77,8 +77,11 @@ pub fn compile(sources: &mut Sources, policy: &[FileId]) -> Compiled {
             let modules = crate::stdlib::resolve(&u.path);
             if modules.is_empty() {
                 let names = crate::stdlib::names();
-                let mut d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path))
-                    .at(file, u.span, "no such module");
+                let mut d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path)).at(
+                    file,
+                    u.span,
+                    "no such module",
+                );
                 d = match closest(&u.path, names.iter().map(String::as_str)) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(format!("the modules are: {}", names.join(", "))),
@@ -144,7 +147,11 @@ impl Engine {
         let policy_file = sources.add(policy_name, policy);
         let fact_inputs = facts
             .iter()
-            .map(|(name, format, mapping, text)| FactInput { file: sources.add(*name, *text), format: *format, mapping: mapping.clone() })
+            .map(|(name, format, mapping, text)| FactInput {
+                file: sources.add(*name, *text),
+                format: *format,
+                mapping: mapping.clone(),
+            })
             .collect();
         Engine::from_project(ProjectFiles {
             name: policy_name.trim_end_matches(".aims").to_string(),

@@ -167,23 +167,52 @@ pub enum Ex {
     /// A variable: a slot of the current frame.
     Local(u32, Arc<str>),
     /// A field of an entity or record; `path` is the source text (`s.owner.name`).
-    Field { base: Box<Ex>, field: u32, path: Arc<str> },
+    Field {
+        base: Box<Ex>,
+        field: u32,
+        path: Arc<str>,
+    },
     Not(Box<Ex>),
     Neg(Box<Ex>),
     And(Box<Ex>, Box<Ex>),
     Or(Box<Ex>, Box<Ex>),
     Arith(Arith, Box<Ex>, Box<Ex>),
     Cmp(CmpOp, Box<Ex>, Box<Ex>),
-    In { value: Box<Ex>, list: Box<Ex>, negated: bool },
+    In {
+        value: Box<Ex>,
+        list: Box<Ex>,
+        negated: bool,
+    },
     Within(Box<Ex>, Box<Ex>),
-    Is { value: Box<Ex>, some: bool },
+    Is {
+        value: Box<Ex>,
+        some: bool,
+    },
     Coalesce(Box<Ex>, Box<Ex>),
-    If { branches: Vec<(Ex, Ex)>, otherwise: Box<Ex> },
+    If {
+        branches: Vec<(Ex, Ex)>,
+        otherwise: Box<Ex>,
+    },
     List(Vec<Ex>),
     Record(Vec<Ex>),
-    Quantifier { all: bool, slot: u32, source: Source, filter: Option<Box<Ex>>, body: Option<Box<Ex>> },
-    Aggregate { func: AggFn, slot: u32, source: Source, filter: Option<Box<Ex>>, value: Box<Ex> },
-    Call { func: FnId, args: Vec<Ex> },
+    Quantifier {
+        all: bool,
+        slot: u32,
+        source: Source,
+        filter: Option<Box<Ex>>,
+        body: Option<Box<Ex>>,
+    },
+    Aggregate {
+        func: AggFn,
+        slot: u32,
+        source: Source,
+        filter: Option<Box<Ex>>,
+        value: Box<Ex>,
+    },
+    Call {
+        func: FnId,
+        args: Vec<Ex>,
+    },
     Builtin(Builtin, Vec<Ex>),
 }
 

@@ -10,15 +10,16 @@
 //! This crate knows nothing of terminals, editors or JSON-RPC.
 
 pub mod diag;
+pub mod engine;
+pub mod eval;
+pub mod facts;
+pub mod ir;
+pub mod project;
+pub mod sema;
+pub mod stdlib;
 pub mod syntax;
 pub mod time;
-pub mod ir;
-pub mod sema;
-pub mod facts;
-pub mod eval;
-pub mod engine;
-pub mod project;
-pub mod stdlib;
 
 pub use engine::{Engine, LoadFailure};
 pub mod report;
+pub mod testing;

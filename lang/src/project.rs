@@ -76,7 +76,10 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     let mut files = ProjectFiles::default();
     let mut diags = Vec::new();
     let meta = std::fs::metadata(path).map_err(|e| {
-        (Sources::new(), vec![Diagnostic::error(Code::Io, format!("cannot read `{}`: {}", path.display(), io_reason(&e)))])
+        (
+            Sources::new(),
+            vec![Diagnostic::error(Code::Io, format!("cannot read `{}`: {}", path.display(), io_reason(&e)))],
+        )
     })?;
     let (root, single_file) = if meta.is_dir() {
         (path.to_path_buf(), None)
@@ -86,7 +89,8 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     let root = if root.as_os_str().is_empty() { PathBuf::from(".") } else { root };
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.clone());
     files.root = root.clone();
-    files.name = canonical_root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "project".into());
+    files.name =
+        canonical_root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "project".into());
 
     let manifest_path = root.join("aims.toml");
     let mut manifest = Manifest::default();
@@ -108,8 +112,11 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             match Date::parse(as_of) {
                 Some(d) => files.as_of = Some(d),
                 None => diags.push(
-                    Diagnostic::error(Code::ProjectConfig, format!("`as_of = \"{as_of}\"` is not a date"))
-                        .at(file, find_span(&text, as_of), "expected YYYY-MM-DD"),
+                    Diagnostic::error(Code::ProjectConfig, format!("`as_of = \"{as_of}\"` is not a date")).at(
+                        file,
+                        find_span(&text, as_of),
+                        "expected YYYY-MM-DD",
+                    ),
                 ),
             }
         }
@@ -134,8 +141,11 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                         format!("source `{entry}` named in aims.toml does not exist"),
                     )),
                     Err(Inside::Outside) => diags.push(
-                        Diagnostic::error(Code::OutsideProject, format!("source `{entry}` is outside the project folder"))
-                            .help("policy sources must be inside the folder that holds aims.toml"),
+                        Diagnostic::error(
+                            Code::OutsideProject,
+                            format!("source `{entry}` is outside the project folder"),
+                        )
+                        .help("policy sources must be inside the folder that holds aims.toml"),
                     ),
                 }
             }
@@ -166,8 +176,11 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                     format!("fact file `{}` named in aims.toml does not exist", section.path),
                 )),
                 Err(Inside::Outside) => diags.push(
-                    Diagnostic::error(Code::OutsideProject, format!("fact file `{}` is outside the project folder", section.path))
-                        .help("fact sources must be inside the folder that holds aims.toml; pass others with --facts"),
+                    Diagnostic::error(
+                        Code::OutsideProject,
+                        format!("fact file `{}` is outside the project folder", section.path),
+                    )
+                    .help("fact sources must be inside the folder that holds aims.toml; pass others with --facts"),
                 ),
             }
         }
@@ -292,8 +305,10 @@ impl ReadProblem {
     fn diagnostic(self, sources: &mut Sources, name: &str, utf8: Code, large: Code) -> Diagnostic {
         match self {
             ReadProblem::Io(reason) => Diagnostic::error(Code::Io, format!("cannot read `{name}`: {reason}")),
-            ReadProblem::TooLarge(size, max) => Diagnostic::error(large, format!("`{name}` is too large: {size} bytes"))
-                .note(format!("the limit is {max} bytes")),
+            ReadProblem::TooLarge(size, max) => {
+                Diagnostic::error(large, format!("`{name}` is too large: {size} bytes"))
+                    .note(format!("the limit is {max} bytes"))
+            }
             ReadProblem::NotUtf8 { lossy, at } => {
                 let id = sources.add(name, lossy.as_str());
                 let offset = lossy.char_indices().nth(at).map_or(lossy.len(), |(i, _)| i);

@@ -23,10 +23,9 @@ fn engine(policy: &str, facts: &str) -> Engine {
     let text = format!("{SCHEMA}\n{policy}");
     match Engine::from_texts("policy.aims", &text, &[("facts.json", Format::Json, Mapping::default(), facts)]) {
         Ok(engine) => engine,
-        Err(failure) => panic!(
-            "{}",
-            aims_lang::diag::render(&failure.diagnostics, &failure.sources, Default::default())
-        ),
+        Err(failure) => {
+            panic!("{}", aims_lang::diag::render(&failure.diagnostics, &failure.sources, Default::default()))
+        }
     }
 }
 
@@ -130,7 +129,8 @@ fn exceptions_waive_until_their_last_day_then_become_findings() {
     assert_eq!(expired[0].severity, Severity::Minor);
     assert!(expired[0].message.contains("expired on 2027-03-31"));
 
-    let passing = engine(EXCEPTION_POLICY, r#"{"AISystem": [{"id": "b", "domain": "credit", "bias_disparity": 0.01}]}"#);
+    let passing =
+        engine(EXCEPTION_POLICY, r#"{"AISystem": [{"id": "b", "domain": "credit", "bias_disparity": 0.01}]}"#);
     let removable = passing.evaluate(date("2027-04-01"));
     assert_eq!(outcome(&removable, 0, "b"), OutcomeKind::Pass);
     assert_eq!(removable.findings.len(), 1);
@@ -238,7 +238,14 @@ fn findings_are_ordered_by_severity_then_name_then_entity() {
     let result = e.evaluate(date("2026-06-30"));
     let order: Vec<(String, String)> =
         result.findings.iter().map(|f| (f.name.clone(), f.entity.as_deref().unwrap_or("").to_string())).collect();
-    let expected = [("a_major", "x"), ("a_major", "y"), ("z_minor", "x"), ("z_minor", "y"), ("m_observation", "x"), ("m_observation", "y")];
+    let expected = [
+        ("a_major", "x"),
+        ("a_major", "y"),
+        ("z_minor", "x"),
+        ("z_minor", "y"),
+        ("m_observation", "x"),
+        ("m_observation", "y"),
+    ];
     assert_eq!(order, expected.map(|(a, b)| (a.to_string(), b.to_string())));
 }
 
@@ -249,4 +256,25 @@ fn an_applicability_condition_must_handle_absent_facts() {
     assert_eq!(failure.diagnostics[0].code, aims_lang::diag::Code::UnhandledOptional);
     let narrowed = format!("{SCHEMA}\ncontrol c for s: AISystem where s.bias_disparity is some and s.bias_disparity > 0.1 {{ require true }}");
     assert!(Engine::from_texts("p.aims", &narrowed, &[]).is_ok());
+}
+
+#[test]
+fn the_example_policy_tests_pass() {
+    let engine = Engine::load(std::path::Path::new("../examples/credit-scoring"), &Default::default())
+        .unwrap_or_else(|f| panic!("{}", aims_lang::diag::render(&f.diagnostics, &f.sources, Default::default())));
+    let results = aims_lang::testing::run_tests(engine.program(), date("2026-11-01"));
+    assert!(results.len() >= 5, "the example has test blocks");
+    let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+#[test]
+fn a_failing_policy_test_says_what_differs() {
+    let e = engine(
+        r#"control c for s: AISystem where true { require s.human_review }
+           test "wrong expectation" { as of 2026-01-01 given AISystem { id: "x", domain: credit } expect c fails for "x" }"#,
+        r#"{}"#,
+    );
+    let results = aims_lang::testing::run_tests(e.program(), date("2026-11-01"));
+    assert_eq!(results[0].failures, vec!["`c` for \"x\": expected fail, got pass".to_string()]);
 }

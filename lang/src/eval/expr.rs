@@ -77,7 +77,10 @@ impl Env<'_> {
                 if b.is_unknown() {
                     return b;
                 }
-                Value::Bool(self.compare(&a, &b).is_some_and(|o| op.holds(o)) || (*op == CmpOp::Ne && self.compare(&a, &b).is_none()))
+                Value::Bool(
+                    self.compare(&a, &b).is_some_and(|o| op.holds(o))
+                        || (*op == CmpOp::Ne && self.compare(&a, &b).is_none()),
+                )
             }
             Ex::In { value, list, negated } => {
                 let v = self.eval(value, frame);
@@ -163,7 +166,9 @@ impl Env<'_> {
     /// A field of an entity row, a reference or a record.
     pub fn field(&self, base: &Value, field: u32, path: &Arc<str>) -> Value {
         let value = match base {
-            Value::Row(e, r) => self.store.table(*e).rows.get(*r as usize).and_then(|row| row.values.get(field as usize)).cloned(),
+            Value::Row(e, r) => {
+                self.store.table(*e).rows.get(*r as usize).and_then(|row| row.values.get(field as usize)).cloned()
+            }
             Value::Ref(e, key) => match self.store.table(*e).find(key) {
                 Some(r) => self.store.table(*e).rows[r as usize].values.get(field as usize).cloned(),
                 None => {
@@ -210,16 +215,17 @@ impl Env<'_> {
             }
             (Value::Level(m1, x), Value::Level(m2, y)) if m1 == m2 => Some(x.cmp(y)),
             (Value::List(x), Value::List(y)) => {
-                if x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| self.compare(a, b) == Some(Ordering::Equal)) {
+                if x.len() == y.len()
+                    && x.iter().zip(y.iter()).all(|(a, b)| self.compare(a, b) == Some(Ordering::Equal))
+                {
                     Some(Ordering::Equal)
                 } else {
                     None
                 }
             }
-            (Value::Record(x), Value::Record(y)) => {
-                (x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| a == b || self.compare(a, b) == Some(Ordering::Equal)))
-                    .then_some(Ordering::Equal)
-            }
+            (Value::Record(x), Value::Record(y)) => (x.len() == y.len()
+                && x.iter().zip(y.iter()).all(|(a, b)| a == b || self.compare(a, b) == Some(Ordering::Equal)))
+            .then_some(Ordering::Equal),
             (Value::Absent, Value::Absent) => Some(Ordering::Equal),
             (x, y) => {
                 let (kx, ky) = (self.entity_key(x)?, self.entity_key(y)?);
@@ -276,7 +282,15 @@ impl Env<'_> {
         pending.unwrap_or(Value::Bool(all))
     }
 
-    fn aggregate(&self, func: AggFn, slot: u32, source: &Source, filter: Option<&Ex>, value: &Ex, frame: &mut [Value]) -> Value {
+    fn aggregate(
+        &self,
+        func: AggFn,
+        slot: u32,
+        source: &Source,
+        filter: Option<&Ex>,
+        value: &Ex,
+        frame: &mut [Value],
+    ) -> Value {
         let elements = match self.elements(source, frame) {
             Ok(e) => e,
             Err(u) => return u,

@@ -151,8 +151,7 @@ pub fn evaluate(program: &Program, store: &FactStore, as_of: Date) -> Evaluation
 /// exceptions and findings.
 pub fn derive(env: &Env, rules: Vec<RuleResult>) -> Evaluation {
     let program = env.program;
-    let risks: Vec<RiskResult> =
-        (0..program.risks.len()).map(|i| risk_result(env, RiskId(i as u32), &rules)).collect();
+    let risks: Vec<RiskResult> = (0..program.risks.len()).map(|i| risk_result(env, RiskId(i as u32), &rules)).collect();
     let objectives: Vec<ObjectiveResult> =
         (0..program.objectives.len()).map(|i| objective_result(env, ObjectiveId(i as u32))).collect();
     let exceptions: Vec<ExceptionResult> = program
@@ -276,7 +275,12 @@ fn collect_paths<'e>(ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
             let _ = name;
         }
         Ex::Not(a) | Ex::Neg(a) | Ex::Is { value: a, .. } => collect_paths(a, out),
-        Ex::And(a, b) | Ex::Or(a, b) | Ex::Arith(_, a, b) | Ex::Cmp(_, a, b) | Ex::Within(a, b) | Ex::Coalesce(a, b) => {
+        Ex::And(a, b)
+        | Ex::Or(a, b)
+        | Ex::Arith(_, a, b)
+        | Ex::Cmp(_, a, b)
+        | Ex::Within(a, b)
+        | Ex::Coalesce(a, b) => {
             collect_paths(a, out);
             collect_paths(b, out);
         }
@@ -415,9 +419,7 @@ fn objective_result(env: &Env, id: ObjectiveId) -> ObjectiveResult {
         v => (v.as_f64(), None),
     };
     let (op, target, deadline) = objective.target;
-    let holds = |value: f64| {
-        value.partial_cmp(&target).is_some_and(|o| op.holds(o))
-    };
+    let holds = |value: f64| value.partial_cmp(&target).is_some_and(|o| op.holds(o));
     let mut points: Vec<(Date, f64)> = Vec::new();
     if let Some((value, date)) = objective.baseline {
         if date <= env.as_of {
@@ -440,7 +442,9 @@ fn objective_result(env: &Env, id: ObjectiveId) -> ObjectiveResult {
                     continue;
                 }
             }
-            if let (Some(v), Value::Date(d)) = (env.eval(&history.value, &mut frame).as_f64(), env.eval(&history.date, &mut frame)) {
+            if let (Some(v), Value::Date(d)) =
+                (env.eval(&history.value, &mut frame).as_f64(), env.eval(&history.date, &mut frame))
+            {
                 if d <= env.as_of {
                     points.push((d, v));
                 }
@@ -506,11 +510,8 @@ fn findings(
                     _ => None,
                 })
                 .collect();
-            let reasons: Vec<String> = outcome
-                .failures
-                .iter()
-                .map(|f| failure_message(requirements.get(f.index).copied(), f))
-                .collect();
+            let reasons: Vec<String> =
+                outcome.failures.iter().map(|f| failure_message(requirements.get(f.index).copied(), f)).collect();
             out.push(Finding {
                 severity: rule.severity,
                 source,
@@ -527,7 +528,8 @@ fn findings(
             if !entry.above_appetite {
                 continue;
             }
-            let level = entry.residual_level.and_then(|l| matrix.levels.get(l as usize)).map_or("?", |l| l.name.as_str());
+            let level =
+                entry.residual_level.and_then(|l| matrix.levels.get(l as usize)).map_or("?", |l| l.name.as_str());
             let message = if entry.treatment_effective {
                 format!("residual risk above appetite: {level} (score {})", entry.residual_score)
             } else if risk.treated_by.is_empty() {
@@ -551,7 +553,10 @@ fn findings(
         let (severity, message) = match result.status {
             ObjectiveStatus::Missed => (
                 objective.severity,
-                format!("objective missed: {} against a target of {goal}", result.current.map_or("?".into(), format_number)),
+                format!(
+                    "objective missed: {} against a target of {goal}",
+                    result.current.map_or("?".into(), format_number)
+                ),
             ),
             ObjectiveStatus::AtRisk => (
                 Severity::Observation,
@@ -566,22 +571,42 @@ fn findings(
             ),
             _ => continue,
         };
-        out.push(Finding { severity, source: FindingSource::Objective, name: objective.decl.name.clone(), entity: None, message });
+        out.push(Finding {
+            severity,
+            source: FindingSource::Objective,
+            name: objective.decl.name.clone(),
+            entity: None,
+            message,
+        });
     }
     for result in exceptions {
         let exception = &program.exceptions[result.exception];
         let entity = exception.target.as_ref().map(|(_, k, _)| Arc::from(k.as_str()));
         let rule = &program.rule(exception.rule).decl.name;
         let (severity, message) = match (result.active, result.target_fails) {
-            (false, true) => (Severity::Minor, format!("exception `{}` expired on {}; `{rule}` fails again", exception.decl.name, exception.until)),
-            (false, false) => (Severity::Observation, format!("expired exception `{}` can be removed", exception.decl.name)),
-            (true, false) => (Severity::Observation, format!("exception `{}` waives nothing: `{rule}` passes", exception.decl.name)),
+            (false, true) => (
+                Severity::Minor,
+                format!("exception `{}` expired on {}; `{rule}` fails again", exception.decl.name, exception.until),
+            ),
+            (false, false) => {
+                (Severity::Observation, format!("expired exception `{}` can be removed", exception.decl.name))
+            }
+            (true, false) => {
+                (Severity::Observation, format!("exception `{}` waives nothing: `{rule}` passes", exception.decl.name))
+            }
             (true, true) => continue,
         };
-        out.push(Finding { severity, source: FindingSource::Exception, name: exception.decl.name.clone(), entity, message });
+        out.push(Finding {
+            severity,
+            source: FindingSource::Exception,
+            name: exception.decl.name.clone(),
+            entity,
+            message,
+        });
     }
     out.sort_by(|a, b| {
-        (a.severity, &a.name, &a.entity, a.source, &a.message).cmp(&(b.severity, &b.name, &b.entity, b.source, &b.message))
+        (a.severity, &a.name, &a.entity, a.source, &a.message)
+            .cmp(&(b.severity, &b.name, &b.entity, b.source, &b.message))
     });
     out
 }

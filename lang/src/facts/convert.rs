@@ -49,7 +49,8 @@ struct Doc<'a> {
 impl Doc<'_> {
     fn problem(&mut self, path: &[Seg], code: Code, message: String, label: String, help: Option<String>) {
         let span = locate(self.format, self.text, path).unwrap_or_default();
-        let mut d = Diagnostic::error(code, message).at(self.file, span, label).note(format!("at `{}`", show_path(path)));
+        let mut d =
+            Diagnostic::error(code, message).at(self.file, span, label).note(format!("at `{}`", show_path(path)));
         if let Some(h) = help {
             d = d.help(h);
         }
@@ -118,7 +119,9 @@ pub(super) fn document_rows(
         diags.push(
             Diagnostic::error(Code::FactFile, "the fact file is empty")
                 .at(input.file, Span::default(), "no document here")
-                .help("an empty file is more likely a failed export than an empty inventory; write `[]` for no records"),
+                .help(
+                    "an empty file is more likely a failed export than an empty inventory; write `[]` for no records",
+                ),
         );
         return Vec::new();
     }
@@ -130,7 +133,13 @@ pub(super) fn document_rows(
             let Some(entity) = program.entity_by_name(entity_name) else {
                 let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
                 let help = closest(entity_name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-                doc.problem(&[], Code::FactUnknownEntity, format!("unknown entity `{entity_name}`"), "mapped to an undeclared entity".into(), help);
+                doc.problem(
+                    &[],
+                    Code::FactUnknownEntity,
+                    format!("unknown entity `{entity_name}`"),
+                    "mapped to an undeclared entity".into(),
+                    help,
+                );
                 return rows;
             };
             let mut path = Vec::new();
@@ -173,7 +182,13 @@ pub(super) fn document_rows(
                 let Some(entity) = program.entity_by_name(name) else {
                     let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
                     let help = closest(name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-                    doc.problem(&path, Code::FactUnknownEntity, format!("unknown entity `{name}`"), "not declared".into(), help);
+                    doc.problem(
+                        &path,
+                        Code::FactUnknownEntity,
+                        format!("unknown entity `{name}`"),
+                        "not declared".into(),
+                        help,
+                    );
                     continue;
                 };
                 records(program, &mut doc, entity, node, &path, input, &mut rows);
@@ -193,7 +208,13 @@ fn records(
     rows: &mut Vec<(EntityId, Row)>,
 ) {
     let Json::Array(items) = node else {
-        doc.problem(path, Code::FactType, format!("expected a list of `{}` records", program.entity(entity).decl.name), format!("this is {}", kind(node)), None);
+        doc.problem(
+            path,
+            Code::FactType,
+            format!("expected a list of `{}` records", program.entity(entity).decl.name),
+            format!("this is {}", kind(node)),
+            None,
+        );
         return;
     };
     let def = program.entity(entity);
@@ -229,7 +250,13 @@ fn struct_values(
     input: Option<&FactInput>,
 ) -> Option<Vec<Value>> {
     let Json::Object(map) = node else {
-        doc.problem(path, Code::FactType, format!("expected a `{}` record", def.decl.name), format!("this is {}", kind(node)), None);
+        doc.problem(
+            path,
+            Code::FactType,
+            format!("expected a `{}` record", def.decl.name),
+            format!("this is {}", kind(node)),
+            None,
+        );
         return None;
     };
     let rename = |field: &str| -> String {
@@ -243,11 +270,21 @@ fn struct_values(
             let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
             let help = match closest(key, names.iter().map(String::as_str)) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => format!("the fields of `{}` are: {}; list extra columns under `ignore` in aims.toml", def.decl.name, names.join(", ")),
+                None => format!(
+                    "the fields of `{}` are: {}; list extra columns under `ignore` in aims.toml",
+                    def.decl.name,
+                    names.join(", ")
+                ),
             };
             let mut p = path.to_vec();
             p.push(Seg::Key(key.clone()));
-            doc.problem(&p, Code::FactUnknownField, format!("`{}` has no field `{key}`", def.decl.name), "unknown field".into(), Some(help));
+            doc.problem(
+                &p,
+                Code::FactUnknownField,
+                format!("`{}` has no field `{key}`", def.decl.name),
+                "unknown field".into(),
+                Some(help),
+            );
             ok = false;
         }
     }
@@ -352,7 +389,13 @@ fn value(program: &Program, doc: &mut Doc, ty: &Ty, node: &Json, path: &[Seg]) -
                     }
                     _ => None,
                 };
-                doc.problem(path, Code::FactType, format!("`{s}` is not {expected}"), format!("expected {expected}"), help);
+                doc.problem(
+                    path,
+                    Code::FactType,
+                    format!("`{s}` is not {expected}"),
+                    format!("expected {expected}"),
+                    help,
+                );
                 None
             }
         },
@@ -460,8 +503,11 @@ pub(super) fn csv_rows(
     };
     let Some(entity) = program.entity_by_name(entity_name) else {
         let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
-        let mut d = Diagnostic::error(Code::FactUnknownEntity, format!("unknown entity `{entity_name}`"))
-            .at(file, Span::default(), "mapped to an undeclared entity");
+        let mut d = Diagnostic::error(Code::FactUnknownEntity, format!("unknown entity `{entity_name}`")).at(
+            file,
+            Span::default(),
+            "mapped to an undeclared entity",
+        );
         if let Some(s) = closest(entity_name, names.iter().copied()) {
             d = d.help(format!("did you mean `{s}`?"));
         }
@@ -496,8 +542,9 @@ pub(super) fn csv_rows(
             None if input.mapping.ignore.iter().any(|x| x == header) => {}
             None => {
                 let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
-                let mut d = Diagnostic::error(Code::FactUnknownField, format!("`{}` has no field `{header}`", def.decl.name))
-                    .at(file, cell_span(text, 0, c), "unknown column");
+                let mut d =
+                    Diagnostic::error(Code::FactUnknownField, format!("`{}` has no field `{header}`", def.decl.name))
+                        .at(file, cell_span(text, 0, c), "unknown column");
                 d = match closest(header, names.iter().map(String::as_str)) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help("list extra columns under `ignore` for this file in aims.toml"),

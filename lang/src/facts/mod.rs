@@ -237,10 +237,13 @@ fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &m
                 let here = locate_field(program, sources, entity, &table.rows[i], Some(key_field));
                 let there = locate_field(program, sources, entity, &table.rows[prev as usize], Some(key_field));
                 diags.push(
-                    Diagnostic::error(Code::FactDuplicateKey, format!("two `{}` facts have the key \"{key}\"", def.decl.name))
-                        .at(here.file, here.span, "second fact with this key")
-                        .also(there.file, there.span, "first fact with this key")
-                        .help("keys identify facts: make them unique or merge the two records"),
+                    Diagnostic::error(
+                        Code::FactDuplicateKey,
+                        format!("two `{}` facts have the key \"{key}\"", def.decl.name),
+                    )
+                    .at(here.file, here.span, "second fact with this key")
+                    .also(there.file, there.span, "first fact with this key")
+                    .help("keys identify facts: make them unique or merge the two records"),
                 );
             } else {
                 first.insert(key, i as u32);
@@ -265,7 +268,15 @@ fn check_references(program: &Program, sources: &Sources, store: &FactStore, dia
                         Code::FactMissingRef,
                         format!("no `{}` has the key \"{key}\"", target_def.decl.name),
                     )
-                    .at(at.file, at.span, format!("`{}` refers to a missing `{}`", program.entity(entity).fields[f].name, target_def.decl.name));
+                    .at(
+                        at.file,
+                        at.span,
+                        format!(
+                            "`{}` refers to a missing `{}`",
+                            program.entity(entity).fields[f].name,
+                            target_def.decl.name
+                        ),
+                    );
                     d = match closest(&key, keys.iter().map(|k| &**k)) {
                         Some(s) => d.help(format!("did you mean \"{s}\"?")),
                         None => d.help(format!("add the `{}` to the facts, or correct the key", target_def.decl.name)),

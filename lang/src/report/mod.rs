@@ -168,7 +168,13 @@ fn round(n: f64) -> f64 {
 
 impl Report {
     /// Builds the report of an evaluation.
-    pub fn build(project: &str, program: &Program, store: &FactStore, sources: &Sources, evaluation: &Evaluation) -> Report {
+    pub fn build(
+        project: &str,
+        program: &Program,
+        store: &FactStore,
+        sources: &Sources,
+        evaluation: &Evaluation,
+    ) -> Report {
         let env = Env { program, store, as_of: evaluation.as_of };
         let mut summary = Summary::default();
         let mut rules = Vec::new();

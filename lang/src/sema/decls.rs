@@ -119,7 +119,13 @@ impl Checker<'_> {
     }
 
     /// Records a name in a namespace; false (and a diagnostic) if taken.
-    fn claim(&mut self, space: fn(&mut Namespaces) -> &mut HashMap<String, FileSpan>, what: &str, name: &str, at: FileSpan) -> bool {
+    fn claim(
+        &mut self,
+        space: fn(&mut Namespaces) -> &mut HashMap<String, FileSpan>,
+        what: &str,
+        name: &str,
+        at: FileSpan,
+    ) -> bool {
         if name.is_empty() {
             return false;
         }
@@ -239,8 +245,11 @@ impl Checker<'_> {
                         _ if !matches!(ty, Ty::Text | Ty::Int | Ty::Error) => {
                             let name = self.cx.ty_name(&ty);
                             self.push(
-                                Diagnostic::error(Code::BadKey, format!("a key must be `Text` or `Int`, found `{name}`"))
-                                    .at(s.file, f.ty.span(), "not a key type"),
+                                Diagnostic::error(
+                                    Code::BadKey,
+                                    format!("a key must be `Text` or `Int`, found `{name}`"),
+                                )
+                                .at(s.file, f.ty.span(), "not a key type"),
                             );
                         }
                         _ => key = Some(fields.len() as u32),
@@ -284,8 +293,12 @@ impl Checker<'_> {
                 }
                 match const_value(&ex) {
                     Some(v) => match id {
-                        TypeName::Entity(e) => self.cx.program.entities[e.index()].fields[index as usize].default = Some(v),
-                        TypeName::Record(r) => self.cx.program.records[r.index()].fields[index as usize].default = Some(v),
+                        TypeName::Entity(e) => {
+                            self.cx.program.entities[e.index()].fields[index as usize].default = Some(v)
+                        }
+                        TypeName::Record(r) => {
+                            self.cx.program.records[r.index()].fields[index as usize].default = Some(v)
+                        }
                         _ => {}
                     },
                     None => self.push(
@@ -320,8 +333,11 @@ impl Checker<'_> {
                     _ => {
                         axes_ok = false;
                         let scales: Vec<&str> = self.cx.program.scales.iter().map(|s| s.decl.name.as_str()).collect();
-                        let mut d = Diagnostic::error(Code::UnknownType, format!("unknown scale `{}`", axis.name))
-                            .at(m.file, axis.span, "not a scale");
+                        let mut d = Diagnostic::error(Code::UnknownType, format!("unknown scale `{}`", axis.name)).at(
+                            m.file,
+                            axis.span,
+                            "not a scale",
+                        );
                         if let Some(s) = closest(&axis.name, scales.iter().copied()) {
                             d = d.help(format!("did you mean `{s}`?"));
                         }
@@ -334,10 +350,11 @@ impl Checker<'_> {
             let mut expected_low = min_score;
             for level in &levels {
                 if level.low > level.high {
-                    self.push(
-                        Diagnostic::error(Code::BadMatrix, format!("level `{}` is empty", level.name.name))
-                            .at(m.file, level.span, format!("{} is above {}", level.low, level.high)),
-                    );
+                    self.push(Diagnostic::error(Code::BadMatrix, format!("level `{}` is empty", level.name.name)).at(
+                        m.file,
+                        level.span,
+                        format!("{} is above {}", level.low, level.high),
+                    ));
                     continue;
                 }
                 if axes_ok && level.low != expected_low {
@@ -358,7 +375,11 @@ impl Checker<'_> {
                 self.push(
                     Diagnostic::error(
                         Code::BadMatrix,
-                        format!("the levels of `{}` end at {}, but scores reach {max_score}", m.node.name.name, expected_low - 1),
+                        format!(
+                            "the levels of `{}` end at {}, but scores reach {max_score}",
+                            m.node.name.name,
+                            expected_low - 1
+                        ),
                     )
                     .at(m.file, m.node.name.span, "incomplete levels"),
                 );
@@ -368,7 +389,10 @@ impl Checker<'_> {
             self.cx.program.matrices.push(MatrixDef {
                 decl: decl(m.file, m.span, &m.node.name, m.docs),
                 axes,
-                levels: levels.iter().map(|l| LevelDef { name: l.name.name.clone(), low: l.low, high: l.high }).collect(),
+                levels: levels
+                    .iter()
+                    .map(|l| LevelDef { name: l.name.name.clone(), low: l.low, high: l.high })
+                    .collect(),
                 appetite: None,
             });
         }
@@ -388,10 +412,11 @@ impl Checker<'_> {
                 Some(name) => match self.cx.types.get(&name.name) {
                     Some(TypeName::Matrix(id)) => Some(*id),
                     _ => {
-                        self.push(
-                            Diagnostic::error(Code::UnknownType, format!("unknown matrix `{}`", name.name))
-                                .at(a.file, name.span, "not a matrix"),
-                        );
+                        self.push(Diagnostic::error(Code::UnknownType, format!("unknown matrix `{}`", name.name)).at(
+                            a.file,
+                            name.span,
+                            "not a matrix",
+                        ));
                         continue;
                     }
                 },
@@ -492,8 +517,11 @@ impl Checker<'_> {
 
     fn unknown_requirement(&mut self, file: FileId, r: &ast::ReqRef) {
         let ids: Vec<&str> = self.cx.program.requirements.iter().map(|r| r.id.as_str()).collect();
-        let mut d = Diagnostic::error(Code::UnknownRequirement, format!("unknown requirement `{}`", r.id))
-            .at(file, r.span, "no such requirement");
+        let mut d = Diagnostic::error(Code::UnknownRequirement, format!("unknown requirement `{}`", r.id)).at(
+            file,
+            r.span,
+            "no such requirement",
+        );
         d = match closest_id(&r.id, &ids) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None if ids.is_empty() => {
@@ -546,7 +574,8 @@ impl Checker<'_> {
             .map(|f| {
                 let mut names = Vec::new();
                 called_names(&f.node.body, &mut names);
-                let mut targets: Vec<usize> = names.iter().filter_map(|c| self.cx.fns.get(c).map(|id| id.index())).collect();
+                let mut targets: Vec<usize> =
+                    names.iter().filter_map(|c| self.cx.fns.get(c).map(|id| id.index())).collect();
                 targets.sort_unstable();
                 targets.dedup();
                 targets
@@ -592,10 +621,11 @@ impl Checker<'_> {
     fn misplaced(&mut self, file: FileId, header: &ast::RuleHeader, what: &str, forbidden: &[&str]) {
         for (clause, span) in &header.clause_spans {
             if forbidden.contains(clause) {
-                self.push(
-                    Diagnostic::error(Code::MisplacedClause, format!("`{clause}` is not allowed on {what}"))
-                        .at(file, *span, "not allowed here"),
-                );
+                self.push(Diagnostic::error(Code::MisplacedClause, format!("`{clause}` is not allowed on {what}")).at(
+                    file,
+                    *span,
+                    "not allowed here",
+                ));
             }
         }
     }
@@ -665,35 +695,38 @@ impl Checker<'_> {
             let matrix = match self.cx.program.matrices.len() {
                 0 => {
                     self.push(
-                        Diagnostic::error(Code::MissingPart, format!("risk `{}` needs a risk matrix", r.node.name.name))
-                            .at(r.file, r.node.name.span, "no matrix is declared")
-                            .help("declare scales and `matrix RiskLevel = Likelihood * Impact { .. }`"),
+                        Diagnostic::error(
+                            Code::MissingPart,
+                            format!("risk `{}` needs a risk matrix", r.node.name.name),
+                        )
+                        .at(r.file, r.node.name.span, "no matrix is declared")
+                        .help("declare scales and `matrix RiskLevel = Likelihood * Impact { .. }`"),
                     );
                     continue;
                 }
                 1 => MatrixId(0),
                 _ => {
                     let found = self.cx.program.matrices.iter().position(|m| {
-                        m.axes.iter().all(|s| axis_names.contains(&axis_name(&self.cx.program.scales[s.index()].decl.name).as_str()))
+                        m.axes.iter().all(|s| {
+                            axis_names.contains(&axis_name(&self.cx.program.scales[s.index()].decl.name).as_str())
+                        })
                     });
                     match found {
                         Some(i) => MatrixId(i as u32),
                         None => {
-                            self.push(
-                                Diagnostic::error(Code::MissingPart, "no matrix has exactly these axes")
-                                    .at(r.file, r.node.name.span, "which matrix?"),
-                            );
+                            self.push(Diagnostic::error(Code::MissingPart, "no matrix has exactly these axes").at(
+                                r.file,
+                                r.node.name.span,
+                                "which matrix?",
+                            ));
                             continue;
                         }
                     }
                 }
             };
             let mdef = self.cx.program.matrices[matrix.index()].clone();
-            let scale_axes: Vec<(String, ScaleId)> = mdef
-                .axes
-                .iter()
-                .map(|s| (axis_name(&self.cx.program.scales[s.index()].decl.name), *s))
-                .collect();
+            let scale_axes: Vec<(String, ScaleId)> =
+                mdef.axes.iter().map(|s| (axis_name(&self.cx.program.scales[s.index()].decl.name), *s)).collect();
             let cx: &Context = self.cx;
             let mut ck = ExprChecker::new(cx, r.file, r.text);
             let subject = match &r.node.header.subject {
@@ -779,7 +812,11 @@ impl Checker<'_> {
                                 format!("control `{}` is not about the risk's subject", c.name),
                             )
                             .at(r.file, c.span, "applies to another entity")
-                            .also(rule.decl.name_span.file, rule.decl.name_span.span, "declared here"),
+                            .also(
+                                rule.decl.name_span.file,
+                                rule.decl.name_span.span,
+                                "declared here",
+                            ),
                         );
                     } else {
                         treated_by.push(id);
@@ -810,8 +847,11 @@ impl Checker<'_> {
             return Some(id);
         }
         let names: Vec<&str> = self.cx.program.rules.iter().map(|r| r.decl.name.as_str()).collect();
-        let mut d = Diagnostic::error(Code::UnknownRule, format!("unknown control `{}`", name.name))
-            .at(file, name.span, "no such control");
+        let mut d = Diagnostic::error(Code::UnknownRule, format!("unknown control `{}`", name.name)).at(
+            file,
+            name.span,
+            "no such control",
+        );
         if let Some(s) = closest(&name.name, names.iter().copied()) {
             d = d.help(format!("did you mean `{s}`?"));
         }
@@ -863,22 +903,23 @@ impl Checker<'_> {
             let mut ck = ExprChecker::new(cx, o.file, o.text);
             let (measure, mt) = ck.expect(&o.node.measures[0], &Ty::Number, true);
             let _ = mt;
-            let number = |ck: &mut ExprChecker, e: &ast::Expr| -> Option<f64> {
-                let (ex, ty) = ck.expect(e, &Ty::Number, false);
-                if ty == Ty::Error {
-                    return None;
-                }
-                match const_value(&ex).and_then(|v| v.as_f64()) {
-                    Some(n) => Some(n),
-                    None => {
-                        ck.diags.push(
-                            Diagnostic::error(Code::NotConstant, "a baseline or target must be a constant number")
-                                .at(ck_file(ck), e.span, "computed value"),
-                        );
-                        None
+            let number =
+                |ck: &mut ExprChecker, e: &ast::Expr| -> Option<f64> {
+                    let (ex, ty) = ck.expect(e, &Ty::Number, false);
+                    if ty == Ty::Error {
+                        return None;
                     }
-                }
-            };
+                    match const_value(&ex).and_then(|v| v.as_f64()) {
+                        Some(n) => Some(n),
+                        None => {
+                            ck.diags.push(
+                                Diagnostic::error(Code::NotConstant, "a baseline or target must be a constant number")
+                                    .at(ck_file(ck), e.span, "computed value"),
+                            );
+                            None
+                        }
+                    }
+                };
             let baseline = o.node.baselines.first().and_then(|(v, d, _)| number(&mut ck, v).map(|n| (n, *d)));
             let t = &o.node.targets[0];
             let target = number(&mut ck, &t.value).map(|n| (t.op, n, t.deadline));
@@ -947,38 +988,42 @@ impl Checker<'_> {
                 continue;
             }
             let rule_def = &self.cx.program.rules[rule.index()];
-            let target = match (&rule_def.subject, &e.node.target) {
-                (Some(subject), Some((entity, key))) => {
-                    let wanted = &self.cx.program.entities[subject.entity.index()].decl.name;
-                    if *wanted != entity.name {
-                        let d = Diagnostic::error(
-                            Code::TypeMismatch,
-                            format!("`{}` applies to `{wanted}`, not `{}`", waives.name, entity.name),
-                        )
-                        .at(e.file, entity.span, format!("expected `{wanted}`"));
-                        self.push(d);
-                        continue;
+            let target =
+                match (&rule_def.subject, &e.node.target) {
+                    (Some(subject), Some((entity, key))) => {
+                        let wanted = &self.cx.program.entities[subject.entity.index()].decl.name;
+                        if *wanted != entity.name {
+                            let d = Diagnostic::error(
+                                Code::TypeMismatch,
+                                format!("`{}` applies to `{wanted}`, not `{}`", waives.name, entity.name),
+                            )
+                            .at(e.file, entity.span, format!("expected `{wanted}`"));
+                            self.push(d);
+                            continue;
+                        }
+                        Some((subject.entity, key.value.clone(), FileSpan { file: e.file, span: key.span }))
                     }
-                    Some((subject.entity, key.value.clone(), FileSpan { file: e.file, span: key.span }))
-                }
-                (Some(subject), None) => {
-                    let wanted = self.cx.program.entities[subject.entity.index()].decl.name.clone();
-                    self.push(
-                        Diagnostic::error(Code::MissingPart, format!("exception `{name}` must name the `{wanted}` it waives"))
+                    (Some(subject), None) => {
+                        let wanted = self.cx.program.entities[subject.entity.index()].decl.name.clone();
+                        self.push(
+                            Diagnostic::error(
+                                Code::MissingPart,
+                                format!("exception `{name}` must name the `{wanted}` it waives"),
+                            )
                             .at(e.file, waives.span, "which one?")
                             .help(format!("write `waives {} for {wanted} \"key\"`", waives.name)),
-                    );
-                    continue;
-                }
-                (None, Some((entity, _))) => {
-                    self.push(
-                        Diagnostic::error(Code::TypeMismatch, format!("`{}` applies to no entity", waives.name))
-                            .at(e.file, entity.span, "remove this"),
-                    );
-                    continue;
-                }
-                (None, None) => None,
-            };
+                        );
+                        continue;
+                    }
+                    (None, Some((entity, _))) => {
+                        self.push(
+                            Diagnostic::error(Code::TypeMismatch, format!("`{}` applies to no entity", waives.name))
+                                .at(e.file, entity.span, "remove this"),
+                        );
+                        continue;
+                    }
+                    (None, None) => None,
+                };
             self.cx.program.exceptions.push(ExceptionDef {
                 decl: decl(e.file, e.span, &e.node.name, e.docs),
                 rule,
@@ -1038,10 +1083,11 @@ impl Checker<'_> {
                 Some(v) => out.push(v),
                 None => {
                     let span = f.fields.iter().find(|i| i.name.name == init.name).map_or(f.body_span, |i| i.value.span);
-                    self.push(
-                        Diagnostic::error(Code::NotConstant, "a fact must be written with constants")
-                            .at(file, span, "computed value"),
-                    );
+                    self.push(Diagnostic::error(Code::NotConstant, "a fact must be written with constants").at(
+                        file,
+                        span,
+                        "computed value",
+                    ));
                     return None;
                 }
             }
@@ -1085,8 +1131,11 @@ impl Checker<'_> {
                     ast::Expectation::Risk { risk, entity, level, span } => {
                         let Some(index) = self.cx.program.risks.iter().position(|r| r.decl.name == risk.name) else {
                             self.push(
-                                Diagnostic::error(Code::UnknownRule, format!("unknown risk `{}`", risk.name))
-                                    .at(t.file, risk.span, "no such risk"),
+                                Diagnostic::error(Code::UnknownRule, format!("unknown risk `{}`", risk.name)).at(
+                                    t.file,
+                                    risk.span,
+                                    "no such risk",
+                                ),
                             );
                             continue;
                         };
@@ -1117,9 +1166,12 @@ impl Checker<'_> {
                         };
                         let Some(st) = ObjectiveStatus::parse(&status.name) else {
                             self.push(
-                                Diagnostic::error(Code::UnknownVariant, format!("no objective status `{}`", status.name))
-                                    .at(t.file, status.span, "no such status")
-                                    .help("the statuses are: met, on_track, at_risk, missed, no_data"),
+                                Diagnostic::error(
+                                    Code::UnknownVariant,
+                                    format!("no objective status `{}`", status.name),
+                                )
+                                .at(t.file, status.span, "no such status")
+                                .help("the statuses are: met, on_track, at_risk, missed, no_data"),
                             );
                             continue;
                         };
@@ -1177,10 +1229,11 @@ impl CheckerRef<'_> {
             } else if ty != Ty::Bool && ty != Ty::Error {
                 let name = self.cx.ty_name(&ty);
                 let file = ck_file(ck);
-                ck.diags.push(
-                    Diagnostic::error(Code::TypeMismatch, format!("expected `Bool`, found `{name}`"))
-                        .at(file, f.span, format!("this is `{name}`")),
-                );
+                ck.diags.push(Diagnostic::error(Code::TypeMismatch, format!("expected `Bool`, found `{name}`")).at(
+                    file,
+                    f.span,
+                    format!("this is `{name}`"),
+                ));
             }
             ex
         });

@@ -281,13 +281,8 @@ impl<'c> ExprChecker<'c> {
                 self.unbind();
                 let optional = source_opt || filter.as_ref().is_some_and(|(_, t)| t.is_optional());
                 let ty = if optional { Ty::Bool.optional() } else { Ty::Bool };
-                let ex = Ex::Quantifier {
-                    all: false,
-                    slot,
-                    source,
-                    filter: filter.map(|(x, _)| Box::new(x)),
-                    body: None,
-                };
+                let ex =
+                    Ex::Quantifier { all: false, slot, source, filter: filter.map(|(x, _)| Box::new(x)), body: None };
                 (ex, ty)
             }
             ExprKind::All { binder, filter, body } => {
@@ -296,8 +291,7 @@ impl<'c> ExprChecker<'c> {
                 let filter = filter.as_ref().map(|f| self.expect(f, &Ty::Bool, true));
                 let (bx, bt) = self.expect(body, &Ty::Bool, true);
                 self.unbind();
-                let optional =
-                    source_opt || bt.is_optional() || filter.as_ref().is_some_and(|(_, t)| t.is_optional());
+                let optional = source_opt || bt.is_optional() || filter.as_ref().is_some_and(|(_, t)| t.is_optional());
                 let ty = if optional { Ty::Bool.optional() } else { Ty::Bool };
                 let ex = Ex::Quantifier {
                     all: true,
@@ -596,7 +590,12 @@ impl<'c> ExprChecker<'c> {
                     Ty::EmptyList => Ty::Error,
                     other => {
                         let name = self.ty_name(other);
-                        self.error(Code::BadOperand, list.span, format!("expected a list, found `{name}`"), "not a list");
+                        self.error(
+                            Code::BadOperand,
+                            list.span,
+                            format!("expected a list, found `{name}`"),
+                            "not a list",
+                        );
                         Ty::Error
                     }
                 };
@@ -626,12 +625,8 @@ impl<'c> ExprChecker<'c> {
     ) -> (Ex, Ty) {
         let Some(agg) = AggFn::parse(&func.name) else {
             let name = func.name.clone();
-            let d = self.error(
-                Code::UnknownName,
-                func.span,
-                format!("`{name}` is not an aggregate"),
-                "not an aggregate",
-            );
+            let d =
+                self.error(Code::UnknownName, func.span, format!("`{name}` is not an aggregate"), "not an aggregate");
             d.help = Some("the aggregates are count, sum, avg, min and max".into());
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         };
@@ -725,12 +720,7 @@ impl<'c> ExprChecker<'c> {
 
     /// Lowers `{ field: value, .. }` against a record or entity definition:
     /// one expression per declared field, defaults and absences filled in.
-    pub(crate) fn field_values(
-        &mut self,
-        def: &StructDef,
-        fields: &[ast::FieldInit],
-        span: Span,
-    ) -> (Vec<Ex>, bool) {
+    pub(crate) fn field_values(&mut self, def: &StructDef, fields: &[ast::FieldInit], span: Span) -> (Vec<Ex>, bool) {
         let mut values: Vec<Option<Ex>> = vec![None; def.fields.len()];
         let mut ok = true;
         for init in fields {
@@ -738,7 +728,12 @@ impl<'c> ExprChecker<'c> {
                 Some((index, field)) => {
                     if values[index as usize].is_some() {
                         let n = init.name.name.clone();
-                        self.error(Code::Duplicate, init.name.span, format!("field `{n}` is given twice"), "again here");
+                        self.error(
+                            Code::Duplicate,
+                            init.name.span,
+                            format!("field `{n}` is given twice"),
+                            "again here",
+                        );
                         ok = false;
                         continue;
                     }
@@ -906,10 +901,7 @@ pub(crate) fn comparable(op: CmpOp, a: &Ty, b: &Ty) -> bool {
         (Ty::Error, _) | (_, Ty::Error) => true,
         (a, b) if a.is_numeric() && b.is_numeric() => true,
         (Ty::Entity(_), Ty::Text) | (Ty::Text, Ty::Entity(_)) => equality,
-        (a, b) if a == b => {
-            equality
-                || matches!(a, Ty::Date | Ty::Text | Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_))
-        }
+        (a, b) if a == b => equality || matches!(a, Ty::Date | Ty::Text | Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)),
         _ => false,
     }
 }

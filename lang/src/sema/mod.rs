@@ -223,11 +223,9 @@ impl Context {
                         None => {
                             let names = self.type_names();
                             let suggestion = crate::diag::closest(other, names.iter().map(String::as_str));
-                            let mut d = Diagnostic::error(
-                                crate::diag::Code::UnknownType,
-                                format!("unknown type `{other}`"),
-                            )
-                            .at(file, name.span, "not declared");
+                            let mut d =
+                                Diagnostic::error(crate::diag::Code::UnknownType, format!("unknown type `{other}`"))
+                                    .at(file, name.span, "not declared");
                             if let Some(s) = suggestion {
                                 d = d.help(format!("did you mean `{s}`?"));
                             }

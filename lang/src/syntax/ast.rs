@@ -392,18 +392,40 @@ pub enum ExprKind {
     Name(Ident),
     Field(Box<Expr>, Ident),
     Call(Ident, Vec<Expr>),
-    Aggregate { func: Ident, value: Box<Expr>, binder: Binder, filter: Option<Box<Expr>> },
+    Aggregate {
+        func: Ident,
+        value: Box<Expr>,
+        binder: Binder,
+        filter: Option<Box<Expr>>,
+    },
     List(Vec<Expr>),
     Record(Vec<FieldInit>),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     Compare(CmpOp, Box<Expr>, Box<Expr>),
-    In { value: Box<Expr>, collection: Box<Expr>, negated: bool },
+    In {
+        value: Box<Expr>,
+        collection: Box<Expr>,
+        negated: bool,
+    },
     Within(Box<Expr>, Box<Expr>),
-    Is { value: Box<Expr>, some: bool },
-    If { branches: Vec<(Expr, Expr)>, otherwise: Box<Expr> },
-    Exists { binder: Binder, filter: Option<Box<Expr>> },
-    All { binder: Binder, filter: Option<Box<Expr>>, body: Box<Expr> },
+    Is {
+        value: Box<Expr>,
+        some: bool,
+    },
+    If {
+        branches: Vec<(Expr, Expr)>,
+        otherwise: Box<Expr>,
+    },
+    Exists {
+        binder: Binder,
+        filter: Option<Box<Expr>>,
+    },
+    All {
+        binder: Binder,
+        filter: Option<Box<Expr>>,
+        body: Box<Expr>,
+    },
     Paren(Box<Expr>),
 }
 

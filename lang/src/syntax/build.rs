@@ -699,9 +699,7 @@ impl Builder {
         let mut it = p.into_inner();
         let var = self.ident(it.next());
         let source = match it.next() {
-            Some(src) if src.as_rule() == Rule::entity_source => {
-                BinderSource::Entity(self.ident(inner(src).next()))
-            }
+            Some(src) if src.as_rule() == Rule::entity_source => BinderSource::Entity(self.ident(inner(src).next())),
             Some(src) => {
                 let e = self.expr_or_false(inner(src).next(), span);
                 BinderSource::List(Box::new(e))
@@ -716,9 +714,7 @@ impl Builder {
     pub(super) fn expr(&mut self, pair: P) -> Expr {
         let span = self.span(&pair);
         match pair.as_rule() {
-            Rule::expr => {
-                self.expr_or_false(pair.into_inner().next(), span)
-            }
+            Rule::expr => self.expr_or_false(pair.into_inner().next(), span),
             Rule::or_expr | Rule::and_expr => {
                 let op = if pair.as_rule() == Rule::or_expr { BinaryOp::Or } else { BinaryOp::And };
                 let mut operands = inner(pair).map(|p| self.expr(p));
@@ -930,4 +926,3 @@ impl Builder {
         Expr { kind, span }
     }
 }
-

@@ -50,8 +50,23 @@ pub struct Parse {
 
 /// Keywords that start a declaration; a line starting with one starts a chunk.
 pub const DECLARATION_KEYWORDS: &[&str] = &[
-    "use", "enum", "record", "entity", "fact", "requirement", "control", "audit", "scale", "matrix",
-    "appetite", "risk", "objective", "exception", "exclude", "fn", "test",
+    "use",
+    "enum",
+    "record",
+    "entity",
+    "fact",
+    "requirement",
+    "control",
+    "audit",
+    "scale",
+    "matrix",
+    "appetite",
+    "risk",
+    "objective",
+    "exception",
+    "exclude",
+    "fn",
+    "test",
 ];
 
 /// Parses a file with the default limits.
@@ -237,7 +252,28 @@ fn hint(chunk: &str, offset: usize, found: &str) -> Option<String> {
         return Some("a bracket or a block may be left open".into());
     }
     let word = found.trim_matches('`');
-    if matches!(word, "and" | "or" | "not" | "in" | "if" | "then" | "else" | "exists" | "all" | "for" | "where" | "is" | "some" | "none" | "within" | "today" | "because" | "require" | "let") {
+    if matches!(
+        word,
+        "and"
+            | "or"
+            | "not"
+            | "in"
+            | "if"
+            | "then"
+            | "else"
+            | "exists"
+            | "all"
+            | "for"
+            | "where"
+            | "is"
+            | "some"
+            | "none"
+            | "within"
+            | "today"
+            | "because"
+            | "require"
+            | "let"
+    ) {
         return Some(format!("`{word}` is a keyword and cannot be used as a name"));
     }
     None
@@ -254,12 +290,29 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::string => "a text in double quotes",
         Rule::req_ref | Rule::req_id => "a requirement identifier",
         Rule::type_expr | Rule::named_type | Rule::list_type => "a type",
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr | Rule::coalesce_expr
-        | Rule::add_expr | Rule::mul_expr | Rule::unary_expr | Rule::postfix_expr | Rule::paren_expr
-        | Rule::list_lit | Rule::record_lit | Rule::call | Rule::if_expr | Rule::exists_expr | Rule::all_expr
-        | Rule::number | Rule::percent | Rule::duration | Rule::kw_true | Rule::kw_false | Rule::kw_today => {
-            "an expression"
-        }
+        Rule::expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::cmp_expr
+        | Rule::coalesce_expr
+        | Rule::add_expr
+        | Rule::mul_expr
+        | Rule::unary_expr
+        | Rule::postfix_expr
+        | Rule::paren_expr
+        | Rule::list_lit
+        | Rule::record_lit
+        | Rule::call
+        | Rule::if_expr
+        | Rule::exists_expr
+        | Rule::all_expr
+        | Rule::number
+        | Rule::percent
+        | Rule::duration
+        | Rule::kw_true
+        | Rule::kw_false
+        | Rule::kw_today => "an expression",
         Rule::date => "a date (YYYY-MM-DD)",
         Rule::integer => "a whole number",
         Rule::duration_unit => "`days`, `weeks`, `months` or `years`",
