@@ -75,12 +75,12 @@ impl Date {
     }
 
     /// This date moved by a duration (months first, then days).
-    pub fn add(self, duration: Duration) -> Date {
+    pub fn plus(self, duration: Duration) -> Date {
         self.add_months(duration.months).add_days(duration.days)
     }
 
     /// This date moved back by a duration.
-    pub fn sub(self, duration: Duration) -> Date {
+    pub fn minus(self, duration: Duration) -> Date {
         self.add_months(-duration.months).add_days(-duration.days)
     }
 
@@ -124,7 +124,7 @@ impl Duration {
     /// `as_of`, and not before `as_of` minus the duration. A date in the
     /// future is never "within": a record from the future is not evidence.
     pub fn contains(self, date: Date, as_of: Date) -> bool {
-        date <= as_of && date >= as_of.sub(self)
+        date <= as_of && date >= as_of.minus(self)
     }
 }
 

@@ -358,11 +358,11 @@ fn arith(op: Arith, a: Value, b: Value) -> Value {
         return b;
     }
     match (op, &a, &b) {
-        (Arith::DatePlus, Value::Date(d), Value::Duration(w)) => Value::Date(d.add(*w)),
-        (Arith::DateMinus, Value::Date(d), Value::Duration(w)) => Value::Date(d.sub(*w)),
+        (Arith::DatePlus, Value::Date(d), Value::Duration(w)) => Value::Date(d.plus(*w)),
+        (Arith::DateMinus, Value::Date(d), Value::Duration(w)) => Value::Date(d.minus(*w)),
         (Arith::DateDiff, Value::Date(x), Value::Date(y)) => Value::Int(x.days_since(*y)),
         (Arith::Div, _, _) => match (a.as_f64(), b.as_f64()) {
-            (Some(_), Some(y)) if y == 0.0 => unknown(Unknown::DivisionByZero),
+            (Some(_), Some(0.0)) => unknown(Unknown::DivisionByZero),
             (Some(x), Some(y)) => Value::Number(x / y),
             _ => Value::Absent,
         },

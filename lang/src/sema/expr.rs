@@ -467,7 +467,7 @@ impl<'c> ExprChecker<'c> {
             ty = ty.optional();
         }
         if ty.is_optional() {
-            if self.narrowed.iter().any(|p| *p == path) {
+            if self.narrowed.contains(&path) {
                 ty = ty.definite().clone();
             } else {
                 self.optional_reads.push((whole.span, path.clone()));
