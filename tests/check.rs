@@ -86,3 +86,11 @@ fn output_writes_the_report_to_a_file() {
     let written = std::fs::read_to_string(&file).expect("report written");
     assert!(written.starts_with('{') && written.ends_with("}\n"));
 }
+
+#[test]
+fn every_diagnostic_code_is_documented() {
+    let errors = std::fs::read_to_string(root().join("docs/errors.md")).expect("docs/errors.md");
+    for code in aims_lang::diag::Code::ALL {
+        assert!(errors.contains(&format!("## {}", code.as_str())), "{} is not in docs/errors.md", code.as_str());
+    }
+}

@@ -442,7 +442,7 @@ pub struct ObjectiveDef {
     pub slots: u32,
 }
 
-/// Recorded measurements of an objective (slot 0 is the variable).
+/// Recorded measurements of an objective (`slot` holds the variable).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HistoryDef {
     pub slot: u32,

@@ -380,7 +380,7 @@ fn risk_result(env: &Env, id: RiskId, rules: &[RuleResult]) -> RiskResult {
                     .outcomes
                     .iter()
                     .filter(|o| o.row == row || env.program.rule(*rule).subject.is_none())
-                    .all(|o| o.kind == OutcomeKind::Pass || o.kind == OutcomeKind::NotApplicable)
+                    .all(|o| o.kind == OutcomeKind::Pass)
             });
         let residual_axes = if treatment_effective {
             axis_values(risk.residual.iter().map(Option::as_ref).collect(), &inherent_axes, &mut frame)

@@ -56,6 +56,8 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_clause
             | Rule::kw_severity
             | Rule::kw_owner
+            | Rule::kw_treated
+            | Rule::kw_residual
     )
 }
 
