@@ -26,6 +26,18 @@ struct Cli {
 enum Command {
     /// Evaluate a project's controls, risks, objectives and audit rules against its facts.
     Check(CheckArgs),
+    /// Run the `test` blocks of a project's policies.
+    Test(TestArgs),
+}
+
+#[derive(clap::Args)]
+struct TestArgs {
+    /// The project folder (with aims.toml) or a single .aims file.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// The date for tests without `as of` (default: aims.toml's `as_of`, else today).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -88,6 +100,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Test(args) => test(args),
     }
 }
 
@@ -150,6 +163,39 @@ fn check(args: CheckArgs) -> ExitCode {
     }
     let failing = evaluation.findings.iter().any(|f| args.fail_on.includes(f.severity));
     ExitCode::from(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+fn test(args: TestArgs) -> ExitCode {
+    let as_of = match &args.as_of {
+        Some(text) => match Date::parse(text) {
+            Some(d) => Some(d),
+            None => return usage_error(&format!("`--as-of {text}` is not a date (YYYY-MM-DD)")),
+        },
+        None => None,
+    };
+    if !args.path.exists() {
+        return usage_error(&format!("`{}` does not exist", args.path.display()));
+    }
+    let engine = match Engine::load(&args.path, &LoadOptions::default()) {
+        Ok(engine) => engine,
+        Err(failure) => {
+            print_diagnostics(&failure.sources, &failure.diagnostics);
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
+    let results = aims_lang::testing::run_tests(engine.program(), as_of);
+    let mut out = String::new();
+    for result in &results {
+        out.push_str(&format!("test {} ... {}\n", result.name, if result.passed() { "ok" } else { "FAILED" }));
+        for failure in &result.failures {
+            out.push_str(&format!("    {failure}\n"));
+        }
+    }
+    let failed = results.iter().filter(|r| !r.passed()).count();
+    out.push_str(&format!("\n{} passed, {failed} failed\n", results.len() - failed));
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    ExitCode::from(if failed > 0 { EXIT_FINDINGS } else { 0 })
 }
 
 /// Writes through a temporary file and a rename, so an interrupted run

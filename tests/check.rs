@@ -94,3 +94,27 @@ fn every_diagnostic_code_is_documented() {
         assert!(errors.contains(&format!("## {}", code.as_str())), "{} is not in docs/errors.md", code.as_str());
     }
 }
+
+#[test]
+fn aims_test_runs_the_example_test_blocks() {
+    let out = aims(&["test", "examples/credit-scoring"], root());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("test a missing bias test is no evidence, never a pass ... ok"), "{text}");
+    assert!(text.trim_end().ends_with("8 passed, 0 failed"), "{text}");
+}
+
+#[test]
+fn aims_test_reports_a_failing_expectation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("p.aims"),
+        "entity S { id: Text key, ok: Bool }\ncontrol c for s: S where true { require s.ok }\n\
+         test \"wrong\" { as of 2026-01-01 given S { id: \"a\", ok: true } expect c fails for \"a\" }\n",
+    )
+    .expect("write");
+    let out = aims(&["test", &dir.path().to_string_lossy()], root());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("`c` for \"a\": expected fail, got pass"), "{text}");
+}

@@ -153,7 +153,9 @@ impl Env<'_> {
                         };
                         let chosen = if pick_first { a } else { b };
                         match (a, b) {
-                            (Value::Int(_), Value::Int(_)) | (Value::Date(_), Value::Date(_)) => chosen.clone(),
+                            (Value::Int(_), Value::Int(_))
+                            | (Value::Date(_), Value::Date(_))
+                            | (Value::Percent(_), Value::Percent(_)) => chosen.clone(),
                             _ => chosen.as_f64().map_or(chosen.clone(), Value::Number),
                         }
                     }

@@ -128,6 +128,28 @@ pub(super) fn document_rows(
     let Some(document) = parse_document(input, text, diags) else { return Vec::new() };
     let mut doc = Doc { file: input.file, format: input.format, text, diags };
     let mut rows = Vec::new();
+    let mut path = Vec::new();
+    let mut node = &document;
+    if let Some(select) = &input.mapping.select {
+        for key in select.split('.').filter(|k| !k.is_empty()) {
+            match node.get(key) {
+                Some(child) => {
+                    path.push(Seg::Key(key.to_string()));
+                    node = child;
+                }
+                None => {
+                    doc.problem(
+                        &path,
+                        Code::FactUnknownField,
+                        format!("the document has no `{key}`"),
+                        format!("`select = \"{select}\"` expects `{key}` here"),
+                        None,
+                    );
+                    return rows;
+                }
+            }
+        }
+    }
     match &input.mapping.entity {
         Some(entity_name) => {
             let Some(entity) = program.entity_by_name(entity_name) else {
@@ -142,34 +164,12 @@ pub(super) fn document_rows(
                 );
                 return rows;
             };
-            let mut path = Vec::new();
-            let mut node = &document;
-            if let Some(select) = &input.mapping.select {
-                for key in select.split('.').filter(|k| !k.is_empty()) {
-                    match node.get(key) {
-                        Some(child) => {
-                            path.push(Seg::Key(key.to_string()));
-                            node = child;
-                        }
-                        None => {
-                            doc.problem(
-                                &path,
-                                Code::FactUnknownField,
-                                format!("the document has no `{key}`"),
-                                format!("`select = \"{select}\"` expects `{key}` here"),
-                                None,
-                            );
-                            return rows;
-                        }
-                    }
-                }
-            }
             records(program, &mut doc, entity, node, &path, input, &mut rows);
         }
         None => {
-            let Json::Object(map) = &document else {
+            let Json::Object(map) = node else {
                 doc.problem(
-                    &[],
+                    &path,
                     Code::FactType,
                     "expected an object mapping entity names to lists of records".into(),
                     "not an object".into(),
@@ -178,7 +178,8 @@ pub(super) fn document_rows(
                 return rows;
             };
             for (name, node) in map {
-                let path = vec![Seg::Key(name.clone())];
+                let mut path = path.clone();
+                path.push(Seg::Key(name.clone()));
                 let Some(entity) = program.entity_by_name(name) else {
                     let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
                     let help = closest(name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));

@@ -182,7 +182,27 @@ impl Checker<'_> {
             }
             let id = ScaleId(self.cx.program.scales.len() as u32);
             self.cx.types.insert(s.node.name.name.clone(), TypeName::Scale(id));
-            let values = s.node.values.iter().map(|(n, v)| (n.name.clone(), *v)).collect();
+            let mut values: Vec<(String, i64)> = Vec::new();
+            for (n, v) in &s.node.values {
+                if values.iter().any(|(m, _)| *m == n.name) {
+                    self.push(
+                        Diagnostic::error(Code::Duplicate, format!("scale value `{}` is listed twice", n.name)).at(
+                            s.file,
+                            n.span,
+                            "listed again here",
+                        ),
+                    );
+                    continue;
+                }
+                values.push((n.name.clone(), *v));
+            }
+            if values.is_empty() {
+                self.push(
+                    Diagnostic::error(Code::MissingPart, format!("scale `{}` has no values", s.node.name.name))
+                        .at(s.file, s.node.name.span, "empty scale")
+                        .help("list its values with their numbers: `rare: 1, likely: 4`"),
+                );
+            }
             self.cx.program.scales.push(ScaleDef { decl: decl(s.file, s.span, &s.node.name, s.docs), values });
         }
         // Records and entities: names first, so fields may refer to any of them.
@@ -345,7 +365,27 @@ impl Checker<'_> {
                     }
                 }
             }
-            let mut levels: Vec<&ast::LevelDecl> = m.node.levels.iter().collect();
+            let mut levels: Vec<&ast::LevelDecl> = Vec::new();
+            for level in &m.node.levels {
+                if levels.iter().any(|l| l.name.name == level.name.name) {
+                    self.push(
+                        Diagnostic::error(Code::Duplicate, format!("level `{}` is listed twice", level.name.name)).at(
+                            m.file,
+                            level.name.span,
+                            "listed again here",
+                        ),
+                    );
+                    continue;
+                }
+                levels.push(level);
+            }
+            if levels.is_empty() {
+                self.push(
+                    Diagnostic::error(Code::BadMatrix, format!("matrix `{}` has no levels", m.node.name.name))
+                        .at(m.file, m.node.name.span, "no levels")
+                        .help("name the levels and their score ranges: `low: 1..4, medium: 5..9, ..`"),
+                );
+            }
             levels.sort_by_key(|l| (l.low, l.high));
             let mut expected_low = min_score;
             for level in &levels {

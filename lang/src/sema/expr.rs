@@ -507,6 +507,17 @@ impl<'c> ExprChecker<'c> {
             "max" => Some((Builtin::Max2, 2)),
             _ => None,
         };
+        if AggFn::parse(&func.name).is_some() && builtin.is_none() {
+            let name = func.name.clone();
+            let d = self.error(
+                Code::WrongArity,
+                span,
+                format!("`{name}` is an aggregate and needs `for`"),
+                "no `for` here",
+            );
+            d.help = Some(format!("write `{name}(x for x: Entity where ..)` or `{name}(x for x in list)`"));
+            return (Ex::Const(Value::Bool(false)), Ty::Error);
+        }
         let Some((builtin, arity)) = builtin else {
             let mut names: Vec<&str> = self.cx.fn_names();
             names.extend(["len", "days_since", "abs", "min", "max", "count", "sum", "avg"]);
@@ -636,7 +647,8 @@ impl<'c> ExprChecker<'c> {
         let (vx, vt) = self.expr(value, None);
         self.unbind();
         let filter_opt = filter.as_ref().is_some_and(|(_, t)| t.is_optional());
-        let may_be_unknown = source_opt || filter_opt || vt.is_optional();
+        // `count` never reads its value, so only the source and filter can make it unknown.
+        let may_be_unknown = source_opt || filter_opt || (agg != AggFn::Count && vt.is_optional());
         let ty = match agg {
             AggFn::Count => Ty::Int,
             _ if vt == Ty::Error => Ty::Error,

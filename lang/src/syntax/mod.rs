@@ -138,7 +138,10 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
         if (is_doc || starts_decl) && !previous_was_doc && offset > 0 {
             starts.push(offset);
         }
-        previous_was_doc = is_doc;
+        // A doc block runs on through blank lines and plain comments to its declaration.
+        let trimmed = line.trim_start();
+        let continues_doc = previous_was_doc && (trimmed.is_empty() || trimmed.starts_with("//"));
+        previous_was_doc = is_doc || continues_doc;
         offset += line.len();
     }
     let mut ranges = Vec::with_capacity(starts.len());
@@ -373,6 +376,13 @@ mod tests {
         assert_eq!(parse.errors.len(), 2);
         let first = &text[parse.errors[0].span.range()];
         assert_eq!(first, "}");
+    }
+
+    #[test]
+    fn a_comment_between_doc_and_declaration_keeps_them_together() {
+        let parse = parse("enum A { x }\n/// The B enum.\n// (a note)\n\nenum B { y }\n");
+        assert!(parse.errors.is_empty(), "{:?}", parse.errors);
+        assert_eq!(parse.file.items[1].docs.as_deref(), Some("The B enum."));
     }
 
     #[test]
