@@ -136,7 +136,7 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     let options = LoadOptions { facts: args.facts.clone() };
-    let engine = match Engine::load(&args.path, &options) {
+    let mut engine = match Engine::load(&args.path, &options) {
         Ok(engine) => engine,
         Err(failure) => {
             print_diagnostics(&failure.sources, &failure.diagnostics);
@@ -149,7 +149,7 @@ fn check(args: CheckArgs) -> ExitCode {
     }
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
     let evaluation = engine.evaluate(as_of);
-    let report = Report::build(engine.name(), engine.program(), engine.facts(), engine.sources(), &evaluation);
+    let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
     let text = match args.format {
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),

@@ -1,5 +1,8 @@
 //! The embeddable engine: load a project, check it, load its facts,
-//! evaluate it as of a date.
+//! evaluate it as of a date, and explore what-if edits incrementally.
+//!
+//! One engine for every front end: `aims check`, the REPL and the language
+//! server all run on the salsa database in [`crate::db`].
 //!
 //! ```
 //! use aims_lang::{Engine, facts::{Format, Mapping}, time::Date};
@@ -11,22 +14,28 @@
 //!     { require s.human_oversight because "automated decisions need a human in the loop" }
 //! "#;
 //! let facts = r#"{ "System": [ { "id": "scorer", "human_oversight": false } ] }"#;
-//! let engine = Engine::from_texts("policy.aims", policy, &[("facts.json", Format::Json, Mapping::default(), facts)])
+//! let mut engine = Engine::from_texts("policy.aims", policy, &[("facts.json", Format::Json, Mapping::default(), facts)])
 //!     .expect("valid policy and facts");
 //! let result = engine.evaluate(Date::parse("2026-11-01").unwrap());
 //! assert_eq!(result.findings.len(), 1);
 //! assert_eq!(result.findings[0].entity.as_deref(), Some("scorer"));
+//!
+//! // What if the scorer gets human oversight?
+//! engine.set_field("System", "scorer", "human_oversight", "true").expect("a valid edit");
+//! assert!(engine.evaluate(Date::parse("2026-11-01").unwrap()).findings.is_empty());
 //! ```
 
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::diag::{closest, Code, Diagnostic, FileId, Sources};
-use crate::eval::{self, Evaluation};
-use crate::facts::{self, FactInput, FactStore, Format, Mapping};
-use crate::ir::Program;
+use salsa::Setter;
+
+use crate::db::{self, Chunk, Database, DbFacts, SourceFile, Table, Workspace, CHUNK_ROWS};
+use crate::diag::{Code, Diagnostic, FileId, Sources};
+use crate::eval::Evaluation;
+use crate::facts::{self, FactInput, FactStore, Format, Mapping, Origin, Row};
+use crate::ir::{EntityId, Program, Ty, Value};
 use crate::project::{self, LoadOptions, ProjectFiles};
-use crate::sema::{self, SourceInput};
-use crate::syntax::{self, ast};
 use crate::time::Date;
 
 /// Why a project could not be loaded: every diagnostic, and the files they point into.
@@ -36,94 +45,107 @@ pub struct LoadFailure {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The result of checking policy files: the program and every diagnostic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Compiled {
+    pub program: Program,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Why a what-if edit was refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum EditError {
+    #[error("unknown entity `{0}`")]
+    UnknownEntity(String),
+    #[error("no `{entity}` has the key \"{key}\"")]
+    UnknownKey { entity: String, key: String },
+    #[error("`{entity}` has no field `{field}`")]
+    UnknownField { entity: String, field: String },
+    #[error("`{0}` is not optional, so it cannot be unset")]
+    NotOptional(String),
+    #[error("`{0}` is the key; remove the fact and add another instead")]
+    KeyField(String),
+    #[error("a `{entity}` with the key \"{key}\" already exists")]
+    DuplicateKey { entity: String, key: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
 /// A checked program with its facts, ready to evaluate.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Engine {
     name: String,
     sources: Sources,
     policy: Vec<FileId>,
     fact_inputs: Vec<FactInput>,
     default_as_of: Option<Date>,
-    program: Program,
-    store: FactStore,
     warnings: Vec<Diagnostic>,
+    db: Database,
+    ws: Workspace,
 }
 
-/// The result of checking policy files: the program and every diagnostic.
-#[derive(Clone, Debug)]
-pub struct Compiled {
-    pub program: Program,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Parses and checks policy files (and the stdlib modules they `use`).
-/// Stdlib modules are added to `sources`.
-pub fn compile(sources: &mut Sources, policy: &[FileId]) -> Compiled {
-    let mut diagnostics = Vec::new();
-    let mut parsed: Vec<(FileId, ast::SourceFile)> = Vec::new();
-    let mut loaded_modules: Vec<&str> = Vec::new();
-    let mut queue: Vec<FileId> = policy.to_vec();
-    while let Some(file) = queue.pop() {
-        let parse = syntax::parse(sources.text(file));
-        for error in &parse.errors {
-            let mut d = Diagnostic::error(error.code, error.message.clone()).at(file, error.span, error.label.clone());
-            if let Some(help) = &error.help {
-                d = d.help(help.clone());
-            }
-            diagnostics.push(d);
-        }
-        for item in &parse.file.items {
-            let ast::ItemKind::Use(u) = &item.kind else { continue };
-            let modules = crate::stdlib::resolve(&u.path);
-            if modules.is_empty() {
-                let names = crate::stdlib::names();
-                let mut d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path)).at(
-                    file,
-                    u.span,
-                    "no such module",
-                );
-                d = match closest(&u.path, names.iter().map(String::as_str)) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(format!("the modules are: {}", names.join(", "))),
-                };
-                diagnostics.push(d);
-            }
-            for (name, text) in modules {
-                if !loaded_modules.contains(&name) {
-                    loaded_modules.push(name);
-                    let id = sources.add(format!("<stdlib>/{}.aims", name.replace('.', "/")), text);
-                    queue.push(id);
-                }
-            }
-        }
-        parsed.push((file, parse.file));
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("name", &self.name).finish_non_exhaustive()
     }
-    parsed.sort_by_key(|(file, _)| *file);
-    let inputs: Vec<SourceInput> =
-        parsed.iter().map(|(file, ast)| SourceInput { file: *file, text: sources.text(*file), ast }).collect();
-    let checked = sema::check(&inputs);
-    diagnostics.extend(checked.diagnostics);
-    Compiled { program: checked.program, diagnostics }
+}
+
+/// Puts facts into chunk inputs.
+fn tables_from(db: &mut Database, program: &Program, store: &FactStore) -> Vec<Table> {
+    program
+        .entities
+        .iter()
+        .enumerate()
+        .map(|(e, def)| {
+            let rows = &store.tables[e].rows;
+            let chunks = rows
+                .chunks(CHUNK_ROWS)
+                .enumerate()
+                .map(|(i, c)| Chunk::new(db, e as u32, (i * CHUNK_ROWS) as u32, Arc::from(c.to_vec())))
+                .collect();
+            Table::new(db, e as u32, def.key, rows.len() as u32, chunks)
+        })
+        .collect()
 }
 
 impl Engine {
     /// Loads a project folder (or a single `.aims` file) from disk.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Engine, LoadFailure> {
+        Engine::load_with(path, options, Database::default())
+    }
+
+    /// Loads a project into a given database (for instance one that logs queries).
+    pub fn load_with(path: &Path, options: &LoadOptions, db: Database) -> Result<Engine, LoadFailure> {
         let files = project::read_project(path, options)
             .map_err(|(sources, diagnostics)| LoadFailure { sources, diagnostics })?;
-        Engine::from_project(files)
+        Engine::from_project_with(files, db)
     }
 
     /// Builds an engine from files already read.
     pub fn from_project(files: ProjectFiles) -> Result<Engine, LoadFailure> {
+        Engine::from_project_with(files, Database::default())
+    }
+
+    /// Builds an engine from files already read, in a given database.
+    pub fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
         let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, .. } = files;
-        let compiled = compile(&mut sources, &policy);
+        let policy_inputs: Vec<SourceFile> =
+            policy.iter().map(|id| SourceFile::new(&db, id.0, sources.text(*id).to_string())).collect();
+        let stdlib: Vec<(String, SourceFile)> = crate::stdlib::MODULES
+            .iter()
+            .map(|(module, text)| {
+                let id = sources.add(format!("<stdlib>/{}.aims", module.replace('.', "/")), *text);
+                (module.to_string(), SourceFile::new(&db, id.0, text.to_string()))
+            })
+            .collect();
+        let ws = Workspace::new(&db, policy_inputs, stdlib, Vec::new(), as_of.unwrap_or(Date::UNIX_EPOCH));
+        let compiled = db::compiled(&db, ws);
         let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
-            compiled.diagnostics.into_iter().partition(Diagnostic::is_error);
+            compiled.diagnostics.iter().cloned().partition(Diagnostic::is_error);
         if !errors.is_empty() {
             return Err(LoadFailure { sources, diagnostics: errors });
         }
-        let program = compiled.program;
+        let program = compiled.program.clone();
         if program.rules.is_empty() && program.risks.is_empty() && program.objectives.is_empty() {
             let d = Diagnostic::error(Code::EmptyProject, format!("project `{name}` has nothing to evaluate"))
                 .note(format!("{} policy file(s) were read", policy.len()))
@@ -134,7 +156,9 @@ impl Engine {
             Ok(store) => store,
             Err(diagnostics) => return Err(LoadFailure { sources, diagnostics }),
         };
-        Ok(Engine { name, sources, policy, fact_inputs, default_as_of: as_of, program, store, warnings })
+        let tables = tables_from(&mut db, &program, &store);
+        ws.set_tables(&mut db).to(tables);
+        Ok(Engine { name, sources, policy, fact_inputs, default_as_of: as_of, warnings, db, ws })
     }
 
     /// Builds an engine from one policy text and fact texts (for embedding and tests).
@@ -163,9 +187,28 @@ impl Engine {
         })
     }
 
+    /// Sets the evaluation date.
+    pub fn set_as_of(&mut self, as_of: Date) {
+        if self.ws.as_of(&self.db) != as_of {
+            self.ws.set_as_of(&mut self.db).to(as_of);
+        }
+    }
+
+    /// The evaluation date in force.
+    pub fn as_of(&self) -> Date {
+        self.ws.as_of(&self.db)
+    }
+
     /// Evaluates every rule, risk and objective as of a date.
-    pub fn evaluate(&self, as_of: Date) -> Evaluation {
-        eval::evaluate(&self.program, &self.store, as_of)
+    pub fn evaluate(&mut self, as_of: Date) -> Arc<Evaluation> {
+        self.set_as_of(as_of);
+        self.evaluation()
+    }
+
+    /// The evaluation as of the current date (incremental: only what
+    /// changed since the last call is recomputed).
+    pub fn evaluation(&self) -> Arc<Evaluation> {
+        db::evaluation(&self.db, self.ws)
     }
 
     /// Adds a fact file, or replaces the one with the same name. On error
@@ -184,15 +227,207 @@ impl Engine {
                 inputs.push(FactInput { file, format, mapping });
             }
         }
-        match facts::load(&self.program, &sources, &inputs) {
+        let program = self.program().clone();
+        match facts::load(&program, &sources, &inputs) {
             Ok(store) => {
                 self.sources = sources;
                 self.fact_inputs = inputs;
-                self.store = store;
+                let tables = tables_from(&mut self.db, &program, &store);
+                self.ws.set_tables(&mut self.db).to(tables);
                 Ok(())
             }
             Err(diagnostics) => Err(LoadFailure { sources, diagnostics }),
         }
+    }
+
+    /// Replaces the text of a policy file. On error the engine keeps the
+    /// previous text and returns the diagnostics.
+    pub fn set_policy_text(&mut self, file: FileId, text: &str) -> Result<(), Vec<Diagnostic>> {
+        let Some(index) = self.policy.iter().position(|f| *f == file) else {
+            return Err(vec![Diagnostic::error(Code::Io, "not a policy file of this project")]);
+        };
+        let input = self.ws.files(&self.db)[index];
+        let previous = input.text(&self.db).clone();
+        input.set_text(&mut self.db).to(text.to_string());
+        let errors: Vec<Diagnostic> =
+            db::compiled(&self.db, self.ws).diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        if errors.is_empty() && self.same_schema() {
+            self.sources.set_text(file, text);
+            Ok(())
+        } else {
+            let mut shown = self.sources.clone();
+            shown.set_text(file, text);
+            input.set_text(&mut self.db).to(previous);
+            let errors = if errors.is_empty() {
+                vec![Diagnostic::error(Code::Io, "changing entities or records needs a reload of the facts")]
+            } else {
+                errors
+            };
+            self.sources = shown;
+            Err(errors)
+        }
+    }
+
+    /// Adds a policy file (for instance declarations typed in the REPL).
+    pub fn add_policy(&mut self, name: &str, text: &str) -> Result<FileId, Vec<Diagnostic>> {
+        let id = self.sources.add(name, text);
+        let input = SourceFile::new(&self.db, id.0, text.to_string());
+        let mut files = self.ws.files(&self.db).clone();
+        files.push(input);
+        self.ws.set_files(&mut self.db).to(files.clone());
+        let errors: Vec<Diagnostic> =
+            db::compiled(&self.db, self.ws).diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        if errors.is_empty() && self.same_schema() {
+            self.policy.push(id);
+            Ok(id)
+        } else {
+            files.pop();
+            self.ws.set_files(&mut self.db).to(files);
+            let errors = if errors.is_empty() {
+                vec![Diagnostic::error(Code::Io, "new entities or records cannot be declared while facts are loaded")]
+            } else {
+                errors
+            };
+            Err(errors)
+        }
+    }
+
+    /// Whether the entity schemas still match the loaded facts.
+    fn same_schema(&self) -> bool {
+        let program = self.program();
+        let tables = self.ws.tables(&self.db);
+        program.entities.len() == tables.len()
+            && program.entities.iter().zip(tables).all(|(def, table)| {
+                let width = table
+                    .chunks(&self.db)
+                    .first()
+                    .and_then(|c| c.rows(&self.db).first().map(|r| r.values.len()))
+                    .unwrap_or(def.fields.len());
+                width == def.fields.len()
+            })
+    }
+
+    fn entity_id(&self, entity: &str) -> Result<EntityId, EditError> {
+        self.program().entity_by_name(entity).ok_or_else(|| EditError::UnknownEntity(entity.to_string()))
+    }
+
+    fn locate_row(&self, entity: EntityId, key: &str) -> Result<u32, EditError> {
+        let facts = self.facts();
+        crate::facts::Facts::find(&facts, entity, key).ok_or_else(|| EditError::UnknownKey {
+            entity: self.program().entity(entity).decl.name.clone(),
+            key: key.to_string(),
+        })
+    }
+
+    /// Parses a value written in the language for a field's type.
+    pub fn parse_value(&self, ty: &Ty, text: &str) -> Result<Value, EditError> {
+        crate::sema::constant(self.program(), ty, text)
+            .map_err(|diags| EditError::Invalid(diags.into_iter().map(|d| d.message).collect::<Vec<_>>().join("; ")))
+    }
+
+    fn replace_row(&mut self, entity: EntityId, row: u32, values: Arc<[Value]>) {
+        let table = self.ws.tables(&self.db)[entity.index()];
+        let chunk = table.chunks(&self.db)[row as usize / CHUNK_ROWS];
+        let mut rows: Vec<Row> = chunk.rows(&self.db).to_vec();
+        rows[row as usize % CHUNK_ROWS].values = values;
+        chunk.set_rows(&mut self.db).to(Arc::from(rows));
+    }
+
+    /// What if a fact's field had another value? `value` is written in the
+    /// language (`false`, `2026-01-01`, `"text"`, `high`).
+    pub fn set_field(&mut self, entity: &str, key: &str, field: &str, value: &str) -> Result<(), EditError> {
+        let id = self.entity_id(entity)?;
+        let row = self.locate_row(id, key)?;
+        let def = self.program().entity(id).clone();
+        let (index, field_def) =
+            def.field(field).ok_or_else(|| EditError::UnknownField { entity: entity.into(), field: field.into() })?;
+        if def.key == Some(index) {
+            return Err(EditError::KeyField(field.to_string()));
+        }
+        let value = self.parse_value(&field_def.ty, value)?;
+        self.set_value(id, row, index, value);
+        Ok(())
+    }
+
+    /// What if a fact's optional field were not recorded?
+    pub fn unset_field(&mut self, entity: &str, key: &str, field: &str) -> Result<(), EditError> {
+        let id = self.entity_id(entity)?;
+        let row = self.locate_row(id, key)?;
+        let def = self.program().entity(id).clone();
+        let (index, field_def) =
+            def.field(field).ok_or_else(|| EditError::UnknownField { entity: entity.into(), field: field.into() })?;
+        if !field_def.ty.is_optional() {
+            return Err(EditError::NotOptional(field.to_string()));
+        }
+        self.set_value(id, row, index, Value::Absent);
+        Ok(())
+    }
+
+    fn set_value(&mut self, entity: EntityId, row: u32, field: u32, value: Value) {
+        let facts = self.facts();
+        let Some(values) = crate::facts::Facts::values(&facts, entity, row) else { return };
+        let mut values = values.to_vec();
+        values[field as usize] = value;
+        self.replace_row(entity, row, Arc::from(values));
+    }
+
+    /// What if this fact existed? `record` is written as in a `fact`
+    /// declaration: `{ id: "x", domain: credit, .. }`.
+    pub fn add_fact(&mut self, entity: &str, record: &str) -> Result<String, EditError> {
+        let id = self.entity_id(entity)?;
+        let values = match self.parse_value(&Ty::Entity(id), record)? {
+            Value::Record(values) => values,
+            _ => return Err(EditError::Invalid("expected a record `{ field: value, .. }`".into())),
+        };
+        let def = self.program().entity(id).clone();
+        let key: String = match def.key.and_then(|k| values.get(k as usize)) {
+            Some(Value::Text(t)) => t.to_string(),
+            Some(Value::Int(n)) => n.to_string(),
+            _ => format!("#{}", self.facts_len(id) + 1),
+        };
+        if def.key.is_some() && self.locate_row(id, &key).is_ok() {
+            return Err(EditError::DuplicateKey { entity: entity.into(), key });
+        }
+        let table = self.ws.tables(&self.db)[id.index()];
+        let len = table.len(&self.db);
+        let mut chunks = table.chunks(&self.db).clone();
+        let row = Row { values, origin: Origin::Policy(Default::default()) };
+        match chunks.last() {
+            Some(last) if last.rows(&self.db).len() < CHUNK_ROWS => {
+                let mut rows = last.rows(&self.db).to_vec();
+                rows.push(row);
+                last.set_rows(&mut self.db).to(Arc::from(rows));
+            }
+            _ => {
+                chunks.push(Chunk::new(&self.db, id.0, len, Arc::from(vec![row])));
+                table.set_chunks(&mut self.db).to(chunks);
+            }
+        }
+        table.set_len(&mut self.db).to(len + 1);
+        Ok(key)
+    }
+
+    fn facts_len(&self, entity: EntityId) -> u32 {
+        self.ws.tables(&self.db)[entity.index()].len(&self.db)
+    }
+
+    /// What if this fact did not exist?
+    pub fn remove_fact(&mut self, entity: &str, key: &str) -> Result<(), EditError> {
+        let id = self.entity_id(entity)?;
+        let row = self.locate_row(id, key)?;
+        let table = self.ws.tables(&self.db)[id.index()];
+        let mut rows: Vec<Row> = table.chunks(&self.db).iter().flat_map(|c| c.rows(&self.db).to_vec()).collect();
+        rows.remove(row as usize);
+        // Rows after the removed one move: rebuild the chunks from it on,
+        // and keep the chunks before it (and their memos) as they are.
+        let keep = row as usize / CHUNK_ROWS;
+        let mut chunks: Vec<Chunk> = table.chunks(&self.db)[..keep].to_vec();
+        for (i, c) in rows[keep * CHUNK_ROWS..].chunks(CHUNK_ROWS).enumerate() {
+            chunks.push(Chunk::new(&self.db, id.0, ((keep + i) * CHUNK_ROWS) as u32, Arc::from(c.to_vec())));
+        }
+        table.set_chunks(&mut self.db).to(chunks);
+        table.set_len(&mut self.db).to(rows.len() as u32);
+        Ok(())
     }
 
     /// The project's name.
@@ -203,12 +438,15 @@ impl Engine {
     pub fn default_as_of(&self) -> Option<Date> {
         self.default_as_of
     }
+    /// The checked program.
     pub fn program(&self) -> &Program {
-        &self.program
+        &db::compiled(&self.db, self.ws).program
     }
-    pub fn facts(&self) -> &FactStore {
-        &self.store
+    /// The facts, read through the database.
+    pub fn facts(&self) -> DbFacts<'_> {
+        DbFacts::new(&self.db, self.ws)
     }
+    /// Every file diagnostics may point into.
     pub fn sources(&self) -> &Sources {
         &self.sources
     }
@@ -219,5 +457,13 @@ impl Engine {
     /// Warnings found while checking.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+    /// The database, for queries beyond this API.
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+    /// The workspace input.
+    pub fn workspace(&self) -> Workspace {
+        self.ws
     }
 }

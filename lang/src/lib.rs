@@ -21,5 +21,6 @@ pub mod syntax;
 pub mod time;
 
 pub use engine::{Engine, LoadFailure};
+pub mod db;
 pub mod report;
 pub mod testing;

@@ -39,7 +39,7 @@ fn outcome(evaluation: &Evaluation, rule: usize, key: &str) -> OutcomeKind {
 
 #[test]
 fn within_days_counts_calendar_days_and_rejects_the_future() {
-    let e = engine(
+    let mut e = engine(
         "control fresh for s: AISystem where true { require s.last_bias_test within 180 days }",
         r#"{"AISystem": [{"id": "a", "domain": "credit", "last_bias_test": "2026-01-01"},
                          {"id": "f", "domain": "credit", "last_bias_test": "2026-07-02"}]}"#,
@@ -51,7 +51,7 @@ fn within_days_counts_calendar_days_and_rejects_the_future() {
 
 #[test]
 fn within_months_clamps_to_the_end_of_the_month() {
-    let e = engine(
+    let mut e = engine(
         "control yearly for s: AISystem where true { require s.last_bias_test within 12 months }",
         r#"{"AISystem": [{"id": "a", "domain": "credit", "last_bias_test": "2025-03-31"}]}"#,
     );
@@ -62,7 +62,7 @@ fn within_months_clamps_to_the_end_of_the_month() {
 
 #[test]
 fn missing_evidence_fails_and_never_passes() {
-    let e = engine(
+    let mut e = engine(
         "control bias_testing severity major for s: AISystem where s.domain == credit { require s.last_bias_test within 180 days }",
         r#"{"AISystem": [{"id": "a", "domain": "credit", "last_bias_test": "2026-05-01"},
                          {"id": "b", "domain": "credit"},
@@ -81,7 +81,7 @@ fn missing_evidence_fails_and_never_passes() {
 
 #[test]
 fn every_require_is_evaluated_and_reported() {
-    let e = engine(
+    let mut e = engine(
         r#"control both for s: AISystem where true {
              require s.last_bias_test within 180 days because "stale"
              require s.bias_disparity < 0.1 because "too unfair"
@@ -96,7 +96,7 @@ fn every_require_is_evaluated_and_reported() {
 
 #[test]
 fn kleene_logic_lets_known_facts_decide() {
-    let e = engine(
+    let mut e = engine(
         r#"control either for s: AISystem where true { require s.bias_disparity < 0.1 or s.human_review }
            control both for s: AISystem where true { require s.bias_disparity < 0.1 and s.human_review }"#,
         r#"{"AISystem": [{"id": "a", "domain": "credit", "human_review": true},
@@ -117,7 +117,8 @@ exception e waives bias_testing for AISystem "b" until 2027-03-31 approved by "C
 
 #[test]
 fn exceptions_waive_until_their_last_day_then_become_findings() {
-    let failing = engine(EXCEPTION_POLICY, r#"{"AISystem": [{"id": "b", "domain": "credit", "bias_disparity": 0.3}]}"#);
+    let mut failing =
+        engine(EXCEPTION_POLICY, r#"{"AISystem": [{"id": "b", "domain": "credit", "bias_disparity": 0.3}]}"#);
     let on_last_day = failing.evaluate(date("2027-03-31"));
     assert_eq!(outcome(&on_last_day, 0, "b"), OutcomeKind::Waived);
     assert!(on_last_day.findings.is_empty());
@@ -129,7 +130,7 @@ fn exceptions_waive_until_their_last_day_then_become_findings() {
     assert_eq!(expired[0].severity, Severity::Minor);
     assert!(expired[0].message.contains("expired on 2027-03-31"));
 
-    let passing =
+    let mut passing =
         engine(EXCEPTION_POLICY, r#"{"AISystem": [{"id": "b", "domain": "credit", "bias_disparity": 0.01}]}"#);
     let removable = passing.evaluate(date("2027-04-01"));
     assert_eq!(outcome(&removable, 0, "b"), OutcomeKind::Pass);
@@ -145,7 +146,7 @@ fn exceptions_waive_until_their_last_day_then_become_findings() {
 
 #[test]
 fn aggregates_over_empty_sets() {
-    let e = engine(
+    let mut e = engine(
         r#"audit counted { require count(s for s: AISystem where s.domain == hiring) == 0 }
            audit summed { require sum(s.bias_disparity ?? 0 for s: AISystem where s.domain == hiring) == 0 }
            audit averaged { require avg(s.bias_disparity ?? 0 for s: AISystem where s.domain == hiring) < 1 }
@@ -179,7 +180,7 @@ risk unfair_credit for s: AISystem where s.domain == credit {
 
 #[test]
 fn risks_follow_the_matrix_and_a_waiver_is_not_a_treatment() {
-    let e = engine(
+    let mut e = engine(
         RISK_POLICY,
         r#"{"AISystem": [{"id": "a", "domain": "credit", "last_bias_test": "2026-05-01"},
                          {"id": "b", "domain": "credit", "last_bias_test": "2024-01-01"},
@@ -229,7 +230,7 @@ fn objectives_are_met_missed_on_track_or_at_risk() {
 
 #[test]
 fn findings_are_ordered_by_severity_then_name_then_entity() {
-    let e = engine(
+    let mut e = engine(
         r#"control z_minor severity minor for s: AISystem where true { require false }
            control a_major severity major for s: AISystem where true { require false }
            control m_observation severity observation for s: AISystem where true { require false }"#,

@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use crate::facts::FactStore;
+use crate::facts::Facts;
 use crate::ir::*;
 use crate::syntax::ast::CmpOp;
 use crate::time::Date;
@@ -18,7 +18,7 @@ use crate::time::Date;
 #[derive(Clone, Copy)]
 pub struct Env<'a> {
     pub program: &'a Program,
-    pub store: &'a FactStore,
+    pub facts: &'a dyn Facts,
     pub as_of: Date,
 }
 
@@ -168,11 +168,9 @@ impl Env<'_> {
     /// A field of an entity row, a reference or a record.
     pub fn field(&self, base: &Value, field: u32, path: &Arc<str>) -> Value {
         let value = match base {
-            Value::Row(e, r) => {
-                self.store.table(*e).rows.get(*r as usize).and_then(|row| row.values.get(field as usize)).cloned()
-            }
-            Value::Ref(e, key) => match self.store.table(*e).find(key) {
-                Some(r) => self.store.table(*e).rows[r as usize].values.get(field as usize).cloned(),
+            Value::Row(e, r) => self.facts.values(*e, *r).and_then(|values| values.get(field as usize)).cloned(),
+            Value::Ref(e, key) => match self.facts.find(*e, key) {
+                Some(r) => self.facts.values(*e, r).and_then(|values| values.get(field as usize)).cloned(),
                 None => {
                     return unknown(Unknown::MissingEntity {
                         entity: Arc::from(self.program.entity(*e).decl.name.as_str()),
@@ -195,7 +193,7 @@ impl Env<'_> {
     fn entity_key(&self, v: &Value) -> Option<Arc<str>> {
         match v {
             Value::Ref(_, key) => Some(key.clone()),
-            Value::Row(e, r) => Some(self.store.key_of(self.program, *e, *r)),
+            Value::Row(e, r) => Some(self.facts.key_of(self.program, *e, *r)),
             Value::Text(t) => Some(t.clone()),
             _ => None,
         }
@@ -239,7 +237,7 @@ impl Env<'_> {
     /// The elements a binder ranges over.
     fn elements(&self, source: &Source, frame: &mut [Value]) -> Result<Vec<Value>, Value> {
         match source {
-            Source::Entities(e) => Ok((0..self.store.table(*e).len() as u32).map(|r| Value::Row(*e, r)).collect()),
+            Source::Entities(e) => Ok((0..self.facts.len(*e)).map(|r| Value::Row(*e, r)).collect()),
             Source::List(list) => match self.eval(list, frame) {
                 Value::List(items) => Ok(items.to_vec()),
                 u @ Value::Unknown(_) => Err(u),

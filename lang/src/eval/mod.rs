@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 pub use expr::Env;
 
-use crate::facts::FactStore;
+use crate::facts::Facts;
 use crate::ir::*;
 use crate::syntax::ast::Severity;
 use crate::time::Date;
@@ -136,8 +136,8 @@ pub struct Evaluation {
 }
 
 /// Evaluates everything.
-pub fn evaluate(program: &Program, store: &FactStore, as_of: Date) -> Evaluation {
-    let env = Env { program, store, as_of };
+pub fn evaluate(program: &Program, facts: &dyn Facts, as_of: Date) -> Evaluation {
+    let env = Env { program, facts, as_of };
     let rules: Vec<RuleResult> = (0..program.rules.len())
         .map(|i| {
             let id = RuleId(i as u32);
@@ -176,20 +176,42 @@ pub fn rule_outcomes(env: &Env, id: RuleId) -> Vec<Outcome> {
     let rule = env.program.rule(id);
     match &rule.subject {
         None => vec![rule_outcome(env, id, None)],
-        Some(subject) => {
-            (0..env.store.table(subject.entity).len() as u32).map(|r| rule_outcome(env, id, Some(r))).collect()
-        }
+        Some(subject) => (0..env.facts.len(subject.entity)).map(|r| rule_outcome(env, id, Some(r))).collect(),
     }
 }
 
-/// The outcome of one rule for one entity row (`None`: the organisation).
+/// The outcome of one rule for one entity row (`None`: the organisation),
+/// exceptions applied.
 pub fn rule_outcome(env: &Env, id: RuleId, row: Option<u32>) -> Outcome {
-    let rule = env.program.rule(id);
+    let mut outcome = raw_outcome(env, env.program.rule(id), row);
+    if outcome.kind == OutcomeKind::Fail {
+        outcome.waived_by = waiver(env.program, id, &outcome.key, env.as_of);
+        if outcome.waived_by.is_some() {
+            outcome.kind = OutcomeKind::Waived;
+        }
+    }
+    outcome
+}
+
+/// The exception that waives a failing rule for an entity key, if any is active.
+pub fn waiver(program: &Program, id: RuleId, key: &str, as_of: Date) -> Option<usize> {
+    program.exceptions.iter().position(|e| {
+        e.rule == id
+            && as_of <= e.until
+            && match &e.target {
+                Some((_, k, _)) => k == key,
+                None => true,
+            }
+    })
+}
+
+/// The outcome of a rule for one entity row, before exceptions.
+pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>) -> Outcome {
     let mut frame = vec![Value::Absent; rule.slots.max(1) as usize];
     let key: Arc<str> = match (&rule.subject, row) {
         (Some(subject), Some(r)) => {
             frame[0] = Value::Row(subject.entity, r);
-            env.store.key_of(env.program, subject.entity, r)
+            env.facts.key_of(env.program, subject.entity, r)
         }
         _ => Arc::from("-"),
     };
@@ -220,19 +242,8 @@ pub fn rule_outcome(env: &Env, id: RuleId, row: Option<u32>) -> Outcome {
             }
         }
     }
-    if failures.is_empty() {
-        return Outcome { row, key, kind: OutcomeKind::Pass, failures, waived_by: None };
-    }
-    let waiver = env.program.exceptions.iter().position(|e| {
-        e.rule == id
-            && env.as_of <= e.until
-            && match &e.target {
-                Some((_, k, _)) => **k == *key,
-                None => true,
-            }
-    });
-    let kind = if waiver.is_some() { OutcomeKind::Waived } else { OutcomeKind::Fail };
-    Outcome { row, key, kind, failures, waived_by: waiver }
+    let kind = if failures.is_empty() { OutcomeKind::Pass } else { OutcomeKind::Fail };
+    Outcome { row, key, kind, failures, waived_by: None }
 }
 
 /// The values a failed condition read, for the explanation.
@@ -257,7 +268,7 @@ pub fn show(env: &Env, value: &Value) -> String {
             Unknown::NotRecorded(_) => "not recorded".into(),
             other => format!("unknown ({other})"),
         },
-        Value::Row(e, r) => format!("{:?}", &*env.store.key_of(env.program, *e, *r)),
+        Value::Row(e, r) => format!("{:?}", &*env.facts.key_of(env.program, *e, *r)),
         Value::List(items) if items.iter().any(|v| matches!(v, Value::Row(..))) => {
             let parts: Vec<String> = items.iter().map(|v| show(env, v)).collect();
             format!("[{}]", parts.join(", "))
@@ -330,7 +341,7 @@ fn risk_result(env: &Env, id: RiskId, rules: &[RuleResult]) -> RiskResult {
     let risk = &env.program.risks[id.index()];
     let rows: Vec<Option<u32>> = match &risk.subject {
         None => vec![None],
-        Some(s) => (0..env.store.table(s.entity).len() as u32).map(Some).collect(),
+        Some(s) => (0..env.facts.len(s.entity)).map(Some).collect(),
     };
     let mut entries = Vec::new();
     for row in rows {
@@ -338,7 +349,7 @@ fn risk_result(env: &Env, id: RiskId, rules: &[RuleResult]) -> RiskResult {
         let key: Arc<str> = match (&risk.subject, row) {
             (Some(s), Some(r)) => {
                 frame[0] = Value::Row(s.entity, r);
-                env.store.key_of(env.program, s.entity, r)
+                env.facts.key_of(env.program, s.entity, r)
             }
             _ => Arc::from("-"),
         };
@@ -428,7 +439,7 @@ fn objective_result(env: &Env, id: ObjectiveId) -> ObjectiveResult {
     }
     if let Some(history) = &objective.history {
         let elements: Vec<Value> = match &history.source {
-            Source::Entities(e) => (0..env.store.table(*e).len() as u32).map(|r| Value::Row(*e, r)).collect(),
+            Source::Entities(e) => (0..env.facts.len(*e)).map(|r| Value::Row(*e, r)).collect(),
             Source::List(list) => match env.eval(list, &mut frame) {
                 Value::List(items) => items.to_vec(),
                 _ => Vec::new(),

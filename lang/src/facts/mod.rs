@@ -119,17 +119,6 @@ impl FactStore {
         &self.tables[entity.index()]
     }
 
-    /// The key of a row, as text ("#3" for an entity without a key field).
-    pub fn key_of(&self, program: &Program, entity: EntityId, row: u32) -> Arc<str> {
-        let def = program.entity(entity);
-        let values = &self.tables[entity.index()].rows[row as usize].values;
-        match def.key.map(|k| &values[k as usize]) {
-            Some(Value::Text(t)) => t.clone(),
-            Some(Value::Int(n)) => Arc::from(n.to_string()),
-            _ => Arc::from(format!("#{}", row + 1)),
-        }
-    }
-
     /// Adds a row (no validation: the caller validated it).
     pub fn push(&mut self, program: &Program, entity: EntityId, row: Row) {
         let table = &mut self.tables[entity.index()];
@@ -161,6 +150,38 @@ impl FactStore {
         for (i, k) in keys.into_iter().enumerate() {
             table.by_key.entry(k).or_insert(i as u32);
         }
+    }
+}
+
+/// Read access to facts: what evaluation needs, whoever stores them
+/// (a plain [`FactStore`], or the incremental database).
+pub trait Facts {
+    /// The number of facts of an entity.
+    fn len(&self, entity: EntityId) -> u32;
+    /// The field values of one fact.
+    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]>;
+    /// The row of the fact with a key.
+    fn find(&self, entity: EntityId, key: &str) -> Option<u32>;
+    /// The key of a row, as text ("#3" for an entity without a key field).
+    fn key_of(&self, program: &Program, entity: EntityId, row: u32) -> Arc<str> {
+        let key = program.entity(entity).key;
+        match key.and_then(|k| self.values(entity, row).and_then(|v| v.get(k as usize))) {
+            Some(Value::Text(t)) => t.clone(),
+            Some(Value::Int(n)) => Arc::from(n.to_string()),
+            _ => Arc::from(format!("#{}", row + 1)),
+        }
+    }
+}
+
+impl Facts for FactStore {
+    fn len(&self, entity: EntityId) -> u32 {
+        self.tables[entity.index()].rows.len() as u32
+    }
+    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]> {
+        self.tables[entity.index()].rows.get(row as usize).map(|r| &*r.values)
+    }
+    fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
+        self.tables[entity.index()].find(key)
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::diag::Sources;
 use crate::eval::{self, Env, Evaluation, FailReason};
-use crate::facts::FactStore;
+use crate::facts::Facts;
 use crate::ir::*;
 use crate::syntax::ast::Severity;
 
@@ -171,11 +171,11 @@ impl Report {
     pub fn build(
         project: &str,
         program: &Program,
-        store: &FactStore,
+        facts: &dyn Facts,
         sources: &Sources,
         evaluation: &Evaluation,
     ) -> Report {
-        let env = Env { program, store, as_of: evaluation.as_of };
+        let env = Env { program, facts, as_of: evaluation.as_of };
         let mut summary = Summary::default();
         let mut rules = Vec::new();
         for result in &evaluation.rules {

@@ -39,6 +39,81 @@ pub fn check(inputs: &[SourceInput]) -> Checked {
     Checked { program: cx.program, diagnostics: cx.diags }
 }
 
+/// An expression checked against a program, ready to evaluate.
+#[derive(Clone, Debug)]
+pub struct Expression {
+    pub ex: Ex,
+    pub ty: Ty,
+    /// Frame size the expression needs.
+    pub slots: u32,
+}
+
+/// Checks an expression written on its own (a REPL query) against a
+/// program; spans in the diagnostics are relative to `text`, in `file`.
+pub fn expression(
+    program: &Program,
+    file: FileId,
+    text: &str,
+    expected: Option<&Ty>,
+) -> Result<Expression, Vec<Diagnostic>> {
+    let ast = crate::syntax::parse_expr(text).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| {
+                let mut d = Diagnostic::error(e.code, e.message).at(file, e.span, e.label);
+                d.help = e.help;
+                d
+            })
+            .collect::<Vec<_>>()
+    })?;
+    let cx = Context::from_program(program);
+    let mut ck = expr::ExprChecker::new(&cx, file, text);
+    let (ex, ty) = match expected {
+        Some(want) => ck.expect(&ast, want, true),
+        None => ck.expr(&ast, None),
+    };
+    let slots = ck.slots();
+    let diags = std::mem::take(&mut ck.diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    Ok(Expression { ex, ty, slots })
+}
+
+/// A constant of a type, written in the language: `true`, `2026-01-01`,
+/// `high`, `"text"`, or `{ field: value, .. }` for a record or an entity.
+pub fn constant(program: &Program, ty: &Ty, text: &str) -> Result<Value, Vec<Diagnostic>> {
+    let file = FileId(u32::MAX);
+    if let Ty::Entity(id) = ty.definite() {
+        // A whole fact: check its fields against the entity, defaults filled in.
+        let ast = crate::syntax::parse_expr(text)
+            .map_err(|errors| errors.into_iter().map(|e| Diagnostic::error(e.code, e.message)).collect::<Vec<_>>())?;
+        let crate::syntax::ast::ExprKind::Record(fields) = &ast.kind else {
+            return Err(vec![Diagnostic::error(
+                crate::diag::Code::TypeMismatch,
+                "expected a record `{ field: value, .. }`",
+            )]);
+        };
+        let cx = Context::from_program(program);
+        let mut ck = expr::ExprChecker::new(&cx, file, text);
+        let def = program.entity(*id).clone();
+        let (values, ok) = ck.field_values(&def, fields, ast.span);
+        if !ok {
+            return Err(std::mem::take(&mut ck.diags));
+        }
+        let values: Option<Vec<Value>> = values.iter().map(const_value).collect();
+        return values.map(|v| Value::Record(v.into())).ok_or_else(|| {
+            vec![Diagnostic::error(crate::diag::Code::NotConstant, "a fact must be written with constants")]
+        });
+    }
+    let checked = expression(program, file, text, Some(ty))?;
+    if checked.ty.is_optional() && !ty.is_optional() {
+        return Err(vec![Diagnostic::error(crate::diag::Code::UnhandledOptional, "the value may be absent")]);
+    }
+    const_value(&checked.ex)
+        .ok_or_else(|| vec![Diagnostic::error(crate::diag::Code::NotConstant, "expected a constant value")])
+}
+
 /// A type that has values named by bare identifiers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TypeName {
@@ -61,6 +136,31 @@ pub(crate) struct Context {
 }
 
 impl Context {
+    /// A context that knows every declaration of a checked program.
+    pub(crate) fn from_program(program: &Program) -> Context {
+        let mut cx = Context { program: program.clone(), ..Context::default() };
+        for (i, e) in program.enums.iter().enumerate() {
+            cx.types.insert(e.decl.name.clone(), TypeName::Enum(EnumId(i as u32)));
+        }
+        for (i, r) in program.records.iter().enumerate() {
+            cx.types.insert(r.decl.name.clone(), TypeName::Record(RecordId(i as u32)));
+        }
+        for (i, e) in program.entities.iter().enumerate() {
+            cx.types.insert(e.decl.name.clone(), TypeName::Entity(EntityId(i as u32)));
+        }
+        for (i, s) in program.scales.iter().enumerate() {
+            cx.types.insert(s.decl.name.clone(), TypeName::Scale(ScaleId(i as u32)));
+        }
+        for (i, m) in program.matrices.iter().enumerate() {
+            cx.types.insert(m.decl.name.clone(), TypeName::Matrix(MatrixId(i as u32)));
+        }
+        for (i, f) in program.fns.iter().enumerate() {
+            cx.fns.insert(f.decl.name.clone(), FnId(i as u32));
+            cx.fn_sigs.push((f.params.iter().map(|(_, t)| t.clone()).collect(), f.ret.clone()));
+        }
+        cx
+    }
+
     pub(crate) fn ty_name(&self, ty: &Ty) -> String {
         match ty {
             Ty::Bool => "Bool".into(),

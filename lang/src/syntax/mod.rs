@@ -107,6 +107,38 @@ pub fn parse_with(text: &str, limits: ParseLimits) -> Parse {
     parse
 }
 
+/// Parses an expression on its own (a REPL query, a what-if value).
+pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
+    if let Some(at) = too_deep(text, ParseLimits::default().max_nesting) {
+        return Err(vec![SyntaxError {
+            code: crate::diag::Code::TooDeep,
+            span: Span::new(at, at + 1),
+            message: format!("expression nested deeper than {} levels", ParseLimits::default().max_nesting),
+            label: "too deeply nested".into(),
+            help: None,
+        }]);
+    }
+    stacker::maybe_grow(256 * 1024, 16 * 1024 * 1024, || {
+        let mut pairs = Grammar::parse(Rule::expr_only, text).map_err(|e| vec![convert_error(text, e)])?;
+        let mut builder = build::Builder::new(0);
+        let Some(expr) = pairs.next().and_then(|p| p.into_inner().next()) else {
+            return Err(vec![SyntaxError {
+                code: crate::diag::Code::Syntax,
+                span: Span::default(),
+                message: "expected an expression".into(),
+                label: "here".into(),
+                help: None,
+            }]);
+        };
+        let expr = builder.expr(expr);
+        if builder.errors.is_empty() {
+            Ok(expr)
+        } else {
+            Err(builder.errors)
+        }
+    })
+}
+
 /// Items and the literal errors found while building them.
 struct ChunkItems {
     items: Vec<ast::Item>,

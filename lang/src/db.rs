@@ -1,0 +1,363 @@
+//! The incremental engine: the pipeline as salsa queries.
+//!
+//! Inputs: one [`SourceFile`] per policy file (and stdlib module), one
+//! [`Table`] per entity type holding [`Chunk`]s of at most [`CHUNK_ROWS`]
+//! facts, and the [`Workspace`] (the file list, the tables, `as_of`).
+//!
+//! Queries: [`parse_file`] per file; [`compiled`] checks the program;
+//! [`eval_program`] and [`rule_logic`] are span-free projections of it, so
+//! that moving text around or editing one rule re-runs nothing else;
+//! [`chunk_outcomes`] evaluates one rule over one chunk of facts, the unit
+//! of incremental evaluation; [`evaluation`] derives the full views.
+//! Changing one field of one fact re-runs only the chunk queries that read
+//! that chunk (its own rules, and rules that reach into it), and whatever
+//! aggregates over them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::diag::{closest, Code, Diagnostic, FileId};
+use crate::engine::Compiled;
+use crate::eval::{self, Env, Evaluation, Outcome, RuleResult};
+use crate::facts::{Facts, Row};
+use crate::ir::*;
+use crate::sema::{self, SourceInput};
+use crate::syntax::{self, ast};
+use crate::time::Date;
+
+/// Facts per chunk: the unit of re-evaluation after a fact changes.
+/// Measured: see `benches/whatif.rs` and the closing notes of issue 3.
+pub const CHUNK_ROWS: usize = 128;
+
+/// The salsa database.
+#[salsa::db]
+#[derive(Clone, Default)]
+pub struct Database {
+    storage: salsa::Storage<Self>,
+    log: Option<Arc<Mutex<Vec<String>>>>,
+}
+
+#[salsa::db]
+impl salsa::Database for Database {}
+
+impl Database {
+    /// A database that records the name of every query it executes, for
+    /// tests of incrementality.
+    pub fn with_log() -> Database {
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = log.clone();
+        let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
+            if let salsa::EventKind::WillExecute { database_key } = event.kind {
+                if let Ok(mut log) = sink.lock() {
+                    log.push(format!("{database_key:?}"));
+                }
+            }
+        })));
+        Database { storage, log: Some(log) }
+    }
+
+    /// The queries executed since the last call (empty without a log).
+    pub fn take_log(&self) -> Vec<String> {
+        match &self.log {
+            Some(log) => log.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// A policy file or stdlib module.
+#[salsa::input(debug)]
+pub struct SourceFile {
+    /// Its id in the engine's `Sources` table.
+    #[returns(copy)]
+    pub id: u32,
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// All facts of one entity type.
+#[salsa::input(debug)]
+pub struct Table {
+    #[returns(copy)]
+    pub entity: u32,
+    /// The key field of the entity, if it has one.
+    #[returns(copy)]
+    pub key_field: Option<u32>,
+    #[returns(copy)]
+    pub len: u32,
+    #[returns(ref)]
+    pub chunks: Vec<Chunk>,
+}
+
+/// Up to [`CHUNK_ROWS`] facts of one entity type.
+#[salsa::input(debug)]
+pub struct Chunk {
+    #[returns(copy)]
+    pub entity: u32,
+    /// Row number of the first fact.
+    #[returns(copy)]
+    pub start: u32,
+    #[returns(ref)]
+    pub rows: Arc<[Row]>,
+}
+
+/// The project as the database sees it.
+#[salsa::input(debug)]
+pub struct Workspace {
+    #[returns(ref)]
+    pub files: Vec<SourceFile>,
+    #[returns(ref)]
+    pub stdlib: Vec<(String, SourceFile)>,
+    #[returns(ref)]
+    pub tables: Vec<Table>,
+    #[returns(copy)]
+    pub as_of: Date,
+}
+
+/// A rule, by name: the key of per-rule queries.
+#[salsa::interned(debug)]
+pub struct RuleName<'db> {
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// Parses one file.
+#[salsa::tracked(returns(ref))]
+pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> syntax::Parse {
+    syntax::parse(file.text(db))
+}
+
+/// Checks the program: the workspace's files and the stdlib modules they use.
+#[salsa::tracked(returns(ref))]
+pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
+    let mut diagnostics = Vec::new();
+    let mut included: Vec<SourceFile> = ws.files(db).clone();
+    let mut seen_modules: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < included.len() {
+        let file = included[i];
+        i += 1;
+        let parse = parse_file(db, file);
+        let id = FileId(file.id(db));
+        for error in &parse.errors {
+            let mut d = Diagnostic::error(error.code, error.message.clone()).at(id, error.span, error.label.clone());
+            if let Some(help) = &error.help {
+                d = d.help(help.clone());
+            }
+            diagnostics.push(d);
+        }
+        for item in &parse.file.items {
+            let ast::ItemKind::Use(u) = &item.kind else { continue };
+            let prefix = format!("{}.", u.path);
+            let modules: Vec<&(String, SourceFile)> =
+                ws.stdlib(db).iter().filter(|(name, _)| *name == u.path || name.starts_with(&prefix)).collect();
+            if modules.is_empty() {
+                let names = crate::stdlib::names();
+                let mut d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path)).at(
+                    id,
+                    u.span,
+                    "no such module",
+                );
+                d = match closest(&u.path, names.iter().map(String::as_str)) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("the modules are: {}", names.join(", "))),
+                };
+                diagnostics.push(d);
+            }
+            for (name, module) in modules {
+                if !seen_modules.contains(&name.as_str()) {
+                    seen_modules.push(name);
+                    included.push(*module);
+                }
+            }
+        }
+    }
+    included.sort_by_key(|f| f.id(db));
+    let inputs: Vec<SourceInput> = included
+        .iter()
+        .map(|f| SourceInput { file: FileId(f.id(db)), text: f.text(db), ast: &parse_file(db, *f).file })
+        .collect();
+    let checked = sema::check(&inputs);
+    diagnostics.extend(checked.diagnostics);
+    Compiled { program: checked.program, diagnostics }
+}
+
+/// What evaluating an expression needs of the program (types, functions),
+/// without rules and without spans: unchanged by edits to rules or layout.
+#[salsa::tracked(returns(clone))]
+pub fn eval_program(db: &dyn salsa::Database, ws: Workspace) -> Arc<Program> {
+    let full = &compiled(db, ws).program;
+    let blank =
+        |d: &Decl| Decl { name: d.name.clone(), span: Default::default(), name_span: Default::default(), docs: None };
+    let mut program = Program {
+        enums: full.enums.iter().map(|e| EnumDef { decl: blank(&e.decl), variants: e.variants.clone() }).collect(),
+        scales: full.scales.iter().map(|s| ScaleDef { decl: blank(&s.decl), values: s.values.clone() }).collect(),
+        matrices: full.matrices.iter().map(|m| MatrixDef { decl: blank(&m.decl), ..m.clone() }).collect(),
+        fns: full.fns.iter().map(|f| FnDef { decl: blank(&f.decl), ..f.clone() }).collect(),
+        ..Program::default()
+    };
+    let strip = |s: &StructDef| StructDef {
+        decl: blank(&s.decl),
+        fields: s.fields.iter().map(|f| FieldDef { span: Default::default(), docs: None, ..f.clone() }).collect(),
+        key: s.key,
+    };
+    program.records = full.records.iter().map(strip).collect();
+    program.entities = full.entities.iter().map(strip).collect();
+    Arc::new(program)
+}
+
+/// One rule's logic without its spans: what its evaluation depends on.
+#[salsa::tracked(returns(clone))]
+pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Option<Arc<RuleDef>> {
+    let program = &compiled(db, ws).program;
+    let id = program.rule_by_name(rule.text(db))?;
+    let mut def = program.rule(id).clone();
+    def.decl =
+        Decl { name: def.decl.name.clone(), span: Default::default(), name_span: Default::default(), docs: None };
+    for step in &mut def.steps {
+        if let Step::Require(r) = step {
+            r.span = Default::default();
+        }
+    }
+    Some(Arc::new(def))
+}
+
+/// The keys of one chunk's facts.
+#[salsa::tracked(returns(clone))]
+pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>) -> Arc<Vec<Option<Arc<str>>>> {
+    let keys = chunk
+        .rows(db)
+        .iter()
+        .map(|row| match key_field.and_then(|k| row.values.get(k as usize)) {
+            Some(Value::Text(t)) => Some(t.clone()),
+            Some(Value::Int(n)) => Some(Arc::from(n.to_string())),
+            _ => None,
+        })
+        .collect();
+    Arc::new(keys)
+}
+
+/// Key → row for one entity type; rebuilt only when a key changes.
+#[salsa::tracked(returns(clone))]
+pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<HashMap<Arc<str>, u32>> {
+    let mut index = HashMap::new();
+    for chunk in table.chunks(db) {
+        let start = chunk.start(db);
+        for (i, key) in chunk_keys(db, *chunk, table.key_field(db)).iter().enumerate() {
+            if let Some(k) = key {
+                index.entry(k.clone()).or_insert(start + i as u32);
+            }
+        }
+    }
+    Arc::new(index)
+}
+
+/// Facts read through the database, so every read is a tracked dependency.
+pub struct DbFacts<'db> {
+    db: &'db dyn salsa::Database,
+    tables: &'db [Table],
+}
+
+impl<'db> DbFacts<'db> {
+    pub fn new(db: &'db dyn salsa::Database, ws: Workspace) -> DbFacts<'db> {
+        DbFacts { db, tables: ws.tables(db) }
+    }
+}
+
+impl Facts for DbFacts<'_> {
+    fn len(&self, entity: EntityId) -> u32 {
+        self.tables.get(entity.index()).map_or(0, |t| t.len(self.db))
+    }
+    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]> {
+        let table = self.tables.get(entity.index())?;
+        let chunk = table.chunks(self.db).get(row as usize / CHUNK_ROWS)?;
+        chunk.rows(self.db).get(row as usize % CHUNK_ROWS).map(|r| &*r.values)
+    }
+    fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
+        let table = self.tables.get(entity.index())?;
+        key_index(self.db, *table).get(key).copied()
+    }
+}
+
+/// One rule over one chunk of its subject's facts (exceptions not applied).
+#[salsa::tracked(returns(clone))]
+pub fn chunk_outcomes<'db>(
+    db: &'db dyn salsa::Database,
+    ws: Workspace,
+    rule: RuleName<'db>,
+    chunk: Chunk,
+) -> Arc<Vec<Outcome>> {
+    let Some(logic) = rule_logic(db, ws, rule) else { return Arc::new(Vec::new()) };
+    let program = eval_program(db, ws);
+    let facts = DbFacts::new(db, ws);
+    let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
+    let start = chunk.start(db);
+    let count = chunk.rows(db).len() as u32;
+    Arc::new((start..start + count).map(|r| eval::raw_outcome(&env, &logic, Some(r))).collect())
+}
+
+/// One rule without a subject (organisation-level).
+#[salsa::tracked(returns(clone))]
+pub fn single_outcome<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Arc<Outcome> {
+    let Some(logic) = rule_logic(db, ws, rule) else {
+        return Arc::new(Outcome {
+            row: None,
+            key: Arc::from("-"),
+            kind: OutcomeKind::NotApplicable,
+            failures: Vec::new(),
+            waived_by: None,
+        });
+    };
+    let program = eval_program(db, ws);
+    let facts = DbFacts::new(db, ws);
+    let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
+    Arc::new(eval::raw_outcome(&env, &logic, None))
+}
+
+/// Every outcome of one rule, exceptions applied.
+#[salsa::tracked(returns(clone))]
+pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Arc<Vec<Outcome>> {
+    let program = &compiled(db, ws).program;
+    let Some(id) = program.rule_by_name(rule.text(db)) else { return Arc::new(Vec::new()) };
+    let def = program.rule(id);
+    let mut outcomes: Vec<Outcome> = match &def.subject {
+        None => vec![(*single_outcome(db, ws, rule)).clone()],
+        Some(subject) => match ws.tables(db).get(subject.entity.index()) {
+            Some(table) => table
+                .chunks(db)
+                .iter()
+                .flat_map(|c| chunk_outcomes(db, ws, rule, *c).iter().cloned().collect::<Vec<_>>())
+                .collect(),
+            None => Vec::new(),
+        },
+    };
+    let as_of = ws.as_of(db);
+    for outcome in &mut outcomes {
+        if outcome.kind != OutcomeKind::Fail {
+            continue;
+        }
+        outcome.waived_by = eval::waiver(program, id, &outcome.key, as_of);
+        if outcome.waived_by.is_some() {
+            outcome.kind = OutcomeKind::Waived;
+        }
+    }
+    Arc::new(outcomes)
+}
+
+/// The whole evaluation: outcomes, risks, objectives, exceptions, findings.
+#[salsa::tracked(returns(clone))]
+pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
+    let program = &compiled(db, ws).program;
+    let rules: Vec<RuleResult> = program
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let name = RuleName::new(db, r.decl.name.clone());
+            RuleResult { rule: RuleId(i as u32), outcomes: (*rule_outcomes(db, ws, name)).clone() }
+        })
+        .collect();
+    let facts = DbFacts::new(db, ws);
+    let env = Env { program, facts: &facts, as_of: ws.as_of(db) };
+    Arc::new(eval::derive(&env, rules))
+}
