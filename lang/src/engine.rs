@@ -167,6 +167,16 @@ impl Engine {
         policy: &str,
         facts: &[(&str, Format, Mapping, &str)],
     ) -> Result<Engine, LoadFailure> {
+        Engine::from_texts_with(policy_name, policy, facts, Database::default())
+    }
+
+    /// [`Engine::from_texts`] in a given database (for instance one that logs queries).
+    pub fn from_texts_with(
+        policy_name: &str,
+        policy: &str,
+        facts: &[(&str, Format, Mapping, &str)],
+        db: Database,
+    ) -> Result<Engine, LoadFailure> {
         let mut sources = Sources::new();
         let policy_file = sources.add(policy_name, policy);
         let fact_inputs = facts
@@ -177,14 +187,15 @@ impl Engine {
                 mapping: mapping.clone(),
             })
             .collect();
-        Engine::from_project(ProjectFiles {
+        let files = ProjectFiles {
             name: policy_name.trim_end_matches(".aims").to_string(),
             root: Default::default(),
             sources,
             policy: vec![policy_file],
             facts: fact_inputs,
             as_of: None,
-        })
+        };
+        Engine::from_project_with(files, db)
     }
 
     /// Sets the evaluation date.
@@ -428,6 +439,34 @@ impl Engine {
         table.set_chunks(&mut self.db).to(chunks);
         table.set_len(&mut self.db).to(rows.len() as u32);
         Ok(())
+    }
+
+    /// The same inputs (policy texts, facts, date) in a new database with
+    /// nothing memoized: evaluation from scratch, to compare with the
+    /// incremental result.
+    pub fn fresh_copy(&self) -> Engine {
+        let mut db = Database::default();
+        let copy_file = |db: &Database, f: &SourceFile| SourceFile::new(db, f.id(&self.db), f.text(&self.db).clone());
+        let files: Vec<SourceFile> = self.ws.files(&self.db).iter().map(|f| copy_file(&db, f)).collect();
+        let stdlib: Vec<(String, SourceFile)> =
+            self.ws.stdlib(&self.db).iter().map(|(n, f)| (n.clone(), copy_file(&db, f))).collect();
+        let tables: Vec<Table> = self
+            .ws
+            .tables(&self.db)
+            .iter()
+            .map(|t| {
+                let rows: Vec<Row> = t.chunks(&self.db).iter().flat_map(|c| c.rows(&self.db).to_vec()).collect();
+                let chunks = rows
+                    .chunks(CHUNK_ROWS)
+                    .enumerate()
+                    .map(|(i, c)| Chunk::new(&db, t.entity(&self.db), (i * CHUNK_ROWS) as u32, Arc::from(c.to_vec())))
+                    .collect();
+                Table::new(&db, t.entity(&self.db), t.key_field(&self.db), rows.len() as u32, chunks)
+            })
+            .collect();
+        let ws = Workspace::new(&db, files, stdlib, tables, self.ws.as_of(&self.db));
+        let _ = &mut db;
+        Engine { db, ws, ..self.clone() }
     }
 
     /// The project's name.

@@ -1,0 +1,126 @@
+//! Incrementality: which queries re-run after an edit, counted from salsa's
+//! `WillExecute` events, and the incremental result against a fresh engine.
+
+use aims_lang::db::{Database, CHUNK_ROWS};
+use aims_lang::facts::{Format, Mapping};
+use aims_lang::time::Date;
+use aims_lang::Engine;
+
+const POLICY: &str = r#"
+use iso42001
+enum Tier { minimal, limited, high }
+entity AISystem {
+  id: Text key
+  tier: Tier
+  human_oversight: Bool
+  last_bias_test: Date?
+}
+entity Review { id: Text key, date: Date }
+
+control oversight severity major for s: AISystem where s.tier == high {
+  require s.human_oversight because "high-risk systems need a human in the loop"
+}
+control bias_testing for s: AISystem where s.tier != minimal {
+  require s.last_bias_test within 180 days
+}
+audit review_held clause 9.3 severity major {
+  require exists r: Review where r.date within 12 months
+}
+"#;
+
+fn systems(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let tier = ["minimal", "limited", "high"][i % 3];
+            format!(
+                r#"{{"id": "sys-{i:05}", "tier": "{tier}", "human_oversight": {}, "last_bias_test": "2026-0{}-01"}}"#,
+                i % 2 == 0,
+                1 + i % 9
+            )
+        })
+        .collect();
+    format!(r#"{{"AISystem": [{}], "Review": [{{"id": "r1", "date": "2026-03-01"}}]}}"#, rows.join(","))
+}
+
+fn engine(n: usize, db: Database) -> Engine {
+    let facts = systems(n);
+    Engine::from_texts_with("policy.aims", POLICY, &[("facts.json", Format::Json, Mapping::default(), &facts)], db)
+        .unwrap_or_else(|f| panic!("{:?}", f.diagnostics))
+}
+
+fn executed<'a>(log: &'a [String], query: &str) -> Vec<&'a String> {
+    log.iter().filter(|l| l.starts_with(query)).collect()
+}
+
+fn as_of() -> Date {
+    Date::parse("2026-11-01").expect("date")
+}
+
+#[test]
+fn changing_one_fact_reruns_only_its_chunk() {
+    let n = CHUNK_ROWS * 8;
+    let db = Database::with_log();
+    let mut engine = engine(n, db);
+    let before = engine.evaluate(as_of());
+    let first_run = engine.db().take_log();
+    assert_eq!(executed(&first_run, "chunk_outcomes").len(), 2 * 8, "two rules over eight chunks: {first_run:#?}");
+
+    engine.set_field("AISystem", "sys-00305", "human_oversight", "true").expect("edit");
+    let after = engine.evaluation();
+    let log = engine.db().take_log();
+    assert_eq!(executed(&log, "chunk_outcomes").len(), 2, "only the edited chunk, once per rule: {log:#?}");
+    assert!(executed(&log, "parse_file").is_empty(), "no parsing: {log:#?}");
+    assert!(executed(&log, "compiled").is_empty(), "no checking: {log:#?}");
+    assert!(executed(&log, "single_outcome").is_empty(), "the audit does not read systems: {log:#?}");
+    let flagged = |e: &aims_lang::eval::Evaluation| {
+        e.findings.iter().any(|f| f.name == "oversight" && f.entity.as_deref() == Some("sys-00305"))
+    };
+    assert!(flagged(&before) && !flagged(&after), "sys-00305 is high-risk without oversight: the edit fixes it");
+    assert_eq!(before.findings.len(), after.findings.len() + 1);
+}
+
+#[test]
+fn editing_one_control_reevaluates_only_that_control() {
+    let db = Database::with_log();
+    let mut engine = engine(CHUNK_ROWS * 4, db);
+    engine.evaluate(as_of());
+    engine.db().take_log();
+    let file = engine.policy_files()[0];
+    let edited = POLICY.replace("within 180 days", "within 90 days");
+    engine.set_policy_text(file, &edited).expect("valid edit");
+    engine.evaluation();
+    let log = engine.db().take_log();
+    assert_eq!(executed(&log, "parse_file").len(), 1, "{log:#?}");
+    assert_eq!(executed(&log, "chunk_outcomes").len(), 4, "bias_testing over four chunks, not oversight: {log:#?}");
+}
+
+#[test]
+fn inserting_blank_lines_evaluates_nothing_again() {
+    let db = Database::with_log();
+    let mut engine = engine(CHUNK_ROWS * 2, db);
+    engine.evaluate(as_of());
+    engine.db().take_log();
+    let file = engine.policy_files()[0];
+    engine.set_policy_text(file, &format!("\n\n// moved down\n{POLICY}")).expect("valid edit");
+    engine.evaluation();
+    let log = engine.db().take_log();
+    assert!(executed(&log, "chunk_outcomes").is_empty(), "spans are not part of rule logic: {log:#?}");
+    assert!(executed(&log, "single_outcome").is_empty(), "{log:#?}");
+}
+
+#[test]
+fn incremental_results_equal_a_fresh_evaluation() {
+    let mut engine = engine(CHUNK_ROWS * 3, Database::default());
+    engine.evaluate(as_of());
+    engine.set_field("AISystem", "sys-00007", "tier", "high").expect("edit");
+    engine.unset_field("AISystem", "sys-00008", "last_bias_test").expect("edit");
+    engine.remove_fact("AISystem", "sys-00003").expect("edit");
+    engine.add_fact("AISystem", r#"{ id: "new", tier: high, human_oversight: false }"#).expect("edit");
+    engine.set_as_of(Date::parse("2027-02-01").expect("date"));
+    let incremental = engine.evaluation();
+
+    let mut fresh = engine.fresh_copy();
+    let scratch = fresh.evaluate(Date::parse("2027-02-01").expect("date"));
+    assert_eq!(incremental.findings, scratch.findings);
+    assert_eq!(incremental.rules, scratch.rules);
+}
