@@ -388,7 +388,7 @@ impl Checker<'_> {
             }
             levels.sort_by_key(|l| (l.low, l.high));
             let mut expected_low = min_score;
-            for level in &levels {
+            for (position, level) in levels.iter().enumerate() {
                 if level.low > level.high {
                     self.push(Diagnostic::error(Code::BadMatrix, format!("level `{}` is empty", level.name.name)).at(
                         m.file,
@@ -397,7 +397,9 @@ impl Checker<'_> {
                     ));
                     continue;
                 }
-                if axes_ok && level.low != expected_low {
+                // The lowest level may start below the lowest possible score.
+                let starts_right = if position == 0 { level.low <= expected_low } else { level.low == expected_low };
+                if axes_ok && !starts_right {
                     let message = if level.low > expected_low {
                         format!("scores {}..{} fall in no level", expected_low, level.low - 1)
                     } else {
@@ -411,7 +413,7 @@ impl Checker<'_> {
                 }
                 expected_low = level.high.saturating_add(1);
             }
-            if axes_ok && !levels.is_empty() && expected_low != max_score.saturating_add(1) {
+            if axes_ok && !levels.is_empty() && expected_low <= max_score {
                 self.push(
                     Diagnostic::error(
                         Code::BadMatrix,
