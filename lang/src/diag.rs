@@ -360,7 +360,7 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
     for file in files {
         let name = sources.name(file).to_string();
         if !cache.iter().any(|(n, _)| *n == name) {
-            cache.push((name, sources.text(file).to_string()));
+            cache.push((name, printable(sources.text(file))));
         }
     }
     let mut buffer = Vec::new();
@@ -369,6 +369,25 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
         Ok(()) => String::from_utf8_lossy(&buffer).into_owned(),
         Err(_) => format!("{}[{}]: {}\n", diagnostic.level.as_str(), diagnostic.code.as_str(), diagnostic.message),
     }
+}
+
+/// The text as ariadne may show it: control characters (which could drive
+/// the terminal) and the line breaks other than `\n` (which ariadne would
+/// count as lines, unlike every other line number we print) become `?` or
+/// spaces of the same byte length, so spans stay valid.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                out.extend(std::iter::repeat_n(' ', c.len_utf8()))
+            }
+            c if c.is_control() => out.extend(std::iter::repeat_n('?', c.len_utf8())),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// "did you mean" support: the closest candidate by edit distance, if close enough.
@@ -401,6 +420,16 @@ mod tests {
         let names = ["last_bias_test", "bias_disparity", "human_oversight"];
         assert_eq!(closest("last_bias_tset", names), Some("last_bias_test"));
         assert_eq!(closest("zzz", names), None);
+    }
+
+    #[test]
+    fn rendering_neither_injects_escapes_nor_miscounts_lines() {
+        let mut sources = Sources::new();
+        let file = sources.add("p.aims", "a\u{1b}[31m\u{2028}b\nzzz\n");
+        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(11, 14), "here");
+        let text = render(&[d], &sources, RenderOptions::default());
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.contains("p.aims:2:1"), "{text}");
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     let mut manifest = Manifest::default();
     if single_file.is_none() && manifest_path.is_file() {
         let text = std::fs::read_to_string(&manifest_path).unwrap_or_default();
-        let file = files.sources.add("aims.toml", text.as_str());
+        let file = files.sources.add(display_name(&root, &manifest_path), text.as_str());
         match toml::from_str::<Manifest>(&text) {
             Ok(m) => manifest = m,
             Err(e) => {
@@ -244,14 +244,40 @@ enum Inside {
     Outside,
 }
 
-/// The canonical form of `path` if it exists inside `root`.
+/// The canonical form of `path` if it exists inside `root`. The path is
+/// first checked as written (so nothing outside the project is even looked
+/// at), then with symlinks resolved.
 fn inside(root: &Path, path: &Path) -> Result<PathBuf, Inside> {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(path)).unwrap_or_else(|_| path.to_path_buf())
+    };
+    if !lexically_normal(&absolute).starts_with(root) {
+        return Err(Inside::Outside);
+    }
     let canonical = path.canonicalize().map_err(|_| Inside::Missing)?;
     if canonical.starts_with(root) {
         Ok(canonical)
     } else {
         Err(Inside::Outside)
     }
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 fn display_name(root: &Path, path: &Path) -> String {

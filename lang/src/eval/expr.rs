@@ -29,6 +29,10 @@ fn unknown(u: Unknown) -> Value {
 impl Env<'_> {
     /// Evaluates an expression in a frame of variables.
     pub fn eval(&self, ex: &Ex, frame: &mut [Value]) -> Value {
+        stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.eval_inner(ex, frame))
+    }
+
+    fn eval_inner(&self, ex: &Ex, frame: &mut [Value]) -> Value {
         match ex {
             Ex::Const(v) => v.clone(),
             Ex::Today => Value::Date(self.as_of),

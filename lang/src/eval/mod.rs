@@ -280,6 +280,10 @@ pub fn show(env: &Env, value: &Value) -> String {
 /// Field paths read by an expression outside quantifiers (whose variables
 /// are bound per element and cannot be shown as one value).
 fn collect_paths<'e>(ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || collect_paths_inner(ex, out))
+}
+
+fn collect_paths_inner<'e>(ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
     match ex {
         Ex::Field { path, .. } => out.push((path, ex)),
         Ex::Local(_, name) => {

@@ -1313,6 +1313,10 @@ fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], text: &str, file: FileId
 
 /// Names called in an expression (functions or builtins).
 fn called_names(e: &ast::Expr, out: &mut Vec<String>) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || called_names_inner(e, out))
+}
+
+fn called_names_inner(e: &ast::Expr, out: &mut Vec<String>) {
     use ast::ExprKind::*;
     match &e.kind {
         Call(f, args) => {

@@ -921,6 +921,10 @@ pub(crate) fn comparable(op: CmpOp, a: &Ty, b: &Ty) -> bool {
 /// Paths that `cond` proves present for what follows it: for `and`, the
 /// `p is some` conjuncts; for `or`, the `p is none` disjuncts.
 fn guarded_paths(cond: &ast::Expr, text: &str, for_and: bool, out: &mut Vec<String>) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || guarded_paths_inner(cond, text, for_and, out))
+}
+
+fn guarded_paths_inner(cond: &ast::Expr, text: &str, for_and: bool, out: &mut Vec<String>) {
     match &cond.kind {
         ExprKind::Paren(inner) => guarded_paths(inner, text, for_and, out),
         ExprKind::Is { value, some } if *some == for_and => {

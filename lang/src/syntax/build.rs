@@ -68,13 +68,30 @@ fn inner<'i>(pair: P<'i>) -> impl Iterator<Item = P<'i>> {
 
 pub(super) struct Builder {
     base: u32,
+    max_chain: usize,
     pub(super) errors: Vec<SyntaxError>,
 }
 
 impl Builder {
     /// A builder for a chunk that starts `base` bytes into its file.
-    pub(super) fn new(base: u32) -> Builder {
-        Builder { base, errors: Vec::new() }
+    pub(super) fn new(base: u32, max_chain: usize) -> Builder {
+        Builder { base, max_chain, errors: Vec::new() }
+    }
+
+    /// Operator chains fold into a tree as deep as they are long: past the
+    /// limit the chain is refused, so every later pass recurses a bounded depth.
+    fn check_chain(&mut self, operands: usize, span: Span) -> bool {
+        if operands <= self.max_chain {
+            return true;
+        }
+        self.errors.push(SyntaxError {
+            code: Code::TooDeep,
+            span,
+            message: format!("a chain of {operands} operands is longer than the limit of {}", self.max_chain),
+            label: "too long".into(),
+            help: Some("split it with `let` or a `fn`, or use an aggregate such as `all x in list: ..`".into()),
+        });
+        false
     }
 
     fn span(&self, pair: &P) -> Span {
@@ -714,11 +731,18 @@ impl Builder {
     // ------------------------------------------------------------ expressions
 
     pub(super) fn expr(&mut self, pair: P) -> Expr {
+        stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, || self.expr_inner(pair))
+    }
+
+    fn expr_inner(&mut self, pair: P) -> Expr {
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::expr => self.expr_or_false(pair.into_inner().next(), span),
             Rule::or_expr | Rule::and_expr => {
                 let op = if pair.as_rule() == Rule::or_expr { BinaryOp::Or } else { BinaryOp::And };
+                if !self.check_chain(inner(pair.clone()).count(), span) {
+                    return Expr { kind: ExprKind::Bool(false), span };
+                }
                 let mut operands = inner(pair).map(|p| self.expr(p));
                 let first = operands.next().unwrap_or(Expr { kind: ExprKind::Bool(false), span });
                 operands.fold(first, |acc, rhs| {
@@ -728,6 +752,9 @@ impl Builder {
             }
             Rule::not_expr => {
                 let children: Vec<P> = pair.into_inner().collect();
+                if !self.check_chain(children.len(), span) {
+                    return Expr { kind: ExprKind::Bool(false), span };
+                }
                 let nots: Vec<Span> =
                     children.iter().filter(|c| c.as_rule() == Rule::kw_not).map(|c| self.span(c)).collect();
                 let operand = children.into_iter().find(|c| c.as_rule() != Rule::kw_not);
@@ -747,6 +774,9 @@ impl Builder {
                 }
             }
             Rule::coalesce_expr => {
+                if !self.check_chain(pair.clone().into_inner().count(), span) {
+                    return Expr { kind: ExprKind::Bool(false), span };
+                }
                 let mut operands = pair.into_inner().map(|p| self.expr(p));
                 let first = operands.next().unwrap_or(Expr { kind: ExprKind::Bool(false), span });
                 operands.fold(first, |acc, rhs| {
@@ -755,6 +785,9 @@ impl Builder {
                 })
             }
             Rule::add_expr | Rule::mul_expr => {
+                if !self.check_chain(pair.clone().into_inner().count() / 2 + 1, span) {
+                    return Expr { kind: ExprKind::Bool(false), span };
+                }
                 let mut it = pair.into_inner();
                 let mut acc = self.expr_or_false(it.next(), span);
                 while let (Some(op), Some(rhs)) = (it.next(), it.next()) {
@@ -772,6 +805,9 @@ impl Builder {
             }
             Rule::unary_expr => {
                 let children: Vec<P> = pair.into_inner().collect();
+                if !self.check_chain(children.len(), span) {
+                    return Expr { kind: ExprKind::Bool(false), span };
+                }
                 let negs: Vec<Span> =
                     children.iter().filter(|c| c.as_rule() == Rule::neg).map(|c| self.span(c)).collect();
                 let operand = children.into_iter().find(|c| c.as_rule() != Rule::neg);
@@ -783,6 +819,9 @@ impl Builder {
                 e
             }
             Rule::postfix_expr => {
+                if !self.check_chain(pair.clone().into_inner().count(), span) {
+                    return Expr { kind: ExprKind::Bool(false), span };
+                }
                 let mut it = pair.into_inner();
                 let mut e = self.expr_or_false(it.next(), span);
                 for field in it {

@@ -22,11 +22,16 @@ pub(crate) struct Grammar;
 pub struct ParseLimits {
     /// Deepest nesting of brackets allowed in one declaration.
     pub max_nesting: usize,
+    /// Most `if`, `exists` and `all` in one declaration: they nest without
+    /// brackets, so their count bounds their depth.
+    pub max_nesting_keywords: usize,
+    /// Most operands in one chain of `and`, `or`, `+`, `??`...
+    pub max_chain: usize,
 }
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits { max_nesting: 64 }
+        ParseLimits { max_nesting: 64, max_nesting_keywords: 256, max_chain: 1024 }
     }
 }
 
@@ -82,25 +87,57 @@ pub fn parse_with(text: &str, limits: ParseLimits) -> Parse {
         if chunk.trim().is_empty() {
             continue;
         }
-        if let Some(at) = too_deep(chunk, limits.max_nesting) {
+        if let Some(at) = too_deep(chunk, limits) {
             parse.errors.push(SyntaxError {
                 code: crate::diag::Code::TooDeep,
                 span: Span::new(start + at, start + at + 1),
-                message: format!("expression nested deeper than {} levels", limits.max_nesting),
+                message: format!(
+                    "expression nested too deeply: more than {} brackets or {} `if`/`exists`/`all` in one declaration",
+                    limits.max_nesting, limits.max_nesting_keywords
+                ),
                 label: "too deeply nested".into(),
                 help: Some("split the expression with `let` or a `fn`".into()),
             });
             continue;
         }
-        match parse_chunk(chunk, start as u32) {
+        match parse_chunk(chunk, start as u32, limits) {
             Ok(mut items) => {
                 parse.file.items.append(&mut items.items);
                 parse.errors.append(&mut items.errors);
             }
             Err(error) => {
-                let mut error = *error;
-                error.span = error.span.shifted(start as u32);
-                parse.errors.push(error);
+                // Junk between declarations would take the declaration
+                // before it down too: parse the lines that start in column 1
+                // apart, and keep whatever parses.
+                let pieces = sub_chunks(chunk);
+                let mut salvaged = false;
+                if pieces.len() > 1 {
+                    let results: Vec<_> = pieces
+                        .iter()
+                        .map(|&(s, e)| (s, parse_chunk(&chunk[s..e], (start + s) as u32, limits)))
+                        .collect();
+                    if results.iter().any(|(_, r)| r.is_ok()) {
+                        salvaged = true;
+                        for (offset, result) in results {
+                            match result {
+                                Ok(mut items) => {
+                                    parse.file.items.append(&mut items.items);
+                                    parse.errors.append(&mut items.errors);
+                                }
+                                Err(e) => {
+                                    let mut e = *e;
+                                    e.span = e.span.shifted((start + offset) as u32);
+                                    parse.errors.push(e);
+                                }
+                            }
+                        }
+                    }
+                }
+                if !salvaged {
+                    let mut error = *error;
+                    error.span = error.span.shifted(start as u32);
+                    parse.errors.push(error);
+                }
             }
         }
     }
@@ -109,7 +146,7 @@ pub fn parse_with(text: &str, limits: ParseLimits) -> Parse {
 
 /// Parses an expression on its own (a REPL query, a what-if value).
 pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
-    if let Some(at) = too_deep(text, ParseLimits::default().max_nesting) {
+    if let Some(at) = too_deep(text, ParseLimits::default()) {
         return Err(vec![SyntaxError {
             code: crate::diag::Code::TooDeep,
             span: Span::new(at, at + 1),
@@ -120,7 +157,7 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
     }
     stacker::maybe_grow(256 * 1024, 16 * 1024 * 1024, || {
         let mut pairs = Grammar::parse(Rule::expr_only, text).map_err(|e| vec![convert_error(text, e)])?;
-        let mut builder = build::Builder::new(0);
+        let mut builder = build::Builder::new(0, ParseLimits::default().max_chain);
         let Some(expr) = pairs.next().and_then(|p| p.into_inner().next()) else {
             return Err(vec![SyntaxError {
                 code: crate::diag::Code::Syntax,
@@ -145,12 +182,12 @@ struct ChunkItems {
     errors: Vec<SyntaxError>,
 }
 
-fn parse_chunk(chunk: &str, base: u32) -> Result<ChunkItems, Box<SyntaxError>> {
+fn parse_chunk(chunk: &str, base: u32, limits: ParseLimits) -> Result<ChunkItems, Box<SyntaxError>> {
     // The nesting was bounded above; this only guards the remaining
     // recursion of pest and of the tree builder on small stacks.
     stacker::maybe_grow(256 * 1024, 16 * 1024 * 1024, || {
         let pairs = Grammar::parse(Rule::chunk, chunk).map_err(|e| Box::new(convert_error(chunk, e)))?;
-        let mut builder = build::Builder::new(base);
+        let mut builder = build::Builder::new(base, limits.max_chain);
         let items = builder.chunk(pairs);
         Ok(ChunkItems { items, errors: builder.errors })
     })
@@ -184,14 +221,45 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
     ranges
 }
 
-/// Offset of the first bracket that opens deeper than `max`, skipping text
-/// literals and comments.
-fn too_deep(chunk: &str, max: usize) -> Option<usize> {
+/// A failed chunk cut at lines that start in column 1 with something other
+/// than whitespace, a bracket or a comment.
+fn sub_chunks(chunk: &str) -> Vec<(usize, usize)> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    for line in chunk.split_inclusive('\n') {
+        let first = line.chars().next();
+        let continues = first.is_none_or(|c| c.is_whitespace() || "{}()[]/".contains(c));
+        if !continues && offset > 0 {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    starts.iter().enumerate().map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(chunk.len()))).collect()
+}
+
+/// Offset of the first bracket that opens deeper than the limit, or of the
+/// nesting keyword one past its limit, skipping text literals and comments.
+fn too_deep(chunk: &str, limits: ParseLimits) -> Option<usize> {
+    let max = limits.max_nesting;
     let bytes = chunk.as_bytes();
     let mut depth = 0usize;
+    let mut keywords = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if matches!(&bytes[start..i], b"if" | b"exists" | b"all") {
+                    keywords += 1;
+                    if keywords > limits.max_nesting_keywords {
+                        return Some(start);
+                    }
+                }
+                continue;
+            }
             b'"' => {
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
@@ -265,6 +333,9 @@ fn describe_found(chunk: &str, offset: usize) -> (String, usize) {
     }
     if first == '\n' || first == '\r' {
         return ("end of line".into(), 1);
+    }
+    if first.is_control() {
+        return (format!("character `{}`", first.escape_unicode()), first.len_utf8());
     }
     (format!("`{first}`"), first.len_utf8())
 }
@@ -418,11 +489,37 @@ mod tests {
     }
 
     #[test]
+    fn junk_after_a_declaration_does_not_hide_it() {
+        let parse = parse("entity System {\n  id: Text key\n}\n@@ junk ##\ncontrol c for s: System { require true }\n");
+        assert_eq!(parse.errors.len(), 1, "{:?}", parse.errors);
+        assert_eq!(parse.file.items.len(), 2);
+        assert_eq!(parse.errors[0].span.start, 33, "the error points at the junk");
+    }
+
+    #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = format!("fn f() = {}1{}\n", "(".repeat(10_000), ")".repeat(10_000));
         let parse = parse(&text);
         assert_eq!(parse.errors.len(), 1);
         assert_eq!(parse.errors[0].code, crate::diag::Code::TooDeep);
+    }
+
+    #[test]
+    fn nesting_without_brackets_is_bounded_too() {
+        let text = format!("fn f() = {}1{}\n", "if true then ".repeat(2000), " else 0".repeat(2000));
+        let parse = parse(&text);
+        assert_eq!(parse.errors.len(), 1);
+        assert_eq!(parse.errors[0].code, crate::diag::Code::TooDeep);
+    }
+
+    #[test]
+    fn very_long_chains_are_an_error_not_a_crash() {
+        let text = format!("fn f() = {}\n", vec!["true"; 100_000].join(" and "));
+        let result = parse(&text);
+        assert_eq!(result.errors.len(), 1, "{:?}", result.errors);
+        assert_eq!(result.errors[0].code, crate::diag::Code::TooDeep);
+        let sums = format!("fn g() = {}\n", vec!["1"; 1000].join(" + "));
+        assert!(parse(&sums).errors.is_empty(), "a chain within the limit is fine");
     }
 
     #[test]
