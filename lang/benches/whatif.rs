@@ -100,6 +100,14 @@ fn bench(c: &mut Criterion) {
                 black_box(warm.evaluation())
             })
         });
+        let mut flip = false;
+        group.bench_function("one what-if (:set, changes only)", |b| {
+            b.iter(|| {
+                flip = !flip;
+                let value = if flip { "true" } else { "false" };
+                black_box(warm.what_if_field("AISystem", "sys-000042", "human_oversight", Some(value)).expect("edit"))
+            })
+        });
         group.finish();
     }
 }

@@ -256,11 +256,20 @@ pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<HashMap<Arc<str>
 pub struct DbFacts<'db> {
     db: &'db dyn salsa::Database,
     tables: &'db [Table],
+    /// The chunk being evaluated, already read: its rows need no lookup.
+    local: Option<(EntityId, u32, &'db [Row])>,
 }
 
 impl<'db> DbFacts<'db> {
     pub fn new(db: &'db dyn salsa::Database, ws: Workspace) -> DbFacts<'db> {
-        DbFacts { db, tables: ws.tables(db) }
+        DbFacts { db, tables: ws.tables(db), local: None }
+    }
+
+    /// A view that reads one chunk's rows directly (its dependency is
+    /// recorded once, here).
+    pub fn with_chunk(db: &'db dyn salsa::Database, ws: Workspace, chunk: Chunk) -> DbFacts<'db> {
+        let local = Some((EntityId(chunk.entity(db)), chunk.start(db), &**chunk.rows(db)));
+        DbFacts { db, tables: ws.tables(db), local }
     }
 }
 
@@ -269,6 +278,13 @@ impl Facts for DbFacts<'_> {
         self.tables.get(entity.index()).map_or(0, |t| t.len(self.db))
     }
     fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]> {
+        if let Some((e, start, rows)) = self.local {
+            if e == entity && row >= start {
+                if let Some(r) = rows.get((row - start) as usize) {
+                    return Some(&r.values);
+                }
+            }
+        }
         let table = self.tables.get(entity.index())?;
         let chunk = table.chunks(self.db).get(row as usize / CHUNK_ROWS)?;
         chunk.rows(self.db).get(row as usize % CHUNK_ROWS).map(|r| &*r.values)
@@ -289,7 +305,7 @@ pub fn chunk_outcomes<'db>(
 ) -> Arc<Vec<Outcome>> {
     let Some(logic) = rule_logic(db, ws, rule) else { return Arc::new(Vec::new()) };
     let program = eval_program(db, ws);
-    let facts = DbFacts::new(db, ws);
+    let facts = DbFacts::with_chunk(db, ws, chunk);
     let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
     let start = chunk.start(db);
     let count = chunk.rows(db).len() as u32;
@@ -360,4 +376,46 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
     let facts = DbFacts::new(db, ws);
     let env = Env { program, facts: &facts, as_of: ws.as_of(db) };
     Arc::new(eval::derive(&env, rules))
+}
+
+/// One risk over one chunk of its subject's facts.
+#[salsa::tracked(returns(clone))]
+pub fn risk_chunk<'db>(
+    db: &'db dyn salsa::Database,
+    ws: Workspace,
+    risk: RuleName<'db>,
+    chunk: Chunk,
+) -> Arc<Vec<eval::RiskEntry>> {
+    let full = &compiled(db, ws).program;
+    let Some(def) = full.risks.iter().find(|r| r.decl.name == *risk.text(db)) else { return Arc::new(Vec::new()) };
+    let program = eval_program(db, ws);
+    let facts = DbFacts::with_chunk(db, ws, chunk);
+    let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
+    let start = chunk.start(db);
+    let passes = |rule: RuleId, row: Option<u32>| {
+        let name = RuleName::new(db, full.rule(rule).decl.name.clone());
+        match (full.rule(rule).subject.as_ref(), row) {
+            (Some(_), Some(r)) if r >= start => chunk_outcomes(db, ws, name, chunk)
+                .get((r - start) as usize)
+                .is_some_and(|o| o.kind == OutcomeKind::Pass),
+            (None, _) => single_outcome(db, ws, name).kind == OutcomeKind::Pass,
+            _ => false,
+        }
+    };
+    let count = chunk.rows(db).len() as u32;
+    Arc::new((start..start + count).filter_map(|r| eval::risk_entry(&env, def, Some(r), &passes)).collect())
+}
+
+/// Where one objective stands.
+#[salsa::tracked(returns(clone))]
+pub fn objective_status<'db>(
+    db: &'db dyn salsa::Database,
+    ws: Workspace,
+    objective: RuleName<'db>,
+) -> Option<Arc<eval::ObjectiveResult>> {
+    let full = &compiled(db, ws).program;
+    let index = full.objectives.iter().position(|o| o.decl.name == *objective.text(db))?;
+    let facts = DbFacts::new(db, ws);
+    let env = Env { program: full, facts: &facts, as_of: ws.as_of(db) };
+    Some(Arc::new(eval::objective_result(&env, ObjectiveId(index as u32))))
 }

@@ -360,6 +360,28 @@ impl Engine {
         Ok(())
     }
 
+    /// What if a fact's field had another value (`Some`) or were not
+    /// recorded (`None`)? Answered with the changes it causes, computed from
+    /// the edited chunk and whatever reads it, not from the whole inventory.
+    /// The edit stays applied.
+    pub fn what_if_field(
+        &mut self,
+        entity: &str,
+        key: &str,
+        field: &str,
+        value: Option<&str>,
+    ) -> Result<crate::whatif::WhatIf, EditError> {
+        let id = self.entity_id(entity)?;
+        let row = self.locate_row(id, key)?;
+        let before = crate::whatif::view(&self.db, self.ws, id, row);
+        match value {
+            Some(v) => self.set_field(entity, key, field, v)?,
+            None => self.unset_field(entity, key, field)?,
+        }
+        let after = crate::whatif::view(&self.db, self.ws, id, row);
+        Ok(crate::whatif::diff(&before, &after))
+    }
+
     /// What if a fact's optional field were not recorded?
     pub fn unset_field(&mut self, entity: &str, key: &str, field: &str) -> Result<(), EditError> {
         let id = self.entity_id(entity)?;

@@ -24,3 +24,4 @@ pub use engine::{Engine, LoadFailure};
 pub mod db;
 pub mod report;
 pub mod testing;
+pub mod whatif;

@@ -124,3 +124,96 @@ fn incremental_results_equal_a_fresh_evaluation() {
     assert_eq!(incremental.findings, scratch.findings);
     assert_eq!(incremental.rules, scratch.rules);
 }
+
+/// The changes between two full evaluations, in the shape of a what-if.
+fn full_changes(
+    program: &aims_lang::ir::Program,
+    before: &aims_lang::eval::Evaluation,
+    after: &aims_lang::eval::Evaluation,
+) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let mut out = Vec::new();
+    let outcomes = |e: &aims_lang::eval::Evaluation| -> BTreeMap<(String, String), String> {
+        e.rules
+            .iter()
+            .flat_map(|r| {
+                r.outcomes.iter().map(move |o| {
+                    ((program.rule(r.rule).decl.name.clone(), o.key.to_string()), o.kind.as_str().to_string())
+                })
+            })
+            .collect()
+    };
+    let (b, a) = (outcomes(before), outcomes(after));
+    for key in b.keys().chain(a.keys()).collect::<std::collections::BTreeSet<_>>() {
+        if b.get(key) != a.get(key) {
+            out.push(format!("{} {}: {:?} -> {:?}", key.0, key.1, b.get(key), a.get(key)));
+        }
+    }
+    let risks = |e: &aims_lang::eval::Evaluation| -> BTreeMap<(String, String), Option<u32>> {
+        e.risks
+            .iter()
+            .flat_map(|r| {
+                r.entries.iter().map(move |x| {
+                    ((program.risks[r.risk.index()].decl.name.clone(), x.key.to_string()), x.residual_level)
+                })
+            })
+            .collect()
+    };
+    let (b, a) = (risks(before), risks(after));
+    for key in b.keys().chain(a.keys()).collect::<std::collections::BTreeSet<_>>() {
+        if b.get(key) != a.get(key) {
+            out.push(format!("risk {} {}", key.0, key.1));
+        }
+    }
+    for (x, y) in before.objectives.iter().zip(after.objectives.iter()) {
+        if x.status != y.status {
+            out.push(format!("objective {}", program.objectives[x.objective.index()].decl.name));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn fast_changes(what_if: &aims_lang::whatif::WhatIf) -> Vec<String> {
+    use aims_lang::whatif::Change;
+    let mut out: Vec<String> = what_if
+        .changes
+        .iter()
+        .map(|c| match c {
+            Change::Outcome { rule, entity, before, after } => format!(
+                "{rule} {entity}: {:?} -> {:?}",
+                before.map(|k| k.as_str().to_string()),
+                after.map(|k| k.as_str().to_string())
+            ),
+            Change::Risk { risk, entity, .. } => format!("risk {risk} {entity}"),
+            Change::Objective { objective, .. } => format!("objective {objective}"),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn what_if_answers_equal_the_difference_of_full_evaluations() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/credit-scoring");
+    let mut engine = Engine::load(&root, &Default::default()).expect("example loads");
+    engine.evaluate(as_of());
+    let edits: [(&str, &str, &str, Option<&str>); 6] = [
+        ("AISystem", "limit-adjuster", "last_bias_test", Some("2026-10-01")),
+        ("AISystem", "limit-adjuster", "bias_disparity", Some("0.05")),
+        ("AISystem", "collections-prioritiser", "human_oversight", Some("true")),
+        ("AISystem", "credit-scorer", "last_bias_test", None),
+        ("AISystem", "credit-scorer", "bias_disparity", Some("0.2")),
+        ("Person", "p-byrne", "trained_on", Some("2026-10-01")),
+    ];
+    let mut total = 0;
+    for (entity, key, field, value) in edits {
+        let before = engine.evaluation();
+        let what_if = engine.what_if_field(entity, key, field, value).expect("edit");
+        let after = engine.evaluation();
+        let expected = full_changes(engine.program(), &before, &after);
+        assert_eq!(fast_changes(&what_if), expected, "{entity} {key}.{field}");
+        total += expected.len();
+    }
+    assert!(total > 5, "the edits change things: {total}");
+}

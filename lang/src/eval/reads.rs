@@ -1,0 +1,147 @@
+//! Which facts a rule may read besides the row it is evaluated for: the
+//! static analysis that lets a what-if look only where an edit can matter.
+//!
+//! Conservative by construction: a rule reads every entity it quantifies or
+//! aggregates over, and every entity reachable through reference fields
+//! from its subject or from those. An entity not in the result cannot
+//! change the rule's outcome for another row.
+
+use std::collections::BTreeSet;
+
+use crate::ir::*;
+
+fn sources(program: &Program, ex: &Ex, out: &mut BTreeSet<EntityId>, fns: &mut BTreeSet<FnId>) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || match ex {
+        Ex::Quantifier { source, filter, body, .. } => {
+            if let Source::Entities(e) = source {
+                out.insert(*e);
+            }
+            if let Source::List(l) = source {
+                sources(program, l, out, fns);
+            }
+            for e in [filter, body].into_iter().flatten() {
+                sources(program, e, out, fns);
+            }
+        }
+        Ex::Aggregate { source, filter, value, .. } => {
+            match source {
+                Source::Entities(e) => {
+                    out.insert(*e);
+                }
+                Source::List(l) => sources(program, l, out, fns),
+            }
+            if let Some(f) = filter {
+                sources(program, f, out, fns);
+            }
+            sources(program, value, out, fns);
+        }
+        Ex::Call { func, args } => {
+            if fns.insert(*func) {
+                if let Some(def) = program.fns.get(func.index()) {
+                    sources(program, &def.body, out, fns);
+                }
+            }
+            args.iter().for_each(|a| sources(program, a, out, fns));
+        }
+        Ex::Field { base, .. } | Ex::Not(base) | Ex::Neg(base) | Ex::Is { value: base, .. } => {
+            sources(program, base, out, fns)
+        }
+        Ex::And(a, b)
+        | Ex::Or(a, b)
+        | Ex::Arith(_, a, b)
+        | Ex::Cmp(_, a, b)
+        | Ex::Within(a, b)
+        | Ex::Coalesce(a, b) => {
+            sources(program, a, out, fns);
+            sources(program, b, out, fns);
+        }
+        Ex::In { value, list, .. } => {
+            sources(program, value, out, fns);
+            sources(program, list, out, fns);
+        }
+        Ex::If { branches, otherwise } => {
+            for (c, t) in branches {
+                sources(program, c, out, fns);
+                sources(program, t, out, fns);
+            }
+            sources(program, otherwise, out, fns);
+        }
+        Ex::List(items) | Ex::Record(items) | Ex::Builtin(_, items) => {
+            items.iter().for_each(|i| sources(program, i, out, fns))
+        }
+        Ex::Const(_) | Ex::Today | Ex::Local(..) => {}
+    })
+}
+
+/// Entities and records a type mentions.
+fn mentioned(ty: &Ty, entities: &mut Vec<EntityId>, records: &mut Vec<RecordId>) {
+    match ty {
+        Ty::Entity(e) => entities.push(*e),
+        Ty::Record(r) => records.push(*r),
+        Ty::List(inner) | Ty::Opt(inner) => mentioned(inner, entities, records),
+        _ => {}
+    }
+}
+
+/// The entities whose rows `exprs`, evaluated for one row of `subject`,
+/// may read other than that row.
+pub fn rows_read<'e>(
+    program: &Program,
+    subject: Option<EntityId>,
+    exprs: impl IntoIterator<Item = &'e Ex>,
+) -> BTreeSet<EntityId> {
+    let mut quantified = BTreeSet::new();
+    let mut fns = BTreeSet::new();
+    for ex in exprs {
+        sources(program, ex, &mut quantified, &mut fns);
+    }
+    let mut read: BTreeSet<EntityId> = BTreeSet::new();
+    let mut entities: Vec<EntityId> = quantified.into_iter().collect();
+    let mut records: Vec<RecordId> = Vec::new();
+    // The subject row itself is not "another row", but what it refers to is.
+    if let Some(s) = subject {
+        for field in &program.entity(s).fields {
+            mentioned(&field.ty, &mut entities, &mut records);
+        }
+    }
+    let mut seen_records = BTreeSet::new();
+    let mut expanded = BTreeSet::new();
+    while !entities.is_empty() || !records.is_empty() {
+        if let Some(e) = entities.pop() {
+            read.insert(e);
+            if expanded.insert(e) {
+                for field in &program.entity(e).fields {
+                    mentioned(&field.ty, &mut entities, &mut records);
+                }
+            }
+        } else if let Some(r) = records.pop() {
+            if seen_records.insert(r) {
+                for field in &program.records[r.index()].fields {
+                    mentioned(&field.ty, &mut entities, &mut records);
+                }
+            }
+        }
+    }
+    read
+}
+
+/// Everything a rule evaluates.
+pub fn rule_exprs(rule: &RuleDef) -> Vec<&Ex> {
+    let mut out: Vec<&Ex> = rule.subject.iter().filter_map(|s| s.filter.as_ref()).collect();
+    for step in &rule.steps {
+        match step {
+            Step::Let { value, .. } => out.push(value),
+            Step::Require(r) => out.push(&r.cond),
+        }
+    }
+    out
+}
+
+/// Everything a risk evaluates (its treating rules are looked at separately).
+pub fn risk_exprs(risk: &RiskDef) -> Vec<&Ex> {
+    let mut out: Vec<&Ex> = risk.subject.iter().filter_map(|s| s.filter.as_ref()).collect();
+    out.extend(risk.lets.iter().map(|(_, e)| e));
+    out.extend(risk.axes.iter());
+    out.extend(risk.residual.iter().flatten());
+    out
+}
