@@ -379,7 +379,7 @@ impl Engine {
             None => self.unset_field(entity, key, field)?,
         }
         let after = crate::whatif::view(&self.db, self.ws, id, row);
-        Ok(crate::whatif::diff(&before, &after))
+        Ok(crate::whatif::diff(self.program(), self.as_of(), &before, &after))
     }
 
     /// What if a fact's optional field were not recorded?

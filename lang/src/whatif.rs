@@ -14,13 +14,15 @@ use crate::eval::{self, reads};
 use crate::ir::*;
 use crate::syntax::ast::Severity;
 
-/// The outcomes, risk levels and objective statuses that can see one fact.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The memoized results that can see one fact: per (rule, chunk) outcome
+/// lists, per (risk, chunk) entries, and objective statuses. Lists are
+/// shared (`Arc`), so a view costs one pointer per chunk, and comparing two
+/// views skips every list that was not recomputed.
+#[derive(Clone, Debug, Default)]
 pub struct View {
-    pub outcomes: BTreeMap<(String, Arc<str>), (OutcomeKind, Severity)>,
-    /// (risk, entity) → (residual level name, above appetite, severity)
-    pub risks: BTreeMap<(String, Arc<str>), (String, bool, Severity)>,
-    pub objectives: BTreeMap<String, ObjectiveStatus>,
+    rules: Vec<(RuleId, Arc<Vec<eval::Outcome>>)>,
+    risks: Vec<(RiskId, Arc<Vec<eval::RiskEntry>>)>,
+    objectives: Vec<(String, ObjectiveStatus)>,
 }
 
 /// One change a what-if caused.
@@ -46,7 +48,6 @@ pub struct WhatIf {
 pub(crate) fn view(db: &db::Database, ws: db::Workspace, entity: EntityId, row: u32) -> View {
     let program = &db::compiled(db, ws).program;
     let tables = ws.tables(db);
-    let as_of = ws.as_of(db);
     let chunk_index = row as usize / CHUNK_ROWS;
     let mut view = View::default();
     let chunks_for = |subject: EntityId, reads_entity: bool| -> Vec<db::Chunk> {
@@ -66,40 +67,26 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, entity: EntityId, row: 
         let reads_entity = reads::rows_read(program, subject, reads::rule_exprs(rule)).contains(&entity);
         rule_reads.push(reads_entity);
         let name = RuleName::new(db, rule.decl.name.clone());
-        let mut record = |o: &eval::Outcome| {
-            let kind = match o.kind {
-                OutcomeKind::Fail if eval::waiver(program, RuleId(i as u32), &o.key, as_of).is_some() => {
-                    OutcomeKind::Waived
-                }
-                k => k,
-            };
-            view.outcomes.insert((rule.decl.name.clone(), o.key.clone()), (kind, rule.severity));
-        };
         match subject {
             Some(s) => {
                 for chunk in chunks_for(s, reads_entity) {
-                    db::chunk_outcomes(db, ws, name, chunk).iter().for_each(&mut record);
+                    view.rules.push((RuleId(i as u32), db::chunk_outcomes(db, ws, name, chunk)));
                 }
             }
-            None if reads_entity => record(&db::single_outcome(db, ws, name)),
+            None if reads_entity => {
+                view.rules.push((RuleId(i as u32), Arc::new(vec![(*db::single_outcome(db, ws, name)).clone()])))
+            }
             None => {}
         }
     }
-    for risk in &program.risks {
+    for (i, risk) in program.risks.iter().enumerate() {
         let subject = risk.subject.as_ref().map(|s| s.entity);
         let reads_entity = reads::rows_read(program, subject, reads::risk_exprs(risk)).contains(&entity)
             || risk.treated_by.iter().any(|r| rule_reads.get(r.index()).copied().unwrap_or(true));
         let Some(s) = subject else { continue };
         let name = RuleName::new(db, risk.decl.name.clone());
-        let matrix = &program.matrices[risk.matrix.index()];
         for chunk in chunks_for(s, reads_entity) {
-            for e in db::risk_chunk(db, ws, name, chunk).iter() {
-                let level = e.residual_level.and_then(|l| matrix.levels.get(l as usize)).map_or("?", |l| &l.name);
-                view.risks.insert(
-                    (risk.decl.name.clone(), e.key.clone()),
-                    (level.to_string(), e.above_appetite, risk.severity),
-                );
-            }
+            view.risks.push((RiskId(i as u32), db::risk_chunk(db, ws, name, chunk)));
         }
     }
     for objective in &program.objectives {
@@ -117,60 +104,80 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, entity: EntityId, row: 
         }
         let name = RuleName::new(db, objective.decl.name.clone());
         if let Some(result) = db::objective_status(db, ws, name) {
-            view.objectives.insert(objective.decl.name.clone(), result.status);
+            view.objectives.push((objective.decl.name.clone(), result.status));
         }
     }
     view
 }
 
-/// What changed between two views.
-pub(crate) fn diff(before: &View, after: &View) -> WhatIf {
+/// What changed between two views of the same chunks.
+pub(crate) fn diff(program: &Program, as_of: crate::time::Date, before: &View, after: &View) -> WhatIf {
     let mut result = WhatIf::default();
-    let keys: std::collections::BTreeSet<&(String, Arc<str>)> =
-        before.outcomes.keys().chain(after.outcomes.keys()).collect();
-    for key in keys {
-        let (b, a) = (before.outcomes.get(key), after.outcomes.get(key));
-        if b.map(|x| x.0) == a.map(|x| x.0) {
+    let kind = |rule: RuleId, o: &eval::Outcome| match o.kind {
+        OutcomeKind::Fail if eval::waiver(program, rule, &o.key, as_of).is_some() => OutcomeKind::Waived,
+        k => k,
+    };
+    for ((rule, b), (_, a)) in before.rules.iter().zip(after.rules.iter()) {
+        if Arc::ptr_eq(b, a) || b == a {
             continue;
         }
-        result.changes.push(Change::Outcome {
-            rule: key.0.clone(),
-            entity: key.1.clone(),
-            before: b.map(|x| x.0),
-            after: a.map(|x| x.0),
-        });
-        let finding = |x: Option<&(OutcomeKind, Severity)>| x.filter(|x| x.0 == OutcomeKind::Fail).map(|x| x.1);
-        match (finding(b), finding(a)) {
-            (None, Some(s)) => result.findings_added.push((s, "control", key.0.clone(), Some(key.1.clone()))),
-            (Some(s), None) => result.findings_removed.push((s, "control", key.0.clone(), Some(key.1.clone()))),
-            _ => {}
+        let def = program.rule(*rule);
+        for (ob, oa) in b.iter().zip(a.iter()) {
+            let (kb, ka) = (kind(*rule, ob), kind(*rule, oa));
+            if kb == ka {
+                continue;
+            }
+            let name = def.decl.name.clone();
+            result.changes.push(Change::Outcome {
+                rule: name.clone(),
+                entity: oa.key.clone(),
+                before: Some(kb),
+                after: Some(ka),
+            });
+            let entity = def.subject.as_ref().map(|_| oa.key.clone());
+            let source = if def.kind == RuleKind::Control { "control" } else { "audit" };
+            if ka == OutcomeKind::Fail {
+                result.findings_added.push((def.severity, source, name, entity));
+            } else if kb == OutcomeKind::Fail {
+                result.findings_removed.push((def.severity, source, name, entity));
+            }
         }
     }
-    let keys: std::collections::BTreeSet<&(String, Arc<str>)> = before.risks.keys().chain(after.risks.keys()).collect();
-    for key in keys {
-        let (b, a) = (before.risks.get(key), after.risks.get(key));
-        if b.map(|x| (&x.0, x.1)) != a.map(|x| (&x.0, x.1)) {
-            if b.map(|x| &x.0) != a.map(|x| &x.0) {
+    for ((risk, b), (_, a)) in before.risks.iter().zip(after.risks.iter()) {
+        if Arc::ptr_eq(b, a) || b == a {
+            continue;
+        }
+        let def = &program.risks[risk.index()];
+        let matrix = &program.matrices[def.matrix.index()];
+        let level =
+            |e: &eval::RiskEntry| e.residual_level.and_then(|l| matrix.levels.get(l as usize)).map(|l| l.name.clone());
+        let before_by_key: BTreeMap<&Arc<str>, &eval::RiskEntry> = b.iter().map(|e| (&e.key, e)).collect();
+        let after_by_key: BTreeMap<&Arc<str>, &eval::RiskEntry> = a.iter().map(|e| (&e.key, e)).collect();
+        let keys: std::collections::BTreeSet<&Arc<str>> =
+            before_by_key.keys().chain(after_by_key.keys()).copied().collect();
+        for key in keys {
+            let (eb, ea) = (before_by_key.get(key), after_by_key.get(key));
+            let (lb, la) = (eb.and_then(|e| level(e)), ea.and_then(|e| level(e)));
+            if lb != la {
                 result.changes.push(Change::Risk {
-                    risk: key.0.clone(),
-                    entity: key.1.clone(),
-                    before: b.map(|x| x.0.clone()),
-                    after: a.map(|x| x.0.clone()),
+                    risk: def.decl.name.clone(),
+                    entity: key.clone(),
+                    before: lb,
+                    after: la,
                 });
             }
-            let finding = |x: Option<&(String, bool, Severity)>| x.filter(|x| x.1).map(|x| x.2);
-            match (finding(b), finding(a)) {
-                (None, Some(s)) => result.findings_added.push((s, "risk", key.0.clone(), Some(key.1.clone()))),
-                (Some(s), None) => result.findings_removed.push((s, "risk", key.0.clone(), Some(key.1.clone()))),
+            let (fb, fa) = (eb.is_some_and(|e| e.above_appetite), ea.is_some_and(|e| e.above_appetite));
+            let finding = (def.severity, "risk", def.decl.name.clone(), Some(key.clone()));
+            match (fb, fa) {
+                (false, true) => result.findings_added.push(finding),
+                (true, false) => result.findings_removed.push(finding),
                 _ => {}
             }
         }
     }
-    let keys: std::collections::BTreeSet<&String> = before.objectives.keys().chain(after.objectives.keys()).collect();
-    for key in keys {
-        let (b, a) = (before.objectives.get(key).copied(), after.objectives.get(key).copied());
+    for ((name, b), (_, a)) in before.objectives.iter().zip(after.objectives.iter()) {
         if b != a {
-            result.changes.push(Change::Objective { objective: key.clone(), before: b, after: a });
+            result.changes.push(Change::Objective { objective: name.clone(), before: Some(*b), after: Some(*a) });
         }
     }
     result
