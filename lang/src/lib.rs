@@ -1,13 +1,19 @@
 //! `aims-lang`: the engine of `aims`, an ISO/IEC 42001 AI management system as code.
 //!
 //! The pipeline runs one way: [`syntax`] parses `.aims` files, [`sema`]
-//! resolves names and checks types into a [`sema::Program`], [`facts`]
+//! resolves names and checks types into a [`ir::Program`], [`facts`]
 //! loads and validates the organisation's facts against the program's
 //! entity schemas, [`eval`] evaluates every rule as of a date, and
 //! [`report`] turns the result into the views people read. [`diag`] holds
 //! the one diagnostic type every stage reports with.
 //!
+//! Every stage runs as a salsa query in [`db`], so after an edit only what
+//! depends on it is recomputed; [`Engine`] is the API over the database
+//! that the CLI, the REPL and embedding services use.
+//!
 //! This crate knows nothing of terminals, editors or JSON-RPC.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod diag;
 pub mod engine;
