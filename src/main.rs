@@ -28,6 +28,18 @@ enum Command {
     Check(CheckArgs),
     /// Run the `test` blocks of a project's policies.
     Test(TestArgs),
+    /// Explore a project interactively: query outcomes, try what-if edits, compare scenarios.
+    Repl(ReplArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplArgs {
+    /// The project folder (with aims.toml) or a single .aims file.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -101,6 +113,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Test(args) => test(args),
+        Command::Repl(args) => match args.as_of.as_deref().map(|text| Date::parse(text).ok_or(text)).transpose() {
+            Ok(as_of) => aims_repl::run(&args.path, as_of),
+            Err(text) => usage_error(&format!("`--as-of {text}` is not a date (YYYY-MM-DD)")),
+        },
     }
 }
 

@@ -9,8 +9,16 @@ fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/credit-scoring");
     let Ok(mut engine) = aims_lang::Engine::load(&root, &Default::default()) else { return };
-    let Some(name) = engine.sources().iter().find(|(_, f)| f.name.ends_with("systems.yaml")).map(|(_, f)| f.name.clone()) else { return };
-    let mapping = aims_lang::facts::Mapping { entity: Some("AISystem".into()), select: Some("systems".into()), ..Default::default() };
+    let Some(name) =
+        engine.sources().iter().find(|(_, f)| f.name.ends_with("systems.yaml")).map(|(_, f)| f.name.clone())
+    else {
+        return;
+    };
+    let mapping = aims_lang::facts::Mapping {
+        entity: Some("AISystem".into()),
+        select: Some("systems".into()),
+        ..Default::default()
+    };
     if engine.set_facts(&name, aims_lang::facts::Format::Json, mapping, &generated::systems(n)).is_err() {
         return;
     }

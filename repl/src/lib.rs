@@ -1,4 +1,24 @@
-//! `aims-repl`: reserved for the what-if REPL (issue 3).
+//! `aims-repl`: the what-if REPL, `aims repl [PATH]`.
 //!
-//! The crate exists so the workspace has its final shape; it depends only on
-//! `aims-lang` and must stay that way (see ARCHITECTURE.md).
+//! Load a project once, then ask questions and try edits: evaluate
+//! expressions, look at a control's outcomes, change a fact or the date and
+//! see exactly what changed (outcomes, residual risks, objectives,
+//! findings), undo, save and compare scenarios. The engine is incremental,
+//! so an edit re-evaluates only what it touches.
+//!
+//! [`session::Session`] is the REPL without a terminal (what the tests
+//! drive); [`run`] puts it behind a rustyline prompt with completion and
+//! history. This crate depends on `aims-lang` only.
+
+pub mod complete;
+pub mod diff;
+mod explain;
+pub mod parse;
+pub mod session;
+mod terminal;
+
+pub use session::{Edit, Reply, Session};
+pub use terminal::run;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+//! The terminal front end: a rustyline prompt over a [`Session`], with
+//! completion, multi-line entries and persistent history.
+//!
+//! Colour is used only when standard output (or, for load errors, standard
+//! error) is a terminal and `NO_COLOR` is not set.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use aims_lang::diag::{self, Code, RenderOptions};
+use aims_lang::project::LoadOptions;
+use aims_lang::time::Date;
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{CompletionType, Config, Context, Editor, Helper};
+
+use crate::complete::{self, Vocabulary};
+use crate::session::Session;
+
+const PROMPT: &str = "aims> ";
+const CONTINUATION: &str = "  ... ";
+
+/// Exit code for a policy or facts with errors.
+const EXIT_INVALID: u8 = 2;
+/// Exit code for usage and I/O errors.
+const EXIT_USAGE: u8 = 3;
+
+/// Completion for rustyline, from the session's names (refreshed after
+/// every command).
+struct ReplHelper {
+    vocabulary: Vocabulary,
+}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+
+    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let (start, candidates) = complete::complete(&self.vocabulary, line, pos);
+        let pairs = candidates
+            .into_iter()
+            .map(|replacement| Pair { display: replacement.trim_end().to_string(), replacement })
+            .collect();
+        Ok((start, pairs))
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = String;
+}
+
+impl Highlighter for ReplHelper {}
+
+impl Validator for ReplHelper {}
+
+impl Helper for ReplHelper {}
+
+/// `$XDG_STATE_HOME/aims/history`, else `~/.aims_history`.
+fn history_path() -> Option<PathBuf> {
+    if let Some(state) = std::env::var_os("XDG_STATE_HOME").filter(|s| !s.is_empty()) {
+        return Some(PathBuf::from(state).join("aims").join("history"));
+    }
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|home| PathBuf::from(home).join(".aims_history"))
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Runs the REPL on a project folder (or `.aims` file) until `:quit` or
+/// end of input. Exit codes: 0 after a session, 2 when the project has
+/// errors, 3 for usage and I/O errors.
+pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
+    if !path.exists() {
+        eprintln!("aims: `{}` does not exist", path.display());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let mut session = match Session::load(path, LoadOptions::default(), as_of) {
+        Ok(session) => session,
+        Err(failure) => {
+            let color = std::io::stderr().is_terminal() && !no_color();
+            let text = diag::render(&failure.diagnostics, &failure.sources, RenderOptions { color });
+            eprint!("{text}");
+            let io_only = failure.diagnostics.iter().all(|d| d.code == Code::Io);
+            return ExitCode::from(if io_only { EXIT_USAGE } else { EXIT_INVALID });
+        }
+    };
+    let warnings = session.engine().warnings();
+    if !warnings.is_empty() {
+        let color = std::io::stderr().is_terminal() && !no_color();
+        eprint!("{}", diag::render(warnings, session.engine().sources(), RenderOptions { color }));
+    }
+    session.set_color(std::io::stdout().is_terminal() && !no_color());
+    let config = Config::builder().completion_type(CompletionType::List).auto_add_history(false).build();
+    let mut editor: Editor<ReplHelper, DefaultHistory> = match Editor::with_config(config) {
+        Ok(editor) => editor,
+        Err(e) => {
+            eprintln!("aims: cannot start the line editor: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    editor.set_helper(Some(ReplHelper { vocabulary: session.vocabulary() }));
+    let history = history_path();
+    if let Some(file) = &history {
+        let _ = editor.load_history(file);
+    }
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{}Type :help for the commands, :quit to leave.", session.banner());
+    let _ = stdout.flush();
+    while let Some(entry) = read_entry(&mut editor, &session) {
+        if entry.trim().is_empty() {
+            continue;
+        }
+        let _ = editor.add_history_entry(entry.as_str());
+        let reply = session.run(&entry);
+        let _ = stdout.write_all(reply.text.as_bytes());
+        let _ = stdout.flush();
+        if reply.quit {
+            break;
+        }
+        if let Some(helper) = editor.helper_mut() {
+            helper.vocabulary = session.vocabulary();
+        }
+    }
+    if let Some(file) = &history {
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.save_history(file);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Reads one entry: a line, or more while the session needs them.
+/// `None` at the end of input; Ctrl-C drops the entry being typed.
+fn read_entry(editor: &mut Editor<ReplHelper, DefaultHistory>, session: &Session) -> Option<String> {
+    let mut buffer = String::new();
+    let mut prompt = PROMPT;
+    loop {
+        match editor.readline(prompt) {
+            Ok(line) => {
+                if prompt == CONTINUATION {
+                    buffer.push('\n');
+                }
+                buffer.push_str(&line);
+                if !session.needs_more(&buffer) {
+                    return Some(buffer);
+                }
+                prompt = CONTINUATION;
+            }
+            Err(ReadlineError::Interrupted) => return Some(String::new()),
+            Err(ReadlineError::Eof) => {
+                // End of input in the middle of an entry still runs it.
+                return (!buffer.is_empty()).then_some(buffer);
+            }
+            Err(e) => {
+                eprintln!("aims: {e}");
+                return None;
+            }
+        }
+    }
+}

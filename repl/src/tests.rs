@@ -1,0 +1,292 @@
+//! Tests of the session API on the bundled example, `examples/credit-scoring`.
+
+use std::path::PathBuf;
+
+use aims_lang::project::LoadOptions;
+use aims_lang::time::Date;
+
+use crate::session::{Edit, Session};
+
+fn example() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/credit-scoring")
+}
+
+fn date(text: &str) -> Date {
+    Date::parse(text).expect("a valid date")
+}
+
+fn session() -> Session {
+    match Session::load(&example(), LoadOptions::default(), Some(date("2026-11-01"))) {
+        Ok(session) => session,
+        Err(failure) => panic!("the example loads: {:?}", failure.diagnostics),
+    }
+}
+
+/// Runs an entry that must not end the session, and returns its text.
+fn run(session: &mut Session, input: &str) -> String {
+    let reply = session.run(input);
+    assert!(!reply.quit, "`{input}` ended the session");
+    reply.text
+}
+
+/// The text with runs of spaces made one (for aligned columns).
+fn squash(text: &str) -> String {
+    text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n")
+}
+
+/// The working engine gives what an evaluation from scratch gives.
+fn assert_consistent(session: &Session) {
+    let incremental = session.engine().evaluation();
+    let scratch = session.engine().fresh_copy().evaluation();
+    assert_eq!(*incremental, *scratch, "incremental and from-scratch evaluations differ");
+}
+
+#[test]
+fn expressions_are_evaluated() {
+    let mut s = session();
+    assert_eq!(run(&mut s, "count(s for s: AISystem where s.risk_tier == high)"), "4\n");
+    assert_eq!(run(&mut s, "1 + 2 * 3"), "7\n");
+    assert_eq!(run(&mut s, "today"), "2026-11-01\n");
+    assert_eq!(run(&mut s, "high_stakes"), run(&mut s, "high_stakes"), "stable");
+}
+
+#[test]
+fn a_rule_name_lists_its_outcomes() {
+    let mut s = session();
+    let text = run(&mut s, "bias_testing");
+    assert!(text.starts_with("control bias_testing \"Credit and collections"), "{text}");
+    assert!(text.contains("  limit-adjuster           fail\n"), "{text}");
+    assert!(text.contains("saw s.last_bias_test = 2026-02-10"), "{text}");
+    assert!(text.contains("  2 pass, 1 fail, 0 waived, 4 not applicable\n"), "{text}");
+    let one = run(&mut s, "bias_testing on \"credit-scorer\"");
+    assert_eq!(one, "bias_testing on \"credit-scorer\": pass\n");
+    let one = run(&mut s, "human_review on collections-prioritiser");
+    assert!(one.contains("waived (waived by exception collections_review_queue until 2026-12-31"), "{one}");
+    assert!(one.contains("saw s.human_oversight = false"), "{one}");
+}
+
+#[test]
+fn set_answers_with_the_diff() {
+    let mut s = session();
+    let text = run(&mut s, ":set AISystem \"credit-scorer\".human_oversight = false");
+    let expected = "\
+outcomes
+  human_review × credit-scorer  pass → fail
+risks
+  unreviewed_decisions × credit-scorer  residual low → high (now above appetite)
+findings (8 → 10)
+  + major       control human_review credit-scorer: credit and collections outcomes must not reach a customer without human review (`s.human_oversight`)
+  + major       risk unreviewed_decisions credit-scorer: risk above appetite without effective treatment: high (score 16)
+";
+    assert_eq!(text, expected);
+    assert_eq!(s.edits().len(), 1);
+    assert_consistent(&s);
+}
+
+#[test]
+fn a_recent_bias_test_within_the_limit_passes() {
+    let mut s = session();
+    let first = run(&mut s, ":set AISystem \"limit-adjuster\".last_bias_test = 2026-10-01");
+    // Still failing (the disparity is too high), with one reason fewer.
+    assert!(!first.contains("bias_testing × limit-adjuster"), "{first}");
+    assert!(first.contains("findings (8 → 8)"), "{first}");
+    let second = run(&mut s, ":set AISystem \"limit-adjuster\".bias_disparity = 0.05");
+    assert!(second.contains("bias_testing × limit-adjuster  fail → pass"), "{second}");
+    assert!(
+        second.contains("unfair_credit × limit-adjuster  residual high → medium (now within appetite)"),
+        "{second}"
+    );
+    assert!(second.contains("fairer_credit  on_track → met"), "{second}");
+    assert_consistent(&s);
+    let diff = run(&mut s, ":diff");
+    assert!(diff.starts_with("since the project was loaded (2 edits):\n"), "{diff}");
+    assert!(diff.contains("bias_testing × limit-adjuster  fail → pass"), "{diff}");
+}
+
+#[test]
+fn undo_restores_the_previous_state() {
+    let mut s = session();
+    assert_eq!(run(&mut s, ":undo"), "nothing to undo\n");
+    run(&mut s, ":set AISystem \"credit-scorer\".human_oversight = false");
+    run(&mut s, ":unset AISystem \"limit-adjuster\".last_bias_test");
+    let undo = run(&mut s, ":undo");
+    assert!(undo.starts_with("undid :unset AISystem \"limit-adjuster\".last_bias_test\n"), "{undo}");
+    assert_eq!(s.edits().len(), 1);
+    let undo = run(&mut s, ":undo");
+    assert!(undo.contains("human_review × credit-scorer  fail → pass"), "{undo}");
+    assert!(s.edits().is_empty());
+    assert_eq!(run(&mut s, ":diff"), "since the project was loaded (0 edits):\nno change\n");
+    assert_consistent(&s);
+}
+
+#[test]
+fn moving_past_the_exception_adds_findings() {
+    let mut s = session();
+    let text = run(&mut s, ":as-of 2027-01-05");
+    assert!(text.starts_with("as of 2026-11-01 → 2027-01-05\n"), "{text}");
+    assert!(text.contains("human_review × collections-prioritiser"), "{text}");
+    assert!(text.contains("waived → fail"), "{text}");
+    assert!(text.contains("+ minor       exception collections_review_queue collections-prioritiser: exception `collections_review_queue` expired on 2026-12-31; `human_review` fails again"), "{text}");
+    assert!(text.contains("findings (8 → 17)"), "{text}");
+    assert_eq!(s.edits(), &[Edit::AsOf(date("2027-01-05"))]);
+    assert_eq!(run(&mut s, ":as-of"), "as of 2027-01-05\n");
+    assert_consistent(&s);
+}
+
+#[test]
+fn errors_are_diagnostics_and_never_end_the_session() {
+    let mut s = session();
+    let text = run(&mut s, "count(s for s: AISystem where s.risk_tier == hihg)");
+    assert!(text.contains("[E0101] Error: unknown name `hihg`"), "{text}");
+    assert!(text.contains("<repl>:1:46"), "{text}");
+    assert!(text.contains("did you mean `high`?"), "{text}");
+    let text = run(&mut s, ":set AISystem \"credit-scoer\".human_oversight = false");
+    assert!(text.contains("did you mean \"credit-scorer\"?"), "{text}");
+    let text = run(&mut s, ":set AISystem \"credit-scorer\".human_oversight = maybe");
+    assert!(text.contains("<repl>:1:49"), "{text}");
+    let text = run(&mut s, ":unset AISystem \"credit-scorer\".human_oversight");
+    assert!(text.contains("is not optional"), "{text}");
+    let text = run(&mut s, ":wat");
+    assert!(text.contains("unknown command `:wat`"), "{text}");
+    let text = run(&mut s, ":why bias_testng limit-adjuster");
+    assert!(text.contains("did you mean `bias_testing`?"), "{text}");
+    let text = run(&mut s, ":add AISystem { id: \"x\", name: 3 }");
+    assert!(text.contains("<repl>:1:32"), "{text}");
+    let text = run(&mut s, "1 +");
+    assert!(text.contains("[E0001]"), "{text}");
+    // Control characters typed at the prompt never reach the terminal.
+    let text = run(&mut s, ":as-of \u{1b}[2J");
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(s.edits().is_empty(), "no failed edit is recorded");
+    assert_eq!(run(&mut s, "1 + 1"), "2\n", "the session goes on");
+}
+
+#[test]
+fn declarations_join_the_session() {
+    let mut s = session();
+    let decl = "control always_owned \"Every system has an owner\"\n  severity minor\n  for s: AISystem\n{";
+    assert!(s.needs_more(decl));
+    let decl = format!("{decl}\n  require s.owner is some\n}}");
+    assert!(!s.needs_more(&decl));
+    let text = run(&mut s, &decl);
+    assert!(text.starts_with("declared control always_owned (<repl-1>)\n"), "{text}");
+    assert!(text.contains("new control always_owned: 6 pass, 1 fail, 0 waived, 0 not applicable"), "{text}");
+    assert!(text.contains("+ minor       control always_owned affordability-v5"), "{text}");
+    let text = run(&mut s, "always_owned on \"affordability-v5\"");
+    assert!(text.starts_with("always_owned on \"affordability-v5\": fail\n"), "{text}");
+    // A function, then a control that uses it.
+    run(&mut s, "fn is_credit(s: AISystem) = s.domain == credit");
+    assert_eq!(run(&mut s, "count(s for s: AISystem where is_credit(s))"), "3\n");
+    // A refused declaration shows its diagnostics and changes nothing.
+    let text = run(&mut s, "control broken \"x\" for s: AISystem { require s.nope }");
+    assert!(text.contains("<repl-3>:1:48"), "{text}");
+    assert!(text.contains("`AISystem` has no field `nope`"), "{text}");
+    assert_eq!(s.edits().len(), 2);
+    // Undo takes the declarations back.
+    run(&mut s, ":undo");
+    let text = run(&mut s, ":undo");
+    assert!(text.contains("control always_owned is gone"), "{text}");
+    assert_consistent(&s);
+}
+
+#[test]
+fn facts_are_added_and_removed() {
+    let mut s = session();
+    let text = run(
+        &mut s,
+        ":add AISystem { id: \"new-model\", name: \"New\", domain: credit, risk_tier: high, status: deployed, \
+         owner: \"p-chen\", human_oversight: true }",
+    );
+    assert!(text.starts_with("added AISystem \"new-model\"\n"), "{text}");
+    assert!(squash(&text).contains("bias_testing × new-model (none) → fail"), "{text}");
+    assert!(text.contains("new outcome(s): not applicable"), "{text}");
+    assert_consistent(&s);
+    let text = run(&mut s, ":remove AISystem \"new-model\"");
+    assert!(squash(&text).contains("bias_testing × new-model fail → (none)"), "{text}");
+    let text = run(&mut s, "fact AISystem { id: \"f1\", name: \"F\", domain: fraud, risk_tier: limited }");
+    assert!(squash(&text).contains("accountable_owner × f1 (none) → fail"), "{text}");
+    assert_eq!(s.edits().len(), 3);
+    assert_consistent(&s);
+    let text = run(&mut s, ":reset");
+    assert!(text.starts_with("took back 3 edits\n"), "{text}");
+    assert_eq!(run(&mut s, ":diff"), "since the project was loaded (0 edits):\nno change\n");
+}
+
+#[test]
+fn scenarios_are_saved_and_compared() {
+    let mut s = session();
+    run(&mut s, ":set AISystem \"limit-adjuster\".last_bias_test = 2026-10-01");
+    run(&mut s, ":set AISystem \"limit-adjuster\".bias_disparity = 0.05");
+    assert_eq!(run(&mut s, ":scenario save retested"), "saved scenario retested (2 edits)\n");
+    run(&mut s, ":reset");
+    run(&mut s, ":set AISystem \"credit-scorer\".human_oversight = false");
+    run(&mut s, ":scenario save unreviewed");
+    let text = run(&mut s, ":scenario compare retested unreviewed");
+    assert!(text.starts_with("scenario retested (2 edits) → scenario unreviewed (1 edit)\n"), "{text}");
+    assert!(text.contains("bias_testing × limit-adjuster  pass → fail"), "{text}");
+    assert!(text.contains("human_review × credit-scorer   pass → fail"), "{text}");
+    let text = run(&mut s, ":scenario compare initial retested");
+    assert!(text.contains("bias_testing × limit-adjuster  fail → pass"), "{text}");
+    let text = run(&mut s, ":scenario compare retested nope");
+    assert!(text.contains("no scenario is named `nope`"), "{text}");
+    let text = run(&mut s, ":scenario load retested");
+    assert!(text.starts_with("loaded scenario retested (2 edits)\n"), "{text}");
+    assert_eq!(s.edits().len(), 2);
+    assert_consistent(&s);
+    let list = run(&mut s, ":scenario list");
+    assert!(list.contains("retested  (2 edits)"), "{list}");
+}
+
+#[test]
+fn why_traces_one_outcome() {
+    let mut s = session();
+    let text = run(&mut s, ":why bias_testing limit-adjuster");
+    let expected_start = "bias_testing on \"limit-adjuster\": fail\n  control bias_testing \"Credit and collections models are tested for bias every six months\" (major), ";
+    assert!(text.starts_with(expected_start), "{text}");
+    assert!(text.contains("  applies? for s: AISystem where s.domain in [credit, collections] and s.status == deployed: yes, the filter holds\n"), "{text}");
+    assert!(text.contains("  require 1  s.last_bias_test within 180 days       FAILED\n"), "{text}");
+    assert!(text.contains("      saw s.last_bias_test = 2026-02-10\n"), "{text}");
+    assert!(text.contains("controls.aims:50:3"), "{text}");
+    assert!(text.ends_with("  → fail: 2 of 2 requires failed\n"), "{text}");
+    let text = run(&mut s, ":why bias_testing credit-scorer");
+    assert!(text.contains("  require 1  s.last_bias_test within 180 days       held\n"), "{text}");
+    assert!(text.ends_with("  → pass: 2 requires held\n"), "{text}");
+    let text = run(&mut s, ":why bias_testing \"doc-ocr\"");
+    assert!(text.contains("no, the filter does not hold"), "{text}");
+    let text = run(&mut s, ":why management_review_held");
+    assert!(text.contains("applies to the organisation as a whole"), "{text}");
+    let text = run(&mut s, ":why bias_testing");
+    assert!(text.contains("which one?"), "{text}");
+}
+
+#[test]
+fn timing_reload_help_and_quit() {
+    let mut s = session();
+    assert_eq!(run(&mut s, ":timing on"), "timing on\nengine time: 0.00 ms\n");
+    let text = run(&mut s, ":set AISystem \"credit-scorer\".human_oversight = false");
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.starts_with("engine time: ") && last.ends_with(" ms"), "{text}");
+    run(&mut s, ":timing off");
+    let text = run(&mut s, ":reload");
+    assert!(text.starts_with("reloaded "), "{text}");
+    assert!(text.contains("re-applied 1 edit\nno change\n"), "{text}");
+    assert_eq!(s.edits().len(), 1);
+    let help = run(&mut s, ":help");
+    for (command, _, _) in crate::parse::COMMANDS {
+        assert!(help.contains(command), "{command} missing from :help");
+    }
+    assert!(s.run(":quit").quit);
+    assert!(s.run(":q").quit);
+}
+
+#[test]
+fn vocabulary_knows_names_keys_and_fields() {
+    let s = session();
+    let v = s.vocabulary();
+    assert!(v.rules.iter().any(|(n, e)| n == "bias_testing" && e.as_deref() == Some("AISystem")));
+    let (_, fields, keys) = v.entities.iter().find(|(n, _, _)| n == "AISystem").expect("AISystem");
+    assert!(fields.iter().any(|f| f == "human_oversight"));
+    assert!(keys.iter().any(|k| k == "credit-scorer"));
+    let line = ":set AISystem \"credit-scorer\".human_ov";
+    assert_eq!(crate::complete::complete(&v, line, line.len()).1, vec!["human_oversight"]);
+}
