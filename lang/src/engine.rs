@@ -72,7 +72,9 @@ pub enum EditError {
 }
 
 /// A checked program with its facts, ready to evaluate.
-#[derive(Clone)]
+///
+/// Not `Clone`: a clone would share the salsa storage, and a setter waits
+/// until every other handle is dropped. Use [`Engine::fresh_copy`].
 pub struct Engine {
     name: String,
     sources: Sources,
@@ -336,6 +338,25 @@ impl Engine {
             .map_err(|diags| EditError::Invalid(diags.into_iter().map(|d| d.message).collect::<Vec<_>>().join("; ")))
     }
 
+    /// Refuses a value that refers to a fact that does not exist, as
+    /// loading a fact file would.
+    fn check_references(&self, value: &Value) -> Result<(), EditError> {
+        match value {
+            Value::Ref(entity, key) => {
+                let facts = self.facts();
+                match crate::facts::Facts::find(&facts, *entity, key) {
+                    Some(_) => Ok(()),
+                    None => Err(EditError::UnknownKey {
+                        entity: self.program().entity(*entity).decl.name.clone(),
+                        key: key.to_string(),
+                    }),
+                }
+            }
+            Value::List(items) | Value::Record(items) => items.iter().try_for_each(|v| self.check_references(v)),
+            _ => Ok(()),
+        }
+    }
+
     fn replace_row(&mut self, entity: EntityId, row: u32, values: Arc<[Value]>) {
         let table = self.ws.tables(&self.db)[entity.index()];
         let chunk = table.chunks(&self.db)[row as usize / CHUNK_ROWS];
@@ -356,6 +377,7 @@ impl Engine {
             return Err(EditError::KeyField(field.to_string()));
         }
         let value = self.parse_value(&field_def.ty, value)?;
+        self.check_references(&value)?;
         self.set_value(id, row, index, value);
         Ok(())
     }
@@ -408,7 +430,10 @@ impl Engine {
     /// declaration: `{ id: "x", domain: credit, .. }`.
     pub fn add_fact(&mut self, entity: &str, record: &str) -> Result<String, EditError> {
         let id = self.entity_id(entity)?;
-        let values = match self.parse_value(&Ty::Entity(id), record)? {
+        let parsed = crate::sema::fact_record(self.program(), id, record)
+            .map_err(|diags| EditError::Invalid(diags.into_iter().map(|d| d.message).collect::<Vec<_>>().join("; ")))?;
+        self.check_references(&parsed)?;
+        let values = match parsed {
             Value::Record(values) => values,
             _ => return Err(EditError::Invalid("expected a record `{ field: value, .. }`".into())),
         };
@@ -488,7 +513,16 @@ impl Engine {
             .collect();
         let ws = Workspace::new(&db, files, stdlib, tables, self.ws.as_of(&self.db));
         let _ = &mut db;
-        Engine { db, ws, ..self.clone() }
+        Engine {
+            name: self.name.clone(),
+            sources: self.sources.clone(),
+            policy: self.policy.clone(),
+            fact_inputs: self.fact_inputs.clone(),
+            default_as_of: self.default_as_of,
+            warnings: self.warnings.clone(),
+            db,
+            ws,
+        }
     }
 
     /// The project's name.

@@ -667,10 +667,30 @@ impl Program {
 }
 
 /// A number printed the shortest way that reads back to the same value.
+/// Computed values (an average, a sum of fractions) are shown to nine
+/// decimals, so float noise such as 0.08499999999999999 reads 0.085.
 pub fn format_number(n: f64) -> String {
     if n.is_finite() && n == n.trunc() && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
+        return format!("{}", n as i64);
+    }
+    if !n.is_finite() || n.abs() >= 1e15 || (n != 0.0 && n.abs() < 1e-9) {
+        return format!("{n}");
+    }
+    let fixed = format!("{n:.9}");
+    let trimmed = fixed.trim_end_matches('0').trim_end_matches('.');
+    trimmed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_number;
+
+    #[test]
+    fn numbers_read_back_without_float_noise() {
+        assert_eq!(format_number(0.08499999999999999), "0.085");
+        assert_eq!(format_number(0.1), "0.1");
+        assert_eq!(format_number(3.0), "3");
+        assert_eq!(format_number(-2.5), "-2.5");
+        assert_eq!(format_number(1e-12), "0.000000000001");
     }
 }

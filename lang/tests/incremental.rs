@@ -217,3 +217,25 @@ fn what_if_answers_equal_the_difference_of_full_evaluations() {
     }
     assert!(total > 5, "the edits change things: {total}");
 }
+
+#[test]
+fn what_if_edits_are_checked_like_fact_files() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/credit-scoring");
+    let mut engine = Engine::load(&root, &Default::default()).expect("example loads");
+    engine.set_field("AISystem", "affordability-v5", "owner", "\"p-chen\"").expect("a reference by key");
+    let refused = engine.set_field("AISystem", "affordability-v5", "owner", "\"nobody\"");
+    assert_eq!(
+        refused,
+        Err(aims_lang::engine::EditError::UnknownKey { entity: "Person".into(), key: "nobody".into() })
+    );
+    assert!(
+        engine.set_field("AISystem", "affordability-v5", "human_oversight", "\"yes\"").is_err(),
+        "a text is not a Bool"
+    );
+    assert!(engine.set_field("AISystem", "nope", "human_oversight", "true").is_err());
+    let added =
+        engine.add_fact("AISystem", r#"{ id: "x", name: "X", domain: credit, risk_tier: high, owner: "ghost" }"#);
+    assert!(added.is_err(), "a new fact must not refer to a missing person");
+    let findings = engine.evaluate(as_of()).findings.clone();
+    assert!(!findings.iter().any(|f| f.name == "accountable_owner"), "the owner edit took effect: {findings:#?}");
+}

@@ -595,20 +595,6 @@ impl Session {
                 .help("`:remove` the fact and `:add` it with another key");
                 return Err(self.error_at(input, d));
             }
-            if matches!(ty.definite(), Ty::Entity(_)) {
-                let d = Diagnostic::error(
-                    Code::TypeMismatch,
-                    format!(
-                        "`{}` refers to a `{}`: references cannot be set yet",
-                        field.value,
-                        ty_name(program, ty.definite())
-                    ),
-                )
-                .at(file, span(&field.span), "a reference")
-                .note("the engine's `set_field` reads a reference as a whole fact")
-                .help("`:remove` the fact and `:add` it with the new reference");
-                return Err(self.error_at(input, d));
-            }
             if let Err(diagnostics) = aims_lang::sema::constant(program, &ty, &value.value) {
                 let mut diagnostics = relocate(diagnostics, file, value.span.start);
                 for d in &mut diagnostics {
@@ -663,7 +649,7 @@ impl Session {
                 return Err(self.render(input, &syntax_diagnostics(errors, file, record.span.start), None));
             }
             let program = self.engine.program();
-            if let Err(diagnostics) = aims_lang::sema::constant(program, &Ty::Entity(id), &record.value) {
+            if let Err(diagnostics) = aims_lang::sema::fact_record(program, id, &record.value) {
                 let mut diagnostics = relocate(diagnostics, file, record.span.start);
                 for d in &mut diagnostics {
                     if d.primary.is_none() {

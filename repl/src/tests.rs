@@ -290,3 +290,14 @@ fn vocabulary_knows_names_keys_and_fields() {
     let line = ":set AISystem \"credit-scorer\".human_ov";
     assert_eq!(crate::complete::complete(&v, line, line.len()).1, vec!["human_oversight"]);
 }
+
+#[test]
+fn a_reference_is_set_by_key_and_checked() {
+    let mut s = session();
+    let text = run(&mut s, ":set AISystem \"affordability-v5\".owner = \"p-chen\"");
+    assert!(squash(&text).contains("accountable_owner × affordability-v5 fail → pass"), "{text}");
+    let text = run(&mut s, ":set AISystem \"affordability-v5\".owner = \"nobody\"");
+    assert!(text.contains("nobody"), "{text}");
+    assert_eq!(s.edits().len(), 1, "the refused edit is not recorded");
+    assert_consistent(&s);
+}

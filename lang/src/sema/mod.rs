@@ -81,37 +81,42 @@ pub fn expression(
 }
 
 /// A constant of a type, written in the language: `true`, `2026-01-01`,
-/// `high`, `"text"`, or `{ field: value, .. }` for a record or an entity.
+/// `high`, `"text"`, `"key"` for a reference, `{ field: value, .. }` for a
+/// record.
 pub fn constant(program: &Program, ty: &Ty, text: &str) -> Result<Value, Vec<Diagnostic>> {
     let file = FileId(u32::MAX);
-    if let Ty::Entity(id) = ty.definite() {
-        // A whole fact: check its fields against the entity, defaults filled in.
-        let ast = crate::syntax::parse_expr(text)
-            .map_err(|errors| errors.into_iter().map(|e| Diagnostic::error(e.code, e.message)).collect::<Vec<_>>())?;
-        let crate::syntax::ast::ExprKind::Record(fields) = &ast.kind else {
-            return Err(vec![Diagnostic::error(
-                crate::diag::Code::TypeMismatch,
-                "expected a record `{ field: value, .. }`",
-            )]);
-        };
-        let cx = Context::from_program(program);
-        let mut ck = expr::ExprChecker::new(&cx, file, text);
-        let def = program.entity(*id).clone();
-        let (values, ok) = ck.field_values(&def, fields, ast.span);
-        if !ok {
-            return Err(std::mem::take(&mut ck.diags));
-        }
-        let values: Option<Vec<Value>> = values.iter().map(const_value).collect();
-        return values.map(|v| Value::Record(v.into())).ok_or_else(|| {
-            vec![Diagnostic::error(crate::diag::Code::NotConstant, "a fact must be written with constants")]
-        });
-    }
     let checked = expression(program, file, text, Some(ty))?;
     if checked.ty.is_optional() && !ty.is_optional() {
         return Err(vec![Diagnostic::error(crate::diag::Code::UnhandledOptional, "the value may be absent")]);
     }
     const_value(&checked.ex)
         .ok_or_else(|| vec![Diagnostic::error(crate::diag::Code::NotConstant, "expected a constant value")])
+}
+
+/// A whole fact of an entity, written as in a `fact` declaration:
+/// `{ id: "x", .. }`, defaults filled in. Returns a `Value::Record` of every
+/// field in declaration order.
+pub fn fact_record(program: &Program, entity: EntityId, text: &str) -> Result<Value, Vec<Diagnostic>> {
+    let file = FileId(u32::MAX);
+    let ast = crate::syntax::parse_expr(text)
+        .map_err(|errors| errors.into_iter().map(|e| Diagnostic::error(e.code, e.message)).collect::<Vec<_>>())?;
+    let crate::syntax::ast::ExprKind::Record(fields) = &ast.kind else {
+        return Err(vec![Diagnostic::error(
+            crate::diag::Code::TypeMismatch,
+            "expected a record `{ field: value, .. }`",
+        )]);
+    };
+    let cx = Context::from_program(program);
+    let mut ck = expr::ExprChecker::new(&cx, file, text);
+    let def = program.entity(entity).clone();
+    let (values, ok) = ck.field_values(&def, fields, ast.span);
+    if !ok {
+        return Err(std::mem::take(&mut ck.diags));
+    }
+    let values: Option<Vec<Value>> = values.iter().map(const_value).collect();
+    values
+        .map(|v| Value::Record(v.into()))
+        .ok_or_else(|| vec![Diagnostic::error(crate::diag::Code::NotConstant, "a fact must be written with constants")])
 }
 
 /// A type that has values named by bare identifiers.
