@@ -258,18 +258,22 @@ pub struct DbFacts<'db> {
     tables: &'db [Table],
     /// The chunk being evaluated, already read: its rows need no lookup.
     local: Option<(EntityId, u32, &'db [Row])>,
+    /// Chunks read so far, per entity: each is a dependency once, then a
+    /// plain slice (an aggregate over 100,000 facts reads 782 inputs, not
+    /// 300,000).
+    seen: std::cell::RefCell<Vec<Vec<Option<&'db [Row]>>>>,
 }
 
 impl<'db> DbFacts<'db> {
     pub fn new(db: &'db dyn salsa::Database, ws: Workspace) -> DbFacts<'db> {
-        DbFacts { db, tables: ws.tables(db), local: None }
+        DbFacts { db, tables: ws.tables(db), local: None, seen: Default::default() }
     }
 
     /// A view that reads one chunk's rows directly (its dependency is
     /// recorded once, here).
     pub fn with_chunk(db: &'db dyn salsa::Database, ws: Workspace, chunk: Chunk) -> DbFacts<'db> {
         let local = Some((EntityId(chunk.entity(db)), chunk.start(db), &**chunk.rows(db)));
-        DbFacts { db, tables: ws.tables(db), local }
+        DbFacts { db, tables: ws.tables(db), local, seen: Default::default() }
     }
 }
 
@@ -285,9 +289,25 @@ impl Facts for DbFacts<'_> {
                 }
             }
         }
-        let table = self.tables.get(entity.index())?;
-        let chunk = table.chunks(self.db).get(row as usize / CHUNK_ROWS)?;
-        chunk.rows(self.db).get(row as usize % CHUNK_ROWS).map(|r| &*r.values)
+        let (e, c) = (entity.index(), row as usize / CHUNK_ROWS);
+        let cached = self.seen.borrow().get(e).and_then(|chunks| chunks.get(c).copied().flatten());
+        let rows: &[Row] = match cached {
+            Some(rows) => rows,
+            None => {
+                let table = self.tables.get(e)?;
+                let rows: &'_ [Row] = table.chunks(self.db).get(c)?.rows(self.db);
+                let mut seen = self.seen.borrow_mut();
+                if seen.len() <= e {
+                    seen.resize(e + 1, Vec::new());
+                }
+                if seen[e].len() <= c {
+                    seen[e].resize(c + 1, None);
+                }
+                seen[e][c] = Some(rows);
+                rows
+            }
+        };
+        rows.get(row as usize % CHUNK_ROWS).map(|r| &*r.values)
     }
     fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
         let table = self.tables.get(entity.index())?;
