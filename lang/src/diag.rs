@@ -75,7 +75,7 @@ codes! {
     MissingPart = "E0206";
     /// An exclusion has no justification.
     ExcludeWithoutReason = "E0207";
-    /// An entity's key field is missing, repeated or not of a key type.
+    /// An entity has more than one key field, or a key that is not `Text` or `Int`.
     BadKey = "E0208";
     /// A value is not constant where a constant is required.
     NotConstant = "E0209";
@@ -105,6 +105,8 @@ codes! {
     EmptyProject = "E0403";
     /// A path leaves the project folder.
     OutsideProject = "E0404";
+    /// Risks are declared but no appetite: no risk can ever be above it.
+    NoAppetite = "W0001";
 }
 
 /// How serious a diagnostic is.

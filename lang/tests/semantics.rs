@@ -279,3 +279,14 @@ fn a_failing_policy_test_says_what_differs() {
     let results = aims_lang::testing::run_tests(e.program(), date("2026-11-01"));
     assert_eq!(results[0].failures, vec!["`c` for \"x\": expected fail, got pass".to_string()]);
 }
+
+#[test]
+fn risks_without_an_appetite_are_warned_about() {
+    let text = format!(
+        "{SCHEMA}\nscale L {{ low: 1, high: 2 }}\nscale I {{ low: 1, high: 2 }}\nmatrix M = L * I {{ ok: 1..2, bad: 3..4 }}\n\
+         risk r for s: AISystem where true {{ l: high i: high }}\n"
+    );
+    let engine = Engine::from_texts("p.aims", &text, &[]).expect("a warning is not an error");
+    let codes: Vec<_> = engine.warnings().iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec![aims_lang::diag::Code::NoAppetite]);
+}

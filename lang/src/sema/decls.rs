@@ -81,6 +81,7 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
     checker.functions(&items);
     checker.rules(&items);
     checker.risks(&items);
+    checker.appetite_warning(&items);
     checker.objectives(&items);
     checker.exceptions(&items);
     checker.excludes(&items);
@@ -882,6 +883,19 @@ impl Checker<'_> {
                 slots,
             });
         }
+    }
+
+    fn appetite_warning(&mut self, items: &Items) {
+        let Some(first) = items.risks.first() else { return };
+        if self.cx.program.matrices.iter().any(|m| m.appetite.is_some()) || self.cx.program.matrices.is_empty() {
+            return;
+        }
+        self.push(
+            Diagnostic::warning(Code::NoAppetite, "risks are declared but no risk appetite is")
+                .at(first.file, first.node.name.span, "this risk can never be above appetite")
+                .note("without an appetite no risk becomes a finding, however high it is")
+                .help("declare the highest acceptable level: `appetite medium`"),
+        );
     }
 
     fn rule_ref(&mut self, file: FileId, name: &ast::Ident) -> Option<RuleId> {
