@@ -118,3 +118,31 @@ fn aims_test_reports_a_failing_expectation() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("`c` for \"a\": expected fail, got pass"), "{text}");
 }
+
+/// The 20 checks of the peer benchmark (`benches/peers`) find exactly what
+/// the harness's hand-written `native` oracle finds on its N = 1,000 facts
+/// (counts per rule from `../shared/peers/README.md`, seed 42).
+#[test]
+fn the_peer_checks_match_the_native_oracle() {
+    let out = aims(
+        &[
+            "check",
+            "benches/peers",
+            "--facts",
+            "tests/fixtures/peers-facts-n1000-seed42.json",
+            "--as-of",
+            "2026-01-01",
+            "--format",
+            "json",
+        ],
+        root(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let findings = report["findings"].as_array().expect("findings");
+    let counts: Vec<usize> =
+        (1..=20).map(|i| findings.iter().filter(|f| f["name"] == format!("R{i:02}").as_str()).count()).collect();
+    let native = [176, 90, 194, 48, 128, 265, 34, 325, 60, 25, 30, 213, 217, 274, 113, 19, 18, 181, 43, 232];
+    assert_eq!(counts, native);
+    assert_eq!(findings.len(), 2685);
+}

@@ -1,5 +1,5 @@
 //! Evaluates the credit-scoring policy over N generated systems once, for
-//! profilers: `cargo run --release -p aims-lang --example profile_eval -- 100000`.
+//! profilers, then 50 what-ifs: `cargo run --release -p aims-lang --example profile_eval -- 100000`.
 
 #[path = "../benches/whatif.rs"]
 #[allow(dead_code, unused_imports)]
@@ -26,4 +26,15 @@ fn main() {
     let start = std::time::Instant::now();
     let result = engine.evaluate(as_of);
     eprintln!("{n} systems: {} findings in {:?}", result.findings.len(), start.elapsed());
+    // Then what-ifs on one system in the middle of the inventory.
+    let key = format!("sys-{:06}", n / 2);
+    let start = std::time::Instant::now();
+    let rounds = 50;
+    for i in 0..rounds {
+        let value = if i % 2 == 0 { "true" } else { "false" };
+        if engine.what_if_field("AISystem", &key, "human_oversight", Some(value)).is_err() {
+            return;
+        }
+    }
+    eprintln!("one what-if: {:?} on average", start.elapsed() / rounds);
 }
