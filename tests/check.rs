@@ -146,3 +146,39 @@ fn the_peer_checks_match_the_native_oracle() {
     assert_eq!(counts, native);
     assert_eq!(findings.len(), 2685);
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Same inputs, byte-identical output: whatever the working directory and
+/// the order in which `aims.toml` lists the fact files.
+#[test]
+fn the_report_does_not_depend_on_fact_file_order_or_working_directory() {
+    let args = ["check", ".", "--as-of", "2026-11-01", "--format", "json"];
+    let original = aims(&args, &root().join("examples/credit-scoring"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir.path().join("credit-scoring");
+    copy_dir(&root().join("examples/credit-scoring"), &copy);
+    let manifest = std::fs::read_to_string(copy.join("aims.toml")).expect("aims.toml");
+    let (head, sources) = manifest.split_once("[[facts]]").expect("fact sources");
+    let mut blocks: Vec<String> = sources.split("[[facts]]").map(|b| format!("[[facts]]{b}")).collect();
+    blocks.reverse();
+    std::fs::write(copy.join("aims.toml"), format!("{head}{}\n", blocks.join("\n"))).expect("write");
+    let shuffled = aims(&args, &copy);
+    assert_eq!(original.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&original.stdout),
+        String::from_utf8_lossy(&shuffled.stdout),
+        "fact file order changed the report"
+    );
+}

@@ -192,6 +192,8 @@ impl Report {
                     _ => None,
                 })
                 .collect();
+            // Where each `require` is, computed once per rule, not per failure.
+            let locations: Vec<String> = requirements.iter().map(|r| location(sources, r.span)).collect();
             let mut counts = OutcomeCounts::default();
             let mut outcomes: Vec<OutcomeView> = result
                 .outcomes
@@ -216,7 +218,7 @@ impl Report {
                                     require: req.map(|r| r.source.clone()).unwrap_or_default(),
                                     message: eval::failure_message(req, f),
                                     no_evidence: matches!(f.reason, FailReason::NoEvidence(_)),
-                                    location: req.map(|r| location(sources, r.span)).unwrap_or_default(),
+                                    location: locations.get(f.index).cloned().unwrap_or_default(),
                                     observed: f
                                         .observed
                                         .iter()
@@ -380,36 +382,45 @@ impl Report {
             if s.findings.observation == 1 { "" } else { "s" }
         );
         let mut groups: Vec<(&str, &str, Vec<&FindingView>)> = Vec::new();
+        let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for f in &self.findings {
-            match groups.iter_mut().find(|(n, _, _)| *n == f.name) {
-                Some(g) => g.2.push(f),
-                None => groups.push((&f.name, source_name(f.source), vec![f])),
+            match group_of.get(f.name.as_str()) {
+                Some(&g) => groups[g].2.push(f),
+                None => {
+                    group_of.insert(&f.name, groups.len());
+                    groups.push((&f.name, source_name(f.source), vec![f]));
+                }
             }
         }
+        // Indexes, so a report of many findings is not quadratic.
+        let rules: std::collections::HashMap<&str, &RuleView> =
+            self.rules.iter().map(|r| (r.name.as_str(), r)).collect();
+        let titles: std::collections::HashMap<&str, &str> = self
+            .rules
+            .iter()
+            .filter_map(|r| r.title.as_deref().map(|t| (r.name.as_str(), t)))
+            .chain(self.risks.iter().filter_map(|r| r.title.as_deref().map(|t| (r.name.as_str(), t))))
+            .chain(self.objectives.iter().filter_map(|o| o.title.as_deref().map(|t| (o.name.as_str(), t))))
+            .collect();
         for (name, source, findings) in groups {
-            let title = self
-                .rules
-                .iter()
-                .find(|r| r.name == name)
-                .and_then(|r| r.title.clone())
-                .or_else(|| self.risks.iter().find(|r| r.name == name).and_then(|r| r.title.clone()))
-                .or_else(|| self.objectives.iter().find(|o| o.name == name).and_then(|o| o.title.clone()));
             let _ = write!(out, "\n{source} {name}");
-            if let Some(t) = title {
+            if let Some(t) = titles.get(name) {
                 let _ = write!(out, ": {t}");
             }
             out.push('\n');
+            let outcomes: std::collections::HashMap<&str, &OutcomeView> = rules
+                .get(name)
+                .map(|r| r.outcomes.iter().map(|o| (o.entity.as_str(), o)).collect())
+                .unwrap_or_default();
             for f in findings {
                 let who = f.entity.as_deref().map(|e| format!("{e}: ")).unwrap_or_default();
                 let _ = writeln!(out, "  {:<11} {who}{}", f.severity.as_str(), f.message);
-                if let (Some(rule), Some(entity)) = (self.rules.iter().find(|r| r.name == f.name), &f.entity) {
-                    if let Some(o) = rule.outcomes.iter().find(|o| &o.entity == entity) {
-                        for failure in &o.failures {
-                            let seen: Vec<String> =
-                                failure.observed.iter().map(|v| format!("{} = {}", v.path, v.value)).collect();
-                            if !seen.is_empty() {
-                                let _ = writeln!(out, "              saw {} ({})", seen.join(", "), failure.location);
-                            }
+                if let Some(o) = f.entity.as_deref().and_then(|e| outcomes.get(e)) {
+                    for failure in &o.failures {
+                        let seen: Vec<String> =
+                            failure.observed.iter().map(|v| format!("{} = {}", v.path, v.value)).collect();
+                        if !seen.is_empty() {
+                            let _ = writeln!(out, "              saw {} ({})", seen.join(", "), failure.location);
                         }
                     }
                 }
