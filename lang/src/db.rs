@@ -393,9 +393,14 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
             RuleResult { rule: RuleId(i as u32), outcomes: (*rule_outcomes(db, ws, name)).clone() }
         })
         .collect();
+    let objectives: Vec<eval::ObjectiveResult> = program
+        .objectives
+        .iter()
+        .filter_map(|o| objective_status(db, ws, RuleName::new(db, o.decl.name.clone())).map(|r| (*r).clone()))
+        .collect();
     let facts = DbFacts::new(db, ws);
     let env = Env { program, facts: &facts, as_of: ws.as_of(db) };
-    Arc::new(eval::derive(&env, rules))
+    Arc::new(eval::derive_with(&env, rules, objectives))
 }
 
 /// One risk over one chunk of its subject's facts.

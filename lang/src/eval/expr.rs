@@ -299,57 +299,128 @@ impl Env<'_> {
             Ok(e) => e,
             Err(u) => return u,
         };
-        let mut count = 0i64;
-        let mut all_int = true;
-        let mut int_sum = 0i64;
-        let mut sum = 0.0f64;
-        let mut best: Option<Value> = None;
+        let mut partial = Partial::default();
         for element in elements {
-            frame[slot as usize] = element;
-            match filter.map(|f| self.eval(f, frame)) {
-                None | Some(Value::Bool(true)) => {}
-                Some(Value::Bool(false)) => continue,
-                Some(other) => return other,
+            if !self.accumulate(&mut partial, func, slot, filter, value, frame, element) {
+                break;
             }
-            count += 1;
-            if func == AggFn::Count {
-                continue;
+        }
+        partial.finish(func)
+    }
+
+    /// Adds one element to a partial aggregate; false once the result is
+    /// unknown (nothing after it can change that).
+    #[allow(clippy::too_many_arguments)]
+    pub fn accumulate(
+        &self,
+        partial: &mut Partial,
+        func: AggFn,
+        slot: u32,
+        filter: Option<&Ex>,
+        value: &Ex,
+        frame: &mut [Value],
+        element: Value,
+    ) -> bool {
+        if partial.unknown.is_some() {
+            return false;
+        }
+        frame[slot as usize] = element;
+        match filter.map(|f| self.eval(f, frame)) {
+            None | Some(Value::Bool(true)) => {}
+            Some(Value::Bool(false)) => return true,
+            Some(other) => {
+                partial.unknown = Some(other);
+                return false;
             }
-            let v = self.eval(value, frame);
-            match &v {
-                Value::Unknown(_) => return v,
-                Value::Int(n) => {
-                    int_sum = int_sum.saturating_add(*n);
-                    sum += *n as f64;
-                }
-                other => {
-                    all_int = false;
-                    if let Some(n) = other.as_f64() {
-                        sum += n;
-                    }
-                }
+        }
+        partial.count += 1;
+        if func == AggFn::Count {
+            return true;
+        }
+        let v = self.eval(value, frame);
+        self.add_value(partial, func, v)
+    }
+
+    fn add_value(&self, partial: &mut Partial, func: AggFn, v: Value) -> bool {
+        match &v {
+            Value::Unknown(_) => {
+                partial.unknown = Some(v);
+                return false;
             }
-            if matches!(func, AggFn::Min | AggFn::Max) {
-                let replace = match &best {
-                    None => true,
-                    Some(b) => match self.compare(&v, b) {
-                        Some(Ordering::Less) => func == AggFn::Min,
-                        Some(Ordering::Greater) => func == AggFn::Max,
-                        _ => false,
-                    },
-                };
-                if replace {
-                    best = Some(v);
+            Value::Int(n) => {
+                partial.int_sum = partial.int_sum.saturating_add(*n);
+                partial.sum += *n as f64;
+            }
+            other => {
+                partial.not_int = true;
+                if let Some(n) = other.as_f64() {
+                    partial.sum += n;
                 }
             }
         }
+        if matches!(func, AggFn::Min | AggFn::Max) {
+            let replace = match &partial.best {
+                None => true,
+                Some(b) => match self.compare(&v, b) {
+                    Some(Ordering::Less) => func == AggFn::Min,
+                    Some(Ordering::Greater) => func == AggFn::Max,
+                    _ => false,
+                },
+            };
+            if replace {
+                partial.best = Some(v);
+            }
+        }
+        true
+    }
+
+    /// Appends a later partial (of the elements after `into`'s) to `into`.
+    pub fn combine(&self, into: &mut Partial, later: &Partial, func: AggFn) {
+        if into.unknown.is_some() {
+            return;
+        }
+        if let Some(u) = &later.unknown {
+            into.unknown = Some(u.clone());
+            return;
+        }
+        into.count += later.count;
+        into.int_sum = into.int_sum.saturating_add(later.int_sum);
+        into.sum += later.sum;
+        into.not_int |= later.not_int;
+        if let Some(best) = &later.best {
+            let (int_sum, sum, not_int, count) = (into.int_sum, into.sum, into.not_int, into.count);
+            self.add_value(into, func, best.clone());
+            // `add_value` counted the value again: undo the sums.
+            (into.int_sum, into.sum, into.not_int, into.count) = (int_sum, sum, not_int, count);
+        }
+    }
+}
+
+/// An aggregate over part of its elements, to be combined in order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Partial {
+    pub count: i64,
+    not_int: bool,
+    int_sum: i64,
+    sum: f64,
+    best: Option<Value>,
+    /// The first unknown met: the aggregate is unknown.
+    unknown: Option<Value>,
+}
+
+impl Partial {
+    /// The aggregate's value.
+    pub fn finish(&self, func: AggFn) -> Value {
+        if let Some(u) = &self.unknown {
+            return u.clone();
+        }
         match func {
-            AggFn::Count => Value::Int(count),
-            AggFn::Sum if all_int => Value::Int(int_sum),
-            AggFn::Sum => Value::Number(sum),
-            _ if count == 0 => unknown(Unknown::EmptyAggregate(func.as_str())),
-            AggFn::Avg => Value::Number(sum / count as f64),
-            AggFn::Min | AggFn::Max => best.unwrap_or(Value::Absent),
+            AggFn::Count => Value::Int(self.count),
+            AggFn::Sum if !self.not_int => Value::Int(self.int_sum),
+            AggFn::Sum => Value::Number(self.sum),
+            _ if self.count == 0 => unknown(Unknown::EmptyAggregate(func.as_str())),
+            AggFn::Avg => Value::Number(self.sum / self.count as f64),
+            AggFn::Min | AggFn::Max => self.best.clone().unwrap_or(Value::Absent),
         }
     }
 }

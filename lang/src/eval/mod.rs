@@ -11,7 +11,7 @@ pub mod reads;
 
 use std::sync::Arc;
 
-pub use expr::Env;
+pub use expr::{Env, Partial};
 
 use crate::facts::Facts;
 use crate::ir::*;
@@ -151,10 +151,15 @@ pub fn evaluate(program: &Program, facts: &dyn Facts, as_of: Date) -> Evaluation
 /// Everything derived from the rules' outcomes: risks, objectives,
 /// exceptions and findings.
 pub fn derive(env: &Env, rules: Vec<RuleResult>) -> Evaluation {
+    let objectives: Vec<ObjectiveResult> =
+        (0..env.program.objectives.len()).map(|i| objective_result(env, ObjectiveId(i as u32))).collect();
+    derive_with(env, rules, objectives)
+}
+
+/// [`derive`] with the objectives already computed.
+pub fn derive_with(env: &Env, rules: Vec<RuleResult>, objectives: Vec<ObjectiveResult>) -> Evaluation {
     let program = env.program;
     let risks: Vec<RiskResult> = (0..program.risks.len()).map(|i| risk_result(env, RiskId(i as u32), &rules)).collect();
-    let objectives: Vec<ObjectiveResult> =
-        (0..program.objectives.len()).map(|i| objective_result(env, ObjectiveId(i as u32))).collect();
     let exceptions: Vec<ExceptionResult> = program
         .exceptions
         .iter()
@@ -447,6 +452,14 @@ pub fn objective_result(env: &Env, id: ObjectiveId) -> ObjectiveResult {
     let objective = &env.program.objectives[id.index()];
     let mut frame = vec![Value::Absent; objective.slots.max(1) as usize];
     let measured = env.eval(&objective.measure, &mut frame);
+    objective_result_with(env, id, measured)
+}
+
+/// Where one objective stands, given the value of its measure (computed
+/// elsewhere, for instance from per-chunk partial aggregates).
+pub fn objective_result_with(env: &Env, id: ObjectiveId, measured: Value) -> ObjectiveResult {
+    let objective = &env.program.objectives[id.index()];
+    let mut frame = vec![Value::Absent; objective.slots.max(1) as usize];
     let (current, unknown) = match &measured {
         Value::Unknown(u) => (None, Some(u.to_string())),
         v => (v.as_f64(), None),
