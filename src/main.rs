@@ -135,17 +135,26 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
-fn check(args: CheckArgs) -> ExitCode {
-    let as_of = match &args.as_of {
+/// `--as-of` as a date, and the project path checked to exist.
+fn parse_as_of(text: Option<&str>, path: &std::path::Path) -> Result<Option<Date>, ExitCode> {
+    let as_of = match text {
         Some(text) => match Date::parse(text) {
             Some(d) => Some(d),
-            None => return usage_error(&format!("`--as-of {text}` is not a date (YYYY-MM-DD)")),
+            None => return Err(usage_error(&format!("`--as-of {text}` is not a date (YYYY-MM-DD)"))),
         },
         None => None,
     };
-    if !args.path.exists() {
-        return usage_error(&format!("`{}` does not exist", args.path.display()));
+    if !path.exists() {
+        return Err(usage_error(&format!("`{}` does not exist", path.display())));
     }
+    Ok(as_of)
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let as_of = match parse_as_of(args.as_of.as_deref(), &args.path) {
+        Ok(as_of) => as_of,
+        Err(code) => return code,
+    };
     for facts in &args.facts {
         if !facts.exists() {
             return usage_error(&format!("fact path `{}` does not exist", facts.display()));
@@ -182,16 +191,10 @@ fn check(args: CheckArgs) -> ExitCode {
 }
 
 fn test(args: TestArgs) -> ExitCode {
-    let as_of = match &args.as_of {
-        Some(text) => match Date::parse(text) {
-            Some(d) => Some(d),
-            None => return usage_error(&format!("`--as-of {text}` is not a date (YYYY-MM-DD)")),
-        },
-        None => None,
+    let as_of = match parse_as_of(args.as_of.as_deref(), &args.path) {
+        Ok(as_of) => as_of,
+        Err(code) => return code,
     };
-    if !args.path.exists() {
-        return usage_error(&format!("`{}` does not exist", args.path.display()));
-    }
     let engine = match Engine::load(&args.path, &LoadOptions::default()) {
         Ok(engine) => engine,
         Err(failure) => {

@@ -387,6 +387,19 @@ pub struct RuleDef {
     pub slots: u32,
 }
 
+impl RuleDef {
+    /// The rule's `require`s, in order (a failure's `index` points here).
+    pub fn requirements(&self) -> Vec<&Requirement> {
+        self.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Require(r) => Some(r),
+                Step::Let { .. } => None,
+            })
+            .collect()
+    }
+}
+
 /// `for x: Entity where filter` (the variable is slot 0).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectDef {
@@ -592,6 +605,29 @@ impl Program {
     }
     pub fn requirement(&self, id: &str) -> Option<&RequirementDef> {
         self.requirements.iter().find(|r| r.id == id)
+    }
+
+    /// A type as written in the language (`Date?`, `[Dataset]`).
+    pub fn ty_name(&self, ty: &Ty) -> String {
+        let name = |d: Option<&Decl>| d.map_or_else(|| "?".to_string(), |d| d.name.clone());
+        match ty {
+            Ty::Bool => "Bool".into(),
+            Ty::Int => "Int".into(),
+            Ty::Number => "Number".into(),
+            Ty::Percent => "Percent".into(),
+            Ty::Text => "Text".into(),
+            Ty::Date => "Date".into(),
+            Ty::Duration => "Duration".into(),
+            Ty::Enum(id) => name(self.enums.get(id.index()).map(|d| &d.decl)),
+            Ty::Scale(id) => name(self.scales.get(id.index()).map(|d| &d.decl)),
+            Ty::Level(id) => name(self.matrices.get(id.index()).map(|d| &d.decl)),
+            Ty::Record(id) => name(self.records.get(id.index()).map(|d| &d.decl)),
+            Ty::Entity(id) => name(self.entities.get(id.index()).map(|d| &d.decl)),
+            Ty::List(el) => format!("[{}]", self.ty_name(el)),
+            Ty::Opt(inner) => format!("{}?", self.ty_name(inner)),
+            Ty::EmptyList => "[]".into(),
+            Ty::Error => "{error}".into(),
+        }
     }
 
     /// A value as a person reads it, given its static knowledge of names.

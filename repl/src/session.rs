@@ -161,25 +161,7 @@ pub fn today() -> Date {
 
 /// The name of a type as written in the language.
 fn ty_name(program: &Program, ty: &Ty) -> String {
-    let name = |v: Option<&String>| v.cloned().unwrap_or_else(|| "?".into());
-    match ty {
-        Ty::Bool => "Bool".into(),
-        Ty::Int => "Int".into(),
-        Ty::Number => "Number".into(),
-        Ty::Percent => "Percent".into(),
-        Ty::Text => "Text".into(),
-        Ty::Date => "Date".into(),
-        Ty::Duration => "Duration".into(),
-        Ty::Enum(id) => name(program.enums.get(id.index()).map(|d| &d.decl.name)),
-        Ty::Scale(id) => name(program.scales.get(id.index()).map(|d| &d.decl.name)),
-        Ty::Level(id) => name(program.matrices.get(id.index()).map(|d| &d.decl.name)),
-        Ty::Record(id) => name(program.records.get(id.index()).map(|d| &d.decl.name)),
-        Ty::Entity(id) => name(program.entities.get(id.index()).map(|d| &d.decl.name)),
-        Ty::List(el) => format!("[{}]", ty_name(program, el)),
-        Ty::Opt(inner) => format!("{}?", ty_name(program, inner)),
-        Ty::EmptyList => "[]".into(),
-        Ty::Error => "{error}".into(),
-    }
+    program.ty_name(ty)
 }
 
 /// The file the engine's `sema::constant` reports into (no real file).

@@ -544,18 +544,11 @@ fn findings(
     for result in rules {
         let rule = program.rule(result.rule);
         let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
+        let requirements = rule.requirements();
         for outcome in &result.outcomes {
             if outcome.kind != OutcomeKind::Fail {
                 continue;
             }
-            let requirements: Vec<&Requirement> = rule
-                .steps
-                .iter()
-                .filter_map(|s| match s {
-                    Step::Require(r) => Some(r),
-                    _ => None,
-                })
-                .collect();
             let reasons: Vec<String> =
                 outcome.failures.iter().map(|f| failure_message(requirements.get(f.index).copied(), f)).collect();
             out.push(Finding {

@@ -127,30 +127,6 @@ impl FactStore {
         let key = self.key_of(program, entity, index);
         self.tables[entity.index()].by_key.entry(key).or_insert(index);
     }
-
-    /// Removes the row with this key; true if there was one.
-    pub fn remove(&mut self, program: &Program, entity: EntityId, key: &str) -> bool {
-        let Some(row) = self.tables[entity.index()].find(key) else { return false };
-        self.tables[entity.index()].rows.remove(row as usize);
-        self.reindex(program, entity);
-        true
-    }
-
-    /// Replaces the values of a row.
-    pub fn replace(&mut self, program: &Program, entity: EntityId, row: u32, values: Arc<[Value]>) {
-        self.tables[entity.index()].rows[row as usize].values = values;
-        self.reindex(program, entity);
-    }
-
-    fn reindex(&mut self, program: &Program, entity: EntityId) {
-        let count = self.tables[entity.index()].rows.len() as u32;
-        let keys: Vec<Arc<str>> = (0..count).map(|r| self.key_of(program, entity, r)).collect();
-        let table = &mut self.tables[entity.index()];
-        table.by_key.clear();
-        for (i, k) in keys.into_iter().enumerate() {
-            table.by_key.entry(k).or_insert(i as u32);
-        }
-    }
 }
 
 /// Read access to facts: what evaluation needs, whoever stores them

@@ -184,14 +184,7 @@ impl Report {
                 RuleKind::Control => summary.controls += 1,
                 RuleKind::Audit => summary.audits += 1,
             }
-            let requirements: Vec<&Requirement> = rule
-                .steps
-                .iter()
-                .filter_map(|s| match s {
-                    Step::Require(r) => Some(r),
-                    _ => None,
-                })
-                .collect();
+            let requirements = rule.requirements();
             // Where each `require` is, computed once per rule, not per failure.
             let locations: Vec<String> = requirements.iter().map(|r| location(sources, r.span)).collect();
             let mut counts = OutcomeCounts::default();

@@ -167,24 +167,7 @@ impl Context {
     }
 
     pub(crate) fn ty_name(&self, ty: &Ty) -> String {
-        match ty {
-            Ty::Bool => "Bool".into(),
-            Ty::Int => "Int".into(),
-            Ty::Number => "Number".into(),
-            Ty::Percent => "Percent".into(),
-            Ty::Text => "Text".into(),
-            Ty::Date => "Date".into(),
-            Ty::Duration => "Duration".into(),
-            Ty::Enum(id) => self.program.enums[id.index()].decl.name.clone(),
-            Ty::Scale(id) => self.program.scales[id.index()].decl.name.clone(),
-            Ty::Level(id) => self.program.matrices[id.index()].decl.name.clone(),
-            Ty::Record(id) => self.program.records[id.index()].decl.name.clone(),
-            Ty::Entity(id) => self.program.entities[id.index()].decl.name.clone(),
-            Ty::List(el) => format!("[{}]", self.ty_name(el)),
-            Ty::Opt(inner) => format!("{}?", self.ty_name(inner)),
-            Ty::EmptyList => "[]".into(),
-            Ty::Error => "{error}".into(),
-        }
+        self.program.ty_name(ty)
     }
 
     /// Every value of an enum, scale or matrix named `name`.
