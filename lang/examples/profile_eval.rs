@@ -8,7 +8,12 @@ mod generated;
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/credit-scoring");
-    let Ok(mut engine) = aims_lang::Engine::load(&root, &Default::default()) else { return };
+    let db = if std::env::var_os("AIMS_LOG_QUERIES").is_some() {
+        aims_lang::db::Database::with_log()
+    } else {
+        aims_lang::db::Database::default()
+    };
+    let Ok(mut engine) = aims_lang::Engine::load_with(&root, &Default::default(), db) else { return };
     let Some(name) =
         engine.sources().iter().find(|(_, f)| f.name.ends_with("systems.yaml")).map(|(_, f)| f.name.clone())
     else {
@@ -28,8 +33,9 @@ fn main() {
     eprintln!("{n} systems: {} findings in {:?}", result.findings.len(), start.elapsed());
     // Then what-ifs on one system in the middle of the inventory.
     let key = format!("sys-{:06}", n / 2);
+    engine.db().take_log();
     let start = std::time::Instant::now();
-    let rounds = 50;
+    let rounds: u32 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(50);
     for i in 0..rounds {
         let value = if i % 2 == 0 { "true" } else { "false" };
         if engine.what_if_field("AISystem", &key, "human_oversight", Some(value)).is_err() {
@@ -37,4 +43,11 @@ fn main() {
         }
     }
     eprintln!("one what-if: {:?} on average", start.elapsed() / rounds);
+    let mut counts = std::collections::BTreeMap::new();
+    for line in engine.db().take_log() {
+        *counts.entry(line.split('(').next().unwrap_or("").to_string()).or_insert(0usize) += 1;
+    }
+    if !counts.is_empty() {
+        eprintln!("queries executed in the what-ifs: {counts:?}");
+    }
 }
