@@ -25,9 +25,7 @@ use crate::sema::{self, SourceInput};
 use crate::syntax::{self, ast};
 use crate::time::Date;
 
-/// Facts per chunk: the unit of re-evaluation after a fact changes.
-/// Measured: see `benches/whatif.rs` and the closing notes of issue 3.
-pub const CHUNK_ROWS: usize = 128;
+pub use crate::eval::{CHUNKS_PER_BLOCK, CHUNK_ROWS};
 
 /// The salsa database.
 #[salsa::db]
@@ -431,6 +429,60 @@ pub fn risk_chunk<'db>(
     Arc::new((start..start + count).filter_map(|r| eval::risk_entry(&env, def, Some(r), &passes)).collect())
 }
 
+/// One chunk's share of an objective whose measure aggregates over facts
+/// (`avg(x.v for x: E where ..)`): combined in order, the chunks give the
+/// measure, and an edit recomputes only its own chunk's share.
+#[salsa::tracked(returns(clone))]
+pub fn aggregate_chunk<'db>(
+    db: &'db dyn salsa::Database,
+    ws: Workspace,
+    objective: RuleName<'db>,
+    chunk: Chunk,
+) -> Arc<eval::Partial> {
+    let full = &compiled(db, ws).program;
+    let mut partial = eval::Partial::default();
+    let Some(def) = full.objectives.iter().find(|o| o.decl.name == *objective.text(db)) else {
+        return Arc::new(partial);
+    };
+    let Ex::Aggregate { func, slot, filter, value, .. } = &def.measure else { return Arc::new(partial) };
+    let program = eval_program(db, ws);
+    let facts = DbFacts::with_chunk(db, ws, chunk);
+    let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
+    let mut frame = vec![Value::Absent; def.slots.max(1) as usize];
+    let (entity, start) = (EntityId(chunk.entity(db)), chunk.start(db));
+    for r in start..start + chunk.rows(db).len() as u32 {
+        if !env.accumulate(&mut partial, *func, *slot, filter.as_deref(), value, &mut frame, Value::Row(entity, r)) {
+            break;
+        }
+    }
+    Arc::new(partial)
+}
+
+/// The partial aggregate of one block of chunks.
+#[salsa::tracked(returns(clone))]
+pub fn aggregate_block<'db>(
+    db: &'db dyn salsa::Database,
+    ws: Workspace,
+    objective: RuleName<'db>,
+    table: Table,
+    block: u32,
+) -> Arc<eval::Partial> {
+    let full = &compiled(db, ws).program;
+    let mut total = eval::Partial::default();
+    let Some(def) = full.objectives.iter().find(|o| o.decl.name == *objective.text(db)) else {
+        return Arc::new(total);
+    };
+    let Ex::Aggregate { func, .. } = &def.measure else { return Arc::new(total) };
+    let program = eval_program(db, ws);
+    let facts = DbFacts::new(db, ws);
+    let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
+    let start = block as usize * CHUNKS_PER_BLOCK;
+    for chunk in table.chunks(db).iter().skip(start).take(CHUNKS_PER_BLOCK) {
+        env.combine(&mut total, &aggregate_chunk(db, ws, objective, *chunk), *func);
+    }
+    Arc::new(total)
+}
+
 /// Where one objective stands.
 #[salsa::tracked(returns(clone))]
 pub fn objective_status<'db>(
@@ -442,5 +494,18 @@ pub fn objective_status<'db>(
     let index = full.objectives.iter().position(|o| o.decl.name == *objective.text(db))?;
     let facts = DbFacts::new(db, ws);
     let env = Env { program: full, facts: &facts, as_of: ws.as_of(db) };
-    Some(Arc::new(eval::objective_result(&env, ObjectiveId(index as u32))))
+    let id = ObjectiveId(index as u32);
+    match &full.objectives[index].measure {
+        Ex::Aggregate { func, source: Source::Entities(e), .. } => {
+            let mut total = eval::Partial::default();
+            if let Some(table) = ws.tables(db).get(e.index()) {
+                let blocks = table.chunks(db).len().div_ceil(CHUNKS_PER_BLOCK);
+                for block in 0..blocks {
+                    env.combine(&mut total, &aggregate_block(db, ws, objective, *table, block as u32), *func);
+                }
+            }
+            Some(Arc::new(eval::objective_result_with(&env, id, total.finish(*func))))
+        }
+        _ => Some(Arc::new(eval::objective_result(&env, id))),
+    }
 }

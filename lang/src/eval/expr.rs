@@ -295,6 +295,28 @@ impl Env<'_> {
         value: &Ex,
         frame: &mut [Value],
     ) -> Value {
+        if let Source::Entities(e) = source {
+            // The same summation tree as the incremental engine's per-chunk
+            // and per-block partials, so both give identical floats.
+            let rows = self.facts.len(*e) as usize;
+            let mut total = Partial::default();
+            for block in (0..rows).step_by(super::CHUNK_ROWS * super::CHUNKS_PER_BLOCK) {
+                let mut block_partial = Partial::default();
+                let block_end = (block + super::CHUNK_ROWS * super::CHUNKS_PER_BLOCK).min(rows);
+                for chunk in (block..block_end).step_by(super::CHUNK_ROWS) {
+                    let mut chunk_partial = Partial::default();
+                    for r in chunk..(chunk + super::CHUNK_ROWS).min(block_end) {
+                        let row = Value::Row(*e, r as u32);
+                        if !self.accumulate(&mut chunk_partial, func, slot, filter, value, frame, row) {
+                            break;
+                        }
+                    }
+                    self.combine(&mut block_partial, &chunk_partial, func);
+                }
+                self.combine(&mut total, &block_partial, func);
+            }
+            return total.finish(func);
+        }
         let elements = match self.elements(source, frame) {
             Ok(e) => e,
             Err(u) => return u,

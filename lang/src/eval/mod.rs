@@ -18,6 +18,14 @@ use crate::ir::*;
 use crate::syntax::ast::Severity;
 use crate::time::Date;
 
+/// Facts per chunk: the unit of re-evaluation after a fact changes (the
+/// incremental engine stores facts in chunks of this size).
+pub const CHUNK_ROWS: usize = 128;
+
+/// Chunks per block of partial aggregates: after an edit one chunk, one
+/// block and the blocks are recombined, not every chunk.
+pub const CHUNKS_PER_BLOCK: usize = 32;
+
 /// Why a `require` failed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FailReason {
