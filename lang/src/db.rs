@@ -429,6 +429,15 @@ pub fn risk_chunk<'db>(
     Arc::new((start..start + count).filter_map(|r| eval::risk_entry(&env, def, Some(r), &passes)).collect())
 }
 
+/// The objective of that name, if its measure aggregates over facts.
+fn aggregate_measure<'p>(program: &'p Program, name: &str) -> Option<&'p ObjectiveDef> {
+    program
+        .objectives
+        .iter()
+        .find(|o| o.decl.name == name)
+        .filter(|o| matches!(o.measure, Ex::Aggregate { source: Source::Entities(_), .. }))
+}
+
 /// One chunk's share of an objective whose measure aggregates over facts
 /// (`avg(x.v for x: E where ..)`): combined in order, the chunks give the
 /// measure, and an edit recomputes only its own chunk's share.
@@ -441,9 +450,7 @@ pub fn aggregate_chunk<'db>(
 ) -> Arc<eval::Partial> {
     let full = &compiled(db, ws).program;
     let mut partial = eval::Partial::default();
-    let Some(def) = full.objectives.iter().find(|o| o.decl.name == *objective.text(db)) else {
-        return Arc::new(partial);
-    };
+    let Some(def) = aggregate_measure(full, objective.text(db)) else { return Arc::new(partial) };
     let Ex::Aggregate { func, slot, filter, value, .. } = &def.measure else { return Arc::new(partial) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
@@ -469,10 +476,9 @@ pub fn aggregate_block<'db>(
 ) -> Arc<eval::Partial> {
     let full = &compiled(db, ws).program;
     let mut total = eval::Partial::default();
-    let Some(def) = full.objectives.iter().find(|o| o.decl.name == *objective.text(db)) else {
+    let Some(Ex::Aggregate { func, .. }) = aggregate_measure(full, objective.text(db)).map(|d| &d.measure) else {
         return Arc::new(total);
     };
-    let Ex::Aggregate { func, .. } = &def.measure else { return Arc::new(total) };
     let program = eval_program(db, ws);
     let facts = DbFacts::new(db, ws);
     let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
