@@ -182,3 +182,19 @@ fn the_report_does_not_depend_on_fact_file_order_or_working_directory() {
         "fact file order changed the report"
     );
 }
+
+#[test]
+fn as_of_in_aims_toml_may_be_a_toml_date() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("aims.toml"), "[project]\nas_of = 2027-01-05\n").expect("write");
+    std::fs::write(
+        dir.path().join("p.aims"),
+        "entity S { id: Text key, d: Date }\ncontrol c for s: S where true { require s.d within 30 days }\n\
+         fact S { id: \"a\", d: 2027-01-01 }\n",
+    )
+    .expect("write");
+    let out = aims(&["check", &dir.path().to_string_lossy(), "--format", "json"], root());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(report["as_of"], "2027-01-05", "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -34,7 +34,8 @@ struct Manifest {
 struct ProjectSection {
     name: Option<String>,
     sources: Option<Vec<String>>,
-    as_of: Option<String>,
+    /// A quoted `"2026-11-01"` or a TOML date `2026-11-01`.
+    as_of: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -108,7 +109,12 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                 );
             }
         }
-        if let Some(as_of) = &manifest.project.as_of {
+        if let Some(value) = &manifest.project.as_of {
+            let as_of = match value {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let as_of = as_of.as_str();
             match Date::parse(as_of) {
                 Some(d) => files.as_of = Some(d),
                 None => diags.push(
