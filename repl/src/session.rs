@@ -167,6 +167,15 @@ fn ty_name(program: &Program, ty: &Ty) -> String {
 /// The file the engine's `sema::constant` reports into (no real file).
 const NO_FILE: FileId = FileId(u32::MAX);
 
+/// [`relocate`], and a diagnostic with no place of its own points at the
+/// whole piece with `label`.
+fn placed(diagnostics: Vec<Diagnostic>, file: FileId, piece: &std::ops::Range<usize>, label: &str) -> Vec<Diagnostic> {
+    relocate(diagnostics, file, piece.start)
+        .into_iter()
+        .map(|d| if d.primary.is_none() { d.at(file, span(piece), label) } else { d })
+        .collect()
+}
+
 /// Points diagnostics reported on a piece of the typed line (in no file,
 /// relative to the piece) at the line itself, in `file`.
 fn relocate(mut diagnostics: Vec<Diagnostic>, file: FileId, offset: usize) -> Vec<Diagnostic> {
@@ -578,12 +587,8 @@ impl Session {
                 return Err(self.error_at(input, d));
             }
             if let Err(diagnostics) = aims_lang::sema::constant(program, &ty, &value.value) {
-                let mut diagnostics = relocate(diagnostics, file, value.span.start);
-                for d in &mut diagnostics {
-                    if d.primary.is_none() {
-                        *d = d.clone().at(file, span(&value.span), format!("expected a `{}`", ty_name(program, &ty)));
-                    }
-                }
+                let label = format!("expected a `{}`", ty_name(program, &ty));
+                let diagnostics = placed(diagnostics, file, &value.span, &label);
                 return Err(self.render(input, &diagnostics, None));
             }
             Ok(())
@@ -632,12 +637,7 @@ impl Session {
             }
             let program = self.engine.program();
             if let Err(diagnostics) = aims_lang::sema::fact_record(program, id, &record.value) {
-                let mut diagnostics = relocate(diagnostics, file, record.span.start);
-                for d in &mut diagnostics {
-                    if d.primary.is_none() {
-                        *d = d.clone().at(file, span(&record.span), "in this fact");
-                    }
-                }
+                let diagnostics = placed(diagnostics, file, &record.span, "in this fact");
                 return Err(self.render(input, &diagnostics, None));
             }
             Ok(())

@@ -143,6 +143,27 @@ impl Checker<'_> {
         true
     }
 
+    /// Whether `name` was already seen in this declaration, reported with
+    /// both places (`words`: the message with one `{}` for the name, the
+    /// label of the repeat, the label of the first); records it if not.
+    fn repeated<'n>(
+        &mut self,
+        seen: &mut HashMap<&'n str, Span>,
+        file: FileId,
+        name: &'n ast::Ident,
+        words: [&str; 3],
+    ) -> bool {
+        if let Some(first) = seen.get(name.name.as_str()) {
+            let d = Diagnostic::error(Code::Duplicate, words[0].replacen("{}", &name.name, 1))
+                .at(file, name.span, words[1])
+                .also(file, *first, words[2]);
+            self.push(d);
+            return true;
+        }
+        seen.insert(&name.name, name.span);
+        false
+    }
+
     fn checker<'a>(&'a self, file: FileId, text: &'a str) -> ExprChecker<'a> {
         ExprChecker::new(self.cx, file, text)
     }
@@ -163,14 +184,14 @@ impl Checker<'_> {
             let mut variants: Vec<String> = Vec::new();
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for v in &e.node.variants {
-                if let Some(first) = seen.get(v.name.name.as_str()) {
-                    let d = Diagnostic::error(Code::Duplicate, format!("variant `{}` is listed twice", v.name.name))
-                        .at(e.file, v.name.span, "listed again here")
-                        .also(e.file, *first, "first listed here");
-                    self.push(d);
+                if self.repeated(
+                    &mut seen,
+                    e.file,
+                    &v.name,
+                    ["variant `{}` is listed twice", "listed again here", "first listed here"],
+                ) {
                     continue;
                 }
-                seen.insert(&v.name.name, v.name.span);
                 variants.push(v.name.name.clone());
             }
             self.cx.types.insert(e.node.name.name.clone(), TypeName::Enum(id));
@@ -235,14 +256,14 @@ impl Checker<'_> {
             let mut key = None;
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for f in &s.node.fields {
-                if let Some(first) = seen.get(f.name.name.as_str()) {
-                    let d = Diagnostic::error(Code::Duplicate, format!("field `{}` is declared twice", f.name.name))
-                        .at(s.file, f.name.span, "declared again here")
-                        .also(s.file, *first, "first declared here");
-                    self.push(d);
+                if self.repeated(
+                    &mut seen,
+                    s.file,
+                    &f.name,
+                    ["field `{}` is declared twice", "declared again here", "first declared here"],
+                ) {
                     continue;
                 }
-                seen.insert(&f.name.name, f.name.span);
                 let ty = self.cx.resolve_type(s.file, &f.ty);
                 if f.is_key {
                     match id {
