@@ -355,6 +355,14 @@ impl StructDef {
     }
 }
 
+/// `map FROM to TO, ..`: requirement `from` covers each of `to`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapDef {
+    pub from: String,
+    pub to: Vec<String>,
+    pub span: FileSpan,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequirementDef {
     pub id: String,
@@ -585,6 +593,8 @@ pub struct Program {
     pub objectives: Vec<ObjectiveDef>,
     pub exceptions: Vec<ExceptionDef>,
     pub excludes: Vec<ExcludeDef>,
+    /// Crosswalk entries: a requirement and what it covers in other frameworks.
+    pub maps: Vec<MapDef>,
     pub fns: Vec<FnDef>,
     pub facts: Vec<FactDef>,
     pub tests: Vec<TestDef>,

@@ -40,6 +40,7 @@ struct Items<'a> {
     objectives: Vec<At<'a, ast::ObjectiveDecl>>,
     exceptions: Vec<At<'a, ast::ExceptionDecl>>,
     excludes: Vec<At<'a, ast::ExcludeDecl>>,
+    maps: Vec<At<'a, ast::MapDecl>>,
     fns: Vec<At<'a, ast::FnDecl>>,
     facts: Vec<At<'a, ast::FactDecl>>,
     tests: Vec<At<'a, ast::TestDecl>>,
@@ -70,6 +71,7 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
                 ItemKind::Objective(d) => items.objectives.push(at!(d)),
                 ItemKind::Exception(d) => items.exceptions.push(at!(d)),
                 ItemKind::Exclude(d) => items.excludes.push(at!(d)),
+                ItemKind::Map(d) => items.maps.push(at!(d)),
                 ItemKind::Fn(d) => items.fns.push(at!(d)),
                 ItemKind::Test(d) => items.tests.push(at!(d)),
             }
@@ -85,6 +87,7 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
     checker.objectives(&items);
     checker.exceptions(&items);
     checker.excludes(&items);
+    checker.maps(&items);
     checker.facts(&items);
     checker.tests(&items);
 }
@@ -1130,6 +1133,16 @@ impl Checker<'_> {
                     because: because.value.clone(),
                     span: FileSpan { file: x.file, span: x.span },
                 });
+            }
+        }
+    }
+
+    fn maps(&mut self, items: &Items) {
+        for m in &items.maps {
+            let from = self.check_requirements(m.file, std::slice::from_ref(&m.node.from));
+            let to = self.check_requirements(m.file, &m.node.to);
+            if let (Some(from), false) = (from.into_iter().next(), to.is_empty()) {
+                self.cx.program.maps.push(MapDef { from, to, span: FileSpan { file: m.file, span: m.span } });
             }
         }
     }

@@ -88,6 +88,7 @@ pub enum ItemKind {
     Objective(ObjectiveDecl),
     Exception(ExceptionDecl),
     Exclude(ExcludeDecl),
+    Map(MapDecl),
     Fn(FnDecl),
     Test(TestDecl),
 }
@@ -111,6 +112,7 @@ impl ItemKind {
             ItemKind::Objective(_) => "objective",
             ItemKind::Exception(_) => "exception",
             ItemKind::Exclude(_) => "exclude",
+            ItemKind::Map(_) => "map",
             ItemKind::Fn(_) => "fn",
             ItemKind::Test(_) => "test",
         }
@@ -344,6 +346,13 @@ pub struct ExceptionDecl {
 pub struct ExcludeDecl {
     pub requirements: Vec<ReqRef>,
     pub because: Option<Text>,
+}
+
+/// `map A.5.2 to MAP-1.1, GOVERN-4.1`: a crosswalk entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapDecl {
+    pub from: ReqRef,
+    pub to: Vec<ReqRef>,
 }
 
 /// `fn name(p: T, ..) = expr`

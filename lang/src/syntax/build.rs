@@ -47,6 +47,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_objective
             | Rule::kw_exception
             | Rule::kw_exclude
+            | Rule::kw_map
             | Rule::kw_fn
             | Rule::kw_test
             | Rule::kw_require
@@ -238,6 +239,12 @@ impl Builder {
                     }
                 }
                 ItemKind::Exclude(ExcludeDecl { requirements, because })
+            }
+            Rule::map_decl => {
+                let mut it = inner(pair);
+                let from = self.req_ref(it.next());
+                let to = it.map(|p| self.req_ref(Some(p))).collect();
+                ItemKind::Map(MapDecl { from, to })
             }
             Rule::fn_decl => {
                 let mut name = None;

@@ -70,6 +70,7 @@ pub const DECLARATION_KEYWORDS: &[&str] = &[
     "objective",
     "exception",
     "exclude",
+    "map",
     "fn",
     "test",
 ];
