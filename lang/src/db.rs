@@ -137,13 +137,7 @@ pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
         i += 1;
         let parse = parse_file(db, file);
         let id = FileId(file.id(db));
-        for error in &parse.errors {
-            let mut d = Diagnostic::error(error.code, error.message.clone()).at(id, error.span, error.label.clone());
-            if let Some(help) = &error.help {
-                d = d.help(help.clone());
-            }
-            diagnostics.push(d);
-        }
+        diagnostics.extend(parse.errors.iter().map(|e| Diagnostic::from_syntax(id, e)));
         for item in &parse.file.items {
             let ast::ItemKind::Use(u) = &item.kind else { continue };
             let prefix = format!("{}.", u.path);

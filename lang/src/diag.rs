@@ -167,6 +167,15 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// The diagnostic of a syntax error in `file`.
+    pub fn from_syntax(file: FileId, error: &crate::syntax::SyntaxError) -> Diagnostic {
+        let d = Diagnostic::error(error.code, error.message.clone()).at(file, error.span, error.label.clone());
+        match &error.help {
+            Some(help) => d.help(help.clone()),
+            None => d,
+        }
+    }
+
     /// An error with a message and no location yet.
     pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {

@@ -19,6 +19,7 @@ pub mod diag;
 pub mod engine;
 pub mod eval;
 pub mod facts;
+pub mod format;
 pub mod ir;
 pub mod project;
 pub mod sema;

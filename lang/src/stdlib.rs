@@ -8,6 +8,10 @@
 pub const MODULES: &[(&str, &str)] = &[
     ("iso42001.clauses", include_str!("../../stdlib/iso42001/clauses.aims")),
     ("iso42001.annex_a", include_str!("../../stdlib/iso42001/annex_a.aims")),
+    ("nist_ai_rmf.subcategories", include_str!("../../stdlib/nist_ai_rmf/subcategories.aims")),
+    ("nist_ai_rmf.crosswalk", include_str!("../../stdlib/nist_ai_rmf/crosswalk.aims")),
+    ("eu_ai_act.articles", include_str!("../../stdlib/eu_ai_act/articles.aims")),
+    ("eu_ai_act.crosswalk", include_str!("../../stdlib/eu_ai_act/crosswalk.aims")),
 ];
 
 /// The modules a `use` path names (one module, or every module under a prefix).

@@ -1,9 +1,16 @@
 //! Running a program's `test` blocks: each one evaluates the program on
 //! its own `given` facts only (hermetic), as of its own date, and compares
 //! outcomes, risk levels and objective statuses with its expectations.
+//!
+//! Coverage says what the tests prove, not what they merely run (every
+//! test evaluates the whole program): a control, audit rule, risk or
+//! objective is covered when some test states an expectation about it,
+//! and a `require` is covered when some test expecting an outcome of its
+//! rule saw that `require` fail, showing that the condition can bite.
 
+use crate::diag::FileSpan;
 use crate::facts::{FactStore, Origin, Row};
-use crate::ir::{ExpectDef, Program};
+use crate::ir::{ExpectDef, Program, RuleKind};
 use crate::time::Date;
 
 /// The result of one `test` block.
@@ -20,9 +27,74 @@ impl TestResult {
     }
 }
 
+/// What a coverage item is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageKind {
+    Control,
+    Audit,
+    Require,
+    Risk,
+    Objective,
+}
+
+impl CoverageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageKind::Control => "control",
+            CoverageKind::Audit => "audit",
+            CoverageKind::Require => "require",
+            CoverageKind::Risk => "risk",
+            CoverageKind::Objective => "objective",
+        }
+    }
+}
+
+/// One thing the tests may or may not cover.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoverageItem {
+    pub kind: CoverageKind,
+    /// The declaration's name; for a `require`, `rule #n`.
+    pub name: String,
+    pub location: FileSpan,
+    pub covered: bool,
+}
+
+/// Coverage of a program by its tests.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Coverage {
+    pub items: Vec<CoverageItem>,
+}
+
+impl Coverage {
+    /// Covered items as a percentage of all items (100 when there are none).
+    pub fn percent(&self) -> f64 {
+        if self.items.is_empty() {
+            return 100.0;
+        }
+        let covered = self.items.iter().filter(|i| i.covered).count();
+        covered as f64 * 100.0 / self.items.len() as f64
+    }
+
+    /// The items no test covers, in declaration order.
+    pub fn uncovered(&self) -> impl Iterator<Item = &CoverageItem> {
+        self.items.iter().filter(|i| !i.covered)
+    }
+}
+
 /// Runs every test block; `default_as_of` is used when a test sets none.
 pub fn run_tests(program: &Program, default_as_of: Date) -> Vec<TestResult> {
-    program
+    run_tests_with_coverage(program, default_as_of).0
+}
+
+/// [`run_tests`], and the coverage the tests give.
+pub fn run_tests_with_coverage(program: &Program, default_as_of: Date) -> (Vec<TestResult>, Coverage) {
+    let mut rule_covered = vec![false; program.rules.len()];
+    let mut require_covered: Vec<Vec<bool>> =
+        program.rules.iter().map(|r| vec![false; r.requirements().len()]).collect();
+    let mut risk_covered = vec![false; program.risks.len()];
+    let mut objective_covered = vec![false; program.objectives.len()];
+    let results = program
         .tests
         .iter()
         .map(|test| {
@@ -38,8 +110,14 @@ pub fn run_tests(program: &Program, default_as_of: Date) -> Vec<TestResult> {
                     ExpectDef::Outcome { rule, outcome, entity, .. } => {
                         let key = entity.as_deref().unwrap_or("-");
                         let name = &program.rule(*rule).decl.name;
-                        let actual =
-                            evaluation.rules[rule.index()].outcomes.iter().find(|o| &*o.key == key).map(|o| o.kind);
+                        rule_covered[rule.index()] = true;
+                        let found = evaluation.rules[rule.index()].outcomes.iter().find(|o| &*o.key == key);
+                        for failure in found.map(|o| o.failures.as_slice()).unwrap_or_default() {
+                            if let Some(c) = require_covered[rule.index()].get_mut(failure.index) {
+                                *c = true;
+                            }
+                        }
+                        let actual = found.map(|o| o.kind);
                         if actual != Some(*outcome) {
                             failures.push(format!(
                                 "`{name}` for \"{key}\": expected {}, got {}",
@@ -49,6 +127,7 @@ pub fn run_tests(program: &Program, default_as_of: Date) -> Vec<TestResult> {
                         }
                     }
                     ExpectDef::Risk { risk, entity, level, .. } => {
+                        risk_covered[risk.index()] = true;
                         let key = entity.as_deref().unwrap_or("-");
                         let def = &program.risks[risk.index()];
                         let levels = &program.matrices[def.matrix.index()].levels;
@@ -70,6 +149,7 @@ pub fn run_tests(program: &Program, default_as_of: Date) -> Vec<TestResult> {
                         }
                     }
                     ExpectDef::Objective { objective, status, .. } => {
+                        objective_covered[objective.index()] = true;
                         let actual = evaluation.objectives[objective.index()].status;
                         if actual != *status {
                             failures.push(format!(
@@ -84,5 +164,44 @@ pub fn run_tests(program: &Program, default_as_of: Date) -> Vec<TestResult> {
             }
             TestResult { name: test.name.clone(), failures }
         })
-        .collect()
+        .collect();
+    let mut coverage = Coverage::default();
+    for (i, rule) in program.rules.iter().enumerate() {
+        let kind = match rule.kind {
+            RuleKind::Control => CoverageKind::Control,
+            RuleKind::Audit => CoverageKind::Audit,
+        };
+        let name = &rule.decl.name;
+        coverage.items.push(CoverageItem {
+            kind,
+            name: name.clone(),
+            location: rule.decl.name_span,
+            covered: rule_covered[i],
+        });
+        for (n, req) in rule.requirements().iter().enumerate() {
+            coverage.items.push(CoverageItem {
+                kind: CoverageKind::Require,
+                name: format!("{name} #{}", n + 1),
+                location: req.span,
+                covered: require_covered[i][n],
+            });
+        }
+    }
+    for (i, risk) in program.risks.iter().enumerate() {
+        coverage.items.push(CoverageItem {
+            kind: CoverageKind::Risk,
+            name: risk.decl.name.clone(),
+            location: risk.decl.name_span,
+            covered: risk_covered[i],
+        });
+    }
+    for (i, objective) in program.objectives.iter().enumerate() {
+        coverage.items.push(CoverageItem {
+            kind: CoverageKind::Objective,
+            name: objective.decl.name.clone(),
+            location: objective.decl.name_span,
+            covered: objective_covered[i],
+        });
+    }
+    (results, coverage)
 }

@@ -12,7 +12,7 @@
 
 pub mod complete;
 pub mod diff;
-mod explain;
+pub mod explain;
 pub mod parse;
 pub mod session;
 mod terminal;

@@ -6,6 +6,12 @@
 //! key, findings by severity, name, entity), so the same inputs give
 //! byte-identical output.
 
+mod html;
+mod junit;
+mod markdown;
+mod sarif;
+pub mod soa;
+
 use serde::Serialize;
 
 use crate::diag::Sources;
@@ -28,6 +34,36 @@ pub struct Report {
     pub risks: Vec<RiskView>,
     pub objectives: Vec<ObjectiveView>,
     pub exceptions: Vec<ExceptionView>,
+    /// The Statement of Applicability against ISO/IEC 42001 Annex A (empty
+    /// when the policies do not `use iso42001`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub soa: Vec<soa::SoaRow>,
+    /// The risk matrices, for heat maps.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matrices: Vec<MatrixView>,
+}
+
+/// A risk matrix: its axes (scales, lowest value first) and levels.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct MatrixView {
+    pub name: String,
+    pub axes: Vec<AxisView>,
+    pub levels: Vec<LevelView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appetite: Option<String>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct AxisView {
+    pub name: String,
+    pub values: Vec<(String, i64)>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct LevelView {
+    pub name: String,
+    pub low: i64,
+    pub high: i64,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq, Default)]
@@ -62,6 +98,8 @@ pub struct FindingView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
     pub message: String,
+    /// `file:line:column` of the failing `require`, else of the declaration.
+    pub location: String,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -108,6 +146,8 @@ pub struct Observed {
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct RiskView {
     pub name: String,
+    /// The matrix that scores it.
+    pub matrix: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     pub treated_by: Vec<String>,
@@ -277,6 +317,7 @@ impl Report {
                 entries.sort_by(|a, b| a.entity.cmp(&b.entity));
                 RiskView {
                     name: risk.decl.name.clone(),
+                    matrix: matrix.decl.name.clone(),
                     title: risk.title.clone(),
                     treated_by: risk.treated_by.iter().map(|t| program.rule(*t).decl.name.clone()).collect(),
                     entries,
@@ -315,15 +356,40 @@ impl Report {
                 }
             })
             .collect();
+        let rule_index: std::collections::HashMap<&str, &RuleView> =
+            rules.iter().map(|r| (r.name.as_str(), r)).collect();
+        let declared_at = |source: eval::FindingSource, name: &str| -> Option<String> {
+            let decl = match source {
+                eval::FindingSource::Control | eval::FindingSource::Audit => return None,
+                eval::FindingSource::Risk => &program.risks.iter().find(|r| r.decl.name == name)?.decl,
+                eval::FindingSource::Objective => &program.objectives.iter().find(|o| o.decl.name == name)?.decl,
+                eval::FindingSource::Exception => &program.exceptions.iter().find(|e| e.decl.name == name)?.decl,
+            };
+            Some(location(sources, decl.name_span))
+        };
         let findings: Vec<FindingView> = evaluation
             .findings
             .iter()
-            .map(|f| FindingView {
-                severity: f.severity,
-                source: f.source,
-                name: f.name.clone(),
-                entity: f.entity.as_ref().map(|e| e.to_string()),
-                message: f.message.clone(),
+            .map(|f| {
+                let entity = f.entity.as_ref().map(|e| e.to_string());
+                let rule = rule_index.get(f.name.as_str());
+                let failing_require = rule.and_then(|r| {
+                    let key = entity.as_deref().unwrap_or("-");
+                    let at = r.outcomes.binary_search_by(|o| o.entity.as_str().cmp(key)).ok()?;
+                    r.outcomes[at].failures.first().map(|x| x.location.clone())
+                });
+                let location = failing_require
+                    .or_else(|| rule.map(|r| r.location.clone()))
+                    .or_else(|| declared_at(f.source, &f.name))
+                    .unwrap_or_default();
+                FindingView {
+                    severity: f.severity,
+                    source: f.source,
+                    name: f.name.clone(),
+                    entity,
+                    message: f.message.clone(),
+                    location,
+                }
             })
             .collect();
         for f in &findings {
@@ -334,6 +400,26 @@ impl Report {
             }
         }
         summary.findings.total = findings.len();
+        let soa = soa::statement(program, sources, &rules, soa::Framework::Iso42001);
+        let matrices = program
+            .matrices
+            .iter()
+            .map(|m| MatrixView {
+                name: m.decl.name.clone(),
+                axes: m
+                    .axes
+                    .iter()
+                    .map(|a| {
+                        let scale = &program.scales[a.index()];
+                        let mut values = scale.values.clone();
+                        values.sort_by_key(|(_, v)| *v);
+                        AxisView { name: scale.decl.name.clone(), values }
+                    })
+                    .collect(),
+                levels: m.levels.iter().map(|l| LevelView { name: l.name.clone(), low: l.low, high: l.high }).collect(),
+                appetite: m.appetite.and_then(|a| m.levels.get(a as usize)).map(|l| l.name.clone()),
+            })
+            .collect();
         Report {
             schema: SCHEMA,
             project: project.to_string(),
@@ -344,7 +430,19 @@ impl Report {
             risks,
             objectives,
             exceptions,
+            soa,
+            matrices,
         }
+    }
+
+    /// The title of every rule, risk and objective that has one, by name.
+    fn titles(&self) -> std::collections::HashMap<&str, &str> {
+        self.rules
+            .iter()
+            .filter_map(|r| r.title.as_deref().map(|t| (r.name.as_str(), t)))
+            .chain(self.risks.iter().filter_map(|r| r.title.as_deref().map(|t| (r.name.as_str(), t))))
+            .chain(self.objectives.iter().filter_map(|o| o.title.as_deref().map(|t| (o.name.as_str(), t))))
+            .collect()
     }
 
     /// The report as pretty-printed JSON, ending with a newline.
@@ -388,13 +486,7 @@ impl Report {
         // Indexes, so a report of many findings is not quadratic.
         let rules: std::collections::HashMap<&str, &RuleView> =
             self.rules.iter().map(|r| (r.name.as_str(), r)).collect();
-        let titles: std::collections::HashMap<&str, &str> = self
-            .rules
-            .iter()
-            .filter_map(|r| r.title.as_deref().map(|t| (r.name.as_str(), t)))
-            .chain(self.risks.iter().filter_map(|r| r.title.as_deref().map(|t| (r.name.as_str(), t))))
-            .chain(self.objectives.iter().filter_map(|o| o.title.as_deref().map(|t| (o.name.as_str(), t))))
-            .collect();
+        let titles = self.titles();
         for (name, source, findings) in groups {
             let _ = write!(out, "\n{source} {name}");
             if let Some(t) = titles.get(name) {

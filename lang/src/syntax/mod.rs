@@ -8,6 +8,7 @@
 
 pub mod ast;
 mod build;
+pub mod tokens;
 
 use pest::Parser as _;
 

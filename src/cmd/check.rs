@@ -1,0 +1,128 @@
+//! `aims check`: evaluate a project and write its report.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aims_lang::project::LoadOptions;
+use aims_lang::report::Report;
+use aims_lang::syntax::ast::Severity;
+use clap::ValueEnum;
+
+use super::{load, parse_as_of, today, usage_error, write_atomically, EXIT_FINDINGS};
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// The project folder (with aims.toml) or a single .aims file.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Fact files or folders to use instead of those in aims.toml.
+    #[arg(long, value_name = "PATH")]
+    pub facts: Vec<PathBuf>,
+    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit with 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = FailOn::Minor)]
+    pub fail_on: FailOn,
+    /// Write the report to a file instead of standard output (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// The report formats.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// For people: counts, then findings by rule.
+    Text,
+    /// The `aims-report/1` JSON document (docs/report.schema.json).
+    Json,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// JUnit XML: one test case per rule and entity.
+    Junit,
+    /// Markdown for pull-request comments.
+    Markdown,
+    /// One self-contained HTML page.
+    Html,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    Major,
+    Minor,
+    Observation,
+}
+
+impl FailOn {
+    fn includes(self, severity: Severity) -> bool {
+        let limit = match self {
+            FailOn::Major => Severity::Major,
+            FailOn::Minor => Severity::Minor,
+            FailOn::Observation => Severity::Observation,
+        };
+        severity <= limit
+    }
+}
+
+/// A spinner on stderr while the engine works, only when stderr is a terminal.
+fn progress() -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
+}
+
+pub fn run(args: CheckArgs) -> ExitCode {
+    let as_of = match parse_as_of(args.as_of.as_deref(), &args.path) {
+        Ok(as_of) => as_of,
+        Err(code) => return code,
+    };
+    for facts in &args.facts {
+        if !facts.exists() {
+            return usage_error(&format!("fact path `{}` does not exist", facts.display()));
+        }
+    }
+    let bar = progress();
+    bar.set_message("loading the policies and facts");
+    let options = LoadOptions { facts: args.facts.clone() };
+    let mut engine = match load(&args.path, &options) {
+        Ok(engine) => engine,
+        Err(code) => {
+            bar.finish_and_clear();
+            return code;
+        }
+    };
+    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
+    bar.set_message(format!("evaluating as of {as_of}"));
+    let evaluation = engine.evaluate(as_of);
+    bar.set_message("writing the report");
+    let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
+    let text = match args.format {
+        Format::Text => report.to_text(),
+        Format::Json => report.to_json(),
+        Format::Sarif => {
+            let cwd = std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+            report.to_sarif(&cwd)
+        }
+        Format::Junit => report.to_junit(),
+        Format::Markdown => report.to_markdown(),
+        Format::Html => report.to_html(),
+    };
+    bar.finish_and_clear();
+    let written = match &args.output {
+        Some(path) => write_atomically(path, &text),
+        None => std::io::stdout().write_all(text.as_bytes()),
+    };
+    if let Err(e) = written {
+        return usage_error(&format!("cannot write the report: {e}"));
+    }
+    let failing = evaluation.findings.iter().any(|f| args.fail_on.includes(f.severity));
+    ExitCode::from(if failing { EXIT_FINDINGS } else { 0 })
+}

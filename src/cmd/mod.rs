@@ -1,0 +1,104 @@
+//! The subcommands of `aims`, one module each, and what they share:
+//! exit codes, diagnostics on stderr, dates, and atomic writes.
+
+pub mod check;
+pub mod explain;
+pub mod fmt;
+pub mod init;
+pub mod soa;
+pub mod test;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use aims_lang::diag::{render, Code, Diagnostic, RenderOptions, Sources};
+use aims_lang::project::LoadOptions;
+use aims_lang::time::Date;
+use aims_lang::Engine;
+
+/// Findings at or above `--fail-on`, failing tests, unformatted files.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Errors in the policy or the facts.
+pub const EXIT_INVALID: u8 = 2;
+/// Usage or I/O errors.
+pub const EXIT_USAGE: u8 = 3;
+
+/// Prints diagnostics to stderr (in colour on a terminal, unless `NO_COLOR`).
+pub fn print_diagnostics(sources: &Sources, diagnostics: &[Diagnostic]) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut text = render(diagnostics, sources, RenderOptions { color });
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        text.push_str(&format!("aims: {errors} error{} found\n", if errors == 1 { "" } else { "s" }));
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Reports a usage or I/O error.
+pub fn usage_error(message: &str) -> ExitCode {
+    eprintln!("aims: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// `--as-of` as a date, and the project path checked to exist.
+pub fn parse_as_of(text: Option<&str>, path: &Path) -> Result<Option<Date>, ExitCode> {
+    let as_of = match text {
+        Some(text) => match Date::parse(text) {
+            Some(d) => Some(d),
+            None => return Err(usage_error(&format!("`--as-of {text}` is not a date (YYYY-MM-DD)"))),
+        },
+        None => None,
+    };
+    if !path.exists() {
+        return Err(usage_error(&format!("`{}` does not exist", path.display())));
+    }
+    Ok(as_of)
+}
+
+/// Loads a project, printing its diagnostics on failure (exit 2, or 3
+/// when only files could not be read) and its warnings on success.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Engine, ExitCode> {
+    match Engine::load(path, options) {
+        Ok(engine) => {
+            if !engine.warnings().is_empty() {
+                print_diagnostics(engine.sources(), engine.warnings());
+            }
+            Ok(engine)
+        }
+        Err(failure) => {
+            print_diagnostics(&failure.sources, &failure.diagnostics);
+            let io_only = failure.diagnostics.iter().all(|d| d.code == Code::Io);
+            Err(ExitCode::from(if io_only { EXIT_USAGE } else { EXIT_INVALID }))
+        }
+    }
+}
+
+/// Writes through a temporary file in the same folder and a rename, so an
+/// interrupted run never leaves half a file.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new().prefix(".aims-").suffix(".tmp").tempfile_in(dir)?;
+    temp.write_all(text.as_bytes())?;
+    temp.as_file().sync_all()?;
+    // A temporary file is private (0600); the result keeps the permissions
+    // of the file it replaces, or gets the usual ones.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions = match std::fs::metadata(path) {
+            Ok(meta) => meta.permissions(),
+            Err(_) => std::fs::Permissions::from_mode(0o644),
+        };
+        temp.as_file().set_permissions(permissions)?;
+    }
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Today's date on this machine.
+pub fn today() -> Date {
+    use chrono::Datelike;
+    let now = chrono::Local::now().date_naive();
+    Date::from_ymd(now.year(), now.month(), now.day()).unwrap_or(Date::UNIX_EPOCH)
+}

@@ -1,0 +1,96 @@
+//! `aims soa`: the Statement of Applicability of a project.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use aims_lang::project::LoadOptions;
+use aims_lang::report::soa::{self, Framework};
+use aims_lang::report::Report;
+use clap::ValueEnum;
+
+use super::{load, parse_as_of, today, usage_error, write_atomically, EXIT_INVALID};
+
+#[derive(clap::Args)]
+pub struct SoaArgs {
+    /// The project folder (with aims.toml) or a single .aims file.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The catalogue to list: ISO/IEC 42001 Annex A, or another framework
+    /// reached through the crosswalks.
+    #[arg(long, value_enum, default_value_t = FrameworkArg::Iso42001)]
+    pub framework: FrameworkArg,
+    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SoaFormat::Text)]
+    pub format: SoaFormat,
+    /// Write to a file instead of standard output (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FrameworkArg {
+    Iso42001,
+    NistAiRmf,
+    EuAiAct,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SoaFormat {
+    Text,
+    Json,
+}
+
+pub fn run(args: SoaArgs) -> ExitCode {
+    let as_of = match parse_as_of(args.as_of.as_deref(), &args.path) {
+        Ok(as_of) => as_of,
+        Err(code) => return code,
+    };
+    let framework = match args.framework {
+        FrameworkArg::Iso42001 => Framework::Iso42001,
+        FrameworkArg::NistAiRmf => Framework::NistAiRmf,
+        FrameworkArg::EuAiAct => Framework::EuAiAct,
+    };
+    let mut engine = match load(&args.path, &LoadOptions::default()) {
+        Ok(engine) => engine,
+        Err(code) => return code,
+    };
+    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
+    let evaluation = engine.evaluate(as_of);
+    let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
+    let rows = soa::statement(engine.program(), engine.sources(), &report.rules, framework);
+    if rows.is_empty() {
+        eprintln!(
+            "aims: the policies do not load the {} catalogue; add `use {}` to a policy file",
+            framework.name(),
+            framework.module()
+        );
+        return ExitCode::from(EXIT_INVALID);
+    }
+    let text = match args.format {
+        SoaFormat::Text => soa::to_text(engine.name(), framework, &rows),
+        SoaFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&serde_json::json!({
+                "schema": "aims-soa/1",
+                "project": engine.name(),
+                "as_of": as_of.to_string(),
+                "framework": framework.name(),
+                "rows": rows,
+            }))
+            .unwrap_or_default();
+            json.push('\n');
+            json
+        }
+    };
+    let written = match &args.output {
+        Some(path) => write_atomically(path, &text),
+        None => std::io::stdout().write_all(text.as_bytes()),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage_error(&format!("cannot write the statement: {e}")),
+    }
+}
