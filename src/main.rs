@@ -37,6 +37,8 @@ enum Command {
     Init(cmd::init::InitArgs),
     /// Explore a project interactively: query outcomes, try what-if edits, compare scenarios.
     Repl(ReplArgs),
+    /// Serve the Language Server Protocol on stdin/stdout (for editors).
+    Lsp,
 }
 
 #[derive(clap::Args)]
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::explain::run(args),
         Command::Soa(args) => cmd::soa::run(args),
         Command::Init(args) => cmd::init::run(args),
+        Command::Lsp => aims_lsp::serve_stdio(),
         Command::Repl(args) => match args.as_of.as_deref().map(|text| Date::parse(text).ok_or(text)).transpose() {
             Ok(as_of) => aims_repl::run(&args.path, as_of),
             Err(text) => usage_error(&format!("`--as-of {text}` is not a date (YYYY-MM-DD)")),

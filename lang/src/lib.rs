@@ -20,6 +20,7 @@ pub mod engine;
 pub mod eval;
 pub mod facts;
 pub mod format;
+pub mod ide;
 pub mod ir;
 pub mod project;
 pub mod sema;

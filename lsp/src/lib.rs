@@ -1,4 +1,9 @@
-//! `aims-lsp`: reserved for the language server (issue 4).
+//! `aims-lsp`: the language server, `aims lsp` (issue 4).
 //!
-//! The crate exists so the workspace has its final shape; it depends only on
-//! `aims-lang` and must stay that way (see ARCHITECTURE.md).
+//! Depends only on `aims-lang` (see ARCHITECTURE.md).
+
+/// Serves the Language Server Protocol on stdin/stdout until the client exits.
+pub fn serve_stdio() -> std::process::ExitCode {
+    eprintln!("aims: the language server is not built yet");
+    std::process::ExitCode::from(3)
+}
