@@ -4,7 +4,7 @@
 //! [`Table`] per entity type holding [`Chunk`]s of at most [`CHUNK_ROWS`]
 //! facts, and the [`Workspace`] (the file list, the tables, `as_of`).
 //!
-//! Queries: [`parse_file`] per file; [`compiled`] checks the program;
+//! Queries: [`parse_declaration`] per declaration, [`parse_file`] per file; [`compiled`] checks the program;
 //! [`eval_program`] and [`rule_logic`] are span-free projections of it, so
 //! that moving text around or editing one rule re-runs nothing else;
 //! [`chunk_outcomes`] evaluates one rule over one chunk of facts, the unit
@@ -119,10 +119,33 @@ pub struct RuleName<'db> {
     pub text: String,
 }
 
-/// Parses one file.
+/// The text of one declaration, as [`syntax::declaration_ranges`] cuts a
+/// file: the key of [`parse_declaration`].
+#[salsa::interned(debug)]
+pub struct DeclarationText<'db> {
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// Parses one declaration on its own (spans relative to its start): an
+/// edit re-parses only the declarations whose text it changed.
+#[salsa::tracked(returns(ref))]
+pub fn parse_declaration<'db>(db: &'db dyn salsa::Database, declaration: DeclarationText<'db>) -> syntax::Parse {
+    syntax::parse(declaration.text(db))
+}
+
+/// Parses one file: its declarations, each moved to where it starts.
 #[salsa::tracked(returns(ref))]
 pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> syntax::Parse {
-    syntax::parse(file.text(db))
+    let text = file.text(db);
+    let mut parse = syntax::Parse::default();
+    for (start, end) in syntax::declaration_ranges(text) {
+        let declaration = DeclarationText::new(db, text[start..end].to_string());
+        let mut piece = parse_declaration(db, declaration).clone().shifted(start as u32);
+        parse.file.items.append(&mut piece.file.items);
+        parse.errors.append(&mut piece.errors);
+    }
+    parse
 }
 
 /// Checks the program: the workspace's files and the stdlib modules they use.

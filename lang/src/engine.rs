@@ -25,6 +25,8 @@
 //! assert!(engine.evaluate(Date::parse("2026-11-01").unwrap()).findings.is_empty());
 //! ```
 
+mod editor;
+
 use std::path::Path;
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@
 
 pub mod ast;
 mod build;
+mod shift;
 pub mod tokens;
 
 use pest::Parser as _;
@@ -193,6 +194,13 @@ fn parse_chunk(chunk: &str, base: u32, limits: ParseLimits) -> Result<ChunkItems
         let items = builder.chunk(pairs);
         Ok(ChunkItems { items, errors: builder.errors })
     })
+}
+
+/// Byte ranges of the declarations of a file, as the parser cuts it: each
+/// parses on its own, and `parse` of a range, [`Parse::shifted`] to its
+/// start, is that range's share of `parse` of the whole file.
+pub fn declaration_ranges(text: &str) -> Vec<(usize, usize)> {
+    chunks(text)
 }
 
 /// Byte ranges of the chunks of a file.
