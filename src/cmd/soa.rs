@@ -9,7 +9,7 @@ use aims_lang::report::soa::{self, Framework};
 use aims_lang::report::Report;
 use clap::ValueEnum;
 
-use super::{load, parse_as_of, today, usage_error, write_atomically, EXIT_INVALID};
+use super::{load, parse_as_of, print_diagnostics, today, usage_error, write_atomically, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct SoaArgs {
@@ -58,6 +58,15 @@ pub fn run(args: SoaArgs) -> ExitCode {
         Ok(engine) => engine,
         Err(code) => return code,
     };
+    // Another framework's catalogue and crosswalk are loaded for the
+    // statement if the policies do not load them.
+    if framework != Framework::Iso42001 && soa::statement(engine.program(), engine.sources(), &[], framework).is_empty()
+    {
+        if let Err(diagnostics) = engine.add_policy("<soa>", &format!("use {}", framework.module())) {
+            print_diagnostics(engine.sources(), &diagnostics);
+            return ExitCode::from(EXIT_INVALID);
+        }
+    }
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
     let evaluation = engine.evaluate(as_of);
     let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);

@@ -1,0 +1,135 @@
+//! End-to-end tests of the subcommands around `check`: `test` with
+//! coverage, `fmt`, `explain`, `soa` and `init`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn aims(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aims"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("aims runs")
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn coverage_names_the_rule_and_the_require_no_test_covers() {
+    let out = aims(&["test", "tests/fixtures/coverage/policy.aims", "--coverage"], root());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    // Items: 3 rules + 4 requires; covered: owned, its require, overseen, its first require.
+    assert!(text.contains("coverage: 57.1% (4 of 7 items)"), "{text}");
+    assert!(text.contains("not covered: control reviewed"), "{text}");
+    assert!(text.contains("not covered: require reviewed #1"), "{text}");
+    assert!(text.contains("not covered: require overseen #2"), "{text}");
+    assert!(!text.contains("not covered: control owned"), "{text}");
+    assert!(!text.contains("not covered: require overseen #1"), "{text}");
+}
+
+#[test]
+fn min_coverage_fails_the_run_below_the_threshold() {
+    let below = aims(&["test", "tests/fixtures/coverage/policy.aims", "--min-coverage", "80"], root());
+    assert_eq!(below.status.code(), Some(1));
+    assert!(stdout(&below).contains("below the minimum of 80%"));
+    let above = aims(&["test", "tests/fixtures/coverage/policy.aims", "--min-coverage", "50"], root());
+    assert_eq!(above.status.code(), Some(0));
+    let nonsense = aims(&["test", "tests/fixtures/coverage/policy.aims", "--min-coverage", "120"], root());
+    assert_eq!(nonsense.status.code(), Some(3));
+}
+
+#[test]
+fn fmt_check_lists_unformatted_files_and_fmt_fixes_them_keeping_comments() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("p.aims");
+    let messy = "// keep me\nenum  S { a,b }\n\n\n\ncontrol c for s:S where true {\nrequire s == a // and me\n}\n";
+    std::fs::write(&file, messy).expect("write");
+    let check = aims(&["fmt", "--check", "."], dir.path());
+    assert_eq!(check.status.code(), Some(1));
+    assert!(stdout(&check).contains("p.aims"));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), messy, "--check changes nothing");
+
+    let fix = aims(&["fmt", "."], dir.path());
+    assert_eq!(fix.status.code(), Some(0), "{}", String::from_utf8_lossy(&fix.stderr));
+    let formatted = std::fs::read_to_string(&file).expect("read");
+    assert_eq!(
+        formatted,
+        "// keep me\nenum S { a, b }\n\ncontrol c for s: S where true {\n  require s == a // and me\n}\n"
+    );
+    assert_eq!(aims(&["fmt", "--check", "."], dir.path()).status.code(), Some(0));
+}
+
+#[test]
+fn fmt_refuses_a_file_with_syntax_errors_and_leaves_it_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("broken.aims");
+    std::fs::write(&file, "control c { require ( }\n").expect("write");
+    let out = aims(&["fmt", "broken.aims"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.aims:1:"));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "control c { require ( }\n");
+}
+
+#[test]
+fn the_examples_and_the_stdlib_are_formatted() {
+    let out = aims(&["fmt", "--check", "examples", "stdlib"], root());
+    assert_eq!(out.status.code(), Some(0), "run `aims fmt examples stdlib`: {}", stdout(&out));
+}
+
+#[test]
+fn explain_prints_the_trace_of_one_outcome() {
+    let out = aims(
+        &["explain", "bias_testing", "limit-adjuster", "--path", "examples/credit-scoring", "--as-of", "2026-11-01"],
+        root(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    assert!(text.starts_with("bias_testing on \"limit-adjuster\": fail"), "{text}");
+    assert!(text.contains("saw s.last_bias_test = 2026-02-10"), "{text}");
+    let typo = aims(&["explain", "bias_tsting", "--path", "examples/credit-scoring"], root());
+    assert_eq!(typo.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("did you mean `bias_testing`?"));
+}
+
+#[test]
+fn soa_lists_all_38_annex_a_controls_and_crosswalked_frameworks() {
+    let out = aims(&["soa", "examples/credit-scoring", "--format", "json"], root());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = json["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 38);
+    let a104 = rows.iter().find(|r| r["id"] == "A.10.4").expect("A.10.4");
+    assert_eq!(a104["status"], "excluded");
+    assert!(a104["justification"].as_str().is_some_and(|j| !j.is_empty()));
+    let nist = aims(&["soa", "examples/credit-scoring", "--framework", "nist-ai-rmf", "--format", "json"], root());
+    let nist: serde_json::Value = serde_json::from_slice(&nist.stdout).expect("JSON");
+    assert_eq!(nist["rows"].as_array().map_or(0, Vec::len), 72);
+    let reached: Vec<&serde_json::Value> =
+        nist["rows"].as_array().into_iter().flatten().filter(|r| !r["via"].as_array().map_or(true, Vec::is_empty)).collect();
+    assert!(!reached.is_empty(), "the crosswalk carries the organisation's controls to NIST subcategories");
+}
+
+#[test]
+fn init_creates_a_project_that_passes_check_and_test() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("new-aims");
+    let path = project.to_string_lossy().to_string();
+    let out = aims(&["init", &path], root());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let check = aims(&["check", &path], root());
+    assert_eq!(check.status.code(), Some(0), "{}{}", stdout(&check), String::from_utf8_lossy(&check.stderr));
+    let test = aims(&["test", &path, "--coverage"], root());
+    assert_eq!(test.status.code(), Some(0), "{}", stdout(&test));
+    assert!(stdout(&test).contains("3 passed, 0 failed"));
+    assert_eq!(aims(&["fmt", "--check", &path], root()).status.code(), Some(0), "the template is formatted");
+    let again = aims(&["init", &path], root());
+    assert_eq!(again.status.code(), Some(2), "init never overwrites a project");
+}
