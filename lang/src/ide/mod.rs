@@ -1,3 +1,164 @@
 //! Editor analyses over a checked program: what the language server asks
-//! (hover, definitions, references, completion, symbols). Plain data in,
-//! plain data out: no LSP types, no JSON-RPC.
+//! (hover, definitions, references, rename, completion, symbols,
+//! highlighting, code actions, evaluation summaries). Plain data in, plain
+//! data out: byte offsets into a file's text, no LSP types, no JSON-RPC.
+//!
+//! Every analysis reads a [`World`]: a database (a snapshot is enough) and
+//! its workspace. The name index of a file ([`index::FileIndex`]) is a
+//! salsa query, so the analyses between two edits share one walk.
+
+pub mod actions;
+pub mod complete;
+pub mod highlight;
+pub mod hover;
+pub mod index;
+pub mod navigate;
+pub mod outcomes;
+pub mod outline;
+pub mod rename;
+pub mod symbol;
+pub mod types;
+
+pub use index::FileIndex;
+pub use symbol::{Local, LocalKind, Reference, Symbol};
+
+use crate::db::{self, SourceFile, Workspace};
+use crate::diag::{FileId, FileSpan};
+use crate::ir::Program;
+use crate::syntax::ast::Span;
+use crate::syntax::Parse;
+
+/// A change to a file: replace `span` with `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextEdit {
+    pub file: FileId,
+    pub span: Span,
+    pub text: String,
+}
+
+/// What the analyses read: a database and its workspace.
+#[derive(Clone, Copy)]
+pub struct World<'db> {
+    pub db: &'db dyn salsa::Database,
+    pub ws: Workspace,
+}
+
+impl<'db> World<'db> {
+    pub fn new(db: &'db dyn salsa::Database, ws: Workspace) -> World<'db> {
+        World { db, ws }
+    }
+
+    /// The program as the texts stand (with whatever did not check left out).
+    pub fn program(&self) -> &'db Program {
+        &db::compiled(self.db, self.ws).program
+    }
+
+    /// The policy files (the stdlib modules left out).
+    pub fn policy_files(&self) -> impl Iterator<Item = SourceFile> + 'db {
+        self.ws.files(self.db).iter().copied()
+    }
+
+    /// The policy file with that id.
+    pub fn file(&self, file: FileId) -> Option<SourceFile> {
+        let db = self.db;
+        self.ws.files(db).iter().copied().find(|f| f.id(db) == file.0)
+    }
+
+    /// A policy file's text.
+    pub fn text(&self, file: FileId) -> Option<&'db str> {
+        let db = self.db;
+        self.file(file).map(|f| f.text(db).as_str())
+    }
+
+    /// A policy file's syntax tree and syntax errors.
+    pub fn parse(&self, file: FileId) -> Option<&'db Parse> {
+        self.file(file).map(|f| db::parse_file(self.db, f))
+    }
+
+    /// A policy file's name index.
+    pub fn index(&self, file: FileId) -> Option<&'db FileIndex> {
+        self.file(file).map(|f| file_index(self.db, self.ws, f))
+    }
+
+    /// Every occurrence of a symbol across the policy files.
+    pub fn occurrences(&self, symbol: &Symbol) -> Vec<(FileId, &'db Reference)> {
+        let files: Vec<SourceFile> = match symbol {
+            Symbol::Local { file, .. } => self.file(*file).into_iter().collect(),
+            _ => self.policy_files().collect(),
+        };
+        let mut out = Vec::new();
+        for f in files {
+            let id = FileId(f.id(self.db));
+            let index = file_index(self.db, self.ws, f);
+            out.extend(index.references.iter().filter(|r| r.symbol == *symbol).map(|r| (id, r)));
+        }
+        out
+    }
+
+    /// Where a symbol is declared in the policy files.
+    pub fn definitions(&self, symbol: &Symbol) -> Vec<FileSpan> {
+        self.occurrences(symbol)
+            .into_iter()
+            .filter(|(_, r)| r.is_definition)
+            .map(|(file, r)| FileSpan { file, span: r.span })
+            .collect()
+    }
+
+    /// The occurrence at an offset of a policy file.
+    pub fn reference_at(&self, file: FileId, offset: u32) -> Option<&'db Reference> {
+        self.index(file)?.reference_at(offset)
+    }
+}
+
+/// The name index of one policy file.
+#[salsa::tracked(returns(ref))]
+fn file_index(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> FileIndex {
+    let program = &db::compiled(db, ws).program;
+    index::index(program, FileId(file.id(db)), &db::parse_file(db, file).file.items)
+}
+
+/// Whether `word` can be a name: a letter or `_`, then letters, digits and
+/// `_`, and not a reserved word.
+pub fn is_identifier(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !RESERVED.contains(&word)
+}
+
+/// The words that can never be names.
+pub const RESERVED: &[&str] = &[
+    "and", "or", "not", "in", "if", "then", "else", "exists", "all", "for", "where", "is", "some", "none", "true",
+    "false", "within", "today", "because", "require", "let",
+];
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! An engine over texts, for the analyses' tests.
+    use crate::db::Database;
+    use crate::diag::{FileId, Sources};
+    use crate::project::ProjectFiles;
+    use crate::Engine;
+
+    /// An engine over policy texts (no facts), and the ids of the texts.
+    pub fn engine(files: &[(&str, &str)]) -> (Engine, Vec<FileId>) {
+        let mut sources = Sources::new();
+        let ids: Vec<FileId> = files.iter().map(|(name, text)| sources.add(*name, *text)).collect();
+        let project = ProjectFiles {
+            name: "test".into(),
+            root: Default::default(),
+            sources,
+            policy: ids.clone(),
+            facts: Vec::new(),
+            as_of: None,
+        };
+        let (engine, _) = Engine::open(project, Database::default());
+        (engine, ids)
+    }
+
+    /// The offset of the `nth` occurrence of `needle`, plus `within`.
+    pub fn offset(text: &str, needle: &str, nth: usize, within: usize) -> u32 {
+        let at = text.match_indices(needle).nth(nth).map(|(i, _)| i).expect("needle in text");
+        (at + within) as u32
+    }
+}

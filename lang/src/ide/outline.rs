@@ -1,0 +1,214 @@
+//! Document and workspace symbols: the outline of a file, and the
+//! declarations of every policy file matching a query.
+
+use crate::diag::{FileId, FileSpan};
+use crate::syntax::ast::{Item, ItemKind, Span};
+
+use super::World;
+
+/// What kind of declaration an outline entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutlineKind {
+    Use,
+    Enum,
+    Variant,
+    Record,
+    Entity,
+    /// `extend`: members added to a type declared elsewhere.
+    Extend,
+    Field,
+    Fact,
+    Requirement,
+    Control,
+    Audit,
+    Scale,
+    Matrix,
+    Appetite,
+    Risk,
+    Objective,
+    Exception,
+    Exclude,
+    Map,
+    Function,
+    Test,
+}
+
+/// One entry of a file's outline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutlineItem {
+    pub name: String,
+    /// A title or a type, shown next to the name.
+    pub detail: Option<String>,
+    pub kind: OutlineKind,
+    /// The whole declaration.
+    pub span: Span,
+    /// The name (what the editor selects).
+    pub name_span: Span,
+    pub children: Vec<OutlineItem>,
+}
+
+fn leaf(name: &str, kind: OutlineKind, span: Span) -> OutlineItem {
+    OutlineItem { name: name.to_string(), detail: None, kind, span, name_span: span, children: Vec::new() }
+}
+
+/// The outline of a file's declarations, in source order.
+pub fn outline(items: &[Item], text: &str) -> Vec<OutlineItem> {
+    items.iter().map(|item| outline_item(item, text)).collect()
+}
+
+fn outline_item(item: &Item, text: &str) -> OutlineItem {
+    let title = |t: &Option<crate::syntax::ast::Text>| t.as_ref().map(|t| t.value.clone());
+    let source = |span: Span| text.get(span.range()).unwrap_or("").to_string();
+    let (name, name_span, kind, detail, children) = match &item.kind {
+        ItemKind::Use(u) => (u.path.clone(), u.span, OutlineKind::Use, None, Vec::new()),
+        ItemKind::Enum(e) => {
+            let variants = e.variants.iter().map(|v| leaf(&v.name.name, OutlineKind::Variant, v.name.span)).collect();
+            (e.name.name.clone(), e.name.span, OutlineKind::Enum, None, variants)
+        }
+        ItemKind::Record(s) | ItemKind::Entity(s) => {
+            let kind = if matches!(item.kind, ItemKind::Entity(_)) { OutlineKind::Entity } else { OutlineKind::Record };
+            let fields = s
+                .fields
+                .iter()
+                .map(|f| OutlineItem {
+                    detail: Some(source(f.ty.span())),
+                    span: f.name.span.cover(f.ty.span()),
+                    ..leaf(&f.name.name, OutlineKind::Field, f.name.span)
+                })
+                .collect();
+            (s.name.name.clone(), s.name.span, kind, None, fields)
+        }
+        ItemKind::Extend(x) => {
+            let mut members: Vec<OutlineItem> =
+                x.variants.iter().map(|v| leaf(&v.name.name, OutlineKind::Variant, v.name.span)).collect();
+            members.extend(x.fields.iter().map(|f| OutlineItem {
+                detail: Some(source(f.ty.span())),
+                span: f.name.span.cover(f.ty.span()),
+                ..leaf(&f.name.name, OutlineKind::Field, f.name.span)
+            }));
+            (x.name.name.clone(), x.name.span, OutlineKind::Extend, None, members)
+        }
+        ItemKind::Fact(f) => {
+            let key = f.fields.first().map(|i| source(i.value.span));
+            (f.entity.name.clone(), f.entity.span, OutlineKind::Fact, key, Vec::new())
+        }
+        ItemKind::Requirement(r) => {
+            (r.id.id.clone(), r.id.span, OutlineKind::Requirement, Some(r.title.value.clone()), Vec::new())
+        }
+        ItemKind::Control(r) => (r.name.name.clone(), r.name.span, OutlineKind::Control, title(&r.title), Vec::new()),
+        ItemKind::Audit(r) => (r.name.name.clone(), r.name.span, OutlineKind::Audit, title(&r.title), Vec::new()),
+        ItemKind::Scale(s) => {
+            let values = s.values.iter().map(|(v, _)| leaf(&v.name, OutlineKind::Variant, v.span)).collect();
+            (s.name.name.clone(), s.name.span, OutlineKind::Scale, None, values)
+        }
+        ItemKind::Matrix(m) => {
+            let levels = m.levels.iter().map(|l| leaf(&l.name.name, OutlineKind::Variant, l.name.span)).collect();
+            (m.name.name.clone(), m.name.span, OutlineKind::Matrix, None, levels)
+        }
+        ItemKind::Appetite(a) => (a.level.name.clone(), a.level.span, OutlineKind::Appetite, None, Vec::new()),
+        ItemKind::Risk(r) => (r.name.name.clone(), r.name.span, OutlineKind::Risk, title(&r.title), Vec::new()),
+        ItemKind::Objective(o) => {
+            (o.name.name.clone(), o.name.span, OutlineKind::Objective, title(&o.title), Vec::new())
+        }
+        ItemKind::Exception(e) => {
+            let waives = e.waives.as_ref().map(|w| format!("waives {}", w.name));
+            (e.name.name.clone(), e.name.span, OutlineKind::Exception, waives, Vec::new())
+        }
+        ItemKind::Exclude(x) => {
+            let ids: Vec<&str> = x.requirements.iter().map(|r| r.id.as_str()).collect();
+            let span = x.requirements.first().map_or(item.span, |r| r.span);
+            (ids.join(", "), span, OutlineKind::Exclude, None, Vec::new())
+        }
+        ItemKind::Map(m) => (m.from.id.clone(), m.from.span, OutlineKind::Map, None, Vec::new()),
+        ItemKind::Fn(f) => (f.name.name.clone(), f.name.span, OutlineKind::Function, None, Vec::new()),
+        ItemKind::Test(t) => (t.name.value.clone(), t.name.span, OutlineKind::Test, None, Vec::new()),
+    };
+    OutlineItem { name, detail, kind, span: item.span, name_span, children }
+}
+
+/// A declaration found by a workspace search.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundSymbol {
+    pub name: String,
+    pub kind: OutlineKind,
+    pub at: FileSpan,
+    /// The declaration it sits in (an entity for a field).
+    pub container: Option<String>,
+}
+
+/// The declarations of every policy file whose name matches `query`
+/// (its characters in order, ignoring case); at most `limit`.
+pub fn workspace_symbols(world: World, query: &str, limit: usize) -> Vec<FoundSymbol> {
+    let mut out = Vec::new();
+    for f in world.policy_files() {
+        let file = FileId(f.id(world.db));
+        let parse = crate::db::parse_file(world.db, f);
+        for item in outline(&parse.file.items, f.text(world.db)) {
+            if matches(&item.name, query) && !matches!(item.kind, OutlineKind::Use | OutlineKind::Exclude) {
+                let at = FileSpan { file, span: item.name_span };
+                out.push(FoundSymbol { name: item.name.clone(), kind: item.kind, at, container: None });
+            }
+            for child in &item.children {
+                if matches(&child.name, query) {
+                    let at = FileSpan { file, span: child.name_span };
+                    let container = Some(item.name.clone());
+                    out.push(FoundSymbol { name: child.name.clone(), kind: child.kind, at, container });
+                }
+            }
+            if out.len() >= limit {
+                out.truncate(limit);
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// Whether the characters of `query` appear in `name` in order, ignoring case.
+fn matches(name: &str, query: &str) -> bool {
+    let mut chars = name.chars().map(|c| c.to_ascii_lowercase());
+    query.chars().map(|c| c.to_ascii_lowercase()).all(|q| chars.any(|c| c == q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ide::test_support::engine;
+
+    const POLICY: &str = "enum Status { planned, deployed }\nentity System { id: Text key, status: Status }\n\
+control live_systems \"Live\" for s: System { require s.status == deployed }\ncontrol broken { require }\n\
+fn is_live(s: System) = s.status == deployed\n";
+
+    #[test]
+    fn the_outline_has_every_declaration_and_their_members() {
+        let parse = crate::syntax::parse(POLICY);
+        let items = outline(&parse.file.items, POLICY);
+        let names: Vec<(&str, OutlineKind)> = items.iter().map(|i| (i.name.as_str(), i.kind)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("Status", OutlineKind::Enum),
+                ("System", OutlineKind::Entity),
+                ("live_systems", OutlineKind::Control),
+                ("is_live", OutlineKind::Function)
+            ],
+            "the broken control is left out, the rest is there"
+        );
+        assert_eq!(items[1].children[1].name, "status");
+        assert_eq!(items[1].children[1].detail.as_deref(), Some("Status"));
+        assert_eq!(items[2].detail.as_deref(), Some("Live"));
+        assert_eq!(&POLICY[items[2].name_span.range()], "live_systems");
+    }
+
+    #[test]
+    fn workspace_symbols_match_in_order_ignoring_case() {
+        let (engine, _) = engine(&[("p.aims", POLICY)]);
+        let world = World::new(engine.db(), engine.workspace());
+        let found: Vec<String> = workspace_symbols(world, "lvsy", 10).into_iter().map(|s| s.name).collect();
+        assert_eq!(found, vec!["live_systems"]);
+        let found = workspace_symbols(world, "STATUS", 10);
+        assert_eq!(found.len(), 2, "the enum and the field: {found:?}");
+        assert_eq!(found[1].container.as_deref(), Some("System"));
+        assert_eq!(workspace_symbols(world, "", 3).len(), 3, "the limit holds");
+    }
+}
