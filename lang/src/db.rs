@@ -190,7 +190,12 @@ pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
     included.sort_by_key(|f| f.id(db));
     let inputs: Vec<SourceInput> = included
         .iter()
-        .map(|f| SourceInput { file: FileId(f.id(db)), text: f.text(db), ast: &parse_file(db, *f).file })
+        .map(|f| SourceInput {
+            file: FileId(f.id(db)),
+            text: f.text(db),
+            ast: &parse_file(db, *f).file,
+            stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
+        })
         .collect();
     let checked = sema::check(&inputs);
     diagnostics.extend(checked.diagnostics);

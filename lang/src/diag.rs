@@ -61,6 +61,8 @@ codes! {
     UnknownRule = "E0109";
     /// A clause is not allowed on this kind of declaration.
     MisplacedClause = "E0110";
+    /// An `extend` names something it cannot extend, or adds the wrong kind of member.
+    BadExtend = "E0111";
     /// An expression has the wrong type.
     TypeMismatch = "E0201";
     /// An optional value is used where a definite one is required.
@@ -107,6 +109,8 @@ codes! {
     OutsideProject = "E0404";
     /// Risks are declared but no appetite: no risk can ever be above it.
     NoAppetite = "W0001";
+    /// An ISO/IEC 42001 Annex A control is neither implemented nor excluded.
+    UnaddressedControl = "W0002";
 }
 
 /// How serious a diagnostic is.

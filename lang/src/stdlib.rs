@@ -1,7 +1,10 @@
 //! The standard library: `.aims` modules shipped inside the engine.
 //!
 //! `use iso42001.annex_a` loads one module; `use iso42001` loads every
-//! module under `iso42001`. The texts are compiled into the binary, so a
+//! module under `iso42001`. The catalogues (`iso42001`, `nist_ai_rmf`,
+//! `eu_ai_act`) declare requirements only; the `aims.*` modules declare the
+//! standard records of a management system and the rules over them, which
+//! a project extends (`extend`) and overrides (redeclaring a name). The texts are compiled into the binary, so a
 //! project never depends on where the engine is installed.
 
 /// Every stdlib module: its path and its text.
@@ -12,6 +15,12 @@ pub const MODULES: &[(&str, &str)] = &[
     ("nist_ai_rmf.crosswalk", include_str!("../../stdlib/nist_ai_rmf/crosswalk.aims")),
     ("eu_ai_act.articles", include_str!("../../stdlib/eu_ai_act/articles.aims")),
     ("eu_ai_act.crosswalk", include_str!("../../stdlib/eu_ai_act/crosswalk.aims")),
+    ("aims.records", include_str!("../../stdlib/aims/records.aims")),
+    ("aims.risk", include_str!("../../stdlib/aims/risk.aims")),
+    ("aims.audits", include_str!("../../stdlib/aims/audits.aims")),
+    ("aims.controls", include_str!("../../stdlib/aims/controls.aims")),
+    ("aims.certification", include_str!("../../stdlib/aims/certification.aims")),
+    ("aims.eu_ai_act", include_str!("../../stdlib/aims/eu_ai_act.aims")),
 ];
 
 /// The modules a `use` path names (one module, or every module under a prefix).

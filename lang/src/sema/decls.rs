@@ -13,6 +13,8 @@ use crate::syntax::ast::{self, ItemKind, Severity, Span};
 /// An item with the file it came from.
 struct At<'a, T> {
     file: FileId,
+    /// Declared in a stdlib module (the project may override it).
+    stdlib: bool,
     text: &'a str,
     docs: Option<&'a String>,
     span: Span,
@@ -31,6 +33,7 @@ struct Items<'a> {
     enums: Vec<At<'a, ast::EnumDecl>>,
     records: Vec<At<'a, ast::StructDecl>>,
     entities: Vec<At<'a, ast::StructDecl>>,
+    extends: Vec<At<'a, ast::ExtendDecl>>,
     scales: Vec<At<'a, ast::ScaleDecl>>,
     matrices: Vec<At<'a, ast::MatrixDecl>>,
     appetites: Vec<At<'a, ast::AppetiteDecl>>,
@@ -52,7 +55,14 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
         for item in &input.ast.items {
             macro_rules! at {
                 ($node:expr) => {
-                    At { file: input.file, text: input.text, docs: item.docs.as_ref(), span: item.span, node: $node }
+                    At {
+                        file: input.file,
+                        stdlib: input.stdlib,
+                        text: input.text,
+                        docs: item.docs.as_ref(),
+                        span: item.span,
+                        node: $node,
+                    }
                 };
             }
             match &item.kind {
@@ -60,6 +70,7 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
                 ItemKind::Enum(d) => items.enums.push(at!(d)),
                 ItemKind::Record(d) => items.records.push(at!(d)),
                 ItemKind::Entity(d) => items.entities.push(at!(d)),
+                ItemKind::Extend(d) => items.extends.push(at!(d)),
                 ItemKind::Fact(d) => items.facts.push(at!(d)),
                 ItemKind::Requirement(d) => items.requirements.push(at!(d)),
                 ItemKind::Control(d) => items.rules.push((RuleKind::Control, at!(d))),
@@ -77,6 +88,7 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
             }
         }
     }
+    override_stdlib(&mut items);
     let mut checker = Checker { cx, names: Namespaces::default() };
     checker.types(&items);
     checker.requirements(&items);
@@ -88,8 +100,53 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
     checker.exceptions(&items);
     checker.excludes(&items);
     checker.maps(&items);
+    checker.unaddressed_controls(inputs);
     checker.facts(&items);
     checker.tests(&items);
+}
+
+/// The fields of a record or entity: its own, then those of every
+/// `extend` of it (with the file each is written in, and whether it is an
+/// extension).
+fn struct_fields<'a>(
+    s: &At<'a, ast::StructDecl>,
+    extends: &'a [At<'a, ast::ExtendDecl>],
+) -> Vec<(FileId, &'a ast::FieldDecl, bool)> {
+    let own = s.node.fields.iter().map(|f| (s.file, f, false));
+    let added = extends
+        .iter()
+        .filter(|x| x.node.name.name == s.node.name.name)
+        .flat_map(|x| x.node.fields.iter().map(move |f| (x.file, f, true)));
+    own.chain(added).collect()
+}
+
+/// The text of the file an extension is written in.
+fn extension_text<'a>(extends: &[At<'a, ast::ExtendDecl>], file: FileId) -> &'a str {
+    extends.iter().find(|x| x.file == file).map_or("", |x| x.text)
+}
+
+/// Drops the stdlib declarations the project redeclares: a project
+/// overrides a default control, audit rule, function, scale, matrix, risk
+/// or objective by declaring one of the same name, and the stdlib's
+/// appetite by declaring its own. Types are extended (`extend`), never
+/// replaced, since the stdlib's rules read their fields.
+fn override_stdlib(items: &mut Items) {
+    fn keep<T>(list: &mut Vec<At<'_, T>>, name: impl Fn(&T) -> &str) {
+        let project: std::collections::HashSet<String> =
+            list.iter().filter(|a| !a.stdlib).map(|a| name(a.node).to_string()).collect();
+        list.retain(|a| !a.stdlib || !project.contains(name(a.node)));
+    }
+    let project_rules: std::collections::HashSet<String> =
+        items.rules.iter().filter(|(_, a)| !a.stdlib).map(|(_, a)| a.node.name.name.clone()).collect();
+    items.rules.retain(|(_, a)| !a.stdlib || !project_rules.contains(&a.node.name.name));
+    keep(&mut items.fns, |d| &d.name.name);
+    keep(&mut items.scales, |d| &d.name.name);
+    keep(&mut items.matrices, |d| &d.name.name);
+    keep(&mut items.risks, |d| &d.name.name);
+    keep(&mut items.objectives, |d| &d.name.name);
+    if items.appetites.iter().any(|a| !a.stdlib) {
+        items.appetites.retain(|a| !a.stdlib);
+    }
 }
 
 /// First definitions of each name, to report duplicates with both places.
@@ -197,6 +254,26 @@ impl Checker<'_> {
                 }
                 variants.push(v.name.name.clone());
             }
+            for x in items.extends.iter().filter(|x| x.node.name.name == e.node.name.name) {
+                for v in &x.node.variants {
+                    if variants.contains(&v.name.name) {
+                        self.push(
+                            Diagnostic::error(Code::Duplicate, format!("variant `{}` is listed twice", v.name.name))
+                                .at(x.file, v.name.span, "added again here")
+                                .also(e.file, e.node.name.span, "in this enum"),
+                        );
+                        continue;
+                    }
+                    variants.push(v.name.name.clone());
+                }
+                if let Some(f) = x.node.fields.first() {
+                    self.push(
+                        Diagnostic::error(Code::BadExtend, format!("`{}` is an enum: it has variants, not fields", e.node.name.name))
+                            .at(x.file, f.name.span, "a field")
+                            .help(format!("list variants: `extend {} {{ {} }}`", e.node.name.name, f.name.name)),
+                    );
+                }
+            }
             self.cx.types.insert(e.node.name.name.clone(), TypeName::Enum(id));
             self.cx.program.enums.push(EnumDef { decl: decl(e.file, e.span, &e.node.name, e.docs), variants });
         }
@@ -254,26 +331,36 @@ impl Checker<'_> {
             }
         }
         self.matrices(items);
+        self.extend_targets(items);
         for (id, s) in &structs {
             let mut fields = Vec::new();
             let mut key = None;
-            let mut seen: HashMap<&str, Span> = HashMap::new();
-            for f in &s.node.fields {
-                if self.repeated(
-                    &mut seen,
-                    s.file,
-                    &f.name,
-                    ["field `{}` is declared twice", "declared again here", "first declared here"],
-                ) {
+            let mut seen: HashMap<&str, FileSpan> = HashMap::new();
+            for (file, f, extension) in struct_fields(s, &items.extends) {
+                if let Some(first) = seen.get(f.name.name.as_str()) {
+                    self.push(
+                        Diagnostic::error(Code::Duplicate, format!("field `{}` is declared twice", f.name.name))
+                            .at(file, f.name.span, "declared again here")
+                            .also(first.file, first.span, "first declared here"),
+                    );
                     continue;
                 }
-                let ty = self.cx.resolve_type(s.file, &f.ty);
+                seen.insert(&f.name.name, FileSpan { file, span: f.name.span });
+                if extension && f.is_key {
+                    self.push(
+                        Diagnostic::error(Code::BadExtend, "an extension cannot change the key")
+                            .at(file, f.name.span, "`key` in an `extend`")
+                            .help("the key is the one of the declaration being extended"),
+                    );
+                    continue;
+                }
+                let ty = self.cx.resolve_type(file, &f.ty);
                 if f.is_key {
                     match id {
                         TypeName::Record(_) => {
                             self.push(
                                 Diagnostic::error(Code::BadKey, "a record has no key")
-                                    .at(s.file, f.name.span, "`key` on a record field")
+                                    .at(file, f.name.span, "`key` on a record field")
                                     .help("records are values without identity; make it an `entity` to give it a key"),
                             );
                         }
@@ -283,7 +370,7 @@ impl Checker<'_> {
                                     Code::BadKey,
                                     format!("entity `{}` has more than one key", s.node.name.name),
                                 )
-                                .at(s.file, f.name.span, "second key")
+                                .at(file, f.name.span, "second key")
                                 .help("an entity is identified by exactly one key field"),
                             );
                         }
@@ -294,7 +381,7 @@ impl Checker<'_> {
                                     Code::BadKey,
                                     format!("a key must be `Text` or `Int`, found `{name}`"),
                                 )
-                                .at(s.file, f.ty.span(), "not a key type"),
+                                .at(file, f.ty.span(), "not a key type"),
                             );
                         }
                         _ => key = Some(fields.len() as u32),
@@ -304,7 +391,7 @@ impl Checker<'_> {
                     name: f.name.name.clone(),
                     ty,
                     default: None,
-                    span: FileSpan { file: s.file, span: f.name.span },
+                    span: FileSpan { file, span: f.name.span },
                     docs: f.docs.clone(),
                 });
             }
@@ -320,7 +407,7 @@ impl Checker<'_> {
         }
         // Defaults are constants of the field's type; enums are known now.
         for (id, s) in &structs {
-            for f in &s.node.fields {
+            for (file, f, _) in struct_fields(s, &items.extends) {
                 let Some(default) = &f.default else { continue };
                 let def = match id {
                     TypeName::Entity(e) => &self.cx.program.entities[e.index()],
@@ -329,7 +416,8 @@ impl Checker<'_> {
                 };
                 let Some((index, field)) = def.field(&f.name.name) else { continue };
                 let want = field.ty.clone();
-                let mut ck = self.checker(s.file, s.text);
+                let text = if file == s.file { s.text } else { extension_text(&items.extends, file) };
+                let mut ck = self.checker(file, text);
                 let (ex, ty) = ck.expect(default, &want, false);
                 let diags = std::mem::take(&mut ck.diags);
                 self.absorb(diags);
@@ -348,9 +436,33 @@ impl Checker<'_> {
                     },
                     None => self.push(
                         Diagnostic::error(Code::NotConstant, "a default must be a constant")
-                            .at(s.file, default.span, "computed value")
+                            .at(file, default.span, "computed value")
                             .help("write a literal, a variant or a list of them"),
                     ),
+                }
+            }
+        }
+    }
+
+    /// `extend`s whose target is not an enum, record or entity.
+    fn extend_targets(&mut self, items: &Items) {
+        for x in &items.extends {
+            let name = &x.node.name.name;
+            match self.cx.types.get(name) {
+                Some(TypeName::Enum(_) | TypeName::Entity(_) | TypeName::Record(_)) => {}
+                Some(_) => self.push(
+                    Diagnostic::error(Code::BadExtend, format!("`{name}` cannot be extended"))
+                        .at(x.file, x.node.name.span, "not an enum, record or entity")
+                        .help("redeclare a scale or matrix of the same name to replace the stdlib's"),
+                ),
+                None => {
+                    let names: Vec<&str> = self.cx.types.keys().map(String::as_str).collect();
+                    let mut d = Diagnostic::error(Code::UnknownType, format!("unknown type `{name}`"))
+                        .at(x.file, x.node.name.span, "nothing of this name to extend");
+                    if let Some(s) = closest(name, names) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    self.push(d);
                 }
             }
         }
@@ -1134,6 +1246,66 @@ impl Checker<'_> {
                     span: FileSpan { file: x.file, span: x.span },
                 });
             }
+        }
+    }
+
+    /// W0002: every ISO/IEC 42001 Annex A control must be implemented by
+    /// some rule or excluded with a justification (clause 6.1.3), or the
+    /// Statement of Applicability has a gap. Reported at the project's
+    /// `use` that loaded the catalogue.
+    fn unaddressed_controls(&mut self, inputs: &[SourceInput]) {
+        let Some((file, span)) = inputs.iter().filter(|i| !i.stdlib).find_map(|i| {
+            i.ast.items.iter().find_map(|item| match &item.kind {
+                ItemKind::Use(u)
+                    if ["iso42001", "nist_ai_rmf", "eu_ai_act"]
+                        .iter()
+                        .any(|m| u.path == *m || u.path.starts_with(&format!("{m}."))) =>
+                {
+                    Some((i.file, u.span))
+                }
+                _ => None,
+            })
+        }) else {
+            return;
+        };
+        let stdlib_files: Vec<FileId> = inputs.iter().filter(|i| i.stdlib).map(|i| i.file).collect();
+        let program = &self.cx.program;
+        let parents: std::collections::HashSet<&str> =
+            program.requirements.iter().filter_map(|r| r.parent.as_deref()).collect();
+        fn root_of<'p>(program: &'p Program, mut id: &'p str) -> &'p str {
+            // Bounded: a parent cycle is reported elsewhere and must not hang this.
+            for _ in 0..program.requirements.len() {
+                match program.requirement(id).and_then(|r| r.parent.as_deref()) {
+                    Some(p) => id = p,
+                    None => break,
+                }
+            }
+            id
+        }
+        let implemented: std::collections::HashSet<&str> =
+            program.rules.iter().flat_map(|r| r.implements.iter().map(String::as_str)).collect();
+        let excluded: std::collections::HashSet<&str> =
+            program.excludes.iter().map(|x| x.requirement.as_str()).collect();
+        let gaps: Vec<(String, String)> = program
+            .requirements
+            .iter()
+            .filter(|r| stdlib_files.contains(&r.span.file) && !parents.contains(r.id.as_str()))
+            .filter(|r| root_of(program, &r.id).starts_with("A."))
+            .filter(|r| !implemented.contains(r.id.as_str()) && !excluded.contains(r.id.as_str()))
+            .map(|r| (r.id.clone(), r.title.clone()))
+            .collect();
+        for (id, title) in gaps {
+            self.push(
+                Diagnostic::warning(
+                    Code::UnaddressedControl,
+                    format!("Annex A control {id} ({title}) is neither implemented nor excluded"),
+                )
+                .at(file, span, "the Annex A catalogue is loaded here")
+                .note("the Statement of Applicability must cover every Annex A control (clause 6.1.3)")
+                .help(format!(
+                    "name it in a control's `implements {id}`, or add `exclude {id} because \"why it does not apply\"`"
+                )),
+            );
         }
     }
 

@@ -23,6 +23,9 @@ pub struct SourceInput<'a> {
     pub file: FileId,
     pub text: &'a str,
     pub ast: &'a ast::SourceFile,
+    /// A stdlib module: its rules, functions, scales, matrices, appetite,
+    /// risks and objectives give way to the project's of the same name.
+    pub stdlib: bool,
 }
 
 /// The checked program and every diagnostic found on the way.

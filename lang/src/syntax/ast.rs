@@ -77,6 +77,7 @@ pub enum ItemKind {
     Enum(EnumDecl),
     Record(StructDecl),
     Entity(StructDecl),
+    Extend(ExtendDecl),
     Fact(FactDecl),
     Requirement(RequirementDecl),
     Control(RuleDecl),
@@ -101,6 +102,7 @@ impl ItemKind {
             ItemKind::Enum(_) => "enum",
             ItemKind::Record(_) => "record",
             ItemKind::Entity(_) => "entity",
+            ItemKind::Extend(_) => "extend",
             ItemKind::Fact(_) => "fact",
             ItemKind::Requirement(_) => "requirement",
             ItemKind::Control(_) => "control",
@@ -144,6 +146,15 @@ pub struct Variant {
 pub struct StructDecl {
     pub name: Ident,
     pub fields: Vec<FieldDecl>,
+}
+
+/// `extend AISystem { domain: Domain }`: fields added to an entity or
+/// record, or variants added to an enum, declared elsewhere.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExtendDecl {
+    pub name: Ident,
+    pub fields: Vec<FieldDecl>,
+    pub variants: Vec<Variant>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

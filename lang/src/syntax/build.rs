@@ -36,6 +36,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_enum
             | Rule::kw_record
             | Rule::kw_entity
+            | Rule::kw_extend
             | Rule::kw_fact
             | Rule::kw_requirement
             | Rule::kw_control
@@ -178,6 +179,22 @@ impl Builder {
             }
             Rule::record_decl => ItemKind::Record(self.struct_decl(pair)),
             Rule::entity_decl => ItemKind::Entity(self.struct_decl(pair)),
+            Rule::extend_decl => {
+                let mut it = inner(pair);
+                let name = self.ident(it.next());
+                let mut fields = Vec::new();
+                let mut variants = Vec::new();
+                for child in it {
+                    if child.as_rule() == Rule::field_decl {
+                        fields.push(self.field_decl(child));
+                    } else {
+                        let mut vi = child.into_inner();
+                        let docs = vi.next().and_then(|d| self.docs(d));
+                        variants.push(Variant { docs, name: self.ident(vi.next()) });
+                    }
+                }
+                ItemKind::Extend(ExtendDecl { name, fields, variants })
+            }
             Rule::fact_decl => ItemKind::Fact(self.fact(pair)),
             Rule::requirement_decl => {
                 let mut it = inner(pair);

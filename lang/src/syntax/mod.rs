@@ -61,6 +61,7 @@ pub const DECLARATION_KEYWORDS: &[&str] = &[
     "enum",
     "record",
     "entity",
+    "extend",
     "fact",
     "requirement",
     "control",

@@ -88,6 +88,15 @@ impl Shift for Item {
                     f.default.shift(by);
                 }
             }
+            ItemKind::Extend(x) => {
+                x.name.shift(by);
+                x.variants.iter_mut().for_each(|v| v.name.shift(by));
+                for f in &mut x.fields {
+                    f.name.shift(by);
+                    f.ty.shift(by);
+                    f.default.shift(by);
+                }
+            }
             ItemKind::Fact(f) => f.shift(by),
             ItemKind::Requirement(r) => {
                 r.id.shift(by);

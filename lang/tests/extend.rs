@@ -1,0 +1,89 @@
+//! `extend` (fields and variants added to declarations made elsewhere),
+//! project declarations overriding the stdlib's, and the W0002 lint of the
+//! Statement of Applicability.
+
+use aims_lang::diag::{Code, Diagnostic, Level};
+use aims_lang::facts::{Format, Mapping};
+use aims_lang::ir::OutcomeKind;
+use aims_lang::time::Date;
+use aims_lang::Engine;
+
+fn load(policy: &str, facts: &str) -> Result<Engine, Vec<Diagnostic>> {
+    Engine::from_texts("policy.aims", policy, &[("facts.json", Format::Json, Mapping::default(), facts)])
+        .map_err(|f| f.diagnostics)
+}
+
+fn errors(policy: &str) -> Vec<(Code, String)> {
+    match load(policy, "{}") {
+        Ok(_) => Vec::new(),
+        Err(diags) => diags.into_iter().filter(|d| d.level == Level::Error).map(|d| (d.code, d.message)).collect(),
+    }
+}
+
+const BASE: &str = "
+enum Tier { low, high }
+entity System { id: Text key, tier: Tier }
+";
+
+#[test]
+fn an_extension_adds_fields_that_facts_fill_and_rules_read() {
+    let policy = format!(
+        "{BASE}
+extend System {{ owner: Text?, reviewed: Bool = false }}
+extend Tier {{ critical }}
+control owned for s: System where s.tier == critical {{ require s.owner is some and s.reviewed }}
+"
+    );
+    let facts = r#"{"System": [{"id": "a", "tier": "critical", "owner": "ana", "reviewed": true},
+                               {"id": "b", "tier": "critical"},
+                               {"id": "c", "tier": "low"}]}"#;
+    let mut engine = load(&policy, facts).unwrap_or_else(|d| panic!("{d:?}"));
+    let evaluation = engine.evaluate(Date::parse("2026-01-01").expect("date"));
+    let kinds: Vec<(String, OutcomeKind)> =
+        evaluation.rules[0].outcomes.iter().map(|o| (o.key.to_string(), o.kind)).collect();
+    assert_eq!(
+        kinds,
+        [("a".into(), OutcomeKind::Pass), ("b".into(), OutcomeKind::Fail), ("c".into(), OutcomeKind::NotApplicable)]
+    );
+    let system = &engine.program().entities[0];
+    assert_eq!(system.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["id", "tier", "owner", "reviewed"]);
+}
+
+#[test]
+fn an_extension_may_not_change_the_key_or_repeat_a_field() {
+    let got = errors(&format!("{BASE}\nextend System {{ ref: Text key }}"));
+    assert_eq!(got, [(Code::BadExtend, "an extension cannot change the key".to_string())]);
+    let got = errors(&format!("{BASE}\nextend System {{ tier: Tier }}"));
+    assert_eq!(got, [(Code::Duplicate, "field `tier` is declared twice".to_string())]);
+    let got = errors(&format!("{BASE}\nextend Tier {{ low }}"));
+    assert_eq!(got, [(Code::Duplicate, "variant `low` is listed twice".to_string())]);
+}
+
+#[test]
+fn only_enums_records_and_entities_can_be_extended() {
+    let got = errors(&format!("{BASE}\nextend Sytem {{ x: Int }}"));
+    assert_eq!(got, [(Code::UnknownType, "unknown type `Sytem`".to_string())]);
+    let got = errors(&format!("{BASE}\nscale S {{ a: 1 }}\nextend S {{ b }}"));
+    assert_eq!(got, [(Code::BadExtend, "`S` cannot be extended".to_string())]);
+    let got = errors(&format!("{BASE}\nextend Tier {{ x: Int }}"));
+    assert_eq!(got, [(Code::BadExtend, "`Tier` is an enum: it has variants, not fields".to_string())]);
+}
+
+#[test]
+fn every_annex_a_control_not_implemented_nor_excluded_is_a_warning() {
+    let policy = format!(
+        "use iso42001\n{BASE}
+control owned implements A.3.2 for s: System where true {{ require s.tier == low }}
+exclude A.10.4 because \"we have no customers for AI products\"
+"
+    );
+    let engine = load(&policy, r#"{"System": []}"#).unwrap_or_else(|d| panic!("{d:?}"));
+    let warnings: Vec<&Diagnostic> =
+        engine.warnings().iter().filter(|d| d.code == Code::UnaddressedControl).collect();
+    assert_eq!(warnings.len(), 36);
+    assert!(warnings.iter().all(|w| !w.message.contains("A.3.2 ") && !w.message.contains("A.10.4 ")));
+    assert!(warnings.iter().any(|w| w.message.starts_with("Annex A control A.2.2 (")));
+    let plain = format!("{BASE}\ncontrol owned for s: System where true {{ require s.tier == low }}");
+    let without_catalogue = load(&plain, r#"{"System": []}"#).unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(without_catalogue.warnings().is_empty(), "no catalogue, no SoA, no warning");
+}
