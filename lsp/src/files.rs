@@ -1,0 +1,185 @@
+//! Which document is which engine file, and opening the project.
+//!
+//! The workspace folder that holds an `aims.toml` is loaded as a project
+//! (its policy files, fact files and settings); without one, every `.aims`
+//! document the editor opens joins one program on its own. Files are read
+//! from disk only inside the project folder: the engine's project reader
+//! confines every path it opens, and fact files reported changed by the
+//! editor are read only if they are fact files of the project.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use aims_lang::db::Database;
+use aims_lang::diag::{Diagnostic, FileId, Sources};
+use aims_lang::project::{self, LoadOptions};
+use aims_lang::Engine;
+use tower_lsp_server::ls_types::Uri;
+
+/// What a file is to the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A policy file of the project, read from disk.
+    Policy,
+    /// A policy document opened by the editor outside the project.
+    Loose,
+    /// A fact file of the project.
+    Facts,
+    /// `aims.toml`.
+    Manifest,
+}
+
+/// Documents and files, both ways.
+#[derive(Clone, Debug, Default)]
+pub struct Files {
+    by_uri: HashMap<Uri, (FileId, FileKind)>,
+    by_id: HashMap<FileId, Uri>,
+}
+
+impl Files {
+    pub fn insert(&mut self, uri: Uri, file: FileId, kind: FileKind) {
+        self.by_id.insert(file, uri.clone());
+        self.by_uri.insert(uri, (file, kind));
+    }
+
+    pub fn get(&self, uri: &Uri) -> Option<(FileId, FileKind)> {
+        self.by_uri.get(uri).copied()
+    }
+
+    pub fn uri(&self, file: FileId) -> Option<&Uri> {
+        self.by_id.get(&file)
+    }
+
+    /// Every known file with its document.
+    pub fn iter(&self) -> impl Iterator<Item = (&Uri, FileId, FileKind)> {
+        self.by_uri.iter().map(|(uri, (file, kind))| (uri, *file, *kind))
+    }
+}
+
+/// A project opened for the editor.
+pub struct Opened {
+    pub engine: Engine,
+    pub files: Files,
+    /// The project folder, canonical; `None` without `aims.toml`.
+    pub root: Option<PathBuf>,
+    /// Problems of loading: facts that did not load, a malformed
+    /// `aims.toml` (with the sources they point into).
+    pub problems: Vec<Diagnostic>,
+    pub problem_sources: Sources,
+}
+
+/// Opens the project in `folder` if it has an `aims.toml`, else an engine
+/// with no files (documents are added as they are opened).
+pub fn open(folder: Option<&Path>) -> Opened {
+    let project_root = folder.and_then(|f| f.canonicalize().ok()).filter(|f| f.join("aims.toml").is_file());
+    let Some(root) = project_root else { return empty(Vec::new(), Sources::new()) };
+    match project::read_project(&root, &LoadOptions::default()) {
+        Ok(files) => {
+            let policy = files.policy.clone();
+            let fact_files: Vec<FileId> = files.facts.iter().map(|f| f.file).collect();
+            let (engine, problems) = Engine::open(files, Database::default());
+            let mut map = Files::default();
+            for (file, source) in engine.sources().iter() {
+                let kind = if policy.contains(&file) {
+                    FileKind::Policy
+                } else if fact_files.contains(&file) {
+                    FileKind::Facts
+                } else if source.name.ends_with("aims.toml") {
+                    FileKind::Manifest
+                } else {
+                    continue;
+                };
+                if let Some(uri) = Uri::from_file_path(Path::new(&source.name)) {
+                    map.insert(uri, file, kind);
+                }
+            }
+            let problem_sources = engine.sources().clone();
+            Opened { engine, files: map, root: Some(root), problems, problem_sources }
+        }
+        // A malformed aims.toml: say so there, and carry on without a project.
+        Err((sources, diagnostics)) => empty(diagnostics, sources),
+    }
+}
+
+fn empty(problems: Vec<Diagnostic>, problem_sources: Sources) -> Opened {
+    let (engine, _) = Engine::open(project::ProjectFiles::default(), Database::default());
+    let mut files = Files::default();
+    // The manifest's own problems point into it: keep its document known.
+    for (file, source) in problem_sources.iter() {
+        if let Some(uri) = Uri::from_file_path(Path::new(&source.name)) {
+            files.insert(uri, file, FileKind::Manifest);
+        }
+    }
+    Opened { engine, files, root: None, problems, problem_sources }
+}
+
+/// The path of a `file:` URI.
+pub fn path_of(uri: &Uri) -> Option<PathBuf> {
+    if uri.scheme().as_str() != "file" {
+        return None;
+    }
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+/// A file inside the project folder, read if it is not too large.
+pub fn read_inside(root: &Path, path: &Path, limit: u64) -> Option<String> {
+    let canonical = path.canonicalize().ok()?;
+    if !canonical.starts_with(root) {
+        return None;
+    }
+    let meta = std::fs::metadata(&canonical).ok()?;
+    if meta.len() > limit {
+        return None;
+    }
+    std::fs::read_to_string(&canonical).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_with_aims_toml_is_a_project() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("aims.toml"), "[project]\nname = \"t\"\n").expect("write");
+        std::fs::write(dir.path().join("p.aims"), "control c { require true }\n").expect("write");
+        let opened = open(Some(dir.path()));
+        assert!(opened.root.is_some());
+        let kinds: Vec<FileKind> = opened.files.iter().map(|(_, _, k)| k).collect();
+        assert!(kinds.contains(&FileKind::Policy) && kinds.contains(&FileKind::Manifest), "{kinds:?}");
+        assert_eq!(opened.engine.policy_files().len(), 1);
+    }
+
+    #[test]
+    fn a_folder_without_aims_toml_opens_empty() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("p.aims"), "control c { require true }\n").expect("write");
+        let opened = open(Some(dir.path()));
+        assert!(opened.root.is_none());
+        assert!(opened.engine.policy_files().is_empty());
+    }
+
+    #[test]
+    fn a_malformed_manifest_is_reported_on_itself() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(dir.path().join("aims.toml"), "[project\n").expect("write");
+        let opened = open(Some(dir.path()));
+        assert_eq!(opened.problems.len(), 1);
+        let (uri, _, kind) = opened.files.iter().next().expect("the manifest is known");
+        assert_eq!(kind, FileKind::Manifest);
+        assert!(uri.as_str().ends_with("aims.toml"));
+    }
+
+    #[test]
+    fn files_outside_the_root_are_not_read() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let inside = dir.path().join("in");
+        std::fs::create_dir(&inside).expect("mkdir");
+        std::fs::write(dir.path().join("secret.yaml"), "x: 1").expect("write");
+        std::fs::write(inside.join("facts.yaml"), "x: 2").expect("write");
+        let root = inside.canonicalize().expect("canonical");
+        assert_eq!(read_inside(&root, &inside.join("facts.yaml"), 100).as_deref(), Some("x: 2"));
+        assert_eq!(read_inside(&root, &inside.join("../secret.yaml"), 100), None);
+        assert_eq!(read_inside(&root, &inside.join("facts.yaml"), 1), None, "too large");
+    }
+}

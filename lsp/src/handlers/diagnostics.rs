@@ -1,0 +1,159 @@
+//! The diagnostics of every document: the engine's (syntax, names, types,
+//! lints, facts), failing controls and audits as information, and Annex A
+//! controls nothing addresses as a hint on `use iso42001`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use aims_lang::db;
+use aims_lang::diag::FileId;
+use aims_lang::ide::{actions, outcomes};
+use aims_lang::ir::Ty;
+use aims_lang::syntax::ast::ItemKind;
+use tower_lsp_server::ls_types::{
+    self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri,
+};
+
+use crate::convert::{self, Lines, SOURCE};
+use crate::state::Snapshot;
+
+/// How many failing entities a diagnostic names.
+const FAILURES_SHOWN: usize = 5;
+
+/// The code of the hint on `use iso42001` (not an engine code).
+pub const NOT_ADDRESSED: &str = "soa";
+
+/// Every document's diagnostics (an empty list for a document that has none).
+pub fn compute(snapshot: &Snapshot) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
+    let mut out: HashMap<Uri, Vec<lsp::Diagnostic>> =
+        snapshot.files.iter().map(|(uri, _, _)| (uri.clone(), Vec::new())).collect();
+    let uri_of = |file: FileId| snapshot.uri(file);
+    let compiled = db::compiled(&snapshot.db, snapshot.ws);
+    let mut lines = Lines::new(&snapshot.sources, snapshot.encoding);
+    for d in &compiled.diagnostics {
+        if let Some((uri, converted)) = convert::diagnostic(d, &mut lines, &uri_of) {
+            out.entry(uri).or_default().push(converted);
+        }
+    }
+    if let Some(failure) = &snapshot.fact_failure {
+        let mut lines = Lines::new(&failure.sources, snapshot.encoding);
+        for d in &failure.diagnostics {
+            if let Some((uri, converted)) = convert::diagnostic(d, &mut lines, &uri_of) {
+                out.entry(uri).or_default().push(converted);
+            }
+        }
+    }
+    for (uri, d) in &snapshot.fixed_problems {
+        out.entry(uri.clone()).or_default().push(d.clone());
+    }
+    if snapshot.evaluable {
+        failing_rules(snapshot, &mut lines, &mut out);
+    }
+    not_addressed(snapshot, &mut lines, &mut out);
+    out
+}
+
+/// One information diagnostic per failing rule, on its name.
+fn failing_rules(snapshot: &Snapshot, lines: &mut Lines, out: &mut HashMap<Uri, Vec<lsp::Diagnostic>>) {
+    let program = snapshot.world().program();
+    for rule in &program.rules {
+        let Some(uri) = snapshot.uri(rule.decl.name_span.file) else { continue };
+        let Some(summary) = outcomes::summary(&snapshot.db, snapshot.ws, &rule.decl.name) else { continue };
+        if summary.fail == 0 {
+            continue;
+        }
+        let what = rule
+            .subject
+            .as_ref()
+            .map_or_else(|| "the organisation".to_string(), |s| program.ty_name(&Ty::Entity(s.entity)));
+        let total = summary.pass + summary.fail + summary.waived;
+        let mut message = if rule.subject.is_some() {
+            format!("`{}` fails for {} of {total} {what}", rule.decl.name, summary.fail)
+        } else {
+            format!("`{}` fails", rule.decl.name)
+        };
+        for failing in summary.failing.iter().take(FAILURES_SHOWN) {
+            let reasons: Vec<&str> = failing.failures.iter().map(|(_, m)| m.as_str()).collect();
+            if rule.subject.is_some() {
+                let _ = write!(message, "\n- {}: {}", failing.key, reasons.join("; "));
+            } else {
+                let _ = write!(message, "\n- {}", reasons.join("; "));
+            }
+        }
+        if summary.fail as usize > FAILURES_SHOWN {
+            let _ = write!(message, "\n- and {} more", summary.fail as usize - FAILURES_SHOWN);
+        }
+        // Each failing `require`, with how many entities it fails for.
+        let requirements = rule.requirements();
+        let mut per_require: Vec<(usize, Vec<&str>)> = Vec::new();
+        for failing in &summary.failing {
+            for (index, _) in &failing.failures {
+                match per_require.iter_mut().find(|(i, _)| i == index) {
+                    Some((_, keys)) => keys.push(&failing.key),
+                    None => per_require.push((*index, vec![&failing.key])),
+                }
+            }
+        }
+        let related: Vec<DiagnosticRelatedInformation> = per_require
+            .into_iter()
+            .filter_map(|(i, keys)| {
+                let span = requirements.get(i)?.span;
+                let range = lines.of(span.file)?.range(span.span);
+                let shown: Vec<&str> = keys.iter().take(FAILURES_SHOWN).copied().collect();
+                let more = if keys.len() > FAILURES_SHOWN { ", .." } else { "" };
+                Some(DiagnosticRelatedInformation {
+                    location: Location { uri: snapshot.uri(span.file)?, range },
+                    message: format!("fails for {}{more}", shown.join(", ")),
+                })
+            })
+            .collect();
+        let range = match lines.of(rule.decl.name_span.file) {
+            Some(index) => index.range(rule.decl.name_span.span),
+            None => continue,
+        };
+        out.entry(uri).or_default().push(lsp::Diagnostic {
+            range,
+            severity: Some(DiagnosticSeverity::INFORMATION),
+            code: Some(NumberOrString::String(rule.severity.as_str().to_string())),
+            source: Some(format!("{SOURCE} evaluation as of {}", snapshot.as_of)),
+            message,
+            related_information: (!related.is_empty()).then_some(related),
+            ..lsp::Diagnostic::default()
+        });
+    }
+}
+
+/// A hint on `use iso42001` listing the Annex A controls that no rule
+/// implements and no `exclude` excludes.
+fn not_addressed(snapshot: &Snapshot, lines: &mut Lines, out: &mut HashMap<Uri, Vec<lsp::Diagnostic>>) {
+    let world = snapshot.world();
+    let rows = actions::not_addressed(world.program(), &snapshot.sources);
+    if rows.is_empty() {
+        return;
+    }
+    let ids: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
+    let shown = if ids.len() > 12 { format!("{}, ..", ids[..12].join(", ")) } else { ids.join(", ") };
+    let message = format!(
+        "{} Annex A controls are neither implemented nor excluded: {shown}\nhelp: implement them with a control, or exclude them with a justification (a code action writes the `exclude`)",
+        rows.len()
+    );
+    for file in world.policy_files() {
+        let id = FileId(file.id(&snapshot.db));
+        let Some(uri) = snapshot.uri(id) else { continue };
+        for item in &db::parse_file(&snapshot.db, file).file.items {
+            let ItemKind::Use(u) = &item.kind else { continue };
+            if u.path != "iso42001" && u.path != "iso42001.annex_a" {
+                continue;
+            }
+            let Some(index) = lines.of(id) else { continue };
+            out.entry(uri.clone()).or_default().push(lsp::Diagnostic {
+                range: index.range(u.span),
+                severity: Some(DiagnosticSeverity::HINT),
+                code: Some(NumberOrString::String(NOT_ADDRESSED.into())),
+                source: Some(SOURCE.into()),
+                message: message.clone(),
+                ..lsp::Diagnostic::default()
+            });
+        }
+    }
+}

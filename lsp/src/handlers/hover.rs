@@ -1,0 +1,47 @@
+//! Hover: the declaration, type and docs of a name; for a control or an
+//! audit, its outcomes as of the evaluation date.
+
+use std::fmt::Write as _;
+
+use aims_lang::ide::{self, outcomes, Symbol};
+use tower_lsp_server::ls_types::{Hover, HoverContents, HoverParams, MarkupContent, MarkupKind};
+
+use crate::state::Snapshot;
+
+/// How many failing entities a hover lists.
+const FAILURES_SHOWN: usize = 10;
+
+pub fn hover(snapshot: &Snapshot, params: &HoverParams) -> Option<Hover> {
+    let at = &params.text_document_position_params;
+    let (file, _, lines) = snapshot.document(&at.text_document.uri)?;
+    let offset = lines.offset(at.position) as u32;
+    let found = ide::hover::hover(snapshot.world(), file, offset)?;
+    let mut value = found.markdown;
+    if let Symbol::Rule(name) = &found.symbol {
+        if snapshot.world().program().rule_by_name(name).is_some() {
+            value.push_str("\n\n---\n\n");
+            value.push_str(&outcomes_text(snapshot, name));
+        }
+    }
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value }),
+        range: Some(lines.range(found.span)),
+    })
+}
+
+/// The outcomes of a rule, as Markdown.
+fn outcomes_text(snapshot: &Snapshot, rule: &str) -> String {
+    if !snapshot.evaluable {
+        return "_Not evaluated: the policy has errors, or the facts do not load._".into();
+    }
+    let Some(summary) = outcomes::summary(&snapshot.db, snapshot.ws, rule) else { return String::new() };
+    let mut text = format!("**Outcomes as of {}:** {}", snapshot.as_of, summary.label());
+    for failing in summary.failing.iter().take(FAILURES_SHOWN) {
+        let reasons: Vec<&str> = failing.failures.iter().map(|(_, m)| m.as_str()).collect();
+        let _ = write!(text, "\n- fails for `{}`: {}", failing.key, reasons.join("; "));
+    }
+    if summary.fail as usize > FAILURES_SHOWN {
+        let _ = write!(text, "\n- and {} more", summary.fail as usize - FAILURES_SHOWN);
+    }
+    text
+}

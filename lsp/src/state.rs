@@ -1,0 +1,385 @@
+//! The server's state: one engine behind a mutex, the documents as the
+//! editor last sent them, and snapshots for reading.
+//!
+//! Concurrency follows from salsa's rules. The engine's database is only
+//! written under the `state` mutex. A read locks the mutex just long
+//! enough to bring the engine up to date with the documents and to clone
+//! the database (a [`Snapshot`]), then works on the clone in a blocking
+//! task, with nothing else locked. A write (a setter) waits until every
+//! clone is dropped, and makes the queries running on clones unwind with
+//! `salsa::Cancelled`: an edit cancels stale reads instead of waiting for
+//! them. No clone is ever held across an `.await`, and nobody locks the
+//! state while holding a clone.
+//!
+//! Document changes are applied to [`Inbox`] at once, in the order they
+//! arrive (no `.await` in between); the engine takes them from there the
+//! next time anyone needs it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use aims_lang::db::{self, Database, Workspace};
+use aims_lang::diag::{Diagnostic, FileId, Sources};
+use aims_lang::ide::World;
+use aims_lang::ir::Program;
+use aims_lang::time::Date;
+use aims_lang::{Engine, LoadFailure};
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use crate::files::{self, FileKind, Files};
+use crate::line_index::{Encoding, LineIndex};
+
+/// What the client can do, as far as the server cares.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientFlags {
+    pub snippets: bool,
+    pub code_lens_refresh: bool,
+    pub watch_files: bool,
+    pub hierarchical_symbols: bool,
+}
+
+/// A document as the editor last sent it.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub version: i32,
+    pub text: String,
+    pub language: String,
+    /// Changed since the engine last took it.
+    pub dirty: bool,
+}
+
+/// Changes waiting for the engine.
+#[derive(Debug, Default)]
+pub struct Inbox {
+    pub open: HashMap<Uri, Document>,
+    /// Documents closed since the engine last looked.
+    pub closed: Vec<Uri>,
+    /// Files changed on disk.
+    pub disk: Vec<Uri>,
+}
+
+impl Inbox {
+    fn is_empty(&self) -> bool {
+        self.closed.is_empty() && self.disk.is_empty() && !self.open.values().any(|d| d.dirty)
+    }
+}
+
+/// Everything the server knows, behind one mutex.
+pub struct State {
+    pub engine: Engine,
+    pub files: Files,
+    pub root: Option<PathBuf>,
+    pub encoding: Encoding,
+    pub flags: ClientFlags,
+    pub as_of: Date,
+    /// The schema (span-free types) the loaded facts fit; `None`: no facts.
+    facts_for: Option<Arc<Program>>,
+    /// The last reload that failed, for its schema; retried when the
+    /// schema or a fact file changes.
+    fact_failure: Option<(Arc<Program>, LoadFailure)>,
+    /// A fact file changed since the facts were last loaded.
+    facts_dirty: bool,
+    /// Problems that do not change until a restart (a malformed aims.toml).
+    fixed_problems: Vec<(Uri, lsp::Diagnostic)>,
+}
+
+impl State {
+    /// Opens the project in `folder` (or nothing, without `aims.toml`).
+    pub fn open(folder: Option<&Path>, encoding: Encoding, flags: ClientFlags, today: Date) -> State {
+        let opened = files::open(folder);
+        let as_of = opened.engine.default_as_of().unwrap_or(today);
+        let mut state = State {
+            engine: opened.engine,
+            files: opened.files,
+            root: opened.root,
+            encoding,
+            flags,
+            as_of,
+            facts_for: None,
+            fact_failure: None,
+            facts_dirty: false,
+            fixed_problems: Vec::new(),
+        };
+        state.engine.set_as_of(as_of);
+        if state.root.is_some() {
+            // Engine::open loaded the facts if the policy checked.
+            let schema = state.schema();
+            if !opened.problems.is_empty() {
+                let failure = LoadFailure { sources: opened.problem_sources, diagnostics: opened.problems };
+                state.fact_failure = Some((schema, failure));
+            } else if !state.has_errors() {
+                state.facts_for = Some(schema);
+            }
+        } else {
+            let mut lines = crate::convert::Lines::new(&opened.problem_sources, encoding);
+            let uri_of = |file: FileId| Uri::from_file_path(Path::new(opened.problem_sources.name(file)));
+            state.fixed_problems =
+                opened.problems.iter().filter_map(|d| crate::convert::diagnostic(d, &mut lines, &uri_of)).collect();
+        }
+        state.refresh_facts();
+        state
+    }
+
+    fn has_errors(&self) -> bool {
+        self.engine.diagnostics().iter().any(Diagnostic::is_error)
+    }
+
+    fn schema(&self) -> Arc<Program> {
+        db::eval_program(self.engine.db(), self.engine.workspace())
+    }
+
+    /// Whether the loaded facts fit the program as it stands, so that it
+    /// can be evaluated.
+    pub fn evaluable(&self) -> bool {
+        !self.has_errors() && self.facts_for.as_ref().is_some_and(|loaded| same_schema(loaded, &self.schema()))
+    }
+
+    /// Applies the documents' changes and the files changed on disk.
+    pub fn sync(&mut self, inbox: &mut Inbox) {
+        let mut facts_changed = false;
+        let dirty: Vec<(Uri, String, String)> = inbox
+            .open
+            .iter_mut()
+            .filter(|(_, d)| d.dirty)
+            .map(|(uri, d)| {
+                d.dirty = false;
+                (uri.clone(), d.text.clone(), d.language.clone())
+            })
+            .collect();
+        for (uri, text, language) in dirty {
+            facts_changed |= self.set_text(&uri, &text, Some(&language));
+        }
+        for uri in std::mem::take(&mut inbox.closed) {
+            if inbox.open.contains_key(&uri) {
+                continue; // reopened since
+            }
+            match self.files.get(&uri) {
+                Some((file, FileKind::Loose)) => {
+                    self.engine.replace_policy_text(file, "");
+                }
+                Some((_, FileKind::Policy | FileKind::Facts)) => facts_changed |= self.reload_from_disk(&uri),
+                _ => {}
+            }
+        }
+        for uri in std::mem::take(&mut inbox.disk) {
+            if !inbox.open.contains_key(&uri) {
+                facts_changed |= self.reload_from_disk(&uri);
+            }
+        }
+        self.facts_dirty |= facts_changed;
+        self.refresh_facts();
+    }
+
+    /// Sets a document's text; returns whether a fact file changed.
+    fn set_text(&mut self, uri: &Uri, text: &str, language: Option<&str>) -> bool {
+        match self.files.get(uri) {
+            Some((file, FileKind::Policy | FileKind::Loose)) => {
+                self.engine.replace_policy_text(file, text);
+                false
+            }
+            Some((file, FileKind::Facts)) => {
+                let changed = self.engine.sources().text(file) != text;
+                self.engine.replace_fact_text(file, text);
+                changed
+            }
+            Some((_, FileKind::Manifest)) => false,
+            None => {
+                let is_policy = language == Some("aims") || uri.path().as_str().ends_with(".aims");
+                if is_policy {
+                    let name =
+                        files::path_of(uri).map_or_else(|| uri.as_str().to_string(), |p| p.display().to_string());
+                    let file = self.engine.insert_policy(&name, text);
+                    self.files.insert(uri.clone(), file, FileKind::Loose);
+                }
+                false
+            }
+        }
+    }
+
+    /// Takes a file's text from disk (only inside the project folder);
+    /// returns whether a fact file changed.
+    fn reload_from_disk(&mut self, uri: &Uri) -> bool {
+        let (Some(root), Some(path)) = (self.root.clone(), files::path_of(uri)) else { return false };
+        let limit = match self.files.get(uri) {
+            Some((_, FileKind::Facts)) => aims_lang::project::MAX_FACT_BYTES,
+            _ => aims_lang::project::MAX_POLICY_BYTES,
+        };
+        let known = self.files.get(uri).is_some();
+        let is_policy_file = path.extension().is_some_and(|e| e == "aims");
+        if !known && !is_policy_file {
+            return false;
+        }
+        // A file deleted (or unreadable) reads as empty.
+        let text = files::read_inside(&root, &path, limit).unwrap_or_default();
+        if !known {
+            if text.is_empty() {
+                return false;
+            }
+            let file = self.engine.insert_policy(&path.display().to_string(), &text);
+            self.files.insert(uri.clone(), file, FileKind::Policy);
+            return false;
+        }
+        self.set_text(uri, &text, None)
+    }
+
+    /// Loads the facts again when the program checks and its schema is not
+    /// the one the facts were loaded for.
+    fn refresh_facts(&mut self) {
+        if self.has_errors() {
+            return;
+        }
+        let schema = self.schema();
+        let loaded = self.facts_for.as_ref().is_some_and(|s| same_schema(s, &schema));
+        let failed = self.fact_failure.as_ref().is_some_and(|(s, _)| same_schema(s, &schema));
+        if !self.facts_dirty && (loaded || failed) {
+            return;
+        }
+        self.facts_dirty = false;
+        match self.engine.reload_facts() {
+            Ok(()) => {
+                self.facts_for = Some(schema);
+                self.fact_failure = None;
+            }
+            Err(failure) => self.fact_failure = Some((schema, failure)),
+        }
+    }
+
+    /// A clone of everything a read needs.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            db: self.engine.db().clone(),
+            ws: self.engine.workspace(),
+            sources: self.engine.sources().clone(),
+            files: self.files.clone(),
+            encoding: self.encoding,
+            flags: self.flags,
+            as_of: self.as_of,
+            evaluable: self.evaluable(),
+            fact_failure: self.fact_failure.as_ref().map(|(_, f)| f.clone()),
+            fixed_problems: self.fixed_problems.clone(),
+        }
+    }
+
+    /// The fact files of the project, for watching.
+    pub fn fact_paths(&self) -> Vec<String> {
+        self.engine.fact_inputs().iter().map(|i| self.engine.sources().name(i.file).to_string()).collect()
+    }
+}
+
+/// Whether two span-free programs declare the same types.
+fn same_schema(a: &Program, b: &Program) -> bool {
+    a.entities == b.entities
+        && a.records == b.records
+        && a.enums == b.enums
+        && a.scales == b.scales
+        && a.matrices == b.matrices
+}
+
+/// A read-only view: a clone of the database and what goes with it.
+pub struct Snapshot {
+    pub db: Database,
+    pub ws: Workspace,
+    pub sources: Sources,
+    pub files: Files,
+    pub encoding: Encoding,
+    pub flags: ClientFlags,
+    pub as_of: Date,
+    /// The facts fit the program: evaluation results can be shown.
+    pub evaluable: bool,
+    pub fact_failure: Option<LoadFailure>,
+    pub fixed_problems: Vec<(Uri, lsp::Diagnostic)>,
+}
+
+impl Snapshot {
+    pub fn world(&self) -> World<'_> {
+        World::new(&self.db, self.ws)
+    }
+
+    /// The policy file of a document.
+    pub fn policy_file(&self, uri: &Uri) -> Option<FileId> {
+        match self.files.get(uri)? {
+            (file, FileKind::Policy | FileKind::Loose) => Some(file),
+            _ => None,
+        }
+    }
+
+    pub fn uri(&self, file: FileId) -> Option<Uri> {
+        self.files.uri(file).cloned()
+    }
+
+    /// The text of a policy file as the database has it.
+    pub fn text(&self, file: FileId) -> Option<&str> {
+        self.world().text(file)
+    }
+
+    pub fn lines(&self, file: FileId) -> Option<LineIndex<'_>> {
+        Some(LineIndex::new(self.text(file)?, self.encoding))
+    }
+
+    /// A document's file, text and line index.
+    pub fn document(&self, uri: &Uri) -> Option<(FileId, &str, LineIndex<'_>)> {
+        let file = self.policy_file(uri)?;
+        let text = self.text(file)?;
+        Some((file, text, LineIndex::new(text, self.encoding)))
+    }
+
+    /// A location in a policy file.
+    pub fn location(&self, at: aims_lang::diag::FileSpan) -> Option<lsp::Location> {
+        let uri = self.uri(at.file)?;
+        let range = self.lines(at.file)?.range(at.span);
+        Some(lsp::Location { uri, range })
+    }
+}
+
+/// The state shared by every handler.
+#[derive(Default)]
+pub struct Shared {
+    state: Mutex<Option<State>>,
+    pub inbox: Mutex<Inbox>,
+    /// Bumped on every change: an update that is not the latest is skipped.
+    pub changes: AtomicU64,
+    pub shutdown: AtomicBool,
+    /// What was last published, per document.
+    pub published: Mutex<HashMap<Uri, Vec<lsp::Diagnostic>>>,
+}
+
+/// Locks a mutex even if a panicking thread poisoned it: the server
+/// carries on with the state as that thread left it.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    pub fn install(&self, state: State) {
+        *lock(&self.state) = Some(state);
+    }
+
+    /// Runs `f` on the state brought up to date with the inbox.
+    pub fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> Option<T> {
+        let mut guard = lock(&self.state);
+        let state = guard.as_mut()?;
+        {
+            let mut inbox = lock(&self.inbox);
+            if !inbox.is_empty() {
+                state.sync(&mut inbox);
+            }
+        }
+        Some(f(state))
+    }
+
+    /// A snapshot of the state brought up to date with the inbox.
+    pub fn snapshot(&self) -> Option<Snapshot> {
+        self.with_state(|state| state.snapshot())
+    }
+
+    /// Records a change and returns its number.
+    pub fn changed(&self) -> u64 {
+        self.changes.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    pub fn latest_change(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+}
