@@ -10,6 +10,7 @@
 //! server keeps running.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -86,6 +87,7 @@ impl Backend {
             Ok(Some(Err(_cancelled))) => Err(content_modified()),
             Ok(None) => Err(Error::invalid_request()),
             Err(_panicked) => {
+                self.shared.failures.fetch_add(1, Ordering::SeqCst);
                 Err(Error { message: "the server failed on this request".into(), ..Error::internal_error() })
             }
         }
@@ -114,10 +116,28 @@ impl Backend {
             }
             Some(changed)
         });
-        let Ok(Some(changed)) = task.await else { return };
+        let changed = match task.await {
+            Ok(Some(changed)) => changed,
+            Ok(None) => return, // cancelled by a later change, or not initialized
+            Err(_panicked) => {
+                self.shared.failures.fetch_add(1, Ordering::SeqCst);
+                self.client.log_message(MessageType::ERROR, "aims: checking the documents failed").await;
+                return;
+            }
+        };
         for (uri, diagnostics) in changed {
             self.client.publish_diagnostics(uri, diagnostics, None).await;
         }
+    }
+
+    /// The answer to a message that was not JSON (see [`crate::transport`]).
+    pub async fn parse_error(&self) -> Result<()> {
+        Err(Error::parse_error())
+    }
+
+    /// The answer to JSON that was not a JSON-RPC message.
+    pub async fn invalid_request(&self) -> Result<()> {
+        Err(Error::invalid_request())
     }
 
     /// Watches the project's fact files and policy files on disk.
@@ -240,7 +260,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
-        self.shared.shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shared.shutdown.store(true, Ordering::SeqCst);
         Ok(())
     }
 

@@ -12,7 +12,8 @@
 //!   why nothing deadlocks;
 //! - `files`: documents and files, opening the project;
 //! - `handlers`: one module per feature;
-//! - `line_index`, `convert`: positions and diagnostics in LSP terms.
+//! - `line_index`, `convert`: positions and diagnostics in LSP terms;
+//! - [`transport`]: stdin made safe against malformed messages.
 //!
 //! Depends only on `aims-lang` (see ARCHITECTURE.md).
 
@@ -22,17 +23,39 @@ mod files;
 mod handlers;
 mod line_index;
 pub mod state;
+pub mod transport;
 
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 
 pub use backend::Backend;
 pub use line_index::Encoding;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{ClientSocket, LspService, Server};
 
-/// The service and its client socket (for tests, and for [`serve_stdio`]).
+/// The service and its client socket (for tests, and for [`serve`]).
 pub fn service() -> (LspService<Backend>, ClientSocket) {
-    LspService::new(Backend::new)
+    LspService::build(Backend::new)
+        .custom_method(transport::PARSE_ERROR, Backend::parse_error)
+        .custom_method(transport::INVALID_REQUEST, Backend::invalid_request)
+        .finish()
+}
+
+/// Serves the protocol on `input` and `output` until the client exits;
+/// returns whether it asked to shut down first.
+pub async fn serve<I, O>(input: I, output: O) -> bool
+where
+    I: AsyncRead + Unpin + Send + 'static,
+    O: AsyncWrite,
+{
+    let (service, socket) = service();
+    let shared = service.inner().shared();
+    // Malformed messages are replaced before the framed reader sees them.
+    let (sanitized, pipe) = tokio::io::duplex(1 << 16);
+    let sanitizer = tokio::spawn(transport::sanitize(input, sanitized));
+    Server::new(pipe, output, socket).serve(service).await;
+    sanitizer.abort();
+    shared.shutdown.load(Ordering::SeqCst)
 }
 
 /// Serves the Language Server Protocol on stdin/stdout until the client
@@ -46,12 +69,7 @@ pub fn serve_stdio() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let clean = runtime.block_on(async {
-        let (service, socket) = service();
-        let shared = service.inner().shared();
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
-        shared.shutdown.load(Ordering::SeqCst)
-    });
+    let clean = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     // Reading stdin blocks a thread that may never return: do not wait for it.
     runtime.shutdown_background();
     if clean {

@@ -341,6 +341,8 @@ pub struct Shared {
     /// Bumped on every change: an update that is not the latest is skipped.
     pub changes: AtomicU64,
     pub shutdown: AtomicBool,
+    /// Tasks that panicked (answered as internal errors): zero in a healthy server.
+    pub failures: AtomicU64,
     /// What was last published, per document.
     pub published: Mutex<HashMap<Uri, Vec<lsp::Diagnostic>>>,
 }

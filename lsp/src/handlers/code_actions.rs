@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use aims_lang::db;
-use aims_lang::diag::FileId;
+use aims_lang::diag::{Code, FileId};
 use aims_lang::ide::{actions, outcomes, Symbol, TextEdit as IdeEdit};
 use aims_lang::ir::Ty;
 use aims_lang::syntax::ast::{ItemKind, Span};
@@ -107,14 +107,29 @@ fn excludes(snapshot: &Snapshot, file: FileId, text: &str, range: Span, out: &mu
     if !on_use && on_reference.is_empty() {
         return;
     }
+    // The W0002 warning of each control, to attach to its action.
+    let compiled = db::compiled(&snapshot.db, snapshot.ws);
+    let mut lines = Lines::new(&snapshot.sources, snapshot.encoding);
+    let uri_of = |f: FileId| snapshot.uri(f);
     for (id, title) in actions::not_addressed(world.program(), &snapshot.sources) {
         if !on_use && !on_reference.contains(&id) {
             continue;
         }
         let edit = actions::exclude(file, text, &id, &title);
-        if let Some(edit) = workspace_edit(snapshot, vec![edit]) {
-            out.push(quickfix(format!("Exclude {id} ({title}) with a justification"), edit, false));
-        }
+        let Some(edit) = workspace_edit(snapshot, vec![edit]) else { continue };
+        let warning = compiled
+            .diagnostics
+            .iter()
+            .find(|d| d.code == Code::UnaddressedControl && d.message.contains(&format!("control {id} (")))
+            .and_then(|d| convert::diagnostic(d, &mut lines, &uri_of))
+            .map(|(_, d)| vec![d]);
+        out.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: format!("Exclude {id} ({title}) with a justification"),
+            kind: Some(CodeActionKind::QUICKFIX),
+            diagnostics: warning,
+            edit: Some(edit),
+            ..CodeAction::default()
+        }));
     }
 }
 

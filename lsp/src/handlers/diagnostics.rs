@@ -1,15 +1,14 @@
 //! The diagnostics of every document: the engine's (syntax, names, types,
-//! lints, facts), failing controls and audits as information, and Annex A
-//! controls nothing addresses as a hint on `use iso42001`.
+//! lints such as W0002 for an Annex A control nothing addresses, facts),
+//! and failing controls and audits as information on their names.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use aims_lang::db;
 use aims_lang::diag::FileId;
-use aims_lang::ide::{actions, outcomes};
+use aims_lang::ide::outcomes;
 use aims_lang::ir::Ty;
-use aims_lang::syntax::ast::ItemKind;
 use tower_lsp_server::ls_types::{
     self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri,
 };
@@ -19,9 +18,6 @@ use crate::state::Snapshot;
 
 /// How many failing entities a diagnostic names.
 const FAILURES_SHOWN: usize = 5;
-
-/// The code of the hint on `use iso42001` (not an engine code).
-pub const NOT_ADDRESSED: &str = "soa";
 
 /// Every document's diagnostics (an empty list for a document that has none).
 pub fn compute(snapshot: &Snapshot) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
@@ -49,7 +45,6 @@ pub fn compute(snapshot: &Snapshot) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
     if snapshot.evaluable {
         failing_rules(snapshot, &mut lines, &mut out);
     }
-    not_addressed(snapshot, &mut lines, &mut out);
     out
 }
 
@@ -120,40 +115,5 @@ fn failing_rules(snapshot: &Snapshot, lines: &mut Lines, out: &mut HashMap<Uri, 
             related_information: (!related.is_empty()).then_some(related),
             ..lsp::Diagnostic::default()
         });
-    }
-}
-
-/// A hint on `use iso42001` listing the Annex A controls that no rule
-/// implements and no `exclude` excludes.
-fn not_addressed(snapshot: &Snapshot, lines: &mut Lines, out: &mut HashMap<Uri, Vec<lsp::Diagnostic>>) {
-    let world = snapshot.world();
-    let rows = actions::not_addressed(world.program(), &snapshot.sources);
-    if rows.is_empty() {
-        return;
-    }
-    let ids: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
-    let shown = if ids.len() > 12 { format!("{}, ..", ids[..12].join(", ")) } else { ids.join(", ") };
-    let message = format!(
-        "{} Annex A controls are neither implemented nor excluded: {shown}\nhelp: implement them with a control, or exclude them with a justification (a code action writes the `exclude`)",
-        rows.len()
-    );
-    for file in world.policy_files() {
-        let id = FileId(file.id(&snapshot.db));
-        let Some(uri) = snapshot.uri(id) else { continue };
-        for item in &db::parse_file(&snapshot.db, file).file.items {
-            let ItemKind::Use(u) = &item.kind else { continue };
-            if u.path != "iso42001" && u.path != "iso42001.annex_a" {
-                continue;
-            }
-            let Some(index) = lines.of(id) else { continue };
-            out.entry(uri.clone()).or_default().push(lsp::Diagnostic {
-                range: index.range(u.span),
-                severity: Some(DiagnosticSeverity::HINT),
-                code: Some(NumberOrString::String(NOT_ADDRESSED.into())),
-                source: Some(SOURCE.into()),
-                message: message.clone(),
-                ..lsp::Diagnostic::default()
-            });
-        }
     }
 }

@@ -1,0 +1,83 @@
+//! Diagnostics: the engine's codes, related information, help, recovery
+//! per declaration, and evaluation results as information.
+
+use tower_lsp_server::ls_types::*;
+
+use crate::support::{codes, position, TestClient};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_project_is_checked_and_evaluated_on_start() {
+    let client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let found = client.wait_for(&controls, |d| d.len() == 2).await;
+    assert!(found.iter().all(|d| d.severity == Some(DiagnosticSeverity::INFORMATION)), "{found:#?}");
+    let bias = found.iter().find(|d| d.message.starts_with("`bias_tested` fails")).expect("bias_tested fails");
+    assert_eq!(bias.message.lines().next(), Some("`bias_tested` fails for 1 of 2 AISystem"));
+    assert!(bias.message.contains("chatbot: no evidence: s.last_bias_test is not recorded"), "{}", bias.message);
+    assert_eq!(bias.code, Some(NumberOrString::String("major".into())), "the rule's severity");
+    let related = bias.related_information.as_ref().expect("the failing require");
+    assert_eq!(related[0].location.range.start.line, 6, "`require s.last_bias_test ..` is on line 7");
+    let schema = client.uri("policy/schema.aims");
+    let warnings = client.wait_for(&schema, |d| !d.is_empty()).await;
+    assert!(codes(&warnings).iter().all(|c| c == "W0002"), "Annex A controls not addressed: {warnings:#?}");
+    assert!(!warnings.iter().any(|d| d.message.contains("A.6.2.4")), "bias_tested implements A.6.2.4");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_carry_codes_help_and_related_information() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    let broken = text.replace("require s.human_oversight", "require s.human_oversigt");
+    client.edit(&controls, 2, None, &broken).await;
+    let found = client.wait_for(&controls, |d| codes(d).contains(&"E0102".to_string())).await;
+    let error = found.iter().find(|d| d.severity == Some(DiagnosticSeverity::ERROR)).expect("an error");
+    assert_eq!(error.range.start, position(&broken, "human_oversigt", 0, 0));
+    assert!(error.message.contains("help: did you mean `human_oversight`?"), "{}", error.message);
+    let related = error.related_information.as_ref().expect("where AISystem is declared");
+    assert_eq!(related[0].location.uri, client.uri("policy/schema.aims"));
+    assert!(!found.iter().any(|d| d.severity == Some(DiagnosticSeverity::INFORMATION)), "no evaluation with errors");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_broken_declaration_hides_nothing_else() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    let broken = format!("control broken {{ require }}\n\n{}", text.replace("s.human_oversight", "s.nope"));
+    client.edit(&controls, 2, None, &broken).await;
+    let found = client.wait_for(&controls, |d| codes(d).contains(&"E0001".to_string())).await;
+    assert_eq!(codes(&found), vec!["E0001".to_string(), "E0102".to_string()], "{found:#?}");
+    assert_eq!(found[0].range.start.line, 0);
+    assert_eq!(found[1].range.start, position(&broken, "nope", 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixing_the_text_clears_the_errors_and_brings_back_the_results() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    client.edit(&controls, 2, None, &text.replace("s.human_oversight", "s.nope")).await;
+    client.wait_for(&controls, |d| codes(d).contains(&"E0102".to_string())).await;
+    client.edit(&controls, 3, None, &text).await;
+    let found = client.wait_for(&controls, |d| !codes(d).contains(&"E0102".to_string())).await;
+    assert_eq!(found.len(), 2, "the two failing controls again: {found:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loose_file_without_a_project_is_checked_on_its_own() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let root = dir.path().canonicalize().expect("canonical");
+    let mut client = TestClient::start(Some(&root), crate::support::capabilities(&[])).await;
+    let text = "entity S { id: Text key }\ncontrol c for s: S { require s.missing }\n";
+    client.open("loose.aims", Some(text)).await;
+    let uri = client.uri("loose.aims");
+    let found = client.wait_for(&uri, |d| !d.is_empty()).await;
+    assert_eq!(codes(&found), vec!["E0102".to_string()]);
+    client
+        .notify::<notification::DidCloseTextDocument>(DidCloseTextDocumentParams {
+            text_document: TextDocumentIdentifier { uri: uri.clone() },
+        })
+        .await;
+    client.wait_for(&uri, |d| d.is_empty()).await;
+}
