@@ -286,6 +286,18 @@ fn lexically_normal(path: &Path) -> PathBuf {
     out
 }
 
+/// What the names of a project's files start with when the project is read
+/// from `path` (`examples/x/` for `aims check examples/x`, empty for `.`):
+/// strip it to get names relative to the project folder.
+pub fn display_prefix(path: &Path) -> String {
+    let root = if path.is_dir() { path } else { path.parent().unwrap_or(Path::new("")) };
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        String::new()
+    } else {
+        format!("{}/", root.to_string_lossy().trim_end_matches('/'))
+    }
+}
+
 fn display_name(root: &Path, path: &Path) -> String {
     let shown = path.strip_prefix(root).unwrap_or(path);
     let text = shown.to_string_lossy().replace('\\', "/");

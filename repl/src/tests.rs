@@ -127,7 +127,7 @@ fn moving_past_the_exception_adds_findings() {
     assert!(text.contains("human_review × collections-prioritiser"), "{text}");
     assert!(text.contains("waived → fail"), "{text}");
     assert!(text.contains("+ minor       exception collections_review_queue collections-prioritiser: exception `collections_review_queue` expired on 2026-12-31; `human_review` fails again"), "{text}");
-    assert!(text.contains("findings (8 → 17)"), "{text}");
+    assert!(text.contains("findings (8 → 18)"), "{text}");
     assert_eq!(s.edits(), &[Edit::AsOf(date("2027-01-05"))]);
     assert_eq!(run(&mut s, ":as-of"), "as of 2027-01-05\n");
     assert_consistent(&s);

@@ -79,6 +79,17 @@ fn progress() -> indicatif::ProgressBar {
     bar
 }
 
+/// The project folder as seen from the current folder (where code scanning
+/// resolves SARIF paths): the display prefix when it is relative, the part
+/// under the current folder when it is absolute.
+fn sarif_base(prefix: &str) -> String {
+    if !prefix.starts_with('/') {
+        return prefix.trim_start_matches("./").to_string();
+    }
+    let cwd = std::env::current_dir().map(|d| format!("{}/", d.to_string_lossy())).unwrap_or_default();
+    prefix.strip_prefix(cwd.as_str()).map_or_else(|| prefix.to_string(), str::to_string)
+}
+
 pub fn run(args: CheckArgs) -> ExitCode {
     let as_of = match parse_as_of(args.as_of.as_deref(), &args.path) {
         Ok(as_of) => as_of,
@@ -103,14 +114,13 @@ pub fn run(args: CheckArgs) -> ExitCode {
     bar.set_message(format!("evaluating as of {as_of}"));
     let evaluation = engine.evaluate(as_of);
     bar.set_message("writing the report");
-    let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
+    let mut report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
+    let prefix = aims_lang::project::display_prefix(&args.path);
+    report.strip_location_prefix(&prefix);
     let text = match args.format {
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),
-        Format::Sarif => {
-            let cwd = std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
-            report.to_sarif(&cwd)
-        }
+        Format::Sarif => report.to_sarif(&sarif_base(&prefix)),
         Format::Junit => report.to_junit(),
         Format::Markdown => report.to_markdown(),
         Format::Html => report.to_html(),

@@ -435,6 +435,27 @@ impl Report {
         }
     }
 
+    /// Makes every location relative to the project folder by removing
+    /// `prefix` (see `project::display_prefix`), so the report does not
+    /// depend on the folder it was run from.
+    pub fn strip_location_prefix(&mut self, prefix: &str) {
+        if prefix.is_empty() {
+            return;
+        }
+        let strip = |location: &mut String| {
+            if let Some(rest) = location.strip_prefix(prefix) {
+                *location = rest.to_string();
+            }
+        };
+        self.findings.iter_mut().for_each(|f| strip(&mut f.location));
+        for rule in &mut self.rules {
+            strip(&mut rule.location);
+            for outcome in &mut rule.outcomes {
+                outcome.failures.iter_mut().for_each(|f| strip(&mut f.location));
+            }
+        }
+    }
+
     /// The title of every rule, risk and objective that has one, by name.
     fn titles(&self) -> std::collections::HashMap<&str, &str> {
         self.rules

@@ -19,15 +19,13 @@ pub(super) fn split_location(location: &str) -> Option<(&str, u64, u64)> {
     Some((parts.next()?, line, column))
 }
 
-/// A policy file's path as a URI relative to `base_dir` where it can be.
-fn artifact_uri(file: &str, base_dir: &str) -> String {
+/// A policy file's location as a URI: relative paths under `uri_base`.
+fn artifact_uri(file: &str, uri_base: &str) -> String {
     let file = file.replace('\\', "/");
-    let base = base_dir.replace('\\', "/");
-    let base = base.trim_end_matches('/');
-    match file.strip_prefix(base).and_then(|rest| rest.strip_prefix('/')) {
-        Some(rest) if !base.is_empty() => rest.to_string(),
-        _ if file.starts_with('/') => format!("file://{file}"),
-        _ => file.trim_start_matches("./").to_string(),
+    if file.starts_with('/') {
+        format!("file://{file}")
+    } else {
+        format!("{}{}", uri_base.replace('\\', "/"), file.trim_start_matches("./"))
     }
 }
 
@@ -40,11 +38,11 @@ fn level(severity: Severity) -> &'static str {
 }
 
 impl Report {
-    /// The report as a SARIF 2.1.0 log. Policy files under `base_dir` (the
-    /// folder code scanning resolves paths from, usually the repository
-    /// root and the current folder) are given relative to it; others get
-    /// `file://` URIs.
-    pub fn to_sarif(&self, base_dir: &str) -> String {
+    /// The report as a SARIF 2.1.0 log. `uri_base` is put before relative
+    /// policy paths so that they resolve from where code scanning looks
+    /// (the repository root): the project folder's path from there, ending
+    /// in `/`, or empty. Absolute paths become `file://` URIs.
+    pub fn to_sarif(&self, uri_base: &str) -> String {
         let mut rule_ids: Vec<&str> = Vec::new();
         let mut rules: Vec<Json> = Vec::new();
         let titles = self.titles();
@@ -81,7 +79,7 @@ impl Report {
             if let Some((file, line, column)) = split_location(&f.location) {
                 result["locations"] = json!([{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": artifact_uri(file, base_dir) },
+                        "artifactLocation": { "uri": artifact_uri(file, uri_base) },
                         "region": { "startLine": line, "startColumn": column },
                     }
                 }]);
@@ -134,13 +132,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn artifact_uris_are_relative_to_the_base_folder() {
-        assert_eq!(artifact_uri("/repo/examples/a.aims", "/repo"), "examples/a.aims");
-        assert_eq!(artifact_uri("/repo/examples/a.aims", "/repo/"), "examples/a.aims");
-        assert_eq!(artifact_uri("examples/a.aims", "/repo"), "examples/a.aims");
-        assert_eq!(artifact_uri("./examples/a.aims", "/repo"), "examples/a.aims");
-        assert_eq!(artifact_uri("/elsewhere/a.aims", "/repo"), "file:///elsewhere/a.aims");
-        assert_eq!(artifact_uri("/repository/a.aims", "/repo"), "file:///repository/a.aims");
+    fn artifact_uris_put_the_base_before_relative_paths() {
+        assert_eq!(artifact_uri("policy/a.aims", "examples/x/"), "examples/x/policy/a.aims");
+        assert_eq!(artifact_uri("./policy/a.aims", ""), "policy/a.aims");
+        assert_eq!(artifact_uri("/elsewhere/a.aims", "examples/x/"), "file:///elsewhere/a.aims");
     }
 
     #[test]
