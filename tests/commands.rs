@@ -112,8 +112,12 @@ fn soa_lists_all_38_annex_a_controls_and_crosswalked_frameworks() {
     let nist = aims(&["soa", "examples/credit-scoring", "--framework", "nist-ai-rmf", "--format", "json"], root());
     let nist: serde_json::Value = serde_json::from_slice(&nist.stdout).expect("JSON");
     assert_eq!(nist["rows"].as_array().map_or(0, Vec::len), 72);
-    let reached: Vec<&serde_json::Value> =
-        nist["rows"].as_array().into_iter().flatten().filter(|r| !r["via"].as_array().map_or(true, Vec::is_empty)).collect();
+    let reached: Vec<&serde_json::Value> = nist["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["via"].as_array().is_some_and(|v| !v.is_empty()))
+        .collect();
     assert!(!reached.is_empty(), "the crosswalk carries the organisation's controls to NIST subcategories");
 }
 

@@ -13,7 +13,11 @@ fn root() -> &'static Path {
 
 fn chromium() -> PathBuf {
     let path = std::env::var_os("AIMS_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    assert!(path.exists(), "{} not found: install Debian's `chromium` (.ci/run does) or set AIMS_CHROMIUM", path.display());
+    assert!(
+        path.exists(),
+        "{} not found: install Debian's `chromium` (.ci/run does) or set AIMS_CHROMIUM",
+        path.display()
+    );
     path
 }
 
@@ -40,7 +44,9 @@ fn headless(profile: &Path) -> Command {
 /// Hosts Chromium itself contacts (time, sign-in, suggestions) whatever the page.
 fn is_browser_service(url: &str) -> bool {
     let host = url.split("://").nth(1).and_then(|rest| rest.split(['/', '?', ':']).next()).unwrap_or("");
-    ["google.com", "gstatic.com", "googleapis.com", "gvt1.com"].iter().any(|d| host == *d || host.ends_with(&format!(".{d}")))
+    ["google.com", "gstatic.com", "googleapis.com", "gvt1.com"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
 }
 
 #[test]

@@ -115,8 +115,11 @@ fn junit_is_read_by_a_real_junit_consumer() {
     let (tests, failures, skipped) = junitparser_counts(&path);
     let json: serde_json::Value = serde_json::from_str(&report("json")).expect("JSON");
     let outcomes = &json["summary"]["outcomes"];
-    let rule_cases = ["pass", "fail", "waived", "not_applicable"].iter().map(|k| outcomes[k].as_u64().unwrap_or(0)).sum::<u64>();
-    let risk_cases: u64 = json["risks"].as_array().map_or(0, |r| r.iter().map(|r| r["entries"].as_array().map_or(0, Vec::len) as u64).sum());
+    let rule_cases =
+        ["pass", "fail", "waived", "not_applicable"].iter().map(|k| outcomes[k].as_u64().unwrap_or(0)).sum::<u64>();
+    let risk_cases: u64 = json["risks"]
+        .as_array()
+        .map_or(0, |r| r.iter().map(|r| r["entries"].as_array().map_or(0, Vec::len) as u64).sum());
     let objective_cases = json["objectives"].as_array().map_or(0, Vec::len) as u64;
     assert_eq!(tests, rule_cases + risk_cases + objective_cases);
     assert_eq!(skipped, outcomes["waived"].as_u64().unwrap_or(0) + outcomes["not_applicable"].as_u64().unwrap_or(0));

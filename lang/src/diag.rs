@@ -111,6 +111,8 @@ codes! {
     NoAppetite = "W0001";
     /// An ISO/IEC 42001 Annex A control is neither implemented nor excluded.
     UnaddressedControl = "W0002";
+    /// A requirement is excluded, yet a project rule implements it.
+    ExcludedButImplemented = "W0003";
 }
 
 /// How serious a diagnostic is.

@@ -8,7 +8,7 @@
 //! and a `require` is covered when some test expecting an outcome of its
 //! rule saw that `require` fail, showing that the condition can bite.
 
-use crate::diag::FileSpan;
+use crate::diag::{FileId, FileSpan};
 use crate::facts::{FactStore, Origin, Row};
 use crate::ir::{ExpectDef, Program, RuleKind};
 use crate::time::Date;
@@ -84,11 +84,16 @@ impl Coverage {
 
 /// Runs every test block; `default_as_of` is used when a test sets none.
 pub fn run_tests(program: &Program, default_as_of: Date) -> Vec<TestResult> {
-    run_tests_with_coverage(program, default_as_of).0
+    run_tests_with_coverage(program, default_as_of, &|_| true).0
 }
 
-/// [`run_tests`], and the coverage the tests give.
-pub fn run_tests_with_coverage(program: &Program, default_as_of: Date) -> (Vec<TestResult>, Coverage) {
+/// [`run_tests`], and the coverage the tests give of the declarations in
+/// the files `counted` accepts (the project's own, leaving the stdlib out).
+pub fn run_tests_with_coverage(
+    program: &Program,
+    default_as_of: Date,
+    counted: &dyn Fn(FileId) -> bool,
+) -> (Vec<TestResult>, Coverage) {
     let mut rule_covered = vec![false; program.rules.len()];
     let mut require_covered: Vec<Vec<bool>> =
         program.rules.iter().map(|r| vec![false; r.requirements().len()]).collect();
@@ -166,7 +171,7 @@ pub fn run_tests_with_coverage(program: &Program, default_as_of: Date) -> (Vec<T
         })
         .collect();
     let mut coverage = Coverage::default();
-    for (i, rule) in program.rules.iter().enumerate() {
+    for (i, rule) in program.rules.iter().enumerate().filter(|(_, r)| counted(r.decl.span.file)) {
         let kind = match rule.kind {
             RuleKind::Control => CoverageKind::Control,
             RuleKind::Audit => CoverageKind::Audit,
@@ -187,7 +192,7 @@ pub fn run_tests_with_coverage(program: &Program, default_as_of: Date) -> (Vec<T
             });
         }
     }
-    for (i, risk) in program.risks.iter().enumerate() {
+    for (i, risk) in program.risks.iter().enumerate().filter(|(_, r)| counted(r.decl.span.file)) {
         coverage.items.push(CoverageItem {
             kind: CoverageKind::Risk,
             name: risk.decl.name.clone(),
@@ -195,7 +200,7 @@ pub fn run_tests_with_coverage(program: &Program, default_as_of: Date) -> (Vec<T
             covered: risk_covered[i],
         });
     }
-    for (i, objective) in program.objectives.iter().enumerate() {
+    for (i, objective) in program.objectives.iter().enumerate().filter(|(_, o)| counted(o.decl.span.file)) {
         coverage.items.push(CoverageItem {
             kind: CoverageKind::Objective,
             name: objective.decl.name.clone(),

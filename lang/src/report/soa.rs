@@ -110,6 +110,14 @@ pub fn statement(program: &Program, sources: &Sources, rules: &[RuleView], frame
             direct.entry(id.as_str()).or_default().push(rule.decl.name.as_str());
         }
     }
+    let from_stdlib: BTreeSet<&str> = program
+        .rules
+        .iter()
+        .filter(|r| {
+            (r.decl.span.file.0 as usize) < sources.len() && sources.name(r.decl.span.file).starts_with("<stdlib>/")
+        })
+        .map(|r| r.decl.name.as_str())
+        .collect();
     // Target -> requirements that map to it.
     let mut mapped_from: HashMap<&str, Vec<&str>> = HashMap::new();
     for m in &program.maps {
@@ -146,6 +154,12 @@ pub fn statement(program: &Program, sources: &Sources, rules: &[RuleView], frame
                 }
             }
             let justification = excluded.get(r.id.as_str()).map(|b| b.to_string());
+            // An exclusion outweighs the stdlib's defaults (which it switches
+            // off when they implement nothing else), not the project's own rules.
+            if justification.is_some() && implemented_by.iter().all(|n| from_stdlib.contains(n.as_str())) {
+                implemented_by.clear();
+                counts = OutcomeCounts::default();
+            }
             let status = if justification.is_some() && implemented_by.is_empty() {
                 SoaStatus::Excluded
             } else if implemented_by.is_empty() {

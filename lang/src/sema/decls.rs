@@ -128,8 +128,9 @@ fn extension_text<'a>(extends: &[At<'a, ast::ExtendDecl>], file: FileId) -> &'a 
 /// Drops the stdlib declarations the project redeclares: a project
 /// overrides a default control, audit rule, function, scale, matrix, risk
 /// or objective by declaring one of the same name, and the stdlib's
-/// appetite by declaring its own. Types are extended (`extend`), never
-/// replaced, since the stdlib's rules read their fields.
+/// appetite by declaring its own; it switches a default control off by
+/// excluding every requirement it implements. Types are extended
+/// (`extend`), never replaced, since the stdlib's rules read their fields.
 fn override_stdlib(items: &mut Items) {
     fn keep<T>(list: &mut Vec<At<'_, T>>, name: impl Fn(&T) -> &str) {
         let project: std::collections::HashSet<String> =
@@ -147,6 +148,18 @@ fn override_stdlib(items: &mut Items) {
     if items.appetites.iter().any(|a| !a.stdlib) {
         items.appetites.retain(|a| !a.stdlib);
     }
+    // A stdlib default that implements only requirements the project
+    // excludes is switched off: the exclusion says the control does not apply.
+    let excluded: std::collections::HashSet<&str> = items
+        .excludes
+        .iter()
+        .filter(|x| !x.stdlib && x.node.because.is_some())
+        .flat_map(|x| x.node.requirements.iter().map(|r| r.id.as_str()))
+        .collect();
+    items.rules.retain(|(_, a)| {
+        let implements = &a.node.header.implements;
+        !(a.stdlib && !implements.is_empty() && implements.iter().all(|r| excluded.contains(r.id.as_str())))
+    });
 }
 
 /// First definitions of each name, to report duplicates with both places.
@@ -268,9 +281,12 @@ impl Checker<'_> {
                 }
                 if let Some(f) = x.node.fields.first() {
                     self.push(
-                        Diagnostic::error(Code::BadExtend, format!("`{}` is an enum: it has variants, not fields", e.node.name.name))
-                            .at(x.file, f.name.span, "a field")
-                            .help(format!("list variants: `extend {} {{ {} }}`", e.node.name.name, f.name.name)),
+                        Diagnostic::error(
+                            Code::BadExtend,
+                            format!("`{}` is an enum: it has variants, not fields", e.node.name.name),
+                        )
+                        .at(x.file, f.name.span, "a field")
+                        .help(format!("list variants: `extend {} {{ {} }}`", e.node.name.name, f.name.name)),
                     );
                 }
             }
@@ -457,8 +473,11 @@ impl Checker<'_> {
                 ),
                 None => {
                     let names: Vec<&str> = self.cx.types.keys().map(String::as_str).collect();
-                    let mut d = Diagnostic::error(Code::UnknownType, format!("unknown type `{name}`"))
-                        .at(x.file, x.node.name.span, "nothing of this name to extend");
+                    let mut d = Diagnostic::error(Code::UnknownType, format!("unknown type `{name}`")).at(
+                        x.file,
+                        x.node.name.span,
+                        "nothing of this name to extend",
+                    );
                     if let Some(s) = closest(name, names) {
                         d = d.help(format!("did you mean `{s}`?"));
                     }
@@ -1240,6 +1259,19 @@ impl Checker<'_> {
                 continue;
             };
             for id in ids {
+                let implementer =
+                    items.rules.iter().find(|(_, r)| !r.stdlib && r.node.header.implements.iter().any(|i| i.id == id));
+                if let (Some((_, rule)), false) = (implementer, x.stdlib) {
+                    self.push(
+                        Diagnostic::warning(
+                            Code::ExcludedButImplemented,
+                            format!("{id} is excluded, but `{}` implements it", rule.node.name.name),
+                        )
+                        .at(x.file, x.span, "excluded here")
+                        .also(rule.file, rule.node.name.span, "implemented here")
+                        .help("the Statement of Applicability cannot say both: drop the exclusion or the `implements`"),
+                    );
+                }
                 self.cx.program.excludes.push(ExcludeDef {
                     requirement: id,
                     because: because.value.clone(),
@@ -1257,7 +1289,7 @@ impl Checker<'_> {
         let Some((file, span)) = inputs.iter().filter(|i| !i.stdlib).find_map(|i| {
             i.ast.items.iter().find_map(|item| match &item.kind {
                 ItemKind::Use(u)
-                    if ["iso42001", "nist_ai_rmf", "eu_ai_act"]
+                    if ["iso42001", "nist_ai_rmf", "eu_ai_act", "aims"]
                         .iter()
                         .any(|m| u.path == *m || u.path.starts_with(&format!("{m}."))) =>
                 {

@@ -210,7 +210,8 @@ impl Builder {
                 let name = self.ident(it.next());
                 let values = it
                     .map(|v| {
-                        let mut vi = v.into_inner();
+                        // Doc comments on a value are read like a variant's, and not kept.
+                        let mut vi = v.into_inner().filter(|p| p.as_rule() != Rule::docs);
                         let n = self.ident(vi.next());
                         let value = self.integer(vi.next());
                         (n, value)
