@@ -15,6 +15,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("nist_ai_rmf.crosswalk", include_str!("../../stdlib/nist_ai_rmf/crosswalk.aims")),
     ("eu_ai_act.articles", include_str!("../../stdlib/eu_ai_act/articles.aims")),
     ("eu_ai_act.crosswalk", include_str!("../../stdlib/eu_ai_act/crosswalk.aims")),
+    ("aims.documented", include_str!("../../stdlib/aims/documented.aims")),
     ("aims.records", include_str!("../../stdlib/aims/records.aims")),
     ("aims.risk", include_str!("../../stdlib/aims/risk.aims")),
     ("aims.audits", include_str!("../../stdlib/aims/audits.aims")),
