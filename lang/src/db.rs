@@ -226,11 +226,23 @@ pub fn eval_program(db: &dyn salsa::Database, ws: Workspace) -> Arc<Program> {
     Arc::new(program)
 }
 
+/// Rule names to their ids: one lookup per rule, not a scan of every rule
+/// (which made evaluating every rule quadratic in their number).
+#[salsa::tracked(returns(clone))]
+pub fn rule_ids(db: &dyn salsa::Database, ws: Workspace) -> Arc<HashMap<String, RuleId>> {
+    let program = &compiled(db, ws).program;
+    let mut ids = HashMap::with_capacity(program.rules.len());
+    for (i, r) in program.rules.iter().enumerate() {
+        ids.entry(r.decl.name.clone()).or_insert(RuleId(i as u32));
+    }
+    Arc::new(ids)
+}
+
 /// One rule's logic without its spans: what its evaluation depends on.
 #[salsa::tracked(returns(clone))]
 pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Option<Arc<RuleDef>> {
+    let id = *rule_ids(db, ws).get(rule.text(db))?;
     let program = &compiled(db, ws).program;
-    let id = program.rule_by_name(rule.text(db))?;
     let mut def = program.rule(id).clone();
     def.decl =
         Decl { name: def.decl.name.clone(), span: Default::default(), name_span: Default::default(), docs: None };
@@ -374,7 +386,7 @@ pub fn single_outcome<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Ru
 #[salsa::tracked(returns(clone))]
 pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Arc<Vec<Outcome>> {
     let program = &compiled(db, ws).program;
-    let Some(id) = program.rule_by_name(rule.text(db)) else { return Arc::new(Vec::new()) };
+    let Some(&id) = rule_ids(db, ws).get(rule.text(db)) else { return Arc::new(Vec::new()) };
     let def = program.rule(id);
     let mut outcomes: Vec<Outcome> = match &def.subject {
         None => vec![(*single_outcome(db, ws, rule)).clone()],
