@@ -10,18 +10,19 @@
 //! server keeps running.
 
 use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aims_lang::time::Date;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::handlers;
 use crate::line_index::{Encoding, LineIndex};
 use crate::state::{lock, ClientFlags, Document, Shared, Snapshot, State};
+use crate::{handlers, publish, watch};
 
 /// The language server.
 pub struct Backend {
@@ -29,9 +30,13 @@ pub struct Backend {
     shared: Arc<Shared>,
     encoding: OnceLock<Encoding>,
     flags: OnceLock<ClientFlags>,
-    /// Updates (diagnostics) run one at a time, in order.
-    updates: tokio::sync::Mutex<()>,
+    /// How often fact files are polled when the client cannot watch them.
+    poll_every: OnceLock<Duration>,
 }
+
+/// How often fact files are polled when the client cannot watch them
+/// (`initializationOptions.factsPollMilliseconds` sets another period).
+const DEFAULT_POLL: Duration = Duration::from_secs(1);
 
 /// The error of a request whose document changed while it was answered.
 fn content_modified() -> Error {
@@ -56,7 +61,7 @@ impl Backend {
             shared: Arc::default(),
             encoding: OnceLock::new(),
             flags: OnceLock::new(),
-            updates: tokio::sync::Mutex::new(()),
+            poll_every: OnceLock::new(),
         }
     }
 
@@ -93,41 +98,9 @@ impl Backend {
         }
     }
 
-    /// Computes the diagnostics after change `change` and publishes those
-    /// that changed, unless a later change has come in.
+    /// Publishes the diagnostics after change `change` (see [`crate::publish`]).
     async fn update(&self, change: u64) {
-        let _turn = self.updates.lock().await;
-        if change < self.shared.latest_change() {
-            return;
-        }
-        let shared = self.shared.clone();
-        let task = tokio::task::spawn_blocking(move || {
-            let snapshot = shared.snapshot()?;
-            let computed = salsa::Cancelled::catch(AssertUnwindSafe(|| handlers::diagnostics::compute(&snapshot)));
-            drop(snapshot);
-            let computed = computed.ok()?;
-            let mut published = lock(&shared.published);
-            let mut changed = Vec::new();
-            for (uri, diagnostics) in computed {
-                if published.get(&uri) != Some(&diagnostics) {
-                    published.insert(uri.clone(), diagnostics.clone());
-                    changed.push((uri, diagnostics));
-                }
-            }
-            Some(changed)
-        });
-        let changed = match task.await {
-            Ok(Some(changed)) => changed,
-            Ok(None) => return, // cancelled by a later change, or not initialized
-            Err(_panicked) => {
-                self.shared.failures.fetch_add(1, Ordering::SeqCst);
-                self.client.log_message(MessageType::ERROR, "aims: checking the documents failed").await;
-                return;
-            }
-        };
-        for (uri, diagnostics) in changed {
-            self.client.publish_diagnostics(uri, diagnostics, None).await;
-        }
+        publish::update(&self.client, &self.shared, change).await;
     }
 
     /// The answer to a message that was not JSON (see [`crate::transport`]).
@@ -230,6 +203,9 @@ impl LanguageServer for Backend {
         let flags = flags(&params.capabilities);
         let _ = self.encoding.set(encoding);
         let _ = self.flags.set(flags);
+        self.shared.code_lens_refresh.store(flags.code_lens_refresh, Ordering::SeqCst);
+        let poll = params.initialization_options.as_ref().and_then(|o| o.get("factsPollMilliseconds")?.as_u64());
+        let _ = self.poll_every.set(poll.map_or(DEFAULT_POLL, |ms| Duration::from_millis(ms.max(10))));
         #[allow(deprecated)] // clients that send no workspace folders send a root URI
         let folder = params
             .workspace_folders
@@ -255,6 +231,16 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         if self.flags.get().is_some_and(|f| f.watch_files) {
             self.watch_files().await;
+        } else {
+            let paths: Vec<PathBuf> = self
+                .shared
+                .with_state(|state| state.fact_paths())
+                .unwrap_or_default()
+                .into_iter()
+                .map(PathBuf::from)
+                .collect();
+            let every = self.poll_every.get().copied().unwrap_or(DEFAULT_POLL);
+            watch::poll(self.client.clone(), self.shared.clone(), paths, every);
         }
         self.update(self.shared.changed()).await;
     }

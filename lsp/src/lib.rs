@@ -11,6 +11,8 @@
 //! - [`state`]: the engine behind a mutex, the documents, snapshots, and
 //!   why nothing deadlocks;
 //! - `files`: documents and files, opening the project;
+//! - `publish`: diagnostics after a change; `watch`: fact files polled
+//!   for clients that cannot watch them;
 //! - `handlers`: one module per feature;
 //! - `line_index`, `convert`: positions and diagnostics in LSP terms;
 //! - [`transport`]: stdin made safe against malformed messages.
@@ -22,8 +24,10 @@ mod convert;
 mod files;
 mod handlers;
 mod line_index;
+mod publish;
 pub mod state;
 pub mod transport;
+mod watch;
 
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;

@@ -343,6 +343,10 @@ pub struct Shared {
     pub shutdown: AtomicBool,
     /// Tasks that panicked (answered as internal errors): zero in a healthy server.
     pub failures: AtomicU64,
+    /// Updates (diagnostics) run one at a time, in order.
+    pub updates: tokio::sync::Mutex<()>,
+    /// The client refreshes code lenses when asked.
+    pub code_lens_refresh: AtomicBool,
     /// What was last published, per document.
     pub published: Mutex<HashMap<Uri, Vec<lsp::Diagnostic>>>,
 }

@@ -85,3 +85,26 @@ async fn facts_that_do_not_load_are_reported_and_the_last_good_ones_kept() {
     facts_changed(&mut client, &original).await;
     client.wait_for(&facts, |d| d.is_empty()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_watching_client_the_server_polls_the_fact_files() {
+    let folder = crate::support::fixture();
+    let root = folder.path().canonicalize().expect("canonical");
+    let capabilities = crate::support::capabilities(&[]);
+    let mut capabilities = capabilities;
+    capabilities.workspace = None; // no file watching, no lens refresh
+    let options = serde_json::json!({ "factsPollMilliseconds": 50 });
+    let client = TestClient::start_with(Some(&root), capabilities, Some(options)).await;
+    let controls = client.uri("policy/controls.aims");
+    client.wait_for(&controls, |d| d.len() == 2).await;
+    assert!(client.inbox.lock().expect("inbox").requests.is_empty(), "nothing registered with the client");
+    let original = std::fs::read_to_string(client.path("facts/systems.yaml")).expect("facts");
+    // A different size, so the change shows even within the same second.
+    let overseen = original.replace(
+        "    status: deployed\n  - id: legacy",
+        "    status: deployed\n    human_oversight: true\n  - id: legacy",
+    );
+    std::fs::write(client.path("facts/systems.yaml"), overseen).expect("write");
+    let found = client.wait_for(&controls, |d| d.len() == 1).await;
+    assert!(found[0].message.starts_with("`bias_tested` fails"), "overseen passes now: {found:#?}");
+}

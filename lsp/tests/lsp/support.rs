@@ -87,6 +87,15 @@ impl TestClient {
 
     /// A server on `root` (or no folder), initialized with `capabilities`.
     pub async fn start(root: Option<&Path>, capabilities: ClientCapabilities) -> TestClient {
+        TestClient::start_with(root, capabilities, None).await
+    }
+
+    /// [`TestClient::start`] with initialization options.
+    pub async fn start_with(
+        root: Option<&Path>,
+        capabilities: ClientCapabilities,
+        options: Option<Value>,
+    ) -> TestClient {
         let (service, socket) = aims_lsp::service();
         let inbox: Arc<Mutex<Inbox>> = Arc::default();
         let (mut requests, mut responses) = socket.split();
@@ -119,7 +128,12 @@ impl TestClient {
         };
         let folders = root.map(|r| vec![WorkspaceFolder { uri: uri(r), name: "test".into() }]);
         #[allow(deprecated)]
-        let params = InitializeParams { capabilities, workspace_folders: folders, ..InitializeParams::default() };
+        let params = InitializeParams {
+            capabilities,
+            workspace_folders: folders,
+            initialization_options: options,
+            ..InitializeParams::default()
+        };
         let result: InitializeResult = client.request::<request::Initialize>(params).await.expect("initialize");
         assert!(result.capabilities.hover_provider.is_some());
         client.notify::<notification::Initialized>(InitializedParams {}).await;

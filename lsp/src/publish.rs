@@ -1,0 +1,56 @@
+//! Publishing diagnostics after a change.
+//!
+//! Updates run one at a time, in the order they were asked for; one that
+//! is no longer for the latest change is skipped (the latest will run).
+//! The diagnostics are computed on a snapshot in a blocking task, so a
+//! later edit cancels the work; only the documents whose diagnostics
+//! changed are published.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tower_lsp_server::ls_types::MessageType;
+use tower_lsp_server::Client;
+
+use crate::handlers;
+use crate::state::{lock, Shared};
+
+/// Computes the diagnostics after change `change` and publishes those
+/// that changed, unless a later change has come in.
+pub async fn update(client: &Client, shared: &Arc<Shared>, change: u64) {
+    let _turn = shared.updates.lock().await;
+    if change < shared.latest_change() {
+        return;
+    }
+    let task = {
+        let shared = shared.clone();
+        tokio::task::spawn_blocking(move || {
+            let snapshot = shared.snapshot()?;
+            let computed = salsa::Cancelled::catch(AssertUnwindSafe(|| handlers::diagnostics::compute(&snapshot)));
+            drop(snapshot);
+            let computed = computed.ok()?;
+            let mut published = lock(&shared.published);
+            let mut changed = Vec::new();
+            for (uri, diagnostics) in computed {
+                if published.get(&uri) != Some(&diagnostics) {
+                    published.insert(uri.clone(), diagnostics.clone());
+                    changed.push((uri, diagnostics));
+                }
+            }
+            Some(changed)
+        })
+    };
+    let changed = match task.await {
+        Ok(Some(changed)) => changed,
+        Ok(None) => return, // cancelled by a later change, or not initialized
+        Err(_panicked) => {
+            shared.failures.fetch_add(1, Ordering::SeqCst);
+            client.log_message(MessageType::ERROR, "aims: checking the documents failed").await;
+            return;
+        }
+    };
+    for (uri, diagnostics) in changed {
+        client.publish_diagnostics(uri, diagnostics, None).await;
+    }
+}
