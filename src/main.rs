@@ -33,6 +33,8 @@ enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// List the Statement of Applicability (Annex A, or a crosswalked framework).
     Soa(cmd::soa::SoaArgs),
+    /// Gap analysis against ISO/IEC 42001: readiness per clause and Annex A control, what is due.
+    Gap(cmd::gap::GapArgs),
     /// Create a new project that passes `aims check` and `aims test`.
     Init(cmd::init::InitArgs),
     /// Explore a project interactively: query outcomes, try what-if edits, compare scenarios.
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Soa(args) => cmd::soa::run(args),
+        Command::Gap(args) => cmd::gap::run(args),
         Command::Init(args) => cmd::init::run(args),
         Command::Lsp => aims_lsp::serve_stdio(),
         Command::Repl(args) => match args.as_of.as_deref().map(|text| Date::parse(text).ok_or(text)).transpose() {

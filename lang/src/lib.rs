@@ -32,4 +32,5 @@ pub use engine::{Engine, LoadFailure};
 pub mod db;
 pub mod report;
 pub mod testing;
+pub mod timeline;
 pub mod whatif;

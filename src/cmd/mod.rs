@@ -4,6 +4,7 @@
 pub mod check;
 pub mod explain;
 pub mod fmt;
+pub mod gap;
 pub mod init;
 pub mod soa;
 pub mod test;

@@ -42,7 +42,7 @@ th{background:#f3f5f7}.major{color:#a3141c;font-weight:600}.minor{color:#9a5b00;
 .lvl0{background:#d9f2d9}.lvl1{background:#fff1b8}.lvl2{background:#ffd0a1}.lvl3{background:#f7a1a1}.lvl4{background:#e36b6b}
 .bar{background:#e8ecef;border-radius:4px;height:.8rem;width:12rem;display:inline-block;vertical-align:middle}
 .bar i{display:block;height:100%;border-radius:4px;background:#3b7dd8}
-.status-failing,.status-not-addressed,.status-missed,.status-at_risk,.status-expired{color:#a3141c;font-weight:600}
+.status-failing,.status-not-addressed,.status-no-evidence,.status-missed,.status-at_risk,.status-expired{color:#a3141c;font-weight:600}
 .status-passing,.status-met,.status-on_track,.status-active{color:#1f7a1f;font-weight:600}
 ";
 
@@ -61,6 +61,7 @@ impl Report {
         let _ = writeln!(out, "<h1>{}</h1>\n<p class=\"muted\">as of {}</p>", esc(&self.project), esc(&self.as_of));
         self.html_summary(&mut out);
         self.html_findings(&mut out);
+        self.html_gap(&mut out);
         self.html_soa(&mut out);
         self.html_heat_maps(&mut out);
         self.html_objectives(&mut out);
@@ -129,6 +130,55 @@ impl Report {
             );
         }
         out.push_str("</tbody></table>\n");
+    }
+
+    fn html_gap(&self, out: &mut String) {
+        let Some(gap) = &self.gap else { return };
+        let percent = |p: Option<f64>| p.map_or("n/a".to_string(), |p| format!("{p:.1}%"));
+        let _ = writeln!(
+            out,
+            "<h2 id=\"gap\">Gap analysis</h2>\n<p>Readiness <b id=\"readiness\">{}</b> ({} of {} clauses and Annex A controls passing; see docs/gap.md)</p>",
+            percent(gap.overall.percent),
+            gap.overall.passing,
+            gap.overall.applicable
+        );
+        out.push_str(
+            "<table id=\"gap-groups\"><tr><th>group</th><th>title</th><th>passing</th><th>readiness</th></tr>\n",
+        );
+        for g in &gap.groups {
+            let width = g.percent.unwrap_or(0.0);
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}/{}</td><td><span class=\"bar\"><i style=\"width:{width:.0}%\"></i></span> {}</td></tr>",
+                esc(&g.group),
+                esc(&g.title),
+                g.passing,
+                g.applicable,
+                percent(g.percent)
+            );
+        }
+        out.push_str("</table>\n");
+        let open: Vec<&super::gap::GapRow> = gap
+            .clauses
+            .iter()
+            .chain(&gap.controls)
+            .chain(&gap.documents)
+            .filter(|r| !matches!(r.status, super::gap::GapStatus::Passing | super::gap::GapStatus::Excluded))
+            .collect();
+        let _ = writeln!(out, "<h3>Open gaps ({})</h3>", open.len());
+        out.push_str("<table id=\"gap-table\"><tr><th>id</th><th>title</th><th>status</th><th>gap</th></tr>\n");
+        for r in open {
+            let status = r.status.as_str();
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"status-{}\">{status}</td><td>{}</td></tr>",
+                esc(&r.id),
+                esc(&r.title),
+                status.replace(' ', "-"),
+                esc(&super::gap::gaps(r))
+            );
+        }
+        out.push_str("</table>\n");
     }
 
     fn html_soa(&self, out: &mut String) {

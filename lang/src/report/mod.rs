@@ -6,6 +6,7 @@
 //! key, findings by severity, name, entity), so the same inputs give
 //! byte-identical output.
 
+pub mod gap;
 mod html;
 mod junit;
 mod markdown;
@@ -38,6 +39,9 @@ pub struct Report {
     /// when the policies do not `use iso42001`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub soa: Vec<soa::SoaRow>,
+    /// The gap analysis against ISO/IEC 42001 (when the catalogue is loaded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap: Option<gap::Gap>,
     /// The risk matrices, for heat maps.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matrices: Vec<MatrixView>,
@@ -401,6 +405,7 @@ impl Report {
         }
         summary.findings.total = findings.len();
         let soa = soa::statement(program, sources, &rules, soa::Framework::Iso42001);
+        let gap = gap::analyse(program, sources, &rules);
         let matrices = program
             .matrices
             .iter()
@@ -431,6 +436,7 @@ impl Report {
             objectives,
             exceptions,
             soa,
+            gap,
             matrices,
         }
     }
@@ -534,6 +540,17 @@ impl Report {
         }
         out
     }
+}
+
+/// `text` on one line, cut to at most `max` characters.
+pub(crate) fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 fn source_name(source: eval::FindingSource) -> &'static str {

@@ -1,0 +1,342 @@
+//! Gap analysis: where the organisation stands against ISO/IEC 42001,
+//! clause by clause (4.1 to 10.2) and control by control (Annex A), and
+//! which of the documented information the standard expects is missing.
+//!
+//! A row's status comes from the outcomes of the rules that cite it
+//! (`clause` or `implements`; a rule citing a clause counts for each
+//! sub-clause under it):
+//!
+//! | status | when |
+//! | --- | --- |
+//! | passing | some implementing outcome passes (or is waived by an exception) and none fails |
+//! | failing | an implementing rule fails for some entity on what the facts say |
+//! | no evidence | the rules fail only for lack of records, or nothing is in their scope to show the practice runs |
+//! | excluded | excluded with a justification (Annex A only) |
+//! | not addressed | no rule cites it and it is not excluded |
+//!
+//! Readiness of a group = passing rows / rows not excluded, as a
+//! percentage; every row weighs the same. Overall readiness is the same
+//! ratio over every clause and Annex A row. `docs/gap.md` says the same.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::{OutcomeKind, RuleView};
+use crate::diag::Sources;
+use crate::ir::Program;
+
+/// Where one clause, control or record stands.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum GapStatus {
+    Passing,
+    Failing,
+    NoEvidence,
+    Excluded,
+    NotAddressed,
+}
+
+impl GapStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapStatus::Passing => "passing",
+            GapStatus::Failing => "failing",
+            GapStatus::NoEvidence => "no evidence",
+            GapStatus::Excluded => "excluded",
+            GapStatus::NotAddressed => "not addressed",
+        }
+    }
+}
+
+/// One row of the gap analysis.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct GapRow {
+    pub id: String,
+    pub title: String,
+    /// The clause (`4`..`10`) or Annex A area (`A.2`..`A.10`) it counts towards.
+    pub group: String,
+    pub status: GapStatus,
+    pub implemented_by: Vec<String>,
+    /// `rule: entity` for every failing outcome (`rule` alone for an
+    /// organisation-level rule).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failing: Vec<String>,
+    /// What is missing: the messages of failures for lack of records.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+}
+
+/// The readiness of a group of rows.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Readiness {
+    pub group: String,
+    pub title: String,
+    pub passing: usize,
+    /// Rows that count: all but the excluded ones.
+    pub applicable: usize,
+    /// `passing / applicable` as a percentage, one decimal; none when nothing counts.
+    pub percent: Option<f64>,
+}
+
+/// The whole gap analysis.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Gap {
+    pub clauses: Vec<GapRow>,
+    pub controls: Vec<GapRow>,
+    /// The documented information the standard expects (`use aims.documented`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<GapRow>,
+    pub groups: Vec<Readiness>,
+    pub overall: Readiness,
+}
+
+const CLAUSES: &str = "<stdlib>/iso42001/clauses.aims";
+const ANNEX_A: &str = "<stdlib>/iso42001/annex_a.aims";
+const DOCUMENTS: &str = "<stdlib>/aims/documented.aims";
+
+fn readiness(group: &str, title: &str, rows: &[&GapRow]) -> Readiness {
+    let applicable = rows.iter().filter(|r| r.status != GapStatus::Excluded).count();
+    let passing = rows.iter().filter(|r| r.status == GapStatus::Passing).count();
+    let percent = (applicable > 0).then(|| (passing as f64 * 1000.0 / applicable as f64).round() / 10.0);
+    Readiness { group: group.to_string(), title: title.to_string(), passing, applicable, percent }
+}
+
+/// The gap analysis of an evaluated program, or none when the ISO/IEC
+/// 42001 catalogue is not loaded.
+pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Option<Gap> {
+    let file_of = |file: crate::diag::FileId| {
+        if (file.0 as usize) < sources.len() {
+            sources.name(file)
+        } else {
+            ""
+        }
+    };
+    let parents: std::collections::HashSet<&str> =
+        program.requirements.iter().filter_map(|r| r.parent.as_deref()).collect();
+    let leaves = |catalogue: &str| -> Vec<&crate::ir::RequirementDef> {
+        program
+            .requirements
+            .iter()
+            .filter(|r| file_of(r.span.file) == catalogue && !parents.contains(r.id.as_str()))
+            .collect()
+    };
+    let clause_rows = leaves(CLAUSES);
+    if clause_rows.is_empty() {
+        return None;
+    }
+    let from_stdlib: std::collections::HashSet<&str> = program
+        .rules
+        .iter()
+        .filter(|r| file_of(r.decl.span.file).starts_with("<stdlib>/"))
+        .map(|r| r.decl.name.as_str())
+        .collect();
+    // Requirement -> rules citing it or one of its ancestors.
+    let ancestors = |id: &str| -> Vec<String> {
+        let mut chain = vec![id.to_string()];
+        let mut current = id.to_string();
+        for _ in 0..program.requirements.len() {
+            match program.requirement(&current).and_then(|r| r.parent.clone()) {
+                Some(p) => {
+                    chain.push(p.clone());
+                    current = p;
+                }
+                None => break,
+            }
+        }
+        chain
+    };
+    let mut citing: HashMap<&str, Vec<&RuleView>> = HashMap::new();
+    for rule in rules {
+        for id in rule.implements.iter().chain(&rule.clauses) {
+            let list = citing.entry(id.as_str()).or_default();
+            if !list.iter().any(|r| r.name == rule.name) {
+                list.push(rule);
+            }
+        }
+    }
+    let excluded: HashMap<&str, &str> =
+        program.excludes.iter().map(|x| (x.requirement.as_str(), x.because.as_str())).collect();
+    let row = |r: &crate::ir::RequirementDef, group: String| -> GapRow {
+        let mut implementers: Vec<&RuleView> = Vec::new();
+        for id in ancestors(&r.id) {
+            for rule in citing.get(id.as_str()).into_iter().flatten() {
+                if !implementers.iter().any(|x| x.name == rule.name) {
+                    implementers.push(rule);
+                }
+            }
+        }
+        let justification = excluded.get(r.id.as_str()).map(|b| b.to_string());
+        if justification.is_some() && implementers.iter().all(|i| from_stdlib.contains(i.name.as_str())) {
+            implementers.clear();
+        }
+        let mut failing = Vec::new();
+        let mut missing = Vec::new();
+        let mut violated = false;
+        let mut passes = false;
+        for rule in &implementers {
+            for o in &rule.outcomes {
+                match o.status {
+                    OutcomeKind::Pass | OutcomeKind::Waived => passes = true,
+                    OutcomeKind::NotApplicable => {}
+                    OutcomeKind::Fail => {
+                        failing.push(if o.entity == "-" {
+                            rule.name.clone()
+                        } else {
+                            format!("{}: {}", rule.name, o.entity)
+                        });
+                        for f in &o.failures {
+                            if f.no_evidence {
+                                if !missing.contains(&f.message) {
+                                    missing.push(f.message.clone());
+                                }
+                            } else {
+                                violated = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let status = match (&justification, implementers.is_empty()) {
+            (Some(_), true) => GapStatus::Excluded,
+            (None, true) => GapStatus::NotAddressed,
+            _ if violated => GapStatus::Failing,
+            _ if !failing.is_empty() => GapStatus::NoEvidence,
+            _ if passes => GapStatus::Passing,
+            _ => GapStatus::NoEvidence,
+        };
+        GapRow {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            group,
+            status,
+            implemented_by: implementers.iter().map(|i| i.name.clone()).collect(),
+            failing,
+            missing,
+            justification: if status == GapStatus::Excluded { justification } else { None },
+        }
+    };
+    let top = |id: &str| ancestors(id).last().cloned().unwrap_or_default();
+    let clauses: Vec<GapRow> = clause_rows.iter().map(|r| row(r, top(&r.id))).collect();
+    let controls: Vec<GapRow> = leaves(ANNEX_A).iter().map(|r| row(r, top(&r.id))).collect();
+    let documents: Vec<GapRow> = leaves(DOCUMENTS).iter().map(|r| row(r, "DOC".into())).collect();
+
+    let mut groups = Vec::new();
+    for rows in [&clauses, &controls] {
+        let mut by_group: BTreeMap<(u32, String), Vec<&GapRow>> = BTreeMap::new();
+        for r in rows.iter() {
+            let order = r.group.trim_start_matches("A.").parse().unwrap_or(u32::MAX);
+            by_group.entry((order, r.group.clone())).or_default().push(r);
+        }
+        for ((_, group), members) in by_group {
+            let title = program.requirement(&group).map_or(String::new(), |r| r.title.clone());
+            groups.push(readiness(&group, &title, &members));
+        }
+    }
+    let all: Vec<&GapRow> = clauses.iter().chain(&controls).collect();
+    let overall = readiness("overall", "Clauses 4-10 and Annex A", &all);
+    Some(Gap { clauses, controls, documents, groups, overall })
+}
+
+fn percent(r: &Readiness) -> String {
+    r.percent.map_or("n/a".to_string(), |p| format!("{p:.1}%"))
+}
+
+impl Gap {
+    /// The gap analysis as text.
+    pub fn to_text(&self, project: &str, as_of: &str) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let _ = writeln!(out, "Gap analysis: {project} as of {as_of}");
+        let _ = writeln!(
+            out,
+            "  readiness {} ({} of {} clauses and controls passing)\n",
+            percent(&self.overall),
+            self.overall.passing,
+            self.overall.applicable
+        );
+        out.push_str("Readiness by clause and Annex A area\n");
+        for g in &self.groups {
+            let _ =
+                writeln!(out, "  {:<5} {:>6}  {:>2}/{:<2}  {}", g.group, percent(g), g.passing, g.applicable, g.title);
+        }
+        for (heading, rows) in [("Clauses", &self.clauses), ("Annex A controls", &self.controls)] {
+            let _ = writeln!(out, "\n{heading}");
+            rows_text(&mut out, rows);
+        }
+        if !self.documents.is_empty() {
+            out.push_str("\nDocumented information\n");
+            rows_text(&mut out, &self.documents);
+        }
+        out
+    }
+
+    /// The gap analysis as Markdown.
+    pub fn to_markdown(&self, project: &str, as_of: &str) -> String {
+        use std::fmt::Write as _;
+        let cell = super::markdown::cell;
+        let mut out = String::new();
+        let _ = writeln!(out, "## Gap analysis: {} as of {as_of}\n", cell(project));
+        let _ = writeln!(
+            out,
+            "Readiness **{}** ({} of {} passing).\n",
+            percent(&self.overall),
+            self.overall.passing,
+            self.overall.applicable
+        );
+        out.push_str("| group | title | passing | readiness |\n|---|---|---:|---:|\n");
+        for g in &self.groups {
+            let _ =
+                writeln!(out, "| {} | {} | {}/{} | {} |", g.group, cell(&g.title), g.passing, g.applicable, percent(g));
+        }
+        for (heading, rows) in [
+            ("Clauses", &self.clauses),
+            ("Annex A controls", &self.controls),
+            ("Documented information", &self.documents),
+        ] {
+            if rows.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n### {heading}\n\n| id | title | status | by | gaps |\n|---|---|---|---|---|");
+            for r in rows.iter() {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    r.id,
+                    cell(&r.title),
+                    r.status.as_str(),
+                    cell(&r.implemented_by.join(", ")),
+                    cell(&gaps(r))
+                );
+            }
+        }
+        out
+    }
+}
+
+/// What is wrong with a row, in a few words.
+pub(super) fn gaps(r: &GapRow) -> String {
+    match r.status {
+        GapStatus::Excluded => format!("excluded: {}", r.justification.as_deref().unwrap_or("")),
+        GapStatus::NotAddressed => "no rule checks it".to_string(),
+        GapStatus::Passing => String::new(),
+        GapStatus::Failing => format!("fails for {}", r.failing.join(", ")),
+        GapStatus::NoEvidence if r.missing.is_empty() => "nothing in scope shows it operates".to_string(),
+        GapStatus::NoEvidence => format!("missing: {}", r.missing.join("; ")),
+    }
+}
+
+fn rows_text(out: &mut String, rows: &[GapRow]) {
+    use std::fmt::Write as _;
+    let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    for r in rows {
+        let _ = writeln!(out, "  {:<width$}  {:<13}  {}", r.id, r.status.as_str(), r.title);
+        let detail = gaps(r);
+        if !detail.is_empty() {
+            let _ = writeln!(out, "  {:<width$}  {:<13}  {}", "", "", crate::report::one_line(&detail, 160));
+        }
+    }
+}

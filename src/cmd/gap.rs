@@ -1,0 +1,116 @@
+//! `aims gap`: the gap analysis against ISO/IEC 42001, and what falls due.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use aims_lang::project::LoadOptions;
+use aims_lang::report::Report;
+use clap::ValueEnum;
+
+use super::{load, parse_as_of, today, usage_error, write_atomically, EXIT_INVALID};
+
+#[derive(clap::Args)]
+pub struct GapArgs {
+    /// The project folder (with aims.toml) or a single .aims file.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Also list what falls due in the window after the date.
+    #[arg(long)]
+    pub timeline: bool,
+    /// The timeline's window in days.
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    pub window: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GapFormat::Text)]
+    pub format: GapFormat,
+    /// Write to a file instead of standard output (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GapFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+pub fn run(args: GapArgs) -> ExitCode {
+    let as_of = match parse_as_of(args.as_of.as_deref(), &args.path) {
+        Ok(as_of) => as_of,
+        Err(code) => return code,
+    };
+    if args.window == 0 || args.window > 3660 {
+        return usage_error("`--window` is a number of days from 1 to 3660");
+    }
+    let mut engine = match load(&args.path, &LoadOptions::default()) {
+        Ok(engine) => engine,
+        Err(code) => return code,
+    };
+    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
+    let evaluation = engine.evaluate(as_of);
+    let mut report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
+    report.strip_location_prefix(&aims_lang::project::display_prefix(&args.path));
+    let Some(gap) = report.gap.take() else {
+        eprintln!("aims: the policies do not load the ISO/IEC 42001 catalogue; add `use iso42001` (or `use aims`)");
+        return ExitCode::from(EXIT_INVALID);
+    };
+    let due = args.timeline.then(|| aims_lang::timeline::due(&mut engine, as_of, args.window));
+    let name = engine.name().to_string();
+    let date = as_of.to_string();
+    let text = match args.format {
+        GapFormat::Text => {
+            let mut text = gap.to_text(&name, &date);
+            if let Some(due) = &due {
+                text.push('\n');
+                text.push_str(&aims_lang::timeline::to_text(due, as_of, args.window));
+            }
+            text
+        }
+        GapFormat::Markdown => {
+            let mut text = gap.to_markdown(&name, &date);
+            if let Some(due) = &due {
+                text.push_str(&format!("\n### Due in the next {} days\n\n", args.window));
+                text.push_str("| date | severity | kind | name | entity | why |\n|---|---|---|---|---|---|\n");
+                for d in due {
+                    text.push_str(&format!(
+                        "| {} | {} | {} | {} | {} | {} |\n",
+                        d.date,
+                        d.severity.as_str(),
+                        d.kind,
+                        d.name,
+                        d.entity.as_deref().unwrap_or(""),
+                        d.reason.replace('|', "\\|").replace('\n', " ")
+                    ));
+                }
+            }
+            text
+        }
+        GapFormat::Json => {
+            let mut value = serde_json::json!({
+                "schema": "aims-gap/1",
+                "project": name,
+                "as_of": date,
+                "gap": gap,
+            });
+            if let Some(due) = &due {
+                value["timeline"] = serde_json::json!({ "window_days": args.window, "due": due });
+            }
+            let mut json = serde_json::to_string_pretty(&value).unwrap_or_default();
+            json.push('\n');
+            json
+        }
+    };
+    let written = match &args.output {
+        Some(path) => write_atomically(path, &text),
+        None => std::io::stdout().write_all(text.as_bytes()),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage_error(&format!("cannot write the gap analysis: {e}")),
+    }
+}
