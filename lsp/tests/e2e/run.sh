@@ -23,6 +23,7 @@ if [ -z "${AIMS_BIN:-}" ]; then
   AIMS_BIN="$root/target/release/aims"
 fi
 export AIMS_BIN
+export PYTHONDONTWRITEBYTECODE=1
 
 cd "$here"
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -5,6 +5,7 @@ mod support;
 
 mod diagnostics;
 mod editing;
+mod editors;
 mod facts;
 mod navigation;
 mod robustness;
