@@ -118,11 +118,10 @@ mod tests {
         let facts_file = sources.add("facts.json", facts);
         ProjectFiles {
             name: "test".into(),
-            root: Default::default(),
             sources,
             policy: vec![policy_file],
             facts: vec![FactInput { file: facts_file, format: Format::Json, mapping: Mapping::default() }],
-            as_of: None,
+            ..ProjectFiles::default()
         }
     }
 

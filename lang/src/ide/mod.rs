@@ -144,14 +144,7 @@ pub(crate) mod test_support {
     pub fn engine(files: &[(&str, &str)]) -> (Engine, Vec<FileId>) {
         let mut sources = Sources::new();
         let ids: Vec<FileId> = files.iter().map(|(name, text)| sources.add(*name, *text)).collect();
-        let project = ProjectFiles {
-            name: "test".into(),
-            root: Default::default(),
-            sources,
-            policy: ids.clone(),
-            facts: Vec::new(),
-            as_of: None,
-        };
+        let project = ProjectFiles { name: "test".into(), sources, policy: ids.clone(), ..ProjectFiles::default() };
         let (engine, _) = Engine::open(project, Database::default());
         (engine, ids)
     }
