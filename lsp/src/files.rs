@@ -30,29 +30,49 @@ pub enum FileKind {
 }
 
 /// Documents and files, both ways.
+///
+/// A document is found by its path (canonical when the file exists), not
+/// by the spelling of its URI: clients percent-encode and case drive
+/// letters differently, and a folder may be opened through a symbolic
+/// link. Diagnostics go out under the URI the client used.
 #[derive(Clone, Debug, Default)]
 pub struct Files {
-    by_uri: HashMap<Uri, (FileId, FileKind)>,
-    by_id: HashMap<FileId, Uri>,
+    by_key: HashMap<String, (FileId, FileKind)>,
+    by_id: HashMap<FileId, (Uri, FileKind)>,
+}
+
+/// The key of a document: its canonical path, its path, or its URI.
+fn key(uri: &Uri) -> String {
+    match path_of(uri) {
+        Some(path) => path.canonicalize().unwrap_or(path).to_string_lossy().into_owned(),
+        None => uri.as_str().to_string(),
+    }
 }
 
 impl Files {
     pub fn insert(&mut self, uri: Uri, file: FileId, kind: FileKind) {
-        self.by_id.insert(file, uri.clone());
-        self.by_uri.insert(uri, (file, kind));
+        self.by_key.insert(key(&uri), (file, kind));
+        self.by_id.insert(file, (uri, kind));
     }
 
     pub fn get(&self, uri: &Uri) -> Option<(FileId, FileKind)> {
-        self.by_uri.get(uri).copied()
+        self.by_key.get(&key(uri)).copied()
+    }
+
+    /// Takes the client's spelling of a known document's URI.
+    pub fn adopt(&mut self, uri: &Uri) {
+        if let Some((file, kind)) = self.get(uri) {
+            self.by_id.insert(file, (uri.clone(), kind));
+        }
     }
 
     pub fn uri(&self, file: FileId) -> Option<&Uri> {
-        self.by_id.get(&file)
+        self.by_id.get(&file).map(|(uri, _)| uri)
     }
 
     /// Every known file with its document.
     pub fn iter(&self) -> impl Iterator<Item = (&Uri, FileId, FileKind)> {
-        self.by_uri.iter().map(|(uri, (file, kind))| (uri, *file, *kind))
+        self.by_id.iter().map(|(file, (uri, kind))| (uri, *file, *kind))
     }
 }
 
@@ -168,6 +188,37 @@ mod tests {
         let (uri, _, kind) = opened.files.iter().next().expect("the manifest is known");
         assert_eq!(kind, FileKind::Manifest);
         assert!(uri.as_str().ends_with("aims.toml"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn documents_are_found_by_path_whatever_the_uri_spelling() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let real = dir.path().join("my project");
+        std::fs::create_dir(&real).expect("mkdir");
+        std::fs::write(real.join("p.aims"), "").expect("write");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        let mut files = Files::default();
+        let canonical = Uri::from_file_path(real.canonicalize().expect("canonical").join("p.aims")).expect("uri");
+        files.insert(canonical, FileId(7), FileKind::Policy);
+        let through_link = Uri::from_file_path(link.join("p.aims")).expect("uri");
+        assert_eq!(files.get(&through_link), Some((FileId(7), FileKind::Policy)));
+        let spelled: Uri = canonical_spelling(&real.join("p.aims"));
+        assert_eq!(files.get(&spelled), Some((FileId(7), FileKind::Policy)), "{}", spelled.as_str());
+        files.adopt(&through_link);
+        assert_eq!(files.uri(FileId(7)), Some(&through_link), "diagnostics go out under the client's URI");
+    }
+
+    /// A URI with every character of the path percent-encoded but `/`.
+    #[cfg(unix)]
+    fn canonical_spelling(path: &Path) -> Uri {
+        let encoded: String = path
+            .to_string_lossy()
+            .bytes()
+            .map(|b| if b == b'/' { "/".to_string() } else { format!("%{b:02X}") })
+            .collect();
+        format!("file://{encoded}").parse().expect("a URI")
     }
 
     #[test]

@@ -174,6 +174,7 @@ impl State {
 
     /// Sets a document's text; returns whether a fact file changed.
     fn set_text(&mut self, uri: &Uri, text: &str, language: Option<&str>) -> bool {
+        self.files.adopt(uri);
         match self.files.get(uri) {
             Some((file, FileKind::Policy | FileKind::Loose)) => {
                 self.engine.replace_policy_text(file, text);
