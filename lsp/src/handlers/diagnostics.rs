@@ -57,15 +57,13 @@ fn failing_rules(snapshot: &Snapshot, lines: &mut Lines, out: &mut HashMap<Uri, 
         if summary.fail == 0 {
             continue;
         }
-        let what = rule
-            .subject
-            .as_ref()
-            .map_or_else(|| "the organisation".to_string(), |s| program.ty_name(&Ty::Entity(s.entity)));
         let total = summary.pass + summary.fail + summary.waived;
-        let mut message = if rule.subject.is_some() {
-            format!("`{}` fails for {} of {total} {what}", rule.decl.name, summary.fail)
-        } else {
-            format!("`{}` fails", rule.decl.name)
+        let mut message = match &rule.subject {
+            Some(subject) => {
+                let entity = program.ty_name(&Ty::Entity(subject.entity));
+                format!("`{}` fails for {} of {total} {entity}", rule.decl.name, summary.fail)
+            }
+            None => format!("`{}` fails", rule.decl.name),
         };
         for failing in summary.failing.iter().take(FAILURES_SHOWN) {
             let reasons: Vec<&str> = failing.failures.iter().map(|(_, m)| m.as_str()).collect();
@@ -78,7 +76,7 @@ fn failing_rules(snapshot: &Snapshot, lines: &mut Lines, out: &mut HashMap<Uri, 
         if summary.fail as usize > FAILURES_SHOWN {
             let _ = write!(message, "\n- and {} more", summary.fail as usize - FAILURES_SHOWN);
         }
-        // Each failing `require`, with how many entities it fails for.
+        // Each failing `require`, with the entities it fails for.
         let requirements = rule.requirements();
         let mut per_require: Vec<(usize, Vec<&str>)> = Vec::new();
         for failing in &summary.failing {
