@@ -229,3 +229,31 @@ fn unbracketed_nesting_and_long_chains_do_not_crash() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A fact file and a policy folder that are symbolic links to places
+/// outside the project are refused (E0404), not read.
+#[cfg(unix)]
+#[test]
+fn symbolic_links_out_of_the_project_are_refused() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let outside = temp.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("outside folder");
+    std::fs::write(outside.join("secret.json"), "{\"System\": [{\"id\": \"x\"}]}").expect("secret");
+    std::fs::write(outside.join("stolen.aims"), "audit stolen { require true }\n").expect("policy");
+    let case = temp.path().join("project");
+    std::fs::create_dir_all(&case).expect("project");
+    std::fs::write(case.join("policy.aims"), control("s.score >= 0")).expect("policy");
+    std::os::unix::fs::symlink(outside.join("secret.json"), case.join("facts.json")).expect("symlink");
+    std::fs::write(case.join("aims.toml"), "[project]\nsources = [\".\"]\n\n[[facts]]\npath = \"facts.json\"\n")
+        .expect("manifest");
+    let run = aims_check(temp.path(), "project").expect("runs");
+    assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("[E0404]"), "{}", run.stderr);
+
+    std::fs::remove_file(case.join("facts.json")).expect("unlink");
+    std::fs::write(case.join("aims.toml"), "[project]\nsources = [\".\", \"linked\"]\n").expect("manifest");
+    std::os::unix::fs::symlink(&outside, case.join("linked")).expect("symlink");
+    let run = aims_check(temp.path(), "project").expect("runs");
+    assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("[E0404]"), "{}", run.stderr);
+}

@@ -54,9 +54,10 @@ fn the_html_report_renders_in_chromium_without_network_requests() {
     let dir = tempfile::tempdir().expect("temp dir");
     let page = dir.path().join("report.html");
     let out = Command::new(env!("CARGO_BIN_EXE_aims"))
-        .args(["check", "examples/credit-scoring", "--as-of", "2026-11-01", "--format", "html", "--output"])
-        .arg(&page)
-        .current_dir(root())
+        .arg("check")
+        .arg(root().join("examples/credit-scoring"))
+        .args(["--as-of", "2026-11-01", "--format", "html", "--output", "report.html"])
+        .current_dir(dir.path())
         .output()
         .expect("aims runs");
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));

@@ -358,7 +358,7 @@ pub fn chunk_outcomes<'db>(
     let Some(logic) = rule_logic(db, ws, rule) else { return Arc::new(Vec::new()) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
-    let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
+    let env = Env::new(&program, &facts, ws.as_of(db));
     let start = chunk.start(db);
     let count = chunk.rows(db).len() as u32;
     Arc::new((start..start + count).map(|r| eval::raw_outcome(&env, &logic, Some(r))).collect())
@@ -378,7 +378,7 @@ pub fn single_outcome<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Ru
     };
     let program = eval_program(db, ws);
     let facts = DbFacts::new(db, ws);
-    let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
+    let env = Env::new(&program, &facts, ws.as_of(db));
     Arc::new(eval::raw_outcome(&env, &logic, None))
 }
 
@@ -431,7 +431,7 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
         .filter_map(|o| objective_status(db, ws, RuleName::new(db, o.decl.name.clone())).map(|r| (*r).clone()))
         .collect();
     let facts = DbFacts::new(db, ws);
-    let env = Env { program, facts: &facts, as_of: ws.as_of(db) };
+    let env = Env::new(program, &facts, ws.as_of(db));
     Arc::new(eval::derive_with(&env, rules, objectives))
 }
 
@@ -447,7 +447,7 @@ pub fn risk_chunk<'db>(
     let Some(def) = full.risks.iter().find(|r| r.decl.name == *risk.text(db)) else { return Arc::new(Vec::new()) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
-    let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
+    let env = Env::new(&program, &facts, ws.as_of(db));
     let start = chunk.start(db);
     let passes = |rule: RuleId, row: Option<u32>| {
         let name = RuleName::new(db, full.rule(rule).decl.name.clone());
@@ -488,7 +488,7 @@ pub fn aggregate_chunk<'db>(
     let Ex::Aggregate { func, slot, filter, value, .. } = &def.measure else { return Arc::new(partial) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
-    let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
+    let env = Env::new(&program, &facts, ws.as_of(db));
     let mut frame = vec![Value::Absent; def.slots.max(1) as usize];
     let (entity, start) = (EntityId(chunk.entity(db)), chunk.start(db));
     for r in start..start + chunk.rows(db).len() as u32 {
@@ -515,7 +515,7 @@ pub fn aggregate_block<'db>(
     };
     let program = eval_program(db, ws);
     let facts = DbFacts::new(db, ws);
-    let env = Env { program: &program, facts: &facts, as_of: ws.as_of(db) };
+    let env = Env::new(&program, &facts, ws.as_of(db));
     let start = block as usize * CHUNKS_PER_BLOCK;
     for chunk in table.chunks(db).iter().skip(start).take(CHUNKS_PER_BLOCK) {
         env.combine(&mut total, &aggregate_chunk(db, ws, objective, *chunk), *func);
@@ -533,7 +533,7 @@ pub fn objective_status<'db>(
     let full = &compiled(db, ws).program;
     let index = full.objectives.iter().position(|o| o.decl.name == *objective.text(db))?;
     let facts = DbFacts::new(db, ws);
-    let env = Env { program: full, facts: &facts, as_of: ws.as_of(db) };
+    let env = Env::new(full, &facts, ws.as_of(db));
     let id = ObjectiveId(index as u32);
     match &full.objectives[index].measure {
         Ex::Aggregate { func, source: Source::Entities(e), .. } => {

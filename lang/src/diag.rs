@@ -99,6 +99,10 @@ codes! {
     FactFile = "E0308";
     /// An exception names an entity that is not in the facts.
     ExceptionUnknownEntity = "E0309";
+    /// The facts hold more entities than the `max_entities` limit.
+    TooManyFacts = "E0310";
+    /// Evaluating an outcome took more steps than the `eval_steps` limit.
+    EvalBudget = "E0501";
     /// `aims.toml` is malformed.
     ProjectConfig = "E0401";
     /// A file or folder cannot be read.

@@ -132,7 +132,8 @@ impl Engine {
 
     /// Builds an engine from files already read, in a given database.
     pub fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
-        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, .. } = files;
+        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
+        crate::eval::budget::set_limit(limits.eval_steps);
         let policy_inputs: Vec<SourceFile> =
             policy.iter().map(|id| SourceFile::new(&db, id.0, sources.text(*id).to_string())).collect();
         let stdlib: Vec<(String, SourceFile)> = crate::stdlib::MODULES
@@ -160,6 +161,16 @@ impl Engine {
             Ok(store) => store,
             Err(diagnostics) => return Err(LoadFailure { sources, diagnostics }),
         };
+        let count: u64 =
+            (0..program.entities.len()).map(|e| facts::Facts::len(&store, crate::ir::EntityId(e as u32)) as u64).sum();
+        if count > limits.max_entities {
+            let d = Diagnostic::error(
+                Code::TooManyFacts,
+                format!("the facts hold {count} entities, more than the limit of {}", limits.max_entities),
+            )
+            .help("raise `max_entities` in the `[limits]` table of aims.toml if this many is intended");
+            return Err(LoadFailure { sources, diagnostics: vec![d] });
+        }
         let tables = tables_from(&mut db, &program, &store);
         ws.set_tables(&mut db).to(tables);
         Ok(Engine { name, sources, policy, fact_inputs, default_as_of: as_of, warnings, db, ws })
@@ -198,6 +209,7 @@ impl Engine {
             policy: vec![policy_file],
             facts: fact_inputs,
             as_of: None,
+            limits: Default::default(),
         };
         Engine::from_project_with(files, db)
     }

@@ -128,6 +128,8 @@ pub enum Unknown {
     MissingEntity { entity: Arc<str>, key: Arc<str> },
     /// Division by zero.
     DivisionByZero,
+    /// The evaluation of one outcome took more steps than the project allows.
+    BudgetExceeded(u64),
 }
 
 impl std::fmt::Display for Unknown {
@@ -135,6 +137,9 @@ impl std::fmt::Display for Unknown {
         match self {
             Unknown::NotRecorded(path) => write!(f, "{path} is not recorded"),
             Unknown::EmptyAggregate(func) => write!(f, "{func} over no values"),
+            Unknown::BudgetExceeded(limit) => {
+                write!(f, "evaluation stopped after {limit} steps (the `eval_steps` limit of aims.toml)")
+            }
             Unknown::MissingEntity { entity, key } => write!(f, "no {entity} with key \"{key}\""),
             Unknown::DivisionByZero => write!(f, "division by zero"),
         }

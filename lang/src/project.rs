@@ -19,6 +19,8 @@ use crate::time::Date;
 pub const MAX_POLICY_BYTES: u64 = 8 * 1024 * 1024;
 /// Largest fact file read.
 pub const MAX_FACT_BYTES: u64 = 512 * 1024 * 1024;
+/// Most facts a project may hold, unless `aims.toml` says otherwise.
+pub const MAX_ENTITIES: u64 = 20_000_000;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +29,42 @@ struct Manifest {
     project: ProjectSection,
     #[serde(default)]
     facts: Vec<FactSection>,
+    #[serde(default)]
+    limits: LimitsSection,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LimitsSection {
+    max_policy_bytes: Option<u64>,
+    max_fact_bytes: Option<u64>,
+    max_entities: Option<u64>,
+    eval_steps: Option<u64>,
+}
+
+/// The limits that keep hostile or mistaken input from exhausting the
+/// machine, each overridable in `aims.toml`'s `[limits]` table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest policy file read.
+    pub max_policy_bytes: u64,
+    /// Largest fact file read.
+    pub max_fact_bytes: u64,
+    /// Most facts (entities of every type, all files together).
+    pub max_entities: u64,
+    /// Most elements quantifiers and aggregates visit for one outcome.
+    pub eval_steps: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_policy_bytes: MAX_POLICY_BYTES,
+            max_fact_bytes: MAX_FACT_BYTES,
+            max_entities: MAX_ENTITIES,
+            eval_steps: crate::eval::budget::DEFAULT_EVAL_STEPS,
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -70,6 +108,7 @@ pub struct ProjectFiles {
     pub policy: Vec<FileId>,
     pub facts: Vec<FactInput>,
     pub as_of: Option<Date>,
+    pub limits: Limits,
 }
 
 /// Reads a project: a folder (with or without `aims.toml`) or one `.aims` file.
@@ -127,6 +166,14 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             }
         }
     }
+    let l = &manifest.limits;
+    let defaults = Limits::default();
+    files.limits = Limits {
+        max_policy_bytes: l.max_policy_bytes.unwrap_or(defaults.max_policy_bytes),
+        max_fact_bytes: l.max_fact_bytes.unwrap_or(defaults.max_fact_bytes),
+        max_entities: l.max_entities.unwrap_or(defaults.max_entities),
+        eval_steps: l.eval_steps.unwrap_or(defaults.eval_steps),
+    };
     if let Some(name) = &manifest.project.name {
         files.name = name.clone();
     }
@@ -161,7 +208,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     policy_paths.dedup();
     for path in policy_paths {
         let name = display_name(&root, &path);
-        match read_text(&path, MAX_POLICY_BYTES) {
+        match read_text(&path, files.limits.max_policy_bytes) {
             Ok(text) => {
                 let id = files.sources.add(name, text);
                 files.policy.push(id);
@@ -222,7 +269,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             );
             continue;
         };
-        match read_text(&path, MAX_FACT_BYTES) {
+        match read_text(&path, files.limits.max_fact_bytes) {
             Ok(text) => {
                 let file = files.sources.add(name, text);
                 let mapping = section

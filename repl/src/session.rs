@@ -936,7 +936,7 @@ impl Session {
             Ok(expression) => {
                 let engine = &self.engine;
                 let facts = engine.facts();
-                let env = Env { program: engine.program(), facts: &facts, as_of: engine.as_of() };
+                let env = Env::new(engine.program(), &facts, engine.as_of());
                 let mut frame = vec![Value::Absent; expression.slots.max(1) as usize];
                 let start = Instant::now();
                 let value = env.eval(&expression.ex, &mut frame);

@@ -1,6 +1,6 @@
 //! `aims check`: evaluate a project and write its report.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use aims_lang::report::Report;
 use aims_lang::syntax::ast::Severity;
 use clap::ValueEnum;
 
-use super::{load, parse_as_of, today, usage_error, write_atomically, EXIT_FINDINGS};
+use super::{emit, load, parse_as_of, print_diagnostics, today, usage_error, EXIT_FINDINGS, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
@@ -113,6 +113,12 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
     bar.set_message(format!("evaluating as of {as_of}"));
     let evaluation = engine.evaluate(as_of);
+    let stopped = aims_lang::eval::budget::exceeded(engine.program(), &evaluation);
+    if !stopped.is_empty() {
+        bar.finish_and_clear();
+        print_diagnostics(engine.sources(), &stopped);
+        return ExitCode::from(EXIT_INVALID);
+    }
     bar.set_message("writing the report");
     let mut report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
     let prefix = aims_lang::project::display_prefix(&args.path);
@@ -126,12 +132,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
         Format::Html => report.to_html(),
     };
     bar.finish_and_clear();
-    let written = match &args.output {
-        Some(path) => write_atomically(path, &text),
-        None => std::io::stdout().write_all(text.as_bytes()),
-    };
-    if let Err(e) = written {
-        return usage_error(&format!("cannot write the report: {e}"));
+    if let Err(code) = emit(args.output.as_deref(), &args.path, &text) {
+        return code;
     }
     let failing = evaluation.findings.iter().any(|f| args.fail_on.includes(f.severity));
     ExitCode::from(if failing { EXIT_FINDINGS } else { 0 })

@@ -1,6 +1,5 @@
 //! `aims gap`: the gap analysis against ISO/IEC 42001, and what falls due.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,7 +7,7 @@ use aims_lang::project::LoadOptions;
 use aims_lang::report::Report;
 use clap::ValueEnum;
 
-use super::{load, parse_as_of, today, usage_error, write_atomically, EXIT_INVALID};
+use super::{emit, load, parse_as_of, today, usage_error, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct GapArgs {
@@ -105,12 +104,8 @@ pub fn run(args: GapArgs) -> ExitCode {
             json
         }
     };
-    let written = match &args.output {
-        Some(path) => write_atomically(path, &text),
-        None => std::io::stdout().write_all(text.as_bytes()),
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => usage_error(&format!("cannot write the gap analysis: {e}")),
+    if let Err(code) = emit(args.output.as_deref(), &args.path, &text) {
+        return code;
     }
+    ExitCode::SUCCESS
 }

@@ -75,6 +75,44 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Engine, ExitCode> {
     }
 }
 
+/// Where `--output` may write: inside the current folder or the project
+/// folder, after resolving `..` and symbolic links (the file itself must
+/// not be a symbolic link). Returns the checked path, or why not.
+pub fn confined_output(output: &Path, project: &Path) -> Result<std::path::PathBuf, String> {
+    let shown = output.display();
+    let name = output.file_name().ok_or_else(|| format!("`{shown}` is not a file name"))?;
+    let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let folder = std::fs::canonicalize(parent).map_err(|e| format!("cannot write `{shown}`: {e}"))?;
+    let target = folder.join(name);
+    if target.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!("`{shown}` is a symbolic link; write the report to a plain file"));
+    }
+    let project_folder = if project.is_dir() { project } else { project.parent().unwrap_or(Path::new(".")) };
+    let roots: Vec<std::path::PathBuf> = [
+        std::env::current_dir().ok(),
+        std::fs::canonicalize(if project_folder.as_os_str().is_empty() { Path::new(".") } else { project_folder }).ok(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|r| std::fs::canonicalize(r).ok())
+    .collect();
+    if roots.iter().any(|r| target.starts_with(r)) {
+        Ok(target)
+    } else {
+        Err(format!("`{shown}` is outside the current folder and the project folder; aims writes only inside them"))
+    }
+}
+
+/// Writes the output of a command to `--output` (confined, atomic) or to
+/// standard output.
+pub fn emit(output: Option<&Path>, project: &Path, text: &str) -> Result<(), ExitCode> {
+    let Some(output) = output else {
+        return std::io::stdout().write_all(text.as_bytes()).map_err(|e| usage_error(&format!("cannot write: {e}")));
+    };
+    let target = confined_output(output, project).map_err(|why| usage_error(&why))?;
+    write_atomically(&target, text).map_err(|e| usage_error(&format!("cannot write `{}`: {e}", output.display())))
+}
+
 /// Writes through a temporary file in the same folder and a rename, so an
 /// interrupted run never leaves half a file.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {

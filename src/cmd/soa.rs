@@ -1,6 +1,5 @@
 //! `aims soa`: the Statement of Applicability of a project.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,7 +8,7 @@ use aims_lang::report::soa::{self, Framework};
 use aims_lang::report::Report;
 use clap::ValueEnum;
 
-use super::{load, parse_as_of, print_diagnostics, today, usage_error, write_atomically, EXIT_INVALID};
+use super::{emit, load, parse_as_of, print_diagnostics, today, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct SoaArgs {
@@ -96,12 +95,8 @@ pub fn run(args: SoaArgs) -> ExitCode {
             json
         }
     };
-    let written = match &args.output {
-        Some(path) => write_atomically(path, &text),
-        None => std::io::stdout().write_all(text.as_bytes()),
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => usage_error(&format!("cannot write the statement: {e}")),
+    if let Err(code) = emit(args.output.as_deref(), &args.path, &text) {
+        return code;
     }
+    ExitCode::SUCCESS
 }

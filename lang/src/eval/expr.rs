@@ -15,15 +15,41 @@ use crate::syntax::ast::CmpOp;
 use crate::time::Date;
 
 /// What evaluation reads: the program, the facts and the date.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Env<'a> {
     pub program: &'a Program,
     pub facts: &'a dyn Facts,
     pub as_of: Date,
+    /// Elements visited by quantifiers and aggregates since the current
+    /// outcome began (see [`super::budget`]).
+    steps: std::cell::Cell<u64>,
 }
 
 fn unknown(u: Unknown) -> Value {
     Value::Unknown(Arc::new(u))
+}
+
+impl<'a> Env<'a> {
+    /// An environment for evaluating `program` over `facts` as of a date.
+    pub fn new(program: &'a Program, facts: &'a dyn Facts, as_of: Date) -> Env<'a> {
+        Env { program, facts, as_of, steps: std::cell::Cell::new(0) }
+    }
+
+    /// Starts the step count of a new outcome.
+    pub fn reset_steps(&self) {
+        self.steps.set(0);
+    }
+
+    /// Counts one element visited; false once the budget is spent.
+    fn tick(&self) -> bool {
+        let n = self.steps.get() + 1;
+        self.steps.set(n);
+        n <= super::budget::limit()
+    }
+}
+
+fn over_budget() -> Value {
+    unknown(Unknown::BudgetExceeded(super::budget::limit()))
 }
 
 impl Env<'_> {
@@ -265,6 +291,9 @@ impl Env<'_> {
         };
         let mut pending: Option<Value> = None;
         for element in elements {
+            if !self.tick() {
+                return over_budget();
+            }
             frame[slot as usize] = element;
             let selected = match filter.map(|f| self.eval(f, frame)) {
                 None | Some(Value::Bool(true)) => Value::Bool(true),
@@ -344,6 +373,10 @@ impl Env<'_> {
         element: Value,
     ) -> bool {
         if partial.unknown.is_some() {
+            return false;
+        }
+        if !self.tick() {
+            partial.unknown = Some(over_budget());
             return false;
         }
         frame[slot as usize] = element;

@@ -6,6 +6,7 @@
 //! the date. Everything else (risks, objectives, exceptions, findings) is
 //! derived from those outcomes. Time is only ever `as_of`.
 
+pub mod budget;
 mod expr;
 pub mod reads;
 
@@ -146,7 +147,7 @@ pub struct Evaluation {
 
 /// Evaluates everything.
 pub fn evaluate(program: &Program, facts: &dyn Facts, as_of: Date) -> Evaluation {
-    let env = Env { program, facts, as_of };
+    let env = Env::new(program, facts, as_of);
     let rules: Vec<RuleResult> = (0..program.rules.len())
         .map(|i| {
             let id = RuleId(i as u32);
@@ -221,6 +222,7 @@ pub fn waiver(program: &Program, id: RuleId, key: &str, as_of: Date) -> Option<u
 
 /// The outcome of a rule for one entity row, before exceptions.
 pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>) -> Outcome {
+    env.reset_steps();
     let mut frame = vec![Value::Absent; rule.slots.max(1) as usize];
     let key: Arc<str> = match (&rule.subject, row) {
         (Some(subject), Some(r)) => {
@@ -388,6 +390,7 @@ pub fn risk_entry(
     row: Option<u32>,
     passes: &dyn Fn(RuleId, Option<u32>) -> bool,
 ) -> Option<RiskEntry> {
+    env.reset_steps();
     let mut frame = vec![Value::Absent; risk.slots.max(1) as usize];
     let key: Arc<str> = match (&risk.subject, row) {
         (Some(s), Some(r)) => {
@@ -457,6 +460,7 @@ pub fn risk_entry(
 
 /// Where one objective stands.
 pub fn objective_result(env: &Env, id: ObjectiveId) -> ObjectiveResult {
+    env.reset_steps();
     let objective = &env.program.objectives[id.index()];
     let mut frame = vec![Value::Absent; objective.slots.max(1) as usize];
     let measured = env.eval(&objective.measure, &mut frame);

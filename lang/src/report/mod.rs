@@ -219,7 +219,7 @@ impl Report {
         sources: &Sources,
         evaluation: &Evaluation,
     ) -> Report {
-        let env = Env { program, facts, as_of: evaluation.as_of };
+        let env = Env::new(program, facts, evaluation.as_of);
         let mut summary = Summary::default();
         let mut rules = Vec::new();
         for result in &evaluation.rules {
