@@ -10,22 +10,78 @@ use crate::diag::FileId;
 use crate::ir::{Program, RuleKind, Ty};
 use crate::syntax::ast::{ItemKind, Span};
 
-use super::types::Types;
+use super::types::{Types, BUILTIN_FUNCTIONS};
 use super::{LocalKind, Symbol, World};
+use crate::syntax::tokens::TokenKind;
 
 /// The answer to a hover.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hover {
     /// The span of the name hovered.
     pub span: Span,
-    pub symbol: Symbol,
+    /// What the name refers to (`None` for a builtin).
+    pub symbol: Option<Symbol>,
     /// Markdown: a code block with the declaration, then the docs.
     pub markdown: String,
 }
 
 /// What the name at `offset` is.
 pub fn hover(world: World, file: FileId, offset: u32) -> Option<Hover> {
-    let reference = world.reference_at(file, offset)?;
+    match world.reference_at(file, offset) {
+        Some(reference) => declared(world, reference),
+        None => builtin(world.text(file)?, offset),
+    }
+}
+
+/// The builtin types, with what their values are.
+const BUILTIN_TYPE_DOCS: &[(&str, &str)] = &[
+    ("Bool", "`true` or `false`"),
+    ("Int", "a whole number (64-bit)"),
+    ("Number", "a decimal number"),
+    ("Percent", "a fraction written as a percentage: `5%` is 0.05"),
+    ("Text", "text, in double quotes"),
+    ("Date", "a calendar date, `YYYY-MM-DD`"),
+    ("Duration", "days, weeks, months or years: `180 days`, `12 months`"),
+];
+
+/// A builtin function, type or `today` at `offset` (not in a comment or a text).
+fn builtin(text: &str, offset: u32) -> Option<Hover> {
+    let (start, end) = crate::syntax::declaration_ranges(text).into_iter().rev().find(|(s, _)| *s as u32 <= offset)?;
+    let chunk = &text[start..end];
+    let relative = offset.checked_sub(start as u32)?;
+    let token = crate::syntax::tokens::tokens(chunk)
+        .into_iter()
+        .find(|t| t.span.start <= relative && relative <= t.span.end)
+        .filter(|t| matches!(t.kind, TokenKind::Ident | TokenKind::Keyword))?;
+    let word = token.text(chunk);
+    let markdown = if let Some((_, signature, doc)) = BUILTIN_FUNCTIONS.iter().find(|(n, _, _)| *n == word) {
+        format!(
+            "{}
+
+{doc} (builtin)",
+            code(signature)
+        )
+    } else if let Some((_, doc)) = BUILTIN_TYPE_DOCS.iter().find(|(n, _)| *n == word) {
+        format!(
+            "{}
+
+{doc} (builtin type)",
+            code(word)
+        )
+    } else if word == "today" {
+        format!(
+            "{}
+
+the evaluation date `as_of`, never the clock",
+            code("today: Date")
+        )
+    } else {
+        return None;
+    };
+    Some(Hover { span: token.span.shifted(start as u32), symbol: None, markdown })
+}
+
+fn declared(world: World, reference: &super::Reference) -> Option<Hover> {
     let program = world.program();
     let types = Types::new(program);
     let markdown = match &reference.symbol {
@@ -48,7 +104,7 @@ pub fn hover(world: World, file: FileId, offset: u32) -> Option<Hover> {
             format!("{}\n\n{how}", code(&format!("{name}: {ty}")))
         }
     };
-    Some(Hover { span: reference.span, symbol: reference.symbol.clone(), markdown })
+    Some(Hover { span: reference.span, symbol: Some(reference.symbol.clone()), markdown })
 }
 
 fn code(text: &str) -> String {
@@ -273,6 +329,20 @@ control dated \"Dated\" implements A.6.2.4 severity major for s: System where s.
         let text = hover_at("since is", 0, 1);
         assert!(text.contains("System.since: Date?"), "{text}");
         assert!(text.contains("Since when."), "{text}");
+    }
+
+    #[test]
+    fn builtins_show_their_docs_but_not_in_comments() {
+        let text =
+            "entity S { id: Text key, d: Date? }\ncontrol c for s: S { require days_since(s.d ?? today) < 3 } // len\n";
+        let (engine, ids) = engine(&[("p.aims", text)]);
+        let world = World::new(engine.db(), engine.workspace());
+        let at =
+            |needle: &str| hover(world, ids[0], offset(text, needle, 0, 1)).map(|h| h.markdown).unwrap_or_default();
+        assert!(at("days_since").contains("days from the date to the evaluation date"));
+        assert!(at("Text").contains("builtin type"));
+        assert!(at("today").contains("never the clock"));
+        assert_eq!(at("len"), "", "a word in a comment is not a builtin");
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub fn hover(snapshot: &Snapshot, params: &HoverParams) -> Option<Hover> {
     let offset = lines.offset(at.position) as u32;
     let found = ide::hover::hover(snapshot.world(), file, offset)?;
     let mut value = found.markdown;
-    if let Symbol::Rule(name) = &found.symbol {
+    if let Some(Symbol::Rule(name)) = &found.symbol {
         if snapshot.world().program().rule_by_name(name).is_some() {
             value.push_str("\n\n---\n\n");
             value.push_str(&outcomes_text(snapshot, name));
