@@ -75,18 +75,10 @@ fn usage_errors_exit_3() {
 fn output_writes_the_report_to_a_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("report.json");
+    let project = root().join("examples/credit-scoring").to_string_lossy().to_string();
     let out = aims(
-        &[
-            "check",
-            "examples/credit-scoring",
-            "--as-of",
-            "2026-11-01",
-            "--format",
-            "json",
-            "--output",
-            &file.to_string_lossy(),
-        ],
-        root(),
+        &["check", &project, "--as-of", "2026-11-01", "--format", "json", "--output", "report.json"],
+        dir.path(),
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
