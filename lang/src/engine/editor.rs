@@ -24,7 +24,8 @@ impl Engine {
     /// the policy checks, and the diagnostics of facts that do not load
     /// are returned (the engine then has no facts).
     pub fn open(files: ProjectFiles, db: Database) -> (Engine, Vec<Diagnostic>) {
-        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, .. } = files;
+        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
+        crate::eval::budget::set_limit(limits.eval_steps);
         let policy_inputs: Vec<SourceFile> =
             policy.iter().map(|id| SourceFile::new(&db, id.0, sources.text(*id).to_string())).collect();
         let stdlib: Vec<(String, SourceFile)> = crate::stdlib::MODULES
