@@ -270,7 +270,7 @@ fn chunked_aggregates_equal_the_plain_aggregate() {
         let name = aims_lang::db::RuleName::new(engine.db(), "o".to_string());
         let chunked = aims_lang::db::objective_status(engine.db(), engine.workspace(), name).expect("objective");
         let facts_view = engine.facts();
-        let env = aims_lang::eval::Env { program: engine.program(), facts: &facts_view, as_of: as_of() };
+        let env = aims_lang::eval::Env::new(engine.program(), &facts_view, as_of());
         let plain = aims_lang::eval::objective_result(&env, aims_lang::ir::ObjectiveId(0));
         assert_eq!(chunked.current, plain.current, "{func}");
         assert_eq!(chunked.unknown, plain.unknown, "{func}");
