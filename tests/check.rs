@@ -76,10 +76,8 @@ fn output_writes_the_report_to_a_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("report.json");
     let project = root().join("examples/credit-scoring").to_string_lossy().to_string();
-    let out = aims(
-        &["check", &project, "--as-of", "2026-11-01", "--format", "json", "--output", "report.json"],
-        dir.path(),
-    );
+    let out =
+        aims(&["check", &project, "--as-of", "2026-11-01", "--format", "json", "--output", "report.json"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let written = std::fs::read_to_string(&file).expect("report written");

@@ -108,10 +108,8 @@ fn junit_is_read_by_a_real_junit_consumer() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("aims.xml");
     let project = root().join("examples/credit-scoring").to_string_lossy().to_string();
-    let out = aims(
-        &["check", &project, "--as-of", "2026-11-01", "--format", "junit", "--output", "aims.xml"],
-        dir.path(),
-    );
+    let out =
+        aims(&["check", &project, "--as-of", "2026-11-01", "--format", "junit", "--output", "aims.xml"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let (tests, failures, skipped) = junitparser_counts(&path);
     let json: serde_json::Value = serde_json::from_str(&report("json")).expect("JSON");
