@@ -1,20 +1,10 @@
 //! End-to-end tests of `aims check` on the bundled example.
 
+mod common;
+
+use common::{aims_in as aims, root};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn aims(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aims"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("aims runs")
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn the_example_has_findings_and_exits_1() {

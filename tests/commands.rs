@@ -1,25 +1,9 @@
 //! End-to-end tests of the subcommands around `check`: `test` with
 //! coverage, `fmt`, `explain`, `soa` and `init`.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn aims(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aims"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("aims runs")
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{aims_in as aims, root, stdout};
 
 #[test]
 fn coverage_names_the_rule_and_the_require_no_test_covers() {

@@ -3,17 +3,11 @@
 //! Statement of Applicability covers all 38 Annex A controls with no gap,
 //! and its report is kept as a snapshot. The stdlib's own tests pass too.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn aims(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aims"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("aims runs")
-}
+use common::aims;
+
+use std::path::{Path, PathBuf};
 
 fn examples() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");

@@ -3,17 +3,11 @@
 //! gap analysis of every example (every clause and all 38 Annex A
 //! controls appear).
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn aims(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aims"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("aims runs")
-}
+use common::aims;
+
+use std::path::Path;
 
 fn gap_json(project: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["gap", project, "--format", "json"];

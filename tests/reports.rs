@@ -2,21 +2,12 @@
 //! by what consumes it (the SARIF 2.1.0 schema, the project's own JSON
 //! schema, a real JUnit parser), and snapshots of the readable ones.
 
+mod common;
+
+use common::{aims_in as aims, root};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn aims(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aims"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("aims runs")
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use std::process::Command;
 
 fn report(format: &str) -> String {
     let out = aims(&["check", "examples/credit-scoring", "--as-of", "2026-11-01", "--format", format], root());

@@ -53,50 +53,8 @@ pub struct Completion {
     pub preferred: bool,
 }
 
-/// Words of the language offered in expressions and clauses.
-pub const KEYWORDS: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "if",
-    "then",
-    "else",
-    "exists",
-    "all",
-    "for",
-    "where",
-    "is",
-    "some",
-    "none",
-    "true",
-    "false",
-    "within",
-    "today",
-    "because",
-    "require",
-    "let",
-    "implements",
-    "clause",
-    "severity",
-    "owner",
-    "treated",
-    "by",
-    "residual",
-    "measure",
-    "baseline",
-    "target",
-    "history",
-    "waives",
-    "until",
-    "approved",
-    "given",
-    "expect",
-    "days",
-    "weeks",
-    "months",
-    "years",
-];
+/// Duration units, offered with the words of the language.
+const DURATION_UNITS: &[&str] = &["days", "weeks", "months", "years"];
 
 /// A name no policy uses, put where the word being typed is.
 const PLACEHOLDER: &str = "__aims_completion__";
@@ -509,7 +467,11 @@ impl<'w> Context<'w> {
 
     /// Where an expression or a clause goes.
     fn expression(&self) -> Vec<Completion> {
-        let mut out: Vec<Completion> = KEYWORDS.iter().map(|k| self.item(k, CompletionKind::Keyword, None)).collect();
+        let mut out: Vec<Completion> = syntax::CLAUSE_KEYWORDS
+            .iter()
+            .chain(DURATION_UNITS)
+            .map(|k| self.item(k, CompletionKind::Keyword, None))
+            .collect();
         let repaired = self.repaired();
         let at = self.placeholder_at();
         // Variables in scope.

@@ -11,7 +11,7 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 
 use super::ast::Span;
-use super::{chunks, too_deep, Grammar, ParseLimits, Rule, DECLARATION_KEYWORDS};
+use super::{chunks, too_deep, Grammar, ParseLimits, Rule, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS};
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -175,52 +175,7 @@ fn scan(chunk: &str, from: usize, to: usize, base: usize, out: &mut Vec<Token>) 
 
 /// Words the language reserves or spells out, for scanning broken text.
 fn is_keyword(word: &str) -> bool {
-    const OTHER: &[&str] = &[
-        "and",
-        "or",
-        "not",
-        "in",
-        "if",
-        "then",
-        "else",
-        "exists",
-        "all",
-        "for",
-        "where",
-        "is",
-        "some",
-        "none",
-        "true",
-        "false",
-        "within",
-        "today",
-        "because",
-        "require",
-        "let",
-        "implements",
-        "clause",
-        "severity",
-        "owner",
-        "treated",
-        "residual",
-        "by",
-        "to",
-        "on",
-        "at",
-        "measure",
-        "baseline",
-        "target",
-        "history",
-        "waives",
-        "until",
-        "approved",
-        "given",
-        "expect",
-        "as",
-        "of",
-        "key",
-    ];
-    DECLARATION_KEYWORDS.contains(&word) || OTHER.contains(&word)
+    DECLARATION_KEYWORDS.contains(&word) || CLAUSE_KEYWORDS.contains(&word)
 }
 
 #[cfg(test)]
