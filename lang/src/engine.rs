@@ -134,16 +134,7 @@ impl Engine {
     pub fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
         let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
         crate::eval::budget::set_limit(limits.eval_steps);
-        let policy_inputs: Vec<SourceFile> =
-            policy.iter().map(|id| SourceFile::new(&db, id.0, sources.text(*id).to_string())).collect();
-        let stdlib: Vec<(String, SourceFile)> = crate::stdlib::MODULES
-            .iter()
-            .map(|(module, text)| {
-                let id = sources.add(format!("<stdlib>/{}.aims", module.replace('.', "/")), *text);
-                (module.to_string(), SourceFile::new(&db, id.0, text.to_string()))
-            })
-            .collect();
-        let ws = Workspace::new(&db, policy_inputs, stdlib, Vec::new(), as_of.unwrap_or(Date::UNIX_EPOCH));
+        let ws = new_workspace(&db, &mut sources, &policy, as_of);
         let compiled = db::compiled(&db, ws);
         let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
             compiled.diagnostics.iter().cloned().partition(Diagnostic::is_error);
@@ -575,4 +566,19 @@ impl Engine {
     pub fn workspace(&self) -> Workspace {
         self.ws
     }
+}
+
+/// The workspace of a project's policy files, with every stdlib module
+/// added to `sources` (as `<stdlib>/...`) and to the database, and no facts yet.
+fn new_workspace(db: &Database, sources: &mut Sources, policy: &[FileId], as_of: Option<Date>) -> Workspace {
+    let policy_inputs: Vec<SourceFile> =
+        policy.iter().map(|id| SourceFile::new(db, id.0, sources.text(*id).to_string())).collect();
+    let stdlib: Vec<(String, SourceFile)> = crate::stdlib::MODULES
+        .iter()
+        .map(|(module, text)| {
+            let id = sources.add(format!("<stdlib>/{}.aims", module.replace('.', "/")), *text);
+            (module.to_string(), SourceFile::new(db, id.0, text.to_string()))
+        })
+        .collect();
+    Workspace::new(db, policy_inputs, stdlib, Vec::new(), as_of.unwrap_or(Date::UNIX_EPOCH))
 }

@@ -12,11 +12,10 @@
 use salsa::Setter;
 
 use super::{tables_from, Engine, LoadFailure};
-use crate::db::{self, Database, SourceFile, Workspace};
+use crate::db::{self, Database, SourceFile};
 use crate::diag::{Diagnostic, FileId};
 use crate::facts::{self, FactInput};
 use crate::project::ProjectFiles;
-use crate::time::Date;
 
 impl Engine {
     /// Opens project files for an editor. Never fails: the policy's
@@ -26,16 +25,7 @@ impl Engine {
     pub fn open(files: ProjectFiles, db: Database) -> (Engine, Vec<Diagnostic>) {
         let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
         crate::eval::budget::set_limit(limits.eval_steps);
-        let policy_inputs: Vec<SourceFile> =
-            policy.iter().map(|id| SourceFile::new(&db, id.0, sources.text(*id).to_string())).collect();
-        let stdlib: Vec<(String, SourceFile)> = crate::stdlib::MODULES
-            .iter()
-            .map(|(module, text)| {
-                let id = sources.add(format!("<stdlib>/{}.aims", module.replace('.', "/")), *text);
-                (module.to_string(), SourceFile::new(&db, id.0, text.to_string()))
-            })
-            .collect();
-        let ws = Workspace::new(&db, policy_inputs, stdlib, Vec::new(), as_of.unwrap_or(Date::UNIX_EPOCH));
+        let ws = super::new_workspace(&db, &mut sources, &policy, as_of);
         let mut engine =
             Engine { name, sources, policy, fact_inputs, default_as_of: as_of, warnings: Vec::new(), db, ws };
         let fact_errors = if engine.diagnostics().iter().any(Diagnostic::is_error) {
