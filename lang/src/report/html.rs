@@ -13,20 +13,9 @@ use std::fmt::Write as _;
 use super::{source_name, MatrixView, OutcomeView, Report};
 use crate::ir::format_number;
 
+/// Text made safe for HTML (the same escaping as XML's).
 fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    super::junit::xml_escape(text)
 }
 
 const STYLE: &str = "
