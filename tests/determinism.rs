@@ -3,12 +3,12 @@
 //! an absolute path, and with the fact sources of `aims.toml` in another
 //! order.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{examples, root};
 
 fn check_json(project: &str, cwd: &Path) -> Vec<u8> {
     let out = Command::new(env!("CARGO_BIN_EXE_aims"))
@@ -45,17 +45,6 @@ fn reverse_fact_sources(manifest: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-fn examples() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
-        .expect("examples")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("aims.toml").is_file())
-        .collect();
-    dirs.sort();
-    dirs
 }
 
 #[test]

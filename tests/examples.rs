@@ -5,25 +5,7 @@
 
 mod common;
 
-use common::aims;
-
-use std::path::{Path, PathBuf};
-
-fn examples() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("examples")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("aims.toml").is_file())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-fn name(dir: &Path) -> String {
-    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
+use common::{aims, examples, name};
 
 #[test]
 fn there_are_four_example_organisations() {

@@ -5,9 +5,7 @@
 
 mod common;
 
-use common::aims;
-
-use std::path::Path;
+use common::{aims, examples};
 
 fn gap_json(project: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["gap", project, "--format", "json"];
@@ -61,14 +59,7 @@ fn the_timeline_names_the_first_day_a_rule_fails() {
 
 #[test]
 fn every_example_has_a_complete_gap_analysis() {
-    let mut dirs: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
-        .expect("examples")
-        .flatten()
-        .filter(|e| e.path().join("aims.toml").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    dirs.sort();
-    for name in dirs {
+    for name in examples().iter().map(|d| common::name(d)) {
         let project = format!("examples/{name}");
         let json = gap_json(&project, &[]);
         assert_eq!(json["gap"]["clauses"].as_array().map_or(0, Vec::len), 32, "{name}");
