@@ -92,7 +92,8 @@ fn main() {
     // each answer carries every outcome and finding the edit changed.
     let n = aims_lang::facts::Facts::len(&engine.facts(), engine.program().entity_by_name("AISystem").expect("entity"));
     let mut times = Vec::new();
-    for rep in 0..21u32 {
+    let reps: u32 = std::env::var("AIMS_WHATIF_REPS").ok().and_then(|r| r.parse().ok()).unwrap_or(21);
+    for rep in 0..reps {
         let key = format!("sys-{:06}", (rep as usize * 7919) % n.max(1) as usize);
         let value = if rep % 2 == 0 { "true" } else { "false" };
         let start = Instant::now();
