@@ -84,6 +84,8 @@ pub struct Engine {
     fact_inputs: Vec<FactInput>,
     default_as_of: Option<Date>,
     warnings: Vec<Diagnostic>,
+    /// The `max_entities` limit, checked whenever facts are loaded.
+    max_entities: u64,
     db: Database,
     ws: Workspace,
 }
@@ -152,19 +154,22 @@ impl Engine {
             Ok(store) => store,
             Err(diagnostics) => return Err(LoadFailure { sources, diagnostics }),
         };
-        let count: u64 =
-            (0..program.entities.len()).map(|e| facts::Facts::len(&store, crate::ir::EntityId(e as u32)) as u64).sum();
-        if count > limits.max_entities {
-            let d = Diagnostic::error(
-                Code::TooManyFacts,
-                format!("the facts hold {count} entities, more than the limit of {}", limits.max_entities),
-            )
-            .help("raise `max_entities` in the `[limits]` table of aims.toml if this many is intended");
-            return Err(LoadFailure { sources, diagnostics: vec![d] });
+        if let Err(diagnostics) = within_entity_limit(&program, &store, limits.max_entities) {
+            return Err(LoadFailure { sources, diagnostics });
         }
         let tables = tables_from(&mut db, &program, &store);
         ws.set_tables(&mut db).to(tables);
-        Ok(Engine { name, sources, policy, fact_inputs, default_as_of: as_of, warnings, db, ws })
+        Ok(Engine {
+            name,
+            sources,
+            policy,
+            fact_inputs,
+            default_as_of: as_of,
+            warnings,
+            max_entities: limits.max_entities,
+            db,
+            ws,
+        })
     }
 
     /// Builds an engine from one policy text and fact texts (for embedding and tests).
@@ -246,7 +251,9 @@ impl Engine {
             }
         }
         let program = self.program().clone();
-        match facts::load(&program, &sources, &inputs) {
+        let loaded = facts::load(&program, &sources, &inputs)
+            .and_then(|store| within_entity_limit(&program, &store, self.max_entities).map(|()| store));
+        match loaded {
             Ok(store) => {
                 self.sources = sources;
                 self.fact_inputs = inputs;
@@ -528,6 +535,7 @@ impl Engine {
             fact_inputs: self.fact_inputs.clone(),
             default_as_of: self.default_as_of,
             warnings: self.warnings.clone(),
+            max_entities: self.max_entities,
             db,
             ws,
         }
@@ -569,6 +577,20 @@ impl Engine {
     pub fn workspace(&self) -> Workspace {
         self.ws
     }
+}
+
+/// E0310 when the facts hold more entities than `max_entities`.
+fn within_entity_limit(program: &Program, store: &FactStore, max_entities: u64) -> Result<(), Vec<Diagnostic>> {
+    let count: u64 =
+        (0..program.entities.len()).map(|e| facts::Facts::len(store, crate::ir::EntityId(e as u32)) as u64).sum();
+    if count <= max_entities {
+        return Ok(());
+    }
+    Err(vec![Diagnostic::error(
+        Code::TooManyFacts,
+        format!("the facts hold {count} entities, more than the limit of {max_entities}"),
+    )
+    .help("raise `max_entities` in the `[limits]` table of aims.toml if this many is intended")])
 }
 
 /// The workspace of a project's policy files, with every stdlib module

@@ -26,8 +26,17 @@ impl Engine {
         let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
         crate::eval::budget::set_limit(limits.eval_steps);
         let ws = super::new_workspace(&db, &mut sources, &policy, as_of);
-        let mut engine =
-            Engine { name, sources, policy, fact_inputs, default_as_of: as_of, warnings: Vec::new(), db, ws };
+        let mut engine = Engine {
+            name,
+            sources,
+            policy,
+            fact_inputs,
+            default_as_of: as_of,
+            warnings: Vec::new(),
+            max_entities: limits.max_entities,
+            db,
+            ws,
+        };
         let fact_errors = if engine.diagnostics().iter().any(Diagnostic::is_error) {
             Vec::new()
         } else {
@@ -86,7 +95,9 @@ impl Engine {
     /// it stands. On error the engine keeps the facts it had.
     pub fn reload_facts(&mut self) -> Result<(), LoadFailure> {
         let program = self.program().clone();
-        match facts::load(&program, &self.sources, &self.fact_inputs) {
+        let loaded = facts::load(&program, &self.sources, &self.fact_inputs)
+            .and_then(|store| super::within_entity_limit(&program, &store, self.max_entities).map(|()| store));
+        match loaded {
             Ok(store) => {
                 let tables = tables_from(&mut self.db, &program, &store);
                 self.ws.set_tables(&mut self.db).to(tables);
@@ -118,6 +129,15 @@ mod tests {
 
     const POLICY: &str = "entity S { id: Text key, ok: Bool }\ncontrol c for s: S { require s.ok }\n";
     const FACTS: &str = r#"{ "S": [ { "id": "a", "ok": false }, { "id": "b", "ok": true } ] }"#;
+
+    #[test]
+    fn the_entity_limit_holds_for_an_editor_too() {
+        let mut project = files(POLICY, FACTS);
+        project.limits.max_entities = 1;
+        let (engine, fact_errors) = Engine::open(project, Database::default());
+        assert_eq!(fact_errors.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::TooManyFacts]);
+        assert!(engine.evaluation().rules[0].outcomes.is_empty(), "no facts were loaded");
+    }
 
     #[test]
     fn a_broken_policy_is_opened_and_kept() {
