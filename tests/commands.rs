@@ -114,6 +114,10 @@ fn init_creates_a_project_that_passes_check_and_test() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let check = aims(&["check", &path], root());
     assert_eq!(check.status.code(), Some(0), "{}{}", stdout(&check), String::from_utf8_lossy(&check.stderr));
+    // A new project implements 3 Annex A controls: the SoA gaps are shown, briefly.
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(stderr.matches("[W0002]").count(), 3, "{stderr}");
+    assert!(stderr.contains("aims: 31 more Annex A controls are neither implemented nor excluded"), "{stderr}");
     let test = aims(&["test", &path, "--coverage"], root());
     assert_eq!(test.status.code(), Some(0), "{}", stdout(&test));
     assert!(stdout(&test).contains("3 passed, 0 failed"));

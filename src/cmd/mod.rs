@@ -36,6 +36,27 @@ pub fn print_diagnostics(sources: &Sources, diagnostics: &[Diagnostic]) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
+/// How many "Annex A control neither implemented nor excluded" warnings
+/// are shown in full; the rest are counted (`aims soa` lists them all).
+const UNADDRESSED_SHOWN: usize = 3;
+
+/// Prints warnings, the W0002 ones of a new project summarised.
+fn print_warnings(sources: &Sources, warnings: &[Diagnostic]) {
+    let (unaddressed, others): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        warnings.iter().cloned().partition(|w| w.code == Code::UnaddressedControl);
+    let mut shown = others;
+    shown.extend(unaddressed.iter().take(UNADDRESSED_SHOWN).cloned());
+    if !shown.is_empty() {
+        print_diagnostics(sources, &shown);
+    }
+    if unaddressed.len() > UNADDRESSED_SHOWN {
+        eprintln!(
+            "aims: {} more Annex A controls are neither implemented nor excluded (W0002); `aims soa` lists them all",
+            unaddressed.len() - UNADDRESSED_SHOWN
+        );
+    }
+}
+
 /// Reports a usage or I/O error.
 pub fn usage_error(message: &str) -> ExitCode {
     eprintln!("aims: {message}");
@@ -62,9 +83,7 @@ pub fn parse_as_of(text: Option<&str>, path: &Path) -> Result<Option<Date>, Exit
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Engine, ExitCode> {
     match Engine::load(path, options) {
         Ok(engine) => {
-            if !engine.warnings().is_empty() {
-                print_diagnostics(engine.sources(), engine.warnings());
-            }
+            print_warnings(engine.sources(), engine.warnings());
             Ok(engine)
         }
         Err(failure) => {
