@@ -346,9 +346,6 @@ impl Engine {
 
     /// Parses a value written in the language for a field's type.
     pub fn parse_value(&self, ty: &Ty, text: &str) -> Result<Value, EditError> {
-        if let Some(value) = plain_literal(self.program(), ty, text.trim()) {
-            return Ok(value);
-        }
         crate::sema::constant(self.program(), ty, text)
             .map_err(|diags| EditError::Invalid(diags.into_iter().map(|d| d.message).collect::<Vec<_>>().join("; ")))
     }
@@ -606,58 +603,4 @@ fn new_workspace(db: &Database, sources: &mut Sources, policy: &[FileId], as_of:
         })
         .collect();
     Workspace::new(db, policy_inputs, stdlib, Vec::new(), as_of.unwrap_or(Date::UNIX_EPOCH))
-}
-
-/// The commonest what-if values (`true`, a date, a variant's name, a
-/// string without escapes) read without setting up the type checker, which
-/// copies the program; anything else goes through it. Agrees with
-/// `sema::constant` wherever it answers (tested).
-fn plain_literal(program: &Program, ty: &Ty, text: &str) -> Option<Value> {
-    match ty {
-        Ty::Opt(inner) => plain_literal(program, inner, text),
-        Ty::Bool => match text {
-            "true" => Some(Value::Bool(true)),
-            "false" => Some(Value::Bool(false)),
-            _ => None,
-        },
-        Ty::Date => Date::parse(text).map(Value::Date),
-        Ty::Text => {
-            let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-            (!inner.contains(['"', '\\', '\n'])).then(|| Value::Text(Arc::from(inner)))
-        }
-        Ty::Enum(id) => {
-            let variants = &program.enums.get(id.index())?.variants;
-            variants.iter().position(|v| v == text).map(|i| Value::Enum(*id, i as u32))
-        }
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod plain_literal_tests {
-    use super::*;
-
-    #[test]
-    fn plain_literals_agree_with_the_type_checker() {
-        let engine = Engine::from_texts(
-            "p.aims",
-            "enum Tier { low, high }\nentity S { id: Text key, t: Tier, d: Date?, b: Bool, x: Text }\naudit a { require true }",
-            &[],
-        )
-        .expect("loads");
-        let program = engine.program();
-        let s = &program.entities[0];
-        let ty = |name: &str| s.field(name).map(|(_, f)| f.ty.clone()).expect("field");
-        for (field, text) in
-            [("t", "high"), ("t", "low"), ("d", "2026-02-28"), ("b", "true"), ("b", "false"), ("x", "\"a b\"")]
-        {
-            let fast = plain_literal(program, &ty(field), text);
-            let full = crate::sema::constant(program, &ty(field), text).ok();
-            assert!(fast.is_some(), "{field} = {text} takes the fast path");
-            assert_eq!(fast, full, "{field} = {text}");
-        }
-        for (field, text) in [("t", "Tier.high"), ("d", "2026-02-30"), ("x", "\"a\\\"b\""), ("b", "not true")] {
-            assert_eq!(plain_literal(program, &ty(field), text), None, "{field} = {text} goes through the checker");
-        }
-    }
 }

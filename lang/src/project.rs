@@ -30,21 +30,13 @@ struct Manifest {
     #[serde(default)]
     facts: Vec<FactSection>,
     #[serde(default)]
-    limits: LimitsSection,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct LimitsSection {
-    max_policy_bytes: Option<u64>,
-    max_fact_bytes: Option<u64>,
-    max_entities: Option<u64>,
-    eval_steps: Option<u64>,
+    limits: Limits,
 }
 
 /// The limits that keep hostile or mistaken input from exhausting the
 /// machine, each overridable in `aims.toml`'s `[limits]` table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest policy file read.
     pub max_policy_bytes: u64,
@@ -166,14 +158,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             }
         }
     }
-    let l = &manifest.limits;
-    let defaults = Limits::default();
-    files.limits = Limits {
-        max_policy_bytes: l.max_policy_bytes.unwrap_or(defaults.max_policy_bytes),
-        max_fact_bytes: l.max_fact_bytes.unwrap_or(defaults.max_fact_bytes),
-        max_entities: l.max_entities.unwrap_or(defaults.max_entities),
-        eval_steps: l.eval_steps.unwrap_or(defaults.eval_steps),
-    };
+    files.limits = manifest.limits;
     if let Some(name) = &manifest.project.name {
         files.name = name.clone();
     }

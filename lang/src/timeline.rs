@@ -147,3 +147,24 @@ pub fn to_text(items: &[Due], from: Date, days: u32) -> String {
     }
     out
 }
+
+/// The timeline as a Markdown section.
+pub fn to_markdown(items: &[Due], days: u32) -> String {
+    use std::fmt::Write as _;
+    let cell = crate::report::markdown_cell;
+    let mut out = format!("### Due in the next {days} days\n\n");
+    out.push_str("| date | severity | kind | name | entity | why |\n|---|---|---|---|---|---|\n");
+    for d in items {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            d.date,
+            d.severity.as_str(),
+            d.kind,
+            cell(&d.name),
+            cell(d.entity.as_deref().unwrap_or("")),
+            cell(&d.reason)
+        );
+    }
+    out
+}

@@ -73,19 +73,8 @@ pub fn run(args: GapArgs) -> ExitCode {
         GapFormat::Markdown => {
             let mut text = gap.to_markdown(&name, &date);
             if let Some(due) = &due {
-                text.push_str(&format!("\n### Due in the next {} days\n\n", args.window));
-                text.push_str("| date | severity | kind | name | entity | why |\n|---|---|---|---|---|---|\n");
-                for d in due {
-                    text.push_str(&format!(
-                        "| {} | {} | {} | {} | {} | {} |\n",
-                        d.date,
-                        d.severity.as_str(),
-                        d.kind,
-                        d.name,
-                        d.entity.as_deref().unwrap_or(""),
-                        d.reason.replace('|', "\\|").replace('\n', " ")
-                    ));
-                }
+                text.push('\n');
+                text.push_str(&aims_lang::timeline::to_markdown(due, args.window));
             }
             text
         }

@@ -106,15 +106,10 @@ pub fn confined_output(output: &Path, project: &Path) -> Result<std::path::PathB
     if target.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(format!("`{shown}` is a symbolic link; write the report to a plain file"));
     }
-    let project_folder = if project.is_dir() { project } else { project.parent().unwrap_or(Path::new(".")) };
-    let roots: Vec<std::path::PathBuf> = [
-        std::env::current_dir().ok(),
-        std::fs::canonicalize(if project_folder.as_os_str().is_empty() { Path::new(".") } else { project_folder }).ok(),
-    ]
-    .into_iter()
-    .flatten()
-    .filter_map(|r| std::fs::canonicalize(r).ok())
-    .collect();
+    let project_folder = if project.is_dir() { project } else { project.parent().unwrap_or(Path::new("")) };
+    let project_folder = if project_folder.as_os_str().is_empty() { Path::new(".") } else { project_folder };
+    let roots: Vec<std::path::PathBuf> =
+        [Path::new("."), project_folder].iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect();
     if roots.iter().any(|r| target.starts_with(r)) {
         Ok(target)
     } else {

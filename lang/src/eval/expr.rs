@@ -23,6 +23,8 @@ pub struct Env<'a> {
     /// Elements visited by quantifiers and aggregates since the current
     /// outcome began (see [`super::budget`]).
     steps: std::cell::Cell<u64>,
+    /// The limit on `steps`, read once: `tick` runs for every element.
+    budget: u64,
 }
 
 fn unknown(u: Unknown) -> Value {
@@ -32,7 +34,7 @@ fn unknown(u: Unknown) -> Value {
 impl<'a> Env<'a> {
     /// An environment for evaluating `program` over `facts` as of a date.
     pub fn new(program: &'a Program, facts: &'a dyn Facts, as_of: Date) -> Env<'a> {
-        Env { program, facts, as_of, steps: std::cell::Cell::new(0) }
+        Env { program, facts, as_of, steps: std::cell::Cell::new(0), budget: super::budget::limit() }
     }
 
     /// Starts the step count of a new outcome.
@@ -44,12 +46,12 @@ impl<'a> Env<'a> {
     fn tick(&self) -> bool {
         let n = self.steps.get() + 1;
         self.steps.set(n);
-        n <= super::budget::limit()
+        n <= self.budget
     }
-}
 
-fn over_budget() -> Value {
-    unknown(Unknown::BudgetExceeded(super::budget::limit()))
+    fn over_budget(&self) -> Value {
+        unknown(Unknown::BudgetExceeded(self.budget))
+    }
 }
 
 impl Env<'_> {
@@ -292,7 +294,7 @@ impl Env<'_> {
         let mut pending: Option<Value> = None;
         for element in elements {
             if !self.tick() {
-                return over_budget();
+                return self.over_budget();
             }
             frame[slot as usize] = element;
             let selected = match filter.map(|f| self.eval(f, frame)) {
@@ -376,7 +378,7 @@ impl Env<'_> {
             return false;
         }
         if !self.tick() {
-            partial.unknown = Some(over_budget());
+            partial.unknown = Some(self.over_budget());
             return false;
         }
         frame[slot as usize] = element;

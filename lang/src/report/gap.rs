@@ -107,32 +107,12 @@ fn readiness(group: &str, title: &str, rows: &[&GapRow]) -> Readiness {
 /// The gap analysis of an evaluated program, or none when the ISO/IEC
 /// 42001 catalogue is not loaded.
 pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Option<Gap> {
-    let file_of = |file: crate::diag::FileId| {
-        if (file.0 as usize) < sources.len() {
-            sources.name(file)
-        } else {
-            ""
-        }
-    };
-    let parents: std::collections::HashSet<&str> =
-        program.requirements.iter().filter_map(|r| r.parent.as_deref()).collect();
-    let leaves = |catalogue: &str| -> Vec<&crate::ir::RequirementDef> {
-        program
-            .requirements
-            .iter()
-            .filter(|r| file_of(r.span.file) == catalogue && !parents.contains(r.id.as_str()))
-            .collect()
-    };
+    let leaves = |catalogue: &str| super::soa::catalogue_leaves(program, sources, catalogue);
     let clause_rows = leaves(CLAUSES);
     if clause_rows.is_empty() {
         return None;
     }
-    let from_stdlib: std::collections::HashSet<&str> = program
-        .rules
-        .iter()
-        .filter(|r| file_of(r.decl.span.file).starts_with("<stdlib>/"))
-        .map(|r| r.decl.name.as_str())
-        .collect();
+    let from_stdlib = super::soa::stdlib_rules(program, sources);
     // Requirement -> rules citing it or one of its ancestors.
     let ancestors = |id: &str| -> Vec<String> {
         let mut chain = vec![id.to_string()];
@@ -157,8 +137,7 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
             }
         }
     }
-    let excluded: HashMap<&str, &str> =
-        program.excludes.iter().map(|x| (x.requirement.as_str(), x.because.as_str())).collect();
+    let excluded = super::soa::exclusions(program);
     let row = |r: &crate::ir::RequirementDef, group: String| -> GapRow {
         let mut implementers: Vec<&RuleView> = Vec::new();
         for id in ancestors(&r.id) {

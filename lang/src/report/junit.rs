@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use super::{source_name, OutcomeKind, Report};
+use super::{OutcomeKind, Report};
 
 /// Text made safe for XML: markup escaped, characters XML 1.0 forbids dropped.
 pub(super) fn xml_escape(text: &str) -> String {
@@ -94,7 +94,8 @@ impl Report {
         }
         for o in &self.objectives {
             let off = !matches!(o.status, crate::ir::ObjectiveStatus::Met | crate::ir::ObjectiveStatus::OnTrack);
-            let finding = self.findings.iter().find(|f| f.name == o.name && source_name(f.source) == "objective");
+            let finding =
+                self.findings.iter().find(|f| f.name == o.name && f.source == crate::eval::FindingSource::Objective);
             let case = Case {
                 name: o.name.clone(),
                 failure: (off || finding.is_some()).then(|| {

@@ -542,6 +542,11 @@ impl Report {
     }
 }
 
+/// A Markdown table cell: nothing in `text` can break the table.
+pub(crate) fn markdown_cell(text: &str) -> String {
+    markdown::cell(text)
+}
+
 /// `text` on one line, cut to at most `max` characters.
 pub(crate) fn one_line(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -95,13 +95,48 @@ pub struct SoaRow {
     pub counts: OutcomeCounts,
 }
 
+/// The name of a file (empty for a file the sources do not hold).
+fn file_name(sources: &Sources, file: crate::diag::FileId) -> &str {
+    if (file.0 as usize) < sources.len() {
+        sources.name(file)
+    } else {
+        ""
+    }
+}
+
+/// The requirements of a stdlib catalogue file that no other requirement
+/// sits under (controls, sub-clauses, subcategories), in declaration order.
+pub(super) fn catalogue_leaves<'p>(
+    program: &'p Program,
+    sources: &Sources,
+    catalogue: &str,
+) -> Vec<&'p crate::ir::RequirementDef> {
+    let parents: BTreeSet<&str> = program.requirements.iter().filter_map(|r| r.parent.as_deref()).collect();
+    program
+        .requirements
+        .iter()
+        .filter(|r| file_name(sources, r.span.file) == catalogue && !parents.contains(r.id.as_str()))
+        .collect()
+}
+
+/// The rules declared in stdlib modules (defaults an exclusion outweighs).
+pub(super) fn stdlib_rules<'p>(program: &'p Program, sources: &Sources) -> BTreeSet<&'p str> {
+    program
+        .rules
+        .iter()
+        .filter(|r| file_name(sources, r.decl.span.file).starts_with("<stdlib>/"))
+        .map(|r| r.decl.name.as_str())
+        .collect()
+}
+
+/// Each excluded requirement and its justification.
+pub(super) fn exclusions(program: &Program) -> HashMap<&str, &str> {
+    program.excludes.iter().map(|x| (x.requirement.as_str(), x.because.as_str())).collect()
+}
+
 /// The rows of `framework`'s catalogue, in declaration order; empty when
 /// the program does not load it.
 pub fn statement(program: &Program, sources: &Sources, rules: &[RuleView], framework: Framework) -> Vec<SoaRow> {
-    let in_catalogue =
-        |file: crate::diag::FileId| (file.0 as usize) < sources.len() && sources.name(file) == framework.catalogue();
-    let catalogue: Vec<_> = program.requirements.iter().filter(|r| in_catalogue(r.span.file)).collect();
-    let parents: BTreeSet<&str> = program.requirements.iter().filter_map(|r| r.parent.as_deref()).collect();
     let rule_views: HashMap<&str, &RuleView> = rules.iter().map(|r| (r.name.as_str(), r)).collect();
     // Requirement -> rules implementing it directly.
     let mut direct: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -110,14 +145,7 @@ pub fn statement(program: &Program, sources: &Sources, rules: &[RuleView], frame
             direct.entry(id.as_str()).or_default().push(rule.decl.name.as_str());
         }
     }
-    let from_stdlib: BTreeSet<&str> = program
-        .rules
-        .iter()
-        .filter(|r| {
-            (r.decl.span.file.0 as usize) < sources.len() && sources.name(r.decl.span.file).starts_with("<stdlib>/")
-        })
-        .map(|r| r.decl.name.as_str())
-        .collect();
+    let from_stdlib = stdlib_rules(program, sources);
     // Target -> requirements that map to it.
     let mut mapped_from: HashMap<&str, Vec<&str>> = HashMap::new();
     for m in &program.maps {
@@ -125,12 +153,10 @@ pub fn statement(program: &Program, sources: &Sources, rules: &[RuleView], frame
             mapped_from.entry(to.as_str()).or_default().push(m.from.as_str());
         }
     }
-    let excluded: HashMap<&str, &str> =
-        program.excludes.iter().map(|x| (x.requirement.as_str(), x.because.as_str())).collect();
+    let excluded = exclusions(program);
 
-    catalogue
+    catalogue_leaves(program, sources, framework.catalogue())
         .into_iter()
-        .filter(|r| !parents.contains(r.id.as_str()))
         .map(|r| {
             let via: Vec<String> = mapped_from
                 .get(r.id.as_str())
