@@ -254,31 +254,28 @@ pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleNa
     Some(Arc::new(def))
 }
 
-/// The keys of one chunk's facts.
+/// The keys of one chunk's facts ("#3" for a fact without a key field),
+/// shared by every outcome about them.
 #[salsa::tracked(returns(clone))]
-pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>) -> Arc<Vec<Option<Arc<str>>>> {
-    let keys = chunk
+pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>) -> Arc<[Arc<str>]> {
+    let start = chunk.start(db);
+    chunk
         .rows(db)
         .iter()
-        .map(|row| match key_field.and_then(|k| row.values.get(k as usize)) {
-            Some(Value::Text(t)) => Some(t.clone()),
-            Some(Value::Int(n)) => Some(Arc::from(n.to_string())),
-            _ => None,
-        })
-        .collect();
-    Arc::new(keys)
+        .enumerate()
+        .map(|(i, row)| crate::facts::key_text(key_field, &row.values, start + i as u32))
+        .collect()
 }
 
 /// Key → row for one entity type; rebuilt only when a key changes.
 #[salsa::tracked(returns(clone))]
-pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<HashMap<Arc<str>, u32>> {
-    let mut index = HashMap::new();
+pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<hashbrown::HashMap<Arc<str>, u32>> {
+    let mut index = hashbrown::HashMap::with_capacity(table.len(db) as usize);
+    let Some(key_field) = table.key_field(db) else { return Arc::new(index) };
     for chunk in table.chunks(db) {
         let start = chunk.start(db);
-        for (i, key) in chunk_keys(db, *chunk, table.key_field(db)).iter().enumerate() {
-            if let Some(k) = key {
-                index.entry(k.clone()).or_insert(start + i as u32);
-            }
+        for (i, key) in chunk_keys(db, *chunk, Some(key_field)).iter().enumerate() {
+            index.entry(key.clone()).or_insert(start + i as u32);
         }
     }
     Arc::new(index)
@@ -360,8 +357,13 @@ pub fn chunk_outcomes<'db>(
     let facts = DbFacts::with_chunk(db, ws, chunk);
     let env = Env::new(&program, &facts, ws.as_of(db));
     let start = chunk.start(db);
+    let keys = chunk_keys(db, chunk, program.entity(EntityId(chunk.entity(db))).key);
     let count = chunk.rows(db).len() as u32;
-    Arc::new((start..start + count).map(|r| eval::raw_outcome(&env, &logic, Some(r))).collect())
+    Arc::new(
+        (start..start + count)
+            .map(|r| eval::raw_outcome(&env, &logic, Some(r), eval::Key::of(&keys, r - start)))
+            .collect(),
+    )
 }
 
 /// One rule without a subject (organisation-level).
@@ -370,7 +372,7 @@ pub fn single_outcome<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Ru
     let Some(logic) = rule_logic(db, ws, rule) else {
         return Arc::new(Outcome {
             row: None,
-            key: Arc::from("-"),
+            key: eval::Key::single(Arc::from("-")),
             kind: OutcomeKind::NotApplicable,
             failures: Vec::new(),
             waived_by: None,
@@ -379,7 +381,7 @@ pub fn single_outcome<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Ru
     let program = eval_program(db, ws);
     let facts = DbFacts::new(db, ws);
     let env = Env::new(&program, &facts, ws.as_of(db));
-    Arc::new(eval::raw_outcome(&env, &logic, None))
+    Arc::new(eval::raw_outcome(&env, &logic, None, eval::Key::single(Arc::from("-"))))
 }
 
 /// Every outcome of one rule, exceptions applied.
@@ -412,6 +414,87 @@ pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
     Arc::new(outcomes)
 }
 
+/// Runs every per-chunk query ([`chunk_outcomes`], [`risk_chunk`],
+/// [`aggregate_chunk`]) ahead of [`evaluation`], chunk by chunk and on
+/// every core, so that the evaluation then only reads memos.
+///
+/// Chunk by chunk because a chunk's facts stay in the cache while every
+/// rule about them runs: one rule at a time over 100,000 facts streamed the
+/// whole inventory from memory once per rule, and those cache misses were
+/// most of a first evaluation. Each thread works on its own database handle
+/// and takes the next chunk from a shared counter. A cancelled handle (an
+/// edit arrived) just stops: the caller's own query reports the
+/// cancellation.
+pub fn prewarm(db: &Database, ws: Workspace) {
+    let program = &compiled(db, ws).program;
+    // Per entity: the rules, risks and fact-aggregating objectives over it.
+    let mut work: Vec<Vec<(Kind, String)>> = vec![Vec::new(); ws.tables(db).len()];
+    let mut add = |entity: EntityId, kind: Kind, name: &str| {
+        if let Some(w) = work.get_mut(entity.index()) {
+            w.push((kind, name.to_string()));
+        }
+    };
+    for rule in &program.rules {
+        if let Some(s) = &rule.subject {
+            add(s.entity, Kind::Rule, &rule.decl.name);
+        }
+    }
+    for risk in &program.risks {
+        if let Some(s) = &risk.subject {
+            add(s.entity, Kind::Risk, &risk.decl.name);
+        }
+    }
+    for objective in &program.objectives {
+        if let Ex::Aggregate { source: Source::Entities(e), .. } = &objective.measure {
+            add(*e, Kind::Aggregate, &objective.decl.name);
+        }
+    }
+    let chunks: Vec<(usize, Chunk)> = ws
+        .tables(db)
+        .iter()
+        .enumerate()
+        .filter(|(e, _)| !work[*e].is_empty())
+        .flat_map(|(e, t)| t.chunks(db).iter().map(move |c| (e, *c)))
+        .collect();
+    if chunks.is_empty() {
+        return;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let run = |db: &Database| {
+        let names: Vec<Vec<(Kind, RuleName<'_>)>> =
+            work.iter().map(|w| w.iter().map(|(k, n)| (*k, RuleName::new(db, n.clone()))).collect()).collect();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&(entity, chunk)) = chunks.get(i) else { break };
+            for (kind, name) in &names[entity] {
+                match kind {
+                    Kind::Rule => drop(chunk_outcomes(db, ws, *name, chunk)),
+                    Kind::Risk => drop(risk_chunk(db, ws, *name, chunk)),
+                    Kind::Aggregate => drop(aggregate_chunk(db, ws, *name, chunk)),
+                }
+            }
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len().div_ceil(8)).max(1);
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            let handle = db.clone();
+            scope.spawn(move || {
+                let _ = salsa::Cancelled::catch(std::panic::AssertUnwindSafe(|| run(&handle)));
+            });
+        }
+        run(db);
+    });
+}
+
+/// What a prewarmed per-chunk query computes.
+#[derive(Clone, Copy)]
+enum Kind {
+    Rule,
+    Risk,
+    Aggregate,
+}
+
 /// The whole evaluation: outcomes, risks, objectives, exceptions, findings.
 #[salsa::tracked(returns(clone))]
 pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
@@ -422,7 +505,7 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
         .enumerate()
         .map(|(i, r)| {
             let name = RuleName::new(db, r.decl.name.clone());
-            RuleResult { rule: RuleId(i as u32), outcomes: (*rule_outcomes(db, ws, name)).clone() }
+            RuleResult { rule: RuleId(i as u32), outcomes: rule_outcomes(db, ws, name) }
         })
         .collect();
     let objectives: Vec<eval::ObjectiveResult> = program

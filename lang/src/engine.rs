@@ -88,6 +88,8 @@ pub struct Engine {
     max_entities: u64,
     db: Database,
     ws: Workspace,
+    /// The revision whose per-chunk queries [`db::prewarm`] last ran.
+    prewarmed: std::sync::Mutex<Option<salsa::Revision>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -97,19 +99,24 @@ impl std::fmt::Debug for Engine {
 }
 
 /// Puts facts into chunk inputs.
-fn tables_from(db: &mut Database, program: &Program, store: &FactStore) -> Vec<Table> {
+fn tables_from(db: &mut Database, program: &Program, store: FactStore) -> Vec<Table> {
+    let mut tables = store.into_tables().into_iter();
     program
         .entities
         .iter()
         .enumerate()
         .map(|(e, def)| {
-            let rows = &store.tables[e].rows;
-            let chunks = rows
-                .chunks(CHUNK_ROWS)
-                .enumerate()
-                .map(|(i, c)| Chunk::new(db, e as u32, (i * CHUNK_ROWS) as u32, Arc::from(c.to_vec())))
-                .collect();
-            Table::new(db, e as u32, def.key, rows.len() as u32, chunks)
+            let mut rows = tables.next().map(|t| t.rows).unwrap_or_default().into_iter();
+            let len = rows.len() as u32;
+            let mut chunks = Vec::with_capacity((len as usize).div_ceil(CHUNK_ROWS));
+            loop {
+                let chunk: Arc<[Row]> = rows.by_ref().take(CHUNK_ROWS).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                chunks.push(Chunk::new(db, e as u32, (chunks.len() * CHUNK_ROWS) as u32, chunk));
+            }
+            Table::new(db, e as u32, def.key, len, chunks)
         })
         .collect()
 }
@@ -157,7 +164,7 @@ impl Engine {
         if let Err(diagnostics) = within_entity_limit(&program, &store, limits.max_entities) {
             return Err(LoadFailure { sources, diagnostics });
         }
-        let tables = tables_from(&mut db, &program, &store);
+        let tables = tables_from(&mut db, &program, store);
         ws.set_tables(&mut db).to(tables);
         Ok(Engine {
             name,
@@ -169,6 +176,7 @@ impl Engine {
             max_entities: limits.max_entities,
             db,
             ws,
+            prewarmed: Default::default(),
         })
     }
 
@@ -231,6 +239,15 @@ impl Engine {
     /// The evaluation as of the current date (incremental: only what
     /// changed since the last call is recomputed).
     pub fn evaluation(&self) -> Arc<Evaluation> {
+        // Once per revision: after that every per-chunk memo is current,
+        // or was recomputed by the evaluation itself.
+        let revision = salsa::plumbing::current_revision(&self.db);
+        let mut prewarmed = self.prewarmed.lock().unwrap_or_else(|p| p.into_inner());
+        if *prewarmed != Some(revision) {
+            db::prewarm(&self.db, self.ws);
+            *prewarmed = Some(revision);
+        }
+        drop(prewarmed);
         db::evaluation(&self.db, self.ws)
     }
 
@@ -257,7 +274,7 @@ impl Engine {
             Ok(store) => {
                 self.sources = sources;
                 self.fact_inputs = inputs;
-                let tables = tables_from(&mut self.db, &program, &store);
+                let tables = tables_from(&mut self.db, &program, store);
                 self.ws.set_tables(&mut self.db).to(tables);
                 Ok(())
             }
@@ -535,6 +552,7 @@ impl Engine {
             max_entities: self.max_entities,
             db,
             ws,
+            prewarmed: Default::default(),
         }
     }
 

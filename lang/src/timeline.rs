@@ -69,7 +69,7 @@ pub fn due(engine: &mut Engine, from: Date, days: u32) -> Vec<Due> {
     let last = evals.at(end);
     let mut out = Vec::new();
     for (rule, result) in start.rules.iter().enumerate() {
-        for outcome in &result.outcomes {
+        for outcome in result.outcomes.iter() {
             if outcome.kind == OutcomeKind::Fail || !fails(&last, rule, &outcome.key) {
                 continue;
             }

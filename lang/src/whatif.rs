@@ -130,11 +130,11 @@ pub(crate) fn diff(program: &Program, as_of: crate::time::Date, before: &View, a
             let name = def.decl.name.clone();
             result.changes.push(Change::Outcome {
                 rule: name.clone(),
-                entity: oa.key.clone(),
+                entity: oa.key.to_arc(),
                 before: Some(kb),
                 after: Some(ka),
             });
-            let entity = def.subject.as_ref().map(|_| oa.key.clone());
+            let entity = def.subject.as_ref().map(|_| oa.key.to_arc());
             let source = if def.kind == RuleKind::Control { "control" } else { "audit" };
             if ka == OutcomeKind::Fail {
                 result.findings_added.push((def.severity, source, name, entity));

@@ -36,6 +36,7 @@ impl Engine {
             max_entities: limits.max_entities,
             db,
             ws,
+            prewarmed: Default::default(),
         };
         let fact_errors = if engine.diagnostics().iter().any(Diagnostic::is_error) {
             Vec::new()
@@ -99,7 +100,7 @@ impl Engine {
             .and_then(|store| super::within_entity_limit(&program, &store, self.max_entities).map(|()| store));
         match loaded {
             Ok(store) => {
-                let tables = tables_from(&mut self.db, &program, &store);
+                let tables = tables_from(&mut self.db, &program, store);
                 self.ws.set_tables(&mut self.db).to(tables);
                 Ok(())
             }

@@ -46,24 +46,93 @@ pub struct Failure {
     pub observed: Vec<(String, String)>,
 }
 
+/// The key of the entity an outcome is about: one entry of its chunk's
+/// shared key list. Every rule's outcome for a row shares that list, so
+/// making an outcome touches one hot counter, not the key's own allocation
+/// (that cache miss per outcome was the largest single cost of a full
+/// evaluation).
+#[derive(Clone)]
+pub struct Key {
+    keys: Arc<[Arc<str>]>,
+    index: u32,
+}
+
+impl Key {
+    /// Entry `index` of a chunk's keys.
+    pub fn of(keys: &Arc<[Arc<str>]>, index: u32) -> Key {
+        debug_assert!((index as usize) < keys.len());
+        Key { keys: keys.clone(), index }
+    }
+
+    /// A key on its own.
+    pub fn single(key: Arc<str>) -> Key {
+        Key { keys: Arc::from([key]), index: 0 }
+    }
+
+    /// The key as a shared string.
+    pub fn to_arc(&self) -> Arc<str> {
+        self.keys.get(self.index as usize).cloned().unwrap_or_else(|| Arc::from(""))
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.keys.get(self.index as usize).map_or("", |k| k)
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
 /// The outcome of one rule for one entity (or for the organisation).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// The entity's row, for rules with a subject.
     pub row: Option<u32>,
     /// The entity's key ("-" for the organisation).
-    pub key: Arc<str>,
+    pub key: Key,
     pub kind: OutcomeKind,
     pub failures: Vec<Failure>,
     /// The exception that waived the failure.
     pub waived_by: Option<usize>,
 }
 
-/// All outcomes of a rule, in fact order.
+/// All outcomes of a rule, in fact order (shared with the incremental
+/// database's memo, not copied out of it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleResult {
     pub rule: RuleId,
-    pub outcomes: Vec<Outcome>,
+    pub outcomes: Arc<Vec<Outcome>>,
 }
 
 /// A risk for one entity.
@@ -151,7 +220,7 @@ pub fn evaluate(program: &Program, facts: &dyn Facts, as_of: Date) -> Evaluation
     let rules: Vec<RuleResult> = (0..program.rules.len())
         .map(|i| {
             let id = RuleId(i as u32);
-            RuleResult { rule: id, outcomes: rule_outcomes(&env, id) }
+            RuleResult { rule: id, outcomes: Arc::new(rule_outcomes(&env, id)) }
         })
         .collect();
     derive(&env, rules)
@@ -195,10 +264,19 @@ pub fn rule_outcomes(env: &Env, id: RuleId) -> Vec<Outcome> {
     }
 }
 
+/// The key of an outcome for a row of a rule's (or risk's) subject.
+fn key_for(env: &Env, subject: Option<&SubjectDef>, row: Option<u32>) -> Key {
+    match (subject, row) {
+        (Some(s), Some(r)) => Key::single(env.facts.key_of(env.program, s.entity, r)),
+        _ => Key::single(Arc::from("-")),
+    }
+}
+
 /// The outcome of one rule for one entity row (`None`: the organisation),
 /// exceptions applied.
 pub fn rule_outcome(env: &Env, id: RuleId, row: Option<u32>) -> Outcome {
-    let mut outcome = raw_outcome(env, env.program.rule(id), row);
+    let rule = env.program.rule(id);
+    let mut outcome = raw_outcome(env, rule, row, key_for(env, rule.subject.as_ref(), row));
     if outcome.kind == OutcomeKind::Fail {
         outcome.waived_by = waiver(env.program, id, &outcome.key, env.as_of);
         if outcome.waived_by.is_some() {
@@ -220,17 +298,14 @@ pub fn waiver(program: &Program, id: RuleId, key: &str, as_of: Date) -> Option<u
     })
 }
 
-/// The outcome of a rule for one entity row, before exceptions.
-pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>) -> Outcome {
+/// The outcome of a rule for one entity row, before exceptions; `key` is
+/// that row's key.
+pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Outcome {
     env.reset_steps();
     let mut frame = vec![Value::Absent; rule.slots.max(1) as usize];
-    let key: Arc<str> = match (&rule.subject, row) {
-        (Some(subject), Some(r)) => {
-            frame[0] = Value::Row(subject.entity, r);
-            env.facts.key_of(env.program, subject.entity, r)
-        }
-        _ => Arc::from("-"),
-    };
+    if let (Some(subject), Some(r)) = (&rule.subject, row) {
+        frame[0] = Value::Row(subject.entity, r);
+    }
     if let Some(filter) = rule.subject.as_ref().and_then(|s| s.filter.as_ref()) {
         // An unknown applicability (a dangling reference) counts as applicable.
         if env.eval(filter, &mut frame) == Value::Bool(false) {
@@ -557,7 +632,7 @@ fn findings(
         let rule = program.rule(result.rule);
         let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
         let requirements = rule.requirements();
-        for outcome in &result.outcomes {
+        for outcome in result.outcomes.iter() {
             if outcome.kind != OutcomeKind::Fail {
                 continue;
             }
@@ -567,7 +642,7 @@ fn findings(
                 severity: rule.severity,
                 source,
                 name: rule.decl.name.clone(),
-                entity: rule.subject.as_ref().map(|_| outcome.key.clone()),
+                entity: rule.subject.as_ref().map(|_| outcome.key.to_arc()),
                 message: reasons.join("; "),
             });
         }

@@ -219,12 +219,12 @@ fn records(
         return;
     };
     let def = program.entity(entity);
-    let prefix: Vec<Seg> = path.to_vec();
+    let array: Arc<[Seg]> = Arc::from(path);
     for (i, item) in items.iter().enumerate() {
-        let mut item_path = prefix.clone();
+        let mut item_path = path.to_vec();
         item_path.push(Seg::Index(i));
         if let Some(values) = struct_values(program, doc, def, item, &item_path, Some(input)) {
-            let origin = Origin::File { file: doc.file, format: doc.format, path: Arc::from(item_path) };
+            let origin = Origin::File { file: doc.file, format: doc.format, array: array.clone(), index: i as u32 };
             rows.push((entity, Row { values: values.into(), origin }));
         }
     }
@@ -320,7 +320,7 @@ fn struct_values(
 }
 
 /// The value of an absent field: its default, absent, or an empty list.
-fn missing(field: &crate::ir::FieldDef) -> Option<Value> {
+pub(super) fn missing(field: &crate::ir::FieldDef) -> Option<Value> {
     if let Some(d) = &field.default {
         return Some(d.clone());
     }
@@ -435,7 +435,7 @@ fn expected_name(program: &Program, ty: &Ty) -> String {
 }
 
 /// A scalar written as text (all CSV cells, and text values in documents).
-fn scalar_from_text(program: &Program, ty: &Ty, s: &str) -> Result<Value, String> {
+pub(super) fn scalar_from_text(program: &Program, ty: &Ty, s: &str) -> Result<Value, String> {
     let expected = || expected_name(program, ty);
     match ty {
         Ty::Opt(inner) => scalar_from_text(program, inner, s),

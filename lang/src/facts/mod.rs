@@ -10,12 +10,13 @@
 
 mod convert;
 mod locate;
+mod stream;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::diag::{closest, Code, Diagnostic, FileId, FileSpan, Sources};
-use crate::ir::{EntityId, Program, Value};
+use crate::ir::{EntityId, Program, Ty, Value};
 use crate::syntax::ast::Span;
 
 pub use convert::Seg;
@@ -68,8 +69,9 @@ pub struct FactInput {
 /// Where a fact came from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Origin {
-    /// A record of a fact file: the path to it in the document.
-    File { file: FileId, format: Format, path: Arc<[Seg]> },
+    /// Record `index` of the array at path `array` of a fact file (the
+    /// path is shared by every record of the array).
+    File { file: FileId, format: Format, array: Arc<[Seg]>, index: u32 },
     /// A CSV row: exact span of the row.
     Row { file: FileId, span: Span },
     /// A `fact` declaration.
@@ -87,7 +89,10 @@ pub struct Row {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
     pub rows: Vec<Row>,
-    by_key: HashMap<Arc<str>, u32>,
+    /// Key → the first row with it (foldhash: SipHash was a tenth of loading).
+    by_key: hashbrown::HashMap<Arc<str>, u32>,
+    /// Rows whose key an earlier row already has: (earlier, later).
+    duplicates: Vec<(u32, u32)>,
 }
 
 impl Table {
@@ -123,9 +128,28 @@ impl FactStore {
     pub fn push(&mut self, program: &Program, entity: EntityId, row: Row) {
         let table = &mut self.tables[entity.index()];
         let index = table.rows.len() as u32;
+        let key = key_text(program.entity(entity).key, &row.values, index);
         table.rows.push(row);
-        let key = self.key_of(program, entity, index);
-        self.tables[entity.index()].by_key.entry(key).or_insert(index);
+        match table.by_key.entry(key) {
+            hashbrown::hash_map::Entry::Occupied(first) => table.duplicates.push((*first.get(), index)),
+            hashbrown::hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+            }
+        }
+    }
+
+    /// The tables, for the incremental database to take over.
+    pub fn into_tables(self) -> Vec<Table> {
+        self.tables
+    }
+}
+
+/// A row's key as text ("#3" for an entity without a key field).
+pub fn key_text(key_field: Option<u32>, values: &[Value], row: u32) -> Arc<str> {
+    match key_field.and_then(|k| values.get(k as usize)) {
+        Some(Value::Text(t)) => t.clone(),
+        Some(Value::Int(n)) => Arc::from(n.to_string()),
+        _ => Arc::from(format!("#{}", row + 1)),
     }
 }
 
@@ -140,12 +164,7 @@ pub trait Facts {
     fn find(&self, entity: EntityId, key: &str) -> Option<u32>;
     /// The key of a row, as text ("#3" for an entity without a key field).
     fn key_of(&self, program: &Program, entity: EntityId, row: u32) -> Arc<str> {
-        let key = program.entity(entity).key;
-        match key.and_then(|k| self.values(entity, row).and_then(|v| v.get(k as usize))) {
-            Some(Value::Text(t)) => t.clone(),
-            Some(Value::Int(n)) => Arc::from(n.to_string()),
-            _ => Arc::from(format!("#{}", row + 1)),
-        }
+        key_text(program.entity(entity).key, self.values(entity, row).unwrap_or_default(), row)
     }
 }
 
@@ -176,7 +195,10 @@ pub fn load(program: &Program, sources: &Sources, inputs: &[FactInput]) -> Resul
         let mut file_diags = Vec::new();
         let rows = match input.format {
             Format::Csv => convert::csv_rows(program, input, text, &mut file_diags),
-            _ => convert::document_rows(program, input, text, &mut file_diags),
+            _ => match stream::document_rows(program, input, text) {
+                Some(rows) => rows,
+                None => convert::document_rows(program, input, text, &mut file_diags),
+            },
         };
         if file_diags.len() > MAX_PROBLEMS_PER_FILE {
             let more = file_diags.len() - MAX_PROBLEMS_PER_FILE;
@@ -208,14 +230,16 @@ pub fn locate_field(program: &Program, sources: &Sources, entity: EntityId, row:
     match &row.origin {
         Origin::Policy(span) => *span,
         Origin::Row { file, span } => FileSpan { file: *file, span: *span },
-        Origin::File { file, format, path } => {
-            let mut full: Vec<Seg> = path.to_vec();
+        Origin::File { file, format, array, index } => {
+            let mut path: Vec<Seg> = array.to_vec();
+            path.push(Seg::Index(*index as usize));
+            let mut full = path.clone();
             if let Some(f) = field {
                 full.push(Seg::Key(program.entity(entity).fields[f as usize].name.clone()));
             }
             let text = sources.text(*file);
             let span = locate::locate(*format, text, &full)
-                .or_else(|| locate::locate(*format, text, path))
+                .or_else(|| locate::locate(*format, text, &path))
                 .unwrap_or_default();
             FileSpan { file: *file, span }
         }
@@ -227,11 +251,10 @@ fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &m
         let entity = EntityId(e as u32);
         let def = program.entity(entity);
         let Some(key_field) = def.key else { continue };
-        let mut first: HashMap<Arc<str>, u32> = HashMap::new();
-        for (i, _) in table.rows.iter().enumerate() {
-            let key = store.key_of(program, entity, i as u32);
-            if let Some(&prev) = first.get(&key) {
-                let here = locate_field(program, sources, entity, &table.rows[i], Some(key_field));
+        for &(prev, i) in &table.duplicates {
+            let key = store.key_of(program, entity, i);
+            {
+                let here = locate_field(program, sources, entity, &table.rows[i as usize], Some(key_field));
                 let there = locate_field(program, sources, entity, &table.rows[prev as usize], Some(key_field));
                 diags.push(
                     Diagnostic::error(
@@ -242,8 +265,6 @@ fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &m
                     .also(there.file, there.span, "first fact with this key")
                     .help("keys identify facts: make them unique or merge the two records"),
                 );
-            } else {
-                first.insert(key, i as u32);
             }
         }
     }
@@ -252,6 +273,9 @@ fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &m
 fn check_references(program: &Program, sources: &Sources, store: &FactStore, diags: &mut Vec<Diagnostic>) {
     for (e, table) in store.tables.iter().enumerate() {
         let entity = EntityId(e as u32);
+        if !program.entity(entity).fields.iter().any(|f| holds_references(program, &f.ty, 0)) {
+            continue;
+        }
         for row in &table.rows {
             for (f, value) in row.values.iter().enumerate() {
                 let mut missing = Vec::new();
@@ -282,6 +306,19 @@ fn check_references(program: &Program, sources: &Sources, store: &FactStore, dia
                 }
             }
         }
+    }
+}
+
+/// Whether values of a type can hold an entity reference (records nest at
+/// most a few levels; the depth bound only guards against a cycle).
+fn holds_references(program: &Program, ty: &Ty, depth: u32) -> bool {
+    match ty {
+        Ty::Entity(_) => true,
+        Ty::Opt(inner) | Ty::List(inner) => holds_references(program, inner, depth),
+        Ty::Record(id) => {
+            depth > 16 || program.records[id.index()].fields.iter().any(|f| holds_references(program, &f.ty, depth + 1))
+        }
+        _ => false,
     }
 }
 

@@ -111,7 +111,7 @@ fn failing(rule: &RuleDef, outcome: &Outcome) -> FailingEntity {
     let requirements = rule.requirements();
     let failures =
         outcome.failures.iter().map(|f| (f.index, failure_message(requirements.get(f.index).copied(), f))).collect();
-    FailingEntity { key: outcome.key.clone(), failures }
+    FailingEntity { key: outcome.key.to_arc(), failures }
 }
 
 /// The summary of a rule by name.

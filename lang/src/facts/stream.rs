@@ -1,0 +1,595 @@
+//! The fast path for JSON and YAML fact files: records are typed straight
+//! from the parser's events, with no document tree in between.
+//!
+//! It only ever answers for a file without a single problem. At the first
+//! thing it would have to report (a wrong type, an unknown field, a missing
+//! value, a duplicate key, malformed syntax) it gives up, and the caller
+//! runs the slow path of [`super::convert`], which builds the tree, finds
+//! every problem and reports each with its place. Both paths give the same
+//! rows for a valid file: a test and the `facts` fuzz target hold them to it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::convert::{missing, scalar_from_text, Seg};
+use super::{FactInput, Format, Origin, Row};
+use crate::ir::{EntityId, FieldDef, Program, StructDef, Ty, Value};
+
+/// The error that sends a file to the slow path; its text is never shown.
+const SLOW_PATH: &str = "aims: take the slow path";
+
+/// Rows of a valid JSON or YAML fact file, or `None` when the file needs
+/// the slow path (a problem to report, or a format this path does not read).
+pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str) -> Option<Vec<(EntityId, Row)>> {
+    let select: Vec<&str> = match &input.mapping.select {
+        Some(s) => s.split('.').filter(|k| !k.is_empty()).collect(),
+        None => Vec::new(),
+    };
+    let target = match &input.mapping.entity {
+        Some(name) => Target::Entity(program.entity_by_name(name)?),
+        None => Target::ByName,
+    };
+    let mut rows = Vec::new();
+    let records = program.records.iter().map(|def| Layout::new(def, None)).collect();
+    let seed =
+        Document { ctx: &Ctx { program, input, records }, select: &select, path: Vec::new(), target, rows: &mut rows };
+    let ok = match input.format {
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            seed.deserialize(&mut de).is_ok() && de.end().is_ok()
+        }
+        Format::Yaml => seed.deserialize(serde_yaml_ng::Deserializer::from_str(text)).is_ok(),
+        Format::Toml | Format::Csv => false,
+    };
+    ok.then_some(rows)
+}
+
+struct Ctx<'a> {
+    program: &'a Program,
+    input: &'a FactInput,
+    /// The layout of each record type (records have no mapping).
+    records: Vec<Layout>,
+}
+
+fn slow<E: de::Error>() -> E {
+    E::custom(SLOW_PATH)
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    /// Every record of the selected array is this entity.
+    Entity(EntityId),
+    /// The selected object maps entity names to arrays of records.
+    ByName,
+}
+
+/// The document, down the `select` path to the records.
+struct Document<'a, 'r> {
+    ctx: &'a Ctx<'a>,
+    select: &'a [&'a str],
+    path: Vec<Seg>,
+    target: Target,
+    rows: &'r mut Vec<(EntityId, Row)>,
+}
+
+impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Document<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a fact document")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        match (self.select, self.target) {
+            ([], Target::Entity(entity)) => {
+                let array: Arc<[Seg]> = self.path.into();
+                records(self.ctx, entity, array, seq, self.rows)
+            }
+            _ => Err(slow()),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Document { ctx, select, mut path, target, rows } = self;
+        match select.split_first() {
+            Some((wanted, rest)) => {
+                let mut found = false;
+                while let Some(key) = map.next_key::<Key>()? {
+                    if key.0 != *wanted {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    if found {
+                        return Err(slow());
+                    }
+                    found = true;
+                    path.push(Seg::Key(key.0.clone()));
+                    let inner = Document { ctx, select: rest, path: path.clone(), target, rows: &mut *rows };
+                    map.next_value_seed(inner)?;
+                    path.pop();
+                }
+                if found {
+                    Ok(())
+                } else {
+                    Err(slow())
+                }
+            }
+            None => {
+                let Target::ByName = target else { return Err(slow()) };
+                let mut seen: Vec<EntityId> = Vec::new();
+                while let Some(key) = map.next_key::<Key>()? {
+                    let entity = ctx.program.entity_by_name(&key.0).ok_or_else(slow)?;
+                    if seen.contains(&entity) {
+                        return Err(slow());
+                    }
+                    seen.push(entity);
+                    let mut array = path.clone();
+                    array.push(Seg::Key(key.0));
+                    map.next_value_seed(Records { ctx, entity, array: array.into(), rows: &mut *rows })?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A map key, borrowed from the text where the format allows.
+struct Key(String);
+
+impl<'de> de::Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a text key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// An array of records of one entity.
+struct Records<'a, 'r> {
+    ctx: &'a Ctx<'a>,
+    entity: EntityId,
+    array: Arc<[Seg]>,
+    rows: &'r mut Vec<(EntityId, Row)>,
+}
+
+impl<'de> DeserializeSeed<'de> for Records<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Records<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        records(self.ctx, self.entity, self.array, seq, self.rows)
+    }
+}
+
+fn records<'de, A: SeqAccess<'de>>(
+    ctx: &Ctx,
+    entity: EntityId,
+    array: Arc<[Seg]>,
+    mut seq: A,
+    rows: &mut Vec<(EntityId, Row)>,
+) -> Result<(), A::Error> {
+    let def = ctx.program.entity(entity);
+    let layout = Layout::new(def, Some(ctx.input));
+    let (file, format) = (ctx.input.file, ctx.input.format);
+    let mut index = 0u32;
+    while let Some(values) = seq.next_element_seed(Struct { ctx, def, layout: &layout })? {
+        let origin = Origin::File { file, format, array: array.clone(), index };
+        rows.push((entity, Row { values: values.into(), origin }));
+        index = index.checked_add(1).ok_or_else(slow)?;
+    }
+    Ok(())
+}
+
+/// The names a struct's fields have in the file.
+struct Layout {
+    names: Vec<String>,
+    ignore: Vec<String>,
+}
+
+impl Layout {
+    fn new(def: &StructDef, input: Option<&FactInput>) -> Layout {
+        let rename = |f: &FieldDef| input.and_then(|i| i.mapping.rename.get(&f.name).cloned());
+        Layout {
+            names: def.fields.iter().map(|f| rename(f).unwrap_or_else(|| f.name.clone())).collect(),
+            ignore: input.map(|i| i.mapping.ignore.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// One record: an entity (with the file's mapping) or a nested record.
+struct Struct<'a> {
+    ctx: &'a Ctx<'a>,
+    def: &'a StructDef,
+    layout: &'a Layout,
+}
+
+impl<'de> DeserializeSeed<'de> for Struct<'_> {
+    type Value = Vec<Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Value>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Which field a key names.
+enum FieldKey {
+    Field(usize),
+    Ignored,
+}
+
+/// The layout, and the field expected next: files usually list fields in
+/// declaration order, so most keys match at the first comparison.
+struct FieldKeySeed<'a>(&'a Layout, usize);
+
+impl<'de> DeserializeSeed<'de> for FieldKeySeed<'_> {
+    type Value = FieldKey;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FieldKey, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for FieldKeySeed<'_> {
+    type Value = FieldKey;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<FieldKey, E> {
+        let names = &self.0.names;
+        if names.get(self.1).is_some_and(|n| n == key) {
+            return Ok(FieldKey::Field(self.1));
+        }
+        if let Some(i) = names.iter().position(|n| n == key) {
+            return Ok(FieldKey::Field(i));
+        }
+        if self.0.ignore.iter().any(|n| n == key) {
+            return Ok(FieldKey::Ignored);
+        }
+        Err(slow())
+    }
+}
+
+impl<'de> Visitor<'de> for Struct<'_> {
+    type Value = Vec<Value>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a record")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Value>, A::Error> {
+        let fields = &self.def.fields;
+        let mut values = vec![Value::Absent; fields.len()];
+        // Per field: 1 once its key was read, 2 once it holds a value (not null).
+        let mut state = vec![0u8; fields.len()];
+        let mut next = 0;
+        while let Some(key) = map.next_key_seed(FieldKeySeed(self.layout, next))? {
+            match key {
+                FieldKey::Ignored => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                FieldKey::Field(i) => {
+                    if state[i] != 0 {
+                        return Err(slow());
+                    }
+                    next = i + 1;
+                    // A null field counts as a missing one.
+                    state[i] = match map.next_value_seed(FieldSeed { ctx: self.ctx, ty: &fields[i].ty })? {
+                        Some(v) => {
+                            values[i] = v;
+                            2
+                        }
+                        None => 1,
+                    };
+                }
+            }
+        }
+        for (i, field) in fields.iter().enumerate() {
+            if state[i] != 2 {
+                values[i] = missing(field).ok_or_else(slow)?;
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// A field's value; `None` for null.
+struct FieldSeed<'a> {
+    ctx: &'a Ctx<'a>,
+    ty: &'a Ty,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = Option<Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = Option<Value>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<Value>, E> {
+        ValueSeed { ctx: self.ctx, ty: self.ty }.visit_bool(v).map(Some)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<Value>, E> {
+        ValueSeed { ctx: self.ctx, ty: self.ty }.visit_i64(v).map(Some)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<Value>, E> {
+        ValueSeed { ctx: self.ctx, ty: self.ty }.visit_u64(v).map(Some)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<Value>, E> {
+        // A non-finite float is null in the slow path's tree.
+        if !v.is_finite() {
+            return Ok(None);
+        }
+        ValueSeed { ctx: self.ctx, ty: self.ty }.visit_f64(v).map(Some)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Value>, E> {
+        ValueSeed { ctx: self.ctx, ty: self.ty }.visit_str(v).map(Some)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<Value>, A::Error> {
+        ValueSeed { ctx: self.ctx, ty: self.ty }.visit_seq(seq).map(Some)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
+        ValueSeed { ctx: self.ctx, ty: self.ty }.visit_map(map).map(Some)
+    }
+}
+
+/// A value of a type, inside a field (nulls here are values of optionals).
+struct ValueSeed<'a> {
+    ctx: &'a Ctx<'a>,
+    ty: &'a Ty,
+}
+
+impl ValueSeed<'_> {
+    /// The type with optionals stripped: every non-null value is read as
+    /// its inner type.
+    fn definite(&self) -> &Ty {
+        let mut ty = self.ty;
+        while let Ty::Opt(inner) = ty {
+            ty = inner;
+        }
+        ty
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        match self.ty {
+            Ty::Opt(_) => Ok(Value::Absent),
+            _ => Err(slow()),
+        }
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        self.visit_unit()
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        match self.definite() {
+            Ty::Bool => Ok(Value::Bool(v)),
+            _ => Err(slow()),
+        }
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        match self.definite() {
+            Ty::Int => Ok(Value::Int(v)),
+            Ty::Number => Ok(Value::Number(v as f64)),
+            Ty::Percent => Ok(Value::Percent(v as f64)),
+            Ty::Entity(id) => Ok(Value::Ref(*id, Arc::from(v.to_string()))),
+            _ => Err(slow()),
+        }
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        match self.definite() {
+            Ty::Int => i64::try_from(v).map(Value::Int).map_err(|_| slow()),
+            Ty::Number => Ok(Value::Number(v as f64)),
+            Ty::Percent => Ok(Value::Percent(v as f64)),
+            Ty::Entity(id) => Ok(Value::Ref(*id, Arc::from(v.to_string()))),
+            _ => Err(slow()),
+        }
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        if !v.is_finite() {
+            return self.visit_unit();
+        }
+        match self.definite() {
+            Ty::Number => Ok(Value::Number(v)),
+            Ty::Percent => Ok(Value::Percent(v)),
+            _ => Err(slow()),
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        match self.definite() {
+            Ty::List(_) | Ty::Record(_) | Ty::Error | Ty::EmptyList => Err(slow()),
+            ty => scalar_from_text(self.ctx.program, ty, v).map_err(|_| slow()),
+        }
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let Ty::List(element) = self.definite() else { return Err(slow()) };
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element_seed(ValueSeed { ctx: self.ctx, ty: element })? {
+            items.push(item);
+        }
+        Ok(Value::List(items.into()))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        let Ty::Record(id) = self.definite() else { return Err(slow()) };
+        let def = &self.ctx.program.records[id.index()];
+        let layout = &self.ctx.records[id.index()];
+        Struct { ctx: self.ctx, def, layout }.visit_map(map).map(|v| Value::Record(v.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use serde_json::{json, Value as Json};
+
+    use super::super::{convert, FactInput, Format, Mapping};
+    use crate::diag::FileId;
+    use crate::ir::Program;
+
+    const SCHEMA: &str = "enum Tier { low, high }\n\
+        record Ds { id: Text, ok: Bool }\n\
+        entity Owner { name: Text key }\n\
+        entity Sys { id: Text key, tier: Tier, n: Int, x: Number, p: Percent, on: Bool, \
+        d: Date?, w: Duration?, owner: Owner?, tags: [Text], ds: [Ds], flag: Bool = true }\n";
+
+    fn program() -> Program {
+        let parse = crate::syntax::parse(SCHEMA);
+        let inputs = [crate::sema::SourceInput { file: FileId(0), text: SCHEMA, ast: &parse.file, stdlib: false }];
+        let checked = crate::sema::check(&inputs);
+        assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+        checked.program
+    }
+
+    /// Candidate values of a field: right ones, wrong ones and nulls.
+    fn field_value(field: &'static str) -> impl Strategy<Value = Option<Json>> {
+        let good: Vec<Json> = match field {
+            "id" => vec![json!("a"), json!("b"), json!("s-1")],
+            "tier" => vec![json!("low"), json!("high")],
+            "n" => vec![json!(3), json!(-7), json!(u64::MAX)],
+            "x" | "p" => vec![json!(0.25), json!(2), json!("5%"), json!("0.5")],
+            "on" | "flag" => vec![json!(true), json!("yes"), json!(false)],
+            "d" => vec![json!("2026-01-31"), json!("2026-02-30")],
+            "w" => vec![json!("180 days"), json!("2 fortnights")],
+            "owner" => vec![json!("o1"), json!(7)],
+            "tags" => vec![json!([]), json!(["a", "b"]), json!([1])],
+            _ => vec![json!([]), json!([{"id": "d", "ok": true}]), json!([{"id": "d"}]), json!([{"id": "d", "ok": 1}])],
+        };
+        let wrong = vec![json!(null), json!({}), json!([true]), json!(1.5), json!("hgih")];
+        prop_oneof![
+            30 => proptest::sample::select(good).prop_map(Some),
+            1 => proptest::sample::select(wrong).prop_map(Some),
+            1 => Just(None),
+        ]
+    }
+
+    fn record() -> impl Strategy<Value = Json> {
+        let fields = ["id", "tier", "n", "x", "p", "on", "d", "w", "owner", "tags", "ds", "flag"];
+        (fields.map(field_value), proptest::option::weighted(0.1, Just(json!("extra"))), any::<bool>()).prop_map(
+            move |(values, extra, reversed)| {
+                let mut pairs: Vec<(&str, Json)> =
+                    fields.iter().zip(values).filter_map(|(f, v)| v.map(|v| (*f, v))).collect();
+                if reversed {
+                    pairs.reverse();
+                }
+                if let Some(e) = extra {
+                    pairs.push(("extra", e));
+                }
+                Json::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+            },
+        )
+    }
+
+    /// Both paths on one text: whenever the fast one answers, the slow one
+    /// finds no problem and the same rows; with `strict`, the fast one also
+    /// answers for every file the slow one accepts (a file it gives up on
+    /// is still loaded correctly, by the slow path, only slower).
+    fn agree(program: &Program, text: &str, format: Format, mapping: Mapping, strict: bool) {
+        let input = FactInput { file: FileId(1), format, mapping };
+        let mut diags = Vec::new();
+        let slow = convert::document_rows(program, &input, text, &mut diags);
+        let fast = super::document_rows(program, &input, text);
+        match fast {
+            Some(rows) => {
+                assert!(diags.is_empty(), "fast path accepted what the slow path rejects: {diags:?}\n{text}");
+                assert_eq!(rows, slow, "{text}");
+            }
+            None => assert!(!strict || !diags.is_empty(), "fast path gave up on a valid file:\n{text}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        #[test]
+        fn the_fast_path_agrees_with_the_slow_one(records in proptest::collection::vec(record(), 0..4), ignore in any::<bool>()) {
+            let program = program();
+            let mapping = Mapping {
+                entity: Some("Sys".into()),
+                select: Some("inventory.systems".into()),
+                rename: BTreeMap::from([("n".to_string(), "count".to_string())]),
+                ignore: if ignore { vec!["extra".into()] } else { Vec::new() },
+            };
+            let renamed: Vec<Json> = records
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    if let Some(map) = r.as_object_mut() {
+                        if let Some(n) = map.shift_remove("n") {
+                            map.insert("count".into(), n);
+                        }
+                    }
+                    r
+                })
+                .collect();
+            let document = json!({"version": 1, "inventory": {"systems": renamed}});
+            let json = serde_json::to_string(&document).unwrap();
+            agree(&program, &json, Format::Json, mapping.clone(), true);
+            let yaml = serde_yaml_ng::to_string(&document).unwrap();
+            agree(&program, &yaml, Format::Yaml, mapping, true);
+            // The same records under the entity's name, without a mapping.
+            let by_name = json!({"Sys": records, "Owner": [{"name": "o1"}]});
+            agree(&program, &serde_json::to_string(&by_name).unwrap(), Format::Json, Mapping::default(), true);
+        }
+    }
+
+    #[test]
+    fn malformed_and_odd_documents_take_the_slow_path() {
+        let program = program();
+        let entity = Mapping { entity: Some("Owner".into()), ..Mapping::default() };
+        for text in [
+            "",
+            "[",
+            "{}",
+            "[{\"name\": \"a\"}] x",
+            "[{\"name\": \"a\", \"name\": \"b\"}]",
+            "{\"Owner\": [], \"Owner\": []}",
+        ] {
+            agree(&program, text, Format::Json, entity.clone(), false);
+            agree(&program, text, Format::Json, Mapping::default(), false);
+        }
+        agree(&program, "- name: a\n- name: b\n", Format::Yaml, entity.clone(), true);
+        agree(&program, "- name: .nan\n", Format::Yaml, entity, false);
+    }
+}
