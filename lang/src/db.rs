@@ -374,7 +374,7 @@ pub fn single_outcome<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Ru
             row: None,
             key: eval::Key::single(Arc::from("-")),
             kind: OutcomeKind::NotApplicable,
-            failures: Vec::new(),
+            failures: eval::Failures::default(),
             waived_by: None,
         });
     };
@@ -384,34 +384,40 @@ pub fn single_outcome<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Ru
     Arc::new(eval::raw_outcome(&env, &logic, None, eval::Key::single(Arc::from("-"))))
 }
 
-/// Every outcome of one rule, exceptions applied.
+/// Every outcome of one rule, exceptions applied: the chunks' memoized
+/// lists, shared; only a chunk holding a waived outcome is copied.
 #[salsa::tracked(returns(clone))]
-pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Arc<Vec<Outcome>> {
+pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> eval::Outcomes {
     let program = &compiled(db, ws).program;
-    let Some(&id) = rule_ids(db, ws).get(rule.text(db)) else { return Arc::new(Vec::new()) };
+    let Some(&id) = rule_ids(db, ws).get(rule.text(db)) else { return eval::Outcomes::default() };
     let def = program.rule(id);
-    let mut outcomes: Vec<Outcome> = match &def.subject {
-        None => vec![(*single_outcome(db, ws, rule)).clone()],
+    let mut chunks: Vec<Arc<Vec<Outcome>>> = match &def.subject {
+        None => vec![Arc::new(vec![(*single_outcome(db, ws, rule)).clone()])],
         Some(subject) => match ws.tables(db).get(subject.entity.index()) {
-            Some(table) => table
-                .chunks(db)
-                .iter()
-                .flat_map(|c| chunk_outcomes(db, ws, rule, *c).iter().cloned().collect::<Vec<_>>())
-                .collect(),
+            Some(table) => table.chunks(db).iter().map(|c| chunk_outcomes(db, ws, rule, *c)).collect(),
             None => Vec::new(),
         },
     };
-    let as_of = ws.as_of(db);
-    for outcome in &mut outcomes {
-        if outcome.kind != OutcomeKind::Fail {
-            continue;
-        }
-        outcome.waived_by = eval::waiver(program, id, &outcome.key, as_of);
-        if outcome.waived_by.is_some() {
-            outcome.kind = OutcomeKind::Waived;
+    if program.exceptions.iter().any(|e| e.rule == id) {
+        let as_of = ws.as_of(db);
+        for chunk in &mut chunks {
+            let waivers: Vec<(usize, usize)> = chunk
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.kind == OutcomeKind::Fail)
+                .filter_map(|(i, o)| eval::waiver(program, id, &o.key, as_of).map(|w| (i, w)))
+                .collect();
+            if waivers.is_empty() {
+                continue;
+            }
+            let outcomes = Arc::make_mut(chunk);
+            for (i, waiver) in waivers {
+                outcomes[i].waived_by = Some(waiver);
+                outcomes[i].kind = OutcomeKind::Waived;
+            }
         }
     }
-    Arc::new(outcomes)
+    eval::Outcomes::from_chunks(chunks)
 }
 
 /// Runs every per-chunk query ([`chunk_outcomes`], [`risk_chunk`],
@@ -475,7 +481,11 @@ pub fn prewarm(db: &Database, ws: Workspace) {
             }
         }
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.len().div_ceil(8)).max(1);
+    let cores = std::env::var("AIMS_EVAL_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = cores.min(chunks.len().div_ceil(8)).max(1);
     std::thread::scope(|scope| {
         for _ in 1..threads {
             let handle = db.clone();

@@ -53,18 +53,18 @@ impl View<'_> {
         format!("{} {}{title} ({})", rule_kind(rule.kind), rule.decl.name, rule.severity.as_str())
     }
 
-    fn outcomes(&self, id: RuleId) -> &[Outcome] {
-        self.evaluation.rules.get(id.index()).map_or(&[], |r| r.outcomes.as_slice())
+    fn outcomes(&self, id: RuleId) -> impl Iterator<Item = &Outcome> {
+        self.evaluation.rules.get(id.index()).into_iter().flat_map(|r| r.outcomes.iter())
     }
 
     /// The outcome of a rule for a key (`-` for a rule without subject).
     pub fn find(&self, id: RuleId, key: &str) -> Option<&Outcome> {
-        self.outcomes(id).iter().find(|o| &*o.key == key)
+        self.outcomes(id).find(|o| &*o.key == key)
     }
 
     /// The keys a rule has outcomes for.
     pub fn keys(&self, id: RuleId) -> Vec<String> {
-        self.outcomes(id).iter().map(|o| o.key.to_string()).collect()
+        self.outcomes(id).map(|o| o.key.to_string()).collect()
     }
 
     fn waiver(&self, outcome: &Outcome) -> Option<String> {
@@ -89,7 +89,7 @@ impl View<'_> {
         let rule = self.program.rule(id);
         let mut out = self.rule_header(rule);
         out.push('\n');
-        let mut outcomes: Vec<&Outcome> = self.outcomes(id).iter().collect();
+        let mut outcomes: Vec<&Outcome> = self.outcomes(id).collect();
         outcomes.sort_by(|a, b| a.key.cmp(&b.key));
         let width = outcomes.iter().map(|o| o.key.chars().count()).max().unwrap_or(0);
         let mut counts = [0usize; 4];

@@ -66,6 +66,9 @@ impl Env<'_> {
             Ex::Today => Value::Date(self.as_of),
             Ex::Local(slot, _) => frame.get(*slot as usize).cloned().unwrap_or(Value::Absent),
             Ex::Field { base, field, path } => {
+                if let Some(v) = self.place(ex, frame) {
+                    return v.clone();
+                }
                 let base = self.eval(base, frame);
                 self.field(&base, *field, path)
             }
@@ -101,6 +104,11 @@ impl Env<'_> {
                 arith(*op, a, b)
             }
             Ex::Cmp(op, a, b) => {
+                if let (Some(x), Some(y)) = (self.place(a, frame), self.place(b, frame)) {
+                    if !x.is_unknown() && !y.is_unknown() {
+                        return Value::Bool(self.holds(*op, x, y));
+                    }
+                }
                 let a = self.eval(a, frame);
                 let b = self.eval(b, frame);
                 if a.is_unknown() {
@@ -109,12 +117,15 @@ impl Env<'_> {
                 if b.is_unknown() {
                     return b;
                 }
-                Value::Bool(
-                    self.compare(&a, &b).is_some_and(|o| op.holds(o))
-                        || (*op == CmpOp::Ne && self.compare(&a, &b).is_none()),
-                )
+                Value::Bool(self.holds(*op, &a, &b))
             }
             Ex::In { value, list, negated } => {
+                if let (Some(v), Some(Value::List(items))) = (self.place(value, frame), self.place(list, frame)) {
+                    if !v.is_unknown() {
+                        let found = items.iter().any(|item| self.compare(v, item) == Some(Ordering::Equal));
+                        return Value::Bool(found != *negated);
+                    }
+                }
                 let v = self.eval(value, frame);
                 let l = self.eval(list, frame);
                 if v.is_unknown() {
@@ -160,7 +171,7 @@ impl Env<'_> {
             }
             Ex::Call { func, args } => {
                 let def = &self.program.fns[func.index()];
-                let mut callee = vec![Value::Absent; def.slots.max(args.len() as u32) as usize];
+                let mut callee = super::new_frame(def.slots.max(args.len() as u32));
                 for (i, arg) in args.iter().enumerate() {
                     callee[i] = self.eval(arg, frame);
                 }
@@ -194,6 +205,33 @@ impl Env<'_> {
                     _ => Value::Absent,
                 }
             }
+        }
+    }
+
+    /// Where a constant, a variable or a field path of them already holds
+    /// its value: read in place, nothing cloned. `None` for anything else
+    /// (and for an absent field, whose unknown the full path reports).
+    fn place<'x>(&'x self, ex: &'x Ex, frame: &'x [Value]) -> Option<&'x Value> {
+        match ex {
+            Ex::Const(v) => Some(v),
+            Ex::Local(slot, _) => frame.get(*slot as usize),
+            Ex::Field { base, field, .. } => {
+                let value = match self.place(base, frame)? {
+                    Value::Row(e, r) => self.facts.values(*e, *r)?.get(*field as usize)?,
+                    Value::Record(values) => values.get(*field as usize)?,
+                    _ => return None,
+                };
+                (!matches!(value, Value::Absent)).then_some(value)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a comparison holds between two definite values.
+    fn holds(&self, op: CmpOp, a: &Value, b: &Value) -> bool {
+        match self.compare(a, b) {
+            Some(o) => op.holds(o),
+            None => op == CmpOp::Ne,
         }
     }
 
@@ -266,14 +304,14 @@ impl Env<'_> {
         }
     }
 
-    /// The elements a binder ranges over.
-    fn elements(&self, source: &Source, frame: &mut [Value]) -> Result<Vec<Value>, Value> {
+    /// The elements a binder ranges over, without copying a list.
+    fn elements(&self, source: &Source, frame: &mut [Value]) -> Result<Elements, Value> {
         match source {
-            Source::Entities(e) => Ok((0..self.facts.len(*e)).map(|r| Value::Row(*e, r)).collect()),
+            Source::Entities(e) => Ok(Elements::Rows(*e, 0..self.facts.len(*e))),
             Source::List(list) => match self.eval(list, frame) {
-                Value::List(items) => Ok(items.to_vec()),
+                Value::List(items) => Ok(Elements::List(items, 0)),
                 u @ Value::Unknown(_) => Err(u),
-                _ => Ok(Vec::new()),
+                _ => Ok(Elements::List(Arc::from([]), 0)),
             },
         }
     }
@@ -449,6 +487,27 @@ impl Env<'_> {
             self.add_value(into, func, best.clone());
             // `add_value` counted the value again: undo the sums.
             (into.int_sum, into.sum, into.not_int, into.count) = (int_sum, sum, not_int, count);
+        }
+    }
+}
+
+/// What a quantifier or aggregate ranges over: the rows of an entity, or
+/// a list's items (read in place, one element cloned at a time).
+enum Elements {
+    Rows(EntityId, std::ops::Range<u32>),
+    List(Arc<[Value]>, usize),
+}
+
+impl Iterator for Elements {
+    type Item = Value;
+    fn next(&mut self) -> Option<Value> {
+        match self {
+            Elements::Rows(e, rows) => rows.next().map(|r| Value::Row(*e, r)),
+            Elements::List(items, i) => {
+                let item = items.get(*i)?.clone();
+                *i += 1;
+                Some(item)
+            }
         }
     }
 }

@@ -8,11 +8,22 @@
 
 pub mod budget;
 mod expr;
+mod outcomes;
 pub mod reads;
 
 use std::sync::Arc;
 
 pub use expr::{Env, Partial};
+pub use outcomes::{Failures, Outcomes};
+
+/// The variables of one evaluation: on the stack for the usual few, so an
+/// outcome or a function call allocates nothing for them.
+pub(crate) type Frame = smallvec::SmallVec<[Value; 8]>;
+
+/// A frame of `slots` variables (at least one), all absent.
+pub(crate) fn new_frame(slots: u32) -> Frame {
+    smallvec::smallvec![Value::Absent; slots.max(1) as usize]
+}
 
 use crate::facts::Facts;
 use crate::ir::*;
@@ -122,17 +133,17 @@ pub struct Outcome {
     /// The entity's key ("-" for the organisation).
     pub key: Key,
     pub kind: OutcomeKind,
-    pub failures: Vec<Failure>,
+    pub failures: Failures,
     /// The exception that waived the failure.
     pub waived_by: Option<usize>,
 }
 
 /// All outcomes of a rule, in fact order (shared with the incremental
-/// database's memo, not copied out of it).
+/// database's memos, not copied out of them).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleResult {
     pub rule: RuleId,
-    pub outcomes: Arc<Vec<Outcome>>,
+    pub outcomes: Outcomes,
 }
 
 /// A risk for one entity.
@@ -198,7 +209,8 @@ pub struct Finding {
     pub source: FindingSource,
     /// The control, audit, risk, objective or exception.
     pub name: String,
-    pub entity: Option<Arc<str>>,
+    /// The entity's key (sharing its chunk's key list, see [`Key`]).
+    pub entity: Option<Key>,
     pub message: String,
 }
 
@@ -220,7 +232,7 @@ pub fn evaluate(program: &Program, facts: &dyn Facts, as_of: Date) -> Evaluation
     let rules: Vec<RuleResult> = (0..program.rules.len())
         .map(|i| {
             let id = RuleId(i as u32);
-            RuleResult { rule: id, outcomes: Arc::new(rule_outcomes(&env, id)) }
+            RuleResult { rule: id, outcomes: rule_outcomes(&env, id).into() }
         })
         .collect();
     derive(&env, rules)
@@ -302,14 +314,20 @@ pub fn waiver(program: &Program, id: RuleId, key: &str, as_of: Date) -> Option<u
 /// that row's key.
 pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Outcome {
     env.reset_steps();
-    let mut frame = vec![Value::Absent; rule.slots.max(1) as usize];
+    let mut frame = new_frame(rule.slots);
     if let (Some(subject), Some(r)) = (&rule.subject, row) {
         frame[0] = Value::Row(subject.entity, r);
     }
     if let Some(filter) = rule.subject.as_ref().and_then(|s| s.filter.as_ref()) {
         // An unknown applicability (a dangling reference) counts as applicable.
         if env.eval(filter, &mut frame) == Value::Bool(false) {
-            return Outcome { row, key, kind: OutcomeKind::NotApplicable, failures: Vec::new(), waived_by: None };
+            return Outcome {
+                row,
+                key,
+                kind: OutcomeKind::NotApplicable,
+                failures: Failures::default(),
+                waived_by: None,
+            };
         }
     }
     let mut failures = Vec::new();
@@ -334,7 +352,7 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
         }
     }
     let kind = if failures.is_empty() { OutcomeKind::Pass } else { OutcomeKind::Fail };
-    Outcome { row, key, kind, failures, waived_by: None }
+    Outcome { row, key, kind, failures: failures.into(), waived_by: None }
 }
 
 /// The values a failed condition read, for the explanation.
@@ -627,26 +645,46 @@ fn findings(
     exceptions: &[ExceptionResult],
 ) -> Vec<Finding> {
     let program = env.program;
-    let mut out = Vec::new();
+    // One group per declaration, each in entity order: concatenated in
+    // (severity, name) order they are already sorted, and the final sort
+    // only confirms it (in linear time) instead of comparing names and
+    // keys n log n times.
+    let mut groups: Vec<Vec<Finding>> = Vec::new();
     for result in rules {
         let rule = program.rule(result.rule);
         let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
         let requirements = rule.requirements();
+        // A violated requirement reads the same for every entity.
+        let mut violated: Vec<Option<String>> = vec![None; requirements.len()];
+        let mut message_of = |f: &Failure| -> String {
+            let requirement = requirements.get(f.index).copied();
+            match (&f.reason, violated.get_mut(f.index)) {
+                (FailReason::Violated, Some(cached)) => {
+                    cached.get_or_insert_with(|| failure_message(requirement, f)).clone()
+                }
+                _ => failure_message(requirement, f),
+            }
+        };
+        let mut group = Vec::new();
         for outcome in result.outcomes.iter() {
             if outcome.kind != OutcomeKind::Fail {
                 continue;
             }
-            let reasons: Vec<String> =
-                outcome.failures.iter().map(|f| failure_message(requirements.get(f.index).copied(), f)).collect();
-            out.push(Finding {
+            let message = match outcome.failures.as_slice() {
+                [one] => message_of(one),
+                many => many.iter().map(&mut message_of).collect::<Vec<_>>().join("; "),
+            };
+            group.push(Finding {
                 severity: rule.severity,
                 source,
                 name: rule.decl.name.clone(),
-                entity: rule.subject.as_ref().map(|_| outcome.key.to_arc()),
-                message: reasons.join("; "),
+                entity: rule.subject.as_ref().map(|_| outcome.key.clone()),
+                message,
             });
         }
+        groups.push(group);
     }
+    let mut out = Vec::new();
     for result in risks {
         let risk = &program.risks[result.risk.index()];
         let matrix = &program.matrices[risk.matrix.index()];
@@ -667,7 +705,7 @@ fn findings(
                 severity: risk.severity,
                 source: FindingSource::Risk,
                 name: risk.decl.name.clone(),
-                entity: risk.subject.as_ref().map(|_| entry.key.clone()),
+                entity: risk.subject.as_ref().map(|_| Key::single(entry.key.clone())),
                 message,
             });
         }
@@ -707,7 +745,7 @@ fn findings(
     }
     for result in exceptions {
         let exception = &program.exceptions[result.exception];
-        let entity = exception.target.as_ref().map(|(_, k, _)| Arc::from(k.as_str()));
+        let entity = exception.target.as_ref().map(|(_, k, _)| Key::single(Arc::from(k.as_str())));
         let rule = &program.rule(exception.rule).decl.name;
         let (severity, message) = match (result.active, result.target_fails) {
             (false, true) => (
@@ -730,11 +768,19 @@ fn findings(
             message,
         });
     }
-    out.sort_by(|a, b| {
+    groups.push(out);
+    let order = |a: &Finding, b: &Finding| {
         (a.severity, &a.name, &a.entity, a.source, &a.message)
             .cmp(&(b.severity, &b.name, &b.entity, b.source, &b.message))
-    });
-    out
+    };
+    for group in &mut groups {
+        group.sort_by(order);
+    }
+    groups.retain(|g| !g.is_empty());
+    groups.sort_by(|a, b| order(&a[0], &b[0]));
+    let mut all: Vec<Finding> = groups.into_iter().flatten().collect();
+    all.sort_by(order);
+    all
 }
 
 /// The message of a failed requirement.

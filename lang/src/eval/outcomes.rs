@@ -1,0 +1,177 @@
+//! How outcomes are held: shared, and never copied out of the incremental
+//! database's memos.
+//!
+//! A first evaluation over 100,000 facts makes millions of outcomes; copying
+//! them from the per-chunk memos into one list per rule, and again into the
+//! evaluation, cost more than evaluating them. [`Outcomes`] is a rule's list
+//! as the chunks' shared lists, and [`Failures`] makes an outcome's failed
+//! requirements a shared slice that a passing outcome does not allocate.
+
+use std::sync::Arc;
+
+use super::{Failure, Outcome};
+
+/// The failed requirements of an outcome: empty without an allocation,
+/// shared when the outcome is cloned.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Failures(Option<Arc<[Failure]>>);
+
+impl Failures {
+    pub fn as_slice(&self) -> &[Failure] {
+        self.0.as_deref().unwrap_or(&[])
+    }
+}
+
+impl std::ops::Deref for Failures {
+    type Target = [Failure];
+    fn deref(&self) -> &[Failure] {
+        self.as_slice()
+    }
+}
+
+impl From<Vec<Failure>> for Failures {
+    fn from(failures: Vec<Failure>) -> Failures {
+        Failures((!failures.is_empty()).then(|| failures.into()))
+    }
+}
+
+impl<'a> IntoIterator for &'a Failures {
+    type Item = &'a Failure;
+    type IntoIter = std::slice::Iter<'a, Failure>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+/// All outcomes of a rule, in fact order, held as the shared lists of the
+/// chunks they were evaluated in.
+#[derive(Clone, Debug, Default)]
+pub struct Outcomes {
+    chunks: Vec<Arc<Vec<Outcome>>>,
+    /// Where each chunk starts in the whole list.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+type ChunkIter<'a> = std::iter::FlatMap<
+    std::slice::Iter<'a, Arc<Vec<Outcome>>>,
+    std::slice::Iter<'a, Outcome>,
+    fn(&'a Arc<Vec<Outcome>>) -> std::slice::Iter<'a, Outcome>,
+>;
+
+impl Outcomes {
+    /// The outcomes of consecutive chunks.
+    pub fn from_chunks(chunks: Vec<Arc<Vec<Outcome>>>) -> Outcomes {
+        let mut starts = Vec::with_capacity(chunks.len());
+        let mut len = 0;
+        for chunk in &chunks {
+            starts.push(len);
+            len += chunk.len();
+        }
+        Outcomes { chunks, starts, len }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The outcome at a position of the whole list.
+    pub fn get(&self, index: usize) -> Option<&Outcome> {
+        let chunk = self.starts.partition_point(|&s| s <= index).checked_sub(1)?;
+        self.chunks[chunk].get(index - self.starts[chunk])
+    }
+
+    pub fn first(&self) -> Option<&Outcome> {
+        self.get(0)
+    }
+
+    pub fn iter(&self) -> ChunkIter<'_> {
+        fn chunk_iter(chunk: &Arc<Vec<Outcome>>) -> std::slice::Iter<'_, Outcome> {
+            chunk.iter()
+        }
+        self.chunks.iter().flat_map(chunk_iter as fn(&Arc<Vec<Outcome>>) -> std::slice::Iter<'_, Outcome>)
+    }
+
+    /// The shared chunk lists.
+    pub fn chunks(&self) -> &[Arc<Vec<Outcome>>] {
+        &self.chunks
+    }
+}
+
+impl From<Vec<Outcome>> for Outcomes {
+    fn from(outcomes: Vec<Outcome>) -> Outcomes {
+        Outcomes::from_chunks(vec![Arc::new(outcomes)])
+    }
+}
+
+impl std::ops::Index<usize> for Outcomes {
+    type Output = Outcome;
+    fn index(&self, index: usize) -> &Outcome {
+        match self.get(index) {
+            Some(o) => o,
+            None => panic!("outcome {index} of {}", self.len),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Outcomes {
+    type Item = &'a Outcome;
+    type IntoIter = ChunkIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl PartialEq for Outcomes {
+    /// Equal lists, chunking aside; chunks shared by both are not compared
+    /// element by element.
+    fn eq(&self, other: &Outcomes) -> bool {
+        if self.len != other.len {
+            return false;
+        }
+        if self.starts == other.starts {
+            return self.chunks.iter().zip(&other.chunks).all(|(a, b)| Arc::ptr_eq(a, b) || a == b);
+        }
+        self.iter().eq(other.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Key;
+    use crate::ir::OutcomeKind;
+
+    fn outcome(row: u32) -> Outcome {
+        Outcome {
+            row: Some(row),
+            key: Key::single(Arc::from(format!("k{row}"))),
+            kind: OutcomeKind::Pass,
+            failures: Failures::default(),
+            waived_by: None,
+        }
+    }
+
+    #[test]
+    fn positions_run_across_chunks_of_any_size() {
+        let chunked = Outcomes::from_chunks(vec![
+            Arc::new((0..3).map(outcome).collect()),
+            Arc::new(Vec::new()),
+            Arc::new((3..5).map(outcome).collect()),
+        ]);
+        let flat = Outcomes::from((0..5).map(outcome).collect::<Vec<_>>());
+        assert_eq!(chunked.len(), 5);
+        for i in 0..5 {
+            assert_eq!(chunked.get(i).and_then(|o| o.row), Some(i as u32));
+        }
+        assert!(chunked.get(5).is_none());
+        assert_eq!(chunked.iter().filter_map(|o| o.row).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
+        assert_eq!(chunked, flat);
+        assert_ne!(chunked, Outcomes::from((0..4).map(outcome).collect::<Vec<_>>()));
+        assert!(Outcomes::default().get(0).is_none());
+    }
+}
