@@ -10,7 +10,7 @@ use aims_lang::report::Report;
 use aims_lang::syntax::ast::Severity;
 use clap::ValueEnum;
 
-use super::{emit, load, parse_as_of, print_diagnostics, today, usage_error, EXIT_FINDINGS, EXIT_INVALID};
+use super::{emit, emit_with, load, parse_as_of, print_diagnostics, today, usage_error, EXIT_FINDINGS, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
@@ -125,14 +125,19 @@ pub fn run(args: CheckArgs) -> ExitCode {
     report.strip_location_prefix(&prefix);
     let text = match args.format {
         Format::Text => report.to_text(),
-        Format::Json => report.to_json(),
+        // Streamed: the JSON of 100,000 systems runs to hundreds of megabytes.
+        Format::Json => String::new(),
         Format::Sarif => report.to_sarif(&sarif_base(&prefix)),
         Format::Junit => report.to_junit(),
         Format::Markdown => report.to_markdown(),
         Format::Html => report.to_html(),
     };
     bar.finish_and_clear();
-    if let Err(code) = emit(args.output.as_deref(), &args.path, &text) {
+    let written = match args.format {
+        Format::Json => emit_with(args.output.as_deref(), &args.path, |w| report.write_json(w)),
+        _ => emit(args.output.as_deref(), &args.path, &text),
+    };
+    if let Err(code) = written {
         return code;
     }
     let failing = evaluation.findings.iter().any(|f| args.fail_on.includes(f.severity));

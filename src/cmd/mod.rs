@@ -120,19 +120,42 @@ pub fn confined_output(output: &Path, project: &Path) -> Result<std::path::PathB
 /// Writes the output of a command to `--output` (confined, atomic) or to
 /// standard output.
 pub fn emit(output: Option<&Path>, project: &Path, text: &str) -> Result<(), ExitCode> {
+    emit_with(output, project, |w| w.write_all(text.as_bytes()))
+}
+
+/// [`emit`] for output written piece by piece (a large report is streamed,
+/// never held whole in memory).
+pub fn emit_with(
+    output: Option<&Path>,
+    project: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), ExitCode> {
     let Some(output) = output else {
-        return std::io::stdout().write_all(text.as_bytes()).map_err(|e| usage_error(&format!("cannot write: {e}")));
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        return write(&mut out).and_then(|()| out.flush()).map_err(|e| usage_error(&format!("cannot write: {e}")));
     };
     let target = confined_output(output, project).map_err(|why| usage_error(&why))?;
-    write_atomically(&target, text).map_err(|e| usage_error(&format!("cannot write `{}`: {e}", output.display())))
+    write_atomically_with(&target, write).map_err(|e| usage_error(&format!("cannot write `{}`: {e}", output.display())))
 }
 
 /// Writes through a temporary file in the same folder and a rename, so an
 /// interrupted run never leaves half a file.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    write_atomically_with(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// [`write_atomically`] for output written piece by piece.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new().prefix(".aims-").suffix(".tmp").tempfile_in(dir)?;
-    temp.write_all(text.as_bytes())?;
+    {
+        let mut out = std::io::BufWriter::new(temp.as_file_mut());
+        write(&mut out)?;
+        out.flush()?;
+    }
     temp.as_file().sync_all()?;
     // A temporary file is private (0600); the result keeps the permissions
     // of the file it replaces, or gets the usual ones.

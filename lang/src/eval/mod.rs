@@ -32,7 +32,7 @@ use crate::time::Date;
 
 /// Facts per chunk: the unit of re-evaluation after a fact changes (the
 /// incremental engine stores facts in chunks of this size).
-pub const CHUNK_ROWS: usize = 128;
+pub const CHUNK_ROWS: usize = 64;
 
 /// Chunks per block of partial aggregates: after an edit one chunk, one
 /// block and the blocks are recombined, not every chunk.
@@ -83,6 +83,30 @@ impl Key {
     /// The key as a shared string.
     pub fn to_arc(&self) -> Arc<str> {
         self.keys.get(self.index as usize).cloned().unwrap_or_else(|| Arc::from(""))
+    }
+}
+
+impl Key {
+    pub fn as_str(&self) -> &str {
+        self
+    }
+}
+
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        &**self == *other
+    }
+}
+
+impl serde::Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
     }
 }
 

@@ -280,7 +280,7 @@ impl<'de> Visitor<'de> for Struct<'_> {
         let fields = &self.def.fields;
         let mut values = vec![Value::Absent; fields.len()];
         // Per field: 1 once its key was read, 2 once it holds a value (not null).
-        let mut state = vec![0u8; fields.len()];
+        let mut state: smallvec::SmallVec<[u8; 32]> = smallvec::smallvec![0u8; fields.len()];
         let mut next = 0;
         while let Some(key) = map.next_key_seed(FieldKeySeed(self.layout, next))? {
             match key {

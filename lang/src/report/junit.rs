@@ -50,7 +50,7 @@ impl Report {
                 .outcomes
                 .iter()
                 .map(|o| {
-                    let mut case = Case { name: o.entity.clone(), failure: None, skipped: None };
+                    let mut case = Case { name: o.entity.to_string(), failure: None, skipped: None };
                     match o.status {
                         OutcomeKind::Fail => {
                             let mut details = String::new();
