@@ -481,11 +481,7 @@ pub fn prewarm(db: &Database, ws: Workspace) {
             }
         }
     };
-    let cores = std::env::var("AIMS_EVAL_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let threads = cores.min(chunks.len().div_ceil(8)).max(1);
+    let threads = eval::threads().min(chunks.len().div_ceil(8)).max(1);
     std::thread::scope(|scope| {
         for _ in 1..threads {
             let handle = db.clone();

@@ -38,6 +38,9 @@ pub const CHUNK_ROWS: usize = 64;
 /// block and the blocks are recombined, not every chunk.
 pub const CHUNKS_PER_BLOCK: usize = 32;
 
+/// Outcomes from which an evaluation's findings are made on every core.
+const PARALLEL_OUTCOMES: usize = 50_000;
+
 /// Why a `require` failed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FailReason {
@@ -673,41 +676,14 @@ fn findings(
     // (severity, name) order they are already sorted, and the final sort
     // only confirms it (in linear time) instead of comparing names and
     // keys n log n times.
-    let mut groups: Vec<Vec<Finding>> = Vec::new();
-    for result in rules {
-        let rule = program.rule(result.rule);
-        let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
-        let requirements = rule.requirements();
-        // A violated requirement reads the same for every entity.
-        let mut violated: Vec<Option<String>> = vec![None; requirements.len()];
-        let mut message_of = |f: &Failure| -> String {
-            let requirement = requirements.get(f.index).copied();
-            match (&f.reason, violated.get_mut(f.index)) {
-                (FailReason::Violated, Some(cached)) => {
-                    cached.get_or_insert_with(|| failure_message(requirement, f)).clone()
-                }
-                _ => failure_message(requirement, f),
-            }
-        };
-        let mut group = Vec::new();
-        for outcome in result.outcomes.iter() {
-            if outcome.kind != OutcomeKind::Fail {
-                continue;
-            }
-            let message = match outcome.failures.as_slice() {
-                [one] => message_of(one),
-                many => many.iter().map(&mut message_of).collect::<Vec<_>>().join("; "),
-            };
-            group.push(Finding {
-                severity: rule.severity,
-                source,
-                name: rule.decl.name.clone(),
-                entity: rule.subject.as_ref().map(|_| outcome.key.clone()),
-                message,
-            });
-        }
-        groups.push(group);
-    }
+    // Rules are independent: a large evaluation's findings are made on
+    // every core (threads cost more than they save on a small one).
+    let outcomes: usize = rules.iter().map(|r| r.outcomes.len()).sum();
+    let mut groups: Vec<Vec<Finding>> = if outcomes >= PARALLEL_OUTCOMES {
+        parallel_map(rules, |result| rule_findings(program, result))
+    } else {
+        rules.iter().map(|result| rule_findings(program, result)).collect()
+    };
     let mut out = Vec::new();
     for result in risks {
         let risk = &program.risks[result.risk.index()];
@@ -805,6 +781,84 @@ fn findings(
     let mut all: Vec<Finding> = groups.into_iter().flatten().collect();
     all.sort_by(order);
     all
+}
+
+/// The findings of one rule's failing outcomes, in outcome order.
+fn rule_findings(program: &Program, result: &RuleResult) -> Vec<Finding> {
+    let rule = program.rule(result.rule);
+    let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
+    let requirements = rule.requirements();
+    // A violated requirement reads the same for every entity.
+    let mut violated: Vec<Option<String>> = vec![None; requirements.len()];
+    let mut message_of = |f: &Failure| -> String {
+        let requirement = requirements.get(f.index).copied();
+        match (&f.reason, violated.get_mut(f.index)) {
+            (FailReason::Violated, Some(cached)) => {
+                cached.get_or_insert_with(|| failure_message(requirement, f)).clone()
+            }
+            _ => failure_message(requirement, f),
+        }
+    };
+    let mut group = Vec::new();
+    for outcome in result.outcomes.iter() {
+        if outcome.kind != OutcomeKind::Fail {
+            continue;
+        }
+        let message = match outcome.failures.as_slice() {
+            [one] => message_of(one),
+            many => many.iter().map(&mut message_of).collect::<Vec<_>>().join("; "),
+        };
+        group.push(Finding {
+            severity: rule.severity,
+            source,
+            name: rule.decl.name.clone(),
+            entity: rule.subject.as_ref().map(|_| outcome.key.clone()),
+            message,
+        });
+    }
+    group
+}
+
+/// How many threads a large evaluation uses: every core, or
+/// `AIMS_EVAL_THREADS` (for measuring).
+pub fn threads() -> usize {
+    std::env::var("AIMS_EVAL_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// `f` over every item, in order, the items shared out among [`threads`]
+/// threads.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads().min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            done.push((i, f(item)));
+        }
+        done
+    };
+    let mut all: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for helper in helpers {
+            match helper.join() {
+                Ok(done) => all.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The message of a failed requirement.
