@@ -91,7 +91,11 @@ fn every_require_is_evaluated_and_reported() {
     let result = e.evaluate(date("2026-06-30"));
     let failures = &result.rules[0].outcomes[0].failures;
     assert_eq!(failures.len(), 2);
-    assert_eq!(failures[1].observed, vec![("s.bias_disparity".to_string(), "0.2".to_string())]);
+    let requirements = e.program().rules[0].requirements();
+    assert_eq!(
+        failures[1].observed(e.program(), requirements.get(1).copied()),
+        vec![("s.bias_disparity".to_string(), "0.2".to_string())]
+    );
 }
 
 #[test]

@@ -39,12 +39,9 @@ fn requirements(rule: &RuleDef) -> Vec<&Requirement> {
         .collect()
 }
 
-fn observed(failure: &Failure) -> Option<String> {
-    if failure.observed.is_empty() {
-        return None;
-    }
-    let seen: Vec<String> = failure.observed.iter().map(|(p, v)| format!("{p} = {v}")).collect();
-    Some(seen.join(", "))
+fn observed(program: &Program, failure: &Failure, requirement: Option<&Requirement>) -> Option<String> {
+    let seen: Vec<String> = failure.observed(program, requirement).iter().map(|(p, v)| format!("{p} = {v}")).collect();
+    (!seen.is_empty()).then(|| seen.join(", "))
 }
 
 impl View<'_> {
@@ -78,7 +75,7 @@ impl View<'_> {
         let reqs = requirements(rule);
         for f in &outcome.failures {
             let _ = writeln!(out, "{indent}- {}", one_line(&eval::failure_message(reqs.get(f.index).copied(), f)));
-            if let Some(seen) = observed(f) {
+            if let Some(seen) = observed(self.program, f, reqs.get(f.index).copied()) {
                 let _ = writeln!(out, "{indent}  saw {seen}");
             }
         }
@@ -162,7 +159,7 @@ impl View<'_> {
                     };
                     let _ = writeln!(out, "  require {}  {source}{pad}  {verdict}", i + 1);
                     let _ = writeln!(out, "      {}", one_line(&eval::failure_message(Some(req), f)));
-                    if let Some(seen) = observed(f) {
+                    if let Some(seen) = observed(self.program, f, Some(req)) {
                         let _ = writeln!(out, "      saw {seen}");
                     }
                     let _ = writeln!(out, "      at {}", location(self.sources, req.span));

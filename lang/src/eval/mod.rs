@@ -56,8 +56,23 @@ pub struct Failure {
     /// Index of the requirement among the rule's `require`s.
     pub index: usize,
     pub reason: FailReason,
+    /// The values the condition read, one per path of
+    /// [`observed_paths`] of its condition. Kept as values and rendered
+    /// only when shown ([`Failure::observed`]): formatting them for every
+    /// failure of a large evaluation cost a fifth of it.
+    pub values: Vec<Value>,
+}
+
+impl Failure {
     /// The values the condition read: (path as written, value as shown).
-    pub observed: Vec<(String, String)>,
+    pub fn observed(&self, program: &Program, requirement: Option<&Requirement>) -> Vec<(String, String)> {
+        let Some(requirement) = requirement else { return Vec::new() };
+        observed_paths(&requirement.cond)
+            .into_iter()
+            .zip(&self.values)
+            .map(|(path, value)| (path.to_string(), show_observed(program, value)))
+            .collect()
+    }
 }
 
 /// The key of the entity an outcome is about: one entry of its chunk's
@@ -371,8 +386,8 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
                     _ => Some(FailReason::Violated),
                 };
                 if let Some(reason) = reason {
-                    let observed = observe(env, &req.cond, &mut frame);
-                    failures.push(Failure { index, reason, observed });
+                    let values = observe(env, &req.cond, &mut frame);
+                    failures.push(Failure { index, reason, values });
                 }
                 index += 1;
             }
@@ -382,35 +397,63 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
     Outcome { row, key, kind, failures: failures.into(), waived_by: None }
 }
 
-/// The values a failed condition read, for the explanation.
-fn observe(env: &Env, cond: &Ex, frame: &mut [Value]) -> Vec<(String, String)> {
+/// The values a failed condition read, for the explanation: entity rows
+/// become references (keys), so that they show without the facts.
+fn observe(env: &Env, cond: &Ex, frame: &mut [Value]) -> Vec<Value> {
     let mut paths: Vec<(&str, &Ex)> = Vec::new();
     collect_paths(cond, &mut paths);
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut seen: Vec<&str> = Vec::with_capacity(paths.len());
+    let mut out = Vec::with_capacity(paths.len());
     for (path, ex) in paths {
-        if out.iter().any(|(p, _)| p == path) {
+        if seen.contains(&path) {
             continue;
         }
+        seen.push(path);
         let value = env.eval(ex, frame);
-        out.push((path.to_string(), show(env, &value)));
+        out.push(detach(env, value));
     }
     out
 }
 
-/// A value as the report shows it.
-pub fn show(env: &Env, value: &Value) -> String {
+/// The paths whose values a failure of this condition records, in order.
+pub fn observed_paths(cond: &Ex) -> Vec<&str> {
+    let mut paths: Vec<(&str, &Ex)> = Vec::new();
+    collect_paths(cond, &mut paths);
+    let mut out: Vec<&str> = Vec::with_capacity(paths.len());
+    for (path, _) in paths {
+        if !out.contains(&path) {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// A value with its entity rows replaced by references, as [`show`]
+/// would name them.
+fn detach(env: &Env, value: Value) -> Value {
+    match value {
+        Value::Row(e, r) => Value::Ref(e, env.facts.key_of(env.program, e, r)),
+        Value::List(items) if items.iter().any(|v| matches!(v, Value::Row(..))) => {
+            Value::List(items.iter().map(|v| detach(env, v.clone())).collect::<Vec<_>>().into())
+        }
+        other => other,
+    }
+}
+
+/// An observed value as the report shows it (see [`show`]).
+pub fn show_observed(program: &Program, value: &Value) -> String {
     match value {
         Value::Unknown(u) => match &**u {
             Unknown::NotRecorded(_) => "not recorded".into(),
             other => format!("unknown ({other})"),
         },
-        Value::Row(e, r) => format!("{:?}", &*env.facts.key_of(env.program, *e, *r)),
-        Value::List(items) if items.iter().any(|v| matches!(v, Value::Row(..))) => {
-            let parts: Vec<String> = items.iter().map(|v| show(env, v)).collect();
-            format!("[{}]", parts.join(", "))
-        }
-        other => env.program.display(other),
+        other => program.display(other),
     }
+}
+
+/// A value as the report shows it.
+pub fn show(env: &Env, value: &Value) -> String {
+    show_observed(env.program, &detach(env, value.clone()))
 }
 
 /// Field paths read by an expression outside quantifiers (whose variables

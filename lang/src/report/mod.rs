@@ -259,9 +259,9 @@ impl Report {
                                     no_evidence: matches!(f.reason, FailReason::NoEvidence(_)),
                                     location: locations.get(f.index).cloned().unwrap_or_default(),
                                     observed: f
-                                        .observed
-                                        .iter()
-                                        .map(|(p, v)| Observed { path: p.clone(), value: v.clone() })
+                                        .observed(program, req)
+                                        .into_iter()
+                                        .map(|(path, value)| Observed { path, value })
                                         .collect(),
                                 }
                             })
