@@ -156,7 +156,7 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
         let mut violated = false;
         let mut passes = false;
         for rule in &implementers {
-            for o in &rule.outcomes {
+            for o in rule.outcomes.iter() {
                 match o.status {
                     OutcomeKind::Pass | OutcomeKind::Waived => passes = true,
                     OutcomeKind::NotApplicable => {}

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use super::{source_name, MatrixView, OutcomeView, Report};
+use super::{source_name, MatrixView, Report};
 use crate::ir::format_number;
 
 /// Text made safe for HTML (the same escaping as XML's).
@@ -81,11 +81,7 @@ impl Report {
             out.push_str("<p>No findings.</p>\n");
             return;
         }
-        let outcomes: HashMap<(&str, &str), &OutcomeView> = self
-            .rules
-            .iter()
-            .flat_map(|r| r.outcomes.iter().map(move |o| ((r.name.as_str(), o.entity.as_str()), o)))
-            .collect();
+        let rules: HashMap<&str, &super::RuleView> = self.rules.iter().map(|r| (r.name.as_str(), r)).collect();
         let titles = self.titles();
         out.push_str(
             "<table id=\"findings-table\"><thead><tr><th>severity</th><th>kind</th><th>name</th><th>entity</th>\
@@ -93,7 +89,7 @@ impl Report {
         );
         for f in &self.findings {
             let mut trace = String::new();
-            if let Some(o) = f.entity.as_deref().and_then(|e| outcomes.get(&(f.name.as_str(), e))) {
+            if let Some(o) = f.entity.as_deref().and_then(|e| rules.get(f.name.as_str())?.outcomes.find(e)) {
                 for failure in &o.failures {
                     let seen: Vec<String> =
                         failure.observed.iter().map(|v| format!("{} = {}", v.path, v.value)).collect();

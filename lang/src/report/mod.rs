@@ -10,10 +10,15 @@ pub mod gap;
 mod html;
 mod junit;
 mod markdown;
+mod outcomes;
 mod sarif;
 pub mod soa;
 
+use std::sync::Arc;
+
 use serde::Serialize;
+
+pub use outcomes::OutcomeViews;
 
 use crate::diag::Sources;
 use crate::eval::{self, Env, Evaluation, FailReason};
@@ -119,7 +124,7 @@ pub struct RuleView {
     pub clauses: Vec<String>,
     pub location: String,
     pub counts: OutcomeCounts,
-    pub outcomes: Vec<OutcomeView>,
+    pub outcomes: OutcomeViews,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -224,6 +229,8 @@ impl Report {
         let env = Env::new(program, facts, evaluation.as_of);
         let mut summary = Summary::default();
         let mut rules = Vec::new();
+        let exception_names: Arc<Vec<String>> =
+            Arc::new(program.exceptions.iter().map(|e| e.decl.name.clone()).collect());
         for result in &evaluation.rules {
             let rule = program.rule(result.rule);
             match rule.kind {
@@ -234,42 +241,33 @@ impl Report {
             // Where each `require` is, computed once per rule, not per failure.
             let locations: Vec<String> = requirements.iter().map(|r| location(sources, r.span)).collect();
             let mut counts = OutcomeCounts::default();
-            let mut outcomes: Vec<OutcomeView> = result
-                .outcomes
-                .iter()
-                .map(|o| {
-                    match o.kind {
-                        OutcomeKind::Pass => counts.pass += 1,
-                        OutcomeKind::Fail => counts.fail += 1,
-                        OutcomeKind::Waived => counts.waived += 1,
-                        OutcomeKind::NotApplicable => counts.not_applicable += 1,
-                    }
-                    OutcomeView {
-                        entity: o.key.clone(),
-                        status: o.kind,
-                        waived_by: o.waived_by.map(|e| program.exceptions[e].decl.name.clone()),
-                        failures: o
-                            .failures
-                            .iter()
-                            .map(|f| {
-                                let req = requirements.get(f.index).copied();
-                                FailureView {
-                                    require: req.map(|r| r.source.clone()).unwrap_or_default(),
-                                    message: eval::failure_message(req, f),
-                                    no_evidence: matches!(f.reason, FailReason::NoEvidence(_)),
-                                    location: locations.get(f.index).cloned().unwrap_or_default(),
-                                    observed: f
-                                        .observed(program, req)
-                                        .into_iter()
-                                        .map(|(path, value)| Observed { path, value })
-                                        .collect(),
-                                }
-                            })
-                            .collect(),
-                    }
-                })
-                .collect();
-            outcomes.sort_by(|a, b| a.entity.cmp(&b.entity));
+            for o in result.outcomes.iter() {
+                match o.kind {
+                    OutcomeKind::Pass => counts.pass += 1,
+                    OutcomeKind::Fail => counts.fail += 1,
+                    OutcomeKind::Waived => counts.waived += 1,
+                    OutcomeKind::NotApplicable => counts.not_applicable += 1,
+                }
+            }
+            let outcomes = OutcomeViews::new(result.outcomes.clone(), exception_names.clone(), |o| {
+                o.failures
+                    .iter()
+                    .map(|f| {
+                        let req = requirements.get(f.index).copied();
+                        FailureView {
+                            require: req.map(|r| r.source.clone()).unwrap_or_default(),
+                            message: eval::failure_message(req, f),
+                            no_evidence: matches!(f.reason, FailReason::NoEvidence(_)),
+                            location: locations.get(f.index).cloned().unwrap_or_default(),
+                            observed: f
+                                .observed(program, req)
+                                .into_iter()
+                                .map(|(path, value)| Observed { path, value })
+                                .collect(),
+                        }
+                    })
+                    .collect()
+            });
             summary.outcomes.pass += counts.pass;
             summary.outcomes.fail += counts.fail;
             summary.outcomes.waived += counts.waived;
@@ -381,8 +379,7 @@ impl Report {
                 let rule = rule_index.get(f.name.as_str());
                 let failing_require = rule.and_then(|r| {
                     let key = entity.as_deref().unwrap_or("-");
-                    let at = r.outcomes.binary_search_by(|o| o.entity.as_str().cmp(key)).ok()?;
-                    r.outcomes[at].failures.first().map(|x| x.location.clone())
+                    r.outcomes.find(key)?.failures.first().map(|x| x.location.clone())
                 });
                 let location = failing_require
                     .or_else(|| rule.map(|r| r.location.clone()))
@@ -458,9 +455,7 @@ impl Report {
         self.findings.iter_mut().for_each(|f| strip(&mut f.location));
         for rule in &mut self.rules {
             strip(&mut rule.location);
-            for outcome in &mut rule.outcomes {
-                outcome.failures.iter_mut().for_each(|f| strip(&mut f.location));
-            }
+            rule.outcomes.failures_mut().for_each(|f| strip(&mut f.location));
         }
     }
 
@@ -530,14 +525,11 @@ impl Report {
                 let _ = write!(out, ": {t}");
             }
             out.push('\n');
-            let outcomes: std::collections::HashMap<&str, &OutcomeView> = rules
-                .get(name)
-                .map(|r| r.outcomes.iter().map(|o| (o.entity.as_str(), o)).collect())
-                .unwrap_or_default();
             for f in findings {
                 let who = f.entity.as_deref().map(|e| format!("{e}: ")).unwrap_or_default();
                 let _ = writeln!(out, "  {:<11} {who}{}", f.severity.as_str(), f.message);
-                if let Some(o) = f.entity.as_deref().and_then(|e| outcomes.get(e)) {
+                let outcome = f.entity.as_deref().and_then(|e| rules.get(name)?.outcomes.find(e));
+                if let Some(o) = outcome {
                     for failure in &o.failures {
                         let seen: Vec<String> =
                             failure.observed.iter().map(|v| format!("{} = {}", v.path, v.value)).collect();
