@@ -918,3 +918,16 @@ pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> 
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_map_keeps_the_order_of_its_items() {
+        let items: Vec<u32> = (0..10_000).collect();
+        let doubled = parallel_map(&items, |x| x * 2);
+        assert_eq!(doubled, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+        assert!(parallel_map(&[] as &[u32], |x| *x).is_empty());
+    }
+}
