@@ -111,19 +111,7 @@ fn aims_test_reports_a_failing_expectation() {
 /// (counts per rule from `../shared/peers/README.md`, seed 42).
 #[test]
 fn the_peer_checks_match_the_native_oracle() {
-    let out = aims(
-        &[
-            "check",
-            "benches/peers",
-            "--facts",
-            "tests/fixtures/peers-facts-n1000-seed42.json",
-            "--as-of",
-            "2026-01-01",
-            "--format",
-            "json",
-        ],
-        root(),
-    );
+    let out = aims(&common::PEERS_CHECK_N1000, root());
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     let findings = report["findings"].as_array().expect("findings");

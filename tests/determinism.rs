@@ -88,16 +88,7 @@ fn reversing_fact_sources_keeps_every_table() {
 fn one_thread_or_several_give_the_same_report() {
     let run = |threads: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_aims"))
-            .args([
-                "check",
-                "benches/peers",
-                "--facts",
-                "tests/fixtures/peers-facts-n1000-seed42.json",
-                "--as-of",
-                "2026-01-01",
-                "--format",
-                "json",
-            ])
+            .args(common::PEERS_CHECK_N1000)
             .current_dir(root())
             .env("AIMS_EVAL_THREADS", threads)
             .output()

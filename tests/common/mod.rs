@@ -20,6 +20,19 @@ pub fn aims_in(args: &[&str], dir: &Path) -> Output {
         .expect("aims runs")
 }
 
+/// `aims check` of the peer benchmark on the harness's N = 1,000 facts
+/// (seed 42), as a JSON report.
+pub const PEERS_CHECK_N1000: [&str; 8] = [
+    "check",
+    "benches/peers",
+    "--facts",
+    "tests/fixtures/peers-facts-n1000-seed42.json",
+    "--as-of",
+    "2026-01-01",
+    "--format",
+    "json",
+];
+
 /// Runs `aims ARGS` from the repository root.
 pub fn aims(args: &[&str]) -> Output {
     aims_in(args, root())

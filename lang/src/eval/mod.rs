@@ -14,7 +14,7 @@ pub mod reads;
 use std::sync::Arc;
 
 pub use expr::{Env, Partial};
-pub use outcomes::{Failures, Outcomes};
+pub use outcomes::{Failures, Key, Outcomes};
 
 /// The variables of one evaluation: on the stack for the usual few, so an
 /// outcome or a function call allocates nothing for them.
@@ -72,98 +72,6 @@ impl Failure {
             .zip(&self.values)
             .map(|(path, value)| (path.to_string(), show_observed(program, value)))
             .collect()
-    }
-}
-
-/// The key of the entity an outcome is about: one entry of its chunk's
-/// shared key list. Every rule's outcome for a row shares that list, so
-/// making an outcome touches one hot counter, not the key's own allocation
-/// (that cache miss per outcome was the largest single cost of a full
-/// evaluation).
-#[derive(Clone)]
-pub struct Key {
-    keys: Arc<[Arc<str>]>,
-    index: u32,
-}
-
-impl Key {
-    /// Entry `index` of a chunk's keys.
-    pub fn of(keys: &Arc<[Arc<str>]>, index: u32) -> Key {
-        debug_assert!((index as usize) < keys.len());
-        Key { keys: keys.clone(), index }
-    }
-
-    /// A key on its own.
-    pub fn single(key: Arc<str>) -> Key {
-        Key { keys: Arc::from([key]), index: 0 }
-    }
-
-    /// The key as a shared string.
-    pub fn to_arc(&self) -> Arc<str> {
-        self.keys.get(self.index as usize).cloned().unwrap_or_else(|| Arc::from(""))
-    }
-}
-
-impl Key {
-    pub fn as_str(&self) -> &str {
-        self
-    }
-}
-
-impl PartialEq<str> for Key {
-    fn eq(&self, other: &str) -> bool {
-        &**self == other
-    }
-}
-
-impl PartialEq<&str> for Key {
-    fn eq(&self, other: &&str) -> bool {
-        &**self == *other
-    }
-}
-
-impl serde::Serialize for Key {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self)
-    }
-}
-
-impl std::ops::Deref for Key {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.keys.get(self.index as usize).map_or("", |k| k)
-    }
-}
-
-impl PartialEq for Key {
-    fn eq(&self, other: &Key) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for Key {}
-
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Key {
-    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
-        (**self).cmp(&**other)
-    }
-}
-
-impl std::fmt::Debug for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl std::fmt::Display for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self)
     }
 }
 

@@ -4,12 +4,103 @@
 //! A first evaluation over 100,000 facts makes millions of outcomes; copying
 //! them from the per-chunk memos into one list per rule, and again into the
 //! evaluation, cost more than evaluating them. [`Outcomes`] is a rule's list
-//! as the chunks' shared lists, and [`Failures`] makes an outcome's failed
-//! requirements a shared slice that a passing outcome does not allocate.
+//! as the chunks' shared lists, [`Failures`] makes an outcome's failed
+//! requirements a shared slice that a passing outcome does not allocate,
+//! and [`Key`] names an outcome's entity from its chunk's shared keys.
 
 use std::sync::Arc;
 
 use super::{Failure, Outcome};
+
+/// The key of the entity an outcome is about: one entry of its chunk's
+/// shared key list. Every rule's outcome for a row shares that list, so
+/// making an outcome touches one hot counter, not the key's own allocation
+/// (that cache miss per outcome was the largest single cost of a full
+/// evaluation).
+#[derive(Clone)]
+pub struct Key {
+    keys: Arc<[Arc<str>]>,
+    index: u32,
+}
+
+impl Key {
+    /// Entry `index` of a chunk's keys.
+    pub fn of(keys: &Arc<[Arc<str>]>, index: u32) -> Key {
+        debug_assert!((index as usize) < keys.len());
+        Key { keys: keys.clone(), index }
+    }
+
+    /// A key on its own.
+    pub fn single(key: Arc<str>) -> Key {
+        Key { keys: Arc::from([key]), index: 0 }
+    }
+
+    /// The key as a shared string.
+    pub fn to_arc(&self) -> Arc<str> {
+        self.keys.get(self.index as usize).cloned().unwrap_or_else(|| Arc::from(""))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self
+    }
+}
+
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        &**self == *other
+    }
+}
+
+impl serde::Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.keys.get(self.index as usize).map_or("", |k| k)
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
 
 /// The failed requirements of an outcome: empty without an allocation,
 /// shared when the outcome is cloned.
@@ -143,7 +234,6 @@ impl PartialEq for Outcomes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::Key;
     use crate::ir::OutcomeKind;
 
     fn outcome(row: u32) -> Outcome {
