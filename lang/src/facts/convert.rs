@@ -1,5 +1,7 @@
 //! Converting documents and CSV rows into typed rows, checking each value
-//! against its field's type and reporting every problem with its place.
+//! against its field's type and reporting every problem with its place:
+//! the slow path of JSON and YAML files (run when `stream` gives up), and
+//! the only path of TOML and CSV files.
 
 use std::sync::Arc;
 

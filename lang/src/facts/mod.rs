@@ -4,9 +4,11 @@
 //!
 //! Loading is all or nothing: every problem in every file is reported, and
 //! a [`FactStore`] is returned only when there is none, so a policy is never
-//! evaluated on half-loaded facts. Problems are found on a generic document
-//! tree and carry the path of the bad value; the path is turned into a line
-//! and column only when an error is reported (see [`locate`]).
+//! evaluated on half-loaded facts. A valid JSON or YAML file is typed
+//! straight from the parser (`stream`); a file with a problem, and every
+//! TOML file, goes through a generic document tree (`convert`), where each
+//! problem carries the path of the bad value; the path is turned into a
+//! line and column only when an error is reported (see [`locate`]).
 
 mod convert;
 mod locate;
