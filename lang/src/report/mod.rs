@@ -21,7 +21,7 @@ use serde::Serialize;
 pub use outcomes::OutcomeViews;
 
 use crate::diag::Sources;
-use crate::eval::{self, Env, Evaluation, FailReason};
+use crate::eval::{self, Env, Evaluation};
 use crate::facts::Facts;
 use crate::ir::*;
 use crate::syntax::ast::Severity;
@@ -229,8 +229,8 @@ impl Report {
         let env = Env::new(program, facts, evaluation.as_of);
         let mut summary = Summary::default();
         let mut rules = Vec::new();
-        let exception_names: Arc<Vec<String>> =
-            Arc::new(program.exceptions.iter().map(|e| e.decl.name.clone()).collect());
+        // Outcome views are made when rendered, from the program's rules.
+        let shared_program = Arc::new(program.clone());
         for result in &evaluation.rules {
             let rule = program.rule(result.rule);
             match rule.kind {
@@ -249,25 +249,14 @@ impl Report {
                     OutcomeKind::NotApplicable => counts.not_applicable += 1,
                 }
             }
-            let outcomes = OutcomeViews::new(result.outcomes.clone(), exception_names.clone(), |o| {
-                o.failures
-                    .iter()
-                    .map(|f| {
-                        let req = requirements.get(f.index).copied();
-                        FailureView {
-                            require: req.map(|r| r.source.clone()).unwrap_or_default(),
-                            message: eval::failure_message(req, f),
-                            no_evidence: matches!(f.reason, FailReason::NoEvidence(_)),
-                            location: locations.get(f.index).cloned().unwrap_or_default(),
-                            observed: f
-                                .observed(program, req)
-                                .into_iter()
-                                .map(|(path, value)| Observed { path, value })
-                                .collect(),
-                        }
-                    })
-                    .collect()
-            });
+            let outcomes = OutcomeViews::new(
+                result.outcomes.clone(),
+                outcomes::RuleContext {
+                    program: shared_program.clone(),
+                    requirements: requirements.iter().map(|r| (*r).clone()).collect(),
+                    locations: locations.clone(),
+                },
+            );
             summary.outcomes.pass += counts.pass;
             summary.outcomes.fail += counts.fail;
             summary.outcomes.waived += counts.waived;
@@ -379,7 +368,7 @@ impl Report {
                 let rule = rule_index.get(f.name.as_str());
                 let failing_require = rule.and_then(|r| {
                     let key = entity.as_deref().unwrap_or("-");
-                    r.outcomes.find(key)?.failures.first().map(|x| x.location.clone())
+                    r.outcomes.first_failure_location(key)
                 });
                 let location = failing_require
                     .or_else(|| rule.map(|r| r.location.clone()))
@@ -455,7 +444,7 @@ impl Report {
         self.findings.iter_mut().for_each(|f| strip(&mut f.location));
         for rule in &mut self.rules {
             strip(&mut rule.location);
-            rule.outcomes.failures_mut().for_each(|f| strip(&mut f.location));
+            rule.outcomes.locations_mut().for_each(strip);
         }
     }
 

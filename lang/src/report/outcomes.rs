@@ -3,50 +3,47 @@
 //! A report lists every outcome: two million of them for 20 rules over
 //! 100,000 systems. Held as views they were the largest part of `aims
 //! check`'s memory; [`OutcomeViews`] keeps the evaluation's shared outcome
-//! lists instead, with the views of the failing outcomes (their messages
-//! and locations), and makes each [`OutcomeView`] when it is rendered or
+//! lists instead, with what it takes to describe a failure (the rule's
+//! requirements and their locations, the program to show values), and
+//! makes each [`OutcomeView`], failures included, when it is rendered or
 //! serialized.
 
 use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use super::{FailureView, OutcomeView};
-use crate::eval::{self, Outcome};
+use super::{FailureView, Observed, OutcomeView};
+use crate::eval::{self, FailReason};
+use crate::ir::{Program, Requirement};
 
 /// The outcomes of one rule, in entity-key order.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct OutcomeViews {
     outcomes: eval::Outcomes,
     /// Positions in `outcomes` in key order; `None` when that is their order.
     order: Option<Vec<u32>>,
-    /// The failures' views of each failing outcome, by position.
-    failures: Vec<(u32, Vec<FailureView>)>,
-    /// The names of the program's exceptions, for `waived_by`.
-    exceptions: Arc<Vec<String>>,
+    rule: Arc<RuleContext>,
+}
+
+/// What describing an outcome of one rule takes.
+#[derive(Clone)]
+pub(super) struct RuleContext {
+    pub program: Arc<Program>,
+    pub requirements: Vec<Requirement>,
+    /// Where each requirement is (`file:line:column`).
+    pub locations: Vec<String>,
 }
 
 impl OutcomeViews {
-    /// Views of `outcomes`; `failures` makes the failure views of one
-    /// outcome (called for the outcomes that have failures).
-    pub(super) fn new(
-        outcomes: eval::Outcomes,
-        exceptions: Arc<Vec<String>>,
-        mut failures: impl FnMut(&Outcome) -> Vec<FailureView>,
-    ) -> OutcomeViews {
+    /// Views of a rule's outcomes.
+    pub(super) fn new(outcomes: eval::Outcomes, rule: RuleContext) -> OutcomeViews {
         let sorted = outcomes.iter().zip(outcomes.iter().skip(1)).all(|(a, b)| a.key <= b.key);
         let order = (!sorted).then(|| {
             let mut order: Vec<u32> = (0..outcomes.len() as u32).collect();
             order.sort_by(|&a, &b| outcomes[a as usize].key.cmp(&outcomes[b as usize].key));
             order
         });
-        let failures = outcomes
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| !o.failures.is_empty())
-            .map(|(i, o)| (i as u32, failures(o)))
-            .collect();
-        OutcomeViews { outcomes, order, failures, exceptions }
+        OutcomeViews { outcomes, order, rule: Arc::new(rule) }
     }
 
     pub fn len(&self) -> usize {
@@ -65,6 +62,17 @@ impl OutcomeViews {
     /// The view of the outcome for an entity key (`-` for a rule without
     /// a subject).
     pub fn find(&self, key: &str) -> Option<OutcomeView> {
+        self.position_of(key).map(|p| self.view(p))
+    }
+
+    /// Where the first failed requirement of the outcome for a key is.
+    pub(super) fn first_failure_location(&self, key: &str) -> Option<String> {
+        let failure = self.outcomes[self.position_of(key)?].failures.first()?;
+        self.rule.locations.get(failure.index).cloned()
+    }
+
+    /// The position in `outcomes` of the outcome for a key.
+    fn position_of(&self, key: &str) -> Option<usize> {
         let (mut low, mut high) = (0, self.len());
         while low < high {
             let mid = low + (high - low) / 2;
@@ -72,15 +80,15 @@ impl OutcomeViews {
             match (*self.outcomes[position].key).cmp(key) {
                 std::cmp::Ordering::Less => low = mid + 1,
                 std::cmp::Ordering::Greater => high = mid,
-                std::cmp::Ordering::Equal => return Some(self.view(position)),
+                std::cmp::Ordering::Equal => return Some(position),
             }
         }
         None
     }
 
-    /// The failure views, to rewrite their locations.
-    pub(super) fn failures_mut(&mut self) -> impl Iterator<Item = &mut FailureView> {
-        self.failures.iter_mut().flat_map(|(_, f)| f.iter_mut())
+    /// The requirements' locations, to rewrite them.
+    pub(super) fn locations_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        Arc::make_mut(&mut self.rule).locations.iter_mut()
     }
 
     fn position(&self, i: usize) -> usize {
@@ -92,14 +100,29 @@ impl OutcomeViews {
 
     fn view(&self, position: usize) -> OutcomeView {
         let outcome = &self.outcomes[position];
-        let failures = match self.failures.binary_search_by_key(&(position as u32), |(p, _)| *p) {
-            Ok(at) => self.failures[at].1.clone(),
-            Err(_) => Vec::new(),
-        };
+        let rule = &*self.rule;
+        let failures = outcome
+            .failures
+            .iter()
+            .map(|f| {
+                let requirement = rule.requirements.get(f.index);
+                FailureView {
+                    require: requirement.map(|r| r.source.clone()).unwrap_or_default(),
+                    message: eval::failure_message(requirement, f),
+                    no_evidence: matches!(f.reason, FailReason::NoEvidence(_)),
+                    location: rule.locations.get(f.index).cloned().unwrap_or_default(),
+                    observed: f
+                        .observed(&rule.program, requirement)
+                        .into_iter()
+                        .map(|(path, value)| Observed { path, value })
+                        .collect(),
+                }
+            })
+            .collect();
         OutcomeView {
             entity: outcome.key.clone(),
             status: outcome.kind,
-            waived_by: outcome.waived_by.and_then(|e| self.exceptions.get(e)).cloned(),
+            waived_by: outcome.waived_by.and_then(|e| rule.program.exceptions.get(e)).map(|e| e.decl.name.clone()),
             failures,
         }
     }
