@@ -66,6 +66,8 @@ fn main() {
         std::process::exit(2);
     }
     line(&run, "load_facts_ms", ms(start), "");
+    // The engine keeps its own copy; this buffer is the example's, not the engine's.
+    drop(text);
 
     let as_of = aims_lang::time::Date::parse("2026-01-01").expect("a date");
     let start = Instant::now();

@@ -72,7 +72,7 @@ impl Snapshot {
             .filter_map(|o| Some((program.objectives.get(o.objective.index())?.decl.name.clone(), o.status)))
             .collect();
         let mut findings = BTreeMap::new();
-        for f in &evaluation.findings {
+        for f in evaluation.findings.iter() {
             let key =
                 (f.severity, f.source, f.name.clone(), f.entity.as_ref().map(|e| e.to_string()), f.message.clone());
             *findings.entry(key).or_insert(0) += 1;

@@ -110,6 +110,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return code;
         }
     };
+    // The facts are loaded and checked: their text is not read again.
+    engine.release_fact_texts();
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
     bar.set_message(format!("evaluating as of {as_of}"));
     let evaluation = engine.evaluate(as_of);

@@ -173,7 +173,8 @@ pub struct Evaluation {
     pub objectives: Vec<ObjectiveResult>,
     pub exceptions: Vec<ExceptionResult>,
     /// Ordered by severity, then name, then entity key.
-    pub findings: Vec<Finding>,
+    /// Shared with the reports made of the evaluation.
+    pub findings: Arc<Vec<Finding>>,
 }
 
 /// Evaluates everything.
@@ -214,7 +215,7 @@ pub fn derive_with(env: &Env, rules: Vec<RuleResult>, objectives: Vec<ObjectiveR
         })
         .collect();
     let findings = findings(env, &rules, &risks, &objectives, &exceptions);
-    Evaluation { as_of: env.as_of, rules, risks, objectives, exceptions, findings }
+    Evaluation { as_of: env.as_of, rules, risks, objectives, exceptions, findings: Arc::new(findings) }
 }
 
 /// The outcomes of one rule for every entity of its subject.

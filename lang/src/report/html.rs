@@ -87,7 +87,7 @@ impl Report {
             "<table id=\"findings-table\"><thead><tr><th>severity</th><th>kind</th><th>name</th><th>entity</th>\
              <th>finding and trace</th><th>where</th></tr></thead><tbody>\n",
         );
-        for f in &self.findings {
+        for f in self.findings.iter() {
             let mut trace = String::new();
             if let Some(o) = f.entity.as_deref().and_then(|e| rules.get(f.name.as_str())?.outcomes.find(e)) {
                 for failure in &o.failures {

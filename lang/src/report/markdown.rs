@@ -52,7 +52,7 @@ impl Report {
         } else {
             let _ = writeln!(out, "### Findings ({})\n", self.findings.len());
             out.push_str("| severity | kind | name | entity | finding | where |\n|---|---|---|---|---|---|\n");
-            for f in &self.findings {
+            for f in self.findings.iter() {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} | {} |",

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use outcomes::OutcomeViews;
+pub use outcomes::{FindingViews, OutcomeViews};
 
 use crate::diag::Sources;
 use crate::eval::{self, Env, Evaluation};
@@ -35,7 +35,7 @@ pub struct Report {
     pub project: String,
     pub as_of: String,
     pub summary: Summary,
-    pub findings: Vec<FindingView>,
+    pub findings: FindingViews,
     pub rules: Vec<RuleView>,
     pub risks: Vec<RiskView>,
     pub objectives: Vec<ObjectiveView>,
@@ -360,31 +360,16 @@ impl Report {
             };
             Some(location(sources, decl.name_span))
         };
-        let findings: Vec<FindingView> = evaluation
-            .findings
-            .iter()
-            .map(|f| {
-                let entity = f.entity.as_ref().map(|e| e.to_string());
-                let rule = rule_index.get(f.name.as_str());
-                let failing_require = rule.and_then(|r| {
-                    let key = entity.as_deref().unwrap_or("-");
-                    r.outcomes.first_failure_location(key)
-                });
-                let location = failing_require
-                    .or_else(|| rule.map(|r| r.location.clone()))
-                    .or_else(|| declared_at(f.source, &f.name))
-                    .unwrap_or_default();
-                FindingView {
-                    severity: f.severity,
-                    source: f.source,
-                    name: f.name.clone(),
-                    entity,
-                    message: f.message.clone(),
-                    location,
-                }
-            })
-            .collect();
-        for f in &findings {
+        let findings = FindingViews::new(evaluation.findings.clone(), |f| {
+            let rule = rule_index.get(f.name.as_str());
+            let failing_require =
+                rule.and_then(|r| r.outcomes.first_failure_location(f.entity.as_deref().unwrap_or("-")));
+            failing_require
+                .or_else(|| rule.map(|r| r.location.clone()))
+                .or_else(|| declared_at(f.source, &f.name))
+                .unwrap_or_default()
+        });
+        for f in evaluation.findings.iter() {
             match f.severity {
                 Severity::Major => summary.findings.major += 1,
                 Severity::Minor => summary.findings.minor += 1,
@@ -441,7 +426,7 @@ impl Report {
                 *location = rest.to_string();
             }
         };
-        self.findings.iter_mut().for_each(|f| strip(&mut f.location));
+        self.findings.locations_mut().for_each(strip);
         for rule in &mut self.rules {
             strip(&mut rule.location);
             rule.outcomes.locations_mut().for_each(strip);
@@ -493,9 +478,10 @@ impl Report {
             s.findings.observation,
             if s.findings.observation == 1 { "" } else { "s" }
         );
+        let all: Vec<FindingView> = self.findings.iter().collect();
         let mut groups: Vec<(&str, &str, Vec<&FindingView>)> = Vec::new();
         let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        for f in &self.findings {
+        for f in &all {
             match group_of.get(f.name.as_str()) {
                 Some(&g) => groups[g].2.push(f),
                 None => {

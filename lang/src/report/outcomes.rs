@@ -6,13 +6,13 @@
 //! lists instead, with what it takes to describe a failure (the rule's
 //! requirements and their locations, the program to show values), and
 //! makes each [`OutcomeView`], failures included, when it is rendered or
-//! serialized.
+//! serialized. [`FindingViews`] does the same for the findings.
 
 use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use super::{FailureView, Observed, OutcomeView};
+use super::{FailureView, FindingView, Observed, OutcomeView};
 use crate::eval::{self, FailReason};
 use crate::ir::{Program, Requirement};
 
@@ -145,6 +145,85 @@ impl PartialEq for OutcomeViews {
 }
 
 impl std::fmt::Debug for OutcomeViews {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The findings as the report shows them: the evaluation's own list, shared,
+/// and where each one points; each [`FindingView`] is made when rendered.
+#[derive(Clone, Default)]
+pub struct FindingViews {
+    findings: Arc<Vec<eval::Finding>>,
+    /// Per finding, the index of its location in `locations`.
+    at: Vec<u32>,
+    locations: Vec<String>,
+}
+
+impl FindingViews {
+    /// Views of `findings`, each at `location(finding)`.
+    pub(super) fn new(
+        findings: Arc<Vec<eval::Finding>>,
+        mut location: impl FnMut(&eval::Finding) -> String,
+    ) -> FindingViews {
+        let mut locations: Vec<String> = Vec::new();
+        let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        let at = findings
+            .iter()
+            .map(|f| {
+                let place = location(f);
+                *index.entry(place).or_insert_with_key(|place| {
+                    locations.push(place.clone());
+                    (locations.len() - 1) as u32
+                })
+            })
+            .collect();
+        FindingViews { findings, at, locations }
+    }
+
+    pub fn len(&self) -> usize {
+        self.findings.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// Every finding's view, in the evaluation's order.
+    pub fn iter(&self) -> impl Iterator<Item = FindingView> + '_ {
+        self.findings.iter().zip(&self.at).map(|(f, at)| FindingView {
+            severity: f.severity,
+            source: f.source,
+            name: f.name.clone(),
+            entity: f.entity.as_ref().map(|e| e.to_string()),
+            message: f.message.clone(),
+            location: self.locations.get(*at as usize).cloned().unwrap_or_default(),
+        })
+    }
+
+    /// The locations, to rewrite them.
+    pub(super) fn locations_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        self.locations.iter_mut()
+    }
+}
+
+impl Serialize for FindingViews {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for view in self.iter() {
+            seq.serialize_element(&view)?;
+        }
+        seq.end()
+    }
+}
+
+impl PartialEq for FindingViews {
+    fn eq(&self, other: &FindingViews) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl std::fmt::Debug for FindingViews {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }

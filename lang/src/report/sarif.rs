@@ -43,16 +43,16 @@ impl Report {
     /// (the repository root): the project folder's path from there, ending
     /// in `/`, or empty. Absolute paths become `file://` URIs.
     pub fn to_sarif(&self, uri_base: &str) -> String {
-        let mut rule_ids: Vec<&str> = Vec::new();
+        let mut rule_ids: Vec<String> = Vec::new();
         let mut rules: Vec<Json> = Vec::new();
         let titles = self.titles();
         let mut results = Vec::new();
-        for f in &self.findings {
+        for f in self.findings.iter() {
             let index = match rule_ids.iter().position(|r| *r == f.name) {
                 Some(i) => i,
                 None => {
-                    rule_ids.push(&f.name);
-                    rules.push(self.sarif_rule(f, titles.get(f.name.as_str()).copied()));
+                    rule_ids.push(f.name.clone());
+                    rules.push(self.sarif_rule(&f, titles.get(f.name.as_str()).copied()));
                     rule_ids.len() - 1
                 }
             };
