@@ -16,6 +16,34 @@ use super::{FailureView, FindingView, Observed, OutcomeView};
 use crate::eval::{self, FailReason};
 use crate::ir::{Program, Requirement};
 
+/// A list whose views are made when read (`len` and `iter`) serializes,
+/// compares and prints as the list of its views.
+macro_rules! lazy_list {
+    ($list:ty) => {
+        impl Serialize for $list {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut seq = serializer.serialize_seq(Some(self.len()))?;
+                for view in self.iter() {
+                    seq.serialize_element(&view)?;
+                }
+                seq.end()
+            }
+        }
+
+        impl PartialEq for $list {
+            fn eq(&self, other: &$list) -> bool {
+                self.len() == other.len() && self.iter().eq(other.iter())
+            }
+        }
+
+        impl std::fmt::Debug for $list {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
+            }
+        }
+    };
+}
+
 /// The outcomes of one rule, in entity-key order.
 #[derive(Clone)]
 pub struct OutcomeViews {
@@ -128,27 +156,7 @@ impl OutcomeViews {
     }
 }
 
-impl Serialize for OutcomeViews {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.len()))?;
-        for view in self.iter() {
-            seq.serialize_element(&view)?;
-        }
-        seq.end()
-    }
-}
-
-impl PartialEq for OutcomeViews {
-    fn eq(&self, other: &OutcomeViews) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl std::fmt::Debug for OutcomeViews {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
+lazy_list!(OutcomeViews);
 
 /// The findings as the report shows them: the evaluation's own list, shared,
 /// and where each one points; each [`FindingView`] is made when rendered.
@@ -207,24 +215,4 @@ impl FindingViews {
     }
 }
 
-impl Serialize for FindingViews {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.len()))?;
-        for view in self.iter() {
-            seq.serialize_element(&view)?;
-        }
-        seq.end()
-    }
-}
-
-impl PartialEq for FindingViews {
-    fn eq(&self, other: &FindingViews) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl std::fmt::Debug for FindingViews {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
+lazy_list!(FindingViews);
