@@ -83,8 +83,12 @@ impl OutcomeViews {
     }
 
     /// Every outcome's view, in key order.
-    pub fn iter(&self) -> impl Iterator<Item = OutcomeView> + '_ {
-        (0..self.len()).map(|i| self.view(self.position(i)))
+    pub fn iter(&self) -> Box<dyn Iterator<Item = OutcomeView> + '_> {
+        match &self.order {
+            // In order already: walk the chunks, no lookup per outcome.
+            None => Box::new(self.outcomes.iter().map(|o| self.view_of(o))),
+            Some(order) => Box::new(order.iter().map(|&p| self.view(p as usize))),
+        }
     }
 
     /// The view of the outcome for an entity key (`-` for a rule without
@@ -127,7 +131,10 @@ impl OutcomeViews {
     }
 
     fn view(&self, position: usize) -> OutcomeView {
-        let outcome = &self.outcomes[position];
+        self.view_of(&self.outcomes[position])
+    }
+
+    fn view_of(&self, outcome: &eval::Outcome) -> OutcomeView {
         let rule = &*self.rule;
         let failures = outcome
             .failures
