@@ -126,18 +126,18 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let prefix = aims_lang::project::display_prefix(&args.path);
     report.strip_location_prefix(&prefix);
     let text = match args.format {
-        Format::Text => report.to_text(),
-        // Streamed: the JSON of 100,000 systems runs to hundreds of megabytes.
-        Format::Json => String::new(),
-        Format::Sarif => report.to_sarif(&sarif_base(&prefix)),
-        Format::Junit => report.to_junit(),
-        Format::Markdown => report.to_markdown(),
-        Format::Html => report.to_html(),
+        // Streamed below: the JSON of 100,000 systems runs to hundreds of megabytes.
+        Format::Json => None,
+        Format::Text => Some(report.to_text()),
+        Format::Sarif => Some(report.to_sarif(&sarif_base(&prefix))),
+        Format::Junit => Some(report.to_junit()),
+        Format::Markdown => Some(report.to_markdown()),
+        Format::Html => Some(report.to_html()),
     };
     bar.finish_and_clear();
-    let written = match args.format {
-        Format::Json => emit_with(args.output.as_deref(), &args.path, |w| report.write_json(w)),
-        _ => emit(args.output.as_deref(), &args.path, &text),
+    let written = match text {
+        Some(text) => emit(args.output.as_deref(), &args.path, &text),
+        None => emit_with(args.output.as_deref(), &args.path, |w| report.write_json(w)),
     };
     if let Err(code) = written {
         return code;

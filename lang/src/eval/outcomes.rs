@@ -39,10 +39,6 @@ impl Key {
     pub fn to_arc(&self) -> Arc<str> {
         self.keys.get(self.index as usize).cloned().unwrap_or_else(|| Arc::from(""))
     }
-
-    pub fn as_str(&self) -> &str {
-        self
-    }
 }
 
 impl PartialEq<str> for Key {
@@ -185,11 +181,6 @@ impl Outcomes {
             chunk.iter()
         }
         self.chunks.iter().flat_map(chunk_iter as fn(&Arc<Vec<Outcome>>) -> std::slice::Iter<'_, Outcome>)
-    }
-
-    /// The shared chunk lists.
-    pub fn chunks(&self) -> &[Arc<Vec<Outcome>>] {
-        &self.chunks
     }
 }
 

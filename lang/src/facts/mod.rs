@@ -266,19 +266,17 @@ fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &m
         let Some(key_field) = def.key else { continue };
         for &(prev, i) in &table.duplicates {
             let key = store.key_of(program, entity, i);
-            {
-                let here = locate_field(program, sources, entity, &table.rows[i as usize], Some(key_field));
-                let there = locate_field(program, sources, entity, &table.rows[prev as usize], Some(key_field));
-                diags.push(
-                    Diagnostic::error(
-                        Code::FactDuplicateKey,
-                        format!("two `{}` facts have the key \"{key}\"", def.decl.name),
-                    )
-                    .at(here.file, here.span, "second fact with this key")
-                    .also(there.file, there.span, "first fact with this key")
-                    .help("keys identify facts: make them unique or merge the two records"),
-                );
-            }
+            let here = locate_field(program, sources, entity, &table.rows[i as usize], Some(key_field));
+            let there = locate_field(program, sources, entity, &table.rows[prev as usize], Some(key_field));
+            diags.push(
+                Diagnostic::error(
+                    Code::FactDuplicateKey,
+                    format!("two `{}` facts have the key \"{key}\"", def.decl.name),
+                )
+                .at(here.file, here.span, "second fact with this key")
+                .also(there.file, there.span, "first fact with this key")
+                .help("keys identify facts: make them unique or merge the two records"),
+            );
         }
     }
 }

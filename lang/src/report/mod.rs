@@ -254,7 +254,7 @@ impl Report {
                 outcomes::RuleContext {
                     program: shared_program.clone(),
                     requirements: requirements.iter().map(|r| (*r).clone()).collect(),
-                    locations: locations.clone(),
+                    locations,
                 },
             );
             summary.outcomes.pass += counts.pass;
