@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use crate::num::{self, Decimal};
 use crate::diag::FileSpan;
 use crate::syntax::ast::{CmpOp, Severity};
 use crate::time::{Date, Duration};
@@ -100,9 +101,10 @@ pub enum Value {
     Unknown(Arc<Unknown>),
     Bool(bool),
     Int(i64),
-    Number(f64),
-    /// A fraction: `5%` is 0.05.
-    Percent(f64),
+    /// An exact decimal (see [`crate::num`]).
+    Number(Decimal),
+    /// A fraction, exact: `5%` is 0.05.
+    Percent(Decimal),
     Text(Arc<str>),
     Date(Date),
     Duration(Duration),
@@ -130,6 +132,8 @@ pub enum Unknown {
     DivisionByZero,
     /// The evaluation of one outcome took more steps than the project allows.
     BudgetExceeded(u64),
+    /// A result outside the range of its type: what overflowed.
+    OutOfRange(&'static str),
 }
 
 impl std::fmt::Display for Unknown {
@@ -142,6 +146,7 @@ impl std::fmt::Display for Unknown {
             }
             Unknown::MissingEntity { entity, key } => write!(f, "no {entity} with key \"{key}\""),
             Unknown::DivisionByZero => write!(f, "division by zero"),
+            Unknown::OutOfRange(what) => write!(f, "{what} is out of range"),
         }
     }
 }
@@ -153,10 +158,10 @@ impl Value {
     pub fn is_unknown(&self) -> bool {
         matches!(self, Value::Unknown(_))
     }
-    /// The number in a numeric value.
-    pub fn as_f64(&self) -> Option<f64> {
+    /// The number in a numeric value, exactly.
+    pub fn as_decimal(&self) -> Option<Decimal> {
         match self {
-            Value::Int(n) => Some(*n as f64),
+            Value::Int(n) => Some(num::from_int(*n)),
             Value::Number(n) | Value::Percent(n) => Some(*n),
             _ => None,
         }
@@ -462,8 +467,8 @@ pub struct ObjectiveDef {
     pub owner: Option<String>,
     pub clauses: Vec<String>,
     pub measure: Ex,
-    pub baseline: Option<(f64, Date)>,
-    pub target: (CmpOp, f64, Date),
+    pub baseline: Option<(Decimal, Date)>,
+    pub target: (CmpOp, Decimal, Date),
     pub history: Option<HistoryDef>,
     pub slots: u32,
 }
@@ -503,6 +508,10 @@ pub struct FnDef {
     pub ret: Ty,
     pub body: Ex,
     pub slots: u32,
+    /// What the body decides on without a word when it is absent (an
+    /// `if` condition that may be unknown): such a function may not be
+    /// called in a `where`.
+    pub decides_on_absent: Option<String>,
 }
 
 /// A fact written in the language (`fact` or a test's `given`).
@@ -665,9 +674,9 @@ impl Program {
             Value::Int(n) => {
                 let _ = write!(out, "{n}");
             }
-            Value::Number(n) => out.push_str(&format_number(*n)),
+            Value::Number(n) => out.push_str(&num::format(*n)),
             Value::Percent(p) => {
-                let _ = write!(out, "{}%", format_number(p * 100.0));
+                let _ = write!(out, "{}%", num::format_percent(*p));
             }
             Value::Text(t) => {
                 let _ = write!(out, "{t:?}");
@@ -714,34 +723,5 @@ impl Program {
                 out.push('}');
             }
         }
-    }
-}
-
-/// A number printed the shortest way that reads back to the same value.
-/// Computed values (an average, a sum of fractions) are shown to nine
-/// decimals, so float noise such as 0.08499999999999999 reads 0.085.
-pub fn format_number(n: f64) -> String {
-    if n.is_finite() && n == n.trunc() && n.abs() < 1e15 {
-        return format!("{}", n as i64);
-    }
-    if !n.is_finite() || n.abs() >= 1e15 || (n != 0.0 && n.abs() < 1e-9) {
-        return format!("{n}");
-    }
-    let fixed = format!("{n:.9}");
-    let trimmed = fixed.trim_end_matches('0').trim_end_matches('.');
-    trimmed.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_number;
-
-    #[test]
-    fn numbers_read_back_without_float_noise() {
-        assert_eq!(format_number(0.08499999999999999), "0.085");
-        assert_eq!(format_number(0.1), "0.1");
-        assert_eq!(format_number(3.0), "3");
-        assert_eq!(format_number(-2.5), "-2.5");
-        assert_eq!(format_number(1e-12), "0.000000000001");
     }
 }

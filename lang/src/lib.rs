@@ -22,6 +22,7 @@ pub mod facts;
 pub mod format;
 pub mod ide;
 pub mod ir;
+pub mod num;
 pub mod project;
 pub mod sema;
 pub mod stdlib;

@@ -60,33 +60,61 @@ impl Date {
     pub fn add_days(self, days: i64) -> Date {
         let min = NaiveDate::MIN.num_days_from_ce() as i64;
         let max = NaiveDate::MAX.num_days_from_ce() as i64;
-        Date((i64::from(self.0) + days).clamp(min, max) as i32)
+        Date(i64::from(self.0).saturating_add(days).clamp(min, max) as i32)
+    }
+
+    /// This date plus a number of days; `None` outside the supported range
+    /// (about ±262,000 years), never a wrapped date.
+    pub fn checked_add_days(self, days: i64) -> Option<Date> {
+        let day = i64::from(self.0).checked_add(days)?;
+        let min = NaiveDate::MIN.num_days_from_ce() as i64;
+        let max = NaiveDate::MAX.num_days_from_ce() as i64;
+        (min..=max).contains(&day).then(|| Date(day as i32))
     }
 
     /// This date moved by whole months; the day is clamped to the last day
     /// of the target month (2026-03-31 minus 1 month is 2026-02-28).
+    /// Clamped to the supported range.
     pub fn add_months(self, months: i64) -> Date {
-        let date = self.naive();
-        let moved = if months >= 0 {
-            u32::try_from(months).ok().and_then(|m| date.checked_add_months(Months::new(m)))
-        } else {
-            u32::try_from(-months).ok().and_then(|m| date.checked_sub_months(Months::new(m)))
-        };
-        match moved {
-            Some(d) => Date::from_naive(d),
+        match self.checked_add_months(months) {
+            Some(d) => d,
             None if months >= 0 => Date::from_naive(NaiveDate::MAX),
             None => Date::from_naive(NaiveDate::MIN),
         }
     }
 
-    /// This date moved by a duration (months first, then days).
+    /// [`Date::add_months`], `None` outside the supported range.
+    pub fn checked_add_months(self, months: i64) -> Option<Date> {
+        let date = self.naive();
+        let moved = if months >= 0 {
+            u32::try_from(months).ok().and_then(|m| date.checked_add_months(Months::new(m)))
+        } else {
+            months.checked_neg().and_then(|m| u32::try_from(m).ok()).and_then(|m| date.checked_sub_months(Months::new(m)))
+        };
+        moved.map(Date::from_naive)
+    }
+
+    /// This date moved by a duration (months first, then days), clamped
+    /// to the supported range (for windows such as `within`, where a
+    /// clamped bound gives the right answer).
     pub fn plus(self, duration: Duration) -> Date {
         self.add_months(duration.months).add_days(duration.days)
     }
 
-    /// This date moved back by a duration.
+    /// This date moved back by a duration, clamped.
     pub fn minus(self, duration: Duration) -> Date {
-        self.add_months(-duration.months).add_days(-duration.days)
+        self.add_months(duration.months.saturating_neg()).add_days(duration.days.saturating_neg())
+    }
+
+    /// This date moved by a duration; `None` when the result is outside
+    /// the supported range (date arithmetic in expressions).
+    pub fn checked_plus(self, duration: Duration) -> Option<Date> {
+        self.checked_add_months(duration.months)?.checked_add_days(duration.days)
+    }
+
+    /// This date moved back by a duration; `None` outside the range.
+    pub fn checked_minus(self, duration: Duration) -> Option<Date> {
+        self.checked_add_months(duration.months.checked_neg()?)?.checked_add_days(duration.days.checked_neg()?)
     }
 
     /// The year, month and day.

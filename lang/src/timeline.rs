@@ -124,7 +124,7 @@ pub fn due(engine: &mut Engine, from: Date, days: u32) -> Vec<Due> {
                 reason: format!(
                     "target {} {} by {by}; {}",
                     op.as_str(),
-                    crate::ir::format_number(target),
+                    crate::num::format(target),
                     status.map_or("unknown", ObjectiveStatus::as_str)
                 ),
             });

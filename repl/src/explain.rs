@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 
 use aims_lang::diag::{FileSpan, Sources};
 use aims_lang::eval::{self, Evaluation, FailReason, Failure, Outcome};
-use aims_lang::ir::{format_number, ObjectiveId, OutcomeKind, Program, Requirement, RiskId, RuleDef, RuleId, Step};
+use aims_lang::num;
+use aims_lang::ir::{ObjectiveId, OutcomeKind, Program, Requirement, RiskId, RuleDef, RuleId, Step};
 use aims_lang::syntax::{self, ast};
 
 use crate::diff::{one_line, outcome as outcome_word, rule_kind};
@@ -234,15 +235,15 @@ impl View<'_> {
         let _ = writeln!(out, "objective {}{title}", objective.decl.name);
         let Some(result) = self.evaluation.objectives.get(id.index()) else { return out };
         let current = match (&result.current, &result.unknown) {
-            (Some(v), _) => format_number(round(*v)),
+            (Some(v), _) => num::format(num::round_shown(*v)),
             (None, Some(why)) => format!("unknown ({why})"),
             (None, None) => "unknown".into(),
         };
         let _ = writeln!(out, "  status    {}", result.status.as_str());
         let _ = writeln!(out, "  current   {current}");
-        let _ = writeln!(out, "  target    {} {} by {by}", op.as_str(), format_number(target));
+        let _ = writeln!(out, "  target    {} {} by {by}", op.as_str(), num::format(target));
         if let Some(p) = result.projected {
-            let _ = writeln!(out, "  projected {} at the deadline", format_number(round(p)));
+            let _ = writeln!(out, "  projected {} at the deadline", num::format(num::round_shown(p)));
         }
         out
     }
@@ -256,9 +257,6 @@ fn requires(n: usize) -> String {
     }
 }
 
-fn round(n: f64) -> f64 {
-    (n * 1e6).round() / 1e6
-}
 
 /// The `where` filter of a rule as written, read back from its source.
 fn subject_filter(sources: &Sources, rule: &RuleDef) -> Option<String> {

@@ -13,6 +13,7 @@ use crate::facts::Facts;
 use crate::ir::*;
 use crate::syntax::ast::CmpOp;
 use crate::time::Date;
+use crate::num::{self, Decimal};
 
 /// What evaluation reads: the program, the facts and the date.
 #[derive(Clone)]
@@ -77,7 +78,7 @@ impl Env<'_> {
                 other => other,
             },
             Ex::Neg(a) => match self.eval(a, frame) {
-                Value::Int(n) => Value::Int(n.saturating_neg()),
+                Value::Int(n) => n.checked_neg().map_or_else(|| unknown(Unknown::OutOfRange("an Int negation")), Value::Int),
                 Value::Number(n) => Value::Number(-n),
                 Value::Percent(n) => Value::Percent(-n),
                 other => other,
@@ -185,7 +186,9 @@ impl Env<'_> {
                 match (builtin, values.as_slice()) {
                     (Builtin::Len, [Value::List(items)]) => Value::Int(items.len() as i64),
                     (Builtin::DaysSince, [Value::Date(d)]) => Value::Int(self.as_of.days_since(*d)),
-                    (Builtin::Abs, [Value::Int(n)]) => Value::Int(n.saturating_abs()),
+                    (Builtin::Abs, [Value::Int(n)]) => {
+                        n.checked_abs().map_or_else(|| unknown(Unknown::OutOfRange("an Int `abs`")), Value::Int)
+                    }
                     (Builtin::Abs, [Value::Number(n)]) => Value::Number(n.abs()),
                     (Builtin::Abs, [Value::Percent(n)]) => Value::Percent(n.abs()),
                     (Builtin::Min2 | Builtin::Max2, [a, b]) => {
@@ -199,7 +202,7 @@ impl Env<'_> {
                             (Value::Int(_), Value::Int(_))
                             | (Value::Date(_), Value::Date(_))
                             | (Value::Percent(_), Value::Percent(_)) => chosen.clone(),
-                            _ => chosen.as_f64().map_or(chosen.clone(), Value::Number),
+                            _ => chosen.as_decimal().map_or(chosen.clone(), Value::Number),
                         }
                     }
                     _ => Value::Absent,
@@ -273,7 +276,7 @@ impl Env<'_> {
     pub fn compare(&self, a: &Value, b: &Value) -> Option<Ordering> {
         match (a, b) {
             (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
-            (x, y) if x.as_f64().is_some() && y.as_f64().is_some() => x.as_f64()?.partial_cmp(&y.as_f64()?),
+            (x, y) if x.as_decimal().is_some() && y.as_decimal().is_some() => Some(x.as_decimal()?.cmp(&y.as_decimal()?)),
             (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
             (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
             (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
@@ -443,13 +446,13 @@ impl Env<'_> {
                 return false;
             }
             Value::Int(n) => {
-                partial.int_sum = partial.int_sum.saturating_add(*n);
-                partial.sum += *n as f64;
+                partial.int_sum = partial.int_sum.and_then(|sum| sum.checked_add(*n));
+                partial.sum = partial.sum.and_then(|sum| sum.checked_add(num::from_int(*n)));
             }
             other => {
                 partial.not_int = true;
-                if let Some(n) = other.as_f64() {
-                    partial.sum += n;
+                if let Some(n) = other.as_decimal() {
+                    partial.sum = partial.sum.and_then(|sum| sum.checked_add(n));
                 }
             }
         }
@@ -479,8 +482,8 @@ impl Env<'_> {
             return;
         }
         into.count += later.count;
-        into.int_sum = into.int_sum.saturating_add(later.int_sum);
-        into.sum += later.sum;
+        into.int_sum = into.int_sum.zip(later.int_sum).and_then(|(a, b)| a.checked_add(b));
+        into.sum = into.sum.zip(later.sum).and_then(|(a, b)| a.checked_add(b));
         into.not_int |= later.not_int;
         if let Some(best) = &later.best {
             let (int_sum, sum, not_int, count) = (into.int_sum, into.sum, into.not_int, into.count);
@@ -513,15 +516,23 @@ impl Iterator for Elements {
 }
 
 /// An aggregate over part of its elements, to be combined in order.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Partial {
     pub count: i64,
     not_int: bool,
-    int_sum: i64,
-    sum: f64,
+    /// The sum of integers; `None` once it overflowed.
+    int_sum: Option<i64>,
+    /// The exact sum; `None` once it overflowed.
+    sum: Option<Decimal>,
     best: Option<Value>,
     /// The first unknown met: the aggregate is unknown.
     unknown: Option<Value>,
+}
+
+impl Default for Partial {
+    fn default() -> Partial {
+        Partial { count: 0, not_int: false, int_sum: Some(0), sum: Some(Decimal::ZERO), best: None, unknown: None }
+    }
 }
 
 impl Partial {
@@ -532,10 +543,15 @@ impl Partial {
         }
         match func {
             AggFn::Count => Value::Int(self.count),
-            AggFn::Sum if !self.not_int => Value::Int(self.int_sum),
-            AggFn::Sum => Value::Number(self.sum),
+            AggFn::Sum if !self.not_int => {
+                self.int_sum.map_or_else(|| unknown(Unknown::OutOfRange("an Int `sum`")), Value::Int)
+            }
+            AggFn::Sum => self.sum.map_or_else(|| unknown(Unknown::OutOfRange("a `sum`")), Value::Number),
             _ if self.count == 0 => unknown(Unknown::EmptyAggregate(func.as_str())),
-            AggFn::Avg => Value::Number(self.sum / self.count as f64),
+            AggFn::Avg => match self.sum.and_then(|sum| sum.checked_div(num::from_int(self.count))) {
+                Some(avg) => Value::Number(avg),
+                None => unknown(Unknown::OutOfRange("an `avg`")),
+            },
             AggFn::Min | AggFn::Max => self.best.clone().unwrap_or(Value::Absent),
         }
     }
@@ -548,29 +564,41 @@ fn arith(op: Arith, a: Value, b: Value) -> Value {
     if b.is_unknown() {
         return b;
     }
+    let out_of_range = |what: &'static str| unknown(Unknown::OutOfRange(what));
     match (op, &a, &b) {
-        (Arith::DatePlus, Value::Date(d), Value::Duration(w)) => Value::Date(d.plus(*w)),
-        (Arith::DateMinus, Value::Date(d), Value::Duration(w)) => Value::Date(d.minus(*w)),
+        (Arith::DatePlus, Value::Date(d), Value::Duration(w)) => {
+            d.checked_plus(*w).map_or_else(|| out_of_range("a date"), Value::Date)
+        }
+        (Arith::DateMinus, Value::Date(d), Value::Duration(w)) => {
+            d.checked_minus(*w).map_or_else(|| out_of_range("a date"), Value::Date)
+        }
         (Arith::DateDiff, Value::Date(x), Value::Date(y)) => Value::Int(x.days_since(*y)),
-        (Arith::Div, _, _) => match (a.as_f64(), b.as_f64()) {
-            (Some(_), Some(0.0)) => unknown(Unknown::DivisionByZero),
-            (Some(x), Some(y)) => Value::Number(x / y),
+        (Arith::Div, _, _) => match (a.as_decimal(), b.as_decimal()) {
+            (Some(_), Some(y)) if y.is_zero() => unknown(Unknown::DivisionByZero),
+            (Some(x), Some(y)) => x.checked_div(y).map_or_else(|| out_of_range("a quotient"), Value::Number),
             _ => Value::Absent,
         },
-        (_, Value::Int(x), Value::Int(y)) => Value::Int(match op {
-            Arith::Add => x.saturating_add(*y),
-            Arith::Sub => x.saturating_sub(*y),
-            _ => x.saturating_mul(*y),
-        }),
-        (_, Value::Percent(x), Value::Percent(y)) if matches!(op, Arith::Add | Arith::Sub) => {
-            Value::Percent(if op == Arith::Add { x + y } else { x - y })
+        (_, Value::Int(x), Value::Int(y)) => {
+            let result = match op {
+                Arith::Add => x.checked_add(*y),
+                Arith::Sub => x.checked_sub(*y),
+                _ => x.checked_mul(*y),
+            };
+            result.map_or_else(|| out_of_range("an Int result"), Value::Int)
         }
-        _ => match (a.as_f64(), b.as_f64()) {
-            (Some(x), Some(y)) => Value::Number(match op {
-                Arith::Add => x + y,
-                Arith::Sub => x - y,
-                _ => x * y,
-            }),
+        (_, Value::Percent(x), Value::Percent(y)) if matches!(op, Arith::Add | Arith::Sub) => {
+            let result = if op == Arith::Add { x.checked_add(*y) } else { x.checked_sub(*y) };
+            result.map_or_else(|| out_of_range("a percent"), Value::Percent)
+        }
+        _ => match (a.as_decimal(), b.as_decimal()) {
+            (Some(x), Some(y)) => {
+                let result = match op {
+                    Arith::Add => x.checked_add(y),
+                    Arith::Sub => x.checked_sub(y),
+                    _ => x.checked_mul(y),
+                };
+                result.map_or_else(|| out_of_range("a number"), Value::Number)
+            }
             _ => Value::Absent,
         },
     }

@@ -29,6 +29,7 @@ use crate::facts::Facts;
 use crate::ir::*;
 use crate::syntax::ast::Severity;
 use crate::time::Date;
+use crate::num::{self, Decimal};
 
 /// Facts per chunk: the unit of re-evaluation after a fact changes (the
 /// incremental engine stores facts in chunks of this size).
@@ -122,14 +123,15 @@ pub struct RiskResult {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObjectiveResult {
     pub objective: ObjectiveId,
-    pub current: Option<f64>,
+    pub current: Option<Decimal>,
     /// Why the current value is unknown.
     pub unknown: Option<String>,
     pub status: ObjectiveStatus,
     /// The value the trend reaches at the deadline, if a trend exists.
-    pub projected: Option<f64>,
+    /// Rounded to [`num::TREND_DECIMALS`] places.
+    pub projected: Option<Decimal>,
     /// The points of the trend (baseline and history), by date.
-    pub points: Vec<(Date, f64)>,
+    pub points: Vec<(Date, Decimal)>,
 }
 
 /// Where an exception stands.
@@ -546,11 +548,11 @@ pub fn objective_result_with(env: &Env, id: ObjectiveId, measured: Value) -> Obj
     let mut frame = vec![Value::Absent; objective.slots.max(1) as usize];
     let (current, unknown) = match &measured {
         Value::Unknown(u) => (None, Some(u.to_string())),
-        v => (v.as_f64(), None),
+        v => (v.as_decimal(), None),
     };
     let (op, target, deadline) = objective.target;
-    let holds = |value: f64| value.partial_cmp(&target).is_some_and(|o| op.holds(o));
-    let mut points: Vec<(Date, f64)> = Vec::new();
+    let holds = |value: Decimal| op.holds(value.cmp(&target));
+    let mut points: Vec<(Date, Decimal)> = Vec::new();
     if let Some((value, date)) = objective.baseline {
         if date <= env.as_of {
             points.push((date, value));
@@ -573,7 +575,7 @@ pub fn objective_result_with(env: &Env, id: ObjectiveId, measured: Value) -> Obj
                 }
             }
             if let (Some(v), Value::Date(d)) =
-                (env.eval(&history.value, &mut frame).as_f64(), env.eval(&history.date, &mut frame))
+                (env.eval(&history.value, &mut frame).as_decimal(), env.eval(&history.date, &mut frame))
             {
                 if d <= env.as_of {
                     points.push((d, v));
@@ -581,8 +583,8 @@ pub fn objective_result_with(env: &Env, id: ObjectiveId, measured: Value) -> Obj
             }
         }
     }
-    points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    let projected = trend(&points).map(|(a, b)| a + b * f64::from(deadline.day_number()));
+    points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let projected = projection(&points, deadline);
     let status = match current {
         None => ObjectiveStatus::NoData,
         Some(v) if holds(v) => ObjectiveStatus::Met,
@@ -595,25 +597,53 @@ pub fn objective_result_with(env: &Env, id: ObjectiveId, measured: Value) -> Obj
     ObjectiveResult { objective: id, current, unknown, status, projected, points }
 }
 
-/// Least squares over (day, value): intercept and slope, if at least two
-/// distinct days are known.
-fn trend(points: &[(Date, f64)]) -> Option<(f64, f64)> {
-    let n = points.len() as f64;
+/// Where the least-squares line over (day, value) stands on `day`, if at
+/// least two distinct days are known, rounded to
+/// [`num::TREND_DECIMALS`] places.
+///
+/// Computed exactly, with one division at the end: with days counted
+/// from the first point, n points, `Sx = Σx`, `Sy = Σy`,
+/// `Cxx = n·Σx² − Sx²` and `Cxy = n·Σxy − Sx·Sy`, the line's value at `d`
+/// is `(Sy·Cxx + Cxy·(n·d − Sx)) / (n·Cxx)`. So measurements on a straight
+/// line project exactly onto it, and a target reached exactly is met.
+fn projection(points: &[(Date, Decimal)], day: Date) -> Option<Decimal> {
     let first = points.first()?.0;
     if points.iter().all(|(d, _)| *d == first) {
         return None;
     }
-    let mean_x = points.iter().map(|(d, _)| f64::from(d.day_number())).sum::<f64>() / n;
-    let mean_y = points.iter().map(|(_, v)| v).sum::<f64>() / n;
-    let mut sxy = 0.0;
-    let mut sxx = 0.0;
-    for (d, v) in points {
-        let dx = f64::from(d.day_number()) - mean_x;
-        sxy += dx * (v - mean_y);
-        sxx += dx * dx;
-    }
-    let slope = sxy / sxx;
-    Some((mean_y - slope * mean_x, slope))
+    let exact = || -> Option<Decimal> {
+        let x = |d: Date| num::from_int(d.days_since(first));
+        let n = num::from_int(i64::try_from(points.len()).ok()?);
+        let (mut sx, mut sy, mut sxx, mut sxy) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        for (d, v) in points {
+            let xi = x(*d);
+            sx = sx.checked_add(xi)?;
+            sy = sy.checked_add(*v)?;
+            sxx = sxx.checked_add(xi.checked_mul(xi)?)?;
+            sxy = sxy.checked_add(xi.checked_mul(*v)?)?;
+        }
+        let cxx = n.checked_mul(sxx)?.checked_sub(sx.checked_mul(sx)?)?;
+        let cxy = n.checked_mul(sxy)?.checked_sub(sx.checked_mul(sy)?)?;
+        let along = n.checked_mul(x(day))?.checked_sub(sx)?;
+        let numerator = sy.checked_mul(cxx)?.checked_add(cxy.checked_mul(along)?)?;
+        numerator.checked_div(n.checked_mul(cxx)?)
+    };
+    // Beyond the decimal range (huge values or spans), the same line in
+    // floating point: still a projection, rounded like the exact one.
+    let approximate = || -> Option<Decimal> {
+        let x = |d: Date| d.days_since(first) as f64;
+        let n = points.len() as f64;
+        let mean_x = points.iter().map(|(d, _)| x(*d)).sum::<f64>() / n;
+        let mean_y = points.iter().map(|(_, v)| num::to_f64(*v)).sum::<f64>() / n;
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for (d, v) in points {
+            let dx = x(*d) - mean_x;
+            sxy += dx * (num::to_f64(*v) - mean_y);
+            sxx += dx * dx;
+        }
+        num::from_f64(mean_y + sxy / sxx * (x(day) - mean_x))
+    };
+    exact().or_else(approximate).map(num::round_trend)
 }
 
 fn findings(
@@ -665,20 +695,20 @@ fn findings(
     for result in objectives {
         let objective = &program.objectives[result.objective.index()];
         let (op, target, deadline) = objective.target;
-        let goal = format!("{} {} by {deadline}", op.as_str(), format_number(target));
+        let goal = format!("{} {} by {deadline}", op.as_str(), num::format(target));
         let (severity, message) = match result.status {
             ObjectiveStatus::Missed => (
                 objective.severity,
                 format!(
                     "objective missed: {} against a target of {goal}",
-                    result.current.map_or("?".into(), format_number)
+                    result.current.map_or("?".into(), num::format)
                 ),
             ),
             ObjectiveStatus::AtRisk => (
                 Severity::Observation,
                 format!(
                     "objective at risk: {} now, the trend does not reach {goal}",
-                    result.current.map_or("?".into(), format_number)
+                    result.current.map_or("?".into(), num::format)
                 ),
             ),
             ObjectiveStatus::NoData => (

@@ -11,6 +11,7 @@ use super::locate::locate;
 use super::{FactInput, Format, Origin, Row};
 use crate::diag::{closest, line_col, Code, Diagnostic, FileId};
 use crate::ir::{EntityId, Program, StructDef, Ty, Value};
+use crate::num;
 use crate::syntax::ast::Span;
 use crate::time::{Date, Duration};
 
@@ -370,8 +371,11 @@ fn value(program: &Program, doc: &mut Doc, ty: &Ty, node: &Json, path: &[Seg]) -
             Some(i) => Some(Value::Int(i)),
             None => wrong(doc, "a whole number".into(), None),
         },
-        (Ty::Number, Json::Number(n)) => n.as_f64().map(Value::Number),
-        (Ty::Percent, Json::Number(n)) => n.as_f64().map(Value::Percent),
+        (Ty::Number | Ty::Percent, Json::Number(n)) => match number_value(n) {
+            Some(d) if matches!(ty, Ty::Number) => Some(Value::Number(d)),
+            Some(d) => Some(Value::Percent(d)),
+            None => wrong(doc, "a finite number".into(), Some(num::RANGE_HELP.into())),
+        },
         (Ty::Date, Json::Object(map)) if map.len() == 1 && map.contains_key("$__toml_private_datetime") => {
             match map.get("$__toml_private_datetime").and_then(Json::as_str).and_then(Date::parse) {
                 Some(d) => Some(Value::Date(d)),
@@ -448,12 +452,12 @@ pub(super) fn scalar_from_text(program: &Program, ty: &Ty, s: &str) -> Result<Va
             _ => Err(expected()),
         },
         Ty::Int => s.trim().parse::<i64>().map(Value::Int).map_err(|_| expected()),
-        Ty::Number => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()).map(Value::Number).ok_or_else(expected),
+        Ty::Number => num::parse(s).map(Value::Number).ok_or_else(expected),
         Ty::Percent => {
             let t = s.trim();
             match t.strip_suffix('%') {
-                Some(p) => p.trim().parse::<f64>().map(|v| Value::Percent(v / 100.0)).map_err(|_| expected()),
-                None => t.parse::<f64>().map(Value::Percent).map_err(|_| expected()),
+                Some(p) => num::parse(p).and_then(num::percent_of).map(Value::Percent).ok_or_else(expected),
+                None => num::parse(t).map(Value::Percent).ok_or_else(expected),
             }
         }
         Ty::Date => Date::parse(s.trim()).map(Value::Date).ok_or_else(expected),
@@ -690,4 +694,16 @@ fn cell_span(text: &str, row_start: usize, column: usize) -> Span {
     } else {
         line
     }
+}
+
+/// A JSON number as an exact decimal: integers exactly, floats from their
+/// shortest text; `None` when it is not a finite number in range.
+fn number_value(n: &serde_json::Number) -> Option<num::Decimal> {
+    if let Some(i) = n.as_i64() {
+        return Some(num::from_int(i));
+    }
+    if let Some(u) = n.as_u64() {
+        return Some(num::Decimal::from(u));
+    }
+    n.as_f64().and_then(num::from_f64)
 }

@@ -16,6 +16,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use super::convert::{missing, scalar_from_text, Seg};
 use super::{FactInput, Format, Origin, Row};
 use crate::ir::{EntityId, FieldDef, Program, StructDef, Ty, Value};
+use crate::num;
 
 /// The error that sends a file to the slow path; its text is never shown.
 const SLOW_PATH: &str = "aims: take the slow path";
@@ -346,10 +347,6 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
         ValueSeed { ctx: self.ctx, ty: self.ty }.visit_u64(v).map(Some)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<Value>, E> {
-        // A non-finite float is null in the slow path's tree.
-        if !v.is_finite() {
-            return Ok(None);
-        }
         ValueSeed { ctx: self.ctx, ty: self.ty }.visit_f64(v).map(Some)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Value>, E> {
@@ -411,8 +408,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
         match self.definite() {
             Ty::Int => Ok(Value::Int(v)),
-            Ty::Number => Ok(Value::Number(v as f64)),
-            Ty::Percent => Ok(Value::Percent(v as f64)),
+            Ty::Number => Ok(Value::Number(num::from_int(v))),
+            Ty::Percent => Ok(Value::Percent(num::from_int(v))),
             Ty::Entity(id) => Ok(Value::Ref(*id, Arc::from(v.to_string()))),
             _ => Err(slow()),
         }
@@ -420,19 +417,19 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
         match self.definite() {
             Ty::Int => i64::try_from(v).map(Value::Int).map_err(|_| slow()),
-            Ty::Number => Ok(Value::Number(v as f64)),
-            Ty::Percent => Ok(Value::Percent(v as f64)),
+            Ty::Number => Ok(Value::Number(num::Decimal::from(v))),
+            Ty::Percent => Ok(Value::Percent(num::Decimal::from(v))),
             Ty::Entity(id) => Ok(Value::Ref(*id, Arc::from(v.to_string()))),
             _ => Err(slow()),
         }
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        if !v.is_finite() {
-            return self.visit_unit();
-        }
+        // NaN, an infinity or a number out of range: the slow path names
+        // the field.
+        let n = num::from_f64(v).ok_or_else(slow)?;
         match self.definite() {
-            Ty::Number => Ok(Value::Number(v)),
-            Ty::Percent => Ok(Value::Percent(v)),
+            Ty::Number => Ok(Value::Number(n)),
+            Ty::Percent => Ok(Value::Percent(n)),
             _ => Err(slow()),
         }
     }

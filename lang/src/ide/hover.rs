@@ -254,7 +254,7 @@ fn rule_text(program: &Program, name: &str) -> Option<String> {
         let _ = write!(header, " {title:?}");
     }
     let (op, value, by) = &objective.target;
-    let text = format!("{}\n\ntarget {} {} by {by}", code(&header), op.as_str(), crate::ir::format_number(*value));
+    let text = format!("{}\n\ntarget {} {} by {by}", code(&header), op.as_str(), crate::num::format(*value));
     Some(with_docs(text, objective.decl.docs.as_ref()))
 }
 

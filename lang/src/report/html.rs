@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::{source_name, MatrixView, Report};
-use crate::ir::format_number;
 
 /// Text made safe for HTML (the same escaping as XML's).
 fn esc(text: &str) -> String {
@@ -285,13 +284,13 @@ impl Report {
         for o in &self.objectives {
             let target: Option<f64> = o.target.split_whitespace().nth(1).and_then(|t| t.parse().ok());
             let at_least = o.target.starts_with('>');
-            let fraction = match (o.current, target) {
+            let fraction = match (o.current.map(crate::num::to_f64), target) {
                 (Some(c), Some(t)) if at_least && t > 0.0 => (c / t).clamp(0.0, 1.0),
                 (Some(c), Some(t)) if !at_least && c > 0.0 => (t / c).clamp(0.0, 1.0),
                 (Some(_), Some(_)) => 1.0,
                 _ => 0.0,
             };
-            let current = o.current.map_or("unknown".to_string(), format_number);
+            let current = o.current.map_or("unknown".to_string(), crate::num::format);
             let status = o.status.as_str();
             let _ = writeln!(
                 out,

@@ -88,7 +88,7 @@ impl Report {
         if !self.objectives.is_empty() {
             out.push_str("\n### Objectives\n\n| objective | status | current | target |\n|---|---|---:|---|\n");
             for o in &self.objectives {
-                let current = o.current.map_or("unknown".to_string(), crate::ir::format_number);
+                let current = o.current.map_or("unknown".to_string(), crate::num::format);
                 let _ =
                     writeln!(out, "| {} | {} | {} | {} |", cell(&o.name), o.status.as_str(), current, cell(&o.target));
             }

@@ -24,6 +24,7 @@ use crate::diag::Sources;
 use crate::eval::{self, Env, Evaluation};
 use crate::facts::Facts;
 use crate::ir::*;
+use crate::num::{self, Decimal};
 use crate::syntax::ast::Severity;
 
 /// The version of the JSON report's shape.
@@ -189,11 +190,13 @@ pub struct ObjectiveView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     pub status: ObjectiveStatus,
-    pub current: Option<f64>,
+    #[serde(serialize_with = "crate::num::serialize_opt")]
+    pub current: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown: Option<String>,
     pub target: String,
-    pub projected: Option<f64>,
+    #[serde(serialize_with = "crate::num::serialize_opt")]
+    pub projected: Option<Decimal>,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -211,10 +214,6 @@ pub struct ExceptionView {
 fn location(sources: &Sources, span: crate::diag::FileSpan) -> String {
     let (line, col) = sources.line_col(span.file, span.span.start);
     format!("{}:{line}:{col}", sources.name(span.file))
-}
-
-fn round(n: f64) -> f64 {
-    (n * 1e6).round() / 1e6
 }
 
 impl Report {
@@ -327,10 +326,10 @@ impl Report {
                     name: objective.decl.name.clone(),
                     title: objective.title.clone(),
                     status: o.status,
-                    current: o.current.map(round),
+                    current: o.current.map(num::round_shown),
                     unknown: o.unknown.clone(),
-                    target: format!("{} {} by {by}", op.as_str(), format_number(target)),
-                    projected: o.projected.map(round),
+                    target: format!("{} {} by {by}", op.as_str(), num::format(target)),
+                    projected: o.projected.map(num::round_shown),
                 }
             })
             .collect();

@@ -761,6 +761,7 @@ impl Checker<'_> {
                 ret: Ty::Error,
                 body: Ex::Const(Value::Bool(false)),
                 slots: 0,
+                decides_on_absent: None,
             });
             checked.push(*f);
         }
@@ -803,6 +804,7 @@ impl Checker<'_> {
                 ck.bind(name, ty.clone());
             }
             let (body, ret) = ck.expr(&f.node.body, None);
+            let decides_on_absent = ck.decided_on_absent.first().map(|(_, path)| path.clone());
             let slots = ck.slots();
             let diags = std::mem::take(&mut ck.diags);
             self.absorb(diags);
@@ -811,6 +813,7 @@ impl Checker<'_> {
             def.ret = ret;
             def.body = body;
             def.slots = slots;
+            def.decides_on_absent = decides_on_absent;
         }
     }
 
@@ -1115,12 +1118,12 @@ impl Checker<'_> {
             let (measure, mt) = ck.expect(&o.node.measures[0], &Ty::Number, true);
             let _ = mt;
             let number =
-                |ck: &mut ExprChecker, e: &ast::Expr| -> Option<f64> {
+                |ck: &mut ExprChecker, e: &ast::Expr| -> Option<crate::num::Decimal> {
                     let (ex, ty) = ck.expect(e, &Ty::Number, false);
                     if ty == Ty::Error {
                         return None;
                     }
-                    match const_value(&ex).and_then(|v| v.as_f64()) {
+                    match const_value(&ex).and_then(|v| v.as_decimal()) {
                         Some(n) => Some(n),
                         None => {
                             ck.diags.push(
@@ -1506,7 +1509,11 @@ impl CheckerRef<'_> {
         ck.bind(&s.var.name, Ty::Entity(entity));
         let filter = s.filter.as_ref().map(|f| {
             let reads_before = ck.optional_reads.len();
+            let decided_before = ck.decided_on_absent.len();
             let (ex, ty) = ck.expr(f, Some(&Ty::Bool));
+            if !ty.is_optional() {
+                ck.refuse_decided_on_absent(decided_before, "the applicability condition");
+            }
             if ty.is_optional() {
                 let reads: Vec<(Span, String)> = ck.optional_reads[reads_before..].to_vec();
                 let file = ck_file(ck);

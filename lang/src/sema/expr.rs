@@ -30,6 +30,12 @@ pub(crate) struct ExprChecker<'c> {
     narrowed: Vec<String>,
     /// Optional fields read without being narrowed: (span, path).
     pub(crate) optional_reads: Vec<(Span, String)>,
+    /// Where an unknown is decided without a word: an `if` condition that
+    /// may be unknown (it counts as false), or a call of a function that
+    /// has one. Harmless in a `require` (absent evidence never earns the
+    /// better branch), but in a `where` it would make an absent fact
+    /// silently exclude: (span, what may be absent).
+    pub(crate) decided_on_absent: Vec<(Span, String)>,
     pub(crate) diags: Vec<Diagnostic>,
 }
 
@@ -43,6 +49,7 @@ impl<'c> ExprChecker<'c> {
             next_slot: 0,
             narrowed: Vec::new(),
             optional_reads: Vec::new(),
+            decided_on_absent: Vec::new(),
             diags: Vec::new(),
         }
     }
@@ -122,7 +129,7 @@ impl<'c> ExprChecker<'c> {
         match &e.kind {
             ExprKind::Bool(b) => (Ex::Const(Value::Bool(*b)), Ty::Bool),
             ExprKind::Int(n) => match expected.map(Ty::definite) {
-                Some(Ty::Number) => (Ex::Const(Value::Number(*n as f64)), Ty::Number),
+                Some(Ty::Number) => (Ex::Const(Value::Number(crate::num::from_int(*n))), Ty::Number),
                 _ => (Ex::Const(Value::Int(*n)), Ty::Int),
             },
             ExprKind::Number(n) => (Ex::Const(Value::Number(*n)), Ty::Number),
@@ -257,7 +264,15 @@ impl<'c> ExprChecker<'c> {
                 let mut result: Option<Ty> = None;
                 let mut optional = false;
                 for (cond, then) in branches {
-                    let (cx_, _) = self.expect(cond, &Ty::Bool, true);
+                    let reads = self.optional_reads.len();
+                    let (cx_, ct) = self.expect(cond, &Ty::Bool, true);
+                    if ct.is_optional() {
+                        let path = self.optional_reads.get(reads).map_or_else(
+                            || format!("`{}`", self.source(cond.span)),
+                            |(_, path)| format!("`{path}`"),
+                        );
+                        self.decided_on_absent.push((cond.span, path));
+                    }
                     let before = self.narrowed.len();
                     let mut paths = Vec::new();
                     guarded_paths(cond, self.text, true, &mut paths);
@@ -277,7 +292,7 @@ impl<'c> ExprChecker<'c> {
             ExprKind::Exists { binder, filter } => {
                 let (source, element, source_opt) = self.binder_source(binder);
                 let slot = self.bind(&binder.var.name, element);
-                let filter = filter.as_ref().map(|f| self.expect(f, &Ty::Bool, true));
+                let filter = filter.as_ref().map(|f| self.filter(f));
                 self.unbind();
                 let optional = source_opt || filter.as_ref().is_some_and(|(_, t)| t.is_optional());
                 let ty = if optional { Ty::Bool.optional() } else { Ty::Bool };
@@ -288,7 +303,7 @@ impl<'c> ExprChecker<'c> {
             ExprKind::All { binder, filter, body } => {
                 let (source, element, source_opt) = self.binder_source(binder);
                 let slot = self.bind(&binder.var.name, element);
-                let filter = filter.as_ref().map(|f| self.expect(f, &Ty::Bool, true));
+                let filter = filter.as_ref().map(|f| self.filter(f));
                 let (bx, bt) = self.expect(body, &Ty::Bool, true);
                 self.unbind();
                 let optional = source_opt || bt.is_optional() || filter.as_ref().is_some_and(|(_, t)| t.is_optional());
@@ -303,6 +318,39 @@ impl<'c> ExprChecker<'c> {
                 (ex, ty)
             }
         }
+    }
+
+    /// A `where` of a quantifier or an aggregate: a condition that may be
+    /// unknown makes the whole expression unknown (its type says so), but
+    /// one that decides on an absent value without a word is refused.
+    pub(crate) fn filter(&mut self, f: &ast::Expr) -> (Ex, Ty) {
+        let before = self.decided_on_absent.len();
+        let (ex, ty) = self.expect(f, &Ty::Bool, true);
+        self.refuse_decided_on_absent(before, "this condition");
+        (ex, ty)
+    }
+
+    /// Reports E0202 for the unknowns decided without a word since
+    /// `before`, in a `where` (`what` names it).
+    pub(crate) fn refuse_decided_on_absent(&mut self, before: usize, what: &str) {
+        if self.decided_on_absent.len() <= before {
+            return;
+        }
+        let decided: Vec<(Span, String)> = self.decided_on_absent.drain(before..).collect();
+        let (first_span, first_path) = &decided[0];
+        let file = self.file;
+        let mut d = Diagnostic::error(
+            Code::UnhandledOptional,
+            format!("{what} decides on {first_path}, which may be absent"),
+        )
+        .at(file, *first_span, "an absent value counts as false here");
+        for (at, path) in decided.iter().skip(1).take(2) {
+            d = d.also(file, *at, format!("{path} may be absent"));
+        }
+        d = d.note("an absent fact must not silently decide what a rule applies to").help(
+            "handle the absent case in the condition: `x is some and ..`, or give a default with `??`",
+        );
+        self.diags.push(d);
     }
 
     /// `x is some` may test any value; a definite one is simply some.
@@ -497,6 +545,9 @@ impl<'c> ExprChecker<'c> {
                 lowered.push(x);
             }
             let ret = if optional { ret.optional() } else { ret };
+            if let Some(path) = &self.cx.program.fns[id.index()].decides_on_absent {
+                self.decided_on_absent.push((span, format!("{path} (in `{}`)", func.name)));
+            }
             return (Ex::Call { func: id, args: lowered }, ret);
         }
         let builtin = match func.name.as_str() {
@@ -598,7 +649,11 @@ impl<'c> ExprChecker<'c> {
                 let element = match lt.definite() {
                     Ty::List(el) => (**el).clone(),
                     Ty::Error => Ty::Error,
-                    Ty::EmptyList => Ty::Error,
+                    // `[]` has no elements, so its variable is never bound:
+                    // any type will do, and `Int` makes `sum` of it the 0
+                    // the language promises (an error type here would turn
+                    // the whole expression into a silent `false`).
+                    Ty::EmptyList => Ty::Int,
                     other => {
                         let name = self.ty_name(other);
                         self.error(
@@ -643,7 +698,7 @@ impl<'c> ExprChecker<'c> {
         };
         let (source, element, source_opt) = self.binder_source(binder);
         let slot = self.bind(&binder.var.name, element);
-        let filter = filter.map(|f| self.expect(f, &Ty::Bool, true));
+        let filter = filter.map(|f| self.filter(f));
         let (vx, vt) = self.expr(value, None);
         self.unbind();
         let filter_opt = filter.as_ref().is_some_and(|(_, t)| t.is_optional());

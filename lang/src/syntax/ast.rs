@@ -401,9 +401,10 @@ pub struct Expr {
 pub enum ExprKind {
     Bool(bool),
     Int(i64),
-    Number(f64),
-    /// `5%`, stored as the fraction 0.05.
-    Percent(f64),
+    /// A decimal written with a point, exact.
+    Number(crate::num::Decimal),
+    /// `5%`, stored as the exact fraction 0.05.
+    Percent(crate::num::Decimal),
     Text(String),
     Date(Date),
     Duration(Duration),

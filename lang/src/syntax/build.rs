@@ -875,13 +875,20 @@ impl Builder {
             }
             Rule::percent => {
                 let digits: String = pair.as_str().trim_end_matches('%').chars().filter(|c| *c != '_').collect();
-                let value = digits.parse::<f64>().unwrap_or(0.0) / 100.0;
+                let value = crate::num::parse(&digits).and_then(crate::num::percent_of).unwrap_or_else(|| {
+                    self.error(span, format!("percent `{}` is out of range", pair.as_str()), "out of range", Some(crate::num::RANGE_HELP));
+                    crate::num::Decimal::ZERO
+                });
                 Expr { kind: ExprKind::Percent(value), span }
             }
             Rule::number => {
                 let digits: String = pair.as_str().chars().filter(|c| *c != '_').collect();
                 if digits.contains('.') {
-                    Expr { kind: ExprKind::Number(digits.parse::<f64>().unwrap_or(0.0)), span }
+                    let value = crate::num::parse(&digits).unwrap_or_else(|| {
+                        self.error(span, format!("number `{}` is out of range", pair.as_str()), "out of range", None);
+                        crate::num::Decimal::ZERO
+                    });
+                    Expr { kind: ExprKind::Number(value), span }
                 } else {
                     match digits.parse::<i64>() {
                         Ok(n) => Expr { kind: ExprKind::Int(n), span },
