@@ -4,15 +4,23 @@
 //!
 //! Loading is all or nothing: every problem in every file is reported, and
 //! a [`FactStore`] is returned only when there is none, so a policy is never
-//! evaluated on half-loaded facts. A valid JSON or YAML file is typed
-//! straight from the parser (`stream`); a file with a problem, and every
-//! TOML file, goes through a generic document tree (`convert`), where each
-//! problem carries the path of the bad value; the path is turned into a
-//! line and column only when an error is reported (see [`locate`]).
+//! evaluated on half-loaded facts. The checks across records (duplicate
+//! keys, references, exceptions) run even when a file has problems, on the
+//! records that loaded, knowing the keys of those that did not ([`Partial`]).
+//! A valid JSON or YAML file is typed straight from the parser (`stream`);
+//! a file with a problem, and every TOML file, goes through a generic
+//! document tree (`tree`, `convert`), where each problem carries the path of
+//! the bad value; the path is turned into a line and column only for the
+//! problems shown (see [`locate`]).
+//!
+//! Memory is bounded as the files are read: the records are counted against
+//! the `max_entities` budget while parsing, so a file with too many stops
+//! there, not after its whole tree is built.
 
 mod convert;
 mod locate;
 mod stream;
+mod tree;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -182,26 +190,112 @@ impl Facts for FactStore {
     }
 }
 
-/// Most problems reported for one file before the rest are summarised.
-const MAX_PROBLEMS_PER_FILE: usize = 50;
+/// Most problems reported for one file (and for each check across
+/// records) before the rest are summarised.
+pub(crate) const MAX_PROBLEMS_PER_FILE: usize = 50;
 
-/// Loads every fact file and the program's `fact` declarations.
+/// What the files with problems still tell about the keys of their records,
+/// so that a reference to a record that is there, with a problem of its
+/// own, is not also reported as dangling.
+#[derive(Debug, Default)]
+pub(crate) struct Partial {
+    /// Keys of records that did not load, by entity.
+    keys: Vec<hashbrown::HashSet<Arc<str>>>,
+    /// Entities some of whose records could not be read far enough to
+    /// know their key.
+    unknown: Vec<bool>,
+    /// A file could not be read far enough to know even its entities.
+    all_unknown: bool,
+    /// The records exceeded the `max_entities` budget.
+    pub too_many: bool,
+}
+
+impl Partial {
+    fn new(program: &Program) -> Partial {
+        Partial {
+            keys: vec![Default::default(); program.entities.len()],
+            unknown: vec![false; program.entities.len()],
+            ..Partial::default()
+        }
+    }
+
+    /// Records of `entity` (of any entity, for `None`) may be missing
+    /// without their keys known.
+    pub(crate) fn unreadable(&mut self, entity: Option<EntityId>) {
+        match entity.and_then(|e| self.unknown.get_mut(e.index())) {
+            Some(unknown) => *unknown = true,
+            None => self.all_unknown = true,
+        }
+    }
+
+    /// A record of `entity` did not load; its key, when it could be read.
+    pub(crate) fn record_failed(&mut self, program: &Program, entity: EntityId, key: Option<Value>) {
+        let Some(key_field) = program.entity(entity).key else { return };
+        let mut values = vec![Value::Absent; key_field as usize + 1];
+        match key {
+            Some(key @ (Value::Text(_) | Value::Int(_))) => {
+                values[key_field as usize] = key;
+                self.keys[entity.index()].insert(key_text(Some(key_field), &values, 0));
+            }
+            _ => self.unreadable(Some(entity)),
+        }
+    }
+
+    /// Whether a `entity` with this key may exist in a record that did not load.
+    fn may_have(&self, entity: EntityId, key: &str) -> bool {
+        self.all_unknown || self.unknown[entity.index()] || self.keys[entity.index()].contains(key)
+    }
+}
+
+/// Loads every fact file and the program's `fact` declarations, with no
+/// bound on their number.
 pub fn load(program: &Program, sources: &Sources, inputs: &[FactInput]) -> Result<FactStore, Vec<Diagnostic>> {
+    load_within(program, sources, inputs, u64::MAX)
+}
+
+/// Loads every fact file and the program's `fact` declarations, refusing
+/// (E0310) more than `max_entities` facts as soon as the files being read
+/// hold more.
+pub fn load_within(
+    program: &Program,
+    sources: &Sources,
+    inputs: &[FactInput],
+    max_entities: u64,
+) -> Result<FactStore, Vec<Diagnostic>> {
     let mut store = FactStore::empty(program);
     let mut diags = Vec::new();
+    let mut partial = Partial::new(program);
+    let mut count = program.facts.len() as u64;
+    if count > max_entities {
+        return Err(vec![too_many(max_entities).note("the policy's `fact` declarations alone exceed it")]);
+    }
     for fact in &program.facts {
         store.push(program, fact.entity, Row { values: fact.values.clone().into(), origin: Origin::Policy(fact.span) });
     }
     for input in inputs {
         let text = sources.text(input.file);
+        let budget = max_entities.saturating_sub(count);
         let mut file_diags = Vec::new();
         let rows = match input.format {
-            Format::Csv => convert::csv_rows(program, input, text, &mut file_diags),
-            _ => match stream::document_rows(program, input, text) {
-                Some(rows) => rows,
-                None => convert::document_rows(program, input, text, &mut file_diags),
+            Format::Csv => convert::csv_rows(program, input, text, budget, &mut file_diags, &mut partial),
+            _ => match stream::document_rows(program, input, text, budget) {
+                stream::Fast::Rows(rows) => rows,
+                stream::Fast::TooMany => {
+                    partial.too_many = true;
+                    Vec::new()
+                }
+                stream::Fast::Slow => {
+                    convert::document_rows(program, input, text, budget, &mut file_diags, &mut partial)
+                }
             },
         };
+        if partial.too_many {
+            diags.push(too_many(max_entities).note(format!(
+                "the limit was reached while reading `{}`, which was not read further",
+                sources.name(input.file)
+            )));
+            return Err(diags);
+        }
         if file_diags.len() > MAX_PROBLEMS_PER_FILE {
             let more = file_diags.len() - MAX_PROBLEMS_PER_FILE;
             file_diags.truncate(MAX_PROBLEMS_PER_FILE);
@@ -211,15 +305,14 @@ pub fn load(program: &Program, sources: &Sources, inputs: &[FactInput]) -> Resul
             ));
         }
         diags.extend(file_diags);
+        count += rows.len() as u64;
         for (entity, row) in rows {
             store.push(program, entity, row);
         }
     }
-    if diags.is_empty() {
-        check_keys(program, sources, &store, &mut diags);
-        check_references(program, sources, &store, &mut diags);
-        check_exceptions(program, &store, &mut diags);
-    }
+    check_keys(program, sources, &store, &mut diags);
+    check_references(program, sources, &store, &partial, &mut diags);
+    check_exceptions(program, &store, &partial, &mut diags);
     if diags.is_empty() {
         Ok(store)
     } else {
@@ -227,14 +320,20 @@ pub fn load(program: &Program, sources: &Sources, inputs: &[FactInput]) -> Resul
     }
 }
 
+/// E0310, for facts that exceed `max_entities`.
+fn too_many(max_entities: u64) -> Diagnostic {
+    Diagnostic::error(Code::TooManyFacts, format!("the facts hold more entities than the limit of {max_entities}"))
+        .help("raise `max_entities` in the `[limits]` table of aims.toml if this many is intended")
+}
+
 /// Whether the fast path of a JSON or YAML fact file agrees with the slow
 /// one: when it answers, the slow path finds no problem and the same rows.
 /// For the fuzzer and tests; loading uses the fast path when it answers.
 #[doc(hidden)]
 pub fn loaders_agree(program: &Program, input: &FactInput, text: &str) -> bool {
-    let Some(fast) = stream::document_rows(program, input, text) else { return true };
+    let stream::Fast::Rows(fast) = stream::document_rows(program, input, text, u64::MAX) else { return true };
     let mut diags = Vec::new();
-    let slow = convert::document_rows(program, input, text, &mut diags);
+    let slow = convert::document_rows(program, input, text, u64::MAX, &mut diags, &mut Partial::new(program));
     diags.is_empty() && fast == slow
 }
 
@@ -259,16 +358,47 @@ pub fn locate_field(program: &Program, sources: &Sources, entity: EntityId, row:
     }
 }
 
+/// Pushes the problems of one check across records, locating only the
+/// first [`MAX_PROBLEMS_PER_FILE`] (locating reads a whole file) and
+/// counting the rest.
+struct Capped<'d> {
+    diags: &'d mut Vec<Diagnostic>,
+    shown: usize,
+    more: usize,
+}
+
+impl Capped<'_> {
+    fn room(&mut self) -> bool {
+        if self.shown < MAX_PROBLEMS_PER_FILE {
+            self.shown += 1;
+            true
+        } else {
+            self.more += 1;
+            false
+        }
+    }
+
+    fn finish(self, code: Code, what: &str) {
+        if self.more > 0 {
+            self.diags.push(Diagnostic::error(code, format!("{} more {what} not shown", self.more)));
+        }
+    }
+}
+
 fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &mut Vec<Diagnostic>) {
+    let mut capped = Capped { diags, shown: 0, more: 0 };
     for (e, table) in store.tables.iter().enumerate() {
         let entity = EntityId(e as u32);
         let def = program.entity(entity);
         let Some(key_field) = def.key else { continue };
         for &(prev, i) in &table.duplicates {
+            if !capped.room() {
+                continue;
+            }
             let key = store.key_of(program, entity, i);
             let here = locate_field(program, sources, entity, &table.rows[i as usize], Some(key_field));
             let there = locate_field(program, sources, entity, &table.rows[prev as usize], Some(key_field));
-            diags.push(
+            capped.diags.push(
                 Diagnostic::error(
                     Code::FactDuplicateKey,
                     format!("two `{}` facts have the key \"{key}\"", def.decl.name),
@@ -279,9 +409,17 @@ fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &m
             );
         }
     }
+    capped.finish(Code::FactDuplicateKey, "facts with a key an earlier fact has");
 }
 
-fn check_references(program: &Program, sources: &Sources, store: &FactStore, diags: &mut Vec<Diagnostic>) {
+fn check_references(
+    program: &Program,
+    sources: &Sources,
+    store: &FactStore,
+    partial: &Partial,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut capped = Capped { diags, shown: 0, more: 0 };
     for (e, table) in store.tables.iter().enumerate() {
         let entity = EntityId(e as u32);
         if !program.entity(entity).fields.iter().any(|f| holds_references(program, &f.ty, 0)) {
@@ -292,6 +430,9 @@ fn check_references(program: &Program, sources: &Sources, store: &FactStore, dia
                 let mut missing = Vec::new();
                 dangling(store, value, &mut missing);
                 for (target, key) in missing {
+                    if partial.may_have(target, &key) || !capped.room() {
+                        continue;
+                    }
                     let at = locate_field(program, sources, entity, row, Some(f as u32));
                     let target_def = program.entity(target);
                     let keys: Vec<Arc<str>> =
@@ -313,11 +454,12 @@ fn check_references(program: &Program, sources: &Sources, store: &FactStore, dia
                         Some(s) => d.help(format!("did you mean \"{s}\"?")),
                         None => d.help(format!("add the `{}` to the facts, or correct the key", target_def.decl.name)),
                     };
-                    diags.push(d);
+                    capped.diags.push(d);
                 }
             }
         }
     }
+    capped.finish(Code::FactMissingRef, "references to missing facts");
 }
 
 /// Whether values of a type can hold an entity reference (records nest at
@@ -341,10 +483,10 @@ fn dangling(store: &FactStore, value: &Value, out: &mut Vec<(EntityId, Arc<str>)
     }
 }
 
-fn check_exceptions(program: &Program, store: &FactStore, diags: &mut Vec<Diagnostic>) {
+fn check_exceptions(program: &Program, store: &FactStore, partial: &Partial, diags: &mut Vec<Diagnostic>) {
     for exception in &program.exceptions {
         let Some((entity, key, span)) = &exception.target else { continue };
-        if store.table(*entity).find(key).is_none() {
+        if store.table(*entity).find(key).is_none() && !partial.may_have(*entity, key) {
             let name = &program.entity(*entity).decl.name;
             let keys: Vec<Arc<str>> =
                 (0..store.table(*entity).len() as u32).map(|r| store.key_of(program, *entity, r)).collect();
