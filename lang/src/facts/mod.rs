@@ -502,3 +502,238 @@ fn check_exceptions(program: &Program, store: &FactStore, partial: &Partial, dia
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, LoadFailure};
+
+    const POLICY: &str = "enum Tier { low, high }\n\
+        record Ev { kind: Text }\n\
+        entity Person { id: Text key, age: Int = 0 }\n\
+        entity Sys { id: Text key, tier: Tier = low, owner: Person?, n: Int = 0, ev: [Ev] = [] }\n\
+        control c for s: Sys { require s.tier == low }\n";
+
+    fn mapping(entity: Option<&str>) -> Mapping {
+        Mapping { entity: entity.map(str::to_string), ..Mapping::default() }
+    }
+
+    fn load(files: &[(&str, Format, Mapping, &str)]) -> Result<Engine, LoadFailure> {
+        Engine::from_texts("p.aims", POLICY, files)
+    }
+
+    fn failure(files: &[(&str, Format, Mapping, &str)]) -> LoadFailure {
+        match load(files) {
+            Ok(_) => panic!("the facts were accepted"),
+            Err(failure) => failure,
+        }
+    }
+
+    /// Each problem: code, message, underlined text, 1-based line.
+    fn problems(failure: &LoadFailure) -> Vec<(Code, String, String, usize)> {
+        failure
+            .diagnostics
+            .iter()
+            .map(|d| match &d.primary {
+                Some(label) => {
+                    let text = failure.sources.text(label.at.file);
+                    let (line, _) = failure.sources.line_col(label.at.file, label.at.span.start);
+                    (d.code, d.message.clone(), text[label.at.span.range()].to_string(), line)
+                }
+                None => (d.code, d.message.clone(), String::new(), 0),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_in_every_format() {
+        let cases: [(Format, Option<&str>, &str, &str, usize); 8] = [
+            // A field of a record, in the fast path's reach (declared field).
+            (Format::Json, None, "{\"Sys\": [\n {\"id\": \"a\",\n  \"id\": \"b\"}]}", "\"id\"", 3),
+            // An entity name at the top of the document.
+            (Format::Json, None, "{\"Sys\": [{\"id\": \"a\"}],\n \"Sys\": [{\"id\": \"b\"}]}", "\"Sys\"", 2),
+            // A field of a nested record.
+            (Format::Json, None, "{\"Sys\": [{\"id\": \"a\", \"ev\": [{\"kind\": \"x\",\n \"kind\": \"y\"}]}]}", "\"kind\"", 2),
+            (Format::Json, Some("Sys"), "[{\"id\": \"a\", \"n\": 1, \"n\": 2}]", "\"n\"", 1),
+            (Format::Yaml, None, "Sys:\n  - id: a\n    tier: high\n    tier: low\n", "tier", 4),
+            (Format::Yaml, None, "Sys:\n  - id: a\nPerson: []\nSys:\n  - id: b\n", "Sys", 4),
+            (Format::Yaml, Some("Sys"), "- id: a\n  ev:\n    - kind: x\n      kind: y\n", "kind", 4),
+            (Format::Csv, Some("Sys"), "id,tier,tier\na,low,high\n", "tier", 1),
+        ];
+        for (format, entity, text, underlined, line) in cases {
+            let failure = failure(&[("f", format, mapping(entity), text)]);
+            let found = problems(&failure);
+            assert_eq!(found.len(), 1, "{text}: {found:?}");
+            let (code, message, at, at_line) = &found[0];
+            assert_eq!(*code, Code::FactSyntax, "{text}");
+            assert!(message.contains(underlined.trim_matches('"')) && message.contains("twice"), "{message}");
+            assert_eq!((at.as_str(), *at_line), (underlined, line), "{text}");
+        }
+        // An ignored column or key may not be given twice either, unless ignored.
+        let ignoring = Mapping { entity: Some("Sys".into()), ignore: vec!["note".into()], ..Mapping::default() };
+        assert!(load(&[("f", Format::Csv, ignoring.clone(), "id,note,note\na,x,y\n")]).is_ok());
+        let failure = failure(&[("f", Format::Json, ignoring, "[{\"id\": \"a\", \"note\": 1, \"note\": 2}]")]);
+        assert_eq!(problems(&failure)[0].2, "\"note\"");
+    }
+
+    #[test]
+    fn every_problem_is_reported_beside_a_type_error() {
+        // A type error in one record, a dangling reference in another, a
+        // problem in a second file; a reference to the record with the
+        // type error is not dangling, and an entity whose file could not be
+        // read is not reported missing.
+        let systems = "{\"Sys\": [{\"id\": \"a\", \"tier\": \"hgih\", \"owner\": \"p2\"},\n\
+            {\"id\": \"b\", \"owner\": \"nobody\"},\n{\"id\": \"c\", \"owner\": \"p1\"}]}";
+        let people = "{\"Person\": [{\"id\": \"p1\", \"age\": \"old\"}, {\"id\": \"p2\"}]}";
+        let failed = failure(&[("s.json", Format::Json, mapping(None), systems), ("p.json", Format::Json, mapping(None), people)]);
+        let codes: Vec<(Code, String)> = problems(&failed).into_iter().map(|(c, m, ..)| (c, m)).collect();
+        assert_eq!(
+            codes,
+            [
+                (Code::FactType, "`hgih` is not a `Tier` value".to_string()),
+                (Code::FactType, "`old` is not a whole number".to_string()),
+                (Code::FactMissingRef, "no `Person` has the key \"nobody\"".to_string()),
+            ]
+        );
+        // A file that cannot be read at all: nothing is known of its keys.
+        let failed = failure(&[("s.json", Format::Json, mapping(None), systems), ("p.json", Format::Json, mapping(None), "{")]);
+        let codes: Vec<Code> = problems(&failed).into_iter().map(|p| p.0).collect();
+        assert_eq!(codes, [Code::FactType, Code::FactSyntax]);
+        // The same in CSV.
+        let people = "id,age\np1,old\np2,3\n";
+        let failed = failure(&[
+            ("s.json", Format::Json, mapping(None), systems),
+            ("p.csv", Format::Csv, mapping(Some("Person")), people),
+        ]);
+        let codes: Vec<Code> = problems(&failed).into_iter().map(|p| p.0).collect();
+        assert_eq!(codes, [Code::FactType, Code::FactType, Code::FactMissingRef]);
+    }
+
+    #[test]
+    fn an_unknown_field_underlines_its_key() {
+        for (format, text, key) in [
+            (Format::Json, "[{\"id\": \"a\", \"tire\": \"high\"}]", "\"tire\""),
+            (Format::Yaml, "- id: a\n  tire: high\n", "tire"),
+            (Format::Toml, "[[Sys]]\nid = \"a\"\ntire = \"high\"\n", "tire"),
+        ] {
+            let entity = if format == Format::Toml { None } else { Some("Sys") };
+            let failure = failure(&[("f", format, mapping(entity), text)]);
+            let found = problems(&failure);
+            assert_eq!((found[0].0, found[0].2.as_str()), (Code::FactUnknownField, key), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_duplicate_key_in_one_file_is_shown_with_the_right_lines() {
+        let text = "[\n {\"id\": \"a\"},\n {\"id\": \"b\"},\n {\"id\": \"a\"}\n]";
+        let failure = failure(&[("f.json", Format::Json, mapping(Some("Sys")), text)]);
+        let shown = crate::diag::render(&failure.diagnostics, &failure.sources, Default::default());
+        assert!(shown.contains("─[ f.json:4:"), "{shown}");
+        // Both labels in one section: no second header to name a line.
+        assert_eq!(shown.matches("f.json:").count(), 1, "{shown}");
+        assert!(shown.contains(" 2 │  {\"id\": \"a\"},") && shown.contains(" 4 │  {\"id\": \"a\"}"), "{shown}");
+    }
+
+    /// A text of `n` lines made by `line(i)`.
+    fn lines(n: usize, line: impl Fn(usize) -> String) -> String {
+        (0..n).map(line).collect()
+    }
+
+    /// The problems are bounded by the input's size: each of these would
+    /// take minutes if every problem were located (a whole parse each).
+    #[test]
+    fn many_problems_are_counted_without_locating_them() {
+        // 200,000 bad cells (2.4 MB).
+        let rows = 100_000;
+        let csv = format!("id,tier,n\n{}", lines(rows, |i| format!("s{i},hgih,x\n")));
+        let found = problems(&failure(&[("f.csv", Format::Csv, mapping(Some("Sys")), &csv)]));
+        assert_eq!(found.len(), MAX_PROBLEMS_PER_FILE + 1);
+        assert_eq!(found[49].3, 26, "row 26 holds problems 49 and 50");
+        assert_eq!(found[50].1, format!("{} more problems in `f.csv` not shown", rows * 2 - 50));
+
+        let records = 20_000;
+        let yaml = lines(records, |i| format!("- id: s{i}\n  n: x\n"));
+        let json = format!("[{}{{\"id\": \"last\", \"n\": \"x\"}}]", lines(records, |i| format!("{{\"id\": \"s{i}\", \"n\": \"x\"}},\n")));
+        let toml = lines(records, |i| format!("[[Sys]]\nid = \"s{i}\"\nn = \"x\"\n"));
+        for (format, entity, text) in
+            [(Format::Yaml, Some("Sys"), yaml), (Format::Json, Some("Sys"), json), (Format::Toml, None, toml)]
+        {
+            let failure = failure(&[("f", format, mapping(entity), &text)]);
+            let found = problems(&failure);
+            assert_eq!(found.len(), MAX_PROBLEMS_PER_FILE + 1, "{format:?}");
+            assert_eq!(found[49].3, if format == Format::Toml { 150 } else if format == Format::Yaml { 100 } else { 50 });
+            assert!(found[50].1.contains("more problems"), "{format:?}");
+        }
+
+        // Dangling references and duplicate keys, across records.
+        let json = format!("{{\"Sys\": [{}{{\"id\": \"x\"}}]}}", lines(records, |i| format!("{{\"id\": \"s{}\", \"owner\": \"p{i}\"}},\n", i % (records / 2))));
+        let found = problems(&failure(&[("f", Format::Json, mapping(None), &json)]));
+        let codes = |code| found.iter().filter(|p| p.0 == code).count();
+        assert_eq!((codes(Code::FactDuplicateKey), codes(Code::FactMissingRef)), (51, 51));
+        assert!(found.iter().any(|p| p.1 == format!("{} more references to missing facts not shown", records - 50)));
+    }
+
+    #[test]
+    fn deep_yaml_flow_nesting_is_refused_before_the_parser_runs() {
+        let deep = format!("Sys: {}", "[".repeat(100_000));
+        let found = problems(&failure(&[("f", Format::Yaml, mapping(None), &deep)]));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, Code::FactSyntax);
+        assert!(found[0].1.contains("nested more than 128"), "{}", found[0].1);
+        // Brackets that open no collection do not count.
+        let at = |text: &str| convert::yaml_flow_too_deep(text);
+        let brackets = "[".repeat(200);
+        assert_eq!(at(&format!("- \"{brackets}\"\n- '{brackets}'\n- a{brackets}\n# {brackets}\n")), None);
+        assert_eq!(at(&format!("- {}{}\n", "[".repeat(128), "]".repeat(128))), None);
+        assert_eq!(at(&format!("- {}\n", "[".repeat(129))), Some(2 + 128));
+        assert_eq!(at(&format!("a: {}\n", "{b: ".repeat(129))), Some(3 + 4 * 128));
+        // A valid document within the limit loads.
+        assert!(load(&[("f", Format::Yaml, mapping(None), "Sys: [{id: a, ev: [{kind: '[x'}]}]\n")]).is_ok());
+    }
+
+    #[test]
+    fn the_entity_budget_stops_reading_at_the_first_record_past_it() {
+        let program = load(&[]).map(|e| e.program().clone()).unwrap_or_else(|_| panic!("policy"));
+        let mut sources = Sources::new();
+        let json = sources.add("f.json", "[{\"id\": \"a\"}, {\"id\": \"b\"}, {\"id\": \"c\"}]");
+        let bad = sources.add("g.json", "[{\"id\": \"d\"}, {\"id\": \"e\", \"tier\": \"x\"}]");
+        let csv = sources.add("h.csv", "id\nf\ng\n");
+        let toml = sources.add("i.toml", "[[Sys]]\nid = \"h\"\n");
+        let input = |file, format| FactInput { file, format, mapping: mapping(Some("Sys")) };
+        let all = [input(json, Format::Json), input(bad, Format::Json), input(csv, Format::Csv)];
+        let codes = |inputs: &[FactInput], max| match load_within(&program, &sources, inputs, max) {
+            Ok(store) => Err(store.table(program.entity_by_name("Sys").unwrap()).len()),
+            Err(diags) => Ok(diags.iter().map(|d| d.code).collect::<Vec<_>>()),
+        };
+        // Six facts load (the record with a problem is none).
+        assert_eq!(codes(&all, 6), Ok(vec![Code::FactType]));
+        assert_eq!(codes(&all[..1], 3), Err(3));
+        for max in 0..6 {
+            let got = codes(&all, max).expect("refused");
+            assert_eq!(got.last(), Some(&Code::TooManyFacts), "max {max}: {got:?}");
+        }
+        let toml_only = [FactInput { file: toml, format: Format::Toml, mapping: mapping(None) }];
+        assert_eq!(codes(&toml_only, 0), Ok(vec![Code::TooManyFacts]));
+        // The fast path stops at the record past the budget.
+        let text = sources.text(json);
+        assert!(matches!(stream::document_rows(&program, &all[0], text, 2), stream::Fast::TooMany));
+        assert!(matches!(stream::document_rows(&program, &all[0], text, 3), stream::Fast::Rows(_)));
+    }
+
+    #[test]
+    fn json_with_a_byte_order_mark_and_minus_zero_loads() {
+        let engine = load(&[("f", Format::Json, mapping(Some("Sys")), "\u{feff}[{\"id\": \"a\", \"n\": -0}]")]);
+        let engine = engine.unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        let sys = engine.program().entity_by_name("Sys").unwrap();
+        let facts = engine.facts();
+        assert_eq!(facts.values(sys, 0).map(|v| v[3].clone()), Some(Value::Int(0)));
+        // With a problem, still located right after the mark.
+        let text = "\u{feff}[{\"id\": \"a\",\n \"n\": 1.5}]";
+        let found = problems(&failure(&[("f", Format::Json, mapping(Some("Sys")), text)]));
+        assert_eq!((found[0].2.as_str(), found[0].3), ("1.5", 2));
+        let found = problems(&failure(&[("f", Format::Json, mapping(Some("Sys")), "\u{feff}[{\"id\": 1,}]")]));
+        assert_eq!((found[0].0, found[0].3), (Code::FactSyntax, 1));
+        // 0.0 is not an Int (only JSON's integer -0 reaches the loader as a float).
+        assert!(load(&[("f", Format::Json, mapping(Some("Sys")), "[{\"id\": \"a\", \"n\": 0.5}]")]).is_err());
+    }
+}
