@@ -379,7 +379,10 @@ enum ReadProblem {
     /// A FIFO, a device, a socket or a folder: reading it could block or
     /// never end.
     NotRegular(&'static str),
-    NotUtf8 { lossy: String, at: usize },
+    NotUtf8 {
+        lossy: String,
+        at: usize,
+    },
 }
 
 impl ReadProblem {

@@ -121,8 +121,8 @@ fn parse_document(
                 }
                 Err(e) => {
                     let at = shift + crate::diag::offset_of(body, e.line(), e.column().max(1));
-                let message = e.to_string();
-                let message = message.split(" at line").next().unwrap_or(&message).to_string();
+                    let message = e.to_string();
+                    let message = message.split(" at line").next().unwrap_or(&message).to_string();
                     syntax(diags, point(text, at), message, "JSON");
                     None
                 }
@@ -141,9 +141,9 @@ fn parse_document(
                     None
                 }
                 Err(e) => {
-                let at = e.location().map_or(0, |l| l.index());
-                let message = e.to_string();
-                let message = message.split(" at line").next().unwrap_or(&message).to_string();
+                    let at = e.location().map_or(0, |l| l.index());
+                    let message = e.to_string();
+                    let message = message.split(" at line").next().unwrap_or(&message).to_string();
                     syntax(diags, point(text, at), message, "YAML");
                     None
                 }

@@ -553,7 +553,13 @@ mod tests {
             // An entity name at the top of the document.
             (Format::Json, None, "{\"Sys\": [{\"id\": \"a\"}],\n \"Sys\": [{\"id\": \"b\"}]}", "\"Sys\"", 2),
             // A field of a nested record.
-            (Format::Json, None, "{\"Sys\": [{\"id\": \"a\", \"ev\": [{\"kind\": \"x\",\n \"kind\": \"y\"}]}]}", "\"kind\"", 2),
+            (
+                Format::Json,
+                None,
+                "{\"Sys\": [{\"id\": \"a\", \"ev\": [{\"kind\": \"x\",\n \"kind\": \"y\"}]}]}",
+                "\"kind\"",
+                2,
+            ),
             (Format::Json, Some("Sys"), "[{\"id\": \"a\", \"n\": 1, \"n\": 2}]", "\"n\"", 1),
             (Format::Yaml, None, "Sys:\n  - id: a\n    tier: high\n    tier: low\n", "tier", 4),
             (Format::Yaml, None, "Sys:\n  - id: a\nPerson: []\nSys:\n  - id: b\n", "Sys", 4),
@@ -585,7 +591,10 @@ mod tests {
         let systems = "{\"Sys\": [{\"id\": \"a\", \"tier\": \"hgih\", \"owner\": \"p2\"},\n\
             {\"id\": \"b\", \"owner\": \"nobody\"},\n{\"id\": \"c\", \"owner\": \"p1\"}]}";
         let people = "{\"Person\": [{\"id\": \"p1\", \"age\": \"old\"}, {\"id\": \"p2\"}]}";
-        let failed = failure(&[("s.json", Format::Json, mapping(None), systems), ("p.json", Format::Json, mapping(None), people)]);
+        let failed = failure(&[
+            ("s.json", Format::Json, mapping(None), systems),
+            ("p.json", Format::Json, mapping(None), people),
+        ]);
         let codes: Vec<(Code, String)> = problems(&failed).into_iter().map(|(c, m, ..)| (c, m)).collect();
         assert_eq!(
             codes,
@@ -596,7 +605,8 @@ mod tests {
             ]
         );
         // A file that cannot be read at all: nothing is known of its keys.
-        let failed = failure(&[("s.json", Format::Json, mapping(None), systems), ("p.json", Format::Json, mapping(None), "{")]);
+        let failed =
+            failure(&[("s.json", Format::Json, mapping(None), systems), ("p.json", Format::Json, mapping(None), "{")]);
         let codes: Vec<Code> = problems(&failed).into_iter().map(|p| p.0).collect();
         assert_eq!(codes, [Code::FactType, Code::FactSyntax]);
         // The same in CSV.
@@ -653,7 +663,10 @@ mod tests {
 
         let records = 20_000;
         let yaml = lines(records, |i| format!("- id: s{i}\n  n: x\n"));
-        let json = format!("[{}{{\"id\": \"last\", \"n\": \"x\"}}]", lines(records, |i| format!("{{\"id\": \"s{i}\", \"n\": \"x\"}},\n")));
+        let json = format!(
+            "[{}{{\"id\": \"last\", \"n\": \"x\"}}]",
+            lines(records, |i| format!("{{\"id\": \"s{i}\", \"n\": \"x\"}},\n"))
+        );
         let toml = lines(records, |i| format!("[[Sys]]\nid = \"s{i}\"\nn = \"x\"\n"));
         for (format, entity, text) in
             [(Format::Yaml, Some("Sys"), yaml), (Format::Json, Some("Sys"), json), (Format::Toml, None, toml)]
@@ -661,12 +674,24 @@ mod tests {
             let failure = failure(&[("f", format, mapping(entity), &text)]);
             let found = problems(&failure);
             assert_eq!(found.len(), MAX_PROBLEMS_PER_FILE + 1, "{format:?}");
-            assert_eq!(found[49].3, if format == Format::Toml { 150 } else if format == Format::Yaml { 100 } else { 50 });
+            assert_eq!(
+                found[49].3,
+                if format == Format::Toml {
+                    150
+                } else if format == Format::Yaml {
+                    100
+                } else {
+                    50
+                }
+            );
             assert!(found[50].1.contains("more problems"), "{format:?}");
         }
 
         // Dangling references and duplicate keys, across records.
-        let json = format!("{{\"Sys\": [{}{{\"id\": \"x\"}}]}}", lines(records, |i| format!("{{\"id\": \"s{}\", \"owner\": \"p{i}\"}},\n", i % (records / 2))));
+        let json = format!(
+            "{{\"Sys\": [{}{{\"id\": \"x\"}}]}}",
+            lines(records, |i| format!("{{\"id\": \"s{}\", \"owner\": \"p{i}\"}},\n", i % (records / 2)))
+        );
         let found = problems(&failure(&[("f", Format::Json, mapping(None), &json)]));
         let codes = |code| found.iter().filter(|p| p.0 == code).count();
         assert_eq!((codes(Code::FactDuplicateKey), codes(Code::FactMissingRef)), (51, 51));
