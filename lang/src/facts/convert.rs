@@ -224,6 +224,23 @@ pub(super) fn yaml_flow_too_deep(text: &str) -> Option<usize> {
     None
 }
 
+/// Whether a key given twice is read as facts: on the `select` path, an
+/// entity name, or in a record (not inside the value of an `ignore`d key).
+/// Elsewhere the document is not read, by either path.
+fn counts(dup: &Duplicate, select: &[&str], input: &FactInput) -> bool {
+    let on_select = dup
+        .map
+        .iter()
+        .chain(std::iter::once(&Seg::Key(dup.key.clone())))
+        .zip(select)
+        .all(|(seg, key)| matches!(seg, Seg::Key(k) if k == key));
+    // [select.., entity name?, record index, field key, ..]
+    let field_at = select.len() + usize::from(input.mapping.entity.is_none()) + 1;
+    let in_ignored =
+        dup.map.len() > field_at && matches!(&dup.map[field_at], Seg::Key(k) if input.mapping.ignore.contains(k));
+    on_select && !in_ignored
+}
+
 /// A one-character span at an offset, clamped to the text.
 fn point(text: &str, at: usize) -> Span {
     let at = at.min(text.len());
@@ -278,7 +295,7 @@ fn read_document(
         return Vec::new();
     };
     let mut doc = Doc { file: input.file, format: input.format, text, diags };
-    for dup in &duplicates {
+    for dup in duplicates.iter().filter(|dup| counts(dup, &select, input)) {
         doc.key_problem(
             &dup.map,
             &dup.key,

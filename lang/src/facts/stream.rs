@@ -635,6 +635,20 @@ mod tests {
             agree(&program, text, Format::Json, Mapping::default(), false);
         }
         agree(&program, "- name: a\n- name: b\n", Format::Yaml, entity.clone(), true);
+        // Keys given twice where no fact is read: neither path minds them.
+        let selected = Mapping { select: Some("data".into()), ignore: vec!["x".into()], ..entity.clone() };
+        for text in [
+            "{\"v\": 1, \"v\": 2, \"data\": [{\"name\": \"a\", \"x\": {\"k\": 1, \"k\": 2}}]}",
+            "{\"data\": [], \"other\": {\"data\": 1, \"data\": 2}}",
+        ] {
+            agree(&program, text, Format::Json, selected.clone(), true);
+        }
+        // Where facts are read, both refuse them.
+        for text in ["{\"data\": [], \"data\": []}", "{\"data\": [{\"name\": \"a\", \"x\": 1, \"x\": 2}]}"] {
+            agree(&program, text, Format::Json, selected.clone(), false);
+            let input = FactInput { file: FileId(1), format: Format::Json, mapping: selected.clone() };
+            assert!(matches!(super::document_rows(&program, &input, text, u64::MAX), super::Fast::Slow), "{text}");
+        }
         agree(&program, "- name: .nan\n", Format::Yaml, entity, false);
     }
 }
