@@ -169,20 +169,44 @@ pub(super) const MAX_FLOW_DEPTH: usize = 128;
 
 /// Where a YAML text first nests flow collections deeper than
 /// [`MAX_FLOW_DEPTH`], found in one pass before the parser runs. Brackets
-/// inside quotes, comments and plain scalars (`a[1]`) do not count; the
-/// scan may miss a deep nesting the parser then refuses itself, but counts
-/// no bracket that does not open a collection in a valid document.
+/// inside quotes, comments, block scalars (`|`, `>`) and plain scalars
+/// (`a[1]`) do not count: the scan errs towards counting too few (the
+/// parser then refuses the rest itself), not towards refusing a valid file.
 pub(super) fn yaml_flow_too_deep(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     // Whether a node may start here (after indentation, `- `, `: `, `,`, `[`...).
     let mut node_start = true;
+    let indent_at = |at: usize| bytes[at..].iter().take_while(|&&b| b == b' ').count();
+    // The indentation of the line being read.
+    let mut indent = indent_at(0);
+    let line_end = |at: usize| bytes[at..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |n| at + n + 1);
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
         let next_blank = bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace());
         match c {
-            b'\n' => node_start = true,
+            b'\n' => {
+                node_start = true;
+                indent = indent_at(i + 1);
+            }
+            b'|' | b'>' if node_start && depth == 0 => {
+                // A block scalar: its lines are those indented deeper, and blank ones.
+                let mut line = line_end(i);
+                while line < bytes.len() {
+                    let spaces = indent_at(line);
+                    let end = line_end(line);
+                    let blank = bytes[line + spaces..end].iter().all(u8::is_ascii_whitespace);
+                    if !blank && spaces <= indent {
+                        break;
+                    }
+                    line = end;
+                }
+                i = line;
+                node_start = true;
+                indent = if i < bytes.len() { indent_at(i) } else { 0 };
+                continue;
+            }
             b' ' | b'\t' | b'\r' => {}
             b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() => {
                 while i < bytes.len() && bytes[i] != b'\n' {

@@ -709,6 +709,9 @@ mod tests {
         let at = |text: &str| convert::yaml_flow_too_deep(text);
         let brackets = "[".repeat(200);
         assert_eq!(at(&format!("- \"{brackets}\"\n- '{brackets}'\n- a{brackets}\n# {brackets}\n")), None);
+        let block = format!("a: |\n  {brackets}\n\n  {brackets}\nb: >-\n    {brackets}\n");
+        assert_eq!(at(&block), None);
+        assert_eq!(at(&format!("{block}c: {}\n", "[".repeat(129))), Some(block.len() + 3 + 128));
         assert_eq!(at(&format!("- {}{}\n", "[".repeat(128), "]".repeat(128))), None);
         assert_eq!(at(&format!("- {}\n", "[".repeat(129))), Some(2 + 128));
         assert_eq!(at(&format!("a: {}\n", "{b: ".repeat(129))), Some(3 + 4 * 128));
