@@ -247,4 +247,31 @@ mod tests {
         let toml = "[[systems]]\nowner = \"a\"\n[[systems]]\nowner = \"bob\"\n";
         assert_eq!(at(Format::Toml, toml, &path), "\"bob\"");
     }
+
+    #[test]
+    fn finds_numbers_wherever_they_end() {
+        let path = |i| [Seg::Index(i), Seg::Key("n".into())];
+        let json = "[{\"n\": 7\n},\n {\"n\": 12, \"m\": 1},\n {\"n\": -3}]";
+        assert_eq!(at(Format::Json, json, &path(0)), "7");
+        assert_eq!(at(Format::Json, json, &path(1)), "12");
+        assert_eq!(at(Format::Json, json, &path(2)), "-3");
+        let span = locate(Format::Json, json, &path(0)).expect("located");
+        assert_eq!(crate::diag::line_col(json, span.start as usize).0, 1);
+    }
+
+    #[test]
+    fn finds_the_nth_occurrence_of_a_key() {
+        let json = "{\"S\": [{\"a\": 1,\n \"a\": 2,\n \"a\": 3}]}";
+        let map = [Seg::Key("S".into()), Seg::Index(0)];
+        for nth in 0..3 {
+            let span = locate_key(Format::Json, json, &map, "a", nth).expect("located");
+            assert_eq!((&json[span.range()], crate::diag::line_col(json, span.start as usize).0), ("\"a\"", nth + 1));
+        }
+        assert_eq!(locate_key(Format::Json, json, &map, "a", 3), None);
+        let yaml = "S:\n  - a: 1\n    b: 2\n    a: 3\n";
+        let span = locate_key(Format::Yaml, yaml, &map, "a", 1).expect("located");
+        assert_eq!((&yaml[span.range()], crate::diag::line_col(yaml, span.start as usize).0), ("a", 4));
+        let bom = "\u{feff}{\"a\": 1, \"a\": 2}";
+        assert_eq!(&bom[locate_key(Format::Json, bom, &[], "a", 1).expect("located").range()], "\"a\"");
+    }
 }
