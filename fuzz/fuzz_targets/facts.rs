@@ -1,6 +1,8 @@
 //! The fact loaders (JSON, YAML, TOML, CSV) against a schema: any input is
 //! loaded whole or refused with diagnostics, never a panic; a loaded store
-//! evaluates; the fast JSON and YAML loader agrees with the slow one.
+//! evaluates; the fast JSON and YAML loader agrees with the slow one; a
+//! load within an entity budget refuses (E0310) exactly the facts that
+//! exceed it.
 #![no_main]
 
 use aims_lang::facts::{Format, Mapping};
@@ -48,6 +50,24 @@ fuzz_target!(|data: &[u8]| {
             assert!(aims_lang::facts::loaders_agree(program, &input, &text), "the fast fact loader disagrees");
         });
     }
+    PROGRAM.with(|program| {
+        let Some(program) = program else { return };
+        let mut sources = aims_lang::diag::Sources::new();
+        let file = sources.add("facts", text.as_ref());
+        let inputs = [aims_lang::facts::FactInput { file, format, mapping: mapping.clone() }];
+        let budget = u64::from(selector / 4 % 8);
+        let unbounded = aims_lang::facts::load(program, &sources, &inputs);
+        let bounded = aims_lang::facts::load_within(program, &sources, &inputs, budget);
+        let too_many = |r: &Result<_, Vec<aims_lang::diag::Diagnostic>>| {
+            r.as_ref().err().is_some_and(|d| d.iter().any(|d| d.code == aims_lang::diag::Code::TooManyFacts))
+        };
+        let facts = |store: &aims_lang::facts::FactStore| store.tables.iter().map(|t| t.len() as u64).sum::<u64>();
+        match &unbounded {
+            Ok(store) if facts(store) <= budget => assert_eq!(bounded.as_ref().ok(), Some(store)),
+            Ok(_) => assert!(too_many(&bounded), "more facts than the budget were accepted"),
+            Err(_) => assert!(bounded.is_err(), "the budget made bad facts load"),
+        }
+    });
     if let Ok(mut engine) = aims_lang::Engine::from_texts("fuzz.aims", SCHEMA, &[("facts", format, mapping, &text)]) {
         let _ = engine.evaluate(aims_lang::time::Date::UNIX_EPOCH);
     }

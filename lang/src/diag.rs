@@ -360,14 +360,32 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
         let end = floor_char_boundary(text, (label.at.span.end as usize).min(text.len())).max(start);
         (sources.name(label.at.file).to_string(), start..end)
     };
+    // ariadne shows the labels of one file in one section only while they
+    // come in line order, and heads every section of the primary label's
+    // file with the primary label's line: a label earlier in that file
+    // would get a section headed with the wrong line. So the labels go in
+    // order of file (the primary's first), then position.
+    let labels: Vec<&Label> = std::iter::once(primary).chain(&diagnostic.secondary).collect();
+    let mut files: Vec<FileId> = Vec::new();
+    for label in &labels {
+        if !files.contains(&label.at.file) {
+            files.push(label.at.file);
+        }
+    }
+    let place = |l: &Label| (files.iter().position(|f| *f == l.at.file), l.at.span.start);
+    let order = |l: &Label| labels.iter().filter(|other| place(other) < place(l)).count() as i32;
     let primary_span = span_of(primary);
     let mut report = Report::<AriadneSpan>::build(kind, primary_span.clone())
         .with_config(Config::default().with_color(options.color).with_index_type(IndexType::Byte))
         .with_code(diagnostic.code.as_str())
         .with_message(&diagnostic.message)
-        .with_label(ALabel::new(primary_span).with_message(&primary.message).with_color(Color::Red));
+        .with_label(
+            ALabel::new(primary_span).with_message(&primary.message).with_color(Color::Red).with_order(order(primary)),
+        );
     for label in &diagnostic.secondary {
-        report = report.with_label(ALabel::new(span_of(label)).with_message(&label.message).with_color(Color::Blue));
+        report = report.with_label(
+            ALabel::new(span_of(label)).with_message(&label.message).with_color(Color::Blue).with_order(order(label)),
+        );
     }
     for note in &diagnostic.notes {
         report = report.with_note(note);

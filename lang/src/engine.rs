@@ -157,13 +157,10 @@ impl Engine {
                 .help("declare at least one control, audit, risk or objective in a `.aims` file");
             return Err(LoadFailure { sources, diagnostics: vec![d] });
         }
-        let store = match facts::load(&program, &sources, &fact_inputs) {
+        let store = match facts::load_within(&program, &sources, &fact_inputs, limits.max_entities) {
             Ok(store) => store,
             Err(diagnostics) => return Err(LoadFailure { sources, diagnostics }),
         };
-        if let Err(diagnostics) = within_entity_limit(&program, &store, limits.max_entities) {
-            return Err(LoadFailure { sources, diagnostics });
-        }
         let tables = tables_from(&mut db, &program, store);
         ws.set_tables(&mut db).to(tables);
         Ok(Engine {
@@ -268,8 +265,7 @@ impl Engine {
             }
         }
         let program = self.program().clone();
-        let loaded = facts::load(&program, &sources, &inputs)
-            .and_then(|store| within_entity_limit(&program, &store, self.max_entities).map(|()| store));
+        let loaded = facts::load_within(&program, &sources, &inputs, self.max_entities);
         match loaded {
             Ok(store) => {
                 self.sources = sources;
@@ -592,20 +588,6 @@ impl Engine {
     pub fn workspace(&self) -> Workspace {
         self.ws
     }
-}
-
-/// E0310 when the facts hold more entities than `max_entities`.
-fn within_entity_limit(program: &Program, store: &FactStore, max_entities: u64) -> Result<(), Vec<Diagnostic>> {
-    let count: u64 =
-        (0..program.entities.len()).map(|e| facts::Facts::len(store, crate::ir::EntityId(e as u32)) as u64).sum();
-    if count <= max_entities {
-        return Ok(());
-    }
-    Err(vec![Diagnostic::error(
-        Code::TooManyFacts,
-        format!("the facts hold {count} entities, more than the limit of {max_entities}"),
-    )
-    .help("raise `max_entities` in the `[limits]` table of aims.toml if this many is intended")])
 }
 
 /// The workspace of a project's policy files, with every stdlib module

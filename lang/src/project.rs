@@ -374,7 +374,15 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, depth: usize, wanted: &dyn Fn(&Pa
 enum ReadProblem {
     Io(String),
     TooLarge(u64, u64),
-    NotUtf8 { lossy: String, at: usize },
+    /// More than the limit was read from a file whose size was smaller.
+    Grew(u64),
+    /// A FIFO, a device, a socket or a folder: reading it could block or
+    /// never end.
+    NotRegular(&'static str),
+    NotUtf8 {
+        lossy: String,
+        at: usize,
+    },
 }
 
 impl ReadProblem {
@@ -384,6 +392,12 @@ impl ReadProblem {
             ReadProblem::TooLarge(size, max) => {
                 Diagnostic::error(large, format!("`{name}` is too large: {size} bytes"))
                     .note(format!("the limit is {max} bytes"))
+            }
+            ReadProblem::Grew(max) => Diagnostic::error(large, format!("`{name}` is too large"))
+                .note(format!("more than the limit of {max} bytes was read from it (it grew while being read)")),
+            ReadProblem::NotRegular(kind) => {
+                Diagnostic::error(Code::Io, format!("cannot read `{name}`: it is {kind}, not a regular file"))
+                    .help("name a regular file; reading a FIFO or a device could block or never end")
             }
             ReadProblem::NotUtf8 { lossy, at } => {
                 let id = sources.add(name, lossy.as_str());
@@ -397,12 +411,36 @@ impl ReadProblem {
     }
 }
 
+/// Reads a regular file of at most `max` bytes. The type is checked before
+/// the file is opened (opening a FIFO blocks until a writer comes), again
+/// on the opened file (in case it was swapped), and the read itself stops
+/// past `max`, whatever the size the file system reported.
 fn read_text(path: &Path, max: u64) -> Result<String, ReadProblem> {
-    let size = std::fs::metadata(path).map_err(|e| ReadProblem::Io(io_reason(&e)))?.len();
-    if size > max {
-        return Err(ReadProblem::TooLarge(size, max));
+    use std::io::Read;
+    let io = |e: std::io::Error| ReadProblem::Io(io_reason(&e));
+    let meta = std::fs::metadata(path).map_err(io)?;
+    regular(&meta)?;
+    if meta.len() > max {
+        return Err(ReadProblem::TooLarge(meta.len(), max));
     }
-    let bytes = std::fs::read(path).map_err(|e| ReadProblem::Io(io_reason(&e)))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK: opening a FIFO put in place since the check returns at once.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        options.custom_flags(0o4000);
+        #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd"))]
+        options.custom_flags(0x4);
+    }
+    let file = options.open(path).map_err(io)?;
+    regular(&file.metadata().map_err(io)?)?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > max {
+        return Err(ReadProblem::Grew(max));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(e) => {
@@ -412,6 +450,28 @@ fn read_text(path: &Path, max: u64) -> Result<String, ReadProblem> {
             Err(ReadProblem::NotUtf8 { lossy: String::from_utf8_lossy(&bytes).into_owned(), at: chars_before })
         }
     }
+}
+
+/// Refuses what is not a regular file.
+fn regular(meta: &std::fs::Metadata) -> Result<(), ReadProblem> {
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Err(ReadProblem::NotRegular("a FIFO (named pipe)"));
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return Err(ReadProblem::NotRegular("a device"));
+        }
+        if kind.is_socket() {
+            return Err(ReadProblem::NotRegular("a socket"));
+        }
+    }
+    Err(ReadProblem::NotRegular(if kind.is_dir() { "a folder" } else { "something other than a file" }))
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -107,8 +107,7 @@ impl Engine {
     /// it stands. On error the engine keeps the facts it had.
     pub fn reload_facts(&mut self) -> Result<(), LoadFailure> {
         let program = self.program().clone();
-        let loaded = facts::load(&program, &self.sources, &self.fact_inputs)
-            .and_then(|store| super::within_entity_limit(&program, &store, self.max_entities).map(|()| store));
+        let loaded = facts::load_within(&program, &self.sources, &self.fact_inputs, self.max_entities);
         match loaded {
             Ok(store) => {
                 let tables = tables_from(&mut self.db, &program, store);

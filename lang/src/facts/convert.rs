@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::locate::locate;
-use super::{FactInput, Format, Origin, Row};
-use crate::diag::{closest, line_col, Code, Diagnostic, FileId};
+use super::locate::{json_body, locate, locate_key};
+use super::tree::{self, Duplicate};
+use super::{FactInput, Format, Origin, Partial, Row, MAX_PROBLEMS_PER_FILE};
+use crate::diag::{closest, Code, Diagnostic, FileId};
 use crate::ir::{EntityId, Program, StructDef, Ty, Value};
 use crate::num;
 use crate::syntax::ast::Span;
@@ -51,7 +52,39 @@ struct Doc<'a> {
 
 impl Doc<'_> {
     fn problem(&mut self, path: &[Seg], code: Code, message: String, label: String, help: Option<String>) {
-        let span = locate(self.format, self.text, path).unwrap_or_default();
+        let span = self.locate(|format, text| locate(format, text, path));
+        self.push(span, path, code, message, label, help);
+    }
+
+    /// A problem with the `nth` occurrence of `key` in the object at `path`,
+    /// underlining the key.
+    #[allow(clippy::too_many_arguments)]
+    fn key_problem(
+        &mut self,
+        path: &[Seg],
+        key: &str,
+        nth: usize,
+        code: Code,
+        message: String,
+        label: String,
+        help: Option<String>,
+    ) {
+        let span = self.locate(|format, text| locate_key(format, text, path, key, nth));
+        let mut full = path.to_vec();
+        full.push(Seg::Key(key.to_string()));
+        self.push(span, &full, code, message, label, help);
+    }
+
+    /// Locating reads the whole document, so only the problems that will
+    /// be shown are located; the others are only counted.
+    fn locate(&self, find: impl FnOnce(Format, &str) -> Option<Span>) -> Span {
+        if self.diags.len() >= MAX_PROBLEMS_PER_FILE {
+            return Span::default();
+        }
+        find(self.format, self.text).unwrap_or_default()
+    }
+
+    fn push(&mut self, span: Span, path: &[Seg], code: Code, message: String, label: String, help: Option<String>) {
         let mut d =
             Diagnostic::error(code, message).at(self.file, span, label).note(format!("at `{}`", show_path(path)));
         if let Some(h) = help {
@@ -61,8 +94,14 @@ impl Doc<'_> {
     }
 }
 
-/// Parses a JSON, YAML or TOML document.
-fn parse_document(input: &FactInput, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Json> {
+/// Parses a JSON, YAML or TOML document, with the keys it gives twice.
+fn parse_document(
+    input: &FactInput,
+    text: &str,
+    records: &tree::Records,
+    diags: &mut Vec<Diagnostic>,
+    partial: &mut Partial,
+) -> Option<(Json, Vec<Duplicate>)> {
     let file = input.file;
     let syntax = |diags: &mut Vec<Diagnostic>, span: Span, message: String, what: &str| {
         diags.push(
@@ -72,28 +111,48 @@ fn parse_document(input: &FactInput, text: &str, diags: &mut Vec<Diagnostic>) ->
         );
     };
     match input.format {
-        Format::Json => match serde_json::from_str::<Json>(text) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let at = crate::diag::offset_of(text, e.line(), e.column().max(1));
-                let message = e.to_string();
-                let message = message.split(" at line").next().unwrap_or(&message).to_string();
-                syntax(diags, point(text, at), message, "JSON");
-                None
+        Format::Json => {
+            let (body, shift) = json_body(text);
+            let mut de = serde_json::Deserializer::from_str(body);
+            match tree::build(&mut de, records).and_then(|built| de.end().map(|()| built)) {
+                Ok((v, built)) => Some((v, built.duplicates)),
+                Err(e) if e.to_string().contains(tree::TOO_MANY) => {
+                    partial.too_many = true;
+                    None
+                }
+                Err(e) => {
+                    let at = shift + crate::diag::offset_of(body, e.line(), e.column().max(1));
+                    let message = e.to_string();
+                    let message = message.split(" at line").next().unwrap_or(&message).to_string();
+                    syntax(diags, point(text, at), message, "JSON");
+                    None
+                }
             }
-        },
-        Format::Yaml => match serde_yaml_ng::from_str::<Json>(text) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let at = e.location().map_or(0, |l| l.index());
-                let message = e.to_string();
-                let message = message.split(" at line").next().unwrap_or(&message).to_string();
+        }
+        Format::Yaml => {
+            if let Some(at) = yaml_flow_too_deep(text) {
+                let message = format!("collections nested more than {MAX_FLOW_DEPTH} deep");
                 syntax(diags, point(text, at), message, "YAML");
-                None
+                return None;
             }
-        },
+            match tree::build(serde_yaml_ng::Deserializer::from_str(text), records) {
+                Ok((v, built)) => Some((v, built.duplicates)),
+                Err(e) if e.to_string().contains(tree::TOO_MANY) => {
+                    partial.too_many = true;
+                    None
+                }
+                Err(e) => {
+                    let at = e.location().map_or(0, |l| l.index());
+                    let message = e.to_string();
+                    let message = message.split(" at line").next().unwrap_or(&message).to_string();
+                    syntax(diags, point(text, at), message, "YAML");
+                    None
+                }
+            }
+        }
+        // TOML refuses a key given twice itself.
         Format::Toml => match toml::from_str::<Json>(text) {
-            Ok(v) => Some(v),
+            Ok(v) => Some((v, Vec::new())),
             Err(e) => {
                 let span = e.span().map_or(Span::default(), |r| Span::new(r.start, r.end.max(r.start)));
                 syntax(diags, span, e.message().trim().to_string(), "TOML");
@@ -104,6 +163,109 @@ fn parse_document(input: &FactInput, text: &str, diags: &mut Vec<Diagnostic>) ->
     }
 }
 
+/// The deepest nesting of YAML flow collections (`[`, `{`) read: the YAML
+/// parser's own limit, which it finds only after work quadratic in the
+/// depth (100,000 `[` took 52 s).
+pub(super) const MAX_FLOW_DEPTH: usize = 128;
+
+/// Where a YAML text first nests flow collections deeper than
+/// [`MAX_FLOW_DEPTH`], found in one pass before the parser runs. Brackets
+/// inside quotes, comments, block scalars (`|`, `>`) and plain scalars
+/// (`a[1]`) do not count: the scan errs towards counting too few (the
+/// parser then refuses the rest itself), not towards refusing a valid file.
+pub(super) fn yaml_flow_too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    // Whether a node may start here (after indentation, `- `, `: `, `,`, `[`...).
+    let mut node_start = true;
+    let indent_at = |at: usize| bytes[at..].iter().take_while(|&&b| b == b' ').count();
+    // The indentation of the line being read.
+    let mut indent = indent_at(0);
+    let line_end = |at: usize| bytes[at..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |n| at + n + 1);
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let next_blank = bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace());
+        match c {
+            b'\n' => {
+                node_start = true;
+                indent = indent_at(i + 1);
+            }
+            b'|' | b'>' if node_start && depth == 0 => {
+                // A block scalar: its lines are those indented deeper, and blank ones.
+                let mut line = line_end(i);
+                while line < bytes.len() {
+                    let spaces = indent_at(line);
+                    let end = line_end(line);
+                    let blank = bytes[line + spaces..end].iter().all(u8::is_ascii_whitespace);
+                    if !blank && spaces <= indent {
+                        break;
+                    }
+                    line = end;
+                }
+                i = line;
+                node_start = true;
+                indent = if i < bytes.len() { indent_at(i) } else { 0 };
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {}
+            b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' | b'\'' if node_start => {
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' if c == b'"' => i += 1,
+                        b'\'' if c == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 1,
+                        b if b == c => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                node_start = false;
+            }
+            b'[' | b'{' if node_start || depth > 0 => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Some(i);
+                }
+                node_start = true;
+            }
+            b']' | b'}' if depth > 0 => {
+                depth -= 1;
+                node_start = false;
+            }
+            b',' if depth > 0 => node_start = true,
+            b'-' | b'?' | b':' if next_blank => node_start = true,
+            b':' if depth > 0 => node_start = true,
+            _ => node_start = false,
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether a key given twice is read as facts: on the `select` path, an
+/// entity name, or in a record (not inside the value of an `ignore`d key).
+/// Elsewhere the document is not read, by either path.
+fn counts(dup: &Duplicate, select: &[&str], input: &FactInput) -> bool {
+    let on_select = dup
+        .map
+        .iter()
+        .chain(std::iter::once(&Seg::Key(dup.key.clone())))
+        .zip(select)
+        .all(|(seg, key)| matches!(seg, Seg::Key(k) if k == key));
+    // [select.., entity name?, record index, field key, ..]
+    let field_at = select.len() + usize::from(input.mapping.entity.is_none()) + 1;
+    let in_ignored =
+        dup.map.len() > field_at && matches!(&dup.map[field_at], Seg::Key(k) if input.mapping.ignore.contains(k));
+    on_select && !in_ignored
+}
+
 /// A one-character span at an offset, clamped to the text.
 fn point(text: &str, at: usize) -> Span {
     let at = at.min(text.len());
@@ -111,14 +273,35 @@ fn point(text: &str, at: usize) -> Span {
     Span::new(at, end)
 }
 
-/// Rows of a JSON, YAML or TOML fact file.
+/// Rows of a JSON, YAML or TOML fact file, reading at most `budget`
+/// records (past it, `partial.too_many` is set and nothing is returned).
 pub(super) fn document_rows(
     program: &Program,
     input: &FactInput,
     text: &str,
+    budget: u64,
     diags: &mut Vec<Diagnostic>,
+    partial: &mut Partial,
 ) -> Vec<(EntityId, Row)> {
-    if text.trim().is_empty() {
+    let mut reached = false;
+    let rows = read_document(program, input, text, budget, diags, partial, &mut reached);
+    if !reached {
+        // Nothing is known of the keys of records never reached.
+        partial.unreadable(input.mapping.entity.as_deref().and_then(|name| program.entity_by_name(name)));
+    }
+    rows
+}
+
+fn read_document(
+    program: &Program,
+    input: &FactInput,
+    text: &str,
+    budget: u64,
+    diags: &mut Vec<Diagnostic>,
+    partial: &mut Partial,
+    reached: &mut bool,
+) -> Vec<(EntityId, Row)> {
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
         diags.push(
             Diagnostic::error(Code::FactFile, "the fact file is empty")
                 .at(input.file, Span::default(), "no document here")
@@ -128,8 +311,26 @@ pub(super) fn document_rows(
         );
         return Vec::new();
     }
-    let Some(document) = parse_document(input, text, diags) else { return Vec::new() };
+    let select: Vec<&str> = match &input.mapping.select {
+        Some(s) => s.split('.').filter(|k| !k.is_empty()).collect(),
+        None => Vec::new(),
+    };
+    let records_at = tree::Records { select: &select, by_name: input.mapping.entity.is_none(), budget };
+    let Some((document, duplicates)) = parse_document(input, text, &records_at, diags, partial) else {
+        return Vec::new();
+    };
     let mut doc = Doc { file: input.file, format: input.format, text, diags };
+    for dup in duplicates.iter().filter(|dup| counts(dup, &select, input)) {
+        doc.key_problem(
+            &dup.map,
+            &dup.key,
+            dup.nth,
+            Code::FactSyntax,
+            format!("`{}` is given twice", dup.key),
+            "given again here".into(),
+            Some("only the first would count: remove or rename the repeated key".into()),
+        );
+    }
     let mut rows = Vec::new();
     let mut path = Vec::new();
     let mut node = &document;
@@ -153,6 +354,19 @@ pub(super) fn document_rows(
             }
         }
     }
+    if input.format == Format::Toml {
+        // The other formats counted the records while parsing.
+        let count: usize = match (&input.mapping.entity, node) {
+            (Some(_), Json::Array(items)) => items.len(),
+            (None, Json::Object(map)) => map.values().map(|v| v.as_array().map_or(0, Vec::len)).sum(),
+            _ => 0,
+        };
+        if count as u64 > budget {
+            partial.too_many = true;
+            return rows;
+        }
+    }
+    *reached = true;
     match &input.mapping.entity {
         Some(entity_name) => {
             let Some(entity) = program.entity_by_name(entity_name) else {
@@ -167,10 +381,11 @@ pub(super) fn document_rows(
                 );
                 return rows;
             };
-            records(program, &mut doc, entity, node, &path, input, &mut rows);
+            records(program, &mut doc, entity, node, &path, input, &mut rows, partial);
         }
         None => {
             let Json::Object(map) = node else {
+                partial.unreadable(None);
                 doc.problem(
                     &path,
                     Code::FactType,
@@ -195,13 +410,14 @@ pub(super) fn document_rows(
                     );
                     continue;
                 };
-                records(program, &mut doc, entity, node, &path, input, &mut rows);
+                records(program, &mut doc, entity, node, &path, input, &mut rows, partial);
             }
         }
     }
     rows
 }
 
+#[allow(clippy::too_many_arguments)]
 fn records(
     program: &Program,
     doc: &mut Doc,
@@ -210,8 +426,10 @@ fn records(
     path: &[Seg],
     input: &FactInput,
     rows: &mut Vec<(EntityId, Row)>,
+    partial: &mut Partial,
 ) {
     let Json::Array(items) = node else {
+        partial.unreadable(Some(entity));
         doc.problem(
             path,
             Code::FactType,
@@ -226,9 +444,23 @@ fn records(
     for (i, item) in items.iter().enumerate() {
         let mut item_path = path.to_vec();
         item_path.push(Seg::Index(i));
-        if let Some(values) = struct_values(program, doc, def, item, &item_path, Some(input)) {
-            let origin = Origin::File { file: doc.file, format: doc.format, array: array.clone(), index: i as u32 };
-            rows.push((entity, Row { values: values.into(), origin }));
+        match struct_values(program, doc, def, item, &item_path, Some(input)) {
+            Some(values) => {
+                let origin = Origin::File { file: doc.file, format: doc.format, array: array.clone(), index: i as u32 };
+                rows.push((entity, Row { values: values.into(), origin }));
+            }
+            None => {
+                let name = |f: &crate::ir::FieldDef| input.mapping.rename.get(&f.name).unwrap_or(&f.name).clone();
+                let key = def.key.map(|k| &def.fields[k as usize]).and_then(|field| {
+                    let text = match item.get(name(field))? {
+                        Json::String(s) => s.clone(),
+                        Json::Number(n) => n.to_string(),
+                        _ => return None,
+                    };
+                    scalar_from_text(program, &field.ty, &text).ok()
+                });
+                partial.record_failed(program, entity, key);
+            }
         }
     }
 }
@@ -280,10 +512,10 @@ fn struct_values(
                     names.join(", ")
                 ),
             };
-            let mut p = path.to_vec();
-            p.push(Seg::Key(key.clone()));
-            doc.problem(
-                &p,
+            doc.key_problem(
+                path,
+                key,
+                0,
                 Code::FactUnknownField,
                 format!("`{}` has no field `{key}`", def.decl.name),
                 "unknown field".into(),
@@ -369,6 +601,8 @@ fn value(program: &Program, doc: &mut Doc, ty: &Ty, node: &Json, path: &[Seg]) -
         (Ty::Bool, Json::Bool(b)) => Some(Value::Bool(*b)),
         (Ty::Int, Json::Number(n)) => match n.as_i64() {
             Some(i) => Some(Value::Int(i)),
+            // JSON's `-0` reaches here as a float.
+            None if n.as_f64() == Some(0.0) && n.as_f64().is_some_and(f64::is_sign_negative) => Some(Value::Int(0)),
             None => wrong(doc, "a whole number".into(), None),
         },
         (Ty::Number | Ty::Percent, Json::Number(n)) => match number_value(n) {
@@ -491,22 +725,43 @@ pub(super) fn scalar_from_text(program: &Program, ty: &Ty, s: &str) -> Result<Va
     }
 }
 
-/// Rows of a CSV fact file: a header row of field names, one entity per row.
+/// Rows of a CSV fact file: a header row of field names, one entity per
+/// row; at most `budget` rows are read (past it, `partial.too_many` is set).
 pub(super) fn csv_rows(
     program: &Program,
     input: &FactInput,
     text: &str,
+    budget: u64,
     diags: &mut Vec<Diagnostic>,
+    partial: &mut Partial,
 ) -> Vec<(EntityId, Row)> {
-    let file = input.file;
     let mut rows = Vec::new();
+    let entity = input.mapping.entity.as_deref().and_then(|name| program.entity_by_name(name));
+    let all_read = csv_read(program, input, text, budget, diags, partial, &mut rows);
+    if !all_read && !partial.too_many {
+        partial.unreadable(entity);
+    }
+    rows
+}
+
+/// Whether every row was read (each good or with its problems reported).
+fn csv_read(
+    program: &Program,
+    input: &FactInput,
+    text: &str,
+    budget: u64,
+    diags: &mut Vec<Diagnostic>,
+    partial: &mut Partial,
+    rows: &mut Vec<(EntityId, Row)>,
+) -> bool {
+    let file = input.file;
     let Some(entity_name) = &input.mapping.entity else {
         diags.push(
             Diagnostic::error(Code::FactUnknownEntity, "a CSV fact file must name its entity")
                 .at(file, Span::default(), "which entity do these rows describe?")
                 .help("set `entity = \"Name\"` for this file in aims.toml"),
         );
-        return rows;
+        return false;
     };
     let Some(entity) = program.entity_by_name(entity_name) else {
         let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
@@ -519,7 +774,7 @@ pub(super) fn csv_rows(
             d = d.help(format!("did you mean `{s}`?"));
         }
         diags.push(d);
-        return rows;
+        return false;
     };
     if text.trim().is_empty() {
         diags.push(
@@ -527,7 +782,7 @@ pub(super) fn csv_rows(
                 .at(file, Span::default(), "no header row")
                 .help("a CSV fact file starts with a header row of field names"),
         );
-        return rows;
+        return false;
     }
     let def = program.entity(entity);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
@@ -535,15 +790,25 @@ pub(super) fn csv_rows(
         Ok(h) => h.clone(),
         Err(e) => {
             diags.push(csv_error(file, text, &e));
-            return rows;
+            return false;
         }
     };
     let rename = |field: &str| input.mapping.rename.get(field).cloned().unwrap_or_else(|| field.to_string());
     // Column of each field, and unknown columns.
     let mut columns: Vec<Option<usize>> = vec![None; def.fields.len()];
     let mut ok = true;
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (c, header) in headers.iter().enumerate() {
         let header = header.trim();
+        if !seen.insert(header) && !input.mapping.ignore.iter().any(|x| x == header) {
+            diags.push(
+                Diagnostic::error(Code::FactSyntax, format!("the column `{header}` is given twice"))
+                    .at(file, cell_span(text, 0, c), "given again here")
+                    .help("only one of the two would count: remove or rename the repeated column"),
+            );
+            ok = false;
+            continue;
+        }
         match def.fields.iter().position(|f| rename(&f.name) == header) {
             Some(f) => columns[f] = Some(c),
             None if input.mapping.ignore.iter().any(|x| x == header) => {}
@@ -572,13 +837,21 @@ pub(super) fn csv_rows(
         }
     }
     if !ok {
-        return rows;
+        return false;
     }
+    let mut all_read = true;
+    let mut read = 0u64;
     for record in reader.records() {
+        read += 1;
+        if read > budget {
+            partial.too_many = true;
+            return false;
+        }
         let record = match record {
             Ok(r) => r,
             Err(e) => {
                 diags.push(csv_error(file, text, &e));
+                all_read = false;
                 continue;
             }
         };
@@ -617,7 +890,7 @@ pub(super) fn csv_rows(
             match parsed {
                 Ok(v) => values.push(v),
                 Err(expected) => {
-                    let (line, _) = line_col(text, at.start as usize);
+                    let line = record.position().map_or(0, csv::Position::line);
                     let help = match field.ty.definite() {
                         t @ (Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)) => {
                             let names = variant_names(program, t);
@@ -641,9 +914,15 @@ pub(super) fn csv_rows(
         }
         if row_ok {
             rows.push((entity, Row { values: values.into(), origin: Origin::Row { file, span: row_span } }));
+        } else {
+            let key = def.key.and_then(|k| {
+                let cell = columns[k as usize].and_then(|c| record.get(c))?;
+                scalar_from_text(program, &def.fields[k as usize].ty, cell).ok()
+            });
+            partial.record_failed(program, entity, key);
         }
     }
-    rows
+    all_read
 }
 
 fn csv_error(file: FileId, text: &str, e: &csv::Error) -> Diagnostic {

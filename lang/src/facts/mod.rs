@@ -4,15 +4,23 @@
 //!
 //! Loading is all or nothing: every problem in every file is reported, and
 //! a [`FactStore`] is returned only when there is none, so a policy is never
-//! evaluated on half-loaded facts. A valid JSON or YAML file is typed
-//! straight from the parser (`stream`); a file with a problem, and every
-//! TOML file, goes through a generic document tree (`convert`), where each
-//! problem carries the path of the bad value; the path is turned into a
-//! line and column only when an error is reported (see [`locate`]).
+//! evaluated on half-loaded facts. The checks across records (duplicate
+//! keys, references, exceptions) run even when a file has problems, on the
+//! records that loaded, knowing the keys of those that did not ([`Partial`]).
+//! A valid JSON or YAML file is typed straight from the parser (`stream`);
+//! a file with a problem, and every TOML file, goes through a generic
+//! document tree (`tree`, `convert`), where each problem carries the path of
+//! the bad value; the path is turned into a line and column only for the
+//! problems shown (see [`locate`]).
+//!
+//! Memory is bounded as the files are read: the records are counted against
+//! the `max_entities` budget while parsing, so a file with too many stops
+//! there, not after its whole tree is built.
 
 mod convert;
 mod locate;
 mod stream;
+mod tree;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -182,26 +190,112 @@ impl Facts for FactStore {
     }
 }
 
-/// Most problems reported for one file before the rest are summarised.
-const MAX_PROBLEMS_PER_FILE: usize = 50;
+/// Most problems reported for one file (and for each check across
+/// records) before the rest are summarised.
+pub(crate) const MAX_PROBLEMS_PER_FILE: usize = 50;
 
-/// Loads every fact file and the program's `fact` declarations.
+/// What the files with problems still tell about the keys of their records,
+/// so that a reference to a record that is there, with a problem of its
+/// own, is not also reported as dangling.
+#[derive(Debug, Default)]
+pub(crate) struct Partial {
+    /// Keys of records that did not load, by entity.
+    keys: Vec<hashbrown::HashSet<Arc<str>>>,
+    /// Entities some of whose records could not be read far enough to
+    /// know their key.
+    unknown: Vec<bool>,
+    /// A file could not be read far enough to know even its entities.
+    all_unknown: bool,
+    /// The records exceeded the `max_entities` budget.
+    pub too_many: bool,
+}
+
+impl Partial {
+    fn new(program: &Program) -> Partial {
+        Partial {
+            keys: vec![Default::default(); program.entities.len()],
+            unknown: vec![false; program.entities.len()],
+            ..Partial::default()
+        }
+    }
+
+    /// Records of `entity` (of any entity, for `None`) may be missing
+    /// without their keys known.
+    pub(crate) fn unreadable(&mut self, entity: Option<EntityId>) {
+        match entity.and_then(|e| self.unknown.get_mut(e.index())) {
+            Some(unknown) => *unknown = true,
+            None => self.all_unknown = true,
+        }
+    }
+
+    /// A record of `entity` did not load; its key, when it could be read.
+    pub(crate) fn record_failed(&mut self, program: &Program, entity: EntityId, key: Option<Value>) {
+        let Some(key_field) = program.entity(entity).key else { return };
+        let mut values = vec![Value::Absent; key_field as usize + 1];
+        match key {
+            Some(key @ (Value::Text(_) | Value::Int(_))) => {
+                values[key_field as usize] = key;
+                self.keys[entity.index()].insert(key_text(Some(key_field), &values, 0));
+            }
+            _ => self.unreadable(Some(entity)),
+        }
+    }
+
+    /// Whether a `entity` with this key may exist in a record that did not load.
+    fn may_have(&self, entity: EntityId, key: &str) -> bool {
+        self.all_unknown || self.unknown[entity.index()] || self.keys[entity.index()].contains(key)
+    }
+}
+
+/// Loads every fact file and the program's `fact` declarations, with no
+/// bound on their number.
 pub fn load(program: &Program, sources: &Sources, inputs: &[FactInput]) -> Result<FactStore, Vec<Diagnostic>> {
+    load_within(program, sources, inputs, u64::MAX)
+}
+
+/// Loads every fact file and the program's `fact` declarations, refusing
+/// (E0310) more than `max_entities` facts as soon as the files being read
+/// hold more.
+pub fn load_within(
+    program: &Program,
+    sources: &Sources,
+    inputs: &[FactInput],
+    max_entities: u64,
+) -> Result<FactStore, Vec<Diagnostic>> {
     let mut store = FactStore::empty(program);
     let mut diags = Vec::new();
+    let mut partial = Partial::new(program);
+    let mut count = program.facts.len() as u64;
+    if count > max_entities {
+        return Err(vec![too_many(max_entities).note("the policy's `fact` declarations alone exceed it")]);
+    }
     for fact in &program.facts {
         store.push(program, fact.entity, Row { values: fact.values.clone().into(), origin: Origin::Policy(fact.span) });
     }
     for input in inputs {
         let text = sources.text(input.file);
+        let budget = max_entities.saturating_sub(count);
         let mut file_diags = Vec::new();
         let rows = match input.format {
-            Format::Csv => convert::csv_rows(program, input, text, &mut file_diags),
-            _ => match stream::document_rows(program, input, text) {
-                Some(rows) => rows,
-                None => convert::document_rows(program, input, text, &mut file_diags),
+            Format::Csv => convert::csv_rows(program, input, text, budget, &mut file_diags, &mut partial),
+            _ => match stream::document_rows(program, input, text, budget) {
+                stream::Fast::Rows(rows) => rows,
+                stream::Fast::TooMany => {
+                    partial.too_many = true;
+                    Vec::new()
+                }
+                stream::Fast::Slow => {
+                    convert::document_rows(program, input, text, budget, &mut file_diags, &mut partial)
+                }
             },
         };
+        if partial.too_many {
+            diags.push(too_many(max_entities).note(format!(
+                "the limit was reached while reading `{}`, which was not read further",
+                sources.name(input.file)
+            )));
+            return Err(diags);
+        }
         if file_diags.len() > MAX_PROBLEMS_PER_FILE {
             let more = file_diags.len() - MAX_PROBLEMS_PER_FILE;
             file_diags.truncate(MAX_PROBLEMS_PER_FILE);
@@ -211,15 +305,14 @@ pub fn load(program: &Program, sources: &Sources, inputs: &[FactInput]) -> Resul
             ));
         }
         diags.extend(file_diags);
+        count += rows.len() as u64;
         for (entity, row) in rows {
             store.push(program, entity, row);
         }
     }
-    if diags.is_empty() {
-        check_keys(program, sources, &store, &mut diags);
-        check_references(program, sources, &store, &mut diags);
-        check_exceptions(program, &store, &mut diags);
-    }
+    check_keys(program, sources, &store, &mut diags);
+    check_references(program, sources, &store, &partial, &mut diags);
+    check_exceptions(program, &store, &partial, &mut diags);
     if diags.is_empty() {
         Ok(store)
     } else {
@@ -227,14 +320,20 @@ pub fn load(program: &Program, sources: &Sources, inputs: &[FactInput]) -> Resul
     }
 }
 
+/// E0310, for facts that exceed `max_entities`.
+fn too_many(max_entities: u64) -> Diagnostic {
+    Diagnostic::error(Code::TooManyFacts, format!("the facts hold more entities than the limit of {max_entities}"))
+        .help("raise `max_entities` in the `[limits]` table of aims.toml if this many is intended")
+}
+
 /// Whether the fast path of a JSON or YAML fact file agrees with the slow
 /// one: when it answers, the slow path finds no problem and the same rows.
 /// For the fuzzer and tests; loading uses the fast path when it answers.
 #[doc(hidden)]
 pub fn loaders_agree(program: &Program, input: &FactInput, text: &str) -> bool {
-    let Some(fast) = stream::document_rows(program, input, text) else { return true };
+    let stream::Fast::Rows(fast) = stream::document_rows(program, input, text, u64::MAX) else { return true };
     let mut diags = Vec::new();
-    let slow = convert::document_rows(program, input, text, &mut diags);
+    let slow = convert::document_rows(program, input, text, u64::MAX, &mut diags, &mut Partial::new(program));
     diags.is_empty() && fast == slow
 }
 
@@ -259,16 +358,47 @@ pub fn locate_field(program: &Program, sources: &Sources, entity: EntityId, row:
     }
 }
 
+/// Pushes the problems of one check across records, locating only the
+/// first [`MAX_PROBLEMS_PER_FILE`] (locating reads a whole file) and
+/// counting the rest.
+struct Capped<'d> {
+    diags: &'d mut Vec<Diagnostic>,
+    shown: usize,
+    more: usize,
+}
+
+impl Capped<'_> {
+    fn room(&mut self) -> bool {
+        if self.shown < MAX_PROBLEMS_PER_FILE {
+            self.shown += 1;
+            true
+        } else {
+            self.more += 1;
+            false
+        }
+    }
+
+    fn finish(self, code: Code, what: &str) {
+        if self.more > 0 {
+            self.diags.push(Diagnostic::error(code, format!("{} more {what} not shown", self.more)));
+        }
+    }
+}
+
 fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &mut Vec<Diagnostic>) {
+    let mut capped = Capped { diags, shown: 0, more: 0 };
     for (e, table) in store.tables.iter().enumerate() {
         let entity = EntityId(e as u32);
         let def = program.entity(entity);
         let Some(key_field) = def.key else { continue };
         for &(prev, i) in &table.duplicates {
+            if !capped.room() {
+                continue;
+            }
             let key = store.key_of(program, entity, i);
             let here = locate_field(program, sources, entity, &table.rows[i as usize], Some(key_field));
             let there = locate_field(program, sources, entity, &table.rows[prev as usize], Some(key_field));
-            diags.push(
+            capped.diags.push(
                 Diagnostic::error(
                     Code::FactDuplicateKey,
                     format!("two `{}` facts have the key \"{key}\"", def.decl.name),
@@ -279,9 +409,17 @@ fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &m
             );
         }
     }
+    capped.finish(Code::FactDuplicateKey, "facts with a key an earlier fact has");
 }
 
-fn check_references(program: &Program, sources: &Sources, store: &FactStore, diags: &mut Vec<Diagnostic>) {
+fn check_references(
+    program: &Program,
+    sources: &Sources,
+    store: &FactStore,
+    partial: &Partial,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut capped = Capped { diags, shown: 0, more: 0 };
     for (e, table) in store.tables.iter().enumerate() {
         let entity = EntityId(e as u32);
         if !program.entity(entity).fields.iter().any(|f| holds_references(program, &f.ty, 0)) {
@@ -292,6 +430,9 @@ fn check_references(program: &Program, sources: &Sources, store: &FactStore, dia
                 let mut missing = Vec::new();
                 dangling(store, value, &mut missing);
                 for (target, key) in missing {
+                    if partial.may_have(target, &key) || !capped.room() {
+                        continue;
+                    }
                     let at = locate_field(program, sources, entity, row, Some(f as u32));
                     let target_def = program.entity(target);
                     let keys: Vec<Arc<str>> =
@@ -313,11 +454,12 @@ fn check_references(program: &Program, sources: &Sources, store: &FactStore, dia
                         Some(s) => d.help(format!("did you mean \"{s}\"?")),
                         None => d.help(format!("add the `{}` to the facts, or correct the key", target_def.decl.name)),
                     };
-                    diags.push(d);
+                    capped.diags.push(d);
                 }
             }
         }
     }
+    capped.finish(Code::FactMissingRef, "references to missing facts");
 }
 
 /// Whether values of a type can hold an entity reference (records nest at
@@ -341,10 +483,10 @@ fn dangling(store: &FactStore, value: &Value, out: &mut Vec<(EntityId, Arc<str>)
     }
 }
 
-fn check_exceptions(program: &Program, store: &FactStore, diags: &mut Vec<Diagnostic>) {
+fn check_exceptions(program: &Program, store: &FactStore, partial: &Partial, diags: &mut Vec<Diagnostic>) {
     for exception in &program.exceptions {
         let Some((entity, key, span)) = &exception.target else { continue };
-        if store.table(*entity).find(key).is_none() {
+        if store.table(*entity).find(key).is_none() && !partial.may_have(*entity, key) {
             let name = &program.entity(*entity).decl.name;
             let keys: Vec<Arc<str>> =
                 (0..store.table(*entity).len() as u32).map(|r| store.key_of(program, *entity, r)).collect();
@@ -358,5 +500,268 @@ fn check_exceptions(program: &Program, store: &FactStore, diags: &mut Vec<Diagno
             }
             diags.push(d);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, LoadFailure};
+
+    const POLICY: &str = "enum Tier { low, high }\n\
+        record Ev { kind: Text }\n\
+        entity Person { id: Text key, age: Int = 0 }\n\
+        entity Sys { id: Text key, tier: Tier = low, owner: Person?, n: Int = 0, ev: [Ev] = [] }\n\
+        control c for s: Sys { require s.tier == low }\n";
+
+    fn mapping(entity: Option<&str>) -> Mapping {
+        Mapping { entity: entity.map(str::to_string), ..Mapping::default() }
+    }
+
+    fn load(files: &[(&str, Format, Mapping, &str)]) -> Result<Engine, LoadFailure> {
+        Engine::from_texts("p.aims", POLICY, files)
+    }
+
+    fn failure(files: &[(&str, Format, Mapping, &str)]) -> LoadFailure {
+        match load(files) {
+            Ok(_) => panic!("the facts were accepted"),
+            Err(failure) => failure,
+        }
+    }
+
+    /// Each problem: code, message, underlined text, 1-based line.
+    fn problems(failure: &LoadFailure) -> Vec<(Code, String, String, usize)> {
+        failure
+            .diagnostics
+            .iter()
+            .map(|d| match &d.primary {
+                Some(label) => {
+                    let text = failure.sources.text(label.at.file);
+                    let (line, _) = failure.sources.line_col(label.at.file, label.at.span.start);
+                    (d.code, d.message.clone(), text[label.at.span.range()].to_string(), line)
+                }
+                None => (d.code, d.message.clone(), String::new(), 0),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_in_every_format() {
+        let cases: [(Format, Option<&str>, &str, &str, usize); 8] = [
+            // A field of a record, in the fast path's reach (declared field).
+            (Format::Json, None, "{\"Sys\": [\n {\"id\": \"a\",\n  \"id\": \"b\"}]}", "\"id\"", 3),
+            // An entity name at the top of the document.
+            (Format::Json, None, "{\"Sys\": [{\"id\": \"a\"}],\n \"Sys\": [{\"id\": \"b\"}]}", "\"Sys\"", 2),
+            // A field of a nested record.
+            (
+                Format::Json,
+                None,
+                "{\"Sys\": [{\"id\": \"a\", \"ev\": [{\"kind\": \"x\",\n \"kind\": \"y\"}]}]}",
+                "\"kind\"",
+                2,
+            ),
+            (Format::Json, Some("Sys"), "[{\"id\": \"a\", \"n\": 1, \"n\": 2}]", "\"n\"", 1),
+            (Format::Yaml, None, "Sys:\n  - id: a\n    tier: high\n    tier: low\n", "tier", 4),
+            (Format::Yaml, None, "Sys:\n  - id: a\nPerson: []\nSys:\n  - id: b\n", "Sys", 4),
+            (Format::Yaml, Some("Sys"), "- id: a\n  ev:\n    - kind: x\n      kind: y\n", "kind", 4),
+            (Format::Csv, Some("Sys"), "id,tier,tier\na,low,high\n", "tier", 1),
+        ];
+        for (format, entity, text, underlined, line) in cases {
+            let failure = failure(&[("f", format, mapping(entity), text)]);
+            let found = problems(&failure);
+            assert_eq!(found.len(), 1, "{text}: {found:?}");
+            let (code, message, at, at_line) = &found[0];
+            assert_eq!(*code, Code::FactSyntax, "{text}");
+            assert!(message.contains(underlined.trim_matches('"')) && message.contains("twice"), "{message}");
+            assert_eq!((at.as_str(), *at_line), (underlined, line), "{text}");
+        }
+        // An ignored column or key may not be given twice either, unless ignored.
+        let ignoring = Mapping { entity: Some("Sys".into()), ignore: vec!["note".into()], ..Mapping::default() };
+        assert!(load(&[("f", Format::Csv, ignoring.clone(), "id,note,note\na,x,y\n")]).is_ok());
+        let failure = failure(&[("f", Format::Json, ignoring, "[{\"id\": \"a\", \"note\": 1, \"note\": 2}]")]);
+        assert_eq!(problems(&failure)[0].2, "\"note\"");
+    }
+
+    #[test]
+    fn every_problem_is_reported_beside_a_type_error() {
+        // A type error in one record, a dangling reference in another, a
+        // problem in a second file; a reference to the record with the
+        // type error is not dangling, and an entity whose file could not be
+        // read is not reported missing.
+        let systems = "{\"Sys\": [{\"id\": \"a\", \"tier\": \"hgih\", \"owner\": \"p2\"},\n\
+            {\"id\": \"b\", \"owner\": \"nobody\"},\n{\"id\": \"c\", \"owner\": \"p1\"}]}";
+        let people = "{\"Person\": [{\"id\": \"p1\", \"age\": \"old\"}, {\"id\": \"p2\"}]}";
+        let failed = failure(&[
+            ("s.json", Format::Json, mapping(None), systems),
+            ("p.json", Format::Json, mapping(None), people),
+        ]);
+        let codes: Vec<(Code, String)> = problems(&failed).into_iter().map(|(c, m, ..)| (c, m)).collect();
+        assert_eq!(
+            codes,
+            [
+                (Code::FactType, "`hgih` is not a `Tier` value".to_string()),
+                (Code::FactType, "`old` is not a whole number".to_string()),
+                (Code::FactMissingRef, "no `Person` has the key \"nobody\"".to_string()),
+            ]
+        );
+        // A file that cannot be read at all: nothing is known of its keys.
+        let failed =
+            failure(&[("s.json", Format::Json, mapping(None), systems), ("p.json", Format::Json, mapping(None), "{")]);
+        let codes: Vec<Code> = problems(&failed).into_iter().map(|p| p.0).collect();
+        assert_eq!(codes, [Code::FactType, Code::FactSyntax]);
+        // The same in CSV.
+        let people = "id,age\np1,old\np2,3\n";
+        let failed = failure(&[
+            ("s.json", Format::Json, mapping(None), systems),
+            ("p.csv", Format::Csv, mapping(Some("Person")), people),
+        ]);
+        let codes: Vec<Code> = problems(&failed).into_iter().map(|p| p.0).collect();
+        assert_eq!(codes, [Code::FactType, Code::FactType, Code::FactMissingRef]);
+    }
+
+    #[test]
+    fn an_unknown_field_underlines_its_key() {
+        for (format, text, key) in [
+            (Format::Json, "[{\"id\": \"a\", \"tire\": \"high\"}]", "\"tire\""),
+            (Format::Yaml, "- id: a\n  tire: high\n", "tire"),
+            (Format::Toml, "[[Sys]]\nid = \"a\"\ntire = \"high\"\n", "tire"),
+        ] {
+            let entity = if format == Format::Toml { None } else { Some("Sys") };
+            let failure = failure(&[("f", format, mapping(entity), text)]);
+            let found = problems(&failure);
+            assert_eq!((found[0].0, found[0].2.as_str()), (Code::FactUnknownField, key), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_duplicate_key_in_one_file_is_shown_with_the_right_lines() {
+        let text = "[\n {\"id\": \"a\"},\n {\"id\": \"b\"},\n {\"id\": \"a\"}\n]";
+        let failure = failure(&[("f.json", Format::Json, mapping(Some("Sys")), text)]);
+        let shown = crate::diag::render(&failure.diagnostics, &failure.sources, Default::default());
+        assert!(shown.contains("─[ f.json:4:"), "{shown}");
+        // Both labels in one section: no second header to name a line.
+        assert_eq!(shown.matches("f.json:").count(), 1, "{shown}");
+        assert!(shown.contains(" 2 │  {\"id\": \"a\"},") && shown.contains(" 4 │  {\"id\": \"a\"}"), "{shown}");
+    }
+
+    /// A text of `n` lines made by `line(i)`.
+    fn lines(n: usize, line: impl Fn(usize) -> String) -> String {
+        (0..n).map(line).collect()
+    }
+
+    /// The problems are bounded by the input's size: each of these would
+    /// take minutes if every problem were located (a whole parse each).
+    #[test]
+    fn many_problems_are_counted_without_locating_them() {
+        // 200,000 bad cells (2.4 MB).
+        let rows = 100_000;
+        let csv = format!("id,tier,n\n{}", lines(rows, |i| format!("s{i},hgih,x\n")));
+        let found = problems(&failure(&[("f.csv", Format::Csv, mapping(Some("Sys")), &csv)]));
+        assert_eq!(found.len(), MAX_PROBLEMS_PER_FILE + 1);
+        assert_eq!(found[49].3, 26, "row 26 holds problems 49 and 50");
+        assert_eq!(found[50].1, format!("{} more problems in `f.csv` not shown", rows * 2 - 50));
+
+        let records = 20_000;
+        let yaml = lines(records, |i| format!("- id: s{i}\n  n: x\n"));
+        let json = format!(
+            "[{}{{\"id\": \"last\", \"n\": \"x\"}}]",
+            lines(records, |i| format!("{{\"id\": \"s{i}\", \"n\": \"x\"}},\n"))
+        );
+        let toml = lines(records, |i| format!("[[Sys]]\nid = \"s{i}\"\nn = \"x\"\n"));
+        for (format, entity, text) in
+            [(Format::Yaml, Some("Sys"), yaml), (Format::Json, Some("Sys"), json), (Format::Toml, None, toml)]
+        {
+            let failure = failure(&[("f", format, mapping(entity), &text)]);
+            let found = problems(&failure);
+            assert_eq!(found.len(), MAX_PROBLEMS_PER_FILE + 1, "{format:?}");
+            assert_eq!(
+                found[49].3,
+                if format == Format::Toml {
+                    150
+                } else if format == Format::Yaml {
+                    100
+                } else {
+                    50
+                }
+            );
+            assert!(found[50].1.contains("more problems"), "{format:?}");
+        }
+
+        // Dangling references and duplicate keys, across records.
+        let json = format!(
+            "{{\"Sys\": [{}{{\"id\": \"x\"}}]}}",
+            lines(records, |i| format!("{{\"id\": \"s{}\", \"owner\": \"p{i}\"}},\n", i % (records / 2)))
+        );
+        let found = problems(&failure(&[("f", Format::Json, mapping(None), &json)]));
+        let codes = |code| found.iter().filter(|p| p.0 == code).count();
+        assert_eq!((codes(Code::FactDuplicateKey), codes(Code::FactMissingRef)), (51, 51));
+        assert!(found.iter().any(|p| p.1 == format!("{} more references to missing facts not shown", records - 50)));
+    }
+
+    #[test]
+    fn deep_yaml_flow_nesting_is_refused_before_the_parser_runs() {
+        let deep = format!("Sys: {}", "[".repeat(100_000));
+        let found = problems(&failure(&[("f", Format::Yaml, mapping(None), &deep)]));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, Code::FactSyntax);
+        assert!(found[0].1.contains("nested more than 128"), "{}", found[0].1);
+        // Brackets that open no collection do not count.
+        let at = |text: &str| convert::yaml_flow_too_deep(text);
+        let brackets = "[".repeat(200);
+        assert_eq!(at(&format!("- \"{brackets}\"\n- '{brackets}'\n- a{brackets}\n# {brackets}\n")), None);
+        let block = format!("a: |\n  {brackets}\n\n  {brackets}\nb: >-\n    {brackets}\n");
+        assert_eq!(at(&block), None);
+        assert_eq!(at(&format!("{block}c: {}\n", "[".repeat(129))), Some(block.len() + 3 + 128));
+        assert_eq!(at(&format!("- {}{}\n", "[".repeat(128), "]".repeat(128))), None);
+        assert_eq!(at(&format!("- {}\n", "[".repeat(129))), Some(2 + 128));
+        assert_eq!(at(&format!("a: {}\n", "{b: ".repeat(129))), Some(3 + 4 * 128));
+        // A valid document within the limit loads.
+        assert!(load(&[("f", Format::Yaml, mapping(None), "Sys: [{id: a, ev: [{kind: '[x'}]}]\n")]).is_ok());
+    }
+
+    #[test]
+    fn the_entity_budget_stops_reading_at_the_first_record_past_it() {
+        let program = load(&[]).map(|e| e.program().clone()).unwrap_or_else(|_| panic!("policy"));
+        let mut sources = Sources::new();
+        let json = sources.add("f.json", "[{\"id\": \"a\"}, {\"id\": \"b\"}, {\"id\": \"c\"}]");
+        let bad = sources.add("g.json", "[{\"id\": \"d\"}, {\"id\": \"e\", \"tier\": \"x\"}]");
+        let csv = sources.add("h.csv", "id\nf\ng\n");
+        let toml = sources.add("i.toml", "[[Sys]]\nid = \"h\"\n");
+        let input = |file, format| FactInput { file, format, mapping: mapping(Some("Sys")) };
+        let all = [input(json, Format::Json), input(bad, Format::Json), input(csv, Format::Csv)];
+        let codes = |inputs: &[FactInput], max| match load_within(&program, &sources, inputs, max) {
+            Ok(store) => Err(store.table(program.entity_by_name("Sys").unwrap()).len()),
+            Err(diags) => Ok(diags.iter().map(|d| d.code).collect::<Vec<_>>()),
+        };
+        // Six facts load (the record with a problem is none).
+        assert_eq!(codes(&all, 6), Ok(vec![Code::FactType]));
+        assert_eq!(codes(&all[..1], 3), Err(3));
+        for max in 0..6 {
+            let got = codes(&all, max).expect("refused");
+            assert_eq!(got.last(), Some(&Code::TooManyFacts), "max {max}: {got:?}");
+        }
+        let toml_only = [FactInput { file: toml, format: Format::Toml, mapping: mapping(None) }];
+        assert_eq!(codes(&toml_only, 0), Ok(vec![Code::TooManyFacts]));
+        // The fast path stops at the record past the budget.
+        let text = sources.text(json);
+        assert!(matches!(stream::document_rows(&program, &all[0], text, 2), stream::Fast::TooMany));
+        assert!(matches!(stream::document_rows(&program, &all[0], text, 3), stream::Fast::Rows(_)));
+    }
+
+    #[test]
+    fn json_with_a_byte_order_mark_and_minus_zero_loads() {
+        let engine = load(&[("f", Format::Json, mapping(Some("Sys")), "\u{feff}[{\"id\": \"a\", \"n\": -0}]")]);
+        let engine = engine.unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        let sys = engine.program().entity_by_name("Sys").unwrap();
+        let facts = engine.facts();
+        assert_eq!(facts.values(sys, 0).map(|v| v[3].clone()), Some(Value::Int(0)));
+        // With a problem, still located right after the mark.
+        let text = "\u{feff}[{\"id\": \"a\",\n \"n\": 1.5}]";
+        let found = problems(&failure(&[("f", Format::Json, mapping(Some("Sys")), text)]));
+        assert_eq!((found[0].2.as_str(), found[0].3), ("1.5", 2));
+        let found = problems(&failure(&[("f", Format::Json, mapping(Some("Sys")), "\u{feff}[{\"id\": 1,}]")]));
+        assert_eq!((found[0].0, found[0].3), (Code::FactSyntax, 1));
+        // 0.0 is not an Int (only JSON's integer -0 reaches the loader as a float).
+        assert!(load(&[("f", Format::Json, mapping(Some("Sys")), "[{\"id\": \"a\", \"n\": 0.5}]")]).is_err());
     }
 }

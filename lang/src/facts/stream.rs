@@ -7,13 +7,17 @@
 //! runs the slow path of [`super::convert`], which builds the tree, finds
 //! every problem and reports each with its place. Both paths give the same
 //! rows for a valid file: a test and the `facts` fuzz target hold them to it.
+//! It also counts the records against the `max_entities` budget and stops
+//! at the first one past it.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::convert::{missing, scalar_from_text, Seg};
+use super::convert::{missing, scalar_from_text, yaml_flow_too_deep, Seg};
+use super::locate::json_body;
 use super::{FactInput, Format, Origin, Row};
 use crate::ir::{EntityId, FieldDef, Program, StructDef, Ty, Value};
 use crate::num;
@@ -21,30 +25,49 @@ use crate::num;
 /// The error that sends a file to the slow path; its text is never shown.
 const SLOW_PATH: &str = "aims: take the slow path";
 
-/// Rows of a valid JSON or YAML fact file, or `None` when the file needs
-/// the slow path (a problem to report, or a format this path does not read).
-pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str) -> Option<Vec<(EntityId, Row)>> {
+/// What the fast path made of a file.
+#[derive(Debug)]
+pub(super) enum Fast {
+    /// The rows of a valid file.
+    Rows(Vec<(EntityId, Row)>),
+    /// The file needs the slow path (a problem to report, or a format this
+    /// path does not read).
+    Slow,
+    /// The file holds more records than the budget (reading stopped there).
+    TooMany,
+}
+
+/// Rows of a valid JSON or YAML fact file of at most `budget` records.
+pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str, budget: u64) -> Fast {
     let select: Vec<&str> = match &input.mapping.select {
         Some(s) => s.split('.').filter(|k| !k.is_empty()).collect(),
         None => Vec::new(),
     };
     let target = match &input.mapping.entity {
-        Some(name) => Target::Entity(program.entity_by_name(name)?),
+        Some(name) => match program.entity_by_name(name) {
+            Some(entity) => Target::Entity(entity),
+            None => return Fast::Slow,
+        },
         None => Target::ByName,
     };
     let mut rows = Vec::new();
     let records = program.records.iter().map(|def| Layout::new(def, None)).collect();
-    let seed =
-        Document { ctx: &Ctx { program, input, records }, select: &select, path: Vec::new(), target, rows: &mut rows };
+    let ctx = Ctx { program, input, records, budget: Cell::new(budget), too_many: Cell::new(false) };
+    let seed = Document { ctx: &ctx, select: &select, path: Vec::new(), target, rows: &mut rows };
     let ok = match input.format {
         Format::Json => {
-            let mut de = serde_json::Deserializer::from_str(text);
+            let mut de = serde_json::Deserializer::from_str(json_body(text).0);
             seed.deserialize(&mut de).is_ok() && de.end().is_ok()
         }
+        Format::Yaml if yaml_flow_too_deep(text).is_some() => false,
         Format::Yaml => seed.deserialize(serde_yaml_ng::Deserializer::from_str(text)).is_ok(),
         Format::Toml | Format::Csv => false,
     };
-    ok.then_some(rows)
+    match (ok, ctx.too_many.get()) {
+        (_, true) => Fast::TooMany,
+        (true, false) => Fast::Rows(rows),
+        (false, false) => Fast::Slow,
+    }
 }
 
 struct Ctx<'a> {
@@ -52,6 +75,10 @@ struct Ctx<'a> {
     input: &'a FactInput,
     /// The layout of each record type (records have no mapping).
     records: Vec<Layout>,
+    /// Records that may still be read.
+    budget: Cell<u64>,
+    /// Set when a record past the budget was met.
+    too_many: Cell<bool>,
 }
 
 fn slow<E: de::Error>() -> E {
@@ -198,6 +225,13 @@ fn records<'de, A: SeqAccess<'de>>(
     let (file, format) = (ctx.input.file, ctx.input.format);
     let mut index = 0u32;
     while let Some(values) = seq.next_element_seed(Struct { ctx, def, layout: &layout })? {
+        match ctx.budget.get().checked_sub(1) {
+            Some(left) => ctx.budget.set(left),
+            None => {
+                ctx.too_many.set(true);
+                return Err(slow());
+            }
+        }
         let origin = Origin::File { file, format, array: array.clone(), index };
         rows.push((entity, Row { values: values.into(), origin }));
         index = index.checked_add(1).ok_or_else(slow)?;
@@ -238,7 +272,8 @@ impl<'de> DeserializeSeed<'de> for Struct<'_> {
 /// Which field a key names.
 enum FieldKey {
     Field(usize),
-    Ignored,
+    /// The key listed `n`th under `ignore`.
+    Ignored(usize),
 }
 
 /// The layout, and the field expected next: files usually list fields in
@@ -265,8 +300,8 @@ impl Visitor<'_> for FieldKeySeed<'_> {
         if let Some(i) = names.iter().position(|n| n == key) {
             return Ok(FieldKey::Field(i));
         }
-        if self.0.ignore.iter().any(|n| n == key) {
-            return Ok(FieldKey::Ignored);
+        if let Some(n) = self.0.ignore.iter().position(|n| n == key) {
+            return Ok(FieldKey::Ignored(n));
         }
         Err(slow())
     }
@@ -283,9 +318,15 @@ impl<'de> Visitor<'de> for Struct<'_> {
         // Per field: 1 once its key was read, 2 once it holds a value (not null).
         let mut state: smallvec::SmallVec<[u8; 32]> = smallvec::smallvec![0u8; fields.len()];
         let mut next = 0;
+        // The ignored keys met, which may not be given twice either.
+        let mut ignored: smallvec::SmallVec<[usize; 4]> = smallvec::SmallVec::new();
         while let Some(key) = map.next_key_seed(FieldKeySeed(self.layout, next))? {
             match key {
-                FieldKey::Ignored => {
+                FieldKey::Ignored(n) => {
+                    if ignored.contains(&n) {
+                        return Err(slow());
+                    }
+                    ignored.push(n);
                     map.next_value::<IgnoredAny>()?;
                 }
                 FieldKey::Field(i) => {
@@ -430,6 +471,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         match self.definite() {
             Ty::Number => Ok(Value::Number(n)),
             Ty::Percent => Ok(Value::Percent(n)),
+            // JSON's `-0` is read as a float.
+            Ty::Int if v == 0.0 && v.is_sign_negative() => Ok(Value::Int(0)),
             _ => Err(slow()),
         }
     }
@@ -526,14 +569,16 @@ mod tests {
     fn agree(program: &Program, text: &str, format: Format, mapping: Mapping, strict: bool) {
         let input = FactInput { file: FileId(1), format, mapping };
         let mut diags = Vec::new();
-        let slow = convert::document_rows(program, &input, text, &mut diags);
-        let fast = super::document_rows(program, &input, text);
+        let mut partial = super::super::Partial::new(program);
+        let slow = convert::document_rows(program, &input, text, u64::MAX, &mut diags, &mut partial);
+        let fast = super::document_rows(program, &input, text, u64::MAX);
         match fast {
-            Some(rows) => {
+            super::Fast::Rows(rows) => {
                 assert!(diags.is_empty(), "fast path accepted what the slow path rejects: {diags:?}\n{text}");
                 assert_eq!(rows, slow, "{text}");
             }
-            None => assert!(!strict || !diags.is_empty(), "fast path gave up on a valid file:\n{text}"),
+            super::Fast::Slow => assert!(!strict || !diags.is_empty(), "fast path gave up on a valid file:\n{text}"),
+            super::Fast::TooMany => panic!("no budget to exceed"),
         }
     }
 
@@ -587,6 +632,20 @@ mod tests {
             agree(&program, text, Format::Json, Mapping::default(), false);
         }
         agree(&program, "- name: a\n- name: b\n", Format::Yaml, entity.clone(), true);
+        // Keys given twice where no fact is read: neither path minds them.
+        let selected = Mapping { select: Some("data".into()), ignore: vec!["x".into()], ..entity.clone() };
+        for text in [
+            "{\"v\": 1, \"v\": 2, \"data\": [{\"name\": \"a\", \"x\": {\"k\": 1, \"k\": 2}}]}",
+            "{\"data\": [], \"other\": {\"data\": 1, \"data\": 2}}",
+        ] {
+            agree(&program, text, Format::Json, selected.clone(), true);
+        }
+        // Where facts are read, both refuse them.
+        for text in ["{\"data\": [], \"data\": []}", "{\"data\": [{\"name\": \"a\", \"x\": 1, \"x\": 2}]}"] {
+            agree(&program, text, Format::Json, selected.clone(), false);
+            let input = FactInput { file: FileId(1), format: Format::Json, mapping: selected.clone() };
+            assert!(matches!(super::document_rows(&program, &input, text, u64::MAX), super::Fast::Slow), "{text}");
+        }
         agree(&program, "- name: .nan\n", Format::Yaml, entity, false);
     }
 }
