@@ -286,10 +286,8 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                 None => path,
             }
         };
-        let format = section
-            .and_then(|s| s.format.as_deref())
-            .and_then(format_named)
-            .or_else(|| Format::from_path(&name));
+        let format =
+            section.and_then(|s| s.format.as_deref()).and_then(format_named).or_else(|| Format::from_path(&name));
         let Some(format) = format else {
             diags.push(
                 Diagnostic::error(Code::FactFile, format!("`{name}` is not a fact file"))

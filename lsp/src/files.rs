@@ -250,7 +250,8 @@ mod tests {
         let opened = open(Some(&project));
         let texts: Vec<String> = opened.engine.sources().iter().map(|(_, s)| s.text.to_string()).collect();
         assert!(texts.iter().all(|t| !t.contains("API_TOKEN")), "the secret was read: {texts:?}");
-        let problems: Vec<String> = opened.problems.iter().map(|d| format!("{} {}", d.code.as_str(), d.message)).collect();
+        let problems: Vec<String> =
+            opened.problems.iter().map(|d| format!("{} {}", d.code.as_str(), d.message)).collect();
         assert!(problems.iter().any(|p| p.starts_with("E0404") && p.contains("leak.aims")), "{problems:?}");
     }
 }
