@@ -230,8 +230,9 @@ fn an_interrupted_output_leaves_no_temporary_file() {
     slow_project(&project);
     for (signal, number) in [("TERM", 15), ("INT", 2)] {
         let mut child = start_writing(&project, &out);
-        let sent = std::process::Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
-        assert!(sent.expect("kill runs").success());
+        let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+        // SAFETY: kill(2) with a live child's pid and a valid signal number.
+        assert_eq!(unsafe { libc::kill(pid, number) }, 0, "SIG{signal} sent");
         let status = child.wait().expect("aims ends");
         assert_eq!(status.signal(), Some(number), "aims was stopped by SIG{signal} while it worked: {status}");
         assert_eq!(common::listing(&out), Vec::<String>::new(), "SIG{signal} left a file behind");

@@ -5,6 +5,26 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Whether a test that needs a tool besides Rust (headless Chromium,
+/// Python's junitparser) is asked for: `AIMS_TEST_<TOOL>=1`, or
+/// `AIMS_CI_TOOLS=1` for all of them (.ci/run sets it after installing
+/// them). When asked for, the test runs and fails if the tool is missing;
+/// otherwise it is skipped with a note on stderr, so `cargo test
+/// --workspace` passes on a machine with only Rust and a bare `python3`.
+pub fn tool_test_wanted(tool: &str, what: &str) -> bool {
+    let asked = |var: &str| std::env::var(var).is_ok_and(|v| !v.is_empty() && v != "0");
+    let var = format!("AIMS_TEST_{tool}");
+    if asked(&var) || asked("AIMS_CI_TOOLS") {
+        return true;
+    }
+    // Written to the stream itself: the test harness captures `eprintln!`
+    // of a passing test, and this note is meant to be seen.
+    use std::io::Write;
+    let _ =
+        writeln!(std::io::stderr(), "note: skipped {what}; set {var}=1 (or AIMS_CI_TOOLS=1) to run it (.ci/run does)");
+    false
+}
+
 /// The repository root.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
