@@ -26,7 +26,7 @@ pub struct Pending {
 
 enum How {
     /// Through a temporary file and a rename.
-    Atomic(tempfile::NamedTempFile),
+    Atomic(tempfile::NamedTempFile<File>),
     /// Written in place: a character device, a pipe or a socket (`/dev/null`,
     /// `/dev/stdout`), which is not a file to replace.
     Stream,
@@ -141,12 +141,29 @@ fn check_replaceable(_folder: &Path, _target: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Creates a file that did not exist, readable by its owner only.
+fn create_new_private(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 /// A new temporary file in `folder`, locked while this process lives.
-fn make_temporary(folder: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+fn make_temporary(folder: &Path) -> std::io::Result<tempfile::NamedTempFile<File>> {
     let mut attempts = 0;
     loop {
-        let temp = tempfile::Builder::new().prefix(".aims-").suffix(".tmp").tempfile_in(folder)?;
-        remember(temp.path());
+        // Remembered before it exists: a signal at any moment after its
+        // creation finds it in the list.
+        let temp = tempfile::Builder::new().prefix(".aims-").suffix(".tmp").make_in(folder, |path| {
+            remember(path);
+            let created = create_new_private(path);
+            if created.is_err() {
+                forget(path);
+            }
+            created
+        })?;
         // Between its creation and its lock, another run's sweep may take
         // the new file for a stale one and remove it: then make another.
         if lock(temp.as_file()) && same_file(temp.as_file(), temp.path()) || attempts == 3 {
@@ -232,6 +249,7 @@ fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn remember(path: &Path) {
+    // The handler is in place before the file exists.
     on_interrupt_remove_temporaries();
     guard(&TEMPORARIES).push(path.to_path_buf());
 }
