@@ -329,8 +329,8 @@ pub enum Inside {
 
 /// The one rule for every file read from a project folder: the file's real
 /// path (`..` and symbolic links resolved) must be inside `root`, which is
-/// canonical. Returns that real path, the one to open, so a link changed
-/// after the check cannot redirect the read.
+/// canonical. Returns that real path, which is the one to open: the link is
+/// not followed a second time.
 pub fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf, Inside> {
     let canonical = path.canonicalize().map_err(|_| Inside::Missing)?;
     if canonical.starts_with(root) {
@@ -344,7 +344,7 @@ pub fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf, Inside> {
 fn outside_diagnostic(name: &str) -> Diagnostic {
     Diagnostic::error(Code::OutsideProject, format!("`{name}` leads outside the project folder; it was not read"))
         .note("a symbolic link in the project must point to a file inside the project folder")
-        .help("copy the file into the project, or name it on the command line (`--facts`)")
+        .help("copy the file into the project folder (a fact file kept elsewhere can be given with `--facts`)")
 }
 
 /// A fact format as `format` in aims.toml names it.
