@@ -48,7 +48,7 @@ struct ReplArgs {
     /// The project folder (with aims.toml) or a single .aims file.
     #[arg(default_value = ".")]
     path: std::path::PathBuf,
-    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today.
+    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today in UTC.
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
 }

@@ -173,3 +173,302 @@ fn as_of_in_aims_toml_may_be_a_toml_date() {
     assert_eq!(report["as_of"], "2027-01-05", "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// A project whose evaluation takes a few seconds (3,000 entities, each
+/// counting the others): long enough to interrupt it while it works.
+fn slow_project(dir: &Path) {
+    let systems: Vec<String> = (0..3000).map(|i| format!("{{\"id\":\"s{i}\",\"v\":{i}}}")).collect();
+    common::write_files(
+        dir,
+        &[
+            ("aims.toml", "[project]\nname = \"slow\"\nas_of = \"2026-01-01\"\n\n[[facts]]\npath = \"facts.json\"\n"),
+            ("facts.json", &format!("{{\"S\":[{}]}}", systems.join(","))),
+            (
+                "p.aims",
+                "entity S { id: Text key, v: Int }\n\
+                 control c for s: S where true { require count(t for t: S where t.v > s.v) >= 0 }\n",
+            ),
+        ],
+    );
+}
+
+/// The temporary files `aims` leaves in a folder.
+fn temporaries(dir: &Path) -> Vec<String> {
+    common::listing(dir).into_iter().filter(|n| n.starts_with(".aims-") && n.ends_with(".tmp")).collect()
+}
+
+/// Starts `aims check` writing to `out/report.txt` and waits until its
+/// temporary file is there (it is made before the facts are loaded).
+fn start_writing(project: &Path, out: &Path) -> std::process::Child {
+    let report = out.join("report.txt").to_string_lossy().into_owned();
+    let mut child = common::aims_command(&["check", ".", "--output", &report], project)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("aims starts");
+    for _ in 0..2000 {
+        if !temporaries(out).is_empty() {
+            return child;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("aims ended ({status}) before its temporary file was seen");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    panic!("no temporary file appeared in {}", out.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_output_leaves_no_temporary_file() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("project");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    slow_project(&project);
+    for (signal, number) in [("TERM", 15), ("INT", 2)] {
+        let mut child = start_writing(&project, &out);
+        let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+        // SAFETY: kill(2) with a live child's pid and a valid signal number.
+        assert_eq!(unsafe { libc::kill(pid, number) }, 0, "SIG{signal} sent");
+        let status = child.wait().expect("aims ends");
+        assert_eq!(status.signal(), Some(number), "aims was stopped by SIG{signal} while it worked: {status}");
+        assert_eq!(common::listing(&out), Vec::<String>::new(), "SIG{signal} left a file behind");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_temporary_left_by_kill_9_is_removed_by_the_next_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("project");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    slow_project(&project);
+    let mut child = start_writing(&project, &out);
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert_eq!(temporaries(&out).len(), 1, "SIGKILL cannot be caught: the temporary stays");
+    // One left by an older run, by another name.
+    std::fs::write(out.join(".aims-Ab12Cd.tmp"), "half a report").expect("write");
+    let small = dir.path().join("small");
+    common::write_files(
+        &small,
+        &[("p.aims", "entity S { id: Text key }\ncontrol c for s: S where true { require true }\n")],
+    );
+    let again = aims(&["check", ".", "--output", &out.join("report.txt").to_string_lossy()], &small);
+    assert_eq!(again.status.code(), Some(0), "{}", common::stderr(&again));
+    assert_eq!(common::listing(&out), ["report.txt"], "the stale temporaries are gone");
+}
+
+#[test]
+fn output_goes_wherever_the_command_line_points() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = root().join("examples/credit-scoring").to_string_lossy().into_owned();
+    // Neither the current folder (the repository) nor the project folder.
+    let report = dir.path().join("report.json");
+    let out = aims(
+        &["check", &project, "--as-of", "2026-11-01", "--format", "json", "--output", &report.to_string_lossy()],
+        root(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("written")).expect("JSON");
+    assert_eq!(written["as_of"], "2026-11-01");
+    let gap = dir.path().join("gap.md");
+    let out = aims(&["gap", &project, "--format", "markdown", "--output", &gap.to_string_lossy()], root());
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let soa = dir.path().join("soa.txt");
+    let out = aims(&["soa", &project, "--output", &soa.to_string_lossy()], root());
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(common::listing(dir.path()), ["gap.md", "report.json", "soa.txt"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn output_replaces_a_symbolic_link_and_leaves_its_target_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").expect("write");
+    let link = dir.path().join("report.txt");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    let out = aims(&["check", "examples/credit-scoring", "--output", &link.to_string_lossy()], root());
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
+    assert!(!link.symlink_metadata().expect("meta").file_type().is_symlink(), "the link is replaced by the report");
+    assert!(std::fs::read_to_string(&link).expect("read").contains("credit-scoring"));
+}
+
+/// A refused `--output` is reported before any work: the project here is
+/// broken, and its errors (exit 2) never show.
+#[test]
+fn a_refused_output_is_reported_before_the_project_is_loaded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::write_files(dir.path(), &[("p.aims", "control broken {\n"), ("a folder/keep", "")]);
+    let project = dir.path().to_string_lossy().into_owned();
+    let cases = [
+        (dir.path().join("no such folder/report.txt"), "no such file or folder"),
+        (dir.path().join("a folder"), "is a folder"),
+        (dir.path().join("p.aims/report.txt"), "is not a folder"),
+    ];
+    for (output, why) in &cases {
+        for command in ["check", "gap", "soa"] {
+            let out = aims(&[command, &project, "--output", &output.to_string_lossy()], root());
+            let stderr = common::stderr(&out);
+            assert_eq!(out.status.code(), Some(3), "{command}: {stderr}");
+            assert!(stderr.contains(why) && stderr.contains("cannot write"), "{command}: {stderr}");
+            assert!(!stderr.contains("E0"), "{command}: the project was loaded: {stderr}");
+        }
+    }
+    assert_eq!(common::listing(dir.path()), ["a folder", "p.aims"]);
+}
+
+/// A symbolic link inside a source folder to a file outside the project is
+/// not read (its text never reaches a diagnostic): with and without
+/// aims.toml, in a policy folder and in a fact folder.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_file_leading_outside_the_project_is_refused_unread() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secret = dir.path().join("secret.env");
+    std::fs::write(&secret, "API_TOKEN=hunter2-very-secret\n").expect("write");
+    let policy = "entity S { id: Text key }\ncontrol c for s: S where true { require true }\n";
+    let with_manifest = dir.path().join("with");
+    common::write_files(
+        &with_manifest,
+        &[
+            ("aims.toml", "[project]\nsources = [\"policy\"]\n\n[[facts]]\npath = \"facts/s.yaml\"\nentity = \"S\"\n"),
+            ("policy/p.aims", policy),
+            ("facts/s.yaml", "- id: a\n"),
+        ],
+    );
+    let without = dir.path().join("without");
+    common::write_files(&without, &[("p.aims", policy)]);
+    let links = [
+        (with_manifest.join("policy/leak.aims"), &with_manifest),
+        (without.join("sub/leak.aims"), &without),
+        (without.join("leak.aims"), &without),
+    ];
+    for (link, project) in links {
+        std::fs::create_dir_all(link.parent().expect("parent")).expect("mkdir");
+        std::os::unix::fs::symlink(&secret, &link).expect("symlink");
+        let out = aims(&["check", &project.to_string_lossy(), "--as-of", "2026-01-01"], root());
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("E0404") && stderr.contains("leak.aims"), "{stderr}");
+        assert!(!stderr.contains("hunter2") && !common::stdout(&out).contains("hunter2"), "{stderr}");
+        std::fs::remove_file(&link).expect("rm");
+    }
+    // A fact file in a folder given with --facts, and one aims.toml names.
+    std::fs::copy(&secret, dir.path().join("secret.yaml")).expect("copy");
+    std::os::unix::fs::symlink(dir.path().join("secret.yaml"), with_manifest.join("facts/leak.yaml")).expect("link");
+    let named = std::fs::read_to_string(with_manifest.join("aims.toml")).expect("read").replace("s.yaml", "leak.yaml");
+    let other = dir.path().join("other");
+    common::write_files(&other, &[("aims.toml", &named), ("policy/p.aims", policy)]);
+    std::fs::create_dir_all(other.join("facts")).expect("mkdir");
+    std::os::unix::fs::symlink(dir.path().join("secret.yaml"), other.join("facts/leak.yaml")).expect("link");
+    for (project, extra) in [(&with_manifest, &["--facts", "facts"][..]), (&other, &[][..])] {
+        let mut args = vec!["check", ".", "--as-of", "2026-01-01"];
+        args.extend_from_slice(extra);
+        let out = aims(&args, project);
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("E0404") && stderr.contains("leak.yaml"), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "{extra:?}: {stderr}");
+    }
+    // A link that stays inside the project is fine.
+    std::fs::remove_file(with_manifest.join("facts/leak.yaml")).expect("rm");
+    std::os::unix::fs::symlink(with_manifest.join("policy/p.aims"), with_manifest.join("policy/again.aims"))
+        .expect("link");
+    let inside = aims(&["check", ".", "--as-of", "2026-01-01"], &with_manifest);
+    assert!(!common::stderr(&inside).contains("E0404"), "{}", common::stderr(&inside));
+}
+
+#[test]
+fn an_unknown_fact_format_in_aims_toml_is_an_error_naming_the_formats() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::write_files(
+        dir.path(),
+        &[
+            ("aims.toml", "[[facts]]\npath = \"s.json\"\nformat = \"exe\"\n"),
+            ("s.json", "{\"S\": [{\"id\": \"a\"}]}"),
+            ("p.aims", "entity S { id: Text key }\n"),
+        ],
+    );
+    let out = aims(&["check", ".", "--as-of", "2026-01-01"], dir.path());
+    let stderr = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("E0401") && stderr.contains("\"exe\""), "{stderr}");
+    assert!(stderr.contains("json, yaml (or yml), toml and csv"), "{stderr}");
+    assert!(stderr.contains("aims.toml:3:"), "the error points at the line: {stderr}");
+}
+
+#[test]
+fn a_limit_of_zero_is_an_error_naming_the_bound() {
+    for limit in ["eval_steps", "max_entities", "max_fact_bytes", "max_policy_bytes"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        common::write_files(
+            dir.path(),
+            &[("aims.toml", &format!("[limits]\n{limit} = 0\n")), ("p.aims", "entity S { id: Text key }\n")],
+        );
+        let out = aims(&["check", ".", "--as-of", "2026-01-01"], dir.path());
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{limit}: {stderr}");
+        assert!(stderr.contains(&format!("`{limit} = 0`: the limit must be at least 1")), "{stderr}");
+        assert!(!stderr.contains("more than 1"), "{stderr}");
+    }
+}
+
+/// A fact file outside the project folder, named by its absolute path, is
+/// shown by that path (not glued to the project's: `proj//tmp/x`).
+#[test]
+fn a_fact_file_outside_the_project_is_named_by_its_own_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("project");
+    common::write_files(
+        &project,
+        &[("p.aims", "entity S { id: Text key, n: Int }\ncontrol c for s: S where true { require s.n > 0 }\n")],
+    );
+    let facts = dir.path().join("elsewhere/s.json");
+    common::write_files(dir.path(), &[("elsewhere/s.json", "{\"S\": [{\"id\": \"a\", \"n\": \"x\"}]}")]);
+    let relative = std::path::PathBuf::from("elsewhere/s.json");
+    for (given, cwd) in [(facts.clone(), root().to_path_buf()), (relative.clone(), dir.path().to_path_buf())] {
+        let out = aims(
+            &["check", &project.to_string_lossy(), "--facts", &given.to_string_lossy(), "--as-of", "2026-01-01"],
+            &cwd,
+        );
+        let stderr = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("{}:1:", given.display())), "{stderr}");
+        assert!(!stderr.contains("//"), "{stderr}");
+    }
+}
+
+/// The default evaluation date is today in UTC, whatever the machine's
+/// time zone: 26 hours apart, these two zones never share a date.
+#[test]
+fn the_default_as_of_is_the_utc_date_in_every_time_zone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::write_files(
+        dir.path(),
+        &[("p.aims", "entity S { id: Text key }\ncontrol c for s: S where true { require true }\n")],
+    );
+    let as_of = |tz: &str| {
+        let out =
+            common::aims_command(&["check", ".", "--format", "json"], dir.path()).env("TZ", tz).output().expect("runs");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        report["as_of"].as_str().unwrap_or_default().to_string()
+    };
+    let utc = || aims_lang::time::Date::today_utc().to_string();
+    for _ in 0..2 {
+        let before = utc();
+        let (east, west) = (as_of("XXX-14"), as_of("YYY+12"));
+        if before != utc() {
+            continue; // midnight UTC passed between the runs
+        }
+        assert_eq!((east.as_str(), west.as_str()), (before.as_str(), before.as_str()));
+        return;
+    }
+}

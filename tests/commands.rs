@@ -125,3 +125,65 @@ fn init_creates_a_project_that_passes_check_and_test() {
     let again = aims(&["init", &path], root());
     assert_eq!(again.status.code(), Some(2), "init never overwrites a project");
 }
+
+/// `aims init` never writes through a symbolic link: a linked `policy/` or
+/// `facts/` folder (or a linked file of the template) would put the
+/// template outside the project.
+#[cfg(unix)]
+#[test]
+fn init_refuses_symbolic_links_in_the_project_and_changes_nothing() {
+    for linked in ["policy", "facts", "README.md", "policy/schema.aims"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let project = dir.path().join("new");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).expect("mkdir");
+        let link = project.join(linked);
+        std::fs::create_dir_all(link.parent().expect("parent")).expect("mkdir");
+        // A folder link, or a dangling file link (nothing there yet).
+        let target = if linked.contains('.') { outside.join("file") } else { outside.clone() };
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        let out = aims(&["init", &project.to_string_lossy()], root());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{linked}: {stderr}");
+        assert!(stderr.contains("is a symbolic link") && stderr.contains("nothing was changed"), "{linked}: {stderr}");
+        assert!(common::listing(&outside).is_empty(), "{linked}: written outside: {:?}", common::listing(&outside));
+        assert!(!project.join("aims.toml").exists(), "{linked}: nothing is written");
+    }
+}
+
+/// `aims fmt` formats a symbolic link at its target, which stays a file and
+/// the link a link; a link leading outside the project is neither read nor
+/// written.
+#[cfg(unix)]
+#[test]
+fn fmt_keeps_symbolic_links_and_refuses_one_leading_outside() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("project");
+    let messy = "enum  S { a,b }\n";
+    common::write_files(
+        &project,
+        &[("aims.toml", "[project]\n"), ("shared/s.aims", messy), ("policy/p.aims", "enum T { c }\n")],
+    );
+    let link = project.join("policy/s.aims");
+    std::os::unix::fs::symlink("../shared/s.aims", &link).expect("symlink");
+    for args in [&["fmt", "policy"][..], &["fmt", "policy/s.aims"][..]] {
+        std::fs::write(project.join("shared/s.aims"), messy).expect("write");
+        let out = aims(args, &project);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(link.symlink_metadata().expect("meta").file_type().is_symlink(), "{args:?}: still a link");
+        assert_eq!(std::fs::read_to_string(project.join("shared/s.aims")).expect("read"), "enum S { a, b }\n");
+    }
+
+    let outside = dir.path().join("outside.aims");
+    std::fs::write(&outside, messy).expect("write");
+    let out_link = project.join("policy/out.aims");
+    std::os::unix::fs::symlink(&outside, &out_link).expect("symlink");
+    for args in [&["fmt", "."][..], &["fmt", "policy/out.aims"][..], &["fmt", "--check", "."][..]] {
+        let out = aims(args, &project);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("E0404") && stderr.contains("out.aims"), "{args:?}: {stderr}");
+        assert_eq!(std::fs::read_to_string(&outside).expect("read"), messy, "{args:?}: the outside file is untouched");
+        assert!(out_link.symlink_metadata().expect("meta").file_type().is_symlink(), "{args:?}");
+    }
+}

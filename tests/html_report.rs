@@ -3,13 +3,15 @@
 //! loads it from a file, the rendered DOM is checked (finding count, heat
 //! map cells), Chromium's network log shows the page requested nothing,
 //! and a screenshot is kept in `target/ci-artifacts/` for people to look at.
+//! It runs when asked for (`AIMS_TEST_CHROMIUM=1` or `AIMS_CI_TOOLS=1`, set
+//! by .ci/run), and then fails if Chromium is missing.
+
+mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::root;
+use std::process::Command;
 
 fn chromium() -> PathBuf {
     let path = std::env::var_os("AIMS_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
@@ -51,6 +53,9 @@ fn is_browser_service(url: &str) -> bool {
 
 #[test]
 fn the_html_report_renders_in_chromium_without_network_requests() {
+    if !common::tool_test_wanted("CHROMIUM", "the HTML report rendered in headless Chromium") {
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let page = dir.path().join("report.html");
     let out = Command::new(env!("CARGO_BIN_EXE_aims"))

@@ -95,13 +95,16 @@ print(tests, failures, skipped)
 
 #[test]
 fn junit_is_read_by_a_real_junit_consumer() {
-    // Written from inside a temporary folder: --output stays in the current folder.
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("aims.xml");
     let project = root().join("examples/credit-scoring").to_string_lossy().to_string();
     let out =
         aims(&["check", &project, "--as-of", "2026-11-01", "--format", "junit", "--output", "aims.xml"], dir.path());
     assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("credit_scoring_junit", std::fs::read_to_string(&path).expect("written"));
+    if !common::tool_test_wanted("JUNITPARSER", "reading the JUnit report with Python's junitparser") {
+        return;
+    }
     let (tests, failures, skipped) = junitparser_counts(&path);
     let json: serde_json::Value = serde_json::from_str(&report("json")).expect("JSON");
     let outcomes = &json["summary"]["outcomes"];
@@ -114,7 +117,6 @@ fn junit_is_read_by_a_real_junit_consumer() {
     assert_eq!(tests, rule_cases + risk_cases + objective_cases);
     assert_eq!(skipped, outcomes["waived"].as_u64().unwrap_or(0) + outcomes["not_applicable"].as_u64().unwrap_or(0));
     assert_eq!(failures, json["summary"]["findings"]["total"].as_u64().unwrap_or(0), "every finding is one failure");
-    insta::assert_snapshot!("credit_scoring_junit", std::fs::read_to_string(&path).expect("written"));
 }
 
 #[test]
@@ -152,26 +154,4 @@ fn output_is_written_atomically_and_replaces_the_file() {
     assert!(std::fs::read_to_string(&path).expect("read").starts_with("## "));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "no temporary file is left behind: {leftovers:?}");
-}
-
-#[test]
-fn output_outside_the_current_and_project_folders_is_refused() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let outside = dir.path().join("report.json").to_string_lossy().to_string();
-    let out = aims(&["check", "examples/credit-scoring", "--format", "json", "--output", &outside], root());
-    assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("outside the current folder and the project folder"));
-    assert!(!dir.path().join("report.json").exists());
-    let escape = aims(&["check", "examples/credit-scoring", "--output", "../escaped.txt"], root());
-    assert_eq!(escape.status.code(), Some(3), "`..` out of the current folder");
-    #[cfg(unix)]
-    {
-        let link = root().join("target/aims-test-link.txt");
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(dir.path().join("victim.txt"), &link).expect("symlink");
-        let out = aims(&["check", "examples/credit-scoring", "--output", "target/aims-test-link.txt"], root());
-        let _ = std::fs::remove_file(&link);
-        assert_eq!(out.status.code(), Some(3), "a symbolic link is not followed");
-        assert!(!dir.path().join("victim.txt").exists());
-    }
 }

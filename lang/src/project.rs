@@ -126,11 +126,23 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
 
     let manifest_path = root.join("aims.toml");
     let mut manifest = Manifest::default();
-    if single_file.is_none() && manifest_path.is_file() {
-        let text = std::fs::read_to_string(&manifest_path).unwrap_or_default();
+    let manifest_real = match resolve_inside(&canonical_root, &manifest_path) {
+        _ if single_file.is_some() => None,
+        Ok(real) => Some(real),
+        Err(Inside::Missing) => None,
+        Err(Inside::Outside) => {
+            diags.push(outside_diagnostic(&display_name(&root, &manifest_path)));
+            None
+        }
+    };
+    if let Some(real) = manifest_real.filter(|real| real.is_file()) {
+        let text = std::fs::read_to_string(real).unwrap_or_default();
         let file = files.sources.add(display_name(&root, &manifest_path), text.as_str());
         match toml::from_str::<Manifest>(&text) {
-            Ok(m) => manifest = m,
+            Ok(m) => {
+                manifest = m;
+                diags.extend(check_manifest(&manifest, &text, file));
+            }
             Err(e) => {
                 let span = e.span().map_or(Span::default(), |r| Span::new(r.start, r.end.max(r.start)));
                 diags.push(
@@ -193,6 +205,17 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     policy_paths.dedup();
     for path in policy_paths {
         let name = display_name(&root, &path);
+        // A file named on the command line is the operator's choice; one
+        // found in the project's folders must really be inside it.
+        let real = if single_file.is_some() { Ok(path.clone()) } else { resolve_inside(&canonical_root, &path) };
+        let path = match real {
+            Ok(real) => real,
+            Err(Inside::Outside) => {
+                diags.push(outside_diagnostic(&name));
+                continue;
+            }
+            Err(Inside::Missing) => path,
+        };
         match read_text(&path, files.limits.max_policy_bytes) {
             Ok(text) => {
                 let id = files.sources.add(name, text);
@@ -203,12 +226,14 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     }
 
     // Fact files.
-    let mut fact_specs: Vec<(PathBuf, Option<&FactSection>)> = Vec::new();
+    // Each fact file with its section of aims.toml, and the folders its
+    // real path must be inside (none for a file named on the command line).
+    let mut fact_specs: Vec<(PathBuf, Option<&FactSection>, Vec<PathBuf>)> = Vec::new();
     if options.facts.is_empty() {
         for section in &manifest.facts {
             let full = root.join(&section.path);
             match inside(&canonical_root, &full) {
-                Ok(_) => fact_specs.push((full, Some(section))),
+                Ok(_) => fact_specs.push((full, Some(section), vec![canonical_root.clone()])),
                 Err(Inside::Missing) => diags.push(Diagnostic::error(
                     Code::Io,
                     format!("fact file `{}` named in aims.toml does not exist", section.path),
@@ -225,11 +250,15 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     } else {
         for given in &options.facts {
             let mut found = Vec::new();
-            if given.is_dir() {
+            // Files found in a folder named with --facts stay inside that
+            // folder or the project folder; a file named is taken as named.
+            let confined_to = if given.is_dir() {
                 collect_facts(given, &mut found, 0);
+                [canonical_root.clone()].into_iter().chain(given.canonicalize().ok()).collect()
             } else {
                 found.push(given.clone());
-            }
+                Vec::new()
+            };
             for path in found {
                 let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 let section = manifest
@@ -237,16 +266,28 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                     .iter()
                     .find(|s| Path::new(&s.path).file_name().is_some_and(|n| n.to_string_lossy() == file_name))
                     .or(if manifest.facts.len() == 1 { manifest.facts.first() } else { None });
-                fact_specs.push((path, section));
+                fact_specs.push((path, section, confined_to.clone()));
             }
         }
     }
-    for (path, section) in fact_specs {
+    for (path, section, confined_to) in fact_specs {
         let name = display_name(&root, &path);
-        let format = section
-            .and_then(|s| s.format.as_deref())
-            .and_then(|f| Format::from_path(&format!("x.{f}")))
-            .or_else(|| Format::from_path(&name));
+        let path = if confined_to.is_empty() {
+            path
+        } else {
+            let real: Vec<Result<PathBuf, Inside>> =
+                confined_to.iter().map(|folder| resolve_inside(folder, &path)).collect();
+            match real.iter().find_map(|r| r.as_ref().ok()) {
+                Some(real) => real.clone(),
+                None if real.iter().any(|r| matches!(r, Err(Inside::Outside))) => {
+                    diags.push(outside_diagnostic(&name));
+                    continue;
+                }
+                None => path,
+            }
+        };
+        let format =
+            section.and_then(|s| s.format.as_deref()).and_then(format_named).or_else(|| Format::from_path(&name));
         let Some(format) = format else {
             diags.push(
                 Diagnostic::error(Code::FactFile, format!("`{name}` is not a fact file"))
@@ -277,9 +318,92 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     }
 }
 
-enum Inside {
+/// Why a path is not a file of the project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inside {
+    /// It does not exist (or cannot be resolved).
     Missing,
+    /// Its real path, symbolic links resolved, is outside the folder.
     Outside,
+}
+
+/// The one rule for every file read from a project folder: the file's real
+/// path (`..` and symbolic links resolved) must be inside `root`, which is
+/// canonical. Returns that real path, which is the one to open: the link is
+/// not followed a second time.
+pub fn resolve_inside(root: &Path, path: &Path) -> Result<PathBuf, Inside> {
+    let canonical = path.canonicalize().map_err(|_| Inside::Missing)?;
+    if canonical.starts_with(root) {
+        Ok(canonical)
+    } else {
+        Err(Inside::Outside)
+    }
+}
+
+/// E0404 for a file found in a project folder whose real path is outside it.
+fn outside_diagnostic(name: &str) -> Diagnostic {
+    Diagnostic::error(Code::OutsideProject, format!("`{name}` leads outside the project folder; it was not read"))
+        .note("a symbolic link in the project must point to a file inside the project folder")
+        .help("copy the file into the project folder (a fact file kept elsewhere can be given with `--facts`)")
+}
+
+/// A fact format as `format` in aims.toml names it.
+fn format_named(name: &str) -> Option<Format> {
+    match name.to_ascii_lowercase().as_str() {
+        "json" => Some(Format::Json),
+        "yaml" | "yml" => Some(Format::Yaml),
+        "toml" => Some(Format::Toml),
+        "csv" => Some(Format::Csv),
+        _ => None,
+    }
+}
+
+/// What the TOML types of aims.toml do not say: a known `format` for each
+/// fact source, and limits of at least 1.
+fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for section in &manifest.facts {
+        if let Some(format) = section.format.as_deref().filter(|f| format_named(f).is_none()) {
+            diags.push(
+                Diagnostic::error(
+                    Code::ProjectConfig,
+                    format!("`format = \"{format}\"` of fact source `{}` is not a fact format", section.path),
+                )
+                .at(file, find_span(text, &format!("\"{format}\"")), "unknown format")
+                .help("the fact formats are json, yaml (or yml), toml and csv"),
+            );
+        }
+    }
+    let limits = manifest.limits;
+    for (name, value) in [
+        ("max_policy_bytes", limits.max_policy_bytes),
+        ("max_fact_bytes", limits.max_fact_bytes),
+        ("max_entities", limits.max_entities),
+        ("eval_steps", limits.eval_steps),
+    ] {
+        if value == 0 {
+            diags.push(
+                Diagnostic::error(Code::ProjectConfig, format!("`{name} = 0`: the limit must be at least 1"))
+                    .at(file, find_key_span(text, name), "here")
+                    .help("raise the limit, or remove the line to keep the default"),
+            );
+        }
+    }
+    diags
+}
+
+/// The span of `key` where it starts a line (`key = …`), else nothing.
+fn find_key_span(text: &str, key: &str) -> Span {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')) {
+            let start = offset + (line.len() - trimmed.len());
+            return Span::new(start, start + key.len());
+        }
+        offset += line.len();
+    }
+    Span::default()
 }
 
 /// The canonical form of `path` if it exists inside `root`. The path is
@@ -294,12 +418,7 @@ fn inside(root: &Path, path: &Path) -> Result<PathBuf, Inside> {
     if !lexically_normal(&absolute).starts_with(root) {
         return Err(Inside::Outside);
     }
-    let canonical = path.canonicalize().map_err(|_| Inside::Missing)?;
-    if canonical.starts_with(root) {
-        Ok(canonical)
-    } else {
-        Err(Inside::Outside)
-    }
+    resolve_inside(root, path)
 }
 
 /// `a/b/../c` → `a/c`, without touching the file system.
@@ -330,8 +449,10 @@ pub fn display_prefix(path: &Path) -> String {
     }
 }
 
+/// The name a file is shown by: as given on the command line, its project
+/// folder included; a file outside that folder keeps its own path.
 fn display_name(root: &Path, path: &Path) -> String {
-    let shown = path.strip_prefix(root).unwrap_or(path);
+    let Ok(shown) = path.strip_prefix(root) else { return path.to_string_lossy().replace('\\', "/") };
     let text = shown.to_string_lossy().replace('\\', "/");
     if root == Path::new(".") || root.as_os_str().is_empty() {
         text

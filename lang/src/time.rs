@@ -3,7 +3,9 @@
 //! A date is a day number, so comparing and subtracting dates is integer
 //! arithmetic; chrono is used only at the edges (parsing, printing, and
 //! month arithmetic with its end-of-month clamping). The evaluation date
-//! (`as_of`) is always an input: nothing here reads the clock.
+//! (`as_of`) is always an input: nothing here reads the clock but
+//! [`Date::today_utc`], the one default every command falls back to when
+//! neither `--as-of` nor `aims.toml` gives a date.
 
 use std::fmt;
 
@@ -16,6 +18,14 @@ pub struct Date(i32);
 impl Date {
     /// 1970-01-01.
     pub const UNIX_EPOCH: Date = Date(719_163);
+
+    /// Today's date in UTC, from the system clock. UTC, not the local date,
+    /// so the same run on machines in different time zones (a laptop and a
+    /// CI runner) evaluates as of the same day.
+    pub fn today_utc() -> Date {
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        Date::UNIX_EPOCH.add_days(since_epoch.map_or(0, |d| d.as_secs() / 86_400) as i64)
+    }
 
     /// Parses `YYYY-MM-DD`; `None` for a malformed or impossible date.
     pub fn parse(text: &str) -> Option<Date> {

@@ -13,7 +13,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aims_lang::time::Date;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
@@ -46,12 +46,6 @@ fn content_modified() -> Error {
 /// The error of a request refused (a rename that would clash).
 fn request_failed(message: String) -> Error {
     Error { code: ErrorCode::ServerError(-32803), message: message.into(), data: None }
-}
-
-/// Today, from the system clock (the evaluation date when `aims.toml` sets none).
-fn today() -> Date {
-    let days = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400);
-    Date::UNIX_EPOCH.add_days(days as i64)
 }
 
 impl Backend {
@@ -215,7 +209,7 @@ impl LanguageServer for Backend {
             .or_else(|| params.root_uri.as_ref().and_then(crate::files::path_of));
         let shared = self.shared.clone();
         let opened = tokio::task::spawn_blocking(move || {
-            shared.install(State::open(folder.as_deref(), encoding, flags, today()));
+            shared.install(State::open(folder.as_deref(), encoding, flags, Date::today_utc()));
         })
         .await;
         if opened.is_err() {

@@ -141,12 +141,11 @@ pub fn path_of(uri: &Uri) -> Option<PathBuf> {
     uri.to_file_path().map(|p| p.into_owned())
 }
 
-/// A file inside the project folder, read if it is not too large.
+/// A file inside the project folder, read if it is not too large. Inside
+/// is the project reader's rule ([`project::resolve_inside`]): the real
+/// path, symbolic links resolved, is under the canonical `root`.
 pub fn read_inside(root: &Path, path: &Path, limit: u64) -> Option<String> {
-    let canonical = path.canonicalize().ok()?;
-    if !canonical.starts_with(root) {
-        return None;
-    }
+    let canonical = project::resolve_inside(root, path).ok()?;
     let meta = std::fs::metadata(&canonical).ok()?;
     if meta.len() > limit {
         return None;
@@ -232,5 +231,27 @@ mod tests {
         assert_eq!(read_inside(&root, &inside.join("facts.yaml"), 100).as_deref(), Some("x: 2"));
         assert_eq!(read_inside(&root, &inside.join("../secret.yaml"), 100), None);
         assert_eq!(read_inside(&root, &inside.join("facts.yaml"), 1), None, "too large");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_inside_the_project_to_a_file_outside_is_not_read() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let project = dir.path().join("project");
+        std::fs::create_dir_all(project.join("policy")).expect("mkdir");
+        let secret = dir.path().join("secret.env");
+        std::fs::write(&secret, "API_TOKEN=hunter2\n").expect("write");
+        std::fs::write(project.join("aims.toml"), "[project]\nname = \"t\"\nsources = [\"policy\"]\n").expect("write");
+        std::fs::write(project.join("policy/p.aims"), "control c { require true }\n").expect("write");
+        std::os::unix::fs::symlink(&secret, project.join("policy/leak.aims")).expect("symlink");
+        let root = project.canonicalize().expect("canonical");
+        assert_eq!(read_inside(&root, &project.join("policy/leak.aims"), 1000), None);
+
+        let opened = open(Some(&project));
+        let texts: Vec<String> = opened.engine.sources().iter().map(|(_, s)| s.text.to_string()).collect();
+        assert!(texts.iter().all(|t| !t.contains("API_TOKEN")), "the secret was read: {texts:?}");
+        let problems: Vec<String> =
+            opened.problems.iter().map(|d| format!("{} {}", d.code.as_str(), d.message)).collect();
+        assert!(problems.iter().any(|p| p.starts_with("E0404") && p.contains("leak.aims")), "{problems:?}");
     }
 }

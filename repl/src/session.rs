@@ -152,13 +152,6 @@ fn timed<T>(spent: &mut Duration, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Today's date in UTC, from the system clock (only used when neither
-/// `--as-of` nor `aims.toml` gives a date).
-pub fn today() -> Date {
-    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400);
-    Date::UNIX_EPOCH.add_days(days as i64)
-}
-
 /// The name of a type as written in the language.
 fn ty_name(program: &Program, ty: &Ty) -> String {
     program.ty_name(ty)
@@ -262,7 +255,7 @@ impl Session {
     /// Without a date, the session uses `aims.toml`'s `as_of`, else today.
     pub fn load(path: &Path, options: LoadOptions, as_of: Option<Date>) -> Result<Session, LoadFailure> {
         let engine = Engine::load(path, &options)?;
-        let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
+        let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
         let mut session = Session::new(engine, as_of);
         session.project = Some((path.to_path_buf(), options));
         Ok(session)

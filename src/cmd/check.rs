@@ -8,9 +8,12 @@ use std::time::Duration;
 use aims_lang::project::LoadOptions;
 use aims_lang::report::Report;
 use aims_lang::syntax::ast::Severity;
+use aims_lang::time::Date;
 use clap::ValueEnum;
 
-use super::{emit, emit_with, load, parse_as_of, print_diagnostics, today, usage_error, EXIT_FINDINGS, EXIT_INVALID};
+use super::{
+    emit, emit_with, load, parse_as_of, prepare_output, print_diagnostics, usage_error, EXIT_FINDINGS, EXIT_INVALID,
+};
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
@@ -20,7 +23,7 @@ pub struct CheckArgs {
     /// Fact files or folders to use instead of those in aims.toml.
     #[arg(long, value_name = "PATH")]
     pub facts: Vec<PathBuf>,
-    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today.
+    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today in UTC.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Output format.
@@ -100,6 +103,11 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return usage_error(&format!("fact path `{}` does not exist", facts.display()));
         }
     }
+    // Everything that can be refused is, before the facts are loaded.
+    let output = match prepare_output(args.output.as_deref()) {
+        Ok(output) => output,
+        Err(code) => return code,
+    };
     let bar = progress();
     bar.set_message("loading the policies and facts");
     let options = LoadOptions { facts: args.facts.clone() };
@@ -112,7 +120,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     };
     // The facts are loaded and checked: their text is not read again.
     engine.release_fact_texts();
-    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
+    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
     bar.set_message(format!("evaluating as of {as_of}"));
     let evaluation = engine.evaluate(as_of);
     let stopped = aims_lang::eval::budget::exceeded(engine.program(), &evaluation);
@@ -136,8 +144,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
     };
     bar.finish_and_clear();
     let written = match text {
-        Some(text) => emit(args.output.as_deref(), &args.path, &text),
-        None => emit_with(args.output.as_deref(), &args.path, |w| report.write_json(w)),
+        Some(text) => emit(output, &text),
+        None => emit_with(output, |w| report.write_json(w)),
     };
     if let Err(code) = written {
         return code;

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use aims_lang::diag::closest;
 use aims_lang::project::LoadOptions;
+use aims_lang::time::Date;
 use aims_repl::explain::View;
 
-use super::{load, parse_as_of, today, usage_error};
+use super::{load, parse_as_of, usage_error};
 
 #[derive(clap::Args)]
 pub struct ExplainArgs {
@@ -20,7 +21,7 @@ pub struct ExplainArgs {
     /// The project folder (with aims.toml) or a single .aims file.
     #[arg(long, default_value = ".")]
     pub path: PathBuf,
-    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today.
+    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today in UTC.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
 }
@@ -34,7 +35,7 @@ pub fn run(args: ExplainArgs) -> ExitCode {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
+    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
     let evaluation = engine.evaluate(as_of);
     let program = engine.program();
     let view = View { program, sources: engine.sources(), evaluation: &evaluation };

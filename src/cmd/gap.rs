@@ -5,16 +5,17 @@ use std::process::ExitCode;
 
 use aims_lang::project::LoadOptions;
 use aims_lang::report::Report;
+use aims_lang::time::Date;
 use clap::ValueEnum;
 
-use super::{emit, load, parse_as_of, today, usage_error, EXIT_INVALID};
+use super::{emit, load, parse_as_of, prepare_output, usage_error, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct GapArgs {
     /// The project folder (with aims.toml) or a single .aims file.
     #[arg(default_value = ".")]
     pub path: PathBuf,
-    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today.
+    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today in UTC.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Also list what falls due in the window after the date.
@@ -46,11 +47,15 @@ pub fn run(args: GapArgs) -> ExitCode {
     if args.window == 0 || args.window > 3660 {
         return usage_error("`--window` is a number of days from 1 to 3660");
     }
+    let output = match prepare_output(args.output.as_deref()) {
+        Ok(output) => output,
+        Err(code) => return code,
+    };
     let mut engine = match load(&args.path, &LoadOptions::default()) {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
+    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
     let evaluation = engine.evaluate(as_of);
     let mut report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
     report.strip_location_prefix(&aims_lang::project::display_prefix(&args.path));
@@ -93,7 +98,7 @@ pub fn run(args: GapArgs) -> ExitCode {
             json
         }
     };
-    if let Err(code) = emit(args.output.as_deref(), &args.path, &text) {
+    if let Err(code) = emit(output, &text) {
         return code;
     }
     ExitCode::SUCCESS

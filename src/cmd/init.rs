@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::{today, usage_error, write_atomically, EXIT_INVALID};
+use aims_lang::time::Date;
+
+use super::output::write_atomically;
+use super::{usage_error, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct InitArgs {
@@ -44,15 +47,39 @@ fn project_name(dir: &Path, name: Option<String>) -> String {
     }
 }
 
+/// Why `path` of the template cannot be written under `dir`: the file
+/// exists (even as a dangling symbolic link), or a folder on the way is a
+/// symbolic link, which would put the template outside the project.
+fn refuse_existing(dir: &Path, path: &str) -> Result<(), String> {
+    let mut at = dir.to_path_buf();
+    let parts: Vec<&str> = path.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        at.push(part);
+        let Ok(meta) = std::fs::symlink_metadata(&at) else { return Ok(()) };
+        if meta.file_type().is_symlink() {
+            return Err(format!(
+                "`{}` is a symbolic link; aims init writes only into the project's own folders",
+                at.display()
+            ));
+        }
+        if i + 1 == parts.len() {
+            return Err(format!("`{}` already exists", at.display()));
+        }
+        if !meta.is_dir() {
+            return Err(format!("`{}` is not a folder", at.display()));
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: InitArgs) -> ExitCode {
     if args.dir.join("aims.toml").exists() {
         eprintln!("aims: `{}` already holds an aims.toml; nothing was changed", args.dir.display());
         return ExitCode::from(EXIT_INVALID);
     }
     for (path, _) in TEMPLATE {
-        let target = args.dir.join(path);
-        if target.exists() {
-            eprintln!("aims: `{}` already exists; nothing was changed", target.display());
+        if let Err(why) = refuse_existing(&args.dir, path) {
+            eprintln!("aims: {why}; nothing was changed");
             return ExitCode::from(EXIT_INVALID);
         }
     }
@@ -61,14 +88,15 @@ pub fn run(args: InitArgs) -> ExitCode {
     }
     let name = project_name(&args.dir, args.name);
     // The sample assessment is recent, so the new project passes today.
-    let assessed = today().add_days(-30).to_string();
+    let assessed = Date::today_utc().add_days(-30).to_string();
     for (path, text) in TEMPLATE {
         let target = args.dir.join(path);
         let text = text.replace("{{name}}", &name).replace("{{assessed}}", &assessed);
-        let written =
-            target.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| write_atomically(&target, &text));
-        if let Err(e) = written {
-            return usage_error(&format!("cannot write `{}`: {e}", target.display()));
+        if let Err(e) = target.parent().map_or(Ok(()), std::fs::create_dir_all) {
+            return usage_error(&format!("cannot create the folder of `{}`: {e}", target.display()));
+        }
+        if let Err(why) = write_atomically(&target, &text) {
+            return usage_error(&why);
         }
     }
     println!("created project `{name}` in {}", args.dir.display());

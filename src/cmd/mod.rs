@@ -1,11 +1,12 @@
 //! The subcommands of `aims`, one module each, and what they share:
-//! exit codes, diagnostics on stderr, dates, and atomic writes.
+//! exit codes, diagnostics on stderr, dates, and the output file.
 
 pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod gap;
 pub mod init;
+pub mod output;
 pub mod soa;
 pub mod test;
 
@@ -94,87 +95,28 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Engine, ExitCode> {
     }
 }
 
-/// Where `--output` may write: inside the current folder or the project
-/// folder, after resolving `..` and symbolic links (the file itself must
-/// not be a symbolic link). Returns the checked path, or why not.
-pub fn confined_output(output: &Path, project: &Path) -> Result<std::path::PathBuf, String> {
-    let shown = output.display();
-    let name = output.file_name().ok_or_else(|| format!("`{shown}` is not a file name"))?;
-    let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let folder = std::fs::canonicalize(parent).map_err(|e| format!("cannot write `{shown}`: {e}"))?;
-    let target = folder.join(name);
-    if target.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(format!("`{shown}` is a symbolic link; write the report to a plain file"));
-    }
-    let project_folder = if project.is_dir() { project } else { project.parent().unwrap_or(Path::new("")) };
-    let project_folder = if project_folder.as_os_str().is_empty() { Path::new(".") } else { project_folder };
-    let roots: Vec<std::path::PathBuf> =
-        [Path::new("."), project_folder].iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect();
-    if roots.iter().any(|r| target.starts_with(r)) {
-        Ok(target)
-    } else {
-        Err(format!("`{shown}` is outside the current folder and the project folder; aims writes only inside them"))
-    }
+/// Checks `--output` before any work (its folder exists and can be
+/// written) and makes its temporary file; `None` for standard output.
+/// The path is the operator's choice: it may point anywhere.
+pub fn prepare_output(output: Option<&Path>) -> Result<Option<output::Pending>, ExitCode> {
+    output.map(output::prepare).transpose().map_err(|why| usage_error(&why))
 }
 
-/// Writes the output of a command to `--output` (confined, atomic) or to
-/// standard output.
-pub fn emit(output: Option<&Path>, project: &Path, text: &str) -> Result<(), ExitCode> {
-    emit_with(output, project, |w| w.write_all(text.as_bytes()))
+/// Writes the output of a command to the prepared `--output` file
+/// (atomically) or to standard output.
+pub fn emit(output: Option<output::Pending>, text: &str) -> Result<(), ExitCode> {
+    emit_with(output, |w| w.write_all(text.as_bytes()))
 }
 
 /// [`emit`] for output written piece by piece (a large report is streamed,
 /// never held whole in memory).
 pub fn emit_with(
-    output: Option<&Path>,
-    project: &Path,
+    output: Option<output::Pending>,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), ExitCode> {
     let Some(output) = output else {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         return write(&mut out).and_then(|()| out.flush()).map_err(|e| usage_error(&format!("cannot write: {e}")));
     };
-    let target = confined_output(output, project).map_err(|why| usage_error(&why))?;
-    write_atomically_with(&target, write).map_err(|e| usage_error(&format!("cannot write `{}`: {e}", output.display())))
-}
-
-/// Writes through a temporary file in the same folder and a rename, so an
-/// interrupted run never leaves half a file.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    write_atomically_with(path, |w| w.write_all(text.as_bytes()))
-}
-
-/// [`write_atomically`] for output written piece by piece.
-pub fn write_atomically_with(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new().prefix(".aims-").suffix(".tmp").tempfile_in(dir)?;
-    {
-        let mut out = std::io::BufWriter::new(temp.as_file_mut());
-        write(&mut out)?;
-        out.flush()?;
-    }
-    temp.as_file().sync_all()?;
-    // A temporary file is private (0600); the result keeps the permissions
-    // of the file it replaces, or gets the usual ones.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let permissions = match std::fs::metadata(path) {
-            Ok(meta) => meta.permissions(),
-            Err(_) => std::fs::Permissions::from_mode(0o644),
-        };
-        temp.as_file().set_permissions(permissions)?;
-    }
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-/// Today's date on this machine.
-pub fn today() -> Date {
-    use chrono::Datelike;
-    let now = chrono::Local::now().date_naive();
-    Date::from_ymd(now.year(), now.month(), now.day()).unwrap_or(Date::UNIX_EPOCH)
+    output.write(write).map_err(|why| usage_error(&why))
 }

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use aims_lang::project::LoadOptions;
 use aims_lang::report::soa::{self, Framework};
 use aims_lang::report::Report;
+use aims_lang::time::Date;
 use clap::ValueEnum;
 
-use super::{emit, load, parse_as_of, print_diagnostics, today, EXIT_INVALID};
+use super::{emit, load, parse_as_of, prepare_output, print_diagnostics, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct SoaArgs {
@@ -19,7 +20,7 @@ pub struct SoaArgs {
     /// reached through the crosswalks.
     #[arg(long, value_enum, default_value_t = FrameworkArg::Iso42001)]
     pub framework: FrameworkArg,
-    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today.
+    /// The evaluation date (YYYY-MM-DD); default: aims.toml's `as_of`, else today in UTC.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Output format.
@@ -48,6 +49,10 @@ pub fn run(args: SoaArgs) -> ExitCode {
         Ok(as_of) => as_of,
         Err(code) => return code,
     };
+    let output = match prepare_output(args.output.as_deref()) {
+        Ok(output) => output,
+        Err(code) => return code,
+    };
     let framework = match args.framework {
         FrameworkArg::Iso42001 => Framework::Iso42001,
         FrameworkArg::NistAiRmf => Framework::NistAiRmf,
@@ -66,7 +71,7 @@ pub fn run(args: SoaArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     }
-    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
+    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
     let evaluation = engine.evaluate(as_of);
     let mut report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
     let prefix = aims_lang::project::display_prefix(&args.path);
@@ -95,7 +100,7 @@ pub fn run(args: SoaArgs) -> ExitCode {
             json
         }
     };
-    if let Err(code) = emit(args.output.as_deref(), &args.path, &text) {
+    if let Err(code) = emit(output, &text) {
         return code;
     }
     ExitCode::SUCCESS

@@ -6,15 +6,16 @@ use std::process::ExitCode;
 
 use aims_lang::project::LoadOptions;
 use aims_lang::testing::run_tests_with_coverage;
+use aims_lang::time::Date;
 
-use super::{load, parse_as_of, today, usage_error, EXIT_FINDINGS};
+use super::{load, parse_as_of, usage_error, EXIT_FINDINGS};
 
 #[derive(clap::Args)]
 pub struct TestArgs {
     /// The project folder (with aims.toml) or a single .aims file.
     #[arg(default_value = ".")]
     pub path: PathBuf,
-    /// The date for tests without `as of` (default: aims.toml's `as_of`, else today).
+    /// The date for tests without `as of` (default: aims.toml's `as_of`, else today in UTC).
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Report which controls, audit rules, `require`s, risks and objectives no test covers.
@@ -39,7 +40,7 @@ pub fn run(args: TestArgs) -> ExitCode {
         Ok(engine) => engine,
         Err(code) => return code,
     };
-    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(today);
+    let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
     // Coverage is of the project's own declarations: the stdlib's are
     // tested where they are written (stdlib/tests).
     let project_files = engine.policy_files().to_vec();

@@ -5,19 +5,68 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Whether a test that needs a tool besides Rust (headless Chromium,
+/// Python's junitparser) is asked for: `AIMS_TEST_<TOOL>=1`, or
+/// `AIMS_CI_TOOLS=1` for all of them (.ci/run sets it after installing
+/// them). When asked for, the test runs and fails if the tool is missing;
+/// otherwise it is skipped with a note on stderr, so `cargo test
+/// --workspace` passes on a machine with only Rust and a bare `python3`.
+pub fn tool_test_wanted(tool: &str, what: &str) -> bool {
+    let asked = |var: &str| std::env::var(var).is_ok_and(|v| !v.is_empty() && v != "0");
+    let var = format!("AIMS_TEST_{tool}");
+    if asked(&var) || asked("AIMS_CI_TOOLS") {
+        return true;
+    }
+    // Written to the stream itself: the test harness captures `eprintln!`
+    // of a passing test, and this note is meant to be seen.
+    use std::io::Write;
+    let _ =
+        writeln!(std::io::stderr(), "note: skipped {what}; set {var}=1 (or AIMS_CI_TOOLS=1) to run it (.ci/run does)");
+    false
+}
+
 /// The repository root.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `aims ARGS` in `dir`, without colour, to be run.
+pub fn aims_command(args: &[&str], dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aims"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    command
+}
+
 /// Runs `aims ARGS` in `dir`, without colour.
 pub fn aims_in(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aims"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("aims runs")
+    aims_command(args, dir).output().expect("aims runs")
+}
+
+/// Writes files (path relative to `dir`, text), making their folders.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(path, text).expect("write");
+    }
+}
+
+/// Standard error as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The names in a folder, sorted.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// `aims check` of the peer benchmark on the harness's N = 1,000 facts
