@@ -140,7 +140,7 @@ pub fn to_text(items: &[Due], from: Date, days: u32) -> String {
     use std::fmt::Write as _;
     let mut out = format!("Due in the {days} days after {from}: {}\n", items.len());
     for d in items {
-        let who = d.entity.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
+        let who = d.entity.as_deref().map(|e| format!(" {}", crate::diag::terminal_safe_line(e))).unwrap_or_default();
         let cites = if d.cites.is_empty() { String::new() } else { format!(" [{}]", d.cites.join(", ")) };
         let _ = writeln!(out, "  {}  {:<11} {} {}{who}{cites}", d.date, d.severity.as_str(), d.kind, d.name);
         let _ = writeln!(out, "              {}", crate::report::one_line(&d.reason, 150));

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use aims_lang::eval::{Evaluation, FindingSource};
+use aims_lang::report::count;
 use aims_lang::ir::{ObjectiveStatus, OutcomeKind, Program, RuleKind};
 use aims_lang::syntax::ast::Severity;
 use aims_lang::time::Date;
@@ -234,10 +235,10 @@ impl Diff {
             let appeared = self.outcomes.iter().filter(|(_, _, b, a)| b.is_none() && quiet(b, a)).count();
             let gone = self.outcomes.iter().filter(|(_, _, b, a)| a.is_none() && quiet(b, a)).count();
             if appeared > 0 {
-                let _ = writeln!(out, "  and {appeared} new outcome(s): not applicable");
+                let _ = writeln!(out, "  and {}: not applicable", count(appeared, "new outcome", "new outcomes"));
             }
             if gone > 0 {
-                let _ = writeln!(out, "  and {gone} not applicable outcome(s) gone");
+                let _ = writeln!(out, "  and {} gone", count(gone, "not applicable outcome", "not applicable outcomes"));
             }
             for (name, kind, [pass, fail, waived, na]) in &self.new_rules {
                 let _ = writeln!(

@@ -199,7 +199,7 @@ fn facts_are_added_and_removed() {
     );
     assert!(text.starts_with("added AISystem \"new-model\"\n"), "{text}");
     assert!(squash(&text).contains("bias_testing × new-model (none) → fail"), "{text}");
-    assert!(text.contains("new outcome(s): not applicable"), "{text}");
+    assert!(text.contains("and 2 new outcomes: not applicable"), "{text}");
     assert_consistent(&s);
     let text = run(&mut s, ":remove AISystem \"new-model\"");
     assert!(squash(&text).contains("bias_testing × new-model fail → (none)"), "{text}");

@@ -8,7 +8,7 @@ use aims_lang::report::soa::{self, Framework};
 use aims_lang::report::Report;
 use clap::ValueEnum;
 
-use super::{emit, load, parse_as_of, print_diagnostics, today, EXIT_INVALID};
+use super::{emit, load_listing, parse_as_of, print_diagnostics, today, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct SoaArgs {
@@ -53,7 +53,7 @@ pub fn run(args: SoaArgs) -> ExitCode {
         FrameworkArg::NistAiRmf => Framework::NistAiRmf,
         FrameworkArg::EuAiAct => Framework::EuAiAct,
     };
-    let mut engine = match load(&args.path, &LoadOptions::default()) {
+    let mut engine = match load_listing(&args.path, &LoadOptions::default(), "the statement lists them as not addressed") {
         Ok(engine) => engine,
         Err(code) => return code,
     };
