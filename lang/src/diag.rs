@@ -394,7 +394,8 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
 }
 
 /// The diagnostic's own texts (which quote facts and file names) made
-/// [`terminal_safe`]; the source lines are made [`printable`] apart.
+/// [`terminal_safe_line`], each on its line; the source lines are made
+/// [`printable`] apart.
 fn safe_diagnostic(d: &Diagnostic) -> Diagnostic {
     let line = |text: &str| terminal_safe_line(text).into_owned();
     let label = |l: &Label| Label { at: l.at, message: line(&l.message) };
@@ -402,8 +403,8 @@ fn safe_diagnostic(d: &Diagnostic) -> Diagnostic {
         message: line(&d.message),
         primary: d.primary.as_ref().map(label),
         secondary: d.secondary.iter().map(label).collect(),
-        notes: d.notes.iter().map(|n| terminal_safe(n).into_owned()).collect(),
-        help: d.help.as_deref().map(|h| terminal_safe(h).into_owned()),
+        notes: d.notes.iter().map(|n| line(n)).collect(),
+        help: d.help.as_deref().map(line),
         ..d.clone()
     }
 }
