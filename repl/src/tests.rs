@@ -301,3 +301,20 @@ fn a_reference_is_set_by_key_and_checked() {
     assert_eq!(s.edits().len(), 1, "the refused edit is not recorded");
     assert_consistent(&s);
 }
+
+#[test]
+fn the_banner_agrees_in_number() {
+    let s = session();
+    assert_eq!(
+        s.banner(),
+        "credit-scoring as of 2026-11-01: 27 controls and audits, 2 risks, 1 objective, 8 findings\n"
+    );
+}
+
+#[test]
+fn control_characters_in_replies_become_visible_escapes() {
+    let mut s = session();
+    let text = run(&mut s, ":as-of 2026\u{1b}]0;title\u{7}");
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(text.contains("\\u{1b}]0;title\\u{7}"), "shown, not dropped: {text}");
+}
