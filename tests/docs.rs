@@ -22,9 +22,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use aims_lang::facts::Facts as _;
 use aims_lang::project::LoadOptions;
 use aims_lang::time::Date;
-use aims_lang::facts::Facts as _;
 use aims_repl::Session;
 
 const PROMPT: &str = "aims> ";
@@ -193,7 +193,9 @@ fn session_transcript(args: &[String], shown: &[String]) -> Result<Vec<String>, 
 fn comparable(lines: &[String]) -> Vec<String> {
     lines
         .iter()
-        .map(|l| if l.starts_with("engine time: ") { "engine time: N ms".to_string() } else { l.trim_end().to_string() })
+        .map(
+            |l| if l.starts_with("engine time: ") { "engine time: N ms".to_string() } else { l.trim_end().to_string() },
+        )
         .collect()
 }
 
@@ -204,8 +206,7 @@ fn diff(expected: &[String], actual: &[String]) -> String {
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] =
-                if expected[i] == actual[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if expected[i] == actual[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
         }
     }
     let (mut i, mut j, mut out) = (0, 0, String::new());
@@ -255,7 +256,8 @@ fn check_document(path: &Path, bless: bool) -> Vec<String> {
             continue;
         }
         if bless {
-            let indented = actual.iter().map(|l| if l.is_empty() { String::new() } else { format!("{}{l}", block.indent) });
+            let indented =
+                actual.iter().map(|l| if l.is_empty() { String::new() } else { format!("{}{l}", block.indent) });
             lines.splice(block.start..block.end, indented);
         } else {
             problems.push(format!(
@@ -302,7 +304,8 @@ fn the_docs_count_the_example_systems_right() {
     let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
     let mut seen = 0;
     for doc in documents() {
-        let text = std::fs::read_to_string(&doc).expect("readable doc").split_whitespace().collect::<Vec<_>>().join(" ");
+        let text =
+            std::fs::read_to_string(&doc).expect("readable doc").split_whitespace().collect::<Vec<_>>().join(" ");
         for (at, _) in text.match_indices(" AI systems") {
             let before = &text[..at];
             let Some(word) = before.rsplit(' ').next() else { continue };

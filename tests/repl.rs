@@ -67,7 +67,11 @@ fn piped(input: &[u8]) -> (Option<i32>, String, String) {
         .expect("aims repl runs");
     child.stdin.take().expect("stdin").write_all(input).expect("input written");
     let out = child.wait_with_output().expect("aims repl ends");
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]

@@ -192,7 +192,11 @@ fn check_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     let mut all = vec!["check", "."];
     all.extend_from_slice(args);
     let out = aims(&all, dir);
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Systems keyed by `Int`: three live ones without an owner (one waived),
@@ -320,7 +324,10 @@ fn assert_inert(what: &str, text: &str) {
     for c in ['\u{1b}', '\u{7}', '\r', '\u{202e}', '\u{9b}'] {
         assert!(!text.contains(c), "{what} carries {c:?}: {text:?}");
     }
-    assert!(!text.lines().any(|l| l.trim_start().starts_with("major       forged")), "{what} has a forged line: {text}");
+    assert!(
+        !text.lines().any(|l| l.trim_start().starts_with("major       forged")),
+        "{what} has a forged line: {text}"
+    );
 }
 
 #[test]

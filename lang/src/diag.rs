@@ -516,10 +516,7 @@ mod tests {
     #[test]
     fn terminal_safe_escapes_what_could_drive_a_terminal() {
         let forged = "ok\u{1b}]0;title\u{7}\rmajor\u{9b}2J\u{202E}cba\u{2028}\u{7f}";
-        assert_eq!(
-            terminal_safe(forged),
-            "ok\\u{1b}]0;title\\u{7}\\rmajor\\u{9b}2J\\u{202e}cba\\u{2028}\\u{7f}"
-        );
+        assert_eq!(terminal_safe(forged), "ok\\u{1b}]0;title\\u{7}\\rmajor\\u{9b}2J\\u{202e}cba\\u{2028}\\u{7f}");
         assert_eq!(terminal_safe("a\n\tb"), "a\n\tb", "layout stays in whole outputs");
         assert_eq!(terminal_safe_line("a\n  major x\tb"), "a\\n  major x\\tb");
         assert!(matches!(terminal_safe("plain é → text"), std::borrow::Cow::Borrowed(_)));
@@ -530,10 +527,8 @@ mod tests {
         let mut sources = Sources::new();
         let file = sources.add("facts\u{1b}[2J.json", "{}\n");
         let forged = "`x\u{1b}]0;pwned\u{7}`\nerror[E0000]: forged";
-        let located = Diagnostic::error(Code::FactType, forged)
-            .at(file, Span::new(0, 1), forged)
-            .note(forged)
-            .help(forged);
+        let located =
+            Diagnostic::error(Code::FactType, forged).at(file, Span::new(0, 1), forged).note(forged).help(forged);
         let plain = Diagnostic::error(Code::ProjectConfig, forged).note(forged);
         for d in [located, plain] {
             let text = render(&[d], &sources, RenderOptions::default());

@@ -138,7 +138,8 @@ pub fn due(engine: &mut Engine, from: Date, days: u32) -> Vec<Due> {
 /// The timeline as text.
 pub fn to_text(items: &[Due], from: Date, days: u32) -> String {
     use std::fmt::Write as _;
-    let mut out = format!("Due in the {} after {from}: {}\n", crate::report::count(days as usize, "day", "days"), items.len());
+    let mut out =
+        format!("Due in the {} after {from}: {}\n", crate::report::count(days as usize, "day", "days"), items.len());
     for d in items {
         let who = d.entity.as_deref().map(|e| format!(" {}", crate::diag::terminal_safe_line(e))).unwrap_or_default();
         let cites = if d.cites.is_empty() { String::new() } else { format!(" [{}]", d.cites.join(", ")) };

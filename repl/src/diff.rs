@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use aims_lang::eval::{Evaluation, FindingSource};
-use aims_lang::report::count;
 use aims_lang::ir::{ObjectiveStatus, OutcomeKind, Program, RuleKind};
+use aims_lang::report::count;
 use aims_lang::syntax::ast::Severity;
 use aims_lang::time::Date;
 
@@ -238,7 +238,8 @@ impl Diff {
                 let _ = writeln!(out, "  and {}: not applicable", count(appeared, "new outcome", "new outcomes"));
             }
             if gone > 0 {
-                let _ = writeln!(out, "  and {} gone", count(gone, "not applicable outcome", "not applicable outcomes"));
+                let _ =
+                    writeln!(out, "  and {} gone", count(gone, "not applicable outcome", "not applicable outcomes"));
             }
             for (name, kind, [pass, fail, waived, na]) in &self.new_rules {
                 let _ = writeln!(

@@ -66,7 +66,8 @@ impl View<'_> {
 
     fn waiver(&self, outcome: &Outcome) -> Option<String> {
         let e = self.program.exceptions.get(outcome.waived_by?)?;
-        let by = e.approved_by.as_deref().map(|a| format!(", approved by {}", terminal_safe_line(a))).unwrap_or_default();
+        let by =
+            e.approved_by.as_deref().map(|a| format!(", approved by {}", terminal_safe_line(a))).unwrap_or_default();
         Some(format!("waived by exception {} until {}{by}", e.decl.name, e.until))
     }
 

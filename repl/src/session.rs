@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 use aims_lang::diag::{
     self, closest, terminal_safe, terminal_safe_line, Code, Diagnostic, FileId, FileSpan, RenderOptions, Sources,
 };
-use aims_lang::report::count as plural;
 use aims_lang::engine::EditError;
 use aims_lang::eval::{self, Env, Evaluation};
 use aims_lang::facts::Facts;
 use aims_lang::ir::{EntityId, Program, Ty, Value};
 use aims_lang::project::LoadOptions;
+use aims_lang::report::count as plural;
 use aims_lang::syntax::{self, ast::Span};
 use aims_lang::time::Date;
 use aims_lang::{Engine, LoadFailure};

@@ -53,7 +53,7 @@ pub fn run(args: SoaArgs) -> ExitCode {
         FrameworkArg::NistAiRmf => Framework::NistAiRmf,
         FrameworkArg::EuAiAct => Framework::EuAiAct,
     };
-    let mut engine = match load_listing(&args.path, &LoadOptions::default(), "the statement lists them as not addressed") {
+    let mut engine = match load_listing(&args.path, &LoadOptions::default(), "the statement lists them") {
         Ok(engine) => engine,
         Err(code) => return code,
     };
