@@ -147,7 +147,7 @@ impl View<'_> {
             }
         }
         let reqs = requirements(rule);
-        let sources: Vec<String> = reqs.iter().map(|r| one_line(&r.source)).collect();
+        let sources: Vec<String> = reqs.iter().map(|r| one_line(&eval::single_line(&r.source))).collect();
         let width = sources.iter().map(|s| s.chars().count()).max().unwrap_or(0);
         for (i, (req, source)) in reqs.iter().zip(&sources).enumerate() {
             let pad = " ".repeat(width - source.chars().count());

@@ -853,14 +853,30 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 }
 
 /// A condition written over several lines, on one: each line break and the
-/// indentation around it become one space (other spacing, such as inside a
-/// text literal, stays as written).
+/// indentation around it become one space, and `//` comments between the
+/// lines go (other spacing, such as inside a text literal, stays as
+/// written).
 pub fn single_line(source: &str) -> std::borrow::Cow<'_, str> {
     if !source.contains(['\n', '\r']) {
         return std::borrow::Cow::Borrowed(source);
     }
+    // A line up to its comment: `//` outside a text literal.
+    let code = |line: &'_ str| -> usize {
+        let (mut in_text, mut escaped) = (false, false);
+        for (i, c) in line.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if in_text => escaped = true,
+                '"' => in_text = !in_text,
+                '/' if !in_text && line[i..].starts_with("//") => return i,
+                _ => {}
+            }
+        }
+        line.len()
+    };
     let mut out = String::with_capacity(source.len());
-    for (i, line) in source.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+    let lines = source.split(['\n', '\r']).map(|l| l[..code(l)].trim()).filter(|l| !l.is_empty());
+    for (i, line) in lines.enumerate() {
         if i > 0 {
             out.push(' ');
         }
@@ -887,6 +903,17 @@ pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conditions_are_shown_on_one_line_without_their_comments() {
+        assert_eq!(single_line("a and b"), "a and b");
+        assert_eq!(
+            single_line("s.x  == \"a  b\"\n    and s.y // why\r\n\n    or s.z"),
+            "s.x  == \"a  b\" and s.y or s.z"
+        );
+        assert_eq!(single_line("s.url == \"http://x\" and\n  s.y"), "s.url == \"http://x\" and s.y");
+        assert_eq!(single_line("s.t == \"a\\\"//\" and\n  s.y"), "s.t == \"a\\\"//\" and s.y");
+    }
 
     #[test]
     fn parallel_map_keeps_the_order_of_its_items() {
