@@ -214,7 +214,7 @@ control owned "Live systems have an owner"
   severity minor
   for s: System where s.status == live
 {
-  require s.owner is some
+  require s.owner is some // someone answers for it
       and
       s.name != ""
     because "a live system needs someone to answer for it"
