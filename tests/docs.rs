@@ -6,7 +6,8 @@
 //! - `<!-- output: aims ARGS -->`: the standard output of `aims ARGS`, run
 //!   from the repository root with `NO_COLOR=1`. `<!-- output: aims ARGS;
 //!   lines A-B -->` shows lines A to B only, with a `...` line for what is
-//!   left out before and after.
+//!   left out before and after (`lines 1-18, 40-43`: several ranges). A
+//!   block may start with the command as typed, `$ aims ARGS`.
 //! - `<!-- repl: ARGS -->`: a session of `aims repl ARGS`: the block is
 //!   `$ aims repl ARGS`, the banner, then each entry after its prompt
 //!   (`aims> `, continued on `  ... ` lines) and the answer to it. The
@@ -50,7 +51,7 @@ fn documents() -> Vec<PathBuf> {
 /// What a checked block shows.
 #[derive(Debug)]
 enum Directive {
-    Output { args: Vec<String>, lines: Option<(usize, usize)> },
+    Output { args: Vec<String>, lines: Vec<(usize, usize)> },
     Repl { args: Vec<String> },
 }
 
@@ -75,15 +76,18 @@ fn directive(comment: &str) -> Result<Option<Directive>, String> {
         if words.next().as_deref() != Some("aims") {
             return Err(format!("`{inner}`: an output directive runs `aims ...`"));
         }
-        let lines = match option.trim() {
-            "" => None,
-            option => {
-                let range = option.strip_prefix("lines ").ok_or_else(|| format!("`{option}`: expected `lines A-B`"))?;
+        let mut lines = Vec::new();
+        if !option.trim().is_empty() {
+            let ranges = option
+                .trim()
+                .strip_prefix("lines ")
+                .ok_or_else(|| format!("`{option}`: expected `lines A-B[, C-D]`"))?;
+            for range in ranges.split(',') {
                 let (a, b) = range.split_once('-').ok_or_else(|| format!("`{range}`: expected `A-B`"))?;
                 let parse = |n: &str| n.trim().parse::<usize>().map_err(|e| format!("`{range}`: {e}"));
-                Some((parse(a)?, parse(b)?))
+                lines.push((parse(a)?, parse(b)?));
             }
-        };
+        }
         return Ok(Some(Directive::Output { args: words.collect(), lines }));
     }
     if let Some(rest) = inner.strip_prefix("repl:") {
@@ -126,16 +130,27 @@ fn run_aims(args: &[String]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn excerpt(output: &str, lines: Option<(usize, usize)>) -> Vec<String> {
+/// Lines `A-B` of each range (1-based, inclusive, in order), with `...`
+/// for every run of lines left out; all of them when there is no range.
+fn excerpt(output: &str, ranges: &[(usize, usize)]) -> Vec<String> {
     let all: Vec<String> = output.lines().map(String::from).collect();
-    let Some((a, b)) = lines else { return all };
-    let (a, b) = (a.max(1), b.min(all.len()));
-    let mut out = Vec::new();
-    if a > 1 {
-        out.push("...".to_string());
+    if ranges.is_empty() {
+        return all;
     }
-    out.extend(all.iter().take(b).skip(a - 1).cloned());
-    if b < all.len() {
+    let mut out = Vec::new();
+    let mut next = 1;
+    for &(a, b) in ranges {
+        let (a, b) = (a.max(next), b.min(all.len()));
+        if a > b {
+            continue;
+        }
+        if a > next {
+            out.push("...".to_string());
+        }
+        out.extend(all.iter().take(b).skip(a - 1).cloned());
+        next = b + 1;
+    }
+    if next <= all.len() {
         out.push("...".to_string());
     }
     out
@@ -243,7 +258,13 @@ fn check_document(path: &Path, bless: bool) -> Vec<String> {
             .map(|l| l.strip_prefix(block.indent.as_str()).unwrap_or(l.trim_start()).to_string())
             .collect();
         let actual = match &block.directive {
-            Directive::Output { args, lines } => excerpt(&run_aims(args), *lines),
+            Directive::Output { args, lines } => {
+                // A block may start with the command, as typed.
+                let typed = format!("$ aims {}", args.join(" "));
+                let mut out = if shown.first() == Some(&typed) { vec![typed] } else { Vec::new() };
+                out.extend(excerpt(&run_aims(args), lines));
+                out
+            }
             Directive::Repl { args } => match session_transcript(args, &shown) {
                 Ok(lines) => lines,
                 Err(e) => {
@@ -322,15 +343,17 @@ fn the_docs_count_the_example_systems_right() {
 
 #[test]
 fn the_block_parser_reads_directives_indents_and_excerpts() {
-    let text = "a\n<!-- output: aims check x; lines 2-3 -->\n   ```text\n   one\n   ```\n<!-- repl: p --as-of 2026-11-01 -->\n```\n$ x\n```\n";
+    let text = "a\n<!-- output: aims check x; lines 2-3 -->\n   ```text\n   one\n   ```\n<!-- repl: p --as-of 2026-11-01 -->\n```\n$ x\n```\n<!-- output: aims gap; lines 1-2, 5-5 -->\n```\n```\n";
     let found = blocks(text).expect("parses");
-    assert_eq!(found.len(), 2);
+    assert_eq!(found.len(), 3);
+    assert!(matches!(&found[2].directive, Directive::Output { lines, .. } if lines == &[(1, 2), (5, 5)]));
     assert_eq!(found[0].indent, "   ");
     assert_eq!((found[0].start, found[0].end), (3, 4));
-    assert!(matches!(&found[0].directive, Directive::Output { lines: Some((2, 3)), .. }));
+    assert!(matches!(&found[0].directive, Directive::Output { lines, .. } if lines == &[(2, 3)]));
     assert!(matches!(&found[1].directive, Directive::Repl { args } if args.len() == 3));
-    assert_eq!(excerpt("1\n2\n3\n4\n", Some((2, 3))), ["...", "2", "3", "..."]);
-    assert_eq!(excerpt("1\n2\n", None), ["1", "2"]);
+    assert_eq!(excerpt("1\n2\n3\n4\n", &[(2, 3)]), ["...", "2", "3", "..."]);
+    assert_eq!(excerpt("1\n2\n3\n4\n5\n", &[(1, 1), (3, 3), (5, 9)]), ["1", "...", "3", "...", "5"]);
+    assert_eq!(excerpt("1\n2\n", &[]), ["1", "2"]);
     assert!(blocks("<!-- output: ls -->\n```\n```\n").is_err(), "only aims runs");
     let shown: Vec<String> =
         ["aims> control c", "  ... {", "  ... }", "answer", "aims> 1 + 1", "2"].iter().map(|s| s.to_string()).collect();
