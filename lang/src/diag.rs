@@ -421,7 +421,7 @@ fn printable(text: &str) -> String {
             '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
                 out.extend(std::iter::repeat_n(' ', c.len_utf8()))
             }
-            c if c.is_control() => out.extend(std::iter::repeat_n('?', c.len_utf8())),
+            c if c.is_control() || is_bidi_control(c) => out.extend(std::iter::repeat_n('?', c.len_utf8())),
             c => out.push(c),
         }
     }
@@ -446,11 +446,16 @@ pub fn terminal_safe_line(text: &str) -> std::borrow::Cow<'_, str> {
     neutralise(text, false)
 }
 
+/// The bidirectional embeddings, overrides and isolates, which reorder
+/// what a terminal or an editor shows ("Trojan Source").
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn neutralise(text: &str, keep_layout: bool) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| {
         let layout = c == '\n' || c == '\t';
-        (c.is_control() && !(keep_layout && layout))
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        (c.is_control() && !(keep_layout && layout)) || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c)
     };
     let Some(first) = text.find(unsafe_char) else {
         return std::borrow::Cow::Borrowed(text);
@@ -506,10 +511,10 @@ mod tests {
     #[test]
     fn rendering_neither_injects_escapes_nor_miscounts_lines() {
         let mut sources = Sources::new();
-        let file = sources.add("p.aims", "a\u{1b}[31m\u{2028}b\nzzz\n");
-        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(11, 14), "here");
+        let file = sources.add("p.aims", "a\u{1b}[31m\u{2028}b\u{202e}\nzzz\n");
+        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(14, 17), "here");
         let text = render(&[d], &sources, RenderOptions::default());
-        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text}");
         assert!(text.contains("p.aims:2:1"), "{text}");
     }
 
