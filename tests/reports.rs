@@ -155,3 +155,181 @@ fn output_is_written_atomically_and_replaces_the_file() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "no temporary file is left behind: {leftovers:?}");
 }
+
+/// A project in a temporary folder: `aims.toml` (named `name`, reading
+/// `facts.json`), `policy.aims` and `facts.json`.
+fn project(name: &str, policy: &str, facts: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let toml = format!("[project]\nname = {name}\nas_of = \"2026-11-01\"\n\n[[facts]]\npath = \"facts.json\"\n");
+    std::fs::write(dir.path().join("aims.toml"), toml).expect("aims.toml");
+    std::fs::write(dir.path().join("policy.aims"), policy).expect("policy");
+    std::fs::write(dir.path().join("facts.json"), facts).expect("facts");
+    dir
+}
+
+/// `aims check DIR ARGS` from the folder itself: (exit code, stdout, stderr).
+fn check_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["check", "."];
+    all.extend_from_slice(args);
+    let out = aims(&all, dir);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Systems keyed by `Int`: three live ones without an owner (one waived),
+/// one draft the control does not apply to, with an exception on it.
+const INT_KEYED: &str = r#"enum Status { draft, live }
+
+entity System {
+  id: Int key,
+  name: Text,
+  status: Status,
+  owner: Text?,
+}
+
+control owned "Live systems have an owner"
+  severity minor
+  for s: System where s.status == live
+{
+  require s.owner is some // someone answers for it
+      and
+      s.name != ""
+    because "a live system needs someone to answer for it"
+}
+
+audit inventory_kept "The inventory lists the systems"
+{
+  require count(s for s: System) > 0
+}
+
+exception pilot waives owned for System "1" until 2027-01-01 approved by "CRO"
+exception draft_only waives owned for System "3" until 2027-01-01 approved by "CRO"
+"#;
+
+const INT_KEYED_FACTS: &str = r#"{ "System": [
+  { "id": 10, "name": "Ten", "status": "live" },
+  { "id": 2, "name": "Two", "status": "live" },
+  { "id": 3, "name": "Three", "status": "draft" },
+  { "id": 1, "name": "One", "status": "live" }
+] }"#;
+
+#[test]
+fn the_text_report_agrees_in_number_lists_waivers_and_keeps_each_finding_on_one_line() {
+    let dir = project("\"ints\"", INT_KEYED, INT_KEYED_FACTS);
+    let (code, text, stderr) = check_in(dir.path(), &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    insta::assert_snapshot!("int_keyed_text", text);
+    assert!(text.contains("  1 control, 1 audit rule: "), "{text}");
+    assert!(text.contains("  3 findings: 0 major, 2 minor, 1 observation\n"), "{text}");
+    assert!(text.contains("    pilot waives owned for 1 until 2027-01-01 (active)\n"), "{text}");
+    assert!(text.contains("(`s.owner is some and s.name != \"\"`)"), "the condition on one line: {text}");
+    let two = text.find("  minor       2: ").expect("finding for 2");
+    let ten = text.find("  minor       10: ").expect("finding for 10");
+    assert!(two < ten, "Int keys in numeric order: {text}");
+    assert!(text.contains("waives nothing: `owned` does not apply to `3`"), "{text}");
+    assert!(!text.contains("`owned` passes"), "{text}");
+}
+
+#[test]
+fn int_keys_order_as_numbers_in_every_report() {
+    let dir = project("\"ints\"", INT_KEYED, INT_KEYED_FACTS);
+    let (_, json, stderr) = check_in(dir.path(), &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let keys = |list: &serde_json::Value| -> Vec<String> {
+        list.as_array().into_iter().flatten().filter_map(|v| v["entity"].as_str().map(String::from)).collect()
+    };
+    let owned = json["rules"].as_array().and_then(|r| r.iter().find(|r| r["name"] == "owned")).expect("owned");
+    assert_eq!(keys(&owned["outcomes"]), ["1", "2", "3", "10"]);
+    let findings: Vec<String> = json["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["name"] == "owned")
+        .filter_map(|f| f["entity"].as_str().map(String::from))
+        .collect();
+    assert_eq!(findings, ["2", "10"]);
+    let (_, junit, _) = check_in(dir.path(), &["--format", "junit"]);
+    let cases: Vec<&str> = junit
+        .lines()
+        .filter(|l| l.contains("classname=\"control.owned\""))
+        .filter_map(|l| l.split("name=\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(cases, ["1", "2", "3", "10"]);
+}
+
+#[test]
+fn junit_failures_state_the_condition_once() {
+    let dir = project("\"ints\"", INT_KEYED, INT_KEYED_FACTS);
+    let (_, junit, _) = check_in(dir.path(), &["--format", "junit"]);
+    let body = junit.split("type=\"finding\">").nth(1).and_then(|b| b.split("</failure>").next()).expect("a failure");
+    assert_eq!(body.matches("s.owner is some").count(), 1, "{body}");
+    assert!(body.starts_with("policy.aims:"), "{body}");
+    // The credit-scoring example too: no failure names its condition twice.
+    for failure in report("junit").split("type=\"finding\">").skip(1) {
+        let body = failure.split("</failure>").next().unwrap_or_default();
+        for line in body.lines().filter(|l| !l.starts_with("  saw")) {
+            let quoted: Vec<&str> = line.split('`').skip(1).step_by(2).collect();
+            for q in &quoted {
+                assert_eq!(line.matches(q).count(), 1, "`{q}` repeated in {line}");
+            }
+        }
+    }
+}
+
+/// Facts that try to drive a terminal: escape sequences, a window title,
+/// a bell, a carriage return, a line break and a bidi override.
+const HOSTILE_POLICY: &str = r#"entity System {
+  id: Text key,
+  owner: Text?,
+  score: Number,
+}
+
+control owned "Systems have an owner"
+  severity major
+  for s: System
+{
+  require s.owner is some and s.owner != "x" and s.score < 2
+}
+"#;
+
+const HOSTILE_FACTS: &str = r#"{ "System": [
+  { "id": "evil\u001b]0;pwned\u0007\r\n  major       forged: all clear\u202e", "score": 1 },
+  { "id": "@security-team", "owner": "\u001b[2J", "score": 2 }
+] }"#;
+
+fn assert_inert(what: &str, text: &str) {
+    for c in ['\u{1b}', '\u{7}', '\r', '\u{202e}', '\u{9b}'] {
+        assert!(!text.contains(c), "{what} carries {c:?}: {text:?}");
+    }
+    assert!(
+        !text.lines().any(|l| l.trim_start().starts_with("major       forged")),
+        "{what} has a forged line: {text}"
+    );
+}
+
+#[test]
+fn terminal_escapes_from_facts_and_the_project_name_are_neutralised() {
+    let dir = project("\"proj\\u001b]0;title\\u0007\"", HOSTILE_POLICY, HOSTILE_FACTS);
+    let (code, text, stderr) = check_in(dir.path(), &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_inert("the text report", &text);
+    assert!(text.starts_with("proj\\u{1b}]0;title\\u{7} as of"), "{text}");
+    assert!(text.contains("evil\\u{1b}]0;pwned\\u{7}\\r\\n  major       forged: all clear\\u{202e}: "), "{text}");
+    let explain = aims(&["explain", "owned", "--path", "."], dir.path());
+    let explain = String::from_utf8_lossy(&explain.stdout).into_owned();
+    assert!(explain.contains("evil"), "{explain}");
+    assert_inert("aims explain", &explain);
+    let (_, markdown, _) = check_in(dir.path(), &["--format", "markdown"]);
+    assert_inert("the Markdown report", &markdown);
+    assert!(markdown.contains("@\u{2060}security-team"), "{markdown}");
+    assert!(!markdown.contains("@security-team"), "a live mention: {markdown}");
+    // A fact file's error quotes the value: the diagnostic must not carry it raw.
+    std::fs::write(dir.path().join("facts.json"), r#"{ "System": [ { "id": "a", "score": "\u001b]0;x\u0007" } ] }"#)
+        .expect("facts");
+    let (code, _, stderr) = check_in(dir.path(), &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_inert("the diagnostics", &stderr);
+}

@@ -338,6 +338,7 @@ type AriadneSpan = (String, std::ops::Range<usize>);
 fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions) -> String {
     use ariadne::{Color, Config, IndexType, Label as ALabel, Report, ReportKind};
 
+    let diagnostic = &safe_diagnostic(diagnostic);
     let kind = match diagnostic.level {
         Level::Error => ReportKind::Error,
         Level::Warning => ReportKind::Warning,
@@ -358,7 +359,7 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
         let text = sources.text(label.at.file);
         let start = floor_char_boundary(text, (label.at.span.start as usize).min(text.len()));
         let end = floor_char_boundary(text, (label.at.span.end as usize).min(text.len())).max(start);
-        (sources.name(label.at.file).to_string(), start..end)
+        (terminal_safe_line(sources.name(label.at.file)).into_owned(), start..end)
     };
     // ariadne shows the labels of one file in one section only while they
     // come in line order, and heads every section of the primary label's
@@ -397,7 +398,7 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
     let mut files = vec![primary.at.file];
     files.extend(diagnostic.secondary.iter().map(|l| l.at.file));
     for file in files {
-        let name = sources.name(file).to_string();
+        let name = terminal_safe_line(sources.name(file)).into_owned();
         if !cache.iter().any(|(n, _)| *n == name) {
             cache.push((name, printable(sources.text(file))));
         }
@@ -407,6 +408,22 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
     match written {
         Ok(()) => String::from_utf8_lossy(&buffer).into_owned(),
         Err(_) => format!("{}[{}]: {}\n", diagnostic.level.as_str(), diagnostic.code.as_str(), diagnostic.message),
+    }
+}
+
+/// The diagnostic's own texts (which quote facts and file names) made
+/// [`terminal_safe_line`], each on its line; the source lines are made
+/// [`printable`] apart.
+fn safe_diagnostic(d: &Diagnostic) -> Diagnostic {
+    let line = |text: &str| terminal_safe_line(text).into_owned();
+    let label = |l: &Label| Label { at: l.at, message: line(&l.message) };
+    Diagnostic {
+        message: line(&d.message),
+        primary: d.primary.as_ref().map(label),
+        secondary: d.secondary.iter().map(label).collect(),
+        notes: d.notes.iter().map(|n| line(n)).collect(),
+        help: d.help.as_deref().map(line),
+        ..d.clone()
     }
 }
 
@@ -422,11 +439,59 @@ fn printable(text: &str) -> String {
             '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
                 out.extend(std::iter::repeat_n(' ', c.len_utf8()))
             }
-            c if c.is_control() => out.extend(std::iter::repeat_n('?', c.len_utf8())),
+            c if c.is_control() || is_bidi_control(c) => out.extend(std::iter::repeat_n('?', c.len_utf8())),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Text from facts, policies or file names as it may reach a terminal:
+/// every character that could drive the terminal or disguise the text
+/// (C0 and C1 controls such as ESC, BEL and CR, DEL, the Unicode line and
+/// paragraph separators, and the bidirectional embeddings, overrides and
+/// isolates) is written as a visible escape, `\u{1b}`, so a fact file
+/// cannot forge report lines, set the window title or reorder what is
+/// shown. Line breaks (`\n`) and tabs stay: this is for whole outputs;
+/// a value that must stay on its line goes through [`terminal_safe_line`].
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    neutralise(text, true)
+}
+
+/// [`terminal_safe`] for a value shown within a line (a key, a message, a
+/// name): line breaks and tabs are escaped too (`\n`, `\t`).
+pub fn terminal_safe_line(text: &str) -> std::borrow::Cow<'_, str> {
+    neutralise(text, false)
+}
+
+/// The bidirectional embeddings, overrides and isolates, which reorder
+/// what a terminal or an editor shows ("Trojan Source").
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn neutralise(text: &str, keep_layout: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        let layout = c == '\n' || c == '\t';
+        (c.is_control() && !(keep_layout && layout)) || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c)
+    };
+    let Some(first) = text.find(unsafe_char) else {
+        return std::borrow::Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len() + 8);
+    out.push_str(&text[..first]);
+    for c in text[first..].chars() {
+        match c {
+            '\n' if !keep_layout => out.push_str("\\n"),
+            '\t' if !keep_layout => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if unsafe_char(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// "did you mean" support: the closest candidate by edit distance, if close enough.
@@ -464,11 +529,36 @@ mod tests {
     #[test]
     fn rendering_neither_injects_escapes_nor_miscounts_lines() {
         let mut sources = Sources::new();
-        let file = sources.add("p.aims", "a\u{1b}[31m\u{2028}b\nzzz\n");
-        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(11, 14), "here");
+        let file = sources.add("p.aims", "a\u{1b}[31m\u{2028}b\u{202e}\nzzz\n");
+        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(14, 17), "here");
         let text = render(&[d], &sources, RenderOptions::default());
-        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text}");
         assert!(text.contains("p.aims:2:1"), "{text}");
+    }
+
+    #[test]
+    fn terminal_safe_escapes_what_could_drive_a_terminal() {
+        let forged = "ok\u{1b}]0;title\u{7}\rmajor\u{9b}2J\u{202E}cba\u{2028}\u{7f}";
+        assert_eq!(terminal_safe(forged), "ok\\u{1b}]0;title\\u{7}\\rmajor\\u{9b}2J\\u{202e}cba\\u{2028}\\u{7f}");
+        assert_eq!(terminal_safe("a\n\tb"), "a\n\tb", "layout stays in whole outputs");
+        assert_eq!(terminal_safe_line("a\n  major x\tb"), "a\\n  major x\\tb");
+        assert!(matches!(terminal_safe("plain é → text"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn diagnostics_neutralise_escapes_in_messages_labels_notes_and_names() {
+        let mut sources = Sources::new();
+        let file = sources.add("facts\u{1b}[2J.json", "{}\n");
+        let forged = "`x\u{1b}]0;pwned\u{7}`\nerror[E0000]: forged";
+        let located =
+            Diagnostic::error(Code::FactType, forged).at(file, Span::new(0, 1), forged).note(forged).help(forged);
+        let plain = Diagnostic::error(Code::ProjectConfig, forged).note(forged);
+        for d in [located, plain] {
+            let text = render(&[d], &sources, RenderOptions::default());
+            assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text}");
+            assert!(text.contains("\\u{1b}]0;pwned\\u{7}"), "{text}");
+            assert!(!text.lines().any(|l| l.starts_with("error[E0000]")), "{text}");
+        }
     }
 
     #[test]

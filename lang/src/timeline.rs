@@ -138,21 +138,22 @@ pub fn due(engine: &mut Engine, from: Date, days: u32) -> Vec<Due> {
 /// The timeline as text.
 pub fn to_text(items: &[Due], from: Date, days: u32) -> String {
     use std::fmt::Write as _;
-    let mut out = format!("Due in the {days} days after {from}: {}\n", items.len());
+    let mut out =
+        format!("Due in the {} after {from}: {}\n", crate::report::count(days as usize, "day", "days"), items.len());
     for d in items {
-        let who = d.entity.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
+        let who = d.entity.as_deref().map(|e| format!(" {}", crate::diag::terminal_safe_line(e))).unwrap_or_default();
         let cites = if d.cites.is_empty() { String::new() } else { format!(" [{}]", d.cites.join(", ")) };
         let _ = writeln!(out, "  {}  {:<11} {} {}{who}{cites}", d.date, d.severity.as_str(), d.kind, d.name);
         let _ = writeln!(out, "              {}", crate::report::one_line(&d.reason, 150));
     }
-    out
+    crate::diag::terminal_safe(&out).into_owned()
 }
 
 /// The timeline as a Markdown section.
 pub fn to_markdown(items: &[Due], days: u32) -> String {
     use std::fmt::Write as _;
     let cell = crate::report::markdown_cell;
-    let mut out = format!("### Due in the next {days} days\n\n");
+    let mut out = format!("### Due in the next {}\n\n", crate::report::count(days as usize, "day", "days"));
     out.push_str("| date | severity | kind | name | entity | why |\n|---|---|---|---|---|---|\n");
     for d in items {
         let _ = writeln!(

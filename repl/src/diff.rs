@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use aims_lang::eval::{Evaluation, FindingSource};
+use aims_lang::eval::{self, Evaluation, FindingSource};
 use aims_lang::ir::{ObjectiveStatus, OutcomeKind, Program, RuleKind};
+use aims_lang::report::count;
 use aims_lang::syntax::ast::Severity;
 use aims_lang::time::Date;
 
@@ -40,6 +41,9 @@ pub struct Snapshot {
     objectives: BTreeMap<String, ObjectiveStatus>,
     findings: BTreeMap<FindingKey, usize>,
     finding_count: usize,
+    /// The rules, risks and exceptions whose entities have `Int` keys
+    /// (listed in numeric key order).
+    numeric: std::collections::BTreeSet<String>,
 }
 
 impl Snapshot {
@@ -77,6 +81,27 @@ impl Snapshot {
                 (f.severity, f.source, f.name.clone(), f.entity.as_ref().map(|e| e.to_string()), f.message.clone());
             *findings.entry(key).or_insert(0) += 1;
         }
+        let int_keyed = |subject: Option<aims_lang::ir::EntityId>| subject.is_some_and(|e| eval::int_keyed(program, e));
+        let numeric = program
+            .rules
+            .iter()
+            .filter(|r| int_keyed(r.subject.as_ref().map(|s| s.entity)))
+            .map(|r| r.decl.name.clone())
+            .chain(
+                program
+                    .risks
+                    .iter()
+                    .filter(|r| int_keyed(r.subject.as_ref().map(|s| s.entity)))
+                    .map(|r| r.decl.name.clone()),
+            )
+            .chain(
+                program
+                    .exceptions
+                    .iter()
+                    .filter(|e| int_keyed(e.target.as_ref().map(|t| t.0)))
+                    .map(|e| e.decl.name.clone()),
+            )
+            .collect();
         Snapshot {
             as_of: evaluation.as_of,
             rules,
@@ -84,6 +109,7 @@ impl Snapshot {
             objectives,
             findings,
             finding_count: evaluation.findings.len(),
+            numeric,
         }
     }
 }
@@ -161,7 +187,11 @@ impl Diff {
                 }
             }
         }
-        diff.outcomes.sort();
+        let numeric = |name: &str| after.numeric.contains(name) || before.numeric.contains(name);
+        let by_key = |name: &str, a: &str, b: &str| eval::cmp_keys(numeric(name), a, b);
+        diff.outcomes.sort_by(|x, y| {
+            x.0.cmp(&y.0).then_with(|| by_key(&x.0, &x.1, &y.1)).then_with(|| (x.2, x.3).cmp(&(y.2, y.3)))
+        });
         for (name, a) in &after.rules {
             if !before.rules.contains_key(name) {
                 diff.new_rules.push((name.clone(), a.kind, counts(&a.outcomes)));
@@ -178,7 +208,7 @@ impl Diff {
                 diff.risks.push((key.0.clone(), key.1.clone(), None, Some(a.clone())));
             }
         }
-        diff.risks.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        diff.risks.sort_by(|x, y| x.0.cmp(&y.0).then_with(|| by_key(&x.0, &x.1, &y.1)));
         for (name, b) in &before.objectives {
             let a = after.objectives.get(name).copied();
             if a != Some(*b) {
@@ -191,8 +221,19 @@ impl Diff {
             }
         }
         diff.objectives.sort_by(|x, y| x.0.cmp(&y.0));
+        let findings = |x: &FindingKey, y: &FindingKey| {
+            (x.0, x.1, &x.2)
+                .cmp(&(y.0, y.1, &y.2))
+                .then_with(|| match (&x.3, &y.3) {
+                    (Some(a), Some(b)) => by_key(&x.2, a, b),
+                    (a, b) => a.cmp(b),
+                })
+                .then_with(|| x.4.cmp(&y.4))
+        };
         diff.added = minus(&after.findings, &before.findings);
+        diff.added.sort_by(findings);
         diff.removed = minus(&before.findings, &after.findings);
+        diff.removed.sort_by(findings);
         diff
     }
 
@@ -234,10 +275,11 @@ impl Diff {
             let appeared = self.outcomes.iter().filter(|(_, _, b, a)| b.is_none() && quiet(b, a)).count();
             let gone = self.outcomes.iter().filter(|(_, _, b, a)| a.is_none() && quiet(b, a)).count();
             if appeared > 0 {
-                let _ = writeln!(out, "  and {appeared} new outcome(s): not applicable");
+                let _ = writeln!(out, "  and {}: not applicable", count(appeared, "new outcome", "new outcomes"));
             }
             if gone > 0 {
-                let _ = writeln!(out, "  and {gone} not applicable outcome(s) gone");
+                let _ =
+                    writeln!(out, "  and {} gone", count(gone, "not applicable outcome", "not applicable outcomes"));
             }
             for (name, kind, [pass, fail, waived, na]) in &self.new_rules {
                 let _ = writeln!(

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use aims_lang::diag::{FileSpan, Sources};
+use aims_lang::diag::{terminal_safe_line, FileSpan, Sources};
 use aims_lang::eval::{self, Evaluation, FailReason, Failure, Outcome};
 use aims_lang::num;
 use aims_lang::ir::{ObjectiveId, OutcomeKind, Program, Requirement, RiskId, RuleDef, RuleId, Step};
@@ -27,7 +27,7 @@ pub fn location(sources: &Sources, at: FileSpan) -> String {
         return "?".into();
     }
     let (line, col) = sources.line_col(at.file, at.span.start);
-    format!("{}:{line}:{col}", sources.name(at.file))
+    format!("{}:{line}:{col}", terminal_safe_line(sources.name(at.file)))
 }
 
 fn requirements(rule: &RuleDef) -> Vec<&Requirement> {
@@ -67,7 +67,8 @@ impl View<'_> {
 
     fn waiver(&self, outcome: &Outcome) -> Option<String> {
         let e = self.program.exceptions.get(outcome.waived_by?)?;
-        let by = e.approved_by.as_deref().map(|a| format!(", approved by {a}")).unwrap_or_default();
+        let by =
+            e.approved_by.as_deref().map(|a| format!(", approved by {}", terminal_safe_line(a))).unwrap_or_default();
         Some(format!("waived by exception {} until {}{by}", e.decl.name, e.until))
     }
 
@@ -88,13 +89,15 @@ impl View<'_> {
         let mut out = self.rule_header(rule);
         out.push('\n');
         let mut outcomes: Vec<&Outcome> = self.outcomes(id).collect();
-        outcomes.sort_by(|a, b| a.key.cmp(&b.key));
-        let width = outcomes.iter().map(|o| o.key.chars().count()).max().unwrap_or(0);
+        let numeric = rule.subject.as_ref().is_some_and(|s| eval::int_keyed(self.program, s.entity));
+        outcomes.sort_by(|a, b| eval::cmp_keys(numeric, &a.key, &b.key));
+        let keys: Vec<String> = outcomes.iter().map(|o| terminal_safe_line(&o.key).into_owned()).collect();
+        let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
         let mut counts = [0usize; 4];
-        for o in &outcomes {
+        for (o, key) in outcomes.iter().zip(&keys) {
             counts[o.kind as usize] += 1;
-            let pad = " ".repeat(width - o.key.chars().count());
-            let _ = write!(out, "  {}{pad}  {}", o.key, outcome_word(Some(o.kind)));
+            let pad = " ".repeat(width - key.chars().count());
+            let _ = write!(out, "  {key}{pad}  {}", outcome_word(Some(o.kind)));
             if let Some(w) = self.waiver(o) {
                 let _ = write!(out, " ({w})");
             }
@@ -145,7 +148,7 @@ impl View<'_> {
             }
         }
         let reqs = requirements(rule);
-        let sources: Vec<String> = reqs.iter().map(|r| one_line(&r.source)).collect();
+        let sources: Vec<String> = reqs.iter().map(|r| one_line(&eval::single_line(&r.source))).collect();
         let width = sources.iter().map(|s| s.chars().count()).max().unwrap_or(0);
         for (i, (req, source)) in reqs.iter().zip(&sources).enumerate() {
             let pad = " ".repeat(width - source.chars().count());
@@ -192,12 +195,14 @@ impl View<'_> {
         let _ = writeln!(out, "risk {}{title}", risk.decl.name);
         let Some(result) = self.evaluation.risks.get(id.index()) else { return out };
         let mut entries: Vec<_> = result.entries.iter().filter(|e| key.is_none_or(|k| &*e.key == k)).collect();
-        entries.sort_by(|a, b| a.key.cmp(&b.key));
+        let numeric = risk.subject.as_ref().is_some_and(|s| eval::int_keyed(self.program, s.entity));
+        entries.sort_by(|a, b| eval::cmp_keys(numeric, &a.key, &b.key));
         if entries.is_empty() {
             out.push_str("  applies to nothing\n");
         }
-        let width = entries.iter().map(|e| e.key.chars().count()).max().unwrap_or(0);
-        for e in entries {
+        let keys: Vec<String> = entries.iter().map(|e| terminal_safe_line(&e.key).into_owned()).collect();
+        let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
+        for (e, key) in entries.into_iter().zip(&keys) {
             let treatment = if risk.treated_by.is_empty() {
                 "untreated"
             } else if e.treatment_effective {
@@ -205,11 +210,10 @@ impl View<'_> {
             } else {
                 "treatment not effective"
             };
-            let pad = " ".repeat(width - e.key.chars().count());
+            let pad = " ".repeat(width - key.chars().count());
             let _ = write!(
                 out,
-                "  {}{pad}  inherent {} ({}), {treatment}, residual {} ({})",
-                e.key,
+                "  {key}{pad}  inherent {} ({}), {treatment}, residual {} ({})",
                 level(e.inherent_level),
                 e.inherent_score,
                 level(e.residual_level),
@@ -220,7 +224,7 @@ impl View<'_> {
             }
             out.push('\n');
             for m in &e.missing {
-                let _ = writeln!(out, "      missing: {m} (the axis takes its worst value)");
+                let _ = writeln!(out, "      missing: {} (the axis takes its worst value)", terminal_safe_line(m));
             }
         }
         out

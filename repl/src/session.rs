@@ -18,12 +18,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aims_lang::diag::{self, closest, Code, Diagnostic, FileId, FileSpan, RenderOptions, Sources};
+use aims_lang::diag::{
+    self, closest, terminal_safe, terminal_safe_line, Code, Diagnostic, FileId, FileSpan, RenderOptions, Sources,
+};
 use aims_lang::engine::EditError;
 use aims_lang::eval::{self, Env, Evaluation};
 use aims_lang::facts::Facts;
 use aims_lang::ir::{EntityId, Program, Ty, Value};
 use aims_lang::project::LoadOptions;
+use aims_lang::report::count as plural;
 use aims_lang::syntax::{self, ast::Span};
 use aims_lang::time::Date;
 use aims_lang::{Engine, LoadFailure};
@@ -286,13 +289,13 @@ impl Session {
         let program = self.engine.program();
         let evaluation = self.engine.evaluation();
         format!(
-            "{} as of {}: {} controls and audits, {} risks, {} objectives, {} findings\n",
-            self.engine.name(),
+            "{} as of {}: {}, {}, {}, {}\n",
+            terminal_safe_line(self.engine.name()),
             evaluation.as_of,
-            program.rules.len(),
-            program.risks.len(),
-            program.objectives.len(),
-            evaluation.findings.len()
+            plural(program.rules.len(), "control or audit", "controls and audits"),
+            plural(program.risks.len(), "risk", "risks"),
+            plural(program.objectives.len(), "objective", "objectives"),
+            plural(evaluation.findings.len(), "finding", "findings")
         )
     }
 
@@ -948,9 +951,10 @@ impl Session {
 const RENDERED_START: char = '\u{E000}';
 const RENDERED_END: char = '\u{E001}';
 
-/// Control characters (which could drive the terminal) become `?`.
+/// Text made [`terminal_safe`]: control characters (which could drive the
+/// terminal) become visible escapes such as `\u{1b}`.
 fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
+    terminal_safe(text).into_owned()
 }
 
 fn printable_diagnostic(mut d: Diagnostic) -> Diagnostic {
@@ -966,18 +970,17 @@ fn printable_diagnostic(mut d: Diagnostic) -> Diagnostic {
     d
 }
 
-/// The reply as it may reach a terminal: control characters outside
-/// rendered diagnostics become `?`, and the markers go.
+/// The reply as it may reach a terminal: text outside rendered diagnostics
+/// made [`terminal_safe`], and the markers gone.
 fn printable_reply(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rendered = false;
-    for c in text.chars() {
-        match c {
-            RENDERED_START => rendered = true,
-            RENDERED_END => rendered = false,
-            c if !rendered && c.is_control() && c != '\n' && c != '\t' => out.push('?'),
-            c => out.push(c),
-        }
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (plain, after) = rest.split_once(RENDERED_START).unwrap_or((rest, ""));
+        out.push_str(&terminal_safe(plain));
+        let (rendered, after) = after.split_once(RENDERED_END).unwrap_or((after, ""));
+        out.push_str(rendered);
+        rest = after;
     }
     out
 }

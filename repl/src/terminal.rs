@@ -95,6 +95,10 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
         eprint!("{}", diag::render(warnings, session.engine().sources(), RenderOptions { color }));
     }
     session.set_color(std::io::stdout().is_terminal() && !no_color());
+    if !std::io::stdin().is_terminal() {
+        run_piped(&mut session, std::io::stdin().lock());
+        return ExitCode::SUCCESS;
+    }
     let config = Config::builder().completion_type(CompletionType::List).auto_add_history(false).build();
     let mut editor: Editor<ReplHelper, DefaultHistory> = match Editor::with_config(config) {
         Ok(editor) => editor,
@@ -133,6 +137,68 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
         let _ = editor.save_history(file);
     }
     ExitCode::SUCCESS
+}
+
+/// The session over input that is not a terminal (a pipe, a file): read as
+/// bytes, so that a line that is not UTF-8 is reported (with its number)
+/// and skipped, with the entry it belongs to, and the session goes on.
+fn run_piped(session: &mut Session, mut input: impl std::io::BufRead) {
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{}Type :help for the commands, :quit to leave.", session.banner());
+    let _ = stdout.flush();
+    let mut buffer = String::new();
+    let mut bytes = Vec::new();
+    let mut number = 0usize;
+    loop {
+        bytes.clear();
+        let entry = match input.read_until(b'\n', &mut bytes) {
+            Ok(0) => std::mem::take(&mut buffer),
+            Ok(_) => {
+                number += 1;
+                let line = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                match std::str::from_utf8(line) {
+                    Ok(line) => {
+                        if !buffer.is_empty() {
+                            buffer.push('\n');
+                        }
+                        buffer.push_str(line);
+                        if session.needs_more(&buffer) {
+                            continue;
+                        }
+                        std::mem::take(&mut buffer)
+                    }
+                    Err(e) => {
+                        let dropped = if buffer.is_empty() { "" } else { " with the entry it continues" };
+                        buffer.clear();
+                        let _ = stdout.flush();
+                        eprintln!(
+                            "aims: input line {number} is not valid UTF-8 (byte {}): {}; skipped{dropped}",
+                            e.valid_up_to() + 1,
+                            diag::terminal_safe_line(&String::from_utf8_lossy(line))
+                        );
+                        continue;
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("aims: cannot read the input: {e}");
+                return;
+            }
+        };
+        let at_end = bytes.is_empty();
+        if !entry.trim().is_empty() {
+            let reply = session.run(&entry);
+            let _ = stdout.write_all(reply.text.as_bytes());
+            let _ = stdout.flush();
+            if reply.quit {
+                return;
+            }
+        }
+        if at_end {
+            return;
+        }
+    }
 }
 
 /// Reads one entry: a line, or more while the session needs them.

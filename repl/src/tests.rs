@@ -199,7 +199,7 @@ fn facts_are_added_and_removed() {
     );
     assert!(text.starts_with("added AISystem \"new-model\"\n"), "{text}");
     assert!(squash(&text).contains("bias_testing × new-model (none) → fail"), "{text}");
-    assert!(text.contains("new outcome(s): not applicable"), "{text}");
+    assert!(text.contains("and 2 new outcomes: not applicable"), "{text}");
     assert_consistent(&s);
     let text = run(&mut s, ":remove AISystem \"new-model\"");
     assert!(squash(&text).contains("bias_testing × new-model fail → (none)"), "{text}");
@@ -300,4 +300,21 @@ fn a_reference_is_set_by_key_and_checked() {
     assert!(text.contains("nobody"), "{text}");
     assert_eq!(s.edits().len(), 1, "the refused edit is not recorded");
     assert_consistent(&s);
+}
+
+#[test]
+fn the_banner_agrees_in_number() {
+    let s = session();
+    assert_eq!(
+        s.banner(),
+        "credit-scoring as of 2026-11-01: 27 controls and audits, 2 risks, 1 objective, 8 findings\n"
+    );
+}
+
+#[test]
+fn control_characters_in_replies_become_visible_escapes() {
+    let mut s = session();
+    let text = run(&mut s, ":as-of 2026\u{1b}]0;title\u{7}");
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(text.contains("\\u{1b}]0;title\\u{7}"), "shown, not dropped: {text}");
 }

@@ -76,6 +76,6 @@ pub fn run(args: ExplainArgs) -> ExitCode {
         let hint = closest(&args.name, names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
         return usage_error(&format!("no control, audit rule, risk or objective is named `{}`{hint}", args.name));
     };
-    print!("{text}");
+    print!("{}", aims_lang::diag::terminal_safe(&text));
     ExitCode::SUCCESS
 }

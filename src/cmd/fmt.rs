@@ -121,15 +121,21 @@ pub fn run(args: FmtArgs) -> ExitCode {
             }
         }
     }
+    let count = |n: usize| aims_lang::report::count(n, "file", "files");
     if invalid > 0 {
-        eprintln!("aims: {invalid} file(s) not formatted because of syntax errors");
+        eprintln!("aims: {} not formatted because of syntax errors", count(invalid));
     }
     if invalid > 0 || !outside.is_empty() {
         return ExitCode::from(EXIT_INVALID);
     }
     if args.check && unformatted > 0 {
-        eprintln!("aims: {unformatted} file(s) would be reformatted; run `aims fmt`");
+        eprintln!("aims: {} would be reformatted; run `aims fmt`", count(unformatted));
         return ExitCode::from(EXIT_FINDINGS);
+    }
+    match (args.check, unformatted) {
+        (_, 0) => eprintln!("aims: {} already formatted", count(files.len())),
+        (true, _) => {}
+        (false, n) => eprintln!("aims: formatted {} ({} already formatted)", count(n), files.len() - n),
     }
     ExitCode::SUCCESS
 }

@@ -41,8 +41,9 @@ pub fn print_diagnostics(sources: &Sources, diagnostics: &[Diagnostic]) {
 /// are shown in full; the rest are counted (`aims soa` lists them all).
 const UNADDRESSED_SHOWN: usize = 3;
 
-/// Prints warnings, the W0002 ones of a new project summarised.
-fn print_warnings(sources: &Sources, warnings: &[Diagnostic]) {
+/// Prints warnings, the W0002 ones of a new project summarised (`listed`
+/// says where to see them all).
+fn print_warnings(sources: &Sources, warnings: &[Diagnostic], listed: &str) {
     let (unaddressed, others): (Vec<Diagnostic>, Vec<Diagnostic>) =
         warnings.iter().cloned().partition(|w| w.code == Code::UnaddressedControl);
     let mut shown = others;
@@ -52,7 +53,7 @@ fn print_warnings(sources: &Sources, warnings: &[Diagnostic]) {
     }
     if unaddressed.len() > UNADDRESSED_SHOWN {
         eprintln!(
-            "aims: {} more Annex A controls are neither implemented nor excluded (W0002); `aims soa` lists them all",
+            "aims: {} more Annex A controls are neither implemented nor excluded (W0002); {listed}",
             unaddressed.len() - UNADDRESSED_SHOWN
         );
     }
@@ -82,9 +83,14 @@ pub fn parse_as_of(text: Option<&str>, path: &Path) -> Result<Option<Date>, Exit
 /// Loads a project, printing its diagnostics on failure (exit 2, or 3
 /// when only files could not be read) and its warnings on success.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Engine, ExitCode> {
+    load_listing(path, options, "`aims soa` lists them all")
+}
+
+/// [`load`], saying where the unaddressed Annex A controls are listed.
+pub fn load_listing(path: &Path, options: &LoadOptions, listed: &str) -> Result<Engine, ExitCode> {
     match Engine::load(path, options) {
         Ok(engine) => {
-            print_warnings(engine.sources(), engine.warnings());
+            print_warnings(engine.sources(), engine.warnings(), listed);
             Ok(engine)
         }
         Err(failure) => {

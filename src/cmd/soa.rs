@@ -9,7 +9,7 @@ use aims_lang::report::Report;
 use aims_lang::time::Date;
 use clap::ValueEnum;
 
-use super::{emit, load, parse_as_of, prepare_output, print_diagnostics, EXIT_INVALID};
+use super::{emit, load_listing, parse_as_of, prepare_output, print_diagnostics, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct SoaArgs {
@@ -58,7 +58,7 @@ pub fn run(args: SoaArgs) -> ExitCode {
         FrameworkArg::NistAiRmf => Framework::NistAiRmf,
         FrameworkArg::EuAiAct => Framework::EuAiAct,
     };
-    let mut engine = match load(&args.path, &LoadOptions::default()) {
+    let mut engine = match load_listing(&args.path, &LoadOptions::default(), "the statement lists them") {
         Ok(engine) => engine,
         Err(code) => return code,
     };

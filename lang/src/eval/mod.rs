@@ -14,7 +14,7 @@ pub mod reads;
 use std::sync::Arc;
 
 pub use expr::{Env, Partial};
-pub use outcomes::{Failures, Key, Outcomes};
+pub use outcomes::{cmp_keys, int_keyed, Failures, Key, Outcomes};
 
 /// The variables of one evaluation: on the stack for the usual few, so an
 /// outcome or a function call allocates nothing for them.
@@ -738,7 +738,18 @@ fn findings(
                 (Severity::Observation, format!("expired exception `{}` can be removed", exception.decl.name))
             }
             (true, false) => {
-                (Severity::Observation, format!("exception `{}` waives nothing: `{rule}` passes", exception.decl.name))
+                // "Passes" would be wrong where the rule's `where` leaves the entity out.
+                let key = exception.target.as_ref().map_or("-", |(_, k, _)| k.as_str());
+                let applies = rules[exception.rule.index()]
+                    .outcomes
+                    .iter()
+                    .any(|o| &*o.key == key && o.kind != OutcomeKind::NotApplicable);
+                let why = match (&exception.target, applies) {
+                    (_, true) => format!("`{rule}` passes"),
+                    (Some((_, k, _)), false) => format!("`{rule}` does not apply to `{k}`"),
+                    (None, false) => format!("`{rule}` does not apply"),
+                };
+                (Severity::Observation, format!("exception `{}` waives nothing: {why}", exception.decl.name))
             }
             (true, true) => continue,
         };
@@ -751,9 +762,37 @@ fn findings(
         });
     }
     groups.push(out);
+    // Keys of an `Int`-keyed subject order as numbers (2 before 10).
+    let numeric: std::collections::HashSet<&str> = program
+        .rules
+        .iter()
+        .filter(|r| r.subject.as_ref().is_some_and(|s| outcomes::int_keyed(program, s.entity)))
+        .map(|r| r.decl.name.as_str())
+        .chain(
+            program
+                .risks
+                .iter()
+                .filter(|r| r.subject.as_ref().is_some_and(|s| outcomes::int_keyed(program, s.entity)))
+                .map(|r| r.decl.name.as_str()),
+        )
+        .chain(
+            program
+                .exceptions
+                .iter()
+                .filter(|e| e.target.as_ref().is_some_and(|(entity, _, _)| outcomes::int_keyed(program, *entity)))
+                .map(|e| e.decl.name.as_str()),
+        )
+        .collect();
     let order = |a: &Finding, b: &Finding| {
-        (a.severity, &a.name, &a.entity, a.source, &a.message)
-            .cmp(&(b.severity, &b.name, &b.entity, b.source, &b.message))
+        a.severity
+            .cmp(&b.severity)
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| match (&a.entity, &b.entity) {
+                (Some(x), Some(y)) => outcomes::cmp_keys(numeric.contains(a.name.as_str()), x, y),
+                (x, y) => x.cmp(y),
+            })
+            .then_with(|| a.source.cmp(&b.source))
+            .then_with(|| a.message.cmp(&b.message))
     };
     for group in &mut groups {
         group.sort_by(order);
@@ -843,6 +882,39 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     all.into_iter().map(|(_, r)| r).collect()
 }
 
+/// A condition written over several lines, on one: each line break and the
+/// indentation around it become one space, and `//` comments between the
+/// lines go (other spacing, such as inside a text literal, stays as
+/// written).
+pub fn single_line(source: &str) -> std::borrow::Cow<'_, str> {
+    if !source.contains(['\n', '\r']) {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    // A line up to its comment: `//` outside a text literal.
+    let code = |line: &'_ str| -> usize {
+        let (mut in_text, mut escaped) = (false, false);
+        for (i, c) in line.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if in_text => escaped = true,
+                '"' => in_text = !in_text,
+                '/' if !in_text && line[i..].starts_with("//") => return i,
+                _ => {}
+            }
+        }
+        line.len()
+    };
+    let mut out = String::with_capacity(source.len());
+    let lines = source.split(['\n', '\r']).map(|l| l[..code(l)].trim()).filter(|l| !l.is_empty());
+    for (i, line) in lines.enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The message of a failed requirement.
 pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> String {
     match &failure.reason {
@@ -850,8 +922,8 @@ pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> 
         FailReason::NoEvidence(other) => format!("no evidence: {other}"),
         FailReason::Violated => match requirement {
             Some(r) => match &r.because {
-                Some(because) => format!("{because} (`{}`)", r.source),
-                None => format!("`{}` does not hold", r.source),
+                Some(because) => format!("{because} (`{}`)", single_line(&r.source)),
+                None => format!("`{}` does not hold", single_line(&r.source)),
             },
             None => "a requirement does not hold".into(),
         },
@@ -861,6 +933,17 @@ pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conditions_are_shown_on_one_line_without_their_comments() {
+        assert_eq!(single_line("a and b"), "a and b");
+        assert_eq!(
+            single_line("s.x  == \"a  b\"\n    and s.y // why\r\n\n    or s.z"),
+            "s.x  == \"a  b\" and s.y or s.z"
+        );
+        assert_eq!(single_line("s.url == \"http://x\" and\n  s.y"), "s.url == \"http://x\" and s.y");
+        assert_eq!(single_line("s.t == \"a\\\"//\" and\n  s.y"), "s.t == \"a\\\"//\" and s.y");
+    }
 
     #[test]
     fn parallel_map_keeps_the_order_of_its_items() {

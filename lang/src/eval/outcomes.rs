@@ -98,6 +98,28 @@ impl std::fmt::Display for Key {
     }
 }
 
+/// Orders two keys of one entity: numerically when its key field is an
+/// `Int` (`2` before `10`), else as text. A key that is not a number in
+/// an `Int`-keyed list (which the facts' checks rule out) sorts after the
+/// numbers, so the order stays total.
+pub fn cmp_keys(numeric: bool, a: &str, b: &str) -> std::cmp::Ordering {
+    if numeric {
+        match (a.parse::<i64>(), b.parse::<i64>()) {
+            (Ok(x), Ok(y)) => return x.cmp(&y).then_with(|| a.cmp(b)),
+            (Ok(_), Err(_)) => return std::cmp::Ordering::Less,
+            (Err(_), Ok(_)) => return std::cmp::Ordering::Greater,
+            (Err(_), Err(_)) => {}
+        }
+    }
+    a.cmp(b)
+}
+
+/// Whether the keys of an entity are numbers (its key field is an `Int`).
+pub fn int_keyed(program: &crate::ir::Program, entity: crate::ir::EntityId) -> bool {
+    let def = program.entity(entity);
+    def.key.and_then(|k| def.fields.get(k as usize)).is_some_and(|f| f.ty == crate::ir::Ty::Int)
+}
+
 /// The failed requirements of an outcome: empty without an allocation,
 /// shared when the outcome is cloned.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -235,6 +257,16 @@ mod tests {
             failures: Failures::default(),
             waived_by: None,
         }
+    }
+
+    #[test]
+    fn int_keys_order_as_numbers_and_text_keys_as_text() {
+        let mut keys = vec!["10", "2", "-3", "1"];
+        keys.sort_by(|a, b| cmp_keys(true, a, b));
+        assert_eq!(keys, ["-3", "1", "2", "10"]);
+        keys.sort_by(|a, b| cmp_keys(false, a, b));
+        assert_eq!(keys, ["-3", "1", "10", "2"]);
+        assert_eq!(cmp_keys(true, "7", "x"), std::cmp::Ordering::Less, "total even on a stray key");
     }
 
     #[test]

@@ -229,7 +229,7 @@ impl Gap {
     pub fn to_text(&self, project: &str, as_of: &str) -> String {
         use std::fmt::Write as _;
         let mut out = String::new();
-        let _ = writeln!(out, "Gap analysis: {project} as of {as_of}");
+        let _ = writeln!(out, "Gap analysis: {} as of {as_of}", crate::diag::terminal_safe_line(project));
         let _ = writeln!(
             out,
             "  readiness {} ({} of {} clauses and controls passing)\n",
@@ -250,7 +250,7 @@ impl Gap {
             out.push_str("\nDocumented information\n");
             rows_text(&mut out, &self.documents);
         }
-        out
+        crate::diag::terminal_safe(&out).into_owned()
     }
 
     /// The gap analysis as Markdown.

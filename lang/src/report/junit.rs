@@ -55,7 +55,8 @@ impl Report {
                         OutcomeKind::Fail => {
                             let mut details = String::new();
                             for f in &o.failures {
-                                let _ = writeln!(details, "{}: {} ({})", f.location, f.message, f.require);
+                                // The message quotes the condition already.
+                                let _ = writeln!(details, "{}: {}", f.location, f.message);
                                 for seen in &f.observed {
                                     let _ = writeln!(details, "  saw {} = {}", seen.path, seen.value);
                                 }

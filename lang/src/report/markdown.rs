@@ -6,11 +6,21 @@ use std::fmt::Write as _;
 
 use super::{source_name, Report};
 
-/// A table cell: pipes escaped, line breaks flattened, markup characters neutralised.
+/// What follows an `@` in a cell so that GitHub and GitLab do not read a
+/// mention (and notify someone) where a fact says `@team`: U+2060 WORD
+/// JOINER, which has no width, so `@team` still reads `@team`.
+const MENTION_BREAK: char = '\u{2060}';
+
+/// A table cell: pipes escaped, line breaks flattened, markup characters,
+/// `@mentions` and terminal escapes neutralised.
 pub(super) fn cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            '@' => {
+                out.push('@');
+                out.push(MENTION_BREAK);
+            }
             '|' => out.push_str("\\|"),
             '\n' | '\r' => out.push(' '),
             '<' => out.push_str("&lt;"),
@@ -22,7 +32,7 @@ pub(super) fn cell(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    crate::diag::terminal_safe_line(&out).into_owned()
 }
 
 impl Report {
@@ -120,5 +130,11 @@ mod tests {
     #[test]
     fn cells_cannot_break_the_table() {
         assert_eq!(cell("a|b\n<c>`d`"), "a\\|b &lt;c&gt;\\`d\\`");
+    }
+
+    #[test]
+    fn cells_neither_mention_anyone_nor_carry_escapes() {
+        assert_eq!(cell("ask @security-team or @org/ai"), "ask @\u{2060}security-team or @\u{2060}org/ai");
+        assert_eq!(cell("x\u{1b}[2Jy\nz"), "x\\u{1b}\\[2Jy z");
     }
 }

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 pub use outcomes::{FindingViews, OutcomeViews};
 
-use crate::diag::Sources;
+use crate::diag::{terminal_safe, terminal_safe_line, Sources};
 use crate::eval::{self, Env, Evaluation};
 use crate::facts::Facts;
 use crate::ir::*;
@@ -254,6 +254,7 @@ impl Report {
                     program: shared_program.clone(),
                     requirements: requirements.iter().map(|r| (*r).clone()).collect(),
                     locations,
+                    numeric_keys: rule.subject.as_ref().is_some_and(|s| eval::int_keyed(program, s.entity)),
                 },
             );
             summary.outcomes.pass += counts.pass;
@@ -306,7 +307,8 @@ impl Report {
                         missing: e.missing.clone(),
                     })
                     .collect();
-                entries.sort_by(|a, b| a.entity.cmp(&b.entity));
+                let numeric = risk.subject.as_ref().is_some_and(|s| eval::int_keyed(program, s.entity));
+                entries.sort_by(|a, b| eval::cmp_keys(numeric, &a.entity, &b.entity));
                 RiskView {
                     name: risk.decl.name.clone(),
                     matrix: matrix.decl.name.clone(),
@@ -457,26 +459,40 @@ impl Report {
         out.write_all(b"\n")
     }
 
-    /// The report as text for a person: counts first, then findings by rule.
+    /// The report as text for a person: counts first, the exceptions in
+    /// force, then findings by rule. Everything that comes from the
+    /// project (names, keys, messages, values) is [`terminal_safe`], so no
+    /// fact can forge a line or drive the terminal.
     pub fn to_text(&self) -> String {
         use std::fmt::Write as _;
+        let line = |text: &str| terminal_safe_line(text).into_owned();
         let mut out = String::new();
         let s = &self.summary;
-        let _ = writeln!(out, "{} as of {}", self.project, self.as_of);
+        let _ = writeln!(out, "{} as of {}", line(&self.project), self.as_of);
         let _ = writeln!(
             out,
-            "  {} controls, {} audit rules: {} pass, {} fail, {} waived, {} not applicable",
-            s.controls, s.audits, s.outcomes.pass, s.outcomes.fail, s.outcomes.waived, s.outcomes.not_applicable
+            "  {}, {}: {} pass, {} fail, {} waived, {} not applicable",
+            count(s.controls, "control", "controls"),
+            count(s.audits, "audit rule", "audit rules"),
+            s.outcomes.pass,
+            s.outcomes.fail,
+            s.outcomes.waived,
+            s.outcomes.not_applicable
         );
         let _ = writeln!(
             out,
-            "  {} findings: {} major, {} minor, {} observation{}",
-            s.findings.total,
+            "  {}: {} major, {} minor, {}",
+            count(s.findings.total, "finding", "findings"),
             s.findings.major,
             s.findings.minor,
-            s.findings.observation,
-            if s.findings.observation == 1 { "" } else { "s" }
+            count(s.findings.observation, "observation", "observations"),
         );
+        if !self.exceptions.is_empty() {
+            let _ = writeln!(out, "  {}:", count(self.exceptions.len(), "exception", "exceptions"));
+            for x in &self.exceptions {
+                let _ = writeln!(out, "    {}", line(&x.summary()));
+            }
+        }
         let all: Vec<FindingView> = self.findings.iter().collect();
         let mut groups: Vec<(&str, &str, Vec<&FindingView>)> = Vec::new();
         let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -494,28 +510,51 @@ impl Report {
             self.rules.iter().map(|r| (r.name.as_str(), r)).collect();
         let titles = self.titles();
         for (name, source, findings) in groups {
-            let _ = write!(out, "\n{source} {name}");
+            let _ = write!(out, "\n{source} {}", line(name));
             if let Some(t) = titles.get(name) {
-                let _ = write!(out, ": {t}");
+                let _ = write!(out, ": {}", line(t));
             }
             out.push('\n');
             for f in findings {
-                let who = f.entity.as_deref().map(|e| format!("{e}: ")).unwrap_or_default();
-                let _ = writeln!(out, "  {:<11} {who}{}", f.severity.as_str(), f.message);
+                let who = f.entity.as_deref().map(|e| format!("{}: ", line(e))).unwrap_or_default();
+                let _ = writeln!(out, "  {:<11} {who}{}", f.severity.as_str(), line(&f.message));
                 let outcome = f.entity.as_deref().and_then(|e| rules.get(name)?.outcomes.find(e));
                 if let Some(o) = outcome {
                     for failure in &o.failures {
                         let seen: Vec<String> =
                             failure.observed.iter().map(|v| format!("{} = {}", v.path, v.value)).collect();
                         if !seen.is_empty() {
-                            let _ = writeln!(out, "              saw {} ({})", seen.join(", "), failure.location);
+                            let _ = writeln!(
+                                out,
+                                "              saw {} ({})",
+                                line(&seen.join(", ")),
+                                line(&failure.location)
+                            );
                         }
                     }
                 }
             }
         }
-        out
+        match terminal_safe(&out) {
+            std::borrow::Cow::Borrowed(_) => out,
+            std::borrow::Cow::Owned(safe) => safe,
+        }
     }
+}
+
+impl ExceptionView {
+    /// What the exception waives, on one line: `NAME waives RULE [for KEY]
+    /// until DATE (STATUS)`.
+    pub fn summary(&self) -> String {
+        // An exception without an entity waives an organisation-level rule.
+        let whom = self.entity.as_deref().map(|e| format!(" for {e}")).unwrap_or_default();
+        format!("{} waives {}{whom} until {} ({})", self.name, self.waives, self.until, self.status)
+    }
+}
+
+/// `n` and the noun that agrees with it: `1 control`, `2 controls`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A Markdown table cell: nothing in `text` can break the table.
@@ -523,9 +562,10 @@ pub(crate) fn markdown_cell(text: &str) -> String {
     markdown::cell(text)
 }
 
-/// `text` on one line, cut to at most `max` characters.
+/// `text` on one line, [`terminal_safe`], cut to at most `max` characters.
 pub(crate) fn one_line(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = terminal_safe_line(&flat).into_owned();
     if flat.chars().count() <= max {
         return flat;
     }

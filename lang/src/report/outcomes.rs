@@ -60,15 +60,19 @@ pub(super) struct RuleContext {
     pub requirements: Vec<Requirement>,
     /// Where each requirement is (`file:line:column`).
     pub locations: Vec<String>,
+    /// Whether the subject's keys are `Int`s, ordered as numbers.
+    pub numeric_keys: bool,
 }
 
 impl OutcomeViews {
     /// Views of a rule's outcomes.
     pub(super) fn new(outcomes: eval::Outcomes, rule: RuleContext) -> OutcomeViews {
-        let sorted = outcomes.iter().zip(outcomes.iter().skip(1)).all(|(a, b)| a.key <= b.key);
+        let numeric = rule.numeric_keys;
+        let cmp = |a: &str, b: &str| eval::cmp_keys(numeric, a, b);
+        let sorted = outcomes.iter().zip(outcomes.iter().skip(1)).all(|(a, b)| cmp(&a.key, &b.key).is_le());
         let order = (!sorted).then(|| {
             let mut order: Vec<u32> = (0..outcomes.len() as u32).collect();
-            order.sort_by(|&a, &b| outcomes[a as usize].key.cmp(&outcomes[b as usize].key));
+            order.sort_by(|&a, &b| cmp(&outcomes[a as usize].key, &outcomes[b as usize].key));
             order
         });
         OutcomeViews { outcomes, order, rule: Arc::new(rule) }
@@ -109,7 +113,7 @@ impl OutcomeViews {
         while low < high {
             let mid = low + (high - low) / 2;
             let position = self.position(mid);
-            match (*self.outcomes[position].key).cmp(key) {
+            match eval::cmp_keys(self.rule.numeric_keys, &self.outcomes[position].key, key) {
                 std::cmp::Ordering::Less => low = mid + 1,
                 std::cmp::Ordering::Greater => high = mid,
                 std::cmp::Ordering::Equal => return Some(position),

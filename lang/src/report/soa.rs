@@ -232,7 +232,12 @@ impl SoaStatus {
 pub fn to_text(project: &str, framework: Framework, rows: &[SoaRow]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let _ = writeln!(out, "Statement of Applicability: {project} ({})", framework.name());
+    let _ = writeln!(
+        out,
+        "Statement of Applicability: {} ({})",
+        crate::diag::terminal_safe_line(project),
+        framework.name()
+    );
     let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(0);
     for r in rows {
         let detail = match (&r.justification, r.implemented_by.is_empty()) {
@@ -253,5 +258,5 @@ pub fn to_text(project: &str, framework: Framework, rows: &[SoaRow]) -> String {
         count(SoaStatus::Passing),
         count(SoaStatus::Failing),
     );
-    out
+    crate::diag::terminal_safe(&out).into_owned()
 }

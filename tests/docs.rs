@@ -1,0 +1,362 @@
+//! The examples of output in the docs are the program's real output.
+//!
+//! A fenced block in `README.md` or `docs/*.md` preceded by one of these
+//! comments is checked against what the program prints now:
+//!
+//! - `<!-- output: aims ARGS -->`: the standard output of `aims ARGS`, run
+//!   from the repository root with `NO_COLOR=1`. `<!-- output: aims ARGS;
+//!   lines A-B -->` shows lines A to B only, with a `...` line for what is
+//!   left out before and after (`lines 1-18, 40-43`: several ranges). A
+//!   block may start with the command as typed, `$ aims ARGS`.
+//! - `<!-- repl: ARGS -->`: a session of `aims repl ARGS`: the block is
+//!   `$ aims repl ARGS`, the banner, then each entry after its prompt
+//!   (`aims> `, continued on `  ... ` lines) and the answer to it. The
+//!   entries are read from the block and replayed through the REPL's
+//!   session; `engine time:` figures are not compared.
+//!
+//! A block that drifted fails the test with a diff. `AIMS_BLESS=1 cargo
+//! test --test docs` rewrites the blocks with the current output instead
+//! (review the change with `git diff`). Sentences that count the example's
+//! AI systems ("a small lender with seven AI systems") are checked against
+//! its facts.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aims_lang::facts::Facts as _;
+use aims_lang::project::LoadOptions;
+use aims_lang::time::Date;
+use aims_repl::Session;
+
+const PROMPT: &str = "aims> ";
+const CONTINUATION: &str = "  ... ";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `README.md` and every `docs/*.md`, sorted.
+fn documents() -> Vec<PathBuf> {
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    docs.insert(0, root().join("README.md"));
+    docs
+}
+
+/// What a checked block shows.
+#[derive(Debug)]
+enum Directive {
+    Output { args: Vec<String>, lines: Vec<(usize, usize)> },
+    Repl { args: Vec<String> },
+}
+
+/// A checked block: its directive, the indentation of its fence, and the
+/// lines of its content (`start..end`, 0-based, fences excluded).
+#[derive(Debug)]
+struct Block {
+    directive: Directive,
+    indent: String,
+    start: usize,
+    end: usize,
+}
+
+fn directive(comment: &str) -> Result<Option<Directive>, String> {
+    let Some(inner) = comment.trim().strip_prefix("<!--").and_then(|c| c.strip_suffix("-->")) else {
+        return Ok(None);
+    };
+    let inner = inner.trim();
+    if let Some(rest) = inner.strip_prefix("output:") {
+        let (command, option) = rest.split_once(';').unwrap_or((rest, ""));
+        let mut words = command.split_whitespace().map(String::from);
+        if words.next().as_deref() != Some("aims") {
+            return Err(format!("`{inner}`: an output directive runs `aims ...`"));
+        }
+        let mut lines = Vec::new();
+        if !option.trim().is_empty() {
+            let ranges = option
+                .trim()
+                .strip_prefix("lines ")
+                .ok_or_else(|| format!("`{option}`: expected `lines A-B[, C-D]`"))?;
+            for range in ranges.split(',') {
+                let (a, b) = range.split_once('-').ok_or_else(|| format!("`{range}`: expected `A-B`"))?;
+                let parse = |n: &str| n.trim().parse::<usize>().map_err(|e| format!("`{range}`: {e}"));
+                lines.push((parse(a)?, parse(b)?));
+            }
+        }
+        return Ok(Some(Directive::Output { args: words.collect(), lines }));
+    }
+    if let Some(rest) = inner.strip_prefix("repl:") {
+        return Ok(Some(Directive::Repl { args: rest.split_whitespace().map(String::from).collect() }));
+    }
+    Ok(None)
+}
+
+fn blocks(text: &str) -> Result<Vec<Block>, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(directive) = directive(lines[i]).map_err(|e| format!("line {}: {e}", i + 1))? else {
+            i += 1;
+            continue;
+        };
+        let fence = lines.get(i + 1).copied().unwrap_or_default();
+        if !fence.trim_start().starts_with("```") {
+            return Err(format!("line {}: a checked block's comment must be followed by a fence", i + 1));
+        }
+        let indent = fence[..fence.len() - fence.trim_start().len()].to_string();
+        let start = i + 2;
+        let end = (start..lines.len())
+            .find(|&j| lines[j].trim() == "```")
+            .ok_or_else(|| format!("line {}: the block is not closed", i + 2))?;
+        out.push(Block { directive, indent, start, end });
+        i = end + 1;
+    }
+    Ok(out)
+}
+
+fn run_aims(args: &[String]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_aims"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("aims runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Lines `A-B` of each range (1-based, inclusive, in order), with `...`
+/// for every run of lines left out; all of them when there is no range.
+fn excerpt(output: &str, ranges: &[(usize, usize)]) -> Vec<String> {
+    let all: Vec<String> = output.lines().map(String::from).collect();
+    if ranges.is_empty() {
+        return all;
+    }
+    let mut out = Vec::new();
+    let mut next = 1;
+    for &(a, b) in ranges {
+        let (a, b) = (a.max(next), b.min(all.len()));
+        if a > b {
+            continue;
+        }
+        if a > next {
+            out.push("...".to_string());
+        }
+        out.extend(all.iter().take(b).skip(a - 1).cloned());
+        next = b + 1;
+    }
+    if next <= all.len() {
+        out.push("...".to_string());
+    }
+    out
+}
+
+/// The entries typed in a session block: each `aims> ` line with its
+/// `  ... ` continuations.
+fn entries(shown: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in shown {
+        if let Some(entry) = line.strip_prefix(PROMPT) {
+            out.push(entry.to_string());
+            open = true;
+        } else if let (true, Some(more)) = (open, line.strip_prefix(CONTINUATION)) {
+            if let Some(last) = out.last_mut() {
+                last.push('\n');
+                last.push_str(more);
+            }
+        } else {
+            open = false;
+        }
+    }
+    out
+}
+
+fn session_transcript(args: &[String], shown: &[String]) -> Result<Vec<String>, String> {
+    let path = args.first().ok_or("a repl directive names the project")?;
+    let as_of = match args.iter().position(|a| a == "--as-of") {
+        Some(i) => Some(Date::parse(args.get(i + 1).ok_or("--as-of needs a date")?).ok_or("a bad --as-of")?),
+        None => None,
+    };
+    // Relative, as typed: integration tests run in the repository root.
+    let mut session = Session::load(Path::new(path), LoadOptions::default(), as_of)
+        .map_err(|f| format!("{path} does not load: {:?}", f.diagnostics))?;
+    let mut text = format!("$ aims repl {}\n", args.join(" "));
+    text.push_str(&session.banner());
+    text.push_str("Type :help for the commands, :quit to leave.\n");
+    for entry in entries(shown) {
+        text.push_str(PROMPT);
+        text.push_str(&entry.replace('\n', &format!("\n{CONTINUATION}")));
+        text.push('\n');
+        let reply = session.run(&entry);
+        text.push_str(&reply.text);
+        if reply.quit {
+            break;
+        }
+    }
+    // Paths as typed from the repository root, whatever the test's folder.
+    let absolute = format!("{}/", root().display());
+    Ok(text.replace(&absolute, "").lines().map(String::from).collect())
+}
+
+/// What varies from run to run.
+fn comparable(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(
+            |l| if l.starts_with("engine time: ") { "engine time: N ms".to_string() } else { l.trim_end().to_string() },
+        )
+        .collect()
+}
+
+/// A line diff (`-` in the doc, `+` in the output), from a longest common
+/// subsequence: the blocks are small.
+fn diff(expected: &[String], actual: &[String]) -> String {
+    let (n, m) = (expected.len(), actual.len());
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if expected[i] == actual[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, String::new());
+    while i < n || j < m {
+        if i < n && j < m && expected[i] == actual[j] {
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push_str(&format!("  + {}\n", actual[j]));
+            j += 1;
+        } else {
+            out.push_str(&format!("  - {}\n", expected[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Checks (or, with `AIMS_BLESS=1`, rewrites) the blocks of one document;
+/// returns the problems found.
+fn check_document(path: &Path, bless: bool) -> Vec<String> {
+    let name = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+    let text = std::fs::read_to_string(path).expect("readable doc");
+    let blocks = match blocks(&text) {
+        Ok(blocks) => blocks,
+        Err(e) => return vec![format!("{name}: {e}")],
+    };
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut problems = Vec::new();
+    // From the last block, so that rewriting one leaves the others' lines in place.
+    for block in blocks.iter().rev() {
+        let shown: Vec<String> = lines[block.start..block.end]
+            .iter()
+            .map(|l| l.strip_prefix(block.indent.as_str()).unwrap_or(l.trim_start()).to_string())
+            .collect();
+        let actual = match &block.directive {
+            Directive::Output { args, lines } => {
+                // A block may start with the command, as typed.
+                let typed = format!("$ aims {}", args.join(" "));
+                let mut out = if shown.first() == Some(&typed) { vec![typed] } else { Vec::new() };
+                out.extend(excerpt(&run_aims(args), lines));
+                out
+            }
+            Directive::Repl { args } => match session_transcript(args, &shown) {
+                Ok(lines) => lines,
+                Err(e) => {
+                    problems.push(format!("{name}:{}: {e}", block.start));
+                    continue;
+                }
+            },
+        };
+        if comparable(&shown) == comparable(&actual) {
+            continue;
+        }
+        if bless {
+            let indented =
+                actual.iter().map(|l| if l.is_empty() { String::new() } else { format!("{}{l}", block.indent) });
+            lines.splice(block.start..block.end, indented);
+        } else {
+            problems.push(format!(
+                "{name}:{}: the block ({:?}) is not what the program prints (- doc, + output):\n{}",
+                block.start,
+                block.directive,
+                diff(&comparable(&shown), &comparable(&actual))
+            ));
+        }
+    }
+    if bless {
+        let mut new = lines.join("\n");
+        new.push('\n');
+        if new != text {
+            std::fs::write(path, new).expect("doc rewritten");
+        }
+    }
+    problems
+}
+
+#[test]
+fn outputs_shown_in_the_docs_are_what_the_program_prints() {
+    let bless = std::env::var_os("AIMS_BLESS").is_some_and(|v| v == "1");
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).expect("readable doc");
+        checked += blocks(&text).map(|b| b.len()).unwrap_or(0);
+        problems.extend(check_document(&doc, bless));
+    }
+    assert!(checked >= 6, "the checked blocks went missing ({checked} found)");
+    assert!(
+        problems.is_empty(),
+        "{}\n\nRun `AIMS_BLESS=1 cargo test --test docs` to rewrite the blocks, then review `git diff`.",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_docs_count_the_example_systems_right() {
+    let session = Session::load(&root().join("examples/credit-scoring"), LoadOptions::default(), None)
+        .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+    let count = session.engine().facts().len(session.engine().program().entity_by_name("AISystem").expect("AISystem"));
+    let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+    let mut seen = 0;
+    for doc in documents() {
+        let text =
+            std::fs::read_to_string(&doc).expect("readable doc").split_whitespace().collect::<Vec<_>>().join(" ");
+        for (at, _) in text.match_indices(" AI systems") {
+            let before = &text[..at];
+            let Some(word) = before.rsplit(' ').next() else { continue };
+            if !before.ends_with(&format!("lender with {word}")) {
+                continue;
+            }
+            seen += 1;
+            let said = words.iter().position(|w| *w == word).map(|n| n.to_string()).unwrap_or(word.to_string());
+            assert_eq!(said, count.to_string(), "{} says the example has {word} AI systems", doc.display());
+        }
+    }
+    assert!(seen >= 2, "README.md and docs/repl.md describe the example");
+}
+
+#[test]
+fn the_block_parser_reads_directives_indents_and_excerpts() {
+    let text = "a\n<!-- output: aims check x; lines 2-3 -->\n   ```text\n   one\n   ```\n<!-- repl: p --as-of 2026-11-01 -->\n```\n$ x\n```\n<!-- output: aims gap; lines 1-2, 5-5 -->\n```\n```\n";
+    let found = blocks(text).expect("parses");
+    assert_eq!(found.len(), 3);
+    assert!(matches!(&found[2].directive, Directive::Output { lines, .. } if lines == &[(1, 2), (5, 5)]));
+    assert_eq!(found[0].indent, "   ");
+    assert_eq!((found[0].start, found[0].end), (3, 4));
+    assert!(matches!(&found[0].directive, Directive::Output { lines, .. } if lines == &[(2, 3)]));
+    assert!(matches!(&found[1].directive, Directive::Repl { args } if args.len() == 3));
+    assert_eq!(excerpt("1\n2\n3\n4\n", &[(2, 3)]), ["...", "2", "3", "..."]);
+    assert_eq!(excerpt("1\n2\n3\n4\n5\n", &[(1, 1), (3, 3), (5, 9)]), ["1", "...", "3", "...", "5"]);
+    assert_eq!(excerpt("1\n2\n", &[]), ["1", "2"]);
+    assert!(blocks("<!-- output: ls -->\n```\n```\n").is_err(), "only aims runs");
+    let shown: Vec<String> =
+        ["aims> control c", "  ... {", "  ... }", "answer", "aims> 1 + 1", "2"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(entries(&shown), ["control c\n{\n}", "1 + 1"]);
+    assert_eq!(diff(&shown[3..4], &shown[5..6]), "  + 2\n  - answer\n");
+}
