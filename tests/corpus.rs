@@ -230,6 +230,45 @@ fn unbracketed_nesting_and_long_chains_do_not_crash() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Trees deeper than the expression limit but within every other limit
+/// (17 brackets of 1,023 `-` once overflowed the stack in the derived
+/// `Clone` of the syntax tree): E0003, exit 2, never a crash.
+#[test]
+fn deep_trees_within_the_other_limits_are_refused_not_overflowed() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let nest = |open: &str, inner: &str, close: &str, times: usize, leaf: &str| {
+        format!("{}{leaf}{}", format!("{open}{inner}").repeat(times), close.repeat(times))
+    };
+    let cases = [
+        ("minus-17x1023", format!("{}s.score{} > 0", vec!["-".repeat(1023); 17].join("("), ")".repeat(16))),
+        ("not-17x1000", nest("(", &"not ".repeat(1000), ")", 17, "true")),
+        ("lists-40x900", format!("{} == []", nest("[", &"-".repeat(900), "]", 40, "s.score"))),
+        ("and-chains-60x200", nest("(", &"true and ".repeat(200), ")", 60, "true")),
+        ("if-30x500", format!("{} > 0", nest("(if true then ", &"-".repeat(500), " else 0)", 30, "s.score"))),
+    ];
+    let mut problems = Vec::new();
+    for (name, expr) in &cases {
+        write_case(temp.path(), name, &control(expr));
+        match aims_check(temp.path(), name) {
+            Ok(run) if run.status.code() == Some(2) && run.stderr.contains("[E0003]") => {}
+            Ok(run) => problems.push(format!("{name}: {} {}", run.status, run.stderr.lines().last().unwrap_or(""))),
+            Err(problem) => problems.push(format!("{name}: {problem}")),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A lone carriage return ends a line, as in every editor: the control
+/// after `// note\r` is a control, not part of the comment.
+#[test]
+fn a_lone_cr_does_not_hide_a_control_in_a_comment() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    write_case(temp.path(), "lone-cr", "// note\rcontrol hidden { require false }\n");
+    let run = aims_check(temp.path(), "lone-cr").expect("aims check runs");
+    assert_eq!(run.status.code(), Some(1), "the hidden control fails: {}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("hidden"), "{}", run.stdout);
+}
+
 /// A fact file and a policy folder that are symbolic links to places
 /// outside the project are refused (E0404), not read.
 #[cfg(unix)]
