@@ -497,7 +497,12 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
             let mut out = String::from_utf8_lossy(&buffer).into_owned();
             // ariadne names the place by the window; a cut line moves the
             // column, so the header gets the place in the file back.
-            for label in std::iter::once(primary).chain(&diagnostic.secondary) {
+            // (ariadne names every group of the primary's file by the
+            // primary's place, and a group of another file by its first label.)
+            for (i, label) in std::iter::once(primary).chain(&diagnostic.secondary).enumerate() {
+                if i > 0 && label.at.file == primary.at.file {
+                    continue;
+                }
                 let Some(window) = window_of(label.at.file) else { continue };
                 let name = sources.name(label.at.file);
                 let offset = floor_char_boundary(sources.text(label.at.file), label.at.span.start as usize);
@@ -505,7 +510,8 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
                 let real = sources.line_col(label.at.file, offset as u32);
                 if shown != real {
                     let from = format!("{name}:{}:{}", shown.0, shown.1);
-                    out = out.replacen(&from, &format!("{name}:{}:{}", real.0, real.1), 1);
+                    let to = format!("{name}:{}:{}", real.0, real.1);
+                    out = if i == 0 { out.replace(&from, &to) } else { out.replacen(&from, &to, 1) };
                 }
             }
             let numbering: Vec<(String, usize, usize)> = windows
@@ -648,7 +654,7 @@ fn renumber(out: &str, files: &[(String, usize, usize)]) -> String {
         match number.parse::<usize>() {
             Ok(n) if !number.is_empty() && margin.ends_with(' ') => {
                 result.push_str(&line[..visible]);
-                result.push_str(&format!("{:>wide$} ", n + offset));
+                result.push_str(&format!(" {:>wide$} ", n + offset));
                 result.push_str(&rest[margin_end..]);
             }
             _ => {
