@@ -488,8 +488,8 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
     for (file, window) in &windows {
         shown.insert(sources.name(*file).to_string(), ariadne::Source::from(window.text.clone()));
     }
-    let cache = ariadne::FnCache::new(|name: &String| Err::<String, String>(format!("no source `{name}`")))
-        .with_sources(shown);
+    let cache =
+        ariadne::FnCache::new(|name: &String| Err::<String, String>(format!("no source `{name}`"))).with_sources(shown);
     let mut buffer = Vec::new();
     let written = report.finish().write(cache, &mut buffer);
     match written {
@@ -762,9 +762,11 @@ mod tests {
         let file = sources.add("p.aims", text.as_str());
         let bad = text.find("BAD").expect("BAD");
         let more = text.find("MORE").expect("MORE");
-        let d = Diagnostic::error(Code::Syntax, "bad")
-            .at(file, Span::new(bad, bad + 3), "here")
-            .also(file, Span::new(more, more + 4), "and here");
+        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(bad, bad + 3), "here").also(
+            file,
+            Span::new(more, more + 4),
+            "and here",
+        );
         let shown = render(&[d], &sources, RenderOptions::default());
         assert!(shown.len() < 2_000, "{} bytes", shown.len());
         assert!(shown.contains("…xxx") && shown.contains("BADyyy") && shown.contains("MOREzzz"), "{shown}");
@@ -777,9 +779,11 @@ mod tests {
         // Labels far apart in a long file do not show what lies between.
         let many = format!("{}\n", "short line\n".repeat(100_000));
         let file = sources.add("q.aims", many.as_str());
-        let d = Diagnostic::error(Code::Syntax, "bad")
-            .at(file, Span::new(0, 5), "here")
-            .also(file, Span::new(many.len() - 12, many.len() - 7), "and there");
+        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(0, 5), "here").also(
+            file,
+            Span::new(many.len() - 12, many.len() - 7),
+            "and there",
+        );
         let shown = render(&[d], &sources, RenderOptions::default());
         assert!(shown.len() < 4_000, "{} bytes", shown.len());
         assert!(shown.contains("100000 │"), "{shown}");

@@ -62,7 +62,12 @@ pub fn unplaced(
     Some((manifest.clone(), convert(d, lsp::Range::default(), lines, uri_of)))
 }
 
-fn convert(d: &Diagnostic, range: lsp::Range, lines: &mut Lines, uri_of: &dyn Fn(FileId) -> Option<Uri>) -> lsp::Diagnostic {
+fn convert(
+    d: &Diagnostic,
+    range: lsp::Range,
+    lines: &mut Lines,
+    uri_of: &dyn Fn(FileId) -> Option<Uri>,
+) -> lsp::Diagnostic {
     let related: Vec<DiagnosticRelatedInformation> = d
         .secondary
         .iter()

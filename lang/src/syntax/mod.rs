@@ -746,8 +746,8 @@ mod tests {
         // Junk is cut at a lone `\r` too, and hides nothing after it.
         let parse = super::parse("enum A { x }\n@@ junk\renum B { y }\n");
         assert_eq!((parse.errors.len(), parse.file.items.len()), (1, 2), "{:?}", parse.errors);
-        let formatted = crate::format::format("control a { require true }\rcontrol b { require true }\r")
-            .expect("formats");
+        let formatted =
+            crate::format::format("control a { require true }\rcontrol b { require true }\r").expect("formats");
         assert_eq!(formatted, "control a { require true }\ncontrol b { require true }\n");
     }
 
@@ -766,5 +766,3 @@ mod tests {
         assert_eq!(&text[b.name.span.range()], "B");
     }
 }
-
-

@@ -27,7 +27,8 @@ pub fn compute(snapshot: &Snapshot) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
     let uri_of = |file: FileId| snapshot.uri(file);
     let compiled = db::compiled(&snapshot.db, snapshot.ws);
     // Problems that point nowhere are shown at the top of aims.toml.
-    let manifest = snapshot.files.iter().find(|(_, _, kind)| *kind == FileKind::Manifest).map(|(uri, _, _)| uri.clone());
+    let manifest =
+        snapshot.files.iter().find(|(_, _, kind)| *kind == FileKind::Manifest).map(|(uri, _, _)| uri.clone());
     let mut lines = Lines::new(&snapshot.sources, snapshot.encoding);
     for d in &compiled.diagnostics {
         let placed = convert::diagnostic(d, &mut lines, &uri_of);

@@ -93,7 +93,8 @@ async fn bad_framing_never_wedges_the_server() {
         seen.clear();
         let id = 100 + i;
         client.write_all(garbage.as_bytes()).await.expect("write");
-        let shutdown_like = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"textDocument/hover","params":{{"nonsense":true}}}}"#);
+        let shutdown_like =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"textDocument/hover","params":{{"nonsense":true}}}}"#);
         client.write_all(frame(&shutdown_like).as_bytes()).await.expect("write");
         read_until(&mut client, &mut seen, &format!(r#""id":{id}"#)).await;
         assert!(seen.contains("-32700"), "{garbage:?}: a parse error first: {seen}");

@@ -196,7 +196,11 @@ impl TestClient {
     pub async fn edit_in_background(&mut self, uri: &Uri, version: i32, text: &str) -> tokio::task::JoinHandle<()> {
         let params = DidChangeTextDocumentParams {
             text_document: VersionedTextDocumentIdentifier { uri: uri.clone(), version },
-            content_changes: vec![TextDocumentContentChangeEvent { range: None, range_length: None, text: text.into() }],
+            content_changes: vec![TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: text.into(),
+            }],
         };
         let request = Request::build(<notification::DidChangeTextDocument as Notification>::METHOD)
             .params(serde_json::to_value(params).expect("params"))
