@@ -342,6 +342,50 @@ mod tests {
         }
     }
 
+    /// The property the `framing` fuzz target checks, on pseudo-random
+    /// garbage made of framing's own pieces: after any garbage, the second
+    /// of two well-framed messages comes out whole.
+    #[test]
+    fn after_any_garbage_the_second_of_two_messages_comes_out() {
+        let pieces: [&[u8]; 10] = [
+            b"Content-Length: ",
+            b"content-length:",
+            b"12",
+            b"99999999999",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"{\"jsonrpc\":\"2.0\"}",
+            b"abc",
+            b":",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2_000 {
+            let mut stream = Vec::new();
+            for _ in 0..next() % 12 {
+                stream.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            stream.extend_from_slice(frame(NEXT).repeat(2).as_bytes());
+            let mut framer = Framer::default();
+            let mut frames = Vec::new();
+            let mut at = 0;
+            while at < stream.len() {
+                let end = (at + 1 + (next() % 40) as usize).min(stream.len());
+                framer.push(&stream[at..end]);
+                at = end;
+                frames.extend(std::iter::from_fn(|| framer.next_frame()));
+            }
+            let garbage = String::from_utf8_lossy(&stream[..stream.len() - 2 * frame(NEXT).len()]).into_owned();
+            assert_eq!(frames.last(), Some(&Frame::Message(NEXT.as_bytes().to_vec())), "after {garbage:?}: {frames:?}");
+        }
+    }
+
     #[test]
     fn an_endless_header_line_stays_bounded() {
         let mut framer = Framer::default();
