@@ -258,6 +258,21 @@ fn deep_trees_within_the_other_limits_are_refused_not_overflowed() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// A diagnostic on a very long line shows the line cut around its label:
+/// a 4 MiB one-line policy gives a few hundred bytes of standard error,
+/// not the whole line (once 50 MB for an 8 MiB line).
+#[test]
+fn a_diagnostic_on_a_huge_line_shows_only_its_surroundings() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let policy = format!("fn f(x: Int) = x{} + = 1\n", " ".repeat(4 << 20));
+    write_case(temp.path(), "huge-line", &policy);
+    let run = aims_check(temp.path(), "huge-line").expect("aims check runs");
+    assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("[E0001]") && run.stderr.contains('…'), "{}", run.stderr);
+    assert!(run.stderr.len() < 2_000, "{} bytes of standard error", run.stderr.len());
+    assert!(run.stderr.contains(&format!("policy.aims:1:{}", policy.find(" = 1").expect("the error") + 2)), "{}", run.stderr);
+}
+
 /// A lone carriage return ends a line, as in every editor: the control
 /// after `// note\r` is a control, not part of the comment.
 #[test]
