@@ -254,6 +254,17 @@ fn deep_trees_within_the_other_limits_are_refused_not_overflowed() {
             Ok(run) => problems.push(format!("{name}: {} {}", run.status, run.stderr.lines().last().unwrap_or(""))),
             Err(problem) => problems.push(format!("{name}: {problem}")),
         }
+        // `aims fmt` refuses the file with the same error, and does not crash.
+        let fmt = Command::new(env!("CARGO_BIN_EXE_aims"))
+            .args(["fmt", "--check", &format!("{name}/policy.aims")])
+            .current_dir(temp.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("aims fmt runs");
+        let stderr = String::from_utf8_lossy(&fmt.stderr);
+        if fmt.status.code() != Some(2) || !stderr.contains("[E0003]") {
+            problems.push(format!("{name}: aims fmt: {} {}", fmt.status, stderr.lines().last().unwrap_or("")));
+        }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
