@@ -172,7 +172,8 @@ fn lsp_answers_after_bad_framing() {
         format!("Content-Length: 4\r\n\r\n{body}"),
     ];
     for (i, garbage) in bad.iter().enumerate() {
-        let request = format!(r#"{{"jsonrpc":"2.0","id":{},"method":"initialize","params":{{"capabilities":{{}}}}}}"#, i + 1);
+        let request =
+            format!(r#"{{"jsonrpc":"2.0","id":{},"method":"initialize","params":{{"capabilities":{{}}}}}}"#, i + 1);
         stdin.write_all(format!("{garbage}{}", frame(&request)).as_bytes()).expect("write");
         stdin.flush().expect("flush");
         wait_for(&format!(r#""id":{}"#, i + 1));

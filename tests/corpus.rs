@@ -281,7 +281,11 @@ fn a_diagnostic_on_a_huge_line_shows_only_its_surroundings() {
     assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
     assert!(run.stderr.contains("[E0001]") && run.stderr.contains('…'), "{}", run.stderr);
     assert!(run.stderr.len() < 2_000, "{} bytes of standard error", run.stderr.len());
-    assert!(run.stderr.contains(&format!("policy.aims:1:{}", policy.find(" = 1").expect("the error") + 2)), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("policy.aims:1:{}", policy.find(" = 1").expect("the error") + 2)),
+        "{}",
+        run.stderr
+    );
 }
 
 /// A lone carriage return ends a line, as in every editor: the control

@@ -635,37 +635,76 @@ fn renumber(out: &str, files: &[(String, usize, usize)]) -> String {
     let mut result = String::with_capacity(out.len() + 64);
     let mut offset = 0;
     for (i, line) in out.split_inclusive('\n').enumerate() {
-        if let Some((_, first, _)) = files.iter().find(|(marker, _, _)| line.contains(marker.as_str())) {
+        let plain = strip_colour(line);
+        if let Some((_, first, _)) = files.iter().find(|(marker, _, _)| plain.contains(marker.as_str())) {
             offset = *first;
         }
         if i == 0 {
             result.push_str(line);
             continue;
         }
-        // The first visible character, past any colour escape.
+        if let Some(numbered) = renumber_row(line, offset, extra) {
+            result.push_str(&numbered);
+            continue;
+        }
+        // Any other line: its margin widens (after any colour escape).
         let mut visible = 0;
         while line[visible..].starts_with('\u{1b}') {
             visible += line[visible..].find('m').map_or(line.len() - visible, |m| m + 1);
         }
         let rest = &line[visible..];
-        let margin_end = rest.find(['│', '|']).unwrap_or(0);
-        let margin = &rest[..margin_end];
-        let number = margin.trim();
-        match number.parse::<usize>() {
-            Ok(n) if !number.is_empty() && margin.ends_with(' ') => {
-                result.push_str(&line[..visible]);
-                result.push_str(&format!(" {:>wide$} ", n + offset));
-                result.push_str(&rest[margin_end..]);
-            }
-            _ => {
-                result.push_str(&line[..visible]);
-                let fill = if rest.starts_with('─') { "─" } else { " " };
-                result.push_str(&fill.repeat(extra));
-                result.push_str(rest);
-            }
-        }
+        result.push_str(&line[..visible]);
+        let fill = if rest.starts_with('─') { "─" } else { " " };
+        result.push_str(&fill.repeat(extra));
+        result.push_str(rest);
     }
     result
+}
+
+/// A source row of ariadne's output (` 12 │ text`, maybe coloured) with
+/// its number moved by `offset` and its margin widened by `extra`; `None`
+/// for any other line.
+fn renumber_row(line: &str, offset: usize, extra: usize) -> Option<String> {
+    let bar = line.find(['│', '|'])?;
+    let prefix = &line[..bar];
+    let plain = strip_colour(prefix);
+    let number = plain.trim();
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || !plain.ends_with(' ') {
+        return None;
+    }
+    let n: usize = number.parse().ok()?;
+    // The number itself, outside the colour escapes (which hold digits too).
+    let mut i = 0;
+    let at = loop {
+        if i >= prefix.len() {
+            return None;
+        }
+        if prefix[i..].starts_with('\u{1b}') {
+            i += prefix[i..].find('m').map_or(prefix.len() - i, |m| m + 1);
+        } else if prefix[i..].starts_with(number) {
+            break i;
+        } else {
+            i += prefix[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    };
+    let spaces = prefix[..at].bytes().rev().take_while(|&b| b == b' ').count();
+    let width = spaces + number.len() + extra;
+    Some(format!("{}{:>width$}{}", &prefix[..at - spaces], n + offset, &line[at + number.len()..]))
+}
+
+/// A line of ariadne's output without its colour escapes.
+fn strip_colour(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains('\u{1b}') {
+        return line.into();
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find('\u{1b}') {
+        out.push_str(&rest[..at]);
+        rest = rest[at..].find('m').map_or("", |m| &rest[at + m + 1..]);
+    }
+    out.push_str(rest);
+    out.into()
 }
 
 /// The text as ariadne may show it: control characters (which could drive
@@ -809,6 +848,23 @@ mod tests {
         let diagnostics: Vec<Diagnostic> = parse.errors.iter().map(|e| Diagnostic::from_syntax(file, e)).collect();
         let shown = render(&diagnostics, &sources, RenderOptions::default());
         assert!(shown.contains("e.aims:20000:"), "the last error is located");
+    }
+
+    #[test]
+    fn colour_changes_nothing_but_the_colour() {
+        let mut sources = Sources::new();
+        let a = sources.add("a.aims", format!("{}bad\n", "x\n".repeat(120)));
+        let b = sources.add("b.aims", format!("{}there\n", "y\n".repeat(9)));
+        let d = Diagnostic::error(Code::Syntax, "bad")
+            .at(a, Span::new(240, 243), "here")
+            .also(b, Span::new(18, 23), "and there")
+            .help("a help");
+        let plain = render(std::slice::from_ref(&d), &sources, RenderOptions { color: false });
+        let coloured = render(&[d], &sources, RenderOptions { color: true });
+        assert!(coloured.contains('\u{1b}'));
+        let stripped: String = coloured.split_inclusive('\n').map(|l| strip_colour(l).into_owned()).collect();
+        assert_eq!(stripped, plain);
+        assert!(plain.contains("121 │ bad") && plain.contains(" 10 │ there"), "{plain}");
     }
 
     #[test]
