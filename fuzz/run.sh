@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 seconds=${1:-60}
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O
-for target in parse check facts eval; do
+for target in parse check facts eval deep framing; do
   mkdir -p "corpus/$target"
   # Work on a copy, so a CI run does not grow the committed corpus.
   work=$(mktemp -d)

@@ -186,4 +186,79 @@ fn fmt_keeps_symbolic_links_and_refuses_one_leading_outside() {
         assert_eq!(std::fs::read_to_string(&outside).expect("read"), messy, "{args:?}: the outside file is untouched");
         assert!(out_link.symlink_metadata().expect("meta").file_type().is_symlink(), "{args:?}");
     }
+
+/// `aims lsp` over real pipes: bad framing (a length that is not a number,
+/// a header without a length, a length too short) is answered -32700, and
+/// the requests after it are answered; the server never wedges.
+#[test]
+fn lsp_answers_after_bad_framing() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_aims"))
+        .arg("lsp")
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("aims lsp starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let seen = Arc::new(Mutex::new(String::new()));
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().expect("lock").push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+    });
+    let wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !seen.lock().expect("lock").contains(needle) {
+            assert!(Instant::now() < deadline, "no `{needle}` from the server: {}", seen.lock().expect("lock"));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let body = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+    let bad = [
+        format!("Content-Length: abc\r\n\r\n{body}"),
+        format!("Content-Type: application/json\r\n\r\n{body}"),
+        format!("Content-Length: 4\r\n\r\n{body}"),
+    ];
+    for (i, garbage) in bad.iter().enumerate() {
+        let request =
+            format!(r#"{{"jsonrpc":"2.0","id":{},"method":"initialize","params":{{"capabilities":{{}}}}}}"#, i + 1);
+        stdin.write_all(format!("{garbage}{}", frame(&request)).as_bytes()).expect("write");
+        stdin.flush().expect("flush");
+        wait_for(&format!(r#""id":{}"#, i + 1));
+    }
+    stdin.write_all(frame(r#"{"jsonrpc":"2.0","id":9,"method":"shutdown"}"#).as_bytes()).expect("write");
+    stdin.flush().expect("flush");
+    wait_for(r#""id":9"#);
+    stdin.write_all(frame(r#"{"jsonrpc":"2.0","method":"exit"}"#).as_bytes()).expect("write");
+    drop(stdin);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = seen.lock().expect("lock").clone();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "the server exits after shutdown and exit: {out}");
+    // (Before `initialize`, the error is -32002, "not initialized".)
+    assert_eq!(out.matches(r#""id":null"#).count(), 3, "one error per bad frame: {out}");
+    assert_eq!(out.matches("-32700").count(), 2, "parse errors once initialized: {out}");
+    assert!(out.contains("capabilities"), "initialize is answered: {out}");
 }

@@ -230,6 +230,75 @@ fn unbracketed_nesting_and_long_chains_do_not_crash() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Trees deeper than the expression limit but within every other limit
+/// (17 brackets of 1,023 `-` once overflowed the stack in the derived
+/// `Clone` of the syntax tree): E0003, exit 2, never a crash.
+#[test]
+fn deep_trees_within_the_other_limits_are_refused_not_overflowed() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let nest = |open: &str, inner: &str, close: &str, times: usize, leaf: &str| {
+        format!("{}{leaf}{}", format!("{open}{inner}").repeat(times), close.repeat(times))
+    };
+    let cases = [
+        ("minus-17x1023", format!("{}s.score{} > 0", vec!["-".repeat(1023); 17].join("("), ")".repeat(16))),
+        ("not-17x1000", nest("(", &"not ".repeat(1000), ")", 17, "true")),
+        ("lists-40x900", format!("{} == []", nest("[", &"-".repeat(900), "]", 40, "s.score"))),
+        ("and-chains-60x200", nest("(", &"true and ".repeat(200), ")", 60, "true")),
+        ("if-30x500", format!("{} > 0", nest("(if true then ", &"-".repeat(500), " else 0)", 30, "s.score"))),
+    ];
+    let mut problems = Vec::new();
+    for (name, expr) in &cases {
+        write_case(temp.path(), name, &control(expr));
+        match aims_check(temp.path(), name) {
+            Ok(run) if run.status.code() == Some(2) && run.stderr.contains("[E0003]") => {}
+            Ok(run) => problems.push(format!("{name}: {} {}", run.status, run.stderr.lines().last().unwrap_or(""))),
+            Err(problem) => problems.push(format!("{name}: {problem}")),
+        }
+        // `aims fmt` refuses the file with the same error, and does not crash.
+        let fmt = Command::new(env!("CARGO_BIN_EXE_aims"))
+            .args(["fmt", "--check", &format!("{name}/policy.aims")])
+            .current_dir(temp.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("aims fmt runs");
+        let stderr = String::from_utf8_lossy(&fmt.stderr);
+        if fmt.status.code() != Some(2) || !stderr.contains("[E0003]") {
+            problems.push(format!("{name}: aims fmt: {} {}", fmt.status, stderr.lines().last().unwrap_or("")));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A diagnostic on a very long line shows the line cut around its label:
+/// a 4 MiB one-line policy gives a few hundred bytes of standard error,
+/// not the whole line (once 50 MB for an 8 MiB line).
+#[test]
+fn a_diagnostic_on_a_huge_line_shows_only_its_surroundings() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    let policy = format!("fn f(x: Int) = x{} + = 1\n", " ".repeat(4 << 20));
+    write_case(temp.path(), "huge-line", &policy);
+    let run = aims_check(temp.path(), "huge-line").expect("aims check runs");
+    assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("[E0001]") && run.stderr.contains('…'), "{}", run.stderr);
+    assert!(run.stderr.len() < 2_000, "{} bytes of standard error", run.stderr.len());
+    assert!(
+        run.stderr.contains(&format!("policy.aims:1:{}", policy.find(" = 1").expect("the error") + 2)),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A lone carriage return ends a line, as in every editor: the control
+/// after `// note\r` is a control, not part of the comment.
+#[test]
+fn a_lone_cr_does_not_hide_a_control_in_a_comment() {
+    let temp = tempfile::tempdir().expect("a temporary folder");
+    write_case(temp.path(), "lone-cr", "// note\rcontrol hidden { require false }\n");
+    let run = aims_check(temp.path(), "lone-cr").expect("aims check runs");
+    assert_eq!(run.status.code(), Some(1), "the hidden control fails: {}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("hidden"), "{}", run.stdout);
+}
+
 /// A fact file and a policy folder that are symbolic links to places
 /// outside the project are refused (E0404), not read.
 #[cfg(unix)]

@@ -307,6 +307,9 @@ impl<'db> DbFacts<'db> {
 }
 
 impl Facts for DbFacts<'_> {
+    fn check_cancelled(&self) {
+        self.db.unwind_if_revision_cancelled();
+    }
     fn len(&self, entity: EntityId) -> u32 {
         self.tables.get(entity.index()).map_or(0, |t| t.len(self.db))
     }

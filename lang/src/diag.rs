@@ -239,6 +239,16 @@ pub struct SourceText {
     /// The path as shown to the user (relative to the project when possible).
     pub name: String,
     pub text: Arc<str>,
+    /// Where its lines start, computed at the first lookup: a file with
+    /// many diagnostics or rules locates each in O(log lines).
+    lines: std::sync::OnceLock<Arc<LineIndex>>,
+}
+
+impl SourceText {
+    /// The index of the lines of the text.
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| Arc::new(LineIndex::new(&self.text)))
+    }
 }
 
 /// The table of every file a diagnostic may point into.
@@ -253,7 +263,7 @@ impl Sources {
     }
     /// Adds a file and returns its id.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
-        self.files.push(SourceText { name: name.into(), text: text.into() });
+        self.files.push(SourceText { name: name.into(), text: text.into(), lines: Default::default() });
         FileId(self.files.len() as u32 - 1)
     }
     pub fn get(&self, id: FileId) -> &SourceText {
@@ -267,7 +277,9 @@ impl Sources {
     }
     /// Replaces a file's text (the id stays valid).
     pub fn set_text(&mut self, id: FileId, text: impl Into<Arc<str>>) {
-        self.files[id.0 as usize].text = text.into();
+        let file = &mut self.files[id.0 as usize];
+        file.text = text.into();
+        file.lines = Default::default();
     }
     pub fn len(&self) -> usize {
         self.files.len()
@@ -281,18 +293,90 @@ impl Sources {
     }
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, id: FileId, offset: u32) -> (usize, usize) {
-        line_col(self.text(id), offset as usize)
+        let file = self.get(id);
+        file.lines().line_col(&file.text, offset as usize)
     }
 }
 
+/// Where the lines of a text start. A line ends at `\n`, `\r\n` or a lone
+/// `\r`, as in editors and the Language Server Protocol: a policy line
+/// that an editor shows is a line for the parser, the diagnostics and the
+/// language server alike.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            let breaks = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            if breaks {
+                starts.push(i + 1);
+            }
+        }
+        LineIndex { starts }
+    }
+
+    /// Byte offsets of the starts of the lines, the first being 0.
+    pub fn starts(&self) -> &[usize] {
+        &self.starts
+    }
+
+    /// 0-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).saturating_sub(1)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset in `text`,
+    /// the text this index was made of.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.line(offset);
+        let start = self.starts.get(line).copied().unwrap_or(0).min(offset);
+        (line + 1, text[start..offset].chars().count() + 1)
+    }
+}
+
+/// Splits a text into lines, each with its line break (`\n`, `\r\n` or a
+/// lone `\r`, see [`LineIndex`]).
+pub fn split_lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let mut i = start;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => break,
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                    i += 1;
+                    break;
+                }
+                b'\r' => break,
+                _ => i += 1,
+            }
+        }
+        let end = (i + 1).min(bytes.len());
+        let line = &text[start..end];
+        start = end;
+        Some(line)
+    })
+}
+
 /// 1-based line and column (in characters) of a byte offset in `text`.
+/// Each call reads the text up to the offset: for many lookups in one
+/// text, use a [`LineIndex`] (as [`Sources::line_col`] does).
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = floor_char_boundary(text, offset.min(text.len()));
-    let before = &text[..offset];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
+    // The character after the offset decides whether a `\r` just before it
+    // is a line break of its own or half of `\r\n`.
+    let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+    LineIndex::new(&text[..end]).line_col(text, offset)
 }
 
 /// Byte offset of a 1-based line and column (in characters), clamped to the text.
@@ -355,11 +439,36 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
         }
         return out;
     };
+    // Each file is shown through a window on the lines its labels touch,
+    // long lines cut around the labels: the output stays small however
+    // large the file or long its lines.
+    let mut labels_by_file: Vec<(FileId, Vec<usize>)> = Vec::new();
+    for label in std::iter::once(primary).chain(&diagnostic.secondary) {
+        let text = sources.text(label.at.file);
+        let start = floor_char_boundary(text, (label.at.span.start as usize).min(text.len()));
+        let end = floor_char_boundary(text, (label.at.span.end as usize).min(text.len())).max(start);
+        match labels_by_file.iter_mut().find(|(f, _)| *f == label.at.file) {
+            Some((_, points)) => points.extend([start, end]),
+            None => labels_by_file.push((label.at.file, vec![start, end])),
+        }
+    }
+    let windows: Vec<(FileId, Window)> = labels_by_file
+        .into_iter()
+        .map(|(file, points)| {
+            let source = sources.get(file);
+            (file, Window::new(&source.text, source.lines(), &points))
+        })
+        .collect();
+    let window_of = |file: FileId| windows.iter().find(|(f, _)| *f == file).map(|(_, w)| w);
     let span_of = |label: &Label| -> AriadneSpan {
         let text = sources.text(label.at.file);
         let start = floor_char_boundary(text, (label.at.span.start as usize).min(text.len()));
         let end = floor_char_boundary(text, (label.at.span.end as usize).min(text.len())).max(start);
-        (terminal_safe_line(sources.name(label.at.file)).into_owned(), start..end)
+        let range = match window_of(label.at.file) {
+            Some(w) => w.map(start)..w.map(end),
+            None => start..end,
+        };
+        (terminal_safe_line(sources.name(label.at.file)).into_owned(), range)
     };
     // ariadne shows the labels of one file in one section only while they
     // come in line order, and heads every section of the primary label's
@@ -394,19 +503,42 @@ fn render_one(diagnostic: &Diagnostic, sources: &Sources, options: RenderOptions
     if let Some(help) = &diagnostic.help {
         report = report.with_help(help);
     }
-    let mut cache: Vec<(String, String)> = Vec::new();
-    let mut files = vec![primary.at.file];
-    files.extend(diagnostic.secondary.iter().map(|l| l.at.file));
-    for file in files {
-        let name = terminal_safe_line(sources.name(file)).into_owned();
-        if !cache.iter().any(|(n, _)| *n == name) {
-            cache.push((name, printable(sources.text(file))));
-        }
+    let mut shown = std::collections::HashMap::new();
+    for (file, window) in &windows {
+        shown.insert(terminal_safe_line(sources.name(*file)).into_owned(), ariadne::Source::from(window.text.clone()));
     }
+    let cache =
+        ariadne::FnCache::new(|name: &String| Err::<String, String>(format!("no source `{name}`"))).with_sources(shown);
     let mut buffer = Vec::new();
-    let written = report.finish().write(ariadne::sources(cache), &mut buffer);
+    let written = report.finish().write(cache, &mut buffer);
     match written {
-        Ok(()) => String::from_utf8_lossy(&buffer).into_owned(),
+        Ok(()) => {
+            let mut out = String::from_utf8_lossy(&buffer).into_owned();
+            // ariadne names the place by the window; a cut line moves the
+            // column, so the header gets the place in the file back.
+            // (ariadne names every group of the primary's file by the
+            // primary's place, and a group of another file by its first label.)
+            for (i, label) in std::iter::once(primary).chain(&diagnostic.secondary).enumerate() {
+                if i > 0 && label.at.file == primary.at.file {
+                    continue;
+                }
+                let Some(window) = window_of(label.at.file) else { continue };
+                let name = terminal_safe_line(sources.name(label.at.file));
+                let offset = floor_char_boundary(sources.text(label.at.file), label.at.span.start as usize);
+                let shown = window.line_col(window.map(offset));
+                let real = sources.line_col(label.at.file, offset as u32);
+                if shown != real {
+                    let from = format!("{name}:{}:{}", shown.0, shown.1);
+                    let to = format!("{name}:{}:{}", real.0, real.1);
+                    out = if i == 0 { out.replace(&from, &to) } else { out.replacen(&from, &to, 1) };
+                }
+            }
+            let numbering: Vec<(String, usize, usize)> = windows
+                .iter()
+                .map(|(file, w)| (format!("─[ {}:", terminal_safe_line(sources.name(*file))), w.first_line, w.lines))
+                .collect();
+            renumber(&out, &numbering)
+        }
         Err(_) => format!("{}[{}]: {}\n", diagnostic.level.as_str(), diagnostic.code.as_str(), diagnostic.message),
     }
 }
@@ -427,15 +559,202 @@ fn safe_diagnostic(d: &Diagnostic) -> Diagnostic {
     }
 }
 
+/// A line longer than this (in bytes) is cut around the labels on it.
+pub const MAX_SHOWN_LINE: usize = 240;
+/// How much of a cut line is shown on either side of a label's start or end.
+const CONTEXT: usize = 80;
+/// Lines between two labels shown in full when at most this many; beyond,
+/// the lines without a label are shown empty.
+const MAX_GAP_LINES: usize = 20;
+
+/// The part of a file a diagnostic shows: the lines from its first label
+/// to its last, long lines cut around the labels with `…`, made printable.
+struct Window {
+    text: String,
+    /// The 0-based number of the window's first line in the file.
+    first_line: usize,
+    /// How many lines the window has.
+    lines: usize,
+    /// Kept pieces: (start in the file, end in the file, start in `text`).
+    pieces: Vec<(usize, usize, usize)>,
+}
+
+impl Window {
+    fn new(text: &str, lines: &LineIndex, points: &[usize]) -> Window {
+        let lo = points.iter().copied().min().unwrap_or(0);
+        let hi = points.iter().copied().max().unwrap_or(0);
+        let (first, last) = (lines.line(lo), lines.line(hi));
+        let starts = lines.starts();
+        let mut window = Window { text: String::new(), first_line: first, lines: last - first + 1, pieces: Vec::new() };
+        for line in first..=last {
+            let start = starts[line];
+            let next = starts.get(line + 1).copied().unwrap_or(text.len());
+            let content = text[start..next].trim_end_matches(['\n', '\r']);
+            let end = start + content.len();
+            let mut on_line: Vec<usize> = points.iter().copied().filter(|&p| p >= start && p <= end).collect();
+            on_line.sort_unstable();
+            if on_line.is_empty() && last - first > MAX_GAP_LINES {
+                window.keep(text, start, start);
+            } else if content.len() <= MAX_SHOWN_LINE {
+                window.keep(text, start, end);
+            } else {
+                if on_line.is_empty() {
+                    on_line.push(start);
+                }
+                // Ranges around each point, merged when they touch.
+                let mut ranges: Vec<(usize, usize)> = Vec::new();
+                for p in on_line {
+                    let a = floor_char_boundary(text, p.saturating_sub(CONTEXT).max(start));
+                    let b = floor_char_boundary(text, (p + CONTEXT).min(end));
+                    match ranges.last_mut() {
+                        Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                        _ => ranges.push((a, b)),
+                    }
+                }
+                let mut at = start;
+                for (a, b) in ranges {
+                    if a > at {
+                        window.text.push('…');
+                    }
+                    window.keep(text, a, b);
+                    at = b;
+                }
+                if at < end {
+                    window.text.push('…');
+                }
+            }
+            if line < last {
+                window.text.push('\n');
+            }
+        }
+        window
+    }
+
+    /// 1-based line and column of an offset in the window's text, as
+    /// ariadne names it.
+    fn line_col(&self, at: usize) -> (usize, usize) {
+        let before = &self.text[..floor_char_boundary(&self.text, at.min(self.text.len()))];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
+    }
+
+    fn keep(&mut self, text: &str, start: usize, end: usize) {
+        self.pieces.push((start, end, self.text.len()));
+        self.text.push_str(&printable(&text[start..end]));
+    }
+
+    /// Where an offset of the file is in the window (a label's start or end
+    /// is always in a kept piece).
+    fn map(&self, offset: usize) -> usize {
+        let i = self.pieces.partition_point(|&(start, _, _)| start <= offset);
+        match i.checked_sub(1).map(|i| self.pieces[i]) {
+            Some((start, end, at)) => at + offset.min(end) - start,
+            None => 0,
+        }
+    }
+}
+
+/// ariadne numbers the lines of a window from 1 (its `display_line_offset`
+/// does not reach the margin): the numbers become the file's, and the
+/// margin of every line widens to fit them, as if ariadne had been given
+/// the whole file. `files` are (the header marker of a file, its window's
+/// first line, its window's number of lines).
+fn renumber(out: &str, files: &[(String, usize, usize)]) -> String {
+    let digits = |n: usize| n.to_string().len();
+    let narrow = files.iter().map(|&(_, _, lines)| digits(lines)).max().unwrap_or(1);
+    let wide = files.iter().map(|&(_, first, lines)| digits(first + lines)).max().unwrap_or(1);
+    if files.iter().all(|&(_, first, _)| first == 0) {
+        return out.to_string();
+    }
+    let extra = wide - narrow;
+    let mut result = String::with_capacity(out.len() + 64);
+    let mut offset = 0;
+    for (i, line) in out.split_inclusive('\n').enumerate() {
+        let plain = strip_colour(line);
+        if let Some((_, first, _)) = files.iter().find(|(marker, _, _)| plain.contains(marker.as_str())) {
+            offset = *first;
+        }
+        if i == 0 {
+            result.push_str(line);
+            continue;
+        }
+        if let Some(numbered) = renumber_row(line, offset, extra) {
+            result.push_str(&numbered);
+            continue;
+        }
+        // Any other line: its margin widens (after any colour escape).
+        let mut visible = 0;
+        while line[visible..].starts_with('\u{1b}') {
+            visible += line[visible..].find('m').map_or(line.len() - visible, |m| m + 1);
+        }
+        let rest = &line[visible..];
+        result.push_str(&line[..visible]);
+        let fill = if rest.starts_with('─') { "─" } else { " " };
+        result.push_str(&fill.repeat(extra));
+        result.push_str(rest);
+    }
+    result
+}
+
+/// A source row of ariadne's output (` 12 │ text`, maybe coloured) with
+/// its number moved by `offset` and its margin widened by `extra`; `None`
+/// for any other line.
+fn renumber_row(line: &str, offset: usize, extra: usize) -> Option<String> {
+    let bar = line.find(['│', '|'])?;
+    let prefix = &line[..bar];
+    let plain = strip_colour(prefix);
+    let number = plain.trim();
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || !plain.ends_with(' ') {
+        return None;
+    }
+    let n: usize = number.parse().ok()?;
+    // The number itself, outside the colour escapes (which hold digits too).
+    let mut i = 0;
+    let at = loop {
+        if i >= prefix.len() {
+            return None;
+        }
+        if prefix[i..].starts_with('\u{1b}') {
+            i += prefix[i..].find('m').map_or(prefix.len() - i, |m| m + 1);
+        } else if prefix[i..].starts_with(number) {
+            break i;
+        } else {
+            i += prefix[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    };
+    let spaces = prefix[..at].bytes().rev().take_while(|&b| b == b' ').count();
+    let width = spaces + number.len() + extra;
+    Some(format!("{}{:>width$}{}", &prefix[..at - spaces], n + offset, &line[at + number.len()..]))
+}
+
+/// A line of ariadne's output without its colour escapes.
+fn strip_colour(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains('\u{1b}') {
+        return line.into();
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find('\u{1b}') {
+        out.push_str(&rest[..at]);
+        rest = rest[at..].find('m').map_or("", |m| &rest[at + m + 1..]);
+    }
+    out.push_str(rest);
+    out.into()
+}
+
 /// The text as ariadne may show it: control characters (which could drive
-/// the terminal) and the line breaks other than `\n` (which ariadne would
-/// count as lines, unlike every other line number we print) become `?` or
-/// spaces of the same byte length, so spans stay valid.
+/// the terminal) and the line breaks other than `\n`, `\r\n` and `\r`
+/// (which ariadne would count as lines, unlike every other line number we
+/// print) become `?` or spaces of the same byte length, and a lone `\r`
+/// becomes `\n`, so spans stay valid.
 fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '\n' | '\t' => out.push(c),
+            // A lone `\r` is a line break (see [`LineIndex`]).
+            '\r' if chars.peek() != Some(&'\n') => out.push('\n'),
             '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
                 out.extend(std::iter::repeat_n(' ', c.len_utf8()))
             }
@@ -559,6 +878,98 @@ mod tests {
             assert!(text.contains("\\u{1b}]0;pwned\\u{7}"), "{text}");
             assert!(!text.lines().any(|l| l.starts_with("error[E0000]")), "{text}");
         }
+    fn a_lone_cr_is_a_line_break() {
+        let text = "a\rb\r\nc\nd\r";
+        assert_eq!(line_col(text, 2), (2, 1), "after a lone \\r");
+        assert_eq!(line_col(text, 3), (2, 2), "the \\r of \\r\\n ends line 2");
+        assert_eq!(line_col(text, 4), (2, 3));
+        assert_eq!(line_col(text, 5), (3, 1), "after \\r\\n");
+        assert_eq!(line_col(text, 9), (5, 1), "after a final lone \\r");
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() {
+            assert_eq!(index.line_col(text, offset), line_col(text, offset), "offset {offset}");
+        }
+        assert_eq!(split_lines_inclusive(text).collect::<Vec<_>>(), ["a\r", "b\r\n", "c\n", "d\r"]);
+        let mut sources = Sources::new();
+        let file = sources.add("p.aims", "// note\rcontrol hidden\n");
+        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(16, 22), "here");
+        let shown = render(&[d], &sources, RenderOptions::default());
+        assert!(shown.contains("p.aims:2:9"), "{shown}");
+        assert!(shown.contains("2 │ control hidden"), "{shown}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_labels() {
+        let mut sources = Sources::new();
+        let line = format!("{}BAD{}MORE{}", "x".repeat(4 << 20), "y".repeat(1000), "z".repeat(4 << 20));
+        let text = format!("first\n{line}\nlast\n");
+        let file = sources.add("p.aims", text.as_str());
+        let bad = text.find("BAD").expect("BAD");
+        let more = text.find("MORE").expect("MORE");
+        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(bad, bad + 3), "here").also(
+            file,
+            Span::new(more, more + 4),
+            "and here",
+        );
+        let shown = render(&[d], &sources, RenderOptions::default());
+        assert!(shown.len() < 2_000, "{} bytes", shown.len());
+        assert!(shown.contains("…xxx") && shown.contains("BADyyy") && shown.contains("MOREzzz"), "{shown}");
+        assert!(shown.contains(&format!("p.aims:2:{}", (4 << 20) + 1)), "the real column: {shown}");
+        assert!(shown.contains("2 │"), "the real line: {shown}");
+        // A label over the whole line shows its two ends.
+        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(6, 6 + line.len()), "all of it");
+        let shown = render(&[d], &sources, RenderOptions::default());
+        assert!(shown.len() < 2_000, "{} bytes", shown.len());
+        // Labels far apart in a long file do not show what lies between.
+        let many = format!("{}\n", "short line\n".repeat(100_000));
+        let file = sources.add("q.aims", many.as_str());
+        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(0, 5), "here").also(
+            file,
+            Span::new(many.len() - 12, many.len() - 7),
+            "and there",
+        );
+        let shown = render(&[d], &sources, RenderOptions::default());
+        assert!(shown.len() < 4_000, "{} bytes", shown.len());
+        assert!(shown.contains("100000 │"), "{shown}");
+    }
+
+    /// Locating is linear in the number of lookups: 100,000 rules of a
+    /// 100,000-line file, and 20,000 syntax errors rendered (each used to
+    /// read the whole file: minutes).
+    #[test]
+    fn many_lookups_and_diagnostics_in_one_file_scale() {
+        let text: String = (0..100_000).map(|i| format!("control c{i} {{ require true }}\n")).collect();
+        let mut sources = Sources::new();
+        let file = sources.add("p.aims", text.as_str());
+        let mut offset = 0;
+        for (i, line) in text.lines().enumerate() {
+            assert_eq!(sources.line_col(file, offset as u32 + 8), (i + 1, 9));
+            offset += line.len() + 1;
+        }
+        let errors: String = (0..20_000).map(|i| format!("control e{i} {{ require = }}\n")).collect();
+        let file = sources.add("e.aims", errors.as_str());
+        let parse = crate::syntax::parse(&errors);
+        assert_eq!(parse.errors.len(), 20_000);
+        let diagnostics: Vec<Diagnostic> = parse.errors.iter().map(|e| Diagnostic::from_syntax(file, e)).collect();
+        let shown = render(&diagnostics, &sources, RenderOptions::default());
+        assert!(shown.contains("e.aims:20000:"), "the last error is located");
+    }
+
+    #[test]
+    fn colour_changes_nothing_but_the_colour() {
+        let mut sources = Sources::new();
+        let a = sources.add("a.aims", format!("{}bad\n", "x\n".repeat(120)));
+        let b = sources.add("b.aims", format!("{}there\n", "y\n".repeat(9)));
+        let d = Diagnostic::error(Code::Syntax, "bad")
+            .at(a, Span::new(240, 243), "here")
+            .also(b, Span::new(18, 23), "and there")
+            .help("a help");
+        let plain = render(std::slice::from_ref(&d), &sources, RenderOptions { color: false });
+        let coloured = render(&[d], &sources, RenderOptions { color: true });
+        assert!(coloured.contains('\u{1b}'));
+        let stripped: String = coloured.split_inclusive('\n').map(|l| strip_colour(l).into_owned()).collect();
+        assert_eq!(stripped, plain);
+        assert!(plain.contains("121 │ bad") && plain.contains(" 10 │ there"), "{plain}");
     }
 
     #[test]

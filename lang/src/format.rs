@@ -37,7 +37,7 @@ fn split_lines(text: &str, toks: &[Token]) -> Vec<Line> {
     let mut previous_end = 0usize;
     for &t in toks {
         let gap = &text[previous_end..t.span.start as usize];
-        let breaks = gap.matches('\n').count();
+        let breaks = crate::diag::LineIndex::new(gap).starts().len() - 1;
         match lines.last_mut() {
             Some(line) if breaks == 0 => line.tokens.push(t),
             _ => lines.push(Line { tokens: vec![t], blank_before: breaks >= 2 && !lines.is_empty() }),

@@ -44,6 +44,30 @@ pub fn diagnostic(
     let primary = d.primary.as_ref()?;
     let uri = uri_of(primary.at.file)?;
     let range = lines.of(primary.at.file)?.range(primary.at.span);
+    Some((uri, convert(d, range, lines, uri_of)))
+}
+
+/// Converts a diagnostic that points nowhere (a path refused before any
+/// file was read, E0404; an empty project), shown at the start of the
+/// project's `aims.toml`; `None` for one that has a location.
+pub fn unplaced(
+    d: &Diagnostic,
+    manifest: &Uri,
+    lines: &mut Lines,
+    uri_of: &dyn Fn(FileId) -> Option<Uri>,
+) -> Option<(Uri, lsp::Diagnostic)> {
+    if d.primary.is_some() {
+        return None;
+    }
+    Some((manifest.clone(), convert(d, lsp::Range::default(), lines, uri_of)))
+}
+
+fn convert(
+    d: &Diagnostic,
+    range: lsp::Range,
+    lines: &mut Lines,
+    uri_of: &dyn Fn(FileId) -> Option<Uri>,
+) -> lsp::Diagnostic {
     let related: Vec<DiagnosticRelatedInformation> = d
         .secondary
         .iter()
@@ -65,7 +89,7 @@ pub fn diagnostic(
         Level::Warning => DiagnosticSeverity::WARNING,
         Level::Note => DiagnosticSeverity::INFORMATION,
     };
-    let converted = lsp::Diagnostic {
+    lsp::Diagnostic {
         range,
         severity: Some(severity),
         code: Some(NumberOrString::String(d.code.as_str().to_string())),
@@ -73,8 +97,7 @@ pub fn diagnostic(
         message,
         related_information: (!related.is_empty()).then_some(related),
         ..lsp::Diagnostic::default()
-    };
-    Some((uri, converted))
+    }
 }
 
 #[cfg(test)]

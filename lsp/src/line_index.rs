@@ -1,6 +1,9 @@
 //! Positions: byte offsets (what the engine speaks) to and from LSP
 //! line/character positions, in the encoding negotiated with the client.
 //!
+//! Lines end at `\n`, `\r\n` or a lone `\r`, as the protocol says, and as
+//! the parser and the diagnostics count them (`aims_lang::diag::LineIndex`).
+//!
 //! LSP counts characters in UTF-16 code units unless client and server
 //! agree on UTF-8 or UTF-32. A position past the end of a line means the
 //! end of that line; a line past the end of the text means its end. An
@@ -69,16 +72,16 @@ pub struct LineIndex<'t> {
 
 impl<'t> LineIndex<'t> {
     pub fn new(text: &'t str, encoding: Encoding) -> LineIndex<'t> {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let starts = aims_lang::diag::LineIndex::new(text).starts().to_vec();
         LineIndex { text, starts, encoding }
     }
 
     /// The text of line `line` without its line break.
     fn line(&self, line: usize) -> (usize, &'t str) {
         let start = self.starts[line];
-        let end = self.starts.get(line + 1).map_or(self.text.len(), |next| next - 1);
+        let end = self.starts.get(line + 1).copied().unwrap_or(self.text.len());
         let content = &self.text[start..end];
+        let content = content.strip_suffix('\n').unwrap_or(content);
         (start, content.strip_suffix('\r').unwrap_or(content))
     }
 
@@ -169,6 +172,18 @@ mod tests {
         assert_eq!(index.position(10_000), index.end());
         let e = TEXT.find('é').expect("é");
         assert_eq!(index.position(e + 1), index.position(e), "inside a character: its start");
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line() {
+        let text = "// note\rcontrol hidden\r\nb\nc";
+        let index = LineIndex::new(text, Encoding::Utf16);
+        let hidden = text.find("control").expect("control");
+        assert_eq!(index.position(hidden), pos(1, 0));
+        assert_eq!(index.offset(pos(1, 0)), hidden);
+        assert_eq!(index.offset(pos(0, 99)), text.find('\r').expect("cr"), "the \\r is not part of line 0");
+        assert_eq!(index.position(text.find('b').expect("b")), pos(2, 0));
+        assert_eq!(index.position(text.rfind('c').expect("c") + 1), pos(3, 1));
     }
 
     #[test]

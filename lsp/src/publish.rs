@@ -3,8 +3,9 @@
 //! Updates run one at a time, in the order they were asked for; one that
 //! is no longer for the latest change is skipped (the latest will run).
 //! The diagnostics are computed on a snapshot in a blocking task, so a
-//! later edit cancels the work; only the documents whose diagnostics
-//! changed are published.
+//! later edit cancels the work (evaluation checks for it as it goes, see
+//! `aims_lang::facts::Facts::check_cancelled`); only the documents whose
+//! diagnostics changed are published.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
@@ -19,6 +20,15 @@ use crate::state::{lock, Shared};
 /// Computes the diagnostics after change `change` and publishes those
 /// that changed, unless a later change has come in.
 pub async fn update(client: &Client, shared: &Arc<Shared>, change: u64) {
+    // The engine takes the change at once, before waiting for the turn: its
+    // setters cancel the work still running on snapshots of older versions
+    // (an evaluation that would run for hours stops at its next check),
+    // which would otherwise keep the turn, and this document's diagnostics,
+    // waiting.
+    if change >= shared.latest_change() {
+        let shared = shared.clone();
+        let _ = tokio::task::spawn_blocking(move || shared.with_state(|_| ())).await;
+    }
     let _turn = shared.updates.lock().await;
     if change < shared.latest_change() {
         return;

@@ -115,8 +115,17 @@ impl State {
         } else {
             let mut lines = crate::convert::Lines::new(&opened.problem_sources, encoding);
             let uri_of = |file: FileId| Uri::from_file_path(Path::new(opened.problem_sources.name(file)));
-            state.fixed_problems =
-                opened.problems.iter().filter_map(|d| crate::convert::diagnostic(d, &mut lines, &uri_of)).collect();
+            // Problems that point nowhere (a source outside the project,
+            // E0404) are shown at the top of aims.toml.
+            let manifest = folder.and_then(|f| Uri::from_file_path(f.join("aims.toml")));
+            state.fixed_problems = opened
+                .problems
+                .iter()
+                .filter_map(|d| {
+                    crate::convert::diagnostic(d, &mut lines, &uri_of)
+                        .or_else(|| crate::convert::unplaced(d, manifest.as_ref()?, &mut lines, &uri_of))
+                })
+                .collect();
         }
         state.refresh_facts();
         state

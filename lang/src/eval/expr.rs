@@ -26,6 +26,9 @@ pub struct Env<'a> {
     steps: std::cell::Cell<u64>,
     /// The limit on `steps`, read once: `tick` runs for every element.
     budget: u64,
+    /// Expressions evaluated, to ask now and then whether the evaluation
+    /// is still wanted ([`Facts::check_cancelled`]).
+    evaluated: std::cell::Cell<u32>,
 }
 
 fn unknown(u: Unknown) -> Value {
@@ -35,7 +38,14 @@ fn unknown(u: Unknown) -> Value {
 impl<'a> Env<'a> {
     /// An environment for evaluating `program` over `facts` as of a date.
     pub fn new(program: &'a Program, facts: &'a dyn Facts, as_of: Date) -> Env<'a> {
-        Env { program, facts, as_of, steps: std::cell::Cell::new(0), budget: super::budget::limit() }
+        Env {
+            program,
+            facts,
+            as_of,
+            steps: std::cell::Cell::new(0),
+            budget: super::budget::limit(),
+            evaluated: std::cell::Cell::new(0),
+        }
     }
 
     /// Starts the step count of a new outcome.
@@ -58,6 +68,11 @@ impl<'a> Env<'a> {
 impl Env<'_> {
     /// Evaluates an expression in a frame of variables.
     pub fn eval(&self, ex: &Ex, frame: &mut [Value]) -> Value {
+        let n = self.evaluated.get().wrapping_add(1);
+        self.evaluated.set(n);
+        if n % 4096 == 0 {
+            self.facts.check_cancelled();
+        }
         stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.eval_inner(ex, frame))
     }
 

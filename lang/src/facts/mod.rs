@@ -176,6 +176,10 @@ pub trait Facts {
     fn key_of(&self, program: &Program, entity: EntityId, row: u32) -> Arc<str> {
         key_text(program.entity(entity).key, self.values(entity, row).unwrap_or_default(), row)
     }
+    /// Stops the evaluation (by unwinding, as salsa does) if what it reads
+    /// has changed since it began: evaluation calls it now and then, so a
+    /// long evaluation of a stale document gives way to the new one.
+    fn check_cancelled(&self) {}
 }
 
 impl Facts for FactStore {

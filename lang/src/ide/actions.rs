@@ -36,18 +36,7 @@ fn requirement_literal(id: &str) -> String {
 
 /// A text literal with its escapes.
 fn text_literal(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::syntax::quote(text)
 }
 
 /// Text that appends `declaration` to the end of a file, a blank line before it.
@@ -90,9 +79,9 @@ pub fn exception(world: World, file: FileId, rule: &str, key: &str, as_of: Date)
         None => rule.to_string(),
     };
     let until = as_of.add_days(EXCEPTION_DAYS);
+    let because = text_literal(&format!("TODO: why {key} may fail `{rule}` until then"));
     let declaration = format!(
-        "\n\nexception {name}\n  waives {waives}\n  until {until}\n  approved by \"TODO: who approves\"\n  because \"TODO: why {key} may fail `{rule}` until then\"",
-        key = key.replace(['"', '\\'], "")
+        "\n\nexception {name}\n  waives {waives}\n  until {until}\n  approved by \"TODO: who approves\"\n  because {because}"
     );
     let end = (item.span.end as usize).min(text.len());
     // After the declaration's last line, not inside a trailing comment.
@@ -156,5 +145,32 @@ mod tests {
         );
         assert!(crate::syntax::parse(&edited).errors.is_empty(), "{edited}");
         assert!(exception(world, ids[0], "nope", "x", as_of).is_none());
+    }
+
+    #[test]
+    fn an_exception_for_a_key_with_line_breaks_and_quotes_stays_one_literal() {
+        let key = "a\nb\r\"c\\d\te";
+        let text = "entity S { id: Text key }\ncontrol c for s: S { require false }\n";
+        let (engine, ids) = engine(&[("p.aims", text)]);
+        let world = World::new(engine.db(), engine.workspace());
+        let as_of = Date::parse("2026-01-01").expect("date");
+        let edit = exception(world, ids[0], "c", key, as_of).expect("c is in the file");
+        let edited = apply(text, &edit);
+        let parse = crate::syntax::parse(&edited);
+        assert!(parse.errors.is_empty(), "{edited}\n{:?}", parse.errors);
+        let Some(ItemKind::Exception(e)) = parse.file.items.last().map(|i| &i.kind) else { panic!("{edited}") };
+        assert_eq!(e.target.as_ref().map(|(_, k)| k.value.as_str()), Some(key), "the key reads back");
+        let because = e.because.as_ref().map(|b| b.value.clone()).unwrap_or_default();
+        assert!(because.contains(key), "{because:?}");
+        assert_eq!(edited.lines().count(), text.lines().count() + 6, "no line break inside a literal:\n{edited}");
+    }
+
+    #[test]
+    fn quoting_round_trips_every_escape() {
+        for text in ["", "plain", "a\"b", "back\\slash", "new\nline", "cr\ronly", "tab\t", "\u{1b}[31m é"] {
+            let quoted = crate::syntax::quote(text);
+            let parsed = crate::syntax::parse_expr(&quoted).expect("a literal");
+            assert_eq!(parsed.kind, crate::syntax::ast::ExprKind::Text(text.into()), "{quoted}");
+        }
     }
 }

@@ -131,7 +131,7 @@ impl<'w> Context<'w> {
     }
 
     fn completions(&self) -> Vec<Completion> {
-        let line_start = self.text[..self.word_start].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = self.text[..self.word_start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
         if line_start == self.word_start {
             return self.declarations();
         }

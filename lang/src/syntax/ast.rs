@@ -397,6 +397,137 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// The expressions directly inside this one, in source order.
+    pub fn children(&self) -> Vec<&Expr> {
+        let mut out: Vec<&Expr> = Vec::new();
+        fn binder(b: &Binder) -> Option<&Expr> {
+            match &b.source {
+                BinderSource::List(e) => Some(e),
+                BinderSource::Entity(_) => None,
+            }
+        }
+        match &self.kind {
+            ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Number(_)
+            | ExprKind::Percent(_)
+            | ExprKind::Text(_)
+            | ExprKind::Date(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Today
+            | ExprKind::Name(_) => {}
+            ExprKind::Field(e, _) | ExprKind::Unary(_, e) | ExprKind::Paren(e) | ExprKind::Is { value: e, .. } => {
+                out.push(e)
+            }
+            ExprKind::Call(_, args) | ExprKind::List(args) => out.extend(args),
+            ExprKind::Record(fields) => out.extend(fields.iter().map(|f| &f.value)),
+            ExprKind::Aggregate { value, binder: b, filter, .. } => {
+                out.push(value);
+                out.extend(binder(b));
+                out.extend(filter.as_deref());
+            }
+            ExprKind::Binary(_, l, r)
+            | ExprKind::Compare(_, l, r)
+            | ExprKind::Within(l, r)
+            | ExprKind::In { value: l, collection: r, .. } => {
+                out.push(l);
+                out.push(r);
+            }
+            ExprKind::If { branches, otherwise } => {
+                for (c, t) in branches {
+                    out.push(c);
+                    out.push(t);
+                }
+                out.push(otherwise);
+            }
+            ExprKind::Exists { binder: b, filter } => {
+                out.extend(binder(b));
+                out.extend(filter.as_deref());
+            }
+            ExprKind::All { binder: b, filter, body } => {
+                out.extend(binder(b));
+                out.extend(filter.as_deref());
+                out.push(body);
+            }
+        }
+        out
+    }
+
+    /// Drops a tree of any depth without recursion (the derived drop
+    /// recurses once per level).
+    pub fn dismantle(self) {
+        let mut stack = vec![self];
+        let binder = |b: Binder, stack: &mut Vec<Expr>| {
+            if let BinderSource::List(e) = b.source {
+                stack.push(*e);
+            }
+        };
+        while let Some(mut e) = stack.pop() {
+            match std::mem::replace(&mut e.kind, ExprKind::Today) {
+                ExprKind::Bool(_)
+                | ExprKind::Int(_)
+                | ExprKind::Number(_)
+                | ExprKind::Percent(_)
+                | ExprKind::Text(_)
+                | ExprKind::Date(_)
+                | ExprKind::Duration(_)
+                | ExprKind::Today
+                | ExprKind::Name(_) => {}
+                ExprKind::Field(x, _) | ExprKind::Unary(_, x) | ExprKind::Paren(x) | ExprKind::Is { value: x, .. } => {
+                    stack.push(*x)
+                }
+                ExprKind::Call(_, args) | ExprKind::List(args) => stack.extend(args),
+                ExprKind::Record(fields) => stack.extend(fields.into_iter().map(|f| f.value)),
+                ExprKind::Aggregate { value, binder: b, filter, .. } => {
+                    stack.push(*value);
+                    binder(b, &mut stack);
+                    stack.extend(filter.map(|f| *f));
+                }
+                ExprKind::Binary(_, l, r)
+                | ExprKind::Compare(_, l, r)
+                | ExprKind::Within(l, r)
+                | ExprKind::In { value: l, collection: r, .. } => {
+                    stack.push(*l);
+                    stack.push(*r);
+                }
+                ExprKind::If { branches, otherwise } => {
+                    for (c, t) in branches {
+                        stack.push(c);
+                        stack.push(t);
+                    }
+                    stack.push(*otherwise);
+                }
+                ExprKind::Exists { binder: b, filter } => {
+                    binder(b, &mut stack);
+                    stack.extend(filter.map(|f| *f));
+                }
+                ExprKind::All { binder: b, filter, body } => {
+                    binder(b, &mut stack);
+                    stack.extend(filter.map(|f| *f));
+                    stack.push(*body);
+                }
+            }
+        }
+    }
+
+    /// How many expressions deep the tree is (a literal is 1), and the
+    /// span of a deepest one. Measured without recursion: it is what keeps
+    /// every recursive walk of the tree (clone, drop, comparison, lowering,
+    /// evaluation, printing) within a known depth.
+    pub fn depth(&self) -> (usize, Span) {
+        let mut deepest = (0, self.span);
+        let mut stack = vec![(self, 1usize)];
+        while let Some((e, d)) = stack.pop() {
+            if d > deepest.0 {
+                deepest = (d, e.span);
+            }
+            stack.extend(e.children().into_iter().map(|c| (c, d + 1)));
+        }
+        deepest
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Bool(bool),

@@ -71,13 +71,36 @@ fn inner<'i>(pair: P<'i>) -> impl Iterator<Item = P<'i>> {
 pub(super) struct Builder {
     base: u32,
     max_chain: usize,
+    max_depth: usize,
+    /// How many calls of [`Builder::expr`] are under way: 0 outside any
+    /// expression, 1 while building an outermost one.
+    level: usize,
     pub(super) errors: Vec<SyntaxError>,
 }
 
 impl Builder {
     /// A builder for a chunk that starts `base` bytes into its file.
-    pub(super) fn new(base: u32, max_chain: usize) -> Builder {
-        Builder { base, max_chain, errors: Vec::new() }
+    pub(super) fn new(base: u32, limits: super::ParseLimits) -> Builder {
+        Builder { base, max_chain: limits.max_chain, max_depth: limits.max_depth, level: 0, errors: Vec::new() }
+    }
+
+    /// An outermost expression deeper than the limit is refused, so that no
+    /// tree deeper than the limit outlives the builder.
+    fn check_depth(&mut self, e: Expr) -> Expr {
+        let (depth, at) = e.depth();
+        if depth <= self.max_depth {
+            return e;
+        }
+        self.errors.push(SyntaxError {
+            code: Code::TooDeep,
+            span: at,
+            message: format!("expression nested {depth} levels deep, more than the limit of {}", self.max_depth),
+            label: "too deeply nested".into(),
+            help: Some("every operator, `not`, `-`, bracket, `if`, quantifier, call and field access is a level: split the expression with `let` or a `fn`".into()),
+        });
+        let span = e.span;
+        e.dismantle();
+        Expr { kind: ExprKind::Bool(false), span }
     }
 
     /// Operator chains fold into a tree as deep as they are long: past the
@@ -348,6 +371,7 @@ impl Builder {
             }
             match chars.next() {
                 Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
                 Some('t') => out.push('\t'),
                 Some('"') => out.push('"'),
                 Some('\\') => out.push('\\'),
@@ -357,7 +381,7 @@ impl Builder {
                         span,
                         format!("unknown escape `\\{shown}` in text"),
                         "unknown escape",
-                        Some("the escapes are \\n, \\t, \\\" and \\\\"),
+                        Some("the escapes are \\n, \\r, \\t, \\\" and \\\\"),
                     );
                 }
             }
@@ -756,7 +780,14 @@ impl Builder {
     // ------------------------------------------------------------ expressions
 
     pub(super) fn expr(&mut self, pair: P) -> Expr {
-        stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, || self.expr_inner(pair))
+        self.level += 1;
+        let e = stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, || self.expr_inner(pair));
+        self.level -= 1;
+        if self.level == 0 {
+            self.check_depth(e)
+        } else {
+            e
+        }
     }
 
     fn expr_inner(&mut self, pair: P) -> Expr {

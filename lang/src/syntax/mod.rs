@@ -19,6 +19,9 @@ use self::ast::{SourceFile, Span};
 #[grammar = "syntax/grammar.pest"]
 pub(crate) struct Grammar;
 
+/// The default of [`ParseLimits::max_depth`].
+pub const MAX_DEPTH: usize = 256;
+
 /// Limits applied while parsing.
 #[derive(Clone, Copy, Debug)]
 pub struct ParseLimits {
@@ -29,11 +32,16 @@ pub struct ParseLimits {
     pub max_nesting_keywords: usize,
     /// Most operands in one chain of `and`, `or`, `+`, `??`...
     pub max_chain: usize,
+    /// Deepest expression tree: every operator, `not`, `-`, bracket, `if`,
+    /// quantifier, call and field access is a level. Every recursive walk
+    /// of a tree (clone, drop, comparison, lowering, evaluation, printing)
+    /// goes at most this deep.
+    pub max_depth: usize,
 }
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits { max_nesting: 64, max_nesting_keywords: 256, max_chain: 1024 }
+        ParseLimits { max_nesting: 64, max_nesting_keywords: 256, max_chain: MAX_DEPTH, max_depth: MAX_DEPTH }
     }
 }
 
@@ -126,6 +134,27 @@ pub const CLAUSE_KEYWORDS: &[&str] = &[
     "key",
 ];
 
+/// A text literal that reads back as `text`: quoted, with the escapes of
+/// the language (`\n`, `\r`, `\t`, `\"` and `\\`), on one line. Everything
+/// that writes a literal into a policy (code actions, generated
+/// declarations) goes through here.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Parses a file with the default limits.
 pub fn parse(text: &str) -> Parse {
     parse_with(text, ParseLimits::default())
@@ -208,8 +237,8 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
         }]);
     }
     stacker::maybe_grow(256 * 1024, 16 * 1024 * 1024, || {
-        let mut pairs = Grammar::parse(Rule::expr_only, text).map_err(|e| vec![convert_error(text, e)])?;
-        let mut builder = build::Builder::new(0, ParseLimits::default().max_chain);
+        let mut pairs = run_pest(Rule::expr_only, text).map_err(|e| vec![convert_error(text, e)])?;
+        let mut builder = build::Builder::new(0, ParseLimits::default());
         let Some(expr) = pairs.next().and_then(|p| p.into_inner().next()) else {
             return Err(vec![SyntaxError {
                 code: crate::diag::Code::Syntax,
@@ -228,6 +257,19 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
     })
 }
 
+/// Runs pest. pest stops with "stack limit reached" when less than 64 KiB
+/// of stack is left, which a thread with a small stack reaches within the
+/// bracket limit: the parse is then run again on a stack of its own, so
+/// that what parses does not depend on the thread.
+pub(crate) fn run_pest(rule: Rule, text: &str) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    match Grammar::parse(rule, text) {
+        Err(pest::error::Error { variant: pest::error::ErrorVariant::CustomError { .. }, .. }) => {
+            stacker::grow(64 * 1024 * 1024, || Grammar::parse(rule, text))
+        }
+        result => result,
+    }
+}
+
 /// Items and the literal errors found while building them.
 struct ChunkItems {
     items: Vec<ast::Item>,
@@ -238,8 +280,8 @@ fn parse_chunk(chunk: &str, base: u32, limits: ParseLimits) -> Result<ChunkItems
     // The nesting was bounded above; this only guards the remaining
     // recursion of pest and of the tree builder on small stacks.
     stacker::maybe_grow(256 * 1024, 16 * 1024 * 1024, || {
-        let pairs = Grammar::parse(Rule::chunk, chunk).map_err(|e| Box::new(convert_error(chunk, e)))?;
-        let mut builder = build::Builder::new(base, limits.max_chain);
+        let pairs = run_pest(Rule::chunk, chunk).map_err(|e| Box::new(convert_error(chunk, e)))?;
+        let mut builder = build::Builder::new(base, limits);
         let items = builder.chunk(pairs);
         Ok(ChunkItems { items, errors: builder.errors })
     })
@@ -257,7 +299,7 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
     let mut starts = vec![0];
     let mut offset = 0;
     let mut previous_was_doc = false;
-    for line in text.split_inclusive('\n') {
+    for line in crate::diag::split_lines_inclusive(text) {
         let is_doc = line.starts_with("///");
         let starts_decl = DECLARATION_KEYWORDS.iter().any(|kw| {
             line.strip_prefix(kw)
@@ -285,7 +327,7 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
 fn sub_chunks(chunk: &str) -> Vec<(usize, usize)> {
     let mut starts = vec![0];
     let mut offset = 0;
-    for line in chunk.split_inclusive('\n') {
+    for line in crate::diag::split_lines_inclusive(chunk) {
         let first = line.chars().next();
         let continues = first.is_none_or(|c| c.is_whitespace() || "{}()[]/".contains(c));
         if !continues && offset > 0 {
@@ -321,7 +363,7 @@ fn too_deep(chunk: &str, limits: ParseLimits) -> Option<usize> {
             }
             b'"' => {
                 i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n' | b'\r') {
                     if bytes[i] == b'\\' {
                         i += 1;
                     }
@@ -329,7 +371,7 @@ fn too_deep(chunk: &str, limits: ParseLimits) -> Option<usize> {
                 }
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                while i < bytes.len() && !matches!(bytes[i], b'\n' | b'\r') {
                     i += 1;
                 }
             }
@@ -577,8 +619,136 @@ mod tests {
         let result = parse(&text);
         assert_eq!(result.errors.len(), 1, "{:?}", result.errors);
         assert_eq!(result.errors[0].code, crate::diag::Code::TooDeep);
-        let sums = format!("fn g() = {}\n", vec!["1"; 1000].join(" + "));
+        let sums = format!("fn g() = {}\n", vec!["1"; MAX_DEPTH - 1].join(" + "));
         assert!(parse(&sums).errors.is_empty(), "a chain within the limit is fine");
+    }
+
+    /// Runs `f` on a thread with a small stack: a walk whose depth follows
+    /// the input's overflows it.
+    fn on_small_stack<T: Send + 'static>(kib: usize, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let thread = std::thread::Builder::new().stack_size(kib * 1024).spawn(f).expect("spawn a thread");
+        thread.join().expect("no panic")
+    }
+
+    /// Every derived walk over the tree: clone, comparison, printing, drop.
+    fn walk_everything(parse: Parse) -> Parse {
+        let copy = parse.clone();
+        assert!(copy == parse);
+        assert!(!format!("{copy:?}").is_empty());
+        drop(copy);
+        parse
+    }
+
+    /// Deep trees within every bracket, keyword and chain limit: a chain of
+    /// `-`, `not` or operators inside each of many brackets.
+    fn deep_variants() -> Vec<(&'static str, String)> {
+        let nest = |open: &str, inner: &str, close: &str, times: usize, leaf: &str| {
+            format!("{}{leaf}{}", format!("{open}{inner}").repeat(times), close.repeat(times))
+        };
+        vec![
+            ("the report: 17 brackets of 1,023 `-`", {
+                let chain = "-".repeat(1023);
+                format!("{}x{}", vec![chain.as_str(); 17].join("("), ")".repeat(16))
+            }),
+            ("`not`", nest("(", &"not ".repeat(1000), ")", 17, "true")),
+            ("`-` and `not` mixed", nest("(", &format!("{}{}", "not ".repeat(500), "-".repeat(500)), ")", 17, "x")),
+            ("nested `if`", nest("(if true then ", &"-".repeat(500), " else 0)", 30, "x")),
+            ("nested lists", nest("[", &"-".repeat(900), "]", 40, "x")),
+            ("`and` chains", nest("(", &"true and ".repeat(200), ")", 60, "true")),
+            ("`+` chains", nest("(", &"1 + ".repeat(200), ")", 60, "x")),
+            ("field chains", nest("(", "", ").a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a", 60, "x")),
+            ("`exists`", nest("(exists y: T where ", &"not ".repeat(100), ")", 60, "true")),
+            ("calls", nest("f(", &"-".repeat(200), ")", 60, "x")),
+        ]
+    }
+
+    #[test]
+    fn deep_trees_are_refused_before_any_walk_can_overflow() {
+        for (what, expr) in deep_variants() {
+            let text = format!("fn f(x: Int) = {expr}\ncontrol after {{ require true }}\n");
+            let parse = on_small_stack(256, move || walk_everything(parse(&text)));
+            assert_eq!(parse.errors.len(), 1, "{what}: {:?}", parse.errors);
+            assert_eq!(parse.errors[0].code, crate::diag::Code::TooDeep, "{what}");
+            assert_eq!(parse.file.items.len(), 2, "{what}: the declarations are kept");
+            let text = format!("fn f(x: Int) = {expr}\n");
+            let formatted = on_small_stack(256, move || crate::format::format(&text));
+            assert!(formatted.is_err(), "{what}: a file with errors is not formatted");
+        }
+    }
+
+    /// The deepest expression the limit allows.
+    fn deepest_allowed() -> String {
+        // `-` ×100, `(` ×60, `-` ×95 and `x`: 256 levels.
+        let e = format!("{}{}{}x{}", "-".repeat(100), "(".repeat(60), "-".repeat(95), ")".repeat(60));
+        assert_eq!(MAX_DEPTH, 100 + 60 + 95 + 1);
+        e
+    }
+
+    #[test]
+    fn the_deepest_allowed_tree_is_walked_on_a_small_stack() {
+        let expr = deepest_allowed();
+        let text = format!("fn f(x: Int) = {expr}\n");
+        // A quarter of the 2 MiB of a spawned thread or a tokio worker.
+        let parse = on_small_stack(512, move || walk_everything(parse(&text)));
+        assert!(parse.errors.is_empty(), "{:?}", parse.errors);
+        let ast::ItemKind::Fn(f) = &parse.file.items[0].kind else { panic!("a fn") };
+        assert_eq!(f.body.depth().0, MAX_DEPTH);
+        let one_more = format!("fn f(x: Int) = -{expr}\n");
+        let errors = parse_with(&one_more, ParseLimits::default()).errors;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("257 levels"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn the_deepest_allowed_program_is_checked_and_evaluated_on_a_small_stack() {
+        let expr = deepest_allowed();
+        let policy = format!(
+            "entity S {{ id: Text key, n: Int }}\nfact S {{ id: \"a\", n: 1 }}\nfn f(x: Int) = {expr}\n\
+             control c for s: S {{ require f(s.n) <= 1 and not not not (f(s.n) > 5) }}\n"
+        );
+        let results = on_small_stack(512, move || {
+            let mut engine = crate::Engine::from_texts("p.aims", &policy, &[]).map_err(|e| format!("{e:?}"))?;
+            let evaluation = engine.evaluate(crate::time::Date::parse("2026-01-01").expect("date"));
+            let copy = engine.program().clone();
+            assert!(&copy == engine.program());
+            let passed = evaluation.rules.iter().map(|r| format!("{:?}", r.outcomes)).collect::<Vec<_>>().join("");
+            Ok::<_, String>(passed)
+        });
+        let outcomes = results.expect("checks and evaluates");
+        assert!(outcomes.contains("Pass"), "f(1) = 1, so c passes: {outcomes}");
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_comment_and_a_line() {
+        for text in [
+            "// note\rcontrol hidden { require true }\n",
+            "// note\r\ncontrol hidden { require true }\n",
+            "enum A { x }\rcontrol hidden { require true }\r",
+        ] {
+            let parse = parse(text);
+            assert!(parse.errors.is_empty(), "{text:?}: {:?}", parse.errors);
+            let names: Vec<&str> = parse
+                .file
+                .items
+                .iter()
+                .filter_map(|i| match &i.kind {
+                    ast::ItemKind::Control(r) => Some(r.name.name.as_str()),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(names, ["hidden"], "{text:?}");
+        }
+        let parse = parse("/// The doc.\rcontrol c { require true }\n");
+        assert_eq!(parse.file.items[0].docs.as_deref(), Some("The doc."));
+        // A text cannot run over a line break, a lone `\r` included.
+        assert!(!super::parse("fn f() = \"a\rb\"\n").errors.is_empty());
+        assert_eq!(declaration_ranges("enum A { x }\renum B { y }"), [(0, 13), (13, 25)]);
+        // Junk is cut at a lone `\r` too, and hides nothing after it.
+        let parse = super::parse("enum A { x }\n@@ junk\renum B { y }\n");
+        assert_eq!((parse.errors.len(), parse.file.items.len()), (1, 2), "{:?}", parse.errors);
+        let formatted =
+            crate::format::format("control a { require true }\rcontrol b { require true }\r").expect("formats");
+        assert_eq!(formatted, "control a { require true }\ncontrol b { require true }\n");
     }
 
     #[test]

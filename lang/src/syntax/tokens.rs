@@ -8,10 +8,9 @@
 //! The formatter and the language server's semantic tokens both read this.
 
 use pest::iterators::Pair;
-use pest::Parser as _;
 
 use super::ast::Span;
-use super::{chunks, too_deep, Grammar, ParseLimits, Rule, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS};
+use super::{chunks, too_deep, ParseLimits, Rule, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS};
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,7 +64,7 @@ pub fn tokens(text: &str) -> Vec<Token> {
         let parsed = if too_deep(chunk, ParseLimits::default()).is_some() {
             None
         } else {
-            stacker::maybe_grow(256 * 1024, 16 * 1024 * 1024, || Grammar::parse(Rule::chunk, chunk).ok())
+            stacker::maybe_grow(256 * 1024, 16 * 1024 * 1024, || super::run_pest(Rule::chunk, chunk).ok())
         };
         match parsed {
             Some(pairs) => {
@@ -138,13 +137,13 @@ fn scan(chunk: &str, from: usize, to: usize, base: usize, out: &mut Vec<Token>) 
         if c.is_ascii_whitespace() {
             i += 1;
         } else if chunk[i..to].starts_with("//") {
-            let end = chunk[i..to].find('\n').map_or(to, |n| i + n);
+            let end = chunk[i..to].find(['\n', '\r']).map_or(to, |n| i + n);
             let kind = if chunk[i..end].starts_with("///") { TokenKind::DocComment } else { TokenKind::Comment };
             push(out, kind, start, end);
             i = end;
         } else if c == b'"' {
             i += 1;
-            while i < to && bytes[i] != b'"' && bytes[i] != b'\n' {
+            while i < to && !matches!(bytes[i], b'"' | b'\n' | b'\r') {
                 i += if bytes[i] == b'\\' { 2 } else { 1 };
             }
             i = (i + 1).min(to);

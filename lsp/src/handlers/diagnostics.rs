@@ -14,6 +14,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::convert::{self, Lines, SOURCE};
+use crate::files::FileKind;
 use crate::state::Snapshot;
 
 /// How many failing entities a diagnostic names.
@@ -25,16 +26,23 @@ pub fn compute(snapshot: &Snapshot) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
         snapshot.files.iter().map(|(uri, _, _)| (uri.clone(), Vec::new())).collect();
     let uri_of = |file: FileId| snapshot.uri(file);
     let compiled = db::compiled(&snapshot.db, snapshot.ws);
+    // Problems that point nowhere are shown at the top of aims.toml.
+    let manifest =
+        snapshot.files.iter().find(|(_, _, kind)| *kind == FileKind::Manifest).map(|(uri, _, _)| uri.clone());
     let mut lines = Lines::new(&snapshot.sources, snapshot.encoding);
     for d in &compiled.diagnostics {
-        if let Some((uri, converted)) = convert::diagnostic(d, &mut lines, &uri_of) {
+        let placed = convert::diagnostic(d, &mut lines, &uri_of);
+        let placed = placed.or_else(|| convert::unplaced(d, manifest.as_ref()?, &mut lines, &uri_of));
+        if let Some((uri, converted)) = placed {
             out.entry(uri).or_default().push(converted);
         }
     }
     if let Some(failure) = &snapshot.fact_failure {
         let mut lines = Lines::new(&failure.sources, snapshot.encoding);
         for d in &failure.diagnostics {
-            if let Some((uri, converted)) = convert::diagnostic(d, &mut lines, &uri_of) {
+            let placed = convert::diagnostic(d, &mut lines, &uri_of);
+            let placed = placed.or_else(|| convert::unplaced(d, manifest.as_ref()?, &mut lines, &uri_of));
+            if let Some((uri, converted)) = placed {
                 out.entry(uri).or_default().push(converted);
             }
         }

@@ -65,7 +65,7 @@ pub fn full(snapshot: &Snapshot, params: &SemanticTokensParams) -> Option<Semant
         let start = lines.position(h.span.start as usize);
         // A token never spans lines; if one did, only its first line is coloured.
         let end_offset = text[h.span.start as usize..h.span.end as usize]
-            .find('\n')
+            .find(['\n', '\r'])
             .map_or(h.span.end as usize, |i| h.span.start as usize + i);
         let length = snapshot.encoding.len(&text[h.span.start as usize..end_offset]);
         if length == 0 {

@@ -81,3 +81,25 @@ async fn a_loose_file_without_a_project_is_checked_on_its_own() {
         .await;
     client.wait_for(&uri, |d| d.is_empty()).await;
 }
+
+/// A path outside the project (E0404) has no place in any file; it is
+/// shown at the top of aims.toml, for a policy source and for a fact file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_outside_the_project_are_reported_on_aims_toml() {
+    for (what, manifest) in [
+        ("a policy source", "[project]\nname = \"t\"\nsources = [\"policy\", \"../elsewhere\"]\n"),
+        ("a fact file", "[project]\nname = \"t\"\nsources = [\"policy\"]\n\n[[facts]]\npath = \"../../../etc/passwd\"\nentity = \"S\"\n"),
+    ] {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = dir.path().join("project");
+        std::fs::create_dir_all(root.join("policy")).expect("mkdir");
+        std::fs::create_dir_all(dir.path().join("elsewhere")).expect("mkdir");
+        std::fs::write(root.join("aims.toml"), manifest).expect("write");
+        std::fs::write(root.join("policy/p.aims"), "entity S { id: Text key }\ncontrol c { require true }\n")
+            .expect("write");
+        let client = TestClient::start(Some(&root), crate::support::capabilities(&[])).await;
+        let toml = crate::support::uri(&root.join("aims.toml"));
+        let found = client.wait_for(&toml, |d| codes(d).contains(&"E0404".to_string())).await;
+        assert!(found.iter().any(|d| d.message.contains("outside the project")), "{what}: {found:#?}");
+    }
+}

@@ -69,6 +69,66 @@ async fn malformed_json_rpc_is_answered_and_the_server_goes_on() {
     assert!(clean, "shutdown came before exit");
 }
 
+/// Bad framing (a length that is not a number, a header without one, a
+/// length too short or too long) gets a parse error, and the next message
+/// is answered: the stream resynchronises instead of wedging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_framing_never_wedges_the_server() {
+    let (mut client, server) = tokio::io::duplex(1 << 16);
+    let (input, output) = tokio::io::split(server);
+    let serving = tokio::spawn(aims_lsp::serve(input, output));
+    let mut seen = String::new();
+    let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#;
+    client.write_all(frame(initialize).as_bytes()).await.expect("write");
+    read_until(&mut client, &mut seen, r#""id":1"#).await;
+    let body = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+    let bad = [
+        format!("Content-Length: abc\r\n\r\n{body}"),
+        format!("Content-Type: application/json\r\n\r\n{body}"),
+        format!("Content-Length: 3\r\n\r\n{body}"),
+        format!("Content-Length: {}\r\n\r\n{body}", body.len() + 200),
+        format!("Content-Length: 99999999999\r\n\r\n{body}"),
+    ];
+    for (i, garbage) in bad.iter().enumerate() {
+        seen.clear();
+        let id = 100 + i;
+        client.write_all(garbage.as_bytes()).await.expect("write");
+        let shutdown_like =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"textDocument/hover","params":{{"nonsense":true}}}}"#);
+        client.write_all(frame(&shutdown_like).as_bytes()).await.expect("write");
+        read_until(&mut client, &mut seen, &format!(r#""id":{id}"#)).await;
+        assert!(seen.contains("-32700"), "{garbage:?}: a parse error first: {seen}");
+    }
+    client.write_all(frame(r#"{"jsonrpc":"2.0","id":3,"method":"shutdown"}"#).as_bytes()).await.expect("write");
+    read_until(&mut client, &mut seen, r#""id":3"#).await;
+    client.write_all(frame(r#"{"jsonrpc":"2.0","method":"exit"}"#).as_bytes()).await.expect("write");
+    let clean = tokio::time::timeout(Duration::from_secs(10), serving).await.expect("stops on exit").expect("no panic");
+    assert!(clean);
+}
+
+/// Expressions nested as deep as the limits allow, and deeper, sent as
+/// edits: the server answers E0003 or the checked result, and never
+/// overflows its stack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_expressions_in_edits_do_not_overflow() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    let reported = format!("{}x{}", vec!["-".repeat(1023); 17].join("("), ")".repeat(16));
+    let nots = format!("{}true{}", format!("({}", "not ".repeat(1000)).repeat(17), ")".repeat(17));
+    let chains = format!("{}true{}", format!("({}", "true and ".repeat(200)).repeat(60), ")".repeat(60));
+    for (version, expr) in [reported, nots, chains].iter().enumerate() {
+        let edited = format!("{text}\nfn deep(x: Int) = {expr}\n");
+        client.edit(&controls, 2 + version as i32, None, &edited).await;
+        client.wait_for(&controls, |d| codes(d).contains(&"E0003".to_string())).await;
+    }
+    let allowed = format!("{}{}{}1{}", "-".repeat(100), "(".repeat(60), "-".repeat(95), ")".repeat(60));
+    let edited = format!("{text}\nfn deep() = {allowed}\ncontrol deep_ok {{ require deep() < 0 }}\n");
+    client.edit(&controls, 10, None, &edited).await;
+    client.wait_for(&controls, |d| !codes(d).contains(&"E0003".to_string())).await;
+    assert_eq!(client.failures(), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_documents_and_methods_get_empty_answers_or_errors() {
     let mut client = TestClient::fixture().await;
@@ -113,6 +173,39 @@ async fn positions_out_of_range_are_clamped() {
     let found = client.wait_for(&controls, |d| codes(d).contains(&"E0101".to_string())).await;
     let line = text.lines().count() as u32 + 1;
     assert_eq!(found[0].range.start.line, line, "{found:#?}");
+}
+
+/// An evaluation that would run for hours (41 functions, each calling the
+/// one before twice) does not hold the server: the next version of the
+/// document cancels it, and the fixed document's diagnostics arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_document_supersedes_an_endless_evaluation() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    client.wait_for(&controls, |d| !d.is_empty()).await;
+    let mut slow = format!("{text}\nfn f0(x: Int) = x\n");
+    for n in 1..=41 {
+        slow.push_str(&format!("fn f{n}(x: Int) = f{m}(x) + f{m}(x)\n", m = n - 1));
+    }
+    slow.push_str("control slow { require f41(1) > 0 }\n");
+    let slow_handled = client.edit_in_background(&controls, 2, &slow).await;
+    // Let the evaluation start.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fixed = format!("{text}\ncontrol fixed {{ require nope }}\n");
+    client.edit(&controls, 3, None, &fixed).await;
+    tokio::time::timeout(Duration::from_secs(60), slow_handled)
+        .await
+        .expect("the stale update gives way")
+        .expect("no panic");
+    let found = client.wait_for(&controls, |d| codes(d).contains(&"E0101".to_string())).await;
+    assert!(found.iter().any(|d| d.message.contains("nope")), "{found:#?}");
+    // And the server goes on answering.
+    let params = HoverParams {
+        text_document_position_params: client.position_params(&controls, position(&fixed, "nope", 0, 0)),
+        work_done_progress_params: Default::default(),
+    };
+    assert!(client.request::<request::HoverRequest>(params).await.is_ok());
 }
 
 /// A small deterministic random number generator (xorshift).

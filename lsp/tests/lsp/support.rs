@@ -191,6 +191,27 @@ impl TestClient {
         self.notify::<notification::DidChangeTextDocument>(params).await;
     }
 
+    /// Sends a change without waiting for the server to handle it (as a
+    /// real client does, while the server handles messages concurrently).
+    pub async fn edit_in_background(&mut self, uri: &Uri, version: i32, text: &str) -> tokio::task::JoinHandle<()> {
+        let params = DidChangeTextDocumentParams {
+            text_document: VersionedTextDocumentIdentifier { uri: uri.clone(), version },
+            content_changes: vec![TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: text.into(),
+            }],
+        };
+        let request = Request::build(<notification::DidChangeTextDocument as Notification>::METHOD)
+            .params(serde_json::to_value(params).expect("params"))
+            .finish();
+        let service = self.service.ready().await.expect("the service is ready");
+        let handled = service.call(request);
+        tokio::spawn(async move {
+            let _ = handled.await;
+        })
+    }
+
     /// The latest diagnostics of a document.
     pub fn diagnostics(&self, uri: &Uri) -> Vec<Diagnostic> {
         self.inbox.lock().expect("inbox").diagnostics.get(uri).cloned().unwrap_or_default()
