@@ -186,6 +186,7 @@ fn fmt_keeps_symbolic_links_and_refuses_one_leading_outside() {
         assert_eq!(std::fs::read_to_string(&outside).expect("read"), messy, "{args:?}: the outside file is untouched");
         assert!(out_link.symlink_metadata().expect("meta").file_type().is_symlink(), "{args:?}");
     }
+}
 
 /// `aims lsp` over real pipes: bad framing (a length that is not a number,
 /// a header without a length, a length too short) is answered -32700, and

@@ -878,6 +878,9 @@ mod tests {
             assert!(text.contains("\\u{1b}]0;pwned\\u{7}"), "{text}");
             assert!(!text.lines().any(|l| l.starts_with("error[E0000]")), "{text}");
         }
+    }
+
+    #[test]
     fn a_lone_cr_is_a_line_break() {
         let text = "a\rb\r\nc\nd\r";
         assert_eq!(line_col(text, 2), (2, 1), "after a lone \\r");

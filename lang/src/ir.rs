@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use crate::num::{self, Decimal};
 use crate::diag::FileSpan;
+use crate::num::{self, Decimal};
 use crate::syntax::ast::{CmpOp, Severity};
 use crate::time::{Date, Duration};
 

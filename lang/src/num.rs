@@ -13,8 +13,8 @@
 
 use std::str::FromStr;
 
-pub use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+pub use rust_decimal::Decimal;
 use rust_decimal::RoundingStrategy;
 
 /// Decimal places a computed trend is rounded to before it is compared
@@ -23,8 +23,7 @@ use rust_decimal::RoundingStrategy;
 pub const TREND_DECIMALS: u32 = 12;
 
 /// What a diagnostic says of a number out of range.
-pub const RANGE_HELP: &str =
-    "numbers are exact decimals of at most 28 significant digits (about ±7.9 × 10^28)";
+pub const RANGE_HELP: &str = "numbers are exact decimals of at most 28 significant digits (about ±7.9 × 10^28)";
 
 /// Reads a number written in decimal: `0.07`, `-3`, `1.5e3`, `1E-4`.
 /// `None` for anything else, including `NaN`, `inf` and a value beyond

@@ -99,7 +99,10 @@ impl Date {
         let moved = if months >= 0 {
             u32::try_from(months).ok().and_then(|m| date.checked_add_months(Months::new(m)))
         } else {
-            months.checked_neg().and_then(|m| u32::try_from(m).ok()).and_then(|m| date.checked_sub_months(Months::new(m)))
+            months
+                .checked_neg()
+                .and_then(|m| u32::try_from(m).ok())
+                .and_then(|m| date.checked_sub_months(Months::new(m)))
         };
         moved.map(Date::from_naive)
     }

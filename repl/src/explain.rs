@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 
 use aims_lang::diag::{terminal_safe_line, FileSpan, Sources};
 use aims_lang::eval::{self, Evaluation, FailReason, Failure, Outcome};
-use aims_lang::num;
 use aims_lang::ir::{ObjectiveId, OutcomeKind, Program, Requirement, RiskId, RuleDef, RuleId, Step};
+use aims_lang::num;
 use aims_lang::syntax::{self, ast};
 
 use crate::diff::{one_line, outcome as outcome_word, rule_kind};
@@ -260,7 +260,6 @@ fn requires(n: usize) -> String {
         format!("{n} requires")
     }
 }
-
 
 /// The `where` filter of a rule as written, read back from its source.
 fn subject_filter(sources: &Sources, rule: &RuleDef) -> Option<String> {

@@ -54,9 +54,32 @@ pub fn exceeded(program: &crate::ir::Program, evaluation: &super::Evaluation) ->
                 format!("`{}`{who} needs more than {} evaluation steps", rule.decl.name, limit()),
             )
             .at(rule.decl.name_span.file, rule.decl.name_span.span, "this rule")
-            .note("its quantifiers and aggregates range over too many combinations of facts")
+            .note("its quantifiers, aggregates and function calls range over too many combinations of facts")
             .help("narrow the `where` filters, or raise `eval_steps` in the `[limits]` table of aims.toml"),
         );
+    }
+    // A risk's axis or an objective's measure the budget stopped is an
+    // error too, never a level or a status computed from a guess.
+    let stopped = Unknown::BudgetExceeded(limit()).to_string();
+    let mut refuse = |decl: &crate::ir::Decl, what: &str| {
+        out.push(
+            Diagnostic::error(
+                Code::EvalBudget,
+                format!("{what} `{}` needs more than {} evaluation steps", decl.name, limit()),
+            )
+            .at(decl.name_span.file, decl.name_span.span, format!("this {what}"))
+            .help("narrow the `where` filters, or raise `eval_steps` in the `[limits]` table of aims.toml"),
+        );
+    };
+    for result in &evaluation.risks {
+        if result.entries.iter().any(|e| e.missing.contains(&stopped)) {
+            refuse(&program.risks[result.risk.index()].decl, "risk");
+        }
+    }
+    for result in &evaluation.objectives {
+        if result.unknown.as_deref() == Some(stopped.as_str()) {
+            refuse(&program.objectives[result.objective.index()].decl, "objective");
+        }
     }
     out
 }

@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use crate::facts::Facts;
 use crate::ir::*;
+use crate::num::{self, Decimal};
 use crate::syntax::ast::CmpOp;
 use crate::time::Date;
-use crate::num::{self, Decimal};
 
 /// What evaluation reads: the program, the facts and the date.
 #[derive(Clone)]
@@ -29,6 +29,11 @@ pub struct Env<'a> {
     /// Expressions evaluated, to ask now and then whether the evaluation
     /// is still wanted ([`Facts::check_cancelled`]).
     evaluated: std::cell::Cell<u32>,
+}
+
+/// Whether a value is unknown because the evaluation budget ran out.
+fn stopped_by_budget(v: &Value) -> bool {
+    matches!(v, Value::Unknown(u) if matches!(**u, Unknown::BudgetExceeded(_)))
 }
 
 fn unknown(u: Unknown) -> Value {
@@ -93,7 +98,9 @@ impl Env<'_> {
                 other => other,
             },
             Ex::Neg(a) => match self.eval(a, frame) {
-                Value::Int(n) => n.checked_neg().map_or_else(|| unknown(Unknown::OutOfRange("an Int negation")), Value::Int),
+                Value::Int(n) => {
+                    n.checked_neg().map_or_else(|| unknown(Unknown::OutOfRange("an Int negation")), Value::Int)
+                }
                 Value::Number(n) => Value::Number(-n),
                 Value::Percent(n) => Value::Percent(-n),
                 other => other,
@@ -171,8 +178,12 @@ impl Env<'_> {
             Ex::If { branches, otherwise } => {
                 for (cond, then) in branches {
                     // An unknown condition is false: absent evidence never earns the better branch.
-                    if self.eval(cond, frame) == Value::Bool(true) {
-                        return self.eval(then, frame);
+                    // But a condition the budget stopped was never decided: taking the
+                    // `else` would be an answer the evaluation did not reach.
+                    match self.eval(cond, frame) {
+                        Value::Bool(true) => return self.eval(then, frame),
+                        stopped @ Value::Unknown(_) if stopped_by_budget(&stopped) => return stopped,
+                        _ => {}
                     }
                 }
                 self.eval(otherwise, frame)
@@ -186,6 +197,11 @@ impl Env<'_> {
                 self.aggregate(*func, *slot, source, filter.as_deref(), value, frame)
             }
             Ex::Call { func, args } => {
+                // A call is a step: functions calling functions twice each
+                // would otherwise double the work per level within budget.
+                if !self.tick() {
+                    return self.over_budget();
+                }
                 let def = &self.program.fns[func.index()];
                 let mut callee = super::new_frame(def.slots.max(args.len() as u32));
                 for (i, arg) in args.iter().enumerate() {
@@ -291,7 +307,9 @@ impl Env<'_> {
     pub fn compare(&self, a: &Value, b: &Value) -> Option<Ordering> {
         match (a, b) {
             (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
-            (x, y) if x.as_decimal().is_some() && y.as_decimal().is_some() => Some(x.as_decimal()?.cmp(&y.as_decimal()?)),
+            (x, y) if x.as_decimal().is_some() && y.as_decimal().is_some() => {
+                Some(x.as_decimal()?.cmp(&y.as_decimal()?))
+            }
             (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
             (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
             (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),

@@ -27,9 +27,9 @@ pub(crate) fn new_frame(slots: u32) -> Frame {
 
 use crate::facts::Facts;
 use crate::ir::*;
+use crate::num::{self, Decimal};
 use crate::syntax::ast::Severity;
 use crate::time::Date;
-use crate::num::{self, Decimal};
 
 /// Facts per chunk: the unit of re-evaluation after a fact changes (the
 /// incremental engine stores facts in chunks of this size).
@@ -919,6 +919,10 @@ pub fn single_line(source: &str) -> std::borrow::Cow<'_, str> {
 pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> String {
     match &failure.reason {
         FailReason::NoEvidence(Unknown::NotRecorded(path)) => format!("no evidence: {path} is not recorded"),
+        // Not missing evidence but a result the language cannot give.
+        FailReason::NoEvidence(
+            why @ (Unknown::OutOfRange(_) | Unknown::DivisionByZero | Unknown::BudgetExceeded(_)),
+        ) => format!("cannot be decided: {why}"),
         FailReason::NoEvidence(other) => format!("no evidence: {other}"),
         FailReason::Violated => match requirement {
             Some(r) => match &r.because {

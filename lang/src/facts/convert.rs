@@ -151,8 +151,12 @@ fn parse_document(
             }
         }
         // TOML refuses a key given twice itself.
-        Format::Toml => match toml::from_str::<Json>(text) {
-            Ok(v) => Some((v, Vec::new())),
+        Format::Toml => match toml::Deserializer::parse(text).and_then(|d| tree::build(d, records)) {
+            Ok((v, built)) => Some((v, built.duplicates)),
+            Err(e) if e.to_string().contains(tree::TOO_MANY) => {
+                partial.too_many = true;
+                None
+            }
             Err(e) => {
                 let span = e.span().map_or(Span::default(), |r| Span::new(r.start, r.end.max(r.start)));
                 syntax(diags, span, e.message().trim().to_string(), "TOML");
@@ -577,6 +581,19 @@ fn value(program: &Program, doc: &mut Doc, ty: &Ty, node: &Json, path: &[Seg]) -
         );
         None
     };
+    if let Json::String(text) = node {
+        if let Some(value) = text.strip_prefix(tree::NON_FINITE) {
+            let expected = expected_name(program, ty);
+            doc.problem(
+                path,
+                Code::FactType,
+                format!("expected {expected}, found `{value}`, which is not a finite number"),
+                format!("this should be {expected}"),
+                Some("NaN and infinities are not values a fact may hold: leave the field out if it is unknown".into()),
+            );
+            return None;
+        }
+    }
     match (ty, node) {
         (Ty::Opt(_), Json::Null) => Some(Value::Absent),
         (Ty::Opt(inner), _) => value(program, doc, inner, node, path),

@@ -60,6 +60,10 @@ impl State<'_> {
     }
 }
 
+/// The prefix of a NaN or an infinity in the tree (no text in a fact
+/// file starts with a NUL).
+pub(super) const NON_FINITE: &str = "\u{0}aims:non-finite:";
+
 /// Builds the tree of a document, with what was seen on the way.
 pub(super) fn build<'de, D: Deserializer<'de>>(d: D, records: &Records) -> Result<(Json, Built), D::Error> {
     let mut state = State { path: Vec::new(), built: Built { duplicates: Vec::new(), records: 0 }, records };
@@ -97,7 +101,9 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         de::Deserialize::deserialize(de::value::U128Deserializer::new(v)).map(Json::Number)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
-        Ok(Number::from_f64(v).map_or(Json::Null, Json::Number))
+        // JSON's tree has no NaN or infinity: kept as a marked text, so the
+        // conversion refuses it by name instead of reading a null.
+        Ok(Number::from_f64(v).map_or_else(|| Json::String(format!("{NON_FINITE}{v}")), Json::Number))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
         Ok(Json::String(v.to_string()))

@@ -267,10 +267,10 @@ impl<'c> ExprChecker<'c> {
                     let reads = self.optional_reads.len();
                     let (cx_, ct) = self.expect(cond, &Ty::Bool, true);
                     if ct.is_optional() {
-                        let path = self.optional_reads.get(reads).map_or_else(
-                            || format!("`{}`", self.source(cond.span)),
-                            |(_, path)| format!("`{path}`"),
-                        );
+                        let path = self
+                            .optional_reads
+                            .get(reads)
+                            .map_or_else(|| format!("`{}`", self.source(cond.span)), |(_, path)| format!("`{path}`"));
                         self.decided_on_absent.push((cond.span, path));
                     }
                     let before = self.narrowed.len();
@@ -339,17 +339,15 @@ impl<'c> ExprChecker<'c> {
         let decided: Vec<(Span, String)> = self.decided_on_absent.drain(before..).collect();
         let (first_span, first_path) = &decided[0];
         let file = self.file;
-        let mut d = Diagnostic::error(
-            Code::UnhandledOptional,
-            format!("{what} decides on {first_path}, which may be absent"),
-        )
-        .at(file, *first_span, "an absent value counts as false here");
+        let mut d =
+            Diagnostic::error(Code::UnhandledOptional, format!("{what} decides on {first_path}, which may be absent"))
+                .at(file, *first_span, "an absent value counts as false here");
         for (at, path) in decided.iter().skip(1).take(2) {
             d = d.also(file, *at, format!("{path} may be absent"));
         }
-        d = d.note("an absent fact must not silently decide what a rule applies to").help(
-            "handle the absent case in the condition: `x is some and ..`, or give a default with `??`",
-        );
+        d = d
+            .note("an absent fact must not silently decide what a rule applies to")
+            .help("handle the absent case in the condition: `x is some and ..`, or give a default with `??`");
         self.diags.push(d);
     }
 

@@ -907,7 +907,12 @@ impl Builder {
             Rule::percent => {
                 let digits: String = pair.as_str().trim_end_matches('%').chars().filter(|c| *c != '_').collect();
                 let value = crate::num::parse(&digits).and_then(crate::num::percent_of).unwrap_or_else(|| {
-                    self.error(span, format!("percent `{}` is out of range", pair.as_str()), "out of range", Some(crate::num::RANGE_HELP));
+                    self.error(
+                        span,
+                        format!("percent `{}` is out of range", pair.as_str()),
+                        "out of range",
+                        Some(crate::num::RANGE_HELP),
+                    );
                     crate::num::Decimal::ZERO
                 });
                 Expr { kind: ExprKind::Percent(value), span }
