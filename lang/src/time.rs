@@ -79,7 +79,7 @@ impl Date {
         let day = i64::from(self.0).checked_add(days)?;
         let min = NaiveDate::MIN.num_days_from_ce() as i64;
         let max = NaiveDate::MAX.num_days_from_ce() as i64;
-        (min..=max).contains(&day).then(|| Date(day as i32))
+        (min..=max).contains(&day).then_some(Date(day as i32))
     }
 
     /// This date moved by whole months; the day is clamped to the last day
