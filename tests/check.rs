@@ -407,7 +407,7 @@ fn an_unknown_fact_format_in_aims_toml_is_an_error_naming_the_formats() {
 
 #[test]
 fn a_limit_of_zero_is_an_error_naming_the_bound() {
-    for limit in ["eval_steps", "max_entities", "max_fact_bytes", "max_policy_bytes"] {
+    for limit in ["eval_steps", "eval_total_steps", "max_entities", "max_fact_bytes", "max_policy_bytes"] {
         let dir = tempfile::tempdir().expect("temp dir");
         common::write_files(
             dir.path(),

@@ -143,6 +143,7 @@ impl Engine {
     pub fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
         let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
         crate::eval::budget::set_limit(limits.eval_steps);
+        crate::eval::budget::set_total_limit(limits.eval_total_steps);
         let ws = new_workspace(&db, &mut sources, &policy, as_of);
         let compiled = db::compiled(&db, ws);
         let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
@@ -238,6 +239,7 @@ impl Engine {
     pub fn evaluation(&self) -> Arc<Evaluation> {
         // Once per revision: after that every per-chunk memo is current,
         // or was recomputed by the evaluation itself.
+        crate::eval::budget::start_evaluation();
         let revision = salsa::plumbing::current_revision(&self.db);
         let mut prewarmed = self.prewarmed.lock().unwrap_or_else(|p| p.into_inner());
         if *prewarmed != Some(revision) {
@@ -420,6 +422,7 @@ impl Engine {
     ) -> Result<crate::whatif::WhatIf, EditError> {
         let id = self.entity_id(entity)?;
         let row = self.locate_row(id, key)?;
+        crate::eval::budget::start_evaluation();
         let before = crate::whatif::view(&self.db, self.ws, id, row);
         match value {
             Some(v) => self.set_field(entity, key, field, v)?,

@@ -132,6 +132,8 @@ pub enum Unknown {
     DivisionByZero,
     /// The evaluation of one outcome took more steps than the project allows.
     BudgetExceeded(u64),
+    /// The whole evaluation took more steps than the project allows.
+    TotalBudgetExceeded(u64),
     /// A result outside the range of its type: what overflowed.
     OutOfRange(&'static str),
 }
@@ -147,6 +149,10 @@ impl std::fmt::Display for Unknown {
             Unknown::MissingEntity { entity, key } => write!(f, "no {entity} with key \"{key}\""),
             Unknown::DivisionByZero => write!(f, "division by zero"),
             Unknown::OutOfRange(what) => write!(f, "{what} is out of range"),
+            Unknown::TotalBudgetExceeded(limit) => write!(
+                f,
+                "the whole evaluation stopped after {limit} steps (the `eval_total_steps` limit of aims.toml)"
+            ),
         }
     }
 }

@@ -46,6 +46,8 @@ pub struct Limits {
     pub max_entities: u64,
     /// Most elements quantifiers and aggregates visit for one outcome.
     pub eval_steps: u64,
+    /// Most steps of a whole evaluation, every outcome together.
+    pub eval_total_steps: u64,
 }
 
 impl Default for Limits {
@@ -55,6 +57,7 @@ impl Default for Limits {
             max_fact_bytes: MAX_FACT_BYTES,
             max_entities: MAX_ENTITIES,
             eval_steps: crate::eval::budget::DEFAULT_EVAL_STEPS,
+            eval_total_steps: crate::eval::budget::DEFAULT_EVAL_TOTAL_STEPS,
         }
     }
 }
@@ -380,6 +383,7 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
         ("max_fact_bytes", limits.max_fact_bytes),
         ("max_entities", limits.max_entities),
         ("eval_steps", limits.eval_steps),
+        ("eval_total_steps", limits.eval_total_steps),
     ] {
         if value == 0 {
             diags.push(

@@ -25,6 +25,7 @@ impl Engine {
     pub fn open(files: ProjectFiles, db: Database) -> (Engine, Vec<Diagnostic>) {
         let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
         crate::eval::budget::set_limit(limits.eval_steps);
+        crate::eval::budget::set_total_limit(limits.eval_total_steps);
         let ws = super::new_workspace(&db, &mut sources, &policy, as_of);
         let mut engine = Engine {
             name,

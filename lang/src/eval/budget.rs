@@ -5,15 +5,48 @@
 //! unknown value naming the limit instead of running for hours; `aims
 //! check` reports it as an error naming the rule.
 //!
-//! The limit is process-wide: it bounds work, never changes a result that
-//! stays within it. `aims.toml` sets it with `[limits] eval_steps = N`.
+//! A second budget bounds a whole evaluation (every outcome together), so
+//! that many outcomes each just within the first cannot run for hours: once
+//! it is spent, every outcome still running stops with an unknown naming
+//! `eval_total_steps`, and `aims check` reports E0501 for the evaluation.
+//!
+//! The limits are process-wide: they bound work, never change a result that
+//! stays within them. `aims.toml` sets them with `[limits] eval_steps = N`
+//! and `eval_total_steps = N`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The default: about a second or two of evaluation for one outcome.
 pub const DEFAULT_EVAL_STEPS: u64 = 50_000_000;
+/// The default for a whole evaluation: a few minutes at most.
+pub const DEFAULT_EVAL_TOTAL_STEPS: u64 = 2_000_000_000;
+/// Steps an evaluator counts locally before it charges the shared total
+/// (one atomic add per batch, not per step).
+pub const CHARGE_BATCH: u64 = 1024;
 
 static LIMIT: AtomicU64 = AtomicU64::new(DEFAULT_EVAL_STEPS);
+static TOTAL_LIMIT: AtomicU64 = AtomicU64::new(DEFAULT_EVAL_TOTAL_STEPS);
+static SPENT: AtomicU64 = AtomicU64::new(0);
+
+/// The limit of a whole evaluation.
+pub fn total_limit() -> u64 {
+    TOTAL_LIMIT.load(Ordering::Relaxed)
+}
+
+/// Sets the limit of a whole evaluation (at least 1).
+pub fn set_total_limit(steps: u64) {
+    TOTAL_LIMIT.store(steps.max(1), Ordering::Relaxed);
+}
+
+/// Starts the count of a new evaluation (or what-if).
+pub fn start_evaluation() {
+    SPENT.store(0, Ordering::Relaxed);
+}
+
+/// Charges `steps` to the whole evaluation; false once it is spent.
+pub fn charge(steps: u64) -> bool {
+    SPENT.fetch_add(steps, Ordering::Relaxed).saturating_add(steps) <= total_limit()
+}
 
 /// The current limit.
 pub fn limit() -> u64 {
@@ -30,6 +63,27 @@ pub fn exceeded(program: &crate::ir::Program, evaluation: &super::Evaluation) ->
     use crate::diag::{Code, Diagnostic};
     use crate::ir::Unknown;
     let mut out = Vec::new();
+    let total_spent =
+        |reason: &super::FailReason| matches!(reason, super::FailReason::NoEvidence(Unknown::TotalBudgetExceeded(_)));
+    // Which outcomes the spent total stopped depends on the order the
+    // threads reached them: the error names the limit, not a rule, so the
+    // output stays the same from run to run.
+    let total_stopped =
+        evaluation.rules.iter().any(|r| r.outcomes.iter().any(|o| o.failures.iter().any(|f| total_spent(&f.reason))));
+    if total_stopped {
+        out.push(
+            Diagnostic::error(
+                Code::EvalBudget,
+                format!(
+                    "the whole evaluation needs more than {} evaluation steps (the `eval_total_steps` limit)",
+                    total_limit()
+                ),
+            )
+            .note("every outcome stays within `eval_steps`, but all of them together do not")
+            .help("narrow the `where` filters, or raise `eval_total_steps` in the `[limits]` table of aims.toml"),
+        );
+        return out;
+    }
     for result in &evaluation.rules {
         let rule = program.rule(result.rule);
         let stopped: Vec<&str> = result
@@ -61,6 +115,7 @@ pub fn exceeded(program: &crate::ir::Program, evaluation: &super::Evaluation) ->
     // A risk's axis or an objective's measure the budget stopped is an
     // error too, never a level or a status computed from a guess.
     let stopped = Unknown::BudgetExceeded(limit()).to_string();
+    let total = Unknown::TotalBudgetExceeded(total_limit()).to_string();
     let mut refuse = |decl: &crate::ir::Decl, what: &str| {
         out.push(
             Diagnostic::error(
@@ -72,12 +127,12 @@ pub fn exceeded(program: &crate::ir::Program, evaluation: &super::Evaluation) ->
         );
     };
     for result in &evaluation.risks {
-        if result.entries.iter().any(|e| e.missing.contains(&stopped)) {
+        if result.entries.iter().any(|e| e.missing.contains(&stopped) || e.missing.contains(&total)) {
             refuse(&program.risks[result.risk.index()].decl, "risk");
         }
     }
     for result in &evaluation.objectives {
-        if result.unknown.as_deref() == Some(stopped.as_str()) {
+        if result.unknown.as_deref() == Some(stopped.as_str()) || result.unknown.as_deref() == Some(total.as_str()) {
             refuse(&program.objectives[result.objective.index()].decl, "objective");
         }
     }

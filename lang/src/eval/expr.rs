@@ -26,6 +26,10 @@ pub struct Env<'a> {
     steps: std::cell::Cell<u64>,
     /// The limit on `steps`, read once: `tick` runs for every element.
     budget: u64,
+    /// Steps not yet charged to the whole evaluation's budget.
+    uncharged: std::cell::Cell<u64>,
+    /// Whether the whole evaluation's budget is spent.
+    total_spent: std::cell::Cell<bool>,
     /// Expressions evaluated, to ask now and then whether the evaluation
     /// is still wanted ([`Facts::check_cancelled`]).
     evaluated: std::cell::Cell<u32>,
@@ -33,7 +37,7 @@ pub struct Env<'a> {
 
 /// Whether a value is unknown because the evaluation budget ran out.
 fn stopped_by_budget(v: &Value) -> bool {
-    matches!(v, Value::Unknown(u) if matches!(**u, Unknown::BudgetExceeded(_)))
+    matches!(v, Value::Unknown(u) if matches!(**u, Unknown::BudgetExceeded(_) | Unknown::TotalBudgetExceeded(_)))
 }
 
 fn unknown(u: Unknown) -> Value {
@@ -49,6 +53,8 @@ impl<'a> Env<'a> {
             as_of,
             steps: std::cell::Cell::new(0),
             budget: super::budget::limit(),
+            uncharged: std::cell::Cell::new(0),
+            total_spent: std::cell::Cell::new(false),
             evaluated: std::cell::Cell::new(0),
         }
     }
@@ -62,10 +68,22 @@ impl<'a> Env<'a> {
     fn tick(&self) -> bool {
         let n = self.steps.get() + 1;
         self.steps.set(n);
-        n <= self.budget
+        let uncharged = self.uncharged.get() + 1;
+        if uncharged >= super::budget::CHARGE_BATCH {
+            self.uncharged.set(0);
+            if !super::budget::charge(uncharged) {
+                self.total_spent.set(true);
+            }
+        } else {
+            self.uncharged.set(uncharged);
+        }
+        n <= self.budget && !self.total_spent.get()
     }
 
     fn over_budget(&self) -> Value {
+        if self.total_spent.get() {
+            return unknown(Unknown::TotalBudgetExceeded(super::budget::total_limit()));
+        }
         unknown(Unknown::BudgetExceeded(self.budget))
     }
 }

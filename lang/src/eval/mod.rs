@@ -921,7 +921,10 @@ pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> 
         FailReason::NoEvidence(Unknown::NotRecorded(path)) => format!("no evidence: {path} is not recorded"),
         // Not missing evidence but a result the language cannot give.
         FailReason::NoEvidence(
-            why @ (Unknown::OutOfRange(_) | Unknown::DivisionByZero | Unknown::BudgetExceeded(_)),
+            why @ (Unknown::OutOfRange(_)
+            | Unknown::DivisionByZero
+            | Unknown::BudgetExceeded(_)
+            | Unknown::TotalBudgetExceeded(_)),
         ) => format!("cannot be decided: {why}"),
         FailReason::NoEvidence(other) => format!("no evidence: {other}"),
         FailReason::Violated => match requirement {
