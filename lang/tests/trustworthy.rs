@@ -187,3 +187,23 @@ fn a_projection_that_reaches_the_target_exactly_is_on_track() {
     assert_eq!(objective.projected.map(aims_lang::num::format), Some("0.12".to_string()));
     assert_eq!(objective.status, ObjectiveStatus::OnTrack);
 }
+
+#[test]
+fn no_evidence_in_a_quantifier_or_aggregate_names_the_record() {
+    let mut e = engine(
+        r#"audit all_known { require all s: S where true: s.x > 0 }
+           audit averaged { require avg(s.x for s: S) > 0 }
+           audit filtered { require count(s for s: S where s.x > 0) > 0 }"#,
+        r#"{"S": [{"id": "a", "x": 1}, {"id": "b"}]}"#,
+    );
+    let result = e.evaluate(date("2026-06-30"));
+    for rule in &result.rules {
+        let reason = rule.outcomes[0].failures.first().map(|f| f.reason.clone());
+        match reason {
+            Some(FailReason::NoEvidence(Unknown::NotRecorded(path))) => {
+                assert_eq!(&*path, r#"s.x of S "b""#, "{:?}", rule.rule)
+            }
+            other => panic!("{:?}: {other:?}", rule.rule),
+        }
+    }
+}

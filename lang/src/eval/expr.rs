@@ -402,7 +402,9 @@ impl Env<'_> {
                 Value::Bool(b) if b != all => return Value::Bool(!all),
                 Value::Bool(_) => {}
                 other => {
-                    pending.get_or_insert(other);
+                    if pending.is_none() {
+                        pending = Some(self.for_element(other, &frame[slot as usize]));
+                    }
                 }
             }
         }
@@ -453,6 +455,24 @@ impl Env<'_> {
         partial.finish(func)
     }
 
+    /// An unknown met while ranging over elements, naming the element when
+    /// the reason is a fact not recorded: `p.trained_on of Reviewer "r-17"
+    /// is not recorded`, not just `p.trained_on` (which reviewer?).
+    fn for_element(&self, value: Value, element: &Value) -> Value {
+        let Value::Unknown(u) = &value else { return value };
+        let Unknown::NotRecorded(path) = &**u else { return value };
+        if path.contains(" of ") {
+            return value;
+        }
+        let (entity, key) = match element {
+            Value::Row(e, r) => (*e, self.facts.key_of(self.program, *e, *r)),
+            Value::Ref(e, key) => (*e, key.clone()),
+            _ => return value,
+        };
+        let name = &self.program.entity(entity).decl.name;
+        unknown(Unknown::NotRecorded(Arc::from(format!("{path} of {name} {key:?}"))))
+    }
+
     /// Adds one element to a partial aggregate; false once the result is
     /// unknown (nothing after it can change that).
     #[allow(clippy::too_many_arguments)]
@@ -478,7 +498,7 @@ impl Env<'_> {
             None | Some(Value::Bool(true)) => {}
             Some(Value::Bool(false)) => return true,
             Some(other) => {
-                partial.unknown = Some(other);
+                partial.unknown = Some(self.for_element(other, &frame[slot as usize]));
                 return false;
             }
         }
@@ -487,6 +507,10 @@ impl Env<'_> {
             return true;
         }
         let v = self.eval(value, frame);
+        if v.is_unknown() {
+            partial.unknown = Some(self.for_element(v, &frame[slot as usize]));
+            return false;
+        }
         self.add_value(partial, func, v)
     }
 
