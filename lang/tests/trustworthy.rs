@@ -207,3 +207,24 @@ fn no_evidence_in_a_quantifier_or_aggregate_names_the_record() {
         }
     }
 }
+
+#[test]
+fn a_failure_through_a_let_or_a_function_shows_what_it_read() {
+    let mut e = engine(
+        r#"fn positive(s: S) = s.n > 0
+           control through_let for s: S where true {
+             let big = s.n > 5
+             require big
+           }
+           control through_fn for s: S where true { require positive(s) }"#,
+        r#"{"S": [{"id": "a", "n": 0}]}"#,
+    );
+    let result = e.evaluate(date("2026-06-30"));
+    let program = e.program().clone();
+    let observed = |rule: usize| {
+        let failure = &result.rules[rule].outcomes[0].failures[0];
+        failure.observed(&program, program.rules[rule].requirements().first().copied())
+    };
+    assert!(observed(0).contains(&("big".to_string(), "false".to_string())), "{:?}", observed(0));
+    assert!(observed(1).contains(&("positive".to_string(), "false".to_string())), "{:?}", observed(1));
+}

@@ -68,7 +68,7 @@ impl Failure {
     /// The values the condition read: (path as written, value as shown).
     pub fn observed(&self, program: &Program, requirement: Option<&Requirement>) -> Vec<(String, String)> {
         let Some(requirement) = requirement else { return Vec::new() };
-        observed_paths(&requirement.cond)
+        observed_paths(program, &requirement.cond)
             .into_iter()
             .zip(&self.values)
             .map(|(path, value)| (path.to_string(), show_observed(program, value)))
@@ -312,7 +312,7 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
 /// become references (keys), so that they show without the facts.
 fn observe(env: &Env, cond: &Ex, frame: &mut [Value]) -> Vec<Value> {
     let mut paths: Vec<(&str, &Ex)> = Vec::new();
-    collect_paths(cond, &mut paths);
+    collect_paths(env.program, cond, &mut paths);
     let mut seen: Vec<&str> = Vec::with_capacity(paths.len());
     let mut out = Vec::with_capacity(paths.len());
     for (path, ex) in paths {
@@ -327,9 +327,9 @@ fn observe(env: &Env, cond: &Ex, frame: &mut [Value]) -> Vec<Value> {
 }
 
 /// The paths whose values a failure of this condition records, in order.
-pub fn observed_paths(cond: &Ex) -> Vec<&str> {
+pub fn observed_paths<'e>(program: &'e Program, cond: &'e Ex) -> Vec<&'e str> {
     let mut paths: Vec<(&str, &Ex)> = Vec::new();
-    collect_paths(cond, &mut paths);
+    collect_paths(program, cond, &mut paths);
     let mut out: Vec<&str> = Vec::with_capacity(paths.len());
     for (path, _) in paths {
         if !out.contains(&path) {
@@ -368,17 +368,19 @@ pub fn show(env: &Env, value: &Value) -> String {
 }
 
 /// Field paths read by an expression outside quantifiers (whose variables
-/// are bound per element and cannot be shown as one value).
-fn collect_paths<'e>(ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
-    stacker::maybe_grow(32 * 1024, 1024 * 1024, || collect_paths_inner(ex, out))
+/// are bound per element and cannot be shown as one value), the `let`
+/// variables it reads and the functions it calls (by name: what they
+/// returned), so a failure read through a `let` or a function still shows
+/// what decided it.
+fn collect_paths<'e>(program: &'e Program, ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || collect_paths_inner(program, ex, out))
 }
 
-fn collect_paths_inner<'e>(ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
+fn collect_paths_inner<'e>(program: &'e Program, ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
+    let collect_paths = |ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>| collect_paths(program, ex, out);
     match ex {
         Ex::Field { path, .. } => out.push((path, ex)),
-        Ex::Local(_, name) => {
-            let _ = name;
-        }
+        Ex::Local(_, name) => out.push((name, ex)),
         Ex::Not(a) | Ex::Neg(a) | Ex::Is { value: a, .. } => collect_paths(a, out),
         Ex::And(a, b)
         | Ex::Or(a, b)
@@ -401,7 +403,12 @@ fn collect_paths_inner<'e>(ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
             collect_paths(otherwise, out);
         }
         Ex::List(items) | Ex::Record(items) | Ex::Builtin(_, items) => items.iter().for_each(|i| collect_paths(i, out)),
-        Ex::Call { args, .. } => args.iter().for_each(|i| collect_paths(i, out)),
+        Ex::Call { func, args } => {
+            args.iter().for_each(|i| collect_paths(i, out));
+            if let Some(def) = program.fns.get(func.index()) {
+                out.push((def.decl.name.as_str(), ex));
+            }
+        }
         Ex::Quantifier { source: Source::List(l), .. } | Ex::Aggregate { source: Source::List(l), .. } => {
             collect_paths(l, out)
         }
