@@ -138,6 +138,21 @@ pub enum Unknown {
     OutOfRange(&'static str),
 }
 
+impl Unknown {
+    /// Whether the value is unknown because the evaluation budget ran out
+    /// (the evaluation stopped; nothing was decided).
+    pub fn stops_evaluation(&self) -> bool {
+        matches!(self, Unknown::BudgetExceeded(_) | Unknown::TotalBudgetExceeded(_))
+    }
+
+    /// Whether the reason is missing evidence (a fact not recorded, a
+    /// reference to no fact, nothing to aggregate), as opposed to a result
+    /// the language cannot give (out of range, division by zero, budget).
+    pub fn is_missing_evidence(&self) -> bool {
+        matches!(self, Unknown::NotRecorded(_) | Unknown::EmptyAggregate(_) | Unknown::MissingEntity { .. })
+    }
+}
+
 impl std::fmt::Display for Unknown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -37,7 +37,7 @@ pub struct Env<'a> {
 
 /// Whether a value is unknown because the evaluation budget ran out.
 fn stopped_by_budget(v: &Value) -> bool {
-    matches!(v, Value::Unknown(u) if matches!(**u, Unknown::BudgetExceeded(_) | Unknown::TotalBudgetExceeded(_)))
+    matches!(v, Value::Unknown(u) if u.stops_evaluation())
 }
 
 fn unknown(u: Unknown) -> Value {

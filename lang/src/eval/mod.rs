@@ -926,13 +926,7 @@ pub fn single_line(source: &str) -> std::borrow::Cow<'_, str> {
 pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> String {
     match &failure.reason {
         FailReason::NoEvidence(Unknown::NotRecorded(path)) => format!("no evidence: {path} is not recorded"),
-        // Not missing evidence but a result the language cannot give.
-        FailReason::NoEvidence(
-            why @ (Unknown::OutOfRange(_)
-            | Unknown::DivisionByZero
-            | Unknown::BudgetExceeded(_)
-            | Unknown::TotalBudgetExceeded(_)),
-        ) => format!("cannot be decided: {why}"),
+        FailReason::NoEvidence(why) if !why.is_missing_evidence() => format!("cannot be decided: {why}"),
         FailReason::NoEvidence(other) => format!("no evidence: {other}"),
         FailReason::Violated => match requirement {
             Some(r) => match &r.because {

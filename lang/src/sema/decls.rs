@@ -1511,9 +1511,6 @@ impl CheckerRef<'_> {
             let reads_before = ck.optional_reads.len();
             let decided_before = ck.decided_on_absent.len();
             let (ex, ty) = ck.expr(f, Some(&Ty::Bool));
-            if !ty.is_optional() {
-                ck.refuse_decided_on_absent(decided_before, "the applicability condition");
-            }
             if ty.is_optional() {
                 let reads: Vec<(Span, String)> = ck.optional_reads[reads_before..].to_vec();
                 let file = ck_file(ck);
@@ -1535,6 +1532,10 @@ impl CheckerRef<'_> {
                     f.span,
                     format!("this is `{name}`"),
                 ));
+            }
+            if !ty.is_optional() {
+                // Definite, but it may still decide on an absent value inside.
+                ck.refuse_decided_on_absent(decided_before, "the applicability condition");
             }
             ex
         });
