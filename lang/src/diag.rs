@@ -119,8 +119,16 @@ codes! {
     ExcludedButImplemented = "W0003";
 }
 
+impl serde::Serialize for Code {
+    /// A code serialises as it is printed (`"E0102"`).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// How serious a diagnostic is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Level {
     Error,
     Warning,
@@ -238,6 +246,10 @@ impl Diagnostic {
 pub struct SourceText {
     /// The path as shown to the user (relative to the project when possible).
     pub name: String,
+    /// The name relative to the project folder, set once when the file is
+    /// read: what reports and `aims test`/`aims explain` print, whatever
+    /// folder the project was read from.
+    pub relative: Arc<str>,
     pub text: Arc<str>,
     /// Where its lines start, computed at the first lookup: a file with
     /// many diagnostics or rules locates each in O(log lines).
@@ -263,7 +275,14 @@ impl Sources {
     }
     /// Adds a file and returns its id.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
-        self.files.push(SourceText { name: name.into(), text: text.into(), lines: Default::default() });
+        let name = name.into();
+        let relative = Arc::from(name.as_str());
+        self.add_in_project(name, relative, text)
+    }
+    /// Adds a file of a project: `name` as shown on a terminal (the
+    /// project folder as given included), `relative` to the project folder.
+    pub fn add_in_project(&mut self, name: impl Into<String>, relative: Arc<str>, text: impl Into<Arc<str>>) -> FileId {
+        self.files.push(SourceText { name: name.into(), relative, text: text.into(), lines: Default::default() });
         FileId(self.files.len() as u32 - 1)
     }
     pub fn get(&self, id: FileId) -> &SourceText {
@@ -271,6 +290,10 @@ impl Sources {
     }
     pub fn name(&self, id: FileId) -> &str {
         &self.get(id).name
+    }
+    /// The file's name relative to the project folder (see [`SourceText::relative`]).
+    pub fn relative(&self, id: FileId) -> &Arc<str> {
+        &self.get(id).relative
     }
     pub fn text(&self, id: FileId) -> &str {
         &self.get(id).text

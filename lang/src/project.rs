@@ -140,7 +140,11 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     };
     if let Some(real) = manifest_real.filter(|real| real.is_file()) {
         let text = std::fs::read_to_string(real).unwrap_or_default();
-        let file = files.sources.add(display_name(&root, &manifest_path), text.as_str());
+        let file = files.sources.add_in_project(
+            display_name(&root, &manifest_path),
+            relative_name(&root, &manifest_path),
+            text.as_str(),
+        );
         match toml::from_str::<Manifest>(&text) {
             Ok(m) => {
                 manifest = m;
@@ -208,6 +212,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     policy_paths.dedup();
     for path in policy_paths {
         let name = display_name(&root, &path);
+        let relative = relative_name(&root, &path);
         // A file named on the command line is the operator's choice; one
         // found in the project's folders must really be inside it.
         let real = if single_file.is_some() { Ok(path.clone()) } else { resolve_inside(&canonical_root, &path) };
@@ -221,10 +226,12 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
         };
         match read_text(&path, files.limits.max_policy_bytes) {
             Ok(text) => {
-                let id = files.sources.add(name, text);
+                let id = files.sources.add_in_project(name, relative, text);
                 files.policy.push(id);
             }
-            Err(problem) => diags.push(problem.diagnostic(&mut files.sources, &name, Code::NotUtf8, Code::TooLarge)),
+            Err(problem) => {
+                diags.push(problem.diagnostic(&mut files.sources, (&name, relative), Code::NotUtf8, Code::TooLarge))
+            }
         }
     }
 
@@ -275,6 +282,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     }
     for (path, section, confined_to) in fact_specs {
         let name = display_name(&root, &path);
+        let relative = relative_name(&root, &path);
         let path = if confined_to.is_empty() {
             path
         } else {
@@ -300,7 +308,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
         };
         match read_text(&path, files.limits.max_fact_bytes) {
             Ok(text) => {
-                let file = files.sources.add(name, text);
+                let file = files.sources.add_in_project(name, relative, text);
                 let mapping = section
                     .map(|s| Mapping {
                         entity: s.entity.clone(),
@@ -311,7 +319,9 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                     .unwrap_or_default();
                 files.facts.push(FactInput { file, format, mapping });
             }
-            Err(problem) => diags.push(problem.diagnostic(&mut files.sources, &name, Code::FactFile, Code::FactFile)),
+            Err(problem) => {
+                diags.push(problem.diagnostic(&mut files.sources, (&name, relative), Code::FactFile, Code::FactFile))
+            }
         }
     }
     if diags.is_empty() {
@@ -465,6 +475,14 @@ fn display_name(root: &Path, path: &Path) -> String {
     }
 }
 
+/// The name of a file relative to the project folder, given once when it
+/// is read (reports print it whatever folder the project was read from); a
+/// file outside that folder keeps its own path.
+fn relative_name(root: &Path, path: &Path) -> std::sync::Arc<str> {
+    let shown = path.strip_prefix(root).unwrap_or(path);
+    std::sync::Arc::from(shown.to_string_lossy().replace('\\', "/"))
+}
+
 /// `.aims` files under a folder, skipping hidden folders and `target`.
 fn collect_aims(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     collect(dir, out, depth, &|p| p.extension().is_some_and(|e| e == "aims"));
@@ -511,7 +529,15 @@ enum ReadProblem {
 }
 
 impl ReadProblem {
-    fn diagnostic(self, sources: &mut Sources, name: &str, utf8: Code, large: Code) -> Diagnostic {
+    /// The diagnostic of a file that could not be read, named as shown
+    /// and relative to the project.
+    fn diagnostic(
+        self,
+        sources: &mut Sources,
+        (name, relative): (&str, std::sync::Arc<str>),
+        utf8: Code,
+        large: Code,
+    ) -> Diagnostic {
         match self {
             ReadProblem::Io(reason) => Diagnostic::error(Code::Io, format!("cannot read `{name}`: {reason}")),
             ReadProblem::TooLarge(size, max) => {
@@ -525,7 +551,7 @@ impl ReadProblem {
                     .help("name a regular file; reading a FIFO or a device could block or never end")
             }
             ReadProblem::NotUtf8 { lossy, at } => {
-                let id = sources.add(name, lossy.as_str());
+                let id = sources.add_in_project(name, relative, lossy.as_str());
                 let offset = lossy.char_indices().nth(at).map_or(lossy.len(), |(i, _)| i);
                 let end = lossy[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
                 Diagnostic::error(utf8, format!("`{name}` is not valid UTF-8"))

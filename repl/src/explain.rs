@@ -21,13 +21,13 @@ pub struct View<'a> {
     pub evaluation: &'a Evaluation,
 }
 
-/// `file:line:column` of a span.
+/// `file:line:column` of a span, the file relative to the project as in
+/// the reports.
 pub fn location(sources: &Sources, at: FileSpan) -> String {
     if at.file.0 as usize >= sources.len() {
         return "?".into();
     }
-    let (line, col) = sources.line_col(at.file, at.span.start);
-    format!("{}:{line}:{col}", terminal_safe_line(sources.name(at.file)))
+    terminal_safe_line(&aims_lang::report::Location::of(sources, at).to_string()).into_owned()
 }
 
 fn requirements(rule: &RuleDef) -> Vec<&Requirement> {

@@ -130,9 +130,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
         return ExitCode::from(EXIT_INVALID);
     }
     bar.set_message("writing the report");
-    let mut report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
+    // The report carries the warnings printed when the project was read.
+    let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation)
+        .with_diagnostics(engine.sources(), engine.warnings());
     let prefix = aims_lang::project::display_prefix(&args.path);
-    report.strip_location_prefix(&prefix);
     let text = match args.format {
         // Streamed below: the JSON of 100,000 systems runs to hundreds of megabytes.
         Format::Json => None,

@@ -58,7 +58,6 @@ pub fn run(args: GapArgs) -> ExitCode {
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
     let evaluation = engine.evaluate(as_of);
     let mut report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
-    report.strip_location_prefix(&aims_lang::project::display_prefix(&args.path));
     let Some(gap) = report.gap.take() else {
         eprintln!("aims: the policies do not load the ISO/IEC 42001 catalogue; add `use iso42001` (or `use aims`)");
         return ExitCode::from(EXIT_INVALID);

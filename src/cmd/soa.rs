@@ -73,9 +73,7 @@ pub fn run(args: SoaArgs) -> ExitCode {
     }
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
     let evaluation = engine.evaluate(as_of);
-    let mut report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
-    let prefix = aims_lang::project::display_prefix(&args.path);
-    report.strip_location_prefix(&prefix);
+    let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
     let rows = soa::statement(engine.program(), engine.sources(), &report.rules, framework);
     if rows.is_empty() {
         eprintln!(

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aims_lang::project::LoadOptions;
+use aims_lang::report::Location;
 use aims_lang::testing::run_tests_with_coverage;
 use aims_lang::time::Date;
 
@@ -61,13 +62,9 @@ pub fn run(args: TestArgs) -> ExitCode {
         out.push_str(&format!("\ncoverage: {percent:.1}% ({covered} of {} items)\n", coverage.items.len()));
         let sources = engine.sources();
         for item in coverage.uncovered() {
-            let (line, col) = sources.line_col(item.location.file, item.location.span.start);
-            out.push_str(&format!(
-                "  not covered: {} {} ({}:{line}:{col})\n",
-                item.kind.as_str(),
-                item.name,
-                sources.name(item.location.file)
-            ));
+            // Named relative to the project, as in the reports.
+            let at = Location::of(sources, item.location);
+            out.push_str(&format!("  not covered: {} {} ({at})\n", item.kind.as_str(), item.name));
         }
         if let Some(min) = args.min_coverage {
             below = percent + 1e-9 < min;

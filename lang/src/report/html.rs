@@ -109,7 +109,7 @@ impl Report {
                 source_name(f.source),
                 esc(f.entity.as_deref().unwrap_or("")),
                 esc(&f.message),
-                esc(&f.location),
+                esc(&super::location::text(&f.location)),
                 sev = f.severity.as_str(),
             );
         }

@@ -56,7 +56,7 @@ impl Report {
                             let mut details = String::new();
                             for f in &o.failures {
                                 // The message quotes the condition already.
-                                let _ = writeln!(details, "{}: {}", f.location, f.message);
+                                let _ = writeln!(details, "{}: {}", super::location::text(&f.location), f.message);
                                 for seen in &f.observed {
                                     let _ = writeln!(details, "  saw {} = {}", seen.path, seen.value);
                                 }

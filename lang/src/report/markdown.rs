@@ -71,7 +71,7 @@ impl Report {
                     cell(&f.name),
                     cell(f.entity.as_deref().unwrap_or("")),
                     cell(&f.message),
-                    cell(&f.location)
+                    cell(&super::location::text(&f.location))
                 );
             }
         }

@@ -6,21 +6,27 @@
 //! key, findings by severity, name, entity), so the same inputs give
 //! byte-identical output.
 
+mod diagnostics;
 pub mod gap;
 mod html;
 mod junit;
+mod location;
 mod markdown;
 mod outcomes;
 mod sarif;
 pub mod soa;
+mod status;
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use diagnostics::{DiagnosticView, LabelView};
+pub use location::{Location, LocationParts};
 pub use outcomes::{FindingViews, OutcomeViews};
+pub use status::{ExceptionStatus, Treatment};
 
-use crate::diag::{terminal_safe, terminal_safe_line, Sources};
+use crate::diag::{terminal_safe, terminal_safe_line, Diagnostic, Sources};
 use crate::eval::{self, Env, Evaluation};
 use crate::facts::Facts;
 use crate::ir::*;
@@ -51,6 +57,10 @@ pub struct Report {
     /// The risk matrices, for heat maps.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matrices: Vec<MatrixView>,
+    /// The warnings (and errors) found while the project was read, as
+    /// `aims check` printed them (empty when there were none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<DiagnosticView>,
 }
 
 /// A risk matrix: its axes (scales, lowest value first) and levels.
@@ -108,8 +118,9 @@ pub struct FindingView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
     pub message: String,
-    /// `file:line:column` of the failing `require`, else of the declaration.
-    pub location: String,
+    /// The failing `require`, else the declaration (`file:line:column`).
+    #[serde(serialize_with = "location::serialize_or_empty")]
+    pub location: Option<Location>,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -123,7 +134,7 @@ pub struct RuleView {
     pub implements: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clauses: Vec<String>,
-    pub location: String,
+    pub location: Location,
     pub counts: OutcomeCounts,
     pub outcomes: OutcomeViews,
 }
@@ -145,7 +156,8 @@ pub struct FailureView {
     pub require: String,
     pub message: String,
     pub no_evidence: bool,
-    pub location: String,
+    #[serde(serialize_with = "location::serialize_or_empty")]
+    pub location: Option<Location>,
     pub observed: Vec<Observed>,
 }
 
@@ -170,7 +182,7 @@ pub struct RiskView {
 pub struct RiskEntryView {
     pub entity: String,
     pub inherent: Level,
-    pub treatment: &'static str,
+    pub treatment: Treatment,
     pub residual: Level,
     pub above_appetite: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -208,12 +220,7 @@ pub struct ExceptionView {
     pub until: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<String>,
-    pub status: &'static str,
-}
-
-fn location(sources: &Sources, span: crate::diag::FileSpan) -> String {
-    let (line, col) = sources.line_col(span.file, span.span.start);
-    format!("{}:{line}:{col}", sources.name(span.file))
+    pub status: ExceptionStatus,
 }
 
 impl Report {
@@ -238,7 +245,7 @@ impl Report {
             }
             let requirements = rule.requirements();
             // Where each `require` is, computed once per rule, not per failure.
-            let locations: Vec<String> = requirements.iter().map(|r| location(sources, r.span)).collect();
+            let locations: Vec<Location> = requirements.iter().map(|r| Location::of(sources, r.span)).collect();
             let mut counts = OutcomeCounts::default();
             for o in result.outcomes.iter() {
                 match o.kind {
@@ -268,7 +275,7 @@ impl Report {
                 severity: rule.severity,
                 implements: rule.implements.clone(),
                 clauses: rule.clauses.clone(),
-                location: location(sources, rule.decl.name_span),
+                location: Location::of(sources, rule.decl.name_span),
                 counts,
                 outcomes,
             });
@@ -295,13 +302,7 @@ impl Report {
                     .map(|e| RiskEntryView {
                         entity: e.key.to_string(),
                         inherent: level(&e.inherent_axes, e.inherent_score, e.inherent_level),
-                        treatment: if risk.treated_by.is_empty() {
-                            "none"
-                        } else if e.treatment_effective {
-                            "effective"
-                        } else {
-                            "not_effective"
-                        },
+                        treatment: Treatment::of(!risk.treated_by.is_empty(), e.treatment_effective),
                         residual: level(&e.residual_axes, e.residual_score, e.residual_level),
                         above_appetite: e.above_appetite,
                         missing: e.missing.clone(),
@@ -346,29 +347,26 @@ impl Report {
                     entity: e.target.as_ref().map(|(_, k, _)| k.clone()),
                     until: e.until.to_string(),
                     approved_by: e.approved_by.clone(),
-                    status: if x.active { "active" } else { "expired" },
+                    status: if x.active { ExceptionStatus::Active } else { ExceptionStatus::Expired },
                 }
             })
             .collect();
         let rule_index: std::collections::HashMap<&str, &RuleView> =
             rules.iter().map(|r| (r.name.as_str(), r)).collect();
-        let declared_at = |source: eval::FindingSource, name: &str| -> Option<String> {
+        let declared_at = |source: eval::FindingSource, name: &str| -> Option<Location> {
             let decl = match source {
                 eval::FindingSource::Control | eval::FindingSource::Audit => return None,
                 eval::FindingSource::Risk => &program.risks.iter().find(|r| r.decl.name == name)?.decl,
                 eval::FindingSource::Objective => &program.objectives.iter().find(|o| o.decl.name == name)?.decl,
                 eval::FindingSource::Exception => &program.exceptions.iter().find(|e| e.decl.name == name)?.decl,
             };
-            Some(location(sources, decl.name_span))
+            Some(Location::of(sources, decl.name_span))
         };
         let findings = FindingViews::new(evaluation.findings.clone(), |f| {
             let rule = rule_index.get(f.name.as_str());
             let failing_require =
                 rule.and_then(|r| r.outcomes.first_failure_location(f.entity.as_deref().unwrap_or("-")));
-            failing_require
-                .or_else(|| rule.map(|r| r.location.clone()))
-                .or_else(|| declared_at(f.source, &f.name))
-                .unwrap_or_default()
+            failing_require.or_else(|| rule.map(|r| r.location.clone())).or_else(|| declared_at(f.source, &f.name))
         });
         for f in evaluation.findings.iter() {
             match f.severity {
@@ -412,26 +410,16 @@ impl Report {
             soa,
             gap,
             matrices,
+            diagnostics: Vec::new(),
         }
     }
 
-    /// Makes every location relative to the project folder by removing
-    /// `prefix` (see `project::display_prefix`), so the report does not
-    /// depend on the folder it was run from.
-    pub fn strip_location_prefix(&mut self, prefix: &str) {
-        if prefix.is_empty() {
-            return;
-        }
-        let strip = |location: &mut String| {
-            if let Some(rest) = location.strip_prefix(prefix) {
-                *location = rest.to_string();
-            }
-        };
-        self.findings.locations_mut().for_each(strip);
-        for rule in &mut self.rules {
-            strip(&mut rule.location);
-            rule.outcomes.locations_mut().for_each(strip);
-        }
+    /// Adds the diagnostics found while the project was read (the
+    /// warnings `aims check` printed), so the JSON and SARIF reports carry
+    /// them too.
+    pub fn with_diagnostics(mut self, sources: &Sources, diagnostics: &[Diagnostic]) -> Report {
+        self.diagnostics.extend(diagnostics.iter().map(|d| DiagnosticView::new(d, sources)));
+        self
     }
 
     /// The title of every rule, risk and objective that has one, by name.
@@ -528,7 +516,7 @@ impl Report {
                                 out,
                                 "              saw {} ({})",
                                 line(&seen.join(", ")),
-                                line(&failure.location)
+                                line(&location::text(&failure.location))
                             );
                         }
                     }

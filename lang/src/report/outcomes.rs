@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use super::{FailureView, FindingView, Observed, OutcomeView};
+use super::{FailureView, FindingView, Location, Observed, OutcomeView};
 use crate::eval::{self, FailReason};
 use crate::ir::{Program, Requirement};
 
@@ -58,8 +58,8 @@ pub struct OutcomeViews {
 pub(super) struct RuleContext {
     pub program: Arc<Program>,
     pub requirements: Vec<Requirement>,
-    /// Where each requirement is (`file:line:column`).
-    pub locations: Vec<String>,
+    /// Where each requirement is.
+    pub locations: Vec<Location>,
     /// Whether the subject's keys are `Int`s, ordered as numbers.
     pub numeric_keys: bool,
 }
@@ -102,7 +102,7 @@ impl OutcomeViews {
     }
 
     /// Where the first failed requirement of the outcome for a key is.
-    pub(super) fn first_failure_location(&self, key: &str) -> Option<String> {
+    pub(super) fn first_failure_location(&self, key: &str) -> Option<Location> {
         let failure = self.outcomes[self.position_of(key)?].failures.first()?;
         self.rule.locations.get(failure.index).cloned()
     }
@@ -120,11 +120,6 @@ impl OutcomeViews {
             }
         }
         None
-    }
-
-    /// The requirements' locations, to rewrite them.
-    pub(super) fn locations_mut(&mut self) -> impl Iterator<Item = &mut String> {
-        Arc::make_mut(&mut self.rule).locations.iter_mut()
     }
 
     fn position(&self, i: usize) -> usize {
@@ -149,7 +144,7 @@ impl OutcomeViews {
                     require: requirement.map(|r| r.source.clone()).unwrap_or_default(),
                     message: eval::failure_message(requirement, f),
                     no_evidence: matches!(f.reason, FailReason::NoEvidence(_)),
-                    location: rule.locations.get(f.index).cloned().unwrap_or_default(),
+                    location: rule.locations.get(f.index).cloned(),
                     observed: f
                         .observed(&rule.program, requirement)
                         .into_iter()
@@ -176,17 +171,17 @@ pub struct FindingViews {
     findings: Arc<Vec<eval::Finding>>,
     /// Per finding, the index of its location in `locations`.
     at: Vec<u32>,
-    locations: Vec<String>,
+    locations: Vec<Option<Location>>,
 }
 
 impl FindingViews {
     /// Views of `findings`, each at `location(finding)`.
     pub(super) fn new(
         findings: Arc<Vec<eval::Finding>>,
-        mut location: impl FnMut(&eval::Finding) -> String,
+        mut location: impl FnMut(&eval::Finding) -> Option<Location>,
     ) -> FindingViews {
-        let mut locations: Vec<String> = Vec::new();
-        let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        let mut locations: Vec<Option<Location>> = Vec::new();
+        let mut index: std::collections::HashMap<Option<Location>, u32> = std::collections::HashMap::new();
         let at = findings
             .iter()
             .map(|f| {
@@ -216,13 +211,8 @@ impl FindingViews {
             name: f.name.clone(),
             entity: f.entity.as_ref().map(|e| e.to_string()),
             message: f.message.clone(),
-            location: self.locations.get(*at as usize).cloned().unwrap_or_default(),
+            location: self.locations.get(*at as usize).cloned().flatten(),
         })
-    }
-
-    /// The locations, to rewrite them.
-    pub(super) fn locations_mut(&mut self) -> impl Iterator<Item = &mut String> {
-        self.locations.iter_mut()
     }
 }
 

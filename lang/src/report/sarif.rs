@@ -5,19 +5,16 @@
 //! line that states the rule. Levels: major → `error`, minor → `warning`,
 //! observation → `note`. A finding's identity across runs is its name and
 //! entity (`partialFingerprints`), so an alert stays one alert while it lasts.
+//!
+//! The warnings and errors found while reading the project follow the
+//! findings: one `result` per diagnostic, its `ruleId` the diagnostic's
+//! code (`W0001`), its level from the diagnostic's severity.
 
 use serde_json::{json, Value as Json};
 
-use super::{source_name, FindingView, Report};
+use super::{source_name, DiagnosticView, FindingView, Location, Report};
+use crate::diag::Level;
 use crate::syntax::ast::Severity;
-
-/// `file:line:column` split into its parts (the file may hold `:`).
-pub(super) fn split_location(location: &str) -> Option<(&str, u64, u64)> {
-    let mut parts = location.rsplitn(3, ':');
-    let column = parts.next()?.parse().ok()?;
-    let line = parts.next()?.parse().ok()?;
-    Some((parts.next()?, line, column))
-}
 
 /// A policy file's location as a URI: relative paths under `uri_base`.
 fn artifact_uri(file: &str, uri_base: &str) -> String {
@@ -26,6 +23,25 @@ fn artifact_uri(file: &str, uri_base: &str) -> String {
         format!("file://{file}")
     } else {
         format!("{}{}", uri_base.replace('\\', "/"), file.trim_start_matches("./"))
+    }
+}
+
+/// A SARIF `locations` array holding one physical location.
+fn physical(location: &Location, uri_base: &str) -> Json {
+    json!([{
+        "physicalLocation": {
+            "artifactLocation": { "uri": artifact_uri(&location.file, uri_base) },
+            "region": { "startLine": location.line, "startColumn": location.column },
+        }
+    }])
+}
+
+/// The SARIF level of a diagnostic.
+fn diagnostic_level(severity: Level) -> &'static str {
+    match severity {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Note => "note",
     }
 }
 
@@ -76,15 +92,21 @@ impl Report {
             if let Some(entity) = &f.entity {
                 result["properties"]["entity"] = json!(entity);
             }
-            if let Some((file, line, column)) = split_location(&f.location) {
-                result["locations"] = json!([{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": artifact_uri(file, uri_base) },
-                        "region": { "startLine": line, "startColumn": column },
-                    }
-                }]);
+            if let Some(at) = &f.location {
+                result["locations"] = physical(at, uri_base);
             }
             results.push(result);
+        }
+        for d in &self.diagnostics {
+            let index = match rule_ids.iter().position(|r| r == d.code.as_str()) {
+                Some(i) => i,
+                None => {
+                    rule_ids.push(d.code.as_str().to_string());
+                    rules.push(diagnostic_rule(d));
+                    rule_ids.len() - 1
+                }
+            };
+            results.push(diagnostic_result(d, index, uri_base));
         }
         let log = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -127,6 +149,44 @@ impl Report {
     }
 }
 
+/// The SARIF rule of a diagnostic code, described by its first message.
+fn diagnostic_rule(d: &DiagnosticView) -> Json {
+    json!({
+        "id": d.code.as_str(),
+        "name": d.code.as_str(),
+        "shortDescription": { "text": d.message },
+        "helpUri": "https://example.invalid/aims/docs/errors.md",
+        "defaultConfiguration": { "level": diagnostic_level(d.severity) },
+        "properties": { "kind": "diagnostic" },
+    })
+}
+
+/// The SARIF result of a diagnostic: its message with the help and notes,
+/// at its primary location when that is a file of the project (the
+/// stdlib's files are not in the repository code scanning looks at).
+fn diagnostic_result(d: &DiagnosticView, index: usize, uri_base: &str) -> Json {
+    let mut text = d.message.clone();
+    for note in &d.notes {
+        text.push_str(&format!("\nnote: {note}"));
+    }
+    if let Some(help) = &d.help {
+        text.push_str(&format!("\nhelp: {help}"));
+    }
+    let mut result = json!({
+        "ruleId": d.code.as_str(),
+        "ruleIndex": index,
+        "level": diagnostic_level(d.severity),
+        "message": { "text": text },
+        "properties": { "source": "diagnostic" },
+    });
+    if let Some(at) = d.location.as_ref().filter(|at| !at.file.starts_with("<stdlib>/")) {
+        result["locations"] = physical(at, uri_base);
+        result["partialFingerprints"] =
+            json!({ "aimsDiagnostic/v1": format!("{}/{}/{}", d.code.as_str(), at.file, d.message) });
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,9 +199,29 @@ mod tests {
     }
 
     #[test]
-    fn locations_split_from_the_right() {
-        assert_eq!(split_location("policy/a.aims:12:3"), Some(("policy/a.aims", 12, 3)));
-        assert_eq!(split_location("C:/x/a.aims:1:1"), Some(("C:/x/a.aims", 1, 1)));
-        assert_eq!(split_location("nowhere"), None);
+    fn a_diagnostic_is_a_result_with_its_code_as_rule() {
+        let d = DiagnosticView {
+            code: crate::diag::Code::NoAppetite,
+            severity: Level::Warning,
+            message: "no appetite".into(),
+            location: Some(Location { file: "policy/risks.aims".into(), line: 3, column: 8 }),
+            labels: Vec::new(),
+            notes: Vec::new(),
+            help: Some("declare one".into()),
+        };
+        let result = diagnostic_result(&d, 2, "examples/x/");
+        assert_eq!(result["ruleId"], "W0001");
+        assert_eq!(result["ruleIndex"], 2);
+        assert_eq!(result["level"], "warning");
+        assert_eq!(result["message"]["text"], "no appetite\nhelp: declare one");
+        let place = &result["locations"][0]["physicalLocation"];
+        assert_eq!(place["artifactLocation"]["uri"], "examples/x/policy/risks.aims");
+        assert_eq!(place["region"]["startLine"], 3);
+        assert_eq!(place["region"]["startColumn"], 8);
+        let stdlib = DiagnosticView {
+            location: Some(Location { file: "<stdlib>/iso42001.aims".into(), line: 1, column: 1 }),
+            ..d
+        };
+        assert!(diagnostic_result(&stdlib, 0, "").get("locations").is_none());
     }
 }
