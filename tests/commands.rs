@@ -263,3 +263,20 @@ fn lsp_answers_after_bad_framing() {
     assert_eq!(out.matches("-32700").count(), 2, "parse errors once initialized: {out}");
     assert!(out.contains("capabilities"), "initialize is answered: {out}");
 }
+
+#[test]
+fn test_explain_and_check_name_files_relative_to_the_project() {
+    // Read from the repository root, the project is `examples/credit-scoring`:
+    // every command names its files as the reports do, from the project folder.
+    let coverage = stdout(&aims(&["test", "examples/credit-scoring", "--coverage", "--as-of", "2026-11-01"], root()));
+    assert!(coverage.contains("(policy/controls.aims:"), "{coverage}");
+    assert!(!coverage.contains("examples/credit-scoring/"), "{coverage}");
+    let explain = stdout(&aims(
+        &["explain", "bias_testing", "--path", "examples/credit-scoring", "--as-of", "2026-11-01"],
+        root(),
+    ));
+    assert!(explain.contains(" policy/controls.aims:"), "{explain}");
+    assert!(!explain.contains("examples/credit-scoring/"), "{explain}");
+    let report = stdout(&aims(&["check", "examples/credit-scoring", "--as-of", "2026-11-01", "--format", "json"], root()));
+    assert!(report.contains("\"location\": \"policy/controls.aims:"), "{report}");
+}

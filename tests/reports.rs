@@ -333,3 +333,72 @@ fn terminal_escapes_from_facts_and_the_project_name_are_neutralised() {
     assert_eq!(code, Some(2), "{stderr}");
     assert_inert("the diagnostics", &stderr);
 }
+
+/// A project with a risk but no appetite: it loads with warning W0001.
+const NO_APPETITE: &str = r#"scale Likelihood { rare: 1, likely: 4 }
+scale Impact { minor: 2, major: 4 }
+
+matrix RiskLevel = Likelihood * Impact {
+  low: 1..4
+  high: 5..16
+}
+
+entity System {
+  id: Text key,
+  owner: Text?,
+}
+
+control owned "Every system has an owner" for s: System where true {
+  require s.owner is some
+}
+
+risk unowned "A system nobody answers for" for s: System where true {
+  likelihood: likely
+  impact: major
+}
+"#;
+
+const NO_APPETITE_FACTS: &str = r#"{ "System": [ { "id": "a", "owner": "Ann" }, { "id": "b" } ] }"#;
+
+#[test]
+fn the_json_report_carries_the_warnings_aims_check_printed() {
+    let dir = project("\"warned\"", NO_APPETITE, NO_APPETITE_FACTS);
+    let (code, out, err) = check_in(dir.path(), &["--format", "json"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("[W0001] Warning"), "the warning is printed: {err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    validate("docs/report.schema.json", &json);
+    insta::assert_snapshot!("no_appetite_json_diagnostics", serde_json::to_string_pretty(&json["diagnostics"]).expect("JSON"));
+    // Without warnings there is no `diagnostics` field: reports of clean
+    // projects are as they were.
+    let clean: serde_json::Value = serde_json::from_str(&report("json")).expect("JSON");
+    assert!(clean.get("diagnostics").is_none(), "{:?}", clean.get("diagnostics"));
+}
+
+#[test]
+fn the_sarif_report_carries_the_warnings_as_results_with_their_code() {
+    let dir = project("\"warned\"", NO_APPETITE, NO_APPETITE_FACTS);
+    let (code, out, err) = check_in(dir.path(), &["--format", "sarif"]);
+    assert_eq!(code, Some(1), "{err}");
+    let sarif: serde_json::Value = serde_json::from_str(&out).expect("SARIF is JSON");
+    validate("tests/schemas/sarif-schema-2.1.0.json", &sarif);
+    let run = &sarif["runs"][0];
+    let results = run["results"].as_array().expect("results");
+    let warning = results.iter().find(|r| r["ruleId"] == "W0001").expect("a result for W0001");
+    insta::assert_snapshot!("no_appetite_sarif_result", serde_json::to_string_pretty(warning).expect("JSON"));
+    let index = warning["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+    assert_eq!(run["tool"]["driver"]["rules"][index]["id"], "W0001");
+    // The finding is still there, before the diagnostics.
+    assert_eq!(results[0]["ruleId"], "owned");
+}
+
+#[test]
+fn locations_are_relative_to_the_project_wherever_it_is_read_from() {
+    let dir = project("\"warned\"", NO_APPETITE, NO_APPETITE_FACTS);
+    let path = dir.path().to_string_lossy().into_owned();
+    let from_inside = check_in(dir.path(), &["--format", "json"]).1;
+    let from_outside = aims(&["check", &path, "--format", "json"], root());
+    assert_eq!(from_inside, String::from_utf8_lossy(&from_outside.stdout), "the report does not depend on the folder");
+    assert!(from_inside.contains("\"file\": \"policy.aims\""), "{from_inside}");
+    assert!(from_inside.contains("\"location\": \"policy.aims:15:3\""), "{from_inside}");
+}
