@@ -277,6 +277,7 @@ fn test_explain_and_check_name_files_relative_to_the_project() {
     ));
     assert!(explain.contains(" policy/controls.aims:"), "{explain}");
     assert!(!explain.contains("examples/credit-scoring/"), "{explain}");
-    let report = stdout(&aims(&["check", "examples/credit-scoring", "--as-of", "2026-11-01", "--format", "json"], root()));
+    let report =
+        stdout(&aims(&["check", "examples/credit-scoring", "--as-of", "2026-11-01", "--format", "json"], root()));
     assert!(report.contains("\"location\": \"policy/controls.aims:"), "{report}");
 }

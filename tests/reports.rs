@@ -368,7 +368,10 @@ fn the_json_report_carries_the_warnings_aims_check_printed() {
     assert!(err.contains("[W0001] Warning"), "the warning is printed: {err}");
     let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     validate("docs/report.schema.json", &json);
-    insta::assert_snapshot!("no_appetite_json_diagnostics", serde_json::to_string_pretty(&json["diagnostics"]).expect("JSON"));
+    insta::assert_snapshot!(
+        "no_appetite_json_diagnostics",
+        serde_json::to_string_pretty(&json["diagnostics"]).expect("JSON")
+    );
     // Without warnings there is no `diagnostics` field: reports of clean
     // projects are as they were.
     let clean: serde_json::Value = serde_json::from_str(&report("json")).expect("JSON");
@@ -401,4 +404,34 @@ fn locations_are_relative_to_the_project_wherever_it_is_read_from() {
     assert_eq!(from_inside, String::from_utf8_lossy(&from_outside.stdout), "the report does not depend on the folder");
     assert!(from_inside.contains("\"file\": \"policy.aims\""), "{from_inside}");
     assert!(from_inside.contains("\"location\": \"policy.aims:15:3\""), "{from_inside}");
+}
+
+#[test]
+fn a_project_that_does_not_load_still_gets_a_json_and_sarif_report_of_its_errors() {
+    let dir = project("\"broken\"", "entity System { id: Text key, status: Text }\ncontrol c for s: System where true { require s.staus == \"x\" }\n", "{}");
+    let (code, out, err) = check_in(dir.path(), &["--format", "json"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("[E0102] Error"), "the error is printed: {err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    validate("docs/report.schema.json", &json);
+    assert_eq!(json["summary"]["controls"], 0, "nothing is evaluated");
+    let diagnostic = &json["diagnostics"][0];
+    assert_eq!(diagnostic["code"], "E0102");
+    assert_eq!(diagnostic["severity"], "error");
+    assert_eq!(diagnostic["location"], serde_json::json!({ "file": "policy.aims", "line": 2, "column": 48 }));
+    assert_eq!(diagnostic["help"], "did you mean `status`?");
+
+    let (code, out, err) = check_in(dir.path(), &["--format", "sarif"]);
+    assert_eq!(code, Some(2), "{err}");
+    let sarif: serde_json::Value = serde_json::from_str(&out).expect("SARIF is JSON");
+    validate("tests/schemas/sarif-schema-2.1.0.json", &sarif);
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "E0102");
+    assert_eq!(result["level"], "error");
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
+    assert_eq!(result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 1);
+
+    // The text report is still only on standard error.
+    let (code, out, _) = check_in(dir.path(), &[]);
+    assert_eq!((code, out.as_str()), (Some(2), ""));
 }

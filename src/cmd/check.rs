@@ -12,7 +12,8 @@ use aims_lang::time::Date;
 use clap::ValueEnum;
 
 use super::{
-    emit, emit_with, load, parse_as_of, prepare_output, print_diagnostics, usage_error, EXIT_FINDINGS, EXIT_INVALID,
+    emit, emit_with, load_keeping_failure, parse_as_of, prepare_output, print_diagnostics, usage_error, EXIT_FINDINGS,
+    EXIT_INVALID,
 };
 
 #[derive(clap::Args)]
@@ -93,6 +94,26 @@ fn sarif_base(prefix: &str) -> String {
     prefix.strip_prefix(cwd.as_str()).map_or_else(|| prefix.to_string(), str::to_string)
 }
 
+/// The name of a project that could not be read: its folder's name.
+fn project_name(path: &std::path::Path) -> String {
+    let folder = if path.is_dir() { path } else { path.parent().unwrap_or(path) };
+    let folder = folder.canonicalize().unwrap_or_else(|_| folder.to_path_buf());
+    folder.file_name().map_or_else(|| "project".to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Writes the report of a project that could not be evaluated when the
+/// format is one that carries diagnostics (JSON, SARIF); the other formats
+/// write nothing, the diagnostics are on standard error. `Some` only when
+/// the report could not be written (the exit code of that).
+fn write_failed(args: &CheckArgs, output: Option<super::output::Pending>, report: &Report) -> Option<ExitCode> {
+    let text = match args.format {
+        Format::Json => report.to_json(),
+        Format::Sarif => report.to_sarif(&sarif_base(&aims_lang::project::display_prefix(&args.path))),
+        Format::Text | Format::Junit | Format::Markdown | Format::Html => return None,
+    };
+    emit(output, &text).err()
+}
+
 pub fn run(args: CheckArgs) -> ExitCode {
     let as_of = match parse_as_of(args.as_of.as_deref(), &args.path) {
         Ok(as_of) => as_of,
@@ -111,11 +132,15 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let bar = progress();
     bar.set_message("loading the policies and facts");
     let options = LoadOptions { facts: args.facts.clone() };
-    let mut engine = match load(&args.path, &options) {
+    let mut engine = match load_keeping_failure(&args.path, &options, "`aims soa` lists them all") {
         Ok(engine) => engine,
-        Err(code) => {
+        Err((code, failure)) => {
             bar.finish_and_clear();
-            return code;
+            // The JSON and SARIF reports carry the errors too.
+            let name = project_name(&args.path);
+            let as_of = as_of.unwrap_or_else(Date::today_utc);
+            let report = Report::failed(&name, as_of, &failure.sources, &failure.diagnostics);
+            return write_failed(&args, output, &report).unwrap_or(code);
         }
     };
     // The facts are loaded and checked: their text is not read again.
@@ -127,7 +152,11 @@ pub fn run(args: CheckArgs) -> ExitCode {
     if !stopped.is_empty() {
         bar.finish_and_clear();
         print_diagnostics(engine.sources(), &stopped);
-        return ExitCode::from(EXIT_INVALID);
+        // The evaluation is incomplete: the report holds only why.
+        let mut diagnostics = engine.warnings().to_vec();
+        diagnostics.extend(stopped);
+        let report = Report::failed(engine.name(), as_of, engine.sources(), &diagnostics);
+        return write_failed(&args, output, &report).unwrap_or(ExitCode::from(EXIT_INVALID));
     }
     bar.set_message("writing the report");
     // The report carries the warnings printed when the project was read.

@@ -88,6 +88,16 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Engine, ExitCode> {
 
 /// [`load`], saying where the unaddressed Annex A controls are listed.
 pub fn load_listing(path: &Path, options: &LoadOptions, listed: &str) -> Result<Engine, ExitCode> {
+    load_keeping_failure(path, options, listed).map_err(|(code, _)| code)
+}
+
+/// [`load_listing`], handing back the failure it printed with the exit
+/// code, for a report that carries the diagnostics (`aims check --format json`).
+pub fn load_keeping_failure(
+    path: &Path,
+    options: &LoadOptions,
+    listed: &str,
+) -> Result<Engine, (ExitCode, aims_lang::LoadFailure)> {
     match Engine::load(path, options) {
         Ok(engine) => {
             print_warnings(engine.sources(), engine.warnings(), listed);
@@ -96,7 +106,7 @@ pub fn load_listing(path: &Path, options: &LoadOptions, listed: &str) -> Result<
         Err(failure) => {
             print_diagnostics(&failure.sources, &failure.diagnostics);
             let io_only = failure.diagnostics.iter().all(|d| d.code == Code::Io);
-            Err(ExitCode::from(if io_only { EXIT_USAGE } else { EXIT_INVALID }))
+            Err((ExitCode::from(if io_only { EXIT_USAGE } else { EXIT_INVALID }), failure))
         }
     }
 }

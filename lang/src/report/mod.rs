@@ -414,6 +414,28 @@ impl Report {
         }
     }
 
+    /// The report of a project that could not be evaluated: nothing
+    /// evaluated, only the `diagnostics` that say why (its errors and
+    /// warnings), so a script or code scanning still sees them.
+    pub fn failed(project: &str, as_of: crate::time::Date, sources: &Sources, diagnostics: &[Diagnostic]) -> Report {
+        Report {
+            schema: SCHEMA,
+            project: project.to_string(),
+            as_of: as_of.to_string(),
+            summary: Summary::default(),
+            findings: FindingViews::default(),
+            rules: Vec::new(),
+            risks: Vec::new(),
+            objectives: Vec::new(),
+            exceptions: Vec::new(),
+            soa: Vec::new(),
+            gap: None,
+            matrices: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+        .with_diagnostics(sources, diagnostics)
+    }
+
     /// Adds the diagnostics found while the project was read (the
     /// warnings `aims check` printed), so the JSON and SARIF reports carry
     /// them too.

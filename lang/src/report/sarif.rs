@@ -179,10 +179,31 @@ fn diagnostic_result(d: &DiagnosticView, index: usize, uri_base: &str) -> Json {
         "message": { "text": text },
         "properties": { "source": "diagnostic" },
     });
-    if let Some(at) = d.location.as_ref().filter(|at| !at.file.starts_with("<stdlib>/")) {
+    let in_project = |at: &&Location| !at.file.starts_with("<stdlib>/");
+    if let Some(at) = d.location.as_ref().filter(in_project) {
         result["locations"] = physical(at, uri_base);
         result["partialFingerprints"] =
             json!({ "aimsDiagnostic/v1": format!("{}/{}/{}", d.code.as_str(), at.file, d.message) });
+    }
+    // The other labels (`declared here`) are related locations.
+    let related: Vec<Json> = d
+        .labels
+        .iter()
+        .skip(1)
+        .filter_map(|label| {
+            let at = label.location.as_ref().filter(in_project)?;
+            let mut place = physical(at, uri_base)[0].clone();
+            place["message"] = json!({ "text": label.message });
+            Some(place)
+        })
+        .enumerate()
+        .map(|(id, mut place)| {
+            place["id"] = json!(id);
+            place
+        })
+        .collect();
+    if !related.is_empty() {
+        result["relatedLocations"] = json!(related);
     }
     result
 }
