@@ -435,3 +435,26 @@ fn a_project_that_does_not_load_still_gets_a_json_and_sarif_report_of_its_errors
     let (code, out, _) = check_in(dir.path(), &[]);
     assert_eq!((code, out.as_str()), (Some(2), ""));
 }
+
+#[test]
+fn the_json_report_lists_every_w0002_the_terminal_summarises() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert_eq!(aims(&["init", "."], dir.path()).status.code(), Some(0));
+    let (_, out, err) = check_in(dir.path(), &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    validate("docs/report.schema.json", &json);
+    let w0002: Vec<&serde_json::Value> =
+        json["diagnostics"].as_array().expect("diagnostics").iter().filter(|d| d["code"] == "W0002").collect();
+    let shown = err.matches("[W0002] Warning").count();
+    let more: usize = err
+        .split("aims: ")
+        .find_map(|rest| {
+            rest.strip_suffix(
+                " more Annex A controls are neither implemented nor excluded (W0002); `aims soa` lists them all\n",
+            )
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert_eq!((shown, w0002.len()), (3, 3 + more), "{err}");
+    assert!(w0002.iter().all(|d| d["location"]["file"] == "policy/controls.aims"), "at the `use iso42001`");
+}
