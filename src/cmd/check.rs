@@ -132,7 +132,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let bar = progress();
     bar.set_message("loading the policies and facts");
     let options = LoadOptions { facts: args.facts.clone() };
-    let mut engine = match load_keeping_failure(&args.path, &options, "`aims soa` lists them all") {
+    let mut engine = match load_keeping_failure(&args.path, &options, super::SOA_LISTS_THEM) {
         Ok(engine) => engine,
         Err((code, failure)) => {
             bar.finish_and_clear();

@@ -83,8 +83,11 @@ pub fn parse_as_of(text: Option<&str>, path: &Path) -> Result<Option<Date>, Exit
 /// Loads a project, printing its diagnostics on failure (exit 2, or 3
 /// when only files could not be read) and its warnings on success.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Engine, ExitCode> {
-    load_listing(path, options, "`aims soa` lists them all")
+    load_listing(path, options, SOA_LISTS_THEM)
 }
+
+/// Where the W0002 warnings the terminal summarises are listed in full.
+pub const SOA_LISTS_THEM: &str = "`aims soa` lists them all";
 
 /// [`load`], saying where the unaddressed Annex A controls are listed.
 pub fn load_listing(path: &Path, options: &LoadOptions, listed: &str) -> Result<Engine, ExitCode> {

@@ -5,6 +5,12 @@
 //! [`Report::to_text`]. Everything in it is ordered (outcomes by entity
 //! key, findings by severity, name, entity), so the same inputs give
 //! byte-identical output.
+//!
+//! Its data is typed: places are [`Location`]s (the file relative to the
+//! project, named once when it was read), statuses are enums
+//! ([`Treatment`], [`ExceptionStatus`], …), and the warnings and errors of
+//! the project are [`DiagnosticView`]s; each format decides how to write
+//! them (`file:line:column` in JSON and text, the parts in SARIF).
 
 mod diagnostics;
 pub mod gap;
