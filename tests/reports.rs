@@ -458,3 +458,19 @@ fn the_json_report_lists_every_w0002_the_terminal_summarises() {
     assert_eq!((shown, w0002.len()), (3, 3 + more), "{err}");
     assert!(w0002.iter().all(|d| d["location"]["file"] == "policy/controls.aims"), "at the `use iso42001`");
 }
+
+#[test]
+fn an_evaluation_stopped_by_its_budget_reports_why_in_json_and_sarif() {
+    let project = "tests/corpus/limit-eval-steps-risk";
+    let json = aims(&["check", project, "--as-of", "2026-11-01", "--format", "json"], root());
+    assert_eq!(json.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    validate("docs/report.schema.json", &json);
+    assert_eq!(json["diagnostics"][0]["code"], "E0501");
+    assert_eq!(json["risks"], serde_json::json!([]), "an incomplete evaluation is not reported");
+    let sarif = aims(&["check", project, "--as-of", "2026-11-01", "--format", "sarif"], root());
+    assert_eq!(sarif.status.code(), Some(2));
+    let sarif: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF");
+    validate("tests/schemas/sarif-schema-2.1.0.json", &sarif);
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "E0501");
+}
