@@ -473,6 +473,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             Ty::Percent => Ok(Value::Percent(n)),
             // JSON's `-0` is read as a float.
             Ty::Int if v == 0.0 && v.is_sign_negative() => Ok(Value::Int(0)),
+            // A key written as a number: the same text the slow path reads
+            // (its JSON number's own rendering).
+            Ty::Entity(id) => {
+                let text = serde_json::Number::from_f64(v).ok_or_else(slow)?.to_string();
+                Ok(Value::Ref(*id, Arc::from(text)))
+            }
             _ => Err(slow()),
         }
     }
