@@ -280,16 +280,6 @@ pub enum AggFn {
 }
 
 impl AggFn {
-    pub fn parse(name: &str) -> Option<AggFn> {
-        Some(match name {
-            "count" => AggFn::Count,
-            "sum" => AggFn::Sum,
-            "avg" => AggFn::Avg,
-            "min" => AggFn::Min,
-            "max" => AggFn::Max,
-            _ => return None,
-        })
-    }
     pub fn as_str(self) -> &'static str {
         match self {
             AggFn::Count => "count",

@@ -18,7 +18,7 @@ use crate::syntax::ast::Span;
 use crate::syntax::{self, tokens::TokenKind, DECLARATION_KEYWORDS};
 
 use super::index::{self, FileIndex};
-use super::types::{Types, BUILTIN_FUNCTIONS, BUILTIN_TYPES};
+use super::types::{Types, BUILTIN_TYPES};
 use super::World;
 
 /// What a completion inserts.
@@ -532,12 +532,12 @@ impl<'w> Context<'w> {
                 ..self.item(&f.decl.name, CompletionKind::Function, Some(detail))
             });
         }
-        for (name, signature, doc) in BUILTIN_FUNCTIONS {
+        for b in crate::builtins::BUILTINS {
             out.push(Completion {
-                documentation: Some((*doc).to_string()),
-                insert: format!("{name}($1)"),
+                documentation: Some(b.doc.to_string()),
+                insert: format!("{}($1)", b.name),
                 snippet: true,
-                ..self.item(name, CompletionKind::Function, Some((*signature).to_string()))
+                ..self.item(b.name, CompletionKind::Function, Some(b.signature().replace('\n', " or ")))
             });
         }
         for (decl, what) in program

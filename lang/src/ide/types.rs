@@ -20,18 +20,6 @@ pub const BUILTIN_TYPES: &[(&str, Ty)] = &[
     ("Duration", Ty::Duration),
 ];
 
-/// The builtin functions and aggregates: name, signature, what it does.
-pub const BUILTIN_FUNCTIONS: &[(&str, &str, &str)] = &[
-    ("len", "len(list) -> Int", "the number of elements of a list"),
-    ("days_since", "days_since(date: Date) -> Int", "days from the date to the evaluation date"),
-    ("abs", "abs(n) -> the type of n", "the absolute value of a number"),
-    ("min", "min(a, b) or min(x.v for x: Entity)", "the smaller value, or the least over a set"),
-    ("max", "max(a, b) or max(x.v for x: Entity)", "the larger value, or the greatest over a set"),
-    ("count", "count(x for x: Entity where ..) -> Int", "how many elements pass the filter"),
-    ("sum", "sum(x.v for x: Entity) -> Int or Number", "the sum over a set (0 over nothing)"),
-    ("avg", "avg(x.v for x: Entity) -> Number?", "the mean over a set (unknown over nothing)"),
-];
-
 /// Name lookups over one program.
 pub struct Types<'p> {
     pub program: &'p Program,

@@ -8,12 +8,14 @@
 
 pub mod ast;
 mod build;
+pub mod keywords;
 mod shift;
 pub mod tokens;
 
 use pest::Parser as _;
 
 use self::ast::{SourceFile, Span};
+pub use self::keywords::{KeywordKind, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS, KEYWORDS, RESERVED_WORDS};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "syntax/grammar.pest"]
@@ -62,77 +64,6 @@ pub struct Parse {
     pub file: SourceFile,
     pub errors: Vec<SyntaxError>,
 }
-
-/// Keywords that start a declaration; a line starting with one starts a chunk.
-pub const DECLARATION_KEYWORDS: &[&str] = &[
-    "use",
-    "enum",
-    "record",
-    "entity",
-    "extend",
-    "fact",
-    "requirement",
-    "control",
-    "audit",
-    "scale",
-    "matrix",
-    "appetite",
-    "risk",
-    "objective",
-    "exception",
-    "exclude",
-    "map",
-    "fn",
-    "test",
-];
-
-/// Words the grammar spells out inside declarations: operators,
-/// quantifiers, literals and the words of clauses and statements.
-pub const CLAUSE_KEYWORDS: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "if",
-    "then",
-    "else",
-    "exists",
-    "all",
-    "for",
-    "where",
-    "is",
-    "some",
-    "none",
-    "true",
-    "false",
-    "within",
-    "today",
-    "because",
-    "require",
-    "let",
-    "implements",
-    "clause",
-    "severity",
-    "owner",
-    "treated",
-    "by",
-    "residual",
-    "to",
-    "on",
-    "at",
-    "measure",
-    "baseline",
-    "target",
-    "history",
-    "waives",
-    "until",
-    "approved",
-    "given",
-    "expect",
-    "as",
-    "of",
-    "key",
-];
 
 /// A text literal that reads back as `text`: quoted, with the escapes of
 /// the language (`\n`, `\r`, `\t`, `\"` and `\\`), on one line. Everything
