@@ -504,6 +504,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_walk_visits_every_expression_in_source_order() {
+        let e = parse_expr("f(a, g(b)) and exists x in l(1) where h(x.y)").expect("parses");
+        let calls: Vec<&str> = e
+            .walk()
+            .filter_map(|x| match &x.kind {
+                ast::ExprKind::Call(f, _) => Some(f.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls, ["f", "g", "l", "h"]);
+        assert_eq!(e.walk().count(), 11, "and, f, a, g, b, exists, l, 1, h, x.y, x");
+    }
+
+    #[test]
     fn one_broken_declaration_hides_nothing_else() {
         let text = "enum A { x, y }\ncontrol broken { require }\nenum B { z }\ncontrol also_broken for s: { }\n";
         let parse = parse(text);
