@@ -339,6 +339,7 @@ mod tests {
         let ops: Vec<AggFn> = BUILTINS.iter().filter_map(|b| Some(b.aggregate?.op)).collect();
         for op in [AggFn::Count, AggFn::Sum, AggFn::Avg, AggFn::Min, AggFn::Max] {
             assert!(ops.contains(&op), "{op:?} is missing");
+            assert_eq!(aggregate(op.as_str()).map(|a| a.op), Some(op), "{op:?} is named by the table");
         }
         assert_eq!(aggregate_names(), ["count", "sum", "avg", "min", "max"]);
     }

@@ -336,14 +336,9 @@ pub enum AggFn {
 }
 
 impl AggFn {
+    /// The aggregate's name, from the table of builtins.
     pub fn as_str(self) -> &'static str {
-        match self {
-            AggFn::Count => "count",
-            AggFn::Sum => "sum",
-            AggFn::Avg => "avg",
-            AggFn::Min => "min",
-            AggFn::Max => "max",
-        }
+        crate::builtins::BUILTINS.iter().find(|b| b.aggregate.is_some_and(|a| a.op == self)).map_or("", |b| b.name)
     }
 }
 

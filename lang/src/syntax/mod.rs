@@ -390,28 +390,7 @@ fn hint(chunk: &str, offset: usize, found: &str) -> Option<String> {
         return Some("a bracket or a block may be left open".into());
     }
     let word = found.trim_matches('`');
-    if matches!(
-        word,
-        "and"
-            | "or"
-            | "not"
-            | "in"
-            | "if"
-            | "then"
-            | "else"
-            | "exists"
-            | "all"
-            | "for"
-            | "where"
-            | "is"
-            | "some"
-            | "none"
-            | "within"
-            | "today"
-            | "because"
-            | "require"
-            | "let"
-    ) {
+    if RESERVED_WORDS.contains(&word) {
         return Some(format!("`{word}` is a keyword and cannot be used as a name"));
     }
     None
