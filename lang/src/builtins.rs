@@ -1,5 +1,8 @@
 //! The builtin functions and aggregates of the language, in one table.
 //!
+//! The builtin types are listed once too, in [`TYPES`]: name, type and
+//! what their values are.
+//!
 //! Each builtin is listed once, in [`BUILTINS`]: its name, the call it
 //! accepts (arity and argument kinds), the aggregate it names, and a doc
 //! paragraph. The checker types calls from it, the editor's hover,
@@ -168,6 +171,38 @@ pub const BUILTINS: &[Builtin] = &[
         doc: "The mean of the values over a set.",
     },
 ];
+
+/// A builtin type: `Int`, `Date`, ...
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuiltinType {
+    /// The name as written in a policy.
+    pub name: &'static str,
+    /// The type it denotes.
+    pub ty: Ty,
+    /// What its values are: a phrase, Markdown.
+    pub doc: &'static str,
+}
+
+/// Every builtin type.
+pub const TYPES: &[BuiltinType] = &[
+    BuiltinType { name: "Bool", ty: Ty::Bool, doc: "`true` or `false`" },
+    BuiltinType { name: "Int", ty: Ty::Int, doc: "a whole number (64-bit)" },
+    BuiltinType { name: "Number", ty: Ty::Number, doc: "a decimal number" },
+    BuiltinType { name: "Percent", ty: Ty::Percent, doc: "a fraction written as a percentage: `5%` is 0.05" },
+    BuiltinType { name: "Text", ty: Ty::Text, doc: "text, in double quotes" },
+    BuiltinType { name: "Date", ty: Ty::Date, doc: "a calendar date, `YYYY-MM-DD`" },
+    BuiltinType { name: "Duration", ty: Ty::Duration, doc: "days, weeks, months or years: `180 days`, `12 months`" },
+];
+
+/// The builtin type of that name.
+pub fn builtin_type(name: &str) -> Option<&'static BuiltinType> {
+    TYPES.iter().find(|t| t.name == name)
+}
+
+/// The name of a builtin type (`None` for a declared or compound type).
+pub fn type_name(ty: &Ty) -> Option<&'static str> {
+    TYPES.iter().find(|t| t.ty == *ty).map(|t| t.name)
+}
 
 /// The builtin of that name.
 pub fn lookup(name: &str) -> Option<&'static Builtin> {
@@ -342,6 +377,15 @@ mod tests {
             assert_eq!(aggregate(op.as_str()).map(|a| a.op), Some(op), "{op:?} is named by the table");
         }
         assert_eq!(aggregate_names(), ["count", "sum", "avg", "min", "max"]);
+    }
+
+    #[test]
+    fn builtin_types_name_themselves() {
+        for t in TYPES {
+            assert_eq!(type_name(&t.ty), Some(t.name));
+            assert_eq!(builtin_type(t.name).map(|b| &b.ty), Some(&t.ty));
+        }
+        assert_eq!(type_name(&Ty::Int.optional()), None);
     }
 
     #[test]

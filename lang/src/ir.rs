@@ -697,13 +697,9 @@ impl Program {
     pub fn ty_name(&self, ty: &Ty) -> String {
         let name = |d: Option<&Decl>| d.map_or_else(|| "?".to_string(), |d| d.name.clone());
         match ty {
-            Ty::Bool => "Bool".into(),
-            Ty::Int => "Int".into(),
-            Ty::Number => "Number".into(),
-            Ty::Percent => "Percent".into(),
-            Ty::Text => "Text".into(),
-            Ty::Date => "Date".into(),
-            Ty::Duration => "Duration".into(),
+            Ty::Bool | Ty::Int | Ty::Number | Ty::Percent | Ty::Text | Ty::Date | Ty::Duration => {
+                crate::builtins::type_name(ty).unwrap_or("?").into()
+            }
             Ty::Enum(id) => name(self.enums.get(id.index()).map(|d| &d.decl)),
             Ty::Scale(id) => name(self.scales.get(id.index()).map(|d| &d.decl)),
             Ty::Level(id) => name(self.matrices.get(id.index()).map(|d| &d.decl)),

@@ -9,17 +9,6 @@ use std::collections::HashMap;
 use crate::ir::{EnumId, FieldDef, MatrixId, Program, RecordId, ScaleId, StructDef, Ty};
 use crate::syntax::ast::TypeExpr;
 
-/// The builtin types, by name.
-pub const BUILTIN_TYPES: &[(&str, Ty)] = &[
-    ("Bool", Ty::Bool),
-    ("Int", Ty::Int),
-    ("Number", Ty::Number),
-    ("Percent", Ty::Percent),
-    ("Text", Ty::Text),
-    ("Date", Ty::Date),
-    ("Duration", Ty::Duration),
-];
-
 /// Name lookups over one program.
 pub struct Types<'p> {
     pub program: &'p Program,
@@ -70,7 +59,7 @@ impl<'p> Types<'p> {
     pub fn of_type_expr(&self, ty: &TypeExpr) -> Option<Ty> {
         let (base, optional) = match ty {
             TypeExpr::Named { name, optional, .. } => {
-                let builtin = BUILTIN_TYPES.iter().find(|(n, _)| *n == name.name).map(|(_, t)| t.clone());
+                let builtin = crate::builtins::builtin_type(&name.name).map(|t| t.ty.clone());
                 (builtin.or_else(|| self.named(&name.name).cloned())?, *optional)
             }
             TypeExpr::List { element, optional, .. } => (Ty::List(Box::new(self.of_type_expr(element)?)), *optional),
