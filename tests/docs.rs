@@ -330,6 +330,20 @@ fn the_builtins_section_is_generated_from_the_table() {
     );
 }
 
+/// The reserved words `docs/language.md` lists are the reserved keywords
+/// of `aims_lang::syntax::KEYWORDS`.
+#[test]
+fn the_reserved_words_in_the_docs_are_the_reserved_keywords() {
+    let text = std::fs::read_to_string(root().join("docs/language.md")).expect("readable doc");
+    let after = text.split_once("These words are reserved and cannot be used as names:").expect("the reserved words").1;
+    let block = after.split("```").nth(1).expect("a fenced block of reserved words");
+    let mut shown: Vec<&str> = block.split_whitespace().collect();
+    let mut reserved: Vec<&str> = aims_lang::syntax::RESERVED_WORDS.to_vec();
+    shown.sort_unstable();
+    reserved.sort_unstable();
+    assert_eq!(shown, reserved, "docs/language.md lists other reserved words than lang/src/syntax/keywords.rs");
+}
+
 #[test]
 fn outputs_shown_in_the_docs_are_what_the_program_prints() {
     let bless = std::env::var_os("AIMS_BLESS").is_some_and(|v| v == "1");
