@@ -299,6 +299,51 @@ fn check_document(path: &Path, bless: bool) -> Vec<String> {
     problems
 }
 
+const BUILTINS_START: &str = "<!-- builtins: generated from lang/src/builtins.rs -->";
+const BUILTINS_END: &str = "<!-- builtins: end -->";
+
+/// The builtins section of `docs/language.md` is generated from the table
+/// in `lang/src/builtins.rs`; `AIMS_BLESS=1` rewrites it.
+#[test]
+fn the_builtins_section_is_generated_from_the_table() {
+    let bless = std::env::var_os("AIMS_BLESS").is_some_and(|v| v == "1");
+    let path = root().join("docs/language.md");
+    let text = std::fs::read_to_string(&path).expect("readable doc");
+    let start = text.find(BUILTINS_START).expect("the builtins section's start marker") + BUILTINS_START.len();
+    let end = start + text[start..].find(BUILTINS_END).expect("the builtins section's end marker");
+    let shown = text[start..end].trim_matches('\n');
+    let generated = aims_lang::builtins::markdown();
+    let generated = generated.trim_matches('\n');
+    if shown == generated {
+        return;
+    }
+    if bless {
+        let new = format!("{}\n{generated}\n{}", &text[..start], &text[end..]);
+        std::fs::write(&path, new).expect("doc rewritten");
+        return;
+    }
+    let (shown, generated): (Vec<String>, Vec<String>) =
+        (shown.lines().map(String::from).collect(), generated.lines().map(String::from).collect());
+    panic!(
+        "docs/language.md: the builtins section is not what lang/src/builtins.rs generates (- doc, + table):\n{}\n\nRun `AIMS_BLESS=1 cargo test --test docs` to rewrite it, then review `git diff`.",
+        diff(&shown, &generated)
+    );
+}
+
+/// The reserved words `docs/language.md` lists are the reserved keywords
+/// of `aims_lang::syntax::KEYWORDS`.
+#[test]
+fn the_reserved_words_in_the_docs_are_the_reserved_keywords() {
+    let text = std::fs::read_to_string(root().join("docs/language.md")).expect("readable doc");
+    let after = text.split_once("These words are reserved and cannot be used as names:").expect("the reserved words").1;
+    let block = after.split("```").nth(1).expect("a fenced block of reserved words");
+    let mut shown: Vec<&str> = block.split_whitespace().collect();
+    let mut reserved: Vec<&str> = aims_lang::syntax::RESERVED_WORDS.to_vec();
+    shown.sort_unstable();
+    reserved.sort_unstable();
+    assert_eq!(shown, reserved, "docs/language.md lists other reserved words than lang/src/syntax/keywords.rs");
+}
+
 #[test]
 fn outputs_shown_in_the_docs_are_what_the_program_prints() {
     let bless = std::env::var_os("AIMS_BLESS").is_some_and(|v| v == "1");

@@ -247,6 +247,52 @@ pub enum Ex {
     Builtin(Builtin, Vec<Ex>),
 }
 
+impl Ex {
+    /// The expressions directly inside this one, in evaluation order: a
+    /// quantifier's or an aggregate's list source comes before its filter
+    /// and body. A walker that only recurses calls this instead of matching
+    /// every kind; a recursive walk stays within the parser's depth limit
+    /// (`ParseLimits::max_depth`), since lowering keeps the tree's shape.
+    pub fn children(&self) -> Vec<&Ex> {
+        let mut out: Vec<&Ex> = Vec::new();
+        match self {
+            Ex::Const(_) | Ex::Today | Ex::Local(..) => {}
+            Ex::Field { base: a, .. } | Ex::Not(a) | Ex::Neg(a) | Ex::Is { value: a, .. } => out.push(a),
+            Ex::And(a, b)
+            | Ex::Or(a, b)
+            | Ex::Arith(_, a, b)
+            | Ex::Cmp(_, a, b)
+            | Ex::Within(a, b)
+            | Ex::Coalesce(a, b)
+            | Ex::In { value: a, list: b, .. } => {
+                out.push(a);
+                out.push(b);
+            }
+            Ex::If { branches, otherwise } => {
+                for (c, t) in branches {
+                    out.push(c);
+                    out.push(t);
+                }
+                out.push(otherwise);
+            }
+            Ex::List(items) | Ex::Record(items) | Ex::Builtin(_, items) | Ex::Call { args: items, .. } => {
+                out.extend(items)
+            }
+            Ex::Quantifier { source, filter, body, .. } => {
+                out.extend(source.list());
+                out.extend(filter.as_deref());
+                out.extend(body.as_deref());
+            }
+            Ex::Aggregate { source, filter, value, .. } => {
+                out.extend(source.list());
+                out.extend(filter.as_deref());
+                out.push(value);
+            }
+        }
+        out
+    }
+}
+
 /// What a quantifier or an aggregate ranges over.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
@@ -254,6 +300,16 @@ pub enum Source {
     Entities(EntityId),
     /// The elements of a list.
     List(Box<Ex>),
+}
+
+impl Source {
+    /// The list expression ranged over, if it is one.
+    pub fn list(&self) -> Option<&Ex> {
+        match self {
+            Source::List(l) => Some(l),
+            Source::Entities(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,24 +336,9 @@ pub enum AggFn {
 }
 
 impl AggFn {
-    pub fn parse(name: &str) -> Option<AggFn> {
-        Some(match name {
-            "count" => AggFn::Count,
-            "sum" => AggFn::Sum,
-            "avg" => AggFn::Avg,
-            "min" => AggFn::Min,
-            "max" => AggFn::Max,
-            _ => return None,
-        })
-    }
+    /// The aggregate's name, from the table of builtins.
     pub fn as_str(self) -> &'static str {
-        match self {
-            AggFn::Count => "count",
-            AggFn::Sum => "sum",
-            AggFn::Avg => "avg",
-            AggFn::Min => "min",
-            AggFn::Max => "max",
-        }
+        crate::builtins::BUILTINS.iter().find(|b| b.aggregate.is_some_and(|a| a.op == self)).map_or("", |b| b.name)
     }
 }
 
@@ -656,13 +697,9 @@ impl Program {
     pub fn ty_name(&self, ty: &Ty) -> String {
         let name = |d: Option<&Decl>| d.map_or_else(|| "?".to_string(), |d| d.name.clone());
         match ty {
-            Ty::Bool => "Bool".into(),
-            Ty::Int => "Int".into(),
-            Ty::Number => "Number".into(),
-            Ty::Percent => "Percent".into(),
-            Ty::Text => "Text".into(),
-            Ty::Date => "Date".into(),
-            Ty::Duration => "Duration".into(),
+            Ty::Bool | Ty::Int | Ty::Number | Ty::Percent | Ty::Text | Ty::Date | Ty::Duration => {
+                crate::builtins::type_name(ty).unwrap_or("?").into()
+            }
             Ty::Enum(id) => name(self.enums.get(id.index()).map(|d| &d.decl)),
             Ty::Scale(id) => name(self.scales.get(id.index()).map(|d| &d.decl)),
             Ty::Level(id) => name(self.matrices.get(id.index()).map(|d| &d.decl)),
@@ -744,5 +781,28 @@ impl Program {
                 out.push('}');
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_are_the_direct_subexpressions_in_evaluation_order() {
+        let local = || Ex::Local(0, Arc::from("x"));
+        let aggregate = Ex::Aggregate {
+            func: AggFn::Sum,
+            slot: 0,
+            source: Source::List(Box::new(Ex::Today)),
+            filter: Some(Box::new(Ex::Const(Value::Bool(true)))),
+            value: Box::new(local()),
+        };
+        assert_eq!(aggregate.children(), [&Ex::Today, &Ex::Const(Value::Bool(true)), &local()]);
+        let over_entities =
+            Ex::Quantifier { all: true, slot: 0, source: Source::Entities(EntityId(0)), filter: None, body: None };
+        assert!(over_entities.children().is_empty());
+        let call = Ex::Call { func: FnId(0), args: vec![local(), Ex::Today] };
+        assert_eq!(call.children(), [&local(), &Ex::Today]);
     }
 }

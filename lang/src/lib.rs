@@ -15,6 +15,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod builtins;
 pub mod diag;
 pub mod engine;
 pub mod eval;

@@ -8,6 +8,8 @@
 //! field otherwise); the arguments of commands; and otherwise every declared
 //! name, builtin and keyword.
 
+use aims_lang::syntax::{self, KeywordKind};
+
 use crate::parse::COMMANDS;
 
 /// Everything completion may offer, read from a session.
@@ -27,11 +29,9 @@ pub struct Vocabulary {
     pub scenarios: Vec<String>,
 }
 
-const BUILTINS: &[&str] = &["count", "sum", "avg", "min", "max", "len", "days_since", "abs"];
-const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "in", "if", "then", "else", "exists", "all", "for", "where", "is", "some", "none", "true",
-    "false", "within", "today", "on",
-];
+/// Words of the REPL's own syntax (`RULE on "KEY"`) completed beside the
+/// language's expression keywords.
+const SESSION_WORDS: &[&str] = &["on"];
 
 impl Vocabulary {
     fn entity(&self, name: &str) -> Option<&(String, Vec<String>, Vec<String>)> {
@@ -62,7 +62,10 @@ impl Vocabulary {
             names.push(name.clone());
             names.extend(values.iter().cloned());
         }
-        names.extend(BUILTINS.iter().chain(KEYWORDS).map(|s| s.to_string()));
+        names.extend(aims_lang::builtins::names().map(String::from));
+        // Expression keywords and literals: what a line typed at the prompt starts with.
+        let keywords = [KeywordKind::Expression, KeywordKind::Literal].into_iter().flat_map(syntax::keywords::of_kind);
+        names.extend(keywords.chain(SESSION_WORDS.iter().copied()).map(String::from));
         names
     }
 }

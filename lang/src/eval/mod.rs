@@ -377,42 +377,21 @@ fn collect_paths<'e>(program: &'e Program, ex: &'e Ex, out: &mut Vec<(&'e str, &
 }
 
 fn collect_paths_inner<'e>(program: &'e Program, ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
-    let collect_paths = |ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>| collect_paths(program, ex, out);
     match ex {
+        // A field is shown whole, not its base; a quantifier's variables
+        // are bound per element, so only its list source is read once.
         Ex::Field { path, .. } => out.push((path, ex)),
         Ex::Local(_, name) => out.push((name, ex)),
-        Ex::Not(a) | Ex::Neg(a) | Ex::Is { value: a, .. } => collect_paths(a, out),
-        Ex::And(a, b)
-        | Ex::Or(a, b)
-        | Ex::Arith(_, a, b)
-        | Ex::Cmp(_, a, b)
-        | Ex::Within(a, b)
-        | Ex::Coalesce(a, b) => {
-            collect_paths(a, out);
-            collect_paths(b, out);
+        Ex::Quantifier { source, .. } | Ex::Aggregate { source, .. } => {
+            source.list().into_iter().for_each(|l| collect_paths(program, l, out))
         }
-        Ex::In { value, list, .. } => {
-            collect_paths(value, out);
-            collect_paths(list, out);
-        }
-        Ex::If { branches, otherwise } => {
-            for (c, t) in branches {
-                collect_paths(c, out);
-                collect_paths(t, out);
-            }
-            collect_paths(otherwise, out);
-        }
-        Ex::List(items) | Ex::Record(items) | Ex::Builtin(_, items) => items.iter().for_each(|i| collect_paths(i, out)),
-        Ex::Call { func, args } => {
-            args.iter().for_each(|i| collect_paths(i, out));
-            if let Some(def) = program.fns.get(func.index()) {
-                out.push((def.decl.name.as_str(), ex));
+        _ => {
+            ex.children().into_iter().for_each(|c| collect_paths(program, c, out));
+            // A call shows what the function returned, after its arguments.
+            if let Ex::Call { func, .. } = ex {
+                out.extend(program.fns.get(func.index()).map(|def| (def.decl.name.as_str(), ex)));
             }
         }
-        Ex::Quantifier { source: Source::List(l), .. } | Ex::Aggregate { source: Source::List(l), .. } => {
-            collect_paths(l, out)
-        }
-        Ex::Quantifier { .. } | Ex::Aggregate { .. } | Ex::Const(_) | Ex::Today => {}
     }
 }
 

@@ -10,67 +10,21 @@ use std::collections::BTreeSet;
 
 use crate::ir::*;
 
-fn sources(program: &Program, ex: &Ex, out: &mut BTreeSet<EntityId>, fns: &mut BTreeSet<FnId>) {
-    stacker::maybe_grow(32 * 1024, 1024 * 1024, || match ex {
-        Ex::Quantifier { source, filter, body, .. } => {
-            if let Source::Entities(e) = source {
+/// The entities an expression ranges over, and the functions it calls
+/// (whose bodies count too, each once). Walked with an explicit stack, so
+/// neither a deep tree nor a long chain of calls grows the thread's stack.
+fn sources<'p>(program: &'p Program, ex: &'p Ex, out: &mut BTreeSet<EntityId>, fns: &mut BTreeSet<FnId>) {
+    let mut stack = vec![ex];
+    while let Some(ex) = stack.pop() {
+        match ex {
+            Ex::Quantifier { source: Source::Entities(e), .. } | Ex::Aggregate { source: Source::Entities(e), .. } => {
                 out.insert(*e);
             }
-            if let Source::List(l) = source {
-                sources(program, l, out, fns);
-            }
-            for e in [filter, body].into_iter().flatten() {
-                sources(program, e, out, fns);
-            }
+            Ex::Call { func, .. } if fns.insert(*func) => stack.extend(program.fns.get(func.index()).map(|d| &d.body)),
+            _ => {}
         }
-        Ex::Aggregate { source, filter, value, .. } => {
-            match source {
-                Source::Entities(e) => {
-                    out.insert(*e);
-                }
-                Source::List(l) => sources(program, l, out, fns),
-            }
-            if let Some(f) = filter {
-                sources(program, f, out, fns);
-            }
-            sources(program, value, out, fns);
-        }
-        Ex::Call { func, args } => {
-            if fns.insert(*func) {
-                if let Some(def) = program.fns.get(func.index()) {
-                    sources(program, &def.body, out, fns);
-                }
-            }
-            args.iter().for_each(|a| sources(program, a, out, fns));
-        }
-        Ex::Field { base, .. } | Ex::Not(base) | Ex::Neg(base) | Ex::Is { value: base, .. } => {
-            sources(program, base, out, fns)
-        }
-        Ex::And(a, b)
-        | Ex::Or(a, b)
-        | Ex::Arith(_, a, b)
-        | Ex::Cmp(_, a, b)
-        | Ex::Within(a, b)
-        | Ex::Coalesce(a, b) => {
-            sources(program, a, out, fns);
-            sources(program, b, out, fns);
-        }
-        Ex::In { value, list, .. } => {
-            sources(program, value, out, fns);
-            sources(program, list, out, fns);
-        }
-        Ex::If { branches, otherwise } => {
-            for (c, t) in branches {
-                sources(program, c, out, fns);
-                sources(program, t, out, fns);
-            }
-            sources(program, otherwise, out, fns);
-        }
-        Ex::List(items) | Ex::Record(items) | Ex::Builtin(_, items) => {
-            items.iter().for_each(|i| sources(program, i, out, fns))
-        }
-        Ex::Const(_) | Ex::Today | Ex::Local(..) => {}
-    })
+        stack.extend(ex.children());
+    }
 }
 
 /// Entities and records a type mentions.

@@ -18,7 +18,7 @@ use crate::syntax::ast::Span;
 use crate::syntax::{self, tokens::TokenKind, DECLARATION_KEYWORDS};
 
 use super::index::{self, FileIndex};
-use super::types::{Types, BUILTIN_FUNCTIONS, BUILTIN_TYPES};
+use super::types::Types;
 use super::World;
 
 /// What a completion inserts.
@@ -277,7 +277,9 @@ impl<'w> Context<'w> {
         if entities_only {
             return out;
         }
-        out.extend(BUILTIN_TYPES.iter().map(|(n, _)| self.item(n, CompletionKind::Type, Some("builtin".into()))));
+        out.extend(
+            crate::builtins::TYPES.iter().map(|t| self.item(t.name, CompletionKind::Type, Some("builtin".into()))),
+        );
         let named = program
             .records
             .iter()
@@ -442,10 +444,8 @@ impl<'w> Context<'w> {
                 if written == "[" {
                     return None;
                 }
-                BUILTIN_TYPES
-                    .iter()
-                    .find(|(n, _)| n == written)
-                    .map(|(_, t)| t.clone())
+                crate::builtins::builtin_type(written)
+                    .map(|t| t.ty.clone())
                     .or_else(|| self.types.named(written).cloned())
             }
             _ => {
@@ -532,12 +532,12 @@ impl<'w> Context<'w> {
                 ..self.item(&f.decl.name, CompletionKind::Function, Some(detail))
             });
         }
-        for (name, signature, doc) in BUILTIN_FUNCTIONS {
+        for b in crate::builtins::BUILTINS {
             out.push(Completion {
-                documentation: Some((*doc).to_string()),
-                insert: format!("{name}($1)"),
+                documentation: Some(b.doc.to_string()),
+                insert: format!("{}($1)", b.name),
                 snippet: true,
-                ..self.item(name, CompletionKind::Function, Some((*signature).to_string()))
+                ..self.item(b.name, CompletionKind::Function, Some(b.signature().replace('\n', " or ")))
             });
         }
         for (decl, what) in program

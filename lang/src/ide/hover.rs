@@ -10,7 +10,7 @@ use crate::diag::FileId;
 use crate::ir::{Program, RuleKind, Ty};
 use crate::syntax::ast::{ItemKind, Span};
 
-use super::types::{Types, BUILTIN_FUNCTIONS};
+use super::types::Types;
 use super::{LocalKind, Symbol, World};
 use crate::syntax::tokens::TokenKind;
 
@@ -33,17 +33,6 @@ pub fn hover(world: World, file: FileId, offset: u32) -> Option<Hover> {
     }
 }
 
-/// The builtin types, with what their values are.
-const BUILTIN_TYPE_DOCS: &[(&str, &str)] = &[
-    ("Bool", "`true` or `false`"),
-    ("Int", "a whole number (64-bit)"),
-    ("Number", "a decimal number"),
-    ("Percent", "a fraction written as a percentage: `5%` is 0.05"),
-    ("Text", "text, in double quotes"),
-    ("Date", "a calendar date, `YYYY-MM-DD`"),
-    ("Duration", "days, weeks, months or years: `180 days`, `12 months`"),
-];
-
 /// A builtin function, type or `today` at `offset` (not in a comment or a text).
 fn builtin(text: &str, offset: u32) -> Option<Hover> {
     let (start, end) = crate::syntax::declaration_ranges(text).into_iter().rev().find(|(s, _)| *s as u32 <= offset)?;
@@ -54,19 +43,21 @@ fn builtin(text: &str, offset: u32) -> Option<Hover> {
         .find(|t| t.span.start <= relative && relative <= t.span.end)
         .filter(|t| matches!(t.kind, TokenKind::Ident | TokenKind::Keyword))?;
     let word = token.text(chunk);
-    let markdown = if let Some((_, signature, doc)) = BUILTIN_FUNCTIONS.iter().find(|(n, _, _)| *n == word) {
+    let markdown = if let Some(b) = crate::builtins::lookup(word) {
         format!(
             "{}
 
-{doc} (builtin)",
-            code(signature)
+{} (builtin)",
+            code(&b.signature()),
+            b.doc
         )
-    } else if let Some((_, doc)) = BUILTIN_TYPE_DOCS.iter().find(|(n, _)| *n == word) {
+    } else if let Some(t) = crate::builtins::builtin_type(word) {
         format!(
             "{}
 
-{doc} (builtin type)",
-            code(word)
+{} (builtin type)",
+            code(word),
+            t.doc
         )
     } else if word == "today" {
         format!(

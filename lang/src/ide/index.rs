@@ -13,7 +13,8 @@ use crate::ir::{Program, Ty};
 use crate::syntax::ast::{self, ExprKind, Ident, Item, ItemKind, Span};
 
 use super::symbol::{Local, LocalKind, MemberAccess, NameSite, Reference, Symbol};
-use super::types::{arithmetic, Types, BUILTIN_FUNCTIONS};
+use super::types::{arithmetic, Types};
+use crate::builtins::{AggReturns, Returns};
 
 /// Every name of a file, resolved.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -396,11 +397,13 @@ impl<'p> Walker<'p> {
                 }
                 let value_ty = self.expr(value, None);
                 self.unbind_to(depth);
-                match func.name.as_str() {
-                    "count" => Some(Ty::Int),
-                    "sum" => value_ty.map(|t| if *t.definite() == Ty::Int { Ty::Int } else { Ty::Number }),
-                    "avg" => Some(Ty::Number.optional()),
-                    _ => value_ty.map(|t| t.definite().clone().optional()),
+                match crate::builtins::aggregate(&func.name).map(|a| a.returns) {
+                    Some(AggReturns::Int) => Some(Ty::Int),
+                    Some(AggReturns::IntOrNumber) => {
+                        value_ty.map(|t| if *t.definite() == Ty::Int { Ty::Int } else { Ty::Number })
+                    }
+                    Some(AggReturns::NumberOptional) => Some(Ty::Number.optional()),
+                    Some(AggReturns::ValueOptional) | None => value_ty.map(|t| t.definite().clone().optional()),
                 }
             }
             ExprKind::List(items) => {
@@ -554,12 +557,12 @@ impl<'p> Walker<'p> {
             return Some(def.ret.clone()).filter(|t| *t != Ty::Error);
         }
         let arg_types: Vec<Option<Ty>> = args.iter().map(|a| self.expr(a, None)).collect();
-        if !BUILTIN_FUNCTIONS.iter().any(|(n, _, _)| *n == func.name) {
+        let Some(builtin) = crate::builtins::lookup(&func.name) else {
             // An undeclared function: a name of no symbol (the checker reports it).
             return None;
-        }
-        match func.name.as_str() {
-            "len" | "days_since" => Some(Ty::Int),
+        };
+        match builtin.call.map(|c| c.returns) {
+            Some(Returns::Int) => Some(Ty::Int),
             _ => arg_types.into_iter().next().flatten(),
         }
     }

@@ -126,11 +126,8 @@ pub fn is_identifier(word: &str) -> bool {
         && !RESERVED.contains(&word)
 }
 
-/// The words that can never be names.
-pub const RESERVED: &[&str] = &[
-    "and", "or", "not", "in", "if", "then", "else", "exists", "all", "for", "where", "is", "some", "none", "true",
-    "false", "within", "today", "because", "require", "let",
-];
+/// The words that can never be names (the reserved keywords of [`crate::syntax::KEYWORDS`]).
+pub const RESERVED: &[&str] = crate::syntax::RESERVED_WORDS;
 
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -4,7 +4,6 @@
 use crate::diag::FileId;
 use crate::syntax::ast::Span;
 
-use super::types::BUILTIN_TYPES;
 use super::{is_identifier, Symbol, TextEdit, World};
 
 /// Why a rename was refused.
@@ -73,7 +72,7 @@ fn valid_name(symbol: &Symbol, new_name: &str) -> Result<(), RenameError> {
             "`{new_name}` is not a name: a letter or `_`, then letters, digits or `_`, and not a keyword"
         )));
     }
-    if matches!(symbol, Symbol::Type(_)) && BUILTIN_TYPES.iter().any(|(n, _)| *n == new_name) {
+    if matches!(symbol, Symbol::Type(_)) && crate::builtins::builtin_type(new_name).is_some() {
         return Err(RenameError(format!("`{new_name}` is a builtin type")));
     }
     Ok(())

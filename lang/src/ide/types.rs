@@ -9,29 +9,6 @@ use std::collections::HashMap;
 use crate::ir::{EnumId, FieldDef, MatrixId, Program, RecordId, ScaleId, StructDef, Ty};
 use crate::syntax::ast::TypeExpr;
 
-/// The builtin types, by name.
-pub const BUILTIN_TYPES: &[(&str, Ty)] = &[
-    ("Bool", Ty::Bool),
-    ("Int", Ty::Int),
-    ("Number", Ty::Number),
-    ("Percent", Ty::Percent),
-    ("Text", Ty::Text),
-    ("Date", Ty::Date),
-    ("Duration", Ty::Duration),
-];
-
-/// The builtin functions and aggregates: name, signature, what it does.
-pub const BUILTIN_FUNCTIONS: &[(&str, &str, &str)] = &[
-    ("len", "len(list) -> Int", "the number of elements of a list"),
-    ("days_since", "days_since(date: Date) -> Int", "days from the date to the evaluation date"),
-    ("abs", "abs(n) -> the type of n", "the absolute value of a number"),
-    ("min", "min(a, b) or min(x.v for x: Entity)", "the smaller value, or the least over a set"),
-    ("max", "max(a, b) or max(x.v for x: Entity)", "the larger value, or the greatest over a set"),
-    ("count", "count(x for x: Entity where ..) -> Int", "how many elements pass the filter"),
-    ("sum", "sum(x.v for x: Entity) -> Int or Number", "the sum over a set (0 over nothing)"),
-    ("avg", "avg(x.v for x: Entity) -> Number?", "the mean over a set (unknown over nothing)"),
-];
-
 /// Name lookups over one program.
 pub struct Types<'p> {
     pub program: &'p Program,
@@ -82,7 +59,7 @@ impl<'p> Types<'p> {
     pub fn of_type_expr(&self, ty: &TypeExpr) -> Option<Ty> {
         let (base, optional) = match ty {
             TypeExpr::Named { name, optional, .. } => {
-                let builtin = BUILTIN_TYPES.iter().find(|(n, _)| *n == name.name).map(|(_, t)| t.clone());
+                let builtin = crate::builtins::builtin_type(&name.name).map(|t| t.ty.clone());
                 (builtin.or_else(|| self.named(&name.name).cloned())?, *optional)
             }
             TypeExpr::List { element, optional, .. } => (Ty::List(Box::new(self.of_type_expr(element)?)), *optional),

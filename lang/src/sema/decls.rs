@@ -1571,64 +1571,12 @@ fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], text: &str, file: FileId
     steps
 }
 
-/// Names called in an expression (functions or builtins).
+/// Names called in an expression (functions or builtins), in source order.
 fn called_names(e: &ast::Expr, out: &mut Vec<String>) {
-    stacker::maybe_grow(32 * 1024, 1024 * 1024, || called_names_inner(e, out))
-}
-
-fn called_names_inner(e: &ast::Expr, out: &mut Vec<String>) {
-    use ast::ExprKind::*;
-    match &e.kind {
-        Call(f, args) => {
-            out.push(f.name.clone());
-            args.iter().for_each(|a| called_names(a, out));
-        }
-        Aggregate { value, binder, filter, .. } => {
-            called_names(value, out);
-            if let ast::BinderSource::List(l) = &binder.source {
-                called_names(l, out);
-            }
-            if let Some(f) = filter {
-                called_names(f, out);
-            }
-        }
-        Field(b, _) | Unary(_, b) | Paren(b) | Is { value: b, .. } => called_names(b, out),
-        Binary(_, a, b) | Compare(_, a, b) | Within(a, b) => {
-            called_names(a, out);
-            called_names(b, out);
-        }
-        In { value, collection, .. } => {
-            called_names(value, out);
-            called_names(collection, out);
-        }
-        List(items) => items.iter().for_each(|a| called_names(a, out)),
-        Record(fields) => fields.iter().for_each(|f| called_names(&f.value, out)),
-        If { branches, otherwise } => {
-            for (c, t) in branches {
-                called_names(c, out);
-                called_names(t, out);
-            }
-            called_names(otherwise, out);
-        }
-        Exists { binder, filter } => {
-            if let ast::BinderSource::List(l) = &binder.source {
-                called_names(l, out);
-            }
-            if let Some(f) = filter {
-                called_names(f, out);
-            }
-        }
-        All { binder, filter, body } => {
-            if let ast::BinderSource::List(l) = &binder.source {
-                called_names(l, out);
-            }
-            if let Some(f) = filter {
-                called_names(f, out);
-            }
-            called_names(body, out);
-        }
-        Bool(_) | Int(_) | Number(_) | Percent(_) | Text(_) | Date(_) | Duration(_) | Today | Name(_) => {}
-    }
+    out.extend(e.walk().filter_map(|x| match &x.kind {
+        ast::ExprKind::Call(f, _) => Some(f.name.clone()),
+        _ => None,
+    }));
 }
 
 struct TopoOrder {

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use super::Context;
+use crate::builtins::{self, AggReturns, Returns};
 use crate::diag::{closest, Code, Diagnostic, FileId};
 use crate::ir::*;
 use crate::syntax::ast::{self, BinaryOp, CmpOp, ExprKind, Span, UnaryOp};
@@ -548,15 +549,9 @@ impl<'c> ExprChecker<'c> {
             }
             return (Ex::Call { func: id, args: lowered }, ret);
         }
-        let builtin = match func.name.as_str() {
-            "len" => Some((Builtin::Len, 1)),
-            "days_since" => Some((Builtin::DaysSince, 1)),
-            "abs" => Some((Builtin::Abs, 1)),
-            "min" => Some((Builtin::Min2, 2)),
-            "max" => Some((Builtin::Max2, 2)),
-            _ => None,
-        };
-        if AggFn::parse(&func.name).is_some() && builtin.is_none() {
+        let entry = builtins::lookup(&func.name);
+        let builtin = entry.and_then(|b| b.call.as_ref());
+        if entry.is_some_and(|b| b.aggregate.is_some()) && builtin.is_none() {
             let name = func.name.clone();
             let d = self.error(
                 Code::WrongArity,
@@ -567,9 +562,9 @@ impl<'c> ExprChecker<'c> {
             d.help = Some(format!("write `{name}(x for x: Entity where ..)` or `{name}(x for x in list)`"));
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         }
-        let Some((builtin, arity)) = builtin else {
-            let mut names: Vec<&str> = self.cx.fn_names();
-            names.extend(["len", "days_since", "abs", "min", "max", "count", "sum", "avg"]);
+        let Some(builtin) = builtin else {
+            let names: Vec<&str> =
+                self.cx.fn_names().into_iter().chain(builtins::BUILTINS.iter().map(|b| b.name)).collect();
             let suggestion = closest(&func.name, names.iter().copied()).map(str::to_string);
             let name = func.name.clone();
             let d = self.error(Code::UnknownName, func.span, format!("unknown function `{name}`"), "not declared");
@@ -578,21 +573,18 @@ impl<'c> ExprChecker<'c> {
             }
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         };
+        let arity = builtin.arity();
         if args.len() != arity {
             let name = func.name.clone();
-            let extra = if builtin == Builtin::Min2 || builtin == Builtin::Max2 {
-                format!("; to aggregate, write `{name}(x.value for x: Entity)`")
-            } else {
-                String::new()
-            };
             let d = self.error(
                 Code::WrongArity,
                 span,
                 format!("`{name}` takes {arity} argument{}, found {}", plural(arity), args.len()),
                 "wrong number of arguments",
             );
-            if !extra.is_empty() {
-                d.help = Some(extra.trim_start_matches("; ").to_string());
+            // A name that is also an aggregate (`min`, `max`) was perhaps meant as one.
+            if entry.is_some_and(|b| b.aggregate.is_some()) {
+                d.help = Some(format!("to aggregate, write `{name}(x.value for x: Entity)`"));
             }
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         }
@@ -601,21 +593,12 @@ impl<'c> ExprChecker<'c> {
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         }
         let optional = lowered.iter().any(|(_, t)| t.is_optional());
-        let ty = match builtin {
-            Builtin::Len => match lowered[0].1.definite() {
-                Ty::List(_) | Ty::EmptyList => Some(Ty::Int),
-                _ => None,
-            },
-            Builtin::DaysSince => (lowered[0].1.definite() == &Ty::Date).then_some(Ty::Int),
-            Builtin::Abs => lowered[0].1.definite().is_numeric().then(|| lowered[0].1.definite().clone()),
-            Builtin::Min2 | Builtin::Max2 => {
-                let (a, b) = (lowered[0].1.definite(), lowered[1].1.definite());
-                if a.is_numeric() && b.is_numeric() || a == b && *a == Ty::Date {
-                    unify(a, b)
-                } else {
-                    None
-                }
-            }
+        let accepted = builtin.params.iter().zip(&lowered).all(|((_, arg), (_, t))| arg.accepts(t.definite()));
+        let ty = match builtin.returns {
+            _ if !accepted => None,
+            Returns::Int => Some(Ty::Int),
+            Returns::FirstArgument => Some(lowered[0].1.definite().clone()),
+            Returns::Common => unify(lowered[0].1.definite(), lowered[1].1.definite()),
         };
         let Some(ty) = ty else {
             let types: Vec<String> = lowered.iter().map(|(_, t)| format!("`{}`", self.ty_name(t))).collect();
@@ -629,7 +612,7 @@ impl<'c> ExprChecker<'c> {
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         };
         let ty = if optional { ty.optional() } else { ty };
-        (Ex::Builtin(builtin, lowered.into_iter().map(|(x, _)| x).collect()), ty)
+        (Ex::Builtin(builtin.op, lowered.into_iter().map(|(x, _)| x).collect()), ty)
     }
 
     /// Resolves what a binder ranges over: (source, element type, whether the source may be unknown).
@@ -687,13 +670,16 @@ impl<'c> ExprChecker<'c> {
         binder: &ast::Binder,
         filter: Option<&ast::Expr>,
     ) -> (Ex, Ty) {
-        let Some(agg) = AggFn::parse(&func.name) else {
+        let Some(aggregate) = builtins::aggregate(&func.name) else {
             let name = func.name.clone();
             let d =
                 self.error(Code::UnknownName, func.span, format!("`{name}` is not an aggregate"), "not an aggregate");
-            d.help = Some("the aggregates are count, sum, avg, min and max".into());
+            let names = builtins::aggregate_names();
+            let (last, rest) = names.split_last().map_or(("", &[][..]), |(l, r)| (*l, r));
+            d.help = Some(format!("the aggregates are {} and {last}", rest.join(", ")));
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         };
+        let agg = aggregate.op;
         let (source, element, source_opt) = self.binder_source(binder);
         let slot = self.bind(&binder.var.name, element);
         let filter = filter.map(|f| self.filter(f));
@@ -702,20 +688,15 @@ impl<'c> ExprChecker<'c> {
         let filter_opt = filter.as_ref().is_some_and(|(_, t)| t.is_optional());
         // `count` never reads its value, so only the source and filter can make it unknown.
         let may_be_unknown = source_opt || filter_opt || (agg != AggFn::Count && vt.is_optional());
-        let ty = match agg {
-            AggFn::Count => Ty::Int,
+        let ty = match aggregate.returns {
+            AggReturns::Int => Ty::Int,
             _ if vt == Ty::Error => Ty::Error,
-            AggFn::Sum if vt.definite().is_numeric() => {
-                if *vt.definite() == Ty::Int {
-                    Ty::Int
-                } else {
-                    Ty::Number
-                }
-            }
-            AggFn::Avg if vt.definite().is_numeric() => Ty::Number,
-            AggFn::Min | AggFn::Max if vt.definite().is_numeric() || *vt.definite() == Ty::Date => {
-                vt.definite().clone()
-            }
+            returns if aggregate.value.accepts(vt.definite()) => match returns {
+                AggReturns::Int => Ty::Int,
+                AggReturns::IntOrNumber if *vt.definite() == Ty::Int => Ty::Int,
+                AggReturns::IntOrNumber | AggReturns::NumberOptional => Ty::Number,
+                AggReturns::ValueOptional => vt.definite().clone(),
+            },
             _ => {
                 let name = self.ty_name(&vt);
                 self.error(
@@ -727,11 +708,8 @@ impl<'c> ExprChecker<'c> {
                 Ty::Error
             }
         };
-        let ty = if ty != Ty::Error && (may_be_unknown || matches!(agg, AggFn::Avg | AggFn::Min | AggFn::Max)) {
-            ty.optional()
-        } else {
-            ty
-        };
+        let always_optional = matches!(aggregate.returns, AggReturns::NumberOptional | AggReturns::ValueOptional);
+        let ty = if ty != Ty::Error && (may_be_unknown || always_optional) { ty.optional() } else { ty };
         let _ = span;
         (Ex::Aggregate { func: agg, slot, source, filter: filter.map(|(x, _)| Box::new(x)), value: Box::new(vx) }, ty)
     }

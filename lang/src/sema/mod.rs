@@ -279,7 +279,7 @@ impl Context {
 
     pub(crate) fn type_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.types.keys().cloned().collect();
-        names.extend(["Bool", "Int", "Number", "Percent", "Text", "Date", "Duration"].map(String::from));
+        names.extend(crate::builtins::TYPES.iter().map(|t| t.name.to_string()));
         names.sort();
         names
     }
@@ -297,15 +297,10 @@ impl Context {
                 }
             }
             ast::TypeExpr::Named { name, optional, .. } => {
-                let base = match name.name.as_str() {
-                    "Bool" => Ty::Bool,
-                    "Int" => Ty::Int,
-                    "Number" => Ty::Number,
-                    "Percent" => Ty::Percent,
-                    "Text" => Ty::Text,
-                    "Date" => Ty::Date,
-                    "Duration" => Ty::Duration,
-                    other => match self.types.get(other) {
+                let other = name.name.as_str();
+                let base = match crate::builtins::builtin_type(other) {
+                    Some(builtin) => builtin.ty.clone(),
+                    None => match self.types.get(other) {
                         Some(TypeName::Enum(id)) => Ty::Enum(*id),
                         Some(TypeName::Record(id)) => Ty::Record(*id),
                         Some(TypeName::Entity(id)) => Ty::Entity(*id),

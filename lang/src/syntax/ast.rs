@@ -454,6 +454,18 @@ impl Expr {
         out
     }
 
+    /// Every expression of the tree, this one first, in source order
+    /// (pre-order). Walked with an explicit stack, so a tree of any depth
+    /// does not grow the thread's stack.
+    pub fn walk(&self) -> impl Iterator<Item = &Expr> {
+        let mut stack = vec![self];
+        std::iter::from_fn(move || {
+            let e = stack.pop()?;
+            stack.extend(e.children().into_iter().rev());
+            Some(e)
+        })
+    }
+
     /// Drops a tree of any depth without recursion (the derived drop
     /// recurses once per level).
     pub fn dismantle(self) {

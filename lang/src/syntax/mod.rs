@@ -8,12 +8,14 @@
 
 pub mod ast;
 mod build;
+pub mod keywords;
 mod shift;
 pub mod tokens;
 
 use pest::Parser as _;
 
 use self::ast::{SourceFile, Span};
+pub use self::keywords::{KeywordKind, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS, KEYWORDS, RESERVED_WORDS};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "syntax/grammar.pest"]
@@ -62,77 +64,6 @@ pub struct Parse {
     pub file: SourceFile,
     pub errors: Vec<SyntaxError>,
 }
-
-/// Keywords that start a declaration; a line starting with one starts a chunk.
-pub const DECLARATION_KEYWORDS: &[&str] = &[
-    "use",
-    "enum",
-    "record",
-    "entity",
-    "extend",
-    "fact",
-    "requirement",
-    "control",
-    "audit",
-    "scale",
-    "matrix",
-    "appetite",
-    "risk",
-    "objective",
-    "exception",
-    "exclude",
-    "map",
-    "fn",
-    "test",
-];
-
-/// Words the grammar spells out inside declarations: operators,
-/// quantifiers, literals and the words of clauses and statements.
-pub const CLAUSE_KEYWORDS: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "if",
-    "then",
-    "else",
-    "exists",
-    "all",
-    "for",
-    "where",
-    "is",
-    "some",
-    "none",
-    "true",
-    "false",
-    "within",
-    "today",
-    "because",
-    "require",
-    "let",
-    "implements",
-    "clause",
-    "severity",
-    "owner",
-    "treated",
-    "by",
-    "residual",
-    "to",
-    "on",
-    "at",
-    "measure",
-    "baseline",
-    "target",
-    "history",
-    "waives",
-    "until",
-    "approved",
-    "given",
-    "expect",
-    "as",
-    "of",
-    "key",
-];
 
 /// A text literal that reads back as `text`: quoted, with the escapes of
 /// the language (`\n`, `\r`, `\t`, `\"` and `\\`), on one line. Everything
@@ -459,28 +390,7 @@ fn hint(chunk: &str, offset: usize, found: &str) -> Option<String> {
         return Some("a bracket or a block may be left open".into());
     }
     let word = found.trim_matches('`');
-    if matches!(
-        word,
-        "and"
-            | "or"
-            | "not"
-            | "in"
-            | "if"
-            | "then"
-            | "else"
-            | "exists"
-            | "all"
-            | "for"
-            | "where"
-            | "is"
-            | "some"
-            | "none"
-            | "within"
-            | "today"
-            | "because"
-            | "require"
-            | "let"
-    ) {
+    if RESERVED_WORDS.contains(&word) {
         return Some(format!("`{word}` is a keyword and cannot be used as a name"));
     }
     None
@@ -571,6 +481,20 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_walk_visits_every_expression_in_source_order() {
+        let e = parse_expr("f(a, g(b)) and exists x in l(1) where h(x.y)").expect("parses");
+        let calls: Vec<&str> = e
+            .walk()
+            .filter_map(|x| match &x.kind {
+                ast::ExprKind::Call(f, _) => Some(f.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls, ["f", "g", "l", "h"]);
+        assert_eq!(e.walk().count(), 11, "and, f, a, g, b, exists, l, 1, h, x.y, x");
+    }
 
     #[test]
     fn one_broken_declaration_hides_nothing_else() {

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use aims_lang::ide::types::{BUILTIN_FUNCTIONS, BUILTIN_TYPES};
 use serde_json::Value;
 
 fn extension() -> PathBuf {
@@ -63,10 +62,10 @@ fn the_grammar_knows_the_words_of_the_language() {
     for reserved in aims_lang::ide::RESERVED {
         assert!(words(reserved), "reserved word `{reserved}` is highlighted");
     }
-    for (name, _) in BUILTIN_TYPES {
+    for name in aims_lang::builtins::TYPES.iter().map(|t| t.name) {
         assert!(words(name), "builtin type `{name}` is highlighted");
     }
-    for (name, _, _) in BUILTIN_FUNCTIONS {
+    for name in aims_lang::builtins::names() {
         assert!(words(name), "builtin function `{name}` is highlighted");
     }
 }
