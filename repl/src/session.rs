@@ -33,7 +33,7 @@ use aims_lang::{Engine, LoadFailure};
 
 use crate::complete::Vocabulary;
 use crate::diff::{one_line, Diff, Snapshot};
-use crate::explain::View;
+use aims_lang::report::explain::View;
 use crate::parse::{self, Input, ParseError, Spanned, Target, COMMANDS};
 
 /// What the session answers to one entry.

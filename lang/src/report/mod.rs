@@ -6,6 +6,7 @@
 //! key, findings by severity, name, entity), so the same inputs give
 //! byte-identical output.
 
+pub mod explain;
 pub mod gap;
 mod html;
 mod junit;
