@@ -26,6 +26,9 @@
 //! ```
 
 mod editor;
+mod schema;
+
+pub use schema::Schema;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -90,6 +93,8 @@ pub struct Engine {
     ws: Workspace,
     /// The revision whose per-chunk queries [`db::prewarm`] last ran.
     prewarmed: std::sync::Mutex<Option<salsa::Revision>>,
+    /// The schema the loaded facts were loaded for; `None`: no facts yet.
+    facts_for: Option<Schema>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -164,6 +169,7 @@ impl Engine {
         };
         let tables = tables_from(&mut db, &program, store);
         ws.set_tables(&mut db).to(tables);
+        let facts_for = Some(Schema(db::eval_program(&db, ws)));
         Ok(Engine {
             name,
             sources,
@@ -175,6 +181,7 @@ impl Engine {
             db,
             ws,
             prewarmed: Default::default(),
+            facts_for,
         })
     }
 
@@ -274,6 +281,7 @@ impl Engine {
                 self.fact_inputs = inputs;
                 let tables = tables_from(&mut self.db, &program, store);
                 self.ws.set_tables(&mut self.db).to(tables);
+                self.facts_for = Some(self.schema());
                 Ok(())
             }
             Err(diagnostics) => Err(LoadFailure { sources, diagnostics }),
@@ -291,7 +299,7 @@ impl Engine {
         input.set_text(&mut self.db).to(text.to_string());
         let errors: Vec<Diagnostic> =
             db::compiled(&self.db, self.ws).diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
-        if errors.is_empty() && self.same_schema() {
+        if errors.is_empty() && self.facts_fit() {
             self.sources.set_text(file, text);
             Ok(())
         } else {
@@ -317,7 +325,7 @@ impl Engine {
         self.ws.set_files(&mut self.db).to(files.clone());
         let errors: Vec<Diagnostic> =
             db::compiled(&self.db, self.ws).diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
-        if errors.is_empty() && self.same_schema() {
+        if errors.is_empty() && self.facts_fit() {
             self.policy.push(id);
             Ok(id)
         } else {
@@ -332,19 +340,15 @@ impl Engine {
         }
     }
 
-    /// Whether the entity schemas still match the loaded facts.
-    fn same_schema(&self) -> bool {
-        let program = self.program();
-        let tables = self.ws.tables(&self.db);
-        program.entities.len() == tables.len()
-            && program.entities.iter().zip(tables).all(|(def, table)| {
-                let width = table
-                    .chunks(&self.db)
-                    .first()
-                    .and_then(|c| c.rows(&self.db).first().map(|r| r.values.len()))
-                    .unwrap_or(def.fields.len());
-                width == def.fields.len()
-            })
+    /// The types of the program as the texts stand, without spans.
+    pub fn schema(&self) -> Schema {
+        Schema(db::eval_program(&self.db, self.ws))
+    }
+
+    /// Whether the loaded facts fit the program as it stands (see
+    /// [`Schema::fits`]); `false` before any facts are loaded.
+    pub fn facts_fit(&self) -> bool {
+        self.facts_for.as_ref().is_some_and(|loaded| loaded.fits(&self.schema()))
     }
 
     fn entity_id(&self, entity: &str) -> Result<EntityId, EditError> {
@@ -552,6 +556,7 @@ impl Engine {
             db,
             ws,
             prewarmed: Default::default(),
+            facts_for: self.facts_for.clone(),
         }
     }
 

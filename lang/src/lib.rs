@@ -15,6 +15,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod analysis;
 pub mod diag;
 pub mod engine;
 pub mod eval;
@@ -29,6 +30,7 @@ pub mod stdlib;
 pub mod syntax;
 pub mod time;
 
+pub use analysis::{Analysis, Cancellable, Cancelled};
 pub use engine::{Engine, LoadFailure};
 pub mod db;
 pub mod report;

@@ -33,8 +33,8 @@ use aims_lang::{Engine, LoadFailure};
 
 use crate::complete::Vocabulary;
 use crate::diff::{one_line, Diff, Snapshot};
-use aims_lang::report::explain::View;
 use crate::parse::{self, Input, ParseError, Spanned, Target, COMMANDS};
+use aims_lang::report::explain::View;
 
 /// What the session answers to one entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

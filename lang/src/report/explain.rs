@@ -9,11 +9,10 @@ use std::fmt::Write as _;
 
 use crate::diag::{terminal_safe_line, FileSpan, Sources};
 use crate::eval::{self, Evaluation, FailReason, Failure, Outcome};
+use crate::ir::RuleKind;
 use crate::ir::{ObjectiveId, OutcomeKind, Program, Requirement, RiskId, RuleDef, RuleId, Step};
 use crate::num;
-use crate::ir::RuleKind;
 use crate::syntax::{self, ast};
-
 
 /// What the explanations read.
 pub struct View<'a> {
