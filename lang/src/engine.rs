@@ -26,8 +26,10 @@
 //! ```
 
 mod editor;
+mod edits;
 mod schema;
 
+pub use edits::{EditSite, Evaluated, Typed};
 pub use schema::Schema;
 
 use std::path::Path;
@@ -57,7 +59,8 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Why a what-if edit was refused.
+/// Why a what-if edit was refused. [`Engine::edit_diagnostics`] turns it
+/// into diagnostics placed on what was typed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EditError {
     #[error("unknown entity `{0}`")]
@@ -72,8 +75,15 @@ pub enum EditError {
     KeyField(String),
     #[error("a `{entity}` with the key \"{key}\" already exists")]
     DuplicateKey { entity: String, key: String },
-    #[error("{0}")]
-    Invalid(String),
+    /// The value or record does not check: its diagnostics, with spans
+    /// relative to the value's text (in no file until placed).
+    #[error("{}", messages(.0))]
+    Invalid(Vec<Diagnostic>),
+}
+
+/// The messages of diagnostics on one line.
+fn messages(diagnostics: &[Diagnostic]) -> String {
+    diagnostics.iter().map(|d| d.message.as_str()).collect::<Vec<_>>().join("; ")
 }
 
 /// A checked program with its facts, ready to evaluate.
@@ -365,8 +375,7 @@ impl Engine {
 
     /// Parses a value written in the language for a field's type.
     pub fn parse_value(&self, ty: &Ty, text: &str) -> Result<Value, EditError> {
-        crate::sema::constant(self.program(), ty, text)
-            .map_err(|diags| EditError::Invalid(diags.into_iter().map(|d| d.message).collect::<Vec<_>>().join("; ")))
+        crate::sema::constant(self.program(), ty, text).map_err(EditError::Invalid)
     }
 
     /// Refuses a value that refers to a fact that does not exist, as
@@ -462,12 +471,17 @@ impl Engine {
     /// declaration: `{ id: "x", domain: credit, .. }`.
     pub fn add_fact(&mut self, entity: &str, record: &str) -> Result<String, EditError> {
         let id = self.entity_id(entity)?;
-        let parsed = crate::sema::fact_record(self.program(), id, record)
-            .map_err(|diags| EditError::Invalid(diags.into_iter().map(|d| d.message).collect::<Vec<_>>().join("; ")))?;
+        // Syntax errors first, with their places in the record's text.
+        crate::syntax::parse_expr(record)
+            .map_err(|errors| EditError::Invalid(errors.into_iter().map(edits::syntax_diagnostic).collect()))?;
+        let parsed = crate::sema::fact_record(self.program(), id, record).map_err(EditError::Invalid)?;
         self.check_references(&parsed)?;
         let values = match parsed {
             Value::Record(values) => values,
-            _ => return Err(EditError::Invalid("expected a record `{ field: value, .. }`".into())),
+            _ => {
+                let d = Diagnostic::error(Code::TypeMismatch, "expected a record `{ field: value, .. }`");
+                return Err(EditError::Invalid(vec![d]));
+            }
         };
         let def = self.program().entity(id).clone();
         let key: String = match def.key.and_then(|k| values.get(k as usize)) {
