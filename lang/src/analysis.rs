@@ -231,3 +231,31 @@ impl Analysis {
         self.with(|w| ide::actions::exception(w, file, rule, key, self.as_of))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::facts::{Format, Mapping};
+    use crate::Engine;
+
+    const POLICY: &str = "entity S { id: Text key, ok: Bool }\ncontrol c for s: S { require s.ok }\n";
+    const FACTS: &str = r#"{ "S": [ { "id": "a", "ok": false }, { "id": "b", "ok": true } ] }"#;
+
+    #[test]
+    fn a_snapshot_answers_reads_and_outlives_nothing() {
+        let engine = Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), FACTS)])
+            .expect("loads");
+        let file = engine.policy_files()[0];
+        let analysis = engine.analysis();
+        assert!(analysis.evaluable());
+        assert_eq!(analysis.diagnostics(), Ok(&[][..]));
+        let at = POLICY.find("s.ok").expect("a use of `ok`") as u32 + 2;
+        let definition = analysis.definition(file, at).expect("not cancelled");
+        assert_eq!(definition.len(), 1, "{definition:?}");
+        let summary = analysis.rule_summary("c").expect("not cancelled").expect("a rule");
+        assert_eq!((summary.pass, summary.fail), (1, 1));
+        assert_eq!(
+            analysis.formatted(file).expect("not cancelled").as_deref(),
+            crate::format::format(POLICY).ok().as_deref()
+        );
+    }
+}

@@ -3,12 +3,12 @@
 //!
 //! Concurrency follows from salsa's rules. The engine's database is only
 //! written under the `state` mutex. A read locks the mutex just long
-//! enough to bring the engine up to date with the documents and to clone
-//! the database (a [`Snapshot`]), then works on the clone in a blocking
-//! task, with nothing else locked. A write (a setter) waits until every
-//! clone is dropped, and makes the queries running on clones unwind with
-//! `salsa::Cancelled`: an edit cancels stale reads instead of waiting for
-//! them. No clone is ever held across an `.await`, and nobody locks the
+//! enough to bring the engine up to date with the documents and to take
+//! an [`aims_lang::Analysis`] (in a [`Snapshot`]), then reads it in a
+//! blocking task, with nothing else locked. A write (a setter) waits until
+//! every snapshot is dropped, and makes the reads running on snapshots
+//! answer `Err(Cancelled)`: an edit cancels stale reads instead of waiting
+//! for them. No clone is ever held across an `.await`, and nobody locks the
 //! state while holding a clone.
 //!
 //! Document changes are applied to [`Inbox`] at once, in the order they

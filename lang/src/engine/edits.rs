@@ -189,3 +189,81 @@ impl Engine {
         vec![d]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{Format, Mapping};
+
+    const POLICY: &str = "entity S { id: Text key, ok: Bool, note: Text? }\ncontrol c for s: S { require s.ok }\n";
+    const FACTS: &str = r#"{ "S": [ { "id": "alpha", "ok": false } ] }"#;
+    const TYPED: FileId = FileId(7);
+
+    fn engine() -> Engine {
+        Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), FACTS)]).expect("loads")
+    }
+
+    fn part(line: &str, text: &'static str) -> Typed<'static> {
+        let start = line.find(text).expect("the part is on the line");
+        Typed { text, span: Span::new(start, start + text.len()) }
+    }
+
+    #[test]
+    fn an_expression_is_checked_and_evaluated_against_the_facts() {
+        let engine = engine();
+        let evaluated = engine.eval_expression(TYPED, "count(s for s: S where not s.ok)").expect("checks");
+        assert_eq!(evaluated.shown, "1");
+        let errors = engine.eval_expression(TYPED, "count(s for s: S where s.nope)").expect_err("no such field");
+        assert_eq!(errors[0].code, Code::UnknownField);
+        assert_eq!(errors[0].primary.as_ref().map(|l| l.at.file), Some(TYPED));
+    }
+
+    #[test]
+    fn a_refused_edit_points_at_what_was_typed() {
+        let mut engine = engine();
+        let line = ":set Ss \"alpha\".ok = true";
+        let site = EditSite {
+            file: TYPED,
+            entity: part(line, "Ss"),
+            key: Some(part(line, "alpha")),
+            field: Some(part(line, "ok")),
+            value: Some(part(line, "true")),
+        };
+        let error = engine.set_field("Ss", "alpha", "ok", "true").expect_err("no entity `Ss`");
+        let d = &engine.edit_diagnostics(&error, &site)[0];
+        assert_eq!(d.code, Code::UnknownType);
+        assert_eq!(d.help.as_deref(), Some("did you mean `S`?"));
+        assert_eq!(d.primary.as_ref().map(|l| l.at.span), Some(site.entity.span));
+
+        let line = ":set S \"alpha\".ok = 3";
+        let site = EditSite {
+            entity: part(line, "S"),
+            key: Some(part(line, "alpha")),
+            field: Some(part(line, "ok")),
+            value: Some(part(line, "3")),
+            ..site
+        };
+        let error = engine.set_field("S", "alpha", "ok", "3").expect_err("a number is not a Bool");
+        assert!(matches!(&error, EditError::Invalid(d) if d[0].code == Code::TypeMismatch), "{error:?}");
+        let d = &engine.edit_diagnostics(&error, &site)[0];
+        let at = d.primary.as_ref().expect("placed");
+        assert_eq!((at.at.file, at.at.span), (TYPED, site.value.map_or(Span::new(0, 0), |v| v.span)));
+
+        let error = engine.unset_field("S", "alpha", "ok").expect_err("not optional");
+        let d = &engine.edit_diagnostics(&error, &site)[0];
+        assert_eq!(d.primary.as_ref().map(|l| l.message.as_str()), Some("this field is a `Bool`"));
+    }
+
+    #[test]
+    fn a_record_with_a_syntax_error_is_refused_with_its_place() {
+        let mut engine = engine();
+        let line = ":add S { id: \"b\", ok: }";
+        let record = part(line, "{ id: \"b\", ok: }");
+        let site = EditSite { file: TYPED, entity: part(line, "S"), key: None, field: None, value: Some(record) };
+        let error = engine.add_fact("S", record.text).expect_err("a syntax error");
+        let d = &engine.edit_diagnostics(&error, &site)[0];
+        assert_eq!(d.code, Code::Syntax);
+        let at = d.primary.as_ref().expect("placed").at.span;
+        assert!(at.start >= record.span.start && at.end <= record.span.end, "{at:?} inside {:?}", record.span);
+    }
+}
