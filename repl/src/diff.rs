@@ -358,8 +358,6 @@ fn risk_level(state: &Option<RiskState>) -> &str {
     state.as_ref().map_or("(none)", |s| s.level.as_str())
 }
 
-/// `control` or `audit`.
-
 /// The word for what produced a finding.
 pub fn source_name(source: FindingSource) -> &'static str {
     match source {
