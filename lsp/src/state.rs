@@ -128,12 +128,6 @@ impl State {
         self.engine.diagnostics().iter().any(Diagnostic::is_error)
     }
 
-    /// Whether the loaded facts fit the program as it stands, so that it
-    /// can be evaluated.
-    pub fn evaluable(&self) -> bool {
-        !self.has_errors() && self.engine.facts_fit()
-    }
-
     /// Applies the documents' changes and the files changed on disk.
     pub fn sync(&mut self, inbox: &mut Inbox) {
         let mut facts_changed = false;
@@ -244,13 +238,14 @@ impl State {
 
     /// A clone of everything a read needs.
     pub fn snapshot(&self) -> Snapshot {
+        let analysis = self.engine.analysis();
         Snapshot {
-            analysis: self.engine.analysis(),
+            evaluable: analysis.evaluable(),
+            analysis,
             files: self.files.clone(),
             encoding: self.encoding,
             flags: self.flags,
             as_of: self.as_of,
-            evaluable: self.evaluable(),
             fact_failure: self.fact_failure.as_ref().map(|(_, f)| f.clone()),
             fixed_problems: self.fixed_problems.clone(),
         }
