@@ -26,6 +26,11 @@
 //! ```
 
 mod editor;
+mod edits;
+mod schema;
+
+pub use edits::{EditSite, Evaluated, Typed};
+pub use schema::Schema;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -54,7 +59,8 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Why a what-if edit was refused.
+/// Why a what-if edit was refused. [`Engine::edit_diagnostics`] turns it
+/// into diagnostics placed on what was typed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EditError {
     #[error("unknown entity `{0}`")]
@@ -69,8 +75,15 @@ pub enum EditError {
     KeyField(String),
     #[error("a `{entity}` with the key \"{key}\" already exists")]
     DuplicateKey { entity: String, key: String },
-    #[error("{0}")]
-    Invalid(String),
+    /// The value or record does not check: its diagnostics, with spans
+    /// relative to the value's text (in no file until placed).
+    #[error("{}", messages(.0))]
+    Invalid(Vec<Diagnostic>),
+}
+
+/// The messages of diagnostics on one line.
+fn messages(diagnostics: &[Diagnostic]) -> String {
+    diagnostics.iter().map(|d| d.message.as_str()).collect::<Vec<_>>().join("; ")
 }
 
 /// A checked program with its facts, ready to evaluate.
@@ -90,6 +103,8 @@ pub struct Engine {
     ws: Workspace,
     /// The revision whose per-chunk queries [`db::prewarm`] last ran.
     prewarmed: std::sync::Mutex<Option<salsa::Revision>>,
+    /// The schema the loaded facts were loaded for; `None`: no facts yet.
+    facts_for: Option<Schema>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -164,6 +179,7 @@ impl Engine {
         };
         let tables = tables_from(&mut db, &program, store);
         ws.set_tables(&mut db).to(tables);
+        let facts_for = Some(Schema(db::eval_program(&db, ws)));
         Ok(Engine {
             name,
             sources,
@@ -175,6 +191,7 @@ impl Engine {
             db,
             ws,
             prewarmed: Default::default(),
+            facts_for,
         })
     }
 
@@ -274,6 +291,7 @@ impl Engine {
                 self.fact_inputs = inputs;
                 let tables = tables_from(&mut self.db, &program, store);
                 self.ws.set_tables(&mut self.db).to(tables);
+                self.facts_for = Some(self.schema());
                 Ok(())
             }
             Err(diagnostics) => Err(LoadFailure { sources, diagnostics }),
@@ -291,7 +309,7 @@ impl Engine {
         input.set_text(&mut self.db).to(text.to_string());
         let errors: Vec<Diagnostic> =
             db::compiled(&self.db, self.ws).diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
-        if errors.is_empty() && self.same_schema() {
+        if errors.is_empty() && self.facts_fit() {
             self.sources.set_text(file, text);
             Ok(())
         } else {
@@ -317,7 +335,7 @@ impl Engine {
         self.ws.set_files(&mut self.db).to(files.clone());
         let errors: Vec<Diagnostic> =
             db::compiled(&self.db, self.ws).diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
-        if errors.is_empty() && self.same_schema() {
+        if errors.is_empty() && self.facts_fit() {
             self.policy.push(id);
             Ok(id)
         } else {
@@ -332,19 +350,15 @@ impl Engine {
         }
     }
 
-    /// Whether the entity schemas still match the loaded facts.
-    fn same_schema(&self) -> bool {
-        let program = self.program();
-        let tables = self.ws.tables(&self.db);
-        program.entities.len() == tables.len()
-            && program.entities.iter().zip(tables).all(|(def, table)| {
-                let width = table
-                    .chunks(&self.db)
-                    .first()
-                    .and_then(|c| c.rows(&self.db).first().map(|r| r.values.len()))
-                    .unwrap_or(def.fields.len());
-                width == def.fields.len()
-            })
+    /// The types of the program as the texts stand, without spans.
+    pub fn schema(&self) -> Schema {
+        Schema(db::eval_program(&self.db, self.ws))
+    }
+
+    /// Whether the loaded facts fit the program as it stands (see
+    /// [`Schema::fits`]); `false` before any facts are loaded.
+    pub fn facts_fit(&self) -> bool {
+        self.facts_for.as_ref().is_some_and(|loaded| loaded.fits(&self.schema()))
     }
 
     fn entity_id(&self, entity: &str) -> Result<EntityId, EditError> {
@@ -361,8 +375,7 @@ impl Engine {
 
     /// Parses a value written in the language for a field's type.
     pub fn parse_value(&self, ty: &Ty, text: &str) -> Result<Value, EditError> {
-        crate::sema::constant(self.program(), ty, text)
-            .map_err(|diags| EditError::Invalid(diags.into_iter().map(|d| d.message).collect::<Vec<_>>().join("; ")))
+        crate::sema::constant(self.program(), ty, text).map_err(EditError::Invalid)
     }
 
     /// Refuses a value that refers to a fact that does not exist, as
@@ -458,12 +471,17 @@ impl Engine {
     /// declaration: `{ id: "x", domain: credit, .. }`.
     pub fn add_fact(&mut self, entity: &str, record: &str) -> Result<String, EditError> {
         let id = self.entity_id(entity)?;
-        let parsed = crate::sema::fact_record(self.program(), id, record)
-            .map_err(|diags| EditError::Invalid(diags.into_iter().map(|d| d.message).collect::<Vec<_>>().join("; ")))?;
+        // Syntax errors first, with their places in the record's text.
+        crate::syntax::parse_expr(record)
+            .map_err(|errors| EditError::Invalid(errors.into_iter().map(edits::syntax_diagnostic).collect()))?;
+        let parsed = crate::sema::fact_record(self.program(), id, record).map_err(EditError::Invalid)?;
         self.check_references(&parsed)?;
         let values = match parsed {
             Value::Record(values) => values,
-            _ => return Err(EditError::Invalid("expected a record `{ field: value, .. }`".into())),
+            _ => {
+                let d = Diagnostic::error(Code::TypeMismatch, "expected a record `{ field: value, .. }`");
+                return Err(EditError::Invalid(vec![d]));
+            }
         };
         let def = self.program().entity(id).clone();
         let key: String = match def.key.and_then(|k| values.get(k as usize)) {
@@ -552,6 +570,7 @@ impl Engine {
             db,
             ws,
             prewarmed: Default::default(),
+            facts_for: self.facts_for.clone(),
         }
     }
 

@@ -15,6 +15,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod analysis;
 pub mod builtins;
 pub mod diag;
 pub mod engine;
@@ -30,6 +31,7 @@ pub mod stdlib;
 pub mod syntax;
 pub mod time;
 
+pub use analysis::{Analysis, Cancellable, Cancelled};
 pub use engine::{Engine, LoadFailure};
 pub mod db;
 pub mod report;

@@ -139,7 +139,7 @@ proptest! {
                 Edit::AsOf(days) => { engine.set_as_of(start.add_days(i64::from(*days))); None }
                 Edit::Policy(t, w) => {
                     let file = engine.policy_files()[0];
-                    Some(engine.set_policy_text(file, &policy(*t, *w)).map_err(|d| aims_lang::engine::EditError::Invalid(format!("{d:?}"))))
+                    Some(engine.set_policy_text(file, &policy(*t, *w)).map_err(aims_lang::engine::EditError::Invalid))
                 }
             };
             if let Some(result) = result {

@@ -9,13 +9,13 @@
 //! was modified. A panic in a task is answered as an internal error: the
 //! server keeps running.
 
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aims_lang::time::Date;
+use aims_lang::Cancellable;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
@@ -71,13 +71,13 @@ impl Backend {
     /// Answers a request from a snapshot, in a blocking task.
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
-        F: FnOnce(&Snapshot) -> T + Send + 'static,
+        F: FnOnce(&Snapshot) -> Cancellable<T> + Send + 'static,
         T: Send + 'static,
     {
         let shared = self.shared.clone();
         let task = tokio::task::spawn_blocking(move || {
             let snapshot = shared.snapshot()?;
-            let answer = salsa::Cancelled::catch(AssertUnwindSafe(|| f(&snapshot)));
+            let answer = f(&snapshot);
             drop(snapshot);
             Some(answer)
         });

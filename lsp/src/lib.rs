@@ -2,7 +2,8 @@
 //!
 //! It serves the Language Server Protocol over stdio with
 //! `tower-lsp-server` on tokio. One [`aims_lang::Engine`] (one salsa
-//! database) holds the project; the analyses are `aims_lang::ide`'s, and
+//! database) holds the project; the analyses are read from an
+//! [`aims_lang::Analysis`] snapshot of it, and
 //! this crate only turns LSP requests into them and their answers back
 //! into LSP types (see `docs/editors.md` for the features).
 //!

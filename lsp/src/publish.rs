@@ -7,7 +7,6 @@
 //! `aims_lang::facts::Facts::check_cancelled`); only the documents whose
 //! diagnostics changed are published.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -37,7 +36,7 @@ pub async fn update(client: &Client, shared: &Arc<Shared>, change: u64) {
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || {
             let snapshot = shared.snapshot()?;
-            let computed = salsa::Cancelled::catch(AssertUnwindSafe(|| handlers::diagnostics::compute(&snapshot)));
+            let computed = handlers::diagnostics::compute(&snapshot);
             drop(snapshot);
             let computed = computed.ok()?;
             let mut published = lock(&shared.published);

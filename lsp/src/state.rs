@@ -3,12 +3,12 @@
 //!
 //! Concurrency follows from salsa's rules. The engine's database is only
 //! written under the `state` mutex. A read locks the mutex just long
-//! enough to bring the engine up to date with the documents and to clone
-//! the database (a [`Snapshot`]), then works on the clone in a blocking
-//! task, with nothing else locked. A write (a setter) waits until every
-//! clone is dropped, and makes the queries running on clones unwind with
-//! `salsa::Cancelled`: an edit cancels stale reads instead of waiting for
-//! them. No clone is ever held across an `.await`, and nobody locks the
+//! enough to bring the engine up to date with the documents and to take
+//! an [`aims_lang::Analysis`] (in a [`Snapshot`]), then reads it in a
+//! blocking task, with nothing else locked. A write (a setter) waits until
+//! every snapshot is dropped, and makes the reads running on snapshots
+//! answer `Err(Cancelled)`: an edit cancels stale reads instead of waiting
+//! for them. No clone is ever held across an `.await`, and nobody locks the
 //! state while holding a clone.
 //!
 //! Document changes are applied to [`Inbox`] at once, in the order they
@@ -18,14 +18,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
-use aims_lang::db::{self, Database, Workspace};
 use aims_lang::diag::{Diagnostic, FileId, Sources};
-use aims_lang::ide::World;
-use aims_lang::ir::Program;
+use aims_lang::engine::Schema;
 use aims_lang::time::Date;
-use aims_lang::{Engine, LoadFailure};
+use aims_lang::{Analysis, Cancellable, Engine, LoadFailure};
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use crate::files::{self, FileKind, Files};
@@ -74,11 +72,9 @@ pub struct State {
     pub encoding: Encoding,
     pub flags: ClientFlags,
     pub as_of: Date,
-    /// The schema (span-free types) the loaded facts fit; `None`: no facts.
-    facts_for: Option<Arc<Program>>,
     /// The last reload that failed, for its schema; retried when the
     /// schema or a fact file changes.
-    fact_failure: Option<(Arc<Program>, LoadFailure)>,
+    fact_failure: Option<(Schema, LoadFailure)>,
     /// A fact file changed since the facts were last loaded.
     facts_dirty: bool,
     /// Problems that do not change until a restart (a malformed aims.toml).
@@ -97,20 +93,17 @@ impl State {
             encoding,
             flags,
             as_of,
-            facts_for: None,
             fact_failure: None,
             facts_dirty: false,
             fixed_problems: Vec::new(),
         };
         state.engine.set_as_of(as_of);
         if state.root.is_some() {
-            // Engine::open loaded the facts if the policy checked.
-            let schema = state.schema();
+            // Engine::open loaded the facts if the policy checked (and
+            // remembers the schema they were loaded for).
             if !opened.problems.is_empty() {
                 let failure = LoadFailure { sources: opened.problem_sources, diagnostics: opened.problems };
-                state.fact_failure = Some((schema, failure));
-            } else if !state.has_errors() {
-                state.facts_for = Some(schema);
+                state.fact_failure = Some((state.engine.schema(), failure));
             }
         } else {
             let mut lines = crate::convert::Lines::new(&opened.problem_sources, encoding);
@@ -133,16 +126,6 @@ impl State {
 
     fn has_errors(&self) -> bool {
         self.engine.diagnostics().iter().any(Diagnostic::is_error)
-    }
-
-    fn schema(&self) -> Arc<Program> {
-        db::eval_program(self.engine.db(), self.engine.workspace())
-    }
-
-    /// Whether the loaded facts fit the program as it stands, so that it
-    /// can be evaluated.
-    pub fn evaluable(&self) -> bool {
-        !self.has_errors() && self.facts_for.as_ref().is_some_and(|loaded| same_schema(loaded, &self.schema()))
     }
 
     /// Applies the documents' changes and the files changed on disk.
@@ -240,33 +223,29 @@ impl State {
         if self.has_errors() {
             return;
         }
-        let schema = self.schema();
-        let loaded = self.facts_for.as_ref().is_some_and(|s| same_schema(s, &schema));
-        let failed = self.fact_failure.as_ref().is_some_and(|(s, _)| same_schema(s, &schema));
+        let schema = self.engine.schema();
+        let loaded = self.engine.facts_fit();
+        let failed = self.fact_failure.as_ref().is_some_and(|(s, _)| s.fits(&schema));
         if !self.facts_dirty && (loaded || failed) {
             return;
         }
         self.facts_dirty = false;
         match self.engine.reload_facts() {
-            Ok(()) => {
-                self.facts_for = Some(schema);
-                self.fact_failure = None;
-            }
+            Ok(()) => self.fact_failure = None,
             Err(failure) => self.fact_failure = Some((schema, failure)),
         }
     }
 
     /// A clone of everything a read needs.
     pub fn snapshot(&self) -> Snapshot {
+        let analysis = self.engine.analysis();
         Snapshot {
-            db: self.engine.db().clone(),
-            ws: self.engine.workspace(),
-            sources: self.engine.sources().clone(),
+            evaluable: analysis.evaluable(),
+            analysis,
             files: self.files.clone(),
             encoding: self.encoding,
             flags: self.flags,
             as_of: self.as_of,
-            evaluable: self.evaluable(),
             fact_failure: self.fact_failure.as_ref().map(|(_, f)| f.clone()),
             fixed_problems: self.fixed_problems.clone(),
         }
@@ -278,20 +257,9 @@ impl State {
     }
 }
 
-/// Whether two span-free programs declare the same types.
-fn same_schema(a: &Program, b: &Program) -> bool {
-    a.entities == b.entities
-        && a.records == b.records
-        && a.enums == b.enums
-        && a.scales == b.scales
-        && a.matrices == b.matrices
-}
-
-/// A read-only view: a clone of the database and what goes with it.
+/// A read-only view: the engine's [`Analysis`] and what goes with it.
 pub struct Snapshot {
-    pub db: Database,
-    pub ws: Workspace,
-    pub sources: Sources,
+    pub analysis: Analysis,
     pub files: Files,
     pub encoding: Encoding,
     pub flags: ClientFlags,
@@ -303,8 +271,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn world(&self) -> World<'_> {
-        World::new(&self.db, self.ws)
+    /// Every file diagnostics may point into.
+    pub fn sources(&self) -> &Sources {
+        self.analysis.sources()
     }
 
     /// The policy file of a document.
@@ -319,27 +288,25 @@ impl Snapshot {
         self.files.uri(file).cloned()
     }
 
-    /// The text of a policy file as the database has it.
-    pub fn text(&self, file: FileId) -> Option<&str> {
-        self.world().text(file)
+    /// The text of a policy file as the engine has it.
+    pub fn text(&self, file: FileId) -> Cancellable<Option<&str>> {
+        self.analysis.text(file)
     }
 
-    pub fn lines(&self, file: FileId) -> Option<LineIndex<'_>> {
-        Some(LineIndex::new(self.text(file)?, self.encoding))
+    pub fn lines(&self, file: FileId) -> Cancellable<Option<LineIndex<'_>>> {
+        Ok(self.text(file)?.map(|text| LineIndex::new(text, self.encoding)))
     }
 
     /// A document's file, text and line index.
-    pub fn document(&self, uri: &Uri) -> Option<(FileId, &str, LineIndex<'_>)> {
-        let file = self.policy_file(uri)?;
-        let text = self.text(file)?;
-        Some((file, text, LineIndex::new(text, self.encoding)))
+    pub fn document(&self, uri: &Uri) -> Cancellable<Option<(FileId, &str, LineIndex<'_>)>> {
+        let Some(file) = self.policy_file(uri) else { return Ok(None) };
+        Ok(self.text(file)?.map(|text| (file, text, LineIndex::new(text, self.encoding))))
     }
 
     /// A location in a policy file.
-    pub fn location(&self, at: aims_lang::diag::FileSpan) -> Option<lsp::Location> {
-        let uri = self.uri(at.file)?;
-        let range = self.lines(at.file)?.range(at.span);
-        Some(lsp::Location { uri, range })
+    pub fn location(&self, at: aims_lang::diag::FileSpan) -> Cancellable<Option<lsp::Location>> {
+        let Some(uri) = self.uri(at.file) else { return Ok(None) };
+        Ok(self.lines(at.file)?.map(|lines| lsp::Location { uri, range: lines.range(at.span) }))
     }
 }
 

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use aims_lang::eval::{self, Evaluation, FindingSource};
 use aims_lang::ir::{ObjectiveStatus, OutcomeKind, Program, RuleKind};
 use aims_lang::report::count;
+pub use aims_lang::report::explain::{one_line, outcome_word as outcome, rule_kind};
 use aims_lang::syntax::ast::Severity;
 use aims_lang::time::Date;
 
@@ -340,12 +341,6 @@ fn subject(rule: &str, key: &str) -> String {
     }
 }
 
-/// Text on one line: runs of white space (a `require` written over
-/// several lines) become one space.
-pub fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Two aligned columns, indented by two spaces.
 fn table(out: &mut String, rows: &[(String, String)]) {
     let width = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
@@ -355,29 +350,12 @@ fn table(out: &mut String, rows: &[(String, String)]) {
     }
 }
 
-/// An outcome as the REPL prints it.
-pub fn outcome(kind: Option<OutcomeKind>) -> &'static str {
-    match kind {
-        None => "(none)",
-        Some(OutcomeKind::NotApplicable) => "not applicable",
-        Some(k) => k.as_str(),
-    }
-}
-
 fn objective(status: Option<ObjectiveStatus>) -> &'static str {
     status.map_or("(none)", ObjectiveStatus::as_str)
 }
 
 fn risk_level(state: &Option<RiskState>) -> &str {
     state.as_ref().map_or("(none)", |s| s.level.as_str())
-}
-
-/// `control` or `audit`.
-pub fn rule_kind(kind: RuleKind) -> &'static str {
-    match kind {
-        RuleKind::Control => "control",
-        RuleKind::Audit => "audit",
-    }
 }
 
 /// The word for what produced a finding.

@@ -12,7 +12,6 @@
 
 pub mod complete;
 pub mod diff;
-pub mod explain;
 pub mod parse;
 pub mod session;
 mod terminal;

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use aims_lang::diag::closest;
 use aims_lang::project::LoadOptions;
+use aims_lang::report::explain::View;
 use aims_lang::time::Date;
-use aims_repl::explain::View;
 
 use super::{load, parse_as_of, usage_error};
 

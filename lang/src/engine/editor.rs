@@ -38,6 +38,7 @@ impl Engine {
             db,
             ws,
             prewarmed: Default::default(),
+            facts_for: None,
         };
         let fact_errors = if engine.diagnostics().iter().any(Diagnostic::is_error) {
             Vec::new()
@@ -113,6 +114,7 @@ impl Engine {
             Ok(store) => {
                 let tables = tables_from(&mut self.db, &program, store);
                 self.ws.set_tables(&mut self.db).to(tables);
+                self.facts_for = Some(self.schema());
                 Ok(())
             }
             Err(diagnostics) => Err(LoadFailure { sources: self.sources.clone(), diagnostics }),

@@ -13,6 +13,7 @@
 //! them (`file:line:column` in JSON and text, the parts in SARIF).
 
 mod diagnostics;
+pub mod explain;
 pub mod gap;
 mod html;
 mod junit;

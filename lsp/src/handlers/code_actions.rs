@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use aims_lang::db;
-use aims_lang::diag::{Code, FileId};
-use aims_lang::ide::{actions, outcomes, Symbol, TextEdit as IdeEdit};
+use aims_lang::analysis::TextEdit as IdeEdit;
+use aims_lang::diag::FileId;
 use aims_lang::ir::Ty;
-use aims_lang::syntax::ast::{ItemKind, Span};
+use aims_lang::syntax::ast::Span;
+use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse, TextEdit, Uri, WorkspaceEdit,
 };
@@ -22,30 +22,30 @@ fn overlaps(a: Span, b: Span) -> bool {
     a.start <= b.end && b.start <= a.end
 }
 
-pub fn actions(snapshot: &Snapshot, params: &CodeActionParams) -> Option<CodeActionResponse> {
+pub fn actions(snapshot: &Snapshot, params: &CodeActionParams) -> Cancellable<Option<CodeActionResponse>> {
     if let Some(only) = &params.context.only {
         if !only.iter().any(|k| k.as_str().starts_with(CodeActionKind::QUICKFIX.as_str())) {
-            return Some(Vec::new());
+            return Ok(Some(Vec::new()));
         }
     }
     let uri = &params.text_document.uri;
-    let (file, text, lines) = snapshot.document(uri)?;
+    let Some((file, _, lines)) = snapshot.document(uri)? else { return Ok(None) };
     let range = lines.span(params.range);
     let mut out = Vec::new();
-    fixes(snapshot, file, range, &mut out);
-    excludes(snapshot, file, text, range, &mut out);
-    exceptions(snapshot, file, range, &mut out);
-    Some(out)
+    fixes(snapshot, file, range, &mut out)?;
+    excludes(snapshot, file, range, &mut out)?;
+    exceptions(snapshot, file, range, &mut out)?;
+    Ok(Some(out))
 }
 
-fn workspace_edit(snapshot: &Snapshot, edits: Vec<IdeEdit>) -> Option<WorkspaceEdit> {
+/// The edits as a workspace edit; `None` if one is in no known document.
+fn workspace_edit(snapshot: &Snapshot, edits: Vec<IdeEdit>) -> Cancellable<Option<WorkspaceEdit>> {
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     for edit in edits {
-        let uri = snapshot.uri(edit.file)?;
-        let lines = snapshot.lines(edit.file)?;
+        let (Some(uri), Some(lines)) = (snapshot.uri(edit.file), snapshot.lines(edit.file)?) else { return Ok(None) };
         changes.entry(uri).or_default().push(TextEdit { range: lines.range(edit.span), new_text: edit.text });
     }
-    Some(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() })
+    Ok(Some(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }))
 }
 
 fn quickfix(title: String, edit: WorkspaceEdit, preferred: bool) -> CodeActionOrCommand {
@@ -59,17 +59,16 @@ fn quickfix(title: String, edit: WorkspaceEdit, preferred: bool) -> CodeActionOr
 }
 
 /// The fixes of the diagnostics under the cursor.
-fn fixes(snapshot: &Snapshot, file: FileId, range: Span, out: &mut Vec<CodeActionOrCommand>) {
-    let compiled = db::compiled(&snapshot.db, snapshot.ws);
-    let mut lines = Lines::new(&snapshot.sources, snapshot.encoding);
+fn fixes(snapshot: &Snapshot, file: FileId, range: Span, out: &mut Vec<CodeActionOrCommand>) -> Cancellable<()> {
+    let mut lines = Lines::new(snapshot.sources(), snapshot.encoding);
     let uri_of = |f: FileId| snapshot.uri(f);
-    for d in &compiled.diagnostics {
+    for d in snapshot.analysis.diagnostics()? {
         let Some(fix) = &d.fix else { continue };
         if fix.at.file != file || !overlaps(fix.at.span, range) {
             continue;
         }
         let edit = IdeEdit { file, span: fix.at.span, text: fix.replacement.clone() };
-        let Some(workspace_edit) = workspace_edit(snapshot, vec![edit]) else { continue };
+        let Some(workspace_edit) = workspace_edit(snapshot, vec![edit])? else { continue };
         let diagnostic = convert::diagnostic(d, &mut lines, &uri_of).map(|(_, d)| vec![d]);
         out.push(CodeActionOrCommand::CodeAction(CodeAction {
             title: fix.title.clone(),
@@ -80,74 +79,41 @@ fn fixes(snapshot: &Snapshot, file: FileId, range: Span, out: &mut Vec<CodeActio
             ..CodeAction::default()
         }));
     }
+    Ok(())
 }
 
 /// `exclude` for the Annex A controls nothing addresses: all of them on
 /// `use iso42001`, one on a reference to it.
-fn excludes(snapshot: &Snapshot, file: FileId, text: &str, range: Span, out: &mut Vec<CodeActionOrCommand>) {
-    let world = snapshot.world();
-    let Some(parse) = world.parse(file) else { return };
-    let on_use = parse.file.items.iter().any(|item| {
-        matches!(&item.kind, ItemKind::Use(u) if (u.path == "iso42001" || u.path == "iso42001.annex_a") && overlaps(u.span, range))
-    });
-    let on_reference: Vec<String> = world
-        .index(file)
-        .map(|index| {
-            index
-                .references
-                .iter()
-                .filter(|r| overlaps(r.span, range))
-                .filter_map(|r| match &r.symbol {
-                    Symbol::Requirement(id) => Some(id.clone()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if !on_use && on_reference.is_empty() {
-        return;
-    }
-    // The W0002 warning of each control, to attach to its action.
-    let compiled = db::compiled(&snapshot.db, snapshot.ws);
-    let mut lines = Lines::new(&snapshot.sources, snapshot.encoding);
+fn excludes(snapshot: &Snapshot, file: FileId, range: Span, out: &mut Vec<CodeActionOrCommand>) -> Cancellable<()> {
+    let mut lines = Lines::new(snapshot.sources(), snapshot.encoding);
     let uri_of = |f: FileId| snapshot.uri(f);
-    for (id, title) in actions::not_addressed(world.program(), &snapshot.sources) {
-        if !on_use && !on_reference.contains(&id) {
-            continue;
-        }
-        let edit = actions::exclude(file, text, &id, &title);
-        let Some(edit) = workspace_edit(snapshot, vec![edit]) else { continue };
-        let warning = compiled
-            .diagnostics
-            .iter()
-            .find(|d| d.code == Code::UnaddressedControl && d.message.contains(&format!("control {id} (")))
-            .and_then(|d| convert::diagnostic(d, &mut lines, &uri_of))
-            .map(|(_, d)| vec![d]);
+    for found in snapshot.analysis.unaddressed(file, range)? {
+        let Some(edit) = workspace_edit(snapshot, vec![found.edit])? else { continue };
+        let warning =
+            found.warning.as_ref().and_then(|d| convert::diagnostic(d, &mut lines, &uri_of)).map(|(_, d)| vec![d]);
         out.push(CodeActionOrCommand::CodeAction(CodeAction {
-            title: format!("Exclude {id} ({title}) with a justification"),
+            title: format!("Exclude {} ({}) with a justification", found.id, found.title),
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: warning,
             edit: Some(edit),
             ..CodeAction::default()
         }));
     }
+    Ok(())
 }
 
 /// An exception per failing entity of the control or audit under the cursor.
-fn exceptions(snapshot: &Snapshot, file: FileId, range: Span, out: &mut Vec<CodeActionOrCommand>) {
+fn exceptions(snapshot: &Snapshot, file: FileId, range: Span, out: &mut Vec<CodeActionOrCommand>) -> Cancellable<()> {
     if !snapshot.evaluable {
-        return;
+        return Ok(());
     }
-    let world = snapshot.world();
-    let program = world.program();
+    let program = snapshot.analysis.program()?;
     for rule in program.rules.iter().filter(|r| r.decl.span.file == file && overlaps(r.decl.span.span, range)) {
-        let Some(summary) = outcomes::summary(&snapshot.db, snapshot.ws, &rule.decl.name) else { continue };
+        let Some(summary) = snapshot.analysis.rule_summary(&rule.decl.name)? else { continue };
         let what = rule.subject.as_ref().map(|s| program.ty_name(&Ty::Entity(s.entity)));
         for failing in summary.failing.iter().take(MAX_EXCEPTIONS) {
-            let Some(edit) = actions::exception(world, file, &rule.decl.name, &failing.key, snapshot.as_of) else {
-                continue;
-            };
-            let Some(edit) = workspace_edit(snapshot, vec![edit]) else { continue };
+            let Some(edit) = snapshot.analysis.exception(file, &rule.decl.name, &failing.key)? else { continue };
+            let Some(edit) = workspace_edit(snapshot, vec![edit])? else { continue };
             let title = match &what {
                 Some(entity) => format!("Add an exception to `{}` for {entity} \"{}\"", rule.decl.name, failing.key),
                 None => format!("Add an exception to `{}`", rule.decl.name),
@@ -155,4 +121,5 @@ fn exceptions(snapshot: &Snapshot, file: FileId, range: Span, out: &mut Vec<Code
             out.push(quickfix(title, edit, false));
         }
     }
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! Completion: keywords, names in scope, fields after a dot, variants,
 //! requirement identifiers, snippets for new declarations.
 
-use aims_lang::ide::complete::{self, Completion, CompletionKind};
+use aims_lang::analysis::{Completion, CompletionKind};
+use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
     CompletionItem, CompletionItemKind, CompletionParams, CompletionResponse, CompletionTextEdit, Documentation,
     InsertTextFormat, MarkupContent, MarkupKind, TextEdit,
@@ -10,12 +11,12 @@ use tower_lsp_server::ls_types::{
 use crate::line_index::LineIndex;
 use crate::state::Snapshot;
 
-pub fn complete(snapshot: &Snapshot, params: &CompletionParams) -> Option<CompletionResponse> {
+pub fn complete(snapshot: &Snapshot, params: &CompletionParams) -> Cancellable<Option<CompletionResponse>> {
     let at = &params.text_document_position;
-    let (file, _, lines) = snapshot.document(&at.text_document.uri)?;
-    let found = complete::complete(snapshot.world(), file, lines.offset(at.position) as u32);
+    let Some((file, _, lines)) = snapshot.document(&at.text_document.uri)? else { return Ok(None) };
+    let found = snapshot.analysis.completions(file, lines.offset(at.position) as u32)?;
     let items = found.into_iter().map(|c| item(c, &lines, snapshot.flags.snippets)).collect();
-    Some(CompletionResponse::Array(items))
+    Ok(Some(CompletionResponse::Array(items)))
 }
 
 fn item(c: Completion, lines: &LineIndex, snippets: bool) -> CompletionItem {

@@ -5,10 +5,9 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use aims_lang::db;
 use aims_lang::diag::FileId;
-use aims_lang::ide::outcomes;
 use aims_lang::ir::Ty;
+use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
     self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri,
 };
@@ -21,16 +20,16 @@ use crate::state::Snapshot;
 const FAILURES_SHOWN: usize = 5;
 
 /// Every document's diagnostics (an empty list for a document that has none).
-pub fn compute(snapshot: &Snapshot) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
+pub fn compute(snapshot: &Snapshot) -> Cancellable<HashMap<Uri, Vec<lsp::Diagnostic>>> {
     let mut out: HashMap<Uri, Vec<lsp::Diagnostic>> =
         snapshot.files.iter().map(|(uri, _, _)| (uri.clone(), Vec::new())).collect();
     let uri_of = |file: FileId| snapshot.uri(file);
-    let compiled = db::compiled(&snapshot.db, snapshot.ws);
+    let diagnostics = snapshot.analysis.diagnostics()?;
     // Problems that point nowhere are shown at the top of aims.toml.
     let manifest =
         snapshot.files.iter().find(|(_, _, kind)| *kind == FileKind::Manifest).map(|(uri, _, _)| uri.clone());
-    let mut lines = Lines::new(&snapshot.sources, snapshot.encoding);
-    for d in &compiled.diagnostics {
+    let mut lines = Lines::new(snapshot.sources(), snapshot.encoding);
+    for d in diagnostics {
         let placed = convert::diagnostic(d, &mut lines, &uri_of);
         let placed = placed.or_else(|| convert::unplaced(d, manifest.as_ref()?, &mut lines, &uri_of));
         if let Some((uri, converted)) = placed {
@@ -51,17 +50,21 @@ pub fn compute(snapshot: &Snapshot) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
         out.entry(uri.clone()).or_default().push(d.clone());
     }
     if snapshot.evaluable {
-        failing_rules(snapshot, &mut lines, &mut out);
+        failing_rules(snapshot, &mut lines, &mut out)?;
     }
-    out
+    Ok(out)
 }
 
 /// One information diagnostic per failing rule, on its name.
-fn failing_rules(snapshot: &Snapshot, lines: &mut Lines, out: &mut HashMap<Uri, Vec<lsp::Diagnostic>>) {
-    let program = snapshot.world().program();
+fn failing_rules(
+    snapshot: &Snapshot,
+    lines: &mut Lines,
+    out: &mut HashMap<Uri, Vec<lsp::Diagnostic>>,
+) -> Cancellable<()> {
+    let program = snapshot.analysis.program()?;
     for rule in &program.rules {
         let Some(uri) = snapshot.uri(rule.decl.name_span.file) else { continue };
-        let Some(summary) = outcomes::summary(&snapshot.db, snapshot.ws, &rule.decl.name) else { continue };
+        let Some(summary) = snapshot.analysis.rule_summary(&rule.decl.name)? else { continue };
         if summary.fail == 0 {
             continue;
         }
@@ -122,4 +125,5 @@ fn failing_rules(snapshot: &Snapshot, lines: &mut Lines, out: &mut HashMap<Uri, 
             ..lsp::Diagnostic::default()
         });
     }
+    Ok(())
 }

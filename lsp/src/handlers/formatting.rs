@@ -1,17 +1,17 @@
 //! Formatting: the formatter of `aims fmt`, as one edit of the whole
 //! document; nothing while the document has a syntax error.
 
-use aims_lang::format;
+use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{DocumentFormattingParams, Position, Range, TextEdit};
 
 use crate::state::Snapshot;
 
-pub fn format(snapshot: &Snapshot, params: &DocumentFormattingParams) -> Option<Vec<TextEdit>> {
-    let (_, text, lines) = snapshot.document(&params.text_document.uri)?;
-    let formatted = format::format(text).ok()?;
+pub fn format(snapshot: &Snapshot, params: &DocumentFormattingParams) -> Cancellable<Option<Vec<TextEdit>>> {
+    let Some((file, text, lines)) = snapshot.document(&params.text_document.uri)? else { return Ok(None) };
+    let Some(formatted) = snapshot.analysis.formatted(file)? else { return Ok(None) };
     if formatted == text {
-        return Some(Vec::new());
+        return Ok(Some(Vec::new()));
     }
     let range = Range { start: Position { line: 0, character: 0 }, end: lines.end() };
-    Some(vec![TextEdit { range, new_text: formatted }])
+    Ok(Some(vec![TextEdit { range, new_text: formatted }]))
 }

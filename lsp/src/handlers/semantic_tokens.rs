@@ -1,7 +1,8 @@
 //! Semantic tokens (the whole document): the engine's tokens, names
 //! classified by what they refer to, positions in the negotiated encoding.
 
-use aims_lang::ide::highlight::{self, HighlightKind};
+use aims_lang::analysis::HighlightKind;
+use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
     SemanticToken, SemanticTokenModifier, SemanticTokenType, SemanticTokens, SemanticTokensLegend,
     SemanticTokensParams, SemanticTokensResult,
@@ -57,11 +58,11 @@ fn type_index(kind: HighlightKind) -> u32 {
     }
 }
 
-pub fn full(snapshot: &Snapshot, params: &SemanticTokensParams) -> Option<SemanticTokensResult> {
-    let (file, text, lines) = snapshot.document(&params.text_document.uri)?;
+pub fn full(snapshot: &Snapshot, params: &SemanticTokensParams) -> Cancellable<Option<SemanticTokensResult>> {
+    let Some((file, text, lines)) = snapshot.document(&params.text_document.uri)? else { return Ok(None) };
     let mut data = Vec::new();
     let (mut line, mut column) = (0u32, 0u32);
-    for h in highlight::highlights(snapshot.world(), file) {
+    for h in snapshot.analysis.highlights(file)? {
         let start = lines.position(h.span.start as usize);
         // A token never spans lines; if one did, only its first line is coloured.
         let end_offset = text[h.span.start as usize..h.span.end as usize]
@@ -83,5 +84,5 @@ pub fn full(snapshot: &Snapshot, params: &SemanticTokensParams) -> Option<Semant
         });
         (line, column) = (start.line, start.character);
     }
-    Some(SemanticTokensResult::Tokens(SemanticTokens { result_id: None, data }))
+    Ok(Some(SemanticTokensResult::Tokens(SemanticTokens { result_id: None, data })))
 }

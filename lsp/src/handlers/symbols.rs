@@ -1,6 +1,7 @@
 //! Document symbols (the outline) and workspace symbols.
 
-use aims_lang::ide::outline::{self, OutlineItem, OutlineKind};
+use aims_lang::analysis::{OutlineItem, OutlineKind};
+use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
     DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse, OneOf, SymbolInformation, SymbolKind,
     WorkspaceSymbol, WorkspaceSymbolParams, WorkspaceSymbolResponse,
@@ -46,11 +47,16 @@ fn document_symbol(item: OutlineItem, lines: &LineIndex) -> DocumentSymbol {
     }
 }
 
-pub fn document_symbols(snapshot: &Snapshot, params: &DocumentSymbolParams) -> Option<DocumentSymbolResponse> {
-    let (file, text, lines) = snapshot.document(&params.text_document.uri)?;
-    let items = outline::outline(&snapshot.world().parse(file)?.file.items, text);
+pub fn document_symbols(
+    snapshot: &Snapshot,
+    params: &DocumentSymbolParams,
+) -> Cancellable<Option<DocumentSymbolResponse>> {
+    let Some((file, _, lines)) = snapshot.document(&params.text_document.uri)? else { return Ok(None) };
+    let Some(items) = snapshot.analysis.outline(file)? else { return Ok(None) };
     if snapshot.flags.hierarchical_symbols {
-        return Some(DocumentSymbolResponse::Nested(items.into_iter().map(|i| document_symbol(i, &lines)).collect()));
+        return Ok(Some(DocumentSymbolResponse::Nested(
+            items.into_iter().map(|i| document_symbol(i, &lines)).collect(),
+        )));
     }
     let uri = params.text_document.uri.clone();
     let mut flat = Vec::new();
@@ -72,24 +78,25 @@ pub fn document_symbols(snapshot: &Snapshot, params: &DocumentSymbolParams) -> O
             });
         }
     }
-    Some(DocumentSymbolResponse::Flat(flat))
+    Ok(Some(DocumentSymbolResponse::Flat(flat)))
 }
 
-pub fn workspace_symbols(snapshot: &Snapshot, params: &WorkspaceSymbolParams) -> Option<WorkspaceSymbolResponse> {
-    let found = outline::workspace_symbols(snapshot.world(), &params.query, WORKSPACE_LIMIT);
-    let symbols = found
-        .into_iter()
-        .filter_map(|s| {
-            let location = snapshot.location(s.at)?;
-            Some(WorkspaceSymbol {
-                name: s.name,
-                kind: kind(s.kind),
-                tags: None,
-                container_name: s.container,
-                location: OneOf::Left(location),
-                data: None,
-            })
-        })
-        .collect();
-    Some(WorkspaceSymbolResponse::Nested(symbols))
+pub fn workspace_symbols(
+    snapshot: &Snapshot,
+    params: &WorkspaceSymbolParams,
+) -> Cancellable<Option<WorkspaceSymbolResponse>> {
+    let found = snapshot.analysis.workspace_symbols(&params.query, WORKSPACE_LIMIT)?;
+    let mut symbols = Vec::with_capacity(found.len());
+    for s in found {
+        let Some(location) = snapshot.location(s.at)? else { continue };
+        symbols.push(WorkspaceSymbol {
+            name: s.name,
+            kind: kind(s.kind),
+            tags: None,
+            container_name: s.container,
+            location: OneOf::Left(location),
+            data: None,
+        });
+    }
+    Ok(Some(WorkspaceSymbolResponse::Nested(symbols)))
 }

@@ -2,17 +2,17 @@
 //! the `:why` trace of an outcome, and the entries of a risk or objective.
 //!
 //! Everything is read from an [`Evaluation`] and its program; the names
-//! and keys have already been resolved by the session.
+//! and keys have already been resolved by the caller. `aims explain` and
+//! the REPL print these views, so they live here, beside the other reports.
 
 use std::fmt::Write as _;
 
-use aims_lang::diag::{terminal_safe_line, FileSpan, Sources};
-use aims_lang::eval::{self, Evaluation, FailReason, Failure, Outcome};
-use aims_lang::ir::{ObjectiveId, OutcomeKind, Program, Requirement, RiskId, RuleDef, RuleId, Step};
-use aims_lang::num;
-use aims_lang::syntax::{self, ast};
-
-use crate::diff::{one_line, outcome as outcome_word, rule_kind};
+use crate::diag::{terminal_safe_line, FileSpan, Sources};
+use crate::eval::{self, Evaluation, FailReason, Failure, Outcome};
+use crate::ir::RuleKind;
+use crate::ir::{ObjectiveId, OutcomeKind, Program, Requirement, RiskId, RuleDef, RuleId, Step};
+use crate::num;
+use crate::syntax::{self, ast};
 
 /// What the explanations read.
 pub struct View<'a> {
@@ -27,7 +27,7 @@ pub fn location(sources: &Sources, at: FileSpan) -> String {
     if at.file.0 as usize >= sources.len() {
         return "?".into();
     }
-    terminal_safe_line(&aims_lang::report::Location::of(sources, at).to_string()).into_owned()
+    terminal_safe_line(&super::Location::of(sources, at).to_string()).into_owned()
 }
 
 fn requirements(rule: &RuleDef) -> Vec<&Requirement> {
@@ -277,4 +277,27 @@ fn subject_filter(sources: &Sources, rule: &RuleDef) -> Option<String> {
     let filter = decl.header.subject?.filter?;
     let source = text.get(filter.span.start as usize..filter.span.end as usize)?;
     Some(source.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Text on one line: runs of white space (a `require` written over
+/// several lines) become one space.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An outcome as the REPL and `aims explain` print it.
+pub fn outcome_word(kind: Option<OutcomeKind>) -> &'static str {
+    match kind {
+        None => "(none)",
+        Some(OutcomeKind::NotApplicable) => "not applicable",
+        Some(k) => k.as_str(),
+    }
+}
+
+/// The keyword of a rule's kind.
+pub fn rule_kind(kind: RuleKind) -> &'static str {
+    match kind {
+        RuleKind::Control => "control",
+        RuleKind::Audit => "audit",
+    }
 }

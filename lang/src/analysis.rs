@@ -1,0 +1,261 @@
+//! Read queries for an editor: an [`Analysis`] is a snapshot of an
+//! [`Engine`] (a private clone of its database) that answers hover,
+//! definitions, references, rename, completion, highlighting, symbols,
+//! formatting, diagnostics and evaluation summaries.
+//!
+//! The shape is rust-analyzer's `Analysis`: the engine is the host that
+//! applies changes, and hands out snapshots for reading on other threads.
+//! A change made to the engine while a snapshot is being read cancels the
+//! read (salsa unwinds the running query); every method here catches that
+//! and reports it as [`Cancelled`], so a front end never depends on salsa.
+//! Drop a snapshot before changing the engine: a setter waits until every
+//! clone of the database is gone.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use crate::db::{self, Database, Workspace};
+use crate::diag::{Code, Diagnostic, FileId, FileSpan, Sources};
+use crate::engine::Engine;
+use crate::ide::{self, World};
+use crate::ir::Program;
+use crate::syntax::ast::{ItemKind, Span};
+use crate::time::Date;
+
+pub use crate::ide::complete::{Completion, CompletionKind};
+pub use crate::ide::highlight::{Highlight, HighlightKind};
+pub use crate::ide::hover::Hover;
+pub use crate::ide::outcomes::{FailingEntity, RuleSummary};
+pub use crate::ide::outline::{FoundSymbol, OutlineItem, OutlineKind};
+pub use crate::ide::rename::RenameError;
+pub use crate::ide::{Symbol, TextEdit};
+
+/// A read was cancelled by a change to the engine: ask again on a new snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cancelled by a later change")]
+pub struct Cancelled;
+
+/// The answer to a read, or [`Cancelled`].
+pub type Cancellable<T> = Result<T, Cancelled>;
+
+/// An `exclude` the editor can offer for an Annex A control nothing addresses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unaddressed {
+    /// The control's identifier (`A.6.2.4`).
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The `exclude` to insert, with a justification to fill in.
+    pub edit: TextEdit,
+    /// The warning that says it is unaddressed, if the checker gave one.
+    pub warning: Option<Diagnostic>,
+}
+
+/// A snapshot of an engine for reading: see the module documentation.
+pub struct Analysis {
+    db: Database,
+    ws: Workspace,
+    sources: Sources,
+    as_of: Date,
+    evaluable: bool,
+}
+
+impl std::fmt::Debug for Analysis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analysis").field("as_of", &self.as_of).finish_non_exhaustive()
+    }
+}
+
+/// Whether two spans share a byte (or touch).
+fn overlaps(a: Span, b: Span) -> bool {
+    a.start <= b.end && b.start <= a.end
+}
+
+impl Engine {
+    /// A snapshot for reading, on this thread or another one.
+    pub fn analysis(&self) -> Analysis {
+        let evaluable = !self.diagnostics().iter().any(Diagnostic::is_error) && self.facts_fit();
+        Analysis {
+            db: self.db().clone(),
+            ws: self.workspace(),
+            sources: self.sources().clone(),
+            as_of: self.as_of(),
+            evaluable,
+        }
+    }
+}
+
+impl Analysis {
+    /// Runs a read, turning salsa's cancellation into [`Cancelled`].
+    fn with<'a, T>(&'a self, f: impl FnOnce(World<'a>) -> T) -> Cancellable<T> {
+        let world = World::new(&self.db, self.ws);
+        salsa::Cancelled::catch(AssertUnwindSafe(|| f(world))).map_err(|_| Cancelled)
+    }
+
+    /// Every file diagnostics may point into, as the snapshot was taken.
+    pub fn sources(&self) -> &Sources {
+        &self.sources
+    }
+
+    /// The evaluation date.
+    pub fn as_of(&self) -> Date {
+        self.as_of
+    }
+
+    /// Whether the policy checks and the loaded facts fit it, so that
+    /// evaluation results can be shown.
+    pub fn evaluable(&self) -> bool {
+        self.evaluable
+    }
+
+    /// A policy file's text as the engine has it.
+    pub fn text(&self, file: FileId) -> Cancellable<Option<&str>> {
+        self.with(|w| w.text(file))
+    }
+
+    /// The program as the texts stand (with whatever did not check left out).
+    pub fn program(&self) -> Cancellable<&Program> {
+        self.with(|w| w.program())
+    }
+
+    /// Every diagnostic of the policy: syntax, names, types and lints.
+    pub fn diagnostics(&self) -> Cancellable<&[Diagnostic]> {
+        self.with(|w| db::compiled(w.db, w.ws).diagnostics.as_slice())
+    }
+
+    /// What the name at `offset` is.
+    pub fn hover(&self, file: FileId, offset: u32) -> Cancellable<Option<Hover>> {
+        self.with(|w| ide::hover::hover(w, file, offset))
+    }
+
+    /// Where the name at `offset` is declared.
+    pub fn definition(&self, file: FileId, offset: u32) -> Cancellable<Vec<FileSpan>> {
+        self.with(|w| ide::navigate::definition(w, file, offset))
+    }
+
+    /// Every use of the name at `offset` (and its declaration, if asked).
+    pub fn references(&self, file: FileId, offset: u32, include_declaration: bool) -> Cancellable<Vec<FileSpan>> {
+        self.with(|w| ide::navigate::references(w, file, offset, include_declaration))
+    }
+
+    /// The name at `offset` and its span, if it can be renamed.
+    pub fn prepare_rename(&self, file: FileId, offset: u32) -> Cancellable<Result<(Span, String), RenameError>> {
+        self.with(|w| ide::rename::prepare(w, file, offset))
+    }
+
+    /// The edits that rename the name at `offset` everywhere, or why not.
+    pub fn rename(&self, file: FileId, offset: u32, new_name: &str) -> Cancellable<Result<Vec<TextEdit>, RenameError>> {
+        self.with(|w| ide::rename::rename(w, file, offset, new_name))
+    }
+
+    /// What may be typed at `offset`.
+    pub fn completions(&self, file: FileId, offset: u32) -> Cancellable<Vec<Completion>> {
+        self.with(|w| ide::complete::complete(w, file, offset))
+    }
+
+    /// Every token of a file with its kind, in order.
+    pub fn highlights(&self, file: FileId) -> Cancellable<Vec<Highlight>> {
+        self.with(|w| ide::highlight::highlights(w, file))
+    }
+
+    /// A file's declarations as a tree; `None` for a file that is not a policy file.
+    pub fn outline(&self, file: FileId) -> Cancellable<Option<Vec<OutlineItem>>> {
+        self.with(|w| {
+            let parse = w.parse(file)?;
+            let text = w.text(file)?;
+            Some(ide::outline::outline(&parse.file.items, text))
+        })
+    }
+
+    /// Declarations across the policy files whose names match `query`.
+    pub fn workspace_symbols(&self, query: &str, limit: usize) -> Cancellable<Vec<FoundSymbol>> {
+        self.with(|w| ide::outline::workspace_symbols(w, query, limit))
+    }
+
+    /// A file formatted as `aims fmt` would; `None` for a file that is not
+    /// a policy file or does not parse.
+    pub fn formatted(&self, file: FileId) -> Cancellable<Option<String>> {
+        self.with(|w| crate::format::format(w.text(file)?).ok())
+    }
+
+    /// The outcomes of a control or audit, counted, with the failing entities.
+    pub fn rule_summary(&self, rule: &str) -> Cancellable<Option<Arc<RuleSummary>>> {
+        self.with(|w| ide::outcomes::summary(w.db, w.ws, rule))
+    }
+
+    /// The Annex A controls nothing addresses that an `exclude` at `range`
+    /// of `file` can settle: every one on a `use iso42001`, one on a
+    /// reference to it.
+    pub fn unaddressed(&self, file: FileId, range: Span) -> Cancellable<Vec<Unaddressed>> {
+        self.with(|w| {
+            let (Some(parse), Some(text)) = (w.parse(file), w.text(file)) else { return Vec::new() };
+            let on_use = parse.file.items.iter().any(|item| {
+                matches!(&item.kind, ItemKind::Use(u) if (u.path == "iso42001" || u.path == "iso42001.annex_a") && overlaps(u.span, range))
+            });
+            let on_reference: Vec<String> = w
+                .index(file)
+                .map(|index| {
+                    index
+                        .references
+                        .iter()
+                        .filter(|r| overlaps(r.span, range))
+                        .filter_map(|r| match &r.symbol {
+                            Symbol::Requirement(id) => Some(id.clone()),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !on_use && on_reference.is_empty() {
+                return Vec::new();
+            }
+            let diagnostics = &db::compiled(w.db, w.ws).diagnostics;
+            ide::actions::not_addressed(w.program(), &self.sources)
+                .into_iter()
+                .filter(|(id, _)| on_use || on_reference.contains(id))
+                .map(|(id, title)| {
+                    // The W0002 warning of this control, to attach to its action.
+                    let warning = diagnostics
+                        .iter()
+                        .find(|d| d.code == Code::UnaddressedControl && d.message.contains(&format!("control {id} (")))
+                        .cloned();
+                    let edit = ide::actions::exclude(file, text, &id, &title);
+                    Unaddressed { id, title, edit, warning }
+                })
+                .collect()
+        })
+    }
+
+    /// The `exception` that waives `rule` for the entity `key`, inserted in `file`.
+    pub fn exception(&self, file: FileId, rule: &str, key: &str) -> Cancellable<Option<TextEdit>> {
+        self.with(|w| ide::actions::exception(w, file, rule, key, self.as_of))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::facts::{Format, Mapping};
+    use crate::Engine;
+
+    const POLICY: &str = "entity S { id: Text key, ok: Bool }\ncontrol c for s: S { require s.ok }\n";
+    const FACTS: &str = r#"{ "S": [ { "id": "a", "ok": false }, { "id": "b", "ok": true } ] }"#;
+
+    #[test]
+    fn a_snapshot_answers_reads_and_outlives_nothing() {
+        let engine = Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), FACTS)])
+            .expect("loads");
+        let file = engine.policy_files()[0];
+        let analysis = engine.analysis();
+        assert!(analysis.evaluable());
+        assert_eq!(analysis.diagnostics(), Ok(&[][..]));
+        let at = POLICY.find("s.ok").expect("a use of `ok`") as u32 + 2;
+        let definition = analysis.definition(file, at).expect("not cancelled");
+        assert_eq!(definition.len(), 1, "{definition:?}");
+        let summary = analysis.rule_summary("c").expect("not cancelled").expect("a rule");
+        assert_eq!((summary.pass, summary.fail), (1, 1));
+        assert_eq!(
+            analysis.formatted(file).expect("not cancelled").as_deref(),
+            crate::format::format(POLICY).ok().as_deref()
+        );
+    }
+}

@@ -1,0 +1,269 @@
+//! What-if edits and expressions typed by a person (at the REPL, or in an
+//! embedding service's form): evaluate an expression against the current
+//! facts and date, and say why an edit was refused as diagnostics that
+//! point at what was typed.
+//!
+//! The engine checks an edit once, when it applies it; an [`EditError`]
+//! says what was wrong, and [`Engine::edit_diagnostics`] turns it into the
+//! diagnostics to show, placed on the parts of the typed text (an
+//! [`EditSite`]), with a "did you mean" where a name was misspelt.
+
+use crate::diag::{closest, Code, Diagnostic, FileId, FileSpan};
+use crate::eval::{self, Env};
+use crate::ir::{EntityId, Value};
+use crate::syntax::ast::Span;
+
+use super::{EditError, Engine};
+
+/// The file that diagnostics of a piece of typed text (a value, a record)
+/// point into before they are placed: their spans are relative to the piece.
+pub(crate) const NO_FILE: FileId = FileId(u32::MAX);
+
+/// One part of an edit as typed, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Typed<'a> {
+    /// The text of the part (a key without its quotes).
+    pub text: &'a str,
+    /// Where it was typed, in [`EditSite::file`].
+    pub span: Span,
+}
+
+/// Where the parts of an edit were typed, so that its diagnostics point there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EditSite<'a> {
+    /// The caller's file that holds the typed text (the REPL's `<repl>`).
+    pub file: FileId,
+    /// The entity's name.
+    pub entity: Typed<'a>,
+    /// The key of the fact edited (not for an added fact).
+    pub key: Option<Typed<'a>>,
+    /// The field set or unset.
+    pub field: Option<Typed<'a>>,
+    /// The value set, or the record added.
+    pub value: Option<Typed<'a>>,
+}
+
+/// An expression evaluated: its value, and the value as the language writes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluated {
+    /// The value.
+    pub value: Value,
+    /// The value written as in the language (`true`, `"text"`, `[1, 2]`).
+    pub shown: String,
+}
+
+/// A syntax error in a piece of typed text, in [`NO_FILE`].
+pub(crate) fn syntax_diagnostic(e: crate::syntax::SyntaxError) -> Diagnostic {
+    let mut d = Diagnostic::error(e.code, e.message).at(NO_FILE, e.span, e.label);
+    d.help = e.help;
+    d
+}
+
+/// Diagnostics of a piece of typed text, moved from [`NO_FILE`] (relative to
+/// the piece) to where the piece was typed.
+fn relocate(mut diagnostics: Vec<Diagnostic>, file: FileId, offset: usize) -> Vec<Diagnostic> {
+    let shift = |at: &mut FileSpan| {
+        if at.file == NO_FILE {
+            at.file = file;
+            at.span = Span::new(at.span.start as usize + offset, at.span.end as usize + offset);
+        }
+    };
+    for d in &mut diagnostics {
+        if let Some(p) = &mut d.primary {
+            shift(&mut p.at);
+        }
+        for l in &mut d.secondary {
+            shift(&mut l.at);
+        }
+        if let Some(f) = &mut d.fix {
+            shift(&mut f.at);
+        }
+    }
+    diagnostics
+}
+
+impl Engine {
+    /// Parses, checks and evaluates an expression against the facts as of
+    /// the current date. Diagnostics point into `file` (the caller's name
+    /// for `text`).
+    pub fn eval_expression(&self, file: FileId, text: &str) -> Result<Evaluated, Vec<Diagnostic>> {
+        let program = self.program();
+        let expression = crate::sema::expression(program, file, text, None)?;
+        let facts = self.facts();
+        let env = Env::new(program, &facts, self.as_of());
+        let mut frame = vec![Value::Absent; expression.slots.max(1) as usize];
+        let value = env.eval(&expression.ex, &mut frame);
+        let shown = eval::show(&env, &value);
+        Ok(Evaluated { value, shown })
+    }
+
+    /// The keys of an entity's facts, in order.
+    pub fn keys(&self, entity: EntityId) -> Vec<String> {
+        let program = self.program();
+        let facts = self.facts();
+        (0..crate::facts::Facts::len(&facts, entity))
+            .map(|r| crate::facts::Facts::key_of(&facts, program, entity, r).to_string())
+            .collect()
+    }
+
+    /// Why an edit typed at `site` was refused, as diagnostics placed on
+    /// what was typed. Call it before any other edit: the names it
+    /// suggests are the engine's as they stand.
+    pub fn edit_diagnostics(&self, error: &EditError, site: &EditSite) -> Vec<Diagnostic> {
+        let program = self.program();
+        let file = site.file;
+        let at = |typed: Option<Typed>| typed.map_or(Span::new(0, 0), |t| t.span);
+        let entity_id = program.entity_by_name(site.entity.text);
+        let d = match error {
+            EditError::UnknownEntity(name) => {
+                let d = Diagnostic::error(Code::UnknownType, format!("unknown entity `{name}`")).at(
+                    file,
+                    site.entity.span,
+                    "not an entity",
+                );
+                match closest(name, program.entities.iter().map(|e| e.decl.name.as_str())) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d,
+                }
+            }
+            EditError::UnknownKey { entity, key }
+                if site.key.is_some_and(|k| k.text == key) && entity == site.entity.text =>
+            {
+                let d = Diagnostic::error(Code::UnknownName, format!("`{entity}` has no fact with the key {key:?}"))
+                    .at(file, at(site.key), "no such key");
+                let keys = entity_id.map(|id| self.keys(id)).unwrap_or_default();
+                match closest(key, keys.iter().map(String::as_str)) {
+                    Some(s) => d.help(format!("did you mean {s:?}?")),
+                    None => d,
+                }
+            }
+            // A reference inside the value to a fact that does not exist.
+            EditError::UnknownKey { .. } => {
+                Diagnostic::error(Code::FactMissingRef, error.to_string()).at(file, at(site.value), "no such fact")
+            }
+            EditError::UnknownField { entity, field } => {
+                let d = Diagnostic::error(Code::UnknownField, format!("`{entity}` has no field `{field}`")).at(
+                    file,
+                    at(site.field),
+                    "no such field",
+                );
+                let fields = entity_id.map(|id| program.entity(id).fields.iter().map(|f| f.name.as_str()));
+                match fields.and_then(|names| closest(field, names)) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d,
+                }
+            }
+            EditError::KeyField(field) => {
+                Diagnostic::error(Code::TypeMismatch, format!("`{field}` is the key of `{}`", site.entity.text))
+                    .at(file, at(site.field), "the key cannot be set")
+                    .help("`:remove` the fact and `:add` it with another key")
+            }
+            EditError::NotOptional(field) => {
+                let ty = entity_id
+                    .and_then(|id| program.entity(id).field(field))
+                    .map_or_else(|| "?".to_string(), |(_, f)| program.ty_name(&f.ty));
+                Diagnostic::error(Code::TypeMismatch, format!("`{field}` is not optional, so it cannot be unset"))
+                    .at(file, at(site.field), format!("this field is a `{ty}`"))
+                    .help("`:set` it to another value instead")
+            }
+            EditError::DuplicateKey { entity, key } => {
+                Diagnostic::error(Code::FactDuplicateKey, format!("a `{entity}` with the key {key:?} already exists"))
+                    .at(file, at(site.value), "a fact with this key exists")
+            }
+            EditError::Invalid(diagnostics) => {
+                // A value is checked against its field's type; a record is a fact.
+                let label = match (entity_id, site.field) {
+                    (Some(id), Some(field)) => program.entity(id).field(field.text).map_or_else(
+                        || "invalid".to_string(),
+                        |(_, f)| format!("expected a `{}`", program.ty_name(&f.ty)),
+                    ),
+                    _ => "in this fact".to_string(),
+                };
+                let piece = at(site.value);
+                return relocate(diagnostics.clone(), file, piece.start as usize)
+                    .into_iter()
+                    .map(|d| if d.primary.is_none() { d.at(file, piece, label.as_str()) } else { d })
+                    .collect();
+            }
+        };
+        vec![d]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{Format, Mapping};
+
+    const POLICY: &str = "entity S { id: Text key, ok: Bool, note: Text? }\ncontrol c for s: S { require s.ok }\n";
+    const FACTS: &str = r#"{ "S": [ { "id": "alpha", "ok": false } ] }"#;
+    const TYPED: FileId = FileId(7);
+
+    fn engine() -> Engine {
+        Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), FACTS)]).expect("loads")
+    }
+
+    fn part(line: &str, text: &'static str) -> Typed<'static> {
+        let start = line.find(text).expect("the part is on the line");
+        Typed { text, span: Span::new(start, start + text.len()) }
+    }
+
+    #[test]
+    fn an_expression_is_checked_and_evaluated_against_the_facts() {
+        let engine = engine();
+        let evaluated = engine.eval_expression(TYPED, "count(s for s: S where not s.ok)").expect("checks");
+        assert_eq!(evaluated.shown, "1");
+        let errors = engine.eval_expression(TYPED, "count(s for s: S where s.nope)").expect_err("no such field");
+        assert_eq!(errors[0].code, Code::UnknownField);
+        assert_eq!(errors[0].primary.as_ref().map(|l| l.at.file), Some(TYPED));
+    }
+
+    #[test]
+    fn a_refused_edit_points_at_what_was_typed() {
+        let mut engine = engine();
+        let line = ":set Ss \"alpha\".ok = true";
+        let site = EditSite {
+            file: TYPED,
+            entity: part(line, "Ss"),
+            key: Some(part(line, "alpha")),
+            field: Some(part(line, "ok")),
+            value: Some(part(line, "true")),
+        };
+        let error = engine.set_field("Ss", "alpha", "ok", "true").expect_err("no entity `Ss`");
+        let d = &engine.edit_diagnostics(&error, &site)[0];
+        assert_eq!(d.code, Code::UnknownType);
+        assert_eq!(d.help.as_deref(), Some("did you mean `S`?"));
+        assert_eq!(d.primary.as_ref().map(|l| l.at.span), Some(site.entity.span));
+
+        let line = ":set S \"alpha\".ok = 3";
+        let site = EditSite {
+            entity: part(line, "S"),
+            key: Some(part(line, "alpha")),
+            field: Some(part(line, "ok")),
+            value: Some(part(line, "3")),
+            ..site
+        };
+        let error = engine.set_field("S", "alpha", "ok", "3").expect_err("a number is not a Bool");
+        assert!(matches!(&error, EditError::Invalid(d) if d[0].code == Code::TypeMismatch), "{error:?}");
+        let d = &engine.edit_diagnostics(&error, &site)[0];
+        let at = d.primary.as_ref().expect("placed");
+        assert_eq!((at.at.file, at.at.span), (TYPED, site.value.map_or(Span::new(0, 0), |v| v.span)));
+
+        let error = engine.unset_field("S", "alpha", "ok").expect_err("not optional");
+        let d = &engine.edit_diagnostics(&error, &site)[0];
+        assert_eq!(d.primary.as_ref().map(|l| l.message.as_str()), Some("this field is a `Bool`"));
+    }
+
+    #[test]
+    fn a_record_with_a_syntax_error_is_refused_with_its_place() {
+        let mut engine = engine();
+        let line = ":add S { id: \"b\", ok: }";
+        let record = part(line, "{ id: \"b\", ok: }");
+        let site = EditSite { file: TYPED, entity: part(line, "S"), key: None, field: None, value: Some(record) };
+        let error = engine.add_fact("S", record.text).expect_err("a syntax error");
+        let d = &engine.edit_diagnostics(&error, &site)[0];
+        assert_eq!(d.code, Code::Syntax);
+        let at = d.primary.as_ref().expect("placed").at.span;
+        assert!(at.start >= record.span.start && at.end <= record.span.end, "{at:?} inside {:?}", record.span);
+    }
+}

@@ -1,0 +1,83 @@
+//! A what-if edit as the session records it (for `:undo`, `:reload` and
+//! scenarios), applied to an engine and described as it would be typed.
+
+use aims_lang::engine::EditError;
+use aims_lang::report::explain::one_line;
+use aims_lang::time::Date;
+use aims_lang::Engine;
+
+use super::quote;
+
+/// A what-if edit, as recorded for undo, reload and scenarios.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Edit {
+    Set {
+        entity: String,
+        key: String,
+        field: String,
+        value: String,
+    },
+    Unset {
+        entity: String,
+        key: String,
+        field: String,
+    },
+    Add {
+        entity: String,
+        record: String,
+    },
+    Remove {
+        entity: String,
+        key: String,
+    },
+    AsOf(Date),
+    /// Declarations typed at the prompt, added as the policy file `file`.
+    Declare {
+        file: String,
+        text: String,
+    },
+}
+
+impl Edit {
+    /// Applies the edit; for `Add`, returns the key of the new fact. A
+    /// refused declaration's diagnostics are an [`EditError::Invalid`].
+    pub(super) fn apply(&self, engine: &mut Engine) -> Result<Option<String>, EditError> {
+        match self {
+            Edit::Set { entity, key, field, value } => engine.set_field(entity, key, field, value).map(|()| None),
+            Edit::Unset { entity, key, field } => engine.unset_field(entity, key, field).map(|()| None),
+            Edit::Add { entity, record } => engine.add_fact(entity, record).map(Some),
+            Edit::Remove { entity, key } => engine.remove_fact(entity, key).map(|()| None),
+            Edit::AsOf(date) => {
+                engine.set_as_of(*date);
+                Ok(None)
+            }
+            Edit::Declare { file, text } => engine.add_policy(file, text).map(|_| None).map_err(EditError::Invalid),
+        }
+    }
+
+    /// The edit as it would be typed.
+    pub fn describe(&self) -> String {
+        match self {
+            Edit::Set { entity, key, field, value } => format!(":set {entity} {}.{field} = {value}", quote(key)),
+            Edit::Unset { entity, key, field } => format!(":unset {entity} {}.{field}", quote(key)),
+            Edit::Add { entity, record } => format!(":add {entity} {}", one_line(record)),
+            Edit::Remove { entity, key } => format!(":remove {entity} {}", quote(key)),
+            Edit::AsOf(date) => format!(":as-of {date}"),
+            Edit::Declare { file, text } => format!("{} ({file})", declared(text)),
+        }
+    }
+}
+
+/// `control foo`: the keyword and name of the first declaration in a text.
+fn declared(text: &str) -> String {
+    let body = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("///")).unwrap_or("");
+    let mut words = body.split_whitespace();
+    let keyword = words.next().unwrap_or("declaration");
+    match words.next() {
+        Some(name) => {
+            let name: String = name.chars().take_while(|c| c.is_alphanumeric() || "_.-\"".contains(*c)).collect();
+            format!("{keyword} {name}")
+        }
+        None => keyword.to_string(),
+    }
+}

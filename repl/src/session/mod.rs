@@ -1,0 +1,310 @@
+//! The REPL without a terminal: a [`Session`] takes what was typed and
+//! returns a [`Reply`] (the text to print, and whether to quit).
+//!
+//! A session holds two engines: the project as loaded (`base`, never
+//! edited) and the working engine that the what-if edits change
+//! incrementally. Every applied edit is recorded, so that `:undo`,
+//! `:reset`, `:reload` and scenarios rebuild the working engine from a
+//! fresh copy of `base` and replay the edits. (A cloned [`Engine`] shares
+//! its salsa storage with the original, and salsa blocks a write while
+//! another handle is alive, so copies are always [`Engine::fresh_copy`].)
+//!
+//! Errors typed at the prompt are rendered like errors in files, with the
+//! typed line as a source file named `<repl>`; they never end the session.
+//!
+//! The session's parts: `edit` (the recorded edits), `commands` (the edit
+//! commands, undo and reload), `scenarios`, `queries` (expressions and
+//! outcomes), `render` (diagnostics and terminal-safe text), `help`.
+
+mod commands;
+mod edit;
+mod help;
+mod queries;
+mod render;
+mod scenarios;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aims_lang::diag::{terminal_safe_line, Code, Diagnostic};
+use aims_lang::eval::Evaluation;
+use aims_lang::ir::EntityId;
+use aims_lang::project::LoadOptions;
+use aims_lang::report::count as plural;
+use aims_lang::syntax::ast::Span;
+use aims_lang::time::Date;
+use aims_lang::{Engine, LoadFailure};
+
+pub use edit::Edit;
+
+use crate::complete::Vocabulary;
+use crate::diff::{Diff, Snapshot};
+use crate::parse::{self, Input};
+use render::printable_reply;
+
+/// What the session answers to one entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reply {
+    /// The text to print (empty, or ending with a newline).
+    pub text: String,
+    /// Whether the session is over.
+    pub quit: bool,
+}
+
+impl Reply {
+    fn text(text: String) -> Reply {
+        Reply { text, quit: false }
+    }
+}
+
+/// A key as the REPL writes it: quoted, with escapes.
+fn quote(key: &str) -> String {
+    format!("{key:?}")
+}
+
+/// `control foo`: the keyword and name of the first declaration in a text.
+fn declared(text: &str) -> String {
+    let body = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("///")).unwrap_or("");
+    let mut words = body.split_whitespace();
+    let keyword = words.next().unwrap_or("declaration");
+    match words.next() {
+        Some(name) => {
+            let name: String = name.chars().take_while(|c| c.is_alphanumeric() || "_.-\"".contains(*c)).collect();
+            format!("{keyword} {name}")
+        }
+        None => keyword.to_string(),
+    }
+}
+
+/// Runs `f`, adding the time it took to `spent`.
+fn timed<T>(spent: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = f();
+    *spent += start.elapsed();
+    out
+}
+
+/// A project and its what-if edits, answering what is typed at the prompt.
+pub struct Session {
+    /// The project as loaded, as of the starting date: never edited.
+    base: Engine,
+    /// The project with the edits applied.
+    engine: Engine,
+    /// The evaluation as loaded, reduced for `:diff`.
+    initial: Snapshot,
+    /// The edits applied to `engine`, in order.
+    edits: Vec<Edit>,
+    scenarios: BTreeMap<String, Vec<Edit>>,
+    /// Where the project was read from, for `:reload`.
+    project: Option<(PathBuf, LoadOptions)>,
+    /// How many declarations were typed (names `<repl-N>`).
+    declarations: usize,
+    timing: bool,
+    color: bool,
+    /// Engine time of the current command.
+    spent: Duration,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("edits", &self.edits).finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// A session on a loaded engine, evaluated as of `as_of`.
+    pub fn new(mut engine: Engine, as_of: Date) -> Session {
+        engine.set_as_of(as_of);
+        let base = engine.fresh_copy();
+        let initial = Snapshot::new(engine.program(), &engine.evaluation());
+        Session {
+            base,
+            engine,
+            initial,
+            edits: Vec::new(),
+            scenarios: BTreeMap::new(),
+            project: None,
+            declarations: 0,
+            timing: false,
+            color: false,
+            spent: Duration::ZERO,
+        }
+    }
+
+    /// Loads a project folder (or `.aims` file); `:reload` reads it again.
+    /// Without a date, the session uses `aims.toml`'s `as_of`, else today.
+    pub fn load(path: &Path, options: LoadOptions, as_of: Option<Date>) -> Result<Session, LoadFailure> {
+        let engine = Engine::load(path, &options)?;
+        let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
+        let mut session = Session::new(engine, as_of);
+        session.project = Some((path.to_path_buf(), options));
+        Ok(session)
+    }
+
+    /// Whether diagnostics are rendered with ANSI colours.
+    pub fn set_color(&mut self, color: bool) {
+        self.color = color;
+    }
+
+    /// The working engine (with the edits applied).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The edits applied, in order.
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
+    /// Whether a multi-line entry needs more lines (see [`parse::needs_more`]).
+    pub fn needs_more(&self, buffer: &str) -> bool {
+        parse::needs_more(buffer)
+    }
+
+    /// One line about the project, for the start of a terminal session.
+    pub fn banner(&self) -> String {
+        let program = self.engine.program();
+        let evaluation = self.engine.evaluation();
+        format!(
+            "{} as of {}: {}, {}, {}, {}\n",
+            terminal_safe_line(self.engine.name()),
+            evaluation.as_of,
+            plural(program.rules.len(), "control or audit", "controls and audits"),
+            plural(program.risks.len(), "risk", "risks"),
+            plural(program.objectives.len(), "objective", "objectives"),
+            plural(evaluation.findings.len(), "finding", "findings")
+        )
+    }
+
+    /// The names completion may offer.
+    pub fn vocabulary(&self) -> Vocabulary {
+        let program = self.engine.program();
+        let names = |decls: Vec<&String>| decls.into_iter().cloned().collect::<Vec<_>>();
+        let entities = program
+            .entities
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let id = EntityId(i as u32);
+                let keys = self.engine.keys(id);
+                (e.decl.name.clone(), e.fields.iter().map(|f| f.name.clone()).collect(), keys)
+            })
+            .collect();
+        let mut value_types: Vec<(String, Vec<String>)> =
+            program.enums.iter().map(|e| (e.decl.name.clone(), e.variants.clone())).collect();
+        value_types.extend(
+            program.scales.iter().map(|s| (s.decl.name.clone(), s.values.iter().map(|(n, _)| n.clone()).collect())),
+        );
+        value_types.extend(
+            program.matrices.iter().map(|m| (m.decl.name.clone(), m.levels.iter().map(|l| l.name.clone()).collect())),
+        );
+        Vocabulary {
+            rules: program
+                .rules
+                .iter()
+                .map(|r| (r.decl.name.clone(), r.subject.as_ref().map(|s| program.entity(s.entity).decl.name.clone())))
+                .collect(),
+            risks: names(program.risks.iter().map(|r| &r.decl.name).collect()),
+            objectives: names(program.objectives.iter().map(|o| &o.decl.name).collect()),
+            functions: names(program.fns.iter().map(|f| &f.decl.name).collect()),
+            entities,
+            records: program
+                .records
+                .iter()
+                .map(|r| (r.decl.name.clone(), r.fields.iter().map(|f| f.name.clone()).collect()))
+                .collect(),
+            value_types,
+            scenarios: self.scenarios.keys().cloned().collect(),
+        }
+    }
+
+    /// Answers one entry (a line, or the lines of a multi-line entry).
+    pub fn run(&mut self, input: &str) -> Reply {
+        self.spent = Duration::ZERO;
+        let mut reply = match parse::parse(input) {
+            Ok(parsed) => self.dispatch(input, parsed),
+            Err(e) => Reply::text(self.parse_error(input, e)),
+        };
+        reply.text = printable_reply(&reply.text);
+        if self.timing && !reply.quit {
+            let _ = writeln!(reply.text, "engine time: {:.2} ms", self.spent.as_secs_f64() * 1000.0);
+        }
+        reply
+    }
+
+    fn dispatch(&mut self, input: &str, parsed: Input) -> Reply {
+        let text = match parsed {
+            Input::Empty => String::new(),
+            Input::Quit => return Reply { text: String::new(), quit: true },
+            Input::Help => help::help(),
+            Input::Set { target, field, value } => self.set(input, target, field, value),
+            Input::Unset { target, field } => self.unset(input, target, field),
+            Input::Add { entity, record } => self.add(input, entity, record),
+            Input::Remove { target } => self.remove(input, target),
+            Input::AsOf(None) => format!("as of {}\n", self.engine.as_of()),
+            Input::AsOf(Some(date)) => match Date::parse(&date.value) {
+                Some(d) => self.apply(Edit::AsOf(d), input, None),
+                None => self.error_at(
+                    input,
+                    Diagnostic::error(Code::BadLiteral, format!("`{}` is not a date", date.value)).at(
+                        self.repl_file(),
+                        span(&date.span),
+                        "expected a date: YYYY-MM-DD",
+                    ),
+                ),
+            },
+            Input::Why { rule, key } => self.why(input, rule, key),
+            Input::Diff => {
+                let now = self.snapshot();
+                let mut out = format!("since the project was loaded ({}):\n", count(self.edits.len(), "edit"));
+                out.push_str(&Diff::between(&self.initial, &now).render());
+                out
+            }
+            Input::Edits => self.list_edits(),
+            Input::Undo => self.undo(),
+            Input::Reset => {
+                let before = self.snapshot();
+                let n = self.edits.len();
+                self.engine = timed(&mut self.spent, || self.base.fresh_copy());
+                self.edits.clear();
+                let after = self.snapshot();
+                format!("took back {}\n{}", count(n, "edit"), Diff::between(&before, &after).render())
+            }
+            Input::Reload => self.reload(),
+            Input::ScenarioSave(name) => self.scenario_save(input, name),
+            Input::ScenarioLoad(name) => self.scenario_load(input, name),
+            Input::ScenarioCompare(a, b) => self.scenario_compare(input, a, b),
+            Input::ScenarioList => self.scenario_list(),
+            Input::Timing(on) => {
+                self.timing = on.unwrap_or(!self.timing);
+                format!("timing {}\n", if self.timing { "on" } else { "off" })
+            }
+            Input::Declaration => self.declaration(input),
+            Input::Named { name, key } => self.named(input, name, key),
+            Input::Expression => self.expression(input),
+        };
+        Reply::text(text)
+    }
+
+    // ------------------------------------------------------------ evaluation
+
+    fn snapshot(&mut self) -> Snapshot {
+        let evaluation = timed(&mut self.spent, || self.engine.evaluation());
+        Snapshot::new(self.engine.program(), &evaluation)
+    }
+
+    fn evaluation(&mut self) -> Arc<Evaluation> {
+        timed(&mut self.spent, || self.engine.evaluation())
+    }
+}
+
+fn span(range: &std::ops::Range<usize>) -> Span {
+    Span::new(range.start, range.end)
+}
+
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}

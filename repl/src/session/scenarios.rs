@@ -1,0 +1,102 @@
+//! Scenarios: named lists of edits, saved, loaded and compared.
+
+use std::fmt::Write as _;
+
+use aims_lang::diag::{closest, Code, Diagnostic};
+
+use super::{count, span, timed, Edit, Session};
+use crate::diff::{Diff, Snapshot};
+use crate::parse::Spanned;
+
+impl Session {
+    /// The edits of a scenario: `initial` (none), `current`, or a saved one.
+    fn scenario(&self, input: &str, name: &Spanned<String>) -> Result<Vec<Edit>, String> {
+        match (self.scenarios.get(&name.value), name.value.as_str()) {
+            (Some(edits), _) => Ok(edits.clone()),
+            (None, "initial") => Ok(Vec::new()),
+            (None, "current") => Ok(self.edits.clone()),
+            (None, other) => {
+                let mut d = Diagnostic::error(Code::UnknownName, format!("no scenario is named `{other}`"))
+                    .at(self.repl_file(), span(&name.span), "not saved")
+                    .note("`initial` is the project as loaded and `current` the edits applied now");
+                d = match closest(other, self.scenarios.keys().map(String::as_str)) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help("save one with `:scenario save NAME`"),
+                };
+                Err(self.error_at(input, d))
+            }
+        }
+    }
+
+    pub(super) fn scenario_save(&mut self, input: &str, name: Spanned<String>) -> String {
+        if name.value == "initial" || name.value == "current" {
+            let d = Diagnostic::error(Code::Duplicate, format!("`{}` is a reserved scenario name", name.value))
+                .at(self.repl_file(), span(&name.span), "reserved")
+                .note("`initial` is the project as loaded and `current` the edits applied now");
+            return self.error_at(input, d);
+        }
+        let replaced = self.scenarios.insert(name.value.clone(), self.edits.clone()).is_some();
+        format!(
+            "{} scenario {} ({})\n",
+            if replaced { "replaced" } else { "saved" },
+            name.value,
+            count(self.edits.len(), "edit")
+        )
+    }
+
+    pub(super) fn scenario_load(&mut self, input: &str, name: Spanned<String>) -> String {
+        let edits = match self.scenario(input, &name) {
+            Ok(edits) => edits,
+            Err(text) => return text,
+        };
+        let before = self.snapshot();
+        let (engine, applied, problems) = self.replay(&edits);
+        self.engine = engine;
+        self.edits = applied;
+        let after = self.snapshot();
+        format!(
+            "loaded scenario {} ({})\n{problems}{}",
+            name.value,
+            count(self.edits.len(), "edit"),
+            Diff::between(&before, &after).render()
+        )
+    }
+
+    pub(super) fn scenario_compare(&mut self, input: &str, a: Spanned<String>, b: Spanned<String>) -> String {
+        let (edits_a, edits_b) = match (self.scenario(input, &a), self.scenario(input, &b)) {
+            (Ok(x), Ok(y)) => (x, y),
+            (Err(text), _) | (_, Err(text)) => return text,
+        };
+        let (first, problems_a) = self.snapshot_of(&edits_a);
+        let (second, problems_b) = self.snapshot_of(&edits_b);
+        format!(
+            "scenario {} ({}) → scenario {} ({})\n{problems_a}{problems_b}{}",
+            a.value,
+            count(edits_a.len(), "edit"),
+            b.value,
+            count(edits_b.len(), "edit"),
+            Diff::between(&first, &second).render()
+        )
+    }
+
+    /// The evaluation of the project with some edits, and the edits that failed.
+    fn snapshot_of(&mut self, edits: &[Edit]) -> (Snapshot, String) {
+        let (engine, _, problems) = self.replay(edits);
+        let evaluation = timed(&mut self.spent, || engine.evaluation());
+        (Snapshot::new(engine.program(), &evaluation), problems)
+    }
+
+    pub(super) fn scenario_list(&self) -> String {
+        if self.scenarios.is_empty() {
+            return "no saved scenarios (`:scenario save NAME` saves the current edits)\n".into();
+        }
+        let mut out = String::new();
+        for (name, edits) in &self.scenarios {
+            let _ = writeln!(out, "{name}  ({})", count(edits.len(), "edit"));
+            for e in edits {
+                let _ = writeln!(out, "    {}", e.describe());
+            }
+        }
+        out
+    }
+}
