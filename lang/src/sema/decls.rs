@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::expr::ExprChecker;
+use super::source_map::LocalKind;
 use super::{axis_name, const_value, Context, SourceInput, TypeName};
 use crate::diag::{closest, Code, Diagnostic, FileId, FileSpan};
 use crate::ir::*;
@@ -800,8 +801,8 @@ impl Checker<'_> {
             let id = FnId(i as u32);
             let params = self.cx.program.fns[i].params.clone();
             let mut ck = self.checker(f.file, f.text);
-            for (name, ty) in &params {
-                ck.bind(name, ty.clone());
+            for ((name, _), (_, ty)) in f.node.params.iter().zip(&params) {
+                ck.bind(name, LocalKind::Parameter, ty.clone(), f.span);
             }
             let (body, ret) = ck.expr(&f.node.body, None);
             let decides_on_absent = ck.decided_on_absent.first().map(|(_, path)| path.clone());
@@ -943,9 +944,9 @@ impl Checker<'_> {
             };
             let mut lets = Vec::new();
             for stmt in &r.node.lets {
-                if let ast::Stmt::Let { name, value, .. } = stmt {
+                if let ast::Stmt::Let { name, value, span } = stmt {
                     let (ex, ty) = ck.expr(value, None);
-                    let slot = ck.bind(&name.name, ty);
+                    let slot = ck.bind(name, LocalKind::Let, ty, Span { start: span.end, end: span.end });
                     lets.push((slot, ex));
                 }
             }
@@ -1139,7 +1140,7 @@ impl Checker<'_> {
             let target = number(&mut ck, &t.value).map(|n| (t.op, n, t.deadline));
             let history = o.node.histories.first().map(|h| {
                 let (source, element, _) = ck.binder_source(&h.binder);
-                let slot = ck.bind(&h.binder.var.name, element);
+                let slot = ck.bind(&h.binder.var, LocalKind::Binder, element, h.span);
                 let filter = h.filter.as_ref().map(|f| ck.expect(f, &Ty::Bool, true).0);
                 let (value, _) = ck.expect(&h.value, &Ty::Number, true);
                 let (date, _) = ck.expect(&h.date, &Ty::Date, true);
@@ -1506,7 +1507,7 @@ impl CheckerRef<'_> {
                 return None;
             }
         };
-        ck.bind(&s.var.name, Ty::Entity(entity));
+        ck.bind(&s.var, LocalKind::Subject, Ty::Entity(entity), s.var.span);
         let filter = s.filter.as_ref().map(|f| {
             let reads_before = ck.optional_reads.len();
             let decided_before = ck.decided_on_absent.len();
@@ -1552,9 +1553,9 @@ fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], text: &str, file: FileId
     let mut steps = Vec::new();
     for stmt in body {
         match stmt {
-            ast::Stmt::Let { name, value, .. } => {
+            ast::Stmt::Let { name, value, span } => {
                 let (ex, ty) = ck.expr(value, None);
-                let slot = ck.bind(&name.name, ty);
+                let slot = ck.bind(name, LocalKind::Let, ty, Span { start: span.end, end: span.end });
                 steps.push(Step::Let { slot, value: ex });
             }
             ast::Stmt::Require { cond, because, span } => {
