@@ -347,9 +347,7 @@ impl<'w> Context<'w> {
     /// After `x.`: the fields of `x`'s type, or the variants of a type.
     fn members(&self) -> Vec<Completion> {
         let base = match self.repaired() {
-            Some(index) => {
-                index.member_at(self.placeholder_at()).and_then(|m| m.base.clone())
-            }
+            Some(index) => index.member_at(self.placeholder_at()).and_then(|m| m.base.clone()),
             None => self.chain_type(),
         };
         match base {
@@ -504,13 +502,12 @@ impl<'w> Context<'w> {
             out.push(Completion { preferred: true, ..self.item(&name, CompletionKind::Variable, Some(ty)) });
         }
         // Values of the type expected here first, then every value.
-        let expected = repaired
-            .as_ref()
-            .and_then(|index| index.name_at(at))
-            .and_then(|n| n.expected.clone())
-            .map(|t| match t.definite() {
-                Ty::List(el) => el.definite().clone(),
-                other => other.clone(),
+        let expected =
+            repaired.as_ref().and_then(|index| index.name_at(at)).and_then(|n| n.expected.clone()).map(|t| {
+                match t.definite() {
+                    Ty::List(el) => el.definite().clone(),
+                    other => other.clone(),
+                }
             });
         if let Some(ty) = &expected {
             out.extend(self.variants_of(ty, true));

@@ -4,9 +4,9 @@
 //! data out: byte offsets into a file's text, no LSP types, no JSON-RPC.
 //!
 //! Every analysis reads a [`World`]: a database (a snapshot is enough) and
-//! its workspace. What a name resolves to and the types around it come
+//! its workspace. What a name stands for and the types around it come
 //! from the semantic model `sema` records while checking (a file's
-//! [`SourceMap`]); nothing here resolves names or infers types again.
+//! [`SourceMap`]); nothing here binds names or infers types again.
 
 pub mod actions;
 pub mod complete;
@@ -75,7 +75,7 @@ impl<'db> World<'db> {
         self.file(file).map(|f| db::parse_file(self.db, f))
     }
 
-    /// A policy file's source map: what each of its names resolved to.
+    /// A policy file's source map: what each of its names stands for.
     pub fn index(&self, file: FileId) -> Option<&'db SourceMap> {
         self.file(file)?;
         db::compiled(self.db, self.ws).model.file(file)

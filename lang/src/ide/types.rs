@@ -1,7 +1,7 @@
 //! The checked program's declarations looked up by name, for the
 //! analyses: which type a name denotes, which types have a variant of a
 //! given name, the fields of a record or entity. Lookups only: what a name
-//! in the text resolves to and the types of expressions come from the
+//! in the text stands for and the types of expressions come from the
 //! source map `sema` records.
 
 use std::collections::HashMap;

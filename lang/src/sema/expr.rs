@@ -431,7 +431,9 @@ impl<'c> ExprChecker<'c> {
     }
 
     fn name(&mut self, ident: &ast::Ident, expected: Option<&Ty>) -> (Ex, Ty) {
-        let site = NameSite { span: super::source_map::node_key(ident.span), expected: expected.cloned() };
+        // An expected type that did not check expects nothing.
+        let wanted = expected.filter(|t| **t != Ty::Error).cloned();
+        let site = NameSite { span: super::source_map::node_key(ident.span), expected: wanted };
         self.cx.model.borrow_mut().map(self.file).names.push(site);
         if let Some(local) = self.scope.iter().rev().find(|l| l.name == ident.name) {
             let symbol = Symbol::Local { file: self.file, at: local.at, name: local.name.clone() };
@@ -879,7 +881,10 @@ impl<'c> ExprChecker<'c> {
         for init in fields {
             match def.field(&init.name.name) {
                 Some((index, field)) => {
-                    self.record_use(init.name.span, Symbol::Field { owner: def.decl.name.clone(), name: field.name.clone() });
+                    self.record_use(
+                        init.name.span,
+                        Symbol::Field { owner: def.decl.name.clone(), name: field.name.clone() },
+                    );
                     if values[index as usize].is_some() {
                         let n = init.name.name.clone();
                         self.error(

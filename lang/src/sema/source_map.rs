@@ -179,7 +179,7 @@ impl SourceMap {
     /// twice (a fact's fields, a function's body) is recorded twice, the
     /// same way each time.
     fn finish(&mut self) {
-        self.references.sort_by(|a, b| (a.span.start, a.span.end).cmp(&(b.span.start, b.span.end)));
+        self.references.sort_by_key(|r| (r.span.start, r.span.end));
         self.references.dedup();
         self.locals.dedup_by(|a, b| a.at == b.at);
         self.members.sort_by_key(|m| (m.field.start, m.field.end));
@@ -232,7 +232,8 @@ impl SemanticModel {
                 if matches!(local.kind, LocalKind::Binder) {
                     continue;
                 }
-                let item = input.ast.items.iter().find(|i| i.span.start <= local.at.start && local.at.end <= i.span.end);
+                let item =
+                    input.ast.items.iter().find(|i| i.span.start <= local.at.start && local.at.end <= i.span.end);
                 if let Some(item) = item {
                     let item = node_key(item.span);
                     local.scope = match local.kind {
