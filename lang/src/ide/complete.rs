@@ -17,7 +17,7 @@ use crate::ir::Ty;
 use crate::syntax::ast::Span;
 use crate::syntax::{self, tokens::TokenKind, DECLARATION_KEYWORDS};
 
-use super::types::{Types, BUILTIN_FUNCTIONS, BUILTIN_TYPES};
+use super::types::{builtin_functions, Types, BUILTIN_TYPES};
 use super::{SourceMap, World};
 
 /// What a completion inserts.
@@ -536,7 +536,7 @@ impl<'w> Context<'w> {
                 ..self.item(&f.decl.name, CompletionKind::Function, Some(detail))
             });
         }
-        for (name, signature, doc) in BUILTIN_FUNCTIONS {
+        for (name, signature, doc) in builtin_functions() {
             out.push(Completion {
                 documentation: Some((*doc).to_string()),
                 insert: format!("{name}($1)"),

@@ -10,7 +10,7 @@ use crate::diag::FileId;
 use crate::ir::{Program, RuleKind, Ty};
 use crate::syntax::ast::{ItemKind, Span};
 
-use super::types::{Types, BUILTIN_FUNCTIONS};
+use super::types::{builtin_functions, Types};
 use super::{LocalKind, Symbol, World};
 use crate::syntax::tokens::TokenKind;
 
@@ -54,7 +54,7 @@ fn builtin(text: &str, offset: u32) -> Option<Hover> {
         .find(|t| t.span.start <= relative && relative <= t.span.end)
         .filter(|t| matches!(t.kind, TokenKind::Ident | TokenKind::Keyword))?;
     let word = token.text(chunk);
-    let markdown = if let Some((_, signature, doc)) = BUILTIN_FUNCTIONS.iter().find(|(n, _, _)| *n == word) {
+    let markdown = if let Some((_, signature, doc)) = builtin_functions().iter().find(|(n, _, _)| *n == word) {
         format!(
             "{}
 

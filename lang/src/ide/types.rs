@@ -31,6 +31,12 @@ pub const BUILTIN_FUNCTIONS: &[(&str, &str, &str)] = &[
     ("avg", "avg(x.v for x: Entity) -> Number?", "the mean over a set (unknown over nothing)"),
 ];
 
+/// The builtin functions the editor documents: the one place the analyses
+/// read them from, so the shared table of builtins can replace the list.
+pub fn builtin_functions() -> &'static [(&'static str, &'static str, &'static str)] {
+    BUILTIN_FUNCTIONS
+}
+
 /// Name lookups over one program.
 pub struct Types<'p> {
     pub program: &'p Program,
