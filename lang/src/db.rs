@@ -151,6 +151,42 @@ pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> syntax::Parse {
 /// Checks the program: the workspace's files and the stdlib modules they use.
 #[salsa::tracked(returns(ref))]
 pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
+    let (included, mut diagnostics) = included_files(db, ws);
+    let inputs: Vec<SourceInput> = included
+        .iter()
+        .map(|f| SourceInput {
+            file: FileId(f.id(db)),
+            text: f.text(db),
+            ast: &parse_file(db, *f).file,
+            stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
+        })
+        .collect();
+    let checked = sema::check(&inputs);
+    diagnostics.extend(checked.diagnostics);
+    Compiled { program: checked.program, diagnostics, model: checked.model }
+}
+
+/// Checks the program with one policy file's text replaced (what the
+/// editor asks when it repairs a declaration being typed); the result is
+/// not kept.
+pub fn checked_with_text(db: &dyn salsa::Database, ws: Workspace, file: SourceFile, text: &str) -> sema::Checked {
+    let (included, _) = included_files(db, ws);
+    let replaced = syntax::parse(text);
+    let inputs: Vec<SourceInput> = included
+        .iter()
+        .map(|f| SourceInput {
+            file: FileId(f.id(db)),
+            text: if *f == file { text } else { f.text(db) },
+            ast: if *f == file { &replaced.file } else { &parse_file(db, *f).file },
+            stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
+        })
+        .collect();
+    sema::check(&inputs)
+}
+
+/// The workspace's files and the stdlib modules they use (sorted by id),
+/// with the syntax errors and unknown modules found on the way.
+fn included_files(db: &dyn salsa::Database, ws: Workspace) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut included: Vec<SourceFile> = ws.files(db).clone();
     let mut seen_modules: Vec<&str> = Vec::new();
@@ -188,18 +224,7 @@ pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
         }
     }
     included.sort_by_key(|f| f.id(db));
-    let inputs: Vec<SourceInput> = included
-        .iter()
-        .map(|f| SourceInput {
-            file: FileId(f.id(db)),
-            text: f.text(db),
-            ast: &parse_file(db, *f).file,
-            stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
-        })
-        .collect();
-    let checked = sema::check(&inputs);
-    diagnostics.extend(checked.diagnostics);
-    Compiled { program: checked.program, diagnostics }
+    (included, diagnostics)
 }
 
 /// What evaluating an expression needs of the program (types, functions),

@@ -57,6 +57,8 @@ pub struct LoadFailure {
 pub struct Compiled {
     pub program: Program,
     pub diagnostics: Vec<Diagnostic>,
+    /// What each name of the policy files resolved to (the editor reads it).
+    pub model: crate::sema::SemanticModel,
 }
 
 /// Why a what-if edit was refused. [`Engine::edit_diagnostics`] turns it

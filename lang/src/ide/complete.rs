@@ -3,10 +3,10 @@
 //! The declaration being typed rarely parses, so the context is read off
 //! the text before the cursor (the keyword or punctuation just before the
 //! word being typed). Where a type matters (after a dot, where a value is
-//! expected) the declaration is parsed again with a placeholder name in
-//! place of the word, and indexed: that gives the type of the expression
-//! before the dot, the variables in scope and the type a value position
-//! expects. When even that does not parse, the binding of the variable
+//! expected) the file is checked again with a placeholder name in place of
+//! the word, and the source map `sema` records gives the type of the
+//! expression before the dot, the variables in scope and the type a value
+//! position expects. When even that does not parse, the binding of the variable
 //! before the dot is looked up in the text, and failing that every field
 //! is offered.
 
@@ -17,9 +17,8 @@ use crate::ir::Ty;
 use crate::syntax::ast::Span;
 use crate::syntax::{self, tokens::TokenKind, DECLARATION_KEYWORDS};
 
-use super::index::{self, FileIndex};
 use super::types::Types;
-use super::World;
+use super::{SourceMap, World};
 
 /// What a completion inserts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,6 +74,7 @@ pub fn complete(world: World, file: FileId, offset: u32) -> Vec<Completion> {
 }
 
 struct Context<'w> {
+    world: World<'w>,
     types: Types<'w>,
     file: FileId,
     text: &'w str,
@@ -106,7 +106,7 @@ impl<'w> Context<'w> {
             .filter(|t| !matches!(t.kind, TokenKind::Comment | TokenKind::DocComment))
             .map(|t| t.text(head).to_string())
             .collect();
-        Context { types: Types::new(world.program()), file, text, offset, word_start, chunk, before }
+        Context { world, types: Types::new(world.program()), file, text, offset, word_start, chunk, before }
     }
 
     fn replace(&self) -> Span {
@@ -319,9 +319,9 @@ impl<'w> Context<'w> {
         false
     }
 
-    /// The declaration with the word replaced by a placeholder, parsed and
-    /// indexed; offsets in it are relative to the declaration's start.
-    fn repaired(&self) -> Option<FileIndex> {
+    /// The file's source map with the word replaced by a placeholder, when
+    /// the declaration then parses.
+    fn repaired(&self) -> Option<SourceMap> {
         let (start, end) = self.chunk;
         let end = end.max(self.offset);
         let word_end = self.text[self.offset..end]
@@ -332,19 +332,24 @@ impl<'w> Context<'w> {
         let parse = syntax::parse(&repaired);
         let at = (self.word_start - start) as u32;
         let covered = parse.file.items.iter().any(|i| i.span.start <= at && at <= i.span.end);
-        covered.then(|| index::index(self.types.program, self.file, &parse.file.items))
+        if !covered {
+            return None;
+        }
+        let whole = format!("{}{PLACEHOLDER}{}", &self.text[..self.word_start], &self.text[word_end..]);
+        let source = self.world.file(self.file)?;
+        let mut checked = crate::db::checked_with_text(self.world.db, self.world.ws, source, &whole);
+        Some(checked.model.take_file(self.file).unwrap_or_default())
     }
 
+    /// Where the placeholder starts in the repaired file.
     fn placeholder_at(&self) -> u32 {
-        (self.word_start - self.chunk.0) as u32
+        self.word_start as u32
     }
 
     /// After `x.`: the fields of `x`'s type, or the variants of a type.
     fn members(&self) -> Vec<Completion> {
         let base = match self.repaired() {
-            Some(index) => {
-                index.members.iter().find(|m| m.field.start == self.placeholder_at()).and_then(|m| m.base.clone())
-            }
+            Some(index) => index.member_at(self.placeholder_at()).and_then(|m| m.base.clone()),
             None => self.chain_type(),
         };
         match base {
@@ -497,13 +502,12 @@ impl<'w> Context<'w> {
             out.push(Completion { preferred: true, ..self.item(&name, CompletionKind::Variable, Some(ty)) });
         }
         // Values of the type expected here first, then every value.
-        let expected = repaired
-            .as_ref()
-            .and_then(|index| index.names.iter().find(|n| n.span.start == at))
-            .and_then(|n| n.expected.clone())
-            .map(|t| match t.definite() {
-                Ty::List(el) => el.definite().clone(),
-                other => other.clone(),
+        let expected =
+            repaired.as_ref().and_then(|index| index.name_at(at)).and_then(|n| n.expected.clone()).map(|t| {
+                match t.definite() {
+                    Ty::List(el) => el.definite().clone(),
+                    other => other.clone(),
+                }
             });
         if let Some(ty) = &expected {
             out.extend(self.variants_of(ty, true));

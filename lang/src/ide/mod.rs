@@ -4,14 +4,14 @@
 //! data out: byte offsets into a file's text, no LSP types, no JSON-RPC.
 //!
 //! Every analysis reads a [`World`]: a database (a snapshot is enough) and
-//! its workspace. The name index of a file ([`index::FileIndex`]) is a
-//! salsa query, so the analyses between two edits share one walk.
+//! its workspace. What a name stands for and the types around it come
+//! from the semantic model `sema` records while checking (a file's
+//! [`SourceMap`]); nothing here binds names or infers types again.
 
 pub mod actions;
 pub mod complete;
 pub mod highlight;
 pub mod hover;
-pub mod index;
 pub mod navigate;
 pub mod outcomes;
 pub mod outline;
@@ -19,7 +19,7 @@ pub mod rename;
 pub mod symbol;
 pub mod types;
 
-pub use index::FileIndex;
+pub use crate::sema::SourceMap;
 pub use symbol::{Local, LocalKind, Reference, Symbol};
 
 use crate::db::{self, SourceFile, Workspace};
@@ -75,9 +75,10 @@ impl<'db> World<'db> {
         self.file(file).map(|f| db::parse_file(self.db, f))
     }
 
-    /// A policy file's name index.
-    pub fn index(&self, file: FileId) -> Option<&'db FileIndex> {
-        self.file(file).map(|f| file_index(self.db, self.ws, f))
+    /// A policy file's source map: what each of its names stands for.
+    pub fn index(&self, file: FileId) -> Option<&'db SourceMap> {
+        self.file(file)?;
+        db::compiled(self.db, self.ws).model.file(file)
     }
 
     /// Every occurrence of a symbol across the policy files.
@@ -89,7 +90,7 @@ impl<'db> World<'db> {
         let mut out = Vec::new();
         for f in files {
             let id = FileId(f.id(self.db));
-            let index = file_index(self.db, self.ws, f);
+            let Some(index) = self.index(id) else { continue };
             out.extend(index.references.iter().filter(|r| r.symbol == *symbol).map(|r| (id, r)));
         }
         out
@@ -108,13 +109,6 @@ impl<'db> World<'db> {
     pub fn reference_at(&self, file: FileId, offset: u32) -> Option<&'db Reference> {
         self.index(file)?.reference_at(offset)
     }
-}
-
-/// The name index of one policy file.
-#[salsa::tracked(returns(ref))]
-fn file_index(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> FileIndex {
-    let program = &db::compiled(db, ws).program;
-    index::index(program, FileId(file.id(db)), &db::parse_file(db, file).file.items)
 }
 
 /// Whether `word` can be a name: a letter or `_`, then letters, digits and

@@ -1,13 +1,12 @@
-//! The checked program's types looked up by name, for the analyses.
-//!
-//! `sema` lowers names away; the editor needs them back: which type a
-//! written type name denotes, which types have a variant of a given name,
-//! the fields of a record or entity.
+//! The checked program's declarations looked up by name, for the
+//! analyses: which type a name denotes, which types have a variant of a
+//! given name, the fields of a record or entity. Lookups only: what a name
+//! in the text stands for and the types of expressions come from the
+//! source map `sema` records.
 
 use std::collections::HashMap;
 
 use crate::ir::{EnumId, FieldDef, MatrixId, Program, RecordId, ScaleId, StructDef, Ty};
-use crate::syntax::ast::TypeExpr;
 
 /// Name lookups over one program.
 pub struct Types<'p> {
@@ -55,26 +54,9 @@ impl<'p> Types<'p> {
         self.by_name.get(name)
     }
 
-    /// The type a written type denotes.
-    pub fn of_type_expr(&self, ty: &TypeExpr) -> Option<Ty> {
-        let (base, optional) = match ty {
-            TypeExpr::Named { name, optional, .. } => {
-                let builtin = crate::builtins::builtin_type(&name.name).map(|t| t.ty.clone());
-                (builtin.or_else(|| self.named(&name.name).cloned())?, *optional)
-            }
-            TypeExpr::List { element, optional, .. } => (Ty::List(Box::new(self.of_type_expr(element)?)), *optional),
-        };
-        Some(if optional { base.optional() } else { base })
-    }
-
     /// The types that have a variant, value or level of that name.
     pub fn with_variant(&self, name: &str) -> &[Ty] {
         self.variants.get(name).map_or(&[], Vec::as_slice)
-    }
-
-    /// Whether a type (an enum, scale or matrix) has a variant of that name.
-    pub fn has_variant(&self, ty: &Ty, name: &str) -> bool {
-        self.variant_names(ty).contains(&name)
     }
 
     /// The variants of an enum, the values of a scale, the levels of a matrix.
@@ -126,23 +108,6 @@ impl<'p> Types<'p> {
     }
 }
 
-/// The type of an arithmetic result, roughly as `sema` computes it.
-pub fn arithmetic(op: crate::syntax::ast::BinaryOp, left: Option<&Ty>, right: Option<&Ty>) -> Option<Ty> {
-    use crate::syntax::ast::BinaryOp::*;
-    let (l, r) = (left?.definite(), right?.definite());
-    let optional = left.is_some_and(Ty::is_optional) || right.is_some_and(Ty::is_optional);
-    let ty = match (op, l, r) {
-        (Add | Sub, Ty::Date, Ty::Duration) => Ty::Date,
-        (Sub, Ty::Date, Ty::Date) => Ty::Int,
-        (Div, _, _) => Ty::Number,
-        (Add | Sub | Mul, Ty::Int, Ty::Int) => Ty::Int,
-        (Add | Sub, Ty::Percent, Ty::Percent) => Ty::Percent,
-        (Add | Sub | Mul, a, b) if a.is_numeric() && b.is_numeric() => Ty::Number,
-        _ => return None,
-    };
-    Some(if optional { ty.optional() } else { ty })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,17 +132,5 @@ mod tests {
         assert_eq!(types.name(&field.ty), "[Ev]");
         assert!(types.field(&s.clone().optional(), "tier").is_some(), "fields are read through `?`");
         assert_eq!(types.variant_names(types.named("Tier").expect("Tier")), vec!["low", "high"]);
-    }
-
-    #[test]
-    fn arithmetic_follows_the_language() {
-        use crate::syntax::ast::BinaryOp;
-        assert_eq!(arithmetic(BinaryOp::Sub, Some(&Ty::Date), Some(&Ty::Date)), Some(Ty::Int));
-        assert_eq!(arithmetic(BinaryOp::Add, Some(&Ty::Int), Some(&Ty::Number)), Some(Ty::Number));
-        assert_eq!(
-            arithmetic(BinaryOp::Add, Some(&Ty::Date.optional()), Some(&Ty::Duration)),
-            Some(Ty::Date.optional())
-        );
-        assert_eq!(arithmetic(BinaryOp::Add, Some(&Ty::Text), Some(&Ty::Text)), None);
     }
 }

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::source_map::{Local as MapLocal, LocalKind, MemberAccess, NameSite, Symbol};
 use super::Context;
 use crate::builtins::{self, AggReturns, Returns};
 use crate::diag::{closest, Code, Diagnostic, FileId};
@@ -17,6 +18,8 @@ use crate::syntax::ast::{self, BinaryOp, CmpOp, ExprKind, Span, UnaryOp};
 #[derive(Clone, Debug)]
 struct Local {
     name: String,
+    /// Where it is bound: what the source map names it by.
+    at: Span,
     slot: u32,
     ty: Ty,
 }
@@ -64,12 +67,58 @@ impl<'c> ExprChecker<'c> {
         self.next_slot
     }
 
-    /// Declares a variable and returns its slot.
-    pub(crate) fn bind(&mut self, name: &str, ty: Ty) -> u32 {
+    /// Declares a variable and returns its slot; the source map records
+    /// it, visible over `scope` (a declaration-wide scope is closed when
+    /// the declaration is, see [`super::SemanticModel`]).
+    pub(crate) fn bind(&mut self, name: &ast::Ident, kind: LocalKind, ty: Ty, scope: Span) -> u32 {
         let slot = self.next_slot;
         self.next_slot += 1;
-        self.scope.push(Local { name: name.to_string(), slot, ty });
+        let symbol = Symbol::Local { file: self.file, at: name.span, name: name.name.clone() };
+        self.cx.record(self.file, name.span, symbol, true);
+        let known = Some(ty.clone()).filter(|t| *t != Ty::Error);
+        self.cx.model.borrow_mut().map(self.file).locals.push(MapLocal {
+            name: name.name.clone(),
+            at: super::source_map::node_key(name.span),
+            kind,
+            ty: known,
+            scope: super::source_map::node_key(scope),
+        });
+        self.scope.push(Local { name: name.name.clone(), at: name.span, slot, ty });
         slot
+    }
+
+    /// Records a use of a declared symbol in the source map.
+    fn record_use(&self, span: Span, symbol: Symbol) {
+        self.cx.record(self.file, span, symbol, false);
+    }
+
+    /// Records a written type name (an entity of a binder), when it names one.
+    pub(crate) fn record_type_use(&self, name: &ast::Ident) {
+        if self.cx.is_type_name(&name.name) {
+            self.record_use(name.span, Symbol::Type(name.name.clone()));
+        }
+    }
+
+    /// Records a variant, value or level named by `span`, of type `ty`.
+    fn record_variant(&self, span: Span, ty: &Ty, name: &str) {
+        if let Some(owner) = self.cx.owner_name(ty) {
+            self.record_use(span, Symbol::Variant { owner, name: name.to_string() });
+        }
+    }
+
+    /// Checks expressions only for what the source map records of them
+    /// (a call that is refused still has names in its arguments that the
+    /// editor resolves): their diagnostics and effects are dropped.
+    fn record_only<'e>(&mut self, exprs: impl IntoIterator<Item = &'e ast::Expr>, expected: &[Ty]) {
+        let (diags, reads, decided, slots) =
+            (self.diags.len(), self.optional_reads.len(), self.decided_on_absent.len(), self.next_slot);
+        for (i, e) in exprs.into_iter().enumerate() {
+            self.expr(e, expected.get(i));
+        }
+        self.diags.truncate(diags);
+        self.optional_reads.truncate(reads);
+        self.decided_on_absent.truncate(decided);
+        self.next_slot = slots;
     }
 
     fn unbind(&mut self) {
@@ -292,7 +341,7 @@ impl<'c> ExprChecker<'c> {
             }
             ExprKind::Exists { binder, filter } => {
                 let (source, element, source_opt) = self.binder_source(binder);
-                let slot = self.bind(&binder.var.name, element);
+                let slot = self.bind(&binder.var, LocalKind::Binder, element, e.span);
                 let filter = filter.as_ref().map(|f| self.filter(f));
                 self.unbind();
                 let optional = source_opt || filter.as_ref().is_some_and(|(_, t)| t.is_optional());
@@ -303,7 +352,7 @@ impl<'c> ExprChecker<'c> {
             }
             ExprKind::All { binder, filter, body } => {
                 let (source, element, source_opt) = self.binder_source(binder);
-                let slot = self.bind(&binder.var.name, element);
+                let slot = self.bind(&binder.var, LocalKind::Binder, element, e.span);
                 let filter = filter.as_ref().map(|f| self.filter(f));
                 let (bx, bt) = self.expect(body, &Ty::Bool, true);
                 self.unbind();
@@ -383,15 +432,26 @@ impl<'c> ExprChecker<'c> {
     }
 
     fn name(&mut self, ident: &ast::Ident, expected: Option<&Ty>) -> (Ex, Ty) {
+        // An expected type that did not check expects nothing.
+        let wanted = expected.filter(|t| **t != Ty::Error).cloned();
+        let site = NameSite { span: super::source_map::node_key(ident.span), expected: wanted };
+        self.cx.model.borrow_mut().map(self.file).names.push(site);
         if let Some(local) = self.scope.iter().rev().find(|l| l.name == ident.name) {
-            return (Ex::Local(local.slot, Arc::from(ident.name.as_str())), local.ty.clone());
+            let symbol = Symbol::Local { file: self.file, at: local.at, name: local.name.clone() };
+            let found = (Ex::Local(local.slot, Arc::from(ident.name.as_str())), local.ty.clone());
+            self.record_use(ident.span, symbol);
+            return found;
         }
         if let Some(found) = self.variant_for(expected, &ident.name) {
+            self.record_variant(ident.span, &found.1, &ident.name);
             return found;
         }
         let candidates = self.cx.variants_named(&ident.name);
         match candidates.as_slice() {
-            [(value, ty)] => return (Ex::Const(value.clone()), ty.clone()),
+            [(value, ty)] => {
+                self.record_variant(ident.span, ty, &ident.name);
+                return (Ex::Const(value.clone()), ty.clone());
+            }
             [] => {}
             many => {
                 let owners: Vec<String> = many.iter().map(|(_, t)| format!("`{}`", self.ty_name(t))).collect();
@@ -442,10 +502,24 @@ impl<'c> ExprChecker<'c> {
     fn field(&mut self, whole: &ast::Expr, base: &ast::Expr, field: &ast::Ident) -> (Ex, Ty) {
         // `Domain.credit`: a qualified variant, when `Domain` is a type and not a variable.
         if let ExprKind::Name(type_name) = &base.kind {
-            if !self.scope.iter().any(|l| l.name == type_name.name) {
+            let is_variable = self.scope.iter().any(|l| l.name == type_name.name);
+            if let Some(named) = self.cx.named_type(&type_name.name).filter(|_| !is_variable) {
+                // A type named on its own: after its dot come its variants
+                // (or, for the editor, its fields).
+                self.record_use(type_name.span, Symbol::Type(type_name.name.clone()));
+                let member = MemberAccess { field: super::source_map::node_key(field.span), base: Some(named) };
+                self.cx.model.borrow_mut().map(self.file).members.push(member);
+            }
+            if !is_variable {
                 if let Some(ty) = self.cx.value_type(&type_name.name) {
                     return match self.cx.variant_of(&ty, &field.name) {
-                        Some(v) => (Ex::Const(v), ty),
+                        Some(v) => {
+                            self.record_use(
+                                field.span,
+                                Symbol::Variant { owner: type_name.name.clone(), name: field.name.clone() },
+                            );
+                            (Ex::Const(v), ty)
+                        }
                         None => {
                             let names = self.cx.variant_names(&ty);
                             let suggestion = closest(&field.name, names.iter().map(String::as_str));
@@ -467,6 +541,11 @@ impl<'c> ExprChecker<'c> {
             }
         }
         let (bx, bt) = self.expr(base, None);
+        let member = MemberAccess {
+            field: super::source_map::node_key(field.span),
+            base: Some(bt.clone()).filter(|t| *t != Ty::Error),
+        };
+        self.cx.model.borrow_mut().map(self.file).members.push(member);
         if bt == Ty::Error {
             return (bx, Ty::Error);
         }
@@ -508,6 +587,7 @@ impl<'c> ExprChecker<'c> {
             }
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         };
+        self.record_use(field.span, Symbol::Field { owner: def.decl.name.clone(), name: def_field.name.clone() });
         let path = self.source(whole.span).to_string();
         let mut ty = def_field.ty.clone();
         if bt.is_optional() {
@@ -525,8 +605,10 @@ impl<'c> ExprChecker<'c> {
 
     fn call(&mut self, span: Span, func: &ast::Ident, args: &[ast::Expr]) -> (Ex, Ty) {
         if let Some(id) = self.cx.fn_by_name(&func.name) {
+            self.record_use(func.span, Symbol::Function(func.name.clone()));
             let (params, ret) = self.cx.fn_signature(id);
             if params.len() != args.len() {
+                self.record_only(args, &params);
                 let name = func.name.clone();
                 self.error(
                     Code::WrongArity,
@@ -552,6 +634,7 @@ impl<'c> ExprChecker<'c> {
         let entry = builtins::lookup(&func.name);
         let builtin = entry.and_then(|b| b.call.as_ref());
         if entry.is_some_and(|b| b.aggregate.is_some()) && builtin.is_none() {
+            self.record_only(args, &[]);
             let name = func.name.clone();
             let d = self.error(
                 Code::WrongArity,
@@ -563,6 +646,7 @@ impl<'c> ExprChecker<'c> {
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         }
         let Some(builtin) = builtin else {
+            self.record_only(args, &[]);
             let names: Vec<&str> =
                 self.cx.fn_names().into_iter().chain(builtins::BUILTINS.iter().map(|b| b.name)).collect();
             let suggestion = closest(&func.name, names.iter().copied()).map(str::to_string);
@@ -575,6 +659,7 @@ impl<'c> ExprChecker<'c> {
         };
         let arity = builtin.arity();
         if args.len() != arity {
+            self.record_only(args, &[]);
             let name = func.name.clone();
             let d = self.error(
                 Code::WrongArity,
@@ -619,8 +704,12 @@ impl<'c> ExprChecker<'c> {
     pub(crate) fn binder_source(&mut self, binder: &ast::Binder) -> (Source, Ty, bool) {
         match &binder.source {
             ast::BinderSource::Entity(name) => match self.cx.entity_by_name(&name.name) {
-                Some(id) => (Source::Entities(id), Ty::Entity(id), false),
+                Some(id) => {
+                    self.record_type_use(name);
+                    (Source::Entities(id), Ty::Entity(id), false)
+                }
                 None => {
+                    self.record_type_use(name);
                     self.unknown_type(name, true);
                     (Source::List(Box::new(Ex::Const(Value::List(Arc::from(Vec::new()))))), Ty::Error, false)
                 }
@@ -681,7 +770,7 @@ impl<'c> ExprChecker<'c> {
         };
         let agg = aggregate.op;
         let (source, element, source_opt) = self.binder_source(binder);
-        let slot = self.bind(&binder.var.name, element);
+        let slot = self.bind(&binder.var, LocalKind::Binder, element, span);
         let filter = filter.map(|f| self.filter(f));
         let (vx, vt) = self.expr(value, None);
         self.unbind();
@@ -745,6 +834,7 @@ impl<'c> ExprChecker<'c> {
             Ty::List(el) => el.as_ref().clone(),
             other => other.clone(),
         }) else {
+            self.record_only(fields.iter().map(|f| &f.value), &[]);
             self.error(
                 Code::TypeMismatch,
                 span,
@@ -769,6 +859,10 @@ impl<'c> ExprChecker<'c> {
         for init in fields {
             match def.field(&init.name.name) {
                 Some((index, field)) => {
+                    self.record_use(
+                        init.name.span,
+                        Symbol::Field { owner: def.decl.name.clone(), name: field.name.clone() },
+                    );
                     if values[index as usize].is_some() {
                         let n = init.name.name.clone();
                         self.error(

@@ -10,8 +10,13 @@
 
 mod decls;
 pub(crate) mod expr;
+mod names;
+pub mod source_map;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+
+pub use source_map::{Local, LocalKind, MemberAccess, NameSite, Reference, SemanticModel, SourceMap, Symbol};
 
 use crate::diag::{Diagnostic, FileId};
 use crate::ir::*;
@@ -28,18 +33,24 @@ pub struct SourceInput<'a> {
     pub stdlib: bool,
 }
 
-/// The checked program and every diagnostic found on the way.
+/// The checked program, every diagnostic found on the way, and what each
+/// name of the policy files resolved to.
 #[derive(Clone, Debug, Default)]
 pub struct Checked {
     pub program: Program,
     pub diagnostics: Vec<Diagnostic>,
+    /// The source maps of the policy files (not of stdlib modules).
+    pub model: SemanticModel,
 }
 
 /// Checks a set of files as one program.
 pub fn check(inputs: &[SourceInput]) -> Checked {
     let mut cx = Context::default();
     decls::check_all(&mut cx, inputs);
-    Checked { program: cx.program, diagnostics: cx.diags }
+    names::record_declarations(&cx, inputs);
+    let mut model = cx.model.into_inner();
+    model.finish(inputs);
+    Checked { program: cx.program, diagnostics: cx.diags, model }
 }
 
 /// An expression checked against a program, ready to evaluate.
@@ -141,6 +152,10 @@ pub(crate) struct Context {
     pub(crate) fns: HashMap<String, FnId>,
     /// Signatures of functions: parameter types and return type (Error until checked).
     pub(crate) fn_sigs: Vec<(Vec<Ty>, Ty)>,
+    /// What each name resolved to, recorded while checking. A `RefCell`
+    /// because the expression checkers record through the shared borrow of
+    /// the context they hold.
+    pub(crate) model: RefCell<SemanticModel>,
 }
 
 impl Context {
@@ -171,6 +186,33 @@ impl Context {
 
     pub(crate) fn ty_name(&self, ty: &Ty) -> String {
         self.program.ty_name(ty)
+    }
+
+    /// The declared name of an enum, scale, matrix, record or entity type
+    /// (through `?`).
+    pub(crate) fn owner_name(&self, ty: &Ty) -> Option<String> {
+        match ty.definite() {
+            Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_) | Ty::Record(_) | Ty::Entity(_) => {
+                Some(self.program.ty_name(ty.definite()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The type a declared type name denotes (not the builtins).
+    pub(crate) fn named_type(&self, name: &str) -> Option<Ty> {
+        Some(match self.types.get(name)? {
+            TypeName::Enum(id) => Ty::Enum(*id),
+            TypeName::Record(id) => Ty::Record(*id),
+            TypeName::Entity(id) => Ty::Entity(*id),
+            TypeName::Scale(id) => Ty::Scale(*id),
+            TypeName::Matrix(id) => Ty::Level(*id),
+        })
+    }
+
+    /// Records an occurrence of a symbol in the source map.
+    pub(crate) fn record(&self, file: FileId, span: ast::Span, symbol: Symbol, is_definition: bool) {
+        self.model.borrow_mut().reference(file, span, symbol, is_definition);
     }
 
     /// Every value of an enum, scale or matrix named `name`.

@@ -1,0 +1,157 @@
+//! Controls and audit rules: header, subject and body.
+
+use super::{decl, Checker, Items};
+use crate::diag::{Code, Diagnostic, FileId, FileSpan};
+use crate::ir::*;
+use crate::sema::expr::ExprChecker;
+use crate::sema::source_map::LocalKind;
+use crate::sema::Context;
+use crate::syntax::ast::{self, Severity, Span};
+
+impl Checker<'_> {
+    pub(super) fn misplaced(&mut self, file: FileId, header: &ast::RuleHeader, what: &str, forbidden: &[&str]) {
+        for (clause, span) in &header.clause_spans {
+            if forbidden.contains(clause) {
+                self.push(Diagnostic::error(Code::MisplacedClause, format!("`{clause}` is not allowed on {what}")).at(
+                    file,
+                    *span,
+                    "not allowed here",
+                ));
+            }
+        }
+    }
+
+    pub(super) fn rules(&mut self, items: &Items) {
+        // Names first: risks and exceptions refer to rules by name.
+        let mut accepted = Vec::new();
+        for (kind, r) in &items.rules {
+            let at = FileSpan { file: r.file, span: r.node.name.span };
+            if self.claim(|n| &mut n.rules, "rule", &r.node.name.name, at) {
+                accepted.push((*kind, *r));
+            }
+        }
+        for (kind, r) in accepted {
+            let what = if kind == RuleKind::Control { "a control" } else { "an audit rule" };
+            let _ = what;
+            let implements = self.check_requirements(r.file, &r.node.header.implements);
+            let clauses = self.check_requirements(r.file, &r.node.header.clauses);
+            let cx: &Context = self.cx;
+            let mut ck = ExprChecker::new(cx, r.file, r.text);
+            let subject = match &r.node.header.subject {
+                Some(s) => {
+                    let sub = self.subject_with(&mut ck, s);
+                    if sub.is_none() {
+                        let diags = std::mem::take(&mut ck.diags);
+                        self.absorb(diags);
+                        continue;
+                    }
+                    sub
+                }
+                None => None,
+            };
+            let steps = body_steps(&mut ck, &r.node.body, r.text, r.file);
+            let slots = ck.slots();
+            let diags = std::mem::take(&mut ck.diags);
+            self.absorb(diags);
+            let default_severity = Severity::Minor;
+            self.cx.program.rules.push(RuleDef {
+                decl: decl(r.file, r.span, &r.node.name, r.docs),
+                kind,
+                title: r.node.title.as_ref().map(|t| t.value.clone()),
+                severity: r.node.header.severity.map(|(s, _)| s).unwrap_or(default_severity),
+                implements,
+                clauses,
+                owner: r.node.header.owner.as_ref().map(|t| t.value.clone()),
+                subject,
+                steps,
+                slots,
+            });
+        }
+    }
+
+    pub(super) fn subject_with(&self, ck: &mut ExprChecker, s: &ast::Subject) -> Option<SubjectDef> {
+        // `subject` only reads the context; a shared borrow is enough.
+        let this = CheckerRef { cx: self.cx };
+        this.subject(ck, s)
+    }
+}
+
+/// A read-only view of the checker for helpers that run while an
+/// `ExprChecker` borrows the context.
+pub(super) struct CheckerRef<'c> {
+    cx: &'c Context,
+}
+
+impl CheckerRef<'_> {
+    pub(super) fn subject(&self, ck: &mut ExprChecker, s: &ast::Subject) -> Option<SubjectDef> {
+        let entity = match self.cx.entity_by_name(&s.entity.name) {
+            Some(id) => id,
+            None => {
+                ck.unknown_type(&s.entity, true);
+                return None;
+            }
+        };
+        ck.bind(&s.var, LocalKind::Subject, Ty::Entity(entity), s.var.span);
+        let filter = s.filter.as_ref().map(|f| {
+            let reads_before = ck.optional_reads.len();
+            let decided_before = ck.decided_on_absent.len();
+            let (ex, ty) = ck.expr(f, Some(&Ty::Bool));
+            if ty.is_optional() {
+                let reads: Vec<(Span, String)> = ck.optional_reads[reads_before..].to_vec();
+                let file = ck_file(ck);
+                let mut d = Diagnostic::error(Code::UnhandledOptional, "the applicability condition may be unknown")
+                    .at(file, f.span, "this may be unknown");
+                for (span, path) in reads.iter().take(3) {
+                    d = d.also(file, *span, format!("`{path}` may be absent"));
+                }
+                let example = reads.first().map(|(_, p)| p.clone()).unwrap_or_else(|| "x.field".into());
+                d = d
+                    .note("an absent fact must not silently make a rule not applicable")
+                    .help(format!("handle the absent case: `{example} is some and ..` or `{example} ?? default`"));
+                ck.diags.push(d);
+            } else if ty != Ty::Bool && ty != Ty::Error {
+                let name = self.cx.ty_name(&ty);
+                let file = ck_file(ck);
+                ck.diags.push(Diagnostic::error(Code::TypeMismatch, format!("expected `Bool`, found `{name}`")).at(
+                    file,
+                    f.span,
+                    format!("this is `{name}`"),
+                ));
+            }
+            if !ty.is_optional() {
+                // Definite, but it may still decide on an absent value inside.
+                ck.refuse_decided_on_absent(decided_before, "the applicability condition");
+            }
+            ex
+        });
+        Some(SubjectDef { var: s.var.name.clone(), entity, filter })
+    }
+}
+
+pub(super) fn ck_file(ck: &ExprChecker) -> FileId {
+    ck.file()
+}
+
+/// Lowers the `let` and `require` statements of a rule body.
+pub(super) fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], text: &str, file: FileId) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for stmt in body {
+        match stmt {
+            ast::Stmt::Let { name, value, span } => {
+                let (ex, ty) = ck.expr(value, None);
+                let slot = ck.bind(name, LocalKind::Let, ty, Span { start: span.end, end: span.end });
+                steps.push(Step::Let { slot, value: ex });
+            }
+            ast::Stmt::Require { cond, because, span } => {
+                let (ex, _) = ck.expect(cond, &Ty::Bool, true);
+                steps.push(Step::Require(Requirement {
+                    cond: ex,
+                    because: because.as_ref().map(|b| b.value.clone()),
+                    source: text.get(cond.span.range()).unwrap_or("").to_string(),
+                    span: FileSpan { file, span: *span },
+                }));
+            }
+        }
+    }
+    steps
+}

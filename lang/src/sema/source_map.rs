@@ -1,0 +1,330 @@
+//! The source map sema records while it checks: for each name in the
+//! syntax, the declaration or variable it resolves to, and the types the
+//! editor needs (of variables, of the base of a field access, expected at a
+//! bare name). The editor features read this and resolve nothing again
+//! (rust-analyzer's body + source map; gleam's server reading the typed
+//! tree).
+//!
+//! Entries are keyed by the span of their syntax node, through
+//! [`node_key`], so that spans relative to their declaration need a change
+//! in one place only.
+
+use std::collections::BTreeMap;
+
+use crate::diag::FileId;
+use crate::ir::Ty;
+use crate::syntax::ast::Span;
+
+/// A declared thing a name can refer to, identified by its namespace and
+/// name, so that occurrences in different files (and in successive
+/// versions of a file) compare equal. Local variables are the exception:
+/// they are identified by the place that binds them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Symbol {
+    /// An `enum`, `record`, `entity`, `scale` or `matrix`.
+    Type(String),
+    /// A variant of an enum, a value of a scale or a level of a matrix.
+    Variant {
+        /// The enum, scale or matrix.
+        owner: String,
+        /// The variant.
+        name: String,
+    },
+    /// A field of a record or an entity.
+    Field {
+        /// The record or entity.
+        owner: String,
+        /// The field.
+        name: String,
+    },
+    /// A `control`, `audit`, `risk` or `objective` (they share one namespace).
+    Rule(String),
+    /// A `fn`.
+    Function(String),
+    /// An `exception`.
+    Exception(String),
+    /// A requirement identifier such as `A.6.2.4`.
+    Requirement(String),
+    /// A variable: a `for` or quantifier binding, a `let`, a parameter;
+    /// identified by where it is bound.
+    Local {
+        /// The file it is bound in.
+        file: FileId,
+        /// The span of the binding name.
+        at: Span,
+        /// Its name.
+        name: String,
+    },
+}
+
+impl Symbol {
+    /// The name as written in the source.
+    pub fn name(&self) -> &str {
+        match self {
+            Symbol::Type(n) | Symbol::Rule(n) | Symbol::Function(n) | Symbol::Exception(n) | Symbol::Requirement(n) => {
+                n
+            }
+            Symbol::Variant { name, .. } | Symbol::Field { name, .. } | Symbol::Local { name, .. } => name,
+        }
+    }
+}
+
+/// One occurrence of a symbol in a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    /// The span of the name (for a requirement, of its identifier).
+    pub span: Span,
+    /// What it resolves to.
+    pub symbol: Symbol,
+    /// Whether this occurrence declares the symbol.
+    pub is_definition: bool,
+}
+
+/// How a variable came to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalKind {
+    /// `for s: Entity` of a rule.
+    Subject,
+    /// A quantifier, aggregate or `history` binding.
+    Binder,
+    /// `let`.
+    Let,
+    /// A parameter of a `fn`.
+    Parameter,
+}
+
+/// A variable bound in a file, with its type where it is known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Local {
+    /// Its name.
+    pub name: String,
+    /// The span of the binding name.
+    pub at: Span,
+    /// How it is bound.
+    pub kind: LocalKind,
+    /// Its type, unless it did not check.
+    pub ty: Option<Ty>,
+    /// The text where the variable can be used.
+    pub scope: Span,
+}
+
+/// A `base.field` access, with the type of `base` where it is known (what
+/// completion offers after a dot).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberAccess {
+    /// The span of the field name.
+    pub field: Span,
+    /// The type of the base (a type named on its own: that type).
+    pub base: Option<Ty>,
+}
+
+/// A bare name in an expression, with the type its context expects (what
+/// completion offers where a value is written).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NameSite {
+    /// The span of the name.
+    pub span: Span,
+    /// The type expected there, if any.
+    pub expected: Option<Ty>,
+}
+
+/// The key under which a syntax node's span is stored. Every span enters
+/// the source map through here, so making spans relative to their
+/// declaration changes this one function.
+pub fn node_key(span: Span) -> Span {
+    span
+}
+
+/// Every name of one file, resolved by the checker.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourceMap {
+    /// Occurrences of declared names and variables, in source order.
+    pub references: Vec<Reference>,
+    /// Variables bound in the file.
+    pub locals: Vec<Local>,
+    /// `base.field` accesses with the type of `base`.
+    pub members: Vec<MemberAccess>,
+    /// Bare names in expressions with the type expected there.
+    pub names: Vec<NameSite>,
+}
+
+impl SourceMap {
+    /// The occurrence whose span contains `offset` (or ends there).
+    pub fn reference_at(&self, offset: u32) -> Option<&Reference> {
+        let at = self.references.partition_point(|r| r.span.end < offset);
+        self.references[at..].iter().take_while(|r| r.span.start <= offset).find(|r| r.span.end >= offset)
+    }
+
+    /// The variable bound at `at`.
+    pub fn local(&self, at: Span) -> Option<&Local> {
+        self.locals.iter().find(|l| l.at == at)
+    }
+
+    /// The variables visible at `offset`, innermost last.
+    pub fn locals_at(&self, offset: u32) -> Vec<&Local> {
+        self.locals.iter().filter(|l| l.scope.start <= offset && offset <= l.scope.end).collect()
+    }
+
+    /// The `base.field` access whose field name starts at `offset`.
+    pub fn member_at(&self, offset: u32) -> Option<&MemberAccess> {
+        self.members.iter().find(|m| m.field.start == offset)
+    }
+
+    /// The bare name that starts at `offset`.
+    pub fn name_at(&self, offset: u32) -> Option<&NameSite> {
+        self.names.iter().find(|n| n.span.start == offset)
+    }
+
+    /// Sorts and deduplicates what was recorded: an expression checked
+    /// twice (a fact's fields, a function's body) is recorded twice, the
+    /// same way each time.
+    fn finish(&mut self) {
+        self.references.sort_by_key(|r| (r.span.start, r.span.end));
+        self.references.dedup();
+        self.locals.dedup_by(|a, b| a.at == b.at);
+        self.members.sort_by_key(|m| (m.field.start, m.field.end));
+        self.members.dedup_by(|a, b| a.field == b.field);
+        self.names.sort_by_key(|n| (n.span.start, n.span.end));
+        self.names.dedup_by(|a, b| a.span == b.span);
+    }
+}
+
+/// The source maps of every checked file: the semantic model the editor
+/// features read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SemanticModel {
+    files: BTreeMap<FileId, SourceMap>,
+}
+
+impl SemanticModel {
+    /// The source map of a file (empty for a file that was not checked).
+    pub fn file(&self, file: FileId) -> Option<&SourceMap> {
+        self.files.get(&file)
+    }
+
+    /// Takes a file's source map out of the model.
+    pub fn take_file(&mut self, file: FileId) -> Option<SourceMap> {
+        self.files.remove(&file)
+    }
+
+    pub(crate) fn map(&mut self, file: FileId) -> &mut SourceMap {
+        self.files.entry(file).or_default()
+    }
+
+    pub(crate) fn reference(&mut self, file: FileId, span: Span, symbol: Symbol, is_definition: bool) {
+        self.map(file).references.push(Reference { span: node_key(span), symbol, is_definition });
+    }
+
+    /// Drops the maps of files nobody reads, closes the scopes that end
+    /// with their declaration, and puts every map in source order.
+    pub(crate) fn finish(&mut self, inputs: &[super::SourceInput]) {
+        for input in inputs {
+            if input.stdlib {
+                self.files.remove(&input.file);
+                continue;
+            }
+            // Every policy file has a map, if an empty one.
+            let map = self.files.entry(input.file).or_default();
+            for local in &mut map.locals {
+                // Subjects, parameters and lets reach to the end of the
+                // declaration that binds them, which the checker of an
+                // expression does not know.
+                if matches!(local.kind, LocalKind::Binder) {
+                    continue;
+                }
+                let item =
+                    input.ast.items.iter().find(|i| i.span.start <= local.at.start && local.at.end <= i.span.end);
+                if let Some(item) = item {
+                    let item = node_key(item.span);
+                    local.scope = match local.kind {
+                        LocalKind::Let => Span { start: local.scope.start, end: item.end },
+                        _ => item,
+                    };
+                }
+            }
+            map.finish();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = "\
+enum Status { planned, deployed }
+entity Person { id: Text key, name: Text }
+record Evidence { approved: Bool }
+entity System {
+  id: Text key
+  status: Status = planned
+  owner: Person?
+  evidence: [Evidence]
+}
+fn live(s: System) = s.status == deployed
+control owned for s: System where live(s) {
+  let who = s.owner
+  require who.name is some
+  require all e in s.evidence: e.approved
+}
+";
+
+    fn indexed(text: &str) -> (crate::ir::Program, SourceMap) {
+        let parse = crate::syntax::parse(text);
+        assert!(parse.errors.is_empty(), "{:?}", parse.errors);
+        let inputs = [crate::sema::SourceInput { file: FileId(0), text, ast: &parse.file, stdlib: false }];
+        let mut checked = crate::sema::check(&inputs);
+        let index = checked.model.take_file(FileId(0)).expect("a policy file has a map");
+        (checked.program, index)
+    }
+
+    fn at<'i>(index: &'i SourceMap, text: &str, needle: &str, nth: usize) -> &'i Reference {
+        let offset = text.match_indices(needle).nth(nth).map(|(i, _)| i).expect("needle in text") as u32;
+        index.reference_at(offset + 1).expect("a reference there")
+    }
+
+    #[test]
+    fn fields_resolve_through_variables_references_and_lists() {
+        let (_, index) = indexed(POLICY);
+        let field = |owner: &str, name: &str| Symbol::Field { owner: owner.into(), name: name.into() };
+        assert_eq!(at(&index, POLICY, "name is some", 0).symbol, field("Person", "name"), "`who` is a `Person?`");
+        assert_eq!(at(&index, POLICY, "approved", 1).symbol, field("Evidence", "approved"), "`e` ranges over a list");
+        assert_eq!(at(&index, POLICY, "status ==", 0).symbol, field("System", "status"));
+    }
+
+    #[test]
+    fn variables_point_at_their_binding() {
+        let (_, index) = indexed(POLICY);
+        let use_of_who = at(&index, POLICY, "who.name", 0);
+        let Symbol::Local { at: bound, .. } = &use_of_who.symbol else { panic!("{use_of_who:?}") };
+        assert_eq!(&POLICY[bound.range()], "who");
+        assert!(bound.start < use_of_who.span.start);
+        let local = index.local(*bound).expect("the let is recorded");
+        assert_eq!(local.kind, LocalKind::Let);
+    }
+
+    #[test]
+    fn variants_resolve_by_the_expected_type_and_by_qualification() {
+        let text = "enum A { x, y }\nenum B { x, z }\nentity E { id: Text key, a: A, b: B }\n\
+                    control c for e: E where e.b == x { require e.a in [x, y] and e.a != A.y }\n";
+        let (_, index) = indexed(text);
+        let variant = |owner: &str, name: &str| Symbol::Variant { owner: owner.into(), name: name.into() };
+        assert_eq!(at(&index, text, "x {", 0).symbol, variant("B", "x"), "compared with a `B`");
+        assert_eq!(at(&index, text, "x, y]", 0).symbol, variant("A", "x"), "a list of `A`");
+        assert_eq!(at(&index, text, "A.y", 0).symbol, Symbol::Type("A".into()));
+        assert_eq!(at(&index, text, "y }", 1).symbol, variant("A", "y"));
+    }
+
+    #[test]
+    fn definitions_are_marked() {
+        let (_, index) = indexed(POLICY);
+        let defs: Vec<&str> = index
+            .references
+            .iter()
+            .filter(|r| r.is_definition && !matches!(r.symbol, Symbol::Local { .. }))
+            .map(|r| r.symbol.name())
+            .collect();
+        assert!(defs.contains(&"System") && defs.contains(&"evidence") && defs.contains(&"owned"), "{defs:?}");
+        assert!(defs.contains(&"live") && defs.contains(&"deployed"), "{defs:?}");
+    }
+}
