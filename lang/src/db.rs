@@ -110,6 +110,23 @@ pub struct Workspace {
     pub tables: Vec<Table>,
     #[returns(copy)]
     pub as_of: Date,
+    /// The evaluation's limits: an input, so that changing them re-runs
+    /// the evaluations that ran within the old ones.
+    #[returns(copy)]
+    pub budget: eval::budget::Budget,
+    /// The steps the evaluation under way has spent: set once, reset by
+    /// the engine when an evaluation starts (a counter, never set again,
+    /// so reading it invalidates nothing).
+    #[returns(ref)]
+    pub spent: eval::budget::Spent,
+    /// Threads a large evaluation uses (`None`: every core).
+    #[returns(copy)]
+    pub threads: Option<usize>,
+}
+
+/// An environment for evaluating within the workspace's budget.
+fn eval_env<'a>(db: &dyn salsa::Database, ws: Workspace, program: &'a Program, facts: &'a dyn Facts) -> Env<'a> {
+    Env::new(program, facts, ws.as_of(db)).with_budget(ws.budget(db), ws.spent(db).clone())
 }
 
 /// A rule, by name: the key of per-rule queries.
@@ -358,7 +375,7 @@ pub fn chunk_outcomes<'db>(
     let Some(logic) = rule_logic(db, ws, rule) else { return Arc::new(Vec::new()) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
-    let env = Env::new(&program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, &program, &facts);
     let start = chunk.start(db);
     let keys = chunk_keys(db, chunk, program.entity(EntityId(chunk.entity(db))).key);
     let count = chunk.rows(db).len() as u32;
@@ -383,7 +400,7 @@ pub fn single_outcome<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Ru
     };
     let program = eval_program(db, ws);
     let facts = DbFacts::new(db, ws);
-    let env = Env::new(&program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, &program, &facts);
     Arc::new(eval::raw_outcome(&env, &logic, None, eval::Key::single(Arc::from("-"))))
 }
 
@@ -484,7 +501,7 @@ pub fn prewarm(db: &Database, ws: Workspace) {
             }
         }
     };
-    let threads = eval::threads().min(chunks.len().div_ceil(8)).max(1);
+    let threads = eval::threads(ws.threads(db)).min(chunks.len().div_ceil(8)).max(1);
     std::thread::scope(|scope| {
         for _ in 1..threads {
             let handle = db.clone();
@@ -523,7 +540,7 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
         .filter_map(|o| objective_status(db, ws, RuleName::new(db, o.decl.name.clone())).map(|r| (*r).clone()))
         .collect();
     let facts = DbFacts::new(db, ws);
-    let env = Env::new(program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, program, &facts).with_threads(ws.threads(db));
     Arc::new(eval::derive_with(&env, rules, objectives))
 }
 
@@ -539,7 +556,7 @@ pub fn risk_chunk<'db>(
     let Some(def) = full.risks.iter().find(|r| r.decl.name == *risk.text(db)) else { return Arc::new(Vec::new()) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
-    let env = Env::new(&program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, &program, &facts);
     let start = chunk.start(db);
     let passes = |rule: RuleId, row: Option<u32>| {
         let name = RuleName::new(db, full.rule(rule).decl.name.clone());
@@ -580,7 +597,7 @@ pub fn aggregate_chunk<'db>(
     let Ex::Aggregate { func, slot, filter, value, .. } = &def.measure else { return Arc::new(partial) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
-    let env = Env::new(&program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, &program, &facts);
     let mut frame = vec![Value::Absent; def.slots.max(1) as usize];
     let (entity, start) = (EntityId(chunk.entity(db)), chunk.start(db));
     for r in start..start + chunk.rows(db).len() as u32 {
@@ -607,7 +624,7 @@ pub fn aggregate_block<'db>(
     };
     let program = eval_program(db, ws);
     let facts = DbFacts::new(db, ws);
-    let env = Env::new(&program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, &program, &facts);
     let start = block as usize * CHUNKS_PER_BLOCK;
     for chunk in table.chunks(db).iter().skip(start).take(CHUNKS_PER_BLOCK) {
         env.combine(&mut total, &aggregate_chunk(db, ws, objective, *chunk), *func);
@@ -625,7 +642,7 @@ pub fn objective_status<'db>(
     let full = &compiled(db, ws).program;
     let index = full.objectives.iter().position(|o| o.decl.name == *objective.text(db))?;
     let facts = DbFacts::new(db, ws);
-    let env = Env::new(full, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, full, &facts);
     let id = ObjectiveId(index as u32);
     match &full.objectives[index].measure {
         Ex::Aggregate { func, source: Source::Entities(e), .. } => {

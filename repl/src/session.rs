@@ -932,7 +932,8 @@ impl Session {
             Ok(expression) => {
                 let engine = &self.engine;
                 let facts = engine.facts();
-                let env = Env::new(engine.program(), &facts, engine.as_of());
+                let env =
+                    Env::new(engine.program(), &facts, engine.as_of()).with_budget(engine.budget(), Default::default());
                 let mut frame = vec![Value::Absent; expression.slots.max(1) as usize];
                 let start = Instant::now();
                 let value = env.eval(&expression.ex, &mut frame);

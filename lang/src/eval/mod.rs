@@ -179,9 +179,14 @@ pub struct Evaluation {
     pub findings: Arc<Vec<Finding>>,
 }
 
-/// Evaluates everything.
+/// Evaluates everything, within the default budget.
 pub fn evaluate(program: &Program, facts: &dyn Facts, as_of: Date) -> Evaluation {
-    let env = Env::new(program, facts, as_of);
+    evaluate_within(program, facts, as_of, budget::Budget::default())
+}
+
+/// Evaluates everything within a budget.
+pub fn evaluate_within(program: &Program, facts: &dyn Facts, as_of: Date, budget: budget::Budget) -> Evaluation {
+    let env = Env::new(program, facts, as_of).with_budget(budget, budget::Spent::default());
     let rules: Vec<RuleResult> = (0..program.rules.len())
         .map(|i| {
             let id = RuleId(i as u32);
@@ -669,7 +674,7 @@ fn findings(
     // every core (threads cost more than they save on a small one).
     let outcomes: usize = rules.iter().map(|r| r.outcomes.len()).sum();
     let mut groups: Vec<Vec<Finding>> = if outcomes >= PARALLEL_OUTCOMES {
-        parallel_map(rules, |result| rule_findings(program, result))
+        parallel_map(env.threads(), rules, |result| rule_findings(program, result))
     } else {
         rules.iter().map(|result| rule_findings(program, result)).collect()
     };
@@ -847,20 +852,16 @@ fn rule_findings(program: &Program, result: &RuleResult) -> Vec<Finding> {
     group
 }
 
-/// How many threads a large evaluation uses: every core, or
-/// `AIMS_EVAL_THREADS` (for measuring).
-pub fn threads() -> usize {
-    std::env::var("AIMS_EVAL_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1)
+/// How many threads a large evaluation uses: `option` (the engine's
+/// option, at least one), or every core.
+pub fn threads(option: Option<usize>) -> usize {
+    option.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
 }
 
-/// `f` over every item, in order, the items shared out among [`threads`]
+/// `f` over every item, in order, the items shared out among `threads`
 /// threads.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = threads().min(items.len());
+fn parallel_map<T: Sync, R: Send>(threads: usize, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads.min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
@@ -956,8 +957,8 @@ mod tests {
     #[test]
     fn parallel_map_keeps_the_order_of_its_items() {
         let items: Vec<u32> = (0..10_000).collect();
-        let doubled = parallel_map(&items, |x| x * 2);
+        let doubled = parallel_map(4, &items, |x| x * 2);
         assert_eq!(doubled, items.iter().map(|x| x * 2).collect::<Vec<_>>());
-        assert!(parallel_map(&[] as &[u32], |x| *x).is_empty());
+        assert!(parallel_map(4, &[] as &[u32], |x| *x).is_empty());
     }
 }
