@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::diag::{closest, Code, Diagnostic, FileId};
+use crate::diag::{Code, Diagnostic, FileId, Quote};
 use crate::engine::Compiled;
 use crate::eval::{self, Env, Evaluation, Outcome, RuleResult};
 use crate::facts::{Facts, Row};
@@ -185,15 +185,14 @@ pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
                 ws.stdlib(db).iter().filter(|(name, _)| *name == u.path || name.starts_with(&prefix)).collect();
             if modules.is_empty() {
                 let names = crate::stdlib::names();
-                let mut d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path)).at(
-                    id,
-                    u.span,
-                    "no such module",
-                );
-                d = match closest(&u.path, names.iter().map(String::as_str)) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(format!("the modules are: {}", names.join(", "))),
-                };
+                let d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path))
+                    .at(id, u.span, "no such module")
+                    .suggest_or(
+                        &u.path,
+                        names.iter().map(String::as_str),
+                        Quote::Code,
+                        format!("the modules are: {}", names.join(", ")),
+                    );
                 diagnostics.push(d);
             }
             for (name, module) in modules {

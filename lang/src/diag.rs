@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 use crate::syntax::ast::Span;
 
+mod suggest;
+pub use suggest::{did_you_mean, Quote};
+
 macro_rules! codes {
     ($($(#[$doc:meta])* $name:ident = $text:literal;)*) => {
         /// A stable diagnostic code. `docs/errors.md` lists every one with an example.

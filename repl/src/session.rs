@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aims_lang::diag::{
-    self, closest, terminal_safe, terminal_safe_line, Code, Diagnostic, FileId, FileSpan, RenderOptions, Sources,
+    self, terminal_safe, terminal_safe_line, Code, Diagnostic, FileId, FileSpan, Quote, RenderOptions, Sources,
 };
 use aims_lang::engine::EditError;
 use aims_lang::eval::{self, Env, Evaluation};
@@ -200,9 +200,7 @@ fn syntax_diagnostics(errors: Vec<syntax::SyntaxError>, file: FileId, offset: us
         .into_iter()
         .map(|e| {
             let span = Span::new(e.span.start as usize + offset, e.span.end as usize + offset);
-            let mut d = Diagnostic::error(e.code, e.message).at(file, span, e.label);
-            d.help = e.help;
-            d
+            Diagnostic::from_syntax(file, &syntax::SyntaxError { span, ..e })
         })
         .collect()
 }
@@ -490,9 +488,7 @@ impl Session {
                 span(&name.span),
                 "not an entity",
             );
-            if let Some(s) = closest(&name.value, program.entities.iter().map(|e| e.decl.name.as_str())) {
-                d = d.help(format!("did you mean `{s}`?"));
-            }
+            d.set_suggestion(&name.value, program.entities.iter().map(|e| e.decl.name.as_str()), Quote::Code);
             self.error_at(input, d)
         })
     }
@@ -509,9 +505,7 @@ impl Session {
             format!("{what} has no fact with the key {}", quote(&key.value)),
         )
         .at(self.repl_file(), span(&key.span), "no such key");
-        if let Some(s) = closest(&key.value, keys.iter().map(String::as_str)) {
-            d = d.help(format!("did you mean {}?", quote(s)));
-        }
+        d.set_suggestion(&key.value, keys.iter().map(String::as_str), Quote::Literal);
         self.error_at(input, d)
     }
 
@@ -537,9 +531,7 @@ impl Session {
                     format!("`{}` has no field `{}`", def.decl.name, field.value),
                 )
                 .at(self.repl_file(), span(&field.span), "no such field");
-                if let Some(s) = closest(&field.value, def.fields.iter().map(|f| f.name.as_str())) {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
+                d.set_suggestion(&field.value, def.fields.iter().map(|f| f.name.as_str()), Quote::Code);
                 Err(self.error_at(input, d))
             }
         }
@@ -759,10 +751,12 @@ impl Session {
                 let mut d = Diagnostic::error(Code::UnknownName, format!("no scenario is named `{other}`"))
                     .at(self.repl_file(), span(&name.span), "not saved")
                     .note("`initial` is the project as loaded and `current` the edits applied now");
-                d = match closest(other, self.scenarios.keys().map(String::as_str)) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help("save one with `:scenario save NAME`"),
-                };
+                d = d.suggest_or(
+                    other,
+                    self.scenarios.keys().map(String::as_str),
+                    Quote::Code,
+                    "save one with `:scenario save NAME`",
+                );
                 Err(self.error_at(input, d))
             }
         }
@@ -882,9 +876,7 @@ impl Session {
         let mut d = Diagnostic::error(Code::UnknownRule, format!("no control or audit is named `{}`", name.value))
             .at(self.repl_file(), span(&name.span), "not a control or audit")
             .note(note);
-        if let Some(s) = closest(&name.value, program.rules.iter().map(|r| r.decl.name.as_str())) {
-            d = d.help(format!("did you mean `{s}`?"));
-        }
+        d.set_suggestion(&name.value, program.rules.iter().map(|r| r.decl.name.as_str()), Quote::Code);
         self.error_at(input, d)
     }
 

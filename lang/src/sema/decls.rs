@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::expr::ExprChecker;
 use super::{axis_name, const_value, Context, SourceInput, TypeName};
-use crate::diag::{closest, Code, Diagnostic, FileId, FileSpan};
+use crate::diag::{Code, Diagnostic, FileId, FileSpan, Quote};
 use crate::ir::*;
 use crate::syntax::ast::{self, ItemKind, Severity, Span};
 
@@ -473,14 +473,9 @@ impl Checker<'_> {
                 ),
                 None => {
                     let names: Vec<&str> = self.cx.types.keys().map(String::as_str).collect();
-                    let mut d = Diagnostic::error(Code::UnknownType, format!("unknown type `{name}`")).at(
-                        x.file,
-                        x.node.name.span,
-                        "nothing of this name to extend",
-                    );
-                    if let Some(s) = closest(name, names) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
+                    let d = Diagnostic::error(Code::UnknownType, format!("unknown type `{name}`"))
+                        .at(x.file, x.node.name.span, "nothing of this name to extend")
+                        .suggest(name, names, Quote::Code);
                     self.push(d);
                 }
             }
@@ -509,14 +504,9 @@ impl Checker<'_> {
                     _ => {
                         axes_ok = false;
                         let scales: Vec<&str> = self.cx.program.scales.iter().map(|s| s.decl.name.as_str()).collect();
-                        let mut d = Diagnostic::error(Code::UnknownType, format!("unknown scale `{}`", axis.name)).at(
-                            m.file,
-                            axis.span,
-                            "not a scale",
-                        );
-                        if let Some(s) = closest(&axis.name, scales.iter().copied()) {
-                            d = d.help(format!("did you mean `{s}`?"));
-                        }
+                        let d = Diagnostic::error(Code::UnknownType, format!("unknown scale `{}`", axis.name))
+                            .at(m.file, axis.span, "not a scale")
+                            .suggest(&axis.name, scales.iter().copied(), Quote::Code);
                         self.push(d);
                     }
                 }
@@ -642,15 +632,17 @@ impl Checker<'_> {
                 Some(i) => self.cx.program.matrices[matrix.index()].appetite = Some(i as u32),
                 None => {
                     let names: Vec<&str> = def.levels.iter().map(|l| l.name.as_str()).collect();
-                    let mut d = Diagnostic::error(
+                    let d = Diagnostic::error(
                         Code::UnknownVariant,
                         format!("`{}` has no level `{}`", def.decl.name, a.node.level.name),
                     )
-                    .at(a.file, a.node.level.span, "no such level");
-                    d = match closest(&a.node.level.name, names.iter().copied()) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help(format!("the levels are: {}", names.join(", "))),
-                    };
+                    .at(a.file, a.node.level.span, "no such level")
+                    .suggest_or(
+                        &a.node.level.name,
+                        names.iter().copied(),
+                        Quote::Code,
+                        format!("the levels are: {}", names.join(", ")),
+                    );
                     self.push(d);
                 }
             }
@@ -715,18 +707,14 @@ impl Checker<'_> {
 
     fn unknown_requirement(&mut self, file: FileId, r: &ast::ReqRef) {
         let ids: Vec<&str> = self.cx.program.requirements.iter().map(|r| r.id.as_str()).collect();
-        let mut d = Diagnostic::error(Code::UnknownRequirement, format!("unknown requirement `{}`", r.id)).at(
-            file,
-            r.span,
-            "no such requirement",
-        );
-        d = match closest_id(&r.id, &ids) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
-            None if ids.is_empty() => {
-                d.help("no requirement is declared; add `use iso42001` to load the ISO/IEC 42001 catalogue")
-            }
-            None => d.help("declare it with `requirement ID \"title\"`, or check the identifier"),
+        let otherwise = if ids.is_empty() {
+            "no requirement is declared; add `use iso42001` to load the ISO/IEC 42001 catalogue"
+        } else {
+            "declare it with `requirement ID \"title\"`, or check the identifier"
         };
+        let d = Diagnostic::error(Code::UnknownRequirement, format!("unknown requirement `{}`", r.id))
+            .at(file, r.span, "no such requirement")
+            .suggest_or(&r.id, ids.iter().copied(), Quote::Code, otherwise);
         self.push(d);
     }
 
@@ -968,15 +956,17 @@ impl Checker<'_> {
                         }
                         None => {
                             let names: Vec<&str> = scale_axes.iter().map(|(n, _)| n.as_str()).collect();
-                            let mut d = Diagnostic::error(
+                            let d = Diagnostic::error(
                                 Code::UnknownName,
                                 format!("`{}` is not an axis of `{}`", axis.name, mdef.decl.name),
                             )
-                            .at(r.file, axis.span, "unknown axis");
-                            d = match closest(&axis.name, names.iter().copied()) {
-                                Some(s) => d.help(format!("did you mean `{s}`?")),
-                                None => d.help(format!("the axes are: {}", names.join(", "))),
-                            };
+                            .at(r.file, axis.span, "unknown axis")
+                            .suggest_or(
+                                &axis.name,
+                                names.iter().copied(),
+                                Quote::Code,
+                                format!("the axes are: {}", names.join(", ")),
+                            );
                             problems.push(d);
                         }
                     }
@@ -1061,14 +1051,9 @@ impl Checker<'_> {
             return Some(id);
         }
         let names: Vec<&str> = self.cx.program.rules.iter().map(|r| r.decl.name.as_str()).collect();
-        let mut d = Diagnostic::error(Code::UnknownRule, format!("unknown control `{}`", name.name)).at(
-            file,
-            name.span,
-            "no such control",
-        );
-        if let Some(s) = closest(&name.name, names.iter().copied()) {
-            d = d.help(format!("did you mean `{s}`?"));
-        }
+        let d = Diagnostic::error(Code::UnknownRule, format!("unknown control `{}`", name.name))
+            .at(file, name.span, "no such control")
+            .suggest(&name.name, names.iter().copied(), Quote::Code);
         self.push(d);
         None
     }
@@ -1688,9 +1673,4 @@ fn topological(n: usize, edges: &[Vec<usize>]) -> TopoOrder {
         }
     }
     TopoOrder { order, cycles }
-}
-
-/// The closest requirement identifier: same prefix scheme, close spelling.
-fn closest_id<'a>(id: &str, ids: &[&'a str]) -> Option<&'a str> {
-    closest(id, ids.iter().copied())
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::Context;
-use crate::diag::{closest, Code, Diagnostic, FileId};
+use crate::diag::{did_you_mean, Code, Diagnostic, FileId, Quote};
 use crate::ir::*;
 use crate::syntax::ast::{self, BinaryOp, CmpOp, ExprKind, Span, UnaryOp};
 
@@ -406,23 +406,17 @@ impl<'c> ExprChecker<'c> {
                 return (Ex::Const(Value::Bool(false)), Ty::Error);
             }
         }
-        let mut names: Vec<&str> = self.scope.iter().map(|l| l.name.as_str()).collect();
-        let variants = self.cx.all_variant_names();
-        names.extend(variants.iter().map(String::as_str));
-        let suggestion = closest(&ident.name, names.iter().copied()).map(str::to_string);
+        // Owned: the diagnostic is pushed onto `self` while they are read.
+        let mut names: Vec<String> = self.scope.iter().map(|l| l.name.clone()).collect();
+        names.extend(self.cx.all_variant_names());
         let name = ident.name.clone();
         let span = ident.span;
         let file = self.file;
         let is_type = self.cx.is_type_name(&name);
         let d = self.error(Code::UnknownName, span, format!("unknown name `{name}`"), "not declared here");
-        if let Some(s) = suggestion {
-            d.help = Some(format!("did you mean `{s}`?"));
-            d.fix = Some(crate::diag::Fix {
-                title: format!("replace with `{s}`"),
-                at: crate::diag::FileSpan { file, span },
-                replacement: s,
-            });
-        } else if is_type {
+        let at = crate::diag::FileSpan { file, span };
+        let suggested = d.set_suggestion_with_fix(&name, names.iter().map(String::as_str), at).is_some();
+        if !suggested && is_type {
             d.help = Some(format!("`{name}` is a type; bind a variable with `for x: {name}` or `exists x: {name}`"));
         }
         (Ex::Const(Value::Bool(false)), Ty::Error)
@@ -447,7 +441,8 @@ impl<'c> ExprChecker<'c> {
                         Some(v) => (Ex::Const(v), ty),
                         None => {
                             let names = self.cx.variant_names(&ty);
-                            let suggestion = closest(&field.name, names.iter().map(String::as_str));
+                            let help = did_you_mean(&field.name, names.iter().map(String::as_str), Quote::Code)
+                                .unwrap_or_else(|| format!("the variants are: {}", names.join(", ")));
                             let (f, t) = (field.name.clone(), type_name.name.clone());
                             let d = self.error(
                                 Code::UnknownVariant,
@@ -455,10 +450,7 @@ impl<'c> ExprChecker<'c> {
                                 format!("`{t}` has no variant `{f}`"),
                                 "no such variant",
                             );
-                            d.help = Some(match suggestion {
-                                Some(s) => format!("did you mean `{s}`?"),
-                                None => format!("the variants are: {}", names.join(", ")),
-                            });
+                            d.help = Some(help);
                             (Ex::Const(Value::Bool(false)), Ty::Error)
                         }
                     };
@@ -485,8 +477,8 @@ impl<'c> ExprChecker<'c> {
             }
         };
         let Some((index, def_field)) = def.field(&field.name) else {
-            let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-            let suggestion = closest(&field.name, names.iter().copied()).map(str::to_string);
+            // Owned: the diagnostic is pushed onto `self` while they are read.
+            let names: Vec<String> = def.fields.iter().map(|f| f.name.clone()).collect();
             let owner = def.decl.name.clone();
             let owner_span = def.decl.name_span;
             let f = field.name.clone();
@@ -494,16 +486,9 @@ impl<'c> ExprChecker<'c> {
             let file = self.file;
             let d = self.error(Code::UnknownField, span, format!("`{owner}` has no field `{f}`"), "unknown field");
             d.secondary.push(crate::diag::Label { at: owner_span, message: format!("`{owner}` is declared here") });
-            match suggestion {
-                Some(s) => {
-                    d.help = Some(format!("did you mean `{s}`?"));
-                    d.fix = Some(crate::diag::Fix {
-                        title: format!("replace with `{s}`"),
-                        at: crate::diag::FileSpan { file, span },
-                        replacement: s,
-                    });
-                }
-                None => d.help = Some(format!("the fields of `{owner}` are: {}", names.join(", "))),
+            let at = crate::diag::FileSpan { file, span };
+            if d.set_suggestion_with_fix(&f, names.iter().map(String::as_str), at).is_none() {
+                d.help = Some(format!("the fields of `{owner}` are: {}", names.join(", ")));
             }
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         };
@@ -570,12 +555,10 @@ impl<'c> ExprChecker<'c> {
         let Some((builtin, arity)) = builtin else {
             let mut names: Vec<&str> = self.cx.fn_names();
             names.extend(["len", "days_since", "abs", "min", "max", "count", "sum", "avg"]);
-            let suggestion = closest(&func.name, names.iter().copied()).map(str::to_string);
+            let help = did_you_mean(&func.name, names.iter().copied(), Quote::Code);
             let name = func.name.clone();
             let d = self.error(Code::UnknownName, func.span, format!("unknown function `{name}`"), "not declared");
-            if let Some(s) = suggestion {
-                d.help = Some(format!("did you mean `{s}`?"));
-            }
+            d.help = help;
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         };
         if args.len() != arity {
@@ -670,13 +653,11 @@ impl<'c> ExprChecker<'c> {
 
     pub(crate) fn unknown_type(&mut self, name: &ast::Ident, entity_only: bool) {
         let candidates = if entity_only { self.cx.entity_names() } else { self.cx.type_names() };
-        let suggestion = closest(&name.name, candidates.iter().map(String::as_str)).map(str::to_string);
+        let help = did_you_mean(&name.name, candidates.iter().map(String::as_str), Quote::Code);
         let n = name.name.clone();
         let what = if entity_only { "entity" } else { "type" };
         let d = self.error(Code::UnknownType, name.span, format!("unknown {what} `{n}`"), "not declared");
-        if let Some(s) = suggestion {
-            d.help = Some(format!("did you mean `{s}`?"));
-        }
+        d.help = help;
     }
 
     fn aggregate(
@@ -808,18 +789,16 @@ impl<'c> ExprChecker<'c> {
                 }
                 None => {
                     let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-                    let suggestion = closest(&init.name.name, names.iter().copied()).map(str::to_string);
                     let (n, owner) = (init.name.name.clone(), def.decl.name.clone());
+                    let help = did_you_mean(&n, names.iter().copied(), Quote::Code)
+                        .unwrap_or_else(|| format!("the fields of `{owner}` are: {}", names.join(", ")));
                     let d = self.error(
                         Code::UnknownField,
                         init.name.span,
                         format!("`{owner}` has no field `{n}`"),
                         "unknown field",
                     );
-                    d.help = Some(match suggestion {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("the fields of `{owner}` are: {}", names.join(", ")),
-                    });
+                    d.help = Some(help);
                     ok = false;
                 }
             }
