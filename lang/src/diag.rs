@@ -106,6 +106,8 @@ codes! {
     TooManyFacts = "E0310";
     /// Evaluating an outcome took more steps than the `eval_steps` limit.
     EvalBudget = "E0501";
+    /// An editor's rename is refused: no name there, not a valid name, or a clash.
+    RenameRefused = "E0601";
     /// `aims.toml` is malformed.
     ProjectConfig = "E0401";
     /// A file or folder cannot be read.

@@ -33,7 +33,7 @@ pub fn prepare_rename(
 ) -> Result<Option<PrepareRenameResponse>, String> {
     let Some((file, _, lines)) = snapshot.document(&params.text_document.uri) else { return Ok(None) };
     let (span, name) =
-        rename::prepare(snapshot.world(), file, lines.offset(params.position) as u32).map_err(|e| e.0)?;
+        rename::prepare(snapshot.world(), file, lines.offset(params.position) as u32).map_err(|e| e.message)?;
     Ok(Some(PrepareRenameResponse::RangeWithPlaceholder { range: lines.range(span), placeholder: name }))
 }
 
@@ -41,8 +41,8 @@ pub fn prepare_rename(
 pub fn rename(snapshot: &Snapshot, params: &RenameParams) -> Result<Option<WorkspaceEdit>, String> {
     let at = &params.text_document_position;
     let Some((file, _, lines)) = snapshot.document(&at.text_document.uri) else { return Ok(None) };
-    let edits =
-        rename::rename(snapshot.world(), file, lines.offset(at.position) as u32, &params.new_name).map_err(|e| e.0)?;
+    let edits = rename::rename(snapshot.world(), file, lines.offset(at.position) as u32, &params.new_name)
+        .map_err(|e| e.message)?;
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     for edit in edits {
         let (Some(uri), Some(lines)) = (snapshot.uri(edit.file), snapshot.lines(edit.file)) else { continue };
