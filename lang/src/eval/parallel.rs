@@ -43,6 +43,7 @@ pub(super) fn parallel_map<T: Sync, R: Send>(threads: usize, items: &[T], f: imp
 mod tests {
     use super::*;
 
+    #[test]
     fn parallel_map_keeps_the_order_of_its_items() {
         let items: Vec<u32> = (0..10_000).collect();
         let doubled = parallel_map(4, &items, |x| x * 2);

@@ -9,30 +9,36 @@ use crate::syntax::ast::Span;
 use super::types::BUILTIN_TYPES;
 use super::{is_identifier, Symbol, TextEdit, World};
 
+/// Why a rename was refused: a diagnostic, boxed (it is large, and the
+/// answer that is not refused should not carry its size).
+pub type Refusal = Box<Diagnostic>;
+
 /// A refused rename, with why.
-fn refused(message: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(Code::RenameRefused, message)
+fn refused(message: impl Into<String>) -> Refusal {
+    Box::new(Diagnostic::error(Code::RenameRefused, message))
+}
+
+/// A refused rename of the name at `span` in `file`, with why.
+fn refused_at(message: impl Into<String>, file: FileId, span: Span) -> Refusal {
+    Box::new(Diagnostic::error(Code::RenameRefused, message).at(file, span, "this name"))
 }
 
 /// The name at `offset`, if it can be renamed: its span and its text.
-pub fn prepare(world: World, file: FileId, offset: u32) -> Result<(Span, String), Diagnostic> {
+pub fn prepare(world: World, file: FileId, offset: u32) -> Result<(Span, String), Refusal> {
     let reference = world.reference_at(file, offset).ok_or_else(|| refused("no name to rename here"))?;
     if world.definitions(&reference.symbol).is_empty() {
         let what = match &reference.symbol {
             Symbol::Requirement(_) => "is declared by the standard library",
             _ => "is not declared in the policy files",
         };
-        return Err(refused(format!("`{}` {what}, so it cannot be renamed", reference.symbol.name())).at(
-            file,
-            reference.span,
-            "this name",
-        ));
+        let message = format!("`{}` {what}, so it cannot be renamed", reference.symbol.name());
+        return Err(refused_at(message, file, reference.span));
     }
     Ok((reference.span, reference.symbol.name().to_string()))
 }
 
 /// The edits that rename the name at `offset` to `new_name`.
-pub fn rename(world: World, file: FileId, offset: u32, new_name: &str) -> Result<Vec<TextEdit>, Diagnostic> {
+pub fn rename(world: World, file: FileId, offset: u32, new_name: &str) -> Result<Vec<TextEdit>, Refusal> {
     prepare(world, file, offset)?;
     let Some(reference) = world.reference_at(file, offset) else {
         return Err(refused("no name to rename here"));
@@ -41,9 +47,9 @@ pub fn rename(world: World, file: FileId, offset: u32, new_name: &str) -> Result
     if new_name == symbol.name() {
         return Ok(Vec::new());
     }
-    valid_name(symbol, new_name).map_err(|d| d.at(file, reference.span, "this name"))?;
+    valid_name(symbol, new_name).map_err(|d| Box::new(d.at(file, reference.span, "this name")))?;
     if let Some(clash) = clash(world, symbol, new_name) {
-        return Err(refused(clash).at(file, reference.span, "this name"));
+        return Err(refused_at(clash, file, reference.span));
     }
     let mut edits: Vec<TextEdit> = world
         .occurrences(symbol)
@@ -55,7 +61,9 @@ pub fn rename(world: World, file: FileId, offset: u32, new_name: &str) -> Result
     Ok(edits)
 }
 
-fn valid_name(symbol: &Symbol, new_name: &str) -> Result<(), Diagnostic> {
+/// Whether `new_name` is a name of the symbol's kind; a refusal without a
+/// place (the caller knows it).
+fn valid_name(symbol: &Symbol, new_name: &str) -> Result<(), Refusal> {
     if let Symbol::Requirement(_) = symbol {
         let ok = !new_name.is_empty()
             && new_name
@@ -154,7 +162,7 @@ mod tests {
         "use iso42001\ncontrol live implements A.6.2.4 for s: System where s.status == deployed { require true }\n\
 control other { require true }\nexception e waives live for System \"x\" until 2026-01-01 approved by \"me\"\n";
 
-    fn run(file: usize, needle: &str, new_name: &str) -> Result<Vec<(usize, String)>, Diagnostic> {
+    fn run(file: usize, needle: &str, new_name: &str) -> Result<Vec<(usize, String)>, Refusal> {
         let (engine, ids) = engine(&[("schema.aims", SCHEMA), ("rules.aims", RULES)]);
         let world = World::new(engine.db(), engine.workspace());
         let text = [SCHEMA, RULES][file];
