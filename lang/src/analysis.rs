@@ -27,7 +27,7 @@ pub use crate::ide::highlight::{Highlight, HighlightKind};
 pub use crate::ide::hover::Hover;
 pub use crate::ide::outcomes::{FailingEntity, RuleSummary};
 pub use crate::ide::outline::{FoundSymbol, OutlineItem, OutlineKind};
-pub use crate::ide::rename::RenameError;
+pub use crate::ide::rename::Refusal;
 pub use crate::ide::{Symbol, TextEdit};
 
 /// A read was cancelled by a change to the engine: ask again on a new snapshot.
@@ -139,12 +139,12 @@ impl Analysis {
     }
 
     /// The name at `offset` and its span, if it can be renamed.
-    pub fn prepare_rename(&self, file: FileId, offset: u32) -> Cancellable<Result<(Span, String), RenameError>> {
+    pub fn prepare_rename(&self, file: FileId, offset: u32) -> Cancellable<Result<(Span, String), Refusal>> {
         self.with(|w| ide::rename::prepare(w, file, offset))
     }
 
     /// The edits that rename the name at `offset` everywhere, or why not.
-    pub fn rename(&self, file: FileId, offset: u32, new_name: &str) -> Cancellable<Result<Vec<TextEdit>, RenameError>> {
+    pub fn rename(&self, file: FileId, offset: u32, new_name: &str) -> Cancellable<Result<Vec<TextEdit>, Refusal>> {
         self.with(|w| ide::rename::rename(w, file, offset, new_name))
     }
 

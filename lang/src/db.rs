@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::diag::{closest, Code, Diagnostic, FileId};
+use crate::diag::{Code, Diagnostic, FileId, Quote};
 use crate::engine::Compiled;
 use crate::eval::{self, Env, Evaluation, Outcome, RuleResult};
 use crate::facts::{Facts, Row};
@@ -110,6 +110,23 @@ pub struct Workspace {
     pub tables: Vec<Table>,
     #[returns(copy)]
     pub as_of: Date,
+    /// The evaluation's limits: an input, so that changing them re-runs
+    /// the evaluations that ran within the old ones.
+    #[returns(copy)]
+    pub budget: eval::budget::Budget,
+    /// The steps the evaluation under way has spent: set once, reset by
+    /// the engine when an evaluation starts (a counter, never set again,
+    /// so reading it invalidates nothing).
+    #[returns(ref)]
+    pub spent: eval::budget::Spent,
+    /// Threads a large evaluation uses (`None`: every core).
+    #[returns(copy)]
+    pub threads: Option<usize>,
+}
+
+/// An environment for evaluating within the workspace's budget.
+fn eval_env<'a>(db: &dyn salsa::Database, ws: Workspace, program: &'a Program, facts: &'a dyn Facts) -> Env<'a> {
+    Env::new(program, facts, ws.as_of(db)).with_budget(ws.budget(db), ws.spent(db).clone())
 }
 
 /// A rule, by name: the key of per-rule queries.
@@ -204,15 +221,14 @@ fn included_files(db: &dyn salsa::Database, ws: Workspace) -> (Vec<SourceFile>, 
                 ws.stdlib(db).iter().filter(|(name, _)| *name == u.path || name.starts_with(&prefix)).collect();
             if modules.is_empty() {
                 let names = crate::stdlib::names();
-                let mut d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path)).at(
-                    id,
-                    u.span,
-                    "no such module",
-                );
-                d = match closest(&u.path, names.iter().map(String::as_str)) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(format!("the modules are: {}", names.join(", "))),
-                };
+                let d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path))
+                    .at(id, u.span, "no such module")
+                    .suggest_or(
+                        &u.path,
+                        names.iter().map(String::as_str),
+                        Quote::Code,
+                        format!("the modules are: {}", names.join(", ")),
+                    );
                 diagnostics.push(d);
             }
             for (name, module) in modules {
@@ -383,7 +399,7 @@ pub fn chunk_outcomes<'db>(
     let Some(logic) = rule_logic(db, ws, rule) else { return Arc::new(Vec::new()) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
-    let env = Env::new(&program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, &program, &facts);
     let start = chunk.start(db);
     let keys = chunk_keys(db, chunk, program.entity(EntityId(chunk.entity(db))).key);
     let count = chunk.rows(db).len() as u32;
@@ -408,7 +424,7 @@ pub fn single_outcome<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Ru
     };
     let program = eval_program(db, ws);
     let facts = DbFacts::new(db, ws);
-    let env = Env::new(&program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, &program, &facts);
     Arc::new(eval::raw_outcome(&env, &logic, None, eval::Key::single(Arc::from("-"))))
 }
 
@@ -509,7 +525,7 @@ pub fn prewarm(db: &Database, ws: Workspace) {
             }
         }
     };
-    let threads = eval::threads().min(chunks.len().div_ceil(8)).max(1);
+    let threads = eval::threads(ws.threads(db)).min(chunks.len().div_ceil(8)).max(1);
     std::thread::scope(|scope| {
         for _ in 1..threads {
             let handle = db.clone();
@@ -548,7 +564,7 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
         .filter_map(|o| objective_status(db, ws, RuleName::new(db, o.decl.name.clone())).map(|r| (*r).clone()))
         .collect();
     let facts = DbFacts::new(db, ws);
-    let env = Env::new(program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, program, &facts).with_threads(ws.threads(db));
     Arc::new(eval::derive_with(&env, rules, objectives))
 }
 
@@ -564,7 +580,7 @@ pub fn risk_chunk<'db>(
     let Some(def) = full.risks.iter().find(|r| r.decl.name == *risk.text(db)) else { return Arc::new(Vec::new()) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
-    let env = Env::new(&program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, &program, &facts);
     let start = chunk.start(db);
     let passes = |rule: RuleId, row: Option<u32>| {
         let name = RuleName::new(db, full.rule(rule).decl.name.clone());
@@ -605,7 +621,7 @@ pub fn aggregate_chunk<'db>(
     let Ex::Aggregate { func, slot, filter, value, .. } = &def.measure else { return Arc::new(partial) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
-    let env = Env::new(&program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, &program, &facts);
     let mut frame = vec![Value::Absent; def.slots.max(1) as usize];
     let (entity, start) = (EntityId(chunk.entity(db)), chunk.start(db));
     for r in start..start + chunk.rows(db).len() as u32 {
@@ -632,7 +648,7 @@ pub fn aggregate_block<'db>(
     };
     let program = eval_program(db, ws);
     let facts = DbFacts::new(db, ws);
-    let env = Env::new(&program, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, &program, &facts);
     let start = block as usize * CHUNKS_PER_BLOCK;
     for chunk in table.chunks(db).iter().skip(start).take(CHUNKS_PER_BLOCK) {
         env.combine(&mut total, &aggregate_chunk(db, ws, objective, *chunk), *func);
@@ -650,7 +666,7 @@ pub fn objective_status<'db>(
     let full = &compiled(db, ws).program;
     let index = full.objectives.iter().position(|o| o.decl.name == *objective.text(db))?;
     let facts = DbFacts::new(db, ws);
-    let env = Env::new(full, &facts, ws.as_of(db));
+    let env = eval_env(db, ws, full, &facts);
     let id = ObjectiveId(index as u32);
     match &full.objectives[index].measure {
         Ex::Aggregate { func, source: Source::Entities(e), .. } => {

@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 use crate::syntax::ast::Span;
 
+mod suggest;
+pub use suggest::{did_you_mean, Quote};
+
 macro_rules! codes {
     ($($(#[$doc:meta])* $name:ident = $text:literal;)*) => {
         /// A stable diagnostic code. `docs/errors.md` lists every one with an example.
@@ -103,6 +106,8 @@ codes! {
     TooManyFacts = "E0310";
     /// Evaluating an outcome took more steps than the `eval_steps` limit.
     EvalBudget = "E0501";
+    /// An editor's rename is refused: no name there, not a valid name, or a clash.
+    RenameRefused = "E0601";
     /// `aims.toml` is malformed.
     ProjectConfig = "E0401";
     /// A file or folder cannot be read.

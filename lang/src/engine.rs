@@ -148,7 +148,9 @@ impl Engine {
     pub fn load_with(path: &Path, options: &LoadOptions, db: Database) -> Result<Engine, LoadFailure> {
         let files = project::read_project(path, options)
             .map_err(|(sources, diagnostics)| LoadFailure { sources, diagnostics })?;
-        Engine::from_project_with(files, db)
+        let mut engine = Engine::from_project_with(files, db)?;
+        engine.set_eval_threads(options.eval_threads);
+        Ok(engine)
     }
 
     /// Builds an engine from files already read.
@@ -159,9 +161,7 @@ impl Engine {
     /// Builds an engine from files already read, in a given database.
     pub fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
         let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
-        crate::eval::budget::set_limit(limits.eval_steps);
-        crate::eval::budget::set_total_limit(limits.eval_total_steps);
-        let ws = new_workspace(&db, &mut sources, &policy, as_of);
+        let ws = new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let compiled = db::compiled(&db, ws);
         let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
             compiled.diagnostics.iter().cloned().partition(Diagnostic::is_error);
@@ -235,6 +235,29 @@ impl Engine {
         Engine::from_project_with(files, db)
     }
 
+    /// The limits every evaluation of this engine runs within (from the
+    /// `[limits]` table of aims.toml, or the defaults).
+    pub fn budget(&self) -> crate::eval::budget::Budget {
+        self.ws.budget(&self.db)
+    }
+
+    /// Sets the limits of the evaluations that follow: what ran within
+    /// the old ones is evaluated again.
+    pub fn set_budget(&mut self, budget: crate::eval::budget::Budget) {
+        if self.ws.budget(&self.db) != budget {
+            self.ws.set_budget(&mut self.db).to(budget);
+        }
+    }
+
+    /// How many threads a large evaluation uses (`None`, the default: every
+    /// core). Results never depend on it.
+    pub fn set_eval_threads(&mut self, threads: Option<usize>) {
+        let threads = threads.map(|n| n.max(1));
+        if self.ws.threads(&self.db) != threads {
+            self.ws.set_threads(&mut self.db).to(threads);
+        }
+    }
+
     /// Sets the evaluation date.
     pub fn set_as_of(&mut self, as_of: Date) {
         if self.ws.as_of(&self.db) != as_of {
@@ -258,7 +281,7 @@ impl Engine {
     pub fn evaluation(&self) -> Arc<Evaluation> {
         // Once per revision: after that every per-chunk memo is current,
         // or was recomputed by the evaluation itself.
-        crate::eval::budget::start_evaluation();
+        self.ws.spent(&self.db).reset();
         let revision = salsa::plumbing::current_revision(&self.db);
         let mut prewarmed = self.prewarmed.lock().unwrap_or_else(|p| p.into_inner());
         if *prewarmed != Some(revision) {
@@ -437,7 +460,7 @@ impl Engine {
     ) -> Result<crate::whatif::WhatIf, EditError> {
         let id = self.entity_id(entity)?;
         let row = self.locate_row(id, key)?;
-        crate::eval::budget::start_evaluation();
+        self.ws.spent(&self.db).reset();
         let before = crate::whatif::view(&self.db, self.ws, id, row);
         match value {
             Some(v) => self.set_field(entity, key, field, v)?,
@@ -559,7 +582,16 @@ impl Engine {
                 Table::new(&db, t.entity(&self.db), t.key_field(&self.db), rows.len() as u32, chunks)
             })
             .collect();
-        let ws = Workspace::new(&db, files, stdlib, tables, self.ws.as_of(&self.db));
+        let ws = Workspace::new(
+            &db,
+            files,
+            stdlib,
+            tables,
+            self.ws.as_of(&self.db),
+            self.budget(),
+            Default::default(),
+            self.ws.threads(&self.db),
+        );
         let _ = &mut db;
         Engine {
             name: self.name.clone(),
@@ -616,7 +648,13 @@ impl Engine {
 
 /// The workspace of a project's policy files, with every stdlib module
 /// added to `sources` (as `<stdlib>/...`) and to the database, and no facts yet.
-fn new_workspace(db: &Database, sources: &mut Sources, policy: &[FileId], as_of: Option<Date>) -> Workspace {
+fn new_workspace(
+    db: &Database,
+    sources: &mut Sources,
+    policy: &[FileId],
+    as_of: Option<Date>,
+    budget: crate::eval::budget::Budget,
+) -> Workspace {
     let policy_inputs: Vec<SourceFile> =
         policy.iter().map(|id| SourceFile::new(db, id.0, sources.text(*id).to_string())).collect();
     let stdlib: Vec<(String, SourceFile)> = crate::stdlib::MODULES
@@ -626,5 +664,14 @@ fn new_workspace(db: &Database, sources: &mut Sources, policy: &[FileId], as_of:
             (module.to_string(), SourceFile::new(db, id.0, text.to_string()))
         })
         .collect();
-    Workspace::new(db, policy_inputs, stdlib, Vec::new(), as_of.unwrap_or(Date::UNIX_EPOCH))
+    Workspace::new(
+        db,
+        policy_inputs,
+        stdlib,
+        Vec::new(),
+        as_of.unwrap_or(Date::UNIX_EPOCH),
+        budget,
+        Default::default(),
+        None,
+    )
 }

@@ -50,6 +50,13 @@ pub struct Limits {
     pub eval_total_steps: u64,
 }
 
+impl Limits {
+    /// The evaluation's limits among them.
+    pub fn budget(&self) -> crate::eval::budget::Budget {
+        crate::eval::budget::Budget::new(self.eval_steps, self.eval_total_steps)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -91,6 +98,10 @@ pub struct LoadOptions {
     /// fact files of `aims.toml` (keeping the mapping of a source with the
     /// same file name, or of the only source).
     pub facts: Vec<PathBuf>,
+    /// How many threads a large evaluation uses (`None`: every core). The
+    /// CLI fills it from `AIMS_EVAL_THREADS`; the library reads no
+    /// environment variable.
+    pub eval_threads: Option<usize>,
 }
 
 /// A project read from disk.

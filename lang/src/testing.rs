@@ -9,6 +9,7 @@
 //! rule saw that `require` fail, showing that the condition can bite.
 
 use crate::diag::{FileId, FileSpan};
+use crate::eval::budget::Budget;
 use crate::facts::{FactStore, Origin, Row};
 use crate::ir::{ExpectDef, Program, RuleKind};
 use crate::time::Date;
@@ -82,16 +83,19 @@ impl Coverage {
     }
 }
 
-/// Runs every test block; `default_as_of` is used when a test sets none.
+/// Runs every test block within the default budget; `default_as_of` is
+/// used when a test sets none.
 pub fn run_tests(program: &Program, default_as_of: Date) -> Vec<TestResult> {
-    run_tests_with_coverage(program, default_as_of, &|_| true).0
+    run_tests_with_coverage(program, default_as_of, Budget::default(), &|_| true).0
 }
 
-/// [`run_tests`], and the coverage the tests give of the declarations in
-/// the files `counted` accepts (the project's own, leaving the stdlib out).
+/// [`run_tests`] within a budget (the project's), and the coverage the
+/// tests give of the declarations in the files `counted` accepts (the
+/// project's own, leaving the stdlib out).
 pub fn run_tests_with_coverage(
     program: &Program,
     default_as_of: Date,
+    budget: Budget,
     counted: &dyn Fn(FileId) -> bool,
 ) -> (Vec<TestResult>, Coverage) {
     let mut rule_covered = vec![false; program.rules.len()];
@@ -108,7 +112,7 @@ pub fn run_tests_with_coverage(
                 let row = Row { values: fact.values.clone().into(), origin: Origin::Policy(fact.span) };
                 store.push(program, fact.entity, row);
             }
-            let evaluation = crate::eval::evaluate(program, &store, test.as_of.unwrap_or(default_as_of));
+            let evaluation = crate::eval::evaluate_within(program, &store, test.as_of.unwrap_or(default_as_of), budget);
             let mut failures = Vec::new();
             for expect in &test.expects {
                 match expect {

@@ -371,8 +371,8 @@ pub fn parse(text: &str) -> Result<Input, ParseError> {
         other => {
             let names = COMMANDS.iter().map(|(c, _, _)| *c);
             let mut e = error(format!("unknown command `{other}`"), command.span, "not a command");
-            e.help = Some(match aims_lang::diag::closest(other, names) {
-                Some(s) => format!("did you mean `{s}`? (`:help` lists the commands)"),
+            e.help = Some(match aims_lang::diag::did_you_mean(other, names, aims_lang::diag::Quote::Code) {
+                Some(suggestion) => format!("{suggestion} (`:help` lists the commands)"),
                 None => "`:help` lists the commands".into(),
             });
             return Err(e);

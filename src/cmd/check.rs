@@ -131,7 +131,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     };
     let bar = progress();
     bar.set_message("loading the policies and facts");
-    let options = LoadOptions { facts: args.facts.clone() };
+    let options = LoadOptions { facts: args.facts.clone(), ..LoadOptions::default() };
     let mut engine = match load_keeping_failure(&args.path, &options, super::SOA_LISTS_THEM) {
         Ok(engine) => engine,
         Err((code, failure)) => {
@@ -148,7 +148,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
     bar.set_message(format!("evaluating as of {as_of}"));
     let evaluation = engine.evaluate(as_of);
-    let stopped = aims_lang::eval::budget::exceeded(engine.program(), &evaluation);
+    let stopped = aims_lang::eval::budget::exceeded(engine.program(), &evaluation, engine.budget());
     if !stopped.is_empty() {
         bar.finish_and_clear();
         print_diagnostics(engine.sources(), &stopped);

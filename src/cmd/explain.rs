@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use aims_lang::diag::closest;
+use aims_lang::diag::{did_you_mean, Quote};
 use aims_lang::project::LoadOptions;
 use aims_lang::report::explain::View;
 use aims_lang::time::Date;
@@ -45,8 +45,8 @@ pub fn run(args: ExplainArgs) -> ExitCode {
                 Some(outcome) => view.why(id, outcome),
                 None => {
                     let keys = view.keys(id);
-                    let hint = closest(key, keys.iter().map(String::as_str))
-                        .map(|k| format!("; did you mean `{k}`?"))
+                    let hint = did_you_mean(key, keys.iter().map(String::as_str), Quote::Code)
+                        .map(|suggestion| format!("; {suggestion}"))
                         .unwrap_or_default();
                     return usage_error(&format!("`{}` has no outcome for `{key}`{hint}", args.name));
                 }
@@ -73,7 +73,9 @@ pub fn run(args: ExplainArgs) -> ExitCode {
             .map(|r| r.decl.name.as_str())
             .chain(program.risks.iter().map(|r| r.decl.name.as_str()))
             .chain(program.objectives.iter().map(|o| o.decl.name.as_str()));
-        let hint = closest(&args.name, names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+        let hint = did_you_mean(&args.name, names, Quote::Code)
+            .map(|suggestion| format!("; {suggestion}"))
+            .unwrap_or_default();
         return usage_error(&format!("no control, audit rule, risk or objective is named `{}`{hint}", args.name));
     };
     print!("{}", aims_lang::diag::terminal_safe(&text));

@@ -80,6 +80,12 @@ pub fn parse_as_of(text: Option<&str>, path: &Path) -> Result<Option<Date>, Exit
     Ok(as_of)
 }
 
+/// The thread count of an evaluation, if `AIMS_EVAL_THREADS` sets one
+/// (for measuring; the library reads no environment variable).
+fn eval_threads() -> Option<usize> {
+    std::env::var("AIMS_EVAL_THREADS").ok().and_then(|t| t.trim().parse().ok())
+}
+
 /// Loads a project, printing its diagnostics on failure (exit 2, or 3
 /// when only files could not be read) and its warnings on success.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Engine, ExitCode> {
@@ -101,7 +107,8 @@ pub fn load_keeping_failure(
     options: &LoadOptions,
     listed: &str,
 ) -> Result<Engine, (ExitCode, aims_lang::LoadFailure)> {
-    match Engine::load(path, options) {
+    let options = LoadOptions { eval_threads: options.eval_threads.or_else(eval_threads), ..options.clone() };
+    match Engine::load(path, &options) {
         Ok(engine) => {
             print_warnings(engine.sources(), engine.warnings(), listed);
             Ok(engine)

@@ -45,7 +45,8 @@ pub fn run(args: TestArgs) -> ExitCode {
     // Coverage is of the project's own declarations: the stdlib's are
     // tested where they are written (stdlib/tests).
     let project_files = engine.policy_files().to_vec();
-    let (results, coverage) = run_tests_with_coverage(engine.program(), as_of, &|f| project_files.contains(&f));
+    let (results, coverage) =
+        run_tests_with_coverage(engine.program(), as_of, engine.budget(), &|f| project_files.contains(&f));
     let mut out = String::new();
     for result in &results {
         out.push_str(&format!("test {} ... {}\n", result.name, if result.passed() { "ok" } else { "FAILED" }));

@@ -24,9 +24,7 @@ impl Engine {
     /// are returned (the engine then has no facts).
     pub fn open(files: ProjectFiles, db: Database) -> (Engine, Vec<Diagnostic>) {
         let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
-        crate::eval::budget::set_limit(limits.eval_steps);
-        crate::eval::budget::set_total_limit(limits.eval_total_steps);
-        let ws = super::new_workspace(&db, &mut sources, &policy, as_of);
+        let ws = super::new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let mut engine = Engine {
             name,
             sources,

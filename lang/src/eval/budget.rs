@@ -10,11 +10,15 @@
 //! it is spent, every outcome still running stops with an unknown naming
 //! `eval_total_steps`, and `aims check` reports E0501 for the evaluation.
 //!
-//! The limits are process-wide: they bound work, never change a result that
+//! The limits are options of each engine (part of its salsa inputs, so
+//! changing them re-evaluates): they bound work, never change a result that
 //! stays within them. `aims.toml` sets them with `[limits] eval_steps = N`
-//! and `eval_total_steps = N`.
+//! and `eval_total_steps = N`. The steps an evaluation has spent are
+//! counted in a [`Spent`] that the engine owns and resets when an
+//! evaluation starts; nothing here is process-wide.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// The default: about a second or two of evaluation for one outcome.
 pub const DEFAULT_EVAL_STEPS: u64 = 50_000_000;
@@ -24,42 +28,52 @@ pub const DEFAULT_EVAL_TOTAL_STEPS: u64 = 2_000_000_000;
 /// (one atomic add per batch, not per step).
 pub const CHARGE_BATCH: u64 = 1024;
 
-static LIMIT: AtomicU64 = AtomicU64::new(DEFAULT_EVAL_STEPS);
-static TOTAL_LIMIT: AtomicU64 = AtomicU64::new(DEFAULT_EVAL_TOTAL_STEPS);
-static SPENT: AtomicU64 = AtomicU64::new(0);
-
-/// The limit of a whole evaluation.
-pub fn total_limit() -> u64 {
-    TOTAL_LIMIT.load(Ordering::Relaxed)
+/// The limits of an evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Budget {
+    /// Most elements quantifiers and aggregates visit for one outcome.
+    pub steps: u64,
+    /// Most steps of a whole evaluation, every outcome together.
+    pub total_steps: u64,
 }
 
-/// Sets the limit of a whole evaluation (at least 1).
-pub fn set_total_limit(steps: u64) {
-    TOTAL_LIMIT.store(steps.max(1), Ordering::Relaxed);
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { steps: DEFAULT_EVAL_STEPS, total_steps: DEFAULT_EVAL_TOTAL_STEPS }
+    }
 }
 
-/// Starts the count of a new evaluation (or what-if).
-pub fn start_evaluation() {
-    SPENT.store(0, Ordering::Relaxed);
+impl Budget {
+    /// A budget of these limits (each at least 1: a limit of zero would
+    /// stop every quantifier before its first element).
+    pub fn new(steps: u64, total_steps: u64) -> Budget {
+        Budget { steps: steps.max(1), total_steps: total_steps.max(1) }
+    }
 }
 
-/// Charges `steps` to the whole evaluation; false once it is spent.
-pub fn charge(steps: u64) -> bool {
-    SPENT.fetch_add(steps, Ordering::Relaxed).saturating_add(steps) <= total_limit()
-}
+/// The steps an evaluation has spent, shared by the threads and the queries
+/// that take part in it (clones count into the same total).
+#[derive(Clone, Debug, Default)]
+pub struct Spent(Arc<AtomicU64>);
 
-/// The current limit.
-pub fn limit() -> u64 {
-    LIMIT.load(Ordering::Relaxed)
-}
+impl Spent {
+    /// Starts the count of a new evaluation (or what-if).
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
 
-/// Sets the limit (at least 1).
-pub fn set_limit(steps: u64) {
-    LIMIT.store(steps.max(1), Ordering::Relaxed);
+    /// Charges `steps`; false once more than `total` are spent.
+    pub fn charge(&self, steps: u64, total: u64) -> bool {
+        self.0.fetch_add(steps, Ordering::Relaxed).saturating_add(steps) <= total
+    }
 }
 
 /// One error per rule the limit stopped, naming the rule and its entities.
-pub fn exceeded(program: &crate::ir::Program, evaluation: &super::Evaluation) -> Vec<crate::diag::Diagnostic> {
+pub fn exceeded(
+    program: &crate::ir::Program,
+    evaluation: &super::Evaluation,
+    budget: Budget,
+) -> Vec<crate::diag::Diagnostic> {
     use crate::diag::{Code, Diagnostic};
     use crate::ir::Unknown;
     let mut out = Vec::new();
@@ -76,7 +90,7 @@ pub fn exceeded(program: &crate::ir::Program, evaluation: &super::Evaluation) ->
                 Code::EvalBudget,
                 format!(
                     "the whole evaluation needs more than {} evaluation steps (the `eval_total_steps` limit)",
-                    total_limit()
+                    budget.total_steps
                 ),
             )
             .note("every outcome stays within `eval_steps`, but all of them together do not")
@@ -105,7 +119,7 @@ pub fn exceeded(program: &crate::ir::Program, evaluation: &super::Evaluation) ->
         out.push(
             Diagnostic::error(
                 Code::EvalBudget,
-                format!("`{}`{who} needs more than {} evaluation steps", rule.decl.name, limit()),
+                format!("`{}`{who} needs more than {} evaluation steps", rule.decl.name, budget.steps),
             )
             .at(rule.decl.name_span.file, rule.decl.name_span.span, "this rule")
             .note("its quantifiers, aggregates and function calls range over too many combinations of facts")
@@ -114,13 +128,13 @@ pub fn exceeded(program: &crate::ir::Program, evaluation: &super::Evaluation) ->
     }
     // A risk's axis or an objective's measure the budget stopped is an
     // error too, never a level or a status computed from a guess.
-    let stopped = Unknown::BudgetExceeded(limit()).to_string();
-    let total = Unknown::TotalBudgetExceeded(total_limit()).to_string();
+    let stopped = Unknown::BudgetExceeded(budget.steps).to_string();
+    let total = Unknown::TotalBudgetExceeded(budget.total_steps).to_string();
     let mut refuse = |decl: &crate::ir::Decl, what: &str| {
         out.push(
             Diagnostic::error(
                 Code::EvalBudget,
-                format!("{what} `{}` needs more than {} evaluation steps", decl.name, limit()),
+                format!("{what} `{}` needs more than {} evaluation steps", decl.name, budget.steps),
             )
             .at(decl.name_span.file, decl.name_span.span, format!("this {what}"))
             .help("narrow the `where` filters, or raise `eval_steps` in the `[limits]` table of aims.toml"),

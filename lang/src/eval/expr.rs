@@ -24,8 +24,13 @@ pub struct Env<'a> {
     /// Elements visited by quantifiers and aggregates since the current
     /// outcome began (see [`super::budget`]).
     steps: std::cell::Cell<u64>,
-    /// The limit on `steps`, read once: `tick` runs for every element.
-    budget: u64,
+    /// The limits on `steps` and on the whole evaluation.
+    budget: super::budget::Budget,
+    /// The whole evaluation's count, shared with the other outcomes.
+    spent: super::budget::Spent,
+    /// Threads a large evaluation's findings are made on (`None`: every
+    /// core, asked only when needed: asking costs a system call).
+    threads: Option<usize>,
     /// Steps not yet charged to the whole evaluation's budget.
     uncharged: std::cell::Cell<u64>,
     /// Whether the whole evaluation's budget is spent.
@@ -45,18 +50,44 @@ fn unknown(u: Unknown) -> Value {
 }
 
 impl<'a> Env<'a> {
-    /// An environment for evaluating `program` over `facts` as of a date.
+    /// An environment for evaluating `program` over `facts` as of a date,
+    /// within the default budget, counting its steps on its own, on every
+    /// core.
     pub fn new(program: &'a Program, facts: &'a dyn Facts, as_of: Date) -> Env<'a> {
         Env {
             program,
             facts,
             as_of,
             steps: std::cell::Cell::new(0),
-            budget: super::budget::limit(),
+            budget: super::budget::Budget::default(),
+            spent: super::budget::Spent::default(),
+            threads: None,
             uncharged: std::cell::Cell::new(0),
             total_spent: std::cell::Cell::new(false),
             evaluated: std::cell::Cell::new(0),
         }
+    }
+
+    /// This environment within `budget`, charging the whole evaluation's
+    /// steps to `spent` (shared with the evaluation's other environments).
+    pub fn with_budget(self, budget: super::budget::Budget, spent: super::budget::Spent) -> Env<'a> {
+        Env { budget, spent, ..self }
+    }
+
+    /// This environment making a large evaluation's findings on `threads`
+    /// threads (at least one; `None`: every core).
+    pub fn with_threads(self, threads: Option<usize>) -> Env<'a> {
+        Env { threads: threads.map(|n| n.max(1)), ..self }
+    }
+
+    /// The limits this environment evaluates within.
+    pub fn budget(&self) -> super::budget::Budget {
+        self.budget
+    }
+
+    /// Threads a large evaluation's findings are made on.
+    pub fn threads(&self) -> usize {
+        super::threads(self.threads)
     }
 
     /// Starts the step count of a new outcome.
@@ -71,20 +102,20 @@ impl<'a> Env<'a> {
         let uncharged = self.uncharged.get() + 1;
         if uncharged >= super::budget::CHARGE_BATCH {
             self.uncharged.set(0);
-            if !super::budget::charge(uncharged) {
+            if !self.spent.charge(uncharged, self.budget.total_steps) {
                 self.total_spent.set(true);
             }
         } else {
             self.uncharged.set(uncharged);
         }
-        n <= self.budget && !self.total_spent.get()
+        n <= self.budget.steps && !self.total_spent.get()
     }
 
     fn over_budget(&self) -> Value {
         if self.total_spent.get() {
-            return unknown(Unknown::TotalBudgetExceeded(super::budget::total_limit()));
+            return unknown(Unknown::TotalBudgetExceeded(self.budget.total_steps));
         }
-        unknown(Unknown::BudgetExceeded(self.budget))
+        unknown(Unknown::BudgetExceeded(self.budget.steps))
     }
 }
 

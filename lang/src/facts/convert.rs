@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use super::locate::{json_body, locate, locate_key};
 use super::tree::{self, Duplicate};
 use super::{FactInput, Format, Origin, Partial, Row, MAX_PROBLEMS_PER_FILE};
-use crate::diag::{closest, Code, Diagnostic, FileId};
+use crate::diag::{did_you_mean, Code, Diagnostic, FileId, Quote};
 use crate::ir::{EntityId, Program, StructDef, Ty, Value};
 use crate::num;
 use crate::syntax::ast::Span;
@@ -375,7 +375,7 @@ fn read_document(
         Some(entity_name) => {
             let Some(entity) = program.entity_by_name(entity_name) else {
                 let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
-                let help = closest(entity_name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+                let help = did_you_mean(entity_name, names.iter().copied(), Quote::Code);
                 doc.problem(
                     &[],
                     Code::FactUnknownEntity,
@@ -404,7 +404,7 @@ fn read_document(
                 path.push(Seg::Key(name.clone()));
                 let Some(entity) = program.entity_by_name(name) else {
                     let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
-                    let help = closest(name, names.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+                    let help = did_you_mean(name, names.iter().copied(), Quote::Code);
                     doc.problem(
                         &path,
                         Code::FactUnknownEntity,
@@ -508,14 +508,13 @@ fn struct_values(
         let ignored = input.is_some_and(|i| i.mapping.ignore.iter().any(|x| x == key));
         if !known && !ignored {
             let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
-            let help = match closest(key, names.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!(
+            let help = did_you_mean(key, names.iter().map(String::as_str), Quote::Code).unwrap_or_else(|| {
+                format!(
                     "the fields of `{}` are: {}; list extra columns under `ignore` in aims.toml",
                     def.decl.name,
                     names.join(", ")
-                ),
-            };
+                )
+            });
             doc.key_problem(
                 path,
                 key,
@@ -640,10 +639,10 @@ fn value(program: &Program, doc: &mut Doc, ty: &Ty, node: &Json, path: &[Seg]) -
                 let help = match ty {
                     Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_) => {
                         let names = variant_names(program, ty);
-                        Some(match closest(s, names.iter().map(String::as_str)) {
-                            Some(c) => format!("did you mean `{c}`?"),
-                            None => format!("the values are: {}", names.join(", ")),
-                        })
+                        Some(
+                            did_you_mean(s, names.iter().map(String::as_str), Quote::Code)
+                                .unwrap_or_else(|| format!("the values are: {}", names.join(", "))),
+                        )
                     }
                     _ => None,
                 };
@@ -782,14 +781,9 @@ fn csv_read(
     };
     let Some(entity) = program.entity_by_name(entity_name) else {
         let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
-        let mut d = Diagnostic::error(Code::FactUnknownEntity, format!("unknown entity `{entity_name}`")).at(
-            file,
-            Span::default(),
-            "mapped to an undeclared entity",
-        );
-        if let Some(s) = closest(entity_name, names.iter().copied()) {
-            d = d.help(format!("did you mean `{s}`?"));
-        }
+        let d = Diagnostic::error(Code::FactUnknownEntity, format!("unknown entity `{entity_name}`"))
+            .at(file, Span::default(), "mapped to an undeclared entity")
+            .suggest(entity_name, names.iter().copied(), Quote::Code);
         diags.push(d);
         return false;
     };
@@ -831,13 +825,15 @@ fn csv_read(
             None if input.mapping.ignore.iter().any(|x| x == header) => {}
             None => {
                 let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
-                let mut d =
+                let d =
                     Diagnostic::error(Code::FactUnknownField, format!("`{}` has no field `{header}`", def.decl.name))
-                        .at(file, cell_span(text, 0, c), "unknown column");
-                d = match closest(header, names.iter().map(String::as_str)) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help("list extra columns under `ignore` for this file in aims.toml"),
-                };
+                        .at(file, cell_span(text, 0, c), "unknown column")
+                        .suggest_or(
+                            header,
+                            names.iter().map(String::as_str),
+                            Quote::Code,
+                            "list extra columns under `ignore` for this file in aims.toml",
+                        );
                 diags.push(d);
                 ok = false;
             }
@@ -911,10 +907,10 @@ fn csv_read(
                     let help = match field.ty.definite() {
                         t @ (Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)) => {
                             let names = variant_names(program, t);
-                            Some(match closest(cell.trim(), names.iter().map(String::as_str)) {
-                                Some(c) => format!("did you mean `{c}`?"),
-                                None => format!("the values are: {}", names.join(", ")),
-                            })
+                            Some(
+                                did_you_mean(cell.trim(), names.iter().map(String::as_str), Quote::Code)
+                                    .unwrap_or_else(|| format!("the values are: {}", names.join(", "))),
+                            )
                         }
                         _ => None,
                     };

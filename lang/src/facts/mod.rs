@@ -25,7 +25,7 @@ mod tree;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::diag::{closest, Code, Diagnostic, FileId, FileSpan, Sources};
+use crate::diag::{Code, Diagnostic, FileId, FileSpan, Quote, Sources};
 use crate::ir::{EntityId, Program, Ty, Value};
 use crate::syntax::ast::Span;
 
@@ -454,10 +454,12 @@ fn check_references(
                             target_def.decl.name
                         ),
                     );
-                    d = match closest(&key, keys.iter().map(|k| &**k)) {
-                        Some(s) => d.help(format!("did you mean \"{s}\"?")),
-                        None => d.help(format!("add the `{}` to the facts, or correct the key", target_def.decl.name)),
-                    };
+                    d = d.suggest_or(
+                        &key,
+                        keys.iter().map(|k| &**k),
+                        Quote::Text,
+                        format!("add the `{}` to the facts, or correct the key", target_def.decl.name),
+                    );
                     capped.diags.push(d);
                 }
             }
@@ -494,14 +496,12 @@ fn check_exceptions(program: &Program, store: &FactStore, partial: &Partial, dia
             let name = &program.entity(*entity).decl.name;
             let keys: Vec<Arc<str>> =
                 (0..store.table(*entity).len() as u32).map(|r| store.key_of(program, *entity, r)).collect();
-            let mut d = Diagnostic::error(
+            let d = Diagnostic::error(
                 Code::ExceptionUnknownEntity,
                 format!("exception `{}` waives a `{name}` that is not in the facts", exception.decl.name),
             )
-            .at(span.file, span.span, format!("no `{name}` \"{key}\""));
-            if let Some(s) = closest(key, keys.iter().map(|k| &**k)) {
-                d = d.help(format!("did you mean \"{s}\"?"));
-            }
+            .at(span.file, span.span, format!("no `{name}` \"{key}\""))
+            .suggest(key, keys.iter().map(|k| &**k), Quote::Text);
             diags.push(d);
         }
     }

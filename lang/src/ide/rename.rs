@@ -1,47 +1,54 @@
 //! Rename: every occurrence of a name across the policy files, refused
 //! when the new name is not a name or would clash with one that exists.
+//! A refusal is a [`Diagnostic`] (code E0601) like every other error a
+//! user sees; the language server answers with its message.
 
-use crate::diag::FileId;
+use crate::diag::{Code, Diagnostic, FileId};
 use crate::syntax::ast::Span;
 
 use super::{is_identifier, Symbol, TextEdit, World};
 
-/// Why a rename was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RenameError(pub String);
+/// Why a rename was refused: a diagnostic, boxed (it is large, and the
+/// answer that is not refused should not carry its size).
+pub type Refusal = Box<Diagnostic>;
 
-impl std::fmt::Display for RenameError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A refused rename, with why.
+fn refused(message: impl Into<String>) -> Refusal {
+    Box::new(Diagnostic::error(Code::RenameRefused, message))
+}
+
+/// A refused rename of the name at `span` in `file`, with why.
+fn refused_at(message: impl Into<String>, file: FileId, span: Span) -> Refusal {
+    Box::new(Diagnostic::error(Code::RenameRefused, message).at(file, span, "this name"))
 }
 
 /// The name at `offset`, if it can be renamed: its span and its text.
-pub fn prepare(world: World, file: FileId, offset: u32) -> Result<(Span, String), RenameError> {
-    let reference = world.reference_at(file, offset).ok_or_else(|| RenameError("no name to rename here".into()))?;
+pub fn prepare(world: World, file: FileId, offset: u32) -> Result<(Span, String), Refusal> {
+    let reference = world.reference_at(file, offset).ok_or_else(|| refused("no name to rename here"))?;
     if world.definitions(&reference.symbol).is_empty() {
         let what = match &reference.symbol {
             Symbol::Requirement(_) => "is declared by the standard library",
             _ => "is not declared in the policy files",
         };
-        return Err(RenameError(format!("`{}` {what}, so it cannot be renamed", reference.symbol.name())));
+        let message = format!("`{}` {what}, so it cannot be renamed", reference.symbol.name());
+        return Err(refused_at(message, file, reference.span));
     }
     Ok((reference.span, reference.symbol.name().to_string()))
 }
 
 /// The edits that rename the name at `offset` to `new_name`.
-pub fn rename(world: World, file: FileId, offset: u32, new_name: &str) -> Result<Vec<TextEdit>, RenameError> {
+pub fn rename(world: World, file: FileId, offset: u32, new_name: &str) -> Result<Vec<TextEdit>, Refusal> {
     prepare(world, file, offset)?;
     let Some(reference) = world.reference_at(file, offset) else {
-        return Err(RenameError("no name to rename here".into()));
+        return Err(refused("no name to rename here"));
     };
     let symbol = &reference.symbol;
     if new_name == symbol.name() {
         return Ok(Vec::new());
     }
-    valid_name(symbol, new_name)?;
+    valid_name(symbol, new_name).map_err(|d| Box::new(d.at(file, reference.span, "this name")))?;
     if let Some(clash) = clash(world, symbol, new_name) {
-        return Err(RenameError(clash));
+        return Err(refused_at(clash, file, reference.span));
     }
     let mut edits: Vec<TextEdit> = world
         .occurrences(symbol)
@@ -53,7 +60,9 @@ pub fn rename(world: World, file: FileId, offset: u32, new_name: &str) -> Result
     Ok(edits)
 }
 
-fn valid_name(symbol: &Symbol, new_name: &str) -> Result<(), RenameError> {
+/// Whether `new_name` is a name of the symbol's kind; a refusal without a
+/// place (the caller knows it).
+fn valid_name(symbol: &Symbol, new_name: &str) -> Result<(), Refusal> {
     if let Symbol::Requirement(_) = symbol {
         let ok = !new_name.is_empty()
             && new_name
@@ -62,18 +71,18 @@ fn valid_name(symbol: &Symbol, new_name: &str) -> Result<(), RenameError> {
         return if ok {
             Ok(())
         } else {
-            Err(RenameError(format!(
+            Err(refused(format!(
                 "`{new_name}` is not a requirement identifier (letters and digits joined by `.`, `-` or `_`)"
             )))
         };
     }
     if !is_identifier(new_name) {
-        return Err(RenameError(format!(
+        return Err(refused(format!(
             "`{new_name}` is not a name: a letter or `_`, then letters, digits or `_`, and not a keyword"
         )));
     }
     if matches!(symbol, Symbol::Type(_)) && crate::builtins::builtin_type(new_name).is_some() {
-        return Err(RenameError(format!("`{new_name}` is a builtin type")));
+        return Err(refused(format!("`{new_name}` is a builtin type")));
     }
     Ok(())
 }
@@ -152,7 +161,7 @@ mod tests {
         "use iso42001\ncontrol live implements A.6.2.4 for s: System where s.status == deployed { require true }\n\
 control other { require true }\nexception e waives live for System \"x\" until 2026-01-01 approved by \"me\"\n";
 
-    fn run(file: usize, needle: &str, new_name: &str) -> Result<Vec<(usize, String)>, RenameError> {
+    fn run(file: usize, needle: &str, new_name: &str) -> Result<Vec<(usize, String)>, Refusal> {
         let (engine, ids) = engine(&[("schema.aims", SCHEMA), ("rules.aims", RULES)]);
         let world = World::new(engine.db(), engine.workspace());
         let text = [SCHEMA, RULES][file];
@@ -174,11 +183,20 @@ control other { require true }\nexception e waives live for System \"x\" until 2
     #[test]
     fn a_clash_is_refused() {
         let err = run(1, "live implements", "other").expect_err("`other` exists");
-        assert!(err.0.contains("already exists"), "{err}");
+        assert!(err.message.contains("already exists"), "{}", err.message);
         let err = run(0, "planned", "deployed").expect_err("a variant of the same enum");
-        assert!(err.0.contains("already has"), "{err}");
+        assert!(err.message.contains("already has"), "{}", err.message);
         let err = run(1, "s: System", "planned").expect_err("a variable hiding a variant");
-        assert!(err.0.contains("hide"), "{err}");
+        assert!(err.message.contains("hide"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_refusal_is_a_diagnostic_with_its_code_at_the_name() {
+        let err = run(1, "live implements", "other").expect_err("`other` exists");
+        assert_eq!(err.code, Code::RenameRefused);
+        assert_eq!(err.message, "a control, audit, risk or objective named `other` already exists");
+        let at = err.primary.expect("at the name");
+        assert_eq!(&RULES[at.at.span.range()], "live");
     }
 
     #[test]
@@ -187,6 +205,6 @@ control other { require true }\nexception e waives live for System \"x\" until 2
         assert!(run(0, "System {", "Text").is_err(), "a builtin type");
         assert!(run(0, "System {", "9lives").is_err());
         let err = run(1, "A.6.2.4", "B.1").expect_err("declared by the library");
-        assert!(err.0.contains("standard library"), "{err}");
+        assert!(err.message.contains("standard library"), "{}", err.message);
     }
 }

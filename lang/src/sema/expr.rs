@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::source_map::{Local as MapLocal, LocalKind, MemberAccess, NameSite, Symbol};
 use super::Context;
 use crate::builtins::{self, AggReturns, Returns};
-use crate::diag::{closest, Code, Diagnostic, FileId};
+use crate::diag::{did_you_mean, Code, Diagnostic, FileId, Quote};
 use crate::ir::*;
 use crate::syntax::ast::{self, BinaryOp, CmpOp, ExprKind, Span, UnaryOp};
 
@@ -467,23 +467,17 @@ impl<'c> ExprChecker<'c> {
                 return (Ex::Const(Value::Bool(false)), Ty::Error);
             }
         }
-        let mut names: Vec<&str> = self.scope.iter().map(|l| l.name.as_str()).collect();
-        let variants = self.cx.all_variant_names();
-        names.extend(variants.iter().map(String::as_str));
-        let suggestion = closest(&ident.name, names.iter().copied()).map(str::to_string);
+        // Owned: the diagnostic is pushed onto `self` while they are read.
+        let mut names: Vec<String> = self.scope.iter().map(|l| l.name.clone()).collect();
+        names.extend(self.cx.all_variant_names());
         let name = ident.name.clone();
         let span = ident.span;
         let file = self.file;
         let is_type = self.cx.is_type_name(&name);
         let d = self.error(Code::UnknownName, span, format!("unknown name `{name}`"), "not declared here");
-        if let Some(s) = suggestion {
-            d.help = Some(format!("did you mean `{s}`?"));
-            d.fix = Some(crate::diag::Fix {
-                title: format!("replace with `{s}`"),
-                at: crate::diag::FileSpan { file, span },
-                replacement: s,
-            });
-        } else if is_type {
+        let at = crate::diag::FileSpan { file, span };
+        let suggested = d.set_suggestion_with_fix(&name, names.iter().map(String::as_str), at).is_some();
+        if !suggested && is_type {
             d.help = Some(format!("`{name}` is a type; bind a variable with `for x: {name}` or `exists x: {name}`"));
         }
         (Ex::Const(Value::Bool(false)), Ty::Error)
@@ -522,7 +516,8 @@ impl<'c> ExprChecker<'c> {
                         }
                         None => {
                             let names = self.cx.variant_names(&ty);
-                            let suggestion = closest(&field.name, names.iter().map(String::as_str));
+                            let help = did_you_mean(&field.name, names.iter().map(String::as_str), Quote::Code)
+                                .unwrap_or_else(|| format!("the variants are: {}", names.join(", ")));
                             let (f, t) = (field.name.clone(), type_name.name.clone());
                             let d = self.error(
                                 Code::UnknownVariant,
@@ -530,10 +525,7 @@ impl<'c> ExprChecker<'c> {
                                 format!("`{t}` has no variant `{f}`"),
                                 "no such variant",
                             );
-                            d.help = Some(match suggestion {
-                                Some(s) => format!("did you mean `{s}`?"),
-                                None => format!("the variants are: {}", names.join(", ")),
-                            });
+                            d.help = Some(help);
                             (Ex::Const(Value::Bool(false)), Ty::Error)
                         }
                     };
@@ -565,8 +557,8 @@ impl<'c> ExprChecker<'c> {
             }
         };
         let Some((index, def_field)) = def.field(&field.name) else {
-            let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-            let suggestion = closest(&field.name, names.iter().copied()).map(str::to_string);
+            // Owned: the diagnostic is pushed onto `self` while they are read.
+            let names: Vec<String> = def.fields.iter().map(|f| f.name.clone()).collect();
             let owner = def.decl.name.clone();
             let owner_span = def.decl.name_span;
             let f = field.name.clone();
@@ -574,16 +566,9 @@ impl<'c> ExprChecker<'c> {
             let file = self.file;
             let d = self.error(Code::UnknownField, span, format!("`{owner}` has no field `{f}`"), "unknown field");
             d.secondary.push(crate::diag::Label { at: owner_span, message: format!("`{owner}` is declared here") });
-            match suggestion {
-                Some(s) => {
-                    d.help = Some(format!("did you mean `{s}`?"));
-                    d.fix = Some(crate::diag::Fix {
-                        title: format!("replace with `{s}`"),
-                        at: crate::diag::FileSpan { file, span },
-                        replacement: s,
-                    });
-                }
-                None => d.help = Some(format!("the fields of `{owner}` are: {}", names.join(", "))),
+            let at = crate::diag::FileSpan { file, span };
+            if d.set_suggestion_with_fix(&f, names.iter().map(String::as_str), at).is_none() {
+                d.help = Some(format!("the fields of `{owner}` are: {}", names.join(", ")));
             }
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         };
@@ -649,12 +634,10 @@ impl<'c> ExprChecker<'c> {
             self.record_only(args, &[]);
             let names: Vec<&str> =
                 self.cx.fn_names().into_iter().chain(builtins::BUILTINS.iter().map(|b| b.name)).collect();
-            let suggestion = closest(&func.name, names.iter().copied()).map(str::to_string);
+            let help = did_you_mean(&func.name, names.iter().copied(), Quote::Code);
             let name = func.name.clone();
             let d = self.error(Code::UnknownName, func.span, format!("unknown function `{name}`"), "not declared");
-            if let Some(s) = suggestion {
-                d.help = Some(format!("did you mean `{s}`?"));
-            }
+            d.help = help;
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         };
         let arity = builtin.arity();
@@ -742,13 +725,11 @@ impl<'c> ExprChecker<'c> {
 
     pub(crate) fn unknown_type(&mut self, name: &ast::Ident, entity_only: bool) {
         let candidates = if entity_only { self.cx.entity_names() } else { self.cx.type_names() };
-        let suggestion = closest(&name.name, candidates.iter().map(String::as_str)).map(str::to_string);
+        let help = did_you_mean(&name.name, candidates.iter().map(String::as_str), Quote::Code);
         let n = name.name.clone();
         let what = if entity_only { "entity" } else { "type" };
         let d = self.error(Code::UnknownType, name.span, format!("unknown {what} `{n}`"), "not declared");
-        if let Some(s) = suggestion {
-            d.help = Some(format!("did you mean `{s}`?"));
-        }
+        d.help = help;
     }
 
     fn aggregate(
@@ -880,18 +861,16 @@ impl<'c> ExprChecker<'c> {
                 }
                 None => {
                     let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-                    let suggestion = closest(&init.name.name, names.iter().copied()).map(str::to_string);
                     let (n, owner) = (init.name.name.clone(), def.decl.name.clone());
+                    let help = did_you_mean(&n, names.iter().copied(), Quote::Code)
+                        .unwrap_or_else(|| format!("the fields of `{owner}` are: {}", names.join(", ")));
                     let d = self.error(
                         Code::UnknownField,
                         init.name.span,
                         format!("`{owner}` has no field `{n}`"),
                         "unknown field",
                     );
-                    d.help = Some(match suggestion {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("the fields of `{owner}` are: {}", names.join(", ")),
-                    });
+                    d.help = Some(help);
                     ok = false;
                 }
             }

@@ -70,16 +70,8 @@ pub fn expression(
     text: &str,
     expected: Option<&Ty>,
 ) -> Result<Expression, Vec<Diagnostic>> {
-    let ast = crate::syntax::parse_expr(text).map_err(|errors| {
-        errors
-            .into_iter()
-            .map(|e| {
-                let mut d = Diagnostic::error(e.code, e.message).at(file, e.span, e.label);
-                d.help = e.help;
-                d
-            })
-            .collect::<Vec<_>>()
-    })?;
+    let ast = crate::syntax::parse_expr(text)
+        .map_err(|errors| errors.iter().map(|e| Diagnostic::from_syntax(file, e)).collect::<Vec<_>>())?;
     let cx = Context::from_program(program);
     let mut ck = expr::ExprChecker::new(&cx, file, text);
     let (ex, ty) = match expected {
@@ -113,7 +105,7 @@ pub fn constant(program: &Program, ty: &Ty, text: &str) -> Result<Value, Vec<Dia
 pub fn fact_record(program: &Program, entity: EntityId, text: &str) -> Result<Value, Vec<Diagnostic>> {
     let file = FileId(u32::MAX);
     let ast = crate::syntax::parse_expr(text)
-        .map_err(|errors| errors.into_iter().map(|e| Diagnostic::error(e.code, e.message)).collect::<Vec<_>>())?;
+        .map_err(|errors| errors.iter().map(|e| Diagnostic::from_syntax(file, e)).collect::<Vec<_>>())?;
     let crate::syntax::ast::ExprKind::Record(fields) = &ast.kind else {
         return Err(vec![Diagnostic::error(
             crate::diag::Code::TypeMismatch,
@@ -350,13 +342,10 @@ impl Context {
                         Some(TypeName::Matrix(id)) => Ty::Level(*id),
                         None => {
                             let names = self.type_names();
-                            let suggestion = crate::diag::closest(other, names.iter().map(String::as_str));
-                            let mut d =
+                            let d =
                                 Diagnostic::error(crate::diag::Code::UnknownType, format!("unknown type `{other}`"))
-                                    .at(file, name.span, "not declared");
-                            if let Some(s) = suggestion {
-                                d = d.help(format!("did you mean `{s}`?"));
-                            }
+                                    .at(file, name.span, "not declared")
+                                    .suggest(other, names.iter().map(String::as_str), crate::diag::Quote::Code);
                             self.diags.push(d);
                             Ty::Error
                         }

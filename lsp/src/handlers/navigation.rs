@@ -45,7 +45,7 @@ pub fn prepare_rename(
         Ok((span, name)) => {
             Ok(Some(PrepareRenameResponse::RangeWithPlaceholder { range: lines.range(span), placeholder: name }))
         }
-        Err(e) => Err(e.0),
+        Err(e) => Err(e.message),
     })
 }
 
@@ -55,7 +55,7 @@ pub fn rename(snapshot: &Snapshot, params: &RenameParams) -> Cancellable<Result<
     let Some((file, _, lines)) = snapshot.document(&at.text_document.uri)? else { return Ok(Ok(None)) };
     let edits = match snapshot.analysis.rename(file, lines.offset(at.position) as u32, &params.new_name)? {
         Ok(edits) => edits,
-        Err(e) => return Ok(Err(e.0)),
+        Err(e) => return Ok(Err(e.message)),
     };
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     for edit in edits {

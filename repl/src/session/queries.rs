@@ -1,7 +1,7 @@
 //! Questions typed at the prompt: an expression, a control's outcomes,
 //! one outcome and its `:why` trace, a risk, an objective.
 
-use aims_lang::diag::{closest, Code, Diagnostic};
+use aims_lang::diag::{Code, Diagnostic, Quote};
 use aims_lang::report::explain::View;
 use aims_lang::syntax::ast::Span;
 
@@ -15,9 +15,7 @@ impl Session {
             format!("{what} has no fact with the key {}", quote(&key.value)),
         )
         .at(self.repl_file(), span(&key.span), "no such key");
-        if let Some(s) = closest(&key.value, keys.iter().map(String::as_str)) {
-            d = d.help(format!("did you mean {}?", quote(s)));
-        }
+        d.set_suggestion(&key.value, keys.iter().map(String::as_str), Quote::Literal);
         self.error_at(input, d)
     }
 
@@ -61,9 +59,7 @@ impl Session {
         let mut d = Diagnostic::error(Code::UnknownRule, format!("no control or audit is named `{}`", name.value))
             .at(self.repl_file(), span(&name.span), "not a control or audit")
             .note(note);
-        if let Some(s) = closest(&name.value, program.rules.iter().map(|r| r.decl.name.as_str())) {
-            d = d.help(format!("did you mean `{s}`?"));
-        }
+        d.set_suggestion(&name.value, program.rules.iter().map(|r| r.decl.name.as_str()), Quote::Code);
         self.error_at(input, d)
     }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use aims_lang::diag::{closest, Code, Diagnostic};
+use aims_lang::diag::{Code, Diagnostic, Quote};
 
 use super::{count, span, timed, Edit, Session};
 use crate::diff::{Diff, Snapshot};
@@ -19,10 +19,12 @@ impl Session {
                 let mut d = Diagnostic::error(Code::UnknownName, format!("no scenario is named `{other}`"))
                     .at(self.repl_file(), span(&name.span), "not saved")
                     .note("`initial` is the project as loaded and `current` the edits applied now");
-                d = match closest(other, self.scenarios.keys().map(String::as_str)) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help("save one with `:scenario save NAME`"),
-                };
+                d = d.suggest_or(
+                    other,
+                    self.scenarios.keys().map(String::as_str),
+                    Quote::Code,
+                    "save one with `:scenario save NAME`",
+                );
                 Err(self.error_at(input, d))
             }
         }

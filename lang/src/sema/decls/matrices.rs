@@ -1,7 +1,7 @@
 //! Scales, risk matrices and the risk appetite.
 
 use super::{decl, Checker, Items};
-use crate::diag::{closest, Code, Diagnostic, FileSpan};
+use crate::diag::{Code, Diagnostic, FileSpan, Quote};
 use crate::ir::*;
 use crate::sema::TypeName;
 use crate::syntax::ast::{self};
@@ -29,14 +29,9 @@ impl Checker<'_> {
                     _ => {
                         axes_ok = false;
                         let scales: Vec<&str> = self.cx.program.scales.iter().map(|s| s.decl.name.as_str()).collect();
-                        let mut d = Diagnostic::error(Code::UnknownType, format!("unknown scale `{}`", axis.name)).at(
-                            m.file,
-                            axis.span,
-                            "not a scale",
-                        );
-                        if let Some(s) = closest(&axis.name, scales.iter().copied()) {
-                            d = d.help(format!("did you mean `{s}`?"));
-                        }
+                        let d = Diagnostic::error(Code::UnknownType, format!("unknown scale `{}`", axis.name))
+                            .at(m.file, axis.span, "not a scale")
+                            .suggest(&axis.name, scales.iter().copied(), Quote::Code);
                         self.push(d);
                     }
                 }
@@ -162,15 +157,17 @@ impl Checker<'_> {
                 Some(i) => self.cx.program.matrices[matrix.index()].appetite = Some(i as u32),
                 None => {
                     let names: Vec<&str> = def.levels.iter().map(|l| l.name.as_str()).collect();
-                    let mut d = Diagnostic::error(
+                    let d = Diagnostic::error(
                         Code::UnknownVariant,
                         format!("`{}` has no level `{}`", def.decl.name, a.node.level.name),
                     )
-                    .at(a.file, a.node.level.span, "no such level");
-                    d = match closest(&a.node.level.name, names.iter().copied()) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help(format!("the levels are: {}", names.join(", "))),
-                    };
+                    .at(a.file, a.node.level.span, "no such level")
+                    .suggest_or(
+                        &a.node.level.name,
+                        names.iter().copied(),
+                        Quote::Code,
+                        format!("the levels are: {}", names.join(", ")),
+                    );
                     self.push(d);
                 }
             }

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use super::expr::ExprChecker;
 use super::{Context, SourceInput};
-use crate::diag::{closest, Code, Diagnostic, FileId, FileSpan};
+use crate::diag::{Code, Diagnostic, FileId, FileSpan, Quote};
 use crate::ir::*;
 use crate::syntax::ast::{self, ItemKind, Span};
 
@@ -264,14 +264,9 @@ impl Checker<'_> {
             return Some(id);
         }
         let names: Vec<&str> = self.cx.program.rules.iter().map(|r| r.decl.name.as_str()).collect();
-        let mut d = Diagnostic::error(Code::UnknownRule, format!("unknown control `{}`", name.name)).at(
-            file,
-            name.span,
-            "no such control",
-        );
-        if let Some(s) = closest(&name.name, names.iter().copied()) {
-            d = d.help(format!("did you mean `{s}`?"));
-        }
+        let d = Diagnostic::error(Code::UnknownRule, format!("unknown control `{}`", name.name))
+            .at(file, name.span, "no such control")
+            .suggest(&name.name, names.iter().copied(), Quote::Code);
         self.push(d);
         None
     }

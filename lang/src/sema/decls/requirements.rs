@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Checker, Items};
-use crate::diag::{closest, Code, Diagnostic, FileId, FileSpan};
+use crate::diag::{Code, Diagnostic, FileId, FileSpan, Quote};
 use crate::ir::*;
 use crate::sema::SourceInput;
 use crate::syntax::ast::{self, ItemKind};
@@ -66,18 +66,14 @@ impl Checker<'_> {
 
     pub(super) fn unknown_requirement(&mut self, file: FileId, r: &ast::ReqRef) {
         let ids: Vec<&str> = self.cx.program.requirements.iter().map(|r| r.id.as_str()).collect();
-        let mut d = Diagnostic::error(Code::UnknownRequirement, format!("unknown requirement `{}`", r.id)).at(
-            file,
-            r.span,
-            "no such requirement",
-        );
-        d = match closest_id(&r.id, &ids) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
-            None if ids.is_empty() => {
-                d.help("no requirement is declared; add `use iso42001` to load the ISO/IEC 42001 catalogue")
-            }
-            None => d.help("declare it with `requirement ID \"title\"`, or check the identifier"),
+        let otherwise = if ids.is_empty() {
+            "no requirement is declared; add `use iso42001` to load the ISO/IEC 42001 catalogue"
+        } else {
+            "declare it with `requirement ID \"title\"`, or check the identifier"
         };
+        let d = Diagnostic::error(Code::UnknownRequirement, format!("unknown requirement `{}`", r.id))
+            .at(file, r.span, "no such requirement")
+            .suggest_or(&r.id, ids.iter().copied(), Quote::Code, otherwise);
         self.push(d);
     }
 
@@ -197,9 +193,4 @@ impl Checker<'_> {
             }
         }
     }
-}
-
-/// The closest requirement identifier: same prefix scheme, close spelling.
-pub(super) fn closest_id<'a>(id: &str, ids: &[&'a str]) -> Option<&'a str> {
-    closest(id, ids.iter().copied())
 }

@@ -1,7 +1,7 @@
 //! Risks: their matrix, axes, residual levels and treatments.
 
 use super::{decl, Checker, Items};
-use crate::diag::{closest, Code, Diagnostic, FileSpan};
+use crate::diag::{Code, Diagnostic, FileSpan, Quote};
 use crate::ir::*;
 use crate::sema::expr::ExprChecker;
 use crate::sema::source_map::LocalKind;
@@ -92,15 +92,17 @@ impl Checker<'_> {
                         }
                         None => {
                             let names: Vec<&str> = scale_axes.iter().map(|(n, _)| n.as_str()).collect();
-                            let mut d = Diagnostic::error(
+                            let d = Diagnostic::error(
                                 Code::UnknownName,
                                 format!("`{}` is not an axis of `{}`", axis.name, mdef.decl.name),
                             )
-                            .at(r.file, axis.span, "unknown axis");
-                            d = match closest(&axis.name, names.iter().copied()) {
-                                Some(s) => d.help(format!("did you mean `{s}`?")),
-                                None => d.help(format!("the axes are: {}", names.join(", "))),
-                            };
+                            .at(r.file, axis.span, "unknown axis")
+                            .suggest_or(
+                                &axis.name,
+                                names.iter().copied(),
+                                Quote::Code,
+                                format!("the axes are: {}", names.join(", ")),
+                            );
                             problems.push(d);
                         }
                     }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{decl, extension_text, struct_fields, Checker, Items};
-use crate::diag::{closest, Code, Diagnostic, FileSpan};
+use crate::diag::{Code, Diagnostic, FileSpan, Quote};
 use crate::ir::*;
 use crate::sema::{const_value, TypeName};
 use crate::syntax::ast::Span;
@@ -236,14 +236,9 @@ impl Checker<'_> {
                 ),
                 None => {
                     let names: Vec<&str> = self.cx.types.keys().map(String::as_str).collect();
-                    let mut d = Diagnostic::error(Code::UnknownType, format!("unknown type `{name}`")).at(
-                        x.file,
-                        x.node.name.span,
-                        "nothing of this name to extend",
-                    );
-                    if let Some(s) = closest(name, names) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
+                    let d = Diagnostic::error(Code::UnknownType, format!("unknown type `{name}`"))
+                        .at(x.file, x.node.name.span, "nothing of this name to extend")
+                        .suggest(name, names, Quote::Code);
                     self.push(d);
                 }
             }

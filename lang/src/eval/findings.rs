@@ -1,0 +1,208 @@
+//! Findings: what an auditor would write down, made from the outcomes,
+//! risks, objectives and exceptions, in a stable order.
+
+use std::sync::Arc;
+
+use super::outcomes;
+use super::parallel::parallel_map;
+use super::*;
+use crate::ir::*;
+use crate::num;
+use crate::syntax::ast::Severity;
+
+/// Outcomes from which an evaluation's findings are made on every core.
+const PARALLEL_OUTCOMES: usize = 50_000;
+
+pub(super) fn findings(
+    env: &Env,
+    rules: &[RuleResult],
+    risks: &[RiskResult],
+    objectives: &[ObjectiveResult],
+    exceptions: &[ExceptionResult],
+) -> Vec<Finding> {
+    let program = env.program;
+    // One group per declaration, each in entity order: concatenated in
+    // (severity, name) order they are already sorted, and the final sort
+    // only confirms it (in linear time) instead of comparing names and
+    // keys n log n times.
+    // Rules are independent: a large evaluation's findings are made on
+    // every core (threads cost more than they save on a small one).
+    let outcomes: usize = rules.iter().map(|r| r.outcomes.len()).sum();
+    let mut groups: Vec<Vec<Finding>> = if outcomes >= PARALLEL_OUTCOMES {
+        parallel_map(env.threads(), rules, |result| rule_findings(program, result))
+    } else {
+        rules.iter().map(|result| rule_findings(program, result)).collect()
+    };
+    let mut out = Vec::new();
+    for result in risks {
+        let risk = &program.risks[result.risk.index()];
+        let matrix = &program.matrices[risk.matrix.index()];
+        for entry in &result.entries {
+            if !entry.above_appetite {
+                continue;
+            }
+            let level =
+                entry.residual_level.and_then(|l| matrix.levels.get(l as usize)).map_or("?", |l| l.name.as_str());
+            let message = if entry.treatment_effective {
+                format!("residual risk above appetite: {level} (score {})", entry.residual_score)
+            } else if risk.treated_by.is_empty() {
+                format!("risk above appetite and untreated: {level} (score {})", entry.residual_score)
+            } else {
+                format!("risk above appetite without effective treatment: {level} (score {})", entry.residual_score)
+            };
+            out.push(Finding {
+                severity: risk.severity,
+                source: FindingSource::Risk,
+                name: risk.decl.name.clone(),
+                entity: risk.subject.as_ref().map(|_| Key::single(entry.key.clone())),
+                message,
+            });
+        }
+    }
+    for result in objectives {
+        let objective = &program.objectives[result.objective.index()];
+        let (op, target, deadline) = objective.target;
+        let goal = format!("{} {} by {deadline}", op.as_str(), num::format(target));
+        let (severity, message) = match result.status {
+            ObjectiveStatus::Missed => (
+                objective.severity,
+                format!(
+                    "objective missed: {} against a target of {goal}",
+                    result.current.map_or("?".into(), num::format)
+                ),
+            ),
+            ObjectiveStatus::AtRisk => (
+                Severity::Observation,
+                format!(
+                    "objective at risk: {} now, the trend does not reach {goal}",
+                    result.current.map_or("?".into(), num::format)
+                ),
+            ),
+            ObjectiveStatus::NoData => (
+                Severity::Observation,
+                format!("objective has no data: {}", result.unknown.as_deref().unwrap_or("the measure is unknown")),
+            ),
+            _ => continue,
+        };
+        out.push(Finding {
+            severity,
+            source: FindingSource::Objective,
+            name: objective.decl.name.clone(),
+            entity: None,
+            message,
+        });
+    }
+    for result in exceptions {
+        let exception = &program.exceptions[result.exception];
+        let entity = exception.target.as_ref().map(|(_, k, _)| Key::single(Arc::from(k.as_str())));
+        let rule = &program.rule(exception.rule).decl.name;
+        let (severity, message) = match (result.active, result.target_fails) {
+            (false, true) => (
+                Severity::Minor,
+                format!("exception `{}` expired on {}; `{rule}` fails again", exception.decl.name, exception.until),
+            ),
+            (false, false) => {
+                (Severity::Observation, format!("expired exception `{}` can be removed", exception.decl.name))
+            }
+            (true, false) => {
+                // "Passes" would be wrong where the rule's `where` leaves the entity out.
+                let key = exception.target.as_ref().map_or("-", |(_, k, _)| k.as_str());
+                let applies = rules[exception.rule.index()]
+                    .outcomes
+                    .iter()
+                    .any(|o| &*o.key == key && o.kind != OutcomeKind::NotApplicable);
+                let why = match (&exception.target, applies) {
+                    (_, true) => format!("`{rule}` passes"),
+                    (Some((_, k, _)), false) => format!("`{rule}` does not apply to `{k}`"),
+                    (None, false) => format!("`{rule}` does not apply"),
+                };
+                (Severity::Observation, format!("exception `{}` waives nothing: {why}", exception.decl.name))
+            }
+            (true, true) => continue,
+        };
+        out.push(Finding {
+            severity,
+            source: FindingSource::Exception,
+            name: exception.decl.name.clone(),
+            entity,
+            message,
+        });
+    }
+    groups.push(out);
+    // Keys of an `Int`-keyed subject order as numbers (2 before 10).
+    let numeric: std::collections::HashSet<&str> = program
+        .rules
+        .iter()
+        .filter(|r| r.subject.as_ref().is_some_and(|s| outcomes::int_keyed(program, s.entity)))
+        .map(|r| r.decl.name.as_str())
+        .chain(
+            program
+                .risks
+                .iter()
+                .filter(|r| r.subject.as_ref().is_some_and(|s| outcomes::int_keyed(program, s.entity)))
+                .map(|r| r.decl.name.as_str()),
+        )
+        .chain(
+            program
+                .exceptions
+                .iter()
+                .filter(|e| e.target.as_ref().is_some_and(|(entity, _, _)| outcomes::int_keyed(program, *entity)))
+                .map(|e| e.decl.name.as_str()),
+        )
+        .collect();
+    let order = |a: &Finding, b: &Finding| {
+        a.severity
+            .cmp(&b.severity)
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| match (&a.entity, &b.entity) {
+                (Some(x), Some(y)) => outcomes::cmp_keys(numeric.contains(a.name.as_str()), x, y),
+                (x, y) => x.cmp(y),
+            })
+            .then_with(|| a.source.cmp(&b.source))
+            .then_with(|| a.message.cmp(&b.message))
+    };
+    for group in &mut groups {
+        group.sort_by(order);
+    }
+    groups.retain(|g| !g.is_empty());
+    groups.sort_by(|a, b| order(&a[0], &b[0]));
+    let mut all: Vec<Finding> = groups.into_iter().flatten().collect();
+    all.sort_by(order);
+    all
+}
+
+/// The findings of one rule's failing outcomes, in outcome order.
+fn rule_findings(program: &Program, result: &RuleResult) -> Vec<Finding> {
+    let rule = program.rule(result.rule);
+    let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
+    let requirements = rule.requirements();
+    // A violated requirement reads the same for every entity.
+    let mut violated: Vec<Option<String>> = vec![None; requirements.len()];
+    let mut message_of = |f: &Failure| -> String {
+        let requirement = requirements.get(f.index).copied();
+        match (&f.reason, violated.get_mut(f.index)) {
+            (FailReason::Violated, Some(cached)) => {
+                cached.get_or_insert_with(|| failure_message(requirement, f)).clone()
+            }
+            _ => failure_message(requirement, f),
+        }
+    };
+    let mut group = Vec::new();
+    for outcome in result.outcomes.iter() {
+        if outcome.kind != OutcomeKind::Fail {
+            continue;
+        }
+        let message = match outcome.failures.as_slice() {
+            [one] => message_of(one),
+            many => many.iter().map(&mut message_of).collect::<Vec<_>>().join("; "),
+        };
+        group.push(Finding {
+            severity: rule.severity,
+            source,
+            name: rule.decl.name.clone(),
+            entity: rule.subject.as_ref().map(|_| outcome.key.clone()),
+            message,
+        });
+    }
+    group
+}
