@@ -9,7 +9,7 @@ mod cmd;
 
 use std::process::ExitCode;
 
-use aims_lang::time::Date;
+use aims_lang::Date;
 use clap::{Parser, Subcommand};
 
 use cmd::{usage_error, EXIT_USAGE};

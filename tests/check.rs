@@ -461,7 +461,7 @@ fn the_default_as_of_is_the_utc_date_in_every_time_zone() {
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
         report["as_of"].as_str().unwrap_or_default().to_string()
     };
-    let utc = || aims_lang::time::Date::today_utc().to_string();
+    let utc = || aims_lang::Date::today_utc().to_string();
     for _ in 0..2 {
         let before = utc();
         let (east, west) = (as_of("XXX-14"), as_of("YYY+12"));

@@ -25,7 +25,7 @@ use std::process::Command;
 
 use aims_lang::facts::Facts as _;
 use aims_lang::project::LoadOptions;
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_repl::Session;
 
 const PROMPT: &str = "aims> ";
@@ -312,7 +312,7 @@ fn the_builtins_section_is_generated_from_the_table() {
     let start = text.find(BUILTINS_START).expect("the builtins section's start marker") + BUILTINS_START.len();
     let end = start + text[start..].find(BUILTINS_END).expect("the builtins section's end marker");
     let shown = text[start..end].trim_matches('\n');
-    let generated = aims_lang::builtins::markdown();
+    let generated = aims_lang::ir::builtins::markdown();
     let generated = generated.trim_matches('\n');
     if shown == generated {
         return;

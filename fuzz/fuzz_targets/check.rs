@@ -8,6 +8,6 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     if let Ok(mut engine) = aims_lang::Engine::from_texts("fuzz.aims", &text, &[]) {
         // A program that checks is also evaluated (on no facts).
-        let _ = engine.evaluate(aims_lang::time::Date::UNIX_EPOCH);
+        let _ = engine.evaluate(aims_lang::Date::UNIX_EPOCH);
     }
 });

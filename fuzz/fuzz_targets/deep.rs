@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Ok(mut engine) = aims_lang::Engine::from_texts("deep.aims", &text, &[]) {
-        let _ = engine.evaluate(aims_lang::time::Date::UNIX_EPOCH);
+        let _ = engine.evaluate(aims_lang::Date::UNIX_EPOCH);
     }
-    let _ = aims_lang::format::format(&text);
+    let _ = aims_lang::syntax::format(&text);
 });

@@ -4,7 +4,7 @@
 #![no_main]
 
 use aims_lang::facts::{Format, Mapping};
-use aims_lang::time::Date;
+use aims_lang::Date;
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 

@@ -69,6 +69,6 @@ fuzz_target!(|data: &[u8]| {
         }
     });
     if let Ok(mut engine) = aims_lang::Engine::from_texts("fuzz.aims", SCHEMA, &[("facts", format, mapping, &text)]) {
-        let _ = engine.evaluate(aims_lang::time::Date::UNIX_EPOCH);
+        let _ = engine.evaluate(aims_lang::Date::UNIX_EPOCH);
     }
 });

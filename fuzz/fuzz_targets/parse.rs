@@ -10,10 +10,10 @@ fuzz_target!(|data: &[u8]| {
     let parse = aims_lang::syntax::parse(&text);
     let _ = tokens(&text);
     if parse.errors.is_empty() {
-        let once = aims_lang::format::format(&text).expect("a text that parses formats");
+        let once = aims_lang::syntax::format(&text).expect("a text that parses formats");
         let texts = |t: &str| -> Vec<String> { tokens(t).iter().map(|k| k.text(t).trim_end().to_string()).collect() };
         assert_eq!(texts(&once), texts(&text), "formatting changed the tokens");
-        assert_eq!(aims_lang::format::format(&once).ok().as_deref(), Some(once.as_str()), "not idempotent");
+        assert_eq!(aims_lang::syntax::format(&once).ok().as_deref(), Some(once.as_str()), "not idempotent");
     }
     let _ = aims_lang::syntax::parse_expr(&text);
 });

@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use aims_lang::diag::{render, Diagnostic, RenderOptions, Sources};
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::Engine;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 

@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use aims_lang::facts::{Format, Mapping};
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::Engine;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 

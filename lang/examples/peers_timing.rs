@@ -69,7 +69,7 @@ fn main() {
     // The engine keeps its own copy; this buffer is the example's, not the engine's.
     drop(text);
 
-    let as_of = aims_lang::time::Date::parse("2026-01-01").expect("a date");
+    let as_of = aims_lang::Date::parse("2026-01-01").expect("a date");
     let start = Instant::now();
     let evaluation = engine.evaluate(as_of);
     let first = ms(start);

@@ -8,12 +8,11 @@ mod generated;
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/credit-scoring");
-    let db = if std::env::var_os("AIMS_LOG_QUERIES").is_some() {
-        aims_lang::db::Database::with_log()
-    } else {
-        aims_lang::db::Database::default()
+    let options = aims_lang::project::LoadOptions {
+        log_queries: std::env::var_os("AIMS_LOG_QUERIES").is_some(),
+        ..Default::default()
     };
-    let Ok(mut engine) = aims_lang::Engine::load_with(&root, &Default::default(), db) else { return };
+    let Ok(mut engine) = aims_lang::Engine::load(&root, &options) else { return };
     let Some(name) =
         engine.sources().iter().find(|(_, f)| f.name.ends_with("systems.yaml")).map(|(_, f)| f.name.clone())
     else {
@@ -27,13 +26,13 @@ fn main() {
     if engine.set_facts(&name, aims_lang::facts::Format::Json, mapping, &generated::systems(n)).is_err() {
         return;
     }
-    let Some(as_of) = aims_lang::time::Date::parse("2026-11-01") else { return };
+    let Some(as_of) = aims_lang::Date::parse("2026-11-01") else { return };
     let start = std::time::Instant::now();
     let result = engine.evaluate(as_of);
     eprintln!("{n} systems: {} findings in {:?}", result.findings.len(), start.elapsed());
     // Then what-ifs on one system in the middle of the inventory.
     let key = format!("sys-{:06}", n / 2);
-    engine.db().take_log();
+    engine.take_query_log();
     let start = std::time::Instant::now();
     let rounds: u32 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(50);
     for i in 0..rounds {
@@ -44,7 +43,7 @@ fn main() {
     }
     eprintln!("one what-if: {:?} on average", start.elapsed() / rounds);
     let mut counts = std::collections::BTreeMap::new();
-    for line in engine.db().take_log() {
+    for line in engine.take_query_log() {
         *counts.entry(line.split('(').next().unwrap_or("").to_string()).or_insert(0usize) += 1;
     }
     if !counts.is_empty() {

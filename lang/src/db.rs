@@ -216,9 +216,8 @@ fn included_files(db: &dyn salsa::Database, ws: Workspace) -> (Vec<SourceFile>, 
         diagnostics.extend(parse.errors.iter().map(|e| Diagnostic::from_syntax(id, e)));
         for item in &parse.file.items {
             let ast::ItemKind::Use(u) = &item.kind else { continue };
-            let prefix = format!("{}.", u.path);
             let modules: Vec<&(String, SourceFile)> =
-                ws.stdlib(db).iter().filter(|(name, _)| *name == u.path || name.starts_with(&prefix)).collect();
+                ws.stdlib(db).iter().filter(|(name, _)| crate::stdlib::use_includes(&u.path, name)).collect();
             if modules.is_empty() {
                 let names = crate::stdlib::names();
                 let d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path))

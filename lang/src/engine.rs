@@ -29,8 +29,27 @@ mod editor;
 mod edits;
 mod schema;
 
+#[cfg(test)]
+mod incremental_tests;
+
 pub use edits::{EditSite, Evaluated, Typed};
 pub use schema::Schema;
+
+/// Read-only snapshots of an engine for the editor features
+/// ([`Analysis`](crate::Analysis)), with the result types they return.
+pub mod analysis {
+    pub use crate::analysis::*;
+}
+
+/// `aims test`: the policy's own `test` blocks, run against their facts.
+pub mod testing {
+    pub use crate::testing::*;
+}
+
+/// What one edit changed: the outcomes and findings of a what-if.
+pub mod whatif {
+    pub use crate::whatif::*;
+}
 
 use std::path::Path;
 use std::sync::Arc;
@@ -141,11 +160,12 @@ fn tables_from(db: &mut Database, program: &Program, store: FactStore) -> Vec<Ta
 impl Engine {
     /// Loads a project folder (or a single `.aims` file) from disk.
     pub fn load(path: &Path, options: &LoadOptions) -> Result<Engine, LoadFailure> {
-        Engine::load_with(path, options, Database::default())
+        let db = if options.log_queries { Database::with_log() } else { Database::default() };
+        Engine::load_with(path, options, db)
     }
 
     /// Loads a project into a given database (for instance one that logs queries).
-    pub fn load_with(path: &Path, options: &LoadOptions, db: Database) -> Result<Engine, LoadFailure> {
+    pub(crate) fn load_with(path: &Path, options: &LoadOptions, db: Database) -> Result<Engine, LoadFailure> {
         let files = project::read_project(path, options)
             .map_err(|(sources, diagnostics)| LoadFailure { sources, diagnostics })?;
         let mut engine = Engine::from_project_with(files, db)?;
@@ -159,7 +179,7 @@ impl Engine {
     }
 
     /// Builds an engine from files already read, in a given database.
-    pub fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
+    pub(crate) fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
         let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
         let ws = new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let compiled = db::compiled(&db, ws);
@@ -207,7 +227,7 @@ impl Engine {
     }
 
     /// [`Engine::from_texts`] in a given database (for instance one that logs queries).
-    pub fn from_texts_with(
+    pub(crate) fn from_texts_with(
         policy_name: &str,
         policy: &str,
         facts: &[(&str, Format, Mapping, &str)],
@@ -636,12 +656,17 @@ impl Engine {
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
+    /// The queries executed since the last call, when the engine was loaded
+    /// with [`LoadOptions::log_queries`] (empty otherwise).
+    pub fn take_query_log(&self) -> Vec<String> {
+        self.db.take_log()
+    }
     /// The database, for queries beyond this API.
-    pub fn db(&self) -> &Database {
+    pub(crate) fn db(&self) -> &Database {
         &self.db
     }
     /// The workspace input.
-    pub fn workspace(&self) -> Workspace {
+    pub(crate) fn workspace(&self) -> Workspace {
         self.ws
     }
 }

@@ -12,6 +12,14 @@ use crate::num::{self, Decimal};
 use crate::syntax::ast::{CmpOp, Severity};
 use crate::time::{Date, Duration};
 
+pub use crate::num::format as format_number;
+
+/// The builtin functions and types: the one table the checker, the editor
+/// and the REPL read.
+pub mod builtins {
+    pub use crate::builtins::*;
+}
+
 macro_rules! id {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(
         $(#[$doc])*

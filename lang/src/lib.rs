@@ -1,13 +1,13 @@
 //! `aims-lang`: the engine of `aims`, an ISO/IEC 42001 AI management system as code.
 //!
-//! The pipeline runs one way: [`syntax`] parses `.aims` files, [`sema`]
+//! The pipeline runs one way: [`syntax`] parses `.aims` files, `sema`
 //! resolves names and checks types into a [`ir::Program`], [`facts`]
 //! loads and validates the organisation's facts against the program's
 //! entity schemas, [`eval`] evaluates every rule as of a date, and
 //! [`report`] turns the result into the views people read. [`diag`] holds
 //! the one diagnostic type every stage reports with.
 //!
-//! Every stage runs as a salsa query in [`db`], so after an edit only what
+//! Every stage runs as a salsa query in `db`, so after an edit only what
 //! depends on it is recomputed; [`Engine`] is the API over the database
 //! that the CLI, the REPL and embedding services use.
 //!
@@ -15,26 +15,30 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod analysis;
-pub mod builtins;
+// The public surface: eight modules, and the engine's main types at the
+// root. Everything else is the engine's own business.
 pub mod diag;
 pub mod engine;
 pub mod eval;
 pub mod facts;
-pub mod format;
-pub mod ide;
 pub mod ir;
-pub mod num;
 pub mod project;
-pub mod sema;
-pub mod stdlib;
+pub mod report;
 pub mod syntax;
-pub mod time;
+
+mod analysis;
+mod builtins;
+mod db;
+mod format;
+mod ide;
+mod num;
+mod sema;
+mod stdlib;
+mod testing;
+mod time;
+mod timeline;
+mod whatif;
 
 pub use analysis::{Analysis, Cancellable, Cancelled};
 pub use engine::{Engine, LoadFailure};
-pub mod db;
-pub mod report;
-pub mod testing;
-pub mod timeline;
-pub mod whatif;
+pub use time::{Date, Duration};

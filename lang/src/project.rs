@@ -12,6 +12,9 @@ use serde::Deserialize;
 
 use crate::diag::{Code, Diagnostic, FileId, Sources};
 use crate::facts::{FactInput, Format, Mapping};
+
+/// The bundled stdlib modules: (name, text).
+pub use crate::stdlib::MODULES as STDLIB_MODULES;
 use crate::syntax::ast::Span;
 use crate::time::Date;
 
@@ -102,6 +105,9 @@ pub struct LoadOptions {
     /// CLI fills it from `AIMS_EVAL_THREADS`; the library reads no
     /// environment variable.
     pub eval_threads: Option<usize>,
+    /// Keep a log of the queries the engine executes, for profiling
+    /// ([`Engine::take_query_log`](crate::Engine::take_query_log)).
+    pub log_queries: bool,
 }
 
 /// A project read from disk.

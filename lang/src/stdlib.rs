@@ -24,10 +24,16 @@ pub const MODULES: &[(&str, &str)] = &[
     ("aims.eu_ai_act", include_str!("../../stdlib/aims/eu_ai_act.aims")),
 ];
 
-/// The modules a `use` path names (one module, or every module under a prefix).
-pub fn resolve(path: &str) -> Vec<(&'static str, &'static str)> {
-    let prefix = format!("{path}.");
-    MODULES.iter().copied().filter(|(name, _)| *name == path || name.starts_with(&prefix)).collect()
+/// Whether `use PATH` includes the module `name`: the module of that name,
+/// or every module under it as a prefix (`use iso42001` takes
+/// `iso42001.clauses` and `iso42001.annex_a`).
+pub fn use_includes(path: &str, name: &str) -> bool {
+    name == path || name.strip_prefix(path).is_some_and(|rest| rest.starts_with('.'))
+}
+
+#[cfg(test)]
+fn resolve(path: &str) -> Vec<(&'static str, &'static str)> {
+    MODULES.iter().copied().filter(|(name, _)| use_includes(path, name)).collect()
 }
 
 /// The names a `use` may give, for suggestions.

@@ -8,7 +8,7 @@ use aims_lang::eval::{Evaluation, FailReason};
 use aims_lang::facts::{FactInput, Format, Mapping};
 use aims_lang::ir::{OutcomeKind, Unknown};
 use aims_lang::project::{Limits, ProjectFiles};
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::Engine;
 
 /// A rule over a cross product of its facts: about 40 × 40 steps for each

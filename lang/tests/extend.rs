@@ -5,7 +5,7 @@
 use aims_lang::diag::{Code, Diagnostic, Level};
 use aims_lang::facts::{Format, Mapping};
 use aims_lang::ir::OutcomeKind;
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::Engine;
 
 fn load(policy: &str, facts: &str) -> Result<Engine, Vec<Diagnostic>> {

@@ -5,14 +5,14 @@
 
 use std::path::Path;
 
-use aims_lang::format::format;
+use aims_lang::syntax::format;
 use aims_lang::syntax::tokens::{tokens, Token, TokenKind};
 use aims_lang::syntax::{parse, DECLARATION_KEYWORDS};
 use proptest::prelude::*;
 
 fn policy_texts() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> =
-        aims_lang::stdlib::MODULES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        aims_lang::project::STDLIB_MODULES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut dirs = vec![root.join("examples"), root.join("tests/corpus"), root.join("benches/peers")];
     while let Some(dir) = dirs.pop() {

@@ -3,7 +3,7 @@
 //! the incremental evaluation equals an evaluation from scratch.
 
 use aims_lang::facts::{Format, Mapping};
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::Engine;
 use proptest::prelude::*;
 

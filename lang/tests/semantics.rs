@@ -5,7 +5,7 @@ use aims_lang::eval::{Evaluation, FailReason, FindingSource};
 use aims_lang::facts::{Format, Mapping};
 use aims_lang::ir::{ObjectiveStatus, OutcomeKind};
 use aims_lang::syntax::ast::Severity;
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::Engine;
 
 const SCHEMA: &str = r#"
@@ -267,7 +267,7 @@ fn an_applicability_condition_must_handle_absent_facts() {
 fn the_example_policy_tests_pass() {
     let engine = Engine::load(std::path::Path::new("../examples/credit-scoring"), &Default::default())
         .unwrap_or_else(|f| panic!("{}", aims_lang::diag::render(&f.diagnostics, &f.sources, Default::default())));
-    let results = aims_lang::testing::run_tests(engine.program(), date("2026-11-01"));
+    let results = aims_lang::engine::testing::run_tests(engine.program(), date("2026-11-01"));
     assert!(results.len() >= 5, "the example has test blocks");
     let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
@@ -280,7 +280,7 @@ fn a_failing_policy_test_says_what_differs() {
            test "wrong expectation" { as of 2026-01-01 given AISystem { id: "x", domain: credit } expect c fails for "x" }"#,
         r#"{}"#,
     );
-    let results = aims_lang::testing::run_tests(e.program(), date("2026-11-01"));
+    let results = aims_lang::engine::testing::run_tests(e.program(), date("2026-11-01"));
     assert_eq!(results[0].failures, vec!["`c` for \"x\": expected fail, got pass".to_string()]);
 }
 

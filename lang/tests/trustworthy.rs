@@ -5,7 +5,7 @@
 use aims_lang::eval::{Evaluation, FailReason};
 use aims_lang::facts::{Format, Mapping};
 use aims_lang::ir::{ObjectiveStatus, OutcomeKind, Unknown};
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::Engine;
 
 const SCHEMA: &str = r#"
@@ -184,7 +184,7 @@ fn a_projection_that_reaches_the_target_exactly_is_on_track() {
     let mut e = engine(policy, facts);
     let result = e.evaluate(date("2026-04-11"));
     let objective = &result.objectives[0];
-    assert_eq!(objective.projected.map(aims_lang::num::format), Some("0.12".to_string()));
+    assert_eq!(objective.projected.map(aims_lang::ir::format_number), Some("0.12".to_string()));
     assert_eq!(objective.status, ObjectiveStatus::OnTrack);
 }
 

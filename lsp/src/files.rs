@@ -96,7 +96,7 @@ pub fn open(folder: Option<&Path>) -> Opened {
         Ok(files) => {
             let policy = files.policy.clone();
             let fact_files: Vec<FileId> = files.facts.iter().map(|f| f.file).collect();
-            let (engine, problems) = Engine::open(files, Default::default());
+            let (engine, problems) = Engine::open(files);
             let mut map = Files::default();
             for (file, source) in engine.sources().iter() {
                 let kind = if policy.contains(&file) {
@@ -121,7 +121,7 @@ pub fn open(folder: Option<&Path>) -> Opened {
 }
 
 fn empty(problems: Vec<Diagnostic>, problem_sources: Sources) -> Opened {
-    let (engine, _) = Engine::open(project::ProjectFiles::default(), Default::default());
+    let (engine, _) = Engine::open(project::ProjectFiles::default());
     let mut files = Files::default();
     // The manifest's own problems point into it: keep its document known.
     for (file, source) in problem_sources.iter() {

@@ -22,7 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use aims_lang::diag::{Diagnostic, FileId, Sources};
 use aims_lang::engine::Schema;
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::{Analysis, Cancellable, Engine, LoadFailure};
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 

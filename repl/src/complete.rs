@@ -62,7 +62,7 @@ impl Vocabulary {
             names.push(name.clone());
             names.extend(values.iter().cloned());
         }
-        names.extend(aims_lang::builtins::names().map(String::from));
+        names.extend(aims_lang::ir::builtins::names().map(String::from));
         // Expression keywords and literals: what a line typed at the prompt starts with.
         let keywords = [KeywordKind::Expression, KeywordKind::Literal].into_iter().flat_map(syntax::keywords::of_kind);
         names.extend(keywords.chain(SESSION_WORDS.iter().copied()).map(String::from));

@@ -14,7 +14,7 @@ use aims_lang::ir::{ObjectiveStatus, OutcomeKind, Program, RuleKind};
 use aims_lang::report::count;
 pub use aims_lang::report::explain::{one_line, outcome_word as outcome, rule_kind};
 use aims_lang::syntax::ast::Severity;
-use aims_lang::time::Date;
+use aims_lang::Date;
 
 /// A finding, by everything that identifies it.
 pub type FindingKey = (Severity, FindingSource, String, Option<String>, String);

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use aims_lang::diag::{self, Code, RenderOptions};
 use aims_lang::project::LoadOptions;
-use aims_lang::time::Date;
+use aims_lang::Date;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use aims_lang::project::LoadOptions;
-use aims_lang::time::Date;
+use aims_lang::Date;
 
 use crate::session::{Edit, Session};
 

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use aims_lang::diag::{did_you_mean, Quote};
 use aims_lang::project::LoadOptions;
 use aims_lang::report::explain::View;
-use aims_lang::time::Date;
+use aims_lang::Date;
 
 use super::{load, parse_as_of, usage_error};
 

@@ -102,7 +102,7 @@ pub fn run(args: FmtArgs) -> ExitCode {
             Ok(text) => text,
             Err(e) => return usage_error(&format!("cannot read `{}`: {e}", file.display())),
         };
-        match aims_lang::format::format(&text) {
+        match aims_lang::syntax::format(&text) {
             Ok(formatted) if formatted == text => {}
             Ok(formatted) => {
                 unformatted += 1;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use aims_lang::project::LoadOptions;
 use aims_lang::report::Report;
-use aims_lang::time::Date;
+use aims_lang::Date;
 use clap::ValueEnum;
 
 use super::{emit, load, parse_as_of, prepare_output, usage_error, EXIT_INVALID};
@@ -62,7 +62,7 @@ pub fn run(args: GapArgs) -> ExitCode {
         eprintln!("aims: the policies do not load the ISO/IEC 42001 catalogue; add `use iso42001` (or `use aims`)");
         return ExitCode::from(EXIT_INVALID);
     };
-    let due = args.timeline.then(|| aims_lang::timeline::due(&mut engine, as_of, args.window));
+    let due = args.timeline.then(|| aims_lang::report::timeline::due(&mut engine, as_of, args.window));
     let name = engine.name().to_string();
     let date = as_of.to_string();
     let text = match args.format {
@@ -70,7 +70,7 @@ pub fn run(args: GapArgs) -> ExitCode {
             let mut text = gap.to_text(&name, &date);
             if let Some(due) = &due {
                 text.push('\n');
-                text.push_str(&aims_lang::timeline::to_text(due, as_of, args.window));
+                text.push_str(&aims_lang::report::timeline::to_text(due, as_of, args.window));
             }
             text
         }
@@ -78,7 +78,7 @@ pub fn run(args: GapArgs) -> ExitCode {
             let mut text = gap.to_markdown(&name, &date);
             if let Some(due) = &due {
                 text.push('\n');
-                text.push_str(&aims_lang::timeline::to_markdown(due, args.window));
+                text.push_str(&aims_lang::report::timeline::to_markdown(due, args.window));
             }
             text
         }

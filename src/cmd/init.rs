@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use aims_lang::time::Date;
+use aims_lang::Date;
 
 use super::output::write_atomically;
 use super::{usage_error, EXIT_INVALID};

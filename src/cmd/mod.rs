@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use aims_lang::diag::{render, Code, Diagnostic, RenderOptions, Sources};
 use aims_lang::project::LoadOptions;
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::Engine;
 
 /// Findings at or above `--fail-on`, failing tests, unformatted files.

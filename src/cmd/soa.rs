@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use aims_lang::project::LoadOptions;
 use aims_lang::report::soa::{self, Framework};
 use aims_lang::report::Report;
-use aims_lang::time::Date;
+use aims_lang::Date;
 use clap::ValueEnum;
 
 use super::{emit, load_listing, parse_as_of, prepare_output, print_diagnostics, EXIT_INVALID};

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use aims_lang::engine::testing::run_tests_with_coverage;
 use aims_lang::project::LoadOptions;
 use aims_lang::report::Location;
-use aims_lang::testing::run_tests_with_coverage;
-use aims_lang::time::Date;
+use aims_lang::Date;
 
 use super::{load, parse_as_of, usage_error, EXIT_FINDINGS};
 

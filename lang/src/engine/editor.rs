@@ -22,7 +22,8 @@ impl Engine {
     /// diagnostics are in [`Engine::diagnostics`]; the facts are loaded if
     /// the policy checks, and the diagnostics of facts that do not load
     /// are returned (the engine then has no facts).
-    pub fn open(files: ProjectFiles, db: Database) -> (Engine, Vec<Diagnostic>) {
+    pub fn open(files: ProjectFiles) -> (Engine, Vec<Diagnostic>) {
+        let db = Database::default();
         let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
         let ws = super::new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let mut engine = Engine {
@@ -144,7 +145,7 @@ mod tests {
 
     #[test]
     fn released_fact_texts_change_no_result() {
-        let (mut engine, errors) = Engine::open(files(POLICY, FACTS), Database::default());
+        let (mut engine, errors) = Engine::open(files(POLICY, FACTS));
         assert!(errors.is_empty());
         let before = engine.evaluation();
         let facts_file = engine.fact_inputs()[0].file;
@@ -158,14 +159,14 @@ mod tests {
     fn the_entity_limit_holds_for_an_editor_too() {
         let mut project = files(POLICY, FACTS);
         project.limits.max_entities = 1;
-        let (engine, fact_errors) = Engine::open(project, Database::default());
+        let (engine, fact_errors) = Engine::open(project);
         assert_eq!(fact_errors.iter().map(|d| d.code).collect::<Vec<_>>(), [Code::TooManyFacts]);
         assert!(engine.evaluation().rules[0].outcomes.is_empty(), "no facts were loaded");
     }
 
     #[test]
     fn a_broken_policy_is_opened_and_kept() {
-        let (mut engine, fact_errors) = Engine::open(files("control c { require }\n", FACTS), Database::default());
+        let (mut engine, fact_errors) = Engine::open(files("control c { require }\n", FACTS));
         assert!(fact_errors.is_empty(), "facts wait for a policy that checks");
         assert_eq!(engine.diagnostics()[0].code, Code::Syntax);
         let file = engine.policy_files()[0];
@@ -181,7 +182,7 @@ mod tests {
 
     #[test]
     fn fact_texts_are_kept_and_a_failed_reload_keeps_the_facts() {
-        let (mut engine, fact_errors) = Engine::open(files(POLICY, FACTS), Database::default());
+        let (mut engine, fact_errors) = Engine::open(files(POLICY, FACTS));
         assert!(fact_errors.is_empty(), "{fact_errors:?}");
         let facts_file = engine.fact_inputs()[0].file;
         assert!(engine.replace_fact_text(facts_file, r#"{ "S": [ { "id": "a", "ok": 3 } ] }"#));
@@ -196,7 +197,7 @@ mod tests {
 
     #[test]
     fn an_inserted_policy_with_errors_is_kept() {
-        let (mut engine, _) = Engine::open(files(POLICY, FACTS), Database::default());
+        let (mut engine, _) = Engine::open(files(POLICY, FACTS));
         let added = engine.insert_policy("more.aims", "control d for s: S { require s.nope }\n");
         assert_eq!(engine.policy_files().len(), 2);
         assert_eq!(engine.diagnostics()[0].code, Code::UnknownField);

@@ -20,7 +20,7 @@ pub mod symbol;
 pub mod types;
 
 pub use crate::sema::SourceMap;
-pub use symbol::{Local, LocalKind, Reference, Symbol};
+pub use symbol::{LocalKind, Reference, Symbol};
 
 use crate::db::{self, SourceFile, Workspace};
 use crate::diag::{FileId, FileSpan};
@@ -126,7 +126,6 @@ pub const RESERVED: &[&str] = crate::syntax::RESERVED_WORDS;
 #[cfg(test)]
 pub(crate) mod test_support {
     //! An engine over texts, for the analyses' tests.
-    use crate::db::Database;
     use crate::diag::{FileId, Sources};
     use crate::project::ProjectFiles;
     use crate::Engine;
@@ -136,7 +135,7 @@ pub(crate) mod test_support {
         let mut sources = Sources::new();
         let ids: Vec<FileId> = files.iter().map(|(name, text)| sources.add(*name, *text)).collect();
         let project = ProjectFiles { name: "test".into(), sources, policy: ids.clone(), ..ProjectFiles::default() };
-        let (engine, _) = Engine::open(project, Database::default());
+        let (engine, _) = Engine::open(project);
         (engine, ids)
     }
 

@@ -22,6 +22,10 @@ mod markdown;
 mod outcomes;
 mod sarif;
 pub mod soa;
+/// When each dated obligation falls due (`aims timeline`).
+pub mod timeline {
+    pub use crate::timeline::*;
+}
 mod status;
 
 use std::sync::Arc;

@@ -16,7 +16,7 @@ pub mod source_map;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-pub use source_map::{Local, LocalKind, MemberAccess, NameSite, Reference, SemanticModel, SourceMap, Symbol};
+pub use source_map::{SemanticModel, SourceMap, Symbol};
 
 use crate::diag::{Diagnostic, FileId};
 use crate::ir::*;

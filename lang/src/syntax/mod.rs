@@ -16,6 +16,7 @@ use pest::Parser as _;
 
 use self::ast::{SourceFile, Span};
 pub use self::keywords::{KeywordKind, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS, KEYWORDS, RESERVED_WORDS};
+pub use crate::format::format;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "syntax/grammar.pest"]

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use aims_lang::analysis::TextEdit as IdeEdit;
 use aims_lang::diag::FileId;
+use aims_lang::engine::analysis::TextEdit as IdeEdit;
 use aims_lang::ir::Ty;
 use aims_lang::syntax::ast::Span;
 use aims_lang::Cancellable;

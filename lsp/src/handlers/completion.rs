@@ -1,7 +1,7 @@
 //! Completion: keywords, names in scope, fields after a dot, variants,
 //! requirement identifiers, snippets for new declarations.
 
-use aims_lang::analysis::{Completion, CompletionKind};
+use aims_lang::engine::analysis::{Completion, CompletionKind};
 use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
     CompletionItem, CompletionItemKind, CompletionParams, CompletionResponse, CompletionTextEdit, Documentation,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use aims_lang::analysis::Symbol;
+use aims_lang::engine::analysis::Symbol;
 use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{Hover, HoverContents, HoverParams, MarkupContent, MarkupKind};
 

@@ -1,7 +1,7 @@
 //! Semantic tokens (the whole document): the engine's tokens, names
 //! classified by what they refer to, positions in the negotiated encoding.
 
-use aims_lang::analysis::HighlightKind;
+use aims_lang::engine::analysis::HighlightKind;
 use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
     SemanticToken, SemanticTokenModifier, SemanticTokenType, SemanticTokens, SemanticTokensLegend,

@@ -1,6 +1,6 @@
 //! Document symbols (the outline) and workspace symbols.
 
-use aims_lang::analysis::{OutlineItem, OutlineKind};
+use aims_lang::engine::analysis::{OutlineItem, OutlineKind};
 use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
     DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse, OneOf, SymbolInformation, SymbolKind,

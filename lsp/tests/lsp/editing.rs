@@ -94,7 +94,7 @@ async fn formatting_uses_the_formatter_and_skips_broken_text() {
     };
     let edits = client.request::<request::Formatting>(params.clone()).await.expect("ok").expect("edits");
     assert_eq!(edits.len(), 1);
-    assert_eq!(edits[0].new_text, aims_lang::format::format(&messy).expect("formats"));
+    assert_eq!(edits[0].new_text, aims_lang::syntax::format(&messy).expect("formats"));
     assert_eq!(edits[0].new_text, text, "the fixture is formatted");
     client.edit(&controls, 3, None, &format!("{messy}\ncontrol broken {{ require }}\n")).await;
     let none = client.request::<request::Formatting>(params).await.expect("ok");

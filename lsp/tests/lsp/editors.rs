@@ -59,13 +59,13 @@ fn the_grammar_knows_the_words_of_the_language() {
     for keyword in aims_lang::syntax::DECLARATION_KEYWORDS {
         assert!(words(keyword), "declaration keyword `{keyword}` is highlighted");
     }
-    for reserved in aims_lang::ide::RESERVED {
+    for reserved in aims_lang::syntax::RESERVED_WORDS {
         assert!(words(reserved), "reserved word `{reserved}` is highlighted");
     }
-    for name in aims_lang::builtins::TYPES.iter().map(|t| t.name) {
+    for name in aims_lang::ir::builtins::TYPES.iter().map(|t| t.name) {
         assert!(words(name), "builtin type `{name}` is highlighted");
     }
-    for name in aims_lang::builtins::names() {
+    for name in aims_lang::ir::builtins::names() {
         assert!(words(name), "builtin function `{name}` is highlighted");
     }
 }

@@ -3,7 +3,7 @@
 
 use aims_lang::engine::EditError;
 use aims_lang::report::explain::one_line;
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::Engine;
 
 use super::quote;

@@ -35,7 +35,7 @@ use aims_lang::ir::EntityId;
 use aims_lang::project::LoadOptions;
 use aims_lang::report::count as plural;
 use aims_lang::syntax::ast::Span;
-use aims_lang::time::Date;
+use aims_lang::Date;
 use aims_lang::{Engine, LoadFailure};
 
 pub use edit::Edit;

@@ -1,10 +1,10 @@
 //! Incrementality: which queries re-run after an edit, counted from salsa's
 //! `WillExecute` events, and the incremental result against a fresh engine.
 
-use aims_lang::db::{Database, CHUNK_ROWS};
-use aims_lang::facts::{Format, Mapping};
-use aims_lang::time::Date;
-use aims_lang::Engine;
+use crate::db::{Database, CHUNK_ROWS};
+use crate::facts::{Format, Mapping};
+use crate::Date;
+use crate::Engine;
 
 const POLICY: &str = r#"
 use iso42001
@@ -72,7 +72,7 @@ fn changing_one_fact_reruns_only_its_chunk() {
     assert!(executed(&log, "parse_file").is_empty(), "no parsing: {log:#?}");
     assert!(executed(&log, "compiled").is_empty(), "no checking: {log:#?}");
     assert!(executed(&log, "single_outcome").is_empty(), "the audit does not read systems: {log:#?}");
-    let flagged = |e: &aims_lang::eval::Evaluation| {
+    let flagged = |e: &crate::eval::Evaluation| {
         e.findings.iter().any(|f| f.name == "oversight" && f.entity.as_deref() == Some("sys-00305"))
     };
     assert!(flagged(&before) && !flagged(&after), "sys-00305 is high-risk without oversight: the edit fixes it");
@@ -127,13 +127,13 @@ fn incremental_results_equal_a_fresh_evaluation() {
 
 /// The changes between two full evaluations, in the shape of a what-if.
 fn full_changes(
-    program: &aims_lang::ir::Program,
-    before: &aims_lang::eval::Evaluation,
-    after: &aims_lang::eval::Evaluation,
+    program: &crate::ir::Program,
+    before: &crate::eval::Evaluation,
+    after: &crate::eval::Evaluation,
 ) -> Vec<String> {
     use std::collections::BTreeMap;
     let mut out = Vec::new();
-    let outcomes = |e: &aims_lang::eval::Evaluation| -> BTreeMap<(String, String), String> {
+    let outcomes = |e: &crate::eval::Evaluation| -> BTreeMap<(String, String), String> {
         e.rules
             .iter()
             .flat_map(|r| {
@@ -149,7 +149,7 @@ fn full_changes(
             out.push(format!("{} {}: {:?} -> {:?}", key.0, key.1, b.get(key), a.get(key)));
         }
     }
-    let risks = |e: &aims_lang::eval::Evaluation| -> BTreeMap<(String, String), Option<u32>> {
+    let risks = |e: &crate::eval::Evaluation| -> BTreeMap<(String, String), Option<u32>> {
         e.risks
             .iter()
             .flat_map(|r| {
@@ -174,8 +174,8 @@ fn full_changes(
     out
 }
 
-fn fast_changes(what_if: &aims_lang::whatif::WhatIf) -> Vec<String> {
-    use aims_lang::whatif::Change;
+fn fast_changes(what_if: &crate::engine::whatif::WhatIf) -> Vec<String> {
+    use crate::engine::whatif::Change;
     let mut out: Vec<String> = what_if
         .changes
         .iter()
@@ -224,10 +224,7 @@ fn what_if_edits_are_checked_like_fact_files() {
     let mut engine = Engine::load(&root, &Default::default()).expect("example loads");
     engine.set_field("AISystem", "affordability-v5", "owner", "\"p-chen\"").expect("a reference by key");
     let refused = engine.set_field("AISystem", "affordability-v5", "owner", "\"nobody\"");
-    assert_eq!(
-        refused,
-        Err(aims_lang::engine::EditError::UnknownKey { entity: "Person".into(), key: "nobody".into() })
-    );
+    assert_eq!(refused, Err(crate::engine::EditError::UnknownKey { entity: "Person".into(), key: "nobody".into() }));
     assert!(
         engine.set_field("AISystem", "affordability-v5", "human_oversight", "\"yes\"").is_err(),
         "a text is not a Bool"
@@ -267,11 +264,11 @@ fn chunked_aggregates_equal_the_plain_aggregate() {
         let mut engine = Engine::from_texts("p.aims", &policy, &[("f.json", Format::Json, Mapping::default(), &facts)])
             .unwrap_or_else(|f| panic!("{func}: {:?}", f.diagnostics));
         engine.set_as_of(as_of());
-        let name = aims_lang::db::RuleName::new(engine.db(), "o".to_string());
-        let chunked = aims_lang::db::objective_status(engine.db(), engine.workspace(), name).expect("objective");
+        let name = crate::db::RuleName::new(engine.db(), "o".to_string());
+        let chunked = crate::db::objective_status(engine.db(), engine.workspace(), name).expect("objective");
         let facts_view = engine.facts();
-        let env = aims_lang::eval::Env::new(engine.program(), &facts_view, as_of());
-        let plain = aims_lang::eval::objective_result(&env, aims_lang::ir::ObjectiveId(0));
+        let env = crate::eval::Env::new(engine.program(), &facts_view, as_of());
+        let plain = crate::eval::objective_result(&env, crate::ir::ObjectiveId(0));
         assert_eq!(chunked.current, plain.current, "{func}");
         assert_eq!(chunked.unknown, plain.unknown, "{func}");
         assert_eq!(chunked.status, plain.status, "{func}");
