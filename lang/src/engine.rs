@@ -518,7 +518,7 @@ impl Engine {
         let id = self.entity_id(entity)?;
         // Syntax errors first, with their places in the record's text.
         crate::syntax::parse_expr(record)
-            .map_err(|errors| EditError::Invalid(errors.into_iter().map(edits::syntax_diagnostic).collect()))?;
+            .map_err(|errors| EditError::Invalid(errors.iter().map(|e| Diagnostic::from_syntax(edits::NO_FILE, e)).collect()))?;
         let parsed = crate::sema::fact_record(self.program(), id, record).map_err(EditError::Invalid)?;
         self.check_references(&parsed)?;
         let values = match parsed {

@@ -8,7 +8,7 @@
 //! diagnostics to show, placed on the parts of the typed text (an
 //! [`EditSite`]), with a "did you mean" where a name was misspelt.
 
-use crate::diag::{closest, Code, Diagnostic, FileId, FileSpan};
+use crate::diag::{Code, Diagnostic, FileId, FileSpan, Quote};
 use crate::eval::{self, Env};
 use crate::ir::{EntityId, Value};
 use crate::syntax::ast::Span;
@@ -50,13 +50,6 @@ pub struct Evaluated {
     pub value: Value,
     /// The value written as in the language (`true`, `"text"`, `[1, 2]`).
     pub shown: String,
-}
-
-/// A syntax error in a piece of typed text, in [`NO_FILE`].
-pub(crate) fn syntax_diagnostic(e: crate::syntax::SyntaxError) -> Diagnostic {
-    let mut d = Diagnostic::error(e.code, e.message).at(NO_FILE, e.span, e.label);
-    d.help = e.help;
-    d
 }
 
 /// Diagnostics of a piece of typed text, moved from [`NO_FILE`] (relative to
@@ -121,10 +114,7 @@ impl Engine {
                     site.entity.span,
                     "not an entity",
                 );
-                match closest(name, program.entities.iter().map(|e| e.decl.name.as_str())) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d,
-                }
+                d.suggest(name, program.entities.iter().map(|e| e.decl.name.as_str()), Quote::Code)
             }
             EditError::UnknownKey { entity, key }
                 if site.key.is_some_and(|k| k.text == key) && entity == site.entity.text =>
@@ -132,10 +122,7 @@ impl Engine {
                 let d = Diagnostic::error(Code::UnknownName, format!("`{entity}` has no fact with the key {key:?}"))
                     .at(file, at(site.key), "no such key");
                 let keys = entity_id.map(|id| self.keys(id)).unwrap_or_default();
-                match closest(key, keys.iter().map(String::as_str)) {
-                    Some(s) => d.help(format!("did you mean {s:?}?")),
-                    None => d,
-                }
+                d.suggest(key, keys.iter().map(String::as_str), Quote::Literal)
             }
             // A reference inside the value to a fact that does not exist.
             EditError::UnknownKey { .. } => {
@@ -148,10 +135,7 @@ impl Engine {
                     "no such field",
                 );
                 let fields = entity_id.map(|id| program.entity(id).fields.iter().map(|f| f.name.as_str()));
-                match fields.and_then(|names| closest(field, names)) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d,
-                }
+                d.suggest(field, fields.into_iter().flatten(), Quote::Code)
             }
             EditError::KeyField(field) => {
                 Diagnostic::error(Code::TypeMismatch, format!("`{field}` is the key of `{}`", site.entity.text))
