@@ -158,7 +158,7 @@ pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> syntax::Parse {
     let mut parse = syntax::Parse::default();
     for (start, end) in syntax::declaration_ranges(text) {
         let declaration = DeclarationText::new(db, text[start..end].to_string());
-        let mut piece = parse_declaration(db, declaration).clone().shifted(start as u32);
+        let mut piece = parse_declaration(db, declaration).clone().placed_at(start as u32);
         parse.file.items.append(&mut piece.file.items);
         parse.errors.append(&mut piece.errors);
     }
@@ -222,7 +222,7 @@ fn included_files(db: &dyn salsa::Database, ws: Workspace) -> (Vec<SourceFile>, 
             if modules.is_empty() {
                 let names = crate::stdlib::names();
                 let d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path))
-                    .at(id, u.span, "no such module")
+                    .at(crate::diag::Anchor::of(id, item), u.span, "no such module")
                     .suggest_or(
                         &u.path,
                         names.iter().map(String::as_str),

@@ -73,7 +73,7 @@ pub fn expression(
     let ast = crate::syntax::parse_expr(text)
         .map_err(|errors| errors.iter().map(|e| Diagnostic::from_syntax(file, e)).collect::<Vec<_>>())?;
     let cx = Context::from_program(program);
-    let mut ck = expr::ExprChecker::new(&cx, file, text);
+    let mut ck = expr::ExprChecker::new(&cx, file.into(), text);
     let (ex, ty) = match expected {
         Some(want) => ck.expect(&ast, want, true),
         None => ck.expr(&ast, None),
@@ -113,7 +113,7 @@ pub fn fact_record(program: &Program, entity: EntityId, text: &str) -> Result<Va
         )]);
     };
     let cx = Context::from_program(program);
-    let mut ck = expr::ExprChecker::new(&cx, file, text);
+    let mut ck = expr::ExprChecker::new(&cx, file.into(), text);
     let def = program.entity(entity).clone();
     let (values, ok) = ck.field_values(&def, fields, ast.span);
     if !ok {
@@ -203,7 +203,7 @@ impl Context {
     }
 
     /// Records an occurrence of a symbol in the source map.
-    pub(crate) fn record(&self, file: FileId, span: ast::Span, symbol: Symbol, is_definition: bool) {
+    pub(crate) fn record(&self, file: crate::diag::Anchor, span: ast::Span, symbol: Symbol, is_definition: bool) {
         self.model.borrow_mut().reference(file, span, symbol, is_definition);
     }
 
@@ -319,7 +319,7 @@ impl Context {
     }
 
     /// Resolves a written type.
-    pub(crate) fn resolve_type(&mut self, file: FileId, ty: &ast::TypeExpr) -> Ty {
+    pub(crate) fn resolve_type(&mut self, file: crate::diag::Anchor, ty: &ast::TypeExpr) -> Ty {
         match ty {
             ast::TypeExpr::List { element, optional, .. } => {
                 let el = self.resolve_type(file, element);

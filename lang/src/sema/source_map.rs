@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::FileId;
+use crate::diag::{Anchor, FileId};
 use crate::ir::Ty;
 use crate::syntax::ast::Span;
 
@@ -128,11 +128,12 @@ pub struct NameSite {
     pub expected: Option<Ty>,
 }
 
-/// The key under which a syntax node's span is stored. Every span enters
-/// the source map through here, so making spans relative to their
-/// declaration changes this one function.
-pub fn node_key(span: Span) -> Span {
-    span
+/// The key under which a syntax node's span is stored: the span, relative
+/// to the declaration `anchor` starts, as a range of the file. Every span
+/// enters the source map through here, because the editor looks entries up
+/// by file offset while the syntax tree is relative to each declaration.
+pub fn node_key(anchor: Anchor, span: Span) -> Span {
+    anchor.span(span).span
 }
 
 /// Every name of one file, resolved by the checker.
@@ -211,8 +212,8 @@ impl SemanticModel {
         self.files.entry(file).or_default()
     }
 
-    pub(crate) fn reference(&mut self, file: FileId, span: Span, symbol: Symbol, is_definition: bool) {
-        self.map(file).references.push(Reference { span: node_key(span), symbol, is_definition });
+    pub(crate) fn reference(&mut self, anchor: Anchor, span: Span, symbol: Symbol, is_definition: bool) {
+        self.map(anchor.file).references.push(Reference { span: node_key(anchor, span), symbol, is_definition });
     }
 
     /// Drops the maps of files nobody reads, closes the scopes that end
@@ -232,10 +233,15 @@ impl SemanticModel {
                 if matches!(local.kind, LocalKind::Binder) {
                     continue;
                 }
-                let item =
-                    input.ast.items.iter().find(|i| i.span.start <= local.at.start && local.at.end <= i.span.end);
+                // `local.at` is a range of the file: so are the items' spans
+                // once placed at their anchor.
+                let item = input
+                    .ast
+                    .items
+                    .iter()
+                    .map(|i| node_key(Anchor::of(input.file, i), i.span))
+                    .find(|i| i.start <= local.at.start && local.at.end <= i.end);
                 if let Some(item) = item {
-                    let item = node_key(item.span);
                     local.scope = match local.kind {
                         LocalKind::Let => Span { start: local.scope.start, end: item.end },
                         _ => item,

@@ -20,13 +20,13 @@ use std::collections::HashMap;
 
 use super::expr::ExprChecker;
 use super::{Context, SourceInput};
-use crate::diag::{Code, Diagnostic, FileId, FileSpan, Quote};
+use crate::diag::{Anchor, Code, Diagnostic, FileSpan, Quote};
 use crate::ir::*;
 use crate::syntax::ast::{self, ItemKind, Span};
 
 /// An item with the file it came from.
 struct At<'a, T> {
-    file: FileId,
+    file: Anchor,
     /// Declared in a stdlib module (the project may override it).
     stdlib: bool,
     text: &'a str,
@@ -70,7 +70,7 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
             macro_rules! at {
                 ($node:expr) => {
                     At {
-                        file: input.file,
+                        file: crate::diag::Anchor::of(input.file, item),
                         stdlib: input.stdlib,
                         text: input.text,
                         docs: item.docs.as_ref(),
@@ -125,7 +125,7 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
 fn struct_fields<'a>(
     s: &At<'a, ast::StructDecl>,
     extends: &'a [At<'a, ast::ExtendDecl>],
-) -> Vec<(FileId, &'a ast::FieldDecl, bool)> {
+) -> Vec<(Anchor, &'a ast::FieldDecl, bool)> {
     let own = s.node.fields.iter().map(|f| (s.file, f, false));
     let added = extends
         .iter()
@@ -135,7 +135,7 @@ fn struct_fields<'a>(
 }
 
 /// The text of the file an extension is written in.
-fn extension_text<'a>(extends: &[At<'a, ast::ExtendDecl>], file: FileId) -> &'a str {
+fn extension_text<'a>(extends: &[At<'a, ast::ExtendDecl>], file: Anchor) -> &'a str {
     extends.iter().find(|x| x.file == file).map_or("", |x| x.text)
 }
 
@@ -192,13 +192,8 @@ struct Checker<'c> {
     names: Namespaces,
 }
 
-fn decl(file: FileId, span: Span, name: &ast::Ident, docs: Option<&String>) -> Decl {
-    Decl {
-        name: name.name.clone(),
-        span: FileSpan { file, span },
-        name_span: FileSpan { file, span: name.span },
-        docs: docs.cloned(),
-    }
+fn decl(file: Anchor, span: Span, name: &ast::Ident, docs: Option<&String>) -> Decl {
+    Decl { name: name.name.clone(), span: file.span(span), name_span: file.span(name.span), docs: docs.cloned() }
 }
 
 impl Checker<'_> {
@@ -236,7 +231,7 @@ impl Checker<'_> {
     fn repeated<'n>(
         &mut self,
         seen: &mut HashMap<&'n str, Span>,
-        file: FileId,
+        file: Anchor,
         name: &'n ast::Ident,
         words: [&str; 3],
     ) -> bool {
@@ -251,7 +246,7 @@ impl Checker<'_> {
         false
     }
 
-    fn checker<'a>(&'a self, file: FileId, text: &'a str) -> ExprChecker<'a> {
+    fn checker<'a>(&'a self, file: Anchor, text: &'a str) -> ExprChecker<'a> {
         ExprChecker::new(self.cx, file, text)
     }
 
@@ -259,7 +254,7 @@ impl Checker<'_> {
         self.cx.diags.extend(diags);
     }
 
-    fn rule_ref(&mut self, file: FileId, name: &ast::Ident) -> Option<RuleId> {
+    fn rule_ref(&mut self, file: Anchor, name: &ast::Ident) -> Option<RuleId> {
         if let Some(id) = self.cx.program.rule_by_name(&name.name) {
             return Some(id);
         }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Checker, Items};
-use crate::diag::{Code, Diagnostic, FileId, FileSpan, Quote};
+use crate::diag::{Anchor, Code, Diagnostic, FileId, Quote};
 use crate::ir::*;
 use crate::sema::SourceInput;
 use crate::syntax::ast::{self, ItemKind};
@@ -12,7 +12,7 @@ use crate::syntax::ast::{self, ItemKind};
 impl Checker<'_> {
     pub(super) fn requirements(&mut self, items: &Items) {
         for r in &items.requirements {
-            let at = FileSpan { file: r.file, span: r.node.id.span };
+            let at = r.file.span(r.node.id.span);
             if !self.claim(|n| &mut n.requirements, "requirement", &r.node.id.id, at) {
                 continue;
             }
@@ -20,7 +20,7 @@ impl Checker<'_> {
                 id: r.node.id.id.clone(),
                 title: r.node.title.value.clone(),
                 parent: r.node.parent.as_ref().map(|p| p.id.clone()),
-                span: FileSpan { file: r.file, span: r.span },
+                span: r.file.span(r.span),
                 docs: r.docs.cloned(),
             });
         }
@@ -64,7 +64,7 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn unknown_requirement(&mut self, file: FileId, r: &ast::ReqRef) {
+    pub(super) fn unknown_requirement(&mut self, file: Anchor, r: &ast::ReqRef) {
         let ids: Vec<&str> = self.cx.program.requirements.iter().map(|r| r.id.as_str()).collect();
         let otherwise = if ids.is_empty() {
             "no requirement is declared; add `use iso42001` to load the ISO/IEC 42001 catalogue"
@@ -77,7 +77,7 @@ impl Checker<'_> {
         self.push(d);
     }
 
-    pub(super) fn check_requirements(&mut self, file: FileId, refs: &[ast::ReqRef]) -> Vec<String> {
+    pub(super) fn check_requirements(&mut self, file: Anchor, refs: &[ast::ReqRef]) -> Vec<String> {
         let mut out = Vec::new();
         for r in refs {
             if self.cx.program.requirement(&r.id).is_some() {
@@ -118,7 +118,7 @@ impl Checker<'_> {
                 self.cx.program.excludes.push(ExcludeDef {
                     requirement: id,
                     because: because.value.clone(),
-                    span: FileSpan { file: x.file, span: x.span },
+                    span: x.file.span(x.span),
                 });
             }
         }
@@ -136,7 +136,7 @@ impl Checker<'_> {
                         .iter()
                         .any(|m| u.path == *m || u.path.starts_with(&format!("{m}."))) =>
                 {
-                    Some((i.file, u.span))
+                    Some((crate::diag::Anchor::of(i.file, item), u.span))
                 }
                 _ => None,
             })
@@ -189,7 +189,7 @@ impl Checker<'_> {
             let from = self.check_requirements(m.file, std::slice::from_ref(&m.node.from));
             let to = self.check_requirements(m.file, &m.node.to);
             if let (Some(from), false) = (from.into_iter().next(), to.is_empty()) {
-                self.cx.program.maps.push(MapDef { from, to, span: FileSpan { file: m.file, span: m.span } });
+                self.cx.program.maps.push(MapDef { from, to, span: m.file.span(m.span) });
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Controls and audit rules: header, subject and body.
 
 use super::{decl, Checker, Items};
-use crate::diag::{Code, Diagnostic, FileId, FileSpan};
+use crate::diag::{Anchor, Code, Diagnostic};
 use crate::ir::*;
 use crate::sema::expr::ExprChecker;
 use crate::sema::source_map::LocalKind;
@@ -9,7 +9,7 @@ use crate::sema::Context;
 use crate::syntax::ast::{self, Severity, Span};
 
 impl Checker<'_> {
-    pub(super) fn misplaced(&mut self, file: FileId, header: &ast::RuleHeader, what: &str, forbidden: &[&str]) {
+    pub(super) fn misplaced(&mut self, file: Anchor, header: &ast::RuleHeader, what: &str, forbidden: &[&str]) {
         for (clause, span) in &header.clause_spans {
             if forbidden.contains(clause) {
                 self.push(Diagnostic::error(Code::MisplacedClause, format!("`{clause}` is not allowed on {what}")).at(
@@ -25,7 +25,7 @@ impl Checker<'_> {
         // Names first: risks and exceptions refer to rules by name.
         let mut accepted = Vec::new();
         for (kind, r) in &items.rules {
-            let at = FileSpan { file: r.file, span: r.node.name.span };
+            let at = r.file.span(r.node.name.span);
             if self.claim(|n| &mut n.rules, "rule", &r.node.name.name, at) {
                 accepted.push((*kind, *r));
             }
@@ -49,7 +49,7 @@ impl Checker<'_> {
                 }
                 None => None,
             };
-            let steps = body_steps(&mut ck, &r.node.body, r.text, r.file);
+            let steps = body_steps(&mut ck, &r.node.body, r.file);
             let slots = ck.slots();
             let diags = std::mem::take(&mut ck.diags);
             self.absorb(diags);
@@ -128,12 +128,12 @@ impl CheckerRef<'_> {
     }
 }
 
-pub(super) fn ck_file(ck: &ExprChecker) -> FileId {
+pub(super) fn ck_file(ck: &ExprChecker) -> Anchor {
     ck.file()
 }
 
 /// Lowers the `let` and `require` statements of a rule body.
-pub(super) fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], text: &str, file: FileId) -> Vec<Step> {
+pub(super) fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], file: Anchor) -> Vec<Step> {
     let mut steps = Vec::new();
     for stmt in body {
         match stmt {
@@ -147,8 +147,8 @@ pub(super) fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], text: &str, f
                 steps.push(Step::Require(Requirement {
                     cond: ex,
                     because: because.as_ref().map(|b| b.value.clone()),
-                    source: text.get(cond.span.range()).unwrap_or("").to_string(),
-                    span: FileSpan { file, span: *span },
+                    source: ck.source(cond.span).to_string(),
+                    span: file.span(*span),
                 }));
             }
         }

@@ -12,7 +12,7 @@ use crate::syntax::ast::Span;
 impl Checker<'_> {
     pub(super) fn types(&mut self, items: &Items) {
         for e in &items.enums {
-            let at = FileSpan { file: e.file, span: e.node.name.span };
+            let at = e.file.span(e.node.name.span);
             if !self.claim(|n| &mut n.types, "type", &e.node.name.name, at) {
                 continue;
             }
@@ -57,7 +57,7 @@ impl Checker<'_> {
             self.cx.program.enums.push(EnumDef { decl: decl(e.file, e.span, &e.node.name, e.docs), variants });
         }
         for s in &items.scales {
-            let at = FileSpan { file: s.file, span: s.node.name.span };
+            let at = s.file.span(s.node.name.span);
             if !self.claim(|n| &mut n.types, "type", &s.node.name.name, at) {
                 continue;
             }
@@ -90,7 +90,7 @@ impl Checker<'_> {
         let mut structs = Vec::new();
         for (is_entity, list) in [(false, &items.records), (true, &items.entities)] {
             for s in list.iter() {
-                let at = FileSpan { file: s.file, span: s.node.name.span };
+                let at = s.file.span(s.node.name.span);
                 if !self.claim(|n| &mut n.types, "type", &s.node.name.name, at) {
                     continue;
                 }
@@ -124,7 +124,7 @@ impl Checker<'_> {
                     );
                     continue;
                 }
-                seen.insert(&f.name.name, FileSpan { file, span: f.name.span });
+                seen.insert(&f.name.name, file.span(f.name.span));
                 if extension && f.is_key {
                     self.push(
                         Diagnostic::error(Code::BadExtend, "an extension cannot change the key")
@@ -170,7 +170,7 @@ impl Checker<'_> {
                     name: f.name.name.clone(),
                     ty,
                     default: None,
-                    span: FileSpan { file, span: f.name.span },
+                    span: file.span(f.name.span),
                     docs: f.docs.clone(),
                 });
             }
