@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::source_map::{Local as MapLocal, LocalKind, MemberAccess, NameSite, Symbol};
+use super::source_map::{Local as MapLocal, LocalKind, MemberAccess, NameSite, Recorder, Symbol};
 use super::Context;
 use crate::builtins::{self, AggReturns, Returns};
 use crate::diag::{did_you_mean, Anchor, Code, Diagnostic, Quote};
@@ -44,13 +44,23 @@ pub(crate) struct ExprChecker<'c> {
     /// silently exclude: (span, what may be absent).
     pub(crate) decided_on_absent: Vec<(Span, String)>,
     pub(crate) diags: Vec<Diagnostic>,
+    /// Where the source map is recorded: the context's, or a rule's own
+    /// when the rule is checked on its own (see `RuleBody::model`).
+    model: &'c Recorder,
 }
 
 impl<'c> ExprChecker<'c> {
     /// A checker for a declaration anchored at `file`, written in `text`
     /// (its whole file).
     pub(crate) fn new(cx: &'c Context, file: Anchor, text: &'c str) -> ExprChecker<'c> {
+        ExprChecker::recording_into(cx, &cx.model, file, text)
+    }
+
+    /// A checker like [`ExprChecker::new`] that records the source map in
+    /// `model` rather than in the context's.
+    pub(crate) fn recording_into(cx: &'c Context, model: &'c Recorder, file: Anchor, text: &'c str) -> ExprChecker<'c> {
         ExprChecker {
+            model,
             cx,
             file,
             text: text.get(file.offset as usize..).unwrap_or(""),
@@ -83,9 +93,9 @@ impl<'c> ExprChecker<'c> {
             at: super::source_map::node_key(self.file, name.span),
             name: name.name.clone(),
         };
-        self.cx.record(self.file, name.span, symbol, true);
+        self.model.borrow_mut().reference(self.file, name.span, symbol, true);
         let known = Some(ty.clone()).filter(|t| *t != Ty::Error);
-        self.cx.model.borrow_mut().map(self.file.file).locals.push(MapLocal {
+        self.model.borrow_mut().map(self.file.file).locals.push(MapLocal {
             name: name.name.clone(),
             at: super::source_map::node_key(self.file, name.span),
             kind,
@@ -98,7 +108,7 @@ impl<'c> ExprChecker<'c> {
 
     /// Records a use of a declared symbol in the source map.
     fn record_use(&self, span: Span, symbol: Symbol) {
-        self.cx.record(self.file, span, symbol, false);
+        self.model.borrow_mut().reference(self.file, span, symbol, false);
     }
 
     /// Records a written type name (an entity of a binder), when it names one.
@@ -445,7 +455,7 @@ impl<'c> ExprChecker<'c> {
         // An expected type that did not check expects nothing.
         let wanted = expected.filter(|t| **t != Ty::Error).cloned();
         let site = NameSite { span: super::source_map::node_key(self.file, ident.span), expected: wanted };
-        self.cx.model.borrow_mut().map(self.file.file).names.push(site);
+        self.model.borrow_mut().map(self.file.file).names.push(site);
         if let Some(local) = self.scope.iter().rev().find(|l| l.name == ident.name) {
             let symbol = Symbol::Local {
                 file: self.file.file,
@@ -517,7 +527,7 @@ impl<'c> ExprChecker<'c> {
                 self.record_use(type_name.span, Symbol::Type(type_name.name.clone()));
                 let member =
                     MemberAccess { field: super::source_map::node_key(self.file, field.span), base: Some(named) };
-                self.cx.model.borrow_mut().map(self.file.file).members.push(member);
+                self.model.borrow_mut().map(self.file.file).members.push(member);
             }
             if !is_variable {
                 if let Some(ty) = self.cx.value_type(&type_name.name) {
@@ -552,7 +562,7 @@ impl<'c> ExprChecker<'c> {
             field: super::source_map::node_key(self.file, field.span),
             base: Some(bt.clone()).filter(|t| *t != Ty::Error),
         };
-        self.cx.model.borrow_mut().map(self.file.file).members.push(member);
+        self.model.borrow_mut().map(self.file.file).members.push(member);
         if bt == Ty::Error {
             return (bx, Ty::Error);
         }

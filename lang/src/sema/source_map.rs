@@ -10,6 +10,7 @@
 //! in one place only.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
 
 use crate::diag::{Anchor, FileId};
 use crate::ir::Ty;
@@ -150,6 +151,38 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// This map, recorded for a declaration checked at offset 0 (a rule
+    /// checked on its own, see `db::check_rule`), for the declaration
+    /// starting `offset` bytes into its file: the one place its spans
+    /// become ranges of the file.
+    pub fn placed_at(mut self, offset: u32) -> SourceMap {
+        if offset == 0 {
+            return self;
+        }
+        for r in &mut self.references {
+            r.span = r.span.at(offset);
+            if let Symbol::Local { at, .. } = &mut r.symbol {
+                *at = at.at(offset);
+            }
+        }
+        for l in &mut self.locals {
+            l.at = l.at.at(offset);
+            l.scope = l.scope.at(offset);
+        }
+        self.members.iter_mut().for_each(|m| m.field = m.field.at(offset));
+        self.names.iter_mut().for_each(|n| n.span = n.span.at(offset));
+        self
+    }
+
+    /// Adds what another check recorded of the same file (put in order by
+    /// [`SemanticModel::finish`]).
+    pub(crate) fn extend(&mut self, other: SourceMap) {
+        self.references.extend(other.references);
+        self.locals.extend(other.locals);
+        self.members.extend(other.members);
+        self.names.extend(other.names);
+    }
+
     /// The occurrence whose span contains `offset` (or ends there).
     pub fn reference_at(&self, offset: u32) -> Option<&Reference> {
         let at = self.references.partition_point(|r| r.span.end < offset);
@@ -187,6 +220,39 @@ impl SourceMap {
         self.members.dedup_by(|a, b| a.field == b.field);
         self.names.sort_by_key(|n| (n.span.start, n.span.end));
         self.names.dedup_by(|a, b| a.span == b.span);
+    }
+}
+
+/// Where a checker records the source map. A mutex, not a `RefCell`:
+/// the context it lives in is kept by the database as the signatures rules
+/// are checked against (`db::signatures`), which must be `Sync`; the
+/// checkers record through the shared borrow of the context they hold.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder(Mutex<SemanticModel>);
+
+impl Recorder {
+    /// The model, to record into. A checker that panicked while recording
+    /// left nothing half-written that matters more than the rest: the
+    /// poison is ignored.
+    pub(crate) fn borrow_mut(&self) -> MutexGuard<'_, SemanticModel> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What was recorded.
+    pub(crate) fn into_inner(self) -> SemanticModel {
+        self.0.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Clone for Recorder {
+    fn clone(&self) -> Recorder {
+        Recorder(Mutex::new(self.borrow_mut().clone()))
+    }
+}
+
+impl PartialEq for Recorder {
+    fn eq(&self, other: &Recorder) -> bool {
+        std::ptr::eq(self, other) || *self.borrow_mut() == *other.borrow_mut()
     }
 }
 

@@ -4,7 +4,7 @@ use super::{decl, Checker, Items};
 use crate::diag::{Code, Diagnostic};
 use crate::ir::*;
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn exceptions(&mut self, items: &Items) {
         for e in &items.exceptions {
             let at = e.file.span(e.node.name.span);

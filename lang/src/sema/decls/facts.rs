@@ -8,7 +8,7 @@ use crate::sema::expr::ExprChecker;
 use crate::sema::{const_value, Context};
 use crate::syntax::ast::{self};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn fact(&mut self, file: Anchor, text: &str, f: &ast::FactDecl) -> Option<FactDef> {
         let Some(entity) = self.cx.entity_by_name(&f.entity.name) else {
             let cx: &Context = self.cx;

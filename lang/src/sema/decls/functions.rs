@@ -7,7 +7,7 @@ use crate::ir::*;
 use crate::sema::source_map::LocalKind;
 use crate::syntax::ast::{self};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn functions(&mut self, items: &Items) {
         let mut checked = Vec::new();
         for f in &items.fns {

@@ -6,7 +6,7 @@ use crate::ir::*;
 use crate::sema::TypeName;
 use crate::syntax::ast::{self};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn matrices(&mut self, items: &Items) {
         for m in &items.matrices {
             let at = m.file.span(m.node.name.span);

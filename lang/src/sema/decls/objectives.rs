@@ -9,7 +9,7 @@ use crate::sema::source_map::LocalKind;
 use crate::sema::{const_value, Context};
 use crate::syntax::ast::{self, Severity};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn objectives(&mut self, items: &Items) {
         for o in &items.objectives {
             let at = o.file.span(o.node.name.span);

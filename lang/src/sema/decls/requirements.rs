@@ -9,7 +9,7 @@ use crate::ir::*;
 use crate::sema::SourceInput;
 use crate::syntax::ast::{self, ItemKind};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn requirements(&mut self, items: &Items) {
         for r in &items.requirements {
             let at = r.file.span(r.node.id.span);
@@ -29,7 +29,8 @@ impl Checker<'_> {
         for r in &items.requirements {
             let Some(parent) = &r.node.parent else { continue };
             if !index.contains_key(&parent.id) {
-                self.unknown_requirement(r.file, parent);
+                let d = unknown_requirement(&self.cx.program, r.file, parent);
+                self.push(d);
             }
         }
         // A parent chain longer than the catalogue is a cycle.
@@ -64,28 +65,10 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn unknown_requirement(&mut self, file: Anchor, r: &ast::ReqRef) {
-        let ids: Vec<&str> = self.cx.program.requirements.iter().map(|r| r.id.as_str()).collect();
-        let otherwise = if ids.is_empty() {
-            "no requirement is declared; add `use iso42001` to load the ISO/IEC 42001 catalogue"
-        } else {
-            "declare it with `requirement ID \"title\"`, or check the identifier"
-        };
-        let d = Diagnostic::error(Code::UnknownRequirement, format!("unknown requirement `{}`", r.id))
-            .at(file, r.span, "no such requirement")
-            .suggest_or(&r.id, ids.iter().copied(), Quote::Code, otherwise);
-        self.push(d);
-    }
-
     pub(super) fn check_requirements(&mut self, file: Anchor, refs: &[ast::ReqRef]) -> Vec<String> {
-        let mut out = Vec::new();
-        for r in refs {
-            if self.cx.program.requirement(&r.id).is_some() {
-                out.push(r.id.clone());
-            } else {
-                self.unknown_requirement(file, r);
-            }
-        }
+        let mut diags = Vec::new();
+        let out = known_requirements(&self.cx.program, file, refs, &mut diags);
+        self.absorb(diags);
         out
     }
 
@@ -193,4 +176,37 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// The diagnostic of a reference to a requirement that is not declared.
+fn unknown_requirement(program: &Program, file: Anchor, r: &ast::ReqRef) -> Diagnostic {
+    let ids: Vec<&str> = program.requirements.iter().map(|r| r.id.as_str()).collect();
+    let otherwise = if ids.is_empty() {
+        "no requirement is declared; add `use iso42001` to load the ISO/IEC 42001 catalogue"
+    } else {
+        "declare it with `requirement ID \"title\"`, or check the identifier"
+    };
+    Diagnostic::error(Code::UnknownRequirement, format!("unknown requirement `{}`", r.id))
+        .at(file, r.span, "no such requirement")
+        .suggest_or(&r.id, ids.iter().copied(), Quote::Code, otherwise)
+}
+
+/// The requirements a rule refers to that are declared (a diagnostic for
+/// each of the others). A free function: a rule checked on its own (see
+/// [`super::rules::check_rule_body`]) has no checker.
+pub(super) fn known_requirements(
+    program: &Program,
+    file: Anchor,
+    refs: &[ast::ReqRef],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in refs {
+        if program.requirement(&r.id).is_some() {
+            out.push(r.id.clone());
+        } else {
+            diags.push(unknown_requirement(program, file, r));
+        }
+    }
+    out
 }

@@ -8,7 +8,7 @@ use crate::sema::source_map::LocalKind;
 use crate::sema::{axis_name, Context};
 use crate::syntax::ast::{self, Severity, Span};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn risks(&mut self, items: &Items) {
         for r in &items.risks {
             let at = r.file.span(r.node.name.span);
