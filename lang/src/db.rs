@@ -4,9 +4,16 @@
 //! [`Table`] per entity type holding [`Chunk`]s of at most [`CHUNK_ROWS`]
 //! facts, and the [`Workspace`] (the file list, the tables, `as_of`).
 //!
-//! Queries: [`parse_declaration`] per declaration, [`parse_file`] per file; [`compiled`] checks the program;
-//! [`eval_program`] and [`rule_logic`] are span-free projections of it, so
-//! that moving text around or editing one rule re-runs nothing else;
+//! Queries: [`parse_declaration`] per declaration, [`parse_file`] per file
+//! (spans relative to each declaration, [`syntax::ast::Item::offset`] says
+//! where it starts); [`declaration`] is one declaration as checking reads it
+//! (equal when it only moved); [`signatures`] checks the types,
+//! requirements and functions from those; [`check_rule`] checks one
+//! control or audit rule against them; [`compiled`] assembles the program,
+//! placing each rule's result (its source map included) where it is
+//! written. [`eval_program`] (the signatures' program) and [`rule_logic`]
+//! (one rule without spans) are what evaluation reads, so that moving text
+//! around or editing one rule re-runs nothing else;
 //! [`chunk_outcomes`] evaluates one rule over one chunk of facts, the unit
 //! of incremental evaluation; [`evaluation`] derives the full views.
 //! Changing one field of one fact re-runs only the chunk queries that read

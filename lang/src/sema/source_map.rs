@@ -5,9 +5,9 @@
 //! (rust-analyzer's body + source map; gleam's server reading the typed
 //! tree).
 //!
-//! Entries are keyed by the span of their syntax node, through
-//! [`node_key`], so that spans relative to their declaration need a change
-//! in one place only.
+//! Entries are keyed by the span of their syntax node as a range of the
+//! file, through [`node_key`]: the syntax tree's spans are relative to
+//! their declaration, the editor looks entries up by file offset.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
