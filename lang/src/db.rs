@@ -288,11 +288,14 @@ pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
             stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
         })
         .collect();
+    // Each file's declaration ranges, cut once: a file of many rules would
+    // otherwise be cut again for every rule.
+    let mut ranges: HashMap<FileId, Vec<(usize, usize)>> = HashMap::new();
     let mut bodies = |anchor: crate::diag::Anchor, rule: &ast::RuleDecl| {
         let file = *included.iter().find(|f| f.id(db) == anchor.file.0)?;
         // The declaration the rule is written in, and where it starts.
-        let ranges = syntax::declaration_ranges(file.text(db));
-        let index = ranges.iter().rposition(|(start, _)| *start as u32 <= anchor.offset)?;
+        let ranges = ranges.entry(anchor.file).or_insert_with(|| syntax::declaration_ranges(file.text(db)));
+        let index = ranges.partition_point(|(start, _)| *start as u32 <= anchor.offset).checked_sub(1)?;
         let start = ranges[index].0 as u32;
         let name = anchor.span(rule.name.span).span;
         let checked = check_rule(db, ws, file, index as u32);
