@@ -190,7 +190,7 @@ impl Analysis {
         self.with(|w| {
             let (Some(parse), Some(text)) = (w.parse(file), w.text(file)) else { return Vec::new() };
             let on_use = parse.file.items.iter().any(|item| {
-                matches!(&item.kind, ItemKind::Use(u) if (u.path == "iso42001" || u.path == "iso42001.annex_a") && overlaps(u.span, range))
+                matches!(&item.kind, ItemKind::Use(u) if (u.path == "iso42001" || u.path == "iso42001.annex_a") && overlaps(item.absolute(u.span), range))
             });
             let on_reference: Vec<String> = w
                 .index(file)

@@ -4,9 +4,16 @@
 //! [`Table`] per entity type holding [`Chunk`]s of at most [`CHUNK_ROWS`]
 //! facts, and the [`Workspace`] (the file list, the tables, `as_of`).
 //!
-//! Queries: [`parse_declaration`] per declaration, [`parse_file`] per file; [`compiled`] checks the program;
-//! [`eval_program`] and [`rule_logic`] are span-free projections of it, so
-//! that moving text around or editing one rule re-runs nothing else;
+//! Queries: [`parse_declaration`] per declaration, [`parse_file`] per file
+//! (spans relative to each declaration, [`syntax::ast::Item::offset`] says
+//! where it starts); [`declaration`] is one declaration as checking reads it
+//! (equal when it only moved); [`signatures`] checks the types,
+//! requirements and functions from those; [`check_rule`] checks one
+//! control or audit rule against them; [`compiled`] assembles the program,
+//! placing each rule's result (its source map included) where it is
+//! written. [`eval_program`] (the signatures' program) and [`rule_logic`]
+//! (one rule without spans) are what evaluation reads, so that moving text
+//! around or editing one rule re-runs nothing else;
 //! [`chunk_outcomes`] evaluates one rule over one chunk of facts, the unit
 //! of incremental evaluation; [`evaluation`] derives the full views.
 //! Changing one field of one fact re-runs only the chunk queries that read
@@ -158,17 +165,120 @@ pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> syntax::Parse {
     let mut parse = syntax::Parse::default();
     for (start, end) in syntax::declaration_ranges(text) {
         let declaration = DeclarationText::new(db, text[start..end].to_string());
-        let mut piece = parse_declaration(db, declaration).clone().shifted(start as u32);
+        let mut piece = parse_declaration(db, declaration).clone().placed_at(start as u32);
         parse.file.items.append(&mut piece.file.items);
         parse.errors.append(&mut piece.errors);
     }
     parse
 }
 
-/// Checks the program: the workspace's files and the stdlib modules they use.
+/// One declaration as checking reads it: its items (spans relative to the
+/// declaration) and its text up to the end of its last item. Blank lines
+/// and comments after it, and where it starts, are not part of it, so a
+/// declaration that only moved compares equal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Declaration {
+    /// Its items, as parsed from its own text.
+    pub items: Vec<ast::Item>,
+    /// Its text, from its start to the end of its last item.
+    pub text: String,
+}
+
+/// How many declarations a file has (as [`syntax::declaration_ranges`] cuts it).
+#[salsa::tracked(returns(copy))]
+pub fn declaration_count(db: &dyn salsa::Database, file: SourceFile) -> u32 {
+    syntax::declaration_ranges(file.text(db)).len() as u32
+}
+
+/// The `index`th declaration of a file.
+#[salsa::tracked(returns(clone))]
+pub fn declaration(db: &dyn salsa::Database, file: SourceFile, index: u32) -> Option<Arc<Declaration>> {
+    let text = file.text(db);
+    let (start, end) = *syntax::declaration_ranges(text).get(index as usize)?;
+    let parse = parse_declaration(db, DeclarationText::new(db, text[start..end].to_string()));
+    let items = parse.file.items.clone();
+    let last = items.iter().map(|i| i.absolute(i.span).end as usize).max().unwrap_or(0);
+    let text = text[start..end].get(..last).unwrap_or("").to_string();
+    Some(Arc::new(Declaration { items, text }))
+}
+
+/// Whether a declaration is checked on its own (a control or audit rule),
+/// not as part of the [`signatures`].
+fn is_rule(item: &ast::Item) -> bool {
+    matches!(item.kind, ast::ItemKind::Control(_) | ast::ItemKind::Audit(_))
+}
+
+/// What of the `index`th declaration of a file goes into the signatures:
+/// its items other than rules (a range usually holds one item, but lines
+/// indented under a declaration stay in its range). Editing a rule leaves
+/// this equal.
+#[salsa::tracked(returns(clone))]
+pub fn signature_declaration(db: &dyn salsa::Database, file: SourceFile, index: u32) -> Option<Arc<Declaration>> {
+    let declaration = declaration(db, file, index)?;
+    if !declaration.items.iter().any(is_rule) {
+        return Some(declaration);
+    }
+    let items: Vec<ast::Item> = declaration.items.iter().filter(|i| !is_rule(i)).cloned().collect();
+    (!items.is_empty()).then(|| Arc::new(Declaration { items, text: declaration.text.clone() }))
+}
+
+/// What rules are checked against: the types, requirements and functions
+/// of the program, each declaration read on its own (so neither editing a
+/// rule nor moving text re-runs this).
+#[salsa::tracked(returns(clone))]
+pub fn signatures(db: &dyn salsa::Database, ws: Workspace) -> Arc<sema::Signatures> {
+    let declarations: Vec<(SourceFile, Arc<Declaration>)> = included_files(db, ws)
+        .iter()
+        .flat_map(|f| (0..declaration_count(db, *f)).filter_map(move |i| Some((*f, signature_declaration(db, *f, i)?))))
+        .collect();
+    let files: Vec<ast::SourceFile> =
+        declarations.iter().map(|(_, d)| ast::SourceFile { items: d.items.clone() }).collect();
+    let inputs: Vec<SourceInput> = declarations
+        .iter()
+        .zip(&files)
+        .map(|((f, d), ast)| SourceInput {
+            file: FileId(f.id(db)),
+            text: &d.text,
+            ast,
+            stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
+        })
+        .collect();
+    Arc::new(sema::Signatures::of(&inputs))
+}
+
+/// The rules of one declaration, each checked on its own against the
+/// [`signatures`]: (the rule's name span, its checked body), spans relative
+/// to the declaration. Editing one control re-runs this for that control.
+#[salsa::tracked(returns(clone))]
+pub fn check_rule(
+    db: &dyn salsa::Database,
+    ws: Workspace,
+    file: SourceFile,
+    index: u32,
+) -> Arc<Vec<(ast::Span, sema::RuleBody)>> {
+    let Some(declaration) = declaration(db, file, index) else { return Arc::default() };
+    let signatures = signatures(db, ws);
+    let id = FileId(file.id(db));
+    let bodies = declaration
+        .items
+        .iter()
+        .filter_map(|item| match &item.kind {
+            ast::ItemKind::Control(r) | ast::ItemKind::Audit(r) => Some((
+                item.absolute(r.name.span),
+                signatures.check_rule(crate::diag::Anchor::of(id, item), &declaration.text, r),
+            )),
+            _ => None,
+        })
+        .collect();
+    Arc::new(bodies)
+}
+
+/// Checks the program: the workspace's files and the stdlib modules they
+/// use. Rule bodies come from [`check_rule`], placed where they are written.
 #[salsa::tracked(returns(ref))]
 pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
-    let (included, mut diagnostics) = included_files(db, ws);
+    let (_, mut diagnostics) = reached_files(db, ws);
+    let included = included_files(db, ws);
     let inputs: Vec<SourceInput> = included
         .iter()
         .map(|f| SourceInput {
@@ -178,7 +288,21 @@ pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
             stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
         })
         .collect();
-    let checked = sema::check(&inputs);
+    // Each file's declaration ranges, cut once: a file of many rules would
+    // otherwise be cut again for every rule.
+    let mut ranges: HashMap<FileId, Vec<(usize, usize)>> = HashMap::new();
+    let mut bodies = |anchor: crate::diag::Anchor, rule: &ast::RuleDecl| {
+        let file = *included.iter().find(|f| f.id(db) == anchor.file.0)?;
+        // The declaration the rule is written in, and where it starts.
+        let ranges = ranges.entry(anchor.file).or_insert_with(|| syntax::declaration_ranges(file.text(db)));
+        let index = ranges.partition_point(|(start, _)| *start as u32 <= anchor.offset).checked_sub(1)?;
+        let start = ranges[index].0 as u32;
+        let name = anchor.span(rule.name.span).span;
+        let checked = check_rule(db, ws, file, index as u32);
+        let (_, body) = checked.iter().find(|(at, _)| at.at(start) == name)?;
+        Some(body.clone().placed_at(start))
+    };
+    let checked = sema::check_with(&inputs, Some(&mut bodies));
     diagnostics.extend(checked.diagnostics);
     Compiled { program: checked.program, diagnostics, model: checked.model }
 }
@@ -187,7 +311,7 @@ pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
 /// editor asks when it repairs a declaration being typed); the result is
 /// not kept.
 pub fn checked_with_text(db: &dyn salsa::Database, ws: Workspace, file: SourceFile, text: &str) -> sema::Checked {
-    let (included, _) = included_files(db, ws);
+    let included = included_files(db, ws);
     let replaced = syntax::parse(text);
     let inputs: Vec<SourceInput> = included
         .iter()
@@ -201,9 +325,17 @@ pub fn checked_with_text(db: &dyn salsa::Database, ws: Workspace, file: SourceFi
     sema::check(&inputs)
 }
 
+/// The files of the program, by id: the workspace's files and the stdlib
+/// modules they use. A query of its own, so that what reads the list does
+/// not re-run when a file's text changes and the list does not.
+#[salsa::tracked(returns(ref))]
+pub fn included_files(db: &dyn salsa::Database, ws: Workspace) -> Vec<SourceFile> {
+    reached_files(db, ws).0
+}
+
 /// The workspace's files and the stdlib modules they use (sorted by id),
 /// with the syntax errors and unknown modules found on the way.
-fn included_files(db: &dyn salsa::Database, ws: Workspace) -> (Vec<SourceFile>, Vec<Diagnostic>) {
+fn reached_files(db: &dyn salsa::Database, ws: Workspace) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut included: Vec<SourceFile> = ws.files(db).clone();
     let mut seen_modules: Vec<&str> = Vec::new();
@@ -221,7 +353,7 @@ fn included_files(db: &dyn salsa::Database, ws: Workspace) -> (Vec<SourceFile>, 
             if modules.is_empty() {
                 let names = crate::stdlib::names();
                 let d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path))
-                    .at(id, u.span, "no such module")
+                    .at(crate::diag::Anchor::of(id, item), u.span, "no such module")
                     .suggest_or(
                         &u.path,
                         names.iter().map(String::as_str),
@@ -242,28 +374,12 @@ fn included_files(db: &dyn salsa::Database, ws: Workspace) -> (Vec<SourceFile>, 
     (included, diagnostics)
 }
 
-/// What evaluating an expression needs of the program (types, functions),
-/// without rules and without spans: unchanged by edits to rules or layout.
+/// What evaluating an expression needs of the program (types, functions):
+/// the [`signatures`]' program, read declaration by declaration with spans
+/// relative to each, so unchanged by edits to rules or by moving text.
 #[salsa::tracked(returns(clone))]
 pub fn eval_program(db: &dyn salsa::Database, ws: Workspace) -> Arc<Program> {
-    let full = &compiled(db, ws).program;
-    let blank =
-        |d: &Decl| Decl { name: d.name.clone(), span: Default::default(), name_span: Default::default(), docs: None };
-    let mut program = Program {
-        enums: full.enums.iter().map(|e| EnumDef { decl: blank(&e.decl), variants: e.variants.clone() }).collect(),
-        scales: full.scales.iter().map(|s| ScaleDef { decl: blank(&s.decl), values: s.values.clone() }).collect(),
-        matrices: full.matrices.iter().map(|m| MatrixDef { decl: blank(&m.decl), ..m.clone() }).collect(),
-        fns: full.fns.iter().map(|f| FnDef { decl: blank(&f.decl), ..f.clone() }).collect(),
-        ..Program::default()
-    };
-    let strip = |s: &StructDef| StructDef {
-        decl: blank(&s.decl),
-        fields: s.fields.iter().map(|f| FieldDef { span: Default::default(), docs: None, ..f.clone() }).collect(),
-        key: s.key,
-    };
-    program.records = full.records.iter().map(strip).collect();
-    program.entities = full.entities.iter().map(strip).collect();
-    Arc::new(program)
+    Arc::new(signatures(db, ws).program().clone())
 }
 
 /// Rule names to their ids: one lookup per rule, not a scan of every rule
@@ -681,3 +797,6 @@ pub fn objective_status<'db>(
         _ => Some(Arc::new(eval::objective_result(&env, id))),
     }
 }
+
+#[cfg(test)]
+mod per_declaration_tests;

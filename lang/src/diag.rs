@@ -161,6 +161,35 @@ pub struct FileSpan {
     pub span: Span,
 }
 
+/// Where a declaration starts: its file, and the offset the spans of its
+/// syntax tree are relative to. The checker reports through an anchor, so
+/// a span of the tree becomes a range of the file in this one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Anchor {
+    pub file: FileId,
+    /// Where the declaration starts in its file, in bytes.
+    pub offset: u32,
+}
+
+impl Anchor {
+    /// The anchor of a declaration of `file`.
+    pub fn of(file: FileId, item: &crate::syntax::ast::Item) -> Anchor {
+        Anchor { file, offset: item.offset }
+    }
+    /// A span of the declaration as a range of its file.
+    pub fn span(self, span: Span) -> FileSpan {
+        FileSpan { file: self.file, span: span.at(self.offset) }
+    }
+}
+
+/// A span already in file coordinates (a syntax error, text checked on its
+/// own): anchored at the start of the file.
+impl From<FileId> for Anchor {
+    fn from(file: FileId) -> Anchor {
+        Anchor { file, offset: 0 }
+    }
+}
+
 /// A message attached to a span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
@@ -216,14 +245,15 @@ impl Diagnostic {
     pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic { level: Level::Warning, ..Diagnostic::error(code, message) }
     }
-    /// Sets the primary label.
-    pub fn at(mut self, file: FileId, span: Span, label: impl Into<String>) -> Diagnostic {
-        self.primary = Some(Label { at: FileSpan { file, span }, message: label.into() });
+    /// Sets the primary label: `span` relative to `anchor` (a [`FileId`]
+    /// for a span that is already a range of the file).
+    pub fn at(mut self, anchor: impl Into<Anchor>, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.primary = Some(Label { at: anchor.into().span(span), message: label.into() });
         self
     }
-    /// Adds a secondary label.
-    pub fn also(mut self, file: FileId, span: Span, label: impl Into<String>) -> Diagnostic {
-        self.secondary.push(Label { at: FileSpan { file, span }, message: label.into() });
+    /// Adds a secondary label (`span` relative to `anchor`).
+    pub fn also(mut self, anchor: impl Into<Anchor>, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.secondary.push(Label { at: anchor.into().span(span), message: label.into() });
         self
     }
     /// Adds a note.

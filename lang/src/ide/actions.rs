@@ -83,7 +83,7 @@ pub fn exception(world: World, file: FileId, rule: &str, key: &str, as_of: Date)
     let declaration = format!(
         "\n\nexception {name}\n  waives {waives}\n  until {until}\n  approved by \"TODO: who approves\"\n  because {because}"
     );
-    let end = (item.span.end as usize).min(text.len());
+    let end = (item.absolute(item.span).end as usize).min(text.len());
     // After the declaration's last line, not inside a trailing comment.
     let at = text[end..].find('\n').map_or(text.len(), |i| end + i);
     Some(TextEdit { file, span: Span::new(at, at), text: declaration })

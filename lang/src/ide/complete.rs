@@ -331,7 +331,7 @@ impl<'w> Context<'w> {
         let repaired = format!("{}{PLACEHOLDER}{}", &self.text[start..self.word_start], &self.text[word_end..end]);
         let parse = syntax::parse(&repaired);
         let at = (self.word_start - start) as u32;
-        let covered = parse.file.items.iter().any(|i| i.span.start <= at && at <= i.span.end);
+        let covered = parse.file.items.iter().map(|i| i.absolute(i.span)).any(|s| s.start <= at && at <= s.end);
         if !covered {
             return None;
         }

@@ -53,12 +53,23 @@ fn leaf(name: &str, kind: OutlineKind, span: Span) -> OutlineItem {
 
 /// The outline of a file's declarations, in source order.
 pub fn outline(items: &[Item], text: &str) -> Vec<OutlineItem> {
-    items.iter().map(|item| outline_item(item, text)).collect()
+    items.iter().map(|item| in_file(outline_item(item, text), item)).collect()
+}
+
+/// An entry built from an item's tree (spans relative to the item), with
+/// its spans as ranges of the file.
+fn in_file(entry: OutlineItem, item: &Item) -> OutlineItem {
+    OutlineItem {
+        span: item.absolute(entry.span),
+        name_span: item.absolute(entry.name_span),
+        children: entry.children.into_iter().map(|child| in_file(child, item)).collect(),
+        ..entry
+    }
 }
 
 fn outline_item(item: &Item, text: &str) -> OutlineItem {
     let title = |t: &Option<crate::syntax::ast::Text>| t.as_ref().map(|t| t.value.clone());
-    let source = |span: Span| text.get(span.range()).unwrap_or("").to_string();
+    let source = |span: Span| text.get(item.absolute(span).range()).unwrap_or("").to_string();
     let (name, name_span, kind, detail, children) = match &item.kind {
         ItemKind::Use(u) => (u.path.clone(), u.span, OutlineKind::Use, None, Vec::new()),
         ItemKind::Enum(e) => {

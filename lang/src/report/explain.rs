@@ -273,9 +273,9 @@ fn subject_filter(sources: &Sources, rule: &RuleDef) -> Option<String> {
         ast::ItemKind::Control(r) | ast::ItemKind::Audit(r) => r.name.name == rule.decl.name,
         _ => false,
     })?;
-    let (ast::ItemKind::Control(decl) | ast::ItemKind::Audit(decl)) = item.kind else { return None };
-    let filter = decl.header.subject?.filter?;
-    let source = text.get(filter.span.start as usize..filter.span.end as usize)?;
+    let (ast::ItemKind::Control(decl) | ast::ItemKind::Audit(decl)) = &item.kind else { return None };
+    let filter = decl.header.subject.as_ref()?.filter.as_ref()?;
+    let source = text.get(item.absolute(filter.span).range())?;
     Some(source.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 

@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
-use super::source_map::{Local as MapLocal, LocalKind, MemberAccess, NameSite, Symbol};
+use super::source_map::{Local as MapLocal, LocalKind, MemberAccess, NameSite, Recorder, Symbol};
 use super::Context;
 use crate::builtins::{self, AggReturns, Returns};
-use crate::diag::{did_you_mean, Code, Diagnostic, FileId, Quote};
+use crate::diag::{did_you_mean, Anchor, Code, Diagnostic, Quote};
 use crate::ir::*;
 use crate::syntax::ast::{self, BinaryOp, CmpOp, ExprKind, Span, UnaryOp};
 
@@ -27,7 +27,10 @@ struct Local {
 /// Checks the expressions of one declaration, which share one frame.
 pub(crate) struct ExprChecker<'c> {
     cx: &'c Context,
-    file: FileId,
+    /// The declaration's file and start: spans of its tree are relative to it.
+    file: Anchor,
+    /// The file's text from where the declaration starts, so that the
+    /// declaration's spans slice it directly.
     text: &'c str,
     scope: Vec<Local>,
     next_slot: u32,
@@ -41,14 +44,26 @@ pub(crate) struct ExprChecker<'c> {
     /// silently exclude: (span, what may be absent).
     pub(crate) decided_on_absent: Vec<(Span, String)>,
     pub(crate) diags: Vec<Diagnostic>,
+    /// Where the source map is recorded: the context's, or a rule's own
+    /// when the rule is checked on its own (see `RuleBody::model`).
+    model: &'c Recorder,
 }
 
 impl<'c> ExprChecker<'c> {
-    pub(crate) fn new(cx: &'c Context, file: FileId, text: &'c str) -> ExprChecker<'c> {
+    /// A checker for a declaration anchored at `file`, written in `text`
+    /// (its whole file).
+    pub(crate) fn new(cx: &'c Context, file: Anchor, text: &'c str) -> ExprChecker<'c> {
+        ExprChecker::recording_into(cx, &cx.model, file, text)
+    }
+
+    /// A checker like [`ExprChecker::new`] that records the source map in
+    /// `model` rather than in the context's.
+    pub(crate) fn recording_into(cx: &'c Context, model: &'c Recorder, file: Anchor, text: &'c str) -> ExprChecker<'c> {
         ExprChecker {
+            model,
             cx,
             file,
-            text,
+            text: text.get(file.offset as usize..).unwrap_or(""),
             scope: Vec::new(),
             next_slot: 0,
             narrowed: Vec::new(),
@@ -58,7 +73,7 @@ impl<'c> ExprChecker<'c> {
         }
     }
 
-    pub(crate) fn file(&self) -> FileId {
+    pub(crate) fn file(&self) -> Anchor {
         self.file
     }
 
@@ -73,15 +88,19 @@ impl<'c> ExprChecker<'c> {
     pub(crate) fn bind(&mut self, name: &ast::Ident, kind: LocalKind, ty: Ty, scope: Span) -> u32 {
         let slot = self.next_slot;
         self.next_slot += 1;
-        let symbol = Symbol::Local { file: self.file, at: name.span, name: name.name.clone() };
-        self.cx.record(self.file, name.span, symbol, true);
-        let known = Some(ty.clone()).filter(|t| *t != Ty::Error);
-        self.cx.model.borrow_mut().map(self.file).locals.push(MapLocal {
+        let symbol = Symbol::Local {
+            file: self.file.file,
+            at: super::source_map::node_key(self.file, name.span),
             name: name.name.clone(),
-            at: super::source_map::node_key(name.span),
+        };
+        self.model.borrow_mut().reference(self.file, name.span, symbol, true);
+        let known = Some(ty.clone()).filter(|t| *t != Ty::Error);
+        self.model.borrow_mut().map(self.file.file).locals.push(MapLocal {
+            name: name.name.clone(),
+            at: super::source_map::node_key(self.file, name.span),
             kind,
             ty: known,
-            scope: super::source_map::node_key(scope),
+            scope: super::source_map::node_key(self.file, scope),
         });
         self.scope.push(Local { name: name.name.clone(), at: name.span, slot, ty });
         slot
@@ -89,7 +108,7 @@ impl<'c> ExprChecker<'c> {
 
     /// Records a use of a declared symbol in the source map.
     fn record_use(&self, span: Span, symbol: Symbol) {
-        self.cx.record(self.file, span, symbol, false);
+        self.model.borrow_mut().reference(self.file, span, symbol, false);
     }
 
     /// Records a written type name (an entity of a binder), when it names one.
@@ -125,7 +144,8 @@ impl<'c> ExprChecker<'c> {
         self.scope.pop();
     }
 
-    fn source(&self, span: Span) -> &str {
+    /// The text of a span of the declaration.
+    pub(crate) fn source(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }
 
@@ -434,10 +454,14 @@ impl<'c> ExprChecker<'c> {
     fn name(&mut self, ident: &ast::Ident, expected: Option<&Ty>) -> (Ex, Ty) {
         // An expected type that did not check expects nothing.
         let wanted = expected.filter(|t| **t != Ty::Error).cloned();
-        let site = NameSite { span: super::source_map::node_key(ident.span), expected: wanted };
-        self.cx.model.borrow_mut().map(self.file).names.push(site);
+        let site = NameSite { span: super::source_map::node_key(self.file, ident.span), expected: wanted };
+        self.model.borrow_mut().map(self.file.file).names.push(site);
         if let Some(local) = self.scope.iter().rev().find(|l| l.name == ident.name) {
-            let symbol = Symbol::Local { file: self.file, at: local.at, name: local.name.clone() };
+            let symbol = Symbol::Local {
+                file: self.file.file,
+                at: super::source_map::node_key(self.file, local.at),
+                name: local.name.clone(),
+            };
             let found = (Ex::Local(local.slot, Arc::from(ident.name.as_str())), local.ty.clone());
             self.record_use(ident.span, symbol);
             return found;
@@ -475,7 +499,7 @@ impl<'c> ExprChecker<'c> {
         let file = self.file;
         let is_type = self.cx.is_type_name(&name);
         let d = self.error(Code::UnknownName, span, format!("unknown name `{name}`"), "not declared here");
-        let at = crate::diag::FileSpan { file, span };
+        let at = file.span(span);
         let suggested = d.set_suggestion_with_fix(&name, names.iter().map(String::as_str), at).is_some();
         if !suggested && is_type {
             d.help = Some(format!("`{name}` is a type; bind a variable with `for x: {name}` or `exists x: {name}`"));
@@ -501,8 +525,9 @@ impl<'c> ExprChecker<'c> {
                 // A type named on its own: after its dot come its variants
                 // (or, for the editor, its fields).
                 self.record_use(type_name.span, Symbol::Type(type_name.name.clone()));
-                let member = MemberAccess { field: super::source_map::node_key(field.span), base: Some(named) };
-                self.cx.model.borrow_mut().map(self.file).members.push(member);
+                let member =
+                    MemberAccess { field: super::source_map::node_key(self.file, field.span), base: Some(named) };
+                self.model.borrow_mut().map(self.file.file).members.push(member);
             }
             if !is_variable {
                 if let Some(ty) = self.cx.value_type(&type_name.name) {
@@ -534,10 +559,10 @@ impl<'c> ExprChecker<'c> {
         }
         let (bx, bt) = self.expr(base, None);
         let member = MemberAccess {
-            field: super::source_map::node_key(field.span),
+            field: super::source_map::node_key(self.file, field.span),
             base: Some(bt.clone()).filter(|t| *t != Ty::Error),
         };
-        self.cx.model.borrow_mut().map(self.file).members.push(member);
+        self.model.borrow_mut().map(self.file.file).members.push(member);
         if bt == Ty::Error {
             return (bx, Ty::Error);
         }
@@ -566,7 +591,7 @@ impl<'c> ExprChecker<'c> {
             let file = self.file;
             let d = self.error(Code::UnknownField, span, format!("`{owner}` has no field `{f}`"), "unknown field");
             d.secondary.push(crate::diag::Label { at: owner_span, message: format!("`{owner}` is declared here") });
-            let at = crate::diag::FileSpan { file, span };
+            let at = file.span(span);
             if d.set_suggestion_with_fix(&f, names.iter().map(String::as_str), at).is_none() {
                 d.help = Some(format!("the fields of `{owner}` are: {}", names.join(", ")));
             }

@@ -11,14 +11,15 @@
 mod decls;
 pub(crate) mod expr;
 mod names;
+mod rule_body;
 pub mod source_map;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 
+pub use rule_body::RuleBody;
 pub use source_map::{SemanticModel, SourceMap, Symbol};
 
-use crate::diag::{Diagnostic, FileId};
+use crate::diag::{Anchor, Diagnostic, FileId};
 use crate::ir::*;
 use crate::syntax::ast;
 
@@ -45,12 +46,56 @@ pub struct Checked {
 
 /// Checks a set of files as one program.
 pub fn check(inputs: &[SourceInput]) -> Checked {
+    check_with(inputs, None)
+}
+
+/// Where the checker takes a control's or audit rule's checked body from
+/// (`None`: it checks the body itself): the declaration's anchor and tree
+/// in, the body placed at that anchor out.
+pub type RuleHook<'h> = &'h mut dyn FnMut(Anchor, &ast::RuleDecl) -> Option<RuleBody>;
+
+/// Checks a set of files as one program, with rule bodies from `bodies`.
+pub fn check_with(inputs: &[SourceInput], bodies: Option<RuleHook>) -> Checked {
     let mut cx = Context::default();
-    decls::check_all(&mut cx, inputs);
+    decls::check_all(&mut cx, inputs, decls::Scope::Program(bodies));
     names::record_declarations(&cx, inputs);
     let mut model = cx.model.into_inner();
     model.finish(inputs);
     Checked { program: cx.program, diagnostics: cx.diags, model }
+}
+
+/// What a rule body is checked against: the types, requirements and
+/// functions of a set of files (the declarations checked before rules).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Signatures(Context);
+
+impl Signatures {
+    /// The signatures of a set of files.
+    pub fn of(inputs: &[SourceInput]) -> Signatures {
+        let mut cx = Context::default();
+        decls::check_all(&mut cx, inputs, decls::Scope::Signatures);
+        // Their diagnostics are the program's to report, once; what the
+        // names resolved to is the program's to record.
+        cx.diags.clear();
+        cx.model = source_map::Recorder::default();
+        Signatures(cx)
+    }
+
+    /// The program they make: types, requirements and functions, nothing
+    /// after them (spans relative to each declaration).
+    pub fn program(&self) -> &Program {
+        &self.0.program
+    }
+
+    /// Checks one control's or audit rule's header and body against these
+    /// signatures; spans relative to `anchor`, the source map recorded on
+    /// the way (for `anchor`'s file) kept in the body.
+    pub fn check_rule(&self, anchor: Anchor, text: &str, rule: &ast::RuleDecl) -> RuleBody {
+        let model = source_map::Recorder::default();
+        let mut body = decls::check_rule_body(&self.0, &model, anchor, text, rule);
+        body.model = model.into_inner().take_file(anchor.file).unwrap_or_default();
+        body
+    }
 }
 
 /// An expression checked against a program, ready to evaluate.
@@ -73,7 +118,7 @@ pub fn expression(
     let ast = crate::syntax::parse_expr(text)
         .map_err(|errors| errors.iter().map(|e| Diagnostic::from_syntax(file, e)).collect::<Vec<_>>())?;
     let cx = Context::from_program(program);
-    let mut ck = expr::ExprChecker::new(&cx, file, text);
+    let mut ck = expr::ExprChecker::new(&cx, file.into(), text);
     let (ex, ty) = match expected {
         Some(want) => ck.expect(&ast, want, true),
         None => ck.expr(&ast, None),
@@ -113,7 +158,7 @@ pub fn fact_record(program: &Program, entity: EntityId, text: &str) -> Result<Va
         )]);
     };
     let cx = Context::from_program(program);
-    let mut ck = expr::ExprChecker::new(&cx, file, text);
+    let mut ck = expr::ExprChecker::new(&cx, file.into(), text);
     let def = program.entity(entity).clone();
     let (values, ok) = ck.field_values(&def, fields, ast.span);
     if !ok {
@@ -136,7 +181,7 @@ pub(crate) enum TypeName {
 }
 
 /// Everything known so far while checking.
-#[derive(Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Context {
     pub(crate) program: Program,
     pub(crate) diags: Vec<Diagnostic>,
@@ -144,10 +189,10 @@ pub(crate) struct Context {
     pub(crate) fns: HashMap<String, FnId>,
     /// Signatures of functions: parameter types and return type (Error until checked).
     pub(crate) fn_sigs: Vec<(Vec<Ty>, Ty)>,
-    /// What each name resolved to, recorded while checking. A `RefCell`
-    /// because the expression checkers record through the shared borrow of
-    /// the context they hold.
-    pub(crate) model: RefCell<SemanticModel>,
+    /// What each name resolved to, recorded while checking (the
+    /// expression checkers record through the shared borrow of the context
+    /// they hold).
+    pub(crate) model: source_map::Recorder,
 }
 
 impl Context {
@@ -203,7 +248,7 @@ impl Context {
     }
 
     /// Records an occurrence of a symbol in the source map.
-    pub(crate) fn record(&self, file: FileId, span: ast::Span, symbol: Symbol, is_definition: bool) {
+    pub(crate) fn record(&self, file: crate::diag::Anchor, span: ast::Span, symbol: Symbol, is_definition: bool) {
         self.model.borrow_mut().reference(file, span, symbol, is_definition);
     }
 
@@ -319,7 +364,7 @@ impl Context {
     }
 
     /// Resolves a written type.
-    pub(crate) fn resolve_type(&mut self, file: FileId, ty: &ast::TypeExpr) -> Ty {
+    pub(crate) fn resolve_type(&mut self, file: crate::diag::Anchor, ty: &ast::TypeExpr) -> Ty {
         match ty {
             ast::TypeExpr::List { element, optional, .. } => {
                 let el = self.resolve_type(file, element);

@@ -6,22 +6,23 @@
 
 use super::source_map::Symbol;
 use super::{Context, SourceInput};
-use crate::diag::FileId;
+use crate::diag::Anchor;
 use crate::syntax::ast::{self, Ident, ItemKind};
 
 /// Records the declaration-level names of every policy file.
 pub(super) fn record_declarations(cx: &Context, inputs: &[SourceInput]) {
     for input in inputs.iter().filter(|i| !i.stdlib) {
-        let names = Names { cx, file: input.file };
         for item in &input.ast.items {
-            names.item(item);
+            // The item's spans are relative to where it starts.
+            Names { cx, file: Anchor::of(input.file, item) }.item(item);
         }
     }
 }
 
 struct Names<'c> {
     cx: &'c Context,
-    file: FileId,
+    /// The declaration being recorded: its file and where it starts.
+    file: Anchor,
 }
 
 impl Names<'_> {

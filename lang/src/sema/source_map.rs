@@ -5,13 +5,14 @@
 //! (rust-analyzer's body + source map; gleam's server reading the typed
 //! tree).
 //!
-//! Entries are keyed by the span of their syntax node, through
-//! [`node_key`], so that spans relative to their declaration need a change
-//! in one place only.
+//! Entries are keyed by the span of their syntax node as a range of the
+//! file, through [`node_key`]: the syntax tree's spans are relative to
+//! their declaration, the editor looks entries up by file offset.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
 
-use crate::diag::FileId;
+use crate::diag::{Anchor, FileId};
 use crate::ir::Ty;
 use crate::syntax::ast::Span;
 
@@ -128,11 +129,12 @@ pub struct NameSite {
     pub expected: Option<Ty>,
 }
 
-/// The key under which a syntax node's span is stored. Every span enters
-/// the source map through here, so making spans relative to their
-/// declaration changes this one function.
-pub fn node_key(span: Span) -> Span {
-    span
+/// The key under which a syntax node's span is stored: the span, relative
+/// to the declaration `anchor` starts, as a range of the file. Every span
+/// enters the source map through here, because the editor looks entries up
+/// by file offset while the syntax tree is relative to each declaration.
+pub fn node_key(anchor: Anchor, span: Span) -> Span {
+    anchor.span(span).span
 }
 
 /// Every name of one file, resolved by the checker.
@@ -149,6 +151,38 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// This map, recorded for a declaration checked at offset 0 (a rule
+    /// checked on its own, see `db::check_rule`), for the declaration
+    /// starting `offset` bytes into its file: the one place its spans
+    /// become ranges of the file.
+    pub fn placed_at(mut self, offset: u32) -> SourceMap {
+        if offset == 0 {
+            return self;
+        }
+        for r in &mut self.references {
+            r.span = r.span.at(offset);
+            if let Symbol::Local { at, .. } = &mut r.symbol {
+                *at = at.at(offset);
+            }
+        }
+        for l in &mut self.locals {
+            l.at = l.at.at(offset);
+            l.scope = l.scope.at(offset);
+        }
+        self.members.iter_mut().for_each(|m| m.field = m.field.at(offset));
+        self.names.iter_mut().for_each(|n| n.span = n.span.at(offset));
+        self
+    }
+
+    /// Adds what another check recorded of the same file (put in order by
+    /// [`SemanticModel::finish`]).
+    pub(crate) fn extend(&mut self, other: SourceMap) {
+        self.references.extend(other.references);
+        self.locals.extend(other.locals);
+        self.members.extend(other.members);
+        self.names.extend(other.names);
+    }
+
     /// The occurrence whose span contains `offset` (or ends there).
     pub fn reference_at(&self, offset: u32) -> Option<&Reference> {
         let at = self.references.partition_point(|r| r.span.end < offset);
@@ -189,6 +223,39 @@ impl SourceMap {
     }
 }
 
+/// Where a checker records the source map. A mutex, not a `RefCell`:
+/// the context it lives in is kept by the database as the signatures rules
+/// are checked against (`db::signatures`), which must be `Sync`; the
+/// checkers record through the shared borrow of the context they hold.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder(Mutex<SemanticModel>);
+
+impl Recorder {
+    /// The model, to record into. A checker that panicked while recording
+    /// left nothing half-written that matters more than the rest: the
+    /// poison is ignored.
+    pub(crate) fn borrow_mut(&self) -> MutexGuard<'_, SemanticModel> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// What was recorded.
+    pub(crate) fn into_inner(self) -> SemanticModel {
+        self.0.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Clone for Recorder {
+    fn clone(&self) -> Recorder {
+        Recorder(Mutex::new(self.borrow_mut().clone()))
+    }
+}
+
+impl PartialEq for Recorder {
+    fn eq(&self, other: &Recorder) -> bool {
+        std::ptr::eq(self, other) || *self.borrow_mut() == *other.borrow_mut()
+    }
+}
+
 /// The source maps of every checked file: the semantic model the editor
 /// features read.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -211,8 +278,8 @@ impl SemanticModel {
         self.files.entry(file).or_default()
     }
 
-    pub(crate) fn reference(&mut self, file: FileId, span: Span, symbol: Symbol, is_definition: bool) {
-        self.map(file).references.push(Reference { span: node_key(span), symbol, is_definition });
+    pub(crate) fn reference(&mut self, anchor: Anchor, span: Span, symbol: Symbol, is_definition: bool) {
+        self.map(anchor.file).references.push(Reference { span: node_key(anchor, span), symbol, is_definition });
     }
 
     /// Drops the maps of files nobody reads, closes the scopes that end
@@ -232,10 +299,15 @@ impl SemanticModel {
                 if matches!(local.kind, LocalKind::Binder) {
                     continue;
                 }
-                let item =
-                    input.ast.items.iter().find(|i| i.span.start <= local.at.start && local.at.end <= i.span.end);
+                // `local.at` is a range of the file: so are the items' spans
+                // once placed at their anchor.
+                let item = input
+                    .ast
+                    .items
+                    .iter()
+                    .map(|i| node_key(Anchor::of(input.file, i), i.span))
+                    .find(|i| i.start <= local.at.start && local.at.end <= i.end);
                 if let Some(item) = item {
-                    let item = node_key(item.span);
                     local.scope = match local.kind {
                         LocalKind::Let => Span { start: local.scope.start, end: item.end },
                         _ => item,

@@ -1,7 +1,8 @@
 //! The typed syntax tree of one `.aims` file.
 //!
 //! Built from pest pairs in exactly one place (`build.rs`); every node
-//! carries the byte span it came from, relative to the start of its file.
+//! carries the byte span it came from, relative to the start of its
+//! declaration ([`Item::offset`]; [`Item::absolute`] converts).
 //! The tree is plain data: no names are resolved and no types are known
 //! here (that is `sema`'s job).
 
@@ -28,6 +29,16 @@ impl Span {
     /// This span moved `by` bytes to the right.
     pub fn shifted(self, by: u32) -> Span {
         Span { start: self.start + by, end: self.end + by }
+    }
+    /// A span relative to a declaration that starts `offset` bytes into its
+    /// file, as a range of the file. The empty default span the builder
+    /// gives a part that is missing stays as it is (nothing to point at).
+    pub fn at(self, offset: u32) -> Span {
+        if self == Span::default() {
+            self
+        } else {
+            self.shifted(offset)
+        }
     }
     /// The span as a `usize` range, for slicing.
     pub fn range(self) -> std::ops::Range<usize> {
@@ -63,12 +74,27 @@ pub struct SourceFile {
 }
 
 /// One top-level declaration with its doc comment.
+///
+/// Every span inside an item (its own `span` included) is relative to
+/// `offset`, where the declaration starts in its file: moving a
+/// declaration changes its offset and nothing else, so the tree of a
+/// declaration that only moved compares equal. [`Item::absolute`] is the
+/// one place a span becomes an offset into the file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Item {
     /// The `///` lines above the declaration, joined with newlines.
     pub docs: Option<String>,
+    /// Where the declaration starts in its file, in bytes.
+    pub offset: u32,
     pub span: Span,
     pub kind: ItemKind,
+}
+
+impl Item {
+    /// A span of this declaration as a range of its file.
+    pub fn absolute(&self, span: Span) -> Span {
+        span.at(self.offset)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

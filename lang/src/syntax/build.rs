@@ -69,6 +69,9 @@ fn inner<'i>(pair: P<'i>) -> impl Iterator<Item = P<'i>> {
 }
 
 pub(super) struct Builder {
+    /// Where the chunk starts in its file: the offset of its items. Spans
+    /// are built relative to it, so a declaration's tree does not depend on
+    /// where the declaration is.
     base: u32,
     max_chain: usize,
     max_depth: usize,
@@ -123,7 +126,7 @@ impl Builder {
         // A pair may end with the whitespace pest skipped while looking for more.
         let s = pair.as_span();
         let trimmed = pair.as_str().trim_end().len();
-        Span::new(s.start(), s.start() + trimmed).shifted(self.base)
+        Span::new(s.start(), s.start() + trimmed)
     }
 
     fn error(&mut self, span: Span, message: String, label: &str, help: Option<&str>) {
@@ -162,7 +165,7 @@ impl Builder {
         }
         // The grammar makes `decl` mandatory in `item`.
         let kind = kind.unwrap_or(ItemKind::Use(UseDecl { path: String::new(), span }));
-        Item { docs, span, kind }
+        Item { docs, offset: self.base, span, kind }
     }
 
     fn docs(&mut self, pair: P) -> Option<String> {

@@ -9,7 +9,6 @@
 pub mod ast;
 mod build;
 pub mod keywords;
-mod shift;
 pub mod tokens;
 
 use pest::Parser as _;
@@ -64,6 +63,20 @@ pub struct SyntaxError {
 pub struct Parse {
     pub file: SourceFile,
     pub errors: Vec<SyntaxError>,
+}
+
+impl Parse {
+    /// This parse of a declaration's text, for the declaration starting
+    /// `offset` bytes into its file: the items' trees stay as they are
+    /// (their spans are relative to the item), only where each starts
+    /// moves; errors, which are ranges of the file, move with it.
+    pub fn placed_at(mut self, offset: u32) -> Parse {
+        if offset != 0 {
+            self.file.items.iter_mut().for_each(|item| item.offset += offset);
+            self.errors.iter_mut().for_each(|error| error.span = error.span.shifted(offset));
+        }
+        self
+    }
 }
 
 /// A text literal that reads back as `text`: quoted, with the escapes of
@@ -215,12 +228,15 @@ fn parse_chunk(chunk: &str, base: u32, limits: ParseLimits) -> Result<ChunkItems
         let pairs = run_pest(Rule::chunk, chunk).map_err(|e| Box::new(convert_error(chunk, e)))?;
         let mut builder = build::Builder::new(base, limits);
         let items = builder.chunk(pairs);
-        Ok(ChunkItems { items, errors: builder.errors })
+        // Errors are reported against the file, not kept in a tree: they
+        // leave the chunk as ranges of the file.
+        let errors = builder.errors.into_iter().map(|e| SyntaxError { span: e.span.shifted(base), ..e }).collect();
+        Ok(ChunkItems { items, errors })
     })
 }
 
 /// Byte ranges of the declarations of a file, as the parser cuts it: each
-/// parses on its own, and `parse` of a range, [`Parse::shifted`] to its
+/// parses on its own, and `parse` of a range, [`Parse::placed_at`] its
 /// start, is that range's share of `parse` of the whole file.
 pub fn declaration_ranges(text: &str) -> Vec<(usize, usize)> {
     chunks(text)
@@ -684,10 +700,74 @@ mod tests {
     }
 
     #[test]
-    fn spans_are_relative_to_the_file() {
+    fn spans_are_relative_to_their_declaration() {
         let text = "enum A { x }\n\nenum B { y }\n";
-        let parse = parse(text);
-        let ast::ItemKind::Enum(b) = &parse.file.items[1].kind else { panic!() };
-        assert_eq!(&text[b.name.span.range()], "B");
+        let parsed = parse(text);
+        let item = &parsed.file.items[1];
+        let ast::ItemKind::Enum(b) = &item.kind else { panic!() };
+        assert_eq!(&text[item.absolute(b.name.span).range()], "B");
+        // Moved down by blank lines, the declaration's tree is the same:
+        // only where it starts differs.
+        let moved = parse("enum A { x }\n\n\n\n\nenum B { y }\n");
+        let moved_item = &moved.file.items[1];
+        assert_eq!(moved_item.offset, item.offset + 3);
+        assert_eq!(ast::Item { offset: item.offset, ..moved_item.clone() }, *item);
+    }
+
+    /// Parsing declaration by declaration and placing each where it starts
+    /// gives what parsing the whole file gives (what `db::parse_file` does).
+    fn assert_same(text: &str) {
+        let whole = parse(text);
+        let mut pieces = Parse::default();
+        for (start, end) in declaration_ranges(text) {
+            let mut piece = parse(&text[start..end]).placed_at(start as u32);
+            pieces.file.items.append(&mut piece.file.items);
+            pieces.errors.append(&mut piece.errors);
+        }
+        assert_eq!(whole, pieces, "{text}");
+    }
+
+    #[test]
+    fn declarations_parsed_apart_equal_the_whole_file() {
+        for (_, text) in crate::stdlib::MODULES {
+            assert_same(text);
+        }
+        assert_same(
+            "// head\nuse iso42001\n/// Doc.\nenum A { x, y }\nentity S { id: Text key, a: A = x, d: Date? }\n\
+             control c \"t\" implements A.6.2.4 severity major for s: S where s.a == x {\n  let n = count(t for t: S where t.d is some)\n  require n > 0 because \"why\"\n}\n\
+             exception e waives c for S \"k\" until 2026-01-01 approved by \"me\"\n\
+             test \"t\" { as of 2026-01-01 given S { id: \"k\", a: y } expect c fails for \"k\" }\n",
+        );
+    }
+
+    #[test]
+    fn every_policy_in_the_repository_parses_the_same_apart() {
+        fn visit(dir: &std::path::Path, count: &mut usize) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    visit(&path, count);
+                } else if path.extension().is_some_and(|e| e == "aims") {
+                    if let Ok(text) = std::fs::read_to_string(&path) {
+                        assert_same(&text);
+                        *count += 1;
+                    }
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut count = 0;
+        visit(&root.join("examples"), &mut count);
+        visit(&root.join("tests").join("corpus"), &mut count);
+        assert!(count > 10, "the examples and the broken-input corpus were read: {count}");
+    }
+
+    #[test]
+    fn broken_declarations_parsed_apart_equal_the_whole_file() {
+        assert_same("enum A { x, y }\ncontrol broken { require }\nenum B { z }\ncontrol also_broken for s: { }\n");
+        assert_same("entity System {\n  id: Text key\n}\n@@ junk ##\ncontrol c for s: System { require true }\n");
+        assert_same("requirement R \"t\"\nexclude R\nfact S { d: 2026-02-30, t: \"\\q\" }\n");
+        assert_same(&format!("enum A {{ x }}\nfn f() = {}1{}\n", "(".repeat(100), ")".repeat(100)));
     }
 }

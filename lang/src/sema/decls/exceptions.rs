@@ -1,13 +1,13 @@
 //! Exceptions: which rule they waive, for whom, until when.
 
 use super::{decl, Checker, Items};
-use crate::diag::{Code, Diagnostic, FileSpan};
+use crate::diag::{Code, Diagnostic};
 use crate::ir::*;
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn exceptions(&mut self, items: &Items) {
         for e in &items.exceptions {
-            let at = FileSpan { file: e.file, span: e.node.name.span };
+            let at = e.file.span(e.node.name.span);
             if !self.claim(|n| &mut n.exceptions, "exception", &e.node.name.name, at) {
                 continue;
             }
@@ -52,7 +52,7 @@ impl Checker<'_> {
                             self.push(d);
                             continue;
                         }
-                        Some((subject.entity, key.value.clone(), FileSpan { file: e.file, span: key.span }))
+                        Some((subject.entity, key.value.clone(), e.file.span(key.span)))
                     }
                     (Some(subject), None) => {
                         let wanted = self.cx.program.entities[subject.entity.index()].decl.name.clone();

@@ -2,14 +2,14 @@
 //! givens and expectations.
 
 use super::{Checker, Items};
-use crate::diag::{Code, Diagnostic, FileId, FileSpan};
+use crate::diag::{Anchor, Code, Diagnostic};
 use crate::ir::*;
 use crate::sema::expr::ExprChecker;
 use crate::sema::{const_value, Context};
 use crate::syntax::ast::{self};
 
-impl Checker<'_> {
-    pub(super) fn fact(&mut self, file: FileId, text: &str, f: &ast::FactDecl) -> Option<FactDef> {
+impl Checker<'_, '_> {
+    pub(super) fn fact(&mut self, file: Anchor, text: &str, f: &ast::FactDecl) -> Option<FactDef> {
         let Some(entity) = self.cx.entity_by_name(&f.entity.name) else {
             let cx: &Context = self.cx;
             let mut ck = ExprChecker::new(cx, file, text);
@@ -42,7 +42,7 @@ impl Checker<'_> {
                 }
             }
         }
-        Some(FactDef { entity, values: out, span: FileSpan { file, span: f.body_span } })
+        Some(FactDef { entity, values: out, span: file.span(f.body_span) })
     }
 
     pub(super) fn facts(&mut self, items: &Items) {
@@ -55,7 +55,7 @@ impl Checker<'_> {
 
     pub(super) fn tests(&mut self, items: &Items) {
         for t in &items.tests {
-            let at = FileSpan { file: t.file, span: t.node.name.span };
+            let at = t.file.span(t.node.name.span);
             if !self.claim(|n| &mut n.tests, "test", &t.node.name.value, at) {
                 continue;
             }
@@ -75,7 +75,7 @@ impl Checker<'_> {
                             rule: id,
                             outcome: kind,
                             entity: entity.as_ref().map(|e| e.value.clone()),
-                            span: FileSpan { file: t.file, span: *span },
+                            span: t.file.span(*span),
                         });
                     }
                     ast::Expectation::Risk { risk, entity, level, span } => {
@@ -102,7 +102,7 @@ impl Checker<'_> {
                             risk: RiskId(index as u32),
                             entity: entity.as_ref().map(|e| e.value.clone()),
                             level: l as u32,
-                            span: FileSpan { file: t.file, span: *span },
+                            span: t.file.span(*span),
                         });
                     }
                     ast::Expectation::Objective { objective, status, span } => {
@@ -128,14 +128,14 @@ impl Checker<'_> {
                         expects.push(ExpectDef::Objective {
                             objective: ObjectiveId(index as u32),
                             status: st,
-                            span: FileSpan { file: t.file, span: *span },
+                            span: t.file.span(*span),
                         });
                     }
                 }
             }
             self.cx.program.tests.push(TestDef {
                 name: t.node.name.value.clone(),
-                span: FileSpan { file: t.file, span: t.span },
+                span: t.file.span(t.span),
                 as_of: t.node.as_of.map(|(d, _)| d),
                 given,
                 expects,

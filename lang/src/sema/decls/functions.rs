@@ -2,16 +2,16 @@
 //! dependency order.
 
 use super::{decl, Checker, Items};
-use crate::diag::{Code, Diagnostic, FileSpan};
+use crate::diag::{Code, Diagnostic};
 use crate::ir::*;
 use crate::sema::source_map::LocalKind;
 use crate::syntax::ast::{self};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn functions(&mut self, items: &Items) {
         let mut checked = Vec::new();
         for f in &items.fns {
-            let at = FileSpan { file: f.file, span: f.node.name.span };
+            let at = f.file.span(f.node.name.span);
             if !self.claim(|n| &mut n.fns, "function", &f.node.name.name, at) {
                 continue;
             }

@@ -6,10 +6,10 @@ use crate::ir::*;
 use crate::sema::TypeName;
 use crate::syntax::ast::{self};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn matrices(&mut self, items: &Items) {
         for m in &items.matrices {
-            let at = FileSpan { file: m.file, span: m.node.name.span };
+            let at = m.file.span(m.node.name.span);
             if !self.claim(|n| &mut n.types, "type", &m.node.name.name, at) {
                 continue;
             }
@@ -111,7 +111,7 @@ impl Checker<'_> {
         }
         let mut first: Option<FileSpan> = None;
         for a in &items.appetites {
-            let here = FileSpan { file: a.file, span: a.span };
+            let here = a.file.span(a.span);
             if let Some(prev) = first {
                 self.push(
                     Diagnostic::error(Code::Duplicate, "the risk appetite is declared twice")

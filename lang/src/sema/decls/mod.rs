@@ -16,17 +16,19 @@ mod risks;
 mod rules;
 mod types;
 
+pub(crate) use rules::check_rule_body;
+
 use std::collections::HashMap;
 
 use super::expr::ExprChecker;
-use super::{Context, SourceInput};
-use crate::diag::{Code, Diagnostic, FileId, FileSpan, Quote};
+use super::{Context, RuleHook, SourceInput};
+use crate::diag::{Anchor, Code, Diagnostic, FileSpan, Quote};
 use crate::ir::*;
 use crate::syntax::ast::{self, ItemKind, Span};
 
 /// An item with the file it came from.
 struct At<'a, T> {
-    file: FileId,
+    file: Anchor,
     /// Declared in a stdlib module (the project may override it).
     stdlib: bool,
     text: &'a str,
@@ -63,14 +65,22 @@ struct Items<'a> {
     tests: Vec<At<'a, ast::TestDecl>>,
 }
 
-pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
+/// How far [`check_all`] goes.
+pub(super) enum Scope<'h> {
+    /// Up to the rules: what a rule body is checked against.
+    Signatures,
+    /// Everything; a rule's body comes from the hook when it has one.
+    Program(Option<RuleHook<'h>>),
+}
+
+pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput], scope: Scope) {
     let mut items = Items::default();
     for input in inputs {
         for item in &input.ast.items {
             macro_rules! at {
                 ($node:expr) => {
                     At {
-                        file: input.file,
+                        file: crate::diag::Anchor::of(input.file, item),
                         stdlib: input.stdlib,
                         text: input.text,
                         docs: item.docs.as_ref(),
@@ -103,10 +113,12 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
         }
     }
     override_stdlib(&mut items);
-    let mut checker = Checker { cx, names: Namespaces::default() };
+    let mut checker = Checker { cx, names: Namespaces::default(), bodies: None };
     checker.types(&items);
     checker.requirements(&items);
     checker.functions(&items);
+    let Scope::Program(bodies) = scope else { return };
+    checker.bodies = bodies;
     checker.rules(&items);
     checker.risks(&items);
     checker.appetite_warning(&items);
@@ -120,23 +132,18 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput]) {
 }
 
 /// The fields of a record or entity: its own, then those of every
-/// `extend` of it (with the file each is written in, and whether it is an
-/// extension).
+/// `extend` of it (with the declaration each is written in, whether it is
+/// an extension, and the text of its file).
 fn struct_fields<'a>(
     s: &At<'a, ast::StructDecl>,
     extends: &'a [At<'a, ast::ExtendDecl>],
-) -> Vec<(FileId, &'a ast::FieldDecl, bool)> {
-    let own = s.node.fields.iter().map(|f| (s.file, f, false));
+) -> Vec<(Anchor, &'a ast::FieldDecl, bool, &'a str)> {
+    let own = s.node.fields.iter().map(|f| (s.file, f, false, s.text));
     let added = extends
         .iter()
         .filter(|x| x.node.name.name == s.node.name.name)
-        .flat_map(|x| x.node.fields.iter().map(move |f| (x.file, f, true)));
+        .flat_map(|x| x.node.fields.iter().map(move |f| (x.file, f, true, x.text)));
     own.chain(added).collect()
-}
-
-/// The text of the file an extension is written in.
-fn extension_text<'a>(extends: &[At<'a, ast::ExtendDecl>], file: FileId) -> &'a str {
-    extends.iter().find(|x| x.file == file).map_or("", |x| x.text)
 }
 
 /// Drops the stdlib declarations the project redeclares: a project
@@ -187,21 +194,18 @@ struct Namespaces {
     tests: HashMap<String, FileSpan>,
 }
 
-struct Checker<'c> {
+struct Checker<'c, 'h> {
     cx: &'c mut Context,
     names: Namespaces,
+    /// Where checked rule bodies come from instead of checking them here.
+    bodies: Option<RuleHook<'h>>,
 }
 
-fn decl(file: FileId, span: Span, name: &ast::Ident, docs: Option<&String>) -> Decl {
-    Decl {
-        name: name.name.clone(),
-        span: FileSpan { file, span },
-        name_span: FileSpan { file, span: name.span },
-        docs: docs.cloned(),
-    }
+fn decl(file: Anchor, span: Span, name: &ast::Ident, docs: Option<&String>) -> Decl {
+    Decl { name: name.name.clone(), span: file.span(span), name_span: file.span(name.span), docs: docs.cloned() }
 }
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     fn push(&mut self, d: Diagnostic) {
         self.cx.diags.push(d);
     }
@@ -236,7 +240,7 @@ impl Checker<'_> {
     fn repeated<'n>(
         &mut self,
         seen: &mut HashMap<&'n str, Span>,
-        file: FileId,
+        file: Anchor,
         name: &'n ast::Ident,
         words: [&str; 3],
     ) -> bool {
@@ -251,7 +255,7 @@ impl Checker<'_> {
         false
     }
 
-    fn checker<'a>(&'a self, file: FileId, text: &'a str) -> ExprChecker<'a> {
+    fn checker<'a>(&'a self, file: Anchor, text: &'a str) -> ExprChecker<'a> {
         ExprChecker::new(self.cx, file, text)
     }
 
@@ -259,7 +263,7 @@ impl Checker<'_> {
         self.cx.diags.extend(diags);
     }
 
-    fn rule_ref(&mut self, file: FileId, name: &ast::Ident) -> Option<RuleId> {
+    fn rule_ref(&mut self, file: Anchor, name: &ast::Ident) -> Option<RuleId> {
         if let Some(id) = self.cx.program.rule_by_name(&name.name) {
             return Some(id);
         }

@@ -2,17 +2,17 @@
 
 use super::rules::ck_file;
 use super::{decl, Checker, Items};
-use crate::diag::{Code, Diagnostic, FileSpan};
+use crate::diag::{Code, Diagnostic};
 use crate::ir::*;
 use crate::sema::expr::ExprChecker;
 use crate::sema::source_map::LocalKind;
 use crate::sema::{const_value, Context};
 use crate::syntax::ast::{self, Severity};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn objectives(&mut self, items: &Items) {
         for o in &items.objectives {
-            let at = FileSpan { file: o.file, span: o.node.name.span };
+            let at = o.file.span(o.node.name.span);
             if !self.claim(|n| &mut n.rules, "rule", &o.node.name.name, at) {
                 continue;
             }

@@ -4,15 +4,15 @@
 use std::collections::HashMap;
 
 use super::{Checker, Items};
-use crate::diag::{Code, Diagnostic, FileId, FileSpan, Quote};
+use crate::diag::{Anchor, Code, Diagnostic, FileId, Quote};
 use crate::ir::*;
 use crate::sema::SourceInput;
 use crate::syntax::ast::{self, ItemKind};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn requirements(&mut self, items: &Items) {
         for r in &items.requirements {
-            let at = FileSpan { file: r.file, span: r.node.id.span };
+            let at = r.file.span(r.node.id.span);
             if !self.claim(|n| &mut n.requirements, "requirement", &r.node.id.id, at) {
                 continue;
             }
@@ -20,7 +20,7 @@ impl Checker<'_> {
                 id: r.node.id.id.clone(),
                 title: r.node.title.value.clone(),
                 parent: r.node.parent.as_ref().map(|p| p.id.clone()),
-                span: FileSpan { file: r.file, span: r.span },
+                span: r.file.span(r.span),
                 docs: r.docs.cloned(),
             });
         }
@@ -29,7 +29,8 @@ impl Checker<'_> {
         for r in &items.requirements {
             let Some(parent) = &r.node.parent else { continue };
             if !index.contains_key(&parent.id) {
-                self.unknown_requirement(r.file, parent);
+                let d = unknown_requirement(&self.cx.program, r.file, parent);
+                self.push(d);
             }
         }
         // A parent chain longer than the catalogue is a cycle.
@@ -64,28 +65,10 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn unknown_requirement(&mut self, file: FileId, r: &ast::ReqRef) {
-        let ids: Vec<&str> = self.cx.program.requirements.iter().map(|r| r.id.as_str()).collect();
-        let otherwise = if ids.is_empty() {
-            "no requirement is declared; add `use iso42001` to load the ISO/IEC 42001 catalogue"
-        } else {
-            "declare it with `requirement ID \"title\"`, or check the identifier"
-        };
-        let d = Diagnostic::error(Code::UnknownRequirement, format!("unknown requirement `{}`", r.id))
-            .at(file, r.span, "no such requirement")
-            .suggest_or(&r.id, ids.iter().copied(), Quote::Code, otherwise);
-        self.push(d);
-    }
-
-    pub(super) fn check_requirements(&mut self, file: FileId, refs: &[ast::ReqRef]) -> Vec<String> {
-        let mut out = Vec::new();
-        for r in refs {
-            if self.cx.program.requirement(&r.id).is_some() {
-                out.push(r.id.clone());
-            } else {
-                self.unknown_requirement(file, r);
-            }
-        }
+    pub(super) fn check_requirements(&mut self, file: Anchor, refs: &[ast::ReqRef]) -> Vec<String> {
+        let mut diags = Vec::new();
+        let out = known_requirements(&self.cx.program, file, refs, &mut diags);
+        self.absorb(diags);
         out
     }
 
@@ -118,7 +101,7 @@ impl Checker<'_> {
                 self.cx.program.excludes.push(ExcludeDef {
                     requirement: id,
                     because: because.value.clone(),
-                    span: FileSpan { file: x.file, span: x.span },
+                    span: x.file.span(x.span),
                 });
             }
         }
@@ -136,7 +119,7 @@ impl Checker<'_> {
                         .iter()
                         .any(|m| u.path == *m || u.path.starts_with(&format!("{m}."))) =>
                 {
-                    Some((i.file, u.span))
+                    Some((crate::diag::Anchor::of(i.file, item), u.span))
                 }
                 _ => None,
             })
@@ -189,8 +172,41 @@ impl Checker<'_> {
             let from = self.check_requirements(m.file, std::slice::from_ref(&m.node.from));
             let to = self.check_requirements(m.file, &m.node.to);
             if let (Some(from), false) = (from.into_iter().next(), to.is_empty()) {
-                self.cx.program.maps.push(MapDef { from, to, span: FileSpan { file: m.file, span: m.span } });
+                self.cx.program.maps.push(MapDef { from, to, span: m.file.span(m.span) });
             }
         }
     }
+}
+
+/// The diagnostic of a reference to a requirement that is not declared.
+fn unknown_requirement(program: &Program, file: Anchor, r: &ast::ReqRef) -> Diagnostic {
+    let ids: Vec<&str> = program.requirements.iter().map(|r| r.id.as_str()).collect();
+    let otherwise = if ids.is_empty() {
+        "no requirement is declared; add `use iso42001` to load the ISO/IEC 42001 catalogue"
+    } else {
+        "declare it with `requirement ID \"title\"`, or check the identifier"
+    };
+    Diagnostic::error(Code::UnknownRequirement, format!("unknown requirement `{}`", r.id))
+        .at(file, r.span, "no such requirement")
+        .suggest_or(&r.id, ids.iter().copied(), Quote::Code, otherwise)
+}
+
+/// The requirements a rule refers to that are declared (a diagnostic for
+/// each of the others). A free function: a rule checked on its own (see
+/// [`super::rules::check_rule_body`]) has no checker.
+pub(super) fn known_requirements(
+    program: &Program,
+    file: Anchor,
+    refs: &[ast::ReqRef],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in refs {
+        if program.requirement(&r.id).is_some() {
+            out.push(r.id.clone());
+        } else {
+            diags.push(unknown_requirement(program, file, r));
+        }
+    }
+    out
 }

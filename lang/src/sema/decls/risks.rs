@@ -1,17 +1,17 @@
 //! Risks: their matrix, axes, residual levels and treatments.
 
 use super::{decl, Checker, Items};
-use crate::diag::{Code, Diagnostic, FileSpan, Quote};
+use crate::diag::{Code, Diagnostic, Quote};
 use crate::ir::*;
 use crate::sema::expr::ExprChecker;
 use crate::sema::source_map::LocalKind;
 use crate::sema::{axis_name, Context};
 use crate::syntax::ast::{self, Severity, Span};
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn risks(&mut self, items: &Items) {
         for r in &items.risks {
-            let at = FileSpan { file: r.file, span: r.node.name.span };
+            let at = r.file.span(r.node.name.span);
             if !self.claim(|n| &mut n.rules, "rule", &r.node.name.name, at) {
                 continue;
             }

@@ -1,15 +1,16 @@
 //! Controls and audit rules: header, subject and body.
 
+use super::requirements::known_requirements;
 use super::{decl, Checker, Items};
-use crate::diag::{Code, Diagnostic, FileId, FileSpan};
+use crate::diag::{Anchor, Code, Diagnostic};
 use crate::ir::*;
 use crate::sema::expr::ExprChecker;
-use crate::sema::source_map::LocalKind;
-use crate::sema::Context;
+use crate::sema::source_map::{LocalKind, Recorder, SourceMap};
+use crate::sema::{Context, RuleBody, TypeName};
 use crate::syntax::ast::{self, Severity, Span};
 
-impl Checker<'_> {
-    pub(super) fn misplaced(&mut self, file: FileId, header: &ast::RuleHeader, what: &str, forbidden: &[&str]) {
+impl Checker<'_, '_> {
+    pub(super) fn misplaced(&mut self, file: Anchor, header: &ast::RuleHeader, what: &str, forbidden: &[&str]) {
         for (clause, span) in &header.clause_spans {
             if forbidden.contains(clause) {
                 self.push(Diagnostic::error(Code::MisplacedClause, format!("`{clause}` is not allowed on {what}")).at(
@@ -25,34 +26,23 @@ impl Checker<'_> {
         // Names first: risks and exceptions refer to rules by name.
         let mut accepted = Vec::new();
         for (kind, r) in &items.rules {
-            let at = FileSpan { file: r.file, span: r.node.name.span };
+            let at = r.file.span(r.node.name.span);
             if self.claim(|n| &mut n.rules, "rule", &r.node.name.name, at) {
                 accepted.push((*kind, *r));
             }
         }
         for (kind, r) in accepted {
-            let what = if kind == RuleKind::Control { "a control" } else { "an audit rule" };
-            let _ = what;
-            let implements = self.check_requirements(r.file, &r.node.header.implements);
-            let clauses = self.check_requirements(r.file, &r.node.header.clauses);
-            let cx: &Context = self.cx;
-            let mut ck = ExprChecker::new(cx, r.file, r.text);
-            let subject = match &r.node.header.subject {
-                Some(s) => {
-                    let sub = self.subject_with(&mut ck, s);
-                    if sub.is_none() {
-                        let diags = std::mem::take(&mut ck.diags);
-                        self.absorb(diags);
-                        continue;
-                    }
-                    sub
+            let body = match self.bodies.as_mut().and_then(|hook| hook(r.file, r.node)) {
+                Some(body) => self.placed_owner_labels(body),
+                None => {
+                    let cx: &Context = self.cx;
+                    check_rule_body(cx, &cx.model, r.file, r.text, r.node)
                 }
-                None => None,
             };
-            let steps = body_steps(&mut ck, &r.node.body, r.text, r.file);
-            let slots = ck.slots();
-            let diags = std::mem::take(&mut ck.diags);
-            self.absorb(diags);
+            let RuleBody { implements, clauses, checked, diagnostics, model } = body;
+            self.absorb(diagnostics);
+            self.cx.model.borrow_mut().map(r.file.file).extend(model);
+            let Some((subject, steps, slots)) = checked else { continue };
             let default_severity = Severity::Minor;
             self.cx.program.rules.push(RuleDef {
                 decl: decl(r.file, r.span, &r.node.name, r.docs),
@@ -74,6 +64,56 @@ impl Checker<'_> {
         let this = CheckerRef { cx: self.cx };
         this.subject(ck, s)
     }
+
+    /// A body checked on its own, with the label of each unknown field at
+    /// the type it was looked up in moved to where the program has that
+    /// type (the signatures it was checked against place declarations
+    /// relative to themselves).
+    fn placed_owner_labels(&self, mut body: RuleBody) -> RuleBody {
+        for d in body.diagnostics.iter_mut().filter(|d| d.code == Code::UnknownField) {
+            let Some(label) = d.secondary.first_mut() else { continue };
+            let Some(owner) = label.message.strip_suffix("` is declared here").and_then(|m| m.strip_prefix('`')) else {
+                continue;
+            };
+            let at = match self.cx.types.get(owner) {
+                Some(TypeName::Entity(id)) => Some(self.cx.program.entities[id.index()].decl.name_span),
+                Some(TypeName::Record(id)) => Some(self.cx.program.records[id.index()].decl.name_span),
+                _ => None,
+            };
+            if let Some(at) = at {
+                label.at = at;
+            }
+        }
+        body
+    }
+}
+
+/// Checks the header and body of one control or audit rule against what
+/// the declarations before rules (types, requirements, functions) made of
+/// the context, recording the source map in `model`. It reads nothing
+/// else, so the database can check a rule on its own and keep the result
+/// until the rule or that context changes.
+pub(crate) fn check_rule_body(
+    cx: &Context,
+    model: &Recorder,
+    file: Anchor,
+    text: &str,
+    node: &ast::RuleDecl,
+) -> RuleBody {
+    let mut diagnostics = Vec::new();
+    let implements = known_requirements(&cx.program, file, &node.header.implements, &mut diagnostics);
+    let clauses = known_requirements(&cx.program, file, &node.header.clauses, &mut diagnostics);
+    let mut ck = ExprChecker::recording_into(cx, model, file, text);
+    let subject = match &node.header.subject {
+        Some(s) => (CheckerRef { cx }).subject(&mut ck, s).map(Some),
+        None => Some(None),
+    };
+    let checked = subject.map(|subject| {
+        let steps = body_steps(&mut ck, &node.body, file);
+        (subject, steps, ck.slots())
+    });
+    diagnostics.append(&mut ck.diags);
+    RuleBody { implements, clauses, checked, diagnostics, model: SourceMap::default() }
 }
 
 /// A read-only view of the checker for helpers that run while an
@@ -128,12 +168,12 @@ impl CheckerRef<'_> {
     }
 }
 
-pub(super) fn ck_file(ck: &ExprChecker) -> FileId {
+pub(super) fn ck_file(ck: &ExprChecker) -> Anchor {
     ck.file()
 }
 
 /// Lowers the `let` and `require` statements of a rule body.
-pub(super) fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], text: &str, file: FileId) -> Vec<Step> {
+pub(super) fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], file: Anchor) -> Vec<Step> {
     let mut steps = Vec::new();
     for stmt in body {
         match stmt {
@@ -147,8 +187,8 @@ pub(super) fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], text: &str, f
                 steps.push(Step::Require(Requirement {
                     cond: ex,
                     because: because.as_ref().map(|b| b.value.clone()),
-                    source: text.get(cond.span.range()).unwrap_or("").to_string(),
-                    span: FileSpan { file, span: *span },
+                    source: ck.source(cond.span).to_string(),
+                    span: file.span(*span),
                 }));
             }
         }

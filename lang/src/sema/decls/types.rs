@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
-use super::{decl, extension_text, struct_fields, Checker, Items};
+use super::{decl, struct_fields, Checker, Items};
 use crate::diag::{Code, Diagnostic, FileSpan, Quote};
 use crate::ir::*;
 use crate::sema::{const_value, TypeName};
 use crate::syntax::ast::Span;
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     pub(super) fn types(&mut self, items: &Items) {
         for e in &items.enums {
-            let at = FileSpan { file: e.file, span: e.node.name.span };
+            let at = e.file.span(e.node.name.span);
             if !self.claim(|n| &mut n.types, "type", &e.node.name.name, at) {
                 continue;
             }
@@ -57,7 +57,7 @@ impl Checker<'_> {
             self.cx.program.enums.push(EnumDef { decl: decl(e.file, e.span, &e.node.name, e.docs), variants });
         }
         for s in &items.scales {
-            let at = FileSpan { file: s.file, span: s.node.name.span };
+            let at = s.file.span(s.node.name.span);
             if !self.claim(|n| &mut n.types, "type", &s.node.name.name, at) {
                 continue;
             }
@@ -90,7 +90,7 @@ impl Checker<'_> {
         let mut structs = Vec::new();
         for (is_entity, list) in [(false, &items.records), (true, &items.entities)] {
             for s in list.iter() {
-                let at = FileSpan { file: s.file, span: s.node.name.span };
+                let at = s.file.span(s.node.name.span);
                 if !self.claim(|n| &mut n.types, "type", &s.node.name.name, at) {
                     continue;
                 }
@@ -115,7 +115,7 @@ impl Checker<'_> {
             let mut fields = Vec::new();
             let mut key = None;
             let mut seen: HashMap<&str, FileSpan> = HashMap::new();
-            for (file, f, extension) in struct_fields(s, &items.extends) {
+            for (file, f, extension, _) in struct_fields(s, &items.extends) {
                 if let Some(first) = seen.get(f.name.name.as_str()) {
                     self.push(
                         Diagnostic::error(Code::Duplicate, format!("field `{}` is declared twice", f.name.name))
@@ -124,7 +124,7 @@ impl Checker<'_> {
                     );
                     continue;
                 }
-                seen.insert(&f.name.name, FileSpan { file, span: f.name.span });
+                seen.insert(&f.name.name, file.span(f.name.span));
                 if extension && f.is_key {
                     self.push(
                         Diagnostic::error(Code::BadExtend, "an extension cannot change the key")
@@ -170,7 +170,7 @@ impl Checker<'_> {
                     name: f.name.name.clone(),
                     ty,
                     default: None,
-                    span: FileSpan { file, span: f.name.span },
+                    span: file.span(f.name.span),
                     docs: f.docs.clone(),
                 });
             }
@@ -186,7 +186,7 @@ impl Checker<'_> {
         }
         // Defaults are constants of the field's type; enums are known now.
         for (id, s) in &structs {
-            for (file, f, _) in struct_fields(s, &items.extends) {
+            for (file, f, _, text) in struct_fields(s, &items.extends) {
                 let Some(default) = &f.default else { continue };
                 let def = match id {
                     TypeName::Entity(e) => &self.cx.program.entities[e.index()],
@@ -195,7 +195,6 @@ impl Checker<'_> {
                 };
                 let Some((index, field)) = def.field(&f.name.name) else { continue };
                 let want = field.ty.clone();
-                let text = if file == s.file { s.text } else { extension_text(&items.extends, file) };
                 let mut ck = self.checker(file, text);
                 let (ex, ty) = ck.expect(default, &want, false);
                 let diags = std::mem::take(&mut ck.diags);

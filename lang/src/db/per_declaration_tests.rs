@@ -1,0 +1,125 @@
+//! Checking is per declaration: which checks re-run after an edit,
+//! counted from salsa's `WillExecute` events. Editing one control's body
+//! re-checks that control alone (not the other controls, not the stdlib
+//! modules' rules, not the signatures they are checked against); moving
+//! declarations down re-checks nothing.
+
+use crate::db::Database;
+use crate::Engine;
+
+/// A policy of many declarations: types, a function, and `CONTROLS`
+/// controls, with the ISO/IEC 42001 catalogue loaded.
+fn policy(edited: Option<usize>) -> String {
+    let mut text = String::from(
+        "use iso42001\nenum Tier { minimal, limited, high }\n\
+         entity AISystem {\n  id: Text key\n  tier: Tier\n  reviewed: Bool\n}\n\
+         fn risky(s: AISystem) = s.tier == high\n",
+    );
+    for i in 0..CONTROLS {
+        let bound = if edited == Some(i) { 2 } else { 1 };
+        text.push_str(&format!(
+            "\n/// Control {i}.\ncontrol c{i} implements A.6.2.4 for s: AISystem where risky(s) {{\n  let n = {bound}\n  require s.reviewed or n > {i}\n}}\n"
+        ));
+    }
+    text
+}
+
+const CONTROLS: usize = 30;
+
+fn engine(text: &str) -> Engine {
+    Engine::from_texts_with("policy.aims", text, &[], Database::with_log())
+        .unwrap_or_else(|f| panic!("{:?}", f.diagnostics))
+}
+
+fn executed<'a>(log: &'a [String], query: &str) -> Vec<&'a String> {
+    log.iter().filter(|l| l.starts_with(&format!("{query}("))).collect()
+}
+
+#[test]
+fn editing_one_control_rechecks_that_control_only() {
+    let mut engine = engine(&policy(None));
+    let first = engine.db().take_log();
+    assert!(executed(&first, "check_rule").len() >= CONTROLS, "every rule was checked once: {first:#?}");
+    let file = engine.policy_files()[0];
+    engine.set_policy_text(file, &policy(Some(17))).expect("valid edit");
+    assert!(!engine.diagnostics().iter().any(|d| d.is_error()), "{:?}", engine.diagnostics());
+    let log = engine.db().take_log();
+    assert_eq!(executed(&log, "check_rule").len(), 1, "c17 alone: {log:#?}");
+    assert!(executed(&log, "signatures").is_empty(), "a rule is not a signature: {log:#?}");
+}
+
+#[test]
+fn inserting_blank_lines_rechecks_nothing() {
+    let mut engine = engine(&policy(None));
+    engine.db().take_log();
+    let file = engine.policy_files()[0];
+    // Blank lines in the middle: every declaration below moves down.
+    let moved = policy(None).replacen("\n/// Control 10.", "\n\n\n\n/// Control 10.", 1);
+    engine.set_policy_text(file, &moved).expect("valid edit");
+    assert!(!engine.diagnostics().iter().any(|d| d.is_error()), "{:?}", engine.diagnostics());
+    let log = engine.db().take_log();
+    assert!(executed(&log, "check_rule").is_empty(), "{log:#?}");
+    assert!(executed(&log, "signatures").is_empty(), "{log:#?}");
+}
+
+/// The program, diagnostics and source map `compiled` assembles from
+/// rules checked one by one equal those of checking the whole text at once
+/// (`checked_with_text` re-checks without the per-rule queries).
+/// Returns how many diagnostics the whole check gave.
+fn assert_assembled_like_whole(files: crate::project::ProjectFiles) -> usize {
+    let (engine, _) = Engine::open(files);
+    let (db, ws) = (engine.db(), engine.workspace());
+    let compiled = crate::db::compiled(db, ws);
+    let file = ws.files(db)[0];
+    let whole = crate::db::checked_with_text(db, ws, file, file.text(db));
+    assert_eq!(compiled.program, whole.program);
+    let mut diagnostics: Vec<String> = compiled.diagnostics.iter().map(|d| format!("{d:?}")).collect();
+    // `compiled` also reports syntax errors and unknown modules.
+    for d in &whole.diagnostics {
+        let shown = format!("{d:?}");
+        let at = diagnostics.iter().position(|c| *c == shown).unwrap_or_else(|| panic!("missing {shown}"));
+        diagnostics.remove(at);
+    }
+    assert_eq!(compiled.model, whole.model);
+    whole.diagnostics.len()
+}
+
+fn project_of(text: &str) -> crate::project::ProjectFiles {
+    let mut sources = crate::diag::Sources::new();
+    let policy = sources.add("policy.aims", text);
+    crate::project::ProjectFiles { name: "policy".into(), sources, policy: vec![policy], ..Default::default() }
+}
+
+#[test]
+fn rules_checked_apart_assemble_into_the_whole_program() {
+    assert_assembled_like_whole(project_of(&policy(None)));
+    // Errors in rules below the types they read: an unknown field (its
+    // label at the entity), an unknown requirement, an unknown name.
+    let found = assert_assembled_like_whole(project_of(
+        "use iso42001\nenum Tier { minimal, high }\n\n\nentity S {\n  id: Text key\n  tier: Tier\n}\n\n\
+         control a implements A.6.2.4 for s: S where s.tier == high {\n  let t = s.tire\n  require t == high\n}\n\n\
+         audit b implements Z.9 for s: S { require s.reviewed and nope }\n\
+         /// Doc.\ncontrol c for s: S {\n  let n = count(x for x: S where x.tier == s.tier)\n  require n > 0\n}\n",
+    ));
+    assert!(found >= 3, "the rules' errors were reported: {found}");
+}
+
+#[test]
+fn the_example_policies_assemble_like_the_whole_program() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&root).expect("the examples").flatten() {
+        let dir = entry.path().join("policy");
+        let Ok(files) = std::fs::read_dir(&dir) else { continue };
+        let mut paths: Vec<_> =
+            files.flatten().map(|f| f.path()).filter(|p| p.extension().is_some_and(|e| e == "aims")).collect();
+        paths.sort();
+        // One file at a time: `checked_with_text` replaces the first file.
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let _ = assert_assembled_like_whole(project_of(&text));
+            count += 1;
+        }
+    }
+    assert!(count > 3, "the examples were read: {count}");
+}
