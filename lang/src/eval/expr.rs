@@ -80,11 +80,6 @@ impl<'a> Env<'a> {
         Env { threads: threads.map(|n| n.max(1)), ..self }
     }
 
-    /// The limits this environment evaluates within.
-    pub fn budget(&self) -> super::budget::Budget {
-        self.budget
-    }
-
     /// Threads a large evaluation's findings are made on.
     pub fn threads(&self) -> usize {
         super::threads(self.threads)
