@@ -15,9 +15,11 @@ use crate::time::{Date, Duration};
 pub use crate::num::format as format_number;
 
 /// The builtin functions and types: the one table the checker, the editor
-/// and the REPL read.
+/// and the REPL read. Outside the crate only the names, the types and the
+/// generated reference are needed; the table's entries lower to the
+/// crate-private evaluator.
 pub mod builtins {
-    pub use crate::builtins::*;
+    pub use crate::builtins::{markdown, names, BuiltinType, TYPES};
 }
 
 macro_rules! id {
@@ -199,7 +201,7 @@ impl Value {
 
 /// A lowered expression.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Ex {
+pub(crate) enum Ex {
     Const(Value),
     /// The evaluation date.
     Today,
@@ -303,7 +305,7 @@ impl Ex {
 
 /// What a quantifier or an aggregate ranges over.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Source {
+pub(crate) enum Source {
     /// Every entity of a type in the facts.
     Entities(EntityId),
     /// The elements of a list.
@@ -320,8 +322,9 @@ impl Source {
     }
 }
 
+/// An arithmetic operator, resolved by the checker to its operand types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arith {
+pub(crate) enum Arith {
     Add,
     Sub,
     Mul,
@@ -334,8 +337,9 @@ pub enum Arith {
     DateDiff,
 }
 
+/// An aggregate function over a source (`count`, `sum`, `avg`, `min`, `max`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AggFn {
+pub(crate) enum AggFn {
     Count,
     Sum,
     Avg,
@@ -352,7 +356,7 @@ impl AggFn {
 
 /// Functions built into the language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Builtin {
+pub(crate) enum Builtin {
     /// `len(list)`
     Len,
     /// `days_since(date)`: days from the date to the evaluation date
@@ -470,9 +474,9 @@ pub struct RuleDef {
     pub clauses: Vec<String>,
     pub owner: Option<String>,
     pub subject: Option<SubjectDef>,
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// Frame size: variables and `let`s.
-    pub slots: u32,
+    pub(crate) slots: u32,
 }
 
 impl RuleDef {
@@ -493,11 +497,12 @@ impl RuleDef {
 pub struct SubjectDef {
     pub var: String,
     pub entity: EntityId,
-    pub filter: Option<Ex>,
+    pub(crate) filter: Option<Ex>,
 }
 
+/// One step of a rule's body, run in order.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Step {
+pub(crate) enum Step {
     Let { slot: u32, value: Ex },
     Require(Requirement),
 }
@@ -505,7 +510,7 @@ pub enum Step {
 /// One `require` of a rule.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Requirement {
-    pub cond: Ex,
+    pub(crate) cond: Ex,
     pub because: Option<String>,
     /// The condition as written.
     pub source: String,
@@ -519,14 +524,14 @@ pub struct RiskDef {
     pub severity: Severity,
     pub owner: Option<String>,
     pub subject: Option<SubjectDef>,
-    pub lets: Vec<(u32, Ex)>,
+    pub(crate) lets: Vec<(u32, Ex)>,
     pub matrix: MatrixId,
     /// One expression per matrix axis, in the matrix's order.
-    pub axes: Vec<Ex>,
+    pub(crate) axes: Vec<Ex>,
     /// Residual values per axis; `None` keeps the inherent value.
-    pub residual: Vec<Option<Ex>>,
+    pub(crate) residual: Vec<Option<Ex>>,
     pub treated_by: Vec<RuleId>,
-    pub slots: u32,
+    pub(crate) slots: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -536,16 +541,16 @@ pub struct ObjectiveDef {
     pub severity: Severity,
     pub owner: Option<String>,
     pub clauses: Vec<String>,
-    pub measure: Ex,
+    pub(crate) measure: Ex,
     pub baseline: Option<(Decimal, Date)>,
     pub target: (CmpOp, Decimal, Date),
-    pub history: Option<HistoryDef>,
-    pub slots: u32,
+    pub(crate) history: Option<HistoryDef>,
+    pub(crate) slots: u32,
 }
 
 /// Recorded measurements of an objective (`slot` holds the variable).
 #[derive(Clone, Debug, PartialEq)]
-pub struct HistoryDef {
+pub(crate) struct HistoryDef {
     pub slot: u32,
     pub source: Source,
     pub filter: Option<Ex>,
@@ -576,8 +581,8 @@ pub struct FnDef {
     pub decl: Decl,
     pub params: Vec<(String, Ty)>,
     pub ret: Ty,
-    pub body: Ex,
-    pub slots: u32,
+    pub(crate) body: Ex,
+    pub(crate) slots: u32,
     /// What the body decides on without a word when it is absent (an
     /// `if` condition that may be unknown): such a function may not be
     /// called in a `where`.
