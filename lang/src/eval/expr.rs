@@ -619,6 +619,7 @@ impl Iterator for Elements {
 /// An aggregate over part of its elements, to be combined in order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Partial {
+    /// How many elements were aggregated.
     pub count: i64,
     not_int: bool,
     /// The sum of integers; `None` once it overflowed.
