@@ -209,6 +209,13 @@ pub fn lookup(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)
 }
 
+/// The call form of the builtin of that name (the checker reads
+/// [`lookup`]; the tests read the call form directly).
+#[cfg(test)]
+pub fn call(name: &str) -> Option<&'static Call> {
+    lookup(name)?.call.as_ref()
+}
+
 /// The aggregate form of the builtin of that name.
 pub fn aggregate(name: &str) -> Option<&'static Aggregate> {
     lookup(name)?.aggregate.as_ref()
