@@ -5,7 +5,7 @@
 //! server all run on the salsa database in [`crate::db`].
 //!
 //! ```
-//! use aims_lang::{Engine, facts::{Format, Mapping}, time::Date};
+//! use aims_lang::{facts::{Format, Mapping}, Date, Engine};
 //!
 //! let policy = r#"
 //!     entity System { id: Text key, human_oversight: Bool }
