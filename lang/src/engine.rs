@@ -2,7 +2,7 @@
 //! evaluate it as of a date, and explore what-if edits incrementally.
 //!
 //! One engine for every front end: `aims check`, the REPL and the language
-//! server all run on the salsa database in [`crate::db`].
+//! server all run on the salsa database in `crate::db`.
 //!
 //! ```
 //! use aims_lang::{facts::{Format, Mapping}, Date, Engine};

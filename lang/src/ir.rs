@@ -1,5 +1,5 @@
 //! The checked program: every declaration resolved, every expression typed
-//! and lowered to [`Ex`], the compact form the evaluator runs.
+//! and lowered to `Ex`, the compact form the evaluator runs.
 //!
 //! Names are gone here: variables are frame slots, fields are indices,
 //! enum variants are numbers. What remains as text is what a person must
@@ -132,7 +132,7 @@ pub enum Value {
     Bool(bool),
     /// An `Int`.
     Int(i64),
-    /// An exact decimal (see [`crate::num`]).
+    /// An exact decimal (see `crate::num`).
     Number(Decimal),
     /// A fraction, exact: `5%` is 0.05.
     Percent(Decimal),

@@ -1,7 +1,7 @@
 //! Evaluation: every rule, risk and objective of a program over a fact
 //! store, as of a date.
 //!
-//! The unit of work is one rule for one entity ([`rule_outcome`]): a pure
+//! The unit of work is one rule for one entity (`rule_outcome`): a pure
 //! function of the program, that entity's facts, the facts it reaches and
 //! the date. Everything else (risks, objectives, exceptions, findings) is
 //! derived from those outcomes. Time is only ever `as_of`.

@@ -26,7 +26,7 @@ pub struct Failure {
     /// Whether the condition was false or undecided.
     pub reason: FailReason,
     /// The values the condition read, one per path of
-    /// [`observed_paths`] of its condition. Kept as values and rendered
+    /// `observed_paths` of its condition. Kept as values and rendered
     /// only when shown ([`Failure::observed`]): formatting them for every
     /// failure of a large evaluation cost a fifth of it.
     pub values: Vec<Value>,
@@ -115,7 +115,7 @@ pub struct ObjectiveResult {
     /// Met, on track, at risk, missed or no data.
     pub status: ObjectiveStatus,
     /// The value the trend reaches at the deadline, if a trend exists.
-    /// Rounded to [`num::TREND_DECIMALS`] places.
+    /// Rounded to `num::TREND_DECIMALS` places.
     pub projected: Option<Decimal>,
     /// The points of the trend (baseline and history), by date.
     pub points: Vec<(Date, Decimal)>,

@@ -6,12 +6,12 @@
 //! a [`FactStore`] is returned only when there is none, so a policy is never
 //! evaluated on half-loaded facts. The checks across records (duplicate
 //! keys, references, exceptions) run even when a file has problems, on the
-//! records that loaded, knowing the keys of those that did not ([`Partial`]).
+//! records that loaded, knowing the keys of those that did not (`Partial`).
 //! A valid JSON or YAML file is typed straight from the parser (`stream`);
 //! a file with a problem, and every TOML file, goes through a generic
 //! document tree (`tree`, `convert`), where each problem carries the path of
 //! the bad value; the path is turned into a line and column only for the
-//! problems shown (see [`locate`]).
+//! problems shown (see `locate`).
 //!
 //! Memory is bounded as the files are read: the records are counted against
 //! the `max_entities` budget while parsing, so a file with too many stops

@@ -37,7 +37,7 @@ pub struct RuleSummary {
     pub waived: u32,
     /// Entities the rule's `where` filter leaves out.
     pub not_applicable: u32,
-    /// The first [`MAX_FAILURES_KEPT`] failing entities, in fact order.
+    /// The first `MAX_FAILURES_KEPT` failing entities, in fact order.
     pub failing: Vec<FailingEntity>,
 }
 

@@ -1,4 +1,4 @@
-//! Syntax: from the text of one `.aims` file to its [`ast::SourceFile`].
+//! Syntax: from the text of one `.aims` file to its `ast::SourceFile`.
 //!
 //! pest has no error recovery, so the file is cut into chunks, one per
 //! top-level declaration (a line that starts, in column 1, with a
