@@ -15,5 +15,5 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(texts(&once), texts(&text), "formatting changed the tokens");
         assert_eq!(aims_lang::syntax::format(&once).ok().as_deref(), Some(once.as_str()), "not idempotent");
     }
-    let _ = aims_lang::syntax::parse_expr(&text);
+    let _ = aims_lang::syntax::expr_errors(&text);
 });

@@ -135,12 +135,16 @@ impl serde::Serialize for Code {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// Something that stops the project from being evaluated.
     Error,
+    /// Something probably wrong that does not stop evaluation.
     Warning,
+    /// Information only: nothing is wrong.
     Note,
 }
 
 impl Level {
+    /// The word printed before the code (`error`, `warning`, `note`).
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Error => "error",
@@ -157,7 +161,9 @@ pub struct FileId(pub u32);
 /// A span in a known file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct FileSpan {
+    /// The file the span is in.
     pub file: FileId,
+    /// The bytes of the text it covers.
     pub span: Span,
 }
 
@@ -166,6 +172,7 @@ pub struct FileSpan {
 /// a span of the tree becomes a range of the file in this one place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Anchor {
+    /// The file the declaration is in.
     pub file: FileId,
     /// Where the declaration starts in its file, in bytes.
     pub offset: u32,
@@ -193,28 +200,41 @@ impl From<FileId> for Anchor {
 /// A message attached to a span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
+    /// The text the label points at.
     pub at: FileSpan,
+    /// What the label says there (may be empty).
     pub message: String,
 }
 
 /// A suggested edit: replace the text at a span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fix {
+    /// What the edit does, as an editor's quick fix lists it.
     pub title: String,
+    /// The text replaced.
     pub at: FileSpan,
+    /// The new text.
     pub replacement: String,
 }
 
 /// One problem found in a policy, a fact file or the project.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
+    /// The stable code, documented in `docs/errors.md`.
     pub code: Code,
+    /// Error, warning or note.
     pub level: Level,
+    /// The one-line message.
     pub message: String,
+    /// The main place the diagnostic points at; `None` for a problem with no place (a missing file).
     pub primary: Option<Label>,
+    /// Other places that explain it (a first declaration, a type's origin).
     pub secondary: Vec<Label>,
+    /// Extra context, one line each, printed after the snippet.
     pub notes: Vec<String>,
+    /// How to fix it, when there is a hint.
     pub help: Option<String>,
+    /// An edit that fixes it, for editors' quick fixes.
     pub fix: Option<Fix>,
 }
 
@@ -271,6 +291,7 @@ impl Diagnostic {
         self.fix = Some(Fix { title: title.into(), at, replacement: replacement.into() });
         self
     }
+    /// Whether the diagnostic is an error (and so stops evaluation).
     pub fn is_error(&self) -> bool {
         self.level == Level::Error
     }
@@ -285,6 +306,7 @@ pub struct SourceText {
     /// read: what reports and `aims test`/`aims explain` print, whatever
     /// folder the project was read from.
     pub relative: Arc<str>,
+    /// The whole text of the file.
     pub text: Arc<str>,
     /// Where its lines start, computed at the first lookup: a file with
     /// many diagnostics or rules locates each in O(log lines).
@@ -305,6 +327,7 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// An empty table.
     pub fn new() -> Sources {
         Sources::default()
     }
@@ -320,9 +343,11 @@ impl Sources {
         self.files.push(SourceText { name: name.into(), relative, text: text.into(), lines: Default::default() });
         FileId(self.files.len() as u32 - 1)
     }
+    /// The file of an id; the id must come from this table (another's may be out of range and panic).
     pub fn get(&self, id: FileId) -> &SourceText {
         &self.files[id.0 as usize]
     }
+    /// The name of a file as shown to the user.
     pub fn name(&self, id: FileId) -> &str {
         &self.get(id).name
     }
@@ -330,6 +355,7 @@ impl Sources {
     pub fn relative(&self, id: FileId) -> &Arc<str> {
         &self.get(id).relative
     }
+    /// The text of a file.
     pub fn text(&self, id: FileId) -> &str {
         &self.get(id).text
     }
@@ -339,9 +365,11 @@ impl Sources {
         file.text = text.into();
         file.lines = Default::default();
     }
+    /// How many files the table holds.
     pub fn len(&self) -> usize {
         self.files.len()
     }
+    /// Whether the table holds no file.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
@@ -366,6 +394,7 @@ pub struct LineIndex {
 }
 
 impl LineIndex {
+    /// The index of the line starts of a text.
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
         let mut starts = vec![0];

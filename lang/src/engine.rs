@@ -2,10 +2,10 @@
 //! evaluate it as of a date, and explore what-if edits incrementally.
 //!
 //! One engine for every front end: `aims check`, the REPL and the language
-//! server all run on the salsa database in [`crate::db`].
+//! server all run on the salsa database in `crate::db`.
 //!
 //! ```
-//! use aims_lang::{Engine, facts::{Format, Mapping}, time::Date};
+//! use aims_lang::{facts::{Format, Mapping}, Date, Engine};
 //!
 //! let policy = r#"
 //!     entity System { id: Text key, human_oversight: Bool }
@@ -67,14 +67,18 @@ use crate::time::Date;
 /// Why a project could not be loaded: every diagnostic, and the files they point into.
 #[derive(Clone, Debug)]
 pub struct LoadFailure {
+    /// The files the diagnostics point into.
     pub sources: Sources,
+    /// Every error and warning found, in the order found.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 /// The result of checking policy files: the program and every diagnostic.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Compiled {
+pub(crate) struct Compiled {
+    /// The checked program.
     pub program: Program,
+    /// Every error and warning of the policy files.
     pub diagnostics: Vec<Diagnostic>,
     /// What each name of the policy files resolved to (the editor reads it).
     pub model: crate::sema::SemanticModel,
@@ -84,18 +88,39 @@ pub struct Compiled {
 /// into diagnostics placed on what was typed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EditError {
+    /// No entity type has that name.
     #[error("unknown entity `{0}`")]
     UnknownEntity(String),
+    /// No fact of the entity type has that key.
     #[error("no `{entity}` has the key \"{key}\"")]
-    UnknownKey { entity: String, key: String },
+    UnknownKey {
+        /// The entity type.
+        entity: String,
+        /// The key that has no fact.
+        key: String,
+    },
+    /// The entity type has no field of that name.
     #[error("`{entity}` has no field `{field}`")]
-    UnknownField { entity: String, field: String },
+    UnknownField {
+        /// The entity type.
+        entity: String,
+        /// The field name that it does not have.
+        field: String,
+    },
+    /// The field may not be unset because its type is not optional: its name.
     #[error("`{0}` is not optional, so it cannot be unset")]
     NotOptional(String),
+    /// The field is the entity's key and may not be changed: its name.
     #[error("`{0}` is the key; remove the fact and add another instead")]
     KeyField(String),
+    /// An added fact has the key of a fact already there.
     #[error("a `{entity}` with the key \"{key}\" already exists")]
-    DuplicateKey { entity: String, key: String },
+    DuplicateKey {
+        /// The entity type.
+        entity: String,
+        /// The key already taken.
+        key: String,
+    },
     /// The value or record does not check: its diagnostics, with spans
     /// relative to the value's text (in no file until placed).
     #[error("{}", messages(.0))]
@@ -517,8 +542,9 @@ impl Engine {
     pub fn add_fact(&mut self, entity: &str, record: &str) -> Result<String, EditError> {
         let id = self.entity_id(entity)?;
         // Syntax errors first, with their places in the record's text.
-        crate::syntax::parse_expr(record)
-            .map_err(|errors| EditError::Invalid(errors.iter().map(|e| Diagnostic::from_syntax(edits::NO_FILE, e)).collect()))?;
+        crate::syntax::parse_expr(record).map_err(|errors| {
+            EditError::Invalid(errors.iter().map(|e| Diagnostic::from_syntax(edits::NO_FILE, e)).collect())
+        })?;
         let parsed = crate::sema::fact_record(self.program(), id, record).map_err(EditError::Invalid)?;
         self.check_references(&parsed)?;
         let values = match parsed {

@@ -1,5 +1,5 @@
 //! The checked program: every declaration resolved, every expression typed
-//! and lowered to [`Ex`], the compact form the evaluator runs.
+//! and lowered to `Ex`, the compact form the evaluator runs.
 //!
 //! Names are gone here: variables are frame slots, fields are indices,
 //! enum variants are numbers. What remains as text is what a person must
@@ -15,17 +15,23 @@ use crate::time::{Date, Duration};
 pub use crate::num::format as format_number;
 
 /// The builtin functions and types: the one table the checker, the editor
-/// and the REPL read.
+/// and the REPL read. Outside the crate only the names, the types and the
+/// generated reference are needed; the table's entries lower to the
+/// crate-private evaluator.
 pub mod builtins {
-    pub use crate::builtins::*;
+    pub use crate::builtins::{markdown, names, BuiltinType, TYPES};
 }
 
 macro_rules! id {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub u32);
+        pub struct $name(
+            /// The position in its list of the [`Program`].
+            pub u32,
+        );
         impl $name {
+            /// The position in its list of the [`Program`], as an index.
             pub fn index(self) -> usize { self.0 as usize }
         }
     )*};
@@ -55,20 +61,33 @@ id! {
 /// A static type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Ty {
+    /// `Bool`: true or false.
     Bool,
+    /// `Int`: a 64-bit whole number.
     Int,
+    /// `Number`: an exact decimal.
     Number,
+    /// `Percent`: a fraction written as a percentage (`5%`).
     Percent,
+    /// `Text`: a string.
     Text,
+    /// `Date`: a calendar day.
     Date,
+    /// `Duration`: months and days (`90 days`, `1 year`).
     Duration,
+    /// A declared `enum`.
     Enum(EnumId),
+    /// A declared `scale`: ordered values with numbers.
     Scale(ScaleId),
+    /// A level of a declared `matrix`.
     Level(MatrixId),
+    /// A declared `record`: a value with fields, without identity.
     Record(RecordId),
     /// A reference to an entity (by key in facts, by row while evaluating).
     Entity(EntityId),
+    /// `[T]`: a list.
     List(Box<Ty>),
+    /// `T?`: a value that may be absent.
     Opt(Box<Ty>),
     /// `[]`: a list whose element type is not known yet.
     EmptyList,
@@ -77,6 +96,7 @@ pub enum Ty {
 }
 
 impl Ty {
+    /// Whether the type is `T?`.
     pub fn is_optional(&self) -> bool {
         matches!(self, Ty::Opt(_))
     }
@@ -94,6 +114,7 @@ impl Ty {
             other => Ty::Opt(Box::new(other)),
         }
     }
+    /// Whether the type is `Int`, `Number` or `Percent`.
     pub fn is_numeric(&self) -> bool {
         matches!(self, Ty::Int | Ty::Number | Ty::Percent)
     }
@@ -107,23 +128,33 @@ pub enum Value {
     Absent,
     /// A value that cannot be known, with the reason.
     Unknown(Arc<Unknown>),
+    /// A `Bool`.
     Bool(bool),
+    /// An `Int`.
     Int(i64),
-    /// An exact decimal (see [`crate::num`]).
+    /// An exact decimal (see `crate::num`).
     Number(Decimal),
     /// A fraction, exact: `5%` is 0.05.
     Percent(Decimal),
+    /// A `Text`.
     Text(Arc<str>),
+    /// A `Date`.
     Date(Date),
+    /// A `Duration`.
     Duration(Duration),
+    /// An enum variant: the enum and the variant's index in [`EnumDef::variants`].
     Enum(EnumId, u32),
+    /// A scale value: the scale and the value's index in [`ScaleDef::values`].
     Scale(ScaleId, u32),
+    /// A matrix level: the matrix and the level's index in [`MatrixDef::levels`].
     Level(MatrixId, u32),
     /// A reference to an entity by its key, as facts hold it.
     Ref(EntityId, Arc<str>),
     /// An entity bound while evaluating: its row in the fact store.
     Row(EntityId, u32),
+    /// A list's elements, in order.
     List(Arc<[Value]>),
+    /// A record's field values, in the record's field order.
     Record(Arc<[Value]>),
 }
 
@@ -135,7 +166,12 @@ pub enum Unknown {
     /// An aggregate with no value to aggregate (`avg` of nothing).
     EmptyAggregate(&'static str),
     /// A reference to an entity that is not in the facts.
-    MissingEntity { entity: Arc<str>, key: Arc<str> },
+    MissingEntity {
+        /// The entity type's name.
+        entity: Arc<str>,
+        /// The key that has no fact.
+        key: Arc<str>,
+    },
     /// Division by zero.
     DivisionByZero,
     /// The evaluation of one outcome took more steps than the project allows.
@@ -181,9 +217,11 @@ impl std::fmt::Display for Unknown {
 }
 
 impl Value {
+    /// A `Text` value of a string.
     pub fn text(s: &str) -> Value {
         Value::Text(Arc::from(s))
     }
+    /// Whether the value is unknown (of any reason).
     pub fn is_unknown(&self) -> bool {
         matches!(self, Value::Unknown(_))
     }
@@ -199,7 +237,7 @@ impl Value {
 
 /// A lowered expression.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Ex {
+pub(crate) enum Ex {
     Const(Value),
     /// The evaluation date.
     Today,
@@ -303,7 +341,7 @@ impl Ex {
 
 /// What a quantifier or an aggregate ranges over.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Source {
+pub(crate) enum Source {
     /// Every entity of a type in the facts.
     Entities(EntityId),
     /// The elements of a list.
@@ -320,8 +358,9 @@ impl Source {
     }
 }
 
+/// An arithmetic operator, resolved by the checker to its operand types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arith {
+pub(crate) enum Arith {
     Add,
     Sub,
     Mul,
@@ -334,8 +373,9 @@ pub enum Arith {
     DateDiff,
 }
 
+/// An aggregate function over a source (`count`, `sum`, `avg`, `min`, `max`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AggFn {
+pub(crate) enum AggFn {
     Count,
     Sum,
     Avg,
@@ -352,7 +392,7 @@ impl AggFn {
 
 /// Functions built into the language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Builtin {
+pub(crate) enum Builtin {
     /// `len(list)`
     Len,
     /// `days_since(date)`: days from the date to the evaluation date
@@ -368,28 +408,40 @@ pub enum Builtin {
 /// Where a declaration is and what it says about itself.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decl {
+    /// The declared name.
     pub name: String,
+    /// The span of the whole declaration.
     pub span: FileSpan,
     /// The span of the name alone.
     pub name_span: FileSpan,
+    /// Its `///` doc comment, without the markers, when it has one.
     pub docs: Option<String>,
 }
 
+/// An `enum`: a closed set of named variants.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnumDef {
+    /// The enum's name, place and docs.
     pub decl: Decl,
+    /// The variants' names, in declaration order (a [`Value::Enum`] holds the index).
     pub variants: Vec<String>,
 }
 
+/// A `scale`: ordered named values, each with the number a risk matrix scores.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScaleDef {
+    /// The scale's name, place and docs.
     pub decl: Decl,
+    /// Each value's name and number, in declaration order (a [`Value::Scale`] holds the index).
     pub values: Vec<(String, i64)>,
 }
 
+/// A risk `matrix`: axes (scales) whose numbers multiply to a score, and levels over score ranges.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MatrixDef {
+    /// The matrix's name, place and docs.
     pub decl: Decl,
+    /// The scales scored, in the order the matrix names them.
     pub axes: Vec<ScaleId>,
     /// Levels in ascending order of score.
     pub levels: Vec<LevelDef>,
@@ -397,10 +449,14 @@ pub struct MatrixDef {
     pub appetite: Option<u32>,
 }
 
+/// One level of a matrix: a name for an inclusive range of scores.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LevelDef {
+    /// The level's name (`low`, `high`, …).
     pub name: String,
+    /// The lowest score in the level, inclusive.
     pub low: i64,
+    /// The highest score in the level, inclusive.
     pub high: i64,
 }
 
@@ -411,25 +467,34 @@ impl MatrixDef {
     }
 }
 
+/// One field of a record or an entity.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldDef {
+    /// The field's name.
     pub name: String,
+    /// The field's type (`T?` when it may be absent from the facts).
     pub ty: Ty,
+    /// The value used when a fact leaves the field out, when the schema declares one.
     pub default: Option<Value>,
+    /// Where the field is declared.
     pub span: FileSpan,
+    /// Its `///` doc comment, when it has one.
     pub docs: Option<String>,
 }
 
 /// A `record` or an `entity`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StructDef {
+    /// The record's or entity's name, place and docs.
     pub decl: Decl,
+    /// Its fields, in declaration order (a field access holds the index).
     pub fields: Vec<FieldDef>,
     /// The key field (entities only).
     pub key: Option<u32>,
 }
 
 impl StructDef {
+    /// The field of that name and its index.
     pub fn field(&self, name: &str) -> Option<(u32, &FieldDef)> {
         self.fields.iter().enumerate().find(|(_, f)| f.name == name).map(|(i, f)| (i as u32, f))
     }
@@ -438,41 +503,61 @@ impl StructDef {
 /// `map FROM to TO, ..`: requirement `from` covers each of `to`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MapDef {
+    /// The requirement that covers the others.
     pub from: String,
+    /// The requirements, usually of other frameworks, it covers.
     pub to: Vec<String>,
+    /// Where the `map` is.
     pub span: FileSpan,
 }
 
+/// A `requirement` of a standard: an identifier, a title and its place in the standard's tree.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequirementDef {
+    /// The identifier (`A.6.2.4`).
     pub id: String,
+    /// The title as the standard words it.
     pub title: String,
+    /// The requirement it is part of (`in A.6`), when it has one.
     pub parent: Option<String>,
+    /// Where the requirement is declared.
     pub span: FileSpan,
+    /// Its `///` doc comment, when it has one.
     pub docs: Option<String>,
 }
 
+/// Whether a rule is a `control` or an `audit`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
+    /// A `control`: a rule the organisation operates.
     Control,
+    /// An `audit`: a rule that checks the management system itself.
     Audit,
 }
 
 /// A control or an audit rule.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleDef {
+    /// The rule's name, place and docs.
     pub decl: Decl,
+    /// Control or audit.
     pub kind: RuleKind,
+    /// The title written after the name, when it has one.
     pub title: Option<String>,
+    /// The severity of the findings its failures raise (`severity`).
     pub severity: Severity,
+    /// The requirements it implements (`implements A.6.2.4, …`).
     pub implements: Vec<String>,
+    /// The management-system clauses it evidences (`clause 9.2, …`).
     pub clauses: Vec<String>,
+    /// Who is accountable for it (`owner "…"`), when named.
     pub owner: Option<String>,
+    /// The entities it applies to (`for x: Entity where …`); `None`: once, for the organisation.
     pub subject: Option<SubjectDef>,
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// Frame size: variables and `let`s.
-    pub slots: u32,
+    pub(crate) slots: u32,
 }
 
 impl RuleDef {
@@ -491,13 +576,16 @@ impl RuleDef {
 /// `for x: Entity where filter` (the variable is slot 0).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectDef {
+    /// The variable's name as written.
     pub var: String,
+    /// The entity type ranged over.
     pub entity: EntityId,
-    pub filter: Option<Ex>,
+    pub(crate) filter: Option<Ex>,
 }
 
+/// One step of a rule's body, run in order.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Step {
+pub(crate) enum Step {
     Let { slot: u32, value: Ex },
     Require(Requirement),
 }
@@ -505,47 +593,65 @@ pub enum Step {
 /// One `require` of a rule.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Requirement {
-    pub cond: Ex,
+    pub(crate) cond: Ex,
+    /// The `because` text shown when the condition fails, when written.
     pub because: Option<String>,
     /// The condition as written.
     pub source: String,
+    /// Where the `require` is.
     pub span: FileSpan,
 }
 
+/// A `risk`: scored on a matrix for each entity, before and after its treating controls.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RiskDef {
+    /// The risk's name, place and docs.
     pub decl: Decl,
+    /// The title written after the name, when it has one.
     pub title: Option<String>,
+    /// The severity of the finding it raises when above appetite.
     pub severity: Severity,
+    /// Who is accountable for it (`owner "…"`), when named.
     pub owner: Option<String>,
+    /// The entities it is assessed for; `None`: once, for the organisation.
     pub subject: Option<SubjectDef>,
-    pub lets: Vec<(u32, Ex)>,
+    pub(crate) lets: Vec<(u32, Ex)>,
+    /// The matrix that scores it.
     pub matrix: MatrixId,
     /// One expression per matrix axis, in the matrix's order.
-    pub axes: Vec<Ex>,
+    pub(crate) axes: Vec<Ex>,
     /// Residual values per axis; `None` keeps the inherent value.
-    pub residual: Vec<Option<Ex>>,
+    pub(crate) residual: Vec<Option<Ex>>,
+    /// The controls that treat it (`treated_by`): the residual values apply only when all of them pass.
     pub treated_by: Vec<RuleId>,
-    pub slots: u32,
+    pub(crate) slots: u32,
 }
 
+/// An `objective`: a measure, a target to reach by a date, and optionally a baseline and a history for the trend.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObjectiveDef {
+    /// The objective's name, place and docs.
     pub decl: Decl,
+    /// The title written after the name, when it has one.
     pub title: Option<String>,
+    /// The severity of the finding it raises when missed.
     pub severity: Severity,
+    /// Who is accountable for it (`owner "…"`), when named.
     pub owner: Option<String>,
+    /// The management-system clauses it evidences.
     pub clauses: Vec<String>,
-    pub measure: Ex,
+    pub(crate) measure: Ex,
+    /// The measure's starting value and its date, when declared.
     pub baseline: Option<(Decimal, Date)>,
+    /// The target: the comparison, the value, and the deadline.
     pub target: (CmpOp, Decimal, Date),
-    pub history: Option<HistoryDef>,
-    pub slots: u32,
+    pub(crate) history: Option<HistoryDef>,
+    pub(crate) slots: u32,
 }
 
 /// Recorded measurements of an objective (`slot` holds the variable).
 #[derive(Clone, Debug, PartialEq)]
-pub struct HistoryDef {
+pub(crate) struct HistoryDef {
     pub slot: u32,
     pub source: Source,
     pub filter: Option<Ex>,
@@ -553,31 +659,45 @@ pub struct HistoryDef {
     pub date: Ex,
 }
 
+/// An `exception`: a waiver of a rule for one entity (or the organisation) until a date.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExceptionDef {
+    /// The exception's name, place and docs.
     pub decl: Decl,
+    /// The rule it waives.
     pub rule: RuleId,
     /// The entity type and key waived; `None` for a rule without subject.
     pub target: Option<(EntityId, String, FileSpan)>,
+    /// The last day it waives the rule.
     pub until: Date,
+    /// Who approved it, when recorded.
     pub approved_by: Option<String>,
+    /// Why it was granted, when written.
     pub because: Option<String>,
 }
 
+/// `exclude A.x because "…"`: a requirement declared not applicable, for the Statement of Applicability.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExcludeDef {
+    /// The requirement excluded.
     pub requirement: String,
+    /// Why it does not apply.
     pub because: String,
+    /// Where the `exclude` is.
     pub span: FileSpan,
 }
 
+/// A `fn`: a named expression with typed parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FnDef {
+    /// The function's name, place and docs.
     pub decl: Decl,
+    /// Each parameter's name and type, in order.
     pub params: Vec<(String, Ty)>,
+    /// The type of the result.
     pub ret: Ty,
-    pub body: Ex,
-    pub slots: u32,
+    pub(crate) body: Ex,
+    pub(crate) slots: u32,
     /// What the body decides on without a word when it is absent (an
     /// `if` condition that may be unknown): such a function may not be
     /// called in a `where`.
@@ -587,39 +707,81 @@ pub struct FnDef {
 /// A fact written in the language (`fact` or a test's `given`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FactDef {
+    /// The entity type the fact belongs to.
     pub entity: EntityId,
     /// Values for every field in declaration order (defaults applied).
     pub values: Vec<Value>,
+    /// Where the fact is written.
     pub span: FileSpan,
 }
 
+/// A `test`: facts given, an evaluation date, and the outcomes expected (`aims test`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestDef {
+    /// The test's name.
     pub name: String,
+    /// Where the test is.
     pub span: FileSpan,
+    /// The evaluation date (`as of`), when given.
     pub as_of: Option<Date>,
+    /// The facts the test evaluates against (`given`), instead of the project's.
     pub given: Vec<FactDef>,
+    /// What it expects (`expect`), in order.
     pub expects: Vec<ExpectDef>,
 }
 
+/// One `expect` of a test.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExpectDef {
-    Outcome { rule: RuleId, outcome: OutcomeKind, entity: Option<String>, span: FileSpan },
-    Risk { risk: RiskId, entity: Option<String>, level: u32, span: FileSpan },
-    Objective { objective: ObjectiveId, status: ObjectiveStatus, span: FileSpan },
+    /// `expect RULE is OUTCOME for "KEY"`: a rule's outcome for an entity.
+    Outcome {
+        /// The control or audit.
+        rule: RuleId,
+        /// The outcome expected.
+        outcome: OutcomeKind,
+        /// The entity's key; `None` for a rule without subject.
+        entity: Option<String>,
+        /// Where the `expect` is.
+        span: FileSpan,
+    },
+    /// `expect risk RISK for "KEY" is LEVEL`: a risk's residual level for an entity.
+    Risk {
+        /// The risk.
+        risk: RiskId,
+        /// The entity's key; `None` for a risk without subject.
+        entity: Option<String>,
+        /// The residual level expected: an index into the matrix's [`MatrixDef::levels`].
+        level: u32,
+        /// Where the `expect` is.
+        span: FileSpan,
+    },
+    /// `expect objective OBJECTIVE is STATUS`: where an objective stands.
+    Objective {
+        /// The objective.
+        objective: ObjectiveId,
+        /// The status expected.
+        status: ObjectiveStatus,
+        /// Where the `expect` is.
+        span: FileSpan,
+    },
 }
 
 /// The outcome of a rule for one entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeKind {
+    /// Every `require` held.
     Pass,
+    /// A `require` failed, or could not be decided for lack of evidence.
     Fail,
+    /// It failed, but an active exception waives it.
     Waived,
+    /// The rule's `where` filter leaves the entity out.
     NotApplicable,
 }
 
 impl OutcomeKind {
+    /// The word reports and the language use (`pass`, `fail`, `waived`, `not_applicable`).
     pub fn as_str(self) -> &'static str {
         match self {
             OutcomeKind::Pass => "pass",
@@ -634,14 +796,20 @@ impl OutcomeKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectiveStatus {
+    /// The current value meets the target.
     Met,
+    /// Not met yet, but the trend reaches the target by the deadline.
     OnTrack,
+    /// Not met, the deadline not passed, and no trend that reaches the target by it.
     AtRisk,
+    /// The deadline has passed without the target being met.
     Missed,
+    /// The measure has no value to compare.
     NoData,
 }
 
 impl ObjectiveStatus {
+    /// The word reports and tests use (`met`, `on_track`, `at_risk`, `missed`, `no_data`).
     pub fn as_str(self) -> &'static str {
         match self {
             ObjectiveStatus::Met => "met",
@@ -651,6 +819,7 @@ impl ObjectiveStatus {
             ObjectiveStatus::NoData => "no_data",
         }
     }
+    /// The status a word names, or `None` when it names none.
     pub fn parse(s: &str) -> Option<ObjectiveStatus> {
         Some(match s {
             "met" => ObjectiveStatus::Met,
@@ -666,37 +835,56 @@ impl ObjectiveStatus {
 /// The whole checked program.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Program {
+    /// The enums, in declaration order ([`EnumId`] indexes it).
     pub enums: Vec<EnumDef>,
+    /// The records, in declaration order ([`RecordId`] indexes it).
     pub records: Vec<StructDef>,
+    /// The entities (the fact schema), in declaration order ([`EntityId`] indexes it).
     pub entities: Vec<StructDef>,
+    /// The scales ([`ScaleId`] indexes it).
     pub scales: Vec<ScaleDef>,
+    /// The risk matrices ([`MatrixId`] indexes it).
     pub matrices: Vec<MatrixDef>,
+    /// The requirements of every standard loaded (the stdlib's catalogues included).
     pub requirements: Vec<RequirementDef>,
+    /// The controls and audits ([`RuleId`] indexes it).
     pub rules: Vec<RuleDef>,
+    /// The risks ([`RiskId`] indexes it).
     pub risks: Vec<RiskDef>,
+    /// The objectives ([`ObjectiveId`] indexes it).
     pub objectives: Vec<ObjectiveDef>,
+    /// The exceptions.
     pub exceptions: Vec<ExceptionDef>,
+    /// The requirements declared not applicable.
     pub excludes: Vec<ExcludeDef>,
     /// Crosswalk entries: a requirement and what it covers in other frameworks.
     pub maps: Vec<MapDef>,
+    /// The functions ([`FnId`] indexes it).
     pub fns: Vec<FnDef>,
+    /// The facts written in the policies (`fact`), loaded before the fact files.
     pub facts: Vec<FactDef>,
+    /// The `test`s.
     pub tests: Vec<TestDef>,
 }
 
 impl Program {
+    /// The entity of an id.
     pub fn entity(&self, id: EntityId) -> &StructDef {
         &self.entities[id.index()]
     }
+    /// The entity of that name.
     pub fn entity_by_name(&self, name: &str) -> Option<EntityId> {
         self.entities.iter().position(|e| e.decl.name == name).map(|i| EntityId(i as u32))
     }
+    /// The control or audit of an id.
     pub fn rule(&self, id: RuleId) -> &RuleDef {
         &self.rules[id.index()]
     }
+    /// The control or audit of that name.
     pub fn rule_by_name(&self, name: &str) -> Option<RuleId> {
         self.rules.iter().position(|r| r.decl.name == name).map(|i| RuleId(i as u32))
     }
+    /// The requirement with that identifier (`A.6.2.4`).
     pub fn requirement(&self, id: &str) -> Option<&RequirementDef> {
         self.requirements.iter().find(|r| r.id == id)
     }

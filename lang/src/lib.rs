@@ -13,6 +13,7 @@
 //!
 //! This crate knows nothing of terminals, editors or JSON-RPC.
 
+#![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 // The public surface: eight modules, and the engine's main types at the

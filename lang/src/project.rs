@@ -113,13 +113,19 @@ pub struct LoadOptions {
 /// A project read from disk.
 #[derive(Clone, Debug, Default)]
 pub struct ProjectFiles {
+    /// The project's name (`[project] name` in `aims.toml`, else the folder's name).
     pub name: String,
+    /// The project folder.
     pub root: PathBuf,
+    /// Every file read: `aims.toml`, the policies and the fact files.
     pub sources: Sources,
     /// Policy files of the project, in path order.
     pub policy: Vec<FileId>,
+    /// The fact files to load, in `aims.toml` order.
     pub facts: Vec<FactInput>,
+    /// The evaluation date set in `aims.toml`, if any.
     pub as_of: Option<Date>,
+    /// The limits of `aims.toml` (or the defaults).
     pub limits: Limits,
 }
 

@@ -17,12 +17,14 @@ use crate::time::Date;
 /// The result of one `test` block.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestResult {
+    /// The test's name.
     pub name: String,
     /// One line per expectation that did not hold: expected and actual.
     pub failures: Vec<String>,
 }
 
 impl TestResult {
+    /// Whether every expectation held.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
     }
@@ -32,14 +34,20 @@ impl TestResult {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CoverageKind {
+    /// A control.
     Control,
+    /// An audit.
     Audit,
+    /// One `require` of a control or an audit.
     Require,
+    /// A risk.
     Risk,
+    /// An objective.
     Objective,
 }
 
 impl CoverageKind {
+    /// The word `aims test --coverage` prints.
     pub fn as_str(self) -> &'static str {
         match self {
             CoverageKind::Control => "control",
@@ -54,16 +62,20 @@ impl CoverageKind {
 /// One thing the tests may or may not cover.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CoverageItem {
+    /// What it is.
     pub kind: CoverageKind,
     /// The declaration's name; for a `require`, `rule #n`.
     pub name: String,
+    /// Where it is declared.
     pub location: FileSpan,
+    /// Whether a test expects something of it.
     pub covered: bool,
 }
 
 /// Coverage of a program by its tests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Coverage {
+    /// Every control, audit, `require`, risk and objective of the program.
     pub items: Vec<CoverageItem>,
 }
 

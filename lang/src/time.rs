@@ -149,7 +149,9 @@ impl fmt::Display for Date {
 /// month has no fixed number of days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Duration {
+    /// Calendar months (a year is twelve).
     pub months: i64,
+    /// Days (a week is seven).
     pub days: i64,
 }
 

@@ -27,9 +27,12 @@ pub struct Due {
     pub date: String,
     /// `control`, `audit` or `objective`.
     pub kind: &'static str,
+    /// The rule or objective.
     pub name: String,
+    /// The entity's key; absent for organisation-level rules and objectives.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// The severity of the finding it will raise.
     pub severity: Severity,
     /// The clauses and requirements it gives evidence for.
     pub cites: Vec<String>,

@@ -28,9 +28,37 @@ pub struct View {
 /// One change a what-if caused.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
-    Outcome { rule: String, entity: Arc<str>, before: Option<OutcomeKind>, after: Option<OutcomeKind> },
-    Risk { risk: String, entity: Arc<str>, before: Option<String>, after: Option<String> },
-    Objective { objective: String, before: Option<ObjectiveStatus>, after: Option<ObjectiveStatus> },
+    /// A rule's outcome for an entity changed.
+    Outcome {
+        /// The control or audit.
+        rule: String,
+        /// The entity's key (`-` for the organisation).
+        entity: Arc<str>,
+        /// The outcome before the edit.
+        before: Option<OutcomeKind>,
+        /// The outcome after the edit.
+        after: Option<OutcomeKind>,
+    },
+    /// A risk's residual level for an entity changed.
+    Risk {
+        /// The risk.
+        risk: String,
+        /// The entity's key (`-` for the organisation).
+        entity: Arc<str>,
+        /// The residual level's name before the edit; `None` when the score fell in no level.
+        before: Option<String>,
+        /// The residual level's name after the edit; `None` when the score falls in no level.
+        after: Option<String>,
+    },
+    /// An objective's status changed.
+    Objective {
+        /// The objective.
+        objective: String,
+        /// The status before the edit.
+        before: Option<ObjectiveStatus>,
+        /// The status after the edit.
+        after: Option<ObjectiveStatus>,
+    },
 }
 
 /// A finding that appeared or disappeared: (severity, what, name, entity).
@@ -39,8 +67,11 @@ pub type FindingKey = (Severity, &'static str, String, Option<Arc<str>>);
 /// Everything one what-if changed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WhatIf {
+    /// The outcomes, risk levels and objective statuses that changed.
     pub changes: Vec<Change>,
+    /// The findings the edit raised.
     pub findings_added: Vec<FindingKey>,
+    /// The findings the edit cleared.
     pub findings_removed: Vec<FindingKey>,
 }
 

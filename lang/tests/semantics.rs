@@ -4,7 +4,7 @@
 use aims_lang::eval::{Evaluation, FailReason, FindingSource};
 use aims_lang::facts::{Format, Mapping};
 use aims_lang::ir::{ObjectiveStatus, OutcomeKind};
-use aims_lang::syntax::ast::Severity;
+use aims_lang::syntax::Severity;
 use aims_lang::Date;
 use aims_lang::Engine;
 

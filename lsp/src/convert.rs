@@ -104,7 +104,7 @@ fn convert(
 mod tests {
     use super::*;
     use aims_lang::diag::Code;
-    use aims_lang::syntax::ast::Span;
+    use aims_lang::syntax::Span;
     use std::str::FromStr;
 
     #[test]

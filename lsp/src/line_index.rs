@@ -9,7 +9,7 @@
 //! end of that line; a line past the end of the text means its end. An
 //! offset inside a multibyte character is moved to the character's start.
 
-use aims_lang::syntax::ast::Span;
+use aims_lang::syntax::Span;
 use tower_lsp_server::ls_types::{Position, PositionEncodingKind, Range};
 
 /// The unit LSP character offsets are counted in.

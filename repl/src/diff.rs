@@ -13,7 +13,7 @@ use aims_lang::eval::{self, Evaluation, FindingSource};
 use aims_lang::ir::{ObjectiveStatus, OutcomeKind, Program, RuleKind};
 use aims_lang::report::count;
 pub use aims_lang::report::explain::{one_line, outcome_word as outcome, rule_kind};
-use aims_lang::syntax::ast::Severity;
+use aims_lang::syntax::Severity;
 use aims_lang::Date;
 
 /// A finding, by everything that identifies it.

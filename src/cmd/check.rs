@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aims_lang::project::LoadOptions;
 use aims_lang::report::Report;
-use aims_lang::syntax::ast::Severity;
+use aims_lang::syntax::Severity;
 use aims_lang::Date;
 use clap::ValueEnum;
 

@@ -80,11 +80,6 @@ impl<'a> Env<'a> {
         Env { threads: threads.map(|n| n.max(1)), ..self }
     }
 
-    /// The limits this environment evaluates within.
-    pub fn budget(&self) -> super::budget::Budget {
-        self.budget
-    }
-
     /// Threads a large evaluation's findings are made on.
     pub fn threads(&self) -> usize {
         super::threads(self.threads)
@@ -624,6 +619,7 @@ impl Iterator for Elements {
 /// An aggregate over part of its elements, to be combined in order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Partial {
+    /// How many elements were aggregated.
     pub count: i64,
     not_int: bool,
     /// The sum of integers; `None` once it overflowed.

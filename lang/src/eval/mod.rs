@@ -1,7 +1,7 @@
 //! Evaluation: every rule, risk and objective of a program over a fact
 //! store, as of a date.
 //!
-//! The unit of work is one rule for one entity ([`rule_outcome`]): a pure
+//! The unit of work is one rule for one entity (`rule_outcome`): a pure
 //! function of the program, that entity's facts, the facts it reaches and
 //! the date. Everything else (risks, objectives, exceptions, findings) is
 //! derived from those outcomes. Time is only ever `as_of`.
@@ -20,23 +20,26 @@ mod objectives;
 mod observe;
 mod outcomes;
 mod parallel;
-pub mod reads;
+pub(crate) mod reads;
 mod results;
 mod risks;
 mod rules;
 
-pub use expr::{Env, Partial};
-pub use messages::{failure_message, single_line};
-pub use objectives::{objective_result, objective_result_with};
-pub use observe::{observed_paths, show, show_observed};
+// The public surface is the results and the key order the front ends sort
+// by; the evaluator itself is driven through the engine.
 pub use outcomes::{cmp_keys, int_keyed, Failures, Key, Outcomes};
-pub use parallel::threads;
 pub use results::{
     Evaluation, ExceptionResult, FailReason, Failure, Finding, FindingSource, ObjectiveResult, Outcome, RiskEntry,
     RiskResult, RuleResult,
 };
-pub use risks::risk_entry;
-pub use rules::{derive, derive_with, evaluate, evaluate_within, raw_outcome, rule_outcome, rule_outcomes, waiver};
+
+pub(crate) use expr::{Env, Partial};
+pub(crate) use messages::{failure_message, single_line};
+pub(crate) use objectives::{objective_result, objective_result_with};
+pub(crate) use observe::{observed_paths, show, show_observed};
+pub(crate) use parallel::threads;
+pub(crate) use risks::risk_entry;
+pub(crate) use rules::{derive_with, evaluate_within, raw_outcome, waiver};
 
 /// The variables of one evaluation: on the stack for the usual few, so an
 /// outcome or a function call allocates nothing for them.

@@ -126,6 +126,7 @@ pub fn int_keyed(program: &crate::ir::Program, entity: crate::ir::EntityId) -> b
 pub struct Failures(Option<Arc<[Failure]>>);
 
 impl Failures {
+    /// The failures, in the rule's `require` order.
     pub fn as_slice(&self) -> &[Failure] {
         self.0.as_deref().unwrap_or(&[])
     }
@@ -180,10 +181,12 @@ impl Outcomes {
         Outcomes { chunks, starts, len }
     }
 
+    /// How many outcomes the rule has.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether the rule has no outcome.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -194,10 +197,12 @@ impl Outcomes {
         self.chunks[chunk].get(index - self.starts[chunk])
     }
 
+    /// The first outcome, in fact order.
     pub fn first(&self) -> Option<&Outcome> {
         self.get(0)
     }
 
+    /// Every outcome, in fact order.
     pub fn iter(&self) -> ChunkIter<'_> {
         fn chunk_iter(chunk: &Arc<Vec<Outcome>>) -> std::slice::Iter<'_, Outcome> {
             chunk.iter()

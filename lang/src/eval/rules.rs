@@ -11,11 +11,6 @@ use crate::facts::Facts;
 use crate::ir::*;
 use crate::time::Date;
 
-/// Evaluates everything, within the default budget.
-pub fn evaluate(program: &Program, facts: &dyn Facts, as_of: Date) -> Evaluation {
-    evaluate_within(program, facts, as_of, budget::Budget::default())
-}
-
 /// Evaluates everything within a budget.
 pub fn evaluate_within(program: &Program, facts: &dyn Facts, as_of: Date, budget: budget::Budget) -> Evaluation {
     let env = Env::new(program, facts, as_of).with_budget(budget, budget::Spent::default());

@@ -19,7 +19,9 @@ use crate::time::{Date, Duration};
 /// One step of a path into a document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Seg {
+    /// A key of an object (or table).
     Key(String),
+    /// An index in an array.
     Index(usize),
 }
 

@@ -6,12 +6,12 @@
 //! a [`FactStore`] is returned only when there is none, so a policy is never
 //! evaluated on half-loaded facts. The checks across records (duplicate
 //! keys, references, exceptions) run even when a file has problems, on the
-//! records that loaded, knowing the keys of those that did not ([`Partial`]).
+//! records that loaded, knowing the keys of those that did not (`Partial`).
 //! A valid JSON or YAML file is typed straight from the parser (`stream`);
 //! a file with a problem, and every TOML file, goes through a generic
 //! document tree (`tree`, `convert`), where each problem carries the path of
 //! the bad value; the path is turned into a line and column only for the
-//! problems shown (see [`locate`]).
+//! problems shown (see `locate`).
 //!
 //! Memory is bounded as the files are read: the records are counted against
 //! the `max_entities` budget while parsing, so a file with too many stops
@@ -34,9 +34,13 @@ pub use convert::Seg;
 /// The formats a fact file may be written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// JSON (`.json`).
     Json,
+    /// YAML (`.yaml`, `.yml`).
     Yaml,
+    /// TOML (`.toml`).
     Toml,
+    /// CSV with a header row (`.csv`).
     Csv,
 }
 
@@ -71,8 +75,11 @@ pub struct Mapping {
 /// One fact file to load: its text is in [`Sources`] under `file`.
 #[derive(Clone, Debug)]
 pub struct FactInput {
+    /// The file's text, in the [`Sources`] the facts are loaded with.
     pub file: FileId,
+    /// How the text is written.
     pub format: Format,
+    /// Which entities its records are, and how their fields are named.
     pub mapping: Mapping,
 }
 
@@ -81,9 +88,23 @@ pub struct FactInput {
 pub enum Origin {
     /// Record `index` of the array at path `array` of a fact file (the
     /// path is shared by every record of the array).
-    File { file: FileId, format: Format, array: Arc<[Seg]>, index: u32 },
+    File {
+        /// The fact file.
+        file: FileId,
+        /// How the file is written.
+        format: Format,
+        /// The path from the document's root to the array of records.
+        array: Arc<[Seg]>,
+        /// The record's position in that array.
+        index: u32,
+    },
     /// A CSV row: exact span of the row.
-    Row { file: FileId, span: Span },
+    Row {
+        /// The CSV file.
+        file: FileId,
+        /// The bytes of the row in the file.
+        span: Span,
+    },
     /// A `fact` declaration.
     Policy(FileSpan),
 }
@@ -91,13 +112,16 @@ pub enum Origin {
 /// One entity: its field values in declaration order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
+    /// The field values, in the entity's field order.
     pub values: Arc<[Value]>,
+    /// Where the fact was written, for diagnostics.
     pub origin: Origin,
 }
 
 /// All facts of one entity type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
+    /// The facts in load order (a row number indexes it).
     pub rows: Vec<Row>,
     /// Key → the first row with it (foldhash: SipHash was a tenth of loading).
     by_key: hashbrown::HashMap<Arc<str>, u32>,
@@ -110,9 +134,11 @@ impl Table {
     pub fn find(&self, key: &str) -> Option<u32> {
         self.by_key.get(key).copied()
     }
+    /// How many facts the table holds.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
+    /// Whether the table holds no fact.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
@@ -121,6 +147,7 @@ impl Table {
 /// Every fact, one table per entity of the program.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FactStore {
+    /// One table per entity type, in the program's entity order.
     pub tables: Vec<Table>,
 }
 
@@ -130,6 +157,7 @@ impl FactStore {
         FactStore { tables: vec![Table::default(); program.entities.len()] }
     }
 
+    /// The facts of an entity type.
     pub fn table(&self, entity: EntityId) -> &Table {
         &self.tables[entity.index()]
     }

@@ -23,24 +23,38 @@ use super::{SourceMap, World};
 /// What a completion inserts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CompletionKind {
+    /// A keyword.
     Keyword,
+    /// A declaration template with placeholders.
     Snippet,
+    /// A builtin or declared type.
     Type,
+    /// An enum variant, a scale value or a matrix level.
     Variant,
+    /// A field of a record or an entity.
     Field,
+    /// A control, audit, risk or objective.
     Rule,
+    /// A `fn` of the policy or a builtin, inserted with its parentheses.
     Function,
+    /// A variable in scope.
     Variable,
+    /// A requirement identifier.
     Requirement,
+    /// A module to `use`.
     Module,
 }
 
 /// One thing that can be written at the cursor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Completion {
+    /// The text shown in the list.
     pub label: String,
+    /// What it completes (the editor picks its icon from it).
     pub kind: CompletionKind,
+    /// A short detail shown beside the label (a type, a title, a signature).
     pub detail: Option<String>,
+    /// Longer documentation, Markdown, when there is some.
     pub documentation: Option<String>,
     /// The text inserted in place of `replace`.
     pub insert: String,

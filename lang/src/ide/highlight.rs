@@ -19,6 +19,7 @@ use super::{LocalKind, Symbol, World};
 /// What a token is, for colouring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HighlightKind {
+    /// A keyword of the language.
     Keyword,
     /// A record or an entity.
     Struct,
@@ -26,25 +27,38 @@ pub enum HighlightKind {
     Enum,
     /// A builtin type or a type that is not declared.
     Type,
+    /// An enum variant, a scale value or a matrix level.
     EnumMember,
+    /// A field after `.` or in a declaration.
     Property,
+    /// A `fn` of the policy or a builtin.
     Function,
     /// A control, audit, risk, objective or exception.
     Rule,
+    /// A variable bound by `for`, `let` or a quantifier.
     Variable,
+    /// A parameter of a `fn`.
     Parameter,
+    /// A requirement identifier (`A.6.2.4`).
     Requirement,
+    /// A module path after `use`.
     Module,
+    /// A text literal.
     String,
+    /// A number, a percentage or a date literal.
     Number,
+    /// A comment or a doc comment.
     Comment,
+    /// An operator (`==`, `+`, unary `-`, …).
     Operator,
 }
 
 /// One classified token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Highlight {
+    /// The token's bytes in the file.
     pub span: Span,
+    /// What the token is.
     pub kind: HighlightKind,
     /// The token declares the name.
     pub declaration: bool,

@@ -31,8 +31,11 @@ use crate::syntax::Parse;
 /// A change to a file: replace `span` with `text`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TextEdit {
+    /// The file edited.
     pub file: FileId,
+    /// The bytes replaced (empty to insert).
     pub span: Span,
+    /// The new text.
     pub text: String,
 }
 

@@ -29,11 +29,15 @@ pub struct FailingEntity {
 /// The outcomes of one rule, counted, with the failing entities.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleSummary {
+    /// Entities for which every `require` held.
     pub pass: u32,
+    /// Failing outcomes no exception waives.
     pub fail: u32,
+    /// Failing outcomes waived by an active exception.
     pub waived: u32,
+    /// Entities the rule's `where` filter leaves out.
     pub not_applicable: u32,
-    /// The first [`MAX_FAILURES_KEPT`] failing entities, in fact order.
+    /// The first `MAX_FAILURES_KEPT` failing entities, in fact order.
     pub failing: Vec<FailingEntity>,
 }
 

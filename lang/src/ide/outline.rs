@@ -9,41 +9,64 @@ use super::World;
 /// What kind of declaration an outline entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutlineKind {
+    /// `use`: a module imported.
     Use,
+    /// `enum`: a closed set of variants.
     Enum,
+    /// A variant of an enum, a value of a scale or a level of a matrix.
     Variant,
+    /// `record`: a value with fields.
     Record,
+    /// `entity`: a type of fact.
     Entity,
     /// `extend`: members added to a type declared elsewhere.
     Extend,
+    /// A field of a record or an entity.
     Field,
+    /// `fact`: a fact written in the policy.
     Fact,
+    /// `requirement`: a requirement of a standard.
     Requirement,
+    /// `control`: a rule the organisation operates.
     Control,
+    /// `audit`: a rule that checks the management system.
     Audit,
+    /// `scale`: ordered values for a risk matrix.
     Scale,
+    /// `matrix`: a risk matrix.
     Matrix,
+    /// `appetite`: the highest level a matrix accepts.
     Appetite,
+    /// `risk`: a risk scored on a matrix.
     Risk,
+    /// `objective`: a measure with a target.
     Objective,
+    /// `exception`: a waiver of a rule until a date.
     Exception,
+    /// `exclude`: requirements declared not applicable.
     Exclude,
+    /// `map`: a crosswalk between requirements.
     Map,
+    /// `fn`: a function.
     Function,
+    /// `test`: a test of the policy.
     Test,
 }
 
 /// One entry of a file's outline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutlineItem {
+    /// The name shown (for a `use`, the module path).
     pub name: String,
     /// A title or a type, shown next to the name.
     pub detail: Option<String>,
+    /// What kind of declaration it is (the editor picks its icon from it).
     pub kind: OutlineKind,
     /// The whole declaration.
     pub span: Span,
     /// The name (what the editor selects).
     pub name_span: Span,
+    /// The entries nested in it (variants, fields, levels), in source order.
     pub children: Vec<OutlineItem>,
 }
 
@@ -140,8 +163,11 @@ fn outline_item(item: &Item, text: &str) -> OutlineItem {
 /// A declaration found by a workspace search.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FoundSymbol {
+    /// The declaration's name.
     pub name: String,
+    /// What kind of declaration it is.
     pub kind: OutlineKind,
+    /// Where the name is declared.
     pub at: FileSpan,
     /// The declaration it sits in (an entity for a field).
     pub container: Option<String>,

@@ -16,8 +16,11 @@ use crate::syntax::{self, ast};
 
 /// What the explanations read.
 pub struct View<'a> {
+    /// The checked program.
     pub program: &'a Program,
+    /// The files, for locations.
     pub sources: &'a Sources,
+    /// The evaluation explained.
     pub evaluation: &'a Evaluation,
 }
 

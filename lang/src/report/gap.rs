@@ -30,14 +30,20 @@ use crate::ir::Program;
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum GapStatus {
+    /// Every implementing rule passes (or is waived) where it applies.
     Passing,
+    /// An implementing rule's condition is false for some entity.
     Failing,
+    /// Implemented, but failing only for lack of records, or not applying to anything.
     NoEvidence,
+    /// Declared not applicable (`exclude`), with a justification.
     Excluded,
+    /// Neither implemented nor excluded.
     NotAddressed,
 }
 
 impl GapStatus {
+    /// The words the text and Markdown views print (`no evidence`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             GapStatus::Passing => "passing",
@@ -52,11 +58,15 @@ impl GapStatus {
 /// One row of the gap analysis.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct GapRow {
+    /// The clause, control or record identifier (`9.2`, `A.6.2.4`).
     pub id: String,
+    /// The title as the standard words it.
     pub title: String,
     /// The clause (`4`..`10`) or Annex A area (`A.2`..`A.10`) it counts towards.
     pub group: String,
+    /// Where it stands.
     pub status: GapStatus,
+    /// The rules that implement it.
     pub implemented_by: Vec<String>,
     /// `rule: entity` for every failing outcome (`rule` alone for an
     /// organisation-level rule).
@@ -65,6 +75,7 @@ pub struct GapRow {
     /// What is missing: the messages of failures for lack of records.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
+    /// Why it is excluded, for an excluded row.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
 }
@@ -72,8 +83,11 @@ pub struct GapRow {
 /// The readiness of a group of rows.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Readiness {
+    /// The clause (`4`..`10`) or Annex A area (`A.2`..`A.10`), or `overall` for every row.
     pub group: String,
+    /// The group's title.
     pub title: String,
+    /// Rows that pass.
     pub passing: usize,
     /// Rows that count: all but the excluded ones.
     pub applicable: usize,
@@ -84,12 +98,16 @@ pub struct Readiness {
 /// The whole gap analysis.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Gap {
+    /// The management-system clauses (4 to 10).
     pub clauses: Vec<GapRow>,
+    /// The Annex A controls.
     pub controls: Vec<GapRow>,
     /// The documented information the standard expects (`use aims.documented`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<GapRow>,
+    /// The readiness of each clause and Annex A area.
     pub groups: Vec<Readiness>,
+    /// The readiness of every clause and Annex A row together (the group `overall`).
     pub overall: Readiness,
 }
 

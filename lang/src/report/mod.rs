@@ -47,16 +47,26 @@ use crate::syntax::ast::Severity;
 /// The version of the JSON report's shape.
 pub const SCHEMA: &str = "aims-report/1";
 
+/// The report of one evaluation: the model every format (JSON, text, Markdown, HTML, JUnit, SARIF) renders.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Report {
+    /// Always [`SCHEMA`]: the version of the JSON shape.
     pub schema: &'static str,
+    /// The project's name (`[project] name` in `aims.toml`, else the folder's name).
     pub project: String,
+    /// The evaluation date, `YYYY-MM-DD`.
     pub as_of: String,
+    /// How many rules ran and how their outcomes and findings add up.
     pub summary: Summary,
+    /// Every finding, by severity, then name, then entity key.
     pub findings: FindingViews,
+    /// Every control and audit, in declaration order, with its outcomes.
     pub rules: Vec<RuleView>,
+    /// Every risk, in declaration order, with one entry per entity.
     pub risks: Vec<RiskView>,
+    /// Every objective, in declaration order, with where it stands.
     pub objectives: Vec<ObjectiveView>,
+    /// Every exception, in declaration order, and whether it is in force.
     pub exceptions: Vec<ExceptionView>,
     /// The Statement of Applicability against ISO/IEC 42001 Annex A (empty
     /// when the policies do not `use iso42001`).
@@ -77,160 +87,246 @@ pub struct Report {
 /// A risk matrix: its axes (scales, lowest value first) and levels.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct MatrixView {
+    /// The matrix's name as declared.
     pub name: String,
+    /// The scales scored, in the matrix's order.
     pub axes: Vec<AxisView>,
+    /// The levels, lowest score range first.
     pub levels: Vec<LevelView>,
+    /// The highest level the organisation accepts, when the matrix has an `appetite`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub appetite: Option<String>,
 }
 
+/// One axis of a risk matrix: a scale and its values.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct AxisView {
+    /// The scale's name as declared.
     pub name: String,
+    /// Each value's name and number, lowest number first.
     pub values: Vec<(String, i64)>,
 }
 
+/// One level of a risk matrix: the range of scores (the product of the axis numbers) it covers.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct LevelView {
+    /// The level's name as declared.
     pub name: String,
+    /// The lowest score in the level, inclusive.
     pub low: i64,
+    /// The highest score in the level, inclusive.
     pub high: i64,
 }
 
+/// The totals at the head of a report.
 #[derive(Serialize, Debug, Clone, PartialEq, Default)]
 pub struct Summary {
+    /// How many controls ran.
     pub controls: usize,
+    /// How many audits ran.
     pub audits: usize,
+    /// The outcomes of every rule, added up.
     pub outcomes: OutcomeCounts,
+    /// The findings, by severity.
     pub findings: FindingCounts,
 }
 
+/// How many outcomes of each kind a rule (or every rule) had.
 #[derive(Serialize, Debug, Clone, PartialEq, Default)]
 pub struct OutcomeCounts {
+    /// Entities (or the organisation) for which every `require` held.
     pub pass: usize,
+    /// Outcomes with a failed `require` that no exception waives.
     pub fail: usize,
+    /// Failing outcomes waived by an active exception.
     pub waived: usize,
+    /// Entities the rule's `where` filter left out.
     pub not_applicable: usize,
 }
 
+/// How many findings of each severity a report has.
 #[derive(Serialize, Debug, Clone, PartialEq, Default)]
 pub struct FindingCounts {
+    /// Major nonconformities.
     pub major: usize,
+    /// Minor nonconformities.
     pub minor: usize,
+    /// Observations.
     pub observation: usize,
+    /// Every finding, whatever its severity.
     pub total: usize,
 }
 
+/// One finding as reported.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct FindingView {
+    /// How an auditor would grade it.
     pub severity: Severity,
+    /// The kind of declaration that produced it.
     pub source: eval::FindingSource,
+    /// The control, audit, risk, objective or exception that produced it.
     pub name: String,
+    /// The entity's key; absent for organisation-level rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// What is wrong, in one line.
     pub message: String,
     /// The failing `require`, else the declaration (`file:line:column`).
     #[serde(serialize_with = "location::serialize_or_empty")]
     pub location: Option<Location>,
 }
 
+/// One control or audit and its outcomes.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct RuleView {
+    /// The rule's name as declared.
     pub name: String,
+    /// Whether it is a `control` or an `audit`.
     pub kind: RuleKind,
+    /// The rule's `title`, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The severity of the findings its failures raise.
     pub severity: Severity,
+    /// The requirements it `implements` (e.g. `A.6.2.4`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub implements: Vec<String>,
+    /// The management-system clauses it evidences (its `clauses`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clauses: Vec<String>,
+    /// Where the rule's name is declared.
     pub location: Location,
+    /// Its outcomes, added up.
     pub counts: OutcomeCounts,
+    /// One outcome per entity (or one for the organisation), by entity key.
     pub outcomes: OutcomeViews,
 }
 
+/// The outcome of one rule for one entity, as reported.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct OutcomeView {
     /// The entity's key, shared with the evaluation (a report lists every
     /// outcome: 2,000,000 of them for 20 rules over 100,000 systems).
     pub entity: eval::Key,
+    /// Pass, fail, waived or not applicable.
     pub status: OutcomeKind,
+    /// The exception that waived the failure, when one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waived_by: Option<String>,
+    /// The `require`s that failed, in the rule's order (empty unless it failed or was waived).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureView>,
 }
 
+/// One failed `require`, as reported.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct FailureView {
+    /// The condition as written in the policy.
     pub require: String,
+    /// Why it failed, in one line.
     pub message: String,
+    /// True when the condition could not be decided because a fact was missing, false when it was false.
     pub no_evidence: bool,
+    /// Where the `require` is, when its source is known.
     #[serde(serialize_with = "location::serialize_or_empty")]
     pub location: Option<Location>,
+    /// The values the condition read.
     pub observed: Vec<Observed>,
 }
 
+/// A value a failed condition read.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Observed {
+    /// The path as written in the condition (`s.owner.name`).
     pub path: String,
+    /// The value as a person reads it.
     pub value: String,
 }
 
+/// One risk and its entries, as reported.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct RiskView {
+    /// The risk's name as declared.
     pub name: String,
     /// The matrix that scores it.
     pub matrix: String,
+    /// The risk's `title`, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The controls named in its `treated_by`, in that order.
     pub treated_by: Vec<String>,
+    /// One entry per entity of its subject (one for the organisation without a subject), by entity key.
     pub entries: Vec<RiskEntryView>,
 }
 
+/// A risk for one entity: its level before and after treatment.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct RiskEntryView {
+    /// The entity's key (`-` for the organisation).
     pub entity: String,
+    /// The level before treatment.
     pub inherent: Level,
+    /// Whether the treating controls hold for the entity.
     pub treatment: Treatment,
+    /// The level after treatment (the inherent one when the treatment is not effective).
     pub residual: Level,
+    /// Whether the residual level is above the matrix's appetite.
     pub above_appetite: bool,
+    /// Why an axis took its worst value: the facts that were missing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
 }
 
+/// A place in a risk matrix.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Level {
+    /// The value's name on each axis, in the matrix's order.
     pub axes: Vec<String>,
+    /// The score: the product of the axis values' numbers.
     pub score: i64,
+    /// The level the score falls in (`?` when it falls in none).
     pub level: String,
 }
 
+/// One objective and where it stands, as reported.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct ObjectiveView {
+    /// The objective's name as declared.
     pub name: String,
+    /// The objective's `title`, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Met, on track, at risk, missed or no data.
     pub status: ObjectiveStatus,
+    /// The measure's value on the evaluation date, rounded to six decimals; `None` when unknown.
     #[serde(serialize_with = "crate::num::serialize_opt")]
     pub current: Option<Decimal>,
+    /// Why the current value is unknown, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown: Option<String>,
+    /// The target as written: comparison, value and deadline (`<= 0.08 by 2026-12-31`).
     pub target: String,
+    /// The trend's value at the deadline, rounded to six decimals; `None` without a trend.
     #[serde(serialize_with = "crate::num::serialize_opt")]
     pub projected: Option<Decimal>,
 }
 
+/// One exception and whether it is in force, as reported.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct ExceptionView {
+    /// The exception's name as declared.
     pub name: String,
+    /// The rule it waives.
     pub waives: String,
+    /// The key of the entity it waives the rule for; absent for a rule without subject.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// The last day it waives the rule, `YYYY-MM-DD`.
     pub until: String,
+    /// Who approved it, when recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<String>,
+    /// Active until its `until` date, expired after.
     pub status: ExceptionStatus,
 }
 

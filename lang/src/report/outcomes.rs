@@ -78,10 +78,12 @@ impl OutcomeViews {
         OutcomeViews { outcomes, order, rule: Arc::new(rule) }
     }
 
+    /// How many outcomes the rule has.
     pub fn len(&self) -> usize {
         self.outcomes.len()
     }
 
+    /// Whether the rule has no outcome.
     pub fn is_empty(&self) -> bool {
         self.outcomes.is_empty()
     }
@@ -195,10 +197,12 @@ impl FindingViews {
         FindingViews { findings, at, locations }
     }
 
+    /// How many findings there are.
     pub fn len(&self) -> usize {
         self.findings.len()
     }
 
+    /// Whether there is no finding.
     pub fn is_empty(&self) -> bool {
         self.findings.is_empty()
     }

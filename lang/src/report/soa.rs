@@ -78,12 +78,16 @@ pub enum SoaStatus {
 /// One row of the Statement of Applicability.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct SoaRow {
+    /// The control's identifier (`A.6.2.4`).
     pub id: String,
+    /// The control's title as the standard words it.
     pub title: String,
     /// The objective (or category) the row sits under.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// False when it is excluded.
     pub applicable: bool,
+    /// Why it is excluded, for an excluded control.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
     /// The rules implementing it, directly or through a crosswalk.
@@ -91,7 +95,9 @@ pub struct SoaRow {
     /// For a crosswalked framework: the requirements that map to this row.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
+    /// Where it stands, from its implementing rules' outcomes.
     pub status: SoaStatus,
+    /// The outcomes of its implementing rules, added up.
     pub counts: OutcomeCounts,
 }
 

@@ -120,33 +120,6 @@ pub enum ItemKind {
     Test(TestDecl),
 }
 
-impl ItemKind {
-    /// The keyword that introduces this declaration.
-    pub fn keyword(&self) -> &'static str {
-        match self {
-            ItemKind::Use(_) => "use",
-            ItemKind::Enum(_) => "enum",
-            ItemKind::Record(_) => "record",
-            ItemKind::Entity(_) => "entity",
-            ItemKind::Extend(_) => "extend",
-            ItemKind::Fact(_) => "fact",
-            ItemKind::Requirement(_) => "requirement",
-            ItemKind::Control(_) => "control",
-            ItemKind::Audit(_) => "audit",
-            ItemKind::Scale(_) => "scale",
-            ItemKind::Matrix(_) => "matrix",
-            ItemKind::Appetite(_) => "appetite",
-            ItemKind::Risk(_) => "risk",
-            ItemKind::Objective(_) => "objective",
-            ItemKind::Exception(_) => "exception",
-            ItemKind::Exclude(_) => "exclude",
-            ItemKind::Map(_) => "map",
-            ItemKind::Fn(_) => "fn",
-            ItemKind::Test(_) => "test",
-        }
-    }
-}
-
 /// `use iso42001.annex_a`
 #[derive(Clone, Debug, PartialEq)]
 pub struct UseDecl {
@@ -242,6 +215,8 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The word the language and the reports use for it (`major`, `minor`,
+    /// `observation`).
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Major => "major",
@@ -249,6 +224,8 @@ impl Severity {
             Severity::Observation => "observation",
         }
     }
+
+    /// The severity a word names, or `None` when it names none.
     pub fn parse(s: &str) -> Option<Severity> {
         match s {
             "major" => Some(Severity::Major),

@@ -1,4 +1,4 @@
-//! Syntax: from the text of one `.aims` file to its [`ast::SourceFile`].
+//! Syntax: from the text of one `.aims` file to its `ast::SourceFile`.
 //!
 //! pest has no error recovery, so the file is cut into chunks, one per
 //! top-level declaration (a line that starts, in column 1, with a
@@ -6,20 +6,28 @@
 //! broken declaration yields one error and hides nothing else. Nesting is
 //! measured before pest runs, so hostile input cannot exhaust the stack.
 
-pub mod ast;
+// The tree is the checker's input, not part of the API: outside the crate
+// only the span and the severity it carries are used.
+pub(crate) mod ast;
 mod build;
 pub mod keywords;
 pub mod tokens;
 
 use pest::Parser as _;
 
-use self::ast::{SourceFile, Span};
+use self::ast::SourceFile;
+pub use self::ast::{Severity, Span};
 pub use self::keywords::{KeywordKind, CLAUSE_KEYWORDS, DECLARATION_KEYWORDS, KEYWORDS, RESERVED_WORDS};
 pub use crate::format::format;
 
-#[derive(pest_derive::Parser)]
-#[grammar = "syntax/grammar.pest"]
-pub(crate) struct Grammar;
+// In a module of its own because pest generates a public `Rule` enum: the
+// grammar's rules are the parser's business, not the API's.
+mod grammar {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "syntax/grammar.pest"]
+    pub(crate) struct Grammar;
+}
+pub(crate) use self::grammar::{Grammar, Rule};
 
 /// The default of [`ParseLimits::max_depth`].
 pub const MAX_DEPTH: usize = 256;
@@ -50,10 +58,15 @@ impl Default for ParseLimits {
 /// A syntax error: where, what, and what was expected there.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SyntaxError {
+    /// The diagnostic code (a generic syntax error, or a limit exceeded).
     pub code: crate::diag::Code,
+    /// The bytes the error points at, absolute in the file's text.
     pub span: Span,
+    /// The one-line message, in the style of every diagnostic.
     pub message: String,
+    /// The short label printed under the span (what is wrong there).
     pub label: String,
+    /// A hint on how to fix it, when there is one.
     pub help: Option<String>,
 }
 
@@ -61,7 +74,9 @@ pub struct SyntaxError {
 /// and an error for every one that did not.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Parse {
-    pub file: SourceFile,
+    /// Every declaration that parsed, in source order.
+    pub(crate) file: SourceFile,
+    /// One error for every declaration that did not parse, in source order.
     pub errors: Vec<SyntaxError>,
 }
 
@@ -76,6 +91,20 @@ impl Parse {
             self.errors.iter_mut().for_each(|error| error.span = error.span.shifted(offset));
         }
         self
+    }
+
+    /// The nesting depth of the deepest function body that parsed (0 when
+    /// the file has no function); the fuzzer holds it to [`MAX_DEPTH`].
+    pub fn deepest_function_body(&self) -> usize {
+        self.file
+            .items
+            .iter()
+            .filter_map(|item| match &item.kind {
+                ast::ItemKind::Fn(f) => Some(f.body.depth().0),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -170,8 +199,14 @@ pub fn parse_with(text: &str, limits: ParseLimits) -> Parse {
     parse
 }
 
+/// The syntax errors of an expression on its own (a REPL query, a what-if
+/// value): empty when it parses. The tree itself stays inside the crate.
+pub fn expr_errors(text: &str) -> Vec<SyntaxError> {
+    parse_expr(text).err().unwrap_or_default()
+}
+
 /// Parses an expression on its own (a REPL query, a what-if value).
-pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
+pub(crate) fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
     if let Some(at) = too_deep(text, ParseLimits::default()) {
         return Err(vec![SyntaxError {
             code: crate::diag::Code::TooDeep,

@@ -25,9 +25,13 @@ pub enum TokenKind {
     RequirementId,
     /// A module path after `use`.
     Module,
+    /// A number literal (`3`, `0.25`).
     Number,
+    /// A percentage literal (`5%`).
     Percent,
+    /// A date literal (`2026-01-31`).
     Date,
+    /// A text literal (`"…"`).
     String,
     /// An operator: `==`, `+`, unary `-`...
     Operator,
@@ -42,7 +46,9 @@ pub enum TokenKind {
 /// One token of a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Token {
+    /// What the token is.
     pub kind: TokenKind,
+    /// The token's bytes in the file.
     pub span: Span,
     /// A `-` that negates (no space after it when formatted).
     pub unary: bool,

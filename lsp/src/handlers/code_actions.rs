@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aims_lang::diag::FileId;
 use aims_lang::engine::analysis::TextEdit as IdeEdit;
 use aims_lang::ir::Ty;
-use aims_lang::syntax::ast::Span;
+use aims_lang::syntax::Span;
 use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse, TextEdit, Uri, WorkspaceEdit,

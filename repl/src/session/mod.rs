@@ -34,7 +34,7 @@ use aims_lang::eval::Evaluation;
 use aims_lang::ir::EntityId;
 use aims_lang::project::LoadOptions;
 use aims_lang::report::count as plural;
-use aims_lang::syntax::ast::Span;
+use aims_lang::syntax::Span;
 use aims_lang::Date;
 use aims_lang::{Engine, LoadFailure};
 

@@ -3,7 +3,7 @@
 
 use aims_lang::diag::{Code, Diagnostic, Quote};
 use aims_lang::report::explain::View;
-use aims_lang::syntax::ast::Span;
+use aims_lang::syntax::Span;
 
 use super::{quote, span, timed, Session};
 use crate::parse::Spanned;
