@@ -163,7 +163,7 @@ pub fn parse_declaration<'db>(db: &'db dyn salsa::Database, declaration: Declara
 pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> syntax::Parse {
     let text = file.text(db);
     let mut parse = syntax::Parse::default();
-    for (start, end) in syntax::declaration_ranges(text) {
+    for &(start, end) in declaration_ranges(db, file) {
         let declaration = DeclarationText::new(db, text[start..end].to_string());
         let mut piece = parse_declaration(db, declaration).clone().placed_at(start as u32);
         parse.file.items.append(&mut piece.file.items);
@@ -184,17 +184,26 @@ pub struct Declaration {
     pub text: String,
 }
 
-/// How many declarations a file has (as [`syntax::declaration_ranges`] cuts it).
+/// Where each declaration of a file starts and ends, in bytes (as
+/// [`syntax::declaration_ranges`] cuts it): cut once per text, since every
+/// per-declaration query reads it (cutting the file again for each
+/// declaration made an edit quadratic in the file's size).
+#[salsa::tracked(returns(ref))]
+pub fn declaration_ranges(db: &dyn salsa::Database, file: SourceFile) -> Vec<(usize, usize)> {
+    syntax::declaration_ranges(file.text(db))
+}
+
+/// How many declarations a file has.
 #[salsa::tracked(returns(copy))]
 pub fn declaration_count(db: &dyn salsa::Database, file: SourceFile) -> u32 {
-    syntax::declaration_ranges(file.text(db)).len() as u32
+    declaration_ranges(db, file).len() as u32
 }
 
 /// The `index`th declaration of a file.
 #[salsa::tracked(returns(clone))]
 pub fn declaration(db: &dyn salsa::Database, file: SourceFile, index: u32) -> Option<Arc<Declaration>> {
     let text = file.text(db);
-    let (start, end) = *syntax::declaration_ranges(text).get(index as usize)?;
+    let (start, end) = *declaration_ranges(db, file).get(index as usize)?;
     let parse = parse_declaration(db, DeclarationText::new(db, text[start..end].to_string()));
     let items = parse.file.items.clone();
     let last = items.iter().map(|i| i.absolute(i.span).end as usize).max().unwrap_or(0);
@@ -288,13 +297,10 @@ pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
             stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
         })
         .collect();
-    // Each file's declaration ranges, cut once: a file of many rules would
-    // otherwise be cut again for every rule.
-    let mut ranges: HashMap<FileId, Vec<(usize, usize)>> = HashMap::new();
     let mut bodies = |anchor: crate::diag::Anchor, rule: &ast::RuleDecl| {
         let file = *included.iter().find(|f| f.id(db) == anchor.file.0)?;
         // The declaration the rule is written in, and where it starts.
-        let ranges = ranges.entry(anchor.file).or_insert_with(|| syntax::declaration_ranges(file.text(db)));
+        let ranges = declaration_ranges(db, file);
         let index = ranges.partition_point(|(start, _)| *start as u32 <= anchor.offset).checked_sub(1)?;
         let start = ranges[index].0 as u32;
         let name = anchor.span(rule.name.span).span;
