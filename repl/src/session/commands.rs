@@ -158,13 +158,21 @@ impl Session {
         (engine, applied, problems)
     }
 
+    /// Replays `edits` on a fresh copy of the project as loaded and makes
+    /// the result the working engine and its edit list; says which edits
+    /// could not be re-applied.
+    pub(super) fn replay_as_current(&mut self, edits: &[Edit]) -> String {
+        let (engine, applied, problems) = self.replay(edits);
+        self.engine = engine;
+        self.edits = applied;
+        problems
+    }
+
     pub(super) fn undo(&mut self) -> String {
         let Some(last) = self.edits.last().cloned() else { return "nothing to undo\n".into() };
         let before = self.snapshot();
         let keep = self.edits[..self.edits.len() - 1].to_vec();
-        let (engine, applied, problems) = self.replay(&keep);
-        self.engine = engine;
-        self.edits = applied;
+        let problems = self.replay_as_current(&keep);
         let after = self.snapshot();
         format!("undid {}\n{problems}{}", last.describe(), Diff::between(&before, &after).render())
     }
@@ -190,9 +198,7 @@ impl Session {
                 let base_evaluation = timed(&mut self.spent, || self.base.evaluation());
                 self.initial = Snapshot::new(self.base.program(), &base_evaluation);
                 let edits = std::mem::take(&mut self.edits);
-                let (engine, applied, problems) = self.replay(&edits);
-                self.engine = engine;
-                self.edits = applied;
+                let problems = self.replay_as_current(&edits);
                 let after = self.snapshot();
                 format!(
                     "reloaded {} and re-applied {}\n{problems}{}",

@@ -6,7 +6,7 @@ use aims_lang::report::explain::one_line;
 use aims_lang::Date;
 use aims_lang::Engine;
 
-use super::quote;
+use super::{declared, quote};
 
 /// A what-if edit, as recorded for undo, reload and scenarios.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,19 +65,5 @@ impl Edit {
             Edit::AsOf(date) => format!(":as-of {date}"),
             Edit::Declare { file, text } => format!("{} ({file})", declared(text)),
         }
-    }
-}
-
-/// `control foo`: the keyword and name of the first declaration in a text.
-fn declared(text: &str) -> String {
-    let body = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("///")).unwrap_or("");
-    let mut words = body.split_whitespace();
-    let keyword = words.next().unwrap_or("declaration");
-    match words.next() {
-        Some(name) => {
-            let name: String = name.chars().take_while(|c| c.is_alphanumeric() || "_.-\"".contains(*c)).collect();
-            format!("{keyword} {name}")
-        }
-        None => keyword.to_string(),
     }
 }

@@ -66,7 +66,7 @@ fn quote(key: &str) -> String {
 }
 
 /// `control foo`: the keyword and name of the first declaration in a text.
-fn declared(text: &str) -> String {
+pub(super) fn declared(text: &str) -> String {
     let body = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("///")).unwrap_or("");
     let mut words = body.split_whitespace();
     let keyword = words.next().unwrap_or("declaration");

@@ -52,9 +52,7 @@ impl Session {
             Err(text) => return text,
         };
         let before = self.snapshot();
-        let (engine, applied, problems) = self.replay(&edits);
-        self.engine = engine;
-        self.edits = applied;
+        let problems = self.replay_as_current(&edits);
         let after = self.snapshot();
         format!(
             "loaded scenario {} ({})\n{problems}{}",
