@@ -286,7 +286,7 @@ pub fn check_rule(
 /// use. Rule bodies come from [`check_rule`], placed where they are written.
 #[salsa::tracked(returns(ref))]
 pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
-    let (_, mut diagnostics) = reached_files(db, ws);
+    let mut diagnostics = reached_files(db, ws).1.clone();
     let included = included_files(db, ws);
     let inputs: Vec<SourceInput> = included
         .iter()
@@ -336,11 +336,13 @@ pub fn checked_with_text(db: &dyn salsa::Database, ws: Workspace, file: SourceFi
 /// not re-run when a file's text changes and the list does not.
 #[salsa::tracked(returns(ref))]
 pub fn included_files(db: &dyn salsa::Database, ws: Workspace) -> Vec<SourceFile> {
-    reached_files(db, ws).0
+    reached_files(db, ws).0.clone()
 }
 
 /// The workspace's files and the stdlib modules they use (sorted by id),
-/// with the syntax errors and unknown modules found on the way.
+/// with the syntax errors and unknown modules found on the way. Tracked, so
+/// that `compiled` and [`included_files`] walk the `use`s once per change.
+#[salsa::tracked(returns(ref))]
 fn reached_files(db: &dyn salsa::Database, ws: Workspace) -> (Vec<SourceFile>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut included: Vec<SourceFile> = ws.files(db).clone();
