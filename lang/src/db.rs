@@ -153,9 +153,9 @@ pub struct DeclarationText<'db> {
 
 /// Parses one declaration on its own (spans relative to its start): an
 /// edit re-parses only the declarations whose text it changed.
-#[salsa::tracked(returns(ref))]
-pub fn parse_declaration<'db>(db: &'db dyn salsa::Database, declaration: DeclarationText<'db>) -> syntax::Parse {
-    syntax::parse(declaration.text(db))
+#[salsa::tracked(returns(clone))]
+pub fn parse_declaration<'db>(db: &'db dyn salsa::Database, declaration: DeclarationText<'db>) -> Arc<syntax::Parse> {
+    Arc::new(syntax::parse(declaration.text(db)))
 }
 
 /// Parses one file: its declarations, each moved to where it starts.
@@ -165,7 +165,7 @@ pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> syntax::Parse {
     let mut parse = syntax::Parse::default();
     for &(start, end) in declaration_ranges(db, file) {
         let declaration = DeclarationText::new(db, text[start..end].to_string());
-        let mut piece = parse_declaration(db, declaration).clone().placed_at(start as u32);
+        let mut piece = (*parse_declaration(db, declaration)).clone().placed_at(start as u32);
         parse.file.items.append(&mut piece.file.items);
         parse.errors.append(&mut piece.errors);
     }
@@ -176,12 +176,27 @@ pub fn parse_file(db: &dyn salsa::Database, file: SourceFile) -> syntax::Parse {
 /// declaration) and its text up to the end of its last item. Blank lines
 /// and comments after it, and where it starts, are not part of it, so a
 /// declaration that only moved compares equal.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Declaration {
-    /// Its items, as parsed from its own text.
-    pub items: Vec<ast::Item>,
+    /// Its parse, of its own text: shared with [`parse_declaration`], so
+    /// that re-reading an unchanged declaration copies nothing and
+    /// compares by pointer.
+    pub parse: Arc<syntax::Parse>,
     /// Its text, from its start to the end of its last item.
     pub text: String,
+}
+
+impl Declaration {
+    /// Its items.
+    pub fn items(&self) -> &[ast::Item] {
+        &self.parse.file.items
+    }
+}
+
+impl PartialEq for Declaration {
+    fn eq(&self, other: &Declaration) -> bool {
+        self.text == other.text && (Arc::ptr_eq(&self.parse, &other.parse) || self.parse.file == other.parse.file)
+    }
 }
 
 /// Where each declaration of a file starts and ends, in bytes (as
@@ -205,10 +220,9 @@ pub fn declaration(db: &dyn salsa::Database, file: SourceFile, index: u32) -> Op
     let text = file.text(db);
     let (start, end) = *declaration_ranges(db, file).get(index as usize)?;
     let parse = parse_declaration(db, DeclarationText::new(db, text[start..end].to_string()));
-    let items = parse.file.items.clone();
-    let last = items.iter().map(|i| i.absolute(i.span).end as usize).max().unwrap_or(0);
+    let last = parse.file.items.iter().map(|i| i.absolute(i.span).end as usize).max().unwrap_or(0);
     let text = text[start..end].get(..last).unwrap_or("").to_string();
-    Some(Arc::new(Declaration { items, text }))
+    Some(Arc::new(Declaration { parse, text }))
 }
 
 /// Whether a declaration is checked on its own (a control or audit rule),
@@ -224,11 +238,14 @@ fn is_rule(item: &ast::Item) -> bool {
 #[salsa::tracked(returns(clone))]
 pub fn signature_declaration(db: &dyn salsa::Database, file: SourceFile, index: u32) -> Option<Arc<Declaration>> {
     let declaration = declaration(db, file, index)?;
-    if !declaration.items.iter().any(is_rule) {
+    if !declaration.items().iter().any(is_rule) {
         return Some(declaration);
     }
-    let items: Vec<ast::Item> = declaration.items.iter().filter(|i| !is_rule(i)).cloned().collect();
-    (!items.is_empty()).then(|| Arc::new(Declaration { items, text: declaration.text.clone() }))
+    let items: Vec<ast::Item> = declaration.items().iter().filter(|i| !is_rule(i)).cloned().collect();
+    (!items.is_empty()).then(|| {
+        let parse = syntax::Parse { file: ast::SourceFile { items }, ..Default::default() };
+        Arc::new(Declaration { parse: Arc::new(parse), text: declaration.text.clone() })
+    })
 }
 
 /// What rules are checked against: the types, requirements and functions
@@ -240,16 +257,14 @@ pub fn signatures(db: &dyn salsa::Database, ws: Workspace) -> Arc<sema::Signatur
         .iter()
         .flat_map(|f| (0..declaration_count(db, *f)).filter_map(move |i| Some((*f, signature_declaration(db, *f, i)?))))
         .collect();
-    let files: Vec<ast::SourceFile> =
-        declarations.iter().map(|(_, d)| ast::SourceFile { items: d.items.clone() }).collect();
     let inputs: Vec<SourceInput> = declarations
         .iter()
-        .zip(&files)
-        .map(|((f, d), ast)| SourceInput {
+        .map(|(f, d)| SourceInput {
             file: FileId(f.id(db)),
             text: &d.text,
-            ast,
-            stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
+            ast: &d.parse.file,
+            offset: 0,
+            stdlib: is_stdlib(db, ws, *f),
         })
         .collect();
     Arc::new(sema::Signatures::of(&inputs))
@@ -269,7 +284,7 @@ pub fn check_rule(
     let signatures = signatures(db, ws);
     let id = FileId(file.id(db));
     let bodies = declaration
-        .items
+        .items()
         .iter()
         .filter_map(|item| match &item.kind {
             ast::ItemKind::Control(r) | ast::ItemKind::Audit(r) => Some((
@@ -288,13 +303,25 @@ pub fn check_rule(
 pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
     let mut diagnostics = reached_files(db, ws).1.clone();
     let included = included_files(db, ws);
-    let inputs: Vec<SourceInput> = included
+    // Each declaration as it was parsed on its own, handed over with where
+    // it is written: an edit copies no tree of the declarations it left
+    // alone.
+    let declarations: Vec<(SourceFile, u32, Arc<Declaration>)> = included
         .iter()
-        .map(|f| SourceInput {
+        .flat_map(|f| {
+            let ranges = declaration_ranges(db, *f);
+            (0..ranges.len() as u32)
+                .filter_map(move |i| Some((*f, ranges[i as usize].0 as u32, declaration(db, *f, i)?)))
+        })
+        .collect();
+    let inputs: Vec<SourceInput> = declarations
+        .iter()
+        .map(|(f, start, d)| SourceInput {
             file: FileId(f.id(db)),
             text: f.text(db),
-            ast: &parse_file(db, *f).file,
-            stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
+            ast: &d.parse.file,
+            offset: *start,
+            stdlib: is_stdlib(db, ws, *f),
         })
         .collect();
     let mut bodies = |anchor: crate::diag::Anchor, rule: &ast::RuleDecl| {
@@ -325,10 +352,16 @@ pub fn checked_with_text(db: &dyn salsa::Database, ws: Workspace, file: SourceFi
             file: FileId(f.id(db)),
             text: if *f == file { text } else { f.text(db) },
             ast: if *f == file { &replaced.file } else { &parse_file(db, *f).file },
-            stdlib: ws.stdlib(db).iter().any(|(_, m)| m == f),
+            offset: 0,
+            stdlib: is_stdlib(db, ws, *f),
         })
         .collect();
     sema::check(&inputs)
+}
+
+/// Whether a file is one of the stdlib's modules.
+fn is_stdlib(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> bool {
+    ws.stdlib(db).iter().any(|(_, module)| *module == file)
 }
 
 /// The files of the program, by id: the workspace's files and the stdlib
@@ -351,29 +384,40 @@ fn reached_files(db: &dyn salsa::Database, ws: Workspace) -> (Vec<SourceFile>, V
     while i < included.len() {
         let file = included[i];
         i += 1;
-        let parse = parse_file(db, file);
         let id = FileId(file.id(db));
-        diagnostics.extend(parse.errors.iter().map(|e| Diagnostic::from_syntax(id, e)));
-        for item in &parse.file.items {
-            let ast::ItemKind::Use(u) = &item.kind else { continue };
-            let modules: Vec<&(String, SourceFile)> =
-                ws.stdlib(db).iter().filter(|(name, _)| crate::stdlib::use_includes(&u.path, name)).collect();
-            if modules.is_empty() {
-                let names = crate::stdlib::names();
-                let d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path))
-                    .at(crate::diag::Anchor::of(id, item), u.span, "no such module")
-                    .suggest_or(
-                        &u.path,
-                        names.iter().map(String::as_str),
-                        Quote::Code,
-                        format!("the modules are: {}", names.join(", ")),
-                    );
-                diagnostics.push(d);
+        // Declaration by declaration, as parsed on their own: an edit
+        // copies no tree to find the `use`s.
+        let mut items = Vec::new();
+        for (index, &(start, _)) in declaration_ranges(db, file).iter().enumerate() {
+            let Some(declaration) = declaration(db, file, index as u32) else { continue };
+            for error in &declaration.parse.errors {
+                let error = syntax::SyntaxError { span: error.span.shifted(start as u32), ..error.clone() };
+                diagnostics.push(Diagnostic::from_syntax(id, &error));
             }
-            for (name, module) in modules {
-                if !seen_modules.contains(&name.as_str()) {
-                    seen_modules.push(name);
-                    included.push(*module);
+            items.push((start as u32, declaration));
+        }
+        for (start, declaration) in &items {
+            for item in declaration.items() {
+                let ast::ItemKind::Use(u) = &item.kind else { continue };
+                let modules: Vec<&(String, SourceFile)> =
+                    ws.stdlib(db).iter().filter(|(name, _)| crate::stdlib::use_includes(&u.path, name)).collect();
+                if modules.is_empty() {
+                    let names = crate::stdlib::names();
+                    let d = Diagnostic::error(Code::UnknownModule, format!("unknown module `{}`", u.path))
+                        .at(crate::diag::Anchor { file: id, offset: start + item.offset }, u.span, "no such module")
+                        .suggest_or(
+                            &u.path,
+                            names.iter().map(String::as_str),
+                            Quote::Code,
+                            format!("the modules are: {}", names.join(", ")),
+                        );
+                    diagnostics.push(d);
+                }
+                for (name, module) in modules {
+                    if !seen_modules.contains(&name.as_str()) {
+                        seen_modules.push(name);
+                        included.push(*module);
+                    }
                 }
             }
         }
@@ -390,8 +434,9 @@ pub fn eval_program(db: &dyn salsa::Database, ws: Workspace) -> Arc<Program> {
     Arc::new(signatures(db, ws).program().clone())
 }
 
-/// Rule names to their ids: one lookup per rule, not a scan of every rule
-/// (which made evaluating every rule quadratic in their number).
+/// Rule names to their ids in the program: one lookup per rule, not a
+/// scan of every rule (which made evaluating every rule quadratic in their
+/// number).
 #[salsa::tracked(returns(clone))]
 pub fn rule_ids(db: &dyn salsa::Database, ws: Workspace) -> Arc<HashMap<String, RuleId>> {
     let program = &compiled(db, ws).program;
@@ -402,14 +447,58 @@ pub fn rule_ids(db: &dyn salsa::Database, ws: Workspace) -> Arc<HashMap<String, 
     Arc::new(ids)
 }
 
+/// Where a rule of the program is written: the declaration that holds
+/// it and its name's span relative to that declaration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleSite {
+    file: SourceFile,
+    index: u32,
+    name: ast::Span,
+}
+
+/// Each rule of the program by name, with the declaration it is written
+/// in. Edits inside rules leave it equal, so what reads it is not re-run.
+#[salsa::tracked(returns(clone))]
+pub fn rule_sites(db: &dyn salsa::Database, ws: Workspace) -> Arc<HashMap<String, RuleSite>> {
+    let program = &compiled(db, ws).program;
+    let files: HashMap<u32, SourceFile> = included_files(db, ws).iter().map(|f| (f.id(db), *f)).collect();
+    let mut sites = HashMap::with_capacity(program.rules.len());
+    for r in &program.rules {
+        let Some(&file) = files.get(&r.decl.name_span.file.0) else { continue };
+        let ranges = declaration_ranges(db, file);
+        let at = r.decl.name_span.span;
+        let Some(index) = ranges.partition_point(|(start, _)| *start as u32 <= at.start).checked_sub(1) else {
+            continue;
+        };
+        let start = ranges[index].0 as u32;
+        let name = ast::Span { start: at.start - start, end: at.end - start };
+        sites.entry(r.decl.name.clone()).or_insert(RuleSite { file, index: index as u32, name });
+    }
+    Arc::new(sites)
+}
+
 /// One rule's logic without its spans: what its evaluation depends on.
+/// Built from the rule's own check ([`check_rule`]) and header, never from
+/// the assembled program, so that editing one rule re-runs this for that
+/// rule alone.
 #[salsa::tracked(returns(clone))]
 pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Option<Arc<RuleDef>> {
-    let id = *rule_ids(db, ws).get(rule.text(db))?;
-    let program = &compiled(db, ws).program;
-    let mut def = program.rule(id).clone();
-    def.decl =
-        Decl { name: def.decl.name.clone(), span: Default::default(), name_span: Default::default(), docs: None };
+    let site = *rule_sites(db, ws).get(rule.text(db))?;
+    let declaration = declaration(db, site.file, site.index)?;
+    let (item, node) = declaration.items().iter().find_map(|item| match &item.kind {
+        ast::ItemKind::Control(r) | ast::ItemKind::Audit(r) if item.absolute(r.name.span) == site.name => {
+            Some((item, r))
+        }
+        _ => None,
+    })?;
+    let kind = if matches!(item.kind, ast::ItemKind::Audit(_)) { RuleKind::Audit } else { RuleKind::Control };
+    let checked = check_rule(db, ws, site.file, site.index);
+    let (_, body) = checked.iter().find(|(at, _)| *at == site.name)?;
+    let (subject, steps, slots) = body.checked.clone()?;
+    let decl =
+        Decl { name: node.name.name.clone(), span: Default::default(), name_span: Default::default(), docs: None };
+    let mut def =
+        sema::rule_def(kind, decl, node, body.implements.clone(), body.clauses.clone(), (subject, steps, slots));
     for step in &mut def.steps {
         if let Step::Require(r) = step {
             r.span = Default::default();

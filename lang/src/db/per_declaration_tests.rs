@@ -38,6 +38,7 @@ fn executed<'a>(log: &'a [String], query: &str) -> Vec<&'a String> {
 #[test]
 fn editing_one_control_rechecks_that_control_only() {
     let mut engine = engine(&policy(None));
+    read_every_rule_logic(&engine);
     let first = engine.db().take_log();
     assert!(executed(&first, "check_rule").len() >= CONTROLS, "every rule was checked once: {first:#?}");
     let file = engine.policy_files()[0];
@@ -46,6 +47,19 @@ fn editing_one_control_rechecks_that_control_only() {
     let log = engine.db().take_log();
     assert_eq!(executed(&log, "check_rule").len(), 1, "c17 alone: {log:#?}");
     assert!(executed(&log, "signatures").is_empty(), "a rule is not a signature: {log:#?}");
+    read_every_rule_logic(&engine);
+    let log = engine.db().take_log();
+    assert_eq!(executed(&log, "rule_logic").len(), 1, "c17's logic alone is built again: {log:#?}");
+}
+
+/// Reads what evaluation reads of every control (as evaluating them over
+/// facts would).
+fn read_every_rule_logic(engine: &Engine) {
+    let (db, ws) = (engine.db(), engine.workspace());
+    for i in 0..CONTROLS {
+        let logic = crate::db::rule_logic(db, ws, crate::db::RuleName::new(db, format!("c{i}")));
+        assert!(logic.is_some(), "c{i} has logic");
+    }
 }
 
 #[test]
@@ -81,7 +95,28 @@ fn assert_assembled_like_whole(files: crate::project::ProjectFiles) -> usize {
         diagnostics.remove(at);
     }
     assert_eq!(compiled.model, whole.model);
+    // What evaluation reads of each rule, built from the rule's own check,
+    // is the program's rule without its places.
+    for rule in &compiled.program.rules {
+        let logic = crate::db::rule_logic(db, ws, crate::db::RuleName::new(db, rule.decl.name.clone()));
+        let logic = logic.unwrap_or_else(|| panic!("no logic for {}", rule.decl.name));
+        assert_eq!(*logic, without_places(rule), "{}", rule.decl.name);
+    }
     whole.diagnostics.len()
+}
+
+/// A rule of the program with its declaration's and requirements' places
+/// blanked, as evaluation reads it.
+fn without_places(rule: &crate::ir::RuleDef) -> crate::ir::RuleDef {
+    let mut rule = rule.clone();
+    let name = rule.decl.name.clone();
+    rule.decl = crate::ir::Decl { name, span: Default::default(), name_span: Default::default(), docs: None };
+    for step in &mut rule.steps {
+        if let crate::ir::Step::Require(r) = step {
+            r.span = Default::default();
+        }
+    }
+    rule
 }
 
 fn project_of(text: &str) -> crate::project::ProjectFiles {

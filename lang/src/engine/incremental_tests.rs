@@ -90,7 +90,8 @@ fn editing_one_control_reevaluates_only_that_control() {
     engine.set_policy_text(file, &edited).expect("valid edit");
     engine.evaluation();
     let log = engine.db().take_log();
-    assert_eq!(executed(&log, "parse_file").len(), 1, "{log:#?}");
+    assert_eq!(executed(&log, "parse_declaration").len(), 1, "only the edited declaration is parsed: {log:#?}");
+    assert!(executed(&log, "parse_file").is_empty(), "no whole file is parsed or copied: {log:#?}");
     assert_eq!(executed(&log, "chunk_outcomes").len(), 4, "bias_testing over four chunks, not oversight: {log:#?}");
 }
 

@@ -523,7 +523,8 @@ mod tests {
 
     fn program() -> Program {
         let parse = crate::syntax::parse(SCHEMA);
-        let inputs = [crate::sema::SourceInput { file: FileId(0), text: SCHEMA, ast: &parse.file, stdlib: false }];
+        let inputs =
+            [crate::sema::SourceInput { file: FileId(0), text: SCHEMA, ast: &parse.file, offset: 0, stdlib: false }];
         let checked = crate::sema::check(&inputs);
         assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
         checked.program

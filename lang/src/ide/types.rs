@@ -114,7 +114,13 @@ mod tests {
 
     fn program(text: &str) -> Program {
         let parse = crate::syntax::parse(text);
-        let inputs = [crate::sema::SourceInput { file: crate::diag::FileId(0), text, ast: &parse.file, stdlib: false }];
+        let inputs = [crate::sema::SourceInput {
+            file: crate::diag::FileId(0),
+            text,
+            ast: &parse.file,
+            offset: 0,
+            stdlib: false,
+        }];
         crate::sema::check(&inputs).program
     }
 

@@ -16,6 +16,7 @@ pub mod source_map;
 
 use std::collections::HashMap;
 
+pub(crate) use decls::rule_def;
 pub use rule_body::RuleBody;
 pub use source_map::{SemanticModel, SourceMap, Symbol};
 
@@ -23,15 +24,28 @@ use crate::diag::{Anchor, Diagnostic, FileId};
 use crate::ir::*;
 use crate::syntax::ast;
 
-/// One parsed file handed to the checker.
+/// One parsed file, or one piece of a file, handed to the checker.
 #[derive(Clone, Copy, Debug)]
 pub struct SourceInput<'a> {
     pub file: FileId,
+    /// The text the anchors of its items point into.
     pub text: &'a str,
     pub ast: &'a ast::SourceFile,
+    /// Where its items are placed in `text`, on top of their own offsets:
+    /// a declaration parsed on its own is handed over as it was parsed,
+    /// with the place where it is written (no copy of its tree is moved).
+    pub offset: u32,
     /// A stdlib module: its rules, functions, scales, matrices, appetite,
     /// risks and objectives give way to the project's of the same name.
     pub stdlib: bool,
+}
+
+impl SourceInput<'_> {
+    /// Where one of its items is written: the one place an item's anchor
+    /// is made.
+    pub(crate) fn anchor(&self, item: &ast::Item) -> Anchor {
+        Anchor { file: self.file, offset: self.offset + item.offset }
+    }
 }
 
 /// The checked program, every diagnostic found on the way, and what each

@@ -14,7 +14,7 @@ pub(super) fn record_declarations(cx: &Context, inputs: &[SourceInput]) {
     for input in inputs.iter().filter(|i| !i.stdlib) {
         for item in &input.ast.items {
             // The item's spans are relative to where it starts.
-            Names { cx, file: Anchor::of(input.file, item) }.item(item);
+            Names { cx, file: input.anchor(item) }.item(item);
         }
     }
 }

@@ -285,13 +285,22 @@ impl SemanticModel {
     /// Drops the maps of files nobody reads, closes the scopes that end
     /// with their declaration, and puts every map in source order.
     pub(crate) fn finish(&mut self, inputs: &[super::SourceInput]) {
+        // A file may come in pieces (one input per declaration): its
+        // items' ranges are gathered first, so each map is finished once.
+        let mut items: BTreeMap<FileId, Vec<Span>> = BTreeMap::new();
         for input in inputs {
             if input.stdlib {
                 self.files.remove(&input.file);
                 continue;
             }
             // Every policy file has a map, if an empty one.
-            let map = self.files.entry(input.file).or_default();
+            self.files.entry(input.file).or_default();
+            let ranges = items.entry(input.file).or_default();
+            ranges.extend(input.ast.items.iter().map(|i| node_key(input.anchor(i), i.span)));
+        }
+        for (file, mut ranges) in items {
+            let Some(map) = self.files.get_mut(&file) else { continue };
+            ranges.sort_by_key(|r| r.start);
             for local in &mut map.locals {
                 // Subjects, parameters and lets reach to the end of the
                 // declaration that binds them, which the checker of an
@@ -300,13 +309,13 @@ impl SemanticModel {
                     continue;
                 }
                 // `local.at` is a range of the file: so are the items' spans
-                // once placed at their anchor.
-                let item = input
-                    .ast
-                    .items
-                    .iter()
-                    .map(|i| node_key(Anchor::of(input.file, i), i.span))
-                    .find(|i| i.start <= local.at.start && local.at.end <= i.end);
+                // once placed at their anchor. Items do not overlap: the
+                // one that may hold it is the last to start at or before it.
+                let before = ranges.partition_point(|r| r.start <= local.at.start);
+                let item = before
+                    .checked_sub(1)
+                    .map(|i| ranges[i])
+                    .filter(|i| i.start <= local.at.start && local.at.end <= i.end);
                 if let Some(item) = item {
                     local.scope = match local.kind {
                         LocalKind::Let => Span { start: local.scope.start, end: item.end },
@@ -344,7 +353,7 @@ control owned for s: System where live(s) {
     fn indexed(text: &str) -> (crate::ir::Program, SourceMap) {
         let parse = crate::syntax::parse(text);
         assert!(parse.errors.is_empty(), "{:?}", parse.errors);
-        let inputs = [crate::sema::SourceInput { file: FileId(0), text, ast: &parse.file, stdlib: false }];
+        let inputs = [crate::sema::SourceInput { file: FileId(0), text, ast: &parse.file, offset: 0, stdlib: false }];
         let mut checked = crate::sema::check(&inputs);
         let index = checked.model.take_file(FileId(0)).expect("a policy file has a map");
         (checked.program, index)

@@ -16,7 +16,7 @@ mod risks;
 mod rules;
 mod types;
 
-pub(crate) use rules::check_rule_body;
+pub(crate) use rules::{check_rule_body, rule_def};
 
 use std::collections::HashMap;
 
@@ -80,7 +80,7 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput], scope: Scope) 
             macro_rules! at {
                 ($node:expr) => {
                     At {
-                        file: crate::diag::Anchor::of(input.file, item),
+                        file: input.anchor(item),
                         stdlib: input.stdlib,
                         text: input.text,
                         docs: item.docs.as_ref(),

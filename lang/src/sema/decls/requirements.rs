@@ -119,7 +119,7 @@ impl Checker<'_, '_> {
                         .iter()
                         .any(|m| u.path == *m || u.path.starts_with(&format!("{m}."))) =>
                 {
-                    Some((crate::diag::Anchor::of(i.file, item), u.span))
+                    Some((i.anchor(item), u.span))
                 }
                 _ => None,
             })

@@ -42,20 +42,9 @@ impl Checker<'_, '_> {
             let RuleBody { implements, clauses, checked, diagnostics, model } = body;
             self.absorb(diagnostics);
             self.cx.model.borrow_mut().map(r.file.file).extend(model);
-            let Some((subject, steps, slots)) = checked else { continue };
-            let default_severity = Severity::Minor;
-            self.cx.program.rules.push(RuleDef {
-                decl: decl(r.file, r.span, &r.node.name, r.docs),
-                kind,
-                title: r.node.title.as_ref().map(|t| t.value.clone()),
-                severity: r.node.header.severity.map(|(s, _)| s).unwrap_or(default_severity),
-                implements,
-                clauses,
-                owner: r.node.header.owner.as_ref().map(|t| t.value.clone()),
-                subject,
-                steps,
-                slots,
-            });
+            let Some(checked) = checked else { continue };
+            let decl = decl(r.file, r.span, &r.node.name, r.docs);
+            self.cx.program.rules.push(rule_def(kind, decl, r.node, implements, clauses, checked));
         }
     }
 
@@ -194,4 +183,29 @@ pub(super) fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], file: Anchor)
         }
     }
     steps
+}
+
+/// The rule a checked body makes under its header (title, severity,
+/// owner): the one place a [`RuleDef`] is put together, for the program
+/// and for the logic evaluation reads.
+pub(crate) fn rule_def(
+    kind: RuleKind,
+    decl: Decl,
+    node: &ast::RuleDecl,
+    implements: Vec<String>,
+    clauses: Vec<String>,
+    (subject, steps, slots): (Option<SubjectDef>, Vec<Step>, u32),
+) -> RuleDef {
+    RuleDef {
+        decl,
+        kind,
+        title: node.title.as_ref().map(|t| t.value.clone()),
+        severity: node.header.severity.map(|(s, _)| s).unwrap_or(Severity::Minor),
+        implements,
+        clauses,
+        owner: node.header.owner.as_ref().map(|t| t.value.clone()),
+        subject,
+        steps,
+        slots,
+    }
 }
