@@ -179,6 +179,13 @@ pub struct Anchor {
 }
 
 impl Anchor {
+    /// The anchor of a whole file: spans under it are ranges of the file.
+    /// There is no conversion from a [`FileId`]: a span of the syntax tree
+    /// is relative to its declaration, and placing it at the file's start
+    /// would put it in the wrong place, so each caller says which it has.
+    pub fn start_of(file: FileId) -> Anchor {
+        Anchor { file, offset: 0 }
+    }
     /// The anchor of a declaration of `file`.
     pub fn of(file: FileId, item: &crate::syntax::ast::Item) -> Anchor {
         Anchor { file, offset: item.offset }
@@ -186,14 +193,6 @@ impl Anchor {
     /// A span of the declaration as a range of its file.
     pub fn span(self, span: Span) -> FileSpan {
         FileSpan { file: self.file, span: span.at(self.offset) }
-    }
-}
-
-/// A span already in file coordinates (a syntax error, text checked on its
-/// own): anchored at the start of the file.
-impl From<FileId> for Anchor {
-    fn from(file: FileId) -> Anchor {
-        Anchor { file, offset: 0 }
     }
 }
 
@@ -241,7 +240,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// The diagnostic of a syntax error in `file`.
     pub fn from_syntax(file: FileId, error: &crate::syntax::SyntaxError) -> Diagnostic {
-        let d = Diagnostic::error(error.code, error.message.clone()).at(file, error.span, error.label.clone());
+        let d = Diagnostic::error(error.code, error.message.clone()).at_file(file, error.span, error.label.clone());
         match &error.help {
             Some(help) => d.help(help.clone()),
             None => d,
@@ -267,13 +266,23 @@ impl Diagnostic {
     }
     /// Sets the primary label: `span` relative to `anchor` (a [`FileId`]
     /// for a span that is already a range of the file).
-    pub fn at(mut self, anchor: impl Into<Anchor>, span: Span, label: impl Into<String>) -> Diagnostic {
-        self.primary = Some(Label { at: anchor.into().span(span), message: label.into() });
+    pub fn at(mut self, anchor: Anchor, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.primary = Some(Label { at: anchor.span(span), message: label.into() });
         self
     }
+    /// Labels a range of a whole file (`span` counted from the file's
+    /// start, not from a declaration): facts, `aims.toml`, and places the
+    /// program already holds as [`FileSpan`]s.
+    pub fn at_file(self, file: FileId, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.at(Anchor::start_of(file), span, label)
+    }
+    /// Adds a secondary label on a range of a whole file (see [`Diagnostic::at_file`]).
+    pub fn also_file(self, file: FileId, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.also(Anchor::start_of(file), span, label)
+    }
     /// Adds a secondary label (`span` relative to `anchor`).
-    pub fn also(mut self, anchor: impl Into<Anchor>, span: Span, label: impl Into<String>) -> Diagnostic {
-        self.secondary.push(Label { at: anchor.into().span(span), message: label.into() });
+    pub fn also(mut self, anchor: Anchor, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.secondary.push(Label { at: anchor.span(span), message: label.into() });
         self
     }
     /// Adds a note.
@@ -936,7 +945,7 @@ mod tests {
     fn rendering_neither_injects_escapes_nor_miscounts_lines() {
         let mut sources = Sources::new();
         let file = sources.add("p.aims", "a\u{1b}[31m\u{2028}b\u{202e}\nzzz\n");
-        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(14, 17), "here");
+        let d = Diagnostic::error(Code::Syntax, "bad").at_file(file, Span::new(14, 17), "here");
         let text = render(&[d], &sources, RenderOptions::default());
         assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text}");
         assert!(text.contains("p.aims:2:1"), "{text}");
@@ -957,7 +966,7 @@ mod tests {
         let file = sources.add("facts\u{1b}[2J.json", "{}\n");
         let forged = "`x\u{1b}]0;pwned\u{7}`\nerror[E0000]: forged";
         let located =
-            Diagnostic::error(Code::FactType, forged).at(file, Span::new(0, 1), forged).note(forged).help(forged);
+            Diagnostic::error(Code::FactType, forged).at_file(file, Span::new(0, 1), forged).note(forged).help(forged);
         let plain = Diagnostic::error(Code::ProjectConfig, forged).note(forged);
         for d in [located, plain] {
             let text = render(&[d], &sources, RenderOptions::default());
@@ -982,7 +991,7 @@ mod tests {
         assert_eq!(split_lines_inclusive(text).collect::<Vec<_>>(), ["a\r", "b\r\n", "c\n", "d\r"]);
         let mut sources = Sources::new();
         let file = sources.add("p.aims", "// note\rcontrol hidden\n");
-        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(16, 22), "here");
+        let d = Diagnostic::error(Code::Syntax, "bad").at_file(file, Span::new(16, 22), "here");
         let shown = render(&[d], &sources, RenderOptions::default());
         assert!(shown.contains("p.aims:2:9"), "{shown}");
         assert!(shown.contains("2 │ control hidden"), "{shown}");
@@ -996,7 +1005,7 @@ mod tests {
         let file = sources.add("p.aims", text.as_str());
         let bad = text.find("BAD").expect("BAD");
         let more = text.find("MORE").expect("MORE");
-        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(bad, bad + 3), "here").also(
+        let d = Diagnostic::error(Code::Syntax, "bad").at_file(file, Span::new(bad, bad + 3), "here").also_file(
             file,
             Span::new(more, more + 4),
             "and here",
@@ -1007,13 +1016,13 @@ mod tests {
         assert!(shown.contains(&format!("p.aims:2:{}", (4 << 20) + 1)), "the real column: {shown}");
         assert!(shown.contains("2 │"), "the real line: {shown}");
         // A label over the whole line shows its two ends.
-        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(6, 6 + line.len()), "all of it");
+        let d = Diagnostic::error(Code::Syntax, "bad").at_file(file, Span::new(6, 6 + line.len()), "all of it");
         let shown = render(&[d], &sources, RenderOptions::default());
         assert!(shown.len() < 2_000, "{} bytes", shown.len());
         // Labels far apart in a long file do not show what lies between.
         let many = format!("{}\n", "short line\n".repeat(100_000));
         let file = sources.add("q.aims", many.as_str());
-        let d = Diagnostic::error(Code::Syntax, "bad").at(file, Span::new(0, 5), "here").also(
+        let d = Diagnostic::error(Code::Syntax, "bad").at_file(file, Span::new(0, 5), "here").also_file(
             file,
             Span::new(many.len() - 12, many.len() - 7),
             "and there",
@@ -1051,8 +1060,8 @@ mod tests {
         let a = sources.add("a.aims", format!("{}bad\n", "x\n".repeat(120)));
         let b = sources.add("b.aims", format!("{}there\n", "y\n".repeat(9)));
         let d = Diagnostic::error(Code::Syntax, "bad")
-            .at(a, Span::new(240, 243), "here")
-            .also(b, Span::new(18, 23), "and there")
+            .at_file(a, Span::new(240, 243), "here")
+            .also_file(b, Span::new(18, 23), "and there")
             .help("a help");
         let plain = render(std::slice::from_ref(&d), &sources, RenderOptions { color: false });
         let coloured = render(&[d], &sources, RenderOptions { color: true });

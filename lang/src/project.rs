@@ -177,7 +177,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                 let span = e.span().map_or(Span::default(), |r| Span::new(r.start, r.end.max(r.start)));
                 diags.push(
                     Diagnostic::error(Code::ProjectConfig, format!("malformed aims.toml: {}", e.message().trim()))
-                        .at(file, span, "here")
+                        .at_file(file, span, "here")
                         .help("see docs/language.md, section \"The project file\""),
                 );
             }
@@ -191,7 +191,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             match Date::parse(as_of) {
                 Some(d) => files.as_of = Some(d),
                 None => diags.push(
-                    Diagnostic::error(Code::ProjectConfig, format!("`as_of = \"{as_of}\"` is not a date")).at(
+                    Diagnostic::error(Code::ProjectConfig, format!("`as_of = \"{as_of}\"` is not a date")).at_file(
                         file,
                         find_span(&text, as_of),
                         "expected YYYY-MM-DD",
@@ -405,7 +405,7 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
                     Code::ProjectConfig,
                     format!("`format = \"{format}\"` of fact source `{}` is not a fact format", section.path),
                 )
-                .at(file, find_span(text, &format!("\"{format}\"")), "unknown format")
+                .at_file(file, find_span(text, &format!("\"{format}\"")), "unknown format")
                 .help("the fact formats are json, yaml (or yml), toml and csv"),
             );
         }
@@ -421,7 +421,7 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
         if value == 0 {
             diags.push(
                 Diagnostic::error(Code::ProjectConfig, format!("`{name} = 0`: the limit must be at least 1"))
-                    .at(file, find_key_span(text, name), "here")
+                    .at_file(file, find_key_span(text, name), "here")
                     .help("raise the limit, or remove the line to keep the default"),
             );
         }
@@ -578,7 +578,7 @@ impl ReadProblem {
                 let offset = lossy.char_indices().nth(at).map_or(lossy.len(), |(i, _)| i);
                 let end = lossy[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
                 Diagnostic::error(utf8, format!("`{name}` is not valid UTF-8"))
-                    .at(id, Span::new(offset, end), "invalid bytes here")
+                    .at_file(id, Span::new(offset, end), "invalid bytes here")
                     .help("save the file as UTF-8 text; is it a binary file?")
             }
         }

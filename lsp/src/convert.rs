@@ -113,9 +113,9 @@ mod tests {
         let a = sources.add("a.aims", "é x\ny");
         let b = sources.add("<stdlib>/m.aims", "z");
         let d = Diagnostic::error(Code::UnknownName, "unknown name `x`")
-            .at(a, Span::new(3, 4), "here")
-            .also(a, Span::new(5, 6), "declared here")
-            .also(b, Span::new(0, 1), "not shown: no document")
+            .at_file(a, Span::new(3, 4), "here")
+            .also_file(a, Span::new(5, 6), "declared here")
+            .also_file(b, Span::new(0, 1), "not shown: no document")
             .note("a note")
             .help("did you mean `y`?");
         let uri = Uri::from_str("file:///a.aims").expect("uri");
@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(related.len(), 1);
         assert_eq!(related[0].location.range.start.line, 1);
 
-        let elsewhere = Diagnostic::error(Code::Syntax, "in the library").at(b, Span::new(0, 1), "");
+        let elsewhere = Diagnostic::error(Code::Syntax, "in the library").at_file(b, Span::new(0, 1), "");
         assert!(diagnostic(&elsewhere, &mut lines, &uri_of).is_none());
     }
 }

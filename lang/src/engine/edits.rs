@@ -109,7 +109,7 @@ impl Engine {
         let entity_id = program.entity_by_name(site.entity.text);
         let d = match error {
             EditError::UnknownEntity(name) => {
-                let d = Diagnostic::error(Code::UnknownType, format!("unknown entity `{name}`")).at(
+                let d = Diagnostic::error(Code::UnknownType, format!("unknown entity `{name}`")).at_file(
                     file,
                     site.entity.span,
                     "not an entity",
@@ -120,16 +120,16 @@ impl Engine {
                 if site.key.is_some_and(|k| k.text == key) && entity == site.entity.text =>
             {
                 let d = Diagnostic::error(Code::UnknownName, format!("`{entity}` has no fact with the key {key:?}"))
-                    .at(file, at(site.key), "no such key");
+                    .at_file(file, at(site.key), "no such key");
                 let keys = entity_id.map(|id| self.keys(id)).unwrap_or_default();
                 d.suggest(key, keys.iter().map(String::as_str), Quote::Literal)
             }
             // A reference inside the value to a fact that does not exist.
             EditError::UnknownKey { .. } => {
-                Diagnostic::error(Code::FactMissingRef, error.to_string()).at(file, at(site.value), "no such fact")
+                Diagnostic::error(Code::FactMissingRef, error.to_string()).at_file(file, at(site.value), "no such fact")
             }
             EditError::UnknownField { entity, field } => {
-                let d = Diagnostic::error(Code::UnknownField, format!("`{entity}` has no field `{field}`")).at(
+                let d = Diagnostic::error(Code::UnknownField, format!("`{entity}` has no field `{field}`")).at_file(
                     file,
                     at(site.field),
                     "no such field",
@@ -139,7 +139,7 @@ impl Engine {
             }
             EditError::KeyField(field) => {
                 Diagnostic::error(Code::TypeMismatch, format!("`{field}` is the key of `{}`", site.entity.text))
-                    .at(file, at(site.field), "the key cannot be set")
+                    .at_file(file, at(site.field), "the key cannot be set")
                     .help("`:remove` the fact and `:add` it with another key")
             }
             EditError::NotOptional(field) => {
@@ -147,12 +147,12 @@ impl Engine {
                     .and_then(|id| program.entity(id).field(field))
                     .map_or_else(|| "?".to_string(), |(_, f)| program.ty_name(&f.ty));
                 Diagnostic::error(Code::TypeMismatch, format!("`{field}` is not optional, so it cannot be unset"))
-                    .at(file, at(site.field), format!("this field is a `{ty}`"))
+                    .at_file(file, at(site.field), format!("this field is a `{ty}`"))
                     .help("`:set` it to another value instead")
             }
             EditError::DuplicateKey { entity, key } => {
                 Diagnostic::error(Code::FactDuplicateKey, format!("a `{entity}` with the key {key:?} already exists"))
-                    .at(file, at(site.value), "a fact with this key exists")
+                    .at_file(file, at(site.value), "a fact with this key exists")
             }
             EditError::Invalid(diagnostics) => {
                 // A value is checked against its field's type; a record is a fact.
@@ -166,7 +166,7 @@ impl Engine {
                 let piece = at(site.value);
                 return relocate(diagnostics.clone(), file, piece.start as usize)
                     .into_iter()
-                    .map(|d| if d.primary.is_none() { d.at(file, piece, label.as_str()) } else { d })
+                    .map(|d| if d.primary.is_none() { d.at_file(file, piece, label.as_str()) } else { d })
                     .collect();
             }
         };

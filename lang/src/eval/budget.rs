@@ -121,7 +121,7 @@ pub fn exceeded(
                 Code::EvalBudget,
                 format!("`{}`{who} needs more than {} evaluation steps", rule.decl.name, budget.steps),
             )
-            .at(rule.decl.name_span.file, rule.decl.name_span.span, "this rule")
+            .at_file(rule.decl.name_span.file, rule.decl.name_span.span, "this rule")
             .note("its quantifiers, aggregates and function calls range over too many combinations of facts")
             .help("narrow the `where` filters, or raise `eval_steps` in the `[limits]` table of aims.toml"),
         );
@@ -136,7 +136,7 @@ pub fn exceeded(
                 Code::EvalBudget,
                 format!("{what} `{}` needs more than {} evaluation steps", decl.name, budget.steps),
             )
-            .at(decl.name_span.file, decl.name_span.span, format!("this {what}"))
+            .at_file(decl.name_span.file, decl.name_span.span, format!("this {what}"))
             .help("narrow the `where` filters, or raise `eval_steps` in the `[limits]` table of aims.toml"),
         );
     };

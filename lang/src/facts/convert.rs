@@ -88,7 +88,7 @@ impl Doc<'_> {
 
     fn push(&mut self, span: Span, path: &[Seg], code: Code, message: String, label: String, help: Option<String>) {
         let mut d =
-            Diagnostic::error(code, message).at(self.file, span, label).note(format!("at `{}`", show_path(path)));
+            Diagnostic::error(code, message).at_file(self.file, span, label).note(format!("at `{}`", show_path(path)));
         if let Some(h) = help {
             d = d.help(h);
         }
@@ -108,7 +108,7 @@ fn parse_document(
     let syntax = |diags: &mut Vec<Diagnostic>, span: Span, message: String, what: &str| {
         diags.push(
             Diagnostic::error(Code::FactSyntax, format!("malformed {what}: {message}"))
-                .at(file, span, "here")
+                .at_file(file, span, "here")
                 .help(format!("the file must be valid {what}")),
         );
     };
@@ -310,7 +310,7 @@ fn read_document(
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         diags.push(
             Diagnostic::error(Code::FactFile, "the fact file is empty")
-                .at(input.file, Span::default(), "no document here")
+                .at_file(input.file, Span::default(), "no document here")
                 .help(
                     "an empty file is more likely a failed export than an empty inventory; write `[]` for no records",
                 ),
@@ -776,7 +776,7 @@ fn csv_read(
     let Some(entity_name) = &input.mapping.entity else {
         diags.push(
             Diagnostic::error(Code::FactUnknownEntity, "a CSV fact file must name its entity")
-                .at(file, Span::default(), "which entity do these rows describe?")
+                .at_file(file, Span::default(), "which entity do these rows describe?")
                 .help("set `entity = \"Name\"` for this file in aims.toml"),
         );
         return false;
@@ -784,7 +784,7 @@ fn csv_read(
     let Some(entity) = program.entity_by_name(entity_name) else {
         let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
         let d = Diagnostic::error(Code::FactUnknownEntity, format!("unknown entity `{entity_name}`"))
-            .at(file, Span::default(), "mapped to an undeclared entity")
+            .at_file(file, Span::default(), "mapped to an undeclared entity")
             .suggest(entity_name, names.iter().copied(), Quote::Code);
         diags.push(d);
         return false;
@@ -792,7 +792,7 @@ fn csv_read(
     if text.trim().is_empty() {
         diags.push(
             Diagnostic::error(Code::FactFile, "the fact file is empty")
-                .at(file, Span::default(), "no header row")
+                .at_file(file, Span::default(), "no header row")
                 .help("a CSV fact file starts with a header row of field names"),
         );
         return false;
@@ -816,7 +816,7 @@ fn csv_read(
         if !seen.insert(header) && !input.mapping.ignore.iter().any(|x| x == header) {
             diags.push(
                 Diagnostic::error(Code::FactSyntax, format!("the column `{header}` is given twice"))
-                    .at(file, cell_span(text, 0, c), "given again here")
+                    .at_file(file, cell_span(text, 0, c), "given again here")
                     .help("only one of the two would count: remove or rename the repeated column"),
             );
             ok = false;
@@ -829,7 +829,7 @@ fn csv_read(
                 let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
                 let d =
                     Diagnostic::error(Code::FactUnknownField, format!("`{}` has no field `{header}`", def.decl.name))
-                        .at(file, cell_span(text, 0, c), "unknown column")
+                        .at_file(file, cell_span(text, 0, c), "unknown column")
                         .suggest_or(
                             header,
                             names.iter().map(String::as_str),
@@ -845,7 +845,7 @@ fn csv_read(
         if columns[f].is_none() && missing(field).is_none() {
             diags.push(
                 Diagnostic::error(Code::FactMissingField, format!("no column for the required field `{}`", field.name))
-                    .at(file, cell_span(text, 0, 0), "header row")
+                    .at_file(file, cell_span(text, 0, 0), "header row")
                     .help(format!("add a `{}` column", rename(&field.name))),
             );
             ok = false;
@@ -883,7 +883,7 @@ fn csv_read(
                     None => {
                         diags.push(
                             Diagnostic::error(Code::FactMissingField, format!("field `{}` is empty", field.name))
-                                .at(file, at, "required")
+                                .at_file(file, at, "required")
                                 .help("give it a value, or declare the field optional (`T?`)"),
                         );
                         row_ok = false;
@@ -917,7 +917,7 @@ fn csv_read(
                         _ => None,
                     };
                     let mut d = Diagnostic::error(Code::FactType, format!("`{}` is not {expected}", cell.trim()))
-                        .at(file, at, format!("expected {expected}"))
+                        .at_file(file, at, format!("expected {expected}"))
                         .note(format!("row {line}, column `{}`", rename(&field.name)));
                     if let Some(h) = help {
                         d = d.help(h);
@@ -950,7 +950,7 @@ fn csv_error(file: FileId, text: &str, e: &csv::Error) -> Diagnostic {
         _ => e.to_string(),
     };
     Diagnostic::error(Code::FactSyntax, format!("malformed CSV: {message}"))
-        .at(file, line_span(text, at), "this row")
+        .at_file(file, line_span(text, at), "this row")
         .help("every row needs one cell per header column; quote cells that contain commas")
 }
 

@@ -435,8 +435,8 @@ fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &m
                     Code::FactDuplicateKey,
                     format!("two `{}` facts have the key \"{key}\"", def.decl.name),
                 )
-                .at(here.file, here.span, "second fact with this key")
-                .also(there.file, there.span, "first fact with this key")
+                .at_file(here.file, here.span, "second fact with this key")
+                .also_file(there.file, there.span, "first fact with this key")
                 .help("keys identify facts: make them unique or merge the two records"),
             );
         }
@@ -473,7 +473,7 @@ fn check_references(
                         Code::FactMissingRef,
                         format!("no `{}` has the key \"{key}\"", target_def.decl.name),
                     )
-                    .at(
+                    .at_file(
                         at.file,
                         at.span,
                         format!(
@@ -528,7 +528,7 @@ fn check_exceptions(program: &Program, store: &FactStore, partial: &Partial, dia
                 Code::ExceptionUnknownEntity,
                 format!("exception `{}` waives a `{name}` that is not in the facts", exception.decl.name),
             )
-            .at(span.file, span.span, format!("no `{name}` \"{key}\""))
+            .at_file(span.file, span.span, format!("no `{name}` \"{key}\""))
             .suggest(key, keys.iter().map(|k| &**k), Quote::Text);
             diags.push(d);
         }

@@ -19,7 +19,7 @@ fn refused(message: impl Into<String>) -> Refusal {
 
 /// A refused rename of the name at `span` in `file`, with why.
 fn refused_at(message: impl Into<String>, file: FileId, span: Span) -> Refusal {
-    Box::new(Diagnostic::error(Code::RenameRefused, message).at(file, span, "this name"))
+    Box::new(Diagnostic::error(Code::RenameRefused, message).at_file(file, span, "this name"))
 }
 
 /// The name at `offset`, if it can be renamed: its span and its text.
@@ -46,7 +46,7 @@ pub fn rename(world: World, file: FileId, offset: u32, new_name: &str) -> Result
     if new_name == symbol.name() {
         return Ok(Vec::new());
     }
-    valid_name(symbol, new_name).map_err(|d| Box::new(d.at(file, reference.span, "this name")))?;
+    valid_name(symbol, new_name).map_err(|d| Box::new(d.at_file(file, reference.span, "this name")))?;
     if let Some(clash) = clash(world, symbol, new_name) {
         return Err(refused_at(clash, file, reference.span));
     }

@@ -78,7 +78,7 @@ mod tests {
         let mut sources = Sources::new();
         let file = sources.add_in_project("x/policy/a.aims", Arc::from("policy/a.aims"), "risk r {\n}\n");
         let diagnostic = Diagnostic::warning(Code::NoAppetite, "no risk appetite")
-            .at(file, Span::new(5, 6), "this risk")
+            .at_file(file, Span::new(5, 6), "this risk")
             .note("a note")
             .help("declare one");
         let json = serde_json::to_value(DiagnosticView::new(&diagnostic, &sources)).unwrap_or_default();

@@ -132,7 +132,7 @@ pub fn expression(
     let ast = crate::syntax::parse_expr(text)
         .map_err(|errors| errors.iter().map(|e| Diagnostic::from_syntax(file, e)).collect::<Vec<_>>())?;
     let cx = Context::from_program(program);
-    let mut ck = expr::ExprChecker::new(&cx, file.into(), text);
+    let mut ck = expr::ExprChecker::new(&cx, crate::diag::Anchor::start_of(file), text);
     let (ex, ty) = match expected {
         Some(want) => ck.expect(&ast, want, true),
         None => ck.expr(&ast, None),
@@ -172,7 +172,7 @@ pub fn fact_record(program: &Program, entity: EntityId, text: &str) -> Result<Va
         )]);
     };
     let cx = Context::from_program(program);
-    let mut ck = expr::ExprChecker::new(&cx, file.into(), text);
+    let mut ck = expr::ExprChecker::new(&cx, crate::diag::Anchor::start_of(file), text);
     let def = program.entity(entity).clone();
     let (values, ok) = ck.field_values(&def, fields, ast.span);
     if !ok {

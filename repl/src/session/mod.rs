@@ -249,7 +249,7 @@ impl Session {
                 Some(d) => self.apply(Edit::AsOf(d), input, None),
                 None => self.error_at(
                     input,
-                    Diagnostic::error(Code::BadLiteral, format!("`{}` is not a date", date.value)).at(
+                    Diagnostic::error(Code::BadLiteral, format!("`{}` is not a date", date.value)).at_file(
                         self.repl_file(),
                         span(&date.span),
                         "expected a date: YYYY-MM-DD",

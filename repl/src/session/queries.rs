@@ -10,11 +10,9 @@ use crate::parse::Spanned;
 
 impl Session {
     fn unknown_key(&self, input: &str, what: &str, key: &Spanned<String>, keys: &[String]) -> String {
-        let mut d = Diagnostic::error(
-            Code::UnknownName,
-            format!("{what} has no fact with the key {}", quote(&key.value)),
-        )
-        .at(self.repl_file(), span(&key.span), "no such key");
+        let mut d =
+            Diagnostic::error(Code::UnknownName, format!("{what} has no fact with the key {}", quote(&key.value)))
+                .at_file(self.repl_file(), span(&key.span), "no such key");
         d.set_suggestion(&key.value, keys.iter().map(String::as_str), Quote::Literal);
         self.error_at(input, d)
     }
@@ -35,7 +33,7 @@ impl Session {
                 let entity = &program.entity(subject.entity).decl.name;
                 let d =
                     Diagnostic::error(Code::Syntax, format!("`{}` is checked per `{entity}`: which one?", rule.value))
-                        .at(self.repl_file(), Span::new(at, at), format!("expected the key of a `{entity}` here"))
+                        .at_file(self.repl_file(), Span::new(at, at), format!("expected the key of a `{entity}` here"))
                         .help(format!(
                             "for instance `:why {} {}`",
                             rule.value,
@@ -57,7 +55,7 @@ impl Session {
     fn unknown_rule(&self, input: &str, name: &Spanned<String>, note: &str) -> String {
         let program = self.engine.program();
         let mut d = Diagnostic::error(Code::UnknownRule, format!("no control or audit is named `{}`", name.value))
-            .at(self.repl_file(), span(&name.span), "not a control or audit")
+            .at_file(self.repl_file(), span(&name.span), "not a control or audit")
             .note(note);
         d.set_suggestion(&name.value, program.rules.iter().map(|r| r.decl.name.as_str()), Quote::Code);
         self.error_at(input, d)

@@ -51,7 +51,7 @@ impl Session {
     }
 
     pub(super) fn parse_error(&self, input: &str, e: ParseError) -> String {
-        let mut d = Diagnostic::error(Code::Syntax, e.message).at(self.repl_file(), span(&e.span), e.label);
+        let mut d = Diagnostic::error(Code::Syntax, e.message).at_file(self.repl_file(), span(&e.span), e.label);
         d.help = e.help;
         self.error_at(input, d)
     }

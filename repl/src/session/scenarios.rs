@@ -17,7 +17,7 @@ impl Session {
             (None, "current") => Ok(self.edits.clone()),
             (None, other) => {
                 let mut d = Diagnostic::error(Code::UnknownName, format!("no scenario is named `{other}`"))
-                    .at(self.repl_file(), span(&name.span), "not saved")
+                    .at_file(self.repl_file(), span(&name.span), "not saved")
                     .note("`initial` is the project as loaded and `current` the edits applied now");
                 d = d.suggest_or(
                     other,
@@ -33,7 +33,7 @@ impl Session {
     pub(super) fn scenario_save(&mut self, input: &str, name: Spanned<String>) -> String {
         if name.value == "initial" || name.value == "current" {
             let d = Diagnostic::error(Code::Duplicate, format!("`{}` is a reserved scenario name", name.value))
-                .at(self.repl_file(), span(&name.span), "reserved")
+                .at_file(self.repl_file(), span(&name.span), "reserved")
                 .note("`initial` is the project as loaded and `current` the edits applied now");
             return self.error_at(input, d);
         }

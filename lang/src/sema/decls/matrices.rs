@@ -116,7 +116,7 @@ impl Checker<'_, '_> {
                 self.push(
                     Diagnostic::error(Code::Duplicate, "the risk appetite is declared twice")
                         .at(a.file, a.span, "declared again here")
-                        .also(prev.file, prev.span, "first declared here"),
+                        .also_file(prev.file, prev.span, "first declared here"),
                 );
                 continue;
             }

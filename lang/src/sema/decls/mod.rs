@@ -224,8 +224,8 @@ impl Checker<'_, '_> {
         let table = space(&mut self.names);
         if let Some(first) = table.get(name).copied() {
             let d = Diagnostic::error(Code::Duplicate, format!("{what} `{name}` is defined twice"))
-                .at(at.file, at.span, "defined again here")
-                .also(first.file, first.span, "first defined here")
+                .at_file(at.file, at.span, "defined again here")
+                .also_file(first.file, first.span, "first defined here")
                 .help("rename one of them, or remove the copy");
             self.push(d);
             return false;

@@ -51,9 +51,9 @@ impl Checker<'_, '_> {
                             Code::Cycle,
                             format!("requirements are their own ancestors: {} → `{}`", names.join(" → "), first.id),
                         )
-                        .at(first.span.file, first.span.span, "part of the cycle");
+                        .at_file(first.span.file, first.span.span, "part of the cycle");
                         for &i in &cycle[1..] {
-                            d = d.also(reqs[i].span.file, reqs[i].span.span, "part of the cycle");
+                            d = d.also_file(reqs[i].span.file, reqs[i].span.span, "part of the cycle");
                         }
                         self.push(d);
                     }

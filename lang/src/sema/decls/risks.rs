@@ -139,7 +139,7 @@ impl Checker<'_, '_> {
                                 format!("control `{}` is not about the risk's subject", c.name),
                             )
                             .at(r.file, c.span, "applies to another entity")
-                            .also(
+                            .also_file(
                                 rule.decl.name_span.file,
                                 rule.decl.name_span.span,
                                 "declared here",

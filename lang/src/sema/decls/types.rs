@@ -120,7 +120,7 @@ impl Checker<'_, '_> {
                     self.push(
                         Diagnostic::error(Code::Duplicate, format!("field `{}` is declared twice", f.name.name))
                             .at(file, f.name.span, "declared again here")
-                            .also(first.file, first.span, "first declared here"),
+                            .also_file(first.file, first.span, "first declared here"),
                     );
                     continue;
                 }
