@@ -359,6 +359,27 @@ pub fn checked_with_text(db: &dyn salsa::Database, ws: Workspace, file: SourceFi
     sema::check(&inputs)
 }
 
+/// The source map of `file` with the declaration starting at byte `start`
+/// replaced by `text` (parsed as `parse`): what the editor asks while a
+/// declaration is being typed. When that declaration holds rules only,
+/// each is checked on its own against the [`signatures`], as
+/// [`check_rule`] does, so nothing else of the program is checked again;
+/// `None` for any other declaration (then see [`checked_with_text`]).
+pub fn rules_source_map(
+    db: &dyn salsa::Database,
+    ws: Workspace,
+    file: SourceFile,
+    start: u32,
+    text: &str,
+    parse: &syntax::Parse,
+) -> Option<sema::SourceMap> {
+    if parse.file.items.is_empty() || !parse.file.items.iter().all(is_rule) {
+        return None;
+    }
+    let map = signatures(db, ws).rules_source_map(FileId(file.id(db)), text, &parse.file);
+    Some(map.placed_at(start))
+}
+
 /// Whether a file is one of the stdlib's modules.
 fn is_stdlib(db: &dyn salsa::Database, ws: Workspace, file: SourceFile) -> bool {
     ws.stdlib(db).iter().any(|(_, module)| *module == file)

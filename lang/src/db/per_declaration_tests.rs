@@ -158,3 +158,33 @@ fn the_example_policies_assemble_like_the_whole_program() {
     }
     assert!(count > 3, "the examples were read: {count}");
 }
+
+/// What the editor reads while a rule is typed (its source map, the rule
+/// checked on its own) equals that rule's share of the whole program
+/// re-checked with the same text.
+#[test]
+fn a_rule_being_typed_maps_like_the_whole_program() {
+    let text = policy(None);
+    let engine = engine(&text);
+    let (db, ws) = (engine.db(), engine.workspace());
+    let file = ws.files(db)[0];
+    // Control 7 as it is being typed: a member access and a `let` more.
+    let start = text.find("\n/// Control 7.").expect("control 7") + 1;
+    let end = text[start..].find("\n/// Control 8.").map(|i| start + i + 1).expect("control 8");
+    let typed = text[start..end].replace("require s.reviewed", "let t = s.tier\n  require s.reviewed and t == high");
+    let edited = format!("{}{typed}{}", &text[..start], &text[end..]);
+    let parse = crate::syntax::parse(&typed);
+    let alone = crate::db::rules_source_map(db, ws, file, start as u32, &typed, &parse).expect("a rule");
+    let mut whole = crate::db::checked_with_text(db, ws, file, &edited).model;
+    let whole = whole.take_file(crate::diag::FileId(file.id(db))).expect("a map");
+    let inside = |s: crate::syntax::Span| start as u32 <= s.start && s.end <= (start + typed.len()) as u32;
+    let refs: Vec<_> = whole.references.iter().filter(|r| inside(r.span)).cloned().collect();
+    assert!(!alone.members.is_empty() && !alone.locals.is_empty(), "{alone:#?}");
+    assert_eq!(alone.references, refs);
+    assert_eq!(alone.locals, whole.locals.iter().filter(|l| inside(l.at)).cloned().collect::<Vec<_>>());
+    assert_eq!(alone.members, whole.members.iter().filter(|m| inside(m.field)).cloned().collect::<Vec<_>>());
+    assert_eq!(alone.names, whole.names.iter().filter(|n| inside(n.span)).cloned().collect::<Vec<_>>());
+    // Anything but rules is left to the whole check.
+    let function = crate::syntax::parse("fn f(x: Int) = x + 1\n");
+    assert!(crate::db::rules_source_map(db, ws, file, 0, "fn f(x: Int) = x + 1\n", &function).is_none());
+}

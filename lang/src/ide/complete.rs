@@ -349,8 +349,15 @@ impl<'w> Context<'w> {
         if !covered {
             return None;
         }
-        let whole = format!("{}{PLACEHOLDER}{}", &self.text[..self.word_start], &self.text[word_end..]);
         let source = self.world.file(self.file)?;
+        // A rule being typed is checked on its own; anything else, with
+        // the whole program.
+        if let Some(map) =
+            crate::db::rules_source_map(self.world.db, self.world.ws, source, start as u32, &repaired, &parse)
+        {
+            return Some(map);
+        }
+        let whole = format!("{}{PLACEHOLDER}{}", &self.text[..self.word_start], &self.text[word_end..]);
         let mut checked = crate::db::checked_with_text(self.world.db, self.world.ws, source, &whole);
         Some(checked.model.take_file(self.file).unwrap_or_default())
     }

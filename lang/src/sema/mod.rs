@@ -101,6 +101,24 @@ impl Signatures {
         &self.0.program
     }
 
+    /// The source map of a piece of a policy file holding rules only (a
+    /// declaration being typed), each rule checked on its own against
+    /// these signatures: what the whole program's check records of that
+    /// piece, without checking the rest of the program again. Spans are
+    /// relative to the piece's `text`.
+    pub fn rules_source_map(&self, file: FileId, text: &str, ast: &ast::SourceFile) -> SourceMap {
+        let input = SourceInput { file, text, ast, offset: 0, stdlib: false };
+        let model = source_map::Recorder::default();
+        for item in &ast.items {
+            let (ast::ItemKind::Control(rule) | ast::ItemKind::Audit(rule)) = &item.kind else { continue };
+            decls::check_rule_body(&self.0, &model, input.anchor(item), text, rule);
+        }
+        names::record_items(&self.0, &model, &input);
+        let mut model = model.into_inner();
+        model.finish(&[input]);
+        model.take_file(file).unwrap_or_default()
+    }
+
     /// Checks one control's or audit rule's header and body against these
     /// signatures; spans relative to `anchor`, the source map recorded on
     /// the way (for `anchor`'s file) kept in the body.

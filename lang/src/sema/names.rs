@@ -4,7 +4,7 @@
 //! Names inside expressions are recorded by the expression checker as it
 //! resolves them.
 
-use super::source_map::Symbol;
+use super::source_map::{Recorder, Symbol};
 use super::{Context, SourceInput};
 use crate::diag::Anchor;
 use crate::syntax::ast::{self, Ident, ItemKind};
@@ -12,26 +12,34 @@ use crate::syntax::ast::{self, Ident, ItemKind};
 /// Records the declaration-level names of every policy file.
 pub(super) fn record_declarations(cx: &Context, inputs: &[SourceInput]) {
     for input in inputs.iter().filter(|i| !i.stdlib) {
-        for item in &input.ast.items {
-            // The item's spans are relative to where it starts.
-            Names { cx, file: input.anchor(item) }.item(item);
-        }
+        record_items(cx, &cx.model, input);
+    }
+}
+
+/// Records the declaration-level names of one input's items into `model`,
+/// resolved against `cx`.
+pub(super) fn record_items(cx: &Context, model: &Recorder, input: &SourceInput) {
+    for item in &input.ast.items {
+        // The item's spans are relative to where it starts.
+        Names { cx, model, file: input.anchor(item) }.item(item);
     }
 }
 
 struct Names<'c> {
     cx: &'c Context,
+    /// Where the names are recorded.
+    model: &'c Recorder,
     /// The declaration being recorded: its file and where it starts.
     file: Anchor,
 }
 
 impl Names<'_> {
     fn define(&self, name: &Ident, symbol: Symbol) {
-        self.cx.record(self.file, name.span, symbol, true);
+        self.model.borrow_mut().reference(self.file, name.span, symbol, true);
     }
 
     fn refer(&self, span: ast::Span, symbol: Symbol) {
-        self.cx.record(self.file, span, symbol, false);
+        self.model.borrow_mut().reference(self.file, span, symbol, false);
     }
 
     /// A written type name, when it names a declared type.
@@ -95,7 +103,7 @@ impl Names<'_> {
             }
             ItemKind::Fact(f) => self.use_type(&f.entity),
             ItemKind::Requirement(r) => {
-                self.cx.record(self.file, r.id.span, Symbol::Requirement(r.id.id.clone()), true);
+                self.model.borrow_mut().reference(self.file, r.id.span, Symbol::Requirement(r.id.id.clone()), true);
                 self.requirements(r.parent.as_slice());
             }
             ItemKind::Control(r) | ItemKind::Audit(r) => {
