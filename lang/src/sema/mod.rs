@@ -279,11 +279,6 @@ impl Context {
         })
     }
 
-    /// Records an occurrence of a symbol in the source map.
-    pub(crate) fn record(&self, file: crate::diag::Anchor, span: ast::Span, symbol: Symbol, is_definition: bool) {
-        self.model.borrow_mut().reference(file, span, symbol, is_definition);
-    }
-
     /// Every value of an enum, scale or matrix named `name`.
     pub(crate) fn variants_named(&self, name: &str) -> Vec<(Value, Ty)> {
         let mut out = Vec::new();
