@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 pub(crate) use decls::rule_def;
 pub use rule_body::RuleBody;
-pub use source_map::{SemanticModel, SourceMap, Symbol};
+pub use source_map::{SemanticModel, SourceMap};
 
 use crate::diag::{Anchor, Diagnostic, FileId};
 use crate::ir::*;
