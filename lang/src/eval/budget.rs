@@ -128,8 +128,7 @@ pub fn exceeded(
     }
     // A risk's axis or an objective's measure the budget stopped is an
     // error too, never a level or a status computed from a guess.
-    let stopped = Unknown::BudgetExceeded(budget.steps).to_string();
-    let total = Unknown::TotalBudgetExceeded(budget.total_steps).to_string();
+    let stopped = |u: &Unknown| matches!(u, Unknown::BudgetExceeded(_) | Unknown::TotalBudgetExceeded(_));
     let mut refuse = |decl: &crate::ir::Decl, what: &str| {
         out.push(
             Diagnostic::error(
@@ -141,12 +140,12 @@ pub fn exceeded(
         );
     };
     for result in &evaluation.risks {
-        if result.entries.iter().any(|e| e.missing.contains(&stopped) || e.missing.contains(&total)) {
+        if result.entries.iter().any(|e| e.missing.iter().any(stopped)) {
             refuse(&program.risks[result.risk.index()].decl, "risk");
         }
     }
     for result in &evaluation.objectives {
-        if result.unknown.as_deref() == Some(stopped.as_str()) || result.unknown.as_deref() == Some(total.as_str()) {
+        if result.unknown.as_ref().is_some_and(stopped) {
             refuse(&program.objectives[result.objective.index()].decl, "objective");
         }
     }

@@ -80,7 +80,10 @@ pub(super) fn findings(
             ),
             ObjectiveStatus::NoData => (
                 Severity::Observation,
-                format!("objective has no data: {}", result.unknown.as_deref().unwrap_or("the measure is unknown")),
+                match &result.unknown {
+                    Some(why) => format!("objective has no data: {why}"),
+                    None => "objective has no data: the measure is unknown".to_string(),
+                },
             ),
             _ => continue,
         };

@@ -21,7 +21,7 @@ pub fn objective_result_with(env: &Env, id: ObjectiveId, measured: Value) -> Obj
     let objective = &env.program.objectives[id.index()];
     let mut frame = vec![Value::Absent; objective.slots.max(1) as usize];
     let (current, unknown) = match &measured {
-        Value::Unknown(u) => (None, Some(u.to_string())),
+        Value::Unknown(u) => (None, Some((**u).clone())),
         v => (v.as_decimal(), None),
     };
     let (op, target, deadline) = objective.target;

@@ -91,7 +91,7 @@ pub struct RiskEntry {
     /// Whether the residual level is above the matrix's appetite (false without an appetite).
     pub above_appetite: bool,
     /// Facts that were missing, which made an axis take its worst value.
-    pub missing: Vec<String>,
+    pub missing: Vec<crate::ir::Unknown>,
 }
 
 /// The result of one risk: an entry per entity.
@@ -111,7 +111,7 @@ pub struct ObjectiveResult {
     /// The measure's value on the evaluation date; `None` when unknown.
     pub current: Option<Decimal>,
     /// Why the current value is unknown.
-    pub unknown: Option<String>,
+    pub unknown: Option<crate::ir::Unknown>,
     /// Met, on track, at risk, missed or no data.
     pub status: ObjectiveStatus,
     /// The value the trend reaches at the deadline, if a trend exists.

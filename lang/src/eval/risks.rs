@@ -92,7 +92,7 @@ pub fn risk_entry(
                         Some(n) => n,
                         None => {
                             if let Value::Unknown(u) = &v {
-                                missing.push(u.to_string());
+                                missing.push((**u).clone());
                             }
                             worst(env, matrix.axes[i])
                         }

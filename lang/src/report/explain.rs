@@ -227,7 +227,11 @@ impl View<'_> {
             }
             out.push('\n');
             for m in &e.missing {
-                let _ = writeln!(out, "      missing: {} (the axis takes its worst value)", terminal_safe_line(m));
+                let _ = writeln!(
+                    out,
+                    "      missing: {} (the axis takes its worst value)",
+                    terminal_safe_line(&m.to_string())
+                );
             }
         }
         out

@@ -412,7 +412,7 @@ impl Report {
                         treatment: Treatment::of(!risk.treated_by.is_empty(), e.treatment_effective),
                         residual: level(&e.residual_axes, e.residual_score, e.residual_level),
                         above_appetite: e.above_appetite,
-                        missing: e.missing.clone(),
+                        missing: e.missing.iter().map(ToString::to_string).collect(),
                     })
                     .collect();
                 let numeric = risk.subject.as_ref().is_some_and(|s| eval::int_keyed(program, s.entity));
@@ -437,7 +437,7 @@ impl Report {
                     title: objective.title.clone(),
                     status: o.status,
                     current: o.current.map(num::round_shown),
-                    unknown: o.unknown.clone(),
+                    unknown: o.unknown.as_ref().map(ToString::to_string),
                     target: format!("{} {} by {by}", op.as_str(), num::format(target)),
                     projected: o.projected.map(num::round_shown),
                 }
