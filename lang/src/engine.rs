@@ -31,7 +31,10 @@ mod schema;
 
 #[cfg(test)]
 mod incremental_tests;
+#[cfg(test)]
+mod interrupt_tests;
 
+pub use crate::eval::interrupt::{Interrupt, Interrupted};
 pub use edits::{EditSite, Evaluated, Typed};
 pub use schema::Schema;
 
@@ -313,6 +316,53 @@ impl Engine {
     /// The evaluation date in force.
     pub fn as_of(&self) -> Date {
         self.ws.as_of(&self.db)
+    }
+
+    /// The handle that interrupts this engine's evaluations from another
+    /// thread (and those of its [`Engine::fresh_copy`]s): a call made
+    /// inside [`Engine::interruptible`] then returns `Err(Interrupted)`.
+    /// Calls made outside it are never interrupted.
+    ///
+    /// ```
+    /// # use aims_lang::{facts::{Format, Mapping}, Engine};
+    /// # let policy = "entity S { id: Text key, ok: Bool }\ncontrol c for s: S { require s.ok }\n";
+    /// # let facts = r#"{ "S": [ { "id": "a", "ok": false } ] }"#;
+    /// # let engine = Engine::from_texts("p.aims", policy, &[("f.json", Format::Json, Mapping::default(), facts)]).unwrap();
+    /// let handle = engine.interrupt_handle();
+    /// // On another thread, or in a Ctrl-C handler: `handle.interrupt()`.
+    /// # handle.clear();
+    /// match engine.interruptible(|e| e.evaluation()) {
+    ///     Ok(evaluation) => assert_eq!(evaluation.findings.len(), 1),
+    ///     Err(aims_lang::engine::Interrupted) => println!("interrupted"),
+    /// }
+    /// ```
+    pub fn interrupt_handle(&self) -> Interrupt {
+        self.ws.spent(&self.db).interrupt().clone()
+    }
+
+    /// Makes `interrupt` the handle that interrupts this engine, so that
+    /// one handle serves several engines (a reloaded project and the one it
+    /// replaces). The handle is an input of every evaluation: set it before
+    /// evaluating, or what was evaluated is evaluated again.
+    pub fn set_interrupt_handle(&mut self, interrupt: Interrupt) {
+        self.ws.set_spent(&mut self.db).to(crate::eval::budget::Spent::with_interrupt(interrupt));
+    }
+
+    /// Runs `f` on this engine so that its [`Engine::interrupt_handle`]
+    /// stops it: evaluation checks for an interrupt every few thousand
+    /// expressions and every chunk of facts, and unwinds without keeping a
+    /// half-computed result. After `Err(Interrupted)` the engine answers
+    /// the next call as a fresh engine would.
+    pub fn interruptible<T>(&self, f: impl FnOnce(&Engine) -> T) -> Result<T, Interrupted> {
+        self.interrupt_handle().run(|| f(self))
+    }
+
+    /// [`Engine::interruptible`] for calls that change the engine. An
+    /// edit that `f` made before it was interrupted stays made (a what-if
+    /// is interrupted while its answer is computed, after the edit).
+    pub fn interruptible_mut<T>(&mut self, f: impl FnOnce(&mut Engine) -> T) -> Result<T, Interrupted> {
+        let interrupt = self.interrupt_handle();
+        interrupt.run(|| f(self))
     }
 
     /// Evaluates every rule, risk and objective as of a date.
@@ -607,7 +657,7 @@ impl Engine {
 
     /// The same inputs (policy texts, facts, date) in a new database with
     /// nothing memoized: evaluation from scratch, to compare with the
-    /// incremental result.
+    /// incremental result. The copy answers the same interrupt handle.
     pub fn fresh_copy(&self) -> Engine {
         let mut db = Database::default();
         let copy_file = |db: &Database, f: &SourceFile| SourceFile::new(db, f.id(&self.db), f.text(&self.db).clone());
@@ -635,7 +685,7 @@ impl Engine {
             tables,
             self.ws.as_of(&self.db),
             self.budget(),
-            Default::default(),
+            crate::eval::budget::Spent::with_interrupt(self.interrupt_handle()),
             self.ws.threads(&self.db),
         );
         let _ = &mut db;

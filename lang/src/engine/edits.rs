@@ -83,7 +83,9 @@ impl Engine {
         let program = self.program();
         let expression = crate::sema::expression(program, file, text, None)?;
         let facts = self.facts();
-        let env = Env::new(program, &facts, self.as_of());
+        // Within the project's limits, and stopped by its interrupt handle.
+        let spent = crate::eval::budget::Spent::with_interrupt(self.interrupt_handle());
+        let env = Env::new(program, &facts, self.as_of()).with_budget(self.budget(), spent);
         let mut frame = vec![Value::Absent; expression.slots.max(1) as usize];
         let value = env.eval(&expression.ex, &mut frame);
         let shown = eval::show(&env, &value);
