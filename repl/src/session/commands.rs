@@ -144,18 +144,7 @@ impl Session {
     /// A fresh copy of `base` with `edits` applied; the edits that failed
     /// (with why) are left out.
     pub(super) fn replay(&mut self, edits: &[Edit]) -> (Engine, Vec<Edit>, String) {
-        let mut engine = timed(&mut self.spent, || self.base.fresh_copy());
-        let mut applied = Vec::new();
-        let mut problems = String::new();
-        for edit in edits {
-            match timed(&mut self.spent, || edit.apply(&mut engine)) {
-                Ok(_) => applied.push(edit.clone()),
-                Err(e) => {
-                    let _ = writeln!(problems, "could not re-apply `{}`: {e}", edit.describe());
-                }
-            }
-        }
-        (engine, applied, problems)
+        replay_on(&self.base, edits, &mut self.spent)
     }
 
     /// Replays `edits` on a fresh copy of the project as loaded and makes
@@ -193,13 +182,20 @@ impl Session {
                 out
             }
             Ok(mut engine) => {
+                // One Ctrl-C handle for the session, whatever it reloads.
+                engine.set_interrupt_handle(self.base.interrupt_handle());
                 timed(&mut self.spent, || engine.set_as_of(as_of));
+                // The session changes only once the answer is ready: a
+                // command interrupted before leaves it as it was.
+                let base_evaluation = timed(&mut self.spent, || engine.evaluation());
+                let initial = Snapshot::new(engine.program(), &base_evaluation);
+                let (working, applied, problems) = replay_on(&engine, &self.edits, &mut self.spent);
+                let evaluation = timed(&mut self.spent, || working.evaluation());
+                let after = Snapshot::new(working.program(), &evaluation);
                 self.base = engine;
-                let base_evaluation = timed(&mut self.spent, || self.base.evaluation());
-                self.initial = Snapshot::new(self.base.program(), &base_evaluation);
-                let edits = std::mem::take(&mut self.edits);
-                let problems = self.replay_as_current(&edits);
-                let after = self.snapshot();
+                self.initial = initial;
+                self.engine = working;
+                self.edits = applied;
                 format!(
                     "reloaded {} and re-applied {}\n{problems}{}",
                     path.display(),
@@ -209,4 +205,21 @@ impl Session {
             }
         }
     }
+}
+
+/// A fresh copy of `base` with `edits` applied; the edits that failed
+/// (with why) are left out.
+fn replay_on(base: &Engine, edits: &[Edit], spent: &mut std::time::Duration) -> (Engine, Vec<Edit>, String) {
+    let mut engine = timed(spent, || base.fresh_copy());
+    let mut applied = Vec::new();
+    let mut problems = String::new();
+    for edit in edits {
+        match timed(spent, || edit.apply(&mut engine)) {
+            Ok(_) => applied.push(edit.clone()),
+            Err(e) => {
+                let _ = writeln!(problems, "could not re-apply `{}`: {e}", edit.describe());
+            }
+        }
+    }
+    (engine, applied, problems)
 }
