@@ -61,3 +61,75 @@ impl Session {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use aims_lang::facts::{Format, Mapping};
+    use aims_lang::{Date, Engine};
+
+    use super::*;
+
+    const POLICY: &str = "entity S { id: Text key, v: Int, due: Date, flag: Bool }\n\
+        control rare for s: S where s.due < today { require count(t for t: S where t.v == s.v) < 3 }\n\
+        control flagged for s: S { require s.flag }\n";
+
+    fn session(n: usize) -> Session {
+        let rows: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"id": "s{i}", "v": {}, "due": "2027-06-01", "flag": false}}"#, i % 50))
+            .collect();
+        let facts = format!(r#"{{"S": [{}]}}"#, rows.join(","));
+        let engine = Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), &facts)])
+            .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        Session::new(engine, Date::parse("2026-11-01").expect("a date"))
+    }
+
+    /// Runs `input` while another thread keeps interrupting.
+    fn run_interrupted(session: &mut Session, input: &str) -> Reply {
+        let done = Arc::new(AtomicBool::new(false));
+        let handle = session.interrupt_handle();
+        let stopper = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                while !done.load(Ordering::SeqCst) {
+                    handle.interrupt();
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            })
+        };
+        let reply = session.run(input);
+        done.store(true, Ordering::SeqCst);
+        stopper.join().expect("the interrupting thread ends");
+        session.interrupt_handle().clear();
+        reply
+    }
+
+    #[test]
+    fn an_interrupted_edit_leaves_the_session_as_it_was() {
+        let mut session = session(600);
+        session.run(":set S \"s1\".flag = true");
+        session.run(":scenario save flagged");
+        let before = session.engine().evaluation();
+        // The date is set, then its answer evaluated: the interrupt comes
+        // after the change, which must be taken back.
+        for input in [":as-of 2028-01-01", "control twice for s: S { require count(t for t: S where t.v == s.v) < 9 }"]
+        {
+            assert_eq!(run_interrupted(&mut session, input).text, INTERRUPTED, "{input}");
+            assert_eq!(session.edits().len(), 1, "{input}");
+            assert_eq!(session.engine().as_of(), Date::parse("2026-11-01").expect("a date"));
+            assert_eq!(*session.engine().evaluation(), *before, "{input}");
+        }
+        assert_eq!(
+            run_interrupted(&mut session, "count(s for s: S where count(t for t: S where t.v == s.v) > 1)").text,
+            INTERRUPTED
+        );
+        assert_eq!(session.run("40 + 2").text, "42\n");
+        assert_eq!(session.run(":scenario list").text, "flagged  (1 edit)\n    :set S \"s1\".flag = true\n");
+        // The declaration typed next is named as if the interrupted one never was.
+        let declared = session.run("control small for s: S { require s.v < 100 }").text;
+        assert!(declared.starts_with("declared control small (<repl-1>)"), "{declared}");
+        assert_eq!(*session.engine().evaluation(), *session.engine().fresh_copy().evaluation());
+    }
+}
