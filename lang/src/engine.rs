@@ -116,6 +116,17 @@ pub enum EditError {
     /// The field is the entity's key and may not be changed: its name.
     #[error("`{0}` is the key; remove the fact and add another instead")]
     KeyField(String),
+    /// A reference in the value or record names a fact that does not
+    /// exist (refused, as loading a fact file would refuse it).
+    #[error("no `{entity}` has the key \"{key}\"")]
+    MissingReference {
+        /// The entity type referred to.
+        entity: String,
+        /// The key that has no fact.
+        key: String,
+        /// Where the reference is, in the value's or record's text.
+        span: crate::syntax::ast::Span,
+    },
     /// An added fact has the key of a fact already there.
     #[error("a `{entity}` with the key \"{key}\" already exists")]
     DuplicateKey {
@@ -495,25 +506,22 @@ impl Engine {
 
     /// Parses a value written in the language for a field's type.
     pub fn parse_value(&self, ty: &Ty, text: &str) -> Result<Value, EditError> {
-        crate::sema::constant(self.program(), ty, text).map_err(EditError::Invalid)
+        crate::sema::constant(self.program(), ty, text).map(|c| c.value).map_err(EditError::Invalid)
     }
 
     /// Refuses a value that refers to a fact that does not exist, as
-    /// loading a fact file would.
-    fn check_references(&self, value: &Value) -> Result<(), EditError> {
-        match value {
-            Value::Ref(entity, key) => {
-                let facts = self.facts();
-                match crate::facts::Facts::find(&facts, *entity, key) {
-                    Some(_) => Ok(()),
-                    None => Err(EditError::UnknownKey {
-                        entity: self.program().entity(*entity).decl.name.clone(),
-                        key: key.to_string(),
-                    }),
-                }
-            }
-            Value::List(items) | Value::Record(items) => items.iter().try_for_each(|v| self.check_references(v)),
-            _ => Ok(()),
+    /// loading a fact file would: the first such reference, and where it
+    /// was written.
+    fn check_references(&self, constant: &crate::sema::Constant) -> Result<(), EditError> {
+        let facts = self.facts();
+        let missing = constant.references.iter().find(|(_, entity, key)| crate::facts::Facts::find(&facts, *entity, key).is_none());
+        match missing {
+            Some((span, entity, key)) => Err(EditError::MissingReference {
+                entity: self.program().entity(*entity).decl.name.clone(),
+                key: key.to_string(),
+                span: *span,
+            }),
+            None => Ok(()),
         }
     }
 
@@ -536,9 +544,9 @@ impl Engine {
         if def.key == Some(index) {
             return Err(EditError::KeyField(field.to_string()));
         }
-        let value = self.parse_value(&field_def.ty, value)?;
-        self.check_references(&value)?;
-        self.set_value(id, row, index, value);
+        let constant = crate::sema::constant(self.program(), &field_def.ty, value).map_err(EditError::Invalid)?;
+        self.check_references(&constant)?;
+        self.set_value(id, row, index, constant.value);
         Ok(())
     }
 
@@ -597,7 +605,7 @@ impl Engine {
         })?;
         let parsed = crate::sema::fact_record(self.program(), id, record).map_err(EditError::Invalid)?;
         self.check_references(&parsed)?;
-        let values = match parsed {
+        let values = match parsed.value {
             Value::Record(values) => values,
             _ => {
                 let d = Diagnostic::error(Code::TypeMismatch, "expected a record `{ field: value, .. }`");

@@ -126,9 +126,26 @@ impl Engine {
                 let keys = entity_id.map(|id| self.keys(id)).unwrap_or_default();
                 d.suggest(key, keys.iter().map(String::as_str), Quote::Literal)
             }
-            // A reference inside the value to a fact that does not exist.
             EditError::UnknownKey { .. } => {
-                Diagnostic::error(Code::FactMissingRef, error.to_string()).at(file, at(site.value), "no such fact")
+                Diagnostic::error(Code::UnknownName, error.to_string()).at(file, at(site.key), "no such key")
+            }
+            EditError::MissingReference { entity, key, span } => {
+                // The span is in the value's text: placed where it was typed.
+                let value = at(site.value);
+                let place = Span::new(value.start as usize + span.start as usize, value.start as usize + span.end as usize);
+                let label = match site.field {
+                    Some(field) => format!("`{}` refers to a missing `{entity}`", field.text),
+                    None => format!("refers to a missing `{entity}`"),
+                };
+                let d = Diagnostic::error(Code::FactMissingRef, format!("no `{entity}` has the key {key:?}"))
+                    .at(file, place, label);
+                let keys = program.entity_by_name(entity).map(|id| self.keys(id)).unwrap_or_default();
+                d.suggest_or(
+                    key,
+                    keys.iter().map(String::as_str),
+                    Quote::Literal,
+                    format!("add the `{entity}` first (`:add {entity} {{ .. }}`), or correct the key"),
+                )
             }
             EditError::UnknownField { entity, field } => {
                 let d = Diagnostic::error(Code::UnknownField, format!("`{entity}` has no field `{field}`")).at(
