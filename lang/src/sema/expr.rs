@@ -502,6 +502,8 @@ impl<'c> ExprChecker<'c> {
         // Owned: the diagnostic is pushed onto `self` while they are read.
         let mut names: Vec<String> = self.scope.iter().map(|l| l.name.clone()).collect();
         names.extend(self.cx.all_variant_names());
+        // The literals written as words: `flase` is a typo of `false`.
+        names.extend(["true", "false", "today"].map(String::from));
         let name = ident.name.clone();
         let span = ident.span;
         let file = self.file;

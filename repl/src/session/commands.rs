@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use aims_lang::diag::{self, Diagnostic, RenderOptions};
+use aims_lang::diag::{self, Code, Diagnostic, RenderOptions};
 use aims_lang::engine::{EditSite, Typed};
 use aims_lang::Engine;
 
@@ -48,7 +48,13 @@ impl Session {
                     let diagnostics = self.engine.edit_diagnostics(&error, &site);
                     self.render(input, &diagnostics, None)
                 }
-                (_, error, None) => format!("error: {error}\n"),
+                // No part of the line to point at: the whole line.
+                (_, error, None) => {
+                    let line = Typed { text: input, span: aims_lang::syntax::Span::new(0, input.trim_end().len()) };
+                    let site = EditSite { file: self.repl_file(), entity: line, key: None, field: None, value: None };
+                    let diagnostics = self.engine.edit_diagnostics(&error, &site);
+                    self.render(input, &diagnostics, None)
+                }
             },
         }
     }
@@ -166,9 +172,14 @@ impl Session {
         format!("undid {}\n{problems}{}", last.describe(), Diff::between(&before, &after).render())
     }
 
-    pub(super) fn reload(&mut self) -> String {
+    pub(super) fn reload(&mut self, input: &str) -> String {
         let Some((path, options)) = self.project.clone() else {
-            return "error: this session was not loaded from a project folder, so there is nothing to reload\n".into();
+            let command = input.trim();
+            let at = input.find(command).unwrap_or(0);
+            let d = Diagnostic::error(Code::Io, "this session was not loaded from a project folder, so there is nothing to reload")
+                .at(self.repl_file(), aims_lang::syntax::Span::new(at, at + command.len()), "nothing to reload")
+                .help("`aims repl PATH` starts a session that `:reload` reads from PATH again");
+            return self.error_at(input, d);
         };
         let before = self.snapshot();
         let as_of = self.base.as_of();

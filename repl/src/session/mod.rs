@@ -276,7 +276,7 @@ impl Session {
                 let after = self.snapshot();
                 format!("took back {}\n{}", count(n, "edit"), Diff::between(&before, &after).render())
             }
-            Input::Reload => self.reload(),
+            Input::Reload => self.reload(input),
             Input::ScenarioSave(name) => self.scenario_save(input, name),
             Input::ScenarioLoad(name) => self.scenario_load(input, name),
             Input::ScenarioCompare(a, b) => self.scenario_compare(input, a, b),
