@@ -514,7 +514,10 @@ impl Engine {
     /// was written.
     fn check_references(&self, constant: &crate::sema::Constant) -> Result<(), EditError> {
         let facts = self.facts();
-        let missing = constant.references.iter().find(|(_, entity, key)| crate::facts::Facts::find(&facts, *entity, key).is_none());
+        let missing = constant
+            .references
+            .iter()
+            .find(|(_, entity, key)| crate::facts::Facts::find(&facts, *entity, key).is_none());
         match missing {
             Some((span, entity, key)) => Err(EditError::MissingReference {
                 entity: self.program().entity(*entity).decl.name.clone(),

@@ -132,7 +132,8 @@ impl Engine {
             EditError::MissingReference { entity, key, span } => {
                 // The span is in the value's text: placed where it was typed.
                 let value = at(site.value);
-                let place = Span::new(value.start as usize + span.start as usize, value.start as usize + span.end as usize);
+                let place =
+                    Span::new(value.start as usize + span.start as usize, value.start as usize + span.end as usize);
                 let label = match site.field {
                     Some(field) => format!("`{}` refers to a missing `{entity}`", field.text),
                     None => format!("refers to a missing `{entity}`"),
@@ -255,6 +256,33 @@ mod tests {
         let error = engine.unset_field("S", "alpha", "ok").expect_err("not optional");
         let d = &engine.edit_diagnostics(&error, &site)[0];
         assert_eq!(d.primary.as_ref().map(|l| l.message.as_str()), Some("this field is a `Bool`"));
+    }
+
+    #[test]
+    fn a_missing_reference_is_placed_on_its_key_with_a_suggestion() {
+        const POLICY: &str =
+            "entity P { id: Text key }\nentity S { id: Text key, owners: [P] }\ncontrol c for s: S { require true }\n";
+        const FACTS: &str =
+            r#"{ "P": [ { "id": "p-chen" }, { "id": "p-okafor" } ], "S": [ { "id": "a", "owners": [] } ] }"#;
+        let mut engine = Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), FACTS)])
+            .expect("loads");
+        let line = ":set S \"a\".owners = [\"p-chen\", \"p-chn\"]";
+        let value = part(line, "[\"p-chen\", \"p-chn\"]");
+        let site = EditSite {
+            file: TYPED,
+            entity: part(line, "S"),
+            key: Some(part(line, "a")),
+            field: Some(part(line, "owners")),
+            value: Some(value),
+        };
+        let error = engine.set_field("S", "a", "owners", value.text).expect_err("p-chn is not a P");
+        assert!(matches!(&error, EditError::MissingReference { key, .. } if key == "p-chn"), "{error:?}");
+        let d = &engine.edit_diagnostics(&error, &site)[0];
+        assert_eq!(d.code, Code::FactMissingRef);
+        assert_eq!(d.help.as_deref(), Some("did you mean \"p-chen\"?"));
+        let start = line.rfind("\"p-chn\"").expect("typed");
+        assert_eq!(d.primary.as_ref().map(|l| l.at.span), Some(Span::new(start, start + "\"p-chn\"".len())));
+        assert!(engine.evaluation().rules[0].outcomes.iter().all(|o| o.kind == crate::ir::OutcomeKind::Pass));
     }
 
     #[test]

@@ -188,9 +188,9 @@ pub fn fact_record(program: &Program, entity: EntityId, text: &str) -> Result<Co
         return Err(std::mem::take(&mut ck.diags));
     }
     let values: Option<Vec<Value>> = values.iter().map(const_value).collect();
-    let value = values
-        .map(|v| Value::Record(v.into()))
-        .ok_or_else(|| vec![Diagnostic::error(crate::diag::Code::NotConstant, "a fact must be written with constants")])?;
+    let value = values.map(|v| Value::Record(v.into())).ok_or_else(|| {
+        vec![Diagnostic::error(crate::diag::Code::NotConstant, "a fact must be written with constants")]
+    })?;
     Ok(Constant { value, references: std::mem::take(&mut ck.references) })
 }
 

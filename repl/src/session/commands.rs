@@ -176,9 +176,12 @@ impl Session {
         let Some((path, options)) = self.project.clone() else {
             let command = input.trim();
             let at = input.find(command).unwrap_or(0);
-            let d = Diagnostic::error(Code::Io, "this session was not loaded from a project folder, so there is nothing to reload")
-                .at(self.repl_file(), aims_lang::syntax::Span::new(at, at + command.len()), "nothing to reload")
-                .help("`aims repl PATH` starts a session that `:reload` reads from PATH again");
+            let d = Diagnostic::error(
+                Code::Io,
+                "this session was not loaded from a project folder, so there is nothing to reload",
+            )
+            .at(self.repl_file(), aims_lang::syntax::Span::new(at, at + command.len()), "nothing to reload")
+            .help("`aims repl PATH` starts a session that `:reload` reads from PATH again");
             return self.error_at(input, d);
         };
         let before = self.snapshot();

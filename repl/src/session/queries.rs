@@ -66,7 +66,11 @@ impl Session {
     /// `NAME on KEY` where NAME is neither a rule nor a risk.
     fn unknown_rule_or_risk(&self, input: &str, name: &Spanned<String>) -> String {
         let program = self.engine.program();
-        let names = program.rules.iter().map(|r| r.decl.name.as_str()).chain(program.risks.iter().map(|r| r.decl.name.as_str()));
+        let names = program
+            .rules
+            .iter()
+            .map(|r| r.decl.name.as_str())
+            .chain(program.risks.iter().map(|r| r.decl.name.as_str()));
         let d = Diagnostic::error(Code::UnknownRule, format!("no control, audit or risk is named `{}`", name.value))
             .at(self.repl_file(), span(&name.span), "not a control, audit or risk")
             .note("`NAME on KEY` shows one outcome of a control, audit or risk")
