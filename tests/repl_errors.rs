@@ -84,3 +84,22 @@ fn reload_without_a_project_folder() {
     let mut session = Session::new(engine, Date::parse("2026-11-01").expect("a date"));
     insta::assert_snapshot!("reload_without_a_project_folder", error(&mut session, ":reload"));
 }
+
+/// The REPL excerpts of `docs/errors.md` (an `aims>` line, then lines of
+/// its answer, some left out) are what the REPL answers.
+#[test]
+fn the_repl_excerpts_in_errors_md_are_real() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/errors.md")).expect("errors.md");
+    let mut checked = 0;
+    for block in doc.split("```").skip(1).step_by(2) {
+        let mut lines = block.lines().skip(1).filter(|l| !l.trim().is_empty());
+        let Some(entry) = lines.next().and_then(|l| l.strip_prefix("aims> ")) else { continue };
+        let answer = session().run(entry).text;
+        for line in lines {
+            let shown = line.trim_start_matches([' ', '│']).trim();
+            assert!(answer.contains(shown), "docs/errors.md shows `{shown}` for `{entry}`, the REPL answers:\n{answer}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1, "no REPL excerpt found in docs/errors.md");
+}
