@@ -97,7 +97,10 @@ fn the_repl_excerpts_in_errors_md_are_real() {
         let answer = session().run(entry).text;
         for line in lines {
             let shown = line.trim_start_matches([' ', '│']).trim();
-            assert!(answer.contains(shown), "docs/errors.md shows `{shown}` for `{entry}`, the REPL answers:\n{answer}");
+            assert!(
+                answer.contains(shown),
+                "docs/errors.md shows `{shown}` for `{entry}`, the REPL answers:\n{answer}"
+            );
         }
         checked += 1;
     }
