@@ -34,7 +34,7 @@ mod incremental_tests;
 #[cfg(test)]
 mod interrupt_tests;
 
-pub use crate::eval::interrupt::{Interrupt, Interrupted};
+pub use crate::eval::interrupt::{checkpoint, Interrupt, Interrupted};
 pub use edits::{EditSite, Evaluated, Typed};
 pub use schema::Schema;
 

@@ -28,6 +28,22 @@ pub struct Interrupted;
 #[derive(Clone, Debug, Default)]
 pub struct Interrupt(Arc<AtomicU8>);
 
+thread_local! {
+    /// The handle of the innermost [`Interrupt::run`] on this thread.
+    static CURRENT: std::cell::RefCell<Option<Interrupt>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A checkpoint of the [`Interrupt::run`] under way on this thread, if
+/// any: for a front end's own long loops (a REPL building a diff of
+/// thousands of outcomes) that have no handle at hand.
+pub fn checkpoint() {
+    CURRENT.with(|current| {
+        if let Some(interrupt) = &*current.borrow() {
+            interrupt.checkpoint();
+        }
+    });
+}
+
 /// An interrupt was asked for and not yet taken back.
 const REQUESTED: u8 = 0b01;
 /// A call inside [`Interrupt::run`] is under way: checkpoints may unwind.
@@ -63,7 +79,9 @@ impl Interrupt {
     /// undo it if it matters.
     pub fn run<T>(&self, f: impl FnOnce() -> T) -> Result<T, Interrupted> {
         let was_armed = self.0.fetch_or(ARMED, Ordering::SeqCst) & ARMED != 0;
+        let outer = CURRENT.with(|current| current.replace(Some(self.clone())));
         let result = std::panic::catch_unwind(AssertUnwindSafe(f));
+        CURRENT.with(|current| *current.borrow_mut() = outer);
         if !was_armed {
             self.0.fetch_and(!ARMED, Ordering::SeqCst);
         }
@@ -118,6 +136,18 @@ mod tests {
         assert!(!reached);
         assert!(!interrupt.is_requested(), "the stopped call took the request back");
         assert_eq!(interrupt.run(|| 42), Ok(42), "the next call runs to its end");
+    }
+
+    #[test]
+    fn the_free_checkpoint_answers_the_run_under_way() {
+        checkpoint();
+        let interrupt = Interrupt::new();
+        interrupt.interrupt();
+        checkpoint();
+        assert_eq!(interrupt.run(checkpoint), Err(Interrupted));
+        interrupt.interrupt();
+        checkpoint();
+        assert!(interrupt.is_requested(), "after run, the thread has no interrupt under way");
     }
 
     #[test]

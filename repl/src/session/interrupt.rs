@@ -125,6 +125,12 @@ mod tests {
             run_interrupted(&mut session, "count(s for s: S where count(t for t: S where t.v == s.v) > 1)").text,
             INTERRUPTED
         );
+        // Nothing left for the engine to evaluate (a request made before
+        // the command stops it at its first checkpoint): the diff's own
+        // loops stop.
+        session.interrupt_handle().interrupt();
+        assert_eq!(session.run(":diff").text, INTERRUPTED);
+        assert!(!session.interrupt_handle().is_requested(), "the interrupted command took the request back");
         assert_eq!(session.run("40 + 2").text, "42\n");
         assert_eq!(session.run(":scenario list").text, "flagged  (1 edit)\n    :set S \"s1\".flag = true\n");
         // The declaration typed next is named as if the interrupted one never was.
