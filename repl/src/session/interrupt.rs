@@ -138,4 +138,27 @@ mod tests {
         assert!(declared.starts_with("declared control small (<repl-1>)"), "{declared}");
         assert_eq!(*session.engine().evaluation(), *session.engine().fresh_copy().evaluation());
     }
+
+    #[test]
+    fn an_interrupted_reload_leaves_the_session_as_it_was() {
+        let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/credit-scoring");
+        let date = Date::parse("2026-11-01");
+        let mut session = Session::load(&example, aims_lang::project::LoadOptions::default(), date)
+            .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        session.run(":set AISystem \"credit-scorer\".human_oversight = false");
+        let before = session.engine().evaluation();
+        let handle = session.interrupt_handle();
+        // Asked before the command: reading the facts again stops at once.
+        handle.interrupt();
+        assert_eq!(session.run(":reload").text, INTERRUPTED);
+        assert_eq!(session.edits().len(), 1);
+        assert_eq!(*session.engine().evaluation(), *before);
+        let reloaded = session.run(":reload").text;
+        assert!(reloaded.starts_with("reloaded ") && reloaded.contains("re-applied 1 edit"), "{reloaded}");
+        // The reloaded project answers the handle taken before (the one a
+        // terminal's Ctrl-C handler holds).
+        handle.interrupt();
+        assert_eq!(session.run(":as-of 2027-01-05").text, INTERRUPTED);
+        assert_eq!(session.engine().as_of(), Date::parse("2026-11-01").expect("a date"));
+    }
 }
