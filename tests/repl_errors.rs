@@ -37,6 +37,9 @@ macro_rules! case {
 }
 
 case!(reference_key_in_a_set_value, ":set AISystem \"credit-scorer\".owner = \"p-chn\"");
+// Issue 17's example: a fact that does not exist and a reference to a
+// person who does not: both are said at once.
+case!(unknown_fact_and_reference_key, ":set AISystem \"x\".owner = \"p-chn\"");
 case!(reference_key_with_nothing_close, ":set AISystem \"credit-scorer\".owner = \"zzz\"");
 case!(
     reference_key_in_a_list_value,

@@ -190,7 +190,20 @@ impl Engine {
                     .collect();
             }
         };
-        vec![d]
+        let mut out = vec![d];
+        // A value typed for a fact that does not exist may be wrong too:
+        // say so now, not after the key is corrected.
+        if let (EditError::UnknownKey { .. }, Some(field), Some(value)) = (error, site.field, site.value) {
+            let ty = entity_id.and_then(|id| program.entity(id).field(field.text)).map(|(_, f)| f.ty.clone());
+            let wrong = ty.and_then(|ty| match crate::sema::constant(program, &ty, value.text) {
+                Err(diagnostics) => Some(EditError::Invalid(diagnostics)),
+                Ok(constant) => self.check_references(&constant).err(),
+            });
+            if let Some(wrong) = wrong {
+                out.extend(self.edit_diagnostics(&wrong, site));
+            }
+        }
+        out
     }
 }
 
@@ -283,6 +296,30 @@ mod tests {
         let start = line.rfind("\"p-chn\"").expect("typed");
         assert_eq!(d.primary.as_ref().map(|l| l.at.span), Some(Span::new(start, start + "\"p-chn\"".len())));
         assert!(engine.evaluation().rules[0].outcomes.iter().all(|o| o.kind == crate::ir::OutcomeKind::Pass));
+    }
+
+    #[test]
+    fn a_wrong_key_and_a_wrong_value_are_both_reported() {
+        const POLICY: &str =
+            "entity P { id: Text key }\nentity S { id: Text key, owner: P }\ncontrol c for s: S { require true }\n";
+        const FACTS: &str = r#"{ "P": [ { "id": "p-chen" } ], "S": [ { "id": "a", "owner": "p-chen" } ] }"#;
+        let mut engine = Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), FACTS)])
+            .expect("loads");
+        let line = ":set S \"x\".owner = \"p-chn\"";
+        let site = EditSite {
+            file: TYPED,
+            entity: part(line, "S"),
+            key: Some(part(line, "x")),
+            field: Some(part(line, "owner")),
+            value: Some(part(line, "\"p-chn\"")),
+        };
+        let error = engine.set_field("S", "x", "owner", "\"p-chn\"").expect_err("no fact x");
+        let codes: Vec<Code> = engine.edit_diagnostics(&error, &site).iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::UnknownName, Code::FactMissingRef]);
+        let line = ":set S \"x\".owner = \"p-chen\"";
+        let site = EditSite { value: Some(part(line, "\"p-chen\"")), ..site };
+        let error = engine.set_field("S", "x", "owner", "\"p-chen\"").expect_err("no fact x");
+        assert_eq!(engine.edit_diagnostics(&error, &site).len(), 1, "a right value adds nothing");
     }
 
     #[test]
