@@ -11,8 +11,8 @@
 //! - `<!-- repl: ARGS -->`: a session of `aims repl ARGS`: the block is
 //!   `$ aims repl ARGS`, the banner, then each entry after its prompt
 //!   (`aims> `, continued on `  ... ` lines) and the answer to it. The
-//!   entries are read from the block and replayed through the REPL's
-//!   session; `engine time:` figures are not compared.
+//!   entries are read from the block and piped into the real `aims repl`
+//!   binary; `engine time:` figures are not compared.
 //!
 //! A block that drifted fails the test with a diff. `AIMS_BLESS=1 cargo
 //! test --test docs` rewrites the blocks with the current output instead
@@ -25,7 +25,6 @@ use std::process::Command;
 
 use aims_lang::facts::Facts as _;
 use aims_lang::project::LoadOptions;
-use aims_lang::Date;
 use aims_repl::Session;
 
 const PROMPT: &str = "aims> ";
@@ -177,31 +176,55 @@ fn entries(shown: &[String]) -> Vec<String> {
     out
 }
 
+/// The standard output of `aims repl ARGS` (from the repository root, with
+/// `NO_COLOR=1`) with `entries` piped in, one per line (a multi-line entry
+/// on its lines), as lines.
+fn piped_repl(args: &[String], entries: &[String]) -> Result<Vec<String>, String> {
+    use std::io::Write;
+    let state = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aims"))
+        .arg("repl")
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("XDG_STATE_HOME", state.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("aims repl does not start: {e}"))?;
+    let input: String = entries.iter().map(|e| format!("{e}\n")).collect();
+    child.stdin.take().ok_or("no stdin")?.write_all(input.as_bytes()).map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("aims repl {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect())
+}
+
+/// The session a block shows, as the real `aims repl` prints it. Piped
+/// input has no prompt and no echo, so where each answer starts is learnt
+/// from the length of the output of every shorter session (the answers do
+/// not depend on what follows them).
 fn session_transcript(args: &[String], shown: &[String]) -> Result<Vec<String>, String> {
-    let path = args.first().ok_or("a repl directive names the project")?;
-    let as_of = match args.iter().position(|a| a == "--as-of") {
-        Some(i) => Some(Date::parse(args.get(i + 1).ok_or("--as-of needs a date")?).ok_or("a bad --as-of")?),
-        None => None,
-    };
-    // Relative, as typed: integration tests run in the repository root.
-    let mut session = Session::load(Path::new(path), LoadOptions::default(), as_of)
-        .map_err(|f| format!("{path} does not load: {:?}", f.diagnostics))?;
-    let mut text = format!("$ aims repl {}\n", args.join(" "));
-    text.push_str(&session.banner());
-    text.push_str("Type :help for the commands, :quit to leave.\n");
-    for entry in entries(shown) {
-        text.push_str(PROMPT);
-        text.push_str(&entry.replace('\n', &format!("\n{CONTINUATION}")));
-        text.push('\n');
-        let reply = session.run(&entry);
-        text.push_str(&reply.text);
-        if reply.quit {
-            break;
-        }
+    let entries = entries(shown);
+    let full = piped_repl(args, &entries)?;
+    let mut starts = Vec::with_capacity(entries.len() + 1);
+    for n in 0..entries.len() {
+        starts.push(piped_repl(args, &entries[..n])?.len());
+    }
+    starts.push(full.len());
+    let banner = starts[0];
+    let mut text: Vec<String> = vec![format!("$ aims repl {}", args.join(" "))];
+    text.extend(full[..banner].iter().cloned());
+    for (i, entry) in entries.iter().enumerate() {
+        text.push(format!("{PROMPT}{}", entry.replace('\n', &format!("\n{CONTINUATION}"))));
+        let (from, to) = (starts[i], starts[i + 1].max(starts[i]));
+        text.extend(full.get(from..to).unwrap_or_default().iter().cloned());
     }
     // Paths as typed from the repository root, whatever the test's folder.
     let absolute = format!("{}/", root().display());
-    Ok(text.replace(&absolute, "").lines().map(String::from).collect())
+    Ok(text.join("\n").replace(&absolute, "").lines().map(String::from).collect())
 }
 
 /// What varies from run to run.

@@ -121,3 +121,91 @@ fn int_keys_are_listed_and_diffed_in_numeric_order() {
     assert_eq!(order("checked × "), ["1", "2", "3", "10"], "{stdout}");
     assert_eq!(order("+ minor       control checked "), ["1", "2", "3", "10"], "{stdout}");
 }
+
+/// A project of `n` systems with a rule that compares every due system
+/// with every other one: nothing is due as of 2026-11-01, so the session
+/// starts at once; as of 2028-01-01 the rule is quadratic (4 × 10⁸ steps
+/// for 20,000 systems: minutes in a debug build, seconds in a release one).
+fn heavy_project(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = "entity S { id: Text key, v: Int, due: Date, flag: Bool }\n\
+                  control rare \"Few systems share a value\" severity minor\n  for s: S where s.due < today\n\
+                  { require count(t for t: S where t.v == s.v) < 3 because \"a shared value is suspicious\" }\n\
+                  control flagged \"Systems are flagged\" severity minor for s: S { require s.flag }\n";
+    std::fs::create_dir(dir.path().join("policy")).expect("policy folder");
+    std::fs::write(dir.path().join("policy").join("policy.aims"), policy).expect("policy");
+    let rows: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"id": "s{i}", "v": {}, "due": "2027-06-01", "flag": false}}"#, i % (n / 4).max(1)))
+        .collect();
+    std::fs::write(dir.path().join("facts.json"), format!(r#"{{"S": [{}]}}"#, rows.join(",\n"))).expect("facts");
+    let toml = "[project]\nname = \"heavy\"\nsources = [\"policy\"]\n\n[[facts]]\npath = \"facts.json\"\n";
+    std::fs::write(dir.path().join("aims.toml"), toml).expect("aims.toml");
+    dir
+}
+
+/// Sends Ctrl-C once the command just typed runs: after rustyline has
+/// echoed it and left raw mode (until then Ctrl-C is a key, not SIGINT).
+fn interrupt_command(repl: &mut rexpect::session::PtySession, command: &str) -> Result<(), rexpect::error::Error> {
+    repl.send_line(command)?;
+    repl.exp_string(command)?;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    repl.send_control('c')?;
+    repl.exp_string("interrupted: the session is as it was before this command")?;
+    repl.exp_string("aims> ")?;
+    Ok(())
+}
+
+#[test]
+fn ctrl_c_interrupts_the_running_command_and_the_session_goes_on() -> Result<(), Box<dyn std::error::Error>> {
+    let project = heavy_project(20_000);
+    let state = tempfile::tempdir()?;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aims"));
+    command
+        .args(["repl", ".", "--as-of", "2026-11-01"])
+        .current_dir(project.path())
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .env("XDG_STATE_HOME", state.path());
+    let mut repl = spawn_command(command, Some(60_000))?;
+    repl.exp_string("heavy as of 2026-11-01")?;
+    repl.exp_string("aims> ")?;
+    repl.send_line(":set S \"s7\".flag = true")?;
+    repl.exp_string(&bytes("flagged × s7  fail → pass"))?;
+    repl.exp_string("aims> ")?;
+
+    // An edit stopped while its answer is computed, a declaration, and an
+    // expression: each is interrupted, and nothing of it stays.
+    interrupt_command(&mut repl, ":as-of 2028-01-01")?;
+    interrupt_command(&mut repl, "control twice for s: S { require count(t for t: S where t.v == s.v) < 9 }")?;
+    interrupt_command(&mut repl, "count(s for s: S where count(t for t: S where t.v == s.v) > 1)")?;
+
+    repl.send_line("40 + 2")?;
+    repl.exp_string("42")?;
+    repl.exp_string("aims> ")?;
+    repl.send_line(":as-of")?;
+    repl.exp_string("as of 2026-11-01")?;
+    repl.exp_string("aims> ")?;
+    repl.send_line("count(s for s: S where s.flag)")?;
+    repl.exp_string("\r\n1\r\n")?;
+    repl.exp_string("aims> ")?;
+    repl.send_line(":edits")?;
+    let listed = repl.exp_string("aims> ")?;
+    assert!(listed.contains("  1  :set S \"s7\".flag = true\r\n"), "{listed:?}");
+    assert!(!listed.contains("  2  "), "only the earlier edit is recorded: {listed:?}");
+
+    // At the prompt: Ctrl-C clears the line being typed...
+    repl.send("abc")?;
+    repl.flush()?;
+    repl.exp_string("abc")?;
+    repl.send_control('c')?;
+    repl.exp_string("aims> ")?;
+    repl.send_line("1 + 1")?;
+    repl.exp_string("\r\n2\r\n")?;
+    repl.exp_string("aims> ")?;
+    // ... at an empty prompt it says how to leave; a second one in a row leaves.
+    repl.send_control('c')?;
+    repl.exp_string("(to leave, press Ctrl-C again, or Ctrl-D, or type :quit)")?;
+    repl.send_control('c')?;
+    repl.exp_eof()?;
+    Ok(())
+}

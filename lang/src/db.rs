@@ -706,8 +706,8 @@ pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
 /// whole inventory from memory once per rule, and those cache misses were
 /// most of a first evaluation. Each thread works on its own database handle
 /// and takes the next chunk from a shared counter. A cancelled handle (an
-/// edit arrived) just stops: the caller's own query reports the
-/// cancellation.
+/// edit arrived, or an interrupt) just stops: the caller's own query
+/// reports the cancellation.
 pub fn prewarm(db: &Database, ws: Workspace) {
     let program = &compiled(db, ws).program;
     // Per entity: the rules, risks and fact-aggregating objectives over it.
@@ -749,6 +749,7 @@ pub fn prewarm(db: &Database, ws: Workspace) {
         loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let Some(&(entity, chunk)) = chunks.get(i) else { break };
+            ws.spent(db).interrupt().checkpoint();
             for (kind, name) in &names[entity] {
                 match kind {
                     Kind::Rule => drop(chunk_outcomes(db, ws, *name, chunk)),

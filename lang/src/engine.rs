@@ -31,7 +31,10 @@ mod schema;
 
 #[cfg(test)]
 mod incremental_tests;
+#[cfg(test)]
+mod interrupt_tests;
 
+pub use crate::eval::interrupt::{checkpoint, Interrupt, Interrupted};
 pub use edits::{EditSite, Evaluated, Typed};
 pub use schema::Schema;
 
@@ -113,6 +116,17 @@ pub enum EditError {
     /// The field is the entity's key and may not be changed: its name.
     #[error("`{0}` is the key; remove the fact and add another instead")]
     KeyField(String),
+    /// A reference in the value or record names a fact that does not
+    /// exist (refused, as loading a fact file would refuse it).
+    #[error("no `{entity}` has the key \"{key}\"")]
+    MissingReference {
+        /// The entity type referred to.
+        entity: String,
+        /// The key that has no fact.
+        key: String,
+        /// Where the reference is, in the value's or record's text.
+        span: crate::syntax::ast::Span,
+    },
     /// An added fact has the key of a fact already there.
     #[error("a `{entity}` with the key \"{key}\" already exists")]
     DuplicateKey {
@@ -315,6 +329,53 @@ impl Engine {
         self.ws.as_of(&self.db)
     }
 
+    /// The handle that interrupts this engine's evaluations from another
+    /// thread (and those of its [`Engine::fresh_copy`]s): a call made
+    /// inside [`Engine::interruptible`] then returns `Err(Interrupted)`.
+    /// Calls made outside it are never interrupted.
+    ///
+    /// ```
+    /// # use aims_lang::{facts::{Format, Mapping}, Engine};
+    /// # let policy = "entity S { id: Text key, ok: Bool }\ncontrol c for s: S { require s.ok }\n";
+    /// # let facts = r#"{ "S": [ { "id": "a", "ok": false } ] }"#;
+    /// # let engine = Engine::from_texts("p.aims", policy, &[("f.json", Format::Json, Mapping::default(), facts)]).unwrap();
+    /// let handle = engine.interrupt_handle();
+    /// // On another thread, or in a Ctrl-C handler: `handle.interrupt()`.
+    /// # handle.clear();
+    /// match engine.interruptible(|e| e.evaluation()) {
+    ///     Ok(evaluation) => assert_eq!(evaluation.findings.len(), 1),
+    ///     Err(aims_lang::engine::Interrupted) => println!("interrupted"),
+    /// }
+    /// ```
+    pub fn interrupt_handle(&self) -> Interrupt {
+        self.ws.spent(&self.db).interrupt().clone()
+    }
+
+    /// Makes `interrupt` the handle that interrupts this engine, so that
+    /// one handle serves several engines (a reloaded project and the one it
+    /// replaces). The handle is an input of every evaluation: set it before
+    /// evaluating, or what was evaluated is evaluated again.
+    pub fn set_interrupt_handle(&mut self, interrupt: Interrupt) {
+        self.ws.set_spent(&mut self.db).to(crate::eval::budget::Spent::with_interrupt(interrupt));
+    }
+
+    /// Runs `f` on this engine so that its [`Engine::interrupt_handle`]
+    /// stops it: evaluation checks for an interrupt every few thousand
+    /// expressions and every chunk of facts, and unwinds without keeping a
+    /// half-computed result. After `Err(Interrupted)` the engine answers
+    /// the next call as a fresh engine would.
+    pub fn interruptible<T>(&self, f: impl FnOnce(&Engine) -> T) -> Result<T, Interrupted> {
+        self.interrupt_handle().run(|| f(self))
+    }
+
+    /// [`Engine::interruptible`] for calls that change the engine. An
+    /// edit that `f` made before it was interrupted stays made (a what-if
+    /// is interrupted while its answer is computed, after the edit).
+    pub fn interruptible_mut<T>(&mut self, f: impl FnOnce(&mut Engine) -> T) -> Result<T, Interrupted> {
+        let interrupt = self.interrupt_handle();
+        interrupt.run(|| f(self))
+    }
+
     /// Evaluates every rule, risk and objective as of a date.
     pub fn evaluate(&mut self, as_of: Date) -> Arc<Evaluation> {
         self.set_as_of(as_of);
@@ -445,25 +506,25 @@ impl Engine {
 
     /// Parses a value written in the language for a field's type.
     pub fn parse_value(&self, ty: &Ty, text: &str) -> Result<Value, EditError> {
-        crate::sema::constant(self.program(), ty, text).map_err(EditError::Invalid)
+        crate::sema::constant(self.program(), ty, text).map(|c| c.value).map_err(EditError::Invalid)
     }
 
     /// Refuses a value that refers to a fact that does not exist, as
-    /// loading a fact file would.
-    fn check_references(&self, value: &Value) -> Result<(), EditError> {
-        match value {
-            Value::Ref(entity, key) => {
-                let facts = self.facts();
-                match crate::facts::Facts::find(&facts, *entity, key) {
-                    Some(_) => Ok(()),
-                    None => Err(EditError::UnknownKey {
-                        entity: self.program().entity(*entity).decl.name.clone(),
-                        key: key.to_string(),
-                    }),
-                }
-            }
-            Value::List(items) | Value::Record(items) => items.iter().try_for_each(|v| self.check_references(v)),
-            _ => Ok(()),
+    /// loading a fact file would: the first such reference, and where it
+    /// was written.
+    fn check_references(&self, constant: &crate::sema::Constant) -> Result<(), EditError> {
+        let facts = self.facts();
+        let missing = constant
+            .references
+            .iter()
+            .find(|(_, entity, key)| crate::facts::Facts::find(&facts, *entity, key).is_none());
+        match missing {
+            Some((span, entity, key)) => Err(EditError::MissingReference {
+                entity: self.program().entity(*entity).decl.name.clone(),
+                key: key.to_string(),
+                span: *span,
+            }),
+            None => Ok(()),
         }
     }
 
@@ -486,9 +547,9 @@ impl Engine {
         if def.key == Some(index) {
             return Err(EditError::KeyField(field.to_string()));
         }
-        let value = self.parse_value(&field_def.ty, value)?;
-        self.check_references(&value)?;
-        self.set_value(id, row, index, value);
+        let constant = crate::sema::constant(self.program(), &field_def.ty, value).map_err(EditError::Invalid)?;
+        self.check_references(&constant)?;
+        self.set_value(id, row, index, constant.value);
         Ok(())
     }
 
@@ -547,7 +608,7 @@ impl Engine {
         })?;
         let parsed = crate::sema::fact_record(self.program(), id, record).map_err(EditError::Invalid)?;
         self.check_references(&parsed)?;
-        let values = match parsed {
+        let values = match parsed.value {
             Value::Record(values) => values,
             _ => {
                 let d = Diagnostic::error(Code::TypeMismatch, "expected a record `{ field: value, .. }`");
@@ -607,7 +668,7 @@ impl Engine {
 
     /// The same inputs (policy texts, facts, date) in a new database with
     /// nothing memoized: evaluation from scratch, to compare with the
-    /// incremental result.
+    /// incremental result. The copy answers the same interrupt handle.
     pub fn fresh_copy(&self) -> Engine {
         let mut db = Database::default();
         let copy_file = |db: &Database, f: &SourceFile| SourceFile::new(db, f.id(&self.db), f.text(&self.db).clone());
@@ -635,7 +696,7 @@ impl Engine {
             tables,
             self.ws.as_of(&self.db),
             self.budget(),
-            Default::default(),
+            crate::eval::budget::Spent::with_interrupt(self.interrupt_handle()),
             self.ws.threads(&self.db),
         );
         let _ = &mut db;

@@ -52,6 +52,8 @@ impl Snapshot {
     pub fn new(program: &Program, evaluation: &Evaluation) -> Snapshot {
         let mut rules = BTreeMap::new();
         for result in &evaluation.rules {
+            // Ctrl-C stops a large snapshot between rules.
+            aims_lang::engine::checkpoint();
             let Some(rule) = program.rules.get(result.rule.index()) else { continue };
             let outcomes = result.outcomes.iter().map(|o| (o.key.to_string(), o.kind)).collect();
             rules.insert(rule.decl.name.clone(), RuleSnapshot { kind: rule.kind, outcomes });
@@ -171,6 +173,7 @@ impl Diff {
             ..Diff::default()
         };
         for (name, b) in &before.rules {
+            aims_lang::engine::checkpoint();
             match after.rules.get(name) {
                 None => diff.removed_rules.push((name.clone(), b.kind)),
                 Some(a) => {

@@ -3,10 +3,18 @@
 //!
 //! Colour is used only when standard output (or, for load errors, standard
 //! error) is a terminal and `NO_COLOR` is not set.
+//!
+//! Ctrl-C behaves as in other line-editing REPLs (python, node): at the
+//! prompt it clears the line being typed; at an empty prompt it prints how
+//! to leave, and a second one in a row leaves. While a command runs, the
+//! terminal turns Ctrl-C into SIGINT, which interrupts the command (see
+//! `session::interrupt`) instead of ending the process.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use aims_lang::diag::{self, Code, RenderOptions};
 use aims_lang::project::LoadOptions;
@@ -17,13 +25,18 @@ use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
-use rustyline::{CompletionType, Config, Context, Editor, Helper};
+use rustyline::{
+    Cmd, CompletionType, ConditionalEventHandler, Config, Context, Editor, Event, EventContext, EventHandler, Helper,
+    KeyEvent, RepeatCount,
+};
 
 use crate::complete::{self, Vocabulary};
 use crate::session::Session;
 
 const PROMPT: &str = "aims> ";
 const CONTINUATION: &str = "  ... ";
+/// Printed after Ctrl-C at an empty prompt.
+pub(crate) const EXIT_HINT: &str = "(to leave, press Ctrl-C again, or Ctrl-D, or type :quit)";
 
 /// Exit code for a policy or facts with errors.
 const EXIT_INVALID: u8 = 2;
@@ -58,6 +71,48 @@ impl Highlighter for ReplHelper {}
 impl Validator for ReplHelper {}
 
 impl Helper for ReplHelper {}
+
+/// Notes whether the line was empty when Ctrl-C was pressed (rustyline's
+/// `Interrupted` does not say), then lets rustyline give the line up.
+struct CtrlC {
+    line_was_empty: Arc<AtomicBool>,
+}
+
+impl ConditionalEventHandler for CtrlC {
+    fn handle(&self, _: &Event, _: RepeatCount, _: bool, ctx: &EventContext) -> Option<Cmd> {
+        self.line_was_empty.store(ctx.line().is_empty(), Ordering::SeqCst);
+        None
+    }
+}
+
+/// What was read at the prompt.
+enum Entry {
+    /// An entry to run (possibly empty).
+    Text(String),
+    /// Ctrl-C: `empty` when nothing at all had been typed.
+    Interrupted { empty: bool },
+    /// End of input (Ctrl-D) or a terminal error.
+    End,
+}
+
+/// Turns SIGINT (Ctrl-C while a command runs: the terminal is not in raw
+/// mode then) into an interrupt of the command, for the rest of the process.
+#[cfg(unix)]
+fn forward_ctrl_c(interrupt: aims_lang::engine::Interrupt) {
+    match signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT]) {
+        Ok(mut signals) => {
+            std::thread::spawn(move || {
+                for _ in signals.forever() {
+                    interrupt.interrupt();
+                }
+            });
+        }
+        Err(e) => eprintln!("aims: Ctrl-C cannot interrupt a command (it ends the REPL): {e}"),
+    }
+}
+
+#[cfg(not(unix))]
+fn forward_ctrl_c(_: aims_lang::engine::Interrupt) {}
 
 /// `$XDG_STATE_HOME/aims/history`, else `~/.aims_history`.
 fn history_path() -> Option<PathBuf> {
@@ -108,19 +163,46 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
         }
     };
     editor.set_helper(Some(ReplHelper { vocabulary: session.vocabulary() }));
+    let line_was_empty = Arc::new(AtomicBool::new(false));
+    let ctrl_c = CtrlC { line_was_empty: line_was_empty.clone() };
+    editor.bind_sequence(KeyEvent::ctrl('C'), EventHandler::Conditional(Box::new(ctrl_c)));
     let history = history_path();
     if let Some(file) = &history {
         let _ = editor.load_history(file);
     }
+    let interrupt = session.interrupt_handle();
+    forward_ctrl_c(interrupt.clone());
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "{}Type :help for the commands, :quit to leave.", session.banner());
     let _ = stdout.flush();
-    while let Some(entry) = read_entry(&mut editor, &session) {
+    // Whether the last key was Ctrl-C at an empty prompt.
+    let mut leaving = false;
+    loop {
+        let entry = match read_entry(&mut editor, &session, &line_was_empty) {
+            Entry::End => break,
+            Entry::Interrupted { empty: true } if leaving => break,
+            Entry::Interrupted { empty } => {
+                if empty {
+                    let _ = writeln!(stdout, "{EXIT_HINT}");
+                    let _ = stdout.flush();
+                }
+                leaving = empty;
+                continue;
+            }
+            Entry::Text(entry) => entry,
+        };
+        leaving = false;
         if entry.trim().is_empty() {
             continue;
         }
         let _ = editor.add_history_entry(entry.as_str());
+        // A Ctrl-C pressed before the command started is not for it.
+        interrupt.clear();
         let reply = session.run(&entry);
+        if reply.text == crate::session::INTERRUPTED {
+            // After the `^C` the terminal echoed.
+            let _ = writeln!(stdout);
+        }
         let _ = stdout.write_all(reply.text.as_bytes());
         let _ = stdout.flush();
         if reply.quit {
@@ -201,12 +283,17 @@ fn run_piped(session: &mut Session, mut input: impl std::io::BufRead) {
     }
 }
 
-/// Reads one entry: a line, or more while the session needs them.
-/// `None` at the end of input; Ctrl-C drops the entry being typed.
-fn read_entry(editor: &mut Editor<ReplHelper, DefaultHistory>, session: &Session) -> Option<String> {
+/// Reads one entry: a line, or more while the session needs them. Ctrl-C
+/// drops the entry being typed.
+fn read_entry(
+    editor: &mut Editor<ReplHelper, DefaultHistory>,
+    session: &Session,
+    line_was_empty: &AtomicBool,
+) -> Entry {
     let mut buffer = String::new();
     let mut prompt = PROMPT;
     loop {
+        line_was_empty.store(false, Ordering::SeqCst);
         match editor.readline(prompt) {
             Ok(line) => {
                 if prompt == CONTINUATION {
@@ -214,18 +301,21 @@ fn read_entry(editor: &mut Editor<ReplHelper, DefaultHistory>, session: &Session
                 }
                 buffer.push_str(&line);
                 if !session.needs_more(&buffer) {
-                    return Some(buffer);
+                    return Entry::Text(buffer);
                 }
                 prompt = CONTINUATION;
             }
-            Err(ReadlineError::Interrupted) => return Some(String::new()),
-            Err(ReadlineError::Eof) => {
-                // End of input in the middle of an entry still runs it.
-                return (!buffer.is_empty()).then_some(buffer);
+            Err(ReadlineError::Interrupted) => {
+                return Entry::Interrupted { empty: buffer.is_empty() && line_was_empty.load(Ordering::SeqCst) }
             }
+            Err(ReadlineError::Eof) if !buffer.is_empty() => {
+                // End of input in the middle of an entry still runs it.
+                return Entry::Text(buffer);
+            }
+            Err(ReadlineError::Eof) => return Entry::End,
             Err(e) => {
                 eprintln!("aims: {e}");
-                return None;
+                return Entry::End;
             }
         }
     }

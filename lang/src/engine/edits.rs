@@ -83,7 +83,9 @@ impl Engine {
         let program = self.program();
         let expression = crate::sema::expression(program, file, text, None)?;
         let facts = self.facts();
-        let env = Env::new(program, &facts, self.as_of());
+        // Within the project's limits, and stopped by its interrupt handle.
+        let spent = crate::eval::budget::Spent::with_interrupt(self.interrupt_handle());
+        let env = Env::new(program, &facts, self.as_of()).with_budget(self.budget(), spent);
         let mut frame = vec![Value::Absent; expression.slots.max(1) as usize];
         let value = env.eval(&expression.ex, &mut frame);
         let shown = eval::show(&env, &value);
@@ -124,9 +126,27 @@ impl Engine {
                 let keys = entity_id.map(|id| self.keys(id)).unwrap_or_default();
                 d.suggest(key, keys.iter().map(String::as_str), Quote::Literal)
             }
-            // A reference inside the value to a fact that does not exist.
             EditError::UnknownKey { .. } => {
-                Diagnostic::error(Code::FactMissingRef, error.to_string()).at_file(file, at(site.value), "no such fact")
+                Diagnostic::error(Code::UnknownName, error.to_string()).at_file(file, at(site.key), "no such key")
+            }
+            EditError::MissingReference { entity, key, span } => {
+                // The span is in the value's text: placed where it was typed.
+                let value = at(site.value);
+                let place =
+                    Span::new(value.start as usize + span.start as usize, value.start as usize + span.end as usize);
+                let label = match site.field {
+                    Some(field) => format!("`{}` refers to a missing `{entity}`", field.text),
+                    None => format!("refers to a missing `{entity}`"),
+                };
+                let d = Diagnostic::error(Code::FactMissingRef, format!("no `{entity}` has the key {key:?}"))
+                    .at_file(file, place, label);
+                let keys = program.entity_by_name(entity).map(|id| self.keys(id)).unwrap_or_default();
+                d.suggest_or(
+                    key,
+                    keys.iter().map(String::as_str),
+                    Quote::Literal,
+                    format!("add the `{entity}` first (`:add {entity} {{ .. }}`), or correct the key"),
+                )
             }
             EditError::UnknownField { entity, field } => {
                 let d = Diagnostic::error(Code::UnknownField, format!("`{entity}` has no field `{field}`")).at_file(
@@ -170,7 +190,20 @@ impl Engine {
                     .collect();
             }
         };
-        vec![d]
+        let mut out = vec![d];
+        // A value typed for a fact that does not exist may be wrong too:
+        // say so now, not after the key is corrected.
+        if let (EditError::UnknownKey { .. }, Some(field), Some(value)) = (error, site.field, site.value) {
+            let ty = entity_id.and_then(|id| program.entity(id).field(field.text)).map(|(_, f)| f.ty.clone());
+            let wrong = ty.and_then(|ty| match crate::sema::constant(program, &ty, value.text) {
+                Err(diagnostics) => Some(EditError::Invalid(diagnostics)),
+                Ok(constant) => self.check_references(&constant).err(),
+            });
+            if let Some(wrong) = wrong {
+                out.extend(self.edit_diagnostics(&wrong, site));
+            }
+        }
+        out
     }
 }
 
@@ -236,6 +269,57 @@ mod tests {
         let error = engine.unset_field("S", "alpha", "ok").expect_err("not optional");
         let d = &engine.edit_diagnostics(&error, &site)[0];
         assert_eq!(d.primary.as_ref().map(|l| l.message.as_str()), Some("this field is a `Bool`"));
+    }
+
+    #[test]
+    fn a_missing_reference_is_placed_on_its_key_with_a_suggestion() {
+        const POLICY: &str =
+            "entity P { id: Text key }\nentity S { id: Text key, owners: [P] }\ncontrol c for s: S { require true }\n";
+        const FACTS: &str =
+            r#"{ "P": [ { "id": "p-chen" }, { "id": "p-okafor" } ], "S": [ { "id": "a", "owners": [] } ] }"#;
+        let mut engine = Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), FACTS)])
+            .expect("loads");
+        let line = ":set S \"a\".owners = [\"p-chen\", \"p-chn\"]";
+        let value = part(line, "[\"p-chen\", \"p-chn\"]");
+        let site = EditSite {
+            file: TYPED,
+            entity: part(line, "S"),
+            key: Some(part(line, "a")),
+            field: Some(part(line, "owners")),
+            value: Some(value),
+        };
+        let error = engine.set_field("S", "a", "owners", value.text).expect_err("p-chn is not a P");
+        assert!(matches!(&error, EditError::MissingReference { key, .. } if key == "p-chn"), "{error:?}");
+        let d = &engine.edit_diagnostics(&error, &site)[0];
+        assert_eq!(d.code, Code::FactMissingRef);
+        assert_eq!(d.help.as_deref(), Some("did you mean \"p-chen\"?"));
+        let start = line.rfind("\"p-chn\"").expect("typed");
+        assert_eq!(d.primary.as_ref().map(|l| l.at.span), Some(Span::new(start, start + "\"p-chn\"".len())));
+        assert!(engine.evaluation().rules[0].outcomes.iter().all(|o| o.kind == crate::ir::OutcomeKind::Pass));
+    }
+
+    #[test]
+    fn a_wrong_key_and_a_wrong_value_are_both_reported() {
+        const POLICY: &str =
+            "entity P { id: Text key }\nentity S { id: Text key, owner: P }\ncontrol c for s: S { require true }\n";
+        const FACTS: &str = r#"{ "P": [ { "id": "p-chen" } ], "S": [ { "id": "a", "owner": "p-chen" } ] }"#;
+        let mut engine = Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), FACTS)])
+            .expect("loads");
+        let line = ":set S \"x\".owner = \"p-chn\"";
+        let site = EditSite {
+            file: TYPED,
+            entity: part(line, "S"),
+            key: Some(part(line, "x")),
+            field: Some(part(line, "owner")),
+            value: Some(part(line, "\"p-chn\"")),
+        };
+        let error = engine.set_field("S", "x", "owner", "\"p-chn\"").expect_err("no fact x");
+        let codes: Vec<Code> = engine.edit_diagnostics(&error, &site).iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::UnknownName, Code::FactMissingRef]);
+        let line = ":set S \"x\".owner = \"p-chen\"";
+        let site = EditSite { value: Some(part(line, "\"p-chen\"")), ..site };
+        let error = engine.set_field("S", "x", "owner", "\"p-chen\"").expect_err("no fact x");
+        assert_eq!(engine.edit_diagnostics(&error, &site).len(), 1, "a right value adds nothing");
     }
 
     #[test]

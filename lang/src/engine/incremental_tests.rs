@@ -225,7 +225,12 @@ fn what_if_edits_are_checked_like_fact_files() {
     let mut engine = Engine::load(&root, &Default::default()).expect("example loads");
     engine.set_field("AISystem", "affordability-v5", "owner", "\"p-chen\"").expect("a reference by key");
     let refused = engine.set_field("AISystem", "affordability-v5", "owner", "\"nobody\"");
-    assert_eq!(refused, Err(crate::engine::EditError::UnknownKey { entity: "Person".into(), key: "nobody".into() }));
+    let missing = crate::engine::EditError::MissingReference {
+        entity: "Person".into(),
+        key: "nobody".into(),
+        span: crate::syntax::ast::Span::new(0, "\"nobody\"".len()),
+    };
+    assert_eq!(refused, Err(missing));
     assert!(
         engine.set_field("AISystem", "affordability-v5", "human_oversight", "\"yes\"").is_err(),
         "a text is not a Bool"

@@ -20,6 +20,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::interrupt::Interrupt;
+
 /// The default: about a second or two of evaluation for one outcome.
 pub const DEFAULT_EVAL_STEPS: u64 = 50_000_000;
 /// The default for a whole evaluation: a few minutes at most.
@@ -52,19 +54,38 @@ impl Budget {
 }
 
 /// The steps an evaluation has spent, shared by the threads and the queries
-/// that take part in it (clones count into the same total).
+/// that take part in it (clones count into the same total), and the
+/// [`Interrupt`] that can stop it.
 #[derive(Clone, Debug, Default)]
-pub struct Spent(Arc<AtomicU64>);
+pub struct Spent {
+    steps: Arc<AtomicU64>,
+    interrupt: Interrupt,
+}
 
 impl Spent {
+    /// A count of its own that `interrupt` stops.
+    pub fn with_interrupt(interrupt: Interrupt) -> Spent {
+        Spent { steps: Arc::default(), interrupt }
+    }
+
     /// Starts the count of a new evaluation (or what-if).
     pub fn reset(&self) {
-        self.0.store(0, Ordering::Relaxed);
+        self.steps.store(0, Ordering::Relaxed);
     }
 
     /// Charges `steps`; false once more than `total` are spent.
     pub fn charge(&self, steps: u64, total: u64) -> bool {
-        self.0.fetch_add(steps, Ordering::Relaxed).saturating_add(steps) <= total
+        self.steps.fetch_add(steps, Ordering::Relaxed).saturating_add(steps) <= total
+    }
+
+    /// The steps spent since the last [`Spent::reset`].
+    pub fn steps(&self) -> u64 {
+        self.steps.load(Ordering::Relaxed)
+    }
+
+    /// The handle that interrupts the evaluations counted here.
+    pub fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
     }
 }
 

@@ -121,6 +121,7 @@ impl Env<'_> {
         self.evaluated.set(n);
         if n % 4096 == 0 {
             self.facts.check_cancelled();
+            self.spent.interrupt().checkpoint();
         }
         stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.eval_inner(ex, frame))
     }

@@ -15,6 +15,7 @@
 pub mod budget;
 mod expr;
 mod findings;
+pub(crate) mod interrupt;
 mod messages;
 mod objectives;
 mod observe;

@@ -305,6 +305,7 @@ pub fn load_within(
         store.push(program, fact.entity, Row { values: fact.values.clone().into(), origin: Origin::Policy(fact.span) });
     }
     for input in inputs {
+        crate::eval::interrupt::checkpoint();
         let text = sources.text(input.file);
         let budget = max_entities.saturating_sub(count);
         let mut file_diags = Vec::new();

@@ -234,6 +234,10 @@ fn records<'de, A: SeqAccess<'de>>(
         }
         let origin = Origin::File { file, format, array: array.clone(), index };
         rows.push((entity, Row { values: values.into(), origin }));
+        if index % 4096 == 0 {
+            // `:reload` of a large inventory stops at Ctrl-C.
+            crate::eval::interrupt::checkpoint();
+        }
         index = index.checked_add(1).ok_or_else(slow)?;
     }
     Ok(())

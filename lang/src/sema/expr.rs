@@ -44,6 +44,9 @@ pub(crate) struct ExprChecker<'c> {
     /// silently exclude: (span, what may be absent).
     pub(crate) decided_on_absent: Vec<(Span, String)>,
     pub(crate) diags: Vec<Diagnostic>,
+    /// Text literals read as references to facts: (span, entity, key), so
+    /// that a value typed at the REPL can say which key has no fact.
+    pub(crate) references: Vec<(Span, EntityId, Arc<str>)>,
     /// Where the source map is recorded: the context's, or a rule's own
     /// when the rule is checked on its own (see `RuleBody::model`).
     model: &'c Recorder,
@@ -70,6 +73,7 @@ impl<'c> ExprChecker<'c> {
             optional_reads: Vec::new(),
             decided_on_absent: Vec::new(),
             diags: Vec::new(),
+            references: Vec::new(),
         }
     }
 
@@ -205,7 +209,11 @@ impl<'c> ExprChecker<'c> {
             ExprKind::Number(n) => (Ex::Const(Value::Number(*n)), Ty::Number),
             ExprKind::Percent(p) => (Ex::Const(Value::Percent(*p)), Ty::Percent),
             ExprKind::Text(t) => match expected.map(Ty::definite) {
-                Some(Ty::Entity(id)) => (Ex::Const(Value::Ref(*id, Arc::from(t.as_str()))), Ty::Entity(*id)),
+                Some(Ty::Entity(id)) => {
+                    let key: Arc<str> = Arc::from(t.as_str());
+                    self.references.push((e.span, *id, key.clone()));
+                    (Ex::Const(Value::Ref(*id, key)), Ty::Entity(*id))
+                }
                 _ => (Ex::Const(Value::text(t)), Ty::Text),
             },
             ExprKind::Date(d) => (Ex::Const(Value::Date(*d)), Ty::Date),
@@ -494,6 +502,8 @@ impl<'c> ExprChecker<'c> {
         // Owned: the diagnostic is pushed onto `self` while they are read.
         let mut names: Vec<String> = self.scope.iter().map(|l| l.name.clone()).collect();
         names.extend(self.cx.all_variant_names());
+        // The literals written as words: `flase` is a typo of `false`.
+        names.extend(["true", "false", "today"].map(String::from));
         let name = ident.name.clone();
         let span = ident.span;
         let file = self.file;

@@ -147,6 +147,16 @@ pub fn expression(
     text: &str,
     expected: Option<&Ty>,
 ) -> Result<Expression, Vec<Diagnostic>> {
+    checked_expression(program, file, text, expected).map(|(expression, _)| expression)
+}
+
+/// [`expression`], with the text literals it read as references.
+fn checked_expression(
+    program: &Program,
+    file: FileId,
+    text: &str,
+    expected: Option<&Ty>,
+) -> Result<(Expression, References), Vec<Diagnostic>> {
     let ast = crate::syntax::parse_expr(text)
         .map_err(|errors| errors.iter().map(|e| Diagnostic::from_syntax(file, e)).collect::<Vec<_>>())?;
     let cx = Context::from_program(program);
@@ -160,26 +170,39 @@ pub fn expression(
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
-    Ok(Expression { ex, ty, slots })
+    Ok((Expression { ex, ty, slots }, std::mem::take(&mut ck.references)))
+}
+
+/// Text literals read as references to facts: (span in the text, entity, key).
+pub type References = Vec<(ast::Span, EntityId, std::sync::Arc<str>)>;
+
+/// A constant typed by a person (a REPL value or record), with where each
+/// reference to a fact was written in its text.
+#[derive(Clone, Debug)]
+pub struct Constant {
+    pub value: Value,
+    /// Every text literal read as a reference.
+    pub references: References,
 }
 
 /// A constant of a type, written in the language: `true`, `2026-01-01`,
 /// `high`, `"text"`, `"key"` for a reference, `{ field: value, .. }` for a
 /// record.
-pub fn constant(program: &Program, ty: &Ty, text: &str) -> Result<Value, Vec<Diagnostic>> {
+pub fn constant(program: &Program, ty: &Ty, text: &str) -> Result<Constant, Vec<Diagnostic>> {
     let file = FileId(u32::MAX);
-    let checked = expression(program, file, text, Some(ty))?;
+    let (checked, references) = checked_expression(program, file, text, Some(ty))?;
     if checked.ty.is_optional() && !ty.is_optional() {
         return Err(vec![Diagnostic::error(crate::diag::Code::UnhandledOptional, "the value may be absent")]);
     }
-    const_value(&checked.ex)
-        .ok_or_else(|| vec![Diagnostic::error(crate::diag::Code::NotConstant, "expected a constant value")])
+    let value = const_value(&checked.ex)
+        .ok_or_else(|| vec![Diagnostic::error(crate::diag::Code::NotConstant, "expected a constant value")])?;
+    Ok(Constant { value, references })
 }
 
 /// A whole fact of an entity, written as in a `fact` declaration:
 /// `{ id: "x", .. }`, defaults filled in. Returns a `Value::Record` of every
 /// field in declaration order.
-pub fn fact_record(program: &Program, entity: EntityId, text: &str) -> Result<Value, Vec<Diagnostic>> {
+pub fn fact_record(program: &Program, entity: EntityId, text: &str) -> Result<Constant, Vec<Diagnostic>> {
     let file = FileId(u32::MAX);
     let ast = crate::syntax::parse_expr(text)
         .map_err(|errors| errors.iter().map(|e| Diagnostic::from_syntax(file, e)).collect::<Vec<_>>())?;
@@ -197,9 +220,10 @@ pub fn fact_record(program: &Program, entity: EntityId, text: &str) -> Result<Va
         return Err(std::mem::take(&mut ck.diags));
     }
     let values: Option<Vec<Value>> = values.iter().map(const_value).collect();
-    values
-        .map(|v| Value::Record(v.into()))
-        .ok_or_else(|| vec![Diagnostic::error(crate::diag::Code::NotConstant, "a fact must be written with constants")])
+    let value = values.map(|v| Value::Record(v.into())).ok_or_else(|| {
+        vec![Diagnostic::error(crate::diag::Code::NotConstant, "a fact must be written with constants")]
+    })?;
+    Ok(Constant { value, references: std::mem::take(&mut ck.references) })
 }
 
 /// A type that has values named by bare identifiers.

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use aims_lang::diag::{self, Diagnostic, RenderOptions};
+use aims_lang::diag::{self, Code, Diagnostic, RenderOptions};
 use aims_lang::engine::{EditSite, Typed};
 use aims_lang::Engine;
 
@@ -48,7 +48,13 @@ impl Session {
                     let diagnostics = self.engine.edit_diagnostics(&error, &site);
                     self.render(input, &diagnostics, None)
                 }
-                (_, error, None) => format!("error: {error}\n"),
+                // No part of the line to point at: the whole line.
+                (_, error, None) => {
+                    let line = Typed { text: input, span: aims_lang::syntax::Span::new(0, input.trim_end().len()) };
+                    let site = EditSite { file: self.repl_file(), entity: line, key: None, field: None, value: None };
+                    let diagnostics = self.engine.edit_diagnostics(&error, &site);
+                    self.render(input, &diagnostics, None)
+                }
             },
         }
     }
@@ -144,18 +150,7 @@ impl Session {
     /// A fresh copy of `base` with `edits` applied; the edits that failed
     /// (with why) are left out.
     pub(super) fn replay(&mut self, edits: &[Edit]) -> (Engine, Vec<Edit>, String) {
-        let mut engine = timed(&mut self.spent, || self.base.fresh_copy());
-        let mut applied = Vec::new();
-        let mut problems = String::new();
-        for edit in edits {
-            match timed(&mut self.spent, || edit.apply(&mut engine)) {
-                Ok(_) => applied.push(edit.clone()),
-                Err(e) => {
-                    let _ = writeln!(problems, "could not re-apply `{}`: {e}", edit.describe());
-                }
-            }
-        }
-        (engine, applied, problems)
+        replay_on(&self.base, edits, &mut self.spent)
     }
 
     /// Replays `edits` on a fresh copy of the project as loaded and makes
@@ -177,9 +172,17 @@ impl Session {
         format!("undid {}\n{problems}{}", last.describe(), Diff::between(&before, &after).render())
     }
 
-    pub(super) fn reload(&mut self) -> String {
+    pub(super) fn reload(&mut self, input: &str) -> String {
         let Some((path, options)) = self.project.clone() else {
-            return "error: this session was not loaded from a project folder, so there is nothing to reload\n".into();
+            let command = input.trim();
+            let at = input.find(command).unwrap_or(0);
+            let d = Diagnostic::error(
+                Code::Io,
+                "this session was not loaded from a project folder, so there is nothing to reload",
+            )
+            .at_file(self.repl_file(), aims_lang::syntax::Span::new(at, at + command.len()), "nothing to reload")
+            .help("`aims repl PATH` starts a session that `:reload` reads from PATH again");
+            return self.error_at(input, d);
         };
         let before = self.snapshot();
         let as_of = self.base.as_of();
@@ -193,13 +196,20 @@ impl Session {
                 out
             }
             Ok(mut engine) => {
+                // One Ctrl-C handle for the session, whatever it reloads.
+                engine.set_interrupt_handle(self.base.interrupt_handle());
                 timed(&mut self.spent, || engine.set_as_of(as_of));
+                // The session changes only once the answer is ready: a
+                // command interrupted before leaves it as it was.
+                let base_evaluation = timed(&mut self.spent, || engine.evaluation());
+                let initial = Snapshot::new(engine.program(), &base_evaluation);
+                let (working, applied, problems) = replay_on(&engine, &self.edits, &mut self.spent);
+                let evaluation = timed(&mut self.spent, || working.evaluation());
+                let after = Snapshot::new(working.program(), &evaluation);
                 self.base = engine;
-                let base_evaluation = timed(&mut self.spent, || self.base.evaluation());
-                self.initial = Snapshot::new(self.base.program(), &base_evaluation);
-                let edits = std::mem::take(&mut self.edits);
-                let problems = self.replay_as_current(&edits);
-                let after = self.snapshot();
+                self.initial = initial;
+                self.engine = working;
+                self.edits = applied;
                 format!(
                     "reloaded {} and re-applied {}\n{problems}{}",
                     path.display(),
@@ -209,4 +219,21 @@ impl Session {
             }
         }
     }
+}
+
+/// A fresh copy of `base` with `edits` applied; the edits that failed
+/// (with why) are left out.
+fn replay_on(base: &Engine, edits: &[Edit], spent: &mut std::time::Duration) -> (Engine, Vec<Edit>, String) {
+    let mut engine = timed(spent, || base.fresh_copy());
+    let mut applied = Vec::new();
+    let mut problems = String::new();
+    for edit in edits {
+        match timed(spent, || edit.apply(&mut engine)) {
+            Ok(_) => applied.push(edit.clone()),
+            Err(e) => {
+                let _ = writeln!(problems, "could not re-apply `{}`: {e}", edit.describe());
+            }
+        }
+    }
+    (engine, applied, problems)
 }

@@ -14,11 +14,13 @@
 //!
 //! The session's parts: `edit` (the recorded edits), `commands` (the edit
 //! commands, undo and reload), `scenarios`, `queries` (expressions and
-//! outcomes), `render` (diagnostics and terminal-safe text), `help`.
+//! outcomes), `render` (diagnostics and terminal-safe text), `help`, and
+//! `interrupt` (a command stopped by Ctrl-C leaves the session as it was).
 
 mod commands;
 mod edit;
 mod help;
+mod interrupt;
 mod queries;
 mod render;
 mod scenarios;
@@ -39,6 +41,7 @@ use aims_lang::Date;
 use aims_lang::{Engine, LoadFailure};
 
 pub use edit::Edit;
+pub use interrupt::INTERRUPTED;
 
 use crate::complete::Vocabulary;
 use crate::diff::{Diff, Snapshot};
@@ -225,7 +228,7 @@ impl Session {
     pub fn run(&mut self, input: &str) -> Reply {
         self.spent = Duration::ZERO;
         let mut reply = match parse::parse(input) {
-            Ok(parsed) => self.dispatch(input, parsed),
+            Ok(parsed) => self.dispatch_interruptible(input, parsed),
             Err(e) => Reply::text(self.parse_error(input, e)),
         };
         reply.text = printable_reply(&reply.text);
@@ -273,7 +276,7 @@ impl Session {
                 let after = self.snapshot();
                 format!("took back {}\n{}", count(n, "edit"), Diff::between(&before, &after).render())
             }
-            Input::Reload => self.reload(),
+            Input::Reload => self.reload(input),
             Input::ScenarioSave(name) => self.scenario_save(input, name),
             Input::ScenarioLoad(name) => self.scenario_load(input, name),
             Input::ScenarioCompare(a, b) => self.scenario_compare(input, a, b),

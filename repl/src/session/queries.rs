@@ -61,6 +61,44 @@ impl Session {
         self.error_at(input, d)
     }
 
+    /// `NAME on KEY` where NAME is neither a rule nor a risk.
+    fn unknown_rule_or_risk(&self, input: &str, name: &Spanned<String>) -> String {
+        let program = self.engine.program();
+        let names = program
+            .rules
+            .iter()
+            .map(|r| r.decl.name.as_str())
+            .chain(program.risks.iter().map(|r| r.decl.name.as_str()));
+        let d = Diagnostic::error(Code::UnknownRule, format!("no control, audit or risk is named `{}`", name.value))
+            .at_file(self.repl_file(), span(&name.span), "not a control, audit or risk")
+            .note("`NAME on KEY` shows one outcome of a control, audit or risk")
+            .suggest(&name.value, names, Quote::Code);
+        self.error_at(input, d)
+    }
+
+    /// A name typed on its own that the expression checker does not know:
+    /// it may be a misspelt control, risk or objective (not values, so the
+    /// checker does not offer them), so the suggestion looks at those too.
+    fn unknown_bare_name(&self, input: &str, name: &Spanned<String>, mut diagnostics: Vec<Diagnostic>) -> String {
+        let on_the_name = |d: &Diagnostic| {
+            d.code == Code::UnknownName && d.primary.as_ref().is_some_and(|p| p.at.span == span(&name.span))
+        };
+        if let [d] = diagnostics.as_mut_slice() {
+            if on_the_name(d) {
+                let v = self.vocabulary();
+                let shown = v.rules.iter().map(|(n, _)| n.as_str()).chain(v.risks.iter().map(String::as_str));
+                let names: Vec<&str> = shown
+                    .chain(v.objectives.iter().map(String::as_str))
+                    .chain(v.functions.iter().map(String::as_str))
+                    .chain(v.entities.iter().map(|(n, _, _)| n.as_str()))
+                    .chain(v.value_types.iter().flat_map(|(_, values)| values.iter().map(String::as_str)))
+                    .collect();
+                d.set_suggestion(&name.value, names, Quote::Code);
+            }
+        }
+        self.render(input, &diagnostics, None)
+    }
+
     pub(super) fn named(&mut self, input: &str, name: Spanned<String>, key: Option<Spanned<String>>) -> String {
         let evaluation = self.evaluation();
         let program = self.engine.program();
@@ -92,9 +130,14 @@ impl Session {
             }
         }
         if key.is_some() {
-            return self.unknown_rule(input, &name, "`NAME on KEY` shows one outcome of a control, audit or risk");
+            return self.unknown_rule_or_risk(input, &name);
         }
-        self.expression(input)
+        let file = self.repl_file();
+        let evaluated = timed(&mut self.spent, || self.engine.eval_expression(file, input));
+        match evaluated {
+            Err(diagnostics) => self.unknown_bare_name(input, &name, diagnostics),
+            Ok(evaluated) => format!("{}\n", evaluated.shown),
+        }
     }
 
     pub(super) fn expression(&mut self, input: &str) -> String {

@@ -19,12 +19,8 @@ impl Session {
                 let mut d = Diagnostic::error(Code::UnknownName, format!("no scenario is named `{other}`"))
                     .at_file(self.repl_file(), span(&name.span), "not saved")
                     .note("`initial` is the project as loaded and `current` the edits applied now");
-                d = d.suggest_or(
-                    other,
-                    self.scenarios.keys().map(String::as_str),
-                    Quote::Code,
-                    "save one with `:scenario save NAME`",
-                );
+                let names = self.scenarios.keys().map(String::as_str).chain(["initial", "current"]);
+                d = d.suggest_or(other, names, Quote::Code, "save one with `:scenario save NAME`");
                 Err(self.error_at(input, d))
             }
         }
