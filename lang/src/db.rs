@@ -9,11 +9,12 @@
 //! where it starts); [`declaration`] is one declaration as checking reads it
 //! (equal when it only moved); [`signatures`] checks the types,
 //! requirements and functions from those; [`check_rule`] checks one
-//! control or audit rule against them; [`compiled`] assembles the program,
-//! placing each rule's result (its source map included) where it is
-//! written. [`eval_program`] (the signatures' program) and [`rule_logic`]
-//! (one rule without spans) are what evaluation reads, so that moving text
-//! around or editing one rule re-runs nothing else;
+//! control or audit rule against them; [`compiled`] assembles the program
+//! from each declaration as parsed on its own, placing each rule's result
+//! (its source map included) where it is written. [`eval_program`] (the
+//! signatures' program) and [`rule_logic`] (one rule without spans, made
+//! from its own [`check_rule`]) are what evaluation reads, so that moving
+//! text around or editing one rule re-runs nothing else;
 //! [`chunk_outcomes`] evaluates one rule over one chunk of facts, the unit
 //! of incremental evaluation; [`evaluation`] derives the full views.
 //! Changing one field of one fact re-runs only the chunk queries that read
