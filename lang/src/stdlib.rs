@@ -61,6 +61,49 @@ mod tests {
         }
     }
 
+    /// What each of the stdlib's rules says it implements and cites, as an
+    /// auditor reads it.
+    fn rules_of_aims() -> Vec<(String, Vec<String>, Vec<String>)> {
+        let engine = crate::Engine::from_texts("p.aims", "use aims\nuse iso42001\n", &[]).expect("the stdlib loads");
+        engine.program().rules.iter().map(|r| (r.decl.name.clone(), r.implements.clone(), r.clauses.clone())).collect()
+    }
+
+    #[test]
+    fn annex_a_controls_are_implemented_by_what_they_ask_for() {
+        let rules = rules_of_aims();
+        let implementing = |id: &str| -> Vec<&str> {
+            rules.iter().filter(|(_, i, _)| i.iter().any(|x| x == id)).map(|(n, _, _)| n.as_str()).collect()
+        };
+        // A.8.4 is a plan for informing users of incidents: it applies with no incident.
+        assert!(implementing("A.8.4").contains(&"incident_communication_planned"), "{:?}", implementing("A.8.4"));
+        // A.9.2 is processes for responsible use, not human oversight.
+        assert_eq!(implementing("A.9.2"), ["responsible_use_process"]);
+        let oversight = rules.iter().find(|(n, _, _)| n == "human_oversight").expect("human_oversight");
+        assert!(oversight.1.is_empty(), "{oversight:?}");
+    }
+
+    #[test]
+    fn the_certification_bodys_audits_cite_no_clause_of_the_standard() {
+        let rules = rules_of_aims();
+        for name in [
+            "stage2_after_stage1",
+            "surveillance_held",
+            "surveillance_booked",
+            "recertified_before_expiry",
+            "recertification_booked",
+        ] {
+            let (_, implements, clauses) = rules.iter().find(|(n, _, _)| n == name).expect(name);
+            assert!(implements.is_empty() && clauses.is_empty(), "{name}: {implements:?} {clauses:?}");
+        }
+    }
+
+    #[test]
+    fn a_8_3_is_reporting_to_the_organisation() {
+        let engine = crate::Engine::from_texts("p.aims", "use aims\nuse iso42001\n", &[]).expect("loads");
+        let title = &engine.program().requirement("A.8.3").expect("A.8.3").title;
+        assert!(title.contains("interested parties can report adverse impacts"), "{title}");
+    }
+
     #[test]
     fn a_prefix_loads_every_module_under_it() {
         assert_eq!(resolve("iso42001").len(), 2);
