@@ -8,22 +8,13 @@ use tower_lsp_server::ls_types::{
     TextDocumentPositionParams, TextEdit, Uri, WorkspaceEdit,
 };
 
-use crate::state::Snapshot;
-
-/// The locations of spans, leaving out those in no known document.
-fn locations(snapshot: &Snapshot, spans: Vec<aims_lang::diag::FileSpan>) -> Cancellable<Vec<Location>> {
-    let mut out = Vec::with_capacity(spans.len());
-    for at in spans {
-        out.extend(snapshot.location(at)?);
-    }
-    Ok(out)
-}
+use crate::state::{Places, Snapshot};
 
 pub fn definition(snapshot: &Snapshot, params: &GotoDefinitionParams) -> Cancellable<Option<GotoDefinitionResponse>> {
     let at = &params.text_document_position_params;
     let Some((file, _, lines)) = snapshot.document(&at.text_document.uri)? else { return Ok(None) };
     let found = snapshot.analysis.definition(file, lines.offset(at.position) as u32)?;
-    let locations = locations(snapshot, found)?;
+    let locations = snapshot.locations(&found)?;
     Ok((!locations.is_empty()).then_some(GotoDefinitionResponse::Array(locations)))
 }
 
@@ -32,7 +23,7 @@ pub fn references(snapshot: &Snapshot, params: &ReferenceParams) -> Cancellable<
     let Some((file, _, lines)) = snapshot.document(&at.text_document.uri)? else { return Ok(None) };
     let offset = lines.offset(at.position) as u32;
     let found = snapshot.analysis.references(file, offset, params.context.include_declaration)?;
-    Ok(Some(locations(snapshot, found)?))
+    Ok(Some(snapshot.locations(&found)?))
 }
 
 /// The range and name to rename, or why not.
@@ -58,9 +49,14 @@ pub fn rename(snapshot: &Snapshot, params: &RenameParams) -> Cancellable<Result<
         Err(e) => return Ok(Err(e.message)),
     };
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+    let mut places = Places::new(snapshot);
     for edit in edits {
-        let (Some(uri), Some(lines)) = (snapshot.uri(edit.file), snapshot.lines(edit.file)?) else { continue };
-        changes.entry(uri).or_default().push(TextEdit { range: lines.range(edit.span), new_text: edit.text });
+        // Only policy files are renamed in (a stdlib module is read-only).
+        if snapshot.uri(edit.file).is_none() {
+            continue;
+        }
+        let Some((uri, lines)) = places.file(edit.file)? else { continue };
+        changes.entry(uri.clone()).or_default().push(TextEdit { range: lines.range(edit.span), new_text: edit.text });
     }
     Ok(Ok(Some(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() })))
 }
