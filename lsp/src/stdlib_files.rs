@@ -4,8 +4,8 @@
 //!
 //! The modules are compiled into the binary, so there may be no file to
 //! point at. The server uses a copy on disk when one holds exactly the
-//! texts the binary has (a `stdlib` folder beside the binary, in
-//! `../share/aims/`, or the source tree the binary was built from); else it
+//! texts the binary has (a `stdlib` folder beside the binary, or in
+//! `../share/aims/` from it); else it
 //! writes the texts once, read-only, under the temporary folder, in a
 //! folder named by the version and a hash of the texts, so that every
 //! server of the same build shares it and another build never reads it.
@@ -55,8 +55,6 @@ impl StdlibFiles {
             candidates.push(dir.join("stdlib"));
             candidates.push(dir.join("../share/aims/stdlib"));
         }
-        // The source tree this binary was built from (a developer's checkout).
-        candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib"));
         StdlibFiles::with_places(sources, candidates, std::env::temp_dir())
     }
 

@@ -23,6 +23,8 @@ pub struct Inbox {
     pub diagnostics: HashMap<Uri, Vec<Diagnostic>>,
     /// How many times diagnostics were published.
     pub publications: usize,
+    /// The version of every publication of each document, in order.
+    pub versions: HashMap<Uri, Vec<Option<i32>>>,
     /// Methods of the requests the server made (register_capability...).
     pub requests: Vec<(String, Value)>,
 }
@@ -107,6 +109,7 @@ impl TestClient {
                     let mut inbox = sink.lock().expect("inbox");
                     if method == "textDocument/publishDiagnostics" {
                         if let Ok(p) = serde_json::from_value::<PublishDiagnosticsParams>(params.unwrap_or_default()) {
+                            inbox.versions.entry(p.uri.clone()).or_default().push(p.version);
                             inbox.diagnostics.insert(p.uri, p.diagnostics);
                             inbox.publications += 1;
                         }
@@ -210,6 +213,11 @@ impl TestClient {
         tokio::spawn(async move {
             let _ = handled.await;
         })
+    }
+
+    /// The versions of a document's publications, in order.
+    pub fn versions(&self, uri: &Uri) -> Vec<Option<i32>> {
+        self.inbox.lock().expect("inbox").versions.get(uri).cloned().unwrap_or_default()
     }
 
     /// The latest diagnostics of a document.
