@@ -209,6 +209,7 @@ fn requests(c: &mut Criterion) {
             } ],
         });
         client.send("textDocument/didChange", change, false).await;
+        client.published().await; // every new version is published
         tokio::time::sleep(Duration::from_millis(500)).await;
         while client.published.try_recv().is_ok() {}
         client
