@@ -173,9 +173,6 @@ fn neovim_wanted() -> Option<(PathBuf, Version)> {
     if found.is_none() && common::tool_test_wanted("NEOVIM", "the Neovim snippets of docs/editors.md run in Neovim") {
         panic!("nvim not found: install Debian's `neovim` or set AIMS_NVIM");
     }
-    if found.is_none() {
-        return None;
-    }
     found
 }
 

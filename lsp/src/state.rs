@@ -329,7 +329,7 @@ impl Snapshot {
             return Ok(self.text(file)?.map(|text| (uri, text)));
         }
         let Some(text) = self.stdlib.text(file) else { return Ok(None) };
-        Ok(self.stdlib.path(file).and_then(|p| Uri::from_file_path(p)).map(|uri| (uri, text)))
+        Ok(self.stdlib.path(file).and_then(Uri::from_file_path).map(|uri| (uri, text)))
     }
 
     /// The locations of spans, leaving out those in no known document.
@@ -372,6 +372,10 @@ impl<'s> Places<'s> {
     }
 }
 
+/// What was published for a document: its version (an open document's)
+/// and its diagnostics.
+pub type Published = (Option<i32>, Vec<lsp::Diagnostic>);
+
 /// The state shared by every handler.
 #[derive(Default)]
 pub struct Shared {
@@ -388,7 +392,7 @@ pub struct Shared {
     pub code_lens_refresh: AtomicBool,
     /// What was last published, per document: the version of the
     /// document (an open one) and its diagnostics.
-    pub published: Mutex<HashMap<Uri, (Option<i32>, Vec<lsp::Diagnostic>)>>,
+    pub published: Mutex<HashMap<Uri, Published>>,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: the server

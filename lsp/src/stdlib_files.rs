@@ -75,8 +75,7 @@ impl StdlibFiles {
             hash.write(m.text.as_bytes());
             hash.write(&[0]);
         }
-        let cache =
-            cache_under.join(format!("aims-stdlib-{}-{:016x}", env!("CARGO_PKG_VERSION"), hash.finish()));
+        let cache = cache_under.join(format!("aims-stdlib-{}-{:016x}", env!("CARGO_PKG_VERSION"), hash.finish()));
         StdlibFiles { modules, candidates, cache, root: OnceLock::new() }
     }
 

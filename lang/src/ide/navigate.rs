@@ -40,7 +40,8 @@ pub(crate) fn requirement_declaration(world: World, id: &str) -> Option<FileSpan
     let identifier = source.and_then(|source| {
         db::parse_file(db, source).file.items.iter().find_map(|item| match &item.kind {
             ItemKind::Requirement(r) if r.id.id == id && item.absolute(item.span).start <= declared.span.start => {
-                Some(item.absolute(r.id.span)).filter(|at| declared.span.start <= at.start && at.end <= declared.span.end)
+                Some(item.absolute(r.id.span))
+                    .filter(|at| declared.span.start <= at.start && at.end <= declared.span.end)
             }
             _ => None,
         })
@@ -139,10 +140,16 @@ map X.1 to 8.1\n";
         }
         // A requirement of the policy is found in the policy, from `map` too.
         let found = definition(world, ids[0], offset(EVERY_PLACE, "map X.1", 0, 5));
-        assert_eq!(found, vec![FileSpan { file: ids[0], span: crate::syntax::ast::Span::new(
-            EVERY_PLACE.find("X.1 \"Ours").expect("declared"),
-            EVERY_PLACE.find("X.1 \"Ours").expect("declared") + 3,
-        ) }]);
+        assert_eq!(
+            found,
+            vec![FileSpan {
+                file: ids[0],
+                span: crate::syntax::ast::Span::new(
+                    EVERY_PLACE.find("X.1 \"Ours").expect("declared"),
+                    EVERY_PLACE.find("X.1 \"Ours").expect("declared") + 3,
+                )
+            }]
+        );
     }
 
     #[test]

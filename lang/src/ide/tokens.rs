@@ -22,7 +22,9 @@ pub(crate) fn file_tokens(db: &dyn salsa::Database, file: SourceFile) -> Vec<Tok
     let mut out = Vec::new();
     for &(start, end) in db::declaration_ranges(db, file) {
         let declaration = DeclarationText::new(db, text[start..end].to_string());
-        out.extend(declaration_tokens(db, declaration).iter().map(|t| Token { span: t.span.shifted(start as u32), ..*t }));
+        out.extend(
+            declaration_tokens(db, declaration).iter().map(|t| Token { span: t.span.shifted(start as u32), ..*t }),
+        );
     }
     out
 }
@@ -34,12 +36,10 @@ mod tests {
 
     #[test]
     fn a_file_s_tokens_are_those_of_its_whole_text() {
-        for (name, text) in crate::stdlib::MODULES.iter().chain([(
-            "edge",
-            "// head\n\n/// doc\n\n// between\ncontrol c { require 1 < 2 } // tail\nfn f(x: Int) = -x\n",
-        )]
-        .iter())
-        {
+        for (name, text) in crate::stdlib::MODULES.iter().chain(
+            [("edge", "// head\n\n/// doc\n\n// between\ncontrol c { require 1 < 2 } // tail\nfn f(x: Int) = -x\n")]
+                .iter(),
+        ) {
             let (engine, ids) = engine(&[("p.aims", text)]);
             let world = crate::ide::World::new(engine.db(), engine.workspace());
             let file = world.file(ids[0]).expect("a policy file");

@@ -169,9 +169,12 @@ async fn requirement_identifiers_lead_into_the_stdlib_source() {
     let mut client = TestClient::fixture().await;
     let controls = client.uri("policy/controls.aims");
     let text = client.open("policy/controls.aims", None).await;
-    let edited = format!("{text}\naudit reviewed clause 9.2.1 {{ require true }}\nexclude A.10.3 because \"no suppliers\"\n");
+    let edited =
+        format!("{text}\naudit reviewed clause 9.2.1 {{ require true }}\nexclude A.10.3 because \"no suppliers\"\n");
     client.edit(&controls, 2, None, &edited).await;
-    for (id, module) in [("A.6.2.4", "iso42001/annex_a.aims"), ("9.2.1", "iso42001/clauses.aims"), ("A.10.3", "iso42001/annex_a.aims")] {
+    for (id, module) in
+        [("A.6.2.4", "iso42001/annex_a.aims"), ("9.2.1", "iso42001/clauses.aims"), ("A.10.3", "iso42001/annex_a.aims")]
+    {
         let found = definition_at(&mut client, &controls, position(&edited, &format!(" {id}"), 0, 2)).await;
         assert_eq!(found.len(), 1, "{id}: {found:?}");
         let path = found[0].uri.to_file_path().expect("a file").into_owned();
