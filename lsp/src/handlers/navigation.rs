@@ -1,11 +1,13 @@
-//! Go to definition, find references, rename.
+//! Go to definition, find references, highlight the occurrences in a
+//! document, rename.
 
 use std::collections::HashMap;
 
 use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
-    GotoDefinitionParams, GotoDefinitionResponse, Location, PrepareRenameResponse, ReferenceParams, RenameParams,
-    TextDocumentPositionParams, TextEdit, Uri, WorkspaceEdit,
+    DocumentHighlight, DocumentHighlightKind, DocumentHighlightParams, GotoDefinitionParams, GotoDefinitionResponse,
+    Location, PrepareRenameResponse, ReferenceParams, RenameParams, TextDocumentPositionParams, TextEdit, Uri,
+    WorkspaceEdit,
 };
 
 use crate::state::{Places, Snapshot};
@@ -24,6 +26,22 @@ pub fn references(snapshot: &Snapshot, params: &ReferenceParams) -> Cancellable<
     let offset = lines.offset(at.position) as u32;
     let found = snapshot.analysis.references(file, offset, params.context.include_declaration)?;
     Ok(Some(snapshot.locations(&found)?))
+}
+
+/// The occurrences in this document of the name at the position (a
+/// requirement identifier's too: they are references).
+pub fn highlights(
+    snapshot: &Snapshot,
+    params: &DocumentHighlightParams,
+) -> Cancellable<Option<Vec<DocumentHighlight>>> {
+    let at = &params.text_document_position_params;
+    let Some((file, _, lines)) = snapshot.document(&at.text_document.uri)? else { return Ok(None) };
+    let found = snapshot.analysis.references(file, lines.offset(at.position) as u32, true)?;
+    let here = found.into_iter().filter(|s| s.file == file);
+    Ok(Some(
+        here.map(|s| DocumentHighlight { range: lines.range(s.span), kind: Some(DocumentHighlightKind::TEXT) })
+            .collect(),
+    ))
 }
 
 /// The range and name to rename, or why not.

@@ -221,3 +221,26 @@ async fn requirement_identifiers_lead_into_the_stdlib_source() {
     assert_eq!(all[0], found[0], "the declaration first");
     assert_eq!(all[1].uri, controls);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn occurrences_of_a_requirement_identifier_are_highlighted_in_the_document() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    let edited = format!("{text}\naudit reviewed implements A.6.2.4, A.9.2 {{ require true }}\n");
+    client.edit(&controls, 2, None, &edited).await;
+    let params = DocumentHighlightParams {
+        text_document_position_params: client.position_params(&controls, position(&edited, "A.6.2.4", 1, 1)),
+        work_done_progress_params: Default::default(),
+        partial_result_params: Default::default(),
+    };
+    let found = client.request::<request::DocumentHighlightRequest>(params).await.expect("ok").expect("some");
+    let ranges: Vec<Range> = found.iter().map(|h| h.range).collect();
+    let expected: Vec<Range> = (0..2)
+        .map(|nth| {
+            let start = position(&edited, "A.6.2.4", nth, 0);
+            Range { start, end: Position { line: start.line, character: start.character + 7 } }
+        })
+        .collect();
+    assert_eq!(ranges, expected, "both uses here, not the declaration in the stdlib");
+}
