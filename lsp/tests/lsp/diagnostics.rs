@@ -135,12 +135,13 @@ async fn a_stale_version_is_never_published_after_a_newer_one() {
     let mut client = TestClient::fixture().await;
     let controls = client.uri("policy/controls.aims");
     let text = client.open("policy/controls.aims", None).await;
-    // Edits in flight together, each changing the diagnostics (a misspelt
-    // field, then the right one, in turn).
+    // Edits in flight together (each sent before the diagnostics of the one
+    // before arrive), each changing the diagnostics (a misspelt field, then
+    // the right one, in turn).
     let mut handles = Vec::new();
     for version in 2..=40 {
         let edited = if version % 2 == 0 { text.replace("s.human_oversight", "s.nope") } else { text.clone() };
-        handles.push(client.edit_in_background(&controls, version, &edited).await);
+        handles.push(client.edit_in_order(&controls, version, &edited).await);
     }
     for handle in handles {
         handle.await.expect("handled");

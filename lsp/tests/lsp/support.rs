@@ -215,6 +215,30 @@ impl TestClient {
         })
     }
 
+    /// Sends a whole-text change without waiting for its diagnostics, but
+    /// after the server has taken it: changes sent one after another are
+    /// applied in that order, as from a real client's stream (the handler
+    /// applies a change before its first `.await`, so one poll is enough).
+    pub async fn edit_in_order(&mut self, uri: &Uri, version: i32, text: &str) -> tokio::task::JoinHandle<()> {
+        let params = DidChangeTextDocumentParams {
+            text_document: VersionedTextDocumentIdentifier { uri: uri.clone(), version },
+            content_changes: vec![TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: text.into(),
+            }],
+        };
+        let request = Request::build(<notification::DidChangeTextDocument as Notification>::METHOD)
+            .params(serde_json::to_value(params).expect("params"))
+            .finish();
+        let service = self.service.ready().await.expect("the service is ready");
+        let mut handled = Box::pin(service.call(request));
+        let _ = futures::poll!(handled.as_mut());
+        tokio::spawn(async move {
+            let _ = handled.await;
+        })
+    }
+
     /// The versions of a document's publications, in order.
     pub fn versions(&self, uri: &Uri) -> Vec<Option<i32>> {
         self.inbox.lock().expect("inbox").versions.get(uri).cloned().unwrap_or_default()
