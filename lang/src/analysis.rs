@@ -175,7 +175,15 @@ impl Analysis {
     /// A file formatted as `aims fmt` would; `None` for a file that is not
     /// a policy file or does not parse.
     pub fn formatted(&self, file: FileId) -> Cancellable<Option<String>> {
-        self.with(|w| crate::format::format(w.text(file)?).ok())
+        // The parse and the tokens are the memoized ones, per declaration:
+        // only the layout runs over the whole file.
+        self.with(|w| {
+            let source = w.file(file)?;
+            if !db::parse_file(w.db, source).errors.is_empty() {
+                return None;
+            }
+            Some(crate::format::layout(source.text(w.db), &ide::tokens::file_tokens(w.db, source)))
+        })
     }
 
     /// The outcomes of a control or audit, counted, with the failing entities.

@@ -47,7 +47,8 @@ fn split_lines(text: &str, toks: &[Token]) -> Vec<Line> {
     lines
 }
 
-fn layout(text: &str, toks: &[Token]) -> String {
+/// Lays out a file that parses, given its tokens (all of them, in order).
+pub(crate) fn layout(text: &str, toks: &[Token]) -> String {
     let lines = split_lines(text, toks);
     let is_comment = |t: &Token| matches!(t.kind, TokenKind::Comment | TokenKind::DocComment);
     // Indentation of each line; comment lines are settled afterwards, from

@@ -10,6 +10,11 @@
 //! converting and serializing. Two policies: one control in ten failing
 //! (about 90 diagnostics), and every control failing (about 910).
 //!
+//! On the same project (one control in ten failing), two requests:
+//! formatting the 10,000-line document (with one line out of shape, so the
+//! answer is an edit), and the references of the entity `System` (its
+//! declaration and its 910 uses).
+//!
 //! Run: `cargo bench -p aims-lsp --bench did_change`.
 
 use std::path::Path;
@@ -78,6 +83,12 @@ impl Client {
         }
         let service = self.service.ready().await.expect("ready");
         service.call(builder.finish()).await.expect("served")
+    }
+
+    /// A request's result (`null` for an error).
+    async fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.send(method, params, true).await.expect("a response to a request");
+        response.into_parts().1.unwrap_or_default()
     }
 
     /// Waits for the next publication of diagnostics; returns how many there were.
@@ -176,9 +187,61 @@ fn scenario(c: &mut Criterion, name: &str, failing_every: usize) {
     });
 }
 
+/// Formatting and references on the 10,000-line policy, through the service.
+fn requests(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let dir = tempfile::tempdir().expect("a folder");
+    let root = dir.path().canonicalize().expect("canonical");
+    let text = project(&root, 10);
+    let uri = Uri::from_file_path(root.join("policy/policy.aims")).expect("uri");
+    // One line out of shape: `let limit = 7` of control 501 indented by six.
+    let control = text.find("control c501 ").expect("control 501");
+    let at = control + text[control..].find("  let limit").expect("its let");
+    let line = text[..at].matches('\n').count();
+    let mut client = runtime.block_on(async {
+        let mut client = start(&root, &uri, &text).await;
+        client.published().await;
+        let change = json!({
+            "textDocument": { "uri": uri.as_str(), "version": 2 },
+            "contentChanges": [ {
+                "range": { "start": { "line": line, "character": 0 }, "end": { "line": line, "character": 0 } },
+                "text": "    ",
+            } ],
+        });
+        client.send("textDocument/didChange", change, false).await;
+        client.published().await; // every new version is published
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        while client.published.try_recv().is_ok() {}
+        client
+    });
+    let document = json!({ "uri": uri.as_str() });
+
+    let format = json!({ "textDocument": document, "options": { "tabSize": 2, "insertSpaces": true } });
+    let edits = runtime.block_on(client.request("textDocument/formatting", format.clone()));
+    let edited = edits.as_array().map_or(0, Vec::len);
+    assert!(edited > 0, "the line out of shape is formatted: {edits}");
+    c.bench_function("formatting, 10,000 lines", |b| {
+        b.iter(|| runtime.block_on(client.request("textDocument/formatting", format.clone())))
+    });
+
+    let references = json!({
+        "textDocument": document,
+        "position": { "line": 1, "character": 8 },
+        "context": { "includeDeclaration": true },
+    });
+    let found = runtime.block_on(client.request("textDocument/references", references.clone()));
+    let count = found.as_array().map_or(0, Vec::len);
+    assert!(count > 900, "`System` is used by every control: {count}");
+    eprintln!("formatting: {edited} edits; references of `System`: {count} locations");
+    c.bench_function("references of an entity used 910 times, 10,000 lines", |b| {
+        b.iter(|| runtime.block_on(client.request("textDocument/references", references.clone())))
+    });
+}
+
 fn bench(c: &mut Criterion) {
     scenario(c, "didChange to diagnostics, 10,000 lines, 1 control in 10 failing", 10);
     scenario(c, "didChange to diagnostics, 10,000 lines, every control failing", 1);
+    requests(c);
 }
 
 criterion_group! {

@@ -16,6 +16,7 @@
 //!   for clients that cannot watch them;
 //! - `handlers`: one module per feature;
 //! - `line_index`, `convert`: positions and diagnostics in LSP terms;
+//! - `stdlib_files`: the stdlib modules as files, for go to definition;
 //! - [`transport`]: stdin made safe against malformed messages.
 //!
 //! Depends only on `aims-lang` (see ARCHITECTURE.md).
@@ -27,6 +28,7 @@ mod handlers;
 mod line_index;
 mod publish;
 pub mod state;
+mod stdlib_files;
 pub mod transport;
 mod watch;
 

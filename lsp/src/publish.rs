@@ -5,7 +5,13 @@
 //! The diagnostics are computed on a snapshot in a blocking task, so a
 //! later edit cancels the work (evaluation checks for it as it goes, see
 //! `aims_lang::facts::Facts::check_cancelled`); only the documents whose
-//! diagnostics changed are published.
+//! diagnostics changed, or that have a new version, are published.
+//!
+//! Each open document's diagnostics carry the version of the text they
+//! were computed from (the version the engine took with that text, read
+//! from the same snapshot). Since updates run in order on snapshots that
+//! only move forward, a document's versions are published in increasing
+//! order: never a stale version after a newer one.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -35,16 +41,19 @@ pub async fn update(client: &Client, shared: &Arc<Shared>, change: u64) {
     let task = {
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || {
-            let snapshot = shared.snapshot()?;
+            let mut snapshot = shared.snapshot()?;
             let computed = handlers::diagnostics::compute(&snapshot);
+            let snapshot_versions = std::mem::take(&mut snapshot.versions);
             drop(snapshot);
             let computed = computed.ok()?;
             let mut published = lock(&shared.published);
             let mut changed = Vec::new();
             for (uri, diagnostics) in computed {
-                if published.get(&uri) != Some(&diagnostics) {
-                    published.insert(uri.clone(), diagnostics.clone());
-                    changed.push((uri, diagnostics));
+                let version = snapshot_versions.get(&uri).copied();
+                let now = (version, diagnostics);
+                if published.get(&uri) != Some(&now) {
+                    published.insert(uri.clone(), now.clone());
+                    changed.push((uri, now));
                 }
             }
             Some(changed)
@@ -59,7 +68,7 @@ pub async fn update(client: &Client, shared: &Arc<Shared>, change: u64) {
             return;
         }
     };
-    for (uri, diagnostics) in changed {
-        client.publish_diagnostics(uri, diagnostics, None).await;
+    for (uri, (version, diagnostics)) in changed {
+        client.publish_diagnostics(uri, diagnostics, version).await;
     }
 }

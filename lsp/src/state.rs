@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use aims_lang::diag::{Diagnostic, FileId, Sources};
 use aims_lang::engine::Schema;
@@ -28,6 +28,7 @@ use tower_lsp_server::ls_types::{self as lsp, Uri};
 
 use crate::files::{self, FileKind, Files};
 use crate::line_index::{Encoding, LineIndex};
+use crate::stdlib_files::StdlibFiles;
 
 /// What the client can do, as far as the server cares.
 #[derive(Clone, Copy, Debug, Default)]
@@ -79,6 +80,10 @@ pub struct State {
     facts_dirty: bool,
     /// Problems that do not change until a restart (a malformed aims.toml).
     fixed_problems: Vec<(Uri, lsp::Diagnostic)>,
+    /// The version of each open document whose text the engine has.
+    versions: HashMap<Uri, i32>,
+    /// The stdlib modules as files (go to definition lands there).
+    stdlib: Arc<StdlibFiles>,
 }
 
 impl State {
@@ -86,6 +91,7 @@ impl State {
     pub fn open(folder: Option<&Path>, encoding: Encoding, flags: ClientFlags, today: Date) -> State {
         let opened = files::open(folder);
         let as_of = opened.engine.default_as_of().unwrap_or(today);
+        let stdlib = Arc::new(StdlibFiles::new(opened.engine.sources()));
         let mut state = State {
             engine: opened.engine,
             files: opened.files,
@@ -96,6 +102,8 @@ impl State {
             fact_failure: None,
             facts_dirty: false,
             fixed_problems: Vec::new(),
+            versions: HashMap::new(),
+            stdlib,
         };
         state.engine.set_as_of(as_of);
         if state.root.is_some() {
@@ -131,22 +139,24 @@ impl State {
     /// Applies the documents' changes and the files changed on disk.
     pub fn sync(&mut self, inbox: &mut Inbox) {
         let mut facts_changed = false;
-        let dirty: Vec<(Uri, String, String)> = inbox
+        let dirty: Vec<(Uri, String, String, i32)> = inbox
             .open
             .iter_mut()
             .filter(|(_, d)| d.dirty)
             .map(|(uri, d)| {
                 d.dirty = false;
-                (uri.clone(), d.text.clone(), d.language.clone())
+                (uri.clone(), d.text.clone(), d.language.clone(), d.version)
             })
             .collect();
-        for (uri, text, language) in dirty {
+        for (uri, text, language, version) in dirty {
             facts_changed |= self.set_text(&uri, &text, Some(&language));
+            self.versions.insert(uri, version);
         }
         for uri in std::mem::take(&mut inbox.closed) {
             if inbox.open.contains_key(&uri) {
                 continue; // reopened since
             }
+            self.versions.remove(&uri);
             match self.files.get(&uri) {
                 Some((file, FileKind::Loose)) => {
                     self.engine.replace_policy_text(file, "");
@@ -180,7 +190,10 @@ impl State {
             Some((_, FileKind::Manifest)) => false,
             None => {
                 let is_policy = language == Some("aims") || uri.path().as_str().ends_with(".aims");
-                if is_policy {
+                // A stdlib module opened by go to definition is declared
+                // by the engine already.
+                let is_stdlib = files::path_of(uri).is_some_and(|p| self.stdlib.is_stdlib(&p));
+                if is_policy && !is_stdlib {
                     let name =
                         files::path_of(uri).map_or_else(|| uri.as_str().to_string(), |p| p.display().to_string());
                     let file = self.engine.insert_policy(&name, text);
@@ -200,7 +213,7 @@ impl State {
             _ => aims_lang::project::MAX_POLICY_BYTES,
         };
         let known = self.files.get(uri).is_some();
-        let is_policy_file = path.extension().is_some_and(|e| e == "aims");
+        let is_policy_file = path.extension().is_some_and(|e| e == "aims") && !self.stdlib.is_stdlib(&path);
         if !known && !is_policy_file {
             return false;
         }
@@ -248,6 +261,8 @@ impl State {
             as_of: self.as_of,
             fact_failure: self.fact_failure.as_ref().map(|(_, f)| f.clone()),
             fixed_problems: self.fixed_problems.clone(),
+            versions: self.versions.clone(),
+            stdlib: self.stdlib.clone(),
         }
     }
 
@@ -268,6 +283,10 @@ pub struct Snapshot {
     pub evaluable: bool,
     pub fact_failure: Option<LoadFailure>,
     pub fixed_problems: Vec<(Uri, lsp::Diagnostic)>,
+    /// The version of each open document, as the engine has its text:
+    /// the version its diagnostics are for.
+    pub versions: HashMap<Uri, i32>,
+    pub stdlib: Arc<StdlibFiles>,
 }
 
 impl Snapshot {
@@ -303,12 +322,59 @@ impl Snapshot {
         Ok(self.text(file)?.map(|text| (file, text, LineIndex::new(text, self.encoding))))
     }
 
-    /// A location in a policy file.
-    pub fn location(&self, at: aims_lang::diag::FileSpan) -> Cancellable<Option<lsp::Location>> {
-        let Some(uri) = self.uri(at.file) else { return Ok(None) };
-        Ok(self.lines(at.file)?.map(|lines| lsp::Location { uri, range: lines.range(at.span) }))
+    /// The document and the text of a file: a policy file, or a stdlib
+    /// module (as a file on disk the editor opens).
+    pub fn target(&self, file: FileId) -> Cancellable<Option<(Uri, &str)>> {
+        if let Some(uri) = self.uri(file) {
+            return Ok(self.text(file)?.map(|text| (uri, text)));
+        }
+        let Some(text) = self.stdlib.text(file) else { return Ok(None) };
+        Ok(self.stdlib.path(file).and_then(Uri::from_file_path).map(|uri| (uri, text)))
+    }
+
+    /// The locations of spans, leaving out those in no known document.
+    pub fn locations(&self, spans: &[aims_lang::diag::FileSpan]) -> Cancellable<Vec<lsp::Location>> {
+        let mut places = Places::new(self);
+        let mut out = Vec::with_capacity(spans.len());
+        for at in spans {
+            out.extend(places.location(*at)?);
+        }
+        Ok(out)
     }
 }
+
+/// Documents and line indexes of files, each file's lines indexed once
+/// (indexing them again for each of a thousand references made a request
+/// take hundreds of milliseconds on a large file).
+pub struct Places<'s> {
+    snapshot: &'s Snapshot,
+    files: HashMap<FileId, Option<(Uri, LineIndex<'s>)>>,
+}
+
+impl<'s> Places<'s> {
+    pub fn new(snapshot: &'s Snapshot) -> Places<'s> {
+        Places { snapshot, files: HashMap::new() }
+    }
+
+    /// The document of a file and its lines.
+    pub fn file(&mut self, file: FileId) -> Cancellable<Option<&(Uri, LineIndex<'s>)>> {
+        if !self.files.contains_key(&file) {
+            let snapshot = self.snapshot;
+            let found = snapshot.target(file)?.map(|(uri, text)| (uri, LineIndex::new(text, snapshot.encoding)));
+            self.files.insert(file, found);
+        }
+        Ok(self.files.get(&file).and_then(Option::as_ref))
+    }
+
+    /// A location in a policy file or a stdlib module.
+    pub fn location(&mut self, at: aims_lang::diag::FileSpan) -> Cancellable<Option<lsp::Location>> {
+        Ok(self.file(at.file)?.map(|(uri, lines)| lsp::Location { uri: uri.clone(), range: lines.range(at.span) }))
+    }
+}
+
+/// What was published for a document: its version (an open document's)
+/// and its diagnostics.
+pub type Published = (Option<i32>, Vec<lsp::Diagnostic>);
 
 /// The state shared by every handler.
 #[derive(Default)]
@@ -324,8 +390,9 @@ pub struct Shared {
     pub updates: tokio::sync::Mutex<()>,
     /// The client refreshes code lenses when asked.
     pub code_lens_refresh: AtomicBool,
-    /// What was last published, per document.
-    pub published: Mutex<HashMap<Uri, Vec<lsp::Diagnostic>>>,
+    /// What was last published, per document: the version of the
+    /// document (an open one) and its diagnostics.
+    pub published: Mutex<HashMap<Uri, Published>>,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: the server

@@ -2,16 +2,13 @@
 //! they refer to (a type, a variant, a field, a variable...).
 //!
 //! Tokens are read per declaration, as parsing is, and memoized by the
-//! declaration's text: after an edit only the edited declaration is read
-//! again.
+//! declaration's text (`ide::tokens`): after an edit only the edited
+//! declaration is read again.
 
-use std::sync::Arc;
-
-use crate::db::DeclarationText;
 use crate::diag::FileId;
 use crate::ir::Ty;
 use crate::syntax::ast::Span;
-use crate::syntax::tokens::{tokens, Token, TokenKind};
+use crate::syntax::tokens::TokenKind;
 
 use super::types::Types;
 use super::{LocalKind, Symbol, World};
@@ -66,12 +63,6 @@ pub struct Highlight {
     pub documentation: bool,
 }
 
-/// The tokens of one declaration, relative to its start.
-#[salsa::tracked(returns(clone))]
-fn declaration_tokens<'db>(db: &'db dyn salsa::Database, declaration: DeclarationText<'db>) -> Arc<Vec<Token>> {
-    Arc::new(tokens(declaration.text(db)))
-}
-
 /// Every token of a policy file (punctuation left out), classified.
 pub fn highlights(world: World, file: FileId) -> Vec<Highlight> {
     let Some(source) = world.file(file) else { return Vec::new() };
@@ -79,37 +70,34 @@ pub fn highlights(world: World, file: FileId) -> Vec<Highlight> {
     let index = world.index(file);
     let types = Types::new(world.program());
     let mut out = Vec::new();
-    for (start, end) in crate::syntax::declaration_ranges(text) {
-        let declaration = DeclarationText::new(world.db, text[start..end].to_string());
-        for token in declaration_tokens(world.db, declaration).iter() {
-            let span = token.span.shifted(start as u32);
-            let (kind, declaration) = match token.kind {
-                TokenKind::Punct => continue,
-                TokenKind::Keyword => (HighlightKind::Keyword, false),
-                TokenKind::Ident | TokenKind::Field => {
-                    let found = index.and_then(|i| i.reference_at(span.start)).filter(|r| r.span == span);
-                    match found {
-                        Some(r) => (name_kind(world, &types, &r.symbol), r.is_definition),
-                        None if token.kind == TokenKind::Field => (HighlightKind::Property, false),
-                        None if text[span.range()].starts_with(|c: char| c.is_ascii_uppercase()) => {
-                            (HighlightKind::Type, false)
-                        }
-                        None => (HighlightKind::Variable, false),
+    for token in super::tokens::file_tokens(world.db, source) {
+        let span = token.span;
+        let (kind, declaration) = match token.kind {
+            TokenKind::Punct => continue,
+            TokenKind::Keyword => (HighlightKind::Keyword, false),
+            TokenKind::Ident | TokenKind::Field => {
+                let found = index.and_then(|i| i.reference_at(span.start)).filter(|r| r.span == span);
+                match found {
+                    Some(r) => (name_kind(world, &types, &r.symbol), r.is_definition),
+                    None if token.kind == TokenKind::Field => (HighlightKind::Property, false),
+                    None if text[span.range()].starts_with(|c: char| c.is_ascii_uppercase()) => {
+                        (HighlightKind::Type, false)
                     }
+                    None => (HighlightKind::Variable, false),
                 }
-                TokenKind::RequirementId => (HighlightKind::Requirement, false),
-                TokenKind::Module => (HighlightKind::Module, false),
-                TokenKind::Number | TokenKind::Percent | TokenKind::Date => (HighlightKind::Number, false),
-                TokenKind::String => (HighlightKind::String, false),
-                TokenKind::Operator => (HighlightKind::Operator, false),
-                TokenKind::Comment => (HighlightKind::Comment, false),
-                TokenKind::DocComment => {
-                    out.push(Highlight { span, kind: HighlightKind::Comment, declaration: false, documentation: true });
-                    continue;
-                }
-            };
-            out.push(Highlight { span, kind, declaration, documentation: false });
-        }
+            }
+            TokenKind::RequirementId => (HighlightKind::Requirement, false),
+            TokenKind::Module => (HighlightKind::Module, false),
+            TokenKind::Number | TokenKind::Percent | TokenKind::Date => (HighlightKind::Number, false),
+            TokenKind::String => (HighlightKind::String, false),
+            TokenKind::Operator => (HighlightKind::Operator, false),
+            TokenKind::Comment => (HighlightKind::Comment, false),
+            TokenKind::DocComment => {
+                out.push(Highlight { span, kind: HighlightKind::Comment, declaration: false, documentation: true });
+                continue;
+            }
+        };
+        out.push(Highlight { span, kind, declaration, documentation: false });
     }
     debug_assert!(out.windows(2).all(|w| w[0].span.end <= w[1].span.start));
     out

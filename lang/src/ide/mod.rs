@@ -17,6 +17,7 @@ pub mod outcomes;
 pub mod outline;
 pub mod rename;
 pub mod symbol;
+pub(crate) mod tokens;
 pub mod types;
 
 pub use crate::sema::SourceMap;

@@ -1,29 +1,22 @@
-//! Go to definition, find references, rename.
+//! Go to definition, find references, highlight the occurrences in a
+//! document, rename.
 
 use std::collections::HashMap;
 
 use aims_lang::Cancellable;
 use tower_lsp_server::ls_types::{
-    GotoDefinitionParams, GotoDefinitionResponse, Location, PrepareRenameResponse, ReferenceParams, RenameParams,
-    TextDocumentPositionParams, TextEdit, Uri, WorkspaceEdit,
+    DocumentHighlight, DocumentHighlightKind, DocumentHighlightParams, GotoDefinitionParams, GotoDefinitionResponse,
+    Location, PrepareRenameResponse, ReferenceParams, RenameParams, TextDocumentPositionParams, TextEdit, Uri,
+    WorkspaceEdit,
 };
 
-use crate::state::Snapshot;
-
-/// The locations of spans, leaving out those in no known document.
-fn locations(snapshot: &Snapshot, spans: Vec<aims_lang::diag::FileSpan>) -> Cancellable<Vec<Location>> {
-    let mut out = Vec::with_capacity(spans.len());
-    for at in spans {
-        out.extend(snapshot.location(at)?);
-    }
-    Ok(out)
-}
+use crate::state::{Places, Snapshot};
 
 pub fn definition(snapshot: &Snapshot, params: &GotoDefinitionParams) -> Cancellable<Option<GotoDefinitionResponse>> {
     let at = &params.text_document_position_params;
     let Some((file, _, lines)) = snapshot.document(&at.text_document.uri)? else { return Ok(None) };
     let found = snapshot.analysis.definition(file, lines.offset(at.position) as u32)?;
-    let locations = locations(snapshot, found)?;
+    let locations = snapshot.locations(&found)?;
     Ok((!locations.is_empty()).then_some(GotoDefinitionResponse::Array(locations)))
 }
 
@@ -32,7 +25,23 @@ pub fn references(snapshot: &Snapshot, params: &ReferenceParams) -> Cancellable<
     let Some((file, _, lines)) = snapshot.document(&at.text_document.uri)? else { return Ok(None) };
     let offset = lines.offset(at.position) as u32;
     let found = snapshot.analysis.references(file, offset, params.context.include_declaration)?;
-    Ok(Some(locations(snapshot, found)?))
+    Ok(Some(snapshot.locations(&found)?))
+}
+
+/// The occurrences in this document of the name at the position (a
+/// requirement identifier's too: they are references).
+pub fn highlights(
+    snapshot: &Snapshot,
+    params: &DocumentHighlightParams,
+) -> Cancellable<Option<Vec<DocumentHighlight>>> {
+    let at = &params.text_document_position_params;
+    let Some((file, _, lines)) = snapshot.document(&at.text_document.uri)? else { return Ok(None) };
+    let found = snapshot.analysis.references(file, lines.offset(at.position) as u32, true)?;
+    let here = found.into_iter().filter(|s| s.file == file);
+    Ok(Some(
+        here.map(|s| DocumentHighlight { range: lines.range(s.span), kind: Some(DocumentHighlightKind::TEXT) })
+            .collect(),
+    ))
 }
 
 /// The range and name to rename, or why not.
@@ -58,9 +67,14 @@ pub fn rename(snapshot: &Snapshot, params: &RenameParams) -> Cancellable<Result<
         Err(e) => return Ok(Err(e.message)),
     };
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+    let mut places = Places::new(snapshot);
     for edit in edits {
-        let (Some(uri), Some(lines)) = (snapshot.uri(edit.file), snapshot.lines(edit.file)?) else { continue };
-        changes.entry(uri).or_default().push(TextEdit { range: lines.range(edit.span), new_text: edit.text });
+        // Only policy files are renamed in (a stdlib module is read-only).
+        if snapshot.uri(edit.file).is_none() {
+            continue;
+        }
+        let Some((uri, lines)) = places.file(edit.file)? else { continue };
+        changes.entry(uri.clone()).or_default().push(TextEdit { range: lines.range(edit.span), new_text: edit.text });
     }
     Ok(Ok(Some(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() })))
 }

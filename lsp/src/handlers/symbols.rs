@@ -87,8 +87,9 @@ pub fn workspace_symbols(
 ) -> Cancellable<Option<WorkspaceSymbolResponse>> {
     let found = snapshot.analysis.workspace_symbols(&params.query, WORKSPACE_LIMIT)?;
     let mut symbols = Vec::with_capacity(found.len());
+    let mut places = crate::state::Places::new(snapshot);
     for s in found {
-        let Some(location) = snapshot.location(s.at)? else { continue };
+        let Some(location) = places.location(s.at)? else { continue };
         symbols.push(WorkspaceSymbol {
             name: s.name,
             kind: kind(s.kind),

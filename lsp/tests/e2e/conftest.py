@@ -6,10 +6,13 @@ import asyncio
 import os
 import pathlib
 import shutil
+import time
 
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+from pygls.protocol import default_converter
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPOSITORY = HERE.parent.parent.parent
@@ -21,7 +24,19 @@ PROFILES = ["neovim", "visual-studio-code"]
 
 
 def make_client() -> LanguageClient:
-    client = pytest_lsp.make_test_lsp_client()
+    # pytest-lsp's client, but publications of diagnostics are recorded with
+    # their version and the time they arrived.
+    client = LanguageClient(converter_factory=default_converter)
+    register_lsp_features(
+        client,
+        {m: f for m, f in DEFAULT_CLIENT_FEATURES.items() if m != types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS},
+    )
+    client.publications = {}
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def publish(params: types.PublishDiagnosticsParams):
+        client.diagnostics[params.uri] = params.diagnostics
+        client.publications.setdefault(params.uri, []).append((time.monotonic(), params.version))
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register(params):  # the server asks to watch the fact files
@@ -104,6 +119,21 @@ def replace_document(client: LanguageClient, relative: str, version: int, source
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=source)],
         )
     )
+
+
+def versions(client: LanguageClient, document: str) -> list:
+    """The version of every publication of `document`'s diagnostics, in order."""
+    return [version for _, version in client.publications.get(document, [])]
+
+
+async def wait_for_version(client: LanguageClient, document: str, version: int, seconds: float = 30.0) -> float:
+    """Waits until diagnostics of `version` of `document` arrive; returns when they did."""
+    for _ in range(int(seconds / 0.001)):
+        for at, published in client.publications.get(document, []):
+            if published == version:
+                return at
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"version {version} of {document} never published: {versions(client, document)}")
 
 
 async def wait_for(client: LanguageClient, document: str, ready, seconds: float = 15.0):

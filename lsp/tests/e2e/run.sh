@@ -3,6 +3,9 @@
 # Neovim and as VS Code. Creates a virtualenv in target/e2e-venv (once),
 # installs requirements.txt, builds the release binary unless AIMS_BIN
 # names one, and runs pytest; extra arguments go to pytest.
+# With AIMS_LSP_TIMING=1, test_timing.py runs too: the latencies on a
+# 10,000-line policy, written to target/lsp-timing.json
+# (`AIMS_LSP_TIMING=1 run.sh test_timing.py -s`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"

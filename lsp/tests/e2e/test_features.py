@@ -6,7 +6,22 @@ import asyncio
 import pytest
 from lsprotocol import types
 
-from conftest import codes, open_document, position, replace_document, text, units, uri, wait_for
+import os
+import pathlib
+import stat
+
+from conftest import (
+    codes,
+    open_document,
+    position,
+    replace_document,
+    text,
+    units,
+    uri,
+    versions,
+    wait_for,
+    wait_for_version,
+)
 
 Information = types.DiagnosticSeverity.Information
 Error = types.DiagnosticSeverity.Error
@@ -141,7 +156,53 @@ async def test_formatting(client):
             options=types.FormattingOptions(tab_size=2, insert_spaces=True),
         )
     )
-    assert len(edits) == 1 and edits[0].new_text == source
+    # One edit, of the line out of shape only.
+    line = position(client, messy, "      require   s.human_oversight").line
+    assert len(edits) == 1 and edits[0].new_text == "  require s.human_oversight\n"
+    assert (edits[0].range.start.line, edits[0].range.start.character) == (line, 0)
+    assert (edits[0].range.end.line, edits[0].range.end.character) == (line + 1, 0)
+    lines = messy.splitlines(keepends=True)
+    lines[line] = edits[0].new_text
+    assert "".join(lines) == source
+
+
+async def test_diagnostics_carry_the_document_version(client):
+    controls = uri(client, "policy/controls.aims")
+    source = open_document(client, "policy/controls.aims")
+    await wait_for_version(client, controls, 1)
+    for version in range(2, 12):
+        edited = source.replace("s.human_oversight", "s.nope") if version % 2 else source + "\n" * version
+        replace_document(client, "policy/controls.aims", version, edited)
+    await wait_for_version(client, controls, 11)
+    assert codes(client.diagnostics[controls]) == ["E0102"], "the diagnostics of version 11"
+    published = [v for v in versions(client, controls) if v is not None]
+    assert published == sorted(published), f"never a stale version after a newer one: {published}"
+    schema = uri(client, "policy/schema.aims")
+    assert all(v is None for v in versions(client, schema)), "a file not open has no version"
+
+
+async def test_definition_of_requirement_identifiers_opens_the_stdlib_source(client):
+    controls = uri(client, "policy/controls.aims")
+    source = open_document(client, "policy/controls.aims")
+    edited = source + "\naudit reviewed clause 9.2.1 { require true }\n"
+    replace_document(client, "policy/controls.aims", 2, edited)
+    await wait_for_version(client, controls, 2)
+    for identifier, module in [("A.6.2.4", "iso42001/annex_a.aims"), ("9.2.1", "iso42001/clauses.aims")]:
+        definition = await client.text_document_definition_async(
+            types.DefinitionParams(
+                text_document=types.TextDocumentIdentifier(uri=controls),
+                position=position(client, edited, identifier, within=2),
+            )
+        )
+        locations = definition if isinstance(definition, list) else [definition]
+        assert len(locations) == 1, locations
+        path = pathlib.Path(locations[0].uri.removeprefix("file://"))
+        assert path.as_posix().endswith(module), path
+        assert not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH), "read-only"
+        line = path.read_text(encoding="utf-8").splitlines()[locations[0].range.start.line]
+        assert line.startswith(f"requirement {identifier} "), line
+        start = locations[0].range.start.character
+        assert line[start : start + len(identifier)] == identifier
 
 
 async def test_code_actions_fix_exclude_and_exception(client):

@@ -103,3 +103,57 @@ async fn paths_outside_the_project_are_reported_on_aims_toml() {
         assert!(found.iter().any(|d| d.message.contains("outside the project")), "{what}: {found:#?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnostics_carry_the_version_they_were_computed_for() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    client.wait_for(&controls, |d| d.len() == 2).await;
+    let broken = text.replace("s.human_oversight", "s.nope");
+    client.edit(&controls, 2, None, &broken).await;
+    client.wait_for(&controls, |d| codes(d).contains(&"E0102".to_string())).await;
+    assert_eq!(client.versions(&controls).last(), Some(&Some(2)));
+    // A version whose diagnostics are those of the one before is published
+    // too: its diagnostics are for the text the editor now shows.
+    client.edit(&controls, 3, None, &format!("{broken}\n")).await;
+    for _ in 0..1000 {
+        if client.versions(&controls).last() == Some(&Some(3)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(client.versions(&controls).last(), Some(&Some(3)), "{:?}", client.versions(&controls));
+    assert!(codes(&client.diagnostics(&controls)).contains(&"E0102".to_string()));
+    // A file not open in the editor has no version.
+    let schema = client.uri("policy/schema.aims");
+    assert!(client.versions(&schema).iter().all(Option::is_none), "{:?}", client.versions(&schema));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_version_is_never_published_after_a_newer_one() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    // Edits in flight together (each sent before the diagnostics of the one
+    // before arrive), each changing the diagnostics (a misspelt field, then
+    // the right one, in turn).
+    let mut handles = Vec::new();
+    for version in 2..=40 {
+        let edited = if version % 2 == 0 { text.replace("s.human_oversight", "s.nope") } else { text.clone() };
+        handles.push(client.edit_in_order(&controls, version, &edited).await);
+    }
+    for handle in handles {
+        handle.await.expect("handled");
+    }
+    for _ in 0..1000 {
+        if client.versions(&controls).last() == Some(&Some(40)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let versions: Vec<i32> = client.versions(&controls).into_iter().flatten().collect();
+    assert_eq!(versions.last(), Some(&40), "the last version is published: {versions:?}");
+    assert!(versions.windows(2).all(|w| w[0] <= w[1]), "versions in order: {versions:?}");
+    assert!(codes(&client.diagnostics(&controls)).contains(&"E0102".to_string()), "the diagnostics of version 40");
+}

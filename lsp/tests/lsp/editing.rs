@@ -94,9 +94,18 @@ async fn formatting_uses_the_formatter_and_skips_broken_text() {
     };
     let edits = client.request::<request::Formatting>(params.clone()).await.expect("ok").expect("edits");
     assert_eq!(edits.len(), 1);
-    assert_eq!(edits[0].new_text, aims_lang::syntax::format(&messy).expect("formats"));
-    assert_eq!(edits[0].new_text, text, "the fixture is formatted");
-    client.edit(&controls, 3, None, &format!("{messy}\ncontrol broken {{ require }}\n")).await;
+    // One edit, of the one line out of shape: the rest of the file is left alone.
+    let line = position(&messy, "        require    s.human_oversight", 0, 0).line;
+    assert_eq!(edits[0].range, Range { start: Position::new(line, 0), end: Position::new(line + 1, 0) });
+    assert_eq!(edits[0].new_text, "  require s.human_oversight\n");
+    let mut lines: Vec<String> = messy.split_inclusive('\n').map(str::to_string).collect();
+    lines[line as usize] = edits[0].new_text.clone();
+    assert_eq!(lines.concat(), aims_lang::syntax::format(&messy).expect("formats"));
+    assert_eq!(lines.concat(), text, "the fixture is formatted");
+    client.edit(&controls, 3, None, &text).await;
+    let none = client.request::<request::Formatting>(params.clone()).await.expect("ok").expect("an answer");
+    assert!(none.is_empty(), "nothing to do on a formatted text");
+    client.edit(&controls, 4, None, &format!("{messy}\ncontrol broken {{ require }}\n")).await;
     let none = client.request::<request::Formatting>(params).await.expect("ok");
     assert!(none.is_none(), "no edits while the text has a syntax error");
 }

@@ -151,3 +151,96 @@ async fn workspace_symbols_match_across_files() {
     assert_eq!(field.1.as_deref(), Some("AISystem"));
     assert_eq!(field.2, client.uri("policy/schema.aims"));
 }
+
+async fn definition_at(client: &mut TestClient, uri: &Uri, position: Position) -> Vec<Location> {
+    let params = GotoDefinitionParams {
+        text_document_position_params: client.position_params(uri, position),
+        work_done_progress_params: Default::default(),
+        partial_result_params: Default::default(),
+    };
+    match client.request::<request::GotoDefinition>(params).await.expect("ok") {
+        Some(GotoDefinitionResponse::Array(found)) => found,
+        other => panic!("locations: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requirement_identifiers_lead_into_the_stdlib_source() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    let edited =
+        format!("{text}\naudit reviewed clause 9.2.1 {{ require true }}\nexclude A.10.3 because \"no suppliers\"\n");
+    client.edit(&controls, 2, None, &edited).await;
+    for (id, module) in
+        [("A.6.2.4", "iso42001/annex_a.aims"), ("9.2.1", "iso42001/clauses.aims"), ("A.10.3", "iso42001/annex_a.aims")]
+    {
+        let found = definition_at(&mut client, &controls, position(&edited, &format!(" {id}"), 0, 2)).await;
+        assert_eq!(found.len(), 1, "{id}: {found:?}");
+        let path = found[0].uri.to_file_path().expect("a file").into_owned();
+        assert!(path.ends_with(module), "{id}: {}", path.display());
+        let source = std::fs::read_to_string(&path).expect("a file the editor can open");
+        assert_eq!(word_at(&source, found[0].range), id);
+        assert!(source.lines().nth(found[0].range.start.line as usize).expect("a line").starts_with("requirement "));
+        assert!(std::fs::metadata(&path).expect("meta").permissions().readonly(), "opened read-only");
+    }
+
+    // The editor opens the module: it is not a policy file of the program
+    // (which would declare every requirement twice).
+    let found = definition_at(&mut client, &controls, position(&edited, "A.6.2.4", 0, 2)).await;
+    let module = found[0].uri.clone();
+    let source = std::fs::read_to_string(module.to_file_path().expect("a file")).expect("the module");
+    let item = TextDocumentItem { uri: module.clone(), language_id: "aims".into(), version: 1, text: source };
+    client.notify::<notification::DidOpenTextDocument>(DidOpenTextDocumentParams { text_document: item }).await;
+    client.edit(&controls, 3, None, &format!("{edited}\n")).await;
+    for _ in 0..1000 {
+        if client.versions(&controls).last() == Some(&Some(3)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let errors: Vec<Diagnostic> = client
+        .diagnostics(&controls)
+        .into_iter()
+        .chain(client.diagnostics(&module))
+        .filter(|d| d.severity == Some(DiagnosticSeverity::ERROR))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let again = definition_at(&mut client, &controls, position(&edited, "A.6.2.4", 0, 2)).await;
+    assert_eq!(again, found, "still declared once, in the stdlib");
+
+    // References of the identifier: its uses, and its declaration when asked.
+    let params = ReferenceParams {
+        text_document_position: client.position_params(&controls, position(&edited, "A.6.2.4", 0, 2)),
+        context: ReferenceContext { include_declaration: true },
+        work_done_progress_params: Default::default(),
+        partial_result_params: Default::default(),
+    };
+    let all = client.request::<request::References>(params).await.expect("ok").expect("some");
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert_eq!(all[0], found[0], "the declaration first");
+    assert_eq!(all[1].uri, controls);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn occurrences_of_a_requirement_identifier_are_highlighted_in_the_document() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    let edited = format!("{text}\naudit reviewed implements A.6.2.4, A.9.2 {{ require true }}\n");
+    client.edit(&controls, 2, None, &edited).await;
+    let params = DocumentHighlightParams {
+        text_document_position_params: client.position_params(&controls, position(&edited, "A.6.2.4", 1, 1)),
+        work_done_progress_params: Default::default(),
+        partial_result_params: Default::default(),
+    };
+    let found = client.request::<request::DocumentHighlightRequest>(params).await.expect("ok").expect("some");
+    let ranges: Vec<Range> = found.iter().map(|h| h.range).collect();
+    let expected: Vec<Range> = (0..2)
+        .map(|nth| {
+            let start = position(&edited, "A.6.2.4", nth, 0);
+            Range { start, end: Position { line: start.line, character: start.character + 7 } }
+        })
+        .collect();
+    assert_eq!(ranges, expected, "both uses here, not the declaration in the stdlib");
+}

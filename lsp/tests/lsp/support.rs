@@ -23,6 +23,8 @@ pub struct Inbox {
     pub diagnostics: HashMap<Uri, Vec<Diagnostic>>,
     /// How many times diagnostics were published.
     pub publications: usize,
+    /// The version of every publication of each document, in order.
+    pub versions: HashMap<Uri, Vec<Option<i32>>>,
     /// Methods of the requests the server made (register_capability...).
     pub requests: Vec<(String, Value)>,
 }
@@ -107,6 +109,7 @@ impl TestClient {
                     let mut inbox = sink.lock().expect("inbox");
                     if method == "textDocument/publishDiagnostics" {
                         if let Ok(p) = serde_json::from_value::<PublishDiagnosticsParams>(params.unwrap_or_default()) {
+                            inbox.versions.entry(p.uri.clone()).or_default().push(p.version);
                             inbox.diagnostics.insert(p.uri, p.diagnostics);
                             inbox.publications += 1;
                         }
@@ -210,6 +213,37 @@ impl TestClient {
         tokio::spawn(async move {
             let _ = handled.await;
         })
+    }
+
+    /// Sends a whole-text change without waiting for its diagnostics, but
+    /// after the server has taken it: changes sent one after another are
+    /// applied in that order, as from a real client's stream (the handler
+    /// applies a change before its first `.await`, so one poll is enough).
+    pub async fn edit_in_order(&mut self, uri: &Uri, version: i32, text: &str) -> tokio::task::JoinHandle<()> {
+        let params = DidChangeTextDocumentParams {
+            text_document: VersionedTextDocumentIdentifier { uri: uri.clone(), version },
+            content_changes: vec![TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: text.into(),
+            }],
+        };
+        let request = Request::build(<notification::DidChangeTextDocument as Notification>::METHOD)
+            .params(serde_json::to_value(params).expect("params"))
+            .finish();
+        let service = self.service.ready().await.expect("the service is ready");
+        let mut handled = Box::pin(service.call(request));
+        let done = futures::poll!(handled.as_mut()).is_ready();
+        tokio::spawn(async move {
+            if !done {
+                let _ = handled.await;
+            }
+        })
+    }
+
+    /// The versions of a document's publications, in order.
+    pub fn versions(&self, uri: &Uri) -> Vec<Option<i32>> {
+        self.inbox.lock().expect("inbox").versions.get(uri).cloned().unwrap_or_default()
     }
 
     /// The latest diagnostics of a document.
