@@ -307,7 +307,7 @@ fn the_banner_agrees_in_number() {
     let s = session();
     assert_eq!(
         s.banner(),
-        "credit-scoring as of 2026-11-01: 27 controls and audits, 2 risks, 1 objective, 8 findings\n"
+        "credit-scoring as of 2026-11-01: 28 controls and audits, 2 risks, 1 objective, 8 findings\n"
     );
 }
 
