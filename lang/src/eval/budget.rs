@@ -82,8 +82,11 @@ pub fn exceeded(
     // Which outcomes the spent total stopped depends on the order the
     // threads reached them: the error names the limit, not a rule, so the
     // output stays the same from run to run.
+    let total = Unknown::TotalBudgetExceeded(budget.total_steps).to_string();
     let total_stopped =
-        evaluation.rules.iter().any(|r| r.outcomes.iter().any(|o| o.failures.iter().any(|f| total_spent(&f.reason))));
+        evaluation.rules.iter().any(|r| r.outcomes.iter().any(|o| o.failures.iter().any(|f| total_spent(&f.reason))))
+            || evaluation.risks.iter().any(|r| r.entries.iter().any(|e| e.missing.contains(&total)))
+            || evaluation.objectives.iter().any(|o| o.unknown.as_deref() == Some(total.as_str()));
     if total_stopped {
         out.push(
             Diagnostic::error(
@@ -129,7 +132,6 @@ pub fn exceeded(
     // A risk's axis or an objective's measure the budget stopped is an
     // error too, never a level or a status computed from a guess.
     let stopped = Unknown::BudgetExceeded(budget.steps).to_string();
-    let total = Unknown::TotalBudgetExceeded(budget.total_steps).to_string();
     let mut refuse = |decl: &crate::ir::Decl, what: &str| {
         out.push(
             Diagnostic::error(
@@ -141,12 +143,12 @@ pub fn exceeded(
         );
     };
     for result in &evaluation.risks {
-        if result.entries.iter().any(|e| e.missing.contains(&stopped) || e.missing.contains(&total)) {
+        if result.entries.iter().any(|e| e.missing.contains(&stopped)) {
             refuse(&program.risks[result.risk.index()].decl, "risk");
         }
     }
     for result in &evaluation.objectives {
-        if result.unknown.as_deref() == Some(stopped.as_str()) || result.unknown.as_deref() == Some(total.as_str()) {
+        if result.unknown.as_deref() == Some(stopped.as_str()) {
             refuse(&program.objectives[result.objective.index()].decl, "objective");
         }
     }

@@ -41,7 +41,7 @@ pub struct Env<'a> {
 }
 
 /// Whether a value is unknown because the evaluation budget ran out.
-fn stopped_by_budget(v: &Value) -> bool {
+pub(super) fn stopped_by_budget(v: &Value) -> bool {
     matches!(v, Value::Unknown(u) if u.stops_evaluation())
 }
 
@@ -211,11 +211,15 @@ impl Env<'_> {
                 (u @ Value::Unknown(_), _) | (_, u @ Value::Unknown(_)) => u,
                 _ => Value::Bool(false),
             },
-            Ex::Is { value, some } => {
-                let present = !matches!(self.eval(value, frame), Value::Unknown(_) | Value::Absent);
-                Value::Bool(present == *some)
-            }
+            // `is some`, `is none` and `??` decide on absence, never on a
+            // value the budget stopped: that value was not found absent, it
+            // was never computed, and a default or a verdict would be a guess.
+            Ex::Is { value, some } => match self.eval(value, frame) {
+                stopped @ Value::Unknown(_) if stopped_by_budget(&stopped) => stopped,
+                v => Value::Bool(!matches!(v, Value::Unknown(_) | Value::Absent) == *some),
+            },
             Ex::Coalesce(a, b) => match self.eval(a, frame) {
+                stopped @ Value::Unknown(_) if stopped_by_budget(&stopped) => stopped,
                 Value::Unknown(_) | Value::Absent => self.eval(b, frame),
                 v => v,
             },
