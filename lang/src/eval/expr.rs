@@ -654,7 +654,7 @@ impl Partial {
             }
             AggFn::Sum => self.sum.map_or_else(|| unknown(Unknown::OutOfRange("a `sum`")), Value::Number),
             _ if self.count == 0 => unknown(Unknown::EmptyAggregate(func.as_str())),
-            AggFn::Avg => match self.sum.and_then(|sum| sum.checked_div(num::from_int(self.count))) {
+            AggFn::Avg => match self.sum.and_then(|sum| num::div(sum, num::from_int(self.count))) {
                 Some(avg) => Value::Number(avg),
                 None => unknown(Unknown::OutOfRange("an `avg`")),
             },
@@ -681,7 +681,7 @@ fn arith(op: Arith, a: Value, b: Value) -> Value {
         (Arith::DateDiff, Value::Date(x), Value::Date(y)) => Value::Int(x.days_since(*y)),
         (Arith::Div, _, _) => match (a.as_decimal(), b.as_decimal()) {
             (Some(_), Some(y)) if y.is_zero() => unknown(Unknown::DivisionByZero),
-            (Some(x), Some(y)) => x.checked_div(y).map_or_else(|| out_of_range("a quotient"), Value::Number),
+            (Some(x), Some(y)) => num::div(x, y).map_or_else(|| out_of_range("a quotient"), Value::Number),
             _ => Value::Absent,
         },
         (_, Value::Int(x), Value::Int(y)) => {
@@ -701,7 +701,7 @@ fn arith(op: Arith, a: Value, b: Value) -> Value {
                 let result = match op {
                     Arith::Add => x.checked_add(y),
                     Arith::Sub => x.checked_sub(y),
-                    _ => x.checked_mul(y),
+                    _ => num::mul(x, y),
                 };
                 result.map_or_else(|| out_of_range("a number"), Value::Number)
             }

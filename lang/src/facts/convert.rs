@@ -626,7 +626,7 @@ fn value(program: &Program, doc: &mut Doc, ty: &Ty, node: &Json, path: &[Seg]) -
         (Ty::Number | Ty::Percent, Json::Number(n)) => match number_value(n) {
             Some(d) if matches!(ty, Ty::Number) => Some(Value::Number(d)),
             Some(d) => Some(Value::Percent(d)),
-            None => wrong(doc, "a finite number".into(), Some(num::RANGE_HELP.into())),
+            None => wrong(doc, "a number within range".into(), Some(num::RANGE_HELP.into())),
         },
         (Ty::Date, Json::Object(map)) if map.len() == 1 && map.contains_key("$__toml_private_datetime") => {
             match map.get("$__toml_private_datetime").and_then(Json::as_str).and_then(Date::parse) {
