@@ -261,6 +261,16 @@ fn int_keys_order_as_numbers_in_every_report() {
 }
 
 #[test]
+fn explain_traces_int_keys_in_numeric_order_too() {
+    let dir = project("\"ints\"", INT_KEYED, INT_KEYED_FACTS);
+    let out = aims(&["explain", "owned"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let two = text.find("owned on \"2\"").expect("a trace for 2");
+    let ten = text.find("owned on \"10\"").expect("a trace for 10");
+    assert!(two < ten, "traces of Int keys in numeric order: {text}");
+}
+
+#[test]
 fn junit_failures_state_the_condition_once() {
     let dir = project("\"ints\"", INT_KEYED, INT_KEYED_FACTS);
     let (_, junit, _) = check_in(dir.path(), &["--format", "junit"]);

@@ -63,9 +63,14 @@ impl View<'_> {
         self.outcomes(id).find(|o| &*o.key == key)
     }
 
-    /// The keys a rule has outcomes for.
+    /// The keys a rule has outcomes for, in the order of the reports
+    /// (`Int` keys as numbers: 2 before 10).
     pub fn keys(&self, id: RuleId) -> Vec<String> {
-        self.outcomes(id).map(|o| o.key.to_string()).collect()
+        let mut outcomes: Vec<&Outcome> = self.outcomes(id).collect();
+        let rule = self.program.rule(id);
+        let numeric = rule.subject.as_ref().is_some_and(|s| eval::int_keyed(self.program, s.entity));
+        outcomes.sort_by(|a, b| eval::cmp_keys(numeric, &a.key, &b.key));
+        outcomes.iter().map(|o| o.key.to_string()).collect()
     }
 
     fn waiver(&self, outcome: &Outcome) -> Option<String> {
