@@ -336,6 +336,15 @@ fn terminal_escapes_from_facts_and_the_project_name_are_neutralised() {
     assert_inert("the Markdown report", &markdown);
     assert!(markdown.contains("@\u{2060}security-team"), "{markdown}");
     assert!(!markdown.contains("@security-team"), "a live mention: {markdown}");
+    // JUnit and HTML: the escapes are visible, neither dropped (a key
+    // silently altered) nor raw (a bidi override reorders a CI page).
+    for format in ["junit", "html"] {
+        let (_, report, _) = check_in(dir.path(), &["--format", format]);
+        for c in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
+            assert!(!report.contains(c), "the {format} report carries {c:?}: {report:?}");
+        }
+        assert!(report.contains("evil\\u{1b}]0;pwned\\u{7}\\r"), "the {format} report: {report}");
+    }
     // A fact file's error quotes the value: the diagnostic must not carry it raw.
     std::fs::write(dir.path().join("facts.json"), r#"{ "System": [ { "id": "a", "score": "\u001b]0;x\u0007" } ] }"#)
         .expect("facts");
