@@ -216,7 +216,12 @@ fn a_failure_through_a_let_or_a_function_shows_what_it_read() {
              let big = s.n > 5
              require big
            }
-           control through_fn for s: S where true { require positive(s) }"#,
+           control through_fn for s: S where true { require positive(s) }
+           control through_lets for s: S where true {
+             let level = s.n
+             let high = level > 5
+             require high
+           }"#,
         r#"{"S": [{"id": "a", "n": 0}]}"#,
     );
     let result = e.evaluate(date("2026-06-30"));
@@ -226,6 +231,10 @@ fn a_failure_through_a_let_or_a_function_shows_what_it_read() {
         failure.observed(&program, program.rules[rule].requirements().first().copied())
     };
     assert!(observed(0).contains(&("big".to_string(), "false".to_string())), "{:?}", observed(0));
+    // And what the `let` read, through a chain of `let`s too.
+    assert!(observed(0).contains(&("s.n".to_string(), "0".to_string())), "{:?}", observed(0));
+    assert!(observed(2).contains(&("s.n".to_string(), "0".to_string())), "{:?}", observed(2));
+    assert!(observed(2).contains(&("level".to_string(), "0".to_string())), "{:?}", observed(2));
     assert!(observed(1).contains(&("positive".to_string(), "false".to_string())), "{:?}", observed(1));
 }
 

@@ -7,9 +7,9 @@ use crate::ir::*;
 
 /// The values a failed condition read, for the explanation: entity rows
 /// become references (keys), so that they show without the facts.
-pub(super) fn observe(env: &Env, cond: &Ex, frame: &mut [Value]) -> Vec<Value> {
+pub(super) fn observe(env: &Env, requirement: &Requirement, frame: &mut [Value]) -> Vec<Value> {
     let mut paths: Vec<(&str, &Ex)> = Vec::new();
-    collect_paths(env.program, cond, &mut paths);
+    collect_paths(env.program, &requirement.lets, &requirement.cond, &mut paths);
     let mut seen: Vec<&str> = Vec::with_capacity(paths.len());
     let mut out = Vec::with_capacity(paths.len());
     for (path, ex) in paths {
@@ -23,10 +23,10 @@ pub(super) fn observe(env: &Env, cond: &Ex, frame: &mut [Value]) -> Vec<Value> {
     out
 }
 
-/// The paths whose values a failure of this condition records, in order.
-pub fn observed_paths<'e>(program: &'e Program, cond: &'e Ex) -> Vec<&'e str> {
+/// The paths whose values a failure of this requirement records, in order.
+pub fn observed_paths<'e>(program: &'e Program, requirement: &'e Requirement) -> Vec<&'e str> {
     let mut paths: Vec<(&str, &Ex)> = Vec::new();
-    collect_paths(program, cond, &mut paths);
+    collect_paths(program, &requirement.lets, &requirement.cond, &mut paths);
     let mut out: Vec<&str> = Vec::with_capacity(paths.len());
     for (path, _) in paths {
         if !out.contains(&path) {
@@ -66,24 +66,36 @@ pub fn show(env: &Env, value: &Value) -> String {
 
 /// Field paths read by an expression outside quantifiers (whose variables
 /// are bound per element and cannot be shown as one value), the `let`
-/// variables it reads and the functions it calls (by name: what they
-/// returned), so a failure read through a `let` or a function still shows
-/// what decided it.
-fn collect_paths<'e>(program: &'e Program, ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
-    stacker::maybe_grow(32 * 1024, 1024 * 1024, || collect_paths_inner(program, ex, out))
+/// variables it reads and, after each, what that `let` read (`b = false`,
+/// then `s.n = 2` for `let b = s.n > 5`), and the functions it calls (by
+/// name: what they returned), so a failure read through a `let` or a
+/// function still shows what decided it.
+fn collect_paths<'e>(program: &'e Program, lets: &'e [(u32, Ex)], ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || collect_paths_inner(program, lets, ex, out))
 }
 
-fn collect_paths_inner<'e>(program: &'e Program, ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
+fn collect_paths_inner<'e>(
+    program: &'e Program,
+    lets: &'e [(u32, Ex)],
+    ex: &'e Ex,
+    out: &mut Vec<(&'e str, &'e Ex)>,
+) {
     match ex {
         // A field is shown whole, not its base; a quantifier's variables
         // are bound per element, so only its list source is read once.
         Ex::Field { path, .. } => out.push((path, ex)),
-        Ex::Local(_, name) => out.push((name, ex)),
+        Ex::Local(slot, name) => {
+            out.push((name, ex));
+            // A `let` only reads the ones bound before it: the walk ends.
+            if let Some(at) = lets.iter().position(|(s, _)| s == slot) {
+                collect_paths(program, &lets[..at], &lets[at].1, out);
+            }
+        }
         Ex::Quantifier { source, .. } | Ex::Aggregate { source, .. } => {
-            source.list().into_iter().for_each(|l| collect_paths(program, l, out))
+            source.list().into_iter().for_each(|l| collect_paths(program, lets, l, out))
         }
         _ => {
-            ex.children().into_iter().for_each(|c| collect_paths(program, c, out));
+            ex.children().into_iter().for_each(|c| collect_paths(program, lets, c, out));
             // A call shows what the function returned, after its arguments.
             if let Ex::Call { func, .. } = ex {
                 out.extend(program.fns.get(func.index()).map(|def| (def.decl.name.as_str(), ex)));

@@ -36,7 +36,7 @@ impl Failure {
     /// The values the condition read: (path as written, value as shown).
     pub fn observed(&self, program: &Program, requirement: Option<&Requirement>) -> Vec<(String, String)> {
         let Some(requirement) = requirement else { return Vec::new() };
-        observed_paths(program, &requirement.cond)
+        observed_paths(program, requirement)
             .into_iter()
             .zip(&self.values)
             .map(|(path, value)| (path.to_string(), show_observed(program, value)))

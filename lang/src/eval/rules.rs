@@ -138,7 +138,7 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
                     _ => Some(FailReason::Violated),
                 };
                 if let Some(reason) = reason {
-                    let values = observe(env, &req.cond, &mut frame);
+                    let values = observe(env, req, &mut frame);
                     failures.push(Failure { index, reason, values });
                 }
                 index += 1;
