@@ -466,6 +466,31 @@ fn records(
                     scalar_from_text(program, &field.ty, &text).ok()
                 });
                 partial.record_failed(program, entity, key);
+                // The references it holds are still checked (E0306).
+                let values: Vec<Value> = def
+                    .fields
+                    .iter()
+                    .map(|field| {
+                        let target = match &field.ty {
+                            Ty::Entity(t) => *t,
+                            Ty::Opt(inner) => match &**inner {
+                                Ty::Entity(t) => *t,
+                                _ => return Value::Absent,
+                            },
+                            _ => return Value::Absent,
+                        };
+                        match item.get(name(field)) {
+                            Some(Json::String(s)) => Value::Ref(target, Arc::from(s.as_str())),
+                            Some(Json::Number(n)) => Value::Ref(target, Arc::from(n.to_string())),
+                            _ => Value::Absent,
+                        }
+                    })
+                    .collect();
+                if values.iter().any(|v| matches!(v, Value::Ref(..))) {
+                    let origin =
+                        Origin::File { file: doc.file, format: doc.format, array: array.clone(), index: i as u32 };
+                    partial.failed_rows.push((entity, Row { values: values.into(), origin }));
+                }
             }
         }
     }
@@ -935,6 +960,24 @@ fn csv_read(
                 scalar_from_text(program, &def.fields[k as usize].ty, cell).ok()
             });
             partial.record_failed(program, entity, key);
+            // The references it holds are still checked (E0306).
+            let refs: Vec<Value> = def
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(f, field)| match field.ty.definite() {
+                    Ty::Entity(_) => columns[f]
+                        .and_then(|c| record.get(c))
+                        .filter(|cell| !cell.trim().is_empty())
+                        .and_then(|cell| scalar_from_text(program, &field.ty, cell).ok())
+                        .unwrap_or(Value::Absent),
+                    _ => Value::Absent,
+                })
+                .collect();
+            if refs.iter().any(|v| matches!(v, Value::Ref(..))) {
+                let origin = Origin::Row { file, span: row_span };
+                partial.failed_rows.push((entity, Row { values: refs.into(), origin }));
+            }
         }
     }
     all_read
