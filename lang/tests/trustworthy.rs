@@ -236,6 +236,8 @@ fn a_failure_through_a_let_or_a_function_shows_what_it_read() {
     assert!(observed(2).contains(&("s.n".to_string(), "0".to_string())), "{:?}", observed(2));
     assert!(observed(2).contains(&("level".to_string(), "0".to_string())), "{:?}", observed(2));
     assert!(observed(1).contains(&("positive".to_string(), "false".to_string())), "{:?}", observed(1));
+    // And what the function's body read, named as the function writes it.
+    assert!(observed(1).contains(&("s.n (in positive)".to_string(), "0".to_string())), "{:?}", observed(1));
 }
 
 #[test]
