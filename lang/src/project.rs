@@ -164,22 +164,20 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     // An `aims.toml` that is there is read like any other file: a FIFO, a
     // device or unreadable bytes are an error, never "no aims.toml".
     let manifest_text = match manifest_real {
-        Some(real) if !real.is_dir() => {
-            match read_text(&real, crate::project::Limits::default().max_policy_bytes) {
-                Ok(text) => Some(text),
-                Err(problem) => {
-                    let name = display_name(&root, &manifest_path);
-                    let relative = relative_name(&root, &manifest_path);
-                    diags.push(problem.diagnostic(
-                        &mut files.sources,
-                        (&name, relative),
-                        Code::ProjectConfig,
-                        Code::ProjectConfig,
-                    ));
-                    None
-                }
+        Some(real) if !real.is_dir() => match read_text(&real, crate::project::Limits::default().max_policy_bytes) {
+            Ok(text) => Some(text),
+            Err(problem) => {
+                let name = display_name(&root, &manifest_path);
+                let relative = relative_name(&root, &manifest_path);
+                diags.push(problem.diagnostic(
+                    &mut files.sources,
+                    (&name, relative),
+                    Code::ProjectConfig,
+                    Code::ProjectConfig,
+                ));
+                None
             }
-        }
+        },
         _ => None,
     };
     if let Some(text) = manifest_text {

@@ -665,10 +665,8 @@ mod tests {
             ("s.yaml", Format::Yaml, None, "Sys:\n  - id: a\n    tier: hgih\n    owner: nobody\n"),
             ("s.csv", Format::Csv, Some("Sys"), "id,tier,owner\na,hgih,nobody\n"),
         ] {
-            let failed = failure(&[
-                (name, format, mapping(entity), systems),
-                ("p.json", Format::Json, mapping(None), people),
-            ]);
+            let failed =
+                failure(&[(name, format, mapping(entity), systems), ("p.json", Format::Json, mapping(None), people)]);
             let codes: Vec<(Code, String)> = problems(&failed).into_iter().map(|(c, m, ..)| (c, m)).collect();
             assert_eq!(
                 codes,
