@@ -463,39 +463,37 @@ fn check_references(
     });
     let failed = partial.failed_rows.iter().map(|(entity, row)| (*entity, row));
     for (entity, row) in loaded.chain(failed) {
-        {
-            for (f, value) in row.values.iter().enumerate() {
-                let mut missing = Vec::new();
-                dangling(store, value, &mut missing);
-                for (target, key) in missing {
-                    if partial.may_have(target, &key) || !capped.room() {
-                        continue;
-                    }
-                    let at = locate_field(program, sources, entity, row, Some(f as u32));
-                    let target_def = program.entity(target);
-                    let keys: Vec<Arc<str>> =
-                        (0..store.table(target).len() as u32).map(|r| store.key_of(program, target, r)).collect();
-                    let mut d = Diagnostic::error(
-                        Code::FactMissingRef,
-                        format!("no `{}` has the key \"{key}\"", target_def.decl.name),
-                    )
-                    .at(
-                        at.file,
-                        at.span,
-                        format!(
-                            "`{}` refers to a missing `{}`",
-                            program.entity(entity).fields[f].name,
-                            target_def.decl.name
-                        ),
-                    );
-                    d = d.suggest_or(
-                        &key,
-                        keys.iter().map(|k| &**k),
-                        Quote::Text,
-                        format!("add the `{}` to the facts, or correct the key", target_def.decl.name),
-                    );
-                    capped.diags.push(d);
+        for (f, value) in row.values.iter().enumerate() {
+            let mut missing = Vec::new();
+            dangling(store, value, &mut missing);
+            for (target, key) in missing {
+                if partial.may_have(target, &key) || !capped.room() {
+                    continue;
                 }
+                let at = locate_field(program, sources, entity, row, Some(f as u32));
+                let target_def = program.entity(target);
+                let keys: Vec<Arc<str>> =
+                    (0..store.table(target).len() as u32).map(|r| store.key_of(program, target, r)).collect();
+                let mut d = Diagnostic::error(
+                    Code::FactMissingRef,
+                    format!("no `{}` has the key \"{key}\"", target_def.decl.name),
+                )
+                .at(
+                    at.file,
+                    at.span,
+                    format!(
+                        "`{}` refers to a missing `{}`",
+                        program.entity(entity).fields[f].name,
+                        target_def.decl.name
+                    ),
+                );
+                d = d.suggest_or(
+                    &key,
+                    keys.iter().map(|k| &**k),
+                    Quote::Text,
+                    format!("add the `{}` to the facts, or correct the key", target_def.decl.name),
+                );
+                capped.diags.push(d);
             }
         }
     }
