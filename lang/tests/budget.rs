@@ -190,3 +190,26 @@ fn the_total_limit_is_named_whatever_it_stopped() {
         assert!(errors.iter().any(|e| e.contains("`eval_total_steps`")), "{policy}: {errors:?}");
     }
 }
+
+/// An outcome whose `where` the budget stopped is a failure of the `where`,
+/// not of a `require`, and its trace says so: it never claims the filter
+/// held, nor that a `require` failed.
+#[test]
+fn a_where_the_budget_stopped_is_explained_as_undecided() {
+    let policy = "entity S { id: Text key, v: Int }\n\
+                  control c for s: S where count(x for x: S where exists y: S where y.v == x.v + 1000) == 0 \
+                  { require true }";
+    let mut engine = engine_with(policy, 100, budget::DEFAULT_EVAL_TOTAL_STEPS);
+    let evaluation = engine.evaluate(date());
+    let outcome = &evaluation.rules[0].outcomes[0];
+    assert_eq!(outcome.kind, OutcomeKind::Fail);
+    assert_eq!(outcome.failures[0].index, aims_lang::eval::Failure::OF_WHERE);
+    let view = aims_lang::report::explain::View {
+        program: engine.program(),
+        sources: engine.sources(),
+        evaluation: &evaluation,
+    };
+    let trace = view.why(evaluation.rules[0].rule, outcome);
+    assert!(trace.contains("cannot be decided: evaluation stopped"), "{trace}");
+    assert!(!trace.contains("the filter holds") && !trace.contains("require 1"), "{trace}");
+}

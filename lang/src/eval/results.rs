@@ -33,6 +33,11 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The `index` of a failure of the rule's `for ... where` rather than of
+    /// a `require`: its applicability could not be decided (the evaluation
+    /// budget ran out there), so no `require` was checked.
+    pub const OF_WHERE: usize = usize::MAX;
+
     /// The values the condition read: (path as written, value as shown).
     pub fn observed(&self, program: &Program, requirement: Option<&Requirement>) -> Vec<(String, String)> {
         let Some(requirement) = requirement else { return Vec::new() };

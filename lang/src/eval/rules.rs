@@ -118,7 +118,8 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
             // A `where` the budget stopped decided nothing: the outcome is
             // stopped too (E0501), never "applicable and passing".
             Value::Unknown(u) if u.stops_evaluation() => {
-                let failure = Failure { index: 0, reason: FailReason::NoEvidence((*u).clone()), values: Vec::new() };
+                let reason = FailReason::NoEvidence((*u).clone());
+                let failure = Failure { index: Failure::OF_WHERE, reason, values: Vec::new() };
                 return Outcome { row, key, kind: OutcomeKind::Fail, failures: vec![failure].into(), waived_by: None };
             }
             _ => {}

@@ -151,6 +151,11 @@ impl View<'_> {
                     out.push_str("  not applicable: no require is checked\n");
                     return out;
                 }
+                if let Some(f) = outcome.failures.iter().find(|f| f.index == Failure::OF_WHERE) {
+                    let _ = writeln!(out, "  applies? {header}: {}", one_line(&eval::failure_message(None, f)));
+                    out.push_str("  → fail: whether it applies was not decided; no require is checked\n");
+                    return out;
+                }
                 let holds = if subject.filter.is_some() { "yes, the filter holds" } else { "yes" };
                 let _ = writeln!(out, "  applies? {header}: {holds}");
             }
