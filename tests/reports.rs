@@ -261,6 +261,16 @@ fn int_keys_order_as_numbers_in_every_report() {
 }
 
 #[test]
+fn explain_traces_int_keys_in_numeric_order_too() {
+    let dir = project("\"ints\"", INT_KEYED, INT_KEYED_FACTS);
+    let out = aims(&["explain", "owned"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let two = text.find("owned on \"2\"").expect("a trace for 2");
+    let ten = text.find("owned on \"10\"").expect("a trace for 10");
+    assert!(two < ten, "traces of Int keys in numeric order: {text}");
+}
+
+#[test]
 fn junit_failures_state_the_condition_once() {
     let dir = project("\"ints\"", INT_KEYED, INT_KEYED_FACTS);
     let (_, junit, _) = check_in(dir.path(), &["--format", "junit"]);
@@ -326,6 +336,15 @@ fn terminal_escapes_from_facts_and_the_project_name_are_neutralised() {
     assert_inert("the Markdown report", &markdown);
     assert!(markdown.contains("@\u{2060}security-team"), "{markdown}");
     assert!(!markdown.contains("@security-team"), "a live mention: {markdown}");
+    // JUnit and HTML: the escapes are visible, neither dropped (a key
+    // silently altered) nor raw (a bidi override reorders a CI page).
+    for format in ["junit", "html"] {
+        let (_, report, _) = check_in(dir.path(), &["--format", format]);
+        for c in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
+            assert!(!report.contains(c), "the {format} report carries {c:?}: {report:?}");
+        }
+        assert!(report.contains("evil\\u{1b}]0;pwned\\u{7}\\r"), "the {format} report: {report}");
+    }
     // A fact file's error quotes the value: the diagnostic must not carry it raw.
     std::fs::write(dir.path().join("facts.json"), r#"{ "System": [ { "id": "a", "score": "\u001b]0;x\u0007" } ] }"#)
         .expect("facts");

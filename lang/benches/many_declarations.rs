@@ -13,8 +13,12 @@ use aims_lang::Date;
 use aims_lang::Engine;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
+/// N one-line controls, each with a subject (a local whose scope the
+/// checker places in its declaration) and a `let`.
 fn controls(n: usize) -> String {
-    (0..n).map(|i| format!("control c{i} {{ require {} }}\n", i % 2 == 0)).collect()
+    let rules: String =
+        (0..n).map(|i| format!("control c{i} for s: S where true {{ let v = s.n require v > {} }}\n", i % 2)).collect();
+    format!("entity S {{ id: Text key, n: Int }}\n{rules}")
 }
 
 fn syntax_errors(n: usize) -> String {

@@ -594,6 +594,9 @@ pub(crate) enum Step {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Requirement {
     pub(crate) cond: Ex,
+    /// The `let`s bound before it (slot, value): a failure read through a
+    /// `let` also lists what the `let` read.
+    pub(crate) lets: Arc<[(u32, Ex)]>,
     /// The `because` text shown when the condition fails, when written.
     pub because: Option<String>,
     /// The condition as written.

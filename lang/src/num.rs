@@ -23,21 +23,47 @@ use rust_decimal::RoundingStrategy;
 pub const TREND_DECIMALS: u32 = 12;
 
 /// What a diagnostic says of a number out of range.
-pub const RANGE_HELP: &str = "numbers are exact decimals of at most 28 significant digits (about ±7.9 × 10^28)";
+pub const RANGE_HELP: &str =
+    "numbers are exact decimals of at most 28 significant digits (about ±7.9 × 10^28); one that is not zero is at least 10^-28";
 
 /// Reads a number written in decimal: `0.07`, `-3`, `1.5e3`, `1E-4`.
 /// `None` for anything else, including `NaN`, `inf` and a value beyond
-/// the range. Digits past the 28th decimal place are rounded.
+/// the range. Digits past the 28th decimal place are rounded, but a value
+/// that is not zero never reads as zero: `1e-30` is out of range (below
+/// about 10^-28), not a `0` that `x > 0` would call false.
 pub fn parse(text: &str) -> Option<Decimal> {
     let text = text.trim();
     let plain = text.strip_prefix('+').unwrap_or(text);
     if plain.is_empty() || !plain.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'e' | b'E' | b'+')) {
         return None;
     }
-    if plain.contains(['e', 'E']) {
-        return Decimal::from_scientific(plain).ok();
-    }
-    Decimal::from_str(plain).ok()
+    let value = if plain.contains(['e', 'E']) {
+        Decimal::from_scientific(plain).ok()?
+    } else {
+        Decimal::from_str(plain).ok()?
+    };
+    let mantissa = plain.split(['e', 'E']).next().unwrap_or("");
+    let written_nonzero = mantissa.bytes().any(|b| matches!(b, b'1'..=b'9'));
+    kept(written_nonzero, value)
+}
+
+/// `value`, unless a quantity that is not zero came out as zero: too
+/// small to tell from zero at 28 decimal places, so out of range.
+fn kept(nonzero: bool, value: Decimal) -> Option<Decimal> {
+    (!(nonzero && value.is_zero())).then_some(value)
+}
+
+/// The product of two numbers; `None` when it is out of range, including
+/// a product of two numbers that are not zero rounding to zero.
+pub fn mul(a: Decimal, b: Decimal) -> Option<Decimal> {
+    kept(!a.is_zero() && !b.is_zero(), a.checked_mul(b)?)
+}
+
+/// The quotient of two numbers (rounded to 28 significant digits); `None`
+/// for a zero divisor and when it is out of range, including a quotient of
+/// a number that is not zero rounding to zero.
+pub fn div(a: Decimal, b: Decimal) -> Option<Decimal> {
+    kept(!a.is_zero(), a.checked_div(b)?)
 }
 
 /// A binary floating-point number as a decimal, read back from its
@@ -56,7 +82,7 @@ pub fn from_f64(n: f64) -> Option<Decimal> {
     if digits.len() > 29 {
         return None;
     }
-    Decimal::from_str(&text).ok()
+    kept(n != 0.0, Decimal::from_str(&text).ok()?)
 }
 
 /// An integer as a decimal (always exact).
@@ -72,7 +98,7 @@ pub fn to_f64(n: Decimal) -> f64 {
 
 /// The value of a percent literal or cell: `12.5` percent is `0.125`.
 pub fn percent_of(n: Decimal) -> Option<Decimal> {
-    n.checked_div(Decimal::ONE_HUNDRED)
+    div(n, Decimal::ONE_HUNDRED)
 }
 
 /// A percent as the number a person writes before `%`: `0.125` is `12.5`.
@@ -150,6 +176,24 @@ mod tests {
         assert_eq!(from_f64(f64::NAN), None);
         assert_eq!(from_f64(f64::INFINITY), None);
         assert_eq!(from_f64(1e300), None);
+    }
+
+    #[test]
+    fn a_value_that_is_not_zero_never_becomes_zero() {
+        for text in ["1e-30", "0.0000000000000000000000000000001", "-1E-29", "0.00000000000000000000000000000000009"] {
+            assert_eq!(parse(text), None, "{text}");
+        }
+        assert_eq!(parse("0.0000000000000000000000000000"), Some(Decimal::ZERO));
+        assert_eq!(percent_of(d("0.0000000000000000000000000001")), None);
+        assert_eq!(from_f64(1e-30), None);
+        assert_eq!(from_f64(-1e-40), None);
+        assert_eq!(from_f64(1e-20), Some(d("0.00000000000000000001")));
+        let tiny = d("0.000000000000001");
+        assert_eq!(mul(tiny, tiny), None);
+        assert_eq!(mul(tiny, Decimal::ZERO), Some(Decimal::ZERO));
+        assert_eq!(div(tiny, d("1000000000000000")), None);
+        assert_eq!(div(Decimal::ZERO, tiny), Some(Decimal::ZERO));
+        assert_eq!(mul(d("0.07"), d("100")), Some(d("7")));
     }
 
     #[test]

@@ -161,8 +161,26 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             None
         }
     };
-    if let Some(real) = manifest_real.filter(|real| real.is_file()) {
-        let text = std::fs::read_to_string(real).unwrap_or_default();
+    // An `aims.toml` that is there is read like any other file: a FIFO, a
+    // device or unreadable bytes are an error, never "no aims.toml".
+    let manifest_text = match manifest_real {
+        Some(real) if !real.is_dir() => match read_text(&real, crate::project::Limits::default().max_policy_bytes) {
+            Ok(text) => Some(text),
+            Err(problem) => {
+                let name = display_name(&root, &manifest_path);
+                let relative = relative_name(&root, &manifest_path);
+                diags.push(problem.diagnostic(
+                    &mut files.sources,
+                    (&name, relative),
+                    Code::ProjectConfig,
+                    Code::ProjectConfig,
+                ));
+                None
+            }
+        },
+        _ => None,
+    };
+    if let Some(text) = manifest_text {
         let file = files.sources.add_in_project(
             display_name(&root, &manifest_path),
             relative_name(&root, &manifest_path),
@@ -529,9 +547,14 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, depth: usize, wanted: &dyn Fn(&Pa
         }
         // Symlinked folders are not followed: they could lead anywhere.
         let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-        if path.is_dir() && !is_link {
-            collect(&path, out, depth + 1, wanted);
-        } else if path.is_file() && wanted(&path) {
+        if path.is_dir() {
+            if !is_link {
+                collect(&path, out, depth + 1, wanted);
+            }
+        } else if wanted(&path) {
+            // Not only regular files: a FIFO, a device or a link named like
+            // a policy or fact file is read (and refused, E0402 or E0404)
+            // rather than skipped without a word.
             out.push(path);
         }
     }

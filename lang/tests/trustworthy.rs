@@ -216,7 +216,12 @@ fn a_failure_through_a_let_or_a_function_shows_what_it_read() {
              let big = s.n > 5
              require big
            }
-           control through_fn for s: S where true { require positive(s) }"#,
+           control through_fn for s: S where true { require positive(s) }
+           control through_lets for s: S where true {
+             let level = s.n
+             let high = level > 5
+             require high
+           }"#,
         r#"{"S": [{"id": "a", "n": 0}]}"#,
     );
     let result = e.evaluate(date("2026-06-30"));
@@ -226,5 +231,45 @@ fn a_failure_through_a_let_or_a_function_shows_what_it_read() {
         failure.observed(&program, program.rules[rule].requirements().first().copied())
     };
     assert!(observed(0).contains(&("big".to_string(), "false".to_string())), "{:?}", observed(0));
+    // And what the `let` read, through a chain of `let`s too.
+    assert!(observed(0).contains(&("s.n".to_string(), "0".to_string())), "{:?}", observed(0));
+    assert!(observed(2).contains(&("s.n".to_string(), "0".to_string())), "{:?}", observed(2));
+    assert!(observed(2).contains(&("level".to_string(), "0".to_string())), "{:?}", observed(2));
     assert!(observed(1).contains(&("positive".to_string(), "false".to_string())), "{:?}", observed(1));
+    // And what the function's body read, named as the function writes it.
+    assert!(observed(1).contains(&("s.n (in positive)".to_string(), "0".to_string())), "{:?}", observed(1));
+}
+
+#[test]
+fn a_value_too_small_to_tell_from_zero_is_never_zero() {
+    // Literals: a compile error, not `0`.
+    for literal in ["0.0000000000000000000000000000001", "0.00000000000000000000000000001%"] {
+        let Err(errors) = load(&format!("audit a {{ require {literal} > 0 }}"), &[]) else {
+            panic!("{literal} was accepted");
+        };
+        assert!(errors.iter().any(|e| e.contains("out of range")), "{errors:?}");
+    }
+    // Facts in every format: refused, not `0`.
+    let policy = "control c for s: S where true { require s.x > 0 and s.rate > 0 }";
+    let cases: &[(&str, Format, &str)] = &[
+        ("s.json", Format::Json, r#"{"S": [{"id": "a", "x": 1e-30}]}"#),
+        ("s.json", Format::Json, r#"{"S": [{"id": "a", "x": "1e-30"}]}"#),
+        ("s.csv", Format::Csv, "id,x\na,0.0000000000000000000000000000001\n"),
+        ("s.csv", Format::Csv, "id,rate\na,0.0000000000000000000000000001%\n"),
+        ("s.yaml", Format::Yaml, "S:\n  - id: a\n    x: 1e-40\n"),
+        ("s.toml", Format::Toml, "[[S]]\nid = \"a\"\nx = 1e-40\n"),
+    ];
+    for (name, format, text) in cases {
+        assert!(load(policy, &[(name, *format, text)]).is_err(), "{name}: {text:?} was accepted");
+    }
+    // Evaluation: a product or quotient that would round to zero is unknown.
+    let results = audits(
+        r#"audit product { require 0.000000000000001 * 0.000000000000001 > 0 }
+           audit quotient { require 0.00000000000001 / 1000000000000000 > 0 }
+           audit average { require avg(x for x in [0.0000000000000000000000000001, 0.0000000000000000000000000000]) > 0 }"#,
+    );
+    for (name, kind, reason) in &results {
+        assert_eq!(*kind, OutcomeKind::Fail, "{name}");
+        assert!(matches!(reason, Some(FailReason::NoEvidence(Unknown::OutOfRange(_)))), "{name}: {reason:?}");
+    }
 }

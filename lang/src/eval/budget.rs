@@ -103,8 +103,11 @@ pub fn exceeded(
     // Which outcomes the spent total stopped depends on the order the
     // threads reached them: the error names the limit, not a rule, so the
     // output stays the same from run to run.
+    let total = |u: &Unknown| matches!(u, Unknown::TotalBudgetExceeded(_));
     let total_stopped =
-        evaluation.rules.iter().any(|r| r.outcomes.iter().any(|o| o.failures.iter().any(|f| total_spent(&f.reason))));
+        evaluation.rules.iter().any(|r| r.outcomes.iter().any(|o| o.failures.iter().any(|f| total_spent(&f.reason))))
+            || evaluation.risks.iter().any(|r| r.entries.iter().any(|e| e.missing.iter().any(total)))
+            || evaluation.objectives.iter().any(|o| o.unknown.as_ref().is_some_and(total));
     if total_stopped {
         out.push(
             Diagnostic::error(
@@ -149,7 +152,7 @@ pub fn exceeded(
     }
     // A risk's axis or an objective's measure the budget stopped is an
     // error too, never a level or a status computed from a guess.
-    let stopped = |u: &Unknown| matches!(u, Unknown::BudgetExceeded(_) | Unknown::TotalBudgetExceeded(_));
+    let stopped = |u: &Unknown| matches!(u, Unknown::BudgetExceeded(_));
     let mut refuse = |decl: &crate::ir::Decl, what: &str| {
         out.push(
             Diagnostic::error(

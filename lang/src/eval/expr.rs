@@ -41,7 +41,7 @@ pub struct Env<'a> {
 }
 
 /// Whether a value is unknown because the evaluation budget ran out.
-fn stopped_by_budget(v: &Value) -> bool {
+pub(super) fn stopped_by_budget(v: &Value) -> bool {
     matches!(v, Value::Unknown(u) if u.stops_evaluation())
 }
 
@@ -212,11 +212,15 @@ impl Env<'_> {
                 (u @ Value::Unknown(_), _) | (_, u @ Value::Unknown(_)) => u,
                 _ => Value::Bool(false),
             },
-            Ex::Is { value, some } => {
-                let present = !matches!(self.eval(value, frame), Value::Unknown(_) | Value::Absent);
-                Value::Bool(present == *some)
-            }
+            // `is some`, `is none` and `??` decide on absence, never on a
+            // value the budget stopped: that value was not found absent, it
+            // was never computed, and a default or a verdict would be a guess.
+            Ex::Is { value, some } => match self.eval(value, frame) {
+                stopped @ Value::Unknown(_) if stopped_by_budget(&stopped) => stopped,
+                v => Value::Bool(!matches!(v, Value::Unknown(_) | Value::Absent) == *some),
+            },
             Ex::Coalesce(a, b) => match self.eval(a, frame) {
+                stopped @ Value::Unknown(_) if stopped_by_budget(&stopped) => stopped,
                 Value::Unknown(_) | Value::Absent => self.eval(b, frame),
                 v => v,
             },
@@ -651,7 +655,7 @@ impl Partial {
             }
             AggFn::Sum => self.sum.map_or_else(|| unknown(Unknown::OutOfRange("a `sum`")), Value::Number),
             _ if self.count == 0 => unknown(Unknown::EmptyAggregate(func.as_str())),
-            AggFn::Avg => match self.sum.and_then(|sum| sum.checked_div(num::from_int(self.count))) {
+            AggFn::Avg => match self.sum.and_then(|sum| num::div(sum, num::from_int(self.count))) {
                 Some(avg) => Value::Number(avg),
                 None => unknown(Unknown::OutOfRange("an `avg`")),
             },
@@ -678,7 +682,7 @@ fn arith(op: Arith, a: Value, b: Value) -> Value {
         (Arith::DateDiff, Value::Date(x), Value::Date(y)) => Value::Int(x.days_since(*y)),
         (Arith::Div, _, _) => match (a.as_decimal(), b.as_decimal()) {
             (Some(_), Some(y)) if y.is_zero() => unknown(Unknown::DivisionByZero),
-            (Some(x), Some(y)) => x.checked_div(y).map_or_else(|| out_of_range("a quotient"), Value::Number),
+            (Some(x), Some(y)) => num::div(x, y).map_or_else(|| out_of_range("a quotient"), Value::Number),
             _ => Value::Absent,
         },
         (_, Value::Int(x), Value::Int(y)) => {
@@ -698,7 +702,7 @@ fn arith(op: Arith, a: Value, b: Value) -> Value {
                 let result = match op {
                     Arith::Add => x.checked_add(y),
                     Arith::Sub => x.checked_sub(y),
-                    _ => x.checked_mul(y),
+                    _ => num::mul(x, y),
                 };
                 result.map_or_else(|| out_of_range("a number"), Value::Number)
             }

@@ -20,7 +20,7 @@ pub fn objective_result(env: &Env, id: ObjectiveId) -> ObjectiveResult {
 pub fn objective_result_with(env: &Env, id: ObjectiveId, measured: Value) -> ObjectiveResult {
     let objective = &env.program.objectives[id.index()];
     let mut frame = vec![Value::Absent; objective.slots.max(1) as usize];
-    let (current, unknown) = match &measured {
+    let (mut current, mut unknown) = match &measured {
         Value::Unknown(u) => (None, Some((**u).clone())),
         v => (v.as_decimal(), None),
     };
@@ -41,20 +41,37 @@ pub fn objective_result_with(env: &Env, id: ObjectiveId, measured: Value) -> Obj
             },
         };
         let slot = history.slot as usize;
+        // A measurement the budget stopped is not left out quietly (that
+        // would bend the trend): the objective is stopped (E0501).
+        let mut stopped = None;
         for element in elements {
             frame[slot] = element;
             if let Some(filter) = &history.filter {
-                if env.eval(filter, &mut frame) != Value::Bool(true) {
-                    continue;
+                match env.eval(filter, &mut frame) {
+                    Value::Bool(true) => {}
+                    Value::Unknown(u) if u.stops_evaluation() => {
+                        stopped = Some(u);
+                        break;
+                    }
+                    _ => continue,
                 }
             }
-            if let (Some(v), Value::Date(d)) =
-                (env.eval(&history.value, &mut frame).as_decimal(), env.eval(&history.date, &mut frame))
-            {
-                if d <= env.as_of {
-                    points.push((d, v));
+            match (env.eval(&history.value, &mut frame), env.eval(&history.date, &mut frame)) {
+                (Value::Unknown(u), _) | (_, Value::Unknown(u)) if u.stops_evaluation() => {
+                    stopped = Some(u);
+                    break;
                 }
+                (v, Value::Date(d)) => {
+                    if let (Some(v), true) = (v.as_decimal(), d <= env.as_of) {
+                        points.push((d, v));
+                    }
+                }
+                _ => {}
             }
+        }
+        if let Some(u) = stopped {
+            current = None;
+            unknown = Some((*u).clone());
         }
     }
     points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));

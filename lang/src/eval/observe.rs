@@ -2,38 +2,71 @@
 //! calls it depends on and their values, kept for the explanation and
 //! shown without the facts.
 
+use std::borrow::Cow;
+
 use super::Env;
 use crate::ir::*;
 
-/// The values a failed condition read, for the explanation: entity rows
-/// become references (keys), so that they show without the facts.
-pub(super) fn observe(env: &Env, cond: &Ex, frame: &mut [Value]) -> Vec<Value> {
-    let mut paths: Vec<(&str, &Ex)> = Vec::new();
-    collect_paths(env.program, cond, &mut paths);
-    let mut seen: Vec<&str> = Vec::with_capacity(paths.len());
-    let mut out = Vec::with_capacity(paths.len());
-    for (path, ex) in paths {
-        if seen.contains(&path) {
-            continue;
+/// A value a failure shows: its name as shown, the expression, and the
+/// call in whose frame it is read (`None`: the rule's own frame).
+struct Seen<'e> {
+    name: Cow<'e, str>,
+    ex: &'e Ex,
+    call: Option<&'e Ex>,
+}
+
+/// What a failure of this requirement shows, each name once, in order.
+fn seen<'e>(program: &'e Program, requirement: &'e Requirement) -> Vec<Seen<'e>> {
+    let mut all = Vec::new();
+    collect_paths(program, &requirement.lets, &requirement.cond, None, &mut all);
+    let mut out: Vec<Seen> = Vec::with_capacity(all.len());
+    for s in all {
+        if !out.iter().any(|o| o.name == s.name) {
+            out.push(s);
         }
-        seen.push(path);
-        let value = env.eval(ex, frame);
-        out.push(detach(env, value));
     }
     out
 }
 
-/// The paths whose values a failure of this condition records, in order.
-pub fn observed_paths<'e>(program: &'e Program, cond: &'e Ex) -> Vec<&'e str> {
-    let mut paths: Vec<(&str, &Ex)> = Vec::new();
-    collect_paths(program, cond, &mut paths);
-    let mut out: Vec<&str> = Vec::with_capacity(paths.len());
-    for (path, _) in paths {
-        if !out.contains(&path) {
-            out.push(path);
-        }
+/// The values a failed condition read, for the explanation: entity rows
+/// become references (keys), so that they show without the facts.
+pub(super) fn observe(env: &Env, requirement: &Requirement, frame: &mut [Value]) -> Vec<Value> {
+    let mut callees: Vec<(*const Ex, Vec<Value>)> = Vec::new();
+    seen(env.program, requirement)
+        .into_iter()
+        .map(|s| {
+            let value = match s.call {
+                None => env.eval(s.ex, frame),
+                Some(call) => {
+                    let at = match callees.iter().position(|(c, _)| std::ptr::eq(*c, call)) {
+                        Some(at) => at,
+                        None => {
+                            callees.push((call, callee_frame(env, call, frame)));
+                            callees.len() - 1
+                        }
+                    };
+                    env.eval(s.ex, &mut callees[at].1)
+                }
+            };
+            detach(env, value)
+        })
+        .collect()
+}
+
+/// The frame a call's body runs in: its arguments, evaluated.
+fn callee_frame(env: &Env, call: &Ex, frame: &mut [Value]) -> Vec<Value> {
+    let Ex::Call { func, args } = call else { return Vec::new() };
+    let slots = env.program.fns.get(func.index()).map_or(0, |def| def.slots);
+    let mut callee = super::new_frame(slots.max(args.len() as u32));
+    for (i, arg) in args.iter().enumerate() {
+        callee[i] = env.eval(arg, frame);
     }
-    out
+    callee.into_vec()
+}
+
+/// The paths whose values a failure of this requirement records, in order.
+pub fn observed_paths<'e>(program: &'e Program, requirement: &'e Requirement) -> Vec<Cow<'e, str>> {
+    seen(program, requirement).into_iter().map(|s| s.name).collect()
 }
 
 /// A value with its entity rows replaced by references, as [`show`]
@@ -66,27 +99,61 @@ pub fn show(env: &Env, value: &Value) -> String {
 
 /// Field paths read by an expression outside quantifiers (whose variables
 /// are bound per element and cannot be shown as one value), the `let`
-/// variables it reads and the functions it calls (by name: what they
-/// returned), so a failure read through a `let` or a function still shows
-/// what decided it.
-fn collect_paths<'e>(program: &'e Program, ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
-    stacker::maybe_grow(32 * 1024, 1024 * 1024, || collect_paths_inner(program, ex, out))
+/// variables it reads and, after each, what that `let` read (`b = false`,
+/// then `s.n = 2` for `let b = s.n > 5`), and the functions it calls: what
+/// each returned, then the paths its body read, named as the function
+/// writes them (`s.n (in recent)`), so a failure read through a `let` or a
+/// function still shows what decided it. `call` is the call whose body is
+/// walked (its own calls are shown by their result, not walked again).
+fn collect_paths<'e>(
+    program: &'e Program,
+    lets: &'e [(u32, Ex)],
+    ex: &'e Ex,
+    call: Option<(&'e Ex, &'e str)>,
+    out: &mut Vec<Seen<'e>>,
+) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || collect_paths_inner(program, lets, ex, call, out))
 }
 
-fn collect_paths_inner<'e>(program: &'e Program, ex: &'e Ex, out: &mut Vec<(&'e str, &'e Ex)>) {
+fn collect_paths_inner<'e>(
+    program: &'e Program,
+    lets: &'e [(u32, Ex)],
+    ex: &'e Ex,
+    call: Option<(&'e Ex, &'e str)>,
+    out: &mut Vec<Seen<'e>>,
+) {
+    let name = |path: &'e str| match call {
+        None => Cow::Borrowed(path),
+        Some((_, function)) => Cow::Owned(format!("{path} (in {function})")),
+    };
     match ex {
         // A field is shown whole, not its base; a quantifier's variables
         // are bound per element, so only its list source is read once.
-        Ex::Field { path, .. } => out.push((path, ex)),
-        Ex::Local(_, name) => out.push((name, ex)),
+        Ex::Field { path, .. } => out.push(Seen { name: name(path), ex, call: call.map(|c| c.0) }),
+        // In a function's body a local is a parameter: its argument is
+        // shown at the call.
+        Ex::Local(..) if call.is_some() => {}
+        Ex::Local(slot, local) => {
+            out.push(Seen { name: Cow::Borrowed(local), ex, call: None });
+            // A `let` only reads the ones bound before it: the walk ends.
+            if let Some(at) = lets.iter().position(|(s, _)| s == slot) {
+                collect_paths(program, &lets[..at], &lets[at].1, None, out);
+            }
+        }
         Ex::Quantifier { source, .. } | Ex::Aggregate { source, .. } => {
-            source.list().into_iter().for_each(|l| collect_paths(program, l, out))
+            source.list().into_iter().for_each(|l| collect_paths(program, lets, l, call, out))
         }
         _ => {
-            ex.children().into_iter().for_each(|c| collect_paths(program, c, out));
-            // A call shows what the function returned, after its arguments.
+            ex.children().into_iter().for_each(|c| collect_paths(program, lets, c, call, out));
+            // A call shows what the function returned, after its arguments,
+            // then (called from the rule itself) what its body read.
             if let Ex::Call { func, .. } = ex {
-                out.extend(program.fns.get(func.index()).map(|def| (def.decl.name.as_str(), ex)));
+                if let Some(def) = program.fns.get(func.index()) {
+                    out.push(Seen { name: name(&def.decl.name), ex, call: call.map(|c| c.0) });
+                    if call.is_none() {
+                        collect_paths(program, &[], &def.body, Some((ex, &def.decl.name)), out);
+                    }
+                }
             }
         }
     }

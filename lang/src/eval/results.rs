@@ -33,10 +33,15 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The `index` of a failure of the rule's `for ... where` rather than of
+    /// a `require`: its applicability could not be decided (the evaluation
+    /// budget ran out there), so no `require` was checked.
+    pub const OF_WHERE: usize = usize::MAX;
+
     /// The values the condition read: (path as written, value as shown).
     pub fn observed(&self, program: &Program, requirement: Option<&Requirement>) -> Vec<(String, String)> {
         let Some(requirement) = requirement else { return Vec::new() };
-        observed_paths(program, &requirement.cond)
+        observed_paths(program, requirement)
             .into_iter()
             .zip(&self.values)
             .map(|(path, value)| (path.to_string(), show_observed(program, value)))

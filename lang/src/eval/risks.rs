@@ -70,16 +70,20 @@ pub fn risk_entry(
         }
         _ => Arc::from("-"),
     };
+    let mut missing = Vec::new();
     if let Some(filter) = risk.subject.as_ref().and_then(|s| s.filter.as_ref()) {
-        if env.eval(filter, &mut frame) == Value::Bool(false) {
-            return None;
+        match env.eval(filter, &mut frame) {
+            Value::Bool(false) => return None,
+            // A `where` the budget stopped decided nothing: the entry is
+            // reported as stopped (E0501), never assessed as applicable.
+            Value::Unknown(u) if u.stops_evaluation() => missing.push((*u).clone()),
+            _ => {}
         }
     }
     for (slot, value) in &risk.lets {
         frame[*slot as usize] = env.eval(value, &mut frame);
     }
     let matrix = &env.program.matrices[risk.matrix.index()];
-    let mut missing = Vec::new();
     let mut axis_values = |exprs: Vec<Option<&Ex>>, fallback: &[u32], frame: &mut Vec<Value>| -> Vec<u32> {
         exprs
             .iter()

@@ -105,14 +105,24 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
     }
     if let Some(filter) = rule.subject.as_ref().and_then(|s| s.filter.as_ref()) {
         // An unknown applicability (a dangling reference) counts as applicable.
-        if env.eval(filter, &mut frame) == Value::Bool(false) {
-            return Outcome {
-                row,
-                key,
-                kind: OutcomeKind::NotApplicable,
-                failures: Failures::default(),
-                waived_by: None,
-            };
+        match env.eval(filter, &mut frame) {
+            Value::Bool(false) => {
+                return Outcome {
+                    row,
+                    key,
+                    kind: OutcomeKind::NotApplicable,
+                    failures: Failures::default(),
+                    waived_by: None,
+                }
+            }
+            // A `where` the budget stopped decided nothing: the outcome is
+            // stopped too (E0501), never "applicable and passing".
+            Value::Unknown(u) if u.stops_evaluation() => {
+                let reason = FailReason::NoEvidence((*u).clone());
+                let failure = Failure { index: Failure::OF_WHERE, reason, values: Vec::new() };
+                return Outcome { row, key, kind: OutcomeKind::Fail, failures: vec![failure].into(), waived_by: None };
+            }
+            _ => {}
         }
     }
     let mut failures = Vec::new();
@@ -129,7 +139,7 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
                     _ => Some(FailReason::Violated),
                 };
                 if let Some(reason) = reason {
-                    let values = observe(env, &req.cond, &mut frame);
+                    let values = observe(env, req, &mut frame);
                     failures.push(Failure { index, reason, values });
                 }
                 index += 1;

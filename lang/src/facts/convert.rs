@@ -466,6 +466,31 @@ fn records(
                     scalar_from_text(program, &field.ty, &text).ok()
                 });
                 partial.record_failed(program, entity, key);
+                // The references it holds are still checked (E0306).
+                let values: Vec<Value> = def
+                    .fields
+                    .iter()
+                    .map(|field| {
+                        let target = match &field.ty {
+                            Ty::Entity(t) => *t,
+                            Ty::Opt(inner) => match &**inner {
+                                Ty::Entity(t) => *t,
+                                _ => return Value::Absent,
+                            },
+                            _ => return Value::Absent,
+                        };
+                        match item.get(name(field)) {
+                            Some(Json::String(s)) => Value::Ref(target, Arc::from(s.as_str())),
+                            Some(Json::Number(n)) => Value::Ref(target, Arc::from(n.to_string())),
+                            _ => Value::Absent,
+                        }
+                    })
+                    .collect();
+                if values.iter().any(|v| matches!(v, Value::Ref(..))) {
+                    let origin =
+                        Origin::File { file: doc.file, format: doc.format, array: array.clone(), index: i as u32 };
+                    partial.failed_rows.push((entity, Row { values: values.into(), origin }));
+                }
             }
         }
     }
@@ -626,7 +651,7 @@ fn value(program: &Program, doc: &mut Doc, ty: &Ty, node: &Json, path: &[Seg]) -
         (Ty::Number | Ty::Percent, Json::Number(n)) => match number_value(n) {
             Some(d) if matches!(ty, Ty::Number) => Some(Value::Number(d)),
             Some(d) => Some(Value::Percent(d)),
-            None => wrong(doc, "a finite number".into(), Some(num::RANGE_HELP.into())),
+            None => wrong(doc, "a number within range".into(), Some(num::RANGE_HELP.into())),
         },
         (Ty::Date, Json::Object(map)) if map.len() == 1 && map.contains_key("$__toml_private_datetime") => {
             match map.get("$__toml_private_datetime").and_then(Json::as_str).and_then(Date::parse) {
@@ -935,6 +960,24 @@ fn csv_read(
                 scalar_from_text(program, &def.fields[k as usize].ty, cell).ok()
             });
             partial.record_failed(program, entity, key);
+            // The references it holds are still checked (E0306).
+            let refs: Vec<Value> = def
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(f, field)| match field.ty.definite() {
+                    Ty::Entity(_) => columns[f]
+                        .and_then(|c| record.get(c))
+                        .filter(|cell| !cell.trim().is_empty())
+                        .and_then(|cell| scalar_from_text(program, &field.ty, cell).ok())
+                        .unwrap_or(Value::Absent),
+                    _ => Value::Absent,
+                })
+                .collect();
+            if refs.iter().any(|v| matches!(v, Value::Ref(..))) {
+                let origin = Origin::Row { file, span: row_span };
+                partial.failed_rows.push((entity, Row { values: refs.into(), origin }));
+            }
         }
     }
     all_read

@@ -240,6 +240,10 @@ pub(crate) struct Partial {
     all_unknown: bool,
     /// The records exceeded the `max_entities` budget.
     pub too_many: bool,
+    /// Records that did not load, with the references among their fields
+    /// that could be read (every other field absent): a dangling reference
+    /// beside a type error in the same record is reported too.
+    pub(crate) failed_rows: Vec<(EntityId, Row)>,
 }
 
 impl Partial {
@@ -453,44 +457,44 @@ fn check_references(
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut capped = Capped { diags, shown: 0, more: 0 };
-    for (e, table) in store.tables.iter().enumerate() {
+    let loaded = store.tables.iter().enumerate().flat_map(|(e, table)| {
         let entity = EntityId(e as u32);
-        if !program.entity(entity).fields.iter().any(|f| holds_references(program, &f.ty, 0)) {
-            continue;
-        }
-        for row in &table.rows {
-            for (f, value) in row.values.iter().enumerate() {
-                let mut missing = Vec::new();
-                dangling(store, value, &mut missing);
-                for (target, key) in missing {
-                    if partial.may_have(target, &key) || !capped.room() {
-                        continue;
-                    }
-                    let at = locate_field(program, sources, entity, row, Some(f as u32));
-                    let target_def = program.entity(target);
-                    let keys: Vec<Arc<str>> =
-                        (0..store.table(target).len() as u32).map(|r| store.key_of(program, target, r)).collect();
-                    let mut d = Diagnostic::error(
-                        Code::FactMissingRef,
-                        format!("no `{}` has the key \"{key}\"", target_def.decl.name),
-                    )
-                    .at_file(
-                        at.file,
-                        at.span,
-                        format!(
-                            "`{}` refers to a missing `{}`",
-                            program.entity(entity).fields[f].name,
-                            target_def.decl.name
-                        ),
-                    );
-                    d = d.suggest_or(
-                        &key,
-                        keys.iter().map(|k| &**k),
-                        Quote::Text,
-                        format!("add the `{}` to the facts, or correct the key", target_def.decl.name),
-                    );
-                    capped.diags.push(d);
+        let refers = program.entity(entity).fields.iter().any(|f| holds_references(program, &f.ty, 0));
+        table.rows.iter().filter(move |_| refers).map(move |row| (entity, row))
+    });
+    let failed = partial.failed_rows.iter().map(|(entity, row)| (*entity, row));
+    for (entity, row) in loaded.chain(failed) {
+        for (f, value) in row.values.iter().enumerate() {
+            let mut missing = Vec::new();
+            dangling(store, value, &mut missing);
+            for (target, key) in missing {
+                if partial.may_have(target, &key) || !capped.room() {
+                    continue;
                 }
+                let at = locate_field(program, sources, entity, row, Some(f as u32));
+                let target_def = program.entity(target);
+                let keys: Vec<Arc<str>> =
+                    (0..store.table(target).len() as u32).map(|r| store.key_of(program, target, r)).collect();
+                let mut d = Diagnostic::error(
+                    Code::FactMissingRef,
+                    format!("no `{}` has the key \"{key}\"", target_def.decl.name),
+                )
+                .at_file(
+                    at.file,
+                    at.span,
+                    format!(
+                        "`{}` refers to a missing `{}`",
+                        program.entity(entity).fields[f].name,
+                        target_def.decl.name
+                    ),
+                );
+                d = d.suggest_or(
+                    &key,
+                    keys.iter().map(|k| &**k),
+                    Quote::Text,
+                    format!("add the `{}` to the facts, or correct the key", target_def.decl.name),
+                );
+                capped.diags.push(d);
             }
         }
     }
@@ -650,6 +654,28 @@ mod tests {
         ]);
         let codes: Vec<Code> = problems(&failed).into_iter().map(|p| p.0).collect();
         assert_eq!(codes, [Code::FactType, Code::FactType, Code::FactMissingRef]);
+    }
+
+    #[test]
+    fn a_dangling_reference_beside_a_type_error_in_the_same_record_is_reported() {
+        let people = "{\"Person\": [{\"id\": \"p1\"}]}";
+        for (name, format, entity, systems) in [
+            ("s.json", Format::Json, None, "{\"Sys\": [{\"id\": \"a\", \"tier\": \"hgih\", \"owner\": \"nobody\"}]}"),
+            ("s.yaml", Format::Yaml, None, "Sys:\n  - id: a\n    tier: hgih\n    owner: nobody\n"),
+            ("s.csv", Format::Csv, Some("Sys"), "id,tier,owner\na,hgih,nobody\n"),
+        ] {
+            let failed =
+                failure(&[(name, format, mapping(entity), systems), ("p.json", Format::Json, mapping(None), people)]);
+            let codes: Vec<(Code, String)> = problems(&failed).into_iter().map(|(c, m, ..)| (c, m)).collect();
+            assert_eq!(
+                codes,
+                [
+                    (Code::FactType, "`hgih` is not a `Tier` value".to_string()),
+                    (Code::FactMissingRef, "no `Person` has the key \"nobody\"".to_string()),
+                ],
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -63,9 +63,14 @@ impl View<'_> {
         self.outcomes(id).find(|o| &*o.key == key)
     }
 
-    /// The keys a rule has outcomes for.
+    /// The keys a rule has outcomes for, in the order of the reports
+    /// (`Int` keys as numbers: 2 before 10).
     pub fn keys(&self, id: RuleId) -> Vec<String> {
-        self.outcomes(id).map(|o| o.key.to_string()).collect()
+        let mut outcomes: Vec<&Outcome> = self.outcomes(id).collect();
+        let rule = self.program.rule(id);
+        let numeric = rule.subject.as_ref().is_some_and(|s| eval::int_keyed(self.program, s.entity));
+        outcomes.sort_by(|a, b| eval::cmp_keys(numeric, &a.key, &b.key));
+        outcomes.iter().map(|o| o.key.to_string()).collect()
     }
 
     fn waiver(&self, outcome: &Outcome) -> Option<String> {
@@ -144,6 +149,11 @@ impl View<'_> {
                 if outcome.kind == OutcomeKind::NotApplicable {
                     let _ = writeln!(out, "  applies? {header}: no, the filter does not hold");
                     out.push_str("  not applicable: no require is checked\n");
+                    return out;
+                }
+                if let Some(f) = outcome.failures.iter().find(|f| f.index == Failure::OF_WHERE) {
+                    let _ = writeln!(out, "  applies? {header}: {}", one_line(&eval::failure_message(None, f)));
+                    out.push_str("  → fail: whether it applies was not decided; no require is checked\n");
                     return out;
                 }
                 let holds = if subject.filter.is_some() { "yes, the filter holds" } else { "yes" };

@@ -331,6 +331,7 @@ mod tests {
 
     #[test]
     fn escaping_neutralises_markup() {
-        assert_eq!(esc("<script>\"x\" & 'y'\u{7}"), "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;");
+        // A control character is shown, not dropped (the key stays recognisable).
+        assert_eq!(esc("<script>\"x\" & 'y'\u{7}"), "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;\\u{7}");
     }
 }

@@ -11,8 +11,13 @@ use std::fmt::Write as _;
 
 use super::{OutcomeKind, Report};
 
-/// Text made safe for XML: markup escaped, characters XML 1.0 forbids dropped.
+/// Text made safe for XML (and HTML): markup escaped; control characters,
+/// a carriage return and bidirectional overrides shown as visible escapes
+/// (`\u{1b}`, `\r`, `\u{202e}`) as in the text report, so that a key
+/// from the facts can neither be silently altered (XML 1.0 forbids most
+/// control characters) nor reorder what a CI page or a browser shows.
 pub(super) fn xml_escape(text: &str) -> String {
+    let text = crate::diag::terminal_safe(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -21,8 +26,7 @@ pub(super) fn xml_escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            '\u{FFFE}' | '\u{FFFF}' => {}
             c => out.push(c),
         }
     }
@@ -163,6 +167,7 @@ mod tests {
 
     #[test]
     fn xml_escape_handles_markup_and_forbidden_characters() {
-        assert_eq!(xml_escape("a<b & \"c\"\u{1}'"), "a&lt;b &amp; &quot;c&quot;&#39;");
+        assert_eq!(xml_escape("a<b & \"c\"\u{1}'"), "a&lt;b &amp; &quot;c&quot;\\u{1}&#39;");
+        assert_eq!(xml_escape("e\u{1b}[31m\u{7}\r\u{202E}x\ny"), "e\\u{1b}[31m\\u{7}\\r\\u{202e}x\ny");
     }
 }

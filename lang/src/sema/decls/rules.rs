@@ -164,17 +164,20 @@ pub(super) fn ck_file(ck: &ExprChecker) -> Anchor {
 /// Lowers the `let` and `require` statements of a rule body.
 pub(super) fn body_steps(ck: &mut ExprChecker, body: &[ast::Stmt], file: Anchor) -> Vec<Step> {
     let mut steps = Vec::new();
+    let mut lets: Vec<(u32, Ex)> = Vec::new();
     for stmt in body {
         match stmt {
             ast::Stmt::Let { name, value, span } => {
                 let (ex, ty) = ck.expr(value, None);
                 let slot = ck.bind(name, LocalKind::Let, ty, Span { start: span.end, end: span.end });
+                lets.push((slot, ex.clone()));
                 steps.push(Step::Let { slot, value: ex });
             }
             ast::Stmt::Require { cond, because, span } => {
                 let (ex, _) = ck.expect(cond, &Ty::Bool, true);
                 steps.push(Step::Require(Requirement {
                     cond: ex,
+                    lets: std::sync::Arc::from(lets.as_slice()),
                     because: because.as_ref().map(|b| b.value.clone()),
                     source: ck.source(cond.span).to_string(),
                     span: file.span(*span),
