@@ -82,24 +82,22 @@ impl Interrupt {
         let outer = CURRENT.with(|current| current.replace(Some(self.clone())));
         let result = std::panic::catch_unwind(AssertUnwindSafe(f));
         CURRENT.with(|current| *current.borrow_mut() = outer);
-        if !was_armed {
-            self.0.fetch_and(!ARMED, Ordering::SeqCst);
-        }
+        let requested = if was_armed {
+            // Nested: the request stays, so the outer call stops too.
+            self.is_requested()
+        } else {
+            // A request that came while the call ran was for that call: it
+            // finished or stopped, so the request is taken back with the
+            // arming. A request made while nothing runs applies to the next.
+            self.0.fetch_and(!(ARMED | REQUESTED), Ordering::SeqCst) & REQUESTED != 0
+        };
         match result {
             Ok(value) => Ok(value),
-            Err(payload) => {
-                // Only this handle's own unwinding (or salsa's report of it
-                // from a thread it stopped) becomes `Interrupted`; any other
-                // panic goes on.
-                if payload.is::<salsa::Cancelled>() && self.is_requested() {
-                    if !was_armed {
-                        self.clear();
-                    }
-                    Err(Interrupted)
-                } else {
-                    std::panic::resume_unwind(payload)
-                }
-            }
+            // Only this handle's own unwinding (or salsa's report of it from
+            // a thread it stopped) becomes `Interrupted`; any other panic
+            // goes on.
+            Err(payload) if payload.is::<salsa::Cancelled>() && requested => Err(Interrupted),
+            Err(payload) => std::panic::resume_unwind(payload),
         }
     }
 
