@@ -12,7 +12,7 @@
 //!   `$ aims repl ARGS`, the banner, then each entry after its prompt
 //!   (`aims> `, continued on `  ... ` lines) and the answer to it. The
 //!   entries are read from the block and replayed through the REPL's
-//!   session; `engine time:` figures are not compared.
+//!   session; `time:` figures are not compared.
 //!
 //! A block that drifted fails the test with a diff. `AIMS_BLESS=1 cargo
 //! test --test docs` rewrites the blocks with the current output instead
@@ -195,6 +195,9 @@ fn session_transcript(args: &[String], shown: &[String]) -> Result<Vec<String>, 
         text.push('\n');
         let reply = session.run(&entry);
         text.push_str(&reply.text);
+        if let Some(timing) = reply.timing {
+            text.push_str(&timing.line(None));
+        }
         if reply.quit {
             break;
         }
@@ -209,7 +212,7 @@ fn comparable(lines: &[String]) -> Vec<String> {
     lines
         .iter()
         .map(
-            |l| if l.starts_with("engine time: ") { "engine time: N ms".to_string() } else { l.trim_end().to_string() },
+            |l| if l.starts_with("time: ") { "time: N ms".to_string() } else { l.trim_end().to_string() },
         )
         .collect()
 }

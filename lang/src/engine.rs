@@ -25,6 +25,7 @@
 //! assert!(engine.evaluate(Date::parse("2026-11-01").unwrap()).findings.is_empty());
 //! ```
 
+mod checkpoint;
 mod editor;
 mod edits;
 mod schema;
@@ -32,6 +33,7 @@ mod schema;
 #[cfg(test)]
 mod incremental_tests;
 
+pub use checkpoint::Checkpoint;
 pub use edits::{EditSite, Evaluated, Typed};
 pub use schema::Schema;
 

@@ -262,11 +262,20 @@ fn why_traces_one_outcome() {
 #[test]
 fn timing_reload_help_and_quit() {
     let mut s = session();
-    assert_eq!(run(&mut s, ":timing on"), "timing on\nengine time: 0.00 ms\n");
-    let text = run(&mut s, ":set AISystem \"credit-scorer\".human_oversight = false");
-    let last = text.lines().last().unwrap_or_default();
-    assert!(last.starts_with("engine time: ") && last.ends_with(" ms"), "{text}");
+    assert_eq!(run(&mut s, ":timing on"), "timing on\n");
+    let reply = s.run(":set AISystem \"credit-scorer\".human_oversight = false");
+    let timing = reply.timing.expect("timed");
+    // The engine's part is the edit and the evaluation, which take time;
+    // `:diff` is timed too (it used to show 0.00 ms: no engine part was measured).
+    assert!(timing.engine > std::time::Duration::ZERO, "{timing:?}");
+    let line = timing.line(None);
+    assert!(line.starts_with("time: ") && line.contains("(parse ") && line.contains(", render "), "{line}");
+    let line = timing.line(Some((std::time::Duration::from_millis(5), std::time::Duration::from_millis(1))));
+    assert!(line.starts_with("time: 5.00 ms from Enter to the answer printed (") && line.ends_with("print 1.00 ms)\n"), "{line}");
+    let diff = s.run(":diff").timing.expect("timed");
+    assert!(diff.engine + diff.render > std::time::Duration::ZERO, "{diff:?}");
     run(&mut s, ":timing off");
+    assert_eq!(s.run(":diff").timing, None);
     let text = run(&mut s, ":reload");
     assert!(text.starts_with("reloaded "), "{text}");
     assert!(text.contains("re-applied 1 edit\nno change\n"), "{text}");

@@ -197,6 +197,13 @@ impl Outcomes {
         self.chunks[chunk].get(index - self.starts[chunk])
     }
 
+    /// The chunks' lists, in fact order: a list that was not recomputed
+    /// since another evaluation is the same allocation in both
+    /// (`Arc::ptr_eq`), which lets two evaluations be compared chunk by chunk.
+    pub fn chunks(&self) -> &[Arc<Vec<Outcome>>] {
+        &self.chunks
+    }
+
     /// The first outcome, in fact order.
     pub fn first(&self) -> Option<&Outcome> {
         self.get(0)

@@ -1,7 +1,7 @@
 //! The edit commands: `:set`, `:unset`, `:add` (and `fact`), `:remove`,
 //! `:as-of` and typed declarations, answered with the diff they caused;
-//! `:edits`, `:undo` and `:reload`, which replay the recorded edits on a
-//! fresh copy of the project.
+//! `:edits`, `:undo` (the engine's inputs restored to the checkpoint taken
+//! before the last edit) and `:reload`, which re-applies the recorded edits.
 //!
 //! The engine checks each edit once, as it applies it; a refused edit is
 //! answered with the engine's diagnostics, placed on the typed line.
@@ -13,8 +13,8 @@ use aims_lang::engine::{EditSite, Typed};
 use aims_lang::Engine;
 
 use super::render::{printable_diagnostic, RENDERED_END, RENDERED_START};
-use super::{count, declared, quote, span, timed, Edit, Session};
-use crate::diff::{Diff, Snapshot};
+use super::{count, declared, quote, span, timed, Edit, Evaluated, Session};
+use crate::diff::{Diff, Outline};
 use crate::parse::{self, Spanned, Target};
 
 /// A part of the typed line, for the engine's diagnostics.
@@ -26,7 +26,8 @@ impl Session {
     /// Applies an edit and answers with the diff it caused, or with why it
     /// was refused (placed on `site`, the parts of `input`).
     pub(super) fn apply(&mut self, edit: Edit, input: &str, site: Option<EditSite>) -> String {
-        let before = self.snapshot();
+        let before = self.evaluated();
+        let checkpoint = timed(&mut self.spent, || self.engine.checkpoint());
         let result = timed(&mut self.spent, || edit.apply(&mut self.engine));
         match result {
             Ok(key) => {
@@ -36,8 +37,9 @@ impl Session {
                     _ => String::new(),
                 };
                 self.edits.push(edit);
-                let after = self.snapshot();
-                note + &Diff::between(&before, &after).render()
+                self.undo.push(checkpoint);
+                let after = self.evaluated();
+                self.answer(note, Diff::between(before.side(), after.side()))
             }
             Err(error) => match (&edit, error, site) {
                 // A refused declaration points into itself, the file `file`.
@@ -141,48 +143,45 @@ impl Session {
         out
     }
 
-    /// A fresh copy of `base` with `edits` applied; the edits that failed
-    /// (with why) are left out.
-    pub(super) fn replay(&mut self, edits: &[Edit]) -> (Engine, Vec<Edit>, String) {
-        let mut engine = timed(&mut self.spent, || self.base.fresh_copy());
-        let mut applied = Vec::new();
+    /// Restores the engine's inputs as loaded and applies `edits` (those
+    /// that fail, with why, are left out): the working engine and its edit
+    /// list. Says which edits could not be re-applied.
+    pub(super) fn replay_as_current(&mut self, edits: &[Edit]) -> String {
+        timed(&mut self.spent, || self.engine.restore(&self.origin));
+        self.edits.clear();
+        self.undo.clear();
         let mut problems = String::new();
         for edit in edits {
-            match timed(&mut self.spent, || edit.apply(&mut engine)) {
-                Ok(_) => applied.push(edit.clone()),
+            let checkpoint = timed(&mut self.spent, || self.engine.checkpoint());
+            match timed(&mut self.spent, || edit.apply(&mut self.engine)) {
+                Ok(_) => {
+                    self.edits.push(edit.clone());
+                    self.undo.push(checkpoint);
+                }
                 Err(e) => {
                     let _ = writeln!(problems, "could not re-apply `{}`: {e}", edit.describe());
                 }
             }
         }
-        (engine, applied, problems)
-    }
-
-    /// Replays `edits` on a fresh copy of the project as loaded and makes
-    /// the result the working engine and its edit list; says which edits
-    /// could not be re-applied.
-    pub(super) fn replay_as_current(&mut self, edits: &[Edit]) -> String {
-        let (engine, applied, problems) = self.replay(edits);
-        self.engine = engine;
-        self.edits = applied;
         problems
     }
 
     pub(super) fn undo(&mut self) -> String {
-        let Some(last) = self.edits.last().cloned() else { return "nothing to undo\n".into() };
-        let before = self.snapshot();
-        let keep = self.edits[..self.edits.len() - 1].to_vec();
-        let problems = self.replay_as_current(&keep);
-        let after = self.snapshot();
-        format!("undid {}\n{problems}{}", last.describe(), Diff::between(&before, &after).render())
+        let (Some(last), Some(checkpoint)) = (self.edits.pop(), self.undo.pop()) else {
+            return "nothing to undo\n".into();
+        };
+        let before = self.evaluated();
+        timed(&mut self.spent, || self.engine.restore(&checkpoint));
+        let after = self.evaluated();
+        self.answer(format!("undid {}\n", last.describe()), Diff::between(before.side(), after.side()))
     }
 
     pub(super) fn reload(&mut self) -> String {
         let Some((path, options)) = self.project.clone() else {
             return "error: this session was not loaded from a project folder, so there is nothing to reload\n".into();
         };
-        let before = self.snapshot();
-        let as_of = self.base.as_of();
+        let before = self.evaluated();
+        let as_of = self.initial.evaluation.as_of;
         let loaded = timed(&mut self.spent, || Engine::load(&path, &options));
         match loaded {
             Err(failure) => {
@@ -194,18 +193,19 @@ impl Session {
             }
             Ok(mut engine) => {
                 timed(&mut self.spent, || engine.set_as_of(as_of));
-                self.base = engine;
-                let base_evaluation = timed(&mut self.spent, || self.base.evaluation());
-                self.initial = Snapshot::new(self.base.program(), &base_evaluation);
+                self.origin = engine.checkpoint();
+                let evaluation = timed(&mut self.spent, || engine.evaluation());
+                self.initial = Evaluated { outline: Outline::of(engine.program()), evaluation };
+                self.engine = engine;
                 let edits = std::mem::take(&mut self.edits);
                 let problems = self.replay_as_current(&edits);
-                let after = self.snapshot();
-                format!(
-                    "reloaded {} and re-applied {}\n{problems}{}",
+                let after = self.evaluated();
+                let head = format!(
+                    "reloaded {} and re-applied {}\n{problems}",
                     path.display(),
                     count(self.edits.len(), "edit"),
-                    Diff::between(&before, &after).render()
-                )
+                );
+                self.answer(head, Diff::between(before.side(), after.side()))
             }
         }
     }
