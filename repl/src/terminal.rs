@@ -286,7 +286,7 @@ mod tests {
     fn start_up_warnings_summarise_unaddressed_annex_a_controls() {
         // A project that implements no Annex A control: one W0002 per control.
         let dir = tempfile::tempdir().expect("temp dir");
-        let policy = "entity S { id: Text key }\ncontrol c \"x\" severity minor for s: S where true { require true because \"y\" }\n";
+        let policy = "use iso42001\nentity S { id: Text key }\ncontrol c \"x\" severity minor for s: S where true { require true because \"y\" }\n";
         std::fs::write(dir.path().join("p.aims"), policy).expect("written");
         let path: PathBuf = dir.path().join("p.aims");
         let session = Session::load(&path, LoadOptions::default(), None).expect("loads");

@@ -21,8 +21,9 @@ use super::{Diff, FindingKey, RiskState};
 /// The declarations of a program that a comparison needs, by index.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outline {
-    /// Per rule: name, kind, severity.
-    rules: Vec<(String, RuleKind, Severity)>,
+    /// Per rule: name, kind, severity, whether it has a subject (without
+    /// one, its finding names no entity).
+    rules: Vec<(String, RuleKind, Severity, bool)>,
     /// Per risk: name, severity, the residual levels' names.
     risks: Vec<(String, Severity, Vec<String>)>,
     objectives: Vec<String>,
@@ -56,7 +57,7 @@ impl Outline {
             )
             .collect();
         Outline {
-            rules: program.rules.iter().map(|r| (r.decl.name.clone(), r.kind, r.severity)).collect(),
+            rules: program.rules.iter().map(|r| (r.decl.name.clone(), r.kind, r.severity, r.subject.is_some())).collect(),
             risks: program
                 .risks
                 .iter()
@@ -110,7 +111,7 @@ impl Diff {
         let before_rules: HashMap<&str, usize> =
             before.outline.rules.iter().enumerate().map(|(i, r)| (r.0.as_str(), i)).collect();
         for result in &b.rules {
-            let Some((name, kind, severity)) = before.outline.rules.get(result.rule.index()) else { continue };
+            let Some((name, kind, severity, subject)) = before.outline.rules.get(result.rule.index()) else { continue };
             let now = after_rules.get(name.as_str()).and_then(|i| a.rules.iter().find(|r| r.rule.index() == *i));
             match now {
                 None => {
@@ -119,9 +120,9 @@ impl Diff {
                 }
                 Some(now) => {
                     outcome_changes(name, &result.outcomes, &now.outcomes, &mut diff.outcomes, &mut |key| {
-                        touched.insert((*severity, name.clone(), Some(key.to_string())));
+                        touched.insert((*severity, name.clone(), subject.then(|| key.to_string())));
                     });
-                    if let Some((_, _, s)) = after_rules.get(name.as_str()).and_then(|i| after.outline.rules.get(*i)) {
+                    if let Some((_, _, s, _)) = after_rules.get(name.as_str()).and_then(|i| after.outline.rules.get(*i)) {
                         if s != severity {
                             touched.insert((*severity, name.clone(), None));
                             touched.insert((*s, name.clone(), None));
@@ -131,7 +132,7 @@ impl Diff {
             }
         }
         for result in &a.rules {
-            let Some((name, kind, severity)) = after.outline.rules.get(result.rule.index()) else { continue };
+            let Some((name, kind, severity, _)) = after.outline.rules.get(result.rule.index()) else { continue };
             if !before_rules.contains_key(name.as_str()) {
                 let mut counts = [0; 4];
                 for o in result.outcomes.iter() {

@@ -56,6 +56,12 @@ impl Session {
         text
     }
 
+    /// The last diff answered, taken (for tests that check it).
+    #[cfg(test)]
+    pub(crate) fn take_last_diff(&mut self) -> Option<Diff> {
+        self.last.take().map(|(_, diff)| diff)
+    }
+
     pub(super) fn set_limit(&mut self, limit: Option<Option<usize>>) -> String {
         if let Some(limit) = limit {
             self.limit = limit;
