@@ -92,12 +92,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let state = tempfile::tempdir()?;
 
     let mut command = Command::new(env!("CARGO_BIN_EXE_aims"));
-    command
-        .arg("repl")
-        .arg(&path)
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .env("XDG_STATE_HOME", state.path());
+    command.arg("repl").arg(&path).env("TERM", "xterm").env("NO_COLOR", "1").env("XDG_STATE_HOME", state.path());
     let start = Instant::now();
     let mut repl = spawn_command(command, Some(120_000))?;
     repl.exp_string(PROMPT)?;

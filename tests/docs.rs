@@ -211,9 +211,7 @@ fn session_transcript(args: &[String], shown: &[String]) -> Result<Vec<String>, 
 fn comparable(lines: &[String]) -> Vec<String> {
     lines
         .iter()
-        .map(
-            |l| if l.starts_with("time: ") { "time: N ms".to_string() } else { l.trim_end().to_string() },
-        )
+        .map(|l| if l.starts_with("time: ") { "time: N ms".to_string() } else { l.trim_end().to_string() })
         .collect()
 }
 

@@ -119,13 +119,14 @@ fn every_answer_is_the_difference_of_two_evaluations_from_scratch() {
             before = after;
             continue;
         };
-        let expected = if input == ":diff" {
-            oracle::between(&initial, &after)
-        } else {
-            oracle::between(&before, &after)
-        };
+        let expected =
+            if input == ":diff" { oracle::between(&initial, &after) } else { oracle::between(&before, &after) };
         assert_eq!(answer, expected, "`{input}` (command {n}) answered\n{}", reply.text);
-        assert!(reply.text.ends_with(&expected.render_within(Some(crate::session::DEFAULT_LIMIT))), "`{input}`: {}", reply.text);
+        assert!(
+            reply.text.ends_with(&expected.render_within(Some(crate::session::DEFAULT_LIMIT))),
+            "`{input}`: {}",
+            reply.text
+        );
         checked += 1;
         before = after;
     }

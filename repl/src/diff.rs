@@ -102,11 +102,8 @@ impl Diff {
         };
         let mut out = String::new();
         if let Some(limit) = cut {
-            let _ = writeln!(
-                out,
-                "{} (the first {limit} of each kind shown)",
-                count(self.lines(), "change", "changes")
-            );
+            let _ =
+                writeln!(out, "{} (the first {limit} of each kind shown)", count(self.lines(), "change", "changes"));
         }
         if let Some((a, b)) = self.as_of {
             let _ = writeln!(out, "as of {a} → {b}");

@@ -294,9 +294,6 @@ mod tests {
         assert!(total > UNADDRESSED_SHOWN, "the project leaves Annex A controls unaddressed ({total})");
         let text = warnings_text(&session, false);
         assert_eq!(text.matches("W0002").count(), UNADDRESSED_SHOWN + 1, "{text}");
-        assert!(
-            text.contains(&format!("aims: {} more Annex A controls", total - UNADDRESSED_SHOWN)),
-            "{text}"
-        );
+        assert!(text.contains(&format!("aims: {} more Annex A controls", total - UNADDRESSED_SHOWN)), "{text}");
     }
 }

@@ -271,7 +271,10 @@ fn timing_reload_help_and_quit() {
     let line = timing.line(None);
     assert!(line.starts_with("time: ") && line.contains("(parse ") && line.contains(", render "), "{line}");
     let line = timing.line(Some((std::time::Duration::from_millis(5), std::time::Duration::from_millis(1))));
-    assert!(line.starts_with("time: 5.00 ms from Enter to the answer printed (") && line.ends_with("print 1.00 ms)\n"), "{line}");
+    assert!(
+        line.starts_with("time: 5.00 ms from Enter to the answer printed (") && line.ends_with("print 1.00 ms)\n"),
+        "{line}"
+    );
     let diff = s.run(":diff").timing.expect("timed");
     assert!(diff.engine + diff.render > std::time::Duration::ZERO, "{diff:?}");
     run(&mut s, ":timing off");

@@ -118,7 +118,10 @@ mod tests {
     fn engine() -> Engine {
         let facts: String = format!(
             "{{\"System\": [{}]}}",
-            (0..200).map(|i| format!("{{\"id\": \"s{i}\", \"human_oversight\": {}}}", i % 3 == 0)).collect::<Vec<_>>().join(",")
+            (0..200)
+                .map(|i| format!("{{\"id\": \"s{i}\", \"human_oversight\": {}}}", i % 3 == 0))
+                .collect::<Vec<_>>()
+                .join(",")
         );
         let mut engine = Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), &facts)])
             .expect("valid");
@@ -134,7 +137,12 @@ mod tests {
         engine.set_field("System", "s1", "human_oversight", "true").expect("edit");
         engine.remove_fact("System", "s5").expect("edit");
         engine.add_fact("System", r#"{ id: "new", human_oversight: false }"#).expect("edit");
-        engine.add_policy("<repl-1>", "control extra \"x\" severity minor for s: System where true { require true because \"y\" }").expect("declaration");
+        engine
+            .add_policy(
+                "<repl-1>",
+                "control extra \"x\" severity minor for s: System where true { require true because \"y\" }",
+            )
+            .expect("declaration");
         engine.set_as_of(Date::parse("2027-01-01").expect("date"));
         assert_ne!(*engine.evaluation(), *before);
         engine.restore(&checkpoint);

@@ -57,12 +57,17 @@ impl Outline {
             )
             .collect();
         Outline {
-            rules: program.rules.iter().map(|r| (r.decl.name.clone(), r.kind, r.severity, r.subject.is_some())).collect(),
+            rules: program
+                .rules
+                .iter()
+                .map(|r| (r.decl.name.clone(), r.kind, r.severity, r.subject.is_some()))
+                .collect(),
             risks: program
                 .risks
                 .iter()
                 .map(|r| {
-                    let levels = program.matrices.get(r.matrix.index()).map(|m| m.levels.as_slice()).unwrap_or_default();
+                    let levels =
+                        program.matrices.get(r.matrix.index()).map(|m| m.levels.as_slice()).unwrap_or_default();
                     (r.decl.name.clone(), r.severity, levels.iter().map(|l| l.name.clone()).collect())
                 })
                 .collect(),
@@ -122,7 +127,8 @@ impl Diff {
                     outcome_changes(name, &result.outcomes, &now.outcomes, &mut diff.outcomes, &mut |key| {
                         touched.insert((*severity, name.clone(), subject.then(|| key.to_string())));
                     });
-                    if let Some((_, _, s, _)) = after_rules.get(name.as_str()).and_then(|i| after.outline.rules.get(*i)) {
+                    if let Some((_, _, s, _)) = after_rules.get(name.as_str()).and_then(|i| after.outline.rules.get(*i))
+                    {
                         if s != severity {
                             touched.insert((*severity, name.clone(), None));
                             touched.insert((*s, name.clone(), None));
@@ -154,7 +160,8 @@ impl Diff {
         let empty = Vec::new();
         for result in &b.risks {
             let Some((name, severity, levels)) = before.outline.risks.get(result.risk.index()) else { continue };
-            let now = after_risks.get(name.as_str()).and_then(|i| Some((*i, a.risks.iter().find(|r| r.risk.index() == *i)?)));
+            let now =
+                after_risks.get(name.as_str()).and_then(|i| Some((*i, a.risks.iter().find(|r| r.risk.index() == *i)?)));
             let (after_levels, after_entries, after_severity) = match now {
                 Some((i, r)) => (&after.outline.risks[i].2, &r.entries, after.outline.risks[i].1),
                 None => (levels, &empty, *severity),

@@ -152,9 +152,8 @@ pub fn between(before: &Snapshot, after: &Snapshot) -> Diff {
     }
     let numeric = |name: &str| after.numeric.contains(name) || before.numeric.contains(name);
     let by_key = |name: &str, a: &str, b: &str| eval::cmp_keys(numeric(name), a, b);
-    diff.outcomes.sort_by(|x, y| {
-        x.0.cmp(&y.0).then_with(|| by_key(&x.0, &x.1, &y.1)).then_with(|| (x.2, x.3).cmp(&(y.2, y.3)))
-    });
+    diff.outcomes
+        .sort_by(|x, y| x.0.cmp(&y.0).then_with(|| by_key(&x.0, &x.1, &y.1)).then_with(|| (x.2, x.3).cmp(&(y.2, y.3))));
     for (name, a) in &after.rules {
         if !before.rules.contains_key(name) {
             diff.new_rules.push((name.clone(), a.kind, counts(&a.outcomes)));
@@ -199,4 +198,3 @@ pub fn between(before: &Snapshot, after: &Snapshot) -> Diff {
     diff.removed.sort_by(findings);
     diff
 }
-

@@ -33,13 +33,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aims_lang::diag::{terminal_safe_line, Code, Diagnostic};
+use aims_lang::engine::Checkpoint;
 use aims_lang::eval::Evaluation;
 use aims_lang::ir::EntityId;
 use aims_lang::project::LoadOptions;
 use aims_lang::report::count as plural;
 use aims_lang::syntax::Span;
 use aims_lang::Date;
-use aims_lang::engine::Checkpoint;
 use aims_lang::{Engine, LoadFailure};
 
 pub use answers::Timing;
