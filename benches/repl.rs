@@ -1,5 +1,7 @@
 //! The REPL as a person uses it, at 100,000 systems: the real `aims repl`
-//! binary driven through a pseudo-terminal (rexpect), on the peer
+//! binary driven through a pseudo-terminal (rexpect's `PtyProcess`, read
+//! with blocking reads: rexpect's own `exp_string` polls every 100 ms,
+//! too coarse for what is measured here), on the peer
 //! benchmark's policy (`benches/peers`) with the seed-42 inventory of
 //! `tests/fixtures/peers-facts-n1000-seed42.json` tiled 100 times (keys
 //! made unique), as `lang/benches/peers.rs` does.
@@ -17,7 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rexpect::session::{spawn_command, PtySession};
+use std::fs::File;
+use std::io::{Read, Write};
+
+use rexpect::process::PtyProcess;
 
 const PROMPT: &str = "aims> ";
 
@@ -66,12 +71,80 @@ fn rss_mib(pid: i32) -> f64 {
     kib / 1024.0
 }
 
-/// Sends a line and waits for the next prompt: the time from Enter to it.
-fn timed(repl: &mut PtySession, line: &str) -> Result<(Duration, String), Box<dyn std::error::Error>> {
-    repl.send_line(line)?;
+/// The process id of this process's child with that command name (rexpect
+/// does not hand out its child's id).
+fn child_named(name: &str) -> Option<i32> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    for task in tasks.flatten() {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for pid in children.split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == name {
+                return Some(pid);
+            }
+        }
+    }
+    None
+}
+
+/// Reads the terminal until the prompt is printed after the first line
+/// break (when `after_newline`: past the echo of the typed line) and
+/// nothing follows it but escape sequences; what was read.
+fn until_prompt(master: &mut File, after_newline: bool) -> Result<String, Box<dyn std::error::Error>> {
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 1 << 16];
+    loop {
+        let n = master.read(&mut chunk)?;
+        if n == 0 {
+            return Err("the REPL ended".into());
+        }
+        seen.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&seen);
+        let from = if after_newline { text.find('\n').map(|i| i + 1) } else { Some(0) };
+        if let Some(at) = from.and_then(|f| text[f..].rfind(PROMPT).map(|p| p + f)) {
+            let rest = &text[at + PROMPT.len()..];
+            // Only escape sequences (synchronised output, cursor moves) and a
+            // carriage return after it: `aims> \r\x1b[6C\x1b[?2026l`.
+            if rest.chars().all(|c| c == '\u{1b}' || c == '\r' || "[?;".contains(c) || c.is_ascii_alphanumeric()) {
+                return Ok(text.into_owned());
+            }
+        }
+    }
+}
+
+/// Types a line and Enter, and waits for the next prompt: the time from
+/// Enter to it, and what was printed.
+fn timed(master: &mut File, line: &str) -> Result<(Duration, String), Box<dyn std::error::Error>> {
+    master.write_all(line.as_bytes())?;
+    master.flush()?;
+    // Let the line editor take the typed line before Enter, as with a person.
+    std::thread::sleep(Duration::from_millis(50));
+    let mut echo = [0u8; 1 << 16];
+    let _ = read_available(master, &mut echo);
+    master.write_all(b"\r")?;
+    master.flush()?;
     let start = Instant::now();
-    let out = repl.exp_string(PROMPT)?;
+    let out = until_prompt(master, true)?;
     Ok((start.elapsed(), out))
+}
+
+/// Reads what the terminal has now (the echo of typed text), without waiting.
+fn read_available(master: &mut File, buf: &mut [u8]) -> usize {
+    use std::os::fd::AsRawFd;
+    let fd = master.as_raw_fd();
+    let mut total = 0;
+    loop {
+        let mut poll = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd, for the duration of the call.
+        let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+        if ready <= 0 {
+            return total;
+        }
+        match master.read(buf) {
+            Ok(0) | Err(_) => return total,
+            Ok(n) => total += n,
+        }
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -94,32 +167,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut command = Command::new(env!("CARGO_BIN_EXE_aims"));
     command.arg("repl").arg(&path).env("TERM", "xterm").env("NO_COLOR", "1").env("XDG_STATE_HOME", state.path());
     let start = Instant::now();
-    let mut repl = spawn_command(command, Some(120_000))?;
-    repl.exp_string(PROMPT)?;
+    let process = PtyProcess::new(command)?;
+    let mut master = process.get_file_handle()?;
+    until_prompt(&mut master, false)?;
     let startup = start.elapsed();
-    let pid = repl.process.child_pid.as_raw();
+    let pid = child_named("aims").ok_or("the aims process is not a child of this one")?;
     std::thread::sleep(Duration::from_millis(200));
     let rss_prompt = rss_mib(pid);
 
     // A first command, so that each edit below is timed as the edits of a
     // session are (not the first query of the process).
-    timed(&mut repl, "1 + 1")?;
+    timed(&mut master, "1 + 1")?;
     let mut sets = Vec::new();
     for i in 0..10 {
         let system = format!("sys-{:06}-{}", 37 * i + 5, 10 * i + 3);
         let line = format!(":set AISystem \"{system}\".human_oversight = {}", i % 2 == 0);
-        let (took, out) = timed(&mut repl, &line)?;
-        if out.contains("error") {
+        let (took, out) = timed(&mut master, &line)?;
+        if out.contains("error") || !out.contains("human_oversight") && !out.contains("no change") && !out.contains("outcomes") {
             return Err(format!("`{line}` failed: {out}").into());
         }
         sets.push(took);
     }
     std::thread::sleep(Duration::from_millis(200));
     let rss_edits = rss_mib(pid);
-    let (undo, _) = timed(&mut repl, ":undo")?;
-    let (diff, _) = timed(&mut repl, ":diff")?;
-    repl.send_line(":quit")?;
-    repl.exp_eof()?;
+    let (undo, out) = timed(&mut master, ":undo")?;
+    if !out.contains("undid") {
+        return Err(format!("`:undo` answered {out}").into());
+    }
+    let (diff, out) = timed(&mut master, ":diff")?;
+    if !out.contains("since the project was loaded (9 edits)") {
+        return Err(format!("`:diff` answered {out}").into());
+    }
+    master.write_all(b":quit\r")?;
+    master.flush()?;
+    drop(process);
 
     println!("aims repl, benches/peers with {n} systems (seed 42 tiled), release, through a pty");
     println!("| measure | value |");
