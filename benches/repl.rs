@@ -147,6 +147,11 @@ fn read_available(master: &mut File, buf: &mut [u8]) -> usize {
     }
 }
 
+/// The `time:` line of a command's output.
+fn time_line(out: &str) -> String {
+    out.lines().find(|l| l.starts_with("time: ")).unwrap_or("(no time line)").trim_end().to_string()
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
@@ -178,6 +183,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A first command, so that each edit below is timed as the edits of a
     // session are (not the first query of the process).
     timed(&mut master, "1 + 1")?;
+    // The REPL's own account of each command's time, printed below.
+    timed(&mut master, ":timing on")?;
+    let mut accounts = Vec::new();
     let mut sets = Vec::new();
     for i in 0..10 {
         let system = format!("sys-{:06}-{}", 37 * i + 5, 10 * i + 3);
@@ -187,14 +195,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("`{line}` failed: {out}").into());
         }
         sets.push(took);
+        accounts.push(format!("{line}\n    {}", time_line(&out)));
     }
     std::thread::sleep(Duration::from_millis(200));
     let rss_edits = rss_mib(pid);
     let (undo, out) = timed(&mut master, ":undo")?;
+    accounts.push(format!(":undo\n    {}", time_line(&out)));
     if !out.contains("undid") {
         return Err(format!("`:undo` answered {out}").into());
     }
     let (diff, out) = timed(&mut master, ":diff")?;
+    accounts.push(format!(":diff\n    {}", time_line(&out)));
     if !out.contains("since the project was loaded (9 edits)") {
         return Err(format!("`:diff` answered {out}").into());
     }
@@ -212,5 +223,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("| `:diff` (9 edits), Enter to prompt | {} |", ms(diff));
     println!("| RSS at the prompt | {rss_prompt:.0} MiB |");
     println!("| RSS after ten edits | {rss_edits:.0} MiB ({:+.1} %) |", (rss_edits / rss_prompt - 1.0) * 100.0);
+    println!("\nThe REPL's `:timing` account of each command:");
+    for account in accounts {
+        println!("  {account}");
+    }
     Ok(())
 }

@@ -431,6 +431,19 @@ pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>
         .collect()
 }
 
+/// The rows of one entity type in key order (as findings list them:
+/// numerically for `Int` keys); rebuilt only when a key changes, since
+/// each chunk's keys are their own query.
+#[salsa::tracked(returns(clone))]
+pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<[u32]> {
+    let key_field = table.key_field(db);
+    let keys: Vec<Arc<str>> =
+        table.chunks(db).iter().flat_map(|c| chunk_keys(db, *c, key_field).iter().cloned().collect::<Vec<_>>()).collect();
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    order.sort_by(|a, b| eval::cmp_keys(numeric, &keys[*a as usize], &keys[*b as usize]));
+    Arc::from(order)
+}
+
 /// Key → row for one entity type; rebuilt only when a key changes.
 #[salsa::tracked(returns(clone))]
 pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<hashbrown::HashMap<Arc<str>, u32>> {
@@ -686,9 +699,22 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
         .iter()
         .filter_map(|o| objective_status(db, ws, RuleName::new(db, o.decl.name.clone())).map(|r| (*r).clone()))
         .collect();
+    // Findings are listed in key order: each rule's are made in that
+    // order (memoized per entity, kept across edits that change no key)
+    // rather than sorted after every edit.
+    let tables = ws.tables(db);
+    let key_orders: Vec<Option<Arc<[u32]>>> = program
+        .rules
+        .iter()
+        .map(|r| {
+            let entity = r.subject.as_ref()?.entity;
+            let table = tables.get(entity.index())?;
+            Some(key_order(db, *table, eval::int_keyed(program, entity)))
+        })
+        .collect();
     let facts = DbFacts::new(db, ws);
     let env = eval_env(db, ws, program, &facts).with_threads(ws.threads(db));
-    Arc::new(eval::derive_with(&env, rules, objectives))
+    Arc::new(eval::derive_with(&env, rules, objectives, &key_orders))
 }
 
 /// One risk over one chunk of its subject's facts.

@@ -105,6 +105,7 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
         }
     };
     editor.set_helper(Some(ReplHelper { vocabulary: session.vocabulary() }));
+    let mut names = session.names_version();
     let history = history_path();
     if let Some(file) = &history {
         let _ = editor.load_history(file);
@@ -123,8 +124,11 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
         if reply.quit {
             break;
         }
-        if let Some(helper) = editor.helper_mut() {
-            helper.vocabulary = session.vocabulary();
+        if session.names_version() != names {
+            names = session.names_version();
+            if let Some(helper) = editor.helper_mut() {
+                helper.vocabulary = session.vocabulary();
+            }
         }
     }
     if let Some(file) = &history {

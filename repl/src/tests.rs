@@ -330,3 +330,19 @@ fn control_characters_in_replies_become_visible_escapes() {
     assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
     assert!(text.contains("\\u{1b}]0;title\\u{7}"), "shown, not dropped: {text}");
 }
+
+#[test]
+fn only_commands_that_may_change_names_refresh_completion() {
+    let mut s = session();
+    let start = s.names_version();
+    run(&mut s, ":set AISystem \"credit-scorer\".human_oversight = false");
+    run(&mut s, ":diff");
+    run(&mut s, "1 + 1");
+    assert_eq!(s.names_version(), start, "a :set changes no name or key");
+    run(&mut s, ":add AISystem { id: \"fresh\", name: \"F\", domain: credit, risk_tier: high }");
+    assert_ne!(s.names_version(), start);
+    assert!(s.vocabulary().entities.iter().any(|(n, _, keys)| n == "AISystem" && keys.iter().any(|k| k == "fresh")));
+    let added = s.names_version();
+    run(&mut s, ":undo");
+    assert_ne!(s.names_version(), added, "undoing an :add removes a key");
+}

@@ -118,6 +118,9 @@ pub struct Session {
     declarations: usize,
     timing: bool,
     color: bool,
+    /// Counts the commands that may have changed the names completion
+    /// offers (see [`Session::names_version`]).
+    names: u64,
     /// Engine time of the current command.
     spent: Duration,
 }
@@ -163,6 +166,7 @@ impl Session {
             declarations: 0,
             timing: false,
             color: false,
+            names: 0,
             spent: Duration::ZERO,
         }
     }
@@ -254,6 +258,14 @@ impl Session {
         }
     }
 
+    /// Changes whenever a command may have changed the names of
+    /// [`Session::vocabulary`] (facts added or removed, declarations, undo,
+    /// scenarios, reload): a front end rebuilds its completion only then,
+    /// since listing every key of a large inventory is not free.
+    pub fn names_version(&self) -> u64 {
+        self.names
+    }
+
     /// Answers one entry (a line, or the lines of a multi-line entry).
     pub fn run(&mut self, input: &str) -> Reply {
         let start = Instant::now();
@@ -274,6 +286,28 @@ impl Session {
     }
 
     fn dispatch(&mut self, input: &str, parsed: Input) -> Reply {
+        let same_names = matches!(
+            parsed,
+            Input::Empty
+                | Input::Quit
+                | Input::Help
+                | Input::Set { .. }
+                | Input::Unset { .. }
+                | Input::AsOf(_)
+                | Input::Why { .. }
+                | Input::Diff(_)
+                | Input::Limit(_)
+                | Input::Save(_)
+                | Input::Edits
+                | Input::ScenarioList
+                | Input::ScenarioCompare(..)
+                | Input::Timing(_)
+                | Input::Named { .. }
+                | Input::Expression
+        );
+        if !same_names {
+            self.names += 1;
+        }
         let text = match parsed {
             Input::Empty => String::new(),
             Input::Quit => return Reply { text: String::new(), quit: true, timing: None },
