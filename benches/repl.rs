@@ -191,7 +191,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let system = format!("sys-{:06}-{}", 37 * i + 5, 10 * i + 3);
         let line = format!(":set AISystem \"{system}\".human_oversight = {}", i % 2 == 0);
         let (took, out) = timed(&mut master, &line)?;
-        if out.contains("error") || !out.contains("human_oversight") && !out.contains("no change") && !out.contains("outcomes") {
+        if out.contains("error")
+            || !out.contains("human_oversight") && !out.contains("no change") && !out.contains("outcomes")
+        {
             return Err(format!("`{line}` failed: {out}").into());
         }
         sets.push(took);

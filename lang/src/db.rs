@@ -437,8 +437,11 @@ pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>
 #[salsa::tracked(returns(clone))]
 pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<[u32]> {
     let key_field = table.key_field(db);
-    let keys: Vec<Arc<str>> =
-        table.chunks(db).iter().flat_map(|c| chunk_keys(db, *c, key_field).iter().cloned().collect::<Vec<_>>()).collect();
+    let keys: Vec<Arc<str>> = table
+        .chunks(db)
+        .iter()
+        .flat_map(|c| chunk_keys(db, *c, key_field).iter().cloned().collect::<Vec<_>>())
+        .collect();
     let mut order: Vec<u32> = (0..keys.len() as u32).collect();
     order.sort_by(|a, b| eval::cmp_keys(numeric, &keys[*a as usize], &keys[*b as usize]));
     Arc::from(order)
