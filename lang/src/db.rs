@@ -702,22 +702,30 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
         .iter()
         .filter_map(|o| objective_status(db, ws, RuleName::new(db, o.decl.name.clone())).map(|r| (*r).clone()))
         .collect();
-    // Findings are listed in key order: each rule's are made in that
-    // order (memoized per entity, kept across edits that change no key)
-    // rather than sorted after every edit.
-    let tables = ws.tables(db);
-    let key_orders: Vec<Option<Arc<[u32]>>> = program
-        .rules
-        .iter()
-        .map(|r| {
-            let entity = r.subject.as_ref()?.entity;
-            let table = tables.get(entity.index())?;
-            Some(key_order(db, *table, eval::int_keyed(program, entity)))
-        })
-        .collect();
+    let groups: Vec<Arc<Vec<eval::Finding>>> =
+        program.rules.iter().map(|r| rule_findings(db, ws, RuleName::new(db, r.decl.name.clone()))).collect();
     let facts = DbFacts::new(db, ws);
     let env = eval_env(db, ws, program, &facts).with_threads(ws.threads(db));
-    Arc::new(eval::derive_with(&env, rules, objectives, &key_orders))
+    Arc::new(eval::derive_with(&env, rules, objectives, eval::Made::Memoized(&groups)))
+}
+
+/// The findings of one rule's failing outcomes, in key order: remade only
+/// when the rule's outcomes changed (an edit of one fact remakes those of
+/// the rules whose outcome for it changed, not every rule's).
+///
+/// In key order because findings are listed so: each rule's are made in
+/// the order of [`key_order`] (memoized per entity, kept across edits that
+/// change no key) rather than sorted after every edit.
+#[salsa::tracked(returns(clone))]
+pub fn rule_findings<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Arc<Vec<eval::Finding>> {
+    let program = &compiled(db, ws).program;
+    let Some(&id) = rule_ids(db, ws).get(rule.text(db)) else { return Arc::new(Vec::new()) };
+    let order = program.rule(id).subject.as_ref().and_then(|s| {
+        let table = ws.tables(db).get(s.entity.index())?;
+        Some(key_order(db, *table, eval::int_keyed(program, s.entity)))
+    });
+    let result = RuleResult { rule: id, outcomes: rule_outcomes(db, ws, rule) };
+    Arc::new(eval::rule_findings(program, &result, order.as_deref()))
 }
 
 /// One risk over one chunk of its subject's facts.

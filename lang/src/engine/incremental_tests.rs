@@ -309,6 +309,8 @@ fn findings_are_in_key_order_without_sorting_them_again_after_an_edit() {
     let after = engine.evaluation();
     let log = engine.db().take_log();
     assert!(executed(&log, "key_order").is_empty(), "no key changed, so the order stands: {log:#?}");
+    let remade = executed(&log, "rule_findings");
+    assert_eq!(remade.len(), 1, "only the findings of `oversight`, whose outcome changed: {log:#?}");
     assert_eq!(keys(&after), sorted[1..].to_vec(), "the fixed system's finding is gone, the rest in key order");
     assert_eq!(*after, *engine.fresh_copy().evaluation(), "the same as from scratch");
 

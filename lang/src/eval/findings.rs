@@ -16,7 +16,7 @@ const PARALLEL_OUTCOMES: usize = 50_000;
 pub(super) fn findings(
     env: &Env,
     rules: &[RuleResult],
-    key_orders: &[Option<Arc<[u32]>>],
+    made: Made<'_>,
     risks: &[RiskResult],
     objectives: &[ObjectiveResult],
     exceptions: &[ExceptionResult],
@@ -29,11 +29,17 @@ pub(super) fn findings(
     // Rules are independent: a large evaluation's findings are made on
     // every core (threads cost more than they save on a small one).
     let outcomes: usize = rules.iter().map(|r| r.outcomes.len()).sum();
-    let order = |result: &RuleResult| key_orders.get(result.rule.index()).and_then(|o| o.as_deref());
-    let mut groups: Vec<Vec<Finding>> = if outcomes >= PARALLEL_OUTCOMES {
-        parallel_map(env.threads(), rules, |result| rule_findings(program, result, order(result)))
-    } else {
-        rules.iter().map(|result| rule_findings(program, result, order(result))).collect()
+    let mut groups: Vec<Vec<Finding>> = match made {
+        Made::Memoized(groups) if groups.len() == rules.len() => groups.iter().map(|g| g.as_ref().clone()).collect(),
+        Made::KeyOrders(orders) => {
+            let order = |result: &RuleResult| orders.get(result.rule.index()).and_then(|o| o.as_deref());
+            if outcomes >= PARALLEL_OUTCOMES {
+                parallel_map(env.threads(), rules, |result| rule_findings(program, result, order(result)))
+            } else {
+                rules.iter().map(|result| rule_findings(program, result, order(result))).collect()
+            }
+        }
+        Made::Memoized(_) => rules.iter().map(|result| rule_findings(program, result, None)).collect(),
     };
     let mut out = Vec::new();
     for result in risks {
@@ -178,9 +184,20 @@ pub(super) fn findings(
     all
 }
 
+/// How the findings of the rules are had.
+#[derive(Clone, Copy)]
+pub(crate) enum Made<'a> {
+    /// Made here, per rule in the key order given (see
+    /// `crate::db::key_order`), or in fact order (then sorted).
+    KeyOrders(&'a [Option<Arc<[u32]>>]),
+    /// Made already, one list per rule (memoized per rule by the database:
+    /// an edit remakes only the lists of the rules whose outcomes changed).
+    Memoized(&'a [Arc<Vec<Finding>>]),
+}
+
 /// The findings of one rule's failing outcomes, in outcome order, or in
 /// `key_order` (positions of the outcomes in key order) when given.
-fn rule_findings(program: &Program, result: &RuleResult, key_order: Option<&[u32]>) -> Vec<Finding> {
+pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: Option<&[u32]>) -> Vec<Finding> {
     let rule = program.rule(result.rule);
     let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
     let requirements = rule.requirements();
