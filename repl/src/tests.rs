@@ -346,3 +346,56 @@ fn only_commands_that_may_change_names_refresh_completion() {
     run(&mut s, ":undo");
     assert_ne!(s.names_version(), added, "undoing an :add removes a key");
 }
+
+#[test]
+fn large_answers_are_cut_and_saved_in_full() {
+    let mut full = session();
+    assert_eq!(run(&mut full, ":limit off"), "answers are shown in full\n");
+    let whole = run(&mut full, ":as-of 2027-01-05");
+
+    let mut s = session();
+    assert_eq!(run(&mut s, ":limit 2"), "answers show the first 2 changes of each kind\n");
+    let cut = run(&mut s, ":as-of 2027-01-05");
+    let total = whole
+        .lines()
+        .filter(|l| l.starts_with("  ") && (l.contains(" → ") || l.starts_with("  + ") || l.starts_with("  - ")))
+        .count();
+    assert!(cut.starts_with(&format!("{total} changes (the first 2 of each kind shown)\n")), "{cut}");
+    assert!(cut.contains("  the first changes:\n"), "per-rule counts, then the first changes: {cut}");
+    assert!(cut.contains(" more\n"), "{cut}");
+    assert!(
+        cut.ends_with("(`:save FILE` writes the whole answer to a file; `:limit off` prints answers in full)\n"),
+        "{cut}"
+    );
+    assert!(cut.lines().count() < whole.lines().count(), "{cut}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("answer.txt");
+    let saved = run(&mut s, &format!(":save {}", path.display()));
+    assert!(saved.starts_with(&format!("wrote {} (", path.display())), "{saved}");
+    assert_eq!(std::fs::read_to_string(&path).expect("written"), whole, "the whole answer");
+
+    // `:diff > FILE`: the whole diff since loading, through a symbolic
+    // link, which is replaced, not written through.
+    let target = dir.path().join("elsewhere.txt");
+    std::fs::write(&target, "untouched").expect("written");
+    let link = dir.path().join("diff.txt");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    run(&mut s, &format!(":diff > {}", link.display()));
+    let written = std::fs::read_to_string(&link).expect("written");
+    assert!(
+        written.starts_with("since the project was loaded (1 edit):\nas of 2026-11-01 → 2027-01-05\n"),
+        "{written}"
+    );
+    assert_eq!(std::fs::read_to_string(&target).expect("kept"), "untouched");
+
+    let refused = run(&mut s, ":diff > /no/such/folder/diff.txt");
+    assert!(
+        refused.contains("[E0402] Error") && refused.contains("cannot write `/no/such/folder/diff.txt`"),
+        "{refused}"
+    );
+    assert!(refused.contains("<repl>:1:"), "placed on the typed path: {refused}");
+    assert_eq!(run(&mut s, ":limit"), "answers show the first 2 changes of each kind\n");
+    assert!(run(&mut s, ":limit 0").contains("expected a number of lines or `off`"));
+}
