@@ -12,7 +12,7 @@
 //!   `$ aims repl ARGS`, the banner, then each entry after its prompt
 //!   (`aims> `, continued on `  ... ` lines) and the answer to it. The
 //!   entries are read from the block and piped into the real `aims repl`
-//!   binary; `engine time:` figures are not compared.
+//!   binary; `time:` figures are not compared.
 //!
 //! A block that drifted fails the test with a diff. `AIMS_BLESS=1 cargo
 //! test --test docs` rewrites the blocks with the current output instead
@@ -231,9 +231,7 @@ fn session_transcript(args: &[String], shown: &[String]) -> Result<Vec<String>, 
 fn comparable(lines: &[String]) -> Vec<String> {
     lines
         .iter()
-        .map(
-            |l| if l.starts_with("engine time: ") { "engine time: N ms".to_string() } else { l.trim_end().to_string() },
-        )
+        .map(|l| if l.starts_with("time: ") { "time: N ms".to_string() } else { l.trim_end().to_string() })
         .collect()
 }
 

@@ -542,6 +542,22 @@ pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>
         .collect()
 }
 
+/// The rows of one entity type in key order (as findings list them:
+/// numerically for `Int` keys); rebuilt only when a key changes, since
+/// each chunk's keys are their own query.
+#[salsa::tracked(returns(clone))]
+pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<[u32]> {
+    let key_field = table.key_field(db);
+    let keys: Vec<Arc<str>> = table
+        .chunks(db)
+        .iter()
+        .flat_map(|c| chunk_keys(db, *c, key_field).iter().cloned().collect::<Vec<_>>())
+        .collect();
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    order.sort_by(|a, b| eval::cmp_keys(numeric, &keys[*a as usize], &keys[*b as usize]));
+    Arc::from(order)
+}
+
 /// Key → row for one entity type; rebuilt only when a key changes.
 #[salsa::tracked(returns(clone))]
 pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<hashbrown::HashMap<Arc<str>, u32>> {
@@ -798,9 +814,30 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
         .iter()
         .filter_map(|o| objective_status(db, ws, RuleName::new(db, o.decl.name.clone())).map(|r| (*r).clone()))
         .collect();
+    let groups: Vec<Arc<Vec<eval::Finding>>> =
+        program.rules.iter().map(|r| rule_findings(db, ws, RuleName::new(db, r.decl.name.clone()))).collect();
     let facts = DbFacts::new(db, ws);
     let env = eval_env(db, ws, program, &facts).with_threads(ws.threads(db));
-    Arc::new(eval::derive_with(&env, rules, objectives))
+    Arc::new(eval::derive_with(&env, rules, objectives, eval::Made::Memoized(&groups)))
+}
+
+/// The findings of one rule's failing outcomes, in key order: remade only
+/// when the rule's outcomes changed (an edit of one fact remakes those of
+/// the rules whose outcome for it changed, not every rule's).
+///
+/// In key order because findings are listed so: each rule's are made in
+/// the order of [`key_order`] (memoized per entity, kept across edits that
+/// change no key) rather than sorted after every edit.
+#[salsa::tracked(returns(clone))]
+pub fn rule_findings<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Arc<Vec<eval::Finding>> {
+    let program = &compiled(db, ws).program;
+    let Some(&id) = rule_ids(db, ws).get(rule.text(db)) else { return Arc::new(Vec::new()) };
+    let order = program.rule(id).subject.as_ref().and_then(|s| {
+        let table = ws.tables(db).get(s.entity.index())?;
+        Some(key_order(db, *table, eval::int_keyed(program, s.entity)))
+    });
+    let result = RuleResult { rule: id, outcomes: rule_outcomes(db, ws, rule) };
+    Arc::new(eval::rule_findings(program, &result, order.as_deref()))
 }
 
 /// One risk over one chunk of its subject's facts.

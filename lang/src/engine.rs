@@ -25,6 +25,7 @@
 //! assert!(engine.evaluate(Date::parse("2026-11-01").unwrap()).findings.is_empty());
 //! ```
 
+mod checkpoint;
 mod editor;
 mod edits;
 mod schema;
@@ -35,6 +36,7 @@ mod incremental_tests;
 mod interrupt_tests;
 
 pub use crate::eval::interrupt::{checkpoint, Interrupt, Interrupted};
+pub use checkpoint::Checkpoint;
 pub use edits::{EditSite, Evaluated, Typed};
 pub use schema::Schema;
 

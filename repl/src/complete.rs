@@ -171,7 +171,10 @@ pub fn complete(vocab: &Vocabulary, line: &str, pos: usize) -> (usize, Vec<Strin
         [":scenario"] => ["save ", "load ", "compare ", "list"].map(String::from).to_vec(),
         [":scenario", "load" | "compare"] | [":scenario", "compare", _] => vocab.scenarios.clone(),
         [":timing"] => ["on", "off"].map(String::from).to_vec(),
-        [":as-of" | ":diff" | ":undo" | ":reset" | ":reload" | ":help" | ":quit" | ":edits", ..] => Vec::new(),
+        [":limit"] => ["off"].map(String::from).to_vec(),
+        [":as-of" | ":diff" | ":undo" | ":reset" | ":reload" | ":help" | ":quit" | ":edits" | ":limit" | ":save", ..] => {
+            Vec::new()
+        }
         [.., rule, "on"] if vocab.rule_entity(rule).is_some() => quoted_keys(vocab.rule_entity(rule)).collect(),
         [.., risk, "on"] if vocab.risks.iter().any(|r| r == risk) => quoted_keys(None).collect(),
         _ => vocab.all_names(),

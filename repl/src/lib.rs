@@ -20,4 +20,6 @@ pub use session::{Edit, Reply, Session};
 pub use terminal::run;
 
 #[cfg(test)]
+mod agreement_tests;
+#[cfg(test)]
 mod tests;

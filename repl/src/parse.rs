@@ -58,7 +58,12 @@ pub enum Input {
         rule: Spanned<String>,
         key: Option<Spanned<String>>,
     },
-    Diff,
+    /// `:diff`, or `:diff > FILE`: the whole diff written to a file.
+    Diff(Option<Spanned<String>>),
+    /// `:limit` (show it), `:limit off` (`Some(None)`), `:limit N`.
+    Limit(Option<Option<usize>>),
+    /// `:save FILE`: the last answer, in full, written to a file.
+    Save(Spanned<String>),
     Edits,
     Undo,
     Reset,
@@ -88,13 +93,15 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     (":remove", "ENTITY \"KEY\"", "what if this fact did not exist"),
     (":as-of", "[DATE]", "evaluate as of another date (without a date: show it)"),
     (":why", "RULE [KEY]", "the trace of one outcome: applicability and every require"),
-    (":diff", "", "every change since the facts were loaded"),
+    (":diff", "[> FILE]", "every change since the facts were loaded (`> FILE`: written to a file)"),
+    (":limit", "[N|off]", "cut answers after N lines of changes of each kind (50 unless set)"),
+    (":save", "FILE", "write the last answer, in full, to a file"),
     (":edits", "", "the edits applied, in order"),
     (":undo", "", "take back the last edit"),
     (":reset", "", "take back every edit"),
     (":scenario", "save NAME | load NAME | compare A B | list", "name, restore and compare sets of edits"),
     (":reload", "", "re-read the project from disk and re-apply the edits"),
-    (":timing", "on|off", "show the engine time of every command"),
+    (":timing", "on|off", "show the time of every command, from Enter to the answer, and its parts"),
     (":help", "", "this list"),
     (":quit", "", "leave (also :q, :exit, Ctrl-D)"),
 ];
@@ -330,7 +337,29 @@ pub fn parse(text: &str) -> Result<Input, ParseError> {
             let key = if c.at_end() { None } else { Some(c.key(false)?) };
             Input::Why { rule, key }
         }
-        ":diff" => Input::Diff,
+        ":diff" => {
+            if c.at_end() {
+                Input::Diff(None)
+            } else {
+                c.expect('>', "before the file to write")?;
+                return Ok(Input::Diff(Some(c.remainder("a file to write")?)));
+            }
+        }
+        ":save" => return Ok(Input::Save(c.remainder("a file to write")?)),
+        ":limit" => match c.word() {
+            None => Input::Limit(None),
+            Some(w) if w.value == "off" => Input::Limit(Some(None)),
+            Some(w) => match w.value.parse::<usize>() {
+                Ok(n) if n > 0 => Input::Limit(Some(Some(n))),
+                _ => {
+                    return Err(error(
+                        "expected a number of lines or `off`",
+                        w.span,
+                        "expected a whole number above 0, or `off`",
+                    ))
+                }
+            },
+        },
         ":edits" => Input::Edits,
         ":undo" => Input::Undo,
         ":reset" => Input::Reset,

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use aims_lang::diag::{self, Code, RenderOptions};
 use aims_lang::project::LoadOptions;
@@ -144,11 +145,7 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
             return ExitCode::from(if io_only { EXIT_USAGE } else { EXIT_INVALID });
         }
     };
-    let warnings = session.engine().warnings();
-    if !warnings.is_empty() {
-        let color = std::io::stderr().is_terminal() && !no_color();
-        eprint!("{}", diag::render(warnings, session.engine().sources(), RenderOptions { color }));
-    }
+    print_warnings(&session);
     session.set_color(std::io::stdout().is_terminal() && !no_color());
     if !std::io::stdin().is_terminal() {
         run_piped(&mut session, std::io::stdin().lock());
@@ -166,6 +163,7 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
     let line_was_empty = Arc::new(AtomicBool::new(false));
     let ctrl_c = CtrlC { line_was_empty: line_was_empty.clone() };
     editor.bind_sequence(KeyEvent::ctrl('C'), EventHandler::Conditional(Box::new(ctrl_c)));
+    let mut names = session.names_version();
     let history = history_path();
     if let Some(file) = &history {
         let _ = editor.load_history(file);
@@ -195,6 +193,7 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
         if entry.trim().is_empty() {
             continue;
         }
+        let entered = Instant::now();
         let _ = editor.add_history_entry(entry.as_str());
         // A Ctrl-C pressed before the command started is not for it.
         interrupt.clear();
@@ -203,13 +202,15 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
             // After the `^C` the terminal echoed.
             let _ = writeln!(stdout);
         }
-        let _ = stdout.write_all(reply.text.as_bytes());
-        let _ = stdout.flush();
+        print_reply(&mut stdout, &reply, entered);
         if reply.quit {
             break;
         }
-        if let Some(helper) = editor.helper_mut() {
-            helper.vocabulary = session.vocabulary();
+        if session.names_version() != names {
+            names = session.names_version();
+            if let Some(helper) = editor.helper_mut() {
+                helper.vocabulary = session.vocabulary();
+            }
         }
     }
     if let Some(file) = &history {
@@ -219,6 +220,52 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
         let _ = editor.save_history(file);
     }
     ExitCode::SUCCESS
+}
+
+/// How many "Annex A control neither implemented nor excluded" (W0002)
+/// warnings are shown in full at start-up, as on the command line; the
+/// rest are counted.
+const UNADDRESSED_SHOWN: usize = 3;
+
+/// The project's warnings on standard error, the W0002 ones summarised as
+/// `aims check` does.
+fn print_warnings(session: &Session) {
+    let color = std::io::stderr().is_terminal() && !no_color();
+    let _ = std::io::stderr().write_all(warnings_text(session, color).as_bytes());
+}
+
+/// The warnings as printed at start-up: every other warning, the first
+/// W0002 warnings, and a count of the rest.
+fn warnings_text(session: &Session, color: bool) -> String {
+    let warnings = session.engine().warnings();
+    let (unaddressed, mut shown): (Vec<diag::Diagnostic>, Vec<diag::Diagnostic>) =
+        warnings.iter().cloned().partition(|w| w.code == Code::UnaddressedControl);
+    shown.extend(unaddressed.iter().take(UNADDRESSED_SHOWN).cloned());
+    let mut text = if shown.is_empty() {
+        String::new()
+    } else {
+        diag::render(&shown, session.engine().sources(), RenderOptions { color })
+    };
+    if unaddressed.len() > UNADDRESSED_SHOWN {
+        text.push_str(&format!(
+            "aims: {} more Annex A controls are neither implemented nor excluded (W0002); `aims soa` lists them all\n",
+            unaddressed.len() - UNADDRESSED_SHOWN
+        ));
+    }
+    text
+}
+
+/// Prints a reply, then (with `:timing on`) the time from Enter (`entered`)
+/// to the answer printed, and its parts.
+fn print_reply(stdout: &mut std::io::Stdout, reply: &crate::Reply, entered: Instant) {
+    let printing = Instant::now();
+    let _ = stdout.write_all(reply.text.as_bytes());
+    let _ = stdout.flush();
+    if let Some(timing) = reply.timing {
+        let line = timing.line(Some((entered.elapsed(), printing.elapsed())));
+        let _ = stdout.write_all(line.as_bytes());
+        let _ = stdout.flush();
+    }
 }
 
 /// The session over input that is not a terminal (a pipe, a file): read as
@@ -270,9 +317,9 @@ fn run_piped(session: &mut Session, mut input: impl std::io::BufRead) {
         };
         let at_end = bytes.is_empty();
         if !entry.trim().is_empty() {
+            let entered = Instant::now();
             let reply = session.run(&entry);
-            let _ = stdout.write_all(reply.text.as_bytes());
-            let _ = stdout.flush();
+            print_reply(&mut stdout, &reply, entered);
             if reply.quit {
                 return;
             }
@@ -318,5 +365,29 @@ fn read_entry(
                 return Entry::End;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use aims_lang::project::LoadOptions;
+
+    use super::*;
+
+    #[test]
+    fn start_up_warnings_summarise_unaddressed_annex_a_controls() {
+        // A project that implements no Annex A control: one W0002 per control.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let policy = "use iso42001\nentity S { id: Text key }\ncontrol c \"x\" severity minor for s: S where true { require true because \"y\" }\n";
+        std::fs::write(dir.path().join("p.aims"), policy).expect("written");
+        let path: PathBuf = dir.path().join("p.aims");
+        let session = Session::load(&path, LoadOptions::default(), None).expect("loads");
+        let total = session.engine().warnings().iter().filter(|w| w.code == Code::UnaddressedControl).count();
+        assert!(total > UNADDRESSED_SHOWN, "the project leaves Annex A controls unaddressed ({total})");
+        let text = warnings_text(&session, false);
+        assert_eq!(text.matches("W0002").count(), UNADDRESSED_SHOWN + 1, "{text}");
+        assert!(text.contains(&format!("aims: {} more Annex A controls", total - UNADDRESSED_SHOWN)), "{text}");
     }
 }

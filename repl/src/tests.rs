@@ -262,11 +262,23 @@ fn why_traces_one_outcome() {
 #[test]
 fn timing_reload_help_and_quit() {
     let mut s = session();
-    assert_eq!(run(&mut s, ":timing on"), "timing on\nengine time: 0.00 ms\n");
-    let text = run(&mut s, ":set AISystem \"credit-scorer\".human_oversight = false");
-    let last = text.lines().last().unwrap_or_default();
-    assert!(last.starts_with("engine time: ") && last.ends_with(" ms"), "{text}");
+    assert_eq!(run(&mut s, ":timing on"), "timing on\n");
+    let reply = s.run(":set AISystem \"credit-scorer\".human_oversight = false");
+    let timing = reply.timing.expect("timed");
+    // The engine's part is the edit and the evaluation, which take time;
+    // `:diff` is timed too (it used to show 0.00 ms: no engine part was measured).
+    assert!(timing.engine > std::time::Duration::ZERO, "{timing:?}");
+    let line = timing.line(None);
+    assert!(line.starts_with("time: ") && line.contains("(parse ") && line.contains(", render "), "{line}");
+    let line = timing.line(Some((std::time::Duration::from_millis(5), std::time::Duration::from_millis(1))));
+    assert!(
+        line.starts_with("time: 5.00 ms from Enter to the answer printed (") && line.ends_with("print 1.00 ms)\n"),
+        "{line}"
+    );
+    let diff = s.run(":diff").timing.expect("timed");
+    assert!(diff.engine + diff.render > std::time::Duration::ZERO, "{diff:?}");
     run(&mut s, ":timing off");
+    assert_eq!(s.run(":diff").timing, None);
     let text = run(&mut s, ":reload");
     assert!(text.starts_with("reloaded "), "{text}");
     assert!(text.contains("re-applied 1 edit\nno change\n"), "{text}");
@@ -317,4 +329,73 @@ fn control_characters_in_replies_become_visible_escapes() {
     let text = run(&mut s, ":as-of 2026\u{1b}]0;title\u{7}");
     assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
     assert!(text.contains("\\u{1b}]0;title\\u{7}"), "shown, not dropped: {text}");
+}
+
+#[test]
+fn only_commands_that_may_change_names_refresh_completion() {
+    let mut s = session();
+    let start = s.names_version();
+    run(&mut s, ":set AISystem \"credit-scorer\".human_oversight = false");
+    run(&mut s, ":diff");
+    run(&mut s, "1 + 1");
+    assert_eq!(s.names_version(), start, "a :set changes no name or key");
+    run(&mut s, ":add AISystem { id: \"fresh\", name: \"F\", domain: credit, risk_tier: high }");
+    assert_ne!(s.names_version(), start);
+    assert!(s.vocabulary().entities.iter().any(|(n, _, keys)| n == "AISystem" && keys.iter().any(|k| k == "fresh")));
+    let added = s.names_version();
+    run(&mut s, ":undo");
+    assert_ne!(s.names_version(), added, "undoing an :add removes a key");
+}
+
+#[test]
+fn large_answers_are_cut_and_saved_in_full() {
+    let mut full = session();
+    assert_eq!(run(&mut full, ":limit off"), "answers are shown in full\n");
+    let whole = run(&mut full, ":as-of 2027-01-05");
+
+    let mut s = session();
+    assert_eq!(run(&mut s, ":limit 2"), "answers show the first 2 changes of each kind\n");
+    let cut = run(&mut s, ":as-of 2027-01-05");
+    let total = whole
+        .lines()
+        .filter(|l| l.starts_with("  ") && (l.contains(" → ") || l.starts_with("  + ") || l.starts_with("  - ")))
+        .count();
+    assert!(cut.starts_with(&format!("{total} changes (the first 2 of each kind shown)\n")), "{cut}");
+    assert!(cut.contains("  the first changes:\n"), "per-rule counts, then the first changes: {cut}");
+    assert!(cut.contains(" more\n"), "{cut}");
+    assert!(
+        cut.ends_with("(`:save FILE` writes the whole answer to a file; `:limit off` prints answers in full)\n"),
+        "{cut}"
+    );
+    assert!(cut.lines().count() < whole.lines().count(), "{cut}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("answer.txt");
+    let saved = run(&mut s, &format!(":save {}", path.display()));
+    assert!(saved.starts_with(&format!("wrote {} (", path.display())), "{saved}");
+    assert_eq!(std::fs::read_to_string(&path).expect("written"), whole, "the whole answer");
+
+    // `:diff > FILE`: the whole diff since loading, through a symbolic
+    // link, which is replaced, not written through.
+    let target = dir.path().join("elsewhere.txt");
+    std::fs::write(&target, "untouched").expect("written");
+    let link = dir.path().join("diff.txt");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    run(&mut s, &format!(":diff > {}", link.display()));
+    let written = std::fs::read_to_string(&link).expect("written");
+    assert!(
+        written.starts_with("since the project was loaded (1 edit):\nas of 2026-11-01 → 2027-01-05\n"),
+        "{written}"
+    );
+    assert_eq!(std::fs::read_to_string(&target).expect("kept"), "untouched");
+
+    let refused = run(&mut s, ":diff > /no/such/folder/diff.txt");
+    assert!(
+        refused.contains("[E0402] Error") && refused.contains("cannot write `/no/such/folder/diff.txt`"),
+        "{refused}"
+    );
+    assert!(refused.contains("<repl>:1:"), "placed on the typed path: {refused}");
+    assert_eq!(run(&mut s, ":limit"), "answers show the first 2 changes of each kind\n");
+    assert!(run(&mut s, ":limit 0").contains("expected a number of lines or `off`"));
 }

@@ -280,3 +280,49 @@ fn chunked_aggregates_equal_the_plain_aggregate() {
         assert_eq!(chunked.status, plain.status, "{func}");
     }
 }
+
+#[test]
+fn findings_are_in_key_order_without_sorting_them_again_after_an_edit() {
+    // Facts out of key order: the findings list them in key order.
+    let rows: Vec<String> = (0..CHUNK_ROWS * 3)
+        .map(|i| {
+            let id = (i * 7919) % 1000;
+            format!(r#"{{"id": "sys-{id:03}-{i}", "tier": "high", "human_oversight": false, "last_bias_test": "2026-09-01"}}"#)
+        })
+        .collect();
+    let facts = format!(r#"{{"AISystem": [{}], "Review": [{{"id": "r1", "date": "2026-03-01"}}]}}"#, rows.join(","));
+    let mut engine = Engine::from_texts_with(
+        "policy.aims",
+        POLICY,
+        &[("facts.json", Format::Json, Mapping::default(), &facts)],
+        Database::with_log(),
+    )
+    .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+    let keys = |e: &crate::eval::Evaluation| -> Vec<String> {
+        e.findings
+            .iter()
+            .filter(|f| f.name == "oversight")
+            .filter_map(|f| f.entity.as_deref().map(String::from))
+            .collect()
+    };
+    let before = engine.evaluate(as_of());
+    let mut sorted = keys(&before);
+    sorted.sort();
+    assert_eq!(keys(&before), sorted);
+    assert_eq!(executed(&engine.db().take_log(), "key_order").len(), 1, "once for the systems");
+
+    engine.set_field("AISystem", "sys-000-0", "human_oversight", "true").expect("edit");
+    let after = engine.evaluation();
+    let log = engine.db().take_log();
+    assert!(executed(&log, "key_order").is_empty(), "no key changed, so the order stands: {log:#?}");
+    let remade = executed(&log, "rule_findings");
+    assert_eq!(remade.len(), 1, "only the findings of `oversight`, whose outcome changed: {log:#?}");
+    assert_eq!(keys(&after), sorted[1..].to_vec(), "the fixed system's finding is gone, the rest in key order");
+    assert_eq!(*after, *engine.fresh_copy().evaluation(), "the same as from scratch");
+
+    engine.add_fact("AISystem", r#"{ id: "aaa", tier: high, human_oversight: false }"#).expect("a new key");
+    let added = engine.evaluation();
+    assert!(!executed(&engine.db().take_log(), "key_order").is_empty(), "a new key re-orders");
+    assert_eq!(keys(&added).first().map(String::as_str), Some("aaa"));
+    assert_eq!(*added, *engine.fresh_copy().evaluation());
+}

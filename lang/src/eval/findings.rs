@@ -16,6 +16,7 @@ const PARALLEL_OUTCOMES: usize = 50_000;
 pub(super) fn findings(
     env: &Env,
     rules: &[RuleResult],
+    made: Made<'_>,
     risks: &[RiskResult],
     objectives: &[ObjectiveResult],
     exceptions: &[ExceptionResult],
@@ -28,10 +29,17 @@ pub(super) fn findings(
     // Rules are independent: a large evaluation's findings are made on
     // every core (threads cost more than they save on a small one).
     let outcomes: usize = rules.iter().map(|r| r.outcomes.len()).sum();
-    let mut groups: Vec<Vec<Finding>> = if outcomes >= PARALLEL_OUTCOMES {
-        parallel_map(env.threads(), rules, |result| rule_findings(program, result))
-    } else {
-        rules.iter().map(|result| rule_findings(program, result)).collect()
+    let mut groups: Vec<Vec<Finding>> = match made {
+        Made::Memoized(groups) if groups.len() == rules.len() => groups.iter().map(|g| g.as_ref().clone()).collect(),
+        Made::KeyOrders(orders) => {
+            let order = |result: &RuleResult| orders.get(result.rule.index()).and_then(|o| o.as_deref());
+            if outcomes >= PARALLEL_OUTCOMES {
+                parallel_map(env.threads(), rules, |result| rule_findings(program, result, order(result)))
+            } else {
+                rules.iter().map(|result| rule_findings(program, result, order(result))).collect()
+            }
+        }
+        Made::Memoized(_) => rules.iter().map(|result| rule_findings(program, result, None)).collect(),
     };
     let mut out = Vec::new();
     for result in risks {
@@ -165,7 +173,12 @@ pub(super) fn findings(
             .then_with(|| a.message.cmp(&b.message))
     };
     for group in &mut groups {
-        group.sort_by(order);
+        // A rule's findings made in key order are sorted already: checking
+        // costs one comparison a finding, sorting n log n (with the names
+        // and keys compared each time), on every evaluation after an edit.
+        if !group.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater) {
+            group.sort_by(order);
+        }
     }
     groups.retain(|g| !g.is_empty());
     groups.sort_by(|a, b| order(&a[0], &b[0]));
@@ -174,8 +187,20 @@ pub(super) fn findings(
     all
 }
 
-/// The findings of one rule's failing outcomes, in outcome order.
-fn rule_findings(program: &Program, result: &RuleResult) -> Vec<Finding> {
+/// How the findings of the rules are had.
+#[derive(Clone, Copy)]
+pub(crate) enum Made<'a> {
+    /// Made here, per rule in the key order given (see
+    /// `crate::db::key_order`), or in fact order (then sorted).
+    KeyOrders(&'a [Option<Arc<[u32]>>]),
+    /// Made already, one list per rule (memoized per rule by the database:
+    /// an edit remakes only the lists of the rules whose outcomes changed).
+    Memoized(&'a [Arc<Vec<Finding>>]),
+}
+
+/// The findings of one rule's failing outcomes, in outcome order, or in
+/// `key_order` (positions of the outcomes in key order) when given.
+pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: Option<&[u32]>) -> Vec<Finding> {
     let rule = program.rule(result.rule);
     let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
     let requirements = rule.requirements();
@@ -191,7 +216,13 @@ fn rule_findings(program: &Program, result: &RuleResult) -> Vec<Finding> {
         }
     };
     let mut group = Vec::new();
-    for outcome in result.outcomes.iter() {
+    let in_order: Box<dyn Iterator<Item = &Outcome>> = match key_order {
+        Some(order) if order.len() == result.outcomes.len() => {
+            Box::new(order.iter().filter_map(|&i| result.outcomes.get(i as usize)))
+        }
+        _ => Box::new(result.outcomes.iter()),
+    };
+    for outcome in in_order {
         if outcome.kind != OutcomeKind::Fail {
             continue;
         }

@@ -35,6 +35,7 @@ pub use results::{
 };
 
 pub(crate) use expr::{Env, Partial};
+pub(crate) use findings::{rule_findings, Made};
 pub(crate) use messages::{failure_message, single_line};
 pub(crate) use objectives::{objective_result, objective_result_with};
 pub(crate) use observe::{observed_paths, show, show_observed};

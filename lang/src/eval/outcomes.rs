@@ -193,8 +193,22 @@ impl Outcomes {
 
     /// The outcome at a position of the whole list.
     pub fn get(&self, index: usize) -> Option<&Outcome> {
+        // Every chunk but the last holds CHUNK_ROWS facts: try that first.
+        let guess = index / super::CHUNK_ROWS;
+        if let (Some(&start), Some(chunk)) = (self.starts.get(guess), self.chunks.get(guess)) {
+            if start <= index && index < start + chunk.len() {
+                return chunk.get(index - start);
+            }
+        }
         let chunk = self.starts.partition_point(|&s| s <= index).checked_sub(1)?;
         self.chunks[chunk].get(index - self.starts[chunk])
+    }
+
+    /// The chunks' lists, in fact order: a list that was not recomputed
+    /// since another evaluation is the same allocation in both
+    /// (`Arc::ptr_eq`), which lets two evaluations be compared chunk by chunk.
+    pub fn chunks(&self) -> &[Arc<Vec<Outcome>>] {
+        &self.chunks
     }
 
     /// The first outcome, in fact order.

@@ -28,11 +28,17 @@ pub fn evaluate_within(program: &Program, facts: &dyn Facts, as_of: Date, budget
 pub fn derive(env: &Env, rules: Vec<RuleResult>) -> Evaluation {
     let objectives: Vec<ObjectiveResult> =
         (0..env.program.objectives.len()).map(|i| objective_result(env, ObjectiveId(i as u32))).collect();
-    derive_with(env, rules, objectives)
+    derive_with(env, rules, objectives, super::findings::Made::KeyOrders(&[]))
 }
 
-/// [`derive`] with the objectives already computed.
-pub fn derive_with(env: &Env, rules: Vec<RuleResult>, objectives: Vec<ObjectiveResult>) -> Evaluation {
+/// [`derive`] with the objectives already computed, and the rules'
+/// findings made as `made` says.
+pub(crate) fn derive_with(
+    env: &Env,
+    rules: Vec<RuleResult>,
+    objectives: Vec<ObjectiveResult>,
+    made: super::findings::Made<'_>,
+) -> Evaluation {
     let program = env.program;
     let risks: Vec<RiskResult> = (0..program.risks.len()).map(|i| risk_result(env, RiskId(i as u32), &rules)).collect();
     let exceptions: Vec<ExceptionResult> = program
@@ -48,7 +54,7 @@ pub fn derive_with(env: &Env, rules: Vec<RuleResult>, objectives: Vec<ObjectiveR
             ExceptionResult { exception: i, active: env.as_of <= e.until, target_fails }
         })
         .collect();
-    let findings = findings(env, &rules, &risks, &objectives, &exceptions);
+    let findings = findings(env, &rules, made, &risks, &objectives, &exceptions);
     Evaluation { as_of: env.as_of, rules, risks, objectives, exceptions, findings: Arc::new(findings) }
 }
 

@@ -1,20 +1,21 @@
 //! The edit commands: `:set`, `:unset`, `:add` (and `fact`), `:remove`,
 //! `:as-of` and typed declarations, answered with the diff they caused;
-//! `:edits`, `:undo` and `:reload`, which replay the recorded edits on a
-//! fresh copy of the project.
+//! `:edits`, `:undo` (the engine's inputs restored to the checkpoint taken
+//! before the last edit) and `:reload`, which re-applies the recorded edits.
 //!
 //! The engine checks each edit once, as it applies it; a refused edit is
 //! answered with the engine's diagnostics, placed on the typed line.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use aims_lang::diag::{self, Code, Diagnostic, RenderOptions};
-use aims_lang::engine::{EditSite, Typed};
+use aims_lang::engine::{Checkpoint, EditSite, Typed};
 use aims_lang::Engine;
 
 use super::render::{printable_diagnostic, RENDERED_END, RENDERED_START};
-use super::{count, declared, quote, span, timed, Edit, Session};
-use crate::diff::{Diff, Snapshot};
+use super::{count, declared, quote, span, timed, Edit, Evaluated, Session};
+use crate::diff::{Diff, Outline};
 use crate::parse::{self, Spanned, Target};
 
 /// A part of the typed line, for the engine's diagnostics.
@@ -26,7 +27,8 @@ impl Session {
     /// Applies an edit and answers with the diff it caused, or with why it
     /// was refused (placed on `site`, the parts of `input`).
     pub(super) fn apply(&mut self, edit: Edit, input: &str, site: Option<EditSite>) -> String {
-        let before = self.snapshot();
+        let before = self.evaluated();
+        let checkpoint = timed(&mut self.spent, || self.engine.checkpoint());
         let result = timed(&mut self.spent, || edit.apply(&mut self.engine));
         match result {
             Ok(key) => {
@@ -36,8 +38,9 @@ impl Session {
                     _ => String::new(),
                 };
                 self.edits.push(edit);
-                let after = self.snapshot();
-                note + &Diff::between(&before, &after).render()
+                self.undo.push(checkpoint);
+                let after = self.evaluated();
+                self.answer(note, Diff::between(before.side(), after.side()))
             }
             Err(error) => match (&edit, error, site) {
                 // A refused declaration points into itself, the file `file`.
@@ -147,29 +150,25 @@ impl Session {
         out
     }
 
-    /// A fresh copy of `base` with `edits` applied; the edits that failed
-    /// (with why) are left out.
-    pub(super) fn replay(&mut self, edits: &[Edit]) -> (Engine, Vec<Edit>, String) {
-        replay_on(&self.base, edits, &mut self.spent)
-    }
-
-    /// Replays `edits` on a fresh copy of the project as loaded and makes
-    /// the result the working engine and its edit list; says which edits
-    /// could not be re-applied.
+    /// Restores the engine's inputs as loaded and applies `edits` (those
+    /// that fail, with why, are left out): the working engine and its edit
+    /// list. Says which edits could not be re-applied.
     pub(super) fn replay_as_current(&mut self, edits: &[Edit]) -> String {
-        let (engine, applied, problems) = self.replay(edits);
-        self.engine = engine;
+        timed(&mut self.spent, || self.engine.restore(&self.origin));
+        let (applied, undo, problems) = replay_on(&mut self.engine, edits, &mut self.spent);
         self.edits = applied;
+        self.undo = undo;
         problems
     }
 
     pub(super) fn undo(&mut self) -> String {
-        let Some(last) = self.edits.last().cloned() else { return "nothing to undo\n".into() };
-        let before = self.snapshot();
-        let keep = self.edits[..self.edits.len() - 1].to_vec();
-        let problems = self.replay_as_current(&keep);
-        let after = self.snapshot();
-        format!("undid {}\n{problems}{}", last.describe(), Diff::between(&before, &after).render())
+        let (Some(last), Some(checkpoint)) = (self.edits.pop(), self.undo.pop()) else {
+            return "nothing to undo\n".into();
+        };
+        let before = self.evaluated();
+        timed(&mut self.spent, || self.engine.restore(&checkpoint));
+        let after = self.evaluated();
+        self.answer(format!("undid {}\n", last.describe()), Diff::between(before.side(), after.side()))
     }
 
     pub(super) fn reload(&mut self, input: &str) -> String {
@@ -184,8 +183,8 @@ impl Session {
             .help("`aims repl PATH` starts a session that `:reload` reads from PATH again");
             return self.error_at(input, d);
         };
-        let before = self.snapshot();
-        let as_of = self.base.as_of();
+        let before = self.evaluated();
+        let as_of = self.initial.evaluation.as_of;
         let loaded = timed(&mut self.spent, || Engine::load(&path, &options));
         match loaded {
             Err(failure) => {
@@ -197,43 +196,49 @@ impl Session {
             }
             Ok(mut engine) => {
                 // One Ctrl-C handle for the session, whatever it reloads.
-                engine.set_interrupt_handle(self.base.interrupt_handle());
+                engine.set_interrupt_handle(self.engine.interrupt_handle());
                 timed(&mut self.spent, || engine.set_as_of(as_of));
                 // The session changes only once the answer is ready: a
                 // command interrupted before leaves it as it was.
-                let base_evaluation = timed(&mut self.spent, || engine.evaluation());
-                let initial = Snapshot::new(engine.program(), &base_evaluation);
-                let (working, applied, problems) = replay_on(&engine, &self.edits, &mut self.spent);
-                let evaluation = timed(&mut self.spent, || working.evaluation());
-                let after = Snapshot::new(working.program(), &evaluation);
-                self.base = engine;
+                let origin = engine.checkpoint();
+                let evaluation = timed(&mut self.spent, || engine.evaluation());
+                let initial = Evaluated { outline: Outline::of(engine.program()), evaluation };
+                let (applied, undo, problems) = replay_on(&mut engine, &self.edits, &mut self.spent);
+                let evaluation = timed(&mut self.spent, || engine.evaluation());
+                let after = Evaluated { outline: Outline::of(engine.program()), evaluation };
+                self.origin = origin;
                 self.initial = initial;
-                self.engine = working;
+                self.engine = engine;
                 self.edits = applied;
-                format!(
-                    "reloaded {} and re-applied {}\n{problems}{}",
+                self.undo = undo;
+                let head = format!(
+                    "reloaded {} and re-applied {}\n{problems}",
                     path.display(),
                     count(self.edits.len(), "edit"),
-                    Diff::between(&before, &after).render()
-                )
+                );
+                self.answer(head, Diff::between(before.side(), after.side()))
             }
         }
     }
 }
 
-/// A fresh copy of `base` with `edits` applied; the edits that failed
-/// (with why) are left out.
-fn replay_on(base: &Engine, edits: &[Edit], spent: &mut std::time::Duration) -> (Engine, Vec<Edit>, String) {
-    let mut engine = timed(spent, || base.fresh_copy());
+/// Applies `edits` to `engine` in order: the edits applied, the engine's
+/// inputs before each (for `:undo`), and why the others failed.
+fn replay_on(engine: &mut Engine, edits: &[Edit], spent: &mut Duration) -> (Vec<Edit>, Vec<Checkpoint>, String) {
     let mut applied = Vec::new();
+    let mut undo = Vec::new();
     let mut problems = String::new();
     for edit in edits {
-        match timed(spent, || edit.apply(&mut engine)) {
-            Ok(_) => applied.push(edit.clone()),
+        let checkpoint = timed(spent, || engine.checkpoint());
+        match timed(spent, || edit.apply(engine)) {
+            Ok(_) => {
+                applied.push(edit.clone());
+                undo.push(checkpoint);
+            }
             Err(e) => {
                 let _ = writeln!(problems, "could not re-apply `{}`: {e}", edit.describe());
             }
         }
     }
-    (engine, applied, problems)
+    (applied, undo, problems)
 }

@@ -5,9 +5,9 @@
 //!
 //! A command that changes the working engine (an edit, `:undo`,
 //! `:reset`, `:scenario load`) may be stopped after its change and before
-//! its answer: the working engine is then rebuilt from the project as
-//! loaded and the edits recorded before the command, as `:undo` rebuilds
-//! it. (`:reload` changes the session only once its answer is ready.)
+//! its answer: the engine's inputs are then restored to the checkpoint
+//! taken before the command, with the edits and the undo history of then.
+//! (`:reload` changes the session only once its answer is ready.)
 
 use aims_lang::engine::{Interrupt, Interrupted};
 
@@ -39,22 +39,31 @@ impl Session {
     /// while no command runs stops the next one: clear it before a
     /// command if that is not wanted.
     pub fn interrupt_handle(&self) -> Interrupt {
-        self.base.interrupt_handle()
+        self.engine.interrupt_handle()
     }
 
     /// Runs a parsed command so that the interrupt handle stops it.
     pub(super) fn dispatch_interruptible(&mut self, input: &str, parsed: Input) -> Reply {
-        let rebuild = changes_engine(&parsed);
-        let edits = self.edits.clone();
+        // Cheap: input handles and shared row lists, no evaluation.
+        let before = changes_engine(&parsed).then(|| (self.engine.checkpoint(), self.edits.clone(), self.undo.len()));
         let declarations = self.declarations;
         let interrupt = self.interrupt_handle();
         match interrupt.run(|| self.dispatch(input, parsed)) {
             Ok(reply) => reply,
             Err(Interrupted) => {
                 self.declarations = declarations;
-                if rebuild {
-                    // Not interruptible: replaying evaluates nothing.
-                    let _ = self.replay_as_current(&edits);
+                if let Some((checkpoint, edits, undo)) = before {
+                    // Not interruptible: restoring evaluates nothing.
+                    self.engine.restore(&checkpoint);
+                    if self.edits != edits || self.undo.len() != undo {
+                        // The command got as far as changing the edit list
+                        // (`:undo`, `:reset`, a scenario, an edit): rebuild
+                        // it, with its undo history, from the project as
+                        // loaded.
+                        let _ = self.replay_as_current(&edits);
+                        self.engine.restore(&checkpoint);
+                    }
+                    self.names += 1;
                 }
                 Reply::text(INTERRUPTED.to_string())
             }

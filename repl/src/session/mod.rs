@@ -1,22 +1,26 @@
 //! The REPL without a terminal: a [`Session`] takes what was typed and
 //! returns a [`Reply`] (the text to print, and whether to quit).
 //!
-//! A session holds two engines: the project as loaded (`base`, never
-//! edited) and the working engine that the what-if edits change
-//! incrementally. Every applied edit is recorded, so that `:undo`,
-//! `:reset`, `:reload` and scenarios rebuild the working engine from a
-//! fresh copy of `base` and replay the edits. (A cloned [`Engine`] shares
-//! its salsa storage with the original, and salsa blocks a write while
-//! another handle is alive, so copies are always [`Engine::fresh_copy`].)
+//! A session holds one engine, which the what-if edits change
+//! incrementally, and answers every edit with the [`Diff`] between the
+//! evaluations before and after it: both share every memoized chunk the
+//! edit did not touch, so the answer costs what the edit changed. Each
+//! applied edit is recorded with an engine [`Checkpoint`] of the inputs
+//! before it (handles and shared row lists, no evaluation): `:undo`
+//! restores the last one, `:reset` the one taken at load, and `:reload`
+//! and scenarios restore that and re-apply edits. The evaluation as loaded
+//! is kept for `:diff`.
 //!
 //! Errors typed at the prompt are rendered like errors in files, with the
 //! typed line as a source file named `<repl>`; they never end the session.
 //!
 //! The session's parts: `edit` (the recorded edits), `commands` (the edit
 //! commands, undo and reload), `scenarios`, `queries` (expressions and
-//! outcomes), `render` (diagnostics and terminal-safe text), `help`, and
-//! `interrupt` (a command stopped by Ctrl-C leaves the session as it was).
+//! outcomes), `answers` (large answers cut, written to files, timing),
+//! `render` (diagnostics and terminal-safe text), `help`, and `interrupt`
+//! (a command stopped by Ctrl-C leaves the session as it was).
 
+mod answers;
 mod commands;
 mod edit;
 mod help;
@@ -26,12 +30,12 @@ mod render;
 mod scenarios;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aims_lang::diag::{terminal_safe_line, Code, Diagnostic};
+use aims_lang::engine::Checkpoint;
 use aims_lang::eval::Evaluation;
 use aims_lang::ir::EntityId;
 use aims_lang::project::LoadOptions;
@@ -40,11 +44,12 @@ use aims_lang::syntax::Span;
 use aims_lang::Date;
 use aims_lang::{Engine, LoadFailure};
 
+pub use answers::Timing;
 pub use edit::Edit;
 pub use interrupt::INTERRUPTED;
 
 use crate::complete::Vocabulary;
-use crate::diff::{Diff, Snapshot};
+use crate::diff::{Diff, Outline, Side};
 use crate::parse::{self, Input};
 use render::printable_reply;
 
@@ -55,11 +60,14 @@ pub struct Reply {
     pub text: String,
     /// Whether the session is over.
     pub quit: bool,
+    /// Where the time went, when `:timing` is on (the text does not
+    /// include it: the front end adds the time it took to print).
+    pub timing: Option<Timing>,
 }
 
 impl Reply {
     fn text(text: String) -> Reply {
-        Reply { text, quit: false }
+        Reply { text, quit: false, timing: None }
     }
 }
 
@@ -92,14 +100,20 @@ fn timed<T>(spent: &mut Duration, f: impl FnOnce() -> T) -> T {
 
 /// A project and its what-if edits, answering what is typed at the prompt.
 pub struct Session {
-    /// The project as loaded, as of the starting date: never edited.
-    base: Engine,
     /// The project with the edits applied.
     engine: Engine,
-    /// The evaluation as loaded, reduced for `:diff`.
-    initial: Snapshot,
+    /// The engine's inputs as loaded, as of the starting date.
+    origin: Checkpoint,
+    /// The evaluation as loaded, for `:diff`.
+    initial: Evaluated,
     /// The edits applied to `engine`, in order.
     edits: Vec<Edit>,
+    /// The engine's inputs before each edit of `edits`, for `:undo`.
+    undo: Vec<Checkpoint>,
+    /// How many lines of changes an answer shows before it is cut.
+    limit: Option<usize>,
+    /// The last answer that was a diff, in full, for `:save`.
+    last: Option<(String, Diff)>,
     scenarios: BTreeMap<String, Vec<Edit>>,
     /// Where the project was read from, for `:reload`.
     project: Option<(PathBuf, LoadOptions)>,
@@ -107,9 +121,28 @@ pub struct Session {
     declarations: usize,
     timing: bool,
     color: bool,
+    /// Counts the commands that may have changed the names completion
+    /// offers (see [`Session::names_version`]).
+    names: u64,
     /// Engine time of the current command.
     spent: Duration,
 }
+
+/// An evaluation with the outline of its program, one side of a [`Diff`].
+#[derive(Clone, Debug)]
+pub(crate) struct Evaluated {
+    outline: Outline,
+    evaluation: Arc<Evaluation>,
+}
+
+impl Evaluated {
+    fn side(&self) -> Side<'_> {
+        Side { outline: &self.outline, evaluation: &self.evaluation }
+    }
+}
+
+/// Lines of changes an answer shows before it is cut, unless `:limit` says otherwise.
+pub const DEFAULT_LIMIT: usize = 50;
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -121,18 +154,22 @@ impl Session {
     /// A session on a loaded engine, evaluated as of `as_of`.
     pub fn new(mut engine: Engine, as_of: Date) -> Session {
         engine.set_as_of(as_of);
-        let base = engine.fresh_copy();
-        let initial = Snapshot::new(engine.program(), &engine.evaluation());
+        let origin = engine.checkpoint();
+        let initial = Evaluated { outline: Outline::of(engine.program()), evaluation: engine.evaluation() };
         Session {
-            base,
             engine,
+            origin,
             initial,
             edits: Vec::new(),
+            undo: Vec::new(),
+            limit: Some(DEFAULT_LIMIT),
+            last: None,
             scenarios: BTreeMap::new(),
             project: None,
             declarations: 0,
             timing: false,
             color: false,
+            names: 0,
             spent: Duration::ZERO,
         }
     }
@@ -224,24 +261,59 @@ impl Session {
         }
     }
 
+    /// Changes whenever a command may have changed the names of
+    /// [`Session::vocabulary`] (facts added or removed, declarations, undo,
+    /// scenarios, reload): a front end rebuilds its completion only then,
+    /// since listing every key of a large inventory is not free.
+    pub fn names_version(&self) -> u64 {
+        self.names
+    }
+
     /// Answers one entry (a line, or the lines of a multi-line entry).
     pub fn run(&mut self, input: &str) -> Reply {
+        let start = Instant::now();
         self.spent = Duration::ZERO;
-        let mut reply = match parse::parse(input) {
+        let parsed = parse::parse(input);
+        let parse = start.elapsed();
+        let mut reply = match parsed {
             Ok(parsed) => self.dispatch_interruptible(input, parsed),
             Err(e) => Reply::text(self.parse_error(input, e)),
         };
         reply.text = printable_reply(&reply.text);
         if self.timing && !reply.quit {
-            let _ = writeln!(reply.text, "engine time: {:.2} ms", self.spent.as_secs_f64() * 1000.0);
+            let total = start.elapsed();
+            let render = total.saturating_sub(parse).saturating_sub(self.spent);
+            reply.timing = Some(Timing { parse, engine: self.spent, render });
         }
         reply
     }
 
     fn dispatch(&mut self, input: &str, parsed: Input) -> Reply {
+        let same_names = matches!(
+            parsed,
+            Input::Empty
+                | Input::Quit
+                | Input::Help
+                | Input::Set { .. }
+                | Input::Unset { .. }
+                | Input::AsOf(_)
+                | Input::Why { .. }
+                | Input::Diff(_)
+                | Input::Limit(_)
+                | Input::Save(_)
+                | Input::Edits
+                | Input::ScenarioList
+                | Input::ScenarioCompare(..)
+                | Input::Timing(_)
+                | Input::Named { .. }
+                | Input::Expression
+        );
+        if !same_names {
+            self.names += 1;
+        }
         let text = match parsed {
             Input::Empty => String::new(),
-            Input::Quit => return Reply { text: String::new(), quit: true },
+            Input::Quit => return Reply { text: String::new(), quit: true, timing: None },
             Input::Help => help::help(),
             Input::Set { target, field, value } => self.set(input, target, field, value),
             Input::Unset { target, field } => self.unset(input, target, field),
@@ -260,21 +332,27 @@ impl Session {
                 ),
             },
             Input::Why { rule, key } => self.why(input, rule, key),
-            Input::Diff => {
-                let now = self.snapshot();
-                let mut out = format!("since the project was loaded ({}):\n", count(self.edits.len(), "edit"));
-                out.push_str(&Diff::between(&self.initial, &now).render());
-                out
+            Input::Diff(to) => {
+                let now = self.evaluated();
+                let diff = Diff::between(self.initial.side(), now.side());
+                let head = format!("since the project was loaded ({}):\n", count(self.edits.len(), "edit"));
+                match to {
+                    None => self.answer(head, diff),
+                    Some(path) => self.write_answer(input, &path, &(head + &diff.render())),
+                }
             }
+            Input::Limit(limit) => self.set_limit(limit),
+            Input::Save(path) => self.save(input, &path),
             Input::Edits => self.list_edits(),
             Input::Undo => self.undo(),
             Input::Reset => {
-                let before = self.snapshot();
+                let before = self.evaluated();
                 let n = self.edits.len();
-                self.engine = timed(&mut self.spent, || self.base.fresh_copy());
+                timed(&mut self.spent, || self.engine.restore(&self.origin));
                 self.edits.clear();
-                let after = self.snapshot();
-                format!("took back {}\n{}", count(n, "edit"), Diff::between(&before, &after).render())
+                self.undo.clear();
+                let after = self.evaluated();
+                self.answer(format!("took back {}\n", count(n, "edit")), Diff::between(before.side(), after.side()))
             }
             Input::Reload => self.reload(input),
             Input::ScenarioSave(name) => self.scenario_save(input, name),
@@ -294,9 +372,10 @@ impl Session {
 
     // ------------------------------------------------------------ evaluation
 
-    fn snapshot(&mut self) -> Snapshot {
+    /// The working engine's evaluation (incremental) with its program's outline.
+    fn evaluated(&mut self) -> Evaluated {
         let evaluation = timed(&mut self.spent, || self.engine.evaluation());
-        Snapshot::new(self.engine.program(), &evaluation)
+        Evaluated { outline: Outline::of(self.engine.program()), evaluation }
     }
 
     fn evaluation(&mut self) -> Arc<Evaluation> {

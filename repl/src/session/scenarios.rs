@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use aims_lang::diag::{Code, Diagnostic, Quote};
 
 use super::{count, span, timed, Edit, Session};
-use crate::diff::{Diff, Snapshot};
+use crate::diff::Diff;
 use crate::parse::Spanned;
 
 impl Session {
@@ -47,15 +47,11 @@ impl Session {
             Ok(edits) => edits,
             Err(text) => return text,
         };
-        let before = self.snapshot();
+        let before = self.evaluated();
         let problems = self.replay_as_current(&edits);
-        let after = self.snapshot();
-        format!(
-            "loaded scenario {} ({})\n{problems}{}",
-            name.value,
-            count(self.edits.len(), "edit"),
-            Diff::between(&before, &after).render()
-        )
+        let after = self.evaluated();
+        let head = format!("loaded scenario {} ({})\n{problems}", name.value, count(self.edits.len(), "edit"));
+        self.answer(head, Diff::between(before.side(), after.side()))
     }
 
     pub(super) fn scenario_compare(&mut self, input: &str, a: Spanned<String>, b: Spanned<String>) -> String {
@@ -63,23 +59,25 @@ impl Session {
             (Ok(x), Ok(y)) => (x, y),
             (Err(text), _) | (_, Err(text)) => return text,
         };
-        let (first, problems_a) = self.snapshot_of(&edits_a);
-        let (second, problems_b) = self.snapshot_of(&edits_b);
-        format!(
-            "scenario {} ({}) → scenario {} ({})\n{problems_a}{problems_b}{}",
+        // Both scenarios are applied in turn to the working engine (sharing
+        // the memoized results of whatever neither touches), which then
+        // goes back to where it was.
+        let now = timed(&mut self.spent, || self.engine.checkpoint());
+        let (edits, undo) = (std::mem::take(&mut self.edits), std::mem::take(&mut self.undo));
+        let problems_a = self.replay_as_current(&edits_a);
+        let first = self.evaluated();
+        let problems_b = self.replay_as_current(&edits_b);
+        let second = self.evaluated();
+        timed(&mut self.spent, || self.engine.restore(&now));
+        (self.edits, self.undo) = (edits, undo);
+        let head = format!(
+            "scenario {} ({}) → scenario {} ({})\n{problems_a}{problems_b}",
             a.value,
             count(edits_a.len(), "edit"),
             b.value,
             count(edits_b.len(), "edit"),
-            Diff::between(&first, &second).render()
-        )
-    }
-
-    /// The evaluation of the project with some edits, and the edits that failed.
-    fn snapshot_of(&mut self, edits: &[Edit]) -> (Snapshot, String) {
-        let (engine, _, problems) = self.replay(edits);
-        let evaluation = timed(&mut self.spent, || engine.evaluation());
-        (Snapshot::new(engine.program(), &evaluation), problems)
+        );
+        self.answer(head, Diff::between(first.side(), second.side()))
     }
 
     pub(super) fn scenario_list(&self) -> String {
