@@ -151,3 +151,21 @@ fn a_fifo_or_device_anywhere_in_a_project_is_refused_by_name() {
     assert_ne!(code, Some(0), "{stderr}");
     assert!(stderr.contains("cannot read `aims.toml`: it is a FIFO (named pipe)"), "{stderr}");
 }
+
+/// A YAML file is held whole in memory by its parser before its records
+/// are counted, so it has a size limit of its own; the same records as
+/// JSON are read.
+#[test]
+fn a_yaml_file_has_a_size_limit_of_its_own() {
+    let dir = project("[limits]\nmax_yaml_bytes = 200\n");
+    let rows: Vec<String> = (0..20).map(|i| format!("  - {{ id: s{i} }}")).collect();
+    std::fs::write(dir.path().join("s.yaml"), format!("S:\n{}\n", rows.join("\n"))).expect("write");
+    let (stderr, code) = check(dir.path(), "s.yaml");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("[E0308]") && stderr.contains("`s.yaml` is too large"), "{stderr}");
+    assert!(stderr.contains("the limit is 200 bytes") && stderr.contains("export a large inventory as JSON or CSV"));
+    let rows: Vec<String> = (0..20).map(|i| format!("{{\"id\": \"s{i}\"}}")).collect();
+    std::fs::write(dir.path().join("s.json"), format!("{{\"S\": [{}]}}", rows.join(", "))).expect("write");
+    let (stderr, code) = check(dir.path(), "s.json");
+    assert!(!stderr.contains("too large"), "{code:?} {stderr}");
+}

@@ -24,6 +24,11 @@ pub const MAX_POLICY_BYTES: u64 = 8 * 1024 * 1024;
 pub const MAX_FACT_BYTES: u64 = 512 * 1024 * 1024;
 /// Most facts a project may hold, unless `aims.toml` says otherwise.
 pub const MAX_ENTITIES: u64 = 20_000_000;
+/// Largest YAML fact file read. Smaller than [`MAX_FACT_BYTES`] because
+/// the YAML parser reads a whole document into events before a record can
+/// be counted: about 40 bytes of memory per byte of tiny records, so this
+/// bounds a YAML file's memory near what the other formats' limit does.
+pub const MAX_YAML_BYTES: u64 = 32 * 1024 * 1024;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +50,8 @@ pub struct Limits {
     pub max_policy_bytes: u64,
     /// Largest fact file read.
     pub max_fact_bytes: u64,
+    /// Largest YAML fact file read (see [`MAX_YAML_BYTES`]).
+    pub max_yaml_bytes: u64,
     /// Most facts (entities of every type, all files together).
     pub max_entities: u64,
     /// Most elements quantifiers and aggregates visit for one outcome.
@@ -65,6 +72,7 @@ impl Default for Limits {
         Limits {
             max_policy_bytes: MAX_POLICY_BYTES,
             max_fact_bytes: MAX_FACT_BYTES,
+            max_yaml_bytes: MAX_YAML_BYTES,
             max_entities: MAX_ENTITIES,
             eval_steps: crate::eval::budget::DEFAULT_EVAL_STEPS,
             eval_total_steps: crate::eval::budget::DEFAULT_EVAL_TOTAL_STEPS,
@@ -347,7 +355,10 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             );
             continue;
         };
-        match read_text(&path, files.limits.max_fact_bytes) {
+        let limits = files.limits;
+        let yaml = format == Format::Yaml && limits.max_yaml_bytes < limits.max_fact_bytes;
+        let max = if yaml { limits.max_yaml_bytes } else { limits.max_fact_bytes };
+        match read_text(&path, max) {
             Ok(text) => {
                 let file = files.sources.add_in_project(name, relative, text);
                 let mapping = section
@@ -361,7 +372,17 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                 files.facts.push(FactInput { file, format, mapping });
             }
             Err(problem) => {
-                diags.push(problem.diagnostic(&mut files.sources, (&name, relative), Code::FactFile, Code::FactFile))
+                let too_large = matches!(problem, ReadProblem::TooLarge(..) | ReadProblem::Grew(_));
+                let d = problem.diagnostic(&mut files.sources, (&name, relative), Code::FactFile, Code::FactFile);
+                diags.push(if yaml && too_large {
+                    d.help(
+                        "a YAML file is read whole into memory before its records are counted (`max_yaml_bytes` \
+                         in the `[limits]` table of aims.toml): export a large inventory as JSON or CSV, or raise \
+                         the limit",
+                    )
+                } else {
+                    d
+                })
             }
         }
     }
@@ -432,6 +453,7 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
     for (name, value) in [
         ("max_policy_bytes", limits.max_policy_bytes),
         ("max_fact_bytes", limits.max_fact_bytes),
+        ("max_yaml_bytes", limits.max_yaml_bytes),
         ("max_entities", limits.max_entities),
         ("eval_steps", limits.eval_steps),
         ("eval_total_steps", limits.eval_total_steps),
