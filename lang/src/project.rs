@@ -92,6 +92,8 @@ struct FactSection {
     #[serde(default)]
     ignore: Vec<String>,
     format: Option<String>,
+    /// A WHATWG label: the file's text encoding when it has no byte order mark.
+    encoding: Option<String>,
 }
 
 /// What to load besides the project's own declarations.
@@ -329,7 +331,10 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             );
             continue;
         };
-        match read_text(&path, files.limits.max_fact_bytes) {
+        let declared = section.and_then(|s| s.encoding.as_deref()).and_then(crate::facts::encoding::named);
+        match read_bytes(&path, files.limits.max_fact_bytes).and_then(|bytes| {
+            crate::facts::encoding::decode(&bytes, declared).map_err(ReadProblem::Undecodable)
+        }) {
             Ok(text) => {
                 let file = files.sources.add_in_project(name, relative, text);
                 let mapping = section
@@ -407,6 +412,18 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
                 )
                 .at_file(file, find_span(text, &format!("\"{format}\"")), "unknown format")
                 .help("the fact formats are json, yaml (or yml), toml and csv"),
+            );
+        }
+    }
+    for section in &manifest.facts {
+        if let Some(label) = section.encoding.as_deref().filter(|l| crate::facts::encoding::named(l).is_none()) {
+            diags.push(
+                Diagnostic::error(
+                    Code::ProjectConfig,
+                    format!("`encoding = \"{label}\"` of fact source `{}` is not an encoding", section.path),
+                )
+                .at_file(file, find_span(text, &format!("\"{label}\"")), "unknown encoding")
+                .help("name an encoding by its WHATWG label: utf-8, utf-16le, utf-16be, windows-1252, iso-8859-15, shift_jis…"),
             );
         }
     }
@@ -549,6 +566,8 @@ enum ReadProblem {
         lossy: String,
         at: usize,
     },
+    /// A fact file that is not text in the encoding it was read in.
+    Undecodable(crate::facts::encoding::Undecodable),
 }
 
 impl ReadProblem {
@@ -581,6 +600,28 @@ impl ReadProblem {
                     .at_file(id, Span::new(offset, end), "invalid bytes here")
                     .help("save the file as UTF-8 text; is it a binary file?")
             }
+            ReadProblem::Undecodable(problem) => {
+                let id = sources.add_in_project(name, relative, problem.lossy.as_str());
+                let end = problem.lossy[problem.at..].chars().next().map_or(problem.at, |c| problem.at + c.len_utf8());
+                let how = if problem.declared { "declared" } else { "read" };
+                let mut message = format!("`{name}` is not valid {} text", problem.encoding);
+                if let Some(guess) = problem.guess {
+                    message.push_str(&format!("; it looks like {guess}"));
+                }
+                let d = Diagnostic::error(utf8, message)
+                    .at_file(id, Span::new(problem.at, end), format!("not {} (the encoding {how})", problem.encoding));
+                match problem.guess {
+                    Some(guess) => d.help(format!(
+                        "declare the file's encoding on its `[[facts]]` source in aims.toml: `encoding = \"{guess}\"` (or save it as UTF-8)"
+                    )),
+                    None if problem.declared => d.help(
+                        "check the `encoding` of its `[[facts]]` source in aims.toml, or save the file as UTF-8",
+                    ),
+                    None => d.help(
+                        "save the file as UTF-8, or declare its encoding on its `[[facts]]` source in aims.toml (`encoding = \"windows-1252\"`)",
+                    ),
+                }
+            }
         }
     }
 }
@@ -590,6 +631,20 @@ impl ReadProblem {
 /// on the opened file (in case it was swapped), and the read itself stops
 /// past `max`, whatever the size the file system reported.
 fn read_text(path: &Path, max: u64) -> Result<String, ReadProblem> {
+    let bytes = read_bytes(path, max)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let chars_before = String::from_utf8_lossy(&bytes[..valid]).chars().count();
+            Err(ReadProblem::NotUtf8 { lossy: String::from_utf8_lossy(&bytes).into_owned(), at: chars_before })
+        }
+    }
+}
+
+/// The bytes of a regular file of at most `max` bytes (see [`read_text`]).
+fn read_bytes(path: &Path, max: u64) -> Result<Vec<u8>, ReadProblem> {
     use std::io::Read;
     let io = |e: std::io::Error| ReadProblem::Io(io_reason(&e));
     let meta = std::fs::metadata(path).map_err(io)?;
@@ -615,15 +670,7 @@ fn read_text(path: &Path, max: u64) -> Result<String, ReadProblem> {
     if bytes.len() as u64 > max {
         return Err(ReadProblem::Grew(max));
     }
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let bytes = e.into_bytes();
-            let chars_before = String::from_utf8_lossy(&bytes[..valid]).chars().count();
-            Err(ReadProblem::NotUtf8 { lossy: String::from_utf8_lossy(&bytes).into_owned(), at: chars_before })
-        }
-    }
+    Ok(bytes)
 }
 
 /// Refuses what is not a regular file.

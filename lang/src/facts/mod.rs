@@ -18,6 +18,7 @@
 //! there, not after its whole tree is built.
 
 mod convert;
+pub mod encoding;
 mod locate;
 mod stream;
 mod tree;
