@@ -94,6 +94,8 @@ struct FactSection {
     format: Option<String>,
     /// A WHATWG label: the file's text encoding when it has no byte order mark.
     encoding: Option<String>,
+    #[serde(default)]
+    ignore_other_columns: bool,
 }
 
 /// What to load besides the project's own declarations.
@@ -338,11 +340,14 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             Ok(text) => {
                 let file = files.sources.add_in_project(name, relative, text);
                 let mapping = section
+                    // Trimmed as CSV headers are: a stray space in aims.toml
+                    // would otherwise name no column.
                     .map(|s| Mapping {
-                        entity: s.entity.clone(),
-                        select: s.select.clone(),
-                        rename: s.rename.clone(),
-                        ignore: s.ignore.clone(),
+                        entity: s.entity.as_deref().map(|e| e.trim().to_string()),
+                        select: s.select.as_deref().map(|e| e.trim().to_string()),
+                        rename: s.rename.iter().map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect(),
+                        ignore: s.ignore.iter().map(|x| x.trim().to_string()).collect(),
+                        ignore_other_columns: s.ignore_other_columns,
                     })
                     .unwrap_or_default();
                 files.facts.push(FactInput { file, format, mapping });
@@ -603,13 +608,13 @@ impl ReadProblem {
             ReadProblem::Undecodable(problem) => {
                 let id = sources.add_in_project(name, relative, problem.lossy.as_str());
                 let end = problem.lossy[problem.at..].chars().next().map_or(problem.at, |c| problem.at + c.len_utf8());
-                let how = if problem.declared { "declared" } else { "read" };
+                let how = if problem.declared { " (the declared encoding)" } else { "" };
                 let mut message = format!("`{name}` is not valid {} text", problem.encoding);
                 if let Some(guess) = problem.guess {
                     message.push_str(&format!("; it looks like {guess}"));
                 }
                 let d = Diagnostic::error(utf8, message)
-                    .at_file(id, Span::new(problem.at, end), format!("not {} (the encoding {how})", problem.encoding));
+                    .at_file(id, Span::new(problem.at, end), format!("not valid {}{how}", problem.encoding));
                 match problem.guess {
                     Some(guess) => d.help(format!(
                         "declare the file's encoding on its `[[facts]]` source in aims.toml: `encoding = \"{guess}\"` (or save it as UTF-8)"

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use super::csv_span;
 use super::locate::{json_body, locate, locate_key};
 use super::tree::{self, Duplicate};
 use super::{FactInput, Format, Origin, Partial, Row, MAX_PROBLEMS_PER_FILE};
@@ -507,7 +508,8 @@ fn struct_values(
     let mut ok = true;
     for key in map.keys() {
         let known = def.fields.iter().any(|f| rename(&f.name) == *key);
-        let ignored = input.is_some_and(|i| i.mapping.ignore.iter().any(|x| x == key));
+        let ignored =
+            input.is_some_and(|i| i.mapping.ignore_other_columns || i.mapping.ignore.iter().any(|x| x == key));
         if !known && !ignored {
             let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
             let help = did_you_mean(key, names.iter().map(String::as_str), Quote::Code).unwrap_or_else(|| {
@@ -811,12 +813,16 @@ fn csv_read(
     let mut columns: Vec<Option<usize>> = vec![None; def.fields.len()];
     let mut ok = true;
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let ignored = |header: &str| {
+        input.mapping.ignore.iter().any(|x| x == header)
+            || (input.mapping.ignore_other_columns && !def.fields.iter().any(|f| rename(&f.name) == header))
+    };
     for (c, header) in headers.iter().enumerate() {
         let header = header.trim();
-        if !seen.insert(header) && !input.mapping.ignore.iter().any(|x| x == header) {
+        if !seen.insert(header) && !ignored(header) {
             diags.push(
                 Diagnostic::error(Code::FactSyntax, format!("the column `{header}` is given twice"))
-                    .at_file(file, cell_span(text, 0, c), "given again here")
+                    .at_file(file, csv_span::cell_span(text, 0, c), "given again here")
                     .help("only one of the two would count: remove or rename the repeated column"),
             );
             ok = false;
@@ -824,12 +830,12 @@ fn csv_read(
         }
         match def.fields.iter().position(|f| rename(&f.name) == header) {
             Some(f) => columns[f] = Some(c),
-            None if input.mapping.ignore.iter().any(|x| x == header) => {}
+            None if ignored(header) => {}
             None => {
                 let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
                 let d =
                     Diagnostic::error(Code::FactUnknownField, format!("`{}` has no field `{header}`", def.decl.name))
-                        .at_file(file, cell_span(text, 0, c), "unknown column")
+                        .at_file(file, csv_span::cell_span(text, 0, c), "unknown column")
                         .suggest_or(
                             header,
                             names.iter().map(String::as_str),
@@ -845,7 +851,7 @@ fn csv_read(
         if columns[f].is_none() && missing(field).is_none() {
             diags.push(
                 Diagnostic::error(Code::FactMissingField, format!("no column for the required field `{}`", field.name))
-                    .at_file(file, cell_span(text, 0, 0), "header row")
+                    .at_file(file, csv_span::cell_span(text, 0, 0), "header row")
                     .help(format!("add a `{}` column", rename(&field.name))),
             );
             ok = false;
@@ -856,6 +862,7 @@ fn csv_read(
     }
     let mut all_read = true;
     let mut read = 0u64;
+    let mut lines = LineCursor::default();
     for record in reader.records() {
         read += 1;
         if read > budget {
@@ -870,13 +877,13 @@ fn csv_read(
                 continue;
             }
         };
-        let row_start = record.position().map_or(0, |p| p.byte() as usize);
-        let row_span = line_span(text, row_start);
+        let row_start = csv_span::record_start(text, record.position().map_or(0, |p| p.byte() as usize));
+        let row_span = csv_span::record_span(text, row_start);
         let mut values = Vec::with_capacity(def.fields.len());
         let mut row_ok = true;
         for (f, field) in def.fields.iter().enumerate() {
             let cell = columns[f].and_then(|c| record.get(c)).unwrap_or("");
-            let at = columns[f].map_or(row_span, |c| cell_span(text, row_start, c));
+            let at = columns[f].map_or(row_span, |c| csv_span::cell_span(text, row_start, c));
             if cell.trim().is_empty() {
                 match missing(field) {
                     Some(v) => values.push(v),
@@ -905,7 +912,7 @@ fn csv_read(
             match parsed {
                 Ok(v) => values.push(v),
                 Err(expected) => {
-                    let line = record.position().map_or(0, csv::Position::line);
+                    let line = lines.line_of(text, at.start as usize);
                     let help = match field.ty.definite() {
                         t @ (Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)) => {
                             let names = variant_names(program, t);
@@ -918,7 +925,7 @@ fn csv_read(
                     };
                     let mut d = Diagnostic::error(Code::FactType, format!("`{}` is not {expected}", cell.trim()))
                         .at_file(file, at, format!("expected {expected}"))
-                        .note(format!("row {line}, column `{}`", rename(&field.name)));
+                        .note(format!("record {read}, line {line}, column `{}`", rename(&field.name)));
                     if let Some(h) = help {
                         d = d.help(h);
                     }
@@ -940,8 +947,28 @@ fn csv_read(
     all_read
 }
 
+/// The 1-based line of byte offsets that only grow, counted from where
+/// the last one was (counting from the start for each would be quadratic).
+#[derive(Default)]
+struct LineCursor {
+    offset: usize,
+    line: usize,
+}
+
+impl LineCursor {
+    fn line_of(&mut self, text: &str, at: usize) -> usize {
+        let at = at.min(text.len());
+        if at < self.offset {
+            *self = LineCursor::default();
+        }
+        self.line += text.as_bytes()[self.offset..at].iter().filter(|&&b| b == b'\n').count();
+        self.offset = at;
+        self.line + 1
+    }
+}
+
 fn csv_error(file: FileId, text: &str, e: &csv::Error) -> Diagnostic {
-    let at = e.position().map_or(0, |p| p.byte() as usize);
+    let at = csv_span::record_start(text, e.position().map_or(0, |p| p.byte() as usize));
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("a row has {len} cells where the header has {expected_len}")
@@ -950,44 +977,8 @@ fn csv_error(file: FileId, text: &str, e: &csv::Error) -> Diagnostic {
         _ => e.to_string(),
     };
     Diagnostic::error(Code::FactSyntax, format!("malformed CSV: {message}"))
-        .at_file(file, line_span(text, at), "this row")
+        .at_file(file, csv_span::record_span(text, at), "this row")
         .help("every row needs one cell per header column; quote cells that contain commas")
-}
-
-/// The span of the line starting at (or containing) `start`.
-fn line_span(text: &str, start: usize) -> Span {
-    let start = start.min(text.len());
-    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    Span::new(start, end.max(start))
-}
-
-/// The span of cell `column` on the line starting at `row_start`
-/// (commas inside quotes are respected).
-fn cell_span(text: &str, row_start: usize, column: usize) -> Span {
-    let line = line_span(text, row_start);
-    let bytes = &text.as_bytes()[line.range()];
-    let mut cell = 0;
-    let mut start = 0;
-    let mut quoted = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => {
-                if cell == column {
-                    return Span::new(row_start + start, row_start + i);
-                }
-                cell += 1;
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    if cell == column {
-        let end = bytes.iter().rposition(|&b| b != b'\r').map_or(0, |i| i + 1).max(start);
-        Span::new(row_start + start, row_start + end)
-    } else {
-        line
-    }
 }
 
 /// A JSON number as an exact decimal: integers exactly, floats from their

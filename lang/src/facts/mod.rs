@@ -18,6 +18,7 @@
 //! there, not after its whole tree is built.
 
 mod convert;
+mod csv_span;
 pub mod encoding;
 mod locate;
 mod stream;
@@ -71,6 +72,9 @@ pub struct Mapping {
     pub rename: BTreeMap<String, String>,
     /// Fields of the file to ignore.
     pub ignore: Vec<String>,
+    /// Ignore every column (or key of a record) that names no field of the
+    /// entity, instead of refusing it.
+    pub ignore_other_columns: bool,
 }
 
 /// One fact file to load: its text is in [`Sources`] under `file`.
@@ -780,6 +784,45 @@ mod tests {
         let text = sources.text(json);
         assert!(matches!(stream::document_rows(&program, &all[0], text, 2), stream::Fast::TooMany));
         assert!(matches!(stream::document_rows(&program, &all[0], text, 3), stream::Fast::Rows(_)));
+    }
+
+    #[test]
+    fn csv_problems_name_the_right_line_and_record() {
+        for end in ["\n", "\r\n"] {
+            let text = ["id,tier,n", "a,low,1", "\"b", "", "still b\",high,x", "c,low,y", ""].join(end);
+            let found = failure(&[("f.csv", Format::Csv, mapping(Some("Sys")), &text)]);
+            let notes: Vec<String> = found.diagnostics.iter().flat_map(|d| d.notes.clone()).collect();
+            let found = problems(&found);
+            // Each bad cell underlined on its own line, and its record counted
+            // apart from the lines.
+            let at: Vec<(&str, usize)> = found.iter().map(|p| (p.2.as_str(), p.3)).collect();
+            assert_eq!(at, [("x", 5), ("y", 6)], "{end:?}");
+            assert_eq!(notes, ["record 2, line 5, column `n`", "record 3, line 6, column `n`"], "{end:?}");
+        }
+        // A malformed row past a multi-line cell is underlined whole.
+        let text = "id,tier\r\na,\"lo\r\nw\"\r\nb,low,1\r\n";
+        let found = problems(&failure(&[("f.csv", Format::Csv, mapping(Some("Sys")), text)]));
+        let at: Vec<(Code, &str, usize)> = found.iter().map(|p| (p.0, p.2.as_str(), p.3)).collect();
+        assert_eq!(at, [(Code::FactType, "\"lo\r\nw\"", 2), (Code::FactSyntax, "b,low,1", 4)]);
+    }
+
+    #[test]
+    fn other_columns_are_ignored_when_asked() {
+        let csv = "id, Notes ,n,Notes,tier\na,x,1,y,high\n";
+        let json = "[{\"id\": \"a\", \"notes\": \"x\", \"n\": 1, \"tier\": \"high\"}]";
+        let yaml = "- id: a\n  notes: x\n  n: 1\n  tier: high\n";
+        let strict = mapping(Some("Sys"));
+        let lenient = Mapping { ignore_other_columns: true, ..strict.clone() };
+        for (format, text) in [(Format::Csv, csv), (Format::Json, json), (Format::Yaml, yaml)] {
+            let codes: Vec<Code> = problems(&failure(&[("f", format, strict.clone(), text)])).iter().map(|p| p.0).collect();
+            assert!(codes.contains(&Code::FactUnknownField), "{format:?}: {codes:?}");
+            let engine = load(&[("f", format, lenient.clone(), text)]).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+            let sys = engine.program().entity_by_name("Sys").unwrap();
+            assert_eq!(engine.facts().values(sys, 0).map(|v| v[3].clone()), Some(Value::Int(1)), "{format:?}");
+        }
+        // A repeated column that a field reads is still refused.
+        let found = problems(&failure(&[("f", Format::Csv, lenient, "id,n,n\na,1,2\n")]));
+        assert_eq!((found[0].0, found[0].2.as_str()), (Code::FactSyntax, "n"));
     }
 
     #[test]
