@@ -96,6 +96,62 @@ struct FactSection {
     encoding: Option<String>,
     #[serde(default)]
     ignore_other_columns: bool,
+    // The options of every column (as in `ValueSection`: serde's `flatten`
+    // would lose `deny_unknown_fields`).
+    trim: Option<bool>,
+    ignore_case: Option<bool>,
+    #[serde(default)]
+    values: BTreeMap<String, String>,
+    null: Option<OneOrMany>,
+    date_format: Option<String>,
+    list_separator: Option<OneOrMany>,
+    /// Options of one column, by entity field name.
+    #[serde(default)]
+    columns: BTreeMap<String, ValueSection>,
+}
+
+/// How values are read: on a `[[facts]]` source, or on one of its columns
+/// (see [`crate::facts::normalise::ValueOptions`]).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ValueSection {
+    trim: Option<bool>,
+    ignore_case: Option<bool>,
+    #[serde(default)]
+    values: BTreeMap<String, String>,
+    null: Option<OneOrMany>,
+    date_format: Option<String>,
+    list_separator: Option<OneOrMany>,
+}
+
+/// `"x"` or `["x", "y"]`.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn list(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one.clone()],
+            OneOrMany::Many(many) => many.clone(),
+        }
+    }
+}
+
+impl ValueSection {
+    fn options(&self) -> crate::facts::normalise::ValueOptions {
+        crate::facts::normalise::ValueOptions {
+            trim: self.trim,
+            ignore_case: self.ignore_case,
+            values: self.values.clone(),
+            null: self.null.as_ref().map(OneOrMany::list),
+            date_format: self.date_format.clone(),
+            list_separator: self.list_separator.as_ref().map(OneOrMany::list),
+        }
+    }
 }
 
 /// What to load besides the project's own declarations.
@@ -348,6 +404,16 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                         rename: s.rename.iter().map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect(),
                         ignore: s.ignore.iter().map(|x| x.trim().to_string()).collect(),
                         ignore_other_columns: s.ignore_other_columns,
+                        values: ValueSection {
+                            trim: s.trim,
+                            ignore_case: s.ignore_case,
+                            values: s.values.clone(),
+                            null: s.null.clone(),
+                            date_format: s.date_format.clone(),
+                            list_separator: s.list_separator.clone(),
+                        }
+                        .options(),
+                        columns: s.columns.iter().map(|(k, v)| (k.trim().to_string(), v.options())).collect(),
                     })
                     .unwrap_or_default();
                 files.facts.push(FactInput { file, format, mapping });
@@ -430,6 +496,21 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
                 .at_file(file, find_span(text, &format!("\"{label}\"")), "unknown encoding")
                 .help("name an encoding by its WHATWG label: utf-8, utf-16le, utf-16be, windows-1252, iso-8859-15, shift_jis…"),
             );
+        }
+    }
+    for section in &manifest.facts {
+        let formats = section.date_format.iter().chain(section.columns.values().flat_map(|c| &c.date_format));
+        for format in formats {
+            if let Some(problem) = crate::facts::normalise::bad_date_format(format) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::ProjectConfig,
+                        format!("`date_format` of fact source `{}`: {problem}", section.path),
+                    )
+                    .at_file(file, find_span(text, &format!("\"{format}\"")), "this format")
+                    .help("write it with strftime's %Y, %m and %d (or %b, %B), e.g. \"%m/%d/%Y\""),
+                );
+            }
         }
     }
     let limits = manifest.limits;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::csv_span;
+use super::normalise::CellReader;
 use super::locate::{json_body, locate, locate_key};
 use super::tree::{self, Duplicate};
 use super::{FactInput, Format, Origin, Partial, Row, MAX_PROBLEMS_PER_FILE};
@@ -665,7 +666,7 @@ fn value(program: &Program, doc: &mut Doc, ty: &Ty, node: &Json, path: &[Seg]) -
     }
 }
 
-fn variant_names(program: &Program, ty: &Ty) -> Vec<String> {
+pub(super) fn variant_names(program: &Program, ty: &Ty) -> Vec<String> {
     match ty {
         Ty::Enum(id) => program.enums[id.index()].variants.clone(),
         Ty::Scale(id) => program.scales[id.index()].values.iter().map(|(n, _)| n.clone()).collect(),
@@ -860,9 +861,17 @@ fn csv_read(
     if !ok {
         return false;
     }
+    let readers: Vec<CellReader> = def
+        .fields
+        .iter()
+        .map(|f| CellReader::new(&input.mapping.values, input.mapping.columns.get(&f.name)))
+        .collect();
+    // Per field: how many values could not be read, the first, and what was expected.
+    let mut bad: Vec<(u64, String, String)> = vec![(0, String::new(), String::new()); def.fields.len()];
     let mut all_read = true;
     let mut read = 0u64;
     let mut lines = LineCursor::default();
+    let details_from = diags.len();
     for record in reader.records() {
         read += 1;
         if read > budget {
@@ -884,12 +893,41 @@ fn csv_read(
         for (f, field) in def.fields.iter().enumerate() {
             let cell = columns[f].and_then(|c| record.get(c)).unwrap_or("");
             let at = columns[f].map_or(row_span, |c| csv_span::cell_span(text, row_start, c));
-            if cell.trim().is_empty() {
+            let reader = &readers[f];
+            let parsed = match field.ty.definite() {
+                Ty::List(el) => {
+                    let items = reader.items(cell);
+                    if items.is_empty() {
+                        None
+                    } else {
+                        Some(
+                            items
+                                .iter()
+                                .map(|s| reader.scalar(program, el, s).map_err(|e| (s.to_string(), e)))
+                                .collect::<Result<Vec<_>, _>>()
+                                .map(|v| Value::List(v.into())),
+                        )
+                    }
+                }
+                Ty::Record(_) => Some(Err((
+                    cell.trim().to_string(),
+                    "a record (records cannot be written in CSV)".to_string(),
+                ))),
+                _ => reader.prepare(cell).map(|s| {
+                    reader.scalar(program, &field.ty, &s).map_err(|e| (cell.trim().to_string(), e))
+                }),
+            };
+            let Some(parsed) = parsed else {
                 match missing(field) {
                     Some(v) => values.push(v),
                     None => {
+                        let message = if cell.trim().is_empty() {
+                            format!("field `{}` is empty", field.name)
+                        } else {
+                            format!("field `{}` is not recorded (`{}`)", field.name, cell.trim())
+                        };
                         diags.push(
-                            Diagnostic::error(Code::FactMissingField, format!("field `{}` is empty", field.name))
+                            Diagnostic::error(Code::FactMissingField, message)
                                 .at_file(file, at, "required")
                                 .help("give it a value, or declare the field optional (`T?`)"),
                         );
@@ -897,35 +935,38 @@ fn csv_read(
                     }
                 }
                 continue;
-            }
-            let parsed = match field.ty.definite() {
-                Ty::List(el) => cell
-                    .split(';')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| scalar_from_text(program, el, s))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(|v| Value::List(v.into())),
-                Ty::Record(_) => Err("a record (records cannot be written in CSV)".to_string()),
-                _ => scalar_from_text(program, &field.ty, cell),
             };
             match parsed {
                 Ok(v) => values.push(v),
-                Err(expected) => {
+                Err((value, expected)) => {
                     let line = lines.line_of(text, at.start as usize);
+                    let column = rename(&field.name);
+                    let first = &mut bad[f];
+                    first.0 += 1;
+                    if first.0 == 1 {
+                        first.1 = format!("`{value}`, record {read}, line {line}");
+                        first.2 = expected.clone();
+                    }
                     let help = match field.ty.definite() {
+                        Ty::List(el) => el.definite().clone(),
+                        t => t.clone(),
+                    };
+                    let help = match help {
                         t @ (Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)) => {
-                            let names = variant_names(program, t);
+                            let names = variant_names(program, &t);
+                            let folded = value.to_lowercase();
+                            let phrases: Vec<&str> = reader.phrases().collect();
                             Some(
-                                did_you_mean(cell.trim(), names.iter().map(String::as_str), Quote::Code)
+                                did_you_mean(&value, names.iter().map(String::as_str), Quote::Code)
+                                    .or_else(|| did_you_mean(&folded, phrases.iter().copied(), Quote::Text))
                                     .unwrap_or_else(|| format!("the values are: {}", names.join(", "))),
                             )
                         }
                         _ => None,
                     };
-                    let mut d = Diagnostic::error(Code::FactType, format!("`{}` is not {expected}", cell.trim()))
+                    let mut d = Diagnostic::error(Code::FactType, format!("`{value}` is not {expected}"))
                         .at_file(file, at, format!("expected {expected}"))
-                        .note(format!("record {read}, line {line}, column `{}`", rename(&field.name)));
+                        .note(format!("record {read}, line {line}, column `{column}`"));
                     if let Some(h) = help {
                         d = d.help(h);
                     }
@@ -944,7 +985,59 @@ fn csv_read(
             partial.record_failed(program, entity, key);
         }
     }
+    summarise(program, def, &bad, &columns, (file, text), &rename, diags, details_from);
     all_read
+}
+
+/// Puts a summary of the values of each column that could not be read
+/// before their details, when there are more than one.
+#[allow(clippy::too_many_arguments)]
+fn summarise(
+    program: &Program,
+    def: &StructDef,
+    bad: &[(u64, String, String)],
+    columns: &[Option<usize>],
+    (file, text): (FileId, &str),
+    rename: &dyn Fn(&str) -> String,
+    diags: &mut Vec<Diagnostic>,
+    details_from: usize,
+) {
+    let _ = program;
+    if bad.iter().map(|b| b.0).sum::<u64>() < 2 {
+        return;
+    }
+    let summaries: Vec<Diagnostic> = def
+        .fields
+        .iter()
+        .zip(bad)
+        .zip(columns)
+        .filter(|((_, b), _)| b.0 > 0)
+        .map(|((field, (count, first, expected)), column)| {
+            let (values, are) = if *count == 1 { ("value", "is") } else { ("values", "are") };
+            let at = column.map_or(Span::default(), |c| csv_span::cell_span(text, 0, c));
+            Diagnostic::error(
+                Code::FactType,
+                format!("column `{}`: {} {values} {are} not {expected} (first: {first})", rename(&field.name), thousands(*count)),
+            )
+            .at_file(file, at, "this column")
+            .help("map the file's phrases to values with `values`, or declare `null` tokens, on this column in aims.toml (docs/facts.md)")
+        })
+        .collect();
+    let at = details_from.min(diags.len());
+    diags.splice(at..at, summaries);
+}
+
+/// `1204` → `1,204`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The 1-based line of byte offsets that only grow, counted from where

@@ -21,6 +21,7 @@ mod convert;
 mod csv_span;
 pub mod encoding;
 mod locate;
+pub mod normalise;
 mod stream;
 mod tree;
 
@@ -75,6 +76,11 @@ pub struct Mapping {
     /// Ignore every column (or key of a record) that names no field of the
     /// entity, instead of refusing it.
     pub ignore_other_columns: bool,
+    /// How the values of the source are read (CSV files).
+    pub values: normalise::ValueOptions,
+    /// How the values of one column are read, by entity field name: over
+    /// the source's options.
+    pub columns: BTreeMap<String, normalise::ValueOptions>,
 }
 
 /// One fact file to load: its text is in [`Sources`] under `file`.
@@ -696,8 +702,16 @@ mod tests {
         let csv = format!("id,tier,n\n{}", lines(rows, |i| format!("s{i},hgih,x\n")));
         let found = problems(&failure(&[("f.csv", Format::Csv, mapping(Some("Sys")), &csv)]));
         assert_eq!(found.len(), MAX_PROBLEMS_PER_FILE + 1);
-        assert_eq!(found[49].3, 26, "row 26 holds problems 49 and 50");
-        assert_eq!(found[50].1, format!("{} more problems in `f.csv` not shown", rows * 2 - 50));
+        // A summary per column first, then the details.
+        assert_eq!(
+            [found[0].1.as_str(), found[1].1.as_str()],
+            [
+                "column `tier`: 100,000 values are not a `Tier` value (first: `hgih`, record 1, line 2)",
+                "column `n`: 100,000 values are not a whole number (first: `x`, record 1, line 2)"
+            ]
+        );
+        assert_eq!(found[49].3, 25, "line 25 holds details 47 and 48");
+        assert_eq!(found[50].1, format!("{} more problems in `f.csv` not shown", rows * 2 - 48));
 
         let records = 20_000;
         let yaml = lines(records, |i| format!("- id: s{i}\n  n: x\n"));
@@ -793,6 +807,8 @@ mod tests {
             let found = failure(&[("f.csv", Format::Csv, mapping(Some("Sys")), &text)]);
             let notes: Vec<String> = found.diagnostics.iter().flat_map(|d| d.notes.clone()).collect();
             let found = problems(&found);
+            assert_eq!(found[0].1, "column `n`: 2 values are not a whole number (first: `x`, record 2, line 5)");
+            let found = &found[1..];
             // Each bad cell underlined on its own line, and its record counted
             // apart from the lines.
             let at: Vec<(&str, usize)> = found.iter().map(|p| (p.2.as_str(), p.3)).collect();
