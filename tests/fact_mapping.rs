@@ -53,3 +53,89 @@ fn other_columns_are_ignored_when_asked() {
     let (out, err, code) = check(dir.path());
     assert_eq!(code, Some(0), "{out}{err}");
 }
+
+/// An inventory as organisations keep it, and the mapping that reads it.
+const INVENTORY_POLICY: &str = "enum Impact { rights, safety, neither }\n\
+    entity UseCase {\n  id: Text key,\n  impact: Impact,\n  reviewed: Bool?,\n  due: Date?,\n  teams: [Text] = [],\n}\n\
+    control named \"Reviewed\" for u: UseCase where u.impact != neither { require u.reviewed == true }\n";
+
+const INVENTORY: &str = "id,impact,reviewed,due,teams\r\n\
+    a,\"Rights-Impacting\r\n\",Yes – by the CAIO,3/7/2026,\"ops, legal\r\nrisk\"\r\n\
+    b,Safety-impacting,YES,12/31/2025,N/A\r\n\
+    c,Neither ,N/A,,\r\n\
+    d,safety-Impacting,Not Applicable,Not Applicable,ops\r\n";
+
+const INVENTORY_MAPPING: &str = "entity = \"UseCase\"\n\
+    ignore_case = true\n\
+    null = [\"N/A\", \"Not Applicable\"]\n\
+    date_format = \"%m/%d/%Y\"\n\
+    list_separator = [\",\", \"\\n\"]\n\
+    [facts.columns.impact]\n\
+    values = { \"Rights-Impacting\" = \"rights\", \"Safety-Impacting\" = \"safety\" }\n\
+    [facts.columns.reviewed]\n\
+    values = { \"Yes – by the CAIO\" = \"true\" }\n";
+
+#[test]
+fn a_messy_inventory_is_read_through_its_mapping() {
+    let dir = project(INVENTORY_POLICY, "inventory.csv", INVENTORY, INVENTORY_MAPPING);
+    let (out, err, code) = check(dir.path());
+    // `d` is safety-impacting and not recorded as reviewed: the one finding.
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("2 pass, 1 fail, 0 waived, 1 not applicable"), "{out}");
+    assert!(out.contains("  d: ") && !out.contains("  a: ") && !out.contains("  b: "), "{out}");
+    // Each option is needed: without it, the file does not load.
+    for (option, line) in [
+        ("ignore_case", "ignore_case = true\n"),
+        ("null", "null = [\"N/A\", \"Not Applicable\"]\n"),
+        ("date_format", "date_format = \"%m/%d/%Y\"\n"),
+        ("values", "values = { \"Yes – by the CAIO\" = \"true\" }\n"),
+    ] {
+        let dir = project(INVENTORY_POLICY, "inventory.csv", INVENTORY, &INVENTORY_MAPPING.replace(line, ""));
+        let (_, err, code) = check(dir.path());
+        assert_eq!(code, Some(2), "without {option}: {err}");
+        assert!(err.contains("[E0303]") || err.contains("[E0304]"), "without {option}: {err}");
+    }
+    // The list items, split on commas and line breaks.
+    let dir = project(
+        &INVENTORY_POLICY.replace("require u.reviewed == true", "require len(u.teams) == 3"),
+        "inventory.csv",
+        INVENTORY,
+        INVENTORY_MAPPING,
+    );
+    let (out, _, _) = check(dir.path());
+    assert!(out.contains("  b: ") && out.contains("  d: ") && !out.contains("  a: "), "{out}");
+}
+
+#[test]
+fn a_value_that_matches_nothing_names_its_place_and_the_nearest_values() {
+    let csv = format!(
+        "id,impact\n{}x,Rights-Impactng\n",
+        (0..1204).map(|i| format!("s{i},Safety-Impactng\n")).collect::<String>()
+    );
+    let dir = project(INVENTORY_POLICY, "inventory.csv", &csv, INVENTORY_MAPPING);
+    let (_, err, code) = check(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    let summary = "column `impact`: 1,205 values are not a `Impact` value (first: `Safety-Impactng`, record 1, line 2)";
+    let first = err.find(summary);
+    let detail = err.find("`Safety-Impactng` is not a `Impact` value");
+    assert!(first.is_some() && first < detail, "{err}");
+    assert!(err.contains("Note: record 1, line 2, column `impact`"), "{err}");
+    assert!(err.contains("did you mean \"safety-impacting\"?"), "{err}");
+    assert!(err.contains("─[ inventory.csv:2:"), "{err}");
+}
+
+#[test]
+fn bad_mapping_options_are_refused() {
+    let csv = "id,impact\na,rights\n";
+    for (option, wanted) in [
+        ("date_format = \"%m/%d\"\n", "[E0401]"),
+        ("list_separator = 3\n", "[E0401]"),
+        ("[facts.columns.impcat]\ntrim = true\n", "did you mean `impact`?"),
+        ("[facts.columns.impact]\nnulls = []\n", "[E0401]"),
+    ] {
+        let dir = project(INVENTORY_POLICY, "inventory.csv", csv, &format!("entity = \"UseCase\"\n{option}"));
+        let (_, err, code) = check(dir.path());
+        assert_eq!(code, Some(2), "{option}: {err}");
+        assert!(err.contains(wanted), "{option}: {err}");
+    }
+}

@@ -858,6 +858,18 @@ fn csv_read(
             ok = false;
         }
     }
+    for column in input.mapping.columns.keys().filter(|c| !def.fields.iter().any(|f| f.name == **c)) {
+        let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+        diags.push(
+            Diagnostic::error(
+                Code::FactUnknownField,
+                format!("`[facts.columns.{column}]`: `{}` has no field `{column}`", def.decl.name),
+            )
+            .at_file(file, Span::default(), "options of this file in aims.toml")
+            .suggest_or(column, names, Quote::Code, "`columns` are named by the entity's fields, not the file's headers"),
+        );
+        ok = false;
+    }
     if !ok {
         return false;
     }
@@ -954,13 +966,16 @@ fn csv_read(
                     let help = match help {
                         t @ (Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)) => {
                             let names = variant_names(program, &t);
-                            let folded = value.to_lowercase();
-                            let phrases: Vec<&str> = reader.phrases().collect();
-                            Some(
-                                did_you_mean(&value, names.iter().map(String::as_str), Quote::Code)
-                                    .or_else(|| did_you_mean(&folded, phrases.iter().copied(), Quote::Text))
-                                    .unwrap_or_else(|| format!("the values are: {}", names.join(", "))),
-                            )
+                            // The nearest of the values and of the phrases mapped to them.
+                            let nearest = crate::diag::closest(
+                                &value,
+                                names.iter().map(String::as_str).chain(reader.phrases()),
+                            );
+                            Some(match nearest {
+                                Some(n) if names.iter().any(|v| v == n) => Quote::Code.did_you_mean(n),
+                                Some(phrase) => Quote::Text.did_you_mean(phrase),
+                                None => format!("the values are: {}", names.join(", ")),
+                            })
                         }
                         _ => None,
                     };
