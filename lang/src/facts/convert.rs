@@ -533,6 +533,7 @@ fn struct_values(
         }
     }
     let mut values = Vec::with_capacity(def.fields.len());
+    let normalising = input.is_some_and(|i| i.mapping.normalises());
     for field in &def.fields {
         let name = rename(&field.name);
         let mut p = path.to_vec();
@@ -553,6 +554,33 @@ fn struct_values(
                     ok = false;
                 }
             },
+            Some(Json::String(text)) if normalising => {
+                let reader = CellReader::new(
+                    &input.map(|i| &i.mapping.values).cloned().unwrap_or_default(),
+                    input.and_then(|i| i.mapping.columns.get(&field.name)),
+                );
+                match normalised(program, &reader, &field.ty, text) {
+                    Some(Ok(v)) => values.push(v),
+                    None => match missing(field) {
+                        Some(v) => values.push(v),
+                        None => {
+                            doc.problem(
+                                &p,
+                                Code::FactMissingField,
+                                format!("field `{name}` of `{}` is not recorded (`{}`)", def.decl.name, text.trim()),
+                                format!("`{name}` is required"),
+                                Some("give it a value, or declare the field optional (`T?`) or with a default".into()),
+                            );
+                            ok = false;
+                        }
+                    },
+                    // Reported as without the options, on the prepared text.
+                    Some(Err(prepared)) => match value(program, doc, &field.ty, &Json::String(prepared), &p) {
+                        Some(v) => values.push(v),
+                        None => ok = false,
+                    },
+                }
+            }
             Some(v) => match value(program, doc, &field.ty, v, &p) {
                 Some(v) => values.push(v),
                 None => ok = false,
@@ -560,6 +588,33 @@ fn struct_values(
         }
     }
     ok.then_some(values)
+}
+
+/// A text of a document read through the value options: `None` when it
+/// means "not recorded", else the value, or the prepared text that is not
+/// one.
+fn normalised(program: &Program, reader: &CellReader, ty: &Ty, text: &str) -> Option<Result<Value, String>> {
+    match ty.definite() {
+        Ty::List(el) => {
+            let items = reader.items(text);
+            if items.is_empty() {
+                return None;
+            }
+            let mut values = Vec::with_capacity(items.len());
+            for item in items {
+                match reader.scalar(program, el, &item) {
+                    Ok(v) => values.push(v),
+                    Err(_) => return Some(Err(item.into_owned())),
+                }
+            }
+            Some(Ok(Value::List(values.into())))
+        }
+        Ty::Record(_) => Some(Err(text.to_string())),
+        _ => {
+            let prepared = reader.prepare(text)?;
+            Some(reader.scalar(program, ty, &prepared).map_err(|_| prepared.into_owned()))
+        }
+    }
 }
 
 /// The value of an absent field: its default, absent, or an empty list.

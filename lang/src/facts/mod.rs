@@ -83,6 +83,14 @@ pub struct Mapping {
     pub columns: BTreeMap<String, normalise::ValueOptions>,
 }
 
+impl Mapping {
+    /// Whether values are read through options (`values` or `columns`):
+    /// then the texts of a document go through them too.
+    pub fn normalises(&self) -> bool {
+        !self.values.is_empty() || self.columns.values().any(|c| !c.is_empty())
+    }
+}
+
 /// One fact file to load: its text is in [`Sources`] under `file`.
 #[derive(Clone, Debug)]
 pub struct FactInput {
@@ -322,6 +330,10 @@ pub fn load_within(
         let mut file_diags = Vec::new();
         let rows = match input.format {
             Format::Csv => convert::csv_rows(program, input, text, budget, &mut file_diags, &mut partial),
+            // The fast path reads values as they are written.
+            _ if input.mapping.normalises() => {
+                convert::document_rows(program, input, text, budget, &mut file_diags, &mut partial)
+            }
             _ => match stream::document_rows(program, input, text, budget) {
                 stream::Fast::Rows(rows) => rows,
                 stream::Fast::TooMany => {
@@ -839,6 +851,34 @@ mod tests {
         // A repeated column that a field reads is still refused.
         let found = problems(&failure(&[("f", Format::Csv, lenient, "id,n,n\na,1,2\n")]));
         assert_eq!((found[0].0, found[0].2.as_str()), (Code::FactSyntax, "n"));
+    }
+
+    #[test]
+    fn documents_are_read_through_the_value_options() {
+        let options = normalise::ValueOptions {
+            ignore_case: Some(true),
+            null: Some(vec!["N/A".into()]),
+            date_format: Some("%m/%d/%Y".into()),
+            values: BTreeMap::from([("Very High".to_string(), "high".to_string())]),
+            ..Default::default()
+        };
+        let mapping = Mapping { entity: Some("Sys".into()), values: options, ..Mapping::default() };
+        let json = "[{\"id\": \" a \", \"tier\": \"very high\", \"owner\": \"n/a\", \"n\": \"7\"},\n\
+            {\"id\": \"b\", \"tier\": \"LOW\", \"n\": 2}]";
+        let yaml = "- id: a\n  tier: Very High\n  owner: N/A\n  n: 7\n- id: b\n  tier: LOW\n  n: 2\n";
+        for (format, text) in [(Format::Json, json), (Format::Yaml, yaml)] {
+            let engine = load(&[("f", format, mapping.clone(), text)]).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+            let sys = engine.program().entity_by_name("Sys").unwrap();
+            let facts = engine.facts();
+            let row = facts.values(sys, 0).map(|v| v.to_vec()).unwrap_or_default();
+            assert_eq!(row[0], Value::text("a"), "{format:?}");
+            assert!(matches!(row[1], Value::Enum(_, 1)), "{format:?}: {row:?}");
+            assert_eq!(row[2], Value::Absent, "{format:?}");
+            assert!(matches!(facts.values(sys, 1).map(|v| v[1].clone()), Some(Value::Enum(_, 0))), "{format:?}");
+        }
+        // A text that matches nothing is still an error, at its place.
+        let found = problems(&failure(&[("f", Format::Json, mapping, "[{\"id\": \"a\",\n \"tier\": \"Very Hgh\"}]")]));
+        assert_eq!((found[0].0, found[0].2.as_str(), found[0].3), (Code::FactType, "\"Very Hgh\"", 2));
     }
 
     #[test]

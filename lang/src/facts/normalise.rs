@@ -1,5 +1,5 @@
-//! Value normalisation: how the cells of a CSV file are read before they
-//! are typed, as a `[[facts]]` source of aims.toml says, for the whole
+//! Value normalisation: how the cells of a CSV file (and the texts of a
+//! document, once an option is set) are read before they are typed, as a `[[facts]]` source of aims.toml says, for the whole
 //! source or for one column (docs/facts.md): trimming, case-insensitive
 //! enum values, phrases mapped to values, tokens that mean "not recorded",
 //! date formats and list separators.
