@@ -390,9 +390,9 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             continue;
         };
         let declared = section.and_then(|s| s.encoding.as_deref()).and_then(crate::facts::encoding::named);
-        match read_bytes(&path, files.limits.max_fact_bytes).and_then(|bytes| {
-            crate::facts::encoding::decode(&bytes, declared).map_err(ReadProblem::Undecodable)
-        }) {
+        match read_bytes(&path, files.limits.max_fact_bytes)
+            .and_then(|bytes| crate::facts::encoding::decode(&bytes, declared).map_err(ReadProblem::Undecodable))
+        {
             Ok(text) => {
                 let file = files.sources.add_in_project(name, relative, text);
                 let mapping = section
@@ -694,8 +694,11 @@ impl ReadProblem {
                 if let Some(guess) = problem.guess {
                     message.push_str(&format!("; it looks like {guess}"));
                 }
-                let d = Diagnostic::error(utf8, message)
-                    .at_file(id, Span::new(problem.at, end), format!("not valid {}{how}", problem.encoding));
+                let d = Diagnostic::error(utf8, message).at_file(
+                    id,
+                    Span::new(problem.at, end),
+                    format!("not valid {}{how}", problem.encoding),
+                );
                 match problem.guess {
                     Some(guess) => d.help(format!(
                         "declare the file's encoding on its `[[facts]]` source in aims.toml: `encoding = \"{guess}\"` (or save it as UTF-8)"

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::csv_span;
-use super::normalise::CellReader;
 use super::locate::{json_body, locate, locate_key};
+use super::normalise::CellReader;
 use super::tree::{self, Duplicate};
 use super::{FactInput, Format, Origin, Partial, Row, MAX_PROBLEMS_PER_FILE};
 use crate::diag::{did_you_mean, Code, Diagnostic, FileId, Quote};
@@ -921,18 +921,20 @@ fn csv_read(
                 format!("`[facts.columns.{column}]`: `{}` has no field `{column}`", def.decl.name),
             )
             .at_file(file, Span::default(), "options of this file in aims.toml")
-            .suggest_or(column, names, Quote::Code, "`columns` are named by the entity's fields, not the file's headers"),
+            .suggest_or(
+                column,
+                names,
+                Quote::Code,
+                "`columns` are named by the entity's fields, not the file's headers",
+            ),
         );
         ok = false;
     }
     if !ok {
         return false;
     }
-    let readers: Vec<CellReader> = def
-        .fields
-        .iter()
-        .map(|f| CellReader::new(&input.mapping.values, input.mapping.columns.get(&f.name)))
-        .collect();
+    let readers: Vec<CellReader> =
+        def.fields.iter().map(|f| CellReader::new(&input.mapping.values, input.mapping.columns.get(&f.name))).collect();
     // Per field: how many values could not be read, the first, and what was expected.
     let mut bad: Vec<(u64, String, String)> = vec![(0, String::new(), String::new()); def.fields.len()];
     let mut all_read = true;
@@ -976,13 +978,12 @@ fn csv_read(
                         )
                     }
                 }
-                Ty::Record(_) => Some(Err((
-                    cell.trim().to_string(),
-                    "a record (records cannot be written in CSV)".to_string(),
-                ))),
-                _ => reader.prepare(cell).map(|s| {
-                    reader.scalar(program, &field.ty, &s).map_err(|e| (cell.trim().to_string(), e))
-                }),
+                Ty::Record(_) => {
+                    Some(Err((cell.trim().to_string(), "a record (records cannot be written in CSV)".to_string())))
+                }
+                _ => reader
+                    .prepare(cell)
+                    .map(|s| reader.scalar(program, &field.ty, &s).map_err(|e| (cell.trim().to_string(), e))),
             };
             let Some(parsed) = parsed else {
                 match missing(field) {
@@ -1022,10 +1023,8 @@ fn csv_read(
                         t @ (Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)) => {
                             let names = variant_names(program, &t);
                             // The nearest of the values and of the phrases mapped to them.
-                            let nearest = crate::diag::closest(
-                                &value,
-                                names.iter().map(String::as_str).chain(reader.phrases()),
-                            );
+                            let nearest =
+                                crate::diag::closest(&value, names.iter().map(String::as_str).chain(reader.phrases()));
                             Some(match nearest {
                                 Some(n) if names.iter().any(|v| v == n) => Quote::Code.did_you_mean(n),
                                 Some(phrase) => Quote::Text.did_you_mean(phrase),
@@ -1055,15 +1054,13 @@ fn csv_read(
             partial.record_failed(program, entity, key);
         }
     }
-    summarise(program, def, &bad, &columns, (file, text), &rename, diags, details_from);
+    summarise(def, &bad, &columns, (file, text), &rename, diags, details_from);
     all_read
 }
 
 /// Puts a summary of the values of each column that could not be read
 /// before their details, when there are more than one.
-#[allow(clippy::too_many_arguments)]
 fn summarise(
-    program: &Program,
     def: &StructDef,
     bad: &[(u64, String, String)],
     columns: &[Option<usize>],
@@ -1072,7 +1069,6 @@ fn summarise(
     diags: &mut Vec<Diagnostic>,
     details_from: usize,
 ) {
-    let _ = program;
     if bad.iter().map(|b| b.0).sum::<u64>() < 2 {
         return;
     }

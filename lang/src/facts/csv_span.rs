@@ -67,7 +67,7 @@ fn scan(text: &str, start: usize, column: usize) -> (Option<Span>, usize) {
 mod tests {
     use super::*;
 
-    fn cell<'t>(text: &'t str, start: usize, column: usize) -> &'t str {
+    fn cell(text: &str, start: usize, column: usize) -> &str {
         &text[cell_span(text, start, column).range()]
     }
 

@@ -76,7 +76,8 @@ pub struct Mapping {
     /// Ignore every column (or key of a record) that names no field of the
     /// entity, instead of refusing it.
     pub ignore_other_columns: bool,
-    /// How the values of the source are read (CSV files).
+    /// How the values of the source are read (CSV cells; texts of
+    /// documents once an option is set).
     pub values: normalise::ValueOptions,
     /// How the values of one column are read, by entity field name: over
     /// the source's options.
@@ -842,9 +843,11 @@ mod tests {
         let strict = mapping(Some("Sys"));
         let lenient = Mapping { ignore_other_columns: true, ..strict.clone() };
         for (format, text) in [(Format::Csv, csv), (Format::Json, json), (Format::Yaml, yaml)] {
-            let codes: Vec<Code> = problems(&failure(&[("f", format, strict.clone(), text)])).iter().map(|p| p.0).collect();
+            let codes: Vec<Code> =
+                problems(&failure(&[("f", format, strict.clone(), text)])).iter().map(|p| p.0).collect();
             assert!(codes.contains(&Code::FactUnknownField), "{format:?}: {codes:?}");
-            let engine = load(&[("f", format, lenient.clone(), text)]).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+            let engine =
+                load(&[("f", format, lenient.clone(), text)]).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
             let sys = engine.program().entity_by_name("Sys").unwrap();
             assert_eq!(engine.facts().values(sys, 0).map(|v| v[3].clone()), Some(Value::Int(1)), "{format:?}");
         }
@@ -867,7 +870,8 @@ mod tests {
             {\"id\": \"b\", \"tier\": \"LOW\", \"n\": 2}]";
         let yaml = "- id: a\n  tier: Very High\n  owner: N/A\n  n: 7\n- id: b\n  tier: LOW\n  n: 2\n";
         for (format, text) in [(Format::Json, json), (Format::Yaml, yaml)] {
-            let engine = load(&[("f", format, mapping.clone(), text)]).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+            let engine =
+                load(&[("f", format, mapping.clone(), text)]).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
             let sys = engine.program().entity_by_name("Sys").unwrap();
             let facts = engine.facts();
             let row = facts.values(sys, 0).map(|v| v.to_vec()).unwrap_or_default();
