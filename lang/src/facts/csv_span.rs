@@ -13,7 +13,7 @@ use crate::syntax::ast::Span;
 /// `position`: line-break bytes there belong to the record before.
 pub(super) fn record_start(text: &str, position: usize) -> usize {
     let position = position.min(text.len());
-    position + text[position..].bytes().take_while(|&b| b == b'\r' || b == b'\n').count()
+    position + text.as_bytes()[position..].iter().take_while(|&&b| b == b'\r' || b == b'\n').count()
 }
 
 /// The record starting at `start`, up to (not including) the line break
@@ -87,5 +87,17 @@ mod tests {
         // A column past the record's end: the whole record.
         assert_eq!(cell(text, third, 5), "b,c,y");
         assert_eq!(cell(text, 0, 2), "n");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn spans_stay_inside_the_text_on_char_boundaries(text in "[a,\"\r\né–]{0,40}", at in 0usize..50, column in 0usize..6) {
+            let start = record_start(&text, at.min(text.len()));
+            if text.is_char_boundary(start) {
+                for span in [record_span(&text, start), cell_span(&text, start, column)] {
+                    proptest::prop_assert!(text.get(span.range()).is_some(), "{span:?} in {text:?}");
+                }
+            }
+        }
     }
 }
