@@ -52,6 +52,8 @@ struct Doc<'a> {
     format: Format,
     text: &'a str,
     diags: &'a mut Vec<Diagnostic>,
+    /// The value readers of each entity's fields, made once per file.
+    readers: std::collections::HashMap<String, Arc<[CellReader]>>,
 }
 
 impl Doc<'_> {
@@ -327,7 +329,7 @@ fn read_document(
     let Some((document, duplicates)) = parse_document(input, text, &records_at, diags, partial) else {
         return Vec::new();
     };
-    let mut doc = Doc { file: input.file, format: input.format, text, diags };
+    let mut doc = Doc { file: input.file, format: input.format, text, diags, readers: Default::default() };
     for dup in duplicates.iter().filter(|dup| counts(dup, &select, input)) {
         doc.key_problem(
             &dup.map,
@@ -533,8 +535,15 @@ fn struct_values(
         }
     }
     let mut values = Vec::with_capacity(def.fields.len());
-    let normalising = input.is_some_and(|i| i.mapping.normalises());
-    for field in &def.fields {
+    let readers: Option<Arc<[CellReader]>> = input.filter(|i| i.mapping.normalises()).map(|i| {
+        doc.readers
+            .entry(def.decl.name.clone())
+            .or_insert_with(|| {
+                def.fields.iter().map(|f| CellReader::new(&i.mapping.values, i.mapping.columns.get(&f.name))).collect()
+            })
+            .clone()
+    });
+    for (f, field) in def.fields.iter().enumerate() {
         let name = rename(&field.name);
         let mut p = path.to_vec();
         p.push(Seg::Key(name.clone()));
@@ -554,12 +563,13 @@ fn struct_values(
                     ok = false;
                 }
             },
-            Some(Json::String(text)) if normalising => {
-                let reader = CellReader::new(
-                    &input.map(|i| &i.mapping.values).cloned().unwrap_or_default(),
-                    input.and_then(|i| i.mapping.columns.get(&field.name)),
-                );
-                match normalised(program, &reader, &field.ty, text) {
+            Some(Json::String(text)) if readers.as_deref().is_some_and(|r| r.len() > f) => {
+                // One reader per field: the guard makes this always found.
+                let Some(reader) = readers.as_deref().and_then(|r| r.get(f)) else {
+                    ok = false;
+                    continue;
+                };
+                match normalised(program, reader, &field.ty, text) {
                     Some(Ok(v)) => values.push(v),
                     None => match missing(field) {
                         Some(v) => values.push(v),
