@@ -100,6 +100,66 @@ struct FactSection {
     #[serde(default)]
     ignore: Vec<String>,
     format: Option<String>,
+    /// A WHATWG label: the file's text encoding when it has no byte order mark.
+    encoding: Option<String>,
+    #[serde(default)]
+    ignore_other_columns: bool,
+    // The options of every column (as in `ValueSection`: serde's `flatten`
+    // would lose `deny_unknown_fields`).
+    trim: Option<bool>,
+    ignore_case: Option<bool>,
+    #[serde(default)]
+    values: BTreeMap<String, String>,
+    null: Option<OneOrMany>,
+    date_format: Option<String>,
+    list_separator: Option<OneOrMany>,
+    /// Options of one column, by entity field name.
+    #[serde(default)]
+    columns: BTreeMap<String, ValueSection>,
+}
+
+/// How values are read: on a `[[facts]]` source, or on one of its columns
+/// (see [`crate::facts::normalise::ValueOptions`]).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ValueSection {
+    trim: Option<bool>,
+    ignore_case: Option<bool>,
+    #[serde(default)]
+    values: BTreeMap<String, String>,
+    null: Option<OneOrMany>,
+    date_format: Option<String>,
+    list_separator: Option<OneOrMany>,
+}
+
+/// `"x"` or `["x", "y"]`.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn list(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one.clone()],
+            OneOrMany::Many(many) => many.clone(),
+        }
+    }
+}
+
+impl ValueSection {
+    fn options(&self) -> crate::facts::normalise::ValueOptions {
+        crate::facts::normalise::ValueOptions {
+            trim: self.trim,
+            ignore_case: self.ignore_case,
+            values: self.values.clone(),
+            null: self.null.as_ref().map(OneOrMany::list),
+            date_format: self.date_format.clone(),
+            list_separator: self.list_separator.as_ref().map(OneOrMany::list),
+        }
+    }
 }
 
 /// What to load besides the project's own declarations.
@@ -358,15 +418,31 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
         let limits = files.limits;
         let yaml = format == Format::Yaml && limits.max_yaml_bytes < limits.max_fact_bytes;
         let max = if yaml { limits.max_yaml_bytes } else { limits.max_fact_bytes };
-        match read_text(&path, max) {
+        let declared = section.and_then(|s| s.encoding.as_deref()).and_then(crate::facts::encoding::named);
+        match read_bytes(&path, max)
+            .and_then(|bytes| crate::facts::encoding::decode(&bytes, declared).map_err(ReadProblem::Undecodable))
+        {
             Ok(text) => {
                 let file = files.sources.add_in_project(name, relative, text);
                 let mapping = section
+                    // Trimmed as CSV headers are: a stray space in aims.toml
+                    // would otherwise name no column.
                     .map(|s| Mapping {
-                        entity: s.entity.clone(),
-                        select: s.select.clone(),
-                        rename: s.rename.clone(),
-                        ignore: s.ignore.clone(),
+                        entity: s.entity.as_deref().map(|e| e.trim().to_string()),
+                        select: s.select.as_deref().map(|e| e.trim().to_string()),
+                        rename: s.rename.iter().map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect(),
+                        ignore: s.ignore.iter().map(|x| x.trim().to_string()).collect(),
+                        ignore_other_columns: s.ignore_other_columns,
+                        values: ValueSection {
+                            trim: s.trim,
+                            ignore_case: s.ignore_case,
+                            values: s.values.clone(),
+                            null: s.null.clone(),
+                            date_format: s.date_format.clone(),
+                            list_separator: s.list_separator.clone(),
+                        }
+                        .options(),
+                        columns: s.columns.iter().map(|(k, v)| (k.trim().to_string(), v.options())).collect(),
                     })
                     .unwrap_or_default();
                 files.facts.push(FactInput { file, format, mapping });
@@ -447,6 +523,33 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
                 .at_file(file, find_span(text, &format!("\"{format}\"")), "unknown format")
                 .help("the fact formats are json, yaml (or yml), toml and csv"),
             );
+        }
+    }
+    for section in &manifest.facts {
+        if let Some(label) = section.encoding.as_deref().filter(|l| crate::facts::encoding::named(l).is_none()) {
+            diags.push(
+                Diagnostic::error(
+                    Code::ProjectConfig,
+                    format!("`encoding = \"{label}\"` of fact source `{}` is not an encoding", section.path),
+                )
+                .at_file(file, find_span(text, &format!("\"{label}\"")), "unknown encoding")
+                .help("name an encoding by its WHATWG label: utf-8, utf-16le, utf-16be, windows-1252, iso-8859-15, shift_jis…"),
+            );
+        }
+    }
+    for section in &manifest.facts {
+        let formats = section.date_format.iter().chain(section.columns.values().flat_map(|c| &c.date_format));
+        for format in formats {
+            if let Some(problem) = crate::facts::normalise::bad_date_format(format) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::ProjectConfig,
+                        format!("`date_format` of fact source `{}`: {problem}", section.path),
+                    )
+                    .at_file(file, find_span(text, &format!("\"{format}\"")), "this format")
+                    .help("write it with strftime's %Y, %m and %d (or %b, %B), e.g. \"%m/%d/%Y\""),
+                );
+            }
         }
     }
     let limits = manifest.limits;
@@ -594,6 +697,8 @@ enum ReadProblem {
         lossy: String,
         at: usize,
     },
+    /// A fact file that is not text in the encoding it was read in.
+    Undecodable(crate::facts::encoding::Undecodable),
 }
 
 impl ReadProblem {
@@ -626,6 +731,31 @@ impl ReadProblem {
                     .at_file(id, Span::new(offset, end), "invalid bytes here")
                     .help("save the file as UTF-8 text; is it a binary file?")
             }
+            ReadProblem::Undecodable(problem) => {
+                let id = sources.add_in_project(name, relative, problem.lossy.as_str());
+                let end = problem.lossy[problem.at..].chars().next().map_or(problem.at, |c| problem.at + c.len_utf8());
+                let how = if problem.declared { " (the declared encoding)" } else { "" };
+                let mut message = format!("`{name}` is not valid {} text", problem.encoding);
+                if let Some(guess) = problem.guess {
+                    message.push_str(&format!("; it looks like {guess}"));
+                }
+                let d = Diagnostic::error(utf8, message).at_file(
+                    id,
+                    Span::new(problem.at, end),
+                    format!("not valid {}{how}", problem.encoding),
+                );
+                match problem.guess {
+                    Some(guess) => d.help(format!(
+                        "declare the file's encoding on its `[[facts]]` source in aims.toml: `encoding = \"{guess}\"` (or save it as UTF-8)"
+                    )),
+                    None if problem.declared => d.help(
+                        "check the `encoding` of its `[[facts]]` source in aims.toml, or save the file as UTF-8",
+                    ),
+                    None => d.help(
+                        "save the file as UTF-8, or declare its encoding on its `[[facts]]` source in aims.toml (`encoding = \"windows-1252\"`)",
+                    ),
+                }
+            }
         }
     }
 }
@@ -635,6 +765,20 @@ impl ReadProblem {
 /// on the opened file (in case it was swapped), and the read itself stops
 /// past `max`, whatever the size the file system reported.
 fn read_text(path: &Path, max: u64) -> Result<String, ReadProblem> {
+    let bytes = read_bytes(path, max)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let chars_before = String::from_utf8_lossy(&bytes[..valid]).chars().count();
+            Err(ReadProblem::NotUtf8 { lossy: String::from_utf8_lossy(&bytes).into_owned(), at: chars_before })
+        }
+    }
+}
+
+/// The bytes of a regular file of at most `max` bytes (see [`read_text`]).
+fn read_bytes(path: &Path, max: u64) -> Result<Vec<u8>, ReadProblem> {
     use std::io::Read;
     let io = |e: std::io::Error| ReadProblem::Io(io_reason(&e));
     let meta = std::fs::metadata(path).map_err(io)?;
@@ -660,15 +804,7 @@ fn read_text(path: &Path, max: u64) -> Result<String, ReadProblem> {
     if bytes.len() as u64 > max {
         return Err(ReadProblem::Grew(max));
     }
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let bytes = e.into_bytes();
-            let chars_before = String::from_utf8_lossy(&bytes[..valid]).chars().count();
-            Err(ReadProblem::NotUtf8 { lossy: String::from_utf8_lossy(&bytes).into_owned(), at: chars_before })
-        }
-    }
+    Ok(bytes)
 }
 
 /// Refuses what is not a regular file.

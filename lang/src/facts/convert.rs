@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use super::csv_span;
 use super::locate::{json_body, locate, locate_key};
+use super::normalise::CellReader;
 use super::tree::{self, Duplicate};
 use super::{FactInput, Format, Origin, Partial, Row, MAX_PROBLEMS_PER_FILE};
 use crate::diag::{did_you_mean, Code, Diagnostic, FileId, Quote};
@@ -50,6 +52,8 @@ struct Doc<'a> {
     format: Format,
     text: &'a str,
     diags: &'a mut Vec<Diagnostic>,
+    /// The value readers of each entity's fields, made once per file.
+    readers: std::collections::HashMap<String, Arc<[CellReader]>>,
 }
 
 impl Doc<'_> {
@@ -325,7 +329,7 @@ fn read_document(
     let Some((document, duplicates)) = parse_document(input, text, &records_at, diags, partial) else {
         return Vec::new();
     };
-    let mut doc = Doc { file: input.file, format: input.format, text, diags };
+    let mut doc = Doc { file: input.file, format: input.format, text, diags, readers: Default::default() };
     for dup in duplicates.iter().filter(|dup| counts(dup, &select, input)) {
         doc.key_problem(
             &dup.map,
@@ -532,7 +536,8 @@ fn struct_values(
     let mut ok = true;
     for key in map.keys() {
         let known = def.fields.iter().any(|f| rename(&f.name) == *key);
-        let ignored = input.is_some_and(|i| i.mapping.ignore.iter().any(|x| x == key));
+        let ignored =
+            input.is_some_and(|i| i.mapping.ignore_other_columns || i.mapping.ignore.iter().any(|x| x == key));
         if !known && !ignored {
             let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
             let help = did_you_mean(key, names.iter().map(String::as_str), Quote::Code).unwrap_or_else(|| {
@@ -555,7 +560,15 @@ fn struct_values(
         }
     }
     let mut values = Vec::with_capacity(def.fields.len());
-    for field in &def.fields {
+    let readers: Option<Arc<[CellReader]>> = input.filter(|i| i.mapping.normalises()).map(|i| {
+        doc.readers
+            .entry(def.decl.name.clone())
+            .or_insert_with(|| {
+                def.fields.iter().map(|f| CellReader::new(&i.mapping.values, i.mapping.columns.get(&f.name))).collect()
+            })
+            .clone()
+    });
+    for (f, field) in def.fields.iter().enumerate() {
         let name = rename(&field.name);
         let mut p = path.to_vec();
         p.push(Seg::Key(name.clone()));
@@ -575,6 +588,34 @@ fn struct_values(
                     ok = false;
                 }
             },
+            Some(Json::String(text)) if readers.as_deref().is_some_and(|r| r.len() > f) => {
+                // One reader per field: the guard makes this always found.
+                let Some(reader) = readers.as_deref().and_then(|r| r.get(f)) else {
+                    ok = false;
+                    continue;
+                };
+                match normalised(program, reader, &field.ty, text) {
+                    Some(Ok(v)) => values.push(v),
+                    None => match missing(field) {
+                        Some(v) => values.push(v),
+                        None => {
+                            doc.problem(
+                                &p,
+                                Code::FactMissingField,
+                                format!("field `{name}` of `{}` is not recorded (`{}`)", def.decl.name, text.trim()),
+                                format!("`{name}` is required"),
+                                Some("give it a value, or declare the field optional (`T?`) or with a default".into()),
+                            );
+                            ok = false;
+                        }
+                    },
+                    // Reported as without the options, on the prepared text.
+                    Some(Err(prepared)) => match value(program, doc, &field.ty, &Json::String(prepared), &p) {
+                        Some(v) => values.push(v),
+                        None => ok = false,
+                    },
+                }
+            }
             Some(v) => match value(program, doc, &field.ty, v, &p) {
                 Some(v) => values.push(v),
                 None => ok = false,
@@ -582,6 +623,33 @@ fn struct_values(
         }
     }
     ok.then_some(values)
+}
+
+/// A text of a document read through the value options: `None` when it
+/// means "not recorded", else the value, or the prepared text that is not
+/// one.
+fn normalised(program: &Program, reader: &CellReader, ty: &Ty, text: &str) -> Option<Result<Value, String>> {
+    match ty.definite() {
+        Ty::List(el) => {
+            let items = reader.items(text);
+            if items.is_empty() {
+                return None;
+            }
+            let mut values = Vec::with_capacity(items.len());
+            for item in items {
+                match reader.scalar(program, el, &item) {
+                    Ok(v) => values.push(v),
+                    Err(_) => return Some(Err(item.into_owned())),
+                }
+            }
+            Some(Ok(Value::List(values.into())))
+        }
+        Ty::Record(_) => Some(Err(text.to_string())),
+        _ => {
+            let prepared = reader.prepare(text)?;
+            Some(reader.scalar(program, ty, &prepared).map_err(|_| prepared.into_owned()))
+        }
+    }
 }
 
 /// The value of an absent field: its default, absent, or an empty list.
@@ -688,7 +756,7 @@ fn value(program: &Program, doc: &mut Doc, ty: &Ty, node: &Json, path: &[Seg]) -
     }
 }
 
-fn variant_names(program: &Program, ty: &Ty) -> Vec<String> {
+pub(super) fn variant_names(program: &Program, ty: &Ty) -> Vec<String> {
     match ty {
         Ty::Enum(id) => program.enums[id.index()].variants.clone(),
         Ty::Scale(id) => program.scales[id.index()].values.iter().map(|(n, _)| n.clone()).collect(),
@@ -836,12 +904,16 @@ fn csv_read(
     let mut columns: Vec<Option<usize>> = vec![None; def.fields.len()];
     let mut ok = true;
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let ignored = |header: &str| {
+        input.mapping.ignore.iter().any(|x| x == header)
+            || (input.mapping.ignore_other_columns && !def.fields.iter().any(|f| rename(&f.name) == header))
+    };
     for (c, header) in headers.iter().enumerate() {
         let header = header.trim();
-        if !seen.insert(header) && !input.mapping.ignore.iter().any(|x| x == header) {
+        if !seen.insert(header) && !ignored(header) {
             diags.push(
                 Diagnostic::error(Code::FactSyntax, format!("the column `{header}` is given twice"))
-                    .at_file(file, cell_span(text, 0, c), "given again here")
+                    .at_file(file, csv_span::cell_span(text, 0, c), "given again here")
                     .help("only one of the two would count: remove or rename the repeated column"),
             );
             ok = false;
@@ -849,12 +921,12 @@ fn csv_read(
         }
         match def.fields.iter().position(|f| rename(&f.name) == header) {
             Some(f) => columns[f] = Some(c),
-            None if input.mapping.ignore.iter().any(|x| x == header) => {}
+            None if ignored(header) => {}
             None => {
                 let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
                 let d =
                     Diagnostic::error(Code::FactUnknownField, format!("`{}` has no field `{header}`", def.decl.name))
-                        .at_file(file, cell_span(text, 0, c), "unknown column")
+                        .at_file(file, csv_span::cell_span(text, 0, c), "unknown column")
                         .suggest_or(
                             header,
                             names.iter().map(String::as_str),
@@ -870,17 +942,40 @@ fn csv_read(
         if columns[f].is_none() && missing(field).is_none() {
             diags.push(
                 Diagnostic::error(Code::FactMissingField, format!("no column for the required field `{}`", field.name))
-                    .at_file(file, cell_span(text, 0, 0), "header row")
+                    .at_file(file, csv_span::cell_span(text, 0, 0), "header row")
                     .help(format!("add a `{}` column", rename(&field.name))),
             );
             ok = false;
         }
     }
+    for column in input.mapping.columns.keys().filter(|c| !def.fields.iter().any(|f| f.name == **c)) {
+        let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+        diags.push(
+            Diagnostic::error(
+                Code::FactUnknownField,
+                format!("`[facts.columns.{column}]`: `{}` has no field `{column}`", def.decl.name),
+            )
+            .at_file(file, Span::default(), "options of this file in aims.toml")
+            .suggest_or(
+                column,
+                names,
+                Quote::Code,
+                "`columns` are named by the entity's fields, not the file's headers",
+            ),
+        );
+        ok = false;
+    }
     if !ok {
         return false;
     }
+    let readers: Vec<CellReader> =
+        def.fields.iter().map(|f| CellReader::new(&input.mapping.values, input.mapping.columns.get(&f.name))).collect();
+    // Per field: how many values could not be read, the first, and what was expected.
+    let mut bad: Vec<(u64, String, String)> = vec![(0, String::new(), String::new()); def.fields.len()];
     let mut all_read = true;
     let mut read = 0u64;
+    let mut lines = LineCursor::default();
+    let details_from = diags.len();
     for record in reader.records() {
         read += 1;
         if read > budget {
@@ -895,19 +990,47 @@ fn csv_read(
                 continue;
             }
         };
-        let row_start = record.position().map_or(0, |p| p.byte() as usize);
-        let row_span = line_span(text, row_start);
+        let row_start = csv_span::record_start(text, record.position().map_or(0, |p| p.byte() as usize));
+        let row_span = csv_span::record_span(text, row_start);
         let mut values = Vec::with_capacity(def.fields.len());
         let mut row_ok = true;
         for (f, field) in def.fields.iter().enumerate() {
             let cell = columns[f].and_then(|c| record.get(c)).unwrap_or("");
-            let at = columns[f].map_or(row_span, |c| cell_span(text, row_start, c));
-            if cell.trim().is_empty() {
+            let at = columns[f].map_or(row_span, |c| csv_span::cell_span(text, row_start, c));
+            let reader = &readers[f];
+            let parsed = match field.ty.definite() {
+                Ty::List(el) => {
+                    let items = reader.items(cell);
+                    if items.is_empty() {
+                        None
+                    } else {
+                        Some(
+                            items
+                                .iter()
+                                .map(|s| reader.scalar(program, el, s).map_err(|e| (s.to_string(), e)))
+                                .collect::<Result<Vec<_>, _>>()
+                                .map(|v| Value::List(v.into())),
+                        )
+                    }
+                }
+                Ty::Record(_) => {
+                    Some(Err((cell.trim().to_string(), "a record (records cannot be written in CSV)".to_string())))
+                }
+                _ => reader
+                    .prepare(cell)
+                    .map(|s| reader.scalar(program, &field.ty, &s).map_err(|e| (cell.trim().to_string(), e))),
+            };
+            let Some(parsed) = parsed else {
                 match missing(field) {
                     Some(v) => values.push(v),
                     None => {
+                        let message = if cell.trim().is_empty() {
+                            format!("field `{}` is empty", field.name)
+                        } else {
+                            format!("field `{}` is not recorded (`{}`)", field.name, cell.trim())
+                        };
                         diags.push(
-                            Diagnostic::error(Code::FactMissingField, format!("field `{}` is empty", field.name))
+                            Diagnostic::error(Code::FactMissingField, message)
                                 .at_file(file, at, "required")
                                 .help("give it a value, or declare the field optional (`T?`)"),
                         );
@@ -915,35 +1038,39 @@ fn csv_read(
                     }
                 }
                 continue;
-            }
-            let parsed = match field.ty.definite() {
-                Ty::List(el) => cell
-                    .split(';')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| scalar_from_text(program, el, s))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(|v| Value::List(v.into())),
-                Ty::Record(_) => Err("a record (records cannot be written in CSV)".to_string()),
-                _ => scalar_from_text(program, &field.ty, cell),
             };
             match parsed {
                 Ok(v) => values.push(v),
-                Err(expected) => {
-                    let line = record.position().map_or(0, csv::Position::line);
+                Err((value, expected)) => {
+                    let line = lines.line_of(text, at.start as usize);
+                    let column = rename(&field.name);
+                    let first = &mut bad[f];
+                    first.0 += 1;
+                    if first.0 == 1 {
+                        first.1 = format!("`{value}`, record {read}, line {line}");
+                        first.2 = expected.clone();
+                    }
                     let help = match field.ty.definite() {
+                        Ty::List(el) => el.definite().clone(),
+                        t => t.clone(),
+                    };
+                    let help = match help {
                         t @ (Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)) => {
-                            let names = variant_names(program, t);
-                            Some(
-                                did_you_mean(cell.trim(), names.iter().map(String::as_str), Quote::Code)
-                                    .unwrap_or_else(|| format!("the values are: {}", names.join(", "))),
-                            )
+                            let names = variant_names(program, &t);
+                            // The nearest of the values and of the phrases mapped to them.
+                            let nearest =
+                                crate::diag::closest(&value, names.iter().map(String::as_str).chain(reader.phrases()));
+                            Some(match nearest {
+                                Some(n) if names.iter().any(|v| v == n) => Quote::Code.did_you_mean(n),
+                                Some(phrase) => Quote::Text.did_you_mean(phrase),
+                                None => format!("the values are: {}", names.join(", ")),
+                            })
                         }
                         _ => None,
                     };
-                    let mut d = Diagnostic::error(Code::FactType, format!("`{}` is not {expected}", cell.trim()))
+                    let mut d = Diagnostic::error(Code::FactType, format!("`{value}` is not {expected}"))
                         .at_file(file, at, format!("expected {expected}"))
-                        .note(format!("row {line}, column `{}`", rename(&field.name)));
+                        .note(format!("record {read}, line {line}, column `{column}`"));
                     if let Some(h) = help {
                         d = d.help(h);
                     }
@@ -980,11 +1107,80 @@ fn csv_read(
             }
         }
     }
+    summarise(def, &bad, &columns, (file, text), &rename, diags, details_from);
     all_read
 }
 
+/// Puts a summary of the values of each column that could not be read
+/// before their details, when there are more than one.
+fn summarise(
+    def: &StructDef,
+    bad: &[(u64, String, String)],
+    columns: &[Option<usize>],
+    (file, text): (FileId, &str),
+    rename: &dyn Fn(&str) -> String,
+    diags: &mut Vec<Diagnostic>,
+    details_from: usize,
+) {
+    if bad.iter().map(|b| b.0).sum::<u64>() < 2 {
+        return;
+    }
+    let summaries: Vec<Diagnostic> = def
+        .fields
+        .iter()
+        .zip(bad)
+        .zip(columns)
+        .filter(|((_, b), _)| b.0 > 0)
+        .map(|((field, (count, first, expected)), column)| {
+            let (values, are) = if *count == 1 { ("value", "is") } else { ("values", "are") };
+            let at = column.map_or(Span::default(), |c| csv_span::cell_span(text, 0, c));
+            Diagnostic::error(
+                Code::FactType,
+                format!("column `{}`: {} {values} {are} not {expected} (first: {first})", rename(&field.name), thousands(*count)),
+            )
+            .at_file(file, at, "this column")
+            .help("map the file's phrases to values with `values`, or declare `null` tokens, on this column in aims.toml (docs/facts.md)")
+        })
+        .collect();
+    let at = details_from.min(diags.len());
+    diags.splice(at..at, summaries);
+}
+
+/// `1204` → `1,204`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The 1-based line of byte offsets that only grow, counted from where
+/// the last one was (counting from the start for each would be quadratic).
+#[derive(Default)]
+struct LineCursor {
+    offset: usize,
+    line: usize,
+}
+
+impl LineCursor {
+    fn line_of(&mut self, text: &str, at: usize) -> usize {
+        let at = at.min(text.len());
+        if at < self.offset {
+            *self = LineCursor::default();
+        }
+        self.line += text.as_bytes()[self.offset..at].iter().filter(|&&b| b == b'\n').count();
+        self.offset = at;
+        self.line + 1
+    }
+}
+
 fn csv_error(file: FileId, text: &str, e: &csv::Error) -> Diagnostic {
-    let at = e.position().map_or(0, |p| p.byte() as usize);
+    let at = csv_span::record_start(text, e.position().map_or(0, |p| p.byte() as usize));
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("a row has {len} cells where the header has {expected_len}")
@@ -993,44 +1189,8 @@ fn csv_error(file: FileId, text: &str, e: &csv::Error) -> Diagnostic {
         _ => e.to_string(),
     };
     Diagnostic::error(Code::FactSyntax, format!("malformed CSV: {message}"))
-        .at_file(file, line_span(text, at), "this row")
+        .at_file(file, csv_span::record_span(text, at), "this row")
         .help("every row needs one cell per header column; quote cells that contain commas")
-}
-
-/// The span of the line starting at (or containing) `start`.
-fn line_span(text: &str, start: usize) -> Span {
-    let start = start.min(text.len());
-    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    Span::new(start, end.max(start))
-}
-
-/// The span of cell `column` on the line starting at `row_start`
-/// (commas inside quotes are respected).
-fn cell_span(text: &str, row_start: usize, column: usize) -> Span {
-    let line = line_span(text, row_start);
-    let bytes = &text.as_bytes()[line.range()];
-    let mut cell = 0;
-    let mut start = 0;
-    let mut quoted = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => {
-                if cell == column {
-                    return Span::new(row_start + start, row_start + i);
-                }
-                cell += 1;
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    if cell == column {
-        let end = bytes.iter().rposition(|&b| b != b'\r').map_or(0, |i| i + 1).max(start);
-        Span::new(row_start + start, row_start + end)
-    } else {
-        line
-    }
 }
 
 /// A JSON number as an exact decimal: integers exactly, floats from their

@@ -18,7 +18,10 @@
 //! there, not after its whole tree is built.
 
 mod convert;
+mod csv_span;
+pub mod encoding;
 mod locate;
+pub mod normalise;
 mod stream;
 mod tree;
 
@@ -70,6 +73,23 @@ pub struct Mapping {
     pub rename: BTreeMap<String, String>,
     /// Fields of the file to ignore.
     pub ignore: Vec<String>,
+    /// Ignore every column (or key of a record) that names no field of the
+    /// entity, instead of refusing it.
+    pub ignore_other_columns: bool,
+    /// How the values of the source are read (CSV cells; texts of
+    /// documents once an option is set).
+    pub values: normalise::ValueOptions,
+    /// How the values of one column are read, by entity field name: over
+    /// the source's options.
+    pub columns: BTreeMap<String, normalise::ValueOptions>,
+}
+
+impl Mapping {
+    /// Whether values are read through options (`values` or `columns`):
+    /// then the texts of a document go through them too.
+    pub fn normalises(&self) -> bool {
+        !self.values.is_empty() || self.columns.values().any(|c| !c.is_empty())
+    }
 }
 
 /// One fact file to load: its text is in [`Sources`] under `file`.
@@ -315,6 +335,10 @@ pub fn load_within(
         let mut file_diags = Vec::new();
         let rows = match input.format {
             Format::Csv => convert::csv_rows(program, input, text, budget, &mut file_diags, &mut partial),
+            // The fast path reads values as they are written.
+            _ if input.mapping.normalises() => {
+                convert::document_rows(program, input, text, budget, &mut file_diags, &mut partial)
+            }
             _ => match stream::document_rows(program, input, text, budget) {
                 stream::Fast::Rows(rows) => rows,
                 stream::Fast::TooMany => {
@@ -717,8 +741,16 @@ mod tests {
         let csv = format!("id,tier,n\n{}", lines(rows, |i| format!("s{i},hgih,x\n")));
         let found = problems(&failure(&[("f.csv", Format::Csv, mapping(Some("Sys")), &csv)]));
         assert_eq!(found.len(), MAX_PROBLEMS_PER_FILE + 1);
-        assert_eq!(found[49].3, 26, "row 26 holds problems 49 and 50");
-        assert_eq!(found[50].1, format!("{} more problems in `f.csv` not shown", rows * 2 - 50));
+        // A summary per column first, then the details.
+        assert_eq!(
+            [found[0].1.as_str(), found[1].1.as_str()],
+            [
+                "column `tier`: 100,000 values are not a `Tier` value (first: `hgih`, record 1, line 2)",
+                "column `n`: 100,000 values are not a whole number (first: `x`, record 1, line 2)"
+            ]
+        );
+        assert_eq!(found[49].3, 25, "line 25 holds details 47 and 48");
+        assert_eq!(found[50].1, format!("{} more problems in `f.csv` not shown", rows * 2 - 48));
 
         let records = 20_000;
         let yaml = lines(records, |i| format!("- id: s{i}\n  n: x\n"));
@@ -805,6 +837,78 @@ mod tests {
         let text = sources.text(json);
         assert!(matches!(stream::document_rows(&program, &all[0], text, 2), stream::Fast::TooMany));
         assert!(matches!(stream::document_rows(&program, &all[0], text, 3), stream::Fast::Rows(_)));
+    }
+
+    #[test]
+    fn csv_problems_name_the_right_line_and_record() {
+        for end in ["\n", "\r\n"] {
+            let text = ["id,tier,n", "a,low,1", "\"b", "", "still b\",high,x", "c,low,y", ""].join(end);
+            let found = failure(&[("f.csv", Format::Csv, mapping(Some("Sys")), &text)]);
+            let notes: Vec<String> = found.diagnostics.iter().flat_map(|d| d.notes.clone()).collect();
+            let found = problems(&found);
+            assert_eq!(found[0].1, "column `n`: 2 values are not a whole number (first: `x`, record 2, line 5)");
+            let found = &found[1..];
+            // Each bad cell underlined on its own line, and its record counted
+            // apart from the lines.
+            let at: Vec<(&str, usize)> = found.iter().map(|p| (p.2.as_str(), p.3)).collect();
+            assert_eq!(at, [("x", 5), ("y", 6)], "{end:?}");
+            assert_eq!(notes, ["record 2, line 5, column `n`", "record 3, line 6, column `n`"], "{end:?}");
+        }
+        // A malformed row past a multi-line cell is underlined whole.
+        let text = "id,tier\r\na,\"lo\r\nw\"\r\nb,low,1\r\n";
+        let found = problems(&failure(&[("f.csv", Format::Csv, mapping(Some("Sys")), text)]));
+        let at: Vec<(Code, &str, usize)> = found.iter().map(|p| (p.0, p.2.as_str(), p.3)).collect();
+        assert_eq!(at, [(Code::FactType, "\"lo\r\nw\"", 2), (Code::FactSyntax, "b,low,1", 4)]);
+    }
+
+    #[test]
+    fn other_columns_are_ignored_when_asked() {
+        let csv = "id, Notes ,n,Notes,tier\na,x,1,y,high\n";
+        let json = "[{\"id\": \"a\", \"notes\": \"x\", \"n\": 1, \"tier\": \"high\"}]";
+        let yaml = "- id: a\n  notes: x\n  n: 1\n  tier: high\n";
+        let strict = mapping(Some("Sys"));
+        let lenient = Mapping { ignore_other_columns: true, ..strict.clone() };
+        for (format, text) in [(Format::Csv, csv), (Format::Json, json), (Format::Yaml, yaml)] {
+            let codes: Vec<Code> =
+                problems(&failure(&[("f", format, strict.clone(), text)])).iter().map(|p| p.0).collect();
+            assert!(codes.contains(&Code::FactUnknownField), "{format:?}: {codes:?}");
+            let engine =
+                load(&[("f", format, lenient.clone(), text)]).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+            let sys = engine.program().entity_by_name("Sys").unwrap();
+            assert_eq!(engine.facts().values(sys, 0).map(|v| v[3].clone()), Some(Value::Int(1)), "{format:?}");
+        }
+        // A repeated column that a field reads is still refused.
+        let found = problems(&failure(&[("f", Format::Csv, lenient, "id,n,n\na,1,2\n")]));
+        assert_eq!((found[0].0, found[0].2.as_str()), (Code::FactSyntax, "n"));
+    }
+
+    #[test]
+    fn documents_are_read_through_the_value_options() {
+        let options = normalise::ValueOptions {
+            ignore_case: Some(true),
+            null: Some(vec!["N/A".into()]),
+            date_format: Some("%m/%d/%Y".into()),
+            values: BTreeMap::from([("Very High".to_string(), "high".to_string())]),
+            ..Default::default()
+        };
+        let mapping = Mapping { entity: Some("Sys".into()), values: options, ..Mapping::default() };
+        let json = "[{\"id\": \" a \", \"tier\": \"very high\", \"owner\": \"n/a\", \"n\": \"7\"},\n\
+            {\"id\": \"b\", \"tier\": \"LOW\", \"n\": 2}]";
+        let yaml = "- id: a\n  tier: Very High\n  owner: N/A\n  n: 7\n- id: b\n  tier: LOW\n  n: 2\n";
+        for (format, text) in [(Format::Json, json), (Format::Yaml, yaml)] {
+            let engine =
+                load(&[("f", format, mapping.clone(), text)]).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+            let sys = engine.program().entity_by_name("Sys").unwrap();
+            let facts = engine.facts();
+            let row = facts.values(sys, 0).map(|v| v.to_vec()).unwrap_or_default();
+            assert_eq!(row[0], Value::text("a"), "{format:?}");
+            assert!(matches!(row[1], Value::Enum(_, 1)), "{format:?}: {row:?}");
+            assert_eq!(row[2], Value::Absent, "{format:?}");
+            assert!(matches!(facts.values(sys, 1).map(|v| v[1].clone()), Some(Value::Enum(_, 0))), "{format:?}");
+        }
+        // A text that matches nothing is still an error, at its place.
+        let found = problems(&failure(&[("f", Format::Json, mapping, "[{\"id\": \"a\",\n \"tier\": \"Very Hgh\"}]")]));
+        assert_eq!((found[0].0, found[0].2.as_str(), found[0].3), (Code::FactType, "\"Very Hgh\"", 2));
     }
 
     #[test]

@@ -603,6 +603,7 @@ mod tests {
                 select: Some("inventory.systems".into()),
                 rename: BTreeMap::from([("n".to_string(), "count".to_string())]),
                 ignore: if ignore { vec!["extra".into()] } else { Vec::new() },
+                ..Mapping::default()
             };
             let renamed: Vec<Json> = records
                 .iter()
