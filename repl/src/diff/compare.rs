@@ -35,27 +35,7 @@ pub struct Outline {
 impl Outline {
     /// The outline of a program.
     pub fn of(program: &Program) -> Outline {
-        let int_keyed = |subject: Option<aims_lang::ir::EntityId>| subject.is_some_and(|e| eval::int_keyed(program, e));
-        let numeric = program
-            .rules
-            .iter()
-            .filter(|r| int_keyed(r.subject.as_ref().map(|s| s.entity)))
-            .map(|r| r.decl.name.clone())
-            .chain(
-                program
-                    .risks
-                    .iter()
-                    .filter(|r| int_keyed(r.subject.as_ref().map(|s| s.entity)))
-                    .map(|r| r.decl.name.clone()),
-            )
-            .chain(
-                program
-                    .exceptions
-                    .iter()
-                    .filter(|e| int_keyed(e.target.as_ref().map(|t| t.0)))
-                    .map(|e| e.decl.name.clone()),
-            )
-            .collect();
+        let numeric = int_keyed_names(program);
         Outline {
             rules: program
                 .rules
@@ -394,4 +374,30 @@ fn minus(a: &BTreeMap<FindingKey, usize>, b: &BTreeMap<FindingKey, usize>) -> Ve
         }
     }
     out
+}
+
+/// The rules, risks and exceptions whose entities have `Int` keys: their
+/// findings and changes are listed in numeric key order.
+pub(crate) fn int_keyed_names(program: &Program) -> BTreeSet<String> {
+    let int_keyed = |subject: Option<aims_lang::ir::EntityId>| subject.is_some_and(|e| eval::int_keyed(program, e));
+    program
+        .rules
+        .iter()
+        .filter(|r| int_keyed(r.subject.as_ref().map(|s| s.entity)))
+        .map(|r| r.decl.name.clone())
+        .chain(
+            program
+                .risks
+                .iter()
+                .filter(|r| int_keyed(r.subject.as_ref().map(|s| s.entity)))
+                .map(|r| r.decl.name.clone()),
+        )
+        .chain(
+            program
+                .exceptions
+                .iter()
+                .filter(|e| int_keyed(e.target.as_ref().map(|t| t.0)))
+                .map(|e| e.decl.name.clone()),
+        )
+        .collect()
 }

@@ -67,27 +67,7 @@ impl Snapshot {
                 (f.severity, f.source, f.name.clone(), f.entity.as_ref().map(|e| e.to_string()), f.message.clone());
             *findings.entry(key).or_insert(0) += 1;
         }
-        let int_keyed = |subject: Option<aims_lang::ir::EntityId>| subject.is_some_and(|e| eval::int_keyed(program, e));
-        let numeric = program
-            .rules
-            .iter()
-            .filter(|r| int_keyed(r.subject.as_ref().map(|s| s.entity)))
-            .map(|r| r.decl.name.clone())
-            .chain(
-                program
-                    .risks
-                    .iter()
-                    .filter(|r| int_keyed(r.subject.as_ref().map(|s| s.entity)))
-                    .map(|r| r.decl.name.clone()),
-            )
-            .chain(
-                program
-                    .exceptions
-                    .iter()
-                    .filter(|e| int_keyed(e.target.as_ref().map(|t| t.0)))
-                    .map(|e| e.decl.name.clone()),
-            )
-            .collect();
+        let numeric = super::compare::int_keyed_names(program);
         Snapshot {
             as_of: evaluation.as_of,
             rules,
