@@ -15,28 +15,7 @@ const POLICY: &str = "entity S { id: Text key }\ncontrol c for s: S { require s.
 /// `aims check DIR --facts FACTS` (standard error, exit code), killed
 /// after 20 s: a read that blocks must fail the test, not hang it.
 fn check(dir: &Path, facts: &str) -> (String, Option<i32>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aims"))
-        .args(["check", ".", "--as-of", "2026-01-01", "--facts", facts])
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("aims runs");
-    let started = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            let out = child.wait_with_output().expect("output");
-            return (String::from_utf8_lossy(&out.stderr).into_owned(), out.status.code());
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("aims check --facts {facts} did not finish");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    aims_check(dir, &["--facts", facts])
 }
 
 fn project(limits: &str) -> tempfile::TempDir {
@@ -83,8 +62,16 @@ fn the_size_limit_bounds_the_read_not_the_reported_size() {
 
 /// `aims check DIR` (standard error, exit code), killed after 20 s.
 fn check_project(dir: &Path) -> (String, Option<i32>) {
+    aims_check(dir, &[])
+}
+
+/// `aims check . --as-of 2026-01-01 EXTRA` in `dir` (standard error, exit
+/// code), killed after 20 s: a read that blocks must fail the test, not
+/// hang it.
+fn aims_check(dir: &Path, extra: &[&str]) -> (String, Option<i32>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_aims"))
         .args(["check", ".", "--as-of", "2026-01-01"])
+        .args(extra)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
@@ -101,7 +88,7 @@ fn check_project(dir: &Path) -> (String, Option<i32>) {
         if started.elapsed() > Duration::from_secs(20) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("aims check did not finish");
+            panic!("aims check {extra:?} did not finish");
         }
         std::thread::sleep(Duration::from_millis(20));
     }

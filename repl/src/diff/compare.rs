@@ -365,7 +365,7 @@ fn finding_changes(before: Side<'_>, after: Side<'_>, touched: &Touched) -> (Vec
 }
 
 /// The finding keys of `a` not in `b`, counting repeats.
-fn minus(a: &BTreeMap<FindingKey, usize>, b: &BTreeMap<FindingKey, usize>) -> Vec<FindingKey> {
+pub(crate) fn minus(a: &BTreeMap<FindingKey, usize>, b: &BTreeMap<FindingKey, usize>) -> Vec<FindingKey> {
     let mut out = Vec::new();
     for (key, n) in a {
         let m = b.get(key).copied().unwrap_or(0);

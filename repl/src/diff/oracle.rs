@@ -10,6 +10,7 @@ use aims_lang::eval::{self, Evaluation};
 use aims_lang::ir::{ObjectiveStatus, OutcomeKind, Program, RuleKind};
 use aims_lang::Date;
 
+use super::compare::minus;
 use super::{Diff, FindingKey, RiskState};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -91,18 +92,6 @@ fn counts(outcomes: &BTreeMap<String, OutcomeKind>) -> [usize; 4] {
         }] += 1;
     }
     c
-}
-
-/// The finding keys of `a` not in `b`, counting repeats.
-fn minus(a: &BTreeMap<FindingKey, usize>, b: &BTreeMap<FindingKey, usize>) -> Vec<FindingKey> {
-    let mut out = Vec::new();
-    for (key, n) in a {
-        let m = b.get(key).copied().unwrap_or(0);
-        for _ in m..*n {
-            out.push(key.clone());
-        }
-    }
-    out
 }
 
 /// What changed from `before` to `after`.
