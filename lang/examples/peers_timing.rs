@@ -5,11 +5,17 @@
 //! `whatif_ms`: median of 21 one-attribute what-ifs with every finding
 //! updated, and `vm_hwm_kb`).
 //!
-//! `cargo run --release -p aims-lang --example peers_timing -- FACTS.json [RUN]`
+//! `cargo run --release -p aims-lang --example peers_timing -- FACTS.json [RUN] [interpreted]`
+//! (the last argument evaluates with the reference interpreter instead of
+//! the compiled evaluation).
 
 use std::time::Instant;
 
 use aims_lang::facts::{Format, Mapping};
+
+// The allocator the `aims` binary uses, so the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
@@ -48,6 +54,9 @@ fn main() {
         }
     };
     line(&run, "load_policy_ms", ms(start), "");
+    if args.get(3).is_some_and(|a| a == "interpreted") {
+        engine.set_evaluator(aims_lang::eval::Evaluator::Interpreted);
+    }
 
     let start = Instant::now();
     let Ok(text) = std::fs::read_to_string(facts_path) else {

@@ -130,11 +130,16 @@ pub struct Workspace {
     /// Threads a large evaluation uses (`None`: every core).
     #[returns(copy)]
     pub threads: Option<usize>,
+    /// Compiled, or the reference interpreter: results never depend on it.
+    #[returns(copy)]
+    pub evaluator: eval::Evaluator,
 }
 
 /// An environment for evaluating within the workspace's budget.
 fn eval_env<'a>(db: &dyn salsa::Database, ws: Workspace, program: &'a Program, facts: &'a dyn Facts) -> Env<'a> {
-    Env::new(program, facts, ws.as_of(db)).with_budget(ws.budget(db), ws.spent(db).clone())
+    Env::new(program, facts, ws.as_of(db))
+        .with_budget(ws.budget(db), ws.spent(db).clone())
+        .with_evaluator(ws.evaluator(db))
 }
 
 /// A rule, by name: the key of per-rule queries.
@@ -653,11 +658,7 @@ pub fn chunk_outcomes<'db>(
     let start = chunk.start(db);
     let keys = chunk_keys(db, chunk, program.entity(EntityId(chunk.entity(db))).key);
     let count = chunk.rows(db).len() as u32;
-    Arc::new(
-        (start..start + count)
-            .map(|r| eval::raw_outcome(&env, &logic, Some(r), eval::Key::of(&keys, r - start)))
-            .collect(),
-    )
+    Arc::new(eval::outcomes_of_rows(&env, &logic, start, count, &keys))
 }
 
 /// One rule without a subject (organisation-level).

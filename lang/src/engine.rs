@@ -319,6 +319,15 @@ impl Engine {
         }
     }
 
+    /// Evaluates rules compiled (the default) or with the reference
+    /// interpreter. Results never depend on it; the interpreter is there
+    /// to check the compiled evaluation against.
+    pub fn set_evaluator(&mut self, evaluator: crate::eval::Evaluator) {
+        if self.ws.evaluator(&self.db) != evaluator {
+            self.ws.set_evaluator(&mut self.db).to(evaluator);
+        }
+    }
+
     /// Sets the evaluation date.
     pub fn set_as_of(&mut self, as_of: Date) {
         if self.ws.as_of(&self.db) != as_of {
@@ -700,6 +709,7 @@ impl Engine {
             self.budget(),
             crate::eval::budget::Spent::with_interrupt(self.interrupt_handle()),
             self.ws.threads(&self.db),
+            self.ws.evaluator(&self.db),
         );
         let _ = &mut db;
         Engine {
@@ -787,5 +797,6 @@ fn new_workspace(
         budget,
         Default::default(),
         None,
+        Default::default(),
     )
 }

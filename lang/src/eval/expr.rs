@@ -38,6 +38,8 @@ pub struct Env<'a> {
     /// Expressions evaluated, to ask now and then whether the evaluation
     /// is still wanted ([`Facts::check_cancelled`]).
     evaluated: std::cell::Cell<u32>,
+    /// How rules are evaluated.
+    evaluator: super::Evaluator,
 }
 
 /// Whether a value is unknown because the evaluation budget ran out.
@@ -65,7 +67,18 @@ impl<'a> Env<'a> {
             uncharged: std::cell::Cell::new(0),
             total_spent: std::cell::Cell::new(false),
             evaluated: std::cell::Cell::new(0),
+            evaluator: super::Evaluator::default(),
         }
+    }
+
+    /// This environment evaluating rules as `evaluator` says.
+    pub fn with_evaluator(self, evaluator: super::Evaluator) -> Env<'a> {
+        Env { evaluator, ..self }
+    }
+
+    /// How rules are evaluated.
+    pub fn evaluator(&self) -> super::Evaluator {
+        self.evaluator
     }
 
     /// This environment within `budget`, charging the whole evaluation's
@@ -90,8 +103,26 @@ impl<'a> Env<'a> {
         self.steps.set(0);
     }
 
+    /// The steps the current outcome has taken.
+    pub(super) fn steps(&self) -> u64 {
+        self.steps.get()
+    }
+
+    /// Resumes the step count of an outcome evaluated in parts (the
+    /// compiled evaluator keeps one count per row of a chunk).
+    pub(super) fn set_steps(&self, steps: u64) {
+        self.steps.set(steps);
+    }
+
+    /// Asks whether the evaluation is still wanted: unwinds when an edit
+    /// cancelled it or an interrupt stopped it.
+    pub(super) fn checkpoint(&self) {
+        self.facts.check_cancelled();
+        self.spent.interrupt().checkpoint();
+    }
+
     /// Counts one element visited; false once the budget is spent.
-    fn tick(&self) -> bool {
+    pub(super) fn tick(&self) -> bool {
         let n = self.steps.get() + 1;
         self.steps.set(n);
         let uncharged = self.uncharged.get() + 1;
@@ -106,7 +137,7 @@ impl<'a> Env<'a> {
         n <= self.budget.steps && !self.total_spent.get()
     }
 
-    fn over_budget(&self) -> Value {
+    pub(super) fn over_budget(&self) -> Value {
         if self.total_spent.get() {
             return unknown(Unknown::TotalBudgetExceeded(self.budget.total_steps));
         }
@@ -120,8 +151,7 @@ impl Env<'_> {
         let n = self.evaluated.get().wrapping_add(1);
         self.evaluated.set(n);
         if n % 4096 == 0 {
-            self.facts.check_cancelled();
-            self.spent.interrupt().checkpoint();
+            self.checkpoint();
         }
         stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.eval_inner(ex, frame))
     }
@@ -260,34 +290,40 @@ impl Env<'_> {
             }
             Ex::Builtin(builtin, args) => {
                 let values: Vec<Value> = args.iter().map(|a| self.eval(a, frame)).collect();
-                if let Some(u) = values.iter().find(|v| v.is_unknown()) {
-                    return u.clone();
-                }
-                match (builtin, values.as_slice()) {
-                    (Builtin::Len, [Value::List(items)]) => Value::Int(items.len() as i64),
-                    (Builtin::DaysSince, [Value::Date(d)]) => Value::Int(self.as_of.days_since(*d)),
-                    (Builtin::Abs, [Value::Int(n)]) => {
-                        n.checked_abs().map_or_else(|| unknown(Unknown::OutOfRange("an Int `abs`")), Value::Int)
-                    }
-                    (Builtin::Abs, [Value::Number(n)]) => Value::Number(n.abs()),
-                    (Builtin::Abs, [Value::Percent(n)]) => Value::Percent(n.abs()),
-                    (Builtin::Min2 | Builtin::Max2, [a, b]) => {
-                        let pick_first = match self.compare(a, b) {
-                            Some(Ordering::Greater) => *builtin == Builtin::Max2,
-                            Some(_) => *builtin == Builtin::Min2,
-                            None => true,
-                        };
-                        let chosen = if pick_first { a } else { b };
-                        match (a, b) {
-                            (Value::Int(_), Value::Int(_))
-                            | (Value::Date(_), Value::Date(_))
-                            | (Value::Percent(_), Value::Percent(_)) => chosen.clone(),
-                            _ => chosen.as_decimal().map_or(chosen.clone(), Value::Number),
-                        }
-                    }
-                    _ => Value::Absent,
+                self.builtin(*builtin, &values)
+            }
+        }
+    }
+
+    /// A builtin applied to its arguments' values: the first unknown
+    /// argument, else the builtin's result.
+    pub(super) fn builtin(&self, builtin: Builtin, values: &[Value]) -> Value {
+        if let Some(u) = values.iter().find(|v| v.is_unknown()) {
+            return u.clone();
+        }
+        match (builtin, values) {
+            (Builtin::Len, [Value::List(items)]) => Value::Int(items.len() as i64),
+            (Builtin::DaysSince, [Value::Date(d)]) => Value::Int(self.as_of.days_since(*d)),
+            (Builtin::Abs, [Value::Int(n)]) => {
+                n.checked_abs().map_or_else(|| unknown(Unknown::OutOfRange("an Int `abs`")), Value::Int)
+            }
+            (Builtin::Abs, [Value::Number(n)]) => Value::Number(n.abs()),
+            (Builtin::Abs, [Value::Percent(n)]) => Value::Percent(n.abs()),
+            (Builtin::Min2 | Builtin::Max2, [a, b]) => {
+                let pick_first = match self.compare(a, b) {
+                    Some(Ordering::Greater) => builtin == Builtin::Max2,
+                    Some(_) => builtin == Builtin::Min2,
+                    None => true,
+                };
+                let chosen = if pick_first { a } else { b };
+                match (a, b) {
+                    (Value::Int(_), Value::Int(_))
+                    | (Value::Date(_), Value::Date(_))
+                    | (Value::Percent(_), Value::Percent(_)) => chosen.clone(),
+                    _ => chosen.as_decimal().map_or(chosen.clone(), Value::Number),
                 }
             }
+            _ => Value::Absent,
         }
     }
 
@@ -311,7 +347,7 @@ impl Env<'_> {
     }
 
     /// Whether a comparison holds between two definite values.
-    fn holds(&self, op: CmpOp, a: &Value, b: &Value) -> bool {
+    pub(super) fn holds(&self, op: CmpOp, a: &Value, b: &Value) -> bool {
         match self.compare(a, b) {
             Some(o) => op.holds(o),
             None => op == CmpOp::Ne,
@@ -489,7 +525,7 @@ impl Env<'_> {
     /// An unknown met while ranging over elements, naming the element when
     /// the reason is a fact not recorded: `p.trained_on of Reviewer "r-17"
     /// is not recorded`, not just `p.trained_on` (which reviewer?).
-    fn for_element(&self, value: Value, element: &Value) -> Value {
+    pub(super) fn for_element(&self, value: Value, element: &Value) -> Value {
         let Value::Unknown(u) = &value else { return value };
         let Unknown::NotRecorded(path) = &**u else { return value };
         if path.contains(" of ") {
@@ -664,7 +700,9 @@ impl Partial {
     }
 }
 
-fn arith(op: Arith, a: Value, b: Value) -> Value {
+/// An arithmetic operation on two values: the first unknown operand, else
+/// the result (unknown when out of range or a division by zero).
+pub(super) fn arith(op: Arith, a: Value, b: Value) -> Value {
     if a.is_unknown() {
         return a;
     }

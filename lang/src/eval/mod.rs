@@ -13,6 +13,7 @@
 //! `budget` (the limits of an evaluation).
 
 pub mod budget;
+mod compiled;
 mod expr;
 mod findings;
 pub(crate) mod interrupt;
@@ -34,6 +35,7 @@ pub use results::{
     RiskResult, RuleResult,
 };
 
+pub use compiled::Evaluator;
 pub(crate) use expr::{Env, Partial};
 pub(crate) use findings::{rule_findings, Made};
 pub(crate) use messages::{failure_message, single_line};
@@ -41,7 +43,7 @@ pub(crate) use objectives::{objective_result, objective_result_with};
 pub(crate) use observe::{observed_paths, show, show_observed};
 pub(crate) use parallel::threads;
 pub(crate) use risks::risk_entry;
-pub(crate) use rules::{derive_with, evaluate_within, raw_outcome, waiver};
+pub(crate) use rules::{derive_with, evaluate_within, outcomes_of_rows, raw_outcome, waiver};
 
 /// The variables of one evaluation: on the stack for the usual few, so an
 /// outcome or a function call allocates nothing for them.

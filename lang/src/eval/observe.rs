@@ -31,26 +31,45 @@ fn seen<'e>(program: &'e Program, requirement: &'e Requirement) -> Vec<Seen<'e>>
 /// The values a failed condition read, for the explanation: entity rows
 /// become references (keys), so that they show without the facts.
 pub(super) fn observe(env: &Env, requirement: &Requirement, frame: &mut [Value]) -> Vec<Value> {
-    let mut callees: Vec<(*const Ex, Vec<Value>)> = Vec::new();
-    seen(env.program, requirement)
-        .into_iter()
-        .map(|s| {
-            let value = match s.call {
-                None => env.eval(s.ex, frame),
-                Some(call) => {
-                    let at = match callees.iter().position(|(c, _)| std::ptr::eq(*c, call)) {
-                        Some(at) => at,
-                        None => {
-                            callees.push((call, callee_frame(env, call, frame)));
-                            callees.len() - 1
-                        }
-                    };
-                    env.eval(s.ex, &mut callees[at].1)
-                }
-            };
-            detach(env, value)
-        })
-        .collect()
+    Observer::new(env.program, requirement).observe(env, frame)
+}
+
+/// What failures of one requirement read, found once for all of them:
+/// walking the condition for every failure was most of the cost of an
+/// evaluation where many entities fail.
+pub(super) struct Observer<'e> {
+    seen: Vec<Seen<'e>>,
+}
+
+impl<'e> Observer<'e> {
+    /// What a failure of `requirement` reads.
+    pub fn new(program: &'e Program, requirement: &'e Requirement) -> Observer<'e> {
+        Observer { seen: seen(program, requirement) }
+    }
+
+    /// The values one failure read, in the frame it failed in.
+    pub fn observe(&self, env: &Env, frame: &mut [Value]) -> Vec<Value> {
+        let mut callees: Vec<(*const Ex, Vec<Value>)> = Vec::new();
+        self.seen
+            .iter()
+            .map(|s| {
+                let value = match s.call {
+                    None => env.eval(s.ex, frame),
+                    Some(call) => {
+                        let at = match callees.iter().position(|(c, _)| std::ptr::eq(*c, call)) {
+                            Some(at) => at,
+                            None => {
+                                callees.push((call, callee_frame(env, call, frame)));
+                                callees.len() - 1
+                            }
+                        };
+                        env.eval(s.ex, &mut callees[at].1)
+                    }
+                };
+                detach(env, value)
+            })
+            .collect()
+    }
 }
 
 /// The frame a call's body runs in: its arguments, evaluated.

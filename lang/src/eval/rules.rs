@@ -58,12 +58,42 @@ pub(crate) fn derive_with(
     Evaluation { as_of: env.as_of, rules, risks, objectives, exceptions, findings: Arc::new(findings) }
 }
 
-/// The outcomes of one rule for every entity of its subject.
+/// The outcomes of one rule for every entity of its subject, exceptions applied.
 pub fn rule_outcomes(env: &Env, id: RuleId) -> Vec<Outcome> {
     let rule = env.program.rule(id);
     match &rule.subject {
         None => vec![rule_outcome(env, id, None)],
-        Some(subject) => (0..env.facts.len(subject.entity)).map(|r| rule_outcome(env, id, Some(r))).collect(),
+        Some(subject) => {
+            let count = env.facts.len(subject.entity);
+            let keys: Arc<[Arc<str>]> =
+                (0..count).map(|r| env.facts.key_of(env.program, subject.entity, r)).collect::<Vec<_>>().into();
+            let mut outcomes = outcomes_of_rows(env, rule, 0, count, &keys);
+            for outcome in outcomes.iter_mut().filter(|o| o.kind == OutcomeKind::Fail) {
+                outcome.waived_by = waiver(env.program, id, &outcome.key, env.as_of);
+                if outcome.waived_by.is_some() {
+                    outcome.kind = OutcomeKind::Waived;
+                }
+            }
+            outcomes
+        }
+    }
+}
+
+/// The outcomes of a rule with a subject for `count` of its rows from
+/// `start`, before exceptions, compiled or interpreted as the environment
+/// says; `keys` holds those rows' keys, in order.
+pub(crate) fn outcomes_of_rows(
+    env: &Env,
+    rule: &RuleDef,
+    start: u32,
+    count: u32,
+    keys: &Arc<[Arc<str>]>,
+) -> Vec<Outcome> {
+    match env.evaluator() {
+        super::Evaluator::Compiled if rule.subject.is_some() => {
+            super::compiled::chunk_outcomes(env, rule, start, count, keys)
+        }
+        _ => (start..start + count).map(|r| raw_outcome(env, rule, Some(r), Key::of(keys, r - start))).collect(),
     }
 }
 

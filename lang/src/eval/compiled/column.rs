@@ -1,0 +1,177 @@
+//! Columns: what an expression evaluates to over the rows of a block.
+//!
+//! A block is at most [`BLOCK_ROWS`] rows, so a set of its rows is one
+//! `u64` ([`Mask`]). Only the rows of the mask an expression was evaluated
+//! on (its live rows) hold meaningful values; the others are never read.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::ir::{EntityId, Unknown, Value};
+
+/// Rows of a block evaluated together: the facts of one chunk.
+pub const BLOCK_ROWS: usize = 64;
+
+/// A set of rows of a block: bit `i` is row `i`.
+pub type Mask = u64;
+
+/// The rows of a mask, in ascending order.
+pub fn rows(mask: Mask) -> impl Iterator<Item = usize> {
+    let mut rest = mask;
+    std::iter::from_fn(move || {
+        if rest == 0 {
+            return None;
+        }
+        let i = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        Some(i)
+    })
+}
+
+/// The mask of the first `n` rows.
+pub fn first(n: usize) -> Mask {
+    if n >= BLOCK_ROWS {
+        Mask::MAX
+    } else {
+        (1 << n) - 1
+    }
+}
+
+/// An expression's value on every live row of a block.
+#[derive(Clone, Debug)]
+pub enum Col {
+    /// The same value on every row (a constant, the evaluation date).
+    Splat(Value),
+    /// The block's own entities (the rule's subject): row `i` is
+    /// `Value::Row(entity, start + i)`.
+    Rows(EntityId, u32),
+    /// A field of the block's own entities, read in place; an absent
+    /// value reads as "`path` is not recorded", as the interpreter's.
+    Field(u32, Arc<str>),
+    /// One value per row.
+    Vals(Vec<Value>),
+    /// Booleans as masks.
+    Bools(Bools),
+}
+
+/// A Boolean column: the rows that are true, the rows that are false, and
+/// the value of every other live row (an unknown, or absent).
+#[derive(Clone, Debug, Default)]
+pub struct Bools {
+    /// Rows whose value is `true`.
+    pub t: Mask,
+    /// Rows whose value is `false`.
+    pub f: Mask,
+    /// The other rows' values, by ascending row.
+    pub other: Vec<(u32, Value)>,
+}
+
+impl Bools {
+    /// The value of a row that is neither true nor false.
+    pub fn other_at(&self, i: usize) -> Option<&Value> {
+        self.other.binary_search_by_key(&(i as u32), |(r, _)| *r).ok().map(|at| &self.other[at].1)
+    }
+
+    /// Records the value of a row: its bit when it is a Boolean, else the value.
+    pub fn push(&mut self, i: usize, value: Value) {
+        match value {
+            Value::Bool(true) => self.t |= 1 << i,
+            Value::Bool(false) => self.f |= 1 << i,
+            other => self.other.push((i as u32, other)),
+        }
+    }
+
+    /// Records a row with the value another column holds there.
+    pub fn push_from(&mut self, i: usize, from: &Bools) {
+        let bit = 1 << i;
+        if from.t & bit != 0 {
+            self.t |= bit;
+        } else if from.f & bit != 0 {
+            self.f |= bit;
+        } else if let Some(v) = from.other_at(i) {
+            self.other.push((i as u32, v.clone()));
+        } else {
+            self.other.push((i as u32, Value::Absent));
+        }
+    }
+}
+
+/// The rows of the block being evaluated: their field values, read once.
+pub struct BlockRows<'f> {
+    /// Each row's field values (empty for a row the facts do not hold).
+    pub values: Vec<&'f [Value]>,
+}
+
+impl Col {
+    /// The value of row `i`.
+    pub fn get<'a>(&'a self, rows: &'a BlockRows, i: usize) -> Cow<'a, Value> {
+        match self {
+            Col::Splat(v) => Cow::Borrowed(v),
+            Col::Rows(entity, start) => Cow::Owned(Value::Row(*entity, start + i as u32)),
+            Col::Field(field, path) => match rows.values.get(i).and_then(|v| v.get(*field as usize)) {
+                Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
+                Some(v) => Cow::Borrowed(v),
+            },
+            Col::Vals(values) => values.get(i).map_or(Cow::Owned(Value::Absent), Cow::Borrowed),
+            Col::Bools(b) => {
+                let bit = 1 << i;
+                if b.t & bit != 0 {
+                    Cow::Owned(Value::Bool(true))
+                } else if b.f & bit != 0 {
+                    Cow::Owned(Value::Bool(false))
+                } else {
+                    b.other_at(i).map_or(Cow::Owned(Value::Absent), Cow::Borrowed)
+                }
+            }
+        }
+    }
+
+    /// The column as Booleans on the live rows.
+    pub fn bools(&self, rows: &BlockRows, live: Mask) -> Cow<'_, Bools> {
+        if let Col::Bools(b) = self {
+            if b.t & !live == 0 && b.f & !live == 0 {
+                return Cow::Borrowed(b);
+            }
+        }
+        let mut out = Bools::default();
+        for i in self::rows(live) {
+            match self {
+                Col::Bools(b) => out.push_from(i, b),
+                _ => out.push(i, self.get(rows, i).into_owned()),
+            }
+        }
+        Cow::Owned(out)
+    }
+}
+
+/// The unknown a missing field reads as.
+pub fn not_recorded(path: &Arc<str>) -> Value {
+    Value::Unknown(Arc::new(Unknown::NotRecorded(path.clone())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_of_a_mask_are_its_set_bits_in_order() {
+        assert_eq!(rows(0b1010_0101).collect::<Vec<_>>(), vec![0, 2, 5, 7]);
+        assert_eq!(rows(Mask::MAX).count(), 64);
+        assert_eq!(rows(0).count(), 0);
+        assert_eq!(first(3), 0b111);
+        assert_eq!(first(64), Mask::MAX);
+    }
+
+    #[test]
+    fn a_boolean_column_reads_back_what_was_pushed() {
+        let mut b = Bools::default();
+        b.push(0, Value::Bool(true));
+        b.push(3, Value::Absent);
+        b.push(5, Value::Bool(false));
+        b.push(9, Value::Int(4));
+        let col = Col::Bools(b);
+        let rows = BlockRows { values: Vec::new() };
+        let read: Vec<Value> = [0, 3, 5, 9].iter().map(|i| col.get(&rows, *i).into_owned()).collect();
+        assert_eq!(read, vec![Value::Bool(true), Value::Absent, Value::Bool(false), Value::Int(4)]);
+    }
+}

@@ -1,0 +1,339 @@
+//! One expression over the live rows of a block, node by node.
+//!
+//! Each node keeps the interpreter's rules for every row: which operand it
+//! evaluates (an operand is evaluated only on the rows where the
+//! interpreter would evaluate it, so budget steps are taken on the same
+//! rows), which unknown it yields, and the scalar operations themselves
+//! (`Env::compare`, `arith`, `Env::builtin`, `Env::field`), shared with the
+//! interpreter rather than written twice. Quantifiers and aggregates bind
+//! a variable per element: the interpreter evaluates them row by row, in a
+//! frame made from the columns.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+
+use super::column::{first, rows, BlockRows, Bools, Col, Mask, BLOCK_ROWS};
+use super::quantifier::takes_steps;
+use crate::eval::expr::{arith, stopped_by_budget};
+use crate::eval::{new_frame, Env, Frame};
+use crate::ir::*;
+
+/// The rows of a block being evaluated, and what each row's outcome has
+/// spent of the evaluation budget.
+pub struct Block<'e, 'a> {
+    pub env: &'e Env<'a>,
+    pub rows: BlockRows<'a>,
+    /// Each row's step count: the interpreter's count for that row's outcome.
+    steps: [Cell<u64>; BLOCK_ROWS],
+    len: usize,
+}
+
+impl<'e, 'a> Block<'e, 'a> {
+    /// A block of `rows` (at most [`BLOCK_ROWS`]), no step taken yet.
+    pub fn new(env: &'e Env<'a>, rows: BlockRows<'a>, len: usize) -> Block<'e, 'a> {
+        Block { env, rows, steps: std::array::from_fn(|_| Cell::new(0)), len: len.min(BLOCK_ROWS) }
+    }
+
+    /// How many rows the block has.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Every row of the block.
+    pub fn all(&self) -> Mask {
+        first(self.len)
+    }
+
+    /// Runs `f` as part of row `i`'s outcome: with that row's step count.
+    pub fn on_row<T>(&self, i: usize, f: impl FnOnce() -> T) -> T {
+        self.env.set_steps(self.steps[i].get());
+        let out = f();
+        self.steps[i].set(self.env.steps());
+        out
+    }
+
+    /// Row `i`'s frame of variables, as the interpreter would hold it.
+    pub fn frame(&self, slots: &[Col], i: usize) -> Frame {
+        let mut frame = new_frame(slots.len() as u32);
+        for (slot, col) in frame.iter_mut().zip(slots) {
+            *slot = col.get(&self.rows, i).into_owned();
+        }
+        frame
+    }
+
+    /// The value of `ex` on the live rows, in the frame of `slots`.
+    pub fn eval<'s>(&self, ex: &Ex, slots: &'s [Col], live: Mask) -> Cow<'s, Col> {
+        if live == 0 {
+            return Cow::Owned(Col::Splat(Value::Absent));
+        }
+        stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.eval_inner(ex, slots, live))
+    }
+
+    fn eval_inner<'s>(&self, ex: &Ex, slots: &'s [Col], live: Mask) -> Cow<'s, Col> {
+        let env = self.env;
+        let col = match ex {
+            Ex::Const(v) => Col::Splat(v.clone()),
+            Ex::Today => Col::Splat(Value::Date(env.as_of)),
+            Ex::Local(slot, _) => match slots.get(*slot as usize) {
+                Some(col) => return Cow::Borrowed(col),
+                None => Col::Splat(Value::Absent),
+            },
+            Ex::Field { base, field, path } => {
+                let base = self.eval(base, slots, live);
+                match &*base {
+                    Col::Rows(..) => Col::Field(*field, path.clone()),
+                    Col::Splat(v) => Col::Splat(env.field(v, *field, path)),
+                    other => self.map(live, |i| env.field(&other.get(&self.rows, i), *field, path)),
+                }
+            }
+            Ex::Not(a) => {
+                let a = self.eval(a, slots, live);
+                let b = a.bools(&self.rows, live).into_owned();
+                Col::Bools(Bools { t: b.f, f: b.t, other: b.other })
+            }
+            Ex::Neg(a) => {
+                let a = self.eval(a, slots, live);
+                self.map(live, |i| match a.get(&self.rows, i).into_owned() {
+                    Value::Int(n) => n.checked_neg().map_or_else(|| out_of_range("an Int negation"), Value::Int),
+                    Value::Number(n) => Value::Number(-n),
+                    Value::Percent(n) => Value::Percent(-n),
+                    other => other,
+                })
+            }
+            Ex::And(a, b) => self.and_or(true, a, b, slots, live),
+            Ex::Or(a, b) => self.and_or(false, a, b, slots, live),
+            Ex::Arith(op, a, b) => {
+                let (a, b) = (self.eval(a, slots, live), self.eval(b, slots, live));
+                self.map(live, |i| arith(*op, a.get(&self.rows, i).into_owned(), b.get(&self.rows, i).into_owned()))
+            }
+            Ex::Cmp(op, a, b) => {
+                let (a, b) = (self.eval(a, slots, live), self.eval(b, slots, live));
+                let mut out = Bools::default();
+                for i in rows(live) {
+                    let (x, y) = (a.get(&self.rows, i), b.get(&self.rows, i));
+                    if x.is_unknown() {
+                        out.other.push((i as u32, x.into_owned()));
+                    } else if y.is_unknown() {
+                        out.other.push((i as u32, y.into_owned()));
+                    } else if env.holds(*op, &x, &y) {
+                        out.t |= 1 << i;
+                    } else {
+                        out.f |= 1 << i;
+                    }
+                }
+                Col::Bools(out)
+            }
+            Ex::In { value, list, negated } => {
+                let (v, l) = (self.eval(value, slots, live), self.eval(list, slots, live));
+                self.map_bools(live, |i| {
+                    let v = v.get(&self.rows, i);
+                    if v.is_unknown() {
+                        return v.into_owned();
+                    }
+                    match &*l.get(&self.rows, i) {
+                        Value::List(items) => {
+                            let found =
+                                items.iter().any(|item| env.compare(&v, item) == Some(std::cmp::Ordering::Equal));
+                            Value::Bool(found != *negated)
+                        }
+                        other => other.clone(),
+                    }
+                })
+            }
+            Ex::Within(date, window) => {
+                let (d, w) = (self.eval(date, slots, live), self.eval(window, slots, live));
+                self.map_bools(live, |i| match (&*d.get(&self.rows, i), &*w.get(&self.rows, i)) {
+                    (Value::Date(d), Value::Duration(w)) => Value::Bool(w.contains(*d, env.as_of)),
+                    (u @ Value::Unknown(_), _) | (_, u @ Value::Unknown(_)) => u.clone(),
+                    _ => Value::Bool(false),
+                })
+            }
+            Ex::Is { value, some } => {
+                let v = self.eval(value, slots, live);
+                self.map_bools(live, |i| match &*v.get(&self.rows, i) {
+                    stopped @ Value::Unknown(_) if stopped_by_budget(stopped) => stopped.clone(),
+                    v => Value::Bool(!matches!(v, Value::Unknown(_) | Value::Absent) == *some),
+                })
+            }
+            Ex::Coalesce(a, b) => {
+                let a = self.eval(a, slots, live);
+                let mut fallback: Mask = 0;
+                for i in rows(live) {
+                    match &*a.get(&self.rows, i) {
+                        stopped @ Value::Unknown(_) if stopped_by_budget(stopped) => {}
+                        Value::Unknown(_) | Value::Absent => fallback |= 1 << i,
+                        _ => {}
+                    }
+                }
+                if fallback == 0 {
+                    return Cow::Owned(a.into_owned());
+                }
+                let b = self.eval(b, slots, fallback);
+                self.map(live, |i| {
+                    if fallback & (1 << i) != 0 {
+                        b.get(&self.rows, i).into_owned()
+                    } else {
+                        a.get(&self.rows, i).into_owned()
+                    }
+                })
+            }
+            Ex::If { branches, otherwise } => {
+                let mut out = vec![Value::Absent; self.len];
+                let mut pending = live;
+                for (cond, then) in branches {
+                    if pending == 0 {
+                        break;
+                    }
+                    let c = self.eval(cond, slots, pending);
+                    let c = c.bools(&self.rows, pending);
+                    let mut stopped: Mask = 0;
+                    for (r, v) in &c.other {
+                        if stopped_by_budget(v) {
+                            out[*r as usize] = v.clone();
+                            stopped |= 1 << r;
+                        }
+                    }
+                    let taken = c.t & pending;
+                    if taken != 0 {
+                        let value = self.eval(then, slots, taken);
+                        for i in rows(taken) {
+                            out[i] = value.get(&self.rows, i).into_owned();
+                        }
+                    }
+                    pending &= !taken & !stopped;
+                }
+                if pending != 0 {
+                    let value = self.eval(otherwise, slots, pending);
+                    for i in rows(pending) {
+                        out[i] = value.get(&self.rows, i).into_owned();
+                    }
+                }
+                Col::Vals(out)
+            }
+            Ex::List(items) | Ex::Record(items) => {
+                let cols: Vec<Cow<Col>> = items.iter().map(|item| self.eval(item, slots, live)).collect();
+                let list = matches!(ex, Ex::List(_));
+                self.map(live, |i| {
+                    let values: Vec<Value> = cols.iter().map(|c| c.get(&self.rows, i).into_owned()).collect();
+                    if list {
+                        Value::List(values.into())
+                    } else {
+                        Value::Record(values.into())
+                    }
+                })
+            }
+            Ex::Call { func, args } => self.call(*func, args, slots, live),
+            Ex::Builtin(builtin, args) => {
+                let cols: Vec<Cow<Col>> = args.iter().map(|a| self.eval(a, slots, live)).collect();
+                self.map(live, |i| {
+                    let values: smallvec::SmallVec<[Value; 2]> =
+                        cols.iter().map(|c| c.get(&self.rows, i).into_owned()).collect();
+                    env.builtin(*builtin, &values)
+                })
+            }
+            Ex::Quantifier { all, slot, source: Source::List(list), filter, body }
+                if !takes_steps(list)
+                    && !filter.as_deref().is_some_and(takes_steps)
+                    && !body.as_deref().is_some_and(takes_steps) =>
+            {
+                self.list_quantifier(*all, *slot, list, filter.as_deref(), body.as_deref(), slots, live)
+            }
+            // A variable bound per element over every entity, or a source,
+            // filter or body that takes steps: the interpreter, row by row.
+            Ex::Quantifier { .. } | Ex::Aggregate { .. } => {
+                let mut out = vec![Value::Absent; self.len];
+                for i in rows(live) {
+                    let mut frame = self.frame(slots, i);
+                    out[i] = self.on_row(i, || env.eval(ex, &mut frame));
+                }
+                Col::Vals(out)
+            }
+        };
+        Cow::Owned(col)
+    }
+
+    /// `a and b` (`conjunction`) or `a or b`, by Kleene's rules; `b` only
+    /// on the rows `a` does not decide.
+    fn and_or(&self, conjunction: bool, a: &Ex, b: &Ex, slots: &[Col], live: Mask) -> Col {
+        let a = self.eval(a, slots, live);
+        let a = a.bools(&self.rows, live);
+        // The value of `a` that decides on its own: false for `and`, true for `or`.
+        let (a_decides, a_passes) = if conjunction { (a.f, a.t) } else { (a.t, a.f) };
+        let rest = live & !a_decides;
+        let b = self.eval(b, slots, rest);
+        let b = b.bools(&self.rows, rest);
+        let (b_decides, b_passes) = if conjunction { (b.f, b.t) } else { (b.t, b.f) };
+        let decided = a_decides | (b_decides & rest);
+        let passed = a_passes & b_passes;
+        let mut out = if conjunction {
+            Bools { t: passed, f: decided, other: Vec::new() }
+        } else {
+            Bools { t: decided, f: passed, other: Vec::new() }
+        };
+        for i in rows(rest & !decided & !passed) {
+            // `a` passed on: `b`'s value. `a` undecided: its own value.
+            let from = if a_passes & (1 << i) != 0 { b.other_at(i) } else { a.other_at(i) };
+            out.other.push((i as u32, from.cloned().unwrap_or(Value::Absent)));
+        }
+        Col::Bools(out)
+    }
+
+    /// A call of a function: one step per row (the interpreter counts a
+    /// call as a step), then the body in a frame of the arguments.
+    fn call(&self, func: FnId, args: &[Ex], slots: &[Col], live: Mask) -> Col {
+        let env = self.env;
+        let Some(def) = env.program.fns.get(func.index()) else { return Col::Splat(Value::Absent) };
+        let mut stopped = Vec::new();
+        let mut go: Mask = 0;
+        for i in rows(live) {
+            match self.on_row(i, || env.tick().then_some(()).ok_or_else(|| env.over_budget())) {
+                Ok(()) => go |= 1 << i,
+                Err(over) => stopped.push((i, over)),
+            }
+        }
+        let body = if go != 0 {
+            let mut callee: Vec<Col> = args.iter().map(|a| self.eval(a, slots, go).into_owned()).collect();
+            callee.resize(def.slots.max(args.len() as u32).max(1) as usize, Col::Splat(Value::Absent));
+            Some(self.eval(&def.body, &callee, go).into_owned())
+        } else {
+            None
+        };
+        match body {
+            Some(body) if stopped.is_empty() => body,
+            body => {
+                let mut out = vec![Value::Absent; self.len];
+                if let Some(body) = &body {
+                    for i in rows(go) {
+                        out[i] = body.get(&self.rows, i).into_owned();
+                    }
+                }
+                for (i, over) in stopped {
+                    out[i] = over;
+                }
+                Col::Vals(out)
+            }
+        }
+    }
+
+    /// A column of one value per live row.
+    fn map(&self, live: Mask, f: impl Fn(usize) -> Value) -> Col {
+        let mut out = vec![Value::Absent; self.len];
+        for i in rows(live) {
+            out[i] = f(i);
+        }
+        Col::Vals(out)
+    }
+
+    /// A Boolean column of one value per live row.
+    fn map_bools(&self, live: Mask, f: impl Fn(usize) -> Value) -> Col {
+        let mut out = Bools::default();
+        for i in rows(live) {
+            out.push(i, f(i));
+        }
+        Col::Bools(out)
+    }
+}
+
+fn out_of_range(what: &'static str) -> Value {
+    Value::Unknown(std::sync::Arc::new(Unknown::OutOfRange(what)))
+}
