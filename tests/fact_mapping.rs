@@ -181,3 +181,33 @@ fn numbers_and_percentages_are_read_in_the_file_s_format() {
     let (out, err, code) = check(dir.path());
     assert_eq!(code, Some(0), "{out}{err}");
 }
+
+#[test]
+fn a_literal_no_fact_holds_is_warned_with_the_nearest_value() {
+    // The issue's mistake: the policy's spelling is not the inventory's, and
+    // the rule applies to nothing, without this warning.
+    let policy = "entity UseCase { id: Text key, impact: Text }\n\
+        control named \"Reviewed\" for u: UseCase where u.impact == \"Rights-Impacting\" { require false }\n";
+    let csv = "id,impact\na,\"Rights-Impacting\n\"\nb,rights-impacting\nc,Neither\n";
+    let dir = project(policy, "u.csv", csv, "entity = \"UseCase\"\ntrim = false\n");
+    let (out, err, code) = check(dir.path());
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("0 pass, 0 fail, 0 waived, 3 not applicable"), "{out}");
+    assert!(
+        err.contains(
+            "[W0004] Warning: no `UseCase` in the facts has `u.impact` = \"Rights-Impacting\": this comparison never matches"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("did you mean \"rights-impacting\"?"), "{err}");
+    assert!(
+        err.contains(
+            "the values of `u.impact`: \"Neither\" (1), \"Rights-Impacting\\n\" (1), \"rights-impacting\" (1)"
+        ),
+        "{err}"
+    );
+    // Trimmed (the default), the value occurs: no warning.
+    let dir = project(policy, "u.csv", csv, "entity = \"UseCase\"\n");
+    let (out, err, _) = check(dir.path());
+    assert!(out.contains("1 fail") && !err.contains("W0004"), "{out}{err}");
+}

@@ -24,6 +24,7 @@ mod locate;
 pub mod normalise;
 mod stream;
 mod tree;
+pub mod unmatched;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

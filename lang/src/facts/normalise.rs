@@ -153,7 +153,9 @@ impl NumberFormat {
             || (groups[0].len() <= 3
                 && groups.iter().all(|g| digits_only(g))
                 && groups[1..].iter().all(|g| g.len() == 3));
-        if !grouped || !digits_only(groups[0]) && !(groups.len() == 1 && groups[0].is_empty() && frac.is_some()) {
+        // `.5` has no whole part; anything else needs one.
+        let whole = digits_only(groups[0]) || (groups.len() == 1 && groups[0].is_empty() && frac.is_some());
+        if !grouped || !whole {
             return None;
         }
         let mut out = String::with_capacity(text.len());
