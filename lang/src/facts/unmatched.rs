@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use super::FactStore;
 use crate::diag::{Code, Diagnostic, FileSpan, Quote, Sources};
-use crate::ir::{EntityId, Ex, Program, Source, Step, Ty, Value};
+use crate::ir::{Builtin, EntityId, Ex, Program, Source, Step, Ty, Value};
 use crate::syntax::ast::CmpOp;
 use crate::syntax::ast::Span;
 
@@ -34,6 +34,9 @@ struct FieldPath {
 /// A text literal compared with a field, and where it is written.
 struct Compared {
     field: FieldPath,
+    /// The text functions applied to the field before the comparison,
+    /// innermost first (`lower(trim(u.impact))`: trim, lower).
+    folds: Vec<Builtin>,
     /// `u.impact` as written.
     path: Arc<str>,
     literal: Arc<str>,
@@ -78,24 +81,30 @@ pub fn unmatched_literals(program: &Program, sources: &Sources, store: &FactStor
         Walk { program, types: &mut types, paths: HashMap::new(), out: &mut found, within: f.decl.span }.ex(&f.body);
     }
     // The values of each field compared, counted once.
-    let mut values: BTreeMap<FieldPath, BTreeMap<Arc<str>, u64>> = BTreeMap::new();
+    let mut values: HashMap<(FieldPath, Vec<Builtin>), BTreeMap<Arc<str>, u64>> = HashMap::new();
     for c in &found {
-        if !values.contains_key(&c.field) {
+        let key = (c.field.clone(), c.folds.clone());
+        if !values.contains_key(&key) {
             let mut counts = BTreeMap::new();
             let table = store.table(c.field.entity);
             for row in &table.rows {
                 if let Some(v) = row.values.get(c.field.fields[0] as usize) {
-                    texts(v, &c.field.fields[1..], &mut |t| *counts.entry(t.clone()).or_insert(0) += 1);
+                    texts(v, &c.field.fields[1..], &mut |t| {
+                        *counts.entry(fold(&c.folds, t)).or_insert(0) += 1;
+                    });
                 }
             }
-            values.insert(c.field.clone(), counts);
+            values.insert(key, counts);
         }
     }
     let mut seen = std::collections::HashSet::new();
     let mut diags = Vec::new();
     for c in &found {
-        let counts = &values[&c.field];
-        if counts.is_empty() || counts.contains_key(&c.literal) || !seen.insert((c.field.clone(), c.literal.clone())) {
+        let counts = &values[&(c.field.clone(), c.folds.clone())];
+        if counts.is_empty()
+            || counts.contains_key(&c.literal)
+            || !seen.insert((c.field.clone(), c.folds.clone(), c.literal.clone()))
+        {
             continue;
         }
         let entity = &program.entity(c.field.entity).decl.name;
@@ -124,6 +133,14 @@ pub fn unmatched_literals(program: &Program, sources: &Sources, store: &FactStor
         diags.push(d);
     }
     diags
+}
+
+/// A text through the text functions applied to it.
+fn fold(folds: &[Builtin], text: &Arc<str>) -> Arc<str> {
+    folds.iter().fold(text.clone(), |t, op| match crate::eval::text::apply(*op, &[Value::Text(t.clone())]) {
+        Value::Text(folded) => folded,
+        _ => t,
+    })
 }
 
 /// A text as the warning quotes it: escaped, so a line break shows.
@@ -213,9 +230,26 @@ impl Walk<'_> {
     /// Records `field` compared with `literal`, when they are a field read
     /// from a variable and a text literal.
     fn compared(&mut self, field: &Ex, literal: &Ex) {
-        let (Ex::Field { path, .. }, Ex::Const(Value::Text(text))) = (field, literal) else { return };
+        let Ex::Const(Value::Text(text)) = literal else { return };
+        // Through `lower`, `upper` and `trim`.
+        let mut folds = Vec::new();
+        let mut field = field;
+        while let Ex::Builtin(op @ (Builtin::Lower | Builtin::Upper | Builtin::Trim), args) = field {
+            let [inner] = args.as_slice() else { return };
+            folds.push(*op);
+            field = inner;
+        }
+        folds.reverse();
+        let Ex::Field { path, .. } = field else { return };
         if let Some(at) = self.field_path(field) {
-            self.out.push(Compared { field: at, path: path.clone(), literal: text.clone(), within: self.within });
+            let name = |op: &Builtin| match op {
+                Builtin::Lower => "lower",
+                Builtin::Upper => "upper",
+                _ => "trim",
+            };
+            let path = folds.iter().fold(path.to_string(), |p, op| format!("{}({p})", name(op)));
+            let path = Arc::from(path.as_str());
+            self.out.push(Compared { field: at, folds, path, literal: text.clone(), within: self.within });
         }
     }
 
@@ -360,5 +394,19 @@ mod tests {
         // No fact of the entity: nothing to compare with.
         let found = unmatched(POLICY, "{\"UseCase\": []}");
         assert_eq!(found, []);
+    }
+
+    #[test]
+    fn text_functions_fold_the_values_compared() {
+        let policy = |cond: &str| {
+            format!("entity UseCase {{ id: Text key, impact: Text }}\ncontrol c for u: UseCase where {cond} {{ require true }}\n")
+        };
+        let facts = "{\"UseCase\": [{\"id\": \"a\", \"impact\": \" Rights-Impacting\\n\"}]}";
+        let found = unmatched(&policy("lower(u.impact) == \"Rights-Impacting\""), facts);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].0.contains("`lower(u.impact)` = \"Rights-Impacting\""), "{found:?}");
+        assert_eq!(found[0].2, "did you mean \" rights-impacting\\n\"?");
+        assert_eq!(unmatched(&policy("upper(trim(u.impact)) == \"RIGHTS-IMPACTING\""), facts), []);
+        assert_eq!(unmatched(&policy("\"rights-impacting\" == trim(lower(u.impact))"), facts), []);
     }
 }
