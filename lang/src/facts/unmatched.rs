@@ -83,19 +83,17 @@ pub fn unmatched_literals(program: &Program, sources: &Sources, store: &FactStor
     // The values of each field compared, counted once.
     let mut values: HashMap<(FieldPath, Vec<Builtin>), BTreeMap<Arc<str>, u64>> = HashMap::new();
     for c in &found {
-        let key = (c.field.clone(), c.folds.clone());
-        if !values.contains_key(&key) {
+        values.entry((c.field.clone(), c.folds.clone())).or_insert_with(|| {
             let mut counts = BTreeMap::new();
-            let table = store.table(c.field.entity);
-            for row in &table.rows {
+            for row in &store.table(c.field.entity).rows {
                 if let Some(v) = row.values.get(c.field.fields[0] as usize) {
                     texts(v, &c.field.fields[1..], &mut |t| {
                         *counts.entry(fold(&c.folds, t)).or_insert(0) += 1;
                     });
                 }
             }
-            values.insert(key, counts);
-        }
+            counts
+        });
     }
     let mut seen = std::collections::HashSet::new();
     let mut diags = Vec::new();
