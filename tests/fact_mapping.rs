@@ -132,10 +132,82 @@ fn bad_mapping_options_are_refused() {
         ("list_separator = 3\n", "[E0401]"),
         ("[facts.columns.impcat]\ntrim = true\n", "did you mean `impact`?"),
         ("[facts.columns.impact]\nnulls = []\n", "[E0401]"),
+        ("number_format = \"1,234,5\"\n", "`number_format` of fact source `inventory.csv`: `1,234,5` is not 1234.5"),
+        ("[facts.columns.impact]\npercent_format = \"12 percent\"\n", "`percent_format` of fact source"),
     ] {
         let dir = project(INVENTORY_POLICY, "inventory.csv", csv, &format!("entity = \"UseCase\"\n{option}"));
         let (_, err, code) = check(dir.path());
         assert_eq!(code, Some(2), "{option}: {err}");
         assert!(err.contains(wanted), "{option}: {err}");
     }
+}
+
+/// Budgets and shares as a European spreadsheet exports them.
+const BUDGETS_POLICY: &str = "entity Project {\n  id: Text key,\n  budget: Number,\n  staff: Int,\n  \
+    automated: Percent,\n}\n\
+    control named \"Small\" for p: Project { require p.budget < 10000 and p.automated <= 50% and p.staff < 1000 }\n";
+
+#[test]
+fn numbers_and_percentages_are_read_in_the_file_s_format() {
+    let csv = "id,budget,staff,automated\na,\"1.234,5\",12,\"12,5 %\"\nb,\"12.000,75\",1.200,60\nc,50,3,0\n";
+    let mapping =
+        "entity = \"Project\"\nnumber_format = \"1.234,5\"\n[facts.columns.automated]\npercent_format = \"12\"\n";
+    let dir = project(BUDGETS_POLICY, "p.csv", csv, mapping);
+    let (out, err, code) = check(dir.path());
+    // b: 12,000.75 > 10,000, 1,200 staff, 60 % automated; a and c pass.
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("2 pass, 1 fail"), "{out}");
+    assert!(out.contains("  b: "), "{out}");
+    // Without the format, the error names the column, the value, what was
+    // expected and the option that would read it.
+    let dir = project(BUDGETS_POLICY, "p.csv", csv, "entity = \"Project\"\n");
+    let (_, err, code) = check(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`1.234,5` is not a number (`number_format = \"1.234,5\"` would read it)"), "{err}");
+    assert!(err.contains("Note: record 1, line 2, column `budget`"), "{err}");
+    assert!(err.contains("column `staff`: 1 value is not a whole number (first: `1.200`, record 2, line 3)"), "{err}");
+    // A value in another format is refused, not misread: under
+    // `1,234.5`, `1.234,5` is no number and `12,5` is not 125.
+    let dir = project(BUDGETS_POLICY, "p.csv", csv, "entity = \"Project\"\nnumber_format = \"1,234.5\"\n");
+    let (_, err, code) = check(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`1.234,5` is not a number (written 1,234.5)"), "{err}");
+    assert!(err.contains("`12,5 %` is not a percentage (0.05 or \"5%\")"), "{err}");
+    assert!(err.contains("column `automated`"), "{err}");
+    // The same options read the texts of a JSON document.
+    let json = "[{\"id\": \"a\", \"budget\": \"1.234,5\", \"staff\": 3, \"automated\": \"12\"}]";
+    let mapping = "entity = \"Project\"\nnumber_format = \"1.234,5\"\npercent_format = \"12\"\n";
+    let dir = project(BUDGETS_POLICY, "p.json", json, mapping);
+    let (out, err, code) = check(dir.path());
+    assert_eq!(code, Some(0), "{out}{err}");
+}
+
+#[test]
+fn a_literal_no_fact_holds_is_warned_with_the_nearest_value() {
+    // The issue's mistake: the policy's spelling is not the inventory's, and
+    // the rule applies to nothing, without this warning.
+    let policy = "entity UseCase { id: Text key, impact: Text }\n\
+        control named \"Reviewed\" for u: UseCase where u.impact == \"Rights-Impacting\" { require false }\n";
+    let csv = "id,impact\na,\"Rights-Impacting\n\"\nb,rights-impacting\nc,Neither\n";
+    let dir = project(policy, "u.csv", csv, "entity = \"UseCase\"\ntrim = false\n");
+    let (out, err, code) = check(dir.path());
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("0 pass, 0 fail, 0 waived, 3 not applicable"), "{out}");
+    assert!(
+        err.contains(
+            "[W0004] Warning: no `UseCase` in the facts has `u.impact` = \"Rights-Impacting\": this comparison never matches"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("did you mean \"rights-impacting\"?"), "{err}");
+    assert!(
+        err.contains(
+            "the values of `u.impact`: \"Neither\" (1), \"Rights-Impacting\\n\" (1), \"rights-impacting\" (1)"
+        ),
+        "{err}"
+    );
+    // Trimmed (the default), the value occurs: no warning.
+    let dir = project(policy, "u.csv", csv, "entity = \"UseCase\"\n");
+    let (out, err, _) = check(dir.path());
+    assert!(out.contains("1 fail") && !err.contains("W0004"), "{out}{err}");
 }

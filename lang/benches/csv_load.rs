@@ -1,7 +1,8 @@
 //! Loading 100,000 CSV rows: plain (every value written as its type reads
 //! it) and the same facts written as a spreadsheet export writes them, read
 //! through value normalisation (`ignore_case`, `null`, `values`,
-//! `date_format`, `list_separator`; docs/facts.md). Issue 18's target: the
+//! `date_format`, `list_separator`, `number_format`, `percent_format`;
+//! docs/facts.md). Issue 18's target: the
 //! normalised load costs at most twice the plain one.
 //!
 //! Run: `cargo bench -p aims-lang --bench csv_load`.
@@ -18,7 +19,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 const ROWS: usize = 100_000;
 
 const POLICY: &str = "enum Impact { rights, safety, neither }\n\
-    entity UseCase { id: Text key, name: Text, impact: Impact, reviewed: Bool?, due: Date?, teams: [Text] = [] }\n\
+    entity UseCase { id: Text key, name: Text, impact: Impact, reviewed: Bool?, due: Date?, teams: [Text] = [], \
+    budget: Number, automated: Percent }\n\
     control c for u: UseCase { require u.reviewed == true }\n";
 
 /// Row `i`, plain or as people type it.
@@ -28,15 +30,21 @@ fn row(i: usize, messy: bool) -> String {
     if messy {
         let impact = ["Rights-Impacting", "SAFETY", "Neither "][i % 3];
         let reviewed = ["Yes – by the CAIO", "YES", "N/A", "no"][i % 4];
-        format!("uc-{i},Use case {i},{impact},{reviewed},{month}/{day}/2026,\"ops, legal\nrisk\"\r\n")
+        let budget = format!("{}.{:03},{}", i / 1000 + 1, i % 1000, i % 10);
+        let automated = format!("{},5 %", i % 100);
+        format!("uc-{i},Use case {i},{impact},{reviewed},{month}/{day}/2026,\"ops, legal\nrisk\",\"{budget}\",\"{automated}\"\r\n")
     } else {
         let reviewed = ["true", "true", "", "false"][i % 4];
-        format!("uc-{i},Use case {i},{impact},{reviewed},2026-{month:02}-{day:02},ops;legal;risk\n")
+        let budget = format!("{}{:03}.{}", i / 1000 + 1, i % 1000, i % 10);
+        let automated = format!("0.{:02}5", i % 100);
+        format!(
+            "uc-{i},Use case {i},{impact},{reviewed},2026-{month:02}-{day:02},ops;legal;risk,{budget},{automated}\n"
+        )
     }
 }
 
 fn csv(messy: bool) -> String {
-    let mut text = String::from("id,name,impact,reviewed,due,teams\n");
+    let mut text = String::from("id,name,impact,reviewed,due,teams,budget,automated\n");
     text.extend((0..ROWS).map(|i| row(i, messy)));
     text
 }
@@ -49,6 +57,8 @@ fn mapping(messy: bool) -> Mapping {
             null: Some(vec!["N/A".into(), "Not Applicable".into()]),
             date_format: Some("%m/%d/%Y".into()),
             list_separator: Some(vec![",".into(), "\n".into()]),
+            number_format: Some("1.234,5".into()),
+            percent_format: Some("12".into()),
             ..ValueOptions::default()
         };
         let impact = BTreeMap::from([("Rights-Impacting".to_string(), "rights".to_string())]);

@@ -10,7 +10,8 @@
 //! and the builtins section of `docs/language.md` is generated from it
 //! (tests/docs.rs holds the committed doc to [`markdown`]). To add a
 //! builtin: an entry here, an [`ir::Builtin`](crate::ir::Builtin) or
-//! [`AggFn`] variant, and its evaluation in `eval/expr.rs`.
+//! [`AggFn`] variant, and its evaluation in `eval/expr.rs` (the text
+//! functions: in `eval/text.rs`, a function of the argument values alone).
 
 use crate::ir::{AggFn, Builtin as Op, Ty};
 
@@ -66,6 +67,10 @@ pub enum Arg {
     Numeric,
     /// A numeric type or a `Date`.
     NumericOrDate,
+    /// A `Text`.
+    Text,
+    /// A text literal: a regular expression, checked when the policy is.
+    Pattern,
 }
 
 /// The result type of a builtin call.
@@ -77,6 +82,12 @@ pub enum Returns {
     FirstArgument,
     /// The type both arguments unify to (`min(1, 2.5)` is a `Number`).
     Common,
+    /// Always `Bool`.
+    Bool,
+    /// Always `Text`.
+    Text,
+    /// Always `[Text]`.
+    TextList,
 }
 
 /// The result type of a builtin aggregate (before it is made optional).
@@ -141,6 +152,74 @@ pub const BUILTINS: &[Builtin] = &[
             over_nothing: "unknown",
         }),
         doc: "The larger of two numbers or two dates; with `for`, the greatest value over a set.",
+    },
+    Builtin {
+        name: "lower",
+        call: Some(Call { op: Op::Lower, params: &[("t", Arg::Text)], returns: Returns::Text }),
+        aggregate: None,
+        doc: "The text in lower case (Unicode: `ÉTÉ` becomes `été`).",
+    },
+    Builtin {
+        name: "upper",
+        call: Some(Call { op: Op::Upper, params: &[("t", Arg::Text)], returns: Returns::Text }),
+        aggregate: None,
+        doc: "The text in upper case.",
+    },
+    Builtin {
+        name: "trim",
+        call: Some(Call { op: Op::Trim, params: &[("t", Arg::Text)], returns: Returns::Text }),
+        aggregate: None,
+        doc: "The text without the spaces and line breaks around it.",
+    },
+    Builtin {
+        name: "contains",
+        call: Some(Call { op: Op::Contains, params: &[("t", Arg::Text), ("part", Arg::Text)], returns: Returns::Bool }),
+        aggregate: None,
+        doc: "Whether `part` occurs in the text (exactly: `contains(lower(t), \"face\")` ignores case).",
+    },
+    Builtin {
+        name: "starts_with",
+        call: Some(Call {
+            op: Op::StartsWith,
+            params: &[("t", Arg::Text), ("prefix", Arg::Text)],
+            returns: Returns::Bool,
+        }),
+        aggregate: None,
+        doc: "Whether the text starts with `prefix`.",
+    },
+    Builtin {
+        name: "ends_with",
+        call: Some(Call {
+            op: Op::EndsWith,
+            params: &[("t", Arg::Text), ("suffix", Arg::Text)],
+            returns: Returns::Bool,
+        }),
+        aggregate: None,
+        doc: "Whether the text ends with `suffix`.",
+    },
+    Builtin {
+        name: "split",
+        call: Some(Call {
+            op: Op::Split,
+            params: &[("t", Arg::Text), ("separator", Arg::Text)],
+            returns: Returns::TextList,
+        }),
+        aggregate: None,
+        doc: "The parts of the text between the separators, each trimmed, the empty ones left out: \
+              `split(\"ops, legal,\", \",\")` is `[\"ops\", \"legal\"]`.",
+    },
+    Builtin {
+        name: "matches",
+        call: Some(Call {
+            op: Op::Matches,
+            params: &[("t", Arg::Text), ("pattern", Arg::Pattern)],
+            returns: Returns::Bool,
+        }),
+        aggregate: None,
+        doc: "Whether a regular expression matches somewhere in the text (`^…$` for the whole text, `(?i)` to \
+              ignore case). The pattern is a text literal, checked with the policy: its syntax is that of Rust's \
+              `regex` crate, which matches in time linear in the text (no backreferences, no look-around), and a \
+              pattern longer than 1,000 characters or compiling to more than 1 MiB is refused.",
     },
     Builtin {
         name: "count",
@@ -249,6 +328,7 @@ impl Arg {
             Arg::Date => *ty == Ty::Date,
             Arg::Numeric => ty.is_numeric(),
             Arg::NumericOrDate => ty.is_numeric() || *ty == Ty::Date,
+            Arg::Text | Arg::Pattern => *ty == Ty::Text,
         }
     }
 
@@ -260,6 +340,8 @@ impl Arg {
             Arg::Date => "Date",
             Arg::Numeric => "Int | Number | Percent",
             Arg::NumericOrDate => "Int | Number | Percent | Date",
+            Arg::Text => "Text",
+            Arg::Pattern => "Text (a literal)",
         }
     }
 
@@ -271,6 +353,8 @@ impl Arg {
             Arg::Date => "`Date`",
             Arg::Numeric => "numeric",
             Arg::NumericOrDate => "numeric or `Date`",
+            Arg::Text => "`Text`",
+            Arg::Pattern => "a `Text` literal",
         }
     }
 }
@@ -288,6 +372,9 @@ impl Call {
             Returns::Int => "Int".to_string(),
             Returns::FirstArgument => format!("the type of {}", self.params.first().map_or("", |(p, _)| p)),
             Returns::Common => "the common type".to_string(),
+            Returns::Bool => "Bool".to_string(),
+            Returns::Text => "Text".to_string(),
+            Returns::TextList => "[Text]".to_string(),
         };
         format!("{name}({}) -> {returns}", params.join(", "))
     }
@@ -347,6 +434,9 @@ pub fn markdown() -> String {
                 Returns::Int => "`Int`",
                 Returns::FirstArgument => "the same type",
                 Returns::Common => "the common type (`Number` for a mix of numerics)",
+                Returns::Bool => "`Bool`",
+                Returns::Text => "`Text`",
+                Returns::TextList => "`[Text]`",
             };
             out.push_str(&format!("| `{}` | {} | {returns} |\n", c.written(b.name), args.join(", ")));
         }

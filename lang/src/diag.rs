@@ -122,6 +122,8 @@ codes! {
     UnaddressedControl = "W0002";
     /// A requirement is excluded, yet a project rule implements it.
     ExcludedButImplemented = "W0003";
+    /// A text literal is compared with a field that holds no such value in the facts.
+    UnmatchedLiteral = "W0004";
 }
 
 impl serde::Serialize for Code {

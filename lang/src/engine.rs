@@ -240,6 +240,8 @@ impl Engine {
             Ok(store) => store,
             Err(diagnostics) => return Err(LoadFailure { sources, diagnostics }),
         };
+        let mut warnings = warnings;
+        warnings.extend(facts::unmatched::unmatched_literals(&program, &sources, &store));
         let tables = tables_from(&mut db, &program, store);
         ws.set_tables(&mut db).to(tables);
         let facts_for = Some(Schema(db::eval_program(&db, ws)));

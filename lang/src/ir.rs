@@ -391,7 +391,7 @@ impl AggFn {
 }
 
 /// Functions built into the language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Builtin {
     /// `len(list)`
     Len,
@@ -403,6 +403,22 @@ pub(crate) enum Builtin {
     Min2,
     /// `max(a, b)`
     Max2,
+    /// `lower(t)`
+    Lower,
+    /// `upper(t)`
+    Upper,
+    /// `trim(t)`
+    Trim,
+    /// `contains(t, part)`
+    Contains,
+    /// `starts_with(t, prefix)`
+    StartsWith,
+    /// `ends_with(t, suffix)`
+    EndsWith,
+    /// `split(t, separator)`
+    Split,
+    /// `matches(t, pattern)`: the pattern is a checked text literal
+    Matches,
 }
 
 /// Where a declaration is and what it says about itself.

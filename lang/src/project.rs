@@ -113,6 +113,8 @@ struct FactSection {
     null: Option<OneOrMany>,
     date_format: Option<String>,
     list_separator: Option<OneOrMany>,
+    number_format: Option<String>,
+    percent_format: Option<String>,
     /// Options of one column, by entity field name.
     #[serde(default)]
     columns: BTreeMap<String, ValueSection>,
@@ -130,6 +132,8 @@ struct ValueSection {
     null: Option<OneOrMany>,
     date_format: Option<String>,
     list_separator: Option<OneOrMany>,
+    number_format: Option<String>,
+    percent_format: Option<String>,
 }
 
 /// `"x"` or `["x", "y"]`.
@@ -158,6 +162,8 @@ impl ValueSection {
             null: self.null.as_ref().map(OneOrMany::list),
             date_format: self.date_format.clone(),
             list_separator: self.list_separator.as_ref().map(OneOrMany::list),
+            number_format: self.number_format.clone(),
+            percent_format: self.percent_format.clone(),
         }
     }
 }
@@ -440,6 +446,8 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                             null: s.null.clone(),
                             date_format: s.date_format.clone(),
                             list_separator: s.list_separator.clone(),
+                            number_format: s.number_format.clone(),
+                            percent_format: s.percent_format.clone(),
                         }
                         .options(),
                         columns: s.columns.iter().map(|(k, v)| (k.trim().to_string(), v.options())).collect(),
@@ -548,6 +556,28 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
                     )
                     .at_file(file, find_span(text, &format!("\"{format}\"")), "this format")
                     .help("write it with strftime's %Y, %m and %d (or %b, %B), e.g. \"%m/%d/%Y\""),
+                );
+            }
+        }
+        use crate::facts::normalise::{NumberFormat, PercentFormat};
+        let numbers = section.number_format.iter().chain(section.columns.values().flat_map(|c| &c.number_format));
+        let percents = section.percent_format.iter().chain(section.columns.values().flat_map(|c| &c.percent_format));
+        let problems = numbers
+            .map(|f| ("number_format", f, NumberFormat::parse(f).err()))
+            .chain(percents.map(|f| ("percent_format", f, PercentFormat::parse(f).err())));
+        for (option, format, problem) in problems {
+            if let Some(problem) = problem {
+                diags.push(
+                    Diagnostic::error(
+                        Code::ProjectConfig,
+                        format!("`{option}` of fact source `{}`: {problem}", section.path),
+                    )
+                    .at_file(file, find_span(text, &format!("\"{format}\"")), "this format")
+                    .help(if option == "number_format" {
+                        "write 1234.5 as the file writes it: \"1,234.5\", \"1.234,5\", \"1 234,5\", \"1234,5\""
+                    } else {
+                        "write twelve percent as the file writes it without a sign: \"0.12\" or \"12\"; or \"12%\" to require the sign"
+                    }),
                 );
             }
         }

@@ -323,6 +323,7 @@ impl Env<'_> {
                     _ => chosen.as_decimal().map_or(chosen.clone(), Value::Number),
                 }
             }
+            (op, args) if super::text::is_text(op) => super::text::apply(op, args),
             _ => Value::Absent,
         }
     }

@@ -26,6 +26,7 @@ pub(crate) mod reads;
 mod results;
 mod risks;
 mod rules;
+pub(crate) mod text;
 
 // The public surface is the results and the key order the front ends sort
 // by; the evaluator itself is driven through the engine.

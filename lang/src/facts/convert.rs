@@ -1147,7 +1147,7 @@ fn summarise(
 }
 
 /// `1204` → `1,204`.
-fn thousands(n: u64) -> String {
+pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -24,6 +24,7 @@ mod locate;
 pub mod normalise;
 mod stream;
 mod tree;
+pub mod unmatched;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -446,12 +447,45 @@ impl Capped<'_> {
     }
 }
 
+/// How many keys shared by several facts a summary names.
+const KEYS_NAMED: usize = 10;
+
+/// Every key of an entity given to more than one fact, with how many, in
+/// one diagnostic before the details (which stop at 50): an inventory with
+/// 20 repeated names shows all 20 at once.
+fn duplicates_summary(program: &Program, store: &FactStore, entity: EntityId) -> Diagnostic {
+    let table = store.table(entity);
+    let mut facts: BTreeMap<Arc<str>, u64> = BTreeMap::new();
+    for &(prev, _) in &table.duplicates {
+        *facts.entry(store.key_of(program, entity, prev)).or_insert(1) += 1;
+    }
+    let mut keys: Vec<(&Arc<str>, &u64)> = facts.iter().collect();
+    keys.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let named: Vec<String> = keys.iter().take(KEYS_NAMED).map(|(k, n)| format!("\"{k}\" ({n} facts)")).collect();
+    let more = keys.len().saturating_sub(KEYS_NAMED);
+    let more = if more > 0 { format!(" and {} more", convert::thousands(more as u64)) } else { String::new() };
+    let name = &program.entity(entity).decl.name;
+    let count = match keys.len() {
+        1 => "1 key is".to_string(),
+        n => format!("{} keys are", convert::thousands(n as u64)),
+    };
+    Diagnostic::error(
+        Code::FactDuplicateKey,
+        format!("`{name}`: {count} given to more than one fact: {}{more}", named.join(", ")),
+    )
+    .note(format!("{} facts share a key with an earlier one", convert::thousands(table.duplicates.len() as u64)))
+    .help("keys identify facts: make them unique, merge the records, or key the entity by another column")
+}
+
 fn check_keys(program: &Program, sources: &Sources, store: &FactStore, diags: &mut Vec<Diagnostic>) {
     let mut capped = Capped { diags, shown: 0, more: 0 };
     for (e, table) in store.tables.iter().enumerate() {
         let entity = EntityId(e as u32);
         let def = program.entity(entity);
         let Some(key_field) = def.key else { continue };
+        if table.duplicates.len() > 1 {
+            capped.diags.push(duplicates_summary(program, store, entity));
+        }
         for &(prev, i) in &table.duplicates {
             if !capped.room() {
                 continue;
@@ -717,6 +751,26 @@ mod tests {
     }
 
     #[test]
+    fn every_repeated_key_is_named_at_once_with_its_count() {
+        let text =
+            "[{\"id\": \"a\"}, {\"id\": \"b\"}, {\"id\": \"a\"}, {\"id\": \"c\"}, {\"id\": \"b\"}, {\"id\": \"a\"}]";
+        let found = problems(&failure(&[("f.json", Format::Json, mapping(Some("Sys")), text)]));
+        let messages: Vec<&str> = found.iter().map(|p| p.1.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`Sys`: 2 keys are given to more than one fact: \"a\" (3 facts), \"b\" (2 facts)",
+                "two `Sys` facts have the key \"a\"",
+                "two `Sys` facts have the key \"b\"",
+                "two `Sys` facts have the key \"a\"",
+            ]
+        );
+        // One repeated key: its detail says it all.
+        let text = "[{\"id\": \"a\"}, {\"id\": \"a\"}]";
+        assert_eq!(problems(&failure(&[("f.json", Format::Json, mapping(Some("Sys")), text)])).len(), 1);
+    }
+
+    #[test]
     fn a_duplicate_key_in_one_file_is_shown_with_the_right_lines() {
         let text = "[\n {\"id\": \"a\"},\n {\"id\": \"b\"},\n {\"id\": \"a\"}\n]";
         let failure = failure(&[("f.json", Format::Json, mapping(Some("Sys")), text)]);
@@ -785,7 +839,17 @@ mod tests {
         );
         let found = problems(&failure(&[("f", Format::Json, mapping(None), &json)]));
         let codes = |code| found.iter().filter(|p| p.0 == code).count();
-        assert_eq!((codes(Code::FactDuplicateKey), codes(Code::FactMissingRef)), (51, 51));
+        // The summary of the repeated keys, then 50 details and a count.
+        assert_eq!((codes(Code::FactDuplicateKey), codes(Code::FactMissingRef)), (52, 51));
+        let summary = found.iter().find(|p| p.0 == Code::FactDuplicateKey).map(|p| p.1.as_str());
+        assert_eq!(
+            summary,
+            Some(
+                "`Sys`: 10,000 keys are given to more than one fact: \"s0\" (2 facts), \"s1\" (2 facts), \
+                 \"s10\" (2 facts), \"s100\" (2 facts), \"s1000\" (2 facts), \"s1001\" (2 facts), \"s1002\" (2 facts), \
+                 \"s1003\" (2 facts), \"s1004\" (2 facts), \"s1005\" (2 facts) and 9,990 more"
+            )
+        );
         assert!(found.iter().any(|p| p.1 == format!("{} more references to missing facts not shown", records - 50)));
     }
 

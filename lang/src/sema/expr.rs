@@ -702,6 +702,9 @@ impl<'c> ExprChecker<'c> {
             Returns::Int => Some(Ty::Int),
             Returns::FirstArgument => Some(lowered[0].1.definite().clone()),
             Returns::Common => unify(lowered[0].1.definite(), lowered[1].1.definite()),
+            Returns::Bool => Some(Ty::Bool),
+            Returns::Text => Some(Ty::Text),
+            Returns::TextList => Some(Ty::List(Box::new(Ty::Text))),
         };
         let Some(ty) = ty else {
             let types: Vec<String> = lowered.iter().map(|(_, t)| format!("`{}`", self.ty_name(t))).collect();
@@ -714,6 +717,34 @@ impl<'c> ExprChecker<'c> {
             );
             return (Ex::Const(Value::Bool(false)), Ty::Error);
         };
+        // A pattern is a literal, compiled now: a bad one is refused before anything runs.
+        for ((_, arg), ((x, _), written)) in builtin.params.iter().zip(lowered.iter().zip(args)) {
+            if *arg != builtins::Arg::Pattern {
+                continue;
+            }
+            let problem = match x {
+                Ex::Const(Value::Text(pattern)) => crate::eval::text::compile(pattern).err().map(|why| {
+                    (
+                        Code::BadLiteral,
+                        format!("`{}` cannot use this pattern: {why}", func.name),
+                        "this pattern".to_string(),
+                    )
+                }),
+                _ => Some((
+                    Code::NotConstant,
+                    format!("the pattern of `{}` must be a text literal", func.name),
+                    "not a literal".to_string(),
+                )),
+            };
+            if let Some((code, message, label)) = problem {
+                let d = self.error(code, written.span, message, label);
+                d.help = Some(
+                    "write the pattern in quotes, in the syntax of Rust's regex crate (docs/language.md, builtins)"
+                        .into(),
+                );
+                return (Ex::Const(Value::Bool(false)), Ty::Error);
+            }
+        }
         let ty = if optional { ty.optional() } else { ty };
         (Ex::Builtin(builtin.op, lowered.into_iter().map(|(x, _)| x).collect()), ty)
     }
