@@ -6,10 +6,14 @@
 //! `tests/fixtures/peers-facts-n1000-seed42.json` tiled 100 times (keys
 //! made unique), as `lang/benches/peers.rs` does.
 //!
-//! It records: start-up to the first prompt; the median time from Enter
-//! to the next prompt of `:set` over ten edits on different systems;
-//! `:undo`; `:diff`; the resident memory (RSS) at the first prompt and
-//! after the ten edits. Not a timed test: it asserts nothing about time.
+//! It records: start-up to the first prompt, and to the evaluation's
+//! `evaluated: N findings` (a large project is evaluated while the prompt
+//! waits for input); the median time from Enter to the next prompt of
+//! `:set` over ten edits on different systems; `:undo`; `:diff`; the
+//! resident memory (RSS) once the project is evaluated and after the ten
+//! edits; and Ctrl-C during `:as-of` (the time from it to the prompt, and
+//! the answer to `40 + 2` after it). Not a timed test: it asserts nothing
+//! about time.
 //!
 //! Run (release; a few minutes with the build):
 //! `cargo bench --bench repl` (`-- N` for another number of systems).
@@ -112,6 +116,20 @@ fn until_prompt(master: &mut File, after_newline: bool) -> Result<String, Box<dy
     }
 }
 
+/// Reads the terminal until `needle` has been printed; what was read.
+fn until_text(master: &mut File, needle: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 1 << 16];
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        let n = master.read(&mut chunk)?;
+        if n == 0 {
+            return Err("the REPL ended".into());
+        }
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    Ok(String::from_utf8_lossy(&seen).into_owned())
+}
+
 /// Types a line and Enter, and waits for the next prompt: the time from
 /// Enter to it, and what was printed.
 fn timed(master: &mut File, line: &str) -> Result<(Duration, String), Box<dyn std::error::Error>> {
@@ -174,10 +192,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let process = PtyProcess::new(command)?;
     let mut master = process.get_file_handle()?;
-    until_prompt(&mut master, false)?;
+    let banner = until_prompt(&mut master, false)?;
     let startup = start.elapsed();
+    // The findings, printed above the prompt when the evaluation is done
+    // (or in the banner, for a small project).
+    if !banner.contains("findings") {
+        until_text(&mut master, "findings")?;
+    }
+    let evaluated = start.elapsed();
     let pid = child_named("aims").ok_or("the aims process is not a child of this one")?;
     std::thread::sleep(Duration::from_millis(200));
+    let _ = read_available(&mut master, &mut [0u8; 1 << 16]);
     let rss_prompt = rss_mib(pid);
 
     // A first command, so that each edit below is timed as the edits of a
@@ -211,6 +236,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !out.contains("since the project was loaded (9 edits)") {
         return Err(format!("`:diff` answered {out}").into());
     }
+    // Ctrl-C while `:as-of` evaluates every rule again, then `40 + 2`.
+    master.write_all(b":as-of 2027-06-01\r")?;
+    master.flush()?;
+    std::thread::sleep(Duration::from_millis(300));
+    master.write_all(b"\x03")?;
+    master.flush()?;
+    let ctrl_c = Instant::now();
+    let out = until_prompt(&mut master, true)?;
+    let after_ctrl_c = ctrl_c.elapsed();
+    let interrupted = out.contains("interrupted: the session is as it was before this command");
+    let (_, out) = timed(&mut master, "40 + 2")?;
+    let answered = out.lines().any(|l| l.trim() == "42");
+    let (_, out) = timed(&mut master, ":as-of")?;
+    let as_of_kept = out.contains("as of 2026-01-01");
     master.write_all(b":quit\r")?;
     master.flush()?;
     drop(process);
@@ -219,12 +258,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("| measure | value |");
     println!("| --- | ---: |");
     println!("| start-up to the prompt | {} |", ms(startup));
+    println!("| start-up to `evaluated: N findings` | {} |", ms(evaluated));
     println!("| `:set`, median of 10 edits on different systems, Enter to prompt | {} |", ms(median(sets.clone())));
     println!("| `:set`, slowest of the 10 | {} |", ms(sets.iter().copied().max().unwrap_or_default()));
     println!("| `:undo`, Enter to prompt | {} |", ms(undo));
     println!("| `:diff` (9 edits), Enter to prompt | {} |", ms(diff));
-    println!("| RSS at the prompt | {rss_prompt:.0} MiB |");
+    println!("| RSS at the prompt, evaluated | {rss_prompt:.0} MiB |");
     println!("| RSS after ten edits | {rss_edits:.0} MiB ({:+.1} %) |", (rss_edits / rss_prompt - 1.0) * 100.0);
+    println!(
+        "| Ctrl-C 300 ms into `:as-of 2027-06-01`: to the prompt | {} ({}) |",
+        ms(after_ctrl_c),
+        if interrupted { "interrupted" } else { "NOT interrupted" }
+    );
+    println!(
+        "| then `40 + 2` | {}; date {} |",
+        if answered { "42" } else { "NOT answered" },
+        if as_of_kept { "still 2026-01-01" } else { "CHANGED" }
+    );
     println!("\nThe REPL's `:timing` account of each command:");
     for account in accounts {
         println!("  {account}");

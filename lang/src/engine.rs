@@ -411,6 +411,38 @@ impl Engine {
         db::evaluation(&self.db, self.ws)
     }
 
+    /// [`Engine::evaluation`] of the engine as it is now, to run on another
+    /// thread (a front end that shows its prompt while a large project is
+    /// evaluated). The closure works on its own handle to this engine's
+    /// database, so what it computes is memoized here: `evaluation()`
+    /// afterwards returns the same evaluation without computing it again.
+    ///
+    /// Change nothing in this engine while the closure runs: a change
+    /// cancels it (it returns `None`) and waits for it to stop. It is not
+    /// stopped by the engine's interrupt handle.
+    ///
+    /// ```
+    /// # use aims_lang::{facts::{Format, Mapping}, Engine};
+    /// # let policy = "entity S { id: Text key, ok: Bool }\ncontrol c for s: S { require s.ok }\n";
+    /// # let facts = r#"{ "S": [ { "id": "a", "ok": false } ] }"#;
+    /// # let engine = Engine::from_texts("p.aims", policy, &[("f.json", Format::Json, Mapping::default(), facts)]).unwrap();
+    /// let evaluating = std::thread::spawn(engine.evaluation_elsewhere());
+    /// let evaluation = evaluating.join().unwrap().expect("not cancelled");
+    /// assert!(std::sync::Arc::ptr_eq(&evaluation, &engine.evaluation()));
+    /// ```
+    pub fn evaluation_elsewhere(&self) -> impl FnOnce() -> Option<Arc<Evaluation>> + Send + 'static {
+        let db = self.db.clone();
+        let ws = self.ws;
+        move || {
+            salsa::Cancelled::catch(std::panic::AssertUnwindSafe(|| {
+                ws.spent(&db).reset();
+                db::prewarm(&db, ws);
+                db::evaluation(&db, ws)
+            }))
+            .ok()
+        }
+    }
+
     /// Adds a fact file, or replaces the one with the same name. On error
     /// the engine keeps its previous facts.
     pub fn set_facts(&mut self, name: &str, format: Format, mapping: Mapping, text: &str) -> Result<(), LoadFailure> {

@@ -9,6 +9,11 @@
 //! to leave, and a second one in a row leaves. While a command runs, the
 //! terminal turns Ctrl-C into SIGINT, which interrupts the command (see
 //! `session::interrupt`) instead of ending the process.
+//!
+//! A project with more than [`BACKGROUND_FACTS`] facts shows its prompt
+//! once it is loaded and checked, while it is evaluated on another thread:
+//! the banner then gives the number of findings on a line of its own when
+//! they are known, and a command entered before waits for them.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +24,7 @@ use std::time::Instant;
 
 use aims_lang::diag::{self, Code, RenderOptions};
 use aims_lang::project::LoadOptions;
+use aims_lang::report::count as plural;
 use aims_lang::Date;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -135,7 +141,8 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
         eprintln!("aims: `{}` does not exist", path.display());
         return ExitCode::from(EXIT_USAGE);
     }
-    let mut session = match Session::load(path, LoadOptions::default(), as_of) {
+    let load = if std::io::stdin().is_terminal() { Session::load_unevaluated } else { Session::load };
+    let mut session = match load(path, LoadOptions::default(), as_of) {
         Ok(session) => session,
         Err(failure) => {
             let color = std::io::stderr().is_terminal() && !no_color();
@@ -159,6 +166,8 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let mut stdout = std::io::stdout();
+    start_evaluation(&mut session, &mut editor, &mut stdout);
     editor.set_helper(Some(ReplHelper { vocabulary: session.vocabulary() }));
     let line_was_empty = Arc::new(AtomicBool::new(false));
     let ctrl_c = CtrlC { line_was_empty: line_was_empty.clone() };
@@ -170,9 +179,6 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
     }
     let interrupt = session.interrupt_handle();
     forward_ctrl_c(interrupt.clone());
-    let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "{}Type :help for the commands, :quit to leave.", session.banner());
-    let _ = stdout.flush();
     // Whether the last key was Ctrl-C at an empty prompt.
     let mut leaving = false;
     loop {
@@ -220,6 +226,37 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
         let _ = editor.save_history(file);
     }
     ExitCode::SUCCESS
+}
+
+/// A project with more facts than this shows its prompt before it is
+/// evaluated (see the module documentation).
+pub const BACKGROUND_FACTS: u64 = 10_000;
+
+/// Prints the banner and evaluates the project as loaded: at once for a
+/// small project, else on another thread, which prints the number of
+/// findings above the prompt when it is done.
+fn start_evaluation(
+    session: &mut Session,
+    editor: &mut Editor<ReplHelper, DefaultHistory>,
+    stdout: &mut std::io::Stdout,
+) {
+    let printer = (session.facts_count() > BACKGROUND_FACTS).then(|| editor.create_external_printer().ok()).flatten();
+    let Some(mut printer) = printer else {
+        let _ = writeln!(stdout, "{}Type :help for the commands, :quit to leave.", session.banner());
+        let _ = stdout.flush();
+        return;
+    };
+    let _ = writeln!(
+        stdout,
+        "{}; evaluating {} (a command entered before it is done waits for it)\nType :help for the commands, :quit to leave.",
+        session.banner_head(),
+        plural(session.facts_count() as usize, "fact", "facts")
+    );
+    let _ = stdout.flush();
+    session.evaluate_in_background(move |evaluation| {
+        use rustyline::ExternalPrinter;
+        let _ = printer.print(format!("evaluated: {}\n", plural(evaluation.findings.len(), "finding", "findings")));
+    });
 }
 
 /// How many "Annex A control neither implemented nor excluded" (W0002)

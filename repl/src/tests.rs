@@ -323,6 +323,57 @@ fn the_banner_agrees_in_number() {
     );
 }
 
+/// A session evaluated on another thread (as the terminal does for a
+/// large project) answers every command as one evaluated at load.
+#[test]
+fn a_session_evaluated_in_the_background_answers_as_one_evaluated_at_load() {
+    let commands = [
+        ":set AISystem \"credit-scorer\".human_oversight = false",
+        ":diff",
+        ":undo",
+        ":remove AISystem \"limit-adjuster\"",
+        ":as-of 2027-06-01",
+        ":diff",
+        ":reset",
+    ];
+    let mut eager = session();
+    let mut background = match Session::load_unevaluated(&example(), LoadOptions::default(), Some(date("2026-11-01"))) {
+        Ok(session) => session,
+        Err(failure) => panic!("the example loads: {:?}", failure.diagnostics),
+    };
+    assert!(!background.is_evaluated());
+    // The head of the banner needs no evaluation.
+    assert!(eager.banner().starts_with(&format!("{}, ", background.banner_head())));
+    assert!(!background.is_evaluated());
+    let (send, receive) = std::sync::mpsc::channel();
+    background.evaluate_in_background(move |evaluation| {
+        let _ = send.send(evaluation.findings.len());
+    });
+    // The first command waits for the evaluation, then answers as usual.
+    for command in commands {
+        assert_eq!(run(&mut background, command), run(&mut eager, command), "{command}");
+        assert!(background.is_evaluated());
+    }
+    assert_eq!(receive.recv().ok(), Some(8), "the thread reports the findings as loaded");
+    assert_consistent(&background);
+}
+
+/// A session not evaluated at load is evaluated by its first command.
+#[test]
+fn a_session_not_evaluated_at_load_is_evaluated_by_its_first_command() {
+    let mut s = match Session::load_unevaluated(&example(), LoadOptions::default(), Some(date("2026-11-01"))) {
+        Ok(session) => session,
+        Err(failure) => panic!("the example loads: {:?}", failure.diagnostics),
+    };
+    assert_eq!(s.facts_count(), session().facts_count());
+    assert!(s.facts_count() > 0);
+    assert_eq!(run(&mut s, ":help"), run(&mut session(), ":help"));
+    assert!(!s.is_evaluated(), "help needs no evaluation");
+    let text = run(&mut s, ":set AISystem \"credit-scorer\".human_oversight = false");
+    assert!(s.is_evaluated());
+    assert!(text.contains("findings (8 → 10)"), "{text}");
+}
+
 #[test]
 fn control_characters_in_replies_become_visible_escapes() {
     let mut s = session();

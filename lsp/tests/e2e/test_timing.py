@@ -12,8 +12,9 @@ asked for:
 
 The project is the one of the criterion bench `lsp/benches/did_change.rs`
 (the same generator, written again here): ~910 controls over 256 systems,
-one control in ten failing; each edit changes one digit of control 501's
-`let`, which changes how many systems it fails for.
+one control in ten failing (`AIMS_LSP_TIMING_FAILING_EVERY=1`: every
+control failing, ~910 diagnostics); each edit changes one digit of control
+501's `let`, which changes how many systems it fails for.
 """
 
 import json
@@ -34,6 +35,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 EDITS = int(os.environ.get("AIMS_LSP_TIMING_EDITS", "30"))
+FAILING_EVERY = int(os.environ.get("AIMS_LSP_TIMING_FAILING_EVERY", "10"))
 
 
 def policy(failing_every: int) -> str:
@@ -72,7 +74,7 @@ def project(root: pathlib.Path, failing_every: int) -> str:
 async def big(lsp_client: LanguageClient, tmp_path):
     root = (tmp_path / "project").resolve()
     root.mkdir()
-    lsp_client.source = project(root, 10)
+    lsp_client.source = project(root, FAILING_EVERY)
     lsp_client.root = root
     await lsp_client.initialize_session(
         types.InitializeParams(
@@ -156,6 +158,7 @@ async def test_latency_on_a_10000_line_policy(big):
 
     result = {
         "lines": source.count("\n"),
+        "failing_every": FAILING_EVERY,
         "diagnostics": diagnostics,
         "samples": EDITS,
         "did_change_to_publish_diagnostics_median_ms": median_ms(changes),

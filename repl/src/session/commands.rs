@@ -184,7 +184,7 @@ impl Session {
             return self.error_at(input, d);
         };
         let before = self.evaluated();
-        let as_of = self.initial.evaluation.as_of;
+        let as_of = self.initial().evaluation.as_of;
         let loaded = timed(&mut self.spent, || Engine::load(&path, &options));
         match loaded {
             Err(failure) => {
@@ -207,7 +207,7 @@ impl Session {
                 let evaluation = timed(&mut self.spent, || engine.evaluation());
                 let after = Evaluated { outline: Outline::of(engine.program()), evaluation };
                 self.origin = origin;
-                self.initial = initial;
+                self.initial = Some(initial);
                 self.engine = engine;
                 self.edits = applied;
                 self.undo = undo;

@@ -104,8 +104,11 @@ pub struct Session {
     engine: Engine,
     /// The engine's inputs as loaded, as of the starting date.
     origin: Checkpoint,
-    /// The evaluation as loaded, for `:diff`.
-    initial: Evaluated,
+    /// The evaluation as loaded, for `:diff` (see [`Session::initial`]).
+    initial: Option<Evaluated>,
+    /// The evaluation as loaded while another thread computes it (see
+    /// [`Session::evaluate_in_background`]).
+    pending: Option<std::thread::JoinHandle<Option<Arc<Evaluation>>>>,
     /// The edits applied to `engine`, in order.
     edits: Vec<Edit>,
     /// The engine's inputs before each edit of `edits`, for `:undo`.
@@ -152,14 +155,23 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// A session on a loaded engine, evaluated as of `as_of`.
-    pub fn new(mut engine: Engine, as_of: Date) -> Session {
+    pub fn new(engine: Engine, as_of: Date) -> Session {
+        let mut session = Session::unevaluated(engine, as_of);
+        session.initial();
+        session
+    }
+
+    /// A session on a loaded engine as of `as_of`, not yet evaluated: the
+    /// evaluation as loaded is made by the first command, or by
+    /// [`Session::evaluate_in_background`].
+    pub fn unevaluated(mut engine: Engine, as_of: Date) -> Session {
         engine.set_as_of(as_of);
         let origin = engine.checkpoint();
-        let initial = Evaluated { outline: Outline::of(engine.program()), evaluation: engine.evaluation() };
         Session {
             engine,
             origin,
-            initial,
+            initial: None,
+            pending: None,
             edits: Vec::new(),
             undo: Vec::new(),
             limit: Some(DEFAULT_LIMIT),
@@ -177,11 +189,62 @@ impl Session {
     /// Loads a project folder (or `.aims` file); `:reload` reads it again.
     /// Without a date, the session uses `aims.toml`'s `as_of`, else today.
     pub fn load(path: &Path, options: LoadOptions, as_of: Option<Date>) -> Result<Session, LoadFailure> {
+        let mut session = Session::load_unevaluated(path, options, as_of)?;
+        session.initial();
+        Ok(session)
+    }
+
+    /// [`Session::load`] without the evaluation (see [`Session::unevaluated`]).
+    pub fn load_unevaluated(path: &Path, options: LoadOptions, as_of: Option<Date>) -> Result<Session, LoadFailure> {
         let engine = Engine::load(path, &options)?;
         let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
-        let mut session = Session::new(engine, as_of);
+        let mut session = Session::unevaluated(engine, as_of);
         session.project = Some((path.to_path_buf(), options));
         Ok(session)
+    }
+
+    /// Starts the evaluation as loaded on another thread, if it is not made
+    /// yet; `done` is called there with it. The next command waits for it
+    /// (and for nothing else: until then the session only reads its
+    /// inputs), so every answer is as if it had been made at load.
+    pub fn evaluate_in_background(&mut self, done: impl FnOnce(&Evaluation) + Send + 'static) {
+        if self.initial.is_some() || self.pending.is_some() {
+            return;
+        }
+        let evaluate = self.engine.evaluation_elsewhere();
+        self.pending = Some(std::thread::spawn(move || {
+            let evaluation = evaluate();
+            if let Some(evaluation) = &evaluation {
+                done(evaluation);
+            }
+            evaluation
+        }));
+    }
+
+    /// Whether the evaluation as loaded is made (not still under way).
+    pub fn is_evaluated(&self) -> bool {
+        self.initial.is_some()
+    }
+
+    /// The evaluation as loaded: made now, or taken from the thread of
+    /// [`Session::evaluate_in_background`] (waiting for it). Every command
+    /// calls it before it changes anything.
+    fn initial(&mut self) -> &Evaluated {
+        let pending = self.pending.take();
+        let engine = &self.engine;
+        self.initial.get_or_insert_with(|| {
+            // A thread that was cancelled or failed leaves it to be made here.
+            let evaluation = pending.and_then(|p| p.join().ok().flatten()).unwrap_or_else(|| engine.evaluation());
+            Evaluated { outline: Outline::of(engine.program()), evaluation }
+        })
+    }
+
+    /// How many facts the project has, of every entity.
+    pub fn facts_count(&self) -> u64 {
+        let facts = self.engine.facts();
+        (0..self.engine.program().entities.len())
+            .map(|e| u64::from(aims_lang::facts::Facts::len(&facts, EntityId(e as u32))))
+            .sum()
     }
 
     /// Whether diagnostics are rendered with ANSI colours.
@@ -206,16 +269,21 @@ impl Session {
 
     /// One line about the project, for the start of a terminal session.
     pub fn banner(&self) -> String {
-        let program = self.engine.program();
         let evaluation = self.engine.evaluation();
+        format!("{}, {}\n", self.banner_head(), plural(evaluation.findings.len(), "finding", "findings"))
+    }
+
+    /// The banner without the number of findings, which needs the
+    /// evaluation: `peers as of 2026-01-01: 20 controls and audits, 0 risks, 0 objectives`.
+    pub fn banner_head(&self) -> String {
+        let program = self.engine.program();
         format!(
-            "{} as of {}: {}, {}, {}, {}\n",
+            "{} as of {}: {}, {}, {}",
             terminal_safe_line(self.engine.name()),
-            evaluation.as_of,
+            self.engine.as_of(),
             plural(program.rules.len(), "control or audit", "controls and audits"),
             plural(program.risks.len(), "risk", "risks"),
             plural(program.objectives.len(), "objective", "objectives"),
-            plural(evaluation.findings.len(), "finding", "findings")
         )
     }
 
@@ -275,6 +343,13 @@ impl Session {
         self.spent = Duration::ZERO;
         let parsed = parse::parse(input);
         let parse = start.elapsed();
+        // Made (or waited for) before anything changes: engine time. Not
+        // for leaving or help, which need no evaluation.
+        if !matches!(parsed, Ok(Input::Quit | Input::Empty | Input::Help)) {
+            let waiting = Instant::now();
+            self.initial();
+            self.spent += waiting.elapsed();
+        }
         let mut reply = match parsed {
             Ok(parsed) => self.dispatch_interruptible(input, parsed),
             Err(e) => Reply::text(self.parse_error(input, e)),
@@ -334,7 +409,7 @@ impl Session {
             Input::Why { rule, key } => self.why(input, rule, key),
             Input::Diff(to) => {
                 let now = self.evaluated();
-                let diff = Diff::between(self.initial.side(), now.side());
+                let diff = Diff::between(self.initial().side(), now.side());
                 let head = format!("since the project was loaded ({}):\n", count(self.edits.len(), "edit"));
                 match to {
                     None => self.answer(head, diff),
