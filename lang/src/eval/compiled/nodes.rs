@@ -12,11 +12,12 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
-use super::column::{first, rows, BlockRows, Bools, Col, Mask, BLOCK_ROWS};
+use super::column::{first, not_recorded, rows, BlockRows, Bools, Col, Mask, BLOCK_ROWS};
 use super::quantifier::takes_steps;
 use crate::eval::expr::{arith, stopped_by_budget};
 use crate::eval::{new_frame, Env, Frame};
 use crate::ir::*;
+use crate::syntax::ast::CmpOp;
 
 /// The rows of a block being evaluated, and what each row's outcome has
 /// spent of the evaluation budget.
@@ -108,6 +109,11 @@ impl<'e, 'a> Block<'e, 'a> {
             }
             Ex::Cmp(op, a, b) => {
                 let (a, b) = (self.eval(a, slots, live), self.eval(b, slots, live));
+                if let (Col::Field(field, path), Col::Splat(y)) = (&*a, &*b) {
+                    if !y.is_unknown() {
+                        return Cow::Owned(Col::Bools(self.field_against(*op, *field, path, y, live)));
+                    }
+                }
                 let mut out = Bools::default();
                 for i in rows(live) {
                     let (x, y) = (a.get(&self.rows, i), b.get(&self.rows, i));
@@ -313,6 +319,21 @@ impl<'e, 'a> Block<'e, 'a> {
                 Col::Vals(out)
             }
         }
+    }
+
+    /// `s.field OP constant` (the commonest comparison): the field read in
+    /// place, as `Col::get` would read it, without a copy per row.
+    fn field_against(&self, op: CmpOp, field: u32, path: &std::sync::Arc<str>, y: &Value, live: Mask) -> Bools {
+        let mut out = Bools::default();
+        for i in rows(live) {
+            match self.rows.values.get(i).and_then(|v| v.get(field as usize)) {
+                None | Some(Value::Absent) => out.other.push((i as u32, not_recorded(path))),
+                Some(x) if x.is_unknown() => out.other.push((i as u32, x.clone())),
+                Some(x) if self.env.holds(op, x, y) => out.t |= 1 << i,
+                Some(_) => out.f |= 1 << i,
+            }
+        }
+        out
     }
 
     /// A column of one value per live row.
