@@ -181,7 +181,7 @@ impl Report {
         );
         for r in &self.soa {
             let detail = if r.implemented_by.is_empty() {
-                r.justification.as_deref().map(esc).unwrap_or_default()
+                esc(&r.justification)
             } else {
                 esc(&r.implemented_by.join(", "))
             };

@@ -22,6 +22,7 @@ mod markdown;
 mod outcomes;
 mod sarif;
 pub mod soa;
+pub mod soa_detail;
 /// When each dated obligation falls due (`aims timeline`).
 pub mod timeline {
     pub use crate::timeline::*;
