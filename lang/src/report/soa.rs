@@ -333,18 +333,25 @@ fn rows_for(
                 _ => {
                     let defs: Vec<&crate::ir::RuleDef> =
                         implemented_by.iter().filter_map(|n| rule_defs.get(n.as_str()).copied()).collect();
-                    // The policy's own words: a project rule's doc comment,
-                    // else the reason its first `require` gives.
-                    let purpose = defs
-                        .iter()
-                        .filter(|d| !from_stdlib.contains(d.decl.name.as_str()))
-                        .find_map(|d| d.decl.docs.as_deref().map(first_paragraph))
+                    // The policy's own words: the doc comment of the organisation's
+                    // requirement or of a project rule, else the reason the
+                    // first `require` gives.
+                    // A requirement of the organisation's own is justified by its doc comment.
+                    let own_docs = (!file_name(sources, r.span.file).starts_with("<stdlib>/"))
+                        .then(|| r.docs.as_deref().map(first_paragraph))
+                        .flatten();
+                    let purpose = own_docs
+                        .or_else(|| {
+                            defs.iter()
+                                .filter(|d| !from_stdlib.contains(d.decl.name.as_str()))
+                                .find_map(|d| d.decl.docs.as_deref().map(first_paragraph))
+                        })
                         .or_else(|| {
                             defs.iter().find_map(|d| d.requirements().first().and_then(|q| q.because.clone()))
                         })
                         .or_else(|| defs.iter().find_map(|d| d.title.clone()))
                         .unwrap_or_else(|| format!("implemented by {}", implemented_by.join(", ")));
-                    let mut text = format!("Included: {purpose}.");
+                    let mut text = format!("Included: {}.", purpose.trim_end_matches('.'));
                     if !treats_risks.is_empty() {
                         text.push_str(&format!(" Treats the risks {}.", treats_risks.join(", ")));
                     }
