@@ -127,8 +127,7 @@ mod tests {
         let rules = graded_rules();
         let mut existence = 0;
         for (name, severity, organisation, sources) in &rules {
-            let missing_altogether =
-                sources.iter().all(|s| s.starts_with("documented(") || s.starts_with("exists "));
+            let missing_altogether = sources.iter().all(|s| s.starts_with("documented(") || s.starts_with("exists "));
             if *organisation && missing_altogether {
                 existence += 1;
                 assert_eq!(*severity, Severity::Major, "{name}: {sources:?}");
@@ -151,9 +150,7 @@ mod tests {
     fn every_clause_and_every_documented_record_has_a_rule() {
         let engine = crate::Engine::from_texts("p.aims", "use aims\nuse iso42001\n", &[]).expect("loads");
         let program = engine.program();
-        let cited = |id: &str| {
-            program.rules.iter().any(|r| r.clauses.iter().chain(&r.implements).any(|c| c == id))
-        };
+        let cited = |id: &str| program.rules.iter().any(|r| r.clauses.iter().chain(&r.implements).any(|c| c == id));
         let leaves: Vec<&str> = program
             .requirements
             .iter()

@@ -292,7 +292,9 @@ fn unrecorded(as_of: &str) -> DocumentControl {
         approver: None,
         approval_date: None,
         as_of: as_of.to_string(),
-        note: Some("the policies do not load aims.records: no Document records to take document control from".to_string()),
+        note: Some(
+            "the policies do not load aims.records: no Document records to take document control from".to_string(),
+        ),
     }
 }
 
@@ -316,7 +318,13 @@ fn quantified<'s>(program: &Program, source: &'s str) -> Vec<&'s str> {
 
 /// The statement of `framework` with evidence and document control; its
 /// rows are empty when the program does not load the catalogue.
-pub fn build(program: &Program, sources: &Sources, facts: &dyn Facts, report: &Report, framework: Framework) -> Statement {
+pub fn build(
+    program: &Program,
+    sources: &Sources,
+    facts: &dyn Facts,
+    report: &Report,
+    framework: Framework,
+) -> Statement {
     let documents = Documents::of(program);
     let document = match &documents {
         Some(d) => d.control(program, facts, &report.as_of),
@@ -347,7 +355,12 @@ fn detail(
     for name in &row.implemented_by {
         let Some(def) = program.rule_by_name(name).map(|id| program.rule(id)) else { continue };
         let Some(view) = report.rules.iter().find(|r| &r.name == name) else { continue };
-        checks.push(Check { rule: name.clone(), kind: view.kind, severity: view.severity, counts: view.counts.clone() });
+        checks.push(Check {
+            rule: name.clone(),
+            kind: view.kind,
+            severity: view.severity,
+            counts: view.counts.clone(),
+        });
         let sources_of: Vec<&str> = def.requirements().iter().map(|q| q.source.as_str()).collect();
         // Documents whose kind the rule names.
         let mut kinds: Vec<&str> = Vec::new();
@@ -528,7 +541,8 @@ exception b_intended
         assert_eq!(logging.row.implementation, Some(soa::Implementation::NotImplemented));
         assert_eq!(logging.evidence.len(), 2);
         // No concern raised: nothing to check, included and implemented, with a note.
-        let concerns = statement("use aims\nuse iso42001\nfact Document { id: \"k\", kind: concern_process, approved: true }\n");
+        let concerns =
+            statement("use aims\nuse iso42001\nfact Document { id: \"k\", kind: concern_process, approved: true }\n");
         let a33 = row(&concerns, "A.3.3");
         assert_eq!(a33.row.status, SoaStatus::Passing);
         let nothing = statement("use aims\nuse iso42001\n");
