@@ -43,6 +43,8 @@ pub enum FrameworkArg {
 pub enum SoaFormat {
     Text,
     Json,
+    /// An OSCAL 1.0.6 component definition.
+    Oscal,
 }
 
 pub fn run(args: SoaArgs) -> ExitCode {
@@ -86,6 +88,10 @@ pub fn run(args: SoaArgs) -> ExitCode {
     }
     let text = match args.format {
         SoaFormat::Text => soa::to_text(engine.name(), framework, &statement),
+        SoaFormat::Oscal => {
+            let document = aims_lang::report::oscal::component_definition(engine.name(), framework, &statement);
+            serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+        }
         SoaFormat::Json => {
             let mut json = serde_json::to_string_pretty(&serde_json::json!({
                 "schema": "aims-soa/2",

@@ -19,6 +19,7 @@ mod html;
 mod junit;
 mod location;
 mod markdown;
+pub mod oscal;
 mod outcomes;
 mod sarif;
 pub mod soa;
