@@ -49,8 +49,41 @@ fn every_example_has_a_complete_statement_of_applicability() {
         let gaps: Vec<&str> =
             rows.iter().filter(|r| r["status"] == "not_addressed").filter_map(|r| r["id"].as_str()).collect();
         assert!(gaps.is_empty(), "{project}: not addressed: {gaps:?}");
-        for row in rows.iter().filter(|r| r["status"] == "excluded") {
+        // Document control comes from the approved SoA record.
+        let document = &json["document"];
+        let recorded: &[&str] = if name(&dir) == "credit-scoring" {
+            // Its own Document entity records no version, owner or approver.
+            &["record", "title", "approval_date", "as_of"]
+        } else {
+            &["record", "title", "version", "owner", "approver", "approval_date", "as_of"]
+        };
+        for field in recorded {
+            assert!(document[field].as_str().is_some_and(|v| !v.is_empty()), "{project}: {field} in {document}");
+        }
+        let own = json["organisation_controls"].as_array().expect("organisation_controls");
+        for row in rows.iter().chain(own) {
+            // Every row: a justification for the inclusion or the exclusion,
+            // and evidence references (documents, records or the exclusion).
             assert!(row["justification"].as_str().is_some_and(|j| j.len() > 10), "{project}: {row}");
+            let evidence = row["evidence"].as_array().expect("evidence");
+            assert!(!evidence.is_empty(), "{project}: {}", row["id"]);
+            for e in evidence {
+                let ok = match e["type"].as_str() {
+                    Some("document") => e["id"].is_string() && e["approved"].is_boolean(),
+                    Some("record") => e["entity"].is_string() && e["key"].is_string() && e["outcome"].is_string(),
+                    Some("policy") => e["location"].is_string(),
+                    Some("more") => e["count"].is_u64(),
+                    _ => false,
+                };
+                assert!(ok, "{project}: {e}");
+            }
+            // The implementation status is apart from the test result.
+            match row["decision"].as_str() {
+                Some("excluded") => assert!(row["implementation"].is_null(), "{project}: {row}"),
+                Some("included") => assert!(row["implementation"].is_string(), "{project}: {row}"),
+                _ => panic!("{project}: {row}"),
+            }
+            assert_ne!(row["status"], "not_applicable", "{project}: {row}");
         }
     }
 }

@@ -104,6 +104,73 @@ mod tests {
         assert!(title.contains("interested parties can report adverse impacts"), "{title}");
     }
 
+    /// The severity of every rule of the stdlib, with the sources of its `require`s.
+    fn graded_rules() -> Vec<(String, crate::syntax::ast::Severity, bool, Vec<String>)> {
+        let engine = crate::Engine::from_texts("p.aims", "use aims\nuse iso42001\n", &[]).expect("the stdlib loads");
+        engine
+            .program()
+            .rules
+            .iter()
+            .map(|r| {
+                let sources = r.requirements().iter().map(|q| q.source.clone()).collect();
+                (r.decl.name.clone(), r.severity, r.subject.is_none(), sources)
+            })
+            .collect()
+    }
+
+    /// docs/stdlib.md, "How rules are graded": a record or process missing
+    /// altogether is major; a currency rule (the record is recent, or there is
+    /// none at all and the existence rule already says so) is minor.
+    #[test]
+    fn one_grading_rule_for_all() {
+        use crate::syntax::ast::Severity;
+        let rules = graded_rules();
+        let mut existence = 0;
+        for (name, severity, organisation, sources) in &rules {
+            let missing_altogether = sources.iter().all(|s| s.starts_with("documented(") || s.starts_with("exists "));
+            if *organisation && missing_altogether {
+                existence += 1;
+                assert_eq!(*severity, Severity::Major, "{name}: {sources:?}");
+            }
+            if sources.iter().any(|s| s.contains(" within ") && s.contains(") or not (exists ")) {
+                assert_eq!(*severity, Severity::Minor, "{name}: {sources:?}");
+            }
+        }
+        assert!(existence >= 15, "{existence}");
+        let severity = |n: &str| rules.iter().find(|r| r.0 == n).map(|r| r.1);
+        // A review one day late is a lapse; an action found ineffective means
+        // corrective action does not work.
+        assert_eq!(severity("management_review_current"), Some(Severity::Minor));
+        assert_eq!(severity("management_review_held"), Some(Severity::Major));
+        assert_eq!(severity("corrective_action_effective"), Some(Severity::Major));
+        assert_eq!(severity("corrective_action_checked"), Some(Severity::Minor));
+    }
+
+    #[test]
+    fn every_clause_and_every_documented_record_has_a_rule() {
+        let engine = crate::Engine::from_texts("p.aims", "use aims\nuse iso42001\n", &[]).expect("loads");
+        let program = engine.program();
+        let cited = |id: &str| program.rules.iter().any(|r| r.clauses.iter().chain(&r.implements).any(|c| c == id));
+        let leaves: Vec<&str> = program
+            .requirements
+            .iter()
+            .filter(|r| r.id.starts_with(|c: char| c.is_ascii_digit()) && r.id.contains('.'))
+            .filter(|r| !program.requirements.iter().any(|c| c.parent.as_deref() == Some(r.id.as_str())))
+            .map(|r| r.id.as_str())
+            .collect();
+        assert!(leaves.len() >= 28, "{leaves:?}");
+        for must in ["4.4", "5.1", "6.3", "7.1", "7.3", "7.4", "7.5.1", "7.5.2", "10.1"] {
+            assert!(leaves.contains(&must), "{must}");
+        }
+        let uncited: Vec<&&str> = leaves.iter().filter(|id| !cited(id)).collect();
+        assert!(uncited.is_empty(), "clauses no rule cites: {uncited:?}");
+        let documents: Vec<&str> =
+            program.requirements.iter().filter(|r| r.id.starts_with("DOC.")).map(|r| r.id.as_str()).collect();
+        assert!(documents.len() >= 20, "{documents:?}");
+        let unimplemented: Vec<&&str> = documents.iter().filter(|id| !cited(id)).collect();
+        assert!(unimplemented.is_empty(), "documented information no rule looks for: {unimplemented:?}");
+    }
+
     #[test]
     fn a_prefix_loads_every_module_under_it() {
         assert_eq!(resolve("iso42001").len(), 2);

@@ -53,6 +53,8 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML page.
     Html,
+    /// OSCAL 1.0.6 assessment results (docs/soa.md).
+    Oscal,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,7 +111,7 @@ fn write_failed(args: &CheckArgs, output: Option<super::output::Pending>, report
     let text = match args.format {
         Format::Json => report.to_json(),
         Format::Sarif => report.to_sarif(&sarif_base(&aims_lang::project::display_prefix(&args.path))),
-        Format::Text | Format::Junit | Format::Markdown | Format::Html => return None,
+        Format::Text | Format::Junit | Format::Markdown | Format::Html | Format::Oscal => return None,
     };
     emit(output, &text).err()
 }
@@ -171,6 +173,17 @@ pub fn run(args: CheckArgs) -> ExitCode {
         Format::Junit => Some(report.to_junit()),
         Format::Markdown => Some(report.to_markdown()),
         Format::Html => Some(report.to_html()),
+        Format::Oscal => {
+            let statement = aims_lang::report::soa_detail::build(
+                engine.program(),
+                engine.sources(),
+                &engine.facts(),
+                &report,
+                aims_lang::report::soa::Framework::Iso42001,
+            );
+            let document = aims_lang::report::oscal::assessment_results(&report, &statement);
+            Some(serde_json::to_string_pretty(&document).unwrap_or_default() + "\n")
+        }
     };
     bar.finish_and_clear();
     let written = match text {

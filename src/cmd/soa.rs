@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use aims_lang::project::LoadOptions;
 use aims_lang::report::soa::{self, Framework};
+use aims_lang::report::soa_detail;
 use aims_lang::report::Report;
 use aims_lang::Date;
 use clap::ValueEnum;
@@ -42,6 +43,8 @@ pub enum FrameworkArg {
 pub enum SoaFormat {
     Text,
     Json,
+    /// An OSCAL 1.0.6 component definition.
+    Oscal,
 }
 
 pub fn run(args: SoaArgs) -> ExitCode {
@@ -74,8 +77,8 @@ pub fn run(args: SoaArgs) -> ExitCode {
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
     let evaluation = engine.evaluate(as_of);
     let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
-    let rows = soa::statement(engine.program(), engine.sources(), &report.rules, framework);
-    if rows.is_empty() {
+    let statement = soa_detail::build(engine.program(), engine.sources(), &engine.facts(), &report, framework);
+    if statement.rows.is_empty() {
         eprintln!(
             "aims: the policies do not load the {} catalogue; add `use {}` to a policy file",
             framework.name(),
@@ -84,14 +87,20 @@ pub fn run(args: SoaArgs) -> ExitCode {
         return ExitCode::from(EXIT_INVALID);
     }
     let text = match args.format {
-        SoaFormat::Text => soa::to_text(engine.name(), framework, &rows),
+        SoaFormat::Text => soa::to_text(engine.name(), framework, &statement),
+        SoaFormat::Oscal => {
+            let document = aims_lang::report::oscal::component_definition(engine.name(), framework, &statement);
+            serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+        }
         SoaFormat::Json => {
             let mut json = serde_json::to_string_pretty(&serde_json::json!({
-                "schema": "aims-soa/1",
+                "schema": "aims-soa/2",
                 "project": engine.name(),
                 "as_of": as_of.to_string(),
                 "framework": framework.name(),
-                "rows": rows,
+                "document": statement.document,
+                "rows": statement.rows,
+                "organisation_controls": statement.organisation_controls,
             }))
             .unwrap_or_default();
             json.push('\n');

@@ -180,11 +180,8 @@ impl Report {
              <th>implemented by / justification</th><th>status</th></tr></thead><tbody>\n",
         );
         for r in &self.soa {
-            let detail = if r.implemented_by.is_empty() {
-                r.justification.as_deref().map(esc).unwrap_or_default()
-            } else {
-                esc(&r.implemented_by.join(", "))
-            };
+            let detail =
+                if r.implemented_by.is_empty() { esc(&r.justification) } else { esc(&r.implemented_by.join(", ")) };
             let status = r.status.as_str();
             let _ = writeln!(
                 out,

@@ -19,9 +19,11 @@ mod html;
 mod junit;
 mod location;
 mod markdown;
+pub mod oscal;
 mod outcomes;
 mod sarif;
 pub mod soa;
+pub mod soa_detail;
 /// When each dated obligation falls due (`aims timeline`).
 pub mod timeline {
     pub use crate::timeline::*;

@@ -1,7 +1,10 @@
 //! The Statement of Applicability (ISO/IEC 42001 clause 6.1.3): every
-//! control of a reference catalogue, applicable or excluded (with the
-//! justification), the organisation's rules that implement it, and their
-//! aggregate status.
+//! control of a reference catalogue, included or excluded, with the
+//! justification for either (the exclusion's `because`; for an inclusion,
+//! the policy's own words, the risks it treats and the obligations behind
+//! it), its implementation status apart from the latest test result, and
+//! the organisation's rules that implement it. `soa_detail.rs` adds, for
+//! `aims soa`, the evidence, the checks, the waivers and document control.
 //!
 //! The catalogue is a stdlib module: Annex A for ISO/IEC 42001, or the NIST
 //! AI RMF subcategories and the EU AI Act obligations, which are reached
@@ -57,7 +60,7 @@ impl Framework {
     }
 }
 
-/// Where a row stands, from the outcomes of the rules implementing it.
+/// The latest test result of a row, from the outcomes of the rules implementing it.
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum SoaStatus {
@@ -67,12 +70,35 @@ pub enum SoaStatus {
     Passing,
     /// Implemented; every failing outcome is covered by an exception.
     Waived,
-    /// Implemented, but no entity is in scope of the rules.
-    NotApplicable,
+    /// Implemented, but nothing in scope to check yet (no fact the rules
+    /// apply to): included, not excluded.
+    NothingToCheck,
     /// Excluded, with its justification.
     Excluded,
     /// Neither implemented nor excluded: a gap in the SoA.
     NotAddressed,
+}
+
+/// Whether a control is part of the AIMS.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Included: implemented, or to be (a gap when nothing implements it).
+    Included,
+    /// Excluded, with its justification.
+    Excluded,
+}
+
+/// How far an included control is implemented, apart from its test result.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Implementation {
+    /// Its rules are in place and none fails (or nothing is in scope yet).
+    Implemented,
+    /// Its rules are in place; some outcomes pass (or are waived), some fail.
+    Partially,
+    /// Nothing implements it, or every outcome of its rules fails.
+    NotImplemented,
 }
 
 /// One row of the Statement of Applicability.
@@ -87,16 +113,33 @@ pub struct SoaRow {
     pub parent: Option<String>,
     /// False when it is excluded.
     pub applicable: bool,
-    /// Why it is excluded, for an excluded control.
+    /// Included or excluded.
+    pub decision: Decision,
+    /// Why it is excluded (the `exclude`'s `because`), or why it is
+    /// included: the policy's own words, the risks it treats, the
+    /// requirements and legal obligations behind it. Never empty.
+    pub justification: String,
+    /// The risks whose treatment relies on its rules.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub treats_risks: Vec<String>,
+    /// The organisation's requirements and the legal obligations (EU AI
+    /// Act) that map to or from it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub obligations: Vec<String>,
+    /// How far it is implemented; absent for an excluded control.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub justification: Option<String>,
+    pub implementation: Option<Implementation>,
     /// The rules implementing it, directly or through a crosswalk.
     pub implemented_by: Vec<String>,
     /// For a crosswalked framework: the requirements that map to this row.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
-    /// Where it stands, from its implementing rules' outcomes.
+    /// The latest test result, from its implementing rules' outcomes.
     pub status: SoaStatus,
+    /// What the status means when it is not a plain pass or fail: what
+    /// had nothing to check, or that the row is a gap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The outcomes of its implementing rules, added up.
     pub counts: OutcomeCounts,
 }
@@ -143,7 +186,40 @@ pub(super) fn exclusions(program: &Program) -> HashMap<&str, &str> {
 /// The rows of `framework`'s catalogue, in declaration order; empty when
 /// the program does not load it.
 pub fn statement(program: &Program, sources: &Sources, rules: &[RuleView], framework: Framework) -> Vec<SoaRow> {
+    rows_for(program, sources, rules, catalogue_leaves(program, sources, framework.catalogue()))
+}
+
+/// The organisation's own controls: the requirements its policy files
+/// declare (not the stdlib's) that no other requirement sits under and
+/// that a rule implements, as SoA rows.
+pub fn organisation_controls(program: &Program, sources: &Sources, rules: &[RuleView]) -> Vec<SoaRow> {
+    let parents: BTreeSet<&str> = program.requirements.iter().filter_map(|r| r.parent.as_deref()).collect();
+    let implemented: BTreeSet<&str> =
+        program.rules.iter().flat_map(|r| r.implements.iter().map(String::as_str)).collect();
+    let own = program
+        .requirements
+        .iter()
+        .filter(|r| !file_name(sources, r.span.file).starts_with("<stdlib>/"))
+        .filter(|r| !parents.contains(r.id.as_str()) && implemented.contains(r.id.as_str()))
+        .collect();
+    rows_for(program, sources, rules, own)
+}
+
+/// The first sentence or paragraph of a doc comment, on one line.
+fn first_paragraph(docs: &str) -> String {
+    docs.split("\n\n").next().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The rows for a list of requirements.
+fn rows_for(
+    program: &Program,
+    sources: &Sources,
+    rules: &[RuleView],
+    requirements: Vec<&crate::ir::RequirementDef>,
+) -> Vec<SoaRow> {
     let rule_views: HashMap<&str, &RuleView> = rules.iter().map(|r| (r.name.as_str(), r)).collect();
+    let rule_defs: HashMap<&str, &crate::ir::RuleDef> =
+        program.rules.iter().map(|r| (r.decl.name.as_str(), r)).collect();
     // Requirement -> rules implementing it directly.
     let mut direct: HashMap<&str, Vec<&str>> = HashMap::new();
     for rule in &program.rules {
@@ -152,16 +228,29 @@ pub fn statement(program: &Program, sources: &Sources, rules: &[RuleView], frame
         }
     }
     let from_stdlib = stdlib_rules(program, sources);
-    // Target -> requirements that map to it.
+    // Target -> requirements that map to it, and source -> its targets.
     let mut mapped_from: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut maps_to: HashMap<&str, Vec<&str>> = HashMap::new();
     for m in &program.maps {
         for to in &m.to {
             mapped_from.entry(to.as_str()).or_default().push(m.from.as_str());
+            maps_to.entry(m.from.as_str()).or_default().push(to.as_str());
+        }
+    }
+    let declared_in: HashMap<&str, &str> =
+        program.requirements.iter().map(|r| (r.id.as_str(), file_name(sources, r.span.file))).collect();
+    // Rule -> the risks whose treatment relies on it.
+    let mut treats: HashMap<&str, Vec<&str>> = HashMap::new();
+    for risk in &program.risks {
+        for rule in &risk.treated_by {
+            if let Some(def) = program.rules.get(rule.index()) {
+                treats.entry(def.decl.name.as_str()).or_default().push(risk.decl.name.as_str());
+            }
         }
     }
     let excluded = exclusions(program);
 
-    catalogue_leaves(program, sources, framework.catalogue())
+    requirements
         .into_iter()
         .map(|r| {
             let via: Vec<String> = mapped_from
@@ -185,14 +274,14 @@ pub fn statement(program: &Program, sources: &Sources, rules: &[RuleView], frame
                     counts.not_applicable += view.counts.not_applicable;
                 }
             }
-            let justification = excluded.get(r.id.as_str()).map(|b| b.to_string());
+            let exclusion = excluded.get(r.id.as_str()).map(|b| b.to_string());
             // An exclusion outweighs the stdlib's defaults (which it switches
             // off when they implement nothing else), not the project's own rules.
-            if justification.is_some() && implemented_by.iter().all(|n| from_stdlib.contains(n.as_str())) {
+            if exclusion.is_some() && implemented_by.iter().all(|n| from_stdlib.contains(n.as_str())) {
                 implemented_by.clear();
                 counts = OutcomeCounts::default();
             }
-            let status = if justification.is_some() && implemented_by.is_empty() {
+            let status = if exclusion.is_some() && implemented_by.is_empty() {
                 SoaStatus::Excluded
             } else if implemented_by.is_empty() {
                 SoaStatus::NotAddressed
@@ -203,17 +292,97 @@ pub fn statement(program: &Program, sources: &Sources, rules: &[RuleView], frame
             } else if counts.waived > 0 {
                 SoaStatus::Waived
             } else {
-                SoaStatus::NotApplicable
+                SoaStatus::NothingToCheck
+            };
+            let mut treats_risks: Vec<String> = Vec::new();
+            for name in &implemented_by {
+                for risk in treats.get(name.as_str()).into_iter().flatten() {
+                    if !treats_risks.iter().any(|t| t == risk) {
+                        treats_risks.push(risk.to_string());
+                    }
+                }
+            }
+            // Requirements of the organisation mapped to it, and legal
+            // obligations it maps to (or, for a crosswalked row, that it is).
+            let mut obligations: Vec<String> = Vec::new();
+            let own = |id: &str| declared_in.get(id).is_some_and(|f| !f.starts_with("<stdlib>/"));
+            let legal = |id: &str| declared_in.get(id).is_some_and(|f| *f == Framework::EuAiAct.catalogue());
+            for id in mapped_from.get(r.id.as_str()).into_iter().flatten().filter(|id| own(id)) {
+                obligations.push(id.to_string());
+            }
+            for id in maps_to.get(r.id.as_str()).into_iter().flatten().filter(|id| legal(id) || own(id)) {
+                if !obligations.iter().any(|o| o == id) {
+                    obligations.push(id.to_string());
+                }
+            }
+            let decision = if status == SoaStatus::Excluded { Decision::Excluded } else { Decision::Included };
+            let implementation = match status {
+                SoaStatus::Excluded => None,
+                SoaStatus::NotAddressed => Some(Implementation::NotImplemented),
+                SoaStatus::Failing if counts.pass + counts.waived == 0 => Some(Implementation::NotImplemented),
+                SoaStatus::Failing => Some(Implementation::Partially),
+                SoaStatus::Waived => Some(Implementation::Partially),
+                SoaStatus::Passing if counts.waived > 0 => Some(Implementation::Partially),
+                SoaStatus::Passing | SoaStatus::NothingToCheck => Some(Implementation::Implemented),
+            };
+            let justification = match (&exclusion, status) {
+                (Some(why), SoaStatus::Excluded) => why.clone(),
+                (_, SoaStatus::NotAddressed) => {
+                    "neither implemented nor excluded: the statement has a gap here".to_string()
+                }
+                _ => {
+                    let defs: Vec<&crate::ir::RuleDef> =
+                        implemented_by.iter().filter_map(|n| rule_defs.get(n.as_str()).copied()).collect();
+                    // The policy's own words: the doc comment of the organisation's
+                    // requirement or of a project rule, else the reason the
+                    // first `require` gives.
+                    // A requirement of the organisation's own is justified by its doc comment.
+                    let own_docs = (!file_name(sources, r.span.file).starts_with("<stdlib>/"))
+                        .then(|| r.docs.as_deref().map(first_paragraph))
+                        .flatten();
+                    let purpose = own_docs
+                        .or_else(|| {
+                            defs.iter()
+                                .filter(|d| !from_stdlib.contains(d.decl.name.as_str()))
+                                .find_map(|d| d.decl.docs.as_deref().map(first_paragraph))
+                        })
+                        .or_else(|| {
+                            defs.iter().find_map(|d| d.requirements().first().and_then(|q| q.because.clone()))
+                        })
+                        .or_else(|| defs.iter().find_map(|d| d.title.clone()))
+                        .unwrap_or_else(|| format!("implemented by {}", implemented_by.join(", ")));
+                    let mut text = format!("Included: {}.", purpose.trim_end_matches('.'));
+                    if !treats_risks.is_empty() {
+                        text.push_str(&format!(" Treats the risks {}.", treats_risks.join(", ")));
+                    }
+                    if !obligations.is_empty() {
+                        text.push_str(&format!(" Requirements and obligations behind it: {}.", obligations.join(", ")));
+                    }
+                    text
+                }
+            };
+            let note = match status {
+                SoaStatus::NothingToCheck => Some(format!(
+                    "included and implemented by {}; nothing in scope to check on this date (no fact their `for ... where` selects), which is not an exclusion",
+                    implemented_by.join(", ")
+                )),
+                SoaStatus::NotAddressed => Some("neither implemented nor excluded".to_string()),
+                _ => None,
             };
             SoaRow {
                 id: r.id.clone(),
                 title: r.title.clone(),
                 parent: r.parent.clone(),
                 applicable: status != SoaStatus::Excluded,
+                decision,
                 justification,
+                treats_risks,
+                obligations,
+                implementation,
                 implemented_by,
                 via,
                 status,
+                note,
                 counts,
             }
         })
@@ -227,42 +396,79 @@ impl SoaStatus {
             SoaStatus::Failing => "failing",
             SoaStatus::Passing => "passing",
             SoaStatus::Waived => "waived",
-            SoaStatus::NotApplicable => "not applicable",
+            SoaStatus::NothingToCheck => "nothing to check",
             SoaStatus::Excluded => "excluded",
             SoaStatus::NotAddressed => "not addressed",
         }
     }
 }
 
-/// The SoA as text: one line per row, then the totals.
-pub fn to_text(project: &str, framework: Framework, rows: &[SoaRow]) -> String {
+/// The SoA as text: document control, one block per row, then the totals.
+pub fn to_text(project: &str, framework: Framework, statement: &super::soa_detail::Statement) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
+    let doc = &statement.document;
     let _ = writeln!(
         out,
-        "Statement of Applicability: {} ({})",
+        "Statement of Applicability: {} ({}) as of {}",
         crate::diag::terminal_safe_line(project),
-        framework.name()
+        framework.name(),
+        doc.as_of
     );
-    let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(0);
-    for r in rows {
-        let detail = match (&r.justification, r.implemented_by.is_empty()) {
-            (Some(why), true) => format!("because {why:?}"),
-            (_, false) => format!("by {}", r.implemented_by.join(", ")),
-            (None, true) => "neither implemented nor excluded".to_string(),
-        };
-        let _ = writeln!(out, "  {:<width$}  {:<14}  {}  ({detail})", r.id, r.status.as_str(), r.title);
-    }
-    let count = |s: SoaStatus| rows.iter().filter(|r| r.status == s).count();
+    let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "not recorded".to_string());
     let _ = writeln!(
         out,
-        "\n{} rows: {} applicable, {} excluded, {} not addressed; {} passing, {} failing",
+        "  document {}, version {}, owner {}, approved by {} on {}",
+        or_none(&doc.record),
+        or_none(&doc.version),
+        or_none(&doc.owner),
+        or_none(&doc.approver),
+        or_none(&doc.approval_date)
+    );
+    let entries = statement.rows.iter().chain(&statement.organisation_controls);
+    let width = entries.clone().map(|e| e.row.id.len()).max().unwrap_or(0);
+    for (i, e) in entries.enumerate() {
+        if i == statement.rows.len() {
+            let _ = writeln!(out, "\nThe organisation's own controls");
+        }
+        let r = &e.row;
+        let implementation = match r.implementation {
+            Some(Implementation::Implemented) => "implemented",
+            Some(Implementation::Partially) => "partially implemented",
+            Some(Implementation::NotImplemented) => "not implemented",
+            None => "excluded",
+        };
+        let _ = writeln!(out, "  {:<width$}  {:<16}  {:<21}  {}", r.id, r.status.as_str(), implementation, r.title);
+        let pad = " ".repeat(width + 4);
+        let _ = writeln!(out, "{pad}why: {}", r.justification);
+        if !r.implemented_by.is_empty() {
+            let _ = writeln!(out, "{pad}checked by: {}", r.implemented_by.join(", "));
+        }
+        if let Some(note) = &r.note {
+            let _ = writeln!(out, "{pad}note: {note}");
+        }
+        if !e.evidence.is_empty() {
+            let shown: Vec<String> = e.evidence.iter().take(6).map(|x| x.to_string()).collect();
+            let more = e.evidence.len().saturating_sub(shown.len());
+            let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+            let _ = writeln!(out, "{pad}evidence: {}{tail}", shown.join("; "));
+        }
+        for w in &e.waivers {
+            let _ = writeln!(out, "{pad}waiver: {w}");
+        }
+    }
+    let rows = &statement.rows;
+    let count = |s: SoaStatus| rows.iter().filter(|e| e.row.status == s).count();
+    let _ = writeln!(
+        out,
+        "\n{} rows: {} applicable, {} excluded, {} not addressed; {} passing, {} failing, {} nothing to check",
         rows.len(),
-        rows.iter().filter(|r| r.applicable).count(),
+        rows.iter().filter(|e| e.row.applicable).count(),
         count(SoaStatus::Excluded),
         count(SoaStatus::NotAddressed),
         count(SoaStatus::Passing),
         count(SoaStatus::Failing),
+        count(SoaStatus::NothingToCheck),
     );
     crate::diag::terminal_safe(&out).into_owned()
 }
