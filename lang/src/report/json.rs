@@ -1,0 +1,410 @@
+//! The JSON report (`aims-report/1`) written straight from the evaluation.
+//!
+//! The bytes are exactly those `serde_json::to_writer_pretty` writes for
+//! [`Report`] (two-space indentation, `"key": value`, `[]` and `{}` when
+//! empty), which stays the reference (`lang/tests/report_json.rs` holds the
+//! two to each other). What makes it fast on two million outcomes:
+//!
+//! - no view per outcome or finding: the evaluation's outcomes are read in
+//!   key order and what a failure shares with the other failures of its
+//!   requirement (condition, location, observed paths, message) is made
+//!   once per rule ([`FailureTexts`]);
+//! - a string is scanned for the bytes JSON escapes and copied whole when
+//!   it has none ([`escape_into`]);
+//! - everything goes into one buffer, handed to the writer in blocks of
+//!   64 KiB, not piece by piece through `&mut dyn Write`.
+//!
+//! The small parts (summary, risks, objectives, exceptions, SoA, gap,
+//! matrices, diagnostics) go through serde, indented to their place.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::outcomes::FailureTexts;
+use super::{source_name, Report, RuleView, ShownOutcomes};
+use crate::ir::{OutcomeKind, RuleKind};
+
+/// Bytes gathered before they are handed to the writer.
+const BLOCK: usize = 1 << 16;
+
+/// What JSON escapes: 0 for a byte written as it is, else the letter after
+/// the backslash (`u` for `\u00XX`). As `serde_json` escapes.
+static ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0A] = b'n';
+    table[0x0C] = b'f';
+    table[0x0D] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// `text` as a JSON string, quotes included, appended to `out`: the runs of
+/// bytes that need no escape are copied whole.
+pub fn escape_into(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = ESCAPE[b as usize];
+        if escape == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        match escape {
+            b'u' => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]]),
+            letter => out.extend_from_slice(&[b'\\', letter]),
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// The buffer the report is written into, handed on block by block.
+struct Out<'w> {
+    buf: Vec<u8>,
+    sink: &'w mut dyn Write,
+}
+
+impl Out<'_> {
+    /// Hands the buffer on once it holds a block.
+    fn block(&mut self) -> io::Result<()> {
+        if self.buf.len() >= BLOCK {
+            self.sink.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn string(&mut self, text: &str) {
+        escape_into(&mut self.buf, text);
+    }
+
+    fn number(&mut self, n: usize) {
+        let _ = write!(self.buf, "{n}");
+    }
+
+    fn boolean(&mut self, b: bool) {
+        self.raw(if b { b"true" } else { b"false" });
+    }
+
+    /// A line break and the indentation of `level`.
+    fn line(&mut self, level: usize) {
+        self.buf.push(b'\n');
+        self.buf.resize(self.buf.len() + 2 * level, b' ');
+    }
+
+    /// The start of a member of an object or array at `level`: a comma
+    /// unless it is the first, a line break, the indentation.
+    fn member(&mut self, first: bool, level: usize) {
+        if !first {
+            self.buf.push(b',');
+        }
+        self.line(level);
+    }
+
+    /// `"name": ` as a member of an object at `level`.
+    fn key(&mut self, first: bool, level: usize, name: &str) {
+        self.member(first, level);
+        self.string(name);
+        self.raw(b": ");
+    }
+
+    /// An array of strings whose members are at `level`.
+    fn strings(&mut self, level: usize, items: &[String]) {
+        if items.is_empty() {
+            return self.raw(b"[]");
+        }
+        self.raw(b"[");
+        for (i, item) in items.iter().enumerate() {
+            self.member(i == 0, level);
+            self.string(item);
+        }
+        self.line(level - 1);
+        self.raw(b"]");
+    }
+
+    /// A value through serde, pretty, as if it were written at `level`
+    /// (serde starts at the left margin: each of its lines is indented).
+    fn serde<T: Serialize + ?Sized>(&mut self, level: usize, value: &T) -> io::Result<()> {
+        let mut pretty = Vec::new();
+        serde_json::to_writer_pretty(&mut pretty, value)?;
+        // Pretty JSON has no raw line break inside a string: each one starts a line.
+        for (i, line) in pretty.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                self.line(level);
+            }
+            self.raw(line);
+            self.block()?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `report` as `aims-report/1` JSON, ending with a newline; with
+/// [`ShownOutcomes::Failing`] each rule lists only its failing outcomes.
+pub(super) fn write(report: &Report, sink: &mut dyn Write, shown: ShownOutcomes) -> io::Result<()> {
+    let mut out = Out { buf: Vec::with_capacity(BLOCK + 4096), sink };
+    out.raw(b"{");
+    out.key(true, 1, "schema");
+    out.string(report.schema);
+    out.key(false, 1, "project");
+    out.string(&report.project);
+    out.key(false, 1, "as_of");
+    out.string(&report.as_of);
+    out.key(false, 1, "summary");
+    out.serde(1, &report.summary)?;
+    out.key(false, 1, "findings");
+    findings(&mut out, report)?;
+    out.key(false, 1, "rules");
+    if report.rules.is_empty() {
+        out.raw(b"[]");
+    } else {
+        out.raw(b"[");
+        for (i, rule) in report.rules.iter().enumerate() {
+            out.member(i == 0, 2);
+            rule_json(&mut out, rule, shown)?;
+        }
+        out.line(1);
+        out.raw(b"]");
+    }
+    out.key(false, 1, "risks");
+    out.serde(1, &report.risks)?;
+    out.key(false, 1, "objectives");
+    out.serde(1, &report.objectives)?;
+    out.key(false, 1, "exceptions");
+    out.serde(1, &report.exceptions)?;
+    if !report.soa.is_empty() {
+        out.key(false, 1, "soa");
+        out.serde(1, &report.soa)?;
+    }
+    if let Some(gap) = &report.gap {
+        out.key(false, 1, "gap");
+        out.serde(1, gap)?;
+    }
+    if !report.matrices.is_empty() {
+        out.key(false, 1, "matrices");
+        out.serde(1, &report.matrices)?;
+    }
+    if !report.diagnostics.is_empty() {
+        out.key(false, 1, "diagnostics");
+        out.serde(1, &report.diagnostics)?;
+    }
+    out.line(0);
+    out.raw(b"}\n");
+    out.sink.write_all(&out.buf)
+}
+
+/// The `findings` array: each finding at level 2.
+fn findings(out: &mut Out, report: &Report) -> io::Result<()> {
+    if report.findings.is_empty() {
+        out.raw(b"[]");
+        return Ok(());
+    }
+    out.raw(b"[");
+    let mut location = String::new();
+    for (i, (f, at)) in report.findings.raw().enumerate() {
+        out.member(i == 0, 2);
+        out.raw(b"{");
+        out.key(true, 3, "severity");
+        out.string(f.severity.as_str());
+        out.key(false, 3, "source");
+        out.string(source_name(f.source));
+        out.key(false, 3, "name");
+        out.string(&f.name);
+        if let Some(entity) = &f.entity {
+            out.key(false, 3, "entity");
+            out.string(entity);
+        }
+        out.key(false, 3, "message");
+        out.string(&f.message);
+        out.key(false, 3, "location");
+        location.clear();
+        if let Some(at) = at {
+            use std::fmt::Write as _;
+            let _ = write!(location, "{at}");
+        }
+        out.string(&location);
+        out.line(2);
+        out.raw(b"}");
+        out.block()?;
+    }
+    out.line(1);
+    out.raw(b"]");
+    Ok(())
+}
+
+/// One rule, its object at level 2.
+fn rule_json(out: &mut Out, rule: &RuleView, shown: ShownOutcomes) -> io::Result<()> {
+    out.raw(b"{");
+    out.key(true, 3, "name");
+    out.string(&rule.name);
+    out.key(false, 3, "kind");
+    out.string(match rule.kind {
+        RuleKind::Control => "control",
+        RuleKind::Audit => "audit",
+    });
+    if let Some(title) = &rule.title {
+        out.key(false, 3, "title");
+        out.string(title);
+    }
+    out.key(false, 3, "severity");
+    out.string(rule.severity.as_str());
+    if !rule.implements.is_empty() {
+        out.key(false, 3, "implements");
+        out.strings(4, &rule.implements);
+    }
+    if !rule.clauses.is_empty() {
+        out.key(false, 3, "clauses");
+        out.strings(4, &rule.clauses);
+    }
+    out.key(false, 3, "location");
+    out.string(&rule.location.to_string());
+    out.key(false, 3, "counts");
+    out.raw(b"{");
+    for (i, (name, n)) in [
+        ("pass", rule.counts.pass),
+        ("fail", rule.counts.fail),
+        ("waived", rule.counts.waived),
+        ("not_applicable", rule.counts.not_applicable),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        out.key(i == 0, 4, name);
+        out.number(n);
+    }
+    out.line(3);
+    out.raw(b"}");
+    out.key(false, 3, "outcomes");
+    let mut texts = rule.outcomes.failure_texts();
+    let mut first = true;
+    for o in rule.outcomes.raw() {
+        if shown == ShownOutcomes::Failing && o.kind != OutcomeKind::Fail {
+            continue;
+        }
+        if first {
+            out.raw(b"[");
+        }
+        out.member(first, 4);
+        first = false;
+        out.raw(b"{");
+        out.key(true, 5, "entity");
+        out.string(&o.key);
+        out.key(false, 5, "status");
+        out.raw(match o.kind {
+            OutcomeKind::Pass => b"\"pass\"",
+            OutcomeKind::Fail => b"\"fail\"",
+            OutcomeKind::Waived => b"\"waived\"",
+            OutcomeKind::NotApplicable => b"\"not_applicable\"",
+        });
+        if let Some(exception) = rule.outcomes.waived_by(o) {
+            out.key(false, 5, "waived_by");
+            out.string(exception);
+        }
+        if !o.failures.is_empty() {
+            out.key(false, 5, "failures");
+            out.raw(b"[");
+            for (i, f) in o.failures.iter().enumerate() {
+                failure_json(out, &mut texts, f, i == 0);
+            }
+            out.line(5);
+            out.raw(b"]");
+        }
+        out.line(4);
+        out.raw(b"}");
+        out.block()?;
+    }
+    if first {
+        out.raw(b"[]");
+    } else {
+        out.line(3);
+        out.raw(b"]");
+    }
+    out.line(2);
+    out.raw(b"}");
+    Ok(())
+}
+
+/// One failure, its object at level 6.
+fn failure_json(out: &mut Out, texts: &mut FailureTexts, f: &crate::eval::Failure, first: bool) {
+    out.member(first, 6);
+    out.raw(b"{");
+    out.key(true, 7, "require");
+    out.string(texts.require(f));
+    out.key(false, 7, "message");
+    let message = texts.message(f);
+    out.string(message);
+    out.key(false, 7, "no_evidence");
+    out.boolean(matches!(f.reason, crate::eval::FailReason::NoEvidence(_)));
+    out.key(false, 7, "location");
+    out.string(texts.location(f));
+    out.key(false, 7, "observed");
+    if texts.has_observed(f) {
+        out.raw(b"[");
+        let mut first = true;
+        texts.observed(f, |path, value| {
+            out.member(first, 8);
+            first = false;
+            out.raw(b"{");
+            out.key(true, 9, "path");
+            out.string(path);
+            out.key(false, 9, "value");
+            out.string(value);
+            out.line(8);
+            out.raw(b"}");
+        });
+        out.line(7);
+        out.raw(b"]");
+    } else {
+        out.raw(b"[]");
+    }
+    out.line(6);
+    out.raw(b"}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn escaped(text: &str) -> String {
+        let mut out = Vec::new();
+        escape_into(&mut out, text);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        for text in ["", "plain", "a \"quoted\" \\ path", "\u{0}\u{1f}\u{7f}\t\n\r\u{8}\u{c}", "é ✓ \u{2028}"] {
+            assert_eq!(escaped(text), serde_json::to_string(text).unwrap_or_default(), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_is_escaped_as_serde_json_escapes_it(text in any::<String>()) {
+            prop_assert_eq!(escaped(&text), serde_json::to_string(&text).unwrap_or_default());
+        }
+
+        #[test]
+        fn control_heavy_strings_too(text in "[\\x00-\\x1f\"\\\\a-z\u{80}-\u{10ffff}]{0,40}") {
+            prop_assert_eq!(escaped(&text), serde_json::to_string(&text).unwrap_or_default());
+        }
+    }
+}
