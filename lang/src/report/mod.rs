@@ -357,6 +357,7 @@ impl Report {
         let mut rules = Vec::new();
         // Outcome views are made when rendered, from the program's rules.
         let shared_program = Arc::new(program.clone());
+        let mut key_orders = outcomes::KeyOrders::default();
         for result in &evaluation.rules {
             let rule = program.rule(result.rule);
             match rule.kind {
@@ -383,6 +384,7 @@ impl Report {
                     locations,
                     numeric_keys: rule.subject.as_ref().is_some_and(|s| eval::int_keyed(program, s.entity)),
                 },
+                &mut key_orders,
             );
             summary.outcomes.pass += counts.pass;
             summary.outcomes.fail += counts.fail;

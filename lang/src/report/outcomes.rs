@@ -53,9 +53,55 @@ macro_rules! lazy_list {
 #[derive(Clone)]
 pub struct OutcomeViews {
     outcomes: eval::Outcomes,
-    /// Positions in `outcomes` in key order; `None` when that is their order.
-    order: Option<Vec<u32>>,
+    /// Their keys in key order, shared with the other rules over the same rows.
+    keys: Arc<KeyOrder>,
     rule: Arc<RuleContext>,
+}
+
+/// The keys of a rule's outcomes in key order. Every rule over the same
+/// entity has outcomes for the same rows, whose keys are the same shared
+/// strings: their order is found once, and their JSON made once, for all
+/// of those rules (reading a key's text is a cache miss per outcome).
+#[derive(Default)]
+pub(super) struct KeyOrder {
+    /// Positions in the outcomes in key order; `None` when that is their order.
+    order: Option<Vec<u32>>,
+    /// The keys as JSON strings in key order, one after the other, and
+    /// where each one ends; made when the first of the rules is written.
+    json: std::sync::OnceLock<(Vec<u8>, Vec<u32>)>,
+}
+
+/// The key orders found so far while a report is built, by the outcome
+/// lists they were found for.
+#[derive(Default)]
+pub(super) struct KeyOrders(Vec<(eval::Outcomes, bool, Arc<KeyOrder>)>);
+
+impl KeyOrders {
+    /// The key order of `outcomes`: one found already for outcomes with the
+    /// very same keys (the same strings, not equal ones, at every
+    /// position, so no key's text is read), else found now.
+    fn of(&mut self, outcomes: &eval::Outcomes, numeric: bool) -> Arc<KeyOrder> {
+        let same = |known: &eval::Outcomes| {
+            known.len() == outcomes.len()
+                && known.iter().zip(outcomes.iter()).all(|(a, b)| {
+                    let (a, b): (&str, &str) = (&a.key, &b.key);
+                    std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
+                })
+        };
+        if let Some((_, _, keys)) = self.0.iter().find(|(known, n, _)| *n == numeric && same(known)) {
+            return keys.clone();
+        }
+        let cmp = |a: &str, b: &str| eval::cmp_keys(numeric, a, b);
+        let sorted = outcomes.iter().zip(outcomes.iter().skip(1)).all(|(a, b)| cmp(&a.key, &b.key).is_le());
+        let order = (!sorted).then(|| {
+            let mut order: Vec<u32> = (0..outcomes.len() as u32).collect();
+            order.sort_by(|&a, &b| cmp(&outcomes[a as usize].key, &outcomes[b as usize].key));
+            order
+        });
+        let keys = Arc::new(KeyOrder { order, json: std::sync::OnceLock::new() });
+        self.0.push((outcomes.clone(), numeric, keys.clone()));
+        keys
+    }
 }
 
 /// What describing an outcome of one rule takes.
@@ -71,16 +117,24 @@ pub(super) struct RuleContext {
 
 impl OutcomeViews {
     /// Views of a rule's outcomes.
-    pub(super) fn new(outcomes: eval::Outcomes, rule: RuleContext) -> OutcomeViews {
-        let numeric = rule.numeric_keys;
-        let cmp = |a: &str, b: &str| eval::cmp_keys(numeric, a, b);
-        let sorted = outcomes.iter().zip(outcomes.iter().skip(1)).all(|(a, b)| cmp(&a.key, &b.key).is_le());
-        let order = (!sorted).then(|| {
-            let mut order: Vec<u32> = (0..outcomes.len() as u32).collect();
-            order.sort_by(|&a, &b| cmp(&outcomes[a as usize].key, &outcomes[b as usize].key));
-            order
+    pub(super) fn new(outcomes: eval::Outcomes, rule: RuleContext, known: &mut KeyOrders) -> OutcomeViews {
+        let keys = known.of(&outcomes, rule.numeric_keys);
+        OutcomeViews { outcomes, keys, rule: Arc::new(rule) }
+    }
+
+    /// The keys as JSON strings, in key order, one after the other, and
+    /// where each ends (made once for every rule over the same rows).
+    pub(super) fn keys_json(&self) -> (&[u8], &[u32]) {
+        let (text, ends) = self.keys.json.get_or_init(|| {
+            let mut text = Vec::new();
+            let mut ends = Vec::with_capacity(self.len());
+            for o in self.raw() {
+                super::json::escape_into(&mut text, &o.key);
+                ends.push(text.len() as u32);
+            }
+            (text, ends)
         });
-        OutcomeViews { outcomes, order, rule: Arc::new(rule) }
+        (text, ends)
     }
 
     /// How many outcomes the rule has.
@@ -95,7 +149,7 @@ impl OutcomeViews {
 
     /// Every outcome's view, in key order.
     pub fn iter(&self) -> Box<dyn Iterator<Item = OutcomeView> + '_> {
-        match &self.order {
+        match &self.keys.order {
             // In order already: walk the chunks, no lookup per outcome.
             None => Box::new(self.outcomes.iter().map(|o| self.view_of(o))),
             Some(order) => Box::new(order.iter().map(|&p| self.view(p as usize))),
@@ -139,7 +193,10 @@ impl OutcomeViews {
         while i < self.len() {
             let outcome = &self.outcomes[self.position(i)];
             if outcome.kind == OutcomeKind::Fail {
-                if *outcome.key == *key {
+                // A finding shares its outcome's key: the same string, whose
+                // text need not be read to know it.
+                let same = std::ptr::eq(outcome.key.as_ptr(), key.as_ptr()) && outcome.key.len() == key.len();
+                if same || *outcome.key == *key {
                     *cursor = i + 1;
                     return Some(outcome);
                 }
@@ -159,7 +216,7 @@ impl OutcomeViews {
 
     /// Every outcome in key order, as the evaluation holds it: no view made.
     pub(super) fn raw(&self) -> Box<dyn Iterator<Item = &eval::Outcome> + '_> {
-        match &self.order {
+        match &self.keys.order {
             None => Box::new(self.outcomes.iter()),
             Some(order) => Box::new(order.iter().map(|&p| &self.outcomes[p as usize])),
         }
@@ -176,7 +233,7 @@ impl OutcomeViews {
     }
 
     fn position(&self, i: usize) -> usize {
-        match &self.order {
+        match &self.keys.order {
             Some(order) => order[i] as usize,
             None => i,
         }
