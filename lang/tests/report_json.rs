@@ -17,7 +17,7 @@ fn root() -> PathBuf {
 
 fn report_of(project: &Path, facts: Vec<PathBuf>, as_of: &str) -> Report {
     let options = LoadOptions { facts, ..LoadOptions::default() };
-    let engine = match Engine::load(project, &options) {
+    let mut engine = match Engine::load(project, &options) {
         Ok(engine) => engine,
         Err(failure) => panic!("{} does not load: {:?}", project.display(), failure.diagnostics),
     };
