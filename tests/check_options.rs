@@ -20,7 +20,11 @@ fn outcomes_failing_writes_only_the_failing_outcomes() {
     let (mut all, failing) = (json(&all.stdout), json(&failing.stdout));
     let statuses = |report: &serde_json::Value| -> Vec<String> {
         let rules = report["rules"].as_array().expect("rules");
-        rules.iter().flat_map(|r| r["outcomes"].as_array().expect("outcomes")).map(|o| o["status"].to_string()).collect()
+        rules
+            .iter()
+            .flat_map(|r| r["outcomes"].as_array().expect("outcomes"))
+            .map(|o| o["status"].to_string())
+            .collect()
     };
     assert!(statuses(&all).iter().any(|s| s != "\"fail\""), "the default keeps every outcome");
     assert!(statuses(&failing).iter().all(|s| s == "\"fail\""));
@@ -36,8 +40,8 @@ fn outcomes_failing_writes_only_the_failing_outcomes() {
 fn outcomes_failing_keeps_only_failing_junit_cases() {
     let args = ["check", "examples/credit-scoring", "--as-of", "2026-11-01", "--format", "junit"];
     let all = String::from_utf8_lossy(&aims(&args, root()).stdout).into_owned();
-    let failing = String::from_utf8_lossy(&aims(&[&args[..], &["--outcomes", "failing"]].concat(), root()).stdout)
-        .into_owned();
+    let failing =
+        String::from_utf8_lossy(&aims(&[&args[..], &["--outcomes", "failing"]].concat(), root()).stdout).into_owned();
     let cases = |xml: &str| xml.matches("<testcase ").count();
     let failures = |xml: &str| xml.matches("<failure ").count();
     assert!(cases(&failing) < cases(&all), "{failing}");
@@ -113,7 +117,18 @@ fn an_unwritable_output_folder_is_refused_before_the_facts_are_read() {
     }
     let output = locked.join("report.json").to_string_lossy().into_owned();
     let out = aims(
-        &["check", "benches/peers", "--facts", &facts, "--as-of", "2026-01-01", "--format", "json", "--output", &output],
+        &[
+            "check",
+            "benches/peers",
+            "--facts",
+            &facts,
+            "--as-of",
+            "2026-01-01",
+            "--format",
+            "json",
+            "--output",
+            &output,
+        ],
         root(),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);

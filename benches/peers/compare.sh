@@ -42,7 +42,7 @@ timed() { # label, command...: appends the command's JSON lines, its peak RSS an
   wall=$(awk '/Elapsed \(wall clock\)/ {n = split($NF, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s * 1000}' "$time_log")
   echo "{\"engine\":\"$label\",\"metric\":\"wall_ms\",\"value\":$wall}" >> "$raw"
   # `aims check` says how long each phase took (AIMS_PHASE_TIMING).
-  grep '^aims: phases:' "$time_log" | sed 's/^aims: phases: //; s/, /\n/g' | while read -r phase; do
+  { grep '^aims: phases:' "$time_log" || true; } | sed 's/^aims: phases: //; s/, /\n/g' | while read -r phase; do
     phase=${phase% ms}
     echo "{\"engine\":\"$label\",\"metric\":\"phase ${phase% *}\",\"value\":${phase##* }}" >> "$raw"
   done

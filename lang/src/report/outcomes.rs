@@ -158,7 +158,10 @@ impl OutcomeViews {
 
     /// The views of the outcomes whose kind is kept, in key order (the
     /// others are skipped without a view).
-    pub(super) fn views_where<'a>(&'a self, keep: impl Fn(OutcomeKind) -> bool + 'a) -> impl Iterator<Item = OutcomeView> + 'a {
+    pub(super) fn views_where<'a>(
+        &'a self,
+        keep: impl Fn(OutcomeKind) -> bool + 'a,
+    ) -> impl Iterator<Item = OutcomeView> + 'a {
         self.raw().filter(move |o| keep(o.kind)).map(|o| self.view_of(o))
     }
 
