@@ -166,18 +166,35 @@ impl Out<'_> {
     }
 
     /// A value through serde, pretty, as if it were written at `level`
-    /// (serde starts at the left margin: each of its lines is indented).
+    /// (serde starts at the left margin: each of its lines is indented as
+    /// it is written, so a large part, the gap analysis's lists of failing
+    /// entities, is never held whole).
     fn serde<T: Serialize + ?Sized>(&mut self, level: usize, value: &T) -> io::Result<()> {
-        let mut pretty = Vec::new();
-        serde_json::to_writer_pretty(&mut pretty, value)?;
-        // Pretty JSON has no raw line break inside a string: each one starts a line.
-        for (i, line) in pretty.split(|&b| b == b'\n').enumerate() {
+        serde_json::to_writer_pretty(Indented { out: self, level }, value)?;
+        Ok(())
+    }
+}
+
+/// What serde writes, indented to `level` (pretty JSON has no raw line
+/// break inside a string: each one starts a line).
+struct Indented<'o, 'w> {
+    out: &'o mut Out<'w>,
+    level: usize,
+}
+
+impl Write for Indented<'_, '_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
             if i > 0 {
-                self.line(level);
+                self.out.line(self.level);
             }
-            self.raw(line);
-            self.block()?;
+            self.out.raw(line);
         }
+        self.out.block()?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
