@@ -180,7 +180,14 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
             let summary = summaries[rule].get_or_insert_with(|| RuleSummary::of(&rules[rule]));
             passes |= summary.passes;
             violated |= summary.violated;
-            failing.extend(summary.failing.iter().cloned());
+            let name = &rules[rule].name;
+            failing.extend(summary.failing.iter().map(|&key| {
+                if key == "-" {
+                    name.clone()
+                } else {
+                    format!("{name}: {key}")
+                }
+            }));
             for message in &summary.missing {
                 if !missing.contains(message) {
                     missing.push(message.clone());
@@ -230,20 +237,21 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
 
 /// What the outcomes of one rule say for the rows it counts for.
 #[derive(Clone)]
-struct RuleSummary {
+struct RuleSummary<'r> {
     /// Some outcome passes or is waived.
     passes: bool,
     /// Some failing outcome has a condition that is false (not only missing records).
     violated: bool,
-    /// `rule: entity` for each failing outcome (`rule` alone without a subject), in key order.
-    failing: Vec<String>,
+    /// The key of each failing outcome (`-` without a subject), in key
+    /// order: each row makes its own `rule: entity` texts from them.
+    failing: Vec<&'r str>,
     /// The messages of failures for lack of records, each once, in order of first appearance.
     missing: Vec<String>,
 }
 
-impl RuleSummary {
+impl<'r> RuleSummary<'r> {
     /// Reads the rule's outcomes once, making no view of them.
-    fn of(rule: &RuleView) -> RuleSummary {
+    fn of(rule: &'r RuleView) -> RuleSummary<'r> {
         let mut summary = RuleSummary { passes: false, violated: false, failing: Vec::new(), missing: Vec::new() };
         let mut texts = rule.outcomes.failure_texts();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -252,11 +260,7 @@ impl RuleSummary {
                 OutcomeKind::Pass | OutcomeKind::Waived => summary.passes = true,
                 OutcomeKind::NotApplicable => {}
                 OutcomeKind::Fail => {
-                    summary.failing.push(if &*o.key == "-" {
-                        rule.name.clone()
-                    } else {
-                        format!("{}: {}", rule.name, &*o.key)
-                    });
+                    summary.failing.push(&o.key);
                     for f in &o.failures {
                         if matches!(f.reason, crate::eval::FailReason::NoEvidence(_)) {
                             let message = texts.message(f);
