@@ -8,8 +8,11 @@
 # PEERS_DIR points at the harness (default ../shared/peers). It prints the
 # medians and the ratios aims / native and regorus-rvm / aims for loading
 # the facts, the first full evaluation, one what-if (one attribute of one
-# system changed, every finding updated) and peak memory of the whole
-# process (/usr/bin/time -v; for aims, `aims check` on the same file).
+# system changed, every finding updated), peak memory of the whole
+# process (/usr/bin/time -v; for aims, `aims check` on the same file), and
+# the whole `aims check` process with `--format json` and `--format text`
+# (wall time, its phases from AIMS_PHASE_TIMING, peak memory) against the
+# hand-written load plus evaluation (native load_facts_ms + eval_full_first_ms).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:?usage: compare.sh N [ROUNDS]}
@@ -27,14 +30,22 @@ facts="$out/facts-n$n.json"
 
 raw="$out/raw-n$n.jsonl"
 : > "$raw"
-timed() { # label, command...: appends the command's JSON lines and its peak RSS
+timed() { # label, command...: appends the command's JSON lines, its peak RSS and wall time
   local label=$1; shift
   local time_log
   time_log=$(mktemp)
-  /usr/bin/time -v "$@" 2> "$time_log" | grep '^{"engine"' >> "$raw" || true
-  local rss
+  AIMS_PHASE_TIMING=1 /usr/bin/time -v "$@" 2> "$time_log" | grep '^{"engine"' >> "$raw" || true
+  local rss wall
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$time_log")
   echo "{\"engine\":\"$label\",\"metric\":\"peak_rss_kb\",\"value\":$rss}" >> "$raw"
+  # "Elapsed (wall clock) time (h:mm:ss or m:ss): 0:05.34" in milliseconds.
+  wall=$(awk '/Elapsed \(wall clock\)/ {n = split($NF, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s * 1000}' "$time_log")
+  echo "{\"engine\":\"$label\",\"metric\":\"wall_ms\",\"value\":$wall}" >> "$raw"
+  # `aims check` says how long each phase took (AIMS_PHASE_TIMING).
+  { grep '^aims: phases:' "$time_log" || true; } | sed 's/^aims: phases: //; s/, /\n/g' | while read -r phase; do
+    phase=${phase% ms}
+    echo "{\"engine\":\"$label\",\"metric\":\"phase ${phase% *}\",\"value\":${phase##* }}" >> "$raw"
+  done
   rm -f "$time_log"
 }
 for round in $(seq 1 "$rounds"); do
@@ -42,6 +53,7 @@ for round in $(seq 1 "$rounds"); do
   timed native "$harness" --facts "$facts" --engine native --run "$round"
   timed aims ./target/release/examples/peers_timing "$facts" "$round"
   timed aims-check ./target/release/aims check benches/peers --facts "$facts" --as-of 2026-01-01 --format json
+  timed aims-check-text ./target/release/aims check benches/peers --facts "$facts" --as-of 2026-01-01 --format text
   timed regorus-rvm "$harness" --facts "$facts" --engine regorus-rvm --run "$round"
 done
 
@@ -74,8 +86,22 @@ print(f"| metric | aims | native | regorus-rvm | aims / native | regorus-rvm / a
 print(f"|---|---:|---:|---:|---:|---:|")
 for name, a, nat, rvm in rows:
     print(f"| {name} | {fmt(a)} | {fmt(nat)} | {fmt(rvm)} | {ratio(a, nat)} | {ratio(rvm, a)} |")
+native_whole = None
+if med("native", "load_facts_ms") is not None and med("native", "eval_full_first_ms") is not None:
+    native_whole = med("native", "load_facts_ms") + med("native", "eval_full_first_ms")
+print()
+print("The whole `aims check` process against the hand-written load + evaluation (native load_facts_ms + eval_full_first_ms):")
+print("| `aims check` | wall (ms) | load | evaluate | build report | write | native load + evaluation (ms) | aims / native | peak memory (MiB) | aims / native |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+native_rss = (med("native", "peak_rss_kb") or 0) / 1024
+for label, name in (("aims-check", "--format json"), ("aims-check-text", "--format text")):
+    wall = med(label, "wall_ms")
+    rss = (med(label, "peak_rss_kb") or 0) / 1024
+    phases = [fmt(med(label, "phase " + p)) for p in ("load", "evaluate", "build report", "write")]
+    print(f"| {name} | {fmt(wall)} | {' | '.join(phases)} | {fmt(native_whole)} | {ratio(wall, native_whole)} | {fmt(rss)} | {ratio(rss, native_rss)} |")
 print()
 print("native's 'what-if' is its full re-evaluation after the edit (reeval_full_ms);")
 print("aims's is Engine::what_if_field: the changed outcomes and findings only.")
-print("'whole process' is `aims check --format json` (report included); 'engine only' the timing example.")
+print("'whole process' is `aims check --format json` (report included); 'engine only' the timing example;")
+print("the phases are those `aims check` reports with AIMS_PHASE_TIMING=1 (docs/cli.md).")
 PY

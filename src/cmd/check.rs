@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use aims_lang::project::LoadOptions;
-use aims_lang::report::Report;
+use aims_lang::report::{Report, ShownOutcomes};
 use aims_lang::syntax::Severity;
 use aims_lang::Date;
 use clap::ValueEnum;
@@ -36,10 +36,31 @@ pub struct CheckArgs {
     /// Write the report to a file instead of standard output (atomically).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Which outcomes the JSON and JUnit reports list (every one is the evidence trail).
+    #[arg(long, value_enum, default_value_t = Outcomes::All)]
+    pub outcomes: Outcomes,
+}
+
+/// Which outcomes a report lists.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Outcomes {
+    /// Every outcome: pass, fail, waived, not applicable.
+    All,
+    /// Only the failing ones (the counts still count every outcome).
+    Failing,
+}
+
+impl Outcomes {
+    fn shown(self) -> ShownOutcomes {
+        match self {
+            Outcomes::All => ShownOutcomes::All,
+            Outcomes::Failing => ShownOutcomes::Failing,
+        }
+    }
 }
 
 /// The report formats.
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// For people: counts, then findings by rule.
     Text,
@@ -109,11 +130,65 @@ fn project_name(path: &std::path::Path) -> String {
 /// the report could not be written (the exit code of that).
 fn write_failed(args: &CheckArgs, output: Option<super::output::Pending>, report: &Report) -> Option<ExitCode> {
     let text = match args.format {
-        Format::Json => report.to_json(),
+        Format::Json => return emit_with(output, |w| report.write_json(w)).err(),
         Format::Sarif => report.to_sarif(&sarif_base(&aims_lang::project::display_prefix(&args.path))),
         Format::Text | Format::Junit | Format::Markdown | Format::Html | Format::Oscal => return None,
     };
     emit(output, &text).err()
+}
+
+/// The options that contradict each other, refused before any work.
+fn conflicting(args: &CheckArgs) -> Option<String> {
+    if args.outcomes == Outcomes::Failing && !matches!(args.format, Format::Json | Format::Junit) {
+        return Some(
+            "`--outcomes failing` applies to `--format json` and `--format junit` (the other formats list findings, not outcomes)"
+                .into(),
+        );
+    }
+    let output = args.output.as_deref()?;
+    let same = |input: &std::path::Path| {
+        let (Ok(a), Ok(b)) = (output.canonicalize(), input.canonicalize()) else { return false };
+        a == b
+    };
+    let input = args.facts.iter().chain(std::iter::once(&args.path)).find(|input| input.is_file() && same(input))?;
+    Some(format!("`--output {}` would replace the input `{}`", output.display(), input.display()))
+}
+
+/// The time each phase of `aims check` took, on standard error when
+/// `AIMS_PHASE_TIMING` is set (for measuring; docs/cli.md).
+struct Phases {
+    on: bool,
+    start: std::time::Instant,
+    last: std::time::Instant,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        let now = std::time::Instant::now();
+        let on = std::env::var_os("AIMS_PHASE_TIMING").is_some_and(|v| !v.is_empty() && v != "0");
+        Phases { on, start: now, last: now, done: Vec::new() }
+    }
+
+    /// Ends the phase under way.
+    fn end(&mut self, phase: &'static str) {
+        let now = std::time::Instant::now();
+        self.done.push((phase, now - self.last));
+        self.last = now;
+    }
+
+    /// Prints one line: each phase and the whole, in milliseconds.
+    fn print(&self) {
+        if !self.on {
+            return;
+        }
+        let mut line = String::from("aims: phases:");
+        for (phase, took) in &self.done {
+            line.push_str(&format!(" {phase} {:.1} ms,", took.as_secs_f64() * 1000.0));
+        }
+        line.push_str(&format!(" total {:.1} ms", self.start.elapsed().as_secs_f64() * 1000.0));
+        eprintln!("{line}");
+    }
 }
 
 pub fn run(args: CheckArgs) -> ExitCode {
@@ -127,10 +202,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
     }
     // Everything that can be refused is, before the facts are loaded.
+    if let Some(why) = conflicting(&args) {
+        return usage_error(&why);
+    }
     let output = match prepare_output(args.output.as_deref()) {
         Ok(output) => output,
         Err(code) => return code,
     };
+    let mut phases = Phases::new();
     let bar = progress();
     bar.set_message("loading the policies and facts");
     let options = LoadOptions { facts: args.facts.clone(), ..LoadOptions::default() };
@@ -148,8 +227,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
     // The facts are loaded and checked: their text is not read again.
     engine.release_fact_texts();
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
+    phases.end("load");
     bar.set_message(format!("evaluating as of {as_of}"));
     let evaluation = engine.evaluate(as_of);
+    phases.end("evaluate");
     let stopped = aims_lang::eval::budget::exceeded(engine.program(), &evaluation, engine.budget());
     if !stopped.is_empty() {
         bar.finish_and_clear();
@@ -164,13 +245,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
     // The report carries the warnings printed when the project was read.
     let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation)
         .with_diagnostics(engine.sources(), engine.warnings());
+    phases.end("build report");
     let prefix = aims_lang::project::display_prefix(&args.path);
+    let shown = args.outcomes.shown();
     let text = match args.format {
         // Streamed below: the JSON of 100,000 systems runs to hundreds of megabytes.
-        Format::Json => None,
-        Format::Text => Some(report.to_text()),
+        Format::Json | Format::Text => None,
         Format::Sarif => Some(report.to_sarif(&sarif_base(&prefix))),
-        Format::Junit => Some(report.to_junit()),
+        Format::Junit => Some(report.to_junit_with(shown)),
         Format::Markdown => Some(report.to_markdown()),
         Format::Html => Some(report.to_html()),
         Format::Oscal => {
@@ -186,13 +268,21 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
     };
     bar.finish_and_clear();
-    let written = match text {
-        Some(text) => emit(output, &text),
-        None => emit_with(output, |w| report.write_json(w)),
+    let written = match (text, args.format) {
+        (Some(text), _) => emit(output, &text),
+        (None, Format::Text) => emit_with(output, |w| report.write_text(w)),
+        (None, _) => emit_with(output, |w| report.write_json_with(w, shown)),
     };
+    phases.end("write");
+    phases.print();
+    let failing = evaluation.findings.iter().any(|f| args.fail_on.includes(f.severity));
+    // The process ends here: freeing millions of outcomes one by one would
+    // only delay the exit (the operating system takes the memory back whole).
+    std::mem::forget(report);
+    std::mem::forget(evaluation);
+    std::mem::forget(engine);
     if let Err(code) = written {
         return code;
     }
-    let failing = evaluation.findings.iter().any(|f| args.fail_on.includes(f.severity));
     ExitCode::from(if failing { EXIT_FINDINGS } else { 0 })
 }

@@ -146,54 +146,51 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
         }
         chain
     };
-    let mut citing: HashMap<&str, Vec<&RuleView>> = HashMap::new();
-    for rule in rules {
+    // Requirement -> positions in `rules` of the rules citing it.
+    let mut citing: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, rule) in rules.iter().enumerate() {
         for id in rule.implements.iter().chain(&rule.clauses) {
             let list = citing.entry(id.as_str()).or_default();
-            if !list.iter().any(|r| r.name == rule.name) {
-                list.push(rule);
+            if !list.iter().any(|&r| rules[r].name == rule.name) {
+                list.push(i);
             }
         }
     }
     let excluded = super::soa::exclusions(program);
-    let row = |r: &crate::ir::RequirementDef, group: String| -> GapRow {
-        let mut implementers: Vec<&RuleView> = Vec::new();
+    // What each rule's outcomes say, read once per rule however many rows it counts for.
+    let mut summaries: Vec<Option<RuleSummary>> = vec![None; rules.len()];
+    let mut row = |r: &crate::ir::RequirementDef, group: String| -> GapRow {
+        let mut implementers: Vec<usize> = Vec::new();
         for id in ancestors(&r.id) {
-            for rule in citing.get(id.as_str()).into_iter().flatten() {
-                if !implementers.iter().any(|x| x.name == rule.name) {
+            for &rule in citing.get(id.as_str()).into_iter().flatten() {
+                if !implementers.iter().any(|&x| rules[x].name == rules[rule].name) {
                     implementers.push(rule);
                 }
             }
         }
         let justification = excluded.get(r.id.as_str()).map(|b| b.to_string());
-        if justification.is_some() && implementers.iter().all(|i| from_stdlib.contains(i.name.as_str())) {
+        if justification.is_some() && implementers.iter().all(|&i| from_stdlib.contains(rules[i].name.as_str())) {
             implementers.clear();
         }
         let mut failing = Vec::new();
-        let mut missing = Vec::new();
+        let mut missing: Vec<String> = Vec::new();
         let mut violated = false;
         let mut passes = false;
-        for rule in &implementers {
-            for o in rule.outcomes.iter() {
-                match o.status {
-                    OutcomeKind::Pass | OutcomeKind::Waived => passes = true,
-                    OutcomeKind::NotApplicable => {}
-                    OutcomeKind::Fail => {
-                        failing.push(if o.entity == "-" {
-                            rule.name.clone()
-                        } else {
-                            format!("{}: {}", rule.name, o.entity)
-                        });
-                        for f in &o.failures {
-                            if f.no_evidence {
-                                if !missing.contains(&f.message) {
-                                    missing.push(f.message.clone());
-                                }
-                            } else {
-                                violated = true;
-                            }
-                        }
-                    }
+        for &rule in &implementers {
+            let summary = summaries[rule].get_or_insert_with(|| RuleSummary::of(&rules[rule]));
+            passes |= summary.passes;
+            violated |= summary.violated;
+            let name = &rules[rule].name;
+            failing.extend(summary.failing.iter().map(|&key| {
+                if key == "-" {
+                    name.clone()
+                } else {
+                    format!("{name}: {key}")
+                }
+            }));
+            for message in &summary.missing {
+                if !missing.contains(message) {
+                    missing.push(message.clone());
                 }
             }
         }
@@ -210,7 +207,7 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
             title: r.title.clone(),
             group,
             status,
-            implemented_by: implementers.iter().map(|i| i.name.clone()).collect(),
+            implemented_by: implementers.iter().map(|&i| rules[i].name.clone()).collect(),
             failing,
             missing,
             justification: if status == GapStatus::Excluded { justification } else { None },
@@ -236,6 +233,50 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
     let all: Vec<&GapRow> = clauses.iter().chain(&controls).collect();
     let overall = readiness("overall", "Clauses 4-10 and Annex A", &all);
     Some(Gap { clauses, controls, documents, groups, overall })
+}
+
+/// What the outcomes of one rule say for the rows it counts for.
+#[derive(Clone)]
+struct RuleSummary<'r> {
+    /// Some outcome passes or is waived.
+    passes: bool,
+    /// Some failing outcome has a condition that is false (not only missing records).
+    violated: bool,
+    /// The key of each failing outcome (`-` without a subject), in key
+    /// order: each row makes its own `rule: entity` texts from them.
+    failing: Vec<&'r str>,
+    /// The messages of failures for lack of records, each once, in order of first appearance.
+    missing: Vec<String>,
+}
+
+impl<'r> RuleSummary<'r> {
+    /// Reads the rule's outcomes once, making no view of them.
+    fn of(rule: &'r RuleView) -> RuleSummary<'r> {
+        let mut summary = RuleSummary { passes: false, violated: false, failing: Vec::new(), missing: Vec::new() };
+        let mut texts = rule.outcomes.failure_texts();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for o in rule.outcomes.raw() {
+            match o.kind {
+                OutcomeKind::Pass | OutcomeKind::Waived => summary.passes = true,
+                OutcomeKind::NotApplicable => {}
+                OutcomeKind::Fail => {
+                    summary.failing.push(&o.key);
+                    for f in &o.failures {
+                        if matches!(f.reason, crate::eval::FailReason::NoEvidence(_)) {
+                            let message = texts.message(f);
+                            if !seen.contains(message) {
+                                seen.insert(message.to_string());
+                                summary.missing.push(message.to_string());
+                            }
+                        } else {
+                            summary.violated = true;
+                        }
+                    }
+                }
+            }
+        }
+        summary
+    }
 }
 
 fn percent(r: &Readiness) -> String {

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use super::{OutcomeKind, Report};
+use super::{OutcomeKind, Report, ShownOutcomes};
 
 /// Text made safe for XML (and HTML): markup escaped; control characters,
 /// a carriage return and bidirectional overrides shown as visible escapes
@@ -47,12 +47,18 @@ struct Suite {
 impl Report {
     /// The report as JUnit XML.
     pub fn to_junit(&self) -> String {
+        self.to_junit_with(ShownOutcomes::All)
+    }
+
+    /// [`Report::to_junit`] with a test case per outcome `shown` (with
+    /// [`ShownOutcomes::Failing`], the failing ones only).
+    pub fn to_junit_with(&self, shown: ShownOutcomes) -> String {
         let mut suites: Vec<Suite> = Vec::new();
         for rule in &self.rules {
             let kind = if matches!(rule.kind, crate::ir::RuleKind::Audit) { "audit" } else { "control" };
             let cases = rule
                 .outcomes
-                .iter()
+                .views_where(|kind| shown == ShownOutcomes::All || kind == OutcomeKind::Fail)
                 .map(|o| {
                     let mut case = Case { name: o.entity.to_string(), failure: None, skipped: None };
                     match o.status {

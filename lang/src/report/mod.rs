@@ -16,6 +16,7 @@ mod diagnostics;
 pub mod explain;
 pub mod gap;
 mod html;
+mod json;
 mod junit;
 mod location;
 mod markdown;
@@ -29,17 +30,19 @@ pub mod timeline {
     pub use crate::timeline::*;
 }
 mod status;
+mod text;
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
 pub use diagnostics::{DiagnosticView, LabelView};
+pub use json::escape_into as escape_json_into;
 pub use location::{Location, LocationParts};
 pub use outcomes::{FindingViews, OutcomeViews};
 pub use status::{ExceptionStatus, Treatment};
 
-use crate::diag::{terminal_safe, terminal_safe_line, Diagnostic, Sources};
+use crate::diag::{terminal_safe_line, Diagnostic, Sources};
 use crate::eval::{self, Env, Evaluation};
 use crate::facts::Facts;
 use crate::ir::*;
@@ -48,6 +51,16 @@ use crate::syntax::ast::Severity;
 
 /// The version of the JSON report's shape.
 pub const SCHEMA: &str = "aims-report/1";
+
+/// Which outcomes a report that lists them (JSON, JUnit) writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ShownOutcomes {
+    /// Every outcome: the evidence trail (the default).
+    #[default]
+    All,
+    /// Only the failing ones (`--outcomes failing`); the counts still count every outcome.
+    Failing,
+}
 
 /// The report of one evaluation: the model every format (JSON, text, Markdown, HTML, JUnit, SARIF) renders.
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -346,6 +359,7 @@ impl Report {
         let mut rules = Vec::new();
         // Outcome views are made when rendered, from the program's rules.
         let shared_program = Arc::new(program.clone());
+        let mut key_orders = outcomes::KeyOrders::default();
         for result in &evaluation.rules {
             let rule = program.rule(result.rule);
             match rule.kind {
@@ -372,6 +386,7 @@ impl Report {
                     locations,
                     numeric_keys: rule.subject.as_ref().is_some_and(|s| eval::int_keyed(program, s.entity)),
                 },
+                &mut key_orders,
             );
             summary.outcomes.pass += counts.pass;
             summary.outcomes.fail += counts.fail;
@@ -460,8 +475,8 @@ impl Report {
                 }
             })
             .collect();
-        let rule_index: std::collections::HashMap<&str, &RuleView> =
-            rules.iter().map(|r| (r.name.as_str(), r)).collect();
+        let rule_index: std::collections::HashMap<&str, usize> =
+            rules.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
         let declared_at = |source: eval::FindingSource, name: &str| -> Option<Location> {
             let decl = match source {
                 eval::FindingSource::Control | eval::FindingSource::Audit => return None,
@@ -471,11 +486,28 @@ impl Report {
             };
             Some(Location::of(sources, decl.name_span))
         };
+        // A rule's findings come together, in key order: the rule is looked
+        // up once per run of them, and each outcome found by walking the
+        // rule's outcomes alongside (no search per finding).
+        let mut cursors = vec![0usize; rules.len()];
+        let mut last: Option<(String, Option<usize>)> = None;
         let findings = FindingViews::new(evaluation.findings.clone(), |f| {
-            let rule = rule_index.get(f.name.as_str());
-            let failing_require =
-                rule.and_then(|r| r.outcomes.first_failure_location(f.entity.as_deref().unwrap_or("-")));
-            failing_require.or_else(|| rule.map(|r| r.location.clone())).or_else(|| declared_at(f.source, &f.name))
+            let rule = match &last {
+                Some((name, rule)) if *name == f.name => *rule,
+                _ => {
+                    let rule = rule_index.get(f.name.as_str()).copied();
+                    last = Some((f.name.clone(), rule));
+                    rule
+                }
+            };
+            let failing_require = rule.and_then(|r| {
+                let outcomes = &rules[r].outcomes;
+                let outcome = outcomes.locate(&mut cursors[r], f.entity.as_deref().unwrap_or("-"))?;
+                outcomes.failure_location(outcome)
+            });
+            failing_require
+                .or_else(|| rule.map(|r| rules[r].location.clone()))
+                .or_else(|| declared_at(f.source, &f.name))
         });
         for f in evaluation.findings.iter() {
             match f.severity {
@@ -572,10 +604,16 @@ impl Report {
         }
     }
 
-    /// [`Report::to_json`], written to `out` as it is serialized.
+    /// [`Report::to_json`], written to `out` as it is made (the bytes
+    /// `serde_json::to_writer_pretty` writes for the report, and a newline).
     pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, self)?;
-        out.write_all(b"\n")
+        json::write(self, out, ShownOutcomes::All)
+    }
+
+    /// [`Report::write_json`], listing the outcomes `shown` (the counts
+    /// and findings are always whole).
+    pub fn write_json_with(&self, out: &mut dyn std::io::Write, shown: ShownOutcomes) -> std::io::Result<()> {
+        json::write(self, out, shown)
     }
 
     /// The report as text for a person: counts first, the exceptions in
@@ -583,81 +621,16 @@ impl Report {
     /// project (names, keys, messages, values) is [`terminal_safe`], so no
     /// fact can forge a line or drive the terminal.
     pub fn to_text(&self) -> String {
-        use std::fmt::Write as _;
-        let line = |text: &str| terminal_safe_line(text).into_owned();
-        let mut out = String::new();
-        let s = &self.summary;
-        let _ = writeln!(out, "{} as of {}", line(&self.project), self.as_of);
-        let _ = writeln!(
-            out,
-            "  {}, {}: {} pass, {} fail, {} waived, {} not applicable",
-            count(s.controls, "control", "controls"),
-            count(s.audits, "audit rule", "audit rules"),
-            s.outcomes.pass,
-            s.outcomes.fail,
-            s.outcomes.waived,
-            s.outcomes.not_applicable
-        );
-        let _ = writeln!(
-            out,
-            "  {}: {} major, {} minor, {}",
-            count(s.findings.total, "finding", "findings"),
-            s.findings.major,
-            s.findings.minor,
-            count(s.findings.observation, "observation", "observations"),
-        );
-        if !self.exceptions.is_empty() {
-            let _ = writeln!(out, "  {}:", count(self.exceptions.len(), "exception", "exceptions"));
-            for x in &self.exceptions {
-                let _ = writeln!(out, "    {}", line(&x.summary()));
-            }
+        let mut out = Vec::new();
+        match self.write_text(&mut out) {
+            Ok(()) => String::from_utf8(out).unwrap_or_default(),
+            Err(e) => format!("aims: {e}\n"),
         }
-        let all: Vec<FindingView> = self.findings.iter().collect();
-        let mut groups: Vec<(&str, &str, Vec<&FindingView>)> = Vec::new();
-        let mut group_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        for f in &all {
-            match group_of.get(f.name.as_str()) {
-                Some(&g) => groups[g].2.push(f),
-                None => {
-                    group_of.insert(&f.name, groups.len());
-                    groups.push((&f.name, source_name(f.source), vec![f]));
-                }
-            }
-        }
-        // Indexes, so a report of many findings is not quadratic.
-        let rules: std::collections::HashMap<&str, &RuleView> =
-            self.rules.iter().map(|r| (r.name.as_str(), r)).collect();
-        let titles = self.titles();
-        for (name, source, findings) in groups {
-            let _ = write!(out, "\n{source} {}", line(name));
-            if let Some(t) = titles.get(name) {
-                let _ = write!(out, ": {}", line(t));
-            }
-            out.push('\n');
-            for f in findings {
-                let who = f.entity.as_deref().map(|e| format!("{}: ", line(e))).unwrap_or_default();
-                let _ = writeln!(out, "  {:<11} {who}{}", f.severity.as_str(), line(&f.message));
-                let outcome = f.entity.as_deref().and_then(|e| rules.get(name)?.outcomes.find(e));
-                if let Some(o) = outcome {
-                    for failure in &o.failures {
-                        let seen: Vec<String> =
-                            failure.observed.iter().map(|v| format!("{} = {}", v.path, v.value)).collect();
-                        if !seen.is_empty() {
-                            let _ = writeln!(
-                                out,
-                                "              saw {} ({})",
-                                line(&seen.join(", ")),
-                                line(&location::text(&failure.location))
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        match terminal_safe(&out) {
-            std::borrow::Cow::Borrowed(_) => out,
-            std::borrow::Cow::Owned(safe) => safe,
-        }
+    }
+
+    /// [`Report::to_text`], written to `out` as it is made.
+    pub fn write_text(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        text::write(self, out)
     }
 }
 

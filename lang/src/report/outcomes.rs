@@ -7,14 +7,19 @@
 //! requirements and their locations, the program to show values), and
 //! makes each [`OutcomeView`], failures included, when it is rendered or
 //! serialized. [`FindingViews`] does the same for the findings.
+//!
+//! The report writers (`json.rs`, `text.rs`) and the gap analysis make no
+//! view at all: they read the outcomes in key order (`OutcomeViews::raw`)
+//! and what a failure shows from a [`FailureTexts`], made once per rule.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
 use super::{FailureView, FindingView, Location, Observed, OutcomeView};
-use crate::eval::{self, FailReason};
-use crate::ir::{Program, Requirement};
+use crate::eval::{self, FailReason, Failure};
+use crate::ir::{OutcomeKind, Program, Requirement, Unknown};
 
 /// A list whose views are made when read (`len` and `iter`) serializes,
 /// compares and prints as the list of its views.
@@ -48,9 +53,55 @@ macro_rules! lazy_list {
 #[derive(Clone)]
 pub struct OutcomeViews {
     outcomes: eval::Outcomes,
-    /// Positions in `outcomes` in key order; `None` when that is their order.
-    order: Option<Vec<u32>>,
+    /// Their keys in key order, shared with the other rules over the same rows.
+    keys: Arc<KeyOrder>,
     rule: Arc<RuleContext>,
+}
+
+/// The keys of a rule's outcomes in key order. Every rule over the same
+/// entity has outcomes for the same rows, whose keys are the same shared
+/// strings: their order is found once, and their JSON made once, for all
+/// of those rules (reading a key's text is a cache miss per outcome).
+#[derive(Default)]
+pub(super) struct KeyOrder {
+    /// Positions in the outcomes in key order; `None` when that is their order.
+    order: Option<Vec<u32>>,
+    /// The keys as JSON strings in key order, one after the other, and
+    /// where each one ends; made when the first of the rules is written.
+    json: std::sync::OnceLock<(Vec<u8>, Vec<u32>)>,
+}
+
+/// The key orders found so far while a report is built, by the outcome
+/// lists they were found for.
+#[derive(Default)]
+pub(super) struct KeyOrders(Vec<(eval::Outcomes, bool, Arc<KeyOrder>)>);
+
+impl KeyOrders {
+    /// The key order of `outcomes`: one found already for outcomes with the
+    /// very same keys (the same strings, not equal ones, at every
+    /// position, so no key's text is read), else found now.
+    fn of(&mut self, outcomes: &eval::Outcomes, numeric: bool) -> Arc<KeyOrder> {
+        let same = |known: &eval::Outcomes| {
+            known.len() == outcomes.len()
+                && known.iter().zip(outcomes.iter()).all(|(a, b)| {
+                    let (a, b): (&str, &str) = (&a.key, &b.key);
+                    std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
+                })
+        };
+        if let Some((_, _, keys)) = self.0.iter().find(|(known, n, _)| *n == numeric && same(known)) {
+            return keys.clone();
+        }
+        let cmp = |a: &str, b: &str| eval::cmp_keys(numeric, a, b);
+        let sorted = outcomes.iter().zip(outcomes.iter().skip(1)).all(|(a, b)| cmp(&a.key, &b.key).is_le());
+        let order = (!sorted).then(|| {
+            let mut order: Vec<u32> = (0..outcomes.len() as u32).collect();
+            order.sort_by(|&a, &b| cmp(&outcomes[a as usize].key, &outcomes[b as usize].key));
+            order
+        });
+        let keys = Arc::new(KeyOrder { order, json: std::sync::OnceLock::new() });
+        self.0.push((outcomes.clone(), numeric, keys.clone()));
+        keys
+    }
 }
 
 /// What describing an outcome of one rule takes.
@@ -66,16 +117,24 @@ pub(super) struct RuleContext {
 
 impl OutcomeViews {
     /// Views of a rule's outcomes.
-    pub(super) fn new(outcomes: eval::Outcomes, rule: RuleContext) -> OutcomeViews {
-        let numeric = rule.numeric_keys;
-        let cmp = |a: &str, b: &str| eval::cmp_keys(numeric, a, b);
-        let sorted = outcomes.iter().zip(outcomes.iter().skip(1)).all(|(a, b)| cmp(&a.key, &b.key).is_le());
-        let order = (!sorted).then(|| {
-            let mut order: Vec<u32> = (0..outcomes.len() as u32).collect();
-            order.sort_by(|&a, &b| cmp(&outcomes[a as usize].key, &outcomes[b as usize].key));
-            order
+    pub(super) fn new(outcomes: eval::Outcomes, rule: RuleContext, known: &mut KeyOrders) -> OutcomeViews {
+        let keys = known.of(&outcomes, rule.numeric_keys);
+        OutcomeViews { outcomes, keys, rule: Arc::new(rule) }
+    }
+
+    /// The keys as JSON strings, in key order, one after the other, and
+    /// where each ends (made once for every rule over the same rows).
+    pub(super) fn keys_json(&self) -> (&[u8], &[u32]) {
+        let (text, ends) = self.keys.json.get_or_init(|| {
+            let mut text = Vec::new();
+            let mut ends = Vec::with_capacity(self.len());
+            for o in self.raw() {
+                super::json::escape_into(&mut text, &o.key);
+                ends.push(text.len() as u32);
+            }
+            (text, ends)
         });
-        OutcomeViews { outcomes, order, rule: Arc::new(rule) }
+        (text, ends)
     }
 
     /// How many outcomes the rule has.
@@ -90,23 +149,26 @@ impl OutcomeViews {
 
     /// Every outcome's view, in key order.
     pub fn iter(&self) -> Box<dyn Iterator<Item = OutcomeView> + '_> {
-        match &self.order {
+        match &self.keys.order {
             // In order already: walk the chunks, no lookup per outcome.
             None => Box::new(self.outcomes.iter().map(|o| self.view_of(o))),
             Some(order) => Box::new(order.iter().map(|&p| self.view(p as usize))),
         }
     }
 
+    /// The views of the outcomes whose kind is kept, in key order (the
+    /// others are skipped without a view).
+    pub(super) fn views_where<'a>(
+        &'a self,
+        keep: impl Fn(OutcomeKind) -> bool + 'a,
+    ) -> impl Iterator<Item = OutcomeView> + 'a {
+        self.raw().filter(move |o| keep(o.kind)).map(|o| self.view_of(o))
+    }
+
     /// The view of the outcome for an entity key (`-` for a rule without
     /// a subject).
     pub fn find(&self, key: &str) -> Option<OutcomeView> {
         self.position_of(key).map(|p| self.view(p))
-    }
-
-    /// Where the first failed requirement of the outcome for a key is.
-    pub(super) fn first_failure_location(&self, key: &str) -> Option<Location> {
-        let failure = self.outcomes[self.position_of(key)?].failures.first()?;
-        self.rule.locations.get(failure.index).cloned()
     }
 
     /// The position in `outcomes` of the outcome for a key.
@@ -124,8 +186,57 @@ impl OutcomeViews {
         None
     }
 
+    /// The outcome for `key` when the keys asked for come in key order (a
+    /// rule's findings, one per failing outcome): the next failing outcome
+    /// from `cursor` is checked first, and `cursor` moves past it; any
+    /// other key is looked up. Reading every finding of a rule this way
+    /// costs one pass over its outcomes, not a search per finding.
+    pub(super) fn locate(&self, cursor: &mut usize, key: &str) -> Option<&eval::Outcome> {
+        let mut i = *cursor;
+        while i < self.len() {
+            let outcome = &self.outcomes[self.position(i)];
+            if outcome.kind == OutcomeKind::Fail {
+                // A finding shares its outcome's key: the same string, whose
+                // text need not be read to know it.
+                let same = std::ptr::eq(outcome.key.as_ptr(), key.as_ptr()) && outcome.key.len() == key.len();
+                if same || *outcome.key == *key {
+                    *cursor = i + 1;
+                    return Some(outcome);
+                }
+                break;
+            }
+            i += 1;
+        }
+        *cursor = i;
+        self.position_of(key).map(|p| &self.outcomes[p])
+    }
+
+    /// Where the first failed requirement of an outcome is.
+    pub(super) fn failure_location(&self, outcome: &eval::Outcome) -> Option<Location> {
+        let failure = outcome.failures.first()?;
+        self.rule.locations.get(failure.index).cloned()
+    }
+
+    /// Every outcome in key order, as the evaluation holds it: no view made.
+    pub(super) fn raw(&self) -> Box<dyn Iterator<Item = &eval::Outcome> + '_> {
+        match &self.keys.order {
+            None => Box::new(self.outcomes.iter()),
+            Some(order) => Box::new(order.iter().map(|&p| &self.outcomes[p as usize])),
+        }
+    }
+
+    /// The name of the exception that waived an outcome, when one did.
+    pub(super) fn waived_by(&self, outcome: &eval::Outcome) -> Option<&str> {
+        outcome.waived_by.and_then(|e| self.rule.program.exceptions.get(e)).map(|e| e.decl.name.as_str())
+    }
+
+    /// What the failures of this rule show, made once for all of them.
+    pub(super) fn failure_texts(&self) -> FailureTexts<'_> {
+        FailureTexts::new(&self.rule)
+    }
+
     fn position(&self, i: usize) -> usize {
-        match &self.order {
+        match &self.keys.order {
             Some(order) => order[i] as usize,
             None => i,
         }
@@ -166,6 +277,88 @@ impl OutcomeViews {
 
 lazy_list!(OutcomeViews);
 
+/// What every failure of one rule shares, made once per rule while a report
+/// is written: each requirement's condition, location, observed paths and
+/// message when violated. A failure adds only its own values.
+pub(super) struct FailureTexts<'r> {
+    rule: &'r RuleContext,
+    requirements: Vec<RequirementTexts<'r>>,
+    /// The last "no evidence" message made per requirement, with its reason:
+    /// the same missing fact reads the same for every entity.
+    no_evidence: Vec<Option<(Unknown, String)>>,
+    /// The message of a failure outside the requirements (of the `where`).
+    other: String,
+}
+
+struct RequirementTexts<'r> {
+    location: String,
+    paths: Vec<Cow<'r, str>>,
+    violated: String,
+}
+
+impl<'r> FailureTexts<'r> {
+    fn new(rule: &'r RuleContext) -> FailureTexts<'r> {
+        let requirements: Vec<RequirementTexts> = rule
+            .requirements
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let violated = Failure { index: i, reason: FailReason::Violated, values: Vec::new() };
+                RequirementTexts {
+                    location: rule.locations.get(i).map(ToString::to_string).unwrap_or_default(),
+                    paths: eval::observed_paths(&rule.program, r),
+                    violated: eval::failure_message(Some(r), &violated),
+                }
+            })
+            .collect();
+        let no_evidence = vec![None; requirements.len()];
+        FailureTexts { rule, requirements, no_evidence, other: String::new() }
+    }
+
+    /// The condition as written (empty outside the requirements).
+    pub(super) fn require(&self, failure: &Failure) -> &'r str {
+        self.rule.requirements.get(failure.index).map_or("", |r| r.source.as_str())
+    }
+
+    /// Where the failed `require` is, `file:line:column` (empty when unknown).
+    pub(super) fn location(&self, failure: &Failure) -> &str {
+        self.requirements.get(failure.index).map_or("", |r| r.location.as_str())
+    }
+
+    /// Why it failed, in one line (as `eval::failure_message` says it).
+    pub(super) fn message(&mut self, failure: &Failure) -> &str {
+        let requirement = self.rule.requirements.get(failure.index);
+        match (&failure.reason, requirement) {
+            (FailReason::Violated, Some(_)) => &self.requirements[failure.index].violated,
+            (FailReason::NoEvidence(why), Some(_)) => {
+                let slot = &mut self.no_evidence[failure.index];
+                if slot.as_ref().is_none_or(|(seen, _)| seen != why) {
+                    *slot = Some((why.clone(), eval::failure_message(requirement, failure)));
+                }
+                slot.as_ref().map_or("", |(_, message)| message.as_str())
+            }
+            (_, None) => {
+                self.other = eval::failure_message(None, failure);
+                &self.other
+            }
+        }
+    }
+
+    /// The values the condition read, each (path as written, value as shown)
+    /// handed to `each`, in order.
+    pub(super) fn observed(&self, failure: &Failure, mut each: impl FnMut(&str, &str)) {
+        let Some(requirement) = self.requirements.get(failure.index) else { return };
+        for (path, value) in requirement.paths.iter().zip(&failure.values) {
+            each(path, &eval::show_observed(&self.rule.program, value));
+        }
+    }
+
+    /// Whether the failure shows any value.
+    pub(super) fn has_observed(&self, failure: &Failure) -> bool {
+        self.requirements.get(failure.index).is_some_and(|r| !r.paths.is_empty()) && !failure.values.is_empty()
+    }
+}
+
 /// The findings as the report shows them: the evaluation's own list, shared,
 /// and where each one points; each [`FindingView`] is made when rendered.
 #[derive(Clone, Default)]
@@ -184,14 +377,21 @@ impl FindingViews {
     ) -> FindingViews {
         let mut locations: Vec<Option<Location>> = Vec::new();
         let mut index: std::collections::HashMap<Option<Location>, u32> = std::collections::HashMap::new();
+        let mut last: Option<u32> = None;
         let at = findings
             .iter()
             .map(|f| {
                 let place = location(f);
-                *index.entry(place).or_insert_with_key(|place| {
+                // Consecutive findings of a rule mostly point at the same `require`.
+                if let Some(last) = last.filter(|&l| locations[l as usize] == place) {
+                    return last;
+                }
+                let at = *index.entry(place).or_insert_with_key(|place| {
                     locations.push(place.clone());
                     (locations.len() - 1) as u32
-                })
+                });
+                last = Some(at);
+                at
             })
             .collect();
         FindingViews { findings, at, locations }
@@ -205,6 +405,11 @@ impl FindingViews {
     /// Whether there is no finding.
     pub fn is_empty(&self) -> bool {
         self.findings.is_empty()
+    }
+
+    /// Every finding as the evaluation holds it, with its location: no view made.
+    pub(super) fn raw(&self) -> impl Iterator<Item = (&eval::Finding, Option<&Location>)> + '_ {
+        self.findings.iter().zip(&self.at).map(|(f, at)| (f, self.locations.get(*at as usize).and_then(Option::as_ref)))
     }
 
     /// Every finding's view, in the evaluation's order.

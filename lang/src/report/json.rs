@@ -1,0 +1,466 @@
+//! The JSON report (`aims-report/1`) written straight from the evaluation.
+//!
+//! The bytes are exactly those `serde_json::to_writer_pretty` writes for
+//! [`Report`] (two-space indentation, `"key": value`, `[]` and `{}` when
+//! empty), which stays the reference (`lang/tests/report_json.rs` holds the
+//! two to each other). What makes it fast on two million outcomes:
+//!
+//! - no view per outcome or finding: the evaluation's outcomes are read in
+//!   key order and what a failure shares with the other failures of its
+//!   requirement (condition, location, observed paths, message) is made
+//!   once per rule ([`FailureTexts`]);
+//! - a string is scanned for the bytes JSON escapes and copied whole when
+//!   it has none ([`escape_into`]);
+//! - everything goes into one buffer, handed to the writer in blocks of
+//!   64 KiB, not piece by piece through `&mut dyn Write`.
+//!
+//! The small parts (summary, risks, objectives, exceptions, SoA, gap,
+//! matrices, diagnostics) go through serde, indented to their place.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::outcomes::FailureTexts;
+use super::{source_name, Report, RuleView, ShownOutcomes};
+use crate::ir::{OutcomeKind, RuleKind};
+
+/// Bytes gathered before they are handed to the writer.
+const BLOCK: usize = 1 << 16;
+
+/// What JSON escapes: 0 for a byte written as it is, else the letter after
+/// the backslash (`u` for `\u00XX`). As `serde_json` escapes.
+static ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0A] = b'n';
+    table[0x0C] = b'f';
+    table[0x0D] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// `text` as a JSON string, quotes included, appended to `out`: the runs of
+/// bytes that need no escape are copied whole.
+pub fn escape_into(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none of them needs an escape.
+        if let Some(word) = bytes.get(i..i + 8) {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            if !needs_escape(u64::from_le_bytes(eight)) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        let escape = ESCAPE[b as usize];
+        i += 1;
+        if escape == 0 {
+            continue;
+        }
+        let at = i - 1;
+        out.extend_from_slice(&bytes[start..at]);
+        match escape {
+            b'u' => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]]),
+            letter => out.extend_from_slice(&[b'\\', letter]),
+        }
+        start = i;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Whether one of the eight bytes of `word` is a control character (below
+/// 0x20), a quote or a backslash (the classic "has a byte less than n" and
+/// "has a zero byte" bit tricks; a byte of 0x80 or more never counts).
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    below_space | zero_in(word ^ (ONES * b'"' as u64)) | zero_in(word ^ (ONES * b'\\' as u64)) != 0
+}
+
+/// The buffer the report is written into, handed on block by block.
+struct Out<'w> {
+    buf: Vec<u8>,
+    sink: &'w mut dyn Write,
+}
+
+impl Out<'_> {
+    /// Hands the buffer on once it holds a block.
+    fn block(&mut self) -> io::Result<()> {
+        if self.buf.len() >= BLOCK {
+            self.sink.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn string(&mut self, text: &str) {
+        escape_into(&mut self.buf, text);
+    }
+
+    fn number(&mut self, n: usize) {
+        let _ = write!(self.buf, "{n}");
+    }
+
+    fn boolean(&mut self, b: bool) {
+        self.raw(if b { b"true" } else { b"false" });
+    }
+
+    /// A line break and the indentation of `level`.
+    fn line(&mut self, level: usize) {
+        self.buf.push(b'\n');
+        self.buf.resize(self.buf.len() + 2 * level, b' ');
+    }
+
+    /// The start of a member of an object or array at `level`: a comma
+    /// unless it is the first, a line break, the indentation.
+    fn member(&mut self, first: bool, level: usize) {
+        if !first {
+            self.buf.push(b',');
+        }
+        self.line(level);
+    }
+
+    /// `"name": ` as a member of an object at `level` (a name of the
+    /// report's shape: nothing in it to escape).
+    fn key(&mut self, first: bool, level: usize, name: &str) {
+        self.member(first, level);
+        self.buf.push(b'"');
+        self.raw(name.as_bytes());
+        self.raw(b"\": ");
+    }
+
+    /// An array of strings whose members are at `level`.
+    fn strings(&mut self, level: usize, items: &[String]) {
+        if items.is_empty() {
+            return self.raw(b"[]");
+        }
+        self.raw(b"[");
+        for (i, item) in items.iter().enumerate() {
+            self.member(i == 0, level);
+            self.string(item);
+        }
+        self.line(level - 1);
+        self.raw(b"]");
+    }
+
+    /// A value through serde, pretty, as if it were written at `level`
+    /// (serde starts at the left margin: each of its lines is indented as
+    /// it is written, so a large part, the gap analysis's lists of failing
+    /// entities, is never held whole).
+    fn serde<T: Serialize + ?Sized>(&mut self, level: usize, value: &T) -> io::Result<()> {
+        serde_json::to_writer_pretty(Indented { out: self, level }, value)?;
+        Ok(())
+    }
+}
+
+/// What serde writes, indented to `level` (pretty JSON has no raw line
+/// break inside a string: each one starts a line).
+struct Indented<'o, 'w> {
+    out: &'o mut Out<'w>,
+    level: usize,
+}
+
+impl Write for Indented<'_, '_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                self.out.line(self.level);
+            }
+            self.out.raw(line);
+        }
+        self.out.block()?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `report` as `aims-report/1` JSON, ending with a newline; with
+/// [`ShownOutcomes::Failing`] each rule lists only its failing outcomes.
+pub(super) fn write(report: &Report, sink: &mut dyn Write, shown: ShownOutcomes) -> io::Result<()> {
+    let mut out = Out { buf: Vec::with_capacity(BLOCK + 4096), sink };
+    out.raw(b"{");
+    out.key(true, 1, "schema");
+    out.string(report.schema);
+    out.key(false, 1, "project");
+    out.string(&report.project);
+    out.key(false, 1, "as_of");
+    out.string(&report.as_of);
+    out.key(false, 1, "summary");
+    out.serde(1, &report.summary)?;
+    out.key(false, 1, "findings");
+    findings(&mut out, report)?;
+    out.key(false, 1, "rules");
+    if report.rules.is_empty() {
+        out.raw(b"[]");
+    } else {
+        out.raw(b"[");
+        for (i, rule) in report.rules.iter().enumerate() {
+            out.member(i == 0, 2);
+            rule_json(&mut out, rule, shown)?;
+        }
+        out.line(1);
+        out.raw(b"]");
+    }
+    out.key(false, 1, "risks");
+    out.serde(1, &report.risks)?;
+    out.key(false, 1, "objectives");
+    out.serde(1, &report.objectives)?;
+    out.key(false, 1, "exceptions");
+    out.serde(1, &report.exceptions)?;
+    if !report.soa.is_empty() {
+        out.key(false, 1, "soa");
+        out.serde(1, &report.soa)?;
+    }
+    if let Some(gap) = &report.gap {
+        out.key(false, 1, "gap");
+        out.serde(1, gap)?;
+    }
+    if !report.matrices.is_empty() {
+        out.key(false, 1, "matrices");
+        out.serde(1, &report.matrices)?;
+    }
+    if !report.diagnostics.is_empty() {
+        out.key(false, 1, "diagnostics");
+        out.serde(1, &report.diagnostics)?;
+    }
+    out.line(0);
+    out.raw(b"}\n");
+    out.sink.write_all(&out.buf)
+}
+
+/// The `findings` array: each finding at level 2.
+fn findings(out: &mut Out, report: &Report) -> io::Result<()> {
+    if report.findings.is_empty() {
+        out.raw(b"[]");
+        return Ok(());
+    }
+    out.raw(b"[");
+    let mut location = String::new();
+    for (i, (f, at)) in report.findings.raw().enumerate() {
+        out.member(i == 0, 2);
+        out.raw(b"{");
+        out.key(true, 3, "severity");
+        out.string(f.severity.as_str());
+        out.key(false, 3, "source");
+        out.string(source_name(f.source));
+        out.key(false, 3, "name");
+        out.string(&f.name);
+        if let Some(entity) = &f.entity {
+            out.key(false, 3, "entity");
+            out.string(entity);
+        }
+        out.key(false, 3, "message");
+        out.string(&f.message);
+        out.key(false, 3, "location");
+        location.clear();
+        if let Some(at) = at {
+            use std::fmt::Write as _;
+            let _ = write!(location, "{at}");
+        }
+        out.string(&location);
+        out.line(2);
+        out.raw(b"}");
+        out.block()?;
+    }
+    out.line(1);
+    out.raw(b"]");
+    Ok(())
+}
+
+/// One rule, its object at level 2.
+fn rule_json(out: &mut Out, rule: &RuleView, shown: ShownOutcomes) -> io::Result<()> {
+    out.raw(b"{");
+    out.key(true, 3, "name");
+    out.string(&rule.name);
+    out.key(false, 3, "kind");
+    out.string(match rule.kind {
+        RuleKind::Control => "control",
+        RuleKind::Audit => "audit",
+    });
+    if let Some(title) = &rule.title {
+        out.key(false, 3, "title");
+        out.string(title);
+    }
+    out.key(false, 3, "severity");
+    out.string(rule.severity.as_str());
+    if !rule.implements.is_empty() {
+        out.key(false, 3, "implements");
+        out.strings(4, &rule.implements);
+    }
+    if !rule.clauses.is_empty() {
+        out.key(false, 3, "clauses");
+        out.strings(4, &rule.clauses);
+    }
+    out.key(false, 3, "location");
+    out.string(&rule.location.to_string());
+    out.key(false, 3, "counts");
+    out.raw(b"{");
+    for (i, (name, n)) in [
+        ("pass", rule.counts.pass),
+        ("fail", rule.counts.fail),
+        ("waived", rule.counts.waived),
+        ("not_applicable", rule.counts.not_applicable),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        out.key(i == 0, 4, name);
+        out.number(n);
+    }
+    out.line(3);
+    out.raw(b"}");
+    out.key(false, 3, "outcomes");
+    let mut texts = rule.outcomes.failure_texts();
+    let (keys, ends) = rule.outcomes.keys_json();
+    let mut first = true;
+    for (i, o) in rule.outcomes.raw().enumerate() {
+        if shown == ShownOutcomes::Failing && o.kind != OutcomeKind::Fail {
+            continue;
+        }
+        if first {
+            out.raw(b"[");
+        }
+        out.member(first, 4);
+        first = false;
+        out.raw(b"{");
+        out.key(true, 5, "entity");
+        let start = i.checked_sub(1).and_then(|p| ends.get(p)).map_or(0, |&end| end as usize);
+        match ends.get(i).and_then(|&end| keys.get(start..end as usize)) {
+            Some(key) => out.raw(key),
+            None => out.string(&o.key),
+        }
+        out.key(false, 5, "status");
+        out.raw(match o.kind {
+            OutcomeKind::Pass => b"\"pass\"",
+            OutcomeKind::Fail => b"\"fail\"",
+            OutcomeKind::Waived => b"\"waived\"",
+            OutcomeKind::NotApplicable => b"\"not_applicable\"",
+        });
+        if let Some(exception) = rule.outcomes.waived_by(o) {
+            out.key(false, 5, "waived_by");
+            out.string(exception);
+        }
+        if !o.failures.is_empty() {
+            out.key(false, 5, "failures");
+            out.raw(b"[");
+            for (i, f) in o.failures.iter().enumerate() {
+                failure_json(out, &mut texts, f, i == 0);
+            }
+            out.line(5);
+            out.raw(b"]");
+        }
+        out.line(4);
+        out.raw(b"}");
+        out.block()?;
+    }
+    if first {
+        out.raw(b"[]");
+    } else {
+        out.line(3);
+        out.raw(b"]");
+    }
+    out.line(2);
+    out.raw(b"}");
+    Ok(())
+}
+
+/// One failure, its object at level 6.
+fn failure_json(out: &mut Out, texts: &mut FailureTexts, f: &crate::eval::Failure, first: bool) {
+    out.member(first, 6);
+    out.raw(b"{");
+    out.key(true, 7, "require");
+    out.string(texts.require(f));
+    out.key(false, 7, "message");
+    let message = texts.message(f);
+    out.string(message);
+    out.key(false, 7, "no_evidence");
+    out.boolean(matches!(f.reason, crate::eval::FailReason::NoEvidence(_)));
+    out.key(false, 7, "location");
+    out.string(texts.location(f));
+    out.key(false, 7, "observed");
+    if texts.has_observed(f) {
+        out.raw(b"[");
+        let mut first = true;
+        texts.observed(f, |path, value| {
+            out.member(first, 8);
+            first = false;
+            out.raw(b"{");
+            out.key(true, 9, "path");
+            out.string(path);
+            out.key(false, 9, "value");
+            out.string(value);
+            out.line(8);
+            out.raw(b"}");
+        });
+        out.line(7);
+        out.raw(b"]");
+    } else {
+        out.raw(b"[]");
+    }
+    out.line(6);
+    out.raw(b"}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn escaped(text: &str) -> String {
+        let mut out = Vec::new();
+        escape_into(&mut out, text);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        for text in [
+            "",
+            "plain",
+            "a \"quoted\" \\ path",
+            "\u{0}\u{1f}\u{7f}\t\n\r\u{8}\u{c}",
+            "é ✓ \u{2028}",
+            "eight ok then a \"quote\" after sixteen bytes\\",
+            "ÿÿÿÿÿÿÿÿ\u{1}",
+        ] {
+            assert_eq!(escaped(text), serde_json::to_string(text).unwrap_or_default(), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_is_escaped_as_serde_json_escapes_it(text in any::<String>()) {
+            prop_assert_eq!(escaped(&text), serde_json::to_string(&text).unwrap_or_default());
+        }
+
+        #[test]
+        fn control_heavy_strings_too(text in "[\\x00-\\x1f\"\\\\a-z\u{80}-\u{10ffff}]{0,40}") {
+            prop_assert_eq!(escaped(&text), serde_json::to_string(&text).unwrap_or_default());
+        }
+    }
+}
