@@ -521,64 +521,51 @@ fn format_named(name: &str) -> Option<Format> {
 /// fact source, and limits of at least 1.
 fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
+    // An option value that names nothing: underlined where it is quoted.
+    let mut refuse = |value: &str, message: String, label: &str, help: &str| {
+        diags.push(
+            Diagnostic::error(Code::ProjectConfig, message)
+                .at_file(file, find_span(text, &format!("\"{value}\"")), label)
+                .help(help),
+        );
+    };
     for section in &manifest.facts {
         if let Some(format) = section.format.as_deref().filter(|f| format_named(f).is_none()) {
-            diags.push(
-                Diagnostic::error(
-                    Code::ProjectConfig,
-                    format!("`format = \"{format}\"` of fact source `{}` is not a fact format", section.path),
-                )
-                .at_file(file, find_span(text, &format!("\"{format}\"")), "unknown format")
-                .help("the fact formats are json, yaml (or yml), toml and csv"),
-            );
+            let message = format!("`format = \"{format}\"` of fact source `{}` is not a fact format", section.path);
+            refuse(format, message, "unknown format", "the fact formats are json, yaml (or yml), toml and csv");
         }
     }
     for section in &manifest.facts {
         if let Some(label) = section.encoding.as_deref().filter(|l| crate::facts::encoding::named(l).is_none()) {
-            diags.push(
-                Diagnostic::error(
-                    Code::ProjectConfig,
-                    format!("`encoding = \"{label}\"` of fact source `{}` is not an encoding", section.path),
-                )
-                .at_file(file, find_span(text, &format!("\"{label}\"")), "unknown encoding")
-                .help("name an encoding by its WHATWG label: utf-8, utf-16le, utf-16be, windows-1252, iso-8859-15, shift_jis…"),
+            let message = format!("`encoding = \"{label}\"` of fact source `{}` is not an encoding", section.path);
+            refuse(
+                label,
+                message,
+                "unknown encoding",
+                "name an encoding by its WHATWG label: utf-8, utf-16le, utf-16be, windows-1252, iso-8859-15, shift_jis…",
             );
         }
     }
+    use crate::facts::normalise::{bad_date_format, NumberFormat, PercentFormat};
     for section in &manifest.facts {
-        let formats = section.date_format.iter().chain(section.columns.values().flat_map(|c| &c.date_format));
-        for format in formats {
-            if let Some(problem) = crate::facts::normalise::bad_date_format(format) {
-                diags.push(
-                    Diagnostic::error(
-                        Code::ProjectConfig,
-                        format!("`date_format` of fact source `{}`: {problem}", section.path),
-                    )
-                    .at_file(file, find_span(text, &format!("\"{format}\"")), "this format")
-                    .help("write it with strftime's %Y, %m and %d (or %b, %B), e.g. \"%m/%d/%Y\""),
-                );
+        let problem =
+            |option: &str, problem: String| format!("`{option}` of fact source `{}`: {problem}", section.path);
+        for format in given(&section.date_format, &section.columns, |c| &c.date_format) {
+            if let Some(bad) = bad_date_format(format) {
+                let help = "write it with strftime's %Y, %m and %d (or %b, %B), e.g. \"%m/%d/%Y\"";
+                refuse(format, problem("date_format", bad), "this format", help);
             }
         }
-        use crate::facts::normalise::{NumberFormat, PercentFormat};
-        let numbers = section.number_format.iter().chain(section.columns.values().flat_map(|c| &c.number_format));
-        let percents = section.percent_format.iter().chain(section.columns.values().flat_map(|c| &c.percent_format));
-        let problems = numbers
-            .map(|f| ("number_format", f, NumberFormat::parse(f).err()))
-            .chain(percents.map(|f| ("percent_format", f, PercentFormat::parse(f).err())));
-        for (option, format, problem) in problems {
-            if let Some(problem) = problem {
-                diags.push(
-                    Diagnostic::error(
-                        Code::ProjectConfig,
-                        format!("`{option}` of fact source `{}`: {problem}", section.path),
-                    )
-                    .at_file(file, find_span(text, &format!("\"{format}\"")), "this format")
-                    .help(if option == "number_format" {
-                        "write 1234.5 as the file writes it: \"1,234.5\", \"1.234,5\", \"1 234,5\", \"1234,5\""
-                    } else {
-                        "write twelve percent as the file writes it without a sign: \"0.12\" or \"12\"; or \"12%\" to require the sign"
-                    }),
-                );
+        for format in given(&section.number_format, &section.columns, |c| &c.number_format) {
+            if let Err(bad) = NumberFormat::parse(format) {
+                let help = "write 1234.5 as the file writes it: \"1,234.5\", \"1.234,5\", \"1 234,5\", \"1234,5\"";
+                refuse(format, problem("number_format", bad), "this format", help);
+            }
+        }
+        for format in given(&section.percent_format, &section.columns, |c| &c.percent_format) {
+            if let Err(bad) = PercentFormat::parse(format) {
+                let help = "write twelve percent as the file writes it without a sign: \"0.12\" or \"12\"; or \"12%\" to require the sign";
+                refuse(format, problem("percent_format", bad), "this format", help);
             }
         }
     }
@@ -600,6 +587,15 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
         }
     }
     diags
+}
+
+/// An option given for a whole fact source, then for each of its columns.
+fn given<'a>(
+    source: &'a Option<String>,
+    columns: &'a BTreeMap<String, ValueSection>,
+    option: fn(&ValueSection) -> &Option<String>,
+) -> impl Iterator<Item = &'a String> {
+    source.iter().chain(columns.values().flat_map(move |c| option(c).iter()))
 }
 
 /// The span of `key` where it starts a line (`key = …`), else nothing.

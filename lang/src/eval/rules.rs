@@ -89,9 +89,9 @@ pub(crate) fn outcomes_of_rows(
     count: u32,
     keys: &Arc<[Arc<str>]>,
 ) -> Vec<Outcome> {
-    match env.evaluator() {
-        super::Evaluator::Compiled if rule.subject.is_some() => {
-            super::compiled::chunk_outcomes(env, rule, start, count, keys)
+    match (env.evaluator(), &rule.subject) {
+        (super::Evaluator::Compiled, Some(subject)) => {
+            super::compiled::chunk_outcomes(env, rule, subject, start, count, keys)
         }
         _ => (start..start + count).map(|r| raw_outcome(env, rule, Some(r), Key::of(keys, r - start))).collect(),
     }

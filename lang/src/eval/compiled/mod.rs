@@ -34,17 +34,17 @@ pub enum Evaluator {
     Interpreted,
 }
 
-/// The outcomes of a rule with a subject for `count` rows from `start`
+/// The outcomes of a rule over `count` rows of its subject from `start`
 /// (exceptions not applied); `keys` holds those rows' keys, in order.
 pub(crate) fn chunk_outcomes(
     env: &Env,
     rule: &RuleDef,
+    subject: &SubjectDef,
     start: u32,
     count: u32,
     keys: &Arc<[Arc<str>]>,
 ) -> Vec<Outcome> {
     let mut out = Vec::with_capacity(count as usize);
-    let Some(subject) = &rule.subject else { return out };
     let mut offset = 0;
     while offset < count {
         let len = (count - offset).min(BLOCK_ROWS as u32);
