@@ -8,6 +8,7 @@ pub mod gap;
 pub mod init;
 pub mod output;
 pub mod soa;
+pub mod soa_xlsx;
 pub mod test;
 
 use std::io::{IsTerminal, Write};

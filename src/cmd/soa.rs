@@ -1,16 +1,17 @@
 //! `aims soa`: the Statement of Applicability of a project.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aims_lang::project::LoadOptions;
 use aims_lang::report::soa::{self, Framework};
-use aims_lang::report::soa_detail;
 use aims_lang::report::Report;
+use aims_lang::report::{soa_detail, soa_views};
 use aims_lang::Date;
 use clap::ValueEnum;
 
-use super::{emit, load_listing, parse_as_of, prepare_output, print_diagnostics, EXIT_INVALID};
+use super::{emit, emit_with, load_listing, parse_as_of, prepare_output, print_diagnostics, usage_error, EXIT_INVALID};
 
 #[derive(clap::Args)]
 pub struct SoaArgs {
@@ -43,6 +44,12 @@ pub enum FrameworkArg {
 pub enum SoaFormat {
     Text,
     Json,
+    /// GitHub-flavoured Markdown.
+    Markdown,
+    /// One self-contained HTML page.
+    Html,
+    /// A spreadsheet for auditors to annotate (binary: needs `--output` or a pipe).
+    Xlsx,
     /// An OSCAL 1.0.6 component definition.
     Oscal,
 }
@@ -52,6 +59,9 @@ pub fn run(args: SoaArgs) -> ExitCode {
         Ok(as_of) => as_of,
         Err(code) => return code,
     };
+    if matches!(args.format, SoaFormat::Xlsx) && args.output.is_none() && std::io::stdout().is_terminal() {
+        return usage_error("a spreadsheet is not written to a terminal: add `--output FILE.xlsx` (or redirect it)");
+    }
     let output = match prepare_output(args.output.as_deref()) {
         Ok(output) => output,
         Err(code) => return code,
@@ -88,6 +98,21 @@ pub fn run(args: SoaArgs) -> ExitCode {
     }
     let text = match args.format {
         SoaFormat::Text => soa::to_text(engine.name(), framework, &statement),
+        SoaFormat::Markdown => soa_views::to_markdown(engine.name(), framework, &statement),
+        SoaFormat::Html => soa_views::to_html(engine.name(), framework, &statement),
+        SoaFormat::Xlsx => {
+            let bytes = match super::soa_xlsx::workbook(engine.name(), framework, &statement, as_of) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    eprintln!("aims: cannot write the spreadsheet: {e}");
+                    return ExitCode::from(EXIT_INVALID);
+                }
+            };
+            if let Err(code) = emit_with(output, |w| w.write_all(&bytes)) {
+                return code;
+            }
+            return ExitCode::SUCCESS;
+        }
         SoaFormat::Oscal => {
             let document = aims_lang::report::oscal::component_definition(engine.name(), framework, &statement);
             serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"

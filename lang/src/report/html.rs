@@ -17,7 +17,8 @@ fn esc(text: &str) -> String {
     super::junit::xml_escape(text)
 }
 
-const STYLE: &str = "
+/// The page style, shared with the Statement of Applicability page.
+pub(super) const STYLE: &str = "
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d232b}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #d8dde3;padding-bottom:.3rem}
 .muted{color:#5b6570}.cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}
@@ -30,7 +31,7 @@ th{background:#f3f5f7}.major{color:#a3141c;font-weight:600}.minor{color:#9a5b00;
 .lvl0{background:#d9f2d9}.lvl1{background:#fff1b8}.lvl2{background:#ffd0a1}.lvl3{background:#f7a1a1}.lvl4{background:#e36b6b}
 .bar{background:#e8ecef;border-radius:4px;height:.8rem;width:12rem;display:inline-block;vertical-align:middle}
 .bar i{display:block;height:100%;border-radius:4px;background:#3b7dd8}
-.status-failing,.status-not-addressed,.status-no-evidence,.status-missed,.status-at_risk,.status-expired{color:#a3141c;font-weight:600}
+.status-failing,.status-not-addressed,.status-overdue,.status-no-evidence,.status-missed,.status-at_risk,.status-expired{color:#a3141c;font-weight:600}
 .status-passing,.status-met,.status-on_track,.status-active{color:#1f7a1f;font-weight:600}
 ";
 

@@ -12,6 +12,7 @@
 //! the project are [`DiagnosticView`]s; each format decides how to write
 //! them (`file:line:column` in JSON and text, the parts in SARIF).
 
+pub mod action_plan;
 mod diagnostics;
 pub mod explain;
 pub mod gap;
@@ -25,6 +26,7 @@ mod outcomes;
 mod sarif;
 pub mod soa;
 pub mod soa_detail;
+pub mod soa_views;
 /// When each dated obligation falls due (`aims timeline`).
 pub mod timeline {
     pub use crate::timeline::*;

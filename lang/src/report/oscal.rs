@@ -224,6 +224,7 @@ fn implemented_requirement(project: &str, entry: &SoaEntry) -> Json {
     let implementation = match r.implementation {
         Some(Implementation::Implemented) => "implemented",
         Some(Implementation::Partially) => "partial",
+        Some(Implementation::Planned) => "planned",
         Some(Implementation::NotImplemented) | None => "not-applicable",
     };
     let evidence: Vec<String> = entry.evidence.iter().take(20).map(|e| e.to_string()).collect();

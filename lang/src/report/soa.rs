@@ -97,8 +97,24 @@ pub enum Implementation {
     Implemented,
     /// Its rules are in place; some outcomes pass (or are waived), some fail.
     Partially,
-    /// Nothing implements it, or every outcome of its rules fails.
+    /// Not implemented yet, with an open `ActionPlan` for it: `plan`
+    /// gives the owner and due date, and whether it is overdue.
+    Planned,
+    /// Nothing implements it, or every outcome of its rules fails, and no
+    /// open action plans it.
     NotImplemented,
+}
+
+impl Implementation {
+    /// The words the text, Markdown, HTML and spreadsheet views print.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Implementation::Implemented => "implemented",
+            Implementation::Partially => "partially implemented",
+            Implementation::Planned => "planned",
+            Implementation::NotImplemented => "not implemented",
+        }
+    }
 }
 
 /// One row of the Statement of Applicability.
@@ -129,6 +145,9 @@ pub struct SoaRow {
     /// How far it is implemented; absent for an excluded control.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub implementation: Option<Implementation>,
+    /// For a `planned` control: the open action that plans it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<super::action_plan::Action>,
     /// The rules implementing it, directly or through a crosswalk.
     pub implemented_by: Vec<String>,
     /// For a crosswalked framework: the requirements that map to this row.
@@ -379,6 +398,7 @@ fn rows_for(
                 treats_risks,
                 obligations,
                 implementation,
+                plan: None,
                 implemented_by,
                 via,
                 status,
@@ -432,11 +452,10 @@ pub fn to_text(project: &str, framework: Framework, statement: &super::soa_detai
             let _ = writeln!(out, "\nThe organisation's own controls");
         }
         let r = &e.row;
-        let implementation = match r.implementation {
-            Some(Implementation::Implemented) => "implemented",
-            Some(Implementation::Partially) => "partially implemented",
-            Some(Implementation::NotImplemented) => "not implemented",
-            None => "excluded",
+        let implementation = match (r.implementation, &r.plan) {
+            (Some(Implementation::Planned), Some(plan)) if plan.overdue => "planned, OVERDUE",
+            (Some(i), _) => i.as_str(),
+            (None, _) => "excluded",
         };
         let _ = writeln!(out, "  {:<width$}  {:<16}  {:<21}  {}", r.id, r.status.as_str(), implementation, r.title);
         let pad = " ".repeat(width + 4);
@@ -470,5 +489,11 @@ pub fn to_text(project: &str, framework: Framework, statement: &super::soa_detai
         count(SoaStatus::Failing),
         count(SoaStatus::NothingToCheck),
     );
+    let planned: Vec<&super::action_plan::Action> =
+        statement.rows.iter().chain(&statement.organisation_controls).filter_map(|e| e.row.plan.as_ref()).collect();
+    if !planned.is_empty() {
+        let overdue = planned.iter().filter(|p| p.overdue).count();
+        let _ = writeln!(out, "{} planned, {overdue} of them overdue", planned.len());
+    }
     crate::diag::terminal_safe(&out).into_owned()
 }

@@ -22,6 +22,7 @@ use crate::facts::Facts;
 use crate::ir::{EntityId, OutcomeKind, Program, RuleKind, Ty, Value};
 use crate::syntax::ast::Severity;
 
+use super::action_plan::ActionPlans;
 use super::soa::{self, Framework, SoaRow, SoaStatus};
 use super::{ExceptionStatus, Location, OutcomeCounts, Report};
 
@@ -205,7 +206,7 @@ impl fmt::Display for Waiver {
 }
 
 /// A fact value as text, when it has a simple one.
-fn show(program: &Program, value: &Value) -> Option<String> {
+pub(super) fn show(program: &Program, value: &Value) -> Option<String> {
     match value {
         Value::Text(t) => Some(t.to_string()),
         Value::Date(d) => Some(d.to_string()),
@@ -330,7 +331,8 @@ pub fn build(
         Some(d) => d.control(program, facts, &report.as_of),
         None => unrecorded(&report.as_of),
     };
-    let entry = |row: SoaRow| detail(program, sources, facts, report, documents.as_ref(), row);
+    let plans = ActionPlans::read(program, facts, &report.as_of);
+    let entry = |row: SoaRow| detail(program, sources, facts, report, documents.as_ref(), planned(&plans, row));
     let rows = soa::statement(program, sources, &report.rules, framework).into_iter().map(entry).collect();
     let organisation_controls = if framework == Framework::Iso42001 {
         soa::organisation_controls(program, sources, &report.rules).into_iter().map(entry).collect()
@@ -338,6 +340,29 @@ pub fn build(
         Vec::new()
     };
     Statement { document, rows, organisation_controls }
+}
+
+/// A control not implemented yet that an open action plans: `planned`,
+/// with the action; its justification and note say by whom and by when.
+fn planned(plans: &ActionPlans, mut row: SoaRow) -> SoaRow {
+    if row.implementation != Some(soa::Implementation::NotImplemented) {
+        return row;
+    }
+    let Some(action) = plans.for_requirement(&row.id) else { return row };
+    row.implementation = Some(soa::Implementation::Planned);
+    let owner = action.owner.as_deref().map_or(String::new(), |o| format!(", owner {o}"));
+    let what = action.description.as_deref().map_or(String::new(), |d| format!(": {}", d.trim_end_matches('.')));
+    let overdue = if action.overdue { " (overdue)" } else { "" };
+    let plan = format!("planned by action {}{what}{owner}, due {}{overdue}", action.action, action.due);
+    if row.status == SoaStatus::NotAddressed {
+        row.justification = format!("Included: {plan}.");
+    }
+    row.note = Some(match row.note.take() {
+        Some(note) if row.status != SoaStatus::NotAddressed => format!("{note}; {plan}"),
+        _ => plan,
+    });
+    row.plan = Some(action.clone());
+    row
 }
 
 /// The checks, evidence and waivers of one row.
