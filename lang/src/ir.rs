@@ -632,6 +632,8 @@ pub struct RiskDef {
     pub severity: Severity,
     /// Who is accountable for it (`owner "…"`), when named.
     pub owner: Option<String>,
+    /// The management-system clauses it evidences (`clause 6.1.2`).
+    pub clauses: Vec<String>,
     /// The entities it is assessed for; `None`: once, for the organisation.
     pub subject: Option<SubjectDef>,
     pub(crate) lets: Vec<(u32, Ex)>,

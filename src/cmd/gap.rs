@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aims_lang::project::LoadOptions;
+use aims_lang::report::gap_verdict::{self, Baseline};
 use aims_lang::report::Report;
 use aims_lang::Date;
 use clap::ValueEnum;
@@ -24,6 +25,9 @@ pub struct GapArgs {
     /// The timeline's window in days.
     #[arg(long, value_name = "DAYS", default_value_t = 90)]
     pub window: u32,
+    /// A previous `aims gap --format json` output: also show what changed since.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = GapFormat::Text)]
     pub format: GapFormat,
@@ -47,6 +51,20 @@ pub fn run(args: GapArgs) -> ExitCode {
     if args.window == 0 || args.window > 3660 {
         return usage_error("`--window` is a number of days from 1 to 3660");
     }
+    // The baseline is read and checked before any fact is loaded.
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(e) => return usage_error(&format!("`--baseline {}`: cannot read it: {e}", path.display())),
+            };
+            match Baseline::parse(&text) {
+                Ok(b) => Some(b),
+                Err(why) => return usage_error(&format!("`--baseline {}` is refused: {why}", path.display())),
+            }
+        }
+    };
     let output = match prepare_output(args.output.as_deref()) {
         Ok(output) => output,
         Err(code) => return code,
@@ -62,6 +80,7 @@ pub fn run(args: GapArgs) -> ExitCode {
         eprintln!("aims: the policies do not load the ISO/IEC 42001 catalogue; add `use iso42001` (or `use aims`)");
         return ExitCode::from(EXIT_INVALID);
     };
+    let change = baseline.as_ref().map(|b| gap_verdict::compare(b, &gap));
     let due = args.timeline.then(|| aims_lang::report::timeline::due(&mut engine, as_of, args.window));
     let name = engine.name().to_string();
     let date = as_of.to_string();
@@ -72,6 +91,10 @@ pub fn run(args: GapArgs) -> ExitCode {
                 text.push('\n');
                 text.push_str(&aims_lang::report::timeline::to_text(due, as_of, args.window));
             }
+            if let Some(change) = &change {
+                text.push('\n');
+                text.push_str(&gap_verdict::change_text(change));
+            }
             text
         }
         GapFormat::Markdown => {
@@ -80,15 +103,23 @@ pub fn run(args: GapArgs) -> ExitCode {
                 text.push('\n');
                 text.push_str(&aims_lang::report::timeline::to_markdown(due, args.window));
             }
+            if let Some(change) = &change {
+                text.push_str("\n```\n");
+                text.push_str(&gap_verdict::change_text(change));
+                text.push_str("```\n");
+            }
             text
         }
         GapFormat::Json => {
             let mut value = serde_json::json!({
-                "schema": "aims-gap/1",
+                "schema": gap_verdict::SCHEMA,
                 "project": name,
                 "as_of": date,
                 "gap": gap,
             });
+            if let Some(change) = &change {
+                value["change"] = serde_json::json!(change);
+            }
             if let Some(due) = &due {
                 value["timeline"] = serde_json::json!({ "window_days": args.window, "due": due });
             }

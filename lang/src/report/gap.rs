@@ -22,9 +22,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::{OutcomeKind, RuleView};
+use super::action_plan::{Action, ActionPlans};
+pub use super::gap_verdict::{Blocker, Verdict};
+use super::{ObjectiveView, OutcomeKind, RiskView, RuleView};
 use crate::diag::Sources;
-use crate::ir::Program;
+use crate::facts::Facts;
+use crate::ir::{ObjectiveStatus, Program};
+use crate::syntax::ast::Severity;
 
 /// Where one clause, control or record stands.
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,10 +68,30 @@ pub struct GapRow {
     pub title: String,
     /// The clause (`4`..`10`) or Annex A area (`A.2`..`A.10`) it counts towards.
     pub group: String,
+    /// What the clause or control expects: the catalogue's paraphrase (the
+    /// first paragraph of its doc comment), else its title.
+    pub expects: String,
     /// Where it stands.
     pub status: GapStatus,
+    /// What was found, in a sentence: what passes, what fails for which
+    /// entity, what records are missing, or that nothing cites it.
+    pub found: String,
+    /// How an auditor would grade the gap: `major` for a requirement not
+    /// addressed at all, the worst severity of the failing rules, risks and
+    /// objectives for a failing row, `minor` for one without evidence; none
+    /// for a passing or excluded row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Severity>,
+    /// The open `ActionPlan` for it (owner and due date), for a row that
+    /// does not pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<Action>,
     /// The rules that implement it.
     pub implemented_by: Vec<String>,
+    /// The risks and objectives that cite it (`clause 6.1.2`), as
+    /// `risk NAME` and `objective NAME`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidenced_by: Vec<String>,
     /// `rule: entity` for every failing outcome (`rule` alone for an
     /// organisation-level rule).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -109,6 +133,12 @@ pub struct Gap {
     pub groups: Vec<Readiness>,
     /// The readiness of every clause and Annex A row together (the group `overall`).
     pub overall: Readiness,
+    /// Whether a certification body's stage 1 audit would find the AIMS
+    /// ready, and what blocks it.
+    pub stage1: Verdict,
+    /// Whether stage 2 would end in a recommendation for certification,
+    /// and what blocks it.
+    pub stage2: Verdict,
 }
 
 const CLAUSES: &str = "<stdlib>/iso42001/clauses.aims";
@@ -122,9 +152,112 @@ fn readiness(group: &str, title: &str, rows: &[&GapRow]) -> Readiness {
     Readiness { group: group.to_string(), title: title.to_string(), passing, applicable, percent }
 }
 
+/// What a gap analysis reads: the evaluated program and its facts.
+pub struct Inputs<'a> {
+    /// The program.
+    pub program: &'a Program,
+    /// Its sources (to tell the stdlib's catalogue from the project's files).
+    pub sources: &'a Sources,
+    /// Its facts (for the `ActionPlan` records).
+    pub facts: &'a dyn Facts,
+    /// The evaluation date, `YYYY-MM-DD`.
+    pub as_of: &'a str,
+    /// The rules with their outcomes.
+    pub rules: &'a [RuleView],
+    /// The risks, scored.
+    pub risks: &'a [RiskView],
+    /// The objectives, with where they stand.
+    pub objectives: &'a [ObjectiveView],
+}
+
+/// What one risk or objective citing a row says about it.
+struct Citation {
+    /// `risk NAME` or `objective NAME`.
+    name: String,
+    /// Some entity was assessed (risk) or the objective is met or on track.
+    passes: bool,
+    /// Failing texts: an entity above appetite, an objective at risk or missed.
+    violations: Vec<String>,
+    /// Missing facts or measurements.
+    missing: Vec<String>,
+    /// The severity of its finding.
+    severity: Severity,
+}
+
+/// The risks and objectives, by the clauses they cite.
+fn citations(input: &Inputs) -> HashMap<String, Vec<Citation>> {
+    let mut out: HashMap<String, Vec<Citation>> = HashMap::new();
+    for view in input.risks {
+        let Some(def) = input.program.risks.iter().find(|r| r.decl.name == view.name) else { continue };
+        for clause in &def.clauses {
+            let mut c = Citation {
+                name: format!("risk {}", view.name),
+                passes: false,
+                violations: Vec::new(),
+                missing: Vec::new(),
+                severity: def.severity,
+            };
+            for e in &view.entries {
+                let who = if e.entity == "-" { String::new() } else { format!(" for {}", e.entity) };
+                if e.above_appetite {
+                    c.violations.push(format!(
+                        "risk {}: {} above appetite",
+                        view.name,
+                        if e.entity == "-" { "the organisation" } else { &e.entity }
+                    ));
+                } else {
+                    c.passes = true;
+                }
+                for m in &e.missing {
+                    c.missing.push(format!("risk {}{who}: {m}", view.name));
+                }
+            }
+            out.entry(clause.clone()).or_default().push(c);
+        }
+    }
+    for view in input.objectives {
+        let Some(def) = input.program.objectives.iter().find(|o| o.decl.name == view.name) else { continue };
+        for clause in &def.clauses {
+            let mut c = Citation {
+                name: format!("objective {}", view.name),
+                passes: matches!(view.status, ObjectiveStatus::Met | ObjectiveStatus::OnTrack),
+                violations: Vec::new(),
+                missing: Vec::new(),
+                severity: def.severity,
+            };
+            match view.status {
+                ObjectiveStatus::AtRisk | ObjectiveStatus::Missed => {
+                    c.violations.push(format!("objective {}: {}", view.name, view.status.as_str().replace('_', " ")))
+                }
+                ObjectiveStatus::NoData => c.missing.push(format!(
+                    "objective {}: {}",
+                    view.name,
+                    view.unknown.as_deref().unwrap_or("no measurement")
+                )),
+                ObjectiveStatus::Met | ObjectiveStatus::OnTrack => {}
+            }
+            out.entry(clause.clone()).or_default().push(c);
+        }
+    }
+    out
+}
+
+/// The first paragraph of a doc comment, on one line.
+fn paraphrase(r: &crate::ir::RequirementDef) -> String {
+    r.docs
+        .as_deref()
+        .and_then(|d| d.split("\n\n").next())
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| r.title.clone())
+}
+
 /// The gap analysis of an evaluated program, or none when the ISO/IEC
 /// 42001 catalogue is not loaded.
-pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Option<Gap> {
+pub fn analyse(input: &Inputs) -> Option<Gap> {
+    let (program, sources, rules) = (input.program, input.sources, input.rules);
+    let cited = citations(input);
+    let plans = ActionPlans::read(program, input.facts, input.as_of);
     let leaves = |catalogue: &str| super::soa::catalogue_leaves(program, sources, catalogue);
     let clause_rows = leaves(CLAUSES);
     if clause_rows.is_empty() {
@@ -176,10 +309,40 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
         let mut missing: Vec<String> = Vec::new();
         let mut violated = false;
         let mut passes = false;
+        let mut worst: Option<Severity> = None;
+        let mut evidenced_by: Vec<String> = Vec::new();
+        if justification.is_none() {
+            for id in ancestors(&r.id) {
+                for c in cited.get(&id).into_iter().flatten() {
+                    if evidenced_by.contains(&c.name) {
+                        continue;
+                    }
+                    evidenced_by.push(c.name.clone());
+                    passes |= c.passes;
+                    if !c.violations.is_empty() {
+                        violated = true;
+                        worst = Some(worst.map_or(c.severity, |w| w.min(c.severity)));
+                    }
+                    failing.extend(c.violations.iter().cloned());
+                    if !c.missing.is_empty() {
+                        failing.push(c.name.clone());
+                    }
+                    for m in &c.missing {
+                        if !missing.contains(m) {
+                            missing.push(m.clone());
+                        }
+                    }
+                }
+            }
+        }
         for &rule in &implementers {
             let summary = summaries[rule].get_or_insert_with(|| RuleSummary::of(&rules[rule]));
             passes |= summary.passes;
             violated |= summary.violated;
+            if summary.violated {
+                let severity = rules[rule].severity;
+                worst = Some(worst.map_or(severity, |w| w.min(severity)));
+            }
             let name = &rules[rule].name;
             failing.extend(summary.failing.iter().map(|&key| {
                 if key == "-" {
@@ -194,7 +357,7 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
                 }
             }
         }
-        let status = match (&justification, implementers.is_empty()) {
+        let status = match (&justification, implementers.is_empty() && evidenced_by.is_empty()) {
             (Some(_), true) => GapStatus::Excluded,
             (None, true) => GapStatus::NotAddressed,
             _ if violated => GapStatus::Failing,
@@ -202,16 +365,33 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
             _ if passes => GapStatus::Passing,
             _ => GapStatus::NoEvidence,
         };
-        GapRow {
+        let grade = match status {
+            GapStatus::Passing | GapStatus::Excluded => None,
+            GapStatus::NotAddressed => Some(Severity::Major),
+            GapStatus::Failing => Some(worst.unwrap_or(Severity::Major)),
+            GapStatus::NoEvidence => Some(Severity::Minor),
+        };
+        let remediation = match status {
+            GapStatus::Passing | GapStatus::Excluded => None,
+            _ => plans.for_requirement(&r.id).cloned(),
+        };
+        let mut row = GapRow {
             id: r.id.clone(),
             title: r.title.clone(),
             group,
+            expects: paraphrase(r),
             status,
+            found: String::new(),
+            grade,
+            remediation,
             implemented_by: implementers.iter().map(|&i| rules[i].name.clone()).collect(),
+            evidenced_by,
             failing,
             missing,
             justification: if status == GapStatus::Excluded { justification } else { None },
-        }
+        };
+        row.found = found(&row);
+        row
     };
     let top = |id: &str| ancestors(id).last().cloned().unwrap_or_default();
     let clauses: Vec<GapRow> = clause_rows.iter().map(|r| row(r, top(&r.id))).collect();
@@ -232,7 +412,9 @@ pub fn analyse(program: &Program, sources: &Sources, rules: &[RuleView]) -> Opti
     }
     let all: Vec<&GapRow> = clauses.iter().chain(&controls).collect();
     let overall = readiness("overall", "Clauses 4-10 and Annex A", &all);
-    Some(Gap { clauses, controls, documents, groups, overall })
+    let stage1 = super::gap_verdict::stage1(&clauses, &controls);
+    let stage2 = super::gap_verdict::stage2(&clauses, &controls, &stage1);
+    Some(Gap { clauses, controls, documents, groups, overall, stage1, stage2 })
 }
 
 /// What the outcomes of one rule say for the rows it counts for.
@@ -296,7 +478,10 @@ impl Gap {
             self.overall.passing,
             self.overall.applicable
         );
-        out.push_str("Readiness by clause and Annex A area\n");
+        out.push_str("Certification readiness\n");
+        out.push_str(&super::gap_verdict::verdict_text("stage 1", &self.stage1));
+        out.push_str(&super::gap_verdict::verdict_text("stage 2", &self.stage2));
+        out.push_str("\nReadiness by clause and Annex A area\n");
         for g in &self.groups {
             let _ =
                 writeln!(out, "  {:<5} {:>6}  {:>2}/{:<2}  {}", g.group, percent(g), g.passing, g.applicable, g.title);
@@ -325,6 +510,20 @@ impl Gap {
             self.overall.passing,
             self.overall.applicable
         );
+        for (stage, v) in [("Stage 1", &self.stage1), ("Stage 2", &self.stage2)] {
+            let _ = writeln!(
+                out,
+                "**{stage}: {}.** Needs {}.\n",
+                if v.ready { "ready" } else { "not ready" },
+                cell(v.needs)
+            );
+            for b in &v.blockers {
+                let _ = writeln!(out, "- blocked by {}: {}", cell(&b.id), cell(&b.reason));
+            }
+            if !v.blockers.is_empty() {
+                out.push('\n');
+            }
+        }
         out.push_str("| group | title | passing | readiness |\n|---|---|---:|---:|\n");
         for g in &self.groups {
             let _ =
@@ -338,20 +537,38 @@ impl Gap {
             if rows.is_empty() {
                 continue;
             }
-            let _ = writeln!(out, "\n### {heading}\n\n| id | title | status | by | gaps |\n|---|---|---|---|---|");
+            let _ = writeln!(
+                out,
+                "\n### {heading}\n\n| id | title | status | grade | expects | found | remediation |\n|---|---|---|---|---|---|---|"
+            );
             for r in rows.iter() {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} |",
                     r.id,
                     cell(&r.title),
                     r.status.as_str(),
-                    cell(&r.implemented_by.join(", ")),
-                    cell(&gaps(r))
+                    r.grade.map_or("", |g| g.as_str()),
+                    cell(&r.expects),
+                    cell(&r.found),
+                    cell(&remediation(r)),
                 );
             }
         }
         out
+    }
+}
+
+/// What was found for a row, in a sentence.
+fn found(r: &GapRow) -> String {
+    let mut by: Vec<String> = r.implemented_by.clone();
+    by.extend(r.evidenced_by.iter().cloned());
+    match r.status {
+        GapStatus::Passing => format!("in place: checked by {}, none failing", by.join(", ")),
+        GapStatus::NotAddressed => {
+            "nothing checks it: no rule implements or cites it, and no risk or objective cites it".to_string()
+        }
+        _ => gaps(r),
     }
 }
 
@@ -367,14 +584,31 @@ pub(super) fn gaps(r: &GapRow) -> String {
     }
 }
 
+/// The remediation of a row: its open action, or what is missing.
+fn remediation(r: &GapRow) -> String {
+    match (&r.remediation, r.grade) {
+        (Some(a), _) => format!(
+            "action {}, owner {}, due {}{}",
+            a.action,
+            a.owner.as_deref().unwrap_or("not recorded"),
+            a.due,
+            if a.overdue { " (overdue)" } else { "" }
+        ),
+        (None, Some(_)) => "no open action plan".to_string(),
+        (None, None) => String::new(),
+    }
+}
+
 fn rows_text(out: &mut String, rows: &[GapRow]) {
     use std::fmt::Write as _;
     let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(0);
     for r in rows {
         let _ = writeln!(out, "  {:<width$}  {:<13}  {}", r.id, r.status.as_str(), r.title);
-        let detail = gaps(r);
-        if !detail.is_empty() {
-            let _ = writeln!(out, "  {:<width$}  {:<13}  {}", "", "", crate::report::one_line(&detail, 160));
+        let pad = " ".repeat(width + 4);
+        let _ = writeln!(out, "{pad}expects: {}", crate::report::one_line(&r.expects, 200));
+        let _ = writeln!(out, "{pad}found: {}", crate::report::one_line(&r.found, 200));
+        if let Some(grade) = r.grade {
+            let _ = writeln!(out, "{pad}grade: {}; remediation: {}", grade.as_str(), remediation(r));
         }
     }
 }

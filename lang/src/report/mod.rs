@@ -16,6 +16,7 @@ pub mod action_plan;
 mod diagnostics;
 pub mod explain;
 pub mod gap;
+pub mod gap_verdict;
 mod html;
 mod json;
 mod junit;
@@ -406,7 +407,7 @@ impl Report {
                 outcomes,
             });
         }
-        let risks = evaluation
+        let risks: Vec<RiskView> = evaluation
             .risks
             .iter()
             .map(|r| {
@@ -445,7 +446,7 @@ impl Report {
                 }
             })
             .collect();
-        let objectives = evaluation
+        let objectives: Vec<ObjectiveView> = evaluation
             .objectives
             .iter()
             .map(|o| {
@@ -520,7 +521,16 @@ impl Report {
         }
         summary.findings.total = findings.len();
         let soa = soa::statement(program, sources, &rules, soa::Framework::Iso42001);
-        let gap = gap::analyse(program, sources, &rules);
+        let as_of = evaluation.as_of.to_string();
+        let gap = gap::analyse(&gap::Inputs {
+            program,
+            sources,
+            facts,
+            as_of: &as_of,
+            rules: &rules,
+            risks: &risks,
+            objectives: &objectives,
+        });
         let matrices = program
             .matrices
             .iter()

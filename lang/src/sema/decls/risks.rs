@@ -16,6 +16,7 @@ impl Checker<'_, '_> {
                 continue;
             }
             self.misplaced(r.file, &r.node.header, "a risk", &["implements"]);
+            let clauses = self.check_requirements(r.file, &r.node.header.clauses);
             let axis_names: Vec<&str> = r.node.axes.iter().map(|(a, _)| a.name.as_str()).collect();
             let matrix = match self.cx.program.matrices.len() {
                 0 => {
@@ -158,6 +159,7 @@ impl Checker<'_, '_> {
                 title: r.node.title.as_ref().map(|t| t.value.clone()),
                 severity: r.node.header.severity.map(|(s, _)| s).unwrap_or(Severity::Major),
                 owner: r.node.header.owner.as_ref().map(|t| t.value.clone()),
+                clauses,
                 subject,
                 lets,
                 matrix,
