@@ -343,13 +343,18 @@ pub fn build(
 }
 
 /// A control not implemented yet that an open action plans: `planned`,
-/// with the action; its justification and note say by whom and by when.
+/// with the action (a partially implemented one keeps its status and gets
+/// the action); its note, and the justification of a row that nothing
+/// implements yet, say by whom and by when.
 fn planned(plans: &ActionPlans, mut row: SoaRow) -> SoaRow {
-    if row.implementation != Some(soa::Implementation::NotImplemented) {
+    let open = [Some(soa::Implementation::NotImplemented), Some(soa::Implementation::Partially)];
+    if !open.contains(&row.implementation) {
         return row;
     }
     let Some(action) = plans.for_requirement(&row.id) else { return row };
-    row.implementation = Some(soa::Implementation::Planned);
+    if row.implementation == Some(soa::Implementation::NotImplemented) {
+        row.implementation = Some(soa::Implementation::Planned);
+    }
     let owner = action.owner.as_deref().map_or(String::new(), |o| format!(", owner {o}"));
     let what = action.description.as_deref().map_or(String::new(), |d| format!(": {}", d.trim_end_matches('.')));
     let overdue = if action.overdue { " (overdue)" } else { "" };
