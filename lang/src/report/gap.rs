@@ -605,7 +605,7 @@ fn rows_text(out: &mut String, rows: &[GapRow]) {
     for r in rows {
         let _ = writeln!(out, "  {:<width$}  {:<13}  {}", r.id, r.status.as_str(), r.title);
         let pad = " ".repeat(width + 4);
-        let _ = writeln!(out, "{pad}expects: {}", crate::report::one_line(&r.expects, 200));
+        let _ = writeln!(out, "{pad}expects: {}", crate::report::one_line(&r.expects, 260));
         let _ = writeln!(out, "{pad}found: {}", crate::report::one_line(&r.found, 200));
         if let Some(grade) = r.grade {
             let _ = writeln!(out, "{pad}grade: {}; remediation: {}", grade.as_str(), remediation(r));

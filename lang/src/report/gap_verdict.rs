@@ -83,7 +83,10 @@ pub fn stage2(clauses: &[GapRow], controls: &[GapRow], stage1: &Verdict) -> Verd
     if !stage1.ready {
         blockers.push(Blocker {
             id: "stage 1".to_string(),
-            reason: format!("stage 1 is not ready ({} blockers)", stage1.blockers.len()),
+            reason: match stage1.blockers.len() {
+                1 => "stage 1 is not ready (1 blocker)".to_string(),
+                n => format!("stage 1 is not ready ({n} blockers)"),
+            },
         });
     }
     for r in clauses.iter().chain(controls) {
@@ -251,4 +254,91 @@ pub fn verdict_text(name: &str, v: &Verdict) -> String {
         let _ = writeln!(out, "    blocked by {}: {}", b.id, b.reason);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::action_plan::Action;
+
+    fn row(id: &str, status: GapStatus, grade: Option<Severity>, planned: bool) -> GapRow {
+        GapRow {
+            id: id.to_string(),
+            title: String::new(),
+            group: String::new(),
+            expects: String::new(),
+            status,
+            found: format!("found for {id}"),
+            grade,
+            remediation: planned.then(|| Action {
+                action: "ap".into(),
+                description: None,
+                owner: None,
+                due: "2026-12-31".into(),
+                overdue: false,
+            }),
+            implemented_by: Vec::new(),
+            evidenced_by: Vec::new(),
+            failing: Vec::new(),
+            missing: Vec::new(),
+            justification: None,
+        }
+    }
+
+    fn passing_clauses() -> Vec<GapRow> {
+        STAGE1_CLAUSES.iter().map(|id| row(id, GapStatus::Passing, None, false)).collect()
+    }
+
+    #[test]
+    fn stage1_needs_every_documentation_audit_and_review_clause_and_a_complete_soa() {
+        let controls = vec![row("A.2.2", GapStatus::Excluded, None, false)];
+        assert!(stage1(&passing_clauses(), &controls).ready);
+        // A clause stage 1 does not review may fail.
+        let mut clauses = passing_clauses();
+        clauses.push(row("7.3", GapStatus::Failing, Some(Severity::Major), false));
+        assert!(stage1(&clauses, &controls).ready);
+        // One reviewed clause without evidence blocks it.
+        clauses[7] = row("9.2.1", GapStatus::NoEvidence, Some(Severity::Minor), false);
+        let v = stage1(&clauses, &controls);
+        assert_eq!(v.blockers.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["9.2.1"]);
+        assert!(v.blockers[0].reason.contains("found for 9.2.1"), "{}", v.blockers[0].reason);
+        // A control neither included nor excluded blocks it.
+        let gap = vec![row("A.2.3", GapStatus::NotAddressed, Some(Severity::Major), false)];
+        assert!(!stage1(&passing_clauses(), &gap).ready);
+    }
+
+    #[test]
+    fn stage2_is_blocked_by_a_major_gap_and_by_a_minor_one_without_an_action_plan() {
+        let clauses = passing_clauses();
+        let s1 = stage1(&clauses, &[]);
+        let minor_planned = [row("A.7.4", GapStatus::NoEvidence, Some(Severity::Minor), true)];
+        assert!(stage2(&clauses, &minor_planned, &s1).ready, "an accepted correction plan is enough");
+        let observation = [row("A.7.4", GapStatus::Failing, Some(Severity::Observation), false)];
+        assert!(stage2(&clauses, &observation, &s1).ready, "observations block nothing");
+        let minor = [row("A.7.4", GapStatus::NoEvidence, Some(Severity::Minor), false)];
+        assert!(!stage2(&clauses, &minor, &s1).ready);
+        let major = [row("A.7.4", GapStatus::Failing, Some(Severity::Major), true)];
+        let v = stage2(&clauses, &major, &s1);
+        assert_eq!(v.blockers.len(), 1, "a plan does not lift a major gap");
+        // Stage 1 not ready blocks stage 2 too.
+        let mut failing = clauses.clone();
+        failing[0] = row("4.3", GapStatus::Failing, Some(Severity::Observation), false);
+        let s1 = stage1(&failing, &[]);
+        assert_eq!(stage2(&failing, &[], &s1).blockers[0].id, "stage 1");
+    }
+
+    #[test]
+    fn a_baseline_of_another_format_or_version_is_refused() {
+        assert!(Baseline::parse("not json").unwrap_err().contains("not JSON"));
+        let old = r#"{"schema": "aims-gap/1", "gap": {"clauses": [], "controls": []}}"#;
+        assert!(Baseline::parse(old).unwrap_err().contains("`aims-gap/1`, not `aims-gap/2`"));
+        let soa = r#"{"schema": "aims-soa/2", "rows": []}"#;
+        assert!(Baseline::parse(soa).unwrap_err().contains("aims-soa/2"));
+        assert!(Baseline::parse(r#"{"project": "x"}"#).unwrap_err().contains("no `schema`"));
+        let ok = r#"{"schema": "aims-gap/2", "as_of": "2026-01-01", "gap": {"clauses": [{"id": "4.3", "status": "failing"}],
+            "controls": [{"id": "A.2.2", "status": "passing"}], "overall": {"percent": 50.0},
+            "stage1": {"ready": false}, "stage2": {"ready": false}}}"#;
+        let baseline = Baseline::parse(ok).expect("a baseline");
+        assert_eq!(baseline.rows.len(), 2);
+    }
 }

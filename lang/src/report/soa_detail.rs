@@ -585,6 +585,37 @@ exception b_intended
     }
 
     #[test]
+    fn an_open_action_plans_a_control_with_its_due_date_and_an_overdue_one_shows() {
+        let plans = "fact Person { id: \"kim\", name: \"Kim\" }\n\
+            fact ActionPlan { id: \"ap-log\", requirement: \"A.6.2.8\", owner: \"kim\", due: 2026-05-31 }\n\
+            fact ActionPlan { id: \"ap-use\", requirement: \"A.9.4\", due: 2026-09-30 }\n\
+            fact ActionPlan { id: \"ap-done\", requirement: \"A.6.2.8\", due: 2026-12-31, completed_on: 2026-06-01 }\n";
+        let s = statement(&format!("{BASE}{plans}"));
+        // Every system fails event logging: not implemented, so planned; due before the as-of date.
+        let logging = row(&s, "A.6.2.8");
+        assert_eq!(logging.row.implementation, Some(soa::Implementation::Planned));
+        let plan = logging.row.plan.as_ref().expect("the open plan");
+        assert_eq!((plan.action.as_str(), plan.due.as_str(), plan.overdue), ("ap-log", "2026-05-31", true));
+        assert_eq!(plan.owner.as_deref(), Some("kim"));
+        assert!(
+            logging.row.note.as_deref().is_some_and(|n| n.contains("due 2026-05-31 (overdue)")),
+            "{:?}",
+            logging.row.note
+        );
+        // Partially implemented keeps its status and carries the action, not overdue yet.
+        let intended = row(&s, "A.9.4");
+        assert_eq!(intended.row.implementation, Some(soa::Implementation::Partially));
+        assert!(intended.row.plan.as_ref().is_some_and(|p| !p.overdue && p.due == "2026-09-30"));
+        // Implemented controls carry no plan; without plans nothing is planned.
+        assert!(row(&s, "A.2.2").row.plan.is_none());
+        let text = soa::to_text("p", Framework::Iso42001, &s);
+        assert!(text.contains("planned, OVERDUE"), "{text}");
+        assert!(text.contains("2 planned, 1 of them overdue"), "{text}");
+        let none = statement(BASE);
+        assert_eq!(row(&none, "A.6.2.8").row.implementation, Some(soa::Implementation::NotImplemented));
+    }
+
+    #[test]
     fn the_organisations_own_controls_are_rows_with_the_risks_and_obligations_behind_them() {
         let s = statement(&format!(
             "{BASE}\nrequirement ORG-1 \"Every system has a stated use\"\nmap ORG-1 to A.9.4\n\
