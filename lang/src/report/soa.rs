@@ -493,7 +493,7 @@ pub fn to_text(project: &str, framework: Framework, statement: &super::soa_detai
         statement.rows.iter().chain(&statement.organisation_controls).filter_map(|e| e.row.plan.as_ref()).collect();
     if !planned.is_empty() {
         let overdue = planned.iter().filter(|p| p.overdue).count();
-        let _ = writeln!(out, "{} planned, {overdue} of them overdue", planned.len());
+        let _ = writeln!(out, "{} with an open action plan, {overdue} of them overdue", planned.len());
     }
     crate::diag::terminal_safe(&out).into_owned()
 }

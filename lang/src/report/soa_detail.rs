@@ -610,7 +610,7 @@ exception b_intended
         assert!(row(&s, "A.2.2").row.plan.is_none());
         let text = soa::to_text("p", Framework::Iso42001, &s);
         assert!(text.contains("planned, OVERDUE"), "{text}");
-        assert!(text.contains("2 planned, 1 of them overdue"), "{text}");
+        assert!(text.contains("2 with an open action plan, 1 of them overdue"), "{text}");
         let none = statement(BASE);
         assert_eq!(row(&none, "A.6.2.8").row.implementation, Some(soa::Implementation::NotImplemented));
     }

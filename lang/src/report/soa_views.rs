@@ -53,7 +53,7 @@ pub fn totals(statement: &Statement) -> String {
     let planned = all.clone().filter(|e| e.row.plan.is_some()).count();
     let overdue = all.filter(|e| e.row.plan.as_ref().is_some_and(|p| p.overdue)).count();
     format!(
-        "{} rows: {} applicable, {} excluded, {} not addressed; {} passing, {} failing, {} nothing to check; {planned} planned, {overdue} overdue",
+        "{} rows: {} applicable, {} excluded, {} not addressed; {} passing, {} failing, {} nothing to check; {planned} with an open action plan, {overdue} of them overdue",
         rows.len(),
         rows.iter().filter(|e| e.row.applicable).count(),
         count(SoaStatus::Excluded),
