@@ -110,7 +110,10 @@ fn the_eu_ai_act_statement_applies_the_crosswalk_through_use_aims_alone() {
         .filter(|e| e.path().extension().is_some_and(|x| x == "aims"))
         .map(|e| std::fs::read_to_string(e.path()).expect("read"))
         .collect();
-    assert!(sources.contains("use aims\n") && !sources.contains("use eu_ai_act"), "the project must say only `use aims`");
+    assert!(
+        sources.contains("use aims\n") && !sources.contains("use eu_ai_act"),
+        "the project must say only `use aims`"
+    );
     let out = aims(&["soa", "stdlib/tests", "--framework", "eu-ai-act", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
