@@ -34,7 +34,7 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `README.md` and every `docs/*.md`, sorted.
+/// `README.md`, every `docs/*.md` and every example's `README.md`, sorted.
 fn documents() -> Vec<PathBuf> {
     let mut docs: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
         .expect("docs/")
@@ -43,8 +43,44 @@ fn documents() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .collect();
     docs.sort();
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples/")
+        .flatten()
+        .map(|e| e.path().join("README.md"))
+        .filter(|p| p.is_file())
+        .collect();
+    examples.sort();
     docs.insert(0, root().join("README.md"));
+    docs.extend(examples);
     docs
+}
+
+/// The fenced blocks of a document that show what a program prints (a
+/// `text` or `console` block, or one that starts with `$ aims` and shows
+/// more than the command) but carry no directive, as `path:line`.
+fn unchecked_output_blocks(path: &Path, text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let fence = lines[i].trim_start();
+        if !fence.starts_with("```") {
+            i += 1;
+            continue;
+        }
+        let info = fence.trim_start_matches('`').trim();
+        let end = (i + 1..lines.len()).find(|&j| lines[j].trim() == "```").unwrap_or(lines.len());
+        let body = &lines[(i + 1).min(end)..end];
+        let shows_a_run = body.first().is_some_and(|l| l.trim_start().starts_with("$ aims")) && body.len() > 1;
+        let output = matches!(info, "text" | "console") || shows_a_run;
+        let directed = i > 0 && directive(lines[i - 1]).is_ok_and(|d| d.is_some());
+        let excused = i > 0 && lines[i - 1].trim().starts_with("<!-- not output:");
+        if output && !directed && !excused {
+            found.push(format!("{}:{}", path.strip_prefix(root()).unwrap_or(path).display(), i + 1));
+        }
+        i = end + 1;
+    }
+    found
 }
 
 /// What a checked block shows.
@@ -363,6 +399,23 @@ fn the_reserved_words_in_the_docs_are_the_reserved_keywords() {
     shown.sort_unstable();
     reserved.sort_unstable();
     assert_eq!(shown, reserved, "docs/language.md lists other reserved words than lang/src/syntax/keywords.rs");
+}
+
+#[test]
+fn every_output_shown_in_the_docs_is_checked() {
+    let mut unchecked = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).expect("readable doc");
+        unchecked.extend(unchecked_output_blocks(&doc, &text));
+    }
+    assert!(
+        unchecked.is_empty(),
+        "these blocks show output that no test checks; give each an `<!-- output: aims ... -->` or `<!-- repl: ... -->` \
+         directive (or `<!-- not output: why -->` for a block that only looks like output): {unchecked:?}"
+    );
+    let sample = "text\n\n```text\nunchecked\n```\n<!-- output: aims check x -->\n```text\nchecked\n```\n\
+                  ```sh\n$ aims check x\n```\n```\n$ aims check x\nshown\n```\n";
+    assert_eq!(unchecked_output_blocks(Path::new("s.md"), sample), ["s.md:3", "s.md:13"]);
 }
 
 #[test]

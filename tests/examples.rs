@@ -97,3 +97,35 @@ fn the_stdlib_tests_pass() {
         text.lines().find_map(|l| l.strip_suffix(" passed, 0 failed").and_then(|n| n.parse().ok())).unwrap_or(0);
     assert!(passed >= 50, "{text}");
 }
+
+/// `use aims` loads the EU AI Act catalogue and its crosswalk (through
+/// `aims.eu_ai_act`): `aims soa --framework eu-ai-act` on a project that
+/// never says `use eu_ai_act` applies the crosswalk, and every article and
+/// point has a rule or a mapping, so no row is "not addressed".
+#[test]
+fn the_eu_ai_act_statement_applies_the_crosswalk_through_use_aims_alone() {
+    let sources: String = std::fs::read_dir("stdlib/tests")
+        .expect("stdlib/tests")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "aims"))
+        .map(|e| std::fs::read_to_string(e.path()).expect("read"))
+        .collect();
+    assert!(
+        sources.contains("use aims\n") && !sources.contains("use eu_ai_act"),
+        "the project must say only `use aims`"
+    );
+    let out = aims(&["soa", "stdlib/tests", "--framework", "eu-ai-act", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = json["rows"].as_array().expect("rows");
+    let ids: Vec<&str> = rows.iter().filter_map(|r| r["id"].as_str()).collect();
+    for id in ["AIA.5.1.f", "AIA.III.1", "AIA.9", "AIA.43", "AIA.47", "AIA.48", "AIA.73"] {
+        assert!(ids.contains(&id), "{id} in {ids:?}");
+    }
+    let gaps: Vec<&str> =
+        rows.iter().filter(|r| r["status"] == "not_addressed").filter_map(|r| r["id"].as_str()).collect();
+    assert!(gaps.is_empty(), "not addressed: {gaps:?}");
+    // AIA.9 has no rule of its own: only the crosswalk from clause 6.1 reaches it.
+    let risk = rows.iter().find(|r| r["id"] == "AIA.9").expect("AIA.9");
+    assert_ne!(risk["status"], "not_addressed", "{risk}");
+}

@@ -146,6 +146,33 @@ mod tests {
         assert_eq!(severity("corrective_action_checked"), Some(Severity::Minor));
     }
 
+    /// aims.eu_ai_act: every rule cites the article (and paragraph) it
+    /// checks, in `implements` and in each `because`, and is graded by the one
+    /// rule: a duty of the Act not met at all is major; only the rules about
+    /// how a record is kept (log retention, the internal tier, the recorded
+    /// role) are minor.
+    #[test]
+    fn eu_ai_act_rules_cite_their_article_and_follow_the_grading_rule() {
+        use crate::syntax::ast::Severity;
+        let engine = crate::Engine::from_texts("p.aims", "use aims\n", &[]).expect("the stdlib loads");
+        let rules: Vec<_> = engine.program().rules.iter().filter(|r| r.decl.name.starts_with("aia_")).collect();
+        assert!(rules.len() >= 19, "{}", rules.len());
+        let record_keeping = ["aia_tier_recorded", "aia_logs_kept", "aia_role_recorded"];
+        for r in &rules {
+            let name = r.decl.name.as_str();
+            assert!(!r.implements.is_empty() && r.implements.iter().all(|i| i.starts_with("AIA.")), "{name}");
+            for q in r.requirements() {
+                let because = q.because.as_deref().unwrap_or_default();
+                assert!(because.starts_with("Art. "), "{name}: {because}");
+            }
+            let expected = if record_keeping.contains(&name) { Severity::Minor } else { Severity::Major };
+            assert_eq!(r.severity, expected, "{name}");
+        }
+        for id in ["AIA.5.1.c", "AIA.5.1.f", "AIA.III.1", "AIA.43", "AIA.47", "AIA.48", "AIA.49", "AIA.73"] {
+            assert!(rules.iter().any(|r| r.implements.iter().any(|i| i == id)), "{id}");
+        }
+    }
+
     #[test]
     fn every_clause_and_every_documented_record_has_a_rule() {
         let engine = crate::Engine::from_texts("p.aims", "use aims\nuse iso42001\n", &[]).expect("loads");
