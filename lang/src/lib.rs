@@ -18,7 +18,6 @@
 
 // The public surface: eight modules, and the engine's main types at the
 // root. Everything else is the engine's own business.
-pub mod diag;
 pub mod engine;
 pub mod eval;
 pub mod facts;
@@ -27,19 +26,23 @@ pub mod project;
 pub mod report;
 pub mod syntax;
 
+/// Diagnostics: the one type every stage reports problems with (from
+/// `aims-syntax`, the layer every other one reads).
+pub use aims_syntax::diag;
+
 mod analysis;
 mod builtins;
 mod db;
-mod format;
 mod ide;
-mod num;
 mod sema;
 mod stdlib;
 mod testing;
-mod time;
 mod timeline;
 mod whatif;
 
 pub use analysis::{Analysis, Cancellable, Cancelled};
 pub use engine::{Engine, LoadFailure};
 pub use time::{Date, Duration};
+
+// The lower layer's modules under the names the engine has always used.
+use aims_syntax::{format, num, time};

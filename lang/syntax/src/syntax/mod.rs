@@ -8,7 +8,12 @@
 
 // The tree is the checker's input, not part of the API: outside the crate
 // only the span and the severity it carries are used.
-pub(crate) mod ast;
+// The tree is public for one reader, `aims-lang`, which keeps it out of its
+// own API. Its node types mirror grammar.pest rule by rule, and what each
+// construct means is documented once, in docs/language.md; so only the
+// nodes whose shape is not obvious from the grammar carry doc comments.
+#[allow(missing_docs)]
+pub mod ast;
 mod build;
 pub mod keywords;
 pub mod tokens;
@@ -75,7 +80,7 @@ pub struct SyntaxError {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Parse {
     /// Every declaration that parsed, in source order.
-    pub(crate) file: SourceFile,
+    pub file: SourceFile,
     /// One error for every declaration that did not parse, in source order.
     pub errors: Vec<SyntaxError>,
 }
@@ -206,7 +211,7 @@ pub fn expr_errors(text: &str) -> Vec<SyntaxError> {
 }
 
 /// Parses an expression on its own (a REPL query, a what-if value).
-pub(crate) fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
+pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
     if let Some(at) = too_deep(text, ParseLimits::default()) {
         return Err(vec![SyntaxError {
             code: crate::diag::Code::TooDeep,
@@ -676,25 +681,6 @@ mod tests {
     }
 
     #[test]
-    fn the_deepest_allowed_program_is_checked_and_evaluated_on_a_small_stack() {
-        let expr = deepest_allowed();
-        let policy = format!(
-            "entity S {{ id: Text key, n: Int }}\nfact S {{ id: \"a\", n: 1 }}\nfn f(x: Int) = {expr}\n\
-             control c for s: S {{ require f(s.n) <= 1 and not not not (f(s.n) > 5) }}\n"
-        );
-        let results = on_small_stack(512, move || {
-            let mut engine = crate::Engine::from_texts("p.aims", &policy, &[]).map_err(|e| format!("{e:?}"))?;
-            let evaluation = engine.evaluate(crate::time::Date::parse("2026-01-01").expect("date"));
-            let copy = engine.program().clone();
-            assert!(&copy == engine.program());
-            let passed = evaluation.rules.iter().map(|r| format!("{:?}", r.outcomes)).collect::<Vec<_>>().join("");
-            Ok::<_, String>(passed)
-        });
-        let outcomes = results.expect("checks and evaluates");
-        assert!(outcomes.contains("Pass"), "f(1) = 1, so c passes: {outcomes}");
-    }
-
-    #[test]
     fn a_lone_cr_ends_a_comment_and_a_line() {
         for text in [
             "// note\rcontrol hidden { require true }\n",
@@ -764,8 +750,8 @@ mod tests {
 
     #[test]
     fn declarations_parsed_apart_equal_the_whole_file() {
-        for (_, text) in crate::stdlib::MODULES {
-            assert_same(text);
+        for (_, text) in crate::stdlib_texts() {
+            assert_same(&text);
         }
         assert_same(
             "// head\nuse iso42001\n/// Doc.\nenum A { x, y }\nentity S { id: Text key, a: A = x, d: Date? }\n\
@@ -791,7 +777,7 @@ mod tests {
                 }
             }
         }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut count = 0;
         visit(&root.join("examples"), &mut count);
         visit(&root.join("tests").join("corpus"), &mut count);
