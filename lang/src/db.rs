@@ -543,7 +543,7 @@ pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>
         .rows(db)
         .iter()
         .enumerate()
-        .map(|(i, row)| crate::facts::key_text(key_field, &row.values, start + i as u32))
+        .map(|(i, row)| crate::facts::key_text(key_field, row, start + i as u32))
         .collect()
 }
 
@@ -609,11 +609,11 @@ impl Facts for DbFacts<'_> {
     fn len(&self, entity: EntityId) -> u32 {
         self.tables.get(entity.index()).map_or(0, |t| t.len(self.db))
     }
-    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]> {
+    fn row(&self, entity: EntityId, row: u32) -> Option<&Row> {
         if let Some((e, start, rows)) = self.local {
             if e == entity && row >= start {
                 if let Some(r) = rows.get((row - start) as usize) {
-                    return Some(&r.values);
+                    return Some(r);
                 }
             }
         }
@@ -635,7 +635,7 @@ impl Facts for DbFacts<'_> {
                 rows
             }
         };
-        rows.get(row as usize % CHUNK_ROWS).map(|r| &*r.values)
+        rows.get(row as usize % CHUNK_ROWS)
     }
     fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
         let table = self.tables.get(entity.index())?;

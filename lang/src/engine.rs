@@ -661,18 +661,24 @@ impl Engine {
             }
         };
         let def = self.program().entity(id).clone();
-        let key: String = match def.key.and_then(|k| values.get(k as usize)) {
-            Some(Value::Text(t)) => t.to_string(),
-            Some(Value::Int(n)) => n.to_string(),
-            _ => format!("#{}", self.facts_len(id) + 1),
-        };
+        let mut row = Row::new(values, Origin::Policy(Default::default()));
+        if def.key.is_none() {
+            // Named by its values, as a loaded fact is (`#…-2` when an
+            // identical one is there).
+            let facts = self.facts();
+            let program = self.program();
+            let taken: hashbrown::HashSet<Arc<str>> =
+                (0..self.facts_len(id)).map(|r| crate::facts::Facts::key_of(&facts, program, id, r)).collect();
+            let base = crate::facts::identity::content_id(program, &row.values);
+            row.id = Some(Arc::from(crate::facts::identity::disambiguated(base, |k| taken.contains(k)).0));
+        }
+        let key = crate::facts::key_text(def.key, &row, self.facts_len(id)).to_string();
         if def.key.is_some() && self.locate_row(id, &key).is_ok() {
             return Err(EditError::DuplicateKey { entity: entity.into(), key });
         }
         let table = self.ws.tables(&self.db)[id.index()];
         let len = table.len(&self.db);
         let mut chunks = table.chunks(&self.db).clone();
-        let row = Row { values, origin: Origin::Policy(Default::default()) };
         match chunks.last() {
             Some(last) if last.rows(&self.db).len() < CHUNK_ROWS => {
                 let mut rows = last.rows(&self.db).to_vec();

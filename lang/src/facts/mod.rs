@@ -20,8 +20,10 @@
 mod convert;
 mod csv_span;
 pub mod encoding;
+pub mod identity;
 mod locate;
 pub mod normalise;
+pub mod quality;
 mod stream;
 mod tree;
 pub mod unmatched;
@@ -83,6 +85,12 @@ pub struct Mapping {
     /// How the values of one column are read, by entity field name: over
     /// the source's options.
     pub columns: BTreeMap<String, normalise::ValueOptions>,
+    /// The fields whose values, joined, make the entity's key field (a
+    /// composite key, see [`identity::composite`]); empty: the key field
+    /// is a column of its own.
+    pub key: Vec<String>,
+    /// What to do with a cell that cannot be read (see [`quality`]).
+    pub bad_values: quality::BadValues,
 }
 
 impl Mapping {
@@ -137,6 +145,17 @@ pub struct Row {
     pub values: Arc<[Value]>,
     /// Where the fact was written, for diagnostics.
     pub origin: Origin,
+    /// The identity of a fact of an entity without a key field (a hash of
+    /// its values, see [`identity`]), given when it is stored; `None` for
+    /// an entity with a key field, whose key names it.
+    pub id: Option<Arc<str>>,
+}
+
+impl Row {
+    /// A row of values from `origin`, its identity not given yet.
+    pub fn new(values: Arc<[Value]>, origin: Origin) -> Row {
+        Row { values, origin, id: None }
+    }
 }
 
 /// All facts of one entity type.
@@ -170,12 +189,18 @@ impl Table {
 pub struct FactStore {
     /// One table per entity type, in the program's entity order.
     pub tables: Vec<Table>,
+    /// Warnings found while loading (facts without a key field that are
+    /// identical, W0030; cells read as unknown, W0031).
+    pub warnings: Vec<Diagnostic>,
+    /// The cells that could not be read, in sources read with
+    /// `bad_values = "unknown"` (see [`quality`]).
+    pub quality: quality::DataQuality,
 }
 
 impl FactStore {
     /// An empty store for a program.
     pub fn empty(program: &Program) -> FactStore {
-        FactStore { tables: vec![Table::default(); program.entities.len()] }
+        FactStore { tables: vec![Table::default(); program.entities.len()], ..FactStore::default() }
     }
 
     /// The facts of an entity type.
@@ -184,10 +209,21 @@ impl FactStore {
     }
 
     /// Adds a row (no validation: the caller validated it).
-    pub fn push(&mut self, program: &Program, entity: EntityId, row: Row) {
+    pub fn push(&mut self, program: &Program, entity: EntityId, mut row: Row) {
         let table = &mut self.tables[entity.index()];
         let index = table.rows.len() as u32;
-        let key = key_text(program.entity(entity).key, &row.values, index);
+        let key_field = program.entity(entity).key;
+        if key_field.is_none() {
+            let base = identity::content_id(program, &row.values);
+            let first = table.by_key.get(base.as_str()).copied();
+            let (id, _) = identity::disambiguated(base, |k| table.by_key.contains_key(k));
+            // An identical fact: this one is numbered (`#…-2`) and reported.
+            if let Some(first) = first {
+                table.duplicates.push((first, index));
+            }
+            row.id = Some(Arc::from(id));
+        }
+        let key = key_text(key_field, &row, index);
         table.rows.push(row);
         match table.by_key.entry(key) {
             hashbrown::hash_map::Entry::Occupied(first) => table.duplicates.push((*first.get(), index)),
@@ -203,12 +239,14 @@ impl FactStore {
     }
 }
 
-/// A row's key as text ("#3" for an entity without a key field).
-pub fn key_text(key_field: Option<u32>, values: &[Value], row: u32) -> Arc<str> {
-    match key_field.and_then(|k| values.get(k as usize)) {
+/// A row's key as text: its key field, else its identity (a hash of its
+/// values, see [`identity`]), else its position (`#3`, for a row not
+/// stored yet).
+pub fn key_text(key_field: Option<u32>, row: &Row, index: u32) -> Arc<str> {
+    match key_field.and_then(|k| row.values.get(k as usize)) {
         Some(Value::Text(t)) => t.clone(),
         Some(Value::Int(n)) => Arc::from(n.to_string()),
-        _ => Arc::from(format!("#{}", row + 1)),
+        _ => row.id.clone().unwrap_or_else(|| Arc::from(format!("#{}", index + 1))),
     }
 }
 
@@ -217,13 +255,20 @@ pub fn key_text(key_field: Option<u32>, values: &[Value], row: u32) -> Arc<str> 
 pub trait Facts {
     /// The number of facts of an entity.
     fn len(&self, entity: EntityId) -> u32;
+    /// One fact.
+    fn row(&self, entity: EntityId, row: u32) -> Option<&Row>;
     /// The field values of one fact.
-    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]>;
+    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]> {
+        self.row(entity, row).map(|r| &*r.values)
+    }
     /// The row of the fact with a key.
     fn find(&self, entity: EntityId, key: &str) -> Option<u32>;
-    /// The key of a row, as text ("#3" for an entity without a key field).
+    /// The key of a row, as text (its identity for an entity without a key field).
     fn key_of(&self, program: &Program, entity: EntityId, row: u32) -> Arc<str> {
-        key_text(program.entity(entity).key, self.values(entity, row).unwrap_or_default(), row)
+        match self.row(entity, row) {
+            Some(r) => key_text(program.entity(entity).key, r, row),
+            None => Arc::from(format!("#{}", row + 1)),
+        }
     }
     /// Stops the evaluation (by unwinding, as salsa does) if what it reads
     /// has changed since it began: evaluation calls it now and then, so a
@@ -235,8 +280,8 @@ impl Facts for FactStore {
     fn len(&self, entity: EntityId) -> u32 {
         self.tables[entity.index()].rows.len() as u32
     }
-    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]> {
-        self.tables[entity.index()].rows.get(row as usize).map(|r| &*r.values)
+    fn row(&self, entity: EntityId, row: u32) -> Option<&Row> {
+        self.tables[entity.index()].rows.get(row as usize)
     }
     fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
         self.tables[entity.index()].find(key)
@@ -265,6 +310,8 @@ pub(crate) struct Partial {
     /// that could be read (every other field absent): a dangling reference
     /// beside a type error in the same record is reported too.
     pub(crate) failed_rows: Vec<(EntityId, Row)>,
+    /// The cells read as unknown in data-quality mode.
+    pub(crate) quality: quality::Collector,
 }
 
 impl Partial {
@@ -292,7 +339,7 @@ impl Partial {
         match key {
             Some(key @ (Value::Text(_) | Value::Int(_))) => {
                 values[key_field as usize] = key;
-                self.keys[entity.index()].insert(key_text(Some(key_field), &values, 0));
+                self.keys[entity.index()].insert(key_text(Some(key_field), &Row::new(values.into(), Origin::Policy(Default::default())), 0));
             }
             _ => self.unreadable(Some(entity)),
         }
@@ -327,13 +374,17 @@ pub fn load_within(
         return Err(vec![too_many(max_entities).note("the policy's `fact` declarations alone exceed it")]);
     }
     for fact in &program.facts {
-        store.push(program, fact.entity, Row { values: fact.values.clone().into(), origin: Origin::Policy(fact.span) });
+        store.push(program, fact.entity, Row::new(fact.values.clone().into(), Origin::Policy(fact.span)));
     }
     for input in inputs {
         crate::eval::interrupt::checkpoint();
         let text = sources.text(input.file);
         let budget = max_entities.saturating_sub(count);
         let mut file_diags = Vec::new();
+        if let Some(d) = csv_only(input) {
+            diags.push(d);
+            continue;
+        }
         let rows = match input.format {
             Format::Csv => convert::csv_rows(program, input, text, budget, &mut file_diags, &mut partial),
             // The fast path reads values as they are written.
@@ -375,11 +426,73 @@ pub fn load_within(
     check_keys(program, sources, &store, &mut diags);
     check_references(program, sources, &store, &partial, &mut diags);
     check_exceptions(program, &store, &partial, &mut diags);
+    let (quality, unreadable) = std::mem::take(&mut partial.quality).finish(sources);
+    store.quality = quality;
+    store.warnings.extend(unreadable);
+    store.warnings.extend(identical_facts(program, sources, &store));
     if diags.is_empty() {
         Ok(store)
     } else {
         Err(diags)
     }
+}
+
+/// The options only CSV sources read (`key`, `bad_values = "unknown"`),
+/// refused on another format rather than ignored.
+fn csv_only(input: &FactInput) -> Option<Diagnostic> {
+    if input.format == Format::Csv {
+        return None;
+    }
+    let option = if !input.mapping.key.is_empty() {
+        "key"
+    } else if input.mapping.bad_values == quality::BadValues::Unknown {
+        "bad_values = \"unknown\""
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::error(Code::ProjectConfig, format!("`{option}` is read for CSV fact sources only"))
+            .at_file(input.file, Span::default(), "not a CSV file")
+            .help("remove the option from this source's `[[facts]]` table in aims.toml, or export the file as CSV"),
+    )
+}
+
+/// W0030: facts of an entity without a key field that hold the same
+/// values. Each has its own identity (`#…`, `#…-2`), but nothing tells
+/// them apart but their order: perhaps a row given twice.
+fn identical_facts(program: &Program, sources: &Sources, store: &FactStore) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    for (e, table) in store.tables.iter().enumerate() {
+        let entity = EntityId(e as u32);
+        let def = program.entity(entity);
+        if def.key.is_some() || table.duplicates.is_empty() {
+            continue;
+        }
+        let (first, later) = table.duplicates[0];
+        let id = |row: u32| store.key_of(program, entity, row);
+        let here = locate_field(program, sources, entity, &table.rows[later as usize], None);
+        let there = locate_field(program, sources, entity, &table.rows[first as usize], None);
+        let count = table.duplicates.len();
+        let message = if count == 1 {
+            format!("two `{}` facts are identical: {} and {}", def.decl.name, id(first), id(later))
+        } else {
+            format!(
+                "{} `{}` facts are identical to an earlier one (first: {} and {})",
+                convert::thousands(count as u64),
+                def.decl.name,
+                id(first),
+                id(later)
+            )
+        };
+        warnings.push(
+            Diagnostic::warning(Code::IdenticalFacts, message)
+                .at_file(here.file, here.span, "the same values as an earlier fact")
+                .also_file(there.file, there.span, "the earlier fact")
+                .note(format!("`{}` has no key field: its facts are named by a hash of their values, numbered in file order when two are the same", def.decl.name))
+                .help("remove the repeated record, or give the entity a key field (or a composite `key` in aims.toml)"),
+        );
+    }
+    warnings
 }
 
 /// E0310, for facts that exceed `max_entities`.
