@@ -159,6 +159,8 @@ pub struct Engine {
     fact_inputs: Vec<FactInput>,
     default_as_of: Option<Date>,
     warnings: Vec<Diagnostic>,
+    /// The cells read as unknown in data-quality mode, by file and column.
+    data_quality: Arc<facts::quality::DataQuality>,
     /// The `max_entities` limit, checked whenever facts are loaded.
     max_entities: u64,
     db: Database,
@@ -241,6 +243,9 @@ impl Engine {
             Err(diagnostics) => return Err(LoadFailure { sources, diagnostics }),
         };
         let mut warnings = warnings;
+        let mut store = store;
+        warnings.append(&mut store.warnings);
+        let data_quality = Arc::new(std::mem::take(&mut store.quality));
         warnings.extend(facts::unmatched::unmatched_literals(&program, &sources, &store));
         let tables = tables_from(&mut db, &program, store);
         ws.set_tables(&mut db).to(tables);
@@ -252,6 +257,7 @@ impl Engine {
             fact_inputs,
             default_as_of: as_of,
             warnings,
+            data_quality,
             max_entities: limits.max_entities,
             db,
             ws,
@@ -462,7 +468,8 @@ impl Engine {
         let program = self.program().clone();
         let loaded = facts::load_within(&program, &sources, &inputs, self.max_entities);
         match loaded {
-            Ok(store) => {
+            Ok(mut store) => {
+                self.data_quality = Arc::new(std::mem::take(&mut store.quality));
                 self.sources = sources;
                 self.fact_inputs = inputs;
                 let tables = tables_from(&mut self.db, &program, store);
@@ -759,6 +766,7 @@ impl Engine {
             fact_inputs: self.fact_inputs.clone(),
             default_as_of: self.default_as_of,
             warnings: self.warnings.clone(),
+            data_quality: self.data_quality.clone(),
             max_entities: self.max_entities,
             db,
             ws,
@@ -794,6 +802,11 @@ impl Engine {
     /// Warnings found while checking.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+    /// The cells that could not be read in sources read with
+    /// `bad_values = "unknown"` (empty when every cell was read).
+    pub fn data_quality(&self) -> &facts::quality::DataQuality {
+        &self.data_quality
     }
     /// The queries executed since the last call, when the engine was loaded
     /// with [`LoadOptions::log_queries`] (empty otherwise).

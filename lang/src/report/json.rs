@@ -248,6 +248,10 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write, shown: ShownOutcomes)
         out.key(false, 1, "diagnostics");
         out.serde(1, &report.diagnostics)?;
     }
+    if let Some(quality) = &report.data_quality {
+        out.key(false, 1, "data_quality");
+        out.serde(1, quality)?;
+    }
     out.line(0);
     out.raw(b"}\n");
     out.sink.write_all(&out.buf)

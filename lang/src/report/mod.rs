@@ -97,6 +97,10 @@ pub struct Report {
     /// `aims check` printed them (empty when there were none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<DiagnosticView>,
+    /// The cells of sources read with `bad_values = "unknown"` that could
+    /// not be read, by column (absent when every cell was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_quality: Option<crate::facts::quality::DataQuality>,
 }
 
 /// A risk matrix: its axes (scales, lowest value first) and levels.
@@ -552,6 +556,7 @@ impl Report {
             gap,
             matrices,
             diagnostics: Vec::new(),
+            data_quality: None,
         }
     }
 
@@ -573,6 +578,7 @@ impl Report {
             gap: None,
             matrices: Vec::new(),
             diagnostics: Vec::new(),
+            data_quality: None,
         }
         .with_diagnostics(sources, diagnostics)
     }
@@ -582,6 +588,13 @@ impl Report {
     /// them too.
     pub fn with_diagnostics(mut self, sources: &Sources, diagnostics: &[Diagnostic]) -> Report {
         self.diagnostics.extend(diagnostics.iter().map(|d| DiagnosticView::new(d, sources)));
+        self
+    }
+
+    /// Adds the data-quality section: the cells read as unknown (nothing
+    /// when every cell was read).
+    pub fn with_data_quality(mut self, quality: &crate::facts::quality::DataQuality) -> Report {
+        self.data_quality = (!quality.is_empty()).then(|| quality.clone());
         self
     }
 
