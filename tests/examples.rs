@@ -141,9 +141,11 @@ fn the_inventory_example_reads_a_messy_export_and_lists_its_bad_cells() {
     let cells: Vec<String> = columns
         .iter()
         .flat_map(|c| {
-            c["cells"].as_array().into_iter().flatten().map(move |cell| {
-                format!("{} {} {} {}", c["column"], cell["record"], cell["line"], cell["value"])
-            })
+            c["cells"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |cell| format!("{} {} {} {}", c["column"], cell["record"], cell["line"], cell["value"]))
         })
         .collect();
     assert_eq!(

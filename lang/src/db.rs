@@ -539,12 +539,7 @@ pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleNa
 #[salsa::tracked(returns(clone))]
 pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>) -> Arc<[Arc<str>]> {
     let start = chunk.start(db);
-    chunk
-        .rows(db)
-        .iter()
-        .enumerate()
-        .map(|(i, row)| crate::facts::key_text(key_field, row, start + i as u32))
-        .collect()
+    chunk.rows(db).iter().enumerate().map(|(i, row)| crate::facts::key_text(key_field, row, start + i as u32)).collect()
 }
 
 /// The rows of one entity type in key order (as findings list them:

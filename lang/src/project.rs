@@ -456,7 +456,14 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                         }
                         .options(),
                         columns: s.columns.iter().map(|(k, v)| (k.trim().to_string(), v.options())).collect(),
-                        key: s.key.as_ref().map(OneOrMany::list).unwrap_or_default().iter().map(|k| k.trim().to_string()).collect(),
+                        key: s
+                            .key
+                            .as_ref()
+                            .map(OneOrMany::list)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|k| k.trim().to_string())
+                            .collect(),
                         bad_values: s
                             .bad_values
                             .as_deref()

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::csv_span;
-use super::quality;
 use super::locate::{json_body, locate, locate_key};
 use super::normalise::CellReader;
+use super::quality;
 use super::tree::{self, Duplicate};
 use super::{FactInput, Format, Origin, Partial, Row, MAX_PROBLEMS_PER_FILE};
 use crate::diag::{did_you_mean, Code, Diagnostic, FileId, Quote};
@@ -1076,7 +1076,11 @@ fn csv_read(
                     let line = lines.line_of(text, at.start as usize);
                     let cell = quality::BadCell { record: read, line, value, problem: format!("is not {expected}") };
                     let column = rename(&field.name);
-                    values.push(partial.quality.unreadable((file, &def.decl.name), (f as u32, &field.name, &column), cell));
+                    values.push(partial.quality.unreadable(
+                        (file, &def.decl.name),
+                        (f as u32, &field.name, &column),
+                        cell,
+                    ));
                 }
                 Err((value, expected)) => {
                     let line = lines.line_of(text, at.start as usize);
@@ -1198,9 +1202,12 @@ fn composite_key(
         Ok(parts) => parts,
         Err(name) => {
             let fields: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-            let d = Diagnostic::error(Code::IncompleteKey, format!("`key` of this source: `{entity}` has no field `{name}`"))
-                .at_file(input.file, Span::default(), "options of this file in aims.toml")
-                .suggest_or(name, fields.into_iter(), Quote::Code, "`key` names the entity's fields");
+            let d = Diagnostic::error(
+                Code::IncompleteKey,
+                format!("`key` of this source: `{entity}` has no field `{name}`"),
+            )
+            .at_file(input.file, Span::default(), "options of this file in aims.toml")
+            .suggest_or(name, fields.into_iter(), Quote::Code, "`key` names the entity's fields");
             return Err(d);
         }
     };

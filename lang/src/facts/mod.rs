@@ -339,7 +339,11 @@ impl Partial {
         match key {
             Some(key @ (Value::Text(_) | Value::Int(_))) => {
                 values[key_field as usize] = key;
-                self.keys[entity.index()].insert(key_text(Some(key_field), &Row::new(values.into(), Origin::Policy(Default::default())), 0));
+                self.keys[entity.index()].insert(key_text(
+                    Some(key_field),
+                    &Row::new(values.into(), Origin::Policy(Default::default())),
+                    0,
+                ));
             }
             _ => self.unreadable(Some(entity)),
         }
@@ -1103,5 +1107,120 @@ mod tests {
         assert_eq!((found[0].0, found[0].3), (Code::FactSyntax, 1));
         // 0.0 is not an Int (only JSON's integer -0 reaches the loader as a float).
         assert!(load(&[("f", Format::Json, mapping(Some("Sys")), "[{\"id\": \"a\", \"n\": 0.5}]")]).is_err());
+    }
+
+    #[test]
+    fn bad_values_unknown_reads_the_rest_and_lists_every_bad_cell() {
+        let csv = "id,tier,n,owner\na,hgih,1,\nb,low,x,\nc,high,,\n\"d\",LOW,2,\ne,,zz,\n";
+        // The default refuses the file.
+        assert!(load(&[("f.csv", Format::Csv, mapping(Some("Sys")), csv)]).is_err());
+        let lenient = Mapping { bad_values: quality::BadValues::Unknown, ..mapping(Some("Sys")) };
+        let engine =
+            load(&[("f.csv", Format::Csv, lenient.clone(), csv)]).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        let sys = engine.program().entity_by_name("Sys").unwrap();
+        let facts = engine.facts();
+        assert_eq!(facts.len(sys), 5, "every row is checked");
+        let unreadable = |row: u32, field: usize| match facts.values(sys, row).map(|v| v[field].clone()) {
+            Some(Value::Unknown(u)) => u.to_string(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(unreadable(0, 1), "unreadable: `hgih` is not a `Tier` value, record 1, line 2, column `tier`");
+        assert_eq!(unreadable(1, 3), "unreadable: `x` is not a whole number, record 2, line 3, column `n`");
+        assert_eq!(facts.values(sys, 2).map(|v| v[3].clone()), Some(Value::Int(0)), "a default is no bad cell");
+        assert!(matches!(facts.values(sys, 3).map(|v| v[1].clone()), Some(Value::Unknown(_))), "LOW: case counts");
+        // Grouped by column, every cell, in file order.
+        let quality = engine.data_quality();
+        let cells: Vec<(String, u64, Vec<u64>)> = quality
+            .columns
+            .iter()
+            .map(|c| (c.column.clone(), c.count, c.cells.iter().map(|cell| cell.record).collect()))
+            .collect();
+        assert_eq!(cells, [("tier".into(), 2, vec![1, 4]), ("n".into(), 2, vec![2, 5])]);
+        let warning = engine.warnings().iter().find(|w| w.code == Code::UnreadableCells).expect("W0031");
+        assert!(warning.message.contains("4 cells could not be read"), "{}", warning.message);
+        // A key that cannot be read still stops the load: nothing could name the fact.
+        let int_key = "enum Tier { low, high }\nentity S { id: Int key, tier: Tier }\ncontrol c for s: S { require s.tier == low }\n";
+        let failed = Engine::from_texts(
+            "p.aims",
+            int_key,
+            &[("f.csv", Format::Csv, Mapping { entity: Some("S".into()), ..lenient.clone() }, "id,tier\nx,low\n")],
+        );
+        assert!(failed.is_err());
+        // Only CSV sources read the option.
+        let found = problems(&failure(&[("f.json", Format::Json, lenient, "[{\"id\": \"a\"}]")]));
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (Code::ProjectConfig, "`bad_values = \"unknown\"` is read for CSV fact sources only")
+        );
+    }
+
+    #[test]
+    fn a_composite_key_is_made_of_its_parts() {
+        let composite =
+            |key: &[&str]| Mapping { key: key.iter().map(|k| k.to_string()).collect(), ..mapping(Some("Sys")) };
+        let csv = "tier,n\nhigh,1\nlow,1\nhigh,2\n";
+        let engine = load(&[("f.csv", Format::Csv, composite(&["tier", "n"]), csv)])
+            .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        let sys = engine.program().entity_by_name("Sys").unwrap();
+        let keys: Vec<String> = (0..3).map(|r| engine.facts().key_of(engine.program(), sys, r).to_string()).collect();
+        assert_eq!(keys, ["high / 1", "low / 1", "high / 2"]);
+        assert_eq!(engine.facts().find(sys, "low / 1"), Some(1));
+        // Two rows with the same parts are one key given twice.
+        let found =
+            problems(&failure(&[("f.csv", Format::Csv, composite(&["tier", "n"]), "tier,n\nhigh,1\nhigh,1\n")]));
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (Code::FactDuplicateKey, "two `Sys` facts have the key \"high / 1\"")
+        );
+        // A part not recorded: the row has no key.
+        let found = problems(&failure(&[("f.csv", Format::Csv, composite(&["tier", "owner"]), "tier,owner\nhigh,\n")]));
+        assert_eq!(
+            (found[0].0, found[0].1.as_str(), found[0].3),
+            (Code::IncompleteKey, "the key of this `Sys` is incomplete: `owner` is not recorded", 2)
+        );
+        // A part that is no field, the key field given as a column too, an entity without a Text key.
+        let found = problems(&failure(&[("f.csv", Format::Csv, composite(&["tier", "nn"]), csv)]));
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (Code::IncompleteKey, "`key` of this source: `Sys` has no field `nn`")
+        );
+        let found = problems(&failure(&[("f.csv", Format::Csv, composite(&["n"]), "id,n\na,1\n")]));
+        assert_eq!(found[0].1, "`id` is a column of this file and made by `key` too");
+        let found = problems(&failure(&[(
+            "f.csv",
+            Format::Csv,
+            Mapping { entity: Some("Person".into()), ..composite(&["id"]) },
+            "age\n1\n",
+        )]));
+        assert_eq!(found[0].1, "`key` of this source names the key field `id` itself");
+    }
+
+    #[test]
+    fn facts_without_a_key_field_are_named_by_their_values() {
+        let policy = "entity Log { who: Text, n: Int }\ncontrol c for l: Log { require l.n > 0 }\n";
+        let m = Mapping { entity: Some("Log".into()), ..Mapping::default() };
+        let ids = |csv: &str| {
+            let engine = Engine::from_texts("p.aims", policy, &[("f.csv", Format::Csv, m.clone(), csv)])
+                .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+            let log = engine.program().entity_by_name("Log").unwrap();
+            let facts = engine.facts();
+            let ids: Vec<String> =
+                (0..facts.len(log)).map(|r| facts.key_of(engine.program(), log, r).to_string()).collect();
+            let warnings: Vec<String> = engine
+                .warnings()
+                .iter()
+                .filter(|w| w.code == Code::IdenticalFacts)
+                .map(|w| w.message.clone())
+                .collect();
+            (ids, warnings)
+        };
+        let (before, warned) = ids("who,n\na,1\nb,2\n");
+        assert!(warned.is_empty());
+        let (after, _) = ids("who,n\nz,9\na,1\nb,2\n");
+        assert_eq!(&after[1..], &before[..], "inserting a row moves no identity");
+        assert!(before.iter().all(|id| id.starts_with('#') && id.len() == 13), "{before:?}");
+        let (twice, warned) = ids("who,n\na,1\na,1\nb,2\n");
+        assert_eq!(twice[1], format!("{}-2", twice[0]));
+        assert_eq!(warned, [format!("two `Log` facts are identical: {} and {}", twice[0], twice[1])]);
     }
 }

@@ -104,10 +104,8 @@ impl Collector {
         (field_index, field, column): (u32, &str, &str),
         cell: BadCell,
     ) -> Value {
-        let message = format!(
-            "`{}` {}, record {}, line {}, column `{column}`",
-            cell.value, cell.problem, cell.record, cell.line
-        );
+        let message =
+            format!("`{}` {}, record {}, line {}, column `{column}`", cell.value, cell.problem, cell.record, cell.line);
         if !self.order.contains(&file) {
             self.order.push(file);
         }

@@ -108,7 +108,12 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
 fn data_quality(out: &mut String, quality: &crate::facts::quality::DataQuality) {
     let line = |text: &str| terminal_safe_line(text).into_owned();
     let cells = quality.cells() as usize;
-    let _ = writeln!(out, "\ndata quality: {} could not be read and {} unknown", count(cells, "cell", "cells"), if cells == 1 { "is" } else { "are" });
+    let _ = writeln!(
+        out,
+        "\ndata quality: {} could not be read and {} unknown",
+        count(cells, "cell", "cells"),
+        if cells == 1 { "is" } else { "are" }
+    );
     for column in &quality.columns {
         let _ = writeln!(
             out,
