@@ -158,6 +158,10 @@ fn the_inventory_example_reads_a_messy_export_and_lists_its_bad_cells() {
     let keys = finding_keys("examples/inventory");
     assert!(keys.contains(&"\"impact_assessed\" \"Benefits / Fraud triage\"".to_string()), "{keys:?}");
     assert_eq!(keys.iter().filter(|k| k.starts_with("\"review_signed_off\" \"#")).count(), 3, "{keys:?}");
+    // A review's label names it beside its hash.
+    let labels: Vec<&str> =
+        json["findings"].as_array().into_iter().flatten().filter_map(|f| f["label"].as_str()).collect();
+    assert_eq!(labels.first(), Some(&"Benefits / Chatbot, 2025-11-02, M. Silva"), "{labels:?}");
 }
 
 #[test]

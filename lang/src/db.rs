@@ -562,10 +562,11 @@ pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<[
 #[salsa::tracked(returns(clone))]
 pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<hashbrown::HashMap<Arc<str>, u32>> {
     let mut index = hashbrown::HashMap::with_capacity(table.len(db) as usize);
-    let Some(key_field) = table.key_field(db) else { return Arc::new(index) };
+    // Facts without a key field are found by their identity (a hash of their values).
+    let key_field = table.key_field(db);
     for chunk in table.chunks(db) {
         let start = chunk.start(db);
-        for (i, key) in chunk_keys(db, *chunk, Some(key_field)).iter().enumerate() {
+        for (i, key) in chunk_keys(db, *chunk, key_field).iter().enumerate() {
             index.entry(key.clone()).or_insert(start + i as u32);
         }
     }

@@ -106,6 +106,8 @@ codes! {
     TooManyFacts = "E0310";
     /// A part of a composite key (`key = [..]` in aims.toml) is not recorded.
     IncompleteKey = "E0330";
+    /// The `label` of a fact source names no field of its entity.
+    BadLabel = "E0331";
     /// Evaluating an outcome took more steps than the `eval_steps` limit.
     EvalBudget = "E0501";
     /// An editor's rename is refused: no name there, not a valid name, or a clash.

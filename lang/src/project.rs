@@ -123,6 +123,8 @@ struct FactSection {
     /// `"refuse"` (the default) or `"unknown"`: what a cell that cannot
     /// be read does (data-quality mode).
     bad_values: Option<String>,
+    /// How findings name a fact besides its key: a field or a template.
+    label: Option<String>,
 }
 
 /// How values are read: on a `[[facts]]` source, or on one of its columns
@@ -469,6 +471,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                             .as_deref()
                             .and_then(crate::facts::quality::BadValues::named)
                             .unwrap_or_default(),
+                        label: s.label.clone(),
                     })
                     .unwrap_or_default();
                 files.facts.push(FactInput { file, format, mapping });

@@ -79,6 +79,75 @@ pub fn key_parts<'a>(def: &StructDef, names: &'a [String]) -> Result<Vec<u32>, &
         .collect()
 }
 
+/// A `label` of a `[[facts]]` source: how findings name a fact besides
+/// its key. A field's name (`"name"`) or a template of fields in braces
+/// (`"{name} ({agency})"`; `{{` and `}}` are braces).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    /// Text, and fields by index, in order.
+    parts: Vec<LabelPart>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum LabelPart {
+    Text(String),
+    Field(u32),
+}
+
+impl Label {
+    /// Compiles a label against an entity; the name that is no field.
+    pub fn parse(def: &StructDef, template: &str) -> Result<Label, String> {
+        let field = |name: &str| {
+            let name = name.trim();
+            def.fields.iter().position(|f| f.name == name).map(|i| LabelPart::Field(i as u32)).ok_or(name.to_string())
+        };
+        if !template.contains(['{', '}']) {
+            return Ok(Label { parts: vec![field(template)?] });
+        }
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut rest = template;
+        while let Some(c) = rest.chars().next() {
+            if rest.starts_with("{{") || rest.starts_with("}}") {
+                text.push(c);
+                rest = &rest[2..];
+            } else if c == '{' {
+                let Some(end) = rest.find('}') else { return Err(rest.to_string()) };
+                if !text.is_empty() {
+                    parts.push(LabelPart::Text(std::mem::take(&mut text)));
+                }
+                parts.push(field(&rest[1..end])?);
+                rest = &rest[end + 1..];
+            } else {
+                text.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        if !text.is_empty() {
+            parts.push(LabelPart::Text(text));
+        }
+        Ok(Label { parts })
+    }
+
+    /// The label of a fact: each field as a person reads it (a text
+    /// without quotes; nothing for a value not recorded).
+    pub fn render(&self, program: &Program, values: &[Value]) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                LabelPart::Text(t) => out.push_str(t),
+                LabelPart::Field(f) => match values.get(*f as usize) {
+                    Some(Value::Text(t)) => out.push_str(t),
+                    Some(Value::Ref(_, key)) => out.push_str(key),
+                    Some(Value::Absent | Value::Unknown(_)) | None => {}
+                    Some(other) => out.push_str(&program.display(other)),
+                },
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +190,18 @@ mod tests {
         let empty = [Value::text(" "), Value::Absent, Value::Int(7)];
         assert_eq!(composite(&p, &[2, 0], &empty), Err(0));
         assert_eq!(composite(&p, &[1], &empty), Err(1));
+    }
+
+    #[test]
+    fn a_label_is_a_field_or_a_template_of_fields() {
+        let p = program();
+        let def = &p.entities[0];
+        let values = [Value::text("Chatbot"), Value::Enum(crate::ir::EnumId(0), 1), Value::Int(7)];
+        let label = |t: &str| Label::parse(def, t).map(|l| l.render(&p, &values));
+        assert_eq!(label("name").as_deref(), Ok("Chatbot"));
+        assert_eq!(label("{name} ({ t }, {{n}} = {n})").as_deref(), Ok("Chatbot (b, {n} = 7)"));
+        assert_eq!(label("{nam}"), Err("nam".to_string()));
+        assert_eq!(label("{name"), Err("{name".to_string()));
+        assert_eq!(label("title"), Err("title".to_string()));
     }
 }

@@ -91,6 +91,9 @@ pub struct Mapping {
     pub key: Vec<String>,
     /// What to do with a cell that cannot be read (see [`quality`]).
     pub bad_values: quality::BadValues,
+    /// How findings name a fact of this source besides its key: a field's
+    /// name or a template of fields (`"{name} ({agency})"`).
+    pub label: Option<String>,
 }
 
 impl Mapping {
@@ -149,12 +152,15 @@ pub struct Row {
     /// its values, see [`identity`]), given when it is stored; `None` for
     /// an entity with a key field, whose key names it.
     pub id: Option<Arc<str>>,
+    /// How findings name the fact besides its key (`label` of its
+    /// `[[facts]]` source, see [`identity::Label`]).
+    pub label: Option<Arc<str>>,
 }
 
 impl Row {
     /// A row of values from `origin`, its identity not given yet.
     pub fn new(values: Arc<[Value]>, origin: Origin) -> Row {
-        Row { values, origin, id: None }
+        Row { values, origin, id: None, label: None }
     }
 }
 
@@ -423,7 +429,17 @@ pub fn load_within(
         }
         diags.extend(file_diags);
         count += rows.len() as u64;
-        for (entity, row) in rows {
+        let label = match labelled(program, input) {
+            Ok(label) => label,
+            Err(d) => {
+                diags.push(d);
+                None
+            }
+        };
+        for (entity, mut row) in rows {
+            if let Some(label) = &label {
+                row.label = Some(Arc::from(label.render(program, &row.values)));
+            }
             store.push(program, entity, row);
         }
     }
@@ -459,6 +475,30 @@ fn csv_only(input: &FactInput) -> Option<Diagnostic> {
             .at_file(input.file, Span::default(), "not a CSV file")
             .help("remove the option from this source's `[[facts]]` table in aims.toml, or export the file as CSV"),
     )
+}
+
+/// The `label` of a source, compiled against its entity; an error (E0331)
+/// when it names no field or the source names no entity.
+fn labelled(program: &Program, input: &FactInput) -> Result<Option<identity::Label>, Diagnostic> {
+    let Some(template) = &input.mapping.label else { return Ok(None) };
+    let refuse = |message: String| {
+        Diagnostic::error(Code::BadLabel, message)
+            .at_file(input.file, Span::default(), "options of this file in aims.toml")
+            .help("`label` is a field's name or a template of fields: \"{name} ({agency})\"")
+    };
+    let Some(def) = input.mapping.entity.as_deref().and_then(|e| program.entity_by_name(e)).map(|e| program.entity(e))
+    else {
+        return Err(refuse("`label` needs the source's `entity`".into()));
+    };
+    identity::Label::parse(def, template).map(Some).map_err(|bad| {
+        let fields: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+        refuse(format!("`label = \"{template}\"`: `{}` has no field `{bad}`", def.decl.name)).suggest_or(
+            &bad,
+            fields.into_iter(),
+            Quote::Code,
+            "name the entity's fields",
+        )
+    })
 }
 
 /// W0030: facts of an entity without a key field that hold the same
@@ -1219,6 +1259,20 @@ mod tests {
         let (after, _) = ids("who,n\nz,9\na,1\nb,2\n");
         assert_eq!(&after[1..], &before[..], "inserting a row moves no identity");
         assert!(before.iter().all(|id| id.starts_with('#') && id.len() == 13), "{before:?}");
+        // A label names each fact beside its identity; one naming no field is refused.
+        let labelled = |label: &str| Mapping { label: Some(label.into()), ..m.clone() };
+        let engine =
+            Engine::from_texts("p.aims", policy, &[("f.csv", Format::Csv, labelled("{who} ({n})"), "who,n\na,1\n")])
+                .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        let log = engine.program().entity_by_name("Log").unwrap();
+        assert_eq!(engine.facts().row(log, 0).and_then(|r| r.label.clone()).as_deref(), Some("a (1)"));
+        let failed =
+            Engine::from_texts("p.aims", policy, &[("f.csv", Format::Csv, labelled("{whom}"), "who,n\na,1\n")]);
+        let found = problems(&failed.err().expect("refused"));
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (Code::BadLabel, "`label = \"{whom}\"`: `Log` has no field `whom`")
+        );
         let (twice, warned) = ids("who,n\na,1\na,1\nb,2\n");
         assert_eq!(twice[1], format!("{}-2", twice[0]));
         assert_eq!(warned, [format!("two `Log` facts are identical: {} and {}", twice[0], twice[1])]);

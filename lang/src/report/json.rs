@@ -278,6 +278,10 @@ fn findings(out: &mut Out, report: &Report) -> io::Result<()> {
             out.key(false, 3, "entity");
             out.string(entity);
         }
+        if let Some(label) = report.findings.label(i) {
+            out.key(false, 3, "label");
+            out.string(label);
+        }
         out.key(false, 3, "message");
         out.string(&f.message);
         out.key(false, 3, "location");

@@ -69,7 +69,7 @@ impl Report {
                     f.severity.as_str(),
                     source_name(f.source),
                     cell(&f.name),
-                    cell(f.entity.as_deref().unwrap_or("")),
+                    cell(&f.entity_shown().unwrap_or_default()),
                     cell(&f.message),
                     cell(&super::location::text(&f.location))
                 );

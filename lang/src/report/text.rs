@@ -71,8 +71,8 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
         for i in members {
             let f = findings[i as usize];
             let _ = write!(out.text, "  {:<11} ", f.severity.as_str());
-            if let Some(entity) = &f.entity {
-                let _ = write!(out.text, "{}: ", terminal_safe_line(entity));
+            if let Some(entity) = super::shown_entity(f.entity.as_deref(), report.findings.label(i as usize)) {
+                let _ = write!(out.text, "{}: ", terminal_safe_line(&entity));
             }
             let _ = writeln!(out.text, "{}", terminal_safe_line(&f.message));
             let outcome = rule.zip(f.entity.as_deref()).and_then(|(r, e)| r.outcomes.locate(&mut cursor, e));
