@@ -295,12 +295,50 @@ pub(super) fn document_rows(
     partial: &mut Partial,
 ) -> Vec<(EntityId, Row)> {
     let mut reached = false;
+    let details_from = diags.len();
     let rows = read_document(program, input, text, budget, diags, partial, &mut reached);
+    summarise_fields(input.file, diags, details_from);
     if !reached {
         // Nothing is known of the keys of records never reached.
         partial.unreadable(input.mapping.entity.as_deref().and_then(|name| program.entity_by_name(name)));
     }
     rows
+}
+
+/// Puts a summary of the values of each field that could not be read
+/// before their details, when there are more than one (as CSV files have
+/// per column): the details stop at 50, the summary counts them all.
+fn summarise_fields(file: FileId, diags: &mut Vec<Diagnostic>, details_from: usize) {
+    // Field → (count, first problem), in order of first appearance.
+    let mut fields: Vec<(String, u64, String)> = Vec::new();
+    for d in diags[details_from.min(diags.len())..].iter().filter(|d| d.code == Code::FactType) {
+        // Each problem's first note is `at `Sys[3].tier``: its field is the last key.
+        let Some(path) = d.notes.first().and_then(|n| n.strip_prefix("at `")).and_then(|n| n.strip_suffix('`')) else {
+            continue;
+        };
+        let field = path.rsplit('.').next().unwrap_or(path).split('[').next().unwrap_or(path).to_string();
+        match fields.iter_mut().find(|f| f.0 == field) {
+            Some(f) => f.1 += 1,
+            None => fields.push((field, 1, format!("{}, at `{path}`", d.message))),
+        }
+    }
+    if fields.iter().map(|f| f.1).sum::<u64>() < 2 {
+        return;
+    }
+    let summaries: Vec<Diagnostic> = fields
+        .into_iter()
+        .map(|(field, count, first)| {
+            let (values, are) = if count == 1 { ("value", "is") } else { ("values", "are") };
+            Diagnostic::error(
+                Code::FactType,
+                format!("field `{field}`: {} {values} {are} wrong (first: {first})", thousands(count)),
+            )
+            .at_file(file, Span::default(), "this file")
+            .help("map the file's phrases to values with `values`, or declare `null` tokens, on this field in aims.toml (docs/facts.md)")
+        })
+        .collect();
+    let at = details_from.min(diags.len());
+    diags.splice(at..at, summaries);
 }
 
 fn read_document(

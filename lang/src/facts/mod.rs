@@ -976,14 +976,24 @@ mod tests {
             let failure = failure(&[("f", format, mapping(entity), &text)]);
             let found = problems(&failure);
             assert_eq!(found.len(), MAX_PROBLEMS_PER_FILE + 1, "{format:?}");
+            // A summary per field first, then the details (49 of them).
+            assert_eq!(
+                found[0].1,
+                format!(
+                    "field `n`: {} values are wrong (first: `x` is not a whole number, at `{}`)",
+                    if format == Format::Json { "20,001" } else { "20,000" },
+                    if format == Format::Toml { "Sys[0].n" } else { "[0].n" }
+                ),
+                "{format:?}"
+            );
             assert_eq!(
                 found[49].3,
                 if format == Format::Toml {
-                    150
+                    147
                 } else if format == Format::Yaml {
-                    100
+                    98
                 } else {
-                    50
+                    49
                 }
             );
             assert!(found[50].1.contains("more problems"), "{format:?}");
