@@ -977,10 +977,10 @@ fn csv_read(
             }
         }
     }
-    let composite = match composite_key(program, def, input, &columns) {
+    let composite = match composite_key(def, input, &columns) {
         Ok(composite) => composite,
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             return false;
         }
     };
@@ -1215,19 +1215,20 @@ fn csv_read(
 /// be: the entity has no `Text` key field, a part is no field, or the key
 /// field is also a column.
 fn composite_key(
-    program: &Program,
     def: &StructDef,
     input: &FactInput,
     columns: &[Option<usize>],
-) -> Result<Option<(u32, Vec<u32>)>, Diagnostic> {
+) -> Result<Option<(u32, Vec<u32>)>, Box<Diagnostic>> {
     let names = &input.mapping.key;
     if names.is_empty() {
         return Ok(None);
     }
     let refuse = |message: String, help: String| {
-        Err(Diagnostic::error(Code::IncompleteKey, message)
-            .at_file(input.file, Span::default(), "options of this file in aims.toml")
-            .help(help))
+        Err(Box::new(
+            Diagnostic::error(Code::IncompleteKey, message)
+                .at_file(input.file, Span::default(), "options of this file in aims.toml")
+                .help(help),
+        ))
     };
     let entity = &def.decl.name;
     let Some(key_field) = def.key.filter(|k| def.fields[*k as usize].ty == Ty::Text) else {
@@ -1245,8 +1246,8 @@ fn composite_key(
                 format!("`key` of this source: `{entity}` has no field `{name}`"),
             )
             .at_file(input.file, Span::default(), "options of this file in aims.toml")
-            .suggest_or(name, fields.into_iter(), Quote::Code, "`key` names the entity's fields");
-            return Err(d);
+            .suggest_or(name, fields, Quote::Code, "`key` names the entity's fields");
+            return Err(Box::new(d));
         }
     };
     let key_name = &def.fields[key_field as usize].name;
@@ -1262,7 +1263,6 @@ fn composite_key(
             format!("remove `key`, or `ignore` the column `{key_name}`"),
         );
     }
-    let _ = program;
     Ok(Some((key_field, parts)))
 }
 

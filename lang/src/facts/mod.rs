@@ -432,7 +432,7 @@ pub fn load_within(
         let label = match labelled(program, input) {
             Ok(label) => label,
             Err(d) => {
-                diags.push(d);
+                diags.push(*d);
                 None
             }
         };
@@ -479,7 +479,7 @@ fn csv_only(input: &FactInput) -> Option<Diagnostic> {
 
 /// The `label` of a source, compiled against its entity; an error (E0331)
 /// when it names no field or the source names no entity.
-fn labelled(program: &Program, input: &FactInput) -> Result<Option<identity::Label>, Diagnostic> {
+fn labelled(program: &Program, input: &FactInput) -> Result<Option<identity::Label>, Box<Diagnostic>> {
     let Some(template) = &input.mapping.label else { return Ok(None) };
     let refuse = |message: String| {
         Diagnostic::error(Code::BadLabel, message)
@@ -488,16 +488,13 @@ fn labelled(program: &Program, input: &FactInput) -> Result<Option<identity::Lab
     };
     let Some(def) = input.mapping.entity.as_deref().and_then(|e| program.entity_by_name(e)).map(|e| program.entity(e))
     else {
-        return Err(refuse("`label` needs the source's `entity`".into()));
+        return Err(Box::new(refuse("`label` needs the source's `entity`".into())));
     };
-    identity::Label::parse(def, template).map(Some).map_err(|bad| {
+    identity::Label::parse(def, template).map(Some).map_err(|bad| -> Box<Diagnostic> {
         let fields: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-        refuse(format!("`label = \"{template}\"`: `{}` has no field `{bad}`", def.decl.name)).suggest_or(
-            &bad,
-            fields.into_iter(),
-            Quote::Code,
-            "name the entity's fields",
-        )
+        refuse(format!("`label = \"{template}\"`: `{}` has no field `{bad}`", def.decl.name))
+            .suggest_or(&bad, fields, Quote::Code, "name the entity's fields")
+            .into()
     })
 }
 
@@ -1278,7 +1275,7 @@ mod tests {
         assert_eq!(engine.facts().row(log, 0).and_then(|r| r.label.clone()).as_deref(), Some("a (1)"));
         let failed =
             Engine::from_texts("p.aims", policy, &[("f.csv", Format::Csv, labelled("{whom}"), "who,n\na,1\n")]);
-        let found = problems(&failed.err().expect("refused"));
+        let found = problems(&failed.expect_err("refused"));
         assert_eq!(
             (found[0].0, found[0].1.as_str()),
             (Code::BadLabel, "`label = \"{whom}\"`: `Log` has no field `whom`")

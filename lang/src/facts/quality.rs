@@ -87,11 +87,20 @@ pub struct BadCell {
     pub problem: String,
 }
 
+/// The bad cells of one column, before its file is named.
+#[derive(Debug)]
+struct Cells {
+    entity: String,
+    column: String,
+    field: String,
+    cells: Vec<BadCell>,
+}
+
 /// The bad cells met while reading, before the files are named.
 #[derive(Debug, Default)]
 pub(crate) struct Collector {
-    /// (file, field) → (entity, column, field name, cells).
-    columns: BTreeMap<(FileId, u32), (String, String, String, Vec<BadCell>)>,
+    /// (file, field) → its bad cells.
+    columns: BTreeMap<(FileId, u32), Cells>,
     /// The files in the order they were read.
     order: Vec<FileId>,
 }
@@ -111,8 +120,13 @@ impl Collector {
         }
         self.columns
             .entry((file, field_index))
-            .or_insert_with(|| (entity.to_string(), column.to_string(), field.to_string(), Vec::new()))
-            .3
+            .or_insert_with(|| Cells {
+                entity: entity.to_string(),
+                column: column.to_string(),
+                field: field.to_string(),
+                cells: Vec::new(),
+            })
+            .cells
             .push(cell);
         Value::Unknown(Arc::new(Unknown::Unreadable(Arc::from(message))))
     }
@@ -127,13 +141,13 @@ impl Collector {
                 .columns
                 .iter()
                 .filter(|((f, _), _)| f == file)
-                .map(|(_, (entity, column, field, cells))| ColumnQuality {
+                .map(|(_, c)| ColumnQuality {
                     file: name.clone(),
-                    entity: entity.clone(),
-                    column: column.clone(),
-                    field: field.clone(),
-                    count: cells.len() as u64,
-                    cells: cells.clone(),
+                    entity: c.entity.clone(),
+                    column: c.column.clone(),
+                    field: c.field.clone(),
+                    count: c.cells.len() as u64,
+                    cells: c.cells.clone(),
                 })
                 .collect();
             let total: u64 = of_file.iter().map(|c| c.count).sum();
