@@ -153,6 +153,11 @@ fn the_inventory_example_reads_a_messy_export_and_lists_its_bad_cells() {
         ["\"Impact Assessment\" 6 9 \"maybe\"", "\"Last Review\" 6 9 \"13/1/2026\""],
         "record 6 starts on line 9: two cells before it hold line breaks"
     );
+    // Markdown lists the bad cells too.
+    let out = aims(&["check", "examples/inventory", "--format", "markdown"]);
+    let markdown = String::from_utf8_lossy(&out.stdout);
+    assert!(markdown.contains("### Data quality (2 unreadable cells)"), "{markdown}");
+    assert!(markdown.contains("| facts/use-cases.csv | Last Review | 6 | 9 | 13/1/2026 |"), "{markdown}");
     // The composite key names both chatbots apart; the keyless reviews
     // have identities of their own.
     let keys = finding_keys("examples/inventory");
