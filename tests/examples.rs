@@ -129,3 +129,122 @@ fn the_eu_ai_act_statement_applies_the_crosswalk_through_use_aims_alone() {
     let risk = rows.iter().find(|r| r["id"] == "AIA.9").expect("AIA.9");
     assert_ne!(risk["status"], "not_addressed", "{risk}");
 }
+
+/// The copy of `examples/inventory` in `dir`.
+fn copy_inventory(dir: &std::path::Path) {
+    let from = common::root().join("examples/inventory");
+    for sub in ["", "facts", "policy"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("folder");
+        for entry in std::fs::read_dir(from.join(sub)).expect("read").flatten() {
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), dir.join(sub).join(entry.file_name())).expect("copy");
+            }
+        }
+    }
+}
+
+/// The entity keys of a project's findings, from its JSON report.
+fn finding_keys(project: &str) -> Vec<String> {
+    let out = aims(&["check", project, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let findings = json["findings"].as_array().expect("findings");
+    findings.iter().map(|f| format!("{} {}", f["name"], f["entity"])).collect()
+}
+
+#[test]
+fn the_inventory_example_reads_a_messy_export_and_lists_its_bad_cells() {
+    let out = aims(&["check", "examples/inventory"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // The bad cells and the repeated review are said, not dropped.
+    assert!(stderr.contains("[W0031]") && stderr.contains("2 cells could not be read"), "{stderr}");
+    assert!(stderr.contains("[W0030] Warning: two `Review` facts are identical"), "{stderr}");
+    insta::assert_snapshot!("report_inventory", String::from_utf8_lossy(&out.stdout));
+
+    let out = aims(&["check", "examples/inventory", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(common::root().join("docs/report.schema.json")).expect("schema"))
+            .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let columns = json["data_quality"]["columns"].as_array().expect("data_quality");
+    let cells: Vec<String> = columns
+        .iter()
+        .flat_map(|c| {
+            c["cells"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |cell| format!("{} {} {} {}", c["column"], cell["record"], cell["line"], cell["value"]))
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        ["\"Impact Assessment\" 6 9 \"maybe\"", "\"Last Review\" 6 9 \"13/1/2026\""],
+        "record 6 starts on line 9: two cells before it hold line breaks"
+    );
+    // Markdown lists the bad cells too.
+    let out = aims(&["check", "examples/inventory", "--format", "markdown"]);
+    let markdown = String::from_utf8_lossy(&out.stdout);
+    assert!(markdown.contains("### Data quality (2 unreadable cells)"), "{markdown}");
+    assert!(markdown.contains("| facts/use-cases.csv | Last Review | 6 | 9 | 13/1/2026 |"), "{markdown}");
+    // The composite key names both chatbots apart; the keyless reviews
+    // have identities of their own.
+    let keys = finding_keys("examples/inventory");
+    assert!(keys.contains(&"\"impact_assessed\" \"Benefits / Fraud triage\"".to_string()), "{keys:?}");
+    assert_eq!(
+        keys.iter().filter(|k| k.starts_with("\"review_signed_off\" \"#")).count(),
+        2,
+        "one of three waived: {keys:?}"
+    );
+    // A review's label names it beside its hash.
+    let labels: Vec<&str> =
+        json["findings"].as_array().into_iter().flatten().filter_map(|f| f["label"].as_str()).collect();
+    assert_eq!(labels.first(), Some(&"Benefits / Chatbot, 2025-11-02, M. Silva"), "{labels:?}");
+}
+
+#[test]
+fn identities_in_the_inventory_do_not_move_when_rows_are_inserted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_inventory(dir.path());
+    let project = dir.path().to_string_lossy().into_owned();
+    let before = finding_keys(&project);
+    let sarif = |project: &str| {
+        let out = aims(&["check", project, "--format", "sarif"]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF");
+        let results = json["runs"][0]["results"].as_array().cloned().unwrap_or_default();
+        results.iter().map(|r| r["partialFingerprints"].to_string()).collect::<Vec<String>>()
+    };
+    let junit = |project: &str| {
+        let out = aims(&["check", project, "--format", "junit"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines().filter(|l| l.contains("<testcase")).map(str::to_string).collect::<Vec<String>>()
+    };
+    let (fingerprints, cases) = (sarif(&project), junit(&project));
+    // A review and a use case inserted before every other row.
+    let reviews = dir.path().join("facts/reviews.csv");
+    let text = std::fs::read_to_string(&reviews).expect("reviews");
+    let (header, rest) = text.split_once('\n').expect("header");
+    let inserted = "HR / Chatbot,2/2/2026,A. Byrne,No\n";
+    std::fs::write(&reviews, format!("{header}\n{inserted}{rest}")).expect("write");
+    let uses = dir.path().join("facts/use-cases.csv");
+    let bytes = std::fs::read(&uses).expect("use cases");
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    let (header, rest) = text.split_once("\r\n").expect("header");
+    let inserted = "Parks,Tree survey,Safety-Impacting,Deployed,No,2/2/2026,Parks,,\r\n";
+    std::fs::write(&uses, format!("{header}\r\n{inserted}{rest}")).expect("write");
+    let after = finding_keys(&project);
+    // The exceptions still waive what they named: a composite key and a review's hash.
+    let out = aims(&["check", &project, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["summary"]["outcomes"]["waived"], 2, "{}", json["summary"]);
+    let new: Vec<&String> = after.iter().filter(|k| !before.contains(k)).collect();
+    assert_eq!(new.len(), 2, "only the inserted rows' findings are new: {new:?}");
+    assert!(before.iter().all(|k| after.contains(k)), "{before:?} -> {after:?}");
+    let (fingerprints_after, cases_after) = (sarif(&project), junit(&project));
+    assert!(fingerprints.iter().all(|f| fingerprints_after.contains(f)), "SARIF fingerprints moved");
+    assert!(cases.iter().all(|c| cases_after.contains(c)), "JUnit test cases moved");
+    assert_eq!(cases_after.len(), cases.len() + 4, "one more use case in each of three rules, one more review");
+}

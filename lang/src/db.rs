@@ -539,12 +539,7 @@ pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleNa
 #[salsa::tracked(returns(clone))]
 pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>) -> Arc<[Arc<str>]> {
     let start = chunk.start(db);
-    chunk
-        .rows(db)
-        .iter()
-        .enumerate()
-        .map(|(i, row)| crate::facts::key_text(key_field, &row.values, start + i as u32))
-        .collect()
+    chunk.rows(db).iter().enumerate().map(|(i, row)| crate::facts::key_text(key_field, row, start + i as u32)).collect()
 }
 
 /// The rows of one entity type in key order (as findings list them:
@@ -567,10 +562,11 @@ pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<[
 #[salsa::tracked(returns(clone))]
 pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<hashbrown::HashMap<Arc<str>, u32>> {
     let mut index = hashbrown::HashMap::with_capacity(table.len(db) as usize);
-    let Some(key_field) = table.key_field(db) else { return Arc::new(index) };
+    // Facts without a key field are found by their identity (a hash of their values).
+    let key_field = table.key_field(db);
     for chunk in table.chunks(db) {
         let start = chunk.start(db);
-        for (i, key) in chunk_keys(db, *chunk, Some(key_field)).iter().enumerate() {
+        for (i, key) in chunk_keys(db, *chunk, key_field).iter().enumerate() {
             index.entry(key.clone()).or_insert(start + i as u32);
         }
     }
@@ -609,11 +605,11 @@ impl Facts for DbFacts<'_> {
     fn len(&self, entity: EntityId) -> u32 {
         self.tables.get(entity.index()).map_or(0, |t| t.len(self.db))
     }
-    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]> {
+    fn row(&self, entity: EntityId, row: u32) -> Option<&Row> {
         if let Some((e, start, rows)) = self.local {
             if e == entity && row >= start {
                 if let Some(r) = rows.get((row - start) as usize) {
-                    return Some(&r.values);
+                    return Some(r);
                 }
             }
         }
@@ -635,7 +631,7 @@ impl Facts for DbFacts<'_> {
                 rows
             }
         };
-        rows.get(row as usize % CHUNK_ROWS).map(|r| &*r.values)
+        rows.get(row as usize % CHUNK_ROWS)
     }
     fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
         let table = self.tables.get(entity.index())?;

@@ -159,6 +159,8 @@ pub struct Engine {
     fact_inputs: Vec<FactInput>,
     default_as_of: Option<Date>,
     warnings: Vec<Diagnostic>,
+    /// The cells read as unknown in data-quality mode, by file and column.
+    data_quality: Arc<facts::quality::DataQuality>,
     /// The `max_entities` limit, checked whenever facts are loaded.
     max_entities: u64,
     db: Database,
@@ -241,6 +243,9 @@ impl Engine {
             Err(diagnostics) => return Err(LoadFailure { sources, diagnostics }),
         };
         let mut warnings = warnings;
+        let mut store = store;
+        warnings.append(&mut store.warnings);
+        let data_quality = Arc::new(std::mem::take(&mut store.quality));
         warnings.extend(facts::unmatched::unmatched_literals(&program, &sources, &store));
         let tables = tables_from(&mut db, &program, store);
         ws.set_tables(&mut db).to(tables);
@@ -252,6 +257,7 @@ impl Engine {
             fact_inputs,
             default_as_of: as_of,
             warnings,
+            data_quality,
             max_entities: limits.max_entities,
             db,
             ws,
@@ -462,7 +468,8 @@ impl Engine {
         let program = self.program().clone();
         let loaded = facts::load_within(&program, &sources, &inputs, self.max_entities);
         match loaded {
-            Ok(store) => {
+            Ok(mut store) => {
+                self.data_quality = Arc::new(std::mem::take(&mut store.quality));
                 self.sources = sources;
                 self.fact_inputs = inputs;
                 let tables = tables_from(&mut self.db, &program, store);
@@ -661,18 +668,24 @@ impl Engine {
             }
         };
         let def = self.program().entity(id).clone();
-        let key: String = match def.key.and_then(|k| values.get(k as usize)) {
-            Some(Value::Text(t)) => t.to_string(),
-            Some(Value::Int(n)) => n.to_string(),
-            _ => format!("#{}", self.facts_len(id) + 1),
-        };
+        let mut row = Row::new(values, Origin::Policy(Default::default()));
+        if def.key.is_none() {
+            // Named by its values, as a loaded fact is (`#…-2` when an
+            // identical one is there).
+            let facts = self.facts();
+            let program = self.program();
+            let taken: hashbrown::HashSet<Arc<str>> =
+                (0..self.facts_len(id)).map(|r| crate::facts::Facts::key_of(&facts, program, id, r)).collect();
+            let base = crate::facts::identity::content_id(program, &row.values);
+            row.id = Some(Arc::from(crate::facts::identity::disambiguated(base, |k| taken.contains(k)).0));
+        }
+        let key = crate::facts::key_text(def.key, &row, self.facts_len(id)).to_string();
         if def.key.is_some() && self.locate_row(id, &key).is_ok() {
             return Err(EditError::DuplicateKey { entity: entity.into(), key });
         }
         let table = self.ws.tables(&self.db)[id.index()];
         let len = table.len(&self.db);
         let mut chunks = table.chunks(&self.db).clone();
-        let row = Row { values, origin: Origin::Policy(Default::default()) };
         match chunks.last() {
             Some(last) if last.rows(&self.db).len() < CHUNK_ROWS => {
                 let mut rows = last.rows(&self.db).to_vec();
@@ -753,6 +766,7 @@ impl Engine {
             fact_inputs: self.fact_inputs.clone(),
             default_as_of: self.default_as_of,
             warnings: self.warnings.clone(),
+            data_quality: self.data_quality.clone(),
             max_entities: self.max_entities,
             db,
             ws,
@@ -788,6 +802,11 @@ impl Engine {
     /// Warnings found while checking.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+    /// The cells that could not be read in sources read with
+    /// `bad_values = "unknown"` (empty when every cell was read).
+    pub fn data_quality(&self) -> &facts::quality::DataQuality {
+        &self.data_quality
     }
     /// The queries executed since the last call, when the engine was loaded
     /// with [`LoadOptions::log_queries`] (empty otherwise).

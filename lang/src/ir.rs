@@ -120,8 +120,9 @@ impl Ty {
     }
 }
 
-/// A run-time value. Facts never hold `Unknown`; evaluation produces it
-/// when it reads an absent optional fact.
+/// A run-time value. Facts hold `Unknown` only for a cell that could not
+/// be read in data-quality mode ([`Unknown::Unreadable`]); evaluation
+/// produces it when it reads an absent optional fact.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// An optional fact that is not recorded.
@@ -180,6 +181,11 @@ pub enum Unknown {
     TotalBudgetExceeded(u64),
     /// A result outside the range of its type: what overflowed.
     OutOfRange(&'static str),
+    /// A cell of a fact file that could not be read as its field's type,
+    /// in a source read with `bad_values = "unknown"`: the value, what is
+    /// wrong, and where (`` `maybe` is not a Bool, record 17, line 18,
+    /// column `reviewed` ``).
+    Unreadable(Arc<str>),
 }
 
 impl Unknown {
@@ -193,7 +199,13 @@ impl Unknown {
     /// reference to no fact, nothing to aggregate), as opposed to a result
     /// the language cannot give (out of range, division by zero, budget).
     pub fn is_missing_evidence(&self) -> bool {
-        matches!(self, Unknown::NotRecorded(_) | Unknown::EmptyAggregate(_) | Unknown::MissingEntity { .. })
+        matches!(
+            self,
+            Unknown::NotRecorded(_)
+                | Unknown::EmptyAggregate(_)
+                | Unknown::MissingEntity { .. }
+                | Unknown::Unreadable(_)
+        )
     }
 }
 
@@ -208,6 +220,7 @@ impl std::fmt::Display for Unknown {
             Unknown::MissingEntity { entity, key } => write!(f, "no {entity} with key \"{key}\""),
             Unknown::DivisionByZero => write!(f, "division by zero"),
             Unknown::OutOfRange(what) => write!(f, "{what} is out of range"),
+            Unknown::Unreadable(what) => write!(f, "unreadable: {what}"),
             Unknown::TotalBudgetExceeded(limit) => write!(
                 f,
                 "the whole evaluation stopped after {limit} steps (the `eval_total_steps` limit of aims.toml)"

@@ -118,6 +118,13 @@ struct FactSection {
     /// Options of one column, by entity field name.
     #[serde(default)]
     columns: BTreeMap<String, ValueSection>,
+    /// Fields whose values, joined, make the entity's key (a composite key).
+    key: Option<OneOrMany>,
+    /// `"refuse"` (the default) or `"unknown"`: what a cell that cannot
+    /// be read does (data-quality mode).
+    bad_values: Option<String>,
+    /// How findings name a fact besides its key: a field or a template.
+    label: Option<String>,
 }
 
 /// How values are read: on a `[[facts]]` source, or on one of its columns
@@ -451,6 +458,20 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                         }
                         .options(),
                         columns: s.columns.iter().map(|(k, v)| (k.trim().to_string(), v.options())).collect(),
+                        key: s
+                            .key
+                            .as_ref()
+                            .map(OneOrMany::list)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|k| k.trim().to_string())
+                            .collect(),
+                        bad_values: s
+                            .bad_values
+                            .as_deref()
+                            .and_then(crate::facts::quality::BadValues::named)
+                            .unwrap_or_default(),
+                        label: s.label.clone(),
                     })
                     .unwrap_or_default();
                 files.facts.push(FactInput { file, format, mapping });
@@ -543,6 +564,19 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
                 message,
                 "unknown encoding",
                 "name an encoding by its WHATWG label: utf-8, utf-16le, utf-16be, windows-1252, iso-8859-15, shift_jis…",
+            );
+        }
+    }
+    for section in &manifest.facts {
+        if let Some(mode) =
+            section.bad_values.as_deref().filter(|m| crate::facts::quality::BadValues::named(m).is_none())
+        {
+            let message = format!("`bad_values = \"{mode}\"` of fact source `{}` is not a mode", section.path);
+            refuse(
+                mode,
+                message,
+                "unknown mode",
+                "`bad_values` is \"refuse\" (the default: nothing is evaluated) or \"unknown\" (the cell is unknown evidence)",
             );
         }
     }

@@ -121,7 +121,7 @@ pub fn run_tests_with_coverage(
         .map(|test| {
             let mut store = FactStore::empty(program);
             for fact in &test.given {
-                let row = Row { values: fact.values.clone().into(), origin: Origin::Policy(fact.span) };
+                let row = Row::new(fact.values.clone().into(), Origin::Policy(fact.span));
                 store.push(program, fact.entity, row);
             }
             let evaluation = crate::eval::evaluate_within(program, &store, test.as_of.unwrap_or(default_as_of), budget);

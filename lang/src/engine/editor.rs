@@ -33,6 +33,7 @@ impl Engine {
             fact_inputs,
             default_as_of: as_of,
             warnings: Vec::new(),
+            data_quality: Default::default(),
             max_entities: limits.max_entities,
             db,
             ws,
@@ -110,7 +111,8 @@ impl Engine {
         let program = self.program().clone();
         let loaded = facts::load_within(&program, &self.sources, &self.fact_inputs, self.max_entities);
         match loaded {
-            Ok(store) => {
+            Ok(mut store) => {
+                self.data_quality = std::sync::Arc::new(std::mem::take(&mut store.quality));
                 let tables = tables_from(&mut self.db, &program, store);
                 self.ws.set_tables(&mut self.db).to(tables);
                 self.facts_for = Some(self.schema());

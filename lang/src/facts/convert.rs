@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use super::csv_span;
 use super::locate::{json_body, locate, locate_key};
 use super::normalise::CellReader;
+use super::quality;
 use super::tree::{self, Duplicate};
 use super::{FactInput, Format, Origin, Partial, Row, MAX_PROBLEMS_PER_FILE};
 use crate::diag::{did_you_mean, Code, Diagnostic, FileId, Quote};
@@ -294,12 +295,50 @@ pub(super) fn document_rows(
     partial: &mut Partial,
 ) -> Vec<(EntityId, Row)> {
     let mut reached = false;
+    let details_from = diags.len();
     let rows = read_document(program, input, text, budget, diags, partial, &mut reached);
+    summarise_fields(input.file, diags, details_from);
     if !reached {
         // Nothing is known of the keys of records never reached.
         partial.unreadable(input.mapping.entity.as_deref().and_then(|name| program.entity_by_name(name)));
     }
     rows
+}
+
+/// Puts a summary of the values of each field that could not be read
+/// before their details, when there are more than one (as CSV files have
+/// per column): the details stop at 50, the summary counts them all.
+fn summarise_fields(file: FileId, diags: &mut Vec<Diagnostic>, details_from: usize) {
+    // Field → (count, first problem), in order of first appearance.
+    let mut fields: Vec<(String, u64, String)> = Vec::new();
+    for d in diags[details_from.min(diags.len())..].iter().filter(|d| d.code == Code::FactType) {
+        // Each problem's first note is `at `Sys[3].tier``: its field is the last key.
+        let Some(path) = d.notes.first().and_then(|n| n.strip_prefix("at `")).and_then(|n| n.strip_suffix('`')) else {
+            continue;
+        };
+        let field = path.rsplit('.').next().unwrap_or(path).split('[').next().unwrap_or(path).to_string();
+        match fields.iter_mut().find(|f| f.0 == field) {
+            Some(f) => f.1 += 1,
+            None => fields.push((field, 1, format!("{}, at `{path}`", d.message))),
+        }
+    }
+    if fields.iter().map(|f| f.1).sum::<u64>() < 2 {
+        return;
+    }
+    let summaries: Vec<Diagnostic> = fields
+        .into_iter()
+        .map(|(field, count, first)| {
+            let (values, are) = if count == 1 { ("value", "is") } else { ("values", "are") };
+            Diagnostic::error(
+                Code::FactType,
+                format!("field `{field}`: {} {values} {are} wrong (first: {first})", thousands(count)),
+            )
+            .at_file(file, Span::default(), "this file")
+            .help("map the file's phrases to values with `values`, or declare `null` tokens, on this field in aims.toml (docs/facts.md)")
+        })
+        .collect();
+    let at = details_from.min(diags.len());
+    diags.splice(at..at, summaries);
 }
 
 fn read_document(
@@ -457,7 +496,7 @@ fn records(
         match struct_values(program, doc, def, item, &item_path, Some(input)) {
             Some(values) => {
                 let origin = Origin::File { file: doc.file, format: doc.format, array: array.clone(), index: i as u32 };
-                rows.push((entity, Row { values: values.into(), origin }));
+                rows.push((entity, Row::new(values.into(), origin)));
             }
             None => {
                 let name = |f: &crate::ir::FieldDef| input.mapping.rename.get(&f.name).unwrap_or(&f.name).clone();
@@ -493,7 +532,7 @@ fn records(
                 if values.iter().any(|v| matches!(v, Value::Ref(..))) {
                     let origin =
                         Origin::File { file: doc.file, format: doc.format, array: array.clone(), index: i as u32 };
-                    partial.failed_rows.push((entity, Row { values: values.into(), origin }));
+                    partial.failed_rows.push((entity, Row::new(values.into(), origin)));
                 }
             }
         }
@@ -938,8 +977,16 @@ fn csv_read(
             }
         }
     }
+    let composite = match composite_key(def, input, &columns) {
+        Ok(composite) => composite,
+        Err(d) => {
+            diags.push(*d);
+            return false;
+        }
+    };
+    let made = |f: usize| composite.as_ref().is_some_and(|(k, _)| *k as usize == f);
     for (f, field) in def.fields.iter().enumerate() {
-        if columns[f].is_none() && missing(field).is_none() {
+        if columns[f].is_none() && missing(field).is_none() && !made(f) {
             diags.push(
                 Diagnostic::error(Code::FactMissingField, format!("no column for the required field `{}`", field.name))
                     .at_file(file, csv_span::cell_span(text, 0, 0), "header row")
@@ -968,6 +1015,7 @@ fn csv_read(
     if !ok {
         return false;
     }
+    let lenient = input.mapping.bad_values == quality::BadValues::Unknown;
     let readers: Vec<CellReader> =
         def.fields.iter().map(|f| CellReader::new(&input.mapping.values, input.mapping.columns.get(&f.name))).collect();
     // Per field: how many values could not be read, the first, and what was expected.
@@ -995,6 +1043,11 @@ fn csv_read(
         let mut values = Vec::with_capacity(def.fields.len());
         let mut row_ok = true;
         for (f, field) in def.fields.iter().enumerate() {
+            if made(f) {
+                // Made from its parts once they are read.
+                values.push(Value::Absent);
+                continue;
+            }
             let cell = columns[f].and_then(|c| record.get(c)).unwrap_or("");
             let at = columns[f].map_or(row_span, |c| csv_span::cell_span(text, row_start, c));
             let reader = &readers[f];
@@ -1023,6 +1076,22 @@ fn csv_read(
             let Some(parsed) = parsed else {
                 match missing(field) {
                     Some(v) => values.push(v),
+                    None if lenient && def.key != Some(f as u32) => {
+                        let line = lines.line_of(text, at.start as usize);
+                        let problem = if cell.trim().is_empty() { "is empty" } else { "means not recorded" };
+                        let cell = quality::BadCell {
+                            record: read,
+                            line,
+                            value: cell.trim().to_string(),
+                            problem: format!("{problem}, but `{}` is required", field.name),
+                        };
+                        let column = rename(&field.name);
+                        values.push(partial.quality.unreadable(
+                            (file, &def.decl.name),
+                            (f as u32, &field.name, &column),
+                            cell,
+                        ));
+                    }
                     None => {
                         let message = if cell.trim().is_empty() {
                             format!("field `{}` is empty", field.name)
@@ -1041,6 +1110,16 @@ fn csv_read(
             };
             match parsed {
                 Ok(v) => values.push(v),
+                Err((value, expected)) if lenient && def.key != Some(f as u32) => {
+                    let line = lines.line_of(text, at.start as usize);
+                    let cell = quality::BadCell { record: read, line, value, problem: format!("is not {expected}") };
+                    let column = rename(&field.name);
+                    values.push(partial.quality.unreadable(
+                        (file, &def.decl.name),
+                        (f as u32, &field.name, &column),
+                        cell,
+                    ));
+                }
                 Err((value, expected)) => {
                     let line = lines.line_of(text, at.start as usize);
                     let column = rename(&field.name);
@@ -1079,8 +1158,28 @@ fn csv_read(
                 }
             }
         }
+        if let (Some((key_field, parts)), true) = (&composite, row_ok) {
+            match super::identity::composite(program, parts, &values) {
+                Ok(key) => values[*key_field as usize] = Value::Text(key),
+                Err(part) => {
+                    let field = &def.fields[part as usize];
+                    let at = columns[part as usize].map_or(row_span, |c| csv_span::cell_span(text, row_start, c));
+                    let line = lines.line_of(text, at.start as usize);
+                    diags.push(
+                        Diagnostic::error(
+                            Code::IncompleteKey,
+                            format!("the key of this `{}` is incomplete: `{}` is not recorded", def.decl.name, field.name),
+                        )
+                        .at_file(file, at, "a part of the key")
+                        .note(format!("record {read}, line {line}; the key is made of {}", parts_list(def, parts)))
+                        .help("give every part of the key a value: a fact without a key cannot be named in findings or exceptions"),
+                    );
+                    row_ok = false;
+                }
+            }
+        }
         if row_ok {
-            rows.push((entity, Row { values: values.into(), origin: Origin::Row { file, span: row_span } }));
+            rows.push((entity, Row::new(values.into(), Origin::Row { file, span: row_span })));
         } else {
             let key = def.key.and_then(|k| {
                 let cell = columns[k as usize].and_then(|c| record.get(c))?;
@@ -1103,12 +1202,77 @@ fn csv_read(
                 .collect();
             if refs.iter().any(|v| matches!(v, Value::Ref(..))) {
                 let origin = Origin::Row { file, span: row_span };
-                partial.failed_rows.push((entity, Row { values: refs.into(), origin }));
+                partial.failed_rows.push((entity, Row::new(refs.into(), origin)));
             }
         }
     }
     summarise(def, &bad, &columns, (file, text), &rename, diags, details_from);
     all_read
+}
+
+/// The key field and its parts, when the source builds the key from
+/// several fields (`key = [..]`); an error (E0330) when the option cannot
+/// be: the entity has no `Text` key field, a part is no field, or the key
+/// field is also a column.
+fn composite_key(
+    def: &StructDef,
+    input: &FactInput,
+    columns: &[Option<usize>],
+) -> Result<Option<(u32, Vec<u32>)>, Box<Diagnostic>> {
+    let names = &input.mapping.key;
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let refuse = |message: String, help: String| {
+        Err(Box::new(
+            Diagnostic::error(Code::IncompleteKey, message)
+                .at_file(input.file, Span::default(), "options of this file in aims.toml")
+                .help(help),
+        ))
+    };
+    let entity = &def.decl.name;
+    let Some(key_field) = def.key.filter(|k| def.fields[*k as usize].ty == Ty::Text) else {
+        return refuse(
+            format!("`key` of this source: `{entity}` has no `Text` key field for the composite key"),
+            format!("declare one in `{entity}` (`id: Text key`): the composite key is its value"),
+        );
+    };
+    let parts = match super::identity::key_parts(def, names) {
+        Ok(parts) => parts,
+        Err(name) => {
+            let fields: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+            let d = Diagnostic::error(
+                Code::IncompleteKey,
+                format!("`key` of this source: `{entity}` has no field `{name}`"),
+            )
+            .at_file(input.file, Span::default(), "options of this file in aims.toml")
+            .suggest_or(name, fields, Quote::Code, "`key` names the entity's fields");
+            return Err(Box::new(d));
+        }
+    };
+    let key_name = &def.fields[key_field as usize].name;
+    if parts.contains(&key_field) {
+        return refuse(
+            format!("`key` of this source names the key field `{key_name}` itself"),
+            "name the fields whose values make the key".into(),
+        );
+    }
+    if columns[key_field as usize].is_some() {
+        return refuse(
+            format!("`{key_name}` is a column of this file and made by `key` too"),
+            format!("remove `key`, or `ignore` the column `{key_name}`"),
+        );
+    }
+    Ok(Some((key_field, parts)))
+}
+
+/// `` `agency` and `name` ``.
+fn parts_list(def: &StructDef, parts: &[u32]) -> String {
+    let names: Vec<String> = parts.iter().map(|p| format!("`{}`", def.fields[*p as usize].name)).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
 }
 
 /// Puts a summary of the values of each column that could not be read

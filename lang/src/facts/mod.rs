@@ -20,8 +20,10 @@
 mod convert;
 mod csv_span;
 pub mod encoding;
+pub mod identity;
 mod locate;
 pub mod normalise;
+pub mod quality;
 mod stream;
 mod tree;
 pub mod unmatched;
@@ -83,6 +85,15 @@ pub struct Mapping {
     /// How the values of one column are read, by entity field name: over
     /// the source's options.
     pub columns: BTreeMap<String, normalise::ValueOptions>,
+    /// The fields whose values, joined, make the entity's key field (a
+    /// composite key, see [`identity::composite`]); empty: the key field
+    /// is a column of its own.
+    pub key: Vec<String>,
+    /// What to do with a cell that cannot be read (see [`quality`]).
+    pub bad_values: quality::BadValues,
+    /// How findings name a fact of this source besides its key: a field's
+    /// name or a template of fields (`"{name} ({agency})"`).
+    pub label: Option<String>,
 }
 
 impl Mapping {
@@ -137,6 +148,20 @@ pub struct Row {
     pub values: Arc<[Value]>,
     /// Where the fact was written, for diagnostics.
     pub origin: Origin,
+    /// The identity of a fact of an entity without a key field (a hash of
+    /// its values, see [`identity`]), given when it is stored; `None` for
+    /// an entity with a key field, whose key names it.
+    pub id: Option<Arc<str>>,
+    /// How findings name the fact besides its key (`label` of its
+    /// `[[facts]]` source, see [`identity::Label`]).
+    pub label: Option<Arc<str>>,
+}
+
+impl Row {
+    /// A row of values from `origin`, its identity not given yet.
+    pub fn new(values: Arc<[Value]>, origin: Origin) -> Row {
+        Row { values, origin, id: None, label: None }
+    }
 }
 
 /// All facts of one entity type.
@@ -170,12 +195,18 @@ impl Table {
 pub struct FactStore {
     /// One table per entity type, in the program's entity order.
     pub tables: Vec<Table>,
+    /// Warnings found while loading (facts without a key field that are
+    /// identical, W0030; cells read as unknown, W0031).
+    pub warnings: Vec<Diagnostic>,
+    /// The cells that could not be read, in sources read with
+    /// `bad_values = "unknown"` (see [`quality`]).
+    pub quality: quality::DataQuality,
 }
 
 impl FactStore {
     /// An empty store for a program.
     pub fn empty(program: &Program) -> FactStore {
-        FactStore { tables: vec![Table::default(); program.entities.len()] }
+        FactStore { tables: vec![Table::default(); program.entities.len()], ..FactStore::default() }
     }
 
     /// The facts of an entity type.
@@ -184,10 +215,21 @@ impl FactStore {
     }
 
     /// Adds a row (no validation: the caller validated it).
-    pub fn push(&mut self, program: &Program, entity: EntityId, row: Row) {
+    pub fn push(&mut self, program: &Program, entity: EntityId, mut row: Row) {
         let table = &mut self.tables[entity.index()];
         let index = table.rows.len() as u32;
-        let key = key_text(program.entity(entity).key, &row.values, index);
+        let key_field = program.entity(entity).key;
+        if key_field.is_none() {
+            let base = identity::content_id(program, &row.values);
+            let first = table.by_key.get(base.as_str()).copied();
+            let (id, _) = identity::disambiguated(base, |k| table.by_key.contains_key(k));
+            // An identical fact: this one is numbered (`#…-2`) and reported.
+            if let Some(first) = first {
+                table.duplicates.push((first, index));
+            }
+            row.id = Some(Arc::from(id));
+        }
+        let key = key_text(key_field, &row, index);
         table.rows.push(row);
         match table.by_key.entry(key) {
             hashbrown::hash_map::Entry::Occupied(first) => table.duplicates.push((*first.get(), index)),
@@ -203,12 +245,14 @@ impl FactStore {
     }
 }
 
-/// A row's key as text ("#3" for an entity without a key field).
-pub fn key_text(key_field: Option<u32>, values: &[Value], row: u32) -> Arc<str> {
-    match key_field.and_then(|k| values.get(k as usize)) {
+/// A row's key as text: its key field, else its identity (a hash of its
+/// values, see [`identity`]), else its position (`#3`, for a row not
+/// stored yet).
+pub fn key_text(key_field: Option<u32>, row: &Row, index: u32) -> Arc<str> {
+    match key_field.and_then(|k| row.values.get(k as usize)) {
         Some(Value::Text(t)) => t.clone(),
         Some(Value::Int(n)) => Arc::from(n.to_string()),
-        _ => Arc::from(format!("#{}", row + 1)),
+        _ => row.id.clone().unwrap_or_else(|| Arc::from(format!("#{}", index + 1))),
     }
 }
 
@@ -217,13 +261,20 @@ pub fn key_text(key_field: Option<u32>, values: &[Value], row: u32) -> Arc<str> 
 pub trait Facts {
     /// The number of facts of an entity.
     fn len(&self, entity: EntityId) -> u32;
+    /// One fact.
+    fn row(&self, entity: EntityId, row: u32) -> Option<&Row>;
     /// The field values of one fact.
-    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]>;
+    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]> {
+        self.row(entity, row).map(|r| &*r.values)
+    }
     /// The row of the fact with a key.
     fn find(&self, entity: EntityId, key: &str) -> Option<u32>;
-    /// The key of a row, as text ("#3" for an entity without a key field).
+    /// The key of a row, as text (its identity for an entity without a key field).
     fn key_of(&self, program: &Program, entity: EntityId, row: u32) -> Arc<str> {
-        key_text(program.entity(entity).key, self.values(entity, row).unwrap_or_default(), row)
+        match self.row(entity, row) {
+            Some(r) => key_text(program.entity(entity).key, r, row),
+            None => Arc::from(format!("#{}", row + 1)),
+        }
     }
     /// Stops the evaluation (by unwinding, as salsa does) if what it reads
     /// has changed since it began: evaluation calls it now and then, so a
@@ -235,8 +286,8 @@ impl Facts for FactStore {
     fn len(&self, entity: EntityId) -> u32 {
         self.tables[entity.index()].rows.len() as u32
     }
-    fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]> {
-        self.tables[entity.index()].rows.get(row as usize).map(|r| &*r.values)
+    fn row(&self, entity: EntityId, row: u32) -> Option<&Row> {
+        self.tables[entity.index()].rows.get(row as usize)
     }
     fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
         self.tables[entity.index()].find(key)
@@ -265,6 +316,8 @@ pub(crate) struct Partial {
     /// that could be read (every other field absent): a dangling reference
     /// beside a type error in the same record is reported too.
     pub(crate) failed_rows: Vec<(EntityId, Row)>,
+    /// The cells read as unknown in data-quality mode.
+    pub(crate) quality: quality::Collector,
 }
 
 impl Partial {
@@ -292,7 +345,11 @@ impl Partial {
         match key {
             Some(key @ (Value::Text(_) | Value::Int(_))) => {
                 values[key_field as usize] = key;
-                self.keys[entity.index()].insert(key_text(Some(key_field), &values, 0));
+                self.keys[entity.index()].insert(key_text(
+                    Some(key_field),
+                    &Row::new(values.into(), Origin::Policy(Default::default())),
+                    0,
+                ));
             }
             _ => self.unreadable(Some(entity)),
         }
@@ -327,13 +384,17 @@ pub fn load_within(
         return Err(vec![too_many(max_entities).note("the policy's `fact` declarations alone exceed it")]);
     }
     for fact in &program.facts {
-        store.push(program, fact.entity, Row { values: fact.values.clone().into(), origin: Origin::Policy(fact.span) });
+        store.push(program, fact.entity, Row::new(fact.values.clone().into(), Origin::Policy(fact.span)));
     }
     for input in inputs {
         crate::eval::interrupt::checkpoint();
         let text = sources.text(input.file);
         let budget = max_entities.saturating_sub(count);
         let mut file_diags = Vec::new();
+        if let Some(d) = csv_only(input) {
+            diags.push(d);
+            continue;
+        }
         let rows = match input.format {
             Format::Csv => convert::csv_rows(program, input, text, budget, &mut file_diags, &mut partial),
             // The fast path reads values as they are written.
@@ -368,18 +429,111 @@ pub fn load_within(
         }
         diags.extend(file_diags);
         count += rows.len() as u64;
-        for (entity, row) in rows {
+        let label = match labelled(program, input) {
+            Ok(label) => label,
+            Err(d) => {
+                diags.push(*d);
+                None
+            }
+        };
+        for (entity, mut row) in rows {
+            if let Some(label) = &label {
+                row.label = Some(Arc::from(label.render(program, &row.values)));
+            }
             store.push(program, entity, row);
         }
     }
     check_keys(program, sources, &store, &mut diags);
     check_references(program, sources, &store, &partial, &mut diags);
     check_exceptions(program, &store, &partial, &mut diags);
+    let (quality, unreadable) = std::mem::take(&mut partial.quality).finish(sources);
+    store.quality = quality;
+    store.warnings.extend(unreadable);
+    store.warnings.extend(identical_facts(program, sources, &store));
     if diags.is_empty() {
         Ok(store)
     } else {
         Err(diags)
     }
+}
+
+/// The options only CSV sources read (`key`, `bad_values = "unknown"`),
+/// refused on another format rather than ignored.
+fn csv_only(input: &FactInput) -> Option<Diagnostic> {
+    if input.format == Format::Csv {
+        return None;
+    }
+    let option = if !input.mapping.key.is_empty() {
+        "key"
+    } else if input.mapping.bad_values == quality::BadValues::Unknown {
+        "bad_values = \"unknown\""
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::error(Code::ProjectConfig, format!("`{option}` is read for CSV fact sources only"))
+            .at_file(input.file, Span::default(), "not a CSV file")
+            .help("remove the option from this source's `[[facts]]` table in aims.toml, or export the file as CSV"),
+    )
+}
+
+/// The `label` of a source, compiled against its entity; an error (E0331)
+/// when it names no field or the source names no entity.
+fn labelled(program: &Program, input: &FactInput) -> Result<Option<identity::Label>, Box<Diagnostic>> {
+    let Some(template) = &input.mapping.label else { return Ok(None) };
+    let refuse = |message: String| {
+        Diagnostic::error(Code::BadLabel, message)
+            .at_file(input.file, Span::default(), "options of this file in aims.toml")
+            .help("`label` is a field's name or a template of fields: \"{name} ({agency})\"")
+    };
+    let Some(def) = input.mapping.entity.as_deref().and_then(|e| program.entity_by_name(e)).map(|e| program.entity(e))
+    else {
+        return Err(Box::new(refuse("`label` needs the source's `entity`".into())));
+    };
+    identity::Label::parse(def, template).map(Some).map_err(|bad| -> Box<Diagnostic> {
+        let fields: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+        refuse(format!("`label = \"{template}\"`: `{}` has no field `{bad}`", def.decl.name))
+            .suggest_or(&bad, fields, Quote::Code, "name the entity's fields")
+            .into()
+    })
+}
+
+/// W0030: facts of an entity without a key field that hold the same
+/// values. Each has its own identity (`#…`, `#…-2`), but nothing tells
+/// them apart but their order: perhaps a row given twice.
+fn identical_facts(program: &Program, sources: &Sources, store: &FactStore) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    for (e, table) in store.tables.iter().enumerate() {
+        let entity = EntityId(e as u32);
+        let def = program.entity(entity);
+        if def.key.is_some() || table.duplicates.is_empty() {
+            continue;
+        }
+        let (first, later) = table.duplicates[0];
+        let id = |row: u32| store.key_of(program, entity, row);
+        let here = locate_field(program, sources, entity, &table.rows[later as usize], None);
+        let there = locate_field(program, sources, entity, &table.rows[first as usize], None);
+        let count = table.duplicates.len();
+        let message = if count == 1 {
+            format!("two `{}` facts are identical: {} and {}", def.decl.name, id(first), id(later))
+        } else {
+            format!(
+                "{} `{}` facts are identical to an earlier one (first: {} and {})",
+                convert::thousands(count as u64),
+                def.decl.name,
+                id(first),
+                id(later)
+            )
+        };
+        warnings.push(
+            Diagnostic::warning(Code::IdenticalFacts, message)
+                .at_file(here.file, here.span, "the same values as an earlier fact")
+                .also_file(there.file, there.span, "the earlier fact")
+                .note(format!("`{}` has no key field: its facts are named by a hash of their values, numbered in file order when two are the same", def.decl.name))
+                .help("remove the repeated record, or give the entity a key field (or a composite `key` in aims.toml)"),
+        );
+    }
+    warnings
 }
 
 /// E0310, for facts that exceed `max_entities`.
@@ -819,14 +973,24 @@ mod tests {
             let failure = failure(&[("f", format, mapping(entity), &text)]);
             let found = problems(&failure);
             assert_eq!(found.len(), MAX_PROBLEMS_PER_FILE + 1, "{format:?}");
+            // A summary per field first, then the details (49 of them).
+            assert_eq!(
+                found[0].1,
+                format!(
+                    "field `n`: {} values are wrong (first: `x` is not a whole number, at `{}`)",
+                    if format == Format::Json { "20,001" } else { "20,000" },
+                    if format == Format::Toml { "Sys[0].n" } else { "[0].n" }
+                ),
+                "{format:?}"
+            );
             assert_eq!(
                 found[49].3,
                 if format == Format::Toml {
-                    150
+                    147
                 } else if format == Format::Yaml {
-                    100
+                    98
                 } else {
-                    50
+                    49
                 }
             );
             assert!(found[50].1.contains("more problems"), "{format:?}");
@@ -990,5 +1154,134 @@ mod tests {
         assert_eq!((found[0].0, found[0].3), (Code::FactSyntax, 1));
         // 0.0 is not an Int (only JSON's integer -0 reaches the loader as a float).
         assert!(load(&[("f", Format::Json, mapping(Some("Sys")), "[{\"id\": \"a\", \"n\": 0.5}]")]).is_err());
+    }
+
+    #[test]
+    fn bad_values_unknown_reads_the_rest_and_lists_every_bad_cell() {
+        let csv = "id,tier,n,owner\na,hgih,1,\nb,low,x,\nc,high,,\n\"d\",LOW,2,\ne,,zz,\n";
+        // The default refuses the file.
+        assert!(load(&[("f.csv", Format::Csv, mapping(Some("Sys")), csv)]).is_err());
+        let lenient = Mapping { bad_values: quality::BadValues::Unknown, ..mapping(Some("Sys")) };
+        let engine =
+            load(&[("f.csv", Format::Csv, lenient.clone(), csv)]).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        let sys = engine.program().entity_by_name("Sys").unwrap();
+        let facts = engine.facts();
+        assert_eq!(facts.len(sys), 5, "every row is checked");
+        let unreadable = |row: u32, field: usize| match facts.values(sys, row).map(|v| v[field].clone()) {
+            Some(Value::Unknown(u)) => u.to_string(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(unreadable(0, 1), "unreadable: `hgih` is not a `Tier` value, record 1, line 2, column `tier`");
+        assert_eq!(unreadable(1, 3), "unreadable: `x` is not a whole number, record 2, line 3, column `n`");
+        assert_eq!(facts.values(sys, 2).map(|v| v[3].clone()), Some(Value::Int(0)), "a default is no bad cell");
+        assert!(matches!(facts.values(sys, 3).map(|v| v[1].clone()), Some(Value::Unknown(_))), "LOW: case counts");
+        // Grouped by column, every cell, in file order.
+        let quality = engine.data_quality();
+        let cells: Vec<(String, u64, Vec<u64>)> = quality
+            .columns
+            .iter()
+            .map(|c| (c.column.clone(), c.count, c.cells.iter().map(|cell| cell.record).collect()))
+            .collect();
+        assert_eq!(cells, [("tier".into(), 2, vec![1, 4]), ("n".into(), 2, vec![2, 5])]);
+        let warning = engine.warnings().iter().find(|w| w.code == Code::UnreadableCells).expect("W0031");
+        assert!(warning.message.contains("4 cells could not be read"), "{}", warning.message);
+        // A key that cannot be read still stops the load: nothing could name the fact.
+        let int_key = "enum Tier { low, high }\nentity S { id: Int key, tier: Tier }\ncontrol c for s: S { require s.tier == low }\n";
+        let failed = Engine::from_texts(
+            "p.aims",
+            int_key,
+            &[("f.csv", Format::Csv, Mapping { entity: Some("S".into()), ..lenient.clone() }, "id,tier\nx,low\n")],
+        );
+        assert!(failed.is_err());
+        // Only CSV sources read the option.
+        let found = problems(&failure(&[("f.json", Format::Json, lenient, "[{\"id\": \"a\"}]")]));
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (Code::ProjectConfig, "`bad_values = \"unknown\"` is read for CSV fact sources only")
+        );
+    }
+
+    #[test]
+    fn a_composite_key_is_made_of_its_parts() {
+        let composite =
+            |key: &[&str]| Mapping { key: key.iter().map(|k| k.to_string()).collect(), ..mapping(Some("Sys")) };
+        let csv = "tier,n\nhigh,1\nlow,1\nhigh,2\n";
+        let engine = load(&[("f.csv", Format::Csv, composite(&["tier", "n"]), csv)])
+            .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        let sys = engine.program().entity_by_name("Sys").unwrap();
+        let keys: Vec<String> = (0..3).map(|r| engine.facts().key_of(engine.program(), sys, r).to_string()).collect();
+        assert_eq!(keys, ["high / 1", "low / 1", "high / 2"]);
+        assert_eq!(engine.facts().find(sys, "low / 1"), Some(1));
+        // Two rows with the same parts are one key given twice.
+        let found =
+            problems(&failure(&[("f.csv", Format::Csv, composite(&["tier", "n"]), "tier,n\nhigh,1\nhigh,1\n")]));
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (Code::FactDuplicateKey, "two `Sys` facts have the key \"high / 1\"")
+        );
+        // A part not recorded: the row has no key.
+        let found = problems(&failure(&[("f.csv", Format::Csv, composite(&["tier", "owner"]), "tier,owner\nhigh,\n")]));
+        assert_eq!(
+            (found[0].0, found[0].1.as_str(), found[0].3),
+            (Code::IncompleteKey, "the key of this `Sys` is incomplete: `owner` is not recorded", 2)
+        );
+        // A part that is no field, the key field given as a column too, an entity without a Text key.
+        let found = problems(&failure(&[("f.csv", Format::Csv, composite(&["tier", "nn"]), csv)]));
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (Code::IncompleteKey, "`key` of this source: `Sys` has no field `nn`")
+        );
+        let found = problems(&failure(&[("f.csv", Format::Csv, composite(&["n"]), "id,n\na,1\n")]));
+        assert_eq!(found[0].1, "`id` is a column of this file and made by `key` too");
+        let found = problems(&failure(&[(
+            "f.csv",
+            Format::Csv,
+            Mapping { entity: Some("Person".into()), ..composite(&["id"]) },
+            "age\n1\n",
+        )]));
+        assert_eq!(found[0].1, "`key` of this source names the key field `id` itself");
+    }
+
+    #[test]
+    fn facts_without_a_key_field_are_named_by_their_values() {
+        let policy = "entity Log { who: Text, n: Int }\ncontrol c for l: Log { require l.n > 0 }\n";
+        let m = Mapping { entity: Some("Log".into()), ..Mapping::default() };
+        let ids = |csv: &str| {
+            let engine = Engine::from_texts("p.aims", policy, &[("f.csv", Format::Csv, m.clone(), csv)])
+                .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+            let log = engine.program().entity_by_name("Log").unwrap();
+            let facts = engine.facts();
+            let ids: Vec<String> =
+                (0..facts.len(log)).map(|r| facts.key_of(engine.program(), log, r).to_string()).collect();
+            let warnings: Vec<String> = engine
+                .warnings()
+                .iter()
+                .filter(|w| w.code == Code::IdenticalFacts)
+                .map(|w| w.message.clone())
+                .collect();
+            (ids, warnings)
+        };
+        let (before, warned) = ids("who,n\na,1\nb,2\n");
+        assert!(warned.is_empty());
+        let (after, _) = ids("who,n\nz,9\na,1\nb,2\n");
+        assert_eq!(&after[1..], &before[..], "inserting a row moves no identity");
+        assert!(before.iter().all(|id| id.starts_with('#') && id.len() == 13), "{before:?}");
+        // A label names each fact beside its identity; one naming no field is refused.
+        let labelled = |label: &str| Mapping { label: Some(label.into()), ..m.clone() };
+        let engine =
+            Engine::from_texts("p.aims", policy, &[("f.csv", Format::Csv, labelled("{who} ({n})"), "who,n\na,1\n")])
+                .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        let log = engine.program().entity_by_name("Log").unwrap();
+        assert_eq!(engine.facts().row(log, 0).and_then(|r| r.label.clone()).as_deref(), Some("a (1)"));
+        let failed =
+            Engine::from_texts("p.aims", policy, &[("f.csv", Format::Csv, labelled("{whom}"), "who,n\na,1\n")]);
+        let found = problems(&failed.expect_err("refused"));
+        assert_eq!(
+            (found[0].0, found[0].1.as_str()),
+            (Code::BadLabel, "`label = \"{whom}\"`: `Log` has no field `whom`")
+        );
+        let (twice, warned) = ids("who,n\na,1\na,1\nb,2\n");
+        assert_eq!(twice[1], format!("{}-2", twice[0]));
+        assert_eq!(warned, [format!("two `Log` facts are identical: {} and {}", twice[0], twice[1])]);
     }
 }

@@ -233,7 +233,7 @@ fn records<'de, A: SeqAccess<'de>>(
             }
         }
         let origin = Origin::File { file, format, array: array.clone(), index };
-        rows.push((entity, Row { values: values.into(), origin }));
+        rows.push((entity, Row::new(values.into(), origin)));
         if index % 4096 == 0 {
             // `:reload` of a large inventory stops at Ctrl-C.
             crate::eval::interrupt::checkpoint();

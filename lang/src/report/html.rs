@@ -108,7 +108,7 @@ impl Report {
                 out,
                 "<tr class=\"finding\"><td class=\"{sev}\">{sev}</td><td>{}</td><td>{name}</td><td>{}</td><td>{}{trace}</td><td class=\"saw\">{}</td></tr>",
                 source_name(f.source),
-                esc(f.entity.as_deref().unwrap_or("")),
+                esc(&f.entity_shown().unwrap_or_default()),
                 esc(&f.message),
                 esc(&super::location::text(&f.location)),
                 sev = f.severity.as_str(),

@@ -248,6 +248,10 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write, shown: ShownOutcomes)
         out.key(false, 1, "diagnostics");
         out.serde(1, &report.diagnostics)?;
     }
+    if let Some(quality) = &report.data_quality {
+        out.key(false, 1, "data_quality");
+        out.serde(1, quality)?;
+    }
     out.line(0);
     out.raw(b"}\n");
     out.sink.write_all(&out.buf)
@@ -273,6 +277,10 @@ fn findings(out: &mut Out, report: &Report) -> io::Result<()> {
         if let Some(entity) = &f.entity {
             out.key(false, 3, "entity");
             out.string(entity);
+        }
+        if let Some(label) = report.findings.label(i) {
+            out.key(false, 3, "label");
+            out.string(label);
         }
         out.key(false, 3, "message");
         out.string(&f.message);

@@ -69,7 +69,7 @@ impl Report {
                     f.severity.as_str(),
                     source_name(f.source),
                     cell(&f.name),
-                    cell(f.entity.as_deref().unwrap_or("")),
+                    cell(&f.entity_shown().unwrap_or_default()),
                     cell(&f.message),
                     cell(&super::location::text(&f.location))
                 );
@@ -117,6 +117,27 @@ impl Report {
                     x.until,
                     x.status
                 );
+            }
+        }
+        if let Some(quality) = &self.data_quality {
+            let _ = writeln!(
+                out,
+                "\n### Data quality ({})\n\n| file | column | record | line | value | problem |\n|---|---|---:|---:|---|---|",
+                super::count(quality.cells() as usize, "unreadable cell", "unreadable cells")
+            );
+            for column in &quality.columns {
+                for c in &column.cells {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {} | {} | {} | {} |",
+                        cell(&column.file),
+                        cell(&column.column),
+                        c.record,
+                        c.line,
+                        cell(&c.value),
+                        cell(&c.problem)
+                    );
+                }
             }
         }
         out

@@ -100,6 +100,10 @@ pub struct Report {
     /// `aims check` printed them (empty when there were none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<DiagnosticView>,
+    /// The cells of sources read with `bad_values = "unknown"` that could
+    /// not be read, by column (absent when every cell was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_quality: Option<crate::facts::quality::DataQuality>,
 }
 
 /// A risk matrix: its axes (scales, lowest value first) and levels.
@@ -187,11 +191,44 @@ pub struct FindingView {
     /// The entity's key; absent for organisation-level rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
+    /// How the fact is named besides its key (`label` in aims.toml).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// What is wrong, in one line.
     pub message: String,
     /// The failing `require`, else the declaration (`file:line:column`).
     #[serde(serialize_with = "location::serialize_or_empty")]
     pub location: Option<Location>,
+}
+
+impl FindingView {
+    /// The fact as a person reads it: its label and key (`Résumé
+    /// screening (HR / Résumé screening)`), or its key alone.
+    pub fn entity_shown(&self) -> Option<String> {
+        shown_entity(self.entity.as_deref(), self.label.as_deref())
+    }
+}
+
+/// The label of the fact a finding is about (`label` in aims.toml).
+fn label_of(program: &Program, facts: &dyn Facts, f: &eval::Finding) -> Option<Arc<str>> {
+    let key = f.entity.as_deref()?;
+    let subject = match f.source {
+        eval::FindingSource::Control | eval::FindingSource::Audit => {
+            program.rules.iter().find(|r| r.decl.name == f.name)?.subject.as_ref()
+        }
+        eval::FindingSource::Risk => program.risks.iter().find(|r| r.decl.name == f.name)?.subject.as_ref(),
+        _ => None,
+    }?;
+    let row = facts.find(subject.entity, key)?;
+    facts.row(subject.entity, row)?.label.clone()
+}
+
+/// A fact's label and key, or its key alone.
+pub(crate) fn shown_entity(key: Option<&str>, label: Option<&str>) -> Option<String> {
+    match (key, label.filter(|l| !l.is_empty())) {
+        (Some(key), Some(label)) if label != key => Some(format!("{label} ({key})")),
+        (key, _) => key.map(str::to_string),
+    }
 }
 
 /// One control or audit and its outcomes.
@@ -511,7 +548,8 @@ impl Report {
             failing_require
                 .or_else(|| rule.map(|r| rules[r].location.clone()))
                 .or_else(|| declared_at(f.source, &f.name))
-        });
+        })
+        .with_labels(|f| label_of(program, facts, f));
         for f in evaluation.findings.iter() {
             match f.severity {
                 Severity::Major => summary.findings.major += 1,
@@ -564,6 +602,7 @@ impl Report {
             gap,
             matrices,
             diagnostics: Vec::new(),
+            data_quality: None,
         }
     }
 
@@ -585,6 +624,7 @@ impl Report {
             gap: None,
             matrices: Vec::new(),
             diagnostics: Vec::new(),
+            data_quality: None,
         }
         .with_diagnostics(sources, diagnostics)
     }
@@ -594,6 +634,13 @@ impl Report {
     /// them too.
     pub fn with_diagnostics(mut self, sources: &Sources, diagnostics: &[Diagnostic]) -> Report {
         self.diagnostics.extend(diagnostics.iter().map(|d| DiagnosticView::new(d, sources)));
+        self
+    }
+
+    /// Adds the data-quality section: the cells read as unknown (nothing
+    /// when every cell was read).
+    pub fn with_data_quality(mut self, quality: &crate::facts::quality::DataQuality) -> Report {
+        self.data_quality = (!quality.is_empty()).then(|| quality.clone());
         self
     }
 

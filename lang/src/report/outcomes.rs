@@ -367,6 +367,9 @@ pub struct FindingViews {
     /// Per finding, the index of its location in `locations`.
     at: Vec<u32>,
     locations: Vec<Option<Location>>,
+    /// Per finding, the label of its fact (`label` in aims.toml); empty
+    /// when no finding has one.
+    labels: Vec<Option<Arc<str>>>,
 }
 
 impl FindingViews {
@@ -394,7 +397,21 @@ impl FindingViews {
                 at
             })
             .collect();
-        FindingViews { findings, at, locations }
+        FindingViews { findings, at, locations, labels: Vec::new() }
+    }
+
+    /// Gives each finding the label of its fact, if any.
+    pub(super) fn with_labels(mut self, label: impl Fn(&eval::Finding) -> Option<Arc<str>>) -> FindingViews {
+        let labels: Vec<Option<Arc<str>>> = self.findings.iter().map(label).collect();
+        if labels.iter().any(Option::is_some) {
+            self.labels = labels;
+        }
+        self
+    }
+
+    /// The label of finding `i`, when its fact has one.
+    pub(super) fn label(&self, i: usize) -> Option<&str> {
+        self.labels.get(i).and_then(Option::as_deref)
     }
 
     /// How many findings there are.
@@ -414,11 +431,12 @@ impl FindingViews {
 
     /// Every finding's view, in the evaluation's order.
     pub fn iter(&self) -> impl Iterator<Item = FindingView> + '_ {
-        self.findings.iter().zip(&self.at).map(|(f, at)| FindingView {
+        self.findings.iter().zip(&self.at).enumerate().map(|(i, (f, at))| FindingView {
             severity: f.severity,
             source: f.source,
             name: f.name.clone(),
             entity: f.entity.as_ref().map(|e| e.to_string()),
+            label: self.label(i).map(str::to_string),
             message: f.message.clone(),
             location: self.locations.get(*at as usize).cloned().flatten(),
         })

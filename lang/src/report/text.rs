@@ -71,8 +71,8 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
         for i in members {
             let f = findings[i as usize];
             let _ = write!(out.text, "  {:<11} ", f.severity.as_str());
-            if let Some(entity) = &f.entity {
-                let _ = write!(out.text, "{}: ", terminal_safe_line(entity));
+            if let Some(entity) = super::shown_entity(f.entity.as_deref(), report.findings.label(i as usize)) {
+                let _ = write!(out.text, "{}: ", terminal_safe_line(&entity));
             }
             let _ = writeln!(out.text, "{}", terminal_safe_line(&f.message));
             let outcome = rule.zip(f.entity.as_deref()).and_then(|(r, e)| r.outcomes.locate(&mut cursor, e));
@@ -98,7 +98,43 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
             out.block(false)?;
         }
     }
+    if let Some(quality) = &report.data_quality {
+        data_quality(&mut out.text, quality);
+    }
     out.block(true)
+}
+
+/// The data-quality section: every cell read as unknown, by column.
+fn data_quality(out: &mut String, quality: &crate::facts::quality::DataQuality) {
+    let line = |text: &str| terminal_safe_line(text).into_owned();
+    let cells = quality.cells() as usize;
+    let _ = writeln!(
+        out,
+        "\ndata quality: {} could not be read and {} unknown",
+        count(cells, "cell", "cells"),
+        if cells == 1 { "is" } else { "are" }
+    );
+    for column in &quality.columns {
+        let _ = writeln!(
+            out,
+            "  {}, column `{}` ({}.{}): {}",
+            line(&column.file),
+            line(&column.column),
+            line(&column.entity),
+            line(&column.field),
+            count(column.count as usize, "cell", "cells")
+        );
+        for cell in &column.cells {
+            let _ = writeln!(
+                out,
+                "    record {}, line {}: `{}` {}",
+                cell.record,
+                cell.line,
+                line(&cell.value),
+                line(&cell.problem)
+            );
+        }
+    }
 }
 
 /// The counts and the exceptions.

@@ -104,6 +104,10 @@ codes! {
     ExceptionUnknownEntity = "E0309";
     /// The facts hold more entities than the `max_entities` limit.
     TooManyFacts = "E0310";
+    /// A part of a composite key (`key = [..]` in aims.toml) is not recorded.
+    IncompleteKey = "E0330";
+    /// The `label` of a fact source names no field of its entity.
+    BadLabel = "E0331";
     /// Evaluating an outcome took more steps than the `eval_steps` limit.
     EvalBudget = "E0501";
     /// An editor's rename is refused: no name there, not a valid name, or a clash.
@@ -124,6 +128,10 @@ codes! {
     ExcludedButImplemented = "W0003";
     /// A text literal is compared with a field that holds no such value in the facts.
     UnmatchedLiteral = "W0004";
+    /// Facts of an entity without a key field are identical: told apart by their order.
+    IdenticalFacts = "W0030";
+    /// Cells of a source read with `bad_values = "unknown"` could not be read.
+    UnreadableCells = "W0031";
 }
 
 impl serde::Serialize for Code {
