@@ -104,6 +104,14 @@ codes! {
     ExceptionUnknownEntity = "E0309";
     /// The facts hold more entities than the `max_entities` limit.
     TooManyFacts = "E0310";
+    /// A spreadsheet cannot be read: not a workbook, no such sheet, a bad
+    /// range or header row, or more than the limit.
+    FactSheet = "E0350";
+    /// A database cannot be read: it does not open, its table or query
+    /// fails, or the variable naming the connection is not set.
+    FactDatabase = "E0351";
+    /// A database column's type cannot hold its field's values.
+    FactColumnType = "E0352";
     /// Evaluating an outcome took more steps than the `eval_steps` limit.
     EvalBudget = "E0501";
     /// An editor's rename is refused: no name there, not a valid name, or a clash.

@@ -92,7 +92,8 @@ pub struct Opened {
 pub fn open(folder: Option<&Path>) -> Opened {
     let project_root = folder.and_then(|f| f.canonicalize().ok()).filter(|f| f.join("aims.toml").is_file());
     let Some(root) = project_root else { return empty(Vec::new(), Sources::new()) };
-    match project::read_project(&root, &LoadOptions::default()) {
+    let options = LoadOptions { environment: Some(project::process_environment), ..LoadOptions::default() };
+    match project::read_project(&root, &options) {
         Ok(files) => {
             let policy = files.policy.clone();
             let fact_files: Vec<FileId> = files.facts.iter().map(|f| f.file).collect();
