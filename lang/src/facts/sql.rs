@@ -31,7 +31,7 @@ impl Select {
             Select::Table(t) => format!("table `{t}`"),
             Select::Query(q) => {
                 let q = q.split_whitespace().collect::<Vec<_>>().join(" ");
-                let short: String = q.chars().take(60).collect();
+                let short: String = q.chars().take(80).collect();
                 let more = if short.len() < q.len() { "…" } else { "" };
                 format!("query `{short}{more}`")
             }
