@@ -100,7 +100,7 @@ fn corner(text: &str) -> Option<(u32, u32)> {
         column = column * 26 + (c.to_ascii_uppercase() as u32 - 'A' as u32 + 1);
     }
     let row: u32 = digits.parse().ok()?;
-    (row >= 1 && row <= 1_048_576 && column <= 16_384).then_some((row - 1, column - 1))
+    (row >= 1 && row <= 1_048_576 && column <= 16_384).then(|| (row - 1, column - 1))
 }
 
 /// Reads the table a `[[facts]]` source chooses from a workbook's bytes,

@@ -70,6 +70,11 @@ const SQLITE_STEPS: u64 = 20_000_000_000;
 
 /// Reads a table or query of a SQLite file, opened read-only.
 pub fn read_sqlite(path: &Path, select: &Select, max: u64) -> Result<String, SqlError> {
+    read_sqlite_within(path, select, max, SQLITE_STEPS)
+}
+
+/// [`read_sqlite`], stopping a query after about `limit` steps.
+fn read_sqlite_within(path: &Path, select: &Select, max: u64, limit: u64) -> Result<String, SqlError> {
     use rusqlite::{types::ValueRef, Connection, OpenFlags};
     let what = select.describe();
     let failed = |e: rusqlite::Error| SqlError::Query { what: what.clone(), reason: e.to_string() };
@@ -84,7 +89,7 @@ pub fn read_sqlite(path: &Path, select: &Select, max: u64) -> Result<String, Sql
         10_000,
         Some(move || {
             steps += 10_000;
-            steps > SQLITE_STEPS
+            steps > limit
         }),
     );
     let tx = conn.transaction().map_err(|e| SqlError::Open(e.to_string()))?;
@@ -298,6 +303,20 @@ mod tests {
         let long = format!("SELECT id,\n  tier FROM systems WHERE {}", "x = 1 AND ".repeat(10));
         let described = Select::Query(long).describe();
         assert!(described.starts_with("query `SELECT id, tier FROM systems WHERE x = 1") && described.ends_with("…`"));
+    }
+
+    #[test]
+    fn a_query_that_never_ends_is_stopped_and_a_large_one_at_the_limit() {
+        let endless = "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT count(*) FROM r";
+        let started = std::time::Instant::now();
+        let got = read_sqlite_within(Path::new(":memory:"), &Select::Query(endless.into()), 1 << 20, 10_000_000);
+        assert!(matches!(&got, Err(SqlError::Query { reason, .. }) if reason.contains("interrupt")), "{got:?}");
+        assert!(started.elapsed().as_secs() < 60);
+        let rows = "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT x, 'some text' FROM r";
+        let got = read_sqlite(Path::new(":memory:"), &Select::Query(rows.into()), 100_000);
+        assert!(matches!(got, Err(SqlError::TooLarge(_, 100_000))), "{got:?}");
+        let view = read_sqlite(Path::new(":memory:"), &Select::Query("SELECT 1 AS n, 'a' AS t, NULL AS e, 2.5 AS f".into()), 1000);
+        assert_eq!(view, Ok("[\"n\", \"t\", \"e\", \"f\"]\n[1, \"a\", null, 2.5]\n{\"first_column\":0,\"query\":\"query `SELECT 1 AS n, 'a' AS t, NULL AS e, 2.5 AS f`\",\"types\":[\"\",\"\",\"\",\"\"]}\n".to_string()));
     }
 
     #[test]
