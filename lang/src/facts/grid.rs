@@ -735,7 +735,8 @@ fn read(
             partial.record_failed(program, entity, key);
         }
     }
-    summarise(def, &bad, &headers, &columns, &rename, header.span, file, diags, details_from);
+    let header_spans: Vec<Span> = header.cells.iter().map(|(_, span)| *span).collect();
+    summarise(def, &bad, &headers, &columns, &rename, (&header_spans, header.span), file, diags, details_from);
     all_read
 }
 
@@ -748,7 +749,7 @@ fn summarise(
     headers: &[String],
     columns: &[Option<usize>],
     rename: &dyn Fn(&str) -> String,
-    header: Span,
+    (cells, header): (&[Span], Span),
     file: FileId,
     diags: &mut Vec<Diagnostic>,
     details_from: usize,
@@ -765,11 +766,12 @@ fn summarise(
         .map(|((field, (count, first, expected)), column)| {
             let (values, are) = if *count == 1 { ("value", "is") } else { ("values", "are") };
             let name = column.and_then(|c| headers.get(c).cloned()).unwrap_or_else(|| rename(&field.name));
+            let at = column.and_then(|c| cells.get(c).copied()).unwrap_or(header);
             Diagnostic::error(
                 Code::FactType,
                 format!("column `{name}`: {} {values} {are} not {expected} (first: {first})", thousands(*count)),
             )
-            .at_file(file, header, "this table")
+            .at_file(file, at, "this column")
             .help("map the source's phrases to values with `values`, or declare `null` tokens, on this column in aims.toml (docs/facts.md)")
         })
         .collect();
