@@ -33,7 +33,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 }
 
-fn xlsx(output: &str, sheet: Option<&str>, title: Option<&str>, header: &[String], rows: &[Vec<String>]) -> Result<(), Box<dyn Error>> {
+fn xlsx(
+    output: &str,
+    sheet: Option<&str>,
+    title: Option<&str>,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<(), Box<dyn Error>> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
     let ws = book.add_worksheet();
@@ -77,7 +83,8 @@ fn sqlite(output: &str, table: &str, header: &[String], rows: &[Vec<String>]) ->
     let conn = rusqlite::Connection::open(output)?;
     let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
     let kind = |c: usize| {
-        let values: Vec<&str> = rows.iter().filter_map(|r| r.get(c)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+        let values: Vec<&str> =
+            rows.iter().filter_map(|r| r.get(c)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
         if !values.is_empty() && values.iter().all(|v| v.parse::<i64>().is_ok()) {
             "INTEGER"
         } else if !values.is_empty() && values.iter().all(|v| v.parse::<f64>().is_ok()) {

@@ -541,7 +541,9 @@ enum TableProblem {
 impl TableProblem {
     fn named(self, sources: &mut Sources, name: &str, relative: std::sync::Arc<str>) -> Diagnostic {
         match self {
-            TableProblem::Read(problem) => problem.diagnostic(sources, (name, relative), Code::FactFile, Code::FactFile),
+            TableProblem::Read(problem) => {
+                problem.diagnostic(sources, (name, relative), Code::FactFile, Code::FactFile)
+            }
             TableProblem::Refused(code, message, help) => {
                 Diagnostic::error(code, format!("`{name}`: {message}")).help(help)
             }
@@ -561,7 +563,9 @@ fn read_sheet(path: &Path, section: Option<&FactSection>, max: u64) -> Result<St
     read(&bytes, &options, max).map_err(|e| {
         let help = match &e {
             SheetError::NotWorkbook(_) => "save it as .xlsx, .xls or .ods (or name its real format with `format`)",
-            SheetError::NoSheet { .. } | SheetError::NoSheets => "set `sheet` on its `[[facts]]` source to one of its sheets",
+            SheetError::NoSheet { .. } | SheetError::NoSheets => {
+                "set `sheet` on its `[[facts]]` source to one of its sheets"
+            }
             SheetError::BadRange(_) => "write the range as a spreadsheet does: `range = \"B3:F200\"`",
             SheetError::NoHeader(_) => "set `header_row` (counted from 1) or `range` to where the table is",
             SheetError::Unreadable { .. } => "open and save it again in a spreadsheet program",
@@ -580,7 +584,8 @@ fn select_of(section: Option<&FactSection>) -> Result<crate::facts::sql::Select,
         _ => Err(TableProblem::Refused(
             Code::FactDatabase,
             "a database source names a `table` or a `query` (one of the two)".into(),
-            "set `table = \"systems\"` or `query = \"SELECT … ORDER BY id\"` on its `[[facts]]` source in aims.toml".into(),
+            "set `table = \"systems\"` or `query = \"SELECT … ORDER BY id\"` on its `[[facts]]` source in aims.toml"
+                .into(),
         )),
     }
 }
@@ -595,7 +600,11 @@ fn read_sqlite(path: &Path, section: Option<&FactSection>, max: u64) -> Result<S
         return Err(TableProblem::Read(ReadProblem::TooLarge(meta.len(), max)));
     }
     crate::facts::sql::read_sqlite(path, &select, max).map_err(|e| {
-        TableProblem::Refused(Code::FactDatabase, e.to_string(), "check the database and its `table` or `query` in aims.toml".into())
+        TableProblem::Refused(
+            Code::FactDatabase,
+            e.to_string(),
+            "check the database and its `table` or `query` in aims.toml".into(),
+        )
     })
 }
 
@@ -680,7 +689,12 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
     for section in &manifest.facts {
         if let Some(format) = section.format.as_deref().filter(|f| format_named(f).is_none()) {
             let message = format!("`format = \"{format}\"` of fact source `{}` is not a fact format", section.path);
-            refuse(format, message, "unknown format", "the fact formats are json, yaml (or yml), toml, csv, xlsx (or xls, ods) and sqlite");
+            refuse(
+                format,
+                message,
+                "unknown format",
+                "the fact formats are json, yaml (or yml), toml, csv, xlsx (or xls, ods) and sqlite",
+            );
         }
     }
     for section in &manifest.facts {
@@ -749,7 +763,11 @@ fn check_table_options(section: &FactSection, text: &str, file: FileId) -> Vec<D
         .or_else(|| Format::from_path(&section.path))
         .filter(|_| section.postgres.is_none())
         .or(section.postgres.as_ref().map(|_| Format::Postgres));
-    let source = if section.path.is_empty() { format!("postgres:{}", section.postgres.as_deref().unwrap_or("")) } else { section.path.clone() };
+    let source = if section.path.is_empty() {
+        format!("postgres:{}", section.postgres.as_deref().unwrap_or(""))
+    } else {
+        section.path.clone()
+    };
     let mut diags = Vec::new();
     let mut refuse = |option: &str, message: String, help: &str| {
         diags.push(
@@ -758,24 +776,44 @@ fn check_table_options(section: &FactSection, text: &str, file: FileId) -> Vec<D
                 .help(help.to_string()),
         );
     };
-    let sheet_only = [("sheet", section.sheet.is_some()), ("header_row", section.header_row.is_some()), ("range", section.range.is_some())];
+    let sheet_only = [
+        ("sheet", section.sheet.is_some()),
+        ("header_row", section.header_row.is_some()),
+        ("range", section.range.is_some()),
+    ];
     let database_only = [("table", section.table.is_some()), ("query", section.query.is_some())];
     let is_database = matches!(format, Some(Format::Sqlite | Format::Postgres));
     for (option, given) in sheet_only {
         if given && format != Some(Format::Spreadsheet) {
-            refuse(option, format!("`{option}` of fact source `{source}` applies to spreadsheets only"), "remove it, or name a .xlsx, .xls or .ods file");
+            refuse(
+                option,
+                format!("`{option}` of fact source `{source}` applies to spreadsheets only"),
+                "remove it, or name a .xlsx, .xls or .ods file",
+            );
         }
     }
     for (option, given) in database_only {
         if given && !is_database {
-            refuse(option, format!("`{option}` of fact source `{source}` applies to databases only"), "remove it, or name a .sqlite file or a `postgres` variable");
+            refuse(
+                option,
+                format!("`{option}` of fact source `{source}` applies to databases only"),
+                "remove it, or name a .sqlite file or a `postgres` variable",
+            );
         }
     }
     if section.postgres.is_some() && !section.path.is_empty() {
-        refuse("postgres", format!("fact source `{source}` names both a `path` and a `postgres` connection"), "a PostgreSQL source has no file: remove `path`");
+        refuse(
+            "postgres",
+            format!("fact source `{source}` names both a `path` and a `postgres` connection"),
+            "a PostgreSQL source has no file: remove `path`",
+        );
     }
     if section.postgres.is_none() && section.path.is_empty() {
-        refuse("[[facts]]", "a `[[facts]]` source has no `path`".into(), "name its file with `path = \"facts/systems.csv\"` (or its connection with `postgres = \"VARIABLE\"`)");
+        refuse(
+            "[[facts]]",
+            "a `[[facts]]` source has no `path`".into(),
+            "name its file with `path = \"facts/systems.csv\"` (or its connection with `postgres = \"VARIABLE\"`)",
+        );
     }
     diags
 }

@@ -93,7 +93,11 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = as_server_user(&self.bin.join("pg_ctl")).arg("-D").arg(&self.data).args(["-m", "fast", "-w", "stop"]).output();
+        let _ = as_server_user(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "stop"])
+            .output();
         if let Some(base) = self.data.parent() {
             let _ = std::fs::remove_dir_all(base);
         }
@@ -190,11 +194,18 @@ fn a_postgres_table_and_query_load_read_only_with_their_types_checked() {
         [(
             Code::FactType,
             "`2026-01-31T10:30:00` (a date and time) is not a date without a time of day".to_string(),
-            "row 2, column `reviewed` of query `SELECT id, tier, checked AS reviewed FROM systems ORDER BY id DESC`".to_string()
+            "row 2, column `reviewed` of query `SELECT id, tier, checked AS reviewed FROM systems ORDER BY id DESC`"
+                .to_string()
         )]
     );
-    let dir = project("query-ok", "query = \"SELECT id, tier, checked AS reviewed FROM systems WHERE id = 's2' ORDER BY id DESC\"");
-    assert_eq!(rows(&load(&dir).unwrap_or_else(|f| panic!("{:?}", f.diagnostics))), ["s2 | low | 0 | - | 2026-02-01 | false"]);
+    let dir = project(
+        "query-ok",
+        "query = \"SELECT id, tier, checked AS reviewed FROM systems WHERE id = 's2' ORDER BY id DESC\"",
+    );
+    assert_eq!(
+        rows(&load(&dir).unwrap_or_else(|f| panic!("{:?}", f.diagnostics))),
+        ["s2 | low | 0 | - | 2026-02-01 | false"]
+    );
 
     // Declared types that cannot be the fields': refused before any row.
     let dir = project("types", "query = \"SELECT id, tier, token AS n, photo AS score FROM systems\"");
@@ -214,13 +225,24 @@ fn a_postgres_table_and_query_load_read_only_with_their_types_checked() {
     );
 
     // Text columns go through the mapping options, with errors by row and column.
-    let dir = project("messy", "table = \"messy\"\nignore_case = true\ndate_format = \"%m/%d/%Y\"\nvalues = { Yes = \"true\" }");
+    let dir = project(
+        "messy",
+        "table = \"messy\"\nignore_case = true\ndate_format = \"%m/%d/%Y\"\nvalues = { Yes = \"true\" }",
+    );
     let found = problems(&dir);
     assert_eq!(
         found.iter().map(|(c, m, n)| (*c, m.as_str(), n.as_str())).collect::<Vec<_>>(),
         [
-            (Code::FactType, "column `tier`: 1 value is not a `Tier` value (first: `medium`, row 2, column `tier` of table `messy`)", ""),
-            (Code::FactType, "column `n`: 1 value is not a whole number (first: `x`, row 2, column `n` of table `messy`)", ""),
+            (
+                Code::FactType,
+                "column `tier`: 1 value is not a `Tier` value (first: `medium`, row 2, column `tier` of table `messy`)",
+                ""
+            ),
+            (
+                Code::FactType,
+                "column `n`: 1 value is not a whole number (first: `x`, row 2, column `n` of table `messy`)",
+                ""
+            ),
             (Code::FactType, "`medium` is not a `Tier` value", "row 2, column `tier` of table `messy`"),
             (Code::FactType, "`x` is not a whole number", "row 2, column `n` of table `messy`"),
         ]

@@ -198,7 +198,10 @@ fn sheets_headers_and_ranges_are_chosen_and_refused_clearly() {
             SHEET_TOML.replace("header_row = 3", "header_row = 2"),
             "`inventory.xlsx`: row 2 of sheet `AI systems` is empty: it has no header",
         ),
-        (SHEET_TOML.replace("header_row = 3", "header_row = 0"), "`inventory.xlsx`: `header_row` counts from 1, as the sheet does"),
+        (
+            SHEET_TOML.replace("header_row = 3", "header_row = 0"),
+            "`inventory.xlsx`: `header_row` counts from 1, as the sheet does",
+        ),
         (add("range = \"A3:F\""), "`inventory.xlsx`: `range = \"A3:F\"` is not a range of cells such as \"B3:F200\""),
         (add("range = \"A10:F20\""), "`inventory.xlsx`: `header_row = 3` is outside the range"),
     ];
@@ -213,7 +216,10 @@ fn sheets_headers_and_ranges_are_chosen_and_refused_clearly() {
     // Without `sheet`, the first sheet is read: its header is not the inventory's.
     let toml = SHEET_TOML.replace("sheet = \"AI systems\"\n", "").replace("header_row = 3\n", "");
     let found = problems(&refused(&project("xlsx-first", &toml, &[("inventory.xlsx", xlsx)])));
-    assert!(found.iter().any(|p| p.0 == Code::FactUnknownField && p.1 == "`Sys` has no field `Not the inventory`"), "{found:?}");
+    assert!(
+        found.iter().any(|p| p.0 == Code::FactUnknownField && p.1 == "`Sys` has no field `Not the inventory`"),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -252,7 +258,10 @@ fn garbage_and_far_apart_cells_neither_crash_nor_hang() {
     });
     let toml = format!("{SHEET_TOML}\n[limits]\nmax_fact_bytes = 100000\n");
     let found = problems(&refused(&project("large", &toml, &[("inventory.xlsx", xlsx)])));
-    assert_eq!((found[0].0, found[0].1.as_str()), (Code::FactSheet, "`inventory.xlsx`: its cells hold more than the limit of 100000 bytes"));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (Code::FactSheet, "`inventory.xlsx`: its cells hold more than the limit of 100000 bytes")
+    );
 }
 
 /// A minimal OpenDocument spreadsheet: the zip of its `mimetype` and
@@ -306,7 +315,10 @@ fn an_ods_sheet_loads_with_typed_cells() {
     let engine = loaded(&project("ods", toml, &[("inventory.ods", ods(&[&header, &row]))]));
     assert_eq!(rows(&engine), ["a | low | 7 | - | 2026-03-01 | false | []"]);
     let found = problems(&refused(&project("ods-bad", toml, &[("inventory.ods", ods(&[&header, &row, &bad]))])));
-    assert_eq!(found.iter().map(|p| (p.1.as_str(), p.2.as_str())).collect::<Vec<_>>(), [("`medium` is not a `Tier` value", "Inventory!B3")]);
+    assert_eq!(
+        found.iter().map(|p| (p.1.as_str(), p.2.as_str())).collect::<Vec<_>>(),
+        [("`medium` is not a `Tier` value", "Inventory!B3")]
+    );
 }
 
 /// A SQLite database with a `systems` table, rows out of key order.
@@ -369,7 +381,10 @@ fn sqlite_types_are_checked_and_problems_name_the_query_column_and_row() {
     let found = problems(&refused(&project("sqlite-blob", &toml, &[("inventory.sqlite", sqlite("blob", ""))])));
     assert_eq!(
         (found[0].0, found[0].1.as_str()),
-        (Code::FactColumnType, "column `photo` of table `systems` is `BLOB`, which cannot hold a list of a text (field `Sys.tags`)")
+        (
+            Code::FactColumnType,
+            "column `photo` of table `systems` is `BLOB`, which cannot hold a list of a text (field `Sys.tags`)"
+        )
     );
     // A declared type that cannot be the field's: a date column for a number.
     let toml = DB_TOML.replace("ignore = [\"photo\"]", "ignore = [\"photo\", \"n\"]\nrename = { n = \"reviewed\" }");
@@ -399,7 +414,8 @@ fn a_sqlite_source_cannot_write_attach_or_leave_the_project() {
     let found = problems(&refused(&project("sqlite-none", &toml, &[("inventory.sqlite", sqlite("none", ""))])));
     assert_eq!(found[0].0, Code::FactDatabase);
     // Garbage named .sqlite.
-    let found = problems(&refused(&project("sqlite-garbage", DB_TOML, &[("inventory.sqlite", b"not a database".to_vec())])));
+    let found =
+        problems(&refused(&project("sqlite-garbage", DB_TOML, &[("inventory.sqlite", b"not a database".to_vec())])));
     assert_eq!(found[0].0, Code::FactDatabase, "{found:?}");
     // A link out of the project is not followed.
     #[cfg(unix)]

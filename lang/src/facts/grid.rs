@@ -407,7 +407,13 @@ fn fits(class: Class, ty: &Ty, maps_values: bool) -> bool {
 type Bad = (String, &'static str, String);
 
 /// A cell read as a field's type: `None` when it is not recorded.
-fn typed(program: &Program, reader: &CellReader, percent: PercentFormat, ty: &Ty, cell: &Cell) -> Option<Result<Value, Bad>> {
+fn typed(
+    program: &Program,
+    reader: &CellReader,
+    percent: PercentFormat,
+    ty: &Ty,
+    cell: &Cell,
+) -> Option<Result<Value, Bad>> {
     let def = ty.definite();
     let expected = || expected_name(program, def);
     let number = match cell {
@@ -531,7 +537,8 @@ fn read(
         }
     };
     let def = program.entity(entity);
-    let headers: Vec<String> = header.cells.iter().map(|(c, _)| c.text().unwrap_or_default().trim().to_string()).collect();
+    let headers: Vec<String> =
+        header.cells.iter().map(|(c, _)| c.text().unwrap_or_default().trim().to_string()).collect();
     let places = Places { meta: &meta, header_line: header.number, headers: headers.clone() };
     let rename = |field: &str| input.mapping.rename.get(field).cloned().unwrap_or_else(|| field.to_string());
     let mut columns: Vec<Option<usize>> = vec![None; def.fields.len()];
@@ -596,7 +603,12 @@ fn read(
                 format!("`[facts.columns.{column}]`: `{}` has no field `{column}`", def.decl.name),
             )
             .at_file(file, Span::default(), "options of this source in aims.toml")
-            .suggest_or(column, names, Quote::Code, "`columns` are named by the entity's fields, not the source's headers"),
+            .suggest_or(
+                column,
+                names,
+                Quote::Code,
+                "`columns` are named by the entity's fields, not the source's headers",
+            ),
         );
         ok = false;
     }
@@ -612,7 +624,10 @@ fn read(
             let help = if class == Class::Binary {
                 "a binary column cannot be read: leave it out of the query, or ignore it".to_string()
             } else {
-                format!("convert it in the query (`CAST({} AS TEXT)`), or change the type of `{}`", headers[c], field.name)
+                format!(
+                    "convert it in the query (`CAST({} AS TEXT)`), or change the type of `{}`",
+                    headers[c], field.name
+                )
             };
             diags.push(
                 Diagnostic::error(
@@ -633,10 +648,18 @@ fn read(
     }
     // Cells of columns without a header: nothing is dropped unseen.
     let named = |c: usize| headers.get(c).is_some_and(|h| !h.is_empty());
-    let stray = lines.iter().find_map(|l| l.cells.iter().enumerate().find(|(c, (cell, _))| !named(*c) && !cell.is_empty()).map(|(c, (_, span))| (l.number, c, *span)));
+    let stray = lines.iter().find_map(|l| {
+        l.cells
+            .iter()
+            .enumerate()
+            .find(|(c, (cell, _))| !named(*c) && !cell.is_empty())
+            .map(|(c, (_, span))| (l.number, c, *span))
+    });
     if let Some((line, c, span)) = stray {
-        let count: usize =
-            lines.iter().map(|l| l.cells.iter().enumerate().filter(|(c, (cell, _))| !named(*c) && !cell.is_empty()).count()).sum();
+        let count: usize = lines
+            .iter()
+            .map(|l| l.cells.iter().enumerate().filter(|(c, (cell, _))| !named(*c) && !cell.is_empty()).count())
+            .sum();
         diags.push(
             Diagnostic::error(
                 Code::FactSyntax,
@@ -644,7 +667,9 @@ fn read(
             )
             .at_file(file, span, "no header above this cell")
             .note(format!("{} cells of columns without a header hold values", thousands(count as u64)))
-            .help("give the column a header (and `ignore` it if it is not a field), or set `range` to the table's cells"),
+            .help(
+                "give the column a header (and `ignore` it if it is not a field), or set `range` to the table's cells",
+            ),
         );
         ok = false;
     }
@@ -785,7 +810,8 @@ mod tests {
 
     #[test]
     fn columns_are_lettered_as_spreadsheets_letter_them() {
-        let letters: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702, 16383].into_iter().map(column_letters).collect();
+        let letters: Vec<String> =
+            [0, 1, 25, 26, 27, 51, 52, 701, 702, 16383].into_iter().map(column_letters).collect();
         assert_eq!(letters, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA", "XFD"]);
         assert_eq!(sheet_ref("Inventory"), "Inventory");
         assert_eq!(sheet_ref("AI systems"), "'AI systems'");
@@ -800,8 +826,19 @@ mod tests {
             rows: vec![
                 (3, vec![Cell::Text("a]".into()), Cell::Int(3)]),
                 (5, vec![Cell::Date(Date::parse("2026-01-31").unwrap_or_else(|| panic!("date"))), Cell::Float(1.5)]),
-                (6, vec![Cell::Bool(true), Cell::Error("#N/A".into()), Cell::Empty, Cell::DateTime("2026-01-31T10:00:00".into())]),
-                (7, vec![Cell::Decimal("12.50".parse().unwrap_or_default()), Cell::Unreadable("a binary value".into())]),
+                (
+                    6,
+                    vec![
+                        Cell::Bool(true),
+                        Cell::Error("#N/A".into()),
+                        Cell::Empty,
+                        Cell::DateTime("2026-01-31T10:00:00".into()),
+                    ],
+                ),
+                (
+                    7,
+                    vec![Cell::Decimal("12.50".parse().unwrap_or_default()), Cell::Unreadable("a binary value".into())],
+                ),
             ],
         };
         let view = grid.to_view();
@@ -816,7 +853,15 @@ mod tests {
         let line = &lines[0];
         assert_eq!(&view[line.cells[0].1.start as usize..line.cells[0].1.end as usize], "\"a]\"");
         // Malformed lines are refused, never a panic.
-        for bad in ["", "[1, 2\n{}\n", "[\"a]\n{}\n", "x\n{}\n", "[1,,2]\n{}\n", "[{\"date\": \"no\"}]\n{}\n", "[1]\nnot json\n"] {
+        for bad in [
+            "",
+            "[1, 2\n{}\n",
+            "[\"a]\n{}\n",
+            "x\n{}\n",
+            "[1,,2]\n{}\n",
+            "[{\"date\": \"no\"}]\n{}\n",
+            "[1]\nnot json\n",
+        ] {
             assert!(parse_view(bad).is_err(), "{bad:?}");
         }
     }

@@ -100,7 +100,7 @@ fn corner(text: &str) -> Option<(u32, u32)> {
         column = column * 26 + (c.to_ascii_uppercase() as u32 - 'A' as u32 + 1);
     }
     let row: u32 = digits.parse().ok()?;
-    (row >= 1 && row <= 1_048_576 && column <= 16_384).then(|| (row - 1, column - 1))
+    ((1..=1_048_576).contains(&row) && column <= 16_384).then(|| (row - 1, column - 1))
 }
 
 /// Reads the table a `[[facts]]` source chooses from a workbook's bytes,
@@ -114,7 +114,8 @@ pub fn read(bytes: &[u8], options: &SheetOptions, max: u64) -> Result<String, Sh
     let sheet = match Xlsx::new(Cursor::new(bytes)) {
         Ok(mut workbook) => {
             let sheet = choose(workbook.sheet_names(), options)?;
-            let unreadable = |e: calamine::XlsxError| SheetError::Unreadable { sheet: sheet.clone(), reason: e.to_string() };
+            let unreadable =
+                |e: calamine::XlsxError| SheetError::Unreadable { sheet: sheet.clone(), reason: e.to_string() };
             let mut reader = workbook.worksheet_cells_reader(&sheet).map_err(unreadable)?;
             while let Some(cell) = reader.next_cell().map_err(unreadable)? {
                 cells.push(cell.get_position(), from_ref(cell.get_value()))?;
@@ -171,9 +172,17 @@ fn choose(names: Vec<String>, options: &SheetOptions) -> Result<String, SheetErr
     }
 }
 
+/// A cell at its (row, column), 0-based.
+type Placed = ((u32, u32), Cell);
+
 /// The grid of the cells read: the header row, then each row below it
 /// that holds a value (an empty row is no record).
-fn grid(sheet: String, mut cells: Vec<((u32, u32), Cell)>, header_row: Option<u32>, area: Area) -> Result<Grid, SheetError> {
+fn grid(
+    sheet: String,
+    mut cells: Vec<((u32, u32), Cell)>,
+    header_row: Option<u32>,
+    area: Area,
+) -> Result<Grid, SheetError> {
     cells.sort_by_key(|(at, _)| *at);
     let header = match header_row {
         Some(0) => return Err(SheetError::NoHeader("`header_row` counts from 1, as the sheet does".into())),
@@ -190,7 +199,11 @@ fn grid(sheet: String, mut cells: Vec<((u32, u32), Cell)>, header_row: Option<u3
     if header_cells.is_empty() {
         return Err(SheetError::NoHeader(format!("row {} of sheet `{sheet}` is empty: it has no header", header + 1)));
     }
-    let left = if area.left > 0 { area.left } else { cells.iter().filter(|((r, _), _)| *r >= header).map(|((_, c), _)| *c).min().unwrap_or(0) };
+    let left = if area.left > 0 {
+        area.left
+    } else {
+        cells.iter().filter(|((r, _), _)| *r >= header).map(|((_, c), _)| *c).min().unwrap_or(0)
+    };
     let line = |cells: Vec<((u32, u32), Cell)>| {
         let width = cells.iter().map(|((_, c), _)| (c - left) as usize + 1).max().unwrap_or(0);
         let mut out = vec![Cell::Empty; width];
@@ -201,7 +214,7 @@ fn grid(sheet: String, mut cells: Vec<((u32, u32), Cell)>, header_row: Option<u3
     };
     let mut rows: Vec<(u32, Vec<Cell>)> = Vec::new();
     let mut header_line = Vec::new();
-    let mut current: Option<(u32, Vec<((u32, u32), Cell)>)> = None;
+    let mut current: Option<(u32, Vec<Placed>)> = None;
     for ((row, column), cell) in cells.into_iter().filter(|((r, _), _)| *r >= header) {
         match &mut current {
             Some((r, list)) if *r == row => list.push(((row, column), cell)),
@@ -224,7 +237,11 @@ fn grid(sheet: String, mut cells: Vec<((u32, u32), Cell)>, header_row: Option<u3
             rows.push((r + 1, line(list)));
         }
     }
-    Ok(Grid { meta: Meta { sheet: Some(sheet), first_column: left, ..Meta::default() }, header: (header + 1, header_line), rows })
+    Ok(Grid {
+        meta: Meta { sheet: Some(sheet), first_column: left, ..Meta::default() },
+        header: (header + 1, header_line),
+        rows,
+    })
 }
 
 fn from_ref(value: &DataRef<'_>) -> Cell {
@@ -274,7 +291,9 @@ fn iso(s: &str) -> Cell {
     match Date::parse(s) {
         Some(date) => Cell::Date(date),
         None => match s.split_once('T') {
-            Some((day, time)) if time.trim_start_matches(['0', ':']).trim_start_matches('.').trim_matches('0').is_empty() => {
+            Some((day, time))
+                if time.trim_start_matches(['0', ':']).trim_start_matches('.').trim_matches('0').is_empty() =>
+            {
                 Date::parse(day).map_or_else(|| Cell::DateTime(s.to_string()), Cell::Date)
             }
             _ => Cell::DateTime(s.to_string()),
@@ -303,7 +322,12 @@ mod tests {
     #[test]
     fn garbage_is_no_workbook() {
         let options = SheetOptions::default();
-        for bytes in [&b""[..], b"PK\x03\x04garbage", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 not a compound file", b"id,tier\na,low\n"] {
+        for bytes in [
+            &b""[..],
+            b"PK\x03\x04garbage",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 not a compound file",
+            b"id,tier\na,low\n",
+        ] {
             assert!(matches!(read(bytes, &options, 1 << 20), Err(SheetError::NotWorkbook(_))), "{bytes:?}");
         }
     }

@@ -137,7 +137,8 @@ pub fn read_postgres(connection: &str, select: &Select, max: u64) -> Result<Stri
     use postgres::types::{Kind, Type};
     let what = select.describe();
     let failed = |e: postgres::Error| SqlError::Query { what: what.clone(), reason: pg_reason(&e) };
-    let mut config: postgres::Config = connection.parse().map_err(|e: postgres::Error| SqlError::Open(pg_reason(&e)))?;
+    let mut config: postgres::Config =
+        connection.parse().map_err(|e: postgres::Error| SqlError::Open(pg_reason(&e)))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(std::time::Duration::from_secs(20));
     }
@@ -180,10 +181,7 @@ fn pg_reason(e: &postgres::Error) -> String {
 struct Label(String);
 
 impl<'a> postgres::types::FromSql<'a> for Label {
-    fn from_sql(
-        _: &postgres::types::Type,
-        raw: &'a [u8],
-    ) -> Result<Label, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql(_: &postgres::types::Type, raw: &'a [u8]) -> Result<Label, Box<dyn std::error::Error + Sync + Send>> {
         Ok(Label(std::str::from_utf8(raw)?.to_string()))
     }
     fn accepts(ty: &postgres::types::Type) -> bool {
@@ -191,7 +189,12 @@ impl<'a> postgres::types::FromSql<'a> for Label {
     }
 }
 
-fn pg_cell(row: &postgres::Row, i: usize, ty: &postgres::types::Type, is_enum: &dyn Fn(&postgres::types::Type) -> bool) -> Cell {
+fn pg_cell(
+    row: &postgres::Row,
+    i: usize,
+    ty: &postgres::types::Type,
+    is_enum: &dyn Fn(&postgres::types::Type) -> bool,
+) -> Cell {
     use postgres::types::Type;
     fn get<'a, T: postgres::types::FromSql<'a>>(row: &'a postgres::Row, i: usize, f: impl FnOnce(T) -> Cell) -> Cell {
         match row.try_get::<_, Option<T>>(i) {
@@ -315,7 +318,11 @@ mod tests {
         let rows = "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT x, 'some text' FROM r";
         let got = read_sqlite(Path::new(":memory:"), &Select::Query(rows.into()), 100_000);
         assert!(matches!(got, Err(SqlError::TooLarge(_, 100_000))), "{got:?}");
-        let view = read_sqlite(Path::new(":memory:"), &Select::Query("SELECT 1 AS n, 'a' AS t, NULL AS e, 2.5 AS f".into()), 1000);
+        let view = read_sqlite(
+            Path::new(":memory:"),
+            &Select::Query("SELECT 1 AS n, 'a' AS t, NULL AS e, 2.5 AS f".into()),
+            1000,
+        );
         assert_eq!(view, Ok("[\"n\", \"t\", \"e\", \"f\"]\n[1, \"a\", null, 2.5]\n{\"first_column\":0,\"query\":\"query `SELECT 1 AS n, 'a' AS t, NULL AS e, 2.5 AS f`\",\"types\":[\"\",\"\",\"\",\"\"]}\n".to_string()));
     }
 
