@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use aims_lang::diag::{Diagnostic, FileId, Sources};
+use aims_lang::facts::Format;
 use aims_lang::project::{self, LoadOptions};
 use aims_lang::Engine;
 use tower_lsp_server::ls_types::Uri;
@@ -96,7 +97,14 @@ pub fn open(folder: Option<&Path>) -> Opened {
     match project::read_project(&root, &options) {
         Ok(files) => {
             let policy = files.policy.clone();
-            let fact_files: Vec<FileId> = files.facts.iter().map(|f| f.file).collect();
+            // Spreadsheets and databases are read once, as their table
+            // view: an editor's text of the file is not that view.
+            let fact_files: Vec<FileId> = files
+                .facts
+                .iter()
+                .filter(|f| !matches!(f.format, Format::Spreadsheet | Format::Sqlite | Format::Postgres))
+                .map(|f| f.file)
+                .collect();
             let (engine, problems) = Engine::open(files);
             let mut map = Files::default();
             for (file, source) in engine.sources().iter() {
