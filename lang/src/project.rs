@@ -801,6 +801,16 @@ fn check_table_options(section: &FactSection, text: &str, file: FileId) -> Vec<D
             );
         }
     }
+    let is_table = is_database || format == Some(Format::Spreadsheet);
+    for (option, given) in [("encoding", section.encoding.is_some()), ("select", section.select.is_some())] {
+        if given && is_table {
+            refuse(
+                option,
+                format!("`{option}` of fact source `{source}` applies to text files only"),
+                "a spreadsheet or a database says how its text is written and where its rows are: remove it",
+            );
+        }
+    }
     if section.postgres.is_some() && !section.path.is_empty() {
         refuse(
             "postgres",

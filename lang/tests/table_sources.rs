@@ -427,6 +427,12 @@ fn a_sqlite_source_cannot_write_attach_or_leave_the_project() {
         assert_eq!(found[0].0, Code::OutsideProject, "{found:?}");
     }
     // Options that do not apply to the source are refused.
+    let toml = SHEET_TOML.replace("ignore_case = true", "ignore_case = true\nencoding = \"windows-1252\"");
+    let found = problems(&refused(&project("xlsx-encoding", &toml, &[("inventory.xlsx", inventory_xlsx(|_| {}))])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (Code::ProjectConfig, "`encoding` of fact source `inventory.xlsx` applies to text files only")
+    );
     let toml = DB_TOML.replace("table = \"systems\"", "table = \"systems\"\nsheet = \"x\"");
     let found = problems(&refused(&project("sqlite-sheet", &toml, &[("inventory.sqlite", sqlite("sheet", ""))])));
     assert_eq!(
