@@ -401,7 +401,7 @@ fn an_unknown_fact_format_in_aims_toml_is_an_error_naming_the_formats() {
     let stderr = common::stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("E0401") && stderr.contains("\"exe\""), "{stderr}");
-    assert!(stderr.contains("json, yaml (or yml), toml and csv"), "{stderr}");
+    assert!(stderr.contains("json, yaml (or yml), toml, csv, xlsx (or xls, ods) and sqlite"), "{stderr}");
     assert!(stderr.contains("aims.toml:3:"), "the error points at the line: {stderr}");
 }
 

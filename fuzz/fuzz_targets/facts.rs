@@ -1,4 +1,6 @@
-//! The fact loaders (JSON, YAML, TOML, CSV) against a schema: any input is
+//! The fact loaders (JSON, YAML, TOML, CSV, the table view of spreadsheets
+//! and databases, and workbook bytes read into that view) against a
+//! schema: any input is
 //! loaded whole or refused with diagnostics, never a panic; a loaded store
 //! evaluates; the fast JSON and YAML loader agrees with the slow one; a
 //! load within an entity budget refuses (E0310) exactly the facts that
@@ -32,17 +34,26 @@ thread_local! {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
-    let format = match selector % 4 {
+    let format = match selector % 6 {
         0 => Format::Json,
         1 => Format::Yaml,
         2 => Format::Toml,
-        _ => Format::Csv,
+        3 => Format::Csv,
+        _ => Format::Spreadsheet,
     };
     let mapping = match format {
-        Format::Csv => Mapping { entity: Some("System".into()), ..Mapping::default() },
+        Format::Csv | Format::Spreadsheet => Mapping { entity: Some("System".into()), ..Mapping::default() },
         _ => Mapping::default(),
     };
-    let text = String::from_utf8_lossy(rest);
+    // Selector 5: the bytes are a workbook, read into its table view.
+    let text = if selector % 6 == 5 {
+        match aims_lang::facts::sheet::read(rest, &Default::default(), 1 << 22) {
+            Ok(view) => std::borrow::Cow::Owned(view),
+            Err(_) => return,
+        }
+    } else {
+        String::from_utf8_lossy(rest)
+    };
     if matches!(format, Format::Json | Format::Yaml) {
         PROGRAM.with(|program| {
             let Some(program) = program else { return };
@@ -55,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
         let mut sources = aims_lang::diag::Sources::new();
         let file = sources.add("facts", text.as_ref());
         let inputs = [aims_lang::facts::FactInput { file, format, mapping: mapping.clone() }];
-        let budget = u64::from(selector / 4 % 8);
+        let budget = u64::from(selector / 6 % 8);
         let unbounded = aims_lang::facts::load(program, &sources, &inputs);
         let bounded = aims_lang::facts::load_within(program, &sources, &inputs, budget);
         let too_many = |r: &Result<_, Vec<aims_lang::diag::Diagnostic>>| {

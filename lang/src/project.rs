@@ -1,9 +1,11 @@
 //! Projects: `aims.toml`, the policy files it names, the modules they
 //! `use`, and the fact files, read from disk into [`Sources`].
 //!
-//! This is the only module that touches the file system. Every path it
-//! opens is checked to stay inside the project folder (symlinks resolved),
-//! and every file is size-limited before it is read.
+//! This is the only module that touches the file system (and, for a
+//! PostgreSQL source, the network). Every path it opens is checked to stay
+//! inside the project folder (symlinks resolved), and every file is
+//! size-limited before it is read; spreadsheets and databases are read
+//! into their table view here (see [`crate::facts::grid`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -92,7 +94,18 @@ struct ProjectSection {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FactSection {
+    /// The file (empty for a PostgreSQL source, which has no file).
+    #[serde(default)]
     path: String,
+    /// A spreadsheet's sheet, header row (1-based) and range of cells.
+    sheet: Option<String>,
+    header_row: Option<u32>,
+    range: Option<String>,
+    /// A database's table, or its query.
+    table: Option<String>,
+    query: Option<String>,
+    /// The environment variable holding a PostgreSQL connection string.
+    postgres: Option<String>,
     entity: Option<String>,
     select: Option<String>,
     #[serde(default)]
@@ -189,6 +202,15 @@ pub struct LoadOptions {
     /// Keep a log of the queries the engine executes, for profiling
     /// ([`Engine::take_query_log`](crate::Engine::take_query_log)).
     pub log_queries: bool,
+    /// How the environment variable naming a PostgreSQL source's
+    /// connection is read: the CLI, the REPL and the language server give
+    /// [`process_environment`]; without it such a source is refused (E0351).
+    pub environment: Option<fn(&str) -> Option<String>>,
+}
+
+/// The process's environment variable `name`, for [`LoadOptions::environment`].
+pub fn process_environment(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 /// A project read from disk.
@@ -362,7 +384,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
     // real path must be inside (none for a file named on the command line).
     let mut fact_specs: Vec<(PathBuf, Option<&FactSection>, Vec<PathBuf>)> = Vec::new();
     if options.facts.is_empty() {
-        for section in &manifest.facts {
+        for section in manifest.facts.iter().filter(|s| s.postgres.is_none()) {
             let full = root.join(&section.path);
             match inside(&canonical_root, &full) {
                 Ok(_) => fact_specs.push((full, Some(section), vec![canonical_root.clone()])),
@@ -396,6 +418,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                 let section = manifest
                     .facts
                     .iter()
+                    .filter(|s| s.postgres.is_none())
                     .find(|s| Path::new(&s.path).file_name().is_some_and(|n| n.to_string_lossy() == file_name))
                     .or(if manifest.facts.len() == 1 { manifest.facts.first() } else { None });
                 fact_specs.push((path, section, confined_to.clone()));
@@ -424,11 +447,25 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
         let Some(format) = format else {
             diags.push(
                 Diagnostic::error(Code::FactFile, format!("`{name}` is not a fact file"))
-                    .help("fact files end in .json, .yaml, .yml, .toml or .csv (or set `format` in aims.toml)"),
+                    .help("fact files end in .json, .yaml, .yml, .toml, .csv, .xlsx, .xls, .ods or .sqlite (or set `format` in aims.toml)"),
             );
             continue;
         };
         let limits = files.limits;
+        if matches!(format, Format::Spreadsheet | Format::Sqlite | Format::Postgres) {
+            let read = match format {
+                Format::Spreadsheet => read_sheet(&path, section, limits.max_fact_bytes),
+                _ => read_sqlite(&path, section, limits.max_fact_bytes),
+            };
+            match read {
+                Ok(view) => {
+                    let file = files.sources.add_in_project(name, relative, view);
+                    files.facts.push(FactInput { file, format, mapping: mapping_of(section) });
+                }
+                Err(problem) => diags.push(problem.named(&mut files.sources, &name, relative)),
+            }
+            continue;
+        }
         let yaml = format == Format::Yaml && limits.max_yaml_bytes < limits.max_fact_bytes;
         let max = if yaml { limits.max_yaml_bytes } else { limits.max_fact_bytes };
         let declared = section.and_then(|s| s.encoding.as_deref()).and_then(crate::facts::encoding::named);
@@ -437,44 +474,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
         {
             Ok(text) => {
                 let file = files.sources.add_in_project(name, relative, text);
-                let mapping = section
-                    // Trimmed as CSV headers are: a stray space in aims.toml
-                    // would otherwise name no column.
-                    .map(|s| Mapping {
-                        entity: s.entity.as_deref().map(|e| e.trim().to_string()),
-                        select: s.select.as_deref().map(|e| e.trim().to_string()),
-                        rename: s.rename.iter().map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect(),
-                        ignore: s.ignore.iter().map(|x| x.trim().to_string()).collect(),
-                        ignore_other_columns: s.ignore_other_columns,
-                        values: ValueSection {
-                            trim: s.trim,
-                            ignore_case: s.ignore_case,
-                            values: s.values.clone(),
-                            null: s.null.clone(),
-                            date_format: s.date_format.clone(),
-                            list_separator: s.list_separator.clone(),
-                            number_format: s.number_format.clone(),
-                            percent_format: s.percent_format.clone(),
-                        }
-                        .options(),
-                        columns: s.columns.iter().map(|(k, v)| (k.trim().to_string(), v.options())).collect(),
-                        key: s
-                            .key
-                            .as_ref()
-                            .map(OneOrMany::list)
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|k| k.trim().to_string())
-                            .collect(),
-                        bad_values: s
-                            .bad_values
-                            .as_deref()
-                            .and_then(crate::facts::quality::BadValues::named)
-                            .unwrap_or_default(),
-                        label: s.label.clone(),
-                    })
-                    .unwrap_or_default();
-                files.facts.push(FactInput { file, format, mapping });
+                files.facts.push(FactInput { file, format, mapping: mapping_of(section) });
             }
             Err(problem) => {
                 let too_large = matches!(problem, ReadProblem::TooLarge(..) | ReadProblem::Grew(_));
@@ -491,11 +491,162 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             }
         }
     }
+    // PostgreSQL sources: only when aims.toml's sources are read.
+    for section in manifest.facts.iter().filter(|_| options.facts.is_empty()) {
+        let Some(variable) = section.postgres.as_deref() else { continue };
+        let name = format!("postgres:{variable}");
+        match read_postgres(section, variable, options.environment, files.limits.max_fact_bytes) {
+            Ok(view) => {
+                let file = files.sources.add_in_project(name.clone(), std::sync::Arc::from(name.as_str()), view);
+                files.facts.push(FactInput { file, format: Format::Postgres, mapping: mapping_of(Some(section)) });
+            }
+            Err(problem) => diags.push(problem.named(&mut files.sources, &name, std::sync::Arc::from(name.as_str()))),
+        }
+    }
     if diags.is_empty() {
         Ok(files)
     } else {
         Err((files.sources, diags))
     }
+}
+
+/// The mapping of a `[[facts]]` source (the default without one).
+fn mapping_of(section: Option<&FactSection>) -> Mapping {
+    section
+        // Trimmed as CSV headers are: a stray space in aims.toml
+        // would otherwise name no column.
+        .map(|s| Mapping {
+            entity: s.entity.as_deref().map(|e| e.trim().to_string()),
+            select: s.select.as_deref().map(|e| e.trim().to_string()),
+            rename: s.rename.iter().map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect(),
+            ignore: s.ignore.iter().map(|x| x.trim().to_string()).collect(),
+            ignore_other_columns: s.ignore_other_columns,
+            values: ValueSection {
+                trim: s.trim,
+                ignore_case: s.ignore_case,
+                values: s.values.clone(),
+                null: s.null.clone(),
+                date_format: s.date_format.clone(),
+                list_separator: s.list_separator.clone(),
+                number_format: s.number_format.clone(),
+                percent_format: s.percent_format.clone(),
+            }
+            .options(),
+            columns: s.columns.iter().map(|(k, v)| (k.trim().to_string(), v.options())).collect(),
+            key: s
+                .key
+                .as_ref()
+                .map(OneOrMany::list)
+                .unwrap_or_default()
+                .iter()
+                .map(|k| k.trim().to_string())
+                .collect(),
+            bad_values: s.bad_values.as_deref().and_then(crate::facts::quality::BadValues::named).unwrap_or_default(),
+            label: s.label.clone(),
+        })
+        .unwrap_or_default()
+}
+
+/// Why a spreadsheet or a database gave no table.
+enum TableProblem {
+    /// The file itself could not be read.
+    Read(ReadProblem),
+    /// Its bytes are not the table asked for (E0350, E0351).
+    Refused(Code, String, String),
+}
+
+impl TableProblem {
+    fn named(self, sources: &mut Sources, name: &str, relative: std::sync::Arc<str>) -> Diagnostic {
+        match self {
+            TableProblem::Read(problem) => {
+                problem.diagnostic(sources, (name, relative), Code::FactFile, Code::FactFile)
+            }
+            TableProblem::Refused(code, message, help) => {
+                Diagnostic::error(code, format!("`{name}`: {message}")).help(help)
+            }
+        }
+    }
+}
+
+/// A spreadsheet's table view.
+fn read_sheet(path: &Path, section: Option<&FactSection>, max: u64) -> Result<String, TableProblem> {
+    use crate::facts::sheet::{read, SheetError, SheetOptions};
+    let bytes = read_bytes(path, max).map_err(TableProblem::Read)?;
+    let options = SheetOptions {
+        sheet: section.and_then(|s| s.sheet.clone()),
+        header_row: section.and_then(|s| s.header_row),
+        range: section.and_then(|s| s.range.clone()),
+    };
+    read(&bytes, &options, max).map_err(|e| {
+        let help = match &e {
+            SheetError::NotWorkbook(_) => "save it as .xlsx, .xls or .ods (or name its real format with `format`)",
+            SheetError::NoSheet { .. } | SheetError::NoSheets => {
+                "set `sheet` on its `[[facts]]` source to one of its sheets"
+            }
+            SheetError::BadRange(_) => "write the range as a spreadsheet does: `range = \"B3:F200\"`",
+            SheetError::NoHeader(_) => "set `header_row` (counted from 1) or `range` to where the table is",
+            SheetError::Unreadable { .. } => "open and save it again in a spreadsheet program",
+            SheetError::TooLarge(_) => "set `range` to the table's cells, or raise `max_fact_bytes` in `[limits]`",
+        };
+        TableProblem::Refused(Code::FactSheet, e.to_string(), help.into())
+    })
+}
+
+/// What a database source reads: its `table` or its `query`.
+fn select_of(section: Option<&FactSection>) -> Result<crate::facts::sql::Select, TableProblem> {
+    use crate::facts::sql::Select;
+    match (section.and_then(|s| s.table.clone()), section.and_then(|s| s.query.clone())) {
+        (Some(table), None) => Ok(Select::Table(table)),
+        (None, Some(query)) => Ok(Select::Query(query)),
+        _ => Err(TableProblem::Refused(
+            Code::FactDatabase,
+            "a database source names a `table` or a `query` (one of the two)".into(),
+            "set `table = \"systems\"` or `query = \"SELECT … ORDER BY id\"` on its `[[facts]]` source in aims.toml"
+                .into(),
+        )),
+    }
+}
+
+/// A SQLite table or query, as its table view.
+fn read_sqlite(path: &Path, section: Option<&FactSection>, max: u64) -> Result<String, TableProblem> {
+    let select = select_of(section)?;
+    // The same checks as any file read: a regular file, within the limit.
+    let meta = std::fs::metadata(path).map_err(|e| TableProblem::Read(ReadProblem::Io(io_reason(&e))))?;
+    regular(&meta).map_err(TableProblem::Read)?;
+    if meta.len() > max {
+        return Err(TableProblem::Read(ReadProblem::TooLarge(meta.len(), max)));
+    }
+    crate::facts::sql::read_sqlite(path, &select, max).map_err(|e| {
+        TableProblem::Refused(
+            Code::FactDatabase,
+            e.to_string(),
+            "check the database and its `table` or `query` in aims.toml".into(),
+        )
+    })
+}
+
+/// A PostgreSQL table or query, as its table view.
+fn read_postgres(
+    section: &FactSection,
+    variable: &str,
+    environment: Option<fn(&str) -> Option<String>>,
+    max: u64,
+) -> Result<String, TableProblem> {
+    let select = select_of(Some(section))?;
+    let Some(connection) = environment.and_then(|read| read(variable)).filter(|c| !c.trim().is_empty()) else {
+        return Err(TableProblem::Refused(
+            Code::FactDatabase,
+            format!("the environment variable `{variable}` that names its connection is not set"),
+            format!("set `{variable}` to a connection string (`host=… dbname=… user=…` or `postgresql://…`); keep the password out of aims.toml (in the variable, or in ~/.pgpass)"),
+        ));
+    };
+    crate::facts::sql::read_postgres(&connection, &select, max).map_err(|e| {
+        TableProblem::Refused(
+            Code::FactDatabase,
+            e.to_string(),
+            format!("check the server, the connection in `{variable}`, and the `table` or `query` in aims.toml"),
+        )
+    })
 }
 
 /// Why a path is not a file of the project.
@@ -534,6 +685,8 @@ fn format_named(name: &str) -> Option<Format> {
         "yaml" | "yml" => Some(Format::Yaml),
         "toml" => Some(Format::Toml),
         "csv" => Some(Format::Csv),
+        "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" | "spreadsheet" => Some(Format::Spreadsheet),
+        "sqlite" => Some(Format::Sqlite),
         _ => None,
     }
 }
@@ -553,7 +706,12 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
     for section in &manifest.facts {
         if let Some(format) = section.format.as_deref().filter(|f| format_named(f).is_none()) {
             let message = format!("`format = \"{format}\"` of fact source `{}` is not a fact format", section.path);
-            refuse(format, message, "unknown format", "the fact formats are json, yaml (or yml), toml and csv");
+            refuse(
+                format,
+                message,
+                "unknown format",
+                "the fact formats are json, yaml (or yml), toml, csv, xlsx (or xls, ods) and sqlite",
+            );
         }
     }
     for section in &manifest.facts {
@@ -603,6 +761,9 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
             }
         }
     }
+    for section in &manifest.facts {
+        diags.extend(check_table_options(section, text, file));
+    }
     let limits = manifest.limits;
     for (name, value) in [
         ("max_policy_bytes", limits.max_policy_bytes),
@@ -619,6 +780,80 @@ fn check_manifest(manifest: &Manifest, text: &str, file: FileId) -> Vec<Diagnost
                     .help("raise the limit, or remove the line to keep the default"),
             );
         }
+    }
+    diags
+}
+
+/// The options of spreadsheets and databases on the sources they apply to.
+fn check_table_options(section: &FactSection, text: &str, file: FileId) -> Vec<Diagnostic> {
+    let format = section
+        .format
+        .as_deref()
+        .and_then(format_named)
+        .or_else(|| Format::from_path(&section.path))
+        .filter(|_| section.postgres.is_none())
+        .or(section.postgres.as_ref().map(|_| Format::Postgres));
+    let source = if section.path.is_empty() {
+        format!("postgres:{}", section.postgres.as_deref().unwrap_or(""))
+    } else {
+        section.path.clone()
+    };
+    let mut diags = Vec::new();
+    let mut refuse = |option: &str, message: String, help: &str| {
+        diags.push(
+            Diagnostic::error(Code::ProjectConfig, message)
+                .at_file(file, find_key_span(text, option), "here")
+                .help(help.to_string()),
+        );
+    };
+    let sheet_only = [
+        ("sheet", section.sheet.is_some()),
+        ("header_row", section.header_row.is_some()),
+        ("range", section.range.is_some()),
+    ];
+    let database_only = [("table", section.table.is_some()), ("query", section.query.is_some())];
+    let is_database = matches!(format, Some(Format::Sqlite | Format::Postgres));
+    for (option, given) in sheet_only {
+        if given && format != Some(Format::Spreadsheet) {
+            refuse(
+                option,
+                format!("`{option}` of fact source `{source}` applies to spreadsheets only"),
+                "remove it, or name a .xlsx, .xls or .ods file",
+            );
+        }
+    }
+    for (option, given) in database_only {
+        if given && !is_database {
+            refuse(
+                option,
+                format!("`{option}` of fact source `{source}` applies to databases only"),
+                "remove it, or name a .sqlite file or a `postgres` variable",
+            );
+        }
+    }
+    let is_table = is_database || format == Some(Format::Spreadsheet);
+    for (option, given) in [("encoding", section.encoding.is_some()), ("select", section.select.is_some())] {
+        if given && is_table {
+            refuse(
+                option,
+                format!("`{option}` of fact source `{source}` applies to text files only"),
+                "a spreadsheet or a database says how its text is written and where its rows are: remove it",
+            );
+        }
+    }
+    if section.postgres.is_some() && !section.path.is_empty() {
+        refuse(
+            "postgres",
+            format!("fact source `{source}` names both a `path` and a `postgres` connection"),
+            "a PostgreSQL source has no file: remove `path`",
+        );
+    }
+    if section.postgres.is_none() && section.path.is_empty() {
+        refuse(
+            "[[facts]]",
+            "a `[[facts]]` source has no `path`".into(),
+            "name its file with `path = \"facts/systems.csv\"` (or its connection with `postgres = \"VARIABLE\"`)",
+        );
     }
     diags
 }

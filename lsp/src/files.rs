@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use aims_lang::diag::{Diagnostic, FileId, Sources};
+use aims_lang::facts::Format;
 use aims_lang::project::{self, LoadOptions};
 use aims_lang::Engine;
 use tower_lsp_server::ls_types::Uri;
@@ -92,10 +93,18 @@ pub struct Opened {
 pub fn open(folder: Option<&Path>) -> Opened {
     let project_root = folder.and_then(|f| f.canonicalize().ok()).filter(|f| f.join("aims.toml").is_file());
     let Some(root) = project_root else { return empty(Vec::new(), Sources::new()) };
-    match project::read_project(&root, &LoadOptions::default()) {
+    let options = LoadOptions { environment: Some(project::process_environment), ..LoadOptions::default() };
+    match project::read_project(&root, &options) {
         Ok(files) => {
             let policy = files.policy.clone();
-            let fact_files: Vec<FileId> = files.facts.iter().map(|f| f.file).collect();
+            // Spreadsheets and databases are read once, as their table
+            // view: an editor's text of the file is not that view.
+            let fact_files: Vec<FileId> = files
+                .facts
+                .iter()
+                .filter(|f| !matches!(f.format, Format::Spreadsheet | Format::Sqlite | Format::Postgres))
+                .map(|f| f.file)
+                .collect();
             let (engine, problems) = Engine::open(files);
             let mut map = Files::default();
             for (file, source) in engine.sources().iter() {

@@ -142,7 +142,8 @@ pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     }
     let load = if std::io::stdin().is_terminal() { Session::load_unevaluated } else { Session::load };
-    let mut session = match load(path, LoadOptions::default(), as_of) {
+    let options = LoadOptions { environment: Some(aims_lang::project::process_environment), ..LoadOptions::default() };
+    let mut session = match load(path, options, as_of) {
         Ok(session) => session,
         Err(failure) => {
             let color = std::io::stderr().is_terminal() && !no_color();

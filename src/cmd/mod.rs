@@ -108,7 +108,11 @@ pub fn load_keeping_failure(
     options: &LoadOptions,
     listed: &str,
 ) -> Result<Engine, (ExitCode, aims_lang::LoadFailure)> {
-    let options = LoadOptions { eval_threads: options.eval_threads.or_else(eval_threads), ..options.clone() };
+    let options = LoadOptions {
+        eval_threads: options.eval_threads.or_else(eval_threads),
+        environment: options.environment.or(Some(aims_lang::project::process_environment)),
+        ..options.clone()
+    };
     match Engine::load(path, &options) {
         Ok(engine) => {
             print_warnings(engine.sources(), engine.warnings(), listed);

@@ -170,7 +170,7 @@ fn parse_document(
                 None
             }
         },
-        Format::Csv => None,
+        Format::Csv | Format::Spreadsheet | Format::Sqlite | Format::Postgres => None,
     }
 }
 
@@ -804,7 +804,7 @@ pub(super) fn variant_names(program: &Program, ty: &Ty) -> Vec<String> {
     }
 }
 
-fn expected_name(program: &Program, ty: &Ty) -> String {
+pub(super) fn expected_name(program: &Program, ty: &Ty) -> String {
     match ty {
         Ty::Bool => "true or false".into(),
         Ty::Int => "a whole number".into(),

@@ -199,7 +199,7 @@ fn find(format: Format, text: &str, path: &[Seg], target: Target) -> Option<Span
                 _ => None,
             }
         }
-        Format::Csv => None,
+        Format::Csv | Format::Spreadsheet | Format::Sqlite | Format::Postgres => None,
     }
 }
 

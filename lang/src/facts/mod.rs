@@ -1,6 +1,6 @@
 //! Facts: the organisation's records, loaded from JSON, YAML, TOML and CSV
-//! files (or written as `fact` declarations) and validated against the
-//! program's entity schemas.
+//! files, spreadsheets and databases (or written as `fact` declarations)
+//! and validated against the program's entity schemas.
 //!
 //! Loading is all or nothing: every problem in every file is reported, and
 //! a [`FactStore`] is returned only when there is none, so a policy is never
@@ -20,10 +20,13 @@
 mod convert;
 mod csv_span;
 pub mod encoding;
+pub mod grid;
 pub mod identity;
 mod locate;
 pub mod normalise;
 pub mod quality;
+pub mod sheet;
+pub mod sql;
 mod stream;
 mod tree;
 pub mod unmatched;
@@ -48,6 +51,14 @@ pub enum Format {
     Toml,
     /// CSV with a header row (`.csv`).
     Csv,
+    /// A sheet of a spreadsheet (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`),
+    /// held as its table view (see [`grid`]).
+    Spreadsheet,
+    /// A table or query of a SQLite database (`.sqlite`, `.sqlite3`), held
+    /// as its table view.
+    Sqlite,
+    /// A table or query of a PostgreSQL database, held as its table view.
+    Postgres,
 }
 
 impl Format {
@@ -59,6 +70,8 @@ impl Format {
             "yaml" | "yml" => Format::Yaml,
             "toml" => Format::Toml,
             "csv" => Format::Csv,
+            "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => Format::Spreadsheet,
+            "sqlite" | "sqlite3" => Format::Sqlite,
             _ => return None,
         })
     }
@@ -397,6 +410,9 @@ pub fn load_within(
         }
         let rows = match input.format {
             Format::Csv => convert::csv_rows(program, input, text, budget, &mut file_diags, &mut partial),
+            Format::Spreadsheet | Format::Sqlite | Format::Postgres => {
+                grid::rows(program, input, text, budget, &mut file_diags, &mut partial)
+            }
             // The fast path reads values as they are written.
             _ if input.mapping.normalises() => {
                 convert::document_rows(program, input, text, budget, &mut file_diags, &mut partial)

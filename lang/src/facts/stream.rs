@@ -61,7 +61,7 @@ pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str, bu
         }
         Format::Yaml if yaml_flow_too_deep(text).is_some() => false,
         Format::Yaml => seed.deserialize(serde_yaml_ng::Deserializer::from_str(text)).is_ok(),
-        Format::Toml | Format::Csv => false,
+        Format::Toml | Format::Csv | Format::Spreadsheet | Format::Sqlite | Format::Postgres => false,
     };
     match (ok, ctx.too_many.get()) {
         (_, true) => Fast::TooMany,

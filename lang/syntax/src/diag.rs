@@ -108,6 +108,14 @@ codes! {
     IncompleteKey = "E0330";
     /// The `label` of a fact source names no field of its entity.
     BadLabel = "E0331";
+    /// A spreadsheet cannot be read: not a workbook, no such sheet, a bad
+    /// range or header row, or more than the limit.
+    FactSheet = "E0350";
+    /// A database cannot be read: it does not open, its table or query
+    /// fails, or the variable naming the connection is not set.
+    FactDatabase = "E0351";
+    /// A database column's type cannot hold its field's values.
+    FactColumnType = "E0352";
     /// Evaluating an outcome took more steps than the `eval_steps` limit.
     EvalBudget = "E0501";
     /// An editor's rename is refused: no name there, not a valid name, or a clash.

@@ -1,0 +1,455 @@
+//! Spreadsheets and SQLite databases as fact sources, end to end: real
+//! files written here (`.xlsx` with rust_xlsxwriter, `.ods` as the zip of
+//! XML it is, SQLite with rusqlite) in a project folder under the target
+//! folder, read through `aims.toml` like any other fact file.
+
+use std::path::{Path, PathBuf};
+
+use aims_lang::diag::Code;
+use aims_lang::facts::Facts;
+use aims_lang::ir::Value;
+use aims_lang::project::LoadOptions;
+use aims_lang::{Engine, LoadFailure};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+const POLICY: &str = "enum Tier { low, high }\n\
+    entity Sys { id: Text key, tier: Tier?, n: Int = 0, share: Percent?, reviewed: Date?, active: Bool = false, tags: [Text] = [] }\n\
+    control c for s: Sys { require s.tier == low }\n";
+
+/// A fresh project folder holding the policy, `aims.toml` and the files.
+fn project(name: &str, toml: &str, files: &[(&str, Vec<u8>)]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("table_sources").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("project folder");
+    std::fs::write(dir.join("policy.aims"), POLICY).expect("policy");
+    std::fs::write(dir.join("aims.toml"), toml).expect("aims.toml");
+    for (file, bytes) in files {
+        std::fs::write(dir.join(file), bytes).expect("fact file");
+    }
+    dir
+}
+
+fn load(dir: &Path) -> Result<Engine, LoadFailure> {
+    Engine::load(dir, &LoadOptions::default())
+}
+
+fn loaded(dir: &Path) -> Engine {
+    load(dir).unwrap_or_else(|f| panic!("{}", aims_lang::diag::render(&f.diagnostics, &f.sources, Default::default())))
+}
+
+fn refused(dir: &Path) -> LoadFailure {
+    match load(dir) {
+        Ok(_) => panic!("{} loaded", dir.display()),
+        Err(failure) => failure,
+    }
+}
+
+/// Every row of `Sys`, each field shown.
+fn rows(engine: &Engine) -> Vec<String> {
+    let sys = engine.program().entity_by_name("Sys").expect("Sys");
+    let facts = engine.facts();
+    (0..facts.len(sys))
+        .map(|r| {
+            let values = facts.values(sys, r).unwrap_or_default();
+            values.iter().map(show).collect::<Vec<_>>().join(" | ")
+        })
+        .collect()
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Text(t) => t.to_string(),
+        Value::Enum(_, i) => ["low", "high"][*i as usize].to_string(),
+        Value::Int(n) => n.to_string(),
+        Value::Percent(p) => format!("{p}"),
+        Value::Date(d) => d.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Absent => "-".to_string(),
+        Value::List(items) => format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
+        other => format!("{other:?}"),
+    }
+}
+
+/// (code, message, notes) of each diagnostic.
+/// A message naming its file by its path in the project folder is shown
+/// with the file's name alone.
+fn problems(failure: &LoadFailure) -> Vec<(Code, String, String)> {
+    let short = |m: &str| match m.strip_prefix('`').and_then(|rest| rest.split_once('`')) {
+        Some((path, rest)) if path.contains('/') => format!("`{}`{rest}", path.rsplit('/').next().unwrap_or(path)),
+        _ => m.to_string(),
+    };
+    failure.diagnostics.iter().map(|d| (d.code, short(&d.message), d.notes.join("; "))).collect()
+}
+
+/// A workbook with a title sheet first, then the inventory: a title row,
+/// the header on row 3, typed and text cells, an empty row.
+fn inventory_xlsx(extra: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let percent = Format::new().set_num_format("0%");
+    let title = book.add_worksheet();
+    title.set_name("Read me").expect("name");
+    title.write_string(0, 0, "Not the inventory").expect("cell");
+    let sheet = book.add_worksheet();
+    sheet.set_name("AI systems").expect("name");
+    sheet.write_string(0, 0, "Inventory 2026").expect("cell");
+    for (c, h) in ["ID", "Tier", "N", "Share", "Reviewed", "Active", "Tags", "Notes"].iter().enumerate() {
+        sheet.write_string(2, c as u16, *h).expect("header");
+    }
+    // Row 4: typed cells.
+    sheet.write_string(3, 0, "s1").expect("cell");
+    sheet.write_string(3, 1, "High").expect("cell");
+    sheet.write_number(3, 2, 3).expect("cell");
+    sheet.write_number_with_format(3, 3, 0.25, &percent).expect("cell");
+    let reviewed = ExcelDateTime::from_ymd(2026, 1, 31).expect("date");
+    sheet.write_datetime_with_format(3, 4, &reviewed, &date).expect("cell");
+    sheet.write_boolean(3, 5, true).expect("cell");
+    sheet.write_string(3, 6, "a, b").expect("cell");
+    sheet.write_string(3, 7, "a note").expect("cell");
+    // Row 5: the same as texts, written as people write them.
+    sheet.write_string(4, 0, " s2 ").expect("cell");
+    sheet.write_string(4, 1, "LOW").expect("cell");
+    sheet.write_string(4, 2, "4").expect("cell");
+    sheet.write_string(4, 3, "12%").expect("cell");
+    sheet.write_string(4, 4, "2/1/2026").expect("cell");
+    sheet.write_string(4, 5, "yes").expect("cell");
+    // Row 6 is empty; row 7: a numeric key, "not recorded" tokens.
+    sheet.write_number(6, 0, 1001).expect("cell");
+    sheet.write_string(6, 1, "N/A").expect("cell");
+    sheet.write_string(6, 3, "n/a").expect("cell");
+    extra(sheet);
+    book.save_to_buffer().expect("workbook")
+}
+
+const SHEET_TOML: &str = r#"[[facts]]
+path = "inventory.xlsx"
+entity = "Sys"
+sheet = "AI systems"
+header_row = 3
+rename = { id = "ID", tier = "Tier", n = "N", share = "Share", reviewed = "Reviewed", active = "Active", tags = "Tags" }
+ignore = ["Notes"]
+ignore_case = true
+null = ["N/A"]
+date_format = "%m/%d/%Y"
+list_separator = ","
+"#;
+
+#[test]
+fn an_xlsx_sheet_loads_through_every_mapping_option() {
+    let dir = project("xlsx", SHEET_TOML, &[("inventory.xlsx", inventory_xlsx(|_| {}))]);
+    let engine = loaded(&dir);
+    assert_eq!(
+        rows(&engine),
+        [
+            "s1 | high | 3 | 0.25 | 2026-01-31 | true | [a, b]",
+            "s2 | low | 4 | 0.12 | 2026-02-01 | true | []",
+            "1001 | - | 0 | - | - | false | []",
+        ]
+    );
+}
+
+#[test]
+fn bad_cells_are_named_by_sheet_and_cell_and_typed_cells_say_what_they_are() {
+    let xlsx = inventory_xlsx(|sheet| {
+        sheet.write_string(7, 0, "s3").expect("cell");
+        sheet.write_string(7, 1, "Hihg").expect("cell");
+        sheet.write_number(7, 4, 45000).expect("cell");
+        sheet.write_string(7, 5, "maybe").expect("cell");
+        sheet.write_number(8, 0, 4).expect("cell");
+        sheet.write_string(8, 2, "many").expect("cell");
+    });
+    let dir = project("xlsx-bad", SHEET_TOML, &[("inventory.xlsx", xlsx)]);
+    let failure = refused(&dir);
+    let found = problems(&failure);
+    let shown: Vec<(Code, &str, &str)> = found.iter().map(|(c, m, n)| (*c, m.as_str(), n.as_str())).collect();
+    assert_eq!(
+        shown,
+        [
+            (Code::FactType, "column `Tier`: 1 value is not a `Tier` value (first: `Hihg`, 'AI systems'!B8)", ""),
+            (Code::FactType, "column `N`: 1 value is not a whole number (first: `many`, 'AI systems'!C9)", ""),
+            (
+                Code::FactType,
+                "column `Reviewed`: 1 value is not a date (%m/%d/%Y, or YYYY-MM-DD) (first: `45000` (a number), 'AI systems'!E8)",
+                ""
+            ),
+            (Code::FactType, "column `Active`: 1 value is not true or false (first: `maybe`, 'AI systems'!F8)", ""),
+            (Code::FactType, "`Hihg` is not a `Tier` value", "'AI systems'!B8"),
+            (Code::FactType, "`45000` (a number) is not a date (%m/%d/%Y, or YYYY-MM-DD)", "'AI systems'!E8"),
+            (Code::FactType, "`maybe` is not true or false", "'AI systems'!F8"),
+            (Code::FactType, "`many` is not a whole number", "'AI systems'!C9"),
+        ]
+    );
+    // The snippet's line is the sheet's row.
+    let text = aims_lang::diag::render(&failure.diagnostics, &failure.sources, Default::default());
+    assert!(text.contains("inventory.xlsx:8:"), "{text}");
+    assert!(text.contains("did you mean `high`"), "{text}");
+}
+
+#[test]
+fn sheets_headers_and_ranges_are_chosen_and_refused_clearly() {
+    let xlsx = inventory_xlsx(|_| {});
+    let add = |option: &str| SHEET_TOML.replace("header_row = 3\n", &format!("header_row = 3\n{option}\n"));
+    let cases = [
+        (
+            SHEET_TOML.replace("sheet = \"AI systems\"", "sheet = \"Systems\""),
+            "`inventory.xlsx`: it has no sheet `Systems`; its sheets are: Read me, AI systems",
+        ),
+        (
+            SHEET_TOML.replace("header_row = 3", "header_row = 2"),
+            "`inventory.xlsx`: row 2 of sheet `AI systems` is empty: it has no header",
+        ),
+        (
+            SHEET_TOML.replace("header_row = 3", "header_row = 0"),
+            "`inventory.xlsx`: `header_row` counts from 1, as the sheet does",
+        ),
+        (add("range = \"A3:F\""), "`inventory.xlsx`: `range = \"A3:F\"` is not a range of cells such as \"B3:F200\""),
+        (add("range = \"A10:F20\""), "`inventory.xlsx`: `header_row = 3` is outside the range"),
+    ];
+    for (toml, message) in cases {
+        let found = problems(&refused(&project("xlsx-choose", &toml, &[("inventory.xlsx", xlsx.clone())])));
+        assert_eq!((found[0].0, found[0].1.as_str()), (Code::FactSheet, message), "{toml}");
+    }
+    // A range that leaves out the columns it does not need loads.
+    let toml = SHEET_TOML.replace("ignore = [\"Notes\"]\n", "range = \"A3:G7\"\n");
+    let engine = loaded(&project("xlsx-range", &toml, &[("inventory.xlsx", xlsx.clone())]));
+    assert_eq!(rows(&engine).len(), 3);
+    // Without `sheet`, the first sheet is read: its header is not the inventory's.
+    let toml = SHEET_TOML.replace("sheet = \"AI systems\"\n", "").replace("header_row = 3\n", "");
+    let found = problems(&refused(&project("xlsx-first", &toml, &[("inventory.xlsx", xlsx)])));
+    assert!(
+        found.iter().any(|p| p.0 == Code::FactUnknownField && p.1 == "`Sys` has no field `Not the inventory`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn garbage_and_far_apart_cells_neither_crash_nor_hang() {
+    for (name, bytes) in [
+        ("zip", b"PK\x03\x04\x14\x00\x00\x00garbage".to_vec()),
+        ("text", b"id,tier\ns1,low\n".to_vec()),
+        ("empty", Vec::new()),
+        ("cfb", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00".to_vec()),
+    ] {
+        let toml = "[[facts]]\npath = \"inventory.xlsx\"\nentity = \"Sys\"\n";
+        let found = problems(&refused(&project(&format!("garbage-{name}"), toml, &[("inventory.xlsx", bytes)])));
+        assert_eq!(found.len(), 1, "{name}: {found:?}");
+        assert_eq!(found[0].0, Code::FactSheet, "{name}");
+        assert!(found[0].1.starts_with("`inventory.xlsx`: it is not a spreadsheet that can be read"), "{found:?}");
+    }
+    // Two cells 17 billion cells apart: read cell by cell, not as a rectangle.
+    let xlsx = inventory_xlsx(|sheet| {
+        sheet.write_string(1_048_575, 16_383, "far away").expect("cell");
+    });
+    let started = std::time::Instant::now();
+    let found = problems(&refused(&project("far", SHEET_TOML, &[("inventory.xlsx", xlsx.clone())])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (Code::FactSyntax, "'AI systems'!XFD1048576 holds a value, but its column has no header")
+    );
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    let toml = SHEET_TOML.replace("header_row = 3\n", "header_row = 3\nrange = \"A1:H100\"\n");
+    assert_eq!(rows(&loaded(&project("far-range", &toml, &[("inventory.xlsx", xlsx)]))).len(), 3);
+    // A sheet larger than the fact file limit stops at the limit.
+    let xlsx = inventory_xlsx(|sheet| {
+        for r in 10..3000u32 {
+            sheet.write_string(r, 0, format!("s{r}")).expect("cell");
+            sheet.write_string(r, 7, "x".repeat(50)).expect("cell");
+        }
+    });
+    let toml = format!("{SHEET_TOML}\n[limits]\nmax_fact_bytes = 100000\n");
+    let found = problems(&refused(&project("large", &toml, &[("inventory.xlsx", xlsx)])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (Code::FactSheet, "`inventory.xlsx`: its cells hold more than the limit of 100000 bytes")
+    );
+}
+
+/// A minimal OpenDocument spreadsheet: the zip of its `mimetype` and
+/// `content.xml`, as LibreOffice writes them.
+fn ods(rows: &[&str]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("mimetype", stored).expect("zip");
+        zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet").expect("zip");
+        zip.start_file("META-INF/manifest.xml", stored).expect("zip");
+        zip.write_all(
+            br#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">
+<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>"#,
+        )
+        .expect("zip");
+        zip.start_file("content.xml", stored).expect("zip");
+        let body: String = rows.iter().map(|r| format!("<table:table-row>{r}</table:table-row>")).collect();
+        write!(
+            zip,
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Inventory">{body}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        )
+        .expect("zip");
+        zip.finish().expect("zip");
+    }
+    out.into_inner()
+}
+
+fn text(s: &str) -> String {
+    format!("<table:table-cell office:value-type=\"string\"><text:p>{s}</text:p></table:table-cell>")
+}
+
+#[test]
+fn an_ods_sheet_loads_with_typed_cells() {
+    let header = ["id", "tier", "n", "reviewed", "active"].map(text).concat();
+    let row = format!(
+        "{}{}<table:table-cell office:value-type=\"float\" office:value=\"7\"><text:p>7</text:p></table:table-cell>\
+         <table:table-cell office:value-type=\"date\" office:date-value=\"2026-03-01\"><text:p>01/03/2026</text:p></table:table-cell>\
+         <table:table-cell office:value-type=\"boolean\" office:boolean-value=\"false\"><text:p>FALSE</text:p></table:table-cell>",
+        text("a"),
+        text("low")
+    );
+    let bad = format!("{}{}", text("b"), text("medium"));
+    let toml = "[[facts]]\npath = \"inventory.ods\"\nentity = \"Sys\"\n";
+    let engine = loaded(&project("ods", toml, &[("inventory.ods", ods(&[&header, &row]))]));
+    assert_eq!(rows(&engine), ["a | low | 7 | - | 2026-03-01 | false | []"]);
+    let found = problems(&refused(&project("ods-bad", toml, &[("inventory.ods", ods(&[&header, &row, &bad]))])));
+    assert_eq!(
+        found.iter().map(|p| (p.1.as_str(), p.2.as_str())).collect::<Vec<_>>(),
+        [("`medium` is not a `Tier` value", "Inventory!B3")]
+    );
+}
+
+/// A SQLite database with a `systems` table, rows out of key order.
+fn sqlite(dir_name: &str, extra: &str) -> Vec<u8> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("table_sources").join("db-build");
+    std::fs::create_dir_all(&dir).expect("folder");
+    let path = dir.join(format!("{dir_name}.sqlite"));
+    let _ = std::fs::remove_file(&path);
+    let conn = rusqlite::Connection::open(&path).expect("database");
+    conn.execute_batch(&format!(
+        "CREATE TABLE systems (id TEXT PRIMARY KEY, tier TEXT, n INTEGER, share REAL, reviewed DATE, active BOOLEAN, photo BLOB);\n\
+         INSERT INTO systems VALUES ('s2', 'low', 4, 0.5, '2026-02-01', 0, x'00ff');\n\
+         INSERT INTO systems VALUES ('s1', 'HIGH', 3, NULL, '01/31/2026', 1, NULL);\n{extra}"
+    ))
+    .expect("schema");
+    drop(conn);
+    std::fs::read(&path).expect("bytes")
+}
+
+const DB_TOML: &str = r#"[[facts]]
+path = "inventory.sqlite"
+entity = "Sys"
+table = "systems"
+ignore = ["photo"]
+ignore_case = true
+date_format = "%m/%d/%Y"
+"#;
+
+#[test]
+fn a_sqlite_table_loads_in_key_order_and_a_query_in_its_own() {
+    let engine = loaded(&project("sqlite", DB_TOML, &[("inventory.sqlite", sqlite("plain", ""))]));
+    assert_eq!(
+        rows(&engine),
+        ["s1 | high | 3 | - | 2026-01-31 | true | []", "s2 | low | 4 | 0.5 | 2026-02-01 | false | []"]
+    );
+    let toml = DB_TOML.replace("table = \"systems\"", "query = \"SELECT id, tier FROM systems ORDER BY id DESC\"");
+    let engine = loaded(&project("sqlite-query", &toml, &[("inventory.sqlite", sqlite("query", ""))]));
+    assert_eq!(rows(&engine), ["s2 | low | 0 | - | - | false | []", "s1 | high | 0 | - | - | false | []"]);
+}
+
+#[test]
+fn sqlite_types_are_checked_and_problems_name_the_query_column_and_row() {
+    // A text where SQLite let one be stored in an INTEGER column.
+    let db = sqlite("bad", "INSERT INTO systems VALUES ('s3', 'low', 'many', 2, '2026-13-01', 2, NULL);");
+    let found = problems(&refused(&project("sqlite-bad", DB_TOML, &[("inventory.sqlite", db)])));
+    let shown: Vec<(Code, &str, &str)> = found.iter().map(|(c, m, n)| (*c, m.as_str(), n.as_str())).collect();
+    assert_eq!(
+        shown,
+        [
+            (Code::FactType, "column `n`: 1 value is not a whole number (first: `many`, row 3, column `n` of table `systems`)", ""),
+            (Code::FactType, "column `reviewed`: 1 value is not a date (%m/%d/%Y, or YYYY-MM-DD) (first: `2026-13-01`, row 3, column `reviewed` of table `systems`)", ""),
+            (Code::FactType, "column `active`: 1 value is not true or false (first: `2` (a number), row 3, column `active` of table `systems`)", ""),
+            (Code::FactType, "`many` is not a whole number", "row 3, column `n` of table `systems`"),
+            (Code::FactType, "`2026-13-01` is not a date (%m/%d/%Y, or YYYY-MM-DD)", "row 3, column `reviewed` of table `systems`"),
+            (Code::FactType, "`2` (a number) is not true or false", "row 3, column `active` of table `systems`"),
+        ]
+    );
+    // A binary column mapped to a field is refused by its declared type.
+    let toml = DB_TOML.replace("ignore = [\"photo\"]", "rename = { tags = \"photo\" }");
+    let found = problems(&refused(&project("sqlite-blob", &toml, &[("inventory.sqlite", sqlite("blob", ""))])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (
+            Code::FactColumnType,
+            "column `photo` of table `systems` is `BLOB`, which cannot hold a list of a text (field `Sys.tags`)"
+        )
+    );
+    // A declared type that cannot be the field's: a date column for a number.
+    let toml = DB_TOML.replace("ignore = [\"photo\"]", "ignore = [\"photo\", \"n\"]\nrename = { n = \"reviewed\" }");
+    let found = problems(&refused(&project("sqlite-date", &toml, &[("inventory.sqlite", sqlite("date", ""))])));
+    assert_eq!(found[0].0, Code::FactColumnType, "{found:?}");
+}
+
+#[test]
+fn a_sqlite_source_cannot_write_attach_or_leave_the_project() {
+    for (name, query) in [
+        ("delete", "DELETE FROM systems RETURNING id"),
+        ("create", "CREATE TABLE x (a)"),
+        ("attach", "ATTACH DATABASE 'other.sqlite' AS other"),
+        ("missing", "SELECT * FROM nowhere"),
+    ] {
+        let toml = DB_TOML.replace("table = \"systems\"", &format!("query = \"{query}\""));
+        let dir = project(&format!("sqlite-{name}"), &toml, &[("inventory.sqlite", sqlite(name, ""))]);
+        let before = std::fs::read(dir.join("inventory.sqlite")).expect("bytes");
+        let found = problems(&refused(&dir));
+        assert_eq!(found[0].0, Code::FactDatabase, "{name}: {found:?}");
+        assert!(found[0].1.starts_with("`inventory.sqlite`: query `"), "{found:?}");
+        assert_eq!(std::fs::read(dir.join("inventory.sqlite")).expect("bytes"), before, "{name}");
+        assert!(!dir.join("other.sqlite").exists());
+    }
+    // Neither or both of `table` and `query`.
+    let toml = DB_TOML.replace("table = \"systems\"\n", "");
+    let found = problems(&refused(&project("sqlite-none", &toml, &[("inventory.sqlite", sqlite("none", ""))])));
+    assert_eq!(found[0].0, Code::FactDatabase);
+    // Garbage named .sqlite.
+    let found =
+        problems(&refused(&project("sqlite-garbage", DB_TOML, &[("inventory.sqlite", b"not a database".to_vec())])));
+    assert_eq!(found[0].0, Code::FactDatabase, "{found:?}");
+    // A link out of the project is not followed.
+    #[cfg(unix)]
+    {
+        let outside = project("sqlite-outside-target", DB_TOML, &[("inventory.sqlite", sqlite("outside", ""))]);
+        let dir = project("sqlite-link", DB_TOML, &[]);
+        std::os::unix::fs::symlink(outside.join("inventory.sqlite"), dir.join("inventory.sqlite")).expect("link");
+        let found = problems(&refused(&dir));
+        assert_eq!(found[0].0, Code::OutsideProject, "{found:?}");
+    }
+    // Options that do not apply to the source are refused.
+    let toml = SHEET_TOML.replace("ignore_case = true", "ignore_case = true\nencoding = \"windows-1252\"");
+    let found = problems(&refused(&project("xlsx-encoding", &toml, &[("inventory.xlsx", inventory_xlsx(|_| {}))])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (Code::ProjectConfig, "`encoding` of fact source `inventory.xlsx` applies to text files only")
+    );
+    let toml = DB_TOML.replace("table = \"systems\"", "table = \"systems\"\nsheet = \"x\"");
+    let found = problems(&refused(&project("sqlite-sheet", &toml, &[("inventory.sqlite", sqlite("sheet", ""))])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (Code::ProjectConfig, "`sheet` of fact source `inventory.sqlite` applies to spreadsheets only")
+    );
+}
+
+#[test]
+fn a_postgres_source_without_its_variable_is_refused_naming_it() {
+    let toml = "[[facts]]\npostgres = \"AIMS_TEST_NO_SUCH_VARIABLE\"\nentity = \"Sys\"\ntable = \"systems\"\n";
+    let found = problems(&refused(&project("pg-unset", toml, &[])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (
+            Code::FactDatabase,
+            "`postgres:AIMS_TEST_NO_SUCH_VARIABLE`: the environment variable `AIMS_TEST_NO_SUCH_VARIABLE` that names its connection is not set"
+        )
+    );
+}
