@@ -751,7 +751,7 @@ fn read(
             }
         }
         if row_ok {
-            rows.push((entity, Row { values: values.into(), origin: Origin::Row { file, span: line.span } }));
+            rows.push((entity, Row::new(values.into(), Origin::Row { file, span: line.span })));
         } else {
             let key = def.key.and_then(|k| {
                 let (cell, _) = columns[k as usize].and_then(|c| line.cells.get(c))?;
