@@ -533,14 +533,7 @@ fn mapping_of(section: Option<&FactSection>) -> Mapping {
             }
             .options(),
             columns: s.columns.iter().map(|(k, v)| (k.trim().to_string(), v.options())).collect(),
-            key: s
-                .key
-                .as_ref()
-                .map(OneOrMany::list)
-                .unwrap_or_default()
-                .iter()
-                .map(|k| k.trim().to_string())
-                .collect(),
+            key: s.key.as_ref().map(OneOrMany::list).unwrap_or_default().iter().map(|k| k.trim().to_string()).collect(),
             bad_values: s.bad_values.as_deref().and_then(crate::facts::quality::BadValues::named).unwrap_or_default(),
             label: s.label.clone(),
         })
