@@ -1,7 +1,5 @@
 //! `aims-syntax`: the lowest layer of the `aims` engine, in a crate of its
-//! own so that the layering is enforced by the compiler and the grammar's
-//! generated parser is not recompiled when the checker or the evaluator
-//! changes.
+//! own so that the compiler enforces the layering.
 //!
 //! It holds what every later stage reads and nothing that reads them:
 //! [`diag`], the one diagnostic type; [`syntax`], the grammar, the parser
