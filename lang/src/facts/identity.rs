@@ -38,10 +38,17 @@ pub fn content_id(program: &Program, values: &[Value]) -> String {
 
 /// `base`, or `base-2`, `base-3`… : the first that `taken` does not hold.
 pub fn disambiguated(base: String, taken: impl Fn(&str) -> bool) -> (String, u32) {
-    if !taken(&base) {
+    disambiguated_from(base, 1, taken)
+}
+
+/// As [`disambiguated`], knowing that `base` up to `base-{last}` are taken
+/// (`last` 1: only `base` may be), so that numbering N identical facts
+/// checks N names, not N² / 2.
+pub fn disambiguated_from(base: String, last: u32, taken: impl Fn(&str) -> bool) -> (String, u32) {
+    if last <= 1 && !taken(&base) {
         return (base, 1);
     }
-    let mut n = 2u32;
+    let mut n = last.max(1) + 1;
     loop {
         let id = format!("{base}-{n}");
         if !taken(&id) {
@@ -180,6 +187,9 @@ mod tests {
         let taken = ["#a".to_string(), "#a-2".to_string()];
         assert_eq!(disambiguated("#b".into(), |k| taken.iter().any(|t| t == k)), ("#b".into(), 1));
         assert_eq!(disambiguated("#a".into(), |k| taken.iter().any(|t| t == k)), ("#a-3".into(), 3));
+        // Starting after the last number given skips the names before it.
+        assert_eq!(disambiguated_from("#a".into(), 2, |k| taken.iter().any(|t| t == k)), ("#a-3".into(), 3));
+        assert_eq!(disambiguated_from("#b".into(), 1, |k| taken.iter().any(|t| t == k)), ("#b".into(), 1));
     }
 
     #[test]

@@ -214,6 +214,10 @@ pub struct FactStore {
     /// The cells that could not be read, in sources read with
     /// `bad_values = "unknown"` (see [`quality`]).
     pub quality: quality::DataQuality,
+    /// For facts without a key field: the last number given to the
+    /// identical facts of each (entity, hash), so that numbering many
+    /// identical facts stays linear.
+    numbered: hashbrown::HashMap<(u32, String), u32>,
 }
 
 impl FactStore {
@@ -235,7 +239,9 @@ impl FactStore {
         if key_field.is_none() {
             let base = identity::content_id(program, &row.values);
             let first = table.by_key.get(base.as_str()).copied();
-            let (id, _) = identity::disambiguated(base, |k| table.by_key.contains_key(k));
+            let last = self.numbered.entry((entity.index() as u32, base.clone())).or_insert(1);
+            let (id, n) = identity::disambiguated_from(base, *last, |k| table.by_key.contains_key(k));
+            *last = n;
             // An identical fact: this one is numbered (`#…-2`) and reported.
             if let Some(first) = first {
                 table.duplicates.push((first, index));
