@@ -470,7 +470,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
         let max = if yaml { limits.max_yaml_bytes } else { limits.max_fact_bytes };
         let declared = section.and_then(|s| s.encoding.as_deref()).and_then(crate::facts::encoding::named);
         match read_bytes(&path, max)
-            .and_then(|bytes| crate::facts::encoding::decode(&bytes, declared).map_err(ReadProblem::Undecodable))
+            .and_then(|bytes| crate::facts::encoding::decode(bytes, declared).map_err(ReadProblem::Undecodable))
         {
             Ok(text) => {
                 let file = files.sources.add_in_project(name, relative, text);

@@ -31,23 +31,35 @@ pub fn named(label: &str) -> Option<&'static Encoding> {
 }
 
 /// Decodes a fact file: by its byte order mark, else in the `declared`
-/// encoding, else as UTF-8.
-pub fn decode(bytes: &[u8], declared: Option<&'static Encoding>) -> Result<String, Undecodable> {
-    let (encoding, body, by_declaration) = match Encoding::for_bom(bytes) {
-        Some((encoding, mark)) => (encoding, &bytes[mark..], false),
+/// encoding, else as UTF-8. UTF-8 (the common case) takes the bytes over
+/// without copying them, so a large file is never held twice.
+pub fn decode(bytes: impl Into<Vec<u8>>, declared: Option<&'static Encoding>) -> Result<String, Undecodable> {
+    let mut bytes = bytes.into();
+    let (encoding, mark, by_declaration) = match Encoding::for_bom(&bytes) {
+        Some((encoding, mark)) => (encoding, mark, false),
         None => match declared {
-            Some(encoding) => (encoding, bytes, true),
-            None => (encoding_rs::UTF_8, bytes, false),
+            Some(encoding) => (encoding, 0, true),
+            None => (encoding_rs::UTF_8, 0, false),
         },
     };
-    if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(body) {
-        return Ok(text.into_owned());
+    if encoding == encoding_rs::UTF_8 {
+        bytes.drain(..mark);
+        return String::from_utf8(bytes).map_err(|e| undecodable(encoding, e.as_bytes(), by_declaration));
     }
+    let body = &bytes[mark..];
+    match encoding.decode_without_bom_handling_and_without_replacement(body) {
+        Some(text) => Ok(text.into_owned()),
+        None => Err(undecodable(encoding, body, by_declaration)),
+    }
+}
+
+/// Why `body` is not text in `encoding`: where, and what it may be instead.
+fn undecodable(encoding: &'static Encoding, body: &[u8], declared: bool) -> Undecodable {
     let (lossy, _) = encoding.decode_without_bom_handling(body);
     let lossy = lossy.into_owned();
     let at = lossy.find('\u{fffd}').unwrap_or(0);
     let guess = guess(body).filter(|g| !g.eq_ignore_ascii_case(encoding.name()));
-    Err(Undecodable { lossy, at, encoding: encoding.name(), declared: by_declaration, guess })
+    Undecodable { lossy, at, encoding: encoding.name(), declared, guess }
 }
 
 /// What encoding bytes that are not UTF-8 probably are: UTF-16 without a
@@ -89,12 +101,12 @@ mod tests {
         let text = "id,name\nscorer,Café – “smart”\n";
         let mut utf8 = b"\xef\xbb\xbf".to_vec();
         utf8.extend(text.as_bytes());
-        assert_eq!(decode(&utf8, None).as_deref(), Ok(text));
+        assert_eq!(decode(utf8.as_slice(), None).as_deref(), Ok(text));
         assert_eq!(decode(text.as_bytes(), None).as_deref(), Ok(text));
-        assert_eq!(decode(&utf16(text, false, true), None).as_deref(), Ok(text));
-        assert_eq!(decode(&utf16(text, true, true), None).as_deref(), Ok(text));
+        assert_eq!(decode(utf16(text, false, true), None).as_deref(), Ok(text));
+        assert_eq!(decode(utf16(text, true, true), None).as_deref(), Ok(text));
         // The mark wins over a declaration that disagrees.
-        assert_eq!(decode(&utf16(text, true, true), named("windows-1252")).as_deref(), Ok(text));
+        assert_eq!(decode(utf16(text, true, true), named("windows-1252")).as_deref(), Ok(text));
     }
 
     #[test]
@@ -104,7 +116,7 @@ mod tests {
         assert_eq!(decode(bytes, named("latin1")).as_deref(), Ok("id,name\nscorer,Café – “smart”\n"));
         let shift_jis = b"id,name\nscorer,\x83e\x83X\x83g\n";
         assert_eq!(decode(shift_jis, named("shift_jis")).as_deref(), Ok("id,name\nscorer,テスト\n"));
-        assert_eq!(decode(&utf16("a,b\n", false, false), named("utf-16le")).as_deref(), Ok("a,b\n"));
+        assert_eq!(decode(utf16("a,b\n", false, false), named("utf-16le")).as_deref(), Ok("a,b\n"));
         assert!(named("windows-1253x").is_none());
     }
 
@@ -112,13 +124,13 @@ mod tests {
     fn an_undeclared_encoding_is_guessed() {
         let latin = "id,name\nscorer,Caf\u{e9} scorer is the best caf\u{e9} in the r\u{e9}gion, d\u{e9}j\u{e0} vu\n";
         let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(latin);
-        let problem = decode(&bytes, None).expect_err("not UTF-8");
+        let problem = decode(bytes.as_ref(), None).expect_err("not UTF-8");
         assert_eq!((problem.encoding, problem.declared, problem.guess), ("UTF-8", false, Some("windows-1252")));
         assert_eq!(&problem.lossy[problem.at..problem.at + 3], "\u{fffd}");
         assert!(problem.lossy[..problem.at].ends_with("scorer,Caf"));
-        let problem = decode(&utf16(latin, false, false), None).expect_err("not UTF-8");
+        let problem = decode(utf16(latin, false, false), None).expect_err("not UTF-8");
         assert_eq!(problem.guess, Some("UTF-16LE"));
-        let problem = decode(&utf16(latin, true, false), None).expect_err("not UTF-8");
+        let problem = decode(utf16(latin, true, false), None).expect_err("not UTF-8");
         assert_eq!(problem.guess, Some("UTF-16BE"));
         // Bytes invalid in the declared encoding.
         let problem = decode(b"id\n\xff\xfe\xfd\n", named("shift_jis")).expect_err("not Shift_JIS");
