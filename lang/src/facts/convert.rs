@@ -885,13 +885,92 @@ pub(super) fn csv_rows(
     diags: &mut Vec<Diagnostic>,
     partial: &mut Partial,
 ) -> Vec<(EntityId, Row)> {
+    table_rows(csv_read, program, input, text, budget, diags, partial)
+}
+
+/// How a table (CSV, a sheet, a database) is read: rows into the vector,
+/// and whether every row was read (each good or with its problems reported).
+pub(super) type TableReader =
+    fn(&Program, &FactInput, &str, u64, &mut Vec<Diagnostic>, &mut Partial, &mut Vec<(EntityId, Row)>) -> bool;
+
+/// The rows `read` gives; when it could not read them all (and not
+/// because of the entity budget), the entity is marked unreadable so the
+/// checks across records know its keys are incomplete.
+pub(super) fn table_rows(
+    read: TableReader,
+    program: &Program,
+    input: &FactInput,
+    text: &str,
+    budget: u64,
+    diags: &mut Vec<Diagnostic>,
+    partial: &mut Partial,
+) -> Vec<(EntityId, Row)> {
     let mut rows = Vec::new();
     let entity = input.mapping.entity.as_deref().and_then(|name| program.entity_by_name(name));
-    let all_read = csv_read(program, input, text, budget, diags, partial, &mut rows);
+    let all_read = read(program, input, text, budget, diags, partial, &mut rows);
     if !all_read && !partial.too_many {
         partial.unreadable(entity);
     }
     rows
+}
+
+/// The entity a table source is mapped to, or an error: a table must name
+/// its entity (`source` says what it is, `noun` how aims.toml calls it).
+pub(super) fn mapped_entity(
+    program: &Program,
+    input: &FactInput,
+    source: &str,
+    noun: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<EntityId> {
+    let file = input.file;
+    let Some(entity_name) = &input.mapping.entity else {
+        diags.push(
+            Diagnostic::error(Code::FactUnknownEntity, format!("{source} must name its entity"))
+                .at_file(file, Span::default(), "which entity do these rows describe?")
+                .help(format!("set `entity = \"Name\"` for this {noun} in aims.toml")),
+        );
+        return None;
+    };
+    let Some(entity) = program.entity_by_name(entity_name) else {
+        let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
+        diags.push(
+            Diagnostic::error(Code::FactUnknownEntity, format!("unknown entity `{entity_name}`"))
+                .at_file(file, Span::default(), "mapped to an undeclared entity")
+                .suggest(entity_name, names.iter().copied(), Quote::Code),
+        );
+        return None;
+    };
+    Some(entity)
+}
+
+/// Column options (`[facts.columns.NAME]`) that name no field of `def`,
+/// each an error; whether there were none.
+pub(super) fn column_options_known(
+    def: &crate::ir::StructDef,
+    input: &FactInput,
+    noun: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let mut ok = true;
+    for column in input.mapping.columns.keys().filter(|c| !def.fields.iter().any(|f| f.name == **c)) {
+        let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
+        diags.push(
+            Diagnostic::error(
+                Code::FactUnknownField,
+                format!("`[facts.columns.{column}]`: `{}` has no field `{column}`", def.decl.name),
+            )
+            .at_file(input.file, Span::default(), format!("options of this {noun} in aims.toml"))
+            .suggest_or(
+                column,
+                names,
+                Quote::Code,
+                format!("`columns` are named by the entity's fields, not the {noun}'s headers"),
+            ),
+        );
+        ok = false;
+    }
+    ok
 }
 
 /// Whether every row was read (each good or with its problems reported).
@@ -905,22 +984,7 @@ fn csv_read(
     rows: &mut Vec<(EntityId, Row)>,
 ) -> bool {
     let file = input.file;
-    let Some(entity_name) = &input.mapping.entity else {
-        diags.push(
-            Diagnostic::error(Code::FactUnknownEntity, "a CSV fact file must name its entity")
-                .at_file(file, Span::default(), "which entity do these rows describe?")
-                .help("set `entity = \"Name\"` for this file in aims.toml"),
-        );
-        return false;
-    };
-    let Some(entity) = program.entity_by_name(entity_name) else {
-        let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
-        let d = Diagnostic::error(Code::FactUnknownEntity, format!("unknown entity `{entity_name}`"))
-            .at_file(file, Span::default(), "mapped to an undeclared entity")
-            .suggest(entity_name, names.iter().copied(), Quote::Code);
-        diags.push(d);
-        return false;
-    };
+    let Some(entity) = mapped_entity(program, input, "a CSV fact file", "file", diags) else { return false };
     if text.trim().is_empty() {
         diags.push(
             Diagnostic::error(Code::FactFile, "the fact file is empty")
@@ -995,23 +1059,7 @@ fn csv_read(
             ok = false;
         }
     }
-    for column in input.mapping.columns.keys().filter(|c| !def.fields.iter().any(|f| f.name == **c)) {
-        let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-        diags.push(
-            Diagnostic::error(
-                Code::FactUnknownField,
-                format!("`[facts.columns.{column}]`: `{}` has no field `{column}`", def.decl.name),
-            )
-            .at_file(file, Span::default(), "options of this file in aims.toml")
-            .suggest_or(
-                column,
-                names,
-                Quote::Code,
-                "`columns` are named by the entity's fields, not the file's headers",
-            ),
-        );
-        ok = false;
-    }
+    ok &= column_options_known(def, input, "file", diags);
     if !ok {
         return false;
     }

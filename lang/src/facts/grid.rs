@@ -23,7 +23,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::convert::{expected_name, missing, scalar_from_text, thousands, variant_names};
+use super::convert::{
+    column_options_known, expected_name, mapped_entity, missing, scalar_from_text, table_rows, thousands, variant_names,
+};
 use super::normalise::{CellReader, PercentFormat};
 use super::{FactInput, Origin, Partial, Row};
 use crate::diag::{Code, Diagnostic, FileId, Quote};
@@ -489,13 +491,7 @@ pub(super) fn rows(
     diags: &mut Vec<Diagnostic>,
     partial: &mut Partial,
 ) -> Vec<(EntityId, Row)> {
-    let mut rows = Vec::new();
-    let entity = input.mapping.entity.as_deref().and_then(|name| program.entity_by_name(name));
-    let all_read = read(program, input, text, budget, diags, partial, &mut rows);
-    if !all_read && !partial.too_many {
-        partial.unreadable(entity);
-    }
-    rows
+    table_rows(read, program, input, text, budget, diags, partial)
 }
 
 fn read(
@@ -508,21 +504,7 @@ fn read(
     rows: &mut Vec<(EntityId, Row)>,
 ) -> bool {
     let file = input.file;
-    let Some(entity_name) = &input.mapping.entity else {
-        diags.push(
-            Diagnostic::error(Code::FactUnknownEntity, "a spreadsheet or database source must name its entity")
-                .at_file(file, Span::default(), "which entity do these rows describe?")
-                .help("set `entity = \"Name\"` for this source in aims.toml"),
-        );
-        return false;
-    };
-    let Some(entity) = program.entity_by_name(entity_name) else {
-        let names: Vec<&str> = program.entities.iter().map(|e| e.decl.name.as_str()).collect();
-        diags.push(
-            Diagnostic::error(Code::FactUnknownEntity, format!("unknown entity `{entity_name}`"))
-                .at_file(file, Span::default(), "mapped to an undeclared entity")
-                .suggest(entity_name, names.iter().copied(), Quote::Code),
-        );
+    let Some(entity) = mapped_entity(program, input, "a spreadsheet or database source", "source", diags) else {
         return false;
     };
     let (meta, header, lines) = match parse_view(text) {
@@ -595,23 +577,7 @@ fn read(
             ok = false;
         }
     }
-    for column in input.mapping.columns.keys().filter(|c| !def.fields.iter().any(|f| f.name == **c)) {
-        let names: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-        diags.push(
-            Diagnostic::error(
-                Code::FactUnknownField,
-                format!("`[facts.columns.{column}]`: `{}` has no field `{column}`", def.decl.name),
-            )
-            .at_file(file, Span::default(), "options of this source in aims.toml")
-            .suggest_or(
-                column,
-                names,
-                Quote::Code,
-                "`columns` are named by the entity's fields, not the source's headers",
-            ),
-        );
-        ok = false;
-    }
+    ok &= column_options_known(def, input, "source", diags);
     let readers: Vec<CellReader> =
         def.fields.iter().map(|f| CellReader::new(&input.mapping.values, input.mapping.columns.get(&f.name))).collect();
     // The declared type of each column against its field (databases).

@@ -476,19 +476,7 @@ pub fn to_text(project: &str, framework: Framework, statement: &super::soa_detai
             let _ = writeln!(out, "{pad}waiver: {w}");
         }
     }
-    let rows = &statement.rows;
-    let count = |s: SoaStatus| rows.iter().filter(|e| e.row.status == s).count();
-    let _ = writeln!(
-        out,
-        "\n{} rows: {} applicable, {} excluded, {} not addressed; {} passing, {} failing, {} nothing to check",
-        rows.len(),
-        rows.iter().filter(|e| e.row.applicable).count(),
-        count(SoaStatus::Excluded),
-        count(SoaStatus::NotAddressed),
-        count(SoaStatus::Passing),
-        count(SoaStatus::Failing),
-        count(SoaStatus::NothingToCheck),
-    );
+    let _ = writeln!(out, "\n{}", super::soa_views::counts(statement));
     let planned: Vec<&super::action_plan::Action> =
         statement.rows.iter().chain(&statement.organisation_controls).filter_map(|e| e.row.plan.as_ref()).collect();
     if !planned.is_empty() {

@@ -47,13 +47,18 @@ pub fn evidence(e: &SoaEntry) -> Vec<String> {
 
 /// The totals line that closes every view.
 pub fn totals(statement: &Statement) -> String {
-    let rows = &statement.rows;
-    let count = |s: SoaStatus| rows.iter().filter(|e| e.row.status == s).count();
-    let all = rows.iter().chain(&statement.organisation_controls);
+    let all = statement.rows.iter().chain(&statement.organisation_controls);
     let planned = all.clone().filter(|e| e.row.plan.is_some()).count();
     let overdue = all.filter(|e| e.row.plan.as_ref().is_some_and(|p| p.overdue)).count();
+    format!("{}; {planned} with an open action plan, {overdue} of them overdue", counts(statement))
+}
+
+/// How many rows the statement has, by applicability and status.
+pub fn counts(statement: &Statement) -> String {
+    let rows = &statement.rows;
+    let count = |s: SoaStatus| rows.iter().filter(|e| e.row.status == s).count();
     format!(
-        "{} rows: {} applicable, {} excluded, {} not addressed; {} passing, {} failing, {} nothing to check; {planned} with an open action plan, {overdue} of them overdue",
+        "{} rows: {} applicable, {} excluded, {} not addressed; {} passing, {} failing, {} nothing to check",
         rows.len(),
         rows.iter().filter(|e| e.row.applicable).count(),
         count(SoaStatus::Excluded),
