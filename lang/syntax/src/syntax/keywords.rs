@@ -223,6 +223,14 @@ mod tests {
     }
 
     #[test]
+    fn declaration_keywords_start_with_a_lowercase_letter() {
+        // The parser's cutting of a file into declarations relies on it.
+        for keyword in DECLARATION_KEYWORDS {
+            assert!(keyword.as_bytes().first().is_some_and(u8::is_ascii_lowercase), "{keyword}");
+        }
+    }
+
+    #[test]
     fn keywords_match_the_grammar() {
         let grammar = include_str!("grammar.pest");
         let rules = rules(grammar);

@@ -289,7 +289,10 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
     let mut previous_was_doc = false;
     for line in crate::diag::split_lines_inclusive(text) {
         let is_doc = line.starts_with("///");
-        let starts_decl = DECLARATION_KEYWORDS.iter().any(|kw| {
+        // Every keyword starts with a lowercase letter: most lines (indented
+        // bodies, comments, braces) are settled by their first byte.
+        let starts_decl = line.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+            && DECLARATION_KEYWORDS.iter().any(|kw| {
             line.strip_prefix(kw)
                 .is_some_and(|rest| rest.chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_')))
         });
