@@ -5,6 +5,7 @@
 //! tests, or unformatted files; 2 errors in the policy or the facts; 3
 //! usage or I/O errors.
 
+mod allocator;
 mod cmd;
 
 use std::process::ExitCode;
@@ -13,11 +14,6 @@ use aims_lang::Date;
 use clap::{Parser, Subcommand};
 
 use cmd::{usage_error, EXIT_USAGE};
-
-// A first evaluation of a large inventory makes and drops millions of
-// small values; glibc's allocator spent a sixth of it in bookkeeping.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "aims", version, about = "An ISO/IEC 42001 AI management system as code")]
