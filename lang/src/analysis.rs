@@ -191,6 +191,48 @@ impl Analysis {
         self.with(|w| ide::outcomes::summary(w.db, w.ws, rule))
     }
 
+    /// [`Analysis::rule_summary`] of every control and audit of
+    /// [`Analysis::program`], in its order, asked on every core the engine
+    /// may use: after an edit most of the time goes into salsa checking
+    /// that each rule's memoized outcomes still hold, and the rules are
+    /// independent.
+    pub fn rule_summaries(&self) -> Cancellable<Vec<Option<Arc<RuleSummary>>>> {
+        let names: Vec<&str> = self.program()?.rules.iter().map(|r| r.decl.name.as_str()).collect();
+        let threads = crate::eval::threads(self.ws.threads(&self.db)).min(names.len().div_ceil(64)).max(1);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let ws = self.ws;
+        let work = |db: &Database| {
+            salsa::Cancelled::catch(AssertUnwindSafe(|| {
+                let mut done = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(name) = names.get(i) else { break };
+                    done.push((i, ide::outcomes::summary(db, ws, name)));
+                }
+                done
+            }))
+            .map_err(|_| Cancelled)
+        };
+        let mut all = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads)
+                .map(|_| {
+                    let handle = self.db.clone();
+                    scope.spawn(move || work(&handle))
+                })
+                .collect();
+            let mut all = work(&self.db)?;
+            for helper in helpers {
+                match helper.join() {
+                    Ok(done) => all.extend(done?),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Ok(all)
+        })?;
+        all.sort_by_key(|(i, _)| *i);
+        Ok(all.into_iter().map(|(_, summary)| summary).collect())
+    }
+
     /// The Annex A controls nothing addresses that an `exclude` at `range`
     /// of `file` can settle: every one on a `use iso42001`, one on a
     /// reference to it.
@@ -265,5 +307,31 @@ mod tests {
             analysis.formatted(file).expect("not cancelled").as_deref(),
             crate::format::format(POLICY).ok().as_deref()
         );
+    }
+
+    #[test]
+    fn the_summaries_of_all_rules_asked_on_several_threads_are_each_rules_summary_in_order() {
+        // 300 rules: enough for four threads to share them out.
+        let mut policy = String::from("entity S { id: Text key, n: Int }\n");
+        for i in 0..300 {
+            policy.push_str(&format!("control c{i} for s: S {{ require s.n >= {} }}\n", i % 12));
+        }
+        let rows: Vec<String> = (0..20).map(|i| format!(r#"{{ "id": "s{i}", "n": {} }}"#, i % 9)).collect();
+        let facts = format!(r#"{{ "S": [{}] }}"#, rows.join(", "));
+        let mut engine = Engine::from_texts("p.aims", &policy, &[("f.json", Format::Json, Mapping::default(), &facts)])
+            .expect("loads");
+        for threads in [1, 4] {
+            engine.set_eval_threads(Some(threads));
+            let analysis = engine.analysis();
+            let all = analysis.rule_summaries().expect("not cancelled");
+            let rules = &analysis.program().expect("not cancelled").rules;
+            assert_eq!(all.len(), 300);
+            for (rule, summary) in rules.iter().zip(&all) {
+                let one = analysis.rule_summary(&rule.decl.name).expect("not cancelled");
+                assert_eq!(summary, &one, "{}", rule.decl.name);
+            }
+            let failing = all.iter().flatten().filter(|s| s.fail > 0).count();
+            assert_eq!(failing, 300 - 25, "every rule but those that ask for n >= 0 fails for someone");
+        }
     }
 }

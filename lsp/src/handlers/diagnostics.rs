@@ -62,9 +62,10 @@ fn failing_rules(
     out: &mut HashMap<Uri, Vec<lsp::Diagnostic>>,
 ) -> Cancellable<()> {
     let program = snapshot.analysis.program()?;
-    for rule in &program.rules {
+    let summaries = snapshot.analysis.rule_summaries()?;
+    for (rule, summary) in program.rules.iter().zip(summaries) {
         let Some(uri) = snapshot.uri(rule.decl.name_span.file) else { continue };
-        let Some(summary) = snapshot.analysis.rule_summary(&rule.decl.name)? else { continue };
+        let Some(summary) = summary else { continue };
         if summary.fail == 0 {
             continue;
         }
