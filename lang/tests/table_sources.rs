@@ -453,3 +453,184 @@ fn a_postgres_source_without_its_variable_is_refused_naming_it() {
         )
     );
 }
+
+/// Use cases keyed by their agency and name, read in data-quality mode:
+/// the policy of the tests below, which every table source reads alike.
+const USES: &str = "enum Tier { low, high }\n\
+    entity Use { id: Text key, agency: Text, name: Text, tier: Tier, active: Bool = false }\n\
+    entity Note { who: Text, tier: Tier }\n\
+    control c for u: Use { require u.tier == low }\n";
+
+/// The rows of `Use`: a name repeated across agencies, a tier that is no
+/// tier (row 2) and a Bool that is none (row 3).
+const USE_ROWS: [[&str; 4]; 3] = [
+    ["Benefits", "Chatbot", "low", "yes"],
+    ["Health", "Chatbot", "Hihg", "no"],
+    ["Benefits", "Triage", "HIGH", "maybe"],
+];
+
+/// The options of a `Use` source: a composite key, a label, data-quality mode.
+const USE_OPTIONS: &str = "entity = \"Use\"\nkey = [\"agency\", \"name\"]\nlabel = \"{name} ({agency})\"\n\
+    bad_values = \"unknown\"\nignore_case = true\n";
+
+/// A project of the `USES` policy.
+fn uses_project(name: &str, toml: &str, files: &[(&str, Vec<u8>)]) -> PathBuf {
+    let dir = project(name, toml, files);
+    std::fs::write(dir.join("policy.aims"), USES).expect("policy");
+    dir
+}
+
+/// Every source reads the rows of `USE_ROWS` alike: keys made of two
+/// columns, labels, and the two bad cells unknown, each named by `places`
+/// (the tier of row 2, the Bool of row 3) as its source names cells.
+fn reads_uses_alike(dir: &Path, places: [&str; 2]) {
+    let engine = loaded(dir);
+    let program = engine.program();
+    let uses = program.entity_by_name("Use").expect("Use");
+    let facts = engine.facts();
+    let keys: Vec<String> = (0..facts.len(uses)).map(|r| facts.key_of(program, uses, r).to_string()).collect();
+    assert_eq!(keys, ["Benefits / Chatbot", "Health / Chatbot", "Benefits / Triage"]);
+    let labels: Vec<String> =
+        (0..3).map(|r| facts.row(uses, r).and_then(|row| row.label.clone()).unwrap_or_default().to_string()).collect();
+    assert_eq!(labels, ["Chatbot (Benefits)", "Chatbot (Health)", "Triage (Benefits)"]);
+    let unknown = |row: u32, field: usize| match facts.values(uses, row).map(|v| v[field].clone()) {
+        Some(Value::Unknown(u)) => u.to_string(),
+        other => format!("{other:?}"),
+    };
+    assert_eq!(unknown(1, 3), format!("unreadable: `Hihg` is not a `Tier` value, {}", places[0]));
+    assert_eq!(unknown(2, 4), format!("unreadable: `maybe` is not true or false, {}", places[1]));
+    assert_eq!(show(&facts.values(uses, 2).unwrap_or_default()[3]), "high", "the rest of the row is read");
+    let quality: Vec<(String, u64, Vec<String>)> = engine
+        .data_quality()
+        .columns
+        .iter()
+        .map(|c| (c.column.clone(), c.count, c.cells.iter().map(|cell| cell.location()).collect()))
+        .collect();
+    assert_eq!(
+        quality,
+        [("tier".to_string(), 1, vec![places[0].to_string()]), ("active".to_string(), 1, vec![places[1].to_string()])]
+    );
+    let warning = engine.warnings().iter().find(|w| w.code == Code::UnreadableCells).expect("W0031");
+    assert!(
+        warning.notes[0].ends_with(&format!("(first: `Hihg` is not a `Tier` value, {})", places[0])),
+        "{warning:?}"
+    );
+}
+
+fn uses_xlsx(extra: &[[&str; 4]]) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Uses").expect("name");
+    for (r, row) in
+        std::iter::once(&["agency", "name", "tier", "active"]).chain(USE_ROWS.iter()).chain(extra).enumerate()
+    {
+        for (c, cell) in row.iter().enumerate().filter(|(_, cell)| !cell.is_empty()) {
+            sheet.write_string(r as u32, c as u16, *cell).expect("cell");
+        }
+    }
+    // Notes without a key, two of them the same.
+    let notes = book.add_worksheet();
+    notes.set_name("Notes").expect("name");
+    for (r, row) in [["who", "tier"], ["ana", "low"], ["ana", "low"], ["bo", "high"]].iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            notes.write_string(r as u32, c as u16, *cell).expect("cell");
+        }
+    }
+    book.save_to_buffer().expect("workbook")
+}
+
+#[test]
+fn an_xlsx_source_has_composite_keys_labels_hashes_and_data_quality_mode() {
+    let toml = format!(
+        "[[facts]]\npath = \"uses.xlsx\"\nsheet = \"Uses\"\n{USE_OPTIONS}\n\
+         [[facts]]\npath = \"uses.xlsx\"\nsheet = \"Notes\"\nentity = \"Note\"\n"
+    );
+    let dir = uses_project("uses-xlsx", &toml, &[("uses.xlsx", uses_xlsx(&[]))]);
+    reads_uses_alike(&dir, ["Uses!C3", "Uses!D4"]);
+    // Facts without a key are named by a hash of their values; the same
+    // values twice are numbered, and warned of.
+    let engine = loaded(&dir);
+    let notes = engine.program().entity_by_name("Note").expect("Note");
+    let ids: Vec<String> = (0..3).map(|r| engine.facts().key_of(engine.program(), notes, r).to_string()).collect();
+    assert!(ids[0].starts_with('#') && ids[1] == format!("{}-2", ids[0]) && ids[2] != ids[0], "{ids:?}");
+    assert!(engine.warnings().iter().any(|w| w.code == Code::IdenticalFacts), "{:?}", engine.warnings());
+    // A part of the key not recorded stops the load, naming the cell.
+    let dir = uses_project("uses-xlsx-incomplete", &toml, &[("uses.xlsx", uses_xlsx(&[["", "Forms", "low", "no"]]))]);
+    let found = problems(&refused(&dir));
+    assert_eq!(
+        found.iter().map(|(c, m, n)| (*c, m.as_str(), n.as_str())).collect::<Vec<_>>(),
+        [(
+            Code::IncompleteKey,
+            "the key of this `Use` is incomplete: `agency` is not recorded",
+            "Uses!A5; the key is made of `agency` and `name`"
+        )]
+    );
+    // The key field cannot be a column too.
+    let both = toml.replace("ignore_case = true", "ignore_case = true\nrename = { id = \"name\" }");
+    let found = problems(&refused(&uses_project("uses-xlsx-both", &both, &[("uses.xlsx", uses_xlsx(&[]))])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (Code::IncompleteKey, "`id` is a column of this source and made by `key` too")
+    );
+}
+
+#[test]
+fn an_ods_source_has_composite_keys_labels_and_data_quality_mode() {
+    let rows: Vec<String> = std::iter::once(&["agency", "name", "tier", "active"])
+        .chain(USE_ROWS.iter())
+        .map(|row| row.iter().map(|c| text(c)).collect())
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let toml = format!("[[facts]]\npath = \"uses.ods\"\n{USE_OPTIONS}");
+    let dir = uses_project("uses-ods", &toml, &[("uses.ods", ods(&rows))]);
+    reads_uses_alike(&dir, ["Inventory!C3", "Inventory!D4"]);
+}
+
+#[test]
+fn a_sqlite_source_has_composite_keys_labels_and_data_quality_mode() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("table_sources").join("db-build");
+    std::fs::create_dir_all(&dir).expect("folder");
+    let path = dir.join("uses.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let conn = rusqlite::Connection::open(&path).expect("database");
+    conn.execute_batch("CREATE TABLE uses (agency TEXT, name TEXT, tier TEXT, active TEXT);").expect("schema");
+    for row in USE_ROWS {
+        conn.execute("INSERT INTO uses VALUES (?1, ?2, ?3, ?4)", row).expect("row");
+    }
+    drop(conn);
+    let query = "SELECT agency, name, tier, active FROM uses ORDER BY rowid";
+    let toml = format!("[[facts]]\npath = \"uses.sqlite\"\nquery = \"{query}\"\n{USE_OPTIONS}");
+    let dir = uses_project("uses-sqlite", &toml, &[("uses.sqlite", std::fs::read(&path).expect("bytes"))]);
+    reads_uses_alike(
+        &dir,
+        [&format!("row 2, column `tier` of query `{query}`"), &format!("row 3, column `active` of query `{query}`")],
+    );
+}
+
+#[test]
+fn a_genuine_xls_workbook_loads_with_sheet_header_row_and_range() {
+    // BIFF8, written by xlwt (fixtures/make_inventory_xls.py).
+    let xls = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inventory.xls")).expect("xls");
+    assert!(xls.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), "a compound file, as Excel 97-2003 writes");
+    let toml = "[[facts]]\npath = \"inventory.xls\"\nentity = \"Sys\"\nsheet = \"AI systems\"\nheader_row = 3\n\
+        range = \"A3:E16\"\nrename = { id = \"ID\", tier = \"Tier\", n = \"N\", reviewed = \"Reviewed\", active = \"Active\" }\n\
+        ignore_case = true\nnull = [\"N/A\"]\ndate_format = \"%m/%d/%Y\"\n";
+    let engine = loaded(&project("xls", toml, &[("inventory.xls", xls.clone())]));
+    let rows = rows(&engine);
+    assert_eq!(rows.len(), 13);
+    assert_eq!(
+        rows[..3],
+        [
+            "s1 | high | 3 | - | 2026-01-31 | true | []",
+            "s2 | high | 4 | - | 2026-05-05 | true | []",
+            "s3 | - | 5 | - | 2026-06-06 | false | []"
+        ]
+    );
+    // The whole sheet (the notes ignored) reaches the bad cell of row 17.
+    let toml = toml.replace("range = \"A3:E16\"", "ignore = [\"Notes\"]");
+    let found = problems(&refused(&project("xls-bad", &toml, &[("inventory.xls", xls)])));
+    assert_eq!(
+        found.iter().map(|(c, m, n)| (*c, m.as_str(), n.as_str())).collect::<Vec<_>>(),
+        [(Code::FactType, "`Hihg` is not a `Tier` value", "'AI systems'!B17")]
+    );
+}
