@@ -267,6 +267,11 @@ fn garbage_and_far_apart_cells_neither_crash_nor_hang() {
 /// A minimal OpenDocument spreadsheet: the zip of its `mimetype` and
 /// `content.xml`, as LibreOffice writes them.
 fn ods(rows: &[&str]) -> Vec<u8> {
+    ods_xml(&rows.iter().map(|r| format!("<table:table-row>{r}</table:table-row>")).collect::<String>())
+}
+
+/// An OpenDocument spreadsheet of the sheet's XML as given (its rows).
+fn ods_xml(body: &str) -> Vec<u8> {
     use std::io::Write;
     let mut out = std::io::Cursor::new(Vec::new());
     {
@@ -284,7 +289,6 @@ fn ods(rows: &[&str]) -> Vec<u8> {
         )
         .expect("zip");
         zip.start_file("content.xml", stored).expect("zip");
-        let body: String = rows.iter().map(|r| format!("<table:table-row>{r}</table:table-row>")).collect();
         write!(
             zip,
             r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -633,4 +637,42 @@ fn a_genuine_xls_workbook_loads_with_sheet_header_row_and_range() {
         found.iter().map(|(c, m, n)| (*c, m.as_str(), n.as_str())).collect::<Vec<_>>(),
         [(Code::FactType, "`Hihg` is not a `Tier` value", "'AI systems'!B17")]
     );
+}
+
+#[test]
+fn a_crafted_ods_is_refused_before_its_repeated_cells_are_laid_out() {
+    let header = format!("<table:table-row>{}</table:table-row>", ["id", "tier"].map(text).concat());
+    let toml = "[[facts]]\npath = \"inventory.ods\"\nentity = \"Sys\"\n";
+    // A few hundred bytes that calamine would lay out as 16 billion cells.
+    let huge = "<table:table-row table:number-rows-repeated=\"1000000\">\
+        <table:table-cell office:value-type=\"float\" office:value=\"1\" table:number-columns-repeated=\"16384\"/></table:table-row>";
+    let started = std::time::Instant::now();
+    let found =
+        problems(&refused(&project("ods-crafted", toml, &[("inventory.ods", ods_xml(&format!("{header}{huge}")))])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (
+            Code::FactSheet,
+            "`inventory.ods`: its sheets would lay out 16384032770 cells in memory (repeated rows and columns one by one), more than the limit of 536870912 bytes holds at 64 bytes a cell"
+        )
+    );
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    // Rows far apart: the empty rows between them are laid out too.
+    let value = format!("<table:table-row>{}{}</table:table-row>", text("a"), text("low"));
+    let apart = format!("{header}{value}<table:table-row table:number-rows-repeated=\"1048000\"/>{value}");
+    let small = format!("{toml}\n[limits]\nmax_fact_bytes = 1000000\n");
+    let found = problems(&refused(&project("ods-apart", &small, &[("inventory.ods", ods_xml(&apart))])));
+    assert_eq!(found[0].0, Code::FactSheet, "{found:?}");
+    assert!(found[0].1.contains("would lay out 2096012 cells"), "{found:?}");
+    // The empty rows and columns a spreadsheet program writes after the
+    // table cost nothing.
+    let padded = format!(
+        "<table:table-row>{}{}<table:table-cell table:number-columns-repeated=\"1022\"/></table:table-row>",
+        text("a"),
+        text("low")
+    );
+    let tail = "<table:table-row table:number-rows-repeated=\"1048573\"><table:table-cell table:number-columns-repeated=\"1024\"/></table:table-row>";
+    let engine =
+        loaded(&project("ods-padded", &small, &[("inventory.ods", ods_xml(&format!("{header}{padded}{tail}")))]));
+    assert_eq!(rows(&engine), ["a | low | 0 | - | - | false | []"]);
 }

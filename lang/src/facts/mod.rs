@@ -26,6 +26,7 @@ mod locate;
 pub mod normalise;
 pub mod quality;
 pub mod sheet;
+mod sheet_bounds;
 pub mod sql;
 mod stream;
 mod table;
