@@ -653,7 +653,7 @@ fn a_crafted_ods_is_refused_before_its_repeated_cells_are_laid_out() {
         (found[0].0, found[0].1.as_str()),
         (
             Code::FactSheet,
-            "`inventory.ods`: its sheets would lay out 16384032770 cells in memory (repeated rows and columns one by one), more than the limit of 536870912 bytes holds at 64 bytes a cell"
+            "`inventory.ods`: its sheets would lay out 16384032770 cells in memory, more than the limit of 536870912 bytes holds at 64 bytes a cell"
         )
     );
     assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
@@ -675,4 +675,34 @@ fn a_crafted_ods_is_refused_before_its_repeated_cells_are_laid_out() {
     let engine =
         loaded(&project("ods-padded", &small, &[("inventory.ods", ods_xml(&format!("{header}{padded}{tail}")))]));
     assert_eq!(rows(&engine), ["a | low | 0 | - | - | false | []"]);
+}
+
+#[test]
+fn a_crafted_xls_is_refused_before_calamine_reserves_what_it_declares() {
+    let xls = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inventory.xls")).expect("xls");
+    let toml = "[[facts]]\npath = \"inventory.xls\"\nentity = \"Sys\"\nsheet = \"AI systems\"\nheader_row = 3\n";
+    let find = |pattern: &[u8]| -> Vec<usize> {
+        (0..xls.len() - pattern.len()).filter(|&i| xls[i..].starts_with(pattern)).collect()
+    };
+    // The DIMENSIONS record of "AI systems" (rows 0 to 16, columns 0 to 5)
+    // declares 4 billion rows of 65,535 columns instead.
+    let dims = find(b"\x00\x02\x0e\x00\x00\x00\x00\x00\x11\x00\x00\x00\x00\x00\x06\x00");
+    assert_eq!(dims.len(), 1, "the fixture's DIMENSIONS record");
+    let mut crafted = xls.clone();
+    crafted[dims[0] + 8..dims[0] + 12].copy_from_slice(&[0xff; 4]);
+    crafted[dims[0] + 14..dims[0] + 16].copy_from_slice(&[0xff; 2]);
+    let started = std::time::Instant::now();
+    let found = problems(&refused(&project("xls-dims", toml, &[("inventory.xls", crafted)])));
+    assert_eq!(found[0].0, Code::FactSheet, "{found:?}");
+    assert!(found[0].1.starts_with("`inventory.xls`: its sheets would lay out 281470681677929 cells"), "{found:?}");
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    // Its last cell moved to the sheet's last row and column: the rectangle
+    // between the first cell and it is laid out.
+    let labels = find(b"\xfd\x00\x0a\x00\x10\x00\x01\x00");
+    assert_eq!(labels.len(), 1, "the fixture's `Hihg` at B17");
+    let mut crafted = xls.clone();
+    crafted[labels[0] + 4..labels[0] + 8].copy_from_slice(&[0xff, 0xff, 0xff, 0x00]);
+    let found = problems(&refused(&project("xls-far", toml, &[("inventory.xls", crafted)])));
+    assert_eq!(found[0].0, Code::FactSheet, "{found:?}");
+    assert!(found[0].1.contains("would lay out 16777"), "{found:?}");
 }

@@ -66,9 +66,10 @@ pub enum SheetError {
     #[error("its cells hold more than the limit of {0} bytes")]
     TooLarge(u64),
     /// Its sheets, read whole, would lay out more cells than the limit
-    /// holds (repeated rows and columns of an `.ods` file, one by one).
+    /// holds (repeated rows and columns of an `.ods` file one by one, the
+    /// room an `.xls` file's records declare).
     #[error(
-        "its sheets would lay out {cells} cells in memory (repeated rows and columns one by one), more than the limit of {limit} bytes holds at {CELL_BYTES} bytes a cell"
+        "its sheets would lay out {cells} cells in memory, more than the limit of {limit} bytes holds at {CELL_BYTES} bytes a cell"
     )]
     Sprawling {
         /// The cells counted.
@@ -138,8 +139,11 @@ pub fn read(bytes: &[u8], options: &SheetOptions, max: u64) -> Result<String, Sh
             sheet
         }
         Err(_) => {
-            // calamine reads an .ods file whole, repeated cells laid out one by one.
-            match super::sheet_bounds::check_ods(bytes, max) {
+            // calamine reads an .ods file whole, repeated cells laid out one
+            // by one; an .xls file asks for the room its records declare.
+            let checked =
+                super::sheet_bounds::check_ods(bytes, max).and_then(|()| super::sheet_bounds::check_xls(bytes, max));
+            match checked {
                 Ok(()) => {}
                 Err(Refusal::TooLarge) => return Err(SheetError::TooLarge(max)),
                 Err(Refusal::Cells(cells)) => return Err(SheetError::Sprawling { cells, limit: max }),
