@@ -706,3 +706,90 @@ fn a_crafted_xls_is_refused_before_calamine_reserves_what_it_declares() {
     assert_eq!(found[0].0, Code::FactSheet, "{found:?}");
     assert!(found[0].1.contains("would lay out 16777"), "{found:?}");
 }
+
+/// The data office's register of datasets in `examples/inventory`: a title
+/// row, the header on row 3, typed and text cells as people type them.
+fn inventory_datasets_xlsx() -> Vec<u8> {
+    let mut book = Workbook::new();
+    let date = Format::new().set_num_format("d mmm yyyy");
+    let sheet = book.add_worksheet();
+    sheet.set_name("Datasets").expect("name");
+    sheet.write_string(0, 0, "Data office register, exported 27 Feb 2026").expect("cell");
+    let header = ["Dataset", "Used by", "Personal data", "Last checked", "Owner", "Notes"];
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(2, c as u16, *h).expect("header");
+    }
+    let rows: [[&str; 6]; 4] = [
+        ["Applicant CVs", "HR / Résumé screening", "YES", "", "K. Osei", ""],
+        [
+            "Claims 2019-2025",
+            "Benefits / Fraud triage",
+            "Yes – special category",
+            "2/3/2026",
+            "",
+            "ask Legal who owns it",
+        ],
+        ["Camera footage", "Facilities / Camera analytics", "N/A", "", "Facilities desk", ""],
+        ["Leave FAQ", "HR / Chatbot", "no", "", "HR web team", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate().filter(|(_, cell)| !cell.is_empty()) {
+            sheet.write_string(3 + r as u32, c as u16, *cell).expect("cell");
+        }
+    }
+    // A date typed as a date, beside the text dates.
+    let checked = ExcelDateTime::from_ymd(2026, 1, 15).expect("date");
+    sheet.write_datetime_with_format(3, 3, &checked, &date).expect("cell");
+    book.save_to_buffer().expect("workbook")
+}
+
+/// The assessment tool's SQLite database in `examples/inventory`.
+fn inventory_assessments_sqlite(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let conn = rusqlite::Connection::open(path).expect("database");
+    conn.execute_batch(
+        "CREATE TABLE assessments (ref TEXT, use_case TEXT, completed TEXT, outcome TEXT, assessor TEXT);
+         INSERT INTO assessments VALUES
+           (' IA-2025-014', 'HR / Résumé screening', '3/1/2025', 'APPROVED', 'M. Silva'),
+           ('IA-2025-031 ', 'Benefits / Chatbot', '10/20/2025', 'Approved with conditions', 'M. Silva'),
+           ('IA-2026-002', 'Facilities / Forklift routing', '1/12/2026', 'rejected', 'J. Park');",
+    )
+    .expect("assessments");
+}
+
+/// `examples/inventory/facts/datasets.xlsx` and `assessments.sqlite` are
+/// what the generators above write: the same cells and rows (the bytes of
+/// a workbook hold the time it was written). `AIMS_BLESS=1` writes them.
+#[test]
+fn the_inventory_examples_workbook_and_database_are_what_the_generators_write() {
+    let facts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/inventory/facts");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("table_sources").join("inventory-generated");
+    std::fs::create_dir_all(&dir).expect("folder");
+    let workbook = inventory_datasets_xlsx();
+    inventory_assessments_sqlite(&dir.join("assessments.sqlite"));
+    if std::env::var_os("AIMS_BLESS").is_some() {
+        std::fs::write(facts.join("datasets.xlsx"), &workbook).expect("write the workbook");
+        std::fs::copy(dir.join("assessments.sqlite"), facts.join("assessments.sqlite")).expect("write the database");
+    }
+    let options = aims_lang::facts::sheet::SheetOptions { sheet: Some("Datasets".into()), ..Default::default() };
+    let view = |bytes: &[u8]| aims_lang::facts::sheet::read(bytes, &options, 1 << 20).expect("the sheet reads");
+    let committed = std::fs::read(facts.join("datasets.xlsx")).expect("datasets.xlsx is committed");
+    assert_eq!(view(&committed), view(&workbook), "datasets.xlsx differs from what the generator writes");
+    let rows = |path: &Path| -> Vec<Vec<String>> {
+        let conn = rusqlite::Connection::open(path).expect("database");
+        let mut statement = conn.prepare("SELECT * FROM assessments ORDER BY rowid").expect("query");
+        let found = statement
+            .query_map([], |row| (0..5).map(|i| row.get::<_, String>(i)).collect::<Result<Vec<_>, _>>())
+            .expect("rows")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("texts");
+        found
+    };
+    let schema = |path: &Path| -> String {
+        let conn = rusqlite::Connection::open(path).expect("database");
+        conn.query_row("SELECT group_concat(sql, ';') FROM sqlite_master", [], |r| r.get(0)).expect("schema")
+    };
+    let committed = facts.join("assessments.sqlite");
+    assert_eq!(rows(&committed), rows(&dir.join("assessments.sqlite")), "assessments.sqlite differs");
+    assert_eq!(schema(&committed), schema(&dir.join("assessments.sqlite")));
+}
