@@ -580,6 +580,9 @@ fn read_sheet(path: &Path, section: Option<&FactSection>, max: u64) -> Result<St
             SheetError::NoHeader(_) => "set `header_row` (counted from 1) or `range` to where the table is",
             SheetError::Unreadable { .. } => "open and save it again in a spreadsheet program",
             SheetError::TooLarge(_) => "set `range` to the table's cells, or raise `max_fact_bytes` in `[limits]`",
+            SheetError::Sprawling { .. } => {
+                "open and save it again in a spreadsheet program (which keeps only the cells in use), or raise `max_fact_bytes` in `[limits]`"
+            }
         };
         TableProblem::Refused(Code::FactSheet, e.to_string(), help.into())
     })

@@ -248,6 +248,57 @@ fn a_postgres_table_and_query_load_read_only_with_their_types_checked() {
         ]
     );
 
+    // Composite keys, labels and data-quality mode, as for every table source.
+    client
+        .batch_execute(
+            "CREATE TABLE uses (n serial, agency text, name text, tier text, active text);
+             INSERT INTO uses (agency, name, tier, active) VALUES
+               ('Benefits', 'Chatbot', 'low', 'yes'), ('Health', 'Chatbot', 'Hihg', 'no'),
+               ('Benefits', 'Triage', 'HIGH', 'maybe');",
+        )
+        .expect("uses");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("postgres_sources").join("uses");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("project folder");
+    std::fs::write(
+        dir.join("policy.aims"),
+        "enum Tier { low, high }\nentity Use { id: Text key, agency: Text, name: Text, tier: Tier, active: Bool = false }\n\
+         control c for u: Use { require u.tier == low }\n",
+    )
+    .expect("policy");
+    let query = "SELECT agency, name, tier, active FROM uses ORDER BY n";
+    std::fs::write(
+        dir.join("aims.toml"),
+        format!(
+            "[[facts]]\npostgres = \"AIMS_TEST_PG\"\nquery = \"{query}\"\nentity = \"Use\"\nkey = [\"agency\", \"name\"]\n\
+             label = \"{{name}} ({{agency}})\"\nbad_values = \"unknown\"\nignore_case = true\n"
+        ),
+    )
+    .expect("aims.toml");
+    let engine = load(&dir).unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+    let uses = engine.program().entity_by_name("Use").expect("Use");
+    let facts = engine.facts();
+    let named: Vec<(String, String)> = (0..facts.len(uses))
+        .map(|r| {
+            let label = facts.row(uses, r).and_then(|row| row.label.clone()).unwrap_or_default();
+            (facts.key_of(engine.program(), uses, r).to_string(), label.to_string())
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("Benefits / Chatbot".to_string(), "Chatbot (Benefits)".to_string()),
+            ("Health / Chatbot".to_string(), "Chatbot (Health)".to_string()),
+            ("Benefits / Triage".to_string(), "Triage (Benefits)".to_string()),
+        ]
+    );
+    let places: Vec<String> =
+        engine.data_quality().columns.iter().flat_map(|c| c.cells.iter().map(|cell| cell.location())).collect();
+    assert_eq!(
+        places,
+        [format!("row 2, column `tier` of query `{query}`"), format!("row 3, column `active` of query `{query}`")]
+    );
+
     // Read-only: a writing query fails and changes nothing.
     let dir = project("write", "query = \"DELETE FROM systems RETURNING id, tier\"");
     let found = problems(&dir);

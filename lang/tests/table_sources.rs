@@ -267,6 +267,11 @@ fn garbage_and_far_apart_cells_neither_crash_nor_hang() {
 /// A minimal OpenDocument spreadsheet: the zip of its `mimetype` and
 /// `content.xml`, as LibreOffice writes them.
 fn ods(rows: &[&str]) -> Vec<u8> {
+    ods_xml(&rows.iter().map(|r| format!("<table:table-row>{r}</table:table-row>")).collect::<String>())
+}
+
+/// An OpenDocument spreadsheet of the sheet's XML as given (its rows).
+fn ods_xml(body: &str) -> Vec<u8> {
     use std::io::Write;
     let mut out = std::io::Cursor::new(Vec::new());
     {
@@ -284,7 +289,6 @@ fn ods(rows: &[&str]) -> Vec<u8> {
         )
         .expect("zip");
         zip.start_file("content.xml", stored).expect("zip");
-        let body: String = rows.iter().map(|r| format!("<table:table-row>{r}</table:table-row>")).collect();
         write!(
             zip,
             r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -452,4 +456,340 @@ fn a_postgres_source_without_its_variable_is_refused_naming_it() {
             "`postgres:AIMS_TEST_NO_SUCH_VARIABLE`: the environment variable `AIMS_TEST_NO_SUCH_VARIABLE` that names its connection is not set"
         )
     );
+}
+
+/// Use cases keyed by their agency and name, read in data-quality mode:
+/// the policy of the tests below, which every table source reads alike.
+const USES: &str = "enum Tier { low, high }\n\
+    entity Use { id: Text key, agency: Text, name: Text, tier: Tier, active: Bool = false }\n\
+    entity Note { who: Text, tier: Tier }\n\
+    control c for u: Use { require u.tier == low }\n";
+
+/// The rows of `Use`: a name repeated across agencies, a tier that is no
+/// tier (row 2) and a Bool that is none (row 3).
+const USE_ROWS: [[&str; 4]; 3] = [
+    ["Benefits", "Chatbot", "low", "yes"],
+    ["Health", "Chatbot", "Hihg", "no"],
+    ["Benefits", "Triage", "HIGH", "maybe"],
+];
+
+/// The options of a `Use` source: a composite key, a label, data-quality mode.
+const USE_OPTIONS: &str = "entity = \"Use\"\nkey = [\"agency\", \"name\"]\nlabel = \"{name} ({agency})\"\n\
+    bad_values = \"unknown\"\nignore_case = true\n";
+
+/// A project of the `USES` policy.
+fn uses_project(name: &str, toml: &str, files: &[(&str, Vec<u8>)]) -> PathBuf {
+    let dir = project(name, toml, files);
+    std::fs::write(dir.join("policy.aims"), USES).expect("policy");
+    dir
+}
+
+/// Every source reads the rows of `USE_ROWS` alike: keys made of two
+/// columns, labels, and the two bad cells unknown, each named by `places`
+/// (the tier of row 2, the Bool of row 3) as its source names cells.
+fn reads_uses_alike(dir: &Path, places: [&str; 2]) {
+    let engine = loaded(dir);
+    let program = engine.program();
+    let uses = program.entity_by_name("Use").expect("Use");
+    let facts = engine.facts();
+    let keys: Vec<String> = (0..facts.len(uses)).map(|r| facts.key_of(program, uses, r).to_string()).collect();
+    assert_eq!(keys, ["Benefits / Chatbot", "Health / Chatbot", "Benefits / Triage"]);
+    let labels: Vec<String> =
+        (0..3).map(|r| facts.row(uses, r).and_then(|row| row.label.clone()).unwrap_or_default().to_string()).collect();
+    assert_eq!(labels, ["Chatbot (Benefits)", "Chatbot (Health)", "Triage (Benefits)"]);
+    let unknown = |row: u32, field: usize| match facts.values(uses, row).map(|v| v[field].clone()) {
+        Some(Value::Unknown(u)) => u.to_string(),
+        other => format!("{other:?}"),
+    };
+    assert_eq!(unknown(1, 3), format!("unreadable: `Hihg` is not a `Tier` value, {}", places[0]));
+    assert_eq!(unknown(2, 4), format!("unreadable: `maybe` is not true or false, {}", places[1]));
+    assert_eq!(show(&facts.values(uses, 2).unwrap_or_default()[3]), "high", "the rest of the row is read");
+    let quality: Vec<(String, u64, Vec<String>)> = engine
+        .data_quality()
+        .columns
+        .iter()
+        .map(|c| (c.column.clone(), c.count, c.cells.iter().map(|cell| cell.location()).collect()))
+        .collect();
+    assert_eq!(
+        quality,
+        [("tier".to_string(), 1, vec![places[0].to_string()]), ("active".to_string(), 1, vec![places[1].to_string()])]
+    );
+    let warning = engine.warnings().iter().find(|w| w.code == Code::UnreadableCells).expect("W0031");
+    assert!(
+        warning.notes[0].ends_with(&format!("(first: `Hihg` is not a `Tier` value, {})", places[0])),
+        "{warning:?}"
+    );
+}
+
+fn uses_xlsx(extra: &[[&str; 4]]) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Uses").expect("name");
+    for (r, row) in
+        std::iter::once(&["agency", "name", "tier", "active"]).chain(USE_ROWS.iter()).chain(extra).enumerate()
+    {
+        for (c, cell) in row.iter().enumerate().filter(|(_, cell)| !cell.is_empty()) {
+            sheet.write_string(r as u32, c as u16, *cell).expect("cell");
+        }
+    }
+    // Notes without a key, two of them the same.
+    let notes = book.add_worksheet();
+    notes.set_name("Notes").expect("name");
+    for (r, row) in [["who", "tier"], ["ana", "low"], ["ana", "low"], ["bo", "high"]].iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            notes.write_string(r as u32, c as u16, *cell).expect("cell");
+        }
+    }
+    book.save_to_buffer().expect("workbook")
+}
+
+#[test]
+fn an_xlsx_source_has_composite_keys_labels_hashes_and_data_quality_mode() {
+    let toml = format!(
+        "[[facts]]\npath = \"uses.xlsx\"\nsheet = \"Uses\"\n{USE_OPTIONS}\n\
+         [[facts]]\npath = \"uses.xlsx\"\nsheet = \"Notes\"\nentity = \"Note\"\n"
+    );
+    let dir = uses_project("uses-xlsx", &toml, &[("uses.xlsx", uses_xlsx(&[]))]);
+    reads_uses_alike(&dir, ["Uses!C3", "Uses!D4"]);
+    // Facts without a key are named by a hash of their values; the same
+    // values twice are numbered, and warned of.
+    let engine = loaded(&dir);
+    let notes = engine.program().entity_by_name("Note").expect("Note");
+    let ids: Vec<String> = (0..3).map(|r| engine.facts().key_of(engine.program(), notes, r).to_string()).collect();
+    assert!(ids[0].starts_with('#') && ids[1] == format!("{}-2", ids[0]) && ids[2] != ids[0], "{ids:?}");
+    assert!(engine.warnings().iter().any(|w| w.code == Code::IdenticalFacts), "{:?}", engine.warnings());
+    // A part of the key not recorded stops the load, naming the cell.
+    let dir = uses_project("uses-xlsx-incomplete", &toml, &[("uses.xlsx", uses_xlsx(&[["", "Forms", "low", "no"]]))]);
+    let found = problems(&refused(&dir));
+    assert_eq!(
+        found.iter().map(|(c, m, n)| (*c, m.as_str(), n.as_str())).collect::<Vec<_>>(),
+        [(
+            Code::IncompleteKey,
+            "the key of this `Use` is incomplete: `agency` is not recorded",
+            "Uses!A5; the key is made of `agency` and `name`"
+        )]
+    );
+    // The key field cannot be a column too.
+    let both = toml.replace("ignore_case = true", "ignore_case = true\nrename = { id = \"name\" }");
+    let found = problems(&refused(&uses_project("uses-xlsx-both", &both, &[("uses.xlsx", uses_xlsx(&[]))])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (Code::IncompleteKey, "`id` is a column of this source and made by `key` too")
+    );
+}
+
+#[test]
+fn an_ods_source_has_composite_keys_labels_and_data_quality_mode() {
+    let rows: Vec<String> = std::iter::once(&["agency", "name", "tier", "active"])
+        .chain(USE_ROWS.iter())
+        .map(|row| row.iter().map(|c| text(c)).collect())
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let toml = format!("[[facts]]\npath = \"uses.ods\"\n{USE_OPTIONS}");
+    let dir = uses_project("uses-ods", &toml, &[("uses.ods", ods(&rows))]);
+    reads_uses_alike(&dir, ["Inventory!C3", "Inventory!D4"]);
+}
+
+#[test]
+fn a_sqlite_source_has_composite_keys_labels_and_data_quality_mode() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("table_sources").join("db-build");
+    std::fs::create_dir_all(&dir).expect("folder");
+    let path = dir.join("uses.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let conn = rusqlite::Connection::open(&path).expect("database");
+    conn.execute_batch("CREATE TABLE uses (agency TEXT, name TEXT, tier TEXT, active TEXT);").expect("schema");
+    for row in USE_ROWS {
+        conn.execute("INSERT INTO uses VALUES (?1, ?2, ?3, ?4)", row).expect("row");
+    }
+    drop(conn);
+    let query = "SELECT agency, name, tier, active FROM uses ORDER BY rowid";
+    let toml = format!("[[facts]]\npath = \"uses.sqlite\"\nquery = \"{query}\"\n{USE_OPTIONS}");
+    let dir = uses_project("uses-sqlite", &toml, &[("uses.sqlite", std::fs::read(&path).expect("bytes"))]);
+    reads_uses_alike(
+        &dir,
+        [&format!("row 2, column `tier` of query `{query}`"), &format!("row 3, column `active` of query `{query}`")],
+    );
+}
+
+#[test]
+fn a_genuine_xls_workbook_loads_with_sheet_header_row_and_range() {
+    // BIFF8, written by xlwt (fixtures/make_inventory_xls.py).
+    let xls = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inventory.xls")).expect("xls");
+    assert!(xls.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), "a compound file, as Excel 97-2003 writes");
+    let toml = "[[facts]]\npath = \"inventory.xls\"\nentity = \"Sys\"\nsheet = \"AI systems\"\nheader_row = 3\n\
+        range = \"A3:E16\"\nrename = { id = \"ID\", tier = \"Tier\", n = \"N\", reviewed = \"Reviewed\", active = \"Active\" }\n\
+        ignore_case = true\nnull = [\"N/A\"]\ndate_format = \"%m/%d/%Y\"\n";
+    let engine = loaded(&project("xls", toml, &[("inventory.xls", xls.clone())]));
+    let rows = rows(&engine);
+    assert_eq!(rows.len(), 13);
+    assert_eq!(
+        rows[..3],
+        [
+            "s1 | high | 3 | - | 2026-01-31 | true | []",
+            "s2 | high | 4 | - | 2026-05-05 | true | []",
+            "s3 | - | 5 | - | 2026-06-06 | false | []"
+        ]
+    );
+    // The whole sheet (the notes ignored) reaches the bad cell of row 17.
+    let toml = toml.replace("range = \"A3:E16\"", "ignore = [\"Notes\"]");
+    let found = problems(&refused(&project("xls-bad", &toml, &[("inventory.xls", xls)])));
+    assert_eq!(
+        found.iter().map(|(c, m, n)| (*c, m.as_str(), n.as_str())).collect::<Vec<_>>(),
+        [(Code::FactType, "`Hihg` is not a `Tier` value", "'AI systems'!B17")]
+    );
+}
+
+#[test]
+fn a_crafted_ods_is_refused_before_its_repeated_cells_are_laid_out() {
+    let header = format!("<table:table-row>{}</table:table-row>", ["id", "tier"].map(text).concat());
+    let toml = "[[facts]]\npath = \"inventory.ods\"\nentity = \"Sys\"\n";
+    // A few hundred bytes that calamine would lay out as 16 billion cells.
+    let huge = "<table:table-row table:number-rows-repeated=\"1000000\">\
+        <table:table-cell office:value-type=\"float\" office:value=\"1\" table:number-columns-repeated=\"16384\"/></table:table-row>";
+    let started = std::time::Instant::now();
+    let found =
+        problems(&refused(&project("ods-crafted", toml, &[("inventory.ods", ods_xml(&format!("{header}{huge}")))])));
+    assert_eq!(
+        (found[0].0, found[0].1.as_str()),
+        (
+            Code::FactSheet,
+            "`inventory.ods`: its sheets would lay out 16384032770 cells in memory, more than the limit of 536870912 bytes holds at 64 bytes a cell"
+        )
+    );
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    // Rows far apart: the empty rows between them are laid out too.
+    let value = format!("<table:table-row>{}{}</table:table-row>", text("a"), text("low"));
+    let apart = format!("{header}{value}<table:table-row table:number-rows-repeated=\"1048000\"/>{value}");
+    let small = format!("{toml}\n[limits]\nmax_fact_bytes = 1000000\n");
+    let found = problems(&refused(&project("ods-apart", &small, &[("inventory.ods", ods_xml(&apart))])));
+    assert_eq!(found[0].0, Code::FactSheet, "{found:?}");
+    assert!(found[0].1.contains("would lay out 2096012 cells"), "{found:?}");
+    // The empty rows and columns a spreadsheet program writes after the
+    // table cost nothing.
+    let padded = format!(
+        "<table:table-row>{}{}<table:table-cell table:number-columns-repeated=\"1022\"/></table:table-row>",
+        text("a"),
+        text("low")
+    );
+    let tail = "<table:table-row table:number-rows-repeated=\"1048573\"><table:table-cell table:number-columns-repeated=\"1024\"/></table:table-row>";
+    let engine =
+        loaded(&project("ods-padded", &small, &[("inventory.ods", ods_xml(&format!("{header}{padded}{tail}")))]));
+    assert_eq!(rows(&engine), ["a | low | 0 | - | - | false | []"]);
+}
+
+#[test]
+fn a_crafted_xls_is_refused_before_calamine_reserves_what_it_declares() {
+    let xls = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inventory.xls")).expect("xls");
+    let toml = "[[facts]]\npath = \"inventory.xls\"\nentity = \"Sys\"\nsheet = \"AI systems\"\nheader_row = 3\n";
+    let find = |pattern: &[u8]| -> Vec<usize> {
+        (0..xls.len() - pattern.len()).filter(|&i| xls[i..].starts_with(pattern)).collect()
+    };
+    // The DIMENSIONS record of "AI systems" (rows 0 to 16, columns 0 to 5)
+    // declares 4 billion rows of 65,535 columns instead.
+    let dims = find(b"\x00\x02\x0e\x00\x00\x00\x00\x00\x11\x00\x00\x00\x00\x00\x06\x00");
+    assert_eq!(dims.len(), 1, "the fixture's DIMENSIONS record");
+    let mut crafted = xls.clone();
+    crafted[dims[0] + 8..dims[0] + 12].copy_from_slice(&[0xff; 4]);
+    crafted[dims[0] + 14..dims[0] + 16].copy_from_slice(&[0xff; 2]);
+    let started = std::time::Instant::now();
+    let found = problems(&refused(&project("xls-dims", toml, &[("inventory.xls", crafted)])));
+    assert_eq!(found[0].0, Code::FactSheet, "{found:?}");
+    assert!(found[0].1.starts_with("`inventory.xls`: its sheets would lay out 281470681677929 cells"), "{found:?}");
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+    // Its last cell moved to the sheet's last row and column: the rectangle
+    // between the first cell and it is laid out.
+    let labels = find(b"\xfd\x00\x0a\x00\x10\x00\x01\x00");
+    assert_eq!(labels.len(), 1, "the fixture's `Hihg` at B17");
+    let mut crafted = xls.clone();
+    crafted[labels[0] + 4..labels[0] + 8].copy_from_slice(&[0xff, 0xff, 0xff, 0x00]);
+    let found = problems(&refused(&project("xls-far", toml, &[("inventory.xls", crafted)])));
+    assert_eq!(found[0].0, Code::FactSheet, "{found:?}");
+    assert!(found[0].1.contains("would lay out 16777"), "{found:?}");
+}
+
+/// The data office's register of datasets in `examples/inventory`: a title
+/// row, the header on row 3, typed and text cells as people type them.
+fn inventory_datasets_xlsx() -> Vec<u8> {
+    let mut book = Workbook::new();
+    let date = Format::new().set_num_format("d mmm yyyy");
+    let sheet = book.add_worksheet();
+    sheet.set_name("Datasets").expect("name");
+    sheet.write_string(0, 0, "Data office register, exported 27 Feb 2026").expect("cell");
+    let header = ["Dataset", "Used by", "Personal data", "Last checked", "Owner", "Notes"];
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(2, c as u16, *h).expect("header");
+    }
+    let rows: [[&str; 6]; 4] = [
+        ["Applicant CVs", "HR / Résumé screening", "YES", "", "K. Osei", ""],
+        [
+            "Claims 2019-2025",
+            "Benefits / Fraud triage",
+            "Yes – special category",
+            "2/3/2026",
+            "",
+            "ask Legal who owns it",
+        ],
+        ["Camera footage", "Facilities / Camera analytics", "N/A", "", "Facilities desk", ""],
+        ["Leave FAQ", "HR / Chatbot", "no", "", "HR web team", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate().filter(|(_, cell)| !cell.is_empty()) {
+            sheet.write_string(3 + r as u32, c as u16, *cell).expect("cell");
+        }
+    }
+    // A date typed as a date, beside the text dates.
+    let checked = ExcelDateTime::from_ymd(2026, 1, 15).expect("date");
+    sheet.write_datetime_with_format(3, 3, &checked, &date).expect("cell");
+    book.save_to_buffer().expect("workbook")
+}
+
+/// The assessment tool's SQLite database in `examples/inventory`.
+fn inventory_assessments_sqlite(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let conn = rusqlite::Connection::open(path).expect("database");
+    conn.execute_batch(
+        "CREATE TABLE assessments (ref TEXT, use_case TEXT, completed TEXT, outcome TEXT, assessor TEXT);
+         INSERT INTO assessments VALUES
+           (' IA-2025-014', 'HR / Résumé screening', '3/1/2025', 'APPROVED', 'M. Silva'),
+           ('IA-2025-031 ', 'Benefits / Chatbot', '10/20/2025', 'Approved with conditions', 'M. Silva'),
+           ('IA-2026-002', 'Facilities / Forklift routing', '1/12/2026', 'rejected', 'J. Park');",
+    )
+    .expect("assessments");
+}
+
+/// `examples/inventory/facts/datasets.xlsx` and `assessments.sqlite` are
+/// what the generators above write: the same cells and rows (the bytes of
+/// a workbook hold the time it was written). `AIMS_BLESS=1` writes them.
+#[test]
+fn the_inventory_examples_workbook_and_database_are_what_the_generators_write() {
+    let facts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/inventory/facts");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("table_sources").join("inventory-generated");
+    std::fs::create_dir_all(&dir).expect("folder");
+    let workbook = inventory_datasets_xlsx();
+    inventory_assessments_sqlite(&dir.join("assessments.sqlite"));
+    if std::env::var_os("AIMS_BLESS").is_some() {
+        std::fs::write(facts.join("datasets.xlsx"), &workbook).expect("write the workbook");
+        std::fs::copy(dir.join("assessments.sqlite"), facts.join("assessments.sqlite")).expect("write the database");
+    }
+    let options = aims_lang::facts::sheet::SheetOptions { sheet: Some("Datasets".into()), ..Default::default() };
+    let view = |bytes: &[u8]| aims_lang::facts::sheet::read(bytes, &options, 1 << 20).expect("the sheet reads");
+    let committed = std::fs::read(facts.join("datasets.xlsx")).expect("datasets.xlsx is committed");
+    assert_eq!(view(&committed), view(&workbook), "datasets.xlsx differs from what the generator writes");
+    let rows = |path: &Path| -> Vec<Vec<String>> {
+        let conn = rusqlite::Connection::open(path).expect("database");
+        let mut statement = conn.prepare("SELECT * FROM assessments ORDER BY rowid").expect("query");
+        let found = statement
+            .query_map([], |row| (0..5).map(|i| row.get::<_, String>(i)).collect::<Result<Vec<_>, _>>())
+            .expect("rows")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("texts");
+        found
+    };
+    let schema = |path: &Path| -> String {
+        let conn = rusqlite::Connection::open(path).expect("database");
+        conn.query_row("SELECT group_concat(sql, ';') FROM sqlite_master", [], |r| r.get(0)).expect("schema")
+    };
+    let committed = facts.join("assessments.sqlite");
+    assert_eq!(rows(&committed), rows(&dir.join("assessments.sqlite")), "assessments.sqlite differs");
+    assert_eq!(schema(&committed), schema(&dir.join("assessments.sqlite")));
 }

@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use super::csv_span;
 use super::locate::{json_body, locate, locate_key};
 use super::normalise::CellReader;
-use super::quality;
+use super::table::{Header, Layout, Location, Raw, TableRow};
 use super::tree::{self, Duplicate};
 use super::{FactInput, Format, Origin, Partial, Row, MAX_PROBLEMS_PER_FILE};
 use crate::diag::{did_you_mean, Code, Diagnostic, FileId, Quote};
@@ -973,6 +973,58 @@ pub(super) fn column_options_known(
     ok
 }
 
+/// The header row of a CSV file: its cells are placed in the text.
+struct CsvHeader<'a> {
+    text: &'a str,
+}
+
+impl Header for CsvHeader<'_> {
+    fn noun(&self) -> &'static str {
+        "file"
+    }
+    fn span(&self, c: usize) -> Span {
+        csv_span::cell_span(self.text, 0, c)
+    }
+    fn note(&self, _: usize) -> Option<String> {
+        None
+    }
+    fn row(&self) -> (Span, Option<String>) {
+        (csv_span::cell_span(self.text, 0, 0), None)
+    }
+    fn unknown_help(&self) -> &'static str {
+        "list extra columns under `ignore` for this file in aims.toml"
+    }
+    fn skips_unnamed(&self) -> bool {
+        false
+    }
+}
+
+/// A record of a CSV file, placed by its record number and line.
+struct CsvRow<'a> {
+    text: &'a str,
+    record: &'a csv::StringRecord,
+    start: usize,
+    span: Span,
+    read: u64,
+    lines: &'a mut LineCursor,
+}
+
+impl TableRow for CsvRow<'_> {
+    fn cell(&self, c: usize) -> Raw<'_> {
+        Raw::Text(self.record.get(c).unwrap_or(""))
+    }
+    fn span(&self) -> Span {
+        self.span
+    }
+    fn cell_span(&mut self, c: usize) -> Span {
+        csv_span::cell_span(self.text, self.start, c)
+    }
+    fn locate(&mut self, c: Option<usize>) -> Location {
+        let at = c.map_or(self.span, |c| self.cell_span(c));
+        Location { record: self.read, line: self.lines.line_of(self.text, at.start as usize), place: None }
+    }
+}
+
 /// Whether every row was read (each good or with its problems reported).
 fn csv_read(
     program: &Program,
@@ -993,369 +1045,49 @@ fn csv_read(
         );
         return false;
     }
-    let def = program.entity(entity);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|h| h.trim().to_string()).collect(),
         Err(e) => {
             diags.push(csv_error(file, text, &e));
             return false;
         }
     };
-    let rename = |field: &str| input.mapping.rename.get(field).cloned().unwrap_or_else(|| field.to_string());
-    // Column of each field, and unknown columns.
-    let mut columns: Vec<Option<usize>> = vec![None; def.fields.len()];
-    let mut ok = true;
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let ignored = |header: &str| {
-        input.mapping.ignore.iter().any(|x| x == header)
-            || (input.mapping.ignore_other_columns && !def.fields.iter().any(|f| rename(&f.name) == header))
-    };
-    for (c, header) in headers.iter().enumerate() {
-        let header = header.trim();
-        if !seen.insert(header) && !ignored(header) {
-            diags.push(
-                Diagnostic::error(Code::FactSyntax, format!("the column `{header}` is given twice"))
-                    .at_file(file, csv_span::cell_span(text, 0, c), "given again here")
-                    .help("only one of the two would count: remove or rename the repeated column"),
-            );
-            ok = false;
-            continue;
-        }
-        match def.fields.iter().position(|f| rename(&f.name) == header) {
-            Some(f) => columns[f] = Some(c),
-            None if ignored(header) => {}
-            None => {
-                let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
-                let d =
-                    Diagnostic::error(Code::FactUnknownField, format!("`{}` has no field `{header}`", def.decl.name))
-                        .at_file(file, csv_span::cell_span(text, 0, c), "unknown column")
-                        .suggest_or(
-                            header,
-                            names.iter().map(String::as_str),
-                            Quote::Code,
-                            "list extra columns under `ignore` for this file in aims.toml",
-                        );
-                diags.push(d);
-                ok = false;
-            }
-        }
-    }
-    let composite = match composite_key(def, input, &columns) {
-        Ok(composite) => composite,
-        Err(d) => {
-            diags.push(*d);
-            return false;
-        }
-    };
-    let made = |f: usize| composite.as_ref().is_some_and(|(k, _)| *k as usize == f);
-    for (f, field) in def.fields.iter().enumerate() {
-        if columns[f].is_none() && missing(field).is_none() && !made(f) {
-            diags.push(
-                Diagnostic::error(Code::FactMissingField, format!("no column for the required field `{}`", field.name))
-                    .at_file(file, csv_span::cell_span(text, 0, 0), "header row")
-                    .help(format!("add a `{}` column", rename(&field.name))),
-            );
-            ok = false;
-        }
-    }
-    ok &= column_options_known(def, input, "file", diags);
-    if !ok {
+    let header = CsvHeader { text };
+    let Some((mut layout, true)) = Layout::new(program, input, entity, &headers, &header, "CSV", diags) else {
         return false;
-    }
-    let lenient = input.mapping.bad_values == quality::BadValues::Unknown;
-    let readers: Vec<CellReader> =
-        def.fields.iter().map(|f| CellReader::new(&input.mapping.values, input.mapping.columns.get(&f.name))).collect();
-    // Per field: how many values could not be read, the first, and what was expected.
-    let mut bad: Vec<(u64, String, String)> = vec![(0, String::new(), String::new()); def.fields.len()];
+    };
     let mut all_read = true;
     let mut read = 0u64;
     let mut lines = LineCursor::default();
-    let details_from = diags.len();
-    for record in reader.records() {
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                read += 1;
+                if read > budget {
+                    partial.too_many = true;
+                    return false;
+                }
+                diags.push(csv_error(file, text, &e));
+                all_read = false;
+                continue;
+            }
+        }
         read += 1;
         if read > budget {
             partial.too_many = true;
             return false;
         }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                diags.push(csv_error(file, text, &e));
-                all_read = false;
-                continue;
-            }
-        };
-        let row_start = csv_span::record_start(text, record.position().map_or(0, |p| p.byte() as usize));
-        let row_span = csv_span::record_span(text, row_start);
-        let mut values = Vec::with_capacity(def.fields.len());
-        let mut row_ok = true;
-        for (f, field) in def.fields.iter().enumerate() {
-            if made(f) {
-                // Made from its parts once they are read.
-                values.push(Value::Absent);
-                continue;
-            }
-            let cell = columns[f].and_then(|c| record.get(c)).unwrap_or("");
-            let at = columns[f].map_or(row_span, |c| csv_span::cell_span(text, row_start, c));
-            let reader = &readers[f];
-            let parsed = match field.ty.definite() {
-                Ty::List(el) => {
-                    let items = reader.items(cell);
-                    if items.is_empty() {
-                        None
-                    } else {
-                        Some(
-                            items
-                                .iter()
-                                .map(|s| reader.scalar(program, el, s).map_err(|e| (s.to_string(), e)))
-                                .collect::<Result<Vec<_>, _>>()
-                                .map(|v| Value::List(v.into())),
-                        )
-                    }
-                }
-                Ty::Record(_) => {
-                    Some(Err((cell.trim().to_string(), "a record (records cannot be written in CSV)".to_string())))
-                }
-                _ => reader
-                    .prepare(cell)
-                    .map(|s| reader.scalar(program, &field.ty, &s).map_err(|e| (cell.trim().to_string(), e))),
-            };
-            let Some(parsed) = parsed else {
-                match missing(field) {
-                    Some(v) => values.push(v),
-                    None if lenient && def.key != Some(f as u32) => {
-                        let line = lines.line_of(text, at.start as usize);
-                        let problem = if cell.trim().is_empty() { "is empty" } else { "means not recorded" };
-                        let cell = quality::BadCell {
-                            record: read,
-                            line,
-                            value: cell.trim().to_string(),
-                            problem: format!("{problem}, but `{}` is required", field.name),
-                        };
-                        let column = rename(&field.name);
-                        values.push(partial.quality.unreadable(
-                            (file, &def.decl.name),
-                            (f as u32, &field.name, &column),
-                            cell,
-                        ));
-                    }
-                    None => {
-                        let message = if cell.trim().is_empty() {
-                            format!("field `{}` is empty", field.name)
-                        } else {
-                            format!("field `{}` is not recorded (`{}`)", field.name, cell.trim())
-                        };
-                        diags.push(
-                            Diagnostic::error(Code::FactMissingField, message)
-                                .at_file(file, at, "required")
-                                .help("give it a value, or declare the field optional (`T?`)"),
-                        );
-                        row_ok = false;
-                    }
-                }
-                continue;
-            };
-            match parsed {
-                Ok(v) => values.push(v),
-                Err((value, expected)) if lenient && def.key != Some(f as u32) => {
-                    let line = lines.line_of(text, at.start as usize);
-                    let cell = quality::BadCell { record: read, line, value, problem: format!("is not {expected}") };
-                    let column = rename(&field.name);
-                    values.push(partial.quality.unreadable(
-                        (file, &def.decl.name),
-                        (f as u32, &field.name, &column),
-                        cell,
-                    ));
-                }
-                Err((value, expected)) => {
-                    let line = lines.line_of(text, at.start as usize);
-                    let column = rename(&field.name);
-                    let first = &mut bad[f];
-                    first.0 += 1;
-                    if first.0 == 1 {
-                        first.1 = format!("`{value}`, record {read}, line {line}");
-                        first.2 = expected.clone();
-                    }
-                    let help = match field.ty.definite() {
-                        Ty::List(el) => el.definite().clone(),
-                        t => t.clone(),
-                    };
-                    let help = match help {
-                        t @ (Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)) => {
-                            let names = variant_names(program, &t);
-                            // The nearest of the values and of the phrases mapped to them.
-                            let nearest =
-                                crate::diag::closest(&value, names.iter().map(String::as_str).chain(reader.phrases()));
-                            Some(match nearest {
-                                Some(n) if names.iter().any(|v| v == n) => Quote::Code.did_you_mean(n),
-                                Some(phrase) => Quote::Text.did_you_mean(phrase),
-                                None => format!("the values are: {}", names.join(", ")),
-                            })
-                        }
-                        _ => None,
-                    };
-                    let mut d = Diagnostic::error(Code::FactType, format!("`{value}` is not {expected}"))
-                        .at_file(file, at, format!("expected {expected}"))
-                        .note(format!("record {read}, line {line}, column `{column}`"));
-                    if let Some(h) = help {
-                        d = d.help(h);
-                    }
-                    diags.push(d);
-                    row_ok = false;
-                }
-            }
-        }
-        if let (Some((key_field, parts)), true) = (&composite, row_ok) {
-            match super::identity::composite(program, parts, &values) {
-                Ok(key) => values[*key_field as usize] = Value::Text(key),
-                Err(part) => {
-                    let field = &def.fields[part as usize];
-                    let at = columns[part as usize].map_or(row_span, |c| csv_span::cell_span(text, row_start, c));
-                    let line = lines.line_of(text, at.start as usize);
-                    diags.push(
-                        Diagnostic::error(
-                            Code::IncompleteKey,
-                            format!("the key of this `{}` is incomplete: `{}` is not recorded", def.decl.name, field.name),
-                        )
-                        .at_file(file, at, "a part of the key")
-                        .note(format!("record {read}, line {line}; the key is made of {}", parts_list(def, parts)))
-                        .help("give every part of the key a value: a fact without a key cannot be named in findings or exceptions"),
-                    );
-                    row_ok = false;
-                }
-            }
-        }
-        if row_ok {
-            rows.push((entity, Row::new(values.into(), Origin::Row { file, span: row_span })));
-        } else {
-            let key = def.key.and_then(|k| {
-                let cell = columns[k as usize].and_then(|c| record.get(c))?;
-                scalar_from_text(program, &def.fields[k as usize].ty, cell).ok()
-            });
-            partial.record_failed(program, entity, key);
-            // The references it holds are still checked (E0306).
-            let refs: Vec<Value> = def
-                .fields
-                .iter()
-                .enumerate()
-                .map(|(f, field)| match field.ty.definite() {
-                    Ty::Entity(_) => columns[f]
-                        .and_then(|c| record.get(c))
-                        .filter(|cell| !cell.trim().is_empty())
-                        .and_then(|cell| scalar_from_text(program, &field.ty, cell).ok())
-                        .unwrap_or(Value::Absent),
-                    _ => Value::Absent,
-                })
-                .collect();
-            if refs.iter().any(|v| matches!(v, Value::Ref(..))) {
-                let origin = Origin::Row { file, span: row_span };
-                partial.failed_rows.push((entity, Row::new(refs.into(), origin)));
-            }
-        }
+        let start = csv_span::record_start(text, record.position().map_or(0, |p| p.byte() as usize));
+        let span = csv_span::record_span(text, start);
+        let mut row = CsvRow { text, record: &record, start, span, read, lines: &mut lines };
+        layout.read_row(&mut row, diags, partial, rows);
     }
-    summarise(def, &bad, &columns, (file, text), &rename, diags, details_from);
+    layout.finish(&header, diags);
     all_read
-}
-
-/// The key field and its parts, when the source builds the key from
-/// several fields (`key = [..]`); an error (E0330) when the option cannot
-/// be: the entity has no `Text` key field, a part is no field, or the key
-/// field is also a column.
-fn composite_key(
-    def: &StructDef,
-    input: &FactInput,
-    columns: &[Option<usize>],
-) -> Result<Option<(u32, Vec<u32>)>, Box<Diagnostic>> {
-    let names = &input.mapping.key;
-    if names.is_empty() {
-        return Ok(None);
-    }
-    let refuse = |message: String, help: String| {
-        Err(Box::new(
-            Diagnostic::error(Code::IncompleteKey, message)
-                .at_file(input.file, Span::default(), "options of this file in aims.toml")
-                .help(help),
-        ))
-    };
-    let entity = &def.decl.name;
-    let Some(key_field) = def.key.filter(|k| def.fields[*k as usize].ty == Ty::Text) else {
-        return refuse(
-            format!("`key` of this source: `{entity}` has no `Text` key field for the composite key"),
-            format!("declare one in `{entity}` (`id: Text key`): the composite key is its value"),
-        );
-    };
-    let parts = match super::identity::key_parts(def, names) {
-        Ok(parts) => parts,
-        Err(name) => {
-            let fields: Vec<&str> = def.fields.iter().map(|f| f.name.as_str()).collect();
-            let d = Diagnostic::error(
-                Code::IncompleteKey,
-                format!("`key` of this source: `{entity}` has no field `{name}`"),
-            )
-            .at_file(input.file, Span::default(), "options of this file in aims.toml")
-            .suggest_or(name, fields, Quote::Code, "`key` names the entity's fields");
-            return Err(Box::new(d));
-        }
-    };
-    let key_name = &def.fields[key_field as usize].name;
-    if parts.contains(&key_field) {
-        return refuse(
-            format!("`key` of this source names the key field `{key_name}` itself"),
-            "name the fields whose values make the key".into(),
-        );
-    }
-    if columns[key_field as usize].is_some() {
-        return refuse(
-            format!("`{key_name}` is a column of this file and made by `key` too"),
-            format!("remove `key`, or `ignore` the column `{key_name}`"),
-        );
-    }
-    Ok(Some((key_field, parts)))
-}
-
-/// `` `agency` and `name` ``.
-fn parts_list(def: &StructDef, parts: &[u32]) -> String {
-    let names: Vec<String> = parts.iter().map(|p| format!("`{}`", def.fields[*p as usize].name)).collect();
-    match names.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-        _ => names.concat(),
-    }
-}
-
-/// Puts a summary of the values of each column that could not be read
-/// before their details, when there are more than one.
-fn summarise(
-    def: &StructDef,
-    bad: &[(u64, String, String)],
-    columns: &[Option<usize>],
-    (file, text): (FileId, &str),
-    rename: &dyn Fn(&str) -> String,
-    diags: &mut Vec<Diagnostic>,
-    details_from: usize,
-) {
-    if bad.iter().map(|b| b.0).sum::<u64>() < 2 {
-        return;
-    }
-    let summaries: Vec<Diagnostic> = def
-        .fields
-        .iter()
-        .zip(bad)
-        .zip(columns)
-        .filter(|((_, b), _)| b.0 > 0)
-        .map(|((field, (count, first, expected)), column)| {
-            let (values, are) = if *count == 1 { ("value", "is") } else { ("values", "are") };
-            let at = column.map_or(Span::default(), |c| csv_span::cell_span(text, 0, c));
-            Diagnostic::error(
-                Code::FactType,
-                format!("column `{}`: {} {values} {are} not {expected} (first: {first})", rename(&field.name), thousands(*count)),
-            )
-            .at_file(file, at, "this column")
-            .help("map the file's phrases to values with `values`, or declare `null` tokens, on this column in aims.toml (docs/facts.md)")
-        })
-        .collect();
-    let at = details_from.min(diags.len());
-    diags.splice(at..at, summaries);
 }
 
 /// `1204` → `1,204`.

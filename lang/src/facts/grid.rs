@@ -18,18 +18,15 @@
 //! [`Sources`]: crate::diag::Sources
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::convert::{
-    column_options_known, expected_name, mapped_entity, missing, scalar_from_text, table_rows, thousands, variant_names,
-};
-use super::normalise::{CellReader, PercentFormat};
-use super::{FactInput, Origin, Partial, Row};
-use crate::diag::{Code, Diagnostic, FileId, Quote};
-use crate::ir::{EntityId, Program, Ty, Value};
+use super::convert::{expected_name, mapped_entity, table_rows, thousands};
+use super::table::{Header, Layout, Location, Raw, TableRow};
+use super::{FactInput, Partial, Row};
+use crate::diag::{Code, Diagnostic};
+use crate::ir::{EntityId, Program, Ty};
 use crate::num;
 use crate::syntax::ast::Span;
 use crate::time::Date;
@@ -63,7 +60,7 @@ pub enum Cell {
 
 impl Cell {
     /// The cell as text, as a field of another type reads it.
-    fn text(&self) -> Option<String> {
+    pub(super) fn text(&self) -> Option<String> {
         Some(match self {
             Cell::Empty | Cell::Unreadable(_) => return None,
             Cell::Text(s) | Cell::DateTime(s) | Cell::Error(s) => s.clone(),
@@ -77,7 +74,7 @@ impl Cell {
     }
 
     /// What kind of cell it is, for messages (none for a text).
-    fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Cell::Int(_) | Cell::Float(_) | Cell::Decimal(_) => " (a number)",
             Cell::Bool(_) => " (a boolean)",
@@ -404,83 +401,6 @@ fn fits(class: Class, ty: &Ty, maps_values: bool) -> bool {
     }
 }
 
-/// What a problem shows: its value, the kind of cell it is in (none for a
-/// text), what was expected.
-type Bad = (String, &'static str, String);
-
-/// A cell read as a field's type: `None` when it is not recorded.
-fn typed(
-    program: &Program,
-    reader: &CellReader,
-    percent: PercentFormat,
-    ty: &Ty,
-    cell: &Cell,
-) -> Option<Result<Value, Bad>> {
-    let def = ty.definite();
-    let expected = || expected_name(program, def);
-    let number = match cell {
-        Cell::Int(n) => Some(num::from_int(*n)),
-        Cell::Float(f) => num::from_f64(*f),
-        Cell::Decimal(d) => Some(*d),
-        _ => None,
-    };
-    let native = match (def, cell) {
-        (_, Cell::Empty) => return None,
-        (_, Cell::Unreadable(what)) => return Some(Err((what.clone(), "", expected()))),
-        (_, Cell::Text(s)) => return from_text(program, reader, ty, s),
-        (Ty::Bool, Cell::Bool(b)) => Some(Value::Bool(*b)),
-        (Ty::Bool, _) if number == Some(num::from_int(0)) => Some(Value::Bool(false)),
-        (Ty::Bool, _) if number == Some(num::from_int(1)) => Some(Value::Bool(true)),
-        (Ty::Int, Cell::Int(n)) => Some(Value::Int(*n)),
-        (Ty::Int, Cell::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(Value::Int(*f as i64)),
-        (Ty::Int, Cell::Decimal(d)) if d.fract().is_zero() => d.normalize().to_string().parse().ok().map(Value::Int),
-        (Ty::Number, _) if number.is_some() => number.map(Value::Number),
-        (Ty::Percent, _) if number.is_some() => match percent {
-            PercentFormat::Points => number.and_then(num::percent_of).map(Value::Percent),
-            _ => number.map(Value::Percent),
-        },
-        (Ty::Date, Cell::Date(d)) => Some(Value::Date(*d)),
-        (Ty::Date, Cell::DateTime(s)) => match s.strip_suffix("T00:00:00").and_then(Date::parse) {
-            Some(d) => Some(Value::Date(d)),
-            None => {
-                return Some(Err((s.clone(), cell.kind(), "a date without a time of day".into())));
-            }
-        },
-        (Ty::Entity(id), Cell::Int(_) | Cell::Float(_)) => cell.text().map(|t| Value::Ref(*id, Arc::from(t))),
-        _ => None,
-    };
-    if let Some(v) = native {
-        return Some(Ok(v));
-    }
-    // Any other pairing is read as the cell's text: a value map may name
-    // it (`values = { "1" = "low" }`), a `null` token may name `#N/A`.
-    let text = cell.text()?;
-    Some(from_text(program, reader, ty, &text)?.map_err(|(value, _, expected)| (value, cell.kind(), expected)))
-}
-
-/// A text cell read as CSV reads one.
-fn from_text(program: &Program, reader: &CellReader, ty: &Ty, cell: &str) -> Option<Result<Value, Bad>> {
-    match ty.definite() {
-        Ty::List(el) => {
-            let items = reader.items(cell);
-            if items.is_empty() {
-                return None;
-            }
-            Some(
-                items
-                    .iter()
-                    .map(|s| reader.scalar(program, el, s).map_err(|e| (s.to_string(), "", e)))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(|v| Value::List(v.into())),
-            )
-        }
-        Ty::Record(_) => {
-            Some(Err((cell.trim().to_string(), "", "a record (records cannot be written in a table)".to_string())))
-        }
-        _ => reader.prepare(cell).map(|s| reader.scalar(program, ty, &s).map_err(|e| (cell.trim().to_string(), "", e))),
-    }
-}
-
 /// Rows of a table (a sheet, a database table or a query), read through
 /// the mapping as a CSV file's are; at most `budget` rows.
 pub(super) fn rows(
@@ -492,6 +412,60 @@ pub(super) fn rows(
     partial: &mut Partial,
 ) -> Vec<(EntityId, Row)> {
     table_rows(read, program, input, text, budget, diags, partial)
+}
+
+/// The header row of a sheet or a database's result.
+struct GridHeader<'a> {
+    line: &'a Line,
+    places: &'a Places<'a>,
+}
+
+impl Header for GridHeader<'_> {
+    fn noun(&self) -> &'static str {
+        "source"
+    }
+    fn span(&self, c: usize) -> Span {
+        self.line.cells.get(c).map_or(self.line.span, |(_, s)| *s)
+    }
+    fn note(&self, c: usize) -> Option<String> {
+        Some(format!("{} (header)", self.places.cell(self.line.number, c)))
+    }
+    fn row(&self) -> (Span, Option<String>) {
+        (self.line.span, Some(self.places.row(self.line.number)))
+    }
+    fn unknown_help(&self) -> &'static str {
+        "list extra columns under `ignore` for this source in aims.toml, or set `ignore_other_columns = true`"
+    }
+    fn skips_unnamed(&self) -> bool {
+        true
+    }
+}
+
+/// A row of a sheet or a database's result, placed as its source places it.
+struct GridRow<'a> {
+    line: &'a Line,
+    places: &'a Places<'a>,
+    read: u64,
+}
+
+/// The cell past a row's end.
+static EMPTY: Cell = Cell::Empty;
+
+impl TableRow for GridRow<'_> {
+    fn cell(&self, c: usize) -> Raw<'_> {
+        Raw::Typed(self.line.cells.get(c).map_or(&EMPTY, |(cell, _)| cell))
+    }
+    fn span(&self) -> Span {
+        self.line.span
+    }
+    fn cell_span(&mut self, c: usize) -> Span {
+        self.line.cells.get(c).map(|(_, s)| *s).filter(|s| s.start != s.end).unwrap_or(self.line.span)
+    }
+    fn locate(&mut self, c: Option<usize>) -> Location {
+        let number = self.line.number;
+        let place = c.map_or_else(|| self.places.row(number), |c| self.places.cell(number, c));
+        Location { record: self.read, line: number as usize, place: Some(place) }
+    }
 }
 
 fn read(
@@ -522,70 +496,16 @@ fn read(
     let headers: Vec<String> =
         header.cells.iter().map(|(c, _)| c.text().unwrap_or_default().trim().to_string()).collect();
     let places = Places { meta: &meta, header_line: header.number, headers: headers.clone() };
-    let rename = |field: &str| input.mapping.rename.get(field).cloned().unwrap_or_else(|| field.to_string());
-    let mut columns: Vec<Option<usize>> = vec![None; def.fields.len()];
-    let mut ok = true;
-    let mut seen = std::collections::HashSet::new();
-    let ignored = |header: &str| {
-        input.mapping.ignore.iter().any(|x| x == header)
-            || (input.mapping.ignore_other_columns && !def.fields.iter().any(|f| rename(&f.name) == header))
+    let head = GridHeader { line: &header, places: &places };
+    let Some((mut layout, mut ok)) = Layout::new(program, input, entity, &headers, &head, "a table", diags) else {
+        return false;
     };
-    let header_span = |c: usize| header.cells.get(c).map_or(header.span, |(_, s)| *s);
-    for (c, name) in headers.iter().enumerate() {
-        if name.is_empty() {
-            continue;
-        }
-        let at = format!("{} ({})", places.cell(header.number, c), "header");
-        if !seen.insert(name.as_str()) && !ignored(name) {
-            diags.push(
-                Diagnostic::error(Code::FactSyntax, format!("the column `{name}` is given twice"))
-                    .at_file(file, header_span(c), "given again here")
-                    .note(at)
-                    .help("only one of the two would count: remove or rename the repeated column"),
-            );
-            ok = false;
-            continue;
-        }
-        match def.fields.iter().position(|f| rename(&f.name) == *name) {
-            Some(f) => columns[f] = Some(c),
-            None if ignored(name) => {}
-            None => {
-                let names: Vec<String> = def.fields.iter().map(|f| rename(&f.name)).collect();
-                diags.push(
-                    Diagnostic::error(Code::FactUnknownField, format!("`{}` has no field `{name}`", def.decl.name))
-                        .at_file(file, header_span(c), "unknown column")
-                        .note(at)
-                        .suggest_or(
-                            name,
-                            names.iter().map(String::as_str),
-                            Quote::Code,
-                            "list extra columns under `ignore` for this source in aims.toml, or set `ignore_other_columns = true`",
-                        ),
-                );
-                ok = false;
-            }
-        }
-    }
-    for (f, field) in def.fields.iter().enumerate() {
-        if columns[f].is_none() && missing(field).is_none() {
-            diags.push(
-                Diagnostic::error(Code::FactMissingField, format!("no column for the required field `{}`", field.name))
-                    .at_file(file, header.span, "header row")
-                    .note(format!("the header is {}", places.row(header.number)))
-                    .help(format!("add a `{}` column", rename(&field.name))),
-            );
-            ok = false;
-        }
-    }
-    ok &= column_options_known(def, input, "source", diags);
-    let readers: Vec<CellReader> =
-        def.fields.iter().map(|f| CellReader::new(&input.mapping.values, input.mapping.columns.get(&f.name))).collect();
     // The declared type of each column against its field (databases).
     for (f, field) in def.fields.iter().enumerate() {
-        let Some(c) = columns[f] else { continue };
+        let Some(c) = layout.columns[f] else { continue };
         let Some(declared) = meta.types.get(c).filter(|t| !t.is_empty()) else { continue };
         let class = class_of(declared);
-        if !fits(class, &field.ty, readers[f].phrases().next().is_some()) {
+        if !fits(class, &field.ty, layout.readers[f].phrases().next().is_some()) {
             let expected = expected_name(program, field.ty.definite());
             let help = if class == Class::Binary {
                 "a binary column cannot be read: leave it out of the query, or ignore it".to_string()
@@ -606,7 +526,7 @@ fn read(
                         field.name
                     ),
                 )
-                .at_file(file, header_span(c), format!("`{declared}`"))
+                .at_file(file, head.span(c), format!("`{declared}`"))
                 .help(help),
             );
             ok = false;
@@ -642,132 +562,16 @@ fn read(
     if !ok {
         return false;
     }
-    let percents: Vec<PercentFormat> = def
-        .fields
-        .iter()
-        .map(|f| {
-            let column = input.mapping.columns.get(&f.name);
-            column
-                .and_then(|c| c.percent_format.as_deref())
-                .or(input.mapping.values.percent_format.as_deref())
-                .and_then(|p| PercentFormat::parse(p).ok())
-                .unwrap_or_default()
-        })
-        .collect();
-    let mut bad: Vec<(u64, String, String)> = vec![(0, String::new(), String::new()); def.fields.len()];
-    let details_from = diags.len();
-    let all_read = true;
-    let empty = (Cell::Empty, Span::default());
     for (read, line) in lines.iter().enumerate() {
         if read as u64 >= budget {
             partial.too_many = true;
             return false;
         }
-        let mut values = Vec::with_capacity(def.fields.len());
-        let mut row_ok = true;
-        for (f, field) in def.fields.iter().enumerate() {
-            let (cell, span) = columns[f].and_then(|c| line.cells.get(c)).unwrap_or(&empty);
-            let at = if span.start == span.end { line.span } else { *span };
-            let place = || columns[f].map_or_else(|| places.row(line.number), |c| places.cell(line.number, c));
-            match typed(program, &readers[f], percents[f], &field.ty, cell) {
-                Some(Ok(v)) => values.push(v),
-                None => match missing(field) {
-                    Some(v) => values.push(v),
-                    None => {
-                        let message = match cell.text().filter(|t| !t.trim().is_empty()) {
-                            Some(t) => format!("field `{}` is not recorded (`{}`)", field.name, t.trim()),
-                            None => format!("field `{}` is empty", field.name),
-                        };
-                        diags.push(
-                            Diagnostic::error(Code::FactMissingField, message)
-                                .at_file(file, at, "required")
-                                .note(place())
-                                .help("give it a value, or declare the field optional (`T?`)"),
-                        );
-                        row_ok = false;
-                    }
-                },
-                Some(Err((value, kind, expected))) => {
-                    let first = &mut bad[f];
-                    first.0 += 1;
-                    if first.0 == 1 {
-                        first.1 = format!("`{value}`{kind}, {}", place());
-                        first.2 = expected.clone();
-                    }
-                    let mut d = Diagnostic::error(Code::FactType, format!("`{value}`{kind} is not {expected}"))
-                        .at_file(file, at, format!("expected {expected}"))
-                        .note(place());
-                    let ty = match field.ty.definite() {
-                        Ty::List(el) => el.definite().clone(),
-                        t => t.clone(),
-                    };
-                    if matches!(ty, Ty::Enum(_) | Ty::Scale(_) | Ty::Level(_)) {
-                        let names = variant_names(program, &ty);
-                        let nearest =
-                            crate::diag::closest(&value, names.iter().map(String::as_str).chain(readers[f].phrases()));
-                        d = d.help(match nearest {
-                            Some(n) if names.iter().any(|v| v == n) => Quote::Code.did_you_mean(n),
-                            Some(phrase) => Quote::Text.did_you_mean(phrase),
-                            None => format!("the values are: {}", names.join(", ")),
-                        });
-                    }
-                    diags.push(d);
-                    row_ok = false;
-                }
-            }
-        }
-        if row_ok {
-            rows.push((entity, Row::new(values.into(), Origin::Row { file, span: line.span })));
-        } else {
-            let key = def.key.and_then(|k| {
-                let (cell, _) = columns[k as usize].and_then(|c| line.cells.get(c))?;
-                scalar_from_text(program, &def.fields[k as usize].ty, &cell.text()?).ok()
-            });
-            partial.record_failed(program, entity, key);
-        }
+        let mut row = GridRow { line, places: &places, read: read as u64 + 1 };
+        layout.read_row(&mut row, diags, partial, rows);
     }
-    let header_spans: Vec<Span> = header.cells.iter().map(|(_, span)| *span).collect();
-    summarise(def, &bad, &headers, &columns, &rename, (&header_spans, header.span), file, diags, details_from);
-    all_read
-}
-
-/// A summary per column of the values that could not be read, before
-/// their details, when there are more than one.
-#[allow(clippy::too_many_arguments)]
-fn summarise(
-    def: &crate::ir::StructDef,
-    bad: &[(u64, String, String)],
-    headers: &[String],
-    columns: &[Option<usize>],
-    rename: &dyn Fn(&str) -> String,
-    (cells, header): (&[Span], Span),
-    file: FileId,
-    diags: &mut Vec<Diagnostic>,
-    details_from: usize,
-) {
-    if bad.iter().map(|b| b.0).sum::<u64>() < 2 {
-        return;
-    }
-    let summaries: Vec<Diagnostic> = def
-        .fields
-        .iter()
-        .zip(bad)
-        .zip(columns)
-        .filter(|((_, b), _)| b.0 > 0)
-        .map(|((field, (count, first, expected)), column)| {
-            let (values, are) = if *count == 1 { ("value", "is") } else { ("values", "are") };
-            let name = column.and_then(|c| headers.get(c).cloned()).unwrap_or_else(|| rename(&field.name));
-            let at = column.and_then(|c| cells.get(c).copied()).unwrap_or(header);
-            Diagnostic::error(
-                Code::FactType,
-                format!("column `{name}`: {} {values} {are} not {expected} (first: {first})", thousands(*count)),
-            )
-            .at_file(file, at, "this column")
-            .help("map the source's phrases to values with `values`, or declare `null` tokens, on this column in aims.toml (docs/facts.md)")
-        })
-        .collect();
-    let at = details_from.min(diags.len());
-    diags.splice(at..at, summaries);
+    layout.finish(&head, diags);
+    true
 }
 
 #[cfg(test)]

@@ -26,8 +26,10 @@ mod locate;
 pub mod normalise;
 pub mod quality;
 pub mod sheet;
+mod sheet_bounds;
 pub mod sql;
 mod stream;
+mod table;
 mod tree;
 pub mod unmatched;
 
@@ -410,7 +412,7 @@ pub fn load_within(
         let text = sources.text(input.file);
         let budget = max_entities.saturating_sub(count);
         let mut file_diags = Vec::new();
-        if let Some(d) = csv_only(input) {
+        if let Some(d) = tables_only(input) {
             diags.push(d);
             continue;
         }
@@ -479,10 +481,11 @@ pub fn load_within(
     }
 }
 
-/// The options only CSV sources read (`key`, `bad_values = "unknown"`),
-/// refused on another format rather than ignored.
-fn csv_only(input: &FactInput) -> Option<Diagnostic> {
-    if input.format == Format::Csv {
+/// The options only table sources (CSV, spreadsheets, databases) read
+/// (`key`, `bad_values = "unknown"`), refused on a document rather than
+/// ignored.
+fn tables_only(input: &FactInput) -> Option<Diagnostic> {
+    if matches!(input.format, Format::Csv | Format::Spreadsheet | Format::Sqlite | Format::Postgres) {
         return None;
     }
     let option = if !input.mapping.key.is_empty() {
@@ -493,9 +496,12 @@ fn csv_only(input: &FactInput) -> Option<Diagnostic> {
         return None;
     };
     Some(
-        Diagnostic::error(Code::ProjectConfig, format!("`{option}` is read for CSV fact sources only"))
-            .at_file(input.file, Span::default(), "not a CSV file")
-            .help("remove the option from this source's `[[facts]]` table in aims.toml, or export the file as CSV"),
+        Diagnostic::error(
+            Code::ProjectConfig,
+            format!("`{option}` is read for table sources only (CSV, spreadsheets, databases)"),
+        )
+        .at_file(input.file, Span::default(), "not a table")
+        .help("remove the option from this source's `[[facts]]` table in aims.toml, or export the records as CSV"),
     )
 }
 
@@ -1215,11 +1221,14 @@ mod tests {
             &[("f.csv", Format::Csv, Mapping { entity: Some("S".into()), ..lenient.clone() }, "id,tier\nx,low\n")],
         );
         assert!(failed.is_err());
-        // Only CSV sources read the option.
+        // Only table sources read the option.
         let found = problems(&failure(&[("f.json", Format::Json, lenient, "[{\"id\": \"a\"}]")]));
         assert_eq!(
             (found[0].0, found[0].1.as_str()),
-            (Code::ProjectConfig, "`bad_values = \"unknown\"` is read for CSV fact sources only")
+            (
+                Code::ProjectConfig,
+                "`bad_values = \"unknown\"` is read for table sources only (CSV, spreadsheets, databases)"
+            )
         );
     }
 

@@ -85,6 +85,21 @@ pub struct BadCell {
     pub value: String,
     /// What is wrong: `not a Bool`, `empty, but required`.
     pub problem: String,
+    /// Where a spreadsheet or a database has the cell (`Inventory!B17`,
+    /// `row 12, column `x` of query `…``); none for a CSV file, whose
+    /// cells are placed by record and line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+}
+
+impl BadCell {
+    /// `record 6, line 9` (CSV), or the place.
+    pub fn location(&self) -> String {
+        match &self.place {
+            Some(place) => place.clone(),
+            None => format!("record {}, line {}", self.record, self.line),
+        }
+    }
 }
 
 /// The bad cells of one column, before its file is named.
@@ -113,8 +128,13 @@ impl Collector {
         (field_index, field, column): (u32, &str, &str),
         cell: BadCell,
     ) -> Value {
-        let message =
-            format!("`{}` {}, record {}, line {}, column `{column}`", cell.value, cell.problem, cell.record, cell.line);
+        let message = match &cell.place {
+            Some(place) => format!("`{}` {}, {place}", cell.value, cell.problem),
+            None => format!(
+                "`{}` {}, record {}, line {}, column `{column}`",
+                cell.value, cell.problem, cell.record, cell.line
+            ),
+        };
         if !self.order.contains(&file) {
             self.order.push(file);
         }
@@ -162,13 +182,12 @@ impl Collector {
             for column in &of_file {
                 let first = &column.cells[0];
                 d = d.note(format!(
-                    "column `{}`: {} (first: `{}` {}, record {}, line {})",
+                    "column `{}`: {} (first: `{}` {}, {})",
                     column.column,
                     crate::report::count(column.count as usize, "cell", "cells"),
                     first.value,
                     first.problem,
-                    first.record,
-                    first.line
+                    first.location()
                 ));
             }
             warnings.push(d.help(

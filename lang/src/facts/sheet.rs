@@ -5,13 +5,17 @@
 //! An `.xlsx` sheet is read cell by cell, so a sheet whose few cells lie
 //! far apart (`A1` and `XFD1048576`) costs what its cells cost, not the
 //! rectangle between them; the other formats are read whole by `calamine`.
-//! Every reader stops once the view passes the fact file limit.
+//! Every reader stops once the view passes the fact file limit, and an
+//! `.ods` file whose repeated rows and columns would lay out more cells
+//! than that limit holds is refused before it is read
+//! ([`super::sheet_bounds`]).
 
 use std::io::Cursor;
 
 use calamine::{Data, DataRef, ExcelDateTime, Reader, Xlsx};
 
 use super::grid::{column_letters, Cell, Grid, Meta};
+use super::sheet_bounds::{Refusal, CELL_BYTES};
 use crate::time::Date;
 
 /// Which cells of a workbook hold the facts (`sheet`, `header_row` and
@@ -61,6 +65,18 @@ pub enum SheetError {
     /// The view grew past the limit.
     #[error("its cells hold more than the limit of {0} bytes")]
     TooLarge(u64),
+    /// Its sheets, read whole, would lay out more cells than the limit
+    /// holds (repeated rows and columns of an `.ods` file one by one, the
+    /// room an `.xls` file's records declare).
+    #[error(
+        "its sheets would lay out {cells} cells in memory, more than the limit of {limit} bytes holds at {CELL_BYTES} bytes a cell"
+    )]
+    Sprawling {
+        /// The cells counted.
+        cells: u64,
+        /// The limit (`max_fact_bytes`).
+        limit: u64,
+    },
 }
 
 /// A rectangle of cells, 0-based and inclusive.
@@ -123,6 +139,15 @@ pub fn read(bytes: &[u8], options: &SheetOptions, max: u64) -> Result<String, Sh
             sheet
         }
         Err(_) => {
+            // calamine reads an .ods file whole, repeated cells laid out one
+            // by one; an .xls file asks for the room its records declare.
+            let checked =
+                super::sheet_bounds::check_ods(bytes, max).and_then(|()| super::sheet_bounds::check_xls(bytes, max));
+            match checked {
+                Ok(()) => {}
+                Err(Refusal::TooLarge) => return Err(SheetError::TooLarge(max)),
+                Err(Refusal::Cells(cells)) => return Err(SheetError::Sprawling { cells, limit: max }),
+            }
             let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
                 .map_err(|e| SheetError::NotWorkbook(e.to_string()))?;
             let sheet = choose(workbook.sheet_names(), options)?;

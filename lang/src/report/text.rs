@@ -125,14 +125,7 @@ fn data_quality(out: &mut String, quality: &crate::facts::quality::DataQuality) 
             count(column.count as usize, "cell", "cells")
         );
         for cell in &column.cells {
-            let _ = writeln!(
-                out,
-                "    record {}, line {}: `{}` {}",
-                cell.record,
-                cell.line,
-                line(&cell.value),
-                line(&cell.problem)
-            );
+            let _ = writeln!(out, "    {}: `{}` {}", line(&cell.location()), line(&cell.value), line(&cell.problem));
         }
     }
 }
