@@ -293,9 +293,9 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
         // bodies, comments, braces) are settled by their first byte.
         let starts_decl = line.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
             && DECLARATION_KEYWORDS.iter().any(|kw| {
-            line.strip_prefix(kw)
-                .is_some_and(|rest| rest.chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_')))
-        });
+                line.strip_prefix(kw)
+                    .is_some_and(|rest| rest.chars().next().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_')))
+            });
         if (is_doc || starts_decl) && !previous_was_doc && offset > 0 {
             starts.push(offset);
         }
