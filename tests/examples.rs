@@ -189,7 +189,7 @@ fn the_inventory_example_reads_a_messy_export_and_lists_its_bad_cells() {
     let out = aims(&["check", "examples/inventory", "--format", "markdown"]);
     let markdown = String::from_utf8_lossy(&out.stdout);
     assert!(markdown.contains("### Data quality (2 unreadable cells)"), "{markdown}");
-    assert!(markdown.contains("| facts/use-cases.csv | Last Review | 6 | 9 | 13/1/2026 |"), "{markdown}");
+    assert!(markdown.contains("| facts/use-cases.csv | Last Review | record 6, line 9 | 13/1/2026 |"), "{markdown}");
     // The composite key names both chatbots apart; the keyless reviews
     // have identities of their own.
     let keys = finding_keys("examples/inventory");

@@ -122,18 +122,17 @@ impl Report {
         if let Some(quality) = &self.data_quality {
             let _ = writeln!(
                 out,
-                "\n### Data quality ({})\n\n| file | column | record | line | value | problem |\n|---|---|---:|---:|---|---|",
+                "\n### Data quality ({})\n\n| file | column | where | value | problem |\n|---|---|---|---|---|",
                 super::count(quality.cells() as usize, "unreadable cell", "unreadable cells")
             );
             for column in &quality.columns {
                 for c in &column.cells {
                     let _ = writeln!(
                         out,
-                        "| {} | {} | {} | {} | {} | {} |",
+                        "| {} | {} | {} | {} | {} |",
                         cell(&column.file),
                         cell(&column.column),
-                        c.record,
-                        c.line,
+                        cell(&c.location()),
                         cell(&c.value),
                         cell(&c.problem)
                     );
