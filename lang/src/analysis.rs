@@ -199,38 +199,14 @@ impl Analysis {
     pub fn rule_summaries(&self) -> Cancellable<Vec<Option<Arc<RuleSummary>>>> {
         let names: Vec<&str> = self.program()?.rules.iter().map(|r| r.decl.name.as_str()).collect();
         let threads = crate::eval::threads(self.ws.threads(&self.db)).min(names.len().div_ceil(64)).max(1);
-        let next = std::sync::atomic::AtomicUsize::new(0);
+        // Each thread reads through a database handle of its own.
+        let handles: Vec<Database> = (0..threads).map(|_| self.db.clone()).collect();
         let ws = self.ws;
-        let work = |db: &Database| {
-            salsa::Cancelled::catch(AssertUnwindSafe(|| {
-                let mut done = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(name) = names.get(i) else { break };
-                    done.push((i, ide::outcomes::summary(db, ws, name)));
-                }
-                done
-            }))
-            .map_err(|_| Cancelled)
-        };
-        let mut all = std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..threads)
-                .map(|_| {
-                    let handle = self.db.clone();
-                    scope.spawn(move || work(&handle))
-                })
-                .collect();
-            let mut all = work(&self.db)?;
-            for helper in helpers {
-                match helper.join() {
-                    Ok(done) => all.extend(done?),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            Ok(all)
-        })?;
-        all.sort_by_key(|(i, _)| *i);
-        Ok(all.into_iter().map(|(_, summary)| summary).collect())
+        crate::eval::parallel_map_with(handles, &names, |db, name| {
+            salsa::Cancelled::catch(AssertUnwindSafe(|| ide::outcomes::summary(db, ws, name))).map_err(|_| Cancelled)
+        })
+        .into_iter()
+        .collect()
     }
 
     /// The Annex A controls nothing addresses that an `exclude` at `range`

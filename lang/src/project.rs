@@ -452,7 +452,7 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
             continue;
         };
         let limits = files.limits;
-        if matches!(format, Format::Spreadsheet | Format::Sqlite | Format::Postgres) {
+        if format.is_table_view() {
             let read = match format {
                 Format::Spreadsheet => read_sheet(&path, section, limits.max_fact_bytes),
                 _ => read_sqlite(&path, section, limits.max_fact_bytes),

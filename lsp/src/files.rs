@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use aims_lang::diag::{Diagnostic, FileId, Sources};
-use aims_lang::facts::Format;
 use aims_lang::project::{self, LoadOptions};
 use aims_lang::Engine;
 use tower_lsp_server::ls_types::Uri;
@@ -99,12 +98,8 @@ pub fn open(folder: Option<&Path>) -> Opened {
             let policy = files.policy.clone();
             // Spreadsheets and databases are read once, as their table
             // view: an editor's text of the file is not that view.
-            let fact_files: Vec<FileId> = files
-                .facts
-                .iter()
-                .filter(|f| !matches!(f.format, Format::Spreadsheet | Format::Sqlite | Format::Postgres))
-                .map(|f| f.file)
-                .collect();
+            let fact_files: Vec<FileId> =
+                files.facts.iter().filter(|f| !f.format.is_table_view()).map(|f| f.file).collect();
             let (engine, problems) = Engine::open(files);
             let mut map = Files::default();
             for (file, source) in engine.sources().iter() {

@@ -10,23 +10,35 @@ pub fn threads(option: Option<usize>) -> usize {
 /// `f` over every item, in order, the items shared out among `threads`
 /// threads.
 pub(super) fn parallel_map<T: Sync, R: Send>(threads: usize, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = threads.min(items.len());
-    if threads <= 1 {
-        return items.iter().map(f).collect();
+    let threads = threads.min(items.len()).max(1);
+    parallel_map_with(vec![(); threads], items, |(), item| f(item))
+}
+
+/// [`parallel_map`] with one thread per state, each reading its own (a
+/// database handle: salsa reads on several threads each need one).
+pub(crate) fn parallel_map_with<T: Sync, S: Send, R: Send>(
+    states: Vec<S>,
+    items: &[T],
+    f: impl Fn(&S, &T) -> R + Sync,
+) -> Vec<R> {
+    let mut states = states.into_iter();
+    let Some(first) = states.next() else { return Vec::new() };
+    if states.len() == 0 || items.len() <= 1 {
+        return items.iter().map(|item| f(&first, item)).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
+    let work = |state: S| {
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let Some(item) = items.get(i) else { break };
-            done.push((i, f(item)));
+            done.push((i, f(&state, item)));
         }
         done
     };
     let mut all: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut all = work();
+        let helpers: Vec<_> = states.map(|state| scope.spawn(move || work(state))).collect();
+        let mut all = work(first);
         for helper in helpers {
             match helper.join() {
                 Ok(done) => all.extend(done),

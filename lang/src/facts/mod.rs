@@ -64,6 +64,19 @@ pub enum Format {
 }
 
 impl Format {
+    /// Whether its records are rows under a header (CSV, a sheet, a
+    /// database's result): what composite keys and the data-quality mode
+    /// read.
+    pub fn is_table(self) -> bool {
+        matches!(self, Format::Csv | Format::Spreadsheet | Format::Sqlite | Format::Postgres)
+    }
+
+    /// Whether it is read by a reader of its own into a table view (see
+    /// [`grid`]), not as the text of the file.
+    pub fn is_table_view(self) -> bool {
+        matches!(self, Format::Spreadsheet | Format::Sqlite | Format::Postgres)
+    }
+
     /// The format of a file, by its extension.
     pub fn from_path(path: &str) -> Option<Format> {
         let ext = path.rsplit('.').next()?.to_ascii_lowercase();
@@ -485,7 +498,7 @@ pub fn load_within(
 /// (`key`, `bad_values = "unknown"`), refused on a document rather than
 /// ignored.
 fn tables_only(input: &FactInput) -> Option<Diagnostic> {
-    if matches!(input.format, Format::Csv | Format::Spreadsheet | Format::Sqlite | Format::Postgres) {
+    if input.format.is_table() {
         return None;
     }
     let option = if !input.mapping.key.is_empty() {

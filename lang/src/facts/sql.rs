@@ -100,8 +100,7 @@ fn read_sqlite_within(path: &Path, select: &Select, max: u64, limit: u64) -> Res
         stmt.columns().iter().map(|c| c.decl_type().unwrap_or("").to_string()).collect()
     }))
     .unwrap_or_else(|_| vec![String::new(); names.len()]);
-    let mut rows = Vec::new();
-    let mut size = 0u64;
+    let mut rows = Rows::new(max);
     let mut query = stmt.query([]).map_err(failed)?;
     while let Some(row) = query.next().map_err(failed)? {
         let mut cells = Vec::with_capacity(names.len());
@@ -118,16 +117,12 @@ fn read_sqlite_within(path: &Path, select: &Select, max: u64, limit: u64) -> Res
             };
             cells.push(cell);
         }
-        size += Grid::view_size(&cells) as u64;
-        if size > max {
-            return Err(SqlError::TooLarge(what, max));
-        }
-        rows.push(cells);
+        rows.push(cells, &what)?;
     }
     drop(query);
     drop(stmt);
     let _ = tx.rollback();
-    Ok(table(select, names, types, rows))
+    Ok(table(select, names, types, rows.rows))
 }
 
 /// Reads a table or query of a PostgreSQL database, in a read-only
@@ -149,8 +144,7 @@ pub fn read_postgres(connection: &str, select: &Select, max: u64) -> Result<Stri
     let names: Vec<String> = stmt.columns().iter().map(|c| c.name().to_string()).collect();
     let column_types: Vec<Type> = stmt.columns().iter().map(|c| c.type_().clone()).collect();
     let types: Vec<String> = column_types.iter().map(|t| t.name().to_string()).collect();
-    let mut rows = Vec::new();
-    let mut size = 0u64;
+    let mut rows = Rows::new(max);
     let mut iter = tx.query_raw(&stmt, std::iter::empty::<i32>()).map_err(failed)?;
     while let Some(row) = iter.next().map_err(failed)? {
         let mut cells = Vec::with_capacity(names.len());
@@ -158,15 +152,11 @@ pub fn read_postgres(connection: &str, select: &Select, max: u64) -> Result<Stri
             let cell = pg_cell(&row, i, ty, &|ty| matches!(ty.kind(), Kind::Enum(_)));
             cells.push(cell);
         }
-        size += Grid::view_size(&cells) as u64;
-        if size > max {
-            return Err(SqlError::TooLarge(what, max));
-        }
-        rows.push(cells);
+        rows.push(cells, &what)?;
     }
     drop(iter);
     let _ = tx.rollback();
-    Ok(table(select, names, types, rows))
+    Ok(table(select, names, types, rows.rows))
 }
 
 /// A PostgreSQL error's message, with the server's detail when it has one.
@@ -247,6 +237,29 @@ fn naive_date_time(d: chrono::NaiveDateTime) -> Cell {
         naive_date(d.date())
     } else {
         Cell::DateTime(d.format("%Y-%m-%dT%H:%M:%S").to_string())
+    }
+}
+
+/// The rows of a result as they are read, refused past `max` bytes of
+/// their table view.
+struct Rows {
+    rows: Vec<Vec<Cell>>,
+    size: u64,
+    max: u64,
+}
+
+impl Rows {
+    fn new(max: u64) -> Rows {
+        Rows { rows: Vec::new(), size: 0, max }
+    }
+
+    fn push(&mut self, cells: Vec<Cell>, what: &str) -> Result<(), SqlError> {
+        self.size += Grid::view_size(&cells) as u64;
+        if self.size > self.max {
+            return Err(SqlError::TooLarge(what.to_string(), self.max));
+        }
+        self.rows.push(cells);
+        Ok(())
     }
 }
 
