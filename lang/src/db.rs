@@ -303,8 +303,32 @@ pub fn check_rule(
     Arc::new(bodies)
 }
 
+/// Where the `index`th declaration of a file starts, in bytes: equal
+/// after an edit for every declaration before the edit, so that what
+/// reads it is not re-run for them.
+#[salsa::tracked(returns(copy))]
+pub fn declaration_start(db: &dyn salsa::Database, file: SourceFile, index: u32) -> u32 {
+    declaration_ranges(db, file).get(index as usize).map_or(0, |(start, _)| *start as u32)
+}
+
+/// The rules of one declaration as [`check_rule`] checked them, placed
+/// where the declaration starts (spans ranges of the file). Re-run when
+/// the rule changes or moves, so that assembling the program after an
+/// edit shares the bodies of the rules it left in place.
+#[salsa::tracked(returns(clone))]
+pub fn placed_rules(
+    db: &dyn salsa::Database,
+    ws: Workspace,
+    file: SourceFile,
+    index: u32,
+) -> Arc<Vec<(ast::Span, sema::RuleBody)>> {
+    let start = declaration_start(db, file, index);
+    let checked = check_rule(db, ws, file, index);
+    Arc::new(checked.iter().map(|(name, body)| (name.at(start), body.clone().placed_at(start))).collect())
+}
+
 /// Checks the program: the workspace's files and the stdlib modules they
-/// use. Rule bodies come from [`check_rule`], placed where they are written.
+/// use. Rule bodies come from [`placed_rules`].
 #[salsa::tracked(returns(ref))]
 pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
     let mut diagnostics = reached_files(db, ws).1.clone();
@@ -335,11 +359,10 @@ pub fn compiled(db: &dyn salsa::Database, ws: Workspace) -> Compiled {
         // The declaration the rule is written in, and where it starts.
         let ranges = declaration_ranges(db, file);
         let index = ranges.partition_point(|(start, _)| *start as u32 <= anchor.offset).checked_sub(1)?;
-        let start = ranges[index].0 as u32;
         let name = anchor.span(rule.name.span).span;
-        let checked = check_rule(db, ws, file, index as u32);
-        let (_, body) = checked.iter().find(|(at, _)| at.at(start) == name)?;
-        Some(body.clone().placed_at(start))
+        let placed = placed_rules(db, ws, file, index as u32);
+        let (_, body) = placed.iter().find(|(at, _)| *at == name)?;
+        Some(body.clone())
     };
     let checked = sema::check_with(&inputs, Some(&mut bodies));
     diagnostics.extend(checked.diagnostics);
@@ -524,14 +547,8 @@ pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleNa
     let (subject, steps, slots) = body.checked.clone()?;
     let decl =
         Decl { name: node.name.name.clone(), span: Default::default(), name_span: Default::default(), docs: None };
-    let mut def =
-        sema::rule_def(kind, decl, node, body.implements.clone(), body.clauses.clone(), (subject, steps, slots));
-    for step in &mut def.steps {
-        if let Step::Require(r) = step {
-            r.span = Default::default();
-        }
-    }
-    Some(Arc::new(def))
+    let def = sema::rule_def(kind, decl, node, body.implements.clone(), body.clauses.clone(), (subject, steps, slots));
+    Some(Arc::new(def.without_requirement_spans()))
 }
 
 /// The keys of one chunk's facts ("#3" for a fact without a key field),

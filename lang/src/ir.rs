@@ -584,12 +584,29 @@ pub struct RuleDef {
     pub owner: Option<String>,
     /// The entities it applies to (`for x: Entity where …`); `None`: once, for the organisation.
     pub subject: Option<SubjectDef>,
-    pub(crate) steps: Vec<Step>,
+    /// Its `let`s and `require`s, in order: shared with the rule's own
+    /// check (`db::placed_rules`), so that assembling the program after an
+    /// edit copies no body of the rules it left alone.
+    pub(crate) steps: Arc<[Step]>,
     /// Frame size: variables and `let`s.
     pub(crate) slots: u32,
 }
 
 impl RuleDef {
+    /// The rule with the places of its `require`s blanked: what its
+    /// evaluation depends on (see `db::rule_logic`).
+    pub(crate) fn without_requirement_spans(mut self) -> RuleDef {
+        self.steps = self
+            .steps
+            .iter()
+            .map(|step| match step {
+                Step::Require(r) => Step::Require(Requirement { span: Default::default(), ..r.clone() }),
+                other => other.clone(),
+            })
+            .collect();
+        self
+    }
+
     /// The rule's `require`s, in order (a failure's `index` points here).
     pub fn requirements(&self) -> Vec<&Requirement> {
         self.steps

@@ -40,7 +40,7 @@ mod testing;
 mod timeline;
 mod whatif;
 
-pub use analysis::{Analysis, Cancellable, Cancelled};
+pub use analysis::{Analysis, Cancellable, Cancelled, FailingEntity, RuleSummary};
 pub use engine::{Engine, LoadFailure};
 pub use time::{Date, Duration};
 

@@ -72,7 +72,7 @@ pub struct LineIndex<'t> {
 
 impl<'t> LineIndex<'t> {
     pub fn new(text: &'t str, encoding: Encoding) -> LineIndex<'t> {
-        let starts = aims_lang::diag::LineIndex::new(text).starts().to_vec();
+        let starts = aims_lang::diag::LineIndex::new(text).into_starts();
         LineIndex { text, starts, encoding }
     }
 

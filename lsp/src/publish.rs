@@ -42,7 +42,7 @@ pub async fn update(client: &Client, shared: &Arc<Shared>, change: u64) {
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || {
             let mut snapshot = shared.snapshot()?;
-            let computed = handlers::diagnostics::compute(&snapshot);
+            let computed = handlers::diagnostics::compute(&snapshot, &mut lock(&shared.failing));
             let snapshot_versions = std::mem::take(&mut snapshot.versions);
             drop(snapshot);
             let computed = computed.ok()?;

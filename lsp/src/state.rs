@@ -393,6 +393,9 @@ pub struct Shared {
     /// What was last published, per document: the version of the
     /// document (an open one) and its diagnostics.
     pub published: Mutex<HashMap<Uri, Published>>,
+    /// The failing rules' diagnostics of the last update, built again
+    /// only for the rules that changed.
+    pub failing: Mutex<crate::handlers::diagnostics::FailingRules>,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: the server

@@ -108,14 +108,9 @@ fn assert_assembled_like_whole(files: crate::project::ProjectFiles) -> usize {
 /// A rule of the program with its declaration's and requirements' places
 /// blanked, as evaluation reads it.
 fn without_places(rule: &crate::ir::RuleDef) -> crate::ir::RuleDef {
-    let mut rule = rule.clone();
+    let mut rule = rule.clone().without_requirement_spans();
     let name = rule.decl.name.clone();
     rule.decl = crate::ir::Decl { name, span: Default::default(), name_span: Default::default(), docs: None };
-    for step in &mut rule.steps {
-        if let crate::ir::Step::Require(r) = step {
-            r.span = Default::default();
-        }
-    }
     rule
 }
 

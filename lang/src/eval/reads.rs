@@ -82,7 +82,7 @@ pub fn rows_read<'e>(
 /// Everything a rule evaluates.
 pub fn rule_exprs(rule: &RuleDef) -> Vec<&Ex> {
     let mut out: Vec<&Ex> = rule.subject.iter().filter_map(|s| s.filter.as_ref()).collect();
-    for step in &rule.steps {
+    for step in rule.steps.iter() {
         match step {
             Step::Let { value, .. } => out.push(value),
             Step::Require(r) => out.push(&r.cond),

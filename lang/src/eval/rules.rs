@@ -163,7 +163,7 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
     }
     let mut failures = Vec::new();
     let mut index = 0;
-    for step in &rule.steps {
+    for step in rule.steps.iter() {
         match step {
             Step::Let { slot, value } => {
                 frame[*slot as usize] = env.eval(value, &mut frame);

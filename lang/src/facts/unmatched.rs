@@ -59,7 +59,7 @@ pub fn unmatched_literals(program: &Program, sources: &Sources, store: &FactStor
                 walk.ex(filter);
             }
         }
-        for step in &rule.steps {
+        for step in rule.steps.iter() {
             match step {
                 Step::Let { slot, value } => {
                     walk.within = rule.decl.span;

@@ -125,7 +125,7 @@ impl Signatures {
     pub fn check_rule(&self, anchor: Anchor, text: &str, rule: &ast::RuleDecl) -> RuleBody {
         let model = source_map::Recorder::default();
         let mut body = decls::check_rule_body(&self.0, &model, anchor, text, rule);
-        body.model = model.into_inner().take_file(anchor.file).unwrap_or_default();
+        body.model = std::sync::Arc::new(model.into_inner().take_file(anchor.file).unwrap_or_default());
         body
     }
 }

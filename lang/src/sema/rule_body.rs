@@ -1,6 +1,8 @@
 //! One control or audit rule checked on its own: the unit the database
 //! re-checks when a rule is edited (see `db::check_rule`).
 
+use std::sync::Arc;
+
 use super::source_map::SourceMap;
 use crate::diag::Diagnostic;
 use crate::ir::{Step, SubjectDef};
@@ -16,7 +18,7 @@ pub struct RuleBody {
     pub clauses: Vec<String>,
     /// Subject, steps and frame size; `None` when the subject could not be
     /// checked (the rule is then left out of the program).
-    pub checked: Option<(Option<SubjectDef>, Vec<Step>, u32)>,
+    pub checked: Option<(Option<SubjectDef>, Arc<[Step]>, u32)>,
     /// Its diagnostics, in the order the checker found them. The label of
     /// an unknown field at the type it was looked up in is the program's to
     /// place: a rule checked on its own knows the type, not where it is
@@ -25,7 +27,7 @@ pub struct RuleBody {
     /// What the names of its header and body resolved to, recorded while
     /// it was checked: its share of the rule's file's source map (empty
     /// when the checker recorded into the program's context directly).
-    pub model: SourceMap,
+    pub model: Arc<SourceMap>,
 }
 
 impl RuleBody {
@@ -43,13 +45,15 @@ impl RuleBody {
             d.fix.iter_mut().for_each(|f| place(&mut f.at));
         }
         if let Some((_, steps, _)) = &mut self.checked {
-            for step in steps {
+            let mut placed = steps.to_vec();
+            for step in &mut placed {
                 if let Step::Require(r) = step {
                     place(&mut r.span);
                 }
             }
+            *steps = placed.into();
         }
-        self.model = self.model.placed_at(offset);
+        self.model = Arc::new(Arc::unwrap_or_clone(self.model).placed_at(offset));
         self
     }
 }

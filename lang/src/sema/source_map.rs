@@ -175,12 +175,13 @@ impl SourceMap {
     }
 
     /// Adds what another check recorded of the same file (put in order by
-    /// [`SemanticModel::finish`]).
-    pub(crate) fn extend(&mut self, other: SourceMap) {
-        self.references.extend(other.references);
-        self.locals.extend(other.locals);
-        self.members.extend(other.members);
-        self.names.extend(other.names);
+    /// [`SemanticModel::finish`]), which stays whole: a rule's map is
+    /// shared with the database's memo of its check.
+    pub(crate) fn extend_from(&mut self, other: &SourceMap) {
+        self.references.extend_from_slice(&other.references);
+        self.locals.extend_from_slice(&other.locals);
+        self.members.extend_from_slice(&other.members);
+        self.names.extend_from_slice(&other.names);
     }
 
     /// The occurrence whose span contains `offset` (or ends there).

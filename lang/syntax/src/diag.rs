@@ -424,14 +424,22 @@ impl LineIndex {
     /// The index of the line starts of a text.
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
-        let mut starts = vec![0];
-        for (i, &b) in bytes.iter().enumerate() {
-            let breaks = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
+        starts.push(0);
+        // The language server indexes the whole document after every
+        // keystroke: a vectorised search for the two break bytes.
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            let breaks = bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n');
             if breaks {
                 starts.push(i + 1);
             }
         }
         LineIndex { starts }
+    }
+
+    /// The line starts, given up (what an index of another kind keeps).
+    pub fn into_starts(self) -> Vec<usize> {
+        self.starts
     }
 
     /// Byte offsets of the starts of the lines, the first being 0.
@@ -1013,6 +1021,22 @@ mod tests {
         let shown = render(&[d], &sources, RenderOptions::default());
         assert!(shown.contains("p.aims:2:9"), "{shown}");
         assert!(shown.contains("2 │ control hidden"), "{shown}");
+    }
+
+    #[test]
+    fn line_starts_follow_every_kind_of_break() {
+        for text in ["", "a", "\n", "\r", "\r\n", "\n\r", "a\r\r\nb\n\nc\r", "é\r\n€\rx\n", "\r\r\n\n\r"] {
+            // A line starts after each line that ends with a break.
+            let mut expected = vec![0];
+            let mut end = 0;
+            for line in split_lines_inclusive(text) {
+                end += line.len();
+                if line.ends_with(['\n', '\r']) {
+                    expected.push(end);
+                }
+            }
+            assert_eq!(LineIndex::new(text).starts(), expected, "{text:?}");
+        }
     }
 
     #[test]

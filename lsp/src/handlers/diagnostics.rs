@@ -1,13 +1,18 @@
 //! The diagnostics of every document: the engine's (syntax, names, types,
 //! lints such as W0002 for an Annex A control nothing addresses, facts),
 //! and failing controls and audits as information on their names.
+//!
+//! A failing rule's diagnostic is kept from one update to the next and
+//! built again only when the rule's summary, place or heading changed: on
+//! a policy with hundreds of failing controls, a keystroke changes one.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use aims_lang::diag::FileId;
-use aims_lang::ir::Ty;
-use aims_lang::Cancellable;
+use aims_lang::ir::{RuleDef, Ty};
+use aims_lang::{Cancellable, Date, RuleSummary};
 use tower_lsp_server::ls_types::{
     self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri,
 };
@@ -19,8 +24,34 @@ use crate::state::Snapshot;
 /// How many failing entities a diagnostic names.
 const FAILURES_SHOWN: usize = 5;
 
-/// Every document's diagnostics (an empty list for a document that has none).
-pub fn compute(snapshot: &Snapshot) -> Cancellable<HashMap<Uri, Vec<lsp::Diagnostic>>> {
+/// The failing rules' diagnostics of the last update, by rule name.
+#[derive(Default)]
+pub struct FailingRules(HashMap<String, Failing>);
+
+/// One failing rule's diagnostic and what it was built from.
+struct Failing {
+    summary: Arc<RuleSummary>,
+    heading: Heading,
+    diagnostic: lsp::Diagnostic,
+}
+
+/// What a failing rule's diagnostic says besides its summary: where its
+/// name and each of its `require`s are, what it ranges over, its
+/// severity and the evaluation date.
+#[derive(PartialEq)]
+struct Heading {
+    uri: Uri,
+    range: lsp::Range,
+    requirements: Vec<Option<(FileId, lsp::Range)>>,
+    entity: Option<String>,
+    severity: &'static str,
+    as_of: Date,
+}
+
+/// Every document's diagnostics (an empty list for a document that has
+/// none); `failing` holds the failing rules' diagnostics of the last
+/// update and is left holding this one's.
+pub fn compute(snapshot: &Snapshot, failing: &mut FailingRules) -> Cancellable<HashMap<Uri, Vec<lsp::Diagnostic>>> {
     let mut out: HashMap<Uri, Vec<lsp::Diagnostic>> =
         snapshot.files.iter().map(|(uri, _, _)| (uri.clone(), Vec::new())).collect();
     let uri_of = |file: FileId| snapshot.uri(file);
@@ -50,7 +81,7 @@ pub fn compute(snapshot: &Snapshot) -> Cancellable<HashMap<Uri, Vec<lsp::Diagnos
         out.entry(uri.clone()).or_default().push(d.clone());
     }
     if snapshot.evaluable {
-        failing_rules(snapshot, &mut lines, &mut out)?;
+        failing_rules(snapshot, &mut lines, failing, &mut out)?;
     }
     Ok(out)
 }
@@ -59,72 +90,95 @@ pub fn compute(snapshot: &Snapshot) -> Cancellable<HashMap<Uri, Vec<lsp::Diagnos
 fn failing_rules(
     snapshot: &Snapshot,
     lines: &mut Lines,
+    kept: &mut FailingRules,
     out: &mut HashMap<Uri, Vec<lsp::Diagnostic>>,
 ) -> Cancellable<()> {
     let program = snapshot.analysis.program()?;
     let summaries = snapshot.analysis.rule_summaries()?;
+    let mut previous = std::mem::take(&mut kept.0);
     for (rule, summary) in program.rules.iter().zip(summaries) {
         let Some(uri) = snapshot.uri(rule.decl.name_span.file) else { continue };
         let Some(summary) = summary else { continue };
         if summary.fail == 0 {
             continue;
         }
-        let total = summary.pass + summary.fail + summary.waived;
-        let mut message = match &rule.subject {
-            Some(subject) => {
-                let entity = program.ty_name(&Ty::Entity(subject.entity));
-                format!("`{}` fails for {} of {total} {entity}", rule.decl.name, summary.fail)
-            }
-            None => format!("`{}` fails", rule.decl.name),
+        let Some(range) = lines.of(rule.decl.name_span.file).map(|index| index.range(rule.decl.name_span.span)) else {
+            continue;
         };
-        for failing in summary.failing.iter().take(FAILURES_SHOWN) {
-            let reasons: Vec<&str> = failing.failures.iter().map(|(_, m)| m.as_str()).collect();
-            if rule.subject.is_some() {
-                let _ = write!(message, "\n- {}: {}", failing.key, reasons.join("; "));
-            } else {
-                let _ = write!(message, "\n- {}", reasons.join("; "));
-            }
-        }
-        if summary.fail as usize > FAILURES_SHOWN {
-            let _ = write!(message, "\n- and {} more", summary.fail as usize - FAILURES_SHOWN);
-        }
-        // Each failing `require`, with the entities it fails for.
-        let requirements = rule.requirements();
-        let mut per_require: Vec<(usize, Vec<&str>)> = Vec::new();
-        for failing in &summary.failing {
-            for (index, _) in &failing.failures {
-                match per_require.iter_mut().find(|(i, _)| i == index) {
-                    Some((_, keys)) => keys.push(&failing.key),
-                    None => per_require.push((*index, vec![&failing.key])),
-                }
-            }
-        }
-        let related: Vec<DiagnosticRelatedInformation> = per_require
-            .into_iter()
-            .filter_map(|(i, keys)| {
-                let span = requirements.get(i)?.span;
-                let range = lines.of(span.file)?.range(span.span);
-                let shown: Vec<&str> = keys.iter().take(FAILURES_SHOWN).copied().collect();
-                let more = if keys.len() > FAILURES_SHOWN { ", .." } else { "" };
-                Some(DiagnosticRelatedInformation {
-                    location: Location { uri: snapshot.uri(span.file)?, range },
-                    message: format!("fails for {}{more}", shown.join(", ")),
-                })
-            })
+        let requirements = rule
+            .requirements()
+            .iter()
+            .map(|r| Some((r.span.file, lines.of(r.span.file)?.range(r.span.span))))
             .collect();
-        let range = match lines.of(rule.decl.name_span.file) {
-            Some(index) => index.range(rule.decl.name_span.span),
-            None => continue,
-        };
-        out.entry(uri).or_default().push(lsp::Diagnostic {
+        let heading = Heading {
+            uri: uri.clone(),
             range,
-            severity: Some(DiagnosticSeverity::INFORMATION),
-            code: Some(NumberOrString::String(rule.severity.as_str().to_string())),
-            source: Some(format!("{SOURCE} evaluation as of {}", snapshot.as_of)),
-            message,
-            related_information: (!related.is_empty()).then_some(related),
-            ..lsp::Diagnostic::default()
-        });
+            requirements,
+            entity: rule.subject.as_ref().map(|subject| program.ty_name(&Ty::Entity(subject.entity))),
+            severity: rule.severity.as_str(),
+            as_of: snapshot.as_of,
+        };
+        let diagnostic = match previous.remove(&rule.decl.name) {
+            Some(kept)
+                if kept.heading == heading && (Arc::ptr_eq(&kept.summary, &summary) || kept.summary == summary) =>
+            {
+                kept.diagnostic
+            }
+            _ => failing_rule(snapshot, rule, &summary, &heading),
+        };
+        out.entry(uri).or_default().push(diagnostic.clone());
+        kept.0.insert(rule.decl.name.clone(), Failing { summary, heading, diagnostic });
     }
     Ok(())
+}
+
+/// The diagnostic of one failing rule.
+fn failing_rule(snapshot: &Snapshot, rule: &RuleDef, summary: &RuleSummary, heading: &Heading) -> lsp::Diagnostic {
+    let total = summary.pass + summary.fail + summary.waived;
+    let mut message = match &heading.entity {
+        Some(entity) => format!("`{}` fails for {} of {total} {entity}", rule.decl.name, summary.fail),
+        None => format!("`{}` fails", rule.decl.name),
+    };
+    for failing in summary.failing.iter().take(FAILURES_SHOWN) {
+        let reasons: Vec<&str> = failing.failures.iter().map(|(_, m)| m.as_str()).collect();
+        if heading.entity.is_some() {
+            let _ = write!(message, "\n- {}: {}", failing.key, reasons.join("; "));
+        } else {
+            let _ = write!(message, "\n- {}", reasons.join("; "));
+        }
+    }
+    if summary.fail as usize > FAILURES_SHOWN {
+        let _ = write!(message, "\n- and {} more", summary.fail as usize - FAILURES_SHOWN);
+    }
+    // Each failing `require`, with the entities it fails for.
+    let mut per_require: Vec<(usize, Vec<&str>)> = Vec::new();
+    for failing in &summary.failing {
+        for (index, _) in &failing.failures {
+            match per_require.iter_mut().find(|(i, _)| i == index) {
+                Some((_, keys)) => keys.push(&failing.key),
+                None => per_require.push((*index, vec![&failing.key])),
+            }
+        }
+    }
+    let related: Vec<DiagnosticRelatedInformation> = per_require
+        .into_iter()
+        .filter_map(|(i, keys)| {
+            let (file, range) = heading.requirements.get(i).copied().flatten()?;
+            let shown: Vec<&str> = keys.iter().take(FAILURES_SHOWN).copied().collect();
+            let more = if keys.len() > FAILURES_SHOWN { ", .." } else { "" };
+            Some(DiagnosticRelatedInformation {
+                location: Location { uri: snapshot.uri(file)?, range },
+                message: format!("fails for {}{more}", shown.join(", ")),
+            })
+        })
+        .collect();
+    lsp::Diagnostic {
+        range: heading.range,
+        severity: Some(DiagnosticSeverity::INFORMATION),
+        code: Some(NumberOrString::String(heading.severity.to_string())),
+        source: Some(format!("{SOURCE} evaluation as of {}", heading.as_of)),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        ..lsp::Diagnostic::default()
+    }
 }

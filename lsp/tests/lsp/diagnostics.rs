@@ -157,3 +157,39 @@ async fn a_stale_version_is_never_published_after_a_newer_one() {
     assert!(versions.windows(2).all(|w| w[0] <= w[1]), "versions in order: {versions:?}");
     assert!(codes(&client.diagnostics(&controls)).contains(&"E0102".to_string()), "the diagnostics of version 40");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_rules_diagnostic_follows_each_edit_of_its_rule() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    let text = client.open("policy/controls.aims", None).await;
+    let bias = |d: &[Diagnostic]| d.iter().find(|d| d.message.starts_with("`bias_tested`")).cloned();
+    let before = bias(&client.wait_for(&controls, |d| d.len() == 2).await).expect("bias_tested fails");
+
+    // Moved down two lines: its name and its failing `require` move with it.
+    let moved = format!("\n\n{text}");
+    client.edit(&controls, 2, None, &moved).await;
+    let found = client.wait_for(&controls, |d| bias(d).is_some_and(|b| b.range.start.line == 3)).await;
+    let after = bias(&found).expect("bias_tested fails");
+    assert_eq!(after.range.start, position(&moved, "bias_tested", 0, 0));
+    let related = after.related_information.as_ref().expect("the failing require");
+    assert_eq!(related[0].location.range.start.line, 8, "the `require` moved with the rule: {after:#?}");
+    assert_eq!(after.message, before.message, "the same outcomes");
+
+    // Its severity: the code changes, the rest stays.
+    let minor = moved.replace("severity major", "severity minor");
+    client.edit(&controls, 3, None, &minor).await;
+    let found = client.wait_for(&controls, |d| bias(d).is_some_and(|b| b.code != before.code)).await;
+    let after = bias(&found).expect("bias_tested fails");
+    assert_eq!(after.code, Some(NumberOrString::String("minor".into())));
+    assert_eq!(after.message, before.message);
+
+    // Its outcomes: every system in scope now fails, and the message says so.
+    let stricter = minor.replace("within 180 days", "within 0 days");
+    client.edit(&controls, 4, None, &stricter).await;
+    let found = client.wait_for(&controls, |d| bias(d).is_some_and(|b| b.message != before.message)).await;
+    let after = bias(&found).expect("bias_tested fails");
+    assert_eq!(after.message.lines().next(), Some("`bias_tested` fails for 2 of 2 AISystem"), "{}", after.message);
+    let overseen = found.iter().find(|d| d.message.starts_with("`overseen`")).expect("overseen still fails");
+    assert_eq!(overseen.range.start, position(&stricter, "overseen", 0, 0));
+}

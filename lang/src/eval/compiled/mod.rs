@@ -94,7 +94,7 @@ fn block_outcomes(
         }
     }
     let mut index = 0;
-    for step in &rule.steps {
+    for step in rule.steps.iter() {
         match step {
             Step::Let { slot, value } => {
                 let value = block.eval(value, &slots, applicable).into_owned();

@@ -5,7 +5,7 @@ use super::{decl, Checker, Items};
 use crate::diag::{Anchor, Code, Diagnostic};
 use crate::ir::*;
 use crate::sema::expr::ExprChecker;
-use crate::sema::source_map::{LocalKind, Recorder, SourceMap};
+use crate::sema::source_map::{LocalKind, Recorder};
 use crate::sema::{Context, RuleBody, TypeName};
 use crate::syntax::ast::{self, Severity, Span};
 
@@ -41,7 +41,7 @@ impl Checker<'_, '_> {
             };
             let RuleBody { implements, clauses, checked, diagnostics, model } = body;
             self.absorb(diagnostics);
-            self.cx.model.borrow_mut().map(r.file.file).extend(model);
+            self.cx.model.borrow_mut().map(r.file.file).extend_from(&model);
             let Some(checked) = checked else { continue };
             let decl = decl(r.file, r.span, &r.node.name, r.docs);
             self.cx.program.rules.push(rule_def(kind, decl, r.node, implements, clauses, checked));
@@ -99,10 +99,10 @@ pub(crate) fn check_rule_body(
     };
     let checked = subject.map(|subject| {
         let steps = body_steps(&mut ck, &node.body, file);
-        (subject, steps, ck.slots())
+        (subject, steps.into(), ck.slots())
     });
     diagnostics.append(&mut ck.diags);
-    RuleBody { implements, clauses, checked, diagnostics, model: SourceMap::default() }
+    RuleBody { implements, clauses, checked, diagnostics, model: Default::default() }
 }
 
 /// A read-only view of the checker for helpers that run while an
@@ -197,7 +197,7 @@ pub(crate) fn rule_def(
     node: &ast::RuleDecl,
     implements: Vec<String>,
     clauses: Vec<String>,
-    (subject, steps, slots): (Option<SubjectDef>, Vec<Step>, u32),
+    (subject, steps, slots): (Option<SubjectDef>, std::sync::Arc<[Step]>, u32),
 ) -> RuleDef {
     RuleDef {
         decl,
