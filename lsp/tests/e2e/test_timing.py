@@ -3,10 +3,15 @@ a real client (pytest-lsp with Neovim's captured capabilities): median time
 from a `didChange` to the `publishDiagnostics` of that version, of a
 formatting request and of a references request.
 
+The same edits are then made by Neovim (headless, when `nvim` is on the
+PATH; `nvim_timing.lua`): from the buffer change to Neovim receiving the
+diagnostics of that version (decoded, handed to its handler), and to the
+end of Neovim's own handling of them.
+
 The numbers are recorded, never asserted (wall-clock time depends on the
-machine): the test prints them and writes them as JSON to
-`$AIMS_LSP_TIMING_OUT` (default `target/lsp-timing.json`). It runs only when
-asked for:
+machine): the tests print them and write them as JSON to
+`$AIMS_LSP_TIMING_OUT` (default `target/lsp-timing.json`; Neovim's beside
+it, `-neovim.json`). They run only when asked for:
 
     AIMS_LSP_TIMING=1 lsp/tests/e2e/run.sh test_timing.py -s
 
@@ -20,7 +25,9 @@ control failing, ~910 diagnostics); each edit changes one digit of control
 import json
 import os
 import pathlib
+import shutil
 import statistics
+import subprocess
 import time
 
 import pytest
@@ -166,7 +173,55 @@ async def test_latency_on_a_10000_line_policy(big):
         "references_median_ms": median_ms(references),
         "references_found": len(found),
     }
-    out = pathlib.Path(os.environ.get("AIMS_LSP_TIMING_OUT") or REPOSITORY / "target" / "lsp-timing.json")
+    write_result(timing_out(), result)
+
+
+def timing_out() -> pathlib.Path:
+    return pathlib.Path(os.environ.get("AIMS_LSP_TIMING_OUT") or REPOSITORY / "target" / "lsp-timing.json")
+
+
+def write_result(out: pathlib.Path, result: dict):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"\naims lsp on a 10,000-line policy: {json.dumps(result)}")
+
+
+@pytest.mark.skipif(shutil.which("nvim") is None, reason="Neovim is not installed")
+def test_latency_in_neovim(tmp_path):
+    root = (tmp_path / "project").resolve()
+    root.mkdir()
+    source = project(root, FAILING_EVERY)
+    control = source.index("control c501 ")
+    digit = source.index("let limit = ", control) + len("let limit = ")
+    samples_file = tmp_path / "samples.txt"
+    environment = dict(
+        os.environ,
+        AIMS_BIN=AIMS,
+        AIMS_TIMING_ROOT=str(root),
+        AIMS_TIMING_EDITS=str(EDITS),
+        AIMS_TIMING_LINE=str(source.count("\n", 0, digit)),
+        AIMS_TIMING_COLUMN=str(digit - (source.rfind("\n", 0, digit) + 1)),
+        AIMS_TIMING_OUT=str(samples_file),
+    )
+    script = pathlib.Path(__file__).with_name("nvim_timing.lua")
+    run = subprocess.run(
+        ["nvim", "--headless", "-u", "NONE", "-i", "NONE", "-n", "-c", f"luafile {script}"],
+        env=environment,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    samples = [[float(ms) / 1000 for ms in line.split()] for line in samples_file.read_text().splitlines()]
+    assert len(samples) == EDITS and all(len(sample) == 2 for sample in samples), samples
+    version = subprocess.run(["nvim", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    result = {
+        "client": version,
+        "lines": source.count("\n"),
+        "failing_every": FAILING_EVERY,
+        "samples": EDITS,
+        "did_change_to_diagnostics_received_median_ms": median_ms([received for received, _ in samples]),
+        "did_change_to_diagnostics_handled_median_ms": median_ms([handled for _, handled in samples]),
+    }
+    write_result(timing_out().with_name(timing_out().stem + "-neovim.json"), result)
