@@ -42,7 +42,7 @@ struct Failing {
 struct Heading {
     uri: Uri,
     range: lsp::Range,
-    requirements: Vec<Option<(FileId, lsp::Range)>>,
+    requirements: Vec<Option<(Uri, lsp::Range)>>,
     entity: Option<String>,
     severity: &'static str,
     as_of: Date,
@@ -108,7 +108,7 @@ fn failing_rules(
         let requirements = rule
             .requirements()
             .iter()
-            .map(|r| Some((r.span.file, lines.of(r.span.file)?.range(r.span.span))))
+            .map(|r| Some((snapshot.uri(r.span.file)?, lines.of(r.span.file)?.range(r.span.span))))
             .collect();
         let heading = Heading {
             uri: uri.clone(),
@@ -124,7 +124,7 @@ fn failing_rules(
             {
                 kept.diagnostic
             }
-            _ => failing_rule(snapshot, rule, &summary, &heading),
+            _ => failing_rule(rule, &summary, &heading),
         };
         out.entry(uri).or_default().push(diagnostic.clone());
         kept.0.insert(rule.decl.name.clone(), Failing { summary, heading, diagnostic });
@@ -133,7 +133,7 @@ fn failing_rules(
 }
 
 /// The diagnostic of one failing rule.
-fn failing_rule(snapshot: &Snapshot, rule: &RuleDef, summary: &RuleSummary, heading: &Heading) -> lsp::Diagnostic {
+fn failing_rule(rule: &RuleDef, summary: &RuleSummary, heading: &Heading) -> lsp::Diagnostic {
     let total = summary.pass + summary.fail + summary.waived;
     let mut message = match &heading.entity {
         Some(entity) => format!("`{}` fails for {} of {total} {entity}", rule.decl.name, summary.fail),
@@ -163,11 +163,11 @@ fn failing_rule(snapshot: &Snapshot, rule: &RuleDef, summary: &RuleSummary, head
     let related: Vec<DiagnosticRelatedInformation> = per_require
         .into_iter()
         .filter_map(|(i, keys)| {
-            let (file, range) = heading.requirements.get(i).copied().flatten()?;
+            let (uri, range) = heading.requirements.get(i).cloned().flatten()?;
             let shown: Vec<&str> = keys.iter().take(FAILURES_SHOWN).copied().collect();
             let more = if keys.len() > FAILURES_SHOWN { ", .." } else { "" };
             Some(DiagnosticRelatedInformation {
-                location: Location { uri: snapshot.uri(file)?, range },
+                location: Location { uri, range },
                 message: format!("fails for {}{more}", shown.join(", ")),
             })
         })
