@@ -100,7 +100,7 @@ fn read_sqlite_within(path: &Path, select: &Select, max: u64, limit: u64) -> Res
         stmt.columns().iter().map(|c| c.decl_type().unwrap_or("").to_string()).collect()
     }))
     .unwrap_or_else(|_| vec![String::new(); names.len()]);
-    let mut rows = Rows::new(max);
+    let mut rows = Rows::new(max, &what);
     let mut query = stmt.query([]).map_err(failed)?;
     while let Some(row) = query.next().map_err(failed)? {
         let mut cells = Vec::with_capacity(names.len());
@@ -117,7 +117,7 @@ fn read_sqlite_within(path: &Path, select: &Select, max: u64, limit: u64) -> Res
             };
             cells.push(cell);
         }
-        rows.push(cells, &what)?;
+        rows.push(cells)?;
     }
     drop(query);
     drop(stmt);
@@ -144,7 +144,7 @@ pub fn read_postgres(connection: &str, select: &Select, max: u64) -> Result<Stri
     let names: Vec<String> = stmt.columns().iter().map(|c| c.name().to_string()).collect();
     let column_types: Vec<Type> = stmt.columns().iter().map(|c| c.type_().clone()).collect();
     let types: Vec<String> = column_types.iter().map(|t| t.name().to_string()).collect();
-    let mut rows = Rows::new(max);
+    let mut rows = Rows::new(max, &what);
     let mut iter = tx.query_raw(&stmt, std::iter::empty::<i32>()).map_err(failed)?;
     while let Some(row) = iter.next().map_err(failed)? {
         let mut cells = Vec::with_capacity(names.len());
@@ -152,7 +152,7 @@ pub fn read_postgres(connection: &str, select: &Select, max: u64) -> Result<Stri
             let cell = pg_cell(&row, i, ty, &|ty| matches!(ty.kind(), Kind::Enum(_)));
             cells.push(cell);
         }
-        rows.push(cells, &what)?;
+        rows.push(cells)?;
     }
     drop(iter);
     let _ = tx.rollback();
@@ -240,23 +240,24 @@ fn naive_date_time(d: chrono::NaiveDateTime) -> Cell {
     }
 }
 
-/// The rows of a result as they are read, refused past `max` bytes of
-/// their table view.
-struct Rows {
+/// The rows of a result (`what`, as the refusal names it) as they are
+/// read, refused past `max` bytes of their table view.
+struct Rows<'a> {
     rows: Vec<Vec<Cell>>,
     size: u64,
     max: u64,
+    what: &'a str,
 }
 
-impl Rows {
-    fn new(max: u64) -> Rows {
-        Rows { rows: Vec::new(), size: 0, max }
+impl<'a> Rows<'a> {
+    fn new(max: u64, what: &'a str) -> Rows<'a> {
+        Rows { rows: Vec::new(), size: 0, max, what }
     }
 
-    fn push(&mut self, cells: Vec<Cell>, what: &str) -> Result<(), SqlError> {
+    fn push(&mut self, cells: Vec<Cell>) -> Result<(), SqlError> {
         self.size += Grid::view_size(&cells) as u64;
         if self.size > self.max {
-            return Err(SqlError::TooLarge(what.to_string(), self.max));
+            return Err(SqlError::TooLarge(self.what.to_string(), self.max));
         }
         self.rows.push(cells);
         Ok(())
