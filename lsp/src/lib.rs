@@ -17,7 +17,9 @@
 //! - `handlers`: one module per feature;
 //! - `line_index`, `convert`: positions and diagnostics in LSP terms;
 //! - `stdlib_files`: the stdlib modules as files, for go to definition;
-//! - [`transport`]: stdin made safe against malformed messages.
+//! - [`transport`]: stdin made safe against malformed messages; `output`:
+//!   one writer for the messages of `tower-lsp-server` and the
+//!   diagnostics the server serializes itself.
 //!
 //! Depends only on `aims-lang` (see ARCHITECTURE.md).
 
@@ -26,6 +28,7 @@ mod convert;
 mod files;
 mod handlers;
 mod line_index;
+mod output;
 mod publish;
 pub mod state;
 mod stdlib_files;
@@ -53,15 +56,24 @@ pub fn service() -> (LspService<Backend>, ClientSocket) {
 pub async fn serve<I, O>(input: I, output: O) -> bool
 where
     I: AsyncRead + Unpin + Send + 'static,
-    O: AsyncWrite,
+    O: AsyncWrite + Unpin + Send + 'static,
 {
     let (service, socket) = service();
     let shared = service.inner().shared();
     // Malformed messages are replaced before the framed reader sees them.
     let (sanitized, pipe) = tokio::io::duplex(1 << 16);
     let sanitizer = tokio::spawn(transport::sanitize(input, sanitized));
-    Server::new(pipe, output, socket).serve(service).await;
+    let (messages, server_output, writer) = output::output();
+    let _ = shared.messages.set(messages.clone());
+    let writing = tokio::spawn(writer.run(output));
+    Server::new(pipe, server_output, socket).serve(service).await;
     sanitizer.abort();
+    // What is queued goes out, unless the client stopped reading.
+    let drained = async {
+        messages.end().await;
+        let _ = writing.await;
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drained).await;
     shared.shutdown.load(Ordering::SeqCst)
 }
 

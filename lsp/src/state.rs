@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use aims_lang::diag::{Diagnostic, FileId, Sources};
 use aims_lang::engine::Schema;
@@ -374,7 +374,7 @@ impl<'s> Places<'s> {
 
 /// What was published for a document: its version (an open document's)
 /// and its diagnostics.
-pub type Published = (Option<i32>, Vec<lsp::Diagnostic>);
+pub type Published = (Option<i32>, Vec<Arc<crate::handlers::diagnostics::Shown>>);
 
 /// The state shared by every handler.
 #[derive(Default)]
@@ -396,6 +396,9 @@ pub struct Shared {
     /// The failing rules' diagnostics of the last update, built again
     /// only for the rules that changed.
     pub failing: Mutex<crate::handlers::diagnostics::FailingRules>,
+    /// The server's own output, when it serves stdio (see `crate::output`):
+    /// diagnostics are written there rather than through the client.
+    pub messages: OnceLock<crate::output::Messages>,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: the server

@@ -2,9 +2,10 @@
 //! lints such as W0002 for an Annex A control nothing addresses, facts),
 //! and failing controls and audits as information on their names.
 //!
-//! A failing rule's diagnostic is kept from one update to the next and
-//! built again only when the rule's summary, place or heading changed: on
-//! a policy with hundreds of failing controls, a keystroke changes one.
+//! A failing rule's diagnostic is kept from one update to the next, with
+//! its JSON, and built again only when the rule's summary, place or
+//! heading changed: on a policy with hundreds of failing controls, a
+//! keystroke changes one.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -21,8 +22,29 @@ use crate::convert::{self, Lines, SOURCE};
 use crate::files::FileKind;
 use crate::state::Snapshot;
 
-/// How many failing entities a diagnostic names.
+/// How many failing entities a diagnostic names for one reason, and how
+/// many reasons it gives.
 const FAILURES_SHOWN: usize = 5;
+
+/// A diagnostic as published, with its JSON: one that did not change is
+/// not serialized again (see `crate::output`).
+#[derive(Debug, PartialEq)]
+pub struct Shown {
+    pub diagnostic: lsp::Diagnostic,
+    pub json: String,
+}
+
+impl Shown {
+    /// `None` only if the diagnostic cannot be serialized, which its types
+    /// rule out (every map has text keys).
+    fn new(diagnostic: lsp::Diagnostic) -> Option<Arc<Shown>> {
+        let json = serde_json::to_string(&diagnostic).ok()?;
+        Some(Arc::new(Shown { diagnostic, json }))
+    }
+}
+
+/// Every document's diagnostics, as published.
+pub type Computed = HashMap<Uri, Vec<Arc<Shown>>>;
 
 /// The failing rules' diagnostics of the last update, by rule name.
 #[derive(Default)]
@@ -32,7 +54,7 @@ pub struct FailingRules(HashMap<String, Failing>);
 struct Failing {
     summary: Arc<RuleSummary>,
     heading: Heading,
-    diagnostic: lsp::Diagnostic,
+    shown: Arc<Shown>,
 }
 
 /// What a failing rule's diagnostic says besides its summary: where its
@@ -51,7 +73,7 @@ struct Heading {
 /// Every document's diagnostics (an empty list for a document that has
 /// none); `failing` holds the failing rules' diagnostics of the last
 /// update and is left holding this one's.
-pub fn compute(snapshot: &Snapshot, failing: &mut FailingRules) -> Cancellable<HashMap<Uri, Vec<lsp::Diagnostic>>> {
+pub fn compute(snapshot: &Snapshot, failing: &mut FailingRules) -> Cancellable<Computed> {
     let mut out: HashMap<Uri, Vec<lsp::Diagnostic>> =
         snapshot.files.iter().map(|(uri, _, _)| (uri.clone(), Vec::new())).collect();
     let uri_of = |file: FileId| snapshot.uri(file);
@@ -80,10 +102,14 @@ pub fn compute(snapshot: &Snapshot, failing: &mut FailingRules) -> Cancellable<H
     for (uri, d) in &snapshot.fixed_problems {
         out.entry(uri.clone()).or_default().push(d.clone());
     }
+    let mut shown: Computed = out
+        .into_iter()
+        .map(|(uri, diagnostics)| (uri, diagnostics.into_iter().filter_map(Shown::new).collect()))
+        .collect();
     if snapshot.evaluable {
-        failing_rules(snapshot, &mut lines, failing, &mut out)?;
+        failing_rules(snapshot, &mut lines, failing, &mut shown)?;
     }
-    Ok(out)
+    Ok(shown)
 }
 
 /// One information diagnostic per failing rule, on its name.
@@ -91,7 +117,7 @@ fn failing_rules(
     snapshot: &Snapshot,
     lines: &mut Lines,
     kept: &mut FailingRules,
-    out: &mut HashMap<Uri, Vec<lsp::Diagnostic>>,
+    out: &mut Computed,
 ) -> Cancellable<()> {
     let program = snapshot.analysis.program()?;
     let summaries = snapshot.analysis.rule_summaries()?;
@@ -118,16 +144,19 @@ fn failing_rules(
             severity: rule.severity.as_str(),
             as_of: snapshot.as_of,
         };
-        let diagnostic = match previous.remove(&rule.decl.name) {
+        let shown = match previous.remove(&rule.decl.name) {
             Some(kept)
                 if kept.heading == heading && (Arc::ptr_eq(&kept.summary, &summary) || kept.summary == summary) =>
             {
-                kept.diagnostic
+                kept.shown
             }
-            _ => failing_rule(rule, &summary, &heading),
+            _ => match Shown::new(failing_rule(rule, &summary, &heading)) {
+                Some(shown) => shown,
+                None => continue,
+            },
         };
-        out.entry(uri).or_default().push(diagnostic.clone());
-        kept.0.insert(rule.decl.name.clone(), Failing { summary, heading, diagnostic });
+        out.entry(uri).or_default().push(shown.clone());
+        kept.0.insert(rule.decl.name.clone(), Failing { summary, heading, shown });
     }
     Ok(())
 }
@@ -139,16 +168,32 @@ fn failing_rule(rule: &RuleDef, summary: &RuleSummary, heading: &Heading) -> lsp
         Some(entity) => format!("`{}` fails for {} of {total} {entity}", rule.decl.name, summary.fail),
         None => format!("`{}` fails", rule.decl.name),
     };
-    for failing in summary.failing.iter().take(FAILURES_SHOWN) {
-        let reasons: Vec<&str> = failing.failures.iter().map(|(_, m)| m.as_str()).collect();
-        if heading.entity.is_some() {
-            let _ = write!(message, "\n- {}: {}", failing.key, reasons.join("; "));
-        } else {
-            let _ = write!(message, "\n- {}", reasons.join("; "));
+    // The failing entities kept, grouped by their reasons, in the order in
+    // which each reason first fails: a rule that fails the same way for
+    // hundreds of systems says so once.
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for failing in &summary.failing {
+        let reasons = failing.failures.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ");
+        match groups.iter_mut().find(|(shared, _)| *shared == reasons) {
+            Some((_, keys)) => keys.push(&failing.key),
+            None => groups.push((reasons, vec![&failing.key])),
         }
     }
-    if summary.fail as usize > FAILURES_SHOWN {
-        let _ = write!(message, "\n- and {} more", summary.fail as usize - FAILURES_SHOWN);
+    let mut named = 0;
+    for (reasons, keys) in groups.iter().take(FAILURES_SHOWN) {
+        named += keys.len();
+        if heading.entity.is_none() {
+            let _ = write!(message, "\n- {reasons}");
+            continue;
+        }
+        let _ = write!(message, "\n- {}", keys[..keys.len().min(FAILURES_SHOWN)].join(", "));
+        if keys.len() > FAILURES_SHOWN {
+            let _ = write!(message, " and {} more", keys.len() - FAILURES_SHOWN);
+        }
+        let _ = write!(message, ": {reasons}");
+    }
+    if summary.fail as usize > named {
+        let _ = write!(message, "\n- and {} more", summary.fail as usize - named);
     }
     // Each failing `require`, with the entities it fails for.
     let mut per_require: Vec<(usize, Vec<&str>)> = Vec::new();

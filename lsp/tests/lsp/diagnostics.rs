@@ -193,3 +193,34 @@ async fn a_failing_rules_diagnostic_follows_each_edit_of_its_rule() {
     let overseen = found.iter().find(|d| d.message.starts_with("`overseen`")).expect("overseen still fails");
     assert_eq!(overseen.range.start, position(&stricter, "overseen", 0, 0));
 }
+
+/// A rule failing the same way for many entities says so once, naming the
+/// first few; each other reason gets its own line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_rules_entities_are_grouped_by_reason() {
+    let mut client = TestClient::fixture().await;
+    let controls = client.uri("policy/controls.aims");
+    client.wait_for(&controls, |d| d.len() == 2).await;
+    let mut facts = String::from("systems:\n");
+    for i in 1..=8 {
+        facts.push_str(&format!("  - id: s{i}\n    name: S{i}\n    status: deployed\n"));
+        if i > 6 {
+            facts.push_str("    last_bias_test: 2020-01-01\n");
+        }
+    }
+    std::fs::write(client.path("facts/systems.yaml"), facts).expect("write the facts");
+    let change = FileEvent { uri: client.uri("facts/systems.yaml"), typ: FileChangeType::CHANGED };
+    client.notify::<notification::DidChangeWatchedFiles>(DidChangeWatchedFilesParams { changes: vec![change] }).await;
+    let found = client.wait_for(&controls, |d| d.iter().any(|d| d.message.contains("of 8 AISystem"))).await;
+    let bias = found.iter().find(|d| d.message.starts_with("`bias_tested`")).expect("bias_tested fails");
+    let lines: Vec<&str> = bias.message.lines().collect();
+    assert_eq!(lines[0], "`bias_tested` fails for 8 of 8 AISystem", "{}", bias.message);
+    assert_eq!(lines.len(), 3, "one line per reason: {}", bias.message);
+    assert!(lines[1].starts_with("- s1, s2, s3, s4, s5 and 1 more: no evidence"), "{}", bias.message);
+    assert!(lines[2].starts_with("- s7, s8: ") && !lines[2].contains("no evidence"), "{}", bias.message);
+    let overseen = found.iter().find(|d| d.message.starts_with("`overseen`")).expect("overseen fails");
+    assert_eq!(
+        overseen.message,
+        "`overseen` fails for 8 of 8 AISystem\n- s1, s2, s3, s4, s5 and 3 more: `s.human_oversight` does not hold"
+    );
+}

@@ -9,3 +9,4 @@ mod editors;
 mod facts;
 mod navigation;
 mod robustness;
+mod wire;
