@@ -10,7 +10,7 @@
 //! their declaration, the editor looks entries up by file offset.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::diag::{Anchor, FileId};
 use crate::ir::Ty;
@@ -174,9 +174,9 @@ impl SourceMap {
         self
     }
 
-    /// Adds what another check recorded of the same file (put in order by
-    /// [`SemanticModel::finish`]), which stays whole: a rule's map is
-    /// shared with the database's memo of its check.
+    /// Adds what another check recorded of the same file (put in order
+    /// when the model is put together), which stays whole: a rule's map
+    /// is shared with the database's memo of its check.
     pub(crate) fn extend_from(&mut self, other: &SourceMap) {
         self.references.extend_from_slice(&other.references);
         self.locals.extend_from_slice(&other.locals);
@@ -216,6 +216,9 @@ impl SourceMap {
     fn finish(&mut self) {
         self.references.sort_by_key(|r| (r.span.start, r.span.end));
         self.references.dedup();
+        // Source order keeps the innermost of nested variables last, in
+        // whatever order the declarations were checked.
+        self.locals.sort_by_key(|l| (l.at.start, l.at.end));
         self.locals.dedup_by(|a, b| a.at == b.at);
         self.members.sort_by_key(|m| (m.field.start, m.field.end));
         self.members.dedup_by(|a, b| a.field == b.field);
@@ -259,49 +262,105 @@ impl PartialEq for Recorder {
 
 /// The source maps of every checked file: the semantic model the editor
 /// features read.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// A check of the whole program takes each rule body's map from the memo
+/// of that rule's own check, as a shared piece. The pieces are put
+/// together with what the check recorded itself only when a map is first
+/// read: a keystroke that only needs diagnostics copies none of the
+/// thousands of entries of the rules it left alone.
+#[derive(Clone, Debug, Default)]
 pub struct SemanticModel {
-    files: BTreeMap<FileId, SourceMap>,
+    /// What the check recorded itself, per file.
+    recorded: BTreeMap<FileId, SourceMap>,
+    /// The maps of rule bodies checked on their own, per file.
+    pieces: BTreeMap<FileId, Vec<Arc<SourceMap>>>,
+    /// The items of each policy file, as ranges of the file, in order
+    /// (set by [`SemanticModel::finish`]).
+    items: BTreeMap<FileId, Vec<Span>>,
+    /// Every file's map, put together on first read.
+    files: OnceLock<BTreeMap<FileId, SourceMap>>,
+}
+
+/// Two models are equal when they were made of equal parts; equal maps
+/// made of different pieces compare unequal, which costs the database a
+/// recomputation at most (see [`SemanticModel::files`] to compare maps).
+impl PartialEq for SemanticModel {
+    fn eq(&self, other: &SemanticModel) -> bool {
+        let same_pieces = |a: &Vec<Arc<SourceMap>>, b: &Vec<Arc<SourceMap>>| {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| Arc::ptr_eq(a, b) || a == b)
+        };
+        self.recorded == other.recorded
+            && self.items == other.items
+            && self.pieces.len() == other.pieces.len()
+            && self.pieces.iter().zip(&other.pieces).all(|((fa, a), (fb, b))| fa == fb && same_pieces(a, b))
+    }
 }
 
 impl SemanticModel {
     /// The source map of a file (empty for a file that was not checked).
     pub fn file(&self, file: FileId) -> Option<&SourceMap> {
-        self.files.get(&file)
+        self.files().get(&file)
+    }
+
+    /// Every checked file's source map.
+    pub fn files(&self) -> &BTreeMap<FileId, SourceMap> {
+        self.files.get_or_init(|| self.put_together())
     }
 
     /// Takes a file's source map out of the model.
     pub fn take_file(&mut self, file: FileId) -> Option<SourceMap> {
-        self.files.remove(&file)
+        self.files();
+        self.files.get_mut()?.remove(&file)
     }
 
     pub(crate) fn map(&mut self, file: FileId) -> &mut SourceMap {
-        self.files.entry(file).or_default()
+        self.recorded.entry(file).or_default()
+    }
+
+    /// Adds the map of a rule body checked on its own, placed in `file`.
+    pub(crate) fn add_piece(&mut self, file: FileId, piece: &Arc<SourceMap>) {
+        if *piece.as_ref() != SourceMap::default() {
+            self.pieces.entry(file).or_default().push(piece.clone());
+        }
     }
 
     pub(crate) fn reference(&mut self, anchor: Anchor, span: Span, symbol: Symbol, is_definition: bool) {
         self.map(anchor.file).references.push(Reference { span: node_key(anchor, span), symbol, is_definition });
     }
 
-    /// Drops the maps of files nobody reads, closes the scopes that end
-    /// with their declaration, and puts every map in source order.
+    /// Drops the maps of files nobody reads and notes where each item of
+    /// the others is, for the scopes that end with their declaration.
     pub(crate) fn finish(&mut self, inputs: &[super::SourceInput]) {
         // A file may come in pieces (one input per declaration): its
         // items' ranges are gathered first, so each map is finished once.
-        let mut items: BTreeMap<FileId, Vec<Span>> = BTreeMap::new();
+        self.items.clear();
         for input in inputs {
             if input.stdlib {
-                self.files.remove(&input.file);
+                self.recorded.remove(&input.file);
+                self.pieces.remove(&input.file);
                 continue;
             }
             // Every policy file has a map, if an empty one.
-            self.files.entry(input.file).or_default();
-            let ranges = items.entry(input.file).or_default();
+            self.recorded.entry(input.file).or_default();
+            let ranges = self.items.entry(input.file).or_default();
             ranges.extend(input.ast.items.iter().map(|i| node_key(input.anchor(i), i.span)));
         }
-        for (file, mut ranges) in items {
-            let Some(map) = self.files.get_mut(&file) else { continue };
+        for ranges in self.items.values_mut() {
             ranges.sort_by_key(|r| r.start);
+        }
+        self.files = OnceLock::new();
+    }
+
+    /// Each file's map: what was recorded and the pieces, with the scopes
+    /// closed and in source order.
+    fn put_together(&self) -> BTreeMap<FileId, SourceMap> {
+        let mut files = self.recorded.clone();
+        for (file, pieces) in &self.pieces {
+            let map = files.entry(*file).or_default();
+            pieces.iter().for_each(|piece| map.extend_from(piece));
+        }
+        for (file, ranges) in &self.items {
+            let Some(map) = files.get_mut(file) else { continue };
             for local in &mut map.locals {
                 // Subjects, parameters and lets reach to the end of the
                 // declaration that binds them, which the checker of an
@@ -326,6 +385,7 @@ impl SemanticModel {
             }
             map.finish();
         }
+        files
     }
 }
 

@@ -41,7 +41,7 @@ impl Checker<'_, '_> {
             };
             let RuleBody { implements, clauses, checked, diagnostics, model } = body;
             self.absorb(diagnostics);
-            self.cx.model.borrow_mut().map(r.file.file).extend_from(&model);
+            self.cx.model.borrow_mut().add_piece(r.file.file, &model);
             let Some(checked) = checked else { continue };
             let decl = decl(r.file, r.span, &r.node.name, r.docs);
             self.cx.program.rules.push(rule_def(kind, decl, r.node, implements, clauses, checked));
