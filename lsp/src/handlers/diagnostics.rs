@@ -64,7 +64,7 @@ struct Failing {
 struct Heading {
     uri: Uri,
     range: lsp::Range,
-    requirements: Vec<Option<(Uri, lsp::Range)>>,
+    requirements: Vec<Option<(FileId, lsp::Range)>>,
     entity: Option<String>,
     severity: &'static str,
     as_of: Date,
@@ -134,7 +134,7 @@ fn failing_rules(
         let requirements = rule
             .requirements()
             .iter()
-            .map(|r| Some((snapshot.uri(r.span.file)?, lines.of(r.span.file)?.range(r.span.span))))
+            .map(|r| Some((r.span.file, lines.of(r.span.file)?.range(r.span.span))))
             .collect();
         let heading = Heading {
             uri: uri.clone(),
@@ -144,25 +144,32 @@ fn failing_rules(
             severity: rule.severity.as_str(),
             as_of: snapshot.as_of,
         };
-        let shown = match previous.remove(&rule.decl.name) {
-            Some(kept)
+        let before = previous.remove_entry(&rule.decl.name);
+        let shown = match &before {
+            Some((_, kept))
                 if kept.heading == heading && (Arc::ptr_eq(&kept.summary, &summary) || kept.summary == summary) =>
             {
-                kept.shown
+                kept.shown.clone()
             }
-            _ => match Shown::new(failing_rule(rule, &summary, &heading)) {
+            _ => match Shown::new(failing_rule(rule, &summary, &heading, |file| snapshot.uri(file))) {
                 Some(shown) => shown,
                 None => continue,
             },
         };
         out.entry(uri).or_default().push(shown.clone());
-        kept.0.insert(rule.decl.name.clone(), Failing { summary, heading, shown });
+        let name = before.map_or_else(|| rule.decl.name.clone(), |(name, _)| name);
+        kept.0.insert(name, Failing { summary, heading, shown });
     }
     Ok(())
 }
 
 /// The diagnostic of one failing rule.
-fn failing_rule(rule: &RuleDef, summary: &RuleSummary, heading: &Heading) -> lsp::Diagnostic {
+fn failing_rule(
+    rule: &RuleDef,
+    summary: &RuleSummary,
+    heading: &Heading,
+    uri_of: impl Fn(FileId) -> Option<Uri>,
+) -> lsp::Diagnostic {
     let total = summary.pass + summary.fail + summary.waived;
     let mut message = match &heading.entity {
         Some(entity) => format!("`{}` fails for {} of {total} {entity}", rule.decl.name, summary.fail),
@@ -208,7 +215,8 @@ fn failing_rule(rule: &RuleDef, summary: &RuleSummary, heading: &Heading) -> lsp
     let related: Vec<DiagnosticRelatedInformation> = per_require
         .into_iter()
         .filter_map(|(i, keys)| {
-            let (uri, range) = heading.requirements.get(i).cloned().flatten()?;
+            let (file, range) = heading.requirements.get(i).copied().flatten()?;
+            let uri = uri_of(file)?;
             let shown: Vec<&str> = keys.iter().take(FAILURES_SHOWN).copied().collect();
             let more = if keys.len() > FAILURES_SHOWN { ", .." } else { "" };
             Some(DiagnosticRelatedInformation {
