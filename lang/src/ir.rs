@@ -626,7 +626,7 @@ pub struct SubjectDef {
     pub var: String,
     /// The entity type ranged over.
     pub entity: EntityId,
-    pub(crate) filter: Option<Ex>,
+    pub(crate) filter: Option<Arc<Ex>>,
 }
 
 /// One step of a rule's body, run in order.

@@ -81,7 +81,7 @@ pub fn rows_read<'e>(
 
 /// Everything a rule evaluates.
 pub fn rule_exprs(rule: &RuleDef) -> Vec<&Ex> {
-    let mut out: Vec<&Ex> = rule.subject.iter().filter_map(|s| s.filter.as_ref()).collect();
+    let mut out: Vec<&Ex> = rule.subject.iter().filter_map(|s| s.filter.as_deref()).collect();
     for step in rule.steps.iter() {
         match step {
             Step::Let { value, .. } => out.push(value),
@@ -93,7 +93,7 @@ pub fn rule_exprs(rule: &RuleDef) -> Vec<&Ex> {
 
 /// Everything a risk evaluates (its treating rules are looked at separately).
 pub fn risk_exprs(risk: &RiskDef) -> Vec<&Ex> {
-    let mut out: Vec<&Ex> = risk.subject.iter().filter_map(|s| s.filter.as_ref()).collect();
+    let mut out: Vec<&Ex> = risk.subject.iter().filter_map(|s| s.filter.as_deref()).collect();
     out.extend(risk.lets.iter().map(|(_, e)| e));
     out.extend(risk.axes.iter());
     out.extend(risk.residual.iter().flatten());

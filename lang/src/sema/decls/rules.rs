@@ -153,7 +153,7 @@ impl CheckerRef<'_> {
             }
             ex
         });
-        Some(SubjectDef { var: s.var.name.clone(), entity, filter })
+        Some(SubjectDef { var: s.var.name.clone(), entity, filter: filter.map(std::sync::Arc::new) })
     }
 }
 
