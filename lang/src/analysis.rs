@@ -11,6 +11,7 @@
 //! Drop a snapshot before changing the engine: a setter waits until every
 //! clone of the database is gone.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -57,7 +58,9 @@ pub struct Analysis {
     ws: Workspace,
     sources: Sources,
     as_of: Date,
-    evaluable: bool,
+    /// Whether the loaded facts fit the program's schema (which the
+    /// signatures make, without the rules).
+    facts_fit: bool,
 }
 
 impl std::fmt::Debug for Analysis {
@@ -73,19 +76,33 @@ fn overlaps(a: Span, b: Span) -> bool {
 
 impl Engine {
     /// A snapshot for reading, on this thread or another one.
+    ///
+    /// Taking one checks nothing: whether the policy checks is the
+    /// snapshot's to find out ([`Analysis::evaluable`]), on its thread.
     pub fn analysis(&self) -> Analysis {
-        let evaluable = !self.diagnostics().iter().any(Diagnostic::is_error) && self.facts_fit();
         Analysis {
             db: self.db().clone(),
             ws: self.workspace(),
             sources: self.sources().clone(),
             as_of: self.as_of(),
-            evaluable,
+            facts_fit: self.facts_fit(),
         }
     }
 }
 
 impl Analysis {
+    /// Another handle on the same snapshot, to read from another thread
+    /// (a handle is used by one thread at a time).
+    pub fn fork(&self) -> Analysis {
+        Analysis {
+            db: self.db.clone(),
+            ws: self.ws,
+            sources: self.sources.clone(),
+            as_of: self.as_of,
+            facts_fit: self.facts_fit,
+        }
+    }
+
     /// Runs a read, turning salsa's cancellation into [`Cancelled`].
     fn with<'a, T>(&'a self, f: impl FnOnce(World<'a>) -> T) -> Cancellable<T> {
         let world = World::new(&self.db, self.ws);
@@ -104,8 +121,15 @@ impl Analysis {
 
     /// Whether the policy checks and the loaded facts fit it, so that
     /// evaluation results can be shown.
-    pub fn evaluable(&self) -> bool {
-        self.evaluable
+    pub fn evaluable(&self) -> Cancellable<bool> {
+        Ok(self.facts_fit && !self.diagnostics()?.iter().any(Diagnostic::is_error))
+    }
+
+    /// Whether the loaded facts fit the program's schema. Rule summaries
+    /// may then be asked before the program is known to check (see
+    /// [`Analysis::rule_summaries`]), and shown once it is.
+    pub fn facts_fit(&self) -> bool {
+        self.facts_fit
     }
 
     /// A policy file's text as the engine has it.
@@ -191,22 +215,35 @@ impl Analysis {
         self.with(|w| ide::outcomes::summary(w.db, w.ws, rule))
     }
 
-    /// [`Analysis::rule_summary`] of every control and audit of
-    /// [`Analysis::program`], in its order, asked on every core the engine
-    /// may use: after an edit most of the time goes into salsa checking
-    /// that each rule's memoized outcomes still hold, and the rules are
-    /// independent.
-    pub fn rule_summaries(&self) -> Cancellable<Vec<Option<Arc<RuleSummary>>>> {
-        let names: Vec<&str> = self.program()?.rules.iter().map(|r| r.decl.name.as_str()).collect();
+    /// [`Analysis::rule_summary`] of every control and audit, by name (a
+    /// rule that is not evaluated has none), asked on every core the
+    /// engine may use: after an edit most of the time goes into salsa
+    /// checking that each rule's memoized outcomes still hold, and the
+    /// rules are independent.
+    ///
+    /// The rules are read from the declarations, not the assembled
+    /// program, so this may run while another thread checks the program
+    /// (as the editor does): a rule is evaluated only if it checks against
+    /// signatures that check, so an error elsewhere cannot reach
+    /// evaluation, but whether to show the results is for
+    /// [`Analysis::evaluable`] to say.
+    pub fn rule_summaries(&self) -> Cancellable<HashMap<String, Arc<RuleSummary>>> {
+        let sites = self.with(|w| db::rule_sites(w.db, w.ws))?;
+        let names: Vec<&str> = sites.keys().map(String::as_str).collect();
         let threads = crate::eval::threads(self.ws.threads(&self.db)).min(names.len().div_ceil(64)).max(1);
         // Each thread reads through a database handle of its own.
         let handles: Vec<Database> = (0..threads).map(|_| self.db.clone()).collect();
         let ws = self.ws;
-        crate::eval::parallel_map_with(handles, &names, |db, name| {
+        let summaries = crate::eval::parallel_map_with(handles, &names, |db, name| {
             salsa::Cancelled::catch(AssertUnwindSafe(|| ide::outcomes::summary(db, ws, name))).map_err(|_| Cancelled)
-        })
-        .into_iter()
-        .collect()
+        });
+        let mut by_name = HashMap::with_capacity(names.len());
+        for (name, summary) in names.iter().zip(summaries) {
+            if let Some(summary) = summary? {
+                by_name.insert(name.to_string(), summary);
+            }
+        }
+        Ok(by_name)
     }
 
     /// The Annex A controls nothing addresses that an `exclude` at `range`
@@ -272,7 +309,7 @@ mod tests {
             .expect("loads");
         let file = engine.policy_files()[0];
         let analysis = engine.analysis();
-        assert!(analysis.evaluable());
+        assert_eq!(analysis.evaluable(), Ok(true));
         assert_eq!(analysis.diagnostics(), Ok(&[][..]));
         let at = POLICY.find("s.ok").expect("a use of `ok`") as u32 + 2;
         let definition = analysis.definition(file, at).expect("not cancelled");
@@ -286,7 +323,7 @@ mod tests {
     }
 
     #[test]
-    fn the_summaries_of_all_rules_asked_on_several_threads_are_each_rules_summary_in_order() {
+    fn the_summaries_of_all_rules_asked_on_several_threads_are_each_rules_summary() {
         // 300 rules: enough for four threads to share them out.
         let mut policy = String::from("entity S { id: Text key, n: Int }\n");
         for i in 0..300 {
@@ -302,12 +339,35 @@ mod tests {
             let all = analysis.rule_summaries().expect("not cancelled");
             let rules = &analysis.program().expect("not cancelled").rules;
             assert_eq!(all.len(), 300);
-            for (rule, summary) in rules.iter().zip(&all) {
+            assert_eq!(rules.len(), 300);
+            for rule in rules {
                 let one = analysis.rule_summary(&rule.decl.name).expect("not cancelled");
-                assert_eq!(summary, &one, "{}", rule.decl.name);
+                assert_eq!(all.get(&rule.decl.name), one.as_ref(), "{}", rule.decl.name);
             }
-            let failing = all.iter().flatten().filter(|s| s.fail > 0).count();
+            let failing = all.values().filter(|s| s.fail > 0).count();
             assert_eq!(failing, 300 - 25, "every rule but those that ask for n >= 0 fails for someone");
         }
+    }
+
+    /// Summaries may be asked before the program is known to check: a rule
+    /// with an error of its own, or checked against signatures with an
+    /// error, is not evaluated; the others are, as they would be.
+    #[test]
+    fn rules_that_do_not_check_are_not_evaluated_and_the_others_are() {
+        let mut engine = Engine::from_texts("p.aims", POLICY, &[("f.json", Format::Json, Mapping::default(), FACTS)])
+            .expect("loads");
+        let file = engine.policy_files()[0];
+        engine.replace_policy_text(file, &format!("{POLICY}control d for s: S {{ require s.ok + 1 }}\n"));
+        let analysis = engine.analysis();
+        assert_eq!(analysis.evaluable(), Ok(false));
+        let all = analysis.rule_summaries().expect("not cancelled");
+        assert_eq!(all.keys().collect::<Vec<_>>(), ["c"], "d does not check: {all:?}");
+        assert_eq!((all["c"].pass, all["c"].fail), (1, 1));
+        drop(analysis);
+
+        engine.replace_policy_text(file, &POLICY.replace("ok: Bool }", "ok: Bool, owner: Nobody }"));
+        let analysis = engine.analysis();
+        assert_eq!(analysis.evaluable(), Ok(false));
+        assert!(analysis.rule_summaries().expect("not cancelled").is_empty(), "the signatures do not check");
     }
 }

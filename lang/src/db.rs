@@ -506,25 +506,40 @@ pub struct RuleSite {
     name: ast::Span,
 }
 
-/// Each rule of the program by name, with the declaration it is written
-/// in. Edits inside rules leave it equal, so what reads it is not re-run.
+/// Each control and audit rule by name, with the declaration it is
+/// written in: the first of that name in the program's files, as the
+/// checker keeps the first. Read from the declarations as parsed, not from
+/// the assembled program, so that evaluating the rules need not wait for
+/// [`compiled`] (the editor runs both at once). Edits inside rules leave it
+/// equal, so what reads it is not re-run.
 #[salsa::tracked(returns(clone))]
 pub fn rule_sites(db: &dyn salsa::Database, ws: Workspace) -> Arc<HashMap<String, RuleSite>> {
-    let program = &compiled(db, ws).program;
-    let files: HashMap<u32, SourceFile> = included_files(db, ws).iter().map(|f| (f.id(db), *f)).collect();
-    let mut sites = HashMap::with_capacity(program.rules.len());
-    for r in &program.rules {
-        let Some(&file) = files.get(&r.decl.name_span.file.0) else { continue };
-        let ranges = declaration_ranges(db, file);
-        let at = r.decl.name_span.span;
-        let Some(index) = ranges.partition_point(|(start, _)| *start as u32 <= at.start).checked_sub(1) else {
-            continue;
-        };
-        let start = ranges[index].0 as u32;
-        let name = ast::Span { start: at.start - start, end: at.end - start };
-        sites.entry(r.decl.name.clone()).or_insert(RuleSite { file, index: index as u32, name });
+    let mut sites = HashMap::new();
+    for &file in included_files(db, ws) {
+        for index in 0..declaration_count(db, file) {
+            let Some(declaration) = declaration(db, file, index) else { continue };
+            for item in declaration.items() {
+                if let ast::ItemKind::Control(r) | ast::ItemKind::Audit(r) = &item.kind {
+                    let site = RuleSite { file, index, name: item.absolute(r.name.span) };
+                    sites.entry(r.name.name.clone()).or_insert(site);
+                }
+            }
+        }
     }
     Arc::new(sites)
+}
+
+/// Whether a rule checks on its own, against signatures that check: only
+/// then may it be evaluated before the whole program is known to check
+/// (an error elsewhere may leave it expressions of an unknown type that
+/// report nothing).
+pub fn rule_checks(db: &dyn salsa::Database, ws: Workspace, rule: RuleName<'_>) -> bool {
+    let Some(site) = rule_sites(db, ws).get(rule.text(db)).copied() else { return false };
+    if signatures(db, ws).has_errors() {
+        return false;
+    }
+    let checked = check_rule(db, ws, site.file, site.index);
+    checked.iter().any(|(at, body)| *at == site.name && !body.diagnostics.iter().any(crate::diag::Diagnostic::is_error))
 }
 
 /// One rule's logic without its spans: what its evaluation depends on.

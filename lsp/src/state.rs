@@ -232,14 +232,19 @@ impl State {
 
     /// Loads the facts again when the program checks and its schema is not
     /// the one the facts were loaded for.
+    ///
+    /// The schema comes from the signatures, not the whole program: an
+    /// edit inside a rule is checked on the snapshot's thread, not here
+    /// under the lock; the program is checked here only when the facts are
+    /// to be loaded again.
     fn refresh_facts(&mut self) {
-        if self.has_errors() {
-            return;
-        }
         let schema = self.engine.schema();
         let loaded = self.engine.facts_fit();
         let failed = self.fact_failure.as_ref().is_some_and(|(s, _)| s.fits(&schema));
         if !self.facts_dirty && (loaded || failed) {
+            return;
+        }
+        if self.has_errors() {
             return;
         }
         self.facts_dirty = false;
@@ -253,7 +258,6 @@ impl State {
     pub fn snapshot(&self) -> Snapshot {
         let analysis = self.engine.analysis();
         Snapshot {
-            evaluable: analysis.evaluable(),
             analysis,
             files: self.files.clone(),
             encoding: self.encoding,
@@ -279,8 +283,6 @@ pub struct Snapshot {
     pub encoding: Encoding,
     pub flags: ClientFlags,
     pub as_of: Date,
-    /// The facts fit the program: evaluation results can be shown.
-    pub evaluable: bool,
     pub fact_failure: Option<LoadFailure>,
     pub fixed_problems: Vec<(Uri, lsp::Diagnostic)>,
     /// The version of each open document, as the engine has its text:
@@ -290,6 +292,13 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Whether the policy checks and the facts fit it: evaluation results
+    /// can be shown. Found out on the snapshot's thread, not under the
+    /// state's lock.
+    pub fn evaluable(&self) -> Cancellable<bool> {
+        self.analysis.evaluable()
+    }
+
     /// Every file diagnostics may point into.
     pub fn sources(&self) -> &Sources {
         self.analysis.sources()

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::db::{self, RuleName, Workspace};
 use crate::eval::{failure_message, Outcome};
 use crate::ir::{OutcomeKind, RuleDef};
+use crate::syntax::ast::ItemKind;
 use crate::time::Date;
 
 /// The most failing entities a summary keeps (the counts are exact).
@@ -61,24 +62,33 @@ struct Waiver {
     until: Date,
 }
 
-/// The exceptions without their spans: unchanged by edits elsewhere.
+/// The exceptions as written, without their spans: unchanged by edits
+/// elsewhere. Read from the declarations, not the assembled program (see
+/// [`db::rule_sites`]); in a program that checks they are its exceptions,
+/// since the checker reports every one it leaves out as an error.
 #[salsa::tracked(returns(clone))]
 fn waivers(db: &dyn salsa::Database, ws: Workspace) -> Arc<Vec<Waiver>> {
-    let program = &db::compiled(db, ws).program;
-    let waivers = program
-        .exceptions
-        .iter()
-        .filter_map(|e| {
-            let rule = program.rules.get(e.rule.index())?.decl.name.clone();
-            Some(Waiver { rule, key: e.target.as_ref().map(|(_, k, _)| k.clone()), until: e.until })
-        })
-        .collect();
+    let mut waivers = Vec::new();
+    for &file in db::included_files(db, ws) {
+        for index in 0..db::declaration_count(db, file) {
+            let Some(declaration) = db::declaration(db, file, index) else { continue };
+            for item in declaration.items() {
+                let ItemKind::Exception(e) = &item.kind else { continue };
+                let (Some(rule), Some((until, _))) = (&e.waives, e.until) else { continue };
+                let key = e.target.as_ref().map(|(_, key)| key.value.clone());
+                waivers.push(Waiver { rule: rule.name.clone(), key, until });
+            }
+        }
+    }
     Arc::new(waivers)
 }
 
 /// The summary of one control or audit rule, by name (`None` if there is no such rule).
 #[salsa::tracked(returns(clone))]
 pub fn rule_summary<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Option<Arc<RuleSummary>> {
+    if !db::rule_checks(db, ws, rule) {
+        return None;
+    }
     let logic = db::rule_logic(db, ws, rule)?;
     let outcomes: Vec<Arc<Vec<Outcome>>> = match &logic.subject {
         None => vec![Arc::new(vec![(*db::single_outcome(db, ws, rule)).clone()])],

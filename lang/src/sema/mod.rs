@@ -81,7 +81,7 @@ pub fn check_with(inputs: &[SourceInput], bodies: Option<RuleHook>) -> Checked {
 /// What a rule body is checked against: the types, requirements and
 /// functions of a set of files (the declarations checked before rules).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Signatures(Context);
+pub struct Signatures(Context, bool);
 
 impl Signatures {
     /// The signatures of a set of files.
@@ -90,9 +90,16 @@ impl Signatures {
         decls::check_all(&mut cx, inputs, decls::Scope::Signatures);
         // Their diagnostics are the program's to report, once; what the
         // names resolved to is the program's to record.
+        let errors = cx.diags.iter().any(Diagnostic::is_error);
         cx.diags.clear();
         cx.model = source_map::Recorder::default();
-        Signatures(cx)
+        Signatures(cx, errors)
+    }
+
+    /// Whether checking them found an error: a rule checked against them
+    /// may then hold expressions of an unknown type that report nothing.
+    pub fn has_errors(&self) -> bool {
+        self.1
     }
 
     /// The program they make: types, requirements and functions, nothing

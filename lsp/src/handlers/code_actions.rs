@@ -104,7 +104,7 @@ fn excludes(snapshot: &Snapshot, file: FileId, range: Span, out: &mut Vec<CodeAc
 
 /// An exception per failing entity of the control or audit under the cursor.
 fn exceptions(snapshot: &Snapshot, file: FileId, range: Span, out: &mut Vec<CodeActionOrCommand>) -> Cancellable<()> {
-    if !snapshot.evaluable {
+    if !snapshot.evaluable()? {
         return Ok(());
     }
     let program = snapshot.analysis.program()?;

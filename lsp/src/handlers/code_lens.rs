@@ -11,7 +11,7 @@ pub fn lenses(snapshot: &Snapshot, params: &CodeLensParams) -> Cancellable<Optio
     let program = snapshot.analysis.program()?;
     let mut lenses = Vec::new();
     for rule in program.rules.iter().filter(|rule| rule.decl.name_span.file == file) {
-        let title = if snapshot.evaluable {
+        let title = if snapshot.evaluable()? {
             snapshot.analysis.rule_summary(&rule.decl.name)?.map_or_else(|| "not evaluated".to_string(), |s| s.label())
         } else {
             "not evaluated: the policy has errors, or the facts do not load".to_string()

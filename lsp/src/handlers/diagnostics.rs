@@ -46,9 +46,10 @@ impl Shown {
 /// Every document's diagnostics, as published.
 pub type Computed = HashMap<Uri, Vec<Arc<Shown>>>;
 
-/// The failing rules' diagnostics of the last update, by rule name.
+/// The failing rules' diagnostics of the last update, by rule name, and
+/// whether that update could show them.
 #[derive(Default)]
-pub struct FailingRules(HashMap<String, Failing>);
+pub struct FailingRules(HashMap<String, Failing>, bool);
 
 /// One failing rule's diagnostic and what it was built from.
 struct Failing {
@@ -73,7 +74,37 @@ struct Heading {
 /// Every document's diagnostics (an empty list for a document that has
 /// none); `failing` holds the failing rules' diagnostics of the last
 /// update and is left holding this one's.
+///
+/// Checking the program and evaluating its rules are independent (rules
+/// are evaluated from their own checks, see
+/// `aims_lang::Analysis::rule_summaries`), so when the last update could
+/// show results, the rules are evaluated on a thread of their own while
+/// this one checks the program: on a 10,000-line policy that is a few
+/// milliseconds of a keystroke. Once the policy fails to check, results
+/// are asked only after the check says they can be shown.
 pub fn compute(snapshot: &Snapshot, failing: &mut FailingRules) -> Cancellable<Computed> {
+    std::thread::scope(|scope| {
+        let ahead = (failing.1 && snapshot.analysis.facts_fit()).then(|| {
+            let analysis = snapshot.analysis.fork();
+            scope.spawn(move || analysis.rule_summaries())
+        });
+        let mut lines = Lines::new(snapshot.sources(), snapshot.encoding);
+        let mut shown = engine_diagnostics(snapshot, &mut lines)?;
+        failing.1 = snapshot.evaluable()?;
+        if failing.1 {
+            let summaries = match ahead {
+                Some(thread) => thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
+                None => snapshot.analysis.rule_summaries()?,
+            };
+            failing_rules(snapshot, &mut lines, &summaries, failing, &mut shown)?;
+        }
+        Ok(shown)
+    })
+}
+
+/// The engine's diagnostics (syntax, names, types, lints), the facts' and
+/// the fixed problems, per document.
+fn engine_diagnostics(snapshot: &Snapshot, lines: &mut Lines) -> Cancellable<Computed> {
     let mut out: HashMap<Uri, Vec<lsp::Diagnostic>> =
         snapshot.files.iter().map(|(uri, _, _)| (uri.clone(), Vec::new())).collect();
     let uri_of = |file: FileId| snapshot.uri(file);
@@ -81,10 +112,9 @@ pub fn compute(snapshot: &Snapshot, failing: &mut FailingRules) -> Cancellable<C
     // Problems that point nowhere are shown at the top of aims.toml.
     let manifest =
         snapshot.files.iter().find(|(_, _, kind)| *kind == FileKind::Manifest).map(|(uri, _, _)| uri.clone());
-    let mut lines = Lines::new(snapshot.sources(), snapshot.encoding);
     for d in diagnostics {
-        let placed = convert::diagnostic(d, &mut lines, &uri_of);
-        let placed = placed.or_else(|| convert::unplaced(d, manifest.as_ref()?, &mut lines, &uri_of));
+        let placed = convert::diagnostic(d, lines, &uri_of);
+        let placed = placed.or_else(|| convert::unplaced(d, manifest.as_ref()?, lines, &uri_of));
         if let Some((uri, converted)) = placed {
             out.entry(uri).or_default().push(converted);
         }
@@ -102,29 +132,25 @@ pub fn compute(snapshot: &Snapshot, failing: &mut FailingRules) -> Cancellable<C
     for (uri, d) in &snapshot.fixed_problems {
         out.entry(uri.clone()).or_default().push(d.clone());
     }
-    let mut shown: Computed = out
+    Ok(out
         .into_iter()
         .map(|(uri, diagnostics)| (uri, diagnostics.into_iter().filter_map(Shown::new).collect()))
-        .collect();
-    if snapshot.evaluable {
-        failing_rules(snapshot, &mut lines, failing, &mut shown)?;
-    }
-    Ok(shown)
+        .collect())
 }
 
 /// One information diagnostic per failing rule, on its name.
 fn failing_rules(
     snapshot: &Snapshot,
     lines: &mut Lines,
+    summaries: &HashMap<String, Arc<RuleSummary>>,
     kept: &mut FailingRules,
     out: &mut Computed,
 ) -> Cancellable<()> {
     let program = snapshot.analysis.program()?;
-    let summaries = snapshot.analysis.rule_summaries()?;
     let mut previous = std::mem::take(&mut kept.0);
-    for (rule, summary) in program.rules.iter().zip(summaries) {
+    for rule in &program.rules {
         let Some(uri) = snapshot.uri(rule.decl.name_span.file) else { continue };
-        let Some(summary) = summary else { continue };
+        let Some(summary) = summaries.get(&rule.decl.name).cloned() else { continue };
         if summary.fail == 0 {
             continue;
         }

@@ -32,7 +32,7 @@ pub fn hover(snapshot: &Snapshot, params: &HoverParams) -> Cancellable<Option<Ho
 
 /// The outcomes of a rule, as Markdown.
 fn outcomes_text(snapshot: &Snapshot, rule: &str) -> Cancellable<String> {
-    if !snapshot.evaluable {
+    if !snapshot.evaluable()? {
         return Ok("_Not evaluated: the policy has errors, or the facts do not load._".into());
     }
     let Some(summary) = snapshot.analysis.rule_summary(rule)? else { return Ok(String::new()) };
