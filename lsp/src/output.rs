@@ -131,7 +131,7 @@ impl Writer {
 pub fn output() -> (Messages, ServerOutput, Writer) {
     let (sender, receiver) = mpsc::channel(QUEUED);
     let server =
-        ServerOutput { framer: Framer::default(), sender: PollSender::new(sender.clone()), pending: VecDeque::new() };
+        ServerOutput { framer: Framer::unbounded(), sender: PollSender::new(sender.clone()), pending: VecDeque::new() };
     (Messages(sender), server, Writer(receiver))
 }
 
@@ -178,6 +178,27 @@ mod tests {
         assert_eq!(theirs, [r#"{"id":1}"#, r#"{"id":2,"result":"x"}"#]);
         assert_eq!(mine, [r#"{"mine":1}"#, r#"{"mine":2}"#]);
         assert_eq!(bodies.len(), 4, "{written:?}");
+    }
+
+    /// The server's own messages are never too long, unlike a client's.
+    #[tokio::test]
+    async fn a_message_longer_than_the_input_limit_passes_whole() {
+        let (messages, mut server, writer) = output();
+        let (mut client, out) = tokio::io::duplex(1 << 20);
+        let writing = tokio::spawn(writer.run(out));
+        let long = format!(r#"{{"id":1,"result":"{}"}}"#, "x".repeat(65 * 1024 * 1024));
+        let reading = tokio::spawn(async move {
+            let mut written = Vec::new();
+            client.read_to_end(&mut written).await.expect("read");
+            written
+        });
+        server.write_all(frame(&long).as_bytes()).await.expect("write");
+        server.flush().await.expect("flush");
+        messages.end().await;
+        writing.await.expect("the writer ends");
+        let written = reading.await.expect("read");
+        assert_eq!(written.len(), frame(&long).len());
+        assert!(written.ends_with(b"\"}"));
     }
 
     /// A client that went away does not block the server's senders.

@@ -89,6 +89,16 @@ pub struct Framer {
     /// Bytes received and not yet consumed.
     buffer: Vec<u8>,
     state: State,
+    /// Keep bodies of any length: for messages the server made itself.
+    unbounded: bool,
+}
+
+impl Framer {
+    /// A framer for the server's own messages (see `crate::output`),
+    /// which it trusts: no body is too long to keep.
+    pub fn unbounded() -> Framer {
+        Framer { unbounded: true, ..Framer::default() }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -139,7 +149,7 @@ impl Framer {
                                 return Some(Frame::Garbage);
                             }
                             Some(Some(length)) => {
-                                let kept = length <= MAX_MESSAGE;
+                                let kept = self.unbounded || length <= MAX_MESSAGE;
                                 self.state = State::Body { remaining: length, kept, scanned: 0 };
                                 continue;
                             }
