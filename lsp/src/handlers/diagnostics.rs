@@ -46,10 +46,15 @@ impl Shown {
 /// Every document's diagnostics, as published.
 pub type Computed = HashMap<Uri, Vec<Arc<Shown>>>;
 
-/// The failing rules' diagnostics of the last update, by rule name, and
-/// whether that update could show them.
+/// What the last update left for the next one.
 #[derive(Default)]
-pub struct FailingRules(HashMap<String, Failing>, bool);
+pub struct FailingRules {
+    /// The failing rules' diagnostics, by rule name.
+    by_name: HashMap<String, Failing>,
+    /// Whether it could show evaluation results (the policy checked and
+    /// the facts fitted).
+    showed_results: bool,
+}
 
 /// One failing rule's diagnostic and what it was built from.
 struct Failing {
@@ -84,14 +89,14 @@ struct Heading {
 /// are asked only after the check says they can be shown.
 pub fn compute(snapshot: &Snapshot, failing: &mut FailingRules) -> Cancellable<Computed> {
     std::thread::scope(|scope| {
-        let ahead = (failing.1 && snapshot.analysis.facts_fit()).then(|| {
+        let ahead = (failing.showed_results && snapshot.analysis.facts_fit()).then(|| {
             let analysis = snapshot.analysis.fork();
             scope.spawn(move || analysis.rule_summaries())
         });
         let mut lines = Lines::new(snapshot.sources(), snapshot.encoding);
         let mut shown = engine_diagnostics(snapshot, &mut lines)?;
-        failing.1 = snapshot.evaluable()?;
-        if failing.1 {
+        failing.showed_results = snapshot.evaluable()?;
+        if failing.showed_results {
             let summaries = match ahead {
                 Some(thread) => thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
                 None => snapshot.analysis.rule_summaries()?,
@@ -147,7 +152,7 @@ fn failing_rules(
     out: &mut Computed,
 ) -> Cancellable<()> {
     let program = snapshot.analysis.program()?;
-    let mut previous = std::mem::take(&mut kept.0);
+    let mut previous = std::mem::take(&mut kept.by_name);
     for rule in &program.rules {
         let Some(uri) = snapshot.uri(rule.decl.name_span.file) else { continue };
         let Some(summary) = summaries.get(&rule.decl.name).cloned() else { continue };
@@ -184,7 +189,7 @@ fn failing_rules(
         };
         out.entry(uri).or_default().push(shown.clone());
         let name = before.map_or_else(|| rule.decl.name.clone(), |(name, _)| name);
-        kept.0.insert(name, Failing { summary, heading, shown });
+        kept.by_name.insert(name, Failing { summary, heading, shown });
     }
     Ok(())
 }
