@@ -987,7 +987,8 @@ mod tests {
     /// the character falls against the runs of 16 bytes it skips.
     #[test]
     fn the_fast_scan_finds_the_first_unsafe_character_as_a_plain_scan_does() {
-        let specials = ["\u{1b}", "\n", "\t", "\r", "\u{7f}", "é", "😀", "\u{85}", "\u{2028}", "\u{202e}", "\u{2066}", "~", " "];
+        let specials =
+            ["\u{1b}", "\n", "\t", "\r", "\u{7f}", "é", "😀", "\u{85}", "\u{2028}", "\u{202e}", "\u{2066}", "~", " "];
         for keep_layout in [true, false] {
             let unsafe_char = |c: char| {
                 let layout = c == '\n' || c == '\t';
