@@ -210,7 +210,7 @@ impl FindingView {
 }
 
 /// The label of the fact a finding is about (`label` in aims.toml).
-fn label_of(program: &Program, facts: &dyn Facts, f: &eval::Finding) -> Option<Arc<str>> {
+fn label_of(program: &Program, facts: &dyn Facts, labelled: &[bool], f: &eval::Finding) -> Option<Arc<str>> {
     let key = f.entity.as_deref()?;
     let subject = match f.source {
         eval::FindingSource::Control | eval::FindingSource::Audit => {
@@ -219,6 +219,9 @@ fn label_of(program: &Program, facts: &dyn Facts, f: &eval::Finding) -> Option<A
         eval::FindingSource::Risk => program.risks.iter().find(|r| r.decl.name == f.name)?.subject.as_ref(),
         _ => None,
     }?;
+    if !labelled.get(subject.entity.index()).copied().unwrap_or(false) {
+        return None;
+    }
     let row = facts.find(subject.entity, key)?;
     facts.row(subject.entity, row)?.label.clone()
 }
@@ -531,6 +534,14 @@ impl Report {
         // rule's outcomes alongside (no search per finding).
         let mut cursors = vec![0usize; rules.len()];
         let mut last: Option<(String, Option<usize>)> = None;
+        // Which entities have a labelled fact at all (`label` in aims.toml):
+        // a finding about any other is not looked up among the facts.
+        let labelled: Vec<bool> = (0..program.entities.len())
+            .map(|e| {
+                let entity = crate::ir::EntityId(e as u32);
+                (0..facts.len(entity)).any(|row| facts.row(entity, row).is_some_and(|r| r.label.is_some()))
+            })
+            .collect();
         let findings = FindingViews::new(evaluation.findings.clone(), |f| {
             let rule = match &last {
                 Some((name, rule)) if *name == f.name => *rule,
@@ -549,7 +560,7 @@ impl Report {
                 .or_else(|| rule.map(|r| rules[r].location.clone()))
                 .or_else(|| declared_at(f.source, &f.name))
         })
-        .with_labels(|f| label_of(program, facts, f));
+        .with_labels(|f| label_of(program, facts, &labelled, f));
         for f in evaluation.findings.iter() {
             match f.severity {
                 Severity::Major => summary.findings.major += 1,
