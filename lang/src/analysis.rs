@@ -53,6 +53,9 @@ pub struct Unaddressed {
 }
 
 /// A snapshot of an engine for reading: see the module documentation.
+/// A clone is another handle on the same snapshot, to read from another
+/// thread (a handle is used by one thread at a time).
+#[derive(Clone)]
 pub struct Analysis {
     db: Database,
     ws: Workspace,
@@ -91,18 +94,6 @@ impl Engine {
 }
 
 impl Analysis {
-    /// Another handle on the same snapshot, to read from another thread
-    /// (a handle is used by one thread at a time).
-    pub fn fork(&self) -> Analysis {
-        Analysis {
-            db: self.db.clone(),
-            ws: self.ws,
-            sources: self.sources.clone(),
-            as_of: self.as_of,
-            facts_fit: self.facts_fit,
-        }
-    }
-
     /// Runs a read, turning salsa's cancellation into [`Cancelled`].
     fn with<'a, T>(&'a self, f: impl FnOnce(World<'a>) -> T) -> Cancellable<T> {
         let world = World::new(&self.db, self.ws);

@@ -515,18 +515,38 @@ pub struct RuleSite {
 #[salsa::tracked(returns(clone))]
 pub fn rule_sites(db: &dyn salsa::Database, ws: Workspace) -> Arc<HashMap<String, RuleSite>> {
     let mut sites = HashMap::new();
+    for_each_item(db, ws, |file, index, item| {
+        if let ast::ItemKind::Control(r) | ast::ItemKind::Audit(r) = &item.kind {
+            let site = RuleSite { file, index, name: item.absolute(r.name.span) };
+            sites.entry(r.name.name.clone()).or_insert(site);
+        }
+    });
+    Arc::new(sites)
+}
+
+/// Hands over every item of the program's files as parsed, in order, with
+/// the file and the index of the declaration it is written in: for what is
+/// read before (or without) checking the program.
+pub fn for_each_item(db: &dyn salsa::Database, ws: Workspace, mut each: impl FnMut(SourceFile, u32, &ast::Item)) {
     for &file in included_files(db, ws) {
         for index in 0..declaration_count(db, file) {
             let Some(declaration) = declaration(db, file, index) else { continue };
-            for item in declaration.items() {
-                if let ast::ItemKind::Control(r) | ast::ItemKind::Audit(r) = &item.kind {
-                    let site = RuleSite { file, index, name: item.absolute(r.name.span) };
-                    sites.entry(r.name.name.clone()).or_insert(site);
-                }
-            }
+            declaration.items().iter().for_each(|item| each(file, index, item));
         }
     }
-    Arc::new(sites)
+}
+
+/// What `read` makes of the rule at `site` as its declaration's
+/// [`check_rule`] checked it.
+fn with_rule_body<T>(
+    db: &dyn salsa::Database,
+    ws: Workspace,
+    site: RuleSite,
+    read: impl FnOnce(&sema::RuleBody) -> Option<T>,
+) -> Option<T> {
+    let checked = check_rule(db, ws, site.file, site.index);
+    let (_, body) = checked.iter().find(|(at, _)| *at == site.name)?;
+    read(body)
 }
 
 /// Whether a rule checks on its own, against signatures that check: only
@@ -538,8 +558,8 @@ pub fn rule_checks(db: &dyn salsa::Database, ws: Workspace, rule: RuleName<'_>) 
     if signatures(db, ws).has_errors() {
         return false;
     }
-    let checked = check_rule(db, ws, site.file, site.index);
-    checked.iter().any(|(at, body)| *at == site.name && !body.diagnostics.iter().any(crate::diag::Diagnostic::is_error))
+    with_rule_body(db, ws, site, |body| Some(!body.diagnostics.iter().any(crate::diag::Diagnostic::is_error)))
+        .unwrap_or(false)
 }
 
 /// One rule's logic without its spans: what its evaluation depends on.
@@ -557,12 +577,12 @@ pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleNa
         _ => None,
     })?;
     let kind = if matches!(item.kind, ast::ItemKind::Audit(_)) { RuleKind::Audit } else { RuleKind::Control };
-    let checked = check_rule(db, ws, site.file, site.index);
-    let (_, body) = checked.iter().find(|(at, _)| *at == site.name)?;
-    let (subject, steps, slots) = body.checked.clone()?;
-    let decl =
-        Decl { name: node.name.name.clone(), span: Default::default(), name_span: Default::default(), docs: None };
-    let def = sema::rule_def(kind, decl, node, body.implements.clone(), body.clauses.clone(), (subject, steps, slots));
+    let def = with_rule_body(db, ws, site, |body| {
+        let checked = body.checked.clone()?;
+        let decl =
+            Decl { name: node.name.name.clone(), span: Default::default(), name_span: Default::default(), docs: None };
+        Some(sema::rule_def(kind, decl, node, body.implements.clone(), body.clauses.clone(), checked))
+    })?;
     Some(Arc::new(def.without_requirement_spans()))
 }
 

@@ -24,7 +24,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::PollSender;
 
-use crate::transport::{Frame, Framer};
+use crate::transport::{write_frame, Frame, Framer};
 
 /// How many messages may wait for the writer.
 const QUEUED: usize = 16;
@@ -115,8 +115,7 @@ impl Writer {
             if broken {
                 continue;
             }
-            let header = format!("Content-Length: {}\r\n\r\n", body.len());
-            let mut written = output.write_all(header.as_bytes()).await.and(output.write_all(&body).await);
+            let mut written = write_frame(&mut output, &body).await;
             if written.is_ok() && self.0.is_empty() {
                 written = output.flush().await;
             }

@@ -52,10 +52,8 @@ where
                 Frame::Message(body) => check(body),
                 Frame::Garbage => replacement(PARSE_ERROR, Value::Null),
             };
-            let header = format!("Content-Length: {}\r\n\r\n", forwarded.len());
             let written = async {
-                output.write_all(header.as_bytes()).await?;
-                output.write_all(&forwarded).await?;
+                write_frame(&mut output, &forwarded).await?;
                 output.flush().await
             };
             if written.await.is_err() {
@@ -68,6 +66,12 @@ where
         }
     }
     let _ = output.shutdown().await;
+}
+
+/// Writes one message: its `Content-Length` header, then its body.
+pub(crate) async fn write_frame<W: AsyncWrite + Unpin>(output: &mut W, body: &[u8]) -> std::io::Result<()> {
+    output.write_all(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes()).await?;
+    output.write_all(body).await
 }
 
 /// What the framer cut from the stream.

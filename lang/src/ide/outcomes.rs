@@ -69,17 +69,12 @@ struct Waiver {
 #[salsa::tracked(returns(clone))]
 fn waivers(db: &dyn salsa::Database, ws: Workspace) -> Arc<Vec<Waiver>> {
     let mut waivers = Vec::new();
-    for &file in db::included_files(db, ws) {
-        for index in 0..db::declaration_count(db, file) {
-            let Some(declaration) = db::declaration(db, file, index) else { continue };
-            for item in declaration.items() {
-                let ItemKind::Exception(e) = &item.kind else { continue };
-                let (Some(rule), Some((until, _))) = (&e.waives, e.until) else { continue };
-                let key = e.target.as_ref().map(|(_, key)| key.value.clone());
-                waivers.push(Waiver { rule: rule.name.clone(), key, until });
-            }
-        }
-    }
+    db::for_each_item(db, ws, |_, _, item| {
+        let ItemKind::Exception(e) = &item.kind else { return };
+        let (Some(rule), Some((until, _))) = (&e.waives, e.until) else { return };
+        let key = e.target.as_ref().map(|(_, key)| key.value.clone());
+        waivers.push(Waiver { rule: rule.name.clone(), key, until });
+    });
     Arc::new(waivers)
 }
 

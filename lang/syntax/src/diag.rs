@@ -912,27 +912,41 @@ fn is_bidi_control(c: char) -> bool {
 }
 
 fn neutralise(text: &str, keep_layout: bool) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        let layout = c == '\n' || c == '\t';
-        (c.is_control() && !(keep_layout && layout)) || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c)
-    };
-    let Some(first) = first_unsafe(text, unsafe_char) else {
+    let unsafe_char = |c: char| is_unsafe(c, keep_layout);
+    let Some(mut at) = first_unsafe(text, unsafe_char) else {
         return std::borrow::Cow::Borrowed(text);
     };
     let mut out = String::with_capacity(text.len() + 8);
-    out.push_str(&text[..first]);
-    for c in text[first..].chars() {
+    let mut rest = text;
+    // Each run of safe text is found by the fast scan and copied whole.
+    loop {
+        out.push_str(&rest[..at]);
+        let Some(c) = rest[at..].chars().next() else { break };
         match c {
-            '\n' if !keep_layout => out.push_str("\\n"),
-            '\t' if !keep_layout => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if unsafe_char(c) => {
+            c => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
-            c => out.push(c),
+        }
+        rest = &rest[at + c.len_utf8()..];
+        match first_unsafe(rest, unsafe_char) {
+            Some(next) => at = next,
+            None => {
+                out.push_str(rest);
+                break;
+            }
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Whether [`terminal_safe`] (`keep_layout`) or [`terminal_safe_line`]
+/// writes `c` as an escape.
+fn is_unsafe(c: char, keep_layout: bool) -> bool {
+    let layout = c == '\n' || c == '\t';
+    (c.is_control() && !(keep_layout && layout)) || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c)
 }
 
 /// Where the first character `unsafe_char` holds for starts. Whole reports
@@ -990,12 +1004,7 @@ mod tests {
         let specials =
             ["\u{1b}", "\n", "\t", "\r", "\u{7f}", "é", "😀", "\u{85}", "\u{2028}", "\u{202e}", "\u{2066}", "~", " "];
         for keep_layout in [true, false] {
-            let unsafe_char = |c: char| {
-                let layout = c == '\n' || c == '\t';
-                (c.is_control() && !(keep_layout && layout))
-                    || matches!(c, '\u{2028}' | '\u{2029}')
-                    || is_bidi_control(c)
-            };
+            let unsafe_char = |c: char| is_unsafe(c, keep_layout);
             for special in specials {
                 for other in specials {
                     for before in 0..40 {

@@ -90,7 +90,7 @@ struct Heading {
 pub fn compute(snapshot: &Snapshot, failing: &mut FailingRules) -> Cancellable<Computed> {
     std::thread::scope(|scope| {
         let ahead = (failing.showed_results && snapshot.analysis.facts_fit()).then(|| {
-            let analysis = snapshot.analysis.fork();
+            let analysis = snapshot.analysis.clone();
             scope.spawn(move || analysis.rule_summaries())
         });
         let mut lines = Lines::new(snapshot.sources(), snapshot.encoding);
