@@ -75,7 +75,7 @@ fn missing_evidence_fails_and_never_passes() {
     let b = result.rules[0].outcomes.iter().find(|o| &*o.key == "b").expect("b");
     assert!(matches!(b.failures[0].reason, FailReason::NoEvidence(_)));
     assert_eq!(result.findings.len(), 1);
-    assert_eq!(result.findings[0].message, "no evidence: s.last_bias_test is not recorded");
+    assert_eq!(&*result.findings[0].message, "no evidence: s.last_bias_test is not recorded");
     assert_eq!(result.findings[0].severity, Severity::Major);
 }
 
@@ -242,7 +242,7 @@ fn findings_are_ordered_by_severity_then_name_then_entity() {
     );
     let result = e.evaluate(date("2026-06-30"));
     let order: Vec<(String, String)> =
-        result.findings.iter().map(|f| (f.name.clone(), f.entity.as_deref().unwrap_or("").to_string())).collect();
+        result.findings.iter().map(|f| (f.name.to_string(), f.entity.as_deref().unwrap_or("").to_string())).collect();
     let expected = [
         ("a_major", "x"),
         ("a_major", "y"),

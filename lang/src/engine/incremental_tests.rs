@@ -73,7 +73,7 @@ fn changing_one_fact_reruns_only_its_chunk() {
     assert!(executed(&log, "compiled").is_empty(), "no checking: {log:#?}");
     assert!(executed(&log, "single_outcome").is_empty(), "the audit does not read systems: {log:#?}");
     let flagged = |e: &crate::eval::Evaluation| {
-        e.findings.iter().any(|f| f.name == "oversight" && f.entity.as_deref() == Some("sys-00305"))
+        e.findings.iter().any(|f| &*f.name == "oversight" && f.entity.as_deref() == Some("sys-00305"))
     };
     assert!(flagged(&before) && !flagged(&after), "sys-00305 is high-risk without oversight: the edit fixes it");
     assert_eq!(before.findings.len(), after.findings.len() + 1);
@@ -240,7 +240,7 @@ fn what_if_edits_are_checked_like_fact_files() {
         engine.add_fact("AISystem", r#"{ id: "x", name: "X", domain: credit, risk_tier: high, owner: "ghost" }"#);
     assert!(added.is_err(), "a new fact must not refer to a missing person");
     let findings = engine.evaluate(as_of()).findings.clone();
-    assert!(!findings.iter().any(|f| f.name == "accountable_owner"), "the owner edit took effect: {findings:#?}");
+    assert!(!findings.iter().any(|f| &*f.name == "accountable_owner"), "the owner edit took effect: {findings:#?}");
 }
 
 /// Objectives whose measure aggregates over facts are computed from
@@ -301,7 +301,7 @@ fn findings_are_in_key_order_without_sorting_them_again_after_an_edit() {
     let keys = |e: &crate::eval::Evaluation| -> Vec<String> {
         e.findings
             .iter()
-            .filter(|f| f.name == "oversight")
+            .filter(|f| &*f.name == "oversight")
             .filter_map(|f| f.entity.as_deref().map(String::from))
             .collect()
     };

@@ -61,9 +61,9 @@ pub(super) fn findings(
             out.push(Finding {
                 severity: risk.severity,
                 source: FindingSource::Risk,
-                name: risk.decl.name.clone(),
+                name: Arc::from(risk.decl.name.as_str()),
                 entity: risk.subject.as_ref().map(|_| Key::single(entry.key.clone())),
-                message,
+                message: message.into(),
             });
         }
     }
@@ -98,9 +98,9 @@ pub(super) fn findings(
         out.push(Finding {
             severity,
             source: FindingSource::Objective,
-            name: objective.decl.name.clone(),
+            name: Arc::from(objective.decl.name.as_str()),
             entity: None,
-            message,
+            message: message.into(),
         });
     }
     for result in exceptions {
@@ -134,9 +134,9 @@ pub(super) fn findings(
         out.push(Finding {
             severity,
             source: FindingSource::Exception,
-            name: exception.decl.name.clone(),
+            name: Arc::from(exception.decl.name.as_str()),
             entity,
-            message,
+            message: message.into(),
         });
     }
     groups.push(out);
@@ -164,9 +164,9 @@ pub(super) fn findings(
     let order = |a: &Finding, b: &Finding| {
         a.severity
             .cmp(&b.severity)
-            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| if Arc::ptr_eq(&a.name, &b.name) { std::cmp::Ordering::Equal } else { a.name.cmp(&b.name) })
             .then_with(|| match (&a.entity, &b.entity) {
-                (Some(x), Some(y)) => outcomes::cmp_keys(numeric.contains(a.name.as_str()), x, y),
+                (Some(x), Some(y)) => outcomes::cmp_keys(numeric.contains(&*a.name), x, y),
                 (x, y) => x.cmp(y),
             })
             .then_with(|| a.source.cmp(&b.source))
@@ -204,15 +204,18 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: O
     let rule = program.rule(result.rule);
     let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
     let requirements = rule.requirements();
-    // A violated requirement reads the same for every entity.
-    let mut violated: Vec<Option<String>> = vec![None; requirements.len()];
-    let mut message_of = |f: &Failure| -> String {
+    // Every finding of the rule shares its name, and a violated
+    // requirement reads the same for every entity: one allocation each,
+    // not one per finding.
+    let name: Arc<str> = Arc::from(rule.decl.name.as_str());
+    let mut violated: Vec<Option<Arc<str>>> = vec![None; requirements.len()];
+    let mut message_of = |f: &Failure| -> Arc<str> {
         let requirement = requirements.get(f.index).copied();
         match (&f.reason, violated.get_mut(f.index)) {
             (FailReason::Violated, Some(cached)) => {
-                cached.get_or_insert_with(|| failure_message(requirement, f)).clone()
+                cached.get_or_insert_with(|| failure_message(requirement, f).into()).clone()
             }
-            _ => failure_message(requirement, f),
+            _ => failure_message(requirement, f).into(),
         }
     };
     let mut group = Vec::new();
@@ -228,12 +231,12 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: O
         }
         let message = match outcome.failures.as_slice() {
             [one] => message_of(one),
-            many => many.iter().map(&mut message_of).collect::<Vec<_>>().join("; "),
+            many => many.iter().map(&mut message_of).collect::<Vec<_>>().join("; ").into(),
         };
         group.push(Finding {
             severity: rule.severity,
             source,
-            name: rule.decl.name.clone(),
+            name: name.clone(),
             entity: rule.subject.as_ref().map(|_| outcome.key.clone()),
             message,
         });

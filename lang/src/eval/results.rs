@@ -160,12 +160,14 @@ pub struct Finding {
     pub severity: Severity,
     /// The kind of declaration that produced it.
     pub source: FindingSource,
-    /// The control, audit, risk, objective or exception.
-    pub name: String,
+    /// The control, audit, risk, objective or exception (shared by all
+    /// of its findings).
+    pub name: Arc<str>,
     /// The entity's key (sharing its chunk's key list, see [`Key`]).
     pub entity: Option<Key>,
-    /// What is wrong, in one line.
-    pub message: String,
+    /// What is wrong, in one line (shared by the findings a failure
+    /// reads the same for).
+    pub message: Arc<str>,
 }
 
 /// The whole result of evaluating a program as of a date.

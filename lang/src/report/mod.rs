@@ -214,9 +214,9 @@ fn label_of(program: &Program, facts: &dyn Facts, labelled: &[bool], f: &eval::F
     let key = f.entity.as_deref()?;
     let subject = match f.source {
         eval::FindingSource::Control | eval::FindingSource::Audit => {
-            program.rules.iter().find(|r| r.decl.name == f.name)?.subject.as_ref()
+            program.rules.iter().find(|r| *r.decl.name == *f.name)?.subject.as_ref()
         }
-        eval::FindingSource::Risk => program.risks.iter().find(|r| r.decl.name == f.name)?.subject.as_ref(),
+        eval::FindingSource::Risk => program.risks.iter().find(|r| *r.decl.name == *f.name)?.subject.as_ref(),
         _ => None,
     }?;
     if !labelled.get(subject.entity.index()).copied().unwrap_or(false) {
@@ -533,7 +533,7 @@ impl Report {
         // up once per run of them, and each outcome found by walking the
         // rule's outcomes alongside (no search per finding).
         let mut cursors = vec![0usize; rules.len()];
-        let mut last: Option<(String, Option<usize>)> = None;
+        let mut last: Option<(Arc<str>, Option<usize>)> = None;
         // Which entities have a labelled fact at all (`label` in aims.toml):
         // a finding about any other is not looked up among the facts.
         let labelled: Vec<bool> = (0..program.entities.len())
@@ -544,9 +544,9 @@ impl Report {
             .collect();
         let findings = FindingViews::new(evaluation.findings.clone(), |f| {
             let rule = match &last {
-                Some((name, rule)) if *name == f.name => *rule,
+                Some((name, rule)) if **name == *f.name => *rule,
                 _ => {
-                    let rule = rule_index.get(f.name.as_str()).copied();
+                    let rule = rule_index.get(&*f.name).copied();
                     last = Some((f.name.clone(), rule));
                     rule
                 }

@@ -434,10 +434,10 @@ impl FindingViews {
         self.findings.iter().zip(&self.at).enumerate().map(|(i, (f, at))| FindingView {
             severity: f.severity,
             source: f.source,
-            name: f.name.clone(),
+            name: f.name.to_string(),
             entity: f.entity.as_ref().map(|e| e.to_string()),
             label: self.label(i).map(str::to_string),
-            message: f.message.clone(),
+            message: f.message.to_string(),
             location: self.locations.get(*at as usize).cloned().flatten(),
         })
     }

@@ -45,10 +45,10 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
     let mut group_of: HashMap<&str, usize> = HashMap::new();
     let mut last: Option<usize> = None;
     for (i, (f, _)) in report.findings.raw().enumerate() {
-        let g = match last.filter(|&g| groups[g].0 == f.name) {
+        let g = match last.filter(|&g| groups[g].0 == &*f.name) {
             Some(g) => g,
-            None => *group_of.entry(f.name.as_str()).or_insert_with(|| {
-                groups.push((f.name.as_str(), source_name(f.source), Vec::new()));
+            None => *group_of.entry(&*f.name).or_insert_with(|| {
+                groups.push((&*f.name, source_name(f.source), Vec::new()));
                 groups.len() - 1
             }),
         };

@@ -316,7 +316,7 @@ fn risk_changes(
 }
 
 fn finding_key(f: &Finding) -> FindingKey {
-    (f.severity, f.source, f.name.clone(), f.entity.as_ref().map(|e| e.to_string()), f.message.clone())
+    (f.severity, f.source, f.name.to_string(), f.entity.as_ref().map(|e| e.to_string()), f.message.to_string())
 }
 
 /// The findings of `(severity, name)`, of one entity or of all: a range of
@@ -324,7 +324,7 @@ fn finding_key(f: &Finding) -> FindingKey {
 fn range(side: &Side<'_>, severity: Severity, name: &str, entity: Option<&str>) -> Range<usize> {
     let list = &side.evaluation.findings;
     let numeric = side.outline.numeric.contains(name);
-    let head = |f: &Finding| (f.severity, f.name.as_str()).cmp(&(severity, name));
+    let head = |f: &Finding| (f.severity, &*f.name).cmp(&(severity, name));
     let cmp = |f: &Finding| {
         head(f).then_with(|| match (entity, &f.entity) {
             (None, _) => std::cmp::Ordering::Equal,

@@ -64,8 +64,13 @@ impl Snapshot {
             .collect();
         let mut findings = BTreeMap::new();
         for f in evaluation.findings.iter() {
-            let key =
-                (f.severity, f.source, f.name.clone(), f.entity.as_ref().map(|e| e.to_string()), f.message.clone());
+            let key = (
+                f.severity,
+                f.source,
+                f.name.to_string(),
+                f.entity.as_ref().map(|e| e.to_string()),
+                f.message.to_string(),
+            );
             *findings.entry(key).or_insert(0) += 1;
         }
         let numeric = super::compare::int_keyed_names(program);
