@@ -595,10 +595,12 @@ pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>
 }
 
 /// The rows of one entity type in key order (as findings list them:
-/// numerically for `Int` keys); rebuilt only when a key changes, since
-/// each chunk's keys are their own query.
+/// numerically for `Int` keys), or `None` when two rows share a key (a
+/// rule's findings are then sorted, their messages breaking the tie);
+/// rebuilt only when a key changes, since each chunk's keys are their own
+/// query.
 #[salsa::tracked(returns(clone))]
-pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<[u32]> {
+pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Option<Arc<[u32]>> {
     let key_field = table.key_field(db);
     let keys: Vec<Arc<str>> = table
         .chunks(db)
@@ -607,7 +609,8 @@ pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<[
         .collect();
     let mut order: Vec<u32> = (0..keys.len() as u32).collect();
     order.sort_by(|a, b| eval::cmp_keys(numeric, &keys[*a as usize], &keys[*b as usize]));
-    Arc::from(order)
+    let unique = order.windows(2).all(|pair| keys[pair[0] as usize] != keys[pair[1] as usize]);
+    unique.then(|| Arc::from(order))
 }
 
 /// Key → row for one entity type; rebuilt only when a key changes.
@@ -883,7 +886,7 @@ pub fn rule_findings<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
     let Some(&id) = rule_ids(db, ws).get(rule.text(db)) else { return Arc::new(Vec::new()) };
     let order = program.rule(id).subject.as_ref().and_then(|s| {
         let table = ws.tables(db).get(s.entity.index())?;
-        Some(key_order(db, *table, eval::int_keyed(program, s.entity)))
+        key_order(db, *table, eval::int_keyed(program, s.entity))
     });
     let result = RuleResult { rule: id, outcomes: rule_outcomes(db, ws, rule) };
     Arc::new(eval::rule_findings(program, &result, order.as_deref()))

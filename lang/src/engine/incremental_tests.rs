@@ -326,3 +326,40 @@ fn findings_are_in_key_order_without_sorting_them_again_after_an_edit() {
     assert_eq!(keys(&added).first().map(String::as_str), Some("aaa"));
     assert_eq!(*added, *engine.fresh_copy().evaluation());
 }
+
+#[test]
+fn a_rules_findings_without_a_key_order_are_sorted_by_key_then_message() {
+    // Facts the checks would refuse (two with key "a", read only where a
+    // fact file is loaded in part) have no key order: the findings are
+    // sorted as the whole list would be, the message breaking a tie.
+    use crate::eval::{FailReason, Failure, Key, Outcome, RuleResult};
+    use crate::ir::{OutcomeKind, RuleId, Unknown};
+    let engine = Engine::from_texts_with(
+        "policy.aims",
+        POLICY,
+        &[("facts.json", Format::Json, Mapping::default(), &systems(3))],
+        Database::default(),
+    )
+    .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+    let program = engine.program();
+    let id = RuleId(program.rules.iter().position(|r| r.decl.name == "bias_testing").expect("rule") as u32);
+    let failing = |row: u32, key: &str, reason: FailReason| Outcome {
+        row: Some(row),
+        key: Key::single(key.into()),
+        kind: OutcomeKind::Fail,
+        failures: vec![Failure { index: 0, reason, values: Vec::new() }].into(),
+        waived_by: None,
+    };
+    let missing = || FailReason::NoEvidence(Unknown::NotRecorded("s.last_bias_test".into()));
+    let outcomes =
+        vec![failing(0, "b", FailReason::Violated), failing(1, "a", FailReason::Violated), failing(2, "a", missing())];
+    let result = RuleResult { rule: id, outcomes: outcomes.into() };
+    let findings = crate::eval::rule_findings(program, &result, None);
+    let got: Vec<(String, String)> =
+        findings.iter().map(|f| (f.entity.as_deref().unwrap_or("").to_string(), f.message.to_string())).collect();
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(got, sorted);
+    assert_eq!(got.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["a", "a", "b"]);
+    assert_ne!(got[0].1, got[1].1, "two different failures: {got:#?}");
+}

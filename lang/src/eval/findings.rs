@@ -23,9 +23,8 @@ pub(super) fn findings(
 ) -> Vec<Finding> {
     let program = env.program;
     // One group per declaration, each in entity order: concatenated in
-    // (severity, name) order they are already sorted, and the final sort
-    // only confirms it (in linear time) instead of comparing names and
-    // keys n log n times.
+    // (severity, name) order they are sorted, so only the places where
+    // groups meet are compared, not every name and key.
     // Rules are independent: a large evaluation's findings are made on
     // every core (threads cost more than they save on a small one).
     let outcomes: usize = rules.iter().map(|r| r.outcomes.len()).sum();
@@ -172,18 +171,28 @@ pub(super) fn findings(
             .then_with(|| a.source.cmp(&b.source))
             .then_with(|| a.message.cmp(&b.message))
     };
-    for group in &mut groups {
-        // A rule's findings made in key order are sorted already: checking
-        // costs one comparison a finding, sorting n log n (with the names
-        // and keys compared each time), on every evaluation after an edit.
-        if !group.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater) {
-            group.sort_by(order);
+    // A rule's group is in key order already (`rule_findings`); only the
+    // group of risks, objectives and exceptions may need sorting.
+    if let Some(rest) = groups.last_mut() {
+        if !rest.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater) {
+            rest.sort_by(order);
         }
     }
     groups.retain(|g| !g.is_empty());
     groups.sort_by(|a, b| order(&a[0], &b[0]));
+    // Groups of different declarations do not interleave, so their
+    // concatenation is sorted and checking where they meet is enough;
+    // sorting it would compare every finding's key again (a cache miss
+    // per finding at 100,000 systems).
+    let meet_in_order = groups.windows(2).all(|pair| match (pair[0].last(), pair[1].first()) {
+        (Some(last), Some(first)) => order(last, first) != std::cmp::Ordering::Greater,
+        _ => true,
+    });
     let mut all: Vec<Finding> = groups.into_iter().flatten().collect();
-    all.sort_by(order);
+    if !meet_in_order {
+        all.sort_by(order);
+    }
+    debug_assert!(all.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater));
     all
 }
 
@@ -198,8 +207,9 @@ pub(crate) enum Made<'a> {
     Memoized(&'a [Arc<Vec<Finding>>]),
 }
 
-/// The findings of one rule's failing outcomes, in outcome order, or in
-/// `key_order` (positions of the outcomes in key order) when given.
+/// The findings of one rule's failing outcomes, in key order: made in
+/// `key_order` (positions of the outcomes in key order, every key
+/// distinct) when given, else in outcome order and sorted.
 pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: Option<&[u32]>) -> Vec<Finding> {
     let rule = program.rule(result.rule);
     let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
@@ -219,11 +229,10 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: O
         }
     };
     let mut group = Vec::new();
-    let in_order: Box<dyn Iterator<Item = &Outcome>> = match key_order {
-        Some(order) if order.len() == result.outcomes.len() => {
-            Box::new(order.iter().filter_map(|&i| result.outcomes.get(i as usize)))
-        }
-        _ => Box::new(result.outcomes.iter()),
+    let ordered = key_order.filter(|order| order.len() == result.outcomes.len());
+    let in_order: Box<dyn Iterator<Item = &Outcome>> = match ordered {
+        Some(order) => Box::new(order.iter().filter_map(|&i| result.outcomes.get(i as usize))),
+        None => Box::new(result.outcomes.iter()),
     };
     for outcome in in_order {
         if outcome.kind != OutcomeKind::Fail {
@@ -239,6 +248,17 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: O
             name: name.clone(),
             entity: rule.subject.as_ref().map(|_| outcome.key.clone()),
             message,
+        });
+    }
+    if ordered.is_none() && group.len() > 1 {
+        let numeric = rule.subject.as_ref().is_some_and(|s| outcomes::int_keyed(program, s.entity));
+        // As `findings` orders them: the name and source are the rule's.
+        group.sort_by(|a, b| {
+            match (&a.entity, &b.entity) {
+                (Some(x), Some(y)) => outcomes::cmp_keys(numeric, x, y),
+                (x, y) => x.cmp(y),
+            }
+            .then_with(|| a.message.cmp(&b.message))
         });
     }
     group
