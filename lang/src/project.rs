@@ -1089,8 +1089,12 @@ fn read_bytes(path: &Path, max: u64) -> Result<Vec<u8>, ReadProblem> {
         options.custom_flags(0x4);
     }
     let file = options.open(path).map_err(io)?;
-    regular(&file.metadata().map_err(io)?)?;
-    let mut bytes = Vec::new();
+    let opened = file.metadata().map_err(io)?;
+    regular(&opened)?;
+    // Room for the whole file and one byte more (the read that finds the
+    // end): growing the buffer as it fills copied a large fact file over
+    // and over, most of the time it took to read it.
+    let mut bytes = Vec::with_capacity(opened.len().min(max).saturating_add(1) as usize);
     file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > max {
         return Err(ReadProblem::Grew(max));
