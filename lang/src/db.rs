@@ -747,7 +747,7 @@ pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
     if program.exceptions.iter().any(|e| e.rule == id) {
         let as_of = ws.as_of(db);
         for chunk in &mut chunks {
-            let waivers: Vec<(usize, usize)> = chunk
+            let waivers: Vec<(usize, u32)> = chunk
                 .iter()
                 .enumerate()
                 .filter(|(_, o)| o.kind == OutcomeKind::Fail)

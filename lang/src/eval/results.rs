@@ -61,7 +61,7 @@ pub struct Outcome {
     /// The `require`s that failed, in the rule's order.
     pub failures: Failures,
     /// The exception that waived the failure: an index into [`Program::exceptions`].
-    pub waived_by: Option<usize>,
+    pub waived_by: Option<u32>,
 }
 
 /// All outcomes of a rule, in fact order (shared with the incremental

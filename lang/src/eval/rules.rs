@@ -120,15 +120,17 @@ pub fn rule_outcome(env: &Env, id: RuleId, row: Option<u32>) -> Outcome {
 }
 
 /// The exception that waives a failing rule for an entity key, if any is active.
-pub fn waiver(program: &Program, id: RuleId, key: &str, as_of: Date) -> Option<usize> {
-    program.exceptions.iter().position(|e| {
+pub fn waiver(program: &Program, id: RuleId, key: &str, as_of: Date) -> Option<u32> {
+    let position = program.exceptions.iter().position(|e| {
         e.rule == id
             && as_of <= e.until
             && match &e.target {
                 Some((_, k, _)) => k == key,
                 None => true,
             }
-    })
+    });
+    // A program's exceptions are declarations: far fewer than `u32::MAX`.
+    position.and_then(|i| u32::try_from(i).ok())
 }
 
 /// The outcome of a rule for one entity row, before exceptions; `key` is

@@ -74,7 +74,7 @@ impl View<'_> {
     }
 
     fn waiver(&self, outcome: &Outcome) -> Option<String> {
-        let e = self.program.exceptions.get(outcome.waived_by?)?;
+        let e = self.program.exceptions.get(outcome.waived_by? as usize)?;
         let by =
             e.approved_by.as_deref().map(|a| format!(", approved by {}", terminal_safe_line(a))).unwrap_or_default();
         Some(format!("waived by exception {} until {}{by}", e.decl.name, e.until))

@@ -227,7 +227,7 @@ impl OutcomeViews {
 
     /// The name of the exception that waived an outcome, when one did.
     pub(super) fn waived_by(&self, outcome: &eval::Outcome) -> Option<&str> {
-        outcome.waived_by.and_then(|e| self.rule.program.exceptions.get(e)).map(|e| e.decl.name.as_str())
+        outcome.waived_by.and_then(|e| self.rule.program.exceptions.get(e as usize)).map(|e| e.decl.name.as_str())
     }
 
     /// What the failures of this rule show, made once for all of them.
@@ -269,7 +269,10 @@ impl OutcomeViews {
         OutcomeView {
             entity: outcome.key.clone(),
             status: outcome.kind,
-            waived_by: outcome.waived_by.and_then(|e| rule.program.exceptions.get(e)).map(|e| e.decl.name.clone()),
+            waived_by: outcome
+                .waived_by
+                .and_then(|e| rule.program.exceptions.get(e as usize))
+                .map(|e| e.decl.name.clone()),
             failures,
         }
     }
