@@ -233,7 +233,7 @@ fn records<'de, A: SeqAccess<'de>>(
             }
         }
         let origin = Origin::File { file, format, array: array.clone(), index };
-        rows.push((entity, Row::new(values.into(), origin)));
+        rows.push((entity, Row::new(values, origin)));
         if index % 4096 == 0 {
             // `:reload` of a large inventory stops at Ctrl-C.
             crate::eval::interrupt::checkpoint();
@@ -267,8 +267,8 @@ struct Struct<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for Struct<'_> {
-    type Value = Vec<Value>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Value>, D::Error> {
+    type Value = Arc<[Value]>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Arc<[Value]>, D::Error> {
         d.deserialize_any(self)
     }
 }
@@ -312,13 +312,16 @@ impl Visitor<'_> for FieldKeySeed<'_> {
 }
 
 impl<'de> Visitor<'de> for Struct<'_> {
-    type Value = Vec<Value>;
+    type Value = Arc<[Value]>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a record")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Value>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Arc<[Value]>, A::Error> {
         let fields = &self.def.fields;
-        let mut values = vec![Value::Absent; fields.len()];
+        // Filled in place where the fact will stay, not in a `Vec` copied
+        // into an `Arc` afterwards.
+        let mut record: Arc<[Value]> = std::iter::repeat_n(Value::Absent, fields.len()).collect();
+        let values = Arc::get_mut(&mut record).ok_or_else(slow)?;
         // Per field: 1 once its key was read, 2 once it holds a value (not null).
         let mut state: smallvec::SmallVec<[u8; 32]> = smallvec::smallvec![0u8; fields.len()];
         let mut next = 0;
@@ -354,7 +357,7 @@ impl<'de> Visitor<'de> for Struct<'_> {
                 values[i] = missing(field).ok_or_else(slow)?;
             }
         }
-        Ok(values)
+        Ok(record)
     }
 }
 
@@ -504,7 +507,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         let Ty::Record(id) = self.definite() else { return Err(slow()) };
         let def = &self.ctx.program.records[id.index()];
         let layout = &self.ctx.records[id.index()];
-        Struct { ctx: self.ctx, def, layout }.visit_map(map).map(|v| Value::Record(v.into()))
+        Struct { ctx: self.ctx, def, layout }.visit_map(map).map(Value::Record)
     }
 }
 
