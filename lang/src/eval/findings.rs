@@ -230,10 +230,14 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: O
     };
     let mut group = Vec::new();
     let ordered = key_order.filter(|order| order.len() == result.outcomes.len());
+    // Facts usually come in key order: then the outcomes are walked chunk
+    // by chunk, with no lookup of each position.
+    let in_fact_order = ordered.is_none_or(|order| order.iter().enumerate().all(|(i, &p)| p as usize == i));
     let in_order: Box<dyn Iterator<Item = &Outcome>> = match ordered {
-        Some(order) => Box::new(order.iter().filter_map(|&i| result.outcomes.get(i as usize))),
-        None => Box::new(result.outcomes.iter()),
+        Some(order) if !in_fact_order => Box::new(order.iter().filter_map(|&i| result.outcomes.get(i as usize))),
+        _ => Box::new(result.outcomes.iter()),
     };
+    group.reserve(result.outcomes.iter().filter(|o| o.kind == OutcomeKind::Fail).count());
     for outcome in in_order {
         if outcome.kind != OutcomeKind::Fail {
             continue;
