@@ -264,7 +264,10 @@ fn findings(out: &mut Out, report: &Report) -> io::Result<()> {
         return Ok(());
     }
     out.raw(b"[");
-    let mut location = String::new();
+    // Consecutive findings mostly share their rule's name, a message and a
+    // location (the same allocations): each is escaped once per run of them.
+    let (mut name, mut message, mut location) = (Escaped::default(), Escaped::default(), Escaped::default());
+    let mut location_text = String::new();
     for (i, (f, at)) in report.findings.raw().enumerate() {
         out.member(i == 0, 2);
         out.raw(b"{");
@@ -273,7 +276,7 @@ fn findings(out: &mut Out, report: &Report) -> io::Result<()> {
         out.key(false, 3, "source");
         out.string(source_name(f.source));
         out.key(false, 3, "name");
-        out.string(&f.name);
+        out.raw(name.of(&f.name, |text| escape_into(text, &f.name)));
         if let Some(entity) = &f.entity {
             out.key(false, 3, "entity");
             out.string(entity);
@@ -283,14 +286,17 @@ fn findings(out: &mut Out, report: &Report) -> io::Result<()> {
             out.string(label);
         }
         out.key(false, 3, "message");
-        out.string(&f.message);
+        out.raw(message.of(&f.message, |text| escape_into(text, &f.message)));
         out.key(false, 3, "location");
-        location.clear();
-        if let Some(at) = at {
-            use std::fmt::Write as _;
-            let _ = write!(location, "{at}");
-        }
-        out.string(&location);
+        let at_address = at.map_or(std::ptr::null(), |at| std::ptr::from_ref(at).cast::<u8>());
+        out.raw(location.of_address(at_address, |text| {
+            location_text.clear();
+            if let Some(at) = at {
+                use std::fmt::Write as _;
+                let _ = write!(location_text, "{at}");
+            }
+            escape_into(text, &location_text);
+        }));
         out.line(2);
         out.raw(b"}");
         out.block()?;
@@ -298,6 +304,32 @@ fn findings(out: &mut Out, report: &Report) -> io::Result<()> {
     out.line(1);
     out.raw(b"]");
     Ok(())
+}
+
+/// The JSON of the last text escaped, known by the address of its
+/// allocation (texts shared behind an `Arc` are the same text).
+#[derive(Default)]
+struct Escaped {
+    address: Option<*const u8>,
+    json: Vec<u8>,
+}
+
+impl Escaped {
+    /// The JSON of `text`, escaped by `escape` unless it was the last one.
+    fn of(&mut self, text: &std::sync::Arc<str>, escape: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
+        self.of_address(text.as_ptr(), escape)
+    }
+
+    /// The JSON of whatever lives at `address`, made by `escape` unless it
+    /// was the last one.
+    fn of_address(&mut self, address: *const u8, escape: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
+        if self.address != Some(address) {
+            self.json.clear();
+            escape(&mut self.json);
+            self.address = Some(address);
+        }
+        &self.json
+    }
 }
 
 /// One rule, its object at level 2.
