@@ -478,6 +478,27 @@ mod tests {
     }
 
     #[test]
+    fn a_text_is_escaped_again_once_another_comes_between() {
+        let (a, b) = (std::sync::Arc::<str>::from("a \"b\""), std::sync::Arc::<str>::from("c"));
+        let same_as_a = a.clone();
+        let mut escaped = Escaped::default();
+        let mut calls = 0;
+        let mut json = |text: &std::sync::Arc<str>| {
+            escaped
+                .of(text, |out| {
+                    calls += 1;
+                    escape_into(out, text)
+                })
+                .to_vec()
+        };
+        assert_eq!(json(&a), br#""a \"b\"""#.to_vec());
+        assert_eq!(json(&same_as_a), br#""a \"b\"""#.to_vec(), "the same allocation: not escaped again");
+        assert_eq!(json(&b), br#""c""#.to_vec());
+        assert_eq!(json(&a), br#""a \"b\"""#.to_vec());
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
     fn strings_are_escaped_as_serde_json_escapes_them() {
         for text in [
             "",
