@@ -595,12 +595,10 @@ pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>
 }
 
 /// The rows of one entity type in key order (as findings list them:
-/// numerically for `Int` keys), or `None` when two rows share a key (a
-/// rule's findings are then sorted, their messages breaking the tie);
-/// rebuilt only when a key changes, since each chunk's keys are their own
-/// query.
+/// numerically for `Int` keys); rebuilt only when a key changes, since
+/// each chunk's keys are their own query.
 #[salsa::tracked(returns(clone))]
-pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Option<Arc<[u32]>> {
+pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<eval::KeyOrder> {
     let key_field = table.key_field(db);
     let keys: Vec<Arc<str>> = table
         .chunks(db)
@@ -610,7 +608,12 @@ pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Optio
     let mut order: Vec<u32> = (0..keys.len() as u32).collect();
     order.sort_by(|a, b| eval::cmp_keys(numeric, &keys[*a as usize], &keys[*b as usize]));
     let unique = order.windows(2).all(|pair| keys[pair[0] as usize] != keys[pair[1] as usize]);
-    unique.then(|| Arc::from(order))
+    let in_row_order = order.iter().enumerate().all(|(i, &row)| row as usize == i);
+    Arc::new(match (unique, in_row_order) {
+        (false, _) => eval::KeyOrder::Unknown,
+        (true, true) => eval::KeyOrder::Rows,
+        (true, false) => eval::KeyOrder::Positions(Arc::from(order)),
+    })
 }
 
 /// Key → row for one entity type; rebuilt only when a key changes.
@@ -905,10 +908,11 @@ pub fn rule_findings<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
     let Some(&id) = rule_ids(db, ws).get(rule.text(db)) else { return Arc::new(Vec::new()) };
     let order = program.rule(id).subject.as_ref().and_then(|s| {
         let table = ws.tables(db).get(s.entity.index())?;
-        key_order(db, *table, eval::int_keyed(program, s.entity))
+        Some(key_order(db, *table, eval::int_keyed(program, s.entity)))
     });
     let result = RuleResult { rule: id, outcomes: rule_outcomes(db, ws, rule) };
-    Arc::new(eval::rule_findings(program, &result, order.as_deref()))
+    let order = order.as_deref().unwrap_or(&eval::KeyOrder::Unknown);
+    Arc::new(eval::rule_findings(program, &result, order))
 }
 
 /// One risk over one chunk of its subject's facts.

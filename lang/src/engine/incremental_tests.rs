@@ -354,7 +354,7 @@ fn a_rules_findings_without_a_key_order_are_sorted_by_key_then_message() {
     let outcomes =
         vec![failing(0, "b", FailReason::Violated), failing(1, "a", FailReason::Violated), failing(2, "a", missing())];
     let result = RuleResult { rule: id, outcomes: outcomes.into() };
-    let findings = crate::eval::rule_findings(program, &result, None);
+    let findings = crate::eval::rule_findings(program, &result, &crate::eval::KeyOrder::Unknown);
     let got: Vec<(String, String)> =
         findings.iter().map(|f| (f.entity.as_deref().unwrap_or("").to_string(), f.message.to_string())).collect();
     let mut sorted = got.clone();

@@ -30,20 +30,18 @@ pub(super) fn findings(
     let outcomes: usize = rules.iter().map(|r| r.outcomes.len()).sum();
     let mut groups: Vec<Vec<Finding>> = match made {
         Made::Memoized(groups) if groups.len() == rules.len() => groups.iter().map(|g| g.as_ref().clone()).collect(),
-        Made::KeyOrders(orders) => {
-            let order = |result: &RuleResult| orders.get(result.rule.index()).and_then(|o| o.as_deref());
-            if outcomes >= PARALLEL_OUTCOMES {
-                parallel_map(env.threads(), rules, |result| rule_findings(program, result, order(result)))
-            } else {
-                rules.iter().map(|result| rule_findings(program, result, order(result))).collect()
-            }
+        Made::Here if outcomes >= PARALLEL_OUTCOMES => {
+            parallel_map(env.threads(), rules, |result| rule_findings(program, result, &KeyOrder::Unknown))
         }
-        Made::Memoized(_) => rules.iter().map(|result| rule_findings(program, result, None)).collect(),
+        Made::Here | Made::Memoized(_) => {
+            rules.iter().map(|result| rule_findings(program, result, &KeyOrder::Unknown)).collect()
+        }
     };
     let mut out = Vec::new();
     for result in risks {
         let risk = &program.risks[result.risk.index()];
         let matrix = &program.matrices[risk.matrix.index()];
+        let name: Arc<str> = Arc::from(risk.decl.name.as_str());
         for entry in &result.entries {
             if !entry.above_appetite {
                 continue;
@@ -60,7 +58,7 @@ pub(super) fn findings(
             out.push(Finding {
                 severity: risk.severity,
                 source: FindingSource::Risk,
-                name: Arc::from(risk.decl.name.as_str()),
+                name: name.clone(),
                 entity: risk.subject.as_ref().map(|_| Key::single(entry.key.clone())),
                 message: message.into(),
             });
@@ -199,18 +197,30 @@ pub(super) fn findings(
 /// How the findings of the rules are had.
 #[derive(Clone, Copy)]
 pub(crate) enum Made<'a> {
-    /// Made here, per rule in the key order given (see
-    /// `crate::db::key_order`), or in fact order (then sorted).
-    KeyOrders(&'a [Option<Arc<[u32]>>]),
+    /// Made here, each rule's in fact order, then sorted.
+    Here,
     /// Made already, one list per rule (memoized per rule by the database:
     /// an edit remakes only the lists of the rules whose outcomes changed).
     Memoized(&'a [Arc<Vec<Finding>>]),
 }
 
+/// The rows of an entity type in the order findings list them (as
+/// `crate::db::key_order` finds it once per entity type).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOrder {
+    /// The rows are in key order already, every key distinct (facts
+    /// usually come so).
+    Rows,
+    /// The positions of the rows in key order, every key distinct.
+    Positions(Arc<[u32]>),
+    /// Not known, or two rows share a key: a rule's findings are sorted,
+    /// their messages breaking a tie.
+    Unknown,
+}
+
 /// The findings of one rule's failing outcomes, in key order: made in
-/// `key_order` (positions of the outcomes in key order, every key
-/// distinct) when given, else in outcome order and sorted.
-pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: Option<&[u32]>) -> Vec<Finding> {
+/// `key_order` when it is known, else in outcome order and sorted.
+pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: &KeyOrder) -> Vec<Finding> {
     let rule = program.rule(result.rule);
     let source = if rule.kind == RuleKind::Control { FindingSource::Control } else { FindingSource::Audit };
     let requirements = rule.requirements();
@@ -229,13 +239,16 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: O
         }
     };
     let mut group = Vec::new();
-    let ordered = key_order.filter(|order| order.len() == result.outcomes.len());
-    // Facts usually come in key order: then the outcomes are walked chunk
-    // by chunk, with no lookup of each position.
-    let in_fact_order = ordered.is_none_or(|order| order.iter().enumerate().all(|(i, &p)| p as usize == i));
-    let in_order: Box<dyn Iterator<Item = &Outcome>> = match ordered {
-        Some(order) if !in_fact_order => Box::new(order.iter().filter_map(|&i| result.outcomes.get(i as usize))),
-        _ => Box::new(result.outcomes.iter()),
+    let positions = match key_order {
+        KeyOrder::Positions(order) if order.len() == result.outcomes.len() => Some(order),
+        _ => None,
+    };
+    let sorted_already = positions.is_some() || *key_order == KeyOrder::Rows;
+    // In key order already: the outcomes are walked chunk by chunk, with
+    // no lookup of each position.
+    let in_order: Box<dyn Iterator<Item = &Outcome>> = match positions {
+        Some(order) => Box::new(order.iter().filter_map(|&i| result.outcomes.get(i as usize))),
+        None => Box::new(result.outcomes.iter()),
     };
     group.reserve(result.outcomes.iter().filter(|o| o.kind == OutcomeKind::Fail).count());
     for outcome in in_order {
@@ -254,7 +267,7 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: O
             message,
         });
     }
-    if ordered.is_none() && group.len() > 1 {
+    if !sorted_already && group.len() > 1 {
         let numeric = rule.subject.as_ref().is_some_and(|s| outcomes::int_keyed(program, s.entity));
         // As `findings` orders them: the name and source are the rule's.
         group.sort_by(|a, b| {

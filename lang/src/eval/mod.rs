@@ -38,6 +38,7 @@ pub use results::{
 
 pub use compiled::Evaluator;
 pub(crate) use expr::{Env, Partial};
+pub use findings::KeyOrder;
 pub(crate) use findings::{rule_findings, Made};
 pub(crate) use messages::{failure_message, single_line};
 pub(crate) use objectives::{objective_result, objective_result_with};

@@ -28,7 +28,7 @@ pub fn evaluate_within(program: &Program, facts: &dyn Facts, as_of: Date, budget
 pub fn derive(env: &Env, rules: Vec<RuleResult>) -> Evaluation {
     let objectives: Vec<ObjectiveResult> =
         (0..env.program.objectives.len()).map(|i| objective_result(env, ObjectiveId(i as u32))).collect();
-    derive_with(env, rules, objectives, super::findings::Made::KeyOrders(&[]))
+    derive_with(env, rules, objectives, super::findings::Made::Here)
 }
 
 /// [`derive`] with the objectives already computed, and the rules'
