@@ -704,8 +704,8 @@ pub fn chunk_outcomes<'db>(
     ws: Workspace,
     rule: RuleName<'db>,
     chunk: Chunk,
-) -> Arc<Vec<Outcome>> {
-    let Some(logic) = rule_logic(db, ws, rule) else { return Arc::new(Vec::new()) };
+) -> Arc<eval::OutcomeChunk> {
+    let Some(logic) = rule_logic(db, ws, rule) else { return Arc::new(eval::OutcomeChunk::default()) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
     let env = eval_env(db, ws, &program, &facts);
@@ -740,8 +740,8 @@ pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
     let program = &compiled(db, ws).program;
     let Some(&id) = rule_ids(db, ws).get(rule.text(db)) else { return eval::Outcomes::default() };
     let def = program.rule(id);
-    let mut chunks: Vec<Arc<Vec<Outcome>>> = match &def.subject {
-        None => vec![Arc::new(vec![(*single_outcome(db, ws, rule)).clone()])],
+    let mut chunks: Vec<Arc<eval::OutcomeChunk>> = match &def.subject {
+        None => vec![Arc::new(eval::OutcomeChunk::single((*single_outcome(db, ws, rule)).clone()))],
         Some(subject) => match ws.tables(db).get(subject.entity.index()) {
             Some(table) => table.chunks(db).iter().map(|c| chunk_outcomes(db, ws, rule, *c)).collect(),
             None => Vec::new(),
@@ -750,19 +750,8 @@ pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
     if program.exceptions.iter().any(|e| e.rule == id) {
         let as_of = ws.as_of(db);
         for chunk in &mut chunks {
-            let waivers: Vec<(usize, u32)> = chunk
-                .iter()
-                .enumerate()
-                .filter(|(_, o)| o.kind == OutcomeKind::Fail)
-                .filter_map(|(i, o)| eval::waiver(program, id, &o.key, as_of).map(|w| (i, w)))
-                .collect();
-            if waivers.is_empty() {
-                continue;
-            }
-            let outcomes = Arc::make_mut(chunk);
-            for (i, waiver) in waivers {
-                outcomes[i].waived_by = Some(waiver);
-                outcomes[i].kind = OutcomeKind::Waived;
+            if chunk.failing().any(|o| eval::waiver(program, id, &o.key, as_of).is_some()) {
+                eval::waive(program, id, as_of, Arc::make_mut(chunk));
             }
         }
     }

@@ -133,7 +133,7 @@ pub fn run_tests_with_coverage(
                         let name = &program.rule(*rule).decl.name;
                         rule_covered[rule.index()] = true;
                         let found = evaluation.rules[rule.index()].outcomes.iter().find(|o| &*o.key == key);
-                        for failure in found.map(|o| o.failures.as_slice()).unwrap_or_default() {
+                        for failure in found.map(|o| o.failures).unwrap_or_default() {
                             if let Some(c) = require_covered[rule.index()].get_mut(failure.index) {
                                 *c = true;
                             }

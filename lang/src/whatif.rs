@@ -20,7 +20,7 @@ use crate::syntax::ast::Severity;
 /// views skips every list that was not recomputed.
 #[derive(Clone, Debug, Default)]
 pub struct View {
-    rules: Vec<(RuleId, Arc<Vec<eval::Outcome>>)>,
+    rules: Vec<(RuleId, Arc<eval::OutcomeChunk>)>,
     risks: Vec<(RiskId, Arc<Vec<eval::RiskEntry>>)>,
     objectives: Vec<(String, ObjectiveStatus)>,
 }
@@ -104,9 +104,10 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, entity: EntityId, row: 
                     view.rules.push((RuleId(i as u32), db::chunk_outcomes(db, ws, name, chunk)));
                 }
             }
-            None if reads_entity => {
-                view.rules.push((RuleId(i as u32), Arc::new(vec![(*db::single_outcome(db, ws, name)).clone()])))
-            }
+            None if reads_entity => view.rules.push((
+                RuleId(i as u32),
+                Arc::new(eval::OutcomeChunk::single((*db::single_outcome(db, ws, name)).clone())),
+            )),
             None => {}
         }
     }
@@ -144,7 +145,7 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, entity: EntityId, row: 
 /// What changed between two views of the same chunks.
 pub(crate) fn diff(program: &Program, as_of: crate::time::Date, before: &View, after: &View) -> WhatIf {
     let mut result = WhatIf::default();
-    let kind = |rule: RuleId, o: &eval::Outcome| match o.kind {
+    let kind = |rule: RuleId, o: &eval::OutcomeRef<'_>| match o.kind {
         OutcomeKind::Fail if eval::waiver(program, rule, &o.key, as_of).is_some() => OutcomeKind::Waived,
         k => k,
     };
@@ -154,7 +155,7 @@ pub(crate) fn diff(program: &Program, as_of: crate::time::Date, before: &View, a
         }
         let def = program.rule(*rule);
         for (ob, oa) in b.iter().zip(a.iter()) {
-            let (kb, ka) = (kind(*rule, ob), kind(*rule, oa));
+            let (kb, ka) = (kind(*rule, &ob), kind(*rule, &oa));
             if kb == ka {
                 continue;
             }

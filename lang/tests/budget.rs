@@ -201,7 +201,7 @@ fn a_where_the_budget_stopped_is_explained_as_undecided() {
                   { require true }";
     let mut engine = engine_with(policy, 100, budget::DEFAULT_EVAL_TOTAL_STEPS);
     let evaluation = engine.evaluate(date());
-    let outcome = &evaluation.rules[0].outcomes[0];
+    let outcome = &evaluation.rules[0].outcomes.at(0);
     assert_eq!(outcome.kind, OutcomeKind::Fail);
     assert_eq!(outcome.failures[0].index, aims_lang::eval::Failure::OF_WHERE);
     let view = aims_lang::report::explain::View {
@@ -209,7 +209,7 @@ fn a_where_the_budget_stopped_is_explained_as_undecided() {
         sources: engine.sources(),
         evaluation: &evaluation,
     };
-    let trace = view.why(evaluation.rules[0].rule, outcome);
+    let trace = view.why(evaluation.rules[0].rule, *outcome);
     assert!(trace.contains("cannot be decided: evaluation stopped"), "{trace}");
     assert!(!trace.contains("the filter holds") && !trace.contains("require 1"), "{trace}");
 }

@@ -89,7 +89,7 @@ fn every_require_is_evaluated_and_reported() {
         r#"{"AISystem": [{"id": "a", "domain": "credit", "last_bias_test": "2024-01-01", "bias_disparity": 0.2}]}"#,
     );
     let result = e.evaluate(date("2026-06-30"));
-    let failures = &result.rules[0].outcomes[0].failures;
+    let failures = &result.rules[0].outcomes.at(0).failures;
     assert_eq!(failures.len(), 2);
     let requirements = e.program().rules[0].requirements();
     assert_eq!(
@@ -161,7 +161,7 @@ fn aggregates_over_empty_sets() {
     assert_eq!(outcome(&result, 0, "-"), OutcomeKind::Pass, "count of nothing is 0");
     assert_eq!(outcome(&result, 1, "-"), OutcomeKind::Pass, "sum of nothing is 0");
     assert_eq!(outcome(&result, 2, "-"), OutcomeKind::Fail, "avg of nothing is unknown");
-    let averaged = &result.rules[2].outcomes[0];
+    let averaged = &result.rules[2].outcomes.at(0);
     assert!(matches!(averaged.failures[0].reason, FailReason::NoEvidence(_)));
     assert_eq!(result.objectives[0].status, ObjectiveStatus::NoData);
 }

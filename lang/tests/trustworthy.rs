@@ -53,7 +53,7 @@ fn audits(policy: &str) -> Vec<(String, OutcomeKind, Option<FailReason>)> {
         .rules
         .iter()
         .map(|r| {
-            let o = &r.outcomes[0];
+            let o = &r.outcomes.at(0);
             (program.rules[r.rule.index()].decl.name.clone(), o.kind, o.failures.first().map(|f| f.reason.clone()))
         })
         .collect()
@@ -198,7 +198,7 @@ fn no_evidence_in_a_quantifier_or_aggregate_names_the_record() {
     );
     let result = e.evaluate(date("2026-06-30"));
     for rule in &result.rules {
-        let reason = rule.outcomes[0].failures.first().map(|f| f.reason.clone());
+        let reason = rule.outcomes.at(0).failures.first().map(|f| f.reason.clone());
         match reason {
             Some(FailReason::NoEvidence(Unknown::NotRecorded(path))) => {
                 assert_eq!(&*path, r#"s.x of S "b""#, "{:?}", rule.rule)
@@ -227,7 +227,7 @@ fn a_failure_through_a_let_or_a_function_shows_what_it_read() {
     let result = e.evaluate(date("2026-06-30"));
     let program = e.program().clone();
     let observed = |rule: usize| {
-        let failure = &result.rules[rule].outcomes[0].failures[0];
+        let failure = &result.rules[rule].outcomes.at(0).failures[0];
         failure.observed(&program, program.rules[rule].requirements().first().copied())
     };
     assert!(observed(0).contains(&("big".to_string(), "false".to_string())), "{:?}", observed(0));

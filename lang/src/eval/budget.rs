@@ -132,7 +132,7 @@ pub fn exceeded(
                     .iter()
                     .any(|f| matches!(&f.reason, super::FailReason::NoEvidence(Unknown::BudgetExceeded(_))))
             })
-            .map(|o| &*o.key)
+            .map(|o| o.key.as_str())
             .collect();
         let Some(first) = stopped.first() else { continue };
         let who = match (rule.subject.is_some(), stopped.len()) {

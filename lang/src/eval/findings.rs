@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::outcomes;
+use super::outcomes::{self, OutcomeRef};
 use super::parallel::parallel_map;
 use super::*;
 use crate::ir::*;
@@ -238,24 +238,23 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: &
             _ => failure_message(requirement, f).into(),
         }
     };
-    let mut group = Vec::new();
     let positions = match key_order {
         KeyOrder::Positions(order) if order.len() == result.outcomes.len() => Some(order),
         _ => None,
     };
     let sorted_already = positions.is_some() || *key_order == KeyOrder::Rows;
-    // In key order already: the outcomes are walked chunk by chunk, with
-    // no lookup of each position.
-    let in_order: Box<dyn Iterator<Item = &Outcome>> = match positions {
+    // In key order already: only the failure records are read, chunk by
+    // chunk, never the passing outcomes.
+    let in_order: Box<dyn Iterator<Item = OutcomeRef<'_>>> = match positions {
         Some(order) => Box::new(order.iter().filter_map(|&i| result.outcomes.get(i as usize))),
-        None => Box::new(result.outcomes.iter()),
+        None => Box::new(result.outcomes.failing()),
     };
-    group.reserve(result.outcomes.iter().filter(|o| o.kind == OutcomeKind::Fail).count());
+    let mut group: Vec<Finding> = Vec::with_capacity(result.outcomes.failed_count());
     for outcome in in_order {
         if outcome.kind != OutcomeKind::Fail {
             continue;
         }
-        let message = match outcome.failures.as_slice() {
+        let message = match outcome.failures {
             [one] => message_of(one),
             many => many.iter().map(&mut message_of).collect::<Vec<_>>().join("; ").into(),
         };
@@ -263,7 +262,7 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: &
             severity: rule.severity,
             source,
             name: name.clone(),
-            entity: rule.subject.as_ref().map(|_| outcome.key.clone()),
+            entity: rule.subject.as_ref().map(|_| outcome.key.to_key()),
             message,
         });
     }

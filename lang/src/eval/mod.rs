@@ -30,7 +30,7 @@ pub(crate) mod text;
 
 // The public surface is the results and the key order the front ends sort
 // by; the evaluator itself is driven through the engine.
-pub use outcomes::{cmp_keys, int_keyed, Failures, Key, Outcomes};
+pub use outcomes::{cmp_keys, int_keyed, ChunkIter, Failures, Key, KeyRef, OutcomeChunk, OutcomeRef, Outcomes};
 pub use results::{
     Evaluation, ExceptionResult, FailReason, Failure, Finding, FindingSource, ObjectiveResult, Outcome, RiskEntry,
     RiskResult, RuleResult,
@@ -45,7 +45,7 @@ pub(crate) use objectives::{objective_result, objective_result_with};
 pub(crate) use observe::{observed_paths, show, show_observed};
 pub(crate) use parallel::{parallel_map_with, threads};
 pub(crate) use risks::risk_entry;
-pub(crate) use rules::{derive_with, evaluate_within, outcomes_of_rows, raw_outcome, waiver};
+pub(crate) use rules::{derive_with, evaluate_within, outcomes_of_rows, raw_outcome, waive, waiver};
 
 /// The variables of one evaluation: on the stack for the usual few, so an
 /// outcome or a function call allocates nothing for them.

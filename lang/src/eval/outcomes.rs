@@ -3,14 +3,17 @@
 //!
 //! A first evaluation over 100,000 facts makes millions of outcomes; copying
 //! them from the per-chunk memos into one list per rule, and again into the
-//! evaluation, cost more than evaluating them. [`Outcomes`] is a rule's list
-//! as the chunks' shared lists, [`Failures`] makes an outcome's failed
+//! evaluation, cost more than evaluating them. [`OutcomeChunk`] holds a
+//! chunk's outcomes as bits and a record per failing outcome, read as
+//! [`OutcomeRef`]s; [`Outcomes`] is a rule's list as the chunks' shared
+//! lists, [`Failures`] makes an outcome's failed
 //! requirements a shared slice that a passing outcome does not allocate,
 //! and [`Key`] names an outcome's entity from its chunk's shared keys.
 
 use std::sync::Arc;
 
 use super::{Failure, Outcome};
+use crate::ir::OutcomeKind;
 
 /// The key of the entity an outcome is about: one entry of its chunk's
 /// shared key list. Every rule's outcome for a row shares that list, so
@@ -153,25 +156,351 @@ impl<'a> IntoIterator for &'a Failures {
     }
 }
 
+/// The key of an outcome read from its chunk: the chunk's shared key
+/// list and a position, borrowed (reading outcomes touches no counter).
+#[derive(Clone, Copy)]
+pub struct KeyRef<'a> {
+    keys: &'a Arc<[Arc<str>]>,
+    index: u32,
+}
+
+impl<'a> KeyRef<'a> {
+    /// The key as a shared string.
+    pub fn to_arc(&self) -> Arc<str> {
+        self.keys.get(self.index as usize).cloned().unwrap_or_else(|| Arc::from(""))
+    }
+
+    /// The key, sharing its chunk's list (as a finding holds it).
+    pub fn to_key(&self) -> Key {
+        Key::of(self.keys, self.index)
+    }
+
+    /// The key as text, for as long as the chunk lives.
+    pub fn as_str(&self) -> &'a str {
+        self.keys.get(self.index as usize).map_or("", |k| k)
+    }
+}
+
+impl std::ops::Deref for KeyRef<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for KeyRef<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq for KeyRef<'_> {
+    fn eq(&self, other: &KeyRef<'_>) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl PartialEq<&str> for KeyRef<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Debug for KeyRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for KeyRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One outcome, read from the compact list that holds it.
+#[derive(Clone, Copy, Debug)]
+pub struct OutcomeRef<'a> {
+    /// The entity's row, for rules with a subject.
+    pub row: Option<u32>,
+    /// The entity's key ("-" for the organisation).
+    pub key: KeyRef<'a>,
+    /// Pass, fail, waived or not applicable.
+    pub kind: OutcomeKind,
+    /// The `require`s that failed, in the rule's order.
+    pub failures: &'a [Failure],
+    /// The exception that waived the failure: an index into `Program::exceptions`.
+    pub waived_by: Option<u32>,
+}
+
+impl OutcomeRef<'_> {
+    /// The outcome as a value of its own.
+    pub fn to_owned(&self) -> Outcome {
+        Outcome {
+            row: self.row,
+            key: self.key.to_key(),
+            kind: self.kind,
+            failures: self.failures.to_vec().into(),
+            waived_by: self.waived_by,
+        }
+    }
+}
+
+impl PartialEq for OutcomeRef<'_> {
+    fn eq(&self, other: &OutcomeRef<'_>) -> bool {
+        self.row == other.row
+            && self.key.as_str() == other.key.as_str()
+            && self.kind == other.kind
+            && self.failures == other.failures
+            && self.waived_by == other.waived_by
+    }
+}
+
+/// What a failing outcome holds beyond its kind.
+#[derive(Clone, Debug, PartialEq)]
+struct FailRecord {
+    /// The outcome's position in its chunk.
+    at: u32,
+    failures: Failures,
+    waived_by: Option<u32>,
+}
+
+/// The outcomes of a rule over consecutive rows of its subject (or its
+/// one outcome for the organisation), held compactly: whether each is not
+/// applicable or failing as a bit, and a record only for a failing one.
+///
+/// A first evaluation of 100,000 systems makes two million outcomes, most
+/// of them passing; as 64-byte records they were 128 MB to fault in, zero
+/// and walk again for the findings. As bits they are 0.5 MB, and the
+/// findings read the failure records only.
+#[derive(Clone)]
+pub struct OutcomeChunk {
+    /// The row of the first outcome (the others follow it); `None` for the
+    /// organisation's outcome.
+    first_row: Option<u32>,
+    /// The key of each outcome, by position (shared by every rule's chunk
+    /// over the same rows).
+    keys: Arc<[Arc<str>]>,
+    len: u32,
+    /// Bit `i`: outcome `i` is not applicable.
+    not_applicable: Vec<u64>,
+    /// Bit `i`: outcome `i` failed (waived or not).
+    failed: Vec<u64>,
+    /// The failing outcomes' records, by position.
+    records: Vec<FailRecord>,
+}
+
+fn bit(words: &[u64], i: u32) -> bool {
+    words.get((i / 64) as usize).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+impl OutcomeChunk {
+    /// An empty list of the outcomes of rows from `first_row` (`None`:
+    /// the organisation), whose keys `keys` holds by position.
+    pub fn new(first_row: Option<u32>, keys: Arc<[Arc<str>]>) -> OutcomeChunk {
+        let words = keys.len().div_ceil(64);
+        OutcomeChunk {
+            first_row,
+            keys,
+            len: 0,
+            not_applicable: Vec::with_capacity(words),
+            failed: Vec::with_capacity(words),
+            records: Vec::new(),
+        }
+    }
+
+    /// The organisation's one outcome.
+    pub fn single(outcome: Outcome) -> OutcomeChunk {
+        let mut chunk = OutcomeChunk::new(None, Arc::from([outcome.key.to_arc()]));
+        chunk.push(outcome.kind, outcome.failures, outcome.waived_by);
+        chunk
+    }
+
+    /// Appends the outcome of the next row.
+    pub fn push(&mut self, kind: OutcomeKind, failures: Failures, waived_by: Option<u32>) {
+        let at = self.len;
+        if at % 64 == 0 {
+            self.not_applicable.push(0);
+            self.failed.push(0);
+        }
+        let word = (at / 64) as usize;
+        match kind {
+            OutcomeKind::NotApplicable => self.not_applicable[word] |= 1 << (at % 64),
+            OutcomeKind::Fail | OutcomeKind::Waived => self.failed[word] |= 1 << (at % 64),
+            OutcomeKind::Pass => {}
+        }
+        if matches!(kind, OutcomeKind::Fail | OutcomeKind::Waived) || !failures.is_empty() {
+            let waived_by = if kind == OutcomeKind::Waived { waived_by } else { None };
+            self.records.push(FailRecord { at, failures, waived_by });
+        }
+        self.len += 1;
+    }
+
+    /// How many outcomes the list holds.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the list holds no outcome.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn record(&self, at: u32) -> Option<&FailRecord> {
+        self.records.binary_search_by_key(&at, |r| r.at).ok().map(|i| &self.records[i])
+    }
+
+    fn view<'a>(&'a self, at: u32, record: Option<&'a FailRecord>) -> OutcomeRef<'a> {
+        let kind = if bit(&self.not_applicable, at) {
+            OutcomeKind::NotApplicable
+        } else if bit(&self.failed, at) {
+            if record.is_some_and(|r| r.waived_by.is_some()) {
+                OutcomeKind::Waived
+            } else {
+                OutcomeKind::Fail
+            }
+        } else {
+            OutcomeKind::Pass
+        };
+        OutcomeRef {
+            row: self.first_row.map(|r| r + at),
+            key: KeyRef { keys: &self.keys, index: at },
+            kind,
+            failures: record.map_or(&[], |r| r.failures.as_slice()),
+            waived_by: record.and_then(|r| r.waived_by),
+        }
+    }
+
+    /// The outcome at a position.
+    pub fn get(&self, index: usize) -> Option<OutcomeRef<'_>> {
+        let at = u32::try_from(index).ok().filter(|&at| at < self.len)?;
+        Some(self.view(at, self.record(at)))
+    }
+
+    /// Every outcome, in row order.
+    pub fn iter(&self) -> ChunkIter<'_> {
+        ChunkIter { chunk: self, at: 0, record: 0 }
+    }
+
+    /// The failing outcomes (waived or not), in row order, without
+    /// reading the others.
+    pub fn failing(&self) -> impl Iterator<Item = OutcomeRef<'_>> {
+        self.records.iter().filter(|r| bit(&self.failed, r.at)).map(|r| self.view(r.at, Some(r)))
+    }
+
+    /// How many outcomes there are of each kind, indexed by
+    /// `OutcomeKind as usize` (pass, fail, waived, not applicable),
+    /// counted from the bits.
+    pub fn counts(&self) -> [usize; 4] {
+        let ones = |words: &[u64]| words.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+        let (not_applicable, failed) = (ones(&self.not_applicable), ones(&self.failed));
+        let waived = self.records.iter().filter(|r| r.waived_by.is_some() && bit(&self.failed, r.at)).count();
+        [self.len() - not_applicable - failed, failed - waived, waived, not_applicable]
+    }
+
+    /// How many outcomes failed and are not waived.
+    pub fn failed_count(&self) -> usize {
+        self.records.iter().filter(|r| r.waived_by.is_none() && bit(&self.failed, r.at)).count()
+    }
+
+    /// Waives the failing outcome at a position by an exception.
+    pub fn waive(&mut self, index: usize, exception: u32) {
+        let Some(at) = u32::try_from(index).ok().filter(|&at| bit(&self.failed, at)) else { return };
+        if let Ok(i) = self.records.binary_search_by_key(&at, |r| r.at) {
+            self.records[i].waived_by = Some(exception);
+        }
+    }
+}
+
+impl Default for OutcomeChunk {
+    fn default() -> OutcomeChunk {
+        OutcomeChunk::new(None, Arc::from([]))
+    }
+}
+
+impl PartialEq for OutcomeChunk {
+    fn eq(&self, other: &OutcomeChunk) -> bool {
+        let len = self.len as usize;
+        self.len == other.len
+            && self.first_row == other.first_row
+            && self.not_applicable == other.not_applicable
+            && self.failed == other.failed
+            && self.records == other.records
+            && (Arc::ptr_eq(&self.keys, &other.keys) || self.keys.get(..len) == other.keys.get(..len))
+    }
+}
+
+impl FromIterator<Outcome> for OutcomeChunk {
+    /// The outcomes of consecutive rows (or the organisation's one).
+    fn from_iter<I: IntoIterator<Item = Outcome>>(outcomes: I) -> OutcomeChunk {
+        let outcomes: Vec<Outcome> = outcomes.into_iter().collect();
+        let first_row = outcomes.first().and_then(|o| o.row);
+        debug_assert!(outcomes.iter().enumerate().all(|(i, o)| o.row == first_row.map(|r| r + i as u32)));
+        let keys: Arc<[Arc<str>]> = outcomes.iter().map(|o| o.key.to_arc()).collect();
+        let mut chunk = OutcomeChunk::new(first_row, keys);
+        for o in outcomes {
+            chunk.push(o.kind, o.failures, o.waived_by);
+        }
+        chunk
+    }
+}
+
+/// The outcomes of a chunk in row order: reads the failure records in
+/// step with the bits, with no search.
+pub struct ChunkIter<'a> {
+    chunk: &'a OutcomeChunk,
+    at: u32,
+    record: usize,
+}
+
+impl<'a> Iterator for ChunkIter<'a> {
+    type Item = OutcomeRef<'a>;
+    fn next(&mut self) -> Option<OutcomeRef<'a>> {
+        let chunk = self.chunk;
+        if self.at >= chunk.len {
+            return None;
+        }
+        let at = self.at;
+        self.at += 1;
+        let record = chunk.records.get(self.record).filter(|r| r.at == at);
+        if record.is_some() {
+            self.record += 1;
+        }
+        Some(chunk.view(at, record))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = (self.chunk.len - self.at) as usize;
+        (left, Some(left))
+    }
+}
+
+impl std::fmt::Debug for OutcomeChunk {
+    /// As the list of its outcomes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// All outcomes of a rule, in fact order, held as the shared lists of the
 /// chunks they were evaluated in.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Outcomes {
-    chunks: Vec<Arc<Vec<Outcome>>>,
+    chunks: Vec<Arc<OutcomeChunk>>,
     /// Where each chunk starts in the whole list.
     starts: Vec<usize>,
     len: usize,
 }
 
-type ChunkIter<'a> = std::iter::FlatMap<
-    std::slice::Iter<'a, Arc<Vec<Outcome>>>,
-    std::slice::Iter<'a, Outcome>,
-    fn(&'a Arc<Vec<Outcome>>) -> std::slice::Iter<'a, Outcome>,
+type OutcomesIter<'a> = std::iter::FlatMap<
+    std::slice::Iter<'a, Arc<OutcomeChunk>>,
+    ChunkIter<'a>,
+    fn(&'a Arc<OutcomeChunk>) -> ChunkIter<'a>,
 >;
 
 impl Outcomes {
     /// The outcomes of consecutive chunks.
-    pub fn from_chunks(chunks: Vec<Arc<Vec<Outcome>>>) -> Outcomes {
+    pub fn from_chunks(chunks: Vec<Arc<OutcomeChunk>>) -> Outcomes {
         let mut starts = Vec::with_capacity(chunks.len());
         let mut len = 0;
         for chunk in &chunks {
@@ -192,7 +521,7 @@ impl Outcomes {
     }
 
     /// The outcome at a position of the whole list.
-    pub fn get(&self, index: usize) -> Option<&Outcome> {
+    pub fn get(&self, index: usize) -> Option<OutcomeRef<'_>> {
         // Every chunk but the last holds CHUNK_ROWS facts: try that first.
         let guess = index / super::CHUNK_ROWS;
         if let (Some(&start), Some(chunk)) = (self.starts.get(guess), self.chunks.get(guess)) {
@@ -204,46 +533,100 @@ impl Outcomes {
         self.chunks[chunk].get(index - self.starts[chunk])
     }
 
-    /// The chunks' lists, in fact order: a list that was not recomputed
-    /// since another evaluation is the same allocation in both
-    /// (`Arc::ptr_eq`), which lets two evaluations be compared chunk by chunk.
-    pub fn chunks(&self) -> &[Arc<Vec<Outcome>>] {
-        &self.chunks
-    }
-
-    /// The first outcome, in fact order.
-    pub fn first(&self) -> Option<&Outcome> {
-        self.get(0)
-    }
-
-    /// Every outcome, in fact order.
-    pub fn iter(&self) -> ChunkIter<'_> {
-        fn chunk_iter(chunk: &Arc<Vec<Outcome>>) -> std::slice::Iter<'_, Outcome> {
-            chunk.iter()
-        }
-        self.chunks.iter().flat_map(chunk_iter as fn(&Arc<Vec<Outcome>>) -> std::slice::Iter<'_, Outcome>)
-    }
-}
-
-impl From<Vec<Outcome>> for Outcomes {
-    fn from(outcomes: Vec<Outcome>) -> Outcomes {
-        Outcomes::from_chunks(vec![Arc::new(outcomes)])
-    }
-}
-
-impl std::ops::Index<usize> for Outcomes {
-    type Output = Outcome;
-    fn index(&self, index: usize) -> &Outcome {
+    /// The outcome at a position known to be in the list (a position
+    /// the list itself gave).
+    ///
+    /// # Panics
+    /// When `index` is not below [`Outcomes::len`].
+    pub fn at(&self, index: usize) -> OutcomeRef<'_> {
         match self.get(index) {
             Some(o) => o,
             None => panic!("outcome {index} of {}", self.len),
         }
     }
+
+    /// The chunks' lists, in fact order: a list that was not recomputed
+    /// since another evaluation is the same allocation in both
+    /// (`Arc::ptr_eq`), which lets two evaluations be compared chunk by chunk.
+    pub fn chunks(&self) -> &[Arc<OutcomeChunk>] {
+        &self.chunks
+    }
+
+    /// The first outcome, in fact order.
+    pub fn first(&self) -> Option<OutcomeRef<'_>> {
+        self.get(0)
+    }
+
+    /// Every outcome, in fact order.
+    pub fn iter(&self) -> OutcomesIter<'_> {
+        fn chunk_iter(chunk: &Arc<OutcomeChunk>) -> ChunkIter<'_> {
+            chunk.iter()
+        }
+        self.chunks.iter().flat_map(chunk_iter as fn(&Arc<OutcomeChunk>) -> ChunkIter<'_>)
+    }
+
+    /// The failing outcomes (waived or not), in fact order, without
+    /// reading the others.
+    pub fn failing(&self) -> impl Iterator<Item = OutcomeRef<'_>> {
+        self.chunks.iter().flat_map(|c| c.failing())
+    }
+
+    /// How many outcomes failed and are not waived.
+    pub fn failed_count(&self) -> usize {
+        self.chunks.iter().map(|c| c.failed_count()).sum()
+    }
+
+    /// How many outcomes there are of each kind, indexed by
+    /// `OutcomeKind as usize` (pass, fail, waived, not applicable).
+    pub fn counts(&self) -> [usize; 4] {
+        self.chunks.iter().map(|c| c.counts()).fold([0; 4], |a, b| std::array::from_fn(|k| a[k] + b[k]))
+    }
+
+    /// The first failing outcome (waived or not) at or after a position,
+    /// with its position; the outcomes between are not read.
+    pub fn next_failing(&self, from: usize) -> Option<(usize, OutcomeRef<'_>)> {
+        let mut c = self.starts.partition_point(|&s| s <= from).checked_sub(1)?;
+        let mut at = from - self.starts[c];
+        while let Some(chunk) = self.chunks.get(c) {
+            let first = chunk.records.partition_point(|r| (r.at as usize) < at);
+            if let Some(r) = chunk.records[first..].iter().find(|r| bit(&chunk.failed, r.at)) {
+                return Some((self.starts[c] + r.at as usize, chunk.view(r.at, Some(r))));
+            }
+            c += 1;
+            at = 0;
+        }
+        None
+    }
+}
+
+impl std::fmt::Debug for Outcomes {
+    /// As the list of its outcomes, chunking aside.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<Outcome> for Outcomes {
+    fn from_iter<I: IntoIterator<Item = Outcome>>(outcomes: I) -> Outcomes {
+        Outcomes::from_chunks(vec![Arc::new(outcomes.into_iter().collect())])
+    }
+}
+
+impl From<Vec<Outcome>> for Outcomes {
+    fn from(outcomes: Vec<Outcome>) -> Outcomes {
+        outcomes.into_iter().collect()
+    }
+}
+
+impl From<OutcomeChunk> for Outcomes {
+    fn from(chunk: OutcomeChunk) -> Outcomes {
+        Outcomes::from_chunks(vec![Arc::new(chunk)])
+    }
 }
 
 impl<'a> IntoIterator for &'a Outcomes {
-    type Item = &'a Outcome;
-    type IntoIter = ChunkIter<'a>;
+    type Item = OutcomeRef<'a>;
+    type IntoIter = OutcomesIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
@@ -278,11 +661,77 @@ mod tests {
         }
     }
 
+    fn failure(index: usize) -> Failure {
+        Failure { index, reason: crate::eval::FailReason::Violated, values: Vec::new() }
+    }
+
     #[test]
-    fn an_outcome_fits_in_a_cache_line() {
-        // A first evaluation of 100,000 systems makes two million of them:
-        // each byte more is 2 MB more to fault in and zero.
-        assert!(std::mem::size_of::<Outcome>() <= 64, "{}", std::mem::size_of::<Outcome>());
+    fn a_chunk_reads_back_every_kind_it_was_given_across_words() {
+        // 150 rows: three words of bits, every kind at every offset mod 4.
+        let kinds = [OutcomeKind::Pass, OutcomeKind::Fail, OutcomeKind::NotApplicable, OutcomeKind::Waived];
+        let given: Vec<Outcome> = (0..150u32)
+            .map(|r| {
+                let kind = kinds[(r as usize * 7 + r as usize / 5) % 4];
+                let failing = matches!(kind, OutcomeKind::Fail | OutcomeKind::Waived);
+                Outcome {
+                    row: Some(10 + r),
+                    key: Key::single(Arc::from(format!("k{r}"))),
+                    kind,
+                    failures: if failing { vec![failure(r as usize % 3)].into() } else { Failures::default() },
+                    waived_by: (kind == OutcomeKind::Waived).then_some(r % 2),
+                }
+            })
+            .collect();
+        let chunk: OutcomeChunk = given.iter().cloned().collect();
+        assert_eq!(chunk.len(), 150);
+        let read: Vec<Outcome> = chunk.iter().map(|o| o.to_owned()).collect();
+        assert_eq!(read, given, "in order");
+        for (i, o) in given.iter().enumerate() {
+            assert_eq!(chunk.get(i).map(|v| v.to_owned()).as_ref(), Some(o), "at {i}");
+        }
+        assert!(chunk.get(150).is_none());
+        let failing: Vec<u32> = chunk.failing().filter_map(|o| o.row).collect();
+        let expected: Vec<u32> = given
+            .iter()
+            .filter(|o| matches!(o.kind, OutcomeKind::Fail | OutcomeKind::Waived))
+            .filter_map(|o| o.row)
+            .collect();
+        assert_eq!(failing, expected);
+        assert_eq!(chunk.failed_count(), given.iter().filter(|o| o.kind == OutcomeKind::Fail).count());
+        let mut counts = [0; 4];
+        given.iter().for_each(|o| counts[o.kind as usize] += 1);
+        assert_eq!(chunk.counts(), counts);
+        assert!(counts.iter().all(|&n| n > 0), "every kind given: {counts:?}");
+        // Split in three chunks (one empty), every failing outcome is found
+        // from every position before it.
+        let parts: Vec<Arc<OutcomeChunk>> =
+            [&given[..70], &[][..], &given[70..]].iter().map(|part| Arc::new(part.iter().cloned().collect())).collect();
+        let outcomes = Outcomes::from_chunks(parts);
+        for from in 0..=150 {
+            let next = given.iter().enumerate().skip(from).find(|(_, o)| !o.failures.is_empty()).map(|(i, _)| i);
+            assert_eq!(outcomes.next_failing(from).map(|(i, o)| (i, o.row)), next.map(|i| (i, given[i].row)), "{from}");
+        }
+    }
+
+    #[test]
+    fn waiving_turns_a_failure_into_a_waived_outcome_and_nothing_else() {
+        let mut chunk: OutcomeChunk = (0..3u32)
+            .map(|r| Outcome {
+                row: Some(r),
+                key: Key::single(Arc::from(format!("k{r}"))),
+                kind: if r == 1 { OutcomeKind::Fail } else { OutcomeKind::Pass },
+                failures: if r == 1 { vec![failure(0)].into() } else { Failures::default() },
+                waived_by: None,
+            })
+            .collect();
+        let before = chunk.clone();
+        chunk.waive(0, 4);
+        assert_eq!(chunk, before, "a passing outcome is not waived");
+        chunk.waive(1, 4);
+        let waived = chunk.get(1).map(|o| (o.kind, o.waived_by, o.failures.len()));
+        assert_eq!(waived, Some((OutcomeKind::Waived, Some(4), 1)));
+        assert_ne!(chunk, before);
+        assert_eq!(chunk.failed_count(), 0);
     }
 
     #[test]
@@ -299,7 +748,7 @@ mod tests {
     fn positions_run_across_chunks_of_any_size() {
         let chunked = Outcomes::from_chunks(vec![
             Arc::new((0..3).map(outcome).collect()),
-            Arc::new(Vec::new()),
+            Arc::new(OutcomeChunk::default()),
             Arc::new((3..5).map(outcome).collect()),
         ]);
         let flat = Outcomes::from((0..5).map(outcome).collect::<Vec<_>>());
@@ -312,5 +761,6 @@ mod tests {
         assert_eq!(chunked, flat);
         assert_ne!(chunked, Outcomes::from((0..4).map(outcome).collect::<Vec<_>>()));
         assert!(Outcomes::default().get(0).is_none());
+        assert!(Outcomes::default().next_failing(0).is_none());
     }
 }

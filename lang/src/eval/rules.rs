@@ -59,23 +59,34 @@ pub(crate) fn derive_with(
 }
 
 /// The outcomes of one rule for every entity of its subject, exceptions applied.
-pub fn rule_outcomes(env: &Env, id: RuleId) -> Vec<Outcome> {
+pub fn rule_outcomes(env: &Env, id: RuleId) -> OutcomeChunk {
     let rule = env.program.rule(id);
     match &rule.subject {
-        None => vec![rule_outcome(env, id, None)],
+        None => OutcomeChunk::single(rule_outcome(env, id, None)),
         Some(subject) => {
             let count = env.facts.len(subject.entity);
             let keys: Arc<[Arc<str>]> =
                 (0..count).map(|r| env.facts.key_of(env.program, subject.entity, r)).collect::<Vec<_>>().into();
             let mut outcomes = outcomes_of_rows(env, rule, 0, count, &keys);
-            for outcome in outcomes.iter_mut().filter(|o| o.kind == OutcomeKind::Fail) {
-                outcome.waived_by = waiver(env.program, id, &outcome.key, env.as_of);
-                if outcome.waived_by.is_some() {
-                    outcome.kind = OutcomeKind::Waived;
-                }
-            }
+            waive(env.program, id, env.as_of, &mut outcomes);
             outcomes
         }
+    }
+}
+
+/// Waives the failing outcomes of a chunk that an active exception covers.
+pub(crate) fn waive(program: &Program, id: RuleId, as_of: Date, chunk: &mut OutcomeChunk) {
+    if !program.exceptions.iter().any(|e| e.rule == id) {
+        return;
+    }
+    let waivers: Vec<(usize, u32)> = chunk
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.kind == OutcomeKind::Fail)
+        .filter_map(|(i, o)| waiver(program, id, &o.key, as_of).map(|w| (i, w)))
+        .collect();
+    for (i, exception) in waivers {
+        chunk.waive(i, exception);
     }
 }
 
@@ -88,12 +99,19 @@ pub(crate) fn outcomes_of_rows(
     start: u32,
     count: u32,
     keys: &Arc<[Arc<str>]>,
-) -> Vec<Outcome> {
+) -> OutcomeChunk {
     match (env.evaluator(), &rule.subject) {
         (super::Evaluator::Compiled, Some(subject)) => {
             super::compiled::chunk_outcomes(env, rule, subject, start, count, keys)
         }
-        _ => (start..start + count).map(|r| raw_outcome(env, rule, Some(r), Key::of(keys, r - start))).collect(),
+        _ => {
+            let mut chunk = OutcomeChunk::new(Some(start), keys.clone());
+            for r in start..start + count {
+                let o = raw_outcome(env, rule, Some(r), Key::of(keys, r - start));
+                chunk.push(o.kind, o.failures, o.waived_by);
+            }
+            chunk
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use crate::db::{self, RuleName, Workspace};
-use crate::eval::{failure_message, Outcome};
+use crate::eval::{failure_message, OutcomeChunk, OutcomeRef};
 use crate::ir::{OutcomeKind, RuleDef};
 use crate::syntax::ast::ItemKind;
 use crate::time::Date;
@@ -85,8 +85,8 @@ pub fn rule_summary<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rule
         return None;
     }
     let logic = db::rule_logic(db, ws, rule)?;
-    let outcomes: Vec<Arc<Vec<Outcome>>> = match &logic.subject {
-        None => vec![Arc::new(vec![(*db::single_outcome(db, ws, rule)).clone()])],
+    let outcomes: Vec<Arc<OutcomeChunk>> = match &logic.subject {
+        None => vec![Arc::new(OutcomeChunk::single((*db::single_outcome(db, ws, rule)).clone()))],
         Some(subject) => match ws.tables(db).get(subject.entity.index()) {
             Some(table) => table.chunks(db).iter().map(|c| db::chunk_outcomes(db, ws, rule, *c)).collect(),
             None => Vec::new(),
@@ -116,7 +116,7 @@ pub fn rule_summary<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rule
     Some(Arc::new(summary))
 }
 
-fn failing(rule: &RuleDef, outcome: &Outcome) -> FailingEntity {
+fn failing(rule: &RuleDef, outcome: OutcomeRef<'_>) -> FailingEntity {
     let requirements = rule.requirements();
     let failures =
         outcome.failures.iter().map(|f| (f.index, failure_message(requirements.get(f.index).copied(), f))).collect();

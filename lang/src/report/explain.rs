@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use crate::diag::{terminal_safe_line, FileSpan, Sources};
-use crate::eval::{self, Evaluation, FailReason, Failure, Outcome};
+use crate::eval::{self, Evaluation, FailReason, Failure, OutcomeRef};
 use crate::ir::RuleKind;
 use crate::ir::{ObjectiveId, OutcomeKind, Program, Requirement, RiskId, RuleDef, RuleId, Step};
 use crate::num;
@@ -54,26 +54,26 @@ impl View<'_> {
         format!("{} {}{title} ({})", rule_kind(rule.kind), rule.decl.name, rule.severity.as_str())
     }
 
-    fn outcomes(&self, id: RuleId) -> impl Iterator<Item = &Outcome> {
+    fn outcomes(&self, id: RuleId) -> impl Iterator<Item = OutcomeRef<'_>> {
         self.evaluation.rules.get(id.index()).into_iter().flat_map(|r| r.outcomes.iter())
     }
 
     /// The outcome of a rule for a key (`-` for a rule without subject).
-    pub fn find(&self, id: RuleId, key: &str) -> Option<&Outcome> {
+    pub fn find(&self, id: RuleId, key: &str) -> Option<OutcomeRef<'_>> {
         self.outcomes(id).find(|o| &*o.key == key)
     }
 
     /// The keys a rule has outcomes for, in the order of the reports
     /// (`Int` keys as numbers: 2 before 10).
     pub fn keys(&self, id: RuleId) -> Vec<String> {
-        let mut outcomes: Vec<&Outcome> = self.outcomes(id).collect();
+        let mut outcomes: Vec<OutcomeRef<'_>> = self.outcomes(id).collect();
         let rule = self.program.rule(id);
         let numeric = rule.subject.as_ref().is_some_and(|s| eval::int_keyed(self.program, s.entity));
         outcomes.sort_by(|a, b| eval::cmp_keys(numeric, &a.key, &b.key));
         outcomes.iter().map(|o| o.key.to_string()).collect()
     }
 
-    fn waiver(&self, outcome: &Outcome) -> Option<String> {
+    fn waiver(&self, outcome: OutcomeRef<'_>) -> Option<String> {
         let e = self.program.exceptions.get(outcome.waived_by? as usize)?;
         let by =
             e.approved_by.as_deref().map(|a| format!(", approved by {}", terminal_safe_line(a))).unwrap_or_default();
@@ -81,9 +81,9 @@ impl View<'_> {
     }
 
     /// The failures of an outcome, each with the values it saw.
-    fn failures(&self, out: &mut String, rule: &RuleDef, outcome: &Outcome, indent: &str) {
+    fn failures(&self, out: &mut String, rule: &RuleDef, outcome: OutcomeRef<'_>, indent: &str) {
         let reqs = requirements(rule);
-        for f in &outcome.failures {
+        for f in outcome.failures {
             let _ = writeln!(out, "{indent}- {}", one_line(&eval::failure_message(reqs.get(f.index).copied(), f)));
             if let Some(seen) = observed(self.program, f, reqs.get(f.index).copied()) {
                 let _ = writeln!(out, "{indent}  saw {seen}");
@@ -96,13 +96,13 @@ impl View<'_> {
         let rule = self.program.rule(id);
         let mut out = self.rule_header(rule);
         out.push('\n');
-        let mut outcomes: Vec<&Outcome> = self.outcomes(id).collect();
+        let mut outcomes: Vec<OutcomeRef<'_>> = self.outcomes(id).collect();
         let numeric = rule.subject.as_ref().is_some_and(|s| eval::int_keyed(self.program, s.entity));
         outcomes.sort_by(|a, b| eval::cmp_keys(numeric, &a.key, &b.key));
         let keys: Vec<String> = outcomes.iter().map(|o| terminal_safe_line(&o.key).into_owned()).collect();
         let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
         let mut counts = [0usize; 4];
-        for (o, key) in outcomes.iter().zip(&keys) {
+        for (&o, key) in outcomes.iter().zip(&keys) {
             counts[o.kind as usize] += 1;
             let pad = " ".repeat(width - key.chars().count());
             let _ = write!(out, "  {key}{pad}  {}", outcome_word(Some(o.kind)));
@@ -118,7 +118,7 @@ impl View<'_> {
     }
 
     /// One outcome with its failures and the values they saw.
-    pub fn one(&self, id: RuleId, outcome: &Outcome) -> String {
+    pub fn one(&self, id: RuleId, outcome: OutcomeRef<'_>) -> String {
         let rule = self.program.rule(id);
         let mut out = format!("{} on {:?}: {}", rule.decl.name, &*outcome.key, outcome_word(Some(outcome.kind)));
         if let Some(w) = self.waiver(outcome) {
@@ -131,7 +131,7 @@ impl View<'_> {
 
     /// The trace of one outcome: applicability, then every `require` with
     /// whether it held, its message and the values it read.
-    pub fn why(&self, id: RuleId, outcome: &Outcome) -> String {
+    pub fn why(&self, id: RuleId, outcome: OutcomeRef<'_>) -> String {
         let rule = self.program.rule(id);
         let mut out = String::new();
         let subject = if rule.subject.is_some() { format!(" on {:?}", &*outcome.key) } else { String::new() };

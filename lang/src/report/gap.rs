@@ -442,13 +442,14 @@ impl<'r> RuleSummary<'r> {
         let mut summary = RuleSummary { passes: false, violated: false, failing: Vec::new(), missing: Vec::new() };
         let mut texts = rule.outcomes.failure_texts();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for o in rule.outcomes.raw() {
+        let [pass, _, waived, _] = rule.outcomes.counts();
+        summary.passes = pass + waived > 0;
+        for o in rule.outcomes.failing() {
             match o.kind {
-                OutcomeKind::Pass | OutcomeKind::Waived => summary.passes = true,
-                OutcomeKind::NotApplicable => {}
+                OutcomeKind::Pass | OutcomeKind::Waived | OutcomeKind::NotApplicable => {}
                 OutcomeKind::Fail => {
-                    summary.failing.push(&o.key);
-                    for f in &o.failures {
+                    summary.failing.push(o.key.as_str());
+                    for f in o.failures {
                         if matches!(f.reason, crate::eval::FailReason::NoEvidence(_)) {
                             let message = texts.message(f);
                             if !seen.contains(message) {

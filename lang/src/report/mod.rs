@@ -412,15 +412,8 @@ impl Report {
             let requirements = rule.requirements();
             // Where each `require` is, computed once per rule, not per failure.
             let locations: Vec<Location> = requirements.iter().map(|r| Location::of(sources, r.span)).collect();
-            let mut counts = OutcomeCounts::default();
-            for o in result.outcomes.iter() {
-                match o.kind {
-                    OutcomeKind::Pass => counts.pass += 1,
-                    OutcomeKind::Fail => counts.fail += 1,
-                    OutcomeKind::Waived => counts.waived += 1,
-                    OutcomeKind::NotApplicable => counts.not_applicable += 1,
-                }
-            }
+            let [pass, fail, waived, not_applicable] = result.outcomes.counts();
+            let counts = OutcomeCounts { pass, fail, waived, not_applicable };
             let outcomes = OutcomeViews::new(
                 result.outcomes.clone(),
                 outcomes::RuleContext {

@@ -84,7 +84,7 @@ impl KeyOrders {
         let same = |known: &eval::Outcomes| {
             known.len() == outcomes.len()
                 && known.iter().zip(outcomes.iter()).all(|(a, b)| {
-                    let (a, b): (&str, &str) = (&a.key, &b.key);
+                    let (a, b): (&str, &str) = (a.key.as_str(), b.key.as_str());
                     std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
                 })
         };
@@ -95,7 +95,7 @@ impl KeyOrders {
         let sorted = outcomes.iter().zip(outcomes.iter().skip(1)).all(|(a, b)| cmp(&a.key, &b.key).is_le());
         let order = (!sorted).then(|| {
             let mut order: Vec<u32> = (0..outcomes.len() as u32).collect();
-            order.sort_by(|&a, &b| cmp(&outcomes[a as usize].key, &outcomes[b as usize].key));
+            order.sort_by(|&a, &b| cmp(outcomes.at(a as usize).key.as_str(), outcomes.at(b as usize).key.as_str()));
             order
         });
         let keys = Arc::new(KeyOrder { order, json: std::sync::OnceLock::new() });
@@ -177,7 +177,7 @@ impl OutcomeViews {
         while low < high {
             let mid = low + (high - low) / 2;
             let position = self.position(mid);
-            match eval::cmp_keys(self.rule.numeric_keys, &self.outcomes[position].key, key) {
+            match eval::cmp_keys(self.rule.numeric_keys, self.outcomes.at(position).key.as_str(), key) {
                 std::cmp::Ordering::Less => low = mid + 1,
                 std::cmp::Ordering::Greater => high = mid,
                 std::cmp::Ordering::Equal => return Some(position),
@@ -191,42 +191,76 @@ impl OutcomeViews {
     /// from `cursor` is checked first, and `cursor` moves past it; any
     /// other key is looked up. Reading every finding of a rule this way
     /// costs one pass over its outcomes, not a search per finding.
-    pub(super) fn locate(&self, cursor: &mut usize, key: &str) -> Option<&eval::Outcome> {
+    pub(super) fn locate(&self, cursor: &mut usize, key: &str) -> Option<eval::OutcomeRef<'_>> {
+        // A finding shares its outcome's key: the same string, whose text
+        // need not be read to know it.
+        let same = |outcome: &eval::OutcomeRef<'_>| {
+            let found = outcome.key.as_str();
+            (std::ptr::eq(found.as_ptr(), key.as_ptr()) && found.len() == key.len()) || found == key
+        };
         let mut i = *cursor;
-        while i < self.len() {
-            let outcome = &self.outcomes[self.position(i)];
-            if outcome.kind == OutcomeKind::Fail {
-                // A finding shares its outcome's key: the same string, whose
-                // text need not be read to know it.
-                let same = std::ptr::eq(outcome.key.as_ptr(), key.as_ptr()) && outcome.key.len() == key.len();
-                if same || *outcome.key == *key {
-                    *cursor = i + 1;
-                    return Some(outcome);
+        if self.keys.order.is_none() {
+            // In row order: only the failure records are read.
+            while let Some((at, outcome)) = self.outcomes.next_failing(i) {
+                i = at;
+                if outcome.kind == OutcomeKind::Fail {
+                    if same(&outcome) {
+                        *cursor = i + 1;
+                        return Some(outcome);
+                    }
+                    break;
                 }
-                break;
+                i += 1;
             }
-            i += 1;
+            i = i.min(self.len());
+        } else {
+            while i < self.len() {
+                let outcome = self.outcomes.at(self.position(i));
+                if outcome.kind == OutcomeKind::Fail {
+                    if same(&outcome) {
+                        *cursor = i + 1;
+                        return Some(outcome);
+                    }
+                    break;
+                }
+                i += 1;
+            }
         }
         *cursor = i;
-        self.position_of(key).map(|p| &self.outcomes[p])
+        self.position_of(key).map(|p| self.outcomes.at(p))
     }
 
     /// Where the first failed requirement of an outcome is.
-    pub(super) fn failure_location(&self, outcome: &eval::Outcome) -> Option<Location> {
+    pub(super) fn failure_location(&self, outcome: eval::OutcomeRef<'_>) -> Option<Location> {
         let failure = outcome.failures.first()?;
         self.rule.locations.get(failure.index).cloned()
     }
 
     /// Every outcome in key order, as the evaluation holds it: no view made.
-    pub(super) fn raw(&self) -> Box<dyn Iterator<Item = &eval::Outcome> + '_> {
+    pub(super) fn raw(&self) -> Box<dyn Iterator<Item = eval::OutcomeRef<'_>> + '_> {
         match &self.keys.order {
             None => Box::new(self.outcomes.iter()),
-            Some(order) => Box::new(order.iter().map(|&p| &self.outcomes[p as usize])),
+            Some(order) => Box::new(order.iter().map(|&p| self.outcomes.at(p as usize))),
+        }
+    }
+
+    /// How many outcomes there are of each kind, indexed by
+    /// `OutcomeKind as usize`.
+    pub(super) fn counts(&self) -> [usize; 4] {
+        self.outcomes.counts()
+    }
+
+    /// The failing outcomes (waived or not) in key order; in row order
+    /// only the failure records are read.
+    pub(super) fn failing(&self) -> Box<dyn Iterator<Item = eval::OutcomeRef<'_>> + '_> {
+        match &self.keys.order {
+            None => Box::new(self.outcomes.failing()),
+            Some(_) => Box::new(self.raw().filter(|o| matches!(o.kind, OutcomeKind::Fail | OutcomeKind::Waived))),
         }
     }
 
     /// The name of the exception that waived an outcome, when one did.
-    pub(super) fn waived_by(&self, outcome: &eval::Outcome) -> Option<&str> {
+    pub(super) fn waived_by(&self, outcome: eval::OutcomeRef<'_>) -> Option<&str> {
         outcome.waived_by.and_then(|e| self.rule.program.exceptions.get(e as usize)).map(|e| e.decl.name.as_str())
     }
 
@@ -243,10 +277,10 @@ impl OutcomeViews {
     }
 
     fn view(&self, position: usize) -> OutcomeView {
-        self.view_of(&self.outcomes[position])
+        self.view_of(self.outcomes.at(position))
     }
 
-    fn view_of(&self, outcome: &eval::Outcome) -> OutcomeView {
+    fn view_of(&self, outcome: eval::OutcomeRef<'_>) -> OutcomeView {
         let rule = &*self.rule;
         let failures = outcome
             .failures
@@ -267,7 +301,7 @@ impl OutcomeViews {
             })
             .collect();
         OutcomeView {
-            entity: outcome.key.clone(),
+            entity: outcome.key.to_key(),
             status: outcome.kind,
             waived_by: outcome
                 .waived_by

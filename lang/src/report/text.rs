@@ -77,7 +77,7 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
             let _ = writeln!(out.text, "{}", terminal_safe_line(&f.message));
             let outcome = rule.zip(f.entity.as_deref()).and_then(|(r, e)| r.outcomes.locate(&mut cursor, e));
             if let (Some(o), Some(texts)) = (outcome, texts.as_mut()) {
-                for failure in &o.failures {
+                for failure in o.failures {
                     seen.clear();
                     texts.observed(failure, |path, value| {
                         if !seen.is_empty() {

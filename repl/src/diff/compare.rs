@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
 
-use aims_lang::eval::{self, Evaluation, Finding, FindingSource, Outcome, RiskEntry};
+use aims_lang::eval::{self, Evaluation, Finding, FindingSource, OutcomeRef, RiskEntry};
 use aims_lang::ir::{OutcomeKind, Program, RuleKind};
 use aims_lang::syntax::Severity;
 
@@ -213,8 +213,8 @@ fn outcome_changes(
     touch: &mut dyn FnMut(&str),
 ) {
     let (bc, ac) = (before.chunks(), after.chunks());
-    let mut old: Vec<&Outcome> = Vec::new();
-    let mut new: Vec<&Outcome> = Vec::new();
+    let mut old: Vec<OutcomeRef<'_>> = Vec::new();
+    let mut new: Vec<OutcomeRef<'_>> = Vec::new();
     for i in 0..bc.len().max(ac.len()) {
         aims_lang::engine::checkpoint();
         match (bc.get(i), ac.get(i)) {
@@ -241,7 +241,7 @@ fn outcome_changes(
         return;
     }
     // Facts were added or removed: match the outcomes by key.
-    let by_key: HashMap<&str, &Outcome> = new.iter().map(|o| (&*o.key, *o)).collect();
+    let by_key: HashMap<&str, &OutcomeRef<'_>> = new.iter().map(|o| (o.key.as_str(), o)).collect();
     for x in &old {
         touch(&x.key);
         let now = by_key.get(&*x.key);
@@ -249,7 +249,7 @@ fn outcome_changes(
             out.push((rule.to_string(), x.key.to_string(), Some(x.kind), now.map(|y| y.kind)));
         }
     }
-    let was: BTreeSet<&str> = old.iter().map(|o| &*o.key).collect();
+    let was: BTreeSet<&str> = old.iter().map(|o| o.key.as_str()).collect();
     for y in &new {
         if !was.contains(&*y.key) {
             touch(&y.key);

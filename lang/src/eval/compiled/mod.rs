@@ -20,7 +20,7 @@ use std::sync::Arc;
 use self::column::{rows, BlockRows, Col, BLOCK_ROWS};
 use self::nodes::Block;
 use super::observe::Observer;
-use super::{Env, FailReason, Failure, Failures, Key, Outcome};
+use super::{Env, FailReason, Failure, Failures, OutcomeChunk};
 use crate::ir::*;
 
 /// How rules are evaluated: compiled (the default), or by the
@@ -43,29 +43,19 @@ pub(crate) fn chunk_outcomes(
     start: u32,
     count: u32,
     keys: &Arc<[Arc<str>]>,
-) -> Vec<Outcome> {
-    let mut out = Vec::with_capacity(count as usize);
+) -> OutcomeChunk {
+    let mut out = OutcomeChunk::new(Some(start), keys.clone());
     let mut offset = 0;
     while offset < count {
         let len = (count - offset).min(BLOCK_ROWS as u32);
-        block_outcomes(env, rule, subject, start + offset, len as usize, keys, offset, &mut out);
+        block_outcomes(env, rule, subject, start + offset, len as usize, &mut out);
         offset += len;
     }
     out
 }
 
 /// The outcomes of one block of rows, appended to `out`.
-#[allow(clippy::too_many_arguments)]
-fn block_outcomes(
-    env: &Env,
-    rule: &RuleDef,
-    subject: &SubjectDef,
-    start: u32,
-    len: usize,
-    keys: &Arc<[Arc<str>]>,
-    key_offset: u32,
-    out: &mut Vec<Outcome>,
-) {
+fn block_outcomes(env: &Env, rule: &RuleDef, subject: &SubjectDef, start: u32, len: usize, out: &mut OutcomeChunk) {
     env.checkpoint();
     let values = (0..len as u32).map(|i| env.facts.values(subject.entity, start + i).unwrap_or(&[])).collect();
     let block = Block::new(env, BlockRows { values }, len);
@@ -132,13 +122,7 @@ fn block_outcomes(
             OutcomeKind::Fail
         };
         let failures = if failures.is_empty() { Failures::default() } else { failures.into() };
-        out.push(Outcome {
-            row: Some(start + i as u32),
-            key: Key::of(keys, key_offset + i as u32),
-            kind,
-            failures,
-            waived_by: None,
-        });
+        out.push(kind, failures, None);
     }
 }
 
