@@ -48,6 +48,12 @@ pub enum Col {
     /// A field of the block's own entities, read in place; an absent
     /// value reads as "`path` is not recorded", as the interpreter's.
     Field(u32, Arc<str>),
+    /// The list elements a quantifier ranges over, one per row of its
+    /// block ([`BlockRows::items`]), read in place.
+    Items,
+    /// A field of those elements when every one is a record, read in
+    /// place; an absent value reads as "`path` is not recorded".
+    ItemField(u32, Arc<str>),
     /// One value per row.
     Vals(Vec<Value>),
     /// Booleans as masks.
@@ -100,6 +106,9 @@ impl Bools {
 pub struct BlockRows<'f> {
     /// Each row's field values (empty for a row the facts do not hold).
     pub values: Vec<&'f [Value]>,
+    /// In a quantifier's block, the element each row stands for (empty
+    /// elsewhere).
+    pub items: Vec<&'f Value>,
 }
 
 impl Col {
@@ -111,6 +120,14 @@ impl Col {
             Col::Field(field, path) => match rows.values.get(i).and_then(|v| v.get(*field as usize)) {
                 Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
                 Some(v) => Cow::Borrowed(v),
+            },
+            Col::Items => rows.items.get(i).map_or(Cow::Owned(Value::Absent), |v| Cow::Borrowed(*v)),
+            Col::ItemField(field, path) => match rows.items.get(i) {
+                Some(Value::Record(values)) => match values.get(*field as usize) {
+                    Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
+                    Some(v) => Cow::Borrowed(v),
+                },
+                _ => Cow::Owned(not_recorded(path)),
             },
             Col::Vals(values) => values.get(i).map_or(Cow::Owned(Value::Absent), Cow::Borrowed),
             Col::Bools(b) => {
@@ -170,7 +187,7 @@ mod tests {
         b.push(5, Value::Bool(false));
         b.push(9, Value::Int(4));
         let col = Col::Bools(b);
-        let rows = BlockRows { values: Vec::new() };
+        let rows = BlockRows { values: Vec::new(), items: Vec::new() };
         let read: Vec<Value> = [0, 3, 5, 9].iter().map(|i| col.get(&rows, *i).into_owned()).collect();
         assert_eq!(read, vec![Value::Bool(true), Value::Absent, Value::Bool(false), Value::Int(4)]);
     }

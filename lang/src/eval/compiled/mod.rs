@@ -58,7 +58,7 @@ pub(crate) fn chunk_outcomes(
 fn block_outcomes(env: &Env, rule: &RuleDef, subject: &SubjectDef, start: u32, len: usize, out: &mut OutcomeChunk) {
     env.checkpoint();
     let values = (0..len as u32).map(|i| env.facts.values(subject.entity, start + i).unwrap_or(&[])).collect();
-    let block = Block::new(env, BlockRows { values }, len);
+    let block = Block::new(env, BlockRows { values, items: Vec::new() }, len);
     let all = block.all();
     let mut slots = vec![Col::Splat(Value::Absent); rule.slots.max(1) as usize];
     slots[0] = Col::Rows(subject.entity, start);

@@ -51,15 +51,19 @@ impl Block<'_, '_> {
         let env = self.env;
         let lists = self.eval(list, slots, live);
         let mut out = vec![Value::Absent; self.len()];
-        // (row, element) for every element of every live row's list.
-        let mut elements: Vec<(usize, Value)> = Vec::new();
+        let row_lists: Vec<(usize, std::borrow::Cow<Value>)> =
+            rows(live).map(|i| (i, lists.get(&self.rows, i))).collect();
+        // (row, element) for every element of every live row's list, not
+        // copied.
+        let mut elements: Vec<(usize, &Value)> = Vec::new();
         let mut counts = [0usize; BLOCK_ROWS];
         let mut walk: Mask = 0;
-        for i in rows(live) {
-            match &*lists.get(&self.rows, i) {
+        for (i, list) in &row_lists {
+            let i = *i;
+            match &**list {
                 Value::List(items) => {
                     counts[i] = items.len();
-                    elements.extend(items.iter().map(|item| (i, item.clone())));
+                    elements.extend(items.iter().map(|item| (i, item)));
                     walk |= 1 << i;
                 }
                 unknown @ Value::Unknown(_) => out[i] = unknown.clone(),
@@ -87,7 +91,7 @@ impl Block<'_, '_> {
                         Verdict::Bool(_) => {}
                         Verdict::Other(v) => {
                             if pending.is_none() {
-                                pending = Some(env.for_element(v.clone(), &elements[k].1));
+                                pending = Some(env.for_element(v.clone(), elements[k].1));
                             }
                         }
                     }
@@ -102,7 +106,7 @@ impl Block<'_, '_> {
     fn element_verdicts(
         &self,
         slot: u32,
-        part: &[(usize, Value)],
+        part: &[(usize, &Value)],
         filter: Option<&Ex>,
         body: Option<&Ex>,
         slots: &[Col],
@@ -110,12 +114,15 @@ impl Block<'_, '_> {
     ) {
         // Each element sees its row's variables: the row's facts, and every
         // slot's value on that row.
-        let element_rows = BlockRows { values: part.iter().map(|(i, _)| self.rows.values[*i]).collect() };
+        let element_rows = BlockRows {
+            values: part.iter().map(|(i, _)| self.rows.values[*i]).collect(),
+            items: part.iter().map(|(_, item)| *item).collect(),
+        };
         let mut inner: Vec<Col> = slots.iter().map(|col| gather(col, &self.rows, part)).collect();
         if inner.len() <= slot as usize {
             inner.resize(slot as usize + 1, Col::Splat(Value::Absent));
         }
-        inner[slot as usize] = Col::Vals(part.iter().map(|(_, v)| v.clone()).collect());
+        inner[slot as usize] = Col::Items;
         let block = Block::new(self.env, element_rows, part.len());
         let all = first(part.len());
         let (selected, filtered) = match filter {
@@ -150,7 +157,7 @@ impl Block<'_, '_> {
 
 /// A column of the block's rows as a column of elements: each element
 /// takes its row's value.
-fn gather(col: &Col, rows: &BlockRows, part: &[(usize, Value)]) -> Col {
+fn gather(col: &Col, rows: &BlockRows, part: &[(usize, &Value)]) -> Col {
     match col {
         // The elements' block reads its rows' facts, gathered the same way.
         Col::Splat(_) | Col::Field(..) => col.clone(),
