@@ -104,10 +104,12 @@ pub fn exceeded(
     // threads reached them: the error names the limit, not a rule, so the
     // output stays the same from run to run.
     let total = |u: &Unknown| matches!(u, Unknown::TotalBudgetExceeded(_));
-    let total_stopped =
-        evaluation.rules.iter().any(|r| r.outcomes.iter().any(|o| o.failures.iter().any(|f| total_spent(&f.reason))))
-            || evaluation.risks.iter().any(|r| r.entries.iter().any(|e| e.missing.iter().any(total)))
-            || evaluation.objectives.iter().any(|o| o.unknown.as_ref().is_some_and(total));
+    let total_stopped = evaluation
+        .rules
+        .iter()
+        .any(|r| r.outcomes.failing().any(|o| o.failures.iter().any(|f| total_spent(&f.reason))))
+        || evaluation.risks.iter().any(|r| r.entries.iter().any(|e| e.missing.iter().any(total)))
+        || evaluation.objectives.iter().any(|o| o.unknown.as_ref().is_some_and(total));
     if total_stopped {
         out.push(
             Diagnostic::error(
@@ -126,7 +128,7 @@ pub fn exceeded(
         let rule = program.rule(result.rule);
         let stopped: Vec<&str> = result
             .outcomes
-            .iter()
+            .failing()
             .filter(|o| {
                 o.failures
                     .iter()

@@ -30,7 +30,9 @@ pub(crate) mod text;
 
 // The public surface is the results and the key order the front ends sort
 // by; the evaluator itself is driven through the engine.
-pub use outcomes::{cmp_keys, int_keyed, ChunkIter, Failures, Key, KeyRef, OutcomeChunk, OutcomeRef, Outcomes};
+pub use outcomes::{
+    cmp_keys, int_keyed, ChunkIter, FailingCursor, Failures, Key, KeyRef, OutcomeChunk, OutcomeRef, Outcomes,
+};
 pub use results::{
     Evaluation, ExceptionResult, FailReason, Failure, Finding, FindingSource, ObjectiveResult, Outcome, RiskEntry,
     RiskResult, RuleResult,

@@ -288,6 +288,8 @@ pub struct OutcomeChunk {
     failed: Vec<u64>,
     /// The failing outcomes' records, by position.
     records: Vec<FailRecord>,
+    /// How many of them are waived.
+    waived: u32,
 }
 
 fn bit(words: &[u64], i: u32) -> bool {
@@ -306,6 +308,7 @@ impl OutcomeChunk {
             not_applicable: Vec::with_capacity(words),
             failed: Vec::with_capacity(words),
             records: Vec::new(),
+            waived: 0,
         }
     }
 
@@ -331,6 +334,7 @@ impl OutcomeChunk {
         }
         if matches!(kind, OutcomeKind::Fail | OutcomeKind::Waived) || !failures.is_empty() {
             let waived_by = if kind == OutcomeKind::Waived { waived_by } else { None };
+            self.waived += u32::from(waived_by.is_some());
             self.records.push(FailRecord { at, failures, waived_by });
         }
         self.len += 1;
@@ -394,19 +398,20 @@ impl OutcomeChunk {
     pub fn counts(&self) -> [usize; 4] {
         let ones = |words: &[u64]| words.iter().map(|w| w.count_ones() as usize).sum::<usize>();
         let (not_applicable, failed) = (ones(&self.not_applicable), ones(&self.failed));
-        let waived = self.records.iter().filter(|r| r.waived_by.is_some() && bit(&self.failed, r.at)).count();
+        let waived = self.waived as usize;
         [self.len() - not_applicable - failed, failed - waived, waived, not_applicable]
     }
 
     /// How many outcomes failed and are not waived.
     pub fn failed_count(&self) -> usize {
-        self.records.iter().filter(|r| r.waived_by.is_none() && bit(&self.failed, r.at)).count()
+        self.counts()[OutcomeKind::Fail as usize]
     }
 
     /// Waives the failing outcome at a position by an exception.
     pub fn waive(&mut self, index: usize, exception: u32) {
         let Some(at) = u32::try_from(index).ok().filter(|&at| bit(&self.failed, at)) else { return };
         if let Ok(i) = self.records.binary_search_by_key(&at, |r| r.at) {
+            self.waived += u32::from(self.records[i].waived_by.is_none());
             self.records[i].waived_by = Some(exception);
         }
     }
@@ -482,6 +487,21 @@ impl std::fmt::Debug for OutcomeChunk {
     }
 }
 
+/// Where a walk over a rule's failing outcomes stands
+/// ([`Outcomes::next_failing`]): at its start by default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FailingCursor {
+    chunk: usize,
+    record: usize,
+}
+
+impl FailingCursor {
+    /// Moves past the failing outcome the cursor is on.
+    pub fn advance(&mut self) {
+        self.record += 1;
+    }
+}
+
 /// All outcomes of a rule, in fact order, held as the shared lists of the
 /// chunks they were evaluated in.
 #[derive(Clone, Default)]
@@ -545,6 +565,22 @@ impl Outcomes {
         }
     }
 
+    /// Whether both lists have the very same key at every position: their
+    /// chunks share their key lists (every rule over the same rows does),
+    /// or each key is the same string. No key's text is read.
+    pub fn same_keys(&self, other: &Outcomes) -> bool {
+        if self.len != other.len {
+            return false;
+        }
+        let shared = self.starts == other.starts
+            && self.chunks.iter().zip(&other.chunks).all(|(a, b)| Arc::ptr_eq(&a.keys, &b.keys));
+        shared
+            || self.iter().zip(other.iter()).all(|(a, b)| {
+                let (a, b) = (a.key.as_str(), b.key.as_str());
+                std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
+            })
+    }
+
     /// The chunks' lists, in fact order: a list that was not recomputed
     /// since another evaluation is the same allocation in both
     /// (`Arc::ptr_eq`), which lets two evaluations be compared chunk by chunk.
@@ -582,18 +618,20 @@ impl Outcomes {
         self.chunks.iter().map(|c| c.counts()).fold([0; 4], |a, b| std::array::from_fn(|k| a[k] + b[k]))
     }
 
-    /// The first failing outcome (waived or not) at or after a position,
-    /// with its position; the outcomes between are not read.
-    pub fn next_failing(&self, from: usize) -> Option<(usize, OutcomeRef<'_>)> {
-        let mut c = self.starts.partition_point(|&s| s <= from).checked_sub(1)?;
-        let mut at = from - self.starts[c];
-        while let Some(chunk) = self.chunks.get(c) {
-            let first = chunk.records.partition_point(|r| (r.at as usize) < at);
-            if let Some(r) = chunk.records[first..].iter().find(|r| bit(&chunk.failed, r.at)) {
-                return Some((self.starts[c] + r.at as usize, chunk.view(r.at, Some(r))));
+    /// The failing outcome (waived or not) the cursor is on, or else the
+    /// next one after it, with its position; the cursor stays on it
+    /// ([`FailingCursor::advance`] moves past it). The outcomes between
+    /// are not read.
+    pub fn next_failing(&self, cursor: &mut FailingCursor) -> Option<(usize, OutcomeRef<'_>)> {
+        while let Some(chunk) = self.chunks.get(cursor.chunk) {
+            while let Some(r) = chunk.records.get(cursor.record) {
+                if bit(&chunk.failed, r.at) {
+                    return Some((self.starts[cursor.chunk] + r.at as usize, chunk.view(r.at, Some(r))));
+                }
+                cursor.record += 1;
             }
-            c += 1;
-            at = 0;
+            cursor.chunk += 1;
+            cursor.record = 0;
         }
         None
     }
@@ -707,10 +745,16 @@ mod tests {
         let parts: Vec<Arc<OutcomeChunk>> =
             [&given[..70], &[][..], &given[70..]].iter().map(|part| Arc::new(part.iter().cloned().collect())).collect();
         let outcomes = Outcomes::from_chunks(parts);
-        for from in 0..=150 {
-            let next = given.iter().enumerate().skip(from).find(|(_, o)| !o.failures.is_empty()).map(|(i, _)| i);
-            assert_eq!(outcomes.next_failing(from).map(|(i, o)| (i, o.row)), next.map(|i| (i, given[i].row)), "{from}");
+        let mut cursor = FailingCursor::default();
+        let mut walked = Vec::new();
+        while let Some((i, o)) = outcomes.next_failing(&mut cursor) {
+            assert_eq!(outcomes.next_failing(&mut cursor).map(|(j, _)| j), Some(i), "the cursor stays");
+            walked.push((i, o.row));
+            cursor.advance();
         }
+        let expected: Vec<(usize, Option<u32>)> =
+            given.iter().enumerate().filter(|(_, o)| !o.failures.is_empty()).map(|(i, o)| (i, o.row)).collect();
+        assert_eq!(walked, expected);
     }
 
     #[test]
@@ -761,6 +805,6 @@ mod tests {
         assert_eq!(chunked, flat);
         assert_ne!(chunked, Outcomes::from((0..4).map(outcome).collect::<Vec<_>>()));
         assert!(Outcomes::default().get(0).is_none());
-        assert!(Outcomes::default().next_failing(0).is_none());
+        assert!(Outcomes::default().next_failing(&mut FailingCursor::default()).is_none());
     }
 }

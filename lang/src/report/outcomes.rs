@@ -81,14 +81,7 @@ impl KeyOrders {
     /// very same keys (the same strings, not equal ones, at every
     /// position, so no key's text is read), else found now.
     fn of(&mut self, outcomes: &eval::Outcomes, numeric: bool) -> Arc<KeyOrder> {
-        let same = |known: &eval::Outcomes| {
-            known.len() == outcomes.len()
-                && known.iter().zip(outcomes.iter()).all(|(a, b)| {
-                    let (a, b): (&str, &str) = (a.key.as_str(), b.key.as_str());
-                    std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
-                })
-        };
-        if let Some((_, _, keys)) = self.0.iter().find(|(known, n, _)| *n == numeric && same(known)) {
+        if let Some((_, _, keys)) = self.0.iter().find(|(known, n, _)| *n == numeric && known.same_keys(outcomes)) {
             return keys.clone();
         }
         let cmp = |a: &str, b: &str| eval::cmp_keys(numeric, a, b);
@@ -102,6 +95,16 @@ impl KeyOrders {
         self.0.push((outcomes.clone(), numeric, keys.clone()));
         keys
     }
+}
+
+/// Where [`OutcomeViews::locate`] stands in a rule's outcomes: at the
+/// start by default.
+#[derive(Default)]
+pub(super) struct Cursor {
+    /// The next position in key order, when the rows are not in key order.
+    position: usize,
+    /// The next failure record, when they are.
+    failing: eval::FailingCursor,
 }
 
 /// What describing an outcome of one rule takes.
@@ -190,43 +193,42 @@ impl OutcomeViews {
     /// rule's findings, one per failing outcome): the next failing outcome
     /// from `cursor` is checked first, and `cursor` moves past it; any
     /// other key is looked up. Reading every finding of a rule this way
-    /// costs one pass over its outcomes, not a search per finding.
-    pub(super) fn locate(&self, cursor: &mut usize, key: &str) -> Option<eval::OutcomeRef<'_>> {
+    /// costs one pass over its failing outcomes (over all of them when
+    /// the rows are not in key order), not a search per finding.
+    pub(super) fn locate(&self, cursor: &mut Cursor, key: &str) -> Option<eval::OutcomeRef<'_>> {
         // A finding shares its outcome's key: the same string, whose text
         // need not be read to know it.
         let same = |outcome: &eval::OutcomeRef<'_>| {
             let found = outcome.key.as_str();
             (std::ptr::eq(found.as_ptr(), key.as_ptr()) && found.len() == key.len()) || found == key
         };
-        let mut i = *cursor;
         if self.keys.order.is_none() {
             // In row order: only the failure records are read.
-            while let Some((at, outcome)) = self.outcomes.next_failing(i) {
-                i = at;
+            while let Some((_, outcome)) = self.outcomes.next_failing(&mut cursor.failing) {
                 if outcome.kind == OutcomeKind::Fail {
                     if same(&outcome) {
-                        *cursor = i + 1;
+                        cursor.failing.advance();
                         return Some(outcome);
                     }
                     break;
                 }
-                i += 1;
+                cursor.failing.advance();
             }
-            i = i.min(self.len());
         } else {
+            let mut i = cursor.position;
             while i < self.len() {
                 let outcome = self.outcomes.at(self.position(i));
                 if outcome.kind == OutcomeKind::Fail {
                     if same(&outcome) {
-                        *cursor = i + 1;
+                        cursor.position = i + 1;
                         return Some(outcome);
                     }
                     break;
                 }
                 i += 1;
             }
+            cursor.position = i;
         }
-        *cursor = i;
         self.position_of(key).map(|p| self.outcomes.at(p))
     }
 

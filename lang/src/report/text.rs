@@ -67,7 +67,7 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
         out.text.push('\n');
         let rule = rules.get(name).map(|&r| &report.rules[r]);
         let mut texts: Option<FailureTexts> = rule.map(|r| r.outcomes.failure_texts());
-        let mut cursor = 0;
+        let mut cursor = super::outcomes::Cursor::default();
         for i in members {
             let f = findings[i as usize];
             let _ = write!(out.text, "  {:<11} ", f.severity.as_str());
