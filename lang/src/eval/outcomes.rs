@@ -407,12 +407,15 @@ impl OutcomeChunk {
         self.counts()[OutcomeKind::Fail as usize]
     }
 
-    /// Waives the failing outcome at a position by an exception.
-    pub fn waive(&mut self, index: usize, exception: u32) {
-        let Some(at) = u32::try_from(index).ok().filter(|&at| bit(&self.failed, at)) else { return };
-        if let Ok(i) = self.records.binary_search_by_key(&at, |r| r.at) {
-            self.waived += u32::from(self.records[i].waived_by.is_none());
-            self.records[i].waived_by = Some(exception);
+    /// Waives each failing outcome not waived yet for which `waiver`
+    /// names an exception, given the outcome's key.
+    pub fn waive_where(&mut self, waiver: impl Fn(&str) -> Option<u32>) {
+        let (keys, failed) = (&self.keys, &self.failed);
+        for record in self.records.iter_mut().filter(|r| r.waived_by.is_none() && bit(failed, r.at)) {
+            if let Some(exception) = keys.get(record.at as usize).and_then(|key| waiver(key)) {
+                record.waived_by = Some(exception);
+                self.waived += 1;
+            }
         }
     }
 }
@@ -769,9 +772,9 @@ mod tests {
             })
             .collect();
         let before = chunk.clone();
-        chunk.waive(0, 4);
+        chunk.waive_where(|key| (key == "k0").then_some(4));
         assert_eq!(chunk, before, "a passing outcome is not waived");
-        chunk.waive(1, 4);
+        chunk.waive_where(|_| Some(4));
         let waived = chunk.get(1).map(|o| (o.kind, o.waived_by, o.failures.len()));
         assert_eq!(waived, Some((OutcomeKind::Waived, Some(4), 1)));
         assert_ne!(chunk, before);

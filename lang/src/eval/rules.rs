@@ -76,17 +76,8 @@ pub fn rule_outcomes(env: &Env, id: RuleId) -> OutcomeChunk {
 
 /// Waives the failing outcomes of a chunk that an active exception covers.
 pub(crate) fn waive(program: &Program, id: RuleId, as_of: Date, chunk: &mut OutcomeChunk) {
-    if !program.exceptions.iter().any(|e| e.rule == id) {
-        return;
-    }
-    let waivers: Vec<(usize, u32)> = chunk
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.kind == OutcomeKind::Fail)
-        .filter_map(|(i, o)| waiver(program, id, &o.key, as_of).map(|w| (i, w)))
-        .collect();
-    for (i, exception) in waivers {
-        chunk.waive(i, exception);
+    if program.exceptions.iter().any(|e| e.rule == id) {
+        chunk.waive_where(|key| waiver(program, id, key, as_of));
     }
 }
 
