@@ -27,8 +27,8 @@ entity System {
 fn boolean(u: &mut Unstructured, depth: u32, definite: bool) -> arbitrary::Result<String> {
     let leaf = depth == 0 || u.ratio(1, 3)?;
     if leaf {
-        let mut pick = u.int_in_range(0..=7)?;
-        if definite && pick == 4 {
+        let mut pick = u.int_in_range(0..=8)?;
+        if definite && (pick == 4 || pick == 8) {
             pick = 1;
         }
         return Ok(match pick {
@@ -39,6 +39,8 @@ fn boolean(u: &mut Unstructured, depth: u32, definite: bool) -> arbitrary::Resul
             4 => format!("s.reviewed within {} days", u.int_in_range(0..=400)?),
             5 => format!("count(x for x: System where x.tier == high) > {}", u.int_in_range(0..=5)?),
             6 => format!("all t in s.tags: t != \"t{}\"", u.int_in_range(0..=3)?),
+            // An element's field that may be absent: "`e.date` is not recorded".
+            8 => format!("exists e in s.evidence where e.date within {} days", u.int_in_range(0..=400)?),
             _ => if bool::arbitrary(u)? { "true".into() } else { "false".into() },
         });
     }
@@ -92,9 +94,14 @@ fn facts(u: &mut Unstructured) -> arbitrary::Result<String> {
         if bool::arbitrary(u)? {
             fields.push(format!("\"reviewed\": \"2026-{:02}-{:02}\"", u.int_in_range(1..=12)?, u.int_in_range(1..=28)?));
         }
-        let evidence: Vec<String> = (0..u.int_in_range(0..=2)?)
-            .map(|k| format!("{{\"kind\": \"k{k}\"}}"))
-            .collect();
+        let mut evidence: Vec<String> = Vec::new();
+        for k in 0..u.int_in_range(0..=2)? {
+            evidence.push(if bool::arbitrary(u)? {
+                format!("{{\"kind\": \"k{k}\", \"date\": \"2026-{:02}-01\"}}", u.int_in_range(1..=12)?)
+            } else {
+                format!("{{\"kind\": \"k{k}\"}}")
+            });
+        }
         fields.push(format!("\"evidence\": [{}]", evidence.join(",")));
         rows.push(format!("{{{}}}", fields.join(", ")));
     }
