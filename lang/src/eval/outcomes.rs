@@ -148,6 +148,21 @@ impl From<Vec<Failure>> for Failures {
     }
 }
 
+impl FromIterator<Failure> for Failures {
+    /// One allocation for one failure, none for none.
+    fn from_iter<I: IntoIterator<Item = Failure>>(failures: I) -> Failures {
+        let mut failures = failures.into_iter();
+        let Some(first) = failures.next() else { return Failures::default() };
+        match failures.next() {
+            None => Failures(Some(Arc::from([first]))),
+            Some(second) => {
+                let all: Vec<Failure> = [first, second].into_iter().chain(failures).collect();
+                Failures(Some(all.into()))
+            }
+        }
+    }
+}
+
 impl<'a> IntoIterator for &'a Failures {
     type Item = &'a Failure;
     type IntoIter = std::slice::Iter<'a, Failure>;
@@ -758,6 +773,15 @@ mod tests {
         let expected: Vec<(usize, Option<u32>)> =
             given.iter().enumerate().filter(|(_, o)| !o.failures.is_empty()).map(|(i, o)| (i, o.row)).collect();
         assert_eq!(walked, expected);
+    }
+
+    #[test]
+    fn failures_collected_keep_their_order_and_none_allocate_nothing() {
+        assert_eq!(Failures::from_iter(std::iter::empty()), Failures::default());
+        for n in 1..4 {
+            let failures: Failures = (0..n).map(failure).collect();
+            assert_eq!(failures.iter().map(|f| f.index).collect::<Vec<_>>(), (0..n).collect::<Vec<_>>());
+        }
     }
 
     #[test]

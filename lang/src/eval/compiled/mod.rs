@@ -62,7 +62,9 @@ fn block_outcomes(env: &Env, rule: &RuleDef, subject: &SubjectDef, start: u32, l
     let all = block.all();
     let mut slots = vec![Col::Splat(Value::Absent); rule.slots.max(1) as usize];
     slots[0] = Col::Rows(subject.entity, start);
-    let mut failures: Vec<Vec<Failure>> = (0..len).map(|_| Vec::new()).collect();
+    // Most failing outcomes fail one `require`: kept inline, then moved
+    // into their shared slice with one allocation.
+    let mut failures: Vec<smallvec::SmallVec<[Failure; 1]>> = (0..len).map(|_| smallvec::SmallVec::new()).collect();
     let mut applicable = all;
     let mut not_applicable = 0;
     if let Some(filter) = &subject.filter {
@@ -121,7 +123,7 @@ fn block_outcomes(env: &Env, rule: &RuleDef, subject: &SubjectDef, start: u32, l
         } else {
             OutcomeKind::Fail
         };
-        let failures = if failures.is_empty() { Failures::default() } else { failures.into() };
+        let failures = Failures::from_iter(failures);
         out.push(kind, failures, None);
     }
 }
