@@ -246,6 +246,14 @@ impl FactStore {
         &self.tables[entity.index()]
     }
 
+    /// Makes room for `additional` more rows of an entity.
+    pub fn reserve(&mut self, entity: EntityId, additional: usize) {
+        if let Some(table) = self.tables.get_mut(entity.index()) {
+            table.rows.reserve(additional);
+            table.by_key.reserve(additional);
+        }
+    }
+
     /// Adds a row (no validation: the caller validated it).
     pub fn push(&mut self, program: &Program, entity: EntityId, mut row: Row) {
         let table = &mut self.tables[entity.index()];
@@ -473,6 +481,17 @@ pub fn load_within(
                 None
             }
         };
+        // The tables grow once per file, not once per doubling (each
+        // doubling of the key index hashed every key again).
+        let mut per_entity = vec![0usize; program.entities.len()];
+        for (entity, _) in &rows {
+            if let Some(n) = per_entity.get_mut(entity.index()) {
+                *n += 1;
+            }
+        }
+        for (i, n) in per_entity.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+            store.reserve(EntityId(i as u32), n);
+        }
         for (entity, mut row) in rows {
             if let Some(label) = &label {
                 row.label = Some(Arc::from(label.render(program, &row.values)));
