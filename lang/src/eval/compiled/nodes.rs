@@ -67,6 +67,17 @@ impl<'e, 'a> Block<'e, 'a> {
         if live == 0 {
             return Cow::Owned(Col::Splat(Value::Absent));
         }
+        // A leaf, or a field of a variable, goes no deeper: checking the
+        // stack (a thread-local read) for it was a noticeable part of the
+        // evaluation.
+        let shallow = match ex {
+            Ex::Const(_) | Ex::Today | Ex::Local(..) => true,
+            Ex::Field { base, .. } => matches!(**base, Ex::Local(..)),
+            _ => false,
+        };
+        if shallow {
+            return self.eval_inner(ex, slots, live);
+        }
         stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.eval_inner(ex, slots, live))
     }
 
