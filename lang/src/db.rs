@@ -715,22 +715,29 @@ pub fn chunk_outcomes<'db>(
     Arc::new(eval::outcomes_of_rows(&env, &logic, start, count, &keys))
 }
 
-/// One rule without a subject (organisation-level).
+/// One rule without a subject (organisation-level): its one outcome, as
+/// the list its rule's outcomes are made of.
 #[salsa::tracked(returns(clone))]
-pub fn single_outcome<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Arc<Outcome> {
+pub fn single_outcome<'db>(
+    db: &'db dyn salsa::Database,
+    ws: Workspace,
+    rule: RuleName<'db>,
+) -> Arc<eval::OutcomeChunk> {
+    let key = eval::Key::single(Arc::from("-"));
     let Some(logic) = rule_logic(db, ws, rule) else {
-        return Arc::new(Outcome {
+        let kind = OutcomeKind::NotApplicable;
+        return Arc::new(eval::OutcomeChunk::single(Outcome {
             row: None,
-            key: eval::Key::single(Arc::from("-")),
-            kind: OutcomeKind::NotApplicable,
-            failures: eval::Failures::default(),
+            key,
+            kind,
+            failures: Default::default(),
             waived_by: None,
-        });
+        }));
     };
     let program = eval_program(db, ws);
     let facts = DbFacts::new(db, ws);
     let env = eval_env(db, ws, &program, &facts);
-    Arc::new(eval::raw_outcome(&env, &logic, None, eval::Key::single(Arc::from("-"))))
+    Arc::new(eval::OutcomeChunk::single(eval::raw_outcome(&env, &logic, None, key)))
 }
 
 /// Every outcome of one rule, exceptions applied: the chunks' memoized
@@ -741,7 +748,7 @@ pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
     let Some(&id) = rule_ids(db, ws).get(rule.text(db)) else { return eval::Outcomes::default() };
     let def = program.rule(id);
     let mut chunks: Vec<Arc<eval::OutcomeChunk>> = match &def.subject {
-        None => vec![Arc::new(eval::OutcomeChunk::single((*single_outcome(db, ws, rule)).clone()))],
+        None => vec![single_outcome(db, ws, rule)],
         Some(subject) => match ws.tables(db).get(subject.entity.index()) {
             Some(table) => table.chunks(db).iter().map(|c| chunk_outcomes(db, ws, rule, *c)).collect(),
             None => Vec::new(),
@@ -750,8 +757,10 @@ pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
     if program.exceptions.iter().any(|e| e.rule == id) {
         let as_of = ws.as_of(db);
         for chunk in &mut chunks {
-            if chunk.failing().any(|o| eval::waiver(program, id, &o.key, as_of).is_some()) {
-                eval::waive(program, id, as_of, Arc::make_mut(chunk));
+            let waiver = |key: &str| eval::waiver(program, id, key, as_of);
+            // Only a chunk with a failure to waive is copied.
+            if chunk.failing().any(|o| waiver(&o.key).is_some()) {
+                Arc::make_mut(chunk).waive_where(waiver);
             }
         }
     }
@@ -924,7 +933,7 @@ pub fn risk_chunk<'db>(
             (Some(_), Some(r)) if r >= start => chunk_outcomes(db, ws, name, chunk)
                 .get((r - start) as usize)
                 .is_some_and(|o| o.kind == OutcomeKind::Pass),
-            (None, _) => single_outcome(db, ws, name).kind == OutcomeKind::Pass,
+            (None, _) => single_outcome(db, ws, name).get(0).is_some_and(|o| o.kind == OutcomeKind::Pass),
             _ => false,
         }
     };

@@ -104,10 +104,7 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, entity: EntityId, row: 
                     view.rules.push((RuleId(i as u32), db::chunk_outcomes(db, ws, name, chunk)));
                 }
             }
-            None if reads_entity => view.rules.push((
-                RuleId(i as u32),
-                Arc::new(eval::OutcomeChunk::single((*db::single_outcome(db, ws, name)).clone())),
-            )),
+            None if reads_entity => view.rules.push((RuleId(i as u32), db::single_outcome(db, ws, name))),
             None => {}
         }
     }

@@ -47,7 +47,7 @@ pub(crate) use objectives::{objective_result, objective_result_with};
 pub(crate) use observe::{observed_paths, show, show_observed};
 pub(crate) use parallel::{parallel_map_with, threads};
 pub(crate) use risks::risk_entry;
-pub(crate) use rules::{derive_with, evaluate_within, outcomes_of_rows, raw_outcome, waive, waiver};
+pub(crate) use rules::{derive_with, evaluate_within, outcomes_of_rows, raw_outcome, waiver};
 
 /// The variables of one evaluation: on the stack for the usual few, so an
 /// outcome or a function call allocates nothing for them.

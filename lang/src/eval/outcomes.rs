@@ -1,14 +1,14 @@
-//! How outcomes are held: shared, and never copied out of the incremental
-//! database's memos.
+//! How outcomes are held: compactly, shared, and never copied out of the
+//! incremental database's memos.
 //!
 //! A first evaluation over 100,000 facts makes millions of outcomes; copying
 //! them from the per-chunk memos into one list per rule, and again into the
 //! evaluation, cost more than evaluating them. [`OutcomeChunk`] holds a
 //! chunk's outcomes as bits and a record per failing outcome, read as
 //! [`OutcomeRef`]s; [`Outcomes`] is a rule's list as the chunks' shared
-//! lists, [`Failures`] makes an outcome's failed
-//! requirements a shared slice that a passing outcome does not allocate,
-//! and [`Key`] names an outcome's entity from its chunk's shared keys.
+//! lists, [`Failures`] makes an outcome's failed requirements a shared
+//! slice that a passing outcome does not allocate, and [`Key`] names an
+//! outcome's entity from its chunk's shared keys.
 
 use std::sync::Arc;
 
@@ -40,7 +40,12 @@ impl Key {
 
     /// The key as a shared string.
     pub fn to_arc(&self) -> Arc<str> {
-        self.keys.get(self.index as usize).cloned().unwrap_or_else(|| Arc::from(""))
+        self.borrowed().to_arc()
+    }
+
+    /// The key borrowed, as an outcome read from its chunk holds it.
+    pub fn borrowed(&self) -> KeyRef<'_> {
+        KeyRef { keys: &self.keys, index: self.index }
     }
 }
 
@@ -65,7 +70,7 @@ impl serde::Serialize for Key {
 impl std::ops::Deref for Key {
     type Target = str;
     fn deref(&self) -> &str {
-        self.keys.get(self.index as usize).map_or("", |k| k)
+        self.borrowed().as_str()
     }
 }
 
@@ -282,7 +287,8 @@ struct FailRecord {
 
 /// The outcomes of a rule over consecutive rows of its subject (or its
 /// one outcome for the organisation), held compactly: whether each is not
-/// applicable or failing as a bit, and a record only for a failing one.
+/// applicable as a bit, and a record for each failing one (an outcome
+/// fails exactly when it has a record), in row order.
 ///
 /// A first evaluation of 100,000 systems makes two million outcomes, most
 /// of them passing; as 64-byte records they were 128 MB to fault in, zero
@@ -299,11 +305,11 @@ pub struct OutcomeChunk {
     len: u32,
     /// Bit `i`: outcome `i` is not applicable.
     not_applicable: Vec<u64>,
-    /// Bit `i`: outcome `i` failed (waived or not).
-    failed: Vec<u64>,
-    /// The failing outcomes' records, by position.
+    /// The failing outcomes' records (waived or not), by position.
     records: Vec<FailRecord>,
-    /// How many of them are waived.
+    /// How many of them are waived, kept by the two places that set a
+    /// waiver ([`OutcomeChunk::push`], [`OutcomeChunk::waive_where`]) so
+    /// that counting reads no record.
     waived: u32,
 }
 
@@ -321,7 +327,6 @@ impl OutcomeChunk {
             keys,
             len: 0,
             not_applicable: Vec::with_capacity(words),
-            failed: Vec::with_capacity(words),
             records: Vec::new(),
             waived: 0,
         }
@@ -339,18 +344,18 @@ impl OutcomeChunk {
         let at = self.len;
         if at % 64 == 0 {
             self.not_applicable.push(0);
-            self.failed.push(0);
         }
-        let word = (at / 64) as usize;
+        // Only a failing outcome has failures (the evaluators make none
+        // for the others).
+        debug_assert!(matches!(kind, OutcomeKind::Fail | OutcomeKind::Waived) || failures.is_empty());
         match kind {
-            OutcomeKind::NotApplicable => self.not_applicable[word] |= 1 << (at % 64),
-            OutcomeKind::Fail | OutcomeKind::Waived => self.failed[word] |= 1 << (at % 64),
+            OutcomeKind::NotApplicable => self.not_applicable[(at / 64) as usize] |= 1 << (at % 64),
+            OutcomeKind::Fail | OutcomeKind::Waived => {
+                let waived_by = if kind == OutcomeKind::Waived { waived_by } else { None };
+                self.waived += u32::from(waived_by.is_some());
+                self.records.push(FailRecord { at, failures, waived_by });
+            }
             OutcomeKind::Pass => {}
-        }
-        if matches!(kind, OutcomeKind::Fail | OutcomeKind::Waived) || !failures.is_empty() {
-            let waived_by = if kind == OutcomeKind::Waived { waived_by } else { None };
-            self.waived += u32::from(waived_by.is_some());
-            self.records.push(FailRecord { at, failures, waived_by });
         }
         self.len += 1;
     }
@@ -370,16 +375,11 @@ impl OutcomeChunk {
     }
 
     fn view<'a>(&'a self, at: u32, record: Option<&'a FailRecord>) -> OutcomeRef<'a> {
-        let kind = if bit(&self.not_applicable, at) {
-            OutcomeKind::NotApplicable
-        } else if bit(&self.failed, at) {
-            if record.is_some_and(|r| r.waived_by.is_some()) {
-                OutcomeKind::Waived
-            } else {
-                OutcomeKind::Fail
-            }
-        } else {
-            OutcomeKind::Pass
+        let kind = match record {
+            Some(r) if r.waived_by.is_some() => OutcomeKind::Waived,
+            Some(_) => OutcomeKind::Fail,
+            None if bit(&self.not_applicable, at) => OutcomeKind::NotApplicable,
+            None => OutcomeKind::Pass,
         };
         OutcomeRef {
             row: self.first_row.map(|r| r + at),
@@ -404,7 +404,7 @@ impl OutcomeChunk {
     /// The failing outcomes (waived or not), in row order, without
     /// reading the others.
     pub fn failing(&self) -> impl Iterator<Item = OutcomeRef<'_>> {
-        self.records.iter().filter(|r| bit(&self.failed, r.at)).map(|r| self.view(r.at, Some(r)))
+        self.records.iter().map(|r| self.view(r.at, Some(r)))
     }
 
     /// How many outcomes there are of each kind, indexed by
@@ -412,7 +412,7 @@ impl OutcomeChunk {
     /// counted from the bits.
     pub fn counts(&self) -> [usize; 4] {
         let ones = |words: &[u64]| words.iter().map(|w| w.count_ones() as usize).sum::<usize>();
-        let (not_applicable, failed) = (ones(&self.not_applicable), ones(&self.failed));
+        let (not_applicable, failed) = (ones(&self.not_applicable), self.records.len());
         let waived = self.waived as usize;
         [self.len() - not_applicable - failed, failed - waived, waived, not_applicable]
     }
@@ -425,8 +425,8 @@ impl OutcomeChunk {
     /// Waives each failing outcome not waived yet for which `waiver`
     /// names an exception, given the outcome's key.
     pub fn waive_where(&mut self, waiver: impl Fn(&str) -> Option<u32>) {
-        let (keys, failed) = (&self.keys, &self.failed);
-        for record in self.records.iter_mut().filter(|r| r.waived_by.is_none() && bit(failed, r.at)) {
+        let keys = &self.keys;
+        for record in self.records.iter_mut().filter(|r| r.waived_by.is_none()) {
             if let Some(exception) = keys.get(record.at as usize).and_then(|key| waiver(key)) {
                 record.waived_by = Some(exception);
                 self.waived += 1;
@@ -447,7 +447,6 @@ impl PartialEq for OutcomeChunk {
         self.len == other.len
             && self.first_row == other.first_row
             && self.not_applicable == other.not_applicable
-            && self.failed == other.failed
             && self.records == other.records
             && (Arc::ptr_eq(&self.keys, &other.keys) || self.keys.get(..len) == other.keys.get(..len))
     }
@@ -642,11 +641,8 @@ impl Outcomes {
     /// are not read.
     pub fn next_failing(&self, cursor: &mut FailingCursor) -> Option<(usize, OutcomeRef<'_>)> {
         while let Some(chunk) = self.chunks.get(cursor.chunk) {
-            while let Some(r) = chunk.records.get(cursor.record) {
-                if bit(&chunk.failed, r.at) {
-                    return Some((self.starts[cursor.chunk] + r.at as usize, chunk.view(r.at, Some(r))));
-                }
-                cursor.record += 1;
+            if let Some(r) = chunk.records.get(cursor.record) {
+                return Some((self.starts[cursor.chunk] + r.at as usize, chunk.view(r.at, Some(r))));
             }
             cursor.chunk += 1;
             cursor.record = 0;

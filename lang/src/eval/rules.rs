@@ -68,16 +68,9 @@ pub fn rule_outcomes(env: &Env, id: RuleId) -> OutcomeChunk {
             let keys: Arc<[Arc<str>]> =
                 (0..count).map(|r| env.facts.key_of(env.program, subject.entity, r)).collect::<Vec<_>>().into();
             let mut outcomes = outcomes_of_rows(env, rule, 0, count, &keys);
-            waive(env.program, id, env.as_of, &mut outcomes);
+            outcomes.waive_where(|key| waiver(env.program, id, key, env.as_of));
             outcomes
         }
-    }
-}
-
-/// Waives the failing outcomes of a chunk that an active exception covers.
-pub(crate) fn waive(program: &Program, id: RuleId, as_of: Date, chunk: &mut OutcomeChunk) {
-    if program.exceptions.iter().any(|e| e.rule == id) {
-        chunk.waive_where(|key| waiver(program, id, key, as_of));
     }
 }
 

@@ -86,7 +86,7 @@ pub fn rule_summary<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rule
     }
     let logic = db::rule_logic(db, ws, rule)?;
     let outcomes: Vec<Arc<OutcomeChunk>> = match &logic.subject {
-        None => vec![Arc::new(OutcomeChunk::single((*db::single_outcome(db, ws, rule)).clone()))],
+        None => vec![db::single_outcome(db, ws, rule)],
         Some(subject) => match ws.tables(db).get(subject.entity.index()) {
             Some(table) => table.chunks(db).iter().map(|c| db::chunk_outcomes(db, ws, rule, *c)).collect(),
             None => Vec::new(),

@@ -107,6 +107,15 @@ pub(super) struct Cursor {
     failing: eval::FailingCursor,
 }
 
+impl Cursor {
+    /// Moves past the outcome the cursor is on (only one of the two
+    /// positions is in use for a rule).
+    fn advance(&mut self) {
+        self.position += 1;
+        self.failing.advance();
+    }
+}
+
 /// What describing an outcome of one rule takes.
 #[derive(Clone)]
 pub(super) struct RuleContext {
@@ -202,34 +211,34 @@ impl OutcomeViews {
             let found = outcome.key.as_str();
             (std::ptr::eq(found.as_ptr(), key.as_ptr()) && found.len() == key.len()) || found == key
         };
-        if self.keys.order.is_none() {
-            // In row order: only the failure records are read.
-            while let Some((_, outcome)) = self.outcomes.next_failing(&mut cursor.failing) {
-                if outcome.kind == OutcomeKind::Fail {
-                    if same(&outcome) {
-                        cursor.failing.advance();
-                        return Some(outcome);
-                    }
+        while let Some(outcome) = self.next_failing(cursor) {
+            if outcome.kind == OutcomeKind::Fail {
+                if !same(&outcome) {
                     break;
                 }
-                cursor.failing.advance();
+                cursor.advance();
+                return Some(outcome);
             }
-        } else {
-            let mut i = cursor.position;
-            while i < self.len() {
-                let outcome = self.outcomes.at(self.position(i));
-                if outcome.kind == OutcomeKind::Fail {
-                    if same(&outcome) {
-                        cursor.position = i + 1;
-                        return Some(outcome);
-                    }
-                    break;
-                }
-                i += 1;
-            }
-            cursor.position = i;
+            cursor.advance();
         }
         self.position_of(key).map(|p| self.outcomes.at(p))
+    }
+
+    /// The failing outcome (waived or not) the cursor is on, or else the
+    /// next one in key order, the cursor left on it: in row order only the
+    /// failure records are read.
+    fn next_failing(&self, cursor: &mut Cursor) -> Option<eval::OutcomeRef<'_>> {
+        if self.keys.order.is_none() {
+            return self.outcomes.next_failing(&mut cursor.failing).map(|(_, outcome)| outcome);
+        }
+        while cursor.position < self.len() {
+            let outcome = self.outcomes.at(self.position(cursor.position));
+            if matches!(outcome.kind, OutcomeKind::Fail | OutcomeKind::Waived) {
+                return Some(outcome);
+            }
+            cursor.position += 1;
+        }
+        None
     }
 
     /// Where the first failed requirement of an outcome is.
