@@ -28,6 +28,7 @@
 mod checkpoint;
 mod editor;
 mod edits;
+mod measures;
 mod schema;
 
 #[cfg(test)]
@@ -169,6 +170,12 @@ pub struct Engine {
     prewarmed: std::sync::Mutex<Option<salsa::Revision>>,
     /// The schema the loaded facts were loaded for; `None`: no facts yet.
     facts_for: Option<Schema>,
+    /// The logs measures read.
+    logs: Vec<crate::measure::LogSource>,
+    /// What the measured fields were last computed from (date, plans,
+    /// files), and how many facts got a value then.
+    measured: Option<u64>,
+    measured_values: usize,
 }
 
 impl std::fmt::Debug for Engine {
@@ -223,7 +230,7 @@ impl Engine {
 
     /// Builds an engine from files already read, in a given database.
     pub(crate) fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
-        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
+        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, logs, .. } = files;
         let ws = new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let compiled = db::compiled(&db, ws);
         let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
@@ -242,6 +249,10 @@ impl Engine {
             Ok(store) => store,
             Err(diagnostics) => return Err(LoadFailure { sources, diagnostics }),
         };
+        let given = measures::measured_fields_given(&program, &store);
+        if !given.is_empty() {
+            return Err(LoadFailure { sources, diagnostics: given });
+        }
         let mut warnings = warnings;
         let mut store = store;
         warnings.append(&mut store.warnings);
@@ -263,6 +274,9 @@ impl Engine {
             ws,
             prewarmed: Default::default(),
             facts_for,
+            logs,
+            measured: None,
+            measured_values: 0,
         })
     }
 
@@ -300,6 +314,7 @@ impl Engine {
             facts: fact_inputs,
             as_of: None,
             limits: Default::default(),
+            logs: Vec::new(),
         };
         Engine::from_project_with(files, db)
     }
@@ -474,6 +489,7 @@ impl Engine {
                 self.fact_inputs = inputs;
                 let tables = tables_from(&mut self.db, &program, store);
                 self.ws.set_tables(&mut self.db).to(tables);
+                self.measured = None;
                 self.facts_for = Some(self.schema());
                 Ok(())
             }
@@ -772,6 +788,9 @@ impl Engine {
             ws,
             prewarmed: Default::default(),
             facts_for: self.facts_for.clone(),
+            logs: self.logs.clone(),
+            measured: self.measured,
+            measured_values: self.measured_values,
         }
     }
 

@@ -56,6 +56,8 @@ id! {
     ObjectiveId;
     /// A `fn`.
     FnId;
+    /// A `measure`.
+    MeasureId;
 }
 
 /// A static type.
@@ -186,6 +188,9 @@ pub enum Unknown {
     /// wrong, and where (`` `maybe` is not a Bool, record 17, line 18,
     /// column `reviewed` ``).
     Unreadable(Arc<str>),
+    /// A measure has no value for a fact: why, with the log and the window
+    /// (`` no `Decision` row of `s1` from 2026-10-02 to 2026-11-01 in logs/decisions ``).
+    Unmeasured(Arc<str>),
 }
 
 impl Unknown {
@@ -205,6 +210,7 @@ impl Unknown {
                 | Unknown::EmptyAggregate(_)
                 | Unknown::MissingEntity { .. }
                 | Unknown::Unreadable(_)
+                | Unknown::Unmeasured(_)
         )
     }
 }
@@ -221,6 +227,7 @@ impl std::fmt::Display for Unknown {
             Unknown::DivisionByZero => write!(f, "division by zero"),
             Unknown::OutOfRange(what) => write!(f, "{what} is out of range"),
             Unknown::Unreadable(what) => write!(f, "unreadable: {what}"),
+            Unknown::Unmeasured(why) => write!(f, "not measured: {why}"),
             Unknown::TotalBudgetExceeded(limit) => write!(
                 f,
                 "the whole evaluation stopped after {limit} steps (the `eval_total_steps` limit of aims.toml)"
@@ -509,6 +516,9 @@ pub struct FieldDef {
     pub span: FileSpan,
     /// Its `///` doc comment, when it has one.
     pub docs: Option<String>,
+    /// The `measure` that computes it from a log, when it is measured (fact
+    /// files cannot give it; the engine fills it, see [`crate::Engine::measure`]).
+    pub measure: Option<MeasureId>,
 }
 
 /// A `record` or an `entity`.
@@ -527,6 +537,21 @@ impl StructDef {
     pub fn field(&self, name: &str) -> Option<(u32, &FieldDef)> {
         self.fields.iter().enumerate().find(|(_, f)| f.name == name).map(|(i, f)| (i as u32, f))
     }
+}
+
+/// A `measure`: a field of an entity computed from a log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasureDef {
+    /// The measure's name (the field's), place and docs.
+    pub decl: Decl,
+    /// The entity measured.
+    pub entity: EntityId,
+    /// The field it fills.
+    pub field: u32,
+    /// The record type of the log's rows.
+    pub record: Option<RecordId>,
+    /// The query, once the declaration checked without error.
+    pub plan: Option<crate::measure::MeasurePlan>,
 }
 
 /// `map FROM to TO, ..`: requirement `from` covers each of `to`.
@@ -916,6 +941,8 @@ pub struct Program {
     pub facts: Vec<FactDef>,
     /// The `test`s.
     pub tests: Vec<TestDef>,
+    /// The measures ([`MeasureId`] indexes it).
+    pub measures: Vec<MeasureDef>,
 }
 
 impl Program {

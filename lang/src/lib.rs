@@ -22,6 +22,7 @@ pub mod engine;
 pub mod eval;
 pub mod facts;
 pub mod ir;
+pub mod measure;
 pub mod project;
 pub mod report;
 pub mod syntax;

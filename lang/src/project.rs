@@ -40,6 +40,8 @@ struct Manifest {
     #[serde(default)]
     facts: Vec<FactSection>,
     #[serde(default)]
+    logs: Vec<crate::measure::logs::LogSection>,
+    #[serde(default)]
     limits: Limits,
 }
 
@@ -230,6 +232,8 @@ pub struct ProjectFiles {
     pub as_of: Option<Date>,
     /// The limits of `aims.toml` (or the defaults).
     pub limits: Limits,
+    /// The logs that measures read (`[[logs]]` in `aims.toml`).
+    pub logs: Vec<crate::measure::LogSource>,
 }
 
 /// Reads a project: a folder (with or without `aims.toml`) or one `.aims` file.
@@ -301,6 +305,13 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
                         .at_file(file, span, "here")
                         .help("see docs/language.md, section \"The project file\""),
                 );
+            }
+        }
+        let place = crate::measure::logs::ManifestPlace { file, text: &text };
+        for section in &manifest.logs {
+            match crate::measure::logs::resolve(section, &root, &canonical_root, &place) {
+                Ok(log) => files.logs.push(log),
+                Err(d) => diags.push(d),
             }
         }
         if let Some(value) = &manifest.project.as_of {
@@ -1129,6 +1140,21 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "no such file or folder".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => e.to_string().to_lowercase(),
+    }
+}
+
+/// [`inside`] for the other modules that read files of the project.
+pub(crate) fn inside_project(root: &Path, path: &Path) -> Result<PathBuf, Inside> {
+    inside(root, path)
+}
+
+/// Where `"value"` is quoted in a text (aims.toml), else where `value` is.
+pub(crate) fn find_quoted(text: &str, value: &str) -> Span {
+    let quoted = find_span(text, &format!("\"{value}\""));
+    if quoted == Span::default() {
+        find_span(text, value)
+    } else {
+        quoted
     }
 }
 

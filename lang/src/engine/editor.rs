@@ -24,7 +24,7 @@ impl Engine {
     /// are returned (the engine then has no facts).
     pub fn open(files: ProjectFiles) -> (Engine, Vec<Diagnostic>) {
         let db = Database::default();
-        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, .. } = files;
+        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, logs, .. } = files;
         let ws = super::new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let mut engine = Engine {
             name,
@@ -39,6 +39,9 @@ impl Engine {
             ws,
             prewarmed: Default::default(),
             facts_for: None,
+            logs,
+            measured: None,
+            measured_values: 0,
         };
         let fact_errors = if engine.diagnostics().iter().any(Diagnostic::is_error) {
             Vec::new()
@@ -115,6 +118,7 @@ impl Engine {
                 self.data_quality = std::sync::Arc::new(std::mem::take(&mut store.quality));
                 let tables = tables_from(&mut self.db, &program, store);
                 self.ws.set_tables(&mut self.db).to(tables);
+                self.measured = None;
                 self.facts_for = Some(self.schema());
                 Ok(())
             }

@@ -105,7 +105,7 @@ pub fn show_observed(program: &Program, value: &Value) -> String {
     match value {
         Value::Unknown(u) => match &**u {
             Unknown::NotRecorded(_) => "not recorded".into(),
-            unreadable @ Unknown::Unreadable(_) => unreadable.to_string(),
+            shown @ (Unknown::Unreadable(_) | Unknown::Unmeasured(_)) => shown.to_string(),
             other => format!("unknown ({other})"),
         },
         other => program.display(other),

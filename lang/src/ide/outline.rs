@@ -51,6 +51,8 @@ pub enum OutlineKind {
     Function,
     /// `test`: a test of the policy.
     Test,
+    /// `measure`: a value of each fact of an entity, computed from a log.
+    Measure,
 }
 
 /// One entry of a file's outline.
@@ -156,6 +158,10 @@ fn outline_item(item: &Item, text: &str) -> OutlineItem {
         ItemKind::Map(m) => (m.from.id.clone(), m.from.span, OutlineKind::Map, None, Vec::new()),
         ItemKind::Fn(f) => (f.name.name.clone(), f.name.span, OutlineKind::Function, None, Vec::new()),
         ItemKind::Test(t) => (t.name.value.clone(), t.name.span, OutlineKind::Test, None, Vec::new()),
+        ItemKind::Measure(m) => {
+            let detail = format!("{}.{} over {}", m.subject.name, m.name.name, m.record.name);
+            (m.name.name.clone(), m.name.span, OutlineKind::Measure, Some(detail), Vec::new())
+        }
     };
     OutlineItem { name, detail, kind, span: item.span, name_span, children }
 }

@@ -168,6 +168,12 @@ impl Names<'_> {
                     self.type_expr(ty);
                 }
             }
+            ItemKind::Measure(m) => {
+                // A measure is read as a field of the entity it measures.
+                self.define(&m.name, Symbol::Field { owner: m.entity.name.clone(), name: m.name.name.clone() });
+                self.use_type(&m.entity);
+                self.use_type(&m.record);
+            }
             ItemKind::Test(t) => {
                 for given in &t.given {
                     self.use_type(&given.entity);

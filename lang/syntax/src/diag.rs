@@ -84,6 +84,9 @@ codes! {
     BadKey = "E0208";
     /// A value is not constant where a constant is required.
     NotConstant = "E0209";
+    /// A `measure` cannot be computed as written: not a metric, a
+    /// condition a log query cannot express, no join on the entity's key.
+    BadMeasure = "E0210";
     /// A fact file is not well-formed JSON, YAML, TOML or CSV.
     FactSyntax = "E0301";
     /// A fact has a field its entity does not declare.
@@ -116,6 +119,10 @@ codes! {
     FactDatabase = "E0351";
     /// A database column's type cannot hold its field's values.
     FactColumnType = "E0352";
+    /// A log's column is missing, or its type cannot hold its field's values.
+    LogSchema = "E0360";
+    /// A log cannot be read: a file is not Parquet, CSV or NDJSON as said, or the query fails.
+    LogRead = "E0361";
     /// Evaluating an outcome took more steps than the `eval_steps` limit.
     EvalBudget = "E0501";
     /// An editor's rename is refused: no name there, not a valid name, or a clash.

@@ -20,7 +20,7 @@ fn kind(kind: OutlineKind) -> SymbolKind {
         OutlineKind::Variant => SymbolKind::ENUM_MEMBER,
         OutlineKind::Record => SymbolKind::STRUCT,
         OutlineKind::Entity | OutlineKind::Extend => SymbolKind::CLASS,
-        OutlineKind::Field => SymbolKind::FIELD,
+        OutlineKind::Field | OutlineKind::Measure => SymbolKind::FIELD,
         OutlineKind::Fact => SymbolKind::OBJECT,
         OutlineKind::Requirement | OutlineKind::Exclude | OutlineKind::Map => SymbolKind::KEY,
         OutlineKind::Control | OutlineKind::Audit => SymbolKind::METHOD,

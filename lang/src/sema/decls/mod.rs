@@ -1,5 +1,5 @@
 //! Checking declarations, in dependency order: types, scales and matrices,
-//! requirements, functions, rules, risks, objectives, exceptions,
+//! the fields measures add, requirements, functions, measures, rules, risks, objectives, exceptions,
 //! exclusions, facts and tests.
 //!
 //! Each kind of declaration is checked in its own file; this one collects
@@ -10,6 +10,7 @@ mod exceptions;
 mod facts;
 mod functions;
 mod matrices;
+mod measures;
 mod objectives;
 mod requirements;
 mod risks;
@@ -63,6 +64,7 @@ struct Items<'a> {
     fns: Vec<At<'a, ast::FnDecl>>,
     facts: Vec<At<'a, ast::FactDecl>>,
     tests: Vec<At<'a, ast::TestDecl>>,
+    measures: Vec<At<'a, ast::MeasureDecl>>,
 }
 
 /// How far [`check_all`] goes.
@@ -109,15 +111,18 @@ pub(super) fn check_all(cx: &mut Context, inputs: &[SourceInput], scope: Scope) 
                 ItemKind::Map(d) => items.maps.push(at!(d)),
                 ItemKind::Fn(d) => items.fns.push(at!(d)),
                 ItemKind::Test(d) => items.tests.push(at!(d)),
+                ItemKind::Measure(d) => items.measures.push(at!(d)),
             }
         }
     }
     override_stdlib(&mut items);
     let mut checker = Checker { cx, names: Namespaces::default(), bodies: None };
     checker.types(&items);
+    checker.measure_fields(&items);
     checker.requirements(&items);
     checker.functions(&items);
     let Scope::Program(bodies) = scope else { return };
+    checker.measures(&items);
     checker.bodies = bodies;
     checker.rules(&items);
     checker.risks(&items);

@@ -172,6 +172,7 @@ impl Checker<'_, '_> {
                     default: None,
                     span: file.span(f.name.span),
                     docs: f.docs.clone(),
+                    measure: None,
                 });
             }
             match id {

@@ -118,6 +118,7 @@ pub enum ItemKind {
     Map(MapDecl),
     Fn(FnDecl),
     Test(TestDecl),
+    Measure(MeasureDecl),
 }
 
 /// `use iso42001.annex_a`
@@ -178,6 +179,26 @@ impl TypeExpr {
             TypeExpr::Named { span, .. } | TypeExpr::List { span, .. } => *span,
         }
     }
+}
+
+/// `measure approval_gap for s: AISystem = parity_difference(d.approved,
+/// d.group) over d: Decision where d.system == s.id and d.at within 30 days`:
+/// a value of each fact of an entity, computed over the rows of a log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasureDecl {
+    pub name: Ident,
+    /// The variable of the entity measured (`s`).
+    pub subject: Ident,
+    /// The entity measured (`AISystem`).
+    pub entity: Ident,
+    /// The metric: a call of one of the metrics (`rate(d.approved)`).
+    pub value: Expr,
+    /// The variable of a row of the log (`d`).
+    pub row: Ident,
+    /// The record type of the log's rows (`Decision`).
+    pub record: Ident,
+    /// Which rows count: the join on the entity's key, a window, filters.
+    pub filter: Option<Expr>,
 }
 
 /// `fact AISystem { id: "x", ... }`
@@ -640,7 +661,7 @@ impl BinaryOp {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum CmpOp {
     Eq,
     Ne,

@@ -50,6 +50,8 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_exclude
             | Rule::kw_map
             | Rule::kw_fn
+            | Rule::kw_measure
+            | Rule::kw_over
             | Rule::kw_test
             | Rule::kw_require
             | Rule::kw_let
@@ -313,8 +315,28 @@ impl Builder {
                 })
             }
             Rule::test_decl => ItemKind::Test(self.test(pair)),
+            Rule::measure_decl => {
+                let mut it = inner(pair);
+                let name = self.ident(it.next());
+                let (subject, entity) = self.binding(it.next());
+                let value = match it.next() {
+                    Some(p) => self.expr(p),
+                    None => Expr { kind: ExprKind::Bool(false), span },
+                };
+                let (row, record) = self.binding(it.next());
+                let filter = it.next().map(|p| self.expr(p));
+                ItemKind::Measure(MeasureDecl { name, subject, entity, value, row, record, filter })
+            }
             _ => ItemKind::Use(UseDecl { path: String::new(), span }),
         }
+    }
+
+    /// `x: Type` of a measure's subject or rows: the variable and the type.
+    fn binding(&mut self, pair: Option<P>) -> (Ident, Ident) {
+        let mut it = pair.map(inner).into_iter().flatten();
+        let var = self.ident(it.next());
+        let ty = self.ident(it.next());
+        (var, ty)
     }
 
     fn missing(&self, span: Span) -> Ident {

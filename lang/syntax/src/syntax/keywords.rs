@@ -62,6 +62,7 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("map", Declaration, false),
     kw("fn", Declaration, false),
     kw("test", Declaration, false),
+    kw("measure", Declaration, false),
     kw("and", Expression, true),
     kw("or", Expression, true),
     kw("not", Expression, true),
@@ -93,7 +94,6 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("to", Clause, false),
     kw("on", Clause, false),
     kw("at", Clause, false),
-    kw("measure", Clause, false),
     kw("baseline", Clause, false),
     kw("target", Clause, false),
     kw("history", Clause, false),
@@ -105,6 +105,7 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("as", Clause, false),
     kw("of", Clause, false),
     kw("key", Clause, false),
+    kw("over", Clause, false),
 ];
 
 /// Which keywords a derived slice holds.

@@ -1,0 +1,239 @@
+//! Filling measured fields: the engine hands every measure's plan to a
+//! [`MeasureRunner`] and writes each fact's value (or why it has none)
+//! into the field the measure declares, chunk by chunk, touching only the
+//! chunks whose values changed. A second call with the same date, the same
+//! plans and unchanged log files runs nothing.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use salsa::Setter;
+
+use super::Engine;
+use crate::diag::{Code, Diagnostic};
+use crate::facts::Row;
+use crate::ir::{MeasureDef, Program, Ty, Unknown, Value};
+use crate::measure::{
+    ColumnKind, LogColumn, LogRecord, LogSource, MeasureOutput, MeasurePlan, MeasureRequest, MeasureRunner,
+    MeasureTrace, MetricResult,
+};
+use crate::time::Date;
+
+/// What [`Engine::measure`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Measured {
+    /// Whether the runner ran (false: nothing changed since the last call).
+    pub ran: bool,
+    /// How many measures the program declares.
+    pub measures: usize,
+    /// How many facts got a value (the others have unknown evidence).
+    pub values: usize,
+}
+
+impl Engine {
+    /// The logs of `aims.toml` that measures read.
+    pub fn logs(&self) -> &[LogSource] {
+        &self.logs
+    }
+
+    /// Computes every measure as of `as_of` with `runner` and writes the
+    /// values into the measured fields. A fact with no row in its measure's
+    /// window gets unknown evidence that says so, never a value. Nothing is
+    /// written when the runner fails.
+    pub fn measure(&mut self, runner: &dyn MeasureRunner, as_of: Date) -> Result<Measured, Vec<Diagnostic>> {
+        let program = self.program().clone();
+        if program.measures.is_empty() {
+            return Ok(Measured::default());
+        }
+        let defs: Vec<&MeasureDef> = program.measures.iter().filter(|m| m.plan.is_some()).collect();
+        let plans: Vec<MeasurePlan> = defs.iter().filter_map(|m| m.plan.clone()).collect();
+        let mut problems = Vec::new();
+        for plan in &plans {
+            if !self.logs.iter().any(|l| l.record == plan.record) {
+                let def = defs.iter().find(|d| d.decl.name == plan.measure);
+                let mut d = Diagnostic::error(
+                    Code::LogSchema,
+                    format!("measure `{}` reads `{}` rows, and no log holds them", plan.measure, plan.record),
+                )
+                .help(format!(
+                    "name the files in aims.toml: `[[logs]]` with `record = \"{}\"` and `path = \"logs/…\"`",
+                    plan.record
+                ));
+                if let Some(def) = def {
+                    d = d.at_file(def.decl.name_span.file, def.decl.name_span.span, "this measure");
+                }
+                problems.push(d);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let stamp = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (as_of, &plans).hash(&mut h);
+            self.logs.iter().for_each(|l| l.fingerprint().hash(&mut h));
+            h.finish()
+        };
+        let mut measured = Measured { ran: false, measures: plans.len(), values: 0 };
+        if self.measured == Some(stamp) {
+            measured.values = self.measured_values;
+            return Ok(measured);
+        }
+        let records = log_records(&program, &plans);
+        let request = MeasureRequest { as_of, sources: &self.logs, plans: &plans, records: &records };
+        let outputs = runner.run(&request)?;
+        for (def, (plan, output)) in defs.iter().zip(plans.iter().zip(&outputs)) {
+            measured.values += self.fill(&program, def, plan, output, as_of);
+        }
+        self.measured = Some(stamp);
+        self.measured_values = measured.values;
+        measured.ran = true;
+        Ok(measured)
+    }
+
+    /// What the measure filling a field rests on: the log's files and the
+    /// window (for a finding's trace).
+    pub fn measure_trace(&self, def: &MeasureDef, as_of: Date) -> Option<MeasureTrace> {
+        let plan = def.plan.as_ref()?;
+        let log = self.logs.iter().find(|l| l.record == plan.record)?;
+        Some(MeasureTrace {
+            files: log.files.iter().map(|f| f.name.clone()).collect(),
+            window: plan.window.as_ref().map(|w| w.days(as_of)),
+        })
+    }
+
+    /// Writes one measure's values; returns how many facts got one.
+    fn fill(
+        &mut self,
+        program: &Program,
+        def: &MeasureDef,
+        plan: &MeasurePlan,
+        output: &MeasureOutput,
+        as_of: Date,
+    ) -> usize {
+        let by_key: HashMap<&str, &crate::measure::MeasureValue> =
+            output.values.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let log = self.logs.iter().find(|l| l.record == plan.record);
+        let place = match (&plan.window, log) {
+            (Some(w), Some(log)) => {
+                let (first, last) = w.days(as_of);
+                format!("from {first} to {last} in {}", log.location)
+            }
+            (None, Some(log)) => format!("in {}", log.location),
+            _ => String::new(),
+        };
+        let key_field = program.entity(def.entity).key;
+        let field = def.field as usize;
+        let table = self.ws.tables(&self.db)[def.entity.index()];
+        let chunks = table.chunks(&self.db).clone();
+        let mut given = 0;
+        for chunk in chunks {
+            let start = chunk.start(&self.db);
+            let rows = chunk.rows(&self.db);
+            let mut changed: Option<Vec<Row>> = None;
+            for (i, row) in rows.iter().enumerate() {
+                let key = crate::facts::key_text(key_field, row, start + i as u32);
+                let value = match by_key.get(&*key) {
+                    Some(v) => match &v.value {
+                        Ok(n) => {
+                            given += 1;
+                            typed(plan.result(), *n)
+                        }
+                        Err(why) => unmeasured(format!("{why} ({} rows of `{key}` {place})", v.rows)),
+                    },
+                    None => unmeasured(format!("no `{}` row of `{key}` {place}", plan.record)),
+                };
+                if row.values.get(field) == Some(&value) {
+                    continue;
+                }
+                let rows = changed.get_or_insert_with(|| rows.to_vec());
+                let mut values = rows[i].values.to_vec();
+                if let Some(slot) = values.get_mut(field) {
+                    *slot = value;
+                }
+                rows[i].values = Arc::from(values);
+            }
+            if let Some(rows) = changed {
+                chunk.set_rows(&mut self.db).to(Arc::from(rows));
+            }
+        }
+        given
+    }
+}
+
+/// E0302 for each measured field a fact file gives: a measure's value
+/// comes from its log, never from the inventory.
+pub(super) fn measured_fields_given(program: &Program, store: &crate::facts::FactStore) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for def in &program.measures {
+        let Some(table) = store.tables.get(def.entity.index()) else { continue };
+        let key_field = program.entity(def.entity).key;
+        let given = table.rows.iter().enumerate().find(|(_, r)| {
+            !matches!(r.values.get(def.field as usize), None | Some(Value::Absent))
+                && !matches!(r.origin, crate::facts::Origin::Policy(_))
+        });
+        if let Some((i, row)) = given {
+            let entity = &program.entity(def.entity).decl.name;
+            let key = crate::facts::key_text(key_field, row, i as u32);
+            out.push(
+                Diagnostic::error(
+                    Code::FactUnknownField,
+                    format!("the fact `{key}` of `{entity}` gives `{}`, which is measured", def.decl.name),
+                )
+                .at_file(def.decl.name_span.file, def.decl.name_span.span, "computed from a log here")
+                .help("a measure's value comes from its log: remove the column from the fact file (or rename the measure)"),
+            );
+        }
+    }
+    out
+}
+
+fn unmeasured(why: String) -> Value {
+    Value::Unknown(Arc::new(Unknown::Unmeasured(Arc::from(why))))
+}
+
+/// A metric's result as a value of the measure's type.
+fn typed(result: MetricResult, n: crate::num::Decimal) -> Value {
+    match result {
+        MetricResult::Int => Value::Int(rust_decimal::prelude::ToPrimitive::to_i64(&n.trunc()).unwrap_or(i64::MAX)),
+        MetricResult::Number => Value::Number(n),
+        MetricResult::Percent => Value::Percent(n),
+    }
+}
+
+/// The columns of every record a plan reads, as the runner checks the
+/// logs' schemas against them.
+fn log_records(program: &Program, plans: &[MeasurePlan]) -> Vec<LogRecord> {
+    let mut out: Vec<LogRecord> = Vec::new();
+    for plan in plans {
+        if out.iter().any(|r| r.name == plan.record) {
+            continue;
+        }
+        let Some(def) = program.records.iter().find(|r| r.decl.name == plan.record) else { continue };
+        let columns = def
+            .fields
+            .iter()
+            .map(|f| LogColumn {
+                name: f.name.clone(),
+                kind: column_kind(program, f.ty.definite()),
+                optional: f.ty.is_optional(),
+            })
+            .collect();
+        out.push(LogRecord { name: plan.record.clone(), columns });
+    }
+    out
+}
+
+fn column_kind(program: &Program, ty: &Ty) -> ColumnKind {
+    match ty {
+        Ty::Bool => ColumnKind::Bool,
+        Ty::Int => ColumnKind::Int,
+        Ty::Number => ColumnKind::Number,
+        Ty::Percent => ColumnKind::Percent,
+        Ty::Text | Ty::Entity(_) => ColumnKind::Text,
+        Ty::Date => ColumnKind::Date,
+        Ty::Enum(id) => ColumnKind::Enum(program.enums[id.index()].variants.clone()),
+        other => ColumnKind::Other(program.ty_name(other)),
+    }
+}

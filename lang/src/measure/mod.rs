@@ -1,0 +1,278 @@
+//! Measures: a value of each fact of an entity computed over the rows of a
+//! log (decisions, predictions, requests), declared with `measure` and read
+//! by rules as a field of the entity.
+//!
+//! The checker lowers each `measure` to a [`MeasurePlan`]: the record whose
+//! log is read, the column that holds the entity's key, the window, the
+//! filters and the metric, all by column name. A [`MeasureRunner`] computes
+//! every plan for every entity at once (the `aims-monitor` crate runs them
+//! on Apache DataFusion: one query per measure, grouped by the key column);
+//! the engine writes the values into the measured fields
+//! ([`crate::Engine::measure`]). This crate runs no query itself: it knows
+//! plans and log files, not query engines.
+
+pub mod logs;
+pub mod metrics;
+
+use std::fmt;
+
+use crate::diag::Diagnostic;
+use crate::time::{Date, Duration};
+
+/// Exact decimals, as measures give their values.
+pub use crate::num::Decimal;
+/// A comparison of a column with a value.
+pub use crate::syntax::ast::CmpOp;
+
+pub use logs::{LogFile, LogFormat, LogSource};
+pub use metrics::{MetricKind, MetricResult};
+
+/// A `measure` as a query: what to read, which rows, and what to compute.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MeasurePlan {
+    /// The measure's name (the field it fills).
+    pub measure: String,
+    /// The entity measured.
+    pub entity: String,
+    /// The record type of the log's rows; `[[logs]]` in aims.toml names
+    /// its files.
+    pub record: String,
+    /// The log's column holding the key of the entity a row belongs to.
+    pub key_column: String,
+    /// The rows' date column and how far back from `as_of` rows count.
+    pub window: Option<Window>,
+    /// Conditions every row counted meets (all of them).
+    pub filters: Vec<Filter>,
+    /// What is computed over the rows of each entity.
+    pub metric: MetricKind,
+    /// The metric's column arguments, in the order of its parameters.
+    pub columns: Vec<String>,
+    /// `percentile`'s rank, from 0 to 100.
+    pub rank: Option<Decimal>,
+    /// `psi`'s bin edges for a numeric column, increasing (empty: the
+    /// column's values are the categories).
+    pub edges: Vec<Decimal>,
+}
+
+impl MeasurePlan {
+    /// The type of the measure's value.
+    pub fn result(&self) -> MetricResult {
+        metrics::of_kind(self.metric).result
+    }
+
+    /// Every column the plan reads: key, window, filters, metric.
+    pub fn read_columns(&self) -> Vec<&str> {
+        let mut out = vec![self.key_column.as_str()];
+        out.extend(self.window.as_ref().map(|w| w.column.as_str()));
+        out.extend(self.filters.iter().map(Filter::column));
+        out.extend(self.columns.iter().map(String::as_str));
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|c| seen.insert(*c));
+        out
+    }
+}
+
+/// `d.decided_at within 30 days`: the rows whose date lies in the window.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Window {
+    /// The date (or timestamp) column.
+    pub column: String,
+    /// How far back from `as_of`.
+    pub duration: Duration,
+}
+
+impl Window {
+    /// The first and last day of the window as of `as_of`, both included
+    /// (the language's `within`: not after `as_of`, not before `as_of`
+    /// minus the duration).
+    pub fn days(&self, as_of: Date) -> (Date, Date) {
+        (as_of.minus(self.duration), as_of)
+    }
+
+    /// The period of the same number of days just before the window (what
+    /// `psi` compares the window with).
+    pub fn previous_days(&self, as_of: Date) -> (Date, Date) {
+        let (first, last) = self.days(as_of);
+        let length = last.days_since(first) + 1;
+        (first.add_days(-length), first.add_days(-1))
+    }
+}
+
+/// A condition on one column of a row.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Filter {
+    /// `d.channel == "online"`, `d.score >= 600`.
+    Compare {
+        /// The column.
+        column: String,
+        /// The comparison, column first.
+        op: CmpOp,
+        /// The value written in the policy.
+        value: Literal,
+    },
+    /// `d.region in ["eu", "uk"]`, `not in`.
+    OneOf {
+        /// The column.
+        column: String,
+        /// The values written in the policy.
+        values: Vec<Literal>,
+        /// `not in`.
+        negated: bool,
+    },
+    /// `d.automated` (true) or `not d.automated` (false).
+    Flag {
+        /// The `Bool` column.
+        column: String,
+        /// The value it must have.
+        value: bool,
+    },
+    /// `d.label is some` / `is none`.
+    Recorded {
+        /// The column.
+        column: String,
+        /// `is some`.
+        some: bool,
+    },
+}
+
+impl Filter {
+    /// The column the condition reads.
+    pub fn column(&self) -> &str {
+        match self {
+            Filter::Compare { column, .. }
+            | Filter::OneOf { column, .. }
+            | Filter::Flag { column, .. }
+            | Filter::Recorded { column, .. } => column,
+        }
+    }
+}
+
+/// A value written in a measure's policy, as the log stores it (an enum's
+/// variant is its name, as text).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Literal {
+    /// `true`, `false`.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// A number or a percentage (as a fraction).
+    Number(Decimal),
+    /// A text, or an enum's variant.
+    Text(String),
+    /// A date.
+    Date(Date),
+}
+
+impl fmt::Display for Literal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Literal::Bool(b) => write!(f, "{b}"),
+            Literal::Int(n) => write!(f, "{n}"),
+            Literal::Number(n) => f.write_str(&crate::num::format(*n)),
+            Literal::Text(t) => f.write_str(&crate::syntax::quote(t)),
+            Literal::Date(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+/// The value of one measure for one fact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeasureValue {
+    /// The value, or why the rows give none (`"fewer than two groups"`).
+    pub value: Result<Decimal, String>,
+    /// How many rows were counted (in the window, past the filters).
+    pub rows: u64,
+}
+
+/// What a runner computed for one plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MeasureOutput {
+    /// The value of each key that has rows, in key order. A key with no
+    /// row is not listed: its fact has no evidence.
+    pub values: Vec<(String, MeasureValue)>,
+}
+
+/// The type of a record's field, as a log's column must hold it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// `Bool`: a boolean column.
+    Bool,
+    /// `Int`: an integer column.
+    Int,
+    /// `Number`: any numeric column.
+    Number,
+    /// `Percent`: any numeric column, a fraction (0.12 is 12%).
+    Percent,
+    /// `Text` (or a reference): a string column.
+    Text,
+    /// `Date`: a date or timestamp column (a timestamp's day, in UTC).
+    Date,
+    /// An enum: a string column holding the variants' names.
+    Enum(Vec<String>),
+    /// A type no log column holds (a list, a record): named.
+    Other(String),
+}
+
+/// A field of a record read from a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogColumn {
+    /// The field's (and the column's) name.
+    pub name: String,
+    /// What the column must hold.
+    pub kind: ColumnKind,
+    /// `T?`: the column may be missing from the files or hold nulls.
+    pub optional: bool,
+}
+
+/// A record type whose rows a log holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogRecord {
+    /// The record's name.
+    pub name: String,
+    /// Its fields.
+    pub columns: Vec<LogColumn>,
+}
+
+/// Everything a runner needs: the date, the logs, the plans and the
+/// records their schemas are checked against.
+#[derive(Clone, Copy, Debug)]
+pub struct MeasureRequest<'a> {
+    /// The evaluation date windows end on.
+    pub as_of: Date,
+    /// Every log of the project.
+    pub sources: &'a [LogSource],
+    /// The measures to compute.
+    pub plans: &'a [MeasurePlan],
+    /// The record types the plans read.
+    pub records: &'a [LogRecord],
+}
+
+impl MeasureRequest<'_> {
+    /// The log holding a record's rows.
+    pub fn source_of(&self, record: &str) -> Option<&LogSource> {
+        self.sources.iter().find(|s| s.record == record)
+    }
+
+    /// The declared columns of a record.
+    pub fn record(&self, name: &str) -> Option<&LogRecord> {
+        self.records.iter().find(|r| r.name == name)
+    }
+}
+
+/// Computes measures over log sources.
+pub trait MeasureRunner {
+    /// Every plan's values, in the order of the request's plans. A problem
+    /// with a log (a column missing or of the wrong type, a file that
+    /// cannot be read) is a diagnostic that names the file and the column;
+    /// then no value is given.
+    fn run(&self, request: &MeasureRequest) -> Result<Vec<MeasureOutput>, Vec<Diagnostic>>;
+}
+
+/// What a measure's value rests on, for a finding's trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeasureTrace {
+    /// The files of the log read, relative to the project folder.
+    pub files: Vec<String>,
+    /// The window's first and last day, when the measure has one.
+    pub window: Option<(Date, Date)>,
+}
