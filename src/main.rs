@@ -75,7 +75,7 @@ fn main() -> ExitCode {
             aims_lsp::serve_stdio()
         }
         Command::Repl(args) => match args.as_of.as_deref().map(|text| Date::parse(text).ok_or(text)).transpose() {
-            Ok(as_of) => aims_repl::run(&args.path, as_of),
+            Ok(as_of) => aims_repl::run(&args.path, as_of, cmd::load_options()),
             Err(text) => usage_error(&format!("`--as-of {text}` is not a date (YYYY-MM-DD)")),
         },
     }

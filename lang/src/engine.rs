@@ -176,6 +176,11 @@ pub struct Engine {
     /// files), and how many facts got a value then.
     measured: Option<u64>,
     measured_values: usize,
+    /// What computes measures when the date changes (none: measured
+    /// fields stay as they are, unknown until [`Engine::measure`]).
+    runner: Option<project::RunnerHandle>,
+    /// Why the last measuring failed (empty when it did not).
+    measure_errors: Vec<Diagnostic>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -220,6 +225,7 @@ impl Engine {
             .map_err(|(sources, diagnostics)| LoadFailure { sources, diagnostics })?;
         let mut engine = Engine::from_project_with(files, db)?;
         engine.set_eval_threads(options.eval_threads);
+        engine.runner = options.measure_runner.clone();
         Ok(engine)
     }
 
@@ -277,6 +283,8 @@ impl Engine {
             logs,
             measured: None,
             measured_values: 0,
+            runner: None,
+            measure_errors: Vec::new(),
         })
     }
 
@@ -351,11 +359,14 @@ impl Engine {
         }
     }
 
-    /// Sets the evaluation date.
+    /// Sets the evaluation date, and measures again over the logs (with the
+    /// runner of [`LoadOptions::measure_runner`]) if the measured fields
+    /// were computed for another date or the logs changed.
     pub fn set_as_of(&mut self, as_of: Date) {
         if self.ws.as_of(&self.db) != as_of {
             self.ws.set_as_of(&mut self.db).to(as_of);
         }
+        self.remeasure(as_of);
     }
 
     /// The evaluation date in force.
@@ -791,6 +802,8 @@ impl Engine {
             logs: self.logs.clone(),
             measured: self.measured,
             measured_values: self.measured_values,
+            runner: self.runner.clone(),
+            measure_errors: self.measure_errors.clone(),
         }
     }
 

@@ -208,6 +208,21 @@ pub struct LoadOptions {
     /// connection is read: the CLI, the REPL and the language server give
     /// [`process_environment`]; without it such a source is refused (E0351).
     pub environment: Option<fn(&str) -> Option<String>>,
+    /// What computes the policy's measures over its logs whenever the
+    /// evaluation date is set (the CLI, the REPL and the language server
+    /// give `aims-monitor`'s DataFusion runner); without one, measured
+    /// fields are unknown until [`crate::Engine::measure`] is called.
+    pub measure_runner: Option<RunnerHandle>,
+}
+
+/// A shared [`MeasureRunner`](crate::measure::MeasureRunner).
+#[derive(Clone)]
+pub struct RunnerHandle(pub std::sync::Arc<dyn crate::measure::MeasureRunner + Send + Sync>);
+
+impl std::fmt::Debug for RunnerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RunnerHandle")
+    }
 }
 
 /// The process's environment variable `name`, for [`LoadOptions::environment`].

@@ -134,15 +134,15 @@ fn no_color() -> bool {
 }
 
 /// Runs the REPL on a project folder (or `.aims` file) until `:quit` or
-/// end of input. Exit codes: 0 after a session, 2 when the project has
-/// errors, 3 for usage and I/O errors.
-pub fn run(path: &Path, as_of: Option<Date>) -> ExitCode {
+/// end of input, loading it with `options` (the CLI's: the environment for
+/// database sources, the runner of measures). Exit codes: 0 after a
+/// session, 2 when the project has errors, 3 for usage and I/O errors.
+pub fn run(path: &Path, as_of: Option<Date>, options: LoadOptions) -> ExitCode {
     if !path.exists() {
         eprintln!("aims: `{}` does not exist", path.display());
         return ExitCode::from(EXIT_USAGE);
     }
     let load = if std::io::stdin().is_terminal() { Session::load_unevaluated } else { Session::load };
-    let options = LoadOptions { environment: Some(aims_lang::project::process_environment), ..LoadOptions::default() };
     let mut session = match load(path, options, as_of) {
         Ok(session) => session,
         Err(failure) => {

@@ -228,6 +228,15 @@ pub fn run(args: CheckArgs) -> ExitCode {
     engine.release_fact_texts();
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
     phases.end("load");
+    if !engine.program().measures.is_empty() {
+        bar.set_message(format!("measuring over the logs as of {as_of}"));
+        if let Err((code, diagnostics)) = super::measure(&mut engine, as_of) {
+            bar.finish_and_clear();
+            let report = Report::failed(engine.name(), as_of, engine.sources(), &diagnostics);
+            return write_failed(&args, output, &report).unwrap_or(code);
+        }
+        phases.end("measure");
+    }
     bar.set_message(format!("evaluating as of {as_of}"));
     let evaluation = engine.evaluate(as_of);
     phases.end("evaluate");

@@ -36,6 +36,9 @@ pub fn run(args: ExplainArgs) -> ExitCode {
         Err(code) => return code,
     };
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
+    if let Err((code, _)) = super::measure(&mut engine, as_of) {
+        return code;
+    }
     let evaluation = engine.evaluate(as_of);
     let program = engine.program();
     let view = View { program, sources: engine.sources(), evaluation: &evaluation };

@@ -74,6 +74,9 @@ pub fn run(args: GapArgs) -> ExitCode {
         Err(code) => return code,
     };
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
+    if let Err((code, _)) = super::measure(&mut engine, as_of) {
+        return code;
+    }
     let evaluation = engine.evaluate(as_of);
     let mut report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
     let Some(gap) = report.gap.take() else {

@@ -27,6 +27,33 @@ pub const EXIT_INVALID: u8 = 2;
 /// Usage or I/O errors.
 pub const EXIT_USAGE: u8 = 3;
 
+/// What every command loads a project with: the process's environment
+/// (for PostgreSQL sources) and DataFusion to compute measures over logs.
+pub fn load_options() -> LoadOptions {
+    LoadOptions {
+        eval_threads: eval_threads(),
+        environment: Some(aims_lang::project::process_environment),
+        measure_runner: Some(aims_lang::project::RunnerHandle(std::sync::Arc::new(
+            aims_monitor::DataFusionRunner::default(),
+        ))),
+        ..LoadOptions::default()
+    }
+}
+
+/// Sets the evaluation date, which computes the project's measures as of
+/// it over its logs; a log that cannot be read is printed (exit 2) and
+/// handed back for a report that carries the errors. A project without
+/// measures reads no log.
+pub fn measure(engine: &mut Engine, as_of: Date) -> Result<(), (ExitCode, Vec<Diagnostic>)> {
+    engine.set_as_of(as_of);
+    let errors = engine.measure_errors();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    print_diagnostics(engine.sources(), errors);
+    Err((ExitCode::from(EXIT_INVALID), errors.to_vec()))
+}
+
 /// Prints diagnostics to stderr (in colour on a terminal, unless `NO_COLOR`).
 pub fn print_diagnostics(sources: &Sources, diagnostics: &[Diagnostic]) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -108,9 +135,11 @@ pub fn load_keeping_failure(
     options: &LoadOptions,
     listed: &str,
 ) -> Result<Engine, (ExitCode, aims_lang::LoadFailure)> {
+    let defaults = load_options();
     let options = LoadOptions {
-        eval_threads: options.eval_threads.or_else(eval_threads),
-        environment: options.environment.or(Some(aims_lang::project::process_environment)),
+        eval_threads: options.eval_threads.or(defaults.eval_threads),
+        environment: options.environment.or(defaults.environment),
+        measure_runner: options.measure_runner.clone().or(defaults.measure_runner),
         ..options.clone()
     };
     match Engine::load(path, &options) {

@@ -85,6 +85,9 @@ pub fn run(args: SoaArgs) -> ExitCode {
         }
     }
     let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
+    if let Err((code, _)) = super::measure(&mut engine, as_of) {
+        return code;
+    }
     let evaluation = engine.evaluate(as_of);
     let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation);
     let statement = soa_detail::build(engine.program(), engine.sources(), &engine.facts(), &report, framework);

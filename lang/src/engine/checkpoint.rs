@@ -28,6 +28,8 @@ pub struct Checkpoint {
     sources: Sources,
     policy: Vec<FileId>,
     facts_for: Option<Schema>,
+    /// What the measured fields of `tables` were computed from.
+    measured: Option<u64>,
 }
 
 impl std::fmt::Debug for Checkpoint {
@@ -64,6 +66,7 @@ impl Engine {
             sources: self.sources.clone(),
             policy: self.policy.clone(),
             facts_for: self.facts_for.clone(),
+            measured: self.measured,
         }
     }
 
@@ -95,6 +98,9 @@ impl Engine {
                 }
             }
         }
+        // The measured fields were restored with the rows: so is what they
+        // were computed from, before the date (which may measure again).
+        self.measured = checkpoint.measured;
         self.set_as_of(checkpoint.as_of);
         self.sources = checkpoint.sources.clone();
         self.policy = checkpoint.policy.clone();

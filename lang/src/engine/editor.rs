@@ -42,6 +42,8 @@ impl Engine {
             logs,
             measured: None,
             measured_values: 0,
+            runner: None,
+            measure_errors: Vec::new(),
         };
         let fact_errors = if engine.diagnostics().iter().any(Diagnostic::is_error) {
             Vec::new()

@@ -84,12 +84,37 @@ impl Engine {
         let request = MeasureRequest { as_of, sources: &self.logs, plans: &plans, records: &records };
         let outputs = runner.run(&request)?;
         for (def, (plan, output)) in defs.iter().zip(plans.iter().zip(&outputs)) {
-            measured.values += self.fill(&program, def, plan, output, as_of);
+            measured.values += self.fill(def, plan, output, as_of);
         }
         self.measured = Some(stamp);
         self.measured_values = measured.values;
         measured.ran = true;
         Ok(measured)
+    }
+
+    /// Why the last measuring (when the date was set) failed; empty when
+    /// it did not, or when no runner is set.
+    pub fn measure_errors(&self) -> &[Diagnostic] {
+        &self.measure_errors
+    }
+
+    /// Measures with the engine's runner, if it has one and the measured
+    /// fields are stale. On failure every measured field is unknown
+    /// evidence that says so (never a stale value), and the errors are kept.
+    pub(super) fn remeasure(&mut self, as_of: Date) {
+        let Some(runner) = self.runner.clone() else { return };
+        match self.measure(&*runner.0, as_of) {
+            Ok(_) => self.measure_errors.clear(),
+            Err(errors) => {
+                let why = errors.first().map_or_else(String::new, |d| d.message.clone());
+                let program = self.program().clone();
+                for def in program.measures.iter().filter(|m| m.plan.is_some()) {
+                    self.write_field(def, &|_| unmeasured(format!("the log could not be read: {why}")));
+                }
+                self.measured = None;
+                self.measure_errors = errors;
+            }
+        }
     }
 
     /// What the measure filling a field rests on: the log's files and the
@@ -104,18 +129,10 @@ impl Engine {
     }
 
     /// Writes one measure's values; returns how many facts got one.
-    fn fill(
-        &mut self,
-        program: &Program,
-        def: &MeasureDef,
-        plan: &MeasurePlan,
-        output: &MeasureOutput,
-        as_of: Date,
-    ) -> usize {
+    fn fill(&mut self, def: &MeasureDef, plan: &MeasurePlan, output: &MeasureOutput, as_of: Date) -> usize {
         let by_key: HashMap<&str, &crate::measure::MeasureValue> =
             output.values.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        let log = self.logs.iter().find(|l| l.record == plan.record);
-        let place = match (&plan.window, log) {
+        let place = match (&plan.window, self.logs.iter().find(|l| l.record == plan.record)) {
             (Some(w), Some(log)) => {
                 let (first, last) = w.days(as_of);
                 format!("from {first} to {last} in {}", log.location)
@@ -123,27 +140,33 @@ impl Engine {
             (None, Some(log)) => format!("in {}", log.location),
             _ => String::new(),
         };
-        let key_field = program.entity(def.entity).key;
+        let result = plan.result();
+        self.write_field(def, &|key| match by_key.get(key) {
+            Some(v) => match &v.value {
+                Ok(n) => typed(result, *n),
+                Err(why) => unmeasured(format!("{why} ({} rows of `{key}` {place})", v.rows)),
+            },
+            None => unmeasured(format!("no `{}` row of `{key}` {place}", plan.record)),
+        })
+    }
+
+    /// Sets a measure's field of every fact to `value_of(key)`, replacing
+    /// only the chunks where a value changed; returns how many facts have
+    /// a known value.
+    fn write_field(&mut self, def: &MeasureDef, value_of: &dyn Fn(&str) -> Value) -> usize {
+        let key_field = self.program().entity(def.entity).key;
         let field = def.field as usize;
         let table = self.ws.tables(&self.db)[def.entity.index()];
         let chunks = table.chunks(&self.db).clone();
-        let mut given = 0;
+        let mut known = 0;
         for chunk in chunks {
             let start = chunk.start(&self.db);
             let rows = chunk.rows(&self.db);
             let mut changed: Option<Vec<Row>> = None;
             for (i, row) in rows.iter().enumerate() {
                 let key = crate::facts::key_text(key_field, row, start + i as u32);
-                let value = match by_key.get(&*key) {
-                    Some(v) => match &v.value {
-                        Ok(n) => {
-                            given += 1;
-                            typed(plan.result(), *n)
-                        }
-                        Err(why) => unmeasured(format!("{why} ({} rows of `{key}` {place})", v.rows)),
-                    },
-                    None => unmeasured(format!("no `{}` row of `{key}` {place}", plan.record)),
-                };
+                let value = value_of(&key);
+                known += usize::from(!matches!(value, Value::Unknown(_)));
                 if row.values.get(field) == Some(&value) {
                     continue;
                 }
@@ -158,7 +181,7 @@ impl Engine {
                 chunk.set_rows(&mut self.db).to(Arc::from(rows));
             }
         }
-        given
+        known
     }
 }
 

@@ -189,15 +189,17 @@ impl Session {
         match loaded {
             Err(failure) => {
                 let diagnostics: Vec<Diagnostic> = failure.diagnostics.into_iter().map(printable_diagnostic).collect();
-                let rendered = diag::render(&diagnostics, &failure.sources, RenderOptions { color: self.color });
-                let mut out = format!("{RENDERED_START}{rendered}{RENDERED_END}");
-                out.push_str("the project was not reloaded: the session goes on with the project as it was\n");
-                out
+                not_reloaded(&diagnostics, &failure.sources, self.color)
             }
             Ok(mut engine) => {
                 // One Ctrl-C handle for the session, whatever it reloads.
                 engine.set_interrupt_handle(self.engine.interrupt_handle());
                 timed(&mut self.spent, || engine.set_as_of(as_of));
+                if !engine.measure_errors().is_empty() {
+                    let diagnostics: Vec<Diagnostic> =
+                        engine.measure_errors().iter().cloned().map(printable_diagnostic).collect();
+                    return not_reloaded(&diagnostics, engine.sources(), self.color);
+                }
                 // The session changes only once the answer is ready: a
                 // command interrupted before leaves it as it was.
                 let origin = engine.checkpoint();
@@ -220,6 +222,14 @@ impl Session {
             }
         }
     }
+}
+
+/// Why a `:reload` failed; the session goes on as it was.
+fn not_reloaded(diagnostics: &[Diagnostic], sources: &aims_lang::diag::Sources, color: bool) -> String {
+    let rendered = diag::render(diagnostics, sources, RenderOptions { color });
+    let mut out = format!("{RENDERED_START}{rendered}{RENDERED_END}");
+    out.push_str("the project was not reloaded: the session goes on with the project as it was\n");
+    out
 }
 
 /// Applies `edits` to `engine` in order: the edits applied, the engine's

@@ -199,6 +199,11 @@ impl Session {
         let engine = Engine::load(path, &options)?;
         let as_of = as_of.or(engine.default_as_of()).unwrap_or_else(Date::today_utc);
         let mut session = Session::unevaluated(engine, as_of);
+        // Logs that cannot be read refuse the session, as fact files do.
+        if !session.engine.measure_errors().is_empty() {
+            let diagnostics = session.engine.measure_errors().to_vec();
+            return Err(LoadFailure { sources: session.engine.sources().clone(), diagnostics });
+        }
         session.project = Some((path.to_path_buf(), options));
         Ok(session)
     }

@@ -1,0 +1,170 @@
+//! `aims-monitor`: the measures of a policy computed over logs with Apache
+//! DataFusion, in process.
+//!
+//! [`DataFusionRunner`] implements `aims_lang`'s [`MeasureRunner`]: each
+//! log becomes a listing table (its files, its Hive-style partitions), its
+//! schema is checked against the record the policy declares for its rows
+//! ([`schema`]), and each measure becomes one query over all entities,
+//! grouped by the key column ([`query`]); the few rows per entity it
+//! returns are folded into the metric's value here ([`fold`]), in exact
+//! decimals where the metric is a ratio of counts.
+//!
+//! This crate knows nothing of terminals or editors; `aims-lang` knows
+//! nothing of DataFusion.
+
+mod fold;
+mod query;
+pub mod schema;
+
+use std::sync::Arc;
+
+use aims_lang::diag::{Code, Diagnostic};
+use aims_lang::measure::{LogFormat, LogSource, MeasureOutput, MeasureRequest, MeasureRunner};
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::json::JsonFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::listing::ListingOptions;
+use datafusion::prelude::SessionContext;
+
+/// Runs measures on DataFusion in this process, on every core.
+#[derive(Clone, Debug, Default)]
+pub struct DataFusionRunner {
+    /// Threads of the query runtime (`None`: one per core).
+    pub threads: Option<usize>,
+}
+
+impl MeasureRunner for DataFusionRunner {
+    fn run(&self, request: &MeasureRequest) -> Result<Vec<MeasureOutput>, Vec<Diagnostic>> {
+        // A runtime of its own, on a thread of its own: the caller may be
+        // inside another runtime (the language server's), where blocking
+        // on a future would panic.
+        let threads = self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let runtime = tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(threads.max(1))
+                        .thread_name("aims-measure")
+                        .build()
+                        .map_err(|e| {
+                            vec![Diagnostic::error(Code::LogRead, format!("cannot start the query runtime: {e}"))]
+                        })?;
+                    runtime.block_on(run(request))
+                })
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(vec![Diagnostic::error(Code::LogRead, "the query runtime stopped unexpectedly")])
+                })
+        })
+    }
+}
+
+/// The table name a log is registered under.
+fn table_name(index: usize) -> String {
+    format!("log_{index}")
+}
+
+async fn run(request: &MeasureRequest<'_>) -> Result<Vec<MeasureOutput>, Vec<Diagnostic>> {
+    let ctx = SessionContext::new();
+    let mut problems = Vec::new();
+    let mut tables = Vec::new();
+    for (index, source) in request.sources.iter().enumerate() {
+        if !request.plans.iter().any(|p| p.record == source.record) {
+            tables.push(None);
+            continue;
+        }
+        let name = table_name(index);
+        match register(&ctx, &name, source, request).await {
+            Ok(()) => tables.push(Some(name)),
+            Err(mut d) => {
+                problems.append(&mut d);
+                tables.push(None);
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut outputs = Vec::with_capacity(request.plans.len());
+    for plan in request.plans {
+        let Some(index) = request.sources.iter().position(|s| s.record == plan.record) else {
+            problems.push(Diagnostic::error(Code::LogSchema, format!("no log holds `{}` rows", plan.record)));
+            continue;
+        };
+        let Some(table) = &tables[index] else { continue };
+        let source = &request.sources[index];
+        match query::measure(&ctx, table, plan, request.as_of).await {
+            Ok(rows) => outputs.push(fold::output(plan, rows)),
+            Err(e) => problems.push(read_error(source, &plan.measure, &e)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(outputs)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Registers a log as a listing table and checks its schema.
+async fn register(
+    ctx: &SessionContext,
+    name: &str,
+    source: &LogSource,
+    request: &MeasureRequest<'_>,
+) -> Result<(), Vec<Diagnostic>> {
+    let format: Arc<dyn FileFormat> = match source.format {
+        LogFormat::Parquet => Arc::new(ParquetFormat::default()),
+        LogFormat::Csv => Arc::new(CsvFormat::default().with_has_header(true)),
+        LogFormat::Ndjson => Arc::new(JsonFormat::default()),
+    };
+    let extension = source
+        .files
+        .first()
+        .and_then(|f| f.path.extension())
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let record = request.record(&source.record);
+    let partitions = source
+        .partitions
+        .iter()
+        .map(|p| (p.clone(), schema::partition_type(record.and_then(|r| r.columns.iter().find(|c| &c.name == p)))))
+        .collect();
+    let options = ListingOptions::new(format).with_file_extension(extension).with_table_partition_cols(partitions);
+    let url = table_url(source);
+    ctx.register_listing_table(name, &url, options, None, None).await.map_err(|e| vec![read_error(source, "", &e)])?;
+    let table = ctx.table(name).await.map_err(|e| vec![read_error(source, "", &e)])?;
+    match record {
+        Some(record) => schema::check(source, record, table.schema().as_arrow()),
+        None => Ok(()),
+    }
+}
+
+/// The location DataFusion lists: the file, the folder, or the glob in it.
+fn table_url(source: &LogSource) -> String {
+    let table = source.table.to_string_lossy();
+    match (&source.glob, source.is_folder) {
+        (Some(glob), _) => format!("{}/{glob}", table.trim_end_matches('/')),
+        (None, true) => format!("{}/", table.trim_end_matches('/')),
+        (None, false) => table.into_owned(),
+    }
+}
+
+/// E0361 for a log that could not be read or queried.
+fn read_error(source: &LogSource, measure: &str, e: &datafusion::error::DataFusionError) -> Diagnostic {
+    let what = if measure.is_empty() { String::new() } else { format!(" for measure `{measure}`") };
+    let reason = e.to_string();
+    let reason = reason.trim().to_string();
+    Diagnostic::error(Code::LogRead, format!("cannot read log `{}`{what}: {reason}", source.location))
+        .note(format!("files: {}", source.files_shown()))
+        .help(format!(
+            "check that the files are {} ({} files under `{}`)",
+            match source.format {
+                LogFormat::Parquet => "Parquet",
+                LogFormat::Csv => "CSV with a header row",
+                LogFormat::Ndjson => "one JSON object per line",
+            },
+            source.files.len(),
+            source.location
+        ))
+}

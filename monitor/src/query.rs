@@ -1,0 +1,286 @@
+//! One DataFusion query per measure: the log's rows filtered by the join
+//! column being recorded, the window and the filters, then aggregated by
+//! the key column (and by group, bin or period where the metric needs
+//! them) into a few counts per entity. Names from the policy become column
+//! references (`ident`), values literals: nothing is spliced into SQL.
+
+use aims_lang::measure::{CmpOp, Filter, Literal, MeasurePlan, MetricKind};
+use aims_lang::Date;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::common::ScalarValue;
+use datafusion::error::Result;
+use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::{cast, col, ident, lit, when, Expr, ExprFunctionExt};
+use datafusion::prelude::SessionContext;
+
+/// The counts of one entity (and group, bin or period) the query returns.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Group {
+    /// The entity's key.
+    pub key: String,
+    /// The group's value, or the bin (`psi`).
+    pub group: Option<String>,
+    /// `psi`: a count of the period before the window.
+    pub previous: bool,
+    /// Rows counted.
+    pub rows: i64,
+    /// Rows the metric counts as hits: selected, erroneous.
+    pub hits: i64,
+    /// Rows where the metric's columns are recorded.
+    pub recorded: i64,
+    /// A mean, or a value next to a percentile's rank.
+    pub value: Option<f64>,
+    /// `percentile`: the value's position among the entity's recorded
+    /// values, from 0, and how many there are.
+    pub position: Option<(i64, i64)>,
+}
+
+/// Days since 1970-01-01, as Arrow dates count.
+fn date_lit(date: Date) -> Expr {
+    lit(ScalarValue::Date32(Some(date.days_since(Date::UNIX_EPOCH) as i32)))
+}
+
+fn day(column: &str) -> Expr {
+    cast(ident(column), DataType::Date32)
+}
+
+/// 1 where `condition` holds, else 0 (unknown included).
+fn flag(condition: Expr) -> Expr {
+    when(condition, lit(1i64)).otherwise(lit(0i64)).unwrap_or_else(|_| lit(0i64))
+}
+
+/// A column compared with a literal, as the literal's type reads it.
+fn typed(column: &str, value: &Literal) -> (Expr, Expr) {
+    match value {
+        Literal::Bool(b) => (ident(column), lit(*b)),
+        Literal::Int(n) => (cast(ident(column), DataType::Float64), lit(*n as f64)),
+        Literal::Number(n) => (cast(ident(column), DataType::Float64), lit(decimal_f64(*n))),
+        Literal::Text(t) => (cast(ident(column), DataType::Utf8), lit(t.clone())),
+        Literal::Date(d) => (day(column), date_lit(*d)),
+    }
+}
+
+fn decimal_f64(n: aims_lang::measure::Decimal) -> f64 {
+    rust_decimal::prelude::ToPrimitive::to_f64(&n).unwrap_or(f64::NAN)
+}
+
+fn filter(f: &Filter) -> Expr {
+    match f {
+        Filter::Compare { column, op, value } => {
+            let (left, right) = typed(column, value);
+            match op {
+                CmpOp::Eq => left.eq(right),
+                CmpOp::Ne => left.not_eq(right),
+                CmpOp::Lt => left.lt(right),
+                CmpOp::Le => left.lt_eq(right),
+                CmpOp::Gt => left.gt(right),
+                CmpOp::Ge => left.gt_eq(right),
+            }
+        }
+        Filter::OneOf { column, values, negated } => {
+            let Some(first) = values.first() else { return lit(*negated) };
+            let (left, _) = typed(column, first);
+            let list = values.iter().map(|v| typed(column, v).1).collect();
+            left.in_list(list, *negated)
+        }
+        Filter::Flag { column, value: true } => ident(column).is_true(),
+        Filter::Flag { column, value: false } => ident(column).is_false(),
+        Filter::Recorded { column, some: true } => ident(column).is_not_null(),
+        Filter::Recorded { column, some: false } => ident(column).is_null(),
+    }
+}
+
+/// `psi`'s bin of a numeric value: "0" below the first edge, "1" up to
+/// the second, and so on.
+fn bin(column: &str, edges: &[aims_lang::measure::Decimal]) -> Expr {
+    let value = cast(ident(column), DataType::Float64);
+    let mut cases = edges.iter().enumerate();
+    let Some((_, first)) = cases.next() else { return cast(ident(column), DataType::Utf8) };
+    let mut builder = when(value.clone().lt(lit(decimal_f64(*first))), lit("0"));
+    for (i, edge) in cases {
+        builder = builder.when(value.clone().lt(lit(decimal_f64(*edge))), lit(i.to_string()));
+    }
+    builder.otherwise(lit(edges.len().to_string())).unwrap_or_else(|_| lit("0"))
+}
+
+/// Runs a plan over the table `table` as of `as_of`.
+pub(crate) async fn measure(ctx: &SessionContext, table: &str, plan: &MeasurePlan, as_of: Date) -> Result<Vec<Group>> {
+    let column = |i: usize| ident(plan.columns.get(i).map_or("", String::as_str));
+    let mut predicate = ident(&plan.key_column).is_not_null();
+    let mut window_start = None;
+    if let Some(w) = &plan.window {
+        let (first, last) = w.days(as_of);
+        let from = if plan.metric == MetricKind::Psi { w.previous_days(as_of).0 } else { first };
+        predicate = predicate.and(day(&w.column).between(date_lit(from), date_lit(last)));
+        window_start = Some((w.column.clone(), first));
+    }
+    for f in &plan.filters {
+        predicate = predicate.and(filter(f));
+    }
+    let key = cast(ident(&plan.key_column), DataType::Utf8).alias("k");
+    let rows = count(lit(1i64)).alias("rows");
+    let mut group_by = vec![key];
+    let group = |i: usize| cast(column(i), DataType::Utf8).alias("g");
+    let (aggregates, extra_filter): (Vec<Expr>, Option<Expr>) = match plan.metric {
+        MetricKind::Count => (vec![rows], None),
+        MetricKind::Rate => {
+            let o = column(0);
+            (vec![rows, sum(flag(o.clone().is_true())).alias("hits"), count(o).alias("recorded")], None)
+        }
+        MetricKind::Percentile => return percentile(ctx, table, plan, predicate).await,
+        MetricKind::Mean => {
+            let x = cast(column(0), DataType::Float64);
+            (vec![rows, avg(x.clone()).alias("value"), count(x).alias("recorded")], None)
+        }
+        MetricKind::ParityDifference | MetricKind::ImpactRatio => {
+            let o = column(0);
+            group_by.push(group(1));
+            let aggregates = vec![rows, sum(flag(o.clone().is_true())).alias("hits"), count(o).alias("recorded")];
+            (aggregates, Some(column(1).is_not_null()))
+        }
+        MetricKind::OpportunityDifference => {
+            let (o, label) = (column(0), column(1));
+            group_by.push(group(2));
+            // Two spellings of "the label is true": DataFusion 55's common
+            // subexpression elimination mistakes the nullability of a shared
+            // `IS TRUE` and refuses the plan.
+            let aggregates = vec![
+                rows,
+                sum(flag(label.clone().is_true().and(o.clone().is_true()))).alias("hits"),
+                sum(flag(label.eq(lit(true)).and(o.is_not_null()))).alias("recorded"),
+            ];
+            (aggregates, Some(column(2).is_not_null()))
+        }
+        MetricKind::ErrorRate | MetricKind::ErrorRateDifference => {
+            let (p, l) = (column(0), column(1));
+            let both = p.clone().is_not_null().and(l.clone().is_not_null());
+            let aggregates = vec![rows, sum(flag(p.not_eq(l))).alias("hits"), sum(flag(both)).alias("recorded")];
+            if plan.metric == MetricKind::ErrorRateDifference {
+                group_by.push(group(2));
+                (aggregates, Some(column(2).is_not_null()))
+            } else {
+                (aggregates, None)
+            }
+        }
+        MetricKind::Psi => {
+            group_by.push(bin(plan.columns.first().map_or("", String::as_str), &plan.edges).alias("g"));
+            if let Some((date, first)) = &window_start {
+                group_by.push(day(date).lt(date_lit(*first)).alias("p"));
+            }
+            (vec![rows], Some(column(0).is_not_null()))
+        }
+    };
+    if let Some(extra) = extra_filter {
+        predicate = predicate.and(extra);
+    }
+    let batches = ctx.table(table).await?.filter(predicate)?.aggregate(group_by, aggregates)?.collect().await?;
+    let mut out = Vec::new();
+    for batch in batches {
+        let schema = batch.schema();
+        let cast_to = |name: &str, to: &DataType| -> Result<Option<std::sync::Arc<dyn Array>>> {
+            match schema.index_of(name) {
+                Ok(i) => Ok(Some(datafusion::arrow::compute::cast(batch.column(i), to)?)),
+                Err(_) => Ok(None),
+            }
+        };
+        let keys = cast_to("k", &DataType::Utf8)?;
+        let groups = cast_to("g", &DataType::Utf8)?;
+        let periods = cast_to("p", &DataType::Boolean)?;
+        let counts: Vec<Option<std::sync::Arc<dyn Array>>> =
+            ["rows", "hits", "recorded"].iter().map(|n| cast_to(n, &DataType::Int64)).collect::<Result<_>>()?;
+        let values = cast_to("value", &DataType::Float64)?;
+        let Some(keys) = keys else { continue };
+        let keys = keys.as_string::<i32>();
+        let int = |a: &Option<std::sync::Arc<dyn Array>>, i: usize| {
+            a.as_ref().map_or(0, |a| {
+                let a = a.as_primitive::<Int64Type>();
+                if a.is_null(i) {
+                    0
+                } else {
+                    a.value(i)
+                }
+            })
+        };
+        for i in 0..batch.num_rows() {
+            if keys.is_null(i) {
+                continue;
+            }
+            out.push(Group {
+                key: keys.value(i).to_string(),
+                group: groups.as_ref().and_then(|g| {
+                    let g = g.as_string::<i32>();
+                    (!g.is_null(i)).then(|| g.value(i).to_string())
+                }),
+                previous: periods.as_ref().is_some_and(|p| {
+                    let p = p.as_boolean();
+                    !p.is_null(i) && p.value(i)
+                }),
+                rows: int(&counts[0], i),
+                hits: int(&counts[1], i),
+                recorded: int(&counts[2], i),
+                value: values.as_ref().and_then(|v| {
+                    let v = v.as_primitive::<Float64Type>();
+                    (!v.is_null(i)).then(|| v.value(i))
+                }),
+                position: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `percentile`: for each entity, the recorded values next to the rank
+/// `p / 100 × (n − 1)` (numbered by two row numbers, ascending and
+/// descending, which also give n), so that the interpolation between them
+/// is done in exact decimals ([`crate::fold`]). DataFusion's own
+/// `percentile_cont` rounds the fraction between ranks to six places.
+async fn percentile(ctx: &SessionContext, table: &str, plan: &MeasurePlan, predicate: Expr) -> Result<Vec<Group>> {
+    let column = plan.columns.first().map_or("", String::as_str);
+    let x = cast(ident(column), DataType::Float64);
+    let key = cast(ident(&plan.key_column), DataType::Utf8);
+    let up = row_number().partition_by(vec![key.clone()]).order_by(vec![x.clone().sort(true, false)]).build()?;
+    let down = row_number().partition_by(vec![key.clone()]).order_by(vec![x.clone().sort(false, false)]).build()?;
+    let numbered = ctx.table(table).await?.filter(predicate.and(ident(column).is_not_null()))?.select(vec![
+        key.alias("k"),
+        x.alias("x"),
+        up.alias("up"),
+        down.alias("down"),
+    ])?;
+    // A superset of the two positions next to the rank, whatever the
+    // float rounding of the rank: the fold picks the exact ones.
+    let n = cast(col("up"), DataType::Float64) + cast(col("down"), DataType::Float64) - lit(1.0);
+    let p = plan.rank.map_or(0.5, |r| decimal_f64(r) / 100.0);
+    let rank = lit(p) * (n - lit(1.0));
+    let position = cast(col("up"), DataType::Float64) - lit(1.0);
+    let near = position.clone().gt(rank.clone() - lit(1.0)).and(position.lt(rank + lit(1.0)));
+    let batches = numbered.filter(near)?.collect().await?;
+    let mut out = Vec::new();
+    for batch in batches {
+        let column = |name: &str, to: &DataType| -> Result<std::sync::Arc<dyn Array>> {
+            let i = batch.schema().index_of(name)?;
+            Ok(datafusion::arrow::compute::cast(batch.column(i), to)?)
+        };
+        let keys = column("k", &DataType::Utf8)?;
+        let values = column("x", &DataType::Float64)?;
+        let ups = column("up", &DataType::Int64)?;
+        let downs = column("down", &DataType::Int64)?;
+        let (keys, values) = (keys.as_string::<i32>(), values.as_primitive::<Float64Type>());
+        let (ups, downs) = (ups.as_primitive::<Int64Type>(), downs.as_primitive::<Int64Type>());
+        for i in 0..batch.num_rows() {
+            let n = ups.value(i) + downs.value(i) - 1;
+            out.push(Group {
+                key: keys.value(i).to_string(),
+                group: None,
+                previous: false,
+                rows: n,
+                hits: 0,
+                recorded: n,
+                value: Some(values.value(i)),
+                position: Some((ups.value(i) - 1, n)),
+            });
+        }
+    }
+    Ok(out)
+}
