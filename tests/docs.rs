@@ -363,13 +363,37 @@ const BUILTINS_END: &str = "<!-- builtins: end -->";
 /// in `lang/src/builtins.rs`; `AIMS_BLESS=1` rewrites it.
 #[test]
 fn the_builtins_section_is_generated_from_the_table() {
+    generated_section(
+        "docs/language.md",
+        BUILTINS_START,
+        BUILTINS_END,
+        &aims_lang::ir::builtins::markdown(),
+        "lang/src/builtins.rs",
+    );
+}
+
+/// The metrics section of `docs/monitoring.md` is generated from the table
+/// in `lang/src/measure/metrics.rs`; `AIMS_BLESS=1` rewrites it.
+#[test]
+fn the_metrics_section_is_generated_from_the_table() {
+    generated_section(
+        "docs/monitoring.md",
+        "<!-- metrics: generated from lang/src/measure/metrics.rs -->",
+        "<!-- metrics: end -->",
+        &aims_lang::measure::metrics::markdown(),
+        "lang/src/measure/metrics.rs",
+    );
+}
+
+/// Checks (or, with `AIMS_BLESS=1`, rewrites) the part of `doc` between
+/// two markers against what a table generates.
+fn generated_section(doc: &str, start_marker: &str, end_marker: &str, generated: &str, table: &str) {
     let bless = std::env::var_os("AIMS_BLESS").is_some_and(|v| v == "1");
-    let path = root().join("docs/language.md");
+    let path = root().join(doc);
     let text = std::fs::read_to_string(&path).expect("readable doc");
-    let start = text.find(BUILTINS_START).expect("the builtins section's start marker") + BUILTINS_START.len();
-    let end = start + text[start..].find(BUILTINS_END).expect("the builtins section's end marker");
+    let start = text.find(start_marker).expect("the section's start marker") + start_marker.len();
+    let end = start + text[start..].find(end_marker).expect("the section's end marker");
     let shown = text[start..end].trim_matches('\n');
-    let generated = aims_lang::ir::builtins::markdown();
     let generated = generated.trim_matches('\n');
     if shown == generated {
         return;
@@ -382,7 +406,7 @@ fn the_builtins_section_is_generated_from_the_table() {
     let (shown, generated): (Vec<String>, Vec<String>) =
         (shown.lines().map(String::from).collect(), generated.lines().map(String::from).collect());
     panic!(
-        "docs/language.md: the builtins section is not what lang/src/builtins.rs generates (- doc, + table):\n{}\n\nRun `AIMS_BLESS=1 cargo test --test docs` to rewrite it, then review `git diff`.",
+        "{doc}: the generated section is not what {table} generates (- doc, + table):\n{}\n\nRun `AIMS_BLESS=1 cargo test --test docs` to rewrite it, then review `git diff`.",
         diff(&shown, &generated)
     );
 }

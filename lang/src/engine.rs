@@ -172,6 +172,8 @@ pub struct Engine {
     facts_for: Option<Schema>,
     /// The logs measures read.
     logs: Vec<crate::measure::LogSource>,
+    /// Why some `[[logs]]` tables name no files (reported when measuring).
+    log_problems: Vec<Diagnostic>,
     /// What the measured fields were last computed from (date, plans,
     /// files), and how many facts got a value then.
     measured: Option<u64>,
@@ -236,7 +238,7 @@ impl Engine {
 
     /// Builds an engine from files already read, in a given database.
     pub(crate) fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
-        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, logs, .. } = files;
+        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, logs, log_problems, .. } = files;
         let ws = new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let compiled = db::compiled(&db, ws);
         let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
@@ -281,6 +283,7 @@ impl Engine {
             prewarmed: Default::default(),
             facts_for,
             logs,
+            log_problems,
             measured: None,
             measured_values: 0,
             runner: None,
@@ -323,6 +326,7 @@ impl Engine {
             as_of: None,
             limits: Default::default(),
             logs: Vec::new(),
+            log_problems: Vec::new(),
         };
         Engine::from_project_with(files, db)
     }
@@ -800,6 +804,7 @@ impl Engine {
             prewarmed: Default::default(),
             facts_for: self.facts_for.clone(),
             logs: self.logs.clone(),
+            log_problems: self.log_problems.clone(),
             measured: self.measured,
             measured_values: self.measured_values,
             runner: self.runner.clone(),

@@ -249,6 +249,9 @@ pub struct ProjectFiles {
     pub limits: Limits,
     /// The logs that measures read (`[[logs]]` in `aims.toml`).
     pub logs: Vec<crate::measure::LogSource>,
+    /// Why `[[logs]]` tables could not be resolved to files (a missing
+    /// folder, a link out of the project): reported when measuring.
+    pub log_problems: Vec<Diagnostic>,
 }
 
 /// Reads a project: a folder (with or without `aims.toml`) or one `.aims` file.
@@ -326,7 +329,9 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
         for section in &manifest.logs {
             match crate::measure::logs::resolve(section, &root, &canonical_root, &place) {
                 Ok(log) => files.logs.push(log),
-                Err(d) => diags.push(d),
+                // A log is read when measures are computed: its problems
+                // are reported then, not as the project loads.
+                Err(d) => files.log_problems.push(*d),
             }
         }
         if let Some(value) = &manifest.project.as_of {

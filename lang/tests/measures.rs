@@ -247,7 +247,7 @@ fn a_fact_file_cannot_give_a_measured_field() {
     let dir = project("given", GAP);
     std::fs::write(dir.join("systems.json"), r#"{"AISystem": [{"id": "m1", "name": "One", "approval_gap": "5%"}]}"#)
         .expect("facts");
-    let failure = load(&dir).err().expect("refused");
+    let failure = load(&dir).expect_err("refused");
     assert_eq!(failure.diagnostics[0].code, Code::FactUnknownField);
     assert_eq!(failure.diagnostics[0].message, "the fact `m1` of `AISystem` gives `approval_gap`, which is measured");
 }
@@ -258,7 +258,7 @@ fn a_measure_without_a_log_for_its_rows_is_an_error_when_measured() {
     std::fs::write(dir.join("aims.toml"), "[[facts]]\npath = \"systems.json\"\n").expect("aims.toml");
     let mut engine = loaded(&dir);
     let runner = StandIn { values: vec![], runs: RefCell::new(Vec::new()) };
-    let errors = engine.measure(&runner, date("2026-11-01")).err().expect("refused");
+    let errors = engine.measure(&runner, date("2026-11-01")).expect_err("refused");
     assert_eq!(errors[0].code, Code::LogSchema);
     assert_eq!(errors[0].message, "measure `approval_gap` reads `Decision` rows, and no log holds them");
     assert!(runner.runs.borrow().is_empty());

@@ -1,6 +1,6 @@
 //! A query's counts per entity folded into the metric's value: ratios of
 //! counts in exact decimals, spreads between groups, the population
-//! stability index. A value that the rows cannot give (no group to compare
+//! stability index; every value rounded to six decimal places at the end. A value that the rows cannot give (no group to compare
 //! with, nothing recorded) is a reason, never a number.
 
 use std::collections::BTreeMap;
@@ -74,6 +74,10 @@ fn value(plan: &MeasurePlan, groups: &[Group]) -> MeasureValue {
         | MetricKind::ErrorRateDifference => between_groups(plan, groups),
         MetricKind::Psi => psi(plan, groups),
     };
+    // Six decimal places, as reports show computed values: a gap of
+    // 15.230091%, not 28 digits of a division.
+    let value =
+        value.map(|v| v.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize());
     MeasureValue { value, rows: rows.max(0) as u64 }
 }
 
@@ -196,7 +200,7 @@ mod tests {
         assert_eq!(value(&parity, &groups).value, Ok(dec("0.1")), "60% − 50%");
         assert_eq!(value(&parity, &groups).rows, 20);
         let ratio = plan(MetricKind::ImpactRatio, &["approved", "group"]);
-        assert_eq!(value(&ratio, &groups).value, Ok(dec("0.5") / dec("0.6")));
+        assert_eq!(value(&ratio, &groups).value, Ok(dec("0.833333")), "50% / 60%, six places");
         assert_eq!(
             value(&parity, &groups[..1]).value,
             Err("fewer than two groups of `group` have a recorded `approved`".into())

@@ -14,6 +14,7 @@
 
 mod fold;
 mod query;
+pub mod sample;
 pub mod schema;
 
 use std::sync::Arc;

@@ -10,8 +10,10 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
+use datafusion::functions_aggregate::count::count_udaf;
 use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
 use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{cast, col, ident, lit, when, Expr, ExprFunctionExt};
 use datafusion::prelude::SessionContext;
 
@@ -232,8 +234,8 @@ pub(crate) async fn measure(ctx: &SessionContext, table: &str, plan: &MeasurePla
 }
 
 /// `percentile`: for each entity, the recorded values next to the rank
-/// `p / 100 × (n − 1)` (numbered by two row numbers, ascending and
-/// descending, which also give n), so that the interpolation between them
+/// `p / 100 × (n − 1)` (numbered by a row number in ascending order, n by
+/// a count over the entity's rows), so that the interpolation between them
 /// is done in exact decimals ([`crate::fold`]). DataFusion's own
 /// `percentile_cont` rounds the fraction between ranks to six places.
 async fn percentile(ctx: &SessionContext, table: &str, plan: &MeasurePlan, predicate: Expr) -> Result<Vec<Group>> {
@@ -241,16 +243,18 @@ async fn percentile(ctx: &SessionContext, table: &str, plan: &MeasurePlan, predi
     let x = cast(ident(column), DataType::Float64);
     let key = cast(ident(&plan.key_column), DataType::Utf8);
     let up = row_number().partition_by(vec![key.clone()]).order_by(vec![x.clone().sort(true, false)]).build()?;
-    let down = row_number().partition_by(vec![key.clone()]).order_by(vec![x.clone().sort(false, false)]).build()?;
+    // The entity's count of values, as a window over its rows.
+    let count_all = Expr::WindowFunction(Box::new(WindowFunction::new(count_udaf(), vec![lit(1i64)])));
+    let n = count_all.partition_by(vec![key.clone()]).build()?;
     let numbered = ctx.table(table).await?.filter(predicate.and(ident(column).is_not_null()))?.select(vec![
         key.alias("k"),
         x.alias("x"),
         up.alias("up"),
-        down.alias("down"),
+        n.alias("n"),
     ])?;
     // A superset of the two positions next to the rank, whatever the
     // float rounding of the rank: the fold picks the exact ones.
-    let n = cast(col("up"), DataType::Float64) + cast(col("down"), DataType::Float64) - lit(1.0);
+    let n = cast(col("n"), DataType::Float64);
     let p = plan.rank.map_or(0.5, |r| decimal_f64(r) / 100.0);
     let rank = lit(p) * (n - lit(1.0));
     let position = cast(col("up"), DataType::Float64) - lit(1.0);
@@ -265,11 +269,11 @@ async fn percentile(ctx: &SessionContext, table: &str, plan: &MeasurePlan, predi
         let keys = column("k", &DataType::Utf8)?;
         let values = column("x", &DataType::Float64)?;
         let ups = column("up", &DataType::Int64)?;
-        let downs = column("down", &DataType::Int64)?;
+        let counts = column("n", &DataType::Int64)?;
         let (keys, values) = (keys.as_string::<i32>(), values.as_primitive::<Float64Type>());
-        let (ups, downs) = (ups.as_primitive::<Int64Type>(), downs.as_primitive::<Int64Type>());
+        let (ups, counts) = (ups.as_primitive::<Int64Type>(), counts.as_primitive::<Int64Type>());
         for i in 0..batch.num_rows() {
-            let n = ups.value(i) + downs.value(i) - 1;
+            let n = counts.value(i);
             out.push(Group {
                 key: keys.value(i).to_string(),
                 group: None,

@@ -39,7 +39,7 @@ const ROWS: &[(&str, &str, bool, bool, &str, &str, i64)] = &[
     ("m1", "2026-10-12", true, true, "a", "branch", 10),
     // m2: one group only, nothing before the window.
     ("m2", "2026-10-20", true, true, "a", "web", 100),
-    ("m2", "2026-10-21", true, false, "a", "web", 200),
+    ("m2", "2026-10-21", true, false, "a", "web", 100),
     ("m2", "2026-10-22", false, true, "a", "web", 300),
 ];
 
@@ -179,11 +179,11 @@ fn every_metric_gives_the_value_worked_out_by_hand() {
     assert_eq!(find(&all, "latency_mean", "m1"), &Value::Number(dec("450")));
     assert_eq!(find(&all, "latency_p95", "m1"), &Value::Number(dec("765")), "700 + 0.65 × 100 at rank 6.65");
     assert_eq!(find(&all, "parity", "m1"), &Value::Percent(dec("0.5")), "75% − 25%");
-    assert_eq!(find(&all, "impact", "m1"), &Value::Number(dec("0.25") / dec("0.75")));
+    assert_eq!(find(&all, "impact", "m1"), &Value::Number(dec("0.333333")), "25% / 75%, six places");
     assert_eq!(
         find(&all, "opportunity", "m1"),
-        &Value::Percent(dec("2") / dec("3") - dec("0.5")),
-        "repaid: a approved 2 of 3, b 1 of 2"
+        &Value::Percent(dec("0.166667")),
+        "repaid: a approved 2 of 3, b 1 of 2: 2/3 − 1/2, six places"
     );
     assert_eq!(find(&all, "errors", "m1"), &Value::Percent(dec("0.375")), "rows 3, 4, 6 of 8");
     assert_eq!(find(&all, "errors_gap", "m1"), &Value::Percent(dec("0.25")), "a 2 of 4, b 1 of 4");
@@ -193,7 +193,10 @@ fn every_metric_gives_the_value_worked_out_by_hand() {
     assert_eq!(find(&all, "latency_drift", "m1"), &Value::Number(dec("7.252695")));
 
     assert_eq!(find(&all, "volume", "m2"), &Value::Int(3));
-    assert_eq!(find(&all, "approval", "m2"), &Value::Percent(dec("2") / dec("3")));
+    assert_eq!(find(&all, "approval", "m2"), &Value::Percent(dec("0.666667")));
+    // Tied values: sorted 100, 100, 300; rank 0.95 × 2 = 1.9: 100 + 0.9 × 200.
+    assert_eq!(find(&all, "latency_p95", "m2"), &Value::Number(dec("280")));
+    assert_eq!(find(&all, "latency_mean", "m2"), &Value::Number(dec("166.666667")));
     assert_eq!(
         why(find(&all, "parity", "m2")),
         "fewer than two groups of `group` have a recorded `approved` (3 rows of `m2` from 2026-10-02 to 2026-11-01 in logs)"

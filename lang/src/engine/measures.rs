@@ -48,6 +48,11 @@ impl Engine {
         }
         let defs: Vec<&MeasureDef> = program.measures.iter().filter(|m| m.plan.is_some()).collect();
         let plans: Vec<MeasurePlan> = defs.iter().filter_map(|m| m.plan.clone()).collect();
+        // A `[[logs]]` table that names no files (a missing folder, a link
+        // out of the project) is reported now, when it would be read.
+        if !plans.is_empty() && !self.log_problems.is_empty() {
+            return Err(self.log_problems.clone());
+        }
         let mut problems = Vec::new();
         for plan in &plans {
             if !self.logs.iter().any(|l| l.record == plan.record) {

@@ -151,6 +151,17 @@ pub(crate) fn resolve(
     root: &Path,
     canonical_root: &Path,
     at: &ManifestPlace,
+) -> Result<LogSource, Box<Diagnostic>> {
+    resolved(section, root, canonical_root, at).map_err(Box::new)
+}
+
+// The error is boxed once, by `resolve`, not at each of its many returns.
+#[allow(clippy::result_large_err)]
+fn resolved(
+    section: &LogSection,
+    root: &Path,
+    canonical_root: &Path,
+    at: &ManifestPlace,
 ) -> Result<LogSource, Diagnostic> {
     let written = section.path.trim();
     let format = match section.format.as_deref() {
@@ -282,6 +293,7 @@ pub(crate) fn resolve(
 
 /// The Hive-style partition columns of a folder's files: every file must
 /// sit under the same `key=value` folders.
+#[allow(clippy::result_large_err)] // boxed by `resolve`
 fn partitions_of(
     table: &Path,
     files: &[LogFile],
@@ -353,7 +365,7 @@ mod tests {
         (FileId(0), "[[logs]]\nrecord = \"Decision\"\npath = \"logs\"\n")
     }
 
-    fn resolved(dir: &Path, path: &str, format: Option<&str>) -> Result<LogSource, Diagnostic> {
+    fn resolved(dir: &Path, path: &str, format: Option<&str>) -> Result<LogSource, Box<Diagnostic>> {
         let (file, text) = place();
         let section = LogSection { record: "Decision".into(), path: path.into(), format: format.map(String::from) };
         let root = dir.canonicalize().unwrap();
