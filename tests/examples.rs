@@ -252,3 +252,48 @@ fn identities_in_the_inventory_do_not_move_when_rows_are_inserted() {
     assert!(cases.iter().all(|c| cases_after.contains(c)), "JUnit test cases moved");
     assert_eq!(cases_after.len(), cases.len() + 4, "one more use case in each of three rules, one more review");
 }
+
+/// `examples/lending-monitoring` copied into a fresh folder, its decisions
+/// log written there by the example's generator (1,200,000 rows, fixed seed).
+fn lending_monitoring() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lending-monitoring");
+    let _ = std::fs::remove_dir_all(&dir);
+    let from = common::root().join("examples/lending-monitoring");
+    for sub in ["", "facts", "policy"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("folder");
+        for entry in std::fs::read_dir(from.join(sub)).expect("read").flatten() {
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), dir.join(sub).join(entry.file_name())).expect("copy");
+            }
+        }
+    }
+    let months = aims_monitor::sample::write_lending_log(&dir.join("logs/decisions"), 1_200_000).expect("the log");
+    assert_eq!(months.iter().map(|(_, n)| n).sum::<usize>(), 1_200_000);
+    dir
+}
+
+#[test]
+fn the_monitoring_example_finds_what_its_decisions_log_shows() {
+    let dir = lending_monitoring();
+    let out = aims(&["check", dir.to_str().expect("a path"), "--as-of", "2026-11-01"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    // Every finding rests on a measured number or on a system with no rows.
+    for expected in [
+        "credit-scoring-v3: the credit policy accepts at most 10 points",
+        "fraud-screen-v1: the service level of the online application is 800 ms",
+        "credit-limit-v2: a population stability index of 0.25 or more",
+        "collections-prio-v1: no evidence: not measured: no `Decision` row of `collections-prio-v1` from 2026-10-02 to 2026-11-01 in logs/decisions",
+    ] {
+        assert!(report.contains(expected), "{expected}\n{report}");
+    }
+    insta::assert_snapshot!("report_lending_monitoring", report);
+
+    // The README shows this report: the block after its marker is it.
+    let readme = std::fs::read_to_string(common::root().join("examples/lending-monitoring/README.md")).expect("README");
+    let marker = "<!-- not output: the report of a copy with its log written, checked by tests/examples.rs -->";
+    let block = readme.split(marker).nth(1).expect("the report's marker").split("```").nth(1).expect("a block");
+    let shown = block.trim_start_matches("text").trim_matches('\n');
+    assert_eq!(shown, report.trim_end_matches('\n'), "examples/lending-monitoring/README.md shows another report");
+}

@@ -238,7 +238,8 @@ impl Engine {
 
     /// Builds an engine from files already read, in a given database.
     pub(crate) fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
-        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, logs, log_problems, .. } = files;
+        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, logs, log_problems, .. } =
+            files;
         let ws = new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let compiled = db::compiled(&db, ws);
         let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =

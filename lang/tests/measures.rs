@@ -263,3 +263,18 @@ fn a_measure_without_a_log_for_its_rows_is_an_error_when_measured() {
     assert_eq!(errors[0].message, "measure `approval_gap` reads `Decision` rows, and no log holds them");
     assert!(runner.runs.borrow().is_empty());
 }
+
+#[test]
+fn a_log_that_names_no_files_is_reported_when_measuring_not_when_loading() {
+    let dir = project("missing_log", GAP);
+    std::fs::remove_dir_all(dir.join("logs")).expect("removed");
+    // The project loads: its policy and facts are sound, and a rule that
+    // reads no measure is evaluated as usual.
+    let mut engine = loaded(&dir);
+    let runner = StandIn { values: vec![], runs: RefCell::new(Vec::new()) };
+    let errors = engine.measure(&runner, date("2026-11-01")).expect_err("refused");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].code, Code::Io);
+    assert_eq!(errors[0].message, "log `logs` named in aims.toml does not exist");
+    assert!(runner.runs.borrow().is_empty(), "nothing is run on a log that names no files");
+}

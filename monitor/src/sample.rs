@@ -141,7 +141,10 @@ fn batch(rows: &[Row]) -> Result<RecordBatch, datafusion::arrow::error::ArrowErr
 /// Writes `rows` decisions under `folder` (replacing what is there), one
 /// `month=YYYY-MM/decisions.parquet` per month; returns each month and its
 /// number of decisions.
-pub fn write_lending_log(folder: &std::path::Path, rows: usize) -> Result<Vec<(String, usize)>, Box<dyn std::error::Error>> {
+pub fn write_lending_log(
+    folder: &std::path::Path,
+    rows: usize,
+) -> Result<Vec<(String, usize)>, Box<dyn std::error::Error>> {
     let as_of = Date::parse(AS_OF).ok_or("as_of")?;
     let mut rng = Rng(42);
     let mut by_month: BTreeMap<String, Vec<Row>> = BTreeMap::new();

@@ -24,7 +24,8 @@ impl Engine {
     /// are returned (the engine then has no facts).
     pub fn open(files: ProjectFiles) -> (Engine, Vec<Diagnostic>) {
         let db = Database::default();
-        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, logs, log_problems, .. } = files;
+        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, logs, log_problems, .. } =
+            files;
         let ws = super::new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let mut engine = Engine {
             name,
