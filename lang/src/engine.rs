@@ -170,19 +170,8 @@ pub struct Engine {
     prewarmed: std::sync::Mutex<Option<salsa::Revision>>,
     /// The schema the loaded facts were loaded for; `None`: no facts yet.
     facts_for: Option<Schema>,
-    /// The logs measures read.
-    logs: Vec<crate::measure::LogSource>,
-    /// Why some `[[logs]]` tables name no files (reported when measuring).
-    log_problems: Vec<Diagnostic>,
-    /// What the measured fields were last computed from (date, plans,
-    /// files), and how many facts got a value then.
-    measured: Option<u64>,
-    measured_values: usize,
-    /// What computes measures when the date changes (none: measured
-    /// fields stay as they are, unknown until [`Engine::measure`]).
-    runner: Option<project::RunnerHandle>,
-    /// Why the last measuring failed (empty when it did not).
-    measure_errors: Vec<Diagnostic>,
+    /// The logs, the runner and what the measured fields were computed from.
+    measures: measures::MeasureState,
 }
 
 impl std::fmt::Debug for Engine {
@@ -227,7 +216,7 @@ impl Engine {
             .map_err(|(sources, diagnostics)| LoadFailure { sources, diagnostics })?;
         let mut engine = Engine::from_project_with(files, db)?;
         engine.set_eval_threads(options.eval_threads);
-        engine.runner = options.measure_runner.clone();
+        engine.measures.runner = options.measure_runner.clone();
         Ok(engine)
     }
 
@@ -283,12 +272,7 @@ impl Engine {
             ws,
             prewarmed: Default::default(),
             facts_for,
-            logs,
-            log_problems,
-            measured: None,
-            measured_values: 0,
-            runner: None,
-            measure_errors: Vec::new(),
+            measures: measures::MeasureState::new(logs, log_problems),
         })
     }
 
@@ -505,7 +489,7 @@ impl Engine {
                 self.fact_inputs = inputs;
                 let tables = tables_from(&mut self.db, &program, store);
                 self.ws.set_tables(&mut self.db).to(tables);
-                self.measured = None;
+                self.measures.stamp = None;
                 self.facts_for = Some(self.schema());
                 Ok(())
             }
@@ -804,12 +788,7 @@ impl Engine {
             ws,
             prewarmed: Default::default(),
             facts_for: self.facts_for.clone(),
-            logs: self.logs.clone(),
-            log_problems: self.log_problems.clone(),
-            measured: self.measured,
-            measured_values: self.measured_values,
-            runner: self.runner.clone(),
-            measure_errors: self.measure_errors.clone(),
+            measures: self.measures.clone(),
         }
     }
 

@@ -66,7 +66,7 @@ impl Engine {
             sources: self.sources.clone(),
             policy: self.policy.clone(),
             facts_for: self.facts_for.clone(),
-            measured: self.measured,
+            measured: self.measures.stamp,
         }
     }
 
@@ -100,7 +100,7 @@ impl Engine {
         }
         // The measured fields were restored with the rows: so is what they
         // were computed from, before the date (which may measure again).
-        self.measured = checkpoint.measured;
+        self.measures.stamp = checkpoint.measured;
         self.set_as_of(checkpoint.as_of);
         self.sources = checkpoint.sources.clone();
         self.policy = checkpoint.policy.clone();

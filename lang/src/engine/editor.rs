@@ -40,12 +40,7 @@ impl Engine {
             ws,
             prewarmed: Default::default(),
             facts_for: None,
-            logs,
-            log_problems,
-            measured: None,
-            measured_values: 0,
-            runner: None,
-            measure_errors: Vec::new(),
+            measures: super::measures::MeasureState::new(logs, log_problems),
         };
         let fact_errors = if engine.diagnostics().iter().any(Diagnostic::is_error) {
             Vec::new()
@@ -122,7 +117,7 @@ impl Engine {
                 self.data_quality = std::sync::Arc::new(std::mem::take(&mut store.quality));
                 let tables = tables_from(&mut self.db, &program, store);
                 self.ws.set_tables(&mut self.db).to(tables);
-                self.measured = None;
+                self.measures.stamp = None;
                 self.facts_for = Some(self.schema());
                 Ok(())
             }

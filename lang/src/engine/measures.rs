@@ -20,6 +20,32 @@ use crate::measure::{
 };
 use crate::time::Date;
 
+/// The engine's measuring: the logs, the runner, and what the measured
+/// fields were last computed from.
+#[derive(Clone, Debug, Default)]
+pub(super) struct MeasureState {
+    /// The logs measures read.
+    logs: Vec<LogSource>,
+    /// Why some `[[logs]]` tables name no files (reported when measuring).
+    log_problems: Vec<Diagnostic>,
+    /// A hash of what the measured fields were last computed from (date,
+    /// plans, files); `None`: not computed, or the facts were reloaded.
+    pub(super) stamp: Option<u64>,
+    /// How many facts got a value then.
+    values: usize,
+    /// What computes measures when the date is set (none: measured fields
+    /// stay unknown until [`Engine::measure`]).
+    pub(super) runner: Option<crate::project::RunnerHandle>,
+    /// Why the last measuring failed (empty when it did not).
+    errors: Vec<Diagnostic>,
+}
+
+impl MeasureState {
+    pub(super) fn new(logs: Vec<LogSource>, log_problems: Vec<Diagnostic>) -> MeasureState {
+        MeasureState { logs, log_problems, ..MeasureState::default() }
+    }
+}
+
 /// What [`Engine::measure`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Measured {
@@ -34,7 +60,7 @@ pub struct Measured {
 impl Engine {
     /// The logs of `aims.toml` that measures read.
     pub fn logs(&self) -> &[LogSource] {
-        &self.logs
+        &self.measures.logs
     }
 
     /// Computes every measure as of `as_of` with `runner` and writes the
@@ -50,12 +76,12 @@ impl Engine {
         let plans: Vec<MeasurePlan> = defs.iter().filter_map(|m| m.plan.clone()).collect();
         // A `[[logs]]` table that names no files (a missing folder, a link
         // out of the project) is reported now, when it would be read.
-        if !plans.is_empty() && !self.log_problems.is_empty() {
-            return Err(self.log_problems.clone());
+        if !plans.is_empty() && !self.measures.log_problems.is_empty() {
+            return Err(self.measures.log_problems.clone());
         }
         let mut problems = Vec::new();
         for plan in &plans {
-            if !self.logs.iter().any(|l| l.record == plan.record) {
+            if !self.measures.logs.iter().any(|l| l.record == plan.record) {
                 let def = defs.iter().find(|d| d.decl.name == plan.measure);
                 let mut d = Diagnostic::error(
                     Code::LogSchema,
@@ -77,22 +103,22 @@ impl Engine {
         let stamp = {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (as_of, &plans).hash(&mut h);
-            self.logs.iter().for_each(|l| l.fingerprint().hash(&mut h));
+            self.measures.logs.iter().for_each(|l| l.fingerprint().hash(&mut h));
             h.finish()
         };
         let mut measured = Measured { ran: false, measures: plans.len(), values: 0 };
-        if self.measured == Some(stamp) {
-            measured.values = self.measured_values;
+        if self.measures.stamp == Some(stamp) {
+            measured.values = self.measures.values;
             return Ok(measured);
         }
         let records = log_records(&program, &plans);
-        let request = MeasureRequest { as_of, sources: &self.logs, plans: &plans, records: &records };
+        let request = MeasureRequest { as_of, sources: &self.measures.logs, plans: &plans, records: &records };
         let outputs = runner.run(&request)?;
         for (def, (plan, output)) in defs.iter().zip(plans.iter().zip(&outputs)) {
             measured.values += self.fill(def, plan, output, as_of);
         }
-        self.measured = Some(stamp);
-        self.measured_values = measured.values;
+        self.measures.stamp = Some(stamp);
+        self.measures.values = measured.values;
         measured.ran = true;
         Ok(measured)
     }
@@ -100,24 +126,24 @@ impl Engine {
     /// Why the last measuring (when the date was set) failed; empty when
     /// it did not, or when no runner is set.
     pub fn measure_errors(&self) -> &[Diagnostic] {
-        &self.measure_errors
+        &self.measures.errors
     }
 
     /// Measures with the engine's runner, if it has one and the measured
     /// fields are stale. On failure every measured field is unknown
     /// evidence that says so (never a stale value), and the errors are kept.
     pub(super) fn remeasure(&mut self, as_of: Date) {
-        let Some(runner) = self.runner.clone() else { return };
+        let Some(runner) = self.measures.runner.clone() else { return };
         match self.measure(&*runner.0, as_of) {
-            Ok(_) => self.measure_errors.clear(),
+            Ok(_) => self.measures.errors.clear(),
             Err(errors) => {
                 let why = errors.first().map_or_else(String::new, |d| d.message.clone());
                 let program = self.program().clone();
                 for def in program.measures.iter().filter(|m| m.plan.is_some()) {
                     self.write_field(def, &|_| unmeasured(format!("the log could not be read: {why}")));
                 }
-                self.measured = None;
-                self.measure_errors = errors;
+                self.measures.stamp = None;
+                self.measures.errors = errors;
             }
         }
     }
@@ -126,7 +152,7 @@ impl Engine {
     /// window (for a finding's trace).
     pub fn measure_trace(&self, def: &MeasureDef, as_of: Date) -> Option<MeasureTrace> {
         let plan = def.plan.as_ref()?;
-        let log = self.logs.iter().find(|l| l.record == plan.record)?;
+        let log = self.measures.logs.iter().find(|l| l.record == plan.record)?;
         Some(MeasureTrace {
             files: log.files.iter().map(|f| f.name.clone()).collect(),
             window: plan.window.as_ref().map(|w| w.days(as_of)),
@@ -137,7 +163,7 @@ impl Engine {
     fn fill(&mut self, def: &MeasureDef, plan: &MeasurePlan, output: &MeasureOutput, as_of: Date) -> usize {
         let by_key: HashMap<&str, &crate::measure::MeasureValue> =
             output.values.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        let place = match (&plan.window, self.logs.iter().find(|l| l.record == plan.record)) {
+        let place = match (&plan.window, self.measures.logs.iter().find(|l| l.record == plan.record)) {
             (Some(w), Some(log)) => {
                 let (first, last) = w.days(as_of);
                 format!("from {first} to {last} in {}", log.location)

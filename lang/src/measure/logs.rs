@@ -174,7 +174,8 @@ fn resolved(
             )
             .help("the log formats are parquet, csv and ndjson")
         })?),
-        None => None,
+        // The path's own extension (`logs/*.parquet`), else the files'.
+        None => LogFormat::of_file(Path::new(written)),
     };
     let glob_at = written.find(['*', '?', '[']);
     let (base, glob) = match glob_at {
