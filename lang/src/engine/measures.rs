@@ -16,7 +16,7 @@ use crate::facts::Row;
 use crate::ir::{MeasureDef, Program, Ty, Unknown, Value};
 use crate::measure::{
     ColumnKind, LogColumn, LogRecord, LogSource, MeasureOutput, MeasurePlan, MeasureRequest, MeasureRunner,
-    MeasureTrace, MetricResult,
+    MetricResult,
 };
 use crate::time::Date;
 
@@ -146,17 +146,6 @@ impl Engine {
                 self.measures.errors = errors;
             }
         }
-    }
-
-    /// What the measure filling a field rests on: the log's files and the
-    /// window (for a finding's trace).
-    pub fn measure_trace(&self, def: &MeasureDef, as_of: Date) -> Option<MeasureTrace> {
-        let plan = def.plan.as_ref()?;
-        let log = self.measures.logs.iter().find(|l| l.record == plan.record)?;
-        Some(MeasureTrace {
-            files: log.files.iter().map(|f| f.name.clone()).collect(),
-            window: plan.window.as_ref().map(|w| w.days(as_of)),
-        })
     }
 
     /// Writes one measure's values; returns how many facts got one.

@@ -267,12 +267,3 @@ pub trait MeasureRunner {
     /// then no value is given.
     fn run(&self, request: &MeasureRequest) -> Result<Vec<MeasureOutput>, Vec<Diagnostic>>;
 }
-
-/// What a measure's value rests on, for a finding's trace.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MeasureTrace {
-    /// The files of the log read, relative to the project folder.
-    pub files: Vec<String>,
-    /// The window's first and last day, when the measure has one.
-    pub window: Option<(Date, Date)>,
-}
