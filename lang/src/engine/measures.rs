@@ -68,12 +68,15 @@ impl Engine {
     /// window gets unknown evidence that says so, never a value. Nothing is
     /// written when the runner fails.
     pub fn measure(&mut self, runner: &dyn MeasureRunner, as_of: Date) -> Result<Measured, Vec<Diagnostic>> {
-        let program = self.program().clone();
+        // Only what measuring needs is taken from the program (never a copy
+        // of it: this runs whenever the date is set).
+        let program = self.program();
         if program.measures.is_empty() {
             return Ok(Measured::default());
         }
-        let defs: Vec<&MeasureDef> = program.measures.iter().filter(|m| m.plan.is_some()).collect();
+        let defs: Vec<MeasureDef> = program.measures.iter().filter(|m| m.plan.is_some()).cloned().collect();
         let plans: Vec<MeasurePlan> = defs.iter().filter_map(|m| m.plan.clone()).collect();
+        let records = log_records(program, &plans);
         // A `[[logs]]` table that names no files (a missing folder, a link
         // out of the project) is reported now, when it would be read.
         if !plans.is_empty() && !self.measures.log_problems.is_empty() {
@@ -111,7 +114,6 @@ impl Engine {
             measured.values = self.measures.values;
             return Ok(measured);
         }
-        let records = log_records(&program, &plans);
         let request = MeasureRequest { as_of, sources: &self.measures.logs, plans: &plans, records: &records };
         let outputs = runner.run(&request)?;
         for (def, (plan, output)) in defs.iter().zip(plans.iter().zip(&outputs)) {
@@ -138,8 +140,9 @@ impl Engine {
             Ok(_) => self.measures.errors.clear(),
             Err(errors) => {
                 let why = errors.first().map_or_else(String::new, |d| d.message.clone());
-                let program = self.program().clone();
-                for def in program.measures.iter().filter(|m| m.plan.is_some()) {
+                let defs: Vec<MeasureDef> =
+                    self.program().measures.iter().filter(|m| m.plan.is_some()).cloned().collect();
+                for def in &defs {
                     self.write_field(def, &|_| unmeasured(format!("the log could not be read: {why}")));
                 }
                 self.measures.stamp = None;
