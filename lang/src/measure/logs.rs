@@ -214,15 +214,24 @@ fn resolved(
     let is_folder = table.is_dir();
     let mut found = Vec::new();
     if is_folder {
-        walk(&table, canonical_root, &mut found, 0).map_err(|outside| {
-            let shown = outside.strip_prefix(canonical_root).unwrap_or(&outside).display().to_string();
-            at.error(
-                Code::OutsideProject,
-                format!("log `{written}` holds `{shown}`, which leads outside the project folder"),
+        walk(&table, canonical_root, &mut found, 0).map_err(|stop| match stop {
+            Stop::Outside(outside) => {
+                let shown = outside.strip_prefix(canonical_root).unwrap_or(&outside).display().to_string();
+                at.error(
+                    Code::OutsideProject,
+                    format!("log `{written}` holds `{shown}`, which leads outside the project folder"),
+                    written,
+                    "this log",
+                )
+                .note("every file of a log folder must really be inside the project folder; nothing of this log was read")
+            }
+            Stop::TooMany => at.error(
+                Code::TooLarge,
+                format!("log `{written}` holds more than {MAX_LOG_FILES} entries, or folders nested more than {MAX_DEPTH} deep"),
                 written,
                 "this log",
             )
-            .note("every file of a log folder must really be inside the project folder; nothing of this log was read")
+            .note("every entry of a log folder is checked before any is read; nothing of this log was read"),
         })?;
     } else if glob.is_some() {
         return Err(at.error(Code::Io, format!("the folder of log `{written}` is a file"), written, "not a folder"));
@@ -326,11 +335,20 @@ fn partitions_of(
     Ok(first)
 }
 
+/// Why a log folder's walk stopped.
+enum Stop {
+    /// This entry leads outside the project folder.
+    Outside(PathBuf),
+    /// More entries, or deeper folders, than a log may have: the rest
+    /// could not be checked, so none is read.
+    TooMany,
+}
+
 /// Every file under a folder (hidden ones skipped), each checked to be
 /// inside the project; the first entry that leads outside is the error.
-fn walk(dir: &Path, root: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), PathBuf> {
+fn walk(dir: &Path, root: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), Stop> {
     if depth > MAX_DEPTH || out.len() > MAX_LOG_FILES {
-        return Ok(());
+        return Err(Stop::TooMany);
     }
     let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
     let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -342,7 +360,7 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result
         }
         let real = match resolve_inside(root, &path) {
             Ok(real) => real,
-            Err(Inside::Outside) => return Err(path),
+            Err(Inside::Outside) => return Err(Stop::Outside(path)),
             Err(Inside::Missing) => continue,
         };
         if real.is_dir() {
@@ -420,6 +438,21 @@ mod tests {
         assert!(err.message.contains("leads outside the project folder"), "{}", err.message);
         let err = resolved(dir.path(), "../x", None).unwrap_err();
         assert_eq!(err.code, Code::OutsideProject);
+    }
+
+    #[test]
+    fn a_folder_too_deep_to_check_whole_is_refused_not_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut deep = dir.path().join("logs");
+        for i in 0..=MAX_DEPTH + 1 {
+            deep = deep.join(format!("d{i}"));
+        }
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("a.parquet"), b"x").unwrap();
+        std::fs::write(dir.path().join("logs/b.parquet"), b"x").unwrap();
+        let err = resolved(dir.path(), "logs", None).unwrap_err();
+        assert_eq!(err.code, Code::TooLarge);
+        assert!(err.message.contains("nested more than 16 deep"), "{}", err.message);
     }
 
     #[test]
