@@ -132,7 +132,12 @@ fn the_eu_ai_act_statement_applies_the_crosswalk_through_use_aims_alone() {
 
 /// The copy of `examples/inventory` in `dir`.
 fn copy_inventory(dir: &std::path::Path) {
-    let from = common::root().join("examples/inventory");
+    copy_example("inventory", dir);
+}
+
+/// The files of `examples/NAME` (its folder, `facts/` and `policy/`) copied into `dir`.
+fn copy_example(name: &str, dir: &std::path::Path) {
+    let from = common::root().join("examples").join(name);
     for sub in ["", "facts", "policy"] {
         std::fs::create_dir_all(dir.join(sub)).expect("folder");
         for entry in std::fs::read_dir(from.join(sub)).expect("read").flatten() {
@@ -258,15 +263,7 @@ fn identities_in_the_inventory_do_not_move_when_rows_are_inserted() {
 fn lending_monitoring() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lending-monitoring");
     let _ = std::fs::remove_dir_all(&dir);
-    let from = common::root().join("examples/lending-monitoring");
-    for sub in ["", "facts", "policy"] {
-        std::fs::create_dir_all(dir.join(sub)).expect("folder");
-        for entry in std::fs::read_dir(from.join(sub)).expect("read").flatten() {
-            if entry.path().is_file() {
-                std::fs::copy(entry.path(), dir.join(sub).join(entry.file_name())).expect("copy");
-            }
-        }
-    }
+    copy_example("lending-monitoring", &dir);
     let months = aims_monitor::sample::write_lending_log(&dir.join("logs/decisions"), 1_200_000).expect("the log");
     assert_eq!(months.iter().map(|(_, n)| n).sum::<usize>(), 1_200_000);
     dir

@@ -911,7 +911,7 @@ fn find_key_span(text: &str, key: &str) -> Span {
 /// The canonical form of `path` if it exists inside `root`. The path is
 /// first checked as written (so nothing outside the project is even looked
 /// at), then with symlinks resolved.
-fn inside(root: &Path, path: &Path) -> Result<PathBuf, Inside> {
+pub(crate) fn inside(root: &Path, path: &Path) -> Result<PathBuf, Inside> {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -966,7 +966,7 @@ fn display_name(root: &Path, path: &Path) -> String {
 /// The name of a file relative to the project folder, given once when it
 /// is read (reports print it whatever folder the project was read from); a
 /// file outside that folder keeps its own path.
-fn relative_name(root: &Path, path: &Path) -> std::sync::Arc<str> {
+pub(crate) fn relative_name(root: &Path, path: &Path) -> std::sync::Arc<str> {
     let shown = path.strip_prefix(root).unwrap_or(path);
     std::sync::Arc::from(shown.to_string_lossy().replace('\\', "/"))
 }
@@ -1161,11 +1161,6 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         _ => e.to_string().to_lowercase(),
     }
-}
-
-/// [`inside`] for the other modules that read files of the project.
-pub(crate) fn inside_project(root: &Path, path: &Path) -> Result<PathBuf, Inside> {
-    inside(root, path)
 }
 
 /// Where `"value"` is quoted in a text (aims.toml), else where `value` is.

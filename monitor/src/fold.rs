@@ -1,7 +1,8 @@
 //! A query's counts per entity folded into the metric's value: ratios of
 //! counts in exact decimals, spreads between groups, the population
-//! stability index; every value rounded to six decimal places at the end. A value that the rows cannot give (no group to compare
-//! with, nothing recorded) is a reason, never a number.
+//! stability index; every value rounded to six decimal places at the end.
+//! A value that the rows cannot give (no group to compare with, nothing
+//! recorded) is a reason, never a number.
 
 use std::collections::BTreeMap;
 
@@ -39,11 +40,9 @@ fn ratio(hits: i64, of: i64) -> Option<Decimal> {
     Decimal::from(hits).checked_div(Decimal::from(of))
 }
 
-/// A float result as a decimal rounded to six places (what reports show).
-fn rounded(x: f64) -> Result<Decimal, String> {
-    Decimal::from_f64(x)
-        .map(|d| d.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize())
-        .ok_or_else(|| format!("{x} is not a number a policy can compare"))
+/// A float result as a decimal (rounded with every value, in [`value`]).
+fn decimal(x: f64) -> Result<Decimal, String> {
+    Decimal::from_f64(x).ok_or_else(|| format!("{x} is not a number a policy can compare"))
 }
 
 fn value(plan: &MeasurePlan, groups: &[Group]) -> MeasureValue {
@@ -64,7 +63,7 @@ fn value(plan: &MeasurePlan, groups: &[Group]) -> MeasureValue {
             _ => Err(format!("no row records both `{}` and `{}`", column(plan, 0), column(plan, 1))),
         },
         MetricKind::Mean => match groups.first().and_then(|g| g.value) {
-            Some(v) if recorded > 0 => rounded(v),
+            Some(v) if recorded > 0 => decimal(v),
             _ => nothing_recorded(format!("`{}`", column(plan, 0))),
         },
         MetricKind::Percentile => percentile(plan, groups),
@@ -74,11 +73,13 @@ fn value(plan: &MeasurePlan, groups: &[Group]) -> MeasureValue {
         | MetricKind::ErrorRateDifference => between_groups(plan, groups),
         MetricKind::Psi => psi(plan, groups),
     };
-    // Six decimal places, as reports show computed values: a gap of
-    // 15.230091%, not 28 digits of a division.
-    let value =
-        value.map(|v| v.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize());
-    MeasureValue { value, rows: rows.max(0) as u64 }
+    MeasureValue { value: value.map(six_places), rows: rows.max(0) as u64 }
+}
+
+/// Six decimal places, as reports show computed values: a gap of
+/// 15.230091%, not 28 digits of a division.
+fn six_places(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize()
 }
 
 /// The value at rank `p / 100 × (n − 1)`, interpolated linearly between
@@ -94,7 +95,7 @@ fn percentile(plan: &MeasurePlan, groups: &[Group]) -> Result<Decimal, String> {
             .iter()
             .find(|g| g.position.is_some_and(|(p, _)| Decimal::from(p) == position))
             .and_then(|g| g.value)
-            .and_then(|v| rounded(v).ok())
+            .and_then(|v| decimal(v).ok())
     };
     match (at(below), at(above)) {
         (Some(low), Some(high)) => Ok((low + (high - low) * (rank - below)).normalize()),
@@ -154,7 +155,7 @@ fn psi(plan: &MeasurePlan, groups: &[Group]) -> Result<Decimal, String> {
             (a - e) * (a / e).ln()
         })
         .sum();
-    rounded(index)
+    decimal(index)
 }
 
 #[cfg(test)]
@@ -187,6 +188,11 @@ mod tests {
             value: None,
             position: None,
         }
+    }
+
+    /// A float result as `value` gives it.
+    fn rounded(x: f64) -> Result<Decimal, String> {
+        decimal(x).map(six_places)
     }
 
     fn dec(s: &str) -> Decimal {

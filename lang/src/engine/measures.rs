@@ -26,6 +26,9 @@ use crate::time::Date;
 pub(super) struct MeasureState {
     /// The logs measures read.
     logs: Vec<LogSource>,
+    /// Every log's fingerprint, hashed together once (the logs do not
+    /// change under an engine: `:reload` makes a new one).
+    logs_fingerprint: u64,
     /// Why some `[[logs]]` tables name no files (reported when measuring).
     log_problems: Vec<Diagnostic>,
     /// A hash of what the measured fields were last computed from (date,
@@ -42,7 +45,9 @@ pub(super) struct MeasureState {
 
 impl MeasureState {
     pub(super) fn new(logs: Vec<LogSource>, log_problems: Vec<Diagnostic>) -> MeasureState {
-        MeasureState { logs, log_problems, ..MeasureState::default() }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        logs.iter().for_each(|l| l.fingerprint().hash(&mut h));
+        MeasureState { logs_fingerprint: h.finish(), logs, log_problems, ..MeasureState::default() }
     }
 }
 
@@ -58,21 +63,27 @@ pub struct Measured {
 }
 
 impl Engine {
-    /// The logs of `aims.toml` that measures read.
-    pub fn logs(&self) -> &[LogSource] {
-        &self.measures.logs
-    }
-
     /// Computes every measure as of `as_of` with `runner` and writes the
     /// values into the measured fields. A fact with no row in its measure's
     /// window gets unknown evidence that says so, never a value. Nothing is
     /// written when the runner fails.
     pub fn measure(&mut self, runner: &dyn MeasureRunner, as_of: Date) -> Result<Measured, Vec<Diagnostic>> {
-        // Only what measuring needs is taken from the program (never a copy
-        // of it: this runs whenever the date is set).
         let program = self.program();
         if program.measures.is_empty() {
             return Ok(Measured::default());
+        }
+        // The stamp first: setting the same date again with the same plans
+        // and logs copies nothing and runs nothing. (The stamp is only kept
+        // after a run that passed the checks below.)
+        let stamp = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (as_of, self.measures.logs_fingerprint).hash(&mut h);
+            program.measures.iter().filter_map(|m| m.plan.as_ref()).for_each(|p| p.hash(&mut h));
+            h.finish()
+        };
+        let count = program.measures.iter().filter(|m| m.plan.is_some()).count();
+        if self.measures.stamp == Some(stamp) {
+            return Ok(Measured { ran: false, measures: count, values: self.measures.values });
         }
         let defs: Vec<MeasureDef> = program.measures.iter().filter(|m| m.plan.is_some()).cloned().collect();
         let plans: Vec<MeasurePlan> = defs.iter().filter_map(|m| m.plan.clone()).collect();
@@ -103,17 +114,7 @@ impl Engine {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let stamp = {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (as_of, &plans).hash(&mut h);
-            self.measures.logs.iter().for_each(|l| l.fingerprint().hash(&mut h));
-            h.finish()
-        };
-        let mut measured = Measured { ran: false, measures: plans.len(), values: 0 };
-        if self.measures.stamp == Some(stamp) {
-            measured.values = self.measures.values;
-            return Ok(measured);
-        }
+        let mut measured = Measured { ran: true, measures: count, values: 0 };
         let request = MeasureRequest { as_of, sources: &self.measures.logs, plans: &plans, records: &records };
         let outputs = runner.run(&request)?;
         for (def, (plan, output)) in defs.iter().zip(plans.iter().zip(&outputs)) {
@@ -121,7 +122,6 @@ impl Engine {
         }
         self.measures.stamp = Some(stamp);
         self.measures.values = measured.values;
-        measured.ran = true;
         Ok(measured)
     }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::diag::{Code, Diagnostic, FileId};
-use crate::project::{inside_project, resolve_inside, Inside};
+use crate::project::{inside, relative_name, resolve_inside, Inside};
 
 /// Most files one log source may have.
 pub const MAX_LOG_FILES: usize = 100_000;
@@ -186,7 +186,7 @@ fn resolved(
         None => (written, None),
     };
     let full = root.join(if base.is_empty() { "." } else { base });
-    let table = match inside_project(canonical_root, &full) {
+    let table = match inside(canonical_root, &full) {
         Ok(real) => real,
         Err(Inside::Missing) => {
             return Err(at
@@ -261,14 +261,19 @@ fn resolved(
         if !meta.is_file() {
             return Err(at.error(
                 Code::Io,
-                format!("`{}` of log `{written}` is not a regular file", relative_to(canonical_root, &path)),
+                format!("`{}` of log `{written}` is not a regular file", relative_name(canonical_root, &path)),
                 written,
                 "this log",
             ));
         }
         let modified =
             meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-        files.push(LogFile { name: relative_to(canonical_root, &path), path, size: meta.len(), modified });
+        files.push(LogFile {
+            name: relative_name(canonical_root, &path).to_string(),
+            path,
+            size: meta.len(),
+            modified,
+        });
         if files.len() > MAX_LOG_FILES {
             return Err(at.error(
                 Code::TooLarge,
@@ -370,10 +375,6 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result
         }
     }
     Ok(())
-}
-
-fn relative_to(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
 
 #[cfg(test)]
