@@ -282,6 +282,9 @@ fn the_monitoring_example_finds_what_its_decisions_log_shows() {
         "fraud-screen-v1: the service level of the online application is 800 ms",
         "credit-limit-v2: a population stability index of 0.25 or more",
         "collections-prio-v1: no evidence: not measured: no `Decision` row of `collections-prio-v1` from 2026-10-02 to 2026-11-01 in logs/decisions",
+        // The trace of a measured value: the metric, the rows, the window, the log.
+        "measured: s.approval_gap is parity_difference(approved, applicant_group) over 206525 rows \
+         from 2026-10-02 to 2026-11-01 in logs/decisions (4 files)",
     ] {
         assert!(report.contains(expected), "{expected}\n{report}");
     }

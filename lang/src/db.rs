@@ -133,6 +133,10 @@ pub struct Workspace {
     /// Compiled, or the reference interpreter: results never depend on it.
     #[returns(copy)]
     pub evaluator: eval::Evaluator,
+    /// The values of the organisation measures, by `MeasureId` (set only
+    /// when one changed: every evaluation reads them).
+    #[returns(ref)]
+    pub measured: Arc<[crate::ir::Value]>,
 }
 
 /// An environment for evaluating within the workspace's budget.
@@ -140,6 +144,7 @@ fn eval_env<'a>(db: &dyn salsa::Database, ws: Workspace, program: &'a Program, f
     Env::new(program, facts, ws.as_of(db))
         .with_budget(ws.budget(db), ws.spent(db).clone())
         .with_evaluator(ws.evaluator(db))
+        .with_measured(ws.measured(db).clone())
 }
 
 /// A rule, by name: the key of per-rule queries.

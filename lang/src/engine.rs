@@ -138,6 +138,9 @@ pub enum EditError {
         /// The key already taken.
         key: String,
     },
+    /// No measure of the organisation has that name.
+    #[error("unknown measure `{0}`: a measure of the organisation is one declared without `for`")]
+    UnknownMeasure(String),
     /// The value or record does not check: its diagnostics, with spans
     /// relative to the value's text (in no file until placed).
     #[error("{}", messages(.0))]
@@ -227,8 +230,7 @@ impl Engine {
 
     /// Builds an engine from files already read, in a given database.
     pub(crate) fn from_project_with(files: ProjectFiles, mut db: Database) -> Result<Engine, LoadFailure> {
-        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, logs, log_problems, .. } =
-            files;
+        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, monitoring, .. } = files;
         let ws = new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let compiled = db::compiled(&db, ws);
         let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
@@ -272,7 +274,7 @@ impl Engine {
             ws,
             prewarmed: Default::default(),
             facts_for,
-            measures: measures::MeasureState::new(logs, log_problems),
+            measures: measures::MeasureState::new(monitoring),
         })
     }
 
@@ -310,8 +312,7 @@ impl Engine {
             facts: fact_inputs,
             as_of: None,
             limits: Default::default(),
-            logs: Vec::new(),
-            log_problems: Vec::new(),
+            monitoring: Default::default(),
         };
         Engine::from_project_with(files, db)
     }
@@ -773,6 +774,7 @@ impl Engine {
             crate::eval::budget::Spent::with_interrupt(self.interrupt_handle()),
             self.ws.threads(&self.db),
             self.ws.evaluator(&self.db),
+            self.ws.measured(&self.db).clone(),
         );
         let _ = &mut db;
         Engine {
@@ -868,5 +870,6 @@ fn new_workspace(
         Default::default(),
         None,
         Default::default(),
+        std::sync::Arc::from([]),
     )
 }

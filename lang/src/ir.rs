@@ -263,6 +263,9 @@ pub(crate) enum Ex {
     Today,
     /// A variable: a slot of the current frame.
     Local(u32, Arc<str>),
+    /// The value of an organisation measure (`measure NAME = …` without
+    /// `for`), read by its name.
+    Measure(MeasureId),
     /// A field of an entity or record; `path` is the source text (`s.owner.name`).
     Field {
         base: Box<Ex>,
@@ -322,7 +325,7 @@ impl Ex {
     pub fn children(&self) -> Vec<&Ex> {
         let mut out: Vec<&Ex> = Vec::new();
         match self {
-            Ex::Const(_) | Ex::Today | Ex::Local(..) => {}
+            Ex::Const(_) | Ex::Today | Ex::Local(..) | Ex::Measure(_) => {}
             Ex::Field { base: a, .. } | Ex::Not(a) | Ex::Neg(a) | Ex::Is { value: a, .. } => out.push(a),
             Ex::And(a, b)
             | Ex::Or(a, b)
@@ -544,14 +547,41 @@ impl StructDef {
 pub struct MeasureDef {
     /// The measure's name (the field's), place and docs.
     pub decl: Decl,
-    /// The entity measured.
-    pub entity: EntityId,
-    /// The field it fills.
-    pub field: u32,
+    /// What it fills: a field of each fact of an entity, or one value for
+    /// the organisation.
+    pub target: MeasureTarget,
     /// The record type of the log's rows.
     pub record: Option<RecordId>,
     /// The query, once the declaration checked without error.
     pub plan: Option<crate::measure::MeasurePlan>,
+}
+
+/// What a measure fills.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MeasureTarget {
+    /// A field of every fact of an entity (`measure NAME for s: ENTITY`).
+    Field {
+        /// The entity measured.
+        entity: EntityId,
+        /// The field it fills.
+        field: u32,
+    },
+    /// One value for the organisation as a whole (`measure NAME = …`),
+    /// read by the measure's name.
+    Organisation {
+        /// The value's type: the metric's, optional.
+        ty: Ty,
+    },
+}
+
+impl MeasureDef {
+    /// The entity and field it fills, for a measure of each fact.
+    pub fn field(&self) -> Option<(EntityId, u32)> {
+        match self.target {
+            MeasureTarget::Field { entity, field } => Some((entity, field)),
+            MeasureTarget::Organisation { .. } => None,
+        }
+    }
 }
 
 /// `map FROM to TO, ..`: requirement `from` covers each of `to`.

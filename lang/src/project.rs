@@ -41,6 +41,7 @@ struct Manifest {
     facts: Vec<FactSection>,
     #[serde(default)]
     logs: Vec<crate::measure::logs::LogSection>,
+    cluster: Option<crate::measure::cluster::ClusterSection>,
     #[serde(default)]
     limits: Limits,
 }
@@ -247,11 +248,9 @@ pub struct ProjectFiles {
     pub as_of: Option<Date>,
     /// The limits of `aims.toml` (or the defaults).
     pub limits: Limits,
-    /// The logs that measures read (`[[logs]]` in `aims.toml`).
-    pub logs: Vec<crate::measure::LogSource>,
-    /// Why `[[logs]]` tables could not be resolved to files (a missing
-    /// folder, a link out of the project): reported when measuring.
-    pub log_problems: Vec<Diagnostic>,
+    /// The logs that measures read and the cluster that reads them
+    /// (`[[logs]]` and `[cluster]` in `aims.toml`).
+    pub monitoring: crate::measure::Monitoring,
 }
 
 /// Reads a project: a folder (with or without `aims.toml`) or one `.aims` file.
@@ -328,11 +327,16 @@ pub fn read_project(path: &Path, options: &LoadOptions) -> Result<ProjectFiles, 
         let place = crate::measure::logs::ManifestPlace { file, text: &text };
         for section in &manifest.logs {
             match crate::measure::logs::resolve(section, &root, &canonical_root, &place) {
-                Ok(log) => files.logs.push(log),
+                Ok(log) => files.monitoring.logs.push(log),
                 // A log is read when measures are computed: its problems
                 // are reported then, not as the project loads.
-                Err(d) => files.log_problems.push(*d),
+                Err(d) => files.monitoring.problems.push(*d),
             }
+        }
+        match manifest.cluster.as_ref().map(|c| c.resolve(file, &text)) {
+            Some(Ok(cluster)) => files.monitoring.cluster = Some(cluster),
+            Some(Err(d)) => diags.push(*d),
+            None => {}
         }
         if let Some(value) = &manifest.project.as_of {
             let as_of = match value {

@@ -22,6 +22,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("aims.controls", include_str!("../../stdlib/aims/controls.aims")),
     ("aims.certification", include_str!("../../stdlib/aims/certification.aims")),
     ("aims.eu_ai_act", include_str!("../../stdlib/aims/eu_ai_act.aims")),
+    ("monitoring.readings", include_str!("../../stdlib/monitoring/readings.aims")),
 ];
 
 /// Whether `use PATH` includes the module `name`: the module of that name,

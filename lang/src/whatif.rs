@@ -139,6 +139,41 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, entity: EntityId, row: 
     view
 }
 
+/// The view of everything: every rule's and risk's outcomes over every
+/// chunk, and every objective. What a value every rule may read (a measure
+/// of the organisation) can change.
+pub(crate) fn view_all(db: &db::Database, ws: db::Workspace) -> View {
+    let program = &db::compiled(db, ws).program;
+    let tables = ws.tables(db);
+    let chunks_of = |subject: EntityId| tables.get(subject.index()).map(|t| t.chunks(db).clone()).unwrap_or_default();
+    let mut view = View::default();
+    for (i, rule) in program.rules.iter().enumerate() {
+        let name = RuleName::new(db, rule.decl.name.clone());
+        match rule.subject.as_ref().map(|s| s.entity) {
+            Some(s) => {
+                for chunk in chunks_of(s) {
+                    view.rules.push((RuleId(i as u32), db::chunk_outcomes(db, ws, name, chunk)));
+                }
+            }
+            None => view.rules.push((RuleId(i as u32), db::single_outcome(db, ws, name))),
+        }
+    }
+    for (i, risk) in program.risks.iter().enumerate() {
+        let Some(s) = risk.subject.as_ref().map(|s| s.entity) else { continue };
+        let name = RuleName::new(db, risk.decl.name.clone());
+        for chunk in chunks_of(s) {
+            view.risks.push((RiskId(i as u32), db::risk_chunk(db, ws, name, chunk)));
+        }
+    }
+    for objective in &program.objectives {
+        let name = RuleName::new(db, objective.decl.name.clone());
+        if let Some(result) = db::objective_status(db, ws, name) {
+            view.objectives.push((objective.decl.name.clone(), result.status));
+        }
+    }
+    view
+}
+
 /// What changed between two views of the same chunks.
 pub(crate) fn diff(program: &Program, as_of: crate::time::Date, before: &View, after: &View) -> WhatIf {
     let mut result = WhatIf::default();

@@ -208,6 +208,7 @@ fn a_where_the_budget_stopped_is_explained_as_undecided() {
         program: engine.program(),
         sources: engine.sources(),
         evaluation: &evaluation,
+        measurements: engine.measurements(),
     };
     let trace = view.why(evaluation.rules[0].rule, *outcome);
     assert!(trace.contains("cannot be decided: evaluation stopped"), "{trace}");

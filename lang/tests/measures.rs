@@ -93,9 +93,9 @@ fn a_measure_is_lowered_to_one_plan_by_column_name() {
         plan,
         MeasurePlan {
             measure: "approval_gap".into(),
-            entity: "AISystem".into(),
+            entity: Some("AISystem".into()),
             record: "Decision".into(),
-            key_column: "system".into(),
+            key_column: Some("system".into()),
             window: Some(aims_lang::measure::Window {
                 column: "decided_at".into(),
                 duration: aims_lang::Duration { months: 0, days: 30 }
@@ -111,8 +111,9 @@ fn a_measure_is_lowered_to_one_plan_by_column_name() {
         }
     );
     assert_eq!(plan.read_columns(), ["system", "decided_at", "channel", "score", "approved", "group"]);
-    let entity = program.entity(program.measures[0].entity);
-    let field = &entity.fields[program.measures[0].field as usize];
+    let (entity, field) = program.measures[0].field().expect("a measured field");
+    let entity = program.entity(entity);
+    let field = &entity.fields[field as usize];
     assert_eq!((field.name.as_str(), program.ty_name(&field.ty).as_str()), ("approval_gap", "Percent?"));
     assert_eq!(field.docs.as_deref(), Some("The approval-rate gap between groups, last 30 days."));
 }
@@ -277,4 +278,103 @@ fn a_log_that_names_no_files_is_reported_when_measuring_not_when_loading() {
     assert_eq!(errors[0].code, Code::Io);
     assert_eq!(errors[0].message, "log `logs` named in aims.toml does not exist");
     assert!(runner.runs.borrow().is_empty(), "nothing is run on a log that names no files");
+}
+
+const ORGANISATION: &str = "/// Web decisions of every system, last 30 days.\n\
+    measure web_decisions = count()\n  over d: Decision\n  where d.decided_at within 30 days and d.channel == web\n\
+    control enough_decisions { require web_decisions >= 100 }\n";
+
+/// Gives the organisation's value (or none) to every plan.
+struct Organisation(Option<MeasureValue>);
+
+impl MeasureRunner for Organisation {
+    fn run(&self, request: &MeasureRequest) -> Result<Vec<MeasureOutput>, Vec<aims_lang::diag::Diagnostic>> {
+        let values: Vec<(String, MeasureValue)> =
+            self.0.iter().map(|v| (aims_lang::measure::ORGANISATION.to_string(), v.clone())).collect();
+        Ok(request.plans.iter().map(|_| MeasureOutput { values: values.clone() }).collect())
+    }
+}
+
+#[test]
+fn a_measure_of_the_organisation_is_one_value_read_by_its_name() {
+    let mut engine = loaded(&project("organisation", ORGANISATION));
+    let program = engine.program().clone();
+    let plan = program.measures[0].plan.clone().expect("a plan");
+    assert_eq!((plan.entity, plan.key_column), (None, None), "every row counts, under no key");
+    assert_eq!(program.measures[0].field(), None);
+    let as_of = date("2026-11-01");
+
+    // Before measuring, the value is unknown: no evidence, never a pass.
+    let evaluation = engine.evaluate(as_of);
+    let outcome = evaluation.rules[0].outcomes.iter().next().expect("one outcome");
+    assert_eq!(
+        (outcome.kind, unknowns(outcome.failures).as_str()),
+        (OutcomeKind::Fail, "not measured: the logs have not been read")
+    );
+
+    engine.measure(&Organisation(Some(value("120", 120))), as_of).expect("measured");
+    let evaluation = engine.evaluate(as_of);
+    assert_eq!(evaluation.rules[0].outcomes.iter().next().expect("one outcome").kind, OutcomeKind::Pass);
+    assert_eq!(
+        engine.measured_values(),
+        [("web_decisions".to_string(), "-".to_string(), aims_lang::ir::Value::Int(120))]
+    );
+
+    // Fewer decisions: the control fails and shows the value it read.
+    engine.measure(&Organisation(Some(value("12", 12))), date("2026-11-02")).expect("measured");
+    let evaluation = engine.evaluate(date("2026-11-02"));
+    let outcome = evaluation.rules[0].outcomes.iter().next().expect("one outcome");
+    assert_eq!(outcome.kind, OutcomeKind::Fail);
+    let requirement = engine.program().rules[0].requirements().first().copied();
+    let seen = outcome.failures[0].observed(engine.program(), requirement);
+    assert_eq!(seen, [("web_decisions".to_string(), "12".to_string())]);
+
+    // No rows in the window: unknown evidence that says so.
+    engine.measure(&Organisation(None), date("2026-11-03")).expect("measured");
+    let evaluation = engine.evaluate(date("2026-11-03"));
+    let outcome = evaluation.rules[0].outcomes.iter().next().expect("one outcome");
+    assert_eq!(outcome.kind, OutcomeKind::Fail);
+    assert_eq!(unknowns(outcome.failures), "not measured: no `Decision` row from 2026-10-04 to 2026-11-03 in logs");
+}
+
+#[test]
+fn a_measure_of_the_organisation_needs_a_name_of_its_own() {
+    let (code, message, _) =
+        refused("org_twice", &format!("{ORGANISATION}measure web_decisions = count() over d: Decision\n"));
+    assert_eq!(
+        (code, message.as_str()),
+        (Code::Duplicate, "a measure `web_decisions` of the organisation already exists")
+    );
+    let (code, message, _) = refused("org_variant", "measure web = count() over d: Decision\n");
+    assert_eq!((code, message.as_str()), (Code::Duplicate, "`web` is already a variant of `Channel`"));
+    let (code, message, _) =
+        refused("org_psi", "measure drift = psi(d.group) over d: Decision\ncontrol c { require drift is some }\n");
+    assert_eq!(code, Code::BadMeasure);
+    assert!(message.contains("there is no window"), "{message}");
+}
+
+#[test]
+fn a_what_if_can_set_or_unset_a_measure_of_the_organisation() {
+    let mut engine = loaded(&project("org_what_if", ORGANISATION));
+    let as_of = date("2026-11-01");
+    engine.measure(&Organisation(Some(value("120", 120))), as_of).expect("measured");
+    engine.set_as_of(as_of);
+    let change = engine.what_if_measure("web_decisions", Some("12")).expect("a what-if");
+    let changes = format!("{:?}", change.changes);
+    assert!(changes.contains("enough_decisions") && changes.contains("Some(Fail)"), "{changes}");
+    assert_eq!(change.findings_added.len(), 1);
+    let back = engine.what_if_measure("web_decisions", Some("100")).expect("a what-if");
+    assert_eq!(back.findings_removed.len(), 1, "100 is enough again");
+    let unset = engine.what_if_measure("web_decisions", None).expect("a what-if");
+    assert_eq!(unset.findings_added.len(), 1, "no value is no evidence");
+    assert_eq!(
+        engine
+            .what_if_measure("web_decisions", Some("many"))
+            .map_err(|e| matches!(e, aims_lang::engine::EditError::Invalid(_))),
+        Err(true)
+    );
+    assert!(matches!(
+        engine.what_if_measure("nothing", Some("1")),
+        Err(aims_lang::engine::EditError::UnknownMeasure(_))
+    ));
 }

@@ -22,6 +22,10 @@ pub(crate) fn output(plan: &MeasurePlan, groups: Vec<Group>) -> MeasureOutput {
     for g in groups {
         by_key.entry(g.key.clone()).or_default().push(g);
     }
+    // Grouped by a constant alone (a measure of the organisation), a query
+    // may answer one group of zero rows for no rows at all: no rows is no
+    // evidence, never a count of 0.
+    by_key.retain(|_, groups| groups.iter().any(|g| g.rows > 0));
     let values = by_key
         .into_iter()
         .map(|(key, groups)| {
@@ -165,9 +169,9 @@ mod tests {
     fn plan(metric: MetricKind, columns: &[&str]) -> MeasurePlan {
         MeasurePlan {
             measure: "m".into(),
-            entity: "E".into(),
+            entity: Some("E".into()),
             record: "R".into(),
-            key_column: "k".into(),
+            key_column: Some("k".into()),
             window: None,
             filters: vec![],
             metric,

@@ -9,9 +9,15 @@
 //! returns are folded into the metric's value here ([`fold`]), in exact
 //! decimals where the metric is a ratio of counts.
 //!
+//! When `aims.toml` names a cluster (`[cluster] scheduler = "df://…"`), the
+//! same plans run on Apache Ballista ([`cluster`]): the logs are registered
+//! here, each query is planned here and executed by the cluster's
+//! executors, and the same fold turns the rows into values.
+//!
 //! This crate knows nothing of terminals or editors; `aims-lang` knows
 //! nothing of DataFusion.
 
+mod cluster;
 mod fold;
 mod query;
 pub mod sample;
@@ -47,6 +53,9 @@ impl MeasureRunner for DataFusionRunner {
                     let runtime = tokio::runtime::Builder::new_multi_thread()
                         .worker_threads(threads.max(1))
                         .thread_name("aims-measure")
+                        // Timers and sockets: a cluster is reached over
+                        // the network, within a timeout.
+                        .enable_all()
                         .build()
                         .map_err(|e| {
                             vec![Diagnostic::error(Code::LogRead, format!("cannot start the query runtime: {e}"))]
@@ -67,7 +76,19 @@ fn table_name(index: usize) -> String {
 }
 
 async fn run(request: &MeasureRequest<'_>) -> Result<Vec<MeasureOutput>, Vec<Diagnostic>> {
-    let ctx = SessionContext::new();
+    match request.cluster {
+        None => run_in(&SessionContext::new(), request, None).await,
+        Some(cluster) => cluster::run(cluster, request).await,
+    }
+}
+
+/// Runs every plan of `request` in `ctx`: this process's, or a cluster
+/// client's (then a query that fails is the cluster's error, E0362).
+async fn run_in(
+    ctx: &SessionContext,
+    request: &MeasureRequest<'_>,
+    cluster: Option<&aims_lang::measure::Cluster>,
+) -> Result<Vec<MeasureOutput>, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut tables = Vec::new();
     for (index, source) in request.sources.iter().enumerate() {
@@ -76,7 +97,7 @@ async fn run(request: &MeasureRequest<'_>) -> Result<Vec<MeasureOutput>, Vec<Dia
             continue;
         }
         let name = table_name(index);
-        match register(&ctx, &name, source, request).await {
+        match register(ctx, &name, source, request).await {
             Ok(()) => tables.push(Some(name)),
             Err(mut d) => {
                 problems.append(&mut d);
@@ -95,9 +116,12 @@ async fn run(request: &MeasureRequest<'_>) -> Result<Vec<MeasureOutput>, Vec<Dia
         };
         let Some(table) = &tables[index] else { continue };
         let source = &request.sources[index];
-        match query::measure(&ctx, table, plan, request.as_of).await {
+        match query::measure(ctx, table, plan, request.as_of).await {
             Ok(rows) => outputs.push(fold::output(plan, rows)),
-            Err(e) => problems.push(read_error(source, &plan.measure, &e)),
+            Err(e) => problems.push(match cluster {
+                None => read_error(source, &plan.measure, &e),
+                Some(cluster) => cluster::query_error(cluster, source, &plan.measure, &e),
+            }),
         }
     }
     if problems.is_empty() {

@@ -110,7 +110,10 @@ fn bin(column: &str, edges: &[aims_lang::measure::Decimal]) -> Expr {
 /// Runs a plan over the table `table` as of `as_of`.
 pub(crate) async fn measure(ctx: &SessionContext, table: &str, plan: &MeasurePlan, as_of: Date) -> Result<Vec<Group>> {
     let column = |i: usize| ident(plan.columns.get(i).map_or("", String::as_str));
-    let mut predicate = ident(&plan.key_column).is_not_null();
+    let mut predicate = match &plan.key_column {
+        Some(key) => ident(key).is_not_null(),
+        None => lit(true),
+    };
     let mut window_start = None;
     if let Some(w) = &plan.window {
         let (first, last) = w.days(as_of);
@@ -121,7 +124,7 @@ pub(crate) async fn measure(ctx: &SessionContext, table: &str, plan: &MeasurePla
     for f in &plan.filters {
         predicate = predicate.and(filter(f));
     }
-    let key = cast(ident(&plan.key_column), DataType::Utf8).alias("k");
+    let key = key_of(plan).alias("k");
     let rows = count(lit(1i64)).alias("rows");
     let mut group_by = vec![key];
     let group = |i: usize| cast(column(i), DataType::Utf8).alias("g");
@@ -233,6 +236,15 @@ pub(crate) async fn measure(ctx: &SessionContext, table: &str, plan: &MeasurePla
     Ok(out)
 }
 
+/// The key of the entity a row belongs to, as text; for a measure of the
+/// organisation, the one key every row has.
+fn key_of(plan: &MeasurePlan) -> Expr {
+    match &plan.key_column {
+        Some(column) => cast(ident(column), DataType::Utf8),
+        None => lit(aims_lang::measure::ORGANISATION),
+    }
+}
+
 /// `percentile`: for each entity, the recorded values next to the rank
 /// `p / 100 × (n − 1)` (numbered by a row number in ascending order, n by
 /// a count over the entity's rows), so that the interpolation between them
@@ -241,7 +253,7 @@ pub(crate) async fn measure(ctx: &SessionContext, table: &str, plan: &MeasurePla
 async fn percentile(ctx: &SessionContext, table: &str, plan: &MeasurePlan, predicate: Expr) -> Result<Vec<Group>> {
     let column = plan.columns.first().map_or("", String::as_str);
     let x = cast(ident(column), DataType::Float64);
-    let key = cast(ident(&plan.key_column), DataType::Utf8);
+    let key = key_of(plan);
     let up = row_number().partition_by(vec![key.clone()]).order_by(vec![x.clone().sort(true, false)]).build()?;
     // The entity's count of values, as a window over its rows.
     let count_all = Expr::WindowFunction(Box::new(WindowFunction::new(count_udaf(), vec![lit(1i64)])));

@@ -46,6 +46,12 @@ pub enum Input {
         target: Target,
         field: Spanned<String>,
     },
+    /// `:set NAME = VALUE` (`value`) or `:unset NAME` (none): a measure of
+    /// the organisation.
+    SetMeasure {
+        name: Spanned<String>,
+        value: Option<Spanned<String>>,
+    },
     Add {
         entity: Spanned<String>,
         record: Spanned<String>,
@@ -88,7 +94,9 @@ pub enum Input {
 /// The commands, for `:help` and completion: (command, arguments, what it does).
 pub const COMMANDS: &[(&str, &str, &str)] = &[
     (":set", "ENTITY \"KEY\".FIELD = VALUE", "what if a fact's field had this value"),
+    (":set", "MEASURE = VALUE", "what if a measure of the organisation had this value"),
     (":unset", "ENTITY \"KEY\".FIELD", "what if an optional field were not recorded"),
+    (":unset", "MEASURE", "what if a measure of the organisation had no value"),
     (":add", "ENTITY { field: value, .. }", "what if this fact existed"),
     (":remove", "ENTITY \"KEY\"", "what if this fact did not exist"),
     (":as-of", "[DATE]", "evaluate as of another date (without a date: show it)"),
@@ -251,6 +259,18 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A name alone, when what follows it (trimmed) is what `after`
+    /// accepts (`= VALUE` of a measure); otherwise nothing is read.
+    fn bare_name(&mut self, after: impl Fn(&str) -> bool) -> Result<Option<Spanned<String>>, ParseError> {
+        let start = self.pos;
+        let name = self.ident("a name")?;
+        if after(self.rest().trim()) {
+            return Ok(Some(name));
+        }
+        self.pos = start;
+        Ok(None)
+    }
+
     fn target(&mut self, dotted: bool) -> Result<Target, ParseError> {
         let entity = self.ident("an entity name")?;
         let key = self.key(dotted)?;
@@ -312,6 +332,11 @@ pub fn parse(text: &str) -> Result<Input, ParseError> {
         ":help" | ":h" | ":?" => Input::Help,
         ":quit" | ":q" | ":exit" => Input::Quit,
         ":set" => {
+            if let Some(name) = c.bare_name(|rest| rest.starts_with('='))? {
+                c.expect('=', "before the value")?;
+                let value = c.remainder("a value")?;
+                return Ok(Input::SetMeasure { name, value: Some(value) });
+            }
             let target = c.target(true)?;
             c.expect('.', "between the key and the field")?;
             let field = c.ident("a field name")?;
@@ -320,6 +345,9 @@ pub fn parse(text: &str) -> Result<Input, ParseError> {
             return Ok(Input::Set { target, field, value });
         }
         ":unset" => {
+            if let Some(name) = c.bare_name(str::is_empty)? {
+                return Ok(Input::SetMeasure { name, value: None });
+            }
             let target = c.target(true)?;
             c.expect('.', "between the key and the field")?;
             let field = c.ident("a field name")?;

@@ -254,7 +254,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
     // The report carries the warnings printed when the project was read.
     let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation)
         .with_diagnostics(engine.sources(), engine.warnings())
-        .with_data_quality(engine.data_quality());
+        .with_data_quality(engine.data_quality())
+        .with_measurements(engine.measurements());
     phases.end("build report");
     let prefix = aims_lang::project::display_prefix(&args.path);
     let shown = args.outcomes.shown();

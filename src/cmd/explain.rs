@@ -41,7 +41,8 @@ pub fn run(args: ExplainArgs) -> ExitCode {
     }
     let evaluation = engine.evaluate(as_of);
     let program = engine.program();
-    let view = View { program, sources: engine.sources(), evaluation: &evaluation };
+    let view =
+        View { program, sources: engine.sources(), evaluation: &evaluation, measurements: engine.measurements() };
     let text = if let Some(id) = program.rule_by_name(&args.name) {
         match &args.entity {
             Some(key) => match view.find(id, key) {

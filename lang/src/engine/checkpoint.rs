@@ -30,6 +30,10 @@ pub struct Checkpoint {
     facts_for: Option<Schema>,
     /// What the measured fields of `tables` were computed from.
     measured: Option<u64>,
+    /// Where those values came from.
+    evidence: std::sync::Arc<[crate::measure::Measurement]>,
+    /// The values of the measures of the organisation.
+    organisation: Arc<[crate::ir::Value]>,
 }
 
 impl std::fmt::Debug for Checkpoint {
@@ -67,6 +71,8 @@ impl Engine {
             policy: self.policy.clone(),
             facts_for: self.facts_for.clone(),
             measured: self.measures.stamp,
+            evidence: self.measures.evidence.clone(),
+            organisation: self.ws.measured(db).clone(),
         }
     }
 
@@ -101,6 +107,10 @@ impl Engine {
         // The measured fields were restored with the rows: so is what they
         // were computed from, before the date (which may measure again).
         self.measures.stamp = checkpoint.measured;
+        self.measures.evidence = checkpoint.evidence.clone();
+        if !Arc::ptr_eq(self.ws.measured(&self.db), &checkpoint.organisation) {
+            self.ws.set_measured(&mut self.db).to(checkpoint.organisation.clone());
+        }
         self.set_as_of(checkpoint.as_of);
         self.sources = checkpoint.sources.clone();
         self.policy = checkpoint.policy.clone();

@@ -24,8 +24,7 @@ impl Engine {
     /// are returned (the engine then has no facts).
     pub fn open(files: ProjectFiles) -> (Engine, Vec<Diagnostic>) {
         let db = Database::default();
-        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, logs, log_problems, .. } =
-            files;
+        let ProjectFiles { name, mut sources, policy, facts: fact_inputs, as_of, limits, monitoring, .. } = files;
         let ws = super::new_workspace(&db, &mut sources, &policy, as_of, limits.budget());
         let mut engine = Engine {
             name,
@@ -40,7 +39,7 @@ impl Engine {
             ws,
             prewarmed: Default::default(),
             facts_for: None,
-            measures: super::measures::MeasureState::new(logs, log_problems),
+            measures: super::measures::MeasureState::new(monitoring),
         };
         let fact_errors = if engine.diagnostics().iter().any(Diagnostic::is_error) {
             Vec::new()

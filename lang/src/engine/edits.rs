@@ -85,7 +85,9 @@ impl Engine {
         let facts = self.facts();
         // Within the project's limits, and stopped by its interrupt handle.
         let spent = crate::eval::budget::Spent::with_interrupt(self.interrupt_handle());
-        let env = Env::new(program, &facts, self.as_of()).with_budget(self.budget(), spent);
+        let env = Env::new(program, &facts, self.as_of())
+            .with_budget(self.budget(), spent)
+            .with_measured(self.ws.measured(&self.db).clone());
         let mut frame = vec![Value::Absent; expression.slots.max(1) as usize];
         let value = env.eval(&expression.ex, &mut frame);
         let shown = eval::show(&env, &value);
@@ -157,6 +159,20 @@ impl Engine {
                 let fields = entity_id.map(|id| program.entity(id).fields.iter().map(|f| f.name.as_str()));
                 d.suggest(field, fields.into_iter().flatten(), Quote::Code)
             }
+            EditError::UnknownMeasure(name) => {
+                let d =
+                    Diagnostic::error(Code::UnknownName, format!("no measure of the organisation is named `{name}`"))
+                        .at_file(file, site.entity.span, "not a measure");
+                let measures = program.measures.iter().filter(|m| m.field().is_none()).map(|m| m.decl.name.as_str());
+                d.suggest_or(
+                    name,
+                    measures,
+                    Quote::Code,
+                    "`:set MEASURE = VALUE` sets a measure declared without `for`; \
+                     a fact's field is `:set ENTITY \"KEY\".FIELD = VALUE`"
+                        .to_string(),
+                )
+            }
             EditError::KeyField(field) => {
                 Diagnostic::error(Code::TypeMismatch, format!("`{field}` is the key of `{}`", site.entity.text))
                     .at_file(file, at(site.field), "the key cannot be set")
@@ -176,11 +192,16 @@ impl Engine {
             }
             EditError::Invalid(diagnostics) => {
                 // A value is checked against its field's type; a record is a fact.
-                let label = match (entity_id, site.field) {
-                    (Some(id), Some(field)) => program.entity(id).field(field.text).map_or_else(
+                let measure = program.measures.iter().find_map(|m| match &m.target {
+                    crate::ir::MeasureTarget::Organisation { ty } if m.decl.name == site.entity.text => Some(ty),
+                    _ => None,
+                });
+                let label = match (entity_id, site.field, measure) {
+                    (Some(id), Some(field), _) => program.entity(id).field(field.text).map_or_else(
                         || "invalid".to_string(),
                         |(_, f)| format!("expected a `{}`", program.ty_name(&f.ty)),
                     ),
+                    (None, None, Some(ty)) => format!("expected a `{}`", program.ty_name(ty)),
                     _ => "in this fact".to_string(),
                 };
                 let piece = at(site.value);

@@ -10,27 +10,28 @@ use std::sync::Arc;
 
 use salsa::Setter;
 
+use super::EditError;
 use super::Engine;
 use crate::diag::{Code, Diagnostic};
-use crate::facts::Row;
-use crate::ir::{MeasureDef, Program, Ty, Unknown, Value};
+use crate::facts::{Facts, Row};
+use crate::ir::{MeasureDef, MeasureTarget, Program, Ty, Unknown, Value};
 use crate::measure::{
-    ColumnKind, LogColumn, LogRecord, LogSource, MeasureOutput, MeasurePlan, MeasureRequest, MeasureRunner,
-    MetricResult,
+    ColumnKind, LogColumn, LogRecord, MeasureOutput, MeasurePlan, MeasureRequest, MeasureRunner, MeasuredValue,
+    MeasuredWindow, Measurement, MetricResult, Monitoring,
 };
 use crate::time::Date;
+use crate::whatif::WhatIf;
 
 /// The engine's measuring: the logs, the runner, and what the measured
 /// fields were last computed from.
 #[derive(Clone, Debug, Default)]
 pub(super) struct MeasureState {
-    /// The logs measures read.
-    logs: Vec<LogSource>,
+    /// The logs measures read, why some name no files (reported when
+    /// measuring), and the cluster that reads them.
+    monitoring: Monitoring,
     /// Every log's fingerprint, hashed together once (the logs do not
     /// change under an engine: `:reload` makes a new one).
     logs_fingerprint: u64,
-    /// Why some `[[logs]]` tables name no files (reported when measuring).
-    log_problems: Vec<Diagnostic>,
     /// A hash of what the measured fields were last computed from (date,
     /// plans, files); `None`: not computed, or the facts were reloaded.
     pub(super) stamp: Option<u64>,
@@ -41,13 +42,16 @@ pub(super) struct MeasureState {
     pub(super) runner: Option<crate::project::RunnerHandle>,
     /// Why the last measuring failed (empty when it did not).
     errors: Vec<Diagnostic>,
+    /// Where the measured values came from (empty until measured, and
+    /// after a measuring that failed).
+    pub(super) evidence: Arc<[Measurement]>,
 }
 
 impl MeasureState {
-    pub(super) fn new(logs: Vec<LogSource>, log_problems: Vec<Diagnostic>) -> MeasureState {
+    pub(super) fn new(monitoring: Monitoring) -> MeasureState {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        logs.iter().for_each(|l| l.fingerprint().hash(&mut h));
-        MeasureState { logs_fingerprint: h.finish(), logs, log_problems, ..MeasureState::default() }
+        monitoring.logs.iter().for_each(|l| l.fingerprint().hash(&mut h));
+        MeasureState { logs_fingerprint: h.finish(), monitoring, ..MeasureState::default() }
     }
 }
 
@@ -90,12 +94,12 @@ impl Engine {
         let records = log_records(program, &plans);
         // A `[[logs]]` table that names no files (a missing folder, a link
         // out of the project) is reported now, when it would be read.
-        if !plans.is_empty() && !self.measures.log_problems.is_empty() {
-            return Err(self.measures.log_problems.clone());
+        if !plans.is_empty() && !self.measures.monitoring.problems.is_empty() {
+            return Err(self.measures.monitoring.problems.clone());
         }
         let mut problems = Vec::new();
         for plan in &plans {
-            if !self.measures.logs.iter().any(|l| l.record == plan.record) {
+            if !self.measures.monitoring.logs.iter().any(|l| l.record == plan.record) {
                 let def = defs.iter().find(|d| d.decl.name == plan.measure);
                 let mut d = Diagnostic::error(
                     Code::LogSchema,
@@ -115,14 +119,101 @@ impl Engine {
             return Err(problems);
         }
         let mut measured = Measured { ran: true, measures: count, values: 0 };
-        let request = MeasureRequest { as_of, sources: &self.measures.logs, plans: &plans, records: &records };
+        let request = MeasureRequest {
+            as_of,
+            sources: &self.measures.monitoring.logs,
+            plans: &plans,
+            records: &records,
+            cluster: self.measures.monitoring.cluster.as_ref(),
+        };
+        self.measures.evidence = Arc::from([]);
         let outputs = runner.run(&request)?;
         for (def, (plan, output)) in defs.iter().zip(plans.iter().zip(&outputs)) {
             measured.values += self.fill(def, plan, output, as_of);
         }
+        let evidence: Arc<[Measurement]> = {
+            let program = self.program();
+            plans
+                .iter()
+                .zip(&outputs)
+                .map(|(plan, output)| self.measures.monitoring.measurement(program, plan, output, as_of))
+                .collect()
+        };
+        self.measures.evidence = evidence;
         self.measures.stamp = Some(stamp);
         self.measures.values = measured.values;
         Ok(measured)
+    }
+
+    /// Where each measure's values came from: the log, its files, the
+    /// window and each fact's rows (empty before measuring, and after a
+    /// measuring that failed).
+    pub fn measurements(&self) -> &[Measurement] {
+        &self.measures.evidence
+    }
+
+    /// What if a measure of the organisation had another value (`Some`,
+    /// written as a constant of its type: `120`, `4.5%`) or none (`None`:
+    /// unmeasured)? Answered with every outcome, risk level and objective
+    /// status it changes; the value stays set until the next measuring.
+    pub fn what_if_measure(&mut self, name: &str, value: Option<&str>) -> Result<WhatIf, EditError> {
+        self.ws.spent(&self.db).reset();
+        let before = crate::whatif::view_all(&self.db, self.ws);
+        self.set_measure(name, value)?;
+        let after = crate::whatif::view_all(&self.db, self.ws);
+        Ok(crate::whatif::diff(self.program(), self.as_of(), &before, &after))
+    }
+
+    /// Gives a measure of the organisation a value (`Some`, a constant of
+    /// its type) or none (`None`: unmeasured), until the next measuring.
+    pub fn set_measure(&mut self, name: &str, value: Option<&str>) -> Result<(), EditError> {
+        let program = self.program();
+        let def = program
+            .measures
+            .iter()
+            .find(|m| m.decl.name == name && m.field().is_none())
+            .ok_or_else(|| EditError::UnknownMeasure(name.to_string()))?;
+        let MeasureTarget::Organisation { ty } = &def.target else {
+            return Err(EditError::UnknownMeasure(name.to_string()));
+        };
+        let value = match value {
+            Some(text) => crate::sema::constant(program, ty, text).map_err(EditError::Invalid)?.value,
+            None => unmeasured("unset by a what-if".into()),
+        };
+        let def = def.clone();
+        self.write_organisation(&def, value);
+        Ok(())
+    }
+
+    /// Every measured value as rules read it: the measure's name, the
+    /// fact's key ([`crate::measure::ORGANISATION`] for a measure of the
+    /// organisation) and the value, in declaration then fact order.
+    pub fn measured_values(&self) -> Vec<(String, String, Value)> {
+        let program = self.program();
+        let facts = self.facts();
+        let mut out = Vec::new();
+        for (i, def) in program.measures.iter().enumerate() {
+            match def.field() {
+                Some((entity, field)) => {
+                    for row in 0..facts.len(entity) {
+                        let Some(values) = facts.values(entity, row) else { continue };
+                        let key = facts.key_of(program, entity, row).to_string();
+                        let value = values.get(field as usize).cloned().unwrap_or(Value::Absent);
+                        out.push((def.decl.name.clone(), key, value));
+                    }
+                }
+                None => {
+                    let value = self
+                        .ws
+                        .measured(&self.db)
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| unmeasured(crate::measure::NOT_YET_MEASURED.into()));
+                    out.push((def.decl.name.clone(), crate::measure::ORGANISATION.to_string(), value));
+                }
+            }
+        }
+        out
     }
 
     /// Why the last measuring (when the date was set) failed; empty when
@@ -155,7 +246,7 @@ impl Engine {
     fn fill(&mut self, def: &MeasureDef, plan: &MeasurePlan, output: &MeasureOutput, as_of: Date) -> usize {
         let by_key: HashMap<&str, &crate::measure::MeasureValue> =
             output.values.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        let place = match (&plan.window, self.measures.logs.iter().find(|l| l.record == plan.record)) {
+        let place = match (&plan.window, self.measures.monitoring.logs.iter().find(|l| l.record == plan.record)) {
             (Some(w), Some(log)) => {
                 let (first, last) = w.days(as_of);
                 format!("from {first} to {last} in {}", log.location)
@@ -164,12 +255,14 @@ impl Engine {
             _ => String::new(),
         };
         let result = plan.result();
+        // "of `credit-scoring-v3`", or nothing for the organisation.
+        let of = |key: &str| if plan.key_column.is_some() { format!(" of `{key}`") } else { String::new() };
         self.write_field(def, &|key| match by_key.get(key) {
             Some(v) => match &v.value {
                 Ok(n) => typed(result, *n),
-                Err(why) => unmeasured(format!("{why} ({} rows of `{key}` {place})", v.rows)),
+                Err(why) => unmeasured(format!("{why} ({} rows{} {place})", v.rows, of(key))),
             },
-            None => unmeasured(format!("no `{}` row of `{key}` {place}", plan.record)),
+            None => unmeasured(format!("no `{}` row{} {place}", plan.record, of(key))),
         })
     }
 
@@ -177,9 +270,12 @@ impl Engine {
     /// only the chunks where a value changed; returns how many facts have
     /// a known value.
     fn write_field(&mut self, def: &MeasureDef, value_of: &dyn Fn(&str) -> Value) -> usize {
-        let key_field = self.program().entity(def.entity).key;
-        let field = def.field as usize;
-        let table = self.ws.tables(&self.db)[def.entity.index()];
+        let Some((entity, field)) = def.field() else {
+            return self.write_organisation(def, value_of(crate::measure::ORGANISATION));
+        };
+        let key_field = self.program().entity(entity).key;
+        let field = field as usize;
+        let table = self.ws.tables(&self.db)[entity.index()];
         let chunks = table.chunks(&self.db).clone();
         let mut known = 0;
         for chunk in chunks {
@@ -206,6 +302,26 @@ impl Engine {
         }
         known
     }
+
+    /// Sets the value of a measure of the organisation, if it changed (every
+    /// evaluation reads these values); returns 1 when it is known.
+    fn write_organisation(&mut self, def: &MeasureDef, value: Value) -> usize {
+        let known = usize::from(!matches!(value, Value::Unknown(_)));
+        let program = self.program();
+        let Some(id) = program.measures.iter().position(|m| m.decl.name_span == def.decl.name_span) else {
+            return 0;
+        };
+        let count = program.measures.len();
+        let current = self.ws.measured(&self.db);
+        if current.get(id) == Some(&value) {
+            return known;
+        }
+        let mut values: Vec<Value> = current.to_vec();
+        values.resize(count, unmeasured(crate::measure::NOT_YET_MEASURED.into()));
+        values[id] = value;
+        self.ws.set_measured(&mut self.db).to(Arc::from(values));
+        known
+    }
 }
 
 /// E0302 for each measured field a fact file gives: a measure's value
@@ -213,14 +329,15 @@ impl Engine {
 pub(super) fn measured_fields_given(program: &Program, store: &crate::facts::FactStore) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for def in &program.measures {
-        let Some(table) = store.tables.get(def.entity.index()) else { continue };
-        let key_field = program.entity(def.entity).key;
+        let Some((entity, field)) = def.field() else { continue };
+        let Some(table) = store.tables.get(entity.index()) else { continue };
+        let key_field = program.entity(entity).key;
         let given = table.rows.iter().enumerate().find(|(_, r)| {
-            !matches!(r.values.get(def.field as usize), None | Some(Value::Absent))
+            !matches!(r.values.get(field as usize), None | Some(Value::Absent))
                 && !matches!(r.origin, crate::facts::Origin::Policy(_))
         });
         if let Some((i, row)) = given {
-            let entity = &program.entity(def.entity).decl.name;
+            let entity = &program.entity(entity).decl.name;
             let key = crate::facts::key_text(key_field, row, i as u32);
             out.push(
                 Diagnostic::error(
@@ -237,6 +354,40 @@ pub(super) fn measured_fields_given(program: &Program, store: &crate::facts::Fac
 
 fn unmeasured(why: String) -> Value {
     Value::Unknown(Arc::new(Unknown::Unmeasured(Arc::from(why))))
+}
+
+impl Monitoring {
+    /// The trace of one plan's values.
+    fn measurement(&self, program: &Program, plan: &MeasurePlan, output: &MeasureOutput, as_of: Date) -> Measurement {
+        let log = self.logs.iter().find(|l| l.record == plan.record);
+        let result = plan.result();
+        let mut values: Vec<MeasuredValue> = output
+            .values
+            .iter()
+            .map(|(key, v)| MeasuredValue {
+                key: key.clone(),
+                value: match &v.value {
+                    Ok(n) => program.display(&typed(result, *n)),
+                    Err(why) => why.clone(),
+                },
+                known: v.value.is_ok(),
+                rows: v.rows,
+            })
+            .collect();
+        values.sort_by(|a, b| a.key.cmp(&b.key));
+        Measurement {
+            measure: plan.measure.clone(),
+            entity: plan.entity.clone(),
+            metric: plan.metric_text(),
+            log: log.map(|l| l.location.clone()).unwrap_or_default(),
+            files: log.map(|l| l.files.iter().map(|f| f.name.clone()).collect()).unwrap_or_default(),
+            window: plan.window.as_ref().map(|w| {
+                let (from, to) = w.days(as_of);
+                MeasuredWindow { from: from.to_string(), to: to.to_string() }
+            }),
+            values,
+        }
+    }
 }
 
 /// A metric's result as a value of the measure's type.

@@ -40,6 +40,9 @@ pub struct Env<'a> {
     evaluated: std::cell::Cell<u32>,
     /// How rules are evaluated.
     evaluator: super::Evaluator,
+    /// The values of the organisation measures, by [`MeasureId`] (a
+    /// measure of each fact has no value here).
+    measured: Arc<[Value]>,
 }
 
 /// Whether a value is unknown because the evaluation budget ran out.
@@ -68,6 +71,21 @@ impl<'a> Env<'a> {
             total_spent: std::cell::Cell::new(false),
             evaluated: std::cell::Cell::new(0),
             evaluator: super::Evaluator::default(),
+            measured: Arc::from([]),
+        }
+    }
+
+    /// This environment reading the organisation measures' values (by
+    /// [`MeasureId`]; without them, every one is unmeasured).
+    pub fn with_measured(self, measured: Arc<[Value]>) -> Env<'a> {
+        Env { measured, ..self }
+    }
+
+    /// The value of an organisation measure.
+    pub(crate) fn measured(&self, id: MeasureId) -> Value {
+        match self.measured.get(id.index()) {
+            Some(v) => v.clone(),
+            None => unknown(Unknown::Unmeasured(Arc::from(crate::measure::NOT_YET_MEASURED))),
         }
     }
 
@@ -160,6 +178,7 @@ impl Env<'_> {
         match ex {
             Ex::Const(v) => v.clone(),
             Ex::Today => Value::Date(self.as_of),
+            Ex::Measure(id) => self.measured(*id),
             Ex::Local(slot, _) => frame.get(*slot as usize).cloned().unwrap_or(Value::Absent),
             Ex::Field { base, field, path } => {
                 if let Some(v) = self.place(ex, frame) {

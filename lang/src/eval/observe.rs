@@ -150,6 +150,11 @@ fn collect_paths_inner<'e>(
         // A field is shown whole, not its base; a quantifier's variables
         // are bound per element, so only its list source is read once.
         Ex::Field { path, .. } => out.push(Seen { name: name(path), ex, call: call.map(|c| c.0) }),
+        Ex::Measure(id) => {
+            if let Some(def) = program.measures.get(id.index()) {
+                out.push(Seen { name: name(&def.decl.name), ex, call: call.map(|c| c.0) })
+            }
+        }
         // In a function's body a local is a parameter: its argument is
         // shown at the call.
         Ex::Local(..) if call.is_some() => {}

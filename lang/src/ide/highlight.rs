@@ -111,7 +111,7 @@ fn name_kind(world: World, types: &Types, symbol: &Symbol) -> HighlightKind {
             None => HighlightKind::Type,
         },
         Symbol::Variant { .. } => HighlightKind::EnumMember,
-        Symbol::Field { .. } => HighlightKind::Property,
+        Symbol::Field { .. } | Symbol::Measure(_) => HighlightKind::Property,
         Symbol::Rule(_) | Symbol::Exception(_) => HighlightKind::Rule,
         Symbol::Function(_) => HighlightKind::Function,
         Symbol::Requirement(_) => HighlightKind::Requirement,

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::diag::FileId;
-use crate::ir::{Program, RuleKind, Ty};
+use crate::ir::{MeasureTarget, Program, RuleKind, Ty};
 use crate::syntax::ast::{ItemKind, Span};
 
 use super::types::Types;
@@ -82,6 +82,7 @@ fn declared(world: World, reference: &super::Reference) -> Option<Hover> {
         Symbol::Rule(name) => rule_text(program, name)?,
         Symbol::Function(name) => function_text(program, name)?,
         Symbol::Exception(name) => exception_text(program, name)?,
+        Symbol::Measure(name) => measure_text(program, name)?,
         Symbol::Requirement(id) => requirement_text(program, id),
         Symbol::Local { file, at, name } => {
             let local = world.index(*file)?.local(*at)?;
@@ -254,6 +255,20 @@ fn function_text(program: &Program, name: &str) -> Option<String> {
     let params: Vec<String> = f.params.iter().map(|(n, t)| format!("{n}: {}", program.ty_name(t))).collect();
     let text = format!("fn {name}({}) -> {}", params.join(", "), program.ty_name(&f.ret));
     Some(with_docs(code(&text), f.decl.docs.as_ref()))
+}
+
+fn measure_text(program: &Program, name: &str) -> Option<String> {
+    let m = program.measures.iter().find(|m| m.decl.name == name)?;
+    let ty = match &m.target {
+        MeasureTarget::Organisation { ty } => program.ty_name(ty),
+        MeasureTarget::Field { entity, field } => program.ty_name(&program.entity(*entity).fields[*field as usize].ty),
+    };
+    let mut text = format!("measure {name}: {ty}");
+    if let Some(plan) = &m.plan {
+        let _ = write!(text, "\n  = {}", plan.metric_text());
+        let _ = write!(text, "\n  over {}", plan.record);
+    }
+    Some(with_docs(code(&text), m.decl.docs.as_ref()))
 }
 
 fn exception_text(program: &Program, name: &str) -> Option<String> {

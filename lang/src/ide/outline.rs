@@ -159,7 +159,10 @@ fn outline_item(item: &Item, text: &str) -> OutlineItem {
         ItemKind::Fn(f) => (f.name.name.clone(), f.name.span, OutlineKind::Function, None, Vec::new()),
         ItemKind::Test(t) => (t.name.value.clone(), t.name.span, OutlineKind::Test, None, Vec::new()),
         ItemKind::Measure(m) => {
-            let detail = format!("{}.{} over {}", m.subject.name, m.name.name, m.record.name);
+            let detail = match &m.subject {
+                Some((subject, _)) => format!("{}.{} over {}", subject.name, m.name.name, m.record.name),
+                None => format!("{} over {}", m.name.name, m.record.name),
+            };
             (m.name.name.clone(), m.name.span, OutlineKind::Measure, Some(detail), Vec::new())
         }
     };

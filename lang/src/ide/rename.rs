@@ -107,6 +107,9 @@ fn clash(world: World, symbol: &Symbol, new_name: &str) -> Option<String> {
         Symbol::Function(_) => (declared(Symbol::Function(new_name.into()))
             || program.fns.iter().any(|f| f.decl.name == new_name))
         .then(|| format!("a function named `{new_name}` already exists")),
+        Symbol::Measure(_) => (declared(Symbol::Measure(new_name.into()))
+            || program.measures.iter().any(|m| m.decl.name == new_name))
+        .then(|| format!("a measure named `{new_name}` already exists")),
         Symbol::Exception(_) => (declared(Symbol::Exception(new_name.into()))
             || program.exceptions.iter().any(|e| e.decl.name == new_name))
         .then(|| format!("an exception named `{new_name}` already exists")),

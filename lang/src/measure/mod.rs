@@ -11,6 +11,7 @@
 //! ([`crate::Engine::measure`]). This crate runs no query itself: it knows
 //! plans and log files, not query engines.
 
+pub mod cluster;
 pub mod logs;
 pub mod metrics;
 
@@ -24,21 +25,46 @@ pub use crate::num::Decimal;
 /// A comparison of a column with a value.
 pub use crate::syntax::ast::CmpOp;
 
+pub use cluster::Cluster;
 pub use logs::{LogFile, LogFormat, LogSource};
 pub use metrics::{MetricKind, MetricResult};
+
+/// What `aims.toml` says about measuring: the logs (`[[logs]]`) and the
+/// cluster that reads them (`[cluster]`).
+#[derive(Clone, Debug, Default)]
+pub struct Monitoring {
+    /// The logs that measures read.
+    pub logs: Vec<LogSource>,
+    /// Why `[[logs]]` tables could not be resolved to files (a missing
+    /// folder, a link out of the project): reported when measuring, so a
+    /// project whose log is missing still loads.
+    pub problems: Vec<Diagnostic>,
+    /// The Ballista cluster measures run on (`None`: in process).
+    pub cluster: Option<Cluster>,
+}
+
+/// The key under which a runner gives the value of a measure of the
+/// organisation (the key of the organisation's outcomes).
+pub const ORGANISATION: &str = "-";
+
+/// Why a measure of the organisation has no value before any measuring
+/// (shown as `not measured: the logs have not been read`).
+pub const NOT_YET_MEASURED: &str = "the logs have not been read";
 
 /// A `measure` as a query: what to read, which rows, and what to compute.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MeasurePlan {
     /// The measure's name (the field it fills).
     pub measure: String,
-    /// The entity measured.
-    pub entity: String,
+    /// The entity measured (`None`: the organisation).
+    pub entity: Option<String>,
     /// The record type of the log's rows; `[[logs]]` in aims.toml names
     /// its files.
     pub record: String,
-    /// The log's column holding the key of the entity a row belongs to.
-    pub key_column: String,
+    /// The log's column holding the key of the entity a row belongs to
+    /// (`None`: the organisation's measure counts every row, under the key
+    /// [`ORGANISATION`]).
+    pub key_column: Option<String>,
     /// The rows' date column and how far back from `as_of` rows count.
     pub window: Option<Window>,
     /// Conditions every row counted meets (all of them).
@@ -55,6 +81,17 @@ pub struct MeasurePlan {
 }
 
 impl MeasurePlan {
+    /// The metric as a call of its columns: `percentile(latency_ms, 95)`.
+    pub fn metric_text(&self) -> String {
+        let name = metrics::of_kind(self.metric).name;
+        let mut args: Vec<String> = self.columns.clone();
+        args.extend(self.rank.map(|r| r.to_string()));
+        if !self.edges.is_empty() {
+            args.push(format!("[{}]", self.edges.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")));
+        }
+        format!("{name}({})", args.join(", "))
+    }
+
     /// The type of the measure's value.
     pub fn result(&self) -> MetricResult {
         metrics::of_kind(self.metric).result
@@ -62,7 +99,7 @@ impl MeasurePlan {
 
     /// Every column the plan reads: key, window, filters, metric.
     pub fn read_columns(&self) -> Vec<&str> {
-        let mut out = vec![self.key_column.as_str()];
+        let mut out: Vec<&str> = self.key_column.iter().map(String::as_str).collect();
         out.extend(self.window.as_ref().map(|w| w.column.as_str()));
         out.extend(self.filters.iter().map(Filter::column));
         out.extend(self.columns.iter().map(String::as_str));
@@ -184,6 +221,91 @@ pub struct MeasureValue {
     pub rows: u64,
 }
 
+/// Where the values of one measure came from, as the report traces them:
+/// the log, its files, the window and, for each fact, the value and the
+/// rows it was computed over.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Measurement {
+    /// The measure's name (the field it fills).
+    pub measure: String,
+    /// The entity measured (absent: the organisation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    /// The metric and the columns it reads (`parity_difference(approved, applicant_group)`).
+    pub metric: String,
+    /// The log, as `aims.toml` names it.
+    pub log: String,
+    /// Every file of the log, relative to the project folder.
+    pub files: Vec<String>,
+    /// The first and last day of the window, when the measure has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<MeasuredWindow>,
+    /// Each fact that has rows in the window, in key order: a fact without
+    /// one is not listed (its field says so).
+    pub values: Vec<MeasuredValue>,
+}
+
+/// The days a measure counted rows from, both included.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MeasuredWindow {
+    /// The first day.
+    pub from: String,
+    /// The last day (the evaluation date).
+    pub to: String,
+}
+
+/// One fact's measured value and the rows behind it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MeasuredValue {
+    /// The fact's key.
+    pub key: String,
+    /// The value as the report shows it, or why the rows give none.
+    pub value: String,
+    /// Whether the rows gave a value.
+    pub known: bool,
+    /// How many rows were counted (in the window, past the filters).
+    pub rows: u64,
+}
+
+impl Measurement {
+    /// The trace of `key`'s value, one line: `parity_difference(approved,
+    /// applicant_group) over 412345 rows from
+    /// 2026-10-02 to 2026-11-01 in logs/decisions (3 files)`; `None` when
+    /// the fact had no row.
+    pub fn trace(&self, key: &str) -> Option<String> {
+        let at = self.values.binary_search_by(|v| v.key.as_str().cmp(key)).ok()?;
+        let rows = self.values[at].rows;
+        let window = self.window.as_ref().map(|w| format!(" from {} to {}", w.from, w.to)).unwrap_or_default();
+        let files = match self.files.len() {
+            1 => "1 file".to_string(),
+            n => format!("{n} files"),
+        };
+        Some(format!(
+            "{} over {}{window} in {} ({files})",
+            self.metric,
+            crate::report::count(rows as usize, "row", "rows"),
+            self.log
+        ))
+    }
+}
+
+/// The trace of a measured value a failure read as `path`, for the fact
+/// `key` of a rule whose subject is `var: entity`: `s.approval_gap is
+/// parity_difference(…) over 412345 rows from … in logs/decisions (3
+/// files)`. `path` is a measured field of the subject itself (the value of
+/// another fact, `s.parent.gap`, is not the one `key` traces) or the name
+/// of a measure of the organisation.
+pub fn trace(measurements: &[Measurement], subject: Option<(&str, &str)>, key: &str, path: &str) -> Option<String> {
+    let (measurement, key) = match path.split_once('.') {
+        None => (measurements.iter().find(|m| m.measure == path && m.entity.is_none())?, ORGANISATION),
+        Some((var, field)) => {
+            let (_, entity) = subject.filter(|(v, _)| *v == var)?;
+            (measurements.iter().find(|m| m.measure == field && m.entity.as_deref() == Some(entity))?, key)
+        }
+    };
+    measurement.trace(key).map(|trace| format!("{path} is {trace}"))
+}
+
 /// What a runner computed for one plan.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MeasureOutput {
@@ -245,6 +367,8 @@ pub struct MeasureRequest<'a> {
     pub plans: &'a [MeasurePlan],
     /// The record types the plans read.
     pub records: &'a [LogRecord],
+    /// The cluster to run the plans on (`None`: in process).
+    pub cluster: Option<&'a Cluster>,
 }
 
 impl MeasureRequest<'_> {

@@ -22,6 +22,9 @@ pub struct View<'a> {
     pub sources: &'a Sources,
     /// The evaluation explained.
     pub evaluation: &'a Evaluation,
+    /// Where measured values came from (`Engine::measurements`), to trace
+    /// the ones a failure read.
+    pub measurements: &'a [crate::measure::Measurement],
 }
 
 /// `file:line:column` of a span, the file relative to the project as in
@@ -80,6 +83,16 @@ impl View<'_> {
         Some(format!("waived by exception {} until {}{by}", e.decl.name, e.until))
     }
 
+    /// How each measured value a failure read was measured, one line each.
+    fn measured(&self, rule: &RuleDef, key: &str, failure: &Failure, requirement: Option<&Requirement>) -> Vec<String> {
+        let subject = rule.subject.as_ref().map(|s| (s.var.as_str(), self.program.entity(s.entity).decl.name.as_str()));
+        failure
+            .observed(self.program, requirement)
+            .iter()
+            .filter_map(|(path, _)| crate::measure::trace(self.measurements, subject, key, path))
+            .collect()
+    }
+
     /// The failures of an outcome, each with the values it saw.
     fn failures(&self, out: &mut String, rule: &RuleDef, outcome: OutcomeRef<'_>, indent: &str) {
         let reqs = requirements(rule);
@@ -87,6 +100,9 @@ impl View<'_> {
             let _ = writeln!(out, "{indent}- {}", one_line(&eval::failure_message(reqs.get(f.index).copied(), f)));
             if let Some(seen) = observed(self.program, f, reqs.get(f.index).copied()) {
                 let _ = writeln!(out, "{indent}  saw {seen}");
+            }
+            for trace in self.measured(rule, &outcome.key, f, reqs.get(f.index).copied()) {
+                let _ = writeln!(out, "{indent}  measured: {}", terminal_safe_line(&trace));
             }
         }
     }
@@ -178,6 +194,9 @@ impl View<'_> {
                     let _ = writeln!(out, "      {}", one_line(&eval::failure_message(Some(req), f)));
                     if let Some(seen) = observed(self.program, f, Some(req)) {
                         let _ = writeln!(out, "      saw {seen}");
+                    }
+                    for trace in self.measured(rule, &outcome.key, f, Some(req)) {
+                        let _ = writeln!(out, "      measured: {}", terminal_safe_line(&trace));
                     }
                     let _ = writeln!(out, "      at {}", location(self.sources, req.span));
                 }

@@ -89,13 +89,19 @@ impl Report {
         );
         for f in self.findings.iter() {
             let mut trace = String::new();
-            if let Some(o) = f.entity.as_deref().and_then(|e| rules.get(f.name.as_str())?.outcomes.find(e)) {
+            let rule = rules.get(f.name.as_str());
+            if let Some((rule, (key, o))) =
+                f.entity.as_deref().and_then(|e| rule.and_then(|r| Some((r, (e, r.outcomes.find(e)?)))))
+            {
                 for failure in &o.failures {
                     let seen: Vec<String> =
                         failure.observed.iter().map(|v| format!("{} = {}", v.path, v.value)).collect();
                     let _ = write!(trace, "<div class=\"saw\">require {}", esc(&failure.require));
                     if !seen.is_empty() {
                         let _ = write!(trace, "<br>saw {}", esc(&seen.join(", ")));
+                    }
+                    for measured in failure.observed.iter().filter_map(|v| self.measured_trace(rule, key, &v.path)) {
+                        let _ = write!(trace, "<br>measured: {}", esc(&measured));
                     }
                     trace.push_str("</div>");
                 }

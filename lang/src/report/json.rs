@@ -252,6 +252,10 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write, shown: ShownOutcomes)
         out.key(false, 1, "data_quality");
         out.serde(1, quality)?;
     }
+    if !report.measurements.is_empty() {
+        out.key(false, 1, "measurements");
+        out.serde(1, &report.measurements)?;
+    }
     out.line(0);
     out.raw(b"}\n");
     out.sink.write_all(&out.buf)

@@ -104,6 +104,10 @@ pub struct Report {
     /// not be read, by column (absent when every cell was read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_quality: Option<crate::facts::quality::DataQuality>,
+    /// Where each measure's values came from: its log and files, its
+    /// window, and each fact's value and rows (absent without measures).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub measurements: Vec<crate::measure::Measurement>,
 }
 
 /// A risk matrix: its axes (scales, lowest value first) and levels.
@@ -258,6 +262,10 @@ pub struct RuleView {
     pub counts: OutcomeCounts,
     /// One outcome per entity (or one for the organisation), by entity key.
     pub outcomes: OutcomeViews,
+    /// The variable and entity of its `for`, for tracing the measured
+    /// fields a failure read (`s` and `AISystem`); not in the JSON report.
+    #[serde(skip)]
+    pub subject: Option<(String, String)>,
 }
 
 /// The outcome of one rule for one entity, as reported.
@@ -438,6 +446,7 @@ impl Report {
                 location: Location::of(sources, rule.decl.name_span),
                 counts,
                 outcomes,
+                subject: rule.subject.as_ref().map(|s| (s.var.clone(), program.entity(s.entity).decl.name.clone())),
             });
         }
         let risks: Vec<RiskView> = evaluation
@@ -607,6 +616,7 @@ impl Report {
             matrices,
             diagnostics: Vec::new(),
             data_quality: None,
+            measurements: Vec::new(),
         }
     }
 
@@ -629,6 +639,7 @@ impl Report {
             matrices: Vec::new(),
             diagnostics: Vec::new(),
             data_quality: None,
+            measurements: Vec::new(),
         }
         .with_diagnostics(sources, diagnostics)
     }
@@ -646,6 +657,21 @@ impl Report {
     pub fn with_data_quality(mut self, quality: &crate::facts::quality::DataQuality) -> Report {
         self.data_quality = (!quality.is_empty()).then(|| quality.clone());
         self
+    }
+
+    /// Adds where each measure's values came from (nothing without measures).
+    pub fn with_measurements(mut self, measurements: &[crate::measure::Measurement]) -> Report {
+        self.measurements = measurements.to_vec();
+        self
+    }
+
+    /// The trace of a measured value a failure of `rule` for `key` read as
+    /// `path`: when `path` is a measured field of the rule's own subject
+    /// (`s.approval_gap`) or a measure of the organisation, how it was
+    /// measured (see [`crate::measure::trace`]).
+    pub fn measured_trace(&self, rule: &RuleView, key: &str, path: &str) -> Option<String> {
+        let subject = rule.subject.as_ref().map(|(var, entity)| (var.as_str(), entity.as_str()));
+        crate::measure::trace(&self.measurements, subject, key, path)
     }
 
     /// The title of every rule, risk and objective that has one, by name.

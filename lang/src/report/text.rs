@@ -59,6 +59,7 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
     let rules: HashMap<&str, usize> = report.rules.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
     let titles = report.titles();
     let mut seen = String::new();
+    let mut traces: Vec<String> = Vec::new();
     for (name, source, members) in groups {
         let _ = write!(out.text, "\n{source} {}", terminal_safe_line(name));
         if let Some(t) = titles.get(name) {
@@ -79,11 +80,15 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
             if let (Some(o), Some(texts)) = (outcome, texts.as_mut()) {
                 for failure in o.failures {
                     seen.clear();
+                    traces.clear();
                     texts.observed(failure, |path, value| {
                         if !seen.is_empty() {
                             seen.push_str(", ");
                         }
                         let _ = write!(seen, "{path} = {value}");
+                        if let Some((rule, key)) = rule.zip(f.entity.as_deref()) {
+                            traces.extend(report.measured_trace(rule, key, path));
+                        }
                     });
                     if !seen.is_empty() {
                         let _ = writeln!(
@@ -92,6 +97,9 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
                             terminal_safe_line(&seen),
                             terminal_safe_line(texts.location(failure))
                         );
+                    }
+                    for trace in &traces {
+                        let _ = writeln!(out.text, "              measured: {}", terminal_safe_line(trace));
                     }
                 }
             }

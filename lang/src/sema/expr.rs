@@ -474,6 +474,10 @@ impl<'c> ExprChecker<'c> {
             self.record_use(ident.span, symbol);
             return found;
         }
+        if let Some((id, ty)) = self.cx.organisation_measure(&ident.name) {
+            self.record_use(ident.span, Symbol::Measure(ident.name.clone()));
+            return (Ex::Measure(id), ty);
+        }
         if let Some(found) = self.variant_for(expected, &ident.name) {
             self.record_variant(ident.span, &found.1, &ident.name);
             return found;
@@ -502,6 +506,14 @@ impl<'c> ExprChecker<'c> {
         // Owned: the diagnostic is pushed onto `self` while they are read.
         let mut names: Vec<String> = self.scope.iter().map(|l| l.name.clone()).collect();
         names.extend(self.cx.all_variant_names());
+        names.extend(
+            self.cx
+                .program
+                .measures
+                .iter()
+                .filter(|m| matches!(m.target, MeasureTarget::Organisation { .. }))
+                .map(|m| m.decl.name.clone()),
+        );
         // The literals written as words: `flase` is a typo of `false`.
         names.extend(["true", "false", "today"].map(String::from));
         let name = ident.name.clone();

@@ -403,6 +403,14 @@ impl Context {
         names
     }
 
+    /// The organisation measure named `name` and its type.
+    pub(crate) fn organisation_measure(&self, name: &str) -> Option<(MeasureId, Ty)> {
+        self.program.measures.iter().enumerate().find_map(|(i, m)| match &m.target {
+            MeasureTarget::Organisation { ty } if m.decl.name == name => Some((MeasureId(i as u32), ty.clone())),
+            _ => None,
+        })
+    }
+
     pub(crate) fn entity_by_name(&self, name: &str) -> Option<EntityId> {
         match self.types.get(name) {
             Some(TypeName::Entity(id)) => Some(*id),

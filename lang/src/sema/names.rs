@@ -169,9 +169,15 @@ impl Names<'_> {
                 }
             }
             ItemKind::Measure(m) => {
-                // A measure is read as a field of the entity it measures.
-                self.define(&m.name, Symbol::Field { owner: m.entity.name.clone(), name: m.name.name.clone() });
-                self.use_type(&m.entity);
+                // A measure is read as a field of the entity it measures,
+                // or by its name for the organisation.
+                match &m.subject {
+                    Some((_, entity)) => {
+                        self.define(&m.name, Symbol::Field { owner: entity.name.clone(), name: m.name.name.clone() });
+                        self.use_type(entity);
+                    }
+                    None => self.define(&m.name, Symbol::Measure(m.name.name.clone())),
+                }
                 self.use_type(&m.record);
             }
             ItemKind::Test(t) => {

@@ -44,6 +44,9 @@ pub enum Symbol {
     Function(String),
     /// An `exception`.
     Exception(String),
+    /// A `measure` of the organisation (one without `for`), read by name;
+    /// a measure of each fact is a [`Symbol::Field`].
+    Measure(String),
     /// A requirement identifier such as `A.6.2.4`.
     Requirement(String),
     /// A variable: a `for` or quantifier binding, a `let`, a parameter;
@@ -62,9 +65,12 @@ impl Symbol {
     /// The name as written in the source.
     pub fn name(&self) -> &str {
         match self {
-            Symbol::Type(n) | Symbol::Rule(n) | Symbol::Function(n) | Symbol::Exception(n) | Symbol::Requirement(n) => {
-                n
-            }
+            Symbol::Type(n)
+            | Symbol::Rule(n)
+            | Symbol::Function(n)
+            | Symbol::Exception(n)
+            | Symbol::Requirement(n)
+            | Symbol::Measure(n) => n,
             Symbol::Variant { name, .. } | Symbol::Field { name, .. } | Symbol::Local { name, .. } => name,
         }
     }

@@ -123,6 +123,9 @@ codes! {
     LogSchema = "E0360";
     /// A log cannot be read: a file is not Parquet, CSV or NDJSON as said, or the query fails.
     LogRead = "E0361";
+    /// The cluster of `[cluster]` cannot run the measures: no scheduler
+    /// answers, no executor takes the job in time, or the job fails.
+    Cluster = "E0362";
     /// Evaluating an outcome took more steps than the `eval_steps` limit.
     EvalBudget = "E0501";
     /// An editor's rename is refused: no name there, not a valid name, or a clash.

@@ -101,6 +101,19 @@ impl Session {
         self.apply(edit, input, Some(site))
     }
 
+    /// `:set MEASURE = VALUE`, `:unset MEASURE`: a measure of the organisation.
+    pub(super) fn set_measure(&mut self, input: &str, name: Spanned<String>, value: Option<Spanned<String>>) -> String {
+        let site = EditSite {
+            file: self.repl_file(),
+            entity: typed(&name),
+            key: None,
+            field: None,
+            value: value.as_ref().map(typed),
+        };
+        let edit = Edit::Measure { name: name.value.clone(), value: value.map(|v| v.value) };
+        self.apply(edit, input, Some(site))
+    }
+
     pub(super) fn add(&mut self, input: &str, entity: Spanned<String>, record: Spanned<String>) -> String {
         let site = EditSite {
             file: self.repl_file(),

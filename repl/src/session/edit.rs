@@ -30,6 +30,11 @@ pub enum Edit {
         entity: String,
         key: String,
     },
+    /// A measure of the organisation given a value (or none).
+    Measure {
+        name: String,
+        value: Option<String>,
+    },
     AsOf(Date),
     /// Declarations typed at the prompt, added as the policy file `file`.
     Declare {
@@ -47,6 +52,7 @@ impl Edit {
             Edit::Unset { entity, key, field } => engine.unset_field(entity, key, field).map(|()| None),
             Edit::Add { entity, record } => engine.add_fact(entity, record).map(Some),
             Edit::Remove { entity, key } => engine.remove_fact(entity, key).map(|()| None),
+            Edit::Measure { name, value } => engine.set_measure(name, value.as_deref()).map(|()| None),
             Edit::AsOf(date) => {
                 engine.set_as_of(*date);
                 Ok(None)
@@ -62,6 +68,8 @@ impl Edit {
             Edit::Unset { entity, key, field } => format!(":unset {entity} {}.{field}", quote(key)),
             Edit::Add { entity, record } => format!(":add {entity} {}", one_line(record)),
             Edit::Remove { entity, key } => format!(":remove {entity} {}", quote(key)),
+            Edit::Measure { name, value: Some(value) } => format!(":set {name} = {value}"),
+            Edit::Measure { name, value: None } => format!(":unset {name}"),
             Edit::AsOf(date) => format!(":as-of {date}"),
             Edit::Declare { file, text } => format!("{} ({file})", declared(text)),
         }

@@ -23,6 +23,7 @@ fn changes_engine(input: &Input) -> bool {
         input,
         Input::Set { .. }
             | Input::Unset { .. }
+            | Input::SetMeasure { .. }
             | Input::Add { .. }
             | Input::Remove { .. }
             | Input::AsOf(Some(_))

@@ -376,6 +376,7 @@ impl Session {
                 | Input::Help
                 | Input::Set { .. }
                 | Input::Unset { .. }
+                | Input::SetMeasure { .. }
                 | Input::AsOf(_)
                 | Input::Why { .. }
                 | Input::Diff(_)
@@ -397,6 +398,7 @@ impl Session {
             Input::Help => help::help(),
             Input::Set { target, field, value } => self.set(input, target, field, value),
             Input::Unset { target, field } => self.unset(input, target, field),
+            Input::SetMeasure { name, value } => self.set_measure(input, name, value),
             Input::Add { entity, record } => self.add(input, entity, record),
             Input::Remove { target } => self.remove(input, target),
             Input::AsOf(None) => format!("as of {}\n", self.engine.as_of()),

@@ -23,7 +23,12 @@ impl Session {
         let Some(id) = program.rule_by_name(&rule.value) else {
             return self.unknown_rule(input, &rule, ":why explains controls and audits");
         };
-        let view = View { program, sources: self.engine.sources(), evaluation: &evaluation };
+        let view = View {
+            program,
+            sources: self.engine.sources(),
+            evaluation: &evaluation,
+            measurements: self.engine.measurements(),
+        };
         let def = program.rule(id);
         let key_text = match (&def.subject, &key) {
             (None, _) => "-".to_string(),
@@ -102,7 +107,12 @@ impl Session {
     pub(super) fn named(&mut self, input: &str, name: Spanned<String>, key: Option<Spanned<String>>) -> String {
         let evaluation = self.evaluation();
         let program = self.engine.program();
-        let view = View { program, sources: self.engine.sources(), evaluation: &evaluation };
+        let view = View {
+            program,
+            sources: self.engine.sources(),
+            evaluation: &evaluation,
+            measurements: self.engine.measurements(),
+        };
         if let Some(id) = program.rule_by_name(&name.value) {
             let Some(key) = key else { return view.rule(id) };
             return match view.find(id, &key.value) {

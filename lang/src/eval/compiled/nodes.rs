@@ -71,7 +71,7 @@ impl<'e, 'a> Block<'e, 'a> {
         // stack (a thread-local read) for it was a noticeable part of the
         // evaluation.
         let shallow = match ex {
-            Ex::Const(_) | Ex::Today | Ex::Local(..) => true,
+            Ex::Const(_) | Ex::Today | Ex::Local(..) | Ex::Measure(_) => true,
             Ex::Field { base, .. } => matches!(**base, Ex::Local(..)),
             _ => false,
         };
@@ -86,6 +86,7 @@ impl<'e, 'a> Block<'e, 'a> {
         let col = match ex {
             Ex::Const(v) => Col::Splat(v.clone()),
             Ex::Today => Col::Splat(Value::Date(env.as_of)),
+            Ex::Measure(id) => Col::Splat(env.measured(*id)),
             Ex::Local(slot, _) => match slots.get(*slot as usize) {
                 Some(col) => return Cow::Borrowed(col),
                 None => Col::Splat(Value::Absent),

@@ -19,26 +19,31 @@ const WHERE_HELP: &str = "a measure's `where` joins the log on the entity's key 
      `d.automated`, `d.label is some`), joined with `and`";
 
 impl Checker<'_, '_> {
-    /// Adds each measure's field, `T?`, to the entity it measures.
+    /// Adds each measure's field, `T?`, to the entity it measures; a
+    /// measure of the organisation is declared as a name of that type.
     pub(super) fn measure_fields(&mut self, items: &Items) {
         for m in &items.measures {
             let node = m.node;
-            let Some(entity) = self.cx.entity_by_name(&node.entity.name) else {
-                let mut ck = self.checker(m.file, m.text);
-                ck.unknown_type(&node.entity, true);
-                let diags = std::mem::take(&mut ck.diags);
-                self.absorb(diags);
-                continue;
-            };
             let ty = match metric_called(&node.value) {
                 Some((metric, _, _)) => Ty::Opt(Box::new(metric.result.ty())),
                 None => Ty::Error,
+            };
+            let Some((_, entity_name)) = &node.subject else {
+                self.organisation_measure(m, ty);
+                continue;
+            };
+            let Some(entity) = self.cx.entity_by_name(&entity_name.name) else {
+                let mut ck = self.checker(m.file, m.text);
+                ck.unknown_type(entity_name, true);
+                let diags = std::mem::take(&mut ck.diags);
+                self.absorb(diags);
+                continue;
             };
             let def = &self.cx.program.entities[entity.index()];
             if let Some((_, existing)) = def.field(&node.name.name) {
                 let d = Diagnostic::error(
                     Code::Duplicate,
-                    format!("`{}` already has a field `{}`", node.entity.name, node.name.name),
+                    format!("`{}` already has a field `{}`", entity_name.name, node.name.name),
                 )
                 .at(m.file, node.name.span, "a measure of the same name")
                 .also_file(existing.span.file, existing.span.span, "the field")
@@ -57,8 +62,43 @@ impl Checker<'_, '_> {
                 measure: Some(id),
             });
             let decl = decl(m.file, m.span, &node.name, m.docs);
-            self.cx.program.measures.push(MeasureDef { decl, entity, field, record: None, plan: None });
+            let target = MeasureTarget::Field { entity, field };
+            self.cx.program.measures.push(MeasureDef { decl, target, record: None, plan: None });
         }
+    }
+
+    /// Declares a measure of the organisation, unless its name is taken
+    /// by another one or by a variant (a bare name would then be read as
+    /// the measure, silently).
+    fn organisation_measure(&mut self, m: &super::At<'_, ast::MeasureDecl>, ty: Ty) {
+        let node = m.node;
+        let name = &node.name.name;
+        if let Some(other) = self
+            .cx
+            .program
+            .measures
+            .iter()
+            .find(|d| matches!(d.target, MeasureTarget::Organisation { .. }) && &d.decl.name == name)
+        {
+            let d =
+                Diagnostic::error(Code::Duplicate, format!("a measure `{name}` of the organisation already exists"))
+                    .at(m.file, node.name.span, "declared again")
+                    .also_file(other.decl.name_span.file, other.decl.name_span.span, "the first")
+                    .help("give each measure a name of its own");
+            self.push(d);
+            return;
+        }
+        if let Some((_, variant_ty)) = self.cx.variants_named(name).first() {
+            let owner = self.cx.ty_name(variant_ty);
+            let d = Diagnostic::error(Code::Duplicate, format!("`{name}` is already a variant of `{owner}`"))
+                .at(m.file, node.name.span, "a measure of the same name")
+                .help("a measure of the organisation is read by its name: give it a name no variant has");
+            self.push(d);
+            return;
+        }
+        let decl = decl(m.file, m.span, &node.name, m.docs);
+        let target = MeasureTarget::Organisation { ty };
+        self.cx.program.measures.push(MeasureDef { decl, target, record: None, plan: None });
     }
 
     /// Checks each measure's metric and `where`, and lowers it to a plan.
@@ -66,7 +106,7 @@ impl Checker<'_, '_> {
         for m in &items.measures {
             let at = m.file.span(m.node.name.span);
             let Some(index) = self.cx.program.measures.iter().position(|d| d.decl.name_span == at) else { continue };
-            let entity = self.cx.program.measures[index].entity;
+            let entity = self.cx.program.measures[index].field().map(|(entity, _)| entity);
             let cx: &Context = self.cx;
             let (record, plan, diags) = check_measure(cx, m.file, m.text, m.node, entity);
             self.absorb(diags);
@@ -106,7 +146,7 @@ fn check_measure(
     file: Anchor,
     text: &str,
     node: &ast::MeasureDecl,
-    entity: EntityId,
+    entity: Option<EntityId>,
 ) -> (Option<RecordId>, Option<MeasurePlan>, Vec<Diagnostic>) {
     let mut ck = ExprChecker::new(cx, file, text);
     let mut problems: Vec<Diagnostic> = Vec::new();
@@ -118,7 +158,9 @@ fn check_measure(
             d.help(help)
         }
     };
-    ck.record_type_use(&node.entity);
+    if let Some((_, entity_name)) = &node.subject {
+        ck.record_type_use(entity_name);
+    }
     let record = match cx.types.get(&node.record.name) {
         Some(TypeName::Record(id)) => {
             ck.record_type_use(&node.record);
@@ -140,8 +182,12 @@ fn check_measure(
         }
     };
     let last = node.filter.as_ref().map_or(node.value.span, |f| f.span);
-    let scope = node.subject.span.cover(last).cover(node.row.span);
-    let subject = ck.bind(&node.subject, LocalKind::Subject, Ty::Entity(entity), scope);
+    let first = node.subject.as_ref().map_or(node.row.span, |(subject, _)| subject.span);
+    let scope = first.cover(last).cover(node.row.span);
+    let subject = match (&node.subject, entity) {
+        (Some((subject, _)), Some(entity)) => Some(ck.bind(subject, LocalKind::Subject, Ty::Entity(entity), scope)),
+        _ => None,
+    };
     let row = ck.bind(&node.row, LocalKind::Binder, record.map_or(Ty::Error, Ty::Record), scope);
     let fields: &[FieldDef] = record.map_or(&[], |r| &cx.program.records[r.index()].fields);
     let column = |ex: &Ex| -> Option<(String, Ty)> {
@@ -272,7 +318,7 @@ fn check_measure(
     };
 
     // The `where`: the join, the window and the filters.
-    let key_field = cx.program.entities[entity.index()].key;
+    let key_field = entity.and_then(|e| cx.program.entities[e.index()].key);
     let mut key_column = None;
     let mut window: Option<Window> = None;
     let mut filters = Vec::new();
@@ -286,7 +332,9 @@ fn check_measure(
             continue;
         }
         let subject_field = |ex: &Ex| match ex {
-            Ex::Field { base, field, .. } if matches!(**base, Ex::Local(slot, _) if slot == subject) => Some(*field),
+            Ex::Field { base, field, .. } if matches!(**base, Ex::Local(slot, _) if Some(slot) == subject) => {
+                Some(*field)
+            }
             _ => None,
         };
         let lowered = match &ex {
@@ -325,7 +373,10 @@ fn check_measure(
             problems.push(refuse(part.span, message.to_string(), label, WHERE_HELP));
         }
     }
-    if key_column.is_none() && record.is_some() {
+    // A measure of each fact names its rows by a join; one of the
+    // organisation counts every row.
+    let joined = key_column.is_some() || node.subject.is_none();
+    if let (Some((subject, entity_name)), Some(entity), None, Some(_)) = (&node.subject, entity, &key_column, record) {
         let key = key_field
             .and_then(|k| cx.program.entities[entity.index()].fields.get(k as usize))
             .map_or("id", |f| f.name.as_str())
@@ -333,12 +384,12 @@ fn check_measure(
         let span = node.filter.as_ref().map_or(node.record.span, |f| f.span);
         problems.push(refuse(
             span,
-            format!("the rows of each `{}` are not named: the log is not joined on its key", node.entity.name),
+            format!("the rows of each `{}` are not named: the log is not joined on its key", entity_name.name),
             "no join on the key",
-            &format!("add `{row}.COLUMN == {s}.{key}` to the `where`", row = node.row.name, s = node.subject.name),
+            &format!("add `{row}.COLUMN == {s}.{key}` to the `where`", row = node.row.name, s = subject.name),
         ));
     }
-    if metric.is_some_and(|m| m.kind == metrics::MetricKind::Psi) && window.is_none() && key_column.is_some() {
+    if metric.is_some_and(|m| m.kind == metrics::MetricKind::Psi) && window.is_none() && joined {
         problems.push(refuse(
             node.value.span,
             "`psi` compares the window with the period before it, and there is no window".into(),
@@ -349,10 +400,10 @@ fn check_measure(
     let mut diagnostics = std::mem::take(&mut ck.diags);
     let failed = !problems.is_empty() || diagnostics.iter().any(Diagnostic::is_error);
     diagnostics.append(&mut problems);
-    let plan = match (metric, key_column, record) {
-        (Some(metric), Some(key_column), Some(_)) if !failed => Some(MeasurePlan {
+    let plan = match (metric, record) {
+        (Some(metric), Some(_)) if !failed && joined => Some(MeasurePlan {
             measure: node.name.name.clone(),
-            entity: node.entity.name.clone(),
+            entity: node.subject.as_ref().map(|(_, entity)| entity.name.clone()),
             record: node.record.name.clone(),
             key_column,
             window,

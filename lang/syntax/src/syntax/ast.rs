@@ -187,10 +187,9 @@ impl TypeExpr {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MeasureDecl {
     pub name: Ident,
-    /// The variable of the entity measured (`s`).
-    pub subject: Ident,
-    /// The entity measured (`AISystem`).
-    pub entity: Ident,
+    /// The variable of the entity measured and the entity (`s`,
+    /// `AISystem`); `None`: one value for the organisation.
+    pub subject: Option<(Ident, Ident)>,
     /// The metric: a call of one of the metrics (`rate(d.approved)`).
     pub value: Expr,
     /// The variable of a row of the log (`d`).

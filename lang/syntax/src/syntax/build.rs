@@ -318,14 +318,18 @@ impl Builder {
             Rule::measure_decl => {
                 let mut it = inner(pair);
                 let name = self.ident(it.next());
-                let (subject, entity) = self.binding(it.next());
+                let mut it = it.peekable();
+                let subject = match it.peek() {
+                    Some(p) if p.as_rule() == Rule::measure_subject => Some(self.binding(it.next())),
+                    _ => None,
+                };
                 let value = match it.next() {
                     Some(p) => self.expr(p),
                     None => Expr { kind: ExprKind::Bool(false), span },
                 };
                 let (row, record) = self.binding(it.next());
                 let filter = it.next().map(|p| self.expr(p));
-                ItemKind::Measure(MeasureDecl { name, subject, entity, value, row, record, filter })
+                ItemKind::Measure(MeasureDecl { name, subject, value, row, record, filter })
             }
             _ => ItemKind::Use(UseDecl { path: String::new(), span }),
         }
