@@ -450,3 +450,30 @@ fn large_answers_are_cut_and_saved_in_full() {
     assert_eq!(run(&mut s, ":limit"), "answers show the first 2 changes of each kind\n");
     assert!(run(&mut s, ":limit 0").contains("expected a number of lines or `off`"));
 }
+
+#[test]
+fn a_measure_of_the_organisation_can_be_set_and_unset() {
+    let mut s = session();
+    run(&mut s, "record Decision { decided_at: Date, approved: Bool }");
+    run(&mut s, "measure approvals = count() over d: Decision where d.approved and d.decided_at within 30 days");
+    let declared = run(&mut s, "control enough_approvals { require approvals >= 10 }");
+    assert!(declared.contains("enough_approvals"), "{declared}");
+    assert_eq!(run(&mut s, "approvals"), "not measured: the logs have not been read\n");
+
+    let set = run(&mut s, ":set approvals = 12");
+    assert!(set.contains("enough_approvals") && set.contains("pass"), "{set}");
+    assert_eq!(run(&mut s, "approvals"), "12\n");
+    assert_consistent(&s);
+    let unset = run(&mut s, ":unset approvals");
+    assert!(unset.contains("enough_approvals") && unset.contains("fail"), "{unset}");
+    assert_eq!(s.edits().last().map(Edit::describe).as_deref(), Some(":unset approvals"));
+    run(&mut s, ":undo");
+    assert_eq!(run(&mut s, "approvals"), "12\n", "undo gives the value back");
+
+    let wrong = run(&mut s, ":set approval = 3");
+    assert!(wrong.contains("no measure of the organisation is named `approval`"), "{wrong}");
+    assert!(wrong.contains("did you mean `approvals`?"), "{wrong}");
+    let typed = run(&mut s, ":set approvals = \"many\"");
+    assert!(typed.contains("Int"), "{typed}");
+    assert_eq!(run(&mut s, "approvals"), "12\n", "a refused value changes nothing");
+}

@@ -110,7 +110,7 @@ impl Session {
             field: None,
             value: value.as_ref().map(typed),
         };
-        let edit = Edit::Measure { name: name.value.clone(), value: value.map(|v| v.value) };
+        let edit = Edit::Measure { name: name.value.clone(), value: value.as_ref().map(|v| v.value.clone()) };
         self.apply(edit, input, Some(site))
     }
 
