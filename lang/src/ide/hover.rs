@@ -352,6 +352,20 @@ control dated \"Dated\" implements A.6.2.4 severity major for s: System where s.
     }
 
     #[test]
+    fn a_measure_of_the_organisation_shows_its_type_metric_and_docs() {
+        let text = "record Decision { at: Date, approved: Bool }\n\
+                    /// Approvals, last week.\n\
+                    measure approvals = count() over d: Decision where d.approved and d.at within 7 days\n\
+                    control c { require approvals > 3 }\n";
+        let (engine, ids) = engine(&[("p.aims", text)]);
+        let world = World::new(engine.db(), engine.workspace());
+        let shown = hover(world, ids[0], offset(text, "approvals > 3", 0, 1)).map(|h| h.markdown).unwrap_or_default();
+        assert!(shown.contains("measure approvals: Int?"), "{shown}");
+        assert!(shown.contains("= count()") && shown.contains("over Decision"), "{shown}");
+        assert!(shown.contains("Approvals, last week."), "{shown}");
+    }
+
+    #[test]
     fn a_variable_shows_its_type() {
         assert!(hover_at("s.since", 0, 0).contains("s: System"));
     }
