@@ -63,3 +63,48 @@ fn a_file_that_is_not_what_it_says_is_a_read_error_naming_the_log() {
     assert_eq!(errors[0].code, Code::LogRead);
     assert!(errors[0].message.starts_with("cannot read log `logs`"), "{}", errors[0].message);
 }
+
+#[test]
+fn a_finding_on_a_measured_value_traces_its_rows_window_and_log() {
+    let policy = format!(
+        "{POLICY}\ncontrol busy_web {{ require web_volume >= 100 }}\n\
+         control approved_often for s: AISystem {{ require s.approval >= 60% }}\n"
+    );
+    let mut engine = Engine::load(&project("trace", "decisions.csv", csv(), &policy), &options()).unwrap();
+    let as_of = Date::parse("2026-11-01").unwrap();
+    engine.set_as_of(as_of);
+    let evaluation = engine.evaluate(as_of);
+    let report = aims_lang::report::Report::build(
+        engine.name(),
+        engine.program(),
+        &engine.facts(),
+        engine.sources(),
+        &evaluation,
+    )
+    .with_measurements(engine.measurements());
+    let mut text = Vec::new();
+    report.write_text(&mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    // The organisation's measure: every web row in the window.
+    assert!(text.contains("saw web_volume = 11"), "{text}");
+    assert!(
+        text.contains("measured: web_volume is count() over 11 rows from 2026-10-02 to 2026-11-01 in logs (1 file)"),
+        "{text}"
+    );
+    // A measured field of the rule's subject: m1's 8 rows.
+    assert!(
+        text.contains(
+            "measured: s.approval is rate(approved) over 8 rows from 2026-10-02 to 2026-11-01 in logs (1 file)"
+        ),
+        "{text}"
+    );
+    // The JSON report carries every value with its rows.
+    let mut json = Vec::new();
+    report.write_json(&mut json).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let volume = json["measurements"].as_array().unwrap().iter().find(|m| m["measure"] == "web_volume").unwrap();
+    assert_eq!(volume["values"][0]["key"], "-");
+    assert_eq!(volume["values"][0]["rows"], 11);
+    assert_eq!(volume["files"][0], "logs/decisions.csv");
+    assert_eq!(volume["window"]["from"], "2026-10-02");
+}

@@ -89,10 +89,10 @@ impl Report {
         );
         for f in self.findings.iter() {
             let mut trace = String::new();
+            // A rule of the organisation has its one outcome under `-`.
+            let key = f.entity.as_deref().unwrap_or("-");
             let rule = rules.get(f.name.as_str());
-            if let Some((rule, (key, o))) =
-                f.entity.as_deref().and_then(|e| rule.and_then(|r| Some((r, (e, r.outcomes.find(e)?)))))
-            {
+            if let Some((rule, o)) = rule.and_then(|r| Some((r, r.outcomes.find(key)?))) {
                 for failure in &o.failures {
                     let seen: Vec<String> =
                         failure.observed.iter().map(|v| format!("{} = {}", v.path, v.value)).collect();

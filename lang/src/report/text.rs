@@ -76,7 +76,9 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
                 let _ = write!(out.text, "{}: ", terminal_safe_line(&entity));
             }
             let _ = writeln!(out.text, "{}", terminal_safe_line(&f.message));
-            let outcome = rule.zip(f.entity.as_deref()).and_then(|(r, e)| r.outcomes.locate(&mut cursor, e));
+            // A rule of the organisation has its one outcome under `-`.
+            let key = f.entity.as_deref().unwrap_or("-");
+            let outcome = rule.and_then(|r| r.outcomes.locate(&mut cursor, key));
             if let (Some(o), Some(texts)) = (outcome, texts.as_mut()) {
                 for failure in o.failures {
                     seen.clear();
@@ -86,7 +88,7 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
                             seen.push_str(", ");
                         }
                         let _ = write!(seen, "{path} = {value}");
-                        if let Some((rule, key)) = rule.zip(f.entity.as_deref()) {
+                        if let Some(rule) = rule {
                             traces.extend(report.measured_trace(rule, key, path));
                         }
                     });
