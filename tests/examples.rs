@@ -296,4 +296,21 @@ fn the_monitoring_example_finds_what_its_decisions_log_shows() {
     let block = readme.split(marker).nth(1).expect("the report's marker").split("```").nth(1).expect("a block");
     let shown = block.trim_start_matches("text").trim_matches('\n');
     assert_eq!(shown, report.trim_end_matches('\n'), "examples/lending-monitoring/README.md shows another report");
+
+    // The JSON report carries every measured value with its rows, in the
+    // published shape.
+    let out = aims(&["check", dir.to_str().expect("a path"), "--as-of", "2026-11-01", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(common::root().join("docs/report.schema.json")).expect("schema"))
+            .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let measurements = json["measurements"].as_array().expect("measurements");
+    assert_eq!(measurements.len(), 6, "five measures of each system, one of the organisation");
+    let organisation = measurements.iter().find(|m| m["measure"] == "web_decisions_7d").expect("the organisation's");
+    assert!(organisation.get("entity").is_none());
+    assert_eq!(organisation["values"][0]["key"], "-");
+    assert_eq!(organisation["files"].as_array().map(Vec::len), Some(4));
 }
