@@ -129,7 +129,7 @@ fn a_scheduler_without_executors_times_out_instead_of_waiting_for_ever() {
 fn a_malformed_scheduler_address_is_refused_where_it_is_written() {
     let manifest = "\n[cluster]\nscheduler = \"localhost:50050\"\n";
     let dir = project_with("bad_address", "decisions.csv", csv(), POLICY, manifest);
-    let failure = Engine::load(&dir, &options()).err().expect("refused");
+    let Err(failure) = Engine::load(&dir, &options()) else { panic!("a malformed address is refused") };
     assert_eq!(failure.diagnostics[0].code, Code::ProjectConfig);
     assert_eq!(failure.diagnostics[0].message, "`scheduler = \"localhost:50050\"` is not a scheduler address");
 }

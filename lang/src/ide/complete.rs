@@ -552,7 +552,11 @@ impl<'w> Context<'w> {
             if let crate::ir::MeasureTarget::Organisation { ty } = &m.target {
                 out.push(Completion {
                     documentation: m.decl.docs.clone(),
-                    ..self.item(&m.decl.name, CompletionKind::Variable, Some(format!("measure: {}", self.types.name(ty))))
+                    ..self.item(
+                        &m.decl.name,
+                        CompletionKind::Variable,
+                        Some(format!("measure: {}", self.types.name(ty))),
+                    )
                 });
             }
         }
@@ -648,12 +652,13 @@ fn live(s: System) = s.status == deployed\ncontrol ok for s: System { require tr
 
     #[test]
     fn a_measure_of_the_organisation_is_offered_with_its_type() {
-        let found = at("measure approvals = count() over d: Evidence where d.approved\ncontrol c {\n  require app|\n}\n");
+        let found =
+            at("measure approvals = count() over d: Evidence where d.approved\ncontrol c {\n  require app|\n}\n");
         let measure = found.iter().find(|c| c.label == "approvals").expect("offered");
         assert_eq!(measure.detail.as_deref(), Some("measure: Int?"));
     }
 
-        #[test]
+    #[test]
     fn requirement_ids_follow_implements() {
         let found = at("control c\n  implements A.6.|\n");
         assert!(labels(&found).contains(&"A.6.2.4"), "{:?}", &labels(&found)[..5.min(found.len())]);

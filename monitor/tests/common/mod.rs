@@ -177,35 +177,35 @@ pub fn why(v: &Value) -> String {
 
 /// The values worked out by hand for [`POLICY`] over the rows above.
 pub fn assert_worked_out_by_hand(all: &[(String, String, Value)]) {
-    assert_eq!(find(&all, "volume", "m1"), &Value::Int(8));
-    assert_eq!(find(&all, "approval", "m1"), &Value::Percent(dec("0.5")), "rows 1, 2, 3, 5 of 8");
-    assert_eq!(find(&all, "latency_mean", "m1"), &Value::Number(dec("450")));
-    assert_eq!(find(&all, "latency_p95", "m1"), &Value::Number(dec("765")), "700 + 0.65 × 100 at rank 6.65");
-    assert_eq!(find(&all, "parity", "m1"), &Value::Percent(dec("0.5")), "75% − 25%");
-    assert_eq!(find(&all, "impact", "m1"), &Value::Number(dec("0.333333")), "25% / 75%, six places");
+    assert_eq!(find(all, "volume", "m1"), &Value::Int(8));
+    assert_eq!(find(all, "approval", "m1"), &Value::Percent(dec("0.5")), "rows 1, 2, 3, 5 of 8");
+    assert_eq!(find(all, "latency_mean", "m1"), &Value::Number(dec("450")));
+    assert_eq!(find(all, "latency_p95", "m1"), &Value::Number(dec("765")), "700 + 0.65 × 100 at rank 6.65");
+    assert_eq!(find(all, "parity", "m1"), &Value::Percent(dec("0.5")), "75% − 25%");
+    assert_eq!(find(all, "impact", "m1"), &Value::Number(dec("0.333333")), "25% / 75%, six places");
     assert_eq!(
-        find(&all, "opportunity", "m1"),
+        find(all, "opportunity", "m1"),
         &Value::Percent(dec("0.166667")),
         "repaid: a approved 2 of 3, b 1 of 2: 2/3 − 1/2, six places"
     );
-    assert_eq!(find(&all, "errors", "m1"), &Value::Percent(dec("0.375")), "rows 3, 4, 6 of 8");
-    assert_eq!(find(&all, "errors_gap", "m1"), &Value::Percent(dec("0.25")), "a 2 of 4, b 1 of 4");
+    assert_eq!(find(all, "errors", "m1"), &Value::Percent(dec("0.375")), "rows 3, 4, 6 of 8");
+    assert_eq!(find(all, "errors_gap", "m1"), &Value::Percent(dec("0.25")), "a 2 of 4, b 1 of 4");
     // (0.5 − 0.8)·ln(0.5/0.8) + (0.5 − 0.2)·ln(0.5/0.2)
-    assert_eq!(find(&all, "drift", "m1"), &Value::Number(dec("0.415888")));
+    assert_eq!(find(all, "drift", "m1"), &Value::Number(dec("0.415888")));
     // bins now 2/4/2 of 8, before 5/0/0 of 5 (0 counts as 0.0001)
-    assert_eq!(find(&all, "latency_drift", "m1"), &Value::Number(dec("7.252695")));
+    assert_eq!(find(all, "latency_drift", "m1"), &Value::Number(dec("7.252695")));
 
-    assert_eq!(find(&all, "volume", "m2"), &Value::Int(3));
-    assert_eq!(find(&all, "approval", "m2"), &Value::Percent(dec("0.666667")));
+    assert_eq!(find(all, "volume", "m2"), &Value::Int(3));
+    assert_eq!(find(all, "approval", "m2"), &Value::Percent(dec("0.666667")));
     // Tied values: sorted 100, 100, 300; rank 0.95 × 2 = 1.9: 100 + 0.9 × 200.
-    assert_eq!(find(&all, "latency_p95", "m2"), &Value::Number(dec("280")));
-    assert_eq!(find(&all, "latency_mean", "m2"), &Value::Number(dec("166.666667")));
+    assert_eq!(find(all, "latency_p95", "m2"), &Value::Number(dec("280")));
+    assert_eq!(find(all, "latency_mean", "m2"), &Value::Number(dec("166.666667")));
     assert_eq!(
-        why(find(&all, "parity", "m2")),
+        why(find(all, "parity", "m2")),
         "fewer than two groups of `group` have a recorded `approved` (3 rows of `m2` from 2026-10-02 to 2026-11-01 in logs)"
     );
     assert_eq!(
-        why(find(&all, "drift", "m2")),
+        why(find(all, "drift", "m2")),
         "no row in the period before the window records `group` (3 rows of `m2` from 2026-10-02 to 2026-11-01 in logs)"
     );
     // The organisation: m1's 8 rows and m2's 3 in the window.
@@ -218,7 +218,7 @@ pub fn assert_worked_out_by_hand(all: &[(String, String, Value)]) {
 
     for measure in ["volume", "approval", "parity", "drift"] {
         assert_eq!(
-            why(find(&all, measure, "m3")),
+            why(find(all, measure, "m3")),
             "no `Decision` row of `m3` from 2026-10-02 to 2026-11-01 in logs",
             "{measure}"
         );
