@@ -38,7 +38,7 @@ duck_json=$("$venv/bin/python3" benches/monitoring/duckdb_measures.py "$project/
 "$venv/bin/python3" - "$rows" "$aims_json" "$duck_json" <<'PY'
 import json, sys
 rows, aims, duck = int(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
-print(f"{rows:,} decisions, 5 measures, median of {len(aims['all_ms'])} runs")
+print(f"{rows:,} decisions, {len(duck['values'])} measures, median of {len(aims['all_ms'])} runs")
 print(f"  aims (DataFusion): {aims['ms']:9.1f} ms   runs {aims['all_ms']}")
 print(f"  DuckDB:            {duck['ms']:9.1f} ms   runs {[round(t, 1) for t in duck['all_ms']]}")
 print(f"  aims / DuckDB:     {aims['ms'] / duck['ms']:9.2f}")

@@ -1,4 +1,4 @@
-"""The five measures of examples/lending-monitoring computed by DuckDB on
+"""The six measures of examples/lending-monitoring computed by DuckDB on
 the same Parquet files, as `aims` defines them (docs/monitoring.md): the
 same windows as of 2026-11-01, the same groups, the same formulas. Prints
 one JSON object: the query time in milliseconds (median of the runs) and
@@ -17,27 +17,36 @@ import duckdb
 folder, runs = sys.argv[1], int(sys.argv[2])
 source = f"read_parquet('{folder}/*/*.parquet', hive_partitioning = true)"
 
-# Windows ending on 2026-11-01, both ends included; `psi` compares the
-# 30-day window with the 30 days before it.
+# Windows ending on 2026-11-01, both ends included, written on the
+# timestamp itself so that DuckDB skips the row groups outside them (as
+# aims does); `psi` compares the 30-day window with the 30 days before it.
+def days(first, end):
+    """From midnight UTC of `first` to, not including, midnight of `end`."""
+    return f"decided_at >= TIMESTAMPTZ '{first} 00:00:00+00' AND decided_at < TIMESTAMPTZ '{end} 00:00:00+00'"
+
+
 QUERIES = {
     "decisions_30d": f"""
         SELECT model, count(*)::DOUBLE AS v FROM {source}
-        WHERE decided_at::DATE BETWEEN DATE '2026-10-02' AND DATE '2026-11-01'
+        WHERE {days('2026-10-02', '2026-11-02')}
         GROUP BY model""",
     "approval_rates": f"""
         SELECT model, applicant_group, avg(approved::INT) AS r FROM {source}
-        WHERE decided_at::DATE BETWEEN DATE '2026-10-02' AND DATE '2026-11-01'
+        WHERE {days('2026-10-02', '2026-11-02')}
         GROUP BY model, applicant_group""",
     "latency_p95": f"""
         SELECT model, quantile_cont(latency_ms, 0.95) AS v FROM {source}
-        WHERE decided_at::DATE BETWEEN DATE '2026-10-26' AND DATE '2026-11-01' AND channel = 'web'
+        WHERE {days('2026-10-25', '2026-11-02')} AND channel = 'web'
         GROUP BY model""",
+    "web_decisions_7d": f"""
+        SELECT '-', count(*)::DOUBLE AS v FROM {source}
+        WHERE {days('2026-10-25', '2026-11-02')} AND channel = 'web'""",
     "score_bands": f"""
         SELECT model, score_band,
-               count(*) FILTER (WHERE decided_at::DATE >= DATE '2026-10-02') AS now,
-               count(*) FILTER (WHERE decided_at::DATE < DATE '2026-10-02') AS before
+               count(*) FILTER (WHERE decided_at >= TIMESTAMPTZ '2026-10-02 00:00:00+00') AS now,
+               count(*) FILTER (WHERE decided_at < TIMESTAMPTZ '2026-10-02 00:00:00+00') AS before
         FROM {source}
-        WHERE decided_at::DATE BETWEEN DATE '2026-09-01' AND DATE '2026-11-01'
+        WHERE {days('2026-09-01', '2026-11-02')}
         GROUP BY model, score_band""",
 }
 
@@ -47,7 +56,14 @@ def run(con):
 
 
 def values(rows):
-    out = {"decisions_30d": {}, "approval_gap": {}, "approval_ratio": {}, "latency_p95": {}, "score_drift": {}}
+    out = {
+        "decisions_30d": {},
+        "approval_gap": {},
+        "approval_ratio": {},
+        "latency_p95": {},
+        "score_drift": {},
+        "web_decisions_7d": {},
+    }
     for model, v in rows["decisions_30d"]:
         out["decisions_30d"][model] = v
     rates = {}
@@ -60,6 +76,9 @@ def values(rows):
                 out["approval_ratio"][model] = min(rs) / max(rs)
     for model, v in rows["latency_p95"]:
         out["latency_p95"][model] = v
+    for key, v in rows["web_decisions_7d"]:
+        if v:
+            out["web_decisions_7d"][key] = v
     bands = {}
     for model, band, now, before in rows["score_bands"]:
         bands.setdefault(model, []).append((now, before))

@@ -7,7 +7,7 @@
 use aims_lang::measure::{CmpOp, Filter, Literal, MeasurePlan, MetricKind};
 use aims_lang::Date;
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::functions_aggregate::count::count_udaf;
@@ -48,6 +48,54 @@ fn day(column: &str) -> Expr {
     cast(ident(column), DataType::Date32)
 }
 
+/// The days from `first` to `last` (both included) of a date column, as
+/// a condition on the column's own values where its type allows: a date
+/// compared as it is, a timestamp in UTC (or without a zone) between two
+/// midnights. Then Parquet's statistics skip the row groups outside the
+/// window, which a cast of every row to a day cannot. Any other column (a
+/// `YYYY-MM-DD` text, a timestamp in another zone) is cast to its day.
+fn days_between(column: &str, ty: Option<&DataType>, first: Date, last: Date) -> Expr {
+    match ty {
+        Some(DataType::Date32) => ident(column).between(date_lit(first), date_lit(last)),
+        Some(DataType::Timestamp(unit, zone)) => {
+            match (midnight(unit, zone, first), midnight(unit, zone, last.add_days(1))) {
+                (Some(start), Some(end)) => ident(column).gt_eq(start).and(ident(column).lt(end)),
+                _ => day(column).between(date_lit(first), date_lit(last)),
+            }
+        }
+        _ => day(column).between(date_lit(first), date_lit(last)),
+    }
+}
+
+/// Whether `column`, of type `ty`, is dated before `day`.
+fn before_day(column: &str, ty: Option<&DataType>, day_: Date) -> Expr {
+    match ty {
+        Some(DataType::Date32) => ident(column).lt(date_lit(day_)),
+        Some(DataType::Timestamp(unit, zone)) => match midnight(unit, zone, day_) {
+            Some(start) => ident(column).lt(start),
+            None => day(column).lt(date_lit(day_)),
+        },
+        _ => day(column).lt(date_lit(day_)),
+    }
+}
+
+/// Midnight UTC starting `day` as a timestamp literal of the column's unit
+/// and zone; `None` for a zone other than UTC (its days begin at another
+/// instant) or an instant the unit cannot hold.
+fn midnight(unit: &TimeUnit, zone: &Option<std::sync::Arc<str>>, day: Date) -> Option<Expr> {
+    if !zone.as_deref().is_none_or(|z| matches!(z, "UTC" | "utc" | "+00:00" | "Z" | "Etc/UTC")) {
+        return None;
+    }
+    let seconds = i64::from(day.days_since(Date::UNIX_EPOCH)).checked_mul(86_400)?;
+    let zone = zone.clone();
+    Some(lit(match unit {
+        TimeUnit::Second => ScalarValue::TimestampSecond(Some(seconds), zone),
+        TimeUnit::Millisecond => ScalarValue::TimestampMillisecond(Some(seconds.checked_mul(1_000)?), zone),
+        TimeUnit::Microsecond => ScalarValue::TimestampMicrosecond(Some(seconds.checked_mul(1_000_000)?), zone),
+        TimeUnit::Nanosecond => ScalarValue::TimestampNanosecond(Some(seconds.checked_mul(1_000_000_000)?), zone),
+    }))
+}
+
 /// 1 where `condition` holds, else 0 (unknown included).
 fn flag(condition: Expr) -> Expr {
     when(condition, lit(1i64)).otherwise(lit(0i64)).unwrap_or_else(|_| lit(0i64))
@@ -59,7 +107,9 @@ fn typed(column: &str, value: &Literal) -> (Expr, Expr) {
         Literal::Bool(b) => (ident(column), lit(*b)),
         Literal::Int(n) => (cast(ident(column), DataType::Float64), lit(*n as f64)),
         Literal::Number(n) => (cast(ident(column), DataType::Float64), lit(decimal_f64(*n))),
-        Literal::Text(t) => (cast(ident(column), DataType::Utf8), lit(t.clone())),
+        // Any string column (plain, view or dictionary) is compared with a
+        // text as it is: a cast of every row to `Utf8` would copy it.
+        Literal::Text(t) => (ident(column), lit(t.clone())),
         Literal::Date(d) => (day(column), date_lit(*d)),
     }
 }
@@ -99,7 +149,7 @@ fn filter(f: &Filter) -> Expr {
 fn bin(column: &str, edges: &[aims_lang::measure::Decimal]) -> Expr {
     let value = cast(ident(column), DataType::Float64);
     let mut cases = edges.iter().enumerate();
-    let Some((_, first)) = cases.next() else { return cast(ident(column), DataType::Utf8) };
+    let Some((_, first)) = cases.next() else { return ident(column) };
     let mut builder = when(value.clone().lt(lit(decimal_f64(*first))), lit("0"));
     for (i, edge) in cases {
         builder = builder.when(value.clone().lt(lit(decimal_f64(*edge))), lit(i.to_string()));
@@ -116,10 +166,12 @@ pub(crate) async fn measure(ctx: &SessionContext, table: &str, plan: &MeasurePla
     };
     let mut window_start = None;
     if let Some(w) = &plan.window {
+        let schema = ctx.table(table).await?.schema().clone();
+        let ty = schema.field_with_unqualified_name(&w.column).ok().map(|f| f.data_type().clone());
         let (first, last) = w.days(as_of);
         let from = if plan.metric == MetricKind::Psi { w.previous_days(as_of).0 } else { first };
-        predicate = predicate.and(day(&w.column).between(date_lit(from), date_lit(last)));
-        window_start = Some((w.column.clone(), first));
+        predicate = predicate.and(days_between(&w.column, ty.as_ref(), from, last));
+        window_start = Some(before_day(&w.column, ty.as_ref(), first));
     }
     for f in &plan.filters {
         predicate = predicate.and(filter(f));
@@ -127,7 +179,9 @@ pub(crate) async fn measure(ctx: &SessionContext, table: &str, plan: &MeasurePla
     let key = key_of(plan).alias("k");
     let rows = count(lit(1i64)).alias("rows");
     let mut group_by = vec![key];
-    let group = |i: usize| cast(column(i), DataType::Utf8).alias("g");
+    // Keys and groups are grouped on as the log holds them, and read as
+    // text from the few rows the query returns.
+    let group = |i: usize| column(i).alias("g");
     let (aggregates, extra_filter): (Vec<Expr>, Option<Expr>) = match plan.metric {
         MetricKind::Count => (vec![rows], None),
         MetricKind::Rate => {
@@ -171,8 +225,8 @@ pub(crate) async fn measure(ctx: &SessionContext, table: &str, plan: &MeasurePla
         }
         MetricKind::Psi => {
             group_by.push(bin(plan.columns.first().map_or("", String::as_str), &plan.edges).alias("g"));
-            if let Some((date, first)) = &window_start {
-                group_by.push(day(date).lt(date_lit(*first)).alias("p"));
+            if let Some(before) = &window_start {
+                group_by.push(before.clone().alias("p"));
             }
             (vec![rows], Some(column(0).is_not_null()))
         }
@@ -236,11 +290,22 @@ pub(crate) async fn measure(ctx: &SessionContext, table: &str, plan: &MeasurePla
     Ok(out)
 }
 
-/// The key of the entity a row belongs to, as text; for a measure of the
+/// What a plan asks of its log, as a query: two plans of one shape are
+/// answered by the same rows (`parity_difference` and `impact_ratio` count
+/// the same hits by the same groups; only their folds differ).
+pub(crate) fn shape(plan: &MeasurePlan) -> MeasurePlan {
+    let metric = match plan.metric {
+        MetricKind::ImpactRatio => MetricKind::ParityDifference,
+        other => other,
+    };
+    MeasurePlan { measure: String::new(), metric, ..plan.clone() }
+}
+
+/// The key of the entity a row belongs to, as the log holds it; for a measure of the
 /// organisation, the one key every row has.
 fn key_of(plan: &MeasurePlan) -> Expr {
     match &plan.key_column {
-        Some(column) => cast(ident(column), DataType::Utf8),
+        Some(column) => ident(column),
         None => lit(aims_lang::measure::ORGANISATION),
     }
 }
@@ -299,4 +364,52 @@ async fn percentile(ctx: &SessionContext, table: &str, plan: &MeasurePlan, predi
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> Date {
+        Date::parse(text).unwrap_or(Date::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn a_window_on_a_utc_timestamp_runs_from_midnight_to_midnight() {
+        let utc = Some(std::sync::Arc::from("UTC"));
+        // 2026-10-02 is day 20,728 since 1970: 1,790,899,200 seconds.
+        assert_eq!(
+            midnight(&TimeUnit::Microsecond, &utc, day("2026-10-02")),
+            Some(lit(ScalarValue::TimestampMicrosecond(Some(1_790_899_200_000_000), utc.clone())))
+        );
+        assert_eq!(
+            midnight(&TimeUnit::Second, &None, day("2026-10-02")),
+            Some(lit(ScalarValue::TimestampSecond(Some(1_790_899_200), None)))
+        );
+        // Another zone's days begin at another instant: cast to the day instead.
+        assert_eq!(midnight(&TimeUnit::Second, &Some(std::sync::Arc::from("+02:00")), day("2026-10-02")), None);
+        let ty = DataType::Timestamp(TimeUnit::Millisecond, Some(std::sync::Arc::from("Europe/Paris")));
+        assert_eq!(
+            days_between("at", Some(&ty), day("2026-10-02"), day("2026-11-01")),
+            super::day("at").between(date_lit(day("2026-10-02")), date_lit(day("2026-11-01")))
+        );
+    }
+
+    #[test]
+    fn a_gap_and_a_ratio_between_the_same_groups_ask_the_same_query() {
+        let plan = |metric, measure: &str| MeasurePlan {
+            measure: measure.into(),
+            entity: Some("S".into()),
+            record: "R".into(),
+            key_column: Some("k".into()),
+            window: None,
+            filters: vec![],
+            metric,
+            columns: vec!["approved".into(), "group".into()],
+            rank: None,
+            edges: vec![],
+        };
+        assert_eq!(shape(&plan(MetricKind::ParityDifference, "gap")), shape(&plan(MetricKind::ImpactRatio, "ratio")));
+        assert_ne!(shape(&plan(MetricKind::ParityDifference, "gap")), shape(&plan(MetricKind::Rate, "rate")));
+    }
 }

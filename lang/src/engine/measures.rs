@@ -168,14 +168,14 @@ impl Engine {
     /// its type) or none (`None`: unmeasured), until the next measuring.
     pub fn set_measure(&mut self, name: &str, value: Option<&str>) -> Result<(), EditError> {
         let program = self.program();
-        let def = program
+        let (def, ty) = program
             .measures
             .iter()
-            .find(|m| m.decl.name == name && m.field().is_none())
+            .find_map(|m| match &m.target {
+                MeasureTarget::Organisation { ty } if m.decl.name == name => Some((m, ty)),
+                _ => None,
+            })
             .ok_or_else(|| EditError::UnknownMeasure(name.to_string()))?;
-        let MeasureTarget::Organisation { ty } = &def.target else {
-            return Err(EditError::UnknownMeasure(name.to_string()));
-        };
         let value = match value {
             Some(text) => crate::sema::constant(program, ty, text).map_err(EditError::Invalid)?.value,
             None => unmeasured("unset by a what-if".into()),
