@@ -86,7 +86,7 @@ fn midnight(unit: &TimeUnit, zone: &Option<std::sync::Arc<str>>, day: Date) -> O
     if !zone.as_deref().is_none_or(|z| matches!(z, "UTC" | "utc" | "+00:00" | "Z" | "Etc/UTC")) {
         return None;
     }
-    let seconds = i64::from(day.days_since(Date::UNIX_EPOCH)).checked_mul(86_400)?;
+    let seconds = day.days_since(Date::UNIX_EPOCH).checked_mul(86_400)?;
     let zone = zone.clone();
     Some(lit(match unit {
         TimeUnit::Second => ScalarValue::TimestampSecond(Some(seconds), zone),
