@@ -156,6 +156,16 @@ fn finding_keys(project: &str) -> Vec<String> {
     findings.iter().map(|f| format!("{} {}", f["name"], f["entity"])).collect()
 }
 
+/// Fails unless `json` is a report of the shape docs/report.schema.json publishes.
+fn assert_published_shape(json: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(common::root().join("docs/report.schema.json")).expect("schema"))
+            .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(json).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 #[test]
 fn the_inventory_example_reads_a_messy_export_and_lists_its_bad_cells() {
     let out = aims(&["check", "examples/inventory"]);
@@ -168,12 +178,7 @@ fn the_inventory_example_reads_a_messy_export_and_lists_its_bad_cells() {
 
     let out = aims(&["check", "examples/inventory", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(common::root().join("docs/report.schema.json")).expect("schema"))
-            .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_published_shape(&json);
     let columns = json["data_quality"]["columns"].as_array().expect("data_quality");
     let cells: Vec<String> = columns
         .iter()
@@ -301,12 +306,7 @@ fn the_monitoring_example_finds_what_its_decisions_log_shows() {
     // published shape.
     let out = aims(&["check", dir.to_str().expect("a path"), "--as-of", "2026-11-01", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(common::root().join("docs/report.schema.json")).expect("schema"))
-            .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_published_shape(&json);
     let measurements = json["measurements"].as_array().expect("measurements");
     assert_eq!(measurements.len(), 6, "five measures of each system, one of the organisation");
     let organisation = measurements.iter().find(|m| m["measure"] == "web_decisions_7d").expect("the organisation's");

@@ -84,45 +84,31 @@ fn a_cluster_of_two_executors_gives_the_values_computed_in_process() {
     assert!(known >= 12, "most measures have values: {local:?}");
 }
 
-/// Loads the project and sets the date; returns the measuring errors and
-/// whether every measured field was left unknown.
-fn failed_measuring(dir: &Path) -> (Vec<aims_lang::diag::Diagnostic>, bool) {
-    let mut engine = Engine::load(dir, &options()).unwrap();
+/// Loads a project of the hand-worked log whose aims.toml ends with
+/// `manifest` and sets the date; asserts that measuring failed with one
+/// E0362, leaving every measured field unknown, and returns its message.
+fn cluster_error(name: &str, manifest: &str) -> String {
+    let mut engine = Engine::load(&project_with(name, "decisions.csv", csv(), POLICY, manifest), &options()).unwrap();
     engine.set_as_of(Date::parse("2026-11-01").unwrap());
-    let all_unknown = engine.measured_values().iter().all(|(_, _, v)| matches!(v, Value::Unknown(_)));
-    (engine.measure_errors().to_vec(), all_unknown)
+    let errors = engine.measure_errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].code, Code::Cluster);
+    assert!(engine.measured_values().iter().all(|(_, _, v)| matches!(v, Value::Unknown(_))), "nothing half-applied");
+    errors[0].message.clone()
 }
 
 #[test]
 fn no_scheduler_at_the_address_is_an_error_naming_it() {
     // Port 1 on loopback: nothing listens there.
-    let manifest = "\n[cluster]\nscheduler = \"df://127.0.0.1:1\"\n";
-    let (errors, all_unknown) =
-        failed_measuring(&project_with("no_scheduler", "decisions.csv", csv(), POLICY, manifest));
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert_eq!(errors[0].code, Code::Cluster);
-    assert!(
-        errors[0].message.starts_with("the cluster at `df://127.0.0.1:1` cannot measure: no scheduler answers"),
-        "{}",
-        errors[0].message
-    );
-    assert!(all_unknown);
+    let message = cluster_error("no_scheduler", "\n[cluster]\nscheduler = \"df://127.0.0.1:1\"\n");
+    assert!(message.starts_with("the cluster at `df://127.0.0.1:1` cannot measure: no scheduler answers"), "{message}");
 }
 
 #[test]
 fn a_scheduler_without_executors_times_out_instead_of_waiting_for_ever() {
     let (_cluster, scheduler) = start_cluster(0);
-    let manifest = cluster_table(scheduler, 2);
-    let (errors, all_unknown) =
-        failed_measuring(&project_with("no_executor", "decisions.csv", csv(), POLICY, &manifest));
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert_eq!(errors[0].code, Code::Cluster);
-    assert!(
-        errors[0].message.ends_with("cannot measure: the measures took longer than 2 seconds"),
-        "{}",
-        errors[0].message
-    );
-    assert!(all_unknown);
+    let message = cluster_error("no_executor", &cluster_table(scheduler, 2));
+    assert!(message.ends_with("cannot measure: the measures took longer than 2 seconds"), "{message}");
 }
 
 #[test]
