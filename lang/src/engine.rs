@@ -636,12 +636,12 @@ impl Engine {
         let id = self.entity_id(entity)?;
         let row = self.locate_row(id, key)?;
         self.ws.spent(&self.db).reset();
-        let before = crate::whatif::view(&self.db, self.ws, id, row);
+        let before = crate::whatif::view(&self.db, self.ws, crate::whatif::Edited::Row(id, row));
         match value {
             Some(v) => self.set_field(entity, key, field, v)?,
             None => self.unset_field(entity, key, field)?,
         }
-        let after = crate::whatif::view(&self.db, self.ws, id, row);
+        let after = crate::whatif::view(&self.db, self.ws, crate::whatif::Edited::Row(id, row));
         Ok(crate::whatif::diff(self.program(), self.as_of(), &before, &after))
     }
 

@@ -75,27 +75,39 @@ pub struct WhatIf {
     pub findings_removed: Vec<FindingKey>,
 }
 
-/// The view of everything that can see row `row` of `entity`.
-pub(crate) fn view(db: &db::Database, ws: db::Workspace, entity: EntityId, row: u32) -> View {
+/// What an edit can change: one fact (a row of an entity), or everything
+/// (a value every rule may read: a measure of the organisation).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Edited {
+    Row(EntityId, u32),
+    Everything,
+}
+
+/// The view of everything that can see what `edited` names.
+pub(crate) fn view(db: &db::Database, ws: db::Workspace, edited: Edited) -> View {
     let program = &db::compiled(db, ws).program;
     let tables = ws.tables(db);
-    let chunk_index = row as usize / CHUNK_ROWS;
     let mut view = View::default();
+    // Whether an expression list reads the edited entity's other rows.
+    let reads = |read: &std::collections::BTreeSet<EntityId>| match edited {
+        Edited::Row(entity, _) => read.contains(&entity),
+        Edited::Everything => true,
+    };
     let chunks_for = |subject: EntityId, reads_entity: bool| -> Vec<db::Chunk> {
         let Some(table) = tables.get(subject.index()) else { return Vec::new() };
         let chunks = table.chunks(db);
-        if subject == entity && !reads_entity {
-            chunks.get(chunk_index).copied().into_iter().collect()
-        } else if subject == entity || reads_entity {
-            chunks.clone()
-        } else {
-            Vec::new()
+        match edited {
+            Edited::Row(entity, row) if subject == entity && !reads_entity => {
+                chunks.get(row as usize / CHUNK_ROWS).copied().into_iter().collect()
+            }
+            Edited::Row(entity, _) if subject != entity && !reads_entity => Vec::new(),
+            _ => chunks.clone(),
         }
     };
     let mut rule_reads: Vec<bool> = Vec::new();
     for (i, rule) in program.rules.iter().enumerate() {
         let subject = rule.subject.as_ref().map(|s| s.entity);
-        let reads_entity = reads::rows_read(program, subject, reads::rule_exprs(rule)).contains(&entity);
+        let reads_entity = reads(&reads::rows_read(program, subject, reads::rule_exprs(rule)));
         rule_reads.push(reads_entity);
         let name = RuleName::new(db, rule.decl.name.clone());
         match subject {
@@ -110,7 +122,7 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, entity: EntityId, row: 
     }
     for (i, risk) in program.risks.iter().enumerate() {
         let subject = risk.subject.as_ref().map(|s| s.entity);
-        let reads_entity = reads::rows_read(program, subject, reads::risk_exprs(risk)).contains(&entity)
+        let reads_entity = reads(&reads::rows_read(program, subject, reads::risk_exprs(risk)))
             || risk.treated_by.iter().any(|r| rule_reads.get(r.index()).copied().unwrap_or(true));
         let Some(s) = subject else { continue };
         let name = RuleName::new(db, risk.decl.name.clone());
@@ -128,44 +140,9 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, entity: EntityId, row: 
         if let Some(Source::Entities(e)) = objective.history.as_ref().map(|h| &h.source) {
             read.insert(*e);
         }
-        if !read.contains(&entity) {
+        if !reads(&read) {
             continue;
         }
-        let name = RuleName::new(db, objective.decl.name.clone());
-        if let Some(result) = db::objective_status(db, ws, name) {
-            view.objectives.push((objective.decl.name.clone(), result.status));
-        }
-    }
-    view
-}
-
-/// The view of everything: every rule's and risk's outcomes over every
-/// chunk, and every objective. What a value every rule may read (a measure
-/// of the organisation) can change.
-pub(crate) fn view_all(db: &db::Database, ws: db::Workspace) -> View {
-    let program = &db::compiled(db, ws).program;
-    let tables = ws.tables(db);
-    let chunks_of = |subject: EntityId| tables.get(subject.index()).map(|t| t.chunks(db).clone()).unwrap_or_default();
-    let mut view = View::default();
-    for (i, rule) in program.rules.iter().enumerate() {
-        let name = RuleName::new(db, rule.decl.name.clone());
-        match rule.subject.as_ref().map(|s| s.entity) {
-            Some(s) => {
-                for chunk in chunks_of(s) {
-                    view.rules.push((RuleId(i as u32), db::chunk_outcomes(db, ws, name, chunk)));
-                }
-            }
-            None => view.rules.push((RuleId(i as u32), db::single_outcome(db, ws, name))),
-        }
-    }
-    for (i, risk) in program.risks.iter().enumerate() {
-        let Some(s) = risk.subject.as_ref().map(|s| s.entity) else { continue };
-        let name = RuleName::new(db, risk.decl.name.clone());
-        for chunk in chunks_of(s) {
-            view.risks.push((RiskId(i as u32), db::risk_chunk(db, ws, name, chunk)));
-        }
-    }
-    for objective in &program.objectives {
         let name = RuleName::new(db, objective.decl.name.clone());
         if let Some(result) = db::objective_status(db, ws, name) {
             view.objectives.push((objective.decl.name.clone(), result.status));

@@ -12,7 +12,6 @@
 use std::time::Duration;
 
 use aims_lang::diag::{Code, Diagnostic};
-use aims_lang::measure::cluster::scheduler_address;
 use aims_lang::measure::{Cluster, LogSource, MeasureOutput, MeasureRequest};
 use ballista::prelude::SessionContextExt;
 use datafusion::prelude::SessionContext;
@@ -30,7 +29,7 @@ pub(crate) async fn run(
         .await
         .map_err(|e| vec![error(cluster, format!("cannot open a session: {}", e.to_string().trim()))])?;
     let limit = Duration::from_secs(cluster.timeout_seconds);
-    match tokio::time::timeout(limit, crate::run_in(&ctx, request, Some(cluster))).await {
+    match tokio::time::timeout(limit, crate::run_in(&ctx, request)).await {
         Ok(result) => result,
         Err(_) => {
             Err(vec![error(cluster, format!("the measures took longer than {} seconds", cluster.timeout_seconds))
@@ -45,11 +44,8 @@ pub(crate) async fn run(
 /// Refuses at once, with a plain reason, when nothing answers at the
 /// scheduler's address (Ballista's own error is a transport dump).
 async fn reachable(cluster: &Cluster) -> Result<(), Vec<Diagnostic>> {
-    let Some((host, port)) = scheduler_address(&cluster.scheduler) else {
-        return Err(vec![error(cluster, "the address is not df://HOST:PORT".to_string())]);
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect((host, port))).await {
+    let address = (cluster.host.as_str(), cluster.port);
+    match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(address)).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(vec![error(cluster, format!("no scheduler answers: {e}"))
             .help("start the scheduler, or remove `[cluster]` from aims.toml to measure in this process")]),

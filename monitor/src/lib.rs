@@ -77,7 +77,7 @@ fn table_name(index: usize) -> String {
 
 async fn run(request: &MeasureRequest<'_>) -> Result<Vec<MeasureOutput>, Vec<Diagnostic>> {
     match request.cluster {
-        None => run_in(&local_context(), request, None).await,
+        None => run_in(&local_context(), request).await,
         Some(cluster) => cluster::run(cluster, request).await,
     }
 }
@@ -89,13 +89,10 @@ fn local_context() -> SessionContext {
     SessionContext::new_with_config(datafusion::prelude::SessionConfig::new().with_batch_size(32_768))
 }
 
-/// Runs every plan of `request` in `ctx`: this process's, or a cluster
-/// client's (then a query that fails is the cluster's error, E0362).
-async fn run_in(
-    ctx: &SessionContext,
-    request: &MeasureRequest<'_>,
-    cluster: Option<&aims_lang::measure::Cluster>,
-) -> Result<Vec<MeasureOutput>, Vec<Diagnostic>> {
+/// Runs every plan of `request` in `ctx`: this process's, or a client's
+/// of the request's cluster (then a query that fails is the cluster's
+/// error, E0362).
+async fn run_in(ctx: &SessionContext, request: &MeasureRequest<'_>) -> Result<Vec<MeasureOutput>, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut tables = Vec::new();
     for (index, source) in request.sources.iter().enumerate() {
@@ -136,7 +133,7 @@ async fn run_in(
                 outputs.push(fold::output(plan, rows.clone()));
                 answered.push((shape, rows));
             }
-            Err(e) => problems.push(match cluster {
+            Err(e) => problems.push(match request.cluster {
                 None => read_error(source, &plan.measure, &e),
                 Some(cluster) => cluster::query_error(cluster, source, &plan.measure, &e),
             }),

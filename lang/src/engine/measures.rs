@@ -158,9 +158,9 @@ impl Engine {
     /// status it changes; the value stays set until the next measuring.
     pub fn what_if_measure(&mut self, name: &str, value: Option<&str>) -> Result<WhatIf, EditError> {
         self.ws.spent(&self.db).reset();
-        let before = crate::whatif::view_all(&self.db, self.ws);
+        let before = crate::whatif::view(&self.db, self.ws, crate::whatif::Edited::Everything);
         self.set_measure(name, value)?;
-        let after = crate::whatif::view_all(&self.db, self.ws);
+        let after = crate::whatif::view(&self.db, self.ws, crate::whatif::Edited::Everything);
         Ok(crate::whatif::diff(self.program(), self.as_of(), &before, &after))
     }
 
@@ -203,12 +203,7 @@ impl Engine {
                     }
                 }
                 None => {
-                    let value = self
-                        .ws
-                        .measured(&self.db)
-                        .get(i)
-                        .cloned()
-                        .unwrap_or_else(|| unmeasured(crate::measure::NOT_YET_MEASURED.into()));
+                    let value = crate::measure::organisation_value(self.ws.measured(&self.db), i);
                     out.push((def.decl.name.clone(), crate::measure::ORGANISATION.to_string(), value));
                 }
             }
@@ -316,8 +311,7 @@ impl Engine {
         if current.get(id) == Some(&value) {
             return known;
         }
-        let mut values: Vec<Value> = current.to_vec();
-        values.resize(count, unmeasured(crate::measure::NOT_YET_MEASURED.into()));
+        let mut values: Vec<Value> = (0..count).map(|i| crate::measure::organisation_value(current, i)).collect();
         values[id] = value;
         self.ws.set_measured(&mut self.db).to(Arc::from(values));
         known
@@ -361,7 +355,8 @@ impl Monitoring {
     fn measurement(&self, program: &Program, plan: &MeasurePlan, output: &MeasureOutput, as_of: Date) -> Measurement {
         let log = self.logs.iter().find(|l| l.record == plan.record);
         let result = plan.result();
-        let mut values: Vec<MeasuredValue> = output
+        // In key order, as `MeasureOutput` gives them (`trace` searches them).
+        let values: Vec<MeasuredValue> = output
             .values
             .iter()
             .map(|(key, v)| MeasuredValue {
@@ -374,7 +369,6 @@ impl Monitoring {
                 rows: v.rows,
             })
             .collect();
-        values.sort_by(|a, b| a.key.cmp(&b.key));
         Measurement {
             measure: plan.measure.clone(),
             entity: plan.entity.clone(),

@@ -83,10 +83,7 @@ impl<'a> Env<'a> {
 
     /// The value of an organisation measure.
     pub(crate) fn measured(&self, id: MeasureId) -> Value {
-        match self.measured.get(id.index()) {
-            Some(v) => v.clone(),
-            None => unknown(Unknown::Unmeasured(Arc::from(crate::measure::NOT_YET_MEASURED))),
-        }
+        crate::measure::organisation_value(&self.measured, id.index())
     }
 
     /// This environment evaluating rules as `evaluator` says.

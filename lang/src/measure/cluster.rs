@@ -27,6 +27,10 @@ pub(crate) struct ClusterSection {
 pub struct Cluster {
     /// The scheduler's address, `df://HOST:PORT`.
     pub scheduler: String,
+    /// The scheduler's host (an IPv6 address without its brackets).
+    pub host: String,
+    /// The scheduler's port.
+    pub port: u16,
     /// How long all measures together may take on the cluster.
     pub timeout_seconds: u64,
 }
@@ -35,7 +39,7 @@ impl ClusterSection {
     /// The cluster, or E0401 at the address when it is not `df://HOST:PORT`.
     pub(crate) fn resolve(&self, file: FileId, text: &str) -> Result<Cluster, Box<Diagnostic>> {
         let written = self.scheduler.trim();
-        if scheduler_address(written).is_none() {
+        let Some((host, port)) = scheduler_address(written) else {
             return Err(Box::new(
                 Diagnostic::error(
                     Code::ProjectConfig,
@@ -44,7 +48,7 @@ impl ClusterSection {
                 .at_file(file, crate::project::find_quoted(text, &self.scheduler), "not df://HOST:PORT")
                 .help("a Ballista scheduler is named `df://HOST:PORT`, as in `scheduler = \"df://10.0.0.5:50050\"`"),
             ));
-        }
+        };
         if self.timeout_seconds == Some(0) {
             return Err(Box::new(
                 Diagnostic::error(
@@ -57,6 +61,8 @@ impl ClusterSection {
         }
         Ok(Cluster {
             scheduler: written.to_string(),
+            host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
+            port,
             timeout_seconds: self.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS),
         })
     }

@@ -51,6 +51,16 @@ pub const ORGANISATION: &str = "-";
 /// (shown as `not measured: the logs have not been read`).
 pub const NOT_YET_MEASURED: &str = "the logs have not been read";
 
+/// The value of the measure of the organisation `index` among `values`
+/// (the workspace's `measured` input), unmeasured when none was set.
+pub(crate) fn organisation_value(values: &[crate::ir::Value], index: usize) -> crate::ir::Value {
+    values.get(index).cloned().unwrap_or_else(|| {
+        crate::ir::Value::Unknown(std::sync::Arc::new(crate::ir::Unknown::Unmeasured(std::sync::Arc::from(
+            NOT_YET_MEASURED,
+        ))))
+    })
+}
+
 /// A `measure` as a query: what to read, which rows, and what to compute.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MeasurePlan {
@@ -276,15 +286,12 @@ impl Measurement {
         let at = self.values.binary_search_by(|v| v.key.as_str().cmp(key)).ok()?;
         let rows = self.values[at].rows;
         let window = self.window.as_ref().map(|w| format!(" from {} to {}", w.from, w.to)).unwrap_or_default();
-        let files = match self.files.len() {
-            1 => "1 file".to_string(),
-            n => format!("{n} files"),
-        };
         Some(format!(
-            "{} over {}{window} in {} ({files})",
+            "{} over {}{window} in {} ({})",
             self.metric,
             crate::report::count(rows as usize, "row", "rows"),
-            self.log
+            self.log,
+            crate::report::count(self.files.len(), "file", "files")
         ))
     }
 }

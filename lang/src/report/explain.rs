@@ -46,11 +46,6 @@ fn requirements(rule: &RuleDef) -> Vec<&Requirement> {
         .collect()
 }
 
-fn observed(program: &Program, failure: &Failure, requirement: Option<&Requirement>) -> Option<String> {
-    let seen: Vec<String> = failure.observed(program, requirement).iter().map(|(p, v)| format!("{p} = {v}")).collect();
-    (!seen.is_empty()).then(|| seen.join(", "))
-}
-
 impl View<'_> {
     fn rule_header(&self, rule: &RuleDef) -> String {
         let title = rule.title.as_deref().map(|t| format!(" {t:?}")).unwrap_or_default();
@@ -83,14 +78,30 @@ impl View<'_> {
         Some(format!("waived by exception {} until {}{by}", e.decl.name, e.until))
     }
 
-    /// How each measured value a failure read was measured, one line each.
-    fn measured(&self, rule: &RuleDef, key: &str, failure: &Failure, requirement: Option<&Requirement>) -> Vec<String> {
+    /// What a failure saw, as its lines (`saw s.x = 1, s.y = 2`, then a
+    /// `measured: …` line for each measured value among them), each
+    /// indented by `indent`. The observed values are computed once for both.
+    fn seen(
+        &self,
+        out: &mut String,
+        rule: &RuleDef,
+        key: &str,
+        failure: &Failure,
+        requirement: Option<&Requirement>,
+        indent: &str,
+    ) {
+        let observed = failure.observed(self.program, requirement);
+        if observed.is_empty() {
+            return;
+        }
+        let seen: Vec<String> = observed.iter().map(|(p, v)| format!("{p} = {v}")).collect();
+        let _ = writeln!(out, "{indent}saw {}", seen.join(", "));
         let subject = rule.subject.as_ref().map(|s| (s.var.as_str(), self.program.entity(s.entity).decl.name.as_str()));
-        failure
-            .observed(self.program, requirement)
-            .iter()
-            .filter_map(|(path, _)| crate::measure::trace(self.measurements, subject, key, path))
-            .collect()
+        for (path, _) in &observed {
+            if let Some(trace) = crate::measure::trace(self.measurements, subject, key, path) {
+                let _ = writeln!(out, "{indent}measured: {}", terminal_safe_line(&trace));
+            }
+        }
     }
 
     /// The failures of an outcome, each with the values it saw.
@@ -98,12 +109,7 @@ impl View<'_> {
         let reqs = requirements(rule);
         for f in outcome.failures {
             let _ = writeln!(out, "{indent}- {}", one_line(&eval::failure_message(reqs.get(f.index).copied(), f)));
-            if let Some(seen) = observed(self.program, f, reqs.get(f.index).copied()) {
-                let _ = writeln!(out, "{indent}  saw {seen}");
-            }
-            for trace in self.measured(rule, &outcome.key, f, reqs.get(f.index).copied()) {
-                let _ = writeln!(out, "{indent}  measured: {}", terminal_safe_line(&trace));
-            }
+            self.seen(out, rule, &outcome.key, f, reqs.get(f.index).copied(), &format!("{indent}  "));
         }
     }
 
@@ -192,12 +198,7 @@ impl View<'_> {
                     };
                     let _ = writeln!(out, "  require {}  {source}{pad}  {verdict}", i + 1);
                     let _ = writeln!(out, "      {}", one_line(&eval::failure_message(Some(req), f)));
-                    if let Some(seen) = observed(self.program, f, Some(req)) {
-                        let _ = writeln!(out, "      saw {seen}");
-                    }
-                    for trace in self.measured(rule, &outcome.key, f, Some(req)) {
-                        let _ = writeln!(out, "      measured: {}", terminal_safe_line(&trace));
-                    }
+                    self.seen(&mut out, rule, &outcome.key, f, Some(req), "      ");
                     let _ = writeln!(out, "      at {}", location(self.sources, req.span));
                 }
             }
