@@ -60,10 +60,10 @@ async fn reachable(cluster: &Cluster) -> Result<(), Vec<Diagnostic>> {
 pub(crate) fn query_error(
     cluster: &Cluster,
     source: &LogSource,
-    measure: &str,
+    measures: &[&str],
     e: &datafusion::error::DataFusionError,
 ) -> Diagnostic {
-    error(cluster, format!("measure `{measure}` failed: {}", e.to_string().trim()))
+    error(cluster, format!("{} failed: {}", crate::measures_named(measures), e.to_string().trim()))
         .note(format!("log `{}`, files: {}", source.location, source.files_shown()))
         .help("executors read the log at the path this machine sees: check that they mount the project folder there")
 }

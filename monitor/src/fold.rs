@@ -86,23 +86,37 @@ fn six_places(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize()
 }
 
+/// The rank `p / 100 × (n − 1)` of a percentile among `n` values, exactly.
+fn rank(plan: &MeasurePlan, n: i64) -> Decimal {
+    plan.rank.unwrap_or(Decimal::from(50)) / Decimal::ONE_HUNDRED * Decimal::from(n - 1)
+}
+
+/// The positions (from 0) of the values either side of a percentile's
+/// rank among `n` values: the same twice when the rank is whole.
+pub(crate) fn rank_positions(plan: &MeasurePlan, n: i64) -> (i64, i64) {
+    use rust_decimal::prelude::ToPrimitive;
+    let rank = rank(plan, n);
+    let position = |d: Decimal| d.to_i64().unwrap_or(0).clamp(0, (n - 1).max(0));
+    (position(rank.floor()), position(rank.ceil()))
+}
+
 /// The value at rank `p / 100 × (n − 1)`, interpolated linearly between
 /// the values at the ranks either side, in exact decimals.
 fn percentile(plan: &MeasurePlan, groups: &[Group]) -> Result<Decimal, String> {
     let Some((_, n)) = groups.first().and_then(|g| g.position) else {
         return Err(format!("`{}` is recorded in no row", column(plan, 0)));
     };
-    let rank = plan.rank.unwrap_or(Decimal::from(50)) / Decimal::ONE_HUNDRED * Decimal::from(n - 1);
-    let (below, above) = (rank.floor(), rank.ceil());
-    let at = |position: Decimal| {
+    let rank = rank(plan, n);
+    let (below, above) = rank_positions(plan, n);
+    let at = |position: i64| {
         groups
             .iter()
-            .find(|g| g.position.is_some_and(|(p, _)| Decimal::from(p) == position))
+            .find(|g| g.position.is_some_and(|(p, _)| p == position))
             .and_then(|g| g.value)
             .and_then(|v| decimal(v).ok())
     };
     match (at(below), at(above)) {
-        (Some(low), Some(high)) => Ok((low + (high - low) * (rank - below)).normalize()),
+        (Some(low), Some(high)) => Ok((low + (high - low) * (rank - rank.floor())).normalize()),
         _ => Err(format!("the values of `{}` next to rank {rank} were not found", column(plan, 0))),
     }
 }

@@ -2,14 +2,15 @@
 //! decisions log, against values worked out by hand (below, per row), in
 //! each log format: CSV, NDJSON and Parquet give the same values. The
 //! project is loaded as the CLI loads it, so the whole path runs: aims.toml,
-//! the schema check, one query per measure, the fields filled.
+//! the schema check, the queries (all the counting measures of the log in
+//! one), the fields filled.
 
 mod common;
 
 use aims_lang::diag::Code;
 use aims_lang::ir::Value;
 use aims_lang::{Date, Engine};
-use common::{assert_worked_out_by_hand, csv, measured, ndjson, options, parquet, project, POLICY};
+use common::{assert_worked_out_by_hand, csv, find, measured, ndjson, options, parquet, project, POLICY};
 
 #[test]
 fn every_metric_gives_the_value_worked_out_by_hand() {
@@ -23,6 +24,29 @@ fn csv_ndjson_and_parquet_logs_give_the_same_values() {
     let from_parquet = measured(&project("same_parquet", "decisions.parquet", parquet(), POLICY));
     assert_eq!(from_csv, from_ndjson);
     assert_eq!(from_csv, from_parquet);
+}
+
+#[test]
+fn each_measure_alone_gives_the_value_it_gives_among_the_others_of_its_log() {
+    // The counting measures of a log share one query (grouped by every
+    // dimension any of them needs): alone, each must give the same values.
+    let together = measured(&project("together", "decisions.csv", csv(), POLICY));
+    let body = POLICY.split("\ncontrol ").next().unwrap_or(POLICY);
+    let mut blocks = body.split("\nmeasure ");
+    let head = blocks.next().unwrap_or_default();
+    let mut checked = 0;
+    for (i, block) in blocks.enumerate() {
+        let declaration: String = block.lines().filter(|l| !l.starts_with("//")).collect::<Vec<_>>().join("\n");
+        let policy =
+            format!("{head}\nmeasure {declaration}\ncontrol listed for s: AISystem {{ require s.id != \"\" }}\n");
+        let alone = measured(&project(&format!("alone_{i}"), "decisions.csv", csv(), &policy));
+        assert!(!alone.is_empty(), "measure {block}");
+        for (measure, key, value) in &alone {
+            assert_eq!(value, find(&together, measure, key), "{measure} of {key}, alone and together");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, together.len(), "every measure of every system, and of the organisation");
 }
 
 #[test]

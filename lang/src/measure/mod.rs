@@ -6,7 +6,7 @@
 //! log is read, the column that holds the entity's key, the window, the
 //! filters and the metric, all by column name. A [`MeasureRunner`] computes
 //! every plan for every entity at once (the `aims-monitor` crate runs them
-//! on Apache DataFusion: one query per measure, grouped by the key column);
+//! on Apache DataFusion: one query per log, grouped by the key column);
 //! the engine writes the values into the measured fields
 //! ([`crate::Engine::measure`]). This crate runs no query itself: it knows
 //! plans and log files, not query engines.
