@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use aims_lang::measure::{MeasurePlan, MetricKind, ORGANISATION};
 use aims_lang::Date;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Int64Type, Schema};
 use datafusion::error::Result;
 use datafusion::functions_aggregate::expr_fn::count;
@@ -141,6 +141,39 @@ pub(crate) async fn measure(
     };
     let placed: Vec<Placed> = countings.iter().map(|c| Placed { key: place(&c.key), group: place(&c.group) }).collect();
 
+    let group_by = dimensions.iter().enumerate().map(|(j, d)| d.clone().alias(format!("d{j}"))).collect();
+    let batches = data.filter(reads(&countings))?.aggregate(group_by, aggregates(&countings)?)?.collect().await?;
+
+    let mut by_shape: Vec<Tally> = vec![BTreeMap::new(); shapes.len()];
+    for batch in batches {
+        tally(&batch, dimensions.len(), &placed, &mut by_shape)?;
+    }
+    let groups: Vec<Vec<Group>> = by_shape
+        .into_iter()
+        .map(|counts| {
+            counts
+                .into_iter()
+                .map(|((key, group, previous), (rows, hits, recorded))| Group {
+                    key,
+                    group,
+                    previous,
+                    rows,
+                    hits,
+                    recorded,
+                    ..Group::default()
+                })
+                .collect()
+        })
+        .collect();
+    Ok(shape_of.into_iter().map(|s| groups[s].clone()).collect())
+}
+
+/// Per shape: (key, group, dated before the window) → rows, hits, recorded.
+type Tally = BTreeMap<(String, Option<String>, bool), (i64, i64, i64)>;
+
+/// Each shape's counts, as aggregates named `r`, `h`, `c` and `p` with the
+/// shape's index.
+fn aggregates(countings: &[Counting]) -> Result<Vec<Expr>> {
     // Each aggregate counts the rows of its own conditions; DataFusion
     // computes a condition shared by several of them (a window) once per
     // batch.
@@ -164,84 +197,64 @@ pub(crate) async fn measure(
             aggregates.push(counted(with(std::slice::from_ref(previous)), format!("p{i}"))?);
         }
     }
-    let group_by = dimensions.iter().enumerate().map(|(j, d)| d.clone().alias(format!("d{j}"))).collect();
-    let df = data.filter(reads(&countings))?.aggregate(group_by, aggregates)?;
-    let batches = df.collect().await?;
+    Ok(aggregates)
+}
 
-    // Per shape: (key, group, before the window) → rows, hits, recorded.
-    type Counts = BTreeMap<(String, Option<String>, bool), (i64, i64, i64)>;
-    let mut by_shape: Vec<Counts> = vec![BTreeMap::new(); shapes.len()];
-    for batch in batches {
-        let dims: Vec<ArrayRef> =
-            (0..dimensions.len()).map(|j| read(&batch, &format!("d{j}"), &DataType::Utf8)).collect::<Result<_>>()?;
-        let count_of = |name: String| -> Result<Option<ArrayRef>> {
-            match batch.schema().index_of(&name) {
-                Ok(_) => read(&batch, &name, &DataType::Int64).map(Some),
-                Err(_) => Ok(None),
-            }
+/// Adds one batch of the query's rows to each shape's tally: a shape's
+/// counts summed over the dimensions it does not group by.
+fn tally(batch: &RecordBatch, dimensions: usize, placed: &[Placed], by_shape: &mut [Tally]) -> Result<()> {
+    let dims: Vec<ArrayRef> =
+        (0..dimensions).map(|j| read(batch, &format!("d{j}"), &DataType::Utf8)).collect::<Result<_>>()?;
+    let count_of = |name: String| -> Result<Option<ArrayRef>> {
+        match batch.schema().index_of(&name) {
+            Ok(_) => read(batch, &name, &DataType::Int64).map(Some),
+            Err(_) => Ok(None),
+        }
+    };
+    let text = |j: Option<usize>, row: usize| {
+        j.and_then(|j| {
+            let a = dims[j].as_string::<i32>();
+            (!a.is_null(row)).then(|| a.value(row).to_string())
+        })
+    };
+    for (i, p) in placed.iter().enumerate() {
+        let key_at = |row: usize| match p.key {
+            Some(_) => text(p.key, row),
+            None => Some(ORGANISATION.to_string()),
         };
-        let text = |j: Option<usize>, row: usize| {
-            j.and_then(|j| {
-                let a = dims[j].as_string::<i32>();
-                (!a.is_null(row)).then(|| a.value(row).to_string())
+        let [rows, hits, recorded, previous] = ["r", "h", "c", "p"].map(|c| count_of(format!("{c}{i}")));
+        let (rows, hits, recorded, previous) = (rows?, hits?, recorded?, previous?);
+        let value = |a: &Option<ArrayRef>, row: usize| -> i64 {
+            a.as_ref().map_or(0, |a| {
+                let a = a.as_primitive::<Int64Type>();
+                if a.is_null(row) {
+                    0
+                } else {
+                    a.value(row)
+                }
             })
         };
-        for (i, p) in placed.iter().enumerate() {
-            let key_at = |row: usize| match p.key {
-                Some(_) => text(p.key, row),
-                None => Some(ORGANISATION.to_string()),
-            };
-            let [rows, hits, recorded, previous] = ["r", "h", "c", "p"].map(|c| count_of(format!("{c}{i}")));
-            let (rows, hits, recorded, previous) = (rows?, hits?, recorded?, previous?);
-            let value = |a: &Option<ArrayRef>, row: usize| -> i64 {
-                a.as_ref().map_or(0, |a| {
-                    let a = a.as_primitive::<Int64Type>();
-                    if a.is_null(row) {
-                        0
-                    } else {
-                        a.value(row)
-                    }
-                })
-            };
-            for row in 0..batch.num_rows() {
-                let n = value(&rows, row);
-                if n == 0 {
-                    continue;
-                }
-                // `psi`: the window's rows are those not dated before it.
-                let before = value(&previous, row);
-                let Some(key) = key_at(row) else { continue };
-                let group = text(p.group, row);
-                if before > 0 {
-                    by_shape[i].entry((key.clone(), group.clone(), true)).or_default().0 += before;
-                }
-                if n > before {
-                    let entry = by_shape[i].entry((key, group, false)).or_default();
-                    entry.0 += n - before;
-                    entry.1 += value(&hits, row);
-                    entry.2 += value(&recorded, row);
-                }
+        for row in 0..batch.num_rows() {
+            let n = value(&rows, row);
+            if n == 0 {
+                continue;
+            }
+            // `psi`: the window's rows are those not dated before it.
+            let before = value(&previous, row);
+            let Some(key) = key_at(row) else { continue };
+            let group = text(p.group, row);
+            if before > 0 {
+                by_shape[i].entry((key.clone(), group.clone(), true)).or_default().0 += before;
+            }
+            if n > before {
+                let entry = by_shape[i].entry((key, group, false)).or_default();
+                entry.0 += n - before;
+                entry.1 += value(&hits, row);
+                entry.2 += value(&recorded, row);
             }
         }
     }
-    let groups: Vec<Vec<Group>> = by_shape
-        .into_iter()
-        .map(|counts| {
-            counts
-                .into_iter()
-                .map(|((key, group, previous), (rows, hits, recorded))| Group {
-                    key,
-                    group,
-                    previous,
-                    rows,
-                    hits,
-                    recorded,
-                    ..Group::default()
-                })
-                .collect()
-        })
-        .collect();
-    Ok(shape_of.into_iter().map(|s| groups[s].clone()).collect())
+    Ok(())
 }
 
 #[cfg(test)]
