@@ -10,7 +10,7 @@ use aims_lang::measure::metrics::MetricKind;
 use aims_lang::measure::{Decimal, MeasureOutput, MeasurePlan, MeasureValue};
 use rust_decimal::prelude::FromPrimitive;
 
-use crate::query::Group;
+use crate::query::{column, Group};
 
 /// A share of a category that is 0 counts as this much in `psi` (the
 /// logarithm of 0 is not a number).
@@ -34,10 +34,6 @@ pub(crate) fn output(plan: &MeasurePlan, groups: Vec<Group>) -> MeasureOutput {
         })
         .collect();
     MeasureOutput { values }
-}
-
-fn column(plan: &MeasurePlan, i: usize) -> &str {
-    plan.columns.get(i).map_or("", String::as_str)
 }
 
 fn ratio(hits: i64, of: i64) -> Option<Decimal> {

@@ -89,10 +89,11 @@ async fn run(request: &MeasureRequest<'_>, threads: usize) -> Result<Vec<Measure
 /// Partitions of a log per thread of the query runtime. DataFusion splits
 /// a log's files into equal byte ranges, one per partition, before the
 /// window's range skips whole row groups: with one range per thread, the
-/// thread whose range holds the window does all the work while the other
-/// waits (1.33 s against 0.83 s with eight per thread, on 50,000,000 rows
-/// where the window covers two of four months). Many small ranges are
-/// shared out as threads come free.
+/// thread whose range holds the window does most of the work while the
+/// other waits. Many small ranges are shared out as threads come free: the
+/// six measures of `benches/monitoring` over 50,000,000 rows (the windows
+/// cover two of four month files) take 1.52 s with one range per thread,
+/// 0.98 s with eight.
 const PARTITIONS_PER_THREAD: usize = 8;
 
 /// A session of this process, on `threads` threads, in batches of 32,768
@@ -129,8 +130,8 @@ async fn run_in(ctx: &SessionContext, request: &MeasureRequest<'_>) -> Result<Ve
     if !problems.is_empty() {
         return Err(problems);
     }
-    // Where rows come from: percentiles gathered here in process, ranked
-    // on the executors of a cluster (their values never travel).
+    // Where a percentile's values are put in order: gathered into this
+    // process, or ranked on a cluster's executors (its values stay there).
     let ordering = match request.cluster {
         None => percentile::Ordering::Here,
         Some(_) => percentile::Ordering::OnExecutors,
