@@ -171,9 +171,13 @@ pub(crate) struct Rows {
 /// Days of a date column, both included.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Span {
+    /// The date column.
     pub column: String,
+    /// Its type in the log, which decides how a day is compared.
     pub ty: Option<DataType>,
+    /// The first day.
     pub first: Date,
+    /// The last day.
     pub last: Date,
 }
 
@@ -191,6 +195,8 @@ impl Rows {
     }
 }
 
+/// The rows `plan` reads as of `as_of`, its window compared as the
+/// column's type in `schema` allows.
 pub(crate) fn rows_of(plan: &MeasurePlan, schema: &Schema, as_of: Date) -> Rows {
     let mut conditions = Vec::new();
     if let Some(key) = &plan.key_column {
