@@ -88,17 +88,15 @@ pub(crate) fn shape(plan: &MeasurePlan) -> MeasurePlan {
 /// what lets Parquet statistics skip row groups), else any of their own
 /// conditions. The aggregates' filters keep each one's own rows.
 fn reads(countings: &[Counting]) -> Expr {
-    let spans: Option<Vec<&Span>> = countings.iter().map(|c| c.rows.span.as_ref()).collect();
-    if let Some(spans) = spans {
-        if let Some(first) = spans.first() {
-            if spans.iter().all(|s| s.column == first.column && s.ty == first.ty) {
-                let earliest = spans.iter().map(|s| s.first).min().unwrap_or(first.first);
-                let latest = spans.iter().map(|s| s.last).max().unwrap_or(first.last);
-                return Span { first: earliest, last: latest, ..(*first).clone() }.condition();
-            }
+    let spans: Vec<&Span> = countings.iter().filter_map(|c| c.rows.span.as_ref()).collect();
+    match spans.first() {
+        Some(first) if spans.len() == countings.len() && spans.iter().all(|s| s.column == first.column) => {
+            let earliest = spans.iter().map(|s| s.first).min().unwrap_or(first.first);
+            let latest = spans.iter().map(|s| s.last).max().unwrap_or(first.last);
+            Span { first: earliest, last: latest, ..(*first).clone() }.condition()
         }
+        _ => countings.iter().map(|c| c.rows.predicate()).reduce(Expr::or).unwrap_or_else(|| lit(false)),
     }
-    countings.iter().map(|c| c.rows.predicate()).reduce(Expr::or).unwrap_or_else(|| lit(false))
 }
 
 /// Where a shape's dimensions are among the query's grouping columns.

@@ -90,8 +90,11 @@ fn rank(plan: &MeasurePlan, n: i64) -> Decimal {
 /// The positions (from 0) of the values either side of a percentile's
 /// rank among `n` values: the same twice when the rank is whole.
 pub(crate) fn rank_positions(plan: &MeasurePlan, n: i64) -> (i64, i64) {
+    positions(rank(plan, n), n)
+}
+
+fn positions(rank: Decimal, n: i64) -> (i64, i64) {
     use rust_decimal::prelude::ToPrimitive;
-    let rank = rank(plan, n);
     let position = |d: Decimal| d.to_i64().unwrap_or(0).clamp(0, (n - 1).max(0));
     (position(rank.floor()), position(rank.ceil()))
 }
@@ -103,7 +106,7 @@ fn percentile(plan: &MeasurePlan, groups: &[Group]) -> Result<Decimal, String> {
         return Err(format!("`{}` is recorded in no row", column(plan, 0)));
     };
     let rank = rank(plan, n);
-    let (below, above) = rank_positions(plan, n);
+    let (below, above) = positions(rank, n);
     let at = |position: i64| {
         groups
             .iter()

@@ -152,8 +152,10 @@ async fn run_in(ctx: &SessionContext, request: &MeasureRequest<'_>) -> Result<Ve
             None => read_error(source, names, e),
             Some(cluster) => cluster::query_error(cluster, source, names, e),
         };
-        // Every measure of this log that counts rows: one query, one scan.
-        let counted: Vec<usize> = here.iter().copied().filter(|&i| counts::counts_rows(plans[i].metric)).collect();
+        // Every measure of this log that counts rows: one query, one scan;
+        // each percentile or mean a query of its own.
+        let (counted, alone): (Vec<usize>, Vec<usize>) =
+            here.iter().partition(|&&i| counts::counts_rows(plans[i].metric));
         if !counted.is_empty() {
             let these: Vec<&MeasurePlan> = counted.iter().map(|&i| &plans[i]).collect();
             match counts::measure(ctx, table, &these, request.as_of).await {
@@ -164,7 +166,7 @@ async fn run_in(ctx: &SessionContext, request: &MeasureRequest<'_>) -> Result<Ve
                 }
             }
         }
-        for &i in here.iter().filter(|&&i| !counts::counts_rows(plans[i].metric)) {
+        for i in alone {
             let plan = &plans[i];
             let rows = match plan.metric {
                 MetricKind::Percentile => percentile::measure(ctx, table, plan, request.as_of, ordering).await,

@@ -57,7 +57,7 @@ pub(crate) async fn measure(
             for batch in batches {
                 let keys = read(&batch, "k", &DataType::Utf8)?;
                 let keys = keys.as_string::<i32>();
-                let lists = batch.column(batch.schema().index_of("xs")?).as_list::<i32>().clone();
+                let lists = batch.column(batch.schema().index_of("xs")?).as_list::<i32>();
                 for i in (0..batch.num_rows()).filter(|&i| !keys.is_null(i) && !lists.is_null(i)) {
                     let list = lists.value(i);
                     let list = list.as_primitive::<Float64Type>();

@@ -152,7 +152,7 @@ pub(crate) fn bin(column: &str, edges: &[aims_lang::measure::Decimal]) -> Expr {
 }
 
 /// The type of `column` in `schema`, if it has one by that name.
-pub(crate) fn column_type(schema: &Schema, column: &str) -> Option<DataType> {
+fn column_type(schema: &Schema, column: &str) -> Option<DataType> {
     schema.field_with_name(column).ok().map(|f| f.data_type().clone())
 }
 
