@@ -103,6 +103,10 @@ pub struct Chunk {
     /// Row number of the first fact.
     #[returns(copy)]
     pub start: u32,
+    /// The key field of the entity, as its [`Table`] has it (an input of
+    /// the chunk so that [`chunk_keys`] takes no argument to intern).
+    #[returns(copy)]
+    pub key_field: Option<u32>,
     #[returns(ref)]
     pub rows: Arc<[Row]>,
 }
@@ -594,8 +598,8 @@ pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleNa
 /// The keys of one chunk's facts ("#3" for a fact without a key field),
 /// shared by every outcome about them.
 #[salsa::tracked(returns(clone))]
-pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>) -> Arc<[Arc<str>]> {
-    let start = chunk.start(db);
+pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk) -> Arc<[Arc<str>]> {
+    let (start, key_field) = (chunk.start(db), chunk.key_field(db));
     chunk.rows(db).iter().enumerate().map(|(i, row)| crate::facts::key_text(key_field, row, start + i as u32)).collect()
 }
 
@@ -604,11 +608,10 @@ pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk, key_field: Option<u32>
 /// each chunk's keys are their own query.
 #[salsa::tracked(returns(clone))]
 pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<eval::KeyOrder> {
-    let key_field = table.key_field(db);
     let keys: Vec<Arc<str>> = table
         .chunks(db)
         .iter()
-        .flat_map(|c| chunk_keys(db, *c, key_field).iter().cloned().collect::<Vec<_>>())
+        .flat_map(|c| chunk_keys(db, *c).iter().cloned().collect::<Vec<_>>())
         .collect();
     let mut order: Vec<u32> = (0..keys.len() as u32).collect();
     order.sort_by(|a, b| eval::cmp_keys(numeric, &keys[*a as usize], &keys[*b as usize]));
@@ -626,10 +629,9 @@ pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<e
 pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<hashbrown::HashMap<Arc<str>, u32>> {
     let mut index = hashbrown::HashMap::with_capacity(table.len(db) as usize);
     // Facts without a key field are found by their identity (a hash of their values).
-    let key_field = table.key_field(db);
     for chunk in table.chunks(db) {
         let start = chunk.start(db);
-        for (i, key) in chunk_keys(db, *chunk, key_field).iter().enumerate() {
+        for (i, key) in chunk_keys(db, *chunk).iter().enumerate() {
             index.entry(key.clone()).or_insert(start + i as u32);
         }
     }
@@ -715,7 +717,7 @@ pub fn chunk_outcomes<'db>(
     let facts = DbFacts::with_chunk(db, ws, chunk);
     let env = eval_env(db, ws, &program, &facts);
     let start = chunk.start(db);
-    let keys = chunk_keys(db, chunk, program.entity(EntityId(chunk.entity(db))).key);
+    let keys = chunk_keys(db, chunk);
     let count = chunk.rows(db).len() as u32;
     Arc::new(eval::outcomes_of_rows(&env, &logic, start, count, &keys))
 }

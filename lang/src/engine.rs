@@ -199,7 +199,7 @@ fn tables_from(db: &mut Database, program: &Program, store: FactStore) -> Vec<Ta
                 if chunk.is_empty() {
                     break;
                 }
-                chunks.push(Chunk::new(db, e as u32, (chunks.len() * CHUNK_ROWS) as u32, chunk));
+                chunks.push(Chunk::new(db, e as u32, (chunks.len() * CHUNK_ROWS) as u32, def.key, chunk));
             }
             Table::new(db, e as u32, def.key, len, chunks)
         })
@@ -710,7 +710,7 @@ impl Engine {
                 last.set_rows(&mut self.db).to(Arc::from(rows));
             }
             _ => {
-                chunks.push(Chunk::new(&self.db, id.0, len, Arc::from(vec![row])));
+                chunks.push(Chunk::new(&self.db, id.0, len, table.key_field(&self.db), Arc::from(vec![row])));
                 table.set_chunks(&mut self.db).to(chunks);
             }
         }
@@ -734,7 +734,7 @@ impl Engine {
         let keep = row as usize / CHUNK_ROWS;
         let mut chunks: Vec<Chunk> = table.chunks(&self.db)[..keep].to_vec();
         for (i, c) in rows[keep * CHUNK_ROWS..].chunks(CHUNK_ROWS).enumerate() {
-            chunks.push(Chunk::new(&self.db, id.0, ((keep + i) * CHUNK_ROWS) as u32, Arc::from(c.to_vec())));
+            chunks.push(Chunk::new(&self.db, id.0, ((keep + i) * CHUNK_ROWS) as u32, table.key_field(&self.db), Arc::from(c.to_vec())));
         }
         table.set_chunks(&mut self.db).to(chunks);
         table.set_len(&mut self.db).to(rows.len() as u32);
@@ -759,7 +759,10 @@ impl Engine {
                 let chunks = rows
                     .chunks(CHUNK_ROWS)
                     .enumerate()
-                    .map(|(i, c)| Chunk::new(&db, t.entity(&self.db), (i * CHUNK_ROWS) as u32, Arc::from(c.to_vec())))
+                    .map(|(i, c)| {
+                        let start = (i * CHUNK_ROWS) as u32;
+                        Chunk::new(&db, t.entity(&self.db), start, t.key_field(&self.db), Arc::from(c.to_vec()))
+                    })
                     .collect();
                 Table::new(&db, t.entity(&self.db), t.key_field(&self.db), rows.len() as u32, chunks)
             })

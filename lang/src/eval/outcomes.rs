@@ -339,6 +339,36 @@ impl OutcomeChunk {
         chunk
     }
 
+    /// Appends the outcomes of the next `len` rows (at most 64): the rows
+    /// of `not_applicable` are not applicable, each row of `failed` (in
+    /// ascending order, none of them not applicable) fails with its
+    /// failures, every other row passes. A whole word of bits is written
+    /// at once when the rows start one.
+    pub fn push_rows(&mut self, len: usize, not_applicable: u64, failed: impl IntoIterator<Item = (u32, Failures)>) {
+        debug_assert!(len <= 64);
+        if self.len % 64 != 0 {
+            let mut failed = failed.into_iter().peekable();
+            for i in 0..len as u32 {
+                if not_applicable & (1 << i) != 0 {
+                    self.push(OutcomeKind::NotApplicable, Failures::default(), None);
+                } else if let Some((_, failures)) = failed.next_if(|(row, _)| *row == i) {
+                    self.push(OutcomeKind::Fail, failures, None);
+                } else {
+                    self.push(OutcomeKind::Pass, Failures::default(), None);
+                }
+            }
+            return;
+        }
+        let at = self.len;
+        let mask = if len >= 64 { u64::MAX } else { (1 << len) - 1 };
+        self.not_applicable.push(not_applicable & mask);
+        for (row, failures) in failed {
+            debug_assert!(not_applicable & (1 << row) == 0);
+            self.records.push(FailRecord { at: at + row, failures, waived_by: None });
+        }
+        self.len += len as u32;
+    }
+
     /// Appends the outcome of the next row.
     pub fn push(&mut self, kind: OutcomeKind, failures: Failures, waived_by: Option<u32>) {
         let at = self.len;

@@ -145,17 +145,25 @@ impl Col {
 
     /// The column as Booleans on the live rows.
     pub fn bools(&self, rows: &BlockRows, live: Mask) -> Cow<'_, Bools> {
-        if let Col::Bools(b) = self {
-            if b.t & !live == 0 && b.f & !live == 0 {
-                return Cow::Borrowed(b);
-            }
-        }
         let mut out = Bools::default();
-        for i in self::rows(live) {
-            match self {
-                Col::Bools(b) => out.push_from(i, b),
-                _ => out.push(i, self.get(rows, i).into_owned()),
+        match self {
+            Col::Bools(b) if b.t & !live == 0 && b.f & !live == 0 => return Cow::Borrowed(b),
+            Col::Bools(b) => self::rows(live).for_each(|i| out.push_from(i, b)),
+            // A constant (`where true`) decides every row at once.
+            Col::Splat(Value::Bool(true)) => out.t = live,
+            Col::Splat(Value::Bool(false)) => out.f = live,
+            // A Boolean field, read in place: no copy of the common value.
+            Col::Field(field, path) => {
+                for i in self::rows(live) {
+                    match rows.values.get(i).and_then(|v| v.get(*field as usize)) {
+                        Some(Value::Bool(true)) => out.t |= 1 << i,
+                        Some(Value::Bool(false)) => out.f |= 1 << i,
+                        Some(Value::Absent) | None => out.other.push((i as u32, not_recorded(path))),
+                        Some(other) => out.other.push((i as u32, other.clone())),
+                    }
+                }
             }
+            _ => self::rows(live).for_each(|i| out.push(i, self.get(rows, i).into_owned())),
         }
         Cow::Owned(out)
     }

@@ -62,9 +62,9 @@ fn block_outcomes(env: &Env, rule: &RuleDef, subject: &SubjectDef, start: u32, l
     let all = block.all();
     let mut slots = vec![Col::Splat(Value::Absent); rule.slots.max(1) as usize];
     slots[0] = Col::Rows(subject.entity, start);
-    // Most failing outcomes fail one `require`: kept inline, then moved
-    // into their shared slice with one allocation.
-    let mut failures: Vec<smallvec::SmallVec<[Failure; 1]>> = (0..len).map(|_| smallvec::SmallVec::new()).collect();
+    // Only failing rows have failures: (row, failure) in the order they
+    // are found, requirement by requirement, grouped by row at the end.
+    let mut failures: Vec<(u32, Failure)> = Vec::new();
     let mut applicable = all;
     let mut not_applicable = 0;
     if let Some(filter) = &subject.filter {
@@ -79,7 +79,7 @@ fn block_outcomes(env: &Env, rule: &RuleDef, subject: &SubjectDef, start: u32, l
             if let Value::Unknown(u) = value {
                 if u.stops_evaluation() {
                     let reason = FailReason::NoEvidence((**u).clone());
-                    failures[*i as usize].push(Failure { index: Failure::OF_WHERE, reason, values: Vec::new() });
+                    failures.push((*i, Failure { index: Failure::OF_WHERE, reason, values: Vec::new() }));
                     applicable &= !(1 << i);
                 }
             }
@@ -109,23 +109,21 @@ fn block_outcomes(env: &Env, rule: &RuleDef, subject: &SubjectDef, start: u32, l
                         Some(observer) => block.on_row(i, || observer.observe(env, &mut frame)),
                         None => Vec::new(),
                     };
-                    failures[i].push(Failure { index, reason, values });
+                    failures.push((i as u32, Failure { index, reason, values }));
                 }
                 index += 1;
             }
         }
     }
-    for (i, failures) in failures.into_iter().enumerate() {
-        let kind = if not_applicable & (1 << i) != 0 {
-            OutcomeKind::NotApplicable
-        } else if failures.is_empty() {
-            OutcomeKind::Pass
-        } else {
-            OutcomeKind::Fail
-        };
-        let failures = Failures::from_iter(failures);
-        out.push(kind, failures, None);
-    }
+    // A stable sort: each row's failures stay in requirement order.
+    failures.sort_by_key(|(row, _)| *row);
+    let mut failures = failures.into_iter().peekable();
+    let failed = std::iter::from_fn(|| {
+        let (row, first) = failures.next()?;
+        let rest = std::iter::from_fn(|| failures.next_if(|(r, _)| *r == row).map(|(_, f)| f));
+        Some((row, Failures::from_iter(std::iter::once(first).chain(rest))))
+    });
+    out.push_rows(len, not_applicable, failed);
 }
 
 #[cfg(test)]
