@@ -28,15 +28,23 @@ pub(super) fn findings(
     // Rules are independent: a large evaluation's findings are made on
     // every core (threads cost more than they save on a small one).
     let outcomes: usize = rules.iter().map(|r| r.outcomes.len()).sum();
-    let mut groups: Vec<Vec<Finding>> = match made {
-        Made::Memoized(groups) if groups.len() == rules.len() => groups.iter().map(|g| g.as_ref().clone()).collect(),
+    // Memoized lists are read in place and copied once, into the result.
+    let made_here: Vec<Arc<Vec<Finding>>>;
+    let rule_groups: &[Arc<Vec<Finding>>] = match made {
+        Made::Memoized(groups) if groups.len() == rules.len() => groups,
         Made::Here if outcomes >= PARALLEL_OUTCOMES => {
-            parallel_map(env.threads(), rules, |result| rule_findings(program, result, &KeyOrder::Unknown))
+            made_here = parallel_map(env.threads(), rules, |result| {
+                Arc::new(rule_findings(program, result, &KeyOrder::Unknown))
+            });
+            &made_here
         }
         Made::Here | Made::Memoized(_) => {
-            rules.iter().map(|result| rule_findings(program, result, &KeyOrder::Unknown)).collect()
+            made_here =
+                rules.iter().map(|result| Arc::new(rule_findings(program, result, &KeyOrder::Unknown))).collect();
+            &made_here
         }
     };
+    let mut groups: Vec<&[Finding]> = rule_groups.iter().map(|g| g.as_slice()).collect();
     let mut out = Vec::new();
     for result in risks {
         let risk = &program.risks[result.risk.index()];
@@ -136,7 +144,6 @@ pub(super) fn findings(
             message: message.into(),
         });
     }
-    groups.push(out);
     // Keys of an `Int`-keyed subject order as numbers (2 before 10).
     let numeric: std::collections::HashSet<&str> = program
         .rules
@@ -171,11 +178,10 @@ pub(super) fn findings(
     };
     // A rule's group is in key order already (`rule_findings`); only the
     // group of risks, objectives and exceptions may need sorting.
-    if let Some(rest) = groups.last_mut() {
-        if !rest.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater) {
-            rest.sort_by(order);
-        }
+    if !out.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater) {
+        out.sort_by(order);
     }
+    groups.push(&out);
     groups.retain(|g| !g.is_empty());
     groups.sort_by(|a, b| order(&a[0], &b[0]));
     // Groups of different declarations do not interleave, so their
@@ -186,7 +192,10 @@ pub(super) fn findings(
         (Some(last), Some(first)) => order(last, first) != std::cmp::Ordering::Greater,
         _ => true,
     });
-    let mut all: Vec<Finding> = groups.into_iter().flatten().collect();
+    let mut all: Vec<Finding> = Vec::with_capacity(groups.iter().map(|g| g.len()).sum());
+    for group in groups {
+        all.extend_from_slice(group);
+    }
     if !meet_in_order {
         all.sort_by(order);
     }

@@ -35,11 +35,6 @@ impl<'e, 'a> Block<'e, 'a> {
         Block { env, rows, steps: std::array::from_fn(|_| Cell::new(0)), len: len.min(BLOCK_ROWS) }
     }
 
-    /// How many rows the block has.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
     /// Every row of the block.
     pub fn all(&self) -> Mask {
         first(self.len)

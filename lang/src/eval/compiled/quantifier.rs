@@ -12,7 +12,7 @@
 //! element the interpreter would not have reached changes nothing; the
 //! others stay with the interpreter.
 
-use super::column::{first, rows, BlockRows, Col, Mask, BLOCK_ROWS};
+use super::column::{first, rows, BlockRows, Bools, Col, Mask, BLOCK_ROWS};
 use super::nodes::Block;
 use crate::ir::*;
 
@@ -50,36 +50,38 @@ impl Block<'_, '_> {
     ) -> Col {
         let env = self.env;
         let lists = self.eval(list, slots, live);
-        let mut out = vec![Value::Absent; self.len()];
         let row_lists: Vec<(usize, std::borrow::Cow<Value>)> =
             rows(live).map(|i| (i, lists.get(&self.rows, i))).collect();
+        let count: usize = row_lists.iter().map(|(_, l)| if let Value::List(items) = &**l { items.len() } else { 0 }).sum();
         // (row, element) for every element of every live row's list, not
         // copied.
-        let mut elements: Vec<(usize, &Value)> = Vec::new();
-        let mut counts = [0usize; BLOCK_ROWS];
-        let mut walk: Mask = 0;
+        let mut elements: Vec<(usize, &Value)> = Vec::with_capacity(count);
         for (i, list) in &row_lists {
-            let i = *i;
-            match &**list {
-                Value::List(items) => {
-                    counts[i] = items.len();
-                    elements.extend(items.iter().map(|item| (i, item)));
-                    walk |= 1 << i;
-                }
-                unknown @ Value::Unknown(_) => out[i] = unknown.clone(),
-                // Not a list: nothing to range over.
-                _ => walk |= 1 << i,
+            if let Value::List(items) = &**list {
+                elements.extend(items.iter().map(|item| (*i, item)));
             }
         }
         let mut verdicts: Vec<Verdict> = Vec::with_capacity(elements.len());
         for part in elements.chunks(BLOCK_ROWS) {
             self.element_verdicts(slot, part, filter, body, slots, &mut verdicts);
         }
+        // Each row's value, in row order: its list's unknown, or the walk
+        // of its elements' verdicts.
+        let mut out = Bools::default();
         let mut at = 0;
-        for i in rows(walk) {
-            let mine = at..at + counts[i];
+        for (i, list) in &row_lists {
+            let i = *i;
+            let mine = match &**list {
+                Value::List(items) => at..at + items.len(),
+                unknown @ Value::Unknown(_) => {
+                    out.other.push((i as u32, unknown.clone()));
+                    continue;
+                }
+                // Not a list: nothing to range over.
+                _ => at..at,
+            };
             at = mine.end;
-            out[i] = self.on_row(i, || {
+            let value = self.on_row(i, || {
                 let mut pending: Option<Value> = None;
                 for k in mine {
                     if !env.tick() {
@@ -98,8 +100,9 @@ impl Block<'_, '_> {
                 }
                 pending.unwrap_or(Value::Bool(all))
             });
+            out.push(i, value);
         }
-        Col::Vals(out)
+        Col::Bools(out)
     }
 
     /// The verdicts of up to [`BLOCK_ROWS`] elements, appended in order.
