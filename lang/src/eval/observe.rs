@@ -7,12 +7,26 @@ use std::borrow::Cow;
 use super::Env;
 use crate::ir::*;
 
-/// A value a failure shows: its name as shown, the expression, and the
-/// call in whose frame it is read (`None`: the rule's own frame).
+/// A value a failure shows: its name as written, the function whose body
+/// reads it (`path (in function)` as shown), the expression, and the call
+/// in whose frame it is read (`None`: the rule's own frame). The shown
+/// name is made only when asked for ([`Seen::name`]): an evaluation
+/// finds what its failures read once per block of facts.
 struct Seen<'e> {
-    name: Cow<'e, str>,
+    path: &'e str,
+    function: Option<&'e str>,
     ex: &'e Ex,
     call: Option<&'e Ex>,
+}
+
+impl<'e> Seen<'e> {
+    /// The name as a failure shows it.
+    fn name(&self) -> Cow<'e, str> {
+        match self.function {
+            None => Cow::Borrowed(self.path),
+            Some(function) => Cow::Owned(format!("{} (in {function})", self.path)),
+        }
+    }
 }
 
 /// What a failure of this requirement shows, each name once, in order.
@@ -21,7 +35,7 @@ fn seen<'e>(program: &'e Program, requirement: &'e Requirement) -> Vec<Seen<'e>>
     collect_paths(program, &requirement.lets, &requirement.cond, None, &mut all);
     let mut out: Vec<Seen> = Vec::with_capacity(all.len());
     for s in all {
-        if !out.iter().any(|o| o.name == s.name) {
+        if !out.iter().any(|o| o.path == s.path && o.function == s.function) {
             out.push(s);
         }
     }
@@ -45,6 +59,11 @@ impl<'e> Observer<'e> {
     /// What a failure of `requirement` reads.
     pub fn new(program: &'e Program, requirement: &'e Requirement) -> Observer<'e> {
         Observer { seen: seen(program, requirement) }
+    }
+
+    /// Whether failures read nothing to show (`require false`).
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
     }
 
     /// The values one failure read, in the frame it failed in.
@@ -85,7 +104,7 @@ fn callee_frame(env: &Env, call: &Ex, frame: &mut [Value]) -> Vec<Value> {
 
 /// The paths whose values a failure of this requirement records, in order.
 pub fn observed_paths<'e>(program: &'e Program, requirement: &'e Requirement) -> Vec<Cow<'e, str>> {
-    seen(program, requirement).into_iter().map(|s| s.name).collect()
+    seen(program, requirement).iter().map(Seen::name).collect()
 }
 
 /// A value with its entity rows replaced by references, as [`show`]
@@ -142,24 +161,21 @@ fn collect_paths_inner<'e>(
     call: Option<(&'e Ex, &'e str)>,
     out: &mut Vec<Seen<'e>>,
 ) {
-    let name = |path: &'e str| match call {
-        None => Cow::Borrowed(path),
-        Some((_, function)) => Cow::Owned(format!("{path} (in {function})")),
-    };
+    let seen = |path: &'e str| Seen { path, function: call.map(|c| c.1), ex, call: call.map(|c| c.0) };
     match ex {
         // A field is shown whole, not its base; a quantifier's variables
         // are bound per element, so only its list source is read once.
-        Ex::Field { path, .. } => out.push(Seen { name: name(path), ex, call: call.map(|c| c.0) }),
+        Ex::Field { path, .. } => out.push(seen(path)),
         Ex::Measure(id) => {
             if let Some(def) = program.measures.get(id.index()) {
-                out.push(Seen { name: name(&def.decl.name), ex, call: call.map(|c| c.0) })
+                out.push(seen(&def.decl.name))
             }
         }
         // In a function's body a local is a parameter: its argument is
         // shown at the call.
         Ex::Local(..) if call.is_some() => {}
         Ex::Local(slot, local) => {
-            out.push(Seen { name: Cow::Borrowed(local), ex, call: None });
+            out.push(Seen { path: local, function: None, ex, call: None });
             // A `let` only reads the ones bound before it: the walk ends.
             if let Some(at) = lets.iter().position(|(s, _)| s == slot) {
                 collect_paths(program, &lets[..at], &lets[at].1, None, out);
@@ -174,7 +190,7 @@ fn collect_paths_inner<'e>(
             // then (called from the rule itself) what its body read.
             if let Ex::Call { func, .. } = ex {
                 if let Some(def) = program.fns.get(func.index()) {
-                    out.push(Seen { name: name(&def.decl.name), ex, call: call.map(|c| c.0) });
+                    out.push(seen(&def.decl.name));
                     if call.is_none() {
                         collect_paths(program, &[], &def.body, Some((ex, &def.decl.name)), out);
                     }

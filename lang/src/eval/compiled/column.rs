@@ -143,6 +143,20 @@ impl Col {
         }
     }
 
+    /// A field column's value on row `i` as the facts hold it (`None`:
+    /// not there, or not a field column): what [`Col::get`] reads before
+    /// it turns an absent value into "not recorded".
+    pub fn field_at<'r>(&self, rows: &BlockRows<'r>, i: usize) -> Option<&'r Value> {
+        match self {
+            Col::Field(field, _) => rows.values.get(i).and_then(|v| v.get(*field as usize)),
+            Col::ItemField(field, _) => match rows.items.get(i) {
+                Some(Value::Record(values)) => values.get(*field as usize),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The column as Booleans on the live rows.
     pub fn bools(&self, rows: &BlockRows, live: Mask) -> Cow<'_, Bools> {
         let mut out = Bools::default();
@@ -153,9 +167,9 @@ impl Col {
             Col::Splat(Value::Bool(true)) => out.t = live,
             Col::Splat(Value::Bool(false)) => out.f = live,
             // A Boolean field, read in place: no copy of the common value.
-            Col::Field(field, path) => {
+            Col::Field(_, path) | Col::ItemField(_, path) => {
                 for i in self::rows(live) {
-                    match rows.values.get(i).and_then(|v| v.get(*field as usize)) {
+                    match self.field_at(rows, i) {
                         Some(Value::Bool(true)) => out.t |= 1 << i,
                         Some(Value::Bool(false)) => out.f |= 1 << i,
                         Some(Value::Absent) | None => out.other.push((i as u32, not_recorded(path))),

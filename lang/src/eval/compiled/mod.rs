@@ -45,17 +45,28 @@ pub(crate) fn chunk_outcomes(
     keys: &Arc<[Arc<str>]>,
 ) -> OutcomeChunk {
     let mut out = OutcomeChunk::new(Some(start), keys.clone());
+    // What each requirement's failures read, found at its first failure
+    // and kept for the following blocks.
+    let mut observers: Vec<Option<Observer>> = Vec::new();
     let mut offset = 0;
     while offset < count {
         let len = (count - offset).min(BLOCK_ROWS as u32);
-        block_outcomes(env, rule, subject, start + offset, len as usize, &mut out);
+        block_outcomes(env, rule, subject, start + offset, len as usize, &mut observers, &mut out);
         offset += len;
     }
     out
 }
 
 /// The outcomes of one block of rows, appended to `out`.
-fn block_outcomes(env: &Env, rule: &RuleDef, subject: &SubjectDef, start: u32, len: usize, out: &mut OutcomeChunk) {
+fn block_outcomes<'e>(
+    env: &Env<'e>,
+    rule: &'e RuleDef,
+    subject: &SubjectDef,
+    start: u32,
+    len: usize,
+    observers: &mut Vec<Option<Observer<'e>>>,
+    out: &mut OutcomeChunk,
+) {
     env.checkpoint();
     let values = (0..len as u32).map(|i| env.facts.values(subject.entity, start + i).unwrap_or(&[])).collect();
     let block = Block::new(env, BlockRows { values, items: Vec::new() }, len);
@@ -98,16 +109,24 @@ fn block_outcomes(env: &Env, rule: &RuleDef, subject: &SubjectDef, start: u32, l
                 let cond = block.eval(&req.cond, &slots, applicable);
                 let cond = cond.bools(&block.rows, applicable);
                 let failing = applicable & !cond.t;
-                let observer = (failing != 0).then(|| Observer::new(env.program, req));
+                if failing != 0 && observers.len() <= index {
+                    observers.resize_with(index + 1, || None);
+                }
+                let observer = match observers.get_mut(index) {
+                    Some(kept) if failing != 0 => Some(&*kept.get_or_insert_with(|| Observer::new(env.program, req))),
+                    _ => None,
+                };
                 for i in rows(failing) {
                     let reason = match cond.other_at(i) {
                         Some(Value::Unknown(u)) => FailReason::NoEvidence((**u).clone()),
                         _ => FailReason::Violated,
                     };
-                    let mut frame = block.frame(&slots, i);
-                    let values = match &observer {
-                        Some(observer) => block.on_row(i, || observer.observe(env, &mut frame)),
-                        None => Vec::new(),
+                    let values = match observer {
+                        Some(observer) if !observer.is_empty() => {
+                            let mut frame = block.frame(&slots, i);
+                            block.on_row(i, || observer.observe(env, &mut frame))
+                        }
+                        _ => Vec::new(),
                     };
                     failures.push((i as u32, Failure { index, reason, values }));
                 }

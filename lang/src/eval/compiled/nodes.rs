@@ -120,9 +120,9 @@ impl<'e, 'a> Block<'e, 'a> {
             }
             Ex::Cmp(op, a, b) => {
                 let (a, b) = (self.eval(a, slots, live), self.eval(b, slots, live));
-                if let (Col::Field(field, path), Col::Splat(y)) = (&*a, &*b) {
+                if let (x @ (Col::Field(_, path) | Col::ItemField(_, path)), Col::Splat(y)) = (&*a, &*b) {
                     if !y.is_unknown() {
-                        return Cow::Owned(Col::Bools(self.field_against(*op, *field, path, y, live)));
+                        return Cow::Owned(Col::Bools(self.field_against(*op, x, path, y, live)));
                     }
                 }
                 let mut out = Bools::default();
@@ -332,12 +332,13 @@ impl<'e, 'a> Block<'e, 'a> {
         }
     }
 
-    /// `s.field OP constant` (the commonest comparison): the field read in
-    /// place, as `Col::get` would read it, without a copy per row.
-    fn field_against(&self, op: CmpOp, field: u32, path: &std::sync::Arc<str>, y: &Value, live: Mask) -> Bools {
+    /// `s.field OP constant` (the commonest comparison), or a field of
+    /// a quantifier's element: the field read in place, as `Col::get`
+    /// would read it, without a copy per row.
+    fn field_against(&self, op: CmpOp, field: &Col, path: &std::sync::Arc<str>, y: &Value, live: Mask) -> Bools {
         let mut out = Bools::default();
         for i in rows(live) {
-            match self.rows.values.get(i).and_then(|v| v.get(field as usize)) {
+            match field.field_at(&self.rows, i) {
                 None | Some(Value::Absent) => out.other.push((i as u32, not_recorded(path))),
                 Some(x) if x.is_unknown() => out.other.push((i as u32, x.clone())),
                 Some(x) if self.env.holds(op, x, y) => out.t |= 1 << i,
