@@ -820,22 +820,9 @@ pub fn prewarm(db: &Database, ws: Workspace) {
         return;
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let threads = eval::threads(ws.threads(db)).min(chunks.len().div_ceil(8)).max(1);
-    let started = std::sync::atomic::AtomicUsize::new(0);
     let run = |db: &Database| {
-        // Each thread starts at another rule: every query of a rule first
-        // takes the same lock (salsa's, for the rule's own queries), and
-        // threads on the same rule at the same time passed it back and forth.
-        let thread = started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let names: Vec<Vec<(Kind, RuleName<'_>)>> = work
-            .iter()
-            .map(|w| {
-                let mut names: Vec<_> = w.iter().map(|(k, n)| (*k, RuleName::new(db, n.clone()))).collect();
-                let first = names.len() * thread / threads;
-                names.rotate_left(first);
-                names
-            })
-            .collect();
+        let names: Vec<Vec<(Kind, RuleName<'_>)>> =
+            work.iter().map(|w| w.iter().map(|(k, n)| (*k, RuleName::new(db, n.clone()))).collect()).collect();
         loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let Some(&(entity, chunk)) = chunks.get(i) else { break };
@@ -849,6 +836,7 @@ pub fn prewarm(db: &Database, ws: Workspace) {
             }
         }
     };
+    let threads = eval::threads(ws.threads(db)).min(chunks.len().div_ceil(8)).max(1);
     on_threads(db, threads, run);
     // Then each rule's findings, a rule per thread at a time: made from
     // the outcomes just memoized, they were a fifth of a first evaluation

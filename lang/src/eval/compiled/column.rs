@@ -117,17 +117,14 @@ impl Col {
         match self {
             Col::Splat(v) => Cow::Borrowed(v),
             Col::Rows(entity, start) => Cow::Owned(Value::Row(*entity, start + i as u32)),
-            Col::Field(field, path) => match rows.values.get(i).and_then(|v| v.get(*field as usize)) {
+            Col::Field(field, path) => match subject_field(rows, *field, i) {
                 Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
                 Some(v) => Cow::Borrowed(v),
             },
             Col::Items => rows.items.get(i).map_or(Cow::Owned(Value::Absent), |v| Cow::Borrowed(*v)),
-            Col::ItemField(field, path) => match rows.items.get(i) {
-                Some(Value::Record(values)) => match values.get(*field as usize) {
-                    Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
-                    Some(v) => Cow::Borrowed(v),
-                },
-                _ => Cow::Owned(not_recorded(path)),
+            Col::ItemField(field, path) => match element_field(rows, *field, i) {
+                Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
+                Some(v) => Cow::Borrowed(v),
             },
             Col::Vals(values) => values.get(i).map_or(Cow::Owned(Value::Absent), Cow::Borrowed),
             Col::Bools(b) => {
@@ -143,20 +140,6 @@ impl Col {
         }
     }
 
-    /// A field column's value on row `i` as the facts hold it (`None`:
-    /// not there, or not a field column): what [`Col::get`] reads before
-    /// it turns an absent value into "not recorded".
-    pub fn field_at<'r>(&self, rows: &BlockRows<'r>, i: usize) -> Option<&'r Value> {
-        match self {
-            Col::Field(field, _) => rows.values.get(i).and_then(|v| v.get(*field as usize)),
-            Col::ItemField(field, _) => match rows.items.get(i) {
-                Some(Value::Record(values)) => values.get(*field as usize),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
     /// The column as Booleans on the live rows.
     pub fn bools(&self, rows: &BlockRows, live: Mask) -> Cow<'_, Bools> {
         let mut out = Bools::default();
@@ -167,19 +150,38 @@ impl Col {
             Col::Splat(Value::Bool(true)) => out.t = live,
             Col::Splat(Value::Bool(false)) => out.f = live,
             // A Boolean field, read in place: no copy of the common value.
-            Col::Field(_, path) | Col::ItemField(_, path) => {
-                for i in self::rows(live) {
-                    match self.field_at(rows, i) {
-                        Some(Value::Bool(true)) => out.t |= 1 << i,
-                        Some(Value::Bool(false)) => out.f |= 1 << i,
-                        Some(Value::Absent) | None => out.other.push((i as u32, not_recorded(path))),
-                        Some(other) => out.other.push((i as u32, other.clone())),
-                    }
-                }
-            }
+            Col::Field(f, path) => read_bools(&mut out, live, |i| subject_field(rows, *f, i), path),
+            Col::ItemField(f, path) => read_bools(&mut out, live, |i| element_field(rows, *f, i), path),
             _ => self::rows(live).for_each(|i| out.push(i, self.get(rows, i).into_owned())),
         }
         Cow::Owned(out)
+    }
+}
+
+/// Field `field` of row `i`'s own entity, as the facts hold it.
+pub fn subject_field<'r>(rows: &BlockRows<'r>, field: u32, i: usize) -> Option<&'r Value> {
+    rows.values.get(i).and_then(|v| v.get(field as usize))
+}
+
+/// Field `field` of the record row `i` stands for in a quantifier's block
+/// (`None` when it is not a record).
+pub fn element_field<'r>(rows: &BlockRows<'r>, field: u32, i: usize) -> Option<&'r Value> {
+    match rows.items.get(i) {
+        Some(Value::Record(values)) => values.get(field as usize),
+        _ => None,
+    }
+}
+
+/// The live rows' field values (`read`) as Booleans, an absent one as
+/// "`path` is not recorded".
+fn read_bools<'r>(out: &mut Bools, live: Mask, read: impl Fn(usize) -> Option<&'r Value>, path: &Arc<str>) {
+    for i in rows(live) {
+        match read(i) {
+            Some(Value::Bool(true)) => out.t |= 1 << i,
+            Some(Value::Bool(false)) => out.f |= 1 << i,
+            Some(Value::Absent) | None => out.other.push((i as u32, not_recorded(path))),
+            Some(other) => out.other.push((i as u32, other.clone())),
+        }
     }
 }
 

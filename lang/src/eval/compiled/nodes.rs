@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
-use super::column::{first, not_recorded, rows, BlockRows, Bools, Col, Mask, BLOCK_ROWS};
+use super::column::{element_field, first, not_recorded, rows, subject_field, BlockRows, Bools, Col, Mask, BLOCK_ROWS};
 use super::quantifier::takes_steps;
 use crate::eval::expr::{arith, stopped_by_budget};
 use crate::eval::{new_frame, Env, Frame};
@@ -336,9 +336,26 @@ impl<'e, 'a> Block<'e, 'a> {
     /// a quantifier's element: the field read in place, as `Col::get`
     /// would read it, without a copy per row.
     fn field_against(&self, op: CmpOp, field: &Col, path: &std::sync::Arc<str>, y: &Value, live: Mask) -> Bools {
+        let rows = &self.rows;
+        // One loop per kind of field, each reading its values directly.
+        match field {
+            Col::Field(f, _) => self.read_against(op, |i| subject_field(rows, *f, i), path, y, live),
+            Col::ItemField(f, _) => self.read_against(op, |i| element_field(rows, *f, i), path, y, live),
+            _ => self.read_against(op, |_| None, path, y, live),
+        }
+    }
+
+    fn read_against<'v>(
+        &self,
+        op: CmpOp,
+        read: impl Fn(usize) -> Option<&'v Value>,
+        path: &std::sync::Arc<str>,
+        y: &Value,
+        live: Mask,
+    ) -> Bools {
         let mut out = Bools::default();
         for i in rows(live) {
-            match field.field_at(&self.rows, i) {
+            match read(i) {
                 None | Some(Value::Absent) => out.other.push((i as u32, not_recorded(path))),
                 Some(x) if x.is_unknown() => out.other.push((i as u32, x.clone())),
                 Some(x) if self.env.holds(op, x, y) => out.t |= 1 << i,

@@ -61,9 +61,13 @@ impl Block<'_, '_> {
                 elements.extend(items.iter().map(|item| (*i, item)));
             }
         }
+        // Only the variables the filter and body read are laid out per
+        // element (the subject, bound in every rule, seldom is).
+        let mut read = vec![false; slots.len()];
+        filter.into_iter().chain(body).for_each(|ex| locals_read(ex, &mut read));
         let mut verdicts: Vec<Verdict> = Vec::with_capacity(elements.len());
         for part in elements.chunks(BLOCK_ROWS) {
-            self.element_verdicts(slot, part, filter, body, slots, &mut verdicts);
+            self.element_verdicts(slot, part, filter, body, slots, &read, &mut verdicts);
         }
         // Each row's value, in row order: its list's unknown, or the walk
         // of its elements' verdicts.
@@ -106,6 +110,7 @@ impl Block<'_, '_> {
     }
 
     /// The verdicts of up to [`BLOCK_ROWS`] elements, appended in order.
+    #[allow(clippy::too_many_arguments)]
     fn element_verdicts(
         &self,
         slot: u32,
@@ -113,6 +118,7 @@ impl Block<'_, '_> {
         filter: Option<&Ex>,
         body: Option<&Ex>,
         slots: &[Col],
+        read: &[bool],
         verdicts: &mut Vec<Verdict>,
     ) {
         // Each element sees its row's variables: the row's facts, and every
@@ -121,7 +127,11 @@ impl Block<'_, '_> {
             values: part.iter().map(|(i, _)| self.rows.values[*i]).collect(),
             items: part.iter().map(|(_, item)| *item).collect(),
         };
-        let mut inner: Vec<Col> = slots.iter().map(|col| gather(col, &self.rows, part)).collect();
+        let mut inner: Vec<Col> = slots
+            .iter()
+            .zip(read)
+            .map(|(col, read)| if *read { gather(col, &self.rows, part) } else { Col::Splat(Value::Absent) })
+            .collect();
         if inner.len() <= slot as usize {
             inner.resize(slot as usize + 1, Col::Splat(Value::Absent));
         }
@@ -156,6 +166,19 @@ impl Block<'_, '_> {
             verdicts.push(verdict);
         }
     }
+}
+
+/// Marks the variables (slots) `ex` reads in `read`.
+fn locals_read(ex: &Ex, read: &mut [bool]) {
+    if let Ex::Local(slot, _) = ex {
+        if let Some(read) = read.get_mut(*slot as usize) {
+            *read = true;
+        }
+    }
+    // A deeply nested condition must not overflow the stack.
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+        ex.children().into_iter().for_each(|child| locals_read(child, read))
+    });
 }
 
 /// A column of the block's rows as a column of elements: each element
