@@ -608,11 +608,8 @@ pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk) -> Arc<[Arc<str>]> {
 /// each chunk's keys are their own query.
 #[salsa::tracked(returns(clone))]
 pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<eval::KeyOrder> {
-    let keys: Vec<Arc<str>> = table
-        .chunks(db)
-        .iter()
-        .flat_map(|c| chunk_keys(db, *c).iter().cloned().collect::<Vec<_>>())
-        .collect();
+    let keys: Vec<Arc<str>> =
+        table.chunks(db).iter().flat_map(|c| chunk_keys(db, *c).iter().cloned().collect::<Vec<_>>()).collect();
     let mut order: Vec<u32> = (0..keys.len() as u32).collect();
     order.sort_by(|a, b| eval::cmp_keys(numeric, &keys[*a as usize], &keys[*b as usize]));
     let unique = order.windows(2).all(|pair| keys[pair[0] as usize] != keys[pair[1] as usize]);

@@ -734,7 +734,13 @@ impl Engine {
         let keep = row as usize / CHUNK_ROWS;
         let mut chunks: Vec<Chunk> = table.chunks(&self.db)[..keep].to_vec();
         for (i, c) in rows[keep * CHUNK_ROWS..].chunks(CHUNK_ROWS).enumerate() {
-            chunks.push(Chunk::new(&self.db, id.0, ((keep + i) * CHUNK_ROWS) as u32, table.key_field(&self.db), Arc::from(c.to_vec())));
+            chunks.push(Chunk::new(
+                &self.db,
+                id.0,
+                ((keep + i) * CHUNK_ROWS) as u32,
+                table.key_field(&self.db),
+                Arc::from(c.to_vec()),
+            ));
         }
         table.set_chunks(&mut self.db).to(chunks);
         table.set_len(&mut self.db).to(rows.len() as u32);

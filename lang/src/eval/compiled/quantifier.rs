@@ -52,7 +52,8 @@ impl Block<'_, '_> {
         let lists = self.eval(list, slots, live);
         let row_lists: Vec<(usize, std::borrow::Cow<Value>)> =
             rows(live).map(|i| (i, lists.get(&self.rows, i))).collect();
-        let count: usize = row_lists.iter().map(|(_, l)| if let Value::List(items) = &**l { items.len() } else { 0 }).sum();
+        let count: usize =
+            row_lists.iter().map(|(_, l)| if let Value::List(items) = &**l { items.len() } else { 0 }).sum();
         // (row, element) for every element of every live row's list, not
         // copied.
         let mut elements: Vec<(usize, &Value)> = Vec::with_capacity(count);
