@@ -11,7 +11,7 @@ use crate::ir::*;
 /// reads it (`path (in function)` as shown), the expression, and the call
 /// in whose frame it is read (`None`: the rule's own frame). The shown
 /// name is made only when asked for ([`Seen::name`]): an evaluation
-/// finds what its failures read once per block of facts.
+/// finds what its failures read once per chunk of facts.
 struct Seen<'e> {
     path: &'e str,
     function: Option<&'e str>,

@@ -802,6 +802,50 @@ mod tests {
     }
 
     #[test]
+    fn rows_appended_a_block_at_a_time_read_as_if_appended_one_by_one() {
+        let kinds = [OutcomeKind::Pass, OutcomeKind::Fail, OutcomeKind::NotApplicable];
+        let given: Vec<Outcome> = (0..150u32)
+            .map(|r| {
+                let kind = kinds[(r as usize * 5 + r as usize / 7) % 3];
+                let failures =
+                    if kind == OutcomeKind::Fail { vec![failure(r as usize % 2)].into() } else { Failures::default() };
+                Outcome {
+                    row: Some(10 + r),
+                    key: Key::single(Arc::from(format!("k{r}"))),
+                    kind,
+                    failures,
+                    waived_by: None,
+                }
+            })
+            .collect();
+        let keys: Arc<[Arc<str>]> = given.iter().map(|o| o.key.to_arc()).collect();
+        let mut chunk = OutcomeChunk::new(Some(10), keys);
+        // One row alone, then blocks: the first starts inside a word of
+        // bits (appended row by row), the others at a word's start.
+        chunk.push(given[0].kind, given[0].failures.clone(), None);
+        let mut at = 1;
+        for len in [63, 64, 22] {
+            let block = &given[at..at + len];
+            let mut not_applicable = 0u64;
+            let mut failed = Vec::new();
+            for (i, o) in block.iter().enumerate() {
+                match o.kind {
+                    OutcomeKind::NotApplicable => not_applicable |= 1 << i,
+                    OutcomeKind::Fail => failed.push((i as u32, o.failures.clone())),
+                    _ => {}
+                }
+            }
+            chunk.push_rows(len, not_applicable, failed);
+            at += len;
+        }
+        let read: Vec<Outcome> = chunk.iter().map(|o| o.to_owned()).collect();
+        assert_eq!(read, given);
+        let mut counts = [0; 4];
+        given.iter().for_each(|o| counts[o.kind as usize] += 1);
+        assert_eq!(chunk.counts(), counts);
+    }
+
+    #[test]
     fn failures_collected_keep_their_order_and_none_allocate_nothing() {
         assert_eq!(Failures::from_iter(std::iter::empty()), Failures::default());
         for n in 1..4 {
