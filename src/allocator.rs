@@ -16,9 +16,9 @@
 //! constructor. They are set as defaults: `MIMALLOC_ARENA_EAGER_COMMIT`
 //! and `MIMALLOC_PURGE_DELAY` in the environment still override them.
 //!
-//! The language server is the exception ([`keep_freed_memory`]): it
-//! repeats the same work on every keystroke, and memory returned at once
-//! had to be faulted in and zeroed again on the next one.
+//! The language server keeps it longer ([`keep_freed_memory`]): it
+//! repeats the same work on every keystroke, and memory returned between
+//! two keystrokes had to be faulted in and zeroed again on the next one.
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
