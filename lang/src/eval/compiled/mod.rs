@@ -47,7 +47,8 @@ pub(crate) fn chunk_outcomes(
     let mut out = OutcomeChunk::new(Some(start), keys.clone());
     // What each requirement's failures read, found at its first failure
     // and kept for the following blocks.
-    let mut observers: Vec<Option<Observer>> = Vec::new();
+    let requirements = rule.steps.iter().filter(|s| matches!(s, Step::Require(_))).count();
+    let mut observers: Vec<Option<Observer>> = (0..requirements).map(|_| None).collect();
     let mut offset = 0;
     while offset < count {
         let len = (count - offset).min(BLOCK_ROWS as u32);
@@ -64,7 +65,7 @@ fn block_outcomes<'e>(
     subject: &SubjectDef,
     start: u32,
     len: usize,
-    observers: &mut Vec<Option<Observer<'e>>>,
+    observers: &mut [Option<Observer<'e>>],
     out: &mut OutcomeChunk,
 ) {
     env.checkpoint();
@@ -109,9 +110,6 @@ fn block_outcomes<'e>(
                 let cond = block.eval(&req.cond, &slots, applicable);
                 let cond = cond.bools(&block.rows, applicable);
                 let failing = applicable & !cond.t;
-                if failing != 0 && observers.len() <= index {
-                    observers.resize_with(index + 1, || None);
-                }
                 let observer = match observers.get_mut(index) {
                     Some(kept) if failing != 0 => Some(&*kept.get_or_insert_with(|| Observer::new(env.program, req))),
                     _ => None,

@@ -120,9 +120,9 @@ impl<'e, 'a> Block<'e, 'a> {
             }
             Ex::Cmp(op, a, b) => {
                 let (a, b) = (self.eval(a, slots, live), self.eval(b, slots, live));
-                if let (x @ (Col::Field(_, path) | Col::ItemField(_, path)), Col::Splat(y)) = (&*a, &*b) {
-                    if !y.is_unknown() {
-                        return Cow::Owned(Col::Bools(self.field_against(*op, x, path, y, live)));
+                if let Col::Splat(y) = &*b {
+                    if let Some(bools) = self.field_against(*op, &a, y, live) {
+                        return Cow::Owned(Col::Bools(bools));
                     }
                 }
                 let mut out = Bools::default();
@@ -333,18 +333,22 @@ impl<'e, 'a> Block<'e, 'a> {
     }
 
     /// `s.field OP constant` (the commonest comparison), or a field of
-    /// a quantifier's element: the field read in place, as `Col::get`
-    /// would read it, without a copy per row.
-    fn field_against(&self, op: CmpOp, field: &Col, path: &std::sync::Arc<str>, y: &Value, live: Mask) -> Bools {
+    /// a quantifier's element against a constant: the field read in
+    /// place, as `Col::get` would read it, without a copy per row. `None`
+    /// when `field` is not a field column or the constant is unknown.
+    fn field_against(&self, op: CmpOp, field: &Col, y: &Value, live: Mask) -> Option<Bools> {
         let rows = &self.rows;
         // One loop per kind of field, each reading its values directly.
         match field {
-            Col::Field(f, _) => self.read_against(op, |i| subject_field(rows, *f, i), path, y, live),
-            Col::ItemField(f, _) => self.read_against(op, |i| element_field(rows, *f, i), path, y, live),
-            _ => self.read_against(op, |_| None, path, y, live),
+            _ if y.is_unknown() => None,
+            Col::Field(f, path) => Some(self.read_against(op, |i| subject_field(rows, *f, i), path, y, live)),
+            Col::ItemField(f, path) => Some(self.read_against(op, |i| element_field(rows, *f, i), path, y, live)),
+            _ => None,
         }
     }
 
+    /// The live rows' values (`read`) compared with `y`; an absent one is
+    /// "`path` is not recorded".
     fn read_against<'v>(
         &self,
         op: CmpOp,
