@@ -13,6 +13,9 @@
 # the whole `aims check` process with `--format json` and `--format text`
 # (wall time, its phases from AIMS_PHASE_TIMING, peak memory) against the
 # hand-written load plus evaluation (native load_facts_ms + eval_full_first_ms).
+# The report goes to a file under $out (`--output`), as a CI job keeps it:
+# sent down a pipe, the time would be the reader's (a `grep` reading 428 MB
+# of JSON on the same two cores), not aims's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:?usage: compare.sh N [ROUNDS]}
@@ -52,8 +55,8 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds (N = $n)" >&2
   timed native "$harness" --facts "$facts" --engine native --run "$round"
   timed aims ./target/release/examples/peers_timing "$facts" "$round"
-  timed aims-check ./target/release/aims check benches/peers --facts "$facts" --as-of 2026-01-01 --format json
-  timed aims-check-text ./target/release/aims check benches/peers --facts "$facts" --as-of 2026-01-01 --format text
+  timed aims-check ./target/release/aims check benches/peers --facts "$facts" --as-of 2026-01-01 --format json --output "$out/report-n$n.json"
+  timed aims-check-text ./target/release/aims check benches/peers --facts "$facts" --as-of 2026-01-01 --format text --output "$out/report-n$n.txt"
   timed regorus-rvm "$harness" --facts "$facts" --engine regorus-rvm --run "$round"
 done
 

@@ -44,6 +44,13 @@ pub fn checkpoint() {
     });
 }
 
+/// The handle of the [`Interrupt::run`] under way on this thread, if any:
+/// for work handed to other threads, which have no run of their own and
+/// stop when [`Interrupt::is_requested`] says so.
+pub(crate) fn current() -> Option<Interrupt> {
+    CURRENT.with(|current| current.borrow().clone())
+}
+
 /// An interrupt was asked for and not yet taken back.
 const REQUESTED: u8 = 0b01;
 /// A call inside [`Interrupt::run`] is under way: checkpoints may unwind.

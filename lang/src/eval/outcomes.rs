@@ -648,6 +648,18 @@ impl Outcomes {
         self.chunks.iter().flat_map(chunk_iter as fn(&Arc<OutcomeChunk>) -> ChunkIter<'_>)
     }
 
+    /// Every outcome from position `start` on, in row order (only the
+    /// chunk `start` falls in is walked to it).
+    pub fn iter_from(&self, start: usize) -> std::iter::Skip<OutcomesIter<'_>> {
+        fn chunk_iter(chunk: &Arc<OutcomeChunk>) -> ChunkIter<'_> {
+            chunk.iter()
+        }
+        let chunk = self.starts.partition_point(|&s| s <= start).saturating_sub(1);
+        let skip = start - self.starts.get(chunk).copied().unwrap_or(0).min(start);
+        let chunks = self.chunks.get(chunk..).unwrap_or_default();
+        chunks.iter().flat_map(chunk_iter as fn(&Arc<OutcomeChunk>) -> ChunkIter<'_>).skip(skip)
+    }
+
     /// The failing outcomes (waived or not), in fact order, without
     /// reading the others.
     pub fn failing(&self) -> impl Iterator<Item = OutcomeRef<'_>> {

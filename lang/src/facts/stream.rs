@@ -9,12 +9,19 @@
 //! rows for a valid file: a test and the `facts` fuzz target hold them to it.
 //! It also counts the records against the `max_entities` budget and stops
 //! at the first one past it.
+//!
+//! A long JSON array of records is read on every core: serde_json first
+//! finds where each record's text begins and ends (`RawValue`, which checks
+//! the syntax but makes nothing), then each thread types a contiguous share
+//! of the records, and the rows are joined in the file's order. The rows
+//! are those the one-thread reading makes (a test holds the two to it).
 
-use std::cell::Cell;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::convert::{missing, scalar_from_text, yaml_flow_too_deep, Seg};
 use super::locate::json_body;
@@ -37,8 +44,26 @@ pub(super) enum Fast {
     TooMany,
 }
 
+/// Records in one JSON array from which they are shared out among threads.
+const SPLIT_AT: usize = 4096;
+
 /// Rows of a valid JSON or YAML fact file of at most `budget` records.
 pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str, budget: u64) -> Fast {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    document_rows_on(program, input, text, budget, Split { threads, at: SPLIT_AT })
+}
+
+/// How a long JSON array of records is shared out.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Split {
+    /// Threads to read on (one reads everything on the caller's thread).
+    pub threads: usize,
+    /// The fewest records in an array worth sharing out.
+    pub at: usize,
+}
+
+/// [`document_rows`], reading long JSON arrays as `split` says.
+pub(super) fn document_rows_on(program: &Program, input: &FactInput, text: &str, budget: u64, split: Split) -> Fast {
     let select: Vec<&str> = match &input.mapping.select {
         Some(s) => s.split('.').filter(|k| !k.is_empty()).collect(),
         None => Vec::new(),
@@ -52,7 +77,8 @@ pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str, bu
     };
     let mut rows = Vec::new();
     let records = program.records.iter().map(|def| Layout::new(def, None)).collect();
-    let ctx = Ctx { program, input, records, budget: Cell::new(budget), too_many: Cell::new(false) };
+    let split = Split { threads: if input.format == Format::Json { split.threads.max(1) } else { 1 }, ..split };
+    let ctx = Ctx { program, input, records, budget: AtomicU64::new(budget), too_many: AtomicBool::new(false), split };
     let seed = Document { ctx: &ctx, select: &select, path: Vec::new(), target, rows: &mut rows };
     let ok = match input.format {
         Format::Json => {
@@ -63,7 +89,7 @@ pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str, bu
         Format::Yaml => seed.deserialize(serde_yaml_ng::Deserializer::from_str(text)).is_ok(),
         Format::Toml | Format::Csv | Format::Spreadsheet | Format::Sqlite | Format::Postgres => false,
     };
-    match (ok, ctx.too_many.get()) {
+    match (ok, ctx.too_many.load(Ordering::Relaxed)) {
         (_, true) => Fast::TooMany,
         (true, false) => Fast::Rows(rows),
         (false, false) => Fast::Slow,
@@ -76,9 +102,28 @@ struct Ctx<'a> {
     /// The layout of each record type (records have no mapping).
     records: Vec<Layout>,
     /// Records that may still be read.
-    budget: Cell<u64>,
+    budget: AtomicU64,
     /// Set when a record past the budget was met.
-    too_many: Cell<bool>,
+    too_many: AtomicBool,
+    /// How long arrays are shared out among threads (JSON only).
+    split: Split,
+}
+
+impl Ctx<'_> {
+    /// Takes `n` records from the budget; `false` (and `too_many` set) if
+    /// it holds fewer. Only the reading thread takes from it.
+    fn take(&self, n: u64) -> bool {
+        match self.budget.load(Ordering::Relaxed).checked_sub(n) {
+            Some(left) => {
+                self.budget.store(left, Ordering::Relaxed);
+                true
+            }
+            None => {
+                self.too_many.store(true, Ordering::Relaxed);
+                false
+            }
+        }
+    }
 }
 
 fn slow<E: de::Error>() -> E {
@@ -105,7 +150,12 @@ struct Document<'a, 'r> {
 impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
+        match (self.select, self.target) {
+            ([], Target::Entity(entity)) if self.ctx.split.threads > 1 => {
+                Records { ctx: self.ctx, entity, array: self.path.into(), rows: self.rows }.deserialize(d)
+            }
+            _ => d.deserialize_any(self),
+        }
     }
 }
 
@@ -199,8 +249,80 @@ struct Records<'a, 'r> {
 impl<'de> DeserializeSeed<'de> for Records<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
+        if self.ctx.split.threads <= 1 {
+            return d.deserialize_any(self);
+        }
+        // Only serde_json's deserializer reads a `RawValue` (`split` is
+        // for JSON alone).
+        let texts = <Vec<&'de RawValue>>::deserialize(d)?;
+        split_records(self.ctx, self.entity, self.array, &texts, self.rows).map_err(|()| slow())
     }
+}
+
+/// The records of one array, each written in `texts`, typed on the
+/// threads `ctx.split` gives when there are enough of them.
+fn split_records(
+    ctx: &Ctx,
+    entity: EntityId,
+    array: Arc<[Seg]>,
+    texts: &[&RawValue],
+    rows: &mut Vec<(EntityId, Row)>,
+) -> Result<(), ()> {
+    if !ctx.take(texts.len() as u64) {
+        return Err(());
+    }
+    let def = ctx.program.entity(entity);
+    let layout = Layout::new(def, Some(ctx.input));
+    let (file, format) = (ctx.input.file, ctx.input.format);
+    u32::try_from(texts.len()).map_err(|_| ())?;
+    let threads = if texts.len() >= ctx.split.at { ctx.split.threads } else { 1 };
+    let share = texts.len().div_ceil(threads).max(1);
+    // A worker stops when the caller's thread is interrupted (Ctrl-C in
+    // the REPL's `:reload`), whose own checkpoints then unwind.
+    let interrupt = crate::eval::interrupt::current();
+    let read = |first: usize, texts: &[&RawValue], array: Arc<[Seg]>, here: bool| {
+        let mut read = Vec::with_capacity(texts.len());
+        for (i, text) in texts.iter().enumerate() {
+            if i % 4096 == 0 {
+                if here {
+                    crate::eval::interrupt::checkpoint();
+                } else if interrupt.as_ref().is_some_and(|i| i.is_requested()) {
+                    return Err(());
+                }
+            }
+            let mut de = serde_json::Deserializer::from_str(text.get());
+            let values = Struct { ctx, def, layout: &layout }.deserialize(&mut de).map_err(|_| ())?;
+            de.end().map_err(|_| ())?;
+            let index = (first + i) as u32;
+            read.push((entity, Row::new(values, Origin::File { file, format, array: array.clone(), index })));
+        }
+        Ok(read)
+    };
+    let mut shares = texts.chunks(share);
+    let Some(mine) = shares.next() else { return Ok(()) };
+    let (own, others) = std::thread::scope(|scope| {
+        let others: Vec<_> = shares
+            .enumerate()
+            .map(|(k, texts)| {
+                // Each thread clones its own copy of the path: one shared
+                // count bumped from every core would bounce between them.
+                let array: Arc<[Seg]> = Arc::from(&*array);
+                scope.spawn(move || read((k + 1) * share, texts, array, false))
+            })
+            .collect();
+        let own = read(0, mine, array.clone(), true);
+        (own, others.into_iter().map(|h| h.join()).collect::<Vec<_>>())
+    });
+    rows.reserve(texts.len());
+    rows.extend(own?);
+    for other in others {
+        match other {
+            Ok(read) => rows.extend(read?),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+    crate::eval::interrupt::checkpoint();
+    Ok(())
 }
 
 impl<'de> Visitor<'de> for Records<'_, '_> {
@@ -225,12 +347,8 @@ fn records<'de, A: SeqAccess<'de>>(
     let (file, format) = (ctx.input.file, ctx.input.format);
     let mut index = 0u32;
     while let Some(values) = seq.next_element_seed(Struct { ctx, def, layout: &layout })? {
-        match ctx.budget.get().checked_sub(1) {
-            Some(left) => ctx.budget.set(left),
-            None => {
-                ctx.too_many.set(true);
-                return Err(slow());
-            }
+        if !ctx.take(1) {
+            return Err(slow());
         }
         let origin = Origin::File { file, format, array: array.clone(), index };
         rows.push((entity, Row::new(values, origin)));
@@ -585,7 +703,7 @@ mod tests {
         let mut diags = Vec::new();
         let mut partial = super::super::Partial::new(program);
         let slow = convert::document_rows(program, &input, text, u64::MAX, &mut diags, &mut partial);
-        let fast = super::document_rows(program, &input, text, u64::MAX);
+        let fast = one_and_many_threads(program, &input, text, u64::MAX);
         match fast {
             super::Fast::Rows(rows) => {
                 assert!(diags.is_empty(), "fast path accepted what the slow path rejects: {diags:?}\n{text}");
@@ -594,6 +712,45 @@ mod tests {
             super::Fast::Slow => assert!(!strict || !diags.is_empty(), "fast path gave up on a valid file:\n{text}"),
             super::Fast::TooMany => panic!("no budget to exceed"),
         }
+    }
+
+    /// The fast path on one thread, after checking that reading every
+    /// array on three threads (split from a single record on) gives the
+    /// same answer.
+    fn one_and_many_threads(program: &Program, input: &FactInput, text: &str, budget: u64) -> super::Fast {
+        let one = super::document_rows_on(program, input, text, budget, super::Split { threads: 1, at: usize::MAX });
+        let many = super::document_rows_on(program, input, text, budget, super::Split { threads: 3, at: 1 });
+        match (&one, &many) {
+            (super::Fast::Rows(a), super::Fast::Rows(b)) => assert_eq!(a, b, "{text}"),
+            (super::Fast::Slow, super::Fast::Slow) | (super::Fast::TooMany, super::Fast::TooMany) => {}
+            _ => panic!("one thread read {one:?}, three {many:?}:\n{text}"),
+        }
+        one
+    }
+
+    #[test]
+    fn records_shared_out_among_threads_keep_their_order_and_budget() {
+        let program = program();
+        let records: Vec<Json> = (0..10).map(|i| json!({"name": format!("o{i}")})).collect();
+        let text = serde_json::to_string(&json!({ "Owner": records })).unwrap();
+        let input = FactInput { file: FileId(1), format: Format::Json, mapping: Mapping::default() };
+        let super::Fast::Rows(rows) = one_and_many_threads(&program, &input, &text, 10) else {
+            panic!("ten records within a budget of ten")
+        };
+        let names: Vec<String> = rows.iter().map(|(_, row)| program.display(&row.values[0])).collect();
+        assert_eq!(names, (0..10).map(|i| format!("\"o{i}\"")).collect::<Vec<_>>());
+        let indices: Vec<u32> = rows
+            .iter()
+            .map(|(_, row)| match &row.origin {
+                super::Origin::File { index, .. } => *index,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(indices, (0..10).collect::<Vec<u32>>());
+        assert!(matches!(one_and_many_threads(&program, &input, &text, 9), super::Fast::TooMany));
+        // A record the fast path gives up on, in the last thread's share.
+        let bad = text.replace("\"o9\"", "9");
+        assert!(matches!(one_and_many_threads(&program, &input, &bad, 10), super::Fast::Slow));
     }
 
     proptest! {
@@ -659,7 +816,7 @@ mod tests {
         for text in ["{\"data\": [], \"data\": []}", "{\"data\": [{\"name\": \"a\", \"x\": 1, \"x\": 2}]}"] {
             agree(&program, text, Format::Json, selected.clone(), false);
             let input = FactInput { file: FileId(1), format: Format::Json, mapping: selected.clone() };
-            assert!(matches!(super::document_rows(&program, &input, text, u64::MAX), super::Fast::Slow), "{text}");
+            assert!(matches!(one_and_many_threads(&program, &input, text, u64::MAX), super::Fast::Slow), "{text}");
         }
         agree(&program, "- name: .nan\n", Format::Yaml, entity, false);
     }

@@ -12,12 +12,15 @@
 //! - a string is scanned for the bytes JSON escapes and copied whole when
 //!   it has none ([`escape_into`]);
 //! - everything goes into one buffer, handed to the writer in blocks of
-//!   64 KiB, not piece by piece through `&mut dyn Write`.
+//!   64 KiB, not piece by piece through `&mut dyn Write`;
+//! - the findings and the rules' outcomes are cut into parts of a few
+//!   thousand, made on every core and written in order.
 //!
 //! The small parts (summary, risks, objectives, exceptions, SoA, gap,
 //! matrices, diagnostics) go through serde, indented to their place.
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use serde::Serialize;
 
@@ -95,20 +98,42 @@ fn needs_escape(word: u64) -> bool {
     below_space | zero_in(word ^ (ONES * b'"' as u64)) | zero_in(word ^ (ONES * b'\\' as u64)) != 0
 }
 
-/// The buffer the report is written into, handed on block by block.
+/// The buffer the report is written into, handed on block by block; a
+/// part made on another thread ([`super::ordered`]) has no writer and
+/// gathers its bytes whole.
 struct Out<'w> {
     buf: Vec<u8>,
-    sink: &'w mut dyn Write,
+    sink: Option<&'w mut dyn Write>,
 }
 
-impl Out<'_> {
+impl<'w> Out<'w> {
+    fn new(sink: &'w mut dyn Write) -> Out<'w> {
+        Out { buf: Vec::with_capacity(BLOCK + 4096), sink: Some(sink) }
+    }
+
+    /// A part's bytes, gathered whole.
+    fn part() -> Out<'static> {
+        Out { buf: Vec::with_capacity(BLOCK + 4096), sink: None }
+    }
+
     /// Hands the buffer on once it holds a block.
     fn block(&mut self) -> io::Result<()> {
         if self.buf.len() >= BLOCK {
-            self.sink.write_all(&self.buf)?;
-            self.buf.clear();
+            if let Some(sink) = &mut self.sink {
+                sink.write_all(&self.buf)?;
+                self.buf.clear();
+            }
         }
         Ok(())
+    }
+
+    /// Hands on what the buffer holds, leaving the writer for parts made
+    /// elsewhere.
+    fn flush(&mut self) -> io::Result<&mut dyn Write> {
+        let sink = self.sink.as_deref_mut().ok_or_else(|| io::Error::other("a part has no writer"))?;
+        sink.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(sink)
     }
 
     fn raw(&mut self, bytes: &[u8]) {
@@ -199,10 +224,19 @@ impl Write for Indented<'_, '_> {
     }
 }
 
+/// Findings per part of the `findings` array made on one thread.
+const FINDINGS_PER_PART: usize = 1_024;
+
+/// Outcomes per part of a rule's `outcomes` array made on one thread.
+const OUTCOMES_PER_PART: usize = 1_024;
+
 /// Writes `report` as `aims-report/1` JSON, ending with a newline; with
 /// [`ShownOutcomes::Failing`] each rule lists only its failing outcomes.
+/// The findings and the rules, nearly all of the bytes, are made in parts
+/// on several threads and written in order ([`super::ordered`]).
 pub(super) fn write(report: &Report, sink: &mut dyn Write, shown: ShownOutcomes) -> io::Result<()> {
-    let mut out = Out { buf: Vec::with_capacity(BLOCK + 4096), sink };
+    let threads = crate::eval::threads(None);
+    let mut out = Out::new(sink);
     out.raw(b"{");
     out.key(true, 1, "schema");
     out.string(report.schema);
@@ -213,16 +247,48 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write, shown: ShownOutcomes)
     out.key(false, 1, "summary");
     out.serde(1, &report.summary)?;
     out.key(false, 1, "findings");
-    findings(&mut out, report)?;
+    if report.findings.is_empty() {
+        out.raw(b"[]");
+    } else {
+        out.raw(b"[");
+        let parts: Vec<Range<usize>> = ranges(0..report.findings.len(), FINDINGS_PER_PART).collect();
+        super::ordered::write_ordered(out.flush()?, threads, &parts, |range| {
+            let mut part = Out::part();
+            findings(&mut part, report, range.clone());
+            Ok(part.buf)
+        })?;
+        out.line(1);
+        out.raw(b"]");
+    }
     out.key(false, 1, "rules");
     if report.rules.is_empty() {
         out.raw(b"[]");
     } else {
         out.raw(b"[");
-        for (i, rule) in report.rules.iter().enumerate() {
-            out.member(i == 0, 2);
-            rule_json(&mut out, rule, shown)?;
-        }
+        let parts: Vec<RulePart> = report
+            .rules
+            .iter()
+            .enumerate()
+            .flat_map(|(index, rule)| {
+                // Only failing outcomes: few, and the array opens at the
+                // first of them, wherever it is; the rule is one part.
+                let per_part = if shown == ShownOutcomes::Failing { usize::MAX } else { OUTCOMES_PER_PART };
+                let ranges: Vec<Range<usize>> = rule.outcomes.parts(per_part);
+                let last = ranges.len() - 1;
+                ranges.into_iter().enumerate().map(move |(k, range)| RulePart {
+                    rule,
+                    index,
+                    range,
+                    head: k == 0,
+                    tail: k == last,
+                })
+            })
+            .collect();
+        super::ordered::write_ordered(out.flush()?, threads, &parts, |part| {
+            let mut out = Out::part();
+            rule_part(&mut out, part, shown);
+            Ok(out.buf)
+        })?;
         out.line(1);
         out.raw(b"]");
     }
@@ -258,21 +324,24 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write, shown: ShownOutcomes)
     }
     out.line(0);
     out.raw(b"}\n");
-    out.sink.write_all(&out.buf)
+    out.flush()?;
+    Ok(())
 }
 
-/// The `findings` array: each finding at level 2.
-fn findings(out: &mut Out, report: &Report) -> io::Result<()> {
-    if report.findings.is_empty() {
-        out.raw(b"[]");
-        return Ok(());
-    }
-    out.raw(b"[");
+/// `whole` cut into ranges of `per_part` (the last one shorter).
+fn ranges(whole: Range<usize>, per_part: usize) -> impl Iterator<Item = Range<usize>> {
+    let end = whole.end;
+    whole.step_by(per_part.max(1)).map(move |start| start..end.min(start.saturating_add(per_part)))
+}
+
+/// The findings of `range` of the report's list, each at level 2 (the
+/// first of the list opens the array).
+fn findings(out: &mut Out, report: &Report, range: Range<usize>) {
     // Consecutive findings mostly share their rule's name, a message and a
     // location (the same allocations): each is escaped once per run of them.
     let (mut name, mut message, mut location) = (Escaped::default(), Escaped::default(), Escaped::default());
     let mut location_text = String::new();
-    for (i, (f, at)) in report.findings.raw().enumerate() {
+    for (i, f, at) in report.findings.raw_range(range) {
         out.member(i == 0, 2);
         out.raw(b"{");
         out.key(true, 3, "severity");
@@ -303,11 +372,7 @@ fn findings(out: &mut Out, report: &Report) -> io::Result<()> {
         }));
         out.line(2);
         out.raw(b"}");
-        out.block()?;
     }
-    out.line(1);
-    out.raw(b"]");
-    Ok(())
 }
 
 /// The JSON of the last text escaped, known by the address of its
@@ -336,8 +401,84 @@ impl Escaped {
     }
 }
 
-/// One rule, its object at level 2.
-fn rule_json(out: &mut Out, rule: &RuleView, shown: ShownOutcomes) -> io::Result<()> {
+/// A part of the `rules` array: the outcomes of `range` (positions in key
+/// order) of one rule, with the rule's head before the first part and its
+/// end after the last.
+struct RulePart<'r> {
+    rule: &'r RuleView,
+    /// The rule's position in the report.
+    index: usize,
+    range: Range<usize>,
+    head: bool,
+    tail: bool,
+}
+
+/// One part of a rule's object at level 2.
+fn rule_part(out: &mut Out, part: &RulePart, shown: ShownOutcomes) {
+    let rule = part.rule;
+    if part.head {
+        out.member(part.index == 0, 2);
+        rule_head(out, rule);
+        out.key(false, 3, "outcomes");
+    }
+    let mut texts = rule.outcomes.failure_texts();
+    let (keys, ends) = rule.outcomes.keys_json();
+    // Every outcome is shown, or the part is the rule's only one: the
+    // array opens with the first outcome shown of the part.
+    let mut first = part.range.start == 0;
+    for (i, o) in part.range.clone().zip(rule.outcomes.raw_range(part.range.clone())) {
+        if shown == ShownOutcomes::Failing && o.kind != OutcomeKind::Fail {
+            continue;
+        }
+        if first {
+            out.raw(b"[");
+        }
+        out.member(first, 4);
+        first = false;
+        out.raw(b"{");
+        out.key(true, 5, "entity");
+        let start = i.checked_sub(1).and_then(|p| ends.get(p)).map_or(0, |&end| end as usize);
+        match ends.get(i).and_then(|&end| keys.get(start..end as usize)) {
+            Some(key) => out.raw(key),
+            None => out.string(&o.key),
+        }
+        out.key(false, 5, "status");
+        out.raw(match o.kind {
+            OutcomeKind::Pass => b"\"pass\"",
+            OutcomeKind::Fail => b"\"fail\"",
+            OutcomeKind::Waived => b"\"waived\"",
+            OutcomeKind::NotApplicable => b"\"not_applicable\"",
+        });
+        if let Some(exception) = rule.outcomes.waived_by(o) {
+            out.key(false, 5, "waived_by");
+            out.string(exception);
+        }
+        if !o.failures.is_empty() {
+            out.key(false, 5, "failures");
+            out.raw(b"[");
+            for (i, f) in o.failures.iter().enumerate() {
+                failure_json(out, &mut texts, f, i == 0);
+            }
+            out.line(5);
+            out.raw(b"]");
+        }
+        out.line(4);
+        out.raw(b"}");
+    }
+    if part.tail {
+        if first {
+            out.raw(b"[]");
+        } else {
+            out.line(3);
+            out.raw(b"]");
+        }
+        out.line(2);
+        out.raw(b"}");
+    }
+}
+
+/// A rule's object up to its outcomes, at level 2.
+fn rule_head(out: &mut Out, rule: &RuleView) {
     out.raw(b"{");
     out.key(true, 3, "name");
     out.string(&rule.name);
@@ -378,59 +519,6 @@ fn rule_json(out: &mut Out, rule: &RuleView, shown: ShownOutcomes) -> io::Result
     }
     out.line(3);
     out.raw(b"}");
-    out.key(false, 3, "outcomes");
-    let mut texts = rule.outcomes.failure_texts();
-    let (keys, ends) = rule.outcomes.keys_json();
-    let mut first = true;
-    for (i, o) in rule.outcomes.raw().enumerate() {
-        if shown == ShownOutcomes::Failing && o.kind != OutcomeKind::Fail {
-            continue;
-        }
-        if first {
-            out.raw(b"[");
-        }
-        out.member(first, 4);
-        first = false;
-        out.raw(b"{");
-        out.key(true, 5, "entity");
-        let start = i.checked_sub(1).and_then(|p| ends.get(p)).map_or(0, |&end| end as usize);
-        match ends.get(i).and_then(|&end| keys.get(start..end as usize)) {
-            Some(key) => out.raw(key),
-            None => out.string(&o.key),
-        }
-        out.key(false, 5, "status");
-        out.raw(match o.kind {
-            OutcomeKind::Pass => b"\"pass\"",
-            OutcomeKind::Fail => b"\"fail\"",
-            OutcomeKind::Waived => b"\"waived\"",
-            OutcomeKind::NotApplicable => b"\"not_applicable\"",
-        });
-        if let Some(exception) = rule.outcomes.waived_by(o) {
-            out.key(false, 5, "waived_by");
-            out.string(exception);
-        }
-        if !o.failures.is_empty() {
-            out.key(false, 5, "failures");
-            out.raw(b"[");
-            for (i, f) in o.failures.iter().enumerate() {
-                failure_json(out, &mut texts, f, i == 0);
-            }
-            out.line(5);
-            out.raw(b"]");
-        }
-        out.line(4);
-        out.raw(b"}");
-        out.block()?;
-    }
-    if first {
-        out.raw(b"[]");
-    } else {
-        out.line(3);
-        out.raw(b"]");
-    }
-    out.line(2);
-    out.raw(b"}");
-    Ok(())
 }
 
 /// One failure, its object at level 6.

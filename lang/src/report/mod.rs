@@ -22,6 +22,7 @@ mod json;
 mod junit;
 mod location;
 mod markdown;
+mod ordered;
 pub mod oscal;
 mod outcomes;
 mod sarif;

@@ -13,6 +13,7 @@
 //! and what a failure shows from a [`FailureTexts`], made once per rule.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeSeq, Serializer};
@@ -255,6 +256,33 @@ impl OutcomeViews {
         }
     }
 
+    /// The outcomes of `range` of the positions in key order, as
+    /// [`OutcomeViews::raw`] gives them.
+    pub(super) fn raw_range(&self, range: Range<usize>) -> Box<dyn Iterator<Item = eval::OutcomeRef<'_>> + '_> {
+        match &self.keys.order {
+            None => Box::new(self.outcomes.iter_from(range.start).take(range.len())),
+            Some(order) => {
+                let range = range.start.min(order.len())..range.end.min(order.len());
+                Box::new(order[range].iter().map(|&p| self.outcomes.at(p as usize)))
+            }
+        }
+    }
+
+    /// The positions in key order cut into parts of `per_part` outcomes,
+    /// for writing on several threads; one empty part when there is no
+    /// outcome.
+    pub(super) fn parts(&self, per_part: usize) -> Vec<Range<usize>> {
+        let per_part = per_part.max(1);
+        let mut parts: Vec<Range<usize>> = (0..self.len())
+            .step_by(per_part)
+            .map(|start| start..self.len().min(start.saturating_add(per_part)))
+            .collect();
+        if parts.is_empty() {
+            parts.push(0..0);
+        }
+        parts
+    }
+
     /// How many outcomes there are of each kind, indexed by
     /// `OutcomeKind as usize`.
     pub(super) fn counts(&self) -> [usize; 4] {
@@ -475,6 +503,20 @@ impl FindingViews {
     /// Every finding as the evaluation holds it, with its location: no view made.
     pub(super) fn raw(&self) -> impl Iterator<Item = (&eval::Finding, Option<&Location>)> + '_ {
         self.findings.iter().zip(&self.at).map(|(f, at)| (f, self.locations.get(*at as usize).and_then(Option::as_ref)))
+    }
+
+    /// The findings of `range` of the list, as [`FindingViews::raw`] gives
+    /// them, each with its position.
+    pub(super) fn raw_range(
+        &self,
+        range: Range<usize>,
+    ) -> impl Iterator<Item = (usize, &eval::Finding, Option<&Location>)> + '_ {
+        let range = range.start.min(self.len())..range.end.min(self.len());
+        let positions = range.clone();
+        positions
+            .zip(&self.findings[range.clone()])
+            .zip(&self.at[range])
+            .map(|((i, f), at)| (i, f, self.locations.get(*at as usize).and_then(Option::as_ref)))
     }
 
     /// Every finding's view, in the evaluation's order.

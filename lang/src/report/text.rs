@@ -3,10 +3,10 @@
 //! Counts first, the exceptions in force, then the findings grouped by the
 //! declaration that raised them, each with the values its failed `require`s
 //! read. A finding's outcome is found by walking its rule's outcomes in key
-//! order alongside the rule's findings (`OutcomeViews::locate`), and the
-//! text goes to the writer in blocks, each made [`terminal_safe`] on the
-//! way (it escapes character by character, so a block at a time is the
-//! whole text at once).
+//! order alongside the rule's findings (`OutcomeViews::locate`). Each
+//! group's text is made on one of several threads and made
+//! [`terminal_safe`] whole (it escapes character by character, so a group
+//! at a time is the whole text at once).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -16,102 +16,123 @@ use super::outcomes::FailureTexts;
 use super::{count, source_name, Report};
 use crate::diag::{terminal_safe, terminal_safe_line};
 
-/// Characters gathered before they are handed to the writer.
-const BLOCK: usize = 1 << 16;
-
-/// The text gathered so far and where it goes.
-struct Out<'w> {
-    text: String,
-    sink: &'w mut dyn Write,
-}
-
-impl Out<'_> {
-    fn block(&mut self, force: bool) -> io::Result<()> {
-        if force || self.text.len() >= BLOCK {
-            self.sink.write_all(terminal_safe(&self.text).as_bytes())?;
-            self.text.clear();
-        }
-        Ok(())
-    }
-}
-
-/// Writes the text report of `report` to `sink`.
+/// Writes the text report of `report` to `sink`: the header, then each
+/// declaration's findings, made on several threads and written in order
+/// ([`super::ordered`]).
 pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
-    let mut out = Out { text: String::with_capacity(BLOCK + 4096), sink };
-    header(&mut out.text, report);
-    // The findings grouped by name, the groups in order of first appearance
-    // (consecutive findings of one name join their group without a lookup).
-    let mut groups: Vec<(&str, &'static str, Vec<u32>)> = Vec::new();
+    let mut head = String::new();
+    header(&mut head, report);
+    sink.write_all(terminal_safe(&head).as_bytes())?;
+    let findings: Vec<_> = report.findings.raw().map(|(f, _)| f).collect();
+    let context = Context {
+        report,
+        findings: &findings,
+        rules: report.rules.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect(),
+        titles: report.titles(),
+    };
+    let threads = crate::eval::threads(None);
+    super::ordered::write_ordered(sink, threads, &groups(report), |group| {
+        let mut text = String::new();
+        context.group(&mut text, group);
+        Ok(terminal_safe(&text).into_owned().into_bytes())
+    })?;
+    if let Some(quality) = &report.data_quality {
+        let mut text = String::new();
+        data_quality(&mut text, quality);
+        sink.write_all(terminal_safe(&text).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The findings of one declaration: its name, what it is, and the
+/// positions of its findings in the report's list.
+struct Group<'r> {
+    name: &'r str,
+    source: &'static str,
+    members: Vec<u32>,
+}
+
+/// The findings grouped by name, the groups in order of first appearance
+/// (consecutive findings of one name join their group without a lookup).
+fn groups(report: &Report) -> Vec<Group<'_>> {
+    let mut groups: Vec<Group> = Vec::new();
     let mut group_of: HashMap<&str, usize> = HashMap::new();
     let mut last: Option<usize> = None;
     for (i, (f, _)) in report.findings.raw().enumerate() {
-        let g = match last.filter(|&g| groups[g].0 == &*f.name) {
+        let g = match last.filter(|&g| groups[g].name == &*f.name) {
             Some(g) => g,
             None => *group_of.entry(&*f.name).or_insert_with(|| {
-                groups.push((&*f.name, source_name(f.source), Vec::new()));
+                groups.push(Group { name: &f.name, source: source_name(f.source), members: Vec::new() });
                 groups.len() - 1
             }),
         };
-        groups[g].2.push(i as u32);
+        groups[g].members.push(i as u32);
         last = Some(g);
     }
-    let findings: Vec<_> = report.findings.raw().map(|(f, _)| f).collect();
-    let rules: HashMap<&str, usize> = report.rules.iter().enumerate().map(|(i, r)| (r.name.as_str(), i)).collect();
-    let titles = report.titles();
-    let mut seen = String::new();
-    let mut traces: Vec<String> = Vec::new();
-    for (name, source, members) in groups {
-        let _ = write!(out.text, "\n{source} {}", terminal_safe_line(name));
-        if let Some(t) = titles.get(name) {
-            let _ = write!(out.text, ": {}", terminal_safe_line(t));
+    groups
+}
+
+/// What every group's text reads.
+struct Context<'r> {
+    report: &'r Report,
+    findings: &'r [&'r crate::eval::Finding],
+    rules: HashMap<&'r str, usize>,
+    titles: HashMap<&'r str, &'r str>,
+}
+
+impl Context<'_> {
+    /// The text of one group: its heading, then each finding with the
+    /// values its failed `require`s read.
+    fn group(&self, out: &mut String, group: &Group) {
+        let report = self.report;
+        let name = group.name;
+        let _ = write!(out, "\n{} {}", group.source, terminal_safe_line(name));
+        if let Some(t) = self.titles.get(name) {
+            let _ = write!(out, ": {}", terminal_safe_line(t));
         }
-        out.text.push('\n');
-        let rule = rules.get(name).map(|&r| &report.rules[r]);
+        out.push('\n');
+        let rule = self.rules.get(name).map(|&r| &report.rules[r]);
         let mut texts: Option<FailureTexts> = rule.map(|r| r.outcomes.failure_texts());
         let mut cursor = super::outcomes::Cursor::default();
-        for i in members {
-            let f = findings[i as usize];
-            let _ = write!(out.text, "  {:<11} ", f.severity.as_str());
+        let mut seen = String::new();
+        let mut traces: Vec<String> = Vec::new();
+        for &i in &group.members {
+            let f = self.findings[i as usize];
+            let _ = write!(out, "  {:<11} ", f.severity.as_str());
             if let Some(entity) = super::shown_entity(f.entity.as_deref(), report.findings.label(i as usize)) {
-                let _ = write!(out.text, "{}: ", terminal_safe_line(&entity));
+                let _ = write!(out, "{}: ", terminal_safe_line(&entity));
             }
-            let _ = writeln!(out.text, "{}", terminal_safe_line(&f.message));
+            let _ = writeln!(out, "{}", terminal_safe_line(&f.message));
             // A rule of the organisation has its one outcome under `-`.
             let key = f.entity.as_deref().unwrap_or("-");
             let outcome = rule.and_then(|r| r.outcomes.locate(&mut cursor, key));
-            if let (Some(o), Some(texts)) = (outcome, texts.as_mut()) {
-                for failure in o.failures {
-                    seen.clear();
-                    traces.clear();
-                    texts.observed(failure, |path, value| {
-                        if !seen.is_empty() {
-                            seen.push_str(", ");
-                        }
-                        let _ = write!(seen, "{path} = {value}");
-                        if let Some(rule) = rule {
-                            traces.extend(report.measured_trace(rule, key, path));
-                        }
-                    });
+            let (Some(o), Some(texts)) = (outcome, texts.as_mut()) else { continue };
+            for failure in o.failures {
+                seen.clear();
+                traces.clear();
+                texts.observed(failure, |path, value| {
                     if !seen.is_empty() {
-                        let _ = writeln!(
-                            out.text,
-                            "              saw {} ({})",
-                            terminal_safe_line(&seen),
-                            terminal_safe_line(texts.location(failure))
-                        );
+                        seen.push_str(", ");
                     }
-                    for trace in &traces {
-                        let _ = writeln!(out.text, "              measured: {}", terminal_safe_line(trace));
+                    let _ = write!(seen, "{path} = {value}");
+                    if let Some(rule) = rule {
+                        traces.extend(report.measured_trace(rule, key, path));
                     }
+                });
+                if !seen.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "              saw {} ({})",
+                        terminal_safe_line(&seen),
+                        terminal_safe_line(texts.location(failure))
+                    );
+                }
+                for trace in &traces {
+                    let _ = writeln!(out, "              measured: {}", terminal_safe_line(trace));
                 }
             }
-            out.block(false)?;
         }
     }
-    if let Some(quality) = &report.data_quality {
-        data_quality(&mut out.text, quality);
-    }
-    out.block(true)
 }
 
 /// The data-quality section: every cell read as unknown, by column.
