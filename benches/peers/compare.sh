@@ -13,9 +13,11 @@
 # the whole `aims check` process with `--format json` and `--format text`
 # (wall time, its phases from AIMS_PHASE_TIMING, peak memory) against the
 # hand-written load plus evaluation (native load_facts_ms + eval_full_first_ms).
-# The report goes to a file under $out (`--output`), as a CI job keeps it:
-# sent down a pipe, the time would be the reader's (a `grep` reading 428 MB
-# of JSON on the same two cores), not aims's.
+# The report goes to a file under $out (standard output redirected, as
+# `aims check ... > report.json` in a CI job): sent down a pipe, the time
+# would be partly the reader's (a `grep` reading 428 MB of JSON on the same
+# two cores). `--output FILE` also waits for the disk (it syncs the file
+# before renaming it into place), which this does not measure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:?usage: compare.sh N [ROUNDS]}
@@ -37,7 +39,11 @@ timed() { # label, command...: appends the command's JSON lines, its peak RSS an
   local label=$1; shift
   local time_log
   time_log=$(mktemp)
-  AIMS_PHASE_TIMING=1 /usr/bin/time -v "$@" 2> "$time_log" | grep '^{"engine"' >> "$raw" || true
+  if [ -n "${report_to:-}" ]; then
+    AIMS_PHASE_TIMING=1 /usr/bin/time -v "$@" 2> "$time_log" > "$report_to" || true
+  else
+    AIMS_PHASE_TIMING=1 /usr/bin/time -v "$@" 2> "$time_log" | grep '^{"engine"' >> "$raw" || true
+  fi
   local rss wall
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$time_log")
   echo "{\"engine\":\"$label\",\"metric\":\"peak_rss_kb\",\"value\":$rss}" >> "$raw"
@@ -55,8 +61,8 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds (N = $n)" >&2
   timed native "$harness" --facts "$facts" --engine native --run "$round"
   timed aims ./target/release/examples/peers_timing "$facts" "$round"
-  timed aims-check ./target/release/aims check benches/peers --facts "$facts" --as-of 2026-01-01 --format json --output "$out/report-n$n.json"
-  timed aims-check-text ./target/release/aims check benches/peers --facts "$facts" --as-of 2026-01-01 --format text --output "$out/report-n$n.txt"
+  report_to="$out/report-n$n.json" timed aims-check ./target/release/aims check benches/peers --facts "$facts" --as-of 2026-01-01 --format json
+  report_to="$out/report-n$n.txt" timed aims-check-text ./target/release/aims check benches/peers --facts "$facts" --as-of 2026-01-01 --format text
   timed regorus-rvm "$harness" --facts "$facts" --engine regorus-rvm --run "$round"
 done
 
