@@ -13,8 +13,9 @@
 //!   it has none ([`escape_into`]);
 //! - everything goes into one buffer, handed to the writer in blocks of
 //!   64 KiB, not piece by piece through `&mut dyn Write`;
-//! - the findings and the rules' outcomes are cut into parts of a few
-//!   thousand, made on every core and written in order.
+//! - the findings and the rules' outcomes are cut into parts of 1,024
+//!   (a rule is one part with `--outcomes failing`), made on every core
+//!   and written in order.
 //!
 //! The small parts (summary, risks, objectives, exceptions, SoA, gap,
 //! matrices, diagnostics) go through serde, indented to their place.
