@@ -49,8 +49,7 @@ const SPLIT_AT: usize = 4096;
 
 /// Rows of a valid JSON or YAML fact file of at most `budget` records.
 pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str, budget: u64) -> Fast {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    document_rows_on(program, input, text, budget, Split { threads, at: SPLIT_AT })
+    document_rows_on(program, input, text, budget, Split { threads: crate::eval::threads(None), at: SPLIT_AT })
 }
 
 /// How a long JSON array of records is shared out.
