@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use aims_lang::project::LoadOptions;
-use aims_lang::report::{Report, ShownOutcomes};
+use aims_lang::report::{Report, Sections, ShownOutcomes};
 use aims_lang::{Date, Engine};
 
 fn root() -> PathBuf {
@@ -113,4 +113,39 @@ fn failing_outcomes_only_is_the_full_report_with_the_others_left_out() {
     }
     assert!(left_out > 0, "the example has outcomes that do not fail");
     assert_eq!(failing, full);
+}
+
+#[test]
+fn a_report_built_without_the_gap_is_the_whole_report_less_its_gap() {
+    let examples = std::fs::read_dir(root().join("examples")).expect("examples");
+    let mut with_a_gap = 0;
+    for example in examples.flatten() {
+        let path = example.path();
+        let options = LoadOptions::default();
+        let Ok(mut engine) = Engine::load(&path, &options) else { panic!("{} does not load", path.display()) };
+        let evaluation = engine.evaluate(Date::parse("2026-11-01").expect("a date"));
+        let build = |sections| {
+            Report::build_with(
+                engine.name(),
+                engine.program(),
+                &engine.facts(),
+                engine.sources(),
+                &evaluation,
+                sections,
+            )
+        };
+        let mut whole = build(Sections::ALL);
+        let without = build(Sections { gap: false });
+        assert!(without.gap.is_none(), "{}: no gap analysis asked for", path.display());
+        with_a_gap += usize::from(whole.gap.is_some());
+        let text = |report: &Report| {
+            let mut out = Vec::new();
+            report.write_text(&mut out).expect("written to memory");
+            String::from_utf8(out).expect("UTF-8")
+        };
+        assert_eq!(text(&without), text(&whole), "{}: the text report does not show the gap", path.display());
+        whole.gap = None;
+        assert_eq!(written(&without, ShownOutcomes::All), written(&whole, ShownOutcomes::All), "{}", path.display());
+    }
+    assert!(with_a_gap >= 2, "some examples have a gap analysis to leave out");
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use aims_lang::project::LoadOptions;
-use aims_lang::report::{Report, ShownOutcomes};
+use aims_lang::report::{Report, Sections, ShownOutcomes};
 use aims_lang::syntax::Severity;
 use aims_lang::Date;
 use clap::ValueEnum;
@@ -252,10 +252,13 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
     bar.set_message("writing the report");
     // The report carries the warnings printed when the project was read.
-    let report = Report::build(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation)
-        .with_diagnostics(engine.sources(), engine.warnings())
-        .with_data_quality(engine.data_quality())
-        .with_measurements(engine.measurements());
+    // Only the JSON and HTML reports show the gap analysis.
+    let sections = Sections { gap: matches!(args.format, Format::Json | Format::Html) };
+    let report =
+        Report::build_with(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation, sections)
+            .with_diagnostics(engine.sources(), engine.warnings())
+            .with_data_quality(engine.data_quality())
+            .with_measurements(engine.measurements());
     phases.end("build report");
     let prefix = aims_lang::project::display_prefix(&args.path);
     let shown = args.outcomes.shown();

@@ -397,14 +397,42 @@ pub struct ExceptionView {
     pub status: ExceptionStatus,
 }
 
+/// The parts of a report that only some formats show, and so are built
+/// only when asked for ([`Report::build_with`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sections {
+    /// The gap analysis ([`Report::gap`]): shown by the JSON and HTML
+    /// reports and `aims gap`. At 100,000 systems it is a string per
+    /// failing outcome, which a text report would build and drop.
+    pub gap: bool,
+}
+
+impl Sections {
+    /// Every section.
+    pub const ALL: Sections = Sections { gap: true };
+}
+
 impl Report {
-    /// Builds the report of an evaluation.
+    /// Builds the report of an evaluation, every section included.
     pub fn build(
         project: &str,
         program: &Program,
         facts: &dyn Facts,
         sources: &Sources,
         evaluation: &Evaluation,
+    ) -> Report {
+        Report::build_with(project, program, facts, sources, evaluation, Sections::ALL)
+    }
+
+    /// Builds the report of an evaluation with the optional `sections`
+    /// asked for (a section left out is empty: no gap analysis is `None`).
+    pub fn build_with(
+        project: &str,
+        program: &Program,
+        facts: &dyn Facts,
+        sources: &Sources,
+        evaluation: &Evaluation,
+        sections: Sections,
     ) -> Report {
         let env = Env::new(program, facts, evaluation.as_of);
         let mut summary = Summary::default();
@@ -545,6 +573,7 @@ impl Report {
                 (0..facts.len(entity)).any(|row| facts.row(entity, row).is_some_and(|r| r.label.is_some()))
             })
             .collect();
+        let any_labelled = labelled.contains(&true);
         let findings = FindingViews::new(evaluation.findings.clone(), |f| {
             let rule = match &last {
                 Some((name, rule)) if **name == *f.name => *rule,
@@ -563,7 +592,8 @@ impl Report {
                 .or_else(|| rule.map(|r| rules[r].location.clone()))
                 .or_else(|| declared_at(f.source, &f.name))
         })
-        .with_labels(|f| label_of(program, facts, &labelled, f));
+        // Without a labelled fact no finding has a label: not one is looked up.
+        .with_labels(|f| if any_labelled { label_of(program, facts, &labelled, f) } else { None });
         for f in evaluation.findings.iter() {
             match f.severity {
                 Severity::Major => summary.findings.major += 1,
@@ -574,15 +604,20 @@ impl Report {
         summary.findings.total = findings.len();
         let soa = soa::statement(program, sources, &rules, soa::Framework::Iso42001);
         let as_of = evaluation.as_of.to_string();
-        let gap = gap::analyse(&gap::Inputs {
-            program,
-            sources,
-            facts,
-            as_of: &as_of,
-            rules: &rules,
-            risks: &risks,
-            objectives: &objectives,
-        });
+        let gap = sections
+            .gap
+            .then(|| {
+                gap::analyse(&gap::Inputs {
+                    program,
+                    sources,
+                    facts,
+                    as_of: &as_of,
+                    rules: &rules,
+                    risks: &risks,
+                    objectives: &objectives,
+                })
+            })
+            .flatten();
         let matrices = program
             .matrices
             .iter()
