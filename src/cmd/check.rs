@@ -78,6 +78,14 @@ pub enum Format {
     Oscal,
 }
 
+impl Format {
+    /// The report sections this format shows: the gap analysis only in the
+    /// JSON and HTML reports, so no other format pays for building it.
+    fn sections(self) -> Sections {
+        Sections { gap: matches!(self, Format::Json | Format::Html) }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum FailOn {
     Major,
@@ -252,8 +260,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     }
     bar.set_message("writing the report");
     // The report carries the warnings printed when the project was read.
-    // Only the JSON and HTML reports show the gap analysis.
-    let sections = Sections { gap: matches!(args.format, Format::Json | Format::Html) };
+    let sections = args.format.sections();
     let report =
         Report::build_with(engine.name(), engine.program(), &engine.facts(), engine.sources(), &evaluation, sections)
             .with_diagnostics(engine.sources(), engine.warnings())

@@ -214,21 +214,45 @@ impl FindingView {
     }
 }
 
-/// The label of the fact a finding is about (`label` in aims.toml).
-fn label_of(program: &Program, facts: &dyn Facts, labelled: &[bool], f: &eval::Finding) -> Option<Arc<str>> {
-    let key = f.entity.as_deref()?;
-    let subject = match f.source {
-        eval::FindingSource::Control | eval::FindingSource::Audit => {
-            program.rules.iter().find(|r| *r.decl.name == *f.name)?.subject.as_ref()
+/// The labels of the facts findings are about (`label` in aims.toml).
+/// A rule's findings come together: its subject entity is resolved once
+/// per run of them, not by searching the program's rules for each finding.
+struct FindingLabels<'a> {
+    program: &'a Program,
+    facts: &'a dyn Facts,
+    /// Which entities have a labelled fact at all.
+    labelled: &'a [bool],
+    /// The last finding's declaration and the entity its subject ranges over.
+    last: Option<(Arc<str>, eval::FindingSource, Option<crate::ir::EntityId>)>,
+}
+
+impl FindingLabels<'_> {
+    fn subject_of(&mut self, f: &eval::Finding) -> Option<crate::ir::EntityId> {
+        if let Some((name, source, entity)) = &self.last {
+            if *source == f.source && **name == *f.name {
+                return *entity;
+            }
         }
-        eval::FindingSource::Risk => program.risks.iter().find(|r| *r.decl.name == *f.name)?.subject.as_ref(),
-        _ => None,
-    }?;
-    if !labelled.get(subject.entity.index()).copied().unwrap_or(false) {
-        return None;
+        let subject = match f.source {
+            eval::FindingSource::Control | eval::FindingSource::Audit => {
+                self.program.rules.iter().find(|r| *r.decl.name == *f.name).and_then(|r| r.subject.as_ref())
+            }
+            eval::FindingSource::Risk => {
+                self.program.risks.iter().find(|r| *r.decl.name == *f.name).and_then(|r| r.subject.as_ref())
+            }
+            _ => None,
+        };
+        let entity = subject.map(|s| s.entity).filter(|e| self.labelled.get(e.index()).copied().unwrap_or(false));
+        self.last = Some((f.name.clone(), f.source, entity));
+        entity
     }
-    let row = facts.find(subject.entity, key)?;
-    facts.row(subject.entity, row)?.label.clone()
+
+    fn label_of(&mut self, f: &eval::Finding) -> Option<Arc<str>> {
+        let key = f.entity.as_deref()?;
+        let entity = self.subject_of(f)?;
+        let row = self.facts.find(entity, key)?;
+        self.facts.row(entity, row)?.label.clone()
+    }
 }
 
 /// A fact's label and key, or its key alone.
@@ -401,9 +425,10 @@ pub struct ExceptionView {
 /// only when asked for ([`Report::build_with`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sections {
-    /// The gap analysis ([`Report::gap`]): shown by the JSON and HTML
-    /// reports and `aims gap`. At 100,000 systems it is a string per
-    /// failing outcome, which a text report would build and drop.
+    /// The gap analysis ([`Report::gap`]), which only some front ends show
+    /// (`aims check` says which of its formats do). At 100,000 systems it
+    /// is a string per failing outcome, which a report not showing it
+    /// would build and drop.
     pub gap: bool,
 }
 
@@ -573,7 +598,6 @@ impl Report {
                 (0..facts.len(entity)).any(|row| facts.row(entity, row).is_some_and(|r| r.label.is_some()))
             })
             .collect();
-        let any_labelled = labelled.contains(&true);
         let findings = FindingViews::new(evaluation.findings.clone(), |f| {
             let rule = match &last {
                 Some((name, rule)) if **name == *f.name => *rule,
@@ -591,9 +615,14 @@ impl Report {
             failing_require
                 .or_else(|| rule.map(|r| rules[r].location.clone()))
                 .or_else(|| declared_at(f.source, &f.name))
-        })
+        });
         // Without a labelled fact no finding has a label: not one is looked up.
-        .with_labels(|f| if any_labelled { label_of(program, facts, &labelled, f) } else { None });
+        let findings = if labelled.contains(&true) {
+            let mut labels = FindingLabels { program, facts, labelled: &labelled, last: None };
+            findings.with_labels(|f| labels.label_of(f))
+        } else {
+            findings
+        };
         for f in evaluation.findings.iter() {
             match f.severity {
                 Severity::Major => summary.findings.major += 1,
@@ -604,20 +633,19 @@ impl Report {
         summary.findings.total = findings.len();
         let soa = soa::statement(program, sources, &rules, soa::Framework::Iso42001);
         let as_of = evaluation.as_of.to_string();
-        let gap = sections
-            .gap
-            .then(|| {
-                gap::analyse(&gap::Inputs {
-                    program,
-                    sources,
-                    facts,
-                    as_of: &as_of,
-                    rules: &rules,
-                    risks: &risks,
-                    objectives: &objectives,
-                })
+        let gap = if sections.gap {
+            gap::analyse(&gap::Inputs {
+                program,
+                sources,
+                facts,
+                as_of: &as_of,
+                rules: &rules,
+                risks: &risks,
+                objectives: &objectives,
             })
-            .flatten();
+        } else {
+            None
+        };
         let matrices = program
             .matrices
             .iter()

@@ -477,7 +477,7 @@ impl FindingViews {
     }
 
     /// Gives each finding the label of its fact, if any.
-    pub(super) fn with_labels(mut self, label: impl Fn(&eval::Finding) -> Option<Arc<str>>) -> FindingViews {
+    pub(super) fn with_labels(mut self, label: impl FnMut(&eval::Finding) -> Option<Arc<str>>) -> FindingViews {
         let labels: Vec<Option<Arc<str>>> = self.findings.iter().map(label).collect();
         if labels.iter().any(Option::is_some) {
             self.labels = labels;
