@@ -1023,7 +1023,8 @@ impl Program {
         out
     }
 
-    fn write_value(&self, out: &mut String, value: &Value) {
+    /// [`Program::display`] appended to `out`.
+    pub(crate) fn write_value(&self, out: &mut String, value: &Value) {
         use std::fmt::Write as _;
         match value {
             Value::Absent => out.push_str("none"),

@@ -121,13 +121,26 @@ fn detach(env: &Env, value: Value) -> Value {
 
 /// An observed value as the report shows it (see [`show`]).
 pub fn show_observed(program: &Program, value: &Value) -> String {
+    let mut out = String::new();
+    write_observed(program, value, &mut out);
+    out
+}
+
+/// [`show_observed`] appended to `out`: a report shows a value per
+/// failure read, and writing them into one buffer allocates none each.
+pub fn write_observed(program: &Program, value: &Value, out: &mut String) {
+    use std::fmt::Write as _;
     match value {
         Value::Unknown(u) => match &**u {
-            Unknown::NotRecorded(_) => "not recorded".into(),
-            shown @ (Unknown::Unreadable(_) | Unknown::Unmeasured(_)) => shown.to_string(),
-            other => format!("unknown ({other})"),
+            Unknown::NotRecorded(_) => out.push_str("not recorded"),
+            shown @ (Unknown::Unreadable(_) | Unknown::Unmeasured(_)) => {
+                let _ = write!(out, "{shown}");
+            }
+            other => {
+                let _ = write!(out, "unknown ({other})");
+            }
         },
-        other => program.display(other),
+        other => program.write_value(out, other),
     }
 }
 

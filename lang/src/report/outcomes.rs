@@ -424,8 +424,12 @@ impl<'r> FailureTexts<'r> {
     /// handed to `each`, in order.
     pub(super) fn observed(&self, failure: &Failure, mut each: impl FnMut(&str, &str)) {
         let Some(requirement) = self.requirements.get(failure.index) else { return };
+        // One buffer for the failure's values, not a string made for each.
+        let mut shown = String::new();
         for (path, value) in requirement.paths.iter().zip(&failure.values) {
-            each(path, &eval::show_observed(&self.rule.program, value));
+            shown.clear();
+            eval::write_observed(&self.rule.program, value, &mut shown);
+            each(path, &shown);
         }
     }
 
