@@ -364,6 +364,9 @@ pub(super) struct FailureTexts<'r> {
     no_evidence: Vec<Option<(Unknown, String)>>,
     /// The message of a failure outside the requirements (of the `where`).
     other: String,
+    /// The observed value being shown: one buffer for every value of every
+    /// failure, not a string made for each.
+    shown: String,
 }
 
 struct RequirementTexts<'r> {
@@ -388,7 +391,7 @@ impl<'r> FailureTexts<'r> {
             })
             .collect();
         let no_evidence = vec![None; requirements.len()];
-        FailureTexts { rule, requirements, no_evidence, other: String::new() }
+        FailureTexts { rule, requirements, no_evidence, other: String::new(), shown: String::new() }
     }
 
     /// The condition as written (empty outside the requirements).
@@ -422,14 +425,12 @@ impl<'r> FailureTexts<'r> {
 
     /// The values the condition read, each (path as written, value as shown)
     /// handed to `each`, in order.
-    pub(super) fn observed(&self, failure: &Failure, mut each: impl FnMut(&str, &str)) {
+    pub(super) fn observed(&mut self, failure: &Failure, mut each: impl FnMut(&str, &str)) {
         let Some(requirement) = self.requirements.get(failure.index) else { return };
-        // One buffer for the failure's values, not a string made for each.
-        let mut shown = String::new();
         for (path, value) in requirement.paths.iter().zip(&failure.values) {
-            shown.clear();
-            eval::write_observed(&self.rule.program, value, &mut shown);
-            each(path, &shown);
+            self.shown.clear();
+            eval::write_observed(&self.rule.program, value, &mut self.shown);
+            each(path, &self.shown);
         }
     }
 

@@ -34,7 +34,12 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
     super::ordered::write_ordered(sink, threads, &groups(report), |group| {
         let mut text = String::new();
         context.group(&mut text, group);
-        Ok(terminal_safe(&text).into_owned().into_bytes())
+        // Most groups have nothing to escape: their text is written as made.
+        let escaped = match terminal_safe(&text) {
+            std::borrow::Cow::Owned(safe) => Some(safe),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        Ok(escaped.unwrap_or(text).into_bytes())
     })?;
     if let Some(quality) = &report.data_quality {
         let mut text = String::new();
@@ -96,6 +101,7 @@ impl Context<'_> {
         let mut cursor = super::outcomes::Cursor::default();
         let mut seen = String::new();
         let mut traces: Vec<String> = Vec::new();
+        let measured = !report.measurements.is_empty();
         for &i in &group.members {
             let f = self.findings[i as usize];
             let _ = write!(out, "  {:<11} ", f.severity.as_str());
@@ -114,18 +120,19 @@ impl Context<'_> {
                     if !seen.is_empty() {
                         seen.push_str(", ");
                     }
-                    let _ = write!(seen, "{path} = {value}");
-                    if let Some(rule) = rule {
+                    seen.push_str(path);
+                    seen.push_str(" = ");
+                    seen.push_str(value);
+                    if let Some(rule) = rule.filter(|_| measured) {
                         traces.extend(report.measured_trace(rule, key, path));
                     }
                 });
                 if !seen.is_empty() {
-                    let _ = writeln!(
-                        out,
-                        "              saw {} ({})",
-                        terminal_safe_line(&seen),
-                        terminal_safe_line(texts.location(failure))
-                    );
+                    out.push_str("              saw ");
+                    out.push_str(&terminal_safe_line(&seen));
+                    out.push_str(" (");
+                    out.push_str(&terminal_safe_line(texts.location(failure)));
+                    out.push_str(")\n");
                 }
                 for trace in &traces {
                     let _ = writeln!(out, "              measured: {}", terminal_safe_line(trace));

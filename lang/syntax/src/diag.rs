@@ -961,23 +961,23 @@ fn is_unsafe(c: char, keep_layout: bool) -> bool {
 
 /// Where the first character `unsafe_char` holds for starts. Whole reports
 /// pass through here (tens of megabytes at 100,000 systems), almost all of
-/// it printable ASCII: runs of 16 such bytes are skipped at once, and only
-/// the other bytes are looked at as characters.
+/// it printable ASCII: sixteen bytes at a time are tested as two words
+/// ([`all_printable`]), and only the other bytes are looked at as
+/// characters.
 fn first_unsafe(text: &str, unsafe_char: impl Fn(char) -> bool) -> Option<usize> {
-    const RUN: usize = 16;
-    let printable = |b: u8| b.wrapping_sub(0x20) < 0x5F; // ' ' to '~'
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(run) = bytes.get(i..i + RUN) {
-            // No early exit: the compiler checks the 16 bytes at once.
-            if run.iter().fold(true, |all, &b| all & printable(b)) {
-                i += RUN;
+        if let Some((Ok(low), Ok(high))) =
+            bytes.get(i..i + 16).map(|run| (<[u8; 8]>::try_from(&run[..8]), <[u8; 8]>::try_from(&run[8..])))
+        {
+            if all_printable(u64::from_ne_bytes(low)) && all_printable(u64::from_ne_bytes(high)) {
+                i += 16;
                 continue;
             }
         }
         let b = bytes[i];
-        if printable(b) {
+        if b.wrapping_sub(0x20) < 0x5F {
             i += 1;
             continue;
         }
@@ -989,6 +989,19 @@ fn first_unsafe(text: &str, unsafe_char: impl Fn(char) -> bool) -> Option<usize>
         i += c.len_utf8();
     }
     None
+}
+
+/// Whether each of the eight bytes of `word` is printable ASCII (`' '` to
+/// `'~'`): none below 0x20, none 0x7F, none with its high bit set. Each test
+/// is the "has a byte less than n" of *Bit Twiddling Hacks*, exact as to
+/// whether any byte matches, whatever the byte order.
+fn all_printable(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let del = word ^ (ONES * 0x7F);
+    let is_del = del.wrapping_sub(ONES) & !del & HIGH;
+    (below_space | is_del | (word & HIGH)) == 0
 }
 
 /// "did you mean" support: the closest candidate by edit distance, if close enough.
@@ -1011,8 +1024,10 @@ mod tests {
     /// the character falls against the runs of 16 bytes it skips.
     #[test]
     fn the_fast_scan_finds_the_first_unsafe_character_as_a_plain_scan_does() {
-        let specials =
-            ["\u{1b}", "\n", "\t", "\r", "\u{7f}", "é", "😀", "\u{85}", "\u{2028}", "\u{202e}", "\u{2066}", "~", " "];
+        let specials = [
+            "\u{0}", "\u{1b}", "\u{1f}", "\n", "\t", "\r", "\u{7f}", "é", "😀", "\u{85}", "\u{2028}", "\u{202e}",
+            "\u{2066}", "~", " ",
+        ];
         for keep_layout in [true, false] {
             let unsafe_char = |c: char| is_unsafe(c, keep_layout);
             for special in specials {
@@ -1054,6 +1069,19 @@ mod tests {
         let text = render(&[d], &sources, RenderOptions::default());
         assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text}");
         assert!(text.contains("p.aims:2:1"), "{text}");
+    }
+
+    /// Every byte, in every lane of the word, among printable neighbours.
+    #[test]
+    fn a_word_is_all_printable_exactly_when_each_of_its_bytes_is() {
+        for byte in 0u8..=0xff {
+            for lane in 0..8 {
+                let mut bytes = *b"abcd ~z{";
+                bytes[lane] = byte;
+                let printable = (0x20..=0x7e).contains(&byte);
+                assert_eq!(all_printable(u64::from_ne_bytes(bytes)), printable, "byte {byte:#x} in lane {lane}");
+            }
+        }
     }
 
     #[test]
