@@ -223,11 +223,11 @@ struct FindingLabels<'a> {
     /// Which entities have a labelled fact at all.
     labelled: &'a [bool],
     /// The last finding's declaration and the entity its subject ranges over.
-    last: Option<(Arc<str>, eval::FindingSource, Option<crate::ir::EntityId>)>,
+    last: Option<(Arc<str>, eval::FindingSource, Option<EntityId>)>,
 }
 
 impl FindingLabels<'_> {
-    fn subject_of(&mut self, f: &eval::Finding) -> Option<crate::ir::EntityId> {
+    fn subject_of(&mut self, f: &eval::Finding) -> Option<EntityId> {
         if let Some((name, source, entity)) = &self.last {
             if *source == f.source && **name == *f.name {
                 return *entity;
@@ -594,10 +594,13 @@ impl Report {
         // a finding about any other is not looked up among the facts.
         let labelled: Vec<bool> = (0..program.entities.len())
             .map(|e| {
-                let entity = crate::ir::EntityId(e as u32);
+                let entity = EntityId(e as u32);
                 (0..facts.len(entity)).any(|row| facts.row(entity, row).is_some_and(|r| r.label.is_some()))
             })
             .collect();
+        // Without a labelled fact no finding has a label: not one is looked up.
+        let mut labels =
+            labelled.contains(&true).then(|| FindingLabels { program, facts, labelled: &labelled, last: None });
         let findings = FindingViews::new(evaluation.findings.clone(), |f| {
             let rule = match &last {
                 Some((name, rule)) if **name == *f.name => *rule,
@@ -612,17 +615,11 @@ impl Report {
                 let outcome = outcomes.locate(&mut cursors[r], f.entity.as_deref().unwrap_or("-"))?;
                 outcomes.failure_location(outcome)
             });
-            failing_require
+            let location = failing_require
                 .or_else(|| rule.map(|r| rules[r].location.clone()))
-                .or_else(|| declared_at(f.source, &f.name))
+                .or_else(|| declared_at(f.source, &f.name));
+            (location, labels.as_mut().and_then(|labels| labels.label_of(f)))
         });
-        // Without a labelled fact no finding has a label: not one is looked up.
-        let findings = if labelled.contains(&true) {
-            let mut labels = FindingLabels { program, facts, labelled: &labelled, last: None };
-            findings.with_labels(|f| labels.label_of(f))
-        } else {
-            findings
-        };
         for f in evaluation.findings.iter() {
             match f.severity {
                 Severity::Major => summary.findings.major += 1,

@@ -454,18 +454,26 @@ pub struct FindingViews {
 }
 
 impl FindingViews {
-    /// Views of `findings`, each at `location(finding)`.
+    /// Views of `findings`, each where `locate(finding)` says it is and with
+    /// the label of its fact, if any: both made in one pass.
     pub(super) fn new(
         findings: Arc<Vec<eval::Finding>>,
-        mut location: impl FnMut(&eval::Finding) -> Option<Location>,
+        mut locate: impl FnMut(&eval::Finding) -> (Option<Location>, Option<Arc<str>>),
     ) -> FindingViews {
         let mut locations: Vec<Option<Location>> = Vec::new();
         let mut index: std::collections::HashMap<Option<Location>, u32> = std::collections::HashMap::new();
         let mut last: Option<u32> = None;
+        // Empty until a finding has a label: most reports have none.
+        let mut labels: Vec<Option<Arc<str>>> = Vec::new();
         let at = findings
             .iter()
-            .map(|f| {
-                let place = location(f);
+            .enumerate()
+            .map(|(i, f)| {
+                let (place, label) = locate(f);
+                if label.is_some() {
+                    labels.resize(i, None);
+                    labels.push(label);
+                }
                 // Consecutive findings of a rule mostly point at the same `require`.
                 if let Some(last) = last.filter(|&l| locations[l as usize] == place) {
                     return last;
@@ -478,16 +486,7 @@ impl FindingViews {
                 at
             })
             .collect();
-        FindingViews { findings, at, locations, labels: Vec::new() }
-    }
-
-    /// Gives each finding the label of its fact, if any.
-    pub(super) fn with_labels(mut self, label: impl FnMut(&eval::Finding) -> Option<Arc<str>>) -> FindingViews {
-        let labels: Vec<Option<Arc<str>>> = self.findings.iter().map(label).collect();
-        if labels.iter().any(Option::is_some) {
-            self.labels = labels;
-        }
-        self
+        FindingViews { findings, at, locations, labels }
     }
 
     /// The label of finding `i`, when its fact has one.
