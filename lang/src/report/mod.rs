@@ -257,9 +257,30 @@ impl FindingLabels<'_> {
 
 /// A fact's label and key, or its key alone.
 pub(crate) fn shown_entity(key: Option<&str>, label: Option<&str>) -> Option<String> {
-    match (key, label.filter(|l| !l.is_empty())) {
-        (Some(key), Some(label)) if label != key => Some(format!("{label} ({key})")),
-        (key, _) => key.map(str::to_string),
+    ShownEntity::of(key, label).map(|shown| shown.to_string())
+}
+
+/// A fact as a person reads it ([`shown_entity`]), written where it is
+/// wanted rather than made as a string for each finding.
+pub(crate) struct ShownEntity<'a> {
+    key: &'a str,
+    /// The label, when it says more than the key.
+    label: Option<&'a str>,
+}
+
+impl<'a> ShownEntity<'a> {
+    /// The fact `key` with its `label`, if it has a key.
+    pub(crate) fn of(key: Option<&'a str>, label: Option<&'a str>) -> Option<ShownEntity<'a>> {
+        key.map(|key| ShownEntity { key, label: label.filter(|l| !l.is_empty() && *l != key) })
+    }
+}
+
+impl std::fmt::Display for ShownEntity<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.label {
+            Some(label) => write!(f, "{label} ({})", self.key),
+            None => f.write_str(self.key),
+        }
     }
 }
 

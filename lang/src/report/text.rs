@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::outcomes::FailureTexts;
-use super::{count, source_name, Report};
+use super::{count, source_name, Report, ShownEntity};
 use crate::diag::{terminal_safe, terminal_safe_line};
 
 /// Writes the text report of `report` to `sink`: the header, then each
@@ -102,13 +102,18 @@ impl Context<'_> {
         let mut seen = String::new();
         let mut traces: Vec<String> = Vec::new();
         let measured = !report.measurements.is_empty();
+        let mut entity = String::new();
         for &i in &group.members {
             let f = self.findings[i as usize];
             let _ = write!(out, "  {:<11} ", f.severity.as_str());
-            if let Some(entity) = super::shown_entity(f.entity.as_deref(), report.findings.label(i as usize)) {
-                let _ = write!(out, "{}: ", terminal_safe_line(&entity));
+            if let Some(shown) = ShownEntity::of(f.entity.as_deref(), report.findings.label(i as usize)) {
+                entity.clear();
+                let _ = write!(entity, "{shown}");
+                out.push_str(&terminal_safe_line(&entity));
+                out.push_str(": ");
             }
-            let _ = writeln!(out, "{}", terminal_safe_line(&f.message));
+            out.push_str(&terminal_safe_line(&f.message));
+            out.push('\n');
             // A rule of the organisation has its one outcome under `-`.
             let key = f.entity.as_deref().unwrap_or("-");
             let outcome = rule.and_then(|r| r.outcomes.locate(&mut cursor, key));
