@@ -66,6 +66,14 @@ impl<'e> Observer<'e> {
         self.seen.is_empty()
     }
 
+    /// The expressions a failure's values are read from, in order, when
+    /// every one is read in the rule's own frame (none in a function's
+    /// body): the compiled evaluation then reads a block's failures column
+    /// by column instead of making each failing row's frame.
+    pub fn in_rule_frame(&self) -> Option<Vec<&'e Ex>> {
+        self.seen.iter().map(|s| s.call.is_none().then_some(s.ex)).collect()
+    }
+
     /// The values one failure read, in the frame it failed in.
     pub fn observe(&self, env: &Env, frame: &mut [Value]) -> Vec<Value> {
         let mut callees: Vec<(*const Ex, Vec<Value>)> = Vec::new();
@@ -109,7 +117,7 @@ pub fn observed_paths<'e>(program: &'e Program, requirement: &'e Requirement) ->
 
 /// A value with its entity rows replaced by references, as [`show`]
 /// would name them.
-fn detach(env: &Env, value: Value) -> Value {
+pub(super) fn detach(env: &Env, value: Value) -> Value {
     match value {
         Value::Row(e, r) => Value::Ref(e, env.facts.key_of(env.program, e, r)),
         Value::List(items) if items.iter().any(|v| matches!(v, Value::Row(..))) => {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use self::column::{rows, BlockRows, Col, BLOCK_ROWS};
 use self::nodes::Block;
-use super::observe::Observer;
+use super::observe::{detach, Observer};
 use super::{Env, FailReason, Failure, Failures, OutcomeChunk};
 use crate::ir::*;
 
@@ -113,18 +113,28 @@ fn block_outcomes<'e>(
                 let observer = match observers.get_mut(index) {
                     Some(kept) if failing != 0 => Some(&*kept.get_or_insert_with(|| Observer::new(env.program, req))),
                     _ => None,
-                };
+                }
+                .filter(|observer| !observer.is_empty());
+                // What the failing rows read, as columns over those rows
+                // when all of it is in the rule's frame: the same values and
+                // steps as observing each row in its own frame.
+                let observed: Option<Vec<_>> = observer
+                    .and_then(Observer::in_rule_frame)
+                    .map(|exs| exs.into_iter().map(|ex| block.eval(ex, &slots, failing)).collect());
                 for i in rows(failing) {
                     let reason = match cond.other_at(i) {
                         Some(Value::Unknown(u)) => FailReason::NoEvidence((**u).clone()),
                         _ => FailReason::Violated,
                     };
-                    let values = match observer {
-                        Some(observer) if !observer.is_empty() => {
+                    let values = match (&observed, observer) {
+                        (Some(columns), _) => {
+                            columns.iter().map(|col| detach(env, col.get(&block.rows, i).into_owned())).collect()
+                        }
+                        (None, Some(observer)) => {
                             let mut frame = block.frame(&slots, i);
                             block.on_row(i, || observer.observe(env, &mut frame))
                         }
-                        _ => Vec::new(),
+                        (None, None) => Vec::new(),
                     };
                     failures.push((i as u32, Failure { index, reason, values }));
                 }
