@@ -19,6 +19,7 @@
 //! ratio over every clause and Annex A row. `docs/gap.md` says the same.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -93,15 +94,60 @@ pub struct GapRow {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidenced_by: Vec<String>,
     /// `rule: entity` for every failing outcome (`rule` alone for an
-    /// organisation-level rule).
+    /// organisation-level rule), and what a citing risk or objective says
+    /// fails.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub failing: Vec<String>,
+    pub failing: Vec<Failing>,
     /// What is missing: the messages of failures for lack of records.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
     /// Why it is excluded, for an excluded row.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
+}
+
+/// One failing item of a gap row, `rule: entity`, kept as its two shared
+/// parts: at 100,000 systems a row names every failing outcome of every
+/// rule implementing it, and a string made for each was most of building
+/// the gap analysis. Written (and serialized) as the one text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failing {
+    /// The rule's name, or the whole text of a risk's or objective's item
+    /// (`risk bias: sys-1 above appetite`).
+    pub what: Arc<str>,
+    /// The entity the rule fails for; none for an organisation-level rule
+    /// or a whole text.
+    pub entity: Option<Arc<str>>,
+}
+
+impl Failing {
+    /// The item appended to `out`.
+    pub fn push_to(&self, out: &mut String) {
+        out.push_str(&self.what);
+        if let Some(entity) = &self.entity {
+            out.push_str(": ");
+            out.push_str(entity);
+        }
+    }
+}
+
+impl std::fmt::Display for Failing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.what)?;
+        match &self.entity {
+            Some(entity) => {
+                f.write_str(": ")?;
+                f.write_str(entity)
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Serialize for Failing {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// The readiness of a group of rows.
@@ -323,9 +369,9 @@ pub fn analyse(input: &Inputs) -> Option<Gap> {
                         violated = true;
                         worst = Some(worst.map_or(c.severity, |w| w.min(c.severity)));
                     }
-                    failing.extend(c.violations.iter().cloned());
+                    failing.extend(c.violations.iter().map(|v| Failing { what: v.as_str().into(), entity: None }));
                     if !c.missing.is_empty() {
-                        failing.push(c.name.clone());
+                        failing.push(Failing { what: c.name.as_str().into(), entity: None });
                     }
                     for m in &c.missing {
                         if !missing.contains(m) {
@@ -343,19 +389,13 @@ pub fn analyse(input: &Inputs) -> Option<Gap> {
                 let severity = rules[rule].severity;
                 worst = Some(worst.map_or(severity, |w| w.min(severity)));
             }
-            let name = &rules[rule].name;
-            // Pieces put together, not `format!`: at 100,000 systems the
-            // formatting machinery was a fifth of building the report.
-            failing.extend(summary.failing.iter().map(|&key| {
-                if key == "-" {
-                    return name.clone();
-                }
-                let mut item = String::with_capacity(name.len() + 2 + key.len());
-                item.push_str(name);
-                item.push_str(": ");
-                item.push_str(key);
-                item
-            }));
+            let name = &summary.name;
+            failing.extend(
+                summary
+                    .failing
+                    .iter()
+                    .map(|key| Failing { what: name.clone(), entity: (&**key != "-").then(|| key.clone()) }),
+            );
             for message in &summary.missing {
                 if !missing.contains(message) {
                     missing.push(message.clone());
@@ -424,22 +464,30 @@ pub fn analyse(input: &Inputs) -> Option<Gap> {
 
 /// What the outcomes of one rule say for the rows it counts for.
 #[derive(Clone)]
-struct RuleSummary<'r> {
+struct RuleSummary {
     /// Some outcome passes or is waived.
     passes: bool,
     /// Some failing outcome has a condition that is false (not only missing records).
     violated: bool,
+    /// The rule's name, shared by the rows' failing items.
+    name: Arc<str>,
     /// The key of each failing outcome (`-` without a subject), in key
-    /// order: each row makes its own `rule: entity` texts from them.
-    failing: Vec<&'r str>,
+    /// order, shared by the rows' failing items.
+    failing: Vec<Arc<str>>,
     /// The messages of failures for lack of records, each once, in order of first appearance.
     missing: Vec<String>,
 }
 
-impl<'r> RuleSummary<'r> {
+impl RuleSummary {
     /// Reads the rule's outcomes once, making no view of them.
-    fn of(rule: &'r RuleView) -> RuleSummary<'r> {
-        let mut summary = RuleSummary { passes: false, violated: false, failing: Vec::new(), missing: Vec::new() };
+    fn of(rule: &RuleView) -> RuleSummary {
+        let mut summary = RuleSummary {
+            name: rule.name.as_str().into(),
+            passes: false,
+            violated: false,
+            failing: Vec::new(),
+            missing: Vec::new(),
+        };
         let mut texts = rule.outcomes.failure_texts();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let [pass, _, waived, _] = rule.outcomes.counts();
@@ -448,7 +496,7 @@ impl<'r> RuleSummary<'r> {
             match o.kind {
                 OutcomeKind::Pass | OutcomeKind::Waived | OutcomeKind::NotApplicable => {}
                 OutcomeKind::Fail => {
-                    summary.failing.push(o.key.as_str());
+                    summary.failing.push(o.key.to_arc());
                     for f in o.failures {
                         if matches!(f.reason, crate::eval::FailReason::NoEvidence(_)) {
                             let message = texts.message(f);
@@ -584,7 +632,16 @@ pub(super) fn gaps(r: &GapRow) -> String {
         GapStatus::Excluded => format!("excluded: {}", r.justification.as_deref().unwrap_or("")),
         GapStatus::NotAddressed => "no rule checks it".to_string(),
         GapStatus::Passing => String::new(),
-        GapStatus::Failing => format!("fails for {}", r.failing.join(", ")),
+        GapStatus::Failing => {
+            let mut text = String::from("fails for ");
+            for (i, item) in r.failing.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(", ");
+                }
+                item.push_to(&mut text);
+            }
+            text
+        }
         GapStatus::NoEvidence if r.missing.is_empty() => "nothing in scope shows it operates".to_string(),
         GapStatus::NoEvidence => format!("missing: {}", r.missing.join("; ")),
     }
@@ -615,6 +672,32 @@ fn rows_text(out: &mut String, rows: &[GapRow]) {
         let _ = writeln!(out, "{pad}found: {}", crate::report::one_line(&r.found, 200));
         if let Some(grade) = r.grade {
             let _ = writeln!(out, "{pad}grade: {}; remediation: {}", grade.as_str(), remediation(r));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Failing;
+
+    /// A failing item is one text wherever it shows: `rule: entity`, the
+    /// rule alone, or a risk's or objective's own words; JSON escapes it.
+    #[test]
+    fn a_failing_item_reads_and_serializes_as_one_text() {
+        let items = [
+            Failing { what: "bias_testing".into(), entity: Some("sys \"1\"".into()) },
+            Failing { what: "policy_approved".into(), entity: None },
+            Failing { what: "risk bias: the organisation above appetite".into(), entity: None },
+        ];
+        let json = serde_json::to_string(&items).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"["bias_testing: sys \"1\"","policy_approved","risk bias: the organisation above appetite"]"#
+        );
+        for item in &items {
+            let mut text = String::new();
+            item.push_to(&mut text);
+            assert_eq!(text, item.to_string());
         }
     }
 }
