@@ -192,35 +192,114 @@ impl<'w> Out<'w> {
     }
 
     /// A value through serde, pretty, as if it were written at `level`
-    /// (serde starts at the left margin: each of its lines is indented as
-    /// it is written, so a large part, the gap analysis's lists of failing
-    /// entities, is never held whole).
+    /// ([`Pretty`]); what serde writes is handed on block by block, so a
+    /// large part, the gap analysis's lists of failing entities, is never
+    /// held whole.
     fn serde<T: Serialize + ?Sized>(&mut self, level: usize, value: &T) -> io::Result<()> {
-        serde_json::to_writer_pretty(Indented { out: self, level }, value)?;
+        let mut serializer = serde_json::Serializer::with_formatter(Blocks(self), Pretty { level, has_value: false });
+        value.serialize(&mut serializer)?;
         Ok(())
     }
 }
 
-/// What serde writes, indented to `level` (pretty JSON has no raw line
-/// break inside a string: each one starts a line).
-struct Indented<'o, 'w> {
-    out: &'o mut Out<'w>,
-    level: usize,
-}
+/// What serde writes, into the buffer, handed on once it holds a block.
+struct Blocks<'o, 'w>(&'o mut Out<'w>);
 
-impl Write for Indented<'_, '_> {
+impl Write for Blocks<'_, '_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            if i > 0 {
-                self.out.line(self.level);
-            }
-            self.out.raw(line);
-        }
-        self.out.block()?;
+        self.0.raw(bytes);
+        self.0.block()?;
         Ok(bytes.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The layout of `serde_json`'s `PrettyFormatter` (two spaces, `"key":
+/// value`, `[]` and `{}` when empty), starting at `level` instead of the
+/// left margin, each line break written with its indentation at once.
+struct Pretty {
+    level: usize,
+    /// Whether the array or object being written has a member yet.
+    has_value: bool,
+}
+
+impl Pretty {
+    fn open<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            new_line(writer, self.level)?;
+        }
+        writer.write_all(bracket)
+    }
+
+    fn member<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        new_line(writer, self.level)
+    }
+}
+
+/// A line break and the indentation of `level`, in one write when it fits.
+fn new_line<W: ?Sized + Write>(writer: &mut W, level: usize) -> io::Result<()> {
+    const LINE: &[u8; 65] = b"\n                                                                ";
+    let mut spaces = 2 * level;
+    let first = spaces.min(LINE.len() - 1);
+    writer.write_all(&LINE[..1 + first])?;
+    spaces -= first;
+    while spaces > 0 {
+        let run = spaces.min(LINE.len() - 1);
+        writer.write_all(&LINE[1..1 + run])?;
+        spaces -= run;
+    }
+    Ok(())
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        self.member(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        self.member(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
         Ok(())
     }
 }
@@ -587,6 +666,37 @@ mod tests {
         assert_eq!(json(&b), br#""c""#.to_vec());
         assert_eq!(json(&a), br#""a \"b\"""#.to_vec());
         assert_eq!(calls, 3);
+    }
+
+    fn pretty_at(level: usize, value: &serde_json::Value) -> String {
+        let mut sink: Vec<u8> = Vec::new();
+        let mut out = Out::new(&mut sink);
+        let written = out.serde(level, value).and_then(|()| out.flush().map(|_| ()));
+        assert!(written.is_ok(), "{written:?}");
+        String::from_utf8(sink).unwrap_or_default()
+    }
+
+    /// What goes through serde is laid out as `to_string_pretty` lays it
+    /// out, every line after the first indented to the level it is at,
+    /// however deep (past the 32 levels one write of indentation covers).
+    #[test]
+    fn serde_values_are_pretty_printed_as_serde_json_does_at_any_level() {
+        use serde_json::json;
+        let deep = (0..40).fold(json!([1, {}]), |inner, i| json!({"k": [inner, [], i]}));
+        let values = [
+            json!(null),
+            json!([]),
+            json!({}),
+            json!({"a": [], "b": {}, "c": [1, "x\ny \"q\"", {"d": null, "e": [[], {}]}], "f": 2.5}),
+            deep,
+        ];
+        for value in values {
+            let reference = serde_json::to_string_pretty(&value).unwrap_or_default();
+            for level in [0, 1, 3, 33] {
+                let indented = reference.replace('\n', &format!("\n{}", "  ".repeat(level)));
+                assert_eq!(pretty_at(level, &value), indented, "level {level}");
+            }
+        }
     }
 
     #[test]
