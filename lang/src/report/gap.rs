@@ -108,8 +108,8 @@ pub struct GapRow {
 
 /// One failing item of a gap row, `rule: entity`, kept as its two shared
 /// parts: at 100,000 systems a row names every failing outcome of every
-/// rule implementing it, and a string made for each was most of building
-/// the gap analysis. Written (and serialized) as the one text.
+/// rule implementing it, and a string was made for each. Written (and
+/// serialized) as the one text; `push_to` and `Display` write the same.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Failing {
     /// The rule's name, or the whole text of a risk's or objective's item
