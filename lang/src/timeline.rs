@@ -149,7 +149,7 @@ pub fn to_text(items: &[Due], from: Date, days: u32) -> String {
         let _ = writeln!(out, "  {}  {:<11} {} {}{who}{cites}", d.date, d.severity.as_str(), d.kind, d.name);
         let _ = writeln!(out, "              {}", crate::report::one_line(&d.reason, 150));
     }
-    crate::diag::terminal_safe(&out).into_owned()
+    crate::diag::terminal_safe_owned(out)
 }
 
 /// The timeline as a Markdown section.

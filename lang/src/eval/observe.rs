@@ -53,12 +53,17 @@ pub(super) fn observe(env: &Env, requirement: &Requirement, frame: &mut [Value])
 /// evaluation where many entities fail.
 pub(super) struct Observer<'e> {
     seen: Vec<Seen<'e>>,
+    /// The expressions of `seen`, when every one is read in the rule's own
+    /// frame.
+    in_rule_frame: Option<Vec<&'e Ex>>,
 }
 
 impl<'e> Observer<'e> {
     /// What a failure of `requirement` reads.
     pub fn new(program: &'e Program, requirement: &'e Requirement) -> Observer<'e> {
-        Observer { seen: seen(program, requirement) }
+        let seen = seen(program, requirement);
+        let in_rule_frame = seen.iter().map(|s| s.call.is_none().then_some(s.ex)).collect();
+        Observer { seen, in_rule_frame }
     }
 
     /// Whether failures read nothing to show (`require false`).
@@ -70,8 +75,8 @@ impl<'e> Observer<'e> {
     /// every one is read in the rule's own frame (none in a function's
     /// body): the compiled evaluation then reads a block's failures column
     /// by column instead of making each failing row's frame.
-    pub fn in_rule_frame(&self) -> Option<Vec<&'e Ex>> {
-        self.seen.iter().map(|s| s.call.is_none().then_some(s.ex)).collect()
+    pub fn in_rule_frame(&self) -> Option<&[&'e Ex]> {
+        self.in_rule_frame.as_deref()
     }
 
     /// The values one failure read, in the frame it failed in.

@@ -548,7 +548,7 @@ impl Gap {
             out.push_str("\nDocumented information\n");
             rows_text(&mut out, &self.documents);
         }
-        crate::diag::terminal_safe(&out).into_owned()
+        crate::diag::terminal_safe_owned(out)
     }
 
     /// The gap analysis as Markdown.

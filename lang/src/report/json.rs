@@ -89,14 +89,10 @@ pub fn escape_into(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Whether one of the eight bytes of `word` is a control character (below
-/// 0x20), a quote or a backslash (the classic "has a byte less than n" and
-/// "has a zero byte" bit tricks; a byte of 0x80 or more never counts).
+/// 0x20), a quote or a backslash (a byte of 0x80 or more never counts).
 fn needs_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    below_space | zero_in(word ^ (ONES * b'"' as u64)) | zero_in(word ^ (ONES * b'\\' as u64)) != 0
+    use aims_syntax::bytes::{has_byte, has_byte_below};
+    has_byte_below(word, 0x20) || has_byte(word, b'"') || has_byte(word, b'\\')
 }
 
 /// The buffer the report is written into, handed on block by block; a

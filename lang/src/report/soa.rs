@@ -483,5 +483,5 @@ pub fn to_text(project: &str, framework: Framework, statement: &super::soa_detai
         let overdue = planned.iter().filter(|p| p.overdue).count();
         let _ = writeln!(out, "{} with an open action plan, {overdue} of them overdue", planned.len());
     }
-    crate::diag::terminal_safe(&out).into_owned()
+    crate::diag::terminal_safe_owned(out)
 }

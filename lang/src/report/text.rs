@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use super::outcomes::FailureTexts;
 use super::{count, source_name, Report, ShownEntity};
-use crate::diag::{terminal_safe, terminal_safe_line};
+use crate::diag::{terminal_safe, terminal_safe_line, terminal_safe_owned};
 
 /// Writes the text report of `report` to `sink`: the header, then each
 /// declaration's findings, made on several threads and written in order
@@ -34,12 +34,7 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
     super::ordered::write_ordered(sink, threads, &groups(report), |group| {
         let mut text = String::new();
         context.group(&mut text, group);
-        // Most groups have nothing to escape: their text is written as made.
-        let escaped = match terminal_safe(&text) {
-            std::borrow::Cow::Owned(safe) => Some(safe),
-            std::borrow::Cow::Borrowed(_) => None,
-        };
-        Ok(escaped.unwrap_or(text).into_bytes())
+        Ok(terminal_safe_owned(text).into_bytes())
     })?;
     if let Some(quality) = &report.data_quality {
         let mut text = String::new();
@@ -101,7 +96,6 @@ impl Context<'_> {
         let mut cursor = super::outcomes::Cursor::default();
         let mut seen = String::new();
         let mut traces: Vec<String> = Vec::new();
-        let measured = !report.measurements.is_empty();
         let mut entity = String::new();
         for &i in &group.members {
             let f = self.findings[i as usize];
@@ -128,7 +122,7 @@ impl Context<'_> {
                     seen.push_str(path);
                     seen.push_str(" = ");
                     seen.push_str(value);
-                    if let Some(rule) = rule.filter(|_| measured) {
+                    if let Some(rule) = rule {
                         traces.extend(report.measured_trace(rule, key, path));
                     }
                 });

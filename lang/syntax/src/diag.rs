@@ -909,6 +909,16 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     neutralise(text, true)
 }
 
+/// [`terminal_safe`] of a text that is owned: handed back as it is when
+/// nothing in it needs an escape (most whole outputs), not copied.
+pub fn terminal_safe_owned(text: String) -> String {
+    let escaped = match neutralise(&text, true) {
+        std::borrow::Cow::Owned(safe) => Some(safe),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    escaped.unwrap_or(text)
+}
+
 /// [`terminal_safe`] for a value shown within a line (a key, a message, a
 /// name): line breaks and tabs are escaped too (`\n`, `\t`).
 pub fn terminal_safe_line(text: &str) -> std::borrow::Cow<'_, str> {
@@ -992,16 +1002,10 @@ fn first_unsafe(text: &str, unsafe_char: impl Fn(char) -> bool) -> Option<usize>
 }
 
 /// Whether each of the eight bytes of `word` is printable ASCII (`' '` to
-/// `'~'`): none below 0x20, none 0x7F, none with its high bit set. Each test
-/// is the "has a byte less than n" of *Bit Twiddling Hacks*, exact as to
-/// whether any byte matches, whatever the byte order.
+/// `'~'`): none below 0x20, none 0x7F, none with its high bit set.
 fn all_printable(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    let del = word ^ (ONES * 0x7F);
-    let is_del = del.wrapping_sub(ONES) & !del & HIGH;
-    (below_space | is_del | (word & HIGH)) == 0
+    use crate::bytes::{has_byte, has_byte_below, has_non_ascii};
+    !(has_byte_below(word, 0x20) || has_byte(word, 0x7F) || has_non_ascii(word))
 }
 
 /// "did you mean" support: the closest candidate by edit distance, if close enough.

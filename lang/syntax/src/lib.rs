@@ -2,7 +2,8 @@
 //! own so that the compiler enforces the layering.
 //!
 //! It holds what every later stage reads and nothing that reads them:
-//! [`diag`], the one diagnostic type; [`syntax`], the grammar, the parser
+//! [`diag`], the one diagnostic type (and [`bytes`], the word-at-a-time
+//! tests its scans share); [`syntax`], the grammar, the parser
 //! and the syntax tree; [`format`], the formatter; [`num`], exact decimal
 //! numbers; and [`time`], calendar dates and durations. It knows nothing of
 //! names, types, facts, evaluation, salsa, terminals or editors; `aims-lang`
@@ -12,6 +13,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bytes;
 pub mod diag;
 pub mod format;
 pub mod num;

@@ -120,7 +120,7 @@ fn block_outcomes<'e>(
                 // steps as observing each row in its own frame.
                 let observed: Option<Vec<_>> = observer
                     .and_then(Observer::in_rule_frame)
-                    .map(|exs| exs.into_iter().map(|ex| block.eval(ex, &slots, failing)).collect());
+                    .map(|exs| exs.iter().map(|ex| block.eval(ex, &slots, failing)).collect());
                 for i in rows(failing) {
                     let reason = match cond.other_at(i) {
                         Some(Value::Unknown(u)) => FailReason::NoEvidence((**u).clone()),
