@@ -53,17 +53,12 @@ pub(super) fn observe(env: &Env, requirement: &Requirement, frame: &mut [Value])
 /// evaluation where many entities fail.
 pub(super) struct Observer<'e> {
     seen: Vec<Seen<'e>>,
-    /// The expressions of `seen`, when every one is read in the rule's own
-    /// frame.
-    in_rule_frame: Option<Vec<&'e Ex>>,
 }
 
 impl<'e> Observer<'e> {
     /// What a failure of `requirement` reads.
     pub fn new(program: &'e Program, requirement: &'e Requirement) -> Observer<'e> {
-        let seen = seen(program, requirement);
-        let in_rule_frame = seen.iter().map(|s| s.call.is_none().then_some(s.ex)).collect();
-        Observer { seen, in_rule_frame }
+        Observer { seen: seen(program, requirement) }
     }
 
     /// Whether failures read nothing to show (`require false`).
@@ -71,12 +66,12 @@ impl<'e> Observer<'e> {
         self.seen.is_empty()
     }
 
-    /// The expressions a failure's values are read from, in order, when
-    /// every one is read in the rule's own frame (none in a function's
-    /// body): the compiled evaluation then reads a block's failures column
-    /// by column instead of making each failing row's frame.
-    pub fn in_rule_frame(&self) -> Option<&[&'e Ex]> {
-        self.in_rule_frame.as_deref()
+    /// What a failure's values are read from, in order: each expression,
+    /// and the call in whose body it is read (`None`: the rule's own
+    /// frame), as [`Observer::observe`] reads them. The compiled
+    /// evaluation reads a block's failures this way column by column.
+    pub fn reads(&self) -> impl Iterator<Item = (&'e Ex, Option<&'e Ex>)> + '_ {
+        self.seen.iter().map(|s| (s.ex, s.call))
     }
 
     /// The values one failure read, in the frame it failed in.

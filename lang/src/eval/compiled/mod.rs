@@ -15,9 +15,10 @@ mod column;
 mod nodes;
 mod quantifier;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use self::column::{rows, BlockRows, Col, BLOCK_ROWS};
+use self::column::{rows, BlockRows, Col, Mask, BLOCK_ROWS};
 use self::nodes::Block;
 use super::observe::{detach, Observer};
 use super::{Env, FailReason, Failure, Failures, OutcomeChunk};
@@ -115,27 +116,17 @@ fn block_outcomes<'e>(
                     _ => None,
                 }
                 .filter(|observer| !observer.is_empty());
-                // What the failing rows read, as columns over those rows
-                // when all of it is in the rule's frame: the same values and
-                // steps as observing each row in its own frame.
-                let observed: Option<Vec<_>> = observer
-                    .and_then(Observer::in_rule_frame)
-                    .map(|exs| exs.iter().map(|ex| block.eval(ex, &slots, failing)).collect());
+                let observed = observer.map(|observer| observed_columns(&block, observer, &slots, failing));
                 for i in rows(failing) {
                     let reason = match cond.other_at(i) {
                         Some(Value::Unknown(u)) => FailReason::NoEvidence((**u).clone()),
                         _ => FailReason::Violated,
                     };
-                    let values = match (&observed, observer) {
-                        (Some(columns), _) => {
-                            columns.iter().map(|col| detach(env, col.get(&block.rows, i).into_owned())).collect()
-                        }
-                        (None, Some(observer)) => {
-                            let mut frame = block.frame(&slots, i);
-                            block.on_row(i, || observer.observe(env, &mut frame))
-                        }
-                        (None, None) => Vec::new(),
-                    };
+                    let values = observed
+                        .iter()
+                        .flatten()
+                        .map(|col| detach(env, col.get(&block.rows, i).into_owned()))
+                        .collect();
                     failures.push((i as u32, Failure { index, reason, values }));
                 }
                 index += 1;
@@ -151,6 +142,36 @@ fn block_outcomes<'e>(
         Some((row, Failures::from_iter(std::iter::once(first).chain(rest))))
     });
     out.push_rows(len, not_applicable, failed);
+}
+
+/// What the failing rows of a requirement read, one column per value a
+/// failure shows, each evaluated once over those rows: a value in a
+/// function's body in the frame of its call's arguments, made at the
+/// first such value as the interpreter's observation makes it, so every
+/// row gets the values, and spends the budget steps, of observing it alone.
+fn observed_columns<'s>(block: &Block, observer: &Observer, slots: &'s [Col], failing: Mask) -> Vec<Cow<'s, Col>> {
+    let mut callees: Vec<(&Ex, Vec<Col>)> = Vec::new();
+    observer
+        .reads()
+        .map(|(ex, call)| {
+            let Some(call) = call else { return block.eval(ex, slots, failing) };
+            let at = match callees.iter().position(|(c, _)| std::ptr::eq(*c, call)) {
+                Some(at) => at,
+                None => {
+                    let frame = match call {
+                        Ex::Call { func, args } => match block.env.program.fns.get(func.index()) {
+                            Some(def) => block.callee_slots(def, args, slots, failing),
+                            None => Vec::new(),
+                        },
+                        _ => Vec::new(),
+                    };
+                    callees.push((call, frame));
+                    callees.len() - 1
+                }
+            };
+            Cow::Owned(block.eval(ex, &callees[at].1, failing).into_owned())
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -309,8 +309,7 @@ impl<'e, 'a> Block<'e, 'a> {
             }
         }
         let body = if go != 0 {
-            let mut callee: Vec<Col> = args.iter().map(|a| self.eval(a, slots, go).into_owned()).collect();
-            callee.resize(def.slots.max(args.len() as u32).max(1) as usize, Col::Splat(Value::Absent));
+            let callee = self.callee_slots(def, args, slots, go);
             Some(self.eval(&def.body, &callee, go).into_owned())
         } else {
             None
@@ -330,6 +329,14 @@ impl<'e, 'a> Block<'e, 'a> {
                 Col::Vals(out)
             }
         }
+    }
+
+    /// The frame of a call of `def` on the live rows: its arguments'
+    /// columns, then its other variables, unbound.
+    pub fn callee_slots(&self, def: &FnDef, args: &[Ex], slots: &[Col], live: Mask) -> Vec<Col> {
+        let mut callee: Vec<Col> = args.iter().map(|a| self.eval(a, slots, live).into_owned()).collect();
+        callee.resize(def.slots.max(args.len() as u32).max(1) as usize, Col::Splat(Value::Absent));
+        callee
     }
 
     /// `s.field OP constant` (the commonest comparison), or a field of
