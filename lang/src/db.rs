@@ -695,6 +695,15 @@ impl Facts for DbFacts<'_> {
         };
         rows.get(row as usize % CHUNK_ROWS)
     }
+    fn run(&self, entity: EntityId, start: u32, count: u32) -> Option<&[Row]> {
+        match self.local {
+            Some((e, first, rows)) if e == entity && start >= first => {
+                let at = (start - first) as usize;
+                rows.get(at..at + count as usize)
+            }
+            _ => None,
+        }
+    }
     fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
         let table = self.tables.get(entity.index())?;
         key_index(self.db, *table).get(key).copied()

@@ -309,6 +309,13 @@ pub trait Facts {
     fn values(&self, entity: EntityId, row: u32) -> Option<&[Value]> {
         self.row(entity, row).map(|r| &*r.values)
     }
+    /// The facts `start..start + count`, when they are stored side by
+    /// side (`None` otherwise: read them one [`row`](Facts::row) at a
+    /// time). A block of rows is then read with one call, not one per row.
+    fn run(&self, entity: EntityId, start: u32, count: u32) -> Option<&[Row]> {
+        let _ = (entity, start, count);
+        None
+    }
     /// The row of the fact with a key.
     fn find(&self, entity: EntityId, key: &str) -> Option<u32>;
     /// The key of a row, as text (its identity for an entity without a key field).
@@ -330,6 +337,9 @@ impl Facts for FactStore {
     }
     fn row(&self, entity: EntityId, row: u32) -> Option<&Row> {
         self.tables[entity.index()].rows.get(row as usize)
+    }
+    fn run(&self, entity: EntityId, start: u32, count: u32) -> Option<&[Row]> {
+        self.tables[entity.index()].rows.get(start as usize..start as usize + count as usize)
     }
     fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
         self.tables[entity.index()].find(key)

@@ -70,7 +70,10 @@ fn block_outcomes<'e>(
     out: &mut OutcomeChunk,
 ) {
     env.checkpoint();
-    let values = (0..len as u32).map(|i| env.facts.values(subject.entity, start + i).unwrap_or(&[])).collect();
+    let values = match env.facts.run(subject.entity, start, len as u32) {
+        Some(run) => run.iter().map(|row| &*row.values).collect(),
+        None => (0..len as u32).map(|i| env.facts.values(subject.entity, start + i).unwrap_or(&[])).collect(),
+    };
     let block = Block::new(env, BlockRows { values, items: Vec::new() }, len);
     let all = block.all();
     let mut slots = vec![Col::Splat(Value::Absent); rule.slots.max(1) as usize];

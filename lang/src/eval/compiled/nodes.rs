@@ -229,15 +229,17 @@ impl<'e, 'a> Block<'e, 'a> {
             }
             Ex::List(items) | Ex::Record(items) => {
                 let cols: Vec<Cow<Col>> = items.iter().map(|item| self.eval(item, slots, live)).collect();
-                let list = matches!(ex, Ex::List(_));
-                self.map(live, |i| {
-                    let values: Vec<Value> = cols.iter().map(|c| c.get(&self.rows, i).into_owned()).collect();
-                    if list {
-                        Value::List(values.into())
-                    } else {
-                        Value::Record(values.into())
-                    }
-                })
+                let make = |values: Vec<Value>| match ex {
+                    Ex::List(_) => Value::List(values.into()),
+                    _ => Value::Record(values.into()),
+                };
+                // A literal of constants (`in [credit, hiring]`) is made once,
+                // not once per row.
+                if cols.iter().all(|c| matches!(**c, Col::Splat(_))) {
+                    Col::Splat(make(cols.iter().map(|c| c.get(&self.rows, 0).into_owned()).collect()))
+                } else {
+                    self.map(live, |i| make(cols.iter().map(|c| c.get(&self.rows, i).into_owned()).collect()))
+                }
             }
             Ex::Call { func, args } => self.call(*func, args, slots, live),
             Ex::Builtin(builtin, args) => {
