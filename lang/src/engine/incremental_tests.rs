@@ -363,3 +363,32 @@ fn a_rules_findings_without_a_key_order_are_sorted_by_key_then_message() {
     assert_eq!(got.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["a", "a", "b"]);
     assert_ne!(got[0].1, got[1].1, "two different failures: {got:#?}");
 }
+
+/// A block of rows is read as one run of a chunk: the same rows as reading
+/// them one at a time, and no run across a chunk's end or of another chunk.
+#[test]
+fn a_run_of_rows_is_the_chunks_rows_or_none() {
+    use crate::db::DbFacts;
+    use crate::facts::Facts;
+    let engine = engine(CHUNK_ROWS * 2 + 5, Database::default());
+    let (db, ws) = (engine.db(), engine.workspace());
+    let entity = engine.program().entity_by_name("AISystem").expect("entity");
+    let table = ws.tables(db)[entity.index()];
+    let chunks = table.chunks(db);
+    assert_eq!(chunks.len(), 3);
+    let store = engine.facts();
+    for chunk in chunks {
+        let facts = DbFacts::with_chunk(db, ws, *chunk);
+        let (start, len) = (chunk.start(db), chunk.rows(db).len() as u32);
+        for (from, count) in [(start, len), (start + 1, len - 1), (start, 1)] {
+            let run = facts.run(entity, from, count).expect("within the chunk");
+            let one_by_one: Vec<_> = (from..from + count).map(|r| facts.values(entity, r).expect("a row")).collect();
+            assert_eq!(run.iter().map(|r| &*r.values).collect::<Vec<_>>(), one_by_one);
+            // Without a chunk of its own, a view reads row by row.
+            assert!(store.run(entity, from, count).is_none());
+        }
+        assert!(facts.run(entity, start, len + 1).is_none(), "past the chunk's end");
+        let other = if start == 0 { CHUNK_ROWS as u32 } else { 0 };
+        assert!(facts.run(entity, other, 1).is_none(), "another chunk's rows");
+    }
+}

@@ -1109,6 +1109,20 @@ mod tests {
     }
 
     #[test]
+    fn a_run_of_stored_rows_is_those_rows_or_none() {
+        let program = load(&[]).map(|e| e.program().clone()).unwrap_or_else(|_| panic!("policy"));
+        let mut sources = Sources::new();
+        let json = sources.add("f.json", "[{\"id\": \"a\"}, {\"id\": \"b\"}, {\"id\": \"c\"}]");
+        let inputs = [FactInput { file: json, format: Format::Json, mapping: mapping(Some("Sys")) }];
+        let store = super::load(&program, &sources, &inputs).unwrap_or_else(|d| panic!("{d:?}"));
+        let sys = program.entity_by_name("Sys").expect("Sys");
+        let keys = |rows: &[Row]| rows.iter().map(|r| key_text(Some(0), r, 0).to_string()).collect::<Vec<_>>();
+        assert_eq!(keys(store.run(sys, 0, 3).expect("all three")), ["a", "b", "c"]);
+        assert_eq!(keys(store.run(sys, 1, 2).expect("the last two")), ["b", "c"]);
+        assert!(store.run(sys, 2, 2).is_none(), "past the last fact");
+    }
+
+    #[test]
     fn the_entity_budget_stops_reading_at_the_first_record_past_it() {
         let program = load(&[]).map(|e| e.program().clone()).unwrap_or_else(|_| panic!("policy"));
         let mut sources = Sources::new();
