@@ -24,6 +24,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use salsa::Setter;
+
 use crate::diag::{Code, Diagnostic, FileId, Quote};
 use crate::engine::Compiled;
 use crate::eval::{self, Env, Evaluation, Outcome, RuleResult};
@@ -103,12 +105,39 @@ pub struct Chunk {
     /// Row number of the first fact.
     #[returns(copy)]
     pub start: u32,
-    /// The key field of the entity, as its [`Table`] has it (an input of
-    /// the chunk so that [`chunk_keys`] takes no argument to intern).
+    /// The key field of the entity, as its [`Table`] has it.
     #[returns(copy)]
     pub key_field: Option<u32>,
     #[returns(ref)]
     pub rows: Arc<[Row]>,
+    /// The keys of the rows ("#3" for a fact without a key field), shared
+    /// by every outcome about them. An input of their own, set with the
+    /// rows ([`new_chunk`], [`set_chunk_rows`]) and only when they change:
+    /// finding a fact by its key ([`key_index`]) then depends on every
+    /// chunk's keys, which an edit of another field leaves unchanged and
+    /// salsa verifies without re-running anything.
+    #[returns(ref)]
+    pub keys: Arc<[Arc<str>]>,
+}
+
+/// A chunk of rows from `start`, with their keys.
+pub fn new_chunk(db: &Database, entity: u32, start: u32, key_field: Option<u32>, rows: Arc<[Row]>) -> Chunk {
+    let keys = keys_of(key_field, start, &rows);
+    Chunk::new(db, entity, start, key_field, rows, keys)
+}
+
+/// Replaces a chunk's rows, and its keys if they changed.
+pub fn set_chunk_rows(db: &mut Database, chunk: Chunk, rows: Arc<[Row]>) {
+    let keys = keys_of(chunk.key_field(db), chunk.start(db), &rows);
+    if keys != *chunk.keys(db) {
+        chunk.set_keys(db).to(keys);
+    }
+    chunk.set_rows(db).to(rows);
+}
+
+/// The keys of rows from `start`.
+fn keys_of(key_field: Option<u32>, start: u32, rows: &[Row]) -> Arc<[Arc<str>]> {
+    rows.iter().enumerate().map(|(i, row)| crate::facts::key_text(key_field, row, start + i as u32)).collect()
 }
 
 /// The project as the database sees it.
@@ -595,21 +624,12 @@ pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleNa
     Some(Arc::new(def.without_requirement_spans()))
 }
 
-/// The keys of one chunk's facts ("#3" for a fact without a key field),
-/// shared by every outcome about them.
-#[salsa::tracked(returns(clone))]
-pub fn chunk_keys(db: &dyn salsa::Database, chunk: Chunk) -> Arc<[Arc<str>]> {
-    let (start, key_field) = (chunk.start(db), chunk.key_field(db));
-    chunk.rows(db).iter().enumerate().map(|(i, row)| crate::facts::key_text(key_field, row, start + i as u32)).collect()
-}
-
 /// The rows of one entity type in key order (as findings list them:
 /// numerically for `Int` keys); rebuilt only when a key changes, since
 /// each chunk's keys are their own query.
 #[salsa::tracked(returns(clone))]
 pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<eval::KeyOrder> {
-    let keys: Vec<Arc<str>> =
-        table.chunks(db).iter().flat_map(|c| chunk_keys(db, *c).iter().cloned().collect::<Vec<_>>()).collect();
+    let keys: Vec<Arc<str>> = table.chunks(db).iter().flat_map(|c| c.keys(db).iter().cloned()).collect();
     let mut order: Vec<u32> = (0..keys.len() as u32).collect();
     order.sort_by(|a, b| eval::cmp_keys(numeric, &keys[*a as usize], &keys[*b as usize]));
     let unique = order.windows(2).all(|pair| keys[pair[0] as usize] != keys[pair[1] as usize]);
@@ -628,7 +648,7 @@ pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<hashbrown::HashM
     // Facts without a key field are found by their identity (a hash of their values).
     for chunk in table.chunks(db) {
         let start = chunk.start(db);
-        for (i, key) in chunk_keys(db, *chunk).iter().enumerate() {
+        for (i, key) in chunk.keys(db).iter().enumerate() {
             index.entry(key.clone()).or_insert(start + i as u32);
         }
     }
@@ -723,7 +743,7 @@ pub fn chunk_outcomes<'db>(
     let facts = DbFacts::with_chunk(db, ws, chunk);
     let env = eval_env(db, ws, &program, &facts);
     let start = chunk.start(db);
-    let keys = chunk_keys(db, chunk);
+    let keys = chunk.keys(db).clone();
     let count = chunk.rows(db).len() as u32;
     Arc::new(eval::outcomes_of_rows(&env, &logic, start, count, &keys))
 }

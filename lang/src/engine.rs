@@ -199,7 +199,7 @@ fn tables_from(db: &mut Database, program: &Program, store: FactStore) -> Vec<Ta
                 if chunk.is_empty() {
                     break;
                 }
-                chunks.push(Chunk::new(db, e as u32, (chunks.len() * CHUNK_ROWS) as u32, def.key, chunk));
+                chunks.push(db::new_chunk(db, e as u32, (chunks.len() * CHUNK_ROWS) as u32, def.key, chunk));
             }
             Table::new(db, e as u32, def.key, len, chunks)
         })
@@ -602,7 +602,7 @@ impl Engine {
         let chunk = table.chunks(&self.db)[row as usize / CHUNK_ROWS];
         let mut rows: Vec<Row> = chunk.rows(&self.db).to_vec();
         rows[row as usize % CHUNK_ROWS].values = values;
-        chunk.set_rows(&mut self.db).to(Arc::from(rows));
+        db::set_chunk_rows(&mut self.db, chunk, Arc::from(rows));
     }
 
     /// What if a fact's field had another value? `value` is written in the
@@ -707,10 +707,10 @@ impl Engine {
             Some(last) if last.rows(&self.db).len() < CHUNK_ROWS => {
                 let mut rows = last.rows(&self.db).to_vec();
                 rows.push(row);
-                last.set_rows(&mut self.db).to(Arc::from(rows));
+                db::set_chunk_rows(&mut self.db, *last, Arc::from(rows));
             }
             _ => {
-                chunks.push(Chunk::new(&self.db, id.0, len, table.key_field(&self.db), Arc::from(vec![row])));
+                chunks.push(db::new_chunk(&self.db, id.0, len, table.key_field(&self.db), Arc::from(vec![row])));
                 table.set_chunks(&mut self.db).to(chunks);
             }
         }
@@ -734,7 +734,7 @@ impl Engine {
         let keep = row as usize / CHUNK_ROWS;
         let mut chunks: Vec<Chunk> = table.chunks(&self.db)[..keep].to_vec();
         for (i, c) in rows[keep * CHUNK_ROWS..].chunks(CHUNK_ROWS).enumerate() {
-            chunks.push(Chunk::new(
+            chunks.push(db::new_chunk(
                 &self.db,
                 id.0,
                 ((keep + i) * CHUNK_ROWS) as u32,
@@ -767,7 +767,7 @@ impl Engine {
                     .enumerate()
                     .map(|(i, c)| {
                         let start = (i * CHUNK_ROWS) as u32;
-                        Chunk::new(&db, t.entity(&self.db), start, t.key_field(&self.db), Arc::from(c.to_vec()))
+                        db::new_chunk(&db, t.entity(&self.db), start, t.key_field(&self.db), Arc::from(c.to_vec()))
                     })
                     .collect();
                 Table::new(&db, t.entity(&self.db), t.key_field(&self.db), rows.len() as u32, chunks)

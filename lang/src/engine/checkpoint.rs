@@ -13,7 +13,7 @@ use std::sync::Arc;
 use salsa::Setter;
 
 use super::{Engine, Schema};
-use crate::db::{Chunk, SourceFile, Table};
+use crate::db::{self, Chunk, SourceFile, Table};
 use crate::diag::{FileId, Sources};
 use crate::facts::Row;
 use crate::time::Date;
@@ -100,7 +100,7 @@ impl Engine {
             }
             for (chunk, rows) in &state.chunks {
                 if !Arc::ptr_eq(chunk.rows(&self.db), rows) {
-                    chunk.set_rows(&mut self.db).to(rows.clone());
+                    db::set_chunk_rows(&mut self.db, *chunk, rows.clone());
                 }
             }
         }

@@ -12,6 +12,7 @@ use salsa::Setter;
 
 use super::EditError;
 use super::Engine;
+use crate::db;
 use crate::diag::{Code, Diagnostic};
 use crate::facts::{Facts, Row};
 use crate::ir::{MeasureDef, MeasureTarget, Program, Ty, Unknown, Value};
@@ -292,7 +293,7 @@ impl Engine {
                 rows[i].values = Arc::from(values);
             }
             if let Some(rows) = changed {
-                chunk.set_rows(&mut self.db).to(Arc::from(rows));
+                db::set_chunk_rows(&mut self.db, chunk, Arc::from(rows));
             }
         }
         known
