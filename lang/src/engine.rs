@@ -529,7 +529,7 @@ impl Engine {
     /// Adds a policy file (for instance declarations typed in the REPL).
     pub fn add_policy(&mut self, name: &str, text: &str) -> Result<FileId, Vec<Diagnostic>> {
         let id = self.sources.add(name, text);
-        let input = SourceFile::new(&self.db, id.0, text.to_string());
+        let input = db::new_source_file(&self.db, id.0, text.to_string());
         let mut files = self.ws.files(&self.db).clone();
         files.push(input);
         self.ws.set_files(&mut self.db).to(files.clone());
@@ -752,7 +752,8 @@ impl Engine {
     /// incremental result. The copy answers the same interrupt handle.
     pub fn fresh_copy(&self) -> Engine {
         let mut db = Database::default();
-        let copy_file = |db: &Database, f: &SourceFile| SourceFile::new(db, f.id(&self.db), f.text(&self.db).clone());
+        let copy_file =
+            |db: &Database, f: &SourceFile| db::new_source_file(db, f.id(&self.db), f.text(&self.db).clone());
         let files: Vec<SourceFile> = self.ws.files(&self.db).iter().map(|f| copy_file(&db, f)).collect();
         let stdlib: Vec<(String, SourceFile)> =
             self.ws.stdlib(&self.db).iter().map(|(n, f)| (n.clone(), copy_file(&db, f))).collect();
@@ -773,8 +774,7 @@ impl Engine {
                 Table::new(&db, t.entity(&self.db), t.key_field(&self.db), rows.len() as u32, chunks)
             })
             .collect();
-        let ws = Workspace::new(
-            &db,
+        let ws = Workspace::builder(
             files,
             stdlib,
             tables,
@@ -784,7 +784,10 @@ impl Engine {
             self.ws.threads(&self.db),
             self.ws.evaluator(&self.db),
             self.ws.measured(&self.db).clone(),
-        );
+        )
+        .files_durability(db::POLICY_DURABILITY)
+        .stdlib_durability(db::POLICY_DURABILITY)
+        .new(&db);
         let _ = &mut db;
         Engine {
             name: self.name.clone(),
@@ -861,16 +864,15 @@ fn new_workspace(
     budget: crate::eval::budget::Budget,
 ) -> Workspace {
     let policy_inputs: Vec<SourceFile> =
-        policy.iter().map(|id| SourceFile::new(db, id.0, sources.text(*id).to_string())).collect();
+        policy.iter().map(|id| db::new_source_file(db, id.0, sources.text(*id).to_string())).collect();
     let stdlib: Vec<(String, SourceFile)> = crate::stdlib::MODULES
         .iter()
         .map(|(module, text)| {
             let id = sources.add(format!("<stdlib>/{}.aims", module.replace('.', "/")), *text);
-            (module.to_string(), SourceFile::new(db, id.0, text.to_string()))
+            (module.to_string(), db::new_source_file(db, id.0, text.to_string()))
         })
         .collect();
-    Workspace::new(
-        db,
+    Workspace::builder(
         policy_inputs,
         stdlib,
         Vec::new(),
@@ -881,4 +883,7 @@ fn new_workspace(
         Default::default(),
         std::sync::Arc::from([]),
     )
+    .files_durability(db::POLICY_DURABILITY)
+    .stdlib_durability(db::POLICY_DURABILITY)
+    .new(db)
 }

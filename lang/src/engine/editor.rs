@@ -12,7 +12,7 @@
 use salsa::Setter;
 
 use super::{tables_from, Engine, LoadFailure};
-use crate::db::{self, Database, SourceFile};
+use crate::db::{self, Database};
 use crate::diag::{Diagnostic, FileId};
 use crate::facts::{self, FactInput};
 use crate::project::ProjectFiles;
@@ -72,7 +72,7 @@ impl Engine {
     /// [`Engine::add_policy`]).
     pub fn insert_policy(&mut self, name: &str, text: &str) -> FileId {
         let id = self.sources.add(name, text);
-        let input = SourceFile::new(&self.db, id.0, text.to_string());
+        let input = db::new_source_file(&self.db, id.0, text.to_string());
         let mut files = self.ws.files(&self.db).clone();
         files.push(input);
         self.ws.set_files(&mut self.db).to(files);

@@ -392,3 +392,23 @@ fn a_run_of_rows_is_the_chunks_rows_or_none() {
         assert!(facts.run(entity, other, 1).is_none(), "another chunk's rows");
     }
 }
+
+/// After an edit of the facts, what reads only the policy is known to
+/// hold without walking its dependencies: the policy's inputs are of a
+/// higher durability than the facts, so no declaration is looked at.
+#[test]
+fn a_fact_edit_walks_no_dependency_of_the_policy() {
+    let mut engine = engine(CHUNK_ROWS * 2, Database::with_log());
+    engine.evaluate(as_of());
+    engine.db().take_validated();
+    engine.set_field("AISystem", "sys-00001", "human_oversight", "false").expect("an edit");
+    engine.evaluate(as_of());
+    let validated = engine.db().take_validated();
+    // The facts' queries are validated against the edit…
+    assert!(!executed(&validated, "chunk_outcomes").is_empty(), "{validated:?}");
+    // …the policy's at once, never down to its declarations.
+    assert!(!executed(&validated, "compiled").is_empty(), "{validated:?}");
+    for query in ["parse_declaration", "declaration", "signatures"] {
+        assert!(executed(&validated, query).is_empty(), "{query}: {validated:?}");
+    }
+}
