@@ -162,10 +162,7 @@ fn observed_columns<'s>(block: &Block, observer: &Observer, slots: &'s [Col], fa
                 Some(at) => at,
                 None => {
                     let frame = match call {
-                        Ex::Call { func, args } => match block.env.program.fns.get(func.index()) {
-                            Some(def) => block.callee_slots(def, args, slots, failing),
-                            None => Vec::new(),
-                        },
+                        Ex::Call { func, args } => block.callee_slots(*func, args, slots, failing),
                         _ => Vec::new(),
                     };
                     callees.push((call, frame));

@@ -311,7 +311,7 @@ impl<'e, 'a> Block<'e, 'a> {
             }
         }
         let body = if go != 0 {
-            let callee = self.callee_slots(def, args, slots, go);
+            let callee = self.callee_slots(func, args, slots, go);
             Some(self.eval(&def.body, &callee, go).into_owned())
         } else {
             None
@@ -333,11 +333,12 @@ impl<'e, 'a> Block<'e, 'a> {
         }
     }
 
-    /// The frame of a call of `def` on the live rows: its arguments'
+    /// The frame of a call of `func` on the live rows: its arguments'
     /// columns, then its other variables, unbound.
-    pub fn callee_slots(&self, def: &FnDef, args: &[Ex], slots: &[Col], live: Mask) -> Vec<Col> {
+    pub fn callee_slots(&self, func: FnId, args: &[Ex], slots: &[Col], live: Mask) -> Vec<Col> {
+        let locals = self.env.program.fns.get(func.index()).map_or(0, |def| def.slots);
         let mut callee: Vec<Col> = args.iter().map(|a| self.eval(a, slots, live).into_owned()).collect();
-        callee.resize(def.slots.max(args.len() as u32).max(1) as usize, Col::Splat(Value::Absent));
+        callee.resize(locals.max(args.len() as u32).max(1) as usize, Col::Splat(Value::Absent));
         callee
     }
 
