@@ -81,6 +81,7 @@ impl Database {
     }
 
     /// The memos validated since the last call (empty without a log).
+    #[cfg(test)]
     pub fn take_validated(&self) -> Vec<String> {
         self.take(|log| &mut log.validated)
     }
@@ -153,10 +154,28 @@ pub struct Chunk {
     pub keys: Arc<[Arc<str>]>,
 }
 
-/// A chunk of rows from `start`, with their keys.
+/// The durability of what identifies the facts (the workspace's tables,
+/// each table's chunks and length, each chunk's place and keys), above the
+/// facts' values (low): an edit of a value leaves finding a fact by its
+/// key ([`key_index`]) and the key order ([`key_order`]) known to hold at
+/// once, without comparing every chunk's keys.
+pub const LAYOUT_DURABILITY: salsa::Durability = salsa::Durability::MEDIUM;
+
+/// A table of chunks, of the layout's durability.
+pub fn new_table(db: &Database, entity: u32, key_field: Option<u32>, len: u32, chunks: Vec<Chunk>) -> Table {
+    Table::builder(entity, key_field, len, chunks).durability(LAYOUT_DURABILITY).new(db)
+}
+
+/// A chunk of rows from `start`, with their keys: the rows of low
+/// durability, the rest of the layout's.
 pub fn new_chunk(db: &Database, entity: u32, start: u32, key_field: Option<u32>, rows: Arc<[Row]>) -> Chunk {
     let keys = keys_of(key_field, start, &rows);
-    Chunk::new(db, entity, start, key_field, rows, keys)
+    Chunk::builder(entity, start, key_field, rows, keys)
+        .entity_durability(LAYOUT_DURABILITY)
+        .start_durability(LAYOUT_DURABILITY)
+        .key_field_durability(LAYOUT_DURABILITY)
+        .keys_durability(LAYOUT_DURABILITY)
+        .new(db)
 }
 
 /// Replaces a chunk's rows, and its keys if they changed.

@@ -201,7 +201,7 @@ fn tables_from(db: &mut Database, program: &Program, store: FactStore) -> Vec<Ta
                 }
                 chunks.push(db::new_chunk(db, e as u32, (chunks.len() * CHUNK_ROWS) as u32, def.key, chunk));
             }
-            Table::new(db, e as u32, def.key, len, chunks)
+            db::new_table(db, e as u32, def.key, len, chunks)
         })
         .collect()
 }
@@ -771,7 +771,7 @@ impl Engine {
                         db::new_chunk(&db, t.entity(&self.db), start, t.key_field(&self.db), Arc::from(c.to_vec()))
                     })
                     .collect();
-                Table::new(&db, t.entity(&self.db), t.key_field(&self.db), rows.len() as u32, chunks)
+                db::new_table(&db, t.entity(&self.db), t.key_field(&self.db), rows.len() as u32, chunks)
             })
             .collect();
         let ws = Workspace::builder(
@@ -787,6 +787,7 @@ impl Engine {
         )
         .files_durability(db::POLICY_DURABILITY)
         .stdlib_durability(db::POLICY_DURABILITY)
+        .tables_durability(db::LAYOUT_DURABILITY)
         .new(&db);
         let _ = &mut db;
         Engine {
@@ -885,5 +886,6 @@ fn new_workspace(
     )
     .files_durability(db::POLICY_DURABILITY)
     .stdlib_durability(db::POLICY_DURABILITY)
+    .tables_durability(db::LAYOUT_DURABILITY)
     .new(db)
 }
