@@ -782,14 +782,48 @@ impl Facts for DbFacts<'_> {
     }
 }
 
-/// One rule over one chunk of its subject's facts (exceptions not applied).
+/// One rule and one chunk of its subject's facts: the key of
+/// [`chunk_outcomes`]. salsa interns the arguments of a query with more
+/// than one, at every call; [`rule_chunks`] interns a rule's pairs once,
+/// so that a first evaluation asking for 31,260 chunks' outcomes twice
+/// (to compute them, then to collect them) interns nothing.
+#[salsa::interned(debug)]
+pub struct RuleChunk<'db> {
+    pub ws: Workspace,
+    pub rule: RuleName<'db>,
+    pub chunk: Chunk,
+}
+
+/// A rule's pairs with each chunk of its subject's facts, in row order
+/// (none for a rule without a subject).
 #[salsa::tracked(returns(clone))]
-pub fn chunk_outcomes<'db>(
+pub fn rule_chunks<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Arc<[RuleChunk<'db>]> {
+    let program = &compiled(db, ws).program;
+    let table = rule_ids(db, ws)
+        .get(rule.text(db))
+        .and_then(|id| program.rule(*id).subject.as_ref())
+        .and_then(|subject| ws.tables(db).get(subject.entity.index()));
+    match table {
+        Some(table) => table.chunks(db).iter().map(|chunk| RuleChunk::new(db, ws, rule, *chunk)).collect(),
+        None => Arc::from([]),
+    }
+}
+
+/// The outcomes of `rule` over `chunk`, the pair interned here: for a
+/// single chunk (a what-if, a risk), not for every chunk of a table.
+pub fn outcomes_in<'db>(
     db: &'db dyn salsa::Database,
     ws: Workspace,
     rule: RuleName<'db>,
     chunk: Chunk,
 ) -> Arc<eval::OutcomeChunk> {
+    chunk_outcomes(db, RuleChunk::new(db, ws, rule, chunk))
+}
+
+/// One rule over one chunk of its subject's facts (exceptions not applied).
+#[salsa::tracked(returns(clone))]
+pub fn chunk_outcomes<'db>(db: &'db dyn salsa::Database, pair: RuleChunk<'db>) -> Arc<eval::OutcomeChunk> {
+    let (ws, rule, chunk) = (*pair.ws(db), *pair.rule(db), *pair.chunk(db));
     let Some(logic) = rule_logic(db, ws, rule) else { return Arc::new(eval::OutcomeChunk::default()) };
     let program = eval_program(db, ws);
     let facts = DbFacts::with_chunk(db, ws, chunk);
@@ -834,10 +868,7 @@ pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
     let def = program.rule(id);
     let mut chunks: Vec<Arc<eval::OutcomeChunk>> = match &def.subject {
         None => vec![single_outcome(db, ws, rule)],
-        Some(subject) => match ws.tables(db).get(subject.entity.index()) {
-            Some(table) => table.chunks(db).iter().map(|c| chunk_outcomes(db, ws, rule, *c)).collect(),
-            None => Vec::new(),
-        },
+        Some(_) => rule_chunks(db, ws, rule).iter().map(|pair| chunk_outcomes(db, *pair)).collect(),
     };
     if program.exceptions.iter().any(|e| e.rule == id) {
         let as_of = ws.as_of(db);
@@ -887,27 +918,39 @@ pub fn prewarm(db: &Database, ws: Workspace) {
             add(*e, Kind::Aggregate, &objective.decl.name);
         }
     }
-    let chunks: Vec<(usize, Chunk)> = ws
+    // (entity, the chunk's place in its table, the chunk)
+    let chunks: Vec<(usize, usize, Chunk)> = ws
         .tables(db)
         .iter()
         .enumerate()
         .filter(|(e, _)| !work[*e].is_empty())
-        .flat_map(|(e, t)| t.chunks(db).iter().map(move |c| (e, *c)))
+        .flat_map(|(e, t)| t.chunks(db).iter().enumerate().map(move |(i, c)| (e, i, *c)))
         .collect();
     if chunks.is_empty() {
         return;
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let run = |db: &Database| {
-        let names: Vec<Vec<(Kind, RuleName<'_>)>> =
-            work.iter().map(|w| w.iter().map(|(k, n)| (*k, RuleName::new(db, n.clone()))).collect()).collect();
+        // A rule's (rule, chunk) pairs, interned once for all its chunks.
+        let names: Vec<Vec<(Kind, RuleName<'_>, Arc<[RuleChunk<'_>]>)>> = work
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .map(|(kind, name)| {
+                        let name = RuleName::new(db, name.clone());
+                        let pairs = if *kind == Kind::Rule { rule_chunks(db, ws, name) } else { Arc::from([]) };
+                        (*kind, name, pairs)
+                    })
+                    .collect()
+            })
+            .collect();
         loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(&(entity, chunk)) = chunks.get(i) else { break };
+            let Some(&(entity, at, chunk)) = chunks.get(i) else { break };
             ws.spent(db).interrupt().checkpoint();
-            for (kind, name) in &names[entity] {
+            for (kind, name, pairs) in &names[entity] {
                 match kind {
-                    Kind::Rule => drop(chunk_outcomes(db, ws, *name, chunk)),
+                    Kind::Rule => drop(pairs.get(at).map(|pair| chunk_outcomes(db, *pair))),
                     Kind::Risk => drop(risk_chunk(db, ws, *name, chunk)),
                     Kind::Aggregate => drop(aggregate_chunk(db, ws, *name, chunk)),
                 }
@@ -946,7 +989,7 @@ fn on_threads(db: &Database, threads: usize, run: impl Fn(&Database) + Sync) {
 }
 
 /// What a prewarmed per-chunk query computes.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Rule,
     Risk,
@@ -1015,9 +1058,9 @@ pub fn risk_chunk<'db>(
     let passes = |rule: RuleId, row: Option<u32>| {
         let name = RuleName::new(db, full.rule(rule).decl.name.clone());
         match (full.rule(rule).subject.as_ref(), row) {
-            (Some(_), Some(r)) if r >= start => chunk_outcomes(db, ws, name, chunk)
-                .get((r - start) as usize)
-                .is_some_and(|o| o.kind == OutcomeKind::Pass),
+            (Some(_), Some(r)) if r >= start => {
+                outcomes_in(db, ws, name, chunk).get((r - start) as usize).is_some_and(|o| o.kind == OutcomeKind::Pass)
+            }
             (None, _) => single_outcome(db, ws, name).get(0).is_some_and(|o| o.kind == OutcomeKind::Pass),
             _ => false,
         }

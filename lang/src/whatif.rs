@@ -113,7 +113,7 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, edited: Edited) -> View
         match subject {
             Some(s) => {
                 for chunk in chunks_for(s, reads_entity) {
-                    view.rules.push((RuleId(i as u32), db::chunk_outcomes(db, ws, name, chunk)));
+                    view.rules.push((RuleId(i as u32), db::outcomes_in(db, ws, name, chunk)));
                 }
             }
             None if reads_entity => view.rules.push((RuleId(i as u32), db::single_outcome(db, ws, name))),

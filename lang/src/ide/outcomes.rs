@@ -87,10 +87,7 @@ pub fn rule_summary<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rule
     let logic = db::rule_logic(db, ws, rule)?;
     let outcomes: Vec<Arc<OutcomeChunk>> = match &logic.subject {
         None => vec![db::single_outcome(db, ws, rule)],
-        Some(subject) => match ws.tables(db).get(subject.entity.index()) {
-            Some(table) => table.chunks(db).iter().map(|c| db::chunk_outcomes(db, ws, rule, *c)).collect(),
-            None => Vec::new(),
-        },
+        Some(_) => db::rule_chunks(db, ws, rule).iter().map(|pair| db::chunk_outcomes(db, *pair)).collect(),
     };
     let waivers = waivers(db, ws);
     let as_of = ws.as_of(db);
