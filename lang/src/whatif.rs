@@ -6,7 +6,7 @@
 //! rules that reach into it; see [`crate::eval::reads`]) and returns what
 //! differs. Nothing proportional to the inventory is rebuilt.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::db::{self, RuleName, CHUNK_ROWS};
@@ -83,9 +83,52 @@ pub(crate) enum Edited {
     Everything,
 }
 
+/// The entities whose rows each rule, risk and objective reads besides
+/// its subject's own row ([`reads::rows_read`]), by index in the program:
+/// fixed by the policy, so found once for it, not at every what-if.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct EntitiesRead {
+    rules: Vec<BTreeSet<EntityId>>,
+    risks: Vec<BTreeSet<EntityId>>,
+    objectives: Vec<BTreeSet<EntityId>>,
+}
+
+#[salsa::tracked(returns(clone))]
+pub(crate) fn entities_read(db: &dyn salsa::Database, ws: db::Workspace) -> Arc<EntitiesRead> {
+    let program = &db::compiled(db, ws).program;
+    let rules = program
+        .rules
+        .iter()
+        .map(|rule| reads::rows_read(program, rule.subject.as_ref().map(|s| s.entity), reads::rule_exprs(rule)))
+        .collect();
+    let risks = program
+        .risks
+        .iter()
+        .map(|risk| reads::rows_read(program, risk.subject.as_ref().map(|s| s.entity), reads::risk_exprs(risk)))
+        .collect();
+    let objectives = program
+        .objectives
+        .iter()
+        .map(|objective| {
+            let mut exprs = vec![&objective.measure];
+            if let Some(h) = &objective.history {
+                exprs.extend([&h.value, &h.date]);
+                exprs.extend(h.filter.iter());
+            }
+            let mut read = reads::rows_read(program, None, exprs);
+            if let Some(Source::Entities(e)) = objective.history.as_ref().map(|h| &h.source) {
+                read.insert(*e);
+            }
+            read
+        })
+        .collect();
+    Arc::new(EntitiesRead { rules, risks, objectives })
+}
+
 /// The view of everything that can see what `edited` names.
 pub(crate) fn view(db: &db::Database, ws: db::Workspace, edited: Edited) -> View {
     let program = &db::compiled(db, ws).program;
+    let read = entities_read(db, ws);
     let tables = ws.tables(db);
     let mut view = View::default();
     // Whether an expression list reads the edited entity's other rows.
@@ -105,9 +148,9 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, edited: Edited) -> View
         }
     };
     let mut rule_reads: Vec<bool> = Vec::new();
-    for (i, rule) in program.rules.iter().enumerate() {
+    for ((i, rule), read) in program.rules.iter().enumerate().zip(&read.rules) {
         let subject = rule.subject.as_ref().map(|s| s.entity);
-        let reads_entity = reads(&reads::rows_read(program, subject, reads::rule_exprs(rule)));
+        let reads_entity = reads(read);
         rule_reads.push(reads_entity);
         let name = RuleName::new(db, rule.decl.name.clone());
         match subject {
@@ -120,27 +163,18 @@ pub(crate) fn view(db: &db::Database, ws: db::Workspace, edited: Edited) -> View
             None => {}
         }
     }
-    for (i, risk) in program.risks.iter().enumerate() {
+    for ((i, risk), read) in program.risks.iter().enumerate().zip(&read.risks) {
         let subject = risk.subject.as_ref().map(|s| s.entity);
-        let reads_entity = reads(&reads::rows_read(program, subject, reads::risk_exprs(risk)))
-            || risk.treated_by.iter().any(|r| rule_reads.get(r.index()).copied().unwrap_or(true));
+        let reads_entity =
+            reads(read) || risk.treated_by.iter().any(|r| rule_reads.get(r.index()).copied().unwrap_or(true));
         let Some(s) = subject else { continue };
         let name = RuleName::new(db, risk.decl.name.clone());
         for chunk in chunks_for(s, reads_entity) {
             view.risks.push((RiskId(i as u32), db::risk_chunk(db, ws, name, chunk)));
         }
     }
-    for objective in &program.objectives {
-        let mut exprs = vec![&objective.measure];
-        if let Some(h) = &objective.history {
-            exprs.extend([&h.value, &h.date]);
-            exprs.extend(h.filter.iter());
-        }
-        let mut read = reads::rows_read(program, None, exprs);
-        if let Some(Source::Entities(e)) = objective.history.as_ref().map(|h| &h.source) {
-            read.insert(*e);
-        }
-        if !reads(&read) {
+    for (objective, read) in program.objectives.iter().zip(&read.objectives) {
+        if !reads(read) {
             continue;
         }
         let name = RuleName::new(db, objective.decl.name.clone());
