@@ -931,15 +931,17 @@ pub fn prewarm(db: &Database, ws: Workspace) {
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let run = |db: &Database| {
-        // A rule's (rule, chunk) pairs, interned once for all its chunks.
-        let names: Vec<Vec<(Kind, RuleName<'_>, Arc<[RuleChunk<'_>]>)>> = work
+        let queries: Vec<Vec<ChunkQuery>> = work
             .iter()
             .map(|w| {
                 w.iter()
                     .map(|(kind, name)| {
                         let name = RuleName::new(db, name.clone());
-                        let pairs = if *kind == Kind::Rule { rule_chunks(db, ws, name) } else { Arc::from([]) };
-                        (*kind, name, pairs)
+                        match kind {
+                            Kind::Rule => ChunkQuery::Rule(rule_chunks(db, ws, name)),
+                            Kind::Risk => ChunkQuery::Risk(name),
+                            Kind::Aggregate => ChunkQuery::Aggregate(name),
+                        }
                     })
                     .collect()
             })
@@ -948,11 +950,11 @@ pub fn prewarm(db: &Database, ws: Workspace) {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let Some(&(entity, at, chunk)) = chunks.get(i) else { break };
             ws.spent(db).interrupt().checkpoint();
-            for (kind, name, pairs) in &names[entity] {
-                match kind {
-                    Kind::Rule => drop(pairs.get(at).map(|pair| chunk_outcomes(db, *pair))),
-                    Kind::Risk => drop(risk_chunk(db, ws, *name, chunk)),
-                    Kind::Aggregate => drop(aggregate_chunk(db, ws, *name, chunk)),
+            for query in &queries[entity] {
+                match query {
+                    ChunkQuery::Rule(pairs) => drop(pairs.get(at).map(|pair| chunk_outcomes(db, *pair))),
+                    ChunkQuery::Risk(name) => drop(risk_chunk(db, ws, *name, chunk)),
+                    ChunkQuery::Aggregate(name) => drop(aggregate_chunk(db, ws, *name, chunk)),
                 }
             }
         }
@@ -989,11 +991,19 @@ fn on_threads(db: &Database, threads: usize, run: impl Fn(&Database) + Sync) {
 }
 
 /// What a prewarmed per-chunk query computes.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Kind {
     Rule,
     Risk,
     Aggregate,
+}
+
+/// A prewarmed per-chunk query, ready to ask for any chunk: a rule's
+/// (rule, chunk) pairs are interned once for all its chunks.
+enum ChunkQuery<'db> {
+    Rule(Arc<[RuleChunk<'db>]>),
+    Risk(RuleName<'db>),
+    Aggregate(RuleName<'db>),
 }
 
 /// The whole evaluation: outcomes, risks, objectives, exceptions, findings.
