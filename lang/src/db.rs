@@ -46,7 +46,7 @@ pub struct Database {
 }
 
 /// What a logging database saw: the queries it executed, and the memos
-/// it validated by walking their dependencies.
+/// it found still hold (by their dependencies, or at once by durability).
 #[derive(Default)]
 struct QueryLog {
     executed: Vec<String>,
@@ -678,7 +678,7 @@ pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleNa
 
 /// The rows of one entity type in key order (as findings list them:
 /// numerically for `Int` keys); rebuilt only when a key changes, since
-/// each chunk's keys are their own query.
+/// each chunk's keys are an input of their own ([`Chunk::keys`]).
 #[salsa::tracked(returns(clone))]
 pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<eval::KeyOrder> {
     let keys: Vec<Arc<str>> = table.chunks(db).iter().flat_map(|c| c.keys(db).iter().cloned()).collect();
