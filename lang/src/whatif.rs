@@ -93,6 +93,7 @@ pub(crate) struct EntitiesRead {
     objectives: Vec<BTreeSet<EntityId>>,
 }
 
+/// What the policy's rules, risks and objectives read ([`EntitiesRead`]).
 #[salsa::tracked(returns(clone))]
 pub(crate) fn entities_read(db: &dyn salsa::Database, ws: db::Workspace) -> Arc<EntitiesRead> {
     let program = &db::compiled(db, ws).program;
