@@ -795,14 +795,13 @@ pub struct RuleChunk<'db> {
 }
 
 /// A rule's pairs with each chunk of its subject's facts, in row order
-/// (none for a rule without a subject).
+/// (none for a rule without a subject). From the rule's own logic, not the
+/// assembled program: the editor's summaries ask for them without waiting
+/// for every other declaration to be checked.
 #[salsa::tracked(returns(clone))]
 pub fn rule_chunks<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleName<'db>) -> Arc<[RuleChunk<'db>]> {
-    let program = &compiled(db, ws).program;
-    let table = rule_ids(db, ws)
-        .get(rule.text(db))
-        .and_then(|id| program.rule(*id).subject.as_ref())
-        .and_then(|subject| ws.tables(db).get(subject.entity.index()));
+    let logic = rule_logic(db, ws, rule);
+    let table = logic.as_ref().and_then(|l| l.subject.as_ref()).and_then(|s| ws.tables(db).get(s.entity.index()));
     match table {
         Some(table) => table.chunks(db).iter().map(|chunk| RuleChunk::new(db, ws, rule, *chunk)).collect(),
         None => Arc::from([]),
