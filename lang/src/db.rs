@@ -105,12 +105,13 @@ pub struct SourceFile {
 }
 
 /// The durability of the policy's inputs (its files, and the workspace's
-/// lists of them); the facts' are salsa's default, low. After an edit of
-/// the facts, salsa then knows at once that every query that reads only
-/// the policy (`compiled`, `rule_logic`, …) still holds, instead of
+/// lists of them): high, above the layout of the facts (medium) and their
+/// values (low). After any edit of the facts (a value, or adding or
+/// removing a fact), salsa then knows at once that every query that reads
+/// only the policy (`compiled`, `rule_logic`, …) still holds, instead of
 /// walking its dependencies: on 100,000 systems that walk was a tenth of
 /// a what-if.
-pub const POLICY_DURABILITY: salsa::Durability = salsa::Durability::MEDIUM;
+pub const POLICY_DURABILITY: salsa::Durability = salsa::Durability::HIGH;
 
 /// A policy file or stdlib module as an input, of the policy's durability.
 pub fn new_source_file(db: &Database, id: u32, text: String) -> SourceFile {
@@ -1027,7 +1028,27 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
         program.rules.iter().map(|r| rule_findings(db, ws, RuleName::new(db, r.decl.name.clone()))).collect();
     let facts = DbFacts::new(db, ws);
     let env = eval_env(db, ws, program, &facts).with_threads(ws.threads(db));
-    Arc::new(eval::derive_with(&env, rules, objectives, eval::Made::Memoized(&groups)))
+    // A risk over facts is its chunks' entries in order: the same queries
+    // the what-if compares, so both read one computation.
+    let risks: Vec<eval::RiskResult> = program
+        .risks
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let id = RiskId(i as u32);
+            match &r.subject {
+                None => eval::risk_result(&env, id, &rules),
+                Some(s) => {
+                    let name = RuleName::new(db, r.decl.name.clone());
+                    let chunks = ws.tables(db).get(s.entity.index()).map_or(&[][..], |t| t.chunks(db));
+                    let entries =
+                        chunks.iter().flat_map(|c| risk_chunk(db, ws, name, *c).iter().cloned().collect::<Vec<_>>());
+                    eval::RiskResult { risk: id, entries: entries.collect() }
+                }
+            }
+        })
+        .collect();
+    Arc::new(eval::derive_with(&env, rules, risks, objectives, eval::Made::Memoized(&groups)))
 }
 
 /// The findings of one rule's failing outcomes, in key order: remade only
@@ -1064,13 +1085,25 @@ pub fn risk_chunk<'db>(
     let facts = DbFacts::with_chunk(db, ws, chunk);
     let env = eval_env(db, ws, &program, &facts);
     let start = chunk.start(db);
+    // Each treating rule's outcomes on this chunk, fetched at its first use
+    // and then only indexed per row.
+    let treating: Vec<std::cell::OnceCell<Arc<eval::OutcomeChunk>>> =
+        (0..full.rules.len()).map(|_| std::cell::OnceCell::new()).collect();
     let passes = |rule: RuleId, row: Option<u32>| {
-        let name = RuleName::new(db, full.rule(rule).decl.name.clone());
+        let outcomes = || {
+            treating[rule.index()].get_or_init(|| {
+                let name = RuleName::new(db, full.rule(rule).decl.name.clone());
+                match full.rule(rule).subject {
+                    Some(_) => outcomes_in(db, ws, name, chunk),
+                    None => single_outcome(db, ws, name),
+                }
+            })
+        };
         match (full.rule(rule).subject.as_ref(), row) {
             (Some(_), Some(r)) if r >= start => {
-                outcomes_in(db, ws, name, chunk).get((r - start) as usize).is_some_and(|o| o.kind == OutcomeKind::Pass)
+                outcomes().get((r - start) as usize).is_some_and(|o| o.kind == OutcomeKind::Pass)
             }
-            (None, _) => single_outcome(db, ws, name).get(0).is_some_and(|o| o.kind == OutcomeKind::Pass),
+            (None, _) => outcomes().get(0).is_some_and(|o| o.kind == OutcomeKind::Pass),
             _ => false,
         }
     };

@@ -376,7 +376,7 @@ fn a_run_of_rows_is_the_chunks_rows_or_none() {
     let table = ws.tables(db)[entity.index()];
     let chunks = table.chunks(db);
     assert_eq!(chunks.len(), 3);
-    let store = engine.facts();
+    let unchunked = engine.facts();
     for chunk in chunks {
         let facts = DbFacts::with_chunk(db, ws, *chunk);
         let (start, len) = (chunk.start(db), chunk.rows(db).len() as u32);
@@ -385,7 +385,7 @@ fn a_run_of_rows_is_the_chunks_rows_or_none() {
             let one_by_one: Vec<_> = (from..from + count).map(|r| facts.values(entity, r).expect("a row")).collect();
             assert_eq!(run.iter().map(|r| &*r.values).collect::<Vec<_>>(), one_by_one);
             // Without a chunk of its own, a view reads row by row.
-            assert!(store.run(entity, from, count).is_none());
+            assert!(unchunked.run(entity, from, count).is_none());
         }
         assert!(facts.run(entity, start, len + 1).is_none(), "past the chunk's end");
         let other = if start == 0 { CHUNK_ROWS as u32 } else { 0 };
@@ -407,6 +407,17 @@ fn a_fact_edit_walks_no_dependency_of_the_policy() {
     // The facts' queries are validated against the edit…
     assert!(!executed(&validated, "chunk_outcomes").is_empty(), "{validated:?}");
     // …the policy's at once, never down to its declarations.
+    assert!(!executed(&validated, "compiled").is_empty(), "{validated:?}");
+    for query in ["parse_declaration", "declaration", "signatures"] {
+        assert!(executed(&validated, query).is_empty(), "{query}: {validated:?}");
+    }
+    // Adding or removing a fact changes the layout, not the policy: the
+    // policy's queries still hold at once.
+    engine.add_fact("AISystem", r#"{ id: "added", tier: high, human_oversight: false }"#).expect("a new fact");
+    engine.evaluate(as_of());
+    engine.remove_fact("AISystem", "sys-00002").expect("a removal");
+    engine.evaluate(as_of());
+    let validated = engine.db().take_validated();
     assert!(!executed(&validated, "compiled").is_empty(), "{validated:?}");
     for query in ["parse_declaration", "declaration", "signatures"] {
         assert!(executed(&validated, query).is_empty(), "{query}: {validated:?}");

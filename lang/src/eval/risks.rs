@@ -28,7 +28,7 @@ fn score(env: &Env, matrix: &MatrixDef, axes: &[u32]) -> i64 {
         .fold(1i64, |acc, n| acc.saturating_mul(n))
 }
 
-pub(super) fn risk_result(env: &Env, id: RiskId, rules: &[RuleResult]) -> RiskResult {
+pub(crate) fn risk_result(env: &Env, id: RiskId, rules: &[RuleResult]) -> RiskResult {
     let risk = &env.program.risks[id.index()];
     let rows: Vec<Option<u32>> = match &risk.subject {
         None => vec![None],

@@ -28,19 +28,21 @@ pub fn evaluate_within(program: &Program, facts: &dyn Facts, as_of: Date, budget
 pub fn derive(env: &Env, rules: Vec<RuleResult>) -> Evaluation {
     let objectives: Vec<ObjectiveResult> =
         (0..env.program.objectives.len()).map(|i| objective_result(env, ObjectiveId(i as u32))).collect();
-    derive_with(env, rules, objectives, super::findings::Made::Here)
+    let risks: Vec<RiskResult> =
+        (0..env.program.risks.len()).map(|i| risk_result(env, RiskId(i as u32), &rules)).collect();
+    derive_with(env, rules, risks, objectives, super::findings::Made::Here)
 }
 
-/// [`derive`] with the objectives already computed, and the rules'
-/// findings made as `made` says.
+/// [`derive`] with the risks and objectives already computed, and the
+/// rules' findings made as `made` says.
 pub(crate) fn derive_with(
     env: &Env,
     rules: Vec<RuleResult>,
+    risks: Vec<RiskResult>,
     objectives: Vec<ObjectiveResult>,
     made: super::findings::Made<'_>,
 ) -> Evaluation {
     let program = env.program;
-    let risks: Vec<RiskResult> = (0..program.risks.len()).map(|i| risk_result(env, RiskId(i as u32), &rules)).collect();
     let exceptions: Vec<ExceptionResult> = program
         .exceptions
         .iter()
