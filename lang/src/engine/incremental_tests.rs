@@ -347,7 +347,7 @@ fn a_rules_findings_without_a_key_order_are_sorted_by_key_then_message() {
         row: Some(row),
         key: Key::single(key.into()),
         kind: OutcomeKind::Fail,
-        failures: vec![Failure { index: 0, reason, values: Vec::new() }].into(),
+        failures: vec![Failure { index: 0, reason, values: Default::default() }].into(),
         waived_by: None,
     };
     let missing = || FailReason::NoEvidence(Unknown::NotRecorded("s.last_bias_test".into()));

@@ -34,8 +34,8 @@ pub use outcomes::{
     cmp_keys, int_keyed, ChunkIter, FailingCursor, Failures, Key, KeyRef, OutcomeChunk, OutcomeRef, Outcomes,
 };
 pub use results::{
-    Evaluation, ExceptionResult, FailReason, Failure, Finding, FindingSource, ObjectiveResult, Outcome, RiskEntry,
-    RiskResult, RuleResult,
+    Evaluation, ExceptionResult, FailReason, Failure, Finding, FindingSource, ObjectiveResult, Observed, Outcome,
+    RiskEntry, RiskResult, RuleResult,
 };
 
 pub use compiled::Evaluator;

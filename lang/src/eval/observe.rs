@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::Env;
+use super::{Env, Observed};
 use crate::ir::*;
 
 /// A value a failure shows: its name as written, the function whose body
@@ -44,7 +44,7 @@ fn seen<'e>(program: &'e Program, requirement: &'e Requirement) -> Vec<Seen<'e>>
 
 /// The values a failed condition read, for the explanation: entity rows
 /// become references (keys), so that they show without the facts.
-pub(super) fn observe(env: &Env, requirement: &Requirement, frame: &mut [Value]) -> Vec<Value> {
+pub(super) fn observe(env: &Env, requirement: &Requirement, frame: &mut [Value]) -> Observed {
     Observer::new(env.program, requirement).observe(env, frame)
 }
 
@@ -75,7 +75,7 @@ impl<'e> Observer<'e> {
     }
 
     /// The values one failure read, in the frame it failed in.
-    pub fn observe(&self, env: &Env, frame: &mut [Value]) -> Vec<Value> {
+    pub fn observe(&self, env: &Env, frame: &mut [Value]) -> Observed {
         let mut callees: Vec<(*const Ex, Vec<Value>)> = Vec::new();
         self.seen
             .iter()

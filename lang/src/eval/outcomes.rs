@@ -4,8 +4,8 @@
 //! A first evaluation over 100,000 facts makes millions of outcomes; copying
 //! them from the per-chunk memos into one list per rule, and again into the
 //! evaluation, cost more than evaluating them. [`OutcomeChunk`] holds a
-//! chunk's outcomes as bits and a record per failing outcome, read as
-//! [`OutcomeRef`]s; [`Outcomes`] is a rule's list as the chunks' shared
+//! chunk's outcomes as bits, a record per failing outcome and one list of
+//! their failures, read as [`OutcomeRef`]s; [`Outcomes`] is a rule's list as the chunks' shared
 //! lists, [`Failures`] makes an outcome's failed requirements a shared
 //! slice that a passing outcome does not allocate, and [`Key`] names an
 //! outcome's entity from its chunk's shared keys.
@@ -281,7 +281,10 @@ impl PartialEq for OutcomeRef<'_> {
 struct FailRecord {
     /// The outcome's position in its chunk.
     at: u32,
-    failures: Failures,
+    /// Its failures: `count` of the chunk's [`OutcomeChunk::failures`]
+    /// from `first`.
+    first: u32,
+    count: u32,
     waived_by: Option<u32>,
 }
 
@@ -307,6 +310,10 @@ pub struct OutcomeChunk {
     not_applicable: Vec<u64>,
     /// The failing outcomes' records (waived or not), by position.
     records: Vec<FailRecord>,
+    /// Every failing outcome's failures, in position order: one list per
+    /// chunk, not an allocation per failing outcome (those were a tenth of
+    /// a first evaluation of 100,000 systems).
+    failures: Vec<Failure>,
     /// How many of them are waived, kept by the two places that set a
     /// waiver ([`OutcomeChunk::push`], [`OutcomeChunk::waive_where`]) so
     /// that counting reads no record.
@@ -328,6 +335,7 @@ impl OutcomeChunk {
             len: 0,
             not_applicable: Vec::with_capacity(words),
             records: Vec::new(),
+            failures: Vec::new(),
             waived: 0,
         }
     }
@@ -340,31 +348,43 @@ impl OutcomeChunk {
     }
 
     /// Appends the outcomes of the next `len` rows (at most 64): the rows
-    /// of `not_applicable` are not applicable, each row of `failed` (in
-    /// ascending order, none of them not applicable) fails with its
-    /// failures, every other row passes. A whole word of bits is written
-    /// at once when the rows start one.
-    pub fn push_rows(&mut self, len: usize, not_applicable: u64, failed: impl IntoIterator<Item = (u32, Failures)>) {
+    /// of `not_applicable` are not applicable, the rows of `failed` (row
+    /// and failure, by ascending row, a row's failures in requirement
+    /// order, none of them not applicable) fail with those failures, every
+    /// other row passes. The bits are written a word at a time.
+    pub fn push_rows(&mut self, len: usize, not_applicable: u64, failed: impl IntoIterator<Item = (u32, Failure)>) {
         debug_assert!(len <= 64);
-        if self.len % 64 != 0 {
-            let mut failed = failed.into_iter().peekable();
-            for i in 0..len as u32 {
-                if not_applicable & (1 << i) != 0 {
-                    self.push(OutcomeKind::NotApplicable, Failures::default(), None);
-                } else if let Some((_, failures)) = failed.next_if(|(row, _)| *row == i) {
-                    self.push(OutcomeKind::Fail, failures, None);
-                } else {
-                    self.push(OutcomeKind::Pass, Failures::default(), None);
-                }
-            }
+        if len == 0 {
             return;
         }
         let at = self.len;
         let mask = if len >= 64 { u64::MAX } else { (1 << len) - 1 };
-        self.not_applicable.push(not_applicable & mask);
-        for (row, failures) in failed {
+        let bits = not_applicable & mask;
+        let shift = at % 64;
+        if shift == 0 {
+            self.not_applicable.push(bits);
+        } else {
+            // The rows start inside the last word: their bits go there and,
+            // past its end, into a new one.
+            if let Some(last) = self.not_applicable.last_mut() {
+                *last |= bits << shift;
+            }
+            if shift as usize + len > 64 {
+                self.not_applicable.push(bits >> (64 - shift));
+            }
+        }
+        for (row, failure) in failed {
             debug_assert!(not_applicable & (1 << row) == 0);
-            self.records.push(FailRecord { at: at + row, failures, waived_by: None });
+            let position = at + row;
+            match self.records.last_mut() {
+                Some(record) if record.at == position => record.count += 1,
+                _ => {
+                    debug_assert!(self.records.last().is_none_or(|r| r.at < position), "rows in ascending order");
+                    let first = self.failures.len() as u32;
+                    self.records.push(FailRecord { at: position, first, count: 1, waived_by: None });
+                }
+            }
+            self.failures.push(failure);
         }
         self.len += len as u32;
     }
@@ -383,7 +403,9 @@ impl OutcomeChunk {
             OutcomeKind::Fail | OutcomeKind::Waived => {
                 let waived_by = if kind == OutcomeKind::Waived { waived_by } else { None };
                 self.waived += u32::from(waived_by.is_some());
-                self.records.push(FailRecord { at, failures, waived_by });
+                let (first, count) = (self.failures.len() as u32, failures.len() as u32);
+                self.failures.extend(failures.iter().cloned());
+                self.records.push(FailRecord { at, first, count, waived_by });
             }
             OutcomeKind::Pass => {}
         }
@@ -415,7 +437,8 @@ impl OutcomeChunk {
             row: self.first_row.map(|r| r + at),
             key: KeyRef { keys: &self.keys, index: at },
             kind,
-            failures: record.map_or(&[], |r| r.failures.as_slice()),
+            failures: record
+                .map_or(&[], |r| self.failures.get(r.first as usize..(r.first + r.count) as usize).unwrap_or(&[])),
             waived_by: record.and_then(|r| r.waived_by),
         }
     }
@@ -478,6 +501,7 @@ impl PartialEq for OutcomeChunk {
             && self.first_row == other.first_row
             && self.not_applicable == other.not_applicable
             && self.records == other.records
+            && self.failures == other.failures
             && (Arc::ptr_eq(&self.keys, &other.keys) || self.keys.get(..len) == other.keys.get(..len))
     }
 }
@@ -756,7 +780,7 @@ mod tests {
     }
 
     fn failure(index: usize) -> Failure {
-        Failure { index, reason: crate::eval::FailReason::Violated, values: Vec::new() }
+        Failure { index, reason: crate::eval::FailReason::Violated, values: Default::default() }
     }
 
     #[test]
@@ -819,8 +843,12 @@ mod tests {
         let given: Vec<Outcome> = (0..150u32)
             .map(|r| {
                 let kind = kinds[(r as usize * 5 + r as usize / 7) % 3];
-                let failures =
-                    if kind == OutcomeKind::Fail { vec![failure(r as usize % 2)].into() } else { Failures::default() };
+                // One failure, or two of one row.
+                let failures = match kind {
+                    OutcomeKind::Fail if r % 3 == 0 => vec![failure(0), failure(1)].into(),
+                    OutcomeKind::Fail => vec![failure(r as usize % 2)].into(),
+                    _ => Failures::default(),
+                };
                 Outcome {
                     row: Some(10 + r),
                     key: Key::single(Arc::from(format!("k{r}"))),
@@ -833,17 +861,18 @@ mod tests {
         let keys: Arc<[Arc<str>]> = given.iter().map(|o| o.key.to_arc()).collect();
         let mut chunk = OutcomeChunk::new(Some(10), keys);
         // One row alone, then blocks: the first starts inside a word of
-        // bits (appended row by row), the others at a word's start.
+        // bits and ends in it, the second starts inside one and runs into
+        // the next, the third too and ends the list inside a word.
         chunk.push(given[0].kind, given[0].failures.clone(), None);
         let mut at = 1;
-        for len in [63, 64, 22] {
+        for len in [40, 64, 45] {
             let block = &given[at..at + len];
             let mut not_applicable = 0u64;
             let mut failed = Vec::new();
             for (i, o) in block.iter().enumerate() {
                 match o.kind {
                     OutcomeKind::NotApplicable => not_applicable |= 1 << i,
-                    OutcomeKind::Fail => failed.push((i as u32, o.failures.clone())),
+                    OutcomeKind::Fail => failed.extend(o.failures.iter().map(|f| (i as u32, f.clone()))),
                     _ => {}
                 }
             }
@@ -852,6 +881,9 @@ mod tests {
         }
         let read: Vec<Outcome> = chunk.iter().map(|o| o.to_owned()).collect();
         assert_eq!(read, given);
+        assert!(given.iter().any(|o| o.failures.len() == 2), "a row with two failures");
+        let by_position: Vec<Outcome> = (0..given.len()).filter_map(|i| chunk.get(i)).map(|o| o.to_owned()).collect();
+        assert_eq!(by_position, given);
         let mut counts = [0; 4];
         given.iter().for_each(|o| counts[o.kind as usize] += 1);
         assert_eq!(chunk.counts(), counts);

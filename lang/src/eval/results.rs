@@ -29,8 +29,12 @@ pub struct Failure {
     /// `observed_paths` of its condition. Kept as values and rendered
     /// only when shown ([`Failure::observed`]): formatting them for every
     /// failure of a large evaluation cost a fifth of it.
-    pub values: Vec<Value>,
+    pub values: Observed,
 }
+
+/// The values a failure read: held in the failure itself up to two (most
+/// conditions read one or two), so a failure allocates nothing of its own.
+pub type Observed = smallvec::SmallVec<[Value; 2]>;
 
 impl Failure {
     /// The `index` of a failure of the rule's `for ... where` rather than of

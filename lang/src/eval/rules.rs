@@ -161,7 +161,7 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
             // stopped too (E0501), never "applicable and passing".
             Value::Unknown(u) if u.stops_evaluation() => {
                 let reason = FailReason::NoEvidence((*u).clone());
-                let failure = Failure { index: Failure::OF_WHERE, reason, values: Vec::new() };
+                let failure = Failure { index: Failure::OF_WHERE, reason, values: Default::default() };
                 return Outcome { row, key, kind: OutcomeKind::Fail, failures: vec![failure].into(), waived_by: None };
             }
             _ => {}

@@ -382,7 +382,7 @@ impl<'r> FailureTexts<'r> {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let violated = Failure { index: i, reason: FailReason::Violated, values: Vec::new() };
+                let violated = Failure { index: i, reason: FailReason::Violated, values: Default::default() };
                 RequirementTexts {
                     location: rule.locations.get(i).map(ToString::to_string).unwrap_or_default(),
                     paths: eval::observed_paths(&rule.program, r),

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use self::column::{rows, BlockRows, Col, Mask, BLOCK_ROWS};
 use self::nodes::Block;
 use super::observe::{detach, Observer};
-use super::{Env, FailReason, Failure, Failures, OutcomeChunk};
+use super::{Env, FailReason, Failure, OutcomeChunk};
 use crate::ir::*;
 
 /// How rules are evaluated: compiled (the default), or by the
@@ -95,7 +95,7 @@ fn block_outcomes<'e>(
             if let Value::Unknown(u) = value {
                 if u.stops_evaluation() {
                     let reason = FailReason::NoEvidence((**u).clone());
-                    failures.push((*i, Failure { index: Failure::OF_WHERE, reason, values: Vec::new() }));
+                    failures.push((*i, Failure { index: Failure::OF_WHERE, reason, values: Default::default() }));
                     applicable &= !(1 << i);
                 }
             }
@@ -138,13 +138,7 @@ fn block_outcomes<'e>(
     }
     // A stable sort: each row's failures stay in requirement order.
     failures.sort_by_key(|(row, _)| *row);
-    let mut failures = failures.into_iter().peekable();
-    let failed = std::iter::from_fn(|| {
-        let (row, first) = failures.next()?;
-        let rest = std::iter::from_fn(|| failures.next_if(|(r, _)| *r == row).map(|(_, f)| f));
-        Some((row, Failures::from_iter(std::iter::once(first).chain(rest))))
-    });
-    out.push_rows(len, not_applicable, failed);
+    out.push_rows(len, not_applicable, failures);
 }
 
 /// What the failing rows of a requirement read, one column per value a
