@@ -152,6 +152,27 @@ impl<'a> Env<'a> {
         n <= self.budget.steps && !self.total_spent.get()
     }
 
+    /// Whether `n` more steps of the current outcome would all be taken
+    /// ([`Env::tick`] true for each).
+    pub(super) fn affords(&self, n: u64) -> bool {
+        self.steps.get().saturating_add(n) <= self.budget.steps && !self.total_spent.get()
+    }
+
+    /// Counts `n` steps at once, as `n` calls of [`Env::tick`] would: for a
+    /// value known to take them, read again rather than evaluated again.
+    pub(super) fn advance(&self, n: u64) {
+        self.steps.set(self.steps.get().saturating_add(n));
+        let uncharged = self.uncharged.get().saturating_add(n);
+        if uncharged >= super::budget::CHARGE_BATCH {
+            self.uncharged.set(0);
+            if !self.spent.charge(uncharged, self.budget.total_steps) {
+                self.total_spent.set(true);
+            }
+        } else {
+            self.uncharged.set(uncharged);
+        }
+    }
+
     pub(super) fn over_budget(&self) -> Value {
         if self.total_spent.get() {
             return unknown(Unknown::TotalBudgetExceeded(self.budget.total_steps));

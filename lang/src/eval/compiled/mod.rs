@@ -102,6 +102,9 @@ fn block_outcomes<'e>(
         }
     }
     let mut index = 0;
+    // A call's value in the rule's own frame is kept for the failures'
+    // observation (`Block::recall`).
+    block.keep_calls(Some(&slots));
     for step in rule.steps.iter() {
         match step {
             Step::Let { slot, value } => {
@@ -119,7 +122,9 @@ fn block_outcomes<'e>(
                     _ => None,
                 }
                 .filter(|observer| !observer.is_empty());
+                block.keep_calls(None);
                 let observed = observer.map(|observer| observed_columns(&block, observer, &slots, failing));
+                block.keep_calls(Some(&slots));
                 for i in rows(failing) {
                     let reason = match cond.other_at(i) {
                         Some(Value::Unknown(u)) => FailReason::NoEvidence((**u).clone()),
@@ -151,7 +156,12 @@ fn observed_columns<'s>(block: &Block, observer: &Observer, slots: &'s [Col], fa
     observer
         .reads()
         .map(|(ex, call)| {
-            let Some(call) = call else { return block.eval(ex, slots, failing) };
+            let Some(call) = call else {
+                return match ex {
+                    Ex::Call { .. } => block.recall(ex, slots, failing),
+                    _ => block.eval(ex, slots, failing),
+                };
+            };
             let at = match callees.iter().position(|(c, _)| std::ptr::eq(*c, call)) {
                 Some(at) => at,
                 None => {

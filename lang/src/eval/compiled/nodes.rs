@@ -10,7 +10,7 @@
 //! frame made from the columns.
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use super::column::{element_field, first, not_recorded, rows, subject_field, BlockRows, Bools, Col, Mask, BLOCK_ROWS};
 use super::quantifier::takes_steps;
@@ -27,12 +27,75 @@ pub struct Block<'e, 'a> {
     /// Each row's step count: the interpreter's count for that row's outcome.
     steps: [Cell<u64>; BLOCK_ROWS],
     len: usize,
+    /// The address of the frame whose calls are kept in `calls` (the
+    /// rule's own, while its steps are evaluated), or 0.
+    keeping: Cell<usize>,
+    calls: RefCell<Vec<KeptCall>>,
+}
+
+/// A call evaluated in the rule's own frame, kept so that observing a
+/// failure reads its value again instead of evaluating it again.
+struct KeptCall {
+    /// The call's expression, by address.
+    call: usize,
+    /// The rows it was evaluated on.
+    rows: Mask,
+    col: Col,
+    /// The steps each row's evaluation of it took.
+    steps: [u64; BLOCK_ROWS],
 }
 
 impl<'e, 'a> Block<'e, 'a> {
     /// A block of `rows` (at most [`BLOCK_ROWS`]), no step taken yet.
     pub fn new(env: &'e Env<'a>, rows: BlockRows<'a>, len: usize) -> Block<'e, 'a> {
-        Block { env, rows, steps: std::array::from_fn(|_| Cell::new(0)), len: len.min(BLOCK_ROWS) }
+        Block {
+            env,
+            rows,
+            steps: std::array::from_fn(|_| Cell::new(0)),
+            len: len.min(BLOCK_ROWS),
+            keeping: Cell::new(0),
+            calls: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Keeps the value of every call evaluated in the frame `slots` from
+    /// now on (`None`: stops keeping them), for [`Block::recall`].
+    pub fn keep_calls(&self, slots: Option<&[Col]>) {
+        self.keeping.set(slots.map_or(0, |s| s.as_ptr() as usize));
+    }
+
+    /// `call` on the live rows, for a failure's observation: the value its
+    /// evaluation in the rule's frame gave, with the steps it took then
+    /// counted again, on each row whose budget affords them (the
+    /// interpreter's observation evaluates it again, and a call evaluated
+    /// again in the same frame takes the same steps to the same value);
+    /// evaluated again on the other rows. Calls were a rule's costliest
+    /// observations (a function's whole body over the failing rows).
+    pub fn recall<'s>(&self, call: &Ex, slots: &'s [Col], live: Mask) -> Cow<'s, Col> {
+        let address = call as *const Ex as usize;
+        let kept = {
+            let mut calls = self.calls.borrow_mut();
+            calls.iter().position(|k| k.call == address).map(|at| calls.swap_remove(at))
+        };
+        let Some(kept) = kept else { return self.eval(call, slots, live) };
+        let mut read: Mask = 0;
+        for i in rows(live & kept.rows) {
+            self.on_row(i, || {
+                if self.env.affords(kept.steps[i]) {
+                    self.env.advance(kept.steps[i]);
+                    read |= 1 << i;
+                }
+            });
+        }
+        let rest = live & !read;
+        if rest == 0 {
+            return Cow::Owned(kept.col);
+        }
+        let fresh = self.eval(call, slots, rest);
+        Cow::Owned(self.map(live, |i| {
+            let from = if read & (1 << i) != 0 { &kept.col } else { &*fresh };
+            from.get(&self.rows, i).into_owned()
+        }))
     }
 
     /// Every row of the block.
@@ -240,6 +303,14 @@ impl<'e, 'a> Block<'e, 'a> {
                 } else {
                     self.map(live, |i| make(cols.iter().map(|c| c.get(&self.rows, i).into_owned()).collect()))
                 }
+            }
+            Ex::Call { func, args } if self.keeping.get() == slots.as_ptr() as usize => {
+                let before: [u64; BLOCK_ROWS] = std::array::from_fn(|i| self.steps[i].get());
+                let col = self.call(*func, args, slots, live);
+                let steps = std::array::from_fn(|i| self.steps[i].get().saturating_sub(before[i]));
+                let call = ex as *const Ex as usize;
+                self.calls.borrow_mut().push(KeptCall { call, rows: live, col: col.clone(), steps });
+                col
             }
             Ex::Call { func, args } => self.call(*func, args, slots, live),
             Ex::Builtin(builtin, args) => {
