@@ -373,6 +373,11 @@ impl OutcomeChunk {
                 self.not_applicable.push(bits >> (64 - shift));
             }
         }
+        // One allocation each (a chunk is usually one block), not a growth
+        // per failing row: a row's failures are most often one.
+        let failed = failed.into_iter();
+        self.failures.reserve(failed.size_hint().0);
+        self.records.reserve(failed.size_hint().0);
         for (row, failure) in failed {
             debug_assert!(not_applicable & (1 << row) == 0);
             let position = at + row;

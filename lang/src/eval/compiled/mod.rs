@@ -125,6 +125,7 @@ fn block_outcomes<'e>(
                 block.keep_calls(None);
                 let observed = observer.map(|observer| observed_columns(&block, observer, &slots, failing));
                 block.keep_calls(Some(&slots));
+                failures.reserve(failing.count_ones() as usize);
                 for i in rows(failing) {
                     let reason = match cond.other_at(i) {
                         Some(Value::Unknown(u)) => FailReason::NoEvidence((**u).clone()),
