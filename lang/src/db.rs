@@ -1041,9 +1041,11 @@ pub fn evaluation(db: &dyn salsa::Database, ws: Workspace) -> Arc<Evaluation> {
                 Some(s) => {
                     let name = RuleName::new(db, r.decl.name.clone());
                     let chunks = ws.tables(db).get(s.entity.index()).map_or(&[][..], |t| t.chunks(db));
-                    let entries =
-                        chunks.iter().flat_map(|c| risk_chunk(db, ws, name, *c).iter().cloned().collect::<Vec<_>>());
-                    eval::RiskResult { risk: id, entries: entries.collect() }
+                    let mut entries = Vec::new();
+                    for chunk in chunks {
+                        entries.extend(risk_chunk(db, ws, name, *chunk).iter().cloned());
+                    }
+                    eval::RiskResult { risk: id, entries }
                 }
             }
         })

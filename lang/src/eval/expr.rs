@@ -138,18 +138,8 @@ impl<'a> Env<'a> {
 
     /// Counts one element visited; false once the budget is spent.
     pub(super) fn tick(&self) -> bool {
-        let n = self.steps.get() + 1;
-        self.steps.set(n);
-        let uncharged = self.uncharged.get() + 1;
-        if uncharged >= super::budget::CHARGE_BATCH {
-            self.uncharged.set(0);
-            if !self.spent.charge(uncharged, self.budget.total_steps) {
-                self.total_spent.set(true);
-            }
-        } else {
-            self.uncharged.set(uncharged);
-        }
-        n <= self.budget.steps && !self.total_spent.get()
+        self.advance(1);
+        self.steps.get() <= self.budget.steps && !self.total_spent.get()
     }
 
     /// Whether `n` more steps of the current outcome would all be taken
