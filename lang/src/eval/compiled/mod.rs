@@ -131,9 +131,11 @@ fn block_outcomes<'e>(
                         Some(Value::Unknown(u)) => FailReason::NoEvidence((**u).clone()),
                         _ => FailReason::Violated,
                     };
+                    // From a slice, so the values' room is reserved once.
                     let values = observed
+                        .as_deref()
+                        .unwrap_or_default()
                         .iter()
-                        .flatten()
                         .map(|col| detach(env, col.get(&block.rows, i).into_owned()))
                         .collect();
                     failures.push((i as u32, Failure { index, reason, values }));
