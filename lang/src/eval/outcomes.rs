@@ -5,10 +5,10 @@
 //! them from the per-chunk memos into one list per rule, and again into the
 //! evaluation, cost more than evaluating them. [`OutcomeChunk`] holds a
 //! chunk's outcomes as bits, a record per failing outcome and one list of
-//! their failures, read as [`OutcomeRef`]s; [`Outcomes`] is a rule's list as the chunks' shared
-//! lists, [`Failures`] makes an outcome's failed requirements a shared
-//! slice that a passing outcome does not allocate, and [`Key`] names an
-//! outcome's entity from its chunk's shared keys.
+//! their failures, read as [`OutcomeRef`]s; [`Outcomes`] is a rule's list
+//! as the chunks' shared lists, [`Failures`] makes an outcome's failed
+//! requirements a shared slice that a passing outcome does not allocate,
+//! and [`Key`] names an outcome's entity from its chunk's shared keys.
 
 use std::sync::Arc;
 
@@ -431,6 +431,12 @@ impl OutcomeChunk {
         self.records.binary_search_by_key(&at, |r| r.at).ok().map(|i| &self.records[i])
     }
 
+    /// A failing outcome's failures, from the chunk's list.
+    fn failures_of(&self, record: &FailRecord) -> &[Failure] {
+        let (first, count) = (record.first as usize, record.count as usize);
+        self.failures.get(first..first + count).unwrap_or(&[])
+    }
+
     fn view<'a>(&'a self, at: u32, record: Option<&'a FailRecord>) -> OutcomeRef<'a> {
         let kind = match record {
             Some(r) if r.waived_by.is_some() => OutcomeKind::Waived,
@@ -442,8 +448,7 @@ impl OutcomeChunk {
             row: self.first_row.map(|r| r + at),
             key: KeyRef { keys: &self.keys, index: at },
             kind,
-            failures: record
-                .map_or(&[], |r| self.failures.get(r.first as usize..(r.first + r.count) as usize).unwrap_or(&[])),
+            failures: record.map_or(&[], |r| self.failures_of(r)),
             waived_by: record.and_then(|r| r.waived_by),
         }
     }
