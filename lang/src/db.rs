@@ -29,6 +29,7 @@ use salsa::Setter;
 use crate::diag::{Code, Diagnostic, FileId, Quote};
 use crate::engine::Compiled;
 use crate::eval::{self, Env, Evaluation, Outcome, RuleResult};
+use crate::facts::columns::Columns;
 use crate::facts::{Facts, Row};
 use crate::ir::*;
 use crate::sema::{self, SourceInput};
@@ -714,6 +715,8 @@ pub struct DbFacts<'db> {
     tables: &'db [Table],
     /// The chunk being evaluated, already read: its rows need no lookup.
     local: Option<(EntityId, u32, &'db [Row])>,
+    /// That chunk, whose typed columns are read on demand ([`chunk_columns`]).
+    chunk: Option<Chunk>,
     /// Chunks read so far, per entity: each is a dependency once, then a
     /// plain slice (an aggregate over 100,000 facts reads 782 inputs, not
     /// 300,000).
@@ -722,14 +725,14 @@ pub struct DbFacts<'db> {
 
 impl<'db> DbFacts<'db> {
     pub fn new(db: &'db dyn salsa::Database, ws: Workspace) -> DbFacts<'db> {
-        DbFacts { db, tables: ws.tables(db), local: None, seen: Default::default() }
+        DbFacts { db, tables: ws.tables(db), local: None, chunk: None, seen: Default::default() }
     }
 
     /// A view that reads one chunk's rows directly (its dependency is
     /// recorded once, here).
     pub fn with_chunk(db: &'db dyn salsa::Database, ws: Workspace, chunk: Chunk) -> DbFacts<'db> {
         let local = Some((EntityId(chunk.entity(db)), chunk.start(db), &**chunk.rows(db)));
-        DbFacts { db, tables: ws.tables(db), local, seen: Default::default() }
+        DbFacts { db, tables: ws.tables(db), local, chunk: Some(chunk), seen: Default::default() }
     }
 }
 
@@ -773,6 +776,14 @@ impl Facts for DbFacts<'_> {
             Some((e, first, rows)) if e == entity && start >= first => {
                 let at = (start - first) as usize;
                 rows.get(at..at + count as usize)
+            }
+            _ => None,
+        }
+    }
+    fn columns(&self, entity: EntityId, start: u32, count: u32) -> Option<&Columns> {
+        match (self.local, self.chunk) {
+            (Some((e, first, rows)), Some(chunk)) if e == entity && start == first && count as usize == rows.len() => {
+                Some(chunk_columns(self.db, chunk))
             }
             _ => None,
         }
@@ -832,6 +843,14 @@ pub fn chunk_outcomes<'db>(db: &'db dyn salsa::Database, pair: RuleChunk<'db>) -
     let keys = chunk.keys(db).clone();
     let count = chunk.rows(db).len() as u32;
     Arc::new(eval::outcomes_of_rows(&env, &logic, start, count, &keys))
+}
+
+/// A chunk's facts as typed columns, made once and read by every rule
+/// over the chunk (a rule over a chunk read each fact's row for every
+/// field it compared).
+#[salsa::tracked(returns(ref))]
+pub fn chunk_columns(db: &dyn salsa::Database, chunk: Chunk) -> Columns {
+    Columns::of_rows(chunk.rows(db))
 }
 
 /// One rule without a subject (organisation-level): its one outcome, as

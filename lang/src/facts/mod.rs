@@ -17,6 +17,7 @@
 //! the `max_entities` budget while parsing, so a file with too many stops
 //! there, not after its whole tree is built.
 
+pub mod columns;
 mod convert;
 mod csv_span;
 pub mod encoding;
@@ -313,6 +314,12 @@ pub trait Facts {
     /// side (`None` otherwise: read them one [`row`](Facts::row) at a
     /// time). A block of rows is then read with one call, not one per row.
     fn run(&self, entity: EntityId, start: u32, count: u32) -> Option<&[Row]> {
+        let _ = (entity, start, count);
+        None
+    }
+    /// The facts `start..start + count` as typed columns, when they are
+    /// held so (`None` otherwise: read them from their rows).
+    fn columns(&self, entity: EntityId, start: u32, count: u32) -> Option<&columns::Columns> {
         let _ = (entity, start, count);
         None
     }

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::facts::columns::{Column, Columns, Typed};
 use crate::ir::{EntityId, Unknown, Value};
 
 /// Rows of a block evaluated together: the facts of one chunk.
@@ -109,6 +110,16 @@ pub struct BlockRows<'f> {
     /// In a quantifier's block, the element each row stands for (empty
     /// elsewhere).
     pub items: Vec<&'f Value>,
+    /// The rows' fields as typed columns, when the block is a whole chunk
+    /// whose facts are held so (`None` elsewhere).
+    pub columns: Option<&'f Columns>,
+}
+
+impl<'f> BlockRows<'f> {
+    /// Field `field` of the block's own entities as a typed column.
+    pub fn column(&self, field: u32) -> Option<&'f Column> {
+        self.columns.and_then(|c| c.field(field))
+    }
 }
 
 impl Col {
@@ -149,8 +160,17 @@ impl Col {
             // A constant (`where true`) decides every row at once.
             Col::Splat(Value::Bool(true)) => out.t = live,
             Col::Splat(Value::Bool(false)) => out.f = live,
-            // A Boolean field, read in place: no copy of the common value.
-            Col::Field(f, path) => read_bools(&mut out, live, |i| subject_field(rows, *f, i), path),
+            // A Boolean field, read in place: no copy of the common value;
+            // its typed column decides the rows it holds at once.
+            Col::Field(f, path) => {
+                let mut read = live;
+                if let Some(Column { typed, values: Typed::Bool(t), .. }) = rows.column(*f) {
+                    out.t = live & typed & t;
+                    out.f = live & typed & !t;
+                    read &= !typed;
+                }
+                read_bools(&mut out, read, |i| subject_field(rows, *f, i), path)
+            }
             Col::ItemField(f, path) => read_bools(&mut out, live, |i| element_field(rows, *f, i), path),
             _ => self::rows(live).for_each(|i| out.push(i, self.get(rows, i).into_owned())),
         }
@@ -211,7 +231,7 @@ mod tests {
         b.push(5, Value::Bool(false));
         b.push(9, Value::Int(4));
         let col = Col::Bools(b);
-        let rows = BlockRows { values: Vec::new(), items: Vec::new() };
+        let rows = BlockRows { values: Vec::new(), items: Vec::new(), columns: None };
         let read: Vec<Value> = [0, 3, 5, 9].iter().map(|i| col.get(&rows, *i).into_owned()).collect();
         assert_eq!(read, vec![Value::Bool(true), Value::Absent, Value::Bool(false), Value::Int(4)]);
     }

@@ -16,6 +16,7 @@ use super::column::{element_field, first, not_recorded, rows, subject_field, Blo
 use super::quantifier::takes_steps;
 use crate::eval::expr::{arith, stopped_by_budget};
 use crate::eval::{new_frame, Env, Frame};
+use crate::facts::columns::{Column, Typed};
 use crate::ir::*;
 use crate::syntax::ast::CmpOp;
 
@@ -205,7 +206,25 @@ impl<'e, 'a> Block<'e, 'a> {
             }
             Ex::In { value, list, negated } => {
                 let (v, l) = (self.eval(value, slots, live), self.eval(list, slots, live));
-                self.map_bools(live, |i| {
+                // A coded field in a constant list: each distinct value
+                // looked up once.
+                let (mut out, read) = match (&*v, &*l) {
+                    (Col::Field(f, _), Col::Splat(Value::List(items))) => match self.rows.column(*f) {
+                        Some(Column { typed, values: Typed::Coded(code, xs), .. }) => {
+                            let typed = live & typed;
+                            let t = coded_rows(xs, typed, |x| {
+                                let v = code.value(x);
+                                let found =
+                                    items.iter().any(|item| env.compare(&v, item) == Some(std::cmp::Ordering::Equal));
+                                found != *negated
+                            });
+                            (Bools { t, f: typed & !t, other: Vec::new() }, live & !typed)
+                        }
+                        _ => (Bools::default(), live),
+                    },
+                    _ => (Bools::default(), live),
+                };
+                let one = |i: usize| {
                     let v = v.get(&self.rows, i);
                     if v.is_unknown() {
                         return v.into_owned();
@@ -218,7 +237,9 @@ impl<'e, 'a> Block<'e, 'a> {
                         }
                         other => other.clone(),
                     }
-                })
+                };
+                rows(read).for_each(|i| out.push(i, one(i)));
+                Col::Bools(out)
             }
             Ex::Within(date, window) => {
                 let (d, w) = (self.eval(date, slots, live), self.eval(window, slots, live));
@@ -230,10 +251,27 @@ impl<'e, 'a> Block<'e, 'a> {
             }
             Ex::Is { value, some } => {
                 let v = self.eval(value, slots, live);
-                self.map_bools(live, |i| match &*v.get(&self.rows, i) {
-                    stopped @ Value::Unknown(_) if stopped_by_budget(stopped) => stopped.clone(),
-                    v => Value::Bool(!matches!(v, Value::Unknown(_) | Value::Absent) == *some),
-                })
+                // A field's column knows which rows are absent (none) and
+                // which hold a value (some).
+                let (mut out, read) = match &*v {
+                    Col::Field(f, _) => match self.rows.column(*f) {
+                        Some(column) => {
+                            let (absent, present) = (live & column.absent, live & column.typed);
+                            let (t, f) = if *some { (present, absent) } else { (absent, present) };
+                            (Bools { t, f, other: Vec::new() }, live & !(absent | present))
+                        }
+                        None => (Bools::default(), live),
+                    },
+                    _ => (Bools::default(), live),
+                };
+                for i in rows(read) {
+                    let value = match &*v.get(&self.rows, i) {
+                        stopped @ Value::Unknown(_) if stopped_by_budget(stopped) => stopped.clone(),
+                        v => Value::Bool(!matches!(v, Value::Unknown(_) | Value::Absent) == *some),
+                    };
+                    out.push(i, value);
+                }
+                Col::Bools(out)
             }
             Ex::Coalesce(a, b) => {
                 let a = self.eval(a, slots, live);
@@ -422,23 +460,59 @@ impl<'e, 'a> Block<'e, 'a> {
         // One loop per kind of field, each reading its values directly.
         match field {
             _ if y.is_unknown() => None,
-            Col::Field(f, path) => Some(self.read_against(op, |i| subject_field(rows, *f, i), path, y, live)),
-            Col::ItemField(f, path) => Some(self.read_against(op, |i| element_field(rows, *f, i), path, y, live)),
+            Col::Field(f, path) => {
+                let typed = rows.column(*f).and_then(|column| self.typed_against(op, column, y, live));
+                let (mut out, read) = match typed {
+                    Some(decided) => decided,
+                    None => (Bools::default(), live),
+                };
+                self.read_against(&mut out, op, |i| subject_field(rows, *f, i), path, y, read);
+                Some(out)
+            }
+            Col::ItemField(f, path) => {
+                let mut out = Bools::default();
+                self.read_against(&mut out, op, |i| element_field(rows, *f, i), path, y, live);
+                Some(out)
+            }
             _ => None,
         }
     }
 
-    /// The live rows' values (`read`) compared with `y`; an absent one is
-    /// "`path` is not recorded".
+    /// The live rows of a typed column compared with a known `y`: the
+    /// rows decided, and the rows left to read from their facts (absent,
+    /// or not held by the column). Each distinct value of a coded column
+    /// is compared once, by `Env::holds` itself; a typed number or date
+    /// against one of its own kind, as `Env::compare` orders them.
+    /// `None` when the column's type cannot be compared so with `y`.
+    fn typed_against(&self, op: CmpOp, column: &Column, y: &Value, live: Mask) -> Option<(Bools, Mask)> {
+        let typed = live & column.typed;
+        let mut t: Mask = 0;
+        let mut test = |i: usize, holds: bool| t |= Mask::from(holds) << i;
+        match (&column.values, y) {
+            (Typed::Coded(code, xs), y) => t = coded_rows(xs, typed, |x| self.env.holds(op, &code.value(x), y)),
+            (Typed::Bool(b), Value::Bool(y)) => rows(typed).for_each(|i| test(i, op.holds((b >> i & 1 == 1).cmp(y)))),
+            (Typed::Int(xs), Value::Int(y)) => rows(typed).for_each(|i| test(i, op.holds(xs[i].cmp(y)))),
+            (Typed::Decimal(xs), y) => {
+                let y = y.as_decimal()?;
+                rows(typed).for_each(|i| test(i, op.holds(xs[i].cmp(&y))))
+            }
+            (Typed::Date(xs), Value::Date(y)) => rows(typed).for_each(|i| test(i, op.holds(xs[i].cmp(y)))),
+            _ => return None,
+        }
+        Some((Bools { t, f: typed & !t, other: Vec::new() }, live & !typed))
+    }
+
+    /// The live rows' values (`read`) compared with `y`, into `out`; an
+    /// absent one is "`path` is not recorded".
     fn read_against<'v>(
         &self,
+        out: &mut Bools,
         op: CmpOp,
         read: impl Fn(usize) -> Option<&'v Value>,
         path: &std::sync::Arc<str>,
         y: &Value,
         live: Mask,
-    ) -> Bools {
-        let mut out = Bools::default();
+    ) {
         for i in rows(live) {
             match read(i) {
                 None | Some(Value::Absent) => out.other.push((i as u32, not_recorded(path))),
@@ -447,7 +521,6 @@ impl<'e, 'a> Block<'e, 'a> {
                 Some(_) => out.f |= 1 << i,
             }
         }
-        out
     }
 
     /// A column of one value per live row.
@@ -467,6 +540,28 @@ impl<'e, 'a> Block<'e, 'a> {
         }
         Col::Bools(out)
     }
+}
+
+/// The rows of `typed` whose code (`codes[row]`) `decide` holds for,
+/// each distinct code decided once (a chunk's enum field has a few).
+fn coded_rows(codes: &[u32], typed: Mask, mut decide: impl FnMut(u32) -> bool) -> Mask {
+    // 0: not decided yet; 1: does not hold; 2: holds.
+    let mut seen = [0u8; 64];
+    let mut out: Mask = 0;
+    for i in rows(typed) {
+        let code = codes[i];
+        let holds = match seen.get_mut(code as usize) {
+            Some(known) if *known != 0 => *known == 2,
+            Some(slot) => {
+                let holds = decide(code);
+                *slot = 1 + u8::from(holds);
+                holds
+            }
+            None => decide(code),
+        };
+        out |= Mask::from(holds) << i;
+    }
+    out
 }
 
 fn out_of_range(what: &'static str) -> Value {

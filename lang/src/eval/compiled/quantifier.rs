@@ -127,6 +127,8 @@ impl Block<'_, '_> {
         let element_rows = BlockRows {
             values: part.iter().map(|(i, _)| self.rows.values[*i]).collect(),
             items: part.iter().map(|(_, item)| *item).collect(),
+            // The elements' rows are not a chunk's.
+            columns: None,
         };
         let mut inner: Vec<Col> = slots
             .iter()

@@ -25,6 +25,7 @@ entity System {
   count: Int = 0
   share: Percent?
   reviewed: Date?
+  audited: Bool?
   owner: Person?
   evidence: [Evidence] = []
   tags: [Text] = []
@@ -58,6 +59,13 @@ const DEFINITE: &[&str] = &[
     "exists t in s.tags where t == \"t1\"",
     "exists e in s.evidence where all f in s.evidence: f.ok or e.ok",
     "count(x for x: System where x.tier == high) > 2",
+    "s.count > 2",
+    "s.count != 3",
+    "2 <= s.count",
+    "s.tier < mid",
+    "s.tier not in [high]",
+    "s.audited is some",
+    "s.reviewed is none",
     "true",
     "false",
 ];
@@ -89,6 +97,15 @@ const MAYBE_UNKNOWN: &[&str] = &[
     "-(s.score ?? 0.1) < -0.5",
     "abs(s.share) > 5%",
     "max(s.share, 3%) > 4%",
+    "s.score == 1",
+    "s.score != 0.5",
+    "s.share >= 10%",
+    "s.share < 0.1",
+    "s.reviewed > 2026-04-02",
+    "s.reviewed != 2026-01-01",
+    "s.audited",
+    "s.audited == false",
+    "not s.audited",
 ];
 
 fn leaf(definite: bool) -> BoxedStrategy<String> {
@@ -146,10 +163,13 @@ fn system() -> impl Strategy<Value = String> {
         prop::option::of((1u32..=12, 1u32..=28)),
         prop::option::of(0u32..4),
         prop::collection::vec((0u32..3, any::<bool>(), prop::option::of(1u32..=12)), 0..3),
-        prop::collection::vec(0u32..3, 0..3),
+        (prop::collection::vec(0u32..3, 0..3), prop::option::of(any::<bool>())),
     )
-        .prop_map(|(tier, score, count, share, reviewed, owner, evidence, tags)| {
+        .prop_map(|(tier, score, count, share, reviewed, owner, evidence, (tags, audited))| {
             let mut fields = vec![format!("\"count\": {count}")];
+            if let Some(audited) = audited {
+                fields.push(format!("\"audited\": {audited}"));
+            }
             if let Some(tier) = tier {
                 fields.push(format!("\"tier\": \"{tier}\""));
             }
