@@ -97,32 +97,29 @@ impl Columns {
             return Columns::default();
         }
         let width = rows.iter().map(|r| r.values.len()).max().unwrap_or(0);
-        let fields = (0..width).map(|f| Column::of(rows.iter().map(|r| r.values.get(f)), rows.len())).collect();
+        let mut fields = vec![Column { absent: 0, typed: 0, values: Typed::None }; width];
+        // Row by row: each row's values are side by side, so each is read
+        // once, in order (field by field, every row's values were walked
+        // once per field).
+        for (i, row) in rows.iter().enumerate() {
+            let bit = 1u64 << i;
+            for (f, column) in fields.iter_mut().enumerate() {
+                match row.values.get(f) {
+                    None | Some(Value::Absent) => column.absent |= bit,
+                    Some(value) => {
+                        if column.values.set(i, value, rows.len()) {
+                            column.typed |= bit;
+                        }
+                    }
+                }
+            }
+        }
         Columns { fields }
     }
 
     /// The column of field `field` (in the entity's field order).
     pub fn field(&self, field: u32) -> Option<&Column> {
         self.fields.get(field as usize)
-    }
-}
-
-impl Column {
-    /// The column of `len` facts' values (`None`: the fact has no such field).
-    fn of<'v>(values: impl Iterator<Item = Option<&'v Value>>, len: usize) -> Column {
-        let mut column = Column { absent: 0, typed: 0, values: Typed::None };
-        for (i, value) in values.enumerate() {
-            let bit = 1u64 << i;
-            match value {
-                None | Some(Value::Absent) => column.absent |= bit,
-                Some(value) => {
-                    if column.values.set(i, value, len) {
-                        column.typed |= bit;
-                    }
-                }
-            }
-        }
-        column
     }
 }
 
