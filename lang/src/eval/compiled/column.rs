@@ -110,6 +110,9 @@ pub struct BlockRows<'f> {
     /// In a quantifier's block, the element each row stands for (empty
     /// elsewhere).
     pub items: Vec<&'f Value>,
+    /// Whether every one of `items` is a record (its fields then read in
+    /// place, `Col::ItemField`): found once per block, not at every field.
+    pub records: bool,
     /// The rows' fields as typed columns, when the block is a whole chunk
     /// whose facts are held so (`None` elsewhere).
     pub columns: Option<&'f Columns>,
@@ -231,7 +234,7 @@ mod tests {
         b.push(5, Value::Bool(false));
         b.push(9, Value::Int(4));
         let col = Col::Bools(b);
-        let rows = BlockRows { values: Vec::new(), items: Vec::new(), columns: None };
+        let rows = BlockRows { values: Vec::new(), items: Vec::new(), records: true, columns: None };
         let read: Vec<Value> = [0, 3, 5, 9].iter().map(|i| col.get(&rows, *i).into_owned()).collect();
         assert_eq!(read, vec![Value::Bool(true), Value::Absent, Value::Bool(false), Value::Int(4)]);
     }

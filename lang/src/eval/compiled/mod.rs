@@ -75,7 +75,7 @@ fn block_outcomes<'e>(
         None => (0..len as u32).map(|i| env.facts.values(subject.entity, start + i).unwrap_or(&[])).collect(),
     };
     let columns = env.facts.columns(subject.entity, start, len as u32);
-    let block = Block::new(env, BlockRows { values, items: Vec::new(), columns }, len);
+    let block = Block::new(env, BlockRows { values, items: Vec::new(), records: true, columns }, len);
     let all = block.all();
     let mut slots = vec![Col::Splat(Value::Absent); rule.slots.max(1) as usize];
     slots[0] = Col::Rows(subject.entity, start);

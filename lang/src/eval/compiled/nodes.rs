@@ -155,9 +155,7 @@ impl<'e, 'a> Block<'e, 'a> {
                 match &*base {
                     Col::Rows(..) => Col::Field(*field, path.clone()),
                     // A record's field, as `Env::field` reads it.
-                    Col::Items if self.rows.items.iter().all(|v| matches!(v, Value::Record(_))) => {
-                        Col::ItemField(*field, path.clone())
-                    }
+                    Col::Items if self.rows.records => Col::ItemField(*field, path.clone()),
                     Col::Splat(v) => Col::Splat(env.field(v, *field, path)),
                     other => self.map(live, |i| env.field(&other.get(&self.rows, i), *field, path)),
                 }

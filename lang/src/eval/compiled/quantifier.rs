@@ -127,6 +127,7 @@ impl Block<'_, '_> {
         let element_rows = BlockRows {
             values: part.iter().map(|(i, _)| self.rows.values[*i]).collect(),
             items: part.iter().map(|(_, item)| *item).collect(),
+            records: part.iter().all(|(_, item)| matches!(item, Value::Record(_))),
             // The elements' rows are not a chunk's.
             columns: None,
         };
