@@ -57,6 +57,8 @@ pub enum Col {
     ItemField(u32, Arc<str>),
     /// One value per row.
     Vals(Vec<Value>),
+    /// An `Int` per row (`ints.rs`).
+    Ints(Vec<i64>),
     /// Booleans as masks.
     Bools(Bools),
 }
@@ -141,6 +143,7 @@ impl Col {
                 Some(v) => Cow::Borrowed(v),
             },
             Col::Vals(values) => values.get(i).map_or(Cow::Owned(Value::Absent), Cow::Borrowed),
+            Col::Ints(xs) => Cow::Owned(xs.get(i).map_or(Value::Absent, |x| Value::Int(*x))),
             Col::Bools(b) => {
                 let bit = 1 << i;
                 if b.t & bit != 0 {

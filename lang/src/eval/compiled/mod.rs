@@ -12,6 +12,7 @@
 //! `eval` fuzz target hold the two equal on generated programs and facts.
 
 mod column;
+mod ints;
 mod nodes;
 mod quantifier;
 

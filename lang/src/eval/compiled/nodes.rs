@@ -99,6 +99,11 @@ impl<'e, 'a> Block<'e, 'a> {
         }))
     }
 
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
     /// Every row of the block.
     pub fn all(&self) -> Mask {
         first(self.len)
@@ -178,6 +183,9 @@ impl<'e, 'a> Block<'e, 'a> {
             Ex::Or(a, b) => self.and_or(false, a, b, slots, live),
             Ex::Arith(op, a, b) => {
                 let (a, b) = (self.eval(a, slots, live), self.eval(b, slots, live));
+                if let Some(ints) = self.int_arith(*op, &a, &b, live) {
+                    return Cow::Owned(ints);
+                }
                 self.map(live, |i| arith(*op, a.get(&self.rows, i).into_owned(), b.get(&self.rows, i).into_owned()))
             }
             Ex::Cmp(op, a, b) => {
@@ -186,6 +194,9 @@ impl<'e, 'a> Block<'e, 'a> {
                     if let Some(bools) = self.field_against(*op, &a, y, live) {
                         return Cow::Owned(Col::Bools(bools));
                     }
+                }
+                if let Some(bools) = self.int_compare(*op, &a, &b, live) {
+                    return Cow::Owned(Col::Bools(bools));
                 }
                 let mut out = Bools::default();
                 for i in rows(live) {
@@ -351,6 +362,9 @@ impl<'e, 'a> Block<'e, 'a> {
             Ex::Call { func, args } => self.call(*func, args, slots, live),
             Ex::Builtin(builtin, args) => {
                 let cols: Vec<Cow<Col>> = args.iter().map(|a| self.eval(a, slots, live)).collect();
+                if let Some(ints) = self.int_builtin(*builtin, &cols, live) {
+                    return Cow::Owned(ints);
+                }
                 self.map(live, |i| {
                     let values: smallvec::SmallVec<[Value; 2]> =
                         cols.iter().map(|c| c.get(&self.rows, i).into_owned()).collect();

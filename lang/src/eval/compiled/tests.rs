@@ -106,6 +106,10 @@ const MAYBE_UNKNOWN: &[&str] = &[
     "s.audited",
     "s.audited == false",
     "not s.audited",
+    "s.count * 4611686018427387904 > 0",
+    "9223372036854775807 + s.count > 0",
+    "days_since(s.reviewed) - s.count > 100",
+    "max(twice(s.count), 3) - min(s.count, 2) >= 3",
 ];
 
 fn leaf(definite: bool) -> BoxedStrategy<String> {

@@ -1,0 +1,120 @@
+//! `Int`s as machine integers: a column of them ([`Col::Ints`]) and the
+//! nodes that compute on them without a `Value` per row.
+//!
+//! `+`, `-` and `*` of two `Int`s, `min` and `max` of two `Int`s,
+//! `days_since` of a date field and the comparison of two `Int`s are a
+//! rule's commonest computations (a score, an age in days). When both
+//! operands are an `Int` on every live row (a constant, an `Int` column,
+//! an `Int` field's typed column, or values that all happen to be `Int`s)
+//! they run as loops over `i64`s, with the interpreter's results
+//! (`arith`, `Env::builtin`, `Env::compare` on two `Int`s). An overflow on
+//! any row leaves the whole node to the `Value` path, which gives that
+//! row its unknown.
+
+use std::borrow::Cow;
+
+use super::column::{rows, Bools, Col, Mask};
+use super::nodes::Block;
+use crate::facts::columns::{Column, Typed};
+use crate::ir::*;
+use crate::syntax::ast::CmpOp;
+
+/// An operand that is an `Int` on every live row.
+pub enum Ints<'c> {
+    /// The same on every row.
+    Const(i64),
+    /// Row `i`'s is at `i`.
+    Rows(Cow<'c, [i64]>),
+}
+
+impl Ints<'_> {
+    fn at(&self, i: usize) -> i64 {
+        match self {
+            Ints::Const(c) => *c,
+            Ints::Rows(xs) => xs[i],
+        }
+    }
+}
+
+impl<'a> Block<'_, 'a> {
+    /// `col` as integers, when it is an `Int` on every live row.
+    pub(super) fn ints<'c>(&'c self, col: &'c Col, live: Mask) -> Option<Ints<'c>> {
+        match col {
+            Col::Splat(Value::Int(c)) => Some(Ints::Const(*c)),
+            Col::Ints(xs) => Some(Ints::Rows(Cow::Borrowed(xs))),
+            Col::Field(f, _) => match self.rows.column(*f) {
+                Some(Column { typed, values: Typed::Int(xs), .. }) if live & !typed == 0 => {
+                    Some(Ints::Rows(Cow::Borrowed(xs)))
+                }
+                _ => None,
+            },
+            Col::Vals(values) => {
+                let mut xs = vec![0; values.len()];
+                for i in rows(live) {
+                    match values.get(i) {
+                        Some(Value::Int(x)) => xs[i] = *x,
+                        _ => return None,
+                    }
+                }
+                Some(Ints::Rows(Cow::Owned(xs)))
+            }
+            _ => None,
+        }
+    }
+
+    /// `a op b` on the live rows, as `arith` gives it for two `Int`s.
+    pub(super) fn int_arith(&self, op: Arith, a: &Col, b: &Col, live: Mask) -> Option<Col> {
+        let apply: fn(i64, i64) -> Option<i64> = match op {
+            Arith::Add => i64::checked_add,
+            Arith::Sub => i64::checked_sub,
+            Arith::Mul => i64::checked_mul,
+            _ => return None,
+        };
+        self.int_binary(&self.ints(a, live)?, &self.ints(b, live)?, live, apply)
+    }
+
+    /// A builtin on the live rows, as `Env::builtin` gives it for `Int`s
+    /// (`min`, `max`) and for a date field (`days_since`).
+    pub(super) fn int_builtin(&self, builtin: Builtin, args: &[Cow<Col>], live: Mask) -> Option<Col> {
+        match (builtin, args) {
+            (Builtin::Min2, [a, b]) => {
+                self.int_binary(&self.ints(a, live)?, &self.ints(b, live)?, live, |x, y| Some(x.min(y)))
+            }
+            (Builtin::Max2, [a, b]) => {
+                self.int_binary(&self.ints(a, live)?, &self.ints(b, live)?, live, |x, y| Some(x.max(y)))
+            }
+            (Builtin::DaysSince, [date]) => {
+                let Col::Field(f, _) = &**date else { return None };
+                let Some(Column { typed, values: Typed::Date(dates), .. }) = self.rows.column(*f) else { return None };
+                if live & !typed != 0 {
+                    return None;
+                }
+                let as_of = self.env.as_of;
+                let mut out = vec![0; self.len()];
+                for i in rows(live) {
+                    out[i] = as_of.days_since(dates[i]);
+                }
+                Some(Col::Ints(out))
+            }
+            _ => None,
+        }
+    }
+
+    /// `a op b` compared on the live rows, as `Env::compare` orders two `Int`s.
+    pub(super) fn int_compare(&self, op: CmpOp, a: &Col, b: &Col, live: Mask) -> Option<Bools> {
+        let (a, b) = (self.ints(a, live)?, self.ints(b, live)?);
+        let mut t: Mask = 0;
+        for i in rows(live) {
+            t |= Mask::from(op.holds(a.at(i).cmp(&b.at(i)))) << i;
+        }
+        Some(Bools { t, f: live & !t, other: Vec::new() })
+    }
+
+    fn int_binary(&self, a: &Ints, b: &Ints, live: Mask, apply: impl Fn(i64, i64) -> Option<i64>) -> Option<Col> {
+        let mut out = vec![0; self.len()];
+        for i in rows(live) {
+            out[i] = apply(a.at(i), b.at(i))?;
+        }
+        Some(Col::Ints(out))
+    }
+}
