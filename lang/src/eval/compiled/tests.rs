@@ -26,6 +26,7 @@ entity System {
   share: Percent?
   reviewed: Date?
   audited: Bool?
+  notes: [Text]?
   owner: Person?
   evidence: [Evidence] = []
   tags: [Text] = []
@@ -110,6 +111,8 @@ const MAYBE_UNKNOWN: &[&str] = &[
     "9223372036854775807 + s.count > 0",
     "days_since(s.reviewed) - s.count > 100",
     "max(twice(s.count), 3) - min(s.count, 2) >= 3",
+    "len(s.notes) > 1",
+    "exists n in s.notes where n == \"n1\"",
 ];
 
 fn leaf(definite: bool) -> BoxedStrategy<String> {
@@ -167,10 +170,18 @@ fn system() -> impl Strategy<Value = String> {
         prop::option::of((1u32..=12, 1u32..=28)),
         prop::option::of(0u32..4),
         prop::collection::vec((0u32..3, any::<bool>(), prop::option::of(1u32..=12)), 0..3),
-        (prop::collection::vec(0u32..3, 0..3), prop::option::of(any::<bool>())),
+        (
+            prop::collection::vec(0u32..3, 0..3),
+            prop::option::of(any::<bool>()),
+            prop::option::of(prop::collection::vec(0u32..3, 0..3)),
+        ),
     )
-        .prop_map(|(tier, score, count, share, reviewed, owner, evidence, (tags, audited))| {
+        .prop_map(|(tier, score, count, share, reviewed, owner, evidence, (tags, audited, notes))| {
             let mut fields = vec![format!("\"count\": {count}")];
+            if let Some(notes) = notes {
+                let notes: Vec<String> = notes.iter().map(|n| format!("\"n{n}\"")).collect();
+                fields.push(format!("\"notes\": [{}]", notes.join(", ")));
+            }
             if let Some(audited) = audited {
                 fields.push(format!("\"audited\": {audited}"));
             }
