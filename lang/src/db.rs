@@ -846,8 +846,8 @@ pub fn chunk_outcomes<'db>(db: &'db dyn salsa::Database, pair: RuleChunk<'db>) -
 }
 
 /// A chunk's facts as typed columns, made once and read by every rule
-/// over the chunk (a rule over a chunk read each fact's row for every
-/// field it compared).
+/// over the chunk, so that a rule comparing a field reads an array rather
+/// than every fact's row.
 #[salsa::tracked(returns(ref))]
 pub fn chunk_columns(db: &dyn salsa::Database, chunk: Chunk) -> Columns {
     Columns::of_rows(chunk.rows(db))

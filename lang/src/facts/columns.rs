@@ -1,4 +1,5 @@
-//! A chunk's facts field by field: each scalar field as a typed column.
+//! A chunk's facts field by field: each field as a column, typed when its
+//! values are scalars.
 //!
 //! Facts are stored row by row (a [`Row`] per fact, its values side by
 //! side), which is what loading, editing and reporting want. A rule over
@@ -23,8 +24,9 @@ use super::Row;
 /// The most facts a set of [`Columns`] holds: a set of them is one `u64`.
 pub const MAX_ROWS: usize = 64;
 
-/// The scalar fields of up to [`MAX_ROWS`] facts of one entity type, one
-/// [`Column`] per field in the entity's field order.
+/// The fields of up to [`MAX_ROWS`] facts of one entity type, one
+/// [`Column`] per field in the entity's field order (a field of text,
+/// lists or references has only its absent rows: `is` reads them).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Columns {
     fields: Vec<Column>,
@@ -53,7 +55,9 @@ pub enum Typed {
     Coded(Code, Vec<u32>),
     /// `Int`s.
     Int(Vec<i64>),
-    /// `Number`s and percentages, exact (they compare as decimals).
+    /// `Number`s and percentages, exact: they compare as decimals, which
+    /// is all a reader does with them (whether one was a percentage is
+    /// not kept, so the value itself is read from its row).
     Decimal(Vec<Decimal>),
     /// Dates.
     Date(Vec<Date>),

@@ -57,7 +57,7 @@ pub enum Col {
     ItemField(u32, Arc<str>),
     /// One value per row.
     Vals(Vec<Value>),
-    /// An `Int` per row (`ints.rs`).
+    /// An `Int` per live row (`ints.rs`; the other rows hold 0, never read).
     Ints(Vec<i64>),
     /// Booleans as masks.
     Bools(Bools),

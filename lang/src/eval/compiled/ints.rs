@@ -5,7 +5,8 @@
 //! `days_since` of a date field and the comparison of two `Int`s are a
 //! rule's commonest computations (a score, an age in days). When both
 //! operands are an `Int` on every live row (a constant, an `Int` column,
-//! an `Int` field's typed column, or values that all happen to be `Int`s)
+//! the typed column of an `Int` field of the block's own facts, in a block
+//! that is a whole chunk, or values that all happen to be `Int`s)
 //! they run as loops over `i64`s, with the interpreter's results
 //! (`arith`, `Env::builtin`, `Env::compare` on two `Int`s). An overflow on
 //! any row leaves the whole node to the `Value` path, which gives that
@@ -49,11 +50,15 @@ impl<'a> Block<'_, 'a> {
                 _ => None,
             },
             Col::Vals(values) => {
+                // Checked before anything is allocated: most value columns
+                // that are not all `Int`s say so at their first row.
+                if !rows(live).all(|i| matches!(values.get(i), Some(Value::Int(_)))) {
+                    return None;
+                }
                 let mut xs = vec![0; values.len()];
                 for i in rows(live) {
-                    match values.get(i) {
-                        Some(Value::Int(x)) => xs[i] = *x,
-                        _ => return None,
+                    if let Some(Value::Int(x)) = values.get(i) {
+                        xs[i] = *x;
                     }
                 }
                 Some(Ints::Rows(Cow::Owned(xs)))

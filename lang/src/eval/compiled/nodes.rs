@@ -493,16 +493,17 @@ impl<'e, 'a> Block<'e, 'a> {
     /// The live rows of a typed column compared with a known `y`: the
     /// rows decided, and the rows left to read from their facts (absent,
     /// or not held by the column). Each distinct value of a coded column
-    /// is compared once, by `Env::holds` itself; a typed number or date
-    /// against one of its own kind, as `Env::compare` orders them.
-    /// `None` when the column's type cannot be compared so with `y`.
+    /// is compared by `Env::holds` itself; a Boolean, `Int` or date
+    /// against a constant of its own type, and a decimal against any
+    /// number, as `Env::compare` orders them. `None` when the column's
+    /// type cannot be compared so with `y`.
     fn typed_against(&self, op: CmpOp, column: &Column, y: &Value, live: Mask) -> Option<(Bools, Mask)> {
         let typed = live & column.typed;
         let mut t: Mask = 0;
         let mut test = |i: usize, holds: bool| t |= Mask::from(holds) << i;
         match (&column.values, y) {
             (Typed::Coded(code, xs), y) => t = coded_rows(xs, typed, |x| self.env.holds(op, &code.value(x), y)),
-            (Typed::Bool(b), Value::Bool(y)) => rows(typed).for_each(|i| test(i, op.holds((b >> i & 1 == 1).cmp(y)))),
+            (Typed::Bool(b), Value::Bool(y)) => rows(typed).for_each(|i| test(i, op.holds(((b >> i) & 1 == 1).cmp(y)))),
             (Typed::Int(xs), Value::Int(y)) => rows(typed).for_each(|i| test(i, op.holds(xs[i].cmp(y)))),
             (Typed::Decimal(xs), y) => {
                 let y = y.as_decimal()?;
@@ -555,7 +556,8 @@ impl<'e, 'a> Block<'e, 'a> {
 }
 
 /// The rows of `typed` whose code (`codes[row]`) `decide` holds for,
-/// each distinct code decided once (a chunk's enum field has a few).
+/// each distinct code below 64 decided once (a chunk's enum field has a
+/// few), a larger one at each row.
 fn coded_rows(codes: &[u32], typed: Mask, mut decide: impl FnMut(u32) -> bool) -> Mask {
     // 0: not decided yet; 1: does not hold; 2: holds.
     let mut seen = [0u8; 64];

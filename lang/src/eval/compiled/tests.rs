@@ -66,6 +66,7 @@ const DEFINITE: &[&str] = &[
     "s.tier < mid",
     "s.tier not in [high]",
     "s.audited is some",
+    "s.notes is some",
     "s.reviewed is none",
     "true",
     "false",
