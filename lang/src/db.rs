@@ -713,10 +713,9 @@ pub fn key_index(db: &dyn salsa::Database, table: Table) -> Arc<hashbrown::HashM
 pub struct DbFacts<'db> {
     db: &'db dyn salsa::Database,
     tables: &'db [Table],
-    /// The chunk being evaluated, already read: its rows need no lookup.
-    local: Option<(EntityId, u32, &'db [Row])>,
-    /// That chunk, whose typed columns are read on demand ([`chunk_columns`]).
-    chunk: Option<Chunk>,
+    /// The chunk being evaluated, already read: its rows need no lookup
+    /// (and its typed columns are read on demand, [`chunk_columns`]).
+    local: Option<(EntityId, u32, &'db [Row], Chunk)>,
     /// Chunks read so far, per entity: each is a dependency once, then a
     /// plain slice (an aggregate over 100,000 facts reads 782 inputs, not
     /// 300,000).
@@ -725,14 +724,14 @@ pub struct DbFacts<'db> {
 
 impl<'db> DbFacts<'db> {
     pub fn new(db: &'db dyn salsa::Database, ws: Workspace) -> DbFacts<'db> {
-        DbFacts { db, tables: ws.tables(db), local: None, chunk: None, seen: Default::default() }
+        DbFacts { db, tables: ws.tables(db), local: None, seen: Default::default() }
     }
 
     /// A view that reads one chunk's rows directly (its dependency is
     /// recorded once, here).
     pub fn with_chunk(db: &'db dyn salsa::Database, ws: Workspace, chunk: Chunk) -> DbFacts<'db> {
-        let local = Some((EntityId(chunk.entity(db)), chunk.start(db), &**chunk.rows(db)));
-        DbFacts { db, tables: ws.tables(db), local, chunk: Some(chunk), seen: Default::default() }
+        let local = Some((EntityId(chunk.entity(db)), chunk.start(db), &**chunk.rows(db), chunk));
+        DbFacts { db, tables: ws.tables(db), local, seen: Default::default() }
     }
 }
 
@@ -744,7 +743,7 @@ impl Facts for DbFacts<'_> {
         self.tables.get(entity.index()).map_or(0, |t| t.len(self.db))
     }
     fn row(&self, entity: EntityId, row: u32) -> Option<&Row> {
-        if let Some((e, start, rows)) = self.local {
+        if let Some((e, start, rows, _)) = self.local {
             if e == entity && row >= start {
                 if let Some(r) = rows.get((row - start) as usize) {
                     return Some(r);
@@ -773,7 +772,7 @@ impl Facts for DbFacts<'_> {
     }
     fn run(&self, entity: EntityId, start: u32, count: u32) -> Option<&[Row]> {
         match self.local {
-            Some((e, first, rows)) if e == entity && start >= first => {
+            Some((e, first, rows, _)) if e == entity && start >= first => {
                 let at = (start - first) as usize;
                 rows.get(at..at + count as usize)
             }
@@ -781,8 +780,8 @@ impl Facts for DbFacts<'_> {
         }
     }
     fn columns(&self, entity: EntityId, start: u32, count: u32) -> Option<&Columns> {
-        match (self.local, self.chunk) {
-            (Some((e, first, rows)), Some(chunk)) if e == entity && start == first && count as usize == rows.len() => {
+        match self.local {
+            Some((e, first, rows, chunk)) if e == entity && start == first && count as usize == rows.len() => {
                 Some(chunk_columns(self.db, chunk))
             }
             _ => None,

@@ -125,6 +125,15 @@ impl<'f> BlockRows<'f> {
     pub fn column(&self, field: u32) -> Option<&'f Column> {
         self.columns.and_then(|c| c.field(field))
     }
+
+    /// The typed column `col` reads, when it is a field of the block's own
+    /// entities held so.
+    pub fn column_of(&self, col: &Col) -> Option<&'f Column> {
+        match col {
+            Col::Field(f, _) => self.column(*f),
+            _ => None,
+        }
+    }
 }
 
 impl Col {

@@ -43,8 +43,8 @@ impl<'a> Block<'_, 'a> {
         match col {
             Col::Splat(Value::Int(c)) => Some(Ints::Const(*c)),
             Col::Ints(xs) => Some(Ints::Rows(Cow::Borrowed(xs))),
-            Col::Field(f, _) => match self.rows.column(*f) {
-                Some(Column { typed, values: Typed::Int(xs), .. }) if live & !typed == 0 => {
+            Col::Field(..) => match self.rows.column_of(col)? {
+                Column { typed, values: Typed::Int(xs), .. } if live & !typed == 0 => {
                     Some(Ints::Rows(Cow::Borrowed(xs)))
                 }
                 _ => None,
@@ -89,8 +89,9 @@ impl<'a> Block<'_, 'a> {
                 self.int_binary(&self.ints(a, live)?, &self.ints(b, live)?, live, |x, y| Some(x.max(y)))
             }
             (Builtin::DaysSince, [date]) => {
-                let Col::Field(f, _) = &**date else { return None };
-                let Some(Column { typed, values: Typed::Date(dates), .. }) = self.rows.column(*f) else { return None };
+                let Some(Column { typed, values: Typed::Date(dates), .. }) = self.rows.column_of(date) else {
+                    return None;
+                };
                 if live & !typed != 0 {
                     return None;
                 }

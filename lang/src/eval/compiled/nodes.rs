@@ -217,20 +217,17 @@ impl<'e, 'a> Block<'e, 'a> {
                 let (v, l) = (self.eval(value, slots, live), self.eval(list, slots, live));
                 // A coded field in a constant list: each distinct value
                 // looked up once.
-                let (mut out, read) = match (&*v, &*l) {
-                    (Col::Field(f, _), Col::Splat(Value::List(items))) => match self.rows.column(*f) {
-                        Some(Column { typed, values: Typed::Coded(code, xs), .. }) => {
-                            let typed = live & typed;
-                            let t = coded_rows(xs, typed, |x| {
-                                let v = code.value(x);
-                                let found =
-                                    items.iter().any(|item| env.compare(&v, item) == Some(std::cmp::Ordering::Equal));
-                                found != *negated
-                            });
-                            (Bools { t, f: typed & !t, other: Vec::new() }, live & !typed)
-                        }
-                        _ => (Bools::default(), live),
-                    },
+                let (mut out, read) = match (self.rows.column_of(&v), &*l) {
+                    (Some(Column { typed, values: Typed::Coded(code, xs), .. }), Col::Splat(Value::List(items))) => {
+                        let typed = live & typed;
+                        let t = coded_rows(xs, typed, |x| {
+                            let v = code.value(x);
+                            let found =
+                                items.iter().any(|item| env.compare(&v, item) == Some(std::cmp::Ordering::Equal));
+                            found != *negated
+                        });
+                        (Bools { t, f: typed & !t, other: Vec::new() }, live & !typed)
+                    }
                     _ => (Bools::default(), live),
                 };
                 let one = |i: usize| {
@@ -262,16 +259,13 @@ impl<'e, 'a> Block<'e, 'a> {
                 let v = self.eval(value, slots, live);
                 // A field's column knows which rows are absent (none) and
                 // which hold a value (some).
-                let (mut out, read) = match &*v {
-                    Col::Field(f, _) => match self.rows.column(*f) {
-                        Some(column) => {
-                            let (absent, present) = (live & column.absent, live & column.typed);
-                            let (t, f) = if *some { (present, absent) } else { (absent, present) };
-                            (Bools { t, f, other: Vec::new() }, live & !(absent | present))
-                        }
-                        None => (Bools::default(), live),
-                    },
-                    _ => (Bools::default(), live),
+                let (mut out, read) = match self.rows.column_of(&v) {
+                    Some(column) => {
+                        let (absent, present) = (live & column.absent, live & column.typed);
+                        let (t, f) = if *some { (present, absent) } else { (absent, present) };
+                        (Bools { t, f, other: Vec::new() }, live & !(absent | present))
+                    }
+                    None => (Bools::default(), live),
                 };
                 for i in rows(read) {
                     let value = match &*v.get(&self.rows, i) {
