@@ -16,14 +16,41 @@ use super::column::{first, rows, BlockRows, Bools, Col, Mask, BLOCK_ROWS};
 use super::nodes::Block;
 use crate::ir::*;
 
-/// What one element said.
-enum Verdict {
-    /// The filter left it out.
-    Skipped,
-    /// The filter (or the body) gave a Boolean.
-    Bool(bool),
-    /// The filter or the body gave an unknown (or absent) value.
-    Other(Value),
+/// What the elements said, as sets of elements (bit `k` of word `k / 64`
+/// is element `k` of the block's lists, in order).
+#[derive(Default)]
+struct Verdicts {
+    /// Elements that decide the quantifier: the body (or, without one,
+    /// the filter) true for `exists`, false for `all`.
+    decisive: Vec<u64>,
+    /// Elements whose filter or body gave an unknown (or absent) value.
+    undecided: Vec<u64>,
+    /// The values of the undecided elements, by ascending element.
+    values: Vec<(u32, Value)>,
+}
+
+impl Verdicts {
+    /// The first element of `range` in `set`.
+    fn first_in(set: &[u64], range: std::ops::Range<usize>) -> Option<usize> {
+        let mut k = range.start;
+        while k < range.end {
+            let word = set[k / 64] >> (k % 64);
+            if word != 0 {
+                let found = k + word.trailing_zeros() as usize;
+                return (found < range.end).then_some(found);
+            }
+            k = (k / 64 + 1) * 64;
+        }
+        None
+    }
+
+    /// The value of an undecided element.
+    fn value_of(&self, k: usize) -> Value {
+        match self.values.binary_search_by_key(&(k as u32), |(at, _)| *at) {
+            Ok(at) => self.values[at].1.clone(),
+            Err(_) => Value::Absent,
+        }
+    }
 }
 
 /// Whether evaluating `ex` takes budget steps (calls, quantifiers, aggregates).
@@ -66,9 +93,11 @@ impl Block<'_, '_> {
         // element (the subject, bound in every rule, seldom is).
         let mut read = vec![false; slots.len()];
         filter.into_iter().chain(body).for_each(|ex| locals_read(ex, &mut read));
-        let mut verdicts: Vec<Verdict> = Vec::with_capacity(elements.len());
+        let words = elements.len().div_ceil(BLOCK_ROWS);
+        let mut verdicts =
+            Verdicts { decisive: Vec::with_capacity(words), undecided: Vec::with_capacity(words), values: Vec::new() };
         for part in elements.chunks(BLOCK_ROWS) {
-            self.element_verdicts(slot, part, filter, body, slots, &read, &mut verdicts);
+            self.element_verdicts(all, slot, part, filter, body, slots, &read, &mut verdicts);
         }
         // Each row's value, in row order: its list's unknown, or the walk
         // of its elements' verdicts.
@@ -86,41 +115,49 @@ impl Block<'_, '_> {
                 _ => at..at,
             };
             at = mine.end;
+            // The walk visits each element, one step each, until the
+            // first that decides; the first undecided one before it names
+            // the unknown when none decides.
+            let decisive = Verdicts::first_in(&verdicts.decisive, mine.clone());
+            let visited = decisive.map_or(mine.end, |k| k + 1) - mine.start;
             let value = self.on_row(i, || {
-                let mut pending: Option<Value> = None;
-                for k in mine {
-                    if !env.tick() {
-                        return env.over_budget();
-                    }
-                    match &verdicts[k] {
-                        Verdict::Skipped => {}
-                        Verdict::Bool(b) if *b != all => return Value::Bool(!all),
-                        Verdict::Bool(_) => {}
-                        Verdict::Other(v) => {
-                            if pending.is_none() {
-                                pending = Some(env.for_element(v.clone(), elements[k].1));
-                            }
+                if env.affords(visited as u64) {
+                    env.advance(visited as u64);
+                } else {
+                    // The budget runs out on the way: at the element the
+                    // interpreter's would.
+                    for _ in 0..visited {
+                        if !env.tick() {
+                            return env.over_budget();
                         }
                     }
                 }
-                pending.unwrap_or(Value::Bool(all))
+                if decisive.is_some() {
+                    return Value::Bool(!all);
+                }
+                match Verdicts::first_in(&verdicts.undecided, mine) {
+                    Some(k) => env.for_element(verdicts.value_of(k), elements[k].1),
+                    None => Value::Bool(all),
+                }
             });
             out.push(i, value);
         }
         Col::Bools(out)
     }
 
-    /// The verdicts of up to [`BLOCK_ROWS`] elements, appended in order.
+    /// The verdicts of up to [`BLOCK_ROWS`] elements, the next word of
+    /// each set.
     #[allow(clippy::too_many_arguments)]
     fn element_verdicts(
         &self,
+        all: bool,
         slot: u32,
         part: &[(usize, &Value)],
         filter: Option<&Ex>,
         body: Option<&Ex>,
         slots: &[Col],
         read: &[bool],
-        verdicts: &mut Vec<Verdict>,
+        verdicts: &mut Verdicts,
     ) {
         // Each element sees its row's variables: the row's facts, and every
         // slot's value on that row.
@@ -141,34 +178,34 @@ impl Block<'_, '_> {
         }
         inner[slot as usize] = Col::Items;
         let block = Block::new(self.env, element_rows, part.len());
-        let all = first(part.len());
-        let (selected, filtered) = match filter {
-            Some(filter) => {
-                let f = block.eval(filter, &inner, all);
-                let f = f.bools(&block.rows, all).into_owned();
-                (f.t, Some(f))
-            }
-            None => (all, None),
-        };
+        let every = first(part.len());
+        // Left out by the filter: its false rows, and its unknowns (which
+        // are undecided).
+        let filtered = filter.map(|filter| block.eval(filter, &inner, every).bools(&block.rows, every).into_owned());
+        let selected = filtered.as_ref().map_or(every, |f| f.t & every);
         let decided = body.map(|b| block.eval(b, &inner, selected).bools(&block.rows, selected).into_owned());
-        for j in 0..part.len() {
-            let bit = 1 << j;
-            let verdict = if selected & bit == 0 {
-                // Left out by the filter, or the filter's own unknown.
-                match filtered.as_ref().filter(|f| f.f & bit == 0).and_then(|f| f.other_at(j)) {
-                    Some(v) => Verdict::Other(v.clone()),
-                    None => Verdict::Skipped,
-                }
+        let (decisive, undecided_by_body) = match &decided {
+            // Without a body, a selected element is true.
+            None => (if all { 0 } else { selected }, 0),
+            Some(b) => {
+                let (t, f) = (b.t & selected, b.f & selected);
+                (if all { f } else { t }, selected & !(t | f))
+            }
+        };
+        let undecided_by_filter = filtered
+            .as_ref()
+            .map_or(0, |f| f.other.iter().fold(0, |set, (j, _)| set | 1 << j) & every & !selected & !f.f);
+        let base = verdicts.decisive.len() * BLOCK_ROWS;
+        for j in rows(undecided_by_filter | undecided_by_body) {
+            let value = if selected & 1 << j != 0 {
+                decided.as_ref().and_then(|b| b.other_at(j))
             } else {
-                match &decided {
-                    None => Verdict::Bool(true),
-                    Some(b) if b.t & bit != 0 => Verdict::Bool(true),
-                    Some(b) if b.f & bit != 0 => Verdict::Bool(false),
-                    Some(b) => Verdict::Other(b.other_at(j).cloned().unwrap_or(Value::Absent)),
-                }
+                filtered.as_ref().and_then(|f| f.other_at(j))
             };
-            verdicts.push(verdict);
+            verdicts.values.push(((base + j) as u32, value.cloned().unwrap_or(Value::Absent)));
         }
+        verdicts.decisive.push(decisive);
+        verdicts.undecided.push(undecided_by_filter | undecided_by_body);
     }
 }
 
