@@ -70,10 +70,7 @@ fn main() -> ExitCode {
         Command::Soa(args) => cmd::soa::run(args),
         Command::Gap(args) => cmd::gap::run(args),
         Command::Init(args) => cmd::init::run(args),
-        Command::Lsp => {
-            allocator::keep_freed_memory();
-            aims_lsp::serve_stdio()
-        }
+        Command::Lsp => aims_lsp::serve_stdio(),
         Command::Repl(args) => match args.as_of.as_deref().map(|text| Date::parse(text).ok_or(text)).transpose() {
             Ok(as_of) => aims_repl::run(&args.path, as_of, cmd::load_options()),
             Err(text) => usage_error(&format!("`--as-of {text}` is not a date (YYYY-MM-DD)")),

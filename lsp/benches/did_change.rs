@@ -33,8 +33,8 @@ use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::Uri;
 
 // The allocator of the `aims` binary, which runs the server, so that the
-// figures are the server's; `main` sets the option `aims lsp` sets
-// (`src/allocator.rs`, `keep_freed_memory`).
+// figures are the server's; `main` sets the purge delay the binary sets
+// (`src/allocator.rs`, `FREED_MEMORY_KEPT_MS`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -43,7 +43,7 @@ extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
 }
 
-/// `mi_option_purge_delay`, and the value `aims lsp` gives it.
+/// `mi_option_purge_delay`, and the value the `aims` binary gives it.
 fn keep_freed_memory() {
     // SAFETY: writes mimalloc's option table; allocates nothing.
     unsafe { mi_option_set(15, 1000) }
