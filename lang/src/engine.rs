@@ -466,8 +466,15 @@ impl Engine {
     }
 
     /// Adds a fact file, or replaces the one with the same name. On error
-    /// the engine keeps its previous facts.
-    pub fn set_facts(&mut self, name: &str, format: Format, mapping: Mapping, text: &str) -> Result<(), LoadFailure> {
+    /// the engine keeps its previous facts. The engine keeps the text (for
+    /// diagnostics): a `String` is kept as it is, a `&str` copied.
+    pub fn set_facts(
+        &mut self,
+        name: &str,
+        format: Format,
+        mapping: Mapping,
+        text: impl Into<String>,
+    ) -> Result<(), LoadFailure> {
         let mut sources = self.sources.clone();
         let mut inputs = self.fact_inputs.clone();
         match inputs.iter().position(|i| sources.name(i.file) == name) {

@@ -31,7 +31,7 @@ struct Module {
     file: FileId,
     /// Its path under the stdlib folder (`iso42001/annex_a.aims`).
     relative: String,
-    text: std::sync::Arc<str>,
+    text: std::sync::Arc<String>,
 }
 
 /// Where the stdlib modules are on disk, found (or written) at the first
@@ -130,7 +130,7 @@ impl StdlibFiles {
 
     /// The text of a stdlib module of the engine.
     pub fn text(&self, file: FileId) -> Option<&str> {
-        self.modules.iter().find(|m| m.file == file).map(|m| &*m.text)
+        self.modules.iter().find(|m| m.file == file).map(|m| m.text.as_str())
     }
 
     /// Whether `path` is a stdlib module: a file by a module's name that

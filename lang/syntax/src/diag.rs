@@ -343,8 +343,9 @@ pub struct SourceText {
     /// read: what reports and `aims test`/`aims explain` print, whatever
     /// folder the project was read from.
     pub relative: Arc<str>,
-    /// The whole text of the file.
-    pub text: Arc<str>,
+    /// The whole text of the file: the `String` it was read into, shared,
+    /// not copied (a fact file can be hundreds of megabytes).
+    pub text: Arc<String>,
     /// Where its lines start, computed at the first lookup: a file with
     /// many diagnostics or rules locates each in O(log lines).
     lines: std::sync::OnceLock<Arc<LineIndex>>,
@@ -369,15 +370,20 @@ impl Sources {
         Sources::default()
     }
     /// Adds a file and returns its id.
-    pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         let name = name.into();
         let relative = Arc::from(name.as_str());
         self.add_in_project(name, relative, text)
     }
     /// Adds a file of a project: `name` as shown on a terminal (the
     /// project folder as given included), `relative` to the project folder.
-    pub fn add_in_project(&mut self, name: impl Into<String>, relative: Arc<str>, text: impl Into<Arc<str>>) -> FileId {
-        self.files.push(SourceText { name: name.into(), relative, text: text.into(), lines: Default::default() });
+    pub fn add_in_project(&mut self, name: impl Into<String>, relative: Arc<str>, text: impl Into<String>) -> FileId {
+        self.files.push(SourceText {
+            name: name.into(),
+            relative,
+            text: Arc::new(text.into()),
+            lines: Default::default(),
+        });
         FileId(self.files.len() as u32 - 1)
     }
     /// The file of an id; the id must come from this table (another's may be out of range and panic).
@@ -397,9 +403,9 @@ impl Sources {
         &self.get(id).text
     }
     /// Replaces a file's text (the id stays valid).
-    pub fn set_text(&mut self, id: FileId, text: impl Into<Arc<str>>) {
+    pub fn set_text(&mut self, id: FileId, text: impl Into<String>) {
         let file = &mut self.files[id.0 as usize];
-        file.text = text.into();
+        file.text = Arc::new(text.into());
         file.lines = Default::default();
     }
     /// How many files the table holds.
