@@ -1223,3 +1223,6 @@ pub fn objective_status<'db>(
 
 #[cfg(test)]
 mod per_declaration_tests;
+
+#[cfg(test)]
+mod key_order_tests;
