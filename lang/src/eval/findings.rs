@@ -69,6 +69,7 @@ pub(super) fn findings(
                 name: name.clone(),
                 entity: risk.subject.as_ref().map(|_| Key::single(entry.key.clone())),
                 message: message.into(),
+                require: None,
             });
         }
     }
@@ -106,6 +107,7 @@ pub(super) fn findings(
             name: Arc::from(objective.decl.name.as_str()),
             entity: None,
             message: message.into(),
+            require: None,
         });
     }
     for result in exceptions {
@@ -142,6 +144,7 @@ pub(super) fn findings(
             name: Arc::from(exception.decl.name.as_str()),
             entity,
             message: message.into(),
+            require: None,
         });
     }
     // Keys of an `Int`-keyed subject order as numbers (2 before 10).
@@ -273,6 +276,7 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: &
             name: name.clone(),
             entity: rule.subject.as_ref().map(|_| outcome.key.to_key()),
             message,
+            require: outcome.failures.first().map(|f| f.index as u32),
         });
     }
     if !sorted_already && group.len() > 1 {

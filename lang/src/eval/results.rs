@@ -172,6 +172,11 @@ pub struct Finding {
     /// What is wrong, in one line (shared by the findings a failure
     /// reads the same for).
     pub message: Arc<str>,
+    /// For a control's or audit's finding, the `require` that failed first
+    /// (its index among the rule's requirements): where the finding
+    /// points, known without finding its outcome again. `None` for the
+    /// other findings.
+    pub require: Option<u32>,
 }
 
 /// The whole result of evaluating a program as of a date.

@@ -606,10 +606,9 @@ impl Report {
             };
             Some(Location::of(sources, decl.name_span))
         };
-        // A rule's findings come together, in key order: the rule is looked
-        // up once per run of them, and each outcome found by walking the
-        // rule's outcomes alongside (no search per finding).
-        let mut cursors: Vec<outcomes::Cursor> = rules.iter().map(|_| outcomes::Cursor::default()).collect();
+        // A rule's findings come together: the rule is looked up once per
+        // run of them, and each points at the `require` it names (its
+        // outcome is not looked up again).
         let mut last: Option<(Arc<str>, Option<usize>)> = None;
         // Which entities have a labelled fact at all (`label` in aims.toml):
         // a finding about any other is not looked up among the facts.
@@ -631,11 +630,8 @@ impl Report {
                     rule
                 }
             };
-            let failing_require = rule.and_then(|r| {
-                let outcomes = &rules[r].outcomes;
-                let outcome = outcomes.locate(&mut cursors[r], f.entity.as_deref().unwrap_or("-"))?;
-                outcomes.failure_location(outcome)
-            });
+            let failing_require =
+                rule.zip(f.require).and_then(|(r, i)| rules[r].outcomes.requirement_location(i as usize));
             let location = failing_require
                 .or_else(|| rule.map(|r| rules[r].location.clone()))
                 .or_else(|| declared_at(f.source, &f.name));
@@ -888,6 +884,32 @@ mod tests {
         ) {
             prop_assert_eq!(super::one_line(&text, max), whole_then_cut(&text, max));
         }
+    }
+
+    /// A control's finding points at the first `require` its fact failed,
+    /// whichever failed and in whatever order the facts come.
+    #[test]
+    fn a_finding_points_at_the_first_require_its_fact_failed() {
+        use crate::facts::{Format, Mapping};
+        let policy = "entity S { id: Text key, a: Bool, b: Bool }\n\
+                      control c for s: S {\n  require s.a\n  require s.b\n}\n";
+        let facts = r#"{ "S": [
+            { "id": "z", "a": true, "b": false },
+            { "id": "y", "a": false, "b": false },
+            { "id": "x", "a": false, "b": true }
+        ] }"#;
+        let mut engine =
+            crate::Engine::from_texts("p.aims", policy, &[("f.json", Format::Json, Mapping::default(), facts)])
+                .expect("loads");
+        let evaluation = engine.evaluate(crate::Date::parse("2026-01-01").expect("a date"));
+        let report = super::Report::build("p", engine.program(), &engine.facts(), engine.sources(), &evaluation);
+        let places: Vec<(String, String)> = report
+            .findings
+            .iter()
+            .map(|f| (f.entity.unwrap_or_default(), f.location.map(|l| l.to_string()).unwrap_or_default()))
+            .collect();
+        let at = |entity: &str, line: u32| (entity.to_string(), format!("p.aims:{line}:3"));
+        assert_eq!(places, vec![at("x", 3), at("y", 3), at("z", 4)]);
     }
 
     #[test]

@@ -242,10 +242,9 @@ impl OutcomeViews {
         None
     }
 
-    /// Where the first failed requirement of an outcome is.
-    pub(super) fn failure_location(&self, outcome: eval::OutcomeRef<'_>) -> Option<Location> {
-        let failure = outcome.failures.first()?;
-        self.rule.locations.get(failure.index).cloned()
+    /// Where the rule's requirement `index` is.
+    pub(super) fn requirement_location(&self, index: usize) -> Option<Location> {
+        self.rule.locations.get(index).cloned()
     }
 
     /// Every outcome in key order, as the evaluation holds it: no view made.
