@@ -6,14 +6,15 @@
 //! mimalloc's defaults, though, commit whole arenas up front, which on
 //! 100,000 systems raised the peak memory of `aims check` by about 15 %.
 //! Freed pages are kept for [`FREED_MEMORY_KEPT_MS`] before they are
-//! returned: the evaluation's outcomes then take the pages the facts'
-//! reading freed (its file, its records' text) rather than new ones the
-//! kernel must fault in and zero. Kept 50 ms, as before, the evaluation of
-//! 100,000 systems spent about a sixth of its time in those faults; kept a
-//! second it is about 15 % faster, loading too, for 20–30 MB (6–9 %) more
-//! at the peak. The language server, which repeats the same work on every
-//! keystroke, gains most: memory returned between two keystrokes had to
-//! be faulted in and zeroed again on the next one.
+//! returned, so that the evaluation's outcomes take pages the facts'
+//! reading freed (its records' text, the threads' buffers) rather than new
+//! ones the kernel must fault in and zero. Kept 50 ms, the evaluation of
+//! 100,000 systems faulted in pages for about a sixth of its time; kept a
+//! second, `aims check`'s evaluation was 5–10 % faster in interleaved runs,
+//! for 15–20 MiB (about 5 %) more at the peak. The language server, which
+//! repeats the same work on every keystroke, gains most: memory returned
+//! between two keystrokes had to be faulted in and zeroed again on the
+//! next one.
 //!
 //! mimalloc reads its options once, while the process loads, before `main`
 //! runs, so they are set by a function in the ELF `.init_array` with a
