@@ -73,7 +73,7 @@ fn engine(n: usize) -> Engine {
         .map(|(_, f)| f.name.clone())
         .expect("systems.yaml");
     let mapping = Mapping { entity: Some("AISystem".into()), select: Some("systems".into()), ..Mapping::default() };
-    engine.set_facts(&name, Format::Json, mapping, &systems(n)).expect("generated facts load");
+    engine.set_facts(&name, Format::Json, mapping, systems(n)).expect("generated facts load");
     engine
 }
 

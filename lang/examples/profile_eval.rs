@@ -23,7 +23,7 @@ fn main() {
         select: Some("systems".into()),
         ..Default::default()
     };
-    if engine.set_facts(&name, aims_lang::facts::Format::Json, mapping, &generated::systems(n)).is_err() {
+    if engine.set_facts(&name, aims_lang::facts::Format::Json, mapping, generated::systems(n)).is_err() {
         return;
     }
     let Some(as_of) = aims_lang::Date::parse("2026-11-01") else { return };
