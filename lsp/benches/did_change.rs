@@ -32,22 +32,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::Uri;
 
-// The allocator of the `aims` binary, which runs the server, so that the
-// figures are the server's; `main` sets the purge delay the binary sets
-// (`src/allocator.rs`, `FREED_MEMORY_KEPT_MS`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-extern "C" {
-    // Part of mimalloc's public API (`mimalloc.h`), linked in by the `mimalloc` crate.
-    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-}
-
-/// `mi_option_purge_delay`, and the value the `aims` binary gives it.
-fn keep_freed_memory() {
-    // SAFETY: writes mimalloc's option table; allocates nothing.
-    unsafe { mi_option_set(15, 1000) }
-}
+// The allocator of the `aims` binary, which runs the server, with the
+// options it sets before mimalloc starts (freed memory kept a second, no
+// arena committed up front), so that the figures are the server's: the
+// same file, not a copy.
+#[path = "../../src/allocator.rs"]
+mod allocator;
 
 /// About 10,000 lines: a schema and ~910 controls of 11 lines; one
 /// control in `failing_every` fails for some systems, the others pass.
@@ -320,7 +310,6 @@ fn requests(c: &mut Criterion) {
 }
 
 fn bench(c: &mut Criterion) {
-    keep_freed_memory();
     scenario(c, "didChange to diagnostics, 10,000 lines, 1 control in 10 failing", 10);
     scenario(c, "didChange to diagnostics, 10,000 lines, every control failing", 1);
     requests(c);

@@ -18,7 +18,6 @@ use crate::ir::*;
 
 /// What the elements said, as sets of elements (bit `k` of word `k / 64`
 /// is element `k` of the block's lists, in order).
-#[derive(Default)]
 struct Verdicts {
     /// Elements that decide the quantifier: the body (or, without one,
     /// the filter) true for `exists`, false for `all`.
