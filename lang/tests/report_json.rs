@@ -1,6 +1,8 @@
 //! The JSON report is written by hand (`report/json.rs`) for speed; the
 //! reference is what `serde_json::to_writer_pretty` writes for the same
-//! `Report`. They must be the same bytes: on every example, and on the peer
+//! `Report`, with each finding and each rule's outcome on one line as
+//! `serde_json::to_string` writes it. They must be the same bytes: on every
+//! example, and on the peer
 //! benchmark's project over 2,000 systems whose keys, owners and evidence
 //! ids hold characters JSON escapes (quotes, backslashes, control
 //! characters) and text it does not (accents, symbols, line separators).
@@ -32,9 +34,35 @@ fn written(report: &Report, shown: ShownOutcomes) -> String {
     String::from_utf8(out).expect("UTF-8")
 }
 
-/// The reference: serde's pretty printer over the report's own `Serialize`.
+/// The reference: serde's pretty printer over the report's own `Serialize`,
+/// but each finding and each rule's outcome as serde's compact printer
+/// writes it, on the line the pretty printer would open it on.
 fn reference(report: &Report) -> String {
-    let mut text = serde_json::to_string_pretty(report).expect("serialised");
+    const MARK: &str = "\u{1}aims-line ";
+    let mut value = serde_json::to_value(report).expect("serialised");
+    let mut lines = Vec::new();
+    let mut on_one_line = |item: &mut serde_json::Value| {
+        lines.push(serde_json::to_string(item).expect("serialised"));
+        *item = serde_json::Value::String(format!("{MARK}{}", lines.len() - 1));
+    };
+    value["findings"].as_array_mut().expect("findings").iter_mut().for_each(&mut on_one_line);
+    for rule in value["rules"].as_array_mut().expect("rules") {
+        rule["outcomes"].as_array_mut().expect("outcomes").iter_mut().for_each(&mut on_one_line);
+    }
+    let pretty = serde_json::to_string_pretty(&value).expect("serialised");
+    let marked = serde_json::to_string(MARK).expect("serialised");
+    let marked = &marked[..marked.len() - 1];
+    let mut text = String::with_capacity(pretty.len());
+    let mut rest = pretty.as_str();
+    while let Some(at) = rest.find(marked) {
+        text.push_str(&rest[..at]);
+        let after = &rest[at + marked.len()..];
+        let end = after.find('"').expect("the mark's closing quote");
+        let index: usize = after[..end].parse().expect("a line's index");
+        text.push_str(&lines[index]);
+        rest = &after[end + 1..];
+    }
+    text.push_str(rest);
     text.push('\n');
     text
 }
@@ -83,6 +111,8 @@ fn the_json_report_is_what_serde_writes_for_2000_systems() {
     assert_eq!(outcomes, 20 * 2000, "every rule has an outcome per system");
     let fast = written(&report, ShownOutcomes::All);
     assert!(fast.contains(r#"\"quoted\""#) && fast.contains(r"\u0007") && fast.contains("é✓"), "strange text written");
+    let outcome_lines = fast.lines().filter(|line| line.starts_with("        {\"entity\":")).count();
+    assert_eq!(outcome_lines, outcomes, "one line per outcome");
     assert_eq!(fast, reference(&report));
 }
 

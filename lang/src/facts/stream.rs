@@ -10,17 +10,18 @@
 //! It also counts the records against the `max_entities` budget and stops
 //! at the first one past it.
 //!
-//! A long JSON array of records is read on every core: serde_json first
-//! finds where each record's text begins and ends (`RawValue`, which checks
-//! the syntax but makes nothing), then each thread types a contiguous share
-//! of the records, and the rows are joined in the file's order. The rows
-//! are those the one-thread reading makes (a test holds the two to it).
+//! A JSON array of records is read on every core: one thread finds where
+//! each record's text begins and ends (serde_json's `RawValue`, which
+//! checks the syntax but makes nothing) and hands the records on in
+//! batches, which the other threads type as they come, and the rows are
+//! joined in the file's order. The rows are those the one-thread reading
+//! makes (a test holds the two to it).
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::convert::{missing, scalar_from_text, yaml_flow_too_deep, Seg};
@@ -44,7 +45,8 @@ pub(super) enum Fast {
     TooMany,
 }
 
-/// Records in one JSON array from which they are shared out among threads.
+/// Records in a batch handed to another thread: an array of fewer is read
+/// on one.
 const SPLIT_AT: usize = 4096;
 
 /// Rows of a valid JSON or YAML fact file of at most `budget` records.
@@ -57,7 +59,8 @@ pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str, bu
 pub(super) struct Split {
     /// Threads to read on (one reads everything on the caller's thread).
     pub threads: usize,
-    /// The fewest records in an array worth sharing out.
+    /// Records per batch handed to another thread (an array of fewer is
+    /// read on one).
     pub at: usize,
 }
 
@@ -251,77 +254,202 @@ impl<'de> DeserializeSeed<'de> for Records<'_, '_> {
         if self.ctx.split.threads <= 1 {
             return d.deserialize_any(self);
         }
-        // Only serde_json's deserializer reads a `RawValue` (`split` is
-        // for JSON alone).
-        let texts = <Vec<&'de RawValue>>::deserialize(d)?;
-        split_records(self.ctx, self.entity, self.array, &texts, self.rows).map_err(|()| slow())
+        d.deserialize_seq(Shared(self))
     }
 }
 
-/// The records of one array, each written in `texts`, typed on the
-/// threads `ctx.split` gives when there are enough of them.
-fn split_records(
-    ctx: &Ctx,
-    entity: EntityId,
-    array: Arc<[Seg]>,
-    texts: &[&RawValue],
-    rows: &mut Vec<(EntityId, Row)>,
-) -> Result<(), ()> {
-    if !ctx.take(texts.len() as u64) {
-        return Err(());
+/// An array of records read on several threads: this one finds where each
+/// record's text begins and ends (a `RawValue`, which checks the syntax but
+/// makes nothing) and hands them on in batches, which the others type as
+/// they come; once the array's end is found, this one types batches too.
+/// Finding the records is a third of the work, and it is done while the
+/// others type, not before.
+struct Shared<'a, 'r>(Records<'a, 'r>);
+
+impl<'de> Visitor<'de> for Shared<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of records")
     }
-    let def = ctx.program.entity(entity);
-    let layout = Layout::new(def, Some(ctx.input));
-    let (file, format) = (ctx.input.file, ctx.input.format);
-    u32::try_from(texts.len()).map_err(|_| ())?;
-    let threads = if texts.len() >= ctx.split.at { ctx.split.threads } else { 1 };
-    let share = texts.len().div_ceil(threads).max(1);
-    // A worker stops when the caller's thread is interrupted (Ctrl-C in
-    // the REPL's `:reload`), whose own checkpoints then unwind.
-    let interrupt = crate::eval::interrupt::current();
-    let read = |first: usize, texts: &[&RawValue], array: Arc<[Seg]>, here: bool| {
-        let mut read = Vec::with_capacity(texts.len());
-        for (i, text) in texts.iter().enumerate() {
-            if i % 4096 == 0 {
-                if here {
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Records { ctx, entity, array, rows } = self.0;
+        let def = ctx.program.entity(entity);
+        let layout = Layout::new(def, Some(ctx.input));
+        let (file, format) = (ctx.input.file, ctx.input.format);
+        let per_batch = ctx.split.at.max(1);
+        let queue = BatchQueue::default();
+        // A worker stops when the caller's thread is interrupted (Ctrl-C in
+        // the REPL's `:reload`), whose own checkpoints then unwind.
+        let interrupt = crate::eval::interrupt::current();
+        let type_batch = |batch: &Batch<'de>, array: &Arc<[Seg]>| -> Result<Vec<(EntityId, Row)>, ()> {
+            let mut typed = Vec::with_capacity(batch.texts.len());
+            for (i, text) in batch.texts.iter().enumerate() {
+                let mut de = serde_json::Deserializer::from_str(text.get());
+                let values = Struct { ctx, def, layout: &layout }.deserialize(&mut de).map_err(|_| ())?;
+                de.end().map_err(|_| ())?;
+                let index = u32::try_from(batch.first + i).map_err(|_| ())?;
+                let origin = Origin::File { file, format, array: array.clone(), index };
+                typed.push((entity, Row::new(values, origin)));
+            }
+            Ok(typed)
+        };
+        // Takes batches until none is left, keeping what it typed.
+        let work = |array: Arc<[Seg]>, here: bool| {
+            while let Some(batch) = queue.next() {
+                let stop = if here {
                     crate::eval::interrupt::checkpoint();
-                } else if interrupt.as_ref().is_some_and(|i| i.is_requested()) {
-                    return Err(());
+                    false
+                } else {
+                    interrupt.as_ref().is_some_and(|i| i.is_requested())
+                };
+                match type_batch(&batch, &array) {
+                    Ok(typed) if !stop => queue.typed(batch.first, typed),
+                    _ => queue.fail(),
                 }
             }
-            let mut de = serde_json::Deserializer::from_str(text.get());
-            let values = Struct { ctx, def, layout: &layout }.deserialize(&mut de).map_err(|_| ())?;
-            de.end().map_err(|_| ())?;
-            let index = (first + i) as u32;
-            read.push((entity, Row::new(values, Origin::File { file, format, array: array.clone(), index })));
+        };
+        let scanned = std::thread::scope(|scope| {
+            // However this thread leaves (an error, an interrupt's unwind),
+            // the workers are told that no batch is coming.
+            let _closed = CloseOnDrop(&queue);
+            let mut workers = 0;
+            let mut texts: Vec<&'de RawValue> = Vec::with_capacity(per_batch);
+            let mut first = 0;
+            let scanned = loop {
+                let next = seq.next_element::<&'de RawValue>()?;
+                let end = next.is_none();
+                texts.extend(next);
+                if texts.len() == per_batch || (end && !texts.is_empty()) {
+                    if !ctx.take(texts.len() as u64) || queue.failed() {
+                        break Err(slow());
+                    }
+                    let taken = std::mem::replace(&mut texts, Vec::with_capacity(per_batch));
+                    let next_first = first + taken.len();
+                    queue.push(Batch { first, texts: taken });
+                    first = next_first;
+                    if !end && workers + 1 < ctx.split.threads {
+                        workers += 1;
+                        // Each thread has its own copy of the path: one
+                        // shared count bumped from every core would bounce
+                        // between them.
+                        let array: Arc<[Seg]> = Arc::from(&*array);
+                        scope.spawn(move || work(array, false));
+                    }
+                }
+                if end {
+                    break Ok(first);
+                }
+                if texts.len() % 4096 == 0 {
+                    // `:reload` of a large inventory stops at Ctrl-C.
+                    crate::eval::interrupt::checkpoint();
+                }
+            };
+            queue.close();
+            work(array.clone(), true);
+            scanned
+        })?;
+        crate::eval::interrupt::checkpoint();
+        let typed = queue.into_typed().ok_or_else(slow)?;
+        rows.reserve(scanned);
+        for (_, batch) in typed {
+            rows.extend(batch);
         }
-        Ok(read)
-    };
-    let mut shares = texts.chunks(share);
-    let Some(mine) = shares.next() else { return Ok(()) };
-    let (own, others) = std::thread::scope(|scope| {
-        let others: Vec<_> = shares
-            .enumerate()
-            .map(|(k, texts)| {
-                // Each thread clones its own copy of the path: one shared
-                // count bumped from every core would bounce between them.
-                let array: Arc<[Seg]> = Arc::from(&*array);
-                scope.spawn(move || read((k + 1) * share, texts, array, false))
-            })
-            .collect();
-        let own = read(0, mine, array.clone(), true);
-        (own, others.into_iter().map(|h| h.join()).collect::<Vec<_>>())
-    });
-    rows.reserve(texts.len());
-    rows.extend(own?);
-    for other in others {
-        match other {
-            Ok(read) => rows.extend(read?),
-            Err(panic) => std::panic::resume_unwind(panic),
+        Ok(())
+    }
+}
+
+/// Records whose text was found, for a thread to type.
+struct Batch<'de> {
+    /// The position of the first of them in the array.
+    first: usize,
+    texts: Vec<&'de RawValue>,
+}
+
+/// The batches of an array waiting for a thread, and what the threads made
+/// of those they took.
+#[derive(Default)]
+struct BatchQueue<'de> {
+    state: std::sync::Mutex<QueueState<'de>>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct QueueState<'de> {
+    waiting: std::collections::VecDeque<Batch<'de>>,
+    /// No batch will be added.
+    closed: bool,
+    /// A batch could not be typed: the array goes to the slow path.
+    failed: bool,
+    /// Each typed batch, known by its first record's position.
+    typed: Vec<(usize, Vec<(EntityId, Row)>)>,
+}
+
+impl<'de> BatchQueue<'de> {
+    fn state(&self) -> std::sync::MutexGuard<'_, QueueState<'de>> {
+        // A thread that panicked holding the lock changed nothing half-way.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn push(&self, batch: Batch<'de>) {
+        self.state().waiting.push_back(batch);
+        self.ready.notify_one();
+    }
+
+    fn close(&self) {
+        self.state().closed = true;
+        self.ready.notify_all();
+    }
+
+    fn fail(&self) {
+        self.state().failed = true;
+    }
+
+    fn failed(&self) -> bool {
+        self.state().failed
+    }
+
+    /// The next batch to type, waiting for one while more may come; `None`
+    /// once none will (or a batch failed: the rest would be thrown away).
+    fn next(&self) -> Option<Batch<'de>> {
+        let mut state = self.state();
+        loop {
+            if state.failed {
+                return None;
+            }
+            if let Some(batch) = state.waiting.pop_front() {
+                return Some(batch);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.ready.wait(state).unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
-    crate::eval::interrupt::checkpoint();
-    Ok(())
+
+    fn typed(&self, first: usize, rows: Vec<(EntityId, Row)>) {
+        self.state().typed.push((first, rows));
+    }
+
+    /// Every batch's rows in the array's order, unless one failed.
+    fn into_typed(self) -> Option<Vec<(usize, Vec<(EntityId, Row)>)>> {
+        let state = self.state.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if state.failed {
+            return None;
+        }
+        let mut typed = state.typed;
+        typed.sort_unstable_by_key(|(first, _)| *first);
+        Some(typed)
+    }
+}
+
+/// Closes the queue when dropped.
+struct CloseOnDrop<'q, 'de>(&'q BatchQueue<'de>);
+
+impl Drop for CloseOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 impl<'de> Visitor<'de> for Records<'_, '_> {
@@ -714,15 +842,17 @@ mod tests {
     }
 
     /// The fast path on one thread, after checking that reading every
-    /// array on three threads (split from a single record on) gives the
-    /// same answer.
+    /// array on three threads (in batches of one record, and of three)
+    /// gives the same answer.
     fn one_and_many_threads(program: &Program, input: &FactInput, text: &str, budget: u64) -> super::Fast {
         let one = super::document_rows_on(program, input, text, budget, super::Split { threads: 1, at: usize::MAX });
-        let many = super::document_rows_on(program, input, text, budget, super::Split { threads: 3, at: 1 });
-        match (&one, &many) {
-            (super::Fast::Rows(a), super::Fast::Rows(b)) => assert_eq!(a, b, "{text}"),
-            (super::Fast::Slow, super::Fast::Slow) | (super::Fast::TooMany, super::Fast::TooMany) => {}
-            _ => panic!("one thread read {one:?}, three {many:?}:\n{text}"),
+        for at in [1, 3] {
+            let many = super::document_rows_on(program, input, text, budget, super::Split { threads: 3, at });
+            match (&one, &many) {
+                (super::Fast::Rows(a), super::Fast::Rows(b)) => assert_eq!(a, b, "batches of {at}: {text}"),
+                (super::Fast::Slow, super::Fast::Slow) | (super::Fast::TooMany, super::Fast::TooMany) => {}
+                _ => panic!("one thread read {one:?}, three in batches of {at} {many:?}:\n{text}"),
+            }
         }
         one
     }
@@ -750,6 +880,35 @@ mod tests {
         // A record the fast path gives up on, in the last thread's share.
         let bad = text.replace("\"o9\"", "9");
         assert!(matches!(one_and_many_threads(&program, &input, &bad, 10), super::Fast::Slow));
+    }
+
+    #[test]
+    fn batches_are_joined_in_the_arrays_order_whichever_was_typed_first() {
+        let queue = super::BatchQueue::default();
+        for first in [8, 0, 4] {
+            queue.typed(first, Vec::new());
+        }
+        let joined: Vec<usize> = queue.into_typed().unwrap_or_default().into_iter().map(|(first, _)| first).collect();
+        assert_eq!(joined, [0, 4, 8]);
+        let failed = super::BatchQueue::default();
+        failed.typed(0, Vec::new());
+        failed.fail();
+        assert!(failed.into_typed().is_none(), "a batch that failed sends the array to the slow path");
+    }
+
+    #[test]
+    fn no_batch_is_handed_out_after_one_failed_or_the_queue_closed() {
+        let queue = super::BatchQueue::default();
+        queue.push(super::Batch { first: 0, texts: Vec::new() });
+        queue.push(super::Batch { first: 1, texts: Vec::new() });
+        assert_eq!(queue.next().map(|b| b.first), Some(0));
+        queue.close();
+        assert_eq!(queue.next().map(|b| b.first), Some(1), "a closed queue still hands out what it holds");
+        assert!(queue.next().is_none(), "then nothing, without waiting");
+        let failed = super::BatchQueue::default();
+        failed.push(super::Batch { first: 0, texts: Vec::new() });
+        failed.fail();
+        assert!(failed.next().is_none(), "the rest would be thrown away");
     }
 
     proptest! {

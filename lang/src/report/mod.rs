@@ -762,7 +762,8 @@ impl Report {
             .collect()
     }
 
-    /// The report as pretty-printed JSON, ending with a newline.
+    /// The report as JSON, ending with a newline: indented, but each
+    /// finding and each outcome on a line of its own (see `json.rs`).
     pub fn to_json(&self) -> String {
         let mut out = Vec::new();
         match self.write_json(&mut out) {
@@ -771,8 +772,7 @@ impl Report {
         }
     }
 
-    /// [`Report::to_json`], written to `out` as it is made (the bytes
-    /// `serde_json::to_writer_pretty` writes for the report, and a newline).
+    /// [`Report::to_json`], written to `out` as it is made.
     pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         json::write(self, out, ShownOutcomes::All)
     }

@@ -432,11 +432,6 @@ impl<'r> FailureTexts<'r> {
             each(path, &self.shown);
         }
     }
-
-    /// Whether the failure shows any value.
-    pub(super) fn has_observed(&self, failure: &Failure) -> bool {
-        self.requirements.get(failure.index).is_some_and(|r| !r.paths.is_empty()) && !failure.values.is_empty()
-    }
 }
 
 /// The findings as the report shows them: the evaluation's own list, shared,
