@@ -422,7 +422,7 @@ fn locations_are_relative_to_the_project_wherever_it_is_read_from() {
     let from_outside = aims(&["check", &path, "--format", "json"], root());
     assert_eq!(from_inside, String::from_utf8_lossy(&from_outside.stdout), "the report does not depend on the folder");
     assert!(from_inside.contains("\"file\": \"policy.aims\""), "{from_inside}");
-    assert!(from_inside.contains("\"location\": \"policy.aims:15:3\""), "{from_inside}");
+    assert!(from_inside.contains("\"location\":\"policy.aims:15:3\""), "a finding's line: {from_inside}");
 }
 
 #[test]

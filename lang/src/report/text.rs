@@ -97,6 +97,7 @@ impl Context<'_> {
         let mut seen = String::new();
         let mut traces: Vec<String> = Vec::new();
         let mut entity = String::new();
+        let mut message = SafeMessage::default();
         for &i in &group.members {
             let f = self.findings[i as usize];
             let _ = write!(out, "  {:<11} ", f.severity.as_str());
@@ -106,7 +107,7 @@ impl Context<'_> {
                 out.push_str(&terminal_safe_line(&entity));
                 out.push_str(": ");
             }
-            out.push_str(&terminal_safe_line(&f.message));
+            out.push_str(message.of(&f.message));
             out.push('\n');
             // A rule of the organisation has its one outcome under `-`.
             let key = f.entity.as_deref().unwrap_or("-");
@@ -138,6 +139,27 @@ impl Context<'_> {
                 }
             }
         }
+    }
+}
+
+/// The terminal-safe form of the last message shown, known by the
+/// address of its text: a rule's findings mostly share one message (the
+/// same allocation), which is then made safe once, not once per finding.
+#[derive(Default)]
+struct SafeMessage {
+    address: Option<(*const u8, usize)>,
+    text: String,
+}
+
+impl SafeMessage {
+    fn of(&mut self, message: &std::sync::Arc<str>) -> &str {
+        let address = (message.as_ptr(), message.len());
+        if self.address != Some(address) {
+            self.text.clear();
+            self.text.push_str(&terminal_safe_line(message));
+            self.address = Some(address);
+        }
+        &self.text
     }
 }
 
@@ -195,5 +217,24 @@ fn header(out: &mut String, report: &Report) {
         for x in &report.exceptions {
             let _ = writeln!(out, "    {}", line(&x.summary()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SafeMessage;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_message_is_made_safe_again_once_another_comes_between() {
+        let forged: Arc<str> = Arc::from("line one\nforged line \u{1b}[31m");
+        let same = forged.clone();
+        let other: Arc<str> = Arc::from("plain");
+        let mut message = SafeMessage::default();
+        let safe = message.of(&forged).to_string();
+        assert!(!safe.contains('\n') && !safe.contains('\u{1b}'), "{safe:?}");
+        assert_eq!(message.of(&same), safe, "the same text: made safe once");
+        assert_eq!(message.of(&other), "plain");
+        assert_eq!(message.of(&forged), safe);
     }
 }
