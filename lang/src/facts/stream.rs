@@ -359,6 +359,9 @@ impl<'de> Visitor<'de> for Shared<'_, '_> {
     }
 }
 
+/// The rows of a batch, known by its first record's position.
+type TypedBatch = (usize, Vec<(EntityId, Row)>);
+
 /// Records whose text was found, for a thread to type.
 struct Batch<'de> {
     /// The position of the first of them in the array.
@@ -381,8 +384,8 @@ struct QueueState<'de> {
     closed: bool,
     /// A batch could not be typed: the array goes to the slow path.
     failed: bool,
-    /// Each typed batch, known by its first record's position.
-    typed: Vec<(usize, Vec<(EntityId, Row)>)>,
+    /// Each typed batch.
+    typed: Vec<TypedBatch>,
 }
 
 impl<'de> BatchQueue<'de> {
@@ -432,7 +435,7 @@ impl<'de> BatchQueue<'de> {
     }
 
     /// Every batch's rows in the array's order, unless one failed.
-    fn into_typed(self) -> Option<Vec<(usize, Vec<(EntityId, Row)>)>> {
+    fn into_typed(self) -> Option<Vec<TypedBatch>> {
         let state = self.state.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         if state.failed {
             return None;
