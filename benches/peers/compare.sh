@@ -15,7 +15,7 @@
 # hand-written load plus evaluation (native load_facts_ms + eval_full_first_ms).
 # The report goes to a file under $out (standard output redirected, as
 # `aims check ... > report.json` in a CI job): sent down a pipe, the time
-# would be partly the reader's (a `grep` reading 428 MB of JSON on the same
+# would be partly the reader's (a `grep` reading 263 MB of JSON on the same
 # two cores). `--output FILE` also waits for the disk (it syncs the file
 # before renaming it into place), which this does not measure.
 set -euo pipefail
