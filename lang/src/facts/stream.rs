@@ -10,7 +10,7 @@
 //! It also counts the records against the `max_entities` budget and stops
 //! at the first one past it.
 //!
-//! A JSON array of records is read on every core: one thread finds where
+//! A long JSON array of records is read on every core: one thread finds where
 //! each record's text begins and ends (serde_json's `RawValue`, which
 //! checks the syntax but makes nothing) and hands the records on in
 //! batches, which the other threads type as they come, and the rows are
