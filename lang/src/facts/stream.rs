@@ -47,11 +47,17 @@ pub(super) enum Fast {
 
 /// Records in a batch handed to another thread: an array of fewer is read
 /// on one.
-const SPLIT_AT: usize = 4096;
+const RECORDS_PER_BATCH: usize = 4096;
 
 /// Rows of a valid JSON or YAML fact file of at most `budget` records.
 pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str, budget: u64) -> Fast {
-    document_rows_on(program, input, text, budget, Split { threads: crate::eval::threads(None), at: SPLIT_AT })
+    document_rows_on(
+        program,
+        input,
+        text,
+        budget,
+        Split { threads: crate::eval::threads(None), per_batch: RECORDS_PER_BATCH },
+    )
 }
 
 /// How a long JSON array of records is shared out.
@@ -61,7 +67,7 @@ pub(super) struct Split {
     pub threads: usize,
     /// Records per batch handed to another thread (an array of fewer is
     /// read on one).
-    pub at: usize,
+    pub per_batch: usize,
 }
 
 /// [`document_rows`], reading long JSON arrays as `split` says.
@@ -277,7 +283,7 @@ impl<'de> Visitor<'de> for Shared<'_, '_> {
         let def = ctx.program.entity(entity);
         let layout = Layout::new(def, Some(ctx.input));
         let (file, format) = (ctx.input.file, ctx.input.format);
-        let per_batch = ctx.split.at.max(1);
+        let per_batch = ctx.split.per_batch.max(1);
         let queue = BatchQueue::default();
         // A worker stops when the caller's thread is interrupted (Ctrl-C in
         // the REPL's `:reload`), whose own checkpoints then unwind.
@@ -848,13 +854,14 @@ mod tests {
     /// array on three threads (in batches of one record, and of three)
     /// gives the same answer.
     fn one_and_many_threads(program: &Program, input: &FactInput, text: &str, budget: u64) -> super::Fast {
-        let one = super::document_rows_on(program, input, text, budget, super::Split { threads: 1, at: usize::MAX });
-        for at in [1, 3] {
-            let many = super::document_rows_on(program, input, text, budget, super::Split { threads: 3, at });
+        let one =
+            super::document_rows_on(program, input, text, budget, super::Split { threads: 1, per_batch: usize::MAX });
+        for per_batch in [1, 3] {
+            let many = super::document_rows_on(program, input, text, budget, super::Split { threads: 3, per_batch });
             match (&one, &many) {
-                (super::Fast::Rows(a), super::Fast::Rows(b)) => assert_eq!(a, b, "batches of {at}: {text}"),
+                (super::Fast::Rows(a), super::Fast::Rows(b)) => assert_eq!(a, b, "batches of {per_batch}: {text}"),
                 (super::Fast::Slow, super::Fast::Slow) | (super::Fast::TooMany, super::Fast::TooMany) => {}
-                _ => panic!("one thread read {one:?}, three in batches of {at} {many:?}:\n{text}"),
+                _ => panic!("one thread read {one:?}, three in batches of {per_batch} {many:?}:\n{text}"),
             }
         }
         one
