@@ -29,7 +29,7 @@ use salsa::Setter;
 use crate::diag::{Code, Diagnostic, FileId, Quote};
 use crate::engine::Compiled;
 use crate::eval::{self, Env, Evaluation, Outcome, RuleResult};
-use crate::facts::columns::Columns;
+use crate::facts::columns::{self, Columns};
 use crate::facts::{Facts, Row};
 use crate::ir::*;
 use crate::sema::{self, SourceInput};
@@ -783,12 +783,16 @@ impl Facts for DbFacts<'_> {
         }
     }
     fn columns(&self, entity: EntityId, start: u32, count: u32) -> Option<&Columns> {
-        match self.local {
-            Some((e, first, rows, chunk)) if e == entity && start == first && count as usize == rows.len() => {
-                Some(chunk_columns(self.db, chunk))
-            }
-            _ => None,
+        let (e, first, rows, chunk) = self.local?;
+        let at = start.checked_sub(first)? as usize;
+        // Exactly one of the chunk's blocks.
+        let block = at / columns::MAX_ROWS;
+        let whole =
+            at % columns::MAX_ROWS == 0 && count as usize == (rows.len() - at.min(rows.len())).min(columns::MAX_ROWS);
+        if e != entity || !whole || count == 0 {
+            return None;
         }
+        chunk_columns(self.db, chunk).get(block)
     }
     fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
         let table = self.tables.get(entity.index())?;
@@ -847,12 +851,13 @@ pub fn chunk_outcomes<'db>(db: &'db dyn salsa::Database, pair: RuleChunk<'db>) -
     Arc::new(eval::outcomes_of_rows(&env, &logic, start, count, &keys))
 }
 
-/// A chunk's facts as typed columns, made once and read by every rule
-/// over the chunk, so that a rule comparing a field reads an array rather
-/// than every fact's row.
+/// A chunk's facts as typed columns, one [`Columns`] per block of
+/// [`columns::MAX_ROWS`] facts (the compiled evaluation's block), made
+/// once and read by every rule over the chunk, so that a rule comparing a
+/// field reads an array rather than every fact's row.
 #[salsa::tracked(returns(ref))]
-pub fn chunk_columns(db: &dyn salsa::Database, chunk: Chunk) -> Columns {
-    Columns::of_rows(chunk.rows(db))
+pub fn chunk_columns(db: &dyn salsa::Database, chunk: Chunk) -> Vec<Columns> {
+    chunk.rows(db).chunks(columns::MAX_ROWS).map(Columns::of_rows).collect()
 }
 
 /// One rule without a subject (organisation-level): its one outcome, as

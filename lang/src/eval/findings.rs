@@ -241,13 +241,17 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: &
     // not one per finding.
     let name: Arc<str> = Arc::from(rule.decl.name.as_str());
     let mut violated: Vec<Option<Arc<str>>> = vec![None; requirements.len()];
-    let mut message_of = |f: &Failure| -> Arc<str> {
-        let requirement = requirements.get(f.index).copied();
-        match (&f.reason, violated.get_mut(f.index)) {
-            (FailReason::Violated, Some(cached)) => {
-                cached.get_or_insert_with(|| failure_message(requirement, f).into()).clone()
-            }
-            _ => failure_message(requirement, f).into(),
+    let mut violation = |index: usize| -> Arc<str> {
+        let requirement = requirements.get(index).copied();
+        match violated.get_mut(index) {
+            Some(cached) => cached.get_or_insert_with(|| violation_message(requirement).into()).clone(),
+            None => violation_message(requirement).into(),
+        }
+    };
+    let message_of = |f: &Failure, violation: &mut dyn FnMut(usize) -> Arc<str>| -> Arc<str> {
+        match &f.reason {
+            FailReason::Violated => violation(f.index),
+            FailReason::NoEvidence(_) => failure_message(requirements.get(f.index).copied(), f).into(),
         }
     };
     let positions = match key_order {
@@ -266,9 +270,15 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: &
         if outcome.kind != OutcomeKind::Fail {
             continue;
         }
-        let message = match outcome.failures {
-            [one] => message_of(one),
-            many => many.iter().map(&mut message_of).collect::<Vec<_>>().join("; ").into(),
+        // Most findings are one requirement found false: made from the
+        // outcome's record alone, without reading its failure.
+        let (message, require) = match (outcome.plain_violation, outcome.failures) {
+            (Some(index), _) => (violation(index as usize), Some(index)),
+            (None, [one]) => (message_of(one, &mut violation), Some(one.index as u32)),
+            (None, many) => (
+                many.iter().map(|f| message_of(f, &mut violation)).collect::<Vec<_>>().join("; ").into(),
+                many.first().map(|f| f.index as u32),
+            ),
         };
         group.push(Finding {
             severity: rule.severity,
@@ -276,7 +286,7 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: &
             name: name.clone(),
             entity: rule.subject.as_ref().map(|_| outcome.key.to_key()),
             message,
-            require: outcome.failures.first().map(|f| f.index as u32),
+            require,
         });
     }
     if !sorted_already && group.len() > 1 {

@@ -43,13 +43,18 @@ pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> 
         FailReason::NoEvidence(Unknown::NotRecorded(path)) => format!("no evidence: {path} is not recorded"),
         FailReason::NoEvidence(why) if !why.is_missing_evidence() => format!("cannot be decided: {why}"),
         FailReason::NoEvidence(other) => format!("no evidence: {other}"),
-        FailReason::Violated => match requirement {
-            Some(r) => match &r.because {
-                Some(because) => format!("{because} (`{}`)", single_line(&r.source)),
-                None => format!("`{}` does not hold", single_line(&r.source)),
-            },
-            None => "a requirement does not hold".into(),
+        FailReason::Violated => violation_message(requirement),
+    }
+}
+
+/// The message of a requirement found false.
+pub fn violation_message(requirement: Option<&Requirement>) -> String {
+    match requirement {
+        Some(r) => match &r.because {
+            Some(because) => format!("{because} (`{}`)", single_line(&r.source)),
+            None => format!("`{}` does not hold", single_line(&r.source)),
         },
+        None => "a requirement does not hold".into(),
     }
 }
 

@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use super::{Failure, Outcome};
+use super::{FailReason, Failure, Outcome};
 use crate::ir::OutcomeKind;
 
 /// The key of the entity an outcome is about: one entry of its chunk's
@@ -251,6 +251,11 @@ pub struct OutcomeRef<'a> {
     pub failures: &'a [Failure],
     /// The exception that waived the failure: an index into `Program::exceptions`.
     pub waived_by: Option<u32>,
+    /// For a failing outcome whose one failure is a requirement found
+    /// false (not undecided): that requirement's index, known without
+    /// reading [`OutcomeRef::failures`] (the findings of 100,000 systems
+    /// are mostly such, and reading each failure back was a cache miss).
+    pub plain_violation: Option<u32>,
 }
 
 impl OutcomeRef<'_> {
@@ -276,6 +281,14 @@ impl PartialEq for OutcomeRef<'_> {
     }
 }
 
+/// [`OutcomeRef::plain_violation`] of a failing outcome's failures.
+fn plain_violation(failures: &[Failure]) -> Option<u32> {
+    match failures {
+        [Failure { index, reason: FailReason::Violated, .. }] => u32::try_from(*index).ok(),
+        _ => None,
+    }
+}
+
 /// What a failing outcome holds beyond its kind.
 #[derive(Clone, Debug, PartialEq)]
 struct FailRecord {
@@ -286,6 +299,9 @@ struct FailRecord {
     first: u32,
     count: u32,
     waived_by: Option<u32>,
+    /// [`OutcomeRef::plain_violation`], kept beside the record so that
+    /// making findings reads the records only.
+    plain_violation: Option<u32>,
 }
 
 /// The outcomes of a rule over consecutive rows of its subject (or its
@@ -382,11 +398,15 @@ impl OutcomeChunk {
             debug_assert!(not_applicable & (1 << row) == 0);
             let position = at + row;
             match self.records.last_mut() {
-                Some(record) if record.at == position => record.count += 1,
+                Some(record) if record.at == position => {
+                    record.count += 1;
+                    record.plain_violation = None;
+                }
                 _ => {
                     debug_assert!(self.records.last().is_none_or(|r| r.at < position), "rows in ascending order");
                     let first = self.failures.len() as u32;
-                    self.records.push(FailRecord { at: position, first, count: 1, waived_by: None });
+                    let plain_violation = plain_violation(std::slice::from_ref(&failure));
+                    self.records.push(FailRecord { at: position, first, count: 1, waived_by: None, plain_violation });
                 }
             }
             self.failures.push(failure);
@@ -409,8 +429,9 @@ impl OutcomeChunk {
                 let waived_by = if kind == OutcomeKind::Waived { waived_by } else { None };
                 self.waived += u32::from(waived_by.is_some());
                 let (first, count) = (self.failures.len() as u32, failures.len() as u32);
+                let plain_violation = plain_violation(&failures);
                 self.failures.extend(failures.iter().cloned());
-                self.records.push(FailRecord { at, first, count, waived_by });
+                self.records.push(FailRecord { at, first, count, waived_by, plain_violation });
             }
             OutcomeKind::Pass => {}
         }
@@ -450,6 +471,7 @@ impl OutcomeChunk {
             kind,
             failures: record.map_or(&[], |r| self.failures_of(r)),
             waived_by: record.and_then(|r| r.waived_by),
+            plain_violation: record.and_then(|r| r.plain_violation),
         }
     }
 
@@ -897,6 +919,38 @@ mod tests {
         let mut counts = [0; 4];
         given.iter().for_each(|o| counts[o.kind as usize] += 1);
         assert_eq!(chunk.counts(), counts);
+    }
+
+    #[test]
+    fn a_plain_violation_is_known_from_the_record_however_the_outcome_was_appended() {
+        let undecided = Failure {
+            index: 1,
+            reason: crate::eval::FailReason::NoEvidence(crate::ir::Unknown::NotRecorded(Arc::from("s.x"))),
+            values: Default::default(),
+        };
+        // Per row: its failures and the plain violation they make.
+        let rows: [(Vec<Failure>, Option<u32>); 5] = [
+            (vec![failure(2)], Some(2)),
+            (vec![failure(0), failure(1)], None),
+            (vec![undecided.clone()], None),
+            (vec![failure(1), undecided], None),
+            (vec![failure(Failure::OF_WHERE)], None),
+        ];
+        let keys: Arc<[Arc<str>]> = (0..rows.len()).map(|r| Arc::from(format!("k{r}"))).collect();
+        let mut by_rows = OutcomeChunk::new(Some(0), keys.clone());
+        let failed = rows.iter().enumerate().flat_map(|(r, (fs, _))| fs.iter().map(move |f| (r as u32, f.clone())));
+        by_rows.push_rows(rows.len(), 0, failed.collect::<Vec<_>>());
+        let mut one_by_one = OutcomeChunk::new(Some(0), keys);
+        for (failures, _) in &rows {
+            one_by_one.push(OutcomeKind::Fail, failures.clone().into(), None);
+        }
+        let expected: Vec<Option<u32>> = rows.iter().map(|(_, plain)| *plain).collect();
+        for chunk in [&by_rows, &one_by_one] {
+            assert_eq!(chunk.iter().map(|o| o.plain_violation).collect::<Vec<_>>(), expected);
+            assert_eq!(chunk.failing().map(|o| o.plain_violation).collect::<Vec<_>>(), expected);
+        }
+        assert_eq!(by_rows, one_by_one);
+        assert!(OutcomeChunk::from_iter([outcome(0)]).iter().all(|o| o.plain_violation.is_none()), "a pass");
     }
 
     #[test]
