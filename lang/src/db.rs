@@ -172,6 +172,20 @@ pub fn new_table(db: &Database, entity: u32, key_field: Option<u32>, len: u32, c
 /// durability, the rest of the layout's.
 pub fn new_chunk(db: &Database, entity: u32, start: u32, key_field: Option<u32>, rows: Arc<[Row]>) -> Chunk {
     let keys = keys_of(key_field, start, &rows);
+    new_chunk_with_keys(db, entity, start, key_field, rows, keys)
+}
+
+/// [`new_chunk`] with the rows' keys known already (as
+/// [`crate::facts::key_text`] makes them).
+pub fn new_chunk_with_keys(
+    db: &Database,
+    entity: u32,
+    start: u32,
+    key_field: Option<u32>,
+    rows: Arc<[Row]>,
+    keys: Arc<[Arc<str>]>,
+) -> Chunk {
+    debug_assert!(keys == keys_of(key_field, start, &rows));
     Chunk::builder(entity, start, key_field, rows, keys)
         .entity_durability(LAYOUT_DURABILITY)
         .start_durability(LAYOUT_DURABILITY)

@@ -191,15 +191,25 @@ fn tables_from(db: &mut Database, program: &Program, store: FactStore) -> Vec<Ta
         .iter()
         .enumerate()
         .map(|(e, def)| {
-            let mut rows = tables.next().map(|t| t.rows).unwrap_or_default().into_iter();
+            let (rows, keys) = tables.next().map(|t| t.into_rows_and_keys()).unwrap_or_default();
             let len = rows.len() as u32;
+            let mut rows = rows.into_iter();
+            // The keys the store kept, moved rather than read from the rows again.
+            let mut keys = keys.map(|k| k.into_iter());
             let mut chunks = Vec::with_capacity((len as usize).div_ceil(CHUNK_ROWS));
             loop {
                 let chunk: Arc<[Row]> = rows.by_ref().take(CHUNK_ROWS).collect();
                 if chunk.is_empty() {
                     break;
                 }
-                chunks.push(db::new_chunk(db, e as u32, (chunks.len() * CHUNK_ROWS) as u32, def.key, chunk));
+                let start = (chunks.len() * CHUNK_ROWS) as u32;
+                chunks.push(match keys.as_mut() {
+                    Some(keys) => {
+                        let keys: Arc<[Arc<str>]> = keys.by_ref().take(chunk.len()).collect();
+                        db::new_chunk_with_keys(db, e as u32, start, def.key, chunk, keys)
+                    }
+                    None => db::new_chunk(db, e as u32, start, def.key, chunk),
+                });
             }
             db::new_table(db, e as u32, def.key, len, chunks)
         })
