@@ -98,16 +98,11 @@ pub fn exceeded(
     use crate::diag::{Code, Diagnostic};
     use crate::ir::Unknown;
     let mut out = Vec::new();
-    let total_spent =
-        |reason: &super::FailReason| matches!(reason, super::FailReason::NoEvidence(Unknown::TotalBudgetExceeded(_)));
     // Which outcomes the spent total stopped depends on the order the
     // threads reached them: the error names the limit, not a rule, so the
     // output stays the same from run to run.
     let total = |u: &Unknown| matches!(u, Unknown::TotalBudgetExceeded(_));
-    let total_stopped = evaluation
-        .rules
-        .iter()
-        .any(|r| r.outcomes.failing().any(|o| o.failures.iter().any(|f| total_spent(&f.reason))))
+    let total_stopped = evaluation.rules.iter().any(|r| r.outcomes.failing().any(|o| undecided(&o).any(total)))
         || evaluation.risks.iter().any(|r| r.entries.iter().any(|e| e.missing.iter().any(total)))
         || evaluation.objectives.iter().any(|o| o.unknown.as_ref().is_some_and(total));
     if total_stopped {
@@ -129,11 +124,7 @@ pub fn exceeded(
         let stopped: Vec<&str> = result
             .outcomes
             .failing()
-            .filter(|o| {
-                o.failures
-                    .iter()
-                    .any(|f| matches!(&f.reason, super::FailReason::NoEvidence(Unknown::BudgetExceeded(_))))
-            })
+            .filter(|o| undecided(o).any(|u| matches!(u, Unknown::BudgetExceeded(_))))
             .map(|o| o.key.as_str())
             .collect();
         let Some(first) = stopped.first() else { continue };
@@ -176,4 +167,15 @@ pub fn exceeded(
         }
     }
     out
+}
+
+/// What left a failing outcome's requirements undecided: nothing for a
+/// plain violation, known from its record without reading its failures
+/// (a cache miss each, for the 268,500 findings of 100,000 systems).
+fn undecided<'a>(outcome: &super::OutcomeRef<'a>) -> impl Iterator<Item = &'a crate::ir::Unknown> {
+    let failures = if outcome.plain_violation.is_some() { &[][..] } else { outcome.failures };
+    failures.iter().filter_map(|f| match &f.reason {
+        super::FailReason::NoEvidence(why) => Some(why),
+        super::FailReason::Violated => None,
+    })
 }

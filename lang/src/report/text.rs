@@ -4,9 +4,10 @@
 //! declaration that raised them, each with the values its failed `require`s
 //! read. A finding's outcome is found by walking its rule's outcomes in key
 //! order alongside the rule's findings (`OutcomeViews::locate`). Each
-//! group's text is made on one of several threads and made
-//! [`terminal_safe`] whole (it escapes character by character, so a group
-//! at a time is the whole text at once).
+//! group's text is made on one of several threads, every key, name,
+//! message and observed value in it made [`terminal_safe_line`] as it is
+//! written (a debug assertion holds the whole group to [`terminal_safe`]);
+//! the header and the data-quality section are made safe whole.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -14,7 +15,7 @@ use std::io::{self, Write};
 
 use super::outcomes::FailureTexts;
 use super::{count, source_name, Report, ShownEntity};
-use crate::diag::{terminal_safe, terminal_safe_line, terminal_safe_owned};
+use crate::diag::{terminal_safe, terminal_safe_line};
 
 /// Writes the text report of `report` to `sink`: the header, then each
 /// declaration's findings, made on several threads and written in order
@@ -34,7 +35,12 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write) -> io::Result<()> {
     super::ordered::write_ordered(sink, threads, &groups(report), |group| {
         let mut text = String::new();
         context.group(&mut text, group);
-        Ok(terminal_safe_owned(text).into_bytes())
+        // Every text a group shows from the policy or the facts was made
+        // safe on its own (`terminal_safe_line`, stricter than
+        // `terminal_safe`), so the group is not scanned again whole (that
+        // was a scan of the whole report, a tenth of writing it).
+        debug_assert!(matches!(terminal_safe(&text), std::borrow::Cow::Borrowed(_)), "{text}");
+        Ok(text.into_bytes())
     })?;
     if let Some(quality) = &report.data_quality {
         let mut text = String::new();
