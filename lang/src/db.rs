@@ -800,13 +800,11 @@ impl Facts for DbFacts<'_> {
         let (e, first, rows, chunk) = self.local?;
         let at = start.checked_sub(first)? as usize;
         // Exactly one of the chunk's blocks.
-        let block = at / columns::MAX_ROWS;
-        let whole =
-            at % columns::MAX_ROWS == 0 && count as usize == (rows.len() - at.min(rows.len())).min(columns::MAX_ROWS);
-        if e != entity || !whole || count == 0 {
+        let block_len = rows.len().saturating_sub(at).min(columns::MAX_ROWS);
+        if e != entity || at % columns::MAX_ROWS != 0 || count as usize != block_len {
             return None;
         }
-        chunk_columns(self.db, chunk).get(block)
+        chunk_columns(self.db, chunk).get(at / columns::MAX_ROWS)
     }
     fn find(&self, entity: EntityId, key: &str) -> Option<u32> {
         let table = self.tables.get(entity.index())?;

@@ -102,9 +102,10 @@ pub fn exceeded(
     // threads reached them: the error names the limit, not a rule, so the
     // output stays the same from run to run.
     let total = |u: &Unknown| matches!(u, Unknown::TotalBudgetExceeded(_));
-    let total_stopped = evaluation.rules.iter().any(|r| r.outcomes.failing().any(|o| undecided(&o).any(total)))
-        || evaluation.risks.iter().any(|r| r.entries.iter().any(|e| e.missing.iter().any(total)))
-        || evaluation.objectives.iter().any(|o| o.unknown.as_ref().is_some_and(total));
+    let total_stopped =
+        evaluation.rules.iter().any(|r| r.outcomes.failing().any(|o| o.undecided().any(|f| reason_is(f, total))))
+            || evaluation.risks.iter().any(|r| r.entries.iter().any(|e| e.missing.iter().any(total)))
+            || evaluation.objectives.iter().any(|o| o.unknown.as_ref().is_some_and(total));
     if total_stopped {
         out.push(
             Diagnostic::error(
@@ -124,7 +125,7 @@ pub fn exceeded(
         let stopped: Vec<&str> = result
             .outcomes
             .failing()
-            .filter(|o| undecided(o).any(|u| matches!(u, Unknown::BudgetExceeded(_))))
+            .filter(|o| o.undecided().any(|f| reason_is(f, |u| matches!(u, Unknown::BudgetExceeded(_)))))
             .map(|o| o.key.as_str())
             .collect();
         let Some(first) = stopped.first() else { continue };
@@ -169,13 +170,7 @@ pub fn exceeded(
     out
 }
 
-/// What left a failing outcome's requirements undecided: nothing for a
-/// plain violation, known from its record without reading its failures
-/// (a cache miss each, for the 268,500 findings of 100,000 systems).
-fn undecided<'a>(outcome: &super::OutcomeRef<'a>) -> impl Iterator<Item = &'a crate::ir::Unknown> {
-    let failures = if outcome.plain_violation.is_some() { &[][..] } else { outcome.failures };
-    failures.iter().filter_map(|f| match &f.reason {
-        super::FailReason::NoEvidence(why) => Some(why),
-        super::FailReason::Violated => None,
-    })
+/// Whether a failure was left undecided by an unknown `is` accepts.
+fn reason_is(failure: &super::Failure, is: impl Fn(&crate::ir::Unknown) -> bool) -> bool {
+    matches!(&failure.reason, super::FailReason::NoEvidence(why) if is(why))
 }

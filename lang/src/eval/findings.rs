@@ -241,17 +241,14 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: &
     // not one per finding.
     let name: Arc<str> = Arc::from(rule.decl.name.as_str());
     let mut violated: Vec<Option<Arc<str>>> = vec![None; requirements.len()];
-    let mut violation = |index: usize| -> Arc<str> {
+    // The message of requirement `index` failing: found false when no
+    // failure is given (a plain violation, known from its record).
+    let mut message_of = |index: usize, failure: Option<&Failure>| -> Arc<str> {
         let requirement = requirements.get(index).copied();
-        match violated.get_mut(index) {
-            Some(cached) => cached.get_or_insert_with(|| violation_message(requirement).into()).clone(),
-            None => violation_message(requirement).into(),
-        }
-    };
-    let message_of = |f: &Failure, violation: &mut dyn FnMut(usize) -> Arc<str>| -> Arc<str> {
-        match &f.reason {
-            FailReason::Violated => violation(f.index),
-            FailReason::NoEvidence(_) => failure_message(requirements.get(f.index).copied(), f).into(),
+        match (failure, violated.get_mut(index)) {
+            (Some(f @ Failure { reason: FailReason::NoEvidence(_), .. }), _) => failure_message(requirement, f).into(),
+            (_, Some(cached)) => cached.get_or_insert_with(|| violation_message(requirement).into()).clone(),
+            (_, None) => violation_message(requirement).into(),
         }
     };
     let positions = match key_order {
@@ -273,10 +270,10 @@ pub(crate) fn rule_findings(program: &Program, result: &RuleResult, key_order: &
         // Most findings are one requirement found false: made from the
         // outcome's record alone, without reading its failure.
         let (message, require) = match (outcome.plain_violation, outcome.failures) {
-            (Some(index), _) => (violation(index as usize), Some(index)),
-            (None, [one]) => (message_of(one, &mut violation), Some(one.index as u32)),
+            (Some(index), _) => (message_of(index as usize, None), Some(index)),
+            (None, [one]) => (message_of(one.index, Some(one)), Some(one.index as u32)),
             (None, many) => (
-                many.iter().map(|f| message_of(f, &mut violation)).collect::<Vec<_>>().join("; ").into(),
+                many.iter().map(|f| message_of(f.index, Some(f))).collect::<Vec<_>>().join("; ").into(),
                 many.first().map(|f| f.index as u32),
             ),
         };

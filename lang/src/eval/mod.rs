@@ -45,7 +45,7 @@ pub(crate) use findings::{rule_findings, Made};
 pub(crate) use messages::{failure_message, single_line, violation_message};
 pub(crate) use objectives::{objective_result, objective_result_with};
 pub(crate) use observe::{observed_paths, show, show_observed, write_observed};
-pub(crate) use parallel::{parallel_map_with, threads};
+pub(crate) use parallel::{parallel_map, parallel_map_with, threads};
 pub(crate) use risks::{risk_entry, risk_result};
 pub(crate) use rules::{derive_with, evaluate_within, outcomes_of_rows, raw_outcome, waiver};
 

@@ -258,7 +258,16 @@ pub struct OutcomeRef<'a> {
     pub plain_violation: Option<u32>,
 }
 
-impl OutcomeRef<'_> {
+impl<'a> OutcomeRef<'a> {
+    /// The failures whose requirement could not be decided (evidence
+    /// missing, a budget spent): none for a plain violation, known from
+    /// its record without reading its failures (a cache miss each, for
+    /// the 268,500 findings of 100,000 systems).
+    pub fn undecided(&self) -> impl Iterator<Item = &'a Failure> {
+        let failures = if self.plain_violation.is_some() { &[][..] } else { self.failures };
+        failures.iter().filter(|f| matches!(f.reason, FailReason::NoEvidence(_)))
+    }
+
     /// The outcome as a value of its own.
     pub fn to_owned(&self) -> Outcome {
         Outcome {

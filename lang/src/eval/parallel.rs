@@ -9,7 +9,7 @@ pub fn threads(option: Option<usize>) -> usize {
 
 /// `f` over every item, in order, the items shared out among `threads`
 /// threads.
-pub(super) fn parallel_map<T: Sync, R: Send>(threads: usize, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn parallel_map<T: Sync, R: Send>(threads: usize, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = threads.min(items.len()).max(1);
     parallel_map_with(vec![(); threads], items, |(), item| f(item))
 }

@@ -328,26 +328,25 @@ fn field_key(key_field: Option<u32>, values: &[Value]) -> Option<Arc<str>> {
     }
 }
 
-/// Rows from which the keys are read on every core.
+/// Rows from which the keys are read on every core, in parts of
+/// [`KEYS_PER_PART`].
 const PARALLEL_KEYS: usize = 16_384;
+const KEYS_PER_PART: usize = 4_096;
 
 /// Each row's [`field_key`], read on every core for many rows: reading
 /// a row's key field is two cache misses (its values, then its text), a
 /// tenth of loading 100,000 facts when done one row after the other.
 fn field_keys(program: &Program, rows: &[(EntityId, Row)]) -> Vec<Option<Arc<str>>> {
     let key = |(entity, row): &(EntityId, Row)| field_key(program.entity(*entity).key, &row.values);
-    let threads = crate::eval::threads(None);
-    if rows.len() < PARALLEL_KEYS || threads < 2 {
+    if rows.len() < PARALLEL_KEYS {
         return rows.iter().map(key).collect();
     }
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = rows
-            .chunks(rows.len().div_ceil(threads))
-            .map(|part| scope.spawn(move || part.iter().map(key).collect::<Vec<_>>()))
-            .collect();
-        // A part's thread panics only where reading one row would have.
-        parts.into_iter().flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    })
+    let parts: Vec<&[(EntityId, Row)]> = rows.chunks(KEYS_PER_PART).collect();
+    let threads = crate::eval::threads(None);
+    crate::eval::parallel_map(threads, &parts, |part| part.iter().map(key).collect::<Vec<_>>())
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Read access to facts: what evaluation needs, whoever stores them

@@ -88,27 +88,29 @@ pub fn unmatched_literals(program: &Program, sources: &Sources, store: &FactStor
     let mut seen = std::collections::HashSet::new();
     let mut diags = Vec::new();
     for c in &found {
-        let is_held = match values.get(&(c.field.clone(), c.folds.clone())) {
-            Some(counts) => counts.contains_key(&c.literal),
-            None => held(store, c),
-        };
-        if is_held || seen.contains(&(c.field.clone(), c.folds.clone(), c.literal.clone())) {
+        let field = (c.field.clone(), c.folds.clone());
+        if seen.contains(&(field.clone(), c.literal.clone())) {
             continue;
         }
-        let counts = values.entry((c.field.clone(), c.folds.clone())).or_insert_with(|| {
+        let held = match values.get(&field) {
+            Some(counts) => counts.contains_key(&c.literal),
+            None => !each_value(store, c, &mut |v| *v != c.literal),
+        };
+        if held {
+            continue;
+        }
+        let counts = values.entry(field.clone()).or_insert_with(|| {
             let mut counts = BTreeMap::new();
-            for row in &store.table(c.field.entity).rows {
-                if let Some(v) = row.values.get(c.field.fields[0] as usize) {
-                    texts(v, &c.field.fields[1..], &mut |t| {
-                        *counts.entry(fold(&c.folds, t)).or_insert(0) += 1;
-                    });
-                }
-            }
+            each_value(store, c, &mut |v| {
+                *counts.entry(v.clone()).or_insert(0) += 1;
+                true
+            });
             counts
         });
-        if counts.is_empty() || !seen.insert((c.field.clone(), c.folds.clone(), c.literal.clone())) {
+        if counts.is_empty() {
             continue;
         }
+        seen.insert((field, c.literal.clone()));
         let entity = &program.entity(c.field.entity).decl.name;
         let span = literal_span(sources, c.within, &c.literal);
         let mut common: Vec<(&Arc<str>, &u64)> = counts.iter().collect();
@@ -137,21 +139,23 @@ pub fn unmatched_literals(program: &Program, sources: &Sources, store: &FactStor
     diags
 }
 
-/// Whether a fact holds the literal of `c` in its field (through its
-/// text functions).
-fn held(store: &FactStore, c: &Compared) -> bool {
-    let mut held = false;
+/// Each value of the field `c` compares, through its text functions,
+/// in the facts' order, while `go_on` says so; false when it stopped.
+fn each_value(store: &FactStore, c: &Compared, go_on: &mut dyn FnMut(&Arc<str>) -> bool) -> bool {
+    let mut going = true;
     for row in &store.table(c.field.entity).rows {
         if let Some(v) = row.values.get(c.field.fields[0] as usize) {
             texts(v, &c.field.fields[1..], &mut |t| {
-                held = held || if c.folds.is_empty() { **t == *c.literal } else { fold(&c.folds, t) == c.literal };
+                if going {
+                    going = if c.folds.is_empty() { go_on(t) } else { go_on(&fold(&c.folds, t)) };
+                }
             });
         }
-        if held {
-            return true;
+        if !going {
+            return false;
         }
     }
-    false
+    true
 }
 
 /// A text through the text functions applied to it.

@@ -497,23 +497,17 @@ impl RuleSummary {
                 OutcomeKind::Pass | OutcomeKind::Waived | OutcomeKind::NotApplicable => {}
                 OutcomeKind::Fail => {
                     summary.failing.push(o.key.to_arc());
-                    // Found false, known from its record: its failure is
-                    // not read (a cache miss each at 100,000 systems).
-                    if o.plain_violation.is_some() {
-                        summary.violated = true;
-                        continue;
-                    }
-                    for f in o.failures {
-                        if matches!(f.reason, crate::eval::FailReason::NoEvidence(_)) {
-                            let message = texts.message(f);
-                            if !seen.contains(message) {
-                                seen.insert(message.to_string());
-                                summary.missing.push(message.to_string());
-                            }
-                        } else {
-                            summary.violated = true;
+                    let mut undecided = 0;
+                    for f in o.undecided() {
+                        undecided += 1;
+                        let message = texts.message(f);
+                        if !seen.contains(message) {
+                            seen.insert(message.to_string());
+                            summary.missing.push(message.to_string());
                         }
                     }
+                    // Any other failure is a requirement found false.
+                    summary.violated |= undecided < o.failures.len();
                 }
             }
         }
