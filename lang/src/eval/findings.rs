@@ -20,7 +20,7 @@ pub(super) fn findings(
     risks: &[RiskResult],
     objectives: &[ObjectiveResult],
     exceptions: &[ExceptionResult],
-) -> Vec<Finding> {
+) -> Findings {
     let program = env.program;
     // One group per declaration, each in entity order: concatenated in
     // (severity, name) order they are sorted, so only the places where
@@ -44,7 +44,6 @@ pub(super) fn findings(
             &made_here
         }
     };
-    let mut groups: Vec<&[Finding]> = rule_groups.iter().map(|g| g.as_slice()).collect();
     let mut out = Vec::new();
     for result in risks {
         let risk = &program.risks[result.risk.index()];
@@ -184,25 +183,27 @@ pub(super) fn findings(
     if !out.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater) {
         out.sort_by(order);
     }
-    groups.push(&out);
+    let mut groups: Vec<Arc<Vec<Finding>>> = rule_groups.to_vec();
+    groups.push(Arc::new(out));
     groups.retain(|g| !g.is_empty());
     groups.sort_by(|a, b| order(&a[0], &b[0]));
     // Groups of different declarations do not interleave, so their
     // concatenation is sorted and checking where they meet is enough;
     // sorting it would compare every finding's key again (a cache miss
-    // per finding at 100,000 systems).
+    // per finding at 100,000 systems), and copying them into one list
+    // would write every finding again.
     let meet_in_order = groups.windows(2).all(|pair| match (pair[0].last(), pair[1].first()) {
         (Some(last), Some(first)) => order(last, first) != std::cmp::Ordering::Greater,
         _ => true,
     });
-    let mut all: Vec<Finding> = Vec::with_capacity(groups.iter().map(|g| g.len()).sum());
-    for group in groups {
-        all.extend_from_slice(group);
-    }
-    if !meet_in_order {
+    let all = if meet_in_order {
+        Findings::from_groups(groups)
+    } else {
+        let mut all: Vec<Finding> = groups.iter().flat_map(|g| g.iter().cloned()).collect();
         all.sort_by(order);
-    }
-    debug_assert!(all.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater));
+        Findings::from(all)
+    };
+    debug_assert!(all.iter().is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater));
     all
 }
 

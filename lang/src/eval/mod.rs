@@ -15,6 +15,7 @@
 pub mod budget;
 mod compiled;
 mod expr;
+mod finding_list;
 mod findings;
 pub(crate) mod interrupt;
 mod messages;
@@ -40,6 +41,7 @@ pub use results::{
 
 pub use compiled::Evaluator;
 pub(crate) use expr::{Env, Partial};
+pub use finding_list::Findings;
 pub use findings::KeyOrder;
 pub(crate) use findings::{rule_findings, Made};
 pub(crate) use messages::{failure_message, single_line, violation_message};

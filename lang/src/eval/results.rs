@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{observed_paths, show_observed, Failures, Key, Outcomes};
+use super::{observed_paths, show_observed, Failures, Findings, Key, Outcomes};
 use crate::ir::*;
 use crate::num::Decimal;
 use crate::syntax::ast::Severity;
@@ -194,5 +194,5 @@ pub struct Evaluation {
     pub exceptions: Vec<ExceptionResult>,
     /// Ordered by severity, then name, then entity key.
     /// Shared with the reports made of the evaluation.
-    pub findings: Arc<Vec<Finding>>,
+    pub findings: Findings,
 }

@@ -57,7 +57,7 @@ pub(crate) fn derive_with(
         })
         .collect();
     let findings = findings(env, &rules, made, &risks, &objectives, &exceptions);
-    Evaluation { as_of: env.as_of, rules, risks, objectives, exceptions, findings: Arc::new(findings) }
+    Evaluation { as_of: env.as_of, rules, risks, objectives, exceptions, findings }
 }
 
 /// The outcomes of one rule for every entity of its subject, exceptions applied.

@@ -438,7 +438,7 @@ impl<'r> FailureTexts<'r> {
 /// and where each one points; each [`FindingView`] is made when rendered.
 #[derive(Clone, Default)]
 pub struct FindingViews {
-    findings: Arc<Vec<eval::Finding>>,
+    findings: eval::Findings,
     /// Per finding, the index of its location in `locations`.
     at: Vec<u32>,
     locations: Vec<Option<Location>>,
@@ -451,7 +451,7 @@ impl FindingViews {
     /// Views of `findings`, each where `locate(finding)` says it is and with
     /// the label of its fact, if any: both made in one pass.
     pub(super) fn new(
-        findings: Arc<Vec<eval::Finding>>,
+        findings: eval::Findings,
         mut locate: impl FnMut(&eval::Finding) -> (Option<Location>, Option<Arc<str>>),
     ) -> FindingViews {
         let mut locations: Vec<Option<Location>> = Vec::new();
@@ -512,7 +512,7 @@ impl FindingViews {
         let range = range.start.min(self.len())..range.end.min(self.len());
         let positions = range.clone();
         positions
-            .zip(&self.findings[range.clone()])
+            .zip(self.findings.range(range.clone()))
             .zip(&self.at[range])
             .map(|((i, f), at)| (i, f, self.locations.get(*at as usize).and_then(Option::as_ref)))
     }

@@ -333,7 +333,7 @@ fn range(side: &Side<'_>, severity: Severity, name: &str, entity: Option<&str>) 
         })
     };
     let start = list.partition_point(|f| cmp(f) == std::cmp::Ordering::Less);
-    let end = start + list[start..].partition_point(|f| cmp(f) == std::cmp::Ordering::Equal);
+    let end = list.partition_point(|f| cmp(f) != std::cmp::Ordering::Greater);
     start..end
 }
 
