@@ -88,6 +88,18 @@ impl<'a> Block<'_, 'a> {
             (Builtin::Max2, [a, b]) => {
                 self.int_binary(&self.ints(a, live)?, &self.ints(b, live)?, live, |x, y| Some(x.max(y)))
             }
+            // A list's length is in its pointer: the list itself is not
+            // read (copying its value touched its allocation at each row).
+            (Builtin::Len, [list]) => {
+                let mut out = vec![0; self.len()];
+                for i in rows(live) {
+                    match &*list.get(&self.rows, i) {
+                        Value::List(items) => out[i] = i64::try_from(items.len()).ok()?,
+                        _ => return None,
+                    }
+                }
+                Some(Col::Ints(out))
+            }
             (Builtin::DaysSince, [date]) => {
                 let Some(Column { typed, values: Typed::Date(dates), .. }) = self.rows.column_of(date) else {
                     return None;

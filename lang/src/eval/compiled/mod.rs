@@ -138,7 +138,13 @@ fn block_outcomes<'e>(
                         .as_deref()
                         .unwrap_or_default()
                         .iter()
-                        .map(|col| detach(env, col.get(&block.rows, i).into_owned()))
+                        .map(|col| match &**col {
+                            // A stored fact names an entity by its key,
+                            // never by an evaluation's row: nothing to detach
+                            // (and a list's elements are not walked to check).
+                            Col::Field(..) | Col::ItemField(..) => col.get(&block.rows, i).into_owned(),
+                            _ => detach(env, col.get(&block.rows, i).into_owned()),
+                        })
                         .collect();
                     failures.push((i as u32, Failure { index, reason, values }));
                 }
