@@ -17,17 +17,34 @@ pub const BLOCK_ROWS: usize = 64;
 pub type Mask = u64;
 
 /// The rows of a mask, in ascending order.
-pub fn rows(mask: Mask) -> impl Iterator<Item = usize> {
-    let mut rest = mask;
-    std::iter::from_fn(move || {
-        if rest == 0 {
+pub fn rows(mask: Mask) -> Rows {
+    Rows(mask)
+}
+
+/// The rows of a mask, in order ([`rows`]): as many as its bits, so a list
+/// collected from them is allocated once.
+#[derive(Clone, Copy)]
+pub struct Rows(Mask);
+
+impl Iterator for Rows {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
             return None;
         }
-        let i = rest.trailing_zeros() as usize;
-        rest &= rest - 1;
+        let i = self.0.trailing_zeros() as usize;
+        self.0 &= self.0 - 1;
         Some(i)
-    })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.0.count_ones() as usize;
+        (n, Some(n))
+    }
 }
+
+impl ExactSizeIterator for Rows {}
 
 /// The mask of the first `n` rows.
 pub fn first(n: usize) -> Mask {

@@ -107,7 +107,7 @@ fn block_outcomes<'e>(
     // A call's value in the rule's own frame is kept for the failures'
     // observation (`Block::recall`).
     block.keep_calls(Some(&slots));
-    for step in rule.steps.iter() {
+    for (at, step) in rule.steps.iter().enumerate() {
         match step {
             Step::Let { slot, value } => {
                 let value = block.eval(value, &slots, applicable).into_owned();
@@ -127,8 +127,7 @@ fn block_outcomes<'e>(
                 block.keep_calls(None);
                 let observed = observer.map(|observer| observed_columns(&block, observer, &slots, failing));
                 block.keep_calls(Some(&slots));
-                failures.reserve(failing.count_ones() as usize);
-                for i in rows(failing) {
+                let failure = |i: usize| {
                     let reason = match cond.other_at(i) {
                         Some(Value::Unknown(u)) => FailReason::NoEvidence((**u).clone()),
                         _ => FailReason::Violated,
@@ -146,8 +145,16 @@ fn block_outcomes<'e>(
                             _ => detach(env, col.get(&block.rows, i).into_owned()),
                         })
                         .collect();
-                    failures.push((i as u32, Failure { index, reason, values }));
+                    (i as u32, Failure { index, reason, values })
+                };
+                let last = !rule.steps[at + 1..].iter().any(|s| matches!(s, Step::Require(_)));
+                if last && failures.is_empty() {
+                    // The only failures are this requirement's, in row
+                    // order already: written once, where they are kept.
+                    out.push_rows(len, not_applicable, rows(failing).map(failure));
+                    return;
                 }
+                failures.extend(rows(failing).map(failure));
                 index += 1;
             }
         }
