@@ -57,6 +57,8 @@ const DEFINITE: &[&str] = &[
     "\"t2\" not in s.tags",
     "exists e in s.evidence where e.kind == \"k1\"",
     "all e in s.evidence: e.ok",
+    "exists e in s.evidence where e.date is some",
+    "all e in s.evidence: e.date is none or e.ok",
     "exists t in s.tags where t == \"t1\"",
     "exists e in s.evidence where all f in s.evidence: f.ok or e.ok",
     "count(x for x: System where x.tier == high) > 2",
