@@ -55,10 +55,10 @@ pub enum Typed {
     Coded(Code, Vec<u32>),
     /// `Int`s.
     Int(Vec<i64>),
-    /// `Number`s and percentages, exact: they compare as decimals, which
-    /// is all a reader does with them (whether one was a percentage is
-    /// not kept, so the value itself is read from its row).
-    Decimal(Vec<Decimal>),
+    /// `Number`s (`false`) or percentages (`true`), whichever the first
+    /// value was, exact: they compare as decimals. A value of the other
+    /// kind is left to its row.
+    Decimal(Vec<Decimal>, bool),
     /// Dates.
     Date(Vec<Date>),
 }
@@ -127,6 +127,25 @@ impl Columns {
     }
 }
 
+impl Column {
+    /// Fact `i`'s value when the column holds it ([`Column::typed`]): the
+    /// value its row holds, made without reading the row.
+    pub fn value(&self, i: usize) -> Option<Value> {
+        if i >= MAX_ROWS || self.typed & (1 << i) == 0 {
+            return None;
+        }
+        Some(match &self.values {
+            Typed::None => return None,
+            Typed::Bool(t) => Value::Bool(t & (1 << i) != 0),
+            Typed::Coded(code, xs) => code.value(*xs.get(i)?),
+            Typed::Int(xs) => Value::Int(*xs.get(i)?),
+            Typed::Decimal(xs, false) => Value::Number(*xs.get(i)?),
+            Typed::Decimal(xs, true) => Value::Percent(*xs.get(i)?),
+            Typed::Date(xs) => Value::Date(*xs.get(i)?),
+        })
+    }
+}
+
 impl Typed {
     /// Holds `value` as fact `i`'s when it has this column's type (the
     /// first typed value decides the type); whether it did.
@@ -135,7 +154,8 @@ impl Typed {
             *self = match value {
                 Value::Bool(_) => Typed::Bool(0),
                 Value::Int(_) => Typed::Int(vec![0; len]),
-                Value::Number(_) | Value::Percent(_) => Typed::Decimal(vec![Decimal::ZERO; len]),
+                Value::Number(_) => Typed::Decimal(vec![Decimal::ZERO; len], false),
+                Value::Percent(_) => Typed::Decimal(vec![Decimal::ZERO; len], true),
                 Value::Date(d) => Typed::Date(vec![*d; len]),
                 other => match Code::of(other) {
                     Some((code, _)) => Typed::Coded(code, vec![0; len]),
@@ -152,7 +172,7 @@ impl Typed {
                 xs[i] = *x;
                 true
             }
-            (Typed::Decimal(xs), Value::Number(x) | Value::Percent(x)) => {
+            (Typed::Decimal(xs, false), Value::Number(x)) | (Typed::Decimal(xs, true), Value::Percent(x)) => {
                 xs[i] = *x;
                 true
             }
@@ -207,6 +227,37 @@ mod tests {
         let text = columns.field(3).unwrap();
         assert_eq!((text.absent, text.typed, &text.values), (0b1110, 0, &Typed::None));
         assert!(columns.field(4).is_none());
+    }
+
+    #[test]
+    fn a_typed_fact_reads_back_as_its_rows_value() {
+        let e = EnumId(2);
+        let rows = vec![
+            row(vec![Value::Enum(e, 1), Value::Number(Decimal::ONE), Value::Percent(Decimal::ONE), Value::Bool(true)]),
+            row(vec![Value::Enum(e, 3), Value::Percent(Decimal::ONE), Value::Number(Decimal::ZERO), Value::Absent]),
+            row(vec![Value::Absent, Value::Number(Decimal::ZERO), Value::Percent(Decimal::ZERO), Value::Bool(false)]),
+            row(vec![
+                Value::Date(crate::Date::parse("2026-01-02").unwrap()),
+                Value::Int(3),
+                Value::Text("t".into()),
+                Value::Bool(true),
+            ]),
+        ];
+        let columns = Columns::of_rows(&rows);
+        for (i, row) in rows.iter().enumerate() {
+            for (f, value) in row.values.iter().enumerate() {
+                let column = columns.field(f as u32).unwrap();
+                match column.value(i) {
+                    // A percentage is not a number, nor a number a percentage.
+                    Some(typed) => assert_eq!(&typed, value, "fact {i}, field {f}"),
+                    None => assert!(column.typed & (1 << i) == 0, "fact {i}, field {f}"),
+                }
+            }
+        }
+        // The kind a column did not start with is left to the rows.
+        assert_eq!(columns.field(1).unwrap().typed, 0b0101);
+        assert_eq!(columns.field(2).unwrap().typed, 0b0101);
+        assert_eq!(columns.field(0).unwrap().value(MAX_ROWS), None);
     }
 
     #[test]

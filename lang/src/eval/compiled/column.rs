@@ -159,9 +159,14 @@ impl Col {
         match self {
             Col::Splat(v) => Cow::Borrowed(v),
             Col::Rows(entity, start) => Cow::Owned(Value::Row(*entity, start + i as u32)),
-            Col::Field(field, path) => match subject_field(rows, *field, i) {
-                Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
-                Some(v) => Cow::Borrowed(v),
+            // A typed column holds the value itself: the row (cold by now,
+            // for a failure's observed values) is not read.
+            Col::Field(field, path) => match rows.column(*field).and_then(|column| column.value(i)) {
+                Some(v) => Cow::Owned(v),
+                None => match subject_field(rows, *field, i) {
+                    Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
+                    Some(v) => Cow::Borrowed(v),
+                },
             },
             Col::Items => rows.items.get(i).map_or(Cow::Owned(Value::Absent), |v| Cow::Borrowed(*v)),
             Col::ItemField(field, path) => match element_field(rows, *field, i) {
