@@ -138,10 +138,12 @@ fn block_outcomes<'e>(
                         .unwrap_or_default()
                         .iter()
                         .map(|col| match &**col {
-                            // A stored fact names an entity by its key,
-                            // never by an evaluation's row: nothing to detach
-                            // (and a list's elements are not walked to check).
-                            Col::Field(..) | Col::ItemField(..) => col.get(&block.rows, i).into_owned(),
+                            // A field of the subject is a stored fact, which
+                            // names an entity by its key, never by an
+                            // evaluation's row: nothing to detach (and a
+                            // list's elements are not walked to check). An
+                            // element's field may be a record the rule made.
+                            Col::Field(..) => col.get(&block.rows, i).into_owned(),
                             _ => detach(env, col.get(&block.rows, i).into_owned()),
                         })
                         .collect();
