@@ -90,12 +90,6 @@ impl From<Vec<Finding>> for Findings {
     }
 }
 
-impl FromIterator<Finding> for Findings {
-    fn from_iter<I: IntoIterator<Item = Finding>>(iter: I) -> Findings {
-        Findings::from(iter.into_iter().collect::<Vec<_>>())
-    }
-}
-
 impl std::ops::Index<usize> for Findings {
     type Output = Finding;
     fn index(&self, i: usize) -> &Finding {

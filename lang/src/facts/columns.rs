@@ -55,10 +55,15 @@ pub enum Typed {
     Coded(Code, Vec<u32>),
     /// `Int`s.
     Int(Vec<i64>),
-    /// `Number`s (`false`) or percentages (`true`), whichever the first
-    /// value was, exact: they compare as decimals. A value of the other
-    /// kind is left to its row.
-    Decimal(Vec<Decimal>, bool),
+    /// `Number`s or percentages, whichever the first value was, exact:
+    /// they compare as decimals. A value of the other kind is left to its
+    /// row.
+    Decimal {
+        /// The values.
+        values: Vec<Decimal>,
+        /// Whether they are percentages rather than numbers.
+        percent: bool,
+    },
     /// Dates.
     Date(Vec<Date>),
 }
@@ -139,8 +144,8 @@ impl Column {
             Typed::Bool(t) => Value::Bool(t & (1 << i) != 0),
             Typed::Coded(code, xs) => code.value(*xs.get(i)?),
             Typed::Int(xs) => Value::Int(*xs.get(i)?),
-            Typed::Decimal(xs, false) => Value::Number(*xs.get(i)?),
-            Typed::Decimal(xs, true) => Value::Percent(*xs.get(i)?),
+            Typed::Decimal { values, percent: false } => Value::Number(*values.get(i)?),
+            Typed::Decimal { values, percent: true } => Value::Percent(*values.get(i)?),
             Typed::Date(xs) => Value::Date(*xs.get(i)?),
         })
     }
@@ -154,8 +159,8 @@ impl Typed {
             *self = match value {
                 Value::Bool(_) => Typed::Bool(0),
                 Value::Int(_) => Typed::Int(vec![0; len]),
-                Value::Number(_) => Typed::Decimal(vec![Decimal::ZERO; len], false),
-                Value::Percent(_) => Typed::Decimal(vec![Decimal::ZERO; len], true),
+                Value::Number(_) => Typed::Decimal { values: vec![Decimal::ZERO; len], percent: false },
+                Value::Percent(_) => Typed::Decimal { values: vec![Decimal::ZERO; len], percent: true },
                 Value::Date(d) => Typed::Date(vec![*d; len]),
                 other => match Code::of(other) {
                     Some((code, _)) => Typed::Coded(code, vec![0; len]),
@@ -172,8 +177,9 @@ impl Typed {
                 xs[i] = *x;
                 true
             }
-            (Typed::Decimal(xs, false), Value::Number(x)) | (Typed::Decimal(xs, true), Value::Percent(x)) => {
-                xs[i] = *x;
+            (Typed::Decimal { values, percent: false }, Value::Number(x))
+            | (Typed::Decimal { values, percent: true }, Value::Percent(x)) => {
+                values[i] = *x;
                 true
             }
             (Typed::Date(xs), Value::Date(x)) => {

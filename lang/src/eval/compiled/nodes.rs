@@ -514,7 +514,7 @@ impl<'e, 'a> Block<'e, 'a> {
             (Typed::Coded(code, xs), y) => t = coded_rows(xs, typed, |x| self.env.holds(op, &code.value(x), y)),
             (Typed::Bool(b), Value::Bool(y)) => rows(typed).for_each(|i| test(i, op.holds(((b >> i) & 1 == 1).cmp(y)))),
             (Typed::Int(xs), Value::Int(y)) => rows(typed).for_each(|i| test(i, op.holds(xs[i].cmp(y)))),
-            (Typed::Decimal(xs, _), y) => {
+            (Typed::Decimal { values: xs, .. }, y) => {
                 let y = y.as_decimal()?;
                 rows(typed).for_each(|i| test(i, op.holds(xs[i].cmp(&y))))
             }
