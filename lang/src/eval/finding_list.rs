@@ -49,9 +49,19 @@ impl Findings {
 
     /// Finding `i` of the list.
     pub fn get(&self, i: usize) -> Option<&Finding> {
-        let group = self.ends.partition_point(|&end| end <= i);
-        let start = if group == 0 { 0 } else { self.ends[group - 1] };
-        self.groups.get(group)?.get(i - start)
+        let group = self.group_of(i);
+        self.groups.get(group)?.get(i - self.start_of(group))
+    }
+
+    /// The group holding position `i` (the number of groups for a
+    /// position past the end).
+    fn group_of(&self, i: usize) -> usize {
+        self.ends.partition_point(|&end| end <= i)
+    }
+
+    /// The position of the first finding of group `group`.
+    fn start_of(&self, group: usize) -> usize {
+        group.checked_sub(1).map_or(0, |before| self.ends[before])
     }
 
     /// The position of the first finding `pred` is false for, the list
@@ -60,8 +70,7 @@ impl Findings {
     pub fn partition_point(&self, mut pred: impl FnMut(&Finding) -> bool) -> usize {
         // The groups whose last finding is true are true throughout.
         let group = self.groups.partition_point(|g| g.last().is_some_and(&mut pred));
-        let start = if group == 0 { 0 } else { self.ends[group - 1] };
-        start + self.groups.get(group).map_or(0, |g| g.partition_point(pred))
+        self.start_of(group) + self.groups.get(group).map_or(0, |g| g.partition_point(pred))
     }
 
     /// The findings in order.
@@ -73,9 +82,8 @@ impl Findings {
     pub fn range(&self, range: Range<usize>) -> Iter<'_> {
         let end = range.end.min(self.len());
         let start = range.start.min(end);
-        let group = self.ends.partition_point(|&e| e <= start);
-        let offset = start - if group == 0 { 0 } else { self.ends[group - 1] };
-        Iter { findings: self, group, offset, left: end - start }
+        let group = self.group_of(start);
+        Iter { findings: self, group, offset: start - self.start_of(group), left: end - start }
     }
 
     /// The findings as one list of their own.

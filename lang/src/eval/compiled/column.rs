@@ -154,6 +154,17 @@ impl<'f> BlockRows<'f> {
 }
 
 impl Col {
+    /// For a field column (of the block's entities or of its list
+    /// elements), row `i`'s value as stored, read in place: inside, `None`
+    /// when the row has no such field. `None` for any other column.
+    pub fn stored<'r>(&self, rows: &BlockRows<'r>, i: usize) -> Option<Option<&'r Value>> {
+        match self {
+            Col::Field(field, _) => Some(subject_field(rows, *field, i)),
+            Col::ItemField(field, _) => Some(element_field(rows, *field, i)),
+            _ => None,
+        }
+    }
+
     /// The value of row `i`.
     pub fn get<'a>(&'a self, rows: &'a BlockRows, i: usize) -> Cow<'a, Value> {
         match self {

@@ -271,20 +271,11 @@ impl<'e, 'a> Block<'e, 'a> {
                     stopped @ Value::Unknown(_) if stopped_by_budget(stopped) => stopped.clone(),
                     v => Value::Bool(!matches!(v, Value::Unknown(_) | Value::Absent) == *some),
                 };
-                // A field read in place: an absent one is none without
-                // making its "not recorded" unknown first.
-                let raw = match &*v {
-                    Col::Field(f, _) => Some((*f, true)),
-                    Col::ItemField(f, _) => Some((*f, false)),
-                    _ => None,
-                };
                 for i in rows(read) {
-                    let value = match raw {
-                        Some((f, subject)) => {
-                            let field =
-                                if subject { subject_field(&self.rows, f, i) } else { element_field(&self.rows, f, i) };
-                            is(field.unwrap_or(&Value::Absent))
-                        }
+                    // A field read in place: an absent one is none without
+                    // making its "not recorded" unknown first.
+                    let value = match v.stored(&self.rows, i) {
+                        Some(stored) => is(stored.unwrap_or(&Value::Absent)),
                         None => is(&v.get(&self.rows, i)),
                     };
                     out.push(i, value);
