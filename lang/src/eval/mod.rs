@@ -35,8 +35,8 @@ pub use outcomes::{
     cmp_keys, int_keyed, ChunkIter, FailingCursor, Failures, Key, KeyRef, OutcomeChunk, OutcomeRef, Outcomes,
 };
 pub use results::{
-    Evaluation, ExceptionResult, FailReason, Failure, Finding, FindingSource, ObjectiveResult, Observed, Outcome,
-    RiskEntry, RiskResult, RuleResult,
+    Evaluation, ExceptionResult, FailReason, Failure, Finding, FindingSource, ObjectiveResult, Outcome, RiskEntry,
+    RiskResult, RuleResult,
 };
 
 pub use compiled::Evaluator;
@@ -46,6 +46,7 @@ pub use findings::KeyOrder;
 pub(crate) use findings::{rule_findings, Made};
 pub(crate) use messages::{failure_message, single_line, violation_message};
 pub(crate) use objectives::{objective_result, objective_result_with};
+pub use observe::Observed;
 pub(crate) use observe::{observed_paths, show, show_observed, write_observed};
 pub(crate) use parallel::{parallel_map, parallel_map_with, threads};
 pub(crate) use risks::{risk_entry, risk_result};

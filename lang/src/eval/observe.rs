@@ -3,9 +3,84 @@
 //! shown without the facts.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use super::{Env, Observed};
+use super::Env;
 use crate::ir::*;
+
+/// The values a failure read, in the order of its requirement's
+/// [`observed_paths`]: a range of a list the failures of one block of
+/// facts share. A block's failures read the same number of values each,
+/// so one list holds them all: one allocation per block instead of one per
+/// failure that reads more than a few, and a failure a fifth of its size
+/// with its values inline.
+#[derive(Clone, Default)]
+pub struct Observed {
+    shared: Option<Arc<Vec<Value>>>,
+    start: u32,
+    len: u32,
+}
+
+impl Observed {
+    /// `len` values of `shared` from `start` (none when they are not all there).
+    pub fn shared(shared: &Arc<Vec<Value>>, start: usize, len: usize) -> Observed {
+        match (u32::try_from(start), u32::try_from(len)) {
+            (Ok(s), Ok(l)) if len > 0 && start.checked_add(len).is_some_and(|end| end <= shared.len()) => {
+                Observed { shared: Some(shared.clone()), start: s, len: l }
+            }
+            _ => Observed::default(),
+        }
+    }
+
+    /// The values, in order.
+    pub fn as_slice(&self) -> &[Value] {
+        match &self.shared {
+            Some(values) => &values[self.start as usize..(self.start + self.len) as usize],
+            None => &[],
+        }
+    }
+}
+
+impl std::ops::Deref for Observed {
+    type Target = [Value];
+    fn deref(&self) -> &[Value] {
+        self.as_slice()
+    }
+}
+
+impl<'a> IntoIterator for &'a Observed {
+    type Item = &'a Value;
+    type IntoIter = std::slice::Iter<'a, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+impl From<Vec<Value>> for Observed {
+    fn from(values: Vec<Value>) -> Observed {
+        let len = values.len();
+        Observed::shared(&Arc::new(values), 0, len)
+    }
+}
+
+impl FromIterator<Value> for Observed {
+    fn from_iter<I: IntoIterator<Item = Value>>(values: I) -> Observed {
+        Observed::from(values.into_iter().collect::<Vec<_>>())
+    }
+}
+
+/// Equal when the values are, however they are shared.
+impl PartialEq for Observed {
+    fn eq(&self, other: &Observed) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl std::fmt::Debug for Observed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
 
 /// A value a failure shows: its name as written, the function whose body
 /// reads it (`path (in function)` as shown), the expression, and the call
@@ -218,5 +293,29 @@ fn collect_paths_inner<'e>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_values_are_their_range_of_the_shared_list() {
+        let shared = Arc::new((0..6).map(Value::Int).collect::<Vec<_>>());
+        let parts: Vec<Observed> = (0..3).map(|k| Observed::shared(&shared, 2 * k, 2)).collect();
+        assert_eq!(parts[1].as_slice(), &[Value::Int(2), Value::Int(3)]);
+        assert_eq!(parts.iter().flat_map(|p| p.iter().cloned()).collect::<Vec<_>>(), *shared);
+        // Equal by their values, whatever they share.
+        assert_eq!(parts[2], Observed::from(vec![Value::Int(4), Value::Int(5)]));
+        assert_ne!(parts[0], parts[1]);
+        assert_eq!(format!("{:?}", parts[0]), "[Int(0), Int(1)]");
+        // A range past the end, or of nothing, holds nothing (and keeps
+        // nothing alive).
+        for (start, len) in [(5, 2), (7, 0), (usize::MAX, 2), (0, 0)] {
+            let none = Observed::shared(&shared, start, len);
+            assert!(none.is_empty() && none.shared.is_none(), "{start}, {len}");
+        }
+        assert_eq!(Observed::default(), Observed::from(Vec::new()));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{observed_paths, show_observed, Failures, Findings, Key, Outcomes};
+use super::{observed_paths, show_observed, Failures, Findings, Key, Observed, Outcomes};
 use crate::ir::*;
 use crate::num::Decimal;
 use crate::syntax::ast::Severity;
@@ -31,10 +31,6 @@ pub struct Failure {
     /// failure of a large evaluation cost a fifth of it.
     pub values: Observed,
 }
-
-/// The values a failure read: held in the failure itself up to two (most
-/// conditions read one or two), so a failure allocates nothing of its own.
-pub type Observed = smallvec::SmallVec<[Value; 2]>;
 
 impl Failure {
     /// The `index` of a failure of the rule's `for ... where` rather than of

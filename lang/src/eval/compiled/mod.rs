@@ -22,7 +22,7 @@ use std::sync::Arc;
 use self::column::{rows, BlockRows, Col, Mask, BLOCK_ROWS};
 use self::nodes::Block;
 use super::observe::{detach, Observer};
-use super::{Env, FailReason, Failure, OutcomeChunk};
+use super::{Env, FailReason, Failure, Observed, OutcomeChunk};
 use crate::ir::*;
 
 /// How rules are evaluated: compiled (the default), or by the
@@ -127,36 +127,41 @@ fn block_outcomes<'e>(
                 block.keep_calls(None);
                 let observed = observer.map(|observer| observed_columns(&block, observer, &slots, failing));
                 block.keep_calls(Some(&slots));
-                let failure = |i: usize| {
+                // Every failing row's values, row after row, in one list
+                // their failures share.
+                let columns = observed.as_deref().unwrap_or_default();
+                let mut values = Vec::with_capacity(columns.len() * failing.count_ones() as usize);
+                for i in rows(failing) {
+                    values.extend(columns.iter().map(|col| match &**col {
+                        // A field of the subject is a stored fact, which
+                        // names an entity by its key, never by an
+                        // evaluation's row: nothing to detach (and a
+                        // list's elements are not walked to check). An
+                        // element's field may be a record the rule made.
+                        Col::Field(..) => col.get(&block.rows, i).into_owned(),
+                        _ => detach(env, col.get(&block.rows, i).into_owned()),
+                    }));
+                }
+                let values = (!values.is_empty()).then(|| Arc::new(values));
+                let failure = |(k, i): (usize, usize)| {
                     let reason = match cond.other_at(i) {
                         Some(Value::Unknown(u)) => FailReason::NoEvidence((**u).clone()),
                         _ => FailReason::Violated,
                     };
-                    // From a slice, so the values' room is reserved once.
-                    let values = observed
-                        .as_deref()
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|col| match &**col {
-                            // A field of the subject is a stored fact, which
-                            // names an entity by its key, never by an
-                            // evaluation's row: nothing to detach (and a
-                            // list's elements are not walked to check). An
-                            // element's field may be a record the rule made.
-                            Col::Field(..) => col.get(&block.rows, i).into_owned(),
-                            _ => detach(env, col.get(&block.rows, i).into_owned()),
-                        })
-                        .collect();
+                    let values = match &values {
+                        Some(values) => Observed::shared(values, k * columns.len(), columns.len()),
+                        None => Observed::default(),
+                    };
                     (i as u32, Failure { index, reason, values })
                 };
                 let last = !rule.steps[at + 1..].iter().any(|s| matches!(s, Step::Require(_)));
                 if last && failures.is_empty() {
                     // The only failures are this requirement's, in row
                     // order already: written once, where they are kept.
-                    out.push_rows(len, not_applicable, rows(failing).map(failure));
+                    out.push_rows(len, not_applicable, rows(failing).enumerate().map(failure));
                     return;
                 }
-                failures.extend(rows(failing).map(failure));
+                failures.extend(rows(failing).enumerate().map(failure));
                 index += 1;
             }
         }
