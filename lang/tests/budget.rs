@@ -54,7 +54,11 @@ fn tally(evaluation: &Evaluation) -> (usize, usize) {
     let outcomes = || evaluation.rules[0].outcomes.iter();
     let passed = outcomes().filter(|o| o.kind == OutcomeKind::Pass).count();
     let stopped = outcomes()
-        .filter(|o| o.failures.iter().any(|f| matches!(f.reason, FailReason::NoEvidence(Unknown::BudgetExceeded(_)))))
+        .filter(|o| {
+            o.failures
+                .iter()
+                .any(|f| matches!(&f.reason, FailReason::NoEvidence(u) if matches!(**u, Unknown::BudgetExceeded(_))))
+        })
         .count();
     (passed, stopped)
 }
@@ -92,7 +96,9 @@ fn the_total_limit_is_counted_per_engine_and_per_evaluation() {
     first.set_budget(Budget::new(budget::DEFAULT_EVAL_STEPS, 10_000));
     let total_stopped = |evaluation: &Evaluation| {
         evaluation.rules[0].outcomes.iter().any(|o| {
-            o.failures.iter().any(|f| matches!(f.reason, FailReason::NoEvidence(Unknown::TotalBudgetExceeded(10_000))))
+            o.failures
+                .iter()
+                .any(|f| matches!(&f.reason, FailReason::NoEvidence(u) if **u == Unknown::TotalBudgetExceeded(10_000)))
         })
     };
     assert!(total_stopped(&first.evaluate(date())));

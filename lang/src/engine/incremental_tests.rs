@@ -350,7 +350,7 @@ fn a_rules_findings_without_a_key_order_are_sorted_by_key_then_message() {
         failures: vec![Failure { index: 0, reason, values: Default::default() }].into(),
         waived_by: None,
     };
-    let missing = || FailReason::NoEvidence(Unknown::NotRecorded("s.last_bias_test".into()));
+    let missing = || FailReason::NoEvidence(std::sync::Arc::new(Unknown::NotRecorded("s.last_bias_test".into())));
     let outcomes =
         vec![failing(0, "b", FailReason::Violated), failing(1, "a", FailReason::Violated), failing(2, "a", missing())];
     let result = RuleResult { rule: id, outcomes: outcomes.into() };

@@ -40,9 +40,11 @@ pub fn single_line(source: &str) -> std::borrow::Cow<'_, str> {
 /// The message of a failed requirement.
 pub fn failure_message(requirement: Option<&Requirement>, failure: &Failure) -> String {
     match &failure.reason {
-        FailReason::NoEvidence(Unknown::NotRecorded(path)) => format!("no evidence: {path} is not recorded"),
-        FailReason::NoEvidence(why) if !why.is_missing_evidence() => format!("cannot be decided: {why}"),
-        FailReason::NoEvidence(other) => format!("no evidence: {other}"),
+        FailReason::NoEvidence(why) => match &**why {
+            Unknown::NotRecorded(path) => format!("no evidence: {path} is not recorded"),
+            why if !why.is_missing_evidence() => format!("cannot be decided: {why}"),
+            other => format!("no evidence: {other}"),
+        },
         FailReason::Violated => violation_message(requirement),
     }
 }

@@ -934,7 +934,7 @@ mod tests {
     fn a_plain_violation_is_known_from_the_record_however_the_outcome_was_appended() {
         let undecided = Failure {
             index: 1,
-            reason: crate::eval::FailReason::NoEvidence(crate::ir::Unknown::NotRecorded(Arc::from("s.x"))),
+            reason: crate::eval::FailReason::NoEvidence(Arc::new(crate::ir::Unknown::NotRecorded(Arc::from("s.x")))),
             values: Default::default(),
         };
         // Per row: its failures and the plain violation they make.

@@ -14,8 +14,10 @@ use crate::time::Date;
 pub enum FailReason {
     /// The condition was false.
     Violated,
-    /// The condition could not be decided: evidence is missing.
-    NoEvidence(Unknown),
+    /// The condition could not be decided: evidence is missing. (Shared
+    /// with the unknown value it comes from, as [`Value::Unknown`] holds
+    /// it: a failure is then half the size.)
+    NoEvidence(Arc<Unknown>),
 }
 
 /// One failed `require`.

@@ -160,7 +160,7 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
             // A `where` the budget stopped decided nothing: the outcome is
             // stopped too (E0501), never "applicable and passing".
             Value::Unknown(u) if u.stops_evaluation() => {
-                let reason = FailReason::NoEvidence((*u).clone());
+                let reason = FailReason::NoEvidence(u);
                 let failure = Failure { index: Failure::OF_WHERE, reason, values: Default::default() };
                 return Outcome { row, key, kind: OutcomeKind::Fail, failures: vec![failure].into(), waived_by: None };
             }
@@ -177,7 +177,7 @@ pub fn raw_outcome(env: &Env, rule: &RuleDef, row: Option<u32>, key: Key) -> Out
             Step::Require(req) => {
                 let reason = match env.eval(&req.cond, &mut frame) {
                     Value::Bool(true) => None,
-                    Value::Unknown(u) => Some(FailReason::NoEvidence((*u).clone())),
+                    Value::Unknown(u) => Some(FailReason::NoEvidence(u)),
                     _ => Some(FailReason::Violated),
                 };
                 if let Some(reason) = reason {

@@ -360,7 +360,7 @@ pub(super) struct FailureTexts<'r> {
     requirements: Vec<RequirementTexts<'r>>,
     /// The last "no evidence" message made per requirement, with its reason:
     /// the same missing fact reads the same for every entity.
-    no_evidence: Vec<Option<(Unknown, String)>>,
+    no_evidence: Vec<Option<(Arc<Unknown>, String)>>,
     /// The message of a failure outside the requirements (of the `where`).
     other: String,
     /// The observed value being shown: one buffer for every value of every

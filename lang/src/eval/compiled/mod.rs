@@ -96,7 +96,7 @@ fn block_outcomes<'e>(
         for (i, value) in &selected.other {
             if let Value::Unknown(u) = value {
                 if u.stops_evaluation() {
-                    let reason = FailReason::NoEvidence((**u).clone());
+                    let reason = FailReason::NoEvidence(u.clone());
                     failures.push((*i, Failure { index: Failure::OF_WHERE, reason, values: Default::default() }));
                     applicable &= !(1 << i);
                 }
@@ -145,7 +145,7 @@ fn block_outcomes<'e>(
                 let values = (!values.is_empty()).then(|| Arc::new(values));
                 let failure = |(k, i): (usize, usize)| {
                     let reason = match cond.other_at(i) {
-                        Some(Value::Unknown(u)) => FailReason::NoEvidence((**u).clone()),
+                        Some(Value::Unknown(u)) => FailReason::NoEvidence(u.clone()),
                         _ => FailReason::Violated,
                     };
                     let values = match &values {
