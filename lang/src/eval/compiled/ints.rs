@@ -10,7 +10,8 @@
 //! they run as loops over `i64`s, with the interpreter's results
 //! (`arith`, `Env::builtin`, `Env::compare` on two `Int`s). An overflow on
 //! any row leaves the whole node to the `Value` path, which gives that
-//! row its unknown.
+//! row its unknown. An `if` whose branches are all `Int`s (a score's
+//! `if ... then 1 else 0`) is a column of them too.
 
 use std::borrow::Cow;
 
@@ -116,6 +117,19 @@ impl<'a> Block<'_, 'a> {
             }
             _ => None,
         }
+    }
+
+    /// The value of an `if` whose every branch is an `Int` on the rows
+    /// that take it (`taken`: those rows and the branch's value).
+    pub(super) fn int_branches(&self, taken: &[(Mask, Cow<Col>)]) -> Option<Col> {
+        let mut out = vec![0; self.len()];
+        for (live, value) in taken {
+            let ints = self.ints(value, *live)?;
+            for i in rows(*live) {
+                out[i] = ints.at(i);
+            }
+        }
+        Some(Col::Ints(out))
     }
 
     /// `a op b` compared on the live rows, as `Env::compare` orders two `Int`s.

@@ -305,7 +305,10 @@ impl<'e, 'a> Block<'e, 'a> {
                 })
             }
             Ex::If { branches, otherwise } => {
-                let mut out = vec![Value::Absent; self.len];
+                // Each branch's value on the rows that take it, and the
+                // rows the budget stopped in a condition.
+                let mut taken: Vec<(Mask, Cow<Col>)> = Vec::with_capacity(branches.len() + 1);
+                let mut stopped: Vec<(u32, Value)> = Vec::new();
                 let mut pending = live;
                 for (cond, then) in branches {
                     if pending == 0 {
@@ -313,27 +316,36 @@ impl<'e, 'a> Block<'e, 'a> {
                     }
                     let c = self.eval(cond, slots, pending);
                     let c = c.bools(&self.rows, pending);
-                    let mut stopped: Mask = 0;
                     for (r, v) in &c.other {
                         if stopped_by_budget(v) {
-                            out[*r as usize] = v.clone();
-                            stopped |= 1 << r;
+                            stopped.push((*r, v.clone()));
+                            pending &= !(1 << r);
                         }
                     }
-                    let taken = c.t & pending;
-                    if taken != 0 {
-                        let value = self.eval(then, slots, taken);
-                        for i in rows(taken) {
-                            out[i] = value.get(&self.rows, i).into_owned();
-                        }
+                    let rows = c.t & pending;
+                    if rows != 0 {
+                        taken.push((rows, self.eval(then, slots, rows)));
                     }
-                    pending &= !taken & !stopped;
+                    pending &= !rows;
                 }
                 if pending != 0 {
-                    let value = self.eval(otherwise, slots, pending);
-                    for i in rows(pending) {
+                    taken.push((pending, self.eval(otherwise, slots, pending)));
+                }
+                // Branches that are all `Int`s (a score's `then 1 else 0`)
+                // give machine integers, for the arithmetic around them.
+                if stopped.is_empty() {
+                    if let Some(ints) = self.int_branches(&taken) {
+                        return Cow::Owned(ints);
+                    }
+                }
+                let mut out = vec![Value::Absent; self.len];
+                for (rows, value) in &taken {
+                    for i in self::rows(*rows) {
                         out[i] = value.get(&self.rows, i).into_owned();
                     }
+                }
+                for (r, v) in stopped {
+                    out[r as usize] = v;
                 }
                 Col::Vals(out)
             }
