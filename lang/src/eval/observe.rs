@@ -12,8 +12,8 @@ use crate::ir::*;
 /// [`observed_paths`]: a range of a list the failures of one block of
 /// facts share. A block's failures read the same number of values each,
 /// so one list holds them all: one allocation per block instead of one per
-/// failure that reads more than a few, and a failure a fifth of its size
-/// with its values inline.
+/// failure that reads more than a few, and a failure less than a third of
+/// the size it had with two values inline.
 #[derive(Clone, Default)]
 pub struct Observed {
     shared: Option<Arc<Vec<Value>>>,
@@ -58,8 +58,10 @@ impl<'a> IntoIterator for &'a Observed {
 
 impl From<Vec<Value>> for Observed {
     fn from(values: Vec<Value>) -> Observed {
-        let len = values.len();
-        Observed::shared(&Arc::new(values), 0, len)
+        match values.len() {
+            0 => Observed::default(),
+            len => Observed::shared(&Arc::new(values), 0, len),
+        }
     }
 }
 
