@@ -172,18 +172,16 @@ impl Col {
             Col::Rows(entity, start) => Cow::Owned(Value::Row(*entity, start + i as u32)),
             // A typed column holds the value itself: the row (cold by now,
             // for a failure's observed values) is not read.
-            Col::Field(field, path) => match rows.column(*field).and_then(|column| column.value(i)) {
-                Some(v) => Cow::Owned(v),
-                None => match subject_field(rows, *field, i) {
-                    Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
-                    Some(v) => Cow::Borrowed(v),
-                },
-            },
+            Col::Field(_, path) | Col::ItemField(_, path) => {
+                match rows.column_of(self).and_then(|column| column.value(i)) {
+                    Some(v) => Cow::Owned(v),
+                    None => match self.stored(rows, i).flatten() {
+                        Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
+                        Some(v) => Cow::Borrowed(v),
+                    },
+                }
+            }
             Col::Items => rows.items.get(i).map_or(Cow::Owned(Value::Absent), |v| Cow::Borrowed(*v)),
-            Col::ItemField(field, path) => match element_field(rows, *field, i) {
-                Some(Value::Absent) | None => Cow::Owned(not_recorded(path)),
-                Some(v) => Cow::Borrowed(v),
-            },
             Col::Vals(values) => values.get(i).map_or(Cow::Owned(Value::Absent), Cow::Borrowed),
             Col::Ints(xs) => Cow::Owned(xs.get(i).map_or(Value::Absent, |x| Value::Int(*x))),
             Col::Bools(b) => {
