@@ -7,7 +7,9 @@
 //!
 //! `cargo run --release -p aims-lang --example peers_timing -- FACTS.json [RUN] [interpreted]`
 //! (the last argument evaluates with the reference interpreter instead of
-//! the compiled evaluation).
+//! the compiled evaluation). `PEERS_TIMING_PAUSE_MS=N` sleeps N ms before
+//! and after the first evaluation, so a profile's samples of it stand
+//! between two gaps.
 
 use std::time::Instant;
 
@@ -84,9 +86,13 @@ fn main() {
     line(&run, "load_facts_ms", ms(start), "");
 
     let as_of = aims_lang::Date::parse("2026-01-01").expect("a date");
+    // A profiler finds the first evaluation between two quiet gaps.
+    let pause = std::env::var("PEERS_TIMING_PAUSE_MS").ok().and_then(|p| p.parse().ok()).unwrap_or(0);
+    std::thread::sleep(std::time::Duration::from_millis(pause));
     let start = Instant::now();
     let evaluation = engine.evaluate(as_of);
     let first = ms(start);
+    std::thread::sleep(std::time::Duration::from_millis(pause));
     let by_rule: Vec<String> = evaluation
         .rules
         .iter()

@@ -30,7 +30,7 @@ use crate::diag::{Code, Diagnostic, FileId, Quote};
 use crate::engine::Compiled;
 use crate::eval::{self, Env, Evaluation, Outcome, RuleResult};
 use crate::facts::columns::{self, Columns};
-use crate::facts::{Facts, Row};
+use crate::facts::{Ascending, Facts, Row};
 use crate::ir::*;
 use crate::sema::{self, SourceInput};
 use crate::syntax::{self, ast};
@@ -154,6 +154,11 @@ pub struct Chunk {
     /// salsa verifies without re-running anything.
     #[returns(ref)]
     pub keys: Arc<[Arc<str>]>,
+    /// Whether `keys` are in key order, found where they are made: the
+    /// key order of a table whose chunks all are ([`key_order`]) is then
+    /// known without reading every key.
+    #[returns(copy)]
+    pub keys_ascending: Ascending,
 }
 
 /// The durability of what identifies the facts (the workspace's tables,
@@ -172,11 +177,12 @@ pub fn new_table(db: &Database, entity: u32, key_field: Option<u32>, len: u32, c
 /// durability, the rest of the layout's.
 pub fn new_chunk(db: &Database, entity: u32, start: u32, key_field: Option<u32>, rows: Arc<[Row]>) -> Chunk {
     let keys = keys_of(key_field, start, &rows);
-    new_chunk_with_keys(db, entity, start, key_field, rows, keys)
+    let order = Ascending::of(&keys);
+    new_chunk_with_keys(db, entity, start, key_field, rows, keys, order)
 }
 
-/// [`new_chunk`] with the rows' keys known already (as
-/// [`crate::facts::key_text`] makes them).
+/// [`new_chunk`] with the rows' keys (as [`crate::facts::key_text`] makes
+/// them) and their order known already.
 pub fn new_chunk_with_keys(
     db: &Database,
     entity: u32,
@@ -184,20 +190,27 @@ pub fn new_chunk_with_keys(
     key_field: Option<u32>,
     rows: Arc<[Row]>,
     keys: Arc<[Arc<str>]>,
+    order: Ascending,
 ) -> Chunk {
     debug_assert!(keys == keys_of(key_field, start, &rows));
-    Chunk::builder(entity, start, key_field, rows, keys)
+    debug_assert_eq!(order, Ascending::of(&keys));
+    Chunk::builder(entity, start, key_field, rows, keys, order)
         .entity_durability(LAYOUT_DURABILITY)
         .start_durability(LAYOUT_DURABILITY)
         .key_field_durability(LAYOUT_DURABILITY)
         .keys_durability(LAYOUT_DURABILITY)
+        .keys_ascending_durability(LAYOUT_DURABILITY)
         .new(db)
 }
 
-/// Replaces a chunk's rows, and its keys if they changed.
+/// Replaces a chunk's rows, and its keys (and their order) if they changed.
 pub fn set_chunk_rows(db: &mut Database, chunk: Chunk, rows: Arc<[Row]>) {
     let keys = keys_of(chunk.key_field(db), chunk.start(db), &rows);
     if keys != *chunk.keys(db) {
+        let order = Ascending::of(&keys);
+        if order != chunk.keys_ascending(db) {
+            chunk.set_keys_ascending(db).to(order);
+        }
         chunk.set_keys(db).to(keys);
     }
     chunk.set_rows(db).to(rows);
@@ -697,15 +710,27 @@ pub fn rule_logic<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: RuleNa
 /// each chunk's keys are an input of their own ([`Chunk::keys`]).
 #[salsa::tracked(returns(clone))]
 pub fn key_order(db: &dyn salsa::Database, table: Table, numeric: bool) -> Arc<eval::KeyOrder> {
-    // Borrowed, not cloned: a clone per key touches every key's allocation
-    // once more (100,000 cache misses at that size).
-    let keys: Vec<&str> = table.chunks(db).iter().flat_map(|c| c.keys(db).iter().map(|k| &**k)).collect();
-    // Facts usually come in key order: one pass over neighbours decides it,
-    // where sorting would compare (and read) every key again.
     let ascending = |a: &str, b: &str| eval::cmp_keys(numeric, a, b) == std::cmp::Ordering::Less;
-    if keys.windows(2).all(|pair| ascending(pair[0], pair[1])) {
+    // Facts usually come in key order: each chunk knows whether its keys
+    // are, so only the keys where chunks meet are read, not every key.
+    let chunks = table.chunks(db);
+    let mut last: Option<&str> = None;
+    let mut in_order = true;
+    for chunk in chunks {
+        let keys = chunk.keys(db);
+        let (Some(first), Some(end)) = (keys.first(), keys.last()) else { continue };
+        in_order &= chunk.keys_ascending(db).holds(numeric) && last.is_none_or(|last| ascending(last, first));
+        if !in_order {
+            break;
+        }
+        last = Some(end);
+    }
+    if in_order {
         return Arc::new(eval::KeyOrder::Rows);
     }
+    // Borrowed, not cloned: a clone per key touches every key's allocation
+    // once more (100,000 cache misses at that size).
+    let keys: Vec<&str> = chunks.iter().flat_map(|c| c.keys(db).iter().map(|k| &**k)).collect();
     let mut order: Vec<u32> = (0..keys.len() as u32).collect();
     order.sort_by(|a, b| eval::cmp_keys(numeric, keys[*a as usize], keys[*b as usize]));
     let unique = order.windows(2).all(|pair| keys[pair[0] as usize] != keys[pair[1] as usize]);

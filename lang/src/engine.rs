@@ -65,7 +65,7 @@ use salsa::Setter;
 use crate::db::{self, Chunk, Database, DbFacts, SourceFile, Table, Workspace, CHUNK_ROWS};
 use crate::diag::{Code, Diagnostic, FileId, Sources};
 use crate::eval::Evaluation;
-use crate::facts::{self, FactInput, FactStore, Format, Mapping, Origin, Row};
+use crate::facts::{self, Ascending, FactInput, FactStore, Format, Mapping, Origin, Row};
 use crate::ir::{EntityId, Program, Ty, Value};
 use crate::project::{self, LoadOptions, ProjectFiles};
 use crate::time::Date;
@@ -195,7 +195,7 @@ fn tables_from(db: &mut Database, program: &Program, store: FactStore) -> Vec<Ta
             let len = rows.len() as u32;
             let mut rows = rows.into_iter();
             // The keys the store kept, moved rather than read from the rows again.
-            let mut keys = keys.map(|k| k.into_iter());
+            let mut keys = keys.map(|k| (k.keys.into_iter(), k.order));
             let mut chunks = Vec::with_capacity((len as usize).div_ceil(CHUNK_ROWS));
             loop {
                 let chunk: Arc<[Row]> = rows.by_ref().take(CHUNK_ROWS).collect();
@@ -204,9 +204,15 @@ fn tables_from(db: &mut Database, program: &Program, store: FactStore) -> Vec<Ta
                 }
                 let start = (chunks.len() * CHUNK_ROWS) as u32;
                 chunks.push(match keys.as_mut() {
-                    Some(keys) => {
+                    Some((keys, table_order)) => {
                         let keys: Arc<[Arc<str>]> = keys.by_ref().take(chunk.len()).collect();
-                        db::new_chunk_with_keys(db, e as u32, start, def.key, chunk, keys)
+                        // Keys in order throughout are in order in every
+                        // chunk; otherwise each chunk's are compared.
+                        let order = match *table_order == Ascending::default() {
+                            true => *table_order,
+                            false => Ascending::of(&keys),
+                        };
+                        db::new_chunk_with_keys(db, e as u32, start, def.key, chunk, keys, order)
                     }
                     None => db::new_chunk(db, e as u32, start, def.key, chunk),
                 });

@@ -17,6 +17,7 @@
 //! the `max_entities` budget while parsing, so a file with too many stops
 //! there, not after its whole tree is built.
 
+mod ascending;
 pub mod columns;
 mod convert;
 mod csv_span;
@@ -41,6 +42,7 @@ use crate::diag::{Code, Diagnostic, FileId, FileSpan, Quote, Sources};
 use crate::ir::{EntityId, Program, Ty, Value};
 use crate::syntax::ast::Span;
 
+pub use ascending::Ascending;
 pub use convert::Seg;
 
 /// The formats a fact file may be written in.
@@ -206,6 +208,18 @@ pub struct Table {
     /// chunks are made with, kept rather than read from every row again
     /// (two cache misses a row at 100,000 facts).
     keys: Vec<Arc<str>>,
+    /// Whether `keys` are in key order, each compared with the one before
+    /// as it was pushed.
+    ascending: Ascending,
+}
+
+/// Each row's key, by row, and whether they are in key order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RowKeys {
+    /// The keys ([`key_text`]).
+    pub keys: Vec<Arc<str>>,
+    /// Their order, each compared with the one before as it was stored.
+    pub order: Ascending,
 }
 
 impl Table {
@@ -213,10 +227,11 @@ impl Table {
     pub fn find(&self, key: &str) -> Option<u32> {
         self.by_key.get(key).copied()
     }
-    /// The rows, and each row's key ([`key_text`]) when the table knows
-    /// them all (rows added to [`Table::rows`] directly have none).
-    pub fn into_rows_and_keys(self) -> (Vec<Row>, Option<Vec<Arc<str>>>) {
-        let keys = (self.keys.len() == self.rows.len()).then_some(self.keys);
+    /// The rows, and each row's key ([`key_text`]) and their order when
+    /// the table knows them all (rows added to [`Table::rows`] directly
+    /// have none).
+    pub fn into_rows_and_keys(self) -> (Vec<Row>, Option<RowKeys>) {
+        let keys = (self.keys.len() == self.rows.len()).then_some(RowKeys { keys: self.keys, order: self.ascending });
         (self.rows, keys)
     }
     /// How many facts the table holds.
@@ -295,6 +310,9 @@ impl FactStore {
         };
         debug_assert_eq!(key, key_text(key_field, &row, index));
         table.rows.push(row);
+        if let Some(last) = table.keys.last() {
+            table.ascending = table.ascending.then(last, &key);
+        }
         table.keys.push(key.clone());
         match table.by_key.entry(key) {
             hashbrown::hash_map::Entry::Occupied(first) => table.duplicates.push((*first.get(), index)),
