@@ -141,8 +141,10 @@ const PREFETCH_AHEAD: usize = 2;
 /// Asks the processor to bring `values` into its cache. Each fact's values
 /// are an allocation of their own, and making a chunk's columns is the
 /// evaluation's first read of them: at 100,000 facts most of that time was
-/// waiting for memory, one fact after the other, not reading.
-fn prefetch(values: &[Value]) {
+/// waiting for memory, one fact after the other, not reading. The same
+/// holds for the elements of a fact's lists and the fields of each record
+/// among them, which a quantifier reads first.
+pub(crate) fn prefetch(values: &[Value]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};

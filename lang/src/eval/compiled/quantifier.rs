@@ -14,6 +14,7 @@
 
 use super::column::{first, rows, BlockRows, Bools, Col, Mask, BLOCK_ROWS};
 use super::nodes::Block;
+use crate::facts::columns::prefetch;
 use crate::ir::*;
 
 /// What the elements said, as sets of elements (bit `k` of word `k / 64`
@@ -85,6 +86,9 @@ impl Block<'_, '_> {
         let mut elements: Vec<(usize, &Value)> = Vec::with_capacity(count);
         for (i, list) in &row_lists {
             if let Value::List(items) = &**list {
+                // Each list is an allocation of its own, read first by
+                // the elements' layout: asked for ahead, all of them.
+                prefetch(items);
                 elements.extend(items.iter().map(|item| (*i, item)));
             }
         }
@@ -163,7 +167,15 @@ impl Block<'_, '_> {
         let element_rows = BlockRows {
             values: part.iter().map(|(i, _)| self.rows.values[*i]).collect(),
             items: part.iter().map(|(_, item)| *item).collect(),
-            records: part.iter().all(|(_, item)| matches!(item, Value::Record(_))),
+            // Each record's fields are an allocation of their own, read
+            // first by the filter: asked for ahead, all of the part's.
+            records: part.iter().all(|(_, item)| match item {
+                Value::Record(fields) => {
+                    prefetch(fields);
+                    true
+                }
+                _ => false,
+            }),
             // The elements' rows are not a chunk's.
             columns: None,
         };
