@@ -57,7 +57,7 @@ fn editing_one_control_rechecks_that_control_only() {
 fn read_every_rule_logic(engine: &Engine) {
     let (db, ws) = (engine.db(), engine.workspace());
     for i in 0..CONTROLS {
-        let logic = crate::db::rule_logic(db, ws, crate::db::RuleName::new(db, format!("c{i}")));
+        let logic = crate::db::rule_logic_in(db, ws, crate::db::RuleName::new(db, format!("c{i}")));
         assert!(logic.is_some(), "c{i} has logic");
     }
 }
@@ -98,7 +98,7 @@ fn assert_assembled_like_whole(files: crate::project::ProjectFiles) -> usize {
     // What evaluation reads of each rule, built from the rule's own check,
     // is the program's rule without its places.
     for rule in &compiled.program.rules {
-        let logic = crate::db::rule_logic(db, ws, crate::db::RuleName::new(db, rule.decl.name.clone()));
+        let logic = crate::db::rule_logic_in(db, ws, crate::db::RuleName::new(db, rule.decl.name.clone()));
         let logic = logic.unwrap_or_else(|| panic!("no logic for {}", rule.decl.name));
         assert_eq!(*logic, without_places(rule), "{}", rule.decl.name);
     }

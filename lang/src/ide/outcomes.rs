@@ -84,7 +84,7 @@ pub fn rule_summary<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rule
     if !db::rule_checks(db, ws, rule) {
         return None;
     }
-    let logic = db::rule_logic(db, ws, rule)?;
+    let logic = db::rule_logic_in(db, ws, rule)?;
     let outcomes: Vec<Arc<OutcomeChunk>> = match &logic.subject {
         None => vec![db::single_outcome(db, ws, rule)],
         Some(_) => db::rule_chunks(db, ws, rule).iter().map(|pair| db::chunk_outcomes(db, *pair)).collect(),
