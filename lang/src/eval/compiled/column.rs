@@ -55,9 +55,13 @@ pub fn first(n: usize) -> Mask {
     }
 }
 
-/// An expression's value on every live row of a block.
+/// An expression's value on every live row of a block. A field's path
+/// (shown when the field is not recorded) is borrowed from the rule's
+/// expression (`'p`), not shared by reference count: every thread
+/// evaluating the same rule would count on the same counter, a cache line
+/// passed between the cores at each block.
 #[derive(Clone, Debug)]
-pub enum Col {
+pub enum Col<'p> {
     /// The same value on every row (a constant, the evaluation date).
     Splat(Value),
     /// The block's own entities (the rule's subject): row `i` is
@@ -65,13 +69,13 @@ pub enum Col {
     Rows(EntityId, u32),
     /// A field of the block's own entities, read in place; an absent
     /// value reads as "`path` is not recorded", as the interpreter's.
-    Field(u32, Arc<str>),
+    Field(u32, &'p Arc<str>),
     /// The list elements a quantifier ranges over, one per row of its
     /// block ([`BlockRows::items`]), read in place.
     Items,
     /// A field of those elements when every one is a record, read in
     /// place; an absent value reads as "`path` is not recorded".
-    ItemField(u32, Arc<str>),
+    ItemField(u32, &'p Arc<str>),
     /// One value per row.
     Vals(Vec<Value>),
     /// An `Int` per live row (`ints.rs`; the other rows hold 0, never read).
@@ -153,7 +157,7 @@ impl<'f> BlockRows<'f> {
     }
 }
 
-impl Col {
+impl<'p> Col<'p> {
     /// For a field column (of the block's entities or of its list
     /// elements), row `i`'s value as stored, read in place: inside, `None`
     /// when the row has no such field. `None` for any other column.

@@ -69,7 +69,7 @@ impl<'a> Block<'_, 'a> {
     }
 
     /// `a op b` on the live rows, as `arith` gives it for two `Int`s.
-    pub(super) fn int_arith(&self, op: Arith, a: &Col, b: &Col, live: Mask) -> Option<Col> {
+    pub(super) fn int_arith(&self, op: Arith, a: &Col, b: &Col, live: Mask) -> Option<Col<'a>> {
         let apply: fn(i64, i64) -> Option<i64> = match op {
             Arith::Add => i64::checked_add,
             Arith::Sub => i64::checked_sub,
@@ -81,7 +81,7 @@ impl<'a> Block<'_, 'a> {
 
     /// A builtin on the live rows, as `Env::builtin` gives it for `Int`s
     /// (`min`, `max`) and for a date field (`days_since`).
-    pub(super) fn int_builtin(&self, builtin: Builtin, args: &[Cow<Col>], live: Mask) -> Option<Col> {
+    pub(super) fn int_builtin(&self, builtin: Builtin, args: &[Cow<Col>], live: Mask) -> Option<Col<'a>> {
         match (builtin, args) {
             (Builtin::Min2, [a, b]) => {
                 self.int_binary(&self.ints(a, live)?, &self.ints(b, live)?, live, |x, y| Some(x.min(y)))
@@ -121,7 +121,7 @@ impl<'a> Block<'_, 'a> {
 
     /// The value of an `if` whose every branch is an `Int` on the rows
     /// that take it (`taken`: those rows and the branch's value).
-    pub(super) fn int_branches(&self, taken: &[(Mask, Cow<Col>)]) -> Option<Col> {
+    pub(super) fn int_branches(&self, taken: &[(Mask, Cow<Col>)]) -> Option<Col<'a>> {
         let mut out = vec![0; self.len()];
         for (live, value) in taken {
             let ints = self.ints(value, *live)?;
@@ -142,7 +142,7 @@ impl<'a> Block<'_, 'a> {
         Some(Bools { t, f: live & !t, other: Vec::new() })
     }
 
-    fn int_binary(&self, a: &Ints, b: &Ints, live: Mask, apply: impl Fn(i64, i64) -> Option<i64>) -> Option<Col> {
+    fn int_binary(&self, a: &Ints, b: &Ints, live: Mask, apply: impl Fn(i64, i64) -> Option<i64>) -> Option<Col<'a>> {
         let mut out = vec![0; self.len()];
         for i in rows(live) {
             out[i] = apply(a.at(i), b.at(i))?;

@@ -187,8 +187,13 @@ fn block_outcomes<'e>(
 /// function's body in the frame of its call's arguments, made at the
 /// first such value as the interpreter's observation makes it, so every
 /// row gets the values, and spends the budget steps, of observing it alone.
-fn observed_columns<'s>(block: &Block, observer: &Observer, slots: &'s [Col], failing: Mask) -> Vec<Cow<'s, Col>> {
-    let mut callees: Vec<(&Ex, Vec<Col>)> = Vec::new();
+fn observed_columns<'s, 'a>(
+    block: &Block<'_, 'a>,
+    observer: &Observer<'a>,
+    slots: &'s [Col<'a>],
+    failing: Mask,
+) -> Vec<Cow<'s, Col<'a>>> {
+    let mut callees: Vec<(&Ex, Vec<Col<'a>>)> = Vec::new();
     observer
         .reads()
         .map(|(ex, call)| {

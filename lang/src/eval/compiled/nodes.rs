@@ -31,17 +31,17 @@ pub struct Block<'e, 'a> {
     /// The address of the frame whose calls are kept in `calls` (the
     /// rule's own, while its steps are evaluated), or 0.
     keeping: Cell<usize>,
-    calls: RefCell<Vec<KeptCall>>,
+    calls: RefCell<Vec<KeptCall<'a>>>,
 }
 
 /// A call evaluated in the rule's own frame, kept so that observing a
 /// failure reads its value again instead of evaluating it again.
-struct KeptCall {
+struct KeptCall<'a> {
     /// The call's expression, by address.
     call: usize,
     /// The rows it was evaluated on.
     rows: Mask,
-    col: Col,
+    col: Col<'a>,
     /// The steps each row's evaluation of it took.
     steps: [u64; BLOCK_ROWS],
 }
@@ -72,7 +72,7 @@ impl<'e, 'a> Block<'e, 'a> {
     /// again in the same frame takes the same steps to the same value);
     /// evaluated again on the other rows. Calls were a rule's costliest
     /// observations (a function's whole body over the failing rows).
-    pub fn recall<'s>(&self, call: &Ex, slots: &'s [Col], live: Mask) -> Cow<'s, Col> {
+    pub fn recall<'s>(&self, call: &'a Ex, slots: &'s [Col<'a>], live: Mask) -> Cow<'s, Col<'a>> {
         let address = call as *const Ex as usize;
         let kept = {
             let mut calls = self.calls.borrow_mut();
@@ -118,7 +118,7 @@ impl<'e, 'a> Block<'e, 'a> {
     }
 
     /// Row `i`'s frame of variables, as the interpreter would hold it.
-    pub fn frame(&self, slots: &[Col], i: usize) -> Frame {
+    pub fn frame(&self, slots: &[Col<'a>], i: usize) -> Frame {
         let mut frame = new_frame(slots.len() as u32);
         for (slot, col) in frame.iter_mut().zip(slots) {
             *slot = col.get(&self.rows, i).into_owned();
@@ -127,7 +127,7 @@ impl<'e, 'a> Block<'e, 'a> {
     }
 
     /// The value of `ex` on the live rows, in the frame of `slots`.
-    pub fn eval<'s>(&self, ex: &Ex, slots: &'s [Col], live: Mask) -> Cow<'s, Col> {
+    pub fn eval<'s>(&self, ex: &'a Ex, slots: &'s [Col<'a>], live: Mask) -> Cow<'s, Col<'a>> {
         if live == 0 {
             return Cow::Owned(Col::Splat(Value::Absent));
         }
@@ -145,7 +145,7 @@ impl<'e, 'a> Block<'e, 'a> {
         stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || self.eval_inner(ex, slots, live))
     }
 
-    fn eval_inner<'s>(&self, ex: &Ex, slots: &'s [Col], live: Mask) -> Cow<'s, Col> {
+    fn eval_inner<'s>(&self, ex: &'a Ex, slots: &'s [Col<'a>], live: Mask) -> Cow<'s, Col<'a>> {
         let env = self.env;
         let col = match ex {
             Ex::Const(v) => Col::Splat(v.clone()),
@@ -158,9 +158,9 @@ impl<'e, 'a> Block<'e, 'a> {
             Ex::Field { base, field, path } => {
                 let base = self.eval(base, slots, live);
                 match &*base {
-                    Col::Rows(..) => Col::Field(*field, path.clone()),
+                    Col::Rows(..) => Col::Field(*field, path),
                     // A record's field, as `Env::field` reads it.
-                    Col::Items if self.rows.records => Col::ItemField(*field, path.clone()),
+                    Col::Items if self.rows.records => Col::ItemField(*field, path),
                     Col::Splat(v) => Col::Splat(env.field(v, *field, path)),
                     other => self.map(live, |i| env.field(&other.get(&self.rows, i), *field, path)),
                 }
@@ -307,7 +307,7 @@ impl<'e, 'a> Block<'e, 'a> {
             Ex::If { branches, otherwise } => {
                 // Each branch's value on the rows that take it, and the
                 // rows the budget stopped in a condition.
-                let mut taken: Vec<(Mask, Cow<Col>)> = Vec::with_capacity(branches.len() + 1);
+                let mut taken: Vec<(Mask, Cow<Col<'a>>)> = Vec::with_capacity(branches.len() + 1);
                 let mut stopped: Vec<(u32, Value)> = Vec::new();
                 let mut pending = live;
                 for (cond, then) in branches {
@@ -350,7 +350,7 @@ impl<'e, 'a> Block<'e, 'a> {
                 Col::Vals(out)
             }
             Ex::List(items) | Ex::Record(items) => {
-                let cols: Vec<Cow<Col>> = items.iter().map(|item| self.eval(item, slots, live)).collect();
+                let cols: Vec<Cow<Col<'a>>> = items.iter().map(|item| self.eval(item, slots, live)).collect();
                 let make = |values: Vec<Value>| match ex {
                     Ex::List(_) => Value::List(values.into()),
                     _ => Value::Record(values.into()),
@@ -373,7 +373,7 @@ impl<'e, 'a> Block<'e, 'a> {
             }
             Ex::Call { func, args } => self.call(*func, args, slots, live),
             Ex::Builtin(builtin, args) => {
-                let cols: Vec<Cow<Col>> = args.iter().map(|a| self.eval(a, slots, live)).collect();
+                let cols: Vec<Cow<Col<'a>>> = args.iter().map(|a| self.eval(a, slots, live)).collect();
                 if let Some(ints) = self.int_builtin(*builtin, &cols, live) {
                     return Cow::Owned(ints);
                 }
@@ -406,7 +406,7 @@ impl<'e, 'a> Block<'e, 'a> {
 
     /// `a and b` (`conjunction`) or `a or b`, by Kleene's rules; `b` only
     /// on the rows `a` does not decide.
-    fn and_or(&self, conjunction: bool, a: &Ex, b: &Ex, slots: &[Col], live: Mask) -> Col {
+    fn and_or(&self, conjunction: bool, a: &'a Ex, b: &'a Ex, slots: &[Col<'a>], live: Mask) -> Col<'a> {
         let a = self.eval(a, slots, live);
         let a = a.bools(&self.rows, live);
         // The value of `a` that decides on its own: false for `and`, true for `or`.
@@ -432,7 +432,7 @@ impl<'e, 'a> Block<'e, 'a> {
 
     /// A call of a function: one step per row (the interpreter counts a
     /// call as a step), then the body in a frame of the arguments.
-    fn call(&self, func: FnId, args: &[Ex], slots: &[Col], live: Mask) -> Col {
+    fn call(&self, func: FnId, args: &'a [Ex], slots: &[Col<'a>], live: Mask) -> Col<'a> {
         let env = self.env;
         let Some(def) = env.program.fns.get(func.index()) else { return Col::Splat(Value::Absent) };
         let mut stopped = Vec::new();
@@ -468,9 +468,9 @@ impl<'e, 'a> Block<'e, 'a> {
 
     /// The frame of a call of `func` on the live rows: its arguments'
     /// columns, then its other variables, unbound.
-    pub fn callee_slots(&self, func: FnId, args: &[Ex], slots: &[Col], live: Mask) -> Vec<Col> {
+    pub fn callee_slots(&self, func: FnId, args: &'a [Ex], slots: &[Col<'a>], live: Mask) -> Vec<Col<'a>> {
         let locals = self.env.program.fns.get(func.index()).map_or(0, |def| def.slots);
-        let mut callee: Vec<Col> = args.iter().map(|a| self.eval(a, slots, live).into_owned()).collect();
+        let mut callee: Vec<Col<'a>> = args.iter().map(|a| self.eval(a, slots, live).into_owned()).collect();
         callee.resize(locals.max(args.len() as u32).max(1) as usize, Col::Splat(Value::Absent));
         callee
     }
@@ -549,7 +549,7 @@ impl<'e, 'a> Block<'e, 'a> {
     }
 
     /// A column of one value per live row.
-    fn map(&self, live: Mask, f: impl Fn(usize) -> Value) -> Col {
+    fn map(&self, live: Mask, f: impl Fn(usize) -> Value) -> Col<'a> {
         let mut out = vec![Value::Absent; self.len];
         for i in rows(live) {
             out[i] = f(i);
@@ -558,7 +558,7 @@ impl<'e, 'a> Block<'e, 'a> {
     }
 
     /// A Boolean column of one value per live row.
-    fn map_bools(&self, live: Mask, f: impl Fn(usize) -> Value) -> Col {
+    fn map_bools(&self, live: Mask, f: impl Fn(usize) -> Value) -> Col<'a> {
         let mut out = Bools::default();
         for i in rows(live) {
             out.push(i, f(i));

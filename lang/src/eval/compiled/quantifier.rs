@@ -61,7 +61,7 @@ pub fn takes_steps(ex: &Ex) -> bool {
     }
 }
 
-impl Block<'_, '_> {
+impl<'a> Block<'_, 'a> {
     /// A quantifier over a list whose source, filter and body take no
     /// steps of their own ([`takes_steps`]).
     #[allow(clippy::too_many_arguments)]
@@ -69,12 +69,12 @@ impl Block<'_, '_> {
         &self,
         all: bool,
         slot: u32,
-        list: &Ex,
-        filter: Option<&Ex>,
-        body: Option<&Ex>,
-        slots: &[Col],
+        list: &'a Ex,
+        filter: Option<&'a Ex>,
+        body: Option<&'a Ex>,
+        slots: &[Col<'a>],
         live: Mask,
-    ) -> Col {
+    ) -> Col<'a> {
         let env = self.env;
         let lists = self.eval(list, slots, live);
         let row_lists: Vec<(usize, std::borrow::Cow<Value>)> =
@@ -156,9 +156,9 @@ impl Block<'_, '_> {
         all: bool,
         slot: u32,
         part: &[(usize, &Value)],
-        filter: Option<&Ex>,
-        body: Option<&Ex>,
-        slots: &[Col],
+        filter: Option<&'a Ex>,
+        body: Option<&'a Ex>,
+        slots: &[Col<'a>],
         read: &[bool],
         verdicts: &mut Verdicts,
     ) {
@@ -235,7 +235,7 @@ fn locals_read(ex: &Ex, read: &mut [bool]) {
 
 /// A column of the block's rows as a column of elements: each element
 /// takes its row's value.
-fn gather(col: &Col, rows: &BlockRows, part: &[(usize, &Value)]) -> Col {
+fn gather<'a>(col: &Col<'a>, rows: &BlockRows, part: &[(usize, &Value)]) -> Col<'a> {
     match col {
         // The elements' block reads its rows' facts, gathered the same way.
         Col::Splat(_) | Col::Field(..) => col.clone(),
