@@ -208,10 +208,8 @@ fn tables_from(db: &mut Database, program: &Program, store: FactStore) -> Vec<Ta
                         let keys: Arc<[Arc<str>]> = keys.by_ref().take(chunk.len()).collect();
                         // Keys in order throughout are in order in every
                         // chunk; otherwise each chunk's are compared.
-                        let order = match *table_order == Ascending::default() {
-                            true => *table_order,
-                            false => Ascending::of(&keys),
-                        };
+                        let order =
+                            if *table_order == Ascending::default() { *table_order } else { Ascending::of(&keys) };
                         db::new_chunk_with_keys(db, e as u32, start, def.key, chunk, keys, order)
                     }
                     None => db::new_chunk(db, e as u32, start, def.key, chunk),

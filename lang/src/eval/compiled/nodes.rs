@@ -21,7 +21,8 @@ use crate::ir::*;
 use crate::syntax::ast::CmpOp;
 
 /// The rows of a block being evaluated, and what each row's outcome has
-/// spent of the evaluation budget.
+/// spent of the evaluation budget. `'a` is the life of the facts and of
+/// the program's expressions, which the columns borrow from.
 pub struct Block<'e, 'a> {
     pub env: &'e Env<'a>,
     pub rows: BlockRows<'a>,
