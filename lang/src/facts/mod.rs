@@ -346,6 +346,15 @@ fn field_key(key_field: Option<u32>, values: &[Value]) -> Option<Arc<str>> {
     }
 }
 
+/// The key of fact `row` of `entity` ([`Facts::key_of`]), read from the
+/// fact itself (`None`: a row not stored, named by its position).
+pub fn key_of_row(program: &Program, entity: EntityId, fact: Option<&Row>, row: u32) -> Arc<str> {
+    match fact {
+        Some(r) => key_text(program.entity(entity).key, r, row),
+        None => Arc::from(format!("#{}", row + 1)),
+    }
+}
+
 /// Rows from which the keys are read on every core, in parts of
 /// [`KEYS_PER_PART`].
 const PARALLEL_KEYS: usize = 16_384;
@@ -395,10 +404,7 @@ pub trait Facts {
     fn find(&self, entity: EntityId, key: &str) -> Option<u32>;
     /// The key of a row, as text (its identity for an entity without a key field).
     fn key_of(&self, program: &Program, entity: EntityId, row: u32) -> Arc<str> {
-        match self.row(entity, row) {
-            Some(r) => key_text(program.entity(entity).key, r, row),
-            None => Arc::from(format!("#{}", row + 1)),
-        }
+        key_of_row(program, entity, self.row(entity, row), row)
     }
     /// Stops the evaluation (by unwinding, as salsa does) if what it reads
     /// has changed since it began: evaluation calls it now and then, so a

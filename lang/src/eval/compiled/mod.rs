@@ -54,23 +54,19 @@ pub(crate) fn chunk_outcomes(
     let mut offset = 0;
     while offset < count {
         let len = (count - offset).min(BLOCK_ROWS as u32);
-        let block_keys = keys.get(offset as usize..(offset + len) as usize).unwrap_or_default();
-        block_outcomes(env, rule, subject, start + offset, len as usize, block_keys, &mut observers, &mut out);
+        block_outcomes(env, rule, subject, start + offset, len as usize, &mut observers, &mut out);
         offset += len;
     }
     out
 }
 
-/// The outcomes of one block of rows, appended to `out`; `keys` holds
-/// those rows' keys, in order.
-#[allow(clippy::too_many_arguments)]
+/// The outcomes of one block of rows, appended to `out`.
 fn block_outcomes<'e>(
     env: &Env<'e>,
     rule: &'e RuleDef,
     subject: &SubjectDef,
     start: u32,
     len: usize,
-    keys: &[Arc<str>],
     observers: &mut [Option<Observer<'e>>],
     out: &mut OutcomeChunk,
 ) {
@@ -143,13 +139,6 @@ fn block_outcomes<'e>(
                         // list's elements are not walked to check). An
                         // element's field may be a record the rule made.
                         Col::Field(..) => col.get(&block.rows, i).into_owned(),
-                        // The subject itself (an argument of a call) is
-                        // named by the key its chunk holds already, not
-                        // read from its facts again.
-                        Col::Rows(entity, _) => match keys.get(i) {
-                            Some(key) => Value::Ref(*entity, key.clone()),
-                            None => detach(env, col.get(&block.rows, i).into_owned()),
-                        },
                         _ => detach(env, col.get(&block.rows, i).into_owned()),
                     }));
                 }
