@@ -1034,12 +1034,8 @@ impl Program {
             Value::Unknown(u) => {
                 let _ = write!(out, "unknown ({u})");
             }
-            Value::Bool(b) => {
-                let _ = write!(out, "{b}");
-            }
-            Value::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(n) => out.push_str(itoa::Buffer::new().format(*n)),
             Value::Number(n) => out.push_str(&num::format(*n)),
             Value::Percent(p) => {
                 let _ = write!(out, "{}%", num::format_percent(*p));
@@ -1065,10 +1061,18 @@ impl Program {
                 let _ = write!(out, "{}#{row}", self.entities.get(e.index()).map_or("?", |e| e.decl.name.as_str()));
             }
             Value::List(items) => {
+                // Each element and what it holds is an allocation of its
+                // own: asked for ahead, the waits for memory overlap (a
+                // failure's observed list of records is the longest text a
+                // report of 100,000 systems makes per outcome).
+                items.iter().for_each(crate::prefetch::value);
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
+                    }
+                    if let Some(Value::List(next) | Value::Record(next)) = items.get(i + 1) {
+                        next.iter().for_each(crate::prefetch::value);
                     }
                     self.write_value(out, item);
                 }

@@ -35,6 +35,7 @@ mod analysis;
 mod builtins;
 mod db;
 mod ide;
+mod prefetch;
 mod sema;
 mod stdlib;
 mod testing;

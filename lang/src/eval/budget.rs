@@ -102,10 +102,9 @@ pub fn exceeded(
     // threads reached them: the error names the limit, not a rule, so the
     // output stays the same from run to run.
     let total = |u: &Unknown| matches!(u, Unknown::TotalBudgetExceeded(_));
-    let total_stopped =
-        evaluation.rules.iter().any(|r| r.outcomes.failing().any(|o| o.undecided().any(|f| reason_is(f, total))))
-            || evaluation.risks.iter().any(|r| r.entries.iter().any(|e| e.missing.iter().any(total)))
-            || evaluation.objectives.iter().any(|o| o.unknown.as_ref().is_some_and(total));
+    let total_stopped = evaluation.rules.iter().any(|r| r.outcomes.failures().any(|f| reason_is(f, total)))
+        || evaluation.risks.iter().any(|r| r.entries.iter().any(|e| e.missing.iter().any(total)))
+        || evaluation.objectives.iter().any(|o| o.unknown.as_ref().is_some_and(total));
     if total_stopped {
         out.push(
             Diagnostic::error(
@@ -120,12 +119,18 @@ pub fn exceeded(
         );
         return out;
     }
+    let spent = |u: &Unknown| matches!(u, Unknown::BudgetExceeded(_));
     for result in &evaluation.rules {
+        // Nearly always none: the failures are read in one pass, and the
+        // outcomes only for a rule the limit stopped.
+        if !result.outcomes.failures().any(|f| reason_is(f, spent)) {
+            continue;
+        }
         let rule = program.rule(result.rule);
         let stopped: Vec<&str> = result
             .outcomes
             .failing()
-            .filter(|o| o.undecided().any(|f| reason_is(f, |u| matches!(u, Unknown::BudgetExceeded(_)))))
+            .filter(|o| o.undecided().any(|f| reason_is(f, spent)))
             .map(|o| o.key.as_str())
             .collect();
         let Some(first) = stopped.first() else { continue };

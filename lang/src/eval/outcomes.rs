@@ -501,6 +501,12 @@ impl OutcomeChunk {
         self.records.iter().map(|r| self.view(r.at, Some(r)))
     }
 
+    /// Every failing outcome's failures (waived or not), one list read in
+    /// order, without an outcome made.
+    pub fn failures(&self) -> &[Failure] {
+        &self.failures
+    }
+
     /// How many outcomes there are of each kind, indexed by
     /// `OutcomeKind as usize` (pass, fail, waived, not applicable),
     /// counted from the bits.
@@ -729,6 +735,13 @@ impl Outcomes {
     /// reading the others.
     pub fn failing(&self) -> impl Iterator<Item = OutcomeRef<'_>> {
         self.chunks.iter().flat_map(|c| c.failing())
+    }
+
+    /// Every failing outcome's failures (waived or not), chunk by chunk,
+    /// without an outcome made: for questions about every failure, such
+    /// as whether the evaluation's limit stopped any.
+    pub fn failures(&self) -> impl Iterator<Item = &Failure> {
+        self.chunks.iter().flat_map(|c| c.failures())
     }
 
     /// How many outcomes failed and are not waived.

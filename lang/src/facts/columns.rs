@@ -112,7 +112,7 @@ impl Columns {
         // once per field).
         for (i, row) in rows.iter().enumerate() {
             if let Some(ahead) = rows.get(i + PREFETCH_AHEAD) {
-                prefetch(&ahead.values);
+                crate::prefetch::slice(&ahead.values);
             }
             let bit = 1u64 << i;
             for (f, column) in fields.iter_mut().enumerate() {
@@ -137,29 +137,6 @@ impl Columns {
 
 /// How many facts ahead of the one read [`Columns::of_rows`] asks for.
 const PREFETCH_AHEAD: usize = 2;
-
-/// Asks the processor to bring `values` into its cache. Each fact's values
-/// are an allocation of their own, and making a chunk's columns is the
-/// evaluation's first read of them: at 100,000 facts most of that time was
-/// waiting for memory, one fact after the other, not reading. The same
-/// holds for the elements of a fact's lists and the fields of each record
-/// among them, which a quantifier reads first.
-pub(crate) fn prefetch(values: &[Value]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        const LINE: usize = 64;
-        let start = values.as_ptr().cast::<i8>();
-        for offset in (0..std::mem::size_of_val(values)).step_by(LINE) {
-            // SAFETY: SSE, which the instruction needs, is part of every
-            // x86-64 processor; a prefetch reads nothing the program sees
-            // and never faults, whatever the address.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = values;
-}
 
 impl Column {
     /// Fact `i`'s value when the column holds it ([`Column::typed`]): the

@@ -96,8 +96,8 @@ pub struct GapRow {
     /// `rule: entity` for every failing outcome (`rule` alone for an
     /// organisation-level rule), and what a citing risk or objective says
     /// fails.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub failing: Vec<Failing>,
+    #[serde(skip_serializing_if = "FailingItems::is_empty")]
+    pub failing: FailingItems,
     /// What is missing: the messages of failures for lack of records.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
@@ -106,53 +106,138 @@ pub struct GapRow {
     pub justification: Option<String>,
 }
 
-/// One failing item of a gap row, `rule: entity`, kept as its two shared
-/// parts: at 100,000 systems a row names every failing outcome of every
-/// rule implementing it, and a string was made for each. Written (and
-/// serialized) as the one text; `push_to` and `Display` write the same.
+/// The failing items of a gap row, in order: what the citing risks and
+/// objectives say fails, then `rule: entity` for every failing outcome of
+/// each implementing rule. At 100,000 systems a row names tens of
+/// thousands of entities; a rule's are kept as its failing keys laid end
+/// to end ([`Entities`], made once per rule and shared by its rows), so
+/// listing them reads memory in order instead of one key's allocation
+/// after another.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FailingItems(Vec<FailingRun>);
+
+/// A run of a row's failing items.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Failing {
-    /// The rule's name, or the whole text of a risk's or objective's item
-    /// (`risk bias: sys-1 above appetite`).
-    pub what: Arc<str>,
-    /// The entity the rule fails for; none for an organisation-level rule
-    /// or a whole text.
-    pub entity: Option<Arc<str>>,
+enum FailingRun {
+    /// One item given whole: a risk's or objective's text, or its name.
+    Text(Arc<str>),
+    /// One item per failing entity of the rule `name`.
+    Rule { name: Arc<str>, entities: Arc<Entities> },
 }
 
-impl Failing {
+/// The keys of the entities a rule fails for, in key order, laid end to
+/// end (`-` for an organisation-level outcome).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Entities {
+    text: String,
+    /// Where each key ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Entities {
+    fn push(&mut self, key: &str) {
+        self.text.push_str(key);
+        self.ends.push(self.text.len());
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| self.text.get(start..end).unwrap_or(""))
+    }
+}
+
+impl FailingItems {
+    /// How many items there are.
+    pub fn len(&self) -> usize {
+        self.0
+            .iter()
+            .map(|run| match run {
+                FailingRun::Text(_) => 1,
+                FailingRun::Rule { entities, .. } => entities.ends.len(),
+            })
+            .sum()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The items, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Failing<'_>> + '_ {
+        self.0.iter().flat_map(|run| -> Box<dyn Iterator<Item = Failing<'_>> + '_> {
+            match run {
+                FailingRun::Text(text) => Box::new(std::iter::once(Failing { what: text, entity: None })),
+                FailingRun::Rule { name, entities } => Box::new(
+                    entities.iter().map(move |key| Failing { what: name, entity: (key != "-").then_some(key) }),
+                ),
+            }
+        })
+    }
+
+    /// Appends an item given whole.
+    fn push_text(&mut self, text: &str) {
+        self.0.push(FailingRun::Text(text.into()));
+    }
+
+    /// Appends an item per entity `rule` fails for.
+    fn push_rule(&mut self, name: &Arc<str>, entities: &Arc<Entities>) {
+        if !entities.ends.is_empty() {
+            self.0.push(FailingRun::Rule { name: name.clone(), entities: entities.clone() });
+        }
+    }
+}
+
+impl Serialize for FailingItems {
+    /// An array of strings, each item made in one buffer used again.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        let mut text = String::new();
+        for item in self.iter() {
+            text.clear();
+            item.push_to(&mut text);
+            seq.serialize_element(text.as_str())?;
+        }
+        seq.end()
+    }
+}
+
+/// One failing item of a gap row: `rule: entity`, the rule alone for an
+/// organisation-level rule, or a risk's or objective's whole text. Written
+/// (and serialized) as the one text; `push_to` and `Display` write the
+/// same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failing<'a> {
+    /// The rule's name, or the whole text of a risk's or objective's item
+    /// (`risk bias: sys-1 above appetite`).
+    pub what: &'a str,
+    /// The entity the rule fails for; none for an organisation-level rule
+    /// or a whole text.
+    pub entity: Option<&'a str>,
+}
+
+impl Failing<'_> {
     /// The item appended to `out`.
     pub fn push_to(&self, out: &mut String) {
-        out.push_str(&self.what);
-        if let Some(entity) = &self.entity {
+        out.push_str(self.what);
+        if let Some(entity) = self.entity {
             out.push_str(": ");
             out.push_str(entity);
         }
     }
 }
 
-impl std::fmt::Display for Failing {
+impl std::fmt::Display for Failing<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.what)?;
-        match &self.entity {
+        f.write_str(self.what)?;
+        match self.entity {
             Some(entity) => {
                 f.write_str(": ")?;
                 f.write_str(entity)
             }
             None => Ok(()),
         }
-    }
-}
-
-impl Serialize for Failing {
-    /// As one string made first: `collect_str` escaped each of the three
-    /// pieces through the formatting machinery, and a JSON report of
-    /// 100,000 systems lists 279,366 of these on one thread (about a
-    /// sixth of writing it).
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut text = String::with_capacity(self.what.len() + self.entity.as_ref().map_or(0, |e| e.len() + 2));
-        self.push_to(&mut text);
-        serializer.serialize_str(&text)
     }
 }
 
@@ -342,9 +427,23 @@ pub fn analyse(input: &Inputs) -> Option<Gap> {
         }
     }
     let excluded = super::soa::exclusions(program);
-    // What each rule's outcomes say, read once per rule however many rows it counts for.
+    // What each rule citing some row says, read once per rule however many
+    // rows it counts for, the rules shared out among the cores: a rule
+    // failing for most of 100,000 systems copies that many keys.
+    let cited_rules: Vec<usize> = {
+        let mut cited_rules: Vec<usize> = citing.values().flatten().copied().collect();
+        cited_rules.sort_unstable();
+        cited_rules.dedup();
+        cited_rules
+    };
+    let threads = crate::eval::threads(None);
     let mut summaries: Vec<Option<RuleSummary>> = vec![None; rules.len()];
-    let mut row = |r: &crate::ir::RequirementDef, group: String| -> GapRow {
+    for (rule, summary) in
+        cited_rules.iter().zip(crate::eval::parallel_map(threads, &cited_rules, |&rule| RuleSummary::of(&rules[rule])))
+    {
+        summaries[*rule] = Some(summary);
+    }
+    let row = |r: &crate::ir::RequirementDef, group: String| -> GapRow {
         let mut implementers: Vec<usize> = Vec::new();
         for id in ancestors(&r.id) {
             for &rule in citing.get(id.as_str()).into_iter().flatten() {
@@ -357,7 +456,7 @@ pub fn analyse(input: &Inputs) -> Option<Gap> {
         if justification.is_some() && implementers.iter().all(|&i| from_stdlib.contains(rules[i].name.as_str())) {
             implementers.clear();
         }
-        let mut failing = Vec::new();
+        let mut failing = FailingItems::default();
         let mut missing: Vec<String> = Vec::new();
         let mut violated = false;
         let mut passes = false;
@@ -375,9 +474,11 @@ pub fn analyse(input: &Inputs) -> Option<Gap> {
                         violated = true;
                         worst = Some(worst.map_or(c.severity, |w| w.min(c.severity)));
                     }
-                    failing.extend(c.violations.iter().map(|v| Failing { what: v.as_str().into(), entity: None }));
+                    for violation in &c.violations {
+                        failing.push_text(violation);
+                    }
                     if !c.missing.is_empty() {
-                        failing.push(Failing { what: c.name.as_str().into(), entity: None });
+                        failing.push_text(&c.name);
                     }
                     for m in &c.missing {
                         if !missing.contains(m) {
@@ -388,20 +489,14 @@ pub fn analyse(input: &Inputs) -> Option<Gap> {
             }
         }
         for &rule in &implementers {
-            let summary = summaries[rule].get_or_insert_with(|| RuleSummary::of(&rules[rule]));
+            let Some(summary) = &summaries[rule] else { continue };
             passes |= summary.passes;
             violated |= summary.violated;
             if summary.violated {
                 let severity = rules[rule].severity;
                 worst = Some(worst.map_or(severity, |w| w.min(severity)));
             }
-            let name = &summary.name;
-            failing.extend(
-                summary
-                    .failing
-                    .iter()
-                    .map(|key| Failing { what: name.clone(), entity: (&**key != "-").then(|| key.clone()) }),
-            );
+            failing.push_rule(&summary.name, &summary.failing);
             for message in &summary.missing {
                 if !missing.contains(message) {
                     missing.push(message.clone());
@@ -479,7 +574,7 @@ struct RuleSummary {
     name: Arc<str>,
     /// The key of each failing outcome (`-` without a subject), in key
     /// order, shared by the rows' failing items.
-    failing: Vec<Arc<str>>,
+    failing: Arc<Entities>,
     /// The messages of failures for lack of records, each once, in order of first appearance.
     missing: Vec<String>,
 }
@@ -487,37 +582,48 @@ struct RuleSummary {
 impl RuleSummary {
     /// Reads the rule's outcomes once, making no view of them.
     fn of(rule: &RuleView) -> RuleSummary {
-        let mut summary = RuleSummary {
-            name: rule.name.as_str().into(),
-            passes: false,
-            violated: false,
-            failing: Vec::new(),
-            missing: Vec::new(),
-        };
+        /// Keys asked for ahead of the one copied: each is an allocation
+        /// of its own, and the copy would otherwise wait on every one.
+        const AHEAD: usize = 8;
         let mut texts = rule.outcomes.failure_texts();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let [pass, _, waived, _] = rule.outcomes.counts();
-        summary.passes = pass + waived > 0;
+        let mut violated = false;
+        let mut missing = Vec::new();
+        let mut keys: Vec<&str> = Vec::new();
         for o in rule.outcomes.failing() {
             match o.kind {
                 OutcomeKind::Pass | OutcomeKind::Waived | OutcomeKind::NotApplicable => {}
                 OutcomeKind::Fail => {
-                    summary.failing.push(o.key.to_arc());
+                    keys.push(o.key.as_str());
                     let mut undecided = 0;
                     for f in o.undecided() {
                         undecided += 1;
                         let message = texts.message(f);
                         if !seen.contains(message) {
                             seen.insert(message.to_string());
-                            summary.missing.push(message.to_string());
+                            missing.push(message.to_string());
                         }
                     }
                     // Any other failure is a requirement found false.
-                    summary.violated |= undecided < o.failures.len();
+                    violated |= undecided < o.failures.len();
                 }
             }
         }
-        summary
+        let mut failing = Entities { text: String::new(), ends: Vec::with_capacity(keys.len()) };
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(ahead) = keys.get(i + AHEAD) {
+                crate::prefetch::slice(ahead.as_bytes());
+            }
+            failing.push(key);
+        }
+        RuleSummary {
+            name: rule.name.as_str().into(),
+            passes: pass + waived > 0,
+            violated,
+            failing: Arc::new(failing),
+            missing,
+        }
     }
 }
 
@@ -684,26 +790,37 @@ fn rows_text(out: &mut String, rows: &[GapRow]) {
 
 #[cfg(test)]
 mod tests {
-    use super::Failing;
+    use std::sync::Arc;
+
+    use super::{Entities, FailingItems};
 
     /// A failing item is one text wherever it shows: `rule: entity`, the
     /// rule alone, or a risk's or objective's own words; JSON escapes it.
     #[test]
-    fn a_failing_item_reads_and_serializes_as_one_text() {
-        let items = [
-            Failing { what: "bias_testing".into(), entity: Some("sys \"1\"".into()) },
-            Failing { what: "policy_approved".into(), entity: None },
-            Failing { what: "risk bias: the organisation above appetite".into(), entity: None },
-        ];
+    fn failing_items_read_and_serialize_as_one_text_each() {
+        let mut entities = Entities::default();
+        for key in ["sys \"1\"", "-", "sys-2"] {
+            entities.push(key);
+        }
+        let entities = Arc::new(entities);
+        let mut items = FailingItems::default();
+        items.push_text("risk bias: the organisation above appetite");
+        items.push_rule(&Arc::from("bias_testing"), &entities);
+        items.push_rule(&Arc::from("never_failing"), &Arc::new(Entities::default()));
+        items.push_text("objective uptime");
+        assert_eq!(items.len(), 5);
         let json = serde_json::to_string(&items).unwrap_or_default();
         assert_eq!(
             json,
-            r#"["bias_testing: sys \"1\"","policy_approved","risk bias: the organisation above appetite"]"#
+            r#"["risk bias: the organisation above appetite","bias_testing: sys \"1\"","bias_testing","bias_testing: sys-2","objective uptime"]"#
         );
-        for item in &items {
-            let mut text = String::new();
-            item.push_to(&mut text);
-            assert_eq!(text, item.to_string());
+        let texts: Vec<String> = items.iter().map(|item| item.to_string()).collect();
+        assert_eq!(texts.len(), 5);
+        for (item, text) in items.iter().zip(&texts) {
+            let mut pushed = String::new();
+            item.push_to(&mut pushed);
+            assert_eq!(&pushed, text);
         }
+        assert!(FailingItems::default().is_empty());
     }
 }

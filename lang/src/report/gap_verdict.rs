@@ -279,7 +279,7 @@ mod tests {
             }),
             implemented_by: Vec::new(),
             evidenced_by: Vec::new(),
-            failing: Vec::new(),
+            failing: Default::default(),
             missing: Vec::new(),
             justification: None,
         }

@@ -509,12 +509,19 @@ impl FindingViews {
         &self,
         range: Range<usize>,
     ) -> impl Iterator<Item = (usize, &eval::Finding, Option<&Location>)> + '_ {
+        /// Findings whose entity's key is asked for ahead of the one given:
+        /// each key is an allocation of its own, and writing the findings
+        /// one after the other waited on every one.
+        const AHEAD: usize = 8;
         let range = range.start.min(self.len())..range.end.min(self.len());
         let positions = range.clone();
-        positions
-            .zip(self.findings.range(range.clone()))
-            .zip(&self.at[range])
-            .map(|((i, f), at)| (i, f, self.locations.get(*at as usize).and_then(Option::as_ref)))
+        let mut ahead = self.findings.range(range.start.saturating_add(AHEAD)..range.end);
+        positions.zip(self.findings.range(range.clone())).zip(&self.at[range]).map(move |((i, f), at)| {
+            if let Some(entity) = ahead.next().and_then(|f| f.entity.as_ref()) {
+                crate::prefetch::slice(entity.as_bytes());
+            }
+            (i, f, self.locations.get(*at as usize).and_then(Option::as_ref))
+        })
     }
 
     /// Every finding's view, in the evaluation's order.

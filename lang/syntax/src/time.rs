@@ -138,9 +138,31 @@ impl Date {
 }
 
 impl fmt::Display for Date {
+    /// `YYYY-MM-DD`; a year outside 0..=9999 as it is (`-0001-01-01`,
+    /// `10000-01-01`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();
-        write!(f, "{y:04}-{m:02}-{d:02}")
+        match u32::try_from(y).ok().filter(|&y| y <= 9999) {
+            // Without the formatting machinery: a report of 100,000
+            // systems shows hundreds of thousands of dates.
+            Some(y) => {
+                let digit = |n: u32| b'0' + (n % 10) as u8;
+                let text = [
+                    digit(y / 1000),
+                    digit(y / 100),
+                    digit(y / 10),
+                    digit(y),
+                    b'-',
+                    digit(m / 10),
+                    digit(m),
+                    b'-',
+                    digit(d / 10),
+                    digit(d),
+                ];
+                f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+            }
+            None => write!(f, "{y:04}-{m:02}-{d:02}"),
+        }
     }
 }
 
@@ -209,6 +231,29 @@ mod tests {
         assert!(Date::parse("2026-02-30").is_none());
         assert!(Date::parse("2026-1-1").is_none());
         assert_eq!(d("2026-07-01").days_since(d("2026-01-01")), 181);
+    }
+
+    /// The quick path of four-digit years prints what the formatting
+    /// machinery does, and years outside it go through that machinery.
+    #[test]
+    fn dates_print_as_the_formatting_machinery_prints_them() {
+        let reference = |date: Date| {
+            let (y, m, d) = date.ymd();
+            format!("{y:04}-{m:02}-{d:02}")
+        };
+        for (y, m, d) in [(0, 1, 1), (9, 9, 9), (999, 12, 31), (1000, 10, 10), (2024, 2, 29), (9999, 12, 31)] {
+            let date = Date::from_ymd(y, m, d).unwrap();
+            assert_eq!(date.to_string(), reference(date));
+        }
+        for date in [
+            Date::from_ymd(-1, 1, 1).unwrap(),
+            Date::from_ymd(10000, 1, 1).unwrap(),
+            Date::UNIX_EPOCH.plus(Duration { months: 0, days: i64::MAX }),
+        ] {
+            assert_eq!(date.to_string(), reference(date));
+        }
+        assert_eq!(Date::from_ymd(-1, 1, 1).unwrap().to_string(), "-001-01-01");
+        assert_eq!(Date::from_ymd(7, 3, 4).unwrap().to_string(), "0007-03-04");
     }
 
     #[test]

@@ -14,7 +14,6 @@
 
 use super::column::{first, rows, BlockRows, Bools, Col, Mask, BLOCK_ROWS};
 use super::nodes::Block;
-use crate::facts::columns::prefetch;
 use crate::ir::*;
 
 /// What the elements said, as sets of elements (bit `k` of word `k / 64`
@@ -88,7 +87,7 @@ impl<'a> Block<'_, 'a> {
             if let Value::List(items) = &**list {
                 // Each list is an allocation of its own, read first by
                 // the elements' layout: asked for ahead, all of them.
-                prefetch(items);
+                crate::prefetch::slice(items);
                 elements.extend(items.iter().map(|item| (*i, item)));
             }
         }
@@ -171,7 +170,7 @@ impl<'a> Block<'_, 'a> {
             // first by the filter: asked for ahead, all of the part's.
             records: part.iter().all(|(_, item)| match item {
                 Value::Record(fields) => {
-                    prefetch(fields);
+                    crate::prefetch::slice(fields);
                     true
                 }
                 _ => false,
