@@ -19,7 +19,8 @@
 //!   64 KiB, not piece by piece through `&mut dyn Write`;
 //! - the findings and the rules' outcomes are cut into parts of 1,024
 //!   (a rule is one part with `--outcomes failing`), made on every core
-//!   and written in order.
+//!   and written in order; the sections after the rules are one part
+//!   more, made while the rules' last parts are written.
 //!
 //! The small parts (summary, risks, objectives, exceptions, SoA, gap,
 //! matrices, diagnostics) go through serde, indented to their place.
@@ -354,35 +355,46 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write, shown: ShownOutcomes)
     out.key(false, 1, "rules");
     if report.rules.is_empty() {
         out.raw(b"[]");
-    } else {
-        out.raw(b"[");
-        let parts: Vec<RulePart> = report
-            .rules
-            .iter()
-            .enumerate()
-            .flat_map(|(index, rule)| {
-                // Only failing outcomes: few, and the array opens at the
-                // first of them, wherever it is; the rule is one part.
-                let per_part = if shown == ShownOutcomes::Failing { usize::MAX } else { OUTCOMES_PER_PART };
-                let ranges: Vec<Range<usize>> = rule.outcomes.parts(per_part);
-                let last = ranges.len() - 1;
-                ranges.into_iter().enumerate().map(move |(k, range)| RulePart {
-                    rule,
-                    index,
-                    range,
-                    head: k == 0,
-                    tail: k == last,
-                })
-            })
-            .collect();
-        super::ordered::write_ordered(out.flush()?, threads, &parts, |part| {
-            let mut out = Out::part();
-            rule_part(&mut out, part, shown);
-            Ok(out.buf)
-        })?;
-        out.line(1);
-        out.raw(b"]");
+        tail(&mut out, report)?;
+        return out.flush().map(|_| ());
     }
+    out.raw(b"[");
+    // Only failing outcomes: few, and the array opens at the first of
+    // them, wherever it is; the rule is one part.
+    let per_part = if shown == ShownOutcomes::Failing { usize::MAX } else { OUTCOMES_PER_PART };
+    let mut parts: Vec<Part> = report
+        .rules
+        .iter()
+        .enumerate()
+        .flat_map(|(index, rule)| {
+            let ranges: Vec<Range<usize>> = rule.outcomes.parts(per_part);
+            let last = ranges.len() - 1;
+            ranges
+                .into_iter()
+                .enumerate()
+                .map(move |(k, range)| Part::Rule(RulePart { rule, index, range, head: k == 0, tail: k == last }))
+        })
+        .collect();
+    // The sections after the rules (the gap analysis's lists of failing
+    // entities run to megabytes) are made on a thread of their own while
+    // the rules' last parts are written.
+    parts.push(Part::Tail);
+    super::ordered::write_ordered(out.flush()?, threads, &parts, |part| {
+        let mut out = Out::part();
+        match part {
+            Part::Rule(part) => rule_part(&mut out, part, shown),
+            Part::Tail => {
+                out.line(1);
+                out.raw(b"]");
+                tail(&mut out, report)?;
+            }
+        }
+        Ok(out.buf)
+    })
+}
+
+/// The sections after `rules`, and the end of the report.
+fn tail(out: &mut Out, report: &Report) -> io::Result<()> {
     out.key(false, 1, "risks");
     out.serde(1, &report.risks)?;
     out.key(false, 1, "objectives");
@@ -415,7 +427,6 @@ pub(super) fn write(report: &Report, sink: &mut dyn Write, shown: ShownOutcomes)
     }
     out.line(0);
     out.raw(b"}\n");
-    out.flush()?;
     Ok(())
 }
 
@@ -491,6 +502,14 @@ impl Escaped {
     }
 }
 
+/// A part of the report from the `rules` array on, made on one thread.
+enum Part<'r> {
+    /// Some outcomes of a rule.
+    Rule(RulePart<'r>),
+    /// The end of the `rules` array and every section after it.
+    Tail,
+}
+
 /// A part of the `rules` array: the outcomes of `range` (positions in key
 /// order) of one rule, with the rule's head before the first part and its
 /// end after the last.
@@ -511,7 +530,7 @@ fn rule_part(out: &mut Out, part: &RulePart, shown: ShownOutcomes) {
         rule_head(out, rule);
         out.key(false, 3, "outcomes");
     }
-    let mut texts = rule.outcomes.failure_texts();
+    let mut texts = FailureJson::new(rule.outcomes.failure_texts());
     let (keys, ends) = rule.outcomes.keys_json();
     // Every outcome is shown, or the part is the rule's only one: the
     // array opens with the first outcome shown of the part.
@@ -609,29 +628,86 @@ fn rule_head(out: &mut Out, rule: &RuleView) {
     out.raw(b"}");
 }
 
+/// A rule's failure texts as JSON strings: what a requirement's failures
+/// share (condition, location, message when violated, observed paths) is
+/// escaped at its first failure in a part, not at every one (a report of
+/// 100,000 systems shows 279,366 failures).
+struct FailureJson<'r> {
+    texts: FailureTexts<'r>,
+    /// By requirement, once a failure of it was written.
+    requirements: Vec<Option<RequirementJson>>,
+}
+
+/// What every failure of one requirement shows alike, as JSON strings.
+struct RequirementJson {
+    require: Vec<u8>,
+    location: Vec<u8>,
+    violated: Vec<u8>,
+    paths: Vec<Vec<u8>>,
+}
+
+impl<'r> FailureJson<'r> {
+    fn new(texts: FailureTexts<'r>) -> FailureJson<'r> {
+        let requirements = (0..texts.requirement_count()).map(|_| None).collect();
+        FailureJson { texts, requirements }
+    }
+}
+
+impl RequirementJson {
+    /// The texts of `failure`'s requirement (empty ones outside the requirements).
+    fn of(texts: &FailureTexts, failure: &crate::eval::Failure) -> RequirementJson {
+        let json = |text: &str| {
+            let mut json = Vec::new();
+            escape_into(&mut json, text);
+            json
+        };
+        RequirementJson {
+            require: json(texts.require(failure)),
+            location: json(texts.location(failure)),
+            violated: json(texts.violated(failure.index)),
+            paths: texts.paths(failure.index).iter().map(|path| json(path)).collect(),
+        }
+    }
+}
+
 /// One failure's object, on its outcome's line.
-fn failure_json(out: &mut Out, texts: &mut FailureTexts, f: &crate::eval::Failure, first: bool) {
+fn failure_json(out: &mut Out, json: &mut FailureJson, f: &crate::eval::Failure, first: bool) {
+    use crate::eval::FailReason;
     if !first {
         out.raw(b",");
     }
     out.raw(b"{");
+    let FailureJson { texts, requirements } = json;
+    let outside;
+    let shared = match requirements.get_mut(f.index) {
+        Some(slot) => &*slot.get_or_insert_with(|| RequirementJson::of(texts, f)),
+        None => {
+            outside = RequirementJson::of(texts, f);
+            &outside
+        }
+    };
     out.flat_key(true, "require");
-    out.string(texts.require(f));
+    out.raw(&shared.require);
     out.flat_key(false, "message");
-    let message = texts.message(f);
-    out.string(message);
+    match f.reason {
+        FailReason::Violated if f.index < texts.requirement_count() => out.raw(&shared.violated),
+        _ => out.string(texts.message(f)),
+    }
     out.flat_key(false, "no_evidence");
-    out.boolean(matches!(f.reason, crate::eval::FailReason::NoEvidence(_)));
+    out.boolean(matches!(f.reason, FailReason::NoEvidence(_)));
     out.flat_key(false, "location");
-    out.string(texts.location(f));
+    out.raw(&shared.location);
     out.flat_key(false, "observed");
     out.raw(b"[");
-    let mut first = true;
+    let mut at = 0;
     texts.observed(f, |path, value| {
-        out.raw(if first { b"{" } else { b",{" });
-        first = false;
+        out.raw(if at == 0 { b"{" } else { b",{" });
         out.flat_key(true, "path");
-        out.string(path);
+        match shared.paths.get(at) {
+            Some(path) => out.raw(path),
+            None => out.string(path),
+        }
+        at += 1;
         out.flat_key(false, "value");
         out.string(value);
         out.raw(b"}");

@@ -393,6 +393,24 @@ impl<'r> FailureTexts<'r> {
         FailureTexts { rule, requirements, no_evidence, other: String::new(), shown: String::new() }
     }
 
+    /// How many requirements the rule has: a failure's `index` below it is
+    /// one of them, any other failure is of the `where`.
+    pub(super) fn requirement_count(&self) -> usize {
+        self.requirements.len()
+    }
+
+    /// The message of requirement `index` when violated (empty outside
+    /// the requirements).
+    pub(super) fn violated(&self, index: usize) -> &str {
+        self.requirements.get(index).map_or("", |r| r.violated.as_str())
+    }
+
+    /// The paths requirement `index` observes, as written, in the order of
+    /// a failure's values.
+    pub(super) fn paths(&self, index: usize) -> &[Cow<'r, str>] {
+        self.requirements.get(index).map_or(&[], |r| r.paths.as_slice())
+    }
+
     /// The condition as written (empty outside the requirements).
     pub(super) fn require(&self, failure: &Failure) -> &'r str {
         self.rule.requirements.get(failure.index).map_or("", |r| r.source.as_str())
