@@ -17,7 +17,11 @@
 # `aims check ... > report.json` in a CI job): sent down a pipe, the time
 # would be partly the reader's (a `grep` reading 263 MB of JSON on the same
 # two cores). `--output FILE` also waits for the disk (it syncs the file
-# before renaming it into place), which this does not measure.
+# before renaming it into place), which this does not measure. Before each
+# command the disk is synced and the facts file read once, so that no
+# command pays for the one before (the writing back of a 269 MB report)
+# or for a facts file the kernel dropped from its cache in between: each
+# reads the facts from memory and starts with nothing left to write.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:?usage: compare.sh N [ROUNDS]}
@@ -39,6 +43,8 @@ timed() { # label, command...: appends the command's JSON lines, its peak RSS an
   local label=$1; shift
   local time_log
   time_log=$(mktemp)
+  sync
+  cat "$facts" > /dev/null
   if [ -n "${report_to:-}" ]; then
     AIMS_PHASE_TIMING=1 /usr/bin/time -v "$@" 2> "$time_log" > "$report_to" || true
   else
