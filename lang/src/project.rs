@@ -1130,11 +1130,11 @@ fn read_bytes(path: &Path, max: u64) -> Result<Vec<u8>, ReadProblem> {
     // Room for the whole file and one byte more (the read that finds the
     // end): growing the buffer as it fills copied a large fact file over
     // and over, most of the time it took to read it.
-    let mut bytes = Vec::with_capacity(opened.len().min(max).saturating_add(1) as usize);
     #[cfg(unix)]
-    if let Some(read) = read_in_parts(&file, opened.len().min(max)) {
-        bytes = read;
-    }
+    let parts = read_in_parts(&file, opened.len().min(max));
+    #[cfg(not(unix))]
+    let parts = None;
+    let mut bytes = parts.unwrap_or_else(|| Vec::with_capacity(opened.len().min(max).saturating_add(1) as usize));
     // What is left: the whole file, or what it grew by since its length
     // was read.
     let mut rest = (&file).take(max.saturating_add(1) - bytes.len() as u64);
