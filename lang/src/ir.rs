@@ -1061,25 +1061,19 @@ impl Program {
                 let _ = write!(out, "{}#{row}", self.entities.get(e.index()).map_or("?", |e| e.decl.name.as_str()));
             }
             Value::List(items) => {
-                /// Elements asked for ahead of the one written.
-                const AHEAD: usize = 4;
                 // Each element and what it holds is an allocation of its
                 // own: asked for ahead, the waits for memory overlap (a
                 // failure's observed list of records is the longest text a
                 // report of 100,000 systems makes per outcome).
-                items.iter().take(AHEAD).for_each(crate::prefetch::value);
                 out.push('[');
-                for (i, item) in items.iter().enumerate() {
+                for (i, item) in crate::prefetch::ahead(items.iter(), |item| crate::prefetch::value(item)).enumerate() {
                     if i > 0 {
                         out.push_str(", ");
-                    }
-                    if let Some(ahead) = items.get(i + AHEAD) {
-                        crate::prefetch::value(ahead);
                     }
                     // The next element's own parts (a record's texts),
                     // now that the element itself has come.
                     if let Some(Value::List(next) | Value::Record(next)) = items.get(i + 1) {
-                        next.iter().take(AHEAD).for_each(crate::prefetch::value);
+                        next.iter().take(crate::prefetch::AHEAD).for_each(crate::prefetch::value);
                     }
                     self.write_value(out, item);
                 }

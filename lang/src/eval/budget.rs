@@ -102,7 +102,23 @@ pub fn exceeded(
     // threads reached them: the error names the limit, not a rule, so the
     // output stays the same from run to run.
     let total = |u: &Unknown| matches!(u, Unknown::TotalBudgetExceeded(_));
-    let total_stopped = evaluation.rules.iter().any(|r| r.outcomes.failures().any(|f| reason_is(f, total)))
+    let spent = |u: &Unknown| matches!(u, Unknown::BudgetExceeded(_));
+    // Each rule's failures read once for both limits: nearly always
+    // neither stopped anything, and the outcomes are read only for a rule
+    // the per-outcome limit stopped.
+    let mut total_stopped = false;
+    let mut spent_rules = Vec::new();
+    for result in &evaluation.rules {
+        let mut rule_spent = false;
+        for failure in result.outcomes.failures() {
+            total_stopped |= reason_is(failure, total);
+            rule_spent |= reason_is(failure, spent);
+        }
+        if rule_spent {
+            spent_rules.push(result);
+        }
+    }
+    let total_stopped = total_stopped
         || evaluation.risks.iter().any(|r| r.entries.iter().any(|e| e.missing.iter().any(total)))
         || evaluation.objectives.iter().any(|o| o.unknown.as_ref().is_some_and(total));
     if total_stopped {
@@ -119,13 +135,7 @@ pub fn exceeded(
         );
         return out;
     }
-    let spent = |u: &Unknown| matches!(u, Unknown::BudgetExceeded(_));
-    for result in &evaluation.rules {
-        // Nearly always none: the failures are read in one pass, and the
-        // outcomes only for a rule the limit stopped.
-        if !result.outcomes.failures().any(|f| reason_is(f, spent)) {
-            continue;
-        }
+    for result in spent_rules {
         let rule = program.rule(result.rule);
         let stopped: Vec<&str> = result
             .outcomes
@@ -151,7 +161,6 @@ pub fn exceeded(
     }
     // A risk's axis or an objective's measure the budget stopped is an
     // error too, never a level or a status computed from a guess.
-    let stopped = |u: &Unknown| matches!(u, Unknown::BudgetExceeded(_));
     let mut refuse = |decl: &crate::ir::Decl, what: &str| {
         out.push(
             Diagnostic::error(
@@ -163,12 +172,12 @@ pub fn exceeded(
         );
     };
     for result in &evaluation.risks {
-        if result.entries.iter().any(|e| e.missing.iter().any(stopped)) {
+        if result.entries.iter().any(|e| e.missing.iter().any(spent)) {
             refuse(&program.risks[result.risk.index()].decl, "risk");
         }
     }
     for result in &evaluation.objectives {
-        if result.unknown.as_ref().is_some_and(stopped) {
+        if result.unknown.as_ref().is_some_and(spent) {
             refuse(&program.objectives[result.objective.index()].decl, "objective");
         }
     }

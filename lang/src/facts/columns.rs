@@ -110,10 +110,7 @@ impl Columns {
         // Row by row: each row's values are side by side, so each is read
         // once, in order (field by field, every row's values were walked
         // once per field).
-        for (i, row) in rows.iter().enumerate() {
-            if let Some(ahead) = rows.get(i + PREFETCH_AHEAD) {
-                crate::prefetch::slice(&ahead.values);
-            }
+        for (i, row) in crate::prefetch::ahead(rows.iter(), |row| crate::prefetch::slice(&row.values)).enumerate() {
             let bit = 1u64 << i;
             for (f, column) in fields.iter_mut().enumerate() {
                 match row.values.get(f) {
@@ -134,9 +131,6 @@ impl Columns {
         self.fields.get(field as usize)
     }
 }
-
-/// How many facts ahead of the one read [`Columns::of_rows`] asks for.
-const PREFETCH_AHEAD: usize = 2;
 
 impl Column {
     /// Fact `i`'s value when the column holds it ([`Column::typed`]): the

@@ -158,9 +158,9 @@ impl FailingItems {
             .sum()
     }
 
-    /// Whether there is none.
+    /// Whether there is none (no run is empty).
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.0.is_empty()
     }
 
     /// The items, in order.
@@ -437,12 +437,11 @@ pub fn analyse(input: &Inputs) -> Option<Gap> {
         cited_rules
     };
     let threads = crate::eval::threads(None);
-    let mut summaries: Vec<Option<RuleSummary>> = vec![None; rules.len()];
-    for (rule, summary) in
-        cited_rules.iter().zip(crate::eval::parallel_map(threads, &cited_rules, |&rule| RuleSummary::of(&rules[rule])))
-    {
-        summaries[*rule] = Some(summary);
-    }
+    let summaries: HashMap<usize, RuleSummary> = cited_rules
+        .iter()
+        .copied()
+        .zip(crate::eval::parallel_map(threads, &cited_rules, |&rule| RuleSummary::of(&rules[rule])))
+        .collect();
     let row = |r: &crate::ir::RequirementDef, group: String| -> GapRow {
         let mut implementers: Vec<usize> = Vec::new();
         for id in ancestors(&r.id) {
@@ -489,7 +488,8 @@ pub fn analyse(input: &Inputs) -> Option<Gap> {
             }
         }
         for &rule in &implementers {
-            let Some(summary) = &summaries[rule] else { continue };
+            // Every implementer cites the row: it is one of `cited_rules`.
+            let summary = &summaries[&rule];
             passes |= summary.passes;
             violated |= summary.violated;
             if summary.violated {
@@ -582,9 +582,6 @@ struct RuleSummary {
 impl RuleSummary {
     /// Reads the rule's outcomes once, making no view of them.
     fn of(rule: &RuleView) -> RuleSummary {
-        /// Keys asked for ahead of the one copied: each is an allocation
-        /// of its own, and the copy would otherwise wait on every one.
-        const AHEAD: usize = 8;
         let mut texts = rule.outcomes.failure_texts();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let [pass, _, waived, _] = rule.outcomes.counts();
@@ -599,7 +596,7 @@ impl RuleSummary {
                     let mut undecided = 0;
                     for f in o.undecided() {
                         undecided += 1;
-                        let message = texts.message(f);
+                        let message = texts.message(f).plain.as_str();
                         if !seen.contains(message) {
                             seen.insert(message.to_string());
                             missing.push(message.to_string());
@@ -611,10 +608,9 @@ impl RuleSummary {
             }
         }
         let mut failing = Entities { text: String::new(), ends: Vec::with_capacity(keys.len()) };
-        for (i, key) in keys.iter().enumerate() {
-            if let Some(ahead) = keys.get(i + AHEAD) {
-                crate::prefetch::slice(ahead.as_bytes());
-            }
+        // Each key is an allocation of its own: the copy would otherwise
+        // wait on every one.
+        for key in crate::prefetch::ahead(keys.iter(), |key| crate::prefetch::slice(key.as_bytes())) {
             failing.push(key);
         }
         RuleSummary {

@@ -530,7 +530,7 @@ fn rule_part(out: &mut Out, part: &RulePart, shown: ShownOutcomes) {
         rule_head(out, rule);
         out.key(false, 3, "outcomes");
     }
-    let mut texts = FailureJson::new(rule.outcomes.failure_texts());
+    let mut texts = rule.outcomes.failure_texts();
     let (keys, ends) = rule.outcomes.keys_json();
     // Every outcome is shown, or the part is the rule's only one: the
     // array opens with the first outcome shown of the part.
@@ -628,86 +628,28 @@ fn rule_head(out: &mut Out, rule: &RuleView) {
     out.raw(b"}");
 }
 
-/// A rule's failure texts as JSON strings: what a requirement's failures
-/// share (condition, location, message when violated, observed paths) is
-/// escaped at its first failure in a part, not at every one (a report of
-/// 100,000 systems shows 279,366 failures).
-struct FailureJson<'r> {
-    texts: FailureTexts<'r>,
-    /// By requirement, once a failure of it was written.
-    requirements: Vec<Option<RequirementJson>>,
-}
-
-/// What every failure of one requirement shows alike, as JSON strings.
-struct RequirementJson {
-    require: Vec<u8>,
-    location: Vec<u8>,
-    violated: Vec<u8>,
-    paths: Vec<Vec<u8>>,
-}
-
-impl<'r> FailureJson<'r> {
-    fn new(texts: FailureTexts<'r>) -> FailureJson<'r> {
-        let requirements = (0..texts.requirement_count()).map(|_| None).collect();
-        FailureJson { texts, requirements }
-    }
-}
-
-impl RequirementJson {
-    /// The texts of `failure`'s requirement (empty ones outside the requirements).
-    fn of(texts: &FailureTexts, failure: &crate::eval::Failure) -> RequirementJson {
-        let json = |text: &str| {
-            let mut json = Vec::new();
-            escape_into(&mut json, text);
-            json
-        };
-        RequirementJson {
-            require: json(texts.require(failure)),
-            location: json(texts.location(failure)),
-            violated: json(texts.violated(failure.index)),
-            paths: texts.paths(failure.index).iter().map(|path| json(path)).collect(),
-        }
-    }
-}
-
 /// One failure's object, on its outcome's line.
-fn failure_json(out: &mut Out, json: &mut FailureJson, f: &crate::eval::Failure, first: bool) {
-    use crate::eval::FailReason;
+fn failure_json(out: &mut Out, texts: &mut FailureTexts, f: &crate::eval::Failure, first: bool) {
     if !first {
         out.raw(b",");
     }
     out.raw(b"{");
-    let FailureJson { texts, requirements } = json;
-    let outside;
-    let shared = match requirements.get_mut(f.index) {
-        Some(slot) => &*slot.get_or_insert_with(|| RequirementJson::of(texts, f)),
-        None => {
-            outside = RequirementJson::of(texts, f);
-            &outside
-        }
-    };
     out.flat_key(true, "require");
-    out.raw(&shared.require);
+    out.raw(&texts.require(f).json);
     out.flat_key(false, "message");
-    match f.reason {
-        FailReason::Violated if f.index < texts.requirement_count() => out.raw(&shared.violated),
-        _ => out.string(texts.message(f)),
-    }
+    out.raw(&texts.message(f).json);
     out.flat_key(false, "no_evidence");
-    out.boolean(matches!(f.reason, FailReason::NoEvidence(_)));
+    out.boolean(matches!(f.reason, crate::eval::FailReason::NoEvidence(_)));
     out.flat_key(false, "location");
-    out.raw(&shared.location);
+    out.raw(&texts.location(f).json);
     out.flat_key(false, "observed");
     out.raw(b"[");
     let mut at = 0;
     texts.observed(f, |path, value| {
         out.raw(if at == 0 { b"{" } else { b",{" });
-        out.flat_key(true, "path");
-        match shared.paths.get(at) {
-            Some(path) => out.raw(path),
-            None => out.string(path),
-        }
         at += 1;
+        out.flat_key(true, "path");
+        out.raw(&path.json);
         out.flat_key(false, "value");
         out.string(value);
         out.raw(b"}");

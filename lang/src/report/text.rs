@@ -126,18 +126,18 @@ impl Context<'_> {
                     if !seen.is_empty() {
                         seen.push_str(", ");
                     }
-                    seen.push_str(path);
+                    seen.push_str(&path.plain);
                     seen.push_str(" = ");
                     seen.push_str(value);
                     if let Some(rule) = rule {
-                        traces.extend(report.measured_trace(rule, key, path));
+                        traces.extend(report.measured_trace(rule, key, &path.plain));
                     }
                 });
                 if !seen.is_empty() {
                     out.push_str("              saw ");
                     out.push_str(&terminal_safe_line(&seen));
                     out.push_str(" (");
-                    out.push_str(&terminal_safe_line(texts.location(failure)));
+                    out.push_str(&terminal_safe_line(&texts.location(failure).plain));
                     out.push_str(")\n");
                 }
                 for trace in &traces {
