@@ -10,12 +10,21 @@
 //! It also counts the records against the `max_entities` budget and stops
 //! at the first one past it.
 //!
-//! A long JSON array of records is read on every core: one thread finds where
+//! A long JSON array of records is read on every core. The array a mapping
+//! selects (`entity` and `select`) is found by a first pass of the parser,
+//! which stops at its first record; then each thread types the records
+//! from a place of its own in the text ([`record_spans`]: the first from
+//! the first record, each other from a record start it guesses, which the
+//! thread before confirms by reaching it), and a second pass reads the
+//! document with that array's records taken out. Arrays under entity
+//! names are read as before this was possible: one thread finds where
 //! each record's text begins and ends (serde_json's `RawValue`, which
 //! checks the syntax but makes nothing) and hands the records on in
-//! batches, which the other threads type as they come, and the rows are
-//! joined in the file's order. The rows are those the one-thread reading
-//! makes (a test holds the two to it).
+//! batches, which the other threads type as they come. Either way the
+//! rows are joined in the file's order, and are those the one-thread
+//! reading makes (a test and the `facts` fuzz target hold them to it).
+//!
+//! [`record_spans`]: super::record_spans
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,6 +35,7 @@ use serde_json::value::RawValue;
 
 use super::convert::{missing, scalar_from_text, yaml_flow_too_deep, Seg};
 use super::locate::json_body;
+use super::record_spans;
 use super::{FactInput, Format, Origin, Row};
 use crate::ir::{EntityId, FieldDef, Program, StructDef, Ty, Value};
 use crate::num;
@@ -49,6 +59,10 @@ pub(super) enum Fast {
 /// on one.
 const RECORDS_PER_BATCH: usize = 4096;
 
+/// Bytes of records a thread takes at the least: a shorter array is read
+/// by fewer threads (starting one costs more than reading that much).
+const BYTES_PER_THREAD: usize = 1 << 20;
+
 /// Rows of a valid JSON or YAML fact file of at most `budget` records.
 pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str, budget: u64) -> Fast {
     document_rows_on(
@@ -56,7 +70,7 @@ pub(super) fn document_rows(program: &Program, input: &FactInput, text: &str, bu
         input,
         text,
         budget,
-        Split { threads: crate::eval::threads(None), per_batch: RECORDS_PER_BATCH },
+        Split { threads: crate::eval::threads(None), per_batch: RECORDS_PER_BATCH, min_share: BYTES_PER_THREAD },
     )
 }
 
@@ -68,6 +82,8 @@ pub(super) struct Split {
     /// Records per batch handed to another thread (an array of fewer is
     /// read on one).
     pub per_batch: usize,
+    /// Bytes of a selected array's records each thread takes at the least.
+    pub min_share: usize,
 }
 
 /// [`document_rows`], reading long JSON arrays as `split` says.
@@ -86,15 +102,54 @@ pub(super) fn document_rows_on(program: &Program, input: &FactInput, text: &str,
     let mut rows = Vec::new();
     let records = program.records.iter().map(|def| Layout::new(def, None)).collect();
     let split = Split { threads: if input.format == Format::Json { split.threads.max(1) } else { 1 }, ..split };
-    let ctx = Ctx { program, input, records, budget: AtomicU64::new(budget), too_many: AtomicBool::new(false), split };
-    let seed = Document { ctx: &ctx, select: &select, path: Vec::new(), target, rows: &mut rows };
+    let body = json_body(text).0;
+    let ctx = Ctx {
+        program,
+        input,
+        records,
+        budget: AtomicU64::new(budget),
+        too_many: AtomicBool::new(false),
+        split,
+        body,
+        // The selected array is looked for when several threads may read it.
+        locating: AtomicBool::new(matches!(target, Target::Entity(_)) && split.threads > 1),
+        located: std::sync::Mutex::new(None),
+    };
+    let document = |text: &str, rows: &mut Vec<(EntityId, Row)>| {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let seed = Document { ctx: &ctx, select: &select, path: Vec::new(), target, rows };
+        seed.deserialize(&mut de).is_ok() && de.end().is_ok()
+    };
     let ok = match input.format {
         Format::Json => {
-            let mut de = serde_json::Deserializer::from_str(json_body(text).0);
-            seed.deserialize(&mut de).is_ok() && de.end().is_ok()
+            let read = document(body, &mut rows);
+            ctx.locating.store(false, Ordering::Relaxed);
+            let located = ctx.located.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            match located {
+                None => read,
+                Some(located) => match array_rows(&ctx, &located) {
+                    SelectedArray::Read { rows: typed, end } => {
+                        // The document again, the array's records taken
+                        // out: it checks the rest (and finds no rows).
+                        rows.clear();
+                        let rest = [&body[..located.start], &body[end..]].concat();
+                        let read = document(&rest, &mut rows) && rows.is_empty() && ctx.take(typed.len() as u64);
+                        rows = typed;
+                        read
+                    }
+                    SelectedArray::Slow => false,
+                    SelectedArray::Again => {
+                        rows.clear();
+                        document(body, &mut rows)
+                    }
+                },
+            }
         }
         Format::Yaml if yaml_flow_too_deep(text).is_some() => false,
-        Format::Yaml => seed.deserialize(serde_yaml_ng::Deserializer::from_str(text)).is_ok(),
+        Format::Yaml => {
+            let seed = Document { ctx: &ctx, select: &select, path: Vec::new(), target, rows: &mut rows };
+            seed.deserialize(serde_yaml_ng::Deserializer::from_str(text)).is_ok()
+        }
         Format::Toml | Format::Csv | Format::Spreadsheet | Format::Sqlite | Format::Postgres => false,
     };
     match (ok, ctx.too_many.load(Ordering::Relaxed)) {
@@ -115,6 +170,20 @@ struct Ctx<'a> {
     too_many: AtomicBool,
     /// How long arrays are shared out among threads (JSON only).
     split: Split,
+    /// The JSON document's text.
+    body: &'a str,
+    /// Set while the first pass looks for the selected array: it stops at
+    /// the array's first record, noting where it is in `located`.
+    locating: AtomicBool,
+    located: std::sync::Mutex<Option<Located>>,
+}
+
+/// Where the first pass found the selected array.
+struct Located {
+    /// The offset of its first record in the document.
+    start: usize,
+    entity: EntityId,
+    array: Arc<[Seg]>,
 }
 
 impl Ctx<'_> {
@@ -260,7 +329,33 @@ impl<'de> DeserializeSeed<'de> for Records<'_, '_> {
         if self.ctx.split.threads <= 1 {
             return d.deserialize_any(self);
         }
+        if self.ctx.locating.load(Ordering::Relaxed) {
+            return d.deserialize_seq(Locate(self));
+        }
         d.deserialize_seq(Shared(self))
+    }
+}
+
+/// The selected array in the first pass: notes where its first record is
+/// and stops the pass there (an empty array needs no threads).
+struct Locate<'a, 'r>(Records<'a, 'r>);
+
+impl<'de> Visitor<'de> for Locate<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Records { ctx, entity, array, .. } = self.0;
+        let Some(first) = seq.next_element::<&'de RawValue>()? else { return Ok(()) };
+        // The record's text is borrowed from the document's.
+        let start = (first.get().as_ptr() as usize).wrapping_sub(ctx.body.as_ptr() as usize);
+        if start < ctx.body.len() {
+            *ctx.located.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some(Located { start, entity, array });
+        }
+        Err(slow())
     }
 }
 
@@ -362,6 +457,193 @@ impl<'de> Visitor<'de> for Shared<'_, '_> {
             rows.extend(batch);
         }
         Ok(())
+    }
+}
+
+/// What became of the selected array's records.
+enum SelectedArray {
+    /// Every record typed, in order; the array closes at `end`.
+    Read { rows: Vec<(EntityId, Row)>, end: usize },
+    /// A record the fast path gives up on (the slow path reports it).
+    Slow,
+    /// Stopped short (more records than the budget, it seems): the
+    /// document is to be read again the one-thread way, which counts them
+    /// exactly.
+    Again,
+}
+
+/// A thread's start not known yet (or given up).
+const UNSET: usize = usize::MAX;
+
+/// Types the selected array's records on up to `split.threads` threads:
+/// the first from the first record, each other from a record start it
+/// guesses past its share of the text, each until a later thread's start.
+/// The shares are joined where each thread reached the next one's start
+/// exactly (which proves that start a record's); from a start no thread
+/// confirmed, the calling thread reads on alone.
+fn array_rows(ctx: &Ctx, located: &Located) -> SelectedArray {
+    let text = ctx.body.as_bytes();
+    let def = ctx.program.entity(located.entity);
+    let layout = Layout::new(def, Some(ctx.input));
+    let from = located.start;
+    let opening = record_spans::opening(text, from);
+    let threads = match opening {
+        Some(_) => ctx.split.threads.min((text.len() - from) / ctx.split.min_share.max(1)).max(1),
+        None => 1,
+    };
+    let opening = opening.unwrap_or_default();
+    let share = (text.len() - from) / threads;
+    let starts: Vec<std::sync::atomic::AtomicUsize> =
+        (0..threads).map(|k| std::sync::atomic::AtomicUsize::new(if k == 0 { from } else { UNSET })).collect();
+    let reader =
+        Reader { ctx, def, layout: &layout, read: AtomicU64::new(0), interrupt: crate::eval::interrupt::current() };
+    let (first, mut later) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..threads)
+            .map(|k| {
+                let (reader, starts) = (&reader, &starts);
+                let guess = from + k * share;
+                scope.spawn(move || reader.guessed_run(k, guess, guess.saturating_add(share), opening, starts))
+            })
+            .collect();
+        let first = reader.run(from, &starts[1..], true);
+        let later: Vec<Option<(usize, Run)>> = workers.into_iter().map(|w| w.join().ok().flatten()).collect();
+        (first, later)
+    });
+    crate::eval::interrupt::checkpoint();
+    let mut values = first.values;
+    let mut end = first.end;
+    let end = loop {
+        match end {
+            RunEnd::ArrayEnd(at) => break at,
+            RunEnd::Failed => return SelectedArray::Slow,
+            RunEnd::Stopped => return SelectedArray::Again,
+            RunEnd::Boundary(at) => {
+                let confirmed = later.iter_mut().find(|run| run.as_ref().is_some_and(|(start, _)| *start == at));
+                let run = match confirmed.and_then(Option::take) {
+                    Some((_, run)) => run,
+                    None => reader.run(at, &starts[1..], true),
+                };
+                values.extend(run.values);
+                end = run.end;
+            }
+        }
+    };
+    let (file, format) = (ctx.input.file, ctx.input.format);
+    let mut rows = Vec::with_capacity(values.len());
+    for (index, values) in values.into_iter().enumerate() {
+        let Ok(index) = u32::try_from(index) else { return SelectedArray::Slow };
+        let origin = Origin::File { file, format, array: located.array.clone(), index };
+        rows.push((located.entity, Row::new(values, origin)));
+    }
+    SelectedArray::Read { rows, end }
+}
+
+/// What the threads reading one array share.
+struct Reader<'a> {
+    ctx: &'a Ctx<'a>,
+    def: &'a StructDef,
+    layout: &'a Layout,
+    /// Records typed by all threads, counted in steps of [`COUNT_EVERY`].
+    read: AtomicU64,
+    /// The caller's interrupt (Ctrl-C in the REPL's `:reload`).
+    interrupt: Option<crate::eval::interrupt::Interrupt>,
+}
+
+/// Records a thread types between looks at the budget and the interrupt.
+const COUNT_EVERY: usize = 256;
+
+/// Guesses a thread tries before giving up on its share.
+const GUESSES: usize = 16;
+
+/// The records one thread typed from one start.
+struct Run {
+    values: Vec<Arc<[Value]>>,
+    end: RunEnd,
+}
+
+/// Where a thread stopped.
+enum RunEnd {
+    /// At a record's start where a later thread began.
+    Boundary(usize),
+    /// At the array's closing bracket.
+    ArrayEnd(usize),
+    /// At a record the fast path gives up on, or text between records
+    /// that is not a comma.
+    Failed,
+    /// Past the budget, or interrupted.
+    Stopped,
+}
+
+impl Reader<'_> {
+    /// The records from the record at `at` on, until the array closes or
+    /// a later thread's start past `at` (in `later`) is reached or passed;
+    /// `here` when on the caller's thread.
+    fn run(&self, mut at: usize, later: &[std::sync::atomic::AtomicUsize], here: bool) -> Run {
+        let from = at;
+        let text = self.ctx.body;
+        let bytes = text.as_bytes();
+        let mut values = Vec::new();
+        let end = loop {
+            let typed = record_spans::value_end(bytes, at).and_then(|end| {
+                let mut de = serde_json::Deserializer::from_str(text.get(at..end)?);
+                let record = Struct { ctx: self.ctx, def: self.def, layout: self.layout }.deserialize(&mut de).ok()?;
+                de.end().ok()?;
+                Some((record, end))
+            });
+            let Some((record, end)) = typed else { break RunEnd::Failed };
+            values.push(record);
+            let next = record_spans::skip_whitespace(bytes, end);
+            match bytes.get(next) {
+                Some(b']') => break RunEnd::ArrayEnd(next),
+                Some(b',') => at = record_spans::skip_whitespace(bytes, next + 1),
+                _ => break RunEnd::Failed,
+            }
+            if values.len() % COUNT_EVERY == 0 && !self.may_go_on(here) {
+                break RunEnd::Stopped;
+            }
+            if later.iter().map(|start| start.load(Ordering::Acquire)).any(|start| start > from && at >= start) {
+                break RunEnd::Boundary(at);
+            }
+        };
+        Run { values, end }
+    }
+
+    /// Counts [`COUNT_EVERY`] more records: `false` past the budget or
+    /// when interrupted.
+    fn may_go_on(&self, here: bool) -> bool {
+        if here {
+            crate::eval::interrupt::checkpoint();
+        } else if self.interrupt.as_ref().is_some_and(|i| i.is_requested()) {
+            return false;
+        }
+        let read = self.read.fetch_add(COUNT_EVERY as u64, Ordering::Relaxed) + COUNT_EVERY as u64;
+        read <= self.ctx.budget.load(Ordering::Relaxed)
+    }
+
+    /// Thread `k`'s records: from the first guess in `from..before` whose
+    /// record types, each tried in turn; its start is published in
+    /// `starts[k]` for the thread before to stop at.
+    fn guessed_run(
+        &self,
+        k: usize,
+        mut from: usize,
+        before: usize,
+        opening: &[u8],
+        starts: &[std::sync::atomic::AtomicUsize],
+    ) -> Option<(usize, Run)> {
+        let bytes = self.ctx.body.as_bytes();
+        for _ in 0..GUESSES {
+            let start = record_spans::guess_record_start(bytes, from, before, opening)?;
+            starts[k].store(start, Ordering::Release);
+            let run = self.run(start, starts.get(k + 1..).unwrap_or_default(), false);
+            if !run.values.is_empty() || !matches!(run.end, RunEnd::Failed) {
+                return Some((start, run));
+            }
+            // Not a record's start after all.
+            starts[k].store(UNSET, Ordering::Release);
+            from = start + 1;
+        }
+        None
     }
 }
 
@@ -851,20 +1133,98 @@ mod tests {
     }
 
     /// The fast path on one thread, after checking that reading every
-    /// array on three threads (in batches of one record, and of three)
-    /// gives the same answer.
+    /// array on several threads (in batches of one record and of three, a
+    /// selected array shared out however short) gives the same answer.
     fn one_and_many_threads(program: &Program, input: &FactInput, text: &str, budget: u64) -> super::Fast {
-        let one =
-            super::document_rows_on(program, input, text, budget, super::Split { threads: 1, per_batch: usize::MAX });
-        for per_batch in [1, 3] {
-            let many = super::document_rows_on(program, input, text, budget, super::Split { threads: 3, per_batch });
+        let split = |threads, per_batch| super::Split { threads, per_batch, min_share: 1 };
+        let one = super::document_rows_on(program, input, text, budget, split(1, usize::MAX));
+        for (threads, per_batch) in [(3, 1), (3, 3), (2, 1), (7, 2)] {
+            let many = super::document_rows_on(program, input, text, budget, split(threads, per_batch));
             match (&one, &many) {
-                (super::Fast::Rows(a), super::Fast::Rows(b)) => assert_eq!(a, b, "batches of {per_batch}: {text}"),
+                (super::Fast::Rows(a), super::Fast::Rows(b)) => {
+                    assert_eq!(a, b, "{threads} threads, batches of {per_batch}: {text}")
+                }
                 (super::Fast::Slow, super::Fast::Slow) | (super::Fast::TooMany, super::Fast::TooMany) => {}
-                _ => panic!("one thread read {one:?}, three in batches of {per_batch} {many:?}:\n{text}"),
+                _ => panic!("one thread read {one:?}, {threads} in batches of {per_batch} {many:?}:\n{text}"),
             }
         }
         one
+    }
+
+    /// A selected array of `n` systems whose texts hold what a guessed
+    /// record start could be mistaken for: a record's opening inside a
+    /// string, and nested records opening with the same key.
+    fn tricky_systems(n: usize, pretty: bool) -> String {
+        let systems: Vec<Json> = (0..n)
+            .map(|i| {
+                json!({
+                    "id": format!("s{i}\"}}, {{\"id\": \"x{i}"),
+                    "tier": if i % 2 == 0 { "low" } else { "high" },
+                    "n": i, "x": 0.5, "p": "5%", "on": true,
+                    "tags": ["}, {\"id\": 1", "]"],
+                    "ds": (0..i % 3).map(|d| json!({"id": format!("d{d}"), "ok": d % 2 == 0})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let document = json!({"inventory": {"systems": systems}, "after": [1, {"id": 2}]});
+        if pretty {
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        } else {
+            serde_json::to_string(&document).unwrap_or_default()
+        }
+    }
+
+    fn systems_mapping() -> Mapping {
+        Mapping { entity: Some("Sys".into()), select: Some("inventory.systems".into()), ..Mapping::default() }
+    }
+
+    #[test]
+    fn a_selected_array_read_on_many_threads_is_the_array_read_on_one() {
+        let program = program();
+        for pretty in [false, true] {
+            let text = tricky_systems(200, pretty);
+            agree(&program, &text, Format::Json, systems_mapping(), true);
+            let input = FactInput { file: FileId(1), format: Format::Json, mapping: systems_mapping() };
+            let super::Fast::Rows(rows) = one_and_many_threads(&program, &input, &text, u64::MAX) else {
+                panic!("a valid file")
+            };
+            let indices: Vec<u32> = rows
+                .iter()
+                .map(|(_, row)| match &row.origin {
+                    super::Origin::File { index, .. } => *index,
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            assert_eq!(indices, (0..200).collect::<Vec<u32>>());
+            // Every share of the text starts where a thread has a guess to try.
+            for threads in [2, 5, 16] {
+                let split = super::Split { threads, per_batch: 1, min_share: 1 };
+                let shared = super::document_rows_on(&program, &input, &text, u64::MAX, split);
+                assert!(matches!(&shared, super::Fast::Rows(r) if *r == rows), "{threads} threads");
+            }
+        }
+    }
+
+    #[test]
+    fn a_selected_array_keeps_its_budget_and_gives_up_on_what_the_slow_path_reports() {
+        let program = program();
+        let input = FactInput { file: FileId(1), format: Format::Json, mapping: systems_mapping() };
+        let text = tricky_systems(600, false);
+        assert!(matches!(one_and_many_threads(&program, &input, &text, 600), super::Fast::Rows(r) if r.len() == 600));
+        assert!(matches!(one_and_many_threads(&program, &input, &text, 599), super::Fast::TooMany));
+        assert!(matches!(one_and_many_threads(&program, &input, &text, 10), super::Fast::TooMany));
+        let last = text.rfind("\"tier\":\"high\"").unwrap_or_default();
+        for bad in [
+            // A wrong value in the last share, and between two records.
+            format!("{}\"tier\":\"hgih\"{}", &text[..last], &text[last + 13..]),
+            text.replacen("},{\"id\"", "} {\"id\"", 1),
+            text.replacen("}]},\"after\"", "},]},\"after\"", 1),
+            text.replacen("\"after\":[1,", "\"after\":[1,,", 1),
+            text.replacen("\"inventory\"", "\"systems\": [], \"inventory\"", 1).replacen("{", "[", 1),
+        ] {
+            agree(&program, &bad, Format::Json, systems_mapping(), false);
+            assert!(matches!(one_and_many_threads(&program, &input, &bad, u64::MAX), super::Fast::Slow), "{bad}");
+        }
     }
 
     #[test]
