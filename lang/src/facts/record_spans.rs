@@ -81,7 +81,9 @@ pub(super) fn opening(text: &[u8], start: usize) -> Option<&[u8]> {
 
 /// The first place in `from..before` where a record seems to begin: the
 /// text `opening` right after a `,` that follows a `}`, whitespace aside.
-/// Only a guess: it may be inside a string or in a list within a record.
+/// Only a guess: it may be in a list within a record (and, in malformed
+/// text, anywhere; in valid JSON never inside a string, since `opening`
+/// holds a quote that a string would have escaped).
 pub(super) fn guess_record_start(text: &[u8], from: usize, before: usize, opening: &[u8]) -> Option<usize> {
     let window = text.get(from..before.min(text.len()))?;
     memchr::memmem::find_iter(window, opening).map(|found| from + found).find(|&at| {

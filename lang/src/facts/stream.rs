@@ -329,34 +329,21 @@ impl<'de> DeserializeSeed<'de> for Records<'_, '_> {
         if self.ctx.split.threads <= 1 {
             return d.deserialize_any(self);
         }
-        if self.ctx.locating.load(Ordering::Relaxed) {
-            return d.deserialize_seq(Locate(self));
-        }
         d.deserialize_seq(Shared(self))
     }
 }
 
 /// The selected array in the first pass: notes where its first record is
 /// and stops the pass there (an empty array needs no threads).
-struct Locate<'a, 'r>(Records<'a, 'r>);
-
-impl<'de> Visitor<'de> for Locate<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list of records")
+fn locate<'de, A: SeqAccess<'de>>(records: Records, mut seq: A) -> Result<(), A::Error> {
+    let Records { ctx, entity, array, .. } = records;
+    let Some(first) = seq.next_element::<&'de RawValue>()? else { return Ok(()) };
+    // The record's text is borrowed from the document's.
+    let start = (first.get().as_ptr() as usize).wrapping_sub(ctx.body.as_ptr() as usize);
+    if start < ctx.body.len() {
+        *ctx.located.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Located { start, entity, array });
     }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let Records { ctx, entity, array, .. } = self.0;
-        let Some(first) = seq.next_element::<&'de RawValue>()? else { return Ok(()) };
-        // The record's text is borrowed from the document's.
-        let start = (first.get().as_ptr() as usize).wrapping_sub(ctx.body.as_ptr() as usize);
-        if start < ctx.body.len() {
-            *ctx.located.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                Some(Located { start, entity, array });
-        }
-        Err(slow())
-    }
+    Err(slow())
 }
 
 /// An array of records read on several threads: this one finds where each
@@ -364,7 +351,8 @@ impl<'de> Visitor<'de> for Locate<'_, '_> {
 /// makes nothing) and hands them on in batches, which the others type as
 /// they come; once the array's end is found, this one types batches too.
 /// Finding the records is a third of the work, and it is done while the
-/// others type, not before.
+/// others type, not before. In the first pass that looks for the selected
+/// array ([`locate`]) it only notes where the records start.
 struct Shared<'a, 'r>(Records<'a, 'r>);
 
 impl<'de> Visitor<'de> for Shared<'_, '_> {
@@ -374,6 +362,9 @@ impl<'de> Visitor<'de> for Shared<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.0.ctx.locating.load(Ordering::Relaxed) {
+            return locate(self.0, seq);
+        }
         let Records { ctx, entity, array, rows } = self.0;
         let def = ctx.program.entity(entity);
         let layout = Layout::new(def, Some(ctx.input));

@@ -644,10 +644,10 @@ fn failure_json(out: &mut Out, texts: &mut FailureTexts, f: &crate::eval::Failur
     out.raw(&texts.location(f).json);
     out.flat_key(false, "observed");
     out.raw(b"[");
-    let mut at = 0;
+    let mut first = true;
     texts.observed(f, |path, value| {
-        out.raw(if at == 0 { b"{" } else { b",{" });
-        at += 1;
+        out.raw(if first { b"{" } else { b",{" });
+        first = false;
         out.flat_key(true, "path");
         out.raw(&path.json);
         out.flat_key(false, "value");
