@@ -1142,6 +1142,16 @@ mod tests {
         one
     }
 
+    /// Each row's position in its file's array.
+    fn indices(rows: &[(crate::ir::EntityId, super::Row)]) -> Vec<u32> {
+        rows.iter()
+            .map(|(_, row)| match &row.origin {
+                super::Origin::File { index, .. } => *index,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
     /// A selected array of `n` systems whose texts hold what a guessed
     /// record start could be mistaken for: a record's opening inside a
     /// string, and nested records opening with the same key.
@@ -1179,14 +1189,7 @@ mod tests {
             let super::Fast::Rows(rows) = one_and_many_threads(&program, &input, &text, u64::MAX) else {
                 panic!("a valid file")
             };
-            let indices: Vec<u32> = rows
-                .iter()
-                .map(|(_, row)| match &row.origin {
-                    super::Origin::File { index, .. } => *index,
-                    other => panic!("{other:?}"),
-                })
-                .collect();
-            assert_eq!(indices, (0..200).collect::<Vec<u32>>());
+            assert_eq!(indices(&rows), (0..200).collect::<Vec<u32>>());
             // Every share of the text starts where a thread has a guess to try.
             for threads in [2, 5, 16] {
                 let split = super::Split { threads, per_batch: 1, min_share: 1 };
@@ -1229,14 +1232,7 @@ mod tests {
         };
         let names: Vec<String> = rows.iter().map(|(_, row)| program.display(&row.values[0])).collect();
         assert_eq!(names, (0..10).map(|i| format!("\"o{i}\"")).collect::<Vec<_>>());
-        let indices: Vec<u32> = rows
-            .iter()
-            .map(|(_, row)| match &row.origin {
-                super::Origin::File { index, .. } => *index,
-                other => panic!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(indices, (0..10).collect::<Vec<u32>>());
+        assert_eq!(indices(&rows), (0..10).collect::<Vec<u32>>());
         assert!(matches!(one_and_many_threads(&program, &input, &text, 9), super::Fast::TooMany));
         // A record the fast path gives up on, in the last thread's share.
         let bad = text.replace("\"o9\"", "9");
