@@ -82,7 +82,7 @@ fn reversing_fact_sources_keeps_every_table() {
 }
 
 /// The first evaluation runs on every core: the report is the same bytes
-/// on one thread and on several (1,000 systems: 8 chunks of 128, shared
+/// on one thread and on several (1,000 systems: 4 chunks of 256, shared
 /// out among the threads).
 #[test]
 fn one_thread_or_several_give_the_same_report() {

@@ -993,28 +993,7 @@ pub fn rule_outcomes<'db>(db: &'db dyn salsa::Database, ws: Workspace, rule: Rul
 /// reports the cancellation.
 pub fn prewarm(db: &Database, ws: Workspace) {
     let program = &compiled(db, ws).program;
-    // Per entity: the rules, risks and fact-aggregating objectives over it.
-    let mut work: Vec<Vec<(Kind, String)>> = vec![Vec::new(); ws.tables(db).len()];
-    let mut add = |entity: EntityId, kind: Kind, name: &str| {
-        if let Some(w) = work.get_mut(entity.index()) {
-            w.push((kind, name.to_string()));
-        }
-    };
-    for rule in &program.rules {
-        if let Some(s) = &rule.subject {
-            add(s.entity, Kind::Rule, &rule.decl.name);
-        }
-    }
-    for risk in &program.risks {
-        if let Some(s) = &risk.subject {
-            add(s.entity, Kind::Risk, &risk.decl.name);
-        }
-    }
-    for objective in &program.objectives {
-        if let Ex::Aggregate { source: Source::Entities(e), .. } = &objective.measure {
-            add(*e, Kind::Aggregate, &objective.decl.name);
-        }
-    }
+    let work = chunk_work(program, ws.tables(db).len());
     // (entity, the chunk's place in its table, the chunk)
     let chunks: Vec<(usize, usize, Chunk)> = ws
         .tables(db)
@@ -1070,6 +1049,60 @@ pub fn prewarm(db: &Database, ws: Workspace) {
         drop(rule_findings(db, ws, RuleName::new(db, name.to_string())));
     };
     on_threads(db, threads.min(rules.len()).max(1), make_findings);
+}
+
+/// Per entity: the per-chunk queries over its facts, by kind and name
+/// (its rules, its risks and its fact-aggregating objectives).
+fn chunk_work(program: &crate::ir::Program, entities: usize) -> Vec<Vec<(Kind, String)>> {
+    let mut work: Vec<Vec<(Kind, String)>> = vec![Vec::new(); entities];
+    let mut add = |entity: EntityId, kind: Kind, name: &str| {
+        if let Some(w) = work.get_mut(entity.index()) {
+            w.push((kind, name.to_string()));
+        }
+    };
+    for rule in &program.rules {
+        if let Some(s) = &rule.subject {
+            add(s.entity, Kind::Rule, &rule.decl.name);
+        }
+    }
+    for risk in &program.risks {
+        if let Some(s) = &risk.subject {
+            add(s.entity, Kind::Risk, &risk.decl.name);
+        }
+    }
+    for objective in &program.objectives {
+        if let Ex::Aggregate { source: Source::Entities(e), .. } = &objective.measure {
+            add(*e, Kind::Aggregate, &objective.decl.name);
+        }
+    }
+    work
+}
+
+/// Runs every per-chunk query over one chunk of an entity's facts (the
+/// `at`th) on every core: an edit of one fact invalidates that chunk's
+/// query of each rule, risk and aggregate over the entity, and a
+/// what-if's view of the edit then only reads memos. With one thread it
+/// does nothing (the view computes them as it reads them).
+pub fn prewarm_chunk(db: &Database, ws: Workspace, entity: EntityId, at: usize) {
+    let program = &compiled(db, ws).program;
+    let Some(chunk) = ws.tables(db).get(entity.index()).and_then(|t| t.chunks(db).get(at).copied()) else { return };
+    let work = chunk_work(program, ws.tables(db).len()).swap_remove(entity.index());
+    let threads = eval::threads(ws.threads(db)).min(work.len());
+    if threads < 2 {
+        return;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    on_threads(db, threads, |db| loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some((kind, name)) = work.get(i) else { break };
+        ws.spent(db).interrupt().checkpoint();
+        let name = RuleName::new(db, name.clone());
+        match kind {
+            Kind::Rule => drop(outcomes_in(db, ws, name, chunk)),
+            Kind::Risk => drop(risk_chunk(db, ws, name, chunk)),
+            Kind::Aggregate => drop(aggregate_chunk(db, ws, name, chunk)),
+        }
+    });
 }
 
 /// Runs `run` on `threads` threads, each with its own database handle (the

@@ -662,6 +662,9 @@ impl Engine {
             Some(v) => self.set_field(entity, key, field, v)?,
             None => self.unset_field(entity, key, field)?,
         }
+        // The edited chunk's queries, shared out among the cores: the view
+        // then reads them.
+        db::prewarm_chunk(&self.db, self.ws, id, row as usize / CHUNK_ROWS);
         let after = crate::whatif::view(&self.db, self.ws, crate::whatif::Edited::Row(id, row));
         Ok(crate::whatif::diff(self.program(), self.as_of(), &before, &after))
     }

@@ -220,6 +220,42 @@ fn what_if_answers_equal_the_difference_of_full_evaluations() {
 }
 
 #[test]
+fn prewarming_a_chunk_runs_its_queries_and_leaves_the_evaluation_none_to_run() {
+    let mut engine = engine(CHUNK_ROWS * 4, Database::with_log());
+    engine.set_eval_threads(Some(2));
+    engine.evaluate(as_of());
+    engine.set_field("AISystem", "sys-00305", "human_oversight", "true").expect("edit");
+    engine.db().take_log();
+    let systems = engine.program().entity_by_name("AISystem").expect("entity");
+    crate::db::prewarm_chunk(engine.db(), engine.workspace(), systems, 305 / CHUNK_ROWS);
+    let log = engine.db().take_log();
+    assert_eq!(executed(&log, "chunk_outcomes").len(), 2, "the edited chunk, once per rule: {log:#?}");
+    engine.evaluation();
+    let log = engine.db().take_log();
+    assert!(executed(&log, "chunk_outcomes").is_empty(), "all run already: {log:#?}");
+}
+
+#[test]
+fn a_what_if_runs_the_edited_chunks_queries_once_on_any_number_of_threads() {
+    let answers: Vec<Vec<String>> = [Some(1), Some(3)]
+        .into_iter()
+        .map(|threads| {
+            let mut engine = engine(CHUNK_ROWS * 4, Database::with_log());
+            engine.set_eval_threads(threads);
+            engine.evaluate(as_of());
+            engine.db().take_log();
+            // High-risk without oversight: the edit makes it pass.
+            let what_if = engine.what_if_field("AISystem", "sys-00305", "human_oversight", Some("true")).expect("edit");
+            let log = engine.db().take_log();
+            assert_eq!(executed(&log, "chunk_outcomes").len(), 2, "the edited chunk, once per rule: {log:#?}");
+            fast_changes(&what_if)
+        })
+        .collect();
+    assert_eq!(answers[0], answers[1], "one thread and three give the same answer");
+    assert!(answers[0].iter().any(|c| c.starts_with("oversight sys-00305")), "{:?}", answers[0]);
+}
+
+#[test]
 fn what_if_edits_are_checked_like_fact_files() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/credit-scoring");
     let mut engine = Engine::load(&root, &Default::default()).expect("example loads");

@@ -65,11 +65,13 @@ use crate::ir::Value;
 
 /// Facts per chunk: the unit of re-evaluation after a fact changes (the
 /// incremental engine stores facts in chunks of this size, and memoizes
-/// each rule's outcomes per chunk). Two of the compiled evaluation's
-/// 64-row blocks: a first evaluation of 100,000 facts makes half as many
-/// per-chunk queries as with chunks of one block (their bookkeeping was a
-/// tenth of it), and a what-if re-evaluates 128 facts per rule.
-pub const CHUNK_ROWS: usize = 128;
+/// each rule's outcomes per chunk). Four of the compiled evaluation's
+/// 64-row blocks: a first evaluation of 100,000 facts makes a quarter as
+/// many per-chunk queries as with chunks of one block (salsa's bookkeeping
+/// of each was still a tenth of it with chunks of two), and a what-if
+/// re-evaluates 256 facts per rule, its rules shared out among the cores
+/// (`db::prewarm_chunk`).
+pub const CHUNK_ROWS: usize = 256;
 
 /// Chunks per block of partial aggregates (2,048 facts): after an edit
 /// one chunk, one block and the blocks are recombined, not every chunk.

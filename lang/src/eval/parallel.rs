@@ -4,7 +4,10 @@
 /// How many threads a large evaluation uses: `option` (the engine's
 /// option, at least one), or every core.
 pub fn threads(option: Option<usize>) -> usize {
-    option.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
+    // Asked once: the standard library reads the process's cgroup files
+    // at every call, a tenth of a what-if's time.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    option.unwrap_or_else(|| *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))).max(1)
 }
 
 /// `f` over every item, in order, the items shared out among `threads`

@@ -1024,11 +1024,19 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let Ty::List(element) = self.definite() else { return Err(slow()) };
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        // Gathered on the stack, then moved into the list's one allocation
+        // (a `Vec` turned into an `Arc` was a second allocation and a copy
+        // for every list of every record).
+        let mut items: smallvec::SmallVec<[Value; 8]> = smallvec::SmallVec::new();
         while let Some(item) = seq.next_element_seed(ValueSeed { ctx: self.ctx, ty: element })? {
             items.push(item);
         }
-        Ok(Value::List(items.into()))
+        let mut list: Arc<[Value]> = std::iter::repeat_n(Value::Absent, items.len()).collect();
+        let slots = Arc::get_mut(&mut list).ok_or_else(slow)?;
+        for (slot, item) in slots.iter_mut().zip(items) {
+            *slot = item;
+        }
+        Ok(Value::List(list))
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
         let Ty::Record(id) = self.definite() else { return Err(slow()) };
