@@ -5,7 +5,7 @@
 /// option, at least one), or every core.
 pub fn threads(option: Option<usize>) -> usize {
     // Asked once: the standard library reads the process's cgroup files
-    // at every call, a tenth of a what-if's time.
+    // at every call, 7 % of a what-if.
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     option.unwrap_or_else(|| *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))).max(1)
 }
