@@ -368,7 +368,6 @@ impl<'de> Visitor<'de> for Shared<'_, '_> {
         let Records { ctx, entity, array, rows } = self.0;
         let def = ctx.program.entity(entity);
         let layout = Layout::new(def, Some(ctx.input));
-        let (file, format) = (ctx.input.file, ctx.input.format);
         let per_batch = ctx.split.per_batch.max(1);
         let queue = BatchQueue::default();
         // A worker stops when the caller's thread is interrupted (Ctrl-C in
@@ -377,24 +376,16 @@ impl<'de> Visitor<'de> for Shared<'_, '_> {
         let type_batch = |batch: &Batch<'de>, array: &Arc<[Seg]>| -> Result<Vec<(EntityId, Row)>, ()> {
             let mut typed = Vec::with_capacity(batch.texts.len());
             for (i, text) in batch.texts.iter().enumerate() {
-                let mut de = serde_json::Deserializer::from_str(text.get());
-                let values = Struct { ctx, def, layout: &layout }.deserialize(&mut de).map_err(|_| ())?;
-                de.end().map_err(|_| ())?;
+                let values = type_record(ctx, def, &layout, text.get()).ok_or(())?;
                 let index = u32::try_from(batch.first + i).map_err(|_| ())?;
-                let origin = Origin::File { file, format, array: array.clone(), index };
-                typed.push((entity, Row::new(values, origin)));
+                typed.push(file_row(ctx, entity, array, index, values));
             }
             Ok(typed)
         };
         // Takes batches until none is left, keeping what it typed.
         let work = |array: Arc<[Seg]>, here: bool| {
             while let Some(batch) = queue.next() {
-                let stop = if here {
-                    crate::eval::interrupt::checkpoint();
-                    false
-                } else {
-                    interrupt.as_ref().is_some_and(|i| i.is_requested())
-                };
+                let stop = interrupted(here, interrupt.as_ref());
                 match type_batch(&batch, &array) {
                     Ok(typed) if !stop => queue.typed(batch.first, typed),
                     _ => queue.fail(),
@@ -519,12 +510,10 @@ fn array_rows(ctx: &Ctx, located: &Located) -> SelectedArray {
             }
         }
     };
-    let (file, format) = (ctx.input.file, ctx.input.format);
     let mut rows = Vec::with_capacity(values.len());
     for (index, values) in values.into_iter().enumerate() {
         let Ok(index) = u32::try_from(index) else { return SelectedArray::Slow };
-        let origin = Origin::File { file, format, array: located.array.clone(), index };
-        rows.push((located.entity, Row::new(values, origin)));
+        rows.push(file_row(ctx, located.entity, &located.array, index, values));
     }
     SelectedArray::Read { rows, end }
 }
@@ -575,12 +564,8 @@ impl Reader<'_> {
         let bytes = text.as_bytes();
         let mut values = Vec::new();
         let end = loop {
-            let typed = record_spans::value_end(bytes, at).and_then(|end| {
-                let mut de = serde_json::Deserializer::from_str(text.get(at..end)?);
-                let record = Struct { ctx: self.ctx, def: self.def, layout: self.layout }.deserialize(&mut de).ok()?;
-                de.end().ok()?;
-                Some((record, end))
-            });
+            let typed = record_spans::value_end(bytes, at)
+                .and_then(|end| Some((type_record(self.ctx, self.def, self.layout, text.get(at..end)?)?, end)));
             let Some((record, end)) = typed else { break RunEnd::Failed };
             values.push(record);
             let next = record_spans::skip_whitespace(bytes, end);
@@ -602,9 +587,7 @@ impl Reader<'_> {
     /// Counts [`COUNT_EVERY`] more records: `false` past the budget or
     /// when interrupted.
     fn may_go_on(&self, here: bool) -> bool {
-        if here {
-            crate::eval::interrupt::checkpoint();
-        } else if self.interrupt.as_ref().is_some_and(|i| i.is_requested()) {
+        if interrupted(here, self.interrupt.as_ref()) {
             return false;
         }
         let read = self.read.fetch_add(COUNT_EVERY as u64, Ordering::Relaxed) + COUNT_EVERY as u64;
@@ -635,6 +618,34 @@ impl Reader<'_> {
             from = start + 1;
         }
         None
+    }
+}
+
+/// One record's text typed as an entity of `def`: `None` where the fast
+/// path gives up (a wrong value, bad syntax, text after the record).
+fn type_record(ctx: &Ctx, def: &StructDef, layout: &Layout, text: &str) -> Option<Arc<[Value]>> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let values = Struct { ctx, def, layout }.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(values)
+}
+
+/// The row of record `index` of the file's array at `array`.
+fn file_row(ctx: &Ctx, entity: EntityId, array: &Arc<[Seg]>, index: u32, values: Arc<[Value]>) -> (EntityId, Row) {
+    let origin = Origin::File { file: ctx.input.file, format: ctx.input.format, array: array.clone(), index };
+    (entity, Row::new(values, origin))
+}
+
+/// Whether a thread reading records is to stop for an interrupt (Ctrl-C
+/// in the REPL's `:reload`): on the caller's thread (`here`) a checkpoint,
+/// which unwinds by itself; on another, whether the caller's `interrupt`
+/// was requested.
+fn interrupted(here: bool, interrupt: Option<&crate::eval::interrupt::Interrupt>) -> bool {
+    if here {
+        crate::eval::interrupt::checkpoint();
+        false
+    } else {
+        interrupt.is_some_and(|i| i.is_requested())
     }
 }
 
@@ -753,14 +764,12 @@ fn records<'de, A: SeqAccess<'de>>(
 ) -> Result<(), A::Error> {
     let def = ctx.program.entity(entity);
     let layout = Layout::new(def, Some(ctx.input));
-    let (file, format) = (ctx.input.file, ctx.input.format);
     let mut index = 0u32;
     while let Some(values) = seq.next_element_seed(Struct { ctx, def, layout: &layout })? {
         if !ctx.take(1) {
             return Err(slow());
         }
-        let origin = Origin::File { file, format, array: array.clone(), index };
-        rows.push((entity, Row::new(values, origin)));
+        rows.push(file_row(ctx, entity, &array, index, values));
         if index % 4096 == 0 {
             // `:reload` of a large inventory stops at Ctrl-C.
             crate::eval::interrupt::checkpoint();
