@@ -319,7 +319,7 @@ fn a_refused_output_is_reported_before_the_project_is_loaded() {
             let stderr = common::stderr(&out);
             assert_eq!(out.status.code(), Some(3), "{command}: {stderr}");
             assert!(stderr.contains(why) && stderr.contains("cannot write"), "{command}: {stderr}");
-            assert!(!stderr.contains("E0"), "{command}: the project was loaded: {stderr}");
+            assert!(!stderr.contains("[E0"), "{command}: the project was loaded: {stderr}");
         }
     }
     assert_eq!(common::listing(dir.path()), ["a folder", "p.aims"]);
