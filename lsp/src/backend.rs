@@ -49,6 +49,8 @@ fn request_failed(message: String) -> Error {
 }
 
 impl Backend {
+    /// A server for one client, with no document open and no project
+    /// loaded yet (the client's `initialize` says where the project is).
     pub fn new(client: Client) -> Backend {
         Backend {
             client,

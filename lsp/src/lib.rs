@@ -23,6 +23,8 @@
 //!
 //! Depends only on `aims-lang` (see ARCHITECTURE.md).
 
+#![warn(missing_docs)]
+
 pub mod backend;
 mod convert;
 mod files;

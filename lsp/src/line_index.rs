@@ -15,9 +15,12 @@ use tower_lsp_server::ls_types::{Position, PositionEncodingKind, Range};
 /// The unit LSP character offsets are counted in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Encoding {
+    /// Bytes.
     Utf8,
+    /// UTF-16 code units: LSP's default.
     #[default]
     Utf16,
+    /// Characters (code points).
     Utf32,
 }
 
@@ -37,6 +40,7 @@ impl Encoding {
             .unwrap_or(Encoding::Utf16)
     }
 
+    /// The encoding as the protocol names it.
     pub fn kind(self) -> PositionEncodingKind {
         match self {
             Encoding::Utf8 => PositionEncodingKind::UTF8,

@@ -33,17 +33,24 @@ use crate::stdlib_files::StdlibFiles;
 /// What the client can do, as far as the server cares.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ClientFlags {
+    /// Completion items may be snippets (with placeholders).
     pub snippets: bool,
+    /// The server may ask the client to refresh its code lenses.
     pub code_lens_refresh: bool,
+    /// The server may register for changes of files on disk.
     pub watch_files: bool,
+    /// Document symbols may be nested (a tree, not a flat list).
     pub hierarchical_symbols: bool,
 }
 
 /// A document as the editor last sent it.
 #[derive(Clone, Debug)]
 pub struct Document {
+    /// The version the editor gave this text.
     pub version: i32,
+    /// The whole text.
     pub text: String,
+    /// The language id the editor gave it.
     pub language: String,
     /// Changed since the engine last took it.
     pub dirty: bool,
@@ -52,6 +59,7 @@ pub struct Document {
 /// Changes waiting for the engine.
 #[derive(Debug, Default)]
 pub struct Inbox {
+    /// The open documents.
     pub open: HashMap<Uri, Document>,
     /// Documents closed since the engine last looked.
     pub closed: Vec<Uri>,
@@ -67,11 +75,18 @@ impl Inbox {
 
 /// Everything the server knows, behind one mutex.
 pub struct State {
+    /// The project: policies, facts and their evaluation.
     pub engine: Engine,
+    /// Which document is which of the engine's files.
     pub files: Files,
+    /// The project folder, canonical; `None` without `aims.toml` (each
+    /// document then stands alone).
     pub root: Option<PathBuf>,
+    /// How positions count characters, as agreed with the client.
     pub encoding: Encoding,
+    /// What the client can do.
     pub flags: ClientFlags,
+    /// The evaluation date.
     pub as_of: Date,
     /// The last reload that failed, for its schema; retried when the
     /// schema or a fact file changes.
@@ -278,16 +293,26 @@ impl State {
 
 /// A read-only view: the engine's [`Analysis`] and what goes with it.
 pub struct Snapshot {
+    /// The engine's answers as of the snapshot.
     pub analysis: Analysis,
+    /// Which document is which of the engine's files.
     pub files: Files,
+    /// How positions count characters.
     pub encoding: Encoding,
+    /// What the client can do.
     pub flags: ClientFlags,
+    /// The evaluation date.
     pub as_of: Date,
+    /// Why the facts did not load, when they did not.
     pub fact_failure: Option<LoadFailure>,
+    /// Why the project could not be read (a malformed `aims.toml`, a
+    /// source outside the project), by document: shown until the project
+    /// is opened again.
     pub fixed_problems: Vec<(Uri, lsp::Diagnostic)>,
     /// The version of each open document, as the engine has its text:
     /// the version its diagnostics are for.
     pub versions: HashMap<Uri, i32>,
+    /// Where the stdlib's modules are on disk, for navigation into them.
     pub stdlib: Arc<StdlibFiles>,
 }
 
@@ -312,6 +337,7 @@ impl Snapshot {
         }
     }
 
+    /// The document of a file.
     pub fn uri(&self, file: FileId) -> Option<Uri> {
         self.files.uri(file).cloned()
     }
@@ -321,6 +347,7 @@ impl Snapshot {
         self.analysis.text(file)
     }
 
+    /// The line index of a policy file, in the agreed encoding.
     pub fn lines(&self, file: FileId) -> Cancellable<Option<LineIndex<'_>>> {
         Ok(self.text(file)?.map(|text| LineIndex::new(text, self.encoding)))
     }
@@ -361,6 +388,7 @@ pub struct Places<'s> {
 }
 
 impl<'s> Places<'s> {
+    /// No file indexed yet.
     pub fn new(snapshot: &'s Snapshot) -> Places<'s> {
         Places { snapshot, files: HashMap::new() }
     }
@@ -389,9 +417,11 @@ pub type Published = (Option<i32>, Vec<Arc<crate::handlers::diagnostics::Shown>>
 #[derive(Default)]
 pub struct Shared {
     state: Mutex<Option<State>>,
+    /// Changes the editor sent, waiting for the next update.
     pub inbox: Mutex<Inbox>,
     /// Bumped on every change: an update that is not the latest is skipped.
     pub changes: AtomicU64,
+    /// A `shutdown` request was received.
     pub shutdown: AtomicBool,
     /// Tasks that panicked (answered as internal errors): zero in a healthy server.
     pub failures: AtomicU64,
@@ -417,6 +447,7 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// The state of the project just opened (at `initialize`).
     pub fn install(&self, state: State) {
         *lock(&self.state) = Some(state);
     }
@@ -440,10 +471,12 @@ impl Shared {
     }
 
     /// Records a change and returns its number.
+    /// Counts a change; the number of the change.
     pub fn changed(&self) -> u64 {
         self.changes.fetch_add(1, Ordering::SeqCst) + 1
     }
 
+    /// The number of the latest change.
     pub fn latest_change(&self) -> u64 {
         self.changes.load(Ordering::SeqCst)
     }

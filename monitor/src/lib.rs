@@ -19,6 +19,8 @@
 //! This crate knows nothing of terminals or editors; `aims-lang` knows
 //! nothing of DataFusion.
 
+#![warn(missing_docs)]
+
 mod cluster;
 mod counts;
 mod fold;

@@ -17,8 +17,11 @@ use crate::parse::COMMANDS;
 pub struct Vocabulary {
     /// Controls and audits, with the entity of their subject.
     pub rules: Vec<(String, Option<String>)>,
+    /// Risks, by name.
     pub risks: Vec<String>,
+    /// Objectives, by name.
     pub objectives: Vec<String>,
+    /// The program's functions, by name.
     pub functions: Vec<String>,
     /// Entities: name, field names, keys of their facts.
     pub entities: Vec<(String, Vec<String>, Vec<String>)>,
@@ -26,6 +29,7 @@ pub struct Vocabulary {
     pub records: Vec<(String, Vec<String>)>,
     /// Enums, scales and matrices: name, values.
     pub value_types: Vec<(String, Vec<String>)>,
+    /// Saved scenarios, by name (for `:scenario load` and `compare`).
     pub scenarios: Vec<String>,
 }
 

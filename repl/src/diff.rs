@@ -32,6 +32,7 @@ pub type FindingKey = (Severity, FindingSource, String, Option<String>, String);
 pub struct RiskState {
     /// The residual level's name (`?` when the score falls in no level).
     pub level: String,
+    /// Whether the residual risk is above the risk's appetite.
     pub above_appetite: bool,
 }
 
@@ -41,6 +42,7 @@ pub type OutcomeChange = (String, String, Option<OutcomeKind>, Option<OutcomeKin
 /// Everything that differs between two snapshots.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Diff {
+    /// The evaluation dates before and after, when they differ.
     pub as_of: Option<(Date, Date)>,
     /// Rules present before and after whose outcome changed for an entity.
     pub outcomes: Vec<OutcomeChange>,
@@ -50,8 +52,11 @@ pub struct Diff {
     pub removed_rules: Vec<(String, RuleKind)>,
     /// Risk entries whose residual level (or presence) changed.
     pub risks: Vec<(String, String, Option<RiskState>, Option<RiskState>)>,
+    /// Objectives whose status (or presence) changed: name, before, after.
     pub objectives: Vec<(String, Option<ObjectiveStatus>, Option<ObjectiveStatus>)>,
+    /// Findings only after.
     pub added: Vec<FindingKey>,
+    /// Findings only before.
     pub removed: Vec<FindingKey>,
     /// Number of findings before and after.
     pub finding_count: (usize, usize),

@@ -10,6 +10,8 @@
 //! drive); [`run`] puts it behind a rustyline prompt with completion and
 //! history. This crate depends on `aims-lang` only.
 
+#![warn(missing_docs)]
+
 pub mod complete;
 pub mod diff;
 pub mod parse;

@@ -11,57 +11,86 @@ use aims_lang::syntax::DECLARATION_KEYWORDS;
 /// A piece of the typed line and where it is (byte offsets into the line).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spanned<T> {
+    /// The piece, read.
     pub value: T,
+    /// Where it was typed.
     pub span: Range<usize>,
 }
 
 /// Why a command line could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
+    /// What is wrong, in one line.
     pub message: String,
+    /// Where in the typed line.
     pub span: Range<usize>,
+    /// The label under the span.
     pub label: String,
+    /// How to put it right, when there is one thing to say.
     pub help: Option<String>,
 }
 
 /// The fact a what-if edit addresses: `AISystem "credit-scorer"`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
+    /// The entity's name.
     pub entity: Spanned<String>,
+    /// The fact's key.
     pub key: Spanned<String>,
 }
 
 /// One line (or multi-line entry) typed at the prompt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
+    /// Nothing but white space, or a `//` comment.
     Empty,
+    /// `:help` (`:h`, `:?`).
     Help,
+    /// `:quit` (`:q`, `:exit`).
     Quit,
+    /// `:set ENTITY "KEY".FIELD = VALUE`.
     Set {
+        /// The fact.
         target: Target,
+        /// The field set.
         field: Spanned<String>,
+        /// The new value, as typed.
         value: Spanned<String>,
     },
+    /// `:unset ENTITY "KEY".FIELD`.
     Unset {
+        /// The fact.
         target: Target,
+        /// The field made absent.
         field: Spanned<String>,
     },
     /// `:set NAME = VALUE` (`value`) or `:unset NAME` (none): a measure of
     /// the organisation.
     SetMeasure {
+        /// The measure.
         name: Spanned<String>,
+        /// Its value, as typed; `None`: not measured.
         value: Option<Spanned<String>>,
     },
+    /// `:add ENTITY { field: value, .. }`.
     Add {
+        /// The new fact's entity.
         entity: Spanned<String>,
+        /// The record, as typed.
         record: Spanned<String>,
     },
+    /// `:remove ENTITY "KEY"`.
     Remove {
+        /// The fact.
         target: Target,
     },
+    /// `:as-of DATE`, or `:as-of` alone (show the date).
     AsOf(Option<Spanned<String>>),
+    /// `:why RULE [KEY]`: the trace of one outcome.
     Why {
+        /// The control or audit.
         rule: Spanned<String>,
+        /// The entity's key (a rule with a subject needs one).
         key: Option<Spanned<String>>,
     },
     /// `:diff`, or `:diff > FILE`: the whole diff written to a file.
@@ -70,21 +99,33 @@ pub enum Input {
     Limit(Option<Option<usize>>),
     /// `:save FILE`: the last answer, in full, written to a file.
     Save(Spanned<String>),
+    /// `:edits`: the edits applied, in order.
     Edits,
+    /// `:undo`: the last edit taken back.
     Undo,
+    /// `:reset`: every edit taken back.
     Reset,
+    /// `:reload`: the project read again, the edits applied again.
     Reload,
+    /// `:scenario save NAME`.
     ScenarioSave(Spanned<String>),
+    /// `:scenario load NAME`.
     ScenarioLoad(Spanned<String>),
+    /// `:scenario compare A B`.
     ScenarioCompare(Spanned<String>, Spanned<String>),
+    /// `:scenario list`.
     ScenarioList,
+    /// `:timing on` (`Some(true)`), `:timing off`, or `:timing` alone
+    /// (`None`: switched).
     Timing(Option<bool>),
     /// A declaration (`control ...`, `fn ...`); `fact` declarations too.
     Declaration,
     /// `NAME` or `NAME on KEY`: a rule, risk or objective if the name is one,
     /// otherwise an expression.
     Named {
+        /// The name.
         name: Spanned<String>,
+        /// The entity's key after `on`.
         key: Option<Spanned<String>>,
     },
     /// Anything else: an expression to evaluate.

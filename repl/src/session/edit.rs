@@ -11,34 +11,54 @@ use super::{declared, quote};
 /// A what-if edit, as recorded for undo, reload and scenarios.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Edit {
+    /// `:set ENTITY "KEY".FIELD = VALUE`: one field of one fact.
     Set {
+        /// The fact's entity.
         entity: String,
+        /// The fact's key.
         key: String,
+        /// The field set.
         field: String,
+        /// The new value, as typed.
         value: String,
     },
+    /// `:unset ENTITY "KEY".FIELD`: one field of one fact made absent.
     Unset {
+        /// The fact's entity.
         entity: String,
+        /// The fact's key.
         key: String,
+        /// The field made absent.
         field: String,
     },
+    /// `:add ENTITY { ... }`: a new fact.
     Add {
+        /// The new fact's entity.
         entity: String,
+        /// The fact's record, as typed.
         record: String,
     },
+    /// `:remove ENTITY "KEY"`: a fact taken away.
     Remove {
+        /// The fact's entity.
         entity: String,
+        /// The fact's key.
         key: String,
     },
     /// A measure of the organisation given a value (or none).
     Measure {
+        /// The measure.
         name: String,
+        /// Its value, as typed; `None`: not measured.
         value: Option<String>,
     },
+    /// `:as-of DATE`: the evaluation date.
     AsOf(Date),
     /// Declarations typed at the prompt, added as the policy file `file`.
     Declare {
+        /// The policy file's name.
         file: String,
+        /// The declarations' text.
         text: String,
     },
 }
