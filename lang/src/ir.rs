@@ -162,15 +162,17 @@ pub enum Value {
 }
 
 impl PartialEq for Value {
-    /// As derived, but a list, record or text compared with itself (the
-    /// same allocation) is equal without reading it: salsa compares a
-    /// chunk's new outcomes with its last ones after every edit, and a
-    /// failure observes its fact's lists as they are kept in the fact.
+    /// As derived, but a list or record compared with itself (the same
+    /// allocation) is equal without reading it: salsa compares a chunk's
+    /// new outcomes with its last ones after every edit, and a failure
+    /// observes its fact's lists as they are kept in the fact. (`Arc`'s
+    /// own equality does so only for an `Eq` content, as texts are, and
+    /// `Value` is not `Eq`.)
     fn eq(&self, other: &Value) -> bool {
         use Value::*;
         match (self, other) {
             (List(a), List(b)) | (Record(a), Record(b)) => Arc::ptr_eq(a, b) || a[..] == b[..],
-            (Text(a), Text(b)) => Arc::ptr_eq(a, b) || a == b,
+            (Text(a), Text(b)) => a == b,
             (Absent, Absent) => true,
             (Unknown(a), Unknown(b)) => a == b,
             (Bool(a), Bool(b)) => a == b,
